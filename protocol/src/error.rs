@@ -1,0 +1,122 @@
+//! Error codes sent in `{"type":"error"}` frames, and WebSocket close codes.
+
+/// Why a frame was refused. The connection stays open after every one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Not JSON, unknown `type`, wrong field types, or a binary frame.
+    BadFrame,
+    /// The message is empty after trimming.
+    Empty,
+    /// The message is longer than the site's limit.
+    TooLong,
+    /// The message contains control characters other than newline and tab.
+    BadText,
+    /// The sender exceeded its rate limit; retry later.
+    RateLimited,
+    /// The server could not complete the request; retrying may work.
+    Internal,
+    /// Sent just before a close: the identity token is missing, forged or expired.
+    Unauthorized,
+    /// Sent just before a close: the page's origin is not allowed by the site.
+    ForbiddenOrigin,
+    /// Sent just before a close: there is no such site.
+    UnknownSite,
+    /// Sent just before a close: the room is at its connection cap.
+    RoomFull,
+    /// Client-side only: too many unsent messages are queued.
+    OutboxFull,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::Empty => "empty",
+            ErrorCode::TooLong => "too_long",
+            ErrorCode::BadText => "bad_text",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::ForbiddenOrigin => "forbidden_origin",
+            ErrorCode::UnknownSite => "unknown_site",
+            ErrorCode::RoomFull => "room_full",
+            ErrorCode::OutboxFull => "outbox_full",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        Some(match code {
+            "bad_frame" => ErrorCode::BadFrame,
+            "empty" => ErrorCode::Empty,
+            "too_long" => ErrorCode::TooLong,
+            "bad_text" => ErrorCode::BadText,
+            "rate_limited" => ErrorCode::RateLimited,
+            "internal" => ErrorCode::Internal,
+            "unauthorized" => ErrorCode::Unauthorized,
+            "forbidden_origin" => ErrorCode::ForbiddenOrigin,
+            "unknown_site" => ErrorCode::UnknownSite,
+            "room_full" => ErrorCode::RoomFull,
+            "outbox_full" => ErrorCode::OutboxFull,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        use ErrorCode::*;
+        for c in [BadFrame, Empty, TooLong, BadText, RateLimited, Internal, Unauthorized, ForbiddenOrigin, UnknownSite, RoomFull, OutboxFull] {
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
+        assert!(close_code::is_terminal(close_code::UNAUTHORIZED));
+        assert!(!close_code::is_terminal(close_code::TRY_AGAIN_LATER));
+        assert!(!close_code::is_terminal(1006));
+    }
+}
+
+/// A refused frame: what went wrong, in words a person can read, and the
+/// client id of the message it concerns, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtocolError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub id: Option<String>,
+}
+
+impl ProtocolError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ProtocolError { code, message: message.into(), id: None }
+    }
+
+    pub fn with_id(mut self, id: Option<&str>) -> Self {
+        self.id = id.map(str::to_owned);
+        self
+    }
+}
+
+/// WebSocket close codes the server uses. 4xxx codes are terminal: the widget
+/// shows them and does not reconnect.
+pub mod close_code {
+    /// A frame larger than [`crate::limits::MAX_FRAME_BYTES`].
+    pub const TOO_BIG: u16 = 1009;
+    /// The server hit an unexpected error; reconnecting may work.
+    pub const INTERNAL: u16 = 1011;
+    /// The room is at its connection cap; reconnecting later may work.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+    /// Missing, forged or expired identity token, or anonymous access refused.
+    pub const UNAUTHORIZED: u16 = 4001;
+    /// The page's origin is not allowed by the site.
+    pub const FORBIDDEN_ORIGIN: u16 = 4003;
+    /// No such site.
+    pub const UNKNOWN_SITE: u16 = 4004;
+
+    /// Whether a client should stop reconnecting after this close code.
+    pub fn is_terminal(code: u16) -> bool {
+        (4000..5000).contains(&code)
+    }
+}

@@ -1,0 +1,37 @@
+//! The Hello Chat wire contract and the logic both sides share.
+//!
+//! Nothing in this crate performs I/O: the widget (`sdk/`) and the worker
+//! (`worker/`) feed it bytes, clocks and random numbers and carry out what it
+//! decides. That keeps every rule testable with plain `cargo test`.
+//!
+//! Where to look:
+//! - [`client_frame`]: frames a client sends, and how they are parsed.
+//! - [`server_frame`]: frames the server sends, how they are encoded and parsed.
+//! - [`connect`]: the `/ws?room=..&name=..` query a connection starts with.
+//! - [`validate`]: room ids, names, message text and client ids.
+//! - [`limits`]: the documented defaults for sizes, rates and retention.
+//! - [`rate_limit`]: the token bucket that throttles senders.
+//! - [`backoff`]: the reconnect schedule (exponential, full jitter).
+//! - [`error`]: error codes and WebSocket close codes.
+//! - [`session`]: the widget's connection state machine (reconnect, resume,
+//!   heartbeat), built on [`timeline`] (show each message once, in order) and
+//!   [`outbox`] (unsent messages, retried with the same id).
+
+pub mod backoff;
+pub mod client_frame;
+pub mod connect;
+pub mod error;
+pub mod limits;
+pub mod message;
+pub mod outbox;
+pub mod rate_limit;
+pub mod server_frame;
+pub mod session;
+pub mod timeline;
+pub mod validate;
+
+pub use client_frame::ClientFrame;
+pub use error::{close_code, ErrorCode, ProtocolError};
+pub use limits::Limits;
+pub use message::ChatMessage;
+pub use server_frame::ServerFrame;

@@ -1,0 +1,552 @@
+//! The widget's connection, as a state machine with no I/O (in the style of
+//! quinn-proto): the adapter in `sdk/` feeds it socket events, the clock and
+//! the visitor's actions, and carries out the [`Effect`]s it queues.
+//!
+//! Policy in one place:
+//! - connect with a timeout; on failure retry with exponential backoff and
+//!   full jitter ([`Backoff`]), reset only after a connection stayed healthy;
+//! - a `ping` every 25 s; no answer within 5 s means the socket is dead;
+//! - reconnect at once when the browser comes back online or the tab becomes
+//!   visible, and not at all while the browser says it is offline;
+//! - resume with `since=<last seq shown>`, fill any gap, show each message
+//!   once and in order ([`Timeline`]);
+//! - queue what the visitor sends ([`Outbox`]) and send it with the same id
+//!   until the room acks it;
+//! - stop for good on a terminal close code (bad token, origin, site).
+
+use std::collections::VecDeque;
+
+use crate::backoff::Backoff;
+use crate::client_frame::{ClientFrame, HistoryAnchor};
+use crate::error::{close_code, ErrorCode, ProtocolError};
+use crate::limits::{Limits, TYPING_INTERVAL_MS};
+use crate::message::ChatMessage;
+use crate::outbox::{Outbox, OutboxState};
+use crate::server_frame::ServerFrame;
+use crate::timeline::Timeline;
+use crate::validate;
+
+pub const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
+pub const PING_INTERVAL_MS: f64 = 25_000.0;
+pub const PONG_TIMEOUT_MS: f64 = 5_000.0;
+/// A connection that stayed up this long resets the backoff.
+pub const HEALTHY_AFTER_MS: f64 = 10_000.0;
+/// Messages asked for per gap-fill or "load earlier" request.
+pub const PAGE: usize = 50;
+/// How long to wait before resending a message the room rate-limited.
+pub const RATE_LIMIT_RETRY_MS: f64 = 1_500.0;
+
+/// Who connects where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    pub room: String,
+    pub name: String,
+    pub site: Option<String>,
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// First attempt in progress.
+    Connecting,
+    Connected,
+    /// Lost (or never got) a connection; retrying at `retry_at` (ms, the
+    /// session's clock), or as soon as the browser is online again.
+    Reconnecting { retry_at: Option<f64>, offline: bool },
+    /// Will not retry: the server refused us for good.
+    Failed { code: u16, reason: String },
+    /// Destroyed by the page.
+    Closed,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Connecting => "connecting",
+            Status::Connected => "connected",
+            Status::Reconnecting { .. } => "reconnecting",
+            Status::Failed { .. } => "failed",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+/// What the adapter must do or show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Open a WebSocket to `<server>/ws?<query>`, dropping any previous one.
+    Open(Vec<(&'static str, String)>),
+    /// Send this text frame on the open socket.
+    Transmit(String),
+    /// Close the current socket and forget it (its later events are stale).
+    CloseSocket,
+    Status(Status),
+    /// The room accepted us under this (possibly cleaned) name.
+    Welcome { name: String, online: u32 },
+    /// Append these confirmed messages, in order, after what is shown.
+    Show(Vec<ChatMessage>),
+    /// Insert these older messages, in order, before what is shown.
+    ShowOlder { messages: Vec<ChatMessage>, more: bool },
+    /// An outbox message was queued or changed state.
+    Pending { id: String, text: String },
+    Sent { id: String, seq: u64 },
+    SendFailed { id: String, error: ProtocolError },
+    Presence { online: u32, joined: Option<String>, left: Option<String> },
+    Typing { name: String },
+    /// A refusal from the room worth telling the visitor about.
+    Error(ProtocolError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Link {
+    Down,
+    /// Socket requested; not welcomed yet.
+    Opening,
+    /// Welcomed by the room.
+    Up,
+}
+
+pub struct Session {
+    config: SessionConfig,
+    link: Link,
+    status: Status,
+    backoff: Backoff,
+    timeline: Timeline,
+    outbox: Outbox,
+    effects: VecDeque<Effect>,
+    rng: u64,
+    id_counter: u64,
+    browser_online: bool,
+    max_message_chars: usize,
+    latest_seq: u64,
+    /// The name the room accepted (cleaned, or from the identity token).
+    welcome_name: Option<String>,
+    /// The last error frame, to explain a terminal close.
+    last_error: Option<ProtocolError>,
+    gap_request_out: bool,
+    older_request_out: bool,
+    last_typing_sent: f64,
+    connect_deadline: Option<f64>,
+    retry_at: Option<f64>,
+    ping_at: Option<f64>,
+    pong_deadline: Option<f64>,
+    healthy_at: Option<f64>,
+}
+
+impl Session {
+    /// `seed` should come from a good random source: it makes the client ids.
+    pub fn new(config: SessionConfig, seed: u64) -> Session {
+        Session {
+            config,
+            link: Link::Down,
+            status: Status::Connecting,
+            backoff: Backoff::default(),
+            timeline: Timeline::default(),
+            outbox: Outbox::default(),
+            effects: VecDeque::new(),
+            rng: seed | 1,
+            id_counter: 0,
+            browser_online: true,
+            max_message_chars: Limits::default().max_message_chars,
+            latest_seq: 0,
+            welcome_name: None,
+            last_error: None,
+            gap_request_out: false,
+            older_request_out: false,
+            last_typing_sent: f64::NEG_INFINITY,
+            connect_deadline: None,
+            retry_at: None,
+            ping_at: None,
+            pong_deadline: None,
+            healthy_at: None,
+        }
+    }
+
+    // ----- queries -----
+
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    pub fn max_message_chars(&self) -> usize {
+        self.max_message_chars
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// The earliest time `handle_timeout` must be called.
+    pub fn poll_timeout(&self) -> Option<f64> {
+        [self.connect_deadline, self.retry_at, self.ping_at, self.pong_deadline, self.healthy_at,
+            if self.link == Link::Up { self.outbox.wake_at() } else { None }]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min)
+    }
+
+    fn is_over(&self) -> bool {
+        matches!(self.status, Status::Failed { .. } | Status::Closed)
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if self.status != status {
+            self.status = status.clone();
+            self.effects.push_back(Effect::Status(status));
+        }
+    }
+
+    fn random01(&mut self) -> f64 {
+        // xorshift64*: plenty for jitter and unique ids given a random seed.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let x = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn next_id(&mut self) -> String {
+        self.id_counter += 1;
+        let a = (self.random01() * 9_007_199_254_740_992.0) as u64;
+        let b = (self.random01() * 9_007_199_254_740_992.0) as u64;
+        format!("{a:x}{b:x}{:x}", self.id_counter)
+    }
+
+    // ----- connection lifecycle -----
+
+    pub fn start(&mut self, now: f64) {
+        self.open(now);
+    }
+
+    fn open(&mut self, now: f64) {
+        if self.is_over() {
+            return;
+        }
+        if !self.browser_online {
+            self.retry_at = None;
+            self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+            return;
+        }
+        let mut query = vec![("room", self.config.room.clone()), ("name", self.config.name.clone()), ("v", "1".into())];
+        if let Some(site) = &self.config.site {
+            query.push(("site", site.clone()));
+        }
+        if let Some(token) = &self.config.token {
+            query.push(("token", token.clone()));
+        }
+        if let Some(since) = self.timeline.resume_after() {
+            query.push(("since", since.to_string()));
+        }
+        self.link = Link::Opening;
+        // The page sent on join answers for any gap: do not ask before it arrives.
+        self.gap_request_out = true;
+        self.retry_at = None;
+        self.connect_deadline = Some(now + CONNECT_TIMEOUT_MS);
+        self.last_error = None;
+        self.effects.push_back(Effect::Open(query));
+        if self.status != Status::Connecting {
+            self.set_status(Status::Reconnecting { retry_at: None, offline: false });
+        }
+    }
+
+    /// The socket is gone (closed by either side, or declared dead by us).
+    fn link_lost(&mut self, now: f64) {
+        self.link = Link::Down;
+        self.connect_deadline = None;
+        self.ping_at = None;
+        self.pong_deadline = None;
+        self.healthy_at = None;
+        self.gap_request_out = false;
+        self.older_request_out = false;
+        self.outbox.connection_lost();
+        if self.is_over() {
+            return;
+        }
+        if !self.browser_online {
+            self.retry_at = None;
+            self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+            return;
+        }
+        let delay = {
+            let r = self.random01();
+            self.backoff.next_delay_ms(r)
+        };
+        self.retry_at = Some(now + delay);
+        self.set_status(Status::Reconnecting { retry_at: self.retry_at, offline: false });
+    }
+
+    /// Declare the current socket dead without waiting for the browser to notice.
+    fn abandon_socket(&mut self, now: f64) {
+        self.effects.push_back(Effect::CloseSocket);
+        self.link_lost(now);
+    }
+
+    /// The socket opened (the room has not welcomed us yet).
+    pub fn on_open(&mut self, _now: f64) {}
+
+    /// The socket closed. Terminal codes (4xxx) stop the session.
+    pub fn on_close(&mut self, code: u16, reason: &str, now: f64) {
+        if self.link == Link::Down || self.is_over() {
+            return;
+        }
+        if close_code::is_terminal(code) {
+            let reason = match self.last_error.take() {
+                Some(e) => e.message,
+                None if !reason.is_empty() => reason.to_owned(),
+                None => "the server refused the connection".to_owned(),
+            };
+            self.link = Link::Down;
+            self.outbox.connection_lost();
+            self.connect_deadline = None;
+            self.ping_at = None;
+            self.pong_deadline = None;
+            self.healthy_at = None;
+            self.set_status(Status::Failed { code, reason });
+            return;
+        }
+        self.link_lost(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: f64) {
+        let due = |t: Option<f64>| t.is_some_and(|t| t <= now);
+        if due(self.connect_deadline) {
+            self.abandon_socket(now);
+        }
+        if due(self.pong_deadline) {
+            self.abandon_socket(now);
+        }
+        if due(self.retry_at) {
+            self.open(now);
+        }
+        if due(self.healthy_at) {
+            self.healthy_at = None;
+            self.backoff.reset();
+        }
+        if due(self.ping_at) {
+            self.effects.push_back(Effect::Transmit("ping".into()));
+            self.ping_at = Some(now + PING_INTERVAL_MS);
+            if self.pong_deadline.is_none() {
+                self.pong_deadline = Some(now + PONG_TIMEOUT_MS);
+            }
+        }
+        self.pump_outbox(now);
+    }
+
+    /// The browser's `online`/`offline` events (and `navigator.onLine` at start).
+    pub fn set_browser_online(&mut self, online: bool, now: f64) {
+        self.browser_online = online;
+        if self.is_over() || self.link != Link::Down {
+            return;
+        }
+        if online {
+            self.backoff.reset();
+            self.open(now);
+        } else {
+            self.retry_at = None;
+            self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+        }
+    }
+
+    /// The tab became visible: do not make the visitor wait for the backoff.
+    pub fn tab_visible(&mut self, now: f64) {
+        if self.link == Link::Down && self.retry_at.is_some() {
+            self.open(now);
+        }
+    }
+
+    /// The page destroyed the widget.
+    pub fn close(&mut self) {
+        if self.link != Link::Down {
+            self.effects.push_back(Effect::CloseSocket);
+        }
+        self.link = Link::Down;
+        self.connect_deadline = None;
+        self.retry_at = None;
+        self.ping_at = None;
+        self.pong_deadline = None;
+        self.healthy_at = None;
+        self.set_status(Status::Closed);
+    }
+
+    // ----- frames -----
+
+    pub fn on_text(&mut self, text: &str, now: f64) {
+        // Any frame proves the socket is alive.
+        self.pong_deadline = None;
+        if text == "pong" || self.link == Link::Down {
+            return;
+        }
+        let Ok(frame) = ServerFrame::parse(text) else { return };
+        match frame {
+            ServerFrame::Welcome { seq, online, name, max_message_chars } => {
+                self.link = Link::Up;
+                self.connect_deadline = None;
+                self.ping_at = Some(now + PING_INTERVAL_MS);
+                self.healthy_at = Some(now + HEALTHY_AFTER_MS);
+                self.latest_seq = seq;
+                self.max_message_chars = max_message_chars;
+                self.welcome_name = Some(name.clone());
+                self.set_status(Status::Connected);
+                self.effects.push_back(Effect::Welcome { name, online });
+            }
+            ServerFrame::History { messages, more, anchor } => match anchor {
+                None => {
+                    self.gap_request_out = false;
+                    let shown = self.timeline.start(messages, more, self.latest_seq);
+                    self.show(shown);
+                    self.fill_gap_if_needed(false);
+                }
+                Some(HistoryAnchor::After(_)) => {
+                    self.gap_request_out = false;
+                    let shown = self.timeline.receive(messages);
+                    self.show(shown);
+                    self.fill_gap_if_needed(more);
+                }
+                Some(HistoryAnchor::Before(_)) => {
+                    self.older_request_out = false;
+                    let older = self.timeline.prepend(messages, more);
+                    self.effects.push_back(Effect::ShowOlder { messages: older, more });
+                }
+            },
+            ServerFrame::Message(m) => {
+                let shown = self.timeline.receive([m]);
+                self.show(shown);
+                self.fill_gap_if_needed(false);
+            }
+            ServerFrame::Ack { id, seq, timestamp } => {
+                if let Some(item) = self.outbox.ack(&id) {
+                    self.effects.push_back(Effect::Sent { id: id.clone(), seq });
+                    let own = ChatMessage { seq, id, name: self.own_name(), message: item.text, timestamp };
+                    let shown = self.timeline.receive([own]);
+                    self.show(shown);
+                    self.fill_gap_if_needed(false);
+                }
+            }
+            ServerFrame::Presence { online, joined, left } => {
+                self.effects.push_back(Effect::Presence { online, joined, left })
+            }
+            ServerFrame::Typing { name } => self.effects.push_back(Effect::Typing { name }),
+            ServerFrame::Error(error) => self.on_error(error, now),
+        }
+        self.pump_outbox(now);
+    }
+
+    fn own_name(&self) -> String {
+        self.welcome_name.clone().unwrap_or_else(|| self.config.name.clone())
+    }
+
+    fn show(&mut self, messages: Vec<ChatMessage>) {
+        if !messages.is_empty() {
+            self.effects.push_back(Effect::Show(messages));
+        }
+    }
+
+    /// Ask for what is missing after the last shown message, when the server
+    /// said there is more or when later messages are being held back.
+    fn fill_gap_if_needed(&mut self, server_has_more: bool) {
+        let needed = server_has_more || (self.timeline.has_gap() && self.timeline.resume_after().is_some());
+        if needed && !self.gap_request_out && self.link == Link::Up {
+            self.gap_request_out = true;
+            let after = self.timeline.shown_through();
+            self.effects.push_back(Effect::Transmit(
+                ClientFrame::History { anchor: HistoryAnchor::After(after), limit: crate::limits::MAX_HISTORY_PAGE }.encode(),
+            ));
+        }
+    }
+
+    fn on_error(&mut self, error: ProtocolError, now: f64) {
+        if let Some(id) = error.id.clone() {
+            if error.code == ErrorCode::RateLimited && self.outbox.delay(&id, now + RATE_LIMIT_RETRY_MS) {
+                return;
+            }
+            if let Some(item) = self.outbox.fail(&id, error.clone()) {
+                let id = item.id.clone();
+                self.effects.push_back(Effect::SendFailed { id, error: error.clone() });
+            }
+        }
+        self.last_error = Some(error.clone());
+        self.effects.push_back(Effect::Error(error));
+    }
+
+    // ----- the visitor's actions -----
+
+    /// Queue a message. Returns its client id, or why it cannot be sent.
+    pub fn send(&mut self, text: &str, now: f64) -> Result<String, ProtocolError> {
+        if let Status::Failed { reason, .. } = &self.status {
+            return Err(ProtocolError::new(ErrorCode::Unauthorized, reason.clone()));
+        }
+        let text = validate::message_text(text, self.max_message_chars)?;
+        if self.outbox.is_full() {
+            return Err(ProtocolError::new(ErrorCode::OutboxFull, "too many unsent messages; wait for the connection"));
+        }
+        let id = self.next_id();
+        self.outbox.push(id.clone(), text.clone());
+        self.effects.push_back(Effect::Pending { id: id.clone(), text });
+        self.pump_outbox(now);
+        Ok(id)
+    }
+
+    /// Try a failed message again.
+    pub fn retry(&mut self, id: &str, now: f64) -> bool {
+        let Some(item) = self.outbox.retry(id) else { return false };
+        let (id, text) = (item.id.clone(), item.text.clone());
+        self.effects.push_back(Effect::Pending { id, text });
+        self.pump_outbox(now);
+        true
+    }
+
+    /// Give up on an unsent message.
+    pub fn discard(&mut self, id: &str) -> bool {
+        self.outbox.discard(id)
+    }
+
+    fn pump_outbox(&mut self, now: f64) {
+        if self.link != Link::Up {
+            return;
+        }
+        if let Some(item) = self.outbox.next_to_send(now) {
+            let frame = ClientFrame::Send { id: Some(item.id.clone()), message: item.text.clone() };
+            self.effects.push_back(Effect::Transmit(frame.encode()));
+        }
+    }
+
+    /// The visitor is typing; tells the room at most every 2 s.
+    pub fn typing(&mut self, now: f64) {
+        if self.link == Link::Up && now - self.last_typing_sent >= TYPING_INTERVAL_MS {
+            self.last_typing_sent = now;
+            self.effects.push_back(Effect::Transmit(ClientFrame::Typing.encode()));
+        }
+    }
+
+    /// Ask for the page before the oldest message shown. False if there is
+    /// nothing older or a request is already out.
+    pub fn load_earlier(&mut self) -> bool {
+        let Some(oldest) = self.timeline.oldest_shown() else { return false };
+        if self.link != Link::Up || self.older_request_out || !self.timeline.older_exist() {
+            return false;
+        }
+        self.older_request_out = true;
+        self.effects.push_back(Effect::Transmit(
+            ClientFrame::History { anchor: HistoryAnchor::Before(oldest), limit: PAGE }.encode(),
+        ));
+        true
+    }
+
+    /// The view dropped messages older than `seq` to stay small.
+    pub fn forget_older_than(&mut self, seq: u64) {
+        self.timeline.forget_older_than(seq);
+    }
+
+    /// Whether a queued message is waiting or failed (for the view).
+    pub fn outbox_state(&self, id: &str) -> Option<&OutboxState> {
+        self.outbox.items().find(|i| i.id == id).map(|i| &i.state)
+    }
+}

@@ -1,0 +1,154 @@
+//! Validation rules for everything a client can choose: room and site ids,
+//! display names, message text and client message ids.
+
+use crate::error::{ErrorCode, ProtocolError};
+use crate::limits::{ANONYMOUS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_ROOM_CHARS, MAX_SITE_CHARS};
+
+/// Room ids are `[A-Za-z0-9_-]{1,64}`: safe in URLs, object names and logs.
+pub fn is_room_id(room: &str) -> bool {
+    (1..=MAX_ROOM_CHARS).contains(&room.len())
+        && room.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Site ids are `[a-z0-9-]{1,32}`.
+pub fn is_site_id(site: &str) -> bool {
+    (1..=MAX_SITE_CHARS).contains(&site.len())
+        && site.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Client message ids are 1..=64 characters of `[A-Za-z0-9_.:-]`.
+pub fn is_client_id(id: &str) -> bool {
+    (1..=MAX_CLIENT_ID_CHARS).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+/// Characters that change how surrounding text is displayed without being
+/// visible themselves: bidirectional overrides and isolates, zero-width
+/// characters and the byte-order mark. In a name they enable impersonation
+/// ("Ada" vs "A\u{200B}da") and reversed text spilling into the next message.
+fn is_invisible_formatting(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
+/// A display name as the room shows it: control and invisible formatting
+/// characters removed, runs of whitespace collapsed to one space, trimmed,
+/// cut to 32 characters; an empty result becomes "Anonymous".
+pub fn clean_name(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len().min(MAX_NAME_CHARS * 4));
+    let mut chars = 0;
+    let mut pending_space = false;
+    for c in raw.chars() {
+        if c.is_whitespace() {
+            pending_space = chars > 0;
+            continue;
+        }
+        if c.is_control() || is_invisible_formatting(c) {
+            continue;
+        }
+        if pending_space {
+            if chars + 1 >= MAX_NAME_CHARS {
+                break;
+            }
+            out.push(' ');
+            chars += 1;
+            pending_space = false;
+        }
+        if chars >= MAX_NAME_CHARS {
+            break;
+        }
+        out.push(c);
+        chars += 1;
+    }
+    if out.is_empty() {
+        ANONYMOUS.to_owned()
+    } else {
+        out
+    }
+}
+
+/// Message text as it will be stored: trimmed, `\r\n` turned into `\n`,
+/// 1..=`max_chars` characters, and free of control characters other than
+/// newline and tab.
+pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(ProtocolError::new(ErrorCode::Empty, "message is empty"));
+    }
+    let text = trimmed.replace("\r\n", "\n");
+    let count = text.chars().count();
+    if count > max_chars {
+        return Err(ProtocolError::new(
+            ErrorCode::TooLong,
+            format!("message has {count} characters; the limit is {max_chars}"),
+        ));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ProtocolError::new(
+            ErrorCode::BadText,
+            "message contains control characters",
+        ));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_ids() {
+        assert!(is_room_id("lobby"));
+        assert!(is_room_id("Room_1-a"));
+        assert!(is_room_id(&"a".repeat(64)));
+        for bad in ["", "a/b", "../x", "a b", "é", "a%2Fb", "x;DROP", &"a".repeat(65)] {
+            assert!(!is_room_id(bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn site_ids() {
+        assert!(is_site_id("demo"));
+        assert!(is_site_id("acme-2"));
+        for bad in ["", "Demo", "a_b", "a/b", &"a".repeat(33)] {
+            assert!(!is_site_id(bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn client_ids() {
+        assert!(is_client_id("c1:abc.def-_"));
+        assert!(!is_client_id(""));
+        assert!(!is_client_id("has space"));
+        assert!(!is_client_id(&"x".repeat(65)));
+        assert!(is_client_id(&"x".repeat(64)));
+    }
+
+    #[test]
+    fn names_are_cleaned() {
+        assert_eq!(clean_name("  Ada   Lovelace "), "Ada Lovelace");
+        assert_eq!(clean_name(""), "Anonymous");
+        assert_eq!(clean_name("\u{0}\u{7}\n\t "), "Anonymous");
+        assert_eq!(clean_name("A\u{200B}da"), "Ada");
+        assert_eq!(clean_name("\u{202E}evil\u{202C}"), "evil");
+        assert_eq!(clean_name("\u{2066}x\u{2069}"), "x");
+        assert_eq!(clean_name(&"é".repeat(40)).chars().count(), 32);
+        assert_eq!(clean_name("<b>bold</b>"), "<b>bold</b>", "HTML is kept; views render text inertly");
+        // Never ends with a dangling space when cut.
+        let long = format!("{} {}", "a".repeat(31), "b");
+        assert_eq!(clean_name(&long), "a".repeat(31));
+    }
+
+    #[test]
+    fn message_rules() {
+        assert_eq!(message_text("  hi \r\n there ", 2000).unwrap(), "hi \n there");
+        assert_eq!(message_text(" \n\t ", 2000).unwrap_err().code, ErrorCode::Empty);
+        assert_eq!(message_text(&"x".repeat(2001), 2000).unwrap_err().code, ErrorCode::TooLong);
+        assert!(message_text(&"é".repeat(2000), 2000).is_ok(), "limit counts characters, not bytes");
+        assert_eq!(message_text("a\u{0}b", 2000).unwrap_err().code, ErrorCode::BadText);
+        assert_eq!(message_text("a\u{1b}[31mb", 2000).unwrap_err().code, ErrorCode::BadText);
+        assert!(message_text("tab\tand\nnewline", 2000).is_ok());
+        assert!(message_text("مرحبا \u{202E}rtl", 2000).is_ok(), "bidi text is allowed in messages");
+    }
+}

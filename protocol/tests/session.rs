@@ -1,0 +1,289 @@
+//! The widget's connection policy, driven through its sans-IO state machine.
+
+use hello_chat_protocol::client_frame::{ClientFrame, Dialect, HistoryAnchor};
+use hello_chat_protocol::session::{Effect, Session, SessionConfig, Status, CONNECT_TIMEOUT_MS, PING_INTERVAL_MS, PONG_TIMEOUT_MS};
+use hello_chat_protocol::{ChatMessage, ErrorCode, ProtocolError, ServerFrame};
+
+fn session() -> Session {
+    Session::new(SessionConfig { room: "lobby".into(), name: "Ada".into(), site: None, token: None }, 42)
+}
+
+fn drain(s: &mut Session) -> Vec<Effect> {
+    std::iter::from_fn(|| s.poll_effect()).collect()
+}
+
+fn msg(seq: u64) -> ChatMessage {
+    ChatMessage { seq, id: format!("o{seq}"), name: "Bo".into(), message: format!("m{seq}"), timestamp: seq }
+}
+
+fn welcome(seq: u64) -> String {
+    ServerFrame::Welcome { seq, online: 1, name: "Ada".into(), max_message_chars: 2000 }.encode()
+}
+
+fn history(messages: Vec<ChatMessage>, more: bool, anchor: Option<HistoryAnchor>) -> String {
+    ServerFrame::History { messages, more, anchor }.encode()
+}
+
+fn opened_query(effects: &[Effect]) -> Vec<(&'static str, String)> {
+    effects.iter().find_map(|e| match e { Effect::Open(q) => Some(q.clone()), _ => None }).expect("an Open effect")
+}
+
+fn transmitted(effects: &[Effect]) -> Vec<ClientFrame> {
+    effects
+        .iter()
+        .filter_map(|e| match e { Effect::Transmit(t) if t != "ping" => Some(ClientFrame::parse(t, Dialect::V1).unwrap()), _ => None })
+        .collect()
+}
+
+fn shown(effects: &[Effect]) -> Vec<u64> {
+    effects.iter().flat_map(|e| match e { Effect::Show(m) => m.iter().map(|m| m.seq).collect(), _ => vec![] }).collect()
+}
+
+/// Connect and receive the join page `page` from a room whose latest seq is `latest`.
+fn connected(s: &mut Session, now: f64, latest: u64, page: Vec<ChatMessage>) -> Vec<Effect> {
+    s.start(now);
+    s.on_open(now);
+    s.on_text(&welcome(latest), now);
+    s.on_text(&history(page, false, None), now);
+    drain(s)
+}
+
+#[test]
+fn connects_and_shows_the_join_page() {
+    let mut s = session();
+    s.start(0.0);
+    let q = opened_query(&drain(&mut s));
+    assert!(q.contains(&("room", "lobby".into())) && q.contains(&("v", "1".into())));
+    assert!(!q.iter().any(|(k, _)| *k == "since"), "a first connection asks for the latest page");
+    assert_eq!(s.status(), &Status::Connecting);
+    s.on_text(&welcome(2), 10.0);
+    s.on_text(&history(vec![msg(1), msg(2)], false, None), 10.0);
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::Status(Status::Connected)));
+    assert_eq!(shown(&fx), [1, 2]);
+}
+
+#[test]
+fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.on_close(1006, "", 100.0);
+    let fx = drain(&mut s);
+    let retry_at = match s.status() { Status::Reconnecting { retry_at: Some(t), offline: false } => *t, other => panic!("{other:?}") };
+    assert!(fx.iter().any(|e| matches!(e, Effect::Status(Status::Reconnecting { .. }))));
+    assert!((100.0..=600.0).contains(&retry_at), "first retry within the 500 ms window");
+
+    let id = s.send("hello", 150.0).unwrap();
+    let fx = drain(&mut s);
+    assert_eq!(fx, [Effect::Pending { id: id.clone(), text: "hello".into() }], "nothing transmitted while down");
+
+    s.handle_timeout(retry_at);
+    let q = opened_query(&drain(&mut s));
+    assert!(q.contains(&("since", "0".into())), "resume after what was shown");
+    s.on_text(&welcome(0), retry_at + 5.0);
+    let sent = transmitted(&drain(&mut s));
+    assert_eq!(sent, [ClientFrame::Send { id: Some(id.clone()), message: "hello".into() }]);
+
+    // The ack is lost with the socket: the retry carries the same id.
+    s.on_close(1006, "", retry_at + 10.0);
+    drain(&mut s);
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_text(&welcome(1), t);
+    let sent = transmitted(&drain(&mut s));
+    assert_eq!(sent, [ClientFrame::Send { id: Some(id.clone()), message: "hello".into() }]);
+    s.on_text(&history(vec![], false, Some(HistoryAnchor::After(0))), t);
+    s.on_text(&ServerFrame::Ack { id: id.clone(), seq: 1, timestamp: 5 }.encode(), t);
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::Sent { id, seq: 1 }));
+    assert_eq!(shown(&fx), [1]);
+    assert!(s.outbox().is_empty());
+}
+
+#[test]
+fn resume_fills_a_long_gap_and_shows_each_message_once_in_order() {
+    let mut s = session();
+    connected(&mut s, 0.0, 3, vec![msg(1), msg(2), msg(3)]);
+    s.on_close(1001, "", 1.0);
+    drain(&mut s);
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    assert!(opened_query(&drain(&mut s)).contains(&("since", "3".into())));
+    s.on_text(&welcome(300), t);
+    // A live message overtakes the resume page; then the page says there is more.
+    s.on_text(&ServerFrame::Message(msg(301)).encode(), t);
+    s.on_text(&history((4..=203).map(msg).collect(), true, Some(HistoryAnchor::After(3))), t);
+    let fx = drain(&mut s);
+    assert_eq!(shown(&fx), (4..=203).collect::<Vec<_>>());
+    assert_eq!(transmitted(&fx), [ClientFrame::History { anchor: HistoryAnchor::After(203), limit: 100 }]);
+    s.on_text(&history((204..=300).map(msg).collect(), false, Some(HistoryAnchor::After(203))), t);
+    s.on_text(&ServerFrame::Message(msg(300)).encode(), t);
+    let fx = drain(&mut s);
+    assert_eq!(shown(&fx), (204..=301).collect::<Vec<_>>());
+    assert!(transmitted(&fx).is_empty());
+}
+
+#[test]
+fn terminal_close_fails_without_retrying() {
+    let mut s = session();
+    s.start(0.0);
+    s.on_text(&ServerFrame::Error(ProtocolError::new(ErrorCode::Unauthorized, "token expired")).encode(), 1.0);
+    s.on_close(4001, "token expired", 2.0);
+    drain(&mut s);
+    assert_eq!(s.status(), &Status::Failed { code: 4001, reason: "token expired".into() });
+    assert_eq!(s.poll_timeout(), None, "no retry is scheduled");
+    s.set_browser_online(true, 3.0);
+    s.tab_visible(4.0);
+    assert!(!drain(&mut s).iter().any(|e| matches!(e, Effect::Open(_))));
+    assert!(s.send("hi", 5.0).is_err());
+}
+
+#[test]
+fn backoff_grows_with_full_jitter_and_resets_after_a_healthy_connection() {
+    let mut s = session();
+    s.start(0.0);
+    let mut now = 0.0;
+    let mut waits = vec![];
+    for _ in 0..8 {
+        s.on_close(1006, "", now);
+        let t = s.poll_timeout().unwrap();
+        waits.push(t - now);
+        now = t;
+        s.handle_timeout(now);
+    }
+    let windows = [500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0];
+    for (w, max) in waits.iter().zip(windows) {
+        assert!(*w >= 0.0 && *w <= max, "{waits:?}");
+    }
+    assert!(waits.iter().skip(4).any(|w| *w > 500.0), "the window grows: {waits:?}");
+    // Stay connected past the healthy threshold: the next failure starts small again.
+    s.on_text(&welcome(0), now);
+    let healthy = s.poll_timeout().unwrap();
+    s.handle_timeout(healthy);
+    s.on_close(1006, "", healthy);
+    let t = s.poll_timeout().unwrap();
+    assert!(t - healthy <= 500.0);
+}
+
+#[test]
+fn connect_timeout_abandons_the_socket() {
+    let mut s = session();
+    s.start(0.0);
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), Some(CONNECT_TIMEOUT_MS));
+    s.handle_timeout(CONNECT_TIMEOUT_MS);
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::CloseSocket));
+    assert!(matches!(s.status(), Status::Reconnecting { retry_at: Some(_), .. }));
+}
+
+#[test]
+fn silent_socket_is_declared_dead_after_a_missed_pong() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.handle_timeout(PING_INTERVAL_MS);
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::Transmit("ping".into())));
+    s.on_text("pong", PING_INTERVAL_MS + 100.0);
+    s.handle_timeout(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+    assert!(!drain(&mut s).contains(&Effect::CloseSocket), "pong arrived in time");
+    s.handle_timeout(2.0 * PING_INTERVAL_MS);
+    drain(&mut s);
+    s.handle_timeout(2.0 * PING_INTERVAL_MS + PONG_TIMEOUT_MS);
+    assert!(drain(&mut s).contains(&Effect::CloseSocket));
+    assert!(matches!(s.status(), Status::Reconnecting { .. }));
+}
+
+#[test]
+fn offline_browser_waits_then_reconnects_at_once() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.set_browser_online(false, 1.0);
+    s.on_close(1006, "", 2.0);
+    assert_eq!(s.status(), &Status::Reconnecting { retry_at: None, offline: true });
+    assert_eq!(s.poll_timeout(), None, "no retries while offline");
+    drain(&mut s);
+    s.set_browser_online(true, 60_000.0);
+    assert!(drain(&mut s).iter().any(|e| matches!(e, Effect::Open(_))));
+}
+
+#[test]
+fn visible_tab_skips_the_backoff_wait() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    for i in 0..6 {
+        s.on_close(1006, "", i as f64);
+        s.handle_timeout(s.poll_timeout().unwrap());
+    }
+    s.on_close(1006, "", 100.0);
+    drain(&mut s);
+    s.tab_visible(101.0);
+    assert!(drain(&mut s).iter().any(|e| matches!(e, Effect::Open(_))));
+}
+
+#[test]
+fn rate_limited_message_is_resent_later_and_refused_one_fails() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let a = s.send("first", 1.0).unwrap();
+    drain(&mut s);
+    s.on_text(&ServerFrame::Error(ProtocolError::new(ErrorCode::RateLimited, "slow").with_id(Some(&a))).encode(), 2.0);
+    assert!(transmitted(&drain(&mut s)).is_empty());
+    let wake = s.poll_timeout().unwrap();
+    assert!(wake > 2.0 && wake < 5000.0);
+    s.handle_timeout(wake);
+    assert_eq!(transmitted(&drain(&mut s)), [ClientFrame::Send { id: Some(a.clone()), message: "first".into() }]);
+    s.on_text(&ServerFrame::Error(ProtocolError::new(ErrorCode::BadText, "no").with_id(Some(&a))).encode(), wake);
+    let fx = drain(&mut s);
+    assert!(fx.iter().any(|e| matches!(e, Effect::SendFailed { id, .. } if *id == a)));
+    assert!(s.retry(&a, wake));
+    assert_eq!(transmitted(&drain(&mut s)).len(), 1);
+}
+
+#[test]
+fn local_validation_and_bounded_outbox() {
+    let mut s = session();
+    assert_eq!(s.send("   ", 0.0).unwrap_err().code, ErrorCode::Empty);
+    assert_eq!(s.send(&"x".repeat(2001), 0.0).unwrap_err().code, ErrorCode::TooLong);
+    for i in 0..50 {
+        s.send(&format!("m{i}"), 0.0).unwrap();
+    }
+    assert_eq!(s.send("one more", 0.0).unwrap_err().code, ErrorCode::OutboxFull);
+}
+
+#[test]
+fn client_ids_are_unique() {
+    let mut s = session();
+    let ids: std::collections::HashSet<String> = (0..50).map(|i| s.send(&format!("{i}"), 0.0).unwrap()).collect();
+    assert_eq!(ids.len(), 50);
+    assert!(ids.iter().all(|id| hello_chat_protocol::validate::is_client_id(id)));
+}
+
+#[test]
+fn paging_back_asks_before_the_oldest_shown() {
+    let mut s = session();
+    s.start(0.0);
+    s.on_text(&welcome(100), 0.0);
+    s.on_text(&history((51..=100).map(msg).collect(), true, None), 0.0);
+    drain(&mut s);
+    assert!(s.load_earlier());
+    assert!(!s.load_earlier(), "one request at a time");
+    assert_eq!(transmitted(&drain(&mut s)), [ClientFrame::History { anchor: HistoryAnchor::Before(51), limit: 50 }]);
+    s.on_text(&history((1..=50).map(msg).collect(), false, Some(HistoryAnchor::Before(51))), 1.0);
+    let fx = drain(&mut s);
+    assert!(matches!(&fx[0], Effect::ShowOlder { messages, more: false } if messages.len() == 50));
+    assert!(!s.load_earlier(), "nothing older");
+}
+
+#[test]
+fn destroy_closes_and_stops_everything() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.close();
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::CloseSocket) && fx.contains(&Effect::Status(Status::Closed)));
+    assert_eq!(s.poll_timeout(), None);
+    s.on_close(1000, "", 1.0);
+    s.set_browser_online(true, 2.0);
+    assert!(drain(&mut s).is_empty());
+}

@@ -1,0 +1,111 @@
+// Building the widget, the worker and the static site, each only when its
+// inputs changed since the last build (a hash of the inputs is kept next to
+// the output).
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { ROOT, NODE_BIN, CARGO_BIN, run, step } from './run.mjs';
+
+export const DIST = path.join(ROOT, 'dist');
+const SKIP_DIRS = new Set(['target', 'build', 'node_modules', 'dist', '.git', '.wrangler', 'pkg']);
+
+function listFiles(entry, out = []) {
+  const full = path.join(ROOT, entry);
+  if (!fs.existsSync(full)) return out;
+  if (fs.statSync(full).isFile()) {
+    out.push(entry);
+    return out;
+  }
+  for (const name of fs.readdirSync(full).sort()) {
+    if (SKIP_DIRS.has(name)) continue;
+    listFiles(path.join(entry, name), out);
+  }
+  return out;
+}
+
+function hashInputs(entries) {
+  const hash = createHash('sha256');
+  for (const file of entries.flatMap((e) => listFiles(e))) {
+    hash.update(file).update('\0').update(fs.readFileSync(path.join(ROOT, file))).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/** Run `build` unless the inputs hash matches the stamp and every output exists. */
+async function cached(name, { inputs, outputs }, build) {
+  const stampFile = path.join(DIST, '.stamps', name);
+  const hash = hashInputs(inputs);
+  const fresh = fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === hash &&
+    outputs.every((o) => fs.existsSync(path.join(ROOT, o)));
+  if (fresh) {
+    step(`${name}: up to date`);
+    return false;
+  }
+  const started = Date.now();
+  await build();
+  fs.mkdirSync(path.dirname(stampFile), { recursive: true });
+  fs.writeFileSync(stampFile, hash);
+  step(`${name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return true;
+}
+
+const RUST_COMMON = ['Cargo.toml', 'Cargo.lock', 'protocol'];
+
+/** The widget: wasm-pack (target web) into dist/pkg. */
+export function buildSdkWasm() {
+  return cached('sdk-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'], outputs: ['dist/pkg/hello_chat_bg.wasm'] }, () => {
+    step('Building the widget (wasm-pack, release)');
+    return run('wasm-pack', ['--log-level', 'warn', 'build', 'sdk', '--release', '--target', 'web', '--mode', 'no-install',
+      '--no-pack', '--out-dir', '../dist/pkg', '--out-name', 'hello_chat']);
+  });
+}
+
+/** The npm package (dist/npm) and the single-file embed (dist/public/hello-chat.js). */
+export function buildSdkPackages() {
+  return cached('sdk-packages', { inputs: ['sdk/js', 'dist/pkg/hello_chat_bg.wasm', 'dist/pkg/hello_chat.js', 'scripts/lib/build.mjs'],
+    outputs: ['dist/npm/package.json', 'dist/public/hello-chat.js'] }, async () => {
+    const npm = path.join(DIST, 'npm');
+    fs.rmSync(npm, { recursive: true, force: true });
+    fs.mkdirSync(npm, { recursive: true });
+    for (const f of ['hello_chat.js', 'hello_chat_bg.wasm']) fs.copyFileSync(path.join(DIST, 'pkg', f), path.join(npm, f));
+    for (const f of fs.readdirSync(path.join(ROOT, 'sdk/js/npm'))) fs.copyFileSync(path.join(ROOT, 'sdk/js/npm', f), path.join(npm, f));
+    fs.copyFileSync(path.join(ROOT, 'sdk/js/api.js'), path.join(npm, 'api.js'));
+    fs.mkdirSync(path.join(DIST, 'public'), { recursive: true });
+    step('Bundling the single-file embed (esbuild: glue + wasm inlined)');
+    await run(path.join(NODE_BIN, 'esbuild'), ['sdk/js/embed.js', '--bundle', '--format=iife', '--minify',
+      '--target=es2020', '--loader:.wasm=binary', '--log-level=warning', '--legal-comments=none',
+      `--outfile=${path.join(DIST, 'public', 'hello-chat.js')}`]);
+  });
+}
+
+/** The worker: worker-build (release) into dist/worker. */
+export function buildWorker() {
+  const esbuild = path.join(ROOT, 'node_modules', '@esbuild', 'linux-x64', 'bin', 'esbuild');
+  return cached('worker', { inputs: [...RUST_COMMON, 'worker/Cargo.toml', 'worker/src'], outputs: ['dist/worker/index.js'] }, () => {
+    step('Building the worker (worker-build, release)');
+    return run('worker-build', ['--release', '--out-dir', '../dist/worker'], {
+      cwd: path.join(ROOT, 'worker'),
+      env: {
+        WASM_BINDGEN_BIN: path.join(CARGO_BIN, 'wasm-bindgen'),
+        WASM_OPT_BIN: path.join(NODE_BIN, 'wasm-opt'),
+        ESBUILD_BIN: esbuild,
+      },
+    });
+  });
+}
+
+/** The static site: demo pages next to the embed. */
+export function buildSite() {
+  return cached('site', { inputs: ['demo'], outputs: ['dist/public/index.html'] }, async () => {
+    const out = path.join(DIST, 'public');
+    fs.mkdirSync(out, { recursive: true });
+    fs.cpSync(path.join(ROOT, 'demo'), out, { recursive: true, filter: (src) => !src.includes('node_modules') });
+  });
+}
+
+export async function buildAll() {
+  await buildSdkWasm();
+  await buildSdkPackages();
+  await buildWorker();
+  await buildSite();
+}

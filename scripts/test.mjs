@@ -1,0 +1,81 @@
+// `npm test`: the same set-up as `npm start`, then every test:
+//   unit  cargo test for the native crates (protocol: frames, validation, session...)
+//   wasm  wasm-bindgen-test for the widget's adapters, in headless Chromium
+//   e2e   node:test suites under tests/e2e against the real worker under
+//         `wrangler dev`, driving real Chromium (playwright-core) and raw
+//         WebSocket clients
+// `npm test -- e2e` (or unit, wasm) runs one group; extra words filter e2e files.
+// Every process started here is stopped at the end, also on failure.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureTools } from './lib/tools.mjs';
+import { buildAll } from './lib/build.mjs';
+import { startServer } from './lib/server.mjs';
+import { ROOT, run, step } from './lib/run.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMEDRIVER = process.env.CHROMEDRIVER_PATH || '/usr/bin/chromedriver';
+const GROUPS = ['unit', 'wasm', 'e2e'];
+
+const args = process.argv.slice(2);
+const groups = args.filter((a) => GROUPS.includes(a));
+const filters = args.filter((a) => !GROUPS.includes(a));
+const wanted = (g) => groups.length === 0 || groups.includes(g);
+
+const started = Date.now();
+const results = [];
+async function group(name, fn) {
+  if (!wanted(name)) return;
+  const t = Date.now();
+  try {
+    await fn();
+    results.push([name, 'passed', Date.now() - t]);
+  } catch (err) {
+    results.push([name, 'FAILED', Date.now() - t]);
+    console.error(`\n${name} failed: ${err.message}\n`);
+  }
+}
+
+await ensureTools();
+await buildAll();
+for (const [bin, what] of [[CHROMIUM, 'Chromium'], [CHROMEDRIVER, 'ChromeDriver']]) {
+  if ((wanted('wasm') || wanted('e2e')) && !fs.existsSync(bin)) {
+    console.error(`${what} not found at ${bin}: run \`apt-get install -y chromium chromium-driver\` (see .ci/run).`);
+    process.exit(1);
+  }
+}
+
+await group('unit', async () => {
+  step('Unit tests (cargo test, native)');
+  await run('cargo', ['test', '--workspace', '--exclude', 'hello-chat-worker', '--exclude', 'hello-chat']);
+});
+
+await group('wasm', async () => {
+  step('Widget adapter tests (wasm-bindgen-test in headless Chromium)');
+  await run('wasm-pack', ['--log-level', 'warn', 'test', '--headless', '--chrome', '--chromedriver', CHROMEDRIVER,
+    '--mode', 'no-install', 'sdk'], { env: { CHROME_BIN: CHROMIUM } });
+});
+
+await group('e2e', async () => {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-e2e-'));
+  step('Starting the worker under wrangler dev for the end-to-end tests');
+  const server = await startServer({ persistTo: state });
+  try {
+    let files = fs.readdirSync(path.join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.mjs')).sort();
+    if (filters.length) files = files.filter((f) => filters.some((w) => f.includes(w)));
+    step(`End-to-end tests against ${server.url}: ${files.join(', ')}`);
+    await run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec',
+      ...files.map((f) => path.join('tests/e2e', f))], {
+      env: { HELLO_CHAT_URL: server.url, CHROMIUM_PATH: CHROMIUM },
+    });
+  } finally {
+    await server.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});
+
+console.log('\nSummary');
+for (const [name, verdict, ms] of results) console.log(`  ${name.padEnd(6)} ${verdict.padEnd(7)} ${(ms / 1000).toFixed(1)} s`);
+console.log(`  total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(results.every(([, v]) => v === 'passed') ? 0 : 1);

@@ -1,0 +1,86 @@
+// The public HelloChat API, shared by the <script> embed and the npm package.
+//
+// `mount` returns a handle at once; calls on it are queued until the
+// WebAssembly module has loaded, so a page never has to await anything.
+// Event listeners live here in JavaScript; the wasm widget reports events
+// through one `emit(name, detail)` callback.
+
+const EVENTS = ['message', 'status', 'error', 'presence'];
+
+/**
+ * @param {() => Promise<{ Widget: any }>} loadWasm  loads (once) and returns the wasm exports
+ * @param {() => string} defaultServer  origin used when options.server is absent
+ */
+export function createHelloChat(loadWasm, defaultServer) {
+  let loading = null;
+  const load = () => (loading ??= loadWasm());
+
+  function mount(el, options) {
+    if (!el || typeof el.appendChild !== 'function') throw new TypeError('HelloChat.mount: first argument must be a DOM element');
+    const listeners = new Map(EVENTS.map((e) => [e, new Set()]));
+    const queue = [];
+    let widget = null;
+    let destroyed = false;
+
+    const emit = (name, detail) => {
+      for (const fn of [...(listeners.get(name) ?? [])]) {
+        try { fn(detail); } catch (err) { setTimeout(() => { throw err; }); }
+      }
+    };
+    const fail = (err) => {
+      emit('status', { status: 'failed', reason: String(err?.message ?? err) });
+      emit('error', { code: 'load_failed', message: String(err?.message ?? err) });
+    };
+
+    const handle = {
+      /** Send a message; returns its client id once the widget is ready, else undefined (queued). */
+      send(text) {
+        if (destroyed) return undefined;
+        if (widget) return widget.send(String(text));
+        queue.push(String(text));
+        return undefined;
+      },
+      on(event, fn) {
+        if (!listeners.has(event)) throw new TypeError(`HelloChat: unknown event "${event}" (use ${EVENTS.join(', ')})`);
+        listeners.get(event).add(fn);
+        return handle;
+      },
+      off(event, fn) {
+        listeners.get(event)?.delete(fn);
+        return handle;
+      },
+      destroy() {
+        if (destroyed) return;
+        destroyed = true;
+        if (widget) { widget.destroy(); widget.free?.(); widget = null; }
+        emit('status', { status: 'closed' });
+        for (const set of listeners.values()) set.clear();
+        queue.length = 0;
+      },
+    };
+
+    load().then((wasm) => {
+      if (destroyed) return;
+      try {
+        widget = new wasm.Widget(el, options ?? {}, emit, defaultServer());
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      for (const text of queue.splice(0)) widget.send(text);
+    }, fail);
+    return handle;
+  }
+
+  return { mount, version: '0.1.0' };
+}
+
+/** Options from an element's data-* attributes (data-room, data-name, ...). */
+export function optionsFromDataset(el) {
+  const d = el.dataset;
+  const options = {};
+  for (const key of ['room', 'name', 'site', 'server', 'token', 'theme', 'locale', 'placeholder', 'height']) {
+    if (d[key] !== undefined && d[key] !== '') options[key] = d[key];
+  }
+  return options;
+}

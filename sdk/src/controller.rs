@@ -1,0 +1,401 @@
+//! Wires the sans-IO [`Session`] to the browser: the socket, one timer, the
+//! DOM and the page's event handlers. Every entry point (a socket event, a
+//! timer, a click) goes through [`dispatch`], which runs the session, carries
+//! out its effects, re-arms the timer and only then calls the page's handlers,
+//! so a handler that calls back into the widget never finds it busy.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object, Reflect};
+use protocol::session::{Effect, Session, SessionConfig, Status};
+use protocol::{ChatMessage, ProtocolError};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, Event, KeyboardEvent};
+
+use crate::listener::Listener;
+use crate::options::Options;
+use crate::socket::{Socket, SocketEvent};
+use crate::strings::Strings;
+use crate::view::View;
+
+/// Messages kept in the DOM; older ones are dropped and paged back on demand.
+const MAX_MESSAGES_IN_DOM: u32 = 300;
+/// How long "X is typing…" stays without a new typing notice.
+const TYPING_SHOWN_MS: u32 = 4_000;
+/// Own message ids remembered to style own messages (bounded).
+const MAX_OWN_IDS: usize = 500;
+
+pub type Shared = Rc<RefCell<Controller>>;
+
+pub struct Controller {
+    session: Session,
+    options: Options,
+    view: View,
+    socket: Option<Socket>,
+    timer: Option<Timeout>,
+    typing_timer: Option<Timeout>,
+    listeners: Vec<Listener>,
+    own_ids: HashSet<String>,
+    emit: Function,
+    /// Page events collected during a dispatch, delivered after it.
+    outgoing: Vec<(&'static str, JsValue)>,
+    weak: Weak<RefCell<Controller>>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn random_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if filled {
+        u64::from_le_bytes(bytes)
+    } else {
+        (js_sys::Math::random() * 9e15) as u64 ^ (now() as u64)
+    }
+}
+
+/// Run `f` on the controller, then everything that follows from it.
+pub fn dispatch(weak: &Weak<RefCell<Controller>>, f: impl FnOnce(&mut Controller, f64)) {
+    let Some(rc) = weak.upgrade() else { return };
+    let (emit, events) = {
+        let Ok(mut c) = rc.try_borrow_mut() else { return };
+        let t = now();
+        f(&mut c, t);
+        c.apply_effects(t);
+        c.rearm_timer(t);
+        (c.emit.clone(), std::mem::take(&mut c.outgoing))
+    };
+    for (name, detail) in events {
+        // A throwing page handler must not break the widget.
+        let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &detail);
+    }
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
+
+fn message_detail(m: &ChatMessage, own: bool) -> JsValue {
+    obj(&[
+        ("seq", (m.seq as f64).into()),
+        ("id", m.id.as_str().into()),
+        ("name", m.name.as_str().into()),
+        ("message", m.message.as_str().into()),
+        ("timestamp", (m.timestamp as f64).into()),
+        ("own", own.into()),
+    ])
+}
+
+fn error_detail(e: &ProtocolError) -> JsValue {
+    obj(&[
+        ("code", e.code.as_str().into()),
+        ("message", e.message.as_str().into()),
+        ("id", e.id.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str)),
+    ])
+}
+
+impl Controller {
+    pub fn mount(el: &Element, options: &JsValue, default_server: &str, emit: Function) -> Result<Shared, JsValue> {
+        let options = Options::read(options, default_server).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+        let view = View::mount(el, &options, Strings::new(options.strings.clone()))?;
+        let config = SessionConfig {
+            room: options.room.clone(),
+            name: options.name.clone(),
+            site: options.site.clone(),
+            token: options.token.clone(),
+        };
+        let rc = Rc::new_cyclic(|weak| {
+            RefCell::new(Controller {
+                session: Session::new(config, random_seed()),
+                options,
+                view,
+                socket: None,
+                timer: None,
+                typing_timer: None,
+                listeners: Vec::new(),
+                own_ids: HashSet::new(),
+                emit,
+                outgoing: Vec::new(),
+                weak: weak.clone(),
+            })
+        });
+        let weak = Rc::downgrade(&rc);
+        let listeners = listen(&rc.borrow(), &weak);
+        rc.borrow_mut().listeners = listeners;
+        rc.borrow().view.update_counter(rc.borrow().session.max_message_chars());
+        dispatch(&weak, |c, t| {
+            c.view.banner("connecting", Some(&c.view.strings.get("connecting")));
+            let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+            if !online {
+                c.session.set_browser_online(false, t);
+            }
+            c.session.start(t);
+        });
+        Ok(rc)
+    }
+
+    fn emit(&mut self, name: &'static str, detail: JsValue) {
+        self.outgoing.push((name, detail));
+    }
+
+    fn apply_effects(&mut self, t: f64) {
+        while let Some(effect) = self.session.poll_effect() {
+            match effect {
+                Effect::Open(query) => self.open_socket(&query, t),
+                Effect::Transmit(text) => {
+                    if let Some(s) = &self.socket {
+                        s.send(&text);
+                    }
+                }
+                Effect::CloseSocket => self.socket = None,
+                Effect::Status(status) => self.show_status(&status, t),
+                Effect::Welcome { online, .. } => self.view.set_online(online),
+                Effect::Show(messages) => self.show(&messages),
+                Effect::ShowOlder { messages, more } => {
+                    let own = &self.own_ids;
+                    self.view.prepend(&messages, more, |m| own.contains(&m.id));
+                }
+                Effect::Pending { id, text } => self.view.pending(&id, &text),
+                Effect::Sent { id, .. } => {
+                    self.view.remove_pending(&id);
+                    if self.own_ids.len() >= MAX_OWN_IDS {
+                        self.own_ids.clear();
+                    }
+                    self.own_ids.insert(id);
+                }
+                Effect::SendFailed { id, error } => self.view.failed(&id, &error.message),
+                Effect::Presence { online, joined, left } => {
+                    self.view.set_online(online);
+                    let detail = obj(&[
+                        ("online", online.into()),
+                        ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
+                        ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
+                    ]);
+                    self.emit("presence", detail);
+                }
+                Effect::Typing { name } => self.show_typing(&name),
+                Effect::Error(error) => {
+                    let detail = error_detail(&error);
+                    self.emit("error", detail);
+                }
+            }
+        }
+    }
+
+    fn open_socket(&mut self, query: &[(&'static str, String)], t: f64) {
+        self.socket = None;
+        let url = self.options.socket_url(query);
+        let weak = self.weak.clone();
+        let on_event = move |event: SocketEvent| {
+            dispatch(&weak, move |c, t| match event {
+                SocketEvent::Open => c.session.on_open(t),
+                SocketEvent::Text(text) => c.session.on_text(&text, t),
+                SocketEvent::Close { code, reason } => c.session.on_close(code, &reason, t),
+            })
+        };
+        match Socket::open(&url, on_event) {
+            Ok(socket) => self.socket = Some(socket),
+            // A URL the browser refuses (bad `server` option): treat as a failed attempt.
+            Err(_) => self.session.on_close(1006, "", t),
+        }
+    }
+
+    fn show(&mut self, messages: &[ChatMessage]) {
+        let own_ids = &self.own_ids;
+        self.view.append(messages, |m| own_ids.contains(&m.id));
+        for m in messages {
+            let own = self.own_ids.contains(&m.id);
+            if !own {
+                self.view.announce(m);
+            }
+            let detail = message_detail(m, own);
+            self.emit("message", detail);
+        }
+        if messages.iter().any(|m| !self.own_ids.contains(&m.id)) {
+            self.view.set_typing(None);
+        }
+        if let Some(oldest) = self.view.trim(MAX_MESSAGES_IN_DOM) {
+            self.session.forget_older_than(oldest);
+        }
+        self.view.show_empty_hint();
+    }
+
+    fn show_status(&mut self, status: &Status, t: f64) {
+        let s = &self.view.strings;
+        match status {
+            Status::Connected => {
+                self.view.banner("", None);
+                self.view.set_more_available(self.session.timeline().older_exist());
+                self.view.show_empty_hint();
+            }
+            Status::Connecting => self.view.banner("connecting", Some(&s.get("connecting"))),
+            Status::Reconnecting { .. } => self.refresh_countdown(t),
+            Status::Failed { reason, .. } => self.view.banner("failed", Some(&s.fill("failed", &[("reason", reason)]))),
+            Status::Closed => {}
+        }
+        let mut pairs = vec![("status", JsValue::from_str(status.as_str()))];
+        if let Status::Failed { code, reason } = status {
+            pairs.push(("code", (*code).into()));
+            pairs.push(("reason", reason.as_str().into()));
+        }
+        if let Status::Reconnecting { retry_at: Some(at), .. } = status {
+            pairs.push(("retryIn", (at - t).max(0.0).round().into()));
+        }
+        let detail = obj(&pairs);
+        self.emit("status", detail);
+    }
+
+    /// "Reconnecting in 4 s", "Offline" or "Reconnecting…".
+    fn refresh_countdown(&self, t: f64) {
+        let s = &self.view.strings;
+        if let Status::Reconnecting { retry_at, offline } = self.session.status() {
+            if *offline {
+                self.view.banner("offline", Some(&s.get("offline")));
+            } else if let Some(at) = retry_at.filter(|at| *at - t >= 1000.0) {
+                let secs = ((at - t) / 1000.0).ceil().to_string();
+                self.view.banner("reconnecting", Some(&s.fill("reconnectingIn", &[("s", &secs)])));
+            } else {
+                self.view.banner("reconnecting", Some(&s.get("reconnecting")));
+            }
+        }
+    }
+
+    fn show_typing(&mut self, name: &str) {
+        self.view.set_typing(Some(name));
+        let weak = self.weak.clone();
+        self.typing_timer = Some(Timeout::new(TYPING_SHOWN_MS, move || {
+            dispatch(&weak, |c, _| c.view.set_typing(None));
+        }));
+    }
+
+    /// One timer, always set to the session's next deadline (and to the next
+    /// whole second while a reconnect countdown is on screen).
+    fn rearm_timer(&mut self, t: f64) {
+        let mut next = self.session.poll_timeout();
+        if matches!(self.session.status(), Status::Reconnecting { retry_at: Some(_), .. }) {
+            next = Some(next.map_or(t + 1000.0, |n| n.min(t + 1000.0)));
+        }
+        self.timer = next.map(|at| {
+            let weak = self.weak.clone();
+            Timeout::new((at - t).clamp(0.0, 2_147_483_647.0) as u32, move || {
+                dispatch(&weak, |c, t| {
+                    c.session.handle_timeout(t);
+                    c.refresh_countdown(t);
+                })
+            })
+        });
+    }
+
+    // ----- the visitor's and the page's actions -----
+
+    pub fn send(&mut self, text: &str, t: f64) -> Result<String, ProtocolError> {
+        let result = self.session.send(text, t);
+        if let Err(e) = &result {
+            let detail = error_detail(e);
+            self.emit("error", detail);
+        }
+        result
+    }
+
+    fn submit(&mut self, t: f64) {
+        let text = self.view.input_text();
+        if text.trim().is_empty() {
+            return;
+        }
+        if self.send(&text, t).is_ok() {
+            self.view.clear_input();
+            self.view.update_counter(self.session.max_message_chars());
+        }
+    }
+
+    pub fn destroy(&mut self) {
+        self.session.close();
+        while self.session.poll_effect().is_some() {}
+        self.socket = None;
+        self.timer = None;
+        self.typing_timer = None;
+        self.listeners.clear();
+        self.view.remove();
+    }
+}
+
+/// Every DOM and window listener the widget needs; dropped (removed) by `destroy()`.
+fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
+    let v = &c.view;
+    let mut out = Vec::new();
+    let on = |target: &web_sys::EventTarget, kind: &'static str, f: fn(&mut Controller, Event, f64)| {
+        let weak = weak.clone();
+        Listener::new(target, kind, move |e: Event| dispatch(&weak, |c, t| f(c, e, t)))
+    };
+    out.push(on(&v.form, "submit", |c, e, t| {
+        e.prevent_default();
+        c.submit(t);
+    }));
+    out.push(on(&v.input, "keydown", |c, e, t| {
+        let Some(k) = e.dyn_ref::<KeyboardEvent>() else { return };
+        // Enter sends, Shift+Enter is a newline, and an IME composition is left alone.
+        if k.key() == "Enter" && !k.shift_key() && !k.is_composing() {
+            e.prevent_default();
+            c.submit(t);
+        }
+    }));
+    out.push(on(&v.input, "input", |c, _, t| {
+        c.view.update_counter(c.session.max_message_chars());
+        c.session.typing(t);
+    }));
+    out.push(on(&v.earlier, "click", |c, _, _| {
+        c.session.load_earlier();
+    }));
+    out.push(on(&v.pill, "click", |c, _, _| c.view.scroll_to_bottom()));
+    out.push(on(&v.log, "scroll", |c, _, _| {
+        if c.view.at_bottom() {
+            c.view.pill.set_hidden(true);
+        }
+    }));
+    out.push(on(&v.outbox, "click", |c, e, t| {
+        let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        let (Some(action), Some(id)) = (
+            button.get_attribute("data-action"),
+            button.closest("[data-id]").ok().flatten().and_then(|li| li.get_attribute("data-id")),
+        ) else {
+            return;
+        };
+        match action.as_str() {
+            "retry" => {
+                c.session.retry(&id, t);
+            }
+            "discard" => {
+                if c.session.discard(&id) {
+                    c.view.remove_pending(&id);
+                }
+            }
+            _ => {}
+        }
+    }));
+    if let Some(window) = web_sys::window() {
+        out.push(on(&window, "online", |c, _, t| c.session.set_browser_online(true, t)));
+        out.push(on(&window, "offline", |c, _, t| c.session.set_browser_online(false, t)));
+        if let Some(doc) = window.document() {
+            out.push(on(&doc, "visibilitychange", |c, _, t| {
+                let visible = web_sys::window()
+                    .and_then(|w| w.document())
+                    .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+                if visible {
+                    c.session.tab_visible(t);
+                }
+            }));
+        }
+    }
+    out
+}

@@ -1,0 +1,57 @@
+//! The Hello Chat widget, compiled to WebAssembly.
+//!
+//! JavaScript (`sdk/js/api.js`) owns the public `HelloChat` object and the
+//! event listeners; it creates one [`Widget`] per mounted element. The widget
+//! is three parts: the [`view`] (Shadow DOM), the [`socket`] adapter and the
+//! [`controller`] that runs the sans-IO `protocol::session::Session` between
+//! them. Where the widget reconnects: `protocol/src/session.rs`.
+
+mod controller;
+mod listener;
+mod options;
+mod socket;
+mod strings;
+mod view;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use controller::{dispatch, Controller, Shared};
+
+/// One mounted widget. Nothing runs until JavaScript constructs one.
+#[wasm_bindgen]
+pub struct Widget {
+    inner: Option<Shared>,
+}
+
+#[wasm_bindgen]
+impl Widget {
+    /// Mount into `el`. `emit(eventName, detail)` receives `message`,
+    /// `status`, `error` and `presence` events. `default_server` is used when
+    /// the options name none.
+    #[wasm_bindgen(constructor)]
+    pub fn new(el: web_sys::Element, options: JsValue, emit: js_sys::Function, default_server: String) -> Result<Widget, JsValue> {
+        Ok(Widget { inner: Some(Controller::mount(&el, &options, &default_server, emit)?) })
+    }
+
+    /// Queue a message. Returns its client id, or `undefined` if it was
+    /// refused (an `error` event says why).
+    pub fn send(&self, text: String) -> Option<String> {
+        let inner = self.inner.as_ref()?;
+        let mut id = None;
+        dispatch(&Rc::downgrade(inner), |c, t| id = c.send(&text, t).ok());
+        id
+    }
+
+    /// Remove every node, listener, timer and socket the widget created.
+    pub fn destroy(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            if let Ok(mut c) = inner.try_borrow_mut() {
+                c.destroy();
+            }
+            drop::<Rc<RefCell<Controller>>>(inner);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Reading `HelloChat.mount(el, options)` options from a plain JS object.
+//! (js_sys::Reflect is far smaller than serde for a handful of fields.)
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+pub struct Options {
+    pub room: String,
+    pub name: String,
+    pub site: Option<String>,
+    /// `http(s)://host[:port]` of the Hello Chat server.
+    pub server: String,
+    pub token: Option<String>,
+    /// `light`, `dark` or `auto`.
+    pub theme: String,
+    pub locale: Option<String>,
+    pub strings: Option<Object>,
+    pub placeholder: Option<String>,
+    /// A CSS length for the widget's height.
+    pub height: Option<String>,
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A string option; numbers are accepted too (`height: 500`).
+fn string(obj: &JsValue, key: &str) -> Option<String> {
+    let v = get(obj, key);
+    v.as_string()
+        .or_else(|| v.as_f64().map(|n| n.to_string()))
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+impl Options {
+    pub fn read(obj: &JsValue, default_server: &str) -> Result<Options, String> {
+        if !obj.is_object() {
+            return Err("HelloChat.mount: options must be an object with at least { room }".into());
+        }
+        let room = string(obj, "room").ok_or("HelloChat.mount: the `room` option is required")?;
+        if !protocol::validate::is_room_id(&room) {
+            return Err(format!("HelloChat.mount: room {room:?} must be 1-64 characters of A-Z a-z 0-9 _ -"));
+        }
+        let site = string(obj, "site");
+        if let Some(s) = &site {
+            if !protocol::validate::is_site_id(s) {
+                return Err(format!("HelloChat.mount: site {s:?} must be 1-32 characters of a-z 0-9 -"));
+            }
+        }
+        let server = string(obj, "server").unwrap_or_else(|| default_server.to_owned());
+        let theme = match string(obj, "theme").as_deref() {
+            Some("dark") => "dark",
+            Some("light") => "light",
+            _ => "auto",
+        };
+        let height = string(obj, "height").map(|h| if h.bytes().all(|b| b.is_ascii_digit()) { format!("{h}px") } else { h });
+        Ok(Options {
+            room,
+            name: string(obj, "name").unwrap_or_default(),
+            site,
+            server: server.trim_end_matches('/').to_owned(),
+            token: string(obj, "token"),
+            theme: theme.to_owned(),
+            locale: string(obj, "locale"),
+            strings: get(obj, "strings").dyn_into::<Object>().ok(),
+            placeholder: string(obj, "placeholder"),
+            height,
+        })
+    }
+
+    /// `ws(s)://host/ws?query` for this server.
+    pub fn socket_url(&self, query: &[(&str, String)]) -> String {
+        let base = if let Some(rest) = self.server.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.server.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.server.clone()
+        };
+        let mut url = format!("{base}/ws?");
+        for (i, (k, v)) in query.iter().enumerate() {
+            if i > 0 {
+                url.push('&');
+            }
+            url.push_str(k);
+            url.push('=');
+            url.push_str(&String::from(js_sys::encode_uri_component(v)));
+        }
+        url
+    }
+}

@@ -1,0 +1,61 @@
+//! The widget's UI text. English by default; a site passes `strings` to
+//! translate or reword any of them. `{n}`, `{name}`, `{s}` and `{reason}` are
+//! filled in.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
+
+pub struct Strings {
+    overrides: Option<Object>,
+}
+
+fn default(key: &str) -> &'static str {
+    match key {
+        "title" => "Chat",
+        "placeholder" => "Write a message…",
+        "messageLabel" => "Message",
+        "send" => "Send",
+        "logLabel" => "Messages",
+        "connecting" => "Connecting…",
+        "reconnecting" => "Reconnecting…",
+        "reconnectingIn" => "Reconnecting in {s} s",
+        "offline" => "Offline. Messages will be sent when you are back online.",
+        "failed" => "Can't connect: {reason}",
+        "online" => "{n} online",
+        "typing" => "{name} is typing…",
+        "newMessages" => "New messages",
+        "loadEarlier" => "Load earlier messages",
+        "empty" => "No messages yet. Say hello!",
+        "pending" => "Sending…",
+        "notSent" => "Not sent: {reason}",
+        "retry" => "Retry",
+        "discard" => "Discard",
+        "you" => "You",
+        "counter" => "{n} characters left",
+        "announce" => "{name}: {text}",
+        _ => "",
+    }
+}
+
+impl Strings {
+    pub fn new(overrides: Option<Object>) -> Self {
+        Strings { overrides }
+    }
+
+    pub fn get(&self, key: &str) -> String {
+        self.overrides
+            .as_ref()
+            .and_then(|o| Reflect::get(o, &JsValue::from_str(key)).ok())
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| default(key).to_owned())
+    }
+
+    /// The string for `key` with `{var}` placeholders replaced.
+    pub fn fill(&self, key: &str, vars: &[(&str, &str)]) -> String {
+        let mut s = self.get(key);
+        for (k, v) in vars {
+            s = s.replace(&format!("{{{k}}}"), v);
+        }
+        s
+    }
+}

@@ -1,0 +1,60 @@
+//! Tiny DOM helpers. User text only ever goes through `set_text` (textContent):
+//! nothing the network sends is parsed as HTML.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlElement};
+
+pub fn element(doc: &Document, tag: &str, class: &str) -> Element {
+    // createElement only fails for invalid tag names, and ours are constants.
+    let el = doc.create_element(tag).unwrap_throw();
+    if !class.is_empty() {
+        el.set_class_name(class);
+    }
+    el
+}
+
+pub fn html(doc: &Document, tag: &str, class: &str) -> HtmlElement {
+    element(doc, tag, class).unchecked_into()
+}
+
+pub fn set_text(el: &Element, text: &str) {
+    el.set_text_content(Some(text));
+}
+
+pub fn attr(el: &Element, name: &str, value: &str) {
+    let _ = el.set_attribute(name, value);
+}
+
+pub fn set_hidden(el: &HtmlElement, hidden: bool) {
+    el.set_hidden(hidden);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = Date)]
+    type LocalDate;
+    #[wasm_bindgen(constructor, js_class = Date)]
+    fn new(ms: f64) -> LocalDate;
+    #[wasm_bindgen(method, catch, js_class = Date, js_name = toLocaleTimeString)]
+    fn to_locale_time_string(this: &LocalDate, locale: &JsValue, options: &JsValue) -> Result<js_sys::JsString, JsValue>;
+    #[wasm_bindgen(method, catch, js_class = Date, js_name = toISOString)]
+    fn to_iso_string(this: &LocalDate) -> Result<js_sys::JsString, JsValue>;
+}
+
+/// "14:05" (or "2:05 PM") in the visitor's or the configured locale.
+pub fn local_time(ms: f64, locale: Option<&str>) -> String {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
+    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+    let date = LocalDate::new(ms);
+    let locale = locale.map_or(JsValue::UNDEFINED, JsValue::from_str);
+    date.to_locale_time_string(&locale, &options)
+        .or_else(|_| date.to_locale_time_string(&JsValue::UNDEFINED, &options))
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+pub fn iso_time(ms: f64) -> String {
+    LocalDate::new(ms).to_iso_string().map(String::from).unwrap_or_default()
+}

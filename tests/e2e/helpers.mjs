@@ -1,0 +1,106 @@
+// Shared helpers for the end-to-end tests: raw WebSocket clients, a browser,
+// unique room names. The server is started by scripts/test.mjs (HELLO_CHAT_URL)
+// unless a test starts its own.
+import WebSocket from 'ws';
+import { chromium } from 'playwright-core';
+import { randomBytes } from 'node:crypto';
+
+export const BASE = process.env.HELLO_CHAT_URL || 'http://127.0.0.1:8787';
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export const wsBase = (base = BASE) => base.replace(/^http/, 'ws');
+
+/** A room name no other test uses. */
+export const uniqueRoom = (prefix = 'r') => `${prefix}-${randomBytes(5).toString('hex')}`;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A raw WebSocket client that records every frame. `next(pred)` waits for the
+ * next unread frame matching `pred` (a type string or a function).
+ */
+export class Client {
+  static connect(query, { base = BASE, headers = {}, origin } = {}) {
+    const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
+    const ws = new WebSocket(`${wsBase(base)}/ws?${qs}`, { headers, origin });
+    const client = new Client(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(client));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          const err = new Error(`HTTP ${res.statusCode}: ${body}`);
+          err.status = res.statusCode;
+          err.body = body;
+          reject(err);
+        });
+      });
+    });
+  }
+
+  constructor(ws) {
+    this.ws = ws;
+    this.frames = [];
+    this.read = 0;
+    this.waiters = [];
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on('message', (data, isBinary) => {
+      const text = data.toString();
+      let frame;
+      try { frame = isBinary ? { binary: text } : JSON.parse(text); } catch { frame = { raw: text }; }
+      this.frames.push(frame);
+      this.waiters = this.waiters.filter((w) => !w());
+    });
+  }
+
+  send(frame) {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Wait for the next frame (after those already consumed) matching `pred`. */
+  next(pred = () => true, timeoutMs = 5000) {
+    const match = typeof pred === 'string' ? (f) => f.type === pred : pred;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        while (this.read < this.frames.length) {
+          const f = this.frames[this.read++];
+          if (match(f)) { clearTimeout(timer); resolve(f); return true; }
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(this.frames.slice(-5))}`));
+      }, timeoutMs);
+      if (!check()) this.waiters.push(check);
+    });
+  }
+
+  /** Frames of a type received so far (consumed or not). */
+  all(type) {
+    return this.frames.filter((f) => f.type === type);
+  }
+
+  close() {
+    this.ws.close();
+    return this.closed;
+  }
+}
+
+/** Connect with protocol v1 and read the welcome and the history frames. */
+export async function join(room, name, extra = {}, opts = {}) {
+  const c = await Client.connect({ room, name, v: '1', ...extra }, opts);
+  c.welcome = await c.next('welcome');
+  c.history = await c.next('history');
+  return c;
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}

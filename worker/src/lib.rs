@@ -1,0 +1,23 @@
+//! The Hello Chat server: a Cloudflare Worker and its Durable Objects.
+//!
+//! A request travels: [`router`] (which path?) -> [`upgrade`] (checks the
+//! query, the site and the identity, before any room is woken) -> the
+//! [`room::Room`] Durable Object for that site and room, which keeps the
+//! room's sockets (hibernation API) and its history (SQLite, see
+//! [`room::store`]). Static files (the demo and the widget) never reach this
+//! code: wrangler's asset server answers them first.
+
+mod http;
+mod room;
+mod router;
+mod ticket;
+mod upgrade;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+pub use room::Room;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    router::handle(req, env).await
+}
