@@ -1,0 +1,38 @@
+// Durability: what a room acknowledged survives a crash of the whole server
+// (SIGKILL of wrangler and workerd) and numbering continues where it stopped.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer } from '../../scripts/lib/server.mjs';
+import { join, uniqueRoom } from './helpers.mjs';
+
+test('acknowledged messages survive a SIGKILL of the server; seq continues', async () => {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-restart-'));
+  let server = await startServer({ persistTo: state });
+  try {
+    const room = uniqueRoom('durable');
+    const ada = await join(room, 'Ada', {}, { base: server.url });
+    for (let i = 1; i <= 10; i++) {
+      ada.send({ type: 'send', id: `d${i}`, message: `durable ${i}` });
+      assert.equal((await ada.next('ack')).seq, i);
+    }
+    await server.kill();
+    server = await startServer({ persistTo: state, port: server.port });
+
+    const bo = await join(room, 'Bo', {}, { base: server.url });
+    assert.equal(bo.welcome.seq, 10);
+    assert.deepEqual(bo.history.messages.map((m) => m.message), Array.from({ length: 10 }, (_, i) => `durable ${i + 1}`));
+    // A retry of an acknowledged message is still recognised after the restart.
+    bo.send({ type: 'send', id: 'd10', message: 'durable 10' });
+    const ack = await bo.next('ack');
+    assert.equal(ack.seq, 10);
+    bo.send({ type: 'send', id: 'after', message: 'after restart' });
+    assert.equal((await bo.next('ack')).seq, 11);
+    await bo.close();
+  } finally {
+    await server.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});
