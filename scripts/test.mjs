@@ -48,7 +48,7 @@ for (const [bin, what] of [[CHROMIUM, 'Chromium'], [CHROMEDRIVER, 'ChromeDriver'
 
 await group('unit', async () => {
   step('Unit tests (cargo test, native)');
-  await run('cargo', ['test', '--workspace', '--exclude', 'hello-chat-worker', '--exclude', 'hello-chat']);
+  await run('cargo', ['test', '--workspace', '--exclude', 'hello-chat-worker', '--exclude', 'hello-chat', '--all-features']);
 });
 
 await group('wasm', async () => {

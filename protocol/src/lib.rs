@@ -13,6 +13,7 @@
 //! - [`rate_limit`]: the token bucket that throttles senders.
 //! - [`backoff`]: the reconnect schedule (exponential, full jitter).
 //! - [`error`]: error codes and WebSocket close codes.
+//! - [`origin`]: site origin allow-lists; `jwt` (feature `jwt`): signed identities.
 //! - [`session`]: the widget's connection state machine (reconnect, resume,
 //!   heartbeat), built on [`timeline`] (show each message once, in order) and
 //!   [`outbox`] (unsent messages, retried with the same id).
@@ -21,8 +22,11 @@ pub mod backoff;
 pub mod client_frame;
 pub mod connect;
 pub mod error;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 pub mod limits;
 pub mod message;
+pub mod origin;
 pub mod outbox;
 pub mod rate_limit;
 pub mod server_frame;

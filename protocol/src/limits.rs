@@ -27,7 +27,7 @@ pub const ANONYMOUS: &str = "Anonymous";
 
 /// The limits a site may tune. Defaults are what `demo` and new sites get.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Limits {
     /// Longest message, in characters after trimming.
     pub max_message_chars: usize,

@@ -65,7 +65,17 @@ export async function ensureNpmPackages() {
   fs.writeFileSync(stamp, want);
 }
 
+/** Development secrets for wrangler dev: `.dev.vars` from `.dev.vars.example` when missing. */
+export function ensureDevVars() {
+  const target = path.join(ROOT, '.dev.vars');
+  if (!fs.existsSync(target)) {
+    fs.copyFileSync(path.join(ROOT, '.dev.vars.example'), target);
+    step('Created .dev.vars from .dev.vars.example (development ADMIN_TOKEN=dev-admin-token)');
+  }
+}
+
 export async function ensureTools() {
+  ensureDevVars();
   await ensureNpmPackages();
   await ensureRustTools();
 }

@@ -3,7 +3,7 @@
 // unless a test starts its own.
 import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 export const BASE = process.env.HELLO_CHAT_URL || 'http://127.0.0.1:8787';
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -103,4 +103,43 @@ export function launchBrowser() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+}
+
+/** The development admin token (from .dev.vars.example). */
+export const ADMIN_TOKEN = process.env.ADMIN_TOKEN || 'dev-admin-token';
+
+/** Call the admin API. */
+export async function admin(method, path, body, { token = ADMIN_TOKEN, base = BASE } = {}) {
+  const res = await fetch(`${base}/admin${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, body: json, text };
+}
+
+/** Create (or replace) a site with a fresh id; returns the id. */
+export async function createSite(config = {}, prefix = 's') {
+  const id = `${prefix}-${randomBytes(4).toString('hex')}`;
+  const res = await admin('PUT', `/sites/${id}`, config);
+  if (res.status !== 201) throw new Error(`creating site ${id}: ${res.status} ${res.text}`);
+  return id;
+}
+
+/** An HS256 JWT, as a site's backend would mint it (see README). */
+export function mintToken(secret, claims, header = { alg: 'HS256', typ: 'JWT' }) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${b64(header)}.${b64(claims)}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** Connect expecting a refusal after the upgrade: the error frame and the close. */
+export async function refused(query, opts = {}) {
+  const c = await Client.connect(query, opts);
+  const closed = await c.closed;
+  const error = c.frames.find((f) => f.type === 'error');
+  return { code: closed.code, error };
 }

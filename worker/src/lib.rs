@@ -7,15 +7,18 @@
 //! [`room::store`]). Static files (the demo and the widget) never reach this
 //! code: wrangler's asset server answers them first.
 
+mod admin;
 mod http;
 mod room;
 mod router;
+mod sites;
 mod ticket;
 mod upgrade;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
 pub use room::Room;
+pub use sites::registry::SiteRegistry;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {

@@ -5,13 +5,14 @@ use serde_json::json;
 use worker::{Env, Method, Request, Response, Result};
 
 use crate::http::{json_error, json_response};
-use crate::upgrade;
+use crate::{admin, upgrade};
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let url = req.url()?;
     match (req.method(), url.path()) {
         (Method::Get, "/ws") => upgrade::connect(req, &url, &env).await,
         (Method::Get, "/health") => json_response(200, &json!({ "ok": true })),
+        (_, p) if p == "/admin" || p.starts_with("/admin/") => admin::handle(req, &url, &env).await,
         (_, "/ws") | (_, "/health") => json_error(405, "method_not_allowed", "use GET"),
         _ => json_error(404, "not_found", "no such path"),
     }

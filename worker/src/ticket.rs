@@ -11,9 +11,12 @@ pub const TICKET_HEADER: &str = "x-hello-chat-ticket";
 pub struct JoinTicket {
     /// Display name, already cleaned (or taken from a verified token).
     pub name: String,
-    /// Who sends, for idempotent retries and rate limits: `user:<sub>` for
-    /// verified identities, `anon` for everyone else.
+    /// Who sends, for idempotent retries: `user:<sub>` for verified
+    /// identities, `anon` for everyone else.
     pub sender: String,
+    /// Rate-limit key for verified identities (all their connections share
+    /// one bucket); anonymous visitors are limited per connection.
+    pub user: Option<String>,
     /// Speaks protocol v1 (otherwise the workshop's legacy frames).
     pub v1: bool,
     /// Resume after this seq instead of sending the latest page.

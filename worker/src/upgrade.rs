@@ -1,23 +1,27 @@
 //! `GET /ws`: everything checked before a room is woken.
 //!
-//! Malformed requests (not an upgrade, bad room id, bad parameters) get an
-//! HTTP error with a JSON body. Refusals a browser must be able to read
-//! (unknown site, origin, token) are sent as an error frame followed by a 4xxx
-//! close code, because browsers hide the HTTP status of a failed upgrade.
+//! Order: the query (room id, parameters), the site, the page's origin, the
+//! identity token. Malformed requests (not an upgrade, bad parameters) get an
+//! HTTP error with a JSON body: a client can avoid them before connecting.
+//! Refusals a browser must be able to read (unknown site, origin, token) are
+//! sent as an error frame followed by a 4xxx close code, because browsers
+//! hide the HTTP status of a failed upgrade.
 
 use protocol::client_frame::Dialect;
 use protocol::connect::ConnectParams;
-use protocol::{ErrorCode, Limits, ProtocolError, ServerFrame};
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Url, WebSocketPair};
+use protocol::jwt::{self, Identity};
+use protocol::origin::is_allowed;
+use protocol::validate::clean_name;
+use protocol::{close_code, ErrorCode, ProtocolError, ServerFrame};
+use worker::{console_error, Env, Headers, Method, Request, RequestInit, Response, Result, Url, WebSocketPair};
 
 use crate::http::json_error;
+use crate::sites::config::Site;
+use crate::sites::lookup::find_site;
 use crate::ticket::{JoinTicket, TICKET_HEADER};
 
 pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
-    let is_upgrade = req
-        .headers()
-        .get("upgrade")?
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let is_upgrade = req.headers().get("upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !is_upgrade {
         return json_error(426, "upgrade_required", "connect with a WebSocket");
     }
@@ -25,23 +29,62 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
         Ok(p) => p,
         Err(e) => return json_error(400, "bad_request", &e.0),
     };
-    let site = params.site.clone().unwrap_or_else(|| default_site(env));
-    let ticket = JoinTicket {
-        name: params.name.clone(),
-        sender: "anon".into(),
-        v1: params.dialect == Dialect::V1,
-        since: params.since,
-        limits: Limits::default(),
+    let site_id = params.site.clone().unwrap_or_else(|| default_site(env));
+    let site = match find_site(env, &site_id).await {
+        Ok(Some(site)) => site,
+        Ok(None) => return refuse_socket(close_code::UNKNOWN_SITE, ErrorCode::UnknownSite, &format!("no site named {site_id:?}")),
+        Err(e) => {
+            console_error!("upgrade: site lookup failed: {e}");
+            return json_error(503, "unavailable", "the site registry is unavailable; try again");
+        }
     };
-    forward_to_room(env, &site, &params.room, &ticket).await
+    if let Err(message) = check_origin(&req, &site) {
+        return refuse_socket(close_code::FORBIDDEN_ORIGIN, ErrorCode::ForbiddenOrigin, &message);
+    }
+    let identity = match check_identity(&params, &site) {
+        Ok(identity) => identity,
+        Err(message) => return refuse_socket(close_code::UNAUTHORIZED, ErrorCode::Unauthorized, &message),
+    };
+    let (name, sender, user) = match identity {
+        Some(id) => {
+            let key = format!("user:{}", id.sub);
+            (clean_name(id.name.as_deref().unwrap_or(&id.sub)), key.clone(), Some(key))
+        }
+        None => (params.name.clone(), "anon".to_owned(), None),
+    };
+    let ticket = JoinTicket { name, sender, user, v1: params.dialect == Dialect::V1, since: params.since, limits: site.limits };
+    forward_to_room(env, &site.id, &params.room, &ticket).await
 }
 
 fn default_site(env: &Env) -> String {
     env.var("DEFAULT_SITE").map(|v| v.to_string()).unwrap_or_else(|_| "demo".into())
 }
 
+/// Browsers always send `Origin` on WebSocket upgrades; its absence means a
+/// non-browser client, allowed only where the site says so.
+fn check_origin(req: &Request, site: &Site) -> std::result::Result<(), String> {
+    match req.headers().get("origin").ok().flatten() {
+        Some(origin) if is_allowed(&origin, &site.origins) => Ok(()),
+        Some(origin) => Err(format!("origin {origin} is not allowed by site {:?}", site.id)),
+        None if site.allow_no_origin => Ok(()),
+        None => Err(format!("site {:?} requires a browser Origin", site.id)),
+    }
+}
+
+fn check_identity(params: &ConnectParams, site: &Site) -> std::result::Result<Option<Identity>, String> {
+    match (&params.token, &site.secret) {
+        (Some(token), Some(secret)) => {
+            let now_secs = worker::Date::now().as_millis() as f64 / 1000.0;
+            jwt::verify(token, secret.as_bytes(), &site.id, &params.room, now_secs).map(Some).map_err(|e| e.describe())
+        }
+        (Some(_), None) => Err(format!("site {:?} does not accept identity tokens", site.id)),
+        (None, _) if site.allow_anonymous => Ok(None),
+        (None, _) => Err(format!("site {:?} requires a signed identity token", site.id)),
+    }
+}
+
 /// Room objects are named by site and room together, so the same room name on
-/// two sites is two rooms. Both ids exclude `:`, so the name is unambiguous.
+/// two sites is two rooms. Neither id may contain `:`, so the name is unambiguous.
 pub fn room_object_name(site: &str, room: &str) -> String {
     format!("{site}:{room}")
 }
@@ -65,6 +108,8 @@ pub fn refuse_socket(close_code: u16, code: ErrorCode, message: &str) -> Result<
     let frame = ServerFrame::Error(ProtocolError::new(code, message));
     // The client may already be gone; the close below is what matters.
     let _ = pair.server.send_with_str(frame.encode());
-    pair.server.close(Some(close_code), Some(message))?;
+    // Close reasons are limited to 123 bytes.
+    let reason: String = message.chars().take(100).collect();
+    pair.server.close(Some(close_code), Some(reason))?;
     Response::from_websocket(pair.client)
 }

@@ -86,7 +86,10 @@ impl Room {
         let pair = WebSocketPair::new()?;
         let server: &RawSocket = pair.server.as_ref();
         let conn = Connection {
-            limiter_key: format!("conn:{}", (js_sys::Math::random() * 9e15) as u64),
+            limiter_key: match &ticket.user {
+                Some(user) => user.clone(),
+                None => format!("conn:{}", (js_sys::Math::random() * 9e15) as u64),
+            },
             name: ticket.name.clone(),
             sender: ticket.sender.clone(),
             v1: ticket.v1,
@@ -302,8 +305,11 @@ impl DurableObject for Room {
         // Complete the closing handshake (the client waits for our close frame).
         let _ = ws.close(Some(1000), Some("bye"));
         if let Ok(Some(conn)) = ws.deserialize_attachment::<Connection>() {
-            self.rate.borrow_mut().remove(&conn.limiter_key);
-            self.typing.borrow_mut().remove(&conn.limiter_key);
+            // A verified user's bucket outlives one connection (they may have several).
+            if conn.limiter_key.starts_with("conn:") {
+                self.rate.borrow_mut().remove(&conn.limiter_key);
+                self.typing.borrow_mut().remove(&conn.limiter_key);
+            }
             let online = self.online(Some(raw));
             self.broadcast(
                 &ServerFrame::Presence { online, joined: None, left: Some(conn.name.clone()) },

@@ -1,0 +1,189 @@
+//! Signed identities: JSON Web Tokens (RFC 7519) signed with HS256 by a
+//! site's backend using the site's secret.
+//!
+//! Only HS256 is accepted (never `none`, never an algorithm picked by the
+//! token), the signature is compared in constant time (`Mac::verify_slice`),
+//! and `exp` is required. Claims: `sub` (user id, required), `name`,
+//! `exp` (required), optional `nbf`, `room` (the token is valid for that room
+//! only) and `site` (that site only).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+/// Tolerated clock difference between the site's backend and the server.
+pub const LEEWAY_SECS: f64 = 30.0;
+/// Longest token accepted.
+pub const MAX_TOKEN_BYTES: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub sub: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    Malformed,
+    UnsupportedAlgorithm,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongRoom,
+    WrongSite,
+    MissingClaim(&'static str),
+}
+
+impl TokenError {
+    pub fn describe(&self) -> String {
+        match self {
+            TokenError::Malformed => "identity token is malformed".into(),
+            TokenError::UnsupportedAlgorithm => "identity token must be signed with HS256".into(),
+            TokenError::BadSignature => "identity token signature is invalid".into(),
+            TokenError::Expired => "identity token has expired".into(),
+            TokenError::NotYetValid => "identity token is not valid yet".into(),
+            TokenError::WrongRoom => "identity token is for another room".into(),
+            TokenError::WrongSite => "identity token is for another site".into(),
+            TokenError::MissingClaim(c) => format!("identity token lacks the \"{c}\" claim"),
+        }
+    }
+}
+
+fn decode_json(part: &str) -> Result<Value, TokenError> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
+}
+
+/// Verify `token` against `secret` for `site`/`room` at `now_secs` (Unix time).
+pub fn verify(token: &str, secret: &[u8], site: &str, room: &str, now_secs: f64) -> Result<Identity, TokenError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::Malformed);
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(TokenError::Malformed);
+    };
+    let header = decode_json(header)?;
+    if header.get("alg").and_then(Value::as_str) != Some("HS256") {
+        return Err(TokenError::UnsupportedAlgorithm);
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
+    let signed_len = token.len() - token.rsplit('.').next().map_or(0, str::len) - 1;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| TokenError::BadSignature)?;
+    mac.update(&token.as_bytes()[..signed_len]);
+    mac.verify_slice(&signature).map_err(|_| TokenError::BadSignature)?;
+
+    // Only a correctly signed payload is looked at.
+    let claims = decode_json(payload)?;
+    let exp = claims.get("exp").and_then(Value::as_f64).ok_or(TokenError::MissingClaim("exp"))?;
+    if now_secs > exp + LEEWAY_SECS {
+        return Err(TokenError::Expired);
+    }
+    if let Some(nbf) = claims.get("nbf").and_then(Value::as_f64) {
+        if now_secs + LEEWAY_SECS < nbf {
+            return Err(TokenError::NotYetValid);
+        }
+    }
+    match claims.get("room") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(r)) if r == room => {}
+        Some(_) => return Err(TokenError::WrongRoom),
+    }
+    match claims.get("site") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s == site => {}
+        Some(_) => return Err(TokenError::WrongSite),
+    }
+    let sub = match claims.get("sub") {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 256 => s.clone(),
+        _ => return Err(TokenError::MissingClaim("sub")),
+    };
+    let name = claims.get("name").and_then(Value::as_str).map(str::to_owned);
+    Ok(Identity { sub, name })
+}
+
+/// Compare two secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    // Comparing MACs of both values hides the length and the position of differences.
+    let tag = |data: &[u8]| {
+        Hmac::<Sha256>::new_from_slice(b"hello-chat-compare").map(|mut m| {
+            m.update(data);
+            m
+        })
+    };
+    match (tag(a), tag(b)) {
+        (Ok(ma), Ok(mb)) => mb.verify_slice(&ma.finalize().into_bytes()).is_ok(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn mint(secret: &[u8], header: Value, claims: Value) -> String {
+        let h = URL_SAFE_NO_PAD.encode(header.to_string());
+        let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    const NOW: f64 = 1_764_330_000.0;
+
+    fn good(claims: Value) -> String {
+        mint(b"s3cret", json!({"alg":"HS256","typ":"JWT"}), claims)
+    }
+
+    #[test]
+    fn valid_token() {
+        let t = good(json!({"sub":"u1","name":"Ada","exp":NOW + 60.0,"room":"lobby"}));
+        assert_eq!(verify(&t, b"s3cret", "acme", "lobby", NOW), Ok(Identity { sub: "u1".into(), name: Some("Ada".into()) }));
+    }
+
+    #[test]
+    fn refusals() {
+        let exp = NOW + 60.0;
+        let cases = [
+            (good(json!({"sub":"u1","exp":exp})), b"wrong".as_slice(), TokenError::BadSignature),
+            (good(json!({"sub":"u1","exp":NOW - 31.0})), b"s3cret", TokenError::Expired),
+            (good(json!({"sub":"u1"})), b"s3cret", TokenError::MissingClaim("exp")),
+            (good(json!({"exp":exp})), b"s3cret", TokenError::MissingClaim("sub")),
+            (good(json!({"sub":"u1","exp":exp,"room":"other"})), b"s3cret", TokenError::WrongRoom),
+            (good(json!({"sub":"u1","exp":exp,"site":"evil"})), b"s3cret", TokenError::WrongSite),
+            (good(json!({"sub":"u1","exp":exp,"nbf":NOW + 600.0})), b"s3cret", TokenError::NotYetValid),
+            (mint(b"s3cret", json!({"alg":"none"}), json!({"sub":"u1","exp":exp})), b"s3cret", TokenError::UnsupportedAlgorithm),
+            (mint(b"s3cret", json!({"alg":"HS512"}), json!({"sub":"u1","exp":exp})), b"s3cret", TokenError::UnsupportedAlgorithm),
+            ("a.b".into(), b"s3cret", TokenError::Malformed),
+            ("a.b.c.d".into(), b"s3cret", TokenError::Malformed),
+            ("!!.??.**".into(), b"s3cret", TokenError::Malformed),
+            ("x".repeat(5000), b"s3cret", TokenError::Malformed),
+        ];
+        for (token, secret, want) in cases {
+            assert_eq!(verify(&token, secret, "acme", "lobby", NOW), Err(want.clone()), "{want:?}");
+        }
+    }
+
+    #[test]
+    fn tampered_payload_fails() {
+        let t = good(json!({"sub":"u1","name":"Ada","exp":NOW + 60.0}));
+        let mut parts: Vec<&str> = t.split('.').collect();
+        let forged = URL_SAFE_NO_PAD.encode(json!({"sub":"admin","name":"Admin","exp":NOW + 60.0}).to_string());
+        parts[1] = &forged;
+        assert_eq!(verify(&parts.join("."), b"s3cret", "acme", "lobby", NOW), Err(TokenError::BadSignature));
+        // Unsigned ("none") tokens with an empty signature are refused too.
+        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), parts[1]);
+        assert!(verify(&none, b"s3cret", "acme", "lobby", NOW).is_err());
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"token", b"token"));
+        assert!(!constant_time_eq(b"token", b"tokem"));
+        assert!(!constant_time_eq(b"token", b"token-longer"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}
