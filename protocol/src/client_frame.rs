@@ -102,7 +102,7 @@ impl ClientFrame {
                 Ok(ClientFrame::History { anchor, limit })
             }
             "typing" => Ok(ClientFrame::Typing),
-            other => Err(bad(format!("unknown frame type {:?}", truncate(other, 32)))),
+            other => Err(bad(format!("unknown frame type \"{}\"", truncate(other, 32)))),
         }
     }
 

@@ -1,8 +1,15 @@
-// The single-file <script> embed: wasm-bindgen glue + the wasm (inlined by
-// esbuild as base64) + the API. Defines window.HelloChat and nothing else.
+// The single-file <script> embed: wasm-bindgen glue + the wasm (gzipped and
+// base64-encoded by scripts/lib/build.mjs) + the API. Defines window.HelloChat
+// and nothing else; the wasm is only inflated and compiled on the first mount.
 import init, { Widget } from '../../dist/pkg/hello_chat.js';
-import wasmBytes from '../../dist/pkg/hello_chat_bg.wasm';
+import wasmGzBase64 from '../../dist/pkg/wasm-inline.js';
 import { createHelloChat, optionsFromDataset } from './api.js';
+
+async function wasmBytes() {
+  const gz = Uint8Array.from(atob(wasmGzBase64), (c) => c.charCodeAt(0));
+  const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Response(stream).arrayBuffer();
+}
 
 // The origin this script was served from is the default server.
 const scriptOrigin = (() => {
@@ -10,7 +17,7 @@ const scriptOrigin = (() => {
 })();
 
 const HelloChat = createHelloChat(async () => {
-  await init({ module_or_path: wasmBytes });
+  await init({ module_or_path: await wasmBytes() });
   return { Widget };
 }, () => scriptOrigin);
 
