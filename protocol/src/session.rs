@@ -341,9 +341,15 @@ impl Session {
     }
 
     /// The browser's `online`/`offline` events (and `navigator.onLine` at start).
+    /// An open socket is not trusted across a network change: it is probed
+    /// with a ping and declared dead if the pong does not come back in time.
     pub fn set_browser_online(&mut self, online: bool, now: f64) {
         self.browser_online = online;
-        if self.is_over() || self.link != Link::Down {
+        if self.is_over() {
+            return;
+        }
+        if self.link != Link::Down {
+            self.probe(now);
             return;
         }
         if online {
@@ -355,10 +361,21 @@ impl Session {
         }
     }
 
-    /// The tab became visible: do not make the visitor wait for the backoff.
+    /// Ask the server for a sign of life now.
+    fn probe(&mut self, now: f64) {
+        if self.link == Link::Up && self.pong_deadline.is_none() {
+            self.effects.push_back(Effect::Transmit("ping".into()));
+            self.pong_deadline = Some(now + PONG_TIMEOUT_MS);
+        }
+    }
+
+    /// The tab became visible: do not make the visitor wait for the backoff,
+    /// and check that a socket left open in the background still works.
     pub fn tab_visible(&mut self, now: f64) {
         if self.link == Link::Down && self.retry_at.is_some() {
             self.open(now);
+        } else {
+            self.probe(now);
         }
     }
 

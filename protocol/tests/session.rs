@@ -287,3 +287,35 @@ fn destroy_closes_and_stops_everything() {
     s.set_browser_online(true, 2.0);
     assert!(drain(&mut s).is_empty());
 }
+
+#[test]
+fn going_offline_probes_the_open_socket_and_queues_until_back_online() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.set_browser_online(false, 1000.0);
+    assert!(drain(&mut s).contains(&Effect::Transmit("ping".into())), "the socket is probed at once");
+    let id = s.send("typed offline", 1500.0).unwrap();
+    drain(&mut s);
+    // No pong: the socket is dead, and no retry is scheduled while offline.
+    s.handle_timeout(1000.0 + PONG_TIMEOUT_MS);
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::CloseSocket));
+    assert_eq!(s.status(), &Status::Reconnecting { retry_at: None, offline: true });
+    assert_eq!(s.poll_timeout(), None);
+    s.set_browser_online(true, 9000.0);
+    assert!(opened_query(&drain(&mut s)).contains(&("since", "0".into())));
+    s.on_text(&welcome(0), 9100.0);
+    assert_eq!(transmitted(&drain(&mut s)), [ClientFrame::Send { id: Some(id), message: "typed offline".into() }]);
+}
+
+#[test]
+fn a_probe_answered_in_time_keeps_the_socket() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.tab_visible(100.0);
+    assert!(drain(&mut s).contains(&Effect::Transmit("ping".into())));
+    s.on_text("pong", 200.0);
+    s.handle_timeout(100.0 + PONG_TIMEOUT_MS);
+    assert!(!drain(&mut s).contains(&Effect::CloseSocket));
+    assert_eq!(s.status(), &Status::Connected);
+}

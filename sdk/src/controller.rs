@@ -39,6 +39,9 @@ pub struct Controller {
     typing_timer: Option<Timeout>,
     listeners: Vec<Listener>,
     own_ids: HashSet<String>,
+    /// The name the room accepted for us; with a verified token it identifies
+    /// our own messages across page loads too.
+    own_name: Option<String>,
     emit: Function,
     /// Page events collected during a dispatch, delivered after it.
     outgoing: Vec<(&'static str, JsValue)>,
@@ -97,6 +100,11 @@ fn message_detail(m: &ChatMessage, own: bool) -> JsValue {
     ])
 }
 
+/// Ours if this widget sent it, or if it carries our verified name.
+fn is_own(ids: &HashSet<String>, own_name: &Option<String>, m: &ChatMessage) -> bool {
+    ids.contains(&m.id) || own_name.as_deref() == Some(m.name.as_str())
+}
+
 fn error_detail(e: &ProtocolError) -> JsValue {
     obj(&[
         ("code", e.code.as_str().into()),
@@ -125,6 +133,7 @@ impl Controller {
                 typing_timer: None,
                 listeners: Vec::new(),
                 own_ids: HashSet::new(),
+                own_name: None,
                 emit,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
@@ -160,11 +169,15 @@ impl Controller {
                 }
                 Effect::CloseSocket => self.socket = None,
                 Effect::Status(status) => self.show_status(&status, t),
-                Effect::Welcome { online, .. } => self.view.set_online(online),
+                Effect::Welcome { online, name } => {
+                    self.view.set_online(online);
+                    // Anonymous names are not unique: only a token makes the name ours.
+                    self.own_name = self.options.token.is_some().then_some(name);
+                }
                 Effect::Show(messages) => self.show(&messages),
                 Effect::ShowOlder { messages, more } => {
-                    let own = &self.own_ids;
-                    self.view.prepend(&messages, more, |m| own.contains(&m.id));
+                    let (ids, name) = (&self.own_ids, &self.own_name);
+                    self.view.prepend(&messages, more, |m| is_own(ids, name, m));
                 }
                 Effect::Pending { id, text } => self.view.pending(&id, &text),
                 Effect::Sent { id, .. } => {
@@ -212,33 +225,32 @@ impl Controller {
     }
 
     fn show(&mut self, messages: &[ChatMessage]) {
-        let own_ids = &self.own_ids;
-        self.view.append(messages, |m| own_ids.contains(&m.id));
+        let (ids, name) = (&self.own_ids, &self.own_name);
+        self.view.append(messages, |m| is_own(ids, name, m));
+        let mut from_others = false;
         for m in messages {
-            let own = self.own_ids.contains(&m.id);
+            let own = is_own(&self.own_ids, &self.own_name, m);
             if !own {
                 self.view.announce(m);
+                from_others = true;
             }
             let detail = message_detail(m, own);
             self.emit("message", detail);
         }
-        if messages.iter().any(|m| !self.own_ids.contains(&m.id)) {
+        if from_others {
             self.view.set_typing(None);
         }
         if let Some(oldest) = self.view.trim(MAX_MESSAGES_IN_DOM) {
             self.session.forget_older_than(oldest);
         }
+        self.view.set_more_available(self.session.timeline().older_exist());
         self.view.show_empty_hint();
     }
 
     fn show_status(&mut self, status: &Status, t: f64) {
         let s = &self.view.strings;
         match status {
-            Status::Connected => {
-                self.view.banner("", None);
-                self.view.set_more_available(self.session.timeline().older_exist());
-                self.view.show_empty_hint();
-            }
+            Status::Connected => self.view.banner("", None),
             Status::Connecting => self.view.banner("connecting", Some(&s.get("connecting"))),
             Status::Reconnecting { .. } => self.refresh_countdown(t),
             Status::Failed { reason, .. } => self.view.banner("failed", Some(&s.fill("failed", &[("reason", reason)]))),

@@ -143,3 +143,31 @@ export async function refused(query, opts = {}) {
   const error = c.frames.find((f) => f.type === 'error');
   return { code: closed.code, error };
 }
+
+/**
+ * A page on the server's origin (so the widget's default server is `base`)
+ * that mounts one widget with `options`. Events are recorded in
+ * `window.events`; the handle is `window.chat`.
+ */
+export async function widgetPage(context, options, { base = BASE, body = '<div id="chat"></div>' } = {}) {
+  const page = await context.newPage();
+  await page.goto(`${base}/health`);
+  await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>widget test</title></head>
+    <body>${body}<script src="/hello-chat.js"></script></body></html>`);
+  await page.waitForFunction(() => window.HelloChat);
+  if (options) {
+    await page.evaluate((o) => {
+      window.events = [];
+      window.chat = HelloChat.mount(document.getElementById('chat'), o);
+      for (const e of ['message', 'status', 'error', 'presence']) window.chat.on(e, (d) => window.events.push([e, d]));
+    }, options);
+  }
+  return page;
+}
+
+/** Statuses the page's widget reported so far. */
+export const statuses = (page) => page.evaluate(() => window.events.filter(([e]) => e === 'status').map(([, d]) => d.status));
+
+/** Wait until the widget reports `status`. */
+export const waitForStatus = (page, status, timeout = 15000) =>
+  page.waitForFunction((s) => window.events.some(([e, d]) => e === 'status' && d.status === s), status, { timeout });

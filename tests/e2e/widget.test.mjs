@@ -1,0 +1,243 @@
+// The widget in real Chromium against the real worker: reconnection without
+// loss, terminal failures, clean-up, hostile text, auto-mount, keyboard use.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, admin, createSite, join, launchBrowser, mintToken, sleep, statuses, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+const listTexts = (page) => page.locator('.hc-list .hc-text').allTextContents();
+
+test('a message typed while offline is shown pending and delivered once when back online', async () => {
+  const room = uniqueRoom('offline');
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Ada' });
+  await waitForStatus(page, 'connected');
+  const watcher = await join(room, 'Watcher');
+
+  await context.setOffline(true);
+  await page.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  await page.locator('.hc-input').fill('typed while offline');
+  await page.locator('.hc-input').press('Enter');
+  const pending = page.locator('.hc-outbox .hc-msg[data-state="pending"]', { hasText: 'typed while offline' });
+  await pending.waitFor();
+  assert.equal(await page.locator('.hc-input').inputValue(), '', 'the composer is cleared at once');
+
+  await context.setOffline(false);
+  await page.locator('.hc-list .hc-msg.hc-own', { hasText: 'typed while offline' }).waitFor({ timeout: 15000 });
+  await pending.waitFor({ state: 'detached' });
+  const got = await watcher.next('message', 15000);
+  assert.equal(got.message, 'typed while offline');
+  await sleep(500);
+  assert.equal(watcher.all('message').length, 1, 'delivered exactly once');
+  const history = await join(room, 'Audit');
+  assert.deepEqual(history.history.messages.map((m) => m.message), ['typed while offline']);
+  assert.ok((await statuses(page)).includes('reconnecting'));
+  await Promise.all([watcher.close(), history.close(), context.close()]);
+});
+
+test('a rejected token makes the widget fail for good, with a clear message and no retries', async () => {
+  const site = await createSite({ origins: [BASE], secret: 'the-right-secret-0123456789abcdef', allowAnonymous: false });
+  const context = await browser.newContext();
+  const attempts = [];
+  context.on('page', (p) => p.on('websocket', (ws) => attempts.push(ws.url())));
+  const token = mintToken('a-forged-secret-0123456789abcdef', { sub: 'x', exp: Math.floor(Date.now() / 1000) + 600 });
+  const page = await widgetPage(context, { room: uniqueRoom(), site, token });
+  await waitForStatus(page, 'failed');
+  const failed = await page.evaluate(() => window.events.find(([e, d]) => e === 'status' && d.status === 'failed')[1]);
+  assert.equal(failed.code, 4001);
+  assert.match(failed.reason, /signature/);
+  await page.locator('.hc-banner[data-kind="failed"]', { hasText: "Can't connect" }).waitFor();
+  await sleep(4000);
+  assert.equal(attempts.length, 1, 'no reconnection after a terminal refusal');
+  // Going online or showing the tab does not revive it either.
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await sleep(500);
+  assert.equal(attempts.length, 1);
+  await context.close();
+});
+
+test('destroy() removes every node, socket, timer and listener the widget added', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    // Count live timers and listeners on window/document, to see what is left behind.
+    const live = new Set();
+    const st = window.setTimeout, ct = window.clearTimeout;
+    window.setTimeout = (fn, ms, ...a) => { const id = st((...x) => { live.delete(id); typeof fn === 'function' && fn(...x); }, ms, ...a); live.add(id); return id; };
+    window.clearTimeout = (id) => { live.delete(id); ct(id); };
+    window.liveTimers = () => live.size;
+    const counts = new Map();
+    for (const target of [window, document]) {
+      const add = target.addEventListener.bind(target), remove = target.removeEventListener.bind(target);
+      target.addEventListener = (type, fn, o) => { counts.set(type, (counts.get(type) || 0) + 1); add(type, fn, o); };
+      target.removeEventListener = (type, fn, o) => { counts.set(type, (counts.get(type) || 0) - 1); remove(type, fn, o); };
+    }
+    window.liveListeners = () => Object.fromEntries([...counts].filter(([, n]) => n > 0));
+  });
+  const sockets = [];
+  context.on('page', (p) => p.on('websocket', (ws) => {
+    const s = { closed: false };
+    ws.on('close', () => (s.closed = true));
+    sockets.push(s);
+  }));
+  const page = await widgetPage(context, null);
+  const baseline = await page.evaluate(() => ({ timers: window.liveTimers(), listeners: window.liveListeners() }));
+  await page.evaluate((room) => {
+    window.events = [];
+    window.chat = HelloChat.mount(document.getElementById('chat'), { room, name: 'Temp' });
+    window.chat.on('status', (d) => window.events.push(['status', d]));
+  }, uniqueRoom('destroy'));
+  await waitForStatus(page, 'connected');
+  await page.locator('.hc-input').fill('bye');
+  await page.locator('.hc-input').press('Enter');
+  await page.locator('.hc-list .hc-own').waitFor();
+  const listenersBefore = await page.evaluate(() => window.liveListeners());
+  assert.ok(Object.keys(listenersBefore).includes('online'), 'the widget listens to online/offline while mounted');
+
+  await page.evaluate(() => window.chat.destroy());
+  await sleep(300);
+  const left = await page.evaluate(() => ({
+    nodes: document.getElementById('chat').childNodes.length,
+    hosts: document.querySelectorAll('[data-hello-chat-host]').length,
+    timers: window.liveTimers(),
+    listeners: window.liveListeners(),
+  }));
+  assert.deepEqual(left, { nodes: 0, hosts: 0, timers: baseline.timers, listeners: baseline.listeners });
+  assert.ok(sockets.length >= 1 && sockets.every((s) => s.closed), 'every socket is closed');
+  assert.deepEqual((await statuses(page)).at(-1), 'closed');
+  await context.close();
+});
+
+test('hostile text from the network is rendered inert, as text', async () => {
+  const room = uniqueRoom('xss');
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Victim' });
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs++; d.dismiss(); });
+  await waitForStatus(page, 'connected');
+  const attacker = await join(room, '<img src=x onerror=alert(1)>');
+  const payloads = ['<img src=x onerror=alert(2)>', '<script>alert(3)</script>', '"><svg onload=alert(4)>', '\u202Eevil\u202C <b>bold</b>'];
+  for (const [i, p] of payloads.entries()) {
+    attacker.send({ type: 'send', id: `x${i}`, message: p });
+    await attacker.next('ack');
+  }
+  await page.locator('.hc-list .hc-msg').nth(payloads.length - 1).waitFor();
+  assert.deepEqual(await listTexts(page), payloads);
+  assert.equal(await page.locator('.hc-list .hc-name').first().textContent(), '<img src=x onerror=alert(1)>');
+  const injected = await page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    return root.querySelectorAll('img, script:not([src]), svg, b').length + document.querySelectorAll('img, svg').length;
+  });
+  assert.equal(injected, 0);
+  await sleep(300);
+  assert.equal(dialogs, 0);
+  await attacker.close();
+  await context.close();
+});
+
+test('auto-mount from data attributes, and several widgets on one page stay independent', async () => {
+  const [r1, r2] = [uniqueRoom('auto'), uniqueRoom('auto')];
+  const context = await browser.newContext();
+  const page = await widgetPage(context, null, {
+    body: `<div data-hello-chat data-room="${r1}" data-name="Ann" data-theme="dark"></div>
+           <div data-hello-chat data-room="${r2}" data-name="Ben" data-height="300"></div>`,
+  });
+  const widgets = page.locator('[data-hello-chat-host]');
+  await widgets.nth(1).waitFor();
+  await page.locator('.hc-online').nth(1).waitFor();
+  assert.equal(await page.locator('.hc').first().getAttribute('data-theme'), 'dark');
+  await page.locator('.hc-input').first().fill('only in room one');
+  await page.locator('.hc-input').first().press('Enter');
+  await page.locator('.hc-list .hc-text', { hasText: 'only in room one' }).first().waitFor();
+  await sleep(300);
+  assert.equal(await page.locator('.hc-list .hc-text').count(), 1, 'the second widget did not get it');
+  assert.deepEqual(await page.locator('.hc-title').allTextContents(), [`#${r1}`, `#${r2}`]);
+  await context.close();
+});
+
+test('keyboard: Enter sends, Shift+Enter adds a line; a counter appears near the limit', async () => {
+  const room = uniqueRoom('keys');
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Kim' });
+  await waitForStatus(page, 'connected');
+  const input = page.locator('.hc-input');
+  await input.focus();
+  await page.keyboard.type('line one');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('line two');
+  await page.keyboard.press('Enter');
+  await page.locator('.hc-list .hc-own').waitFor();
+  assert.equal(await page.locator('.hc-list .hc-text').textContent(), 'line one\nline two');
+
+  assert.equal(await page.locator('.hc-counter').isVisible(), false);
+  await input.fill('x'.repeat(1900));
+  assert.equal(await page.locator('.hc-counter').textContent(), '100');
+  await input.fill('x'.repeat(2001));
+  assert.equal(await page.locator('.hc-counter').textContent(), '-1');
+  assert.equal(await page.locator('.hc-send').isDisabled(), true);
+  // Tab order reaches the log, the composer and the send button.
+  await input.fill('');
+  const focusable = await page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    return [...root.querySelectorAll('[tabindex="0"], textarea, button:not([hidden])')].map((e) => e.className);
+  });
+  assert.ok(focusable.includes('hc-log') && focusable.includes('hc-input') && focusable.includes('hc-send'));
+  await context.close();
+});
+
+test('long rooms: earlier messages load on demand; new messages while scrolled up show a pill', async () => {
+  const room = uniqueRoom('long');
+  const writers = await Promise.all([0, 1, 2, 3].map((i) => join(room, `W${i}`)));
+  for (let i = 1; i <= 80; i++) {
+    const w = writers[Math.floor((i - 1) / 20)];
+    w.send({ type: 'send', id: `l${i}`, message: `line ${i}` });
+    await w.next('ack');
+  }
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Reader', height: 360 });
+  await page.locator('.hc-list .hc-text', { hasText: 'line 80' }).waitFor();
+  assert.equal(await page.locator('.hc-list .hc-msg').count(), 50);
+  await page.locator('.hc-earlier').click();
+  await page.locator('.hc-list .hc-text', { hasText: /^line 1$/ }).waitFor();
+  assert.equal(await page.locator('.hc-list .hc-msg').count(), 80);
+  assert.equal(await page.locator('.hc-earlier').isVisible(), false, 'nothing older');
+  const texts = await listTexts(page);
+  assert.deepEqual(texts, Array.from({ length: 80 }, (_, i) => `line ${i + 1}`));
+
+  // Scrolled to the top, a new message does not yank the view: a pill appears.
+  await page.locator('.hc-log').evaluate((el) => { el.scrollTop = 0; });
+  writers[0].send({ type: 'send', id: 'late', message: 'a late message' });
+  await page.locator('.hc-pill').waitFor();
+  assert.equal(await page.locator('.hc-log').evaluate((el) => el.scrollTop), 0);
+  await page.locator('.hc-pill').click();
+  await page.locator('.hc-pill').waitFor({ state: 'hidden' });
+  await Promise.all([...writers.map((w) => w.close()), context.close()]);
+});
+
+test('screenshots of the widget in light and dark themes', async () => {
+  const room = uniqueRoom('shots');
+  const bo = await join(room, 'Bo');
+  const context = await browser.newContext({ viewport: { width: 520, height: 560 } });
+  for (const theme of ['light', 'dark']) {
+    const page = await widgetPage(context, { room, name: 'Ada', theme, height: 480 },
+      { body: `<div id="chat" style="margin:16px;max-width:480px"></div>` });
+    await waitForStatus(page, 'connected');
+    if (theme === 'light') {
+      bo.send({ type: 'send', id: 's1', message: 'Hi! Is the new release out yet?' });
+      await bo.next('ack');
+      await page.locator('.hc-input').fill('Yes, shipped this morning 🎉');
+      await page.locator('.hc-input').press('Enter');
+      await page.locator('.hc-list .hc-own').waitFor();
+      bo.send({ type: 'send', id: 's2', message: 'Great, thanks!' });
+      await bo.next('ack');
+      bo.send({ type: 'typing' });
+    }
+    await page.locator('.hc-list .hc-text', { hasText: 'Great, thanks!' }).waitFor();
+    await page.locator('#chat').screenshot({ path: `docs/screenshots/widget-${theme}.png` });
+    await page.close();
+  }
+  await bo.close();
+  await context.close();
+});
