@@ -105,7 +105,21 @@ export function buildSite() {
   return cached('site', { inputs: ['demo'], outputs: ['dist/public/index.html'] }, async () => {
     const out = path.join(DIST, 'public');
     fs.mkdirSync(out, { recursive: true });
-    fs.cpSync(path.join(ROOT, 'demo'), out, { recursive: true, filter: (src) => !src.includes('node_modules') });
+    fs.cpSync(path.join(ROOT, 'demo'), out, { recursive: true, filter: (src) => !src.includes(`${path.sep}npm-app`) });
+  });
+}
+
+/**
+ * The npm demo: a Vite app importing the package as a dependency would
+ * (node_modules/hello-chat links to dist/npm), built into dist/public/npm.
+ */
+export function buildNpmDemo() {
+  const link = path.join(ROOT, 'node_modules', 'hello-chat');
+  if (!fs.existsSync(link)) fs.symlinkSync(path.join(DIST, 'npm'), link, 'dir');
+  return cached('npm-demo', { inputs: ['demo/npm-app', 'dist/npm/hello_chat_bg.wasm', 'dist/npm/index.js', 'dist/npm/api.js'],
+    outputs: ['dist/public/npm/index.html'] }, () => {
+    step('Building the npm demo with Vite');
+    return run(path.join(NODE_BIN, 'vite'), ['build', '--config', 'demo/npm-app/vite.config.js']);
   });
 }
 
@@ -114,4 +128,5 @@ export async function buildAll() {
   await buildSdkPackages();
   await buildWorker();
   await buildSite();
+  await buildNpmDemo();
 }
