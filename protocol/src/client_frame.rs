@@ -4,9 +4,9 @@
 //! connected without `v=1`) send only `{"message":"..."}`; [`ClientFrame::parse`]
 //! accepts that shape for them and nothing else.
 
-use serde_json::{Map, Value};
 
 use crate::error::{ErrorCode, ProtocolError};
+use crate::json::{self, Json, ObjectWriter};
 use crate::limits::MAX_HISTORY_PAGE;
 use crate::validate::is_client_id;
 
@@ -46,37 +46,36 @@ impl ClientFrame {
     /// Parse one text frame. Errors carry the offending message id when the
     /// frame had a well-formed one, so the sender can mark that message failed.
     pub fn parse(text: &str, dialect: Dialect) -> Result<ClientFrame, ProtocolError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|_| bad("frame is not valid JSON"))?;
-        let Value::Object(obj) = value else {
+        let obj = json::parse(text).map_err(|_| bad("frame is not valid JSON"))?;
+        if !obj.is_object() {
             return Err(bad("frame must be a JSON object"));
-        };
+        }
         match dialect {
             Dialect::Legacy => match obj.get("message") {
-                Some(Value::String(m)) => Ok(ClientFrame::Send { id: None, message: m.clone() }),
+                Some(Json::Str(m)) => Ok(ClientFrame::Send { id: None, message: m.clone() }),
                 _ => Err(bad("expected {\"message\": \"...\"}")),
             },
             Dialect::V1 => Self::parse_v1(&obj),
         }
     }
 
-    fn parse_v1(obj: &Map<String, Value>) -> Result<ClientFrame, ProtocolError> {
+    fn parse_v1(obj: &Json) -> Result<ClientFrame, ProtocolError> {
         let kind = match obj.get("type") {
-            Some(Value::String(t)) => t.as_str(),
+            Some(Json::Str(t)) => t.as_str(),
             Some(_) => return Err(bad("\"type\" must be a string")),
             None => return Err(bad("missing \"type\"")),
         };
         match kind {
             "send" => {
                 let id = match obj.get("id") {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(id)) if is_client_id(id) => Some(id.clone()),
+                    None | Some(Json::Null) => None,
+                    Some(Json::Str(id)) if is_client_id(id) => Some(id.clone()),
                     Some(_) => {
                         return Err(bad("\"id\" must be 1-64 characters of A-Z a-z 0-9 _ . : -"))
                     }
                 };
                 match obj.get("message") {
-                    Some(Value::String(m)) => Ok(ClientFrame::Send { id, message: m.clone() }),
+                    Some(Json::Str(m)) => Ok(ClientFrame::Send { id, message: m.clone() }),
                     _ => Err(bad("\"message\" must be a string").with_id(id.as_deref())),
                 }
             }
@@ -89,7 +88,7 @@ impl ClientFrame {
                     _ => return Err(bad("history needs exactly one of \"before\" or \"after\"")),
                 };
                 let limit = match obj.get("limit") {
-                    None | Some(Value::Null) => MAX_HISTORY_PAGE / 2,
+                    None | Some(Json::Null) => MAX_HISTORY_PAGE / 2,
                     Some(v) => match v.as_u64() {
                         Some(n) if (1..=MAX_HISTORY_PAGE as u64).contains(&n) => n as usize,
                         _ => {
@@ -108,43 +107,33 @@ impl ClientFrame {
 
     /// Encode as a v1 text frame (used by the widget).
     pub fn encode(&self) -> String {
-        let value = match self {
+        match self {
             ClientFrame::Send { id, message } => {
-                let mut obj = Map::new();
-                obj.insert("type".into(), "send".into());
-                if let Some(id) = id {
-                    obj.insert("id".into(), id.as_str().into());
-                }
-                obj.insert("message".into(), message.as_str().into());
-                Value::Object(obj)
+                let w = ObjectWriter::new().str("type", "send");
+                let w = match id {
+                    Some(id) => w.str("id", id),
+                    None => w,
+                };
+                w.str("message", message).finish()
             }
             ClientFrame::History { anchor, limit } => {
                 let (key, seq) = match anchor {
                     HistoryAnchor::Before(s) => ("before", *s),
                     HistoryAnchor::After(s) => ("after", *s),
                 };
-                let mut obj = Map::new();
-                obj.insert("type".into(), "history".into());
-                obj.insert(key.into(), seq.into());
-                obj.insert("limit".into(), (*limit as u64).into());
-                Value::Object(obj)
+                ObjectWriter::new().str("type", "history").u64(key, seq).u64("limit", *limit as u64).finish()
             }
-            ClientFrame::Typing => {
-                let mut obj = Map::new();
-                obj.insert("type".into(), "typing".into());
-                Value::Object(obj)
-            }
-        };
-        value.to_string()
+            ClientFrame::Typing => ObjectWriter::new().str("type", "typing").finish(),
+        }
     }
 }
 
 /// Sequence numbers are JSON integers from 0 to 2^53 (exact in JavaScript).
 pub const MAX_SEQ: u64 = (1 << 53) - 1;
 
-fn optional_seq(obj: &Map<String, Value>, key: &str) -> Result<Option<u64>, ProtocolError> {
+fn optional_seq(obj: &Json, key: &str) -> Result<Option<u64>, ProtocolError> {
     match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
+        None | Some(Json::Null) => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n) if n <= MAX_SEQ => Ok(Some(n)),
             _ => Err(bad(format!("\"{key}\" must be an integer from 0 to 2^53-1"))),

@@ -10,8 +10,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde_json::Value;
 use sha2::Sha256;
+
+use crate::json::{self, Json};
 
 /// Tolerated clock difference between the site's backend and the server.
 pub const LEEWAY_SECS: f64 = 30.0;
@@ -51,9 +52,18 @@ impl TokenError {
     }
 }
 
-fn decode_json(part: &str) -> Result<Value, TokenError> {
+fn decode_json(part: &str) -> Result<Json, TokenError> {
     let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
+    let text = std::str::from_utf8(&bytes).map_err(|_| TokenError::Malformed)?;
+    json::parse(text).map_err(|_| TokenError::Malformed)
+}
+
+/// NumericDate claims: whole seconds (fractional dates are refused).
+fn seconds(claims: &Json, key: &str) -> Option<f64> {
+    match claims.get(key) {
+        Some(Json::Int(n)) => Some(*n as f64),
+        _ => None,
+    }
 }
 
 /// Verify `token` against `secret` for `site`/`room` at `now_secs` (Unix time).
@@ -66,7 +76,7 @@ pub fn verify(token: &str, secret: &[u8], site: &str, room: &str, now_secs: f64)
         return Err(TokenError::Malformed);
     };
     let header = decode_json(header)?;
-    if header.get("alg").and_then(Value::as_str) != Some("HS256") {
+    if header.get("alg").and_then(Json::as_str) != Some("HS256") {
         return Err(TokenError::UnsupportedAlgorithm);
     }
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
@@ -77,30 +87,30 @@ pub fn verify(token: &str, secret: &[u8], site: &str, room: &str, now_secs: f64)
 
     // Only a correctly signed payload is looked at.
     let claims = decode_json(payload)?;
-    let exp = claims.get("exp").and_then(Value::as_f64).ok_or(TokenError::MissingClaim("exp"))?;
+    let exp = seconds(&claims, "exp").ok_or(TokenError::MissingClaim("exp"))?;
     if now_secs > exp + LEEWAY_SECS {
         return Err(TokenError::Expired);
     }
-    if let Some(nbf) = claims.get("nbf").and_then(Value::as_f64) {
+    if let Some(nbf) = seconds(&claims, "nbf") {
         if now_secs + LEEWAY_SECS < nbf {
             return Err(TokenError::NotYetValid);
         }
     }
     match claims.get("room") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(r)) if r == room => {}
+        None | Some(Json::Null) => {}
+        Some(Json::Str(r)) if r == room => {}
         Some(_) => return Err(TokenError::WrongRoom),
     }
     match claims.get("site") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if s == site => {}
+        None | Some(Json::Null) => {}
+        Some(Json::Str(s)) if s == site => {}
         Some(_) => return Err(TokenError::WrongSite),
     }
     let sub = match claims.get("sub") {
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 256 => s.clone(),
+        Some(Json::Str(s)) if !s.is_empty() && s.len() <= 256 => s.clone(),
         _ => return Err(TokenError::MissingClaim("sub")),
     };
-    let name = claims.get("name").and_then(Value::as_str).map(str::to_owned);
+    let name = claims.get("name").and_then(Json::as_str).map(str::to_owned);
     Ok(Identity { sub, name })
 }
 
@@ -122,7 +132,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn mint(secret: &[u8], header: Value, claims: Value) -> String {
         let h = URL_SAFE_NO_PAD.encode(header.to_string());
@@ -140,21 +150,21 @@ mod tests {
 
     #[test]
     fn valid_token() {
-        let t = good(json!({"sub":"u1","name":"Ada","exp":NOW + 60.0,"room":"lobby"}));
+        let t = good(json!({"sub":"u1","name":"Ada","exp":NOW as u64 + 60,"room":"lobby"}));
         assert_eq!(verify(&t, b"s3cret", "acme", "lobby", NOW), Ok(Identity { sub: "u1".into(), name: Some("Ada".into()) }));
     }
 
     #[test]
     fn refusals() {
-        let exp = NOW + 60.0;
+        let exp = NOW as u64 + 60;
         let cases = [
             (good(json!({"sub":"u1","exp":exp})), b"wrong".as_slice(), TokenError::BadSignature),
-            (good(json!({"sub":"u1","exp":NOW - 31.0})), b"s3cret", TokenError::Expired),
+            (good(json!({"sub":"u1","exp":NOW as u64 - 31})), b"s3cret", TokenError::Expired),
             (good(json!({"sub":"u1"})), b"s3cret", TokenError::MissingClaim("exp")),
             (good(json!({"exp":exp})), b"s3cret", TokenError::MissingClaim("sub")),
             (good(json!({"sub":"u1","exp":exp,"room":"other"})), b"s3cret", TokenError::WrongRoom),
             (good(json!({"sub":"u1","exp":exp,"site":"evil"})), b"s3cret", TokenError::WrongSite),
-            (good(json!({"sub":"u1","exp":exp,"nbf":NOW + 600.0})), b"s3cret", TokenError::NotYetValid),
+            (good(json!({"sub":"u1","exp":exp,"nbf":NOW as u64 + 600})), b"s3cret", TokenError::NotYetValid),
             (mint(b"s3cret", json!({"alg":"none"}), json!({"sub":"u1","exp":exp})), b"s3cret", TokenError::UnsupportedAlgorithm),
             (mint(b"s3cret", json!({"alg":"HS512"}), json!({"sub":"u1","exp":exp})), b"s3cret", TokenError::UnsupportedAlgorithm),
             ("a.b".into(), b"s3cret", TokenError::Malformed),
@@ -169,9 +179,9 @@ mod tests {
 
     #[test]
     fn tampered_payload_fails() {
-        let t = good(json!({"sub":"u1","name":"Ada","exp":NOW + 60.0}));
+        let t = good(json!({"sub":"u1","name":"Ada","exp":NOW as u64 + 60}));
         let mut parts: Vec<&str> = t.split('.').collect();
-        let forged = URL_SAFE_NO_PAD.encode(json!({"sub":"admin","name":"Admin","exp":NOW + 60.0}).to_string());
+        let forged = URL_SAFE_NO_PAD.encode(json!({"sub":"admin","name":"Admin","exp":NOW as u64 + 60}).to_string());
         parts[1] = &forged;
         assert_eq!(verify(&parts.join("."), b"s3cret", "acme", "lobby", NOW), Err(TokenError::BadSignature));
         // Unsigned ("none") tokens with an empty signature are refused too.

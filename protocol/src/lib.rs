@@ -7,6 +7,7 @@
 //! Where to look:
 //! - [`client_frame`]: frames a client sends, and how they are parsed.
 //! - [`server_frame`]: frames the server sends, how they are encoded and parsed.
+//! - [`json`]: the small JSON reader/writer both use.
 //! - [`connect`]: the `/ws?room=..&name=..` query a connection starts with.
 //! - [`validate`]: room ids, names, message text and client ids.
 //! - [`limits`]: the documented defaults for sizes, rates and retention.
@@ -24,6 +25,7 @@ pub mod connect;
 pub mod error;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+pub mod json;
 pub mod limits;
 pub mod message;
 pub mod origin;

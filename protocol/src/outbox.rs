@@ -5,8 +5,6 @@
 //! is in flight at a time: the next goes out when the previous one is acked,
 //! which keeps the room's order equal to the order they were typed in.
 
-use std::collections::VecDeque;
-
 use crate::error::ProtocolError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +26,7 @@ pub struct OutboxItem {
 
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    items: VecDeque<OutboxItem>,
+    items: Vec<OutboxItem>,
     capacity: usize,
     in_flight: Option<String>,
 }
@@ -44,7 +42,7 @@ impl Default for Outbox {
 
 impl Outbox {
     pub fn with_capacity(capacity: usize) -> Self {
-        Outbox { items: VecDeque::new(), capacity, in_flight: None }
+        Outbox { items: Vec::new(), capacity, in_flight: None }
     }
 
     pub fn is_full(&self) -> bool {
@@ -68,7 +66,7 @@ impl Outbox {
         if self.is_full() {
             return false;
         }
-        self.items.push_back(OutboxItem { id, text, state: OutboxState::Pending, not_before: 0.0 });
+        self.items.push(OutboxItem { id, text, state: OutboxState::Pending, not_before: 0.0 });
         true
     }
 
@@ -104,7 +102,7 @@ impl Outbox {
             self.in_flight = None;
         }
         let pos = self.items.iter().position(|i| i.id == id)?;
-        self.items.remove(pos)
+        Some(self.items.remove(pos))
     }
 
     /// The room asked us to slow down: try this one again at `not_before`.

@@ -3,10 +3,9 @@
 //! Legacy connections (the workshop front end) understand only
 //! `{name, message, timestamp}`; [`legacy_frame`] builds those.
 
-use serde_json::{json, Map, Value};
-
 use crate::client_frame::HistoryAnchor;
 use crate::error::{ErrorCode, ProtocolError};
+use crate::json::{self, Json, ObjectWriter};
 use crate::message::ChatMessage;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,126 +29,129 @@ pub enum ServerFrame {
     Error(ProtocolError),
 }
 
-fn message_value(m: &ChatMessage) -> Value {
-    json!({"seq": m.seq, "id": m.id, "name": m.name, "message": m.message, "timestamp": m.timestamp})
+fn message_fields(w: ObjectWriter, m: &ChatMessage) -> ObjectWriter {
+    w.u64("seq", m.seq).str("id", &m.id).str("name", &m.name).str("message", &m.message).u64("timestamp", m.timestamp)
+}
+
+/// A message as a JSON object (one element of a history page).
+pub fn encode_message(m: &ChatMessage) -> String {
+    message_fields(ObjectWriter::new(), m).finish()
 }
 
 impl ServerFrame {
     /// Encode as a v1 text frame.
     pub fn encode(&self) -> String {
-        let value = match self {
-            ServerFrame::Welcome { seq, online, name, max_message_chars } => json!({
-                "type": "welcome", "seq": seq, "online": online, "name": name,
-                "maxMessageChars": max_message_chars,
-            }),
+        match self {
+            ServerFrame::Welcome { seq, online, name, max_message_chars } => ObjectWriter::new()
+                .str("type", "welcome")
+                .u64("seq", *seq)
+                .u64("online", u64::from(*online))
+                .str("name", name)
+                .u64("maxMessageChars", *max_message_chars as u64)
+                .finish(),
             ServerFrame::History { messages, more, anchor } => {
-                let mut obj = Map::new();
-                obj.insert("type".into(), "history".into());
-                obj.insert("messages".into(), messages.iter().map(message_value).collect());
-                obj.insert("more".into(), (*more).into());
+                let mut list = String::from("[");
+                for (i, m) in messages.iter().enumerate() {
+                    if i > 0 {
+                        list.push(',');
+                    }
+                    list.push_str(&encode_message(m));
+                }
+                list.push(']');
+                let w = ObjectWriter::new().str("type", "history").raw("messages", &list).bool("more", *more);
                 match anchor {
-                    Some(HistoryAnchor::Before(s)) => obj.insert("before".into(), (*s).into()),
-                    Some(HistoryAnchor::After(s)) => obj.insert("after".into(), (*s).into()),
-                    None => None,
-                };
-                Value::Object(obj)
+                    Some(HistoryAnchor::Before(s)) => w.u64("before", *s),
+                    Some(HistoryAnchor::After(s)) => w.u64("after", *s),
+                    None => w,
+                }
+                .finish()
             }
-            ServerFrame::Message(m) => {
-                let mut v = message_value(m);
-                v["type"] = "message".into();
-                v
-            }
+            ServerFrame::Message(m) => message_fields(ObjectWriter::new().str("type", "message"), m).finish(),
             ServerFrame::Ack { id, seq, timestamp } => {
-                json!({"type": "ack", "id": id, "seq": seq, "timestamp": timestamp})
+                ObjectWriter::new().str("type", "ack").str("id", id).u64("seq", *seq).u64("timestamp", *timestamp).finish()
             }
             ServerFrame::Presence { online, joined, left } => {
-                let mut obj = Map::new();
-                obj.insert("type".into(), "presence".into());
-                obj.insert("online".into(), (*online).into());
+                let mut w = ObjectWriter::new().str("type", "presence").u64("online", u64::from(*online));
                 if let Some(n) = joined {
-                    obj.insert("joined".into(), n.as_str().into());
+                    w = w.str("joined", n);
                 }
                 if let Some(n) = left {
-                    obj.insert("left".into(), n.as_str().into());
+                    w = w.str("left", n);
                 }
-                Value::Object(obj)
+                w.finish()
             }
-            ServerFrame::Typing { name } => json!({"type": "typing", "name": name}),
+            ServerFrame::Typing { name } => ObjectWriter::new().str("type", "typing").str("name", name).finish(),
             ServerFrame::Error(e) => {
-                let mut v = json!({"type": "error", "code": e.code.as_str(), "message": e.message});
-                if let Some(id) = &e.id {
-                    v["id"] = id.as_str().into();
+                let w = ObjectWriter::new().str("type", "error").str("code", e.code.as_str()).str("message", &e.message);
+                match &e.id {
+                    Some(id) => w.str("id", id),
+                    None => w,
                 }
-                v
+                .finish()
             }
-        };
-        value.to_string()
+        }
     }
 
-    /// Parse a v1 text frame (the widget's side).
-    pub fn parse(text: &str) -> Result<ServerFrame, String> {
-        let value: Value = serde_json::from_str(text).map_err(|_| "not JSON".to_owned())?;
-        let obj = value.as_object().ok_or("not an object")?;
-        let kind = str_field(obj, "type")?;
+    /// Parse a v1 text frame (the widget's side). Errors name what is wrong.
+    pub fn parse(text: &str) -> Result<ServerFrame, &'static str> {
+        let obj = json::parse(text).map_err(|_| "not JSON")?;
+        let kind = str_field(&obj, "type")?;
         Ok(match kind {
             "welcome" => ServerFrame::Welcome {
-                seq: u64_field(obj, "seq")?,
-                online: u64_field(obj, "online")? as u32,
-                name: str_field(obj, "name")?.to_owned(),
+                seq: u64_field(&obj, "seq")?,
+                online: u64_field(&obj, "online")?.min(u64::from(u32::MAX)) as u32,
+                name: str_field(&obj, "name")?.to_owned(),
                 max_message_chars: obj
                     .get("maxMessageChars")
-                    .and_then(Value::as_u64)
+                    .and_then(Json::as_u64)
                     .unwrap_or(crate::limits::Limits::default().max_message_chars as u64)
                     as usize,
             },
             "history" => {
-                let list = obj.get("messages").and_then(Value::as_array).ok_or("messages")?;
-                let messages = list
-                    .iter()
-                    .map(|m| m.as_object().ok_or_else(|| "message".to_owned()).and_then(parse_message))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let anchor = match (obj.get("before").and_then(Value::as_u64), obj.get("after").and_then(Value::as_u64)) {
+                let list = obj.get("messages").and_then(Json::as_array).ok_or("messages")?;
+                let messages = list.iter().map(parse_message).collect::<Result<Vec<_>, _>>()?;
+                let anchor = match (obj.get("before").and_then(Json::as_u64), obj.get("after").and_then(Json::as_u64)) {
                     (Some(b), _) => Some(HistoryAnchor::Before(b)),
                     (None, Some(a)) => Some(HistoryAnchor::After(a)),
                     _ => None,
                 };
-                let more = obj.get("more").and_then(Value::as_bool).unwrap_or(false);
+                let more = obj.get("more").and_then(Json::as_bool).unwrap_or(false);
                 ServerFrame::History { messages, more, anchor }
             }
-            "message" => ServerFrame::Message(parse_message(obj)?),
+            "message" => ServerFrame::Message(parse_message(&obj)?),
             "ack" => ServerFrame::Ack {
-                id: str_field(obj, "id")?.to_owned(),
-                seq: u64_field(obj, "seq")?,
-                timestamp: u64_field(obj, "timestamp")?,
+                id: str_field(&obj, "id")?.to_owned(),
+                seq: u64_field(&obj, "seq")?,
+                timestamp: u64_field(&obj, "timestamp")?,
             },
             "presence" => ServerFrame::Presence {
-                online: u64_field(obj, "online")? as u32,
-                joined: obj.get("joined").and_then(Value::as_str).map(str::to_owned),
-                left: obj.get("left").and_then(Value::as_str).map(str::to_owned),
+                online: u64_field(&obj, "online")?.min(u64::from(u32::MAX)) as u32,
+                joined: obj.get("joined").and_then(Json::as_str).map(str::to_owned),
+                left: obj.get("left").and_then(Json::as_str).map(str::to_owned),
             },
-            "typing" => ServerFrame::Typing { name: str_field(obj, "name")?.to_owned() },
+            "typing" => ServerFrame::Typing { name: str_field(&obj, "name")?.to_owned() },
             "error" => {
-                let code = str_field(obj, "code")?;
+                let code = str_field(&obj, "code")?;
                 ServerFrame::Error(ProtocolError {
                     code: ErrorCode::parse(code).unwrap_or(ErrorCode::Internal),
-                    message: obj.get("message").and_then(Value::as_str).unwrap_or(code).to_owned(),
-                    id: obj.get("id").and_then(Value::as_str).map(str::to_owned),
+                    message: obj.get("message").and_then(Json::as_str).unwrap_or(code).to_owned(),
+                    id: obj.get("id").and_then(Json::as_str).map(str::to_owned),
                 })
             }
-            other => return Err(format!("unknown type {other}")),
+            _ => return Err("unknown type"),
         })
     }
 }
 
-fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
-    obj.get(key).and_then(Value::as_str).ok_or_else(|| format!("missing {key}"))
+fn str_field<'a>(obj: &'a Json, key: &'static str) -> Result<&'a str, &'static str> {
+    obj.get(key).and_then(Json::as_str).ok_or(key)
 }
 
-fn u64_field(obj: &Map<String, Value>, key: &str) -> Result<u64, String> {
-    obj.get(key).and_then(Value::as_u64).ok_or_else(|| format!("missing {key}"))
+fn u64_field(obj: &Json, key: &'static str) -> Result<u64, &'static str> {
+    obj.get(key).and_then(Json::as_u64).ok_or(key)
 }
 
-fn parse_message(obj: &Map<String, Value>) -> Result<ChatMessage, String> {
+fn parse_message(obj: &Json) -> Result<ChatMessage, &'static str> {
     Ok(ChatMessage {
         seq: u64_field(obj, "seq")?,
         id: str_field(obj, "id")?.to_owned(),
@@ -162,7 +164,7 @@ fn parse_message(obj: &Map<String, Value>) -> Result<ChatMessage, String> {
 /// A frame for legacy (workshop) clients, which show every frame as
 /// `{name, message, timestamp}`.
 pub fn legacy_frame(name: &str, message: &str, timestamp: u64) -> String {
-    json!({"name": name, "message": message, "timestamp": timestamp}).to_string()
+    ObjectWriter::new().str("name", name).str("message", message).u64("timestamp", timestamp).finish()
 }
 
 #[cfg(test)]
@@ -202,14 +204,22 @@ mod tests {
     #[test]
     fn message_frame_matches_the_documented_shape() {
         let m = ChatMessage { seq: 42, id: "abc".into(), name: "Ada".into(), message: "hi".into(), timestamp: 1_764_330_000_000 };
-        let v: Value = serde_json::from_str(&ServerFrame::Message(m).encode()).unwrap();
-        assert_eq!(v, json!({"type":"message","seq":42,"id":"abc","name":"Ada","message":"hi","timestamp":1_764_330_000_000u64}));
+        assert_eq!(
+            ServerFrame::Message(m).encode(),
+            r#"{"type":"message","seq":42,"id":"abc","name":"Ada","message":"hi","timestamp":1764330000000}"#
+        );
     }
 
     #[test]
     fn legacy_frames_have_only_the_three_fields() {
-        let v: Value = serde_json::from_str(&legacy_frame("Ada", "hi", 5)).unwrap();
-        assert_eq!(v, json!({"name":"Ada","message":"hi","timestamp":5}));
+        assert_eq!(legacy_frame("Ada", "hi", 5), r#"{"name":"Ada","message":"hi","timestamp":5}"#);
+    }
+
+    #[test]
+    fn every_frame_is_valid_json_for_serde_json_too() {
+        let frame = ServerFrame::History { messages: vec![sample(1)], more: true, anchor: Some(HistoryAnchor::Before(2)) };
+        let v: serde_json::Value = serde_json::from_str(&frame.encode()).unwrap();
+        assert_eq!(v["messages"][0]["message"], "hi\n</script>\u{202E}");
     }
 
     #[test]

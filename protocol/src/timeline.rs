@@ -8,8 +8,6 @@
 //! been, and never again. A gap (a live message ahead of what we have) is
 //! held back and filled by asking the server for what is missing.
 
-use std::collections::BTreeMap;
-
 use crate::message::ChatMessage;
 
 /// Most out-of-order messages held back while a gap is filled.
@@ -21,8 +19,10 @@ pub struct Timeline {
     shown_through: u64,
     /// True once the first page arrived and `shown_through` means something.
     anchored: bool,
-    /// Messages ahead of a gap, waiting for it to close.
-    held: BTreeMap<u64, ChatMessage>,
+    /// Messages ahead of a gap, waiting for it to close, sorted by
+    /// descending seq (the next one to release is last). A plain sorted Vec:
+    /// it is almost always empty, and a map would add kilobytes to the widget.
+    held: Vec<ChatMessage>,
     /// The oldest seq on screen, for paging back.
     oldest_shown: Option<u64>,
     /// Whether the server has messages older than `oldest_shown`.
@@ -59,7 +59,8 @@ impl Timeline {
         self.shown_through = page.last().map_or(latest, |m| m.seq).max(self.shown_through);
         self.oldest_shown = page.first().map(|m| m.seq);
         self.older_exist = older_exist;
-        self.held.retain(|&seq, _| seq > self.shown_through);
+        let through = self.shown_through;
+        self.held.retain(|m| m.seq > through);
         let mut shown = page;
         shown.extend(self.release());
         shown
@@ -68,26 +69,45 @@ impl Timeline {
     /// Messages from a resume page, a gap fill or a live frame. Returns those
     /// that can be shown now, in order.
     pub fn receive(&mut self, messages: impl IntoIterator<Item = ChatMessage>) -> Vec<ChatMessage> {
+        let mut out = Vec::new();
         for m in messages {
-            if m.seq > self.shown_through && (self.held.len() < MAX_HELD || self.held.contains_key(&m.seq)) {
-                self.held.insert(m.seq, m);
+            if self.anchored && self.held.is_empty() && m.seq == self.shown_through + 1 {
+                // The usual case: the next message, in order.
+                self.mark_shown(&m);
+                out.push(m);
+                continue;
+            }
+            if m.seq <= self.shown_through {
+                continue;
+            }
+            // Descending order: find where this seq goes.
+            match self.held.binary_search_by(|h| m.seq.cmp(&h.seq)) {
+                Ok(_) => {}
+                Err(pos) if self.held.len() < MAX_HELD => self.held.insert(pos, m),
+                Err(_) => {}
             }
         }
-        self.release()
+        out.extend(self.release());
+        out
+    }
+
+    fn mark_shown(&mut self, m: &ChatMessage) {
+        self.shown_through = m.seq;
+        if self.oldest_shown.is_none() {
+            self.oldest_shown = Some(m.seq);
+        }
     }
 
     fn release(&mut self) -> Vec<ChatMessage> {
         let mut out = Vec::new();
-        while let Some(entry) = self.held.first_entry() {
-            if *entry.key() != self.shown_through + 1 {
-                break;
+        if !self.anchored {
+            return out;
+        }
+        while self.held.last().is_some_and(|m| m.seq == self.shown_through + 1) {
+            if let Some(m) = self.held.pop() {
+                self.mark_shown(&m);
+                out.push(m);
             }
-            let m = entry.remove();
-            self.shown_through = m.seq;
-            if self.oldest_shown.is_none() {
-                self.oldest_shown = Some(m.seq);
-            }
-            out.push(m);
         }
         out
     }

@@ -5,7 +5,6 @@
 //! so a handler that calls back into the widget never finds it busy.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -38,7 +37,8 @@ pub struct Controller {
     timer: Option<Timeout>,
     typing_timer: Option<Timeout>,
     listeners: Vec<Listener>,
-    own_ids: HashSet<String>,
+    /// Ids of messages this widget sent (bounded; a Vec keeps the wasm small).
+    own_ids: Vec<String>,
     /// The name the room accepted for us; with a verified token it identifies
     /// our own messages across page loads too.
     own_name: Option<String>,
@@ -101,7 +101,7 @@ fn message_detail(m: &ChatMessage, own: bool) -> JsValue {
 }
 
 /// Ours if this widget sent it, or if it carries our verified name.
-fn is_own(ids: &HashSet<String>, own_name: &Option<String>, m: &ChatMessage) -> bool {
+fn is_own(ids: &[String], own_name: &Option<String>, m: &ChatMessage) -> bool {
     ids.contains(&m.id) || own_name.as_deref() == Some(m.name.as_str())
 }
 
@@ -132,7 +132,7 @@ impl Controller {
                 timer: None,
                 typing_timer: None,
                 listeners: Vec::new(),
-                own_ids: HashSet::new(),
+                own_ids: Vec::new(),
                 own_name: None,
                 emit,
                 outgoing: Vec::new(),
@@ -183,9 +183,9 @@ impl Controller {
                 Effect::Sent { id, .. } => {
                     self.view.remove_pending(&id);
                     if self.own_ids.len() >= MAX_OWN_IDS {
-                        self.own_ids.clear();
+                        self.own_ids.remove(0);
                     }
-                    self.own_ids.insert(id);
+                    self.own_ids.push(id);
                 }
                 Effect::SendFailed { id, error } => self.view.failed(&id, &error.message),
                 Effect::Presence { online, joined, left } => {

@@ -52,10 +52,24 @@ impl Strings {
 
     /// The string for `key` with `{var}` placeholders replaced.
     pub fn fill(&self, key: &str, vars: &[(&str, &str)]) -> String {
-        let mut s = self.get(key);
-        for (k, v) in vars {
-            s = s.replace(&format!("{{{k}}}"), v);
+        let template = self.get(key);
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}').and_then(|close| vars.iter().find(|(k, _)| *k == &after[..close]).map(|(_, v)| (close, v))) {
+                Some((close, value)) => {
+                    out.push_str(value);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        s
+        out.push_str(rest);
+        out
     }
 }
