@@ -30,7 +30,6 @@ fn default(key: &str) -> &'static str {
         "notSent" => "Not sent: {reason}",
         "retry" => "Retry",
         "discard" => "Discard",
-        "you" => "You",
         "counter" => "{n} characters left",
         "announce" => "{name}: {text}",
         _ => "",

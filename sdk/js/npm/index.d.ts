@@ -28,7 +28,7 @@ export interface HelloChatOptions {
 export type HelloChatStringKey =
   | 'title' | 'placeholder' | 'messageLabel' | 'send' | 'logLabel' | 'connecting' | 'reconnecting'
   | 'reconnectingIn' | 'offline' | 'failed' | 'online' | 'typing' | 'newMessages' | 'loadEarlier'
-  | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'you' | 'counter' | 'announce';
+  | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'announce';
 
 export interface HelloChatMessage {
   seq: number;

@@ -22,6 +22,22 @@ const STICK_SLOP_PX: i32 = 48;
 /// Most announcements kept in the screen-reader live region.
 const MAX_ANNOUNCEMENTS: u32 = 5;
 
+/// Styles as a constructed stylesheet: unlike a `<style>` element, it is not
+/// blocked by a host page's `style-src` CSP. Older browsers get the element.
+fn adopt_styles(doc: &Document, root: &web_sys::ShadowRoot) -> Result<(), JsValue> {
+    let adopted = web_sys::CssStyleSheet::new().and_then(|sheet| {
+        sheet.replace_sync(STYLES)?;
+        js_sys::Reflect::set(root, &"adoptedStyleSheets".into(), &js_sys::Array::of1(&sheet))?;
+        Ok(())
+    });
+    if adopted.is_err() {
+        let style = element(doc, "style", "");
+        set_text(&style, STYLES);
+        root.append_child(&style)?;
+    }
+    Ok(())
+}
+
 pub struct View {
     doc: Document,
     host: HtmlElement,
@@ -65,8 +81,7 @@ impl View {
         attr(&host, "data-hello-chat-host", "");
         let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
 
-        let style = element(&doc, "style", "");
-        set_text(&style, STYLES);
+        adopt_styles(&doc, &root)?;
         let container = html(&doc, "section", "hc");
         attr(&container, "data-theme", &options.theme);
         attr(&container, "aria-label", &strings.get("title"));
@@ -128,7 +143,7 @@ impl View {
         attr(&announcer, "aria-atomic", "false");
 
         container.append_with_node_7(&header, &banner, &log, &pill, &typing, &form, &announcer)?;
-        root.append_with_node_2(&style, &container)?;
+        root.append_child(&container)?;
         parent.append_child(&host)?;
 
         Ok(View {
