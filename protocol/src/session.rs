@@ -417,8 +417,9 @@ impl Session {
             ServerFrame::History { messages, more, anchor } => match anchor {
                 None => {
                     self.gap_request_out = false;
+                    // Shown even when empty: the view then knows the room is empty.
                     let shown = self.timeline.start(messages, more, self.latest_seq);
-                    self.show(shown);
+                    self.effects.push_back(Effect::Show(shown));
                     self.fill_gap_if_needed(false);
                 }
                 Some(HistoryAnchor::After(_)) => {

@@ -100,12 +100,19 @@ export function buildWorker() {
   });
 }
 
-/** The static site: demo pages next to the embed. */
+/** The static site: demo pages next to the embed; their scripts bundled by esbuild. */
 export function buildSite() {
-  return cached('site', { inputs: ['demo'], outputs: ['dist/public/index.html'] }, async () => {
+  const inputs = ['demo', 'package-lock.json'];
+  return cached('site', { inputs, outputs: ['dist/public/index.html', 'dist/public/landing.js'] }, async () => {
     const out = path.join(DIST, 'public');
     fs.mkdirSync(out, { recursive: true });
-    fs.cpSync(path.join(ROOT, 'demo'), out, { recursive: true, filter: (src) => !src.includes(`${path.sep}npm-app`) });
+    for (const name of fs.readdirSync(path.join(ROOT, 'demo'))) {
+      const src = path.join(ROOT, 'demo', name);
+      if (fs.statSync(src).isFile()) fs.copyFileSync(src, path.join(out, name));
+    }
+    const scripts = fs.readdirSync(path.join(ROOT, 'demo/src')).filter((f) => f.endsWith('.js')).map((f) => `demo/src/${f}`);
+    await run(path.join(NODE_BIN, 'esbuild'), [...scripts, '--bundle', '--format=iife', '--minify', '--target=es2020',
+      '--log-level=warning', `--outdir=${out}`]);
   });
 }
 
