@@ -36,6 +36,11 @@ impl TokenBucket {
         }
     }
 
+    /// Give back a token taken for work that turned out to be free (a retry).
+    pub fn refund(&mut self) {
+        self.tokens = (self.tokens + 1.0).min(self.burst);
+    }
+
     /// Milliseconds until the next token is available (0 if one is now).
     pub fn wait_ms(&mut self, now_ms: f64) -> f64 {
         self.refill(now_ms);
@@ -59,6 +64,9 @@ mod tests {
         assert_eq!(b.wait_ms(0.0), 500.0);
         assert!(!b.try_take(499.0));
         assert!(b.try_take(500.0));
+        b.refund();
+        assert!(b.try_take(500.0), "a refunded token can be taken again");
+        assert!(!b.try_take(500.0));
         // Idle time refills only up to the burst.
         assert!((0..3).all(|_| b.try_take(100_000.0)));
         assert!(!b.try_take(100_000.0));

@@ -34,6 +34,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
  * process group); `kill()` does so with SIGKILL, as a crash would.
  */
 export async function startServer({ port, persistTo, vars = {}, quiet = true, configPath = 'wrangler.toml' } = {}) {
+  // Every wrangler needs its own inspector port; two may start at once (bench).
   port ??= await freePort();
   const inspectorPort = await freePort();
   const args = ['dev', '--config', configPath, '--port', String(port), '--ip', '127.0.0.1',
@@ -75,6 +76,7 @@ export async function startServer({ port, persistTo, vars = {}, quiet = true, co
   return {
     url,
     port,
+    pid: child.pid,
     wsUrl: `ws://127.0.0.1:${port}`,
     log: () => log,
     stop: () => stopWith('SIGTERM'),

@@ -4,6 +4,7 @@
 use protocol::client_frame::Dialect;
 use protocol::Limits;
 use serde::{Deserialize, Serialize};
+use worker::WebSocket;
 
 /// Socket tags: the room fans a frame out once per dialect, by tag, instead
 /// of reading every socket's attachment.
@@ -36,5 +37,18 @@ impl Connection {
         } else {
             TAG_LEGACY
         }
+    }
+}
+
+impl Connection {
+    /// Store in the socket's attachment, as one JSON string: reading it back
+    /// is then a single string copy per frame instead of a crossing per field.
+    pub fn save(&self, ws: &WebSocket) -> worker::Result<()> {
+        ws.serialize_attachment(serde_json::to_string(self)?)
+    }
+
+    pub fn load(ws: &WebSocket) -> Option<Connection> {
+        let text = ws.deserialize_attachment::<String>().ok()??;
+        serde_json::from_str(&text).ok()
     }
 }

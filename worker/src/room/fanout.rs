@@ -1,39 +1,45 @@
 //! Sending one frame to many sockets.
 //!
-//! The frame is turned into a JavaScript string once and that same string is
-//! handed to every socket, instead of copying it out of wasm memory per
-//! recipient: in a room of hundreds this is most of the broadcast cost.
+//! The loop over the room's sockets runs in JavaScript: handed the room state,
+//! a tag and the frame, it fetches the sockets and sends the same string to
+//! each. Done from Rust, every recipient cost several wasm/JS crossings
+//! (wrapping the socket, comparing it with the sender, sending, dropping the
+//! wrapper); this way a broadcast is one crossing, whatever the room's size.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use worker::web_sys::WebSocket;
+use worker::worker_sys::DurableObjectState;
 
-#[wasm_bindgen]
+#[wasm_bindgen(inline_js = "
+export function broadcastTagged(state, tag, text, skip) {
+  let sent = 0;
+  for (const ws of state.getWebSockets(tag)) {
+    if (ws === skip) continue;
+    try { ws.send(text); sent++; } catch (_) { /* closing: its close handler cleans up */ }
+  }
+  return sent;
+}
+export function countSockets(state, skip) {
+  let n = 0;
+  for (const ws of state.getWebSockets()) if (ws !== skip) n++;
+  return n;
+}
+")]
 extern "C" {
-    /// `WebSocket.send` taking a JavaScript string as it is (web-sys only
-    /// offers `&str`, which is copied out of wasm memory on every call).
-    #[wasm_bindgen(js_name = WebSocket)]
-    type JsStringSink;
-    #[wasm_bindgen(method, catch, js_name = send)]
-    fn send(this: &JsStringSink, data: &js_sys::JsString) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = broadcastTagged)]
+    fn broadcast_tagged(state: &DurableObjectState, tag: &str, text: &str, skip: Option<&WebSocket>) -> u32;
+    #[wasm_bindgen(js_name = countSockets)]
+    fn count_sockets(state: &DurableObjectState, skip: Option<&WebSocket>) -> u32;
 }
 
-/// Whether two handles are the same JavaScript socket.
-pub fn same_socket(a: &WebSocket, b: &WebSocket) -> bool {
-    let (a, b): (&JsValue, &JsValue) = (a.as_ref(), b.as_ref());
-    a == b
+/// Send `frame` to every socket tagged `tag` except `skip`; returns how many got it.
+pub fn broadcast(state: &DurableObjectState, tag: &str, frame: &str, skip: Option<&WebSocket>) -> u32 {
+    broadcast_tagged(state, tag, frame, skip)
 }
 
-/// Send `frame` to every socket in `sockets` except `skip`. A socket that
-/// fails (closing, gone) is skipped: its close handler does the clean-up.
-pub fn broadcast(sockets: &[WebSocket], frame: &str, skip: Option<&WebSocket>) {
-    let text = js_sys::JsString::from(frame);
-    for ws in sockets {
-        if skip.is_some_and(|s| same_socket(s, ws)) {
-            continue;
-        }
-        let _ = ws.unchecked_ref::<JsStringSink>().send(&text);
-    }
+/// Sockets in the room, not counting `leaving`.
+pub fn online(state: &DurableObjectState, leaving: Option<&WebSocket>) -> u32 {
+    count_sockets(state, leaving)
 }
 
 /// Send one frame to one socket, ignoring a socket that is already closing.

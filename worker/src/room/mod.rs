@@ -53,28 +53,16 @@ impl Room {
         self.store.as_ref().map_err(|e| Error::RustError(e.clone()))
     }
 
-    /// Every socket in the room, or those of one dialect.
-    fn sockets(&self, tag: Option<&str>) -> Vec<RawSocket> {
-        let raw = self.state.as_raw();
-        let found = match tag {
-            Some(t) => raw.get_websockets_with_tag(t),
-            None => raw.get_websockets(),
-        };
-        found.unwrap_or_default()
-    }
-
     fn online(&self, leaving: Option<&RawSocket>) -> u32 {
-        let all = self.sockets(None);
-        let gone = leaving.map_or(0, |l| all.iter().filter(|s| fanout::same_socket(s, l)).count());
-        (all.len() - gone) as u32
+        fanout::online(self.state.as_raw(), leaving)
     }
 
     /// Send a v1 frame to the v1 sockets and, when given, a legacy frame to
     /// the legacy ones, skipping `skip`.
-    fn broadcast(&self, v1: &ServerFrame, legacy: Option<String>, skip: Option<&RawSocket>) {
-        fanout::broadcast(&self.sockets(Some(TAG_V1)), &v1.encode(), skip);
+    fn broadcast(&self, v1: &ServerFrame, legacy: Option<&str>, skip: Option<&RawSocket>) {
+        fanout::broadcast(self.state.as_raw(), TAG_V1, &v1.encode(), skip);
         if let Some(frame) = legacy {
-            fanout::broadcast(&self.sockets(Some(TAG_LEGACY)), &frame, skip);
+            fanout::broadcast(self.state.as_raw(), TAG_LEGACY, frame, skip);
         }
     }
 
@@ -96,7 +84,7 @@ impl Room {
             limits: ticket.limits,
         };
         self.state.as_raw().accept_websocket_with_tags(server, vec![conn.tag().into()])?;
-        pair.server.serialize_attachment(&conn)?;
+        conn.save(&pair.server)?;
 
         let online = self.online(None);
         if conn.v1 {
@@ -121,7 +109,7 @@ impl Room {
         }
         self.broadcast(
             &ServerFrame::Presence { online, joined: Some(conn.name.clone()), left: None },
-            Some(legacy_frame(&conn.name, "joined the chat", now_ms())),
+            Some(&legacy_frame(&conn.name, "joined the chat", now_ms())),
             Some(server),
         );
         Response::from_websocket(pair.client)
@@ -156,7 +144,7 @@ impl Room {
             ClientFrame::Typing => {
                 if self.throttle_typing(&conn.limiter_key) {
                     let frame = ServerFrame::Typing { name: conn.name.clone() };
-                    fanout::broadcast(&self.sockets(Some(TAG_V1)), &frame.encode(), Some(ws));
+                    fanout::broadcast(self.state.as_raw(), TAG_V1, &frame.encode(), Some(ws));
                 }
                 Ok(())
             }
@@ -172,26 +160,36 @@ impl Room {
                 return Ok(());
             }
         };
-        // A retry of a message already stored is acknowledged again, free of charge.
-        if let Some(id) = &id {
-            if let Some((seq, timestamp)) = store.find(&conn.sender, id)? {
-                fanout::send(ws, &ServerFrame::Ack { id: id.clone(), seq, timestamp }.encode());
-                return Ok(());
+        let limited = !self.take_rate_token(conn);
+        let stored = if limited { None } else { store.append(&conn.sender, id.as_deref(), &conn.name, &text, now_ms())? };
+        let Some(message) = stored else {
+            // Not stored: a retry of a message already stored (acked again,
+            // free of charge), or over the rate limit.
+            let original = match &id {
+                Some(i) => store.find(&conn.sender, i)?,
+                None => None,
+            };
+            match (original, id) {
+                (Some((seq, timestamp)), Some(id)) => {
+                    if !limited {
+                        self.refund_rate_token(conn);
+                    }
+                    fanout::send(ws, &ServerFrame::Ack { id, seq, timestamp }.encode());
+                }
+                (_, id) => {
+                    let e = ProtocolError::new(ErrorCode::RateLimited, "sending too fast; wait a moment");
+                    Self::reply_error(ws, conn, e.with_id(id.as_deref()));
+                }
             }
-        }
-        if !self.take_rate_token(conn) {
-            let e = ProtocolError::new(ErrorCode::RateLimited, "sending too fast; wait a moment");
-            Self::reply_error(ws, conn, e.with_id(id.as_deref()));
             return Ok(());
-        }
-        let message = store.append(&conn.sender, id.as_deref(), &conn.name, &text, now_ms())?;
+        };
         if conn.v1 {
             let ack = ServerFrame::Ack { id: message.id.clone(), seq: message.seq, timestamp: message.timestamp };
             fanout::send(ws, &ack.encode());
         }
         let legacy = legacy_frame(&message.name, &message.message, message.timestamp);
         let seq = message.seq;
-        self.broadcast(&ServerFrame::Message(message), Some(legacy), Some(ws));
+        self.broadcast(&ServerFrame::Message(message), Some(&legacy), Some(ws));
         if seq % RETENTION_CHECK_EVERY == 0 {
             self.schedule_retention(conn.limits.retention);
         }
@@ -207,6 +205,12 @@ impl Room {
         rate.entry(conn.limiter_key.clone())
             .or_insert_with(|| TokenBucket::new(conn.limits.rate_burst, conn.limits.rate_per_sec, now))
             .try_take(now)
+    }
+
+    fn refund_rate_token(&self, conn: &Connection) {
+        if let Some(bucket) = self.rate.borrow_mut().get_mut(&conn.limiter_key) {
+            bucket.refund();
+        }
     }
 
     fn throttle_typing(&self, key: &str) -> bool {
@@ -274,7 +278,7 @@ impl DurableObject for Room {
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
         let raw: &RawSocket = ws.as_ref();
-        let Ok(Some(conn)) = ws.deserialize_attachment::<Connection>() else {
+        let Some(conn) = Connection::load(&ws) else {
             let _ = ws.close(Some(close_code::INTERNAL), Some("connection state lost; reconnect"));
             return Ok(());
         };
@@ -304,7 +308,7 @@ impl DurableObject for Room {
         let raw: &RawSocket = ws.as_ref();
         // Complete the closing handshake (the client waits for our close frame).
         let _ = ws.close(Some(1000), Some("bye"));
-        if let Ok(Some(conn)) = ws.deserialize_attachment::<Connection>() {
+        if let Some(conn) = Connection::load(&ws) {
             // A verified user's bucket outlives one connection (they may have several).
             if conn.limiter_key.starts_with("conn:") {
                 self.rate.borrow_mut().remove(&conn.limiter_key);
@@ -313,7 +317,7 @@ impl DurableObject for Room {
             let online = self.online(Some(raw));
             self.broadcast(
                 &ServerFrame::Presence { online, joined: None, left: Some(conn.name.clone()) },
-                Some(legacy_frame(&conn.name, "left the chat", now_ms())),
+                Some(&legacy_frame(&conn.name, "left the chat", now_ms())),
                 Some(raw),
             );
         }

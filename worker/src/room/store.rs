@@ -104,25 +104,28 @@ impl MessageStore {
         Ok(rows.first().map(|r| (r.seq, r.ts)))
     }
 
-    /// Store a message and return it with its new `seq`.
-    pub fn append(&self, sender: &str, client_id: Option<&str>, name: &str, body: &str, ts: u64) -> Result<ChatMessage> {
+    /// Store a message and return it with its new `seq`, or `None` if this
+    /// sender already stored a message with this client id (a retry). One
+    /// statement either way: the unique index does the duplicate check.
+    pub fn append(&self, sender: &str, client_id: Option<&str>, name: &str, body: &str, ts: u64) -> Result<Option<ChatMessage>> {
         let rows: Vec<Count> = self
             .sql
             .exec(
                 "INSERT INTO messages (seq, client_id, sender, name, body, ts)
                  VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING
                  RETURNING seq AS n",
                 vec![client_id.map(str::to_owned).into(), sender.into(), name.into(), body.into(), int(ts)],
             )?
             .to_array()?;
-        let seq = rows.first().map(|r| r.n).ok_or_else(|| worker::Error::RustError("insert returned no seq".into()))?;
-        Ok(ChatMessage {
+        let Some(seq) = rows.first().map(|r| r.n) else { return Ok(None) };
+        Ok(Some(ChatMessage {
             seq,
             id: client_id.map_or_else(|| server_id(seq), str::to_owned),
             name: name.to_owned(),
             message: body.to_owned(),
             timestamp: ts,
-        })
+        }))
     }
 
     fn page(&self, query: &str, bindings: Vec<SqlStorageValue>, limit: usize, newest_first: bool) -> Result<Page> {
