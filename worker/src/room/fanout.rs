@@ -19,6 +19,9 @@ export function broadcastTagged(state, tag, text, skip) {
   }
   return sent;
 }
+export function countTagged(state, tag) {
+  return state.getWebSockets(tag).length;
+}
 export function countSockets(state, skip) {
   let n = 0;
   for (const ws of state.getWebSockets()) if (ws !== skip) n++;
@@ -28,6 +31,8 @@ export function countSockets(state, skip) {
 extern "C" {
     #[wasm_bindgen(js_name = broadcastTagged)]
     fn broadcast_tagged(state: &DurableObjectState, tag: &str, text: &str, skip: Option<&WebSocket>) -> u32;
+    #[wasm_bindgen(js_name = countTagged)]
+    fn count_tagged_js(state: &DurableObjectState, tag: &str) -> u32;
     #[wasm_bindgen(js_name = countSockets)]
     fn count_sockets(state: &DurableObjectState, skip: Option<&WebSocket>) -> u32;
 }
@@ -40,6 +45,11 @@ pub fn broadcast(state: &DurableObjectState, tag: &str, frame: &str, skip: Optio
 /// Sockets in the room, not counting `leaving`.
 pub fn online(state: &DurableObjectState, leaving: Option<&WebSocket>) -> u32 {
     count_sockets(state, leaving)
+}
+
+/// Sockets carrying `tag`.
+pub fn count_tagged(state: &DurableObjectState, tag: &str) -> u32 {
+    count_tagged_js(state, tag)
 }
 
 /// Send one frame to one socket, ignoring a socket that is already closing.

@@ -11,7 +11,7 @@ mod connection;
 mod fanout;
 pub mod store;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use protocol::client_frame::{ClientFrame, HistoryAnchor};
@@ -42,6 +42,10 @@ pub struct Room {
     store: std::result::Result<MessageStore, String>,
     rate: RefCell<HashMap<String, TokenBucket>>,
     typing: RefCell<HashMap<String, f64>>,
+    /// Whether any legacy (workshop) sockets are connected; `None` = ask the
+    /// runtime. Saves a socket lookup and an encoding per message in the
+    /// usual case of none.
+    legacy_present: Cell<Option<bool>>,
 }
 
 fn now_ms() -> u64 {
@@ -57,12 +61,23 @@ impl Room {
         fanout::online(self.state.as_raw(), leaving)
     }
 
-    /// Send a v1 frame to the v1 sockets and, when given, a legacy frame to
-    /// the legacy ones, skipping `skip`.
-    fn broadcast(&self, v1: &ServerFrame, legacy: Option<&str>, skip: Option<&RawSocket>) {
+    fn legacy_present(&self) -> bool {
+        match self.legacy_present.get() {
+            Some(known) => known,
+            None => {
+                let present = fanout::count_tagged(self.state.as_raw(), TAG_LEGACY) > 0;
+                self.legacy_present.set(Some(present));
+                present
+            }
+        }
+    }
+
+    /// Send a v1 frame to the v1 sockets and, if any legacy sockets are
+    /// connected, the legacy frame `legacy()` makes to them; skipping `skip`.
+    fn broadcast(&self, v1: &ServerFrame, legacy: impl FnOnce() -> String, skip: Option<&RawSocket>) {
         fanout::broadcast(self.state.as_raw(), TAG_V1, &v1.encode(), skip);
-        if let Some(frame) = legacy {
-            fanout::broadcast(self.state.as_raw(), TAG_LEGACY, frame, skip);
+        if self.legacy_present() {
+            fanout::broadcast(self.state.as_raw(), TAG_LEGACY, &legacy(), skip);
         }
     }
 
@@ -85,6 +100,9 @@ impl Room {
         };
         self.state.as_raw().accept_websocket_with_tags(server, vec![conn.tag().into()])?;
         conn.save(&pair.server)?;
+        if !conn.v1 {
+            self.legacy_present.set(Some(true));
+        }
 
         let online = self.online(None);
         if conn.v1 {
@@ -109,7 +127,7 @@ impl Room {
         }
         self.broadcast(
             &ServerFrame::Presence { online, joined: Some(conn.name.clone()), left: None },
-            Some(&legacy_frame(&conn.name, "joined the chat", now_ms())),
+            || legacy_frame(&conn.name, "joined the chat", now_ms()),
             Some(server),
         );
         Response::from_websocket(pair.client)
@@ -187,10 +205,11 @@ impl Room {
             let ack = ServerFrame::Ack { id: message.id.clone(), seq: message.seq, timestamp: message.timestamp };
             fanout::send(ws, &ack.encode());
         }
-        let legacy = legacy_frame(&message.name, &message.message, message.timestamp);
+        let legacy = || legacy_frame(&message.name, &message.message, message.timestamp);
         let seq = message.seq;
-        self.broadcast(&ServerFrame::Message(message), Some(&legacy), Some(ws));
-        if seq % RETENTION_CHECK_EVERY == 0 {
+        self.broadcast(&ServerFrame::Message(message.clone()), legacy, Some(ws));
+        // seq counts every message ever stored: below the retention there is nothing to trim.
+        if seq % RETENTION_CHECK_EVERY == 0 && seq > conn.limits.retention {
             self.schedule_retention(conn.limits.retention);
         }
         Ok(())
@@ -202,9 +221,13 @@ impl Room {
         if rate.len() > MAX_THROTTLE_ENTRIES {
             rate.clear();
         }
-        rate.entry(conn.limiter_key.clone())
-            .or_insert_with(|| TokenBucket::new(conn.limits.rate_burst, conn.limits.rate_per_sec, now))
-            .try_take(now)
+        if let Some(bucket) = rate.get_mut(&conn.limiter_key) {
+            return bucket.try_take(now);
+        }
+        let mut bucket = TokenBucket::new(conn.limits.rate_burst, conn.limits.rate_per_sec, now);
+        let taken = bucket.try_take(now);
+        rate.insert(conn.limiter_key.clone(), bucket);
+        taken
     }
 
     fn refund_rate_token(&self, conn: &Connection) {
@@ -259,7 +282,7 @@ impl DurableObject for Room {
             }
             Err(e) => console_error!("room: cannot build ping auto-response: {e:?}"),
         }
-        Room { state, store, rate: RefCell::default(), typing: RefCell::default() }
+        Room { state, store, rate: RefCell::default(), typing: RefCell::default(), legacy_present: Cell::new(None) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -314,10 +337,13 @@ impl DurableObject for Room {
                 self.rate.borrow_mut().remove(&conn.limiter_key);
                 self.typing.borrow_mut().remove(&conn.limiter_key);
             }
+            if !conn.v1 {
+                self.legacy_present.set(None);
+            }
             let online = self.online(Some(raw));
             self.broadcast(
                 &ServerFrame::Presence { online, joined: None, left: Some(conn.name.clone()) },
-                Some(&legacy_frame(&conn.name, "left the chat", now_ms())),
+                || legacy_frame(&conn.name, "left the chat", now_ms()),
                 Some(raw),
             );
         }

@@ -1,0 +1,55 @@
+// Hostile input not covered by room-protocol.test.mjs: invalid UTF-8,
+// invisible and bidi characters in names, odd site ids. Each gets a clear
+// answer, the server stays up, and storage holds no trace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, Client, join, sleep, uniqueRoom } from './helpers.mjs';
+
+test('invalid UTF-8 in a text frame closes that connection and stores nothing', async () => {
+  const room = uniqueRoom('utf8');
+  const c = await join(room, 'Bytes');
+  c.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
+  const closed = await c.closed;
+  assert.ok([1007, 1002, 1006].includes(closed.code), `closed with ${closed.code}`);
+  const after = await join(room, 'After');
+  assert.equal(after.welcome.seq, 0);
+  assert.equal((await fetch(`${BASE}/health`)).status, 200);
+  await after.close();
+});
+
+test('control, zero-width and bidi-override characters are removed from names', async () => {
+  const room = uniqueRoom('names');
+  const evil = await join(room, '\u202EnimdA\u202C\u200B \u0000\u0007Eve\u2066');
+  assert.equal(evil.welcome.name, 'nimdA Eve');
+  const watcher = await join(room, 'Watcher');
+  evil.send({ type: 'send', id: 'n1', message: 'hi' });
+  assert.equal((await watcher.next('message')).name, 'nimdA Eve');
+  const blank = await join(room, '\u200B\u200D\uFEFF   ');
+  assert.equal(blank.welcome.name, 'Anonymous');
+  await Promise.all([evil, watcher, blank].map((c) => c.close()));
+});
+
+test('hostile ids and numbers are refused before any room is reached', async () => {
+  for (const query of [
+    'room=ok&v=1&site=..%2Fdemo', 'room=ok&v=1&site=demo%00', "room=ok&v=1&site=demo'--", 'room=%252E%252E&v=1',
+    'room=a%5Cb&v=1', 'room=ok&v=1&since=1e400', 'room=ok&v=1&since=0x10', 'room=ok&v=1&since=%20',
+  ]) {
+    const err = await Client.connect(query).then(() => null, (e) => e);
+    assert.equal(err?.status, 400, query);
+  }
+});
+
+test('messages with HTML, SQL and script text are stored and relayed verbatim, as data', async () => {
+  const room = uniqueRoom('inert');
+  const a = await join(room, '<script>alert(1)</script>');
+  const texts = ["'); DROP TABLE messages; --", '<img src=x onerror=alert(1)>', '{{constructor.constructor("alert(1)")()}}', '\u202Egnp.exe'];
+  for (const [i, t] of texts.entries()) {
+    a.send({ type: 'send', id: `h${i}`, message: t });
+    await a.next('ack');
+  }
+  const b = await join(room, 'Reader');
+  assert.deepEqual(b.history.messages.map((m) => m.message), texts);
+  assert.equal(b.history.messages[0].name, '<script>alert(1)</script>');
+  await sleep(50);
+  await Promise.all([a.close(), b.close()]);
+});

@@ -1,0 +1,75 @@
+// Load and abuse against the real worker: a flooding sender, a crowd at the
+// connection cap, a stalled reader. Latencies are reported, not asserted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, createSite, join, sleep, uniqueRoom } from './helpers.mjs';
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]; };
+
+test('a flood from one sender is rate limited while the others keep chatting', async () => {
+  const room = uniqueRoom('flood');
+  const [flood, ada, bo] = await Promise.all(['Flood', 'Ada', 'Bo'].map((n) => join(room, n)));
+  for (let i = 0; i < 300; i++) flood.send({ type: 'send', id: `f${i}`, message: `flood ${i}` });
+  const latencies = [];
+  for (let i = 0; i < 10; i++) {
+    for (const [from, to, tag] of [[ada, bo, 'a'], [bo, ada, 'b']]) {
+      const t0 = Date.now();
+      from.send({ type: 'send', id: `${tag}${i}`, message: `${tag} says ${i}` });
+      assert.equal((await from.next((f) => f.type === 'ack' || f.type === 'error', 10000)).type, 'ack');
+      await to.next((f) => f.type === 'message' && f.message === `${tag} says ${i}`, 10000);
+      latencies.push(Date.now() - t0);
+    }
+    await sleep(100);
+  }
+  const answers = [];
+  for (let i = 0; i < 300; i++) answers.push(await flood.next((f) => f.type === 'ack' || f.type === 'error', 10000));
+  const limited = answers.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
+  assert.ok(limited >= 250, `the flood was limited (${limited} of 300 refused)`);
+  assert.equal(ada.all('error').length + bo.all('error').length, 0, 'the others were never limited');
+  console.log(`# flood: ${300 - limited} of 300 flood messages accepted; others' send→receive p50 ${pct(latencies, 50)} ms, p95 ${pct(latencies, 95)} ms`);
+  await Promise.all([flood, ada, bo].map((c) => c.close()));
+});
+
+test('520 connections to a room capped at 500: 500 join, 20 are refused cleanly, nothing hangs', { timeout: 120_000 }, async () => {
+  const site = await createSite({ origins: [], allowNoOrigin: true, limits: { maxConnections: 500 } });
+  const room = uniqueRoom('crowd');
+  const results = [];
+  const started = Date.now();
+  const attempt = async (i) => {
+    const c = await Client.connect({ room, site, v: '1', name: `c${i}` });
+    const first = await c.next((f) => f.type === 'welcome' || f.type === 'error', 20000);
+    results.push(first.type === 'welcome' ? 'joined' : first.code);
+    return c;
+  };
+  const clients = [];
+  for (let i = 0; i < 520; i += 40) {
+    clients.push(...await Promise.all(Array.from({ length: Math.min(40, 520 - i) }, (_, k) => attempt(i + k))));
+  }
+  const joined = results.filter((r) => r === 'joined').length;
+  assert.equal(joined, 500);
+  assert.deepEqual([...new Set(results.filter((r) => r !== 'joined'))], ['room_full']);
+  const refused = clients.filter((c) => c.frames[0]?.type === 'error');
+  const codes = await Promise.all(refused.map((c) => c.closed.then((x) => x.code)));
+  assert.ok(codes.every((c) => c === 1013), 'refused with 1013 (try again later)');
+  // The room still works for those inside.
+  const [a, b] = clients.filter((c) => c.frames[0]?.type === 'welcome');
+  a.send({ type: 'send', id: 'crowd-1', message: 'hello crowd' });
+  await b.next((f) => f.type === 'message' && f.message === 'hello crowd', 20000);
+  console.log(`# crowd: 520 connection attempts in ${Date.now() - started} ms, 500 joined, 20 refused with 1013`);
+  await Promise.all(clients.map((c) => c.ws.terminate()));
+});
+
+test('a stalled reader does not hold the others back', async () => {
+  const room = uniqueRoom('stall');
+  const stalled = await join(room, 'Stalled');
+  stalled.ws._socket.pause(); // stops reading: the server's sends to it pile up
+  const [ada, bo] = await Promise.all([join(room, 'Ada'), join(room, 'Bo')]);
+  const big = 'x'.repeat(1500);
+  const writers = await Promise.all([0, 1, 2, 3, 4].map((i) => join(room, `W${i}`)));
+  for (let i = 0; i < 100; i++) writers[i % 5].send({ type: 'send', id: `s${i}`, message: `${i} ${big}` });
+  for (const reader of [ada, bo]) {
+    for (let i = 0; i < 100; i++) await reader.next((f) => f.type === 'message', 15000);
+  }
+  stalled.ws._socket.resume();
+  await Promise.all([stalled, ada, bo, ...writers].map((c) => c.close()));
+});
