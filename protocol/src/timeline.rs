@@ -55,6 +55,11 @@ impl Timeline {
     /// The page sent on a fresh join: the newest messages. Shown as they are.
     /// `latest` is the room's newest seq from the welcome frame.
     pub fn start(&mut self, page: Vec<ChatMessage>, older_exist: bool, latest: u64) -> Vec<ChatMessage> {
+        if self.anchored {
+            // A second join page (only a misbehaving server sends one): take
+            // what is new from it, never re-show or reorder (found by fuzzing).
+            return self.receive(page);
+        }
         self.anchored = true;
         self.shown_through = page.last().map_or(latest, |m| m.seq).max(self.shown_through);
         self.oldest_shown = page.first().map(|m| m.seq);
@@ -190,6 +195,14 @@ mod tests {
         let mut t = Timeline::default();
         assert!(t.receive([m(6)]).is_empty());
         assert_eq!(seqs(&t.start(vec![m(4), m(5)], false, 5)), [4, 5, 6]);
+    }
+
+    #[test]
+    fn a_second_join_page_never_shows_older_messages_again() {
+        let mut t = Timeline::default();
+        assert_eq!(seqs(&t.start(vec![m(37), m(38), m(39)], true, 39)), [37, 38, 39]);
+        assert!(t.start(vec![m(1), m(2), m(3)], false, 3).is_empty());
+        assert_eq!(seqs(&t.start(vec![m(39), m(40)], false, 40)), [40]);
     }
 
     #[test]
