@@ -65,7 +65,8 @@ await group('e2e', async () => {
     let files = fs.readdirSync(path.join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.mjs')).sort();
     if (filters.length) files = files.filter((f) => filters.some((w) => f.includes(w)));
     step(`End-to-end tests against ${server.url}: ${files.join(', ')}`);
-    await run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec',
+    // A hung test fails after its timeout instead of blocking the run.
+    await run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=180000',
       ...files.map((f) => path.join('tests/e2e', f))], {
       env: { HELLO_CHAT_URL: server.url, CHROMIUM_PATH: CHROMIUM },
     });

@@ -419,6 +419,7 @@ impl Session {
                     self.gap_request_out = false;
                     // Shown even when empty: the view then knows the room is empty.
                     let shown = self.timeline.start(messages, more, self.latest_seq);
+                    self.claim_own(&shown);
                     self.effects.push_back(Effect::Show(shown));
                     self.fill_gap_if_needed(false);
                 }
@@ -462,8 +463,23 @@ impl Session {
     }
 
     fn show(&mut self, messages: Vec<ChatMessage>) {
+        self.claim_own(&messages);
         if !messages.is_empty() {
             self.effects.push_back(Effect::Show(messages));
+        }
+    }
+
+    /// A message in the room with the id of one still in our outbox is ours,
+    /// stored before its ack was lost with the connection: it counts as sent
+    /// (and is not sent again).
+    fn claim_own(&mut self, messages: &[ChatMessage]) {
+        if self.outbox.is_empty() {
+            return;
+        }
+        for m in messages {
+            if self.outbox.ack(&m.id).is_some() {
+                self.effects.push_back(Effect::Sent { id: m.id.clone(), seq: m.seq });
+            }
         }
     }
 

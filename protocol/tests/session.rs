@@ -319,3 +319,26 @@ fn a_probe_answered_in_time_keeps_the_socket() {
     assert!(!drain(&mut s).contains(&Effect::CloseSocket));
     assert_eq!(s.status(), &Status::Connected);
 }
+
+#[test]
+fn a_message_stored_before_its_ack_was_lost_is_recognised_as_ours_on_resume() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send("did it arrive?", 1.0).unwrap();
+    drain(&mut s);
+    // The room stored it, but the connection died before the ack.
+    s.on_close(1006, "", 2.0);
+    drain(&mut s);
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_text(&welcome(1), t);
+    let stored = ChatMessage { seq: 1, id: id.clone(), name: "Ada".into(), message: "did it arrive?".into(), timestamp: 5 };
+    s.on_text(&history(vec![stored], false, Some(HistoryAnchor::After(0))), t);
+    let fx = drain(&mut s);
+    let sent_at = fx.iter().position(|e| *e == Effect::Sent { id: id.clone(), seq: 1 }).expect("marked sent");
+    let shown_at = fx.iter().position(|e| matches!(e, Effect::Show(m) if m.iter().any(|m| m.id == id))).expect("shown");
+    assert!(sent_at < shown_at, "the view learns it is ours before showing it");
+    assert!(s.outbox().is_empty());
+    s.on_text(&ServerFrame::Ack { id: id.clone(), seq: 1, timestamp: 5 }.encode(), t);
+    assert!(shown(&drain(&mut s)).is_empty(), "a late duplicate ack shows nothing");
+}

@@ -19,6 +19,7 @@ test('chaos: drops, offline pages and two server crashes; zero loss, zero duplic
   let server = await startServer({ persistTo: state });
   const browser = await launchBrowser();
   const report = { restarts: 0, drops: 0, offline: 0, recoveryMs: [] };
+  let raws = [];
   try {
     const room = uniqueRoom('chaos');
     const base = server.url;
@@ -29,7 +30,7 @@ test('chaos: drops, offline pages and two server crashes; zero loss, zero duplic
       await page.locator('.hc-banner').waitFor({ state: 'hidden' });
       pages.push(page);
     }
-    const raws = [0, 1].map((i) => new ReliableClient({ room, name: `Raw${i}`, base }));
+    raws = [0, 1].map((i) => new ReliableClient({ room, name: `Raw${i}`, base }));
     raws.forEach((r) => r.start());
     while (!raws.every((r) => r.connected)) await sleep(50);
 
@@ -52,15 +53,20 @@ test('chaos: drops, offline pages and two server crashes; zero loss, zero duplic
     }));
 
     // Chaos, while they send.
+    const connectedCount = (page) => page.evaluate(() => window.events.filter(([e, d]) => e === 'status' && d.status === 'connected').length);
     const crash = async () => {
+      const rawBefore = raws.map((r) => r.connections);
+      const pageBefore = await Promise.all(pages.map(connectedCount));
       await server.kill();
       await sleep(500);
       server = await startServer({ persistTo: state, port: server.port });
       const up = Date.now();
       report.restarts++;
-      // Recovery: until every client is connected again.
-      while (!(raws.every((r) => r.connected && r.connectedAt >= up)
-        && (await Promise.all(pages.map((p) => p.locator('.hc-banner').isHidden()))).every(Boolean))) {
+      // Recovery: until every client has connected again.
+      for (;;) {
+        const pagesBack = (await Promise.all(pages.map(connectedCount))).every((n, i) => n > pageBefore[i]);
+        if (pagesBack && raws.every((r, i) => r.connected && r.connections > rawBefore[i])) break;
+        if (Date.now() - up > 60_000) assert.fail('clients did not reconnect within 60 s of the restart');
         await sleep(100);
       }
       report.recoveryMs.push(Date.now() - up);
@@ -113,8 +119,8 @@ test('chaos: drops, offline pages and two server crashes; zero loss, zero duplic
       `${report.restarts} server SIGKILLs, ${report.drops} socket drops, ${report.offline} offline periods; ` +
       `recovery after restart ${report.recoveryMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}; ` +
       `raw reconnections ${raws.map((r) => r.connections - 1).join(', ')}`);
-    raws.forEach((r) => r.stop());
   } finally {
+    raws.forEach((r) => r.stop());
     await browser.close();
     await server.stop();
     fs.rmSync(state, { recursive: true, force: true });

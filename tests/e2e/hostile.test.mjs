@@ -5,12 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, Client, join, sleep, uniqueRoom } from './helpers.mjs';
 
-test('invalid UTF-8 in a text frame closes that connection and stores nothing', async () => {
+test('invalid UTF-8 in a text frame is refused and stores nothing', async () => {
   const room = uniqueRoom('utf8');
   const c = await join(room, 'Bytes');
+  // workerd hands the frame over with replacement characters (it does not
+  // close with 1007); it is then not valid JSON for the room.
   c.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
-  const closed = await c.closed;
-  assert.ok([1007, 1002, 1006].includes(closed.code), `closed with ${closed.code}`);
+  c.ws.send(Buffer.from([0x7b, 0x22, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]), { binary: false });
+  assert.equal((await c.next('error')).code, 'bad_frame');
+  assert.equal((await c.next('error')).code, 'bad_frame');
+  await c.close();
   const after = await join(room, 'After');
   assert.equal(after.welcome.seq, 0);
   assert.equal((await fetch(`${BASE}/health`)).status, 200);
