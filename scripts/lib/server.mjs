@@ -33,10 +33,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
  * Resolves once /health answers. `stop()` ends wrangler and workerd (the whole
  * process group); `kill()` does so with SIGKILL, as a crash would.
  */
-export async function startServer({ port, persistTo, vars = {}, quiet = true, configPath = 'wrangler.toml' } = {}) {
+export async function startServer({ port, persistTo, vars = {}, quiet = true, configPath = 'wrangler.toml', inspectorPort } = {}) {
   // Every wrangler needs its own inspector port; two may start at once (bench).
   port ??= await freePort();
-  const inspectorPort = await freePort();
+  inspectorPort ??= await freePort();
   const args = ['dev', '--config', configPath, '--port', String(port), '--ip', '127.0.0.1',
     '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--log-level', quiet ? 'error' : 'info'];
   if (persistTo) args.push('--persist-to', persistTo);
@@ -77,6 +77,7 @@ export async function startServer({ port, persistTo, vars = {}, quiet = true, co
     url,
     port,
     pid: child.pid,
+    inspectorPort,
     wsUrl: `ws://127.0.0.1:${port}`,
     log: () => log,
     stop: () => stopWith('SIGTERM'),

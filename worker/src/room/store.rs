@@ -1,9 +1,10 @@
 //! Where a room stores its messages: the Durable Object's own SQLite.
 //!
-//! `seq` is the primary key, assigned as the previous maximum plus one inside
-//! the INSERT itself. Retention only deletes from the oldest end and always
-//! keeps the newest message, so the maximum never goes down and a `seq` is
-//! never reused.
+//! `seq` is the primary key: the previous maximum plus one, read from SQLite
+//! once per object lifetime and then counted in memory (the object is single
+//! threaded, and a failed INSERT does not advance it). Retention only deletes
+//! from the oldest end and always keeps the newest message, so the maximum
+//! never goes down and a `seq` is never reused.
 //!
 //! Retries of the same client message id are idempotent through a unique
 //! index on `dedupe`, a 53-bit hash of `(sender, client_id)`. An integer
@@ -39,6 +40,8 @@ const COLUMNS: &str = "seq, client_id, name, body, ts";
 
 pub struct MessageStore {
     sql: SqlStorage,
+    /// The seq the next message gets, once known.
+    next_seq: std::cell::Cell<Option<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -102,7 +105,7 @@ pub struct Page {
 impl MessageStore {
     pub fn open(sql: SqlStorage) -> Result<Self> {
         sql.exec(SCHEMA, None)?;
-        Ok(MessageStore { sql })
+        Ok(MessageStore { sql, next_seq: std::cell::Cell::new(None) })
     }
 
     pub fn latest_seq(&self) -> Result<u64> {
@@ -124,26 +127,31 @@ impl MessageStore {
 
     /// Store a message and return it with its new `seq`, or `None` if this
     /// sender already stored a message with this client id (a retry). One
-    /// statement either way: the unique index does the duplicate check.
+    /// plain INSERT either way: the unique index does the duplicate check.
     pub fn append(&self, sender: &str, client_id: Option<&str>, name: &str, body: &str, ts: u64) -> Result<Option<ChatMessage>> {
-        let rows: Vec<Count> = self
-            .sql
-            .exec(
-                "INSERT INTO messages (seq, client_id, sender, name, body, ts, dedupe)
-                 VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT DO NOTHING
-                 RETURNING seq AS n",
-                vec![
-                    client_id.map(str::to_owned).into(),
-                    sender.into(),
-                    name.into(),
-                    body.into(),
-                    int(ts),
-                    client_id.map(|id| dedupe_key(sender, id)).into(),
-                ],
-            )?
-            .to_array()?;
-        let Some(seq) = rows.first().map(|r| r.n) else { return Ok(None) };
+        let seq = match self.next_seq.get() {
+            Some(seq) => seq,
+            None => self.latest_seq()? + 1,
+        };
+        let cursor = self.sql.exec(
+            "INSERT INTO messages (seq, client_id, sender, name, body, ts, dedupe)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+            vec![
+                int(seq),
+                client_id.map(str::to_owned).into(),
+                sender.into(),
+                name.into(),
+                body.into(),
+                int(ts),
+                client_id.map(|id| dedupe_key(sender, id)).into(),
+            ],
+        )?;
+        if cursor.rows_written() == 0 {
+            self.next_seq.set(Some(seq));
+            return Ok(None);
+        }
+        self.next_seq.set(Some(seq + 1));
         Ok(Some(ChatMessage {
             seq,
             id: client_id.map_or_else(|| server_id(seq), str::to_owned),
