@@ -231,8 +231,7 @@ impl Session {
             return;
         }
         if !self.browser_online {
-            self.retry_at = None;
-            self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+            self.wait_for_network();
             return;
         }
         let mut query = vec![("room", self.config.room.clone()), ("name", self.config.name.clone()), ("v", "1".into())];
@@ -257,8 +256,14 @@ impl Session {
         }
     }
 
-    /// The socket is gone (closed by either side, or declared dead by us).
-    fn link_lost(&mut self, now: f64) {
+    /// No retries while the browser says it is offline; its `online` event reopens.
+    fn wait_for_network(&mut self) {
+        self.retry_at = None;
+        self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+    }
+
+    /// Forget the current socket: its timers, requests and in-flight message.
+    fn drop_link(&mut self) {
         self.link = Link::Down;
         self.connect_deadline = None;
         self.ping_at = None;
@@ -267,12 +272,16 @@ impl Session {
         self.gap_request_out = false;
         self.older_request_out = false;
         self.outbox.connection_lost();
+    }
+
+    /// The socket is gone (closed by either side, or declared dead by us).
+    fn link_lost(&mut self, now: f64) {
+        self.drop_link();
         if self.is_over() {
             return;
         }
         if !self.browser_online {
-            self.retry_at = None;
-            self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+            self.wait_for_network();
             return;
         }
         let delay = {
@@ -303,12 +312,7 @@ impl Session {
                 None if !reason.is_empty() => reason.to_owned(),
                 None => "the server refused the connection".to_owned(),
             };
-            self.link = Link::Down;
-            self.outbox.connection_lost();
-            self.connect_deadline = None;
-            self.ping_at = None;
-            self.pong_deadline = None;
-            self.healthy_at = None;
+            self.drop_link();
             self.set_status(Status::Failed { code, reason });
             return;
         }
@@ -356,8 +360,7 @@ impl Session {
             self.backoff.reset();
             self.open(now);
         } else {
-            self.retry_at = None;
-            self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+            self.wait_for_network();
         }
     }
 
@@ -384,12 +387,8 @@ impl Session {
         if self.link != Link::Down {
             self.effects.push_back(Effect::CloseSocket);
         }
-        self.link = Link::Down;
-        self.connect_deadline = None;
+        self.drop_link();
         self.retry_at = None;
-        self.ping_at = None;
-        self.pong_deadline = None;
-        self.healthy_at = None;
         self.set_status(Status::Closed);
     }
 
