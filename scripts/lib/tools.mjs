@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { ROOT, run, capture, step } from './run.mjs';
+import { ROOT, CARGO_BIN, run, capture, step } from './run.mjs';
 
 // Versions are pinned to match Cargo.lock (wasm-bindgen) and the worker crate.
 export const TOOLS = [
@@ -35,7 +35,7 @@ export async function ensureRustTools() {
   if (missing.length === 0) return;
   const total = missing.reduce((sum, t) => sum + t.minutes, 0);
   step(`First-time set-up: compiling ${missing.map((t) => `${t.crate} ${t.version}`).join(', ')} ` +
-    `from crates.io into ~/.cargo/bin. This takes about ${total} minutes on 2 cores and happens once per machine.`);
+    `from crates.io into ${CARGO_BIN}. This takes about ${total} minutes on 2 cores and happens once per machine.`);
   // One shared target directory lets the tools reuse each other's compiled dependencies.
   const targetDir = path.join(os.homedir(), '.cache', 'hello-chat', 'cargo-install');
   let n = 0;
