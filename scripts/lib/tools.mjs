@@ -8,9 +8,9 @@ import { ROOT, CARGO_BIN, run, capture, step } from './run.mjs';
 
 // Versions are pinned to match Cargo.lock (wasm-bindgen) and the worker crate.
 export const TOOLS = [
-  { bin: 'wasm-bindgen', crate: 'wasm-bindgen-cli', version: '0.2.130', locked: false, minutes: 9 },
-  { bin: 'wasm-pack', crate: 'wasm-pack', version: '0.15.1', locked: true, minutes: 7 },
-  { bin: 'worker-build', crate: 'worker-build', version: '0.8.7', locked: true, minutes: 12 },
+  { bin: 'wasm-bindgen', crate: 'wasm-bindgen-cli', version: '0.2.130', locked: false, minutes: 4 },
+  { bin: 'wasm-pack', crate: 'wasm-pack', version: '0.15.1', locked: true, minutes: 4 },
+  { bin: 'worker-build', crate: 'worker-build', version: '0.8.7', locked: true, minutes: 6 },
 ];
 
 async function installedVersion(bin) {
