@@ -8,6 +8,7 @@
 //! code: wrangler's asset server answers them first.
 
 mod admin;
+mod clock;
 mod http;
 mod room;
 mod router;

@@ -15,8 +15,10 @@ use protocol::validate::clean_name;
 use protocol::{close_code, ErrorCode, ProtocolError, ServerFrame};
 use worker::{console_error, Env, Headers, Method, Request, RequestInit, Response, Result, Url, WebSocketPair};
 
+use crate::clock::now_ms;
 use crate::http::json_error;
 use crate::sites::config::Site;
+use crate::sites::default_site;
 use crate::sites::lookup::find_site;
 use crate::ticket::{JoinTicket, TICKET_HEADER};
 
@@ -56,10 +58,6 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
     forward_to_room(env, &site.id, &params.room, &ticket).await
 }
 
-fn default_site(env: &Env) -> String {
-    env.var("DEFAULT_SITE").map(|v| v.to_string()).unwrap_or_else(|_| "demo".into())
-}
-
 /// Browsers always send `Origin` on WebSocket upgrades; its absence means a
 /// non-browser client, allowed only where the site says so.
 fn check_origin(req: &Request, site: &Site) -> std::result::Result<(), String> {
@@ -74,7 +72,7 @@ fn check_origin(req: &Request, site: &Site) -> std::result::Result<(), String> {
 fn check_identity(params: &ConnectParams, site: &Site) -> std::result::Result<Option<Identity>, String> {
     match (&params.token, &site.secret) {
         (Some(token), Some(secret)) => {
-            let now_secs = worker::Date::now().as_millis() as f64 / 1000.0;
+            let now_secs = now_ms() as f64 / 1000.0;
             jwt::verify(token, secret.as_bytes(), &site.id, &params.room, now_secs).map(Some).map_err(|e| e.describe())
         }
         (Some(_), None) => Err(format!("site {:?} does not accept identity tokens", site.id)),

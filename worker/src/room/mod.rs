@@ -27,6 +27,7 @@ use worker::{
 
 use self::connection::{Connection, TAG_LEGACY, TAG_V1};
 use self::store::{MessageStore, Page};
+use crate::clock::now_ms;
 use crate::http::json_error;
 use crate::ticket::{JoinTicket, TICKET_HEADER};
 use crate::upgrade::refuse_socket;
@@ -46,10 +47,6 @@ pub struct Room {
     /// runtime. Saves a socket lookup and an encoding per message in the
     /// usual case of none.
     legacy_present: Cell<Option<bool>>,
-}
-
-fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
 }
 
 impl Room {

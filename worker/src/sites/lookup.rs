@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::config::{Site, SiteUpdate};
+use crate::clock::now_ms;
 use super::registry::REGISTRY_OBJECT;
 
 const CACHE_MS: u64 = 10_000;
@@ -19,10 +20,6 @@ const MAX_CACHED: usize = 1000;
 
 thread_local! {
     static CACHE: RefCell<HashMap<String, (u64, Option<Site>)>> = RefCell::new(HashMap::new());
-}
-
-fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
 }
 
 /// Send a request to the registry object.

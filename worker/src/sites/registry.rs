@@ -17,6 +17,7 @@ use serde_json::json;
 use worker::{console_error, durable_object, DurableObject, Env, Error, Method, Request, Response, Result, Socket, SqlStorage, State, WebSocket, WebSocketIncomingMessage};
 
 use super::config::{SecretChange, Site, SiteUpdate};
+use crate::clock::now_ms;
 use crate::http::{json_error, json_response};
 use protocol::Limits;
 
@@ -37,10 +38,6 @@ pub struct SiteRegistry {
 #[derive(Deserialize)]
 struct Record {
     record: String,
-}
-
-fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
 }
 
 impl SiteRegistry {
@@ -82,7 +79,7 @@ impl SiteRegistry {
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect();
-            let id = self.env.var("DEFAULT_SITE").map(|v| v.to_string()).unwrap_or_else(|_| "demo".into());
+            let id = super::default_site(&self.env);
             if !origins.is_empty() && self.get(&id)?.is_none() {
                 let update = SiteUpdate {
                     id,
