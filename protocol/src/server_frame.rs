@@ -33,6 +33,12 @@ fn message_fields(w: ObjectWriter, m: &ChatMessage) -> ObjectWriter {
     w.u64("seq", m.seq).str("id", &m.id).str("name", &m.name).str("message", &m.message).u64("timestamp", m.timestamp)
 }
 
+/// The `message` frame for `m`, encoded from a reference (the room encodes
+/// it once per broadcast and still needs the message afterwards).
+pub fn message_frame(m: &ChatMessage) -> String {
+    message_fields(ObjectWriter::new().str("type", "message"), m).finish()
+}
+
 /// A message as a JSON object (one element of a history page).
 pub fn encode_message(m: &ChatMessage) -> String {
     message_fields(ObjectWriter::new(), m).finish()
@@ -66,7 +72,7 @@ impl ServerFrame {
                 }
                 .finish()
             }
-            ServerFrame::Message(m) => message_fields(ObjectWriter::new().str("type", "message"), m).finish(),
+            ServerFrame::Message(m) => message_frame(m),
             ServerFrame::Ack { id, seq, timestamp } => {
                 ObjectWriter::new().str("type", "ack").str("id", id).u64("seq", *seq).u64("timestamp", *timestamp).finish()
             }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use protocol::client_frame::{ClientFrame, HistoryAnchor};
 use protocol::limits::{JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY, TYPING_INTERVAL_MS};
 use protocol::rate_limit::TokenBucket;
-use protocol::server_frame::legacy_frame;
+use protocol::server_frame::{legacy_frame, message_frame};
 use protocol::{close_code, validate, ErrorCode, ProtocolError, ServerFrame};
 use worker::web_sys::WebSocket as RawSocket;
 use worker::{
@@ -69,10 +69,10 @@ impl Room {
         }
     }
 
-    /// Send a v1 frame to the v1 sockets and, if any legacy sockets are
-    /// connected, the legacy frame `legacy()` makes to them; skipping `skip`.
-    fn broadcast(&self, v1: &ServerFrame, legacy: impl FnOnce() -> String, skip: Option<&RawSocket>) {
-        fanout::broadcast(self.state.as_raw(), TAG_V1, &v1.encode(), skip);
+    /// Send an encoded v1 frame to the v1 sockets and, if any legacy sockets
+    /// are connected, the legacy frame `legacy()` makes to them; skipping `skip`.
+    fn broadcast(&self, v1: &str, legacy: impl FnOnce() -> String, skip: Option<&RawSocket>) {
+        fanout::broadcast(self.state.as_raw(), TAG_V1, v1, skip);
         if self.legacy_present() {
             fanout::broadcast(self.state.as_raw(), TAG_LEGACY, &legacy(), skip);
         }
@@ -80,7 +80,8 @@ impl Room {
 
     fn join(&self, ticket: JoinTicket) -> Result<Response> {
         let store = self.store()?;
-        if self.online(None) >= ticket.limits.max_connections {
+        let present = self.online(None);
+        if present >= ticket.limits.max_connections {
             return refuse_socket(close_code::TRY_AGAIN_LATER, ErrorCode::RoomFull, "room is full; try again later");
         }
         let pair = WebSocketPair::new()?;
@@ -101,7 +102,7 @@ impl Room {
             self.legacy_present.set(Some(true));
         }
 
-        let online = self.online(None);
+        let online = present + 1;
         if conn.v1 {
             let latest = store.latest_seq()?;
             let welcome = ServerFrame::Welcome {
@@ -123,7 +124,7 @@ impl Room {
             }
         }
         self.broadcast(
-            &ServerFrame::Presence { online, joined: Some(conn.name.clone()), left: None },
+            &ServerFrame::Presence { online, joined: Some(conn.name.clone()), left: None }.encode(),
             || legacy_frame(&conn.name, "joined the chat", now_ms()),
             Some(server),
         );
@@ -202,9 +203,12 @@ impl Room {
             let ack = ServerFrame::Ack { id: message.id.clone(), seq: message.seq, timestamp: message.timestamp };
             fanout::send(ws, &ack.encode());
         }
-        let legacy = || legacy_frame(&message.name, &message.message, message.timestamp);
         let seq = message.seq;
-        self.broadcast(&ServerFrame::Message(message.clone()), legacy, Some(ws));
+        self.broadcast(
+            &message_frame(&message),
+            || legacy_frame(&message.name, &message.message, message.timestamp),
+            Some(ws),
+        );
         // seq counts every message ever stored: below the retention there is nothing to trim.
         if seq % RETENTION_CHECK_EVERY == 0 && seq > conn.limits.retention {
             self.schedule_retention(conn.limits.retention);
@@ -339,7 +343,7 @@ impl DurableObject for Room {
             }
             let online = self.online(Some(raw));
             self.broadcast(
-                &ServerFrame::Presence { online, joined: None, left: Some(conn.name.clone()) },
+                &ServerFrame::Presence { online, joined: None, left: Some(conn.name.clone()) }.encode(),
                 || legacy_frame(&conn.name, "left the chat", now_ms()),
                 Some(raw),
             );

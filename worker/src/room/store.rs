@@ -108,9 +108,15 @@ impl MessageStore {
         Ok(MessageStore { sql, next_seq: std::cell::Cell::new(None) })
     }
 
+    /// The newest seq (0 for an empty room): asked of SQLite once, then known.
     pub fn latest_seq(&self) -> Result<u64> {
+        if let Some(next) = self.next_seq.get() {
+            return Ok(next - 1);
+        }
         let rows: Vec<Count> = self.sql.exec("SELECT COALESCE(MAX(seq), 0) AS n FROM messages", None)?.to_array()?;
-        Ok(rows.first().map_or(0, |r| r.n))
+        let latest = rows.first().map_or(0, |r| r.n);
+        self.next_seq.set(Some(latest + 1));
+        Ok(latest)
     }
 
     /// The stored `(seq, timestamp)` of a message this sender already posted with this id.
@@ -129,10 +135,7 @@ impl MessageStore {
     /// sender already stored a message with this client id (a retry). One
     /// plain INSERT either way: the unique index does the duplicate check.
     pub fn append(&self, sender: &str, client_id: Option<&str>, name: &str, body: &str, ts: u64) -> Result<Option<ChatMessage>> {
-        let seq = match self.next_seq.get() {
-            Some(seq) => seq,
-            None => self.latest_seq()? + 1,
-        };
+        let seq = self.latest_seq()? + 1;
         let cursor = self.sql.exec(
             "INSERT INTO messages (seq, client_id, sender, name, body, ts, dedupe)
              VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -148,7 +151,6 @@ impl MessageStore {
             ],
         )?;
         if cursor.rows_written() == 0 {
-            self.next_seq.set(Some(seq));
             return Ok(None);
         }
         self.next_seq.set(Some(seq + 1));
