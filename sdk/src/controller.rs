@@ -243,8 +243,8 @@ impl Controller {
         if let Some(oldest) = self.view.trim(MAX_MESSAGES_IN_DOM) {
             self.session.forget_older_than(oldest);
         }
+        // The timeline knows whether older messages exist (trimming makes them so).
         self.view.set_more_available(self.session.timeline().older_exist());
-        self.view.show_empty_hint();
     }
 
     fn show_status(&mut self, status: &Status, t: f64) {

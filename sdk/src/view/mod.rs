@@ -222,7 +222,7 @@ impl View {
             self.last = Some((m.name.clone(), m.timestamp, own));
             self.shown += 1;
         }
-        self.empty.set_hidden(self.shown > 0);
+        self.show_empty_hint();
         if stick {
             self.scroll_to_bottom();
         } else if !messages.is_empty() {
@@ -244,7 +244,7 @@ impl View {
         }
         let _ = self.list.insert_before(&fragment, self.list.first_child().as_ref());
         self.shown += messages.len() as u32;
-        self.empty.set_hidden(self.shown > 0);
+        self.show_empty_hint();
         self.set_more_available(more);
         self.log.set_scroll_top(self.log.scroll_top() + self.log.scroll_height() - before);
     }
@@ -270,11 +270,11 @@ impl View {
         if let Some(first) = self.list.first_element_child() {
             let _ = first.class_list().remove_1("hc-grouped");
         }
-        self.set_more_available(true);
         oldest
     }
 
-    pub fn show_empty_hint(&self) {
+    /// "No messages yet" while nothing is shown.
+    fn show_empty_hint(&self) {
         self.empty.set_hidden(self.shown > 0);
     }
 
