@@ -1,5 +1,6 @@
 // `npm test`: the same set-up as `npm start`, then every test:
-//   unit  cargo test for the native crates (protocol: frames, validation, session...)
+//   lint  cargo fmt --check and cargo clippy (warnings are errors) over the workspace
+//   unit  cargo test for the native crates (protocol: frames, validation, session, room...)
 //   wasm  wasm-bindgen-test for the widget's adapters, in headless Chromium
 //   e2e   node:test suites under tests/e2e against the real worker under
 //         `wrangler dev`, driving real Chromium (playwright-core) and raw
@@ -16,7 +17,7 @@ import { ROOT, run, step } from './lib/run.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMEDRIVER = process.env.CHROMEDRIVER_PATH || '/usr/bin/chromedriver';
-const GROUPS = ['unit', 'wasm', 'e2e'];
+const GROUPS = ['lint', 'unit', 'wasm', 'e2e'];
 
 const args = process.argv.slice(2);
 const groups = args.filter((a) => GROUPS.includes(a));
@@ -45,6 +46,14 @@ for (const [bin, what] of [[CHROMIUM, 'Chromium'], [CHROMEDRIVER, 'ChromeDriver'
     process.exit(1);
   }
 }
+
+await group('lint', async () => {
+  step('Lint (cargo fmt --check, cargo clippy -D warnings)');
+  await run('cargo', ['fmt', '--all', '--check']);
+  // Native checks of every crate and test; the two wasm crates once more for their real target.
+  await run('cargo', ['clippy', '--workspace', '--all-targets', '--all-features', '--', '-D', 'warnings']);
+  await run('cargo', ['clippy', '--target', 'wasm32-unknown-unknown', '-p', 'hello-chat', '-p', 'hello-chat-worker', '--', '-D', 'warnings']);
+});
 
 await group('unit', async () => {
   step('Unit tests (cargo test, native)');

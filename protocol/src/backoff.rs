@@ -19,12 +19,11 @@ impl Default for Backoff {
 
 impl Backoff {
     pub fn new(base_ms: f64, cap_ms: f64) -> Self {
-        Backoff { base_ms, cap_ms, attempt: 0 }
-    }
-
-    /// Failed attempts since the last reset.
-    pub fn attempt(&self) -> u32 {
-        self.attempt
+        Backoff {
+            base_ms,
+            cap_ms,
+            attempt: 0,
+        }
     }
 
     /// The upper bound of the next delay.
@@ -35,7 +34,11 @@ impl Backoff {
 
     /// The delay before the next attempt, given a uniform random number in [0, 1).
     pub fn next_delay_ms(&mut self, random01: f64) -> f64 {
-        let r = if random01.is_finite() { random01.clamp(0.0, 1.0) } else { 0.5 };
+        let r = if random01.is_finite() {
+            random01.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
         let delay = r * self.window_ms();
         self.attempt = self.attempt.saturating_add(1);
         delay
@@ -54,14 +57,25 @@ mod tests {
     #[test]
     fn window_doubles_up_to_the_cap() {
         let mut b = Backoff::new(500.0, 30_000.0);
-        let windows: Vec<f64> = (0..9).map(|_| { let w = b.window_ms(); b.next_delay_ms(0.0); w }).collect();
-        assert_eq!(windows, [500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0, 30000.0]);
+        let windows: Vec<f64> = (0..9)
+            .map(|_| {
+                let w = b.window_ms();
+                b.next_delay_ms(0.0);
+                w
+            })
+            .collect();
+        assert_eq!(
+            windows,
+            [500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0, 30000.0]
+        );
     }
 
     #[test]
     fn delay_is_uniform_within_the_window() {
         let mut b = Backoff::default();
-        for _ in 0..3 { b.next_delay_ms(0.0); }
+        for _ in 0..3 {
+            b.next_delay_ms(0.0);
+        }
         // attempt 3: window 4000 ms.
         assert_eq!(b.clone().next_delay_ms(0.25), 1000.0);
         assert_eq!(b.clone().next_delay_ms(0.0), 0.0);
@@ -73,6 +87,8 @@ mod tests {
     #[test]
     fn many_attempts_never_overflow() {
         let mut b = Backoff::default();
-        for _ in 0..100_000 { assert!(b.next_delay_ms(0.9) <= 30_000.0); }
+        for _ in 0..100_000 {
+            assert!(b.next_delay_ms(0.9) <= 30_000.0);
+        }
     }
 }

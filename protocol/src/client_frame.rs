@@ -4,7 +4,6 @@
 //! connected without `v=1`) send only `{"message":"..."}`; [`ClientFrame::parse`]
 //! accepts that shape for them and nothing else.
 
-
 use crate::error::{ErrorCode, ProtocolError};
 use crate::json::{self, Json, ObjectWriter};
 use crate::limits::MAX_HISTORY_PAGE;
@@ -52,7 +51,10 @@ impl ClientFrame {
         }
         match dialect {
             Dialect::Legacy => match obj.get("message") {
-                Some(Json::Str(m)) => Ok(ClientFrame::Send { id: None, message: m.clone() }),
+                Some(Json::Str(m)) => Ok(ClientFrame::Send {
+                    id: None,
+                    message: m.clone(),
+                }),
                 _ => Err(bad("expected {\"message\": \"...\"}")),
             },
             Dialect::V1 => Self::parse_v1(&obj),
@@ -75,7 +77,10 @@ impl ClientFrame {
                     }
                 };
                 match obj.get("message") {
-                    Some(Json::Str(m)) => Ok(ClientFrame::Send { id, message: m.clone() }),
+                    Some(Json::Str(m)) => Ok(ClientFrame::Send {
+                        id,
+                        message: m.clone(),
+                    }),
                     _ => Err(bad("\"message\" must be a string").with_id(id.as_deref())),
                 }
             }
@@ -101,7 +106,10 @@ impl ClientFrame {
                 Ok(ClientFrame::History { anchor, limit })
             }
             "typing" => Ok(ClientFrame::Typing),
-            other => Err(bad(format!("unknown frame type \"{}\"", truncate(other, 32)))),
+            other => Err(bad(format!(
+                "unknown frame type \"{}\"",
+                truncate(other, 32)
+            ))),
         }
     }
 
@@ -121,7 +129,11 @@ impl ClientFrame {
                     HistoryAnchor::Before(s) => ("before", *s),
                     HistoryAnchor::After(s) => ("after", *s),
                 };
-                ObjectWriter::new().str("type", "history").u64(key, seq).u64("limit", *limit as u64).finish()
+                ObjectWriter::new()
+                    .str("type", "history")
+                    .u64(key, seq)
+                    .u64("limit", *limit as u64)
+                    .finish()
             }
             ClientFrame::Typing => ObjectWriter::new().str("type", "typing").finish(),
         }
@@ -136,7 +148,9 @@ fn optional_seq(obj: &Json, key: &str) -> Result<Option<u64>, ProtocolError> {
         None | Some(Json::Null) => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n) if n <= MAX_SEQ => Ok(Some(n)),
-            _ => Err(bad(format!("\"{key}\" must be an integer from 0 to 2^53-1"))),
+            _ => Err(bad(format!(
+                "\"{key}\" must be an integer from 0 to 2^53-1"
+            ))),
         },
     }
 }
@@ -160,22 +174,51 @@ mod tests {
     fn send_frames() {
         assert_eq!(
             v1(r#"{"type":"send","id":"a1","message":"hi"}"#).unwrap(),
-            ClientFrame::Send { id: Some("a1".into()), message: "hi".into() }
+            ClientFrame::Send {
+                id: Some("a1".into()),
+                message: "hi".into()
+            }
         );
         assert_eq!(
             v1(r#"{"type":"send","message":"hi"}"#).unwrap(),
-            ClientFrame::Send { id: None, message: "hi".into() }
+            ClientFrame::Send {
+                id: None,
+                message: "hi".into()
+            }
         );
         let err = v1(r#"{"type":"send","id":"a1","message":5}"#).unwrap_err();
-        assert_eq!((err.code, err.id.as_deref()), (ErrorCode::BadFrame, Some("a1")));
-        assert_eq!(v1(r#"{"type":"send","id":"a b","message":"x"}"#).unwrap_err().code, ErrorCode::BadFrame);
-        assert_eq!(v1(r#"{"type":"send","id":7,"message":"x"}"#).unwrap_err().code, ErrorCode::BadFrame);
+        assert_eq!(
+            (err.code, err.id.as_deref()),
+            (ErrorCode::BadFrame, Some("a1"))
+        );
+        assert_eq!(
+            v1(r#"{"type":"send","id":"a b","message":"x"}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::BadFrame
+        );
+        assert_eq!(
+            v1(r#"{"type":"send","id":7,"message":"x"}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::BadFrame
+        );
     }
 
     #[test]
     fn malformed_frames_are_bad_frame() {
-        for text in ["", "not json", "[]", "42", "null", r#"{"message":"x"}"#, r#"{"type":1}"#,
-                     r#"{"type":"nope"}"#, "{\"type\":\"send\",\"message\":\"x\"", "\u{0}"] {
+        for text in [
+            "",
+            "not json",
+            "[]",
+            "42",
+            "null",
+            r#"{"message":"x"}"#,
+            r#"{"type":1}"#,
+            r#"{"type":"nope"}"#,
+            "{\"type\":\"send\",\"message\":\"x\"",
+            "\u{0}",
+        ] {
             assert_eq!(v1(text).unwrap_err().code, ErrorCode::BadFrame, "{text:?}");
         }
     }
@@ -184,11 +227,17 @@ mod tests {
     fn history_requests() {
         assert_eq!(
             v1(r#"{"type":"history","before":10,"limit":5}"#).unwrap(),
-            ClientFrame::History { anchor: HistoryAnchor::Before(10), limit: 5 }
+            ClientFrame::History {
+                anchor: HistoryAnchor::Before(10),
+                limit: 5
+            }
         );
         assert_eq!(
             v1(r#"{"type":"history","after":0}"#).unwrap(),
-            ClientFrame::History { anchor: HistoryAnchor::After(0), limit: 50 }
+            ClientFrame::History {
+                anchor: HistoryAnchor::After(0),
+                limit: 50
+            }
         );
         for text in [
             r#"{"type":"history"}"#,
@@ -211,7 +260,10 @@ mod tests {
     fn legacy_dialect_accepts_only_plain_messages() {
         assert_eq!(
             ClientFrame::parse(r#"{"message":"hello"}"#, Dialect::Legacy).unwrap(),
-            ClientFrame::Send { id: None, message: "hello".into() }
+            ClientFrame::Send {
+                id: None,
+                message: "hello".into()
+            }
         );
         assert!(ClientFrame::parse(r#"{"type":"typing"}"#, Dialect::Legacy).is_err());
     }
@@ -219,10 +271,22 @@ mod tests {
     #[test]
     fn encode_round_trips() {
         for frame in [
-            ClientFrame::Send { id: Some("x-1".into()), message: "a \"quoted\" <b>\n".into() },
-            ClientFrame::Send { id: None, message: "plain".into() },
-            ClientFrame::History { anchor: HistoryAnchor::Before(7), limit: 20 },
-            ClientFrame::History { anchor: HistoryAnchor::After(0), limit: 100 },
+            ClientFrame::Send {
+                id: Some("x-1".into()),
+                message: "a \"quoted\" <b>\n".into(),
+            },
+            ClientFrame::Send {
+                id: None,
+                message: "plain".into(),
+            },
+            ClientFrame::History {
+                anchor: HistoryAnchor::Before(7),
+                limit: 20,
+            },
+            ClientFrame::History {
+                anchor: HistoryAnchor::After(0),
+                limit: 100,
+            },
             ClientFrame::Typing,
         ] {
             assert_eq!(v1(&frame.encode()).unwrap(), frame);

@@ -1,5 +1,12 @@
-//! The query string a connection opens with:
-//! `/ws?room=R&name=N[&site=S][&v=1][&since=SEQ][&token=T]`.
+//! What a connection opens with: the query string
+//! `/ws?room=R&name=N[&site=S][&v=1][&since=SEQ][&token=T][&senderKey=K]`
+//! and the WebSocket subprotocols it offers.
+//!
+//! Credentials (the identity token, the anonymous sender key) are better sent
+//! as subprotocols than in the URL, which ends up in request logs: the widget
+//! offers `hello-chat.v1, hc-token.<JWT>, hc-key.<sender key>` in
+//! `Sec-WebSocket-Protocol`, and the server answers with `hello-chat.v1`.
+//! The URL forms stay accepted for other clients.
 
 use crate::client_frame::{Dialect, MAX_SEQ};
 use crate::validate::{clean_name, is_room_id, is_site_id};
@@ -16,11 +23,40 @@ pub struct ConnectParams {
     pub since: Option<u64>,
     /// A signed identity (JWT), checked by the worker against the site's secret.
     pub token: Option<String>,
+    /// The anonymous sender key the room issued on an earlier connection.
+    pub sender_key: Option<String>,
+    /// The subprotocol to answer with (`hello-chat.v1`), if the client offered any.
+    pub protocol: Option<&'static str>,
+}
+
+/// The subprotocol that says "protocol v1"; the one the server answers with.
+pub const PROTOCOL_V1: &str = "hello-chat.v1";
+const TOKEN_PREFIX: &str = "hc-token.";
+const KEY_PREFIX: &str = "hc-key.";
+
+/// The subprotocols a client offers for `token` and `sender_key`.
+pub fn offered_protocols(token: Option<&str>, sender_key: Option<&str>) -> Vec<String> {
+    let mut out = vec![PROTOCOL_V1.to_owned()];
+    if let Some(t) = token {
+        out.push(format!("{TOKEN_PREFIX}{t}"));
+    }
+    if let Some(k) = sender_key {
+        out.push(format!("{KEY_PREFIX}{k}"));
+    }
+    out
 }
 
 /// Why a connection request was refused before reaching a room (HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRequest(pub String);
+
+impl std::fmt::Display for BadRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadRequest {}
 
 impl ConnectParams {
     /// Read decoded query pairs. Unknown parameters are ignored so that
@@ -31,8 +67,8 @@ impl ConnectParams {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let (mut room, mut name, mut site, mut version, mut since, mut token) =
-            (None, None, None, None, None, None);
+        let (mut room, mut name, mut site, mut version, mut since, mut token, mut sender_key) =
+            (None, None, None, None, None, None, None);
         for (key, value) in pairs {
             let value = value.as_ref().to_owned();
             match key.as_ref() {
@@ -42,17 +78,22 @@ impl ConnectParams {
                 "v" => version = Some(value),
                 "since" => since = Some(value),
                 "token" => token = Some(value),
+                "senderKey" => sender_key = Some(value),
                 _ => {}
             }
         }
         let room = room.ok_or_else(|| BadRequest("missing room".into()))?;
         if !is_room_id(&room) {
-            return Err(BadRequest("room must be 1-64 characters of A-Z a-z 0-9 _ -".into()));
+            return Err(BadRequest(
+                "room must be 1-64 characters of A-Z a-z 0-9 _ -".into(),
+            ));
         }
         let site = match site {
             Some(s) if s.is_empty() => None,
             Some(s) if !is_site_id(&s) => {
-                return Err(BadRequest("site must be 1-32 characters of a-z 0-9 -".into()))
+                return Err(BadRequest(
+                    "site must be 1-32 characters of a-z 0-9 -".into(),
+                ))
             }
             other => other,
         };
@@ -65,18 +106,51 @@ impl ConnectParams {
             None => None,
             Some(s) => match s.parse::<u64>() {
                 Ok(n) if n <= MAX_SEQ => Some(n),
-                _ => return Err(BadRequest("since must be an integer from 0 to 2^53-1".into())),
+                _ => {
+                    return Err(BadRequest(
+                        "since must be an integer from 0 to 2^53-1".into(),
+                    ))
+                }
             },
         };
-        let token = token.filter(|t| !t.is_empty());
         Ok(ConnectParams {
             room,
             name: clean_name(name.as_deref().unwrap_or("")),
             site,
             dialect,
             since,
-            token,
+            token: token.filter(|t| !t.is_empty()),
+            sender_key: sender_key.filter(|k| !k.is_empty()),
+            protocol: None,
         })
+    }
+
+    /// Take what the `Sec-WebSocket-Protocol` header offers: `hello-chat.v1`
+    /// selects protocol v1; credentials there win over those in the URL.
+    /// Offering credentials without `hello-chat.v1` is refused: the server
+    /// could not answer with a protocol the client offered.
+    pub fn with_protocols(mut self, header: Option<&str>) -> Result<ConnectParams, BadRequest> {
+        let Some(header) = header else {
+            return Ok(self);
+        };
+        let mut v1 = false;
+        for offer in header.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            if offer == PROTOCOL_V1 {
+                v1 = true;
+            } else if let Some(t) = offer.strip_prefix(TOKEN_PREFIX) {
+                self.token = Some(t.to_owned()).filter(|t| !t.is_empty());
+            } else if let Some(k) = offer.strip_prefix(KEY_PREFIX) {
+                self.sender_key = Some(k.to_owned()).filter(|k| !k.is_empty());
+            }
+        }
+        if !v1 {
+            return Err(BadRequest(format!(
+                "offer the {PROTOCOL_V1} subprotocol with credentials"
+            )));
+        }
+        self.dialect = Dialect::V1;
+        self.protocol = Some(PROTOCOL_V1);
+        Ok(self)
     }
 }
 
@@ -90,7 +164,15 @@ mod tests {
 
     #[test]
     fn full_query() {
-        let p = parse(&[("room", "lobby"), ("name", " Ada "), ("site", "acme"), ("v", "1"), ("since", "41"), ("token", "t")]).unwrap();
+        let p = parse(&[
+            ("room", "lobby"),
+            ("name", " Ada "),
+            ("site", "acme"),
+            ("v", "1"),
+            ("since", "41"),
+            ("token", "t"),
+        ])
+        .unwrap();
         assert_eq!(p.room, "lobby");
         assert_eq!(p.name, "Ada");
         assert_eq!(p.site.as_deref(), Some("acme"));
@@ -100,9 +182,44 @@ mod tests {
     }
 
     #[test]
+    fn credentials_in_subprotocols_win_over_the_url() {
+        let offered = offered_protocols(Some("a.b.c"), Some("k1.m1")).join(", ");
+        let p = parse(&[("room", "r"), ("token", "old"), ("senderKey", "old")])
+            .unwrap()
+            .with_protocols(Some(&offered))
+            .unwrap();
+        assert_eq!(
+            (p.token.as_deref(), p.sender_key.as_deref()),
+            (Some("a.b.c"), Some("k1.m1"))
+        );
+        assert_eq!((p.dialect, p.protocol), (Dialect::V1, Some(PROTOCOL_V1)));
+        // The URL forms alone still work (other clients, older widgets).
+        let p = parse(&[
+            ("room", "r"),
+            ("v", "1"),
+            ("token", "t"),
+            ("senderKey", "k"),
+        ])
+        .unwrap()
+        .with_protocols(None)
+        .unwrap();
+        assert_eq!(
+            (p.token.as_deref(), p.sender_key.as_deref(), p.protocol),
+            (Some("t"), Some("k"), None)
+        );
+        assert!(parse(&[("room", "r")])
+            .unwrap()
+            .with_protocols(Some("hc-token.x"))
+            .is_err());
+    }
+
+    #[test]
     fn seed_query_is_legacy_with_defaults() {
         let p = parse(&[("name", ""), ("room", "r")]).unwrap();
-        assert_eq!((p.dialect, p.name.as_str(), p.site, p.since), (Dialect::Legacy, "Anonymous", None, None));
+        assert_eq!(
+            (p.dialect, p.name.as_str(), p.site, p.since),
+            (Dialect::Legacy, "Anonymous", None, None)
+        );
     }
 
     #[test]

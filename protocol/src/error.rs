@@ -13,6 +13,10 @@ pub enum ErrorCode {
     BadText,
     /// The sender exceeded its rate limit; retry later.
     RateLimited,
+    /// The sender already used this message id for a different text.
+    IdConflict,
+    /// Sent just before a close: too many connections from one address in this room.
+    TooManyConnections,
     /// The server could not complete the request; retrying may work.
     Internal,
     /// Sent just before a close: the identity token is missing, forged or expired.
@@ -35,6 +39,8 @@ impl ErrorCode {
             ErrorCode::TooLong => "too_long",
             ErrorCode::BadText => "bad_text",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::IdConflict => "id_conflict",
+            ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::Internal => "internal",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::ForbiddenOrigin => "forbidden_origin",
@@ -51,6 +57,8 @@ impl ErrorCode {
             "too_long" => ErrorCode::TooLong,
             "bad_text" => ErrorCode::BadText,
             "rate_limited" => ErrorCode::RateLimited,
+            "id_conflict" => ErrorCode::IdConflict,
+            "too_many_connections" => ErrorCode::TooManyConnections,
             "internal" => ErrorCode::Internal,
             "unauthorized" => ErrorCode::Unauthorized,
             "forbidden_origin" => ErrorCode::ForbiddenOrigin,
@@ -69,13 +77,37 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         use ErrorCode::*;
-        for c in [BadFrame, Empty, TooLong, BadText, RateLimited, Internal, Unauthorized, ForbiddenOrigin, UnknownSite, RoomFull, OutboxFull] {
+        for c in [
+            BadFrame,
+            Empty,
+            TooLong,
+            BadText,
+            RateLimited,
+            IdConflict,
+            TooManyConnections,
+            Internal,
+            Unauthorized,
+            ForbiddenOrigin,
+            UnknownSite,
+            RoomFull,
+            OutboxFull,
+        ] {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
         }
         assert_eq!(ErrorCode::parse("nope"), None);
         assert!(close_code::is_terminal(close_code::UNAUTHORIZED));
         assert!(!close_code::is_terminal(close_code::TRY_AGAIN_LATER));
         assert!(!close_code::is_terminal(1006));
+    }
+
+    #[test]
+    fn close_reasons_are_cut_to_123_bytes_on_a_character_boundary() {
+        assert_eq!(close_code::reason("short"), "short");
+        let long = "é".repeat(100);
+        let cut = close_code::reason(&long);
+        assert!(cut.len() <= 123 && cut.len() >= 121, "{}", cut.len());
+        assert!(long.starts_with(cut));
+        assert_eq!(close_code::reason(&"x".repeat(200)).len(), 123);
     }
 }
 
@@ -90,7 +122,11 @@ pub struct ProtocolError {
 
 impl ProtocolError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ProtocolError { code, message: message.into(), id: None }
+        ProtocolError {
+            code,
+            message: message.into(),
+            id: None,
+        }
     }
 
     pub fn with_id(mut self, id: Option<&str>) -> Self {
@@ -98,6 +134,14 @@ impl ProtocolError {
         self
     }
 }
+
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for ProtocolError {}
 
 /// WebSocket close codes the server uses. 4xxx codes are terminal: the widget
 /// shows them and does not reconnect.
@@ -115,8 +159,24 @@ pub mod close_code {
     /// No such site.
     pub const UNKNOWN_SITE: u16 = 4004;
 
+    /// Longest close reason the WebSocket protocol allows, in bytes.
+    pub const MAX_REASON_BYTES: usize = 123;
+
     /// Whether a client should stop reconnecting after this close code.
     pub fn is_terminal(code: u16) -> bool {
         (4000..5000).contains(&code)
+    }
+
+    /// `text` cut to [`MAX_REASON_BYTES`] on a UTF-8 character boundary (a
+    /// longer reason makes `close()` throw).
+    pub fn reason(text: &str) -> &str {
+        if text.len() <= MAX_REASON_BYTES {
+            return text;
+        }
+        let mut end = MAX_REASON_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
     }
 }

@@ -19,9 +19,9 @@ pub enum Json {
     Bool(bool),
     /// An integer written without fraction or exponent, if it fits in i128.
     Int(i128),
-    /// Any other number (fraction, exponent or too large): valid JSON, but no
-    /// frame field accepts it.
-    OtherNumber,
+    /// Any other number (fraction, exponent or too large), kept as written:
+    /// no frame field accepts one; a token's NumericDate may be fractional.
+    OtherNumber(String),
     Str(String),
     Arr(Vec<Json>),
     Obj(Vec<(String, Json)>),
@@ -68,15 +68,40 @@ impl Json {
     }
 }
 
+/// Why a text is not JSON (or nests deeper than [`MAX_DEPTH`]), with the byte
+/// offset where reading stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseError {
+    pub offset: usize,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid JSON at byte {}", self.offset)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
 /// Parse a complete JSON text.
-pub fn parse(text: &str) -> Result<Json, ()> {
-    let mut p = Parser { text, bytes: text.as_bytes(), pos: 0 };
-    let value = p.value(0)?;
-    p.skip_ws();
-    if p.pos == p.bytes.len() {
-        Ok(value)
-    } else {
-        Err(())
+pub fn parse(text: &str) -> Result<Json, ParseError> {
+    let mut p = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    p.document().map_err(|()| ParseError { offset: p.pos })
+}
+
+impl Parser<'_> {
+    fn document(&mut self) -> Result<Json, ()> {
+        let value = self.value(0)?;
+        self.skip_ws();
+        if self.pos == self.bytes.len() {
+            Ok(value)
+        } else {
+            Err(())
+        }
     }
 }
 
@@ -272,7 +297,8 @@ impl Parser<'_> {
             self.digits()?;
         }
         if !integer || int_end - int_start > 38 {
-            return Ok(Json::OtherNumber);
+            let start = int_start - usize::from(negative);
+            return Ok(Json::OtherNumber(self.text[start..self.pos].to_owned()));
         }
         let mut n: i128 = 0;
         for &d in &self.bytes[int_start..int_end] {
@@ -327,7 +353,9 @@ pub struct ObjectWriter {
 
 impl ObjectWriter {
     pub fn new() -> Self {
-        ObjectWriter { out: String::from("{") }
+        ObjectWriter {
+            out: String::from("{"),
+        }
     }
 
     fn key(&mut self, key: &str) -> &mut String {
@@ -384,20 +412,50 @@ mod tests {
         assert_eq!(v.get("n"), Some(&Json::Int(-42)));
         assert_eq!(v.get("n").and_then(Json::as_u64), None);
         assert_eq!(v.get("big").and_then(Json::as_u64), None);
-        assert_eq!(v.get("f"), Some(&Json::OtherNumber));
-        assert_eq!(v.get("e"), Some(&Json::OtherNumber));
+        assert_eq!(v.get("f"), Some(&Json::OtherNumber("1.5".into())));
+        assert_eq!(v.get("e"), Some(&Json::OtherNumber("1e3".into())));
         assert_eq!(v.get("ok").and_then(Json::as_bool), Some(true));
         assert_eq!(v.get("no"), Some(&Json::Null));
-        assert_eq!(v.get("list").and_then(Json::as_array).map(<[Json]>::len), Some(2));
-        assert_eq!(parse(r#"{"a":1,"a":2}"#).unwrap().get("a"), Some(&Json::Int(2)), "last duplicate wins");
+        assert_eq!(
+            v.get("list").and_then(Json::as_array).map(<[Json]>::len),
+            Some(2)
+        );
+        assert_eq!(
+            parse(r#"{"a":1,"a":2}"#).unwrap().get("a"),
+            Some(&Json::Int(2)),
+            "last duplicate wins"
+        );
     }
 
     #[test]
     fn rejects_invalid_json() {
         for bad in [
-            "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "{\"a\" 1}", "01", "-", "1.", ".5", "1e", "+1",
-            "tru", "nul", "\"unterminated", "\"bad \\x escape\"", "\"lone \\ud800\"", "\"\\udc00\"",
-            "\"ctrl \u{1} char\"", "{\"a\":1} x", "NaN", "Infinity", "[1 2]", "//c\n1",
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "{\"a\":1,}",
+            "{'a':1}",
+            "{\"a\" 1}",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "tru",
+            "nul",
+            "\"unterminated",
+            "\"bad \\x escape\"",
+            "\"lone \\ud800\"",
+            "\"\\udc00\"",
+            "\"ctrl \u{1} char\"",
+            "{\"a\":1} x",
+            "NaN",
+            "Infinity",
+            "[1 2]",
+            "//c\n1",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
@@ -415,17 +473,34 @@ mod tests {
 
     #[test]
     fn strings_round_trip_through_the_writer() {
-        for s in ["", "plain", "quote \" backslash \\ slash /", "lines\n\r\t", "\u{0}\u{1f}\u{7f}", "é😀\u{2028}\u{202E}", "</script>"] {
+        for s in [
+            "",
+            "plain",
+            "quote \" backslash \\ slash /",
+            "lines\n\r\t",
+            "\u{0}\u{1f}\u{7f}",
+            "é😀\u{2028}\u{202E}",
+            "</script>",
+        ] {
             let mut out = String::new();
             write_str(&mut out, s);
             assert_eq!(parse(&out).unwrap(), Json::Str(s.to_owned()), "{out}");
-            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s, "serde_json agrees on {out}");
+            assert_eq!(
+                serde_json::from_str::<String>(&out).unwrap(),
+                s,
+                "serde_json agrees on {out}"
+            );
         }
     }
 
     #[test]
     fn object_writer() {
-        let text = ObjectWriter::new().str("type", "x").u64("n", 7).bool("b", false).raw("list", "[]").finish();
+        let text = ObjectWriter::new()
+            .str("type", "x")
+            .u64("n", 7)
+            .bool("b", false)
+            .raw("list", "[]")
+            .finish();
         assert_eq!(text, r#"{"type":"x","n":7,"b":false,"list":[]}"#);
         assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
     }

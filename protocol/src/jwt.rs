@@ -35,63 +35,89 @@ pub enum TokenError {
     WrongRoom,
     WrongSite,
     MissingClaim(&'static str),
+    /// A claim is present but not of its type (e.g. `exp` is not a number).
+    BadClaim(&'static str),
 }
 
-impl TokenError {
-    pub fn describe(&self) -> String {
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TokenError::Malformed => "identity token is malformed".into(),
-            TokenError::UnsupportedAlgorithm => "identity token must be signed with HS256".into(),
-            TokenError::BadSignature => "identity token signature is invalid".into(),
-            TokenError::Expired => "identity token has expired".into(),
-            TokenError::NotYetValid => "identity token is not valid yet".into(),
-            TokenError::WrongRoom => "identity token is for another room".into(),
-            TokenError::WrongSite => "identity token is for another site".into(),
-            TokenError::MissingClaim(c) => format!("identity token lacks the \"{c}\" claim"),
+            TokenError::Malformed => f.write_str("identity token is malformed"),
+            TokenError::UnsupportedAlgorithm => {
+                f.write_str("identity token must be signed with HS256")
+            }
+            TokenError::BadSignature => f.write_str("identity token signature is invalid"),
+            TokenError::Expired => f.write_str("identity token has expired"),
+            TokenError::NotYetValid => f.write_str("identity token is not valid yet"),
+            TokenError::WrongRoom => f.write_str("identity token is for another room"),
+            TokenError::WrongSite => f.write_str("identity token is for another site"),
+            TokenError::MissingClaim(c) => write!(f, "identity token lacks the \"{c}\" claim"),
+            TokenError::BadClaim(c) => write!(f, "identity token claim \"{c}\" has the wrong type"),
         }
     }
 }
 
+impl std::error::Error for TokenError {}
+
 fn decode_json(part: &str) -> Result<Json, TokenError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| TokenError::Malformed)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| TokenError::Malformed)?;
     json::parse(text).map_err(|_| TokenError::Malformed)
 }
 
-/// NumericDate claims: whole seconds (fractional dates are refused).
-fn seconds(claims: &Json, key: &str) -> Option<f64> {
+/// A NumericDate claim (RFC 7519: seconds, possibly fractional): `Ok(None)`
+/// when absent, an error when present but not a finite number.
+fn seconds(claims: &Json, key: &'static str) -> Result<Option<f64>, TokenError> {
     match claims.get(key) {
-        Some(Json::Int(n)) => Some(*n as f64),
-        _ => None,
+        None => Ok(None),
+        Some(Json::Int(n)) => Ok(Some(*n as f64)),
+        Some(Json::OtherNumber(text)) => match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Some(n)),
+            _ => Err(TokenError::BadClaim(key)),
+        },
+        Some(_) => Err(TokenError::BadClaim(key)),
     }
 }
 
 /// Verify `token` against `secret` for `site`/`room` at `now_secs` (Unix time).
-pub fn verify(token: &str, secret: &[u8], site: &str, room: &str, now_secs: f64) -> Result<Identity, TokenError> {
+pub fn verify(
+    token: &str,
+    secret: &[u8],
+    site: &str,
+    room: &str,
+    now_secs: f64,
+) -> Result<Identity, TokenError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::Malformed);
     }
     let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(TokenError::Malformed);
     };
     let header = decode_json(header)?;
     if header.get("alg").and_then(Json::as_str) != Some("HS256") {
         return Err(TokenError::UnsupportedAlgorithm);
     }
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| TokenError::Malformed)?;
     let signed_len = token.len() - token.rsplit('.').next().map_or(0, str::len) - 1;
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| TokenError::BadSignature)?;
     mac.update(&token.as_bytes()[..signed_len]);
-    mac.verify_slice(&signature).map_err(|_| TokenError::BadSignature)?;
+    mac.verify_slice(&signature)
+        .map_err(|_| TokenError::BadSignature)?;
 
     // Only a correctly signed payload is looked at.
     let claims = decode_json(payload)?;
-    let exp = seconds(&claims, "exp").ok_or(TokenError::MissingClaim("exp"))?;
+    let exp = seconds(&claims, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
     if now_secs > exp + LEEWAY_SECS {
         return Err(TokenError::Expired);
     }
-    if let Some(nbf) = seconds(&claims, "nbf") {
+    if let Some(nbf) = seconds(&claims, "nbf")? {
         if now_secs + LEEWAY_SECS < nbf {
             return Err(TokenError::NotYetValid);
         }
@@ -139,7 +165,10 @@ mod tests {
         let p = URL_SAFE_NO_PAD.encode(claims.to_string());
         let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
         mac.update(format!("{h}.{p}").as_bytes());
-        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        format!(
+            "{h}.{p}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
     }
 
     const NOW: f64 = 1_764_330_000.0;
@@ -151,41 +180,150 @@ mod tests {
     #[test]
     fn valid_token() {
         let t = good(json!({"sub":"u1","name":"Ada","exp":NOW as u64 + 60,"room":"lobby"}));
-        assert_eq!(verify(&t, b"s3cret", "acme", "lobby", NOW), Ok(Identity { sub: "u1".into(), name: Some("Ada".into()) }));
+        assert_eq!(
+            verify(&t, b"s3cret", "acme", "lobby", NOW),
+            Ok(Identity {
+                sub: "u1".into(),
+                name: Some("Ada".into())
+            })
+        );
     }
 
     #[test]
     fn refusals() {
         let exp = NOW as u64 + 60;
         let cases = [
-            (good(json!({"sub":"u1","exp":exp})), b"wrong".as_slice(), TokenError::BadSignature),
-            (good(json!({"sub":"u1","exp":NOW as u64 - 31})), b"s3cret", TokenError::Expired),
-            (good(json!({"sub":"u1"})), b"s3cret", TokenError::MissingClaim("exp")),
-            (good(json!({"exp":exp})), b"s3cret", TokenError::MissingClaim("sub")),
-            (good(json!({"sub":"u1","exp":exp,"room":"other"})), b"s3cret", TokenError::WrongRoom),
-            (good(json!({"sub":"u1","exp":exp,"site":"evil"})), b"s3cret", TokenError::WrongSite),
-            (good(json!({"sub":"u1","exp":exp,"nbf":NOW as u64 + 600})), b"s3cret", TokenError::NotYetValid),
-            (mint(b"s3cret", json!({"alg":"none"}), json!({"sub":"u1","exp":exp})), b"s3cret", TokenError::UnsupportedAlgorithm),
-            (mint(b"s3cret", json!({"alg":"HS512"}), json!({"sub":"u1","exp":exp})), b"s3cret", TokenError::UnsupportedAlgorithm),
+            (
+                good(json!({"sub":"u1","exp":exp})),
+                b"wrong".as_slice(),
+                TokenError::BadSignature,
+            ),
+            (
+                good(json!({"sub":"u1","exp":NOW as u64 - 31})),
+                b"s3cret",
+                TokenError::Expired,
+            ),
+            (
+                good(json!({"sub":"u1"})),
+                b"s3cret",
+                TokenError::MissingClaim("exp"),
+            ),
+            (
+                good(json!({"exp":exp})),
+                b"s3cret",
+                TokenError::MissingClaim("sub"),
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"room":"other"})),
+                b"s3cret",
+                TokenError::WrongRoom,
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"site":"evil"})),
+                b"s3cret",
+                TokenError::WrongSite,
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"nbf":NOW as u64 + 600})),
+                b"s3cret",
+                TokenError::NotYetValid,
+            ),
+            (
+                mint(
+                    b"s3cret",
+                    json!({"alg":"none"}),
+                    json!({"sub":"u1","exp":exp}),
+                ),
+                b"s3cret",
+                TokenError::UnsupportedAlgorithm,
+            ),
+            (
+                mint(
+                    b"s3cret",
+                    json!({"alg":"HS512"}),
+                    json!({"sub":"u1","exp":exp}),
+                ),
+                b"s3cret",
+                TokenError::UnsupportedAlgorithm,
+            ),
+            (
+                good(json!({"sub":"u1","exp":"soon"})),
+                b"s3cret",
+                TokenError::BadClaim("exp"),
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"nbf":"later"})),
+                b"s3cret",
+                TokenError::BadClaim("nbf"),
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"nbf":null})),
+                b"s3cret",
+                TokenError::BadClaim("nbf"),
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"nbf":NOW + 600.5})),
+                b"s3cret",
+                TokenError::NotYetValid,
+            ),
+            (
+                good(json!({"sub":"u1","exp":NOW - 31.5})),
+                b"s3cret",
+                TokenError::Expired,
+            ),
             ("a.b".into(), b"s3cret", TokenError::Malformed),
             ("a.b.c.d".into(), b"s3cret", TokenError::Malformed),
             ("!!.??.**".into(), b"s3cret", TokenError::Malformed),
             ("x".repeat(5000), b"s3cret", TokenError::Malformed),
         ];
         for (token, secret, want) in cases {
-            assert_eq!(verify(&token, secret, "acme", "lobby", NOW), Err(want.clone()), "{want:?}");
+            assert_eq!(
+                verify(&token, secret, "acme", "lobby", NOW),
+                Err(want.clone()),
+                "{want:?}"
+            );
         }
+    }
+
+    #[test]
+    fn fractional_numeric_dates_are_accepted() {
+        let t = good(json!({"sub":"u1","exp":NOW + 60.25,"nbf":NOW - 0.5}));
+        assert_eq!(
+            verify(&t, b"s3cret", "acme", "lobby", NOW).map(|i| i.sub),
+            Ok("u1".into())
+        );
+        // A number too large for f64 is not a date.
+        let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#);
+        let p = URL_SAFE_NO_PAD.encode(r#"{"sub":"u1","exp":1e999}"#);
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        let t = format!(
+            "{h}.{p}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        );
+        assert_eq!(
+            verify(&t, b"s3cret", "acme", "lobby", NOW),
+            Err(TokenError::BadClaim("exp"))
+        );
     }
 
     #[test]
     fn tampered_payload_fails() {
         let t = good(json!({"sub":"u1","name":"Ada","exp":NOW as u64 + 60}));
         let mut parts: Vec<&str> = t.split('.').collect();
-        let forged = URL_SAFE_NO_PAD.encode(json!({"sub":"admin","name":"Admin","exp":NOW as u64 + 60}).to_string());
+        let forged = URL_SAFE_NO_PAD
+            .encode(json!({"sub":"admin","name":"Admin","exp":NOW as u64 + 60}).to_string());
         parts[1] = &forged;
-        assert_eq!(verify(&parts.join("."), b"s3cret", "acme", "lobby", NOW), Err(TokenError::BadSignature));
+        assert_eq!(
+            verify(&parts.join("."), b"s3cret", "acme", "lobby", NOW),
+            Err(TokenError::BadSignature)
+        );
         // Unsigned ("none") tokens with an empty signature are refused too.
-        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), parts[1]);
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            parts[1]
+        );
         assert!(verify(&none, b"s3cret", "acme", "lobby", NOW).is_err());
     }
 

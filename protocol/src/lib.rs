@@ -14,7 +14,11 @@
 //! - [`rate_limit`]: the token bucket that throttles senders.
 //! - [`backoff`]: the reconnect schedule (exponential, full jitter).
 //! - [`error`]: error codes and WebSocket close codes.
-//! - [`origin`]: site origin allow-lists; `jwt` (feature `jwt`): signed identities.
+//! - [`origin`]: site origin allow-lists; `jwt` (feature `server`): signed identities.
+//! - [`lru`]: a bounded map that forgets its least recently used entry.
+//! - `room` (feature `server`): the room's rules as a state machine (who may
+//!   join and post, dedupe, limits, what to store and send to whom), driven
+//!   by the Room Durable Object.
 //! - [`session`]: the widget's connection state machine (reconnect, resume,
 //!   heartbeat), built on [`timeline`] (show each message once, in order) and
 //!   [`outbox`] (unsent messages, retried with the same id).
@@ -23,14 +27,17 @@ pub mod backoff;
 pub mod client_frame;
 pub mod connect;
 pub mod error;
-#[cfg(feature = "jwt")]
-pub mod jwt;
 pub mod json;
+#[cfg(feature = "server")]
+pub mod jwt;
 pub mod limits;
+pub mod lru;
 pub mod message;
 pub mod origin;
 pub mod outbox;
 pub mod rate_limit;
+#[cfg(feature = "server")]
+pub mod room;
 pub mod server_frame;
 pub mod session;
 pub mod timeline;

@@ -25,6 +25,21 @@ pub const TYPING_INTERVAL_MS: f64 = 2_000.0;
 /// Name given to visitors who did not choose one.
 pub const ANONYMOUS: &str = "Anonymous";
 
+/// `history` requests one member may make: a burst, then this many per
+/// second (a request reads up to 100 rows; unthrottled they would let one
+/// member keep the room's CPU busy).
+pub const HISTORY_BURST: u32 = 20;
+pub const HISTORY_PER_SEC: f64 = 4.0;
+/// New connections one address may open in one room: a burst of the site's
+/// `max_connections_per_address` plus this, then [`JOIN_PER_SEC`] (a
+/// reconnect loop cannot keep the room joining, and every socket of an
+/// address can still come back at once after a deploy).
+pub const JOIN_BURST_EXTRA: u32 = 10;
+pub const JOIN_PER_SEC: f64 = 2.0;
+/// Most rate-limit buckets one room keeps in memory; the least recently used
+/// is dropped first, so a flood of new keys cannot wipe the others.
+pub const MAX_BUCKETS: usize = 10_000;
+
 /// The limits a site may tune. Defaults are what `demo` and new sites get.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
@@ -35,6 +50,13 @@ pub struct Limits {
     pub rate_burst: u32,
     /// Token bucket: messages per second a sender may post on average.
     pub rate_per_sec: f64,
+    /// Token bucket shared by every anonymous sender from one client address
+    /// (`CF-Connecting-IP`) in a room: a burst, then a rate. Survives
+    /// reconnecting, unlike a per-connection bucket.
+    pub address_burst: u32,
+    pub address_per_sec: f64,
+    /// Most simultaneous connections from one address in one room.
+    pub max_connections_per_address: u32,
     /// Most simultaneous connections in one room.
     pub max_connections: u32,
     /// Messages a room keeps; older ones are deleted by the room's alarm.
@@ -47,6 +69,9 @@ impl Default for Limits {
             max_message_chars: 2000,
             rate_burst: 20,
             rate_per_sec: 5.0,
+            address_burst: 30,
+            address_per_sec: 5.0,
+            max_connections_per_address: 20,
             max_connections: 1000,
             retention: 10_000,
         }
@@ -59,6 +84,9 @@ pub const LIMITS_CEILING: Limits = Limits {
     max_message_chars: 4000,
     rate_burst: 1000,
     rate_per_sec: 1000.0,
+    address_burst: 10_000,
+    address_per_sec: 1000.0,
+    max_connections_per_address: 5000,
     max_connections: 5000,
     retention: 1_000_000,
 };
@@ -71,14 +99,32 @@ impl Limits {
         Limits {
             max_message_chars: self.max_message_chars.clamp(1, c.max_message_chars),
             rate_burst: self.rate_burst.clamp(1, c.rate_burst),
-            rate_per_sec: if self.rate_per_sec.is_finite() {
-                self.rate_per_sec.clamp(0.01, c.rate_per_sec)
-            } else {
-                Limits::default().rate_per_sec
-            },
+            rate_per_sec: clamp_rate(
+                self.rate_per_sec,
+                Limits::default().rate_per_sec,
+                c.rate_per_sec,
+            ),
+            address_burst: self.address_burst.clamp(1, c.address_burst),
+            address_per_sec: clamp_rate(
+                self.address_per_sec,
+                Limits::default().address_per_sec,
+                c.address_per_sec,
+            ),
+            max_connections_per_address: self
+                .max_connections_per_address
+                .clamp(1, c.max_connections_per_address),
             max_connections: self.max_connections.clamp(1, c.max_connections),
             retention: self.retention.clamp(1, c.retention),
         }
+    }
+}
+
+/// A rate in `0.01..=ceiling`; a non-number becomes `default`.
+fn clamp_rate(rate: f64, default: f64, ceiling: f64) -> f64 {
+    if rate.is_finite() {
+        rate.clamp(0.01, ceiling)
+    } else {
+        default
     }
 }
 
@@ -92,6 +138,9 @@ mod tests {
             max_message_chars: 0,
             rate_burst: u32::MAX,
             rate_per_sec: f64::NAN,
+            address_burst: 0,
+            address_per_sec: f64::INFINITY,
+            max_connections_per_address: 0,
             max_connections: 0,
             retention: u64::MAX,
         }
@@ -100,6 +149,11 @@ mod tests {
         assert_eq!(wild.rate_burst, LIMITS_CEILING.rate_burst);
         assert_eq!(wild.rate_per_sec, Limits::default().rate_per_sec);
         assert_eq!(wild.max_connections, 1);
+        assert_eq!(
+            (wild.address_burst, wild.max_connections_per_address),
+            (1, 1)
+        );
+        assert_eq!(wild.address_per_sec, Limits::default().address_per_sec);
         assert_eq!(wild.retention, LIMITS_CEILING.retention);
         assert_eq!(Limits::default().clamped(), Limits::default());
     }

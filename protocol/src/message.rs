@@ -12,4 +12,10 @@ pub struct ChatMessage {
     pub message: String,
     /// Milliseconds since the Unix epoch, set by the server.
     pub timestamp: u64,
+    /// The sender's opaque key: the same for every message of one sender in
+    /// this room, unrelated to their identity, and impossible for anyone else
+    /// to post under. Clients tell their own messages by it, never by name.
+    pub sender: String,
+    /// Sent under a signed identity (a site's token), not anonymously.
+    pub verified: bool,
 }

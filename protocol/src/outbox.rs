@@ -4,8 +4,27 @@
 //! reconnect is recognised by the room as a retry and stored once. One message
 //! is in flight at a time: the next goes out when the previous one is acked,
 //! which keeps the room's order equal to the order they were typed in.
+//!
+//! A message the room refuses for a while (`rate_limited`, `internal`) is
+//! tried again later, but at most [`MAX_REFUSALS`] times: one the room will
+//! never take must not hold the queue behind it forever. It is then marked
+//! failed, for the visitor to retry or discard, and the rest go on.
 
-use crate::error::ProtocolError;
+use crate::error::{ErrorCode, ProtocolError};
+
+/// Refusals of one message before it is marked failed.
+pub const MAX_REFUSALS: u32 = 8;
+
+/// What became of a message the room refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It will be sent again after a pause.
+    WillRetry,
+    /// It is marked failed (refused for good, or too often).
+    Failed,
+    /// No such message is queued.
+    Unknown,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutboxState {
@@ -22,6 +41,8 @@ pub struct OutboxItem {
     pub state: OutboxState,
     /// Do not send before this time (after a `rate_limited` answer).
     pub not_before: f64,
+    /// Times the room refused it since it was queued or last retried.
+    pub refusals: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +63,11 @@ impl Default for Outbox {
 
 impl Outbox {
     pub fn with_capacity(capacity: usize) -> Self {
-        Outbox { items: Vec::new(), capacity, in_flight: None }
+        Outbox {
+            items: Vec::new(),
+            capacity,
+            in_flight: None,
+        }
     }
 
     pub fn is_full(&self) -> bool {
@@ -66,7 +91,13 @@ impl Outbox {
         if self.is_full() {
             return false;
         }
-        self.items.push(OutboxItem { id, text, state: OutboxState::Pending, not_before: 0.0 });
+        self.items.push(OutboxItem {
+            id,
+            text,
+            state: OutboxState::Pending,
+            not_before: 0.0,
+            refusals: 0,
+        });
         true
     }
 
@@ -75,7 +106,10 @@ impl Outbox {
         if self.in_flight.is_some() {
             return None;
         }
-        let item = self.items.iter().find(|i| i.state == OutboxState::Pending)?;
+        let item = self
+            .items
+            .iter()
+            .find(|i| i.state == OutboxState::Pending)?;
         if item.not_before > now {
             return None;
         }
@@ -88,7 +122,11 @@ impl Outbox {
         if self.in_flight.is_some() {
             return None;
         }
-        self.items.iter().find(|i| i.state == OutboxState::Pending).map(|i| i.not_before).filter(|&t| t > 0.0)
+        self.items
+            .iter()
+            .find(|i| i.state == OutboxState::Pending)
+            .map(|i| i.not_before)
+            .filter(|&t| t > 0.0)
     }
 
     /// The connection dropped: whatever was in flight will be sent again.
@@ -105,35 +143,38 @@ impl Outbox {
         Some(self.items.remove(pos))
     }
 
-    /// The room asked us to slow down: try this one again at `not_before`.
-    pub fn delay(&mut self, id: &str, not_before: f64) -> bool {
+    /// The room refused `id`: try again at `retry_at` if the refusal is
+    /// passing and has not happened too often, else mark it failed.
+    pub fn refused(&mut self, id: &str, error: ProtocolError, retry_at: f64) -> Refusal {
         if self.in_flight.as_deref() == Some(id) {
             self.in_flight = None;
         }
-        match self.items.iter_mut().find(|i| i.id == id) {
-            Some(item) => {
-                item.not_before = not_before;
-                true
-            }
-            None => false,
+        let Some(item) = self.items.iter_mut().find(|i| i.id == id) else {
+            return Refusal::Unknown;
+        };
+        item.refusals += 1;
+        let passing = matches!(error.code, ErrorCode::RateLimited | ErrorCode::Internal);
+        if passing && item.refusals < MAX_REFUSALS {
+            item.not_before = retry_at;
+            return Refusal::WillRetry;
         }
-    }
-
-    /// The room refused it for good.
-    pub fn fail(&mut self, id: &str, error: ProtocolError) -> Option<&OutboxItem> {
-        if self.in_flight.as_deref() == Some(id) {
-            self.in_flight = None;
-        }
-        let item = self.items.iter_mut().find(|i| i.id == id)?;
         item.state = OutboxState::Failed(error);
-        Some(item)
+        Refusal::Failed
     }
 
-    /// Put a failed message back in the queue.
-    pub fn retry(&mut self, id: &str) -> Option<&OutboxItem> {
-        let item = self.items.iter_mut().find(|i| i.id == id && i.state != OutboxState::Pending)?;
+    /// Put a failed message back in the queue. One refused for its id goes
+    /// by `fresh_id` from now on (the room would refuse the old one again).
+    pub fn retry(&mut self, id: &str, fresh_id: String) -> Option<&OutboxItem> {
+        let item = self
+            .items
+            .iter_mut()
+            .find(|i| i.id == id && i.state != OutboxState::Pending)?;
+        if matches!(&item.state, OutboxState::Failed(e) if e.code == ErrorCode::IdConflict) {
+            item.id = fresh_id;
+        }
         item.state = OutboxState::Pending;
         item.not_before = 0.0;
+        item.refusals = 0;
         Some(item)
     }
 
@@ -172,22 +213,78 @@ mod tests {
         assert_eq!(o.next_to_send(1.0).unwrap().id, "a");
     }
 
+    fn limited() -> ProtocolError {
+        ProtocolError::new(ErrorCode::RateLimited, "slow down")
+    }
+
     #[test]
     fn rate_limited_waits_failed_stays_until_retried() {
         let mut o = Outbox::default();
         o.push("a".into(), "1".into());
         o.push("b".into(), "2".into());
         o.next_to_send(0.0);
-        assert!(o.delay("a", 1000.0));
+        assert_eq!(o.refused("a", limited(), 1000.0), Refusal::WillRetry);
         assert!(o.next_to_send(500.0).is_none());
         assert_eq!(o.wake_at(), Some(1000.0));
         assert_eq!(o.next_to_send(1000.0).unwrap().id, "a");
-        o.fail("a", ProtocolError::new(ErrorCode::TooLong, "long"));
-        assert_eq!(o.next_to_send(1000.0).unwrap().id, "b", "a failed item does not block the queue");
-        assert!(o.retry("a").is_some());
+        assert_eq!(
+            o.refused("a", ProtocolError::new(ErrorCode::TooLong, "long"), 0.0),
+            Refusal::Failed
+        );
+        assert_eq!(
+            o.next_to_send(1000.0).unwrap().id,
+            "b",
+            "a failed item does not block the queue"
+        );
+        assert!(o.retry("a", "fresh".into()).is_some());
+        assert_eq!(
+            o.items().next().unwrap().id,
+            "a",
+            "only an id conflict changes the id"
+        );
         assert!(o.discard("a"));
         assert!(!o.discard("b"), "in flight");
         assert_eq!(o.len(), 1);
+        assert_eq!(o.refused("zzz", limited(), 0.0), Refusal::Unknown);
+    }
+
+    #[test]
+    fn a_message_refused_again_and_again_fails_and_lets_the_rest_go() {
+        let mut o = Outbox::default();
+        o.push("stuck".into(), "1".into());
+        o.push("next".into(), "2".into());
+        let mut t = 0.0;
+        let mut outcomes = Vec::new();
+        while let Some(item) = o.next_to_send(t) {
+            if item.id == "next" {
+                break;
+            }
+            t += 1500.0;
+            outcomes.push(o.refused("stuck", limited(), t));
+        }
+        assert_eq!(outcomes.len() as u32, MAX_REFUSALS);
+        assert_eq!(outcomes.last(), Some(&Refusal::Failed));
+        assert!(matches!(
+            o.items().next().unwrap().state,
+            OutboxState::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn an_id_conflict_is_retried_under_a_fresh_id() {
+        let mut o = Outbox::default();
+        o.push("taken".into(), "1".into());
+        o.next_to_send(0.0);
+        assert_eq!(
+            o.refused(
+                "taken",
+                ProtocolError::new(ErrorCode::IdConflict, "used"),
+                0.0
+            ),
+            Refusal::Failed
+        );
+        assert_eq!(o.retry("taken", "fresh".into()).unwrap().id, "fresh");
+        assert_eq!(o.next_to_send(0.0).unwrap().id, "fresh");
     }
 
     #[test]

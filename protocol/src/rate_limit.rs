@@ -13,7 +13,12 @@ impl TokenBucket {
     /// A full bucket at time `now_ms`.
     pub fn new(burst: u32, per_sec: f64, now_ms: f64) -> Self {
         let burst = f64::from(burst.max(1));
-        TokenBucket { burst, per_ms: per_sec.max(0.0) / 1000.0, tokens: burst, last_ms: now_ms }
+        TokenBucket {
+            burst,
+            per_ms: per_sec.max(0.0) / 1000.0,
+            tokens: burst,
+            last_ms: now_ms,
+        }
     }
 
     fn refill(&mut self, now_ms: f64) {
@@ -40,16 +45,6 @@ impl TokenBucket {
     pub fn refund(&mut self) {
         self.tokens = (self.tokens + 1.0).min(self.burst);
     }
-
-    /// Milliseconds until the next token is available (0 if one is now).
-    pub fn wait_ms(&mut self, now_ms: f64) -> f64 {
-        self.refill(now_ms);
-        if self.tokens >= 1.0 || self.per_ms <= 0.0 {
-            0.0
-        } else {
-            (1.0 - self.tokens) / self.per_ms
-        }
-    }
 }
 
 #[cfg(test)]
@@ -61,7 +56,6 @@ mod tests {
         let mut b = TokenBucket::new(3, 2.0, 0.0);
         assert!(b.try_take(0.0) && b.try_take(0.0) && b.try_take(0.0));
         assert!(!b.try_take(0.0));
-        assert_eq!(b.wait_ms(0.0), 500.0);
         assert!(!b.try_take(499.0));
         assert!(b.try_take(500.0));
         b.refund();

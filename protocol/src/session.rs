@@ -11,18 +11,23 @@
 //! - resume with `since=<last seq shown>`, fill any gap, show each message
 //!   once and in order ([`Timeline`]);
 //! - queue what the visitor sends ([`Outbox`]) and send it with the same id
-//!   until the room acks it;
+//!   until the room acks it; a message the room keeps refusing is marked
+//!   failed after a bounded number of tries, so the rest go on;
+//! - present the sender key the room issued (anonymous visitors) when
+//!   reconnecting, so the room knows the earlier messages as ours; tell our
+//!   own messages by that sender key, never by name;
 //! - stop for good on a terminal close code (bad token, origin, site).
 
 use std::collections::VecDeque;
 
 use crate::backoff::Backoff;
 use crate::client_frame::{ClientFrame, HistoryAnchor};
+use crate::connect::offered_protocols;
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::{Limits, TYPING_INTERVAL_MS};
 use crate::message::ChatMessage;
-use crate::outbox::{Outbox, OutboxState};
-use crate::server_frame::ServerFrame;
+use crate::outbox::{Outbox, Refusal};
+use crate::server_frame::{ServerFrame, Welcome};
 use crate::timeline::Timeline;
 use crate::validate;
 
@@ -52,9 +57,15 @@ pub enum Status {
     Connected,
     /// Lost (or never got) a connection; retrying at `retry_at` (ms, the
     /// session's clock), or as soon as the browser is online again.
-    Reconnecting { retry_at: Option<f64>, offline: bool },
+    Reconnecting {
+        retry_at: Option<f64>,
+        offline: bool,
+    },
     /// Will not retry: the server refused us for good.
-    Failed { code: u16, reason: String },
+    Failed {
+        code: u16,
+        reason: String,
+    },
     /// Destroyed by the page.
     Closed,
 }
@@ -71,28 +82,65 @@ impl Status {
     }
 }
 
+/// Fills a buffer with random bytes from a good source
+/// (`crypto.getRandomValues` in the widget): client ids and jitter.
+pub type Entropy = Box<dyn FnMut(&mut [u8; 16])>;
+
 /// What the adapter must do or show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Open a WebSocket to `<server>/ws?<query>`, dropping any previous one.
-    Open(Vec<(&'static str, String)>),
+    /// Open a WebSocket to `<server>/ws?<query>` offering these subprotocols
+    /// (they carry the credentials, out of the URL), dropping any previous one.
+    Open {
+        query: Vec<(&'static str, String)>,
+        protocols: Vec<String>,
+    },
     /// Send this text frame on the open socket.
     Transmit(String),
     /// Close the current socket and forget it (its later events are stale).
     CloseSocket,
     Status(Status),
-    /// The room accepted us under this (possibly cleaned) name.
-    Welcome { name: String, online: u32 },
+    /// The room accepted us under this (possibly cleaned) name; our messages
+    /// carry `sender`.
+    Welcome {
+        name: String,
+        online: u32,
+        sender: String,
+        verified: bool,
+    },
     /// Append these confirmed messages, in order, after what is shown.
     Show(Vec<ChatMessage>),
     /// Insert these older messages, in order, before what is shown.
-    ShowOlder { messages: Vec<ChatMessage>, more: bool },
+    ShowOlder {
+        messages: Vec<ChatMessage>,
+        more: bool,
+    },
     /// An outbox message was queued or changed state.
-    Pending { id: String, text: String },
-    Sent { id: String, seq: u64 },
-    SendFailed { id: String, error: ProtocolError },
-    Presence { online: u32, joined: Option<String>, left: Option<String> },
-    Typing { name: String },
+    Pending {
+        id: String,
+        text: String,
+    },
+    Sent {
+        id: String,
+        seq: u64,
+    },
+    /// An outbox message now goes by `new_id` (retried after `id_conflict`).
+    Renamed {
+        id: String,
+        new_id: String,
+    },
+    SendFailed {
+        id: String,
+        error: ProtocolError,
+    },
+    Presence {
+        online: u32,
+        joined: Option<String>,
+        left: Option<String>,
+    },
+    Typing {
+        name: String,
+    },
     /// A refusal from the room worth telling the visitor about.
     Error(ProtocolError),
 }
@@ -114,13 +162,14 @@ pub struct Session {
     timeline: Timeline,
     outbox: Outbox,
     effects: VecDeque<Effect>,
-    rng: u64,
-    id_counter: u64,
+    entropy: Entropy,
     browser_online: bool,
     max_message_chars: usize,
     latest_seq: u64,
-    /// The name the room accepted (cleaned, or from the identity token).
-    welcome_name: Option<String>,
+    /// Who the room takes us for (name, sender key, verified), once welcomed.
+    me: Option<Welcome>,
+    /// The anonymous sender key credential to present when reconnecting.
+    sender_key: Option<String>,
     /// The last error frame, to explain a terminal close.
     last_error: Option<ProtocolError>,
     gap_request_out: bool,
@@ -134,8 +183,8 @@ pub struct Session {
 }
 
 impl Session {
-    /// `seed` should come from a good random source: it makes the client ids.
-    pub fn new(config: SessionConfig, seed: u64) -> Session {
+    /// `entropy` must be a good random source: it makes the client ids.
+    pub fn new(config: SessionConfig, entropy: Entropy) -> Session {
         Session {
             config,
             link: Link::Down,
@@ -144,12 +193,12 @@ impl Session {
             timeline: Timeline::default(),
             outbox: Outbox::default(),
             effects: VecDeque::new(),
-            rng: seed | 1,
-            id_counter: 0,
+            entropy,
             browser_online: true,
             max_message_chars: Limits::default().max_message_chars,
             latest_seq: 0,
-            welcome_name: None,
+            me: None,
+            sender_key: None,
             last_error: None,
             gap_request_out: false,
             older_request_out: false,
@@ -186,11 +235,21 @@ impl Session {
 
     /// The earliest time `handle_timeout` must be called.
     pub fn poll_timeout(&self) -> Option<f64> {
-        [self.connect_deadline, self.retry_at, self.ping_at, self.pong_deadline, self.healthy_at,
-            if self.link == Link::Up { self.outbox.wake_at() } else { None }]
-            .into_iter()
-            .flatten()
-            .reduce(f64::min)
+        [
+            self.connect_deadline,
+            self.retry_at,
+            self.ping_at,
+            self.pong_deadline,
+            self.healthy_at,
+            if self.link == Link::Up {
+                self.outbox.wake_at()
+            } else {
+                None
+            },
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(f64::min)
     }
 
     fn is_over(&self) -> bool {
@@ -204,20 +263,28 @@ impl Session {
         }
     }
 
+    fn random_bytes(&mut self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        (self.entropy)(&mut bytes);
+        bytes
+    }
+
     fn random01(&mut self) -> f64 {
-        // xorshift64*: plenty for jitter and unique ids given a random seed.
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let x = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let b = self.random_bytes();
+        let x = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// A client id: 128 random bits in hex. Unpredictable, so nobody can
+    /// post ahead of us under it (the room scopes ids per sender anyway).
     fn next_id(&mut self) -> String {
-        self.id_counter += 1;
-        let a = (self.random01() * 9_007_199_254_740_992.0) as u64;
-        let b = (self.random01() * 9_007_199_254_740_992.0) as u64;
-        format!("{a:x}{b:x}{:x}", self.id_counter)
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = String::with_capacity(32);
+        for b in self.random_bytes() {
+            id.push(HEX[usize::from(b >> 4)] as char);
+            id.push(HEX[usize::from(b & 15)] as char);
+        }
+        id
     }
 
     // ----- connection lifecycle -----
@@ -234,32 +301,40 @@ impl Session {
             self.wait_for_network();
             return;
         }
-        let mut query = vec![("room", self.config.room.clone()), ("name", self.config.name.clone()), ("v", "1".into())];
+        let mut query = vec![
+            ("room", self.config.room.clone()),
+            ("name", self.config.name.clone()),
+            ("v", "1".into()),
+        ];
         if let Some(site) = &self.config.site {
             query.push(("site", site.clone()));
-        }
-        if let Some(token) = &self.config.token {
-            query.push(("token", token.clone()));
         }
         if let Some(since) = self.timeline.resume_after() {
             query.push(("since", since.to_string()));
         }
+        let protocols = offered_protocols(self.config.token.as_deref(), self.sender_key.as_deref());
         self.link = Link::Opening;
         // The page sent on join answers for any gap: do not ask before it arrives.
         self.gap_request_out = true;
         self.retry_at = None;
         self.connect_deadline = Some(now + CONNECT_TIMEOUT_MS);
         self.last_error = None;
-        self.effects.push_back(Effect::Open(query));
+        self.effects.push_back(Effect::Open { query, protocols });
         if self.status != Status::Connecting {
-            self.set_status(Status::Reconnecting { retry_at: None, offline: false });
+            self.set_status(Status::Reconnecting {
+                retry_at: None,
+                offline: false,
+            });
         }
     }
 
     /// No retries while the browser says it is offline; its `online` event reopens.
     fn wait_for_network(&mut self) {
         self.retry_at = None;
-        self.set_status(Status::Reconnecting { retry_at: None, offline: true });
+        self.set_status(Status::Reconnecting {
+            retry_at: None,
+            offline: true,
+        });
     }
 
     /// Forget the current socket: its timers, requests and in-flight message.
@@ -289,7 +364,10 @@ impl Session {
             self.backoff.next_delay_ms(r)
         };
         self.retry_at = Some(now + delay);
-        self.set_status(Status::Reconnecting { retry_at: self.retry_at, offline: false });
+        self.set_status(Status::Reconnecting {
+            retry_at: self.retry_at,
+            offline: false,
+        });
     }
 
     /// Declare the current socket dead without waiting for the browser to notice.
@@ -297,9 +375,6 @@ impl Session {
         self.effects.push_back(Effect::CloseSocket);
         self.link_lost(now);
     }
-
-    /// The socket opened (the room has not welcomed us yet).
-    pub fn on_open(&mut self, _now: f64) {}
 
     /// The socket closed. Terminal codes (4xxx) stop the session.
     pub fn on_close(&mut self, code: u16, reason: &str, now: f64) {
@@ -400,20 +475,34 @@ impl Session {
         if text == "pong" || self.link == Link::Down {
             return;
         }
-        let Ok(frame) = ServerFrame::parse(text) else { return };
+        let Ok(frame) = ServerFrame::parse(text) else {
+            return;
+        };
         match frame {
-            ServerFrame::Welcome { seq, online, name, max_message_chars } => {
+            ServerFrame::Welcome(welcome) => {
                 self.link = Link::Up;
                 self.connect_deadline = None;
                 self.ping_at = Some(now + PING_INTERVAL_MS);
                 self.healthy_at = Some(now + HEALTHY_AFTER_MS);
-                self.latest_seq = seq;
-                self.max_message_chars = max_message_chars;
-                self.welcome_name = Some(name.clone());
+                self.latest_seq = welcome.seq;
+                self.max_message_chars = welcome.max_message_chars;
+                if welcome.sender_key.is_some() {
+                    self.sender_key = welcome.sender_key.clone();
+                }
                 self.set_status(Status::Connected);
-                self.effects.push_back(Effect::Welcome { name, online });
+                self.effects.push_back(Effect::Welcome {
+                    name: welcome.name.clone(),
+                    online: welcome.online,
+                    sender: welcome.sender.clone(),
+                    verified: welcome.verified,
+                });
+                self.me = Some(welcome);
             }
-            ServerFrame::History { messages, more, anchor } => match anchor {
+            ServerFrame::History {
+                messages,
+                more,
+                anchor,
+            } => match anchor {
                 None => {
                     self.gap_request_out = false;
                     // Shown even when empty: the view then knows the room is empty.
@@ -431,7 +520,10 @@ impl Session {
                 Some(HistoryAnchor::Before(_)) => {
                     self.older_request_out = false;
                     let older = self.timeline.prepend(messages, more);
-                    self.effects.push_back(Effect::ShowOlder { messages: older, more });
+                    self.effects.push_back(Effect::ShowOlder {
+                        messages: older,
+                        more,
+                    });
                 }
             },
             ServerFrame::Message(m) => {
@@ -441,24 +533,49 @@ impl Session {
             }
             ServerFrame::Ack { id, seq, timestamp } => {
                 if let Some(item) = self.outbox.ack(&id) {
-                    self.effects.push_back(Effect::Sent { id: id.clone(), seq });
-                    let own = ChatMessage { seq, id, name: self.own_name(), message: item.text, timestamp };
+                    self.effects.push_back(Effect::Sent {
+                        id: id.clone(),
+                        seq,
+                    });
+                    let (name, sender, verified) = match &self.me {
+                        Some(me) => (me.name.clone(), me.sender.clone(), me.verified),
+                        None => (self.config.name.clone(), String::new(), false),
+                    };
+                    let own = ChatMessage {
+                        seq,
+                        id,
+                        name,
+                        message: item.text,
+                        timestamp,
+                        sender,
+                        verified,
+                    };
                     let shown = self.timeline.receive([own]);
                     self.show(shown);
                     self.fill_gap_if_needed(false);
                 }
             }
-            ServerFrame::Presence { online, joined, left } => {
-                self.effects.push_back(Effect::Presence { online, joined, left })
-            }
+            ServerFrame::Presence {
+                online,
+                joined,
+                left,
+            } => self.effects.push_back(Effect::Presence {
+                online,
+                joined,
+                left,
+            }),
             ServerFrame::Typing { name } => self.effects.push_back(Effect::Typing { name }),
             ServerFrame::Error(error) => self.on_error(error, now),
         }
         self.pump_outbox(now);
     }
 
-    fn own_name(&self) -> String {
-        self.welcome_name.clone().unwrap_or_else(|| self.config.name.clone())
+    /// Our sender key in this room, once welcomed.
+    pub fn own_sender(&self) -> Option<&str> {
+        self.me
+            .as_ref()
+            .map(|me| me.sender.as_str())
+            .filter(|s| !s.is_empty())
     }
 
     fn show(&mut self, messages: Vec<ChatMessage>) {
@@ -468,16 +585,23 @@ impl Session {
         }
     }
 
-    /// A message in the room with the id of one still in our outbox is ours,
-    /// stored before its ack was lost with the connection: it counts as sent
-    /// (and is not sent again).
+    /// A message from our own sender key with the id of one still in our
+    /// outbox is ours, stored before its ack was lost with the connection: it
+    /// counts as sent (and is not sent again). Someone else's message with the
+    /// same id is not ours, whatever its id.
     fn claim_own(&mut self, messages: &[ChatMessage]) {
+        let Some(me) = self.own_sender().map(str::to_owned) else {
+            return;
+        };
         if self.outbox.is_empty() {
             return;
         }
-        for m in messages {
+        for m in messages.iter().filter(|m| m.sender == me) {
             if self.outbox.ack(&m.id).is_some() {
-                self.effects.push_back(Effect::Sent { id: m.id.clone(), seq: m.seq });
+                self.effects.push_back(Effect::Sent {
+                    id: m.id.clone(),
+                    seq: m.seq,
+                });
             }
         }
     }
@@ -485,25 +609,39 @@ impl Session {
     /// Ask for what is missing after the last shown message, when the server
     /// said there is more or when later messages are being held back.
     fn fill_gap_if_needed(&mut self, server_has_more: bool) {
-        let needed = server_has_more || (self.timeline.has_gap() && self.timeline.resume_after().is_some());
+        let needed =
+            server_has_more || (self.timeline.has_gap() && self.timeline.resume_after().is_some());
         if needed && !self.gap_request_out && self.link == Link::Up {
             self.gap_request_out = true;
             let after = self.timeline.shown_through();
             self.effects.push_back(Effect::Transmit(
-                ClientFrame::History { anchor: HistoryAnchor::After(after), limit: crate::limits::MAX_HISTORY_PAGE }.encode(),
+                ClientFrame::History {
+                    anchor: HistoryAnchor::After(after),
+                    limit: crate::limits::MAX_HISTORY_PAGE,
+                }
+                .encode(),
             ));
         }
     }
 
     fn on_error(&mut self, error: ProtocolError, now: f64) {
         if let Some(id) = error.id.clone() {
-            if error.code == ErrorCode::RateLimited && self.outbox.delay(&id, now + RATE_LIMIT_RETRY_MS) {
+            let refusal = self
+                .outbox
+                .refused(&id, error.clone(), now + RATE_LIMIT_RETRY_MS);
+            if refusal == Refusal::WillRetry {
                 return;
             }
-            if let Some(item) = self.outbox.fail(&id, error.clone()) {
-                let id = item.id.clone();
-                self.effects.push_back(Effect::SendFailed { id, error: error.clone() });
+            if refusal == Refusal::Failed {
+                self.effects.push_back(Effect::SendFailed {
+                    id,
+                    error: error.clone(),
+                });
             }
+        } else if error.code == ErrorCode::RateLimited {
+            // A throttled history request: ask again on the next occasion.
+            self.gap_request_out = false;
+            self.older_request_out = false;
         }
         self.last_error = Some(error.clone());
         self.effects.push_back(Effect::Error(error));
@@ -518,20 +656,36 @@ impl Session {
         }
         let text = validate::message_text(text, self.max_message_chars)?;
         if self.outbox.is_full() {
-            return Err(ProtocolError::new(ErrorCode::OutboxFull, "too many unsent messages; wait for the connection"));
+            return Err(ProtocolError::new(
+                ErrorCode::OutboxFull,
+                "too many unsent messages; wait for the connection",
+            ));
         }
         let id = self.next_id();
         self.outbox.push(id.clone(), text.clone());
-        self.effects.push_back(Effect::Pending { id: id.clone(), text });
+        self.effects.push_back(Effect::Pending {
+            id: id.clone(),
+            text,
+        });
         self.pump_outbox(now);
         Ok(id)
     }
 
-    /// Try a failed message again.
+    /// Try a failed message again. One refused for its id (`id_conflict`)
+    /// goes out under a fresh id; the old one stays in the view until now.
     pub fn retry(&mut self, id: &str, now: f64) -> bool {
-        let Some(item) = self.outbox.retry(id) else { return false };
-        let (id, text) = (item.id.clone(), item.text.clone());
-        self.effects.push_back(Effect::Pending { id, text });
+        let fresh = self.next_id();
+        let Some(item) = self.outbox.retry(id, fresh) else {
+            return false;
+        };
+        let (new_id, text) = (item.id.clone(), item.text.clone());
+        if new_id != id {
+            self.effects.push_back(Effect::Renamed {
+                id: id.to_owned(),
+                new_id: new_id.clone(),
+            });
+        }
+        self.effects.push_back(Effect::Pending { id: new_id, text });
         self.pump_outbox(now);
         true
     }
@@ -546,7 +700,10 @@ impl Session {
             return;
         }
         if let Some(item) = self.outbox.next_to_send(now) {
-            let frame = ClientFrame::Send { id: Some(item.id.clone()), message: item.text.clone() };
+            let frame = ClientFrame::Send {
+                id: Some(item.id.clone()),
+                message: item.text.clone(),
+            };
             self.effects.push_back(Effect::Transmit(frame.encode()));
         }
     }
@@ -555,20 +712,27 @@ impl Session {
     pub fn typing(&mut self, now: f64) {
         if self.link == Link::Up && now - self.last_typing_sent >= TYPING_INTERVAL_MS {
             self.last_typing_sent = now;
-            self.effects.push_back(Effect::Transmit(ClientFrame::Typing.encode()));
+            self.effects
+                .push_back(Effect::Transmit(ClientFrame::Typing.encode()));
         }
     }
 
     /// Ask for the page before the oldest message shown. False if there is
     /// nothing older or a request is already out.
     pub fn load_earlier(&mut self) -> bool {
-        let Some(oldest) = self.timeline.oldest_shown() else { return false };
+        let Some(oldest) = self.timeline.oldest_shown() else {
+            return false;
+        };
         if self.link != Link::Up || self.older_request_out || !self.timeline.older_exist() {
             return false;
         }
         self.older_request_out = true;
         self.effects.push_back(Effect::Transmit(
-            ClientFrame::History { anchor: HistoryAnchor::Before(oldest), limit: PAGE }.encode(),
+            ClientFrame::History {
+                anchor: HistoryAnchor::Before(oldest),
+                limit: PAGE,
+            }
+            .encode(),
         ));
         true
     }
@@ -576,10 +740,5 @@ impl Session {
     /// The view dropped messages older than `seq` to stay small.
     pub fn forget_older_than(&mut self, seq: u64) {
         self.timeline.forget_older_than(seq);
-    }
-
-    /// Whether a queued message is waiting or failed (for the view).
-    pub fn outbox_state(&self, id: &str) -> Option<&OutboxState> {
-        self.outbox.items().find(|i| i.id == id).map(|i| &i.state)
     }
 }

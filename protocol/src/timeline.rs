@@ -54,14 +54,22 @@ impl Timeline {
 
     /// The page sent on a fresh join: the newest messages. Shown as they are.
     /// `latest` is the room's newest seq from the welcome frame.
-    pub fn start(&mut self, page: Vec<ChatMessage>, older_exist: bool, latest: u64) -> Vec<ChatMessage> {
+    pub fn start(
+        &mut self,
+        page: Vec<ChatMessage>,
+        older_exist: bool,
+        latest: u64,
+    ) -> Vec<ChatMessage> {
         if self.anchored {
             // A second join page (only a misbehaving server sends one): take
             // what is new from it, never re-show or reorder (found by fuzzing).
             return self.receive(page);
         }
         self.anchored = true;
-        self.shown_through = page.last().map_or(latest, |m| m.seq).max(self.shown_through);
+        self.shown_through = page
+            .last()
+            .map_or(latest, |m| m.seq)
+            .max(self.shown_through);
         self.oldest_shown = page.first().map(|m| m.seq);
         self.older_exist = older_exist;
         let through = self.shown_through;
@@ -108,7 +116,11 @@ impl Timeline {
         if !self.anchored {
             return out;
         }
-        while self.held.last().is_some_and(|m| m.seq == self.shown_through + 1) {
+        while self
+            .held
+            .last()
+            .is_some_and(|m| m.seq == self.shown_through + 1)
+        {
             if let Some(m) = self.held.pop() {
                 self.mark_shown(&m);
                 out.push(m);
@@ -144,7 +156,15 @@ mod tests {
     use super::*;
 
     fn m(seq: u64) -> ChatMessage {
-        ChatMessage { seq, id: format!("c{seq}"), name: "n".into(), message: format!("m{seq}"), timestamp: seq }
+        ChatMessage {
+            seq,
+            id: format!("c{seq}"),
+            name: "n".into(),
+            message: format!("m{seq}"),
+            timestamp: seq,
+            sender: "s".into(),
+            verified: false,
+        }
     }
     fn seqs(v: &[ChatMessage]) -> Vec<u64> {
         v.iter().map(|m| m.seq).collect()
@@ -154,7 +174,10 @@ mod tests {
     fn join_then_live_in_order() {
         let mut t = Timeline::default();
         assert_eq!(t.resume_after(), None);
-        assert_eq!(seqs(&t.start(vec![m(8), m(9), m(10)], true, 10)), [8, 9, 10]);
+        assert_eq!(
+            seqs(&t.start(vec![m(8), m(9), m(10)], true, 10)),
+            [8, 9, 10]
+        );
         assert_eq!(seqs(&t.receive([m(11)])), [11]);
         assert_eq!(t.resume_after(), Some(11));
         assert_eq!(t.oldest_shown(), Some(8));
@@ -200,7 +223,10 @@ mod tests {
     #[test]
     fn a_second_join_page_never_shows_older_messages_again() {
         let mut t = Timeline::default();
-        assert_eq!(seqs(&t.start(vec![m(37), m(38), m(39)], true, 39)), [37, 38, 39]);
+        assert_eq!(
+            seqs(&t.start(vec![m(37), m(38), m(39)], true, 39)),
+            [37, 38, 39]
+        );
         assert!(t.start(vec![m(1), m(2), m(3)], false, 3).is_empty());
         assert_eq!(seqs(&t.start(vec![m(39), m(40)], false, 40)), [40]);
     }

@@ -2,38 +2,52 @@
 //! display names, message text and client message ids.
 
 use crate::error::{ErrorCode, ProtocolError};
-use crate::limits::{ANONYMOUS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_ROOM_CHARS, MAX_SITE_CHARS};
+use crate::limits::{
+    ANONYMOUS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_ROOM_CHARS, MAX_SITE_CHARS,
+};
 
 /// Room ids are `[A-Za-z0-9_-]{1,64}`: safe in URLs, object names and logs.
 pub fn is_room_id(room: &str) -> bool {
     (1..=MAX_ROOM_CHARS).contains(&room.len())
-        && room.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && room
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Site ids are `[a-z0-9-]{1,32}`.
 pub fn is_site_id(site: &str) -> bool {
     (1..=MAX_SITE_CHARS).contains(&site.len())
-        && site.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && site
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Client message ids are 1..=64 characters of `[A-Za-z0-9_.:-]`.
 pub fn is_client_id(id: &str) -> bool {
     (1..=MAX_CLIENT_ID_CHARS).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
 }
 
-/// Characters that change how surrounding text is displayed without being
-/// visible themselves: bidirectional overrides and isolates, zero-width
-/// characters and the byte-order mark. In a name they enable impersonation
-/// ("Ada" vs "A\u{200B}da") and reversed text spilling into the next message.
-fn is_invisible_formatting(c: char) -> bool {
+/// Characters a name must not contain because they are invisible or blank
+/// where they stand: every Unicode `Default_Ignorable_Code_Point` (bidi
+/// controls, zero-width characters, variation selectors, tag characters,
+/// the Hangul fillers, the combining grapheme joiner, ...) and the Braille
+/// blank. In a name they enable impersonation ("Ada" vs "A\u{34F}da") and
+/// blank names ("\u{3164}"); bidi controls would spill reversed text into the
+/// next message. (Unicode 16, DerivedCoreProperties.txt.)
+fn is_invisible(c: char) -> bool {
     matches!(c,
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
 }
 
-/// A display name as the room shows it: control and invisible formatting
-/// characters removed, runs of whitespace collapsed to one space, trimmed,
+/// A display name as the room shows it: control and invisible characters
+/// removed, runs of whitespace collapsed to one space, trimmed,
 /// cut to 32 characters; an empty result becomes "Anonymous".
 pub fn clean_name(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len().min(MAX_NAME_CHARS * 4));
@@ -44,7 +58,7 @@ pub fn clean_name(raw: &str) -> String {
             pending_space = chars > 0;
             continue;
         }
-        if c.is_control() || is_invisible_formatting(c) {
+        if c.is_control() || is_invisible(c) {
             continue;
         }
         if pending_space {
@@ -84,7 +98,10 @@ pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError
             format!("message has {count} characters; the limit is {max_chars}"),
         ));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(ProtocolError::new(
             ErrorCode::BadText,
             "message contains control characters",
@@ -102,7 +119,16 @@ mod tests {
         assert!(is_room_id("lobby"));
         assert!(is_room_id("Room_1-a"));
         assert!(is_room_id(&"a".repeat(64)));
-        for bad in ["", "a/b", "../x", "a b", "é", "a%2Fb", "x;DROP", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "a/b",
+            "../x",
+            "a b",
+            "é",
+            "a%2Fb",
+            "x;DROP",
+            &"a".repeat(65),
+        ] {
             assert!(!is_room_id(bad), "{bad:?} accepted");
         }
     }
@@ -133,8 +159,29 @@ mod tests {
         assert_eq!(clean_name("A\u{200B}da"), "Ada");
         assert_eq!(clean_name("\u{202E}evil\u{202C}"), "evil");
         assert_eq!(clean_name("\u{2066}x\u{2069}"), "x");
+        // Default-ignorable and filler characters: invisible, so never part of a name.
+        assert_eq!(clean_name("A\u{034F}da"), "Ada");
+        for blank in [
+            "\u{3164}",
+            "\u{115F}\u{1160}",
+            "\u{FFA0}",
+            "\u{2800}",
+            "\u{FE0F}",
+            "\u{E0041}\u{E007F}",
+            "\u{E0100}",
+            "\u{180B}\u{180F}",
+            "\u{206A}\u{206F}",
+            "\u{17B4}",
+        ] {
+            assert_eq!(clean_name(blank), "Anonymous", "{blank:?}");
+            assert_eq!(clean_name(&format!("A{blank}da")), "Ada", "{blank:?}");
+        }
         assert_eq!(clean_name(&"é".repeat(40)).chars().count(), 32);
-        assert_eq!(clean_name("<b>bold</b>"), "<b>bold</b>", "HTML is kept; views render text inertly");
+        assert_eq!(
+            clean_name("<b>bold</b>"),
+            "<b>bold</b>",
+            "HTML is kept; views render text inertly"
+        );
         // Never ends with a dangling space when cut.
         let long = format!("{} {}", "a".repeat(31), "b");
         assert_eq!(clean_name(&long), "a".repeat(31));
@@ -142,13 +189,34 @@ mod tests {
 
     #[test]
     fn message_rules() {
-        assert_eq!(message_text("  hi \r\n there ", 2000).unwrap(), "hi \n there");
-        assert_eq!(message_text(" \n\t ", 2000).unwrap_err().code, ErrorCode::Empty);
-        assert_eq!(message_text(&"x".repeat(2001), 2000).unwrap_err().code, ErrorCode::TooLong);
-        assert!(message_text(&"é".repeat(2000), 2000).is_ok(), "limit counts characters, not bytes");
-        assert_eq!(message_text("a\u{0}b", 2000).unwrap_err().code, ErrorCode::BadText);
-        assert_eq!(message_text("a\u{1b}[31mb", 2000).unwrap_err().code, ErrorCode::BadText);
+        assert_eq!(
+            message_text("  hi \r\n there ", 2000).unwrap(),
+            "hi \n there"
+        );
+        assert_eq!(
+            message_text(" \n\t ", 2000).unwrap_err().code,
+            ErrorCode::Empty
+        );
+        assert_eq!(
+            message_text(&"x".repeat(2001), 2000).unwrap_err().code,
+            ErrorCode::TooLong
+        );
+        assert!(
+            message_text(&"é".repeat(2000), 2000).is_ok(),
+            "limit counts characters, not bytes"
+        );
+        assert_eq!(
+            message_text("a\u{0}b", 2000).unwrap_err().code,
+            ErrorCode::BadText
+        );
+        assert_eq!(
+            message_text("a\u{1b}[31mb", 2000).unwrap_err().code,
+            ErrorCode::BadText
+        );
         assert!(message_text("tab\tand\nnewline", 2000).is_ok());
-        assert!(message_text("مرحبا \u{202E}rtl", 2000).is_ok(), "bidi text is allowed in messages");
+        assert!(
+            message_text("مرحبا \u{202E}rtl", 2000).is_ok(),
+            "bidi text is allowed in messages"
+        );
     }
 }

@@ -7,6 +7,7 @@
 use hello_chat_protocol::client_frame::{ClientFrame, Dialect, HistoryAnchor};
 use hello_chat_protocol::connect::ConnectParams;
 use hello_chat_protocol::json::{self, Json};
+use hello_chat_protocol::server_frame::Welcome;
 use hello_chat_protocol::session::{Effect, Session, SessionConfig};
 use hello_chat_protocol::validate::{clean_name, message_text};
 use hello_chat_protocol::{jwt, origin, ChatMessage, ErrorCode, ProtocolError, ServerFrame};
@@ -16,14 +17,32 @@ use proptest::prelude::*;
 /// unicode and control characters, glued at random.
 fn frameish() -> impl Strategy<Value = String> {
     let atoms = prop_oneof![
-        Just("{".to_owned()), Just("}".to_owned()), Just("[".to_owned()), Just("]".to_owned()),
-        Just(":".to_owned()), Just(",".to_owned()), Just("\"".to_owned()), Just("\\".to_owned()),
-        Just("\"type\"".to_owned()), Just("\"send\"".to_owned()), Just("\"history\"".to_owned()),
-        Just("\"typing\"".to_owned()), Just("\"message\"".to_owned()), Just("\"id\"".to_owned()),
-        Just("\"before\"".to_owned()), Just("\"after\"".to_owned()), Just("\"limit\"".to_owned()),
-        Just("\\u00e9".to_owned()), Just("\\ud83d\\ude00".to_owned()), Just("\\ud800".to_owned()),
-        Just("-0".to_owned()), Just("1e999".to_owned()), Just("18446744073709551616".to_owned()),
-        Just("true".to_owned()), Just("null".to_owned()), Just(" ".to_owned()),
+        Just("{".to_owned()),
+        Just("}".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just(":".to_owned()),
+        Just(",".to_owned()),
+        Just("\"".to_owned()),
+        Just("\\".to_owned()),
+        Just("\"type\"".to_owned()),
+        Just("\"send\"".to_owned()),
+        Just("\"history\"".to_owned()),
+        Just("\"typing\"".to_owned()),
+        Just("\"message\"".to_owned()),
+        Just("\"id\"".to_owned()),
+        Just("\"before\"".to_owned()),
+        Just("\"after\"".to_owned()),
+        Just("\"limit\"".to_owned()),
+        Just("\\u00e9".to_owned()),
+        Just("\\ud83d\\ude00".to_owned()),
+        Just("\\ud800".to_owned()),
+        Just("-0".to_owned()),
+        Just("1e999".to_owned()),
+        Just("18446744073709551616".to_owned()),
+        Just("true".to_owned()),
+        Just("null".to_owned()),
+        Just(" ".to_owned()),
         any::<u64>().prop_map(|n| n.to_string()),
         any::<i64>().prop_map(|n| n.to_string()),
         "[\\PC\\pC]{0,4}",
@@ -32,17 +51,58 @@ fn frameish() -> impl Strategy<Value = String> {
 }
 
 fn chat_message() -> impl Strategy<Value = ChatMessage> {
-    (1u64..1 << 53, "[\\PC\\pC]{0,12}", "[\\PC\\pC]{0,12}", "[\\PC\\pC]{0,40}", 0u64..1 << 53)
-        .prop_map(|(seq, id, name, message, timestamp)| ChatMessage { seq, id, name, message, timestamp })
+    (
+        1u64..1 << 53,
+        "[\\PC\\pC]{0,12}",
+        "[\\PC\\pC]{0,12}",
+        "[\\PC\\pC]{0,40}",
+        0u64..1 << 53,
+        "[A-Za-z0-9_-]{0,12}",
+        any::<bool>(),
+    )
+        .prop_map(
+            |(seq, id, name, message, timestamp, sender, verified)| ChatMessage {
+                seq,
+                id,
+                name,
+                message,
+                timestamp,
+                sender,
+                verified,
+            },
+        )
+}
+
+/// A message from us (`mine`) or from someone else.
+fn message(seq: u64, mine: bool) -> ChatMessage {
+    let sender = if mine { "me" } else { "other" };
+    ChatMessage {
+        seq,
+        id: format!("m{seq}"),
+        name: "x".into(),
+        message: "hi".into(),
+        timestamp: 0,
+        sender: sender.into(),
+        verified: false,
+    }
 }
 
 fn client_frame() -> impl Strategy<Value = ClientFrame> {
     prop_oneof![
-        (proptest::option::of("[A-Za-z0-9_.:-]{1,64}"), "[\\PC\\pC]{0,60}")
+        (
+            proptest::option::of("[A-Za-z0-9_.:-]{1,64}"),
+            "[\\PC\\pC]{0,60}"
+        )
             .prop_map(|(id, message)| ClientFrame::Send { id, message }),
-        (0u64..1 << 53, 1usize..=100, any::<bool>()).prop_map(|(s, limit, before)| ClientFrame::History {
-            anchor: if before { HistoryAnchor::Before(s) } else { HistoryAnchor::After(s) },
-            limit,
+        (0u64..1 << 53, 1usize..=100, any::<bool>()).prop_map(|(s, limit, before)| {
+            ClientFrame::History {
+                anchor: if before {
+                    HistoryAnchor::Before(s)
+                } else {
+                    HistoryAnchor::After(s)
+                },
+                limit,
+            }
         }),
         Just(ClientFrame::Typing),
     ]
@@ -50,14 +110,40 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
 
 fn server_frame() -> impl Strategy<Value = ServerFrame> {
     prop_oneof![
-        (0u64..1 << 53, any::<u32>(), ".{0,10}", 1usize..5000)
-            .prop_map(|(seq, online, name, max_message_chars)| ServerFrame::Welcome { seq, online, name, max_message_chars }),
-        (prop::collection::vec(chat_message(), 0..4), any::<bool>(), proptest::option::of(0u64..1 << 53))
-            .prop_map(|(messages, more, a)| ServerFrame::History { messages, more, anchor: a.map(HistoryAnchor::After) }),
+        (0u64..1 << 53, any::<u32>(), ".{0,10}", 1usize..5000).prop_map(
+            |(seq, online, name, max_message_chars)| ServerFrame::Welcome(Welcome {
+                seq,
+                online,
+                name,
+                max_message_chars,
+                sender: "s".into(),
+                verified: seq % 2 == 0,
+                sender_key: (seq % 3 == 0).then(|| "k.m".into()),
+            })
+        ),
+        (
+            prop::collection::vec(chat_message(), 0..4),
+            any::<bool>(),
+            proptest::option::of(0u64..1 << 53)
+        )
+            .prop_map(|(messages, more, a)| ServerFrame::History {
+                messages,
+                more,
+                anchor: a.map(HistoryAnchor::After)
+            }),
         chat_message().prop_map(ServerFrame::Message),
-        ("[\\PC\\pC]{0,10}", 0u64..1 << 53, 0u64..1 << 53).prop_map(|(id, seq, timestamp)| ServerFrame::Ack { id, seq, timestamp }),
-        (any::<u32>(), proptest::option::of(".{0,8}"), proptest::option::of(".{0,8}"))
-            .prop_map(|(online, joined, left)| ServerFrame::Presence { online, joined, left }),
+        ("[\\PC\\pC]{0,10}", 0u64..1 << 53, 0u64..1 << 53)
+            .prop_map(|(id, seq, timestamp)| ServerFrame::Ack { id, seq, timestamp }),
+        (
+            any::<u32>(),
+            proptest::option::of(".{0,8}"),
+            proptest::option::of(".{0,8}")
+        )
+            .prop_map(|(online, joined, left)| ServerFrame::Presence {
+                online,
+                joined,
+                left
+            }),
         ".{0,8}".prop_map(|name| ServerFrame::Typing { name }),
         (".{0,30}", proptest::option::of("[a-z0-9]{1,8}")).prop_map(|(m, id)| ServerFrame::Error(
             ProtocolError::new(ErrorCode::TooLong, m).with_id(id.as_deref())
@@ -153,17 +239,21 @@ proptest! {
     /// strictly increasing seq order, each at most once, and never panics.
     #[test]
     fn session_shows_each_message_once_in_order(steps in prop::collection::vec((0u8..8, 1u64..60, any::<bool>()), 0..120)) {
-        let mut s = Session::new(SessionConfig { room: "r".into(), name: "n".into(), site: None, token: None }, 7);
+        let mut counter = 0u8;
+        let entropy = Box::new(move |buf: &mut [u8; 16]| { counter = counter.wrapping_add(1); buf.fill(counter); });
+        let mut s = Session::new(SessionConfig { room: "r".into(), name: "n".into(), site: None, token: None }, entropy);
         let mut now = 0.0;
         s.start(now);
         let mut last_shown = 0u64;
         for (kind, seq, flag) in steps {
             now += 250.0;
             match kind {
-                0 => s.on_text(&ServerFrame::Welcome { seq, online: 1, name: "n".into(), max_message_chars: 2000 }.encode(), now),
-                1 => s.on_text(&ServerFrame::Message(ChatMessage { seq, id: format!("m{seq}"), name: "x".into(), message: "hi".into(), timestamp: 0 }).encode(), now),
+                0 => s.on_text(&ServerFrame::Welcome(Welcome {
+                    seq, online: 1, name: "n".into(), max_message_chars: 2000, sender: "me".into(), verified: false, sender_key: None,
+                }).encode(), now),
+                1 => s.on_text(&ServerFrame::Message(message(seq, flag)).encode(), now),
                 2 => {
-                    let messages = (seq..seq + 3).map(|q| ChatMessage { seq: q, id: format!("m{q}"), name: "x".into(), message: "hi".into(), timestamp: 0 }).collect();
+                    let messages = (seq..seq + 3).map(|q| message(q, flag)).collect();
                     let anchor = if flag { Some(HistoryAnchor::After(seq - 1)) } else { None };
                     s.on_text(&ServerFrame::History { messages, more: flag, anchor }.encode(), now);
                 }
@@ -188,7 +278,15 @@ proptest! {
 // Regression cases: inputs that once broke a parser.
 #[test]
 fn regressions() {
-    for text in ["", "\"\\u", "{\"type\":\"send\",\"id\":\"", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "-", "1e", "\"\\ud800\\u0041\""] {
+    for text in [
+        "",
+        "\"\\u",
+        "{\"type\":\"send\",\"id\":\"",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "-",
+        "1e",
+        "\"\\ud800\\u0041\"",
+    ] {
         assert!(ClientFrame::parse(text, Dialect::V1).is_err());
         assert!(ServerFrame::parse(text).is_err());
     }

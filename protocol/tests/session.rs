@@ -1,48 +1,126 @@
 //! The widget's connection policy, driven through its sans-IO state machine.
 
 use hello_chat_protocol::client_frame::{ClientFrame, Dialect, HistoryAnchor};
-use hello_chat_protocol::session::{Effect, Session, SessionConfig, Status, CONNECT_TIMEOUT_MS, PING_INTERVAL_MS, PONG_TIMEOUT_MS};
+use hello_chat_protocol::outbox::MAX_REFUSALS;
+use hello_chat_protocol::server_frame::Welcome;
+use hello_chat_protocol::session::{
+    Effect, Entropy, Session, SessionConfig, Status, CONNECT_TIMEOUT_MS, PING_INTERVAL_MS,
+    PONG_TIMEOUT_MS,
+};
 use hello_chat_protocol::{ChatMessage, ErrorCode, ProtocolError, ServerFrame};
 
-fn session() -> Session {
-    Session::new(SessionConfig { room: "lobby".into(), name: "Ada".into(), site: None, token: None }, 42)
+/// A deterministic stand-in for crypto.getRandomValues (splitmix64).
+fn entropy(seed: u64) -> Entropy {
+    let mut state = seed;
+    Box::new(move |buf: &mut [u8; 16]| {
+        for chunk in buf.chunks_mut(8) {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes()[..chunk.len()]);
+        }
+    })
 }
+
+fn session() -> Session {
+    Session::new(
+        SessionConfig {
+            room: "lobby".into(),
+            name: "Ada".into(),
+            site: None,
+            token: None,
+        },
+        entropy(42),
+    )
+}
+
+/// Our own sender key in these tests' rooms.
+const ME: &str = "me-key";
 
 fn drain(s: &mut Session) -> Vec<Effect> {
     std::iter::from_fn(|| s.poll_effect()).collect()
 }
 
 fn msg(seq: u64) -> ChatMessage {
-    ChatMessage { seq, id: format!("o{seq}"), name: "Bo".into(), message: format!("m{seq}"), timestamp: seq }
+    ChatMessage {
+        seq,
+        id: format!("o{seq}"),
+        name: "Bo".into(),
+        message: format!("m{seq}"),
+        timestamp: seq,
+        sender: "bo-key".into(),
+        verified: false,
+    }
+}
+
+fn welcome_with_key(seq: u64, sender_key: Option<&str>) -> String {
+    ServerFrame::Welcome(Welcome {
+        seq,
+        online: 1,
+        name: "Ada".into(),
+        max_message_chars: 2000,
+        sender: ME.into(),
+        verified: false,
+        sender_key: sender_key.map(Into::into),
+    })
+    .encode()
 }
 
 fn welcome(seq: u64) -> String {
-    ServerFrame::Welcome { seq, online: 1, name: "Ada".into(), max_message_chars: 2000 }.encode()
+    welcome_with_key(seq, Some("k1.mac1"))
 }
 
 fn history(messages: Vec<ChatMessage>, more: bool, anchor: Option<HistoryAnchor>) -> String {
-    ServerFrame::History { messages, more, anchor }.encode()
+    ServerFrame::History {
+        messages,
+        more,
+        anchor,
+    }
+    .encode()
+}
+
+fn opened(effects: &[Effect]) -> (Vec<(&'static str, String)>, Vec<String>) {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Open { query, protocols } => Some((query.clone(), protocols.clone())),
+            _ => None,
+        })
+        .expect("an Open effect")
 }
 
 fn opened_query(effects: &[Effect]) -> Vec<(&'static str, String)> {
-    effects.iter().find_map(|e| match e { Effect::Open(q) => Some(q.clone()), _ => None }).expect("an Open effect")
+    opened(effects).0
+}
+
+fn is_open(e: &Effect) -> bool {
+    matches!(e, Effect::Open { .. })
 }
 
 fn transmitted(effects: &[Effect]) -> Vec<ClientFrame> {
     effects
         .iter()
-        .filter_map(|e| match e { Effect::Transmit(t) if t != "ping" => Some(ClientFrame::parse(t, Dialect::V1).unwrap()), _ => None })
+        .filter_map(|e| match e {
+            Effect::Transmit(t) if t != "ping" => Some(ClientFrame::parse(t, Dialect::V1).unwrap()),
+            _ => None,
+        })
         .collect()
 }
 
 fn shown(effects: &[Effect]) -> Vec<u64> {
-    effects.iter().flat_map(|e| match e { Effect::Show(m) => m.iter().map(|m| m.seq).collect(), _ => vec![] }).collect()
+    effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::Show(m) => m.iter().map(|m| m.seq).collect(),
+            _ => vec![],
+        })
+        .collect()
 }
 
 /// Connect and receive the join page `page` from a room whose latest seq is `latest`.
 fn connected(s: &mut Session, now: f64, latest: u64, page: Vec<ChatMessage>) -> Vec<Effect> {
     s.start(now);
-    s.on_open(now);
     s.on_text(&welcome(latest), now);
     s.on_text(&history(page, false, None), now);
     drain(s)
@@ -54,7 +132,10 @@ fn connects_and_shows_the_join_page() {
     s.start(0.0);
     let q = opened_query(&drain(&mut s));
     assert!(q.contains(&("room", "lobby".into())) && q.contains(&("v", "1".into())));
-    assert!(!q.iter().any(|(k, _)| *k == "since"), "a first connection asks for the latest page");
+    assert!(
+        !q.iter().any(|(k, _)| *k == "since"),
+        "a first connection asks for the latest page"
+    );
     assert_eq!(s.status(), &Status::Connecting);
     s.on_text(&welcome(2), 10.0);
     s.on_text(&history(vec![msg(1), msg(2)], false, None), 10.0);
@@ -69,20 +150,47 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
     connected(&mut s, 0.0, 0, vec![]);
     s.on_close(1006, "", 100.0);
     let fx = drain(&mut s);
-    let retry_at = match s.status() { Status::Reconnecting { retry_at: Some(t), offline: false } => *t, other => panic!("{other:?}") };
-    assert!(fx.iter().any(|e| matches!(e, Effect::Status(Status::Reconnecting { .. }))));
-    assert!((100.0..=600.0).contains(&retry_at), "first retry within the 500 ms window");
+    let retry_at = match s.status() {
+        Status::Reconnecting {
+            retry_at: Some(t),
+            offline: false,
+        } => *t,
+        other => panic!("{other:?}"),
+    };
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Status(Status::Reconnecting { .. }))));
+    assert!(
+        (100.0..=600.0).contains(&retry_at),
+        "first retry within the 500 ms window"
+    );
 
     let id = s.send("hello", 150.0).unwrap();
     let fx = drain(&mut s);
-    assert_eq!(fx, [Effect::Pending { id: id.clone(), text: "hello".into() }], "nothing transmitted while down");
+    assert_eq!(
+        fx,
+        [Effect::Pending {
+            id: id.clone(),
+            text: "hello".into()
+        }],
+        "nothing transmitted while down"
+    );
 
     s.handle_timeout(retry_at);
     let q = opened_query(&drain(&mut s));
-    assert!(q.contains(&("since", "0".into())), "resume after what was shown");
+    assert!(
+        q.contains(&("since", "0".into())),
+        "resume after what was shown"
+    );
     s.on_text(&welcome(0), retry_at + 5.0);
     let sent = transmitted(&drain(&mut s));
-    assert_eq!(sent, [ClientFrame::Send { id: Some(id.clone()), message: "hello".into() }]);
+    assert_eq!(
+        sent,
+        [ClientFrame::Send {
+            id: Some(id.clone()),
+            message: "hello".into()
+        }]
+    );
 
     // The ack is lost with the socket: the retry carries the same id.
     s.on_close(1006, "", retry_at + 10.0);
@@ -91,9 +199,23 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
     s.handle_timeout(t);
     s.on_text(&welcome(1), t);
     let sent = transmitted(&drain(&mut s));
-    assert_eq!(sent, [ClientFrame::Send { id: Some(id.clone()), message: "hello".into() }]);
+    assert_eq!(
+        sent,
+        [ClientFrame::Send {
+            id: Some(id.clone()),
+            message: "hello".into()
+        }]
+    );
     s.on_text(&history(vec![], false, Some(HistoryAnchor::After(0))), t);
-    s.on_text(&ServerFrame::Ack { id: id.clone(), seq: 1, timestamp: 5 }.encode(), t);
+    s.on_text(
+        &ServerFrame::Ack {
+            id: id.clone(),
+            seq: 1,
+            timestamp: 5,
+        }
+        .encode(),
+        t,
+    );
     let fx = drain(&mut s);
     assert!(fx.contains(&Effect::Sent { id, seq: 1 }));
     assert_eq!(shown(&fx), [1]);
@@ -112,11 +234,31 @@ fn resume_fills_a_long_gap_and_shows_each_message_once_in_order() {
     s.on_text(&welcome(300), t);
     // A live message overtakes the resume page; then the page says there is more.
     s.on_text(&ServerFrame::Message(msg(301)).encode(), t);
-    s.on_text(&history((4..=203).map(msg).collect(), true, Some(HistoryAnchor::After(3))), t);
+    s.on_text(
+        &history(
+            (4..=203).map(msg).collect(),
+            true,
+            Some(HistoryAnchor::After(3)),
+        ),
+        t,
+    );
     let fx = drain(&mut s);
     assert_eq!(shown(&fx), (4..=203).collect::<Vec<_>>());
-    assert_eq!(transmitted(&fx), [ClientFrame::History { anchor: HistoryAnchor::After(203), limit: 100 }]);
-    s.on_text(&history((204..=300).map(msg).collect(), false, Some(HistoryAnchor::After(203))), t);
+    assert_eq!(
+        transmitted(&fx),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::After(203),
+            limit: 100
+        }]
+    );
+    s.on_text(
+        &history(
+            (204..=300).map(msg).collect(),
+            false,
+            Some(HistoryAnchor::After(203)),
+        ),
+        t,
+    );
     s.on_text(&ServerFrame::Message(msg(300)).encode(), t);
     let fx = drain(&mut s);
     assert_eq!(shown(&fx), (204..=301).collect::<Vec<_>>());
@@ -127,14 +269,23 @@ fn resume_fills_a_long_gap_and_shows_each_message_once_in_order() {
 fn terminal_close_fails_without_retrying() {
     let mut s = session();
     s.start(0.0);
-    s.on_text(&ServerFrame::Error(ProtocolError::new(ErrorCode::Unauthorized, "token expired")).encode(), 1.0);
+    s.on_text(
+        &ServerFrame::Error(ProtocolError::new(ErrorCode::Unauthorized, "token expired")).encode(),
+        1.0,
+    );
     s.on_close(4001, "token expired", 2.0);
     drain(&mut s);
-    assert_eq!(s.status(), &Status::Failed { code: 4001, reason: "token expired".into() });
+    assert_eq!(
+        s.status(),
+        &Status::Failed {
+            code: 4001,
+            reason: "token expired".into()
+        }
+    );
     assert_eq!(s.poll_timeout(), None, "no retry is scheduled");
     s.set_browser_online(true, 3.0);
     s.tab_visible(4.0);
-    assert!(!drain(&mut s).iter().any(|e| matches!(e, Effect::Open(_))));
+    assert!(!drain(&mut s).iter().any(is_open));
     assert!(s.send("hi", 5.0).is_err());
 }
 
@@ -151,11 +302,16 @@ fn backoff_grows_with_full_jitter_and_resets_after_a_healthy_connection() {
         now = t;
         s.handle_timeout(now);
     }
-    let windows = [500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0];
+    let windows = [
+        500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0,
+    ];
     for (w, max) in waits.iter().zip(windows) {
         assert!(*w >= 0.0 && *w <= max, "{waits:?}");
     }
-    assert!(waits.iter().skip(4).any(|w| *w > 500.0), "the window grows: {waits:?}");
+    assert!(
+        waits.iter().skip(4).any(|w| *w > 500.0),
+        "the window grows: {waits:?}"
+    );
     // Stay connected past the healthy threshold: the next failure starts small again.
     s.on_text(&welcome(0), now);
     let healthy = s.poll_timeout().unwrap();
@@ -174,7 +330,13 @@ fn connect_timeout_abandons_the_socket() {
     s.handle_timeout(CONNECT_TIMEOUT_MS);
     let fx = drain(&mut s);
     assert!(fx.contains(&Effect::CloseSocket));
-    assert!(matches!(s.status(), Status::Reconnecting { retry_at: Some(_), .. }));
+    assert!(matches!(
+        s.status(),
+        Status::Reconnecting {
+            retry_at: Some(_),
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -186,7 +348,10 @@ fn silent_socket_is_declared_dead_after_a_missed_pong() {
     assert!(fx.contains(&Effect::Transmit("ping".into())));
     s.on_text("pong", PING_INTERVAL_MS + 100.0);
     s.handle_timeout(PING_INTERVAL_MS + PONG_TIMEOUT_MS);
-    assert!(!drain(&mut s).contains(&Effect::CloseSocket), "pong arrived in time");
+    assert!(
+        !drain(&mut s).contains(&Effect::CloseSocket),
+        "pong arrived in time"
+    );
     s.handle_timeout(2.0 * PING_INTERVAL_MS);
     drain(&mut s);
     s.handle_timeout(2.0 * PING_INTERVAL_MS + PONG_TIMEOUT_MS);
@@ -200,11 +365,17 @@ fn offline_browser_waits_then_reconnects_at_once() {
     connected(&mut s, 0.0, 0, vec![]);
     s.set_browser_online(false, 1.0);
     s.on_close(1006, "", 2.0);
-    assert_eq!(s.status(), &Status::Reconnecting { retry_at: None, offline: true });
+    assert_eq!(
+        s.status(),
+        &Status::Reconnecting {
+            retry_at: None,
+            offline: true
+        }
+    );
     assert_eq!(s.poll_timeout(), None, "no retries while offline");
     drain(&mut s);
     s.set_browser_online(true, 60_000.0);
-    assert!(drain(&mut s).iter().any(|e| matches!(e, Effect::Open(_))));
+    assert!(drain(&mut s).iter().any(is_open));
 }
 
 #[test]
@@ -218,7 +389,7 @@ fn visible_tab_skips_the_backoff_wait() {
     s.on_close(1006, "", 100.0);
     drain(&mut s);
     s.tab_visible(101.0);
-    assert!(drain(&mut s).iter().any(|e| matches!(e, Effect::Open(_))));
+    assert!(drain(&mut s).iter().any(is_open));
 }
 
 #[test]
@@ -227,15 +398,31 @@ fn rate_limited_message_is_resent_later_and_refused_one_fails() {
     connected(&mut s, 0.0, 0, vec![]);
     let a = s.send("first", 1.0).unwrap();
     drain(&mut s);
-    s.on_text(&ServerFrame::Error(ProtocolError::new(ErrorCode::RateLimited, "slow").with_id(Some(&a))).encode(), 2.0);
+    s.on_text(
+        &ServerFrame::Error(ProtocolError::new(ErrorCode::RateLimited, "slow").with_id(Some(&a)))
+            .encode(),
+        2.0,
+    );
     assert!(transmitted(&drain(&mut s)).is_empty());
     let wake = s.poll_timeout().unwrap();
     assert!(wake > 2.0 && wake < 5000.0);
     s.handle_timeout(wake);
-    assert_eq!(transmitted(&drain(&mut s)), [ClientFrame::Send { id: Some(a.clone()), message: "first".into() }]);
-    s.on_text(&ServerFrame::Error(ProtocolError::new(ErrorCode::BadText, "no").with_id(Some(&a))).encode(), wake);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::Send {
+            id: Some(a.clone()),
+            message: "first".into()
+        }]
+    );
+    s.on_text(
+        &ServerFrame::Error(ProtocolError::new(ErrorCode::BadText, "no").with_id(Some(&a)))
+            .encode(),
+        wake,
+    );
     let fx = drain(&mut s);
-    assert!(fx.iter().any(|e| matches!(e, Effect::SendFailed { id, .. } if *id == a)));
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::SendFailed { id, .. } if *id == a)));
     assert!(s.retry(&a, wake));
     assert_eq!(transmitted(&drain(&mut s)).len(), 1);
 }
@@ -244,19 +431,29 @@ fn rate_limited_message_is_resent_later_and_refused_one_fails() {
 fn local_validation_and_bounded_outbox() {
     let mut s = session();
     assert_eq!(s.send("   ", 0.0).unwrap_err().code, ErrorCode::Empty);
-    assert_eq!(s.send(&"x".repeat(2001), 0.0).unwrap_err().code, ErrorCode::TooLong);
+    assert_eq!(
+        s.send(&"x".repeat(2001), 0.0).unwrap_err().code,
+        ErrorCode::TooLong
+    );
     for i in 0..50 {
         s.send(&format!("m{i}"), 0.0).unwrap();
     }
-    assert_eq!(s.send("one more", 0.0).unwrap_err().code, ErrorCode::OutboxFull);
+    assert_eq!(
+        s.send("one more", 0.0).unwrap_err().code,
+        ErrorCode::OutboxFull
+    );
 }
 
 #[test]
 fn client_ids_are_unique() {
     let mut s = session();
-    let ids: std::collections::HashSet<String> = (0..50).map(|i| s.send(&format!("{i}"), 0.0).unwrap()).collect();
+    let ids: std::collections::HashSet<String> = (0..50)
+        .map(|i| s.send(&format!("{i}"), 0.0).unwrap())
+        .collect();
     assert_eq!(ids.len(), 50);
-    assert!(ids.iter().all(|id| hello_chat_protocol::validate::is_client_id(id)));
+    assert!(ids
+        .iter()
+        .all(|id| hello_chat_protocol::validate::is_client_id(id)));
 }
 
 #[test]
@@ -268,8 +465,21 @@ fn paging_back_asks_before_the_oldest_shown() {
     drain(&mut s);
     assert!(s.load_earlier());
     assert!(!s.load_earlier(), "one request at a time");
-    assert_eq!(transmitted(&drain(&mut s)), [ClientFrame::History { anchor: HistoryAnchor::Before(51), limit: 50 }]);
-    s.on_text(&history((1..=50).map(msg).collect(), false, Some(HistoryAnchor::Before(51))), 1.0);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::Before(51),
+            limit: 50
+        }]
+    );
+    s.on_text(
+        &history(
+            (1..=50).map(msg).collect(),
+            false,
+            Some(HistoryAnchor::Before(51)),
+        ),
+        1.0,
+    );
     let fx = drain(&mut s);
     assert!(matches!(&fx[0], Effect::ShowOlder { messages, more: false } if messages.len() == 50));
     assert!(!s.load_earlier(), "nothing older");
@@ -293,19 +503,34 @@ fn going_offline_probes_the_open_socket_and_queues_until_back_online() {
     let mut s = session();
     connected(&mut s, 0.0, 0, vec![]);
     s.set_browser_online(false, 1000.0);
-    assert!(drain(&mut s).contains(&Effect::Transmit("ping".into())), "the socket is probed at once");
+    assert!(
+        drain(&mut s).contains(&Effect::Transmit("ping".into())),
+        "the socket is probed at once"
+    );
     let id = s.send("typed offline", 1500.0).unwrap();
     drain(&mut s);
     // No pong: the socket is dead, and no retry is scheduled while offline.
     s.handle_timeout(1000.0 + PONG_TIMEOUT_MS);
     let fx = drain(&mut s);
     assert!(fx.contains(&Effect::CloseSocket));
-    assert_eq!(s.status(), &Status::Reconnecting { retry_at: None, offline: true });
+    assert_eq!(
+        s.status(),
+        &Status::Reconnecting {
+            retry_at: None,
+            offline: true
+        }
+    );
     assert_eq!(s.poll_timeout(), None);
     s.set_browser_online(true, 9000.0);
     assert!(opened_query(&drain(&mut s)).contains(&("since", "0".into())));
     s.on_text(&welcome(0), 9100.0);
-    assert_eq!(transmitted(&drain(&mut s)), [ClientFrame::Send { id: Some(id), message: "typed offline".into() }]);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::Send {
+            id: Some(id),
+            message: "typed offline".into()
+        }]
+    );
 }
 
 #[test]
@@ -332,13 +557,164 @@ fn a_message_stored_before_its_ack_was_lost_is_recognised_as_ours_on_resume() {
     let t = s.poll_timeout().unwrap();
     s.handle_timeout(t);
     s.on_text(&welcome(1), t);
-    let stored = ChatMessage { seq: 1, id: id.clone(), name: "Ada".into(), message: "did it arrive?".into(), timestamp: 5 };
-    s.on_text(&history(vec![stored], false, Some(HistoryAnchor::After(0))), t);
+    let stored = ChatMessage {
+        id: id.clone(),
+        message: "did it arrive?".into(),
+        sender: ME.into(),
+        ..msg(1)
+    };
+    s.on_text(
+        &history(vec![stored], false, Some(HistoryAnchor::After(0))),
+        t,
+    );
     let fx = drain(&mut s);
-    let sent_at = fx.iter().position(|e| *e == Effect::Sent { id: id.clone(), seq: 1 }).expect("marked sent");
-    let shown_at = fx.iter().position(|e| matches!(e, Effect::Show(m) if m.iter().any(|m| m.id == id))).expect("shown");
-    assert!(sent_at < shown_at, "the view learns it is ours before showing it");
+    let sent_at = fx
+        .iter()
+        .position(|e| {
+            *e == Effect::Sent {
+                id: id.clone(),
+                seq: 1,
+            }
+        })
+        .expect("marked sent");
+    let shown_at = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Show(m) if m.iter().any(|m| m.id == id)))
+        .expect("shown");
+    assert!(
+        sent_at < shown_at,
+        "the view learns it is ours before showing it"
+    );
     assert!(s.outbox().is_empty());
-    s.on_text(&ServerFrame::Ack { id: id.clone(), seq: 1, timestamp: 5 }.encode(), t);
-    assert!(shown(&drain(&mut s)).is_empty(), "a late duplicate ack shows nothing");
+    s.on_text(
+        &ServerFrame::Ack {
+            id: id.clone(),
+            seq: 1,
+            timestamp: 5,
+        }
+        .encode(),
+        t,
+    );
+    assert!(
+        shown(&drain(&mut s)).is_empty(),
+        "a late duplicate ack shows nothing"
+    );
+}
+
+#[test]
+fn credentials_travel_as_subprotocols_and_the_sender_key_is_presented_again() {
+    let mut s = Session::new(
+        SessionConfig {
+            room: "lobby".into(),
+            name: "Ada".into(),
+            site: None,
+            token: Some("h.p.sig".into()),
+        },
+        entropy(1),
+    );
+    s.start(0.0);
+    let (query, protocols) = opened(&drain(&mut s));
+    assert!(
+        !query.iter().any(|(k, _)| *k == "token"),
+        "the token stays out of the URL"
+    );
+    assert_eq!(protocols, ["hello-chat.v1", "hc-token.h.p.sig"]);
+    s.on_text(&welcome_with_key(0, Some("key.mac")), 1.0);
+    s.on_text(&history(vec![], false, None), 1.0);
+    s.on_close(1006, "", 2.0);
+    drain(&mut s);
+    s.handle_timeout(s.poll_timeout().unwrap());
+    let (_, protocols) = opened(&drain(&mut s));
+    assert_eq!(
+        protocols,
+        ["hello-chat.v1", "hc-token.h.p.sig", "hc-key.key.mac"]
+    );
+}
+
+#[test]
+fn someone_elses_message_with_our_id_does_not_count_as_ours() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send("mine", 1.0).unwrap();
+    drain(&mut s);
+    // Another member posted under our id (ids travel in every message frame).
+    let theirs = ChatMessage {
+        id: id.clone(),
+        message: "not mine".into(),
+        ..msg(1)
+    };
+    s.on_text(&ServerFrame::Message(theirs).encode(), 2.0);
+    let fx = drain(&mut s);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Sent { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(s.outbox().len(), 1, "ours is still waiting for its own ack");
+    s.on_text(
+        &ServerFrame::Ack {
+            id: id.clone(),
+            seq: 2,
+            timestamp: 3,
+        }
+        .encode(),
+        3.0,
+    );
+    assert!(drain(&mut s).contains(&Effect::Sent { id, seq: 2 }));
+}
+
+#[test]
+fn a_message_the_room_keeps_refusing_fails_and_the_queue_moves_on() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let stuck = s.send("stuck", 1.0).unwrap();
+    let next = s.send("next", 1.0).unwrap();
+    drain(&mut s);
+    let mut now = 1.0;
+    let mut failed = false;
+    for _ in 0..MAX_REFUSALS {
+        let limited = ProtocolError::new(ErrorCode::RateLimited, "slow").with_id(Some(&stuck));
+        s.on_text(&ServerFrame::Error(limited).encode(), now);
+        let fx = drain(&mut s);
+        failed |= fx
+            .iter()
+            .any(|e| matches!(e, Effect::SendFailed { id, .. } if *id == stuck));
+        if let Some(t) = s.poll_timeout().filter(|_| !failed) {
+            now = t;
+            s.handle_timeout(now);
+            drain(&mut s);
+        }
+    }
+    assert!(failed, "marked failed after {MAX_REFUSALS} refusals");
+    s.handle_timeout(now + 1.0);
+    s.on_text(
+        &ServerFrame::Ack {
+            id: next.clone(),
+            seq: 1,
+            timestamp: 1,
+        }
+        .encode(),
+        now + 2.0,
+    );
+    assert!(
+        drain(&mut s).contains(&Effect::Sent { id: next, seq: 1 }),
+        "the next message went out"
+    );
+}
+
+#[test]
+fn client_ids_carry_128_random_bits() {
+    let mut a = session();
+    let id = a.send("x", 0.0).unwrap();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let mut b = Session::new(
+        SessionConfig {
+            room: "lobby".into(),
+            name: "Ada".into(),
+            site: None,
+            token: None,
+        },
+        entropy(43),
+    );
+    assert_ne!(b.send("x", 0.0).unwrap(), id, "another source, another id");
 }

@@ -65,12 +65,25 @@ export async function ensureNpmPackages() {
   fs.writeFileSync(stamp, want);
 }
 
-/** Development secrets for wrangler dev: `.dev.vars` from `.dev.vars.example` when missing. */
+/**
+ * Development settings for wrangler dev: `.dev.vars` from `.dev.vars.example`
+ * when missing; settings added to the example later are appended to an
+ * existing `.dev.vars` (values already there are kept).
+ */
 export function ensureDevVars() {
   const target = path.join(ROOT, '.dev.vars');
+  const example = fs.readFileSync(path.join(ROOT, '.dev.vars.example'), 'utf8');
   if (!fs.existsSync(target)) {
-    fs.copyFileSync(path.join(ROOT, '.dev.vars.example'), target);
+    fs.writeFileSync(target, example);
     step('Created .dev.vars from .dev.vars.example (development ADMIN_TOKEN=dev-admin-token)');
+    return;
+  }
+  const keyOf = (line) => line.match(/^([A-Z_][A-Z0-9_]*)=/)?.[1];
+  const have = new Set(fs.readFileSync(target, 'utf8').split('\n').map(keyOf).filter(Boolean));
+  const missing = example.split('\n').filter((line) => keyOf(line) && !have.has(keyOf(line)));
+  if (missing.length) {
+    fs.appendFileSync(target, `\n${missing.join('\n')}\n`);
+    step(`Added ${missing.map(keyOf).join(', ')} to .dev.vars (from .dev.vars.example)`);
   }
 }
 

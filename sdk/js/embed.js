@@ -11,24 +11,42 @@ async function wasmBytes() {
   return new Response(stream).arrayBuffer();
 }
 
-// The origin this script was served from is the default server.
-const scriptOrigin = (() => {
-  try { return new URL(document.currentScript.src).origin; } catch { return location.origin; }
+// The host page may contain hostile markup (user-generated HTML): named
+// elements can shadow `window.X` and `document.X` ("DOM clobbering"), so
+// nothing here trusts a global that markup could replace.
+const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
+
+// The server: the origin this script came from, unless the page's own
+// <script> tag names another with data-server. Elements that auto-mount
+// cannot choose it: markup that keeps data-* attributes must not be able to
+// wire a real-looking chat to someone else's server.
+const server = (() => {
+  try { return new URL(script.dataset.server || script.src).origin; } catch { return location.origin; }
 })();
 
 const HelloChat = createHelloChat(async () => {
   await init({ module_or_path: await wasmBytes() });
   return { Widget };
-}, () => scriptOrigin);
+}, () => server);
+
+const select = (selector) => Document.prototype.querySelectorAll.call(document, selector);
 
 function autoMount() {
-  for (const el of document.querySelectorAll('[data-hello-chat]')) {
-    if (el.helloChat) continue;
-    el.helloChat = HelloChat.mount(el, optionsFromDataset(el));
+  for (const el of select('[data-hello-chat]')) {
+    if (mounted.has(el)) continue;
+    const options = optionsFromDataset(el);
+    delete options.server;
+    const handle = HelloChat.mount(el, options);
+    mounted.add(el);
+    el.helloChat = handle;
   }
 }
+const mounted = new WeakSet();
 
-if (!window.HelloChat) {
+// An own property that is really ours: a named element only appears on
+// window's prototype chain, never as an own property.
+const own = Object.getOwnPropertyDescriptor(window, 'HelloChat');
+if (typeof own?.value?.mount !== 'function') {
   window.HelloChat = HelloChat;
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', autoMount, { once: true });
   else autoMount();

@@ -24,8 +24,6 @@ use crate::view::View;
 const MAX_MESSAGES_IN_DOM: u32 = 300;
 /// How long "X is typing…" stays without a new typing notice.
 const TYPING_SHOWN_MS: u32 = 4_000;
-/// Own message ids remembered to style own messages (bounded).
-const MAX_OWN_IDS: usize = 500;
 
 pub type Shared = Rc<RefCell<Controller>>;
 
@@ -37,11 +35,6 @@ pub struct Controller {
     timer: Option<Timeout>,
     typing_timer: Option<Timeout>,
     listeners: Vec<Listener>,
-    /// Ids of messages this widget sent (bounded; a Vec keeps the wasm small).
-    own_ids: Vec<String>,
-    /// The name the room accepted for us; with a verified token it identifies
-    /// our own messages across page loads too.
-    own_name: Option<String>,
     emit: Function,
     /// Page events collected during a dispatch, delivered after it.
     outgoing: Vec<(&'static str, JsValue)>,
@@ -52,23 +45,24 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
-fn random_seed() -> u64 {
-    let mut bytes = [0u8; 8];
-    let filled = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
-    if filled {
-        u64::from_le_bytes(bytes)
-    } else {
-        (js_sys::Math::random() * 9e15) as u64 ^ (now() as u64)
-    }
+/// Client ids and jitter from `crypto.getRandomValues` (every browser that
+/// runs WebAssembly has it).
+fn entropy() -> protocol::session::Entropy {
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    Box::new(move |buf: &mut [u8; 16]| {
+        if let Some(c) = &crypto {
+            let _ = c.get_random_values_with_u8_array(buf);
+        }
+    })
 }
 
 /// Run `f` on the controller, then everything that follows from it.
 pub fn dispatch(weak: &Weak<RefCell<Controller>>, f: impl FnOnce(&mut Controller, f64)) {
     let Some(rc) = weak.upgrade() else { return };
     let (emit, events) = {
-        let Ok(mut c) = rc.try_borrow_mut() else { return };
+        let Ok(mut c) = rc.try_borrow_mut() else {
+            return;
+        };
         let t = now();
         f(&mut c, t);
         c.apply_effects(t);
@@ -96,26 +90,39 @@ fn message_detail(m: &ChatMessage, own: bool) -> JsValue {
         ("name", m.name.as_str().into()),
         ("message", m.message.as_str().into()),
         ("timestamp", (m.timestamp as f64).into()),
+        ("sender", m.sender.as_str().into()),
+        ("verified", m.verified.into()),
         ("own", own.into()),
     ])
 }
 
-/// Ours if this widget sent it, or if it carries our verified name.
-fn is_own(ids: &[String], own_name: &Option<String>, m: &ChatMessage) -> bool {
-    ids.contains(&m.id) || own_name.as_deref() == Some(m.name.as_str())
+/// Ours if it carries our sender key (the same on every device of a verified
+/// user), never because of its name: anyone can pick any name.
+fn is_own(me: Option<&str>, m: &ChatMessage) -> bool {
+    me.is_some_and(|me| me == m.sender)
 }
 
 fn error_detail(e: &ProtocolError) -> JsValue {
     obj(&[
         ("code", e.code.as_str().into()),
         ("message", e.message.as_str().into()),
-        ("id", e.id.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str)),
+        (
+            "id",
+            e.id.as_deref()
+                .map_or(JsValue::UNDEFINED, JsValue::from_str),
+        ),
     ])
 }
 
 impl Controller {
-    pub fn mount(el: &Element, options: &JsValue, default_server: &str, emit: Function) -> Result<Shared, JsValue> {
-        let options = Options::read(options, default_server).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+    pub fn mount(
+        el: &Element,
+        options: &JsValue,
+        default_server: &str,
+        emit: Function,
+    ) -> Result<Shared, JsValue> {
+        let options = Options::read(options, default_server)
+            .map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
         let view = View::mount(el, &options, Strings::new(options.strings.clone()))?;
         let config = SessionConfig {
             room: options.room.clone(),
@@ -125,15 +132,13 @@ impl Controller {
         };
         let rc = Rc::new_cyclic(|weak| {
             RefCell::new(Controller {
-                session: Session::new(config, random_seed()),
+                session: Session::new(config, entropy()),
                 options,
                 view,
                 socket: None,
                 timer: None,
                 typing_timer: None,
                 listeners: Vec::new(),
-                own_ids: Vec::new(),
-                own_name: None,
                 emit,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
@@ -142,9 +147,12 @@ impl Controller {
         let weak = Rc::downgrade(&rc);
         let listeners = listen(&rc.borrow(), &weak);
         rc.borrow_mut().listeners = listeners;
-        rc.borrow().view.update_counter(rc.borrow().session.max_message_chars());
+        rc.borrow()
+            .view
+            .update_counter(rc.borrow().session.max_message_chars());
         dispatch(&weak, |c, t| {
-            c.view.banner("connecting", Some(&c.view.strings.get("connecting")));
+            c.view
+                .banner("connecting", Some(&c.view.strings.get("connecting")));
             let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
             if !online {
                 c.session.set_browser_online(false, t);
@@ -161,7 +169,7 @@ impl Controller {
     fn apply_effects(&mut self, t: f64) {
         while let Some(effect) = self.session.poll_effect() {
             match effect {
-                Effect::Open(query) => self.open_socket(&query, t),
+                Effect::Open { query, protocols } => self.open_socket(&query, &protocols, t),
                 Effect::Transmit(text) => {
                     if let Some(s) = &self.socket {
                         s.send(&text);
@@ -169,26 +177,21 @@ impl Controller {
                 }
                 Effect::CloseSocket => self.socket = None,
                 Effect::Status(status) => self.show_status(&status, t),
-                Effect::Welcome { online, name } => {
-                    self.view.set_online(online);
-                    // Anonymous names are not unique: only a token makes the name ours.
-                    self.own_name = self.options.token.is_some().then_some(name);
-                }
+                Effect::Welcome { online, .. } => self.view.set_online(online),
                 Effect::Show(messages) => self.show(&messages),
                 Effect::ShowOlder { messages, more } => {
-                    let (ids, name) = (&self.own_ids, &self.own_name);
-                    self.view.prepend(&messages, more, |m| is_own(ids, name, m));
+                    let me = self.session.own_sender();
+                    self.view.prepend(&messages, more, |m| is_own(me, m));
                 }
                 Effect::Pending { id, text } => self.view.pending(&id, &text),
-                Effect::Sent { id, .. } => {
-                    self.view.remove_pending(&id);
-                    if self.own_ids.len() >= MAX_OWN_IDS {
-                        self.own_ids.remove(0);
-                    }
-                    self.own_ids.push(id);
-                }
+                Effect::Renamed { id, .. } => self.view.remove_pending(&id),
+                Effect::Sent { id, .. } => self.view.remove_pending(&id),
                 Effect::SendFailed { id, error } => self.view.failed(&id, &error.message),
-                Effect::Presence { online, joined, left } => {
+                Effect::Presence {
+                    online,
+                    joined,
+                    left,
+                } => {
                     self.view.set_online(online);
                     let detail = obj(&[
                         ("online", online.into()),
@@ -206,18 +209,17 @@ impl Controller {
         }
     }
 
-    fn open_socket(&mut self, query: &[(&'static str, String)], t: f64) {
+    fn open_socket(&mut self, query: &[(&'static str, String)], protocols: &[String], t: f64) {
         self.socket = None;
         let url = self.options.socket_url(query);
         let weak = self.weak.clone();
         let on_event = move |event: SocketEvent| {
             dispatch(&weak, move |c, t| match event {
-                SocketEvent::Open => c.session.on_open(t),
                 SocketEvent::Text(text) => c.session.on_text(&text, t),
                 SocketEvent::Close { code, reason } => c.session.on_close(code, &reason, t),
             })
         };
-        match Socket::open(&url, on_event) {
+        match Socket::open(&url, protocols, on_event) {
             Ok(socket) => self.socket = Some(socket),
             // A URL the browser refuses (bad `server` option): treat as a failed attempt.
             Err(_) => self.session.on_close(1006, "", t),
@@ -225,11 +227,11 @@ impl Controller {
     }
 
     fn show(&mut self, messages: &[ChatMessage]) {
-        let (ids, name) = (&self.own_ids, &self.own_name);
-        self.view.append(messages, |m| is_own(ids, name, m));
+        let me = self.session.own_sender().map(str::to_owned);
+        self.view.append(messages, |m| is_own(me.as_deref(), m));
         let mut from_others = false;
         for m in messages {
-            let own = is_own(&self.own_ids, &self.own_name, m);
+            let own = is_own(me.as_deref(), m);
             if !own {
                 self.view.announce(m);
                 from_others = true;
@@ -244,7 +246,8 @@ impl Controller {
             self.session.forget_older_than(oldest);
         }
         // The timeline knows whether older messages exist (trimming makes them so).
-        self.view.set_more_available(self.session.timeline().older_exist());
+        self.view
+            .set_more_available(self.session.timeline().older_exist());
     }
 
     fn show_status(&mut self, status: &Status, t: f64) {
@@ -253,7 +256,9 @@ impl Controller {
             Status::Connected => self.view.banner("", None),
             Status::Connecting => self.view.banner("connecting", Some(&s.get("connecting"))),
             Status::Reconnecting { .. } => self.refresh_countdown(t),
-            Status::Failed { reason, .. } => self.view.banner("failed", Some(&s.fill("failed", &[("reason", reason)]))),
+            Status::Failed { reason, .. } => self
+                .view
+                .banner("failed", Some(&s.fill("failed", &[("reason", reason)]))),
             Status::Closed => {}
         }
         let mut pairs = vec![("status", JsValue::from_str(status.as_str()))];
@@ -261,7 +266,10 @@ impl Controller {
             pairs.push(("code", (*code).into()));
             pairs.push(("reason", reason.as_str().into()));
         }
-        if let Status::Reconnecting { retry_at: Some(at), .. } = status {
+        if let Status::Reconnecting {
+            retry_at: Some(at), ..
+        } = status
+        {
             pairs.push(("retryIn", (at - t).max(0.0).round().into()));
         }
         let detail = obj(&pairs);
@@ -277,9 +285,13 @@ impl Controller {
             } else if let Some(at) = retry_at.filter(|at| *at - t >= 1000.0) {
                 // Integer formatting: float Display would add ~20 KB of wasm.
                 let secs = (((at - t) / 1000.0).ceil() as u32).to_string();
-                self.view.banner("reconnecting", Some(&s.fill("reconnectingIn", &[("s", &secs)])));
+                self.view.banner(
+                    "reconnecting",
+                    Some(&s.fill("reconnectingIn", &[("s", &secs)])),
+                );
             } else {
-                self.view.banner("reconnecting", Some(&s.get("reconnecting")));
+                self.view
+                    .banner("reconnecting", Some(&s.get("reconnecting")));
             }
         }
     }
@@ -296,7 +308,13 @@ impl Controller {
     /// whole second while a reconnect countdown is on screen).
     fn rearm_timer(&mut self, t: f64) {
         let mut next = self.session.poll_timeout();
-        if matches!(self.session.status(), Status::Reconnecting { retry_at: Some(_), .. }) {
+        if matches!(
+            self.session.status(),
+            Status::Reconnecting {
+                retry_at: Some(_),
+                ..
+            }
+        ) {
             next = Some(next.map_or(t + 1000.0, |n| n.min(t + 1000.0)));
         }
         self.timer = next.map(|at| {
@@ -347,16 +365,21 @@ impl Controller {
 fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     let v = &c.view;
     let mut out = Vec::new();
-    let on = |target: &web_sys::EventTarget, kind: &'static str, f: fn(&mut Controller, Event, f64)| {
-        let weak = weak.clone();
-        Listener::new(target, kind, move |e: Event| dispatch(&weak, |c, t| f(c, e, t)))
-    };
+    let on =
+        |target: &web_sys::EventTarget, kind: &'static str, f: fn(&mut Controller, Event, f64)| {
+            let weak = weak.clone();
+            Listener::new(target, kind, move |e: Event| {
+                dispatch(&weak, |c, t| f(c, e, t))
+            })
+        };
     out.push(on(&v.form, "submit", |c, e, t| {
         e.prevent_default();
         c.submit(t);
     }));
     out.push(on(&v.input, "keydown", |c, e, t| {
-        let Some(k) = e.dyn_ref::<KeyboardEvent>() else { return };
+        let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
+            return;
+        };
         // Enter sends, Shift+Enter is a newline, and an IME composition is left alone.
         if k.key() == "Enter" && !k.shift_key() && !k.is_composing() {
             e.prevent_default();
@@ -377,10 +400,16 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         }
     }));
     out.push(on(&v.outbox, "click", |c, e, t| {
-        let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+            return;
+        };
         let (Some(action), Some(id)) = (
             button.get_attribute("data-action"),
-            button.closest("[data-id]").ok().flatten().and_then(|li| li.get_attribute("data-id")),
+            button
+                .closest("[data-id]")
+                .ok()
+                .flatten()
+                .and_then(|li| li.get_attribute("data-id")),
         ) else {
             return;
         };
@@ -388,17 +417,17 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
             "retry" => {
                 c.session.retry(&id, t);
             }
-            "discard" => {
-                if c.session.discard(&id) {
-                    c.view.remove_pending(&id);
-                }
-            }
+            "discard" if c.session.discard(&id) => c.view.remove_pending(&id),
             _ => {}
         }
     }));
     if let Some(window) = web_sys::window() {
-        out.push(on(&window, "online", |c, _, t| c.session.set_browser_online(true, t)));
-        out.push(on(&window, "offline", |c, _, t| c.session.set_browser_online(false, t)));
+        out.push(on(&window, "online", |c, _, t| {
+            c.session.set_browser_online(true, t)
+        }));
+        out.push(on(&window, "offline", |c, _, t| {
+            c.session.set_browser_online(false, t)
+        }));
         if let Some(doc) = window.document() {
             out.push(on(&doc, "visibilitychange", |c, _, t| {
                 let visible = web_sys::window()

@@ -32,8 +32,15 @@ impl Widget {
     /// `status`, `error` and `presence` events. `default_server` is used when
     /// the options name none.
     #[wasm_bindgen(constructor)]
-    pub fn new(el: web_sys::Element, options: JsValue, emit: js_sys::Function, default_server: String) -> Result<Widget, JsValue> {
-        Ok(Widget { inner: Some(Controller::mount(&el, &options, &default_server, emit)?) })
+    pub fn new(
+        el: web_sys::Element,
+        options: JsValue,
+        emit: js_sys::Function,
+        default_server: String,
+    ) -> Result<Widget, JsValue> {
+        Ok(Widget {
+            inner: Some(Controller::mount(&el, &options, &default_server, emit)?),
+        })
     }
 
     /// Queue a message. Returns its client id, or `undefined` if it was

@@ -28,7 +28,11 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
 fn string(obj: &JsValue, key: &str) -> Option<String> {
     let v = get(obj, key);
     v.as_string()
-        .or_else(|| v.as_f64().filter(|n| *n >= 0.0).map(|n| (n as u32).to_string()))
+        .or_else(|| {
+            v.as_f64()
+                .filter(|n| *n >= 0.0)
+                .map(|n| (n as u32).to_string())
+        })
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
 }
@@ -40,12 +44,16 @@ impl Options {
         }
         let room = string(obj, "room").ok_or("HelloChat.mount: the `room` option is required")?;
         if !protocol::validate::is_room_id(&room) {
-            return Err(format!("HelloChat.mount: room \"{room}\" must be 1-64 characters of A-Z a-z 0-9 _ -"));
+            return Err(format!(
+                "HelloChat.mount: room \"{room}\" must be 1-64 characters of A-Z a-z 0-9 _ -"
+            ));
         }
         let site = string(obj, "site");
         if let Some(s) = &site {
             if !protocol::validate::is_site_id(s) {
-                return Err(format!("HelloChat.mount: site \"{s}\" must be 1-32 characters of a-z 0-9 -"));
+                return Err(format!(
+                    "HelloChat.mount: site \"{s}\" must be 1-32 characters of a-z 0-9 -"
+                ));
             }
         }
         let server = string(obj, "server").unwrap_or_else(|| default_server.to_owned());
@@ -54,7 +62,13 @@ impl Options {
             Some("light") => "light",
             _ => "auto",
         };
-        let height = string(obj, "height").map(|h| if h.bytes().all(|b| b.is_ascii_digit()) { format!("{h}px") } else { h });
+        let height = string(obj, "height").map(|h| {
+            if h.bytes().all(|b| b.is_ascii_digit()) {
+                format!("{h}px")
+            } else {
+                h
+            }
+        });
         Ok(Options {
             room,
             name: string(obj, "name").unwrap_or_default(),

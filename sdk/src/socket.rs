@@ -4,27 +4,33 @@
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 pub enum SocketEvent {
-    Open,
     Text(String),
     Close { code: u16, reason: String },
 }
 
 pub struct Socket {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
 
 impl Socket {
-    /// Open `url`; `on_event` receives every event of this socket.
-    pub fn open(url: &str, on_event: impl Fn(SocketEvent) + Clone + 'static) -> Result<Socket, String> {
-        let ws = WebSocket::new(url).map_err(|_| format!("cannot open a WebSocket to {url}"))?;
-        let f = on_event.clone();
-        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| f(SocketEvent::Open));
+    /// Open `url` offering `protocols` (they carry the credentials, out of
+    /// the URL); `on_event` receives every event of this socket.
+    pub fn open(
+        url: &str,
+        protocols: &[String],
+        on_event: impl Fn(SocketEvent) + Clone + 'static,
+    ) -> Result<Socket, String> {
+        let offered = js_sys::Array::new();
+        for p in protocols {
+            offered.push(&p.into());
+        }
+        let ws = WebSocket::new_with_str_sequence(url, &offered)
+            .map_err(|_| format!("cannot open a WebSocket to {url}"))?;
         let f = on_event.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             if let Some(text) = e.data().as_string() {
@@ -32,12 +38,18 @@ impl Socket {
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-            on_event(SocketEvent::Close { code: e.code(), reason: e.reason() })
+            on_event(SocketEvent::Close {
+                code: e.code(),
+                reason: e.reason(),
+            })
         });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+        Ok(Socket {
+            ws,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
     }
 
     pub fn send(&self, text: &str) {
@@ -48,7 +60,6 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
         let _ = self.ws.close();

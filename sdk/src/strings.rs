@@ -32,6 +32,7 @@ fn default(key: &str) -> &'static str {
         "discard" => "Discard",
         "counter" => "{n} characters left",
         "announce" => "{name}: {text}",
+        "verified" => "Verified",
         _ => "",
     }
 }
@@ -57,7 +58,11 @@ impl Strings {
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
-            match after.find('}').and_then(|close| vars.iter().find(|(k, _)| *k == &after[..close]).map(|(_, v)| (close, v))) {
+            match after.find('}').and_then(|close| {
+                vars.iter()
+                    .find(|(k, _)| *k == &after[..close])
+                    .map(|(_, v)| (close, v))
+            }) {
                 Some((close, value)) => {
                     out.push_str(value);
                     rest = &after[close + 1..];

@@ -39,7 +39,7 @@ test('wrangler.toml binds every Durable Object class and gives each a SQLite mig
   // Every #[durable_object] struct in the worker is a class the runtime must know.
   const sources = fs.readdirSync('worker/src', { recursive: true }).filter((f) => f.endsWith('.rs'));
   const classes = sources.flatMap((f) =>
-    [...fs.readFileSync(path.join('worker/src', f), 'utf8').matchAll(/#\[durable_object\]\s*pub struct (\w+)/g)].map((m) => m[1]));
+    [...fs.readFileSync(path.join('worker/src', f), 'utf8').matchAll(/#\[durable_object(?:\([\w, ]*\))?\]\s*pub struct (\w+)/g)].map((m) => m[1]));
   assert.deepEqual([...classes].sort(), ['Room', 'SiteRegistry']);
   for (const c of classes) {
     assert.ok(bound.includes(c), `${c} has a binding`);

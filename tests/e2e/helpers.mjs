@@ -20,9 +20,9 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * next unread frame matching `pred` (a type string or a function).
  */
 export class Client {
-  static connect(query, { base = BASE, headers = {}, origin } = {}) {
+  static connect(query, { base = BASE, headers = {}, origin, protocols } = {}) {
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    const ws = new WebSocket(`${wsBase(base)}/ws?${qs}`, { headers, origin });
+    const ws = new WebSocket(`${wsBase(base)}/ws?${qs}`, protocols ?? [], { headers, origin });
     const client = new Client(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));

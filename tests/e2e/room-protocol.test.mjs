@@ -17,7 +17,8 @@ test('a message is acked to its sender with a seq and broadcast to everyone else
   assert.ok(Math.abs(ack.timestamp - Date.now()) < 60_000);
   for (const c of others) {
     const m = await c.next('message');
-    assert.deepEqual(m, { type: 'message', seq: 1, id: 'm-1', name: 'Ada', message: 'hello room', timestamp: ack.timestamp });
+    assert.deepEqual(m, { type: 'message', seq: 1, id: 'm-1', name: 'Ada', message: 'hello room', timestamp: ack.timestamp,
+      sender: ada.welcome.sender, verified: false });
   }
   await sleep(100);
   assert.equal(ada.all('message').length, 0, 'the sender does not get its own message back');
@@ -66,8 +67,8 @@ test('a retry with the same id is acked with the original seq and stored once', 
   send(ada, 'retry-1', 'only once');
   const first = await ada.next('ack');
   await ada.close();
-  // The sender reconnects (as after a network drop) and retries.
-  const again = await join(room, 'Ada', { since: '0' });
+  // The sender reconnects (as after a network drop), presents its sender key and retries.
+  const again = await join(room, 'Ada', { since: '0', senderKey: ada.welcome.senderKey });
   assert.deepEqual(again.history.messages.map((m) => m.id), ['retry-1']);
   send(again, 'retry-1', 'only once');
   const second = await again.next('ack');

@@ -21,16 +21,18 @@ test('acknowledged messages survive a SIGKILL of the server; seq continues', asy
     await server.kill();
     server = await startServer({ persistTo: state, port: server.port });
 
-    const bo = await join(room, 'Bo', {}, { base: server.url });
-    assert.equal(bo.welcome.seq, 10);
-    assert.deepEqual(bo.history.messages.map((m) => m.message), Array.from({ length: 10 }, (_, i) => `durable ${i + 1}`));
+    // Ada comes back with her sender key: the room (and its key) survived.
+    const back = await join(room, 'Ada', { senderKey: ada.welcome.senderKey }, { base: server.url });
+    assert.equal(back.welcome.seq, 10);
+    assert.equal(back.welcome.sender, ada.welcome.sender);
+    assert.deepEqual(back.history.messages.map((m) => m.message), Array.from({ length: 10 }, (_, i) => `durable ${i + 1}`));
     // A retry of an acknowledged message is still recognised after the restart.
-    bo.send({ type: 'send', id: 'd10', message: 'durable 10' });
-    const ack = await bo.next('ack');
+    back.send({ type: 'send', id: 'd10', message: 'durable 10' });
+    const ack = await back.next('ack');
     assert.equal(ack.seq, 10);
-    bo.send({ type: 'send', id: 'after', message: 'after restart' });
-    assert.equal((await bo.next('ack')).seq, 11);
-    await bo.close();
+    back.send({ type: 'send', id: 'after', message: 'after restart' });
+    assert.equal((await back.next('ack')).seq, 11);
+    await back.close();
   } finally {
     await server.stop();
     fs.rmSync(state, { recursive: true, force: true });

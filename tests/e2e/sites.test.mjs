@@ -141,7 +141,8 @@ test("a valid token's name wins over the query's name; sites may require identit
   assert.match(anon.error.message, /requires a signed identity/);
   const reader = await join(room, 'Reader', { site, token: mintToken(SECRET, { sub: 'r', exp: inAnHour() }) }, opts);
   assert.equal(reader.history.messages[0].name, 'Ada Verified');
-  assert.equal(reader.welcome.name, 'r', 'without a name claim the user id is shown');
+  assert.equal(reader.welcome.name, 'Anonymous', 'without a name claim the user id (often an e-mail) is never shown');
+  assert.equal(reader.welcome.verified, true);
   await Promise.all([c.close(), reader.close()]);
 });
 
@@ -179,7 +180,7 @@ test('per-site limits: message length, rate, connections per room, retention', a
   await Promise.all([a.close(), b.close()]);
 
   // Retention: a roomy site keeps only the newest 5 messages of 100.
-  const keep5 = await createSite({ origins: [ORIGIN], limits: { retention: 5, rateBurst: 1000 } });
+  const keep5 = await createSite({ origins: [ORIGIN], limits: { retention: 5, rateBurst: 1000, addressBurst: 1000 } });
   const w = await join(room, 'W', { site: keep5 }, opts);
   for (let i = 1; i <= 100; i++) w.send({ type: 'send', id: `k${i}`, message: `k${i}` });
   for (let i = 1; i <= 100; i++) await w.next('ack');

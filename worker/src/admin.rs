@@ -21,17 +21,30 @@ fn admin_token(env: &Env) -> Option<String> {
 }
 
 fn authorized(req: &Request, expected: &str) -> bool {
-    let header = req.headers().get("authorization").ok().flatten().unwrap_or_default();
+    let header = req
+        .headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let given = header.strip_prefix("Bearer ").unwrap_or("");
     !given.is_empty() && constant_time_eq(given.as_bytes(), expected.as_bytes())
 }
 
 pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> {
     let Some(expected) = admin_token(env) else {
-        return json_error(503, "admin_disabled", "the admin API is disabled: set the ADMIN_TOKEN secret");
+        return json_error(
+            503,
+            "admin_disabled",
+            "the admin API is disabled: set the ADMIN_TOKEN secret",
+        );
     };
     if !authorized(&req, &expected) {
-        let mut res = json_error(401, "unauthorized", "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)")?;
+        let mut res = json_error(
+            401,
+            "unauthorized",
+            "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)",
+        )?;
         res.headers_mut().set("www-authenticate", "Bearer")?;
         return Ok(res);
     }
@@ -46,7 +59,11 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
         return json_error(404, "not_found", "no such admin path");
     };
     if !is_site_id(id) {
-        return json_error(400, "bad_request", "site ids are 1-32 characters of a-z 0-9 -");
+        return json_error(
+            400,
+            "bad_request",
+            "site ids are 1-32 characters of a-z 0-9 -",
+        );
     }
     match req.method() {
         Method::Get => {
@@ -65,11 +82,17 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             }
             let input: SiteInput = match serde_json::from_str(&body) {
                 Ok(i) => i,
-                Err(e) => return json_error(400, "bad_request", &format!("invalid site configuration: {e}")),
+                Err(e) => {
+                    return json_error(
+                        400,
+                        "bad_request",
+                        &format!("invalid site configuration: {e}"),
+                    )
+                }
             };
             match input.validate(id) {
                 Ok(update) => save_site(env, &update).await,
-                Err(message) => json_error(400, "bad_request", &message),
+                Err(e) => json_error(400, "bad_request", &e.to_string()),
             }
         }
         Method::Delete => delete_site(env, id).await,

@@ -10,6 +10,8 @@ pub fn json_error(status: u16, code: &str, message: &str) -> Result<Response> {
 
 pub fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
     let mut response = Response::ok(body.to_string())?.with_status(status);
-    response.headers_mut().set("content-type", "application/json; charset=utf-8")?;
+    response
+        .headers_mut()
+        .set("content-type", "application/json; charset=utf-8")?;
     Ok(response)
 }

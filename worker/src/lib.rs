@@ -10,6 +10,7 @@
 mod admin;
 mod clock;
 mod http;
+mod random;
 mod room;
 mod router;
 mod sites;

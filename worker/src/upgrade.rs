@@ -11,51 +11,100 @@ use protocol::client_frame::Dialect;
 use protocol::connect::ConnectParams;
 use protocol::jwt::{self, Identity};
 use protocol::origin::is_allowed;
-use protocol::validate::clean_name;
+use protocol::room::VerifiedUser;
 use protocol::{close_code, ErrorCode, ProtocolError, ServerFrame};
-use worker::{console_error, Env, Headers, Method, Request, RequestInit, Response, Result, Url, WebSocketPair};
+use worker::{
+    console_error, Env, Headers, Method, Request, RequestInit, Response, Result, Url, WebSocketPair,
+};
 
 use crate::clock::now_ms;
 use crate::http::json_error;
 use crate::sites::config::Site;
 use crate::sites::default_site;
-use crate::sites::lookup::find_site;
+use crate::sites::lookup::{find_site, Lookup};
 use crate::ticket::{JoinTicket, TICKET_HEADER};
 
 pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
-    let is_upgrade = req.headers().get("upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let is_upgrade = req
+        .headers()
+        .get("upgrade")?
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !is_upgrade {
         return json_error(426, "upgrade_required", "connect with a WebSocket");
     }
-    let params = match ConnectParams::from_pairs(url.query_pairs()) {
+    let offered = req.headers().get("sec-websocket-protocol")?;
+    let params = match ConnectParams::from_pairs(url.query_pairs())
+        .and_then(|p| p.with_protocols(offered.as_deref()))
+    {
         Ok(p) => p,
-        Err(e) => return json_error(400, "bad_request", &e.0),
+        Err(e) => return json_error(400, "bad_request", &e.to_string()),
     };
+    let protocol = params.protocol;
     let site_id = params.site.clone().unwrap_or_else(|| default_site(env));
     let site = match find_site(env, &site_id).await {
-        Ok(Some(site)) => site,
-        Ok(None) => return refuse_socket(close_code::UNKNOWN_SITE, ErrorCode::UnknownSite, &format!("no site named {site_id:?}")),
+        Ok(Lookup::Found(site)) => site,
+        Ok(Lookup::Unknown) => {
+            let message = format!("no site named {site_id:?}");
+            return refuse_socket(
+                close_code::UNKNOWN_SITE,
+                ErrorCode::UnknownSite,
+                &message,
+                protocol,
+            );
+        }
+        Ok(Lookup::Busy) => {
+            return json_error(
+                503,
+                "unavailable",
+                "too many lookups of unknown sites; try again",
+            )
+        }
         Err(e) => {
             console_error!("upgrade: site lookup failed: {e}");
-            return json_error(503, "unavailable", "the site registry is unavailable; try again");
+            return json_error(
+                503,
+                "unavailable",
+                "the site registry is unavailable; try again",
+            );
         }
     };
     if let Err(message) = check_origin(&req, &site) {
-        return refuse_socket(close_code::FORBIDDEN_ORIGIN, ErrorCode::ForbiddenOrigin, &message);
+        return refuse_socket(
+            close_code::FORBIDDEN_ORIGIN,
+            ErrorCode::ForbiddenOrigin,
+            &message,
+            protocol,
+        );
     }
     let identity = match check_identity(&params, &site) {
         Ok(identity) => identity,
-        Err(message) => return refuse_socket(close_code::UNAUTHORIZED, ErrorCode::Unauthorized, &message),
-    };
-    let (name, sender, user) = match identity {
-        Some(id) => {
-            let key = format!("user:{}", id.sub);
-            (clean_name(id.name.as_deref().unwrap_or(&id.sub)), key.clone(), Some(key))
+        Err(message) => {
+            return refuse_socket(
+                close_code::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                &message,
+                protocol,
+            )
         }
-        None => (params.name.clone(), "anon".to_owned(), None),
     };
-    let ticket = JoinTicket { name, sender, user, v1: params.dialect == Dialect::V1, since: params.since, limits: site.limits };
-    forward_to_room(env, &site.id, &params.room, &ticket).await
+    let ticket = JoinTicket {
+        name: params.name,
+        user: identity.map(|id| VerifiedUser {
+            sub: id.sub,
+            name: id.name,
+        }),
+        sender_key: params.sender_key,
+        // Set by Cloudflare's edge from the real client; clients cannot forge it there.
+        address: req
+            .headers()
+            .get("cf-connecting-ip")?
+            .filter(|a| !a.is_empty() && a.len() <= 64),
+        v1: params.dialect == Dialect::V1,
+        since: params.since,
+        limits: site.limits,
+        protocol: protocol.map(str::to_owned),
+    };
+    forward_to_room(env, &site, &params.room, &ticket).await
 }
 
 /// Browsers always send `Origin` on WebSocket upgrades; its absence means a
@@ -63,32 +112,60 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
 fn check_origin(req: &Request, site: &Site) -> std::result::Result<(), String> {
     match req.headers().get("origin").ok().flatten() {
         Some(origin) if is_allowed(&origin, &site.origins) => Ok(()),
-        Some(origin) => Err(format!("origin {origin} is not allowed by site {:?}", site.id)),
+        Some(origin) => Err(format!(
+            "origin {origin} is not allowed by site {:?}",
+            site.id
+        )),
         None if site.allow_no_origin => Ok(()),
         None => Err(format!("site {:?} requires a browser Origin", site.id)),
     }
 }
 
-fn check_identity(params: &ConnectParams, site: &Site) -> std::result::Result<Option<Identity>, String> {
+fn check_identity(
+    params: &ConnectParams,
+    site: &Site,
+) -> std::result::Result<Option<Identity>, String> {
     match (&params.token, &site.secret) {
         (Some(token), Some(secret)) => {
             let now_secs = now_ms() as f64 / 1000.0;
-            jwt::verify(token, secret.as_bytes(), &site.id, &params.room, now_secs).map(Some).map_err(|e| e.describe())
+            jwt::verify(token, secret.as_bytes(), &site.id, &params.room, now_secs)
+                .map(Some)
+                .map_err(|e| e.to_string())
         }
-        (Some(_), None) => Err(format!("site {:?} does not accept identity tokens", site.id)),
+        (Some(_), None) => Err(format!(
+            "site {:?} does not accept identity tokens",
+            site.id
+        )),
         (None, _) if site.allow_anonymous => Ok(None),
-        (None, _) => Err(format!("site {:?} requires a signed identity token", site.id)),
+        (None, _) => Err(format!(
+            "site {:?} requires a signed identity token",
+            site.id
+        )),
     }
 }
 
 /// Room objects are named by site and room together, so the same room name on
-/// two sites is two rooms. Neither id may contain `:`, so the name is unambiguous.
-pub fn room_object_name(site: &str, room: &str) -> String {
-    format!("{site}:{room}")
+/// two sites is two rooms; and by the site's epoch, drawn when the site is
+/// created, so a deleted site's rooms are never reached again, even by a new
+/// site of the same id. No part may contain `:`, so the name is unambiguous.
+/// (Sites created before epochs existed have none and keep their old names.)
+pub fn room_object_name(site: &Site, room: &str) -> String {
+    if site.epoch.is_empty() {
+        format!("{}:{room}", site.id)
+    } else {
+        format!("{}:{}:{room}", site.id, site.epoch)
+    }
 }
 
-async fn forward_to_room(env: &Env, site: &str, room: &str, ticket: &JoinTicket) -> Result<Response> {
-    let stub = env.durable_object("ROOMS")?.get_by_name(&room_object_name(site, room))?;
+async fn forward_to_room(
+    env: &Env,
+    site: &Site,
+    room: &str,
+    ticket: &JoinTicket,
+) -> Result<Response> {
+    let stub = env
+        .durable_object("ROOMS")?
+        .get_by_name(&room_object_name(site, room))?;
     let headers = Headers::new();
     headers.set("upgrade", "websocket")?;
     headers.set(TICKET_HEADER, &serde_json::to_string(ticket)?)?;
@@ -100,14 +177,24 @@ async fn forward_to_room(env: &Env, site: &str, room: &str, ticket: &JoinTicket)
 
 /// Accept the socket only to tell the client why it is refused, then close it
 /// with a code the widget treats as final (or, for 1013, as "try later").
-pub fn refuse_socket(close_code: u16, code: ErrorCode, message: &str) -> Result<Response> {
+/// `protocol` is the subprotocol to answer with: a browser that offered one
+/// drops a connection whose answer names none, before reading any frame.
+pub fn refuse_socket(
+    code: u16,
+    error: ErrorCode,
+    message: &str,
+    protocol: Option<&str>,
+) -> Result<Response> {
     let pair = WebSocketPair::new()?;
     pair.server.accept()?;
-    let frame = ServerFrame::Error(ProtocolError::new(code, message));
+    let frame = ServerFrame::Error(ProtocolError::new(error, message));
     // The client may already be gone; the close below is what matters.
     let _ = pair.server.send_with_str(frame.encode());
-    // Close reasons are limited to 123 bytes.
-    let reason: String = message.chars().take(100).collect();
-    pair.server.close(Some(close_code), Some(reason))?;
-    Response::from_websocket(pair.client)
+    pair.server
+        .close(Some(code), Some(close_code::reason(message)))?;
+    let mut response = Response::from_websocket(pair.client)?;
+    if let Some(p) = protocol {
+        response.headers_mut().set("sec-websocket-protocol", p)?;
+    }
+    Ok(response)
 }

@@ -18,7 +18,6 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::stats::{percentile, Report};
 use crate::wire::{classify, send_frame, Dialect, Received};
 
-
 pub struct Config {
     /// `ws://host:port/path?fixed=params` without room and name.
     pub url: String,
@@ -60,19 +59,33 @@ fn bench_payload(text: &str, prefix: &str) -> Option<(usize, u64)> {
     Some((sender, sent))
 }
 
-type Sink = futures_util::stream::SplitSink<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, Message>;
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
 
 /// Connect one client; returns its sink, the time to join (ms) and the reader task.
-async fn connect(cfg: &Config, index: usize, shared: Arc<Shared>, latencies: Arc<Mutex<Vec<u64>>>) -> Result<(Sink, f64, tokio::task::JoinHandle<()>), String> {
+async fn connect(
+    cfg: &Config,
+    index: usize,
+    shared: Arc<Shared>,
+    latencies: Arc<Mutex<Vec<u64>>>,
+) -> Result<(Sink, f64, tokio::task::JoinHandle<()>), String> {
     let url = format!("{}&room={}&name=c{index}", cfg.url, cfg.room);
     let started = Instant::now();
-    let (ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| format!("connect {url}: {e}"))?;
+    let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .map_err(|e| format!("connect {url}: {e}"))?;
     let (sink, mut stream) = ws.split();
     // v1 joins are complete with the history frame; legacy rooms send no marker.
     if cfg.dialect == Dialect::V1 {
         loop {
             match stream.next().await {
-                Some(Ok(Message::Text(t))) if matches!(classify(cfg.dialect, &t), Received::History) => break,
+                Some(Ok(Message::Text(t)))
+                    if matches!(classify(cfg.dialect, &t), Received::History) =>
+                {
+                    break
+                }
                 Some(Ok(_)) => {}
                 _ => return Err("closed while joining".into()),
             }
@@ -86,7 +99,9 @@ async fn connect(cfg: &Config, index: usize, shared: Arc<Shared>, latencies: Arc
             let Message::Text(text) = frame else { continue };
             // Found by substring, not by parsing JSON: the same cost for both
             // dialects, so the load generator does not favour either server.
-            let Some((sender, sent)) = bench_payload(&text, &prefix) else { continue };
+            let Some((sender, sent)) = bench_payload(&text, &prefix) else {
+                continue;
+            };
             let now = shared.now_us();
             if let Ok(mut l) = latencies.lock() {
                 l.push(now.saturating_sub(sent));
@@ -151,14 +166,24 @@ pub async fn run(cfg: Config) -> Result<Report, String> {
     for (s, mut sink) in sinks.drain(..senders).enumerate() {
         let (cfg, shared) = (cfg.clone(), shared.clone());
         send_tasks.push(tokio::spawn(async move {
-            let interval = if cfg.rate > 0.0 { Some(Duration::from_secs_f64(senders as f64 / cfg.rate)) } else { None };
+            let interval = if cfg.rate > 0.0 {
+                Some(Duration::from_secs_f64(senders as f64 / cfg.rate))
+            } else {
+                None
+            };
             let start = Instant::now();
             for n in 0..per_sender {
                 match interval {
                     Some(iv) => tokio::time::sleep_until((start + iv * n as u32).into()).await,
                     None => {
-                        while n as u64 - shared.monitor_seen[s].load(Ordering::Relaxed) >= cfg.window {
-                            let _ = tokio::time::timeout(Duration::from_millis(200), shared.monitor_notify[s].notified()).await;
+                        while n as u64 - shared.monitor_seen[s].load(Ordering::Relaxed)
+                            >= cfg.window
+                        {
+                            let _ = tokio::time::timeout(
+                                Duration::from_millis(200),
+                                shared.monitor_notify[s].notified(),
+                            )
+                            .await;
                         }
                     }
                 }
@@ -193,7 +218,11 @@ pub async fn run(cfg: Config) -> Result<Report, String> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let delivered = shared.delivered.load(Ordering::Relaxed);
-    let elapsed_s = (shared.last_delivery_us.load(Ordering::Relaxed).saturating_sub(send_started_us)) as f64 / 1e6;
+    let elapsed_s = (shared
+        .last_delivery_us
+        .load(Ordering::Relaxed)
+        .saturating_sub(send_started_us)) as f64
+        / 1e6;
 
     for r in &readers {
         r.abort();
@@ -201,7 +230,10 @@ pub async fn run(cfg: Config) -> Result<Report, String> {
     for mut sink in sender_sinks.into_iter().chain(sinks) {
         let _ = sink.close().await;
     }
-    let mut lat: Vec<u64> = all_latencies.iter().flat_map(|l| l.lock().map(|v| v.clone()).unwrap_or_default()).collect();
+    let mut lat: Vec<u64> = all_latencies
+        .iter()
+        .flat_map(|l| l.lock().map(|v| v.clone()).unwrap_or_default())
+        .collect();
     lat.sort_unstable();
     join_ms.sort_unstable();
     let ms = |us: u64| us as f64 / 1000.0;
@@ -212,12 +244,18 @@ pub async fn run(cfg: Config) -> Result<Report, String> {
         .num("rate", cfg.rate)
         .num("expected", expected as f64)
         .num("delivered", delivered as f64)
-        .num("delivered_pct", 100.0 * delivered as f64 / expected.max(1) as f64)
+        .num(
+            "delivered_pct",
+            100.0 * delivered as f64 / expected.max(1) as f64,
+        )
         .num("p50_ms", ms(percentile(&lat, 50.0)))
         .num("p95_ms", ms(percentile(&lat, 95.0)))
         .num("p99_ms", ms(percentile(&lat, 99.0)))
         .num("deliveries_per_s", delivered as f64 / elapsed_s.max(1e-9))
-        .num("messages_per_s", (per_sender * senders) as f64 / elapsed_s.max(1e-9))
+        .num(
+            "messages_per_s",
+            (per_sender * senders) as f64 / elapsed_s.max(1e-9),
+        )
         .num("join_p50_ms", ms(percentile(&join_ms, 50.0)))
         .num("connect_all_ms", connect_total_ms))
 }
@@ -232,6 +270,9 @@ mod tests {
         let legacy = r#"{"name":"c1","message":"bench7:2:5:123456","timestamp":1}"#;
         assert_eq!(bench_payload(v1, "bench7:"), Some((2, 123456)));
         assert_eq!(bench_payload(legacy, "bench7:"), Some((2, 123456)));
-        assert_eq!(bench_payload(r#"{"message":"joined the chat"}"#, "bench7:"), None);
+        assert_eq!(
+            bench_payload(r#"{"message":"joined the chat"}"#, "bench7:"),
+            None
+        );
     }
 }

@@ -10,15 +10,22 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::stats::{percentile, Report};
 use crate::wire::{classify, Dialect, Received};
 
-pub async fn run(url: &str, dialect: Dialect, room: &str, repeat: usize, quiet_ms: u64) -> Result<Report, String> {
+pub async fn run(
+    url: &str,
+    dialect: Dialect,
+    room: &str,
+    repeat: usize,
+    quiet_ms: u64,
+) -> Result<Report, String> {
     let mut first = Vec::new();
     let mut all = Vec::new();
     let mut bytes = Vec::new();
     for i in 0..repeat {
         let opened = Instant::now();
-        let (ws, _) = tokio_tungstenite::connect_async(format!("{url}&room={room}&name=joiner{i}").as_str())
-            .await
-            .map_err(|e| e.to_string())?;
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("{url}&room={room}&name=joiner{i}").as_str())
+                .await
+                .map_err(|e| e.to_string())?;
         let (mut sink, mut stream) = ws.split();
         let (mut got_first, mut total, mut last_at) = (None, 0usize, opened);
         loop {

@@ -36,8 +36,15 @@ fn get<T: std::str::FromStr>(map: &HashMap<String, String>, key: &str, default: 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let (command, a) = args();
-    let dialect = if a.get("dialect").map(String::as_str) == Some("legacy") { Dialect::Legacy } else { Dialect::V1 };
-    let url = a.get("url").cloned().unwrap_or_else(|| "ws://127.0.0.1:8787/ws?v=1".into());
+    let dialect = if a.get("dialect").map(String::as_str) == Some("legacy") {
+        Dialect::Legacy
+    } else {
+        Dialect::V1
+    };
+    let url = a
+        .get("url")
+        .cloned()
+        .unwrap_or_else(|| "ws://127.0.0.1:8787/ws?v=1".into());
     let room = a.get("room").cloned().unwrap_or_else(|| "bench".into());
     let result = match command.as_str() {
         "fanout" => {
@@ -53,7 +60,16 @@ async fn main() {
             })
             .await
         }
-        "join" => join::run(&url, dialect, &room, get(&a, "repeat", 5), get(&a, "quiet-ms", 300)).await,
+        "join" => {
+            join::run(
+                &url,
+                dialect,
+                &room,
+                get(&a, "repeat", 5),
+                get(&a, "quiet-ms", 300),
+            )
+            .await
+        }
         _ => Err("usage: loadgen fanout|join --url URL [...] (see the source header)".into()),
     };
     match result {

@@ -16,17 +16,27 @@ pub struct Report {
 
 impl Report {
     pub fn new(kind: &str) -> Self {
-        Report { fields: vec![("kind".into(), format!("\"{kind}\""))] }
+        Report {
+            fields: vec![("kind".into(), format!("\"{kind}\""))],
+        }
     }
 
     pub fn num(mut self, key: &str, value: f64) -> Self {
-        let v = if value.is_finite() { format!("{value:.3}") } else { "null".into() };
+        let v = if value.is_finite() {
+            format!("{value:.3}")
+        } else {
+            "null".into()
+        };
         self.fields.push((key.into(), v));
         self
     }
 
     pub fn line(&self) -> String {
-        let body: Vec<String> = self.fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+        let body: Vec<String> = self
+            .fields
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect();
         format!("{{{}}}", body.join(","))
     }
 }
@@ -47,7 +57,10 @@ mod tests {
 
     #[test]
     fn report_is_json() {
-        let line = Report::new("fanout").num("p50_ms", 1.5).num("bad", f64::NAN).line();
+        let line = Report::new("fanout")
+            .num("p50_ms", 1.5)
+            .num("bad", f64::NAN)
+            .line();
         assert_eq!(line, r#"{"kind":"fanout","p50_ms":1.500,"bad":null}"#);
     }
 }

@@ -25,7 +25,11 @@ pub enum Received {
 
 pub fn send_frame(dialect: Dialect, id: &str, text: &str) -> String {
     match dialect {
-        Dialect::V1 => ClientFrame::Send { id: Some(id.to_owned()), message: text.to_owned() }.encode(),
+        Dialect::V1 => ClientFrame::Send {
+            id: Some(id.to_owned()),
+            message: text.to_owned(),
+        }
+        .encode(),
         Dialect::Legacy => ObjectWriter::new().str("message", text).finish(),
     }
 }
@@ -39,7 +43,10 @@ pub fn classify(dialect: Dialect, text: &str) -> Received {
             _ => Received::Other,
         },
         // Legacy frames are all {name, message, timestamp}; history is a series of them.
-        Dialect::Legacy => match json::parse(text).ok().and_then(|v| v.get("message").map(|m| m.as_str().is_some())) {
+        Dialect::Legacy => match json::parse(text)
+            .ok()
+            .and_then(|v| v.get("message").map(|m| m.as_str().is_some()))
+        {
             Some(true) => Received::Message,
             _ => Received::Other,
         },

@@ -37,7 +37,11 @@ extern "C" {
     #[wasm_bindgen(constructor, js_class = Date)]
     fn new(ms: f64) -> LocalDate;
     #[wasm_bindgen(method, catch, js_class = Date, js_name = toLocaleTimeString)]
-    fn to_locale_time_string(this: &LocalDate, locale: &JsValue, options: &JsValue) -> Result<js_sys::JsString, JsValue>;
+    fn to_locale_time_string(
+        this: &LocalDate,
+        locale: &JsValue,
+        options: &JsValue,
+    ) -> Result<js_sys::JsString, JsValue>;
     #[wasm_bindgen(method, catch, js_class = Date, js_name = toISOString)]
     fn to_iso_string(this: &LocalDate) -> Result<js_sys::JsString, JsValue>;
 }
@@ -56,5 +60,8 @@ pub fn local_time(ms: f64, locale: Option<&str>) -> String {
 }
 
 pub fn iso_time(ms: f64) -> String {
-    LocalDate::new(ms).to_iso_string().map(String::from).unwrap_or_default()
+    LocalDate::new(ms)
+        .to_iso_string()
+        .map(String::from)
+        .unwrap_or_default()
 }

@@ -8,9 +8,12 @@ mod dom;
 
 use protocol::ChatMessage;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, HtmlButtonElement, HtmlElement, HtmlTextAreaElement, ShadowRootInit, ShadowRootMode};
+use web_sys::{
+    Document, Element, HtmlButtonElement, HtmlElement, HtmlTextAreaElement, ShadowRootInit,
+    ShadowRootMode,
+};
 
-use self::dom::{attr, element, html, local_time, iso_time, set_hidden, set_text};
+use self::dom::{attr, element, html, iso_time, local_time, set_hidden, set_text};
 use crate::options::Options;
 use crate::strings::Strings;
 
@@ -27,7 +30,11 @@ const MAX_ANNOUNCEMENTS: u32 = 5;
 fn adopt_styles(doc: &Document, root: &web_sys::ShadowRoot) -> Result<(), JsValue> {
     let adopted = web_sys::CssStyleSheet::new().and_then(|sheet| {
         sheet.replace_sync(STYLES)?;
-        js_sys::Reflect::set(root, &"adoptedStyleSheets".into(), &js_sys::Array::of1(&sheet))?;
+        js_sys::Reflect::set(
+            root,
+            &"adoptedStyleSheets".into(),
+            &js_sys::Array::of1(&sheet),
+        )?;
         Ok(())
     });
     if adopted.is_err() {
@@ -57,26 +64,26 @@ pub struct View {
     announcer: Element,
     pub strings: Strings,
     locale: Option<String>,
-    /// (name, timestamp, own) of the newest message shown, for grouping.
+    /// (sender, timestamp, own) of the newest message shown, for grouping.
     last: Option<(String, u64, bool)>,
     shown: u32,
 }
 
-struct Group<'a> {
-    name: &'a str,
-    timestamp: u64,
-    own: bool,
-}
-
-fn same_group(prev: &Option<(String, u64, bool)>, next: &Group) -> bool {
-    prev.as_ref().is_some_and(|(name, ts, own)| {
-        name == next.name && *own == next.own && next.timestamp.saturating_sub(*ts) < GROUP_WINDOW_MS
+/// Messages group under one header when they come from the same sender key
+/// (not the same name: two people may both be "Ada").
+fn same_group(prev: &Option<(String, u64, bool)>, next: &ChatMessage, own: bool) -> bool {
+    prev.as_ref().is_some_and(|(sender, ts, was_own)| {
+        *sender == next.sender
+            && *was_own == own
+            && next.timestamp.saturating_sub(*ts) < GROUP_WINDOW_MS
     })
 }
 
 impl View {
     pub fn mount(parent: &Element, options: &Options, strings: Strings) -> Result<View, JsValue> {
-        let doc = parent.owner_document().ok_or("HelloChat.mount: element is not in a document")?;
+        let doc = parent
+            .owner_document()
+            .ok_or("HelloChat.mount: element is not in a document")?;
         let host = html(&doc, "div", "");
         attr(&host, "data-hello-chat-host", "");
         let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
@@ -126,7 +133,10 @@ impl View {
         let form = html(&doc, "form", "hc-composer");
         let input: HtmlTextAreaElement = element(&doc, "textarea", "hc-input").unchecked_into();
         input.set_rows(1);
-        let placeholder = options.placeholder.clone().unwrap_or_else(|| strings.get("placeholder"));
+        let placeholder = options
+            .placeholder
+            .clone()
+            .unwrap_or_else(|| strings.get("placeholder"));
         input.set_placeholder(&placeholder);
         attr(&input, "aria-label", &strings.get("messageLabel"));
         attr(&input, "enterkeyhint", "send");
@@ -190,10 +200,23 @@ impl View {
         let meta = element(&self.doc, "div", "hc-meta");
         let name = element(&self.doc, "span", "hc-name");
         set_text(&name, &m.name);
+        let _ = meta.append_child(&name);
+        if m.verified {
+            // Signed by the site: a mark anonymous visitors cannot get.
+            let mark = element(&self.doc, "span", "hc-verified");
+            attr(&mark, "role", "img");
+            attr(&mark, "aria-label", &self.strings.get("verified"));
+            attr(&mark, "title", &self.strings.get("verified"));
+            set_text(&mark, "✓");
+            let _ = meta.append_child(&mark);
+        }
         let time = element(&self.doc, "time", "");
-        set_text(&time, &local_time(m.timestamp as f64, self.locale.as_deref()));
+        set_text(
+            &time,
+            &local_time(m.timestamp as f64, self.locale.as_deref()),
+        );
         attr(&time, "datetime", &iso_time(m.timestamp as f64));
-        let _ = meta.append_with_node_2(&name, &time);
+        let _ = meta.append_child(&time);
         let text = element(&self.doc, "p", "hc-text");
         attr(&text, "dir", "auto");
         set_text(&text, &m.message);
@@ -216,10 +239,9 @@ impl View {
         let stick = self.at_bottom();
         for m in messages {
             let own = is_own(m);
-            let group = Group { name: &m.name, timestamp: m.timestamp, own };
-            let grouped = same_group(&self.last, &group);
+            let grouped = same_group(&self.last, m, own);
             let _ = self.list.append_child(&self.message_item(m, own, grouped));
-            self.last = Some((m.name.clone(), m.timestamp, own));
+            self.last = Some((m.sender.clone(), m.timestamp, own));
             self.shown += 1;
         }
         self.show_empty_hint();
@@ -232,21 +254,29 @@ impl View {
 
     /// Insert older messages above the current ones without moving what the
     /// visitor is looking at.
-    pub fn prepend(&mut self, messages: &[ChatMessage], more: bool, is_own: impl Fn(&ChatMessage) -> bool) {
+    pub fn prepend(
+        &mut self,
+        messages: &[ChatMessage],
+        more: bool,
+        is_own: impl Fn(&ChatMessage) -> bool,
+    ) {
         let before = self.log.scroll_height();
         let fragment = self.doc.create_document_fragment();
         let mut prev: Option<(String, u64, bool)> = None;
         for m in messages {
             let own = is_own(m);
-            let grouped = same_group(&prev, &Group { name: &m.name, timestamp: m.timestamp, own });
+            let grouped = same_group(&prev, m, own);
             let _ = fragment.append_child(&self.message_item(m, own, grouped));
-            prev = Some((m.name.clone(), m.timestamp, own));
+            prev = Some((m.sender.clone(), m.timestamp, own));
         }
-        let _ = self.list.insert_before(&fragment, self.list.first_child().as_ref());
+        let _ = self
+            .list
+            .insert_before(&fragment, self.list.first_child().as_ref());
         self.shown += messages.len() as u32;
         self.show_empty_hint();
         self.set_more_available(more);
-        self.log.set_scroll_top(self.log.scroll_top() + self.log.scroll_height() - before);
+        self.log
+            .set_scroll_top(self.log.scroll_top() + self.log.scroll_height() - before);
     }
 
     pub fn set_more_available(&self, more: bool) {
@@ -265,7 +295,12 @@ impl View {
             first.remove();
             self.shown -= 1;
         }
-        let oldest = self.list.first_element_child()?.get_attribute("data-seq")?.parse().ok();
+        let oldest = self
+            .list
+            .first_element_child()?
+            .get_attribute("data-seq")?
+            .parse()
+            .ok();
         // The first kept message now starts a group.
         if let Some(first) = self.list.first_element_child() {
             let _ = first.class_list().remove_1("hc-grouped");
@@ -315,7 +350,9 @@ impl View {
     }
 
     pub fn failed(&self, id: &str, reason: &str) {
-        let Some(li) = self.outbox_item(id) else { return };
+        let Some(li) = self.outbox_item(id) else {
+            return;
+        };
         attr(&li, "data-state", "failed");
         if let Some(state) = li.query_selector(".hc-state").ok().flatten() {
             set_text(&state, &self.strings.fill("notSent", &[("reason", reason)]));
@@ -349,7 +386,10 @@ impl View {
     }
 
     pub fn set_online(&self, n: u32) {
-        set_text(&self.online, &self.strings.fill("online", &[("n", &n.to_string())]));
+        set_text(
+            &self.online,
+            &self.strings.fill("online", &[("n", &n.to_string())]),
+        );
     }
 
     pub fn set_typing(&self, name: Option<&str>) {
@@ -362,7 +402,12 @@ impl View {
     /// Read a new message out to screen-reader users (history is not).
     pub fn announce(&self, m: &ChatMessage) {
         let p = element(&self.doc, "p", "");
-        set_text(&p, &self.strings.fill("announce", &[("name", &m.name), ("text", &m.message)]));
+        set_text(
+            &p,
+            &self
+                .strings
+                .fill("announce", &[("name", &m.name), ("text", &m.message)]),
+        );
         let _ = self.announcer.append_child(&p);
         while self.announcer.child_element_count() > MAX_ANNOUNCEMENTS {
             if let Some(first) = self.announcer.first_element_child() {
@@ -389,7 +434,11 @@ impl View {
         self.counter.set_hidden(!near);
         if near {
             set_text(&self.counter, &left.to_string());
-            attr(&self.counter, "aria-label", &self.strings.fill("counter", &[("n", &left.to_string())]));
+            attr(
+                &self.counter,
+                "aria-label",
+                &self.strings.fill("counter", &[("n", &left.to_string())]),
+            );
             if left < 0 {
                 attr(&self.counter, "data-over", "");
             } else {

@@ -30,7 +30,12 @@ export function countSockets(state, skip) {
 ")]
 extern "C" {
     #[wasm_bindgen(js_name = broadcastTagged)]
-    fn broadcast_tagged(state: &DurableObjectState, tag: &str, text: &str, skip: Option<&WebSocket>) -> u32;
+    fn broadcast_tagged(
+        state: &DurableObjectState,
+        tag: &str,
+        text: &str,
+        skip: Option<&WebSocket>,
+    ) -> u32;
     #[wasm_bindgen(js_name = countTagged)]
     fn count_tagged_js(state: &DurableObjectState, tag: &str) -> u32;
     #[wasm_bindgen(js_name = countSockets)]
@@ -38,7 +43,12 @@ extern "C" {
 }
 
 /// Send `frame` to every socket tagged `tag` except `skip`; returns how many got it.
-pub fn broadcast(state: &DurableObjectState, tag: &str, frame: &str, skip: Option<&WebSocket>) -> u32 {
+pub fn broadcast(
+    state: &DurableObjectState,
+    tag: &str,
+    frame: &str,
+    skip: Option<&WebSocket>,
+) -> u32 {
     broadcast_tagged(state, tag, frame, skip)
 }
 

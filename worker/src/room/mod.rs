@@ -1,63 +1,70 @@
 //! The Room Durable Object: one per site and room. It owns the room's sockets
 //! (accepted with the hibernation API, so an idle room costs nothing) and its
-//! history (SQLite, see [`store`]).
+//! history (SQLite, see [`store`]), and carries out what the room core
+//! (`protocol::room::RoomCore`, where every rule of the room lives) decides.
 //!
-//! Everything per-socket lives in the socket's attachment
-//! ([`connection::Connection`]); the in-memory maps below hold only rate-limit
-//! and typing throttles, which may safely start over after hibernation
-//! (an evicted room was idle, so every bucket would be full anyway).
+//! A frame's path: [`Room::web_socket_message`] refuses an oversized frame
+//! before it is copied into wasm, loads the sender's [`Member`] from the
+//! socket's attachment, hands the text to the core and carries out the
+//! [`Output`]s: replies, broadcasts ([`fanout`]), closes, a retention alarm.
+//!
+//! The socket handlers are plain synchronous exports rather than the
+//! `#[durable_object]` macro's async ones: a frame then costs no promise and
+//! no microtask, and the runtime hands over the frame as a JS value whose size
+//! can be checked before anything is copied.
 
 mod connection;
 mod fanout;
 pub mod store;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
-use protocol::client_frame::{ClientFrame, HistoryAnchor};
-use protocol::limits::{JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY, TYPING_INTERVAL_MS};
-use protocol::rate_limit::TokenBucket;
-use protocol::server_frame::{legacy_frame, message_frame};
-use protocol::{close_code, validate, ErrorCode, ProtocolError, ServerFrame};
+use protocol::client_frame::Dialect;
+use protocol::error::close_code;
+use protocol::limits::MAX_FRAME_BYTES;
+use protocol::room::{JoinRequest, Joined, Member, Output, RoomCore, RoomKey, Sockets, StoreError};
+use protocol::{ErrorCode, ProtocolError, ServerFrame};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use worker::web_sys::WebSocket as RawSocket;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Error, Request, Response, Result, Socket, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    console_error, durable_object, DurableObject, Env, Error, Request, Response, Result, State,
+    WebSocket, WebSocketPair,
 };
 
-use self::connection::{Connection, TAG_LEGACY, TAG_V1};
-use self::store::{MessageStore, Page};
+use self::connection::{TAG_LEGACY, TAG_V1};
+use self::store::SqlStore;
 use crate::clock::now_ms;
 use crate::http::json_error;
+use crate::random;
 use crate::ticket::{JoinTicket, TICKET_HEADER};
 use crate::upgrade::refuse_socket;
 
-/// Schedule a retention clean-up every this many messages.
-const RETENTION_CHECK_EVERY: u64 = 100;
-/// Throttle maps are cleared if they grow past this (a flood of distinct keys).
-const MAX_THROTTLE_ENTRIES: usize = 10_000;
+/// The core and its store, opened together (the core needs the room's key).
+struct Inner {
+    core: RoomCore,
+    store: SqlStore,
+}
 
-#[durable_object]
+#[durable_object(alarm)]
 pub struct Room {
     state: State,
-    store: std::result::Result<MessageStore, String>,
-    rate: RefCell<HashMap<String, TokenBucket>>,
-    typing: RefCell<HashMap<String, f64>>,
+    inner: RefCell<std::result::Result<Inner, StoreError>>,
     /// Whether any legacy (workshop) sockets are connected; `None` = ask the
-    /// runtime. Saves a socket lookup and an encoding per message in the
-    /// usual case of none.
+    /// runtime. Saves a socket lookup per message in the usual case of none.
     legacy_present: Cell<Option<bool>>,
 }
 
+fn open(state: &State) -> std::result::Result<Inner, StoreError> {
+    let store = SqlStore::open(state.storage().sql())?;
+    let key = store.room_key(random::bytes())?;
+    Ok(Inner {
+        core: RoomCore::new(RoomKey::new(key)),
+        store,
+    })
+}
+
 impl Room {
-    fn store(&self) -> Result<&MessageStore> {
-        self.store.as_ref().map_err(|e| Error::RustError(e.clone()))
-    }
-
-    fn online(&self, leaving: Option<&RawSocket>) -> u32 {
-        fanout::online(self.state.as_raw(), leaving)
-    }
-
     fn legacy_present(&self) -> bool {
         match self.legacy_present.get() {
             Some(known) => known,
@@ -69,209 +76,198 @@ impl Room {
         }
     }
 
-    /// Send an encoded v1 frame to the v1 sockets and, if any legacy sockets
-    /// are connected, the legacy frame `legacy()` makes to them; skipping `skip`.
-    fn broadcast(&self, v1: &str, legacy: impl FnOnce() -> String, skip: Option<&RawSocket>) {
-        fanout::broadcast(self.state.as_raw(), TAG_V1, v1, skip);
-        if self.legacy_present() {
-            fanout::broadcast(self.state.as_raw(), TAG_LEGACY, &legacy(), skip);
-        }
-    }
-
     fn join(&self, ticket: JoinTicket) -> Result<Response> {
-        let store = self.store()?;
-        let present = self.online(None);
-        if present >= ticket.limits.max_connections {
-            return refuse_socket(close_code::TRY_AGAIN_LATER, ErrorCode::RoomFull, "room is full; try again later");
-        }
-        let pair = WebSocketPair::new()?;
-        let server: &RawSocket = pair.server.as_ref();
-        let conn = Connection {
-            limiter_key: match &ticket.user {
-                Some(user) => user.clone(),
-                None => format!("conn:{}", (js_sys::Math::random() * 9e15) as u64),
-            },
-            name: ticket.name.clone(),
-            sender: ticket.sender.clone(),
-            v1: ticket.v1,
-            limits: ticket.limits,
+        let protocol = ticket.protocol.clone();
+        let mut inner = self.inner.borrow_mut();
+        let Inner { core, store } = inner
+            .as_mut()
+            .map_err(|e| Error::RustError(e.to_string()))?;
+        let raw = self.state.as_raw();
+        let sockets = Sockets {
+            online: fanout::online(raw, None),
+            from_address: ticket.address.as_deref().map_or(0, |a| {
+                fanout::count_tagged(raw, &connection::address_tag(a))
+            }),
+            legacy: self.legacy_present(),
         };
-        self.state.as_raw().accept_websocket_with_tags(server, vec![conn.tag().into()])?;
-        conn.save(&pair.server)?;
-        if !conn.v1 {
+        let request = JoinRequest {
+            name: ticket.name,
+            user: ticket.user,
+            sender_key: ticket.sender_key,
+            address: ticket.address,
+            dialect: if ticket.v1 {
+                Dialect::V1
+            } else {
+                Dialect::Legacy
+            },
+            since: ticket.since,
+            limits: ticket.limits,
+            entropy: random::bytes(),
+        };
+        let (member, outputs) = match core
+            .join(request, sockets, now_ms(), store)
+            .map_err(|e| Error::RustError(e.to_string()))?
+        {
+            Joined::Accepted { member, outputs } => (member, outputs),
+            Joined::Refused { code, error } => {
+                return refuse_socket(code, error.code, &error.message, protocol.as_deref())
+            }
+        };
+        let pair = WebSocketPair::new()?;
+        let mut tags = vec![JsValue::from_str(connection::dialect_tag(&member))];
+        if let Some(address) = &member.address {
+            tags.push(JsValue::from(connection::address_tag(address)));
+        }
+        raw.accept_websocket_with_tags(pair.server.as_ref(), tags)?;
+        connection::save(&pair.server, &member)?;
+        if !member.v1 {
             self.legacy_present.set(Some(true));
         }
-
-        let online = present + 1;
-        if conn.v1 {
-            let latest = store.latest_seq()?;
-            let welcome = ServerFrame::Welcome {
-                seq: latest,
-                online,
-                name: conn.name.clone(),
-                max_message_chars: conn.limits.max_message_chars,
-            };
-            fanout::send(server, &welcome.encode());
-            let (page, anchor) = match ticket.since {
-                Some(since) => (store.after(since, RESUME_HISTORY)?, Some(HistoryAnchor::After(since))),
-                None => (store.latest(JOIN_HISTORY)?, None),
-            };
-            fanout::send(server, &ServerFrame::History { messages: page.messages, more: page.more, anchor }.encode());
-        } else {
-            // The workshop front end shows each frame as one message.
-            for m in store.latest(JOIN_HISTORY)?.messages {
-                fanout::send(server, &legacy_frame(&m.name, &m.message, m.timestamp));
-            }
+        drop(inner);
+        self.carry_out(pair.server.as_ref(), outputs);
+        let mut response = Response::from_websocket(pair.client)?;
+        if let Some(p) = protocol {
+            response.headers_mut().set("sec-websocket-protocol", &p)?;
         }
-        self.broadcast(
-            &ServerFrame::Presence { online, joined: Some(conn.name.clone()), left: None }.encode(),
-            || legacy_frame(&conn.name, "joined the chat", now_ms()),
-            Some(server),
-        );
-        Response::from_websocket(pair.client)
+        Ok(response)
     }
 
-    fn reply_error(ws: &RawSocket, conn: &Connection, error: ProtocolError) {
-        // Legacy clients would show an error frame as a chat message: they get none.
-        if conn.v1 {
-            fanout::send(ws, &ServerFrame::Error(error).encode());
-        }
-    }
-
-    fn on_frame(&self, ws: &RawSocket, conn: &Connection, text: &str) -> Result<()> {
-        let frame = match ClientFrame::parse(text, conn.dialect()) {
-            Ok(f) => f,
-            Err(e) => {
-                Self::reply_error(ws, conn, e);
-                return Ok(());
-            }
-        };
-        match frame {
-            ClientFrame::Send { id, message } => self.on_send(ws, conn, id, &message),
-            ClientFrame::History { anchor, limit } => {
-                let store = self.store()?;
-                let Page { messages, more } = match anchor {
-                    HistoryAnchor::Before(seq) => store.before(seq, limit)?,
-                    HistoryAnchor::After(seq) => store.after(seq, limit)?,
-                };
-                fanout::send(ws, &ServerFrame::History { messages, more, anchor: Some(anchor) }.encode());
-                Ok(())
-            }
-            ClientFrame::Typing => {
-                if self.throttle_typing(&conn.limiter_key) {
-                    let frame = ServerFrame::Typing { name: conn.name.clone() };
-                    fanout::broadcast(self.state.as_raw(), TAG_V1, &frame.encode(), Some(ws));
-                }
-                Ok(())
-            }
-        }
-    }
-
-    fn on_send(&self, ws: &RawSocket, conn: &Connection, id: Option<String>, raw: &str) -> Result<()> {
-        let store = self.store()?;
-        let text = match validate::message_text(raw, conn.limits.max_message_chars) {
-            Ok(t) => t,
-            Err(e) => {
-                Self::reply_error(ws, conn, e.with_id(id.as_deref()));
-                return Ok(());
-            }
-        };
-        let limited = !self.take_rate_token(conn);
-        let stored = if limited { None } else { store.append(&conn.sender, id.as_deref(), &conn.name, &text, now_ms())? };
-        let Some(message) = stored else {
-            // Not stored: a retry of a message already stored (acked again,
-            // free of charge), or over the rate limit.
-            let original = match &id {
-                Some(i) => store.find(&conn.sender, i)?,
-                None => None,
-            };
-            match (original, id) {
-                (Some((seq, timestamp)), Some(id)) => {
-                    if !limited {
-                        self.refund_rate_token(conn);
+    /// Do what the core decided, for the connection `ws`.
+    fn carry_out(&self, ws: &RawSocket, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Reply(frame) => fanout::send(ws, &frame),
+                Output::Broadcast { v1, legacy } => {
+                    fanout::broadcast(self.state.as_raw(), TAG_V1, &v1, Some(ws));
+                    if let Some(legacy) = legacy.filter(|_| self.legacy_present()) {
+                        fanout::broadcast(self.state.as_raw(), TAG_LEGACY, &legacy, Some(ws));
                     }
-                    fanout::send(ws, &ServerFrame::Ack { id, seq, timestamp }.encode());
                 }
-                (_, id) => {
-                    let e = ProtocolError::new(ErrorCode::RateLimited, "sending too fast; wait a moment");
-                    Self::reply_error(ws, conn, e.with_id(id.as_deref()));
+                Output::Close { code, reason } => {
+                    let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
                 }
-            }
-            return Ok(());
-        };
-        if conn.v1 {
-            let ack = ServerFrame::Ack { id: message.id.clone(), seq: message.seq, timestamp: message.timestamp };
-            fanout::send(ws, &ack.encode());
-        }
-        let seq = message.seq;
-        self.broadcast(
-            &message_frame(&message),
-            || legacy_frame(&message.name, &message.message, message.timestamp),
-            Some(ws),
-        );
-        // seq counts every message ever stored: below the retention there is nothing to trim.
-        if seq % RETENTION_CHECK_EVERY == 0 && seq > conn.limits.retention {
-            self.schedule_retention(conn.limits.retention);
-        }
-        Ok(())
-    }
-
-    fn take_rate_token(&self, conn: &Connection) -> bool {
-        let now = now_ms() as f64;
-        let mut rate = self.rate.borrow_mut();
-        if rate.len() > MAX_THROTTLE_ENTRIES {
-            rate.clear();
-        }
-        if let Some(bucket) = rate.get_mut(&conn.limiter_key) {
-            return bucket.try_take(now);
-        }
-        let mut bucket = TokenBucket::new(conn.limits.rate_burst, conn.limits.rate_per_sec, now);
-        let taken = bucket.try_take(now);
-        rate.insert(conn.limiter_key.clone(), bucket);
-        taken
-    }
-
-    fn refund_rate_token(&self, conn: &Connection) {
-        if let Some(bucket) = self.rate.borrow_mut().get_mut(&conn.limiter_key) {
-            bucket.refund();
-        }
-    }
-
-    fn throttle_typing(&self, key: &str) -> bool {
-        let now = now_ms() as f64;
-        let mut typing = self.typing.borrow_mut();
-        if typing.len() > MAX_THROTTLE_ENTRIES {
-            typing.clear();
-        }
-        match typing.get(key) {
-            Some(&last) if now - last < TYPING_INTERVAL_MS => false,
-            _ => {
-                typing.insert(key.to_owned(), now);
-                true
+                Output::Retain { keep } => self.schedule_retention(keep),
             }
         }
     }
 
     fn schedule_retention(&self, keep: u64) {
-        let storage = self.state.storage();
-        if let Ok(store) = self.store() {
-            if let Err(e) = store.set_retention(keep) {
+        if let Ok(inner) = self.inner.borrow().as_ref() {
+            if let Err(e) = inner.store.set_retention(keep) {
                 console_error!("room: cannot record retention: {e}");
                 return;
             }
         }
+        let storage = self.state.storage();
         self.state.wait_until(async move {
             if let Err(e) = storage.set_alarm(1_000).await {
                 console_error!("room: cannot schedule retention: {e}");
             }
         });
     }
+
+    fn on_text(&self, ws: &RawSocket, member: &Member, text: &str) {
+        let legacy = self.legacy_present();
+        let outputs = {
+            let mut inner = self.inner.borrow_mut();
+            match inner.as_mut() {
+                Ok(Inner { core, store }) => {
+                    let sockets = Sockets {
+                        legacy,
+                        ..Sockets::default()
+                    };
+                    core.handle_frame(member, text, sockets, now_ms(), store)
+                }
+                Err(e) => Err(e.clone()),
+            }
+        };
+        match outputs {
+            Ok(outputs) => self.carry_out(ws, outputs),
+            Err(e) => {
+                console_error!("room: frame failed: {e}");
+                if member.v1 {
+                    let error = ProtocolError::new(
+                        ErrorCode::Internal,
+                        "the server could not handle that; try again",
+                    );
+                    fanout::send(ws, &ServerFrame::Error(error).encode());
+                }
+            }
+        }
+    }
+}
+
+/// The socket handlers (see the module doc for why they are written out).
+#[wasm_bindgen]
+impl Room {
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn web_socket_message(&self, ws: RawSocket, message: JsValue) {
+        let Some(member) = connection::load(&WebSocket::from(ws.clone())) else {
+            let _ = ws.close_with_code_and_reason(
+                close_code::INTERNAL,
+                "connection state lost; reconnect",
+            );
+            return;
+        };
+        // Sizes first, from the JS value: a 32 MiB frame is never copied into
+        // wasm memory (which never shrinks).
+        let Some(js_text) = message.dyn_ref::<js_sys::JsString>() else {
+            let bytes = message
+                .dyn_ref::<js_sys::ArrayBuffer>()
+                .map_or(0, |b| b.byte_length() as usize);
+            if bytes > MAX_FRAME_BYTES {
+                let _ = ws.close_with_code_and_reason(close_code::TOO_BIG, "frame too large");
+            } else if member.v1 {
+                let error = ProtocolError::new(
+                    ErrorCode::BadFrame,
+                    "binary frames are not accepted; send JSON text",
+                );
+                fanout::send(&ws, &ServerFrame::Error(error).encode());
+            }
+            return;
+        };
+        // A UTF-16 unit is at least one UTF-8 byte.
+        if js_text.length() as usize > MAX_FRAME_BYTES {
+            let _ = ws.close_with_code_and_reason(close_code::TOO_BIG, "frame too large");
+            return;
+        }
+        let text = String::from(js_text);
+        self.on_text(&ws, &member, &text);
+    }
+
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn web_socket_close(&self, ws: RawSocket, _code: u16, _reason: String, _was_clean: bool) {
+        // Complete the closing handshake (the client waits for our close frame).
+        let _ = ws.close_with_code_and_reason(1000, "bye");
+        let Some(member) = connection::load(&WebSocket::from(ws.clone())) else {
+            return;
+        };
+        if !member.v1 {
+            self.legacy_present.set(None);
+        }
+        let sockets = Sockets {
+            online: fanout::online(self.state.as_raw(), Some(&ws)),
+            legacy: self.legacy_present(),
+            from_address: 0,
+        };
+        let outputs = match self.inner.borrow_mut().as_mut() {
+            Ok(inner) => inner.core.leave(&member, sockets, now_ms()),
+            Err(_) => return,
+        };
+        self.carry_out(&ws, outputs);
+    }
+
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn web_socket_error(&self, _ws: RawSocket, error: JsValue) {
+        // The close handler follows and does the clean-up.
+        console_error!("room: socket error: {error:?}");
+    }
 }
 
 impl DurableObject for Room {
     fn new(state: State, _env: Env) -> Self {
-        let store = MessageStore::open(state.storage().sql()).map_err(|e| e.to_string());
-        if let Err(e) = &store {
+        let inner = open(&state);
+        if let Err(e) = &inner {
             console_error!("room: cannot open storage: {e}");
         }
         // Heartbeats are answered by the runtime without waking the room.
@@ -283,11 +279,19 @@ impl DurableObject for Room {
             }
             Err(e) => console_error!("room: cannot build ping auto-response: {e:?}"),
         }
-        Room { state, store, rate: RefCell::default(), typing: RefCell::default(), legacy_present: Cell::new(None) }
+        Room {
+            state,
+            inner: RefCell::new(inner),
+            legacy_present: Cell::new(None),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let ticket = match req.headers().get(TICKET_HEADER)?.map(|t| serde_json::from_str::<JoinTicket>(&t)) {
+        let ticket = match req
+            .headers()
+            .get(TICKET_HEADER)?
+            .map(|t| serde_json::from_str::<JoinTicket>(&t))
+        {
             Some(Ok(ticket)) => ticket,
             _ => return json_error(400, "bad_request", "rooms are reached through /ws"),
         };
@@ -300,73 +304,19 @@ impl DurableObject for Room {
         }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let raw: &RawSocket = ws.as_ref();
-        let Some(conn) = Connection::load(&ws) else {
-            let _ = ws.close(Some(close_code::INTERNAL), Some("connection state lost; reconnect"));
-            return Ok(());
-        };
-        let text = match message {
-            WebSocketIncomingMessage::String(s) => s,
-            WebSocketIncomingMessage::Binary(bytes) => {
-                if bytes.len() > MAX_FRAME_BYTES {
-                    let _ = ws.close(Some(close_code::TOO_BIG), Some("frame too large"));
-                } else {
-                    Self::reply_error(raw, &conn, ProtocolError::new(ErrorCode::BadFrame, "binary frames are not accepted; send JSON text"));
-                }
-                return Ok(());
-            }
-        };
-        if text.len() > MAX_FRAME_BYTES {
-            let _ = ws.close(Some(close_code::TOO_BIG), Some("frame too large"));
-            return Ok(());
-        }
-        if let Err(e) = self.on_frame(raw, &conn, &text) {
-            console_error!("room: frame failed: {e}");
-            Self::reply_error(raw, &conn, ProtocolError::new(ErrorCode::Internal, "the server could not handle that; try again"));
-        }
-        Ok(())
-    }
-
-    async fn websocket_close(&self, ws: WebSocket, _code: usize, _reason: String, _was_clean: bool) -> Result<()> {
-        let raw: &RawSocket = ws.as_ref();
-        // Complete the closing handshake (the client waits for our close frame).
-        let _ = ws.close(Some(1000), Some("bye"));
-        if let Some(conn) = Connection::load(&ws) {
-            // A verified user's bucket outlives one connection (they may have several).
-            if conn.limiter_key.starts_with("conn:") {
-                self.rate.borrow_mut().remove(&conn.limiter_key);
-                self.typing.borrow_mut().remove(&conn.limiter_key);
-            }
-            if !conn.v1 {
-                self.legacy_present.set(None);
-            }
-            let online = self.online(Some(raw));
-            self.broadcast(
-                &ServerFrame::Presence { online, joined: None, left: Some(conn.name.clone()) }.encode(),
-                || legacy_frame(&conn.name, "left the chat", now_ms()),
-                Some(raw),
-            );
-        }
-        Ok(())
-    }
-
-    async fn websocket_error(&self, _ws: WebSocket, error: Error) -> Result<()> {
-        // The close handler follows and does the clean-up.
-        console_error!("room: socket error: {error}");
-        Ok(())
-    }
-
     async fn alarm(&self) -> Result<Response> {
-        let store = self.store()?;
-        let keep = store.retention()?;
-        if let Some(keep) = keep {
-            store.trim(keep)?;
+        let mut inner = self.inner.borrow_mut();
+        let store = &mut inner
+            .as_mut()
+            .map_err(|e| Error::RustError(e.to_string()))?
+            .store;
+        if let Some(keep) = store
+            .retention()
+            .map_err(|e| Error::RustError(e.to_string()))?
+        {
+            protocol::room::Store::trim(store, keep)
+                .map_err(|e| Error::RustError(e.to_string()))?;
         }
         Response::ok("")
-    }
-
-    async fn connect(&self, _socket: Socket) -> Result<()> {
-        Err(Error::RustError("rooms do not accept TCP connections".into()))
     }
 }

@@ -22,6 +22,11 @@ pub struct Site {
     pub allow_no_origin: bool,
     pub limits: Limits,
     pub secret: Option<String>,
+    /// Drawn when the site is created and part of its rooms' object names:
+    /// a deleted site's rooms are unreachable for good, even by a new site
+    /// with the same id. Empty for sites created before epochs existed.
+    #[serde(default)]
+    pub epoch: String,
     pub created_at: u64,
     pub updated_at: u64,
 }
@@ -87,26 +92,53 @@ pub struct SiteUpdate {
     pub secret: SecretChange,
 }
 
+/// Why a site configuration is refused (HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    TooManyOrigins,
+    BadOrigin(String),
+    BadSecretLength,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::TooManyOrigins => write!(f, "at most {MAX_ORIGINS} origins"),
+            ConfigError::BadOrigin(o) => write!(
+                f,
+                "origin {o:?} is not scheme://host[:port] (http or https; `*` port, `*.` subdomain or a lone `*` allowed)"
+            ),
+            ConfigError::BadSecretLength => write!(f, "secret must be {MIN_SECRET_BYTES}-{MAX_SECRET_BYTES} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
 impl SiteInput {
     /// Check the input and turn it into an update, or say what is wrong.
-    pub fn validate(self, id: &str) -> Result<SiteUpdate, String> {
+    pub fn validate(self, id: &str) -> Result<SiteUpdate, ConfigError> {
         if self.origins.len() > MAX_ORIGINS {
-            return Err(format!("at most {MAX_ORIGINS} origins"));
+            return Err(ConfigError::TooManyOrigins);
         }
         if let Some(bad) = self.origins.iter().find(|o| !is_valid_pattern(o)) {
-            return Err(format!(
-                "origin {bad:?} is not scheme://host[:port] (http or https; `*` port, `*.` subdomain or a lone `*` allowed)"
-            ));
+            return Err(ConfigError::BadOrigin(bad.clone()));
         }
         let secret = match self.secret {
             None => SecretChange::Keep,
             Some(None) => SecretChange::Remove,
-            Some(Some(s)) if (MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&s.len()) => SecretChange::Set(s),
-            Some(Some(_)) => return Err(format!("secret must be {MIN_SECRET_BYTES}-{MAX_SECRET_BYTES} bytes")),
+            Some(Some(s)) if (MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&s.len()) => {
+                SecretChange::Set(s)
+            }
+            Some(Some(_)) => return Err(ConfigError::BadSecretLength),
         };
         Ok(SiteUpdate {
             id: id.to_owned(),
-            origins: self.origins.iter().map(|o| o.trim().to_ascii_lowercase()).collect(),
+            origins: self
+                .origins
+                .iter()
+                .map(|o| o.trim().to_ascii_lowercase())
+                .collect(),
             allow_anonymous: self.allow_anonymous,
             allow_no_origin: self.allow_no_origin,
             limits: self.limits.clamped(),
@@ -116,9 +148,12 @@ impl SiteInput {
 }
 
 impl SiteUpdate {
-    /// Apply to the stored site (if any) at time `now`.
-    pub fn apply(self, existing: Option<Site>, now: u64) -> Site {
-        let (created_at, old_secret) = existing.map_or((now, None), |s| (s.created_at, s.secret));
+    /// Apply to the stored site (if any) at time `now`; a new site gets
+    /// `fresh_epoch`.
+    pub fn apply(self, existing: Option<Site>, now: u64, fresh_epoch: String) -> Site {
+        let (created_at, old_secret, epoch) = existing.map_or((now, None, fresh_epoch), |s| {
+            (s.created_at, s.secret, s.epoch)
+        });
         Site {
             id: self.id,
             origins: self.origins,
@@ -130,6 +165,7 @@ impl SiteUpdate {
                 SecretChange::Remove => None,
                 SecretChange::Set(s) => Some(s),
             },
+            epoch,
             created_at,
             updated_at: now,
         }

@@ -7,23 +7,55 @@
 //! `CACHE_MS` everywhere else.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
+use protocol::lru::LruMap;
+use protocol::rate_limit::TokenBucket;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::config::{Site, SiteUpdate};
-use crate::clock::now_ms;
 use super::registry::REGISTRY_OBJECT;
+use crate::clock::now_ms;
 
 const CACHE_MS: u64 = 10_000;
-const MAX_CACHED: usize = 1000;
+/// Sites kept per isolate; the least recently used goes first.
+const MAX_KNOWN: usize = 1000;
+/// Unknown ids remembered per isolate, apart from the known ones: a flood of
+/// made-up ids fills this map, never the other.
+const MAX_UNKNOWN: usize = 10_000;
+/// Registry lookups of ids this isolate does not know, per second (after a
+/// burst): a flood of made-up ids cannot keep the single registry busy.
+const MISS_BURST: u32 = 50;
+const MISS_PER_SEC: f64 = 20.0;
+
+/// The answer to a lookup.
+pub enum Lookup {
+    Found(Site),
+    Unknown,
+    /// Too many lookups of ids this isolate does not know; try again later.
+    Busy,
+}
+
+struct Cache {
+    known: LruMap<String, (u64, Site)>,
+    unknown: LruMap<String, u64>,
+    misses: TokenBucket,
+}
 
 thread_local! {
-    static CACHE: RefCell<HashMap<String, (u64, Option<Site>)>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<Cache> = RefCell::new(Cache {
+        known: LruMap::new(MAX_KNOWN),
+        unknown: LruMap::new(MAX_UNKNOWN),
+        misses: TokenBucket::new(MISS_BURST, MISS_PER_SEC, 0.0),
+    });
 }
 
 /// Send a request to the registry object.
-pub async fn registry(env: &Env, method: Method, path: &str, body: Option<String>) -> Result<Response> {
+pub async fn registry(
+    env: &Env,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Response> {
     let stub = env.durable_object("SITES")?.get_by_name(REGISTRY_OBJECT)?;
     let mut init = RequestInit::new();
     init.with_method(method);
@@ -32,14 +64,33 @@ pub async fn registry(env: &Env, method: Method, path: &str, body: Option<String
         headers.set("content-type", "application/json")?;
         init.with_headers(headers).with_body(Some(body.into()));
     }
-    stub.fetch_with_request(Request::new_with_init(&format!("https://registry{path}"), &init)?).await
+    stub.fetch_with_request(Request::new_with_init(
+        &format!("https://registry{path}"),
+        &init,
+    )?)
+    .await
 }
 
-/// The site with this id, or `None` if there is none.
-pub async fn find_site(env: &Env, id: &str) -> Result<Option<Site>> {
+/// The site with this id, from the cache or the registry.
+pub async fn find_site(env: &Env, id: &str) -> Result<Lookup> {
     let now = now_ms();
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(id).filter(|(exp, _)| *exp > now).map(|(_, s)| s.clone())) {
-        return Ok(hit);
+    let cached = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let known = c
+            .known
+            .get_mut(id)
+            .map(|(exp, site)| (*exp > now, site.clone()));
+        match known {
+            Some((true, site)) => Some(Lookup::Found(site)),
+            // Expired: ask again, without spending the miss budget.
+            Some((false, _)) => None,
+            None if c.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(Lookup::Unknown),
+            None if !c.misses.try_take(now as f64) => Some(Lookup::Busy),
+            None => None,
+        }
+    });
+    if let Some(answer) = cached {
+        return Ok(answer);
     }
     let mut res = registry(env, Method::Get, &format!("/site/{id}"), None).await?;
     let site = match res.status_code() {
@@ -49,21 +100,38 @@ pub async fn find_site(env: &Env, id: &str) -> Result<Option<Site>> {
     };
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.len() >= MAX_CACHED {
-            c.clear();
+        match &site {
+            Some(site) => {
+                c.unknown.remove(id);
+                c.known
+                    .insert(id.to_owned(), (now + CACHE_MS, site.clone()));
+            }
+            None => {
+                c.known.remove(id);
+                c.unknown.insert(id.to_owned(), now + CACHE_MS);
+            }
         }
-        c.insert(id.to_owned(), (now + CACHE_MS, site.clone()));
     });
-    Ok(site)
+    Ok(site.map_or(Lookup::Unknown, Lookup::Found))
 }
 
 pub fn forget(id: &str) {
-    CACHE.with(|c| c.borrow_mut().remove(id));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.known.remove(id);
+        c.unknown.remove(id);
+    });
 }
 
 pub async fn save_site(env: &Env, update: &SiteUpdate) -> Result<Response> {
     forget(&update.id);
-    registry(env, Method::Put, &format!("/site/{}", update.id), Some(serde_json::to_string(update)?)).await
+    registry(
+        env,
+        Method::Put,
+        &format!("/site/{}", update.id),
+        Some(serde_json::to_string(update)?),
+    )
+    .await
 }
 
 pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {

@@ -9,5 +9,7 @@ use worker::Env;
 
 /// The site used when a connection names none (`DEFAULT_SITE`, else `demo`).
 pub fn default_site(env: &Env) -> String {
-    env.var("DEFAULT_SITE").map(|v| v.to_string()).unwrap_or_else(|_| "demo".into())
+    env.var("DEFAULT_SITE")
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| "demo".into())
 }

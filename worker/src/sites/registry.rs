@@ -14,7 +14,10 @@ use std::cell::Cell;
 
 use serde::Deserialize;
 use serde_json::json;
-use worker::{console_error, durable_object, DurableObject, Env, Error, Method, Request, Response, Result, Socket, SqlStorage, State, WebSocket, WebSocketIncomingMessage};
+use worker::{
+    console_error, durable_object, DurableObject, Env, Error, Method, Request, Response, Result,
+    Socket, SqlStorage, State, WebSocket, WebSocketIncomingMessage,
+};
 
 use super::config::{SecretChange, Site, SiteUpdate};
 use crate::clock::now_ms;
@@ -22,6 +25,25 @@ use crate::http::{json_error, json_response};
 use protocol::Limits;
 
 pub const REGISTRY_OBJECT: &str = "registry";
+
+/// The demo site's limits: `DEMO_SITE_LIMITS` (JSON, as in the admin API),
+/// else the defaults. Development sets it in `.dev.vars`: there every client
+/// shares the address 127.0.0.1, so per-address limits would lump them together.
+fn demo_limits(env: &Env) -> Limits {
+    env.var("DEMO_SITE_LIMITS")
+        .ok()
+        .and_then(|v| serde_json::from_str::<Limits>(&v.to_string()).ok())
+        .unwrap_or_default()
+        .clamped()
+}
+
+/// 64 random bits in hex: a new site's epoch (see `Site::epoch`).
+fn new_epoch() -> String {
+    crate::random::bytes::<8>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, record TEXT NOT NULL);
@@ -46,7 +68,10 @@ impl SiteRegistry {
     }
 
     fn get(&self, id: &str) -> Result<Option<Site>> {
-        let rows: Vec<Record> = self.sql()?.exec("SELECT record FROM sites WHERE id = ?", vec![id.into()])?.to_array()?;
+        let rows: Vec<Record> = self
+            .sql()?
+            .exec("SELECT record FROM sites WHERE id = ?", vec![id.into()])?
+            .to_array()?;
         match rows.first() {
             Some(r) => Ok(Some(serde_json::from_str(&r.record)?)),
             None => Ok(None),
@@ -68,7 +93,12 @@ impl SiteRegistry {
             return Ok(());
         }
         let sql = self.sql()?;
-        let done: Vec<Record> = sql.exec("SELECT value AS record FROM registry_meta WHERE key = 'seeded'", None)?.to_array()?;
+        let done: Vec<Record> = sql
+            .exec(
+                "SELECT value AS record FROM registry_meta WHERE key = 'seeded'",
+                None,
+            )?
+            .to_array()?;
         if done.is_empty() {
             let origins: Vec<String> = self
                 .env
@@ -86,12 +116,15 @@ impl SiteRegistry {
                     origins,
                     allow_anonymous: true,
                     allow_no_origin: true,
-                    limits: Limits::default(),
+                    limits: demo_limits(&self.env),
                     secret: SecretChange::Keep,
                 };
-                self.put(&update.apply(None, now_ms()))?;
+                self.put(&update.apply(None, now_ms(), new_epoch()))?;
             }
-            sql.exec("INSERT OR REPLACE INTO registry_meta (key, value) VALUES ('seeded', '1')", None)?;
+            sql.exec(
+                "INSERT OR REPLACE INTO registry_meta (key, value) VALUES ('seeded', '1')",
+                None,
+            )?;
         }
         self.seeded.set(true);
         Ok(())
@@ -104,7 +137,10 @@ impl SiteRegistry {
         let id = path.strip_prefix("/site/").unwrap_or("");
         match (req.method(), path.as_str()) {
             (Method::Get, "/sites") => {
-                let rows: Vec<Record> = self.sql()?.exec("SELECT record FROM sites ORDER BY id", None)?.to_array()?;
+                let rows: Vec<Record> = self
+                    .sql()?
+                    .exec("SELECT record FROM sites ORDER BY id", None)?
+                    .to_array()?;
                 let sites = rows
                     .iter()
                     .filter_map(|r| serde_json::from_str::<Site>(&r.record).ok())
@@ -120,13 +156,14 @@ impl SiteRegistry {
                 let update: SiteUpdate = req.json().await?;
                 let existing = self.get(id)?;
                 let created = existing.is_none();
-                let site = update.apply(existing, now_ms());
+                let site = update.apply(existing, now_ms(), new_epoch());
                 self.put(&site)?;
                 json_response(if created { 201 } else { 200 }, &site.public())
             }
             (Method::Delete, _) if !id.is_empty() => {
                 let existed = self.get(id)?.is_some();
-                self.sql()?.exec("DELETE FROM sites WHERE id = ?", vec![id.into()])?;
+                self.sql()?
+                    .exec("DELETE FROM sites WHERE id = ?", vec![id.into()])?;
                 if existed {
                     json_response(200, &json!({ "deleted": id }))
                 } else {
@@ -141,11 +178,18 @@ impl SiteRegistry {
 impl DurableObject for SiteRegistry {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        let sql = sql.exec(SCHEMA, None).map(|_| sql).map_err(|e| e.to_string());
+        let sql = sql
+            .exec(SCHEMA, None)
+            .map(|_| sql)
+            .map_err(|e| e.to_string());
         if let Err(e) = &sql {
             console_error!("registry: cannot open storage: {e}");
         }
-        SiteRegistry { sql, env, seeded: Cell::new(false) }
+        SiteRegistry {
+            sql,
+            env,
+            seeded: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -167,7 +211,13 @@ impl DurableObject for SiteRegistry {
         Ok(())
     }
 
-    async fn websocket_close(&self, _ws: WebSocket, _code: usize, _reason: String, _clean: bool) -> Result<()> {
+    async fn websocket_close(
+        &self,
+        _ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _clean: bool,
+    ) -> Result<()> {
         Ok(())
     }
 
@@ -176,6 +226,8 @@ impl DurableObject for SiteRegistry {
     }
 
     async fn connect(&self, _socket: Socket) -> Result<()> {
-        Err(Error::RustError("the registry accepts no TCP connections".into()))
+        Err(Error::RustError(
+            "the registry accepts no TCP connections".into(),
+        ))
     }
 }

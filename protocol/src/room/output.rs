@@ -1,0 +1,17 @@
+//! What the room core asks its adapter to do.
+
+/// One thing to carry out, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send this frame to the connection concerned (already encoded for its
+    /// dialect).
+    Reply(String),
+    /// Send to every other connection: `v1` to protocol v1 sockets and
+    /// `legacy`, when there is one, to the workshop front end's sockets.
+    Broadcast { v1: String, legacy: Option<String> },
+    /// Close the connection concerned with this code and reason.
+    Close { code: u16, reason: String },
+    /// History has grown past the retention: trim it to `keep` messages
+    /// soon (the Durable Object does it from an alarm, off the send path).
+    Retain { keep: u64 },
+}

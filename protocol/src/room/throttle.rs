@@ -1,0 +1,117 @@
+//! The room's rate limits, in bounded memory.
+//!
+//! Every limit is a token bucket in one [`LruMap`]: a flood of new keys drops
+//! the least recently used buckets, never the ones in use, and never all of
+//! them at once. Buckets live in the object's memory: after hibernation they
+//! start full, which is right (an evicted room was idle).
+
+use crate::limits::{
+    Limits, HISTORY_BURST, HISTORY_PER_SEC, JOIN_BURST_EXTRA, JOIN_PER_SEC, MAX_BUCKETS,
+    TYPING_INTERVAL_MS,
+};
+use crate::lru::LruMap;
+use crate::rate_limit::TokenBucket;
+
+use super::member::Member;
+
+pub struct Throttles {
+    buckets: LruMap<String, TokenBucket>,
+}
+
+impl Default for Throttles {
+    fn default() -> Self {
+        Throttles {
+            buckets: LruMap::new(MAX_BUCKETS),
+        }
+    }
+}
+
+impl Throttles {
+    fn bucket(&mut self, key: String, burst: u32, per_sec: f64, now: u64) -> &mut TokenBucket {
+        self.buckets
+            .get_or_insert_with(&key, || TokenBucket::new(burst, per_sec, now as f64))
+    }
+
+    fn take(&mut self, key: String, burst: u32, per_sec: f64, now: u64) -> bool {
+        self.bucket(key, burst, per_sec, now).try_take(now as f64)
+    }
+
+    /// One token from `member`'s own bucket and, for anonymous members with
+    /// a known address, one from the address's bucket: all or nothing.
+    fn take_pair(
+        &mut self,
+        kind: char,
+        member: &Member,
+        own: (u32, f64),
+        address: (u32, f64),
+        now: u64,
+    ) -> bool {
+        let own_key = format!("{kind}:{}", member.author);
+        if !self.take(own_key.clone(), own.0, own.1, now) {
+            return false;
+        }
+        let Some(ip) = member.address.as_ref().filter(|_| !member.verified) else {
+            return true;
+        };
+        if self.take(format!("{kind}:ip:{ip}"), address.0, address.1, now) {
+            return true;
+        }
+        if let Some(b) = self.buckets.get_mut(&own_key) {
+            b.refund();
+        }
+        false
+    }
+
+    /// A message, under the site's sender and address limits.
+    pub fn take_message(&mut self, member: &Member, now: u64) -> bool {
+        let l = member.limits;
+        self.take_pair(
+            'm',
+            member,
+            (l.rate_burst, l.rate_per_sec),
+            (l.address_burst, l.address_per_sec),
+            now,
+        )
+    }
+
+    /// A `history` request.
+    pub fn take_history(&mut self, member: &Member, now: u64) -> bool {
+        let own = (HISTORY_BURST, HISTORY_PER_SEC);
+        self.take_pair(
+            'h',
+            member,
+            own,
+            (
+                HISTORY_BURST * ADDRESS_FACTOR,
+                HISTORY_PER_SEC * f64::from(ADDRESS_FACTOR),
+            ),
+            now,
+        )
+    }
+
+    /// A new connection from `address`.
+    pub fn take_join(&mut self, address: Option<&str>, limits: &Limits, now: u64) -> bool {
+        let burst = limits
+            .max_connections_per_address
+            .saturating_add(JOIN_BURST_EXTRA);
+        match address {
+            Some(a) => self.take(format!("j:{a}"), burst, JOIN_PER_SEC, now),
+            None => true,
+        }
+    }
+
+    /// Whether to relay a typing notice (at most one per interval per sender).
+    pub fn take_typing(&mut self, member: &Member, now: u64) -> bool {
+        // A bucket of one token, refilled once per interval.
+        self.take(
+            format!("t:{}", member.author),
+            1,
+            1000.0 / TYPING_INTERVAL_MS,
+            now,
+        )
+    }
+}
+
+/// An address may hold several members (a household, an office): its
+/// `history` bucket is this many members' worth.
+const ADDRESS_FACTOR: u32 = 5;
