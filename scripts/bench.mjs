@@ -76,7 +76,9 @@ try {
     method: 'PUT',
     headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' },
     body: JSON.stringify({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
-      limits: { rateBurst: 1000, ratePerSec: 1000, maxConnections: 5000, retention: 1000000 } }),
+      limits: { rateBurst: 1000, ratePerSec: 1000, maxConnections: 5000, retention: 1000000,
+        // Every load-generator client shares the address 127.0.0.1.
+        addressBurst: 10000, addressPerSec: 1000, maxConnectionsPerAddress: 5000 } }),
   });
   if (!site.ok) throw new Error(`creating the bench site: ${site.status} ${await site.text()}`);
 
