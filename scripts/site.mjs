@@ -3,7 +3,7 @@
 //   npm run site -- list
 //   npm run site -- get <id>
 //   npm run site -- put <id> [--origin URL]... [--secret S | --no-secret] [--require-identity]
-//                      [--allow-no-origin] [--limit name=value]...
+//                      [--allow-no-origin] [--limit name=value]... [--moderation JSON]
 //   npm run site -- delete <id>
 //
 // Server and token: HELLO_CHAT_URL (default http://localhost:8787) and
@@ -28,7 +28,7 @@ const [command, id, ...rest] = process.argv.slice(2);
 function usage(message) {
   if (message) console.error(message);
   console.error('usage: npm run site -- list | get <id> | delete <id> | put <id> [--origin URL]... ' +
-    '[--secret S | --no-secret] [--require-identity] [--allow-no-origin] [--limit name=value]...');
+    '[--secret S | --no-secret] [--require-identity] [--allow-no-origin] [--limit name=value]... [--moderation JSON]');
   process.exit(2);
 }
 
@@ -42,7 +42,9 @@ function putBody(args) {
     else if (arg === '--no-secret') body.secret = null;
     else if (arg === '--require-identity') body.allowAnonymous = false;
     else if (arg === '--allow-no-origin') body.allowNoOrigin = true;
-    else if (arg === '--limit') {
+    else if (arg === '--moderation') {
+      try { body.moderation = JSON.parse(value()); } catch { usage('--moderation takes JSON, e.g. \'{"words":["spam"]}\''); }
+    } else if (arg === '--limit') {
       const [k, v] = value().split('=');
       body.limits[k] = Number(v);
     } else usage(`unknown option ${arg}`);

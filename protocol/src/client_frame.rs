@@ -20,14 +20,107 @@ pub enum Dialect {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientFrame {
-    /// Post a message. `id` makes retries idempotent; without one the server
-    /// makes an id and a retry would post twice.
-    Send { id: Option<String>, message: String },
+    /// Post a message, possibly as a reply to message `reply_to`. `id` makes
+    /// retries idempotent; without one the server makes an id and a retry
+    /// would post twice.
+    Send {
+        id: Option<String>,
+        message: String,
+        reply_to: Option<u64>,
+    },
+    /// Change the text of message `target`.
+    Edit {
+        id: String,
+        target: u64,
+        message: String,
+    },
+    /// Delete message `target` (leaves a tombstone).
+    Delete { id: String, target: u64 },
+    /// Add (`on`) or take back a reaction to message `target`.
+    React {
+        id: String,
+        target: u64,
+        emoji: String,
+        on: bool,
+    },
+    /// A moderator's action.
+    Moderate {
+        id: String,
+        action: ModerationAction,
+        reason: Option<String>,
+    },
     /// Ask for a page of history: messages just before `before`, or just after `after`.
     History { anchor: HistoryAnchor, limit: usize },
     /// The sender is typing; relayed to the others, never stored.
     Typing,
 }
+
+/// What a moderator can do. `seconds: None` means for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModerationAction {
+    Delete {
+        target: u64,
+    },
+    Mute {
+        sender: String,
+        seconds: Option<u64>,
+    },
+    Unmute {
+        sender: String,
+    },
+    Ban {
+        sender: String,
+        seconds: Option<u64>,
+    },
+    Unban {
+        sender: String,
+    },
+    /// Delete every message of a sender.
+    Purge {
+        sender: String,
+    },
+    /// Seconds between two messages of one sender (0 = off).
+    Slow {
+        seconds: u64,
+    },
+    Lock,
+    Unlock,
+}
+
+impl ModerationAction {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModerationAction::Delete { .. } => "delete",
+            ModerationAction::Mute { .. } => "mute",
+            ModerationAction::Unmute { .. } => "unmute",
+            ModerationAction::Ban { .. } => "ban",
+            ModerationAction::Unban { .. } => "unban",
+            ModerationAction::Purge { .. } => "purge",
+            ModerationAction::Slow { .. } => "slow",
+            ModerationAction::Lock => "lock",
+            ModerationAction::Unlock => "unlock",
+        }
+    }
+
+    /// The sender it concerns, if any.
+    pub fn sender(&self) -> Option<&str> {
+        match self {
+            ModerationAction::Mute { sender, .. }
+            | ModerationAction::Unmute { sender }
+            | ModerationAction::Ban { sender, .. }
+            | ModerationAction::Unban { sender }
+            | ModerationAction::Purge { sender } => Some(sender),
+            _ => None,
+        }
+    }
+}
+
+/// Longest moderation reason, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+/// Longest reaction emoji, in bytes (a family emoji with modifiers is ~25).
+pub const MAX_EMOJI_BYTES: usize = 32;
+/// Longest mute or ban given in seconds: a year (for good: leave it out).
+pub const MAX_SANCTION_SECS: u64 = 366 * 24 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryAnchor {
@@ -54,6 +147,7 @@ impl ClientFrame {
                 Some(Json::Str(m)) => Ok(ClientFrame::Send {
                     id: None,
                     message: m.clone(),
+                    reply_to: None,
                 }),
                 _ => Err(bad("expected {\"message\": \"...\"}")),
             },
@@ -67,23 +161,82 @@ impl ClientFrame {
             Some(_) => return Err(bad("\"type\" must be a string")),
             None => return Err(bad("missing \"type\"")),
         };
+        let id = match obj.get("id") {
+            None | Some(Json::Null) => None,
+            Some(Json::Str(id)) if is_client_id(id) => Some(id.clone()),
+            Some(_) => return Err(bad("\"id\" must be 1-64 characters of A-Z a-z 0-9 _ . : -")),
+        };
+        // Everything but `send`, `history` and `typing` needs an id (its ack names it).
+        let with_id = |f: &dyn Fn(String) -> Result<ClientFrame, ProtocolError>| match &id {
+            Some(id) => f(id.clone()).map_err(|e| e.with_id(Some(id))),
+            None => Err(bad(format!("\"{kind}\" needs an \"id\""))),
+        };
         match kind {
             "send" => {
-                let id = match obj.get("id") {
-                    None | Some(Json::Null) => None,
-                    Some(Json::Str(id)) if is_client_id(id) => Some(id.clone()),
-                    Some(_) => {
-                        return Err(bad("\"id\" must be 1-64 characters of A-Z a-z 0-9 _ . : -"))
-                    }
-                };
+                let reply_to =
+                    optional_seq(obj, "replyTo").map_err(|e| e.with_id(id.as_deref()))?;
                 match obj.get("message") {
                     Some(Json::Str(m)) => Ok(ClientFrame::Send {
                         id,
                         message: m.clone(),
+                        reply_to,
                     }),
                     _ => Err(bad("\"message\" must be a string").with_id(id.as_deref())),
                 }
             }
+            "edit" => with_id(&|id| {
+                let message = string(obj, "message")?.to_owned();
+                Ok(ClientFrame::Edit {
+                    id,
+                    target: seq(obj, "target")?,
+                    message,
+                })
+            }),
+            "delete" => with_id(&|id| {
+                Ok(ClientFrame::Delete {
+                    id,
+                    target: seq(obj, "target")?,
+                })
+            }),
+            "react" => with_id(&|id| {
+                let emoji = string(obj, "emoji")?;
+                if emoji.is_empty()
+                    || emoji.len() > MAX_EMOJI_BYTES
+                    || emoji.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
+                    return Err(bad(format!(
+                        "\"emoji\" must be one emoji (at most {MAX_EMOJI_BYTES} bytes)"
+                    )));
+                }
+                let on = obj
+                    .get("on")
+                    .and_then(Json::as_bool)
+                    .ok_or_else(|| bad("\"on\" must be true or false"))?;
+                Ok(ClientFrame::React {
+                    id,
+                    target: seq(obj, "target")?,
+                    emoji: emoji.to_owned(),
+                    on,
+                })
+            }),
+            "moderate" => with_id(&|id| {
+                let reason = match obj.get("reason") {
+                    None | Some(Json::Null) => None,
+                    Some(Json::Str(r)) if r.chars().count() <= MAX_REASON_CHARS => {
+                        Some(r.trim().to_owned()).filter(|r| !r.is_empty())
+                    }
+                    Some(_) => {
+                        return Err(bad(format!(
+                            "\"reason\" must be a string of at most {MAX_REASON_CHARS} characters"
+                        )))
+                    }
+                };
+                Ok(ClientFrame::Moderate {
+                    id,
+                    action: moderation_action(obj)?,
+                    reason,
+                })
+            }),
             "history" => {
                 let before = optional_seq(obj, "before")?;
                 let after = optional_seq(obj, "after")?;
@@ -116,13 +269,61 @@ impl ClientFrame {
     /// Encode as a v1 text frame (used by the widget).
     pub fn encode(&self) -> String {
         match self {
-            ClientFrame::Send { id, message } => {
-                let w = ObjectWriter::new().str("type", "send");
-                let w = match id {
-                    Some(id) => w.str("id", id),
-                    None => w,
+            ClientFrame::Send {
+                id,
+                message,
+                reply_to,
+            } => ObjectWriter::new()
+                .str("type", "send")
+                .opt_str("id", id.as_deref())
+                .str("message", message)
+                .opt_u64("replyTo", *reply_to)
+                .finish(),
+            ClientFrame::Edit {
+                id,
+                target,
+                message,
+            } => ObjectWriter::new()
+                .str("type", "edit")
+                .str("id", id)
+                .u64("target", *target)
+                .str("message", message)
+                .finish(),
+            ClientFrame::Delete { id, target } => ObjectWriter::new()
+                .str("type", "delete")
+                .str("id", id)
+                .u64("target", *target)
+                .finish(),
+            ClientFrame::React {
+                id,
+                target,
+                emoji,
+                on,
+            } => ObjectWriter::new()
+                .str("type", "react")
+                .str("id", id)
+                .u64("target", *target)
+                .str("emoji", emoji)
+                .bool("on", *on)
+                .finish(),
+            ClientFrame::Moderate { id, action, reason } => {
+                let w = ObjectWriter::new()
+                    .str("type", "moderate")
+                    .str("id", id)
+                    .str("action", action.name());
+                let w = match action {
+                    ModerationAction::Delete { target } => w.u64("target", *target),
+                    ModerationAction::Mute { sender, seconds }
+                    | ModerationAction::Ban { sender, seconds } => {
+                        w.str("sender", sender).opt_u64("seconds", *seconds)
+                    }
+                    ModerationAction::Unmute { sender }
+                    | ModerationAction::Unban { sender }
+                    | ModerationAction::Purge { sender } => w.str("sender", sender),
+                    ModerationAction::Slow { seconds } => w.u64("seconds", *seconds),
+                    ModerationAction::Lock | ModerationAction::Unlock => w,
                 };
-                w.str("message", message).finish()
+                w.opt_str("reason", reason.as_deref()).finish()
             }
             ClientFrame::History { anchor, limit } => {
                 let (key, seq) = match anchor {
@@ -138,6 +339,53 @@ impl ClientFrame {
             ClientFrame::Typing => ObjectWriter::new().str("type", "typing").finish(),
         }
     }
+}
+
+fn string<'a>(obj: &'a Json, key: &str) -> Result<&'a str, ProtocolError> {
+    obj.get(key)
+        .and_then(Json::as_str)
+        .ok_or_else(|| bad(format!("\"{key}\" must be a string")))
+}
+
+fn seq(obj: &Json, key: &str) -> Result<u64, ProtocolError> {
+    optional_seq(obj, key)?.ok_or_else(|| bad(format!("\"{key}\" is required")))
+}
+
+fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
+    let sender = || string(obj, "sender").map(str::to_owned);
+    let seconds = || match optional_seq(obj, "seconds")? {
+        Some(s) if s > MAX_SANCTION_SECS => {
+            Err(bad("\"seconds\" is at most a year; leave it out for good"))
+        }
+        other => Ok(other),
+    };
+    Ok(match string(obj, "action")? {
+        "delete" => ModerationAction::Delete {
+            target: seq(obj, "target")?,
+        },
+        "mute" => ModerationAction::Mute {
+            sender: sender()?,
+            seconds: seconds()?,
+        },
+        "unmute" => ModerationAction::Unmute { sender: sender()? },
+        "ban" => ModerationAction::Ban {
+            sender: sender()?,
+            seconds: seconds()?,
+        },
+        "unban" => ModerationAction::Unban { sender: sender()? },
+        "purge" => ModerationAction::Purge { sender: sender()? },
+        "slow" => ModerationAction::Slow {
+            seconds: seconds()?.unwrap_or(0),
+        },
+        "lock" => ModerationAction::Lock,
+        "unlock" => ModerationAction::Unlock,
+        other => {
+            return Err(bad(format!(
+                "unknown moderation action \"{}\"",
+                truncate(other, 32)
+            )))
+        }
+    })
 }
 
 /// Sequence numbers are JSON integers from 0 to 2^53 (exact in JavaScript).
@@ -176,14 +424,16 @@ mod tests {
             v1(r#"{"type":"send","id":"a1","message":"hi"}"#).unwrap(),
             ClientFrame::Send {
                 id: Some("a1".into()),
-                message: "hi".into()
+                message: "hi".into(),
+                reply_to: None
             }
         );
         assert_eq!(
             v1(r#"{"type":"send","message":"hi"}"#).unwrap(),
             ClientFrame::Send {
                 id: None,
-                message: "hi".into()
+                message: "hi".into(),
+                reply_to: None
             }
         );
         let err = v1(r#"{"type":"send","id":"a1","message":5}"#).unwrap_err();
@@ -257,12 +507,98 @@ mod tests {
     }
 
     #[test]
+    fn lifecycle_and_moderation_frames() {
+        assert_eq!(
+            v1(r#"{"type":"send","id":"r1","message":"yes","replyTo":4}"#).unwrap(),
+            ClientFrame::Send {
+                id: Some("r1".into()),
+                message: "yes".into(),
+                reply_to: Some(4)
+            }
+        );
+        assert_eq!(
+            v1(r#"{"type":"edit","id":"e1","target":3,"message":"fixed"}"#).unwrap(),
+            ClientFrame::Edit {
+                id: "e1".into(),
+                target: 3,
+                message: "fixed".into()
+            }
+        );
+        assert_eq!(
+            v1(r#"{"type":"delete","id":"d1","target":3}"#).unwrap(),
+            ClientFrame::Delete {
+                id: "d1".into(),
+                target: 3
+            }
+        );
+        assert_eq!(
+            v1(r#"{"type":"react","id":"x1","target":3,"emoji":"👍","on":false}"#).unwrap(),
+            ClientFrame::React {
+                id: "x1".into(),
+                target: 3,
+                emoji: "👍".into(),
+                on: false
+            }
+        );
+        assert_eq!(
+            v1(r#"{"type":"moderate","id":"m1","action":"ban","sender":"k1","reason":" spam "}"#)
+                .unwrap(),
+            ClientFrame::Moderate {
+                id: "m1".into(),
+                action: ModerationAction::Ban {
+                    sender: "k1".into(),
+                    seconds: None
+                },
+                reason: Some("spam".into())
+            }
+        );
+        for (text, want_id) in [
+            (r#"{"type":"edit","target":3,"message":"x"}"#, None),
+            (r#"{"type":"edit","id":"e","message":"x"}"#, Some("e")),
+            (r#"{"type":"delete","id":"d","target":-1}"#, Some("d")),
+            (
+                r#"{"type":"react","id":"r","target":1,"emoji":"","on":true}"#,
+                Some("r"),
+            ),
+            (
+                r#"{"type":"react","id":"r","target":1,"emoji":"a b","on":true}"#,
+                Some("r"),
+            ),
+            (
+                r#"{"type":"react","id":"r","target":1,"emoji":"👍"}"#,
+                Some("r"),
+            ),
+            (
+                r#"{"type":"moderate","id":"m","action":"explode"}"#,
+                Some("m"),
+            ),
+            (r#"{"type":"moderate","id":"m","action":"mute"}"#, Some("m")),
+            (
+                r#"{"type":"moderate","id":"m","action":"mute","sender":"k","seconds":99999999999}"#,
+                Some("m"),
+            ),
+            (
+                r#"{"type":"send","id":"s","message":"x","replyTo":"4"}"#,
+                Some("s"),
+            ),
+        ] {
+            let e = v1(text).unwrap_err();
+            assert_eq!(
+                (e.code, e.id.as_deref()),
+                (ErrorCode::BadFrame, want_id),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn legacy_dialect_accepts_only_plain_messages() {
         assert_eq!(
             ClientFrame::parse(r#"{"message":"hello"}"#, Dialect::Legacy).unwrap(),
             ClientFrame::Send {
                 id: None,
-                message: "hello".into()
+                message: "hello".into(),
+                reply_to: None
             }
         );
         assert!(ClientFrame::parse(r#"{"type":"typing"}"#, Dialect::Legacy).is_err());
@@ -274,10 +610,12 @@ mod tests {
             ClientFrame::Send {
                 id: Some("x-1".into()),
                 message: "a \"quoted\" <b>\n".into(),
+                reply_to: None,
             },
             ClientFrame::Send {
                 id: None,
                 message: "plain".into(),
+                reply_to: None,
             },
             ClientFrame::History {
                 anchor: HistoryAnchor::Before(7),
@@ -288,6 +626,59 @@ mod tests {
                 limit: 100,
             },
             ClientFrame::Typing,
+            ClientFrame::Send {
+                id: Some("r".into()),
+                message: "re".into(),
+                reply_to: Some(9),
+            },
+            ClientFrame::Edit {
+                id: "e".into(),
+                target: 1,
+                message: "new".into(),
+            },
+            ClientFrame::Delete {
+                id: "d".into(),
+                target: 2,
+            },
+            ClientFrame::React {
+                id: "x".into(),
+                target: 3,
+                emoji: "🎉".into(),
+                on: true,
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Delete { target: 4 },
+                reason: None,
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Mute {
+                    sender: "k".into(),
+                    seconds: Some(600),
+                },
+                reason: Some("calm down".into()),
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Unban { sender: "k".into() },
+                reason: None,
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Purge { sender: "k".into() },
+                reason: None,
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Slow { seconds: 30 },
+                reason: None,
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Lock,
+                reason: None,
+            },
         ] {
             assert_eq!(v1(&frame.encode()).unwrap(), frame);
         }

@@ -15,6 +15,22 @@ pub enum ErrorCode {
     RateLimited,
     /// The sender already used this message id for a different text.
     IdConflict,
+    /// The member may not do this (edit or delete another's message, moderate).
+    NotAllowed,
+    /// No such message (never existed, deleted, or trimmed by retention).
+    NotFound,
+    /// The edit window of the message has passed.
+    TooLate,
+    /// The sender is muted (`until` says until when).
+    Muted,
+    /// Slow mode: wait `retry_after` milliseconds.
+    SlowMode,
+    /// The room is read-only.
+    Locked,
+    /// The site's word filter or link policy refuses the text.
+    Blocked,
+    /// Sent just before a close (4008): the sender is banned from the room.
+    Banned,
     /// Sent just before a close: too many connections from one address in this room.
     TooManyConnections,
     /// The server could not complete the request; retrying may work.
@@ -40,6 +56,14 @@ impl ErrorCode {
             ErrorCode::BadText => "bad_text",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::IdConflict => "id_conflict",
+            ErrorCode::NotAllowed => "not_allowed",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::TooLate => "too_late",
+            ErrorCode::Muted => "muted",
+            ErrorCode::SlowMode => "slow_mode",
+            ErrorCode::Locked => "locked",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::Banned => "banned",
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::Internal => "internal",
             ErrorCode::Unauthorized => "unauthorized",
@@ -58,6 +82,14 @@ impl ErrorCode {
             "bad_text" => ErrorCode::BadText,
             "rate_limited" => ErrorCode::RateLimited,
             "id_conflict" => ErrorCode::IdConflict,
+            "not_allowed" => ErrorCode::NotAllowed,
+            "not_found" => ErrorCode::NotFound,
+            "too_late" => ErrorCode::TooLate,
+            "muted" => ErrorCode::Muted,
+            "slow_mode" => ErrorCode::SlowMode,
+            "locked" => ErrorCode::Locked,
+            "blocked" => ErrorCode::Blocked,
+            "banned" => ErrorCode::Banned,
             "too_many_connections" => ErrorCode::TooManyConnections,
             "internal" => ErrorCode::Internal,
             "unauthorized" => ErrorCode::Unauthorized,
@@ -84,6 +116,14 @@ mod tests {
             BadText,
             RateLimited,
             IdConflict,
+            NotAllowed,
+            NotFound,
+            TooLate,
+            Muted,
+            SlowMode,
+            Locked,
+            Blocked,
+            Banned,
             TooManyConnections,
             Internal,
             Unauthorized,
@@ -118,6 +158,10 @@ pub struct ProtocolError {
     pub code: ErrorCode,
     pub message: String,
     pub id: Option<String>,
+    /// `muted`: until when (ms since the epoch; absent = for good).
+    pub until: Option<u64>,
+    /// `slow_mode`: milliseconds until the next message is accepted.
+    pub retry_after: Option<u64>,
 }
 
 impl ProtocolError {
@@ -126,6 +170,8 @@ impl ProtocolError {
             code,
             message: message.into(),
             id: None,
+            until: None,
+            retry_after: None,
         }
     }
 
@@ -158,6 +204,8 @@ pub mod close_code {
     pub const FORBIDDEN_ORIGIN: u16 = 4003;
     /// No such site.
     pub const UNKNOWN_SITE: u16 = 4004;
+    /// Banned from the room by a moderator.
+    pub const BANNED: u16 = 4008;
 
     /// Longest close reason the WebSocket protocol allows, in bytes.
     pub const MAX_REASON_BYTES: usize = 123;

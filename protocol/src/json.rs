@@ -377,6 +377,31 @@ impl ObjectWriter {
         self
     }
 
+    /// A string field, left out when `None`.
+    pub fn opt_str(self, key: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self,
+        }
+    }
+
+    /// An integer field, left out when `None`.
+    pub fn opt_u64(self, key: &str, value: Option<u64>) -> Self {
+        match value {
+            Some(v) => self.u64(key, v),
+            None => self,
+        }
+    }
+
+    /// `true`, or nothing: flags that are usually false stay out of frames.
+    pub fn flag(self, key: &str, value: bool) -> Self {
+        if value {
+            self.bool(key, true)
+        } else {
+            self
+        }
+    }
+
     pub fn bool(mut self, key: &str, value: bool) -> Self {
         self.key(key).push_str(if value { "true" } else { "false" });
         self
@@ -392,6 +417,19 @@ impl ObjectWriter {
         self.out.push('}');
         self.out
     }
+}
+
+/// A JSON array of already-encoded values.
+pub fn array<I: IntoIterator<Item = String>>(items: I) -> String {
+    let mut out = String::from("[");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&item);
+    }
+    out.push(']');
+    out
 }
 
 impl Default for ObjectWriter {

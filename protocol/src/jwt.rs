@@ -23,6 +23,8 @@ pub const MAX_TOKEN_BYTES: usize = 4096;
 pub struct Identity {
     pub sub: String,
     pub name: Option<String>,
+    /// The `role` claim (`moderator` gives moderation rights).
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +139,8 @@ pub fn verify(
         _ => return Err(TokenError::MissingClaim("sub")),
     };
     let name = claims.get("name").and_then(Json::as_str).map(str::to_owned);
-    Ok(Identity { sub, name })
+    let role = claims.get("role").and_then(Json::as_str).map(str::to_owned);
+    Ok(Identity { sub, name, role })
 }
 
 /// Compare two secrets without leaking where they differ through timing.
@@ -184,7 +187,8 @@ mod tests {
             verify(&t, b"s3cret", "acme", "lobby", NOW),
             Ok(Identity {
                 sub: "u1".into(),
-                name: Some("Ada".into())
+                name: Some("Ada".into()),
+                role: None
             })
         );
     }

@@ -46,5 +46,5 @@ pub mod validate;
 pub use client_frame::ClientFrame;
 pub use error::{close_code, ErrorCode, ProtocolError};
 pub use limits::Limits;
-pub use message::ChatMessage;
+pub use message::{ChatMessage, RoomEvent};
 pub use server_frame::ServerFrame;

@@ -1,16 +1,79 @@
-//! Messages the visitor wrote that the room has not acknowledged yet.
+//! What the visitor did that the room has not acknowledged yet: messages,
+//! and edits, deletes, reactions and moderation actions.
 //!
 //! Each keeps the client id it was created with, so sending it again after a
-//! reconnect is recognised by the room as a retry and stored once. One message
+//! reconnect is recognised by the room as a retry and stored once. One item
 //! is in flight at a time: the next goes out when the previous one is acked,
-//! which keeps the room's order equal to the order they were typed in.
+//! which keeps the room's order equal to the order they were made in (an
+//! edit never overtakes the message it edits).
 //!
 //! A message the room refuses for a while (`rate_limited`, `internal`) is
 //! tried again later, but at most [`MAX_REFUSALS`] times: one the room will
 //! never take must not hold the queue behind it forever. It is then marked
 //! failed, for the visitor to retry or discard, and the rest go on.
 
+use crate::client_frame::{ClientFrame, ModerationAction};
 use crate::error::{ErrorCode, ProtocolError};
+
+/// What an outbox item asks the room to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Send {
+        text: String,
+        reply_to: Option<u64>,
+    },
+    Edit {
+        target: u64,
+        text: String,
+    },
+    Delete {
+        target: u64,
+    },
+    React {
+        target: u64,
+        emoji: String,
+        on: bool,
+    },
+    Moderate {
+        action: ModerationAction,
+        reason: Option<String>,
+    },
+}
+
+impl Action {
+    /// The frame that carries it, under client id `id`.
+    pub fn frame(&self, id: &str) -> ClientFrame {
+        let id = id.to_owned();
+        match self.clone() {
+            Action::Send { text, reply_to } => ClientFrame::Send {
+                id: Some(id),
+                message: text,
+                reply_to,
+            },
+            Action::Edit { target, text } => ClientFrame::Edit {
+                id,
+                target,
+                message: text,
+            },
+            Action::Delete { target } => ClientFrame::Delete { id, target },
+            Action::React { target, emoji, on } => ClientFrame::React {
+                id,
+                target,
+                emoji,
+                on,
+            },
+            Action::Moderate { action, reason } => ClientFrame::Moderate { id, action, reason },
+        }
+    }
+
+    /// The text of a message being sent (shown as "Sending…").
+    pub fn sent_text(&self) -> Option<&str> {
+        match self {
+            Action::Send { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+}
 
 /// Refusals of one message before it is marked failed.
 pub const MAX_REFUSALS: u32 = 8;
@@ -37,7 +100,7 @@ pub enum OutboxState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
     pub id: String,
-    pub text: String,
+    pub action: Action,
     pub state: OutboxState,
     /// Do not send before this time (after a `rate_limited` answer).
     pub not_before: f64,
@@ -86,14 +149,14 @@ impl Outbox {
         self.items.iter()
     }
 
-    /// Queue a message; false if the outbox is full.
-    pub fn push(&mut self, id: String, text: String) -> bool {
+    /// Queue an action; false if the outbox is full.
+    pub fn push(&mut self, id: String, action: Action) -> bool {
         if self.is_full() {
             return false;
         }
         self.items.push(OutboxItem {
             id,
-            text,
+            action,
             state: OutboxState::Pending,
             not_before: 0.0,
             refusals: 0,
@@ -143,19 +206,24 @@ impl Outbox {
         Some(self.items.remove(pos))
     }
 
-    /// The room refused `id`: try again at `retry_at` if the refusal is
-    /// passing and has not happened too often, else mark it failed.
-    pub fn refused(&mut self, id: &str, error: ProtocolError, retry_at: f64) -> Refusal {
+    /// The room refused `id` at `now`: try again in `retry_in` ms if the
+    /// refusal is passing and has not happened too often, else mark it failed.
+    pub fn refused(&mut self, id: &str, error: ProtocolError, now: f64, retry_in: f64) -> Refusal {
         if self.in_flight.as_deref() == Some(id) {
             self.in_flight = None;
         }
         let Some(item) = self.items.iter_mut().find(|i| i.id == id) else {
             return Refusal::Unknown;
         };
+        // Slow mode says exactly when the room will take it: not a refusal that counts.
+        if let (ErrorCode::SlowMode, Some(wait)) = (error.code, error.retry_after) {
+            item.not_before = now + wait as f64;
+            return Refusal::WillRetry;
+        }
         item.refusals += 1;
         let passing = matches!(error.code, ErrorCode::RateLimited | ErrorCode::Internal);
         if passing && item.refusals < MAX_REFUSALS {
-            item.not_before = retry_at;
+            item.not_before = now + retry_in;
             return Refusal::WillRetry;
         }
         item.state = OutboxState::Failed(error);
@@ -194,20 +262,27 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
 
+    fn text(t: &str) -> Action {
+        Action::Send {
+            text: t.into(),
+            reply_to: None,
+        }
+    }
+
     #[test]
     fn one_in_flight_in_order() {
         let mut o = Outbox::default();
-        assert!(o.push("a".into(), "1".into()) && o.push("b".into(), "2".into()));
+        assert!(o.push("a".into(), text("1")) && o.push("b".into(), text("2")));
         assert_eq!(o.next_to_send(0.0).unwrap().id, "a");
         assert!(o.next_to_send(0.0).is_none(), "b waits for a's ack");
-        assert_eq!(o.ack("a").unwrap().text, "1");
+        assert_eq!(o.ack("a").unwrap().action, text("1"));
         assert_eq!(o.next_to_send(0.0).unwrap().id, "b");
     }
 
     #[test]
     fn reconnect_resends_the_same_id() {
         let mut o = Outbox::default();
-        o.push("a".into(), "1".into());
+        o.push("a".into(), text("1"));
         assert_eq!(o.next_to_send(0.0).unwrap().id, "a");
         o.connection_lost();
         assert_eq!(o.next_to_send(1.0).unwrap().id, "a");
@@ -220,15 +295,20 @@ mod tests {
     #[test]
     fn rate_limited_waits_failed_stays_until_retried() {
         let mut o = Outbox::default();
-        o.push("a".into(), "1".into());
-        o.push("b".into(), "2".into());
+        o.push("a".into(), text("1"));
+        o.push("b".into(), text("2"));
         o.next_to_send(0.0);
-        assert_eq!(o.refused("a", limited(), 1000.0), Refusal::WillRetry);
+        assert_eq!(o.refused("a", limited(), 0.0, 1000.0), Refusal::WillRetry);
         assert!(o.next_to_send(500.0).is_none());
         assert_eq!(o.wake_at(), Some(1000.0));
         assert_eq!(o.next_to_send(1000.0).unwrap().id, "a");
         assert_eq!(
-            o.refused("a", ProtocolError::new(ErrorCode::TooLong, "long"), 0.0),
+            o.refused(
+                "a",
+                ProtocolError::new(ErrorCode::TooLong, "long"),
+                0.0,
+                0.0
+            ),
             Refusal::Failed
         );
         assert_eq!(
@@ -245,22 +325,22 @@ mod tests {
         assert!(o.discard("a"));
         assert!(!o.discard("b"), "in flight");
         assert_eq!(o.len(), 1);
-        assert_eq!(o.refused("zzz", limited(), 0.0), Refusal::Unknown);
+        assert_eq!(o.refused("zzz", limited(), 0.0, 0.0), Refusal::Unknown);
     }
 
     #[test]
     fn a_message_refused_again_and_again_fails_and_lets_the_rest_go() {
         let mut o = Outbox::default();
-        o.push("stuck".into(), "1".into());
-        o.push("next".into(), "2".into());
+        o.push("stuck".into(), text("1"));
+        o.push("next".into(), text("2"));
         let mut t = 0.0;
         let mut outcomes = Vec::new();
         while let Some(item) = o.next_to_send(t) {
             if item.id == "next" {
                 break;
             }
+            outcomes.push(o.refused("stuck", limited(), t, 1500.0));
             t += 1500.0;
-            outcomes.push(o.refused("stuck", limited(), t));
         }
         assert_eq!(outcomes.len() as u32, MAX_REFUSALS);
         assert_eq!(outcomes.last(), Some(&Refusal::Failed));
@@ -273,12 +353,13 @@ mod tests {
     #[test]
     fn an_id_conflict_is_retried_under_a_fresh_id() {
         let mut o = Outbox::default();
-        o.push("taken".into(), "1".into());
+        o.push("taken".into(), text("1"));
         o.next_to_send(0.0);
         assert_eq!(
             o.refused(
                 "taken",
                 ProtocolError::new(ErrorCode::IdConflict, "used"),
+                0.0,
                 0.0
             ),
             Refusal::Failed
@@ -290,7 +371,7 @@ mod tests {
     #[test]
     fn bounded() {
         let mut o = Outbox::with_capacity(2);
-        assert!(o.push("a".into(), "".into()) && o.push("b".into(), "".into()));
-        assert!(!o.push("c".into(), "".into()));
+        assert!(o.push("a".into(), text("")) && o.push("b".into(), text("")));
+        assert!(!o.push("c".into(), text("")));
     }
 }

@@ -6,10 +6,23 @@
 use crate::client_frame::HistoryAnchor;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::json::{self, Json, ObjectWriter};
-use crate::message::ChatMessage;
+use crate::message::{
+    ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent, Update,
+};
+
+/// Someone in the room, as the presence list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PresenceMember {
+    pub sender: String,
+    pub name: String,
+    pub verified: bool,
+    pub role: Option<Role>,
+    /// Their open connections (tabs, devices).
+    pub connections: u32,
+}
 
 /// The first frame on every v1 connection: who the room takes you for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Welcome {
     /// The room's latest seq (0 for an empty room).
     pub seq: u64,
@@ -26,33 +39,54 @@ pub struct Welcome {
     /// reconnecting, so the room knows the messages you sent before as
     /// yours (their retries, their ownership). Keep it secret.
     pub sender_key: Option<String>,
+    /// Your role (moderators may moderate).
+    pub role: Option<Role>,
+    /// Who is here (the first 100 senders; `online` counts everyone).
+    pub members: Vec<PresenceMember>,
+    /// The room is read-only for everyone but moderators.
+    pub locked: bool,
+    /// Slow mode: seconds between two messages of one sender (0 = off).
+    pub slow_mode: u64,
+    /// You are muted until then (ms since the epoch; `Some(u64::MAX)` = for good).
+    pub muted_until: Option<u64>,
+    /// Seconds after sending during which an author may edit a message.
+    pub edit_window: u64,
+    /// The emoji members may react with.
+    pub emoji: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerFrame {
     Welcome(Welcome),
-    /// A page of messages in ascending `seq` order. `anchor` echoes the request
-    /// (`None` for the page sent on join). `more` says whether further messages
-    /// exist beyond this page in the direction asked: older ones for the join
-    /// page and `before`, newer ones for `after` (and for `since` on join).
+    /// A page of the room's events in ascending `seq` order. `anchor` echoes
+    /// the request (`None` for the page sent on join). `more` says whether
+    /// further events exist beyond this page in the direction asked: older
+    /// ones for the join page and `before`, newer ones for `after` (and for
+    /// `since` on join). Messages are in their current state; resumes and
+    /// `after` pages also carry the updates and moderation notices missed.
     History {
-        messages: Vec<ChatMessage>,
+        events: Vec<RoomEvent>,
         more: bool,
         anchor: Option<HistoryAnchor>,
     },
     /// Someone else's message.
     Message(ChatMessage),
-    /// Your message was stored with this `seq`.
+    /// A message changed (edit, delete, reactions): its full current state.
+    Update(Update),
+    /// A moderator acted.
+    Moderation(ModerationNotice),
+    /// Your message or action was stored with this `seq`.
     Ack {
         id: String,
         seq: u64,
         timestamp: u64,
     },
-    /// Someone joined or left; `online` is the new count.
+    /// Someone joined or left; `online` is the new count of connections.
     Presence {
         online: u32,
         joined: Option<String>,
         left: Option<String>,
+        member: Option<PresenceMember>,
     },
     /// Someone is typing.
     Typing {
@@ -83,62 +117,140 @@ impl std::fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
+// ----- encoding -----
+
+fn reactions_json(reactions: &[Reaction]) -> String {
+    // An object keyed by emoji: {"👍":{"count":2,"mine":true}}.
+    let mut w = ObjectWriter::new();
+    for r in reactions {
+        let mut entry = ObjectWriter::new().u64("count", u64::from(r.count));
+        if let Some(mine) = r.mine {
+            entry = entry.bool("mine", mine);
+        }
+        w = w.raw(&r.emoji, &entry.finish());
+    }
+    w.finish()
+}
+
+/// The fields every message carries; the rare ones only when set.
 fn message_fields(w: ObjectWriter, m: &ChatMessage) -> ObjectWriter {
-    w.u64("seq", m.seq)
+    let mut w = w
         .str("id", &m.id)
         .str("name", &m.name)
         .str("message", &m.message)
         .u64("timestamp", m.timestamp)
         .str("sender", &m.sender)
         .bool("verified", m.verified)
+        .opt_str("role", m.role.map(Role::as_str))
+        .opt_u64("edited", m.edited)
+        .flag("deleted", m.deleted);
+    if !m.reactions.is_empty() {
+        w = w.raw("reactions", &reactions_json(&m.reactions));
+    }
+    if let Some(r) = &m.reply_to {
+        let quote = ObjectWriter::new()
+            .u64("seq", r.seq)
+            .str("name", &r.name)
+            .str("excerpt", &r.excerpt)
+            .flag("deleted", r.deleted)
+            .finish();
+        w = w.raw("replyTo", &quote);
+    }
+    w
 }
 
 /// The `message` frame for `m`, encoded from a reference (the room encodes
 /// it once per broadcast and still needs the message afterwards).
 pub fn message_frame(m: &ChatMessage) -> String {
-    message_fields(ObjectWriter::new().str("type", "message"), m).finish()
+    message_fields(
+        ObjectWriter::new().str("type", "message").u64("seq", m.seq),
+        m,
+    )
+    .finish()
 }
 
-/// A message as a JSON object (one element of a history page).
-pub fn encode_message(m: &ChatMessage) -> String {
-    message_fields(ObjectWriter::new(), m).finish()
+fn update_fields(w: ObjectWriter, u: &Update) -> ObjectWriter {
+    let mut w = message_fields(w.u64("seq", u.seq).u64("target", u.message.seq), &u.message);
+    if let Some(c) = &u.reaction {
+        let change = ObjectWriter::new()
+            .str("emoji", &c.emoji)
+            .bool("on", c.on)
+            .str("sender", &c.sender)
+            .finish();
+        w = w.raw("reaction", &change);
+    }
+    w
+}
+
+fn moderation_fields(w: ObjectWriter, n: &ModerationNotice) -> ObjectWriter {
+    w.u64("seq", n.seq)
+        .str("action", &n.action)
+        .opt_u64("target", n.target)
+        .opt_str("sender", n.sender.as_deref())
+        .opt_str("name", n.name.as_deref())
+        .opt_u64("until", n.until)
+        .opt_u64("seconds", n.seconds)
+        .str("by", &n.by)
+        .opt_str("reason", n.reason.as_deref())
+        .u64("timestamp", n.timestamp)
+}
+
+/// One item of a history page: a message as it is, or an update or notice
+/// with its `type`.
+pub fn encode_event(e: &RoomEvent) -> String {
+    match e {
+        RoomEvent::Message(m) => message_fields(ObjectWriter::new().u64("seq", m.seq), m).finish(),
+        RoomEvent::Update(u) => {
+            update_fields(ObjectWriter::new().str("type", "update"), u).finish()
+        }
+        RoomEvent::Moderation(n) => {
+            moderation_fields(ObjectWriter::new().str("type", "moderation"), n).finish()
+        }
+    }
+}
+
+fn member_json(m: &PresenceMember) -> String {
+    ObjectWriter::new()
+        .str("sender", &m.sender)
+        .str("name", &m.name)
+        .bool("verified", m.verified)
+        .opt_str("role", m.role.map(Role::as_str))
+        .u64("connections", u64::from(m.connections))
+        .finish()
 }
 
 impl ServerFrame {
     /// Encode as a v1 text frame.
     pub fn encode(&self) -> String {
         match self {
-            ServerFrame::Welcome(w) => {
-                let out = ObjectWriter::new()
-                    .str("type", "welcome")
-                    .u64("seq", w.seq)
-                    .u64("online", u64::from(w.online))
-                    .str("name", &w.name)
-                    .u64("maxMessageChars", w.max_message_chars as u64)
-                    .str("sender", &w.sender)
-                    .bool("verified", w.verified);
-                match &w.sender_key {
-                    Some(key) => out.str("senderKey", key),
-                    None => out,
-                }
-                .finish()
-            }
+            ServerFrame::Welcome(w) => ObjectWriter::new()
+                .str("type", "welcome")
+                .u64("seq", w.seq)
+                .u64("online", u64::from(w.online))
+                .str("name", &w.name)
+                .u64("maxMessageChars", w.max_message_chars as u64)
+                .str("sender", &w.sender)
+                .bool("verified", w.verified)
+                .opt_str("senderKey", w.sender_key.as_deref())
+                .opt_str("role", w.role.map(Role::as_str))
+                .raw("members", &json::array(w.members.iter().map(member_json)))
+                .bool("locked", w.locked)
+                .u64("slowMode", w.slow_mode)
+                .opt_u64("mutedUntil", w.muted_until)
+                .u64("editWindow", w.edit_window)
+                .raw(
+                    "emoji",
+                    &json::array(w.emoji.iter().map(|e| json_string(e))),
+                )
+                .finish(),
             ServerFrame::History {
-                messages,
+                events,
                 more,
                 anchor,
             } => {
-                let mut list = String::from("[");
-                for (i, m) in messages.iter().enumerate() {
-                    if i > 0 {
-                        list.push(',');
-                    }
-                    list.push_str(&encode_message(m));
-                }
-                list.push(']');
                 let w = ObjectWriter::new()
                     .str("type", "history")
-                    .raw("messages", &list)
+                    .raw("messages", &json::array(events.iter().map(encode_event)))
                     .bool("more", *more);
                 match anchor {
                     Some(HistoryAnchor::Before(s)) => w.u64("before", *s),
@@ -148,6 +260,12 @@ impl ServerFrame {
                 .finish()
             }
             ServerFrame::Message(m) => message_frame(m),
+            ServerFrame::Update(u) => {
+                update_fields(ObjectWriter::new().str("type", "update"), u).finish()
+            }
+            ServerFrame::Moderation(n) => {
+                moderation_fields(ObjectWriter::new().str("type", "moderation"), n).finish()
+            }
             ServerFrame::Ack { id, seq, timestamp } => ObjectWriter::new()
                 .str("type", "ack")
                 .str("id", id)
@@ -158,33 +276,31 @@ impl ServerFrame {
                 online,
                 joined,
                 left,
+                member,
             } => {
-                let mut w = ObjectWriter::new()
+                let w = ObjectWriter::new()
                     .str("type", "presence")
-                    .u64("online", u64::from(*online));
-                if let Some(n) = joined {
-                    w = w.str("joined", n);
+                    .u64("online", u64::from(*online))
+                    .opt_str("joined", joined.as_deref())
+                    .opt_str("left", left.as_deref());
+                match member {
+                    Some(m) => w.raw("member", &member_json(m)),
+                    None => w,
                 }
-                if let Some(n) = left {
-                    w = w.str("left", n);
-                }
-                w.finish()
+                .finish()
             }
             ServerFrame::Typing { name } => ObjectWriter::new()
                 .str("type", "typing")
                 .str("name", name)
                 .finish(),
-            ServerFrame::Error(e) => {
-                let w = ObjectWriter::new()
-                    .str("type", "error")
-                    .str("code", e.code.as_str())
-                    .str("message", &e.message);
-                match &e.id {
-                    Some(id) => w.str("id", id),
-                    None => w,
-                }
-                .finish()
-            }
+            ServerFrame::Error(e) => ObjectWriter::new()
+                .str("type", "error")
+                .str("code", e.code.as_str())
+                .str("message", &e.message)
+                .opt_str("id", e.id.as_deref())
+                .opt_u64("until", e.until)
+                .opt_u64("retryAfter", e.retry_after)
+                .finish(),
         }
     }
 
@@ -195,7 +311,7 @@ impl ServerFrame {
         Ok(match kind {
             "welcome" => ServerFrame::Welcome(Welcome {
                 seq: u64_field(&obj, "seq")?,
-                online: u64_field(&obj, "online")?.min(u64::from(u32::MAX)) as u32,
+                online: u32_field(&obj, "online")?,
                 name: str_field(&obj, "name")?.to_owned(),
                 max_message_chars: obj
                     .get("maxMessageChars")
@@ -203,20 +319,33 @@ impl ServerFrame {
                     .unwrap_or(crate::limits::Limits::default().max_message_chars as u64)
                     as usize,
                 sender: opt_str(&obj, "sender"),
-                verified: obj.get("verified").and_then(Json::as_bool).unwrap_or(false),
+                verified: flag(&obj, "verified"),
                 sender_key: obj
                     .get("senderKey")
                     .and_then(Json::as_str)
                     .map(str::to_owned),
+                role: role(&obj),
+                members: list(&obj, "members")
+                    .iter()
+                    .filter_map(|m| parse_member(m).ok())
+                    .collect(),
+                locked: flag(&obj, "locked"),
+                slow_mode: obj.get("slowMode").and_then(Json::as_u64).unwrap_or(0),
+                muted_until: obj.get("mutedUntil").and_then(Json::as_u64),
+                edit_window: obj.get("editWindow").and_then(Json::as_u64).unwrap_or(0),
+                emoji: list(&obj, "emoji")
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_owned))
+                    .collect(),
             }),
             "history" => {
-                let list = obj
+                let items = obj
                     .get("messages")
                     .and_then(Json::as_array)
                     .ok_or(FrameError::Field("messages"))?;
-                let messages = list
+                let events = items
                     .iter()
-                    .map(parse_message)
+                    .map(parse_event)
                     .collect::<Result<Vec<_>, _>>()?;
                 let anchor = match (
                     obj.get("before").and_then(Json::as_u64),
@@ -226,23 +355,25 @@ impl ServerFrame {
                     (None, Some(a)) => Some(HistoryAnchor::After(a)),
                     _ => None,
                 };
-                let more = obj.get("more").and_then(Json::as_bool).unwrap_or(false);
                 ServerFrame::History {
-                    messages,
-                    more,
+                    events,
+                    more: flag(&obj, "more"),
                     anchor,
                 }
             }
-            "message" => ServerFrame::Message(parse_message(&obj)?),
+            "message" => ServerFrame::Message(parse_message(&obj, "seq")?),
+            "update" => ServerFrame::Update(parse_update(&obj)?),
+            "moderation" => ServerFrame::Moderation(parse_moderation(&obj)?),
             "ack" => ServerFrame::Ack {
                 id: str_field(&obj, "id")?.to_owned(),
                 seq: u64_field(&obj, "seq")?,
                 timestamp: u64_field(&obj, "timestamp")?,
             },
             "presence" => ServerFrame::Presence {
-                online: u64_field(&obj, "online")?.min(u64::from(u32::MAX)) as u32,
+                online: u32_field(&obj, "online")?,
                 joined: obj.get("joined").and_then(Json::as_str).map(str::to_owned),
                 left: obj.get("left").and_then(Json::as_str).map(str::to_owned),
+                member: obj.get("member").and_then(|m| parse_member(m).ok()),
             },
             "typing" => ServerFrame::Typing {
                 name: str_field(&obj, "name")?.to_owned(),
@@ -257,12 +388,22 @@ impl ServerFrame {
                         .unwrap_or(code)
                         .to_owned(),
                     id: obj.get("id").and_then(Json::as_str).map(str::to_owned),
+                    until: obj.get("until").and_then(Json::as_u64),
+                    retry_after: obj.get("retryAfter").and_then(Json::as_u64),
                 })
             }
             _ => return Err(FrameError::UnknownType),
         })
     }
 }
+
+fn json_string(s: &str) -> String {
+    let mut out = String::new();
+    json::write_str(&mut out, s);
+    out
+}
+
+// ----- parsing helpers -----
 
 fn str_field<'a>(obj: &'a Json, key: &'static str) -> Result<&'a str, FrameError> {
     obj.get(key)
@@ -276,6 +417,10 @@ fn u64_field(obj: &Json, key: &'static str) -> Result<u64, FrameError> {
         .ok_or(FrameError::Field(key))
 }
 
+fn u32_field(obj: &Json, key: &'static str) -> Result<u32, FrameError> {
+    Ok(u64_field(obj, key)?.min(u64::from(u32::MAX)) as u32)
+}
+
 /// An optional string field ("" when absent: older servers sent no `sender`).
 fn opt_str(obj: &Json, key: &str) -> String {
     obj.get(key)
@@ -284,15 +429,118 @@ fn opt_str(obj: &Json, key: &str) -> String {
         .to_owned()
 }
 
-fn parse_message(obj: &Json) -> Result<ChatMessage, FrameError> {
+fn flag(obj: &Json, key: &str) -> bool {
+    obj.get(key).and_then(Json::as_bool).unwrap_or(false)
+}
+
+fn list<'a>(obj: &'a Json, key: &str) -> &'a [Json] {
+    obj.get(key).and_then(Json::as_array).unwrap_or_default()
+}
+
+fn role(obj: &Json) -> Option<Role> {
+    obj.get("role").and_then(Json::as_str).and_then(Role::parse)
+}
+
+fn parse_member(obj: &Json) -> Result<PresenceMember, FrameError> {
+    Ok(PresenceMember {
+        sender: str_field(obj, "sender")?.to_owned(),
+        name: str_field(obj, "name")?.to_owned(),
+        verified: flag(obj, "verified"),
+        role: role(obj),
+        connections: obj
+            .get("connections")
+            .and_then(Json::as_u64)
+            .unwrap_or(1)
+            .min(u64::from(u32::MAX)) as u32,
+    })
+}
+
+/// A message object; its own seq is under `seq_key` (`target` in updates).
+fn parse_message(obj: &Json, seq_key: &'static str) -> Result<ChatMessage, FrameError> {
+    let reactions = match obj.get("reactions") {
+        Some(Json::Obj(fields)) => fields
+            .iter()
+            .map(|(emoji, r)| Reaction {
+                emoji: emoji.clone(),
+                count: r
+                    .get("count")
+                    .and_then(Json::as_u64)
+                    .unwrap_or(0)
+                    .min(u64::from(u32::MAX)) as u32,
+                mine: r.get("mine").and_then(Json::as_bool),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let reply_to = obj.get("replyTo").and_then(|r| {
+        Some(ReplyRef {
+            seq: r.get("seq")?.as_u64()?,
+            name: r
+                .get("name")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            excerpt: r
+                .get("excerpt")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            deleted: flag(r, "deleted"),
+        })
+    });
     Ok(ChatMessage {
-        seq: u64_field(obj, "seq")?,
+        seq: u64_field(obj, seq_key)?,
         id: str_field(obj, "id")?.to_owned(),
         name: str_field(obj, "name")?.to_owned(),
         message: str_field(obj, "message")?.to_owned(),
         timestamp: u64_field(obj, "timestamp")?,
         sender: opt_str(obj, "sender"),
-        verified: obj.get("verified").and_then(Json::as_bool).unwrap_or(false),
+        verified: flag(obj, "verified"),
+        role: role(obj),
+        edited: obj.get("edited").and_then(Json::as_u64),
+        deleted: flag(obj, "deleted"),
+        reactions,
+        reply_to,
+    })
+}
+
+fn parse_update(obj: &Json) -> Result<Update, FrameError> {
+    let reaction = obj.get("reaction").and_then(|c| {
+        Some(ReactionChange {
+            emoji: c.get("emoji")?.as_str()?.to_owned(),
+            on: c.get("on")?.as_bool()?,
+            sender: c.get("sender")?.as_str()?.to_owned(),
+        })
+    });
+    Ok(Update {
+        seq: u64_field(obj, "seq")?,
+        message: parse_message(obj, "target")?,
+        reaction,
+    })
+}
+
+fn parse_moderation(obj: &Json) -> Result<ModerationNotice, FrameError> {
+    let text = |key| obj.get(key).and_then(Json::as_str).map(str::to_owned);
+    Ok(ModerationNotice {
+        seq: u64_field(obj, "seq")?,
+        action: str_field(obj, "action")?.to_owned(),
+        target: obj.get("target").and_then(Json::as_u64),
+        sender: text("sender"),
+        name: text("name"),
+        until: obj.get("until").and_then(Json::as_u64),
+        seconds: obj.get("seconds").and_then(Json::as_u64),
+        by: opt_str(obj, "by"),
+        reason: text("reason"),
+        timestamp: obj.get("timestamp").and_then(Json::as_u64).unwrap_or(0),
+    })
+}
+
+/// An item of a history page (see [`encode_event`]).
+fn parse_event(obj: &Json) -> Result<RoomEvent, FrameError> {
+    Ok(match obj.get("type").and_then(Json::as_str) {
+        Some("update") => RoomEvent::Update(parse_update(obj)?),
+        Some("moderation") => RoomEvent::Moderation(parse_moderation(obj)?),
+        _ => RoomEvent::Message(parse_message(obj, "seq")?),
     })
 }
 
@@ -307,128 +555,4 @@ pub fn legacy_frame(name: &str, message: &str, timestamp: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(seq: u64) -> ChatMessage {
-        ChatMessage {
-            seq,
-            id: format!("c{seq}"),
-            name: "Ada \"A\" <i>".into(),
-            message: "hi\n</script>\u{202E}".into(),
-            timestamp: 1_764_330_000_000 + seq,
-            sender: "k7Qx".into(),
-            verified: seq.is_multiple_of(2),
-        }
-    }
-
-    #[test]
-    fn every_frame_round_trips() {
-        let frames = [
-            ServerFrame::Welcome(Welcome {
-                seq: 42,
-                online: 3,
-                name: "Ada".into(),
-                max_message_chars: 2000,
-                sender: "s1".into(),
-                verified: false,
-                sender_key: Some("k.m".into()),
-            }),
-            ServerFrame::Welcome(Welcome {
-                seq: 0,
-                online: 1,
-                name: "Bo".into(),
-                max_message_chars: 10,
-                sender: "s2".into(),
-                verified: true,
-                sender_key: None,
-            }),
-            ServerFrame::History {
-                messages: vec![sample(1), sample(2)],
-                more: true,
-                anchor: None,
-            },
-            ServerFrame::History {
-                messages: vec![],
-                more: false,
-                anchor: Some(HistoryAnchor::Before(9)),
-            },
-            ServerFrame::History {
-                messages: vec![sample(10)],
-                more: false,
-                anchor: Some(HistoryAnchor::After(9)),
-            },
-            ServerFrame::Message(sample(7)),
-            ServerFrame::Ack {
-                id: "x".into(),
-                seq: 8,
-                timestamp: 99,
-            },
-            ServerFrame::Presence {
-                online: 2,
-                joined: Some("Bo".into()),
-                left: None,
-            },
-            ServerFrame::Presence {
-                online: 1,
-                joined: None,
-                left: Some("Bo".into()),
-            },
-            ServerFrame::Typing { name: "Bo".into() },
-            ServerFrame::Error(ProtocolError::new(ErrorCode::TooLong, "long").with_id(Some("m1"))),
-            ServerFrame::Error(ProtocolError::new(ErrorCode::BadFrame, "bad")),
-        ];
-        for frame in frames {
-            assert_eq!(ServerFrame::parse(&frame.encode()).unwrap(), frame);
-        }
-    }
-
-    #[test]
-    fn message_frame_matches_the_documented_shape() {
-        let m = ChatMessage {
-            seq: 42,
-            id: "abc".into(),
-            name: "Ada".into(),
-            message: "hi".into(),
-            timestamp: 1_764_330_000_000,
-            sender: "Xy3".into(),
-            verified: true,
-        };
-        assert_eq!(
-            ServerFrame::Message(m).encode(),
-            r#"{"type":"message","seq":42,"id":"abc","name":"Ada","message":"hi","timestamp":1764330000000,"sender":"Xy3","verified":true}"#
-        );
-    }
-
-    #[test]
-    fn legacy_frames_have_only_the_three_fields() {
-        assert_eq!(
-            legacy_frame("Ada", "hi", 5),
-            r#"{"name":"Ada","message":"hi","timestamp":5}"#
-        );
-    }
-
-    #[test]
-    fn every_frame_is_valid_json_for_serde_json_too() {
-        let frame = ServerFrame::History {
-            messages: vec![sample(1)],
-            more: true,
-            anchor: Some(HistoryAnchor::Before(2)),
-        };
-        let v: serde_json::Value = serde_json::from_str(&frame.encode()).unwrap();
-        assert_eq!(v["messages"][0]["message"], "hi\n</script>\u{202E}");
-    }
-
-    #[test]
-    fn garbage_from_the_server_is_an_error_not_a_panic() {
-        for text in [
-            "",
-            "{}",
-            r#"{"type":"message"}"#,
-            r#"{"type":"history","messages":[1]}"#,
-            r#"{"type":"zzz"}"#,
-        ] {
-            assert!(ServerFrame::parse(text).is_err(), "{text}");
-        }
-    }
-}
+mod tests;

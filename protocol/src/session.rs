@@ -21,13 +21,15 @@
 use std::collections::VecDeque;
 
 use crate::backoff::Backoff;
+use crate::client_frame::ModerationAction;
 use crate::client_frame::{ClientFrame, HistoryAnchor};
 use crate::connect::offered_protocols;
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::{Limits, TYPING_INTERVAL_MS};
 use crate::message::ChatMessage;
-use crate::outbox::{Outbox, Refusal};
-use crate::server_frame::{ServerFrame, Welcome};
+use crate::message::{ModerationNotice, Role, RoomEvent, Update};
+use crate::outbox::{Action, Outbox, Refusal};
+use crate::server_frame::{PresenceMember, ServerFrame, Welcome};
 use crate::timeline::Timeline;
 use crate::validate;
 
@@ -101,15 +103,27 @@ pub enum Effect {
     CloseSocket,
     Status(Status),
     /// The room accepted us under this (possibly cleaned) name; our messages
-    /// carry `sender`.
+    /// carry `sender`. `members`: who is here (the first 100).
     Welcome {
         name: String,
         online: u32,
         sender: String,
         verified: bool,
+        role: Option<Role>,
+        members: Vec<PresenceMember>,
     },
+    /// The room's rules for us changed (on joining, or by a moderator).
+    Room(RoomStatus),
     /// Append these confirmed messages, in order, after what is shown.
     Show(Vec<ChatMessage>),
+    /// A message changed (edit, delete, reactions), by the event at `seq`:
+    /// its new state. `mine` in its reactions is filled in for us.
+    Updated {
+        seq: u64,
+        message: ChatMessage,
+    },
+    /// A moderator acted (after `Updated` for a removed message).
+    Moderation(ModerationNotice),
     /// Insert these older messages, in order, before what is shown.
     ShowOlder {
         messages: Vec<ChatMessage>,
@@ -137,12 +151,28 @@ pub enum Effect {
         online: u32,
         joined: Option<String>,
         left: Option<String>,
+        member: Option<PresenceMember>,
     },
     Typing {
         name: String,
     },
     /// A refusal from the room worth telling the visitor about.
     Error(ProtocolError),
+}
+
+/// What the room lets us do right now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoomStatus {
+    pub locked: bool,
+    /// Slow mode: seconds between two messages (0 = off).
+    pub slow_mode: u64,
+    /// Muted until then (ms since the epoch; `u64::MAX` = for good).
+    pub muted_until: Option<u64>,
+    pub role: Option<Role>,
+    /// Seconds after sending during which we may edit a message.
+    pub edit_window: u64,
+    /// The emoji we may react with.
+    pub emoji: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -168,6 +198,9 @@ pub struct Session {
     latest_seq: u64,
     /// Who the room takes us for (name, sender key, verified), once welcomed.
     me: Option<Welcome>,
+    room: RoomStatus,
+    /// Our own reactions, by message seq (live updates do not carry `mine`).
+    my_reactions: Vec<(u64, String)>,
     /// The anonymous sender key credential to present when reconnecting.
     sender_key: Option<String>,
     /// The last error frame, to explain a terminal close.
@@ -198,6 +231,8 @@ impl Session {
             max_message_chars: Limits::default().max_message_chars,
             latest_seq: 0,
             me: None,
+            room: RoomStatus::default(),
+            my_reactions: Vec::new(),
             sender_key: None,
             last_error: None,
             gap_request_out: false,
@@ -495,74 +530,99 @@ impl Session {
                     online: welcome.online,
                     sender: welcome.sender.clone(),
                     verified: welcome.verified,
+                    role: welcome.role,
+                    members: welcome.members.clone(),
+                });
+                self.set_room(RoomStatus {
+                    locked: welcome.locked,
+                    slow_mode: welcome.slow_mode,
+                    muted_until: welcome.muted_until,
+                    role: welcome.role,
+                    edit_window: welcome.edit_window,
+                    emoji: welcome.emoji.clone(),
                 });
                 self.me = Some(welcome);
             }
             ServerFrame::History {
-                messages,
+                events,
                 more,
                 anchor,
             } => match anchor {
                 None => {
                     self.gap_request_out = false;
                     // Shown even when empty: the view then knows the room is empty.
-                    let shown = self.timeline.start(messages, more, self.latest_seq);
-                    self.claim_own(&shown);
-                    self.effects.push_back(Effect::Show(shown));
+                    let released = self.timeline.start(events, more, self.latest_seq);
+                    if released.is_empty() {
+                        self.effects.push_back(Effect::Show(Vec::new()));
+                    }
+                    self.apply(released);
                     self.fill_gap_if_needed(false);
                 }
-                Some(HistoryAnchor::After(_)) => {
+                Some(HistoryAnchor::After(after)) => {
                     self.gap_request_out = false;
-                    let shown = self.timeline.receive(messages);
-                    self.show(shown);
+                    let released = self.timeline.receive_page(after, events);
+                    self.apply(released);
                     self.fill_gap_if_needed(more);
                 }
                 Some(HistoryAnchor::Before(_)) => {
                     self.older_request_out = false;
-                    let older = self.timeline.prepend(messages, more);
+                    let mut older = self.timeline.prepend(events, more);
+                    for m in &mut older {
+                        self.remember_mine(m);
+                    }
                     self.effects.push_back(Effect::ShowOlder {
                         messages: older,
                         more,
                     });
                 }
             },
-            ServerFrame::Message(m) => {
-                let shown = self.timeline.receive([m]);
-                self.show(shown);
-                self.fill_gap_if_needed(false);
-            }
+            ServerFrame::Message(m) => self.receive(RoomEvent::Message(m)),
+            ServerFrame::Update(u) => self.receive(RoomEvent::Update(u)),
+            ServerFrame::Moderation(n) => self.receive(RoomEvent::Moderation(n)),
             ServerFrame::Ack { id, seq, timestamp } => {
                 if let Some(item) = self.outbox.ack(&id) {
                     self.effects.push_back(Effect::Sent {
                         id: id.clone(),
                         seq,
                     });
-                    let (name, sender, verified) = match &self.me {
-                        Some(me) => (me.name.clone(), me.sender.clone(), me.verified),
-                        None => (self.config.name.clone(), String::new(), false),
-                    };
-                    let own = ChatMessage {
-                        seq,
-                        id,
-                        name,
-                        message: item.text,
-                        timestamp,
-                        sender,
-                        verified,
-                    };
-                    let shown = self.timeline.receive([own]);
-                    self.show(shown);
-                    self.fill_gap_if_needed(false);
+                    // Our own message is shown from the ack; other actions
+                    // come back as updates or notices of their own.
+                    if let Action::Send { text, reply_to } = item.action {
+                        let me = self.me.clone().unwrap_or_default();
+                        let reply_to = reply_to.map(|seq| crate::message::ReplyRef {
+                            seq,
+                            ..Default::default()
+                        });
+                        let own = ChatMessage {
+                            seq,
+                            id,
+                            name: if me.name.is_empty() {
+                                self.config.name.clone()
+                            } else {
+                                me.name
+                            },
+                            message: text,
+                            timestamp,
+                            sender: me.sender,
+                            verified: me.verified,
+                            role: me.role,
+                            reply_to,
+                            ..ChatMessage::default()
+                        };
+                        self.receive(RoomEvent::Message(own));
+                    }
                 }
             }
             ServerFrame::Presence {
                 online,
                 joined,
                 left,
+                member,
             } => self.effects.push_back(Effect::Presence {
                 online,
                 joined,
                 left,
+                member,
             }),
             ServerFrame::Typing { name } => self.effects.push_back(Effect::Typing { name }),
             ServerFrame::Error(error) => self.on_error(error, now),
@@ -578,11 +638,115 @@ impl Session {
             .filter(|s| !s.is_empty())
     }
 
+    /// One live event (a frame, or our own message from its ack).
+    fn receive(&mut self, event: RoomEvent) {
+        let released = self.timeline.receive([event]);
+        self.apply(released);
+        self.fill_gap_if_needed(false);
+    }
+
+    /// Apply released events in order: consecutive messages are shown
+    /// together; updates and notices in between keep their place.
+    fn apply(&mut self, events: Vec<RoomEvent>) {
+        let mut messages = Vec::new();
+        for event in events {
+            match event {
+                RoomEvent::Message(mut m) => {
+                    self.remember_mine(&mut m);
+                    messages.push(m);
+                }
+                RoomEvent::Update(u) => {
+                    self.show(std::mem::take(&mut messages));
+                    let seq = u.seq;
+                    let message = self.updated(u);
+                    self.effects.push_back(Effect::Updated { seq, message });
+                }
+                RoomEvent::Moderation(n) => {
+                    self.show(std::mem::take(&mut messages));
+                    self.noticed(&n);
+                    self.effects.push_back(Effect::Moderation(n));
+                }
+            }
+        }
+        self.show(messages);
+    }
+
     fn show(&mut self, messages: Vec<ChatMessage>) {
         self.claim_own(&messages);
         if !messages.is_empty() {
             self.effects.push_back(Effect::Show(messages));
         }
+    }
+
+    /// Pages say which reactions are ours (`mine`); remember them, since
+    /// live updates go to everyone alike and do not.
+    fn remember_mine(&mut self, m: &mut ChatMessage) {
+        for r in &m.reactions {
+            let key = (m.seq, r.emoji.clone());
+            match r.mine {
+                Some(true) if !self.my_reactions.contains(&key) => self.my_reactions.push(key),
+                Some(false) => self.my_reactions.retain(|k| *k != key),
+                _ => {}
+            }
+        }
+        self.fill_mine(m);
+    }
+
+    fn fill_mine(&self, m: &mut ChatMessage) {
+        for r in &mut m.reactions {
+            r.mine = Some(
+                self.my_reactions
+                    .iter()
+                    .any(|(seq, e)| *seq == m.seq && *e == r.emoji),
+            );
+        }
+    }
+
+    /// A live update: the message's new state, with our own reactions known.
+    fn updated(&mut self, u: Update) -> ChatMessage {
+        let mut m = u.message;
+        if let (Some(change), Some(me)) = (&u.reaction, self.own_sender()) {
+            if change.sender == me {
+                let key = (m.seq, change.emoji.clone());
+                self.my_reactions.retain(|k| *k != key);
+                if change.on {
+                    self.my_reactions.push(key);
+                }
+            }
+        }
+        if m.reactions.iter().all(|r| r.mine.is_none()) {
+            self.fill_mine(&mut m);
+        } else {
+            self.remember_mine(&mut m);
+        }
+        m
+    }
+
+    /// A notice that changes what we may do.
+    fn noticed(&mut self, n: &ModerationNotice) {
+        let mut room = self.room.clone();
+        let about_me = n.sender.is_some() && n.sender.as_deref() == self.own_sender();
+        match n.action.as_str() {
+            "lock" => room.locked = true,
+            "unlock" => room.locked = false,
+            "slow" => room.slow_mode = n.seconds.unwrap_or(0),
+            "mute" if about_me => room.muted_until = Some(n.until.unwrap_or(u64::MAX)),
+            "unmute" if about_me => room.muted_until = None,
+            _ => {}
+        }
+        self.set_room(room);
+    }
+
+    fn set_room(&mut self, room: RoomStatus) {
+        if room != self.room || matches!(self.effects.back(), Some(Effect::Welcome { .. })) {
+            self.room = room.clone();
+            self.effects.push_back(Effect::Room(room));
+        }
+    }
+
+    /// What the room lets us do right now.
+    pub fn room(&self) -> &RoomStatus {
+        &self.room
     }
 
     /// A message from our own sender key with the id of one still in our
@@ -625,18 +789,46 @@ impl Session {
     }
 
     fn on_error(&mut self, error: ProtocolError, now: f64) {
+        // A ban is final: stop at once, without waiting for the close that follows.
+        if error.code == ErrorCode::Banned {
+            self.effects.push_back(Effect::CloseSocket);
+            self.drop_link();
+            self.set_status(Status::Failed {
+                code: close_code::BANNED,
+                reason: error.message.clone(),
+            });
+            self.effects.push_back(Effect::Error(error));
+            return;
+        }
+        if error.code == ErrorCode::Muted {
+            let room = RoomStatus {
+                muted_until: Some(error.until.unwrap_or(u64::MAX)),
+                ..self.room.clone()
+            };
+            self.set_room(room);
+        }
         if let Some(id) = error.id.clone() {
             let refusal = self
                 .outbox
-                .refused(&id, error.clone(), now + RATE_LIMIT_RETRY_MS);
+                .refused(&id, error.clone(), now, RATE_LIMIT_RETRY_MS);
             if refusal == Refusal::WillRetry {
                 return;
             }
             if refusal == Refusal::Failed {
-                self.effects.push_back(Effect::SendFailed {
-                    id,
-                    error: error.clone(),
-                });
+                // A message waits for Retry / Discard; any other action is
+                // dropped, and the error says why.
+                let is_message = self
+                    .outbox
+                    .items()
+                    .any(|i| i.id == id && i.action.sent_text().is_some());
+                if is_message {
+                    self.effects.push_back(Effect::SendFailed {
+                        id,
+                        error: error.clone(),
+                    });
+                } else {
+                    self.outbox.discard(&id);
+                }
             }
         } else if error.code == ErrorCode::RateLimited {
             // A throttled history request: ask again on the next occasion.
@@ -651,10 +843,64 @@ impl Session {
 
     /// Queue a message. Returns its client id, or why it cannot be sent.
     pub fn send(&mut self, text: &str, now: f64) -> Result<String, ProtocolError> {
+        self.reply(None, text, now)
+    }
+
+    /// Queue a message answering message `reply_to` (or none).
+    pub fn reply(
+        &mut self,
+        reply_to: Option<u64>,
+        text: &str,
+        now: f64,
+    ) -> Result<String, ProtocolError> {
+        let text = validate::message_text(text, self.max_message_chars)?;
+        self.queue(Action::Send { text, reply_to }, now)
+    }
+
+    /// Change the text of message `target`.
+    pub fn edit(&mut self, target: u64, text: &str, now: f64) -> Result<String, ProtocolError> {
+        let text = validate::message_text(text, self.max_message_chars)?;
+        self.queue(Action::Edit { target, text }, now)
+    }
+
+    /// Delete message `target`.
+    pub fn remove(&mut self, target: u64, now: f64) -> Result<String, ProtocolError> {
+        self.queue(Action::Delete { target }, now)
+    }
+
+    /// Add (`on`) or take back a reaction.
+    pub fn react(
+        &mut self,
+        target: u64,
+        emoji: &str,
+        on: bool,
+        now: f64,
+    ) -> Result<String, ProtocolError> {
+        self.queue(
+            Action::React {
+                target,
+                emoji: emoji.to_owned(),
+                on,
+            },
+            now,
+        )
+    }
+
+    /// A moderator's action.
+    pub fn moderate(
+        &mut self,
+        action: ModerationAction,
+        reason: Option<String>,
+        now: f64,
+    ) -> Result<String, ProtocolError> {
+        self.queue(Action::Moderate { action, reason }, now)
+    }
+
+    /// Put an action in the outbox; it goes out when the link is up.
+    fn queue(&mut self, action: Action, now: f64) -> Result<String, ProtocolError> {
         if let Status::Failed { reason, .. } = &self.status {
             return Err(ProtocolError::new(ErrorCode::Unauthorized, reason.clone()));
         }
-        let text = validate::message_text(text, self.max_message_chars)?;
         if self.outbox.is_full() {
             return Err(ProtocolError::new(
                 ErrorCode::OutboxFull,
@@ -662,11 +908,13 @@ impl Session {
             ));
         }
         let id = self.next_id();
-        self.outbox.push(id.clone(), text.clone());
-        self.effects.push_back(Effect::Pending {
-            id: id.clone(),
-            text,
-        });
+        if let Some(text) = action.sent_text() {
+            self.effects.push_back(Effect::Pending {
+                id: id.clone(),
+                text: text.to_owned(),
+            });
+        }
+        self.outbox.push(id.clone(), action);
         self.pump_outbox(now);
         Ok(id)
     }
@@ -678,14 +926,16 @@ impl Session {
         let Some(item) = self.outbox.retry(id, fresh) else {
             return false;
         };
-        let (new_id, text) = (item.id.clone(), item.text.clone());
+        let (new_id, text) = (item.id.clone(), item.action.sent_text().map(str::to_owned));
         if new_id != id {
             self.effects.push_back(Effect::Renamed {
                 id: id.to_owned(),
                 new_id: new_id.clone(),
             });
         }
-        self.effects.push_back(Effect::Pending { id: new_id, text });
+        if let Some(text) = text {
+            self.effects.push_back(Effect::Pending { id: new_id, text });
+        }
         self.pump_outbox(now);
         true
     }
@@ -700,10 +950,7 @@ impl Session {
             return;
         }
         if let Some(item) = self.outbox.next_to_send(now) {
-            let frame = ClientFrame::Send {
-                id: Some(item.id.clone()),
-                message: item.text.clone(),
-            };
+            let frame = item.action.frame(&item.id);
             self.effects.push_back(Effect::Transmit(frame.encode()));
         }
     }

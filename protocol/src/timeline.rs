@@ -1,29 +1,31 @@
-//! The client's view of a room's history: which messages have been shown,
-//! in order, exactly once.
+//! The client's view of a room's sequence: which events (messages, updates,
+//! moderation notices) have been applied, in order, exactly once.
 //!
-//! Messages arrive from three places (the page sent on join or resume, live
-//! `message` frames, acks of our own sends) and possibly out of order or
+//! Events arrive from several places (the page sent on join or resume, live
+//! frames, acks of our own sends, gap fills) and possibly out of order or
 //! twice (a resume overlapping what we saw). The timeline releases them
-//! strictly by `seq`: a message is shown when every message before it has
-//! been, and never again. A gap (a live message ahead of what we have) is
-//! held back and filled by asking the server for what is missing.
+//! strictly by `seq`: an event is released when every event before it has
+//! been, and never again. A gap (a live event ahead of what we have) is held
+//! back and filled by asking the server for what is missing. A page that
+//! answers "everything after S" is complete by definition: seqs missing
+//! from it (trimmed by retention) are not waited for.
 
-use crate::message::ChatMessage;
+use crate::message::{ChatMessage, RoomEvent};
 
-/// Most out-of-order messages held back while a gap is filled.
+/// Most out-of-order events held back while a gap is filled.
 const MAX_HELD: usize = 1000;
 
 #[derive(Debug, Default, Clone)]
 pub struct Timeline {
-    /// Every message up to and including this seq has been shown (0 = none yet).
+    /// Every event up to and including this seq has been released (0 = none yet).
     shown_through: u64,
     /// True once the first page arrived and `shown_through` means something.
     anchored: bool,
-    /// Messages ahead of a gap, waiting for it to close, sorted by
-    /// descending seq (the next one to release is last). A plain sorted Vec:
-    /// it is almost always empty, and a map would add kilobytes to the widget.
-    held: Vec<ChatMessage>,
-    /// The oldest seq on screen, for paging back.
+    /// Events ahead of a gap, waiting for it to close, sorted by descending
+    /// seq (the next one to release is last). A plain sorted Vec: it is
+    /// almost always empty, and a map would add kilobytes to the widget.
+    held: Vec<RoomEvent>,
+    /// The oldest message seq on screen, for paging back.
     oldest_shown: Option<u64>,
     /// Whether the server has messages older than `oldest_shown`.
     older_exist: bool,
@@ -39,7 +41,7 @@ impl Timeline {
         self.shown_through
     }
 
-    /// Whether a gap is open (messages are held back).
+    /// Whether a gap is open (events are held back).
     pub fn has_gap(&self) -> bool {
         !self.held.is_empty()
     }
@@ -52,14 +54,14 @@ impl Timeline {
         self.older_exist
     }
 
-    /// The page sent on a fresh join: the newest messages. Shown as they are.
-    /// `latest` is the room's newest seq from the welcome frame.
+    /// The page sent on a fresh join: the newest messages in their current
+    /// state, which stand for everything up to `latest` (the welcome's seq).
     pub fn start(
         &mut self,
-        page: Vec<ChatMessage>,
+        page: Vec<RoomEvent>,
         older_exist: bool,
         latest: u64,
-    ) -> Vec<ChatMessage> {
+    ) -> Vec<RoomEvent> {
         if self.anchored {
             // A second join page (only a misbehaving server sends one): take
             // what is new from it, never re-show or reorder (found by fuzzing).
@@ -68,35 +70,56 @@ impl Timeline {
         self.anchored = true;
         self.shown_through = page
             .last()
-            .map_or(latest, |m| m.seq)
+            .map_or(latest, RoomEvent::seq)
+            .max(latest)
             .max(self.shown_through);
-        self.oldest_shown = page.first().map(|m| m.seq);
+        self.oldest_shown = page.iter().find_map(message_seq);
         self.older_exist = older_exist;
         let through = self.shown_through;
-        self.held.retain(|m| m.seq > through);
-        let mut shown = page;
-        shown.extend(self.release());
-        shown
+        self.held.retain(|e| e.seq() > through);
+        let mut released = page;
+        released.extend(self.release());
+        released
     }
 
-    /// Messages from a resume page, a gap fill or a live frame. Returns those
-    /// that can be shown now, in order.
-    pub fn receive(&mut self, messages: impl IntoIterator<Item = ChatMessage>) -> Vec<ChatMessage> {
+    /// A page answering "everything after `after`": complete up to its last
+    /// event, so it is released in order even where seqs are missing.
+    pub fn receive_page(&mut self, after: u64, page: Vec<RoomEvent>) -> Vec<RoomEvent> {
+        if !self.anchored || after > self.shown_through {
+            return self.receive(page);
+        }
         let mut out = Vec::new();
-        for m in messages {
-            if self.anchored && self.held.is_empty() && m.seq == self.shown_through + 1 {
-                // The usual case: the next message, in order.
-                self.mark_shown(&m);
-                out.push(m);
+        for e in page {
+            if e.seq() > self.shown_through {
+                self.mark_released(&e);
+                out.push(e);
+            }
+        }
+        let through = self.shown_through;
+        self.held.retain(|e| e.seq() > through);
+        out.extend(self.release());
+        out
+    }
+
+    /// Events from a live frame, an ack or a gap fill. Returns those that
+    /// can be applied now, in order.
+    pub fn receive(&mut self, events: impl IntoIterator<Item = RoomEvent>) -> Vec<RoomEvent> {
+        let mut out = Vec::new();
+        for e in events {
+            let seq = e.seq();
+            if self.anchored && self.held.is_empty() && seq == self.shown_through + 1 {
+                // The usual case: the next event, in order.
+                self.mark_released(&e);
+                out.push(e);
                 continue;
             }
-            if m.seq <= self.shown_through {
+            if seq <= self.shown_through {
                 continue;
             }
             // Descending order: find where this seq goes.
-            match self.held.binary_search_by(|h| m.seq.cmp(&h.seq)) {
+            match self.held.binary_search_by(|h| seq.cmp(&h.seq())) {
                 Ok(_) => {}
-                Err(pos) if self.held.len() < MAX_HELD => self.held.insert(pos, m),
+                Err(pos) if self.held.len() < MAX_HELD => self.held.insert(pos, e),
                 Err(_) => {}
             }
         }
@@ -104,14 +127,14 @@ impl Timeline {
         out
     }
 
-    fn mark_shown(&mut self, m: &ChatMessage) {
-        self.shown_through = m.seq;
+    fn mark_released(&mut self, e: &RoomEvent) {
+        self.shown_through = e.seq();
         if self.oldest_shown.is_none() {
-            self.oldest_shown = Some(m.seq);
+            self.oldest_shown = message_seq(e);
         }
     }
 
-    fn release(&mut self) -> Vec<ChatMessage> {
+    fn release(&mut self) -> Vec<RoomEvent> {
         let mut out = Vec::new();
         if !self.anchored {
             return out;
@@ -119,11 +142,11 @@ impl Timeline {
         while self
             .held
             .last()
-            .is_some_and(|m| m.seq == self.shown_through + 1)
+            .is_some_and(|e| e.seq() == self.shown_through + 1)
         {
-            if let Some(m) = self.held.pop() {
-                self.mark_shown(&m);
-                out.push(m);
+            if let Some(e) = self.held.pop() {
+                self.mark_released(&e);
+                out.push(e);
             }
         }
         out
@@ -131,9 +154,15 @@ impl Timeline {
 
     /// A page of older messages (answer to `history before`). Returns the
     /// ones not already on screen, ascending.
-    pub fn prepend(&mut self, page: Vec<ChatMessage>, more: bool) -> Vec<ChatMessage> {
+    pub fn prepend(&mut self, page: Vec<RoomEvent>, more: bool) -> Vec<ChatMessage> {
         let oldest = self.oldest_shown.unwrap_or(u64::MAX);
-        let older: Vec<ChatMessage> = page.into_iter().filter(|m| m.seq < oldest).collect();
+        let older: Vec<ChatMessage> = page
+            .into_iter()
+            .filter_map(|e| match e {
+                RoomEvent::Message(m) if m.seq < oldest => Some(m),
+                _ => None,
+            })
+            .collect();
         if let Some(first) = older.first() {
             self.oldest_shown = Some(first.seq);
         }
@@ -151,23 +180,46 @@ impl Timeline {
     }
 }
 
+fn message_seq(e: &RoomEvent) -> Option<u64> {
+    match e {
+        RoomEvent::Message(m) => Some(m.seq),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::{ModerationNotice, Update};
 
-    fn m(seq: u64) -> ChatMessage {
-        ChatMessage {
+    fn m(seq: u64) -> RoomEvent {
+        RoomEvent::Message(ChatMessage {
             seq,
             id: format!("c{seq}"),
-            name: "n".into(),
             message: format!("m{seq}"),
             timestamp: seq,
-            sender: "s".into(),
-            verified: false,
-        }
+            ..ChatMessage::default()
+        })
     }
-    fn seqs(v: &[ChatMessage]) -> Vec<u64> {
-        v.iter().map(|m| m.seq).collect()
+    fn u(seq: u64, target: u64) -> RoomEvent {
+        RoomEvent::Update(Update {
+            seq,
+            message: ChatMessage {
+                seq: target,
+                ..ChatMessage::default()
+            },
+            reaction: None,
+        })
+    }
+    fn n(seq: u64) -> RoomEvent {
+        RoomEvent::Moderation(ModerationNotice {
+            seq,
+            action: "lock".into(),
+            ..ModerationNotice::default()
+        })
+    }
+    fn seqs(v: &[RoomEvent]) -> Vec<u64> {
+        v.iter().map(RoomEvent::seq).collect()
     }
 
     #[test]
@@ -185,23 +237,48 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_are_shown_once() {
+    fn the_join_page_stands_for_everything_up_to_the_latest_seq() {
+        // The newest events were updates: the page holds messages up to 10, the room is at 12.
+        let mut t = Timeline::default();
+        assert_eq!(seqs(&t.start(vec![m(9), m(10)], true, 12)), [9, 10]);
+        assert_eq!(
+            seqs(&t.receive([u(13, 9)])),
+            [13],
+            "no gap to fill for 11 and 12"
+        );
+    }
+
+    #[test]
+    fn duplicates_are_released_once() {
         let mut t = Timeline::default();
         t.start(vec![m(1), m(2)], false, 2);
         assert!(t.receive([m(2), m(1)]).is_empty());
-        assert_eq!(seqs(&t.receive([m(3), m(3)])), [3]);
-        assert!(t.receive([m(3)]).is_empty());
+        assert_eq!(seqs(&t.receive([u(3, 1), u(3, 1)])), [3]);
+        assert!(t.receive([u(3, 1)]).is_empty());
     }
 
     #[test]
     fn gaps_are_held_until_filled() {
         let mut t = Timeline::default();
         t.start(vec![m(1)], false, 1);
-        assert!(t.receive([m(4)]).is_empty());
+        assert!(t.receive([n(4)]).is_empty());
         assert!(t.has_gap());
-        assert!(t.receive([m(3)]).is_empty());
+        assert!(t.receive([u(3, 1)]).is_empty());
         assert_eq!(seqs(&t.receive([m(2)])), [2, 3, 4]);
         assert!(!t.has_gap());
+    }
+
+    #[test]
+    fn an_after_page_is_complete_even_where_retention_removed_seqs() {
+        let mut t = Timeline::default();
+        t.start(vec![m(1)], false, 1);
+        assert!(t.receive([m(9)]).is_empty(), "held behind a gap");
+        assert_eq!(
+            seqs(&t.receive_page(1, vec![m(5), u(7, 5), m(8)])),
+            [5, 7, 8, 9]
+        );
+        assert!(!t.has_gap());
+        assert_eq!(seqs(&t.receive([m(10)])), [10]);
     }
 
     #[test]
@@ -214,7 +291,7 @@ mod tests {
     }
 
     #[test]
-    fn live_message_before_the_join_page_is_not_lost() {
+    fn live_event_before_the_join_page_is_not_lost() {
         let mut t = Timeline::default();
         assert!(t.receive([m(6)]).is_empty());
         assert_eq!(seqs(&t.start(vec![m(4), m(5)], false, 5)), [4, 5, 6]);
@@ -235,7 +312,8 @@ mod tests {
     fn paging_back() {
         let mut t = Timeline::default();
         t.start(vec![m(51), m(52)], true, 52);
-        assert_eq!(seqs(&t.prepend(vec![m(49), m(50), m(51)], true)), [49, 50]);
+        let older = t.prepend(vec![m(49), m(50), m(51)], true);
+        assert_eq!(older.iter().map(|m| m.seq).collect::<Vec<_>>(), [49, 50]);
         assert_eq!(t.oldest_shown(), Some(49));
         assert!(t.prepend(vec![], false).is_empty());
         assert!(!t.older_exist());

@@ -7,6 +7,7 @@
 use hello_chat_protocol::client_frame::{ClientFrame, Dialect, HistoryAnchor};
 use hello_chat_protocol::connect::ConnectParams;
 use hello_chat_protocol::json::{self, Json};
+use hello_chat_protocol::message::RoomEvent;
 use hello_chat_protocol::server_frame::Welcome;
 use hello_chat_protocol::session::{Effect, Session, SessionConfig};
 use hello_chat_protocol::validate::{clean_name, message_text};
@@ -69,6 +70,7 @@ fn chat_message() -> impl Strategy<Value = ChatMessage> {
                 timestamp,
                 sender,
                 verified,
+                ..ChatMessage::default()
             },
         )
 }
@@ -83,7 +85,7 @@ fn message(seq: u64, mine: bool) -> ChatMessage {
         message: "hi".into(),
         timestamp: 0,
         sender: sender.into(),
-        verified: false,
+        ..ChatMessage::default()
     }
 }
 
@@ -93,7 +95,11 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
             proptest::option::of("[A-Za-z0-9_.:-]{1,64}"),
             "[\\PC\\pC]{0,60}"
         )
-            .prop_map(|(id, message)| ClientFrame::Send { id, message }),
+            .prop_map(|(id, message)| ClientFrame::Send {
+                id,
+                message,
+                reply_to: None
+            }),
         (0u64..1 << 53, 1usize..=100, any::<bool>()).prop_map(|(s, limit, before)| {
             ClientFrame::History {
                 anchor: if before {
@@ -119,6 +125,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                 sender: "s".into(),
                 verified: seq % 2 == 0,
                 sender_key: (seq % 3 == 0).then(|| "k.m".into()),
+                ..Welcome::default()
             })
         ),
         (
@@ -127,7 +134,7 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             proptest::option::of(0u64..1 << 53)
         )
             .prop_map(|(messages, more, a)| ServerFrame::History {
-                messages,
+                events: messages.into_iter().map(RoomEvent::Message).collect(),
                 more,
                 anchor: a.map(HistoryAnchor::After)
             }),
@@ -142,7 +149,8 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             .prop_map(|(online, joined, left)| ServerFrame::Presence {
                 online,
                 joined,
-                left
+                left,
+                member: None
             }),
         ".{0,8}".prop_map(|name| ServerFrame::Typing { name }),
         (".{0,30}", proptest::option::of("[a-z0-9]{1,8}")).prop_map(|(m, id)| ServerFrame::Error(
@@ -249,13 +257,13 @@ proptest! {
             now += 250.0;
             match kind {
                 0 => s.on_text(&ServerFrame::Welcome(Welcome {
-                    seq, online: 1, name: "n".into(), max_message_chars: 2000, sender: "me".into(), verified: false, sender_key: None,
+                    seq, online: 1, name: "n".into(), max_message_chars: 2000, sender: "me".into(), ..Welcome::default()
                 }).encode(), now),
                 1 => s.on_text(&ServerFrame::Message(message(seq, flag)).encode(), now),
                 2 => {
-                    let messages = (seq..seq + 3).map(|q| message(q, flag)).collect();
+                    let events = (seq..seq + 3).map(|q| RoomEvent::Message(message(q, flag))).collect();
                     let anchor = if flag { Some(HistoryAnchor::After(seq - 1)) } else { None };
-                    s.on_text(&ServerFrame::History { messages, more: flag, anchor }.encode(), now);
+                    s.on_text(&ServerFrame::History { events, more: flag, anchor }.encode(), now);
                 }
                 3 => { let _ = s.send("hello", now); }
                 4 => s.on_close(if flag { 1006 } else { 1001 }, "", now),

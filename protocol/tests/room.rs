@@ -6,7 +6,8 @@
 use hello_chat_protocol::client_frame::{ClientFrame, Dialect, HistoryAnchor};
 use hello_chat_protocol::json::{self, Json};
 use hello_chat_protocol::room::{
-    JoinRequest, Joined, Member, MemoryStore, Output, RoomCore, RoomKey, Sockets, Store,
+    JoinRequest, Joined, Member, MemoryStore, Output, RecordKind, RoomCore, RoomKey, RoomPolicy,
+    Sockets, Store,
 };
 use hello_chat_protocol::Limits;
 use proptest::prelude::*;
@@ -56,6 +57,7 @@ fn request(name: &str, address: &str, key: Option<String>, entropy: u8) -> JoinR
         address: Some(address.into()),
         dialect: Dialect::V1,
         since: None,
+        policy: RoomPolicy::default(),
         limits: Limits {
             rate_burst: 5,
             rate_per_sec: 2.0,
@@ -132,7 +134,7 @@ struct Run {
 /// Play `steps`; with `attacker == false` the attacker's steps are skipped
 /// (the clock still advances the same way).
 fn play(steps: &[Step], attacker: bool) -> Run {
-    let mut core = RoomCore::new(RoomKey::new([3; 32]));
+    let mut core = RoomCore::new(RoomKey::new([3; 32]), None);
     let mut store = MemoryStore::default();
     let (mut victim, victim_key) = join(
         &mut core,
@@ -167,6 +169,7 @@ fn play(steps: &[Step], attacker: bool) -> Run {
                 let frame = ClientFrame::Send {
                     id: Some(id.clone()),
                     message: text.clone(),
+                    reply_to: None,
                 }
                 .encode();
                 let out = core
@@ -191,6 +194,7 @@ fn play(steps: &[Step], attacker: bool) -> Run {
                 let frame = ClientFrame::Send {
                     id: Some(id),
                     message: TEXTS[*text as usize].into(),
+                    reply_to: None,
                 }
                 .encode();
                 core.handle_frame(&eve, &frame, none, now, &mut store)
@@ -241,16 +245,17 @@ proptest! {
     #[test]
     fn every_accepted_message_is_stored_once_with_a_unique_increasing_seq(steps in prop::collection::vec(step(), 0..80)) {
         let run = play(&steps, true);
-        let seqs: Vec<u64> = run.store.all().iter().map(|m| m.message.seq).collect();
+        let seqs: Vec<u64> = run.store.messages().iter().map(|(m, _)| m.seq).collect();
         prop_assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
-        let mut keys: Vec<(String, Option<String>)> = run.store.all().iter().map(|m| (m.author.clone(), m.client_id.clone())).collect();
+        let mut keys: Vec<(String, Option<String>)> = run.store.records().iter().map(|r| (r.author.clone(), r.client_id.clone())).collect();
         keys.sort();
         keys.dedup();
         prop_assert_eq!(keys.len(), seqs.len(), "one stored message per (author, id)");
         for (id, text, outcome) in &run.victim {
             if let Outcome::Acked(seq) = outcome {
-                let stored = run.store.all().iter().find(|m| m.message.seq == *seq).expect("acked seq is stored");
-                prop_assert_eq!(&stored.message.message, text);
+                let stored = run.store.records().iter().find(|r| r.seq == *seq).expect("acked seq is stored");
+                let RecordKind::Message(m) = &stored.kind else { panic!("a message") };
+                prop_assert_eq!(&m.message, text);
                 prop_assert_eq!(stored.client_id.as_deref(), Some(id.as_str()));
             }
         }
@@ -281,9 +286,9 @@ proptest! {
         prop_assert_eq!(kinds(&alone), kinds(&attacked));
         // And what the victim stored reads the same, in the same order.
         let texts = |run: &Run, author: &str| -> Vec<String> {
-            run.store.all().iter().filter(|m| m.author == author).map(|m| m.message.message.clone()).collect()
+            run.store.messages().into_iter().filter(|(_, a)| a == author).map(|(m, _)| m.message).collect()
         };
-        let author = alone.store.all().first().map(|m| m.author.clone()).unwrap_or_default();
+        let author = alone.store.messages().first().map(|(_, a)| a.clone()).unwrap_or_default();
         prop_assert_eq!(texts(&alone, &author), texts(&attacked, &author));
     }
 }
@@ -291,7 +296,7 @@ proptest! {
 #[test]
 fn the_store_never_reuses_a_seq_after_trimming() {
     let mut store = MemoryStore::default();
-    let mut core = RoomCore::new(RoomKey::new([1; 32]));
+    let mut core = RoomCore::new(RoomKey::new([1; 32]), None);
     let limits = Limits {
         retention: 10,
         rate_burst: 1000,
@@ -311,16 +316,18 @@ fn the_store_never_reuses_a_seq_after_trimming() {
         let frame = ClientFrame::Send {
             id: Some(format!("m{i}")),
             message: "x".into(),
+            reply_to: None,
         }
         .encode();
         core.handle_frame(&ada, &frame, Sockets::default(), T0 + i, &mut store)
             .unwrap();
     }
     store.trim(10).unwrap();
-    assert_eq!(store.all().len(), 10);
+    assert_eq!(store.messages().len(), 10);
     let frame = ClientFrame::Send {
         id: Some("after".into()),
         message: "x".into(),
+        reply_to: None,
     }
     .encode();
     let out = core

@@ -1,6 +1,7 @@
 //! The widget's connection policy, driven through its sans-IO state machine.
 
 use hello_chat_protocol::client_frame::{ClientFrame, Dialect, HistoryAnchor};
+use hello_chat_protocol::message::RoomEvent;
 use hello_chat_protocol::outbox::MAX_REFUSALS;
 use hello_chat_protocol::server_frame::Welcome;
 use hello_chat_protocol::session::{
@@ -50,7 +51,7 @@ fn msg(seq: u64) -> ChatMessage {
         message: format!("m{seq}"),
         timestamp: seq,
         sender: "bo-key".into(),
-        verified: false,
+        ..ChatMessage::default()
     }
 }
 
@@ -61,8 +62,8 @@ fn welcome_with_key(seq: u64, sender_key: Option<&str>) -> String {
         name: "Ada".into(),
         max_message_chars: 2000,
         sender: ME.into(),
-        verified: false,
         sender_key: sender_key.map(Into::into),
+        ..Welcome::default()
     })
     .encode()
 }
@@ -73,7 +74,7 @@ fn welcome(seq: u64) -> String {
 
 fn history(messages: Vec<ChatMessage>, more: bool, anchor: Option<HistoryAnchor>) -> String {
     ServerFrame::History {
-        messages,
+        events: messages.into_iter().map(RoomEvent::Message).collect(),
         more,
         anchor,
     }
@@ -188,7 +189,8 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
         sent,
         [ClientFrame::Send {
             id: Some(id.clone()),
-            message: "hello".into()
+            message: "hello".into(),
+            reply_to: None
         }]
     );
 
@@ -203,7 +205,8 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
         sent,
         [ClientFrame::Send {
             id: Some(id.clone()),
-            message: "hello".into()
+            message: "hello".into(),
+            reply_to: None
         }]
     );
     s.on_text(&history(vec![], false, Some(HistoryAnchor::After(0))), t);
@@ -411,7 +414,8 @@ fn rate_limited_message_is_resent_later_and_refused_one_fails() {
         transmitted(&drain(&mut s)),
         [ClientFrame::Send {
             id: Some(a.clone()),
-            message: "first".into()
+            message: "first".into(),
+            reply_to: None
         }]
     );
     s.on_text(
@@ -528,7 +532,8 @@ fn going_offline_probes_the_open_socket_and_queues_until_back_online() {
         transmitted(&drain(&mut s)),
         [ClientFrame::Send {
             id: Some(id),
-            message: "typed offline".into()
+            message: "typed offline".into(),
+            reply_to: None
         }]
     );
 }
@@ -717,4 +722,112 @@ fn client_ids_carry_128_random_bits() {
         entropy(43),
     );
     assert_ne!(b.send("x", 0.0).unwrap(), id, "another source, another id");
+}
+
+#[test]
+fn a_ban_stops_the_session_at_once_without_waiting_for_the_close() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.on_text(
+        &ServerFrame::Error(ProtocolError::new(ErrorCode::Banned, "you are banned")).encode(),
+        1.0,
+    );
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::CloseSocket));
+    assert_eq!(
+        s.status(),
+        &Status::Failed {
+            code: 4008,
+            reason: "you are banned".into()
+        }
+    );
+    assert_eq!(s.poll_timeout(), None, "never retried");
+}
+
+#[test]
+fn updates_and_notices_keep_their_place_and_our_reactions_are_remembered() {
+    use hello_chat_protocol::message::{ModerationNotice, Reaction, ReactionChange, Update};
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    let mut reacted = msg(1);
+    reacted.reactions = vec![Reaction {
+        emoji: "👍".into(),
+        count: 1,
+        mine: None,
+    }];
+    let update = Update {
+        seq: 2,
+        message: reacted.clone(),
+        reaction: Some(ReactionChange {
+            emoji: "👍".into(),
+            on: true,
+            sender: ME.into(),
+        }),
+    };
+    s.on_text(&ServerFrame::Update(update).encode(), 1.0);
+    let mute = ModerationNotice {
+        seq: 3,
+        action: "mute".into(),
+        sender: Some(ME.into()),
+        until: Some(99),
+        by: "Mo".into(),
+        ..ModerationNotice::default()
+    };
+    s.on_text(&ServerFrame::Moderation(mute).encode(), 1.0);
+    let fx = drain(&mut s);
+    let updated = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Updated { seq: 2, message } => Some(message.clone()),
+            _ => None,
+        })
+        .expect("an update");
+    assert_eq!(
+        updated.reactions[0].mine,
+        Some(true),
+        "our own reaction, known from the change"
+    );
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Room(r) if r.muted_until == Some(99))));
+    // Someone else's later reaction keeps ours marked as ours.
+    reacted.reactions[0].count = 2;
+    let other = Update {
+        seq: 4,
+        message: reacted,
+        reaction: Some(ReactionChange {
+            emoji: "👍".into(),
+            on: true,
+            sender: "bo-key".into(),
+        }),
+    };
+    s.on_text(&ServerFrame::Update(other).encode(), 2.0);
+    let fx = drain(&mut s);
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::Updated { message, .. } if message.reactions[0].mine == Some(true))
+    ));
+}
+
+#[test]
+fn an_edit_made_offline_goes_out_once_when_back() {
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    s.on_close(1006, "", 1.0);
+    drain(&mut s);
+    let id = s.edit(1, "fixed", 2.0).unwrap();
+    assert!(
+        transmitted(&drain(&mut s)).is_empty(),
+        "nothing goes out while down"
+    );
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_text(&welcome(1), t);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::Edit {
+            id,
+            target: 1,
+            message: "fixed".into()
+        }]
+    );
 }

@@ -5,7 +5,7 @@
 // Event listeners live here in JavaScript; the wasm widget reports events
 // through one `emit(name, detail)` callback.
 
-const EVENTS = ['message', 'status', 'error', 'presence'];
+const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence'];
 
 /**
  * @param {() => Promise<{ Widget: any }>} loadWasm  loads (once) and returns the wasm exports
@@ -32,14 +32,24 @@ export function createHelloChat(loadWasm, defaultServer) {
       emit('error', { code: 'load_failed', message: String(err?.message ?? err) });
     };
 
+    // Calls made before the wasm is ready are queued and replayed in order.
+    const call = (method, ...args) => {
+      if (destroyed) return undefined;
+      if (widget) return widget[method](...args);
+      queue.push([method, args]);
+      return undefined;
+    };
     const handle = {
       /** Send a message; returns its client id once the widget is ready, else undefined (queued). */
-      send(text) {
-        if (destroyed) return undefined;
-        if (widget) return widget.send(String(text));
-        queue.push(String(text));
-        return undefined;
-      },
+      send(text) { return call('send', String(text)); },
+      /** Reply to message `seq`. */
+      reply(seq, text) { return call('reply', Number(seq), String(text)); },
+      /** Change the text of your message `seq` (moderators: of any message). */
+      edit(seq, text) { return call('edit', Number(seq), String(text)); },
+      /** Delete your message `seq` (moderators: any message). */
+      remove(seq) { return call('remove', Number(seq)); },
+      /** Add (`on`, default) or take back a reaction. */
+      react(seq, emoji, on = true) { return call('react', Number(seq), String(emoji), Boolean(on)); },
       on(event, fn) {
         if (!listeners.has(event)) throw new TypeError(`HelloChat: unknown event "${event}" (use ${EVENTS.join(', ')})`);
         listeners.get(event).add(fn);
@@ -67,7 +77,7 @@ export function createHelloChat(loadWasm, defaultServer) {
         fail(err);
         return;
       }
-      for (const text of queue.splice(0)) widget.send(text);
+      for (const [method, args] of queue.splice(0)) widget[method](...args);
     }, fail);
     return handle;
   }

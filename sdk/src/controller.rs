@@ -8,13 +8,17 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Function, Object, Reflect};
-use protocol::session::{Effect, Session, SessionConfig, Status};
+use js_sys::Function;
+use protocol::message::ModerationNotice;
+use protocol::server_frame::PresenceMember;
+use protocol::session::{Effect, RoomStatus, Session, SessionConfig, Status};
 use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, KeyboardEvent};
 
+use crate::events::{self, obj};
 use crate::listener::Listener;
+use crate::mentions::Mentions;
 use crate::options::Options;
 use crate::socket::{Socket, SocketEvent};
 use crate::strings::Strings;
@@ -28,9 +32,14 @@ const TYPING_SHOWN_MS: u32 = 4_000;
 pub type Shared = Rc<RefCell<Controller>>;
 
 pub struct Controller {
-    session: Session,
+    pub(crate) session: Session,
     options: Options,
-    view: View,
+    pub(crate) view: View,
+    /// The message the composer answers, if any.
+    pub(crate) reply_to: Option<u64>,
+    /// Who is here (the first 100), kept current by presence frames.
+    members: Vec<PresenceMember>,
+    mentions: Mentions,
     socket: Option<Socket>,
     timer: Option<Timeout>,
     typing_timer: Option<Timeout>,
@@ -75,43 +84,10 @@ pub fn dispatch(weak: &Weak<RefCell<Controller>>, f: impl FnOnce(&mut Controller
     }
 }
 
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
-    }
-    o.into()
-}
-
-fn message_detail(m: &ChatMessage, own: bool) -> JsValue {
-    obj(&[
-        ("seq", (m.seq as f64).into()),
-        ("id", m.id.as_str().into()),
-        ("name", m.name.as_str().into()),
-        ("message", m.message.as_str().into()),
-        ("timestamp", (m.timestamp as f64).into()),
-        ("sender", m.sender.as_str().into()),
-        ("verified", m.verified.into()),
-        ("own", own.into()),
-    ])
-}
-
 /// Ours if it carries our sender key (the same on every device of a verified
 /// user), never because of its name: anyone can pick any name.
 fn is_own(me: Option<&str>, m: &ChatMessage) -> bool {
     me.is_some_and(|me| me == m.sender)
-}
-
-fn error_detail(e: &ProtocolError) -> JsValue {
-    obj(&[
-        ("code", e.code.as_str().into()),
-        ("message", e.message.as_str().into()),
-        (
-            "id",
-            e.id.as_deref()
-                .map_or(JsValue::UNDEFINED, JsValue::from_str),
-        ),
-    ])
 }
 
 impl Controller {
@@ -135,6 +111,9 @@ impl Controller {
                 session: Session::new(config, entropy()),
                 options,
                 view,
+                reply_to: None,
+                members: Vec::new(),
+                mentions: Mentions::default(),
                 socket: None,
                 timer: None,
                 typing_timer: None,
@@ -162,7 +141,7 @@ impl Controller {
         Ok(rc)
     }
 
-    fn emit(&mut self, name: &'static str, detail: JsValue) {
+    pub(crate) fn emit(&mut self, name: &'static str, detail: JsValue) {
         self.outgoing.push((name, detail));
     }
 
@@ -177,7 +156,29 @@ impl Controller {
                 }
                 Effect::CloseSocket => self.socket = None,
                 Effect::Status(status) => self.show_status(&status, t),
-                Effect::Welcome { online, .. } => self.view.set_online(online),
+                Effect::Welcome {
+                    online,
+                    name,
+                    members,
+                    ..
+                } => {
+                    self.view.set_online(online);
+                    self.view.me = Some(name);
+                    self.members = members;
+                }
+                Effect::Room(room) => self.show_room(&room),
+                Effect::Updated { seq, message } => {
+                    let own = is_own(self.session.own_sender(), &message);
+                    self.view.update(&message, own);
+                    let detail = events::message(&message, own);
+                    let _ = js_sys::Reflect::set(
+                        &detail,
+                        &"eventSeq".into(),
+                        &JsValue::from_f64(seq as f64),
+                    );
+                    self.emit("update", detail);
+                }
+                Effect::Moderation(notice) => self.show_notice(&notice),
                 Effect::Show(messages) => self.show(&messages),
                 Effect::ShowOlder { messages, more } => {
                     let me = self.session.own_sender();
@@ -191,18 +192,26 @@ impl Controller {
                     online,
                     joined,
                     left,
+                    member,
                 } => {
                     self.view.set_online(online);
+                    if let Some(m) = member {
+                        self.members.retain(|x| x.sender != m.sender);
+                        if m.connections > 0 {
+                            self.members.push(m);
+                        }
+                    }
                     let detail = obj(&[
                         ("online", online.into()),
                         ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
                         ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
+                        ("members", events::members(&self.members)),
                     ]);
                     self.emit("presence", detail);
                 }
                 Effect::Typing { name } => self.show_typing(&name),
                 Effect::Error(error) => {
-                    let detail = error_detail(&error);
+                    let detail = events::error(&error);
                     self.emit("error", detail);
                 }
             }
@@ -236,7 +245,7 @@ impl Controller {
                 self.view.announce(m);
                 from_others = true;
             }
-            let detail = message_detail(m, own);
+            let detail = events::message(m, own);
             self.emit("message", detail);
         }
         if from_others {
@@ -248,6 +257,57 @@ impl Controller {
         // The timeline knows whether older messages exist (trimming makes them so).
         self.view
             .set_more_available(self.session.timeline().older_exist());
+    }
+
+    /// Banners and the composer follow what the room lets us do.
+    fn show_room(&mut self, room: &RoomStatus) {
+        let s = &self.view.strings;
+        let moderator = room.role.is_some();
+        let text = match room.muted_until {
+            Some(u64::MAX) => Some(s.get("mutedForGood")),
+            Some(until) => Some(s.fill("muted", &[("time", &crate::view::time_of(until))])),
+            None if room.locked && !moderator => Some(s.get("locked")),
+            None if room.slow_mode > 0 && !moderator => {
+                Some(s.fill("slowMode", &[("s", &room.slow_mode.to_string())]))
+            }
+            None => None,
+        };
+        self.view.room_banner(text.as_deref());
+        self.view
+            .set_composer_enabled(moderator || (room.muted_until.is_none() && !room.locked));
+        self.view.update_counter(self.session.max_message_chars());
+    }
+
+    /// A moderation notice: a line in the list (and a purge tombstones).
+    fn show_notice(&mut self, n: &ModerationNotice) {
+        if n.action == "purge" {
+            if let Some(sender) = &n.sender {
+                self.view.purge(sender);
+            }
+        }
+        let s = &self.view.strings;
+        let name = n.name.clone().unwrap_or_else(|| s.get("someone"));
+        let vars = [
+            ("name", name.as_str()),
+            ("by", n.by.as_str()),
+            ("s", &n.seconds.unwrap_or(0).to_string()),
+        ];
+        let key = match (n.action.as_str(), n.seconds) {
+            ("delete", _) => "noticeDelete",
+            ("mute", _) => "noticeMute",
+            ("unmute", _) => "noticeUnmute",
+            ("ban", _) => "noticeBan",
+            ("unban", _) => "noticeUnban",
+            ("purge", _) => "noticePurge",
+            ("slow", Some(0)) => "noticeSlowOff",
+            ("slow", _) => "noticeSlow",
+            ("lock", _) => "noticeLock",
+            _ => "noticeUnlock",
+        };
+        let text = s.fill(key, &vars);
+        self.view.notice(&text);
+        let detail = events::notice(n);
+        self.emit("moderation", detail);
     }
 
     fn show_status(&mut self, status: &Status, t: f64) {
@@ -330,13 +390,13 @@ impl Controller {
 
     // ----- the visitor's and the page's actions -----
 
-    pub fn send(&mut self, text: &str, t: f64) -> Result<String, ProtocolError> {
-        let result = self.session.send(text, t);
+    /// Run one of the handle's actions; a refusal also becomes an `error` event.
+    pub fn act(&mut self, result: Result<String, ProtocolError>) -> Option<String> {
         if let Err(e) = &result {
-            let detail = error_detail(e);
+            let detail = events::error(e);
             self.emit("error", detail);
         }
-        result
+        result.ok()
     }
 
     fn submit(&mut self, t: f64) {
@@ -344,10 +404,36 @@ impl Controller {
         if text.trim().is_empty() {
             return;
         }
-        if self.send(&text, t).is_ok() {
+        let result = self.session.reply(self.reply_to, &text, t);
+        if self.act(result).is_some() {
             self.view.clear_input();
+            self.cancel_reply();
             self.view.update_counter(self.session.max_message_chars());
         }
+    }
+
+    fn cancel_reply(&mut self) {
+        self.reply_to = None;
+        self.view.reply_bar(None);
+    }
+
+    /// Offer names for an `@mention` being typed.
+    fn suggest_mentions(&mut self) {
+        let names: Vec<String> = self.members.iter().map(|m| m.name.clone()).collect();
+        let me = self.view.me.clone().unwrap_or_default();
+        self.mentions
+            .update(&self.view.input_text(), self.view.caret(), &names, &me);
+        self.view
+            .suggestions(&self.mentions.offered, self.mentions.active);
+    }
+
+    /// Put the chosen name in the composer.
+    fn complete_mention(&mut self, name: &str) {
+        let text = self
+            .mentions
+            .complete(&self.view.input_text(), self.view.caret(), name);
+        self.view.set_input_text(&text);
+        self.view.suggestions(&[], 0);
     }
 
     pub fn destroy(&mut self) {
@@ -380,8 +466,37 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
             return;
         };
+        let key = k.key();
+        // With names offered: arrows move, Enter or Tab picks, Escape closes.
+        if !c.mentions.offered.is_empty() {
+            match key.as_str() {
+                "ArrowDown" | "ArrowUp" => {
+                    e.prevent_default();
+                    c.mentions.step(key == "ArrowDown");
+                    c.view.suggestions(&c.mentions.offered, c.mentions.active);
+                    return;
+                }
+                "Enter" | "Tab" => {
+                    e.prevent_default();
+                    let name = c.mentions.offered
+                        [c.mentions.active.min(c.mentions.offered.len() - 1)]
+                    .clone();
+                    c.complete_mention(&name);
+                    return;
+                }
+                "Escape" => {
+                    c.mentions.offered.clear();
+                    c.view.suggestions(&[], 0);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if key == "Escape" && c.reply_to.is_some() {
+            c.cancel_reply();
+        }
         // Enter sends, Shift+Enter is a newline, and an IME composition is left alone.
-        if k.key() == "Enter" && !k.shift_key() && !k.is_composing() {
+        if key == "Enter" && !k.shift_key() && !k.is_composing() {
             e.prevent_default();
             c.submit(t);
         }
@@ -389,6 +504,36 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     out.push(on(&v.input, "input", |c, _, t| {
         c.view.update_counter(c.session.max_message_chars());
         c.session.typing(t);
+        c.suggest_mentions();
+    }));
+    // A pointer picks a name (mousedown: before the composer loses focus).
+    out.push(on(&v.suggest, "mousedown", |c, e, _| {
+        e.prevent_default();
+        let name = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.get_attribute("data-name"));
+        if let Some(name) = name {
+            c.complete_mention(&name);
+        }
+    }));
+    out.push(on(&v.reply_box, "click", |c, e, _| {
+        let action = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.get_attribute("data-action"));
+        if action.as_deref() == Some("cancel-reply") {
+            c.cancel_reply();
+        }
+    }));
+    out.push(on(&v.log, "keydown", |c, e, t| {
+        let (Some(k), Some(target)) = (
+            e.dyn_ref::<KeyboardEvent>(),
+            e.target().and_then(|t| t.dyn_into::<Element>().ok()),
+        ) else {
+            return;
+        };
+        c.on_list_key(k, &target, t);
     }));
     out.push(on(&v.earlier, "click", |c, _, _| {
         c.session.load_earlier();
@@ -399,26 +544,9 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
             c.view.pill.set_hidden(true);
         }
     }));
-    out.push(on(&v.outbox, "click", |c, e, t| {
-        let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
-            return;
-        };
-        let (Some(action), Some(id)) = (
-            button.get_attribute("data-action"),
-            button
-                .closest("[data-id]")
-                .ok()
-                .flatten()
-                .and_then(|li| li.get_attribute("data-id")),
-        ) else {
-            return;
-        };
-        match action.as_str() {
-            "retry" => {
-                c.session.retry(&id, t);
-            }
-            "discard" if c.session.discard(&id) => c.view.remove_pending(&id),
-            _ => {}
+    out.push(on(&v.log, "click", |c, e, t| {
+        if let Some(target) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) {
+            c.on_list_click(&target, t);
         }
     }));
     if let Some(window) = web_sys::window() {

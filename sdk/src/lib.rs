@@ -6,8 +6,11 @@
 //! [`controller`] that runs the sans-IO `protocol::session::Session` between
 //! them. Where the widget reconnects: `protocol/src/session.rs`.
 
+mod actions;
 mod controller;
+mod events;
 mod listener;
+mod mentions;
 mod options;
 mod socket;
 mod strings;
@@ -46,9 +49,39 @@ impl Widget {
     /// Queue a message. Returns its client id, or `undefined` if it was
     /// refused (an `error` event says why).
     pub fn send(&self, text: String) -> Option<String> {
+        self.act(|c, t| c.session.send(&text, t))
+    }
+
+    /// Queue a reply to message `seq`.
+    pub fn reply(&self, seq: f64, text: String) -> Option<String> {
+        self.act(|c, t| c.session.reply(Some(seq as u64), &text, t))
+    }
+
+    /// Change the text of your message `seq` (moderators: of any message).
+    pub fn edit(&self, seq: f64, text: String) -> Option<String> {
+        self.act(|c, t| c.session.edit(seq as u64, &text, t))
+    }
+
+    /// Delete your message `seq` (moderators: any message).
+    pub fn remove(&self, seq: f64) -> Option<String> {
+        self.act(|c, t| c.session.remove(seq as u64, t))
+    }
+
+    /// Add (`on`) or take back a reaction to message `seq`.
+    pub fn react(&self, seq: f64, emoji: String, on: bool) -> Option<String> {
+        self.act(|c, t| c.session.react(seq as u64, &emoji, on, t))
+    }
+
+    fn act(
+        &self,
+        f: impl FnOnce(&mut Controller, f64) -> Result<String, protocol::ProtocolError>,
+    ) -> Option<String> {
         let inner = self.inner.as_ref()?;
         let mut id = None;
-        dispatch(&Rc::downgrade(inner), |c, t| id = c.send(&text, t).ok());
+        dispatch(&Rc::downgrade(inner), |c, t| {
+            let result = f(c, t);
+            id = c.act(result);
+        });
         id
     }
 

@@ -123,13 +123,14 @@ test('presence: joins and leaves are announced with the online count', async () 
   const ada = await join(room, 'Ada');
   assert.equal(ada.welcome.online, 1);
   const bo = await join(room, 'Bo');
-  assert.deepEqual(await ada.next('presence'), { type: 'presence', online: 2, joined: 'Bo' });
+  const member = (c, connections) => ({ sender: c.welcome.sender, name: c.welcome.name, verified: false, connections });
+  assert.deepEqual(await ada.next('presence'), { type: 'presence', online: 2, joined: 'Bo', member: member(bo, 1) });
   const cy = await join(room, 'Cy');
-  assert.deepEqual(await ada.next('presence'), { type: 'presence', online: 3, joined: 'Cy' });
+  assert.deepEqual(await ada.next('presence'), { type: 'presence', online: 3, joined: 'Cy', member: member(cy, 1) });
   await bo.next('presence');
   await cy.close();
-  assert.deepEqual(await ada.next('presence'), { type: 'presence', online: 2, left: 'Cy' });
-  assert.deepEqual(await bo.next('presence'), { type: 'presence', online: 2, left: 'Cy' });
+  assert.deepEqual(await ada.next('presence'), { type: 'presence', online: 2, left: 'Cy', member: member(cy, 0) });
+  assert.deepEqual(await bo.next('presence'), { type: 'presence', online: 2, left: 'Cy', member: member(cy, 0) });
   await Promise.all([ada.close(), bo.close()]);
 });
 

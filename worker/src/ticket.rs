@@ -2,7 +2,7 @@
 //! the room in an internal header. The room trusts it; clients never see it,
 //! because the Worker builds the request to the room from scratch.
 
-use protocol::room::VerifiedUser;
+use protocol::room::{RoomPolicy, VerifiedUser};
 use protocol::Limits;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,8 @@ pub struct JoinTicket {
     pub since: Option<u64>,
     /// The site's limits.
     pub limits: Limits,
+    /// The site's moderation policy.
+    pub policy: RoomPolicy,
     /// The subprotocol to answer with, if the client offered one.
     pub protocol: Option<String>,
 }

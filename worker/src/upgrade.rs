@@ -10,6 +10,7 @@
 use protocol::client_frame::Dialect;
 use protocol::connect::ConnectParams;
 use protocol::jwt::{self, Identity};
+use protocol::message::Role;
 use protocol::origin::is_allowed;
 use protocol::room::VerifiedUser;
 use protocol::{close_code, ErrorCode, ProtocolError, ServerFrame};
@@ -92,6 +93,12 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
         user: identity.map(|id| VerifiedUser {
             sub: id.sub,
             name: id.name,
+            // Only moderators come from tokens (bots are the site API's).
+            role: id
+                .role
+                .as_deref()
+                .and_then(Role::parse)
+                .filter(|r| *r == Role::Moderator),
         }),
         sender_key: params.sender_key,
         // Set by Cloudflare's edge from the real client; clients cannot forge it there.
@@ -102,6 +109,7 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
         v1: params.dialect == Dialect::V1,
         since: params.since,
         limits: site.limits,
+        policy: site.moderation.clone(),
         protocol: protocol.map(str::to_owned),
     };
     forward_to_room(env, &site, &params.room, &ticket).await

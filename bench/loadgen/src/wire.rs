@@ -28,6 +28,7 @@ pub fn send_frame(dialect: Dialect, id: &str, text: &str) -> String {
         Dialect::V1 => ClientFrame::Send {
             id: Some(id.to_owned()),
             message: text.to_owned(),
+            reply_to: None,
         }
         .encode(),
         Dialect::Legacy => ObjectWriter::new().str("message", text).finish(),

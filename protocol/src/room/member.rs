@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::client_frame::Dialect;
 use crate::limits::Limits;
+use crate::message::Role;
+
+use super::policy::RoomPolicy;
 
 /// A signed identity, already verified by the Worker (see `jwt`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +17,9 @@ pub struct VerifiedUser {
     /// The token's `name` claim; without one the member is shown as
     /// "Anonymous", never by `sub` (often an e-mail address).
     pub name: Option<String>,
+    /// `moderator` when the token says so.
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
 /// What a connection asks for when it joins.
@@ -31,6 +37,8 @@ pub struct JoinRequest {
     pub since: Option<u64>,
     /// The site's limits.
     pub limits: Limits,
+    /// The site's moderation policy (the room keeps the latest it was given).
+    pub policy: RoomPolicy,
     /// 16 fresh random bytes, for a new anonymous sender key.
     pub entropy: [u8; 16],
 }
@@ -43,6 +51,8 @@ pub struct Member {
     pub sender: String,
     pub name: String,
     pub verified: bool,
+    #[serde(default)]
+    pub role: Option<Role>,
     pub v1: bool,
     pub address: Option<String>,
     pub limits: Limits,
@@ -55,5 +65,11 @@ impl Member {
         } else {
             Dialect::Legacy
         }
+    }
+
+    /// Moderators (and the site's own bots) may moderate, and are exempt
+    /// from lock, slow mode and the edit window.
+    pub fn moderates(&self) -> bool {
+        self.role.is_some()
     }
 }

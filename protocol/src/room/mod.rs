@@ -5,45 +5,70 @@
 //! what is sent to whom; the Room Durable Object (`worker/src/room/`) only
 //! carries that out. It is driven in this order:
 //!
-//! 1. [`RoomCore::join`] when a connection arrives: either a refusal (an
+//! 1. [`RoomCore::new`] with the room's key and the state it saved last
+//!    ([`Output::SaveState`]), then [`RoomCore::restore`] with the members of
+//!    the sockets still open (after hibernation);
+//! 2. [`RoomCore::join`] when a connection arrives: either a refusal (an
 //!    error frame and a close code) or the [`Member`] to keep in the socket's
 //!    attachment, with the frames for the newcomer and the others;
-//! 2. [`RoomCore::handle_frame`] for every text frame from a member;
-//! 3. [`RoomCore::leave`] when a member's socket closes.
+//! 3. [`RoomCore::handle_frame`] for every text frame from a member;
+//! 4. [`RoomCore::leave`] when a member's socket closes.
 //!
 //! Each returns the [`Output`]s to carry out, in order. Storage is reached
 //! through the [`Store`] trait, synchronously; time, randomness and the
 //! counts of connected sockets are passed in. The rules, in one place:
 //!
 //! - dedupe is exact on `(author, client id)`: a retry is answered with its
-//!   own original seq; the same id with another text is `id_conflict`;
+//!   own original seq; the same id for another request is `id_conflict`;
 //! - authors are a verified `sub`, or an anonymous sender key the room issued
 //!   (see [`sender_key`]): no member can act under another's scope;
 //! - limits survive reconnecting: anonymous senders share a bucket per
 //!   address, joins are throttled per address, `history` and typing cost
-//!   tokens too ([`throttle`]).
+//!   tokens too ([`throttle`]);
+//! - every change to a message (edit, delete, reaction) and every moderation
+//!   action is an event with its own seq, in the one sequence
+//!   ([`lifecycle`], [`moderation`]);
+//! - moderators (a token's `role: moderator`) may do anything to anyone's
+//!   messages and set mutes, bans, slow mode and locks ([`sanctions`]);
+//!   authors may edit their own within the site's window and delete them.
 
+pub mod lifecycle;
 pub mod member;
+pub mod moderation;
 pub mod output;
+pub mod policy;
+pub mod presence;
+pub mod sanctions;
 pub mod sender_key;
 pub mod store;
 pub mod throttle;
 
+use serde::{Deserialize, Serialize};
+
 use crate::client_frame::{ClientFrame, Dialect, HistoryAnchor};
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::{ANONYMOUS, JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY};
-use crate::message::ChatMessage;
+use crate::lru::LruMap;
+use crate::message::{ChatMessage, Role, RoomEvent};
 use crate::server_frame::{legacy_frame, message_frame, ServerFrame, Welcome};
 use crate::validate::{clean_name, message_text};
 
 pub use self::member::{JoinRequest, Member, VerifiedUser};
 pub use self::output::Output;
+use self::policy::Filtered;
+pub use self::policy::RoomPolicy;
+use self::presence::Presence;
+use self::sanctions::Sanctions;
 pub use self::sender_key::RoomKey;
-pub use self::store::{MemoryStore, Page, PageQuery, Store, StoreError, StoredMessage};
+pub use self::store::{
+    Change, MemoryStore, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError,
+};
 use self::throttle::Throttles;
 
-/// Retention is checked every this many messages (not on every send).
+/// Retention is checked every this many records (not on every send).
 pub const RETENTION_CHECK_EVERY: u64 = 100;
+/// Senders whose last message time is remembered for slow mode.
+const SLOW_MODE_MEMORY: usize = 10_000;
 
 /// What the adapter knows about the room's sockets right now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,17 +94,52 @@ pub enum Joined {
     Refused { code: u16, error: ProtocolError },
 }
 
+/// What the room saves to survive restarts (besides its history).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+struct SavedState {
+    sanctions: Sanctions,
+    policy: RoomPolicy,
+}
+
 pub struct RoomCore {
     key: RoomKey,
     throttles: Throttles,
+    presence: Presence,
+    state: SavedState,
+    /// sender key -> when their last message was accepted (slow mode).
+    last_post: LruMap<String, u64>,
 }
 
+/// Shorthand for what the frame handlers return.
+type Outcome = Result<Vec<Output>, StoreError>;
+
 impl RoomCore {
-    pub fn new(key: RoomKey) -> Self {
+    /// A room with its secret key and the state it saved last (JSON from
+    /// [`Output::SaveState`]; anything unreadable starts afresh).
+    pub fn new(key: RoomKey, saved: Option<&str>) -> Self {
+        let state = saved
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
         RoomCore {
             key,
             throttles: Throttles::default(),
+            presence: Presence::default(),
+            state,
+            last_post: LruMap::new(SLOW_MODE_MEMORY),
         }
+    }
+
+    /// The members of the sockets still open when the object wakes.
+    pub fn restore<'a>(&mut self, members: impl IntoIterator<Item = &'a Member>) {
+        self.presence.clear();
+        for m in members {
+            self.presence.add(m);
+        }
+    }
+
+    fn save_state(&self) -> Output {
+        Output::SaveState(serde_json::to_string(&self.state).unwrap_or_default())
     }
 
     // ----- joining and leaving -----
@@ -123,19 +183,23 @@ impl RoomCore {
             );
         }
 
-        let (author, name, credential) = match &req.user {
-            Some(user) => (
-                format!("u:{}", user.sub),
-                clean_name(user.name.as_deref().unwrap_or(ANONYMOUS)),
-                None,
-            ),
+        let (author, name, credential, role) = match &req.user {
+            Some(user) => {
+                let name = clean_name(user.name.as_deref().unwrap_or(ANONYMOUS));
+                (
+                    format!("u:{}", user.sub),
+                    name,
+                    None,
+                    user.role.filter(|r| *r == Role::Moderator),
+                )
+            }
             None => {
                 let presented = req.sender_key.as_deref().and_then(|k| self.key.verify(k));
                 let (author, credential) = match (presented, req.sender_key) {
                     (Some(author), Some(credential)) => (author, credential),
                     _ => self.key.issue(req.entropy),
                 };
-                (author, req.name, Some(credential))
+                (author, req.name, Some(credential), None)
             }
         };
         let member = Member {
@@ -143,14 +207,33 @@ impl RoomCore {
             author,
             name,
             verified: req.user.is_some(),
+            role,
             v1: req.dialect == Dialect::V1,
             address: req.address,
             limits,
         };
+        if self.state.sanctions.banned(
+            &member.sender,
+            member.address.as_deref(),
+            !member.verified,
+            now,
+        ) {
+            return refuse(
+                close_code::BANNED,
+                ErrorCode::Banned,
+                "you are banned from this room",
+            );
+        }
 
         let mut outputs = Vec::new();
+        if self.state.policy != req.policy {
+            self.state.policy = req.policy;
+            outputs.push(self.save_state());
+        }
+        let listed = self.presence.add(&member);
         let online = sockets.online + 1;
         if member.v1 {
+            let sanctions = &self.state.sanctions;
             let welcome = Welcome {
                 seq: store.latest_seq()?,
                 online,
@@ -160,18 +243,28 @@ impl RoomCore {
                 verified: member.verified,
                 // Only anonymous members need it; legacy clients would not keep it.
                 sender_key: credential,
+                role: member.role,
+                members: self.presence.list(),
+                locked: sanctions.locked,
+                slow_mode: sanctions.slow_secs,
+                muted_until: sanctions.muted_until(&member.sender, now),
+                edit_window: self.state.policy.edit_window_secs,
+                emoji: self.state.policy.emoji.clone(),
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));
             let (page, anchor) = match req.since {
                 Some(since) => (
-                    store.page(PageQuery::After(since, RESUME_HISTORY))?,
+                    store.page(PageQuery::After(since, RESUME_HISTORY), &member.author)?,
                     Some(HistoryAnchor::After(since)),
                 ),
-                None => (store.page(PageQuery::Latest(JOIN_HISTORY))?, None),
+                None => (
+                    store.page(PageQuery::Latest(JOIN_HISTORY), &member.author)?,
+                    None,
+                ),
             };
             outputs.push(Output::Reply(
                 ServerFrame::History {
-                    messages: page.messages,
+                    events: page.events,
                     more: page.more,
                     anchor,
                 }
@@ -179,18 +272,24 @@ impl RoomCore {
             ));
         } else {
             // The workshop front end shows each frame as one message.
-            for m in store.page(PageQuery::Latest(JOIN_HISTORY))?.messages {
-                outputs.push(Output::Reply(legacy_frame(
-                    &m.name,
-                    &m.message,
-                    m.timestamp,
-                )));
+            for e in store
+                .page(PageQuery::Latest(JOIN_HISTORY), &member.author)?
+                .events
+            {
+                if let RoomEvent::Message(m) = e {
+                    outputs.push(Output::Reply(legacy_frame(
+                        &m.name,
+                        &m.message,
+                        m.timestamp,
+                    )));
+                }
             }
         }
         let presence = ServerFrame::Presence {
             online,
             joined: Some(member.name.clone()),
             left: None,
+            member: Some(listed),
         };
         outputs.push(broadcast(
             presence.encode(),
@@ -203,10 +302,12 @@ impl RoomCore {
 
     /// `member`'s socket closed; `sockets.online` no longer counts it.
     pub fn leave(&mut self, member: &Member, sockets: Sockets, now: u64) -> Vec<Output> {
+        let listed = self.presence.remove(member);
         let presence = ServerFrame::Presence {
             online: sockets.online,
             joined: None,
             left: Some(member.name.clone()),
+            member: Some(listed),
         };
         vec![broadcast(
             presence.encode(),
@@ -226,20 +327,54 @@ impl RoomCore {
         sockets: Sockets,
         now: u64,
         store: &mut impl Store,
-    ) -> Result<Vec<Output>, StoreError> {
+    ) -> Outcome {
         if text.len() > MAX_FRAME_BYTES {
             return Ok(vec![Output::Close {
                 code: close_code::TOO_BIG,
                 reason: "frame too large".into(),
             }]);
         }
+        // A ban ends the connection; a socket that slipped through is closed now.
+        if self.state.sanctions.banned(
+            &member.sender,
+            member.address.as_deref(),
+            !member.verified,
+            now,
+        ) {
+            let error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");
+            let mut outputs = reply_error(member, error);
+            outputs.push(Output::Close {
+                code: close_code::BANNED,
+                reason: "banned".into(),
+            });
+            return Ok(outputs);
+        }
         let frame = match ClientFrame::parse(text, member.dialect()) {
             Ok(frame) => frame,
             Err(e) => return Ok(reply_error(member, e)),
         };
         match frame {
-            ClientFrame::Send { id, message } => {
-                self.on_send(member, id, &message, sockets, now, store)
+            ClientFrame::Send {
+                id,
+                message,
+                reply_to,
+            } => self.on_send(member, id, &message, reply_to, sockets, now, store),
+            ClientFrame::Edit {
+                id,
+                target,
+                message,
+            } => self.on_edit(member, &id, target, &message, now, store),
+            ClientFrame::Delete { id, target } => {
+                self.on_delete(member, &id, target, None, now, store)
+            }
+            ClientFrame::React {
+                id,
+                target,
+                emoji,
+                on,
+            } => self.on_react(member, &id, target, &emoji, on, now, store),
+            ClientFrame::Moderate { id, action, reason } => {
+                self.on_moderate(member, &id, action, reason, now, store)
             }
             ClientFrame::History { anchor, limit } => {
                 if !self.throttles.take_history(member, now) {
@@ -252,10 +387,10 @@ impl RoomCore {
                     HistoryAnchor::Before(seq) => PageQuery::Before(seq, limit),
                     HistoryAnchor::After(seq) => PageQuery::After(seq, limit),
                 };
-                let Page { messages, more } = store.page(query)?;
+                let Page { events, more } = store.page(query, &member.author)?;
                 Ok(vec![Output::Reply(
                     ServerFrame::History {
-                        messages,
+                        events,
                         more,
                         anchor: Some(anchor),
                     }
@@ -277,49 +412,142 @@ impl RoomCore {
         }
     }
 
+    /// A retry of something `member` already did under `id` is answered
+    /// with its original seq, free of charge; the same id for another
+    /// request is `id_conflict`. `None`: the id is new.
+    fn prior(
+        &self,
+        member: &Member,
+        id: &str,
+        request: u64,
+        store: &mut impl Store,
+    ) -> Result<Option<Vec<Output>>, StoreError> {
+        let Some(prior) = store.find(&member.author, id)? else {
+            return Ok(None);
+        };
+        if prior.request != request {
+            let e = ProtocolError::new(
+                ErrorCode::IdConflict,
+                "this id was already used for something else",
+            );
+            return Ok(Some(reply_error(member, e.with_id(Some(id)))));
+        }
+        Ok(Some(reply(
+            member,
+            ServerFrame::Ack {
+                id: id.to_owned(),
+                seq: prior.seq,
+                timestamp: prior.timestamp,
+            },
+        )))
+    }
+
+    /// Whether `member` may post or change anything now: not while the room
+    /// is locked or they are muted (moderators excepted).
+    fn may_act(&self, member: &Member, now: u64) -> Result<(), ProtocolError> {
+        if member.moderates() {
+            return Ok(());
+        }
+        if self.state.sanctions.locked {
+            return Err(ProtocolError::new(
+                ErrorCode::Locked,
+                "the room is read-only",
+            ));
+        }
+        if let Some(until) = self.state.sanctions.muted_until(&member.sender, now) {
+            return Err(ProtocolError {
+                until: Some(until),
+                ..ProtocolError::new(ErrorCode::Muted, "you are muted in this room")
+            });
+        }
+        Ok(())
+    }
+
+    /// Slow mode: one message per interval per sender (moderators excepted).
+    fn slow_mode(&mut self, member: &Member, now: u64) -> Result<(), ProtocolError> {
+        let interval = self.state.sanctions.slow_secs.saturating_mul(1000);
+        if interval == 0 || member.moderates() {
+            return Ok(());
+        }
+        match self.last_post.peek(&member.sender) {
+            Some(&last) if now < last.saturating_add(interval) => {
+                let wait = last + interval - now;
+                Err(ProtocolError {
+                    retry_after: Some(wait),
+                    ..ProtocolError::new(ErrorCode::SlowMode, "slow mode: wait a moment")
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A `send`, in the order the checks run.
+    #[allow(clippy::too_many_arguments)]
     fn on_send(
         &mut self,
         member: &Member,
         id: Option<String>,
         raw: &str,
+        reply_to: Option<u64>,
         sockets: Sockets,
         now: u64,
         store: &mut impl Store,
-    ) -> Result<Vec<Output>, StoreError> {
+    ) -> Outcome {
+        let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(id.as_deref())));
         // 1. The text must pass the site's rules.
         let text = match message_text(raw, member.limits.max_message_chars) {
             Ok(text) => text,
-            Err(e) => return Ok(reply_error(member, e.with_id(id.as_deref()))),
+            Err(e) => return fail(e),
         };
         // 2. A retry of a message this author already stored is answered with
-        //    its own seq, free of charge; the same id for another text is an error.
+        //    its own seq; the same id for another text is an error.
+        let request = store::fingerprint(&[
+            "send",
+            &text,
+            &reply_to.map(|r| r.to_string()).unwrap_or_default(),
+        ]);
         if let Some(id) = &id {
-            if let Some(original) = store.find(&member.author, id)? {
-                if original.message.message != text {
-                    let e = ProtocolError::new(
-                        ErrorCode::IdConflict,
-                        "this id was already used for another message",
-                    );
-                    return Ok(reply_error(member, e.with_id(Some(id))));
-                }
-                let m = original.message;
-                return Ok(reply(
-                    member,
-                    ServerFrame::Ack {
-                        id: id.clone(),
-                        seq: m.seq,
-                        timestamp: m.timestamp,
-                    },
-                ));
+            if let Some(outputs) = self.prior(member, id, request, store)? {
+                return Ok(outputs);
             }
         }
-        // 3. Rate limits (the sender's, and an anonymous sender's address).
-        if !self.throttles.take_message(member, now) {
-            let e = ProtocolError::new(ErrorCode::RateLimited, "sending too fast; wait a moment");
-            return Ok(reply_error(member, e.with_id(id.as_deref())));
+        // 3. Lock, mute, the word filter and link policy, slow mode.
+        if let Err(e) = self.may_act(member, now) {
+            return fail(e);
         }
-        // 4. Store it with the next seq.
+        let text = match self.state.policy.filter(&text, member.verified) {
+            Filtered::Pass(text) => text,
+            Filtered::Blocked => {
+                return fail(ProtocolError::new(
+                    ErrorCode::Blocked,
+                    "the site does not allow this message",
+                ))
+            }
+        };
+        if let Err(e) = self.slow_mode(member, now) {
+            return fail(e);
+        }
+        // 4. Rate limits (the sender's, and an anonymous sender's address's).
+        if !self.throttles.take_message(member, now) {
+            return fail(ProtocolError::new(
+                ErrorCode::RateLimited,
+                "sending too fast; wait a moment",
+            ));
+        }
+        // 5. The message it answers must exist.
+        let quote = match reply_to {
+            None => None,
+            Some(target) => match store.message(target)? {
+                Some((m, _)) => Some(store::reply_ref(&m)),
+                None => {
+                    return fail(ProtocolError::new(
+                        ErrorCode::NotFound,
+                        "the message you reply to does not exist",
+                    ))
+                }
+            },
+        };
+        // 6. Store it with the next seq.
         let seq = store.latest_seq()? + 1;
         let message = ChatMessage {
             seq,
@@ -329,15 +557,24 @@ impl RoomCore {
             timestamp: now,
             sender: member.sender.clone(),
             verified: member.verified,
+            role: member.role,
+            reply_to: quote,
+            ..ChatMessage::default()
         };
-        let stored = StoredMessage {
-            message,
+        let record = Record {
+            seq,
+            timestamp: now,
             author: member.author.clone(),
             client_id: id,
+            request,
+            kind: RecordKind::Message(message),
         };
-        store.append(&stored)?;
-        // 5. Ack the sender, tell everyone else.
-        let m = &stored.message;
+        store.append(&record)?;
+        self.last_post.insert(member.sender.clone(), now);
+        // 7. Ack the sender, tell everyone else.
+        let RecordKind::Message(m) = &record.kind else {
+            return Ok(Vec::new());
+        };
         let mut outputs = reply(
             member,
             ServerFrame::Ack {
@@ -352,18 +589,31 @@ impl RoomCore {
                 .legacy
                 .then(|| legacy_frame(&m.name, &m.message, m.timestamp)),
         ));
-        // 6. Past the retention, ask for a trim now and then. seq counts every
-        //    message ever stored: below the retention there is nothing to trim.
-        let keep = member.limits.retention;
-        if seq % RETENTION_CHECK_EVERY == 0 && seq > keep {
-            outputs.push(Output::Retain { keep });
-        }
+        outputs.extend(retention(seq, member));
         Ok(outputs)
     }
 }
 
+/// Past the retention, ask for a trim now and then. seq counts every record
+/// ever stored: below the retention there is nothing to trim.
+fn retention(seq: u64, member: &Member) -> Option<Output> {
+    let keep = member.limits.retention;
+    (seq.is_multiple_of(RETENTION_CHECK_EVERY) && seq > keep).then_some(Output::Retain { keep })
+}
+
 fn broadcast(v1: String, legacy: Option<String>) -> Output {
     Output::Broadcast { v1, legacy }
+}
+
+/// A v1 frame for everyone, the actor included (legacy clients see new
+/// messages only).
+fn to_everyone(member: &Member, frame: String) -> Vec<Output> {
+    let mut outputs = Vec::with_capacity(2);
+    if member.v1 {
+        outputs.push(Output::Reply(frame.clone()));
+    }
+    outputs.push(broadcast(frame, None));
+    outputs
 }
 
 /// A frame for the member; legacy clients get none (they would show it as a

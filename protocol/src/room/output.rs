@@ -11,7 +11,18 @@ pub enum Output {
     Broadcast { v1: String, legacy: Option<String> },
     /// Close the connection concerned with this code and reason.
     Close { code: u16, reason: String },
-    /// History has grown past the retention: trim it to `keep` messages
+    /// Send `frame` to every connection of `sender`, then close them with
+    /// `code` (a ban).
+    CloseSender {
+        sender: String,
+        frame: String,
+        code: u16,
+        reason: String,
+    },
+    /// History has grown past the retention: trim it to `keep` records
     /// soon (the Durable Object does it from an alarm, off the send path).
     Retain { keep: u64 },
+    /// Save this (JSON) and hand it back to `RoomCore::new` after a restart:
+    /// the room's moderation state and policy changed.
+    SaveState(String),
 }

@@ -6,36 +6,88 @@
 //! are synchronous: a Durable Object's SQLite calls are, and the object runs
 //! one event at a time, so a `find` followed by an `append` cannot interleave
 //! with another sender's.
+//!
+//! The room's history is one sequence of [`Record`]s: messages, changes to
+//! messages (kept as the message's current state plus an event at its own
+//! seq) and moderation notices.
 
-use crate::message::ChatMessage;
+use std::collections::BTreeMap;
 
-/// A message as the room keeps it: what clients see, plus who really sent it.
+use crate::message::{
+    ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, RoomEvent, Update,
+};
+
+/// Characters of a replied-to message shown in the quote.
+pub const EXCERPT_CHARS: usize = 100;
+
+/// What a record is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredMessage {
-    pub message: ChatMessage,
-    /// The sender's scope for idempotent retries (`u:<sub>` for a verified
-    /// user, `a:<id>` for an anonymous sender key). Never sent to clients.
+pub enum RecordKind {
+    Message(ChatMessage),
+    /// A change to message `target` (its new state is kept on the message).
+    Update {
+        target: u64,
+        reaction: Option<ReactionChange>,
+    },
+    Moderation(ModerationNotice),
+}
+
+/// One entry of the room's sequence as the room keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub seq: u64,
+    pub timestamp: u64,
+    /// Who did it (`u:<sub>`, `a:<id>`, `bot:<name>`). Never sent to clients.
     pub author: String,
     /// The id the client chose, if any (dedupe is exact on `(author, client_id)`).
     pub client_id: Option<String>,
+    /// A fingerprint of what was asked, to tell a retry (same) from an id
+    /// reused for something else (`id_conflict`).
+    pub request: u64,
+    pub kind: RecordKind,
+}
+
+/// An earlier record found by `(author, client_id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prior {
+    pub seq: u64,
+    pub timestamp: u64,
+    pub request: u64,
+}
+
+/// A change to a message's current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Edit {
+        text: String,
+        at: u64,
+    },
+    Delete,
+    /// `on`: add `author`'s reaction, else take it back.
+    React {
+        emoji: String,
+        author: String,
+        sender: String,
+        on: bool,
+    },
 }
 
 /// Which page of history to read. Pages are always returned oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageQuery {
-    /// The newest `limit` messages.
+    /// The newest `limit` messages, in their current state.
     Latest(usize),
     /// The newest `limit` messages with `seq < before`.
     Before(u64, usize),
-    /// The oldest `limit` messages with `seq > after`.
+    /// The oldest `limit` events (messages, updates, notices) with `seq > after`.
     After(u64, usize),
 }
 
-/// One page of messages in ascending order, and whether more exist beyond it
+/// One page of events in ascending order, and whether more exist beyond it
 /// (older ones for `Latest` and `Before`, newer ones for `After`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Page {
-    pub messages: Vec<ChatMessage>,
+    pub events: Vec<RoomEvent>,
     pub more: bool,
 }
 
@@ -53,29 +105,130 @@ impl std::error::Error for StoreError {}
 
 pub trait Store {
     /// The newest seq ever stored (0 for an empty room). Never goes down,
-    /// even when retention deletes old messages.
+    /// even when retention deletes old records.
     fn latest_seq(&mut self) -> Result<u64, StoreError>;
-    /// The message `author` stored with `client_id`, compared exactly.
-    fn find(&mut self, author: &str, client_id: &str) -> Result<Option<StoredMessage>, StoreError>;
-    /// Store a new message; its seq is `latest_seq() + 1`.
-    fn append(&mut self, message: &StoredMessage) -> Result<(), StoreError>;
-    fn page(&mut self, query: PageQuery) -> Result<Page, StoreError>;
-    /// Delete all but the newest `keep` messages (at least one is kept, so the
+    /// The record `author` stored with `client_id`, compared exactly.
+    fn find(&mut self, author: &str, client_id: &str) -> Result<Option<Prior>, StoreError>;
+    /// Store a new record; its seq is `latest_seq() + 1`.
+    fn append(&mut self, record: &Record) -> Result<(), StoreError>;
+    /// Message `seq` in its current state (reactions without `mine`) and its
+    /// author; `None` if there is no such message.
+    fn message(&mut self, seq: u64) -> Result<Option<(ChatMessage, String)>, StoreError>;
+    /// Change message `target`'s current state.
+    fn apply(&mut self, target: u64, change: &Change) -> Result<(), StoreError>;
+    /// Tombstone every message whose public sender key is `sender`; returns
+    /// how many changed.
+    fn purge(&mut self, sender: &str) -> Result<usize, StoreError>;
+    /// A page of history as `viewer` (an author) sees it: reactions say
+    /// whether the viewer made them.
+    fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError>;
+    /// Delete all but the newest `keep` records (at least one is kept, so the
     /// latest seq survives); returns how many were deleted.
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError>;
 }
 
-/// The reference [`Store`]: a vector in seq order.
+/// A 53-bit FNV-1a fingerprint of a request's parts (53 bits: exact in a JS number).
+pub fn fingerprint(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h & ((1 << 53) - 1)
+}
+
+/// The quote shown with a reply to `m`.
+pub fn reply_ref(m: &ChatMessage) -> ReplyRef {
+    ReplyRef {
+        seq: m.seq,
+        name: m.name.clone(),
+        excerpt: if m.deleted {
+            String::new()
+        } else {
+            m.message.chars().take(EXCERPT_CHARS).collect()
+        },
+        deleted: m.deleted,
+    }
+}
+
+/// The reference [`Store`]: records in seq order, reactions beside them.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
-    messages: Vec<StoredMessage>,
+    records: Vec<Record>,
     latest: u64,
+    /// (target, emoji) -> authors with their sender keys, in reaction order.
+    reactions: BTreeMap<(u64, String), Vec<(String, String)>>,
 }
 
 impl MemoryStore {
-    /// Every stored message, oldest first (for tests' assertions).
-    pub fn all(&self) -> &[StoredMessage] {
-        &self.messages
+    /// Every record kept, oldest first (for tests' assertions).
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Every message kept, in its current state (for tests' assertions).
+    pub fn messages(&self) -> Vec<(ChatMessage, String)> {
+        self.records
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RecordKind::Message(m) => Some((self.current(m, None), r.author.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn reactions_of(&self, target: u64, viewer: Option<&str>) -> Vec<Reaction> {
+        self.reactions
+            .range((target, String::new())..)
+            .take_while(|((t, _), _)| *t == target)
+            .filter(|(_, who)| !who.is_empty())
+            .map(|((_, emoji), who)| Reaction {
+                emoji: emoji.clone(),
+                count: who.len() as u32,
+                mine: viewer.map(|v| who.iter().any(|(a, _)| a == v)),
+            })
+            .collect()
+    }
+
+    /// `m` with its reactions and its reply quote as they are now.
+    fn current(&self, m: &ChatMessage, viewer: Option<&str>) -> ChatMessage {
+        let reply_to = m.reply_to.as_ref().map(|r| match self.find_message(r.seq) {
+            Some(target) => reply_ref(target),
+            None => ReplyRef {
+                excerpt: String::new(),
+                ..r.clone()
+            },
+        });
+        ChatMessage {
+            reactions: self.reactions_of(m.seq, viewer),
+            reply_to,
+            ..m.clone()
+        }
+    }
+
+    fn find_message(&self, seq: u64) -> Option<&ChatMessage> {
+        let i = self.records.binary_search_by_key(&seq, |r| r.seq).ok()?;
+        match &self.records[i].kind {
+            RecordKind::Message(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    fn event(&self, r: &Record, viewer: &str) -> Option<RoomEvent> {
+        Some(match &r.kind {
+            RecordKind::Message(m) => RoomEvent::Message(self.current(m, Some(viewer))),
+            RecordKind::Update { target, reaction } => {
+                let m = self.find_message(*target)?;
+                RoomEvent::Update(Update {
+                    seq: r.seq,
+                    message: self.current(m, Some(viewer)),
+                    reaction: reaction.clone(),
+                })
+            }
+            RecordKind::Moderation(n) => RoomEvent::Moderation(n.clone()),
+        })
     }
 }
 
@@ -84,52 +237,135 @@ impl Store for MemoryStore {
         Ok(self.latest)
     }
 
-    fn find(&mut self, author: &str, client_id: &str) -> Result<Option<StoredMessage>, StoreError> {
+    fn find(&mut self, author: &str, client_id: &str) -> Result<Option<Prior>, StoreError> {
         Ok(self
-            .messages
+            .records
             .iter()
-            .find(|m| m.author == author && m.client_id.as_deref() == Some(client_id))
-            .cloned())
+            .find(|r| r.author == author && r.client_id.as_deref() == Some(client_id))
+            .map(|r| Prior {
+                seq: r.seq,
+                timestamp: r.timestamp,
+                request: r.request,
+            }))
     }
 
-    fn append(&mut self, message: &StoredMessage) -> Result<(), StoreError> {
-        if message.message.seq != self.latest + 1 {
+    fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+        if record.seq != self.latest + 1 {
             return Err(StoreError(format!(
                 "seq {} after {}",
-                message.message.seq, self.latest
+                record.seq, self.latest
             )));
         }
-        self.latest = message.message.seq;
-        self.messages.push(message.clone());
+        self.latest = record.seq;
+        self.records.push(record.clone());
         Ok(())
     }
 
-    fn page(&mut self, query: PageQuery) -> Result<Page, StoreError> {
-        let all = self.messages.iter().map(|m| &m.message);
-        let (mut picked, limit, newest_first): (Vec<&ChatMessage>, usize, bool) = match query {
-            PageQuery::Latest(limit) => (all.rev().collect(), limit, true),
-            PageQuery::Before(before, limit) => {
-                (all.rev().filter(|m| m.seq < before).collect(), limit, true)
+    fn message(&mut self, seq: u64) -> Result<Option<(ChatMessage, String)>, StoreError> {
+        let Ok(i) = self.records.binary_search_by_key(&seq, |r| r.seq) else {
+            return Ok(None);
+        };
+        Ok(match &self.records[i].kind {
+            RecordKind::Message(m) => Some((self.current(m, None), self.records[i].author.clone())),
+            _ => None,
+        })
+    }
+
+    fn apply(&mut self, target: u64, change: &Change) -> Result<(), StoreError> {
+        if let Change::React {
+            emoji,
+            author,
+            sender,
+            on,
+        } = change
+        {
+            let who = self.reactions.entry((target, emoji.clone())).or_default();
+            who.retain(|(a, _)| a != author);
+            if *on {
+                who.push((author.clone(), sender.clone()));
             }
-            PageQuery::After(after, limit) => {
-                (all.filter(|m| m.seq > after).collect(), limit, false)
+            return Ok(());
+        }
+        let i = self
+            .records
+            .binary_search_by_key(&target, |r| r.seq)
+            .map_err(|_| StoreError(format!("no record {target}")))?;
+        if let RecordKind::Message(m) = &mut self.records[i].kind {
+            match change {
+                Change::Edit { text, at } => {
+                    m.message = text.clone();
+                    m.edited = Some(*at);
+                }
+                Change::Delete => {
+                    m.message.clear();
+                    m.deleted = true;
+                }
+                Change::React { .. } => {}
             }
+        }
+        if matches!(change, Change::Delete) {
+            self.reactions.retain(|(t, _), _| *t != target);
+        }
+        Ok(())
+    }
+
+    fn purge(&mut self, sender: &str) -> Result<usize, StoreError> {
+        let targets: Vec<u64> = self
+            .records
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RecordKind::Message(m) if m.sender == sender && !m.deleted => Some(m.seq),
+                _ => None,
+            })
+            .collect();
+        for t in &targets {
+            self.apply(*t, &Change::Delete)?;
+        }
+        Ok(targets.len())
+    }
+
+    fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError> {
+        let is_message = |r: &&Record| matches!(r.kind, RecordKind::Message(_));
+        let (picked, limit, newest_first): (Vec<&Record>, usize, bool) = match query {
+            PageQuery::Latest(limit) => (
+                self.records.iter().rev().filter(is_message).collect(),
+                limit,
+                true,
+            ),
+            PageQuery::Before(before, limit) => (
+                self.records
+                    .iter()
+                    .rev()
+                    .filter(|r| r.seq < before)
+                    .filter(is_message)
+                    .collect(),
+                limit,
+                true,
+            ),
+            PageQuery::After(after, limit) => (
+                self.records.iter().filter(|r| r.seq > after).collect(),
+                limit,
+                false,
+            ),
         };
         let more = picked.len() > limit;
-        picked.truncate(limit);
+        let mut events: Vec<RoomEvent> = picked
+            .into_iter()
+            .take(limit)
+            .filter_map(|r| self.event(r, viewer))
+            .collect();
         if newest_first {
-            picked.reverse();
+            events.reverse();
         }
-        Ok(Page {
-            messages: picked.into_iter().cloned().collect(),
-            more,
-        })
+        Ok(Page { events, more })
     }
 
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError> {
         let keep = keep.max(1) as usize;
-        let drop = self.messages.len().saturating_sub(keep);
-        self.messages.drain(..drop);
+        let drop = self.records.len().saturating_sub(keep);
+        self.records.drain(..drop);
+        let oldest = self.records.first().map_or(0, |r| r.seq);
+        self.reactions.retain(|(t, _), _| *t >= oldest);
         Ok(drop)
     }
 }

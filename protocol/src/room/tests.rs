@@ -4,11 +4,12 @@
 use super::*;
 use crate::json::{self, Json};
 use crate::limits::Limits;
+use crate::message::Role;
 
 const T0: u64 = 1_764_330_000_000;
 
 fn core() -> RoomCore {
-    RoomCore::new(RoomKey::new([9; 32]))
+    RoomCore::new(RoomKey::new([9; 32]), None)
 }
 
 fn request(name: &str) -> JoinRequest {
@@ -20,6 +21,7 @@ fn request(name: &str) -> JoinRequest {
         dialect: Dialect::V1,
         since: None,
         limits: Limits::default(),
+        policy: RoomPolicy::default(),
         entropy: entropy(name),
     }
 }
@@ -38,6 +40,7 @@ fn verified(sub: &str, name: Option<&str>) -> JoinRequest {
         user: Some(VerifiedUser {
             sub: sub.into(),
             name: name.map(Into::into),
+            role: None,
         }),
         ..request("ignored")
     }
@@ -81,6 +84,7 @@ fn send(
     let frame = crate::client_frame::ClientFrame::Send {
         id: Some(id.into()),
         message: text.into(),
+        reply_to: None,
     }
     .encode();
     core.handle_frame(m, &frame, Sockets::default(), T0 + 1, store)
@@ -115,7 +119,7 @@ fn a_message_is_stored_acked_and_broadcast() {
     assert_eq!(field(message, "message").as_str(), Some("hello"));
     assert_eq!(field(message, "sender").as_str(), Some(ada.sender.as_str()));
     assert_eq!(field(message, "verified").as_bool(), Some(false));
-    assert_eq!(store.all().len(), 1);
+    assert_eq!(store.messages().len(), 1);
 }
 
 #[test]
@@ -127,7 +131,7 @@ fn a_retry_is_acked_with_its_original_seq_and_stored_once() {
     let out = send(&mut core, &mut store, &ada, "m1", "hello");
     assert_eq!(field(&replies(&out)[0], "seq").as_u64(), Some(1));
     assert!(broadcasts(&out).is_empty(), "nobody else hears of a retry");
-    assert_eq!(store.all().len(), 2);
+    assert_eq!(store.messages().len(), 2);
 }
 
 #[test]
@@ -144,7 +148,7 @@ fn the_same_id_for_another_text_is_an_id_conflict_not_a_silent_ack() {
         ),
         ("error", Some("id_conflict"), Some("m1"))
     );
-    assert_eq!(store.all().len(), 1);
+    assert_eq!(store.messages().len(), 1);
 }
 
 #[test]
@@ -171,7 +175,7 @@ fn another_anonymous_member_reusing_an_id_cannot_swallow_a_message() {
         field(&broadcasts(&out)[0], "message").as_str(),
         Some("my real message")
     );
-    assert_eq!(store.all()[1].message.message, "my real message");
+    assert_eq!(store.messages()[1].0.message, "my real message");
 }
 
 #[test]
@@ -516,4 +520,669 @@ fn resume_returns_what_came_after_since() {
         .collect();
     assert_eq!(seqs, [4, 5]);
     assert_eq!(field(history, "after").as_u64(), Some(3));
+}
+
+// ----- the message lifecycle and moderation -----
+
+fn moderator(sub: &str, name: &str) -> JoinRequest {
+    JoinRequest {
+        user: Some(VerifiedUser {
+            sub: sub.into(),
+            name: Some(name.into()),
+            role: Some(Role::Moderator),
+        }),
+        address: Some(format!("198.51.100.{}", sub.len())),
+        ..request("ignored")
+    }
+}
+
+fn frame(
+    core: &mut RoomCore,
+    store: &mut MemoryStore,
+    m: &Member,
+    text: &str,
+    now: u64,
+) -> Vec<Output> {
+    core.handle_frame(m, text, Sockets::default(), now, store)
+        .unwrap()
+}
+
+/// The first reply's error code, or its type.
+fn answer(out: &[Output]) -> String {
+    let r = &replies(out)[0];
+    field(r, "code").as_str().unwrap_or(kind(r)).to_owned()
+}
+
+#[test]
+fn authors_edit_within_the_window_and_delete_any_time_others_may_not() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (bo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            address: Some("198.51.100.2".into()),
+            ..request("Bo")
+        },
+    );
+    send(&mut core, &mut store, &ada, "m1", "helo");
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"edit","id":"e1","target":1,"message":"hello"}"#,
+        T0 + 1000,
+    );
+    let ack = &replies(&out)[0];
+    assert_eq!(
+        (kind(ack), field(ack, "seq").as_u64()),
+        ("ack", Some(2)),
+        "the edit is an event of its own"
+    );
+    let update = &broadcasts(&out)[0];
+    assert_eq!(
+        (
+            kind(update),
+            field(update, "target").as_u64(),
+            field(update, "message").as_str()
+        ),
+        ("update", Some(1), Some("hello"))
+    );
+    assert!(field(update, "edited").as_u64().is_some());
+    // Others may neither edit nor delete it.
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &bo,
+            r#"{"type":"edit","id":"e2","target":1,"message":"x"}"#,
+            T0 + 2000
+        )),
+        "not_allowed"
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &bo,
+            r#"{"type":"delete","id":"d2","target":1}"#,
+            T0 + 2000
+        )),
+        "not_allowed"
+    );
+    // Past the window (1 hour by default) the author may no longer edit, but may delete.
+    let late = T0 + 3_600_000 + 5_000;
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &ada,
+            r#"{"type":"edit","id":"e3","target":1,"message":"x"}"#,
+            late
+        )),
+        "too_late"
+    );
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"delete","id":"d1","target":1}"#,
+        late,
+    );
+    assert_eq!(answer(&out), "ack");
+    let tomb = &broadcasts(&out)[0];
+    assert_eq!(
+        (
+            field(tomb, "deleted").as_bool(),
+            field(tomb, "message").as_str()
+        ),
+        (Some(true), Some(""))
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &ada,
+            r#"{"type":"edit","id":"e4","target":1,"message":"x"}"#,
+            late
+        )),
+        "not_found"
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &ada,
+            r#"{"type":"delete","id":"d9","target":99}"#,
+            late
+        )),
+        "not_found"
+    );
+    // A retried delete is acked with its original seq.
+    assert_eq!(
+        field(
+            &replies(&frame(
+                &mut core,
+                &mut store,
+                &ada,
+                r#"{"type":"delete","id":"d1","target":1}"#,
+                late
+            ))[0],
+            "seq"
+        )
+        .as_u64(),
+        Some(3)
+    );
+}
+
+#[test]
+fn an_anonymous_author_deletes_their_message_as_long_as_they_hold_their_sender_key() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, welcome) = join(&mut core, &mut store, request("Ada"));
+    let key = field(&welcome[0], "senderKey").as_str().unwrap().to_owned();
+    send(&mut core, &mut store, &ada, "m1", "oops");
+    let (without, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            entropy: [77; 16],
+            ..request("Ada")
+        },
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &without,
+            r#"{"type":"delete","id":"d","target":1}"#,
+            T0 + 5
+        )),
+        "not_allowed"
+    );
+    let (with, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            sender_key: Some(key),
+            ..request("Ada")
+        },
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &with,
+            r#"{"type":"delete","id":"d","target":1}"#,
+            T0 + 5
+        )),
+        "ack"
+    );
+}
+
+#[test]
+fn reactions_count_per_member_and_pages_say_which_are_mine() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (bo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            address: Some("198.51.100.2".into()),
+            ..request("Bo")
+        },
+    );
+    send(&mut core, &mut store, &ada, "m1", "hi");
+    let react = |id: &str, on: bool| {
+        format!(r#"{{"type":"react","id":"{id}","target":1,"emoji":"👍","on":{on}}}"#)
+    };
+    frame(&mut core, &mut store, &bo, &react("r1", true), T0 + 1);
+    let out = frame(&mut core, &mut store, &ada, &react("r2", true), T0 + 2);
+    let update = &broadcasts(&out)[0];
+    let thumbs = field(field(update, "reactions"), "👍");
+    assert_eq!(
+        (field(thumbs, "count").as_u64(), thumbs.get("mine")),
+        (Some(2), None),
+        "live updates carry no `mine`"
+    );
+    assert_eq!(
+        field(field(update, "reaction"), "sender").as_str(),
+        Some(ada.sender.as_str())
+    );
+    frame(&mut core, &mut store, &bo, &react("r3", false), T0 + 3);
+    let page = store.page(PageQuery::Latest(10), &ada.author).unwrap();
+    let RoomEvent::Message(m) = &page.events[0] else {
+        panic!()
+    };
+    assert_eq!((m.reactions[0].count, m.reactions[0].mine), (1, Some(true)));
+    let page = store.page(PageQuery::Latest(10), &bo.author).unwrap();
+    let RoomEvent::Message(m) = &page.events[0] else {
+        panic!()
+    };
+    assert_eq!(m.reactions[0].mine, Some(false));
+    let bad = r#"{"type":"react","id":"r9","target":1,"emoji":"🍕","on":true}"#;
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &bo, bad, T0 + 4)),
+        "not_allowed",
+        "only the site's emoji"
+    );
+}
+
+#[test]
+fn replies_quote_the_original_and_lose_the_quote_when_it_is_deleted() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    send(&mut core, &mut store, &ada, "m1", "the original question");
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"send","id":"m2","message":"the answer","replyTo":1}"#,
+        T0 + 1,
+    );
+    let sent = broadcasts(&out);
+    let quote = field(&sent[0], "replyTo");
+    assert_eq!(
+        (
+            field(quote, "seq").as_u64(),
+            field(quote, "excerpt").as_str()
+        ),
+        (Some(1), Some("the original question"))
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &ada,
+            r#"{"type":"send","id":"m3","message":"x","replyTo":77}"#,
+            T0 + 2
+        )),
+        "not_found"
+    );
+    frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"delete","id":"d","target":1}"#,
+        T0 + 3,
+    );
+    let page = store.page(PageQuery::Latest(10), &ada.author).unwrap();
+    let RoomEvent::Message(reply) = &page.events[1] else {
+        panic!()
+    };
+    let quote = reply.reply_to.as_ref().unwrap();
+    assert!(quote.deleted && quote.excerpt.is_empty());
+}
+
+#[test]
+fn moderators_delete_anything_and_the_room_announces_it() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (mo, welcome) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    assert_eq!(field(&welcome[0], "role").as_str(), Some("moderator"));
+    send(&mut core, &mut store, &ada, "m1", "spam spam");
+    let out = frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"x1","action":"delete","target":1,"reason":"spam"}"#,
+        T0 + 1,
+    );
+    let kinds: Vec<String> = broadcasts(&out)
+        .iter()
+        .map(|f| kind(f).to_owned())
+        .collect();
+    assert_eq!(kinds, ["update", "moderation"]);
+    let notice = &broadcasts(&out)[1];
+    assert_eq!(
+        (
+            field(notice, "action").as_str(),
+            field(notice, "target").as_u64(),
+            field(notice, "by").as_str()
+        ),
+        (Some("delete"), Some(1), Some("Mo"))
+    );
+    assert_eq!(field(notice, "reason").as_str(), Some("spam"));
+    let ack = replies(&out)
+        .into_iter()
+        .find(|f| kind(f) == "ack")
+        .unwrap();
+    assert_eq!(
+        field(&ack, "seq").as_u64(),
+        Some(3),
+        "acked with the notice's seq"
+    );
+    // Members cannot moderate.
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &ada,
+            r#"{"type":"moderate","id":"x2","action":"lock"}"#,
+            T0 + 2
+        )),
+        "not_allowed"
+    );
+}
+
+#[test]
+fn muted_members_cannot_post_until_unmuted() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let mute = format!(
+        r#"{{"type":"moderate","id":"x1","action":"mute","sender":"{}","seconds":600}}"#,
+        eve.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &mute, T0);
+    assert!(
+        out.iter().any(|o| matches!(o, Output::SaveState(_))),
+        "saved, to survive a restart"
+    );
+    let error = &replies(&send(&mut core, &mut store, &eve, "m1", "hi"))[0];
+    assert_eq!(
+        (
+            field(error, "code").as_str(),
+            field(error, "until").as_u64()
+        ),
+        (Some("muted"), Some(T0 + 600_000))
+    );
+    // A restarted room remembers.
+    let saved = out
+        .iter()
+        .find_map(|o| match o {
+            Output::SaveState(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let mut restarted = RoomCore::new(RoomKey::new([9; 32]), Some(&saved));
+    assert_eq!(
+        answer(&send(&mut restarted, &mut store, &eve, "m1", "hi")),
+        "muted"
+    );
+    let unmute = format!(
+        r#"{{"type":"moderate","id":"x2","action":"unmute","sender":"{}"}}"#,
+        eve.sender
+    );
+    frame(&mut core, &mut store, &mo, &unmute, T0 + 1);
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &eve, "m1", "hi")),
+        "ack"
+    );
+}
+
+#[test]
+fn a_ban_closes_the_members_connections_and_refuses_them_again() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, welcome) = join(&mut core, &mut store, request("Eve"));
+    let key = field(&welcome[0], "senderKey").as_str().unwrap().to_owned();
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let ban = format!(
+        r#"{{"type":"moderate","id":"x1","action":"ban","sender":"{}"}}"#,
+        eve.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &ban, T0);
+    assert!(out.iter().any(
+        |o| matches!(o, Output::CloseSender { sender, code: 4008, .. } if *sender == eve.sender)
+    ));
+    let refused = |core: &mut RoomCore, store: &mut MemoryStore, req: JoinRequest| match core
+        .join(req, Sockets::default(), T0 + 5, store)
+        .unwrap()
+    {
+        Joined::Refused { code, error } => Some((code, error.code)),
+        Joined::Accepted { .. } => None,
+    };
+    assert_eq!(
+        refused(
+            &mut core,
+            &mut store,
+            JoinRequest {
+                sender_key: Some(key),
+                ..request("Eve")
+            }
+        ),
+        Some((4008, ErrorCode::Banned))
+    );
+    assert_eq!(
+        refused(&mut core, &mut store, request("Eve again")),
+        Some((4008, ErrorCode::Banned)),
+        "a new key from the same address"
+    );
+    assert_eq!(
+        refused(
+            &mut core,
+            &mut store,
+            JoinRequest {
+                address: Some("192.0.2.99".into()),
+                ..request("Bo")
+            }
+        ),
+        None
+    );
+    // Moderators cannot ban each other.
+    let (mo2, _) = join(&mut core, &mut store, moderator("mo-22", "Mo2"));
+    let ban_mo = format!(
+        r#"{{"type":"moderate","id":"x2","action":"ban","sender":"{}"}}"#,
+        mo2.sender
+    );
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &mo, &ban_mo, T0 + 6)),
+        "not_allowed"
+    );
+}
+
+#[test]
+fn slow_mode_and_lock_hold_members_back_but_not_moderators() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"x1","action":"slow","seconds":10}"#,
+        T0,
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &ada, "m1", "one")),
+        "ack"
+    );
+    let error = &replies(&send(&mut core, &mut store, &ada, "m2", "two"))[0];
+    assert_eq!(field(error, "code").as_str(), Some("slow_mode"));
+    assert!(field(error, "retryAfter")
+        .as_u64()
+        .is_some_and(|ms| ms > 9_000 && ms <= 10_000));
+    let later = r#"{"type":"send","id":"m2","message":"two"}"#.to_string();
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &ada, &later, T0 + 11_000)),
+        "ack"
+    );
+    frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"x2","action":"lock"}"#,
+        T0 + 12_000,
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &ada,
+            r#"{"type":"send","id":"m3","message":"x"}"#,
+            T0 + 30_000
+        )),
+        "locked"
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &mo,
+            r#"{"type":"send","id":"m4","message":"x"}"#,
+            T0 + 30_000
+        )),
+        "ack"
+    );
+    frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"x3","action":"unlock"}"#,
+        T0 + 31_000,
+    );
+    assert_eq!(
+        answer(&frame(
+            &mut core,
+            &mut store,
+            &ada,
+            r#"{"type":"send","id":"m3","message":"x"}"#,
+            T0 + 60_000
+        )),
+        "ack"
+    );
+}
+
+#[test]
+fn purge_tombstones_every_message_of_a_sender() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            address: Some("198.51.100.2".into()),
+            ..request("Ada")
+        },
+    );
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    for i in 0..3 {
+        send(&mut core, &mut store, &eve, &format!("e{i}"), "spam");
+    }
+    send(&mut core, &mut store, &ada, "a1", "real");
+    let purge = format!(
+        r#"{{"type":"moderate","id":"x1","action":"purge","sender":"{}"}}"#,
+        eve.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &purge, T0 + 1);
+    assert_eq!(
+        field(&broadcasts(&out)[0], "action").as_str(),
+        Some("purge")
+    );
+    let texts: Vec<(String, bool)> = store
+        .messages()
+        .into_iter()
+        .map(|(m, _)| (m.message, m.deleted))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("".into(), true),
+            ("".into(), true),
+            ("".into(), true),
+            ("real".into(), false)
+        ]
+    );
+}
+
+#[test]
+fn the_word_filter_blocks_or_masks_and_evasions_do_not_help() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let policy = RoomPolicy {
+        words: vec!["bad".into()],
+        ..RoomPolicy::default()
+    };
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            policy: policy.clone(),
+            ..request("Ada")
+        },
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &ada, "m1", "so ＢＡＤ")),
+        "blocked"
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &ada, "m2", "b.a.d")),
+        "blocked"
+    );
+    let masking = RoomPolicy {
+        filter_action: policy::FilterAction::Mask,
+        ..policy
+    };
+    let (bo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            policy: masking,
+            ..request("Bo")
+        },
+    );
+    let out = send(&mut core, &mut store, &bo, "m3", "a b.a.d day");
+    assert_eq!(
+        field(&broadcasts(&out)[0], "message").as_str(),
+        Some("a ***** day")
+    );
+}
+
+#[test]
+fn resume_brings_the_changes_missed_and_history_shows_the_current_state() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    send(&mut core, &mut store, &ada, "m1", "first");
+    send(&mut core, &mut store, &ada, "m2", "second");
+    frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"edit","id":"e1","target":1,"message":"first!"}"#,
+        T0 + 5,
+    );
+    let (_, frames) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            since: Some(2),
+            ..request("Bo")
+        },
+    );
+    let items = field(&frames[1], "messages").as_array().unwrap().to_vec();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (kind(&items[0]), field(&items[0], "message").as_str()),
+        ("update", Some("first!"))
+    );
+    let (_, frames) = join(&mut core, &mut store, request("Cy"));
+    let items = field(&frames[1], "messages").as_array().unwrap().to_vec();
+    let texts: Vec<&str> = items
+        .iter()
+        .filter_map(|m| field(m, "message").as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        ["first!", "second"],
+        "the join page holds messages in their current state"
+    );
+    assert_eq!(field(&frames[0], "seq").as_u64(), Some(3));
+}
+
+#[test]
+fn the_presence_list_names_who_is_here() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (_, frames) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let members = field(&frames[0], "members").as_array().unwrap().to_vec();
+    let mut names: Vec<&str> = members
+        .iter()
+        .filter_map(|m| field(m, "name").as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Ada", "Mo"]);
+    let out = core.leave(&ada, Sockets::default(), T0);
+    let left = &broadcasts(&out)[0];
+    assert_eq!(
+        field(field(left, "member"), "connections").as_u64(),
+        Some(0)
+    );
 }

@@ -28,7 +28,22 @@ export interface HelloChatOptions {
 export type HelloChatStringKey =
   | 'title' | 'placeholder' | 'messageLabel' | 'send' | 'logLabel' | 'connecting' | 'reconnecting'
   | 'reconnectingIn' | 'offline' | 'failed' | 'online' | 'typing' | 'newMessages' | 'loadEarlier'
-  | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'announce';
+  | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'announce' | 'verified'
+  | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
+  | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'
+  | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
+  | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'locked' | 'slowMode' | 'noticeDelete'
+  | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticeSlow'
+  | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'someone';
+
+export type HelloChatRole = 'moderator' | 'bot';
+
+export interface HelloChatReaction {
+  emoji: string;
+  count: number;
+  /** Whether this visitor reacted with it. */
+  mine: boolean;
+}
 
 export interface HelloChatMessage {
   seq: number;
@@ -37,8 +52,39 @@ export interface HelloChatMessage {
   message: string;
   /** Milliseconds since the epoch, set by the server. */
   timestamp: number;
-  /** True for messages this widget sent. */
+  /** The sender's opaque key in this room (the same for all their messages). */
+  sender: string;
+  /** Sent under a signed identity. */
+  verified: boolean;
+  role?: HelloChatRole;
+  /** When it was last edited (ms since the epoch). */
+  edited?: number;
+  /** Deleted: `message` is empty. */
+  deleted: boolean;
+  reactions: HelloChatReaction[];
+  replyTo?: { seq: number; name: string; excerpt: string };
+  /** True for this visitor's messages (by sender key, never by name). */
   own: boolean;
+}
+
+/** A message's new state after an edit, delete or reaction; `eventSeq` is the change's own seq. */
+export interface HelloChatUpdate extends HelloChatMessage {
+  eventSeq: number;
+}
+
+export interface HelloChatModerationEvent {
+  seq: number;
+  action: 'delete' | 'mute' | 'unmute' | 'ban' | 'unban' | 'purge' | 'slow' | 'lock' | 'unlock';
+  target?: number;
+  sender?: string;
+  name?: string;
+  /** Until when a mute or ban lasts (ms since the epoch); absent = for good. */
+  until?: number;
+  /** Slow mode's interval (0 = off). */
+  seconds?: number;
+  /** The moderator's name. */
+  by: string;
+  reason?: string;
 }
 
 export type HelloChatStatus = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -58,16 +104,31 @@ export interface HelloChatErrorEvent {
   message: string;
   /** Client id of the message concerned, if any. */
   id?: string;
+  /** `muted`: until when (ms since the epoch). */
+  until?: number;
+  /** `slow_mode`: milliseconds to wait. */
+  retryAfter?: number;
+}
+
+export interface HelloChatMember {
+  sender: string;
+  name: string;
+  verified: boolean;
+  role?: HelloChatRole;
 }
 
 export interface HelloChatPresenceEvent {
   online: number;
   joined?: string;
   left?: string;
+  /** Who is here (the first 100). */
+  members: HelloChatMember[];
 }
 
 export interface HelloChatEvents {
   message: HelloChatMessage;
+  update: HelloChatUpdate;
+  moderation: HelloChatModerationEvent;
   status: HelloChatStatusEvent;
   error: HelloChatErrorEvent;
   presence: HelloChatPresenceEvent;
@@ -76,6 +137,14 @@ export interface HelloChatEvents {
 export interface HelloChatHandle {
   /** Send a message. Returns its client id, or undefined while the widget is still loading (it is queued). */
   send(text: string): string | undefined;
+  /** Reply to message `seq`. */
+  reply(seq: number, text: string): string | undefined;
+  /** Change the text of your message `seq` (moderators: any message). */
+  edit(seq: number, text: string): string | undefined;
+  /** Delete your message `seq` (moderators: any message). */
+  remove(seq: number): string | undefined;
+  /** Add (`on`, default true) or take back a reaction. */
+  react(seq: number, emoji: string, on?: boolean): string | undefined;
   on<E extends keyof HelloChatEvents>(event: E, fn: (detail: HelloChatEvents[E]) => void): HelloChatHandle;
   off<E extends keyof HelloChatEvents>(event: E, fn: (detail: HelloChatEvents[E]) => void): HelloChatHandle;
   /** Remove every node, listener, timer and socket the widget created. */

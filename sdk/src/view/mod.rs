@@ -5,6 +5,8 @@
 //! controller tells it what to show.
 
 mod dom;
+pub mod menu;
+mod message;
 
 use protocol::ChatMessage;
 use wasm_bindgen::{JsCast, JsValue};
@@ -13,7 +15,7 @@ use web_sys::{
     ShadowRootMode,
 };
 
-use self::dom::{attr, element, html, iso_time, local_time, set_hidden, set_text};
+use self::dom::{attr, element, html, local_time, set_hidden, set_text};
 use crate::options::Options;
 use crate::strings::Strings;
 
@@ -45,8 +47,13 @@ fn adopt_styles(doc: &Document, root: &web_sys::ShadowRoot) -> Result<(), JsValu
     Ok(())
 }
 
+/// "14:05" for a time in ms since the epoch, in the visitor's locale.
+pub fn time_of(ms: u64) -> String {
+    local_time(ms as f64, None)
+}
+
 pub struct View {
-    doc: Document,
+    pub(crate) doc: Document,
     host: HtmlElement,
     online: Element,
     banner: HtmlElement,
@@ -63,6 +70,11 @@ pub struct View {
     send: HtmlButtonElement,
     announcer: Element,
     pub strings: Strings,
+    room_banner: HtmlElement,
+    pub reply_box: HtmlElement,
+    pub suggest: HtmlElement,
+    /// The viewer's display name (mentions of it are highlighted).
+    pub me: Option<String>,
     locale: Option<String>,
     /// (sender, timestamp, own) of the newest message shown, for grouping.
     last: Option<(String, u64, bool)>,
@@ -105,6 +117,10 @@ impl View {
         let banner = html(&doc, "div", "hc-banner");
         attr(&banner, "role", "status");
         set_hidden(&banner, true);
+        // What the room lets us do (muted, read-only, slow mode), apart from the connection.
+        let room_banner = html(&doc, "div", "hc-roombanner");
+        attr(&room_banner, "role", "status");
+        set_hidden(&room_banner, true);
 
         let log = html(&doc, "div", "hc-log");
         attr(&log, "role", "log");
@@ -130,6 +146,14 @@ impl View {
 
         let typing = element(&doc, "div", "hc-typing");
 
+        let reply_bar = html(&doc, "div", "hc-replybar");
+        reply_bar.set_hidden(true);
+        let suggest = html(&doc, "ul", "hc-suggest");
+        attr(&suggest, "role", "listbox");
+        attr(&suggest, "id", "hc-suggest");
+        attr(&suggest, "aria-label", &strings.get("mentionList"));
+        suggest.set_hidden(true);
+
         let form = html(&doc, "form", "hc-composer");
         let input: HtmlTextAreaElement = element(&doc, "textarea", "hc-input").unchecked_into();
         input.set_rows(1);
@@ -140,6 +164,8 @@ impl View {
         input.set_placeholder(&placeholder);
         attr(&input, "aria-label", &strings.get("messageLabel"));
         attr(&input, "enterkeyhint", "send");
+        attr(&input, "aria-autocomplete", "list");
+        attr(&input, "aria-controls", "hc-suggest");
         let counter = html(&doc, "span", "hc-counter");
         attr(&counter, "aria-live", "polite");
         counter.set_hidden(true);
@@ -152,7 +178,16 @@ impl View {
         attr(&announcer, "aria-live", "polite");
         attr(&announcer, "aria-atomic", "false");
 
-        container.append_with_node_7(&header, &banner, &log, &pill, &typing, &form, &announcer)?;
+        container.append_with_node_7(
+            &header,
+            &banner,
+            &room_banner,
+            &log,
+            &pill,
+            &typing,
+            &reply_bar,
+        )?;
+        container.append_with_node_3(&suggest, &form, &announcer)?;
         root.append_child(&container)?;
         parent.append_child(&host)?;
 
@@ -161,6 +196,9 @@ impl View {
             host,
             online,
             banner,
+            room_banner,
+            reply_box: reply_bar,
+            suggest,
             log,
             earlier,
             list,
@@ -175,6 +213,7 @@ impl View {
             announcer,
             strings,
             locale: options.locale.clone(),
+            me: None,
             last: None,
             shown: 0,
         })
@@ -188,40 +227,78 @@ impl View {
     // ----- the message list -----
 
     fn message_item(&self, m: &ChatMessage, own: bool, grouped: bool) -> Element {
-        let li = element(&self.doc, "li", "hc-msg");
-        let classes = li.class_list();
-        if own {
-            let _ = classes.add_1("hc-own");
+        let look = message::Look {
+            own,
+            grouped,
+            me: self.me.as_deref(),
+            locale: self.locale.as_deref(),
+        };
+        message::item(&self.doc, &self.strings, m, &look)
+    }
+
+    /// The `<li>` of message `seq`, if it is in the DOM.
+    pub fn item(&self, seq: u64) -> Option<Element> {
+        self.list
+            .query_selector(&format!("[data-seq=\"{seq}\"]"))
+            .ok()
+            .flatten()
+    }
+
+    /// Show `m`'s new state where it is (if it is shown at all).
+    pub fn update(&self, m: &ChatMessage, own: bool) {
+        let Some(li) = self.item(m.seq) else { return };
+        let grouped = li.class_list().contains("hc-grouped");
+        let look = message::Look {
+            own,
+            grouped,
+            me: self.me.as_deref(),
+            locale: self.locale.as_deref(),
+        };
+        message::fill(&self.doc, &self.strings, &li, m, &look);
+    }
+
+    /// Tombstone every shown message of `sender` (a moderator's purge).
+    pub fn purge(&self, sender: &str) {
+        let Ok(items) = self.list.query_selector_all(".hc-msg:not([data-deleted])") else {
+            return;
+        };
+        for i in 0..items.length() {
+            let Some(li) = items.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            if li.get_attribute("data-sender").as_deref() != Some(sender) {
+                continue;
+            }
+            let data = |k: &str| li.get_attribute(k).unwrap_or_default();
+            let tomb = ChatMessage {
+                seq: data("data-seq").parse().unwrap_or(0),
+                name: data("data-name"),
+                sender: data("data-sender"),
+                timestamp: data("data-ts").parse().unwrap_or(0),
+                deleted: true,
+                ..ChatMessage::default()
+            };
+            let own = li.has_attribute("data-own");
+            let grouped = li.class_list().contains("hc-grouped");
+            let look = message::Look {
+                own,
+                grouped,
+                me: None,
+                locale: self.locale.as_deref(),
+            };
+            message::fill(&self.doc, &self.strings, &li, &tomb, &look);
         }
-        if grouped {
-            let _ = classes.add_1("hc-grouped");
+    }
+
+    /// A moderation notice as a line in the list, read out politely.
+    pub fn notice(&mut self, text: &str) {
+        let stick = self.at_bottom();
+        let _ = self.list.append_child(&message::notice(&self.doc, text));
+        self.last = None;
+        self.say(text);
+        if stick {
+            self.scroll_to_bottom();
         }
-        attr(&li, "data-seq", &m.seq.to_string());
-        let meta = element(&self.doc, "div", "hc-meta");
-        let name = element(&self.doc, "span", "hc-name");
-        set_text(&name, &m.name);
-        let _ = meta.append_child(&name);
-        if m.verified {
-            // Signed by the site: a mark anonymous visitors cannot get.
-            let mark = element(&self.doc, "span", "hc-verified");
-            attr(&mark, "role", "img");
-            attr(&mark, "aria-label", &self.strings.get("verified"));
-            attr(&mark, "title", &self.strings.get("verified"));
-            set_text(&mark, "✓");
-            let _ = meta.append_child(&mark);
-        }
-        let time = element(&self.doc, "time", "");
-        set_text(
-            &time,
-            &local_time(m.timestamp as f64, self.locale.as_deref()),
-        );
-        attr(&time, "datetime", &iso_time(m.timestamp as f64));
-        let _ = meta.append_child(&time);
-        let text = element(&self.doc, "p", "hc-text");
-        attr(&text, "dir", "auto");
-        set_text(&text, &m.message);
-        let _ = li.append_with_node_2(&meta, &text);
-        li
     }
 
     pub fn at_bottom(&self) -> bool {
@@ -385,6 +462,77 @@ impl View {
         }
     }
 
+    /// The room's rules for us (muted, read-only, slow mode), or nothing.
+    pub fn room_banner(&self, text: Option<&str>) {
+        match text {
+            Some(t) => {
+                set_text(&self.room_banner, t);
+                self.room_banner.set_hidden(false);
+            }
+            None => self.room_banner.set_hidden(true),
+        }
+    }
+
+    /// "Replying to Ada: …" above the composer, with a button to cancel.
+    pub fn reply_bar(&self, to: Option<(&str, &str)>) {
+        self.reply_box.set_text_content(None);
+        let Some((name, excerpt)) = to else {
+            self.reply_box.set_hidden(true);
+            return;
+        };
+        let label = element(&self.doc, "span", "hc-replyto");
+        set_text(
+            &label,
+            &self
+                .strings
+                .fill("replyingTo", &[("name", name), ("text", excerpt)]),
+        );
+        let cancel = element(&self.doc, "button", "hc-link");
+        attr(&cancel, "type", "button");
+        attr(&cancel, "data-action", "cancel-reply");
+        set_text(&cancel, &self.strings.get("cancelReply"));
+        let _ = self.reply_box.append_with_node_2(&label, &cancel);
+        self.reply_box.set_hidden(false);
+        let _ = self.input.focus();
+    }
+
+    /// The composer can send (or not: muted, read-only room).
+    pub fn set_composer_enabled(&self, enabled: bool) {
+        self.input.set_disabled(!enabled);
+        if !enabled {
+            self.send.set_disabled(true);
+        }
+    }
+
+    /// Names to complete an `@mention` with (none: hide the list). The
+    /// `active` one is marked for assistive technology.
+    pub fn suggestions(&self, names: &[String], active: usize) {
+        self.suggest.set_text_content(None);
+        self.suggest.set_hidden(names.is_empty());
+        if names.is_empty() {
+            let _ = self.input.remove_attribute("aria-activedescendant");
+            return;
+        }
+        for (i, name) in names.iter().enumerate() {
+            let li = element(&self.doc, "li", "hc-option");
+            attr(&li, "role", "option");
+            attr(&li, "id", &format!("hc-opt-{i}"));
+            attr(&li, "data-name", name);
+            attr(
+                &li,
+                "aria-selected",
+                if i == active { "true" } else { "false" },
+            );
+            set_text(&li, &format!("@{name}"));
+            let _ = self.suggest.append_child(&li);
+        }
+        attr(
+            &self.input,
+            "aria-activedescendant",
+            &format!("hc-opt-{active}"),
+        );
+    }
+
     pub fn set_online(&self, n: u32) {
         set_text(
             &self.online,
@@ -401,13 +549,17 @@ impl View {
 
     /// Read a new message out to screen-reader users (history is not).
     pub fn announce(&self, m: &ChatMessage) {
-        let p = element(&self.doc, "p", "");
-        set_text(
-            &p,
+        self.say(
             &self
                 .strings
                 .fill("announce", &[("name", &m.name), ("text", &m.message)]),
         );
+    }
+
+    /// Say `text` through the polite live region.
+    fn say(&self, text: &str) {
+        let p = element(&self.doc, "p", "");
+        set_text(&p, text);
         let _ = self.announcer.append_child(&p);
         while self.announcer.child_element_count() > MAX_ANNOUNCEMENTS {
             if let Some(first) = self.announcer.first_element_child() {
@@ -420,6 +572,15 @@ impl View {
 
     pub fn input_text(&self) -> String {
         self.input.value()
+    }
+
+    pub fn set_input_text(&self, text: &str) {
+        self.input.set_value(text);
+    }
+
+    /// Where the caret is in the composer (in UTF-16 units, as the DOM counts).
+    pub fn caret(&self) -> u32 {
+        self.input.selection_start().ok().flatten().unwrap_or(0)
     }
 
     pub fn clear_input(&self) {

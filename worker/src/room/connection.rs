@@ -23,6 +23,11 @@ pub fn address_tag(address: &str) -> String {
     format!("ip:{address}")
 }
 
+/// All of one sender's sockets (a ban closes them).
+pub fn sender_tag(sender: &str) -> String {
+    format!("s:{sender}")
+}
+
 /// Store in the socket's attachment, as one JSON string: reading it back is
 /// then a single string copy per frame instead of a crossing per field.
 pub fn save(ws: &WebSocket, member: &Member) -> worker::Result<()> {

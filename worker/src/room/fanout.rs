@@ -19,6 +19,11 @@ export function broadcastTagged(state, tag, text, skip) {
   }
   return sent;
 }
+export function closeTagged(state, tag, text, code, reason) {
+  for (const ws of state.getWebSockets(tag)) {
+    try { ws.send(text); ws.close(code, reason); } catch (_) { /* already closing */ }
+  }
+}
 export function countTagged(state, tag) {
   return state.getWebSockets(tag).length;
 }
@@ -36,6 +41,8 @@ extern "C" {
         text: &str,
         skip: Option<&WebSocket>,
     ) -> u32;
+    #[wasm_bindgen(js_name = closeTagged)]
+    fn close_tagged_js(state: &DurableObjectState, tag: &str, text: &str, code: u16, reason: &str);
     #[wasm_bindgen(js_name = countTagged)]
     fn count_tagged_js(state: &DurableObjectState, tag: &str) -> u32;
     #[wasm_bindgen(js_name = countSockets)]
@@ -55,6 +62,11 @@ pub fn broadcast(
 /// Sockets in the room, not counting `leaving`.
 pub fn online(state: &DurableObjectState, leaving: Option<&WebSocket>) -> u32 {
     count_sockets(state, leaving)
+}
+
+/// Send `frame` to every socket tagged `tag`, then close it.
+pub fn close_tagged(state: &DurableObjectState, tag: &str, frame: &str, code: u16, reason: &str) {
+    close_tagged_js(state, tag, frame, code, reason)
 }
 
 /// Sockets carrying `tag`.

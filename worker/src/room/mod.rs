@@ -58,10 +58,15 @@ pub struct Room {
 fn open(state: &State) -> std::result::Result<Inner, StoreError> {
     let store = SqlStore::open(state.storage().sql())?;
     let key = store.room_key(random::bytes())?;
-    Ok(Inner {
-        core: RoomCore::new(RoomKey::new(key)),
-        store,
-    })
+    let mut core = RoomCore::new(RoomKey::new(key), store.core_state()?.as_deref());
+    // Sockets that stayed open while the object hibernated: who is here.
+    let sockets = state.as_raw().get_websockets().unwrap_or_default();
+    let members: Vec<_> = sockets
+        .into_iter()
+        .filter_map(|ws| connection::load(&WebSocket::from(ws)))
+        .collect();
+    core.restore(&members);
+    Ok(Inner { core, store })
 }
 
 impl Room {
@@ -102,6 +107,7 @@ impl Room {
             },
             since: ticket.since,
             limits: ticket.limits,
+            policy: ticket.policy,
             entropy: random::bytes(),
         };
         let (member, outputs) = match core
@@ -114,7 +120,10 @@ impl Room {
             }
         };
         let pair = WebSocketPair::new()?;
-        let mut tags = vec![JsValue::from_str(connection::dialect_tag(&member))];
+        let mut tags = vec![
+            JsValue::from_str(connection::dialect_tag(&member)),
+            JsValue::from(connection::sender_tag(&member.sender)),
+        ];
         if let Some(address) = &member.address {
             tags.push(JsValue::from(connection::address_tag(address)));
         }
@@ -146,7 +155,28 @@ impl Room {
                 Output::Close { code, reason } => {
                     let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
                 }
+                Output::CloseSender {
+                    sender,
+                    frame,
+                    code,
+                    reason,
+                } => {
+                    fanout::close_tagged(
+                        self.state.as_raw(),
+                        &connection::sender_tag(&sender),
+                        &frame,
+                        code,
+                        close_code::reason(&reason),
+                    );
+                }
                 Output::Retain { keep } => self.schedule_retention(keep),
+                Output::SaveState(json) => {
+                    if let Ok(inner) = self.inner.borrow().as_ref() {
+                        if let Err(e) = inner.store.save_core_state(&json) {
+                            console_error!("room: cannot save its state: {e}");
+                        }
+                    }
+                }
             }
         }
     }

@@ -1,11 +1,18 @@
-//! Where a room stores its messages: the Durable Object's own SQLite,
-//! behind the room core's [`Store`] trait.
+//! Where a room keeps its history: the Durable Object's own SQLite, behind
+//! the room core's [`Store`] trait.
 //!
-//! `seq` is the primary key: the previous maximum plus one, read from SQLite
-//! once per object lifetime and then counted in memory (the object is single
-//! threaded, and a failed INSERT does not advance it). Retention only deletes
-//! from the oldest end and always keeps the newest message, so the maximum
-//! never goes down and a `seq` is never reused.
+//! One table, `messages`, holds the room's whole sequence, keyed by `seq`:
+//! messages (`kind = 'm'`, in their current state: an edit rewrites `body`
+//! and sets `edited`, a delete empties it and sets `deleted`), changes to
+//! them (`'u'`, pointing at their `target`) and moderation notices (`'x'`,
+//! the notice as JSON in `data`). Reactions live beside it, one row per
+//! member and emoji.
+//!
+//! `seq` is the previous maximum plus one, read from SQLite once per object
+//! lifetime and then counted in memory (the object is single threaded, and a
+//! failed INSERT does not advance it). Retention only deletes from the
+//! oldest end and always keeps the newest record, so the maximum never goes
+//! down and a `seq` is never reused.
 //!
 //! Retries are found by an index on `dedupe`, a 53-bit hash of
 //! `(author, client_id)`: an integer index is several times smaller than one
@@ -15,8 +22,13 @@
 //! index is not unique, so two ids whose hashes collide are simply two rows
 //! (a unique index on the hash let a colliding id block a message forever).
 
-use protocol::room::{Page, PageQuery, Store, StoreError, StoredMessage};
-use protocol::ChatMessage;
+use std::collections::HashMap;
+
+use protocol::message::{
+    ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent, Update,
+};
+use protocol::room::store::reply_ref;
+use protocol::room::{Change, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -51,13 +63,31 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE messages ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
      DROP INDEX IF EXISTS messages_by_dedupe;
      CREATE INDEX IF NOT EXISTS messages_by_author_id ON messages (dedupe);",
+    // 2: the message lifecycle: events of other kinds, edits, tombstones,
+    //    replies, roles, request fingerprints; reactions.
+    "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'm';
+     ALTER TABLE messages ADD COLUMN target INTEGER;
+     ALTER TABLE messages ADD COLUMN edited INTEGER;
+     ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+     ALTER TABLE messages ADD COLUMN role TEXT;
+     ALTER TABLE messages ADD COLUMN request INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE messages ADD COLUMN data TEXT;
+     CREATE TABLE IF NOT EXISTS reactions (
+         target     INTEGER NOT NULL,
+         emoji      TEXT NOT NULL,
+         author     TEXT NOT NULL,
+         sender_key TEXT NOT NULL,
+         PRIMARY KEY (target, emoji, author)
+     );",
 ];
 
-const COLUMNS: &str = "seq, client_id, sender, name, body, ts, sender_key, verified";
+const COLUMNS: &str =
+    "seq, client_id, sender, name, body, ts, sender_key, verified, kind, target, edited, deleted, reply_to, role, data";
 
 pub struct SqlStore {
     sql: SqlStorage,
-    /// The seq the next message gets, once known.
+    /// The seq the next record gets, once known.
     next_seq: Option<u64>,
 }
 
@@ -71,25 +101,38 @@ struct Row {
     ts: u64,
     sender_key: String,
     verified: u8,
+    kind: String,
+    target: Option<u64>,
+    edited: Option<u64>,
+    deleted: u8,
+    reply_to: Option<u64>,
+    role: Option<String>,
+    data: Option<String>,
 }
 
-impl From<Row> for StoredMessage {
-    fn from(r: Row) -> StoredMessage {
-        StoredMessage {
-            message: ChatMessage {
-                id: r
-                    .client_id
-                    .clone()
-                    .unwrap_or_else(|| format!("srv-{}", r.seq)),
-                seq: r.seq,
-                name: r.name,
-                message: r.body,
-                timestamp: r.ts,
-                sender: r.sender_key,
-                verified: r.verified != 0,
-            },
-            author: r.sender,
-            client_id: r.client_id,
+impl Row {
+    /// The message this row holds (reactions and the reply quote are filled
+    /// in by [`SqlStore::decorate`]).
+    fn message(&self) -> ChatMessage {
+        ChatMessage {
+            id: self
+                .client_id
+                .clone()
+                .unwrap_or_else(|| format!("srv-{}", self.seq)),
+            seq: self.seq,
+            name: self.name.clone(),
+            message: self.body.clone(),
+            timestamp: self.ts,
+            sender: self.sender_key.clone(),
+            verified: self.verified != 0,
+            role: self.role.as_deref().and_then(Role::parse),
+            edited: self.edited,
+            deleted: self.deleted != 0,
+            reactions: Vec::new(),
+            reply_to: self.reply_to.map(|seq| ReplyRef {
+                seq,
+                ..ReplyRef::default()
+            }),
         }
     }
 }
@@ -104,8 +147,23 @@ struct Text {
     value: String,
 }
 
+#[derive(Deserialize)]
+struct PriorRow {
+    seq: u64,
+    ts: u64,
+    request: u64,
+}
+
+#[derive(Deserialize)]
+struct ReactionRow {
+    target: u64,
+    emoji: String,
+    n: u32,
+    mine: u8,
+}
+
 fn int(v: u64) -> SqlStorageValue {
-    // Sequence numbers and timestamps stay far below 2^53.
+    // Sequence numbers, timestamps and fingerprints stay below 2^53.
     SqlStorageValue::Integer(v.min(i64::MAX as u64) as i64)
 }
 
@@ -114,14 +172,23 @@ fn failed(e: worker::Error) -> StoreError {
 }
 
 /// The 53-bit FNV-1a hash of `(author, client_id)` (53 bits: exact in a JS number).
-fn dedupe_key(author: &str, client_id: &str) -> i64 {
+fn dedupe_key(author: &str, client_id: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in author.bytes().chain([0u8]).chain(client_id.bytes()) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    (h & ((1 << 53) - 1)) as i64
+    h & ((1 << 53) - 1)
 }
+
+/// `?, ?, ?` for `n` bindings.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// A Durable Object's SQLite accepts at most 100 bound parameters per
+/// statement: `IN (...)` lists go in chunks of this many.
+const IN_CHUNK: usize = 90;
 
 impl SqlStore {
     pub fn open(sql: SqlStorage) -> Result<Self, StoreError> {
@@ -138,49 +205,75 @@ impl SqlStore {
         Ok(store)
     }
 
-    fn setting(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        let rows: Vec<Count> = self
-            .sql
-            .exec(
-                "SELECT value AS n FROM settings WHERE key = ?",
-                vec![key.into()],
-            )
+    fn exec<T: for<'de> Deserialize<'de>>(
+        &self,
+        query: &str,
+        bindings: Vec<SqlStorageValue>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.sql
+            .exec(query, bindings)
             .and_then(|c| c.to_array())
-            .map_err(failed)?;
+            .map_err(failed)
+    }
+
+    fn run(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<usize, StoreError> {
+        let cursor = self.sql.exec(query, bindings).map_err(failed)?;
+        // Step the cursor to the end so that the statement has run.
+        let _ = cursor.to_array::<serde_json::Value>();
+        Ok(cursor.rows_written())
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "SELECT value AS n FROM settings WHERE key = ?",
+            vec![key.into()],
+        )?;
         Ok(rows.first().map(|r| r.n))
     }
 
     fn set_setting(&self, key: &str, value: u64) -> Result<(), StoreError> {
-        self.sql
-            .exec(
-                "INSERT INTO settings (key, value) VALUES (?, ?)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                vec![key.into(), int(value)],
-            )
-            .map_err(failed)?;
+        self.run(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![key.into(), int(value)],
+        )?;
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let rows: Vec<Text> = self.exec(
+            "SELECT value FROM room_meta WHERE key = ?",
+            vec![key.into()],
+        )?;
+        Ok(rows.into_iter().next().map(|r| r.value))
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.run(
+            "INSERT OR REPLACE INTO room_meta (key, value) VALUES (?, ?)",
+            vec![key.into(), value.into()],
+        )?;
         Ok(())
     }
 
     /// The room's secret key (64 hex digits), made from `fresh` the first time.
     pub fn room_key(&self, fresh: [u8; 32]) -> Result<[u8; 32], StoreError> {
-        let rows: Vec<Text> = self
-            .sql
-            .exec("SELECT value FROM room_meta WHERE key = 'key'", None)
-            .and_then(|c| c.to_array())
-            .map_err(failed)?;
-        if let Some(key) = rows.first().and_then(|r| from_hex(&r.value)) {
+        if let Some(key) = self.meta("key")?.as_deref().and_then(from_hex) {
             return Ok(key);
         }
-        self.sql
-            .exec(
-                "INSERT OR REPLACE INTO room_meta (key, value) VALUES ('key', ?)",
-                vec![to_hex(&fresh).into()],
-            )
-            .map_err(failed)?;
+        self.set_meta("key", &to_hex(&fresh))?;
         Ok(fresh)
     }
 
-    /// Remember how many messages to keep, for the retention alarm (which
+    /// The room core's saved state (moderation, policy), if any.
+    pub fn core_state(&self) -> Result<Option<String>, StoreError> {
+        self.meta("core")
+    }
+
+    pub fn save_core_state(&self, json: &str) -> Result<(), StoreError> {
+        self.set_meta("core", json)
+    }
+
+    /// Remember how many records to keep, for the retention alarm (which
     /// runs with no connection, hence no site limits, at hand).
     pub fn set_retention(&self, keep: u64) -> Result<(), StoreError> {
         self.set_setting("retention", keep)
@@ -190,11 +283,131 @@ impl SqlStore {
         self.setting("retention")
     }
 
-    fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<Row>, StoreError> {
-        self.sql
-            .exec(query, bindings)
-            .and_then(|c| c.to_array())
-            .map_err(failed)
+    fn rows_by_seq(&self, seqs: &[u64]) -> Result<Vec<Row>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in seqs.chunks(IN_CHUNK) {
+            let q = format!(
+                "SELECT {COLUMNS} FROM messages WHERE seq IN ({})",
+                placeholders(chunk.len())
+            );
+            rows.extend(self.exec::<Row>(&q, chunk.iter().map(|s| int(*s)).collect())?);
+        }
+        Ok(rows)
+    }
+
+    /// Fill in the reactions (with `mine` for `viewer`, if given) and reply
+    /// quotes of `messages`, with one query each for the whole batch.
+    fn decorate(
+        &self,
+        messages: &mut [&mut ChatMessage],
+        viewer: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let seqs: Vec<u64> = messages.iter().map(|m| m.seq).collect();
+        let mut reactions: HashMap<u64, Vec<Reaction>> = HashMap::new();
+        for chunk in seqs.chunks(IN_CHUNK) {
+            let q = format!(
+                "SELECT target, emoji, COUNT(*) AS n, MAX(author = ?) AS mine FROM reactions
+                 WHERE target IN ({}) GROUP BY target, emoji ORDER BY target, MIN(rowid)",
+                placeholders(chunk.len())
+            );
+            let mut bindings = vec![viewer.unwrap_or("").into()];
+            bindings.extend(chunk.iter().map(|s| int(*s)));
+            for r in self.exec::<ReactionRow>(&q, bindings)? {
+                let mine = viewer.map(|_| r.mine != 0);
+                reactions.entry(r.target).or_default().push(Reaction {
+                    emoji: r.emoji,
+                    count: r.n,
+                    mine,
+                });
+            }
+        }
+        let quoted: Vec<u64> = messages
+            .iter()
+            .filter_map(|m| m.reply_to.as_ref().map(|r| r.seq))
+            .collect();
+        let originals: HashMap<u64, ChatMessage> = self
+            .rows_by_seq(&quoted)?
+            .iter()
+            .map(|r| (r.seq, r.message()))
+            .collect();
+        for m in messages.iter_mut() {
+            m.reactions = reactions.remove(&m.seq).unwrap_or_default();
+            if let Some(r) = &mut m.reply_to {
+                *r = match originals.get(&r.seq) {
+                    Some(original) => reply_ref(original),
+                    // Trimmed by retention: the quote keeps its number only.
+                    None => ReplyRef {
+                        seq: r.seq,
+                        ..ReplyRef::default()
+                    },
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// The events of `rows` as `viewer` sees them: messages and the current
+    /// state of updated ones decorated, notices decoded.
+    fn events(&self, rows: Vec<Row>, viewer: &str) -> Result<Vec<RoomEvent>, StoreError> {
+        let targets: Vec<u64> = rows
+            .iter()
+            .filter(|r| r.kind == "u")
+            .filter_map(|r| r.target)
+            .collect();
+        let mut current: HashMap<u64, ChatMessage> = self
+            .rows_by_seq(&targets)?
+            .iter()
+            .filter(|r| r.kind == "m")
+            .map(|r| (r.seq, r.message()))
+            .collect();
+        let mut messages: Vec<ChatMessage> = rows
+            .iter()
+            .filter(|r| r.kind == "m")
+            .map(Row::message)
+            .collect();
+        {
+            let mut all: Vec<&mut ChatMessage> =
+                messages.iter_mut().chain(current.values_mut()).collect();
+            self.decorate(&mut all, Some(viewer))?;
+        }
+        let mut messages = messages.into_iter();
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            match row.kind.as_str() {
+                "m" => events.extend(messages.next().map(RoomEvent::Message)),
+                "u" => {
+                    // A change to a message since trimmed away is of no use.
+                    let Some(message) = row.target.and_then(|t| current.get(&t).cloned()) else {
+                        continue;
+                    };
+                    let reaction = row
+                        .data
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str::<ReactionChange>(d).ok());
+                    events.push(RoomEvent::Update(Update {
+                        seq: row.seq,
+                        message,
+                        reaction,
+                    }));
+                }
+                _ => {
+                    if let Some(notice) = row
+                        .data
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str::<ModerationNotice>(d).ok())
+                    {
+                        events.push(RoomEvent::Moderation(ModerationNotice {
+                            seq: row.seq,
+                            ..notice
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(events)
     }
 }
 
@@ -203,69 +416,148 @@ impl Store for SqlStore {
         if let Some(next) = self.next_seq {
             return Ok(next - 1);
         }
-        let rows: Vec<Count> = self
-            .sql
-            .exec("SELECT COALESCE(MAX(seq), 0) AS n FROM messages", None)
-            .and_then(|c| c.to_array())
-            .map_err(failed)?;
+        let rows: Vec<Count> = self.exec(
+            "SELECT COALESCE(MAX(seq), 0) AS n FROM messages",
+            Vec::new(),
+        )?;
         let latest = rows.first().map_or(0, |r| r.n);
         self.next_seq = Some(latest + 1);
         Ok(latest)
     }
 
-    fn find(&mut self, author: &str, client_id: &str) -> Result<Option<StoredMessage>, StoreError> {
-        let rows = self.rows(
-            &format!(
-                "SELECT {COLUMNS} FROM messages WHERE dedupe = ? AND sender = ? AND client_id = ?"
-            ),
-            vec![
-                dedupe_key(author, client_id).into(),
-                author.into(),
-                client_id.into(),
-            ],
+    fn find(&mut self, author: &str, client_id: &str) -> Result<Option<Prior>, StoreError> {
+        let rows: Vec<PriorRow> = self.exec(
+            "SELECT seq, ts, request FROM messages WHERE dedupe = ? AND sender = ? AND client_id = ?",
+            vec![int(dedupe_key(author, client_id)), author.into(), client_id.into()],
         )?;
-        Ok(rows.into_iter().next().map(StoredMessage::from))
+        Ok(rows.first().map(|r| Prior {
+            seq: r.seq,
+            timestamp: r.ts,
+            request: r.request,
+        }))
     }
 
-    fn append(&mut self, stored: &StoredMessage) -> Result<(), StoreError> {
-        let m = &stored.message;
-        let cursor = self
-            .sql
-            .exec(
-                "INSERT INTO messages (seq, client_id, sender, name, body, ts, dedupe, sender_key, verified)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                vec![
-                    int(m.seq),
-                    stored.client_id.clone().into(),
-                    stored.author.as_str().into(),
-                    m.name.as_str().into(),
-                    m.message.as_str().into(),
-                    int(m.timestamp),
-                    stored.client_id.as_deref().map(|id| dedupe_key(&stored.author, id)).into(),
-                    m.sender.as_str().into(),
-                    int(u64::from(m.verified)),
-                ],
-            )
-            .map_err(failed)?;
-        if cursor.rows_written() == 0 {
-            return Err(StoreError(format!("message {} was not stored", m.seq)));
+    fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+        let empty = ChatMessage::default();
+        let (kind, message, target, data) = match &record.kind {
+            RecordKind::Message(m) => ("m", m, None, None),
+            RecordKind::Update { target, reaction } => (
+                "u",
+                &empty,
+                Some(*target),
+                reaction
+                    .as_ref()
+                    .and_then(|r| serde_json::to_string(r).ok()),
+            ),
+            RecordKind::Moderation(n) => ("x", &empty, None, serde_json::to_string(n).ok()),
+        };
+        let written = self.run(
+            "INSERT INTO messages (seq, client_id, sender, name, body, ts, dedupe, sender_key, verified,
+                                   kind, target, reply_to, role, request, data)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                int(record.seq),
+                record.client_id.clone().into(),
+                record.author.as_str().into(),
+                message.name.as_str().into(),
+                message.message.as_str().into(),
+                int(record.timestamp),
+                record.client_id.as_deref().map(|id| int(dedupe_key(&record.author, id))).unwrap_or(SqlStorageValue::Null),
+                message.sender.as_str().into(),
+                int(u64::from(message.verified)),
+                kind.into(),
+                target.map(int).unwrap_or(SqlStorageValue::Null),
+                message.reply_to.as_ref().map(|r| int(r.seq)).unwrap_or(SqlStorageValue::Null),
+                message.role.map(Role::as_str).into(),
+                int(record.request),
+                data.into(),
+            ],
+        )?;
+        if written == 0 {
+            return Err(StoreError(format!("record {} was not stored", record.seq)));
         }
-        self.next_seq = Some(m.seq + 1);
+        self.next_seq = Some(record.seq + 1);
         Ok(())
     }
 
-    fn page(&mut self, query: PageQuery) -> Result<Page, StoreError> {
+    fn message(&mut self, seq: u64) -> Result<Option<(ChatMessage, String)>, StoreError> {
+        let Some(row) = self
+            .rows_by_seq(&[seq])?
+            .into_iter()
+            .find(|r| r.kind == "m")
+        else {
+            return Ok(None);
+        };
+        let mut message = row.message();
+        self.decorate(&mut [&mut message], None)?;
+        Ok(Some((message, row.sender)))
+    }
+
+    fn apply(&mut self, target: u64, change: &Change) -> Result<(), StoreError> {
+        match change {
+            Change::Edit { text, at } => {
+                self.run(
+                    "UPDATE messages SET body = ?, edited = ? WHERE seq = ? AND kind = 'm'",
+                    vec![text.as_str().into(), int(*at), int(target)],
+                )?;
+            }
+            Change::Delete => {
+                self.run(
+                    "UPDATE messages SET body = '', deleted = 1 WHERE seq = ? AND kind = 'm'",
+                    vec![int(target)],
+                )?;
+                self.run("DELETE FROM reactions WHERE target = ?", vec![int(target)])?;
+            }
+            Change::React {
+                emoji,
+                author,
+                sender,
+                on: true,
+            } => {
+                self.run(
+                    "INSERT OR IGNORE INTO reactions (target, emoji, author, sender_key) VALUES (?, ?, ?, ?)",
+                    vec![int(target), emoji.as_str().into(), author.as_str().into(), sender.as_str().into()],
+                )?;
+            }
+            Change::React {
+                emoji,
+                author,
+                on: false,
+                ..
+            } => {
+                self.run(
+                    "DELETE FROM reactions WHERE target = ? AND emoji = ? AND author = ?",
+                    vec![int(target), emoji.as_str().into(), author.as_str().into()],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn purge(&mut self, sender: &str) -> Result<usize, StoreError> {
+        self.run(
+            "DELETE FROM reactions WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender_key = ?)",
+            vec![sender.into()],
+        )?;
+        self.run("UPDATE messages SET body = '', deleted = 1 WHERE kind = 'm' AND sender_key = ? AND deleted = 0", vec![sender.into()])
+    }
+
+    fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError> {
         let (rows, limit, newest_first) = match query {
             PageQuery::Latest(limit) => {
-                let q = format!("SELECT {COLUMNS} FROM messages ORDER BY seq DESC LIMIT ?");
-                (self.rows(&q, vec![int(limit as u64 + 1)])?, limit, true)
-            }
-            PageQuery::Before(before, limit) => {
                 let q = format!(
-                    "SELECT {COLUMNS} FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?"
+                    "SELECT {COLUMNS} FROM messages WHERE kind = 'm' ORDER BY seq DESC LIMIT ?"
                 );
                 (
-                    self.rows(&q, vec![int(before), int(limit as u64 + 1)])?,
+                    self.exec::<Row>(&q, vec![int(limit as u64 + 1)])?,
+                    limit,
+                    true,
+                )
+            }
+            PageQuery::Before(before, limit) => {
+                let q = format!("SELECT {COLUMNS} FROM messages WHERE seq < ? AND kind = 'm' ORDER BY seq DESC LIMIT ?");
+                (
+                    self.exec::<Row>(&q, vec![int(before), int(limit as u64 + 1)])?,
                     limit,
                     true,
                 )
@@ -275,34 +567,33 @@ impl Store for SqlStore {
                     "SELECT {COLUMNS} FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?"
                 );
                 (
-                    self.rows(&q, vec![int(after), int(limit as u64 + 1)])?,
+                    self.exec::<Row>(&q, vec![int(after), int(limit as u64 + 1)])?,
                     limit,
                     false,
                 )
             }
         };
         let more = rows.len() > limit;
-        let mut messages: Vec<ChatMessage> = rows
-            .into_iter()
-            .take(limit)
-            .map(|r| StoredMessage::from(r).message)
-            .collect();
+        let mut rows: Vec<Row> = rows.into_iter().take(limit).collect();
         if newest_first {
-            messages.reverse();
+            rows.reverse();
         }
-        Ok(Page { messages, more })
+        Ok(Page {
+            events: self.events(rows, viewer)?,
+            more,
+        })
     }
 
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError> {
-        let cursor = self
-            .sql
-            .exec(
-                "DELETE FROM messages WHERE seq <= (SELECT MAX(seq) FROM messages) - ?",
-                vec![int(keep.max(1))],
-            )
-            .map_err(failed)?;
-        let _ = cursor.to_array::<serde_json::Value>();
-        Ok(cursor.rows_written())
+        let deleted = self.run(
+            "DELETE FROM messages WHERE seq <= (SELECT MAX(seq) FROM messages) - ?",
+            vec![int(keep.max(1))],
+        )?;
+        self.run(
+            "DELETE FROM reactions WHERE target < (SELECT MIN(seq) FROM messages)",
+            Vec::new(),
+        )?;
+        Ok(deleted)
     }
 }
 

@@ -2,6 +2,8 @@
 //! Stored by the registry; edited through the admin API.
 
 use protocol::origin::is_valid_pattern;
+use protocol::room::policy::PolicyError;
+use protocol::room::RoomPolicy;
 use protocol::Limits;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -21,6 +23,9 @@ pub struct Site {
     pub allow_anonymous: bool,
     pub allow_no_origin: bool,
     pub limits: Limits,
+    /// Edit window, reaction emoji, word filter, link policy.
+    #[serde(default)]
+    pub moderation: RoomPolicy,
     pub secret: Option<String>,
     /// Drawn when the site is created and part of its rooms' object names:
     /// a deleted site's rooms are unreachable for good, even by a new site
@@ -40,6 +45,7 @@ impl Site {
             "allowAnonymous": self.allow_anonymous,
             "allowNoOrigin": self.allow_no_origin,
             "limits": self.limits,
+            "moderation": self.moderation,
             "hasSecret": self.secret.is_some(),
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
@@ -60,6 +66,8 @@ pub struct SiteInput {
     pub allow_no_origin: bool,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub moderation: RoomPolicy,
     #[serde(default, deserialize_with = "present")]
     pub secret: Option<Option<String>>,
 }
@@ -89,6 +97,7 @@ pub struct SiteUpdate {
     pub allow_anonymous: bool,
     pub allow_no_origin: bool,
     pub limits: Limits,
+    pub moderation: RoomPolicy,
     pub secret: SecretChange,
 }
 
@@ -98,6 +107,7 @@ pub enum ConfigError {
     TooManyOrigins,
     BadOrigin(String),
     BadSecretLength,
+    BadPolicy(PolicyError),
 }
 
 impl std::fmt::Display for ConfigError {
@@ -109,6 +119,7 @@ impl std::fmt::Display for ConfigError {
                 "origin {o:?} is not scheme://host[:port] (http or https; `*` port, `*.` subdomain or a lone `*` allowed)"
             ),
             ConfigError::BadSecretLength => write!(f, "secret must be {MIN_SECRET_BYTES}-{MAX_SECRET_BYTES} bytes"),
+            ConfigError::BadPolicy(e) => write!(f, "moderation: {e}"),
         }
     }
 }
@@ -142,6 +153,7 @@ impl SiteInput {
             allow_anonymous: self.allow_anonymous,
             allow_no_origin: self.allow_no_origin,
             limits: self.limits.clamped(),
+            moderation: self.moderation.validate().map_err(ConfigError::BadPolicy)?,
             secret,
         })
     }
@@ -160,6 +172,7 @@ impl SiteUpdate {
             allow_anonymous: self.allow_anonymous,
             allow_no_origin: self.allow_no_origin,
             limits: self.limits,
+            moderation: self.moderation,
             secret: match self.secret {
                 SecretChange::Keep => old_secret,
                 SecretChange::Remove => None,

@@ -29,7 +29,7 @@ const MISS_PER_SEC: f64 = 20.0;
 
 /// The answer to a lookup.
 pub enum Lookup {
-    Found(Site),
+    Found(Box<Site>),
     Unknown,
     /// Too many lookups of ids this isolate does not know; try again later.
     Busy,
@@ -81,7 +81,7 @@ pub async fn find_site(env: &Env, id: &str) -> Result<Lookup> {
             .get_mut(id)
             .map(|(exp, site)| (*exp > now, site.clone()));
         match known {
-            Some((true, site)) => Some(Lookup::Found(site)),
+            Some((true, site)) => Some(Lookup::Found(Box::new(site))),
             // Expired: ask again, without spending the miss budget.
             Some((false, _)) => None,
             None if c.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(Lookup::Unknown),
@@ -112,7 +112,7 @@ pub async fn find_site(env: &Env, id: &str) -> Result<Lookup> {
             }
         }
     });
-    Ok(site.map_or(Lookup::Unknown, Lookup::Found))
+    Ok(site.map_or(Lookup::Unknown, |s| Lookup::Found(Box::new(s))))
 }
 
 pub fn forget(id: &str) {

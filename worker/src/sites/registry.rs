@@ -117,6 +117,7 @@ impl SiteRegistry {
                     allow_anonymous: true,
                     allow_no_origin: true,
                     limits: demo_limits(&self.env),
+                    moderation: Default::default(),
                     secret: SecretChange::Keep,
                 };
                 self.put(&update.apply(None, now_ms(), new_epoch()))?;

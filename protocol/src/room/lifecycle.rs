@@ -1,0 +1,256 @@
+//! A message's life after it is sent: edits, deletes and reactions. Each is
+//! an event with its own seq; the message itself keeps its current state,
+//! which every `update` frame carries in full.
+
+use crate::error::{ErrorCode, ProtocolError};
+use crate::message::{ModerationNotice, ReactionChange, Update};
+use crate::server_frame::ServerFrame;
+use crate::validate::message_text;
+
+use super::policy::Filtered;
+use super::store::fingerprint;
+use super::{
+    reply, reply_error, retention, to_everyone, Change, Member, Outcome, Record, RecordKind,
+    RoomCore, Store, StoreError,
+};
+
+impl RoomCore {
+    /// Apply `change` to message `target` and record it as an event; returns
+    /// the event's seq and its `update` frame. The client id goes on the
+    /// last record of an action (`None` here when a notice follows).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn record_change(
+        &mut self,
+        member: &Member,
+        client_id: Option<&str>,
+        request: u64,
+        target: u64,
+        change: Change,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<(u64, String), StoreError> {
+        let reaction = match &change {
+            Change::React {
+                emoji, sender, on, ..
+            } => Some(ReactionChange {
+                emoji: emoji.clone(),
+                on: *on,
+                sender: sender.clone(),
+            }),
+            _ => None,
+        };
+        store.apply(target, &change)?;
+        let seq = store.latest_seq()? + 1;
+        let kind = RecordKind::Update {
+            target,
+            reaction: reaction.clone(),
+        };
+        let client_id = client_id.map(str::to_owned);
+        store.append(&Record {
+            seq,
+            timestamp: now,
+            author: member.author.clone(),
+            client_id,
+            request,
+            kind,
+        })?;
+        let message = store.message(target)?.map(|(m, _)| m).unwrap_or_default();
+        Ok((
+            seq,
+            ServerFrame::Update(Update {
+                seq,
+                message,
+                reaction,
+            })
+            .encode(),
+        ))
+    }
+
+    /// A change by `member` under `id`: acked, and the update sent to
+    /// everyone, the actor included (its timeline needs the event's seq).
+    #[allow(clippy::too_many_arguments)]
+    fn change(
+        &mut self,
+        member: &Member,
+        id: &str,
+        request: u64,
+        target: u64,
+        change: Change,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
+        let (seq, frame) =
+            self.record_change(member, Some(id), request, target, change, now, store)?;
+        let mut outputs = reply(
+            member,
+            ServerFrame::Ack {
+                id: id.to_owned(),
+                seq,
+                timestamp: now,
+            },
+        );
+        outputs.extend(to_everyone(member, frame));
+        outputs.extend(retention(seq, member));
+        Ok(outputs)
+    }
+
+    pub(super) fn on_edit(
+        &mut self,
+        member: &Member,
+        id: &str,
+        target: u64,
+        raw: &str,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
+        let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(Some(id))));
+        let text = match message_text(raw, member.limits.max_message_chars) {
+            Ok(text) => text,
+            Err(e) => return fail(e),
+        };
+        let request = fingerprint(&["edit", &target.to_string(), &text]);
+        if let Some(outputs) = self.prior(member, id, request, store)? {
+            return Ok(outputs);
+        }
+        if let Err(e) = self.may_act(member, now) {
+            return fail(e);
+        }
+        let text = match self.state.policy.filter(&text, member.verified) {
+            Filtered::Pass(text) => text,
+            Filtered::Blocked => {
+                return fail(ProtocolError::new(
+                    ErrorCode::Blocked,
+                    "the site does not allow this message",
+                ))
+            }
+        };
+        let (message, author) = match store.message(target)? {
+            Some((m, author)) if !m.deleted => (m, author),
+            _ => return fail(ProtocolError::new(ErrorCode::NotFound, "no such message")),
+        };
+        if author != member.author && !member.moderates() {
+            return fail(ProtocolError::new(
+                ErrorCode::NotAllowed,
+                "you can only edit your own messages",
+            ));
+        }
+        let window = self.state.policy.edit_window_secs.saturating_mul(1000);
+        if !member.moderates() && now > message.timestamp.saturating_add(window) {
+            return fail(ProtocolError::new(
+                ErrorCode::TooLate,
+                "this message can no longer be edited",
+            ));
+        }
+        if !self.throttles.take_message(member, now) {
+            return fail(ProtocolError::new(
+                ErrorCode::RateLimited,
+                "sending too fast; wait a moment",
+            ));
+        }
+        self.change(
+            member,
+            id,
+            request,
+            target,
+            Change::Edit { text, at: now },
+            now,
+            store,
+        )
+    }
+
+    /// Authors may delete their own messages at any time (anonymous ones for
+    /// as long as they hold their sender key); moderators anyone's, which is
+    /// also announced.
+    pub(super) fn on_delete(
+        &mut self,
+        member: &Member,
+        id: &str,
+        target: u64,
+        reason: Option<String>,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
+        let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(Some(id))));
+        let request = fingerprint(&["delete", &target.to_string()]);
+        if let Some(outputs) = self.prior(member, id, request, store)? {
+            return Ok(outputs);
+        }
+        let (message, author) = match store.message(target)? {
+            Some((m, author)) if !m.deleted => (m, author),
+            _ => return fail(ProtocolError::new(ErrorCode::NotFound, "no such message")),
+        };
+        if author == member.author {
+            return self.change(member, id, request, target, Change::Delete, now, store);
+        }
+        if !member.moderates() {
+            return fail(ProtocolError::new(
+                ErrorCode::NotAllowed,
+                "you can only delete your own messages",
+            ));
+        }
+        // A moderator removing someone else's message: the tombstone, then a notice.
+        let (_, frame) =
+            self.record_change(member, None, request, target, Change::Delete, now, store)?;
+        let mut outputs = to_everyone(member, frame);
+        let notice = ModerationNotice {
+            action: "delete".into(),
+            target: Some(target),
+            sender: Some(message.sender),
+            name: Some(message.name),
+            by: member.name.clone(),
+            reason,
+            timestamp: now,
+            ..ModerationNotice::default()
+        };
+        outputs.extend(self.announce(member, id, request, notice, now, store)?);
+        Ok(outputs)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_react(
+        &mut self,
+        member: &Member,
+        id: &str,
+        target: u64,
+        emoji: &str,
+        on: bool,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
+        let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(Some(id))));
+        let request = fingerprint(&[
+            "react",
+            &target.to_string(),
+            emoji,
+            if on { "1" } else { "0" },
+        ]);
+        if let Some(outputs) = self.prior(member, id, request, store)? {
+            return Ok(outputs);
+        }
+        if let Err(e) = self.may_act(member, now) {
+            return fail(e);
+        }
+        if !self.state.policy.allows_emoji(emoji) {
+            return fail(ProtocolError::new(
+                ErrorCode::NotAllowed,
+                "this reaction is not available here",
+            ));
+        }
+        if !matches!(store.message(target)?, Some((m, _)) if !m.deleted) {
+            return fail(ProtocolError::new(ErrorCode::NotFound, "no such message"));
+        }
+        if !self.throttles.take_message(member, now) {
+            return fail(ProtocolError::new(
+                ErrorCode::RateLimited,
+                "reacting too fast; wait a moment",
+            ));
+        }
+        let change = Change::React {
+            emoji: emoji.to_owned(),
+            author: member.author.clone(),
+            sender: member.sender.clone(),
+            on,
+        };
+        self.change(member, id, request, target, change, now, store)
+    }
+}

@@ -1,0 +1,152 @@
+//! What moderators can do to a room and its members, and how the room
+//! announces it: every action is a `moderation` event with its own seq, so
+//! every widget (and one that reconnects later) learns of it.
+
+use crate::client_frame::ModerationAction;
+use crate::error::{close_code, ErrorCode, ProtocolError};
+use crate::message::ModerationNotice;
+use crate::server_frame::ServerFrame;
+
+use super::sanctions::FOREVER;
+use super::store::fingerprint;
+use super::{
+    reply, reply_error, retention, to_everyone, Member, Outcome, Output, Record, RecordKind,
+    RoomCore, Store, StoreError,
+};
+
+impl RoomCore {
+    /// Record `notice` as the last event of `member`'s action `id`, ack it
+    /// and tell everyone.
+    pub(super) fn announce(
+        &mut self,
+        member: &Member,
+        id: &str,
+        request: u64,
+        mut notice: ModerationNotice,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Vec<Output>, StoreError> {
+        let seq = store.latest_seq()? + 1;
+        notice.seq = seq;
+        let frame = ServerFrame::Moderation(notice.clone()).encode();
+        let record = Record {
+            seq,
+            timestamp: now,
+            author: member.author.clone(),
+            client_id: Some(id.to_owned()),
+            request,
+            kind: RecordKind::Moderation(notice),
+        };
+        store.append(&record)?;
+        let mut outputs = reply(
+            member,
+            ServerFrame::Ack {
+                id: id.to_owned(),
+                seq,
+                timestamp: now,
+            },
+        );
+        outputs.extend(to_everyone(member, frame));
+        outputs.extend(retention(seq, member));
+        Ok(outputs)
+    }
+
+    pub(super) fn on_moderate(
+        &mut self,
+        member: &Member,
+        id: &str,
+        action: ModerationAction,
+        reason: Option<String>,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
+        let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(Some(id))));
+        if !member.moderates() {
+            return fail(ProtocolError::new(
+                ErrorCode::NotAllowed,
+                "only moderators can do that",
+            ));
+        }
+        if let ModerationAction::Delete { target } = action {
+            return self.on_delete(member, id, target, reason, now, store);
+        }
+        let request = fingerprint(&[
+            "moderate",
+            &format!("{action:?}"),
+            reason.as_deref().unwrap_or(""),
+        ]);
+        if let Some(outputs) = self.prior(member, id, request, store)? {
+            return Ok(outputs);
+        }
+        // Moderators cannot silence each other (or the site's bots).
+        if let Some(sender) = action.sender() {
+            if self.presence.role(sender).is_some()
+                && !matches!(
+                    action,
+                    ModerationAction::Unmute { .. } | ModerationAction::Unban { .. }
+                )
+            {
+                return fail(ProtocolError::new(
+                    ErrorCode::NotAllowed,
+                    "moderators cannot act on each other",
+                ));
+            }
+        }
+        let until = |seconds: Option<u64>| {
+            seconds.map_or(FOREVER, |s| now.saturating_add(s.saturating_mul(1000)))
+        };
+        let mut notice = ModerationNotice {
+            action: action.name().to_owned(),
+            sender: action.sender().map(str::to_owned),
+            name: action.sender().and_then(|s| self.presence.name(s)),
+            by: member.name.clone(),
+            reason,
+            timestamp: now,
+            ..ModerationNotice::default()
+        };
+        let mut after = Vec::new();
+        let sanctions = &mut self.state.sanctions;
+        match &action {
+            ModerationAction::Delete { .. } => {}
+            ModerationAction::Mute { sender, seconds } => {
+                let until = until(*seconds);
+                sanctions.mute(sender, until, now);
+                notice.until = (until != FOREVER).then_some(until);
+            }
+            ModerationAction::Unmute { sender } => {
+                sanctions.mutes.remove(sender);
+            }
+            ModerationAction::Ban { sender, seconds } => {
+                let until = until(*seconds);
+                sanctions.ban(sender, until, self.presence.addresses(sender), now);
+                notice.until = (until != FOREVER).then_some(until);
+                let error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");
+                after.push(Output::CloseSender {
+                    sender: sender.clone(),
+                    frame: ServerFrame::Error(error).encode(),
+                    code: close_code::BANNED,
+                    reason: "banned".into(),
+                });
+            }
+            ModerationAction::Unban { sender } => {
+                sanctions.bans.remove(sender);
+            }
+            ModerationAction::Purge { sender } => {
+                store.purge(sender)?;
+            }
+            ModerationAction::Slow { seconds } => {
+                sanctions.slow_secs = *seconds;
+                notice.seconds = Some(*seconds);
+            }
+            ModerationAction::Lock => sanctions.locked = true,
+            ModerationAction::Unlock => sanctions.locked = false,
+        }
+        let mut outputs = Vec::new();
+        if !matches!(action, ModerationAction::Purge { .. }) {
+            outputs.push(self.save_state());
+        }
+        outputs.extend(self.announce(member, id, request, notice, now, store)?);
+        outputs.extend(after);
+        Ok(outputs)
+    }
+}

@@ -1,0 +1,328 @@
+//! A site's moderation policy for its rooms: the edit window, the emoji
+//! members may react with, the word filter and the link policy.
+//!
+//! The word filter matches on text normalised the way evasions are undone:
+//! Unicode NFKC (so "ＢＡＤ" is "BAD"), lower case, and with everything but
+//! letters and digits left out (so "b.a.d" and "b a d" are "bad"). A match
+//! must start and end at a word boundary of the original text, so "bad"
+//! does not catch "badge". `mask` replaces the matched characters with `*`.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// The default reactions: a small set every widget can show.
+pub const DEFAULT_EMOJI: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
+/// Most words or phrases in a filter, and their length.
+pub const MAX_FILTER_WORDS: usize = 500;
+pub const MAX_FILTER_WORD_CHARS: usize = 64;
+pub const MAX_EMOJI: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FilterAction {
+    /// Refuse the message (`error blocked`).
+    #[default]
+    Block,
+    /// Store it with the matches replaced by stars.
+    Mask,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum LinkPolicy {
+    #[default]
+    Allow,
+    /// Links only from verified members (anonymous ones get `blocked`).
+    VerifiedOnly,
+}
+
+/// The policy as a site configures it (`moderation` in the site's config).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoomPolicy {
+    /// How long after sending an author may edit a message.
+    pub edit_window_secs: u64,
+    /// The emoji members may react with.
+    pub emoji: Vec<String>,
+    /// Words or phrases the filter looks for.
+    pub words: Vec<String>,
+    pub filter_action: FilterAction,
+    pub links: LinkPolicy,
+}
+
+impl Default for RoomPolicy {
+    fn default() -> Self {
+        RoomPolicy {
+            edit_window_secs: 3600,
+            emoji: DEFAULT_EMOJI.iter().map(|e| (*e).to_owned()).collect(),
+            words: Vec::new(),
+            filter_action: FilterAction::Block,
+            links: LinkPolicy::Allow,
+        }
+    }
+}
+
+/// Why a policy is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError(pub String);
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// What the filter made of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filtered {
+    /// Nothing matched (or the match was masked): store this text.
+    Pass(String),
+    Blocked,
+}
+
+impl RoomPolicy {
+    /// Check a configured policy: bounded sizes, no empty words.
+    pub fn validate(self) -> Result<RoomPolicy, PolicyError> {
+        if self.words.len() > MAX_FILTER_WORDS {
+            return Err(PolicyError(format!(
+                "at most {MAX_FILTER_WORDS} filter words"
+            )));
+        }
+        if self
+            .words
+            .iter()
+            .any(|w| normalise(w).0.is_empty() || w.chars().count() > MAX_FILTER_WORD_CHARS)
+        {
+            return Err(PolicyError(format!("filter words need a letter or digit and at most {MAX_FILTER_WORD_CHARS} characters")));
+        }
+        if self.emoji.is_empty() || self.emoji.len() > MAX_EMOJI {
+            return Err(PolicyError(format!("1-{MAX_EMOJI} reaction emoji")));
+        }
+        if self.emoji.iter().any(|e| {
+            e.is_empty()
+                || e.len() > crate::client_frame::MAX_EMOJI_BYTES
+                || e.chars().any(char::is_whitespace)
+        }) {
+            return Err(PolicyError("each reaction emoji is one emoji".into()));
+        }
+        Ok(RoomPolicy {
+            edit_window_secs: self.edit_window_secs.min(366 * 24 * 3600),
+            ..self
+        })
+    }
+
+    pub fn allows_emoji(&self, emoji: &str) -> bool {
+        self.emoji.iter().any(|e| e == emoji)
+    }
+
+    /// Apply the word filter and the link policy to `text` from a member
+    /// who is (or is not) `verified`.
+    pub fn filter(&self, text: &str, verified: bool) -> Filtered {
+        if self.links == LinkPolicy::VerifiedOnly && !verified && has_link(text) {
+            return Filtered::Blocked;
+        }
+        if self.words.is_empty() {
+            return Filtered::Pass(text.to_owned());
+        }
+        let spans = self.matches(text);
+        if spans.is_empty() {
+            return Filtered::Pass(text.to_owned());
+        }
+        match self.filter_action {
+            FilterAction::Block => Filtered::Blocked,
+            FilterAction::Mask => {
+                let masked = text
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if spans.iter().any(|&(a, b)| (a..=b).contains(&i)) && !c.is_whitespace() {
+                            '*'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                Filtered::Pass(masked)
+            }
+        }
+    }
+
+    /// The (first, last) character indexes of every match in `text`.
+    fn matches(&self, text: &str) -> Vec<(usize, usize)> {
+        let (norm, origin) = normalise(text);
+        let chars: Vec<char> = text.chars().collect();
+        let is_word = |i: Option<usize>| {
+            i.and_then(|i| chars.get(i))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        let mut spans = Vec::new();
+        for word in &self.words {
+            let (w, _) = normalise(word);
+            if w.is_empty() || w.len() > norm.len() {
+                continue;
+            }
+            for start in 0..=norm.len() - w.len() {
+                if norm[start..start + w.len()] != w[..] {
+                    continue;
+                }
+                let (first, last) = (origin[start], origin[start + w.len() - 1]);
+                if !is_word(first.checked_sub(1)) && !is_word(Some(last + 1)) {
+                    spans.push((first, last));
+                }
+            }
+        }
+        spans
+    }
+}
+
+/// `text` in NFKC, lower case, letters and digits only, with the index of
+/// the original character each one came from.
+fn normalise(text: &str) -> (Vec<char>, Vec<usize>) {
+    let (mut out, mut origin) = (Vec::new(), Vec::new());
+    for (i, c) in text.chars().enumerate() {
+        for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
+            if n.is_alphanumeric() {
+                out.push(n);
+                origin.push(i);
+            }
+        }
+    }
+    (out, origin)
+}
+
+const LINK_TLDS: [&str; 24] = [
+    "com", "net", "org", "io", "co", "ru", "de", "uk", "info", "biz", "xyz", "app", "dev", "me",
+    "ly", "gg", "tk", "cn", "top", "site", "online", "link", "click", "shop",
+];
+
+/// A URL (`scheme://`, `www.`) or a bare domain with a common top-level domain.
+pub fn has_link(text: &str) -> bool {
+    let lower = text.nfkc().collect::<String>().to_lowercase();
+    if lower.contains("://") || lower.contains("www.") {
+        return true;
+    }
+    lower
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '<' | '>' | '"' | '\''))
+        .any(|token| {
+            let host = token
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(['.', ',', '!', '?', ':', ';']);
+            match host.rsplit_once('.') {
+                Some((name, tld)) => {
+                    !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+                        && LINK_TLDS.contains(&tld)
+                }
+                None => false,
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(words: &[&str], action: FilterAction) -> RoomPolicy {
+        RoomPolicy {
+            words: words.iter().map(|w| (*w).to_owned()).collect(),
+            filter_action: action,
+            ..RoomPolicy::default()
+        }
+    }
+
+    #[test]
+    fn evasions_are_undone_and_word_boundaries_respected() {
+        let p = policy(&["bad", "very evil"], FilterAction::Block);
+        for blocked in [
+            "bad",
+            "BAD",
+            "ＢＡＤ",
+            "b.a.d",
+            "b a d",
+            "so Bad!",
+            "ｂ-ａ-ｄ",
+            "very evil",
+            "VERY.EVIL",
+            "veryevil",
+        ] {
+            assert_eq!(p.filter(blocked, false), Filtered::Blocked, "{blocked:?}");
+        }
+        for clean in ["badge", "a good day", "abad", "very nice", "evil"] {
+            assert_eq!(
+                p.filter(clean, false),
+                Filtered::Pass(clean.into()),
+                "{clean:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn masking_stars_out_the_match_only() {
+        let p = policy(&["bad"], FilterAction::Mask);
+        assert_eq!(
+            p.filter("this is b.a.d, ok", false),
+            Filtered::Pass("this is *****, ok".into())
+        );
+        assert_eq!(
+            p.filter("ＢＡＤ idea", false),
+            Filtered::Pass("*** idea".into())
+        );
+        assert_eq!(p.filter("badge", false), Filtered::Pass("badge".into()));
+    }
+
+    #[test]
+    fn links_from_anonymous_senders_can_be_refused() {
+        let p = RoomPolicy {
+            links: LinkPolicy::VerifiedOnly,
+            ..RoomPolicy::default()
+        };
+        for link in [
+            "see https://x.example",
+            "www.spam",
+            "buy at cheap-pills.com now",
+            "(spam.io/offer)",
+        ] {
+            assert_eq!(p.filter(link, false), Filtered::Blocked, "{link}");
+            assert_eq!(
+                p.filter(link, true),
+                Filtered::Pass(link.into()),
+                "verified members may link"
+            );
+        }
+        for text in ["e.g. this", "3.14", "fine.thanks", "end of sentence."] {
+            assert_eq!(p.filter(text, false), Filtered::Pass(text.into()), "{text}");
+        }
+    }
+
+    #[test]
+    fn policies_are_bounded() {
+        assert!(RoomPolicy {
+            words: vec!["...".into()],
+            ..RoomPolicy::default()
+        }
+        .validate()
+        .is_err());
+        assert!(RoomPolicy {
+            emoji: vec![],
+            ..RoomPolicy::default()
+        }
+        .validate()
+        .is_err());
+        assert!(RoomPolicy {
+            emoji: vec!["a b".into()],
+            ..RoomPolicy::default()
+        }
+        .validate()
+        .is_err());
+        assert!(RoomPolicy::default().validate().is_ok());
+        assert!(
+            RoomPolicy::default().allows_emoji("👍") && !RoomPolicy::default().allows_emoji("🍕")
+        );
+    }
+}

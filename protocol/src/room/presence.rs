@@ -1,0 +1,90 @@
+//! Who is in the room, per sender: the list `welcome` carries and presence
+//! frames keep current. Kept in the object's memory and rebuilt from the
+//! sockets' attachments when the object wakes from hibernation.
+
+use std::collections::BTreeMap;
+
+use crate::message::Role;
+use crate::server_frame::PresenceMember;
+
+use super::member::Member;
+
+/// Most members listed in `welcome` (the count covers everyone).
+pub const MAX_LISTED: usize = 100;
+
+#[derive(Debug, Default, Clone)]
+pub struct Presence {
+    /// sender key -> who, with their connections' addresses (for bans).
+    members: BTreeMap<String, (PresenceMember, Vec<Option<String>>)>,
+}
+
+impl Presence {
+    fn entry(m: &Member) -> PresenceMember {
+        PresenceMember {
+            sender: m.sender.clone(),
+            name: m.name.clone(),
+            verified: m.verified,
+            role: m.role,
+            connections: 0,
+        }
+    }
+
+    /// A connection of `m` arrived; returns the member as listed now.
+    pub fn add(&mut self, m: &Member) -> PresenceMember {
+        let (entry, addresses) = self
+            .members
+            .entry(m.sender.clone())
+            .or_insert_with(|| (Self::entry(m), Vec::new()));
+        entry.connections += 1;
+        // The newest connection's name wins (a verified user may be renamed by their site).
+        entry.name = m.name.clone();
+        addresses.push(m.address.clone());
+        entry.clone()
+    }
+
+    /// A connection of `m` left; returns the member as listed now (with
+    /// `connections == 0` when it was their last).
+    pub fn remove(&mut self, m: &Member) -> PresenceMember {
+        let Some((entry, addresses)) = self.members.get_mut(&m.sender) else {
+            return Self::entry(m);
+        };
+        entry.connections = entry.connections.saturating_sub(1);
+        if let Some(i) = addresses.iter().position(|a| *a == m.address) {
+            addresses.remove(i);
+        }
+        let now = entry.clone();
+        if now.connections == 0 {
+            self.members.remove(&m.sender);
+        }
+        now
+    }
+
+    /// The first [`MAX_LISTED`] members.
+    pub fn list(&self) -> Vec<PresenceMember> {
+        self.members
+            .values()
+            .take(MAX_LISTED)
+            .map(|(m, _)| m.clone())
+            .collect()
+    }
+
+    pub fn role(&self, sender: &str) -> Option<Role> {
+        self.members.get(sender).and_then(|(m, _)| m.role)
+    }
+
+    pub fn name(&self, sender: &str) -> Option<String> {
+        self.members.get(sender).map(|(m, _)| m.name.clone())
+    }
+
+    /// The addresses `sender` is connected from.
+    pub fn addresses(&self, sender: &str) -> Vec<String> {
+        self.members
+            .get(sender)
+            .map(|(_, a)| a.iter().flatten().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn clear(&mut self) {
+        self.members.clear();
+    }
+}

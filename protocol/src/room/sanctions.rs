@@ -1,0 +1,114 @@
+//! What moderators set on a room: lock, slow mode, mutes and bans. Kept in
+//! the object's memory and saved to storage (as JSON) whenever it changes,
+//! so it survives hibernation and restarts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Most mutes and bans kept (the soonest to expire are dropped first).
+pub const MAX_SANCTIONS: usize = 10_000;
+/// `until` of a sanction for good.
+pub const FOREVER: u64 = u64::MAX;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ban {
+    pub until: u64,
+    /// Addresses the banned sender was connected from (anonymous senders
+    /// get a new sender key by reconnecting without theirs).
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sanctions {
+    pub locked: bool,
+    /// Seconds between two messages of one sender (0 = off).
+    pub slow_secs: u64,
+    /// sender key -> muted until (ms since the epoch).
+    pub mutes: BTreeMap<String, u64>,
+    pub bans: BTreeMap<String, Ban>,
+}
+
+impl Sanctions {
+    pub fn muted_until(&self, sender: &str, now: u64) -> Option<u64> {
+        self.mutes.get(sender).copied().filter(|&until| until > now)
+    }
+
+    /// Whether a connection of `sender` (from `address`, for anonymous
+    /// members) is banned.
+    pub fn banned(&self, sender: &str, address: Option<&str>, anonymous: bool, now: u64) -> bool {
+        if self.bans.get(sender).is_some_and(|b| b.until > now) {
+            return true;
+        }
+        anonymous
+            && address.is_some_and(|a| {
+                self.bans
+                    .values()
+                    .any(|b| b.until > now && b.addresses.iter().any(|x| x == a))
+            })
+    }
+
+    pub fn mute(&mut self, sender: &str, until: u64, now: u64) {
+        self.prune(now);
+        self.mutes.insert(sender.to_owned(), until);
+        while self.mutes.len() > MAX_SANCTIONS {
+            let soonest = self
+                .mutes
+                .iter()
+                .min_by_key(|(_, u)| **u)
+                .map(|(s, _)| s.clone());
+            if let Some(s) = soonest {
+                self.mutes.remove(&s);
+            }
+        }
+    }
+
+    pub fn ban(&mut self, sender: &str, until: u64, addresses: Vec<String>, now: u64) {
+        self.prune(now);
+        self.bans
+            .insert(sender.to_owned(), Ban { until, addresses });
+        while self.bans.len() > MAX_SANCTIONS {
+            let soonest = self
+                .bans
+                .iter()
+                .min_by_key(|(_, b)| b.until)
+                .map(|(s, _)| s.clone());
+            if let Some(s) = soonest {
+                self.bans.remove(&s);
+            }
+        }
+    }
+
+    /// Forget what has expired.
+    pub fn prune(&mut self, now: u64) {
+        self.mutes.retain(|_, until| *until > now);
+        self.bans.retain(|_, b| b.until > now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutes_and_bans_expire_and_bans_follow_the_address_of_anonymous_senders() {
+        let mut s = Sanctions::default();
+        s.mute("a", 100, 0);
+        assert_eq!(s.muted_until("a", 50), Some(100));
+        assert_eq!(s.muted_until("a", 100), None);
+        s.ban("b", FOREVER, vec!["192.0.2.1".into()], 0);
+        assert!(s.banned("b", None, false, 1 << 50));
+        assert!(
+            s.banned("new-anonymous-key", Some("192.0.2.1"), true, 5),
+            "same address, new key"
+        );
+        assert!(
+            !s.banned("verified-user", Some("192.0.2.1"), false, 5),
+            "verified users are banned by identity only"
+        );
+        s.ban("c", 10, vec![], 0);
+        s.prune(20);
+        assert!(!s.bans.contains_key("c"));
+    }
+}

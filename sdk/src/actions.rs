@@ -1,0 +1,235 @@
+//! What the visitor does to messages in the list: the actions menu
+//! (reactions, Reply, Edit, Delete; Remove, Mute, Ban for moderators), the
+//! inline editor, reaction chips, reply quotes, and Retry / Discard of
+//! unsent messages. Clicks and keys are delegated from the list, read the
+//! message's facts from its `<li>` and go to the session like everything else.
+
+use protocol::client_frame::ModerationAction;
+use protocol::ProtocolError;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, KeyboardEvent};
+
+use crate::controller::Controller;
+use crate::events;
+use crate::view::menu;
+
+impl Controller {
+    /// Report a refusal of something the visitor tried.
+    fn refused(&mut self, result: Result<String, ProtocolError>) {
+        if let Err(e) = result {
+            let detail = events::error(&e);
+            self.emit("error", detail);
+        }
+    }
+
+    /// What `li`'s menu offers, given who we are and what the room allows.
+    fn menu_items(&self, li: &Element, t: f64) -> (Vec<String>, Vec<(&'static str, String)>) {
+        let s = &self.view.strings;
+        let room = self.session.room();
+        let moderator = room.role.is_some();
+        let may_act = moderator || (!room.locked && room.muted_until.is_none());
+        let mut items = Vec::new();
+        if may_act {
+            items.push(("reply", s.get("reply")));
+        }
+        if li.has_attribute("data-own") {
+            let sent: f64 = li
+                .get_attribute("data-ts")
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0) as f64;
+            if may_act && (moderator || t - sent < room.edit_window as f64 * 1000.0) {
+                items.push(("edit", s.get("edit")));
+            }
+            items.push(("delete", s.get("delete")));
+        } else if moderator && !li.has_attribute("data-role") {
+            items.push(("remove", s.get("remove")));
+            items.push(("mute", s.get("mute")));
+            items.push(("ban", s.get("ban")));
+        }
+        let emoji = if may_act {
+            room.emoji.clone()
+        } else {
+            Vec::new()
+        };
+        (emoji, items)
+    }
+
+    /// A click somewhere in the list.
+    pub fn on_list_click(&mut self, target: &Element, t: f64) {
+        let Some(button) = target.closest("[data-action]").ok().flatten() else {
+            return;
+        };
+        let action = button.get_attribute("data-action").unwrap_or_default();
+        // Unsent messages: Retry / Discard.
+        if let Some(id) = button
+            .closest("[data-id]")
+            .ok()
+            .flatten()
+            .and_then(|li| li.get_attribute("data-id"))
+        {
+            match action.as_str() {
+                "retry" => {
+                    self.session.retry(&id, t);
+                }
+                "discard" if self.session.discard(&id) => self.view.remove_pending(&id),
+                _ => {}
+            }
+            return;
+        }
+        let Some(li) = button.closest("[data-seq]").ok().flatten() else {
+            return;
+        };
+        let Some(seq) = li
+            .get_attribute("data-seq")
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
+            return;
+        };
+        let data = |k: &str| li.get_attribute(k).unwrap_or_default();
+        let s = &self.view.strings;
+        match action.as_str() {
+            "menu" => {
+                let (emoji, items) = self.menu_items(&li, t);
+                menu::open(&self.view.doc, s, &li, &emoji, &items);
+            }
+            "react" => {
+                let on = button.get_attribute("aria-pressed").as_deref() != Some("true");
+                let result = self
+                    .session
+                    .react(seq, &data_of(&button, "data-emoji"), on, t);
+                self.refused(result);
+            }
+            "react-add" => {
+                menu::close(&li);
+                menu::refocus(&li);
+                let result = self
+                    .session
+                    .react(seq, &data_of(&button, "data-emoji"), true, t);
+                self.refused(result);
+            }
+            "quote" => {
+                let target = data_of(&button, "data-target").parse().unwrap_or(0);
+                if let Some(original) = self
+                    .view
+                    .item(target)
+                    .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+                {
+                    original.scroll_into_view();
+                    let _ = original.focus();
+                }
+            }
+            "reply" => {
+                menu::close(&li);
+                let excerpt: String = li
+                    .query_selector(".hc-text")
+                    .ok()
+                    .flatten()
+                    .and_then(|p| p.text_content())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(60)
+                    .collect();
+                self.reply_to = Some(seq);
+                self.view.reply_bar(Some((&data("data-name"), &excerpt)));
+            }
+            "edit" => {
+                let text = li
+                    .query_selector(".hc-text")
+                    .ok()
+                    .flatten()
+                    .and_then(|p| p.text_content())
+                    .unwrap_or_default();
+                menu::edit(&self.view.doc, s, &li, &text);
+            }
+            "save-edit" => self.save_edit(&li, seq, t),
+            "cancel" => {
+                menu::close(&li);
+                menu::refocus(&li);
+            }
+            "delete" => {
+                menu::close(&li);
+                let result = self.session.remove(seq, t);
+                self.refused(result);
+            }
+            "remove" => {
+                menu::close(&li);
+                let result =
+                    self.session
+                        .moderate(ModerationAction::Delete { target: seq }, None, t);
+                self.refused(result);
+            }
+            "mute" | "ban" => menu::sanction(&self.view.doc, s, &li, &action, &data("data-name")),
+            "confirm-mute" | "confirm-ban" => {
+                let (seconds, reason) = menu::sanction_choice(&li);
+                let sender = data("data-sender");
+                let sanction = if action == "confirm-mute" {
+                    ModerationAction::Mute { sender, seconds }
+                } else {
+                    ModerationAction::Ban { sender, seconds }
+                };
+                menu::close(&li);
+                menu::refocus(&li);
+                let result = self.session.moderate(sanction, reason, t);
+                self.refused(result);
+            }
+            _ => {}
+        }
+    }
+
+    fn save_edit(&mut self, li: &Element, seq: u64, t: f64) {
+        let Some(text) = menu::edited_text(li) else {
+            return;
+        };
+        menu::close(li);
+        menu::refocus(li);
+        let result = self.session.edit(seq, &text, t);
+        self.refused(result);
+    }
+
+    /// Keys inside the list: arrows move through an open menu, Escape
+    /// closes it (or the editor, or a form), Enter saves an edit.
+    pub fn on_list_key(&mut self, e: &KeyboardEvent, target: &Element, t: f64) {
+        let Some(li) = target.closest("[data-seq]").ok().flatten() else {
+            return;
+        };
+        let key = e.key();
+        if key == "Escape"
+            && li
+                .query_selector(".hc-menu, .hc-dialog")
+                .ok()
+                .flatten()
+                .is_some()
+        {
+            e.prevent_default();
+            menu::close(&li);
+            menu::refocus(&li);
+            return;
+        }
+        if let Some(menu_el) = target.closest(".hc-menu").ok().flatten() {
+            if key == "Tab" {
+                menu::close(&li);
+            } else if matches!(
+                key.as_str(),
+                "ArrowRight" | "ArrowLeft" | "ArrowDown" | "ArrowUp" | "Home" | "End"
+            ) {
+                e.prevent_default();
+                menu::move_focus(&menu_el, target, &key);
+            }
+            return;
+        }
+        if target.get_attribute("data-role").as_deref() == Some("edit")
+            && key == "Enter"
+            && !e.shift_key()
+            && !e.is_composing()
+        {
+            e.prevent_default();
+            if let Some(seq) = li.get_attribute("data-seq").and_then(|v| v.parse().ok()) {
+                self.save_edit(&li, seq, t);
+            }
+        }
+    }
+}
+
+fn data_of(el: &Element, key: &str) -> String {
+    el.get_attribute(key).unwrap_or_default()
+}

@@ -1,0 +1,99 @@
+//! The `detail` objects of the events the page receives (`message`,
+//! `update`, `moderation`, `presence`, `error`), built with `js_sys`
+//! (serde would cost more wasm than the rest of the widget).
+
+use js_sys::{Array, Object, Reflect};
+use protocol::message::{ModerationNotice, Role};
+use protocol::server_frame::PresenceMember;
+use protocol::{ChatMessage, ProtocolError};
+use wasm_bindgen::JsValue;
+
+pub fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
+
+fn opt_str(v: Option<&str>) -> JsValue {
+    v.map_or(JsValue::UNDEFINED, JsValue::from_str)
+}
+
+fn opt_num(v: Option<u64>) -> JsValue {
+    v.map_or(JsValue::UNDEFINED, |n| JsValue::from_f64(n as f64))
+}
+
+fn role(r: Option<Role>) -> JsValue {
+    opt_str(r.map(Role::as_str))
+}
+
+pub fn message(m: &ChatMessage, own: bool) -> JsValue {
+    let reactions = Array::new();
+    for r in &m.reactions {
+        reactions.push(&obj(&[
+            ("emoji", r.emoji.as_str().into()),
+            ("count", r.count.into()),
+            ("mine", (r.mine == Some(true)).into()),
+        ]));
+    }
+    let reply_to = m.reply_to.as_ref().map_or(JsValue::UNDEFINED, |r| {
+        obj(&[
+            ("seq", JsValue::from_f64(r.seq as f64)),
+            ("name", r.name.as_str().into()),
+            ("excerpt", r.excerpt.as_str().into()),
+        ])
+    });
+    obj(&[
+        ("seq", JsValue::from_f64(m.seq as f64)),
+        ("id", m.id.as_str().into()),
+        ("name", m.name.as_str().into()),
+        ("message", m.message.as_str().into()),
+        ("timestamp", JsValue::from_f64(m.timestamp as f64)),
+        ("sender", m.sender.as_str().into()),
+        ("verified", m.verified.into()),
+        ("role", role(m.role)),
+        ("edited", opt_num(m.edited)),
+        ("deleted", m.deleted.into()),
+        ("reactions", reactions.into()),
+        ("replyTo", reply_to),
+        ("own", own.into()),
+    ])
+}
+
+pub fn notice(n: &ModerationNotice) -> JsValue {
+    obj(&[
+        ("seq", JsValue::from_f64(n.seq as f64)),
+        ("action", n.action.as_str().into()),
+        ("target", opt_num(n.target)),
+        ("sender", opt_str(n.sender.as_deref())),
+        ("name", opt_str(n.name.as_deref())),
+        ("until", opt_num(n.until)),
+        ("seconds", opt_num(n.seconds)),
+        ("by", n.by.as_str().into()),
+        ("reason", opt_str(n.reason.as_deref())),
+    ])
+}
+
+pub fn members(list: &[PresenceMember]) -> JsValue {
+    let out = Array::new();
+    for m in list {
+        out.push(&obj(&[
+            ("sender", m.sender.as_str().into()),
+            ("name", m.name.as_str().into()),
+            ("verified", m.verified.into()),
+            ("role", role(m.role)),
+        ]));
+    }
+    out.into()
+}
+
+pub fn error(e: &ProtocolError) -> JsValue {
+    obj(&[
+        ("code", e.code.as_str().into()),
+        ("message", e.message.as_str().into()),
+        ("id", opt_str(e.id.as_deref())),
+        ("until", opt_num(e.until)),
+        ("retryAfter", opt_num(e.retry_after)),
+    ])
+}

@@ -1,0 +1,166 @@
+//! What opens inside a message when the visitor acts on it: the action menu
+//! (reactions first, then Reply, Edit, Delete and, for moderators, Remove,
+//! Mute, Ban), the inline editor, and the moderator's duration-and-reason
+//! form. Each lives inside the message's `<li>`, below its text, so it flows
+//! with the list and needs no positioning; the controller handles its
+//! buttons through their `data-action`.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement};
+
+use super::dom::{attr, element, set_text};
+use crate::strings::Strings;
+
+/// Durations a moderator can choose, in seconds (0 = for good).
+pub const DURATIONS: [(u64, &str); 4] = [
+    (600, "minutes10"),
+    (3600, "hour1"),
+    (86_400, "day1"),
+    (0, "forGood"),
+];
+
+fn button(doc: &Document, class: &str, action: &str, label: &str) -> Element {
+    let b = element(doc, "button", class);
+    attr(&b, "type", "button");
+    attr(&b, "data-action", action);
+    set_text(&b, label);
+    b
+}
+
+fn focus(el: Option<Element>) {
+    if let Some(h) = el.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
+        let _ = h.focus();
+    }
+}
+
+/// Remove whatever is open in `li` (menu, editor or form).
+pub fn close(li: &Element) {
+    for selector in [".hc-menu", ".hc-dialog"] {
+        if let Ok(Some(el)) = li.query_selector(selector) {
+            el.remove();
+        }
+    }
+}
+
+/// Open the action menu in `li`: a reaction per emoji, then `items`
+/// (action, label). Focus goes to the first item.
+pub fn open(doc: &Document, s: &Strings, li: &Element, emoji: &[String], items: &[(&str, String)]) {
+    close(li);
+    let menu = element(doc, "div", "hc-menu");
+    attr(&menu, "role", "menu");
+    attr(&menu, "aria-label", &s.get("actionsMenu"));
+    for e in emoji {
+        let b = button(doc, "hc-item hc-emoji", "react-add", e);
+        attr(&b, "role", "menuitem");
+        attr(&b, "data-emoji", e);
+        attr(&b, "aria-label", &s.fill("reactWith", &[("emoji", e)]));
+        let _ = menu.append_child(&b);
+    }
+    for (action, label) in items {
+        let b = button(doc, "hc-item", action, label);
+        attr(&b, "role", "menuitem");
+        let _ = menu.append_child(&b);
+    }
+    let _ = li.append_child(&menu);
+    focus(menu.first_element_child());
+}
+
+/// Arrow keys, Home and End move between the items of an open menu.
+pub fn move_focus(menu: &Element, from: &Element, key: &str) {
+    let items = menu.children();
+    let count = items.length();
+    let at = (0..count)
+        .find(|&i| items.item(i).as_ref() == Some(from))
+        .unwrap_or(0);
+    let to = match key {
+        "ArrowRight" | "ArrowDown" => (at + 1) % count.max(1),
+        "ArrowLeft" | "ArrowUp" => (at + count.max(1) - 1) % count.max(1),
+        "Home" => 0,
+        "End" => count.saturating_sub(1),
+        _ => return,
+    };
+    focus(items.item(to));
+}
+
+/// Replace the text of `li` with an editor holding `text`.
+pub fn edit(doc: &Document, s: &Strings, li: &Element, text: &str) {
+    close(li);
+    let form = element(doc, "div", "hc-dialog hc-edit");
+    let area: HtmlTextAreaElement = element(doc, "textarea", "hc-input").unchecked_into();
+    area.set_value(text);
+    attr(&area, "aria-label", &s.get("editLabel"));
+    attr(&area, "data-role", "edit");
+    let save = button(doc, "hc-send", "save-edit", &s.get("save"));
+    let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
+    let _ = form.append_with_node_3(&area, &save, &cancel);
+    let _ = li.append_child(&form);
+    let _ = area.focus();
+}
+
+/// The text typed in `li`'s editor.
+pub fn edited_text(li: &Element) -> Option<String> {
+    let area = li.query_selector("[data-role=edit]").ok()??;
+    Some(area.unchecked_into::<HtmlTextAreaElement>().value())
+}
+
+/// A moderator's form for muting or banning (`action`) the sender of `li`:
+/// a duration and an optional reason.
+pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &str) {
+    close(li);
+    let form = element(doc, "div", "hc-dialog");
+    attr(&form, "role", "group");
+    attr(
+        &form,
+        "aria-label",
+        &s.fill(
+            if action == "mute" {
+                "muteWho"
+            } else {
+                "banWho"
+            },
+            &[("name", name)],
+        ),
+    );
+    let label = element(doc, "label", "hc-field");
+    set_text(&label, &s.get("duration"));
+    let select = element(doc, "select", "");
+    attr(&select, "data-role", "duration");
+    for (secs, key) in DURATIONS {
+        let option = element(doc, "option", "");
+        attr(&option, "value", &secs.to_string());
+        set_text(&option, &s.get(key));
+        let _ = select.append_child(&option);
+    }
+    let _ = label.append_child(&select);
+    let reason_label = element(doc, "label", "hc-field");
+    set_text(&reason_label, &s.get("reason"));
+    let reason = element(doc, "input", "");
+    attr(&reason, "data-role", "reason");
+    attr(&reason, "maxlength", "200");
+    let _ = reason_label.append_child(&reason);
+    let confirm = button(doc, "hc-send", &format!("confirm-{action}"), &s.get(action));
+    let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
+    let _ = form.append_with_node_4(&label, &reason_label, &confirm, &cancel);
+    let _ = li.append_child(&form);
+    focus(Some(select));
+}
+
+/// The duration (seconds; `None` = for good) and reason chosen in `li`'s form.
+pub fn sanction_choice(li: &Element) -> (Option<u64>, Option<String>) {
+    let value = |role: &str| {
+        li.query_selector(&format!("[data-role={role}]"))
+            .ok()
+            .flatten()
+            .and_then(|el| js_sys::Reflect::get(&el, &"value".into()).ok())
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let seconds = value("duration").parse::<u64>().ok().filter(|s| *s > 0);
+    let reason = Some(value("reason").trim().to_owned()).filter(|r| !r.is_empty());
+    (seconds, reason)
+}
+
+/// Put focus back on `li`'s actions button (after a menu or form closes).
+pub fn refocus(li: &Element) {
+    focus(li.query_selector(".hc-more").ok().flatten());
+}

@@ -1,0 +1,194 @@
+//! One message in the list: its header (name, role, verified mark, time,
+//! "edited"), the quote it replies to, its text or tombstone, its reactions
+//! and its actions button. Built once, and rebuilt in place when an update
+//! arrives. Facts the controller needs later (whose it is, when it was sent,
+//! whether it is deleted) are kept as data attributes on the `<li>`.
+
+use protocol::message::Role;
+use protocol::ChatMessage;
+use web_sys::{Document, Element};
+
+use super::dom::{attr, element, iso_time, local_time, set_text};
+use crate::strings::Strings;
+
+/// What a message looks like, given who is looking.
+pub struct Look<'a> {
+    pub own: bool,
+    pub grouped: bool,
+    /// The viewer's name, for highlighting mentions of them.
+    pub me: Option<&'a str>,
+    pub locale: Option<&'a str>,
+}
+
+fn button(doc: &Document, class: &str, action: &str, text: &str) -> Element {
+    let b = element(doc, "button", class);
+    attr(&b, "type", "button");
+    attr(&b, "data-action", action);
+    set_text(&b, text);
+    b
+}
+
+/// Whether `text` mentions `name` as `@name` (any case).
+pub fn mentions(text: &str, name: &str) -> bool {
+    // The browser's lower case and search: Rust's would add tables to the widget.
+    let lower = |s: &str| js_sys::JsString::from(s).to_lower_case();
+    !name.is_empty() && lower(text).includes(&String::from(lower(&format!("@{name}"))), 0)
+}
+
+/// A new `<li>` for `m`.
+pub fn item(doc: &Document, s: &Strings, m: &ChatMessage, look: &Look) -> Element {
+    let li = element(doc, "li", "hc-msg");
+    fill(doc, s, &li, m, look);
+    li
+}
+
+/// (Re)build the content of `li` for `m`.
+pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &Look) {
+    li.set_text_content(None);
+    let classes = li.class_list();
+    for (class, on) in [
+        ("hc-own", look.own),
+        ("hc-grouped", look.grouped),
+        ("hc-deleted", m.deleted),
+        (
+            "hc-mention",
+            !look.own && !m.deleted && look.me.is_some_and(|me| mentions(&m.message, me)),
+        ),
+    ] {
+        let _ = if on {
+            classes.add_1(class)
+        } else {
+            classes.remove_1(class)
+        };
+    }
+    attr(li, "data-seq", &m.seq.to_string());
+    attr(li, "data-sender", &m.sender);
+    attr(li, "data-name", &m.name);
+    attr(li, "data-ts", &m.timestamp.to_string());
+    // Focusable from the code (a reply's quote jumps here), not by Tab.
+    attr(li, "tabindex", "-1");
+    if look.own {
+        attr(li, "data-own", "");
+    }
+    if m.deleted {
+        attr(li, "data-deleted", "");
+    }
+    if let Some(role) = m.role {
+        attr(li, "data-role", role.as_str());
+    }
+
+    let meta = element(doc, "div", "hc-meta");
+    let name = element(doc, "span", "hc-name");
+    set_text(&name, &m.name);
+    let _ = meta.append_child(&name);
+    if let Some(role) = m.role {
+        let badge = element(doc, "span", "hc-role");
+        set_text(
+            &badge,
+            &s.get(if role == Role::Moderator {
+                "roleModerator"
+            } else {
+                "roleBot"
+            }),
+        );
+        let _ = meta.append_child(&badge);
+    }
+    if m.verified {
+        // Signed by the site: a mark anonymous visitors cannot get.
+        let mark = element(doc, "span", "hc-verified");
+        attr(&mark, "role", "img");
+        attr(&mark, "aria-label", &s.get("verified"));
+        attr(&mark, "title", &s.get("verified"));
+        set_text(&mark, "✓");
+        let _ = meta.append_child(&mark);
+    }
+    let time = element(doc, "time", "");
+    set_text(&time, &local_time(m.timestamp as f64, look.locale));
+    attr(&time, "datetime", &iso_time(m.timestamp as f64));
+    let _ = meta.append_child(&time);
+    if m.edited.is_some() && !m.deleted {
+        let edited = element(doc, "span", "hc-edited");
+        set_text(&edited, &s.get("edited"));
+        let _ = meta.append_child(&edited);
+    }
+    let _ = li.append_child(&meta);
+
+    if let Some(r) = &m.reply_to {
+        let quote = button(doc, "hc-quote", "quote", "");
+        attr(&quote, "data-target", &r.seq.to_string());
+        let who = element(doc, "span", "hc-quote-name");
+        set_text(&who, &r.name);
+        let what = element(doc, "span", "");
+        attr(&what, "dir", "auto");
+        set_text(
+            &what,
+            if r.deleted || r.excerpt.is_empty() {
+                "…"
+            } else {
+                &r.excerpt
+            },
+        );
+        let _ = quote.append_with_node_2(&who, &what);
+        attr(
+            &quote,
+            "aria-label",
+            &s.fill("replyQuote", &[("name", &r.name)]),
+        );
+        let _ = li.append_child(&quote);
+    }
+
+    let text = element(doc, "p", "hc-text");
+    attr(&text, "dir", "auto");
+    set_text(
+        &text,
+        if m.deleted {
+            s.get("deleted")
+        } else {
+            m.message.clone()
+        }
+        .as_str(),
+    );
+    let _ = li.append_child(&text);
+
+    if !m.deleted {
+        let row = element(doc, "div", "hc-reactions");
+        for r in m.reactions.iter().filter(|r| r.count > 0) {
+            let chip = button(doc, "hc-chip", "react", &format!("{} {}", r.emoji, r.count));
+            attr(&chip, "data-emoji", &r.emoji);
+            attr(
+                &chip,
+                "aria-pressed",
+                if r.mine == Some(true) {
+                    "true"
+                } else {
+                    "false"
+                },
+            );
+            attr(
+                &chip,
+                "aria-label",
+                &s.fill(
+                    "reaction",
+                    &[("emoji", &r.emoji), ("n", &r.count.to_string())],
+                ),
+            );
+            let _ = row.append_child(&chip);
+        }
+        let more = button(doc, "hc-more", "menu", "⋯");
+        attr(&more, "aria-haspopup", "menu");
+        attr(
+            &more,
+            "aria-label",
+            &s.fill("actions", &[("name", &m.name)]),
+        );
+        let _ = row.append_child(&more);
+        let _ = li.append_child(&row);
+    }
+}
+
+/// A line in the list for a moderation notice ("A message was removed…").
+pub fn notice(doc: &Document, text: &str) -> Element {
+    let li = element(doc, "li", "hc-notice");
+    set_text(&li, text);
+    li
+}

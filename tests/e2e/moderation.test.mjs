@@ -1,0 +1,294 @@
+// The message lifecycle and moderation over raw WebSockets, against the real
+// worker: edit, delete, react, reply; who may do what (author, other member,
+// moderator, anonymous); mute, ban, slow mode, lock, purge; the word filter
+// and link policy; resume bringing the changes missed; the workshop front end
+// seeing new messages only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { admin, Client, createSite, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
+
+const SECRET = 'moderation-signing-secret-0123456789';
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+/** A site for these tests: anonymous and verified members, relaxed per-address limits (all clients are 127.0.0.1). */
+const site = (moderation = {}) => createSite({
+  origins: [], allowNoOrigin: true, secret: SECRET, moderation,
+  limits: { addressBurst: 1000, addressPerSec: 100, maxConnectionsPerAddress: 100 },
+}, 'mod');
+const moderatorToken = (sub = 'mo-1', name = 'Mo') => mintToken(SECRET, { sub, name, role: 'moderator', exp: inAnHour() });
+const userToken = (sub, name) => mintToken(SECRET, { sub, name, exp: inAnHour() });
+const answer = (c, id) => c.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id, 10000);
+let counter = 0;
+const nextId = () => `t${++counter}`;
+
+async function post(c, message, extra = {}) {
+  const id = nextId();
+  c.send({ type: 'send', id, message, ...extra });
+  const a = await answer(c, id);
+  assert.equal(a.type, 'ack', JSON.stringify(a));
+  return a.seq;
+}
+
+async function act(c, frame) {
+  const id = nextId();
+  c.send({ id, ...frame });
+  return answer(c, id);
+}
+
+test('authors edit and delete their messages; others may not; everyone sees the updates', async () => {
+  const s = await site();
+  const room = uniqueRoom('life');
+  const [ada, bo] = await Promise.all([join(room, 'Ada', { site: s }), join(room, 'Bo', { site: s })]);
+  const seq = await post(ada, 'helo wrold');
+  await bo.next('message');
+
+  const edit = await act(ada, { type: 'edit', target: seq, message: 'hello world' });
+  assert.equal(edit.type, 'ack');
+  assert.ok(edit.seq > seq, 'the edit has a seq of its own');
+  const update = await bo.next('update');
+  assert.deepEqual([update.seq, update.target, update.message, typeof update.edited], [edit.seq, seq, 'hello world', 'number']);
+  assert.equal((await ada.next('update')).seq, edit.seq, 'the author gets the update too');
+
+  assert.equal((await act(bo, { type: 'edit', target: seq, message: 'hijacked' })).code, 'not_allowed');
+  assert.equal((await act(bo, { type: 'delete', target: seq })).code, 'not_allowed');
+  assert.equal((await act(bo, { type: 'edit', target: 9999, message: 'x' })).code, 'not_found');
+
+  const del = await act(ada, { type: 'delete', target: seq });
+  assert.equal(del.type, 'ack');
+  const tomb = await bo.next((f) => f.type === 'update' && f.seq === del.seq);
+  assert.deepEqual([tomb.deleted, tomb.message], [true, '']);
+  assert.equal((await act(ada, { type: 'edit', target: seq, message: 'again' })).code, 'not_found');
+
+  // A newcomer sees the tombstone, not the text.
+  const cy = await join(room, 'Cy', { site: s });
+  assert.deepEqual(cy.history.messages.map((m) => [m.seq, m.message, m.deleted]), [[seq, '', true]]);
+  await Promise.all([ada, bo, cy].map((c) => c.close()));
+});
+
+test('the edit window closes for authors but not for moderators', async () => {
+  const s = await site({ editWindowSecs: 1 });
+  const room = uniqueRoom('window');
+  const ada = await join(room, 'Ada', { site: s, token: userToken('ada', 'Ada') });
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  assert.equal(mo.welcome.role, 'moderator');
+  assert.equal(ada.welcome.editWindow, 1);
+  const seq = await post(ada, 'quick');
+  assert.equal((await act(ada, { type: 'edit', target: seq, message: 'still in time' })).type, 'ack');
+  await sleep(1300);
+  assert.equal((await act(ada, { type: 'edit', target: seq, message: 'too late now' })).code, 'too_late');
+  assert.equal((await act(mo, { type: 'edit', target: seq, message: 'fixed by a moderator' })).type, 'ack');
+  assert.equal((await act(ada, { type: 'delete', target: seq })).type, 'ack', 'deleting has no window');
+  await Promise.all([ada, mo].map((c) => c.close()));
+});
+
+test('an anonymous author deletes their message for as long as they hold their sender key', async () => {
+  const s = await site();
+  const room = uniqueRoom('anon-delete');
+  const ada = await join(room, 'Ada', { site: s });
+  const seq = await post(ada, 'oops');
+  await ada.close();
+  const stranger = await join(room, 'Ada', { site: s });
+  assert.equal((await act(stranger, { type: 'delete', target: seq })).code, 'not_allowed', 'same name, no key');
+  const back = await join(room, 'Ada', { site: s }, { protocols: ['hello-chat.v1', `hc-key.${ada.welcome.senderKey}`] });
+  assert.equal((await act(back, { type: 'delete', target: seq })).type, 'ack');
+  await Promise.all([stranger, back].map((c) => c.close()));
+});
+
+test('reactions count once per member; history says which are mine; only the site\'s emoji', async () => {
+  const s = await site({ emoji: ['👍', '🎉'] });
+  const room = uniqueRoom('react');
+  const [ada, bo] = await Promise.all([join(room, 'Ada', { site: s }), join(room, 'Bo', { site: s })]);
+  assert.deepEqual(ada.welcome.emoji, ['👍', '🎉']);
+  const seq = await post(ada, 'vote');
+  for (const c of [ada, bo, bo]) assert.equal((await act(c, { type: 'react', target: seq, emoji: '👍', on: true })).type, 'ack');
+  const last = await ada.next((f) => f.type === 'update' && f.reactions?.['👍']?.count === 2);
+  assert.equal(last.reactions['👍'].mine, undefined, 'live updates carry no per-member flag');
+  assert.equal(last.reaction.sender, bo.welcome.sender);
+  assert.equal((await act(bo, { type: 'react', target: seq, emoji: '🍕', on: true })).code, 'not_allowed');
+  const readers = await Promise.all([
+    join(room, 'Ada', { site: s }, { protocols: ['hello-chat.v1', `hc-key.${ada.welcome.senderKey}`] }),
+    join(room, 'Zed', { site: s }),
+  ]);
+  assert.deepEqual(readers.map((r) => r.history.messages[0].reactions['👍']), [{ count: 2, mine: true }, { count: 2, mine: false }]);
+  await Promise.all([ada, bo, ...readers].map((c) => c.close()));
+});
+
+test('replies quote the original; a reply to nothing is not_found', async () => {
+  const s = await site();
+  const room = uniqueRoom('reply');
+  const [ada, bo] = await Promise.all([join(room, 'Ada', { site: s }), join(room, 'Bo', { site: s })]);
+  const q = await post(ada, 'What time is the launch?');
+  await post(bo, 'Noon UTC', { replyTo: q });
+  const m = await ada.next((f) => f.type === 'message' && f.message === 'Noon UTC');
+  assert.deepEqual(m.replyTo, { seq: q, name: 'Ada', excerpt: 'What time is the launch?' });
+  const id = nextId();
+  bo.send({ type: 'send', id, message: 'x', replyTo: 4242 });
+  assert.equal((await answer(bo, id)).code, 'not_found');
+  await Promise.all([ada, bo].map((c) => c.close()));
+});
+
+test('moderators remove anyone\'s message and the room announces it; members cannot moderate', async () => {
+  const s = await site();
+  const room = uniqueRoom('remove');
+  const [eve, bo] = await Promise.all([join(room, 'Eve', { site: s }), join(room, 'Bo', { site: s })]);
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  const seq = await post(eve, 'buy cheap pills');
+  const removed = await act(mo, { type: 'moderate', action: 'delete', target: seq, reason: 'spam' });
+  assert.equal(removed.type, 'ack');
+  const tomb = await bo.next((f) => f.type === 'update' && f.target === seq);
+  assert.equal(tomb.deleted, true);
+  const notice = await bo.next('moderation');
+  assert.deepEqual([notice.seq, notice.action, notice.target, notice.by, notice.reason, notice.name], [removed.seq, 'delete', seq, 'Mo', 'spam', 'Eve']);
+  assert.equal((await act(bo, { type: 'moderate', action: 'lock' })).code, 'not_allowed');
+  await Promise.all([eve, bo, mo].map((c) => c.close()));
+});
+
+test('a muted sender gets muted with until; slow mode answers retryAfter; a locked room is read-only', async () => {
+  const s = await site();
+  const room = uniqueRoom('sanctions');
+  const [eve, ada] = await Promise.all([join(room, 'Eve', { site: s }), join(room, 'Ada', { site: s })]);
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  const before = Date.now();
+  assert.equal((await act(mo, { type: 'moderate', action: 'mute', sender: eve.welcome.sender, seconds: 600 })).type, 'ack');
+  const id = nextId();
+  eve.send({ type: 'send', id, message: 'let me talk' });
+  const muted = await answer(eve, id);
+  assert.equal(muted.code, 'muted');
+  assert.ok(muted.until >= before + 600_000 && muted.until < Date.now() + 601_000);
+  assert.equal((await act(mo, { type: 'moderate', action: 'unmute', sender: eve.welcome.sender })).type, 'ack');
+  await post(eve, 'thank you');
+
+  assert.equal((await act(mo, { type: 'moderate', action: 'slow', seconds: 30 })).type, 'ack');
+  await post(ada, 'one');
+  const id2 = nextId();
+  ada.send({ type: 'send', id: id2, message: 'two' });
+  const slow = await answer(ada, id2);
+  assert.equal(slow.code, 'slow_mode');
+  assert.ok(slow.retryAfter > 25_000 && slow.retryAfter <= 30_000, String(slow.retryAfter));
+  await post(mo, 'moderators are not slowed');
+  await act(mo, { type: 'moderate', action: 'slow', seconds: 0 });
+
+  await act(mo, { type: 'moderate', action: 'lock' });
+  const late = await join(room, 'Late', { site: s });
+  assert.equal(late.welcome.locked, true);
+  const id3 = nextId();
+  late.send({ type: 'send', id: id3, message: 'hello?' });
+  assert.equal((await answer(late, id3)).code, 'locked');
+  await post(mo, 'announcement while locked');
+  await act(mo, { type: 'moderate', action: 'unlock' });
+  await post(late, 'hello!');
+  await Promise.all([eve, ada, mo, late].map((c) => c.close()));
+});
+
+test('a banned member is closed with 4008 and refused on every next attempt', async () => {
+  const s = await site();
+  const room = uniqueRoom('ban');
+  const eve = await join(room, 'Eve', { site: s, token: userToken('eve', 'Eve') });
+  const anon = await join(room, 'Anon', { site: s });
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  assert.equal((await act(mo, { type: 'moderate', action: 'ban', sender: eve.welcome.sender, reason: 'abuse' })).type, 'ack');
+  // The error frame comes first (the widget stops on it); the close follows.
+  assert.equal((await eve.next((f) => f.type === 'error')).code, 'banned');
+  assert.equal((await eve.closed).code, 4008);
+  const again = await refused({ room, site: s, v: '1', token: userToken('eve', 'Eve again') });
+  assert.deepEqual([again.code, again.error.code], [4008, 'banned']);
+  // Anonymous members are banned by sender key and by address.
+  assert.equal((await act(mo, { type: 'moderate', action: 'ban', sender: anon.welcome.sender, seconds: 3600 })).type, 'ack');
+  assert.equal((await anon.next((f) => f.type === 'error')).code, 'banned');
+  assert.equal((await anon.closed).code, 4008);
+  const withKey = await refused({ room, site: s, v: '1', senderKey: anon.welcome.senderKey });
+  assert.equal(withKey.code, 4008);
+  const newKey = await refused({ room, site: s, v: '1', name: 'Totally new' });
+  assert.equal(newKey.code, 4008, 'a new sender key from the same address');
+  // Verified members elsewhere are not caught by an address ban; unban lets Eve back.
+  const bo = await join(room, 'Bo', { site: s, token: userToken('bo', 'Bo') });
+  assert.equal(bo.welcome.type, 'welcome');
+  assert.equal((await act(mo, { type: 'moderate', action: 'unban', sender: eve.welcome.sender })).type, 'ack');
+  const back = await join(room, 'x', { site: s, token: userToken('eve', 'Eve') });
+  assert.equal(back.welcome.type, 'welcome');
+  // Moderators cannot ban each other.
+  const mo2 = await join(room, 'x', { site: s, token: moderatorToken('mo-2', 'Mo2') });
+  assert.equal((await act(mo, { type: 'moderate', action: 'ban', sender: mo2.welcome.sender })).code, 'not_allowed');
+  await Promise.all([mo, bo, back, mo2].map((c) => c.close()));
+});
+
+test('purge tombstones every message of a sender, for members here and members who come later', async () => {
+  const s = await site();
+  const room = uniqueRoom('purge');
+  const [eve, ada] = await Promise.all([join(room, 'Eve', { site: s }), join(room, 'Ada', { site: s })]);
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  for (let i = 0; i < 3; i++) await post(eve, `spam ${i}`);
+  await post(ada, 'real message');
+  await act(mo, { type: 'moderate', action: 'purge', sender: eve.welcome.sender });
+  const notice = await ada.next('moderation');
+  assert.deepEqual([notice.action, notice.sender], ['purge', eve.welcome.sender]);
+  const later = await join(room, 'Later', { site: s });
+  assert.deepEqual(later.history.messages.map((m) => m.message), ['', '', '', 'real message']);
+  await Promise.all([eve, ada, mo, later].map((c) => c.close()));
+});
+
+test('the word filter blocks or masks, whatever the spelling; links can be kept from anonymous senders', async () => {
+  const blocking = await site({ words: ['darn'], links: 'verifiedOnly' });
+  const room = uniqueRoom('filter');
+  const ada = await join(room, 'Ada', { site: blocking });
+  for (const text of ['darn it', 'DARN', 'ｄａｒｎ', 'd.a.r.n', 'd a r n!']) {
+    const id = nextId();
+    ada.send({ type: 'send', id, message: text });
+    assert.equal((await answer(ada, id)).code, 'blocked', text);
+  }
+  await post(ada, 'darning socks is fine');
+  const id = nextId();
+  ada.send({ type: 'send', id, message: 'visit cheap-pills.com' });
+  assert.equal((await answer(ada, id)).code, 'blocked');
+  const verified = await join(room, 'x', { site: blocking, token: userToken('v', 'Vera') });
+  await post(verified, 'see https://example.com/docs');
+
+  const masking = await site({ words: ['darn'], filterAction: 'mask' });
+  const maskRoom = uniqueRoom('mask');
+  const bo = await join(maskRoom, 'Bo', { site: masking });
+  await post(bo, 'oh D.A.R.N it');
+  const reader = await join(maskRoom, 'R', { site: masking });
+  assert.equal(reader.history.messages.at(-1).message, 'oh ******* it');
+  // A site refuses a filter that could never match.
+  assert.equal((await admin('PUT', '/sites/mod-bad-filter', { moderation: { words: ['...'] } })).status, 400);
+  await Promise.all([ada, verified, bo, reader].map((c) => c.close()));
+});
+
+test('a member who comes back gets the changes missed, each once, and the workshop front end sees new messages only', async () => {
+  const s = await site();
+  const room = uniqueRoom('resume');
+  const ada = await join(room, 'Ada', { site: s });
+  const legacy = await Client.connect({ room, site: s, name: 'Old' });
+  const seq = await post(ada, 'first');
+  const bo = await join(room, 'Bo', { site: s });
+  const seen = bo.welcome.seq;
+  await bo.close();
+  const e = await act(ada, { type: 'edit', target: seq, message: 'first (edited)' });
+  await act(ada, { type: 'react', target: seq, emoji: '👍', on: true });
+  await post(ada, 'second');
+  const back = await join(room, 'Bo', { site: s, since: String(seen) });
+  const items = back.history.messages;
+  assert.deepEqual(items.map((i) => i.type ?? 'message'), ['update', 'update', 'message']);
+  assert.equal(items[0].seq, e.seq);
+  assert.equal(items[1].reactions['👍'].count, 1);
+  await sleep(300);
+  const legacyTexts = legacy.frames.map((f) => f.message);
+  assert.ok(legacyTexts.includes('first') && legacyTexts.includes('second'));
+  assert.ok(legacy.frames.every((f) => f.type === undefined && 'name' in f), 'legacy frames only');
+  assert.ok(!legacyTexts.includes('first (edited)'), 'no updates for the workshop front end');
+  await Promise.all([ada, legacy, back].map((c) => c.close()));
+});
+
+test('welcome lists who is here; presence frames keep the list current', async () => {
+  const s = await site();
+  const room = uniqueRoom('presence');
+  const ada = await join(room, 'Ada', { site: s });
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  const names = mo.welcome.members.map((m) => [m.name, m.role ?? null, m.verified]).sort();
+  assert.deepEqual(names, [['Ada', null, false], ['Mo', 'moderator', true]]);
+  const joined = await ada.next((f) => f.type === 'presence' && f.joined === 'Mo');
+  assert.deepEqual([joined.member.name, joined.member.role, joined.member.connections], ['Mo', 'moderator', 1]);
+  await mo.close();
+  const left = await ada.next((f) => f.type === 'presence' && f.left === 'Mo');
+  assert.equal(left.member.connections, 0);
+  await ada.close();
+});

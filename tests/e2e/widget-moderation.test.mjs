@@ -1,0 +1,172 @@
+// The message lifecycle and moderation in the widget, in real Chromium
+// against the real worker: the actions menu from the keyboard, edit,
+// delete, react, reply, @mentions, a moderator's Remove / Mute / Ban, and
+// accessibility of what opens.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+
+const SECRET = 'widget-moderation-secret-0123456789';
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+const AXE = path.resolve('node_modules/axe-core/axe.min.js');
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A widget page for `options`, connected. */
+async function open(options) {
+  const page = await widgetPage(await browser.newContext(), options);
+  await waitForStatus(page, 'connected');
+  return page;
+}
+
+/** The `<li>` of the message with `text` in `page`'s list. */
+const item = (page, text) => page.locator('.hc-list .hc-msg', { has: page.locator('.hc-text', { hasText: text }) });
+
+async function seriousViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
+}
+
+test('the actions menu works from the keyboard; authors edit, react, reply and delete, and others see it', async () => {
+  const room = uniqueRoom('menu');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await open({ room, name: 'Bo' });
+  await ada.locator('.hc-input').fill('helo wrold');
+  await ada.locator('.hc-input').press('Enter');
+  await item(bo, 'helo wrold').waitFor();
+
+  // Keyboard: the actions button opens a menu, arrows move, Escape closes and gives focus back.
+  const mine = item(ada, 'helo wrold');
+  await mine.locator('.hc-more').focus();
+  await ada.keyboard.press('Enter');
+  const menu = mine.locator('[role=menu]');
+  await menu.waitFor();
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.getAttribute('role')), 'menuitem');
+  await ada.keyboard.press('ArrowRight');
+  assert.deepEqual(await menu.locator('[role=menuitem]').evaluateAll((items) => items.map((i) => i.textContent).slice(-3)), ['Reply', 'Edit', 'Delete']);
+  assert.deepEqual(await seriousViolations(ada), [], 'the open menu is accessible');
+  await ada.keyboard.press('Escape');
+  await menu.waitFor({ state: 'detached' });
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-more');
+
+  // Edit inline: Enter saves, everyone sees "(edited)".
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: 'Edit' }).click();
+  const editor = mine.locator('textarea');
+  await editor.fill('hello world');
+  await editor.press('Enter');
+  await item(bo, 'hello world').locator('.hc-edited').waitFor();
+  await item(ada, 'hello world').locator('.hc-edited').waitFor();
+
+  // React from Bo's menu; the chip shows on both pages; Bo's is pressed.
+  const theirs = item(bo, 'hello world');
+  await theirs.locator('.hc-more').click();
+  await theirs.getByRole('menuitem', { name: 'React with 👍' }).click();
+  await theirs.locator('.hc-chip[aria-pressed=true]', { hasText: '👍 1' }).waitFor();
+  await item(ada, 'hello world').locator('.hc-chip[aria-pressed=false]', { hasText: '👍 1' }).waitFor();
+
+  // Reply: a bar above the composer, then a quote that leads back to the original.
+  await theirs.locator('.hc-more').click();
+  await theirs.getByRole('menuitem', { name: 'Reply' }).click();
+  await bo.locator('.hc-replybar', { hasText: 'Replying to Ada' }).waitFor();
+  await bo.locator('.hc-input').fill('agreed');
+  await bo.locator('.hc-input').press('Enter');
+  const reply = item(ada, 'agreed');
+  await reply.locator('.hc-quote', { hasText: 'hello world' }).click();
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.querySelector('.hc-text')?.textContent), 'hello world');
+
+  // Delete: a tombstone everywhere.
+  const edited = item(ada, 'hello world');
+  await edited.locator('.hc-more').click();
+  await edited.getByRole('menuitem', { name: 'Delete' }).click();
+  await bo.locator('.hc-list .hc-msg.hc-deleted .hc-text', { hasText: 'Message deleted' }).waitFor();
+  await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
+test('the handle edits, reacts, replies and removes, and reports every change as an update event', async () => {
+  const room = uniqueRoom('handle');
+  const page = await open({ room, name: 'Ada' });
+  await page.evaluate(() => {
+    window.updates = [];
+    window.chat.on('update', (u) => window.updates.push(u));
+    window.chat.send('first');
+  });
+  await item(page, 'first').waitFor();
+  const seq = Number(await item(page, 'first').getAttribute('data-seq'));
+  const ids = await page.evaluate((s) => [window.chat.edit(s, 'first!'), window.chat.react(s, '🎉'), window.chat.reply(s, 'second')], seq);
+  assert.ok(ids.every((id) => /^[0-9a-f]{32}$/.test(id)), JSON.stringify(ids));
+  await page.waitForFunction(() => window.updates.length >= 2, null, { timeout: 15000 }).catch(async (err) => {
+    const seen = await page.evaluate(() => JSON.stringify({ updates: window.updates, events: window.events }));
+    throw new Error(`${err.message}\n${seen}`);
+  });
+  const [edited, reacted] = await page.evaluate(() => window.updates);
+  assert.deepEqual([edited.seq, edited.message, typeof edited.edited], [seq, 'first!', 'number']);
+  assert.deepEqual(reacted.reactions, [{ emoji: '🎉', count: 1, mine: true }]);
+  assert.ok(reacted.eventSeq > edited.eventSeq);
+  await page.evaluate((s) => window.chat.remove(s), seq);
+  await page.waitForFunction(() => window.updates.some((u) => u.deleted));
+  await page.context().close();
+});
+
+test('@mentions: online names are offered, Enter completes, the person mentioned sees it highlighted', async () => {
+  const room = uniqueRoom('mention');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await open({ room, name: 'Bo' });
+  const input = bo.locator('.hc-input');
+  await input.pressSequentially('thanks @a');
+  await bo.locator('[role=listbox] [role=option]', { hasText: '@Ada' }).waitFor();
+  assert.equal(await input.getAttribute('aria-activedescendant'), 'hc-opt-0');
+  await input.press('Enter');
+  assert.equal(await input.inputValue(), 'thanks @Ada ');
+  await input.press('Enter');
+  await item(ada, 'thanks @Ada').and(ada.locator('.hc-mention')).waitFor();
+  await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
+test('a moderator removes, mutes and bans from the menu; the member sees each', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wmod');
+  const room = uniqueRoom('moderate');
+  const token = mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() });
+  const mo = await open({ room, site, token });
+  const eve = await open({ room, site, name: 'Eve' });
+  for (const text of ['spam one', 'spam two']) {
+    await eve.locator('.hc-input').fill(text);
+    await eve.locator('.hc-input').press('Enter');
+  }
+  await item(mo, 'spam two').waitFor();
+
+  // Remove: a tombstone and a notice on the member's screen.
+  const one = item(mo, 'spam one');
+  await one.locator('.hc-more').click();
+  await one.getByRole('menuitem', { name: 'Remove' }).click();
+  await eve.locator('.hc-notice', { hasText: 'A message was removed by a moderator.' }).waitFor();
+  await eve.locator('.hc-list .hc-msg.hc-deleted').waitFor();
+
+  // Mute for 10 minutes with a reason: the member's composer is disabled, with a banner.
+  const two = item(mo, 'spam two');
+  await two.locator('.hc-more').click();
+  await two.getByRole('menuitem', { name: 'Mute' }).click();
+  const form = two.locator('[role=group]');
+  await form.getByLabel('Duration').selectOption('600');
+  await form.getByLabel('Reason (optional)').fill('calm down');
+  assert.deepEqual(await seriousViolations(mo), [], 'the moderator form is accessible');
+  await form.getByRole('button', { name: 'Mute' }).click();
+  await eve.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor();
+  assert.equal(await eve.locator('.hc-input').isDisabled(), true);
+  await mo.locator('.hc-notice', { hasText: 'Eve was muted by Mo.' }).waitFor();
+
+  // Ban: the member's widget stops for good.
+  await two.locator('.hc-more').click();
+  await two.getByRole('menuitem', { name: 'Ban' }).click();
+  await two.locator('[role=group]').getByRole('button', { name: 'Ban' }).click();
+  await waitForStatus(eve, 'failed');
+  const failed = await eve.evaluate(() => window.events.find(([e, d]) => e === 'status' && d.status === 'failed')[1]);
+  assert.equal(failed.code, 4008);
+  await eve.locator('.hc-banner', { hasText: 'banned' }).waitFor();
+  await Promise.all([mo.context().close(), eve.context().close()]);
+});
