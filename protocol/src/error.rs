@@ -31,6 +31,8 @@ pub enum ErrorCode {
     Blocked,
     /// Sent just before a close (4008): the sender is banned from the room.
     Banned,
+    /// Sent just before a close (4010): the site erased the room.
+    RoomErased,
     /// Sent just before a close: too many connections from one address in this room.
     TooManyConnections,
     /// The server could not complete the request; retrying may work.
@@ -64,6 +66,7 @@ impl ErrorCode {
             ErrorCode::Locked => "locked",
             ErrorCode::Blocked => "blocked",
             ErrorCode::Banned => "banned",
+            ErrorCode::RoomErased => "room_erased",
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::Internal => "internal",
             ErrorCode::Unauthorized => "unauthorized",
@@ -90,6 +93,7 @@ impl ErrorCode {
             "locked" => ErrorCode::Locked,
             "blocked" => ErrorCode::Blocked,
             "banned" => ErrorCode::Banned,
+            "room_erased" => ErrorCode::RoomErased,
             "too_many_connections" => ErrorCode::TooManyConnections,
             "internal" => ErrorCode::Internal,
             "unauthorized" => ErrorCode::Unauthorized,
@@ -124,6 +128,7 @@ mod tests {
             Locked,
             Blocked,
             Banned,
+            RoomErased,
             TooManyConnections,
             Internal,
             Unauthorized,
@@ -206,6 +211,8 @@ pub mod close_code {
     pub const UNKNOWN_SITE: u16 = 4004;
     /// Banned from the room by a moderator.
     pub const BANNED: u16 = 4008;
+    /// The site erased the room (its history is gone).
+    pub const ERASED: u16 = 4010;
 
     /// Longest close reason the WebSocket protocol allows, in bytes.
     pub const MAX_REASON_BYTES: usize = 123;

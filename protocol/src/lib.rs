@@ -40,8 +40,12 @@ pub mod rate_limit;
 pub mod room;
 pub mod server_frame;
 pub mod session;
+#[cfg(feature = "server")]
+pub mod site_key;
 pub mod timeline;
 pub mod validate;
+#[cfg(feature = "server")]
+pub mod webhook;
 
 pub use client_frame::ClientFrame;
 pub use error::{close_code, ErrorCode, ProtocolError};

@@ -61,6 +61,9 @@ pub struct Limits {
     pub max_connections: u32,
     /// Messages a room keeps; older ones are deleted by the room's alarm.
     pub retention: u64,
+    /// Days a message is kept (0: no limit by age); older ones are deleted
+    /// by the room's alarm, daily.
+    pub retention_days: u64,
 }
 
 impl Default for Limits {
@@ -74,6 +77,7 @@ impl Default for Limits {
             max_connections_per_address: 20,
             max_connections: 1000,
             retention: 10_000,
+            retention_days: 0,
         }
     }
 }
@@ -89,6 +93,7 @@ pub const LIMITS_CEILING: Limits = Limits {
     max_connections_per_address: 5000,
     max_connections: 5000,
     retention: 1_000_000,
+    retention_days: 3650,
 };
 
 impl Limits {
@@ -115,6 +120,7 @@ impl Limits {
                 .clamp(1, c.max_connections_per_address),
             max_connections: self.max_connections.clamp(1, c.max_connections),
             retention: self.retention.clamp(1, c.retention),
+            retention_days: self.retention_days.min(c.retention_days),
         }
     }
 }
@@ -143,6 +149,7 @@ mod tests {
             max_connections_per_address: 0,
             max_connections: 0,
             retention: u64::MAX,
+            retention_days: u64::MAX,
         }
         .clamped();
         assert_eq!(wild.max_message_chars, 1);

@@ -789,12 +789,18 @@ impl Session {
     }
 
     fn on_error(&mut self, error: ProtocolError, now: f64) {
-        // A ban is final: stop at once, without waiting for the close that follows.
-        if error.code == ErrorCode::Banned {
+        // A ban or an erased room is final: stop at once, without waiting
+        // for the close that follows.
+        let final_code = match error.code {
+            ErrorCode::Banned => Some(close_code::BANNED),
+            ErrorCode::RoomErased => Some(close_code::ERASED),
+            _ => None,
+        };
+        if let Some(code) = final_code {
             self.effects.push_back(Effect::CloseSocket);
             self.drop_link();
             self.set_status(Status::Failed {
-                code: close_code::BANNED,
+                code,
                 reason: error.message.clone(),
             });
             self.effects.push_back(Effect::Error(error));

@@ -1,16 +1,19 @@
-//! The admin API: `/admin/sites[/{id}]`, authenticated with
-//! `Authorization: Bearer <ADMIN_TOKEN>` (a Worker secret; `.dev.vars` in
-//! development). Secrets are write-only: no answer ever contains one.
+//! The operator's API: `/admin/sites[/{id}[/keys[/{key}]]]`, authenticated
+//! with `Authorization: Bearer <ADMIN_TOKEN>` (a Worker secret; `.dev.vars`
+//! in development). Site owners get keys of their own here and use the site
+//! API (`crate::api`). Secrets are write-only: no answer ever contains one,
+//! and a site key is shown once, when it is created.
 
 use protocol::jwt::constant_time_eq;
+use protocol::site_key;
 use protocol::validate::is_site_id;
+use serde_json::json;
 use worker::{Env, Method, Request, Response, Result, Url};
 
-use crate::http::{json_error, json_response};
-use crate::sites::config::{Site, SiteInput};
-use crate::sites::lookup::{delete_site, registry, save_site};
-
-const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::http::{bearer, json_error, json_response, read_body, unauthorized};
+use crate::random;
+use crate::sites::config::Site;
+use crate::sites::lookup::{delete_site, edit_site, forget_key, registry};
 
 fn admin_token(env: &Env) -> Option<String> {
     env.secret("ADMIN_TOKEN")
@@ -18,17 +21,6 @@ fn admin_token(env: &Env) -> Option<String> {
         .or_else(|_| env.var("ADMIN_TOKEN").map(|v| v.to_string()))
         .ok()
         .filter(|t| !t.is_empty())
-}
-
-fn authorized(req: &Request, expected: &str) -> bool {
-    let header = req
-        .headers()
-        .get("authorization")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let given = header.strip_prefix("Bearer ").unwrap_or("");
-    !given.is_empty() && constant_time_eq(given.as_bytes(), expected.as_bytes())
 }
 
 pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> {
@@ -39,63 +31,76 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             "the admin API is disabled: set the ADMIN_TOKEN secret",
         );
     };
-    if !authorized(&req, &expected) {
-        let mut res = json_error(
-            401,
-            "unauthorized",
-            "missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)",
-        )?;
-        res.headers_mut().set("www-authenticate", "Bearer")?;
-        return Ok(res);
+    if !bearer(&req).is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes())) {
+        return unauthorized("missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)");
     }
     let path = url.path();
-    if path == "/admin/sites" || path == "/admin/sites/" {
-        return match req.method() {
-            Method::Get => registry(env, Method::Get, "/sites", None).await,
-            _ => json_error(405, "method_not_allowed", "use GET"),
-        };
-    }
-    let Some(id) = path.strip_prefix("/admin/sites/") else {
-        return json_error(404, "not_found", "no such admin path");
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(2).collect();
+    let (site, rest) = match parts.as_slice() {
+        ["sites"] => {
+            return match req.method() {
+                Method::Get => registry(env, Method::Get, "/sites", None).await,
+                _ => json_error(405, "method_not_allowed", "use GET"),
+            }
+        }
+        ["sites", site, rest @ ..] => (*site, rest),
+        _ => return json_error(404, "not_found", "no such admin path"),
     };
-    if !is_site_id(id) {
+    if !is_site_id(site) {
         return json_error(
             400,
             "bad_request",
             "site ids are 1-32 characters of a-z 0-9 -",
         );
     }
-    match req.method() {
-        Method::Get => {
-            let mut res = registry(env, Method::Get, &format!("/site/{id}"), None).await?;
+    match (req.method(), rest) {
+        (Method::Get, []) => {
+            let mut res = registry(env, Method::Get, &format!("/site/{site}"), None).await?;
             if res.status_code() != 200 {
                 return Ok(res);
             }
-            // The registry's record includes the secret: show the public view only.
-            let site: Site = res.json().await?;
-            json_response(200, &site.public())
+            // The registry's record includes the secrets: show the public view only.
+            let record: Site = res.json().await?;
+            json_response(200, &record.public())
         }
-        Method::Put => {
-            let body = req.text().await?;
-            if body.len() > MAX_BODY_BYTES {
-                return json_error(413, "too_large", "site configuration over 64 KiB");
+        (method @ (Method::Put | Method::Patch), []) => match read_body(&mut req).await? {
+            Ok(body) => edit_site(env, method, site, body).await,
+            Err(refusal) => Ok(refusal),
+        },
+        (Method::Delete, []) => delete_site(env, site).await,
+        (Method::Post, ["keys"]) => {
+            let (id, key, hash) = site_key::issue(random::bytes(), random::bytes());
+            let body = json!({ "id": id, "hash": hash }).to_string();
+            let mut res =
+                registry(env, Method::Post, &format!("/site/{site}/keys"), Some(body)).await?;
+            if res.status_code() != 201 {
+                return Ok(res);
             }
-            let input: SiteInput = match serde_json::from_str(&body) {
-                Ok(i) => i,
-                Err(e) => {
-                    return json_error(
-                        400,
-                        "bad_request",
-                        &format!("invalid site configuration: {e}"),
-                    )
-                }
-            };
-            match input.validate(id) {
-                Ok(update) => save_site(env, &update).await,
-                Err(e) => json_error(400, "bad_request", &e.to_string()),
-            }
+            let created: serde_json::Value = res.json().await?;
+            json_response(
+                201,
+                &json!({ "id": id, "key": key, "createdAt": created["createdAt"] }),
+            )
         }
-        Method::Delete => delete_site(env, id).await,
-        _ => json_error(405, "method_not_allowed", "use GET, PUT or DELETE"),
+        (Method::Get, ["keys"]) => {
+            registry(env, Method::Get, &format!("/site/{site}/keys"), None).await
+        }
+        (Method::Delete, ["keys", key]) => {
+            if !site_key::is_key_id(key) {
+                return json_error(404, "not_found", "no such key");
+            }
+            forget_key(key);
+            registry(
+                env,
+                Method::Delete,
+                &format!("/site/{site}/keys/{key}"),
+                None,
+            )
+            .await
+        }
+        (_, [] | ["keys"] | ["keys", _]) => {
+            json_error(405, "method_not_allowed", "method not allowed here")
+        }
+        _ => json_error(404, "not_found", "no such admin path"),
     }
 }

@@ -1,7 +1,10 @@
 //! Small HTTP helpers: JSON bodies and JSON errors.
 
 use serde_json::json;
-use worker::{Response, Result};
+use worker::{Request, Response, Result};
+
+/// Largest request body the APIs read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON error body: `{"error": code, "message": text}` with the given status.
 pub fn json_error(status: u16, code: &str, message: &str) -> Result<Response> {
@@ -14,4 +17,76 @@ pub fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> 
         .headers_mut()
         .set("content-type", "application/json; charset=utf-8")?;
     Ok(response)
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(req: &Request) -> Option<String> {
+    let header = req.headers().get("authorization").ok().flatten()?;
+    header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// 401 with a JSON body and `WWW-Authenticate: Bearer`.
+pub fn unauthorized(message: &str) -> Result<Response> {
+    let mut res = json_error(401, "unauthorized", message)?;
+    res.headers_mut().set("www-authenticate", "Bearer")?;
+    Ok(res)
+}
+
+/// The request's body, or the response refusing it (over 64 KiB: 413).
+pub async fn read_body(req: &mut Request) -> Result<std::result::Result<String, Response>> {
+    if req
+        .headers()
+        .get("content-length")?
+        .and_then(|l| l.parse::<usize>().ok())
+        .is_some_and(|l| l > MAX_BODY_BYTES)
+    {
+        return Ok(Err(json_error(
+            413,
+            "too_large",
+            "the body is over 64 KiB",
+        )?));
+    }
+    let body = req.text().await?;
+    if body.len() > MAX_BODY_BYTES {
+        return Ok(Err(json_error(
+            413,
+            "too_large",
+            "the body is over 64 KiB",
+        )?));
+    }
+    Ok(Ok(body))
+}
+
+/// Decode a percent-encoded path segment (`None` if it is not UTF-8).
+pub fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Percent-encode `text` for a path segment.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -8,7 +8,9 @@
 //! code: wrangler's asset server answers them first.
 
 mod admin;
+mod api;
 mod clock;
+mod directory;
 mod http;
 mod random;
 mod room;
@@ -16,11 +18,14 @@ mod router;
 mod sites;
 mod ticket;
 mod upgrade;
+mod webhooks;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
+pub use directory::RoomDirectory;
 pub use room::Room;
 pub use sites::registry::SiteRegistry;
+pub use webhooks::WebhookQueue;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {

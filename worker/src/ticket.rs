@@ -3,13 +3,59 @@
 //! because the Worker builds the request to the room from scratch.
 
 use protocol::room::{RoomPolicy, VerifiedUser};
+
+use crate::room::RoomIdentity;
 use protocol::Limits;
 use serde::{Deserialize, Serialize};
 
 pub const TICKET_HEADER: &str = "x-hello-chat-ticket";
+/// The header of a site API call the Worker forwards to a room.
+pub const API_HEADER: &str = "x-hello-chat-api";
+
+/// Which room of which site, and what the site wants to hear (both tickets).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Place {
+    pub site: String,
+    pub epoch: String,
+    pub room: String,
+    /// The webhook events the site subscribes to.
+    pub hooks: Vec<String>,
+}
+
+/// A site API call for a room: the Worker has checked the site key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiTicket {
+    pub place: Place,
+    pub limits: Limits,
+    pub policy: RoomPolicy,
+}
+
+impl Place {
+    pub fn identity(&self) -> RoomIdentity {
+        RoomIdentity {
+            site: self.site.clone(),
+            epoch: self.epoch.clone(),
+            room: self.room.clone(),
+            hooks: self.hooks.clone(),
+        }
+    }
+}
+
+impl ApiTicket {
+    pub fn identity(&self) -> RoomIdentity {
+        self.place.identity()
+    }
+}
+
+impl JoinTicket {
+    pub fn identity(&self) -> RoomIdentity {
+        self.place.identity()
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JoinTicket {
+    pub place: Place,
     /// The display name the client asked for, cleaned (ignored for a verified user).
     pub name: String,
     /// The verified identity, if the client presented a valid token.

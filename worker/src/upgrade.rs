@@ -9,7 +9,7 @@
 
 use protocol::client_frame::Dialect;
 use protocol::connect::ConnectParams;
-use protocol::jwt::{self, Identity};
+use protocol::jwt::{self, Identity, TokenError};
 use protocol::message::Role;
 use protocol::origin::is_allowed;
 use protocol::room::VerifiedUser;
@@ -23,7 +23,7 @@ use crate::http::json_error;
 use crate::sites::config::Site;
 use crate::sites::default_site;
 use crate::sites::lookup::{find_site, Lookup};
-use crate::ticket::{JoinTicket, TICKET_HEADER};
+use crate::ticket::{JoinTicket, Place, TICKET_HEADER};
 
 pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
     let is_upgrade = req
@@ -89,6 +89,12 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
         }
     };
     let ticket = JoinTicket {
+        place: Place {
+            site: site.id.clone(),
+            epoch: site.epoch.clone(),
+            room: params.room.clone(),
+            hooks: site.hooks.clone(),
+        },
         name: params.name,
         user: identity.map(|id| VerifiedUser {
             sub: id.sub,
@@ -133,12 +139,27 @@ fn check_identity(
     params: &ConnectParams,
     site: &Site,
 ) -> std::result::Result<Option<Identity>, String> {
-    match (&params.token, &site.secret) {
-        (Some(token), Some(secret)) => {
-            let now_secs = now_ms() as f64 / 1000.0;
-            jwt::verify(token, secret.as_bytes(), &site.id, &params.room, now_secs)
-                .map(Some)
-                .map_err(|e| e.to_string())
+    let now = now_ms();
+    let secrets = site.secrets(now);
+    match (&params.token, secrets.first()) {
+        (Some(token), Some(_)) => {
+            // The current secret, or during a rotation's grace period the previous one.
+            let verify = |secret: &&str| {
+                jwt::verify(
+                    token,
+                    secret.as_bytes(),
+                    &site.id,
+                    &params.room,
+                    now as f64 / 1000.0,
+                )
+            };
+            let mut results = secrets.iter().map(verify);
+            let first = results.next().unwrap_or(Err(TokenError::BadSignature));
+            let result = match first {
+                Err(TokenError::BadSignature) => results.next().unwrap_or(first),
+                other => other,
+            };
+            result.map(Some).map_err(|e| e.to_string())
         }
         (Some(_), None) => Err(format!(
             "site {:?} does not accept identity tokens",

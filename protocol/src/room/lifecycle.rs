@@ -3,15 +3,15 @@
 //! which every `update` frame carries in full.
 
 use crate::error::{ErrorCode, ProtocolError};
-use crate::message::{ModerationNotice, ReactionChange, Update};
+use crate::message::{ModerationNotice, ReactionChange, RoomEvent, Update};
 use crate::server_frame::ServerFrame;
 use crate::validate::message_text;
 
 use super::policy::Filtered;
 use super::store::fingerprint;
 use super::{
-    reply, reply_error, retention, to_everyone, Change, Member, Outcome, Record, RecordKind,
-    RoomCore, Store, StoreError,
+    event, reply, reply_error, retention, to_everyone, Change, Member, Outcome, Output, Record,
+    RecordKind, RoomCore, Store, StoreError,
 };
 
 impl RoomCore {
@@ -28,7 +28,7 @@ impl RoomCore {
         change: Change,
         now: u64,
         store: &mut impl Store,
-    ) -> Result<(u64, String), StoreError> {
+    ) -> Result<(u64, String, Output), StoreError> {
         let reaction = match &change {
             Change::React {
                 emoji, sender, on, ..
@@ -55,15 +55,19 @@ impl RoomCore {
             kind,
         })?;
         let message = store.message(target)?.map(|(m, _)| m).unwrap_or_default();
-        Ok((
+        let kind = if matches!(change, Change::Delete) {
+            "message.deleted"
+        } else {
+            "message.updated"
+        };
+        let webhook = event(kind, seq, &RoomEvent::Message(message.clone()), now);
+        let frame = ServerFrame::Update(Update {
             seq,
-            ServerFrame::Update(Update {
-                seq,
-                message,
-                reaction,
-            })
-            .encode(),
-        ))
+            message,
+            reaction,
+        })
+        .encode();
+        Ok((seq, frame, webhook))
     }
 
     /// A change by `member` under `id`: acked, and the update sent to
@@ -79,7 +83,7 @@ impl RoomCore {
         now: u64,
         store: &mut impl Store,
     ) -> Outcome {
-        let (seq, frame) =
+        let (seq, frame, webhook) =
             self.record_change(member, Some(id), request, target, change, now, store)?;
         let mut outputs = reply(
             member,
@@ -90,6 +94,7 @@ impl RoomCore {
             },
         );
         outputs.extend(to_everyone(member, frame));
+        outputs.push(webhook);
         outputs.extend(retention(seq, member));
         Ok(outputs)
     }
@@ -189,9 +194,10 @@ impl RoomCore {
             ));
         }
         // A moderator removing someone else's message: the tombstone, then a notice.
-        let (_, frame) =
+        let (_, frame, webhook) =
             self.record_change(member, None, request, target, Change::Delete, now, store)?;
         let mut outputs = to_everyone(member, frame);
+        outputs.push(webhook);
         let notice = ModerationNotice {
             action: "delete".into(),
             target: Some(target),

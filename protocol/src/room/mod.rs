@@ -47,9 +47,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::client_frame::{ClientFrame, Dialect, HistoryAnchor};
 use crate::error::{close_code, ErrorCode, ProtocolError};
+use crate::limits::Limits;
 use crate::limits::{ANONYMOUS, JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY};
 use crate::lru::LruMap;
-use crate::message::{ChatMessage, Role, RoomEvent};
+use crate::message::{ChatMessage, ModerationNotice, Role, RoomEvent};
 use crate::server_frame::{legacy_frame, message_frame, ServerFrame, Welcome};
 use crate::validate::{clean_name, message_text};
 
@@ -349,10 +350,23 @@ impl RoomCore {
             });
             return Ok(outputs);
         }
-        let frame = match ClientFrame::parse(text, member.dialect()) {
-            Ok(frame) => frame,
-            Err(e) => return Ok(reply_error(member, e)),
-        };
+        match ClientFrame::parse(text, member.dialect()) {
+            Ok(frame) => self.act(member, frame, sockets, now, store),
+            Err(e) => Ok(reply_error(member, e)),
+        }
+    }
+
+    /// What a frame does, once parsed: from a member's socket, or from the
+    /// site's server through the API (a member without a socket, see
+    /// [`Member::site`]).
+    pub fn act(
+        &mut self,
+        member: &Member,
+        frame: ClientFrame,
+        sockets: Sockets,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
         match frame {
             ClientFrame::Send {
                 id,
@@ -589,8 +603,96 @@ impl RoomCore {
                 .legacy
                 .then(|| legacy_frame(&m.name, &m.message, m.timestamp)),
         ));
+        outputs.push(event(
+            "message.created",
+            seq,
+            &RoomEvent::Message(m.clone()),
+            now,
+        ));
         outputs.extend(retention(seq, member));
         Ok(outputs)
+    }
+
+    // ----- the site's own server (the site API) -----
+
+    /// The member the site's server acts as: a bot (shown with role `bot`)
+    /// that may moderate, under one sender key per room, so its message ids
+    /// dedupe across calls.
+    pub fn site_member(&self, name: &str, limits: Limits) -> Member {
+        let author = "bot:site".to_owned();
+        Member {
+            sender: self.key.sender(&author),
+            author,
+            name: clean_name(name),
+            verified: true,
+            role: Some(Role::Bot),
+            v1: true,
+            address: None,
+            limits,
+        }
+    }
+
+    /// Erase what the verified user `sub` wrote here (a GDPR request):
+    /// their messages become tombstones, announced like a purge so that
+    /// connected widgets blank them. Returns how many, and what to carry out.
+    pub fn erase_user(
+        &mut self,
+        sub: &str,
+        limits: Limits,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<(usize, Vec<Output>), StoreError> {
+        let author = format!("u:{sub}");
+        let erased = store.purge_author(&author)?;
+        if erased == 0 {
+            return Ok((0, Vec::new()));
+        }
+        let site = self.site_member("Site", limits);
+        let notice = ModerationNotice {
+            action: "purge".into(),
+            sender: Some(self.key.sender(&author)),
+            by: site.name.clone(),
+            reason: Some("erased at the user's request".into()),
+            timestamp: now,
+            ..ModerationNotice::default()
+        };
+        let id = format!("erase-{now}");
+        let request = store::fingerprint(&["erase", sub]);
+        Ok((
+            erased,
+            self.announce(&site, &id, request, notice, now, store)?,
+        ))
+    }
+
+    /// Trim history to `keep` records and, when `days` is set, to what is
+    /// younger than that many days of `day_ms` (the retention alarm).
+    pub fn retain(
+        &self,
+        keep: Option<u64>,
+        days: u64,
+        day_ms: u64,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<usize, StoreError> {
+        let mut trimmed = 0;
+        if let Some(keep) = keep {
+            trimmed += store.trim(keep)?;
+        }
+        if days > 0 {
+            trimmed += store.trim_before(now.saturating_sub(days.saturating_mul(day_ms)))?;
+        }
+        Ok(trimmed)
+    }
+}
+
+/// A webhook event for `e`, recorded at `seq` (an update's own seq, not its
+/// message's: each event has an id of its own).
+fn event(kind: &'static str, seq: u64, e: &RoomEvent, timestamp: u64) -> Output {
+    Output::Event {
+        kind,
+        seq,
+        timestamp,
+        data: crate::server_frame::encode_event(e),
     }
 }
 

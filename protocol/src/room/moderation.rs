@@ -4,13 +4,13 @@
 
 use crate::client_frame::ModerationAction;
 use crate::error::{close_code, ErrorCode, ProtocolError};
-use crate::message::ModerationNotice;
+use crate::message::{ModerationNotice, RoomEvent};
 use crate::server_frame::ServerFrame;
 
 use super::sanctions::FOREVER;
 use super::store::fingerprint;
 use super::{
-    reply, reply_error, retention, to_everyone, Member, Outcome, Output, Record, RecordKind,
+    event, reply, reply_error, retention, to_everyone, Member, Outcome, Output, Record, RecordKind,
     RoomCore, Store, StoreError,
 };
 
@@ -29,6 +29,12 @@ impl RoomCore {
         let seq = store.latest_seq()? + 1;
         notice.seq = seq;
         let frame = ServerFrame::Moderation(notice.clone()).encode();
+        let webhook = event(
+            "moderation",
+            seq,
+            &RoomEvent::Moderation(notice.clone()),
+            now,
+        );
         let record = Record {
             seq,
             timestamp: now,
@@ -47,6 +53,7 @@ impl RoomCore {
             },
         );
         outputs.extend(to_everyone(member, frame));
+        outputs.push(webhook);
         outputs.extend(retention(seq, member));
         Ok(outputs)
     }

@@ -25,4 +25,13 @@ pub enum Output {
     /// Save this (JSON) and hand it back to `RoomCore::new` after a restart:
     /// the room's moderation state and policy changed.
     SaveState(String),
+    /// Something the site's webhooks may want: `kind` is `message.created`,
+    /// `message.updated`, `message.deleted` or `moderation`; `data` the
+    /// message (current state) or notice as JSON.
+    Event {
+        kind: &'static str,
+        seq: u64,
+        timestamp: u64,
+        data: String,
+    },
 }

@@ -125,6 +125,13 @@ pub trait Store {
     /// Delete all but the newest `keep` records (at least one is kept, so the
     /// latest seq survives); returns how many were deleted.
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError>;
+    /// Delete the records older than `timestamp` (the newest is always
+    /// kept); returns how many were deleted.
+    fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError>;
+    /// Every message of `author`, oldest first, in their current state.
+    fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError>;
+    /// Tombstone every message of `author`; returns how many changed.
+    fn purge_author(&mut self, author: &str) -> Result<usize, StoreError>;
 }
 
 /// A 53-bit FNV-1a fingerprint of a request's parts (53 bits: exact in a JS number).
@@ -367,5 +374,38 @@ impl Store for MemoryStore {
         let oldest = self.records.first().map_or(0, |r| r.seq);
         self.reactions.retain(|(t, _), _| *t >= oldest);
         Ok(drop)
+    }
+
+    fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError> {
+        let old = self
+            .records
+            .iter()
+            .take_while(|r| r.timestamp < timestamp)
+            .count();
+        self.trim((self.records.len() - old.min(self.records.len().saturating_sub(1))) as u64)
+    }
+
+    fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        Ok(self
+            .messages()
+            .into_iter()
+            .filter(|(_, a)| a == author)
+            .map(|(m, _)| m)
+            .collect())
+    }
+
+    fn purge_author(&mut self, author: &str) -> Result<usize, StoreError> {
+        let targets: Vec<u64> = self
+            .records
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RecordKind::Message(m) if r.author == author && !m.deleted => Some(m.seq),
+                _ => None,
+            })
+            .collect();
+        for t in &targets {
+            self.apply(*t, &Change::Delete)?;
+        }
+        Ok(targets.len())
     }
 }

@@ -1186,3 +1186,134 @@ fn the_presence_list_names_who_is_here() {
         Some(0)
     );
 }
+
+// ----- the site's server, webhooks, retention by age -----
+
+#[test]
+fn the_site_posts_as_a_bot_idempotently_and_may_moderate() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let bot = core.site_member("Helpdesk", Limits::default());
+    let post = |core: &mut RoomCore, store: &mut MemoryStore| {
+        let frame = ClientFrame::Send {
+            id: Some("welcome-1".into()),
+            message: "Welcome!".into(),
+            reply_to: None,
+        };
+        core.act(&bot, frame, Sockets::default(), T0, store)
+            .unwrap()
+    };
+    let out = post(&mut core, &mut store);
+    let m = &broadcasts(&out)[0];
+    assert_eq!(
+        (field(m, "role").as_str(), field(m, "name").as_str()),
+        (Some("bot"), Some("Helpdesk"))
+    );
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Event {
+            kind: "message.created",
+            seq: 1,
+            ..
+        }
+    )));
+    assert_eq!(
+        field(&replies(&post(&mut core, &mut store))[0], "seq").as_u64(),
+        Some(1),
+        "the same id: the same message"
+    );
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    send(&mut core, &mut store, &eve, "e1", "spam");
+    let out = core
+        .act(
+            &bot,
+            ClientFrame::Delete {
+                id: "d1".into(),
+                target: 2,
+            },
+            Sockets::default(),
+            T0,
+            &mut store,
+        )
+        .unwrap();
+    let kinds: Vec<&str> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event { kind, .. } => Some(*kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["message.deleted", "moderation"]);
+}
+
+#[test]
+fn erasing_a_user_tombstones_their_messages_and_tells_the_room() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        verified("ada@example.com", Some("Ada")),
+    );
+    let (bo, _) = join(&mut core, &mut store, request("Bo"));
+    send(&mut core, &mut store, &ada, "a1", "my address is 1 Main St");
+    send(&mut core, &mut store, &bo, "b1", "hi");
+    send(&mut core, &mut store, &ada, "a2", "bye");
+    assert_eq!(store.messages_by("u:ada@example.com").unwrap().len(), 2);
+    let (erased, out) = core
+        .erase_user("ada@example.com", Limits::default(), T0 + 9, &mut store)
+        .unwrap();
+    assert_eq!(erased, 2);
+    let notice = &broadcasts(&out)[0];
+    assert_eq!(
+        (
+            field(notice, "action").as_str(),
+            field(notice, "sender").as_str()
+        ),
+        (Some("purge"), Some(ada.sender.as_str()))
+    );
+    let texts: Vec<String> = store
+        .messages()
+        .into_iter()
+        .map(|(m, _)| m.message)
+        .collect();
+    assert_eq!(texts, ["", "hi", ""]);
+    assert_eq!(
+        core.erase_user("nobody", Limits::default(), T0, &mut store)
+            .unwrap()
+            .0,
+        0
+    );
+}
+
+#[test]
+fn retention_by_age_keeps_what_is_younger_and_always_the_newest() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let limits = Limits {
+        rate_burst: 100,
+        ..Limits::default()
+    };
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits,
+            ..request("Ada")
+        },
+    );
+    for (i, at) in [T0, T0 + 10, T0 + 5_000].into_iter().enumerate() {
+        let frame = format!(r#"{{"type":"send","id":"m{i}","message":"x"}}"#);
+        core.handle_frame(&ada, &frame, Sockets::default(), at, &mut store)
+            .unwrap();
+    }
+    // "Days" of one second: everything older than 3 s before T0 + 6 s goes.
+    assert_eq!(
+        core.retain(None, 3, 1_000, T0 + 6_000, &mut store).unwrap(),
+        2
+    );
+    assert_eq!(store.messages().len(), 1);
+    assert_eq!(
+        core.retain(None, 3, 1_000, T0 + 60_000, &mut store)
+            .unwrap(),
+        0,
+        "the newest record stays"
+    );
+}

@@ -24,6 +24,11 @@ export function closeTagged(state, tag, text, code, reason) {
     try { ws.send(text); ws.close(code, reason); } catch (_) { /* already closing */ }
   }
 }
+export function closeAll(state, text, code, reason) {
+  for (const ws of state.getWebSockets()) {
+    try { ws.send(text); ws.close(code, reason); } catch (_) { /* already closing */ }
+  }
+}
 export function countTagged(state, tag) {
   return state.getWebSockets(tag).length;
 }
@@ -43,6 +48,8 @@ extern "C" {
     ) -> u32;
     #[wasm_bindgen(js_name = closeTagged)]
     fn close_tagged_js(state: &DurableObjectState, tag: &str, text: &str, code: u16, reason: &str);
+    #[wasm_bindgen(js_name = closeAll)]
+    fn close_all_js(state: &DurableObjectState, text: &str, code: u16, reason: &str);
     #[wasm_bindgen(js_name = countTagged)]
     fn count_tagged_js(state: &DurableObjectState, tag: &str) -> u32;
     #[wasm_bindgen(js_name = countSockets)]
@@ -67,6 +74,11 @@ pub fn online(state: &DurableObjectState, leaving: Option<&WebSocket>) -> u32 {
 /// Send `frame` to every socket tagged `tag`, then close it.
 pub fn close_tagged(state: &DurableObjectState, tag: &str, frame: &str, code: u16, reason: &str) {
     close_tagged_js(state, tag, frame, code, reason)
+}
+
+/// Send `frame` to every socket, then close it.
+pub fn close_all(state: &DurableObjectState, frame: &str, code: u16, reason: &str) {
+    close_all_js(state, frame, code, reason)
 }
 
 /// Sockets carrying `tag`.

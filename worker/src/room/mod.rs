@@ -13,11 +13,14 @@
 //! no microtask, and the runtime hands over the frame as a JS value whose size
 //! can be checked before anything is copied.
 
+mod api;
 mod connection;
 mod fanout;
+mod site_link;
 pub mod store;
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use protocol::client_frame::Dialect;
 use protocol::error::close_code;
@@ -33,11 +36,13 @@ use worker::{
 };
 
 use self::connection::{TAG_LEGACY, TAG_V1};
+pub use self::site_link::RoomIdentity;
+use self::site_link::WebhookOutbox;
 use self::store::SqlStore;
 use crate::clock::now_ms;
 use crate::http::json_error;
 use crate::random;
-use crate::ticket::{JoinTicket, TICKET_HEADER};
+use crate::ticket::{ApiTicket, JoinTicket, API_HEADER, TICKET_HEADER};
 use crate::upgrade::refuse_socket;
 
 /// The core and its store, opened together (the core needs the room's key).
@@ -49,11 +54,23 @@ struct Inner {
 #[durable_object(alarm)]
 pub struct Room {
     state: State,
+    env: Env,
     inner: RefCell<std::result::Result<Inner, StoreError>>,
     /// Whether any legacy (workshop) sockets are connected; `None` = ask the
     /// runtime. Saves a socket lookup per message in the usual case of none.
     legacy_present: Cell<Option<bool>>,
+    /// Which room this is, once a connection or an API call has said so.
+    identity: RefCell<Option<RoomIdentity>>,
+    /// When the site's room list last heard from this room.
+    last_report: Cell<u64>,
+    /// A forwarder of webhook events is running.
+    forwarding: Rc<Cell<bool>>,
 }
+
+/// The site's room list hears from a busy room at most this often.
+const REPORT_EVERY_MS: u64 = 10_000;
+/// A "day" for retention by age (`RETENTION_DAY_MS` shortens it for tests).
+const DAY_MS: u64 = 24 * 3600 * 1000;
 
 fn open(state: &State) -> std::result::Result<Inner, StoreError> {
     let store = SqlStore::open(state.storage().sql())?;
@@ -81,7 +98,44 @@ impl Room {
         }
     }
 
+    fn day_ms(&self) -> u64 {
+        self.env
+            .var("RETENTION_DAY_MS")
+            .ok()
+            .and_then(|v| v.to_string().parse().ok())
+            .unwrap_or(DAY_MS)
+    }
+
+    /// The Worker says which room this is (and what the site wants) with
+    /// every connection and API call; remember it when it changes.
+    fn learn(&self, identity: RoomIdentity, retention_days: u64) {
+        let inner = self.inner.borrow();
+        let Ok(inner) = inner.as_ref() else { return };
+        if self.identity.borrow().as_ref() != Some(&identity) {
+            identity.save(&inner.store);
+            *self.identity.borrow_mut() = Some(identity);
+        }
+        if inner.store.retention_days().ok() != Some(retention_days) {
+            if let Err(e) = inner.store.set_retention_days(retention_days) {
+                console_error!("room: cannot record retention by age: {e}");
+            }
+            if retention_days > 0 {
+                self.set_alarm(self.day_ms() as i64);
+            }
+        }
+    }
+
+    fn set_alarm(&self, in_ms: i64) {
+        let storage = self.state.storage();
+        self.state.wait_until(async move {
+            if let Err(e) = storage.set_alarm(in_ms).await {
+                console_error!("room: cannot set its alarm: {e}");
+            }
+        });
+    }
+
     fn join(&self, ticket: JoinTicket) -> Result<Response> {
+        self.learn(ticket.identity(), ticket.limits.retention_days);
         let protocol = ticket.protocol.clone();
         let mut inner = self.inner.borrow_mut();
         let Inner { core, store } = inner
@@ -133,7 +187,7 @@ impl Room {
             self.legacy_present.set(Some(true));
         }
         drop(inner);
-        self.carry_out(pair.server.as_ref(), outputs);
+        self.carry_out(Some(pair.server.as_ref()), outputs);
         let mut response = Response::from_websocket(pair.client)?;
         if let Some(p) = protocol {
             response.headers_mut().set("sec-websocket-protocol", &p)?;
@@ -141,19 +195,28 @@ impl Room {
         Ok(response)
     }
 
-    /// Do what the core decided, for the connection `ws`.
-    fn carry_out(&self, ws: &RawSocket, outputs: Vec<Output>) {
+    /// Do what the core decided, for the connection `ws` (none: an API
+    /// call, whose replies are returned).
+    fn carry_out(&self, ws: Option<&RawSocket>, outputs: Vec<Output>) -> Vec<String> {
+        let mut replies = Vec::new();
+        let mut events = false;
+        let raw = self.state.as_raw();
         for output in outputs {
             match output {
-                Output::Reply(frame) => fanout::send(ws, &frame),
+                Output::Reply(frame) => match ws {
+                    Some(ws) => fanout::send(ws, &frame),
+                    None => replies.push(frame),
+                },
                 Output::Broadcast { v1, legacy } => {
-                    fanout::broadcast(self.state.as_raw(), TAG_V1, &v1, Some(ws));
+                    fanout::broadcast(raw, TAG_V1, &v1, ws);
                     if let Some(legacy) = legacy.filter(|_| self.legacy_present()) {
-                        fanout::broadcast(self.state.as_raw(), TAG_LEGACY, &legacy, Some(ws));
+                        fanout::broadcast(raw, TAG_LEGACY, &legacy, ws);
                     }
                 }
                 Output::Close { code, reason } => {
-                    let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
+                    if let Some(ws) = ws {
+                        let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
+                    }
                 }
                 Output::CloseSender {
                     sender,
@@ -162,7 +225,7 @@ impl Room {
                     reason,
                 } => {
                     fanout::close_tagged(
-                        self.state.as_raw(),
+                        raw,
                         &connection::sender_tag(&sender),
                         &frame,
                         code,
@@ -177,7 +240,58 @@ impl Room {
                         }
                     }
                 }
+                Output::Event {
+                    kind,
+                    seq,
+                    timestamp,
+                    data,
+                } => {
+                    events = true;
+                    if let Some(id) = self.identity.borrow().as_ref() {
+                        self.outbox().push(id, kind, seq, timestamp, &data);
+                    }
+                }
             }
+        }
+        if events {
+            self.tell_site();
+        }
+        replies
+    }
+
+    fn outbox(&self) -> WebhookOutbox {
+        WebhookOutbox::new(self.state.storage().sql())
+    }
+
+    /// After something happened: hand webhook events on, and now and then
+    /// report to the site's room list.
+    fn tell_site(&self) {
+        let Some(id) = self.identity.borrow().clone() else {
+            return;
+        };
+        let now = now_ms();
+        if now >= self.last_report.get() + REPORT_EVERY_MS {
+            self.last_report.set(now);
+            let messages = self
+                .inner
+                .borrow()
+                .as_ref()
+                .ok()
+                .and_then(|i| i.store.message_count().ok())
+                .unwrap_or(0);
+            let (env, id) = (self.env.clone(), id.clone());
+            self.state
+                .wait_until(async move { site_link::report(&env, &id, now, messages).await });
+        }
+        if !id.hooks.is_empty() && !self.forwarding.get() {
+            let forward = site_link::forward(
+                self.env.clone(),
+                self.outbox(),
+                id,
+                self.forwarding.clone(),
+                self.state.storage(),
+            );
+            self.state.wait_until(forward);
         }
     }
 
@@ -212,7 +326,9 @@ impl Room {
             }
         };
         match outputs {
-            Ok(outputs) => self.carry_out(ws, outputs),
+            Ok(outputs) => {
+                self.carry_out(Some(ws), outputs);
+            }
             Err(e) => {
                 console_error!("room: frame failed: {e}");
                 if member.v1 {
@@ -284,7 +400,7 @@ impl Room {
             Ok(inner) => inner.core.leave(&member, sockets, now_ms()),
             Err(_) => return,
         };
-        self.carry_out(&ws, outputs);
+        self.carry_out(Some(&ws), outputs);
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -295,8 +411,12 @@ impl Room {
 }
 
 impl DurableObject for Room {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let inner = open(&state);
+        let identity = inner
+            .as_ref()
+            .ok()
+            .and_then(|i| RoomIdentity::load(&i.store));
         if let Err(e) = &inner {
             console_error!("room: cannot open storage: {e}");
         }
@@ -311,12 +431,25 @@ impl DurableObject for Room {
         }
         Room {
             state,
+            env,
             inner: RefCell::new(inner),
             legacy_present: Cell::new(None),
+            identity: RefCell::new(identity),
+            last_report: Cell::new(0),
+            forwarding: Rc::new(Cell::new(false)),
         }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        if let Some(ticket) = req.headers().get(API_HEADER)? {
+            return match serde_json::from_str::<ApiTicket>(&ticket) {
+                Ok(ticket) => {
+                    self.learn(ticket.identity(), ticket.limits.retention_days);
+                    self.api(req, ticket).await
+                }
+                Err(_) => json_error(400, "bad_request", "bad API ticket"),
+            };
+        }
         let ticket = match req
             .headers()
             .get(TICKET_HEADER)?
@@ -334,18 +467,36 @@ impl DurableObject for Room {
         }
     }
 
+    /// Trim history (by count and by age), hand on webhook events that are
+    /// still waiting, and come back when either needs it again.
     async fn alarm(&self) -> Result<Response> {
-        let mut inner = self.inner.borrow_mut();
-        let store = &mut inner
-            .as_mut()
-            .map_err(|e| Error::RustError(e.to_string()))?
-            .store;
-        if let Some(keep) = store
-            .retention()
-            .map_err(|e| Error::RustError(e.to_string()))?
-        {
-            protocol::room::Store::trim(store, keep)
+        let now = now_ms();
+        let days = {
+            let mut inner = self.inner.borrow_mut();
+            let Inner { core, store } = inner
+                .as_mut()
                 .map_err(|e| Error::RustError(e.to_string()))?;
+            let keep = store
+                .retention()
+                .map_err(|e| Error::RustError(e.to_string()))?;
+            let days = store.retention_days().unwrap_or(0);
+            core.retain(keep, days, self.day_ms(), now, store)
+                .map_err(|e| Error::RustError(e.to_string()))?;
+            days
+        };
+        let identity = self.identity.borrow().clone();
+        if let Some(id) = identity.filter(|id| !id.hooks.is_empty()) {
+            site_link::forward(
+                self.env.clone(),
+                self.outbox(),
+                id,
+                self.forwarding.clone(),
+                self.state.storage(),
+            )
+            .await;
+        }
+        if days > 0 && self.outbox().is_empty() {
+            self.state.storage().set_alarm(self.day_ms() as i64).await?;
         }
         Response::ok("")
     }

@@ -80,6 +80,8 @@ const MIGRATIONS: &[&str] = &[
          sender_key TEXT NOT NULL,
          PRIMARY KEY (target, emoji, author)
      );",
+    // 3: events waiting to be handed to the site's webhook queue.
+    "CREATE TABLE IF NOT EXISTS webhook_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);",
 ];
 
 const COLUMNS: &str =
@@ -239,7 +241,7 @@ impl SqlStore {
         Ok(())
     }
 
-    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let rows: Vec<Text> = self.exec(
             "SELECT value FROM room_meta WHERE key = ?",
             vec![key.into()],
@@ -247,7 +249,7 @@ impl SqlStore {
         Ok(rows.into_iter().next().map(|r| r.value))
     }
 
-    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.run(
             "INSERT OR REPLACE INTO room_meta (key, value) VALUES (?, ?)",
             vec![key.into(), value.into()],
@@ -273,6 +275,15 @@ impl SqlStore {
         self.set_meta("core", json)
     }
 
+    /// How many messages the room holds (for the site's room list).
+    pub fn message_count(&self) -> Result<u64, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "SELECT COUNT(*) AS n FROM messages WHERE kind = 'm'",
+            Vec::new(),
+        )?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
     /// Remember how many records to keep, for the retention alarm (which
     /// runs with no connection, hence no site limits, at hand).
     pub fn set_retention(&self, keep: u64) -> Result<(), StoreError> {
@@ -281,6 +292,15 @@ impl SqlStore {
 
     pub fn retention(&self) -> Result<Option<u64>, StoreError> {
         self.setting("retention")
+    }
+
+    /// Remember the site's retention by age, in days (0 = none).
+    pub fn set_retention_days(&self, days: u64) -> Result<(), StoreError> {
+        self.set_setting("retention_days", days)
+    }
+
+    pub fn retention_days(&self) -> Result<u64, StoreError> {
+        Ok(self.setting("retention_days")?.unwrap_or(0))
     }
 
     fn rows_by_seq(&self, seqs: &[u64]) -> Result<Vec<Row>, StoreError> {
@@ -594,6 +614,41 @@ impl Store for SqlStore {
             Vec::new(),
         )?;
         Ok(deleted)
+    }
+
+    fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError> {
+        let deleted = self.run(
+            "DELETE FROM messages WHERE ts < ? AND seq < (SELECT MAX(seq) FROM messages)",
+            vec![int(timestamp)],
+        )?;
+        self.run(
+            "DELETE FROM reactions WHERE target < (SELECT MIN(seq) FROM messages)",
+            Vec::new(),
+        )?;
+        Ok(deleted)
+    }
+
+    fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        let q =
+            format!("SELECT {COLUMNS} FROM messages WHERE kind = 'm' AND sender = ? ORDER BY seq");
+        let rows: Vec<Row> = self.exec(&q, vec![author.into()])?;
+        let mut messages: Vec<ChatMessage> = rows.iter().map(Row::message).collect();
+        {
+            let mut all: Vec<&mut ChatMessage> = messages.iter_mut().collect();
+            self.decorate(&mut all, None)?;
+        }
+        Ok(messages)
+    }
+
+    fn purge_author(&mut self, author: &str) -> Result<usize, StoreError> {
+        self.run(
+            "DELETE FROM reactions WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
+            vec![author.into()],
+        )?;
+        self.run(
+            "UPDATE messages SET body = '', deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0",
+            vec![author.into()],
+        )
     }
 }
 

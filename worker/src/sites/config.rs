@@ -1,20 +1,27 @@
-//! A site's configuration: who may embed its rooms, who may chat, its limits.
-//! Stored by the registry; edited through the admin API.
+//! A site's configuration: who may embed its rooms, who may chat, its limits
+//! and moderation policy, its identity secret. Stored by the registry;
+//! edited through the operator's admin API and the site owner's API.
+//!
+//! Edits merge: a field absent from the body keeps its current value (and
+//! `limits` and `moderation` merge field by field), so a body that only
+//! names `origins` never turns anonymous access back on or resets limits.
 
 use protocol::origin::is_valid_pattern;
 use protocol::room::policy::PolicyError;
 use protocol::room::RoomPolicy;
 use protocol::Limits;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// Most origins one site may list.
 pub const MAX_ORIGINS: usize = 50;
 /// Shortest secret accepted: HS256 keys should carry at least 128 bits.
 pub const MIN_SECRET_BYTES: usize = 16;
 pub const MAX_SECRET_BYTES: usize = 512;
+/// Longest grace period for a rotated secret (30 days).
+pub const MAX_GRACE_MS: u64 = 30 * 24 * 3600 * 1000;
 
-/// What the registry stores. The secret never leaves the Worker.
+/// What the registry stores. The secrets never leave the Worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Site {
@@ -27,6 +34,15 @@ pub struct Site {
     #[serde(default)]
     pub moderation: RoomPolicy,
     pub secret: Option<String>,
+    /// The secret before the last rotation, valid until `previous_until`
+    /// (ms since the epoch), so tokens already minted keep working.
+    #[serde(default)]
+    pub previous_secret: Option<String>,
+    #[serde(default)]
+    pub previous_until: Option<u64>,
+    /// The events the site's webhooks subscribe to (rooms send only those).
+    #[serde(default)]
+    pub hooks: Vec<String>,
     /// Drawn when the site is created and part of its rooms' object names:
     /// a deleted site's rooms are unreachable for good, even by a new site
     /// with the same id. Empty for sites created before epochs existed.
@@ -37,7 +53,7 @@ pub struct Site {
 }
 
 impl Site {
-    /// The site as the admin API shows it: everything but the secret.
+    /// The site as the APIs show it: everything but the secrets.
     pub fn public(&self) -> Value {
         json!({
             "id": self.id,
@@ -47,58 +63,40 @@ impl Site {
             "limits": self.limits,
             "moderation": self.moderation,
             "hasSecret": self.secret.is_some(),
+            "previousSecretValidUntil": self.previous_until,
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
         })
     }
+
+    /// The identity secrets a token may be signed with now: the current one
+    /// and, during its grace period, the previous one.
+    pub fn secrets(&self, now: u64) -> Vec<&str> {
+        let previous = self
+            .previous_secret
+            .as_deref()
+            .filter(|_| self.previous_until.is_some_and(|u| u > now));
+        self.secret.as_deref().into_iter().chain(previous).collect()
+    }
 }
 
-/// The body of `PUT /admin/sites/{id}`. Absent fields take their defaults,
-/// except `secret`: absent keeps the current secret, `null` removes it.
-#[derive(Debug, Deserialize)]
+/// The body of a site edit: every field optional; `secret` only in the
+/// operator's API (absent keeps it, `null` removes it).
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SiteInput {
-    #[serde(default)]
-    pub origins: Vec<String>,
-    #[serde(default = "yes")]
-    pub allow_anonymous: bool,
-    #[serde(default)]
-    pub allow_no_origin: bool,
-    #[serde(default)]
-    pub limits: Limits,
-    #[serde(default)]
-    pub moderation: RoomPolicy,
+    pub origins: Option<Vec<String>>,
+    pub allow_anonymous: Option<bool>,
+    pub allow_no_origin: Option<bool>,
+    pub limits: Option<Map<String, Value>>,
+    pub moderation: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "present")]
     pub secret: Option<Option<String>>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Distinguishes `"secret": null` (Some(None)) from no `secret` key (None).
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
-}
-
-/// How the stored secret changes with an update.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum SecretChange {
-    Keep,
-    Remove,
-    Set(String),
-}
-
-/// What the Worker asks the registry to store.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SiteUpdate {
-    pub id: String,
-    pub origins: Vec<String>,
-    pub allow_anonymous: bool,
-    pub allow_no_origin: bool,
-    pub limits: Limits,
-    pub moderation: RoomPolicy,
-    pub secret: SecretChange,
 }
 
 /// Why a site configuration is refused (HTTP 400).
@@ -107,6 +105,7 @@ pub enum ConfigError {
     TooManyOrigins,
     BadOrigin(String),
     BadSecretLength,
+    BadLimits(String),
     BadPolicy(PolicyError),
 }
 
@@ -119,6 +118,7 @@ impl std::fmt::Display for ConfigError {
                 "origin {o:?} is not scheme://host[:port] (http or https; `*` port, `*.` subdomain or a lone `*` allowed)"
             ),
             ConfigError::BadSecretLength => write!(f, "secret must be {MIN_SECRET_BYTES}-{MAX_SECRET_BYTES} bytes"),
+            ConfigError::BadLimits(e) => write!(f, "limits: {e}"),
             ConfigError::BadPolicy(e) => write!(f, "moderation: {e}"),
         }
     }
@@ -126,61 +126,160 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-impl SiteInput {
-    /// Check the input and turn it into an update, or say what is wrong.
-    pub fn validate(self, id: &str) -> Result<SiteUpdate, ConfigError> {
-        if self.origins.len() > MAX_ORIGINS {
-            return Err(ConfigError::TooManyOrigins);
+/// `current` with the fields of `patch` laid over it.
+fn merged<T: Serialize + for<'de> Deserialize<'de>>(
+    current: &T,
+    patch: Option<&Map<String, Value>>,
+) -> Result<T, String> {
+    let Some(patch) = patch else {
+        return serde_json::to_value(current)
+            .and_then(serde_json::from_value)
+            .map_err(|e| e.to_string());
+    };
+    let mut value = serde_json::to_value(current).map_err(|e| e.to_string())?;
+    if let Value::Object(fields) = &mut value {
+        for (k, v) in patch {
+            fields.insert(k.clone(), v.clone());
         }
-        if let Some(bad) = self.origins.iter().find(|o| !is_valid_pattern(o)) {
-            return Err(ConfigError::BadOrigin(bad.clone()));
-        }
-        let secret = match self.secret {
-            None => SecretChange::Keep,
-            Some(None) => SecretChange::Remove,
-            Some(Some(s)) if (MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&s.len()) => {
-                SecretChange::Set(s)
-            }
-            Some(Some(_)) => return Err(ConfigError::BadSecretLength),
-        };
-        Ok(SiteUpdate {
-            id: id.to_owned(),
-            origins: self
-                .origins
-                .iter()
-                .map(|o| o.trim().to_ascii_lowercase())
-                .collect(),
-            allow_anonymous: self.allow_anonymous,
-            allow_no_origin: self.allow_no_origin,
-            limits: self.limits.clamped(),
-            moderation: self.moderation.validate().map_err(ConfigError::BadPolicy)?,
-            secret,
-        })
+    }
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+/// A checked secret.
+pub fn check_secret(secret: String) -> Result<String, ConfigError> {
+    if (MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&secret.len()) {
+        Ok(secret)
+    } else {
+        Err(ConfigError::BadSecretLength)
     }
 }
 
-impl SiteUpdate {
-    /// Apply to the stored site (if any) at time `now`; a new site gets
-    /// `fresh_epoch`.
-    pub fn apply(self, existing: Option<Site>, now: u64, fresh_epoch: String) -> Site {
-        let (created_at, old_secret, epoch) = existing.map_or((now, None, fresh_epoch), |s| {
-            (s.created_at, s.secret, s.epoch)
-        });
-        Site {
-            id: self.id,
-            origins: self.origins,
-            allow_anonymous: self.allow_anonymous,
-            allow_no_origin: self.allow_no_origin,
-            limits: self.limits,
-            moderation: self.moderation,
-            secret: match self.secret {
-                SecretChange::Keep => old_secret,
-                SecretChange::Remove => None,
-                SecretChange::Set(s) => Some(s),
-            },
-            epoch,
-            created_at,
+impl SiteInput {
+    /// `existing` (or, for a new site `id`, the defaults) with this edit
+    /// applied at time `now`, checked; a new site gets `fresh_epoch`.
+    pub fn apply(
+        self,
+        id: &str,
+        existing: Option<Site>,
+        now: u64,
+        fresh_epoch: String,
+    ) -> Result<Site, ConfigError> {
+        let mut site = existing.unwrap_or_else(|| Site {
+            id: id.to_owned(),
+            origins: Vec::new(),
+            allow_anonymous: true,
+            allow_no_origin: false,
+            limits: Limits::default(),
+            moderation: RoomPolicy::default(),
+            secret: None,
+            previous_secret: None,
+            previous_until: None,
+            hooks: Vec::new(),
+            epoch: fresh_epoch,
+            created_at: now,
             updated_at: now,
+        });
+        if let Some(origins) = self.origins {
+            if origins.len() > MAX_ORIGINS {
+                return Err(ConfigError::TooManyOrigins);
+            }
+            if let Some(bad) = origins.iter().find(|o| !is_valid_pattern(o)) {
+                return Err(ConfigError::BadOrigin(bad.clone()));
+            }
+            site.origins = origins
+                .iter()
+                .map(|o| o.trim().to_ascii_lowercase())
+                .collect();
         }
+        if let Some(v) = self.allow_anonymous {
+            site.allow_anonymous = v;
+        }
+        if let Some(v) = self.allow_no_origin {
+            site.allow_no_origin = v;
+        }
+        site.limits = merged(&site.limits, self.limits.as_ref())
+            .map_err(ConfigError::BadLimits)?
+            .clamped();
+        let policy: RoomPolicy = merged(&site.moderation, self.moderation.as_ref())
+            .map_err(|e| ConfigError::BadPolicy(PolicyError(e)))?;
+        site.moderation = policy.validate().map_err(ConfigError::BadPolicy)?;
+        match self.secret {
+            None => {}
+            Some(None) => site.secret = None,
+            Some(Some(s)) => site.secret = Some(check_secret(s)?),
+        }
+        site.updated_at = now;
+        Ok(site)
+    }
+}
+
+/// Replace the identity secret with `new`; the old one stays valid for
+/// `grace_ms`.
+pub fn rotate(site: &mut Site, new: String, grace_ms: u64, now: u64) {
+    site.previous_secret = site.secret.take();
+    site.previous_until = site
+        .previous_secret
+        .as_ref()
+        .map(|_| now + grace_ms.min(MAX_GRACE_MS));
+    site.secret = Some(new);
+    site.updated_at = now;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: &str) -> SiteInput {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn edits_merge_and_never_reset_what_they_do_not_name() {
+        let created = input(
+            r#"{"origins":["https://a.example"],"allowAnonymous":false,"limits":{"rateBurst":7}}"#,
+        )
+        .apply("s", None, 1, "e".into())
+        .unwrap();
+        assert_eq!(
+            (
+                created.allow_anonymous,
+                created.limits.rate_burst,
+                created.limits.retention
+            ),
+            (false, 7, 10_000)
+        );
+        let edited = input(r#"{"origins":["https://b.example"],"limits":{"retention":50}}"#)
+            .apply("s", Some(created), 2, "x".into())
+            .unwrap();
+        assert!(!edited.allow_anonymous, "absent: kept");
+        assert_eq!(
+            (edited.limits.rate_burst, edited.limits.retention),
+            (7, 50),
+            "limits merge field by field"
+        );
+        assert_eq!(
+            (edited.epoch.as_str(), edited.created_at, edited.updated_at),
+            ("e", 1, 2)
+        );
+        assert!(input(r#"{"limits":{"rateBurst":"many"}}"#)
+            .apply("s", Some(edited.clone()), 3, "x".into())
+            .is_err());
+        assert!(input(r#"{"limits":{"colour":1}}"#)
+            .apply("s", Some(edited.clone()), 3, "x".into())
+            .is_err());
+        assert!(serde_json::from_str::<SiteInput>(r#"{"colour":"blue"}"#).is_err());
+    }
+
+    #[test]
+    fn a_rotated_secret_stays_valid_for_its_grace_period() {
+        let mut site = input(r#"{"secret":"first-secret-0123456789"}"#)
+            .apply("s", None, 0, "e".into())
+            .unwrap();
+        rotate(&mut site, "second-secret-0123456789".into(), 60_000, 1_000);
+        assert_eq!(
+            site.secrets(30_000),
+            ["second-secret-0123456789", "first-secret-0123456789"]
+        );
+        assert_eq!(site.secrets(61_001), ["second-secret-0123456789"]);
     }
 }

@@ -12,7 +12,7 @@ use protocol::lru::LruMap;
 use protocol::rate_limit::TokenBucket;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
-use super::config::{Site, SiteUpdate};
+use super::config::Site;
 use super::registry::REGISTRY_OBJECT;
 use crate::clock::now_ms;
 
@@ -71,8 +71,19 @@ pub async fn registry(
     .await
 }
 
-/// The site with this id, from the cache or the registry.
+/// The site with this id, from the cache or the registry. A lookup of an id
+/// this isolate does not know spends the miss budget.
 pub async fn find_site(env: &Env, id: &str) -> Result<Lookup> {
+    lookup(env, id, true).await
+}
+
+/// Like [`find_site`] for a caller who has already proved a key of this
+/// site: it is not a flood of made-up ids, so it never waits on the budget.
+pub async fn find_own_site(env: &Env, id: &str) -> Result<Lookup> {
+    lookup(env, id, false).await
+}
+
+async fn lookup(env: &Env, id: &str, spend_budget: bool) -> Result<Lookup> {
     let now = now_ms();
     let cached = CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -85,7 +96,7 @@ pub async fn find_site(env: &Env, id: &str) -> Result<Lookup> {
             // Expired: ask again, without spending the miss budget.
             Some((false, _)) => None,
             None if c.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(Lookup::Unknown),
-            None if !c.misses.try_take(now as f64) => Some(Lookup::Busy),
+            None if spend_budget && !c.misses.try_take(now as f64) => Some(Lookup::Busy),
             None => None,
         }
     });
@@ -123,18 +134,83 @@ pub fn forget(id: &str) {
     });
 }
 
-pub async fn save_site(env: &Env, update: &SiteUpdate) -> Result<Response> {
-    forget(&update.id);
-    registry(
-        env,
-        Method::Put,
-        &format!("/site/{}", update.id),
-        Some(serde_json::to_string(update)?),
-    )
-    .await
+/// Send an edit of site `id` (its JSON body) to the registry, which merges
+/// and checks it; `method` is `PUT` (may create) or `PATCH`.
+pub async fn edit_site(env: &Env, method: Method, id: &str, body: String) -> Result<Response> {
+    forget(id);
+    registry(env, method, &format!("/site/{id}"), Some(body)).await
 }
 
 pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
     forget(id);
     registry(env, Method::Delete, &format!("/site/{id}"), None).await
+}
+
+/// What the registry keeps of a site key: whose it is and the hash of its secret.
+#[derive(Clone, serde::Deserialize)]
+pub struct KeyRecord {
+    pub site: String,
+    pub hash: String,
+}
+
+/// The answer to a key lookup.
+pub enum KeyLookup {
+    Found(KeyRecord),
+    Unknown,
+    /// Too many lookups of key ids this isolate does not know.
+    Busy,
+}
+
+struct KeyCache {
+    /// Key id -> (expiry, record, or None for "no such key").
+    seen: LruMap<String, (u64, Option<KeyRecord>)>,
+    misses: TokenBucket,
+}
+
+// Site keys seen lately in this isolate. A revocation is immediate here and
+// within `CACHE_MS` elsewhere. Made-up key ids spend a budget of their own,
+// as made-up site ids do, so they cannot keep the registry busy.
+thread_local! {
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache {
+        seen: LruMap::new(MAX_UNKNOWN),
+        misses: TokenBucket::new(MISS_BURST, MISS_PER_SEC, 0.0),
+    });
+}
+
+/// The site and stored hash of key `id`.
+pub async fn find_key(env: &Env, id: &str) -> Result<KeyLookup> {
+    let now = now_ms();
+    let cached = KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        let hit = k
+            .seen
+            .get_mut(id)
+            .filter(|(exp, _)| *exp > now)
+            .map(|(_, v)| v.clone());
+        match hit {
+            Some(Some(record)) => Some(KeyLookup::Found(record)),
+            Some(None) => Some(KeyLookup::Unknown),
+            None if !k.misses.try_take(now as f64) => Some(KeyLookup::Busy),
+            None => None,
+        }
+    });
+    if let Some(answer) = cached {
+        return Ok(answer);
+    }
+    let mut res = registry(env, Method::Get, &format!("/key/{id}"), None).await?;
+    let found = match res.status_code() {
+        200 => res.json::<KeyRecord>().await.ok(),
+        404 => None,
+        s => return Err(worker::Error::RustError(format!("registry answered {s}"))),
+    };
+    KEYS.with(|k| {
+        k.borrow_mut()
+            .seen
+            .insert(id.to_owned(), (now + CACHE_MS, found.clone()))
+    });
+    Ok(found.map_or(KeyLookup::Unknown, KeyLookup::Found))
+}
+
+pub fn forget_key(id: &str) {
+    KEYS.with(|k| k.borrow_mut().seen.remove(id));
 }

@@ -7,8 +7,11 @@
 //! [`super::lookup`]) so the single object is not on every connection's path.
 //!
 //! Its HTTP interface is internal (the Worker builds every request):
-//! `GET /site/{id}`, `PUT /site/{id}` (a [`SiteUpdate`]), `DELETE /site/{id}`,
-//! `GET /sites`.
+//! `GET /sites`; `GET`, `PUT` (create or edit), `PATCH` (edit), `DELETE`
+//! `/site/{id}` (the bodies are [`SiteInput`]s: the registry holds the
+//! current record, so it merges and checks); `POST /site/{id}/rotate`,
+//! `PUT /site/{id}/hooks`; site keys: `POST`/`GET /site/{id}/keys`,
+//! `DELETE /site/{id}/keys/{key}`, `GET /key/{key}` (which site, which hash).
 
 use std::cell::Cell;
 
@@ -19,7 +22,7 @@ use worker::{
     Socket, SqlStorage, State, WebSocket, WebSocketIncomingMessage,
 };
 
-use super::config::{SecretChange, Site, SiteUpdate};
+use super::config::{rotate, Site, SiteInput};
 use crate::clock::now_ms;
 use crate::http::{json_error, json_response};
 use protocol::Limits;
@@ -48,7 +51,30 @@ fn new_epoch() -> String {
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS site_keys (id TEXT PRIMARY KEY, site TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS site_keys_by_site ON site_keys (site);
 ";
+
+#[derive(Deserialize)]
+struct KeyRow {
+    id: String,
+    site: String,
+    hash: String,
+    created_at: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Rotation {
+    secret: String,
+    grace_ms: u64,
+}
+
+#[derive(Deserialize)]
+struct NewKey {
+    id: String,
+    hash: String,
+}
 
 #[durable_object]
 pub struct SiteRegistry {
@@ -111,16 +137,15 @@ impl SiteRegistry {
                 .collect();
             let id = super::default_site(&self.env);
             if !origins.is_empty() && self.get(&id)?.is_none() {
-                let update = SiteUpdate {
-                    id,
-                    origins,
-                    allow_anonymous: true,
-                    allow_no_origin: true,
-                    limits: demo_limits(&self.env),
-                    moderation: Default::default(),
-                    secret: SecretChange::Keep,
+                let input = SiteInput {
+                    origins: Some(origins),
+                    allow_no_origin: Some(true),
+                    ..SiteInput::default()
                 };
-                self.put(&update.apply(None, now_ms(), new_epoch()))?;
+                if let Ok(mut site) = input.apply(&id, None, now_ms(), new_epoch()) {
+                    site.limits = demo_limits(&self.env);
+                    self.put(&site)?;
+                }
             }
             sql.exec(
                 "INSERT OR REPLACE INTO registry_meta (key, value) VALUES ('seeded', '1')",
@@ -135,9 +160,10 @@ impl SiteRegistry {
         self.seed_once()?;
         let url = req.url()?;
         let path = url.path().to_owned();
-        let id = path.strip_prefix("/site/").unwrap_or("");
-        match (req.method(), path.as_str()) {
-            (Method::Get, "/sites") => {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let not_found = || json_error(404, "not_found", "no such site");
+        match (req.method(), parts.as_slice()) {
+            (Method::Get, ["sites"]) => {
                 let rows: Vec<Record> = self
                     .sql()?
                     .exec("SELECT record FROM sites ORDER BY id", None)?
@@ -149,26 +175,115 @@ impl SiteRegistry {
                     .collect::<Vec<_>>();
                 json_response(200, &json!({ "sites": sites }))
             }
-            (Method::Get, _) if !id.is_empty() => match self.get(id)? {
+            (Method::Get, ["site", id]) => match self.get(id)? {
                 Some(site) => json_response(200, &serde_json::to_value(&site)?),
-                None => json_error(404, "not_found", "no such site"),
+                None => not_found(),
             },
-            (Method::Put, _) if !id.is_empty() => {
-                let update: SiteUpdate = req.json().await?;
+            (method @ (Method::Put | Method::Patch), ["site", id]) => {
+                let input: SiteInput = match serde_json::from_str(&req.text().await?) {
+                    Ok(input) => input,
+                    Err(e) => {
+                        return json_error(
+                            400,
+                            "bad_request",
+                            &format!("invalid site configuration: {e}"),
+                        )
+                    }
+                };
                 let existing = self.get(id)?;
+                if existing.is_none() && method == Method::Patch {
+                    return not_found();
+                }
                 let created = existing.is_none();
-                let site = update.apply(existing, now_ms(), new_epoch());
-                self.put(&site)?;
-                json_response(if created { 201 } else { 200 }, &site.public())
+                match input.apply(id, existing, now_ms(), new_epoch()) {
+                    Ok(site) => {
+                        self.put(&site)?;
+                        json_response(if created { 201 } else { 200 }, &site.public())
+                    }
+                    Err(e) => json_error(400, "bad_request", &e.to_string()),
+                }
             }
-            (Method::Delete, _) if !id.is_empty() => {
-                let existed = self.get(id)?.is_some();
+            (Method::Post, ["site", id, "rotate"]) => {
+                let Some(mut site) = self.get(id)? else {
+                    return not_found();
+                };
+                let rotation: Rotation = req.json().await?;
+                let now = now_ms();
+                rotate(&mut site, rotation.secret, rotation.grace_ms, now);
+                self.put(&site)?;
+                json_response(200, &json!({ "previousValidUntil": site.previous_until }))
+            }
+            (Method::Put, ["site", id, "hooks"]) => {
+                let Some(mut site) = self.get(id)? else {
+                    return not_found();
+                };
+                site.hooks = req.json().await?;
+                self.put(&site)?;
+                json_response(200, &json!({ "hooks": site.hooks }))
+            }
+            (Method::Delete, ["site", id]) => {
+                if self.get(id)?.is_none() {
+                    return not_found();
+                }
                 self.sql()?
-                    .exec("DELETE FROM sites WHERE id = ?", vec![id.into()])?;
-                if existed {
-                    json_response(200, &json!({ "deleted": id }))
-                } else {
-                    json_error(404, "not_found", "no such site")
+                    .exec("DELETE FROM sites WHERE id = ?", vec![(*id).into()])?;
+                self.sql()?
+                    .exec("DELETE FROM site_keys WHERE site = ?", vec![(*id).into()])?;
+                json_response(200, &json!({ "deleted": id }))
+            }
+            (Method::Post, ["site", id, "keys"]) => {
+                if self.get(id)?.is_none() {
+                    return not_found();
+                }
+                let key: NewKey = req.json().await?;
+                let now = now_ms();
+                self.sql()?.exec(
+                    "INSERT INTO site_keys (id, site, hash, created_at) VALUES (?, ?, ?, ?)",
+                    vec![
+                        key.id.as_str().into(),
+                        (*id).into(),
+                        key.hash.as_str().into(),
+                        (now as i64).into(),
+                    ],
+                )?;
+                json_response(201, &json!({ "id": key.id, "createdAt": now }))
+            }
+            (Method::Get, ["site", id, "keys"]) => {
+                if self.get(id)?.is_none() {
+                    return not_found();
+                }
+                let rows: Vec<KeyRow> = self
+                    .sql()?
+                    .exec("SELECT id, site, hash, created_at FROM site_keys WHERE site = ? ORDER BY created_at", vec![(*id).into()])?
+                    .to_array()?;
+                let keys: Vec<_> = rows
+                    .iter()
+                    .map(|k| json!({ "id": k.id, "createdAt": k.created_at }))
+                    .collect();
+                json_response(200, &json!({ "keys": keys }))
+            }
+            (Method::Delete, ["site", id, "keys", key]) => {
+                let cursor = self.sql()?.exec(
+                    "DELETE FROM site_keys WHERE id = ? AND site = ?",
+                    vec![(*key).into(), (*id).into()],
+                )?;
+                let _ = cursor.to_array::<serde_json::Value>();
+                if cursor.rows_written() == 0 {
+                    return json_error(404, "not_found", "no such key");
+                }
+                json_response(200, &json!({ "deleted": key }))
+            }
+            (Method::Get, ["key", key]) => {
+                let rows: Vec<KeyRow> = self
+                    .sql()?
+                    .exec(
+                        "SELECT id, site, hash, created_at FROM site_keys WHERE id = ?",
+                        vec![(*key).into()],
+                    )?
+                    .to_array()?;
+                match rows.first() {
+                    Some(k) => json_response(200, &json!({ "site": k.site, "hash": k.hash })),
+                    None => json_error(404, "not_found", "no such key"),
                 }
             }
             _ => json_error(404, "not_found", "no such registry path"),

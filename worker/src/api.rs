@@ -1,0 +1,458 @@
+//! The site owners' API: `/v1/sites/{site}/…`, authenticated with a site
+//! key (`Authorization: Bearer hck_…`, created by the operator). A key of
+//! one site gets 403 on every other site; no valid key, 401. Documented in
+//! docs/api.md and docs/openapi.yaml.
+//!
+//! The Worker checks the key, then either answers from the registry (the
+//! site's configuration, its secret), the site's room list
+//! ([`crate::directory`]) or webhook queue ([`crate::webhooks`]), or
+//! forwards the call to the room concerned (`room::api`), which acts through
+//! its room core like any member, so connected widgets see the change live.
+
+use protocol::site_key;
+use protocol::validate::{is_room_id, is_site_id};
+use protocol::webhook::{check_url, EVENTS};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Url};
+
+use crate::http::{bearer, json_error, json_response, percent_decode, read_body, unauthorized};
+use crate::random;
+use crate::sites::config::{check_secret, Site, MAX_GRACE_MS};
+use crate::sites::lookup::{edit_site, find_key, find_own_site, registry, KeyLookup, Lookup};
+use crate::ticket::{ApiTicket, Place, API_HEADER};
+use crate::upgrade::room_object_name;
+
+/// Webhook names are like site ids.
+fn is_hook_name(name: &str) -> bool {
+    is_site_id(name)
+}
+
+/// The site the caller's key belongs to, or the refusal.
+async fn authorize(
+    req: &Request,
+    env: &Env,
+    site: &str,
+) -> Result<std::result::Result<Site, Response>> {
+    let refuse = |r: Result<Response>| r.map(Err);
+    let Some(given) = bearer(req) else {
+        return refuse(unauthorized(
+            "a site key is required (Authorization: Bearer <key>)",
+        ));
+    };
+    let Some((id, secret)) = site_key::parse(&given) else {
+        return refuse(unauthorized("that is not a site key"));
+    };
+    let key = match find_key(env, id).await? {
+        KeyLookup::Found(key) => key,
+        KeyLookup::Unknown => return refuse(unauthorized("unknown or revoked site key")),
+        KeyLookup::Busy => return refuse(json_error(503, "unavailable", "try again")),
+    };
+    if !site_key::matches(secret, &key.hash) {
+        return refuse(unauthorized("unknown or revoked site key"));
+    }
+    if key.site != site {
+        return refuse(json_error(
+            403,
+            "forbidden",
+            "this key belongs to another site",
+        ));
+    }
+    match find_own_site(env, site).await? {
+        Lookup::Found(site) => Ok(Ok(*site)),
+        Lookup::Unknown => refuse(json_error(404, "not_found", "no such site")),
+        Lookup::Busy => refuse(json_error(503, "unavailable", "try again")),
+    }
+}
+
+/// Send a request to one of the site's own objects (room list, webhook queue).
+async fn site_object(
+    env: &Env,
+    binding: &str,
+    site: &Site,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Response> {
+    let stub = env
+        .durable_object(binding)?
+        .get_by_name(&format!("{}:{}", site.id, site.epoch))?;
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
+    stub.fetch_with_request(Request::new_with_init(
+        &format!("https://site.internal{path}"),
+        &init,
+    )?)
+    .await
+}
+
+/// Forward a call to room `room` of `site`.
+async fn room_call(
+    env: &Env,
+    site: &Site,
+    room: &str,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Response> {
+    let ticket = ApiTicket {
+        place: Place {
+            site: site.id.clone(),
+            epoch: site.epoch.clone(),
+            room: room.to_owned(),
+            hooks: site.hooks.clone(),
+        },
+        limits: site.limits,
+        policy: site.moderation.clone(),
+    };
+    let headers = Headers::new();
+    headers.set(API_HEADER, &serde_json::to_string(&ticket)?)?;
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
+    let stub = env
+        .durable_object("ROOMS")?
+        .get_by_name(&room_object_name(site, room))?;
+    stub.fetch_with_request(Request::new_with_init(
+        &format!("https://room.internal{path}"),
+        &init,
+    )?)
+    .await
+}
+
+/// Every room of the site, from its room list.
+async fn all_rooms(env: &Env, site: &Site) -> Result<Vec<String>> {
+    let mut res = site_object(env, "DIRECTORIES", site, Method::Get, "/all", None).await?;
+    #[derive(Deserialize)]
+    struct All {
+        rooms: Vec<String>,
+    }
+    Ok(res.json::<All>().await.map(|a| a.rooms).unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Rotation {
+    secret: Option<String>,
+    grace_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HookInput {
+    url: String,
+    events: Vec<String>,
+    secret: String,
+}
+
+fn allow_loopback_hooks(env: &Env) -> bool {
+    env.var("WEBHOOK_ALLOW_LOOPBACK_HTTP")
+        .map(|v| v.to_string() == "1")
+        .unwrap_or(false)
+}
+
+pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> {
+    let path = url.path();
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(3).collect();
+    let Some((&site_id, rest)) = parts.split_first() else {
+        return json_error(404, "not_found", "no such API path");
+    };
+    if !is_site_id(site_id) {
+        return json_error(404, "not_found", "no such site");
+    }
+    let site = match authorize(&req, env, site_id).await? {
+        Ok(site) => site,
+        Err(refusal) => return Ok(refusal),
+    };
+    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let method = req.method();
+    match (method.clone(), rest) {
+        (Method::Get, []) => json_response(200, &site.public()),
+        (Method::Patch, []) => {
+            let body = match read_body(&mut req).await? {
+                Ok(body) => body,
+                Err(refusal) => return Ok(refusal),
+            };
+            // The identity secret changes only through /secret.
+            if serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("secret").cloned())
+                .is_some()
+            {
+                return json_error(
+                    400,
+                    "bad_request",
+                    "change the secret with POST /v1/sites/{site}/secret",
+                );
+            }
+            edit_site(env, Method::Patch, &site.id, body).await
+        }
+        (Method::Post, ["secret"]) => {
+            let body = match read_body(&mut req).await? {
+                Ok(body) if body.trim().is_empty() => "{}".to_owned(),
+                Ok(body) => body,
+                Err(refusal) => return Ok(refusal),
+            };
+            let rotation: Rotation = match serde_json::from_str(&body) {
+                Ok(r) => r,
+                Err(e) => return json_error(400, "bad_request", &format!("invalid body: {e}")),
+            };
+            let grace_ms = rotation.grace_seconds.unwrap_or(3600).saturating_mul(1000);
+            if grace_ms > MAX_GRACE_MS {
+                return json_error(400, "bad_request", "graceSeconds is at most 30 days");
+            }
+            let (secret, generated) = match rotation.secret {
+                Some(s) => match check_secret(s) {
+                    Ok(s) => (s, false),
+                    Err(e) => return json_error(400, "bad_request", &e.to_string()),
+                },
+                None => {
+                    let bytes: [u8; 32] = random::bytes();
+                    (bytes.iter().map(|b| format!("{b:02x}")).collect(), true)
+                }
+            };
+            let body = json!({ "secret": secret, "graceMs": grace_ms }).to_string();
+            crate::sites::lookup::forget(&site.id);
+            let mut res = registry(
+                env,
+                Method::Post,
+                &format!("/site/{}/rotate", site.id),
+                Some(body),
+            )
+            .await?;
+            if res.status_code() != 200 {
+                return Ok(res);
+            }
+            let rotated: Value = res.json().await?;
+            let mut answer = json!({ "previousValidUntil": rotated["previousValidUntil"] });
+            if generated {
+                answer["secret"] = json!(secret);
+            }
+            json_response(200, &answer)
+        }
+        (Method::Get, ["rooms"]) => {
+            site_object(
+                env,
+                "DIRECTORIES",
+                &site,
+                Method::Get,
+                &format!("/rooms{query}"),
+                None,
+            )
+            .await
+        }
+        (_, ["rooms", room, rest @ ..]) => {
+            if !is_room_id(room) {
+                return json_error(404, "not_found", "no such room");
+            }
+            match (method, rest) {
+                (Method::Get, ["messages"]) => {
+                    room_call(
+                        env,
+                        &site,
+                        room,
+                        Method::Get,
+                        &format!("/messages{query}"),
+                        None,
+                    )
+                    .await
+                }
+                (Method::Post, ["messages"]) | (Method::Post, ["moderation"]) => {
+                    let body = match read_body(&mut req).await? {
+                        Ok(body) => body,
+                        Err(refusal) => return Ok(refusal),
+                    };
+                    room_call(
+                        env,
+                        &site,
+                        room,
+                        Method::Post,
+                        &format!("/{}", rest[0]),
+                        Some(body),
+                    )
+                    .await
+                }
+                (Method::Delete, ["messages", seq]) => {
+                    room_call(
+                        env,
+                        &site,
+                        room,
+                        Method::Delete,
+                        &format!("/messages/{seq}"),
+                        None,
+                    )
+                    .await
+                }
+                (Method::Delete, []) => {
+                    room_call(env, &site, room, Method::Delete, "/", None).await
+                }
+                (_, [] | ["messages"] | ["moderation"] | ["messages", _]) => {
+                    json_error(405, "method_not_allowed", "method not allowed here")
+                }
+                _ => json_error(404, "not_found", "no such API path"),
+            }
+        }
+        (_, ["users", sub, rest @ ..]) => {
+            let Some(sub) = percent_decode(sub)
+                .filter(|s| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control))
+            else {
+                return json_error(400, "bad_request", "sub is 1-256 characters");
+            };
+            let sub_path = crate::http::percent_encode(&sub);
+            match (method, rest) {
+                (Method::Get, ["messages"]) => {
+                    let mut all = Vec::new();
+                    for room in all_rooms(env, &site).await? {
+                        let mut res = room_call(
+                            env,
+                            &site,
+                            &room,
+                            Method::Get,
+                            &format!("/users/{sub_path}/messages"),
+                            None,
+                        )
+                        .await?;
+                        let found: Value = res.json().await.unwrap_or(Value::Null);
+                        for mut m in found["messages"].as_array().cloned().unwrap_or_default() {
+                            m["room"] = json!(room);
+                            all.push(m);
+                        }
+                    }
+                    json_response(200, &json!({ "messages": all }))
+                }
+                (Method::Delete, []) => {
+                    let (mut erased, mut rooms) = (0, 0);
+                    for room in all_rooms(env, &site).await? {
+                        let mut res = room_call(
+                            env,
+                            &site,
+                            &room,
+                            Method::Delete,
+                            &format!("/users/{sub_path}"),
+                            None,
+                        )
+                        .await?;
+                        let n = res
+                            .json::<Value>()
+                            .await
+                            .ok()
+                            .and_then(|v| v["erased"].as_u64())
+                            .unwrap_or(0);
+                        erased += n;
+                        rooms += u64::from(n > 0);
+                    }
+                    json_response(200, &json!({ "erased": erased, "rooms": rooms }))
+                }
+                _ => json_error(405, "method_not_allowed", "method not allowed here"),
+            }
+        }
+        (Method::Get, ["webhooks"]) => {
+            site_object(env, "WEBHOOKS", &site, Method::Get, "/hooks", None).await
+        }
+        (_, ["webhooks", name]) => {
+            if !is_hook_name(name) {
+                return json_error(404, "not_found", "no such webhook");
+            }
+            match method {
+                Method::Get => {
+                    site_object(
+                        env,
+                        "WEBHOOKS",
+                        &site,
+                        Method::Get,
+                        &format!("/hooks/{name}"),
+                        None,
+                    )
+                    .await
+                }
+                Method::Put => {
+                    let body = match read_body(&mut req).await? {
+                        Ok(body) => body,
+                        Err(refusal) => return Ok(refusal),
+                    };
+                    let input: HookInput = match serde_json::from_str(&body) {
+                        Ok(i) => i,
+                        Err(e) => {
+                            return json_error(400, "bad_request", &format!("invalid webhook: {e}"))
+                        }
+                    };
+                    if let Err(e) = check_url(&input.url, allow_loopback_hooks(env)) {
+                        return json_error(
+                            400,
+                            "bad_request",
+                            &format!("webhook URL refused: {e}"),
+                        );
+                    }
+                    if input.events.is_empty()
+                        || input.events.iter().any(|e| !EVENTS.contains(&e.as_str()))
+                    {
+                        return json_error(
+                            400,
+                            "bad_request",
+                            &format!("events are one or more of {}", EVENTS.join(", ")),
+                        );
+                    }
+                    if let Err(e) = check_secret(input.secret.clone()) {
+                        return json_error(400, "bad_request", &e.to_string());
+                    }
+                    let body =
+                        json!({ "url": input.url, "events": input.events, "secret": input.secret })
+                            .to_string();
+                    let mut res = site_object(
+                        env,
+                        "WEBHOOKS",
+                        &site,
+                        Method::Put,
+                        &format!("/hooks/{name}"),
+                        Some(body),
+                    )
+                    .await?;
+                    let status = res.status_code();
+                    let saved: Value = res.json().await?;
+                    set_hooks(env, &site, &saved["subscribed"]).await?;
+                    json_response(status, &saved["webhook"])
+                }
+                Method::Delete => {
+                    let mut res = site_object(
+                        env,
+                        "WEBHOOKS",
+                        &site,
+                        Method::Delete,
+                        &format!("/hooks/{name}"),
+                        None,
+                    )
+                    .await?;
+                    if res.status_code() != 200 {
+                        return Ok(res);
+                    }
+                    let gone: Value = res.json().await?;
+                    set_hooks(env, &site, &gone["subscribed"]).await?;
+                    json_response(200, &json!({ "deleted": name }))
+                }
+                _ => json_error(405, "method_not_allowed", "use GET, PUT or DELETE"),
+            }
+        }
+        (_, [] | ["secret"] | ["rooms"] | ["webhooks"]) => {
+            json_error(405, "method_not_allowed", "method not allowed here")
+        }
+        _ => json_error(404, "not_found", "no such API path"),
+    }
+}
+
+/// Tell the registry which events the site's webhooks want, so rooms send them.
+async fn set_hooks(env: &Env, site: &Site, subscribed: &Value) -> Result<()> {
+    crate::sites::lookup::forget(&site.id);
+    registry(
+        env,
+        Method::Put,
+        &format!("/site/{}/hooks", site.id),
+        Some(subscribed.to_string()),
+    )
+    .await?;
+    Ok(())
+}

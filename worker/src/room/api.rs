@@ -1,0 +1,369 @@
+//! The room's side of the site API (`crate::api`): the Worker has checked
+//! the site key and forwards the call here with an [`ApiTicket`]. The site's
+//! server acts as a bot member without a socket (`RoomCore::site_member`):
+//! its messages and moderation go through the room core like anyone's, so
+//! connected widgets see them live.
+//!
+//! Paths (internal): `GET`/`POST /messages`, `DELETE /messages/{seq}`,
+//! `POST /moderation`, `DELETE /` (erase the room), `GET /users/{sub}/messages`
+//! (export), `DELETE /users/{sub}` (erase).
+
+use protocol::client_frame::{ClientFrame, Dialect, MAX_SEQ};
+use protocol::error::close_code;
+use protocol::json::{self, Json};
+use protocol::message::RoomEvent;
+use protocol::room::{Member, PageQuery, Sockets, Store};
+use protocol::server_frame::encode_event;
+use protocol::{ErrorCode, ProtocolError, ServerFrame};
+use serde_json::{json, Value};
+use worker::{console_error, Method, Request, Response, Result};
+
+use super::{fanout, open, Room};
+use crate::clock::now_ms;
+use crate::http::{json_error, json_response, percent_decode, read_body};
+use crate::random;
+use crate::ticket::ApiTicket;
+
+/// The HTTP status for a refusal the room answered with.
+fn status(code: ErrorCode) -> u16 {
+    match code {
+        ErrorCode::NotFound => 404,
+        ErrorCode::NotAllowed => 403,
+        ErrorCode::IdConflict => 409,
+        ErrorCode::RateLimited | ErrorCode::SlowMode => 429,
+        ErrorCode::Internal => 503,
+        _ => 400,
+    }
+}
+
+/// The ack or error among the room's replies, as an HTTP response;
+/// `created` tells a new record (201) from a retry (200).
+fn answer(
+    replies: &[String],
+    created: impl Fn(u64) -> bool,
+    status: impl Fn(ErrorCode) -> u16,
+) -> Result<Response> {
+    for reply in replies {
+        match ServerFrame::parse(reply) {
+            Ok(ServerFrame::Ack { id, seq, timestamp }) => {
+                let code = if created(seq) { 201 } else { 200 };
+                return json_response(
+                    code,
+                    &json!({ "id": id, "seq": seq, "timestamp": timestamp }),
+                );
+            }
+            Ok(ServerFrame::Error(e)) => {
+                return json_error(status(e.code), e.code.as_str(), &e.message)
+            }
+            _ => {}
+        }
+    }
+    json_error(503, "unavailable", "the room did not answer; try again")
+}
+
+/// A message (or any event) as JSON, from the protocol's own encoding.
+fn event_json(e: &RoomEvent) -> Value {
+    serde_json::from_str(&encode_event(e)).unwrap_or(Value::Null)
+}
+
+fn random_id() -> String {
+    random::bytes::<16>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Room {
+    /// Run `frame` as `member` (the site) and answer with its ack or error.
+    fn act(
+        &self,
+        member: &Member,
+        frame: ClientFrame,
+    ) -> Result<std::result::Result<Vec<String>, Response>> {
+        let legacy = self.legacy_present();
+        let outputs = {
+            let mut inner = self.inner.borrow_mut();
+            let Ok(inner) = inner.as_mut() else {
+                return Ok(Err(json_error(
+                    503,
+                    "unavailable",
+                    "the room's storage is unavailable",
+                )?));
+            };
+            let sockets = Sockets {
+                legacy,
+                ..Sockets::default()
+            };
+            inner
+                .core
+                .act(member, frame, sockets, now_ms(), &mut inner.store)
+        };
+        match outputs {
+            Ok(outputs) => Ok(Ok(self.carry_out(None, outputs))),
+            Err(e) => {
+                console_error!("room: API call failed: {e}");
+                Ok(Err(json_error(
+                    503,
+                    "unavailable",
+                    "the room could not do that; try again",
+                )?))
+            }
+        }
+    }
+
+    fn site_member(&self, name: &str, ticket: &ApiTicket) -> Option<Member> {
+        self.inner
+            .borrow()
+            .as_ref()
+            .ok()
+            .map(|i| i.core.site_member(name, ticket.limits))
+    }
+
+    fn latest(&self) -> u64 {
+        self.inner
+            .borrow_mut()
+            .as_mut()
+            .ok()
+            .and_then(|i| i.store.latest_seq().ok())
+            .unwrap_or(0)
+    }
+
+    pub(super) async fn api(&self, mut req: Request, ticket: ApiTicket) -> Result<Response> {
+        let url = req.url()?;
+        let path = url.path().to_owned();
+        let parts: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        let query = |key: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.to_string())
+        };
+        match (req.method(), parts.as_slice()) {
+            (Method::Get, ["messages"]) => {
+                let seq = |key| query(key).map(|v| v.parse::<u64>().ok().filter(|n| *n <= MAX_SEQ));
+                let limit = query("limit")
+                    .map(|v| v.parse::<usize>().ok().filter(|n| (1..=100).contains(n)));
+                let (before, after, limit) = match (seq("before"), seq("after"), limit) {
+                    (Some(None), _, _) | (_, Some(None), _) | (_, _, Some(None)) => {
+                        return json_error(
+                            400,
+                            "bad_request",
+                            "before and after are seqs; limit is 1-100",
+                        )
+                    }
+                    (Some(Some(_)), Some(Some(_)), _) => {
+                        return json_error(400, "bad_request", "give before or after, not both")
+                    }
+                    (b, a, l) => (b.flatten(), a.flatten(), l.flatten().unwrap_or(50)),
+                };
+                let query = match (before, after) {
+                    (Some(b), _) => PageQuery::Before(b, limit),
+                    (_, Some(a)) => PageQuery::After(a, limit),
+                    _ => PageQuery::Latest(limit),
+                };
+                let page = self
+                    .inner
+                    .borrow_mut()
+                    .as_mut()
+                    .ok()
+                    .map(|i| i.store.page(query, ""));
+                match page {
+                    Some(Ok(page)) => {
+                        let messages: Vec<Value> = page
+                            .events
+                            .iter()
+                            .filter(|e| matches!(e, RoomEvent::Message(_)))
+                            .map(event_json)
+                            .collect();
+                        json_response(200, &json!({ "messages": messages, "more": page.more }))
+                    }
+                    _ => json_error(503, "unavailable", "the room's storage is unavailable"),
+                }
+            }
+            (Method::Post, ["messages"]) => {
+                let body = match read_body(&mut req).await? {
+                    Ok(body) => body,
+                    Err(refusal) => return Ok(refusal),
+                };
+                let Ok(obj) = json::parse(&body) else {
+                    return json_error(400, "bad_request", "the body is not JSON");
+                };
+                let Some(name) = obj.get("name").and_then(Json::as_str) else {
+                    return json_error(400, "bad_request", "\"name\" is required");
+                };
+                // The protocol's own parser checks the message, the id and the reply target.
+                let mut frame = json::ObjectWriter::new().str("type", "send");
+                if let Some(id) = obj.get("id") {
+                    frame = frame.raw("id", &to_json(id));
+                }
+                if let Some(m) = obj.get("message") {
+                    frame = frame.raw("message", &to_json(m));
+                }
+                if let Some(r) = obj.get("replyTo") {
+                    frame = frame.raw("replyTo", &to_json(r));
+                }
+                let frame = match ClientFrame::parse(&frame.finish(), Dialect::V1) {
+                    Ok(f) => f,
+                    Err(e) => return json_error(400, e.code.as_str(), &e.message),
+                };
+                let Some(member) = self.site_member(name, &ticket) else {
+                    return json_error(503, "unavailable", "the room's storage is unavailable");
+                };
+                let before = self.latest();
+                match self.act(&member, frame)? {
+                    // A reply to a message that does not exist is a bad request, not a missing resource.
+                    Ok(replies) => answer(
+                        &replies,
+                        |seq| seq > before,
+                        |code| {
+                            if code == ErrorCode::NotFound {
+                                400
+                            } else {
+                                status(code)
+                            }
+                        },
+                    ),
+                    Err(refusal) => Ok(refusal),
+                }
+            }
+            (Method::Delete, ["messages", seq]) => {
+                let Some(target) = seq
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=MAX_SEQ).contains(n))
+                else {
+                    return json_error(404, "not_found", "no such message");
+                };
+                let Some(member) = self.site_member("Site", &ticket) else {
+                    return json_error(503, "unavailable", "the room's storage is unavailable");
+                };
+                match self.act(
+                    &member,
+                    ClientFrame::Delete {
+                        id: random_id(),
+                        target,
+                    },
+                )? {
+                    Ok(replies) => answer(&replies, |_| false, status),
+                    Err(refusal) => Ok(refusal),
+                }
+            }
+            (Method::Post, ["moderation"]) => {
+                let body = match read_body(&mut req).await? {
+                    Ok(body) => body,
+                    Err(refusal) => return Ok(refusal),
+                };
+                let Ok(Json::Obj(fields)) = json::parse(&body) else {
+                    return json_error(400, "bad_request", "the body is a JSON object");
+                };
+                let mut frame = json::ObjectWriter::new()
+                    .str("type", "moderate")
+                    .str("id", &random_id());
+                for (k, v) in fields.iter().filter(|(k, _)| k != "type" && k != "id") {
+                    frame = frame.raw(k, &to_json(v));
+                }
+                let frame = match ClientFrame::parse(&frame.finish(), Dialect::V1) {
+                    Ok(f) => f,
+                    Err(e) => return json_error(400, e.code.as_str(), &e.message),
+                };
+                let Some(member) = self.site_member("Site", &ticket) else {
+                    return json_error(503, "unavailable", "the room's storage is unavailable");
+                };
+                match self.act(&member, frame)? {
+                    Ok(replies) => answer(&replies, |_| false, status),
+                    Err(refusal) => Ok(refusal),
+                }
+            }
+            (Method::Delete, []) => self.erase(&ticket).await,
+            (Method::Get, ["users", sub, "messages"]) => {
+                let Some(sub) = percent_decode(sub) else {
+                    return json_error(400, "bad_request", "bad user id");
+                };
+                let messages = self
+                    .inner
+                    .borrow_mut()
+                    .as_mut()
+                    .ok()
+                    .map(|i| i.store.messages_by(&format!("u:{sub}")));
+                match messages {
+                    Some(Ok(messages)) => {
+                        let list: Vec<Value> = messages
+                            .into_iter()
+                            .map(|m| event_json(&RoomEvent::Message(m)))
+                            .collect();
+                        json_response(200, &json!({ "messages": list }))
+                    }
+                    _ => json_error(503, "unavailable", "the room's storage is unavailable"),
+                }
+            }
+            (Method::Delete, ["users", sub]) => {
+                let Some(sub) = percent_decode(sub) else {
+                    return json_error(400, "bad_request", "bad user id");
+                };
+                let result = {
+                    let mut inner = self.inner.borrow_mut();
+                    let Ok(inner) = inner.as_mut() else {
+                        return json_error(503, "unavailable", "the room's storage is unavailable");
+                    };
+                    inner
+                        .core
+                        .erase_user(&sub, ticket.limits, now_ms(), &mut inner.store)
+                };
+                match result {
+                    Ok((erased, outputs)) => {
+                        self.carry_out(None, outputs);
+                        json_response(200, &json!({ "erased": erased }))
+                    }
+                    Err(e) => {
+                        console_error!("room: erase failed: {e}");
+                        json_error(503, "unavailable", "the room could not do that; try again")
+                    }
+                }
+            }
+            _ => json_error(404, "not_found", "no such room API path"),
+        }
+    }
+
+    /// Erase the room: disconnect everyone (close 4010, final), delete every
+    /// record, and leave the site's room list. The object starts over empty.
+    async fn erase(&self, ticket: &ApiTicket) -> Result<Response> {
+        let error = ProtocolError::new(ErrorCode::RoomErased, "this room was erased");
+        fanout::close_all(
+            self.state.as_raw(),
+            &ServerFrame::Error(error).encode(),
+            close_code::ERASED,
+            "room erased",
+        );
+        self.state.storage().delete_all().await?;
+        *self.inner.borrow_mut() = open(&self.state);
+        *self.identity.borrow_mut() = None;
+        super::site_link::unlist(&self.env, &ticket.identity()).await;
+        json_response(200, &json!({ "deleted": ticket.place.room }))
+    }
+}
+
+/// A parsed JSON value written back as JSON text.
+fn to_json(v: &Json) -> String {
+    match v {
+        Json::Null => "null".into(),
+        Json::Bool(b) => b.to_string(),
+        Json::Int(n) => n.to_string(),
+        Json::OtherNumber(text) => text.clone(),
+        Json::Str(s) => {
+            let mut out = String::new();
+            json::write_str(&mut out, s);
+            out
+        }
+        Json::Arr(items) => format!(
+            "[{}]",
+            items.iter().map(to_json).collect::<Vec<_>>().join(",")
+        ),
+        Json::Obj(fields) => fields
+            .iter()
+            .fold(json::ObjectWriter::new(), |w, (k, v)| w.raw(k, &to_json(v)))
+            .finish(),
+    }
+}

@@ -1,0 +1,198 @@
+//! What a room tells the rest of its site: which room it is (the Worker
+//! says so with every connection and API call), its activity for the site's
+//! room list ([`crate::directory`]), and its events for the site's webhooks
+//! ([`crate::webhooks`]).
+//!
+//! Webhook events are first written to the room's own SQLite
+//! (`webhook_outbox`) and then handed to the site's queue in order, one
+//! batch at a time; a batch the queue did not take stays and is retried from
+//! the room's alarm. So an event survives a crash between the two objects,
+//! and a room's events reach the queue in the room's order.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{
+    console_error, Env, Method, Request, RequestInit, SqlStorage, SqlStorageValue, Storage, Stub,
+};
+
+use super::store::SqlStore;
+
+/// Which room this is, and what its site wants to hear.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoomIdentity {
+    pub site: String,
+    pub epoch: String,
+    pub room: String,
+    /// The webhook events the site subscribes to.
+    pub hooks: Vec<String>,
+}
+
+impl RoomIdentity {
+    /// The name of the site's per-site objects (directory, webhook queue).
+    pub fn site_object(&self) -> String {
+        format!("{}:{}", self.site, self.epoch)
+    }
+
+    pub fn load(store: &SqlStore) -> Option<RoomIdentity> {
+        store
+            .meta("identity")
+            .ok()
+            .flatten()
+            .and_then(|j| serde_json::from_str(&j).ok())
+    }
+
+    pub fn save(&self, store: &SqlStore) {
+        if let Ok(json) = serde_json::to_string(self) {
+            if let Err(e) = store.set_meta("identity", &json) {
+                console_error!("room: cannot save its identity: {e}");
+            }
+        }
+    }
+}
+
+/// Webhook events forwarded per batch.
+const BATCH: usize = 50;
+
+async fn post(stub: Stub, path: &str, body: String) -> worker::Result<u16> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init(&format!("https://site.internal{path}"), &init)?;
+    Ok(stub.fetch_with_request(req).await?.status_code())
+}
+
+/// The room's table of webhook events not yet handed to the queue.
+#[derive(Clone)]
+pub struct WebhookOutbox {
+    sql: SqlStorage,
+}
+
+#[derive(Deserialize)]
+struct Pending {
+    id: i64,
+    body: String,
+}
+
+impl WebhookOutbox {
+    pub fn new(sql: SqlStorage) -> Self {
+        WebhookOutbox { sql }
+    }
+
+    /// Keep a `kind` event of message or notice `data` (JSON) if the site
+    /// subscribes to it.
+    pub fn push(&self, id: &RoomIdentity, kind: &str, seq: u64, timestamp: u64, data: &str) {
+        if !id.hooks.iter().any(|h| h == kind) {
+            return;
+        }
+        let body = format!(
+            r#"{{"id":{},"type":{},"site":{},"room":{},"seq":{seq},"timestamp":{timestamp},"data":{data}}}"#,
+            json!(format!("{}:{seq}", id.room)),
+            json!(kind),
+            json!(id.site),
+            json!(id.room)
+        );
+        if let Err(e) = self.sql.exec(
+            "INSERT INTO webhook_outbox (body) VALUES (?)",
+            vec![body.into()],
+        ) {
+            console_error!("room: cannot keep a webhook event: {e}");
+        }
+    }
+
+    fn pending(&self) -> Option<(i64, Vec<String>)> {
+        let bindings = vec![SqlStorageValue::Integer(BATCH as i64)];
+        let rows: Vec<Pending> = self
+            .sql
+            .exec(
+                "SELECT id, body FROM webhook_outbox ORDER BY id LIMIT ?",
+                bindings,
+            )
+            .ok()?
+            .to_array()
+            .ok()?;
+        let last = rows.last()?.id;
+        Some((last, rows.into_iter().map(|r| r.body).collect()))
+    }
+
+    fn taken(&self, last: i64) {
+        if let Ok(c) = self.sql.exec(
+            "DELETE FROM webhook_outbox WHERE id <= ?",
+            vec![SqlStorageValue::Integer(last)],
+        ) {
+            let _ = c.to_array::<serde_json::Value>();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending().is_none()
+    }
+}
+
+/// Hand the waiting events to the site's queue, oldest first, one batch at a
+/// time (`busy` keeps a second forwarder from overtaking this one). If the
+/// queue cannot take them, the room's alarm tries again in a few seconds.
+pub async fn forward(
+    env: Env,
+    outbox: WebhookOutbox,
+    id: RoomIdentity,
+    busy: Rc<Cell<bool>>,
+    storage: Storage,
+) {
+    if busy.replace(true) {
+        return;
+    }
+    while let Some((last, bodies)) = outbox.pending() {
+        let sent = match env
+            .durable_object("WEBHOOKS")
+            .and_then(|ns| ns.get_by_name(&id.site_object()))
+        {
+            Ok(stub) => post(stub, "/enqueue", format!("[{}]", bodies.join(","))).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(200) => outbox.taken(last),
+            other => {
+                console_error!("room: the webhook queue did not take the events: {other:?}");
+                if let Err(e) = storage.set_alarm(RETRY_MS).await {
+                    console_error!("room: cannot schedule a retry: {e}");
+                }
+                break;
+            }
+        }
+    }
+    busy.set(false);
+}
+
+/// When the queue could not be reached, try again this much later.
+pub const RETRY_MS: i64 = 5_000;
+
+/// Tell the site's room list this room's activity.
+pub async fn report(env: &Env, id: &RoomIdentity, last_activity: u64, messages: u64) {
+    let Ok(stub) = env
+        .durable_object("DIRECTORIES")
+        .and_then(|ns| ns.get_by_name(&id.site_object()))
+    else {
+        return;
+    };
+    let body =
+        json!({ "room": id.room, "lastActivity": last_activity, "messages": messages }).to_string();
+    if let Err(e) = post(stub, "/report", body).await {
+        console_error!("room: cannot report to the room list: {e}");
+    }
+}
+
+/// Take this room off the site's room list (it was erased).
+pub async fn unlist(env: &Env, id: &RoomIdentity) {
+    let Ok(stub) = env
+        .durable_object("DIRECTORIES")
+        .and_then(|ns| ns.get_by_name(&id.site_object()))
+    else {
+        return;
+    };
+    let body = json!({ "room": id.room }).to_string();
+    if let Err(e) = post(stub, "/unlist", body).await {
+        console_error!("room: cannot leave the room list: {e}");
+    }
+}

@@ -1,0 +1,344 @@
+//! Webhooks: the WebhookQueue Durable Object, one per site (named
+//! `site:epoch`). It keeps the site's webhooks (URL, events, secret) and a
+//! durable queue of deliveries in its SQLite, and delivers them from its
+//! alarm: at least once, in order per webhook (so in order per room), each
+//! retried with exponential backoff (1 s doubling, at most 30 minutes) until
+//! the receiver answers 2xx, for 72 hours. A receiver that is down for an
+//! hour gets everything afterwards, in order.
+//!
+//! Rooms hand their events over with `POST /enqueue` (see
+//! `room::site_link`); the site API manages webhooks with
+//! `PUT`/`GET`/`DELETE /hooks[/{name}]`.
+
+mod deliver;
+
+use protocol::webhook::{backoff_ms, signature, GIVE_UP_AFTER_MS};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{
+    console_error, durable_object, DurableObject, Env, Method, Request, Response, Result,
+    SqlStorage, State,
+};
+
+use crate::clock::now_ms;
+use crate::http::{json_error, json_response};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS hooks (
+    name TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    hook TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+    last_status INTEGER, last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_hook ON deliveries (hook, status, seq);
+";
+
+/// Deliveries one alarm makes per webhook before it yields.
+const PER_RUN: usize = 50;
+/// Finished deliveries kept per webhook, for `GET` (the rest are forgotten).
+const HISTORY: u64 = 100;
+/// Deliveries shown per webhook in `GET`.
+const SHOWN: u64 = 20;
+
+#[durable_object(alarm)]
+pub struct WebhookQueue {
+    state: State,
+    sql: SqlStorage,
+}
+
+#[derive(Deserialize, Clone)]
+struct Hook {
+    name: String,
+    url: String,
+    events: String,
+    secret: String,
+    created_at: u64,
+}
+
+#[derive(Deserialize)]
+struct Delivery {
+    seq: i64,
+    event_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    body: String,
+    status: String,
+    attempts: u32,
+    next_at: u64,
+    last_status: Option<u16>,
+    last_error: Option<String>,
+    created_at: u64,
+    done_at: Option<u64>,
+}
+
+/// The body of `PUT /hooks/{name}` (already checked by the Worker).
+#[derive(Deserialize)]
+struct HookInput {
+    url: String,
+    events: Vec<String>,
+    secret: String,
+}
+
+/// An event as a room sends it.
+#[derive(Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+impl WebhookQueue {
+    fn exec(&self, query: &str, bindings: Vec<worker::SqlStorageValue>) -> Result<()> {
+        let _ = self.sql.exec(query, bindings)?.to_array::<Value>();
+        Ok(())
+    }
+
+    fn hooks(&self) -> Result<Vec<Hook>> {
+        self.sql
+            .exec(
+                "SELECT name, url, events, secret, created_at FROM hooks ORDER BY name",
+                None,
+            )?
+            .to_array()
+    }
+
+    fn public(&self, h: &Hook) -> Result<Value> {
+        let recent: Vec<Delivery> = self
+            .sql
+            .exec(
+                "SELECT seq, event_id, type, body, status, attempts, next_at, last_status, last_error, created_at, done_at
+                 FROM deliveries WHERE hook = ? ORDER BY seq DESC LIMIT ?",
+                vec![h.name.as_str().into(), (SHOWN as i64).into()],
+            )?
+            .to_array()?;
+        let deliveries: Vec<Value> = recent
+            .iter()
+            .map(|d| {
+                let mut v = json!({ "id": d.event_id, "event": d.kind, "status": d.status, "attempts": d.attempts,
+                                    "at": d.done_at.unwrap_or(d.created_at) });
+                if let Some(s) = d.last_status {
+                    v["lastStatus"] = json!(s);
+                }
+                if let Some(e) = &d.last_error {
+                    v["lastError"] = json!(e);
+                }
+                v
+            })
+            .collect();
+        let events: Value = serde_json::from_str(&h.events).unwrap_or(json!([]));
+        Ok(
+            json!({ "name": h.name, "url": h.url, "events": events, "createdAt": h.created_at, "deliveries": deliveries }),
+        )
+    }
+
+    /// The union of every webhook's events (what rooms should send).
+    fn subscribed(&self) -> Result<Vec<String>> {
+        let mut all: Vec<String> = Vec::new();
+        for h in self.hooks()? {
+            for e in serde_json::from_str::<Vec<String>>(&h.events).unwrap_or_default() {
+                if !all.contains(&e) {
+                    all.push(e);
+                }
+            }
+        }
+        all.sort();
+        Ok(all)
+    }
+
+    async fn handle(&self, mut req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let path = url.path().to_owned();
+        let name = path.strip_prefix("/hooks/").unwrap_or("").to_owned();
+        match (req.method(), path.as_str()) {
+            (Method::Post, "/enqueue") => {
+                let batch: Vec<Value> = req.json().await?;
+                let hooks = self.hooks()?;
+                let now = now_ms();
+                for raw in batch {
+                    let Ok(event) = serde_json::from_value::<Event>(raw.clone()) else {
+                        continue;
+                    };
+                    let body = raw.to_string();
+                    for h in hooks
+                        .iter()
+                        .filter(|h| h.events.contains(&format!("\"{}\"", event.kind)))
+                    {
+                        self.exec(
+                            "INSERT INTO deliveries (hook, event_id, type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                            vec![h.name.as_str().into(), event.id.as_str().into(), event.kind.as_str().into(), body.as_str().into(),
+                                 (now as i64).into(), (now as i64).into()],
+                        )?;
+                    }
+                }
+                self.state.storage().set_alarm(1).await?;
+                json_response(200, &json!({ "ok": true }))
+            }
+            (Method::Get, "/hooks") => {
+                let list = self
+                    .hooks()?
+                    .iter()
+                    .map(|h| self.public(h))
+                    .collect::<Result<Vec<_>>>()?;
+                json_response(200, &json!({ "webhooks": list }))
+            }
+            (Method::Get, _) if !name.is_empty() => {
+                match self.hooks()?.into_iter().find(|h| h.name == name) {
+                    Some(h) => json_response(200, &self.public(&h)?),
+                    None => json_error(404, "not_found", "no such webhook"),
+                }
+            }
+            (Method::Put, _) if !name.is_empty() => {
+                let input: HookInput = req.json().await?;
+                let existed = self.hooks()?.iter().any(|h| h.name == name);
+                let events = serde_json::to_string(&input.events)?;
+                self.exec(
+                    "INSERT INTO hooks (name, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT (name) DO UPDATE SET url = excluded.url, events = excluded.events, secret = excluded.secret",
+                    vec![name.as_str().into(), input.url.into(), events.into(), input.secret.into(), (now_ms() as i64).into()],
+                )?;
+                let hook = self.hooks()?.into_iter().find(|h| h.name == name);
+                let body = match hook {
+                    Some(h) => self.public(&h)?,
+                    None => return json_error(500, "internal", "the webhook was not saved"),
+                };
+                json_response(
+                    if existed { 200 } else { 201 },
+                    &json!({ "webhook": body, "subscribed": self.subscribed()? }),
+                )
+            }
+            (Method::Delete, _) if !name.is_empty() => {
+                if !self.hooks()?.iter().any(|h| h.name == name) {
+                    return json_error(404, "not_found", "no such webhook");
+                }
+                self.exec(
+                    "DELETE FROM hooks WHERE name = ?",
+                    vec![name.as_str().into()],
+                )?;
+                self.exec(
+                    "DELETE FROM deliveries WHERE hook = ?",
+                    vec![name.as_str().into()],
+                )?;
+                json_response(
+                    200,
+                    &json!({ "deleted": name, "subscribed": self.subscribed()? }),
+                )
+            }
+            _ => json_error(404, "not_found", "no such webhook path"),
+        }
+    }
+
+    /// Deliver what is due, each webhook's oldest first; returns when the
+    /// next delivery is due, if any is waiting.
+    async fn run(&self) -> Result<Option<u64>> {
+        let mut next: Option<u64> = None;
+        for hook in self.hooks()? {
+            for _ in 0..PER_RUN {
+                let head: Vec<Delivery> = self
+                    .sql
+                    .exec(
+                        "SELECT seq, event_id, type, body, status, attempts, next_at, last_status, last_error, created_at, done_at
+                         FROM deliveries WHERE hook = ? AND status = 'pending' ORDER BY seq LIMIT 1",
+                        vec![hook.name.as_str().into()],
+                    )?
+                    .to_array()?;
+                let Some(d) = head.into_iter().next() else {
+                    break;
+                };
+                let now = now_ms();
+                if d.next_at > now {
+                    next = Some(next.map_or(d.next_at, |n| n.min(d.next_at)));
+                    break;
+                }
+                let sig = signature(hook.secret.as_bytes(), now / 1000, &d.body);
+                let (status, error) =
+                    deliver::deliver(&hook.url, &d.kind, &d.event_id, &sig, &d.body).await;
+                let done = now_ms();
+                if (200..300).contains(&status) {
+                    self.exec(
+                        "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, done_at = ? WHERE seq = ?",
+                        vec![(status as i64).into(), (done as i64).into(), d.seq.into()],
+                    )?;
+                    continue;
+                }
+                let attempts = d.attempts + 1;
+                let error = if status == 0 {
+                    error
+                } else {
+                    format!("HTTP {status}")
+                };
+                if done.saturating_sub(d.created_at) > GIVE_UP_AFTER_MS {
+                    self.exec(
+                        "UPDATE deliveries SET status = 'failed', attempts = ?, last_status = ?, last_error = ?, done_at = ? WHERE seq = ?",
+                        vec![i64::from(attempts).into(), (status as i64).into(), error.into(), (done as i64).into(), d.seq.into()],
+                    )?;
+                    continue;
+                }
+                let at = done + backoff_ms(attempts - 1);
+                self.exec(
+                    "UPDATE deliveries SET attempts = ?, next_at = ?, last_status = ?, last_error = ? WHERE seq = ?",
+                    vec![i64::from(attempts).into(), (at as i64).into(), (status as i64).into(), error.into(), d.seq.into()],
+                )?;
+                next = Some(next.map_or(at, |n| n.min(at)));
+                break;
+            }
+            // Keep the history bounded.
+            self.exec(
+                "DELETE FROM deliveries WHERE hook = ? AND status != 'pending' AND seq NOT IN
+                 (SELECT seq FROM deliveries WHERE hook = ? AND status != 'pending' ORDER BY seq DESC LIMIT ?)",
+                vec![hook.name.as_str().into(), hook.name.as_str().into(), (HISTORY as i64).into()],
+            )?;
+        }
+        // More may be due at once (a webhook hit its per-run bound).
+        let due: Vec<Value> = self
+            .sql
+            .exec(
+                "SELECT 1 FROM deliveries WHERE status = 'pending' AND next_at <= ? LIMIT 1",
+                vec![(now_ms() as i64).into()],
+            )?
+            .to_array()?;
+        if !due.is_empty() {
+            next = Some(now_ms());
+        }
+        Ok(next)
+    }
+}
+
+impl DurableObject for WebhookQueue {
+    fn new(state: State, _env: Env) -> Self {
+        let sql = state.storage().sql();
+        if let Err(e) = sql.exec(SCHEMA, None) {
+            console_error!("webhooks: cannot open storage: {e}");
+        }
+        WebhookQueue { state, sql }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        match self.handle(req).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                console_error!("webhooks: {e}");
+                json_error(500, "internal", "the webhook queue failed")
+            }
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        match self.run().await {
+            Ok(Some(at)) => {
+                self.state
+                    .storage()
+                    .set_alarm((at.saturating_sub(now_ms())).max(1) as i64)
+                    .await?
+            }
+            Ok(None) => {}
+            Err(e) => {
+                console_error!("webhooks: delivery run failed: {e}");
+                self.state.storage().set_alarm(5_000).await?;
+            }
+        }
+        Response::ok("")
+    }
+}
