@@ -108,17 +108,32 @@ export function launchBrowser() {
 /** The development admin token (from .dev.vars.example). */
 export const ADMIN_TOKEN = process.env.ADMIN_TOKEN || 'dev-admin-token';
 
-/** Call the admin API. */
-export async function admin(method, path, body, { token = ADMIN_TOKEN, base = BASE } = {}) {
-  const res = await fetch(`${base}/admin${path}`, {
+/** A JSON call with a bearer token; `body` may be a string (sent as is). */
+async function callJson(url, method, token, body) {
+  const res = await fetch(url, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
   return { status: res.status, body: json, text };
+}
+
+/** Call the admin API. */
+export const admin = (method, path, body, { token = ADMIN_TOKEN, base = BASE } = {}) =>
+  callJson(`${base}/admin${path}`, method, token, body);
+
+/** Call the site owners' API (`/v1/sites<path>`) with a site key. */
+export const siteApi = (key, method, path, body) => callJson(`${BASE}/v1/sites${path}`, method, key, body);
+
+/** A site created with `config`, and a key of its own: `{ site, key, keyId }`. */
+export async function siteWithKey(config, prefix = 'api') {
+  const site = await createSite(config, prefix);
+  const res = await admin('POST', `/sites/${site}/keys`);
+  if (res.status !== 201) throw new Error(`creating a key for ${site}: ${res.status} ${res.text}`);
+  return { site, key: res.body.key, keyId: res.body.id };
 }
 
 /** Create (or replace) a site with a fresh id; returns the id. */

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, launchBrowser, mintToken, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 const SECRET = 'widget-moderation-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -169,4 +169,28 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   assert.equal(failed.code, 4008);
   await eve.locator('.hc-banner', { hasText: 'banned' }).waitFor();
   await Promise.all([mo.context().close(), eve.context().close()]);
+});
+
+test("the site's server posts as a bot and erases a user; an open widget shows both", async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wapi');
+  const room = uniqueRoom('server');
+  const ada = await open({ room, site, token: mintToken(SECRET, { sub: 'ada-1', name: 'Ada', exp: inAnHour() }) });
+  const bo = await open({ room, site, name: 'Bo' });
+  await ada.locator('.hc-input').fill('my phone is 555-0100');
+  await ada.locator('.hc-input').press('Enter');
+  await item(bo, 'my phone is 555-0100').waitFor();
+
+  const posted = await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Helpdesk', message: 'We are online until 6pm.' });
+  assert.equal(posted.status, 201, posted.text);
+  const bot = item(bo, 'We are online until 6pm.');
+  await bot.waitFor();
+  assert.equal(await bot.getAttribute('data-role'), 'bot');
+  await bot.locator('.hc-role', { hasText: 'Bot' }).waitFor();
+
+  const erased = await siteApi(key, 'DELETE', `/${site}/users/ada-1`);
+  assert.equal(erased.status, 200, erased.text);
+  await bo.locator('.hc-list .hc-msg.hc-deleted').waitFor();
+  assert.equal(await item(bo, 'my phone is 555-0100').count(), 0, 'the erased text is gone from the open page');
+  await Promise.all([ada.context().close(), bo.context().close()]);
 });

@@ -1,0 +1,189 @@
+// The site owners' API against the real worker: keys scoped to one site,
+// PATCH that changes only what it names, secret rotation with grace, bot
+// messages reaching live members, history, deletes and moderation from the
+// server, export and erasure of a user, the room list, erasing a room,
+// retention by age. (Webhooks: webhooks.test.mjs.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { admin, siteApi as api, siteWithKey as newSiteWithKey, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
+
+const SECRET = 'site-api-signing-secret-0123456789';
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+
+/** A site without origins (raw clients), signing with SECRET, with a key of its own. */
+async function siteWithKey(config = {}) {
+  const made = await newSiteWithKey({ origins: [], allowNoOrigin: true, secret: SECRET, ...config });
+  assert.match(made.key, /^hck_[0-9a-f]{16}_/);
+  return made;
+}
+
+test('a site key works on its own site only; missing, forged and revoked keys get 401', async () => {
+  const a = await siteWithKey();
+  const b = await siteWithKey();
+  assert.equal((await api(a.key, 'GET', `/${a.site}`)).status, 200);
+  const cross = await api(a.key, 'GET', `/${b.site}`);
+  assert.deepEqual([cross.status, cross.body.error], [403, 'forbidden']);
+  assert.equal((await api(a.key, 'GET', `/${b.site}/rooms`)).status, 403);
+  assert.equal((await api(a.key, 'POST', `/${b.site}/rooms/r/messages`, { name: 'x', message: 'y' })).status, 403);
+  for (const key of [null, 'nonsense', `${a.key}x`, a.key.replace(/_[^_]+$/, '_forged'), 'dev-admin-token']) {
+    const res = await api(key, 'GET', `/${a.site}`);
+    assert.equal(res.status, 401, String(key));
+    assert.equal(res.body.error, 'unauthorized');
+  }
+  // The key is shown once: the list has ids only.
+  const list = await admin('GET', `/sites/${a.site}/keys`);
+  assert.deepEqual(list.body.keys.map((k) => k.id), [a.keyId]);
+  assert.ok(!list.text.includes(a.key.split('_')[2]));
+  assert.equal((await admin('DELETE', `/sites/${a.site}/keys/${a.keyId}`)).status, 200);
+  assert.equal((await api(a.key, 'GET', `/${a.site}`)).status, 401, 'revoked');
+});
+
+test('PATCH changes only the fields it names; so does the operator\'s PUT on an existing site', async () => {
+  const { site, key } = await siteWithKey({ allowAnonymous: false, limits: { rateBurst: 7 }, origins: ['https://a.example'] });
+  const patched = await api(key, 'PATCH', `/${site}`, { origins: ['https://b.example'], limits: { retention: 500 } });
+  assert.equal(patched.status, 200, patched.text);
+  assert.deepEqual(patched.body.origins, ['https://b.example']);
+  assert.equal(patched.body.allowAnonymous, false, 'absent: kept');
+  assert.deepEqual([patched.body.limits.rateBurst, patched.body.limits.retention], [7, 500]);
+  assert.equal(patched.body.hasSecret, true);
+  assert.ok(!patched.text.includes(SECRET));
+  assert.equal((await api(key, 'PATCH', `/${site}`, { secret: 'x'.repeat(20) })).status, 400, 'secrets change through /secret');
+  assert.equal((await api(key, 'PATCH', `/${site}`, { colour: 'blue' })).status, 400);
+  assert.equal((await api(key, 'PATCH', `/${site}`, '{not json')).status, 400);
+  const put = await admin('PUT', `/sites/${site}`, { origins: ['https://c.example'] });
+  assert.equal(put.status, 200);
+  assert.deepEqual([put.body.allowAnonymous, put.body.limits.rateBurst, put.body.hasSecret], [false, 7, true]);
+  assert.equal((await admin('PATCH', `/sites/nope-${Date.now()}`, {})).status, 404, 'PATCH never creates');
+});
+
+test('rotating the secret keeps tokens signed with the old one valid for the grace period', async () => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('rotate');
+  const oldToken = mintToken(SECRET, { sub: 'u1', name: 'Ada', exp: inAnHour() });
+  const rotated = await api(key, 'POST', `/${site}/secret`, { graceSeconds: 2 });
+  assert.equal(rotated.status, 200, rotated.text);
+  assert.match(rotated.body.secret, /^[0-9a-f]{64}$/, 'generated, shown once');
+  assert.ok(rotated.body.previousValidUntil > Date.now());
+  const fresh = mintToken(rotated.body.secret, { sub: 'u2', name: 'Bo', exp: inAnHour() });
+  const during = await join(room, 'x', { site, token: oldToken });
+  assert.equal(during.welcome.name, 'Ada', 'the old secret still verifies during the grace period');
+  await during.close();
+  await sleep(2500);
+  assert.equal((await refused({ room, site, v: '1', token: oldToken })).code, 4001, 'not after it');
+  const now = await join(room, 'x', { site, token: fresh });
+  assert.equal(now.welcome.name, 'Bo');
+  await now.close();
+  const own = await api(key, 'POST', `/${site}/secret`, { secret: 'my-own-secret-0123456789', graceSeconds: 0 });
+  assert.equal(own.status, 200);
+  assert.equal(own.body.secret, undefined, 'a secret the caller chose is not echoed');
+  assert.equal((await api(key, 'POST', `/${site}/secret`, { secret: 'short' })).status, 400);
+});
+
+test('bot messages reach live members, idempotent on id; history, deletes and moderation from the server', async () => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('bot');
+  const ada = await join(room, 'Ada', { site });
+  const post = (body) => api(key, 'POST', `/${site}/rooms/${room}/messages`, body);
+  const first = await post({ name: 'Helpdesk', message: 'Welcome! Ask us anything.', id: 'welcome-1' });
+  assert.equal(first.status, 201, first.text);
+  const live = await ada.next('message');
+  assert.deepEqual([live.seq, live.name, live.role, live.message], [first.body.seq, 'Helpdesk', 'bot', 'Welcome! Ask us anything.']);
+  const again = await post({ name: 'Helpdesk', message: 'Welcome! Ask us anything.', id: 'welcome-1' });
+  assert.deepEqual([again.status, again.body.seq], [200, first.body.seq], 'a retry is the same message');
+  assert.equal((await post({ name: 'Helpdesk', message: 'something else', id: 'welcome-1' })).status, 409);
+  assert.equal((await post({ name: 'Helpdesk', message: '   ' })).status, 400);
+  assert.equal((await post({ message: 'no name' })).status, 400);
+  assert.equal((await post({ name: 'Helpdesk', message: 'x', replyTo: 9999 })).status, 400);
+
+  ada.send({ type: 'send', id: 'a1', message: 'spam spam' });
+  const spam = await ada.next('ack');
+  const page = await api(key, 'GET', `/${site}/rooms/${room}/messages?limit=10`);
+  assert.deepEqual(page.body.messages.map((m) => m.message), ['Welcome! Ask us anything.', 'spam spam']);
+  const older = await api(key, 'GET', `/${site}/rooms/${room}/messages?before=${spam.seq}&limit=1`);
+  assert.deepEqual([older.body.messages.length, older.body.more], [1, false]);
+  assert.equal((await api(key, 'GET', `/${site}/rooms/${room}/messages?before=x`)).status, 400);
+
+  const removed = await api(key, 'DELETE', `/${site}/rooms/${room}/messages/${spam.seq}`);
+  assert.equal(removed.status, 200, removed.text);
+  assert.equal((await ada.next('update')).deleted, true);
+  assert.equal((await ada.next('moderation')).action, 'delete');
+  assert.equal((await api(key, 'DELETE', `/${site}/rooms/${room}/messages/424242`)).status, 404);
+
+  const mute = await api(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'mute', sender: ada.welcome.sender, seconds: 60 });
+  assert.equal(mute.status, 200, mute.text);
+  ada.send({ type: 'send', id: 'a2', message: 'hello?' });
+  assert.equal((await ada.next((f) => f.type === 'error' && f.id === 'a2')).code, 'muted');
+  assert.equal((await api(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'explode' })).status, 400);
+  await ada.close();
+});
+
+test('export and erase a user across the site\'s rooms; live widgets and history show the tombstones', async () => {
+  const { site, key } = await siteWithKey();
+  const sub = `user-${Date.now()}@example.com`;
+  const token = mintToken(SECRET, { sub, name: 'Ada', exp: inAnHour() });
+  const [r1, r2] = [uniqueRoom('gdpr'), uniqueRoom('gdpr')];
+  const ada1 = await join(r1, 'x', { site, token });
+  const ada2 = await join(r2, 'x', { site, token });
+  const watcher = await join(r1, 'Bo', { site });
+  for (const [c, text] of [[ada1, 'my phone is 555'], [ada2, 'in the other room'], [watcher, 'not hers']]) {
+    c.send({ type: 'send', id: `m-${text.length}`, message: text });
+    await c.next('ack');
+  }
+  await sleep(200);
+  const path = `/${site}/users/${encodeURIComponent(sub)}`;
+  const exported = await api(key, 'GET', `${path}/messages`);
+  assert.equal(exported.status, 200, exported.text);
+  assert.deepEqual(exported.body.messages.map((m) => [m.room, m.message]).sort(), [[r1, 'my phone is 555'], [r2, 'in the other room']].sort());
+  const erased = await api(key, 'DELETE', path);
+  assert.deepEqual([erased.status, erased.body.erased, erased.body.rooms], [200, 2, 2]);
+  const notice = await watcher.next('moderation');
+  assert.deepEqual([notice.action, notice.sender], ['purge', ada1.welcome.sender]);
+  const reader = await join(r1, 'R', { site });
+  assert.deepEqual(reader.history.messages.map((m) => [m.message, m.deleted ?? false]), [['', true], ['not hers', false]]);
+  const after = await api(key, 'GET', `${path}/messages`);
+  assert.ok(after.body.messages.every((m) => m.deleted && m.message === ''));
+  await Promise.all([ada1, ada2, watcher, reader].map((c) => c.close()));
+});
+
+test('the room list pages through the site\'s rooms; erasing a room disconnects its members and empties it', async () => {
+  const { site, key } = await siteWithKey();
+  const rooms = ['list-a', 'list-b', 'list-c'];
+  for (const room of rooms) {
+    const r = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: `hi ${room}` });
+    assert.equal(r.status, 201, r.text);
+  }
+  await sleep(500);
+  const first = await api(key, 'GET', `/${site}/rooms?limit=2`);
+  assert.equal(first.status, 200, first.text);
+  assert.deepEqual(first.body.rooms.map((r) => r.room), ['list-a', 'list-b']);
+  assert.ok(first.body.rooms.every((r) => r.messages === 1 && r.lastActivity > Date.now() - 60_000));
+  const second = await api(key, 'GET', `/${site}/rooms?limit=2&cursor=${first.body.next}`);
+  assert.deepEqual(second.body.rooms.map((r) => r.room), ['list-c']);
+  assert.equal(second.body.next, undefined);
+
+  const member = await join('list-a', 'Ada', { site });
+  const gone = await api(key, 'DELETE', `/${site}/rooms/list-a`);
+  assert.equal(gone.status, 200, gone.text);
+  assert.equal((await member.closed).code, 4010);
+  const back = await join('list-a', 'Ada', { site });
+  assert.deepEqual([back.welcome.seq, back.history.messages.length], [0, 0]);
+  await back.close();
+  const listed = await api(key, 'GET', `/${site}/rooms`);
+  assert.deepEqual(listed.body.rooms.map((r) => r.room), ['list-b', 'list-c']);
+});
+
+test('retention by age deletes what is older than the site\'s days, keeping the newest message', async () => {
+  // The test server's "day" is 2 seconds (RETENTION_DAY_MS, set by the test runner).
+  const { site, key } = await siteWithKey({ limits: { retentionDays: 1 } });
+  const room = uniqueRoom('age');
+  await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'old' });
+  await sleep(2500);
+  await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'new' });
+  let texts = [];
+  for (let i = 0; i < 20; i++) {
+    await sleep(500);
+    texts = (await api(key, 'GET', `/${site}/rooms/${room}/messages`)).body.messages.map((m) => m.message);
+    if (texts.length === 1) break;
+  }
+  assert.deepEqual(texts, ['new']);
+});

@@ -1,0 +1,129 @@
+// Webhooks against a real local HTTP receiver (on 127.0.0.1, which the
+// development server allows): signed deliveries of every event, in order per
+// room, at least once, through refusals and an outage of the receiver; and
+// the URLs refused when a webhook is saved (nothing is ever sent to them).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { join, mintToken, siteApi as api, siteWithKey as newSiteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+
+const SECRET = 'webhook-site-secret-0123456789';
+const HOOK_SECRET = 'whsec-0123456789abcdef';
+
+const siteWithKey = () => newSiteWithKey({ origins: [], allowNoOrigin: true, secret: SECRET }, 'hook');
+
+/** Verify a `Hello-Chat-Signature` header as a receiver would, with node:crypto. */
+function verify(header, body, secret) {
+  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=')));
+  const expected = createHmac('sha256', secret).update(`${parts.t}.${body}`).digest('hex');
+  const fresh = Math.abs(Date.now() / 1000 - Number(parts.t)) < 300;
+  return fresh && expected.length === parts.v1.length && timingSafeEqual(Buffer.from(expected), Buffer.from(parts.v1));
+}
+
+/** A receiver that refuses its first `refuse` deliveries and can go down. */
+function receiver({ refuse }) {
+  const accepted = [];
+  const seen = [];
+  let server;
+  const handler = (req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push(body);
+      if (seen.length <= refuse) {
+        res.writeHead(500).end('not now');
+        return;
+      }
+      accepted.push({ headers: req.headers, body, event: JSON.parse(body) });
+      res.writeHead(204).end();
+    });
+  };
+  const listen = (port = 0) => new Promise((resolve) => {
+    server = http.createServer(handler);
+    server.listen(port, '127.0.0.1', () => resolve(server.address().port));
+  });
+  const down = () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); });
+  return { accepted, seen, listen, down };
+}
+
+test('every event reaches the receiver once, in order, signed, through refusals and an outage', { timeout: 170_000 }, async () => {
+  const { site, key } = await siteWithKey();
+  const rx = receiver({ refuse: 2 });
+  const port = await rx.listen();
+  const put = await api(key, 'PUT', `/${site}/webhooks/audit`, {
+    url: `http://127.0.0.1:${port}/hook`, events: ['message.created', 'message.updated', 'message.deleted', 'moderation'], secret: HOOK_SECRET,
+  });
+  assert.equal(put.status, 201, put.text);
+  assert.ok(!put.text.includes(HOOK_SECRET), 'the secret is never shown');
+
+  const room = uniqueRoom('hooks');
+  const ada = await join(room, 'x', { site, token: mintToken(SECRET, { sub: 'ada', name: 'Ada', exp: Math.floor(Date.now() / 1000) + 3600 }) });
+  const send = async (id, message) => { ada.send({ type: 'send', id, message }); return (await ada.next((f) => f.type === 'ack' && f.id === id)).seq; };
+  const s1 = await send('m1', 'one');
+  await send('m2', 'two');
+  ada.send({ type: 'edit', id: 'e1', target: s1, message: 'one (edited)' });
+  await ada.next((f) => f.type === 'ack' && f.id === 'e1');
+  // The receiver goes down for a while; the room keeps going.
+  await sleep(1500);
+  await rx.down();
+  await send('m3', 'three');
+  ada.send({ type: 'delete', id: 'd1', target: s1 });
+  await ada.next((f) => f.type === 'ack' && f.id === 'd1');
+  await api(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'slow', seconds: 5 });
+  await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'from the server' });
+  await sleep(4000);
+  await rx.listen(port);
+
+  const expected = ['message.created', 'message.created', 'message.updated', 'message.created', 'message.deleted', 'moderation',
+    'message.created'];
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && rx.accepted.length < expected.length) await sleep(500);
+  await sleep(500);
+  const events = rx.accepted.map((d) => d.event);
+  assert.deepEqual(events.map((e) => e.type), expected);
+  const ids = events.map((e) => e.id);
+  assert.equal(new Set(ids).size, ids.length, 'each event once (by id)');
+  const seqs = events.map((e) => e.seq);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in the room\'s order');
+  for (const d of rx.accepted) {
+    assert.ok(verify(d.headers['hello-chat-signature'], d.body, HOOK_SECRET), 'signature verifies');
+    assert.equal(d.headers['hello-chat-event'], d.event.type);
+    assert.equal(d.headers['hello-chat-delivery'], d.event.id);
+    assert.deepEqual([d.event.site, d.event.room], [site, room]);
+  }
+  assert.equal(events[2].data.message, 'one (edited)');
+  assert.equal(events[4].data.deleted, true);
+  assert.deepEqual([events[5].data.action, events[5].data.seconds], ['slow', 5]);
+  assert.ok(rx.seen.length > rx.accepted.length, 'refused deliveries were retried');
+
+  const listed = await api(key, 'GET', `/${site}/webhooks`);
+  const hook = listed.body.webhooks[0];
+  assert.deepEqual([hook.name, hook.url], ['audit', `http://127.0.0.1:${port}/hook`]);
+  assert.ok(hook.deliveries.some((d) => d.status === 'delivered'));
+  assert.equal((await api(key, 'DELETE', `/${site}/webhooks/audit`)).status, 200);
+  assert.equal((await api(key, 'GET', `/${site}/webhooks/audit`)).status, 404);
+  await ada.close();
+  await rx.down();
+});
+
+test('webhook URLs into private networks are refused when saved; only public https is accepted', async () => {
+  const { site, key } = await siteWithKey();
+  for (const url of [
+    'http://hooks.example.com/in', 'https://127.0.0.1/hook', 'https://localhost/hook', 'https://10.0.0.8/hook',
+    'https://192.168.1.1/hook', 'https://169.254.169.254/latest/meta-data', 'https://[::1]/hook', 'https://[fd00::1]/hook',
+    'https://metadata.internal/hook', 'https://user:pass@example.com/hook', 'http://127.0.0.1/no-port', 'ftp://example.com/x',
+  ]) {
+    const res = await api(key, 'PUT', `/${site}/webhooks/bad`, { url, events: ['moderation'], secret: HOOK_SECRET });
+    assert.equal(res.status, 400, url);
+    assert.equal(res.body.error, 'bad_request');
+  }
+  const ok = await api(key, 'PUT', `/${site}/webhooks/good`, { url: 'https://hooks.example.com/in', events: ['moderation'], secret: HOOK_SECRET });
+  assert.equal(ok.status, 201, ok.text);
+  for (const body of [{ url: 'https://hooks.example.com/in', events: ['nope'], secret: HOOK_SECRET },
+    { url: 'https://hooks.example.com/in', events: [], secret: HOOK_SECRET },
+    { url: 'https://hooks.example.com/in', events: ['moderation'], secret: 'short' }]) {
+    assert.equal((await api(key, 'PUT', `/${site}/webhooks/good`, body)).status, 400, JSON.stringify(body));
+  }
+  assert.equal((await api(key, 'DELETE', `/${site}/webhooks/good`)).status, 200);
+});
