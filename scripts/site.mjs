@@ -1,16 +1,47 @@
-// `npm run site -- <command>`: manage sites through the admin API.
+// `npm run site -- <command>`: manage sites from a terminal.
 //
-//   npm run site -- list
-//   npm run site -- get <id>
-//   npm run site -- put <id> [--origin URL]... [--secret S | --no-secret] [--require-identity]
-//                      [--allow-no-origin] [--limit name=value]... [--moderation JSON]
-//   npm run site -- delete <id>
+// Operator (ADMIN_TOKEN; default: the value in .dev.vars):
+//   list | get <site> | delete <site>
+//   put <site> [options]      create or change (fields not named stay as they are)
+//   patch <site> [options]    change an existing site only
+//   key create <site> | key list <site> | key revoke <site> <key-id>
 //
-// Server and token: HELLO_CHAT_URL (default http://localhost:8787) and
-// ADMIN_TOKEN (default: the value in .dev.vars).
+// Site owner (HELLO_CHAT_SITE_KEY, a key from `key create`):
+//   owner get <site> | owner patch <site> [options]
+//   owner rotate-secret <site> [--grace SECONDS] [--secret]
+//   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
+//   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
+//   owner webhook list <site> | owner webhook delete <site> <name>
+//   owner export <site> <sub> | owner erase <site> <sub>
+//
+// Site options: --origin URL... --require-identity --allow-anonymous
+//   --allow-no-origin --limit name=value... --moderation JSON --secret | --no-secret
+//
+// Secrets never come from the command line (it shows in `ps` and in shell
+// history): `--secret` reads the identity secret from HELLO_CHAT_SITE_SECRET
+// (webhooks: HELLO_CHAT_WEBHOOK_SECRET) or, when that is unset, from stdin.
+// Server: HELLO_CHAT_URL (default http://localhost:8787).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lib/run.mjs';
+
+const USAGE = `usage: npm run site -- <command>
+  list | get <site> | delete <site> | put <site> [options] | patch <site> [options]
+  key create <site> | key list <site> | key revoke <site> <key-id>
+  owner get <site> | owner patch <site> [options] | owner rotate-secret <site> [--grace S] [--secret]
+  owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
+  owner webhook put <site> <name> --url URL --event EVENT... [--secret]
+  owner webhook list <site> | owner webhook delete <site> <name>
+  owner export <site> <sub> | owner erase <site> <sub>
+options: --origin URL... --require-identity --allow-anonymous --allow-no-origin
+  --limit name=value... --moderation JSON --secret | --no-secret
+secrets: --secret reads HELLO_CHAT_SITE_SECRET (webhooks: HELLO_CHAT_WEBHOOK_SECRET), else stdin`;
+
+function usage(message) {
+  if (message) console.error(message);
+  console.error(USAGE);
+  process.exit(2);
+}
 
 function devToken() {
   try {
@@ -21,44 +52,73 @@ function devToken() {
   }
 }
 
-const server = (process.env.HELLO_CHAT_URL || 'http://localhost:8787').replace(/\/$/, '');
-const token = process.env.ADMIN_TOKEN || devToken();
-const [command, id, ...rest] = process.argv.slice(2);
-
-function usage(message) {
-  if (message) console.error(message);
-  console.error('usage: npm run site -- list | get <id> | delete <id> | put <id> [--origin URL]... ' +
-    '[--secret S | --no-secret] [--require-identity] [--allow-no-origin] [--limit name=value]... [--moderation JSON]');
-  process.exit(2);
+/** A secret from `envName`, else the first line of stdin (a prompt when it is a terminal). */
+function readSecret(envName) {
+  const fromEnv = process.env[envName];
+  if (fromEnv) return fromEnv;
+  if (process.stdin.isTTY) process.stderr.write(`secret (or set ${envName}): `);
+  let text = '';
+  try {
+    text = fs.readFileSync(0, 'utf8');
+  } catch {
+    usage(`no secret: set ${envName} or pipe it on stdin`);
+  }
+  const secret = text.split(/\r?\n/)[0].trim();
+  if (!secret) usage(`no secret: set ${envName} or pipe it on stdin`);
+  return secret;
 }
 
-function putBody(args) {
-  const body = { origins: [], limits: {} };
+/**
+ * Parse `--flag [value]` options; `spec` maps each flag to how it changes
+ * `body`. A field set to a function (a secret to read) is read only once the
+ * whole command line is known to be good.
+ */
+function parseOptions(args, spec, body = {}) {
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = () => args[++i] ?? usage(`${arg} needs a value`);
-    if (arg === '--origin') body.origins.push(value());
-    else if (arg === '--secret') body.secret = value();
-    else if (arg === '--no-secret') body.secret = null;
-    else if (arg === '--require-identity') body.allowAnonymous = false;
-    else if (arg === '--allow-no-origin') body.allowNoOrigin = true;
-    else if (arg === '--moderation') {
-      try { body.moderation = JSON.parse(value()); } catch { usage('--moderation takes JSON, e.g. \'{"words":["spam"]}\''); }
-    } else if (arg === '--limit') {
-      const [k, v] = value().split('=');
-      body.limits[k] = Number(v);
-    } else usage(`unknown option ${arg}`);
+    const flag = args[i];
+    const handle = spec[flag];
+    if (!handle && !flag.startsWith('--')) usage(`unexpected ${JSON.stringify(flag)}: options take no secrets on the command line`);
+    if (!handle) usage(`unknown option ${flag}`);
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) usage(`${flag} needs a value`);
+      return v;
+    };
+    handle(body, value);
   }
+  for (const [k, v] of Object.entries(body)) if (typeof v === 'function') body[k] = v();
   return body;
 }
 
-async function call(method, urlPath, body) {
-  if (!token) usage('set ADMIN_TOKEN (or create .dev.vars)');
+/** The options that describe a site (for put and patch, operator or owner). */
+const siteOptions = ({ secretAllowed }) => ({
+  '--origin': (b, v) => (b.origins ??= []).push(v()),
+  '--require-identity': (b) => (b.allowAnonymous = false),
+  '--allow-anonymous': (b) => (b.allowAnonymous = true),
+  '--allow-no-origin': (b) => (b.allowNoOrigin = true),
+  '--limit': (b, v) => {
+    const [name, raw] = v().split('=');
+    const n = Number(raw);
+    if (!name || raw === undefined || !Number.isFinite(n)) usage('--limit takes name=number, e.g. maxMessageChars=500');
+    (b.limits ??= {})[name] = n;
+  },
+  '--moderation': (b, v) => {
+    try { b.moderation = JSON.parse(v()); } catch { usage('--moderation takes JSON, e.g. \'{"words":["spam"]}\''); }
+  },
+  ...(secretAllowed
+    ? { '--secret': (b) => (b.secret = () => readSecret('HELLO_CHAT_SITE_SECRET')), '--no-secret': (b) => (b.secret = null) }
+    : {}),
+});
+
+const server = (process.env.HELLO_CHAT_URL || 'http://localhost:8787').replace(/\/$/, '');
+
+/** Send one request, print the JSON answer, exit 0 on 2xx and 1 otherwise. */
+async function call(token, method, urlPath, body) {
   let res;
   try {
-    res = await fetch(`${server}/admin${urlPath}`, {
+    res = await fetch(`${server}${urlPath}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body && JSON.stringify(body),
     });
   } catch (err) {
@@ -70,9 +130,85 @@ async function call(method, urlPath, body) {
   process.exit(res.ok ? 0 : 1);
 }
 
-if (command === 'list') await call('GET', '/sites');
-else if (!id) usage();
-else if (command === 'get') await call('GET', `/sites/${id}`);
-else if (command === 'delete') await call('DELETE', `/sites/${id}`);
-else if (command === 'put') await call('PUT', `/sites/${id}`, putBody(rest));
-else usage(`unknown command ${command}`);
+const enc = encodeURIComponent;
+
+function operator(command, args) {
+  const token = process.env.ADMIN_TOKEN || devToken();
+  if (!token) usage('set ADMIN_TOKEN (or create .dev.vars)');
+  const admin = (method, p, body) => call(token, method, `/admin${p}`, body);
+  const [site, ...rest] = args;
+  if (command === 'list') return admin('GET', '/sites');
+  if (command === 'key') {
+    const [verb, id, keyId] = args;
+    if (!id) usage();
+    if (verb === 'create') return admin('POST', `/sites/${enc(id)}/keys`);
+    if (verb === 'list') return admin('GET', `/sites/${enc(id)}/keys`);
+    if (verb === 'revoke' && keyId) return admin('DELETE', `/sites/${enc(id)}/keys/${enc(keyId)}`);
+    return usage(`unknown key command ${verb ?? ''}`);
+  }
+  if (!site) usage();
+  if (command === 'get') return admin('GET', `/sites/${enc(site)}`);
+  if (command === 'delete') return admin('DELETE', `/sites/${enc(site)}`);
+  if (command === 'put' || command === 'patch') {
+    const body = parseOptions(rest, siteOptions({ secretAllowed: true }));
+    return admin(command.toUpperCase(), `/sites/${enc(site)}`, body);
+  }
+  return usage(`unknown command ${command}`);
+}
+
+function owner(args) {
+  const key = process.env.HELLO_CHAT_SITE_KEY;
+  if (!key) usage('set HELLO_CHAT_SITE_KEY to a key of the site (npm run site -- key create <site>)');
+  const [command, ...rest] = args;
+  const api = (method, site, p, body) => call(key, method, `/v1/sites/${enc(site)}${p}`, body);
+  if (command === 'webhook') {
+    const [verb, site, name, ...opts] = rest;
+    if (!site) usage();
+    if (verb === 'list') return api('GET', site, '/webhooks');
+    if (!name) usage();
+    if (verb === 'delete') return api('DELETE', site, `/webhooks/${enc(name)}`);
+    if (verb === 'put') {
+      const body = parseOptions(opts, {
+        '--url': (b, v) => (b.url = v()),
+        '--event': (b, v) => (b.events ??= []).push(v()),
+        '--secret': (b) => (b.secret = () => readSecret('HELLO_CHAT_WEBHOOK_SECRET')),
+      });
+      if (!body.url || !body.events) usage('webhook put needs --url and at least one --event');
+      body.secret ??= readSecret('HELLO_CHAT_WEBHOOK_SECRET');
+      return api('PUT', site, `/webhooks/${enc(name)}`, body);
+    }
+    return usage(`unknown webhook command ${verb}`);
+  }
+  const [site, ...more] = rest;
+  if (!site) usage();
+  if (command === 'get') return api('GET', site, '');
+  if (command === 'rooms') return api('GET', site, '/rooms');
+  if (command === 'patch') return api('PATCH', site, '', parseOptions(more, siteOptions({ secretAllowed: false })));
+  if (command === 'rotate-secret') {
+    const body = parseOptions(more, {
+      '--grace': (b, v) => (b.graceSeconds = Number(v())),
+      '--secret': (b) => (b.secret = () => readSecret('HELLO_CHAT_SITE_SECRET')),
+    });
+    return api('POST', site, '/secret', body);
+  }
+  if (command === 'post') {
+    const [room, ...opts] = more;
+    if (!room) usage();
+    const body = parseOptions(opts, {
+      '--name': (b, v) => (b.name = v()),
+      '--message': (b, v) => (b.message = v()),
+      '--id': (b, v) => (b.id = v()),
+    });
+    return api('POST', site, `/rooms/${enc(room)}/messages`, body);
+  }
+  const [sub] = more;
+  if (!sub) usage();
+  if (command === 'export') return api('GET', site, `/users/${enc(sub)}/messages`);
+  if (command === 'erase') return api('DELETE', site, `/users/${enc(sub)}`);
+  return usage(`unknown owner command ${command}`);
+}
+
+const [command, ...args] = process.argv.slice(2);
+if (!command || command === 'help' || command === '--help') usage();
+if (command === 'owner') await owner(args);
+else await operator(command, args);

@@ -1,0 +1,74 @@
+// `npm run site` against the real worker, as an operator and as a site
+// owner: secrets come from the environment or stdin, and one typed on the
+// command line is refused before anything is sent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { ADMIN_TOKEN, BASE, admin, join, mintToken, uniqueRoom } from './helpers.mjs';
+
+/** Run `node scripts/site.mjs ...args`; resolve with its exit code and JSON (or text) answer. */
+function site(args, { env = {}, stdin = '' } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['scripts/site.mjs', ...args], {
+      env: { ...process.env, HELLO_CHAT_URL: BASE, ADMIN_TOKEN, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let body = null;
+      try { body = JSON.parse(out); } catch { /* not JSON */ }
+      resolve({ code, body, out, err });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+test('operator and owner commands work; secrets come from env or stdin, never argv', async () => {
+  const id = `cli-${randomBytes(4).toString('hex')}`;
+  const secret = 'cli-identity-secret-0123456789abcdef';
+
+  const argvSecret = await site(['put', id, '--secret', secret]);
+  assert.equal(argvSecret.code, 2, argvSecret.err);
+  assert.match(argvSecret.err, /no secrets on the command line/);
+  assert.equal((await admin('GET', `/sites/${id}`)).status, 404, 'nothing was sent');
+
+  const put = await site(['put', id, '--origin', 'https://shop.example', '--allow-no-origin', '--secret', '--limit', 'maxMessageChars=300'],
+    { env: { HELLO_CHAT_SITE_SECRET: secret } });
+  assert.equal(put.code, 0, put.out + put.err);
+  const created = await join(uniqueRoom('cli'), 'x', { site: id, token: mintToken(secret, { sub: 'u1', name: 'Ada', exp: Math.floor(Date.now() / 1000) + 600 }) });
+  assert.equal(created.welcome.verified, true, 'the secret from the environment signs tokens');
+  await created.close();
+
+  const key = await site(['key', 'create', id]);
+  assert.equal(key.code, 0, key.err);
+  const owner = { HELLO_CHAT_SITE_KEY: key.body.key };
+  const patched = await site(['owner', 'patch', id, '--require-identity'], { env: owner });
+  assert.equal(patched.code, 0, patched.out);
+  assert.deepEqual([patched.body.allowAnonymous, patched.body.origins, patched.body.limits.maxMessageChars], [false, ['https://shop.example'], 300]);
+  assert.equal(patched.body.secret, undefined, 'the owner never sees the secret');
+
+  const hook = await site(['owner', 'webhook', 'put', id, 'audit', '--url', 'https://hooks.example.com/in', '--event', 'moderation'],
+    { env: owner, stdin: 'whsec-from-stdin-0123456789\n' });
+  assert.equal(hook.code, 0, hook.out + hook.err);
+  const hooks = await site(['owner', 'webhook', 'list', id], { env: owner });
+  assert.deepEqual(hooks.body.webhooks.map((w) => [w.name, w.url]), [['audit', 'https://hooks.example.com/in']]);
+  assert.ok(!hooks.out.includes('whsec-from-stdin'), 'a webhook secret is never shown again');
+
+  const room = uniqueRoom('cli');
+  const posted = await site(['owner', 'post', id, room, '--name', 'Helpdesk', '--message', 'hello from the CLI'], { env: owner });
+  assert.equal(posted.code, 0, posted.out);
+  const rotated = await site(['owner', 'rotate-secret', id, '--grace', '60'], { env: owner });
+  assert.equal(rotated.code, 0, rotated.out);
+  assert.ok(rotated.body.secret.length >= 32, 'a generated secret is shown once');
+
+  const wrongKey = await site(['owner', 'get', 'some-other-site'], { env: owner });
+  assert.deepEqual([wrongKey.code, wrongKey.body.error], [1, 'forbidden'], 'a key works on its own site only');
+  const revoked = await site(['key', 'revoke', id, key.body.id]);
+  assert.equal(revoked.code, 0, revoked.out);
+  assert.equal((await site(['owner', 'get', id], { env: owner })).code, 1, 'a revoked key is refused');
+});
