@@ -245,8 +245,8 @@ test('attack 8: messages say whether they were signed; an anonymous "Ada" is not
     send(fake, 'f1', 'I am Ada too');
     await answer(fake);
     await page.evaluate(() => window.chat.send('the real Ada'));
-    await page.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-msg').length === 2);
-    const rows = await page.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-msg')]
+    await page.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-msg[data-seq]').length === 2);
+    const rows = await page.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-msg[data-seq]')]
       .map((li) => ({ text: li.querySelector('.hc-text').textContent, own: li.classList.contains('hc-own'),
         mark: li.querySelector('.hc-verified')?.getAttribute('aria-label') ?? null })));
     assert.deepEqual(rows, [
