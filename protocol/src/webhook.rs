@@ -53,8 +53,26 @@ fn public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// The IPv4 address an IPv6 address carries, in every form a gateway or
+/// stack may translate back: mapped (`::ffff:a.b.c.d`), compatible
+/// (`::a.b.c.d`), translated (`::ffff:0:a.b.c.d`), NAT64 (`64:ff9b::/96`)
+/// and 6to4 (`2002:aabb:ccdd::/48`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let low =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] => Some(low(hi, lo)),
+        [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 => Some(low(hi, lo)),
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(low(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(low(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(low(hi, lo)),
+        _ => None,
+    }
+}
+
 fn public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
+    if let Some(v4) = embedded_v4(ip) {
         return public_v4(v4);
     }
     let first = ip.segments()[0];
@@ -63,6 +81,7 @@ fn public_v6(ip: Ipv6Addr) -> bool {
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link local
+        || (first & 0xffc0) == 0xfec0 // site local (deprecated, still routed by some)
         || first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
 }
 
@@ -171,6 +190,8 @@ mod tests {
             "https://hooks.example.com/in",
             "https://8.8.8.8/x",
             "https://[2606:4700::1111]/",
+            "https://[64:ff9b::808:808]/",
+            "https://[2002:808:808::1]/",
             "https://a.b.c:8443/p?q=1",
         ] {
             assert_eq!(check_url(ok, false), Ok(()), "{ok}");
@@ -190,6 +211,14 @@ mod tests {
             "https://[fd00::1]/",
             "https://[fe80::1]/",
             "https://[::ffff:127.0.0.1]/",
+            "https://[::127.0.0.1]/",
+            "https://[::a9fe:a9fe]/",
+            "https://[64:ff9b::7f00:1]/",
+            "https://[64:ff9b::a9fe:a9fe]/",
+            "https://[2002:7f00:1::]/",
+            "https://[2002:a00:1::1]/",
+            "https://[::ffff:0:7f00:1]/",
+            "https://[fec0::1]/",
             "https://intranet/",
             "https://db.internal/",
             "https://printer.local/",

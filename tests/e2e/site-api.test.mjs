@@ -36,6 +36,13 @@ test('a site key works on its own site only; missing, forged and revoked keys ge
   assert.ok(!list.text.includes(a.key.split('_')[2]));
   assert.equal((await admin('DELETE', `/sites/${a.site}/keys/${a.keyId}`)).status, 200);
   assert.equal((await api(a.key, 'GET', `/${a.site}`)).status, 401, 'revoked');
+
+  // A site deleted and created again under the same id does not take the
+  // old site's keys along, even where they are still cached.
+  assert.equal((await api(b.key, 'GET', `/${b.site}`)).status, 200);
+  assert.equal((await admin('DELETE', `/sites/${b.site}`)).status, 200);
+  assert.equal((await admin('PUT', `/sites/${b.site}`, { origins: [] })).status, 201);
+  assert.equal((await api(b.key, 'GET', `/${b.site}`)).status, 401, 'the old key does not open the new site');
 });
 
 test('PATCH changes only the fields it names; so does the operator\'s PUT on an existing site', async () => {
@@ -125,10 +132,13 @@ test('export and erase a user across the site\'s rooms; live widgets and history
   const ada1 = await join(r1, 'x', { site, token });
   const ada2 = await join(r2, 'x', { site, token });
   const watcher = await join(r1, 'Bo', { site });
+  let bos;
   for (const [c, text] of [[ada1, 'my phone is 555'], [ada2, 'in the other room'], [watcher, 'not hers']]) {
     c.send({ type: 'send', id: `m-${text.length}`, message: text });
-    await c.next('ack');
+    bos = (await c.next('ack')).seq;
   }
+  ada1.send({ type: 'react', id: 'r1', target: bos, emoji: '👍', on: true });
+  await ada1.next((f) => f.type === 'ack' && f.id === 'r1');
   await sleep(200);
   const path = `/${site}/users/${encodeURIComponent(sub)}`;
   const exported = await api(key, 'GET', `${path}/messages`);
@@ -139,7 +149,8 @@ test('export and erase a user across the site\'s rooms; live widgets and history
   const notice = await watcher.next('moderation');
   assert.deepEqual([notice.action, notice.sender], ['purge', ada1.welcome.sender]);
   const reader = await join(r1, 'R', { site });
-  assert.deepEqual(reader.history.messages.map((m) => [m.message, m.deleted ?? false]), [['', true], ['not hers', false]]);
+  assert.deepEqual(reader.history.messages.map((m) => [m.name, m.message, m.deleted ?? false, Object.keys(m.reactions ?? {}).length]),
+    [['', '', true, 0], ['Bo', 'not hers', false, 0]], 'her text, name and reactions are gone');
   const after = await api(key, 'GET', `${path}/messages`);
   assert.ok(after.body.messages.every((m) => m.deleted && m.message === ''));
   await Promise.all([ada1, ada2, watcher, reader].map((c) => c.close()));

@@ -113,6 +113,9 @@ test('webhook URLs into private networks are refused when saved; only public htt
     'http://hooks.example.com/in', 'https://127.0.0.1/hook', 'https://localhost/hook', 'https://10.0.0.8/hook',
     'https://192.168.1.1/hook', 'https://169.254.169.254/latest/meta-data', 'https://[::1]/hook', 'https://[fd00::1]/hook',
     'https://metadata.internal/hook', 'https://user:pass@example.com/hook', 'http://127.0.0.1/no-port', 'ftp://example.com/x',
+    // IPv6 forms that carry a private IPv4 address: mapped, compatible, NAT64, 6to4; site-local.
+    'https://[::ffff:127.0.0.1]/hook', 'https://[::127.0.0.1]/hook', 'https://[64:ff9b::a9fe:a9fe]/hook',
+    'https://[2002:7f00:1::]/hook', 'https://[fec0::1]/hook',
   ]) {
     const res = await api(key, 'PUT', `/${site}/webhooks/bad`, { url, events: ['moderation'], secret: HOOK_SECRET });
     assert.equal(res.status, 400, url);
@@ -126,4 +129,45 @@ test('webhook URLs into private networks are refused when saved; only public htt
     assert.equal((await api(key, 'PUT', `/${site}/webhooks/good`, body)).status, 400, JSON.stringify(body));
   }
   assert.equal((await api(key, 'DELETE', `/${site}/webhooks/good`)).status, 200);
+
+  // At most 10 webhooks per site (each event goes to every one of them).
+  for (let i = 0; i < 10; i++) {
+    const res = await api(key, 'PUT', `/${site}/webhooks/w${i}`, { url: `https://hooks.example.com/${i}`, events: ['moderation'], secret: HOOK_SECRET });
+    assert.equal(res.status, 201, res.text);
+  }
+  const eleventh = await api(key, 'PUT', `/${site}/webhooks/w10`, { url: 'https://hooks.example.com/10', events: ['moderation'], secret: HOOK_SECRET });
+  assert.deepEqual([eleventh.status, eleventh.body.error], [400, 'bad_request']);
+});
+
+test('a webhook saved while members are connected gets their events; ids stay unique after the room is erased', async () => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('late');
+  const ada = await join(room, 'Ada', { site });
+  const send = async (id, message) => { ada.send({ type: 'send', id, message }); return (await ada.next((f) => f.type === 'ack' && f.id === id)).seq; };
+  await send('before', 'before any webhook');
+  const rx = receiver({ refuse: 0 });
+  const port = await rx.listen();
+  const put = await api(key, 'PUT', `/${site}/webhooks/late`, { url: `http://127.0.0.1:${port}/hook`, events: ['message.created'], secret: HOOK_SECRET });
+  assert.equal(put.status, 201, put.text);
+  // Ada's connection is older than the webhook: the room learns of it from
+  // the queue (every second on the test server, every minute in production).
+  const deadline = Date.now() + 30_000;
+  let n = 0;
+  while (Date.now() < deadline && rx.accepted.length === 0) {
+    await send(`m${n++}`, `after ${n}`);
+    await sleep(500);
+  }
+  assert.ok(rx.accepted.length > 0, 'events of an already connected member reach a new webhook');
+  assert.ok(rx.accepted.every((d) => d.event.data.message !== 'before any webhook'), 'nothing from before the webhook');
+  const firstLife = new Set(rx.accepted.map((d) => d.event.id));
+
+  assert.equal((await api(key, 'DELETE', `/${site}/rooms/${room}`)).status, 200);
+  const posted = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'a new life' });
+  assert.equal(posted.body.seq, 1, 'the erased room starts again at seq 1');
+  const until = Date.now() + 30_000;
+  while (Date.now() < until && !rx.accepted.some((d) => d.event.data.message === 'a new life')) await sleep(300);
+  const reborn = rx.accepted.find((d) => d.event.data.message === 'a new life');
+  assert.ok(reborn, 'the new message was delivered');
+  assert.ok(!firstLife.has(reborn.event.id), `a new id (${reborn.event.id}), though its seq repeats`);
+  await rx.down();
 });

@@ -23,7 +23,7 @@ async function open(options) {
 }
 
 /** The `<li>` of the message with `text` in `page`'s list. */
-const item = (page, text) => page.locator('.hc-list .hc-msg', { has: page.locator('.hc-text', { hasText: text }) });
+const item = (page, text) => page.locator('.hc-list .hc-msg[data-seq]', { has: page.locator('.hc-text', { hasText: text }) });
 
 async function seriousViolations(page) {
   await page.addScriptTag({ path: AXE });

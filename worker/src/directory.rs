@@ -5,8 +5,7 @@
 //! when busy), so it is off every message's path.
 //!
 //! Internal interface: `POST /report {room, lastActivity, messages}`,
-//! `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by room id, paged),
-//! `GET /all` (every room id).
+//! `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by room id, paged).
 
 use serde::Deserialize;
 use serde_json::json;
@@ -76,10 +75,11 @@ impl RoomDirectory {
                         .find(|(key, _)| key == k)
                         .map(|(_, v)| v.to_string())
                 };
-                let limit = param("limit")
-                    .and_then(|l| l.parse::<u32>().ok())
-                    .unwrap_or(50)
-                    .clamp(1, 100);
+                let limit = match param("limit").map(|l| l.parse::<u32>()) {
+                    None => 50,
+                    Some(Ok(l)) if (1..=100).contains(&l) => l,
+                    Some(_) => return json_error(400, "bad_request", "limit is 1-100"),
+                };
                 let cursor = param("cursor").unwrap_or_default();
                 let rows: Vec<Row> = self
                     .sql
@@ -102,19 +102,6 @@ impl RoomDirectory {
                     body["next"] = json!(next);
                 }
                 json_response(200, &body)
-            }
-            (Method::Get, "/all") => {
-                let rows: Vec<Row> = self
-                    .sql
-                    .exec(
-                        "SELECT room, last_activity, messages FROM rooms ORDER BY room",
-                        None,
-                    )?
-                    .to_array()?;
-                json_response(
-                    200,
-                    &json!({ "rooms": rows.iter().map(|r| &r.room).collect::<Vec<_>>() }),
-                )
             }
             _ => json_error(404, "not_found", "no such directory path"),
         }

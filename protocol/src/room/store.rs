@@ -130,7 +130,8 @@ pub trait Store {
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError>;
     /// Every message of `author`, oldest first, in their current state.
     fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError>;
-    /// Tombstone every message of `author`; returns how many changed.
+    /// Erase `author`: tombstone every message of theirs (their name goes
+    /// too) and take back their reactions; returns how many messages changed.
     fn purge_author(&mut self, author: &str) -> Result<usize, StoreError>;
 }
 
@@ -406,6 +407,15 @@ impl Store for MemoryStore {
         for t in &targets {
             self.apply(*t, &Change::Delete)?;
         }
+        for r in self.records.iter_mut().filter(|r| r.author == author) {
+            if let RecordKind::Message(m) = &mut r.kind {
+                m.name.clear();
+            }
+        }
+        for who in self.reactions.values_mut() {
+            who.retain(|(a, _)| a != author);
+        }
+        self.reactions.retain(|_, who| !who.is_empty());
         Ok(targets.len())
     }
 }

@@ -1257,6 +1257,8 @@ fn erasing_a_user_tombstones_their_messages_and_tells_the_room() {
     send(&mut core, &mut store, &ada, "a1", "my address is 1 Main St");
     send(&mut core, &mut store, &bo, "b1", "hi");
     send(&mut core, &mut store, &ada, "a2", "bye");
+    let thumbs_up = r#"{"type":"react","id":"r1","target":2,"emoji":"👍","on":true}"#;
+    frame(&mut core, &mut store, &ada, thumbs_up, T0 + 5);
     assert_eq!(store.messages_by("u:ada@example.com").unwrap().len(), 2);
     let (erased, out) = core
         .erase_user("ada@example.com", Limits::default(), T0 + 9, &mut store)
@@ -1270,12 +1272,17 @@ fn erasing_a_user_tombstones_their_messages_and_tells_the_room() {
         ),
         (Some("purge"), Some(ada.sender.as_str()))
     );
-    let texts: Vec<String> = store
+    let left: Vec<(String, String, usize)> = store
         .messages()
         .into_iter()
-        .map(|(m, _)| m.message)
+        .map(|(m, _)| (m.name, m.message, m.reactions.len()))
         .collect();
-    assert_eq!(texts, ["", "hi", ""]);
+    let gone = (String::new(), String::new(), 0);
+    assert_eq!(
+        left,
+        [gone.clone(), ("Bo".into(), "hi".into(), 0), gone],
+        "text, name and reactions are gone"
+    );
     assert_eq!(
         core.erase_user("nobody", Limits::default(), T0, &mut store)
             .unwrap()

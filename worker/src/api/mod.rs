@@ -11,22 +11,19 @@
 
 use protocol::site_key;
 use protocol::validate::{is_room_id, is_site_id};
-use protocol::webhook::{check_url, EVENTS};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Url};
 
-use crate::http::{bearer, json_error, json_response, percent_decode, read_body, unauthorized};
+use crate::http::{bearer, json_error, json_response, read_body, unauthorized};
 use crate::random;
 use crate::sites::config::{check_secret, Site, MAX_GRACE_MS};
 use crate::sites::lookup::{edit_site, find_key, find_own_site, registry, KeyLookup, Lookup};
 use crate::ticket::{ApiTicket, Place, API_HEADER};
 use crate::upgrade::room_object_name;
 
-/// Webhook names are like site ids.
-fn is_hook_name(name: &str) -> bool {
-    is_site_id(name)
-}
+mod users;
+mod webhooks;
 
 /// The site the caller's key belongs to, or the refusal.
 async fn authorize(
@@ -59,6 +56,11 @@ async fn authorize(
         ));
     }
     match find_own_site(env, site).await? {
+        // A key of a deleted site, still cached, never opens a new site of
+        // the same id.
+        Lookup::Found(site) if site.epoch != key.epoch => {
+            refuse(unauthorized("unknown or revoked site key"))
+        }
         Lookup::Found(site) => Ok(Ok(*site)),
         Lookup::Unknown => refuse(json_error(404, "not_found", "no such site")),
         Lookup::Busy => refuse(json_error(503, "unavailable", "try again")),
@@ -125,35 +127,11 @@ async fn room_call(
     .await
 }
 
-/// Every room of the site, from its room list.
-async fn all_rooms(env: &Env, site: &Site) -> Result<Vec<String>> {
-    let mut res = site_object(env, "DIRECTORIES", site, Method::Get, "/all", None).await?;
-    #[derive(Deserialize)]
-    struct All {
-        rooms: Vec<String>,
-    }
-    Ok(res.json::<All>().await.map(|a| a.rooms).unwrap_or_default())
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Rotation {
     secret: Option<String>,
     grace_seconds: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HookInput {
-    url: String,
-    events: Vec<String>,
-    secret: String,
-}
-
-fn allow_loopback_hooks(env: &Env) -> bool {
-    env.var("WEBHOOK_ALLOW_LOOPBACK_HTTP")
-        .map(|v| v.to_string() == "1")
-        .unwrap_or(false)
 }
 
 pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> {
@@ -298,161 +276,17 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             }
         }
         (_, ["users", sub, rest @ ..]) => {
-            let Some(sub) = percent_decode(sub)
-                .filter(|s| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control))
-            else {
-                return json_error(400, "bad_request", "sub is 1-256 characters");
-            };
-            let sub_path = crate::http::percent_encode(&sub);
-            match (method, rest) {
-                (Method::Get, ["messages"]) => {
-                    let mut all = Vec::new();
-                    for room in all_rooms(env, &site).await? {
-                        let mut res = room_call(
-                            env,
-                            &site,
-                            &room,
-                            Method::Get,
-                            &format!("/users/{sub_path}/messages"),
-                            None,
-                        )
-                        .await?;
-                        let found: Value = res.json().await.unwrap_or(Value::Null);
-                        for mut m in found["messages"].as_array().cloned().unwrap_or_default() {
-                            m["room"] = json!(room);
-                            all.push(m);
-                        }
-                    }
-                    json_response(200, &json!({ "messages": all }))
-                }
-                (Method::Delete, []) => {
-                    let (mut erased, mut rooms) = (0, 0);
-                    for room in all_rooms(env, &site).await? {
-                        let mut res = room_call(
-                            env,
-                            &site,
-                            &room,
-                            Method::Delete,
-                            &format!("/users/{sub_path}"),
-                            None,
-                        )
-                        .await?;
-                        let n = res
-                            .json::<Value>()
-                            .await
-                            .ok()
-                            .and_then(|v| v["erased"].as_u64())
-                            .unwrap_or(0);
-                        erased += n;
-                        rooms += u64::from(n > 0);
-                    }
-                    json_response(200, &json!({ "erased": erased, "rooms": rooms }))
-                }
-                _ => json_error(405, "method_not_allowed", "method not allowed here"),
-            }
+            let after = url
+                .query_pairs()
+                .find(|(k, _)| k == "after")
+                .map(|(_, v)| v.into_owned());
+            users::handle(env, &site, method, sub, rest, after).await
         }
-        (Method::Get, ["webhooks"]) => {
-            site_object(env, "WEBHOOKS", &site, Method::Get, "/hooks", None).await
-        }
-        (_, ["webhooks", name]) => {
-            if !is_hook_name(name) {
-                return json_error(404, "not_found", "no such webhook");
-            }
-            match method {
-                Method::Get => {
-                    site_object(
-                        env,
-                        "WEBHOOKS",
-                        &site,
-                        Method::Get,
-                        &format!("/hooks/{name}"),
-                        None,
-                    )
-                    .await
-                }
-                Method::Put => {
-                    let body = match read_body(&mut req).await? {
-                        Ok(body) => body,
-                        Err(refusal) => return Ok(refusal),
-                    };
-                    let input: HookInput = match serde_json::from_str(&body) {
-                        Ok(i) => i,
-                        Err(e) => {
-                            return json_error(400, "bad_request", &format!("invalid webhook: {e}"))
-                        }
-                    };
-                    if let Err(e) = check_url(&input.url, allow_loopback_hooks(env)) {
-                        return json_error(
-                            400,
-                            "bad_request",
-                            &format!("webhook URL refused: {e}"),
-                        );
-                    }
-                    if input.events.is_empty()
-                        || input.events.iter().any(|e| !EVENTS.contains(&e.as_str()))
-                    {
-                        return json_error(
-                            400,
-                            "bad_request",
-                            &format!("events are one or more of {}", EVENTS.join(", ")),
-                        );
-                    }
-                    if let Err(e) = check_secret(input.secret.clone()) {
-                        return json_error(400, "bad_request", &e.to_string());
-                    }
-                    let body =
-                        json!({ "url": input.url, "events": input.events, "secret": input.secret })
-                            .to_string();
-                    let mut res = site_object(
-                        env,
-                        "WEBHOOKS",
-                        &site,
-                        Method::Put,
-                        &format!("/hooks/{name}"),
-                        Some(body),
-                    )
-                    .await?;
-                    let status = res.status_code();
-                    let saved: Value = res.json().await?;
-                    set_hooks(env, &site, &saved["subscribed"]).await?;
-                    json_response(status, &saved["webhook"])
-                }
-                Method::Delete => {
-                    let mut res = site_object(
-                        env,
-                        "WEBHOOKS",
-                        &site,
-                        Method::Delete,
-                        &format!("/hooks/{name}"),
-                        None,
-                    )
-                    .await?;
-                    if res.status_code() != 200 {
-                        return Ok(res);
-                    }
-                    let gone: Value = res.json().await?;
-                    set_hooks(env, &site, &gone["subscribed"]).await?;
-                    json_response(200, &json!({ "deleted": name }))
-                }
-                _ => json_error(405, "method_not_allowed", "use GET, PUT or DELETE"),
-            }
-        }
+        (Method::Get, ["webhooks"]) => webhooks::list(env, &site).await,
+        (_, ["webhooks", name]) => webhooks::handle(req, env, &site, name).await,
         (_, [] | ["secret"] | ["rooms"] | ["webhooks"]) => {
             json_error(405, "method_not_allowed", "method not allowed here")
         }
         _ => json_error(404, "not_found", "no such API path"),
     }
-}
-
-/// Tell the registry which events the site's webhooks want, so rooms send them.
-async fn set_hooks(env: &Env, site: &Site, subscribed: &Value) -> Result<()> {
-    crate::sites::lookup::forget(&site.id);
-    registry(
-        env,
-        Method::Put,
-        &format!("/site/{}/hooks", site.id),
-        Some(subscribed.to_string()),
-    )
-    .await?;
-    Ok(())
 }

@@ -49,6 +49,8 @@ use crate::upgrade::refuse_socket;
 struct Inner {
     core: RoomCore,
     store: SqlStore,
+    /// See [`SqlStore::incarnation`].
+    incarnation: String,
 }
 
 #[durable_object(alarm)]
@@ -61,20 +63,29 @@ pub struct Room {
     legacy_present: Cell<Option<bool>>,
     /// Which room this is, once a connection or an API call has said so.
     identity: RefCell<Option<RoomIdentity>>,
-    /// When the site's room list last heard from this room.
-    last_report: Cell<u64>,
+    /// When the site's room list last heard from this room (0: it must hear
+    /// at the next event, e.g. after a report failed).
+    last_report: Rc<Cell<u64>>,
+    /// When the room last asked the site's webhook queue which events it
+    /// wants, and its answer not yet applied.
+    hooks_checked: Cell<u64>,
+    fresh_hooks: Rc<RefCell<Option<Vec<String>>>>,
     /// A forwarder of webhook events is running.
     forwarding: Rc<Cell<bool>>,
 }
 
 /// The site's room list hears from a busy room at most this often.
 const REPORT_EVERY_MS: u64 = 10_000;
+/// A busy room asks its site's webhook queue which events it wants at most
+/// this often (connections made before a webhook was saved do not say).
+const HOOKS_CHECK_EVERY_MS: u64 = 60_000;
 /// A "day" for retention by age (`RETENTION_DAY_MS` shortens it for tests).
 const DAY_MS: u64 = 24 * 3600 * 1000;
 
 fn open(state: &State) -> std::result::Result<Inner, StoreError> {
     let store = SqlStore::open(state.storage().sql())?;
     let key = store.room_key(random::bytes())?;
+    let incarnation = store.incarnation(random::bytes())?;
     let mut core = RoomCore::new(RoomKey::new(key), store.core_state()?.as_deref());
     // Sockets that stayed open while the object hibernated: who is here.
     let sockets = state.as_raw().get_websockets().unwrap_or_default();
@@ -83,7 +94,11 @@ fn open(state: &State) -> std::result::Result<Inner, StoreError> {
         .filter_map(|ws| connection::load(&WebSocket::from(ws)))
         .collect();
     core.restore(&members);
-    Ok(Inner { core, store })
+    Ok(Inner {
+        core,
+        store,
+        incarnation,
+    })
 }
 
 impl Room {
@@ -96,6 +111,15 @@ impl Room {
                 present
             }
         }
+    }
+
+    /// `HOOKS_CHECK_MS` shortens [`HOOKS_CHECK_EVERY_MS`] for tests.
+    fn hooks_check_ms(&self) -> u64 {
+        self.env
+            .var("HOOKS_CHECK_MS")
+            .ok()
+            .and_then(|v| v.to_string().parse().ok())
+            .unwrap_or(HOOKS_CHECK_EVERY_MS)
     }
 
     fn day_ms(&self) -> u64 {
@@ -138,7 +162,7 @@ impl Room {
         self.learn(ticket.identity(), ticket.limits.retention_days);
         let protocol = ticket.protocol.clone();
         let mut inner = self.inner.borrow_mut();
-        let Inner { core, store } = inner
+        let Inner { core, store, .. } = inner
             .as_mut()
             .map_err(|e| Error::RustError(e.to_string()))?;
         let raw = self.state.as_raw();
@@ -247,8 +271,13 @@ impl Room {
                     data,
                 } => {
                     events = true;
-                    if let Some(id) = self.identity.borrow().as_ref() {
-                        self.outbox().push(id, kind, seq, timestamp, &data);
+                    self.apply_fresh_hooks();
+                    let inner = self.inner.borrow();
+                    if let (Some(id), Ok(inner)) = (self.identity.borrow().as_ref(), inner.as_ref())
+                    {
+                        let event_id = format!("{}:{}:{seq}", id.room, inner.incarnation);
+                        self.outbox()
+                            .push(id, kind, &event_id, seq, timestamp, &data);
                     }
                 }
             }
@@ -263,8 +292,26 @@ impl Room {
         WebhookOutbox::new(self.state.storage().sql())
     }
 
+    /// The events the site's webhooks want, as the queue last said, if
+    /// that is news: remember it like a connection's word.
+    fn apply_fresh_hooks(&self) {
+        let Some(hooks) = self.fresh_hooks.borrow_mut().take() else {
+            return;
+        };
+        let changed = self.identity.borrow().as_ref().map(|id| RoomIdentity {
+            hooks,
+            ..id.clone()
+        });
+        if let (Some(id), Ok(inner)) = (changed, self.inner.borrow().as_ref()) {
+            if self.identity.borrow().as_ref() != Some(&id) {
+                id.save(&inner.store);
+                *self.identity.borrow_mut() = Some(id);
+            }
+        }
+    }
+
     /// After something happened: hand webhook events on, and now and then
-    /// report to the site's room list.
+    /// report to the site's room list and ask which events its webhooks want.
     fn tell_site(&self) {
         let Some(id) = self.identity.borrow().clone() else {
             return;
@@ -279,9 +326,21 @@ impl Room {
                 .ok()
                 .and_then(|i| i.store.message_count().ok())
                 .unwrap_or(0);
-            let (env, id) = (self.env.clone(), id.clone());
-            self.state
-                .wait_until(async move { site_link::report(&env, &id, now, messages).await });
+            let (env, id, last) = (self.env.clone(), id.clone(), self.last_report.clone());
+            self.state.wait_until(async move {
+                if !site_link::report(&env, &id, now, messages).await {
+                    last.set(0);
+                }
+            });
+        }
+        if now >= self.hooks_checked.get() + self.hooks_check_ms() {
+            self.hooks_checked.set(now);
+            let (env, id, fresh) = (self.env.clone(), id.clone(), self.fresh_hooks.clone());
+            self.state.wait_until(async move {
+                if let Some(hooks) = site_link::subscribed(&env, &id).await {
+                    *fresh.borrow_mut() = Some(hooks);
+                }
+            });
         }
         if !id.hooks.is_empty() && !self.forwarding.get() {
             let forward = site_link::forward(
@@ -315,7 +374,7 @@ impl Room {
         let outputs = {
             let mut inner = self.inner.borrow_mut();
             match inner.as_mut() {
-                Ok(Inner { core, store }) => {
+                Ok(Inner { core, store, .. }) => {
                     let sockets = Sockets {
                         legacy,
                         ..Sockets::default()
@@ -435,7 +494,9 @@ impl DurableObject for Room {
             inner: RefCell::new(inner),
             legacy_present: Cell::new(None),
             identity: RefCell::new(identity),
-            last_report: Cell::new(0),
+            last_report: Rc::new(Cell::new(0)),
+            hooks_checked: Cell::new(now_ms()),
+            fresh_hooks: Rc::new(RefCell::new(None)),
             forwarding: Rc::new(Cell::new(false)),
         }
     }
@@ -473,7 +534,7 @@ impl DurableObject for Room {
         let now = now_ms();
         let days = {
             let mut inner = self.inner.borrow_mut();
-            let Inner { core, store } = inner
+            let Inner { core, store, .. } = inner
                 .as_mut()
                 .map_err(|e| Error::RustError(e.to_string()))?;
             let keep = store
@@ -485,17 +546,25 @@ impl DurableObject for Room {
             days
         };
         let identity = self.identity.borrow().clone();
-        if let Some(id) = identity.filter(|id| !id.hooks.is_empty()) {
-            site_link::forward(
-                self.env.clone(),
-                self.outbox(),
-                id,
-                self.forwarding.clone(),
-                self.state.storage(),
-            )
-            .await;
+        match identity {
+            Some(id) if !id.hooks.is_empty() => {
+                site_link::forward(
+                    self.env.clone(),
+                    self.outbox(),
+                    id,
+                    self.forwarding.clone(),
+                    self.state.storage(),
+                )
+                .await;
+            }
+            // No webhook wants them any more.
+            _ => self.outbox().clear(),
         }
-        if days > 0 && self.outbox().is_empty() {
+        // Always come back: soon while events wait (a forward that failed,
+        // or one still running), else for the next day's trim.
+        if !self.outbox().is_empty() {
+            self.state.storage().set_alarm(site_link::RETRY_MS).await?;
+        } else if days > 0 {
             self.state.storage().set_alarm(self.day_ms() as i64).await?;
         }
         Response::ok("")

@@ -82,13 +82,21 @@ impl WebhookOutbox {
 
     /// Keep a `kind` event of message or notice `data` (JSON) if the site
     /// subscribes to it.
-    pub fn push(&self, id: &RoomIdentity, kind: &str, seq: u64, timestamp: u64, data: &str) {
+    pub fn push(
+        &self,
+        id: &RoomIdentity,
+        kind: &str,
+        event_id: &str,
+        seq: u64,
+        timestamp: u64,
+        data: &str,
+    ) {
         if !id.hooks.iter().any(|h| h == kind) {
             return;
         }
         let body = format!(
             r#"{{"id":{},"type":{},"site":{},"room":{},"seq":{seq},"timestamp":{timestamp},"data":{data}}}"#,
-            json!(format!("{}:{seq}", id.room)),
+            json!(event_id),
             json!(kind),
             json!(id.site),
             json!(id.room)
@@ -127,6 +135,11 @@ impl WebhookOutbox {
 
     pub fn is_empty(&self) -> bool {
         self.pending().is_none()
+    }
+
+    /// Drop every waiting event (no webhook wants them any more).
+    pub fn clear(&self) {
+        self.taken(i64::MAX);
     }
 }
 
@@ -168,19 +181,37 @@ pub async fn forward(
 /// When the queue could not be reached, try again this much later.
 pub const RETRY_MS: i64 = 5_000;
 
-/// Tell the site's room list this room's activity.
-pub async fn report(env: &Env, id: &RoomIdentity, last_activity: u64, messages: u64) {
+/// Tell the site's room list this room's activity; false if it did not hear.
+pub async fn report(env: &Env, id: &RoomIdentity, last_activity: u64, messages: u64) -> bool {
     let Ok(stub) = env
         .durable_object("DIRECTORIES")
         .and_then(|ns| ns.get_by_name(&id.site_object()))
     else {
-        return;
+        return false;
     };
     let body =
         json!({ "room": id.room, "lastActivity": last_activity, "messages": messages }).to_string();
-    if let Err(e) = post(stub, "/report", body).await {
-        console_error!("room: cannot report to the room list: {e}");
+    match post(stub, "/report", body).await {
+        Ok(200) => true,
+        other => {
+            console_error!("room: cannot report to the room list: {other:?}");
+            false
+        }
     }
+}
+
+/// The webhook events the site subscribes to now, from its queue.
+pub async fn subscribed(env: &Env, id: &RoomIdentity) -> Option<Vec<String>> {
+    let stub = env
+        .durable_object("WEBHOOKS")
+        .and_then(|ns| ns.get_by_name(&id.site_object()))
+        .ok()?;
+    let req = Request::new("https://site.internal/subscribed", Method::Get).ok()?;
+    let mut res = stub.fetch_with_request(req).await.ok()?;
+    if res.status_code() != 200 {
+        return None;
+    }
+    res.json::<Vec<String>>().await.ok()
 }
 
 /// Take this room off the site's room list (it was erased).

@@ -266,6 +266,17 @@ impl SqlStore {
         Ok(fresh)
     }
 
+    /// A random name for this life of the room, new after the room is erased
+    /// (its seqs start again): webhook event ids stay unique.
+    pub fn incarnation(&self, fresh: [u8; 8]) -> Result<String, StoreError> {
+        if let Some(name) = self.meta("incarnation")? {
+            return Ok(name);
+        }
+        let name = to_hex(&fresh);
+        self.set_meta("incarnation", &name)?;
+        Ok(name)
+    }
+
     /// The room core's saved state (moderation, policy), if any.
     pub fn core_state(&self) -> Result<Option<String>, StoreError> {
         self.meta("core")
@@ -642,13 +653,18 @@ impl Store for SqlStore {
 
     fn purge_author(&mut self, author: &str) -> Result<usize, StoreError> {
         self.run(
-            "DELETE FROM reactions WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
+            "DELETE FROM reactions WHERE author = ? OR target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
+            vec![author.into(), author.into()],
+        )?;
+        let erased = self.run(
+            "UPDATE messages SET body = '', deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0",
             vec![author.into()],
         )?;
         self.run(
-            "UPDATE messages SET body = '', deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0",
+            "UPDATE messages SET name = '' WHERE kind = 'm' AND sender = ?",
             vec![author.into()],
-        )
+        )?;
+        Ok(erased)
     }
 }
 

@@ -146,10 +146,12 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
     registry(env, Method::Delete, &format!("/site/{id}"), None).await
 }
 
-/// What the registry keeps of a site key: whose it is and the hash of its secret.
+/// What the registry keeps of a site key: whose it is (and which epoch of
+/// that site) and the hash of its secret.
 #[derive(Clone, serde::Deserialize)]
 pub struct KeyRecord {
     pub site: String,
+    pub epoch: String,
     pub hash: String,
 }
 
@@ -162,34 +164,37 @@ pub enum KeyLookup {
 }
 
 struct KeyCache {
-    /// Key id -> (expiry, record, or None for "no such key").
-    seen: LruMap<String, (u64, Option<KeyRecord>)>,
+    known: LruMap<String, (u64, KeyRecord)>,
+    unknown: LruMap<String, u64>,
     misses: TokenBucket,
 }
 
-// Site keys seen lately in this isolate. A revocation is immediate here and
-// within `CACHE_MS` elsewhere. Made-up key ids spend a budget of their own,
-// as made-up site ids do, so they cannot keep the registry busy.
+// Site keys seen lately in this isolate, kept as sites are: real keys apart
+// from made-up ids (which can never evict them), and only lookups of ids
+// this isolate has never seen spend the miss budget. A revocation is
+// immediate here and within `CACHE_MS` elsewhere.
 thread_local! {
     static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache {
-        seen: LruMap::new(MAX_UNKNOWN),
+        known: LruMap::new(MAX_KNOWN),
+        unknown: LruMap::new(MAX_UNKNOWN),
         misses: TokenBucket::new(MISS_BURST, MISS_PER_SEC, 0.0),
     });
 }
 
-/// The site and stored hash of key `id`.
+/// The site, epoch and stored hash of key `id`.
 pub async fn find_key(env: &Env, id: &str) -> Result<KeyLookup> {
     let now = now_ms();
     let cached = KEYS.with(|k| {
         let mut k = k.borrow_mut();
-        let hit = k
-            .seen
+        let known = k
+            .known
             .get_mut(id)
-            .filter(|(exp, _)| *exp > now)
-            .map(|(_, v)| v.clone());
-        match hit {
-            Some(Some(record)) => Some(KeyLookup::Found(record)),
-            Some(None) => Some(KeyLookup::Unknown),
+            .map(|(exp, record)| (*exp > now, record.clone()));
+        match known {
+            Some((true, record)) => Some(KeyLookup::Found(record)),
+            // Expired: ask again, without spending the miss budget.
+            Some((false, _)) => None,
+            None if k.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(KeyLookup::Unknown),
             None if !k.misses.try_take(now as f64) => Some(KeyLookup::Busy),
             None => None,
         }
@@ -204,13 +209,26 @@ pub async fn find_key(env: &Env, id: &str) -> Result<KeyLookup> {
         s => return Err(worker::Error::RustError(format!("registry answered {s}"))),
     };
     KEYS.with(|k| {
-        k.borrow_mut()
-            .seen
-            .insert(id.to_owned(), (now + CACHE_MS, found.clone()))
+        let mut k = k.borrow_mut();
+        match &found {
+            Some(record) => {
+                k.unknown.remove(id);
+                k.known
+                    .insert(id.to_owned(), (now + CACHE_MS, record.clone()));
+            }
+            None => {
+                k.known.remove(id);
+                k.unknown.insert(id.to_owned(), now + CACHE_MS);
+            }
+        }
     });
     Ok(found.map_or(KeyLookup::Unknown, KeyLookup::Found))
 }
 
 pub fn forget_key(id: &str) {
-    KEYS.with(|k| k.borrow_mut().seen.remove(id));
+    KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        k.known.remove(id);
+        k.unknown.remove(id);
+    });
 }

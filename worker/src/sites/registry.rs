@@ -281,8 +281,16 @@ impl SiteRegistry {
                         vec![(*key).into()],
                     )?
                     .to_array()?;
+                // With the site's epoch: a key cached elsewhere must not
+                // outlive its site into a new one with the same id.
                 match rows.first() {
-                    Some(k) => json_response(200, &json!({ "site": k.site, "hash": k.hash })),
+                    Some(k) => match self.get(&k.site)? {
+                        Some(site) => json_response(
+                            200,
+                            &json!({ "site": k.site, "hash": k.hash, "epoch": site.epoch }),
+                        ),
+                        None => json_error(404, "not_found", "no such key"),
+                    },
                     None => json_error(404, "not_found", "no such key"),
                 }
             }

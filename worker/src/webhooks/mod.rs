@@ -8,9 +8,13 @@
 //!
 //! Rooms hand their events over with `POST /enqueue` (see
 //! `room::site_link`); the site API manages webhooks with
-//! `PUT`/`GET`/`DELETE /hooks[/{name}]`.
+//! `PUT`/`GET`/`DELETE /hooks[/{name}]`; rooms ask `GET /subscribed` which
+//! events are wanted. A delivery's body is dropped once it is done (the
+//! history keeps ids and outcomes only: no chat text lingers there).
 
 mod deliver;
+
+use std::cell::Cell;
 
 use protocol::webhook::{backoff_ms, signature, GIVE_UP_AFTER_MS};
 use serde::Deserialize;
@@ -38,6 +42,8 @@ CREATE INDEX IF NOT EXISTS deliveries_by_hook ON deliveries (hook, status, seq);
 
 /// Deliveries one alarm makes per webhook before it yields.
 const PER_RUN: usize = 50;
+/// Webhooks per site: each event is sent to every one that wants it.
+const MAX_HOOKS: usize = 10;
 /// Finished deliveries kept per webhook, for `GET` (the rest are forgotten).
 const HISTORY: u64 = 100;
 /// Deliveries shown per webhook in `GET`.
@@ -47,6 +53,9 @@ const SHOWN: u64 = 20;
 pub struct WebhookQueue {
     state: State,
     sql: SqlStorage,
+    /// A delivery run is under way. Runs must not overlap: a second one would
+    /// send the head of a queue that the first is still sending.
+    running: Cell<bool>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -176,6 +185,7 @@ impl WebhookQueue {
                 self.state.storage().set_alarm(1).await?;
                 json_response(200, &json!({ "ok": true }))
             }
+            (Method::Get, "/subscribed") => json_response(200, &json!(self.subscribed()?)),
             (Method::Get, "/hooks") => {
                 let list = self
                     .hooks()?
@@ -192,7 +202,15 @@ impl WebhookQueue {
             }
             (Method::Put, _) if !name.is_empty() => {
                 let input: HookInput = req.json().await?;
-                let existed = self.hooks()?.iter().any(|h| h.name == name);
+                let hooks = self.hooks()?;
+                let existed = hooks.iter().any(|h| h.name == name);
+                if !existed && hooks.len() >= MAX_HOOKS {
+                    return json_error(
+                        400,
+                        "bad_request",
+                        &format!("a site has at most {MAX_HOOKS} webhooks"),
+                    );
+                }
                 let events = serde_json::to_string(&input.events)?;
                 self.exec(
                     "INSERT INTO hooks (name, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)
@@ -258,7 +276,7 @@ impl WebhookQueue {
                 let done = now_ms();
                 if (200..300).contains(&status) {
                     self.exec(
-                        "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, done_at = ? WHERE seq = ?",
+                        "UPDATE deliveries SET status = 'delivered', body = '', attempts = attempts + 1, last_status = ?, last_error = NULL, done_at = ? WHERE seq = ?",
                         vec![(status as i64).into(), (done as i64).into(), d.seq.into()],
                     )?;
                     continue;
@@ -271,7 +289,7 @@ impl WebhookQueue {
                 };
                 if done.saturating_sub(d.created_at) > GIVE_UP_AFTER_MS {
                     self.exec(
-                        "UPDATE deliveries SET status = 'failed', attempts = ?, last_status = ?, last_error = ?, done_at = ? WHERE seq = ?",
+                        "UPDATE deliveries SET status = 'failed', body = '', attempts = ?, last_status = ?, last_error = ?, done_at = ? WHERE seq = ?",
                         vec![i64::from(attempts).into(), (status as i64).into(), error.into(), (done as i64).into(), d.seq.into()],
                     )?;
                     continue;
@@ -312,7 +330,11 @@ impl DurableObject for WebhookQueue {
         if let Err(e) = sql.exec(SCHEMA, None) {
             console_error!("webhooks: cannot open storage: {e}");
         }
-        WebhookQueue { state, sql }
+        WebhookQueue {
+            state,
+            sql,
+            running: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -326,7 +348,14 @@ impl DurableObject for WebhookQueue {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        match self.run().await {
+        if self.running.replace(true) {
+            // Come back when this run is likely over.
+            self.state.storage().set_alarm(1_000).await?;
+            return Response::ok("");
+        }
+        let result = self.run().await;
+        self.running.set(false);
+        match result {
             Ok(Some(at)) => {
                 self.state
                     .storage()

@@ -1,0 +1,119 @@
+//! `GET /v1/sites/{site}/users/{sub}/messages` (export) and
+//! `DELETE /v1/sites/{site}/users/{sub}` (erase): a verified user's
+//! messages across the site's rooms.
+//!
+//! Both walk the site's room list a page at a time: a Worker call may make
+//! only so many subrequests, so a site with more rooms answers with `next`
+//! and the caller goes on with `?after=<next>`. Nothing is reported done that
+//! was not: a room that does not answer makes the whole page 503 (with the
+//! rooms concerned), and erasing again is harmless.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{Env, Method, Response, Result};
+
+use super::{room_call, site_object};
+use crate::http::{json_error, json_response, percent_decode, percent_encode};
+use crate::sites::config::Site;
+
+/// Rooms visited per call.
+const ROOMS_PER_CALL: usize = 50;
+
+/// One page of the site's room list.
+struct RoomPage {
+    rooms: Vec<String>,
+    next: Option<String>,
+}
+
+async fn room_page(env: &Env, site: &Site, after: &str) -> Result<Option<RoomPage>> {
+    #[derive(Deserialize)]
+    struct Listed {
+        room: String,
+    }
+    #[derive(Deserialize)]
+    struct Page {
+        rooms: Vec<Listed>,
+        next: Option<String>,
+    }
+    let path = format!(
+        "/rooms?limit={ROOMS_PER_CALL}&cursor={}",
+        percent_encode(after)
+    );
+    let mut res = site_object(env, "DIRECTORIES", site, Method::Get, &path, None).await?;
+    if res.status_code() != 200 {
+        return Ok(None);
+    }
+    Ok(res.json::<Page>().await.ok().map(|p| RoomPage {
+        rooms: p.rooms.into_iter().map(|r| r.room).collect(),
+        next: p.next,
+    }))
+}
+
+/// 503 naming the rooms that did not answer (none: the room list did not).
+fn unavailable(failed: &[String]) -> Result<Response> {
+    json_response(
+        503,
+        &json!({ "error": "unavailable", "rooms": failed,
+                 "message": "part of the site did not answer; call again (erasing twice is harmless)" }),
+    )
+}
+
+pub async fn handle(
+    env: &Env,
+    site: &Site,
+    method: Method,
+    sub: &str,
+    rest: &[&str],
+    after: Option<String>,
+) -> Result<Response> {
+    let Some(sub) = percent_decode(sub)
+        .filter(|s| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control))
+    else {
+        return json_error(400, "bad_request", "sub is 1-256 characters");
+    };
+    let sub_path = percent_encode(&sub);
+    let (path, export) = match (&method, rest) {
+        (Method::Get, ["messages"]) => (format!("/users/{sub_path}/messages"), true),
+        (Method::Delete, []) => (format!("/users/{sub_path}"), false),
+        (_, ["messages"] | []) => {
+            return json_error(405, "method_not_allowed", "method not allowed here")
+        }
+        _ => return json_error(404, "not_found", "no such API path"),
+    };
+    let Some(page) = room_page(env, site, after.as_deref().unwrap_or("")).await? else {
+        return unavailable(&[]);
+    };
+    let (mut messages, mut erased, mut rooms, mut failed) = (Vec::new(), 0, 0, Vec::new());
+    for room in &page.rooms {
+        let answer = match room_call(env, site, room, method.clone(), &path, None).await {
+            Ok(mut res) if res.status_code() == 200 => res.json::<Value>().await.ok(),
+            _ => None,
+        };
+        let Some(answer) = answer else {
+            failed.push(room.clone());
+            continue;
+        };
+        if export {
+            for mut m in answer["messages"].as_array().cloned().unwrap_or_default() {
+                m["room"] = json!(room);
+                messages.push(m);
+            }
+        } else {
+            let n = answer["erased"].as_u64().unwrap_or(0);
+            erased += n;
+            rooms += u64::from(n > 0);
+        }
+    }
+    if !failed.is_empty() {
+        return unavailable(&failed);
+    }
+    let mut body = if export {
+        json!({ "messages": messages })
+    } else {
+        json!({ "erased": erased, "rooms": rooms })
+    };
+    if let Some(next) = page.next {
+        body["next"] = json!(next);
+    }
+    json_response(200, &body)
+}
