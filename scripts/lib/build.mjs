@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import zlib from 'node:zlib';
-import { ROOT, NODE_BIN, CARGO_BIN, run, step } from './run.mjs';
+import { ROOT, NODE_BIN, CARGO_BIN, run, step, toolEnv } from './run.mjs';
 
 export const DIST = path.join(ROOT, 'dist');
 const SKIP_DIRS = new Set(['target', 'build', 'node_modules', 'dist', '.git', '.wrangler', 'pkg']);
@@ -24,8 +25,8 @@ function listFiles(entry, out = []) {
   return out;
 }
 
-function hashInputs(entries) {
-  const hash = createHash('sha256');
+function hashInputs(entries, extra = '') {
+  const hash = createHash('sha256').update(extra).update('\0');
   for (const file of entries.flatMap((e) => listFiles(e))) {
     hash.update(file).update('\0').update(fs.readFileSync(path.join(ROOT, file))).update('\0');
   }
@@ -33,9 +34,9 @@ function hashInputs(entries) {
 }
 
 /** Run `build` unless the inputs hash matches the stamp and every output exists. */
-async function cached(name, { inputs, outputs }, build) {
+async function cached(name, { inputs, outputs, extra }, build) {
   const stampFile = path.join(DIST, '.stamps', name);
-  const hash = hashInputs(inputs);
+  const hash = hashInputs(inputs, extra);
   const fresh = fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === hash &&
     outputs.every((o) => fs.existsSync(path.join(ROOT, o)));
   if (fresh) {
@@ -52,12 +53,59 @@ async function cached(name, { inputs, outputs }, build) {
 
 const RUST_COMMON = ['Cargo.toml', 'Cargo.lock', 'protocol'];
 
-/** The widget: wasm-pack (target web) into dist/pkg. */
+/** Run a probe quietly; true when it exits 0 within `timeoutMs`. */
+const succeeds = (cmd, args, timeoutMs = 30_000) =>
+  spawnSync(cmd, args, { env: toolEnv(), stdio: 'ignore', timeout: timeoutMs }).status === 0;
+
+/**
+ * Whether the widget can be built smaller with nightly: std rebuilt for
+ * wasm32 (`-Z build-std`) with `panic=immediate-abort`, which drops the
+ * panic formatting machinery. Needs the machine's nightly toolchain and its
+ * rust-src component (added here when missing, once). Any failure, or
+ * HELLO_CHAT_STABLE_WIDGET=1, means the stable build.
+ */
+let nightlyWidget;
+function canBuildWidgetWithNightly() {
+  if (nightlyWidget !== undefined) return nightlyWidget;
+  nightlyWidget = false;
+  if (process.env.HELLO_CHAT_STABLE_WIDGET === '1') return false;
+  if (!succeeds('rustc', ['+nightly', '--version'])) return false;
+  const src = spawnSync('rustc', ['+nightly', '--print', 'sysroot'], { env: toolEnv(), encoding: 'utf8', timeout: 30_000 });
+  const library = path.join(src.stdout?.trim() ?? '', 'lib/rustlib/src/rust/library/std');
+  if (src.status !== 0) return false;
+  if (!fs.existsSync(library)) {
+    step('Adding rust-src to the nightly toolchain (for a smaller widget; stable is used if this fails)');
+    if (!succeeds('rustup', ['component', 'add', 'rust-src', '--toolchain', 'nightly'], 180_000) || !fs.existsSync(library)) return false;
+  }
+  nightlyWidget = true;
+  return true;
+}
+
+const wasmPackArgs = (outDir) => ['--log-level', 'warn', 'build', 'sdk', '--release', '--target', 'web', '--mode', 'no-install',
+  '--no-pack', '--out-dir', outDir, '--out-name', 'hello_chat'];
+
+/** The widget: wasm-pack (target web) into dist/pkg; nightly when it can, else stable. */
 export function buildSdkWasm() {
-  return cached('sdk-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'], outputs: ['dist/pkg/hello_chat_bg.wasm'] }, () => {
+  const nightly = canBuildWidgetWithNightly();
+  return cached('sdk-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'], outputs: ['dist/pkg/hello_chat_bg.wasm'],
+    extra: nightly ? 'nightly' : 'stable' }, async () => {
+    if (nightly) {
+      step('Building the widget (wasm-pack, release, nightly with build-std)');
+      try {
+        // Its own target dir: std built with other flags must not mix with stable's artifacts.
+        return await run('wasm-pack', [...wasmPackArgs('../dist/pkg'), '--', '-Z', 'build-std=std,panic_abort'], {
+          env: {
+            RUSTUP_TOOLCHAIN: 'nightly',
+            CARGO_TARGET_DIR: path.join(ROOT, 'target', 'nightly-widget'),
+            RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
+          },
+        });
+      } catch (err) {
+        step(`Nightly build failed (${err.message.split('\n')[0]}); building with stable instead`);
+      }
+    }
     step('Building the widget (wasm-pack, release)');
-    return run('wasm-pack', ['--log-level', 'warn', 'build', 'sdk', '--release', '--target', 'web', '--mode', 'no-install',
-      '--no-pack', '--out-dir', '../dist/pkg', '--out-name', 'hello_chat']);
+    return run('wasm-pack', wasmPackArgs('../dist/pkg'));
   });
 }
 
