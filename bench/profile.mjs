@@ -20,7 +20,9 @@ const server = await startServer({
 try {
   if (which === 'ours') {
     await fetch(`${server.url}/admin/sites/bench`, { method: 'PUT', headers: { authorization: 'Bearer dev-admin-token' },
-      body: JSON.stringify({ origins: [], allowNoOrigin: true, limits: { rateBurst: 1000, ratePerSec: 1000, maxConnections: 5000 } }) });
+      body: JSON.stringify({ origins: [], allowNoOrigin: true, limits: { rateBurst: 1000, ratePerSec: 1000, maxConnections: 5000,
+        // Every load-generator client shares the address 127.0.0.1.
+        addressBurst: 10000, addressPerSec: 1000, maxConnectionsPerAddress: 5000 } }) });
   }
   const targets = await (await fetch(`http://127.0.0.1:${server.inspectorPort}/json`)).json();
   const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];

@@ -206,6 +206,7 @@ impl Room {
             tags.push(JsValue::from(connection::address_tag(address)));
         }
         raw.accept_websocket_with_tags(pair.server.as_ref(), tags)?;
+        fanout::sockets_changed(raw);
         connection::save(&pair.server, &member)?;
         if !member.v1 {
             self.legacy_present.set(Some(true));
@@ -444,6 +445,7 @@ impl Room {
     pub fn web_socket_close(&self, ws: RawSocket, _code: u16, _reason: String, _was_clean: bool) {
         // Complete the closing handshake (the client waits for our close frame).
         let _ = ws.close_with_code_and_reason(1000, "bye");
+        fanout::sockets_changed(self.state.as_raw());
         let Some(member) = connection::load(&WebSocket::from(ws.clone())) else {
             return;
         };
@@ -464,7 +466,8 @@ impl Room {
 
     #[wasm_bindgen(js_name = webSocketError)]
     pub fn web_socket_error(&self, _ws: RawSocket, error: JsValue) {
-        // The close handler follows and does the clean-up.
+        // The close handler follows and does the rest of the clean-up.
+        fanout::sockets_changed(self.state.as_raw());
         console_error!("room: socket error: {error:?}");
     }
 }
