@@ -43,6 +43,7 @@ pub mod session;
 #[cfg(feature = "server")]
 pub mod site_key;
 pub mod timeline;
+pub mod unread;
 pub mod validate;
 #[cfg(feature = "server")]
 pub mod webhook;

@@ -5,7 +5,29 @@
 // Event listeners live here in JavaScript; the wasm widget reports events
 // through one `emit(name, detail)` callback.
 
-const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence'];
+const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence', 'unread'];
+
+/**
+ * "(3) Page title" while messages wait unread (the `notify: { title: true }`
+ * option); the page's own title comes back when they are read or the widget
+ * is destroyed. A title the page sets meanwhile becomes the new base.
+ */
+function titleBadge() {
+  let base = null;
+  let shown = null;
+  const set = (count) => {
+    if (typeof document === 'undefined') return;
+    if (document.title !== shown) base = document.title;
+    if (count > 0) {
+      shown = `(${count > 99 ? '99+' : count}) ${base}`;
+      document.title = shown;
+    } else if (shown !== null) {
+      if (document.title === shown) document.title = base;
+      shown = null;
+    }
+  };
+  return { set, clear: () => set(0) };
+}
 
 /**
  * @param {() => Promise<{ Widget: any }>} loadWasm  loads (once) and returns the wasm exports
@@ -19,10 +41,16 @@ export function createHelloChat(loadWasm, defaultServer) {
     if (!el || typeof el.appendChild !== 'function') throw new TypeError('HelloChat.mount: first argument must be a DOM element');
     const listeners = new Map(EVENTS.map((e) => [e, new Set()]));
     const queue = [];
+    let unread = 0;
+    const badge = options?.notify?.title ? titleBadge() : null;
     let widget = null;
     let destroyed = false;
 
     const emit = (name, detail) => {
+      if (name === 'unread') {
+        unread = detail.count;
+        badge?.set(unread);
+      }
       for (const fn of [...(listeners.get(name) ?? [])]) {
         try { fn(detail); } catch (err) { setTimeout(() => { throw err; }); }
       }
@@ -48,6 +76,8 @@ export function createHelloChat(loadWasm, defaultServer) {
       edit(seq, text) { return call('edit', Number(seq), String(text)); },
       /** Delete your message `seq` (moderators: any message). */
       remove(seq) { return call('remove', Number(seq)); },
+      /** Messages from others not seen yet (the `unread` event says when it changes). */
+      get unread() { return unread; },
       /** Add (`on`, default) or take back a reaction. */
       react(seq, emoji, on = true) { return call('react', Number(seq), String(emoji), Boolean(on)); },
       on(event, fn) {
@@ -63,6 +93,7 @@ export function createHelloChat(loadWasm, defaultServer) {
         if (destroyed) return;
         destroyed = true;
         if (widget) { widget.destroy(); widget.free?.(); widget = null; }
+        badge?.clear();
         emit('status', { status: 'closed' });
         for (const set of listeners.values()) set.clear();
         queue.length = 0;

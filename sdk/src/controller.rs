@@ -12,6 +12,7 @@ use js_sys::Function;
 use protocol::message::ModerationNotice;
 use protocol::server_frame::PresenceMember;
 use protocol::session::{Effect, RoomStatus, Session, SessionConfig, Status};
+use protocol::unread::Unread;
 use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, KeyboardEvent};
@@ -20,6 +21,7 @@ use crate::events::{self, obj};
 use crate::listener::Listener;
 use crate::mentions::Mentions;
 use crate::options::Options;
+use crate::read_position;
 use crate::socket::{Socket, SocketEvent};
 use crate::strings::Strings;
 use crate::view::View;
@@ -45,6 +47,9 @@ pub struct Controller {
     typing_timer: Option<Timeout>,
     listeners: Vec<Listener>,
     emit: Function,
+    /// Messages from others not seen yet, and the latest seq shown.
+    unread: Unread,
+    latest_shown: u64,
     /// Page events collected during a dispatch, delivered after it.
     outgoing: Vec<(&'static str, JsValue)>,
     weak: Weak<RefCell<Controller>>,
@@ -100,6 +105,7 @@ impl Controller {
         let options = Options::read(options, default_server)
             .map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
         let view = View::mount(el, &options, Strings::new(options.strings.clone()))?;
+        let unread = Unread::new(read_position::load(&options));
         let config = SessionConfig {
             room: options.room.clone(),
             name: options.name.clone(),
@@ -119,6 +125,8 @@ impl Controller {
                 typing_timer: None,
                 listeners: Vec::new(),
                 emit,
+                unread,
+                latest_shown: 0,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
             })
@@ -168,6 +176,9 @@ impl Controller {
                 }
                 Effect::Room(room) => self.show_room(&room),
                 Effect::Updated { seq, message } => {
+                    if message.deleted && self.unread.deleted(message.seq) {
+                        self.emit_unread();
+                    }
                     let own = is_own(self.session.own_sender(), &message);
                     self.view.update(&message, own);
                     let detail = events::message(&message, own);
@@ -238,6 +249,20 @@ impl Controller {
     fn show(&mut self, messages: &[ChatMessage]) {
         let me = self.session.own_sender().map(str::to_owned);
         self.view.append(messages, |m| is_own(me.as_deref(), m));
+        let before = self.unread.count();
+        if self.latest_shown == 0 {
+            // The first history page: on a first visit, all of it is read.
+            self.unread.joined(messages.last().map_or(0, |m| m.seq));
+        }
+        for m in messages {
+            self.unread
+                .arrived(m.seq, is_own(me.as_deref(), m), m.deleted);
+            self.latest_shown = self.latest_shown.max(m.seq);
+        }
+        if self.unread.count() != before {
+            self.emit_unread();
+        }
+        self.mark_seen();
         let mut from_others = false;
         for m in messages {
             let own = is_own(me.as_deref(), m);
@@ -257,6 +282,30 @@ impl Controller {
         // The timeline knows whether older messages exist (trimming makes them so).
         self.view
             .set_more_available(self.session.timeline().older_exist());
+    }
+
+    /// The latest message counts as seen when the list shows it (scrolled to
+    /// the bottom) while the page is visible.
+    pub(crate) fn mark_seen(&mut self) {
+        let visible = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        if !visible || !self.view.at_bottom() {
+            return;
+        }
+        let read = self.unread.read();
+        let changed = self.unread.seen(self.latest_shown);
+        if self.unread.read() != read {
+            read_position::save(&self.options, self.unread.read());
+        }
+        if changed {
+            self.emit_unread();
+        }
+    }
+
+    fn emit_unread(&mut self) {
+        let detail = obj(&[("count", (self.unread.count() as u32).into())]);
+        self.emit("unread", detail);
     }
 
     /// Banners and the composer follow what the room lets us do.
@@ -542,6 +591,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     out.push(on(&v.log, "scroll", |c, _, _| {
         if c.view.at_bottom() {
             c.view.pill.set_hidden(true);
+            c.mark_seen();
         }
     }));
     out.push(on(&v.log, "click", |c, e, t| {
@@ -563,6 +613,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
                     .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
                 if visible {
                     c.session.tab_visible(t);
+                    c.mark_seen();
                 }
             }));
         }

@@ -12,6 +12,7 @@ mod events;
 mod listener;
 mod mentions;
 mod options;
+mod read_position;
 mod socket;
 mod strings;
 mod view;

@@ -1,0 +1,154 @@
+//! Unread messages: which of the room's messages from others the member has
+//! not seen yet. The widget says what arrived and what was on screen while
+//! the page was visible; this decides the count (sans-IO, like the session).
+//!
+//! The read position is a seq: everything at or below it counts as read.
+//! Sending a message reads everything before it (you answer what you saw).
+//! A first visit starts with everything already there read, so nobody opens
+//! a page to find fifty "unread" messages they were never meant to see.
+
+/// At most this many unread messages are tracked; the count says "this many
+/// or more" beyond it (a badge shows "99+" long before).
+pub const MAX_TRACKED: usize = 1000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unread {
+    read: u64,
+    /// Seqs above `read`, sorted (a plain vector: the widget ships this,
+    /// and a B-tree costs kilobytes of wasm).
+    unseen: Vec<u64>,
+}
+
+impl Unread {
+    /// Start from a read position kept from an earlier visit (0: none).
+    pub fn new(read: u64) -> Self {
+        Unread {
+            read,
+            unseen: Vec::new(),
+        }
+    }
+
+    /// The room's latest seq when the member joined. Without an earlier
+    /// position, everything up to it counts as read.
+    pub fn joined(&mut self, latest: u64) {
+        if self.read == 0 {
+            self.seen(latest);
+        }
+    }
+
+    /// Message `seq` arrived (live or in history). Returns whether the
+    /// count changed.
+    pub fn arrived(&mut self, seq: u64, own: bool, deleted: bool) -> bool {
+        if own {
+            return self.seen(seq);
+        }
+        if deleted || seq <= self.read || self.unseen.len() >= MAX_TRACKED {
+            return false;
+        }
+        match self.unseen.binary_search(&seq) {
+            Ok(_) => false,
+            Err(at) => {
+                self.unseen.insert(at, seq);
+                true
+            }
+        }
+    }
+
+    /// Message `seq` was deleted: it no longer waits to be read.
+    pub fn deleted(&mut self, seq: u64) -> bool {
+        match self.unseen.binary_search(&seq) {
+            Ok(at) => {
+                self.unseen.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The member saw message `seq`: it and everything before it are read.
+    pub fn seen(&mut self, seq: u64) -> bool {
+        if seq <= self.read {
+            return false;
+        }
+        self.read = seq;
+        let read = self.unseen.partition_point(|s| *s <= seq);
+        self.unseen.drain(..read);
+        read > 0
+    }
+
+    pub fn count(&self) -> usize {
+        self.unseen.len()
+    }
+
+    /// Everything at or below this seq is read (what to keep for next time).
+    pub fn read(&self) -> u64 {
+        self.read
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn a_first_visit_starts_with_nothing_unread() {
+        let mut u = Unread::new(0);
+        u.joined(40);
+        for seq in 1..=40 {
+            u.arrived(seq, false, false);
+        }
+        assert_eq!((u.count(), u.read()), (0, 40));
+        assert!(u.arrived(41, false, false));
+        assert_eq!(u.count(), 1);
+    }
+
+    #[test]
+    fn a_returning_visitor_sees_what_came_since() {
+        let mut u = Unread::new(10);
+        u.joined(14);
+        for seq in 8..=14 {
+            u.arrived(seq, false, false);
+        }
+        assert_eq!(u.count(), 4);
+        assert!(u.seen(12));
+        assert_eq!((u.count(), u.read()), (2, 12));
+    }
+
+    #[test]
+    fn own_messages_read_everything_before_them_deleted_ones_stop_counting() {
+        let mut u = Unread::new(1);
+        u.arrived(2, false, false);
+        u.arrived(3, false, false);
+        u.arrived(4, false, true);
+        assert_eq!(u.count(), 2);
+        assert!(u.deleted(3));
+        assert_eq!(u.count(), 1);
+        u.arrived(5, false, false);
+        assert!(u.arrived(6, true, false));
+        assert_eq!((u.count(), u.read()), (0, 6));
+        assert!(!u.seen(3), "seeing something older changes nothing");
+    }
+
+    proptest! {
+        /// Whatever arrives and is seen, in any order: the count is the
+        /// messages from others, not deleted, above the read position.
+        #[test]
+        fn the_count_is_what_others_sent_after_the_read_position(
+            events in proptest::collection::vec((0u8..3, 1u64..60, any::<bool>()), 0..200)
+        ) {
+            let mut u = Unread::new(0);
+            let mut others = BTreeSet::new();
+            for (kind, seq, flag) in events {
+                match kind {
+                    0 => { u.arrived(seq, flag, false); if !flag { others.insert(seq); } }
+                    1 => { u.seen(seq); }
+                    _ => { u.deleted(seq); others.remove(&seq); }
+                }
+                let expected = others.iter().filter(|s| **s > u.read()).count();
+                prop_assert_eq!(u.count(), expected);
+            }
+        }
+    }
+}
