@@ -1,6 +1,7 @@
-// `node bench/latency.mjs [runs]`: only the fixed-rate fan-out (N=100, S=10,
-// 200 msg/s) for Hello Chat and the JavaScript baseline, alternating; prints
-// each run's p50/p95/p99. For investigating tail latency without the whole
+// `node bench/latency.mjs [runs]`: one fan-out case (default N=100, S=10,
+// 200 msg/s, 1000 messages; N, S, RATE (0: as fast as sustained) and M in the
+// environment) for Hello Chat and the JavaScript baseline, alternating;
+// prints each run's figures. For investigating one case without the whole
 // `npm run bench`. Builds nothing: run `npm run build` (and the loadgen) first.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +31,7 @@ try {
   for (let r = 0; r < runs; r++) {
     for (const [name, [url, dialect]] of Object.entries(systems)) {
       const { stdout } = await promisify(execFile)(LOADGEN, ['fanout', '--url', url, '--dialect', dialect, '--room', `lat-${Date.now()}-${r}`,
-        '--clients', clients, '--senders', 10, '--messages', messages, '--rate', rate, '--window', 16].map(String), { maxBuffer: 1 << 20 });
+        '--clients', clients, '--senders', Number(process.env.S || 10), '--messages', messages, '--rate', rate, '--window', 16].map(String), { maxBuffer: 1 << 20 });
       const x = JSON.parse(stdout.trim().split('\n').pop());
       console.log(`${name.padEnd(8)} run ${r}: p50 ${x.p50_ms.toFixed(1)} p95 ${x.p95_ms.toFixed(1)} p99 ${x.p99_ms.toFixed(1)} max ${x.max_ms?.toFixed?.(1) ?? '-'} msgs/s ${x.messages_per_s.toFixed(0)} delivered ${x.delivered_pct}%`);
     }
