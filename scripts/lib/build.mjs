@@ -111,7 +111,7 @@ export function buildSdkWasm() {
 
 /** The npm package (dist/npm) and the single-file embed (dist/public/hello-chat.js). */
 export function buildSdkPackages() {
-  return cached('sdk-packages', { inputs: ['sdk/js', 'dist/pkg/hello_chat_bg.wasm', 'dist/pkg/hello_chat.js', 'scripts/lib/build.mjs'],
+  return cached('sdk-packages', { inputs: ['sdk/js', 'sdk/locales', 'dist/pkg/hello_chat_bg.wasm', 'dist/pkg/hello_chat.js', 'scripts/lib/build.mjs'],
     outputs: ['dist/npm/package.json', 'dist/public/hello-chat.js'] }, async () => {
     const npm = path.join(DIST, 'npm');
     fs.rmSync(npm, { recursive: true, force: true });
@@ -120,6 +120,10 @@ export function buildSdkPackages() {
     for (const f of fs.readdirSync(path.join(ROOT, 'sdk/js/npm'))) fs.copyFileSync(path.join(ROOT, 'sdk/js/npm', f), path.join(npm, f));
     fs.copyFileSync(path.join(ROOT, 'sdk/js/api.js'), path.join(npm, 'api.js'));
     fs.mkdirSync(path.join(DIST, 'public'), { recursive: true });
+    // The UI strings of each language, fetched by the widget for its locale only.
+    const locales = path.join(DIST, 'public', 'locales');
+    fs.rmSync(locales, { recursive: true, force: true });
+    fs.cpSync(path.join(ROOT, 'sdk', 'locales'), locales, { recursive: true });
     // The embed carries the wasm gzipped then base64-encoded (the browser
     // inflates it with DecompressionStream): base64 of raw wasm compresses
     // badly, so this keeps the transfer size close to that of the gzipped wasm.

@@ -7,6 +7,17 @@
 
 const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence', 'unread'];
 
+/** Languages with a strings file on the server (`/locales/<lang>.json`); English is built in. */
+const LOCALES = new Set(['de', 'fr', 'es', 'pt', 'it', 'nl', 'pl', 'tr', 'ru', 'uk', 'ar', 'he', 'ja', 'ko', 'zh']);
+/** Languages written right to left. */
+const RTL = new Set(['ar', 'he', 'fa', 'ur']);
+
+/** The language part of the widget's locale: the `locale` option, else the browser's. */
+function languageOf(options) {
+  const locale = options?.locale ?? (typeof navigator !== 'undefined' ? navigator.language : 'en');
+  return String(locale || 'en').split(/[-_]/)[0].toLowerCase();
+}
+
 /**
  * "(3) Page title" while messages wait unread (the `notify: { title: true }`
  * option); the page's own title comes back when they are read or the widget
@@ -36,6 +47,16 @@ function titleBadge() {
 export function createHelloChat(loadWasm, defaultServer) {
   let loading = null;
   const load = () => (loading ??= loadWasm());
+  // One fetch per server and language, however many widgets; a failure means English.
+  const strings = new Map();
+  const localeStrings = (server, lang) => {
+    if (lang === 'en' || !LOCALES.has(lang)) return Promise.resolve(null);
+    const url = `${String(server).replace(/\/$/, '')}/locales/${lang}.json`;
+    if (!strings.has(url)) {
+      strings.set(url, fetch(url).then((r) => (r.ok ? r.json() : null)).catch(() => null));
+    }
+    return strings.get(url);
+  };
 
   function mount(el, options) {
     if (!el || typeof el.appendChild !== 'function') throw new TypeError('HelloChat.mount: first argument must be a DOM element');
@@ -100,10 +121,16 @@ export function createHelloChat(loadWasm, defaultServer) {
       },
     };
 
-    load().then((wasm) => {
+    const lang = languageOf(options);
+    const text = localeStrings(options?.server ?? defaultServer(), lang);
+    Promise.all([load(), text]).then(([wasm, translated]) => {
       if (destroyed) return;
+      const given = options ?? {};
+      const resolved = { ...given };
+      if (translated) resolved.strings = { ...translated, ...(given.strings ?? {}) };
+      if (given.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
       try {
-        widget = new wasm.Widget(el, options ?? {}, emit, defaultServer());
+        widget = new wasm.Widget(el, resolved, emit, defaultServer());
       } catch (err) {
         fail(err);
         return;

@@ -104,7 +104,8 @@ impl Controller {
     ) -> Result<Shared, JsValue> {
         let options = Options::read(options, default_server)
             .map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-        let view = View::mount(el, &options, Strings::new(options.strings.clone()))?;
+        let strings = Strings::new(options.strings.clone(), options.locale.as_deref());
+        let view = View::mount(el, &options, strings)?;
         let unread = Unread::new(read_position::load(&options));
         let config = SessionConfig {
             room: options.room.clone(),

@@ -18,6 +18,9 @@ pub struct Options {
     pub placeholder: Option<String>,
     /// A CSS length for the widget's height.
     pub height: Option<String>,
+    /// `rtl` lays the widget out right to left (the API sets it for Arabic,
+    /// Hebrew and Persian unless the page says otherwise).
+    pub rtl: bool,
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -80,6 +83,7 @@ impl Options {
             strings: get(obj, "strings").dyn_into::<Object>().ok(),
             placeholder: string(obj, "placeholder"),
             height,
+            rtl: string(obj, "dir").as_deref() == Some("rtl"),
         })
     }
 

@@ -1,12 +1,32 @@
-//! The widget's UI text. English by default; a site passes `strings` to
-//! translate or reword any of them. `{n}`, `{name}`, `{s}` and `{reason}` are
-//! filled in.
+//! The widget's UI text. English is built in; other languages arrive as
+//! `strings` (the JavaScript API fetches the visitor's locale file and merges
+//! the page's own `strings` over it). `{n}`, `{name}`, `{s}` and `{reason}`
+//! are filled in; a text with `{n}` may have plural forms, `key.one`,
+//! `key.few`, … chosen by the browser's `Intl.PluralRules` for the locale.
 
-use js_sys::{Object, Reflect};
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
 
 pub struct Strings {
     overrides: Option<Object>,
+    /// An `Intl.PluralRules` for the locale, if the browser has one.
+    plural: Option<Object>,
+}
+
+/// `new Intl.PluralRules(locale)`, reached through `Reflect` (js-sys's own
+/// binding differs between its feature sets).
+fn plural_rules(locale: Option<&str>) -> Option<Object> {
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let ctor = Reflect::get(&intl, &"PluralRules".into()).ok()?;
+    let ctor: &Function = ctor.dyn_ref()?;
+    let locales = Array::new();
+    if let Some(l) = locale {
+        locales.push(&l.into());
+    }
+    Reflect::construct(ctor, &Array::of1(&locales))
+        .ok()?
+        .dyn_into()
+        .ok()
 }
 
 fn default(key: &str) -> &'static str {
@@ -82,21 +102,38 @@ fn default(key: &str) -> &'static str {
 }
 
 impl Strings {
-    pub fn new(overrides: Option<Object>) -> Self {
-        Strings { overrides }
+    pub fn new(overrides: Option<Object>, locale: Option<&str>) -> Self {
+        let plural = overrides.as_ref().and_then(|_| plural_rules(locale));
+        Strings { overrides, plural }
     }
 
-    pub fn get(&self, key: &str) -> String {
+    fn given(&self, key: &str) -> Option<String> {
         self.overrides
             .as_ref()
             .and_then(|o| Reflect::get(o, &JsValue::from_str(key)).ok())
             .and_then(|v| v.as_string())
-            .unwrap_or_else(|| default(key).to_owned())
+    }
+
+    pub fn get(&self, key: &str) -> String {
+        self.given(key).unwrap_or_else(|| default(key).to_owned())
+    }
+
+    /// `key`'s plural form for `n` (`key.one`, `key.few`, …) if one is given.
+    fn plural_form(&self, key: &str, n: &str) -> Option<String> {
+        let rules = self.plural.as_ref()?;
+        let n: f64 = n.parse().ok()?;
+        let select = Reflect::get(rules, &"select".into()).ok()?;
+        let category = select.dyn_ref::<Function>()?.call1(rules, &n.into()).ok()?;
+        self.given(&format!("{key}.{}", category.as_string()?))
     }
 
     /// The string for `key` with `{var}` placeholders replaced.
     pub fn fill(&self, key: &str, vars: &[(&str, &str)]) -> String {
-        let template = self.get(key);
+        let template = vars
+            .iter()
+            .find(|(k, _)| *k == "n")
+            .and_then(|(_, n)| self.plural_form(key, n))
+            .unwrap_or_else(|| self.get(key));
         let mut out = String::with_capacity(template.len());
         let mut rest = template.as_str();
         while let Some(open) = rest.find('{') {

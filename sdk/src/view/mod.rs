@@ -103,6 +103,10 @@ impl View {
         adopt_styles(&doc, &root)?;
         let container = html(&doc, "section", "hc");
         attr(&container, "data-theme", &options.theme);
+        attr(&container, "dir", if options.rtl { "rtl" } else { "ltr" });
+        if let Some(locale) = &options.locale {
+            attr(&container, "lang", locale);
+        }
         attr(&container, "aria-label", &strings.get("title"));
         if let Some(h) = &options.height {
             let _ = container.style().set_property("--_height", h);

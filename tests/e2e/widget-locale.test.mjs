@@ -1,0 +1,75 @@
+// Languages in real Chromium: the widget fetches the strings of its locale
+// only (and nothing for English), plural forms follow Intl.PluralRules, the
+// page's own `strings` win, and Arabic lays the widget out right to left.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+
+const locale = (lang) => JSON.parse(fs.readFileSync(path.resolve(`sdk/locales/${lang}.json`), 'utf8'));
+const shadowText = (page, selector) => page.evaluate((s) => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector(s)?.textContent, selector);
+const shadowAttr = (page, selector, name) => page.evaluate(([s, n]) => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector(s)?.getAttribute(n), [selector, name]);
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A widget page that records which locale files it fetched. */
+async function open(options) {
+  const context = await browser.newContext();
+  const fetched = [];
+  context.on('request', (r) => { if (r.url().includes('/locales/')) fetched.push(new URL(r.url()).pathname); });
+  const page = await widgetPage(context, options);
+  await waitForStatus(page, 'connected');
+  return { page, fetched };
+}
+
+test('a German widget fetches German strings only; plural forms follow the locale; the page\'s strings win', async () => {
+  const de = locale('de');
+  const room = uniqueRoom('locale');
+  const { page, fetched } = await open({ room, name: 'Ada', locale: 'de-DE', strings: { send: 'Los!' } });
+  assert.deepEqual(fetched, ['/locales/de.json'], 'one language file, no other');
+  assert.equal(await shadowAttr(page, '.hc-input', 'placeholder'), de.placeholder);
+  assert.equal(await shadowText(page, '.hc-send'), 'Los!', 'the page\'s own strings override the language file');
+  assert.equal(await shadowAttr(page, '[data-theme]', 'lang'), 'de-DE');
+  const one = (de['online.one'] ?? de.online).replace('{n}', '1');
+  await page.waitForFunction((t) => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online')?.textContent === t, one);
+
+  // Russian has four plural categories: 2 people online is "few".
+  const ru = locale('ru');
+  const other = await open({ room, name: 'Bo', locale: 'ru' });
+  const few = (ru['online.few'] ?? ru.online).replace('{n}', '2');
+  await other.page.waitForFunction((t) => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online')?.textContent === t, few);
+  assert.deepEqual(other.fetched, ['/locales/ru.json']);
+
+  const en = await open({ room, name: 'Cy', locale: 'en-GB' });
+  assert.deepEqual(en.fetched, [], 'English is built in: nothing to fetch');
+  await Promise.all([page, other.page, en.page].map((p) => p.context().close()));
+});
+
+test('Arabic lays the widget out right to left; own messages sit on the left', async () => {
+  const room = `rtl-${Date.now().toString(36)}`;
+  const { page } = await open({ room, name: 'سارة', locale: 'ar' });
+  const bo = await open({ room, name: 'Bo', locale: 'en' });
+  await bo.page.evaluate(() => window.chat.send('Hello from the other side'));
+  await page.evaluate(() => window.chat.send('مرحبا بالجميع'));
+  const msgs = page.locator('.hc-list .hc-msg[data-seq]');
+  await msgs.nth(1).waitFor();
+  assert.equal(await shadowAttr(page, '[data-theme]', 'dir'), 'rtl');
+  const boxes = await page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const list = root.querySelector('.hc-list').getBoundingClientRect();
+    return [...root.querySelectorAll('.hc-list .hc-msg[data-seq]')].map((li) => {
+      const r = li.getBoundingClientRect();
+      return { own: li.classList.contains('hc-own'), left: r.left - list.left, right: list.right - r.right };
+    });
+  });
+  const own = boxes.find((b) => b.own);
+  const theirs = boxes.find((b) => !b.own);
+  assert.ok(own.left < own.right, `own message on the left in RTL: ${JSON.stringify(own)}`);
+  assert.ok(theirs.right < theirs.left, `others' messages on the right in RTL: ${JSON.stringify(theirs)}`);
+  await page.setViewportSize({ width: 420, height: 520 });
+  await page.locator('[data-hello-chat-host]').screenshot({ path: 'docs/screenshots/widget-rtl.png' });
+  await Promise.all([page.context().close(), bo.page.context().close()]);
+});
