@@ -112,7 +112,7 @@ export function buildSdkWasm() {
 /** The npm package (dist/npm) and the single-file embed (dist/public/hello-chat.js). */
 export function buildSdkPackages() {
   return cached('sdk-packages', { inputs: ['sdk/js', 'sdk/locales', 'dist/pkg/hello_chat_bg.wasm', 'dist/pkg/hello_chat.js', 'scripts/lib/build.mjs'],
-    outputs: ['dist/npm/package.json', 'dist/public/hello-chat.js'] }, async () => {
+    outputs: ['dist/npm/package.json', 'dist/public/hello-chat.js', 'dist/public/hello-chat-launcher.js'] }, async () => {
     const npm = path.join(DIST, 'npm');
     fs.rmSync(npm, { recursive: true, force: true });
     fs.mkdirSync(npm, { recursive: true });
@@ -133,6 +133,10 @@ export function buildSdkPackages() {
     await run(path.join(NODE_BIN, 'esbuild'), ['sdk/js/embed.js', '--bundle', '--format=iife', '--minify',
       '--target=es2020', '--log-level=warning', '--legal-comments=none',
       `--outfile=${path.join(DIST, 'public', 'hello-chat.js')}`]);
+    step('Bundling the launcher loader (esbuild)');
+    await run(path.join(NODE_BIN, 'esbuild'), ['sdk/js/launcher-entry.js', '--bundle', '--format=iife', '--minify',
+      '--target=es2020', '--log-level=warning', '--legal-comments=none',
+      `--outfile=${path.join(DIST, 'public', 'hello-chat-launcher.js')}`]);
   });
 }
 

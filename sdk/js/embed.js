@@ -4,6 +4,7 @@
 import init, { Widget } from '../../dist/pkg/hello_chat.js';
 import wasmGzBase64 from '../../dist/pkg/wasm-inline.js';
 import { createHelloChat, optionsFromDataset } from './api.js';
+import { createLauncher } from './launcher.js';
 
 async function wasmBytes() {
   const gz = Uint8Array.from(atob(wasmGzBase64), (c) => c.charCodeAt(0));
@@ -28,6 +29,7 @@ const HelloChat = createHelloChat(async () => {
   await init({ module_or_path: await wasmBytes() });
   return { Widget };
 }, () => server);
+HelloChat.launcher = createLauncher(script?.src || `${server}/hello-chat.js`, server);
 
 const select = (selector) => Document.prototype.querySelectorAll.call(document, selector);
 
@@ -44,7 +46,8 @@ function autoMount() {
 const mounted = new WeakSet();
 
 // An own property that is really ours: a named element only appears on
-// window's prototype chain, never as an own property.
+// window's prototype chain, never as an own property. One without `mount`
+// is the launcher's light loader: the full API replaces it.
 const own = Object.getOwnPropertyDescriptor(window, 'HelloChat');
 if (typeof own?.value?.mount !== 'function') {
   window.HelloChat = HelloChat;

@@ -18,7 +18,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, KeyboardEvent};
 
 use crate::events::{self, obj};
-use crate::listener::Listener;
+use crate::listener::{Listener, Resized};
 use crate::mentions::Mentions;
 use crate::options::Options;
 use crate::read_position;
@@ -46,6 +46,9 @@ pub struct Controller {
     timer: Option<Timeout>,
     typing_timer: Option<Timeout>,
     listeners: Vec<Listener>,
+    /// Watches the list's size: a widget in a panel that opens may show
+    /// unread messages without any scroll or visibility event.
+    resized: Option<Resized>,
     emit: Function,
     /// Messages from others not seen yet, and the latest seq shown.
     unread: Unread,
@@ -125,6 +128,7 @@ impl Controller {
                 timer: None,
                 typing_timer: None,
                 listeners: Vec::new(),
+                resized: None,
                 emit,
                 unread,
                 latest_shown: 0,
@@ -135,6 +139,11 @@ impl Controller {
         let weak = Rc::downgrade(&rc);
         let listeners = listen(&rc.borrow(), &weak);
         rc.borrow_mut().listeners = listeners;
+        let log = rc.borrow().view.log.clone();
+        let w = weak.clone();
+        rc.borrow_mut().resized = Some(Resized::new(&log, move || {
+            dispatch(&w, |c, _| c.mark_seen())
+        }));
         rc.borrow()
             .view
             .update_counter(rc.borrow().session.max_message_chars());
@@ -291,7 +300,8 @@ impl Controller {
         let visible = web_sys::window()
             .and_then(|w| w.document())
             .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        if !visible || !self.view.at_bottom() {
+        // A widget in a closed panel (display: none) has no height: not seen.
+        if !visible || self.view.log.client_height() == 0 || !self.view.at_bottom() {
             return;
         }
         let read = self.unread.read();
@@ -493,6 +503,7 @@ impl Controller {
         self.timer = None;
         self.typing_timer = None;
         self.listeners.clear();
+        self.resized = None;
         self.view.remove();
     }
 }

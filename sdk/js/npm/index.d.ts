@@ -15,10 +15,14 @@ export interface HelloChatOptions {
   token?: string;
   /** Colour scheme; "auto" follows the visitor's system setting. Default "auto". */
   theme?: HelloChatTheme;
-  /** BCP 47 locale for times, e.g. "de-DE". Default: the browser's. */
+  /** BCP 47 locale for times and the UI language, e.g. "de-DE". Default: the browser's. */
   locale?: string;
-  /** Replace any UI text (see the README for the keys). */
-  strings?: Partial<Record<HelloChatStringKey, string>>;
+  /** Layout direction. Default: right to left for Arabic, Hebrew, Persian and Urdu. */
+  dir?: 'ltr' | 'rtl';
+  /** Replace any UI text (see the README for the keys; plural forms as `online.one`, …). */
+  strings?: Partial<Record<HelloChatStringKey, string>> & Record<string, string>;
+  /** Opt-in notifications: `title` shows the unread count in the page title. */
+  notify?: { title?: boolean };
   /** Composer placeholder. */
   placeholder?: string;
   /** Widget height: a CSS length or a number of pixels. Default 420px. */
@@ -132,9 +136,12 @@ export interface HelloChatEvents {
   status: HelloChatStatusEvent;
   error: HelloChatErrorEvent;
   presence: HelloChatPresenceEvent;
+  unread: { count: number };
 }
 
 export interface HelloChatHandle {
+  /** Messages from others not seen yet. */
+  readonly unread: number;
   /** Send a message. Returns its client id, or undefined while the widget is still loading (it is queued). */
   send(text: string): string | undefined;
   /** Reply to message `seq`. */

@@ -1,0 +1,28 @@
+// hello-chat-launcher.js: the light loader. It defines `HelloChat.launcher`
+// (and nothing else) and fetches the full widget, hello-chat.js from the
+// same place, only when the visitor opens the chat. Elements marked
+// `data-hello-chat-launcher` (with data-room, data-site, … as for
+// `data-hello-chat`) get a launcher without any script of the page's own.
+import { createLauncher } from './launcher.js';
+import { optionsFromDataset } from './api.js';
+
+const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
+const src = script?.src || `${location.origin}/hello-chat-launcher.js`;
+const server = (() => {
+  try { return new URL(script.dataset.server || src).origin; } catch { return location.origin; }
+})();
+const launcher = createLauncher(new URL('hello-chat.js', src).href, server);
+
+// As the full embed does: never trust a global that page markup could shadow.
+if (!Object.getOwnPropertyDescriptor(window, 'HelloChat')) {
+  window.HelloChat = { launcher };
+  const start = () => {
+    for (const el of Document.prototype.querySelectorAll.call(document, '[data-hello-chat-launcher]')) {
+      const options = optionsFromDataset(el);
+      delete options.server;
+      el.helloChat = launcher(options);
+    }
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
+}

@@ -1,0 +1,110 @@
+// The launcher: a chat bubble in the page's corner that opens a panel with
+// the widget. It is the only thing a page pays for on load (this file, a few
+// kilobytes); the widget itself (hello-chat.js, the WebAssembly inside) is
+// fetched on the first open, or when the browser is idle if the page asks
+// for `prefetch`. Shared by the light loader (hello-chat-launcher.js) and the
+// full embed, so `HelloChat.launcher` exists with either.
+
+const CSS = `
+:host { all: initial; }
+.b { position: fixed; inset-inline-end: 20px; bottom: 20px; z-index: 2147483000; width: 60px; height: 60px;
+  border-radius: 50%; border: 0; cursor: pointer; background: var(--hc-accent, #0b57d0); color: #fff;
+  font: 600 14px/1 system-ui, sans-serif; box-shadow: 0 4px 16px rgba(0,0,0,.25); }
+.b:focus-visible, .x:focus-visible { outline: 3px solid #fbbc04; outline-offset: 2px; }
+.u { position: absolute; top: -4px; inset-inline-end: -4px; min-width: 22px; height: 22px; padding: 0 6px;
+  box-sizing: border-box; border-radius: 11px; background: #d93025; color: #fff; font: 700 12px/22px system-ui, sans-serif; }
+.u[hidden], .p[hidden] { display: none; }
+.p { position: fixed; inset-inline-end: 20px; bottom: 92px; z-index: 2147483000; width: min(380px, calc(100vw - 40px));
+  background: #fff; border-radius: 16px; box-shadow: 0 8px 32px rgba(0,0,0,.3); overflow: hidden; }
+.h { display: flex; justify-content: flex-end; padding: 4px; }
+.x { width: 44px; height: 44px; border: 0; border-radius: 8px; background: transparent; font-size: 24px; cursor: pointer; }
+@media (max-width: 480px) {
+  .p { inset: 0; width: auto; height: 100dvh; border-radius: 0; display: flex; flex-direction: column; }
+  .p[hidden] { display: none; }
+  .c { flex: 1; min-height: 0; }
+}
+`;
+
+const TEXT = { open: 'Open chat', openUnread: 'Open chat, {n} unread', close: 'Close chat', label: 'Chat' };
+
+/** Load the full embed once (a <script> next to this one); resolves with its HelloChat. */
+function loader(src) {
+  let loading = null;
+  return () => (loading ??= new Promise((resolve, reject) => {
+    const full = () => { const h = Object.getOwnPropertyDescriptor(window, 'HelloChat')?.value; return typeof h?.mount === 'function' ? h : null; };
+    if (full()) { resolve(full()); return; }
+    const s = document.createElement('script');
+    s.src = src;
+    s.async = true;
+    s.onload = () => (full() ? resolve(full()) : reject(new Error('hello-chat.js did not define HelloChat')));
+    s.onerror = () => reject(new Error(`cannot load ${src}`));
+    document.head.appendChild(s);
+  }));
+}
+
+/**
+ * `HelloChat.launcher(options)`: the bubble and its panel. `options` are the
+ * widget's (room, name, site, token, …) plus `prefetch` (load the widget when
+ * the browser is idle) and `text` (the bubble's labels). Returns
+ * `{ open(), close(), destroy(), get unread() }`.
+ */
+export function createLauncher(fullScript, server) {
+  const load = loader(fullScript);
+  return function launcher(options = {}) {
+    const text = { ...TEXT, ...(options.text ?? {}) };
+    const host = document.createElement('div');
+    host.setAttribute('data-hello-chat-launcher-host', '');
+    const root = host.attachShadow({ mode: 'open' });
+    root.innerHTML = `<style>${CSS}</style><div class="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
+    const [panel, close, slot, bubble, label, badge] = ['.p', '.x', '.c', '.b', '.l', '.u'].map((s) => root.querySelector(s));
+    label.textContent = text.label;
+    close.setAttribute('aria-label', text.close);
+    panel.setAttribute('aria-label', text.label);
+    document.body.appendChild(host);
+
+    let chat = null;
+    let unread = 0;
+    let destroyed = false;
+    const render = () => {
+      badge.hidden = unread === 0;
+      badge.textContent = unread > 99 ? '99+' : String(unread);
+      bubble.setAttribute('aria-label', unread ? text.openUnread.replace('{n}', String(unread)) : text.open);
+    };
+    const widgetOptions = { ...options };
+    delete widgetOptions.prefetch;
+    delete widgetOptions.text;
+    if (!widgetOptions.server && server) widgetOptions.server = server;
+    const start = () => load().then((HelloChat) => {
+      if (destroyed || chat) return;
+      chat = HelloChat.mount(slot, widgetOptions);
+      chat.on('unread', (d) => { unread = d.count; render(); });
+    });
+
+    const setOpen = (open) => {
+      panel.hidden = !open;
+      bubble.setAttribute('aria-expanded', String(open));
+      if (open) {
+        start().then(() => close.focus(), () => {});
+        close.focus();
+      } else {
+        bubble.focus();
+      }
+    };
+    bubble.addEventListener('click', () => setOpen(panel.hidden));
+    close.addEventListener('click', () => setOpen(false));
+    root.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !panel.hidden) setOpen(false); });
+    if (options.prefetch) (window.requestIdleCallback ?? setTimeout)(() => { if (!destroyed) start().catch(() => {}); });
+    render();
+
+    return {
+      open: () => setOpen(true),
+      close: () => setOpen(false),
+      get unread() { return unread; },
+      destroy() {
+        destroyed = true;
+        chat?.destroy();
+        host.remove();
+      },
+    };
+  };
+}

@@ -1,0 +1,82 @@
+// The launcher in real Chromium: on page load only the light loader comes
+// (under 6 KB gzipped; no widget, no WebAssembly); the widget is fetched on
+// the first open; the bubble counts unread messages while the panel is
+// closed; Escape closes and gives focus back; on a phone the panel fills the
+// screen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { BASE, join, launchBrowser, uniqueRoom } from './helpers.mjs';
+
+const BUDGET = 6 * 1024;
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A page with only the launcher loader and a marked element; records script requests. */
+async function shop(context, room, extra = '') {
+  const page = await context.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(`${BASE}/health`);
+  await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title>
+    <meta name="viewport" content="width=device-width, initial-scale=1"></head>
+    <body><h1>Shop</h1><div data-hello-chat-launcher data-room="${room}" data-name="Shopper" ${extra}></div>
+    <script src="/hello-chat-launcher.js"></script></body></html>`);
+  await page.waitForFunction(() => document.querySelector('[data-hello-chat-launcher]')?.helloChat);
+  return { page, requests };
+}
+
+test('the loader stays under 6 KB gzipped and loads the widget only when opened', async () => {
+  const size = zlib.gzipSync(fs.readFileSync('dist/public/hello-chat-launcher.js')).length;
+  assert.ok(size <= BUDGET, `hello-chat-launcher.js is ${size} bytes gzipped (budget ${BUDGET})`);
+
+  const room = uniqueRoom('launch');
+  const { page, requests } = await shop(await browser.newContext(), room);
+  const bubble = page.getByRole('button', { name: 'Open chat' });
+  await bubble.waitFor();
+  await page.waitForTimeout(300);
+  assert.deepEqual(requests.filter((p) => p.endsWith('.js')), ['/hello-chat-launcher.js'], 'nothing else on load');
+
+  await bubble.click();
+  const input = page.locator('.hc-input');
+  await input.waitFor();
+  assert.ok(requests.includes('/hello-chat.js'), 'the widget came on the first open');
+  assert.equal(await bubble.getAttribute('aria-expanded'), 'true');
+  await input.fill('hello from the launcher');
+  await input.press('Enter');
+  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'hello from the launcher' }).waitFor();
+
+  // Closed: messages from others count on the bubble.
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => document.querySelector('[data-hello-chat-launcher-host]').shadowRoot.activeElement?.className), 'b', 'focus back on the bubble');
+  const bo = await join(room, 'Bo');
+  for (const [i, text] of ['are you there?', 'hello?'].entries()) {
+    bo.send({ type: 'send', id: `b${i}`, message: text });
+    await bo.next('ack');
+  }
+  await page.getByRole('button', { name: 'Open chat, 2 unread' }).waitFor();
+  await page.getByRole('button', { name: 'Open chat, 2 unread' }).click();
+  // Shown in the open panel: read.
+  await page.waitForFunction(() => document.querySelector('[data-hello-chat-launcher]').helloChat.unread === 0);
+  await bo.close();
+  await page.context().close();
+});
+
+test('on a phone the open panel fills the screen, with a close button of at least 44 px', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+  const { page } = await shop(context, uniqueRoom('phone'));
+  await page.getByRole('button', { name: 'Open chat' }).tap();
+  await page.locator('.hc-input').waitFor();
+  const box = await page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-launcher-host]').shadowRoot;
+    const p = root.querySelector('.p').getBoundingClientRect();
+    const x = root.querySelector('.x').getBoundingClientRect();
+    return { w: p.width, h: p.height, closeW: x.width, closeH: x.height };
+  });
+  assert.deepEqual([box.w, box.h], [375, 667], JSON.stringify(box));
+  assert.ok(box.closeW >= 44 && box.closeH >= 44, JSON.stringify(box));
+  await page.getByRole('button', { name: 'Close chat' }).tap();
+  await context.close();
+});
