@@ -87,25 +87,28 @@ const wasmPackArgs = (outDir) => ['--log-level', 'warn', 'build', 'sdk', '--rele
 /** The widget: wasm-pack (target web) into dist/pkg; nightly when it can, else stable. */
 export function buildSdkWasm() {
   const nightly = canBuildWidgetWithNightly();
-  return cached('sdk-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'], outputs: ['dist/pkg/hello_chat_bg.wasm'],
+  return cached('sdk-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'], outputs: ['dist/pkg/hello_chat_bg.wasm', 'dist/pkg/toolchain.txt'],
     extra: nightly ? 'nightly' : 'stable' }, async () => {
     if (nightly) {
       step('Building the widget (wasm-pack, release, nightly with build-std)');
       try {
         // Its own target dir: std built with other flags must not mix with stable's artifacts.
-        return await run('wasm-pack', [...wasmPackArgs('../dist/pkg'), '--', '-Z', 'build-std=std,panic_abort'], {
+        await run('wasm-pack', [...wasmPackArgs('../dist/pkg'), '--', '-Z', 'build-std=std,panic_abort'], {
           env: {
             RUSTUP_TOOLCHAIN: 'nightly',
             CARGO_TARGET_DIR: path.join(ROOT, 'target', 'nightly-widget'),
             RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
           },
         });
+        fs.writeFileSync(path.join(DIST, 'pkg', 'toolchain.txt'), 'nightly\n');
+        return;
       } catch (err) {
         step(`Nightly build failed (${err.message.split('\n')[0]}); building with stable instead`);
       }
     }
     step('Building the widget (wasm-pack, release)');
-    return run('wasm-pack', wasmPackArgs('../dist/pkg'));
+    await run('wasm-pack', wasmPackArgs('../dist/pkg'));
+    fs.writeFileSync(path.join(DIST, 'pkg', 'toolchain.txt'), 'stable\n');
   });
 }
 

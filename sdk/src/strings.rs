@@ -121,7 +121,9 @@ impl Strings {
     /// `key`'s plural form for `n` (`key.one`, `key.few`, …) if one is given.
     fn plural_form(&self, key: &str, n: &str) -> Option<String> {
         let rules = self.plural.as_ref()?;
-        let n: f64 = n.parse().ok()?;
+        // Counts are whole numbers; parsing an f64 would pull Rust's float
+        // parser (some 15 KB) into the widget.
+        let n = n.parse::<u64>().ok()? as f64;
         let select = Reflect::get(rules, &"select".into()).ok()?;
         let category = select.dyn_ref::<Function>()?.call1(rules, &n.into()).ok()?;
         self.given(&format!("{key}.{}", category.as_string()?))

@@ -1,0 +1,20 @@
+// What the widget weighs in a visitor's page, held to a budget so that a
+// change that adds kilobytes (one stray float parse adds 15) is noticed.
+// The nightly build (std rebuilt, panics abort without formatting) is
+// smaller than the stable fallback: each has its own budget.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+
+const KB = 1024;
+const EMBED_BUDGET = { nightly: 76 * KB, stable: 84 * KB };
+const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+
+test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
+  const toolchain = fs.readFileSync('dist/pkg/toolchain.txt', 'utf8').trim();
+  const embed = gzipped('dist/public/hello-chat.js');
+  console.log(`# hello-chat.js: ${(embed / KB).toFixed(1)} KB gzipped (${toolchain} build, budget ${EMBED_BUDGET[toolchain] / KB} KB)`);
+  assert.ok(embed <= EMBED_BUDGET[toolchain], `hello-chat.js is ${embed} bytes gzipped (${toolchain}; budget ${EMBED_BUDGET[toolchain]})`);
+  assert.ok(gzipped('dist/public/hello-chat-launcher.js') <= 6 * KB);
+});
