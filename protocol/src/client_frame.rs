@@ -53,6 +53,9 @@ pub enum ClientFrame {
     History { anchor: HistoryAnchor, limit: usize },
     /// The sender is typing; relayed to the others, never stored.
     Typing,
+    /// The member has seen everything up to `seq` (their read position;
+    /// kept by the room for verified members, across their devices).
+    Read { seq: u64 },
 }
 
 /// What a moderator can do. `seconds: None` means for good.
@@ -259,6 +262,10 @@ impl ClientFrame {
                 Ok(ClientFrame::History { anchor, limit })
             }
             "typing" => Ok(ClientFrame::Typing),
+            "read" => match optional_seq(obj, "seq")? {
+                Some(seq) => Ok(ClientFrame::Read { seq }),
+                None => Err(bad("read needs \"seq\"")),
+            },
             other => Err(bad(format!(
                 "unknown frame type \"{}\"",
                 truncate(other, 32)
@@ -337,6 +344,10 @@ impl ClientFrame {
                     .finish()
             }
             ClientFrame::Typing => ObjectWriter::new().str("type", "typing").finish(),
+            ClientFrame::Read { seq } => ObjectWriter::new()
+                .str("type", "read")
+                .u64("seq", *seq)
+                .finish(),
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct Welcome {
     pub role: Option<Role>,
     /// Who is here (the first 100 senders; `online` counts everyone).
     pub members: Vec<PresenceMember>,
+    /// Verified members: the read position the room keeps for you (0: none).
+    pub read_seq: u64,
     /// The room is read-only for everyone but moderators.
     pub locked: bool,
     /// Slow mode: seconds between two messages of one sender (0 = off).
@@ -91,6 +93,11 @@ pub enum ServerFrame {
     /// Someone is typing.
     Typing {
         name: String,
+    },
+    /// You (a verified member, on another tab or device) have read
+    /// everything up to `seq`.
+    Read {
+        seq: u64,
     },
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
@@ -234,6 +241,7 @@ impl ServerFrame {
                 .opt_str("senderKey", w.sender_key.as_deref())
                 .opt_str("role", w.role.map(Role::as_str))
                 .raw("members", &json::array(w.members.iter().map(member_json)))
+                .opt_u64("readSeq", Some(w.read_seq).filter(|s| *s > 0))
                 .bool("locked", w.locked)
                 .u64("slowMode", w.slow_mode)
                 .opt_u64("mutedUntil", w.muted_until)
@@ -293,6 +301,10 @@ impl ServerFrame {
                 .str("type", "typing")
                 .str("name", name)
                 .finish(),
+            ServerFrame::Read { seq } => ObjectWriter::new()
+                .str("type", "read")
+                .u64("seq", *seq)
+                .finish(),
             ServerFrame::Error(e) => ObjectWriter::new()
                 .str("type", "error")
                 .str("code", e.code.as_str())
@@ -329,6 +341,7 @@ impl ServerFrame {
                     .iter()
                     .filter_map(|m| parse_member(m).ok())
                     .collect(),
+                read_seq: obj.get("readSeq").and_then(Json::as_u64).unwrap_or(0),
                 locked: flag(&obj, "locked"),
                 slow_mode: obj.get("slowMode").and_then(Json::as_u64).unwrap_or(0),
                 muted_until: obj.get("mutedUntil").and_then(Json::as_u64),
@@ -377,6 +390,9 @@ impl ServerFrame {
             },
             "typing" => ServerFrame::Typing {
                 name: str_field(&obj, "name")?.to_owned(),
+            },
+            "read" => ServerFrame::Read {
+                seq: u64_field(&obj, "seq")?,
             },
             "error" => {
                 let code = str_field(&obj, "code")?;

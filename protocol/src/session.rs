@@ -156,6 +156,9 @@ pub enum Effect {
     Typing {
         name: String,
     },
+    /// The room keeps this read position for us (a verified member): we
+    /// read up to `seq` here or on another tab or device.
+    ReadElsewhere(u64),
     /// A refusal from the room worth telling the visitor about.
     Error(ProtocolError),
 }
@@ -208,6 +211,8 @@ pub struct Session {
     gap_request_out: bool,
     older_request_out: bool,
     last_typing_sent: f64,
+    /// The read position the room has from us (verified members only).
+    read_sent: u64,
     connect_deadline: Option<f64>,
     retry_at: Option<f64>,
     ping_at: Option<f64>,
@@ -238,6 +243,7 @@ impl Session {
             gap_request_out: false,
             older_request_out: false,
             last_typing_sent: f64::NEG_INFINITY,
+            read_sent: 0,
             connect_deadline: None,
             retry_at: None,
             ping_at: None,
@@ -533,6 +539,11 @@ impl Session {
                     role: welcome.role,
                     members: welcome.members.clone(),
                 });
+                self.read_sent = welcome.read_seq;
+                if welcome.read_seq > 0 {
+                    self.effects
+                        .push_back(Effect::ReadElsewhere(welcome.read_seq));
+                }
                 self.set_room(RoomStatus {
                     locked: welcome.locked,
                     slow_mode: welcome.slow_mode,
@@ -625,6 +636,10 @@ impl Session {
                 member,
             }),
             ServerFrame::Typing { name } => self.effects.push_back(Effect::Typing { name }),
+            ServerFrame::Read { seq } => {
+                self.read_sent = self.read_sent.max(seq);
+                self.effects.push_back(Effect::ReadElsewhere(seq));
+            }
             ServerFrame::Error(error) => self.on_error(error, now),
         }
         self.pump_outbox(now);
@@ -958,6 +973,19 @@ impl Session {
         if let Some(item) = self.outbox.next_to_send(now) {
             let frame = item.action.frame(&item.id);
             self.effects.push_back(Effect::Transmit(frame.encode()));
+        }
+    }
+
+    /// The visitor has seen everything up to `seq`. A verified member's room
+    /// keeps it (so their other tabs and devices know); an anonymous
+    /// visitor's stays in the page. Sent again after a reconnect if the room
+    /// knows less.
+    pub fn read_up_to(&mut self, seq: u64) {
+        let verified = self.me.as_ref().is_some_and(|w| w.verified);
+        if self.link == Link::Up && verified && seq > self.read_sent {
+            self.read_sent = seq;
+            self.effects
+                .push_back(Effect::Transmit(ClientFrame::Read { seq }.encode()));
         }
     }
 

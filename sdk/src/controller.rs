@@ -50,9 +50,11 @@ pub struct Controller {
     /// unread messages without any scroll or visibility event.
     resized: Option<Resized>,
     emit: Function,
-    /// Messages from others not seen yet, and the latest seq shown.
+    /// Messages from others not seen yet, the latest seq shown, and whether
+    /// the join page (which a first visit counts as read) has come.
     unread: Unread,
     latest_shown: u64,
+    joined: bool,
     /// Page events collected during a dispatch, delivered after it.
     outgoing: Vec<(&'static str, JsValue)>,
     weak: Weak<RefCell<Controller>>,
@@ -132,6 +134,7 @@ impl Controller {
                 emit,
                 unread,
                 latest_shown: 0,
+                joined: false,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
             })
@@ -183,6 +186,14 @@ impl Controller {
                     self.view.set_online(online);
                     self.view.me = Some(name);
                     self.members = members;
+                    // The room may know less than this page (read while offline).
+                    self.session.read_up_to(self.unread.read());
+                }
+                Effect::ReadElsewhere(seq) => {
+                    if self.unread.seen(seq) {
+                        self.emit_unread();
+                    }
+                    read_position::save(&self.options, self.unread.read());
                 }
                 Effect::Room(room) => self.show_room(&room),
                 Effect::Updated { seq, message } => {
@@ -260,8 +271,9 @@ impl Controller {
         let me = self.session.own_sender().map(str::to_owned);
         self.view.append(messages, |m| is_own(me.as_deref(), m));
         let before = self.unread.count();
-        if self.latest_shown == 0 {
-            // The first history page: on a first visit, all of it is read.
+        if !self.joined {
+            // The join page: on a first visit, all of it is read.
+            self.joined = true;
             self.unread.joined(messages.last().map_or(0, |m| m.seq));
         }
         for m in messages {
@@ -308,6 +320,7 @@ impl Controller {
         let changed = self.unread.seen(self.latest_shown);
         if self.unread.read() != read {
             read_position::save(&self.options, self.unread.read());
+            self.session.read_up_to(self.unread.read());
         }
         if changed {
             self.emit_unread();

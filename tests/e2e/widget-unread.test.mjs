@@ -3,7 +3,7 @@
 // (localStorage); `notify: { title: true }` puts it in the page title.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, join, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -64,4 +64,45 @@ test('messages from others count as unread while the page is hidden, and in the 
   const counts = await back.evaluate(() => window.events.filter(([e]) => e === 'unread').map(([, d]) => d.count));
   assert.deepEqual(counts, [2, 0], 'the two that came while away were unread until shown');
   await Promise.all([ada.context().close(), context.close()]);
+});
+
+test('a signed-in user\'s read position follows them to their other tabs and devices', async () => {
+  const secret = 'unread-site-secret-0123456789abcdef';
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'unread');
+  const room = uniqueRoom('devices');
+  const token = () => mintToken(secret, { sub: 'ada-7', name: 'Ada', exp: Math.floor(Date.now() / 1000) + 3600 });
+  const pages = [];
+  const device = async () => {
+    const page = await widgetPage(await browser.newContext(), { room, site, token: token() });
+    pages.push(page);
+    await setVisible(page, false);
+    await waitForStatus(page, 'connected');
+    return page;
+  };
+  const bo = await join(room, 'Bo', { site });
+  try {
+    const post = async (id, text) => { bo.send({ type: 'send', id, message: text }); await bo.next('ack'); };
+    const phone = await device();
+    const laptop = await device();
+    await post('b1', 'are you there?');
+    await post('b2', 'hello?');
+    await Promise.all([waitUnread(phone, 2), waitUnread(laptop, 2)]);
+
+    // Read on the laptop: the phone, still in a pocket, has nothing unread either.
+    await setVisible(laptop, true);
+    await waitUnread(laptop, 0);
+    await waitUnread(phone, 0);
+
+    // A third device, never used before, starts where Ada stopped reading.
+    await setVisible(laptop, false);
+    await post('b3', 'one more thing');
+    await Promise.all([waitUnread(phone, 1), waitUnread(laptop, 1)]);
+    const tablet = await device();
+    await waitUnread(tablet, 1);
+    assert.equal(await phone.evaluate(() => window.chat.unread), 1);
+  } finally {
+    await bo.close();
+    await Promise.all(pages.map((p) => p.context().close()));
+  }
 });

@@ -246,6 +246,11 @@ impl RoomCore {
                 sender_key: credential,
                 role: member.role,
                 members: self.presence.list(),
+                read_seq: if member.verified {
+                    store.read_position(&member.author)?
+                } else {
+                    0
+                },
                 locked: sanctions.locked,
                 slow_mode: sanctions.slow_secs,
                 muted_until: sanctions.muted_until(&member.sender, now),
@@ -410,6 +415,19 @@ impl RoomCore {
                     }
                     .encode(),
                 )])
+            }
+            // Anonymous members keep their read position in the page; a
+            // verified member's follows them to their other tabs and devices.
+            ClientFrame::Read { seq } => {
+                let seq = seq.min(store.latest_seq()?);
+                if !member.verified || seq <= store.read_position(&member.author)? {
+                    return Ok(Vec::new());
+                }
+                store.set_read_position(&member.author, seq)?;
+                Ok(vec![Output::ToSender {
+                    sender: member.sender.clone(),
+                    frame: ServerFrame::Read { seq }.encode(),
+                }])
             }
             ClientFrame::Typing => {
                 if !self.throttles.take_typing(member, now) {

@@ -19,6 +19,9 @@ pub enum Output {
         code: u16,
         reason: String,
     },
+    /// Send `frame` to every other connection of `sender` (a verified
+    /// member's other tabs and devices).
+    ToSender { sender: String, frame: String },
     /// History has grown past the retention: trim it to `keep` records
     /// soon (the Durable Object does it from an alarm, off the send path).
     Retain { keep: u64 },

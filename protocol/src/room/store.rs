@@ -133,6 +133,9 @@ pub trait Store {
     /// Erase `author`: tombstone every message of theirs (their name goes
     /// too) and take back their reactions; returns how many messages changed.
     fn purge_author(&mut self, author: &str) -> Result<usize, StoreError>;
+    /// How far `author` has read (0: no position kept).
+    fn read_position(&mut self, author: &str) -> Result<u64, StoreError>;
+    fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError>;
 }
 
 /// A 53-bit FNV-1a fingerprint of a request's parts (53 bits: exact in a JS number).
@@ -168,6 +171,8 @@ pub struct MemoryStore {
     latest: u64,
     /// (target, emoji) -> authors with their sender keys, in reaction order.
     reactions: BTreeMap<(u64, String), Vec<(String, String)>>,
+    /// Author -> read position.
+    reads: BTreeMap<String, u64>,
 }
 
 impl MemoryStore {
@@ -416,6 +421,16 @@ impl Store for MemoryStore {
             who.retain(|(a, _)| a != author);
         }
         self.reactions.retain(|_, who| !who.is_empty());
+        self.reads.remove(author);
         Ok(targets.len())
+    }
+
+    fn read_position(&mut self, author: &str) -> Result<u64, StoreError> {
+        Ok(self.reads.get(author).copied().unwrap_or(0))
+    }
+
+    fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError> {
+        self.reads.insert(author.to_owned(), seq);
+        Ok(())
     }
 }

@@ -1324,3 +1324,51 @@ fn retention_by_age_keeps_what_is_younger_and_always_the_newest() {
         "the newest record stays"
     );
 }
+
+#[test]
+fn a_verified_members_read_position_is_kept_and_told_to_their_other_connections() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        verified("ada@example.com", Some("Ada")),
+    );
+    let (bo, _) = join(&mut core, &mut store, request("Bo"));
+    for i in 1..=3 {
+        send(&mut core, &mut store, &bo, &format!("b{i}"), "hi");
+    }
+    let read = |seq: u64| format!(r#"{{"type":"read","seq":{seq}}}"#);
+    let out = frame(&mut core, &mut store, &ada, &read(2), T0 + 1);
+    match out.as_slice() {
+        [Output::ToSender { sender, frame }] => {
+            assert_eq!(sender, &ada.sender);
+            assert_eq!(field(&json::parse(frame).unwrap(), "seq").as_u64(), Some(2));
+        }
+        other => panic!("expected one ToSender, got {other:?}"),
+    }
+    assert!(
+        frame(&mut core, &mut store, &ada, &read(1), T0 + 2).is_empty(),
+        "never backwards"
+    );
+    assert!(frame(&mut core, &mut store, &ada, &read(99), T0 + 3).len() == 1);
+    assert_eq!(
+        store.read_position(&ada.author).unwrap(),
+        3,
+        "capped at the latest seq"
+    );
+    assert!(
+        frame(&mut core, &mut store, &bo, &read(3), T0 + 4).is_empty(),
+        "anonymous members keep theirs in the page"
+    );
+    assert_eq!(store.read_position(&bo.author).unwrap(), 0);
+
+    // Ada's next connection (another device) starts from it.
+    let (_, frames) = join(
+        &mut core,
+        &mut store,
+        verified("ada@example.com", Some("Ada")),
+    );
+    assert_eq!(field(&frames[0], "readSeq").as_u64(), Some(3));
+    let (_, frames) = join(&mut core, &mut store, request("Cy"));
+    assert_eq!(frames[0].get("readSeq"), None);
+}

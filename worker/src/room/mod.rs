@@ -257,6 +257,9 @@ impl Room {
                         close_code::reason(&reason),
                     );
                 }
+                Output::ToSender { sender, frame } => {
+                    fanout::broadcast(raw, &connection::sender_tag(&sender), &frame, ws);
+                }
                 Output::Retain { keep } => self.schedule_retention(keep),
                 Output::SaveState(json) => {
                     if let Ok(inner) = self.inner.borrow().as_ref() {

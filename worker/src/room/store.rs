@@ -82,6 +82,8 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 3: events waiting to be handed to the site's webhook queue.
     "CREATE TABLE IF NOT EXISTS webhook_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);",
+    // 4: verified members' read positions.
+    "CREATE TABLE IF NOT EXISTS reads (author TEXT PRIMARY KEY, seq INTEGER NOT NULL);",
 ];
 
 const COLUMNS: &str =
@@ -664,7 +666,24 @@ impl Store for SqlStore {
             "UPDATE messages SET name = '' WHERE kind = 'm' AND sender = ?",
             vec![author.into()],
         )?;
+        self.run("DELETE FROM reads WHERE author = ?", vec![author.into()])?;
         Ok(erased)
+    }
+
+    fn read_position(&mut self, author: &str) -> Result<u64, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "SELECT seq AS n FROM reads WHERE author = ?",
+            vec![author.into()],
+        )?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError> {
+        self.run(
+            "INSERT INTO reads (author, seq) VALUES (?, ?) ON CONFLICT (author) DO UPDATE SET seq = excluded.seq",
+            vec![author.into(), (seq as i64).into()],
+        )?;
+        Ok(())
     }
 }
 
