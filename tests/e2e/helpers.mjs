@@ -164,12 +164,20 @@ export async function refused(query, opts = {}) {
  * that mounts one widget with `options`. Events are recorded in
  * `window.events`; the handle is `window.chat`.
  */
-export async function widgetPage(context, options, { base = BASE, body = '<div id="chat"></div>' } = {}) {
+export async function widgetPage(context, options, { base = BASE, body = '<div id="chat"></div>', hidden = false } = {}) {
   const page = await context.newPage();
   await page.goto(`${base}/health`);
   await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>widget test</title></head>
     <body>${body}<script src="/hello-chat.js"></script></body></html>`);
   await page.waitForFunction(() => window.HelloChat);
+  // A page that is hidden from the start, as a background tab is: set before
+  // mounting, so nothing the widget shows in between counts as read.
+  if (hidden) {
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+    });
+  }
   if (options) {
     await page.evaluate((o) => {
       window.events = [];

@@ -74,9 +74,8 @@ test('a signed-in user\'s read position follows them to their other tabs and dev
   const token = () => mintToken(secret, { sub: 'ada-7', name: 'Ada', exp: Math.floor(Date.now() / 1000) + 3600 });
   const pages = [];
   const device = async () => {
-    const page = await widgetPage(await browser.newContext(), { room, site, token: token() });
+    const page = await widgetPage(await browser.newContext(), { room, site, token: token() }, { hidden: true });
     pages.push(page);
-    await setVisible(page, false);
     await waitForStatus(page, 'connected');
     return page;
   };
