@@ -7,11 +7,10 @@ use crate::message::{ModerationNotice, ReactionChange, RoomEvent, Update};
 use crate::server_frame::ServerFrame;
 use crate::validate::message_text;
 
-use super::policy::Filtered;
 use super::store::fingerprint;
 use super::{
-    event, reply, reply_error, retention, to_everyone, Change, Member, Outcome, Output, Record,
-    RecordKind, RoomCore, Store, StoreError,
+    event, recorded, reply_error, to_everyone, Change, Member, Outcome, Output, Record, RecordKind,
+    RoomCore, Store, StoreError,
 };
 
 impl RoomCore {
@@ -60,7 +59,7 @@ impl RoomCore {
         } else {
             "message.updated"
         };
-        let webhook = event(kind, seq, &RoomEvent::Message(message.clone()), now);
+        let webhook = event(kind, seq, RoomEvent::Message(message.clone()), now);
         let frame = ServerFrame::Update(Update {
             seq,
             message,
@@ -85,18 +84,7 @@ impl RoomCore {
     ) -> Outcome {
         let (seq, frame, webhook) =
             self.record_change(member, Some(id), request, target, change, now, store)?;
-        let mut outputs = reply(
-            member,
-            ServerFrame::Ack {
-                id: id.to_owned(),
-                seq,
-                timestamp: now,
-            },
-        );
-        outputs.extend(to_everyone(member, frame));
-        outputs.push(webhook);
-        outputs.extend(retention(seq, member));
-        Ok(outputs)
+        Ok(recorded(member, id, seq, now, frame, webhook))
     }
 
     pub(super) fn on_edit(
@@ -117,17 +105,9 @@ impl RoomCore {
         if let Some(outputs) = self.prior(member, id, request, store)? {
             return Ok(outputs);
         }
-        if let Err(e) = self.may_act(member, now) {
-            return fail(e);
-        }
-        let text = match self.state.policy.filter(&text, member.verified) {
-            Filtered::Pass(text) => text,
-            Filtered::Blocked => {
-                return fail(ProtocolError::new(
-                    ErrorCode::Blocked,
-                    "the site does not allow this message",
-                ))
-            }
+        let text = match self.admit(member, &text, now) {
+            Ok(text) => text,
+            Err(e) => return fail(e),
         };
         let (message, author) = match store.message(target)? {
             Some((m, author)) if !m.deleted => (m, author),

@@ -474,6 +474,19 @@ impl RoomCore {
         )))
     }
 
+    /// Whether `member` may post now (lock, mute), and the part of `text`
+    /// the site's word filter and link policy let through.
+    fn admit(&self, member: &Member, text: &str, now: u64) -> Result<String, ProtocolError> {
+        self.may_act(member, now)?;
+        match self.state.policy.filter(text, member.verified) {
+            Filtered::Pass(text) => Ok(text),
+            Filtered::Blocked => Err(ProtocolError::new(
+                ErrorCode::Blocked,
+                "the site does not allow this message",
+            )),
+        }
+    }
+
     /// Whether `member` may post or change anything now: not while the room
     /// is locked or they are muted (moderators excepted).
     fn may_act(&self, member: &Member, now: u64) -> Result<(), ProtocolError> {
@@ -544,17 +557,9 @@ impl RoomCore {
             }
         }
         // 3. Lock, mute, the word filter and link policy, slow mode.
-        if let Err(e) = self.may_act(member, now) {
-            return fail(e);
-        }
-        let text = match self.state.policy.filter(&text, member.verified) {
-            Filtered::Pass(text) => text,
-            Filtered::Blocked => {
-                return fail(ProtocolError::new(
-                    ErrorCode::Blocked,
-                    "the site does not allow this message",
-                ))
-            }
+        let text = match self.admit(member, &text, now) {
+            Ok(text) => text,
+            Err(e) => return fail(e),
         };
         if let Err(e) = self.slow_mode(member, now) {
             return fail(e);
@@ -624,7 +629,7 @@ impl RoomCore {
         outputs.push(event(
             "message.created",
             seq,
-            &RoomEvent::Message(m.clone()),
+            RoomEvent::Message(m.clone()),
             now,
         ));
         outputs.extend(retention(seq, member));
@@ -705,13 +710,37 @@ impl RoomCore {
 
 /// A webhook event for `e`, recorded at `seq` (an update's own seq, not its
 /// message's: each event has an id of its own).
-fn event(kind: &'static str, seq: u64, e: &RoomEvent, timestamp: u64) -> Output {
+fn event(kind: &'static str, seq: u64, event: RoomEvent, timestamp: u64) -> Output {
     Output::Event {
         kind,
         seq,
         timestamp,
-        data: crate::server_frame::encode_event(e),
+        event: Box::new(event),
     }
+}
+
+/// What follows a recorded change or notice: the actor's ack, the change
+/// for everyone, its webhook event and, now and then, a retention check.
+fn recorded(
+    member: &Member,
+    id: &str,
+    seq: u64,
+    now: u64,
+    frame: String,
+    webhook: Output,
+) -> Vec<Output> {
+    let mut outputs = reply(
+        member,
+        ServerFrame::Ack {
+            id: id.to_owned(),
+            seq,
+            timestamp: now,
+        },
+    );
+    outputs.extend(to_everyone(member, frame));
+    outputs.push(webhook);
+    outputs.extend(retention(seq, member));
+    outputs
 }
 
 /// Past the retention, ask for a trim now and then. seq counts every record

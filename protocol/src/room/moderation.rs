@@ -10,8 +10,8 @@ use crate::server_frame::ServerFrame;
 use super::sanctions::FOREVER;
 use super::store::fingerprint;
 use super::{
-    event, reply, reply_error, retention, to_everyone, Member, Outcome, Output, Record, RecordKind,
-    RoomCore, Store, StoreError,
+    event, recorded, reply_error, Member, Outcome, Output, Record, RecordKind, RoomCore, Store,
+    StoreError,
 };
 
 impl RoomCore {
@@ -32,7 +32,7 @@ impl RoomCore {
         let webhook = event(
             "moderation",
             seq,
-            &RoomEvent::Moderation(notice.clone()),
+            RoomEvent::Moderation(notice.clone()),
             now,
         );
         let record = Record {
@@ -44,18 +44,7 @@ impl RoomCore {
             kind: RecordKind::Moderation(notice),
         };
         store.append(&record)?;
-        let mut outputs = reply(
-            member,
-            ServerFrame::Ack {
-                id: id.to_owned(),
-                seq,
-                timestamp: now,
-            },
-        );
-        outputs.extend(to_everyone(member, frame));
-        outputs.push(webhook);
-        outputs.extend(retention(seq, member));
-        Ok(outputs)
+        Ok(recorded(member, id, seq, now, frame, webhook))
     }
 
     pub(super) fn on_moderate(

@@ -1,5 +1,7 @@
 //! What the room core asks its adapter to do.
 
+use crate::message::RoomEvent;
+
 /// One thing to carry out, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
@@ -29,12 +31,13 @@ pub enum Output {
     /// the room's moderation state and policy changed.
     SaveState(String),
     /// Something the site's webhooks may want: `kind` is `message.created`,
-    /// `message.updated`, `message.deleted` or `moderation`; `data` the
-    /// message (current state) or notice as JSON.
+    /// `message.updated`, `message.deleted` or `moderation`; `event` the
+    /// message (current state) or notice. Left unencoded: most rooms have
+    /// no webhook, and the adapter encodes it (`encode_event`) only for one.
     Event {
         kind: &'static str,
         seq: u64,
         timestamp: u64,
-        data: String,
+        event: Box<RoomEvent>,
     },
 }

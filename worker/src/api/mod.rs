@@ -18,7 +18,7 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Url};
 use crate::http::{bearer, json_error, json_response, read_body, unauthorized};
 use crate::random;
 use crate::sites::config::{check_secret, Site, MAX_GRACE_MS};
-use crate::sites::lookup::{edit_site, find_key, find_own_site, registry, KeyLookup, Lookup};
+use crate::sites::lookup::{edit_site, find_key, find_own_site, registry, Lookup};
 use crate::ticket::{ApiTicket, Place, API_HEADER};
 use crate::upgrade::room_object_name;
 
@@ -41,9 +41,9 @@ async fn authorize(
         return refuse(unauthorized("that is not a site key"));
     };
     let key = match find_key(env, id).await? {
-        KeyLookup::Found(key) => key,
-        KeyLookup::Unknown => return refuse(unauthorized("unknown or revoked site key")),
-        KeyLookup::Busy => return refuse(json_error(503, "unavailable", "try again")),
+        Lookup::Found(key) => key,
+        Lookup::Unknown => return refuse(unauthorized("unknown or revoked site key")),
+        Lookup::Busy => return refuse(json_error(503, "unavailable", "try again")),
     };
     if !site_key::matches(secret, &key.hash) {
         return refuse(unauthorized("unknown or revoked site key"));

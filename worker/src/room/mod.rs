@@ -26,6 +26,7 @@ use protocol::client_frame::Dialect;
 use protocol::error::close_code;
 use protocol::limits::MAX_FRAME_BYTES;
 use protocol::room::{JoinRequest, Joined, Member, Output, RoomCore, RoomKey, Sockets, StoreError};
+use protocol::server_frame::encode_event;
 use protocol::{ErrorCode, ProtocolError, ServerFrame};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -70,8 +71,20 @@ pub struct Room {
     /// wants, and its answer not yet applied.
     hooks_checked: Cell<u64>,
     fresh_hooks: Rc<RefCell<Option<Vec<String>>>>,
+    /// [`HOOKS_CHECK_EVERY_MS`] and a retention "day" ([`DAY_MS`]), which
+    /// the test server shortens (`HOOKS_CHECK_MS`, `RETENTION_DAY_MS`).
+    hooks_check_ms: u64,
+    day_ms: u64,
     /// A forwarder of webhook events is running.
     forwarding: Rc<Cell<bool>>,
+}
+
+/// A duration in milliseconds from the environment variable `name`, else `default`.
+fn env_ms(env: &Env, name: &str, default: u64) -> u64 {
+    env.var(name)
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .unwrap_or(default)
 }
 
 /// The site's room list hears from a busy room at most this often.
@@ -113,23 +126,6 @@ impl Room {
         }
     }
 
-    /// `HOOKS_CHECK_MS` shortens [`HOOKS_CHECK_EVERY_MS`] for tests.
-    fn hooks_check_ms(&self) -> u64 {
-        self.env
-            .var("HOOKS_CHECK_MS")
-            .ok()
-            .and_then(|v| v.to_string().parse().ok())
-            .unwrap_or(HOOKS_CHECK_EVERY_MS)
-    }
-
-    fn day_ms(&self) -> u64 {
-        self.env
-            .var("RETENTION_DAY_MS")
-            .ok()
-            .and_then(|v| v.to_string().parse().ok())
-            .unwrap_or(DAY_MS)
-    }
-
     /// The Worker says which room this is (and what the site wants) with
     /// every connection and API call; remember it when it changes.
     fn learn(&self, identity: RoomIdentity, retention_days: u64) {
@@ -144,7 +140,7 @@ impl Room {
                 console_error!("room: cannot record retention by age: {e}");
             }
             if retention_days > 0 {
-                self.set_alarm(self.day_ms() as i64);
+                self.set_alarm(self.day_ms as i64);
             }
         }
     }
@@ -272,16 +268,19 @@ impl Room {
                     kind,
                     seq,
                     timestamp,
-                    data,
+                    event,
                 } => {
                     events = true;
                     self.apply_fresh_hooks();
-                    let inner = self.inner.borrow();
-                    if let (Some(id), Ok(inner)) = (self.identity.borrow().as_ref(), inner.as_ref())
-                    {
-                        let event_id = format!("{}:{}:{seq}", id.room, inner.incarnation);
-                        self.outbox()
-                            .push(id, kind, &event_id, seq, timestamp, &data);
+                    let (identity, inner) = (self.identity.borrow(), self.inner.borrow());
+                    // Encoded only for a webhook that wants it: most rooms have none.
+                    if let (Some(id), Ok(inner)) = (identity.as_ref(), inner.as_ref()) {
+                        if id.wants(kind) {
+                            let event_id = format!("{}:{}:{seq}", id.room, inner.incarnation);
+                            let data = encode_event(&event);
+                            self.outbox()
+                                .push(id, kind, &event_id, seq, timestamp, &data);
+                        }
                     }
                 }
             }
@@ -317,11 +316,23 @@ impl Room {
     /// After something happened: hand webhook events on, and now and then
     /// report to the site's room list and ask which events its webhooks want.
     fn tell_site(&self) {
+        // This runs after every event: decide before copying anything.
+        let now = now_ms();
+        let report = now >= self.last_report.get() + REPORT_EVERY_MS;
+        let check = now >= self.hooks_checked.get() + self.hooks_check_ms;
+        let forward = !self.forwarding.get()
+            && self
+                .identity
+                .borrow()
+                .as_ref()
+                .is_some_and(|id| !id.hooks.is_empty());
+        if !(report || check || forward) {
+            return;
+        }
         let Some(id) = self.identity.borrow().clone() else {
             return;
         };
-        let now = now_ms();
-        if now >= self.last_report.get() + REPORT_EVERY_MS {
+        if report {
             self.last_report.set(now);
             let messages = self
                 .inner
@@ -337,7 +348,7 @@ impl Room {
                 }
             });
         }
-        if now >= self.hooks_checked.get() + self.hooks_check_ms() {
+        if check {
             self.hooks_checked.set(now);
             let (env, id, fresh) = (self.env.clone(), id.clone(), self.fresh_hooks.clone());
             self.state.wait_until(async move {
@@ -346,7 +357,7 @@ impl Room {
                 }
             });
         }
-        if !id.hooks.is_empty() && !self.forwarding.get() {
+        if forward {
             let forward = site_link::forward(
                 self.env.clone(),
                 self.outbox(),
@@ -477,6 +488,8 @@ impl Room {
 
 impl DurableObject for Room {
     fn new(state: State, env: Env) -> Self {
+        let hooks_check_ms = env_ms(&env, "HOOKS_CHECK_MS", HOOKS_CHECK_EVERY_MS);
+        let day_ms = env_ms(&env, "RETENTION_DAY_MS", DAY_MS);
         let inner = open(&state);
         let identity = inner
             .as_ref()
@@ -503,6 +516,8 @@ impl DurableObject for Room {
             last_report: Rc::new(Cell::new(0)),
             hooks_checked: Cell::new(now_ms()),
             fresh_hooks: Rc::new(RefCell::new(None)),
+            hooks_check_ms,
+            day_ms,
             forwarding: Rc::new(Cell::new(false)),
         }
     }
@@ -547,7 +562,7 @@ impl DurableObject for Room {
                 .retention()
                 .map_err(|e| Error::RustError(e.to_string()))?;
             let days = store.retention_days().unwrap_or(0);
-            core.retain(keep, days, self.day_ms(), now, store)
+            core.retain(keep, days, self.day_ms, now, store)
                 .map_err(|e| Error::RustError(e.to_string()))?;
             days
         };
@@ -571,7 +586,7 @@ impl DurableObject for Room {
         if !self.outbox().is_empty() {
             self.state.storage().set_alarm(site_link::RETRY_MS).await?;
         } else if days > 0 {
-            self.state.storage().set_alarm(self.day_ms() as i64).await?;
+            self.state.storage().set_alarm(self.day_ms as i64).await?;
         }
         Response::ok("")
     }

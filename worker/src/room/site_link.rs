@@ -31,9 +31,20 @@ pub struct RoomIdentity {
 }
 
 impl RoomIdentity {
+    /// Whether the site's webhooks want `kind` events.
+    pub fn wants(&self, kind: &str) -> bool {
+        self.hooks.iter().any(|h| h == kind)
+    }
+
     /// The name of the site's per-site objects (directory, webhook queue).
     pub fn site_object(&self) -> String {
         format!("{}:{}", self.site, self.epoch)
+    }
+
+    /// The site's object bound as `binding` (`DIRECTORIES`, `WEBHOOKS`).
+    fn stub(&self, env: &Env, binding: &str) -> worker::Result<Stub> {
+        env.durable_object(binding)?
+            .get_by_name(&self.site_object())
     }
 
     pub fn load(store: &SqlStore) -> Option<RoomIdentity> {
@@ -80,8 +91,8 @@ impl WebhookOutbox {
         WebhookOutbox { sql }
     }
 
-    /// Keep a `kind` event of message or notice `data` (JSON) if the site
-    /// subscribes to it.
+    /// Keep a `kind` event of message or notice `data` (JSON), which the
+    /// site's webhooks want (see [`RoomIdentity::wants`]).
     pub fn push(
         &self,
         id: &RoomIdentity,
@@ -91,9 +102,6 @@ impl WebhookOutbox {
         timestamp: u64,
         data: &str,
     ) {
-        if !id.hooks.iter().any(|h| h == kind) {
-            return;
-        }
         let body = format!(
             r#"{{"id":{},"type":{},"site":{},"room":{},"seq":{seq},"timestamp":{timestamp},"data":{data}}}"#,
             json!(event_id),
@@ -157,10 +165,7 @@ pub async fn forward(
         return;
     }
     while let Some((last, bodies)) = outbox.pending() {
-        let sent = match env
-            .durable_object("WEBHOOKS")
-            .and_then(|ns| ns.get_by_name(&id.site_object()))
-        {
+        let sent = match id.stub(&env, "WEBHOOKS") {
             Ok(stub) => post(stub, "/enqueue", format!("[{}]", bodies.join(","))).await,
             Err(e) => Err(e),
         };
@@ -183,10 +188,7 @@ pub const RETRY_MS: i64 = 5_000;
 
 /// Tell the site's room list this room's activity; false if it did not hear.
 pub async fn report(env: &Env, id: &RoomIdentity, last_activity: u64, messages: u64) -> bool {
-    let Ok(stub) = env
-        .durable_object("DIRECTORIES")
-        .and_then(|ns| ns.get_by_name(&id.site_object()))
-    else {
+    let Ok(stub) = id.stub(env, "DIRECTORIES") else {
         return false;
     };
     let body =
@@ -202,10 +204,7 @@ pub async fn report(env: &Env, id: &RoomIdentity, last_activity: u64, messages: 
 
 /// The webhook events the site subscribes to now, from its queue.
 pub async fn subscribed(env: &Env, id: &RoomIdentity) -> Option<Vec<String>> {
-    let stub = env
-        .durable_object("WEBHOOKS")
-        .and_then(|ns| ns.get_by_name(&id.site_object()))
-        .ok()?;
+    let stub = id.stub(env, "WEBHOOKS").ok()?;
     let req = Request::new("https://site.internal/subscribed", Method::Get).ok()?;
     let mut res = stub.fetch_with_request(req).await.ok()?;
     if res.status_code() != 200 {
@@ -216,10 +215,7 @@ pub async fn subscribed(env: &Env, id: &RoomIdentity) -> Option<Vec<String>> {
 
 /// Take this room off the site's room list (it was erased).
 pub async fn unlist(env: &Env, id: &RoomIdentity) {
-    let Ok(stub) = env
-        .durable_object("DIRECTORIES")
-        .and_then(|ns| ns.get_by_name(&id.site_object()))
-    else {
+    let Ok(stub) = id.stub(env, "DIRECTORIES") else {
         return;
     };
     let body = json!({ "room": id.room }).to_string();

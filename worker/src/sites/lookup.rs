@@ -7,6 +7,7 @@
 //! `CACHE_MS` everywhere else.
 
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 use protocol::lru::LruMap;
 use protocol::rate_limit::TokenBucket;
@@ -17,7 +18,8 @@ use super::registry::REGISTRY_OBJECT;
 use crate::clock::now_ms;
 
 const CACHE_MS: u64 = 10_000;
-/// Sites kept per isolate; the least recently used goes first.
+/// Records of each kind (sites, keys) kept per isolate; the least recently
+/// used goes first.
 const MAX_KNOWN: usize = 1000;
 /// Unknown ids remembered per isolate, apart from the known ones: a flood of
 /// made-up ids fills this map, never the other.
@@ -28,25 +30,96 @@ const MISS_BURST: u32 = 50;
 const MISS_PER_SEC: f64 = 20.0;
 
 /// The answer to a lookup.
-pub enum Lookup {
-    Found(Box<Site>),
+pub enum Lookup<V> {
+    Found(V),
     Unknown,
     /// Too many lookups of ids this isolate does not know; try again later.
     Busy,
 }
 
-struct Cache {
-    known: LruMap<String, (u64, Site)>,
+/// Records of one kind (sites, site keys) seen lately in this isolate: the
+/// known ones apart from unknown ids, so a flood of made-up ids never evicts
+/// a real one, and a budget for registry lookups of ids never seen.
+struct Cache<V> {
+    known: LruMap<String, (u64, V)>,
     unknown: LruMap<String, u64>,
     misses: TokenBucket,
 }
 
+impl<V: Clone> Cache<V> {
+    fn new() -> Self {
+        Cache {
+            known: LruMap::new(MAX_KNOWN),
+            unknown: LruMap::new(MAX_UNKNOWN),
+            misses: TokenBucket::new(MISS_BURST, MISS_PER_SEC, 0.0),
+        }
+    }
+
+    /// The answer from the cache, or `None`: ask the registry. An expired
+    /// known record is asked for again without spending the budget; so is
+    /// any id when `spend_budget` is false.
+    fn check(&mut self, id: &str, now: u64, spend_budget: bool) -> Option<Lookup<V>> {
+        let known = self
+            .known
+            .get_mut(id)
+            .map(|(exp, v)| (*exp > now, v.clone()));
+        match known {
+            Some((true, v)) => Some(Lookup::Found(v)),
+            Some((false, _)) => None,
+            None if self.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(Lookup::Unknown),
+            None if spend_budget && !self.misses.try_take(now as f64) => Some(Lookup::Busy),
+            None => None,
+        }
+    }
+
+    fn remember(&mut self, id: &str, found: &Option<V>, now: u64) {
+        match found {
+            Some(v) => {
+                self.unknown.remove(id);
+                self.known
+                    .insert(id.to_owned(), (now + CACHE_MS, v.clone()));
+            }
+            None => {
+                self.known.remove(id);
+                self.unknown.insert(id.to_owned(), now + CACHE_MS);
+            }
+        }
+    }
+
+    fn forget(&mut self, id: &str) {
+        self.known.remove(id);
+        self.unknown.remove(id);
+    }
+}
+
 thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache {
-        known: LruMap::new(MAX_KNOWN),
-        unknown: LruMap::new(MAX_UNKNOWN),
-        misses: TokenBucket::new(MISS_BURST, MISS_PER_SEC, 0.0),
-    });
+    static SITES: RefCell<Cache<Site>> = RefCell::new(Cache::new());
+    // A revoked key: at once in the isolate that revoked it, within
+    // `CACHE_MS` elsewhere.
+    static KEYS: RefCell<Cache<KeyRecord>> = RefCell::new(Cache::new());
+}
+
+/// `id` from `cache`, else from the registry at `path` (200: the record,
+/// 404: none), remembered for `CACHE_MS`.
+async fn cached<V: Clone + serde::de::DeserializeOwned + 'static>(
+    cache: &'static LocalKey<RefCell<Cache<V>>>,
+    env: &Env,
+    id: &str,
+    path: String,
+    spend_budget: bool,
+) -> Result<Lookup<V>> {
+    let now = now_ms();
+    if let Some(answer) = cache.with(|c| c.borrow_mut().check(id, now, spend_budget)) {
+        return Ok(answer);
+    }
+    let mut res = registry(env, Method::Get, &path, None).await?;
+    let found = match res.status_code() {
+        200 => Some(res.json::<V>().await?),
+        404 => None,
+        s => return Err(worker::Error::RustError(format!("registry answered {s}"))),
+    };
+    cache.with(|c| c.borrow_mut().remember(id, &found, now));
+    Ok(found.map_or(Lookup::Unknown, Lookup::Found))
 }
 
 /// Send a request to the registry object.
@@ -73,65 +146,28 @@ pub async fn registry(
 
 /// The site with this id, from the cache or the registry. A lookup of an id
 /// this isolate does not know spends the miss budget.
-pub async fn find_site(env: &Env, id: &str) -> Result<Lookup> {
+pub async fn find_site(env: &Env, id: &str) -> Result<Lookup<Box<Site>>> {
     lookup(env, id, true).await
 }
 
 /// Like [`find_site`] for a caller who has already proved a key of this
 /// site: it is not a flood of made-up ids, so it never waits on the budget.
-pub async fn find_own_site(env: &Env, id: &str) -> Result<Lookup> {
+pub async fn find_own_site(env: &Env, id: &str) -> Result<Lookup<Box<Site>>> {
     lookup(env, id, false).await
 }
 
-async fn lookup(env: &Env, id: &str, spend_budget: bool) -> Result<Lookup> {
-    let now = now_ms();
-    let cached = CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        let known = c
-            .known
-            .get_mut(id)
-            .map(|(exp, site)| (*exp > now, site.clone()));
-        match known {
-            Some((true, site)) => Some(Lookup::Found(Box::new(site))),
-            // Expired: ask again, without spending the miss budget.
-            Some((false, _)) => None,
-            None if c.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(Lookup::Unknown),
-            None if spend_budget && !c.misses.try_take(now as f64) => Some(Lookup::Busy),
-            None => None,
-        }
-    });
-    if let Some(answer) = cached {
-        return Ok(answer);
-    }
-    let mut res = registry(env, Method::Get, &format!("/site/{id}"), None).await?;
-    let site = match res.status_code() {
-        200 => Some(res.json::<Site>().await?),
-        404 => None,
-        s => return Err(worker::Error::RustError(format!("registry answered {s}"))),
-    };
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        match &site {
-            Some(site) => {
-                c.unknown.remove(id);
-                c.known
-                    .insert(id.to_owned(), (now + CACHE_MS, site.clone()));
-            }
-            None => {
-                c.known.remove(id);
-                c.unknown.insert(id.to_owned(), now + CACHE_MS);
-            }
-        }
-    });
-    Ok(site.map_or(Lookup::Unknown, |s| Lookup::Found(Box::new(s))))
+async fn lookup(env: &Env, id: &str, spend_budget: bool) -> Result<Lookup<Box<Site>>> {
+    Ok(
+        match cached(&SITES, env, id, format!("/site/{id}"), spend_budget).await? {
+            Lookup::Found(site) => Lookup::Found(Box::new(site)),
+            Lookup::Unknown => Lookup::Unknown,
+            Lookup::Busy => Lookup::Busy,
+        },
+    )
 }
 
 pub fn forget(id: &str) {
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        c.known.remove(id);
-        c.unknown.remove(id);
-    });
+    SITES.with(|c| c.borrow_mut().forget(id));
 }
 
 /// Send an edit of site `id` (its JSON body) to the registry, which merges
@@ -155,80 +191,12 @@ pub struct KeyRecord {
     pub hash: String,
 }
 
-/// The answer to a key lookup.
-pub enum KeyLookup {
-    Found(KeyRecord),
-    Unknown,
-    /// Too many lookups of key ids this isolate does not know.
-    Busy,
-}
-
-struct KeyCache {
-    known: LruMap<String, (u64, KeyRecord)>,
-    unknown: LruMap<String, u64>,
-    misses: TokenBucket,
-}
-
-// Site keys seen lately in this isolate, kept as sites are: real keys apart
-// from made-up ids (which can never evict them), and only lookups of ids
-// this isolate has never seen spend the miss budget. A revocation is
-// immediate here and within `CACHE_MS` elsewhere.
-thread_local! {
-    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache {
-        known: LruMap::new(MAX_KNOWN),
-        unknown: LruMap::new(MAX_UNKNOWN),
-        misses: TokenBucket::new(MISS_BURST, MISS_PER_SEC, 0.0),
-    });
-}
-
-/// The site, epoch and stored hash of key `id`.
-pub async fn find_key(env: &Env, id: &str) -> Result<KeyLookup> {
-    let now = now_ms();
-    let cached = KEYS.with(|k| {
-        let mut k = k.borrow_mut();
-        let known = k
-            .known
-            .get_mut(id)
-            .map(|(exp, record)| (*exp > now, record.clone()));
-        match known {
-            Some((true, record)) => Some(KeyLookup::Found(record)),
-            // Expired: ask again, without spending the miss budget.
-            Some((false, _)) => None,
-            None if k.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(KeyLookup::Unknown),
-            None if !k.misses.try_take(now as f64) => Some(KeyLookup::Busy),
-            None => None,
-        }
-    });
-    if let Some(answer) = cached {
-        return Ok(answer);
-    }
-    let mut res = registry(env, Method::Get, &format!("/key/{id}"), None).await?;
-    let found = match res.status_code() {
-        200 => res.json::<KeyRecord>().await.ok(),
-        404 => None,
-        s => return Err(worker::Error::RustError(format!("registry answered {s}"))),
-    };
-    KEYS.with(|k| {
-        let mut k = k.borrow_mut();
-        match &found {
-            Some(record) => {
-                k.unknown.remove(id);
-                k.known
-                    .insert(id.to_owned(), (now + CACHE_MS, record.clone()));
-            }
-            None => {
-                k.known.remove(id);
-                k.unknown.insert(id.to_owned(), now + CACHE_MS);
-            }
-        }
-    });
-    Ok(found.map_or(KeyLookup::Unknown, KeyLookup::Found))
+/// The site, epoch and stored hash of key `id`. Made-up key ids spend the
+/// miss budget as made-up site ids do.
+pub async fn find_key(env: &Env, id: &str) -> Result<Lookup<KeyRecord>> {
+    cached(&KEYS, env, id, format!("/key/{id}"), true).await
 }
 
 pub fn forget_key(id: &str) {
-    KEYS.with(|k| {
-        let mut k = k.borrow_mut();
-        k.known.remove(id);
-        k.unknown.remove(id);
-    });
+    KEYS.with(|c| c.borrow_mut().forget(id));
 }
