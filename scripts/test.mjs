@@ -70,7 +70,7 @@ await group('e2e', async () => {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-e2e-'));
   step('Starting the worker under wrangler dev for the end-to-end tests');
   // A "day" of retention by age lasts 2 s here, so its test need not wait a day.
-  const server = await startServer({ persistTo: state, vars: { RETENTION_DAY_MS: '2000', HOOKS_CHECK_MS: '1000' } });
+  const server = await startServer({ persistTo: state, vars: { RETENTION_DAY_MS: '2000', HOOKS_CHECK_MS: '1000', UPLOAD_TICKET_MS: '4000', UPLOAD_ABANDON_MS: '3000' } });
   try {
     let files = fs.readdirSync(path.join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.mjs')).sort();
     if (filters.length) files = files.filter((f) => filters.some((w) => f.includes(w)));
@@ -78,7 +78,7 @@ await group('e2e', async () => {
     // A hung test fails after its timeout instead of blocking the run.
     await run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=180000',
       ...files.map((f) => path.join('tests/e2e', f))], {
-      env: { HELLO_CHAT_URL: server.url, CHROMIUM_PATH: CHROMIUM },
+      env: { HELLO_CHAT_URL: server.url, CHROMIUM_PATH: CHROMIUM, HELLO_CHAT_STATE: state },
     });
   } finally {
     await server.stop();

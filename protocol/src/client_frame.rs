@@ -27,6 +27,14 @@ pub enum ClientFrame {
         id: Option<String>,
         message: String,
         reply_to: Option<u64>,
+        /// Files uploaded with tickets from `upload` (at most [`MAX_FILES`]).
+        attachments: Vec<FileRef>,
+    },
+    /// Ask for a ticket to upload file number `file` of message `id`.
+    Upload {
+        id: String,
+        file: u32,
+        request: UploadRequest,
     },
     /// Change the text of message `target`.
     Edit {
@@ -56,6 +64,31 @@ pub enum ClientFrame {
     /// The member has seen everything up to `seq` (their read position;
     /// kept by the room for verified members, across their devices).
     Read { seq: u64 },
+}
+
+/// Most files one message may carry.
+pub const MAX_FILES: usize = 10;
+/// Longest alternative text of a file, in characters.
+pub const MAX_ALT_CHARS: usize = 300;
+
+/// A file a `send` attaches: the key its upload ticket named, and its
+/// alternative text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileRef {
+    pub key: String,
+    pub alt: String,
+}
+
+/// What a client wants to upload: checked against the site's limits before
+/// a ticket is issued (the Worker checks the bytes themselves).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UploadRequest {
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    /// Images: their size in pixels, shown before they load.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
 }
 
 /// What a moderator can do. `seconds: None` means for good.
@@ -151,6 +184,7 @@ impl ClientFrame {
                     id: None,
                     message: m.clone(),
                     reply_to: None,
+                    attachments: Vec::new(),
                 }),
                 _ => Err(bad("expected {\"message\": \"...\"}")),
             },
@@ -178,11 +212,13 @@ impl ClientFrame {
             "send" => {
                 let reply_to =
                     optional_seq(obj, "replyTo").map_err(|e| e.with_id(id.as_deref()))?;
+                let attachments = file_refs(obj).map_err(|e| e.with_id(id.as_deref()))?;
                 match obj.get("message") {
                     Some(Json::Str(m)) => Ok(ClientFrame::Send {
                         id,
                         message: m.clone(),
                         reply_to,
+                        attachments,
                     }),
                     _ => Err(bad("\"message\" must be a string").with_id(id.as_deref())),
                 }
@@ -261,6 +297,29 @@ impl ClientFrame {
                 };
                 Ok(ClientFrame::History { anchor, limit })
             }
+            "upload" => with_id(&|id| {
+                let file = optional_seq(obj, "file")?.unwrap_or(0);
+                if file >= MAX_FILES as u64 {
+                    return Err(bad(format!("\"file\" must be below {MAX_FILES}")));
+                }
+                let dimension = |key| match optional_seq(obj, key)? {
+                    Some(n) if n == 0 || n > 65_535 => {
+                        Err(bad(format!("\"{key}\" must be from 1 to 65535 pixels")))
+                    }
+                    n => Ok(n.map(|n| n as u32)),
+                };
+                Ok(ClientFrame::Upload {
+                    id,
+                    file: file as u32,
+                    request: UploadRequest {
+                        name: string(obj, "name")?.to_owned(),
+                        size: seq(obj, "size")?,
+                        mime: string(obj, "mime")?.to_owned(),
+                        width: dimension("width")?,
+                        height: dimension("height")?,
+                    },
+                })
+            }),
             "typing" => Ok(ClientFrame::Typing),
             "read" => match optional_seq(obj, "seq")? {
                 Some(seq) => Ok(ClientFrame::Read { seq }),
@@ -280,11 +339,34 @@ impl ClientFrame {
                 id,
                 message,
                 reply_to,
-            } => ObjectWriter::new()
-                .str("type", "send")
-                .opt_str("id", id.as_deref())
-                .str("message", message)
-                .opt_u64("replyTo", *reply_to)
+                attachments,
+            } => {
+                let w = ObjectWriter::new()
+                    .str("type", "send")
+                    .opt_str("id", id.as_deref())
+                    .str("message", message)
+                    .opt_u64("replyTo", *reply_to);
+                if attachments.is_empty() {
+                    w.finish()
+                } else {
+                    let refs = attachments.iter().map(|f| {
+                        ObjectWriter::new()
+                            .str("key", &f.key)
+                            .str("alt", &f.alt)
+                            .finish()
+                    });
+                    w.raw("attachments", &json::array(refs)).finish()
+                }
+            }
+            ClientFrame::Upload { id, file, request } => ObjectWriter::new()
+                .str("type", "upload")
+                .str("id", id)
+                .u64("file", u64::from(*file))
+                .str("name", &request.name)
+                .u64("size", request.size)
+                .str("mime", &request.mime)
+                .opt_u64("width", request.width.map(u64::from))
+                .opt_u64("height", request.height.map(u64::from))
                 .finish(),
             ClientFrame::Edit {
                 id,
@@ -356,6 +438,32 @@ fn string<'a>(obj: &'a Json, key: &str) -> Result<&'a str, ProtocolError> {
     obj.get(key)
         .and_then(Json::as_str)
         .ok_or_else(|| bad(format!("\"{key}\" must be a string")))
+}
+
+/// The `attachments` of a `send`: `[{"key", "alt"}]`, at most [`MAX_FILES`].
+fn file_refs(obj: &Json) -> Result<Vec<FileRef>, ProtocolError> {
+    let list = match obj.get("attachments") {
+        None | Some(Json::Null) => return Ok(Vec::new()),
+        Some(v) => v
+            .as_array()
+            .ok_or_else(|| bad("\"attachments\" must be an array"))?,
+    };
+    if list.len() > MAX_FILES {
+        return Err(bad(format!("at most {MAX_FILES} attachments per message")));
+    }
+    list.iter()
+        .map(|f| {
+            let key = string(f, "key")?;
+            let alt = f.get("alt").and_then(Json::as_str).unwrap_or_default();
+            if key.len() > 200 {
+                return Err(bad("\"key\" is not an upload's key"));
+            }
+            Ok(FileRef {
+                key: key.to_owned(),
+                alt: alt.chars().take(MAX_ALT_CHARS).collect(),
+            })
+        })
+        .collect()
 }
 
 fn seq(obj: &Json, key: &str) -> Result<u64, ProtocolError> {
@@ -436,7 +544,8 @@ mod tests {
             ClientFrame::Send {
                 id: Some("a1".into()),
                 message: "hi".into(),
-                reply_to: None
+                reply_to: None,
+                attachments: Vec::new(),
             }
         );
         assert_eq!(
@@ -444,7 +553,8 @@ mod tests {
             ClientFrame::Send {
                 id: None,
                 message: "hi".into(),
-                reply_to: None
+                reply_to: None,
+                attachments: Vec::new(),
             }
         );
         let err = v1(r#"{"type":"send","id":"a1","message":5}"#).unwrap_err();
@@ -524,7 +634,8 @@ mod tests {
             ClientFrame::Send {
                 id: Some("r1".into()),
                 message: "yes".into(),
-                reply_to: Some(4)
+                reply_to: Some(4),
+                attachments: Vec::new(),
             }
         );
         assert_eq!(
@@ -609,7 +720,8 @@ mod tests {
             ClientFrame::Send {
                 id: None,
                 message: "hello".into(),
-                reply_to: None
+                reply_to: None,
+                attachments: Vec::new(),
             }
         );
         assert!(ClientFrame::parse(r#"{"type":"typing"}"#, Dialect::Legacy).is_err());
@@ -622,11 +734,13 @@ mod tests {
                 id: Some("x-1".into()),
                 message: "a \"quoted\" <b>\n".into(),
                 reply_to: None,
+                attachments: Vec::new(),
             },
             ClientFrame::Send {
                 id: None,
                 message: "plain".into(),
                 reply_to: None,
+                attachments: Vec::new(),
             },
             ClientFrame::History {
                 anchor: HistoryAnchor::Before(7),
@@ -641,6 +755,7 @@ mod tests {
                 id: Some("r".into()),
                 message: "re".into(),
                 reply_to: Some(9),
+                attachments: Vec::new(),
             },
             ClientFrame::Edit {
                 id: "e".into(),

@@ -47,6 +47,16 @@ pub enum ErrorCode {
     RoomFull,
     /// Client-side only: too many unsent messages are queued.
     OutboxFull,
+    /// A file is larger than the site allows.
+    TooLarge,
+    /// A file's type is not one the site allows (or not what it claims).
+    UnsupportedType,
+    /// An upload ticket has expired; ask for a new one.
+    TicketExpired,
+    /// An upload ticket was used already.
+    TicketUsed,
+    /// An upload ticket is forged, altered or unreadable.
+    InvalidTicket,
 }
 
 impl ErrorCode {
@@ -74,6 +84,11 @@ impl ErrorCode {
             ErrorCode::UnknownSite => "unknown_site",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::OutboxFull => "outbox_full",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::UnsupportedType => "unsupported_type",
+            ErrorCode::TicketExpired => "ticket_expired",
+            ErrorCode::TicketUsed => "ticket_used",
+            ErrorCode::InvalidTicket => "invalid_ticket",
         }
     }
 
@@ -101,6 +116,11 @@ impl ErrorCode {
             "unknown_site" => ErrorCode::UnknownSite,
             "room_full" => ErrorCode::RoomFull,
             "outbox_full" => ErrorCode::OutboxFull,
+            "too_large" => ErrorCode::TooLarge,
+            "unsupported_type" => ErrorCode::UnsupportedType,
+            "ticket_expired" => ErrorCode::TicketExpired,
+            "ticket_used" => ErrorCode::TicketUsed,
+            "invalid_ticket" => ErrorCode::InvalidTicket,
             _ => return None,
         })
     }
@@ -136,6 +156,11 @@ mod tests {
             UnknownSite,
             RoomFull,
             OutboxFull,
+            TooLarge,
+            UnsupportedType,
+            TicketExpired,
+            TicketUsed,
+            InvalidTicket,
         ] {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
         }

@@ -27,6 +27,8 @@ pub mod backoff;
 pub mod client_frame;
 pub mod connect;
 pub mod error;
+#[cfg(feature = "server")]
+pub mod files;
 pub mod json;
 #[cfg(feature = "server")]
 pub mod jwt;

@@ -64,6 +64,77 @@ pub struct Limits {
     /// Days a message is kept (0: no limit by age); older ones are deleted
     /// by the room's alarm, daily.
     pub retention_days: u64,
+    /// Largest file a member may attach, in bytes (0: no attachments).
+    pub max_file_bytes: u64,
+    /// The types of file members may attach.
+    pub file_types: FileTypes,
+}
+
+/// The file types the service knows how to check (by their first bytes).
+pub const FILE_TYPES: [&str; 6] = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+];
+
+/// A set of [`FILE_TYPES`], written as a list of their names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileTypes(u8);
+
+impl FileTypes {
+    pub const ALL: FileTypes = FileTypes((1 << FILE_TYPES.len()) - 1);
+
+    pub fn allows(self, mime: &str) -> bool {
+        FILE_TYPES
+            .iter()
+            .position(|t| *t == mime)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    pub fn names(self) -> Vec<String> {
+        FILE_TYPES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, t)| (*t).to_owned())
+            .collect()
+    }
+
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<FileTypes, String> {
+        let mut bits = 0u8;
+        for name in names {
+            let i = FILE_TYPES.iter().position(|t| *t == name).ok_or_else(|| {
+                format!(
+                    "unknown file type {name:?}; known: {}",
+                    FILE_TYPES.join(", ")
+                )
+            })?;
+            bits |= 1 << i;
+        }
+        Ok(FileTypes(bits))
+    }
+}
+
+impl Default for FileTypes {
+    fn default() -> Self {
+        FileTypes::ALL
+    }
+}
+
+impl Serialize for FileTypes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.names().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for FileTypes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        FileTypes::from_names(names.iter().map(String::as_str)).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Default for Limits {
@@ -78,6 +149,8 @@ impl Default for Limits {
             max_connections: 1000,
             retention: 10_000,
             retention_days: 0,
+            max_file_bytes: 10 * 1024 * 1024,
+            file_types: FileTypes::ALL,
         }
     }
 }
@@ -94,6 +167,9 @@ pub const LIMITS_CEILING: Limits = Limits {
     max_connections: 5000,
     retention: 1_000_000,
     retention_days: 3650,
+    // The Worker holds an upload in memory while it checks it.
+    max_file_bytes: 25 * 1024 * 1024,
+    file_types: FileTypes::ALL,
 };
 
 impl Limits {
@@ -121,6 +197,8 @@ impl Limits {
             max_connections: self.max_connections.clamp(1, c.max_connections),
             retention: self.retention.clamp(1, c.retention),
             retention_days: self.retention_days.min(c.retention_days),
+            max_file_bytes: self.max_file_bytes.min(c.max_file_bytes),
+            file_types: self.file_types,
         }
     }
 }
@@ -150,8 +228,11 @@ mod tests {
             max_connections: 0,
             retention: u64::MAX,
             retention_days: u64::MAX,
+            max_file_bytes: u64::MAX,
+            file_types: FileTypes::ALL,
         }
         .clamped();
+        assert_eq!(wild.max_file_bytes, LIMITS_CEILING.max_file_bytes);
         assert_eq!(wild.max_message_chars, 1);
         assert_eq!(wild.rate_burst, LIMITS_CEILING.rate_burst);
         assert_eq!(wild.rate_per_sec, Limits::default().rate_per_sec);
@@ -163,5 +244,23 @@ mod tests {
         assert_eq!(wild.address_per_sec, Limits::default().address_per_sec);
         assert_eq!(wild.retention, LIMITS_CEILING.retention);
         assert_eq!(Limits::default().clamped(), Limits::default());
+    }
+}
+
+#[cfg(test)]
+mod file_type_tests {
+    use super::*;
+
+    #[test]
+    fn file_types_are_a_list_of_known_names() {
+        let t: FileTypes = serde_json::from_str(r#"["image/png","text/plain"]"#).unwrap();
+        assert!(t.allows("image/png") && t.allows("text/plain") && !t.allows("image/gif"));
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"["image/png","text/plain"]"#
+        );
+        assert!(serde_json::from_str::<FileTypes>(r#"["application/x-msdownload"]"#).is_err());
+        assert!(!FileTypes::ALL.allows("application/zip"));
+        assert_eq!(FileTypes::default().names().len(), FILE_TYPES.len());
     }
 }

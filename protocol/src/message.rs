@@ -53,6 +53,39 @@ pub struct ReplyRef {
     pub deleted: bool,
 }
 
+/// A file attached to a message. The bytes live in object storage under
+/// `key`; clients fetch them from `url`, signed and expiring, which the room
+/// fills in whenever it sends the message (never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub key: String,
+    /// The file's name as the sender picked it (cleaned).
+    pub name: String,
+    /// Its type, as sniffed from its first bytes when it was uploaded.
+    pub mime: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Images: their size in pixels, as the sender measured it, so a
+    /// thumbnail's space is reserved before it loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Alternative text (from the file name, editable before sending).
+    #[serde(default)]
+    pub alt: String,
+    /// Where to fetch it (a path on the server, signed, valid for hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl Attachment {
+    pub fn is_image(&self) -> bool {
+        self.mime.starts_with("image/")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// Position in the room, assigned by the room: 1, 2, 3, ... never reused.
@@ -78,6 +111,8 @@ pub struct ChatMessage {
     pub deleted: bool,
     pub reactions: Vec<Reaction>,
     pub reply_to: Option<ReplyRef>,
+    /// Files sent with it (emptied when it is deleted).
+    pub attachments: Vec<Attachment>,
 }
 
 /// What changed in a live `update` about reactions, so each client can keep

@@ -12,8 +12,49 @@
 //! never take must not hold the queue behind it forever. It is then marked
 //! failed, for the visitor to retry or discard, and the rest go on.
 
-use crate::client_frame::{ClientFrame, ModerationAction};
+use crate::client_frame::{ClientFrame, FileRef, ModerationAction, UploadRequest};
 use crate::error::{ErrorCode, ProtocolError};
+
+/// A file going out with a message. The adapter keeps its bytes under
+/// `local` until the message is sent or dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutgoingFile {
+    pub local: u32,
+    pub name: String,
+    pub size: u64,
+    pub mime: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub alt: String,
+    /// Its object key, once uploaded.
+    pub key: Option<String>,
+    /// Its bytes are being uploaded now.
+    pub uploading: bool,
+}
+
+impl OutgoingFile {
+    pub fn new(
+        local: u32,
+        name: &str,
+        size: u64,
+        mime: &str,
+        width: Option<u32>,
+        height: Option<u32>,
+        alt: &str,
+    ) -> Self {
+        OutgoingFile {
+            local,
+            name: name.to_owned(),
+            size,
+            mime: mime.to_owned(),
+            width,
+            height,
+            alt: alt.to_owned(),
+            key: None,
+            uploading: false,
+        }
+    }
+}
 
 /// What an outbox item asks the room to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +62,8 @@ pub enum Action {
     Send {
         text: String,
         reply_to: Option<u64>,
+        /// Uploaded one by one before the message goes out.
+        files: Vec<OutgoingFile>,
     },
     Edit {
         target: u64,
@@ -41,14 +84,47 @@ pub enum Action {
 }
 
 impl Action {
+    /// What goes out next for it, under client id `id`: a request for the
+    /// next file's upload ticket, the frame itself once every file is
+    /// uploaded, or nothing while a file's upload is running.
+    pub fn next_frame(&self, id: &str) -> Option<ClientFrame> {
+        if let Action::Send { files, .. } = self {
+            if let Some((file, f)) = files.iter().enumerate().find(|(_, f)| f.key.is_none()) {
+                return (!f.uploading).then(|| ClientFrame::Upload {
+                    id: id.to_owned(),
+                    file: file as u32,
+                    request: UploadRequest {
+                        name: f.name.clone(),
+                        size: f.size,
+                        mime: f.mime.clone(),
+                        width: f.width,
+                        height: f.height,
+                    },
+                });
+            }
+        }
+        Some(self.frame(id))
+    }
+
     /// The frame that carries it, under client id `id`.
     pub fn frame(&self, id: &str) -> ClientFrame {
         let id = id.to_owned();
         match self.clone() {
-            Action::Send { text, reply_to } => ClientFrame::Send {
+            Action::Send {
+                text,
+                reply_to,
+                files,
+            } => ClientFrame::Send {
                 id: Some(id),
                 message: text,
                 reply_to,
+                attachments: files
+                    .into_iter()
+                    .map(|f| FileRef {
+                        key: f.key.unwrap_or_default(),
+                        alt: f.alt,
+                    })
+                    .collect(),
             },
             Action::Edit { target, text } => ClientFrame::Edit {
                 id,
@@ -63,6 +139,14 @@ impl Action {
                 on,
             },
             Action::Moderate { action, reason } => ClientFrame::Moderate { id, action, reason },
+        }
+    }
+
+    /// The files of a message being sent.
+    pub fn files(&self) -> &[OutgoingFile] {
+        match self {
+            Action::Send { files, .. } => files,
+            _ => &[],
         }
     }
 
@@ -221,7 +305,10 @@ impl Outbox {
             return Refusal::WillRetry;
         }
         item.refusals += 1;
-        let passing = matches!(error.code, ErrorCode::RateLimited | ErrorCode::Internal);
+        let passing = matches!(
+            error.code,
+            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::TicketExpired
+        );
         if passing && item.refusals < MAX_REFUSALS {
             item.not_before = now + retry_in;
             return Refusal::WillRetry;
@@ -240,10 +327,43 @@ impl Outbox {
         if matches!(&item.state, OutboxState::Failed(e) if e.code == ErrorCode::IdConflict) {
             item.id = fresh_id;
         }
+        // Its uploads may be gone (swept while it waited): upload them again.
+        if let Action::Send { files, .. } = &mut item.action {
+            for f in files {
+                f.key = None;
+                f.uploading = false;
+            }
+        }
         item.state = OutboxState::Pending;
         item.not_before = 0.0;
         item.refusals = 0;
         Some(item)
+    }
+
+    /// The message in flight, if it is `id`.
+    pub fn in_flight_mut(&mut self, id: &str) -> Option<&mut OutboxItem> {
+        if self.in_flight.as_deref() != Some(id) {
+            return None;
+        }
+        self.items.iter_mut().find(|i| i.id == id)
+    }
+
+    /// The file `local` of message `id`, in flight or not.
+    pub fn file_mut(&mut self, id: &str, local: u32) -> Option<&mut OutgoingFile> {
+        match &mut self.items.iter_mut().find(|i| i.id == id)?.action {
+            Action::Send { files, .. } => files.iter_mut().find(|f| f.local == local),
+            _ => None,
+        }
+    }
+
+    /// Drop a message the visitor cancelled, even in flight (its upload).
+    pub fn cancel(&mut self, id: &str) -> bool {
+        if self.in_flight.as_deref() == Some(id) {
+            self.in_flight = None;
+        }
+        let before = self.items.len();
+        self.items.retain(|i| i.id != id);
+        self.items.len() != before
     }
 
     /// Drop a message the visitor gave up on (not one in flight).
@@ -266,6 +386,7 @@ mod tests {
         Action::Send {
             text: t.into(),
             reply_to: None,
+            files: Vec::new(),
         }
     }
 

@@ -7,7 +7,8 @@ use crate::client_frame::HistoryAnchor;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::json::{self, Json, ObjectWriter};
 use crate::message::{
-    ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent, Update,
+    Attachment, ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent,
+    Update,
 };
 
 /// Someone in the room, as the presence list shows them.
@@ -99,6 +100,16 @@ pub enum ServerFrame {
     Read {
         seq: u64,
     },
+    /// The ticket for file `file` of your message `id`: `PUT` its bytes to
+    /// `url` (a path on the server) before `expires`, then send the message
+    /// naming `key`.
+    Upload {
+        id: String,
+        file: u32,
+        key: String,
+        url: String,
+        expires: u64,
+    },
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
 }
@@ -154,6 +165,12 @@ fn message_fields(w: ObjectWriter, m: &ChatMessage) -> ObjectWriter {
     if !m.reactions.is_empty() {
         w = w.raw("reactions", &reactions_json(&m.reactions));
     }
+    if !m.attachments.is_empty() {
+        w = w.raw(
+            "attachments",
+            &json::array(m.attachments.iter().map(attachment_json)),
+        );
+    }
     if let Some(r) = &m.reply_to {
         let quote = ObjectWriter::new()
             .u64("seq", r.seq)
@@ -164,6 +181,19 @@ fn message_fields(w: ObjectWriter, m: &ChatMessage) -> ObjectWriter {
         w = w.raw("replyTo", &quote);
     }
     w
+}
+
+fn attachment_json(a: &Attachment) -> String {
+    ObjectWriter::new()
+        .str("key", &a.key)
+        .str("name", &a.name)
+        .str("mime", &a.mime)
+        .u64("size", a.size)
+        .opt_u64("width", a.width.map(u64::from))
+        .opt_u64("height", a.height.map(u64::from))
+        .str("alt", &a.alt)
+        .opt_str("url", a.url.as_deref())
+        .finish()
 }
 
 /// The `message` frame for `m`, encoded from a reference (the room encodes
@@ -305,6 +335,20 @@ impl ServerFrame {
                 .str("type", "read")
                 .u64("seq", *seq)
                 .finish(),
+            ServerFrame::Upload {
+                id,
+                file,
+                key,
+                url,
+                expires,
+            } => ObjectWriter::new()
+                .str("type", "upload")
+                .str("id", id)
+                .u64("file", u64::from(*file))
+                .str("key", key)
+                .str("url", url)
+                .u64("expires", *expires)
+                .finish(),
             ServerFrame::Error(e) => ObjectWriter::new()
                 .str("type", "error")
                 .str("code", e.code.as_str())
@@ -393,6 +437,13 @@ impl ServerFrame {
             },
             "read" => ServerFrame::Read {
                 seq: u64_field(&obj, "seq")?,
+            },
+            "upload" => ServerFrame::Upload {
+                id: str_field(&obj, "id")?.to_owned(),
+                file: u32_field(&obj, "file")?,
+                key: str_field(&obj, "key")?.to_owned(),
+                url: str_field(&obj, "url")?.to_owned(),
+                expires: u64_field(&obj, "expires")?,
             },
             "error" => {
                 let code = str_field(&obj, "code")?;
@@ -517,6 +568,29 @@ fn parse_message(obj: &Json, seq_key: &'static str) -> Result<ChatMessage, Frame
         deleted: flag(obj, "deleted"),
         reactions,
         reply_to,
+        attachments: list(obj, "attachments")
+            .iter()
+            .filter_map(parse_attachment)
+            .collect(),
+    })
+}
+
+fn parse_attachment(a: &Json) -> Option<Attachment> {
+    let text = |key| a.get(key).and_then(Json::as_str).map(str::to_owned);
+    let pixels = |key| {
+        a.get(key)
+            .and_then(Json::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    Some(Attachment {
+        key: text("key")?,
+        name: text("name").unwrap_or_default(),
+        mime: text("mime").unwrap_or_default(),
+        size: a.get("size").and_then(Json::as_u64).unwrap_or(0),
+        width: pixels("width"),
+        height: pixels("height"),
+        alt: text("alt").unwrap_or_default(),
+        url: text("url"),
     })
 }
 

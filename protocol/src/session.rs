@@ -22,12 +22,13 @@ use std::collections::VecDeque;
 
 use crate::backoff::Backoff;
 use crate::client_frame::ModerationAction;
-use crate::client_frame::{ClientFrame, HistoryAnchor};
+use crate::client_frame::{ClientFrame, HistoryAnchor, MAX_FILES};
 use crate::connect::offered_protocols;
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::{Limits, TYPING_INTERVAL_MS};
-use crate::message::ChatMessage;
+use crate::message::{Attachment, ChatMessage};
 use crate::message::{ModerationNotice, Role, RoomEvent, Update};
+pub use crate::outbox::OutgoingFile;
 use crate::outbox::{Action, Outbox, Refusal};
 use crate::server_frame::{PresenceMember, ServerFrame, Welcome};
 use crate::timeline::Timeline;
@@ -133,6 +134,14 @@ pub enum Effect {
     Pending {
         id: String,
         text: String,
+        files: Vec<OutgoingFile>,
+    },
+    /// `PUT` the bytes of file `local` of message `id` to `url` (a path on
+    /// the server), then call [`Session::uploaded`] or [`Session::upload_failed`].
+    Upload {
+        id: String,
+        local: u32,
+        url: String,
     },
     Sent {
         id: String,
@@ -598,7 +607,12 @@ impl Session {
                     });
                     // Our own message is shown from the ack; other actions
                     // come back as updates or notices of their own.
-                    if let Action::Send { text, reply_to } = item.action {
+                    if let Action::Send {
+                        text,
+                        reply_to,
+                        files,
+                    } = item.action
+                    {
                         let me = self.me.clone().unwrap_or_default();
                         let reply_to = reply_to.map(|seq| crate::message::ReplyRef {
                             seq,
@@ -618,6 +632,7 @@ impl Session {
                             verified: me.verified,
                             role: me.role,
                             reply_to,
+                            attachments: files.into_iter().map(sent_file).collect(),
                             ..ChatMessage::default()
                         };
                         self.receive(RoomEvent::Message(own));
@@ -639,6 +654,21 @@ impl Session {
             ServerFrame::Read { seq } => {
                 self.read_sent = self.read_sent.max(seq);
                 self.effects.push_back(Effect::ReadElsewhere(seq));
+            }
+            ServerFrame::Upload { id, file, url, .. } => {
+                // Only for the message in flight: a late answer is stale.
+                let upload =
+                    self.outbox
+                        .in_flight_mut(&id)
+                        .and_then(|item| match &mut item.action {
+                            Action::Send { files, .. } => files.get_mut(file as usize),
+                            _ => None,
+                        });
+                if let Some(f) = upload.filter(|f| f.key.is_none() && !f.uploading) {
+                    f.uploading = true;
+                    let local = f.local;
+                    self.effects.push_back(Effect::Upload { id, local, url });
+                }
             }
             ServerFrame::Error(error) => self.on_error(error, now),
         }
@@ -874,8 +904,89 @@ impl Session {
         text: &str,
         now: f64,
     ) -> Result<String, ProtocolError> {
-        let text = validate::message_text(text, self.max_message_chars)?;
-        self.queue(Action::Send { text, reply_to }, now)
+        self.send_files(text, Vec::new(), reply_to, now)
+    }
+
+    /// Queue a message with files (the text may then be empty). Each file is
+    /// uploaded (see [`Effect::Upload`]) before the message goes out.
+    pub fn send_files(
+        &mut self,
+        text: &str,
+        files: Vec<OutgoingFile>,
+        reply_to: Option<u64>,
+        now: f64,
+    ) -> Result<String, ProtocolError> {
+        if files.len() > MAX_FILES {
+            return Err(ProtocolError::new(
+                ErrorCode::TooLarge,
+                format!("at most {MAX_FILES} files per message"),
+            ));
+        }
+        let text = if !files.is_empty() && text.trim().is_empty() {
+            String::new()
+        } else {
+            validate::message_text(text, self.max_message_chars)?
+        };
+        let files = files
+            .into_iter()
+            .map(|f| OutgoingFile {
+                key: None,
+                uploading: false,
+                ..f
+            })
+            .collect();
+        self.queue(
+            Action::Send {
+                text,
+                reply_to,
+                files,
+            },
+            now,
+        )
+    }
+
+    /// File `local` of message `id` is stored as `key`: on to the next file,
+    /// or the message itself.
+    pub fn uploaded(&mut self, id: &str, local: u32, key: &str, now: f64) {
+        if let Some(f) = self.outbox.file_mut(id, local) {
+            f.key = Some(key.to_owned());
+            f.uploading = false;
+        }
+        self.continue_in_flight(id, now);
+    }
+
+    /// File `local` of message `id` could not be uploaded: retried with a
+    /// fresh ticket if that may help, else the message fails.
+    pub fn upload_failed(&mut self, id: &str, local: u32, error: ProtocolError, now: f64) {
+        let Some(f) = self.outbox.file_mut(id, local) else {
+            return;
+        };
+        f.uploading = false;
+        self.on_error(error.with_id(Some(id)), now);
+        self.pump_outbox(now);
+    }
+
+    /// Drop a queued message, even one whose files are being uploaded (the
+    /// adapter stops the upload).
+    pub fn cancel(&mut self, id: &str, now: f64) -> bool {
+        let cancelled = self.outbox.cancel(id);
+        self.pump_outbox(now);
+        cancelled
+    }
+
+    /// The message in flight moved on (a file uploaded): send what is next.
+    fn continue_in_flight(&mut self, id: &str, now: f64) {
+        if self.link != Link::Up {
+            return;
+        }
+        match self.outbox.in_flight_mut(id) {
+            Some(item) => {
+                if let Some(frame) = item.action.next_frame(&item.id) {
+                    self.effects.push_back(Effect::Transmit(frame.encode()));
+                }
+            }
+            None => self.pump_outbox(now),
+        }
     }
 
     /// Change the text of message `target`.
@@ -933,6 +1044,7 @@ impl Session {
             self.effects.push_back(Effect::Pending {
                 id: id.clone(),
                 text: text.to_owned(),
+                files: action.files().to_vec(),
             });
         }
         self.outbox.push(id.clone(), action);
@@ -947,7 +1059,11 @@ impl Session {
         let Some(item) = self.outbox.retry(id, fresh) else {
             return false;
         };
-        let (new_id, text) = (item.id.clone(), item.action.sent_text().map(str::to_owned));
+        let (new_id, text, files) = (
+            item.id.clone(),
+            item.action.sent_text().map(str::to_owned),
+            item.action.files().to_vec(),
+        );
         if new_id != id {
             self.effects.push_back(Effect::Renamed {
                 id: id.to_owned(),
@@ -955,7 +1071,11 @@ impl Session {
             });
         }
         if let Some(text) = text {
-            self.effects.push_back(Effect::Pending { id: new_id, text });
+            self.effects.push_back(Effect::Pending {
+                id: new_id,
+                text,
+                files,
+            });
         }
         self.pump_outbox(now);
         true
@@ -971,8 +1091,10 @@ impl Session {
             return;
         }
         if let Some(item) = self.outbox.next_to_send(now) {
-            let frame = item.action.frame(&item.id);
-            self.effects.push_back(Effect::Transmit(frame.encode()));
+            // Nothing while a file is uploading: its end continues the item.
+            if let Some(frame) = item.action.next_frame(&item.id) {
+                self.effects.push_back(Effect::Transmit(frame.encode()));
+            }
         }
     }
 
@@ -1021,5 +1143,20 @@ impl Session {
     /// The view dropped messages older than `seq` to stay small.
     pub fn forget_older_than(&mut self, seq: u64) {
         self.timeline.forget_older_than(seq);
+    }
+}
+
+/// Our own file as the ack shows it, until the room's frame (with its URL)
+/// comes: the adapter still has the bytes.
+fn sent_file(f: OutgoingFile) -> Attachment {
+    Attachment {
+        key: f.key.unwrap_or_default(),
+        name: f.name,
+        mime: f.mime,
+        size: f.size,
+        width: f.width,
+        height: f.height,
+        alt: f.alt,
+        url: None,
     }
 }

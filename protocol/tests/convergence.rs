@@ -306,7 +306,7 @@ proptest! {
                     let member = w.others[*who].clone();
                     let id = format!("o{i}");
                     let frame = match (act, w.pick(*target)) {
-                        (0, _) | (_, None) => ClientFrame::Send { id: Some(id), message: text(i), reply_to: None },
+                        (0, _) | (_, None) => ClientFrame::Send { id: Some(id), message: text(i), reply_to: None, attachments: Vec::new(), },
                         (1, Some(t)) => ClientFrame::Edit { id, target: t, message: text(i) },
                         (2, Some(t)) => ClientFrame::Delete { id, target: t },
                         (_, Some(t)) => ClientFrame::React { id, target: t, emoji: "👍".into(), on: i % 3 != 0 },

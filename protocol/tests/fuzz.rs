@@ -98,7 +98,8 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
             .prop_map(|(id, message)| ClientFrame::Send {
                 id,
                 message,
-                reply_to: None
+                reply_to: None,
+                attachments: Vec::new(),
             }),
         (0u64..1 << 53, 1usize..=100, any::<bool>()).prop_map(|(s, limit, before)| {
             ClientFrame::History {

@@ -170,6 +170,7 @@ fn play(steps: &[Step], attacker: bool) -> Run {
                     id: Some(id.clone()),
                     message: text.clone(),
                     reply_to: None,
+                    attachments: Vec::new(),
                 }
                 .encode();
                 let out = core
@@ -195,6 +196,7 @@ fn play(steps: &[Step], attacker: bool) -> Run {
                     id: Some(id),
                     message: TEXTS[*text as usize].into(),
                     reply_to: None,
+                    attachments: Vec::new(),
                 }
                 .encode();
                 core.handle_frame(&eve, &frame, none, now, &mut store)
@@ -317,6 +319,7 @@ fn the_store_never_reuses_a_seq_after_trimming() {
             id: Some(format!("m{i}")),
             message: "x".into(),
             reply_to: None,
+            attachments: Vec::new(),
         }
         .encode();
         core.handle_frame(&ada, &frame, Sockets::default(), T0 + i, &mut store)
@@ -328,6 +331,7 @@ fn the_store_never_reuses_a_seq_after_trimming() {
         id: Some("after".into()),
         message: "x".into(),
         reply_to: None,
+        attachments: Vec::new(),
     }
     .encode();
     let out = core

@@ -172,7 +172,8 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
         fx,
         [Effect::Pending {
             id: id.clone(),
-            text: "hello".into()
+            text: "hello".into(),
+            files: Vec::new(),
         }],
         "nothing transmitted while down"
     );
@@ -190,7 +191,8 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
         [ClientFrame::Send {
             id: Some(id.clone()),
             message: "hello".into(),
-            reply_to: None
+            reply_to: None,
+            attachments: Vec::new(),
         }]
     );
 
@@ -206,7 +208,8 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
         [ClientFrame::Send {
             id: Some(id.clone()),
             message: "hello".into(),
-            reply_to: None
+            reply_to: None,
+            attachments: Vec::new(),
         }]
     );
     s.on_text(&history(vec![], false, Some(HistoryAnchor::After(0))), t);
@@ -415,7 +418,8 @@ fn rate_limited_message_is_resent_later_and_refused_one_fails() {
         [ClientFrame::Send {
             id: Some(a.clone()),
             message: "first".into(),
-            reply_to: None
+            reply_to: None,
+            attachments: Vec::new(),
         }]
     );
     s.on_text(
@@ -533,7 +537,8 @@ fn going_offline_probes_the_open_socket_and_queues_until_back_online() {
         [ClientFrame::Send {
             id: Some(id),
             message: "typed offline".into(),
-            reply_to: None
+            reply_to: None,
+            attachments: Vec::new(),
         }]
     );
 }
@@ -830,4 +835,419 @@ fn an_edit_made_offline_goes_out_once_when_back() {
             message: "fixed".into()
         }]
     );
+}
+
+// ----- files: uploaded one by one, then the message -----
+
+use hello_chat_protocol::client_frame::{FileRef, UploadRequest};
+use hello_chat_protocol::message::Attachment;
+use hello_chat_protocol::session::OutgoingFile;
+
+/// A picture the visitor picked; the adapter keeps its bytes under `local`.
+fn photo(local: u32) -> OutgoingFile {
+    OutgoingFile::new(
+        local,
+        &format!("p{local}.png"),
+        1000,
+        "image/png",
+        Some(10),
+        Some(20),
+        "",
+    )
+}
+
+/// The widget's request for a ticket for file `file` of message `id`.
+fn ticket_request(id: &str, file: u32, f: &OutgoingFile) -> ClientFrame {
+    ClientFrame::Upload {
+        id: id.into(),
+        file,
+        request: UploadRequest {
+            name: f.name.clone(),
+            size: f.size,
+            mime: f.mime.clone(),
+            width: f.width,
+            height: f.height,
+        },
+    }
+}
+
+/// The room's answer: where to put the bytes of file `file` of message `id`.
+fn ticket(id: &str, file: u32) -> String {
+    ServerFrame::Upload {
+        id: id.into(),
+        file,
+        key: format!("k{file}"),
+        url: format!("/files/upload/t{file}"),
+        expires: 600_000,
+    }
+    .encode()
+}
+
+/// The uploads the adapter is asked to start: (message, local file, url).
+fn uploads(effects: &[Effect]) -> Vec<(String, u32, String)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Upload { id, local, url } => Some((id.clone(), *local, url.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn send_with(id: &str, text: &str, files: &[(&str, &str)]) -> ClientFrame {
+    ClientFrame::Send {
+        id: Some(id.into()),
+        message: text.into(),
+        reply_to: None,
+        attachments: files
+            .iter()
+            .map(|(key, alt)| FileRef {
+                key: (*key).into(),
+                alt: (*alt).into(),
+            })
+            .collect(),
+    }
+}
+
+fn ack(id: &str, seq: u64) -> String {
+    ServerFrame::Ack {
+        id: id.into(),
+        seq,
+        timestamp: seq,
+    }
+    .encode()
+}
+
+/// Lose the connection and come back (resuming after seq `latest`).
+fn reconnect(s: &mut Session, now: f64, latest: u64) -> (f64, Vec<Effect>) {
+    s.on_close(1006, "", now);
+    drain(s);
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_text(&welcome(latest), t);
+    s.on_text(
+        &history(vec![], false, Some(HistoryAnchor::After(latest))),
+        t,
+    );
+    (t, drain(s))
+}
+
+#[test]
+fn files_are_uploaded_one_by_one_before_their_message_goes_out() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let files = vec![
+        photo(7),
+        OutgoingFile {
+            alt: "a cat".into(),
+            ..photo(8)
+        },
+    ];
+    // Files may go without text.
+    let id = s.send_files("", files.clone(), None, 1.0).unwrap();
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::Pending {
+        id: id.clone(),
+        text: String::new(),
+        files: files.clone(),
+    }));
+    assert_eq!(transmitted(&fx), [ticket_request(&id, 0, &files[0])]);
+
+    s.on_text(&ticket(&id, 0), 2.0);
+    let fx = drain(&mut s);
+    assert_eq!(uploads(&fx), [(id.clone(), 7, "/files/upload/t0".into())]);
+    assert!(
+        transmitted(&fx).is_empty(),
+        "the message waits for its files"
+    );
+    s.on_text(&ticket(&id, 0), 2.5);
+    assert!(
+        uploads(&drain(&mut s)).is_empty(),
+        "a repeated answer starts no second upload"
+    );
+
+    s.uploaded(&id, 7, "k0", 3.0);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ticket_request(&id, 1, &files[1])]
+    );
+    s.on_text(&ticket(&id, 1), 4.0);
+    assert_eq!(
+        uploads(&drain(&mut s)),
+        [(id.clone(), 8, "/files/upload/t1".into())]
+    );
+    s.uploaded(&id, 8, "k1", 5.0);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [send_with(&id, "", &[("k0", ""), ("k1", "a cat")])]
+    );
+
+    s.on_text(&ack(&id, 1), 6.0);
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::Sent {
+        id: id.clone(),
+        seq: 1
+    }));
+    let keys: Vec<String> = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Show(m) => Some(m[0].attachments.iter().map(|a| a.key.clone()).collect()),
+            _ => None,
+        })
+        .expect("shown");
+    assert_eq!(keys, ["k0", "k1"], "shown with its files");
+    assert!(s.outbox().is_empty());
+}
+
+#[test]
+fn files_queued_offline_are_uploaded_once_after_reconnecting() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.on_close(1006, "", 1.0);
+    drain(&mut s);
+    let id = s.send_files("look", vec![photo(1)], None, 2.0).unwrap();
+    assert!(
+        transmitted(&drain(&mut s)).is_empty(),
+        "nothing goes out while down"
+    );
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_text(&welcome(0), t);
+    s.on_text(&history(vec![], false, Some(HistoryAnchor::After(0))), t);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ticket_request(&id, 0, &photo(1))]
+    );
+    // Whatever comes next, the ticket is not asked for twice.
+    s.on_text(&ServerFrame::Message(msg(1)).encode(), t + 1.0);
+    s.handle_timeout(t + 2.0);
+    s.typing(t + 3.0);
+    let again: Vec<ClientFrame> = transmitted(&drain(&mut s))
+        .into_iter()
+        .filter(|f| matches!(f, ClientFrame::Upload { .. }))
+        .collect();
+    assert!(again.is_empty(), "{again:?}");
+}
+
+#[test]
+fn an_upload_running_across_a_reconnect_is_not_asked_for_again() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send_files("look", vec![photo(1)], None, 1.0).unwrap();
+    drain(&mut s);
+    s.on_text(&ticket(&id, 0), 2.0);
+    assert_eq!(uploads(&drain(&mut s)).len(), 1);
+    // The socket drops; the upload goes on over HTTP.
+    let (t, fx) = reconnect(&mut s, 3.0, 0);
+    assert!(transmitted(&fx).is_empty(), "{fx:?}");
+    s.uploaded(&id, 1, "k0", t + 1.0);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [send_with(&id, "look", &[("k0", "")])]
+    );
+}
+
+#[test]
+fn an_upload_that_ends_while_offline_sends_its_message_on_reconnecting() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send_files("look", vec![photo(1)], None, 1.0).unwrap();
+    s.on_text(&ticket(&id, 0), 2.0);
+    drain(&mut s);
+    s.on_close(1006, "", 3.0);
+    drain(&mut s);
+    s.uploaded(&id, 1, "k0", 4.0);
+    assert!(transmitted(&drain(&mut s)).is_empty());
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_text(&welcome(0), t);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [send_with(&id, "look", &[("k0", "")])]
+    );
+}
+
+#[test]
+fn a_failed_upload_is_retried_if_that_may_help_else_the_message_fails() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send_files("look", vec![photo(1)], None, 1.0).unwrap();
+    s.on_text(&ticket(&id, 0), 2.0);
+    drain(&mut s);
+    // A passing storage failure: tried again later with a fresh ticket.
+    s.upload_failed(
+        &id,
+        1,
+        ProtocolError::new(ErrorCode::Internal, "storage hiccup"),
+        3.0,
+    );
+    let fx = drain(&mut s);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::SendFailed { .. })),
+        "{fx:?}"
+    );
+    assert!(transmitted(&fx).is_empty(), "not at once");
+    let wake = s.poll_timeout().unwrap();
+    assert!(wake > 3.0);
+    s.handle_timeout(wake);
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ticket_request(&id, 0, &photo(1))]
+    );
+    s.on_text(&ticket(&id, 0), wake + 1.0);
+    assert_eq!(uploads(&drain(&mut s)).len(), 1, "uploaded again");
+    // A file the site will never take: the visitor is told.
+    s.upload_failed(
+        &id,
+        1,
+        ProtocolError::new(ErrorCode::TooLarge, "files may be at most 10 MB"),
+        wake + 2.0,
+    );
+    let fx = drain(&mut s);
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::SendFailed { id: failed, error } if *failed == id && error.code == ErrorCode::TooLarge
+        )),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_ticket_the_room_refuses_fails_the_message_and_the_queue_moves_on() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send_files("look", vec![photo(1)], None, 1.0).unwrap();
+    let next = s.send("next", 1.0).unwrap();
+    drain(&mut s);
+    let refusal = ProtocolError::new(ErrorCode::UnsupportedType, "not accepted").with_id(Some(&id));
+    s.on_text(&ServerFrame::Error(refusal).encode(), 2.0);
+    let fx = drain(&mut s);
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::SendFailed { id: failed, error } if *failed == id && error.code == ErrorCode::UnsupportedType
+    )));
+    assert_eq!(transmitted(&fx), [send_with(&next, "next", &[])]);
+}
+
+#[test]
+fn cancelling_a_message_while_its_file_uploads_lets_the_next_one_go() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send_files("big file", vec![photo(1)], None, 1.0).unwrap();
+    let next = s.send("next", 1.0).unwrap();
+    s.on_text(&ticket(&id, 0), 2.0);
+    drain(&mut s);
+    assert!(s.cancel(&id, 3.0));
+    assert_eq!(transmitted(&drain(&mut s)), [send_with(&next, "next", &[])]);
+    // The upload's end, or a late ticket, brings nothing back.
+    s.uploaded(&id, 1, "k0", 4.0);
+    s.on_text(&ticket(&id, 0), 4.0);
+    let fx = drain(&mut s);
+    assert!(
+        transmitted(&fx).is_empty() && uploads(&fx).is_empty(),
+        "{fx:?}"
+    );
+    assert_eq!(s.outbox().len(), 1);
+    assert!(!s.cancel(&id, 5.0), "already gone");
+}
+
+#[test]
+fn our_message_with_files_is_shown_once_from_the_rooms_frame_before_its_ack() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send_files("look", vec![photo(1)], None, 1.0).unwrap();
+    let next = s.send("next", 1.0).unwrap();
+    s.on_text(&ticket(&id, 0), 2.0);
+    s.uploaded(&id, 1, "k0", 3.0);
+    drain(&mut s);
+    // The room sends us the message (with its file's URL) before the ack.
+    let ours = ChatMessage {
+        seq: 1,
+        id: id.clone(),
+        name: "Ada".into(),
+        message: "look".into(),
+        sender: ME.into(),
+        attachments: vec![Attachment {
+            key: "k0".into(),
+            name: "p1.png".into(),
+            mime: "image/png".into(),
+            size: 1000,
+            alt: "p1.png".into(),
+            url: Some("/files/k0?exp=9&sig=s".into()),
+            ..Attachment::default()
+        }],
+        ..ChatMessage::default()
+    };
+    s.on_text(&ServerFrame::Message(ours).encode(), 4.0);
+    let fx = drain(&mut s);
+    let sent_at = fx
+        .iter()
+        .position(|e| {
+            *e == Effect::Sent {
+                id: id.clone(),
+                seq: 1,
+            }
+        })
+        .expect("marked sent");
+    let shown_at = fx
+        .iter()
+        .position(
+            |e| matches!(e, Effect::Show(m) if m[0].id == id && m[0].attachments[0].url.is_some()),
+        )
+        .expect("shown with its URL");
+    assert!(sent_at < shown_at, "known as ours before it is shown");
+    assert_eq!(
+        transmitted(&fx),
+        [send_with(&next, "next", &[])],
+        "the queue moves on"
+    );
+    s.on_text(&ack(&id, 1), 5.0);
+    let fx = drain(&mut s);
+    assert!(shown(&fx).is_empty(), "the ack shows it no second time");
+    assert!(!fx
+        .iter()
+        .any(|e| matches!(e, Effect::Sent { id: i, .. } if *i == id)));
+}
+
+#[test]
+fn retrying_a_message_whose_uploads_the_room_no_longer_has_uploads_them_again() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let id = s.send_files("look", vec![photo(1)], None, 1.0).unwrap();
+    s.on_text(&ticket(&id, 0), 2.0);
+    s.uploaded(&id, 1, "k0", 3.0);
+    drain(&mut s);
+    // Offline for over an hour: the room swept the unsent upload, and now
+    // names no such file.
+    let gone = ProtocolError::new(
+        ErrorCode::NotFound,
+        "an attachment is not an upload of yours waiting to be sent",
+    )
+    .with_id(Some(&id));
+    s.on_text(&ServerFrame::Error(gone).encode(), 4.0);
+    assert!(drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::SendFailed { .. })));
+    // Retry must be able to succeed: the file goes up again, not the dead key.
+    assert!(s.retry(&id, 5.0));
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ticket_request(&id, 0, &photo(1))]
+    );
+}
+
+#[test]
+fn a_message_of_files_needs_no_text_but_carries_at_most_ten_files() {
+    let mut s = session();
+    assert!(s.send_files("  ", vec![photo(1)], None, 0.0).is_ok());
+    assert_eq!(
+        s.send_files("  ", Vec::new(), None, 0.0).unwrap_err().code,
+        ErrorCode::Empty,
+        "without files, text is still needed"
+    );
+    let eleven: Vec<OutgoingFile> = (0..11).map(photo).collect();
+    assert!(s.send_files("many", eleven, None, 0.0).is_err());
+    let ten: Vec<OutgoingFile> = (0..10).map(photo).collect();
+    assert!(s.send_files("many", ten, None, 0.0).is_ok());
 }

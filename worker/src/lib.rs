@@ -11,6 +11,7 @@ mod admin;
 mod api;
 mod clock;
 mod directory;
+mod files;
 mod http;
 mod random;
 mod room;

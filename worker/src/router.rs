@@ -5,7 +5,7 @@ use serde_json::json;
 use worker::{Env, Method, Request, Response, Result};
 
 use crate::http::{json_error, json_response};
-use crate::{admin, api, upgrade};
+use crate::{admin, api, files, upgrade};
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let url = req.url()?;
@@ -14,6 +14,9 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, "/health") => json_response(200, &json!({ "ok": true })),
         (_, p) if p == "/admin" || p.starts_with("/admin/") => admin::handle(req, &url, &env).await,
         (_, p) if p.starts_with("/v1/sites/") => api::handle(req, &url, &env).await,
+        (_, p) if p.starts_with(protocol::files::FILES_PATH) => {
+            files::handle(req, &url, &env).await
+        }
         (_, "/ws") | (_, "/health") => json_error(405, "method_not_allowed", "use GET"),
         _ => json_error(404, "not_found", "no such path"),
     }

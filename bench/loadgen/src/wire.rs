@@ -29,6 +29,7 @@ pub fn send_frame(dialect: Dialect, id: &str, text: &str) -> String {
             id: Some(id.to_owned()),
             message: text.to_owned(),
             reply_to: None,
+            attachments: Vec::new(),
         }
         .encode(),
         Dialect::Legacy => ObjectWriter::new().str("message", text).finish(),

@@ -53,7 +53,8 @@ impl RoomCore {
             request,
             kind,
         })?;
-        let message = store.message(target)?.map(|(m, _)| m).unwrap_or_default();
+        let mut message = store.message(target)?.map(|(m, _)| m).unwrap_or_default();
+        self.sign(&mut message, now);
         let kind = if matches!(change, Change::Delete) {
             "message.deleted"
         } else {

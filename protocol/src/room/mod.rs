@@ -32,6 +32,7 @@
 //!   messages and set mutes, bans, slow mode and locks ([`sanctions`]);
 //!   authors may edit their own within the site's window and delete them.
 
+pub mod attachments;
 pub mod lifecycle;
 pub mod member;
 pub mod moderation;
@@ -45,7 +46,7 @@ pub mod throttle;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client_frame::{ClientFrame, Dialect, HistoryAnchor};
+use crate::client_frame::{ClientFrame, Dialect, FileRef, HistoryAnchor, ModerationAction};
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::Limits;
 use crate::limits::{ANONYMOUS, JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY};
@@ -54,6 +55,7 @@ use crate::message::{ChatMessage, ModerationNotice, Role, RoomEvent};
 use crate::server_frame::{legacy_frame, message_frame, ServerFrame, Welcome};
 use crate::validate::{clean_name, message_text};
 
+pub use self::attachments::FilePlace;
 pub use self::member::{JoinRequest, Member, VerifiedUser};
 pub use self::output::Output;
 use self::policy::Filtered;
@@ -62,7 +64,7 @@ use self::presence::Presence;
 use self::sanctions::Sanctions;
 pub use self::sender_key::RoomKey;
 pub use self::store::{
-    Change, MemoryStore, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError,
+    Change, MemoryStore, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError, Upload,
 };
 use self::throttle::Throttles;
 
@@ -110,6 +112,8 @@ pub struct RoomCore {
     state: SavedState,
     /// sender key -> when their last message was accepted (slow mode).
     last_post: LruMap<String, u64>,
+    /// Where files go; `None` until the adapter says (no uploads until then).
+    files: Option<FilePlace>,
 }
 
 /// Shorthand for what the frame handlers return.
@@ -128,6 +132,7 @@ impl RoomCore {
             presence: Presence::default(),
             state,
             last_post: LruMap::new(SLOW_MODE_MEMORY),
+            files: None,
         }
     }
 
@@ -258,7 +263,7 @@ impl RoomCore {
                 emoji: self.state.policy.emoji.clone(),
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));
-            let (page, anchor) = match req.since {
+            let (mut page, anchor) = match req.since {
                 Some(since) => (
                     store.page(PageQuery::After(since, RESUME_HISTORY), &member.author)?,
                     Some(HistoryAnchor::After(since)),
@@ -268,6 +273,7 @@ impl RoomCore {
                     None,
                 ),
             };
+            self.sign_events(&mut page.events, now);
             outputs.push(Output::Reply(
                 ServerFrame::History {
                     events: page.events,
@@ -285,7 +291,7 @@ impl RoomCore {
                 if let RoomEvent::Message(m) = e {
                     outputs.push(Output::Reply(legacy_frame(
                         &m.name,
-                        &m.message,
+                        &legacy_text(&m),
                         m.timestamp,
                     )));
                 }
@@ -372,12 +378,49 @@ impl RoomCore {
         now: u64,
         store: &mut impl Store,
     ) -> Outcome {
+        // Deleting messages may leave files no message needs.
+        let removes = matches!(
+            frame,
+            ClientFrame::Delete { .. }
+                | ClientFrame::Moderate {
+                    action: ModerationAction::Delete { .. } | ModerationAction::Purge { .. },
+                    ..
+                }
+        );
+        let mut outputs = self.dispatch(member, frame, sockets, now, store)?;
+        if removes {
+            outputs.extend(self.orphans(now, store)?);
+        }
+        Ok(outputs)
+    }
+
+    fn dispatch(
+        &mut self,
+        member: &Member,
+        frame: ClientFrame,
+        sockets: Sockets,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
         match frame {
             ClientFrame::Send {
                 id,
                 message,
                 reply_to,
-            } => self.on_send(member, id, &message, reply_to, sockets, now, store),
+                attachments,
+            } => self.on_send(
+                member,
+                id,
+                &message,
+                reply_to,
+                &attachments,
+                sockets,
+                now,
+                store,
+            ),
+            ClientFrame::Upload { id, file, request } => {
+                self.on_upload(member, &id, file, request, now, store)
+            }
             ClientFrame::Edit {
                 id,
                 target,
@@ -406,7 +449,8 @@ impl RoomCore {
                     HistoryAnchor::Before(seq) => PageQuery::Before(seq, limit),
                     HistoryAnchor::After(seq) => PageQuery::After(seq, limit),
                 };
-                let Page { events, more } = store.page(query, &member.author)?;
+                let Page { mut events, more } = store.page(query, &member.author)?;
+                self.sign_events(&mut events, now);
                 Ok(vec![Output::Reply(
                     ServerFrame::History {
                         events,
@@ -534,22 +578,29 @@ impl RoomCore {
         id: Option<String>,
         raw: &str,
         reply_to: Option<u64>,
+        files: &[FileRef],
         sockets: Sockets,
         now: u64,
         store: &mut impl Store,
     ) -> Outcome {
         let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(id.as_deref())));
-        // 1. The text must pass the site's rules.
-        let text = match message_text(raw, member.limits.max_message_chars) {
-            Ok(text) => text,
-            Err(e) => return fail(e),
+        // 1. The text must pass the site's rules (files may go without text).
+        let text = if !files.is_empty() && raw.trim().is_empty() {
+            String::new()
+        } else {
+            match message_text(raw, member.limits.max_message_chars) {
+                Ok(text) => text,
+                Err(e) => return fail(e),
+            }
         };
         // 2. A retry of a message this author already stored is answered with
         //    its own seq; the same id for another text is an error.
+        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
         let request = store::fingerprint(&[
             "send",
             &text,
             &reply_to.map(|r| r.to_string()).unwrap_or_default(),
+            &keys.join(" "),
         ]);
         if let Some(id) = &id {
             if let Some(outputs) = self.prior(member, id, request, store)? {
@@ -584,7 +635,12 @@ impl RoomCore {
                 }
             },
         };
-        // 6. Store it with the next seq.
+        // 6. The files must be the sender's own uploads, not sent yet.
+        let attachments = match self.attachments_for(member, files, now, store)? {
+            Ok(a) => a,
+            Err(e) => return fail(e),
+        };
+        // 7. Store it with the next seq.
         let seq = store.latest_seq()? + 1;
         let message = ChatMessage {
             seq,
@@ -596,8 +652,10 @@ impl RoomCore {
             verified: member.verified,
             role: member.role,
             reply_to: quote,
+            attachments,
             ..ChatMessage::default()
         };
+        self.attach(&message.attachments, seq, store)?;
         let record = Record {
             seq,
             timestamp: now,
@@ -608,30 +666,33 @@ impl RoomCore {
         };
         store.append(&record)?;
         self.last_post.insert(member.sender.clone(), now);
-        // 7. Ack the sender, tell everyone else.
-        let RecordKind::Message(m) = &record.kind else {
+        // 8. Ack the sender, tell everyone else. A message with files goes
+        //    to its sender too, before the ack: the ack cannot carry their URLs.
+        let RecordKind::Message(stored) = &record.kind else {
             return Ok(Vec::new());
         };
-        let mut outputs = reply(
+        let mut m = stored.clone();
+        self.sign(&mut m, now);
+        let frame = message_frame(&m);
+        let mut outputs = Vec::with_capacity(4);
+        if !m.attachments.is_empty() && member.v1 {
+            outputs.push(Output::Reply(frame.clone()));
+        }
+        outputs.extend(reply(
             member,
             ServerFrame::Ack {
                 id: m.id.clone(),
                 seq,
                 timestamp: now,
             },
-        );
+        ));
         outputs.push(broadcast(
-            message_frame(m),
+            frame,
             sockets
                 .legacy
-                .then(|| legacy_frame(&m.name, &m.message, m.timestamp)),
+                .then(|| legacy_frame(&m.name, &legacy_text(&m), m.timestamp)),
         ));
-        outputs.push(event(
-            "message.created",
-            seq,
-            RoomEvent::Message(m.clone()),
-            now,
-        ));
+        outputs.push(event("message.created", seq, RoomEvent::Message(m), now));
         outputs.extend(retention(seq, member));
         Ok(outputs)
     }
@@ -681,10 +742,9 @@ impl RoomCore {
         };
         let id = format!("erase-{now}");
         let request = store::fingerprint(&["erase", sub]);
-        Ok((
-            erased,
-            self.announce(&site, &id, request, notice, now, store)?,
-        ))
+        let mut outputs = self.announce(&site, &id, request, notice, now, store)?;
+        outputs.extend(self.orphans(now, store)?);
+        Ok((erased, outputs))
     }
 
     /// Trim history to `keep` records and, when `days` is set, to what is
@@ -706,6 +766,18 @@ impl RoomCore {
         }
         Ok(trimmed)
     }
+}
+
+/// What the workshop front end shows for `m`: its text, and its files by name.
+fn legacy_text(m: &ChatMessage) -> String {
+    let mut text = m.message.clone();
+    for a in &m.attachments {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("[{}]", a.name));
+    }
+    text
 }
 
 /// A webhook event for `e`, recorded at `seq` (an update's own seq, not its

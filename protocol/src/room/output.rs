@@ -40,4 +40,9 @@ pub enum Output {
         timestamp: u64,
         event: Box<RoomEvent>,
     },
+    /// Delete these objects from file storage, then `forget_uploads` them
+    /// (their messages were deleted, or they were never sent).
+    DeleteObjects(Vec<String>),
+    /// An upload ticket was issued: sweep abandoned uploads at this time.
+    SweepAt(u64),
 }

@@ -50,6 +50,16 @@ impl RoomKey {
         mac.finalize().into_bytes().to_vec()
     }
 
+    /// 16 bytes no one without the room's key can predict, the same for
+    /// the same `data` (an upload's object key, from who asked for what).
+    pub fn derive(&self, label: &str, data: &str) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        let mac = self.mac(label, data);
+        let n = out.len().min(mac.len());
+        out[..n].copy_from_slice(&mac[..n]);
+        out
+    }
+
     /// The public sender key of `author` in this room.
     pub fn sender(&self, author: &str) -> String {
         let mac = self.mac("sender", author);

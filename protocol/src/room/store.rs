@@ -91,6 +91,30 @@ pub struct Page {
     pub more: bool,
 }
 
+/// A file the room issued an upload ticket for, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Upload {
+    /// The object key (also the ticket's).
+    pub key: String,
+    /// Who may attach it.
+    pub author: String,
+    pub name: String,
+    /// Declared when the ticket is issued; the sniffed type once stored.
+    pub mime: String,
+    /// Declared when the ticket is issued; the real size once stored.
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The current ticket's expiry: a ticket naming another is stale.
+    pub ticket_expires: u64,
+    /// The bytes are stored (the ticket was used).
+    pub stored: bool,
+    /// The message it was attached to.
+    pub seq: Option<u64>,
+    /// Never attached by then: the object is deleted.
+    pub abandon_at: u64,
+}
+
 /// Storage failed; the room answers `internal` and nothing is half-done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
@@ -136,6 +160,18 @@ pub trait Store {
     /// How far `author` has read (0: no position kept).
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError>;
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError>;
+    /// The upload of object `key`, if the room issued a ticket for it.
+    fn upload(&mut self, key: &str) -> Result<Option<Upload>, StoreError>;
+    /// Insert or replace the upload of `upload.key`.
+    fn save_upload(&mut self, upload: &Upload) -> Result<(), StoreError>;
+    /// Up to `limit` objects to delete: uploads never attached by their
+    /// `abandon_at` (before `now`), and those of messages since deleted,
+    /// erased or trimmed.
+    fn orphaned_uploads(&mut self, now: u64, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// Forget uploads whose objects were deleted.
+    fn forget_uploads(&mut self, keys: &[String]) -> Result<(), StoreError>;
+    /// The earliest `abandon_at` of an upload not attached yet.
+    fn next_abandon(&mut self) -> Result<Option<u64>, StoreError>;
 }
 
 /// A 53-bit FNV-1a fingerprint of a request's parts (53 bits: exact in a JS number).
@@ -173,6 +209,7 @@ pub struct MemoryStore {
     reactions: BTreeMap<(u64, String), Vec<(String, String)>>,
     /// Author -> read position.
     reads: BTreeMap<String, u64>,
+    uploads: BTreeMap<String, Upload>,
 }
 
 impl MemoryStore {
@@ -311,6 +348,7 @@ impl Store for MemoryStore {
                 }
                 Change::Delete => {
                     m.message.clear();
+                    m.attachments.clear();
                     m.deleted = true;
                 }
                 Change::React { .. } => {}
@@ -432,5 +470,44 @@ impl Store for MemoryStore {
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError> {
         self.reads.insert(author.to_owned(), seq);
         Ok(())
+    }
+
+    fn upload(&mut self, key: &str) -> Result<Option<Upload>, StoreError> {
+        Ok(self.uploads.get(key).cloned())
+    }
+
+    fn save_upload(&mut self, upload: &Upload) -> Result<(), StoreError> {
+        self.uploads.insert(upload.key.clone(), upload.clone());
+        Ok(())
+    }
+
+    fn orphaned_uploads(&mut self, now: u64, limit: usize) -> Result<Vec<String>, StoreError> {
+        let live = |seq: u64| self.find_message(seq).is_some_and(|m| !m.deleted);
+        Ok(self
+            .uploads
+            .values()
+            .filter(|u| match u.seq {
+                None => u.abandon_at < now,
+                Some(seq) => !live(seq),
+            })
+            .take(limit)
+            .map(|u| u.key.clone())
+            .collect())
+    }
+
+    fn forget_uploads(&mut self, keys: &[String]) -> Result<(), StoreError> {
+        for key in keys {
+            self.uploads.remove(key);
+        }
+        Ok(())
+    }
+
+    fn next_abandon(&mut self) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .uploads
+            .values()
+            .filter(|u| u.seq.is_none())
+            .map(|u| u.abandon_at)
+            .min())
     }
 }

@@ -85,6 +85,7 @@ fn send(
         id: Some(id.into()),
         message: text.into(),
         reply_to: None,
+        attachments: Vec::new(),
     }
     .encode();
     core.handle_frame(m, &frame, Sockets::default(), T0 + 1, store)
@@ -1198,6 +1199,7 @@ fn the_site_posts_as_a_bot_idempotently_and_may_moderate() {
             id: Some("welcome-1".into()),
             message: "Welcome!".into(),
             reply_to: None,
+            attachments: Vec::new(),
         };
         core.act(&bot, frame, Sockets::default(), T0, store)
             .unwrap()
@@ -1371,4 +1373,1072 @@ fn a_verified_members_read_position_is_kept_and_told_to_their_other_connections(
     assert_eq!(field(&frames[0], "readSeq").as_u64(), Some(3));
     let (_, frames) = join(&mut core, &mut store, request("Cy"));
     assert_eq!(frames[0].get("readSeq"), None);
+}
+
+// ----- files: upload tickets, attachments, deleting what no message needs -----
+
+use super::attachments::ABANDON_MS;
+use crate::files::{self, FileKey, Ticket, TICKET_MS};
+use crate::limits::FileTypes;
+use crate::message::Attachment;
+
+/// The room object the files belong to (what `FilePlace::room` names).
+const ROOM: &str = "site:e:room";
+
+fn file_key() -> FileKey {
+    FileKey::derive(b"deployment secret")
+}
+
+/// A room that knows where its files go (the adapter tells it on waking).
+fn files_core() -> RoomCore {
+    let mut core = core();
+    core.set_files(FilePlace {
+        key: file_key(),
+        prefix: files::room_prefix("site", ROOM),
+        room: ROOM.into(),
+        ticket_ms: TICKET_MS,
+        abandon_ms: ABANDON_MS,
+    });
+    core
+}
+
+/// The `upload` frame a widget sends for file `file` of message `id`.
+fn upload_request(id: &str, file: u32, size: u64, mime: &str) -> String {
+    format!(
+        r#"{{"type":"upload","id":"{id}","file":{file},"name":"a.png","size":{size},"mime":"{mime}","width":10,"height":20}}"#
+    )
+}
+
+/// Ask for a ticket for file `file` of message `id`: the object key and the
+/// ticket the upload URL carries, opened as the Worker opens it.
+fn ticket(
+    core: &mut RoomCore,
+    store: &mut MemoryStore,
+    m: &Member,
+    id: &str,
+    file: u32,
+    now: u64,
+) -> (String, Ticket) {
+    let out = frame(
+        core,
+        store,
+        m,
+        &upload_request(id, file, 1000, "image/png"),
+        now,
+    );
+    let answer = &replies(&out)[0];
+    assert_eq!(kind(answer), "upload", "{answer:?}");
+    let url = field(answer, "url").as_str().unwrap();
+    let sealed = url.strip_prefix(files::UPLOAD_PATH).unwrap();
+    let ticket = file_key().open(sealed, now).unwrap();
+    (field(answer, "key").as_str().unwrap().to_owned(), ticket)
+}
+
+/// Ask for a ticket and have the Worker store 900 bytes of PNG under it:
+/// the key, ready to attach.
+fn uploaded(
+    core: &mut RoomCore,
+    store: &mut MemoryStore,
+    m: &Member,
+    id: &str,
+    file: u32,
+    now: u64,
+) -> String {
+    let (key, ticket) = ticket(core, store, m, id, file, now);
+    core.claim_upload(&ticket, 900, "image/png", now, store)
+        .unwrap()
+        .unwrap();
+    key
+}
+
+/// Attachments naming `keys`, without alternative text.
+fn refs(keys: &[&str]) -> Vec<FileRef> {
+    keys.iter()
+        .map(|k| FileRef {
+            key: (*k).to_owned(),
+            alt: String::new(),
+        })
+        .collect()
+}
+
+fn send_files(
+    core: &mut RoomCore,
+    store: &mut MemoryStore,
+    m: &Member,
+    id: &str,
+    text: &str,
+    attachments: Vec<FileRef>,
+    now: u64,
+) -> Vec<Output> {
+    let frame = ClientFrame::Send {
+        id: Some(id.into()),
+        message: text.into(),
+        reply_to: None,
+        attachments,
+    }
+    .encode();
+    core.handle_frame(m, &frame, Sockets::default(), now, store)
+        .unwrap()
+}
+
+/// The objects the adapter is told to delete.
+fn deleted_objects(out: &[Output]) -> Vec<String> {
+    let mut keys: Vec<String> = out
+        .iter()
+        .flat_map(|o| match o {
+            Output::DeleteObjects(keys) => keys.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn orphans(core: &RoomCore, store: &mut MemoryStore, now: u64) -> Vec<String> {
+    deleted_objects(
+        &core
+            .orphans(now, store)
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn sorted(keys: &[&str]) -> Vec<String> {
+    let mut keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+    keys.sort();
+    keys
+}
+
+/// The (key, url) of each file a message frame or history item carries.
+fn files_of(m: &Json) -> Vec<(String, String)> {
+    field(m, "attachments")
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            let text = |k| field(a, k).as_str().unwrap_or_default().to_owned();
+            (text("key"), text("url"))
+        })
+        .collect()
+}
+
+/// Whether `url` is the deployment's signed URL of object `key`, valid at `now`.
+fn signed_for(url: &str, key: &str, now: u64) -> bool {
+    let Some(query) = url.strip_prefix(&format!("{}{key}?exp=", files::FILES_PATH)) else {
+        return false;
+    };
+    let Some((exp, sig)) = query.split_once("&sig=") else {
+        return false;
+    };
+    exp.parse()
+        .is_ok_and(|exp| file_key().check_url(key, exp, sig, now))
+}
+
+/// Every file of `m` has a URL the Worker will serve at `now`.
+fn all_signed(m: &Json, now: u64) -> bool {
+    let files = files_of(m);
+    !files.is_empty() && files.iter().all(|(key, url)| signed_for(url, key, now))
+}
+
+fn generous(sub: &str) -> JoinRequest {
+    JoinRequest {
+        limits: Limits {
+            rate_burst: 100,
+            ..Limits::default()
+        },
+        ..verified(sub, Some(sub))
+    }
+}
+
+#[test]
+fn a_member_gets_an_upload_ticket_the_worker_can_open() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        &upload_request("m1", 0, 1000, "image/png"),
+        T0,
+    );
+    let answer = &replies(&out)[0];
+    assert_eq!(
+        (
+            kind(answer),
+            field(answer, "id").as_str(),
+            field(answer, "file").as_u64(),
+            field(answer, "expires").as_u64()
+        ),
+        ("upload", Some("m1"), Some(0), Some(T0 + TICKET_MS))
+    );
+    let key = field(answer, "key").as_str().unwrap();
+    // The object lives under the room's prefix, so erasing the room erases it.
+    assert!(key.starts_with(&files::room_prefix("site", ROOM)) && files::is_object_key(key));
+    let url = field(answer, "url").as_str().unwrap();
+    assert!(url.starts_with("/files/upload/"), "{url}");
+    // The Worker opens the ticket with the deployment's key: one object, its size and types.
+    let opened = file_key()
+        .open(url.strip_prefix("/files/upload/").unwrap(), T0)
+        .unwrap();
+    assert_eq!(
+        opened,
+        Ticket {
+            key: key.to_owned(),
+            room: ROOM.into(),
+            size: 1000,
+            mime: "image/png".into(),
+            types: FileTypes::ALL.names(),
+            name: "a.png".into(),
+            expires: T0 + TICKET_MS,
+        }
+    );
+    assert_eq!(
+        FileKey::derive(b"another deployment")
+            .open(url.strip_prefix("/files/upload/").unwrap(), T0)
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidTicket,
+        "only this deployment's Worker takes it"
+    );
+    // The adapter is asked to sweep if the file is never sent.
+    assert!(out.contains(&Output::SweepAt(T0 + TICKET_MS + ABANDON_MS)));
+    assert!(
+        broadcasts(&out).is_empty(),
+        "nobody else hears of an upload"
+    );
+
+    // Asking again after a lost answer names the same object; another file
+    // of the message, or another member's message, another object.
+    let (again, _) = ticket(&mut core, &mut store, &ada, "m1", 0, T0 + 5);
+    let (second, _) = ticket(&mut core, &mut store, &ada, "m1", 1, T0 + 5);
+    let (bo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            address: Some("198.51.100.2".into()),
+            ..request("Bo")
+        },
+    );
+    let (bos, _) = ticket(&mut core, &mut store, &bo, "m1", 0, T0 + 5);
+    assert_eq!(again, key);
+    assert!(second != key && bos != key && bos != second);
+}
+
+#[test]
+fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let images = Limits {
+        max_file_bytes: 5000,
+        file_types: FileTypes::from_names(["image/png", "image/jpeg"]).unwrap(),
+        ..Limits::default()
+    };
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits: images,
+            ..request("Ada")
+        },
+    );
+    let ask = |core: &mut RoomCore, store: &mut MemoryStore, m: &Member, size, mime| {
+        answer(&frame(
+            core,
+            store,
+            m,
+            &upload_request("m1", 0, size, mime),
+            T0,
+        ))
+    };
+    assert_eq!(
+        ask(&mut core, &mut store, &ada, 5000, "image/png"),
+        "upload"
+    );
+    assert_eq!(
+        ask(&mut core, &mut store, &ada, 5001, "image/png"),
+        "too_large"
+    );
+    assert_eq!(
+        ask(&mut core, &mut store, &ada, 10, "application/pdf"),
+        "unsupported_type",
+        "a known type the site did not pick"
+    );
+    assert_eq!(
+        ask(&mut core, &mut store, &ada, 10, "application/x-msdownload"),
+        "unsupported_type"
+    );
+    // The refusal names the message, so the widget knows which one failed.
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        &upload_request("m7", 0, 5001, "image/png"),
+        T0,
+    );
+    assert_eq!(field(&replies(&out)[0], "id").as_str(), Some("m7"));
+    assert!(!out.iter().any(|o| matches!(o, Output::SweepAt(_))));
+
+    // A site without files.
+    let (bo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits: Limits {
+                max_file_bytes: 0,
+                ..Limits::default()
+            },
+            ..request("Bo")
+        },
+    );
+    assert_eq!(
+        ask(&mut core, &mut store, &bo, 10, "image/png"),
+        "not_allowed"
+    );
+    // A room whose adapter has not said where files go cannot take any.
+    let (mut bare, mut bare_store) = (self::core(), MemoryStore::default());
+    let (cy, _) = join(&mut bare, &mut bare_store, request("Cy"));
+    assert_eq!(
+        ask(&mut bare, &mut bare_store, &cy, 10, "image/png"),
+        "internal"
+    );
+}
+
+#[test]
+fn muted_members_and_a_locked_room_get_no_upload_tickets() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (ada, _) = join(&mut core, &mut store, generous("ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let png = |id: &str| upload_request(id, 0, 1000, "image/png");
+    let mute = format!(
+        r#"{{"type":"moderate","id":"x1","action":"mute","sender":"{}","seconds":600}}"#,
+        eve.sender
+    );
+    frame(&mut core, &mut store, &mo, &mute, T0);
+    // A muted member cannot post files either (they would wait, uploaded, for the mute to end).
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &eve, &png("e1"), T0 + 1)),
+        "muted"
+    );
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &ada, &png("a1"), T0 + 1)),
+        "upload"
+    );
+    frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"x2","action":"lock"}"#,
+        T0 + 2,
+    );
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &ada, &png("a2"), T0 + 3)),
+        "locked"
+    );
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &mo, &png("o1"), T0 + 3)),
+        "upload",
+        "moderators may still post"
+    );
+}
+
+#[test]
+fn upload_tickets_cost_messages_from_the_senders_rate_limit() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits: Limits {
+                rate_burst: 2,
+                rate_per_sec: 0.001,
+                ..Limits::default()
+            },
+            ..verified("ada", Some("Ada"))
+        },
+    );
+    let png = |id: &str| upload_request(id, 0, 1000, "image/png");
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &ada, &png("m1"), T0)),
+        "upload"
+    );
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &ada, &png("m2"), T0)),
+        "upload"
+    );
+    // Tickets are not a way around the message rate limit.
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &ada, &png("m3"), T0)),
+        "rate_limited"
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &ada, "m4", "hello")),
+        "rate_limited",
+        "the tickets spent the tokens messages need"
+    );
+}
+
+#[test]
+fn a_ticket_stores_one_upload_and_only_the_newest_ticket_counts() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (key, first) = ticket(&mut core, &mut store, &ada, "m1", 0, T0);
+    // The answer was lost; the widget asks again and gets a newer ticket.
+    let (same_key, newer) = ticket(&mut core, &mut store, &ada, "m1", 0, T0 + 1000);
+    assert_eq!(same_key, key);
+    let claim = |core: &mut RoomCore, store: &mut MemoryStore, t: &Ticket, now| {
+        core.claim_upload(t, 900, "image/png", now, store)
+            .unwrap()
+            .map_err(|e| e.code)
+    };
+    assert_eq!(
+        claim(&mut core, &mut store, &first, T0 + 2000),
+        Err(ErrorCode::TicketUsed),
+        "an older ticket of the same file is stale"
+    );
+    assert_eq!(claim(&mut core, &mut store, &newer, T0 + 2000), Ok(()));
+    assert_eq!(
+        claim(&mut core, &mut store, &newer, T0 + 3000),
+        Err(ErrorCode::TicketUsed),
+        "a ticket is good for one upload"
+    );
+    // The room keeps what the Worker found: the real size and type.
+    let stored = store.upload(&key).unwrap().unwrap();
+    assert!(stored.stored && stored.seq.is_none());
+    assert_eq!(
+        (stored.size, stored.author.as_str()),
+        (900, ada.author.as_str())
+    );
+
+    let (other, late) = ticket(&mut core, &mut store, &ada, "m2", 0, T0);
+    assert_eq!(
+        claim(&mut core, &mut store, &late, T0 + TICKET_MS),
+        Err(ErrorCode::TicketExpired)
+    );
+    assert!(!store.upload(&other).unwrap().unwrap().stored);
+    // A ticket for an object the room never issued one for.
+    let forged = Ticket {
+        key: files::object_key(&files::room_prefix("site", ROOM), [7; 16]),
+        ..late
+    };
+    assert_eq!(
+        claim(&mut core, &mut store, &forged, T0),
+        Err(ErrorCode::TicketUsed)
+    );
+}
+
+#[test]
+fn a_message_attaches_only_the_senders_own_uploads_waiting_to_be_sent() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, generous("ada"));
+    let (bo, _) = join(&mut core, &mut store, generous("bo"));
+    let (key, t) = ticket(&mut core, &mut store, &ada, "m1", 0, T0);
+    let code = |out: &[Output]| {
+        let r = &replies(out)[0];
+        (
+            field(r, "code").as_str().unwrap_or(kind(r)).to_owned(),
+            field(r, "id").as_str().map(str::to_owned),
+        )
+    };
+    let refused = ("not_found".to_owned(), Some("m1".to_owned()));
+    // Before the bytes are stored the key names nothing to show.
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&key]),
+        T0 + 1,
+    );
+    assert_eq!(code(&out), refused);
+    core.claim_upload(&t, 900, "image/png", T0 + 2, &mut store)
+        .unwrap()
+        .unwrap();
+    // Nobody can attach (and so publish) someone else's upload.
+    let bos = uploaded(&mut core, &mut store, &bo, "b1", 0, T0 + 3);
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&bos]),
+        T0 + 4,
+    );
+    assert_eq!(code(&out), refused);
+    let unknown = files::object_key(&files::room_prefix("site", ROOM), [7; 16]);
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&unknown]),
+        T0 + 4,
+    );
+    assert_eq!(code(&out), refused);
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&key, &key]),
+        T0 + 4,
+    );
+    assert_eq!(code(&out), refused, "the same file twice in one message");
+    assert!(store.messages().is_empty(), "nothing refused is stored");
+
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&key]),
+        T0 + 5,
+    );
+    assert_eq!(field(&replies(&out)[1], "seq").as_u64(), Some(1));
+    // Once sent, a file cannot go out again with another message.
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m2",
+        "again",
+        refs(&[&key]),
+        T0 + 6,
+    );
+    assert_eq!(code(&out).0, "not_found");
+    assert_eq!(store.messages().len(), 1);
+    // Bo's upload is still his to send.
+    let out = send_files(&mut core, &mut store, &bo, "b1", "", refs(&[&bos]), T0 + 7);
+    assert_eq!(field(&replies(&out)[1], "seq").as_u64(), Some(2));
+}
+
+#[test]
+fn a_message_with_files_is_stored_and_sent_with_urls_that_work() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (photo, t) = ticket(&mut core, &mut store, &ada, "m1", 0, T0);
+    // The Worker found a JPEG of 900 bytes where a 1000-byte PNG was announced.
+    core.claim_upload(&t, 900, "image/jpeg", T0 + 1, &mut store)
+        .unwrap()
+        .unwrap();
+    let scan = uploaded(&mut core, &mut store, &ada, "m1", 1, T0 + 2);
+    let attachments = vec![
+        FileRef {
+            key: photo.clone(),
+            alt: String::new(),
+        },
+        FileRef {
+            key: scan.clone(),
+            alt: "  a red square ".into(),
+        },
+    ];
+    let now = T0 + 10;
+    // Files may go without text.
+    let out = send_files(&mut core, &mut store, &ada, "m1", "  ", attachments, now);
+    let answers = replies(&out);
+    let kinds: Vec<&str> = answers.iter().map(kind).collect();
+    assert_eq!(
+        kinds,
+        ["message", "ack"],
+        "the sender gets the URLs before the ack"
+    );
+    assert_eq!(field(&answers[1], "seq").as_u64(), Some(1));
+    let mine = &answers[0];
+    let theirs = &broadcasts(&out)[0];
+    assert_eq!(field(theirs, "message").as_str(), Some(""));
+    for m in [mine, theirs] {
+        let keys: Vec<String> = files_of(m).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, [photo.clone(), scan.clone()], "in the order sent");
+        assert!(all_signed(m, now), "{m:?}");
+    }
+    // Kept as the claim found it; the alt text defaults to the file name;
+    // URLs are signed when sent, never stored.
+    let (stored, _) = &store.messages()[0];
+    assert_eq!(
+        stored.attachments,
+        [
+            Attachment {
+                key: photo.clone(),
+                name: "a.png".into(),
+                mime: "image/jpeg".into(),
+                size: 900,
+                width: Some(10),
+                height: Some(20),
+                alt: "a.png".into(),
+                url: None,
+            },
+            Attachment {
+                key: scan.clone(),
+                name: "a.png".into(),
+                mime: "image/png".into(),
+                size: 900,
+                width: Some(10),
+                height: Some(20),
+                alt: "a red square".into(),
+                url: None,
+            },
+        ]
+    );
+    assert_eq!(store.upload(&photo).unwrap().unwrap().seq, Some(1));
+    // Without files, an empty message is still refused.
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &ada, "m2", "  ")),
+        "empty"
+    );
+}
+
+#[test]
+fn a_retried_send_with_files_is_acked_with_its_seq_and_attaches_nothing_twice() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, generous("ada"));
+    let key = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&key]),
+        T0 + 1,
+    );
+    send(&mut core, &mut store, &ada, "m2", "and more");
+    // The ack was lost with the connection: the widget sends it again.
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&key]),
+        T0 + 9,
+    );
+    let answers = replies(&out);
+    assert_eq!(
+        (
+            answers.len(),
+            kind(&answers[0]),
+            field(&answers[0], "seq").as_u64()
+        ),
+        (1, "ack", Some(1)),
+        "its original seq"
+    );
+    assert!(broadcasts(&out).is_empty(), "nobody sees it twice");
+    assert_eq!(store.messages().len(), 2);
+    assert_eq!(store.upload(&key).unwrap().unwrap().seq, Some(1));
+    // The same id with other files is another request.
+    let other = uploaded(&mut core, &mut store, &ada, "m3", 0, T0 + 10);
+    let out = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&other]),
+        T0 + 11,
+    );
+    assert_eq!(answer(&out), "id_conflict");
+    assert_eq!(
+        store.upload(&other).unwrap().unwrap().seq,
+        None,
+        "and attaches nothing"
+    );
+}
+
+#[test]
+fn deleting_a_message_deletes_its_files_and_nothing_else() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let gone = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    let kept = uploaded(&mut core, &mut store, &ada, "m2", 0, T0);
+    send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "oops",
+        refs(&[&gone]),
+        T0 + 1,
+    );
+    send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m2",
+        "fine",
+        refs(&[&kept]),
+        T0 + 2,
+    );
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"delete","id":"d1","target":1}"#,
+        T0 + 3,
+    );
+    assert_eq!(deleted_objects(&out), sorted(&[&gone]));
+    assert!(
+        files_of(&broadcasts(&out)[0]).is_empty(),
+        "the tombstone shows no files"
+    );
+    // Until the adapter says the objects are gone, the sweep finds them again.
+    assert_eq!(orphans(&core, &mut store, T0 + 4), sorted(&[&gone]));
+    store.forget_uploads(&[gone]).unwrap();
+    assert_eq!(core.orphans(T0 + 5, &mut store).unwrap(), None);
+    assert_eq!(store.messages()[1].0.attachments.len(), 1);
+}
+
+#[test]
+fn moderators_purges_and_erasure_delete_the_files_of_what_they_remove() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (ada, _) = join(&mut core, &mut store, generous("ada"));
+    let (cy, _) = join(&mut core, &mut store, generous("cy"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let mut post = |m: &Member, id: &str, now| {
+        let key = uploaded(&mut core, &mut store, m, id, 0, now);
+        send_files(&mut core, &mut store, m, id, "", refs(&[&key]), now);
+        key
+    };
+    let ada1 = post(&ada, "a1", T0); // seq 1
+    let eve1 = post(&eve, "e1", T0 + 1); // seq 2
+    let eve2 = post(&eve, "e2", T0 + 2); // seq 3
+    let cy1 = post(&cy, "c1", T0 + 3); // seq 4
+    let ada2 = post(&ada, "a2", T0 + 4); // seq 5
+
+    let out = frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"x1","action":"delete","target":1}"#,
+        T0 + 10,
+    );
+    assert_eq!(deleted_objects(&out), sorted(&[&ada1]));
+    store.forget_uploads(&[ada1]).unwrap();
+
+    let purge = format!(
+        r#"{{"type":"moderate","id":"x2","action":"purge","sender":"{}"}}"#,
+        eve.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &purge, T0 + 11);
+    assert_eq!(deleted_objects(&out), sorted(&[&eve1, &eve2]));
+    store.forget_uploads(&[eve1, eve2]).unwrap();
+
+    let (_, out) = core
+        .erase_user("cy", Limits::default(), T0 + 12, &mut store)
+        .unwrap();
+    assert_eq!(
+        deleted_objects(&out),
+        [cy1],
+        "an erased user's files go too"
+    );
+    assert!(store.messages()[4].0.attachments[0].key == ada2);
+}
+
+#[test]
+fn files_of_messages_trimmed_by_retention_are_swept() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, generous("ada"));
+    let keys: Vec<String> = (1..=3)
+        .map(|i| {
+            let id = format!("m{i}");
+            let key = uploaded(&mut core, &mut store, &ada, &id, 0, T0 + i);
+            send_files(&mut core, &mut store, &ada, &id, "", refs(&[&key]), T0 + i);
+            key
+        })
+        .collect();
+    assert_eq!(core.retain(Some(1), 0, 0, T0 + 10, &mut store).unwrap(), 2);
+    assert_eq!(
+        orphans(&core, &mut store, T0 + 10),
+        sorted(&[&keys[0], &keys[1]]),
+        "the newest message keeps its file"
+    );
+}
+
+#[test]
+fn an_upload_never_sent_is_deleted_only_once_it_is_abandoned() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, generous("ada"));
+    let stored = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    let (never, _) = ticket(&mut core, &mut store, &ada, "m2", 0, T0);
+    let sent = uploaded(&mut core, &mut store, &ada, "m3", 0, T0);
+    send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m3",
+        "",
+        refs(&[&sent]),
+        T0 + 1,
+    );
+    let abandon_at = T0 + TICKET_MS + ABANDON_MS;
+    assert_eq!(store.next_abandon().unwrap(), Some(abandon_at));
+    // A visitor may take their time to write the message that goes with it.
+    assert!(orphans(&core, &mut store, abandon_at - 1).is_empty());
+    assert_eq!(
+        orphans(&core, &mut store, abandon_at + 1),
+        sorted(&[&stored, &never]),
+        "a sent file is never abandoned"
+    );
+}
+
+#[test]
+fn pages_and_updates_carry_urls_signed_when_they_are_sent() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (bo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            address: Some("198.51.100.2".into()),
+            ..request("Bo")
+        },
+    );
+    let key = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    let sent = send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "look",
+        refs(&[&key]),
+        T0 + 1,
+    );
+
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"edit","id":"e1","target":1,"message":"look!"}"#,
+        T0 + 2,
+    );
+    let update = &broadcasts(&out)[0];
+    assert_eq!(kind(update), "update");
+    assert!(all_signed(update, T0 + 2), "an edit keeps the files shown");
+    let react = r#"{"type":"react","id":"r1","target":1,"emoji":"👍","on":true}"#;
+    let out = frame(&mut core, &mut store, &bo, react, T0 + 3);
+    assert!(all_signed(&broadcasts(&out)[0], T0 + 3));
+
+    // A newcomer's join page, and a reconnecting widget's resume page.
+    let (_, frames) = join(&mut core, &mut store, request("Cy"));
+    let page = field(&frames[1], "messages").as_array().unwrap().to_vec();
+    assert!(all_signed(&page[0], T0));
+    let (_, frames) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            since: Some(0),
+            ..request("Di")
+        },
+    );
+    let page = field(&frames[1], "messages").as_array().unwrap().to_vec();
+    assert_eq!(page.len(), 3, "the message, the edit and the reaction");
+    assert!(page.iter().all(|e| all_signed(e, T0)));
+
+    // A page asked for days later has URLs that work then.
+    let later = T0 + 3 * 24 * 3600 * 1000;
+    let out = frame(
+        &mut core,
+        &mut store,
+        &bo,
+        r#"{"type":"history","before":99,"limit":10}"#,
+        later,
+    );
+    let page = field(&replies(&out)[0], "messages")
+        .as_array()
+        .unwrap()
+        .to_vec();
+    assert!(all_signed(&page[0], later));
+    let (_, old) = &files_of(&broadcasts(&sent)[0])[0];
+    assert!(
+        !signed_for(old, &key, later),
+        "the URL sent with the message has expired by then"
+    );
+}
+
+#[test]
+fn workshop_clients_see_files_by_name_live_and_on_joining() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let key = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    let frame = ClientFrame::Send {
+        id: Some("m1".into()),
+        message: String::new(),
+        reply_to: None,
+        attachments: refs(&[&key]),
+    }
+    .encode();
+    let legacy_present = Sockets {
+        legacy: true,
+        ..Sockets::default()
+    };
+    let out = core
+        .handle_frame(&ada, &frame, legacy_present, T0 + 1, &mut store)
+        .unwrap();
+    let live = out
+        .iter()
+        .find_map(|o| match o {
+            Output::Broadcast {
+                legacy: Some(l), ..
+            } => Some(json::parse(l).unwrap()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(field(&live, "message").as_str(), Some("[a.png]"));
+    // The workshop front end has no file view: a message of files only must
+    // not show up empty when it joins later either.
+    let (_, frames) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            dialect: Dialect::Legacy,
+            ..request("Old")
+        },
+    );
+    assert_eq!(field(&frames[0], "message").as_str(), Some("[a.png]"));
+}
+
+// ----- files, under random interleavings -----
+
+#[derive(Debug, Clone)]
+enum FileStep {
+    /// Member `who` asks for a ticket for file `file` of their message `msg`.
+    Ticket { who: usize, msg: u8, file: u8 },
+    /// The Worker stores bytes under the newest ticket of the `n`th key issued.
+    Claim(usize),
+    /// Member `who` sends their message `msg` with some of the keys issued:
+    /// mostly their own (`true`), else anyone's (a client may name any key).
+    Send {
+        who: usize,
+        msg: u8,
+        picks: Vec<(usize, bool)>,
+    },
+    /// Member `who` deletes message `target` (member 0 is a moderator).
+    Delete { who: usize, target: u64 },
+    /// Time passes, sometimes past a ticket's life and an upload's abandonment.
+    Wait(u64),
+}
+
+fn file_step() -> impl proptest::strategy::Strategy<Value = FileStep> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => (0usize..3, 0u8..4, 0u8..2).prop_map(|(who, msg, file)| FileStep::Ticket { who, msg, file }),
+        3 => (0usize..64).prop_map(FileStep::Claim),
+        3 => (0usize..3, 0u8..4, proptest::collection::vec((0usize..64, proptest::bool::weighted(0.8)), 0..3))
+            .prop_map(|(who, msg, picks)| FileStep::Send { who, msg, picks }),
+        1 => (0usize..3, 1u64..16).prop_map(|(who, target)| FileStep::Delete { who, target }),
+        1 => prop_oneof![0u64..TICKET_MS, 0u64..2 * (TICKET_MS + ABANDON_MS)].prop_map(FileStep::Wait),
+    ]
+}
+
+proptest::proptest! {
+    /// Whatever members do with tickets, uploads, messages and deletes:
+    /// a file is shown with one message at most, only its uploader's, with
+    /// a URL that works; no object a shown message needs is ever deleted;
+    /// and, in the end, every object no message needs is deleted.
+    #[test]
+    fn files_are_never_shared_lost_or_leaked(
+        steps in proptest::collection::vec(file_step(), 1..60)
+    ) {
+        let (mut core, mut store) = (files_core(), MemoryStore::default());
+        let mut members: Vec<Member> = Vec::new();
+        for (i, sub) in ["mo", "ada", "bo"].into_iter().enumerate() {
+            let req = if i == 0 { moderator(sub, "Mo") } else { generous(sub) };
+            let req = JoinRequest {
+                limits: Limits { rate_burst: 10_000, rate_per_sec: 1000.0, ..Limits::default() },
+                ..req
+            };
+            members.push(join(&mut core, &mut store, req).0);
+        }
+        // Every key issued, with its newest ticket and who asked for it;
+        // every key handed out for deletion.
+        let mut issued: Vec<(String, Ticket, usize)> = Vec::new();
+        let mut deleted: std::collections::BTreeSet<String> = Default::default();
+        let mut now = T0;
+        for step in steps {
+            now += 1000;
+            let out = match step {
+                FileStep::Ticket { who, msg, file } => {
+                    let text = upload_request(&format!("m{msg}"), u32::from(file), 1000, "image/png");
+                    let out = frame(&mut core, &mut store, &members[who], &text, now);
+                    if let Some(answer) = replies(&out).first().filter(|a| kind(a) == "upload") {
+                        let url = field(answer, "url").as_str().unwrap();
+                        let t = file_key().open(url.strip_prefix(files::UPLOAD_PATH).unwrap(), now).unwrap();
+                        match issued.iter_mut().find(|(k, _, _)| *k == t.key) {
+                            Some(entry) => entry.1 = t,
+                            None => issued.push((t.key.clone(), t, who)),
+                        }
+                    }
+                    out
+                }
+                FileStep::Claim(n) => {
+                    if let Some((_, t, _)) = issued.get(n % issued.len().max(1)) {
+                        let _ = core.claim_upload(t, 900, "image/png", now, &mut store).unwrap();
+                    }
+                    Vec::new()
+                }
+                FileStep::Send { who, msg, picks } => {
+                    let keys: Vec<&str> = picks
+                        .iter()
+                        .filter_map(|&(n, own)| {
+                            let pool: Vec<&str> = issued
+                                .iter()
+                                .filter(|(_, _, by)| !own || *by == who)
+                                .map(|(k, _, _)| k.as_str())
+                                .collect();
+                            pool.get(n % pool.len().max(1)).copied()
+                        })
+                        .collect();
+                    let text = if keys.is_empty() { "x" } else { "" };
+                    send_files(&mut core, &mut store, &members[who], &format!("m{msg}"), text, refs(&keys), now)
+                }
+                FileStep::Delete { who, target } => {
+                    let text = format!(r#"{{"type":"delete","id":"d{now}","target":{target}}}"#);
+                    frame(&mut core, &mut store, &members[who], &text, now)
+                }
+                FileStep::Wait(ms) => {
+                    now += ms;
+                    Vec::new()
+                }
+            };
+            // The adapter's sweep runs now and then.
+            let mut gone = deleted_objects(&out);
+            gone.extend(orphans(&core, &mut store, now));
+
+            let live: Vec<(ChatMessage, String)> =
+                store.messages().into_iter().filter(|(m, _)| !m.deleted).collect();
+            let mut shown = std::collections::BTreeSet::new();
+            for (m, author) in &live {
+                for a in &m.attachments {
+                    proptest::prop_assert!(shown.insert(a.key.clone()), "{} shown twice", a.key);
+                    proptest::prop_assert!(!gone.contains(&a.key), "{} deleted while shown", a.key);
+                    let upload = store.upload(&a.key).unwrap();
+                    proptest::prop_assert!(
+                        upload.is_some_and(|u| u.author == *author && u.stored && u.seq == Some(m.seq)),
+                        "{} is not its author's stored upload", a.key
+                    );
+                }
+            }
+            for b in broadcasts(&out).iter().filter(|b| kind(b) == "message") {
+                proptest::prop_assert!(files_of(b).iter().all(|(k, url)| signed_for(url, k, now)));
+            }
+            store.forget_uploads(&gone).unwrap();
+            deleted.extend(gone);
+        }
+        // Long after: everything no message shows has been handed out for deletion.
+        deleted.extend(orphans(&core, &mut store, now + 10 * (TICKET_MS + ABANDON_MS)));
+        let shown: Vec<String> = store
+            .messages()
+            .into_iter()
+            .filter(|(m, _)| !m.deleted)
+            .flat_map(|(m, _)| m.attachments.into_iter().map(|a| a.key))
+            .collect();
+        for (key, _, _) in &issued {
+            proptest::prop_assert!(shown.contains(key) || deleted.contains(key), "{key} leaked");
+        }
+    }
 }

@@ -164,12 +164,11 @@ impl Room {
                     (_, Some(a)) => PageQuery::After(a, limit),
                     _ => PageQuery::Latest(limit),
                 };
-                let page = self
-                    .inner
-                    .borrow_mut()
-                    .as_mut()
-                    .ok()
-                    .map(|i| i.store.page(query, ""));
+                let page = self.inner.borrow_mut().as_mut().ok().map(|i| {
+                    let mut page = i.store.page(query, "")?;
+                    i.core.sign_events(&mut page.events, now_ms());
+                    Ok::<_, protocol::room::StoreError>(page)
+                });
                 match page {
                     Some(Ok(page)) => {
                         let messages: Vec<Value> = page
@@ -282,12 +281,13 @@ impl Room {
                 let Some(sub) = percent_decode(sub) else {
                     return json_error(400, "bad_request", "bad user id");
                 };
-                let messages = self
-                    .inner
-                    .borrow_mut()
-                    .as_mut()
-                    .ok()
-                    .map(|i| i.store.messages_by(&format!("u:{sub}")));
+                let messages = self.inner.borrow_mut().as_mut().ok().map(|i| {
+                    let mut messages = i.store.messages_by(&format!("u:{sub}"))?;
+                    for m in &mut messages {
+                        i.core.sign(m, now_ms());
+                    }
+                    Ok::<_, protocol::room::StoreError>(messages)
+                });
                 match messages {
                     Some(Ok(messages)) => {
                         let list: Vec<Value> = messages
@@ -337,6 +337,10 @@ impl Room {
             close_code::ERASED,
             "room erased",
         );
+        let identity = self.identity.borrow().clone();
+        if let Some(identity) = identity {
+            self.delete_all_files(&identity).await;
+        }
         self.state.storage().delete_all().await?;
         *self.inner.borrow_mut() = open(&self.state);
         *self.identity.borrow_mut() = None;

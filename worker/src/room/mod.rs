@@ -16,6 +16,7 @@
 mod api;
 mod connection;
 mod fanout;
+mod files;
 mod site_link;
 pub mod store;
 
@@ -129,9 +130,10 @@ impl Room {
     /// The Worker says which room this is (and what the site wants) with
     /// every connection and API call; remember it when it changes.
     fn learn(&self, identity: RoomIdentity, retention_days: u64) {
-        let inner = self.inner.borrow();
-        let Ok(inner) = inner.as_ref() else { return };
-        if self.identity.borrow().as_ref() != Some(&identity) {
+        let guard = self.inner.borrow();
+        let Ok(inner) = guard.as_ref() else { return };
+        let changed = self.identity.borrow().as_ref() != Some(&identity);
+        if changed {
             identity.save(&inner.store);
             *self.identity.borrow_mut() = Some(identity);
         }
@@ -142,6 +144,10 @@ impl Room {
             if retention_days > 0 {
                 self.set_alarm(self.day_ms as i64);
             }
+        }
+        drop(guard);
+        if changed {
+            self.place_files();
         }
     }
 
@@ -257,6 +263,8 @@ impl Room {
                     fanout::broadcast(raw, &connection::sender_tag(&sender), &frame, ws);
                 }
                 Output::Retain { keep } => self.schedule_retention(keep),
+                Output::DeleteObjects(keys) => self.delete_objects(keys),
+                Output::SweepAt(at) => self.sweep_by(at),
                 Output::SaveState(json) => {
                     if let Ok(inner) = self.inner.borrow().as_ref() {
                         if let Err(e) = inner.store.save_core_state(&json) {
@@ -507,7 +515,7 @@ impl DurableObject for Room {
             }
             Err(e) => console_error!("room: cannot build ping auto-response: {e:?}"),
         }
-        Room {
+        let room = Room {
             state,
             env,
             inner: RefCell::new(inner),
@@ -519,10 +527,15 @@ impl DurableObject for Room {
             hooks_check_ms,
             day_ms,
             forwarding: Rc::new(Cell::new(false)),
-        }
+        };
+        room.place_files();
+        room
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        if req.headers().has(crate::files::CLAIM_HEADER)? {
+            return self.claim(&req);
+        }
         if let Some(ticket) = req.headers().get(API_HEADER)? {
             return match serde_json::from_str::<ApiTicket>(&ticket) {
                 Ok(ticket) => {
@@ -566,6 +579,7 @@ impl DurableObject for Room {
                 .map_err(|e| Error::RustError(e.to_string()))?;
             days
         };
+        let next_sweep = self.sweep_files(now).await;
         let identity = self.identity.borrow().clone();
         match identity {
             Some(id) if !id.hooks.is_empty() => {
@@ -582,11 +596,20 @@ impl DurableObject for Room {
             _ => self.outbox().clear(),
         }
         // Always come back: soon while events wait (a forward that failed,
-        // or one still running), else for the next day's trim.
+        // or one still running), for the next day's trim, and when an
+        // upload not sent yet is due to be swept.
+        let mut next: Option<u64> = None;
         if !self.outbox().is_empty() {
-            self.state.storage().set_alarm(site_link::RETRY_MS).await?;
+            next = Some(site_link::RETRY_MS as u64);
         } else if days > 0 {
-            self.state.storage().set_alarm(self.day_ms as i64).await?;
+            next = Some(self.day_ms);
+        }
+        if let Some(at) = next_sweep {
+            let due = at.saturating_sub(now).max(1_000);
+            next = Some(next.map_or(due, |n| n.min(due)));
+        }
+        if let Some(in_ms) = next {
+            self.state.storage().set_alarm(in_ms as i64).await?;
         }
         Response::ok("")
     }

@@ -28,7 +28,9 @@ use protocol::message::{
     ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent, Update,
 };
 use protocol::room::store::reply_ref;
-use protocol::room::{Change, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError};
+use protocol::room::{
+    Change, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError, Upload,
+};
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -84,6 +86,22 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS webhook_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);",
     // 4: verified members' read positions.
     "CREATE TABLE IF NOT EXISTS reads (author TEXT PRIMARY KEY, seq INTEGER NOT NULL);",
+    // 5: files: the uploads the room issued tickets for (a message's
+    //    attachments are kept as JSON in its `data`).
+    "CREATE TABLE IF NOT EXISTS uploads (
+         key            TEXT PRIMARY KEY,
+         author         TEXT NOT NULL,
+         name           TEXT NOT NULL,
+         mime           TEXT NOT NULL,
+         size           INTEGER NOT NULL,
+         width          INTEGER,
+         height         INTEGER,
+         ticket_expires INTEGER NOT NULL,
+         stored         INTEGER NOT NULL,
+         seq            INTEGER,
+         abandon_at     INTEGER NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS uploads_by_seq ON uploads (seq);",
 ];
 
 const COLUMNS: &str =
@@ -137,8 +155,52 @@ impl Row {
                 seq,
                 ..ReplyRef::default()
             }),
+            // A message's `data` holds its attachments, if any.
+            attachments: self
+                .data
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default(),
         }
     }
+}
+
+#[derive(Deserialize)]
+struct UploadRow {
+    key: String,
+    author: String,
+    name: String,
+    mime: String,
+    size: u64,
+    width: Option<u32>,
+    height: Option<u32>,
+    ticket_expires: u64,
+    stored: u8,
+    seq: Option<u64>,
+    abandon_at: u64,
+}
+
+impl From<UploadRow> for Upload {
+    fn from(r: UploadRow) -> Upload {
+        Upload {
+            key: r.key,
+            author: r.author,
+            name: r.name,
+            mime: r.mime,
+            size: r.size,
+            width: r.width,
+            height: r.height,
+            ticket_expires: r.ticket_expires,
+            stored: r.stored != 0,
+            seq: r.seq,
+            abandon_at: r.abandon_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyRow {
+    key: String,
 }
 
 #[derive(Deserialize)]
@@ -256,6 +318,21 @@ impl SqlStore {
             "INSERT OR REPLACE INTO room_meta (key, value) VALUES (?, ?)",
             vec![key.into(), value.into()],
         )?;
+        Ok(())
+    }
+
+    /// Forget uploads whose objects were deleted (also from a task that
+    /// outlives the borrow of the store).
+    pub fn forget_uploads_in(sql: &SqlStorage, keys: &[String]) -> Result<(), StoreError> {
+        for chunk in keys.chunks(IN_CHUNK) {
+            let q = format!(
+                "DELETE FROM uploads WHERE key IN ({})",
+                placeholders(chunk.len())
+            );
+            let bindings: Vec<SqlStorageValue> = chunk.iter().map(|k| k.as_str().into()).collect();
+            let cursor = sql.exec(&q, bindings).map_err(failed)?;
+            let _ = cursor.to_array::<serde_json::Value>();
+        }
         Ok(())
     }
 
@@ -473,7 +550,14 @@ impl Store for SqlStore {
     fn append(&mut self, record: &Record) -> Result<(), StoreError> {
         let empty = ChatMessage::default();
         let (kind, message, target, data) = match &record.kind {
-            RecordKind::Message(m) => ("m", m, None, None),
+            RecordKind::Message(m) => (
+                "m",
+                m,
+                None,
+                (!m.attachments.is_empty())
+                    .then(|| serde_json::to_string(&m.attachments).ok())
+                    .flatten(),
+            ),
             RecordKind::Update { target, reaction } => (
                 "u",
                 &empty,
@@ -536,7 +620,7 @@ impl Store for SqlStore {
             }
             Change::Delete => {
                 self.run(
-                    "UPDATE messages SET body = '', deleted = 1 WHERE seq = ? AND kind = 'm'",
+                    "UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE seq = ? AND kind = 'm'",
                     vec![int(target)],
                 )?;
                 self.run("DELETE FROM reactions WHERE target = ?", vec![int(target)])?;
@@ -572,7 +656,7 @@ impl Store for SqlStore {
             "DELETE FROM reactions WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender_key = ?)",
             vec![sender.into()],
         )?;
-        self.run("UPDATE messages SET body = '', deleted = 1 WHERE kind = 'm' AND sender_key = ? AND deleted = 0", vec![sender.into()])
+        self.run("UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender_key = ? AND deleted = 0", vec![sender.into()])
     }
 
     fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError> {
@@ -659,7 +743,7 @@ impl Store for SqlStore {
             vec![author.into(), author.into()],
         )?;
         let erased = self.run(
-            "UPDATE messages SET body = '', deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0",
+            "UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0",
             vec![author.into()],
         )?;
         self.run(
@@ -684,6 +768,58 @@ impl Store for SqlStore {
             vec![author.into(), (seq as i64).into()],
         )?;
         Ok(())
+    }
+
+    fn upload(&mut self, key: &str) -> Result<Option<Upload>, StoreError> {
+        let rows: Vec<UploadRow> =
+            self.exec("SELECT * FROM uploads WHERE key = ?", vec![key.into()])?;
+        Ok(rows.into_iter().next().map(Upload::from))
+    }
+
+    fn save_upload(&mut self, u: &Upload) -> Result<(), StoreError> {
+        let opt = |v: Option<u64>| v.map(int).unwrap_or(SqlStorageValue::Null);
+        self.run(
+            "INSERT OR REPLACE INTO uploads (key, author, name, mime, size, width, height, ticket_expires, stored, seq, abandon_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                u.key.as_str().into(),
+                u.author.as_str().into(),
+                u.name.as_str().into(),
+                u.mime.as_str().into(),
+                int(u.size),
+                opt(u.width.map(u64::from)),
+                opt(u.height.map(u64::from)),
+                int(u.ticket_expires),
+                int(u64::from(u.stored)),
+                opt(u.seq),
+                int(u.abandon_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn orphaned_uploads(&mut self, now: u64, limit: usize) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<KeyRow> = self.exec(
+            "SELECT key FROM uploads u
+             WHERE (u.seq IS NULL AND u.abandon_at < ?)
+                OR (u.seq IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM messages m WHERE m.seq = u.seq AND m.kind = 'm' AND m.deleted = 0))
+             LIMIT ?",
+            vec![int(now), int(limit as u64)],
+        )?;
+        Ok(rows.into_iter().map(|r| r.key).collect())
+    }
+
+    fn forget_uploads(&mut self, keys: &[String]) -> Result<(), StoreError> {
+        SqlStore::forget_uploads_in(&self.sql, keys)
+    }
+
+    fn next_abandon(&mut self) -> Result<Option<u64>, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "SELECT MIN(abandon_at) AS n FROM uploads WHERE seq IS NULL HAVING n IS NOT NULL",
+            Vec::new(),
+        )?;
+        Ok(rows.first().map(|r| r.n))
     }
 }
 

@@ -177,9 +177,17 @@ pub async fn edit_site(env: &Env, method: Method, id: &str, body: String) -> Res
     registry(env, method, &format!("/site/{id}"), Some(body)).await
 }
 
+/// Delete site `id`: its rooms become unreachable (a new epoch) and its
+/// files are deleted.
 pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
     forget(id);
-    registry(env, Method::Delete, &format!("/site/{id}"), None).await
+    let response = registry(env, Method::Delete, &format!("/site/{id}"), None).await?;
+    if response.status_code() == 200 {
+        if let Err(e) = crate::files::delete_prefix(env, &format!("{id}/")).await {
+            worker::console_error!("sites: cannot delete the files of {id}: {e}");
+        }
+    }
+    Ok(response)
 }
 
 /// What the registry keeps of a site key: whose it is (and which epoch of

@@ -1,0 +1,273 @@
+//! Files in a room: the rules for upload tickets, for attaching uploads to
+//! messages and for deleting objects no message needs.
+//!
+//! 1. A member asks (`upload`) for a ticket for one file of a message: the
+//!    site must accept files of that size and type, the member must be
+//!    allowed to post, and the request costs a message from their rate
+//!    limit. The object key is derived from (author, message id, file), so
+//!    asking again after a lost answer names the same object.
+//! 2. The Worker checks the bytes and asks the room to [`RoomCore::claim_upload`]:
+//!    a ticket is good for one upload, and only the newest ticket of a key.
+//! 3. The member's `send` names the keys; only their own stored uploads,
+//!    attached to no other message, are accepted.
+//! 4. Uploads never attached, and those of deleted or trimmed messages, are
+//!    orphans: the adapter deletes their objects ([`Output::DeleteObjects`]).
+
+use crate::client_frame::{FileRef, UploadRequest};
+use crate::error::{ErrorCode, ProtocolError};
+pub use crate::files::TICKET_MS;
+use crate::files::{clean_file_name, object_key, FileKey, Ticket, UPLOAD_PATH};
+use crate::message::{Attachment, ChatMessage, RoomEvent};
+use crate::server_frame::ServerFrame;
+
+use super::store::Upload;
+use super::{reply, reply_error, Member, Outcome, Output, RoomCore, Store, StoreError};
+
+/// An upload not attached this long after its ticket expired is deleted.
+pub const ABANDON_MS: u64 = 60 * 60 * 1000;
+/// Objects deleted per sweep (one storage call each batch).
+const SWEEP_BATCH: usize = 500;
+
+/// Where this room's files go, and the key that signs their tickets and
+/// URLs. Set by the adapter once it knows which room it is.
+#[derive(Debug, Clone)]
+pub struct FilePlace {
+    pub key: FileKey,
+    /// Every object key of the room starts with it (`files::room_prefix`).
+    pub prefix: String,
+    /// The room's object name, for the Worker to find the room.
+    pub room: String,
+    /// How long a ticket lasts ([`TICKET_MS`]), and how long after that an
+    /// upload never sent is kept ([`ABANDON_MS`]); tests shorten both.
+    pub ticket_ms: u64,
+    pub abandon_ms: u64,
+}
+
+impl RoomCore {
+    pub fn set_files(&mut self, place: FilePlace) {
+        self.files = Some(place);
+    }
+
+    /// An `upload` request: a ticket, or why not.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_upload(
+        &mut self,
+        member: &Member,
+        id: &str,
+        file: u32,
+        request: UploadRequest,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
+        let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(Some(id))));
+        let limits = member.limits;
+        let Some(place) = self.files.clone() else {
+            return fail(ProtocolError::new(
+                ErrorCode::Internal,
+                "file storage is not available",
+            ));
+        };
+        if limits.max_file_bytes == 0 {
+            return fail(ProtocolError::new(
+                ErrorCode::NotAllowed,
+                "this site does not accept files",
+            ));
+        }
+        if let Err(e) = self.may_act(member, now) {
+            return fail(e);
+        }
+        if request.size > limits.max_file_bytes {
+            return fail(ProtocolError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "files may be at most {} MB",
+                    limits.max_file_bytes.div_ceil(1024 * 1024)
+                ),
+            ));
+        }
+        if !limits.file_types.allows(&request.mime) {
+            return fail(ProtocolError::new(
+                ErrorCode::UnsupportedType,
+                format!(
+                    "files of this type are not accepted (allowed: {})",
+                    limits.file_types.names().join(", ")
+                ),
+            ));
+        }
+        if !self.throttles.take_message(member, now) {
+            return fail(ProtocolError::new(
+                ErrorCode::RateLimited,
+                "sending too fast; wait a moment",
+            ));
+        }
+        let random = self
+            .key
+            .derive("file", &format!("{}\0{id}\0{file}", member.author));
+        let key = object_key(&place.prefix, random);
+        if store.upload(&key)?.is_some_and(|u| u.seq.is_some()) {
+            return fail(ProtocolError::new(
+                ErrorCode::TicketUsed,
+                "this file was sent already",
+            ));
+        }
+        let expires = now + place.ticket_ms;
+        let name = clean_file_name(&request.name);
+        store.save_upload(&Upload {
+            key: key.clone(),
+            author: member.author.clone(),
+            name: name.clone(),
+            mime: request.mime.clone(),
+            size: request.size,
+            width: request.width,
+            height: request.height,
+            ticket_expires: expires,
+            stored: false,
+            seq: None,
+            abandon_at: expires + place.abandon_ms,
+        })?;
+        let ticket = Ticket {
+            key: key.clone(),
+            room: place.room.clone(),
+            size: request.size,
+            mime: request.mime,
+            types: limits.file_types.names(),
+            name,
+            expires,
+        };
+        let mut outputs = reply(
+            member,
+            ServerFrame::Upload {
+                id: id.to_owned(),
+                file,
+                key,
+                url: format!("{UPLOAD_PATH}{}", place.key.seal(&ticket)),
+                expires,
+            },
+        );
+        outputs.push(Output::SweepAt(expires + place.abandon_ms));
+        Ok(outputs)
+    }
+
+    /// The Worker stored `size` bytes of type `mime` under the ticket: it is
+    /// used. `Err` (inner): the ticket is stale, used or unknown.
+    pub fn claim_upload(
+        &mut self,
+        ticket: &Ticket,
+        size: u64,
+        mime: &str,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Result<(), ProtocolError>, StoreError> {
+        let used = || {
+            Ok(Err(ProtocolError::new(
+                ErrorCode::TicketUsed,
+                "this upload ticket was used already",
+            )))
+        };
+        let Some(mut upload) = store.upload(&ticket.key)? else {
+            return used();
+        };
+        if upload.stored || upload.ticket_expires != ticket.expires || upload.seq.is_some() {
+            return used();
+        }
+        if now >= ticket.expires {
+            return Ok(Err(ProtocolError::new(
+                ErrorCode::TicketExpired,
+                "this upload ticket has expired; ask for a new one",
+            )));
+        }
+        upload.stored = true;
+        upload.size = size;
+        upload.mime = mime.to_owned();
+        store.save_upload(&upload)?;
+        Ok(Ok(()))
+    }
+
+    /// The attachments a `send` names, if each is `member`'s own stored
+    /// upload, not attached yet, not abandoned and named once.
+    pub(super) fn attachments_for(
+        &self,
+        member: &Member,
+        refs: &[FileRef],
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Result<Vec<Attachment>, ProtocolError>, StoreError> {
+        let mut out: Vec<Attachment> = Vec::with_capacity(refs.len());
+        for r in refs {
+            let usable = store.upload(&r.key)?.filter(|u| {
+                u.author == member.author
+                    && u.stored
+                    && u.seq.is_none()
+                    // Past it, the sweep may be deleting the object.
+                    && u.abandon_at >= now
+                    && !out.iter().any(|a| a.key == u.key)
+            });
+            let Some(u) = usable else {
+                return Ok(Err(ProtocolError::new(
+                    ErrorCode::NotFound,
+                    "an attachment is not an upload of yours waiting to be sent",
+                )));
+            };
+            let alt = r.alt.trim();
+            out.push(Attachment {
+                key: u.key,
+                alt: if alt.is_empty() {
+                    u.name.clone()
+                } else {
+                    alt.to_owned()
+                },
+                name: u.name,
+                mime: u.mime,
+                size: u.size,
+                width: u.width,
+                height: u.height,
+                url: None,
+            });
+        }
+        Ok(Ok(out))
+    }
+
+    /// Record that message `seq` holds these uploads.
+    pub(super) fn attach(
+        &self,
+        attachments: &[Attachment],
+        seq: u64,
+        store: &mut impl Store,
+    ) -> Result<(), StoreError> {
+        for a in attachments {
+            if let Some(mut u) = store.upload(&a.key)? {
+                u.seq = Some(seq);
+                store.save_upload(&u)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fill in the signed URL of every attachment of `m`.
+    pub fn sign(&self, m: &mut ChatMessage, now: u64) {
+        let Some(place) = &self.files else { return };
+        for a in &mut m.attachments {
+            a.url = Some(place.key.url(&a.key, now));
+        }
+    }
+
+    /// [`RoomCore::sign`] for every message in `events`.
+    pub fn sign_events(&self, events: &mut [RoomEvent], now: u64) {
+        if self.files.is_none() {
+            return;
+        }
+        for e in events {
+            match e {
+                RoomEvent::Message(m) => self.sign(m, now),
+                RoomEvent::Update(u) => self.sign(&mut u.message, now),
+                RoomEvent::Moderation(_) => {}
+            }
+        }
+    }
+
+    /// Objects no message needs any more, to delete now (if any).
+    pub fn orphans(&self, now: u64, store: &mut impl Store) -> Result<Option<Output>, StoreError> {
+        let keys = store.orphaned_uploads(now, SWEEP_BATCH)?;
+        Ok((!keys.is_empty()).then_some(Output::DeleteObjects(keys)))
+    }
+}

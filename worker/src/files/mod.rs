@@ -1,0 +1,86 @@
+//! Attachments' bytes: uploads into R2 and downloads out of it. The room
+//! never sees them; it issues upload tickets and keeps the metadata
+//! (`protocol::room::attachments`).
+//!
+//! - `PUT /files/upload/<ticket>`: [`upload`] checks the ticket, the size
+//!   while the body streams in and the real type from the first bytes, has
+//!   the room mark the ticket used, then stores the object.
+//! - `GET /files/<key>?exp=&sig=`: [`serve`] checks the signature and
+//!   serves the object inert (see docs/security.md).
+//! - [`delete_objects`] and [`delete_prefix`]: what the room, the room
+//!   eraser and the site eraser call.
+
+mod serve;
+pub mod upload;
+
+use protocol::files::FileKey;
+use worker::{Bucket, Env, Method, Request, Response, Result, Url};
+
+use crate::http::json_error;
+
+/// The R2 binding in wrangler.toml.
+const BUCKET: &str = "ATTACHMENTS";
+/// The Worker asks a room to mark an upload ticket used with this header.
+pub const CLAIM_HEADER: &str = "x-hello-chat-claim";
+
+pub fn bucket(env: &Env) -> Result<Bucket> {
+    env.bucket(BUCKET)
+}
+
+/// The deployment's key for upload tickets and file URLs: `FILES_SECRET`,
+/// or derived from `ADMIN_TOKEN` when that is not set.
+pub fn file_key(env: &Env) -> Option<FileKey> {
+    ["FILES_SECRET", "ADMIN_TOKEN"].iter().find_map(|name| {
+        let value = env
+            .secret(name)
+            .map(|s| s.to_string())
+            .or_else(|_| env.var(name).map(|v| v.to_string()))
+            .ok()?;
+        (!value.is_empty()).then(|| FileKey::derive(value.as_bytes()))
+    })
+}
+
+pub async fn handle(req: Request, url: &Url, env: &Env) -> Result<Response> {
+    let path = url.path();
+    match (
+        req.method(),
+        path.strip_prefix(protocol::files::UPLOAD_PATH),
+    ) {
+        (Method::Options, Some(_)) => upload::preflight(),
+        (Method::Put, Some(ticket)) => {
+            let ticket = ticket.to_owned();
+            upload::upload(req, &ticket, env).await
+        }
+        (_, Some(_)) => json_error(405, "method_not_allowed", "upload with PUT"),
+        (Method::Get | Method::Head, None) => serve::serve(req, url, env).await,
+        _ => json_error(405, "method_not_allowed", "use GET"),
+    }
+}
+
+/// Delete these objects (up to 1000 per call to R2).
+pub async fn delete_objects(env: &Env, keys: &[String]) -> Result<()> {
+    let bucket = bucket(env)?;
+    for chunk in keys.chunks(1000) {
+        bucket.delete_multiple(chunk.to_vec()).await?;
+    }
+    Ok(())
+}
+
+/// Delete every object whose key starts with `prefix` (a room's or a
+/// site's); returns how many.
+pub async fn delete_prefix(env: &Env, prefix: &str) -> Result<usize> {
+    let bucket = bucket(env)?;
+    let mut deleted = 0;
+    loop {
+        let page = bucket.list().prefix(prefix).limit(1000).execute().await?;
+        let keys: Vec<String> = page.objects().iter().map(|o| o.key()).collect();
+        if keys.is_empty() {
+            return Ok(deleted);
+        }
+        deleted += keys.len();
+        bucket.delete_multiple(keys).await?;
+        if !page.truncated() {
+            return Ok(deleted);
+        }
+    }
+}

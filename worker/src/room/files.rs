@@ -1,0 +1,152 @@
+//! The room's side of attachments: where its files go, marking upload
+//! tickets used, and deleting the objects its messages no longer need.
+//! The bytes themselves are handled by the Worker (`crate::files`).
+
+use protocol::files::room_prefix;
+use protocol::room::attachments::{ABANDON_MS, TICKET_MS};
+use protocol::room::{FilePlace, Store};
+use serde_json::json;
+use worker::{console_error, Request, Response, Result};
+
+use super::store::SqlStore;
+use super::{Inner, Room, RoomIdentity};
+use crate::clock::now_ms;
+use crate::files::{self, upload::Claim, CLAIM_HEADER};
+use crate::http::{json_error, json_response};
+
+impl RoomIdentity {
+    /// The name this room's Durable Object goes by (see
+    /// `upgrade::room_object_name`).
+    pub fn object_name(&self) -> String {
+        if self.epoch.is_empty() {
+            format!("{}:{}", self.site, self.room)
+        } else {
+            format!("{}:{}:{}", self.site, self.epoch, self.room)
+        }
+    }
+
+    /// Where this room's files go.
+    pub fn file_place(&self, env: &worker::Env) -> Option<FilePlace> {
+        let room = self.object_name();
+        Some(FilePlace {
+            key: files::file_key(env)?,
+            prefix: room_prefix(&self.site, &room),
+            room,
+            ticket_ms: super::env_ms(env, "UPLOAD_TICKET_MS", TICKET_MS),
+            abandon_ms: super::env_ms(env, "UPLOAD_ABANDON_MS", ABANDON_MS),
+        })
+    }
+}
+
+impl Room {
+    /// Tell the core where files go, once the room knows who it is.
+    pub(super) fn place_files(&self) {
+        let place = self
+            .identity
+            .borrow()
+            .as_ref()
+            .and_then(|id| id.file_place(&self.env));
+        if let (Some(place), Ok(inner)) = (place, self.inner.borrow_mut().as_mut()) {
+            inner.core.set_files(place);
+        }
+    }
+
+    /// `POST /files/claim` from the Worker: an upload was checked; mark its
+    /// ticket used (only once) before the Worker stores the bytes.
+    pub(super) fn claim(&self, req: &Request) -> Result<Response> {
+        let claim: Option<Claim> = req
+            .headers()
+            .get(CLAIM_HEADER)?
+            .and_then(|h| serde_json::from_str(&h).ok());
+        let Some(claim) = claim else {
+            return json_error(400, "bad_request", "no claim");
+        };
+        let mut inner = self.inner.borrow_mut();
+        let Ok(Inner { core, store, .. }) = inner.as_mut() else {
+            return json_error(500, "internal", "the room's storage is unavailable");
+        };
+        match core.claim_upload(&claim.ticket, claim.size, &claim.mime, now_ms(), store) {
+            Ok(Ok(())) => json_response(200, &json!({ "ok": true })),
+            Ok(Err(e)) => {
+                let status = if e.code == protocol::ErrorCode::TicketExpired {
+                    410
+                } else {
+                    409
+                };
+                json_error(status, e.code.as_str(), &e.message)
+            }
+            Err(e) => {
+                console_error!("room: claim failed: {e}");
+                json_error(500, "internal", "the upload could not be recorded")
+            }
+        }
+    }
+
+    /// Delete objects in the background, then forget their uploads.
+    pub(super) fn delete_objects(&self, keys: Vec<String>) {
+        let env = self.env.clone();
+        let sql = self.state.storage().sql();
+        self.state.wait_until(async move {
+            match files::delete_objects(&env, &keys).await {
+                Ok(()) => {
+                    if let Err(e) = SqlStore::forget_uploads_in(&sql, &keys) {
+                        console_error!("room: cannot forget deleted files: {e}");
+                    }
+                }
+                // The alarm's sweep finds them again.
+                Err(e) => console_error!("room: cannot delete files: {e}"),
+            }
+        });
+    }
+
+    /// Make sure the alarm runs by `at` (to sweep abandoned uploads).
+    pub(super) fn sweep_by(&self, at: u64) {
+        let storage = self.state.storage();
+        self.state.wait_until(async move {
+            let now = now_ms() as i64;
+            let at = at as i64;
+            let sooner = match storage.get_alarm().await {
+                Ok(Some(current)) => at < current,
+                Ok(None) => true,
+                Err(_) => true,
+            };
+            if sooner {
+                if let Err(e) = storage.set_alarm((at - now).max(1_000)).await {
+                    console_error!("room: cannot set its alarm: {e}");
+                }
+            }
+        });
+    }
+
+    /// From the alarm: delete the objects no message needs; returns when
+    /// the next abandoned upload is due, if any.
+    pub(super) async fn sweep_files(&self, now: u64) -> Option<u64> {
+        let (orphans, next) = {
+            let mut inner = self.inner.borrow_mut();
+            let Inner { store, .. } = inner.as_mut().ok()?;
+            let orphans = store.orphaned_uploads(now, 1000).unwrap_or_default();
+            (orphans, store.next_abandon().ok().flatten())
+        };
+        if !orphans.is_empty() {
+            match files::delete_objects(&self.env, &orphans).await {
+                Ok(()) => {
+                    if let Err(e) =
+                        SqlStore::forget_uploads_in(&self.state.storage().sql(), &orphans)
+                    {
+                        console_error!("room: cannot forget deleted files: {e}");
+                    }
+                }
+                Err(e) => console_error!("room: cannot delete files: {e}"),
+            }
+        }
+        next
+    }
+
+    /// The room was erased: delete all its files.
+    pub(super) async fn delete_all_files(&self, identity: &RoomIdentity) {
+        let prefix = room_prefix(&identity.site, &identity.object_name());
+        if let Err(e) = files::delete_prefix(&self.env, &prefix).await {
+            console_error!("room: cannot delete the erased room's files: {e}");
+        }
+    }
+}
