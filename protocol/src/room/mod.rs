@@ -615,14 +615,19 @@ impl RoomCore {
         if let Err(e) = self.slow_mode(member, now) {
             return fail(e);
         }
-        // 4. Rate limits (the sender's, and an anonymous sender's address's).
+        // 4. The files must be the sender's own uploads, not sent yet.
+        let attachments = match self.attachments_for(member, files, now, store)? {
+            Ok(a) => a,
+            Err(e) => return fail(e),
+        };
+        // 5. Rate limits (the sender's, and an anonymous sender's address's).
         if !self.throttles.take_message(member, now) {
             return fail(ProtocolError::new(
                 ErrorCode::RateLimited,
                 "sending too fast; wait a moment",
             ));
         }
-        // 5. The message it answers must exist.
+        // 6. The message it answers must exist.
         let quote = match reply_to {
             None => None,
             Some(target) => match store.message(target)? {
@@ -634,11 +639,6 @@ impl RoomCore {
                     ))
                 }
             },
-        };
-        // 6. The files must be the sender's own uploads, not sent yet.
-        let attachments = match self.attachments_for(member, files, now, store)? {
-            Ok(a) => a,
-            Err(e) => return fail(e),
         };
         // 7. Store it with the next seq.
         let seq = store.latest_seq()? + 1;
@@ -727,9 +727,11 @@ impl RoomCore {
         store: &mut impl Store,
     ) -> Result<(usize, Vec<Output>), StoreError> {
         let author = format!("u:{sub}");
+        // Files they uploaded and never sent go with their messages.
+        store.abandon_uploads(&author)?;
         let erased = store.purge_author(&author)?;
         if erased == 0 {
-            return Ok((0, Vec::new()));
+            return Ok((0, self.orphans(now, store)?.into_iter().collect()));
         }
         let site = self.site_member("Site", limits);
         let notice = ModerationNotice {

@@ -172,6 +172,8 @@ pub trait Store {
     fn forget_uploads(&mut self, keys: &[String]) -> Result<(), StoreError>;
     /// The earliest `abandon_at` of an upload not attached yet.
     fn next_abandon(&mut self) -> Result<Option<u64>, StoreError>;
+    /// Mark every upload of `author` not attached yet as abandoned now.
+    fn abandon_uploads(&mut self, author: &str) -> Result<(), StoreError>;
 }
 
 /// A 53-bit FNV-1a fingerprint of a request's parts (53 bits: exact in a JS number).
@@ -193,6 +195,10 @@ pub fn reply_ref(m: &ChatMessage) -> ReplyRef {
         name: m.name.clone(),
         excerpt: if m.deleted {
             String::new()
+        } else if m.message.is_empty() {
+            // A message of files only is quoted by their names.
+            let names: Vec<&str> = m.attachments.iter().map(|a| a.name.as_str()).collect();
+            names.join(", ").chars().take(EXCERPT_CHARS).collect()
         } else {
             m.message.chars().take(EXCERPT_CHARS).collect()
         },
@@ -498,6 +504,15 @@ impl Store for MemoryStore {
     fn forget_uploads(&mut self, keys: &[String]) -> Result<(), StoreError> {
         for key in keys {
             self.uploads.remove(key);
+        }
+        Ok(())
+    }
+
+    fn abandon_uploads(&mut self, author: &str) -> Result<(), StoreError> {
+        for u in self.uploads.values_mut() {
+            if u.author == author && u.seq.is_none() {
+                u.abandon_at = 0;
+            }
         }
         Ok(())
     }

@@ -2442,3 +2442,20 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn erasing_a_user_deletes_the_files_they_uploaded_and_never_sent() {
+    // GDPR erasure cannot wait an hour for the sweep of abandoned uploads.
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, verified("ada", Some("Ada")));
+    let key = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    let (_, outputs) = core
+        .erase_user("ada", Limits::default(), T0 + 1, &mut store)
+        .unwrap();
+    assert!(
+        outputs
+            .iter()
+            .any(|o| matches!(o, Output::DeleteObjects(keys) if keys.contains(&key))),
+        "{outputs:?}"
+    );
+}

@@ -814,6 +814,14 @@ impl Store for SqlStore {
         SqlStore::forget_uploads_in(&self.sql, keys)
     }
 
+    fn abandon_uploads(&mut self, author: &str) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE uploads SET abandon_at = 0 WHERE author = ? AND seq IS NULL",
+            vec![author.into()],
+        )?;
+        Ok(())
+    }
+
     fn next_abandon(&mut self) -> Result<Option<u64>, StoreError> {
         let rows: Vec<Count> = self.exec(
             "SELECT MIN(abandon_at) AS n FROM uploads WHERE seq IS NULL HAVING n IS NOT NULL",
