@@ -222,10 +222,14 @@ impl std::error::Error for ProtocolError {}
 /// WebSocket close codes the server uses. 4xxx codes are terminal: the widget
 /// shows them and does not reconnect.
 pub mod close_code {
+    /// The server is going away (a deploy or an eviction closes every socket).
+    pub const GOING_AWAY: u16 = 1001;
     /// A frame larger than [`crate::limits::MAX_FRAME_BYTES`].
     pub const TOO_BIG: u16 = 1009;
     /// The server hit an unexpected error; reconnecting may work.
     pub const INTERNAL: u16 = 1011;
+    /// The server is restarting.
+    pub const SERVICE_RESTART: u16 = 1012;
     /// The room is at its connection cap; reconnecting later may work.
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// Missing, forged or expired identity token, or anonymous access refused.
@@ -241,6 +245,12 @@ pub mod close_code {
 
     /// Longest close reason the WebSocket protocol allows, in bytes.
     pub const MAX_REASON_BYTES: usize = 123;
+
+    /// Whether every member of the room was probably closed at once (a
+    /// deploy, a restart, a crowd turned away): reconnect spread out.
+    pub fn is_crowd(code: u16) -> bool {
+        matches!(code, GOING_AWAY | SERVICE_RESTART | TRY_AGAIN_LATER)
+    }
 
     /// Whether a client should stop reconnecting after this close code.
     pub fn is_terminal(code: u16) -> bool {

@@ -22,6 +22,10 @@ pub const RESUME_HISTORY: usize = 200;
 pub const MAX_HISTORY_PAGE: usize = 100;
 /// Minimum time between two relayed typing notices from one connection.
 pub const TYPING_INTERVAL_MS: f64 = 2_000.0;
+/// Past this many connections a room is a live event: joins and leaves are
+/// no longer announced to everyone (after a deploy every member rejoins at
+/// once, and each announcement would cost a send to each of them).
+pub const BIG_ROOM: u32 = 500;
 /// Name given to visitors who did not choose one.
 pub const ANONYMOUS: &str = "Anonymous";
 

@@ -201,6 +201,10 @@ pub struct Session {
     link: Link,
     status: Status,
     backoff: Backoff,
+    /// Connections in the room, as the last welcome or presence frame said.
+    room_size: u32,
+    /// The last close hit the whole room (see `close_code::is_crowd`).
+    crowd_closed: bool,
     timeline: Timeline,
     outbox: Outbox,
     effects: VecDeque<Effect>,
@@ -237,6 +241,8 @@ impl Session {
             link: Link::Down,
             status: Status::Connecting,
             backoff: Backoff::default(),
+            room_size: 0,
+            crowd_closed: false,
             timeline: Timeline::default(),
             outbox: Outbox::default(),
             effects: VecDeque::new(),
@@ -409,9 +415,15 @@ impl Session {
             self.wait_for_network();
             return;
         }
+        // Everyone was closed at once: spread the crowd's first retry.
+        let floor = if std::mem::take(&mut self.crowd_closed) {
+            crate::backoff::crowd_window_ms(self.room_size)
+        } else {
+            0.0
+        };
         let delay = {
             let r = self.random01();
-            self.backoff.next_delay_ms(r)
+            self.backoff.next_delay_at_least(r, floor)
         };
         self.retry_at = Some(now + delay);
         self.set_status(Status::Reconnecting {
@@ -441,6 +453,7 @@ impl Session {
             self.set_status(Status::Failed { code, reason });
             return;
         }
+        self.crowd_closed = close_code::is_crowd(code);
         self.link_lost(now);
     }
 
@@ -535,6 +548,7 @@ impl Session {
                 self.ping_at = Some(now + PING_INTERVAL_MS);
                 self.healthy_at = Some(now + HEALTHY_AFTER_MS);
                 self.latest_seq = welcome.seq;
+                self.room_size = welcome.online;
                 self.max_message_chars = welcome.max_message_chars;
                 if welcome.sender_key.is_some() {
                     self.sender_key = welcome.sender_key.clone();
@@ -644,12 +658,15 @@ impl Session {
                 joined,
                 left,
                 member,
-            } => self.effects.push_back(Effect::Presence {
-                online,
-                joined,
-                left,
-                member,
-            }),
+            } => {
+                self.room_size = online;
+                self.effects.push_back(Effect::Presence {
+                    online,
+                    joined,
+                    left,
+                    member,
+                })
+            }
             ServerFrame::Typing { name } => self.effects.push_back(Effect::Typing { name }),
             ServerFrame::Read { seq } => {
                 self.read_sent = self.read_sent.max(seq);

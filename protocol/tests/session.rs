@@ -1251,3 +1251,47 @@ fn a_message_of_files_needs_no_text_but_carries_at_most_ten_files() {
     let ten: Vec<OutgoingFile> = (0..10).map(photo).collect();
     assert!(s.send_files("many", ten, None, 0.0).is_ok());
 }
+
+#[test]
+fn a_big_room_closed_by_a_deploy_comes_back_spread_out_not_all_at_once() {
+    // 10,000 members closed with 1001 at once: first retries over 30 s,
+    // not 500 ms; one member losing its network retries within 500 ms.
+    let first_retry = |code: u16, online: u32, seed: u64| {
+        let mut s = Session::new(
+            SessionConfig {
+                room: "lobby".into(),
+                name: "Ada".into(),
+                site: None,
+                token: None,
+            },
+            entropy(seed),
+        );
+        s.start(0.0);
+        let welcome = ServerFrame::Welcome(Welcome {
+            online,
+            sender: ME.into(),
+            ..Welcome::default()
+        })
+        .encode();
+        s.on_text(&welcome, 0.0);
+        s.on_close(code, "", 0.0);
+        s.poll_timeout().unwrap()
+    };
+    let crowd: Vec<f64> = (0..200)
+        .map(|seed| first_retry(1001, 10_000, seed))
+        .collect();
+    assert!(crowd.iter().all(|t| *t <= 30_000.0));
+    assert!(
+        crowd.iter().filter(|t| **t > 15_000.0).count() > 50,
+        "spread over the whole window: {crowd:?}"
+    );
+    let alone: Vec<f64> = (0..50)
+        .map(|seed| first_retry(1006, 10_000, seed))
+        .collect();
+    assert!(alone.iter().all(|t| *t <= 500.0), "{alone:?}");
+    let small: Vec<f64> = (0..50).map(|seed| first_retry(1012, 20, seed)).collect();
+    assert!(
+        small.iter().all(|t| *t <= 500.0),
+        "a small room needs no spreading"
+    );
+}

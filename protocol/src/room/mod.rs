@@ -49,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use crate::client_frame::{ClientFrame, Dialect, FileRef, HistoryAnchor, ModerationAction};
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::Limits;
-use crate::limits::{ANONYMOUS, JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY};
+use crate::limits::{ANONYMOUS, BIG_ROOM, JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY};
 use crate::lru::LruMap;
 use crate::message::{ChatMessage, ModerationNotice, Role, RoomEvent};
 use crate::server_frame::{legacy_frame, message_frame, ServerFrame, Welcome};
@@ -297,24 +297,29 @@ impl RoomCore {
                 }
             }
         }
-        let presence = ServerFrame::Presence {
-            online,
-            joined: Some(member.name.clone()),
-            left: None,
-            member: Some(listed),
-        };
-        outputs.push(broadcast(
-            presence.encode(),
-            sockets
-                .legacy
-                .then(|| legacy_frame(&member.name, "joined the chat", now)),
-        ));
+        if online <= BIG_ROOM {
+            let presence = ServerFrame::Presence {
+                online,
+                joined: Some(member.name.clone()),
+                left: None,
+                member: Some(listed),
+            };
+            outputs.push(broadcast(
+                presence.encode(),
+                sockets
+                    .legacy
+                    .then(|| legacy_frame(&member.name, "joined the chat", now)),
+            ));
+        }
         Ok(Joined::Accepted { member, outputs })
     }
 
     /// `member`'s socket closed; `sockets.online` no longer counts it.
     pub fn leave(&mut self, member: &Member, sockets: Sockets, now: u64) -> Vec<Output> {
         let listed = self.presence.remove(member);
+        if sockets.online >= BIG_ROOM {
+            return Vec::new();
+        }
         let presence = ServerFrame::Presence {
             online: sockets.online,
             joined: None,

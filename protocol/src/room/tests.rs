@@ -2459,3 +2459,37 @@ fn erasing_a_user_deletes_the_files_they_uploaded_and_never_sent() {
         "{outputs:?}"
     );
 }
+
+#[test]
+fn a_live_event_room_does_not_announce_every_join_and_leave() {
+    // After a deploy thousands rejoin at once: each announcement would be a
+    // send to every member. The joiner still gets its welcome and history.
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let crowd = Sockets {
+        online: crate::limits::BIG_ROOM,
+        ..Sockets::default()
+    };
+    let Joined::Accepted { member, outputs } =
+        core.join(request("Ada"), crowd, T0, &mut store).unwrap()
+    else {
+        panic!("refused");
+    };
+    assert!(
+        !outputs
+            .iter()
+            .any(|o| matches!(o, Output::Broadcast { .. })),
+        "{outputs:?}"
+    );
+    assert_eq!(replies(&outputs).len(), 2, "welcome and history");
+    assert!(core.leave(&member, crowd, T0).is_empty());
+    let small = Sockets::default();
+    let Joined::Accepted { member, outputs } =
+        core.join(request("Bo"), small, T0, &mut store).unwrap()
+    else {
+        panic!("refused");
+    };
+    assert!(outputs
+        .iter()
+        .any(|o| matches!(o, Output::Broadcast { .. })));
+    assert!(!core.leave(&member, small, T0).is_empty());
+}
