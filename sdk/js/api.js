@@ -91,6 +91,18 @@ export function createHelloChat(loadWasm, defaultServer) {
     const handle = {
       /** Send a message; returns its client id once the widget is ready, else undefined (queued). */
       send(text) { return call('send', String(text)); },
+      /**
+       * Send a file (a File or Blob), with optional text. Images are downscaled first, so the
+       * client id comes later: the promise resolves to it, or to undefined if it was refused
+       * (an `error` event says why) or the widget was destroyed.
+       */
+      sendFile(file, text = '') {
+        if (typeof Blob === 'undefined' || !(file instanceof Blob)) throw new TypeError('HelloChat: sendFile(file) needs a File or Blob');
+        return new Promise((resolve) => {
+          if (destroyed) resolve(undefined);
+          else call('sendFile', file, String(text ?? ''), resolve);
+        });
+      },
       /** Reply to message `seq`. */
       reply(seq, text) { return call('reply', Number(seq), String(text)); },
       /** Change the text of your message `seq` (moderators: of any message). */

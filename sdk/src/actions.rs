@@ -1,7 +1,7 @@
 //! What the visitor does to messages in the list: the actions menu
 //! (reactions, Reply, Edit, Delete; Remove, Mute, Ban for moderators), the
-//! inline editor, reaction chips, reply quotes, and Retry / Discard of
-//! unsent messages. Clicks and keys are delegated from the list, read the
+//! inline editor, reaction chips, reply quotes, image thumbnails, and Retry /
+//! Discard / Cancel of unsent messages. Clicks and keys are delegated from the list, read the
 //! message's facts from its `<li>` and go to the session like everything else.
 
 use protocol::client_frame::ModerationAction;
@@ -60,7 +60,11 @@ impl Controller {
             return;
         };
         let action = button.get_attribute("data-action").unwrap_or_default();
-        // Unsent messages: Retry / Discard.
+        if action == "view" {
+            self.view.open_viewer(&button);
+            return;
+        }
+        // Unsent messages: Retry / Discard, or Cancel while sending files.
         if let Some(id) = button
             .closest("[data-id]")
             .ok()
@@ -71,7 +75,11 @@ impl Controller {
                 "retry" => {
                     self.session.retry(&id, t);
                 }
-                "discard" if self.session.discard(&id) => self.view.remove_pending(&id),
+                "discard" if self.session.discard(&id) => {
+                    self.files.dropped(&id);
+                    self.view.remove_pending(&id);
+                }
+                "cancel-send" => self.cancel_send(&id, t),
                 _ => {}
             }
             return;

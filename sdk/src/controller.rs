@@ -17,7 +17,9 @@ use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, KeyboardEvent};
 
+use crate::attach;
 use crate::events::{self, obj};
+use crate::files::Files;
 use crate::listener::{Listener, Resized};
 use crate::mentions::Mentions;
 use crate::options::Options;
@@ -35,10 +37,12 @@ pub type Shared = Rc<RefCell<Controller>>;
 
 pub struct Controller {
     pub(crate) session: Session,
-    options: Options,
+    pub(crate) options: Options,
     pub(crate) view: View,
     /// The message the composer answers, if any.
     pub(crate) reply_to: Option<u64>,
+    /// The bytes of files staged, queued or shown from this page, and their uploads.
+    pub(crate) files: Files,
     /// Who is here (the first 100), kept current by presence frames.
     members: Vec<PresenceMember>,
     mentions: Mentions,
@@ -57,7 +61,7 @@ pub struct Controller {
     joined: bool,
     /// Page events collected during a dispatch, delivered after it.
     outgoing: Vec<(&'static str, JsValue)>,
-    weak: Weak<RefCell<Controller>>,
+    pub(crate) weak: Weak<RefCell<Controller>>,
 }
 
 fn now() -> f64 {
@@ -124,6 +128,7 @@ impl Controller {
                 options,
                 view,
                 reply_to: None,
+                files: Files::default(),
                 members: Vec::new(),
                 mentions: Mentions::default(),
                 socket: None,
@@ -202,7 +207,7 @@ impl Controller {
                     }
                     let own = is_own(self.session.own_sender(), &message);
                     self.view.update(&message, own);
-                    let detail = events::message(&message, own);
+                    let detail = events::message(&message, own, &self.options.server);
                     let _ = js_sys::Reflect::set(
                         &detail,
                         &"eventSeq".into(),
@@ -216,10 +221,21 @@ impl Controller {
                     let me = self.session.own_sender();
                     self.view.prepend(&messages, more, |m| is_own(me, m));
                 }
-                Effect::Pending { id, text } => self.view.pending(&id, &text),
-                Effect::Renamed { id, .. } => self.view.remove_pending(&id),
-                Effect::Sent { id, .. } => self.view.remove_pending(&id),
-                Effect::SendFailed { id, error } => self.view.failed(&id, &error.message),
+                Effect::Pending { id, text, files } => self.show_pending(&id, &text, files),
+                Effect::Upload { id, local, url } => self.upload(id, local, &url, t),
+                Effect::Renamed { id, new_id } => {
+                    self.files.renamed(&id, &new_id);
+                    self.view.remove_pending(&id);
+                }
+                Effect::Sent { id, .. } => {
+                    self.files_sent(&id);
+                    self.view.remove_pending(&id);
+                }
+                Effect::SendFailed { id, error } => {
+                    // Its other uploads stop; Retry starts over.
+                    self.files.stop(&id, None);
+                    self.view.failed(&id, &error.message);
+                }
                 Effect::Presence {
                     online,
                     joined,
@@ -292,7 +308,7 @@ impl Controller {
                 self.view.announce(m);
                 from_others = true;
             }
-            let detail = events::message(m, own);
+            let detail = events::message(m, own, &self.options.server);
             self.emit("message", detail);
         }
         if from_others {
@@ -472,13 +488,20 @@ impl Controller {
         result.ok()
     }
 
-    fn submit(&mut self, t: f64) {
+    /// Send the composer's text and staged files (once they are prepared).
+    pub(crate) fn submit(&mut self, t: f64) {
         let text = self.view.input_text();
-        if text.trim().is_empty() {
+        if text.trim().is_empty() && self.files.staged.is_empty() {
             return;
         }
-        let result = self.session.reply(self.reply_to, &text, t);
+        if !self.files.all_ready() {
+            self.files.send_when_ready = true;
+            return;
+        }
+        let files = self.staged_files();
+        let result = self.session.send_files(&text, files, self.reply_to, t);
         if self.act(result).is_some() {
+            self.clear_staged();
             self.view.clear_input();
             self.cancel_reply();
             self.view.update_counter(self.session.max_message_chars());
@@ -517,6 +540,8 @@ impl Controller {
         self.typing_timer = None;
         self.listeners.clear();
         self.resized = None;
+        // Aborts every upload and revokes every object URL.
+        self.files = Files::default();
         self.view.remove();
     }
 }
@@ -591,6 +616,15 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
             c.complete_mention(&name);
         }
     }));
+    out.push(on(&v.attach, "click", |c, _, _| c.view.picker.click()));
+    out.push(on(&v.picker, "change", attach::on_pick));
+    out.push(on(&v.input, "paste", attach::on_paste));
+    out.push(on(&v.tray, "click", attach::on_tray_click));
+    out.push(on(&v.container, "dragover", attach::on_drag_over));
+    out.push(on(&v.container, "dragleave", attach::on_drag_leave));
+    out.push(on(&v.container, "drop", attach::on_drop));
+    out.push(on(&v.container, "keydown", attach::on_viewer_key));
+    out.push(on(&v.container, "click", attach::on_viewer_click));
     out.push(on(&v.reply_box, "click", |c, e, _| {
         let action = e
             .target()

@@ -28,7 +28,22 @@ fn role(r: Option<Role>) -> JsValue {
     opt_str(r.map(Role::as_str))
 }
 
-pub fn message(m: &ChatMessage, own: bool) -> JsValue {
+/// A message as the page sees it; attachment URLs are made absolute on
+/// `server` (and left out unless they are the server's `/files/`).
+pub fn message(m: &ChatMessage, own: bool, server: &str) -> JsValue {
+    let attachments = Array::new();
+    for a in &m.attachments {
+        let url = crate::view::attachments::src(server, &[], a);
+        attachments.push(&obj(&[
+            ("name", a.name.as_str().into()),
+            ("mime", a.mime.as_str().into()),
+            ("size", JsValue::from_f64(a.size as f64)),
+            ("width", opt_num(a.width.map(u64::from))),
+            ("height", opt_num(a.height.map(u64::from))),
+            ("alt", a.alt.as_str().into()),
+            ("url", opt_str(url.as_deref())),
+        ]));
+    }
     let reactions = Array::new();
     for r in &m.reactions {
         reactions.push(&obj(&[
@@ -57,6 +72,7 @@ pub fn message(m: &ChatMessage, own: bool) -> JsValue {
         ("deleted", m.deleted.into()),
         ("reactions", reactions.into()),
         ("replyTo", reply_to),
+        ("attachments", attachments.into()),
         ("own", own.into()),
     ])
 }

@@ -7,14 +7,18 @@
 //! them. Where the widget reconnects: `protocol/src/session.rs`.
 
 mod actions;
+mod attach;
 mod controller;
+mod downscale;
 mod events;
+mod files;
 mod listener;
 mod mentions;
 mod options;
 mod read_position;
 mod socket;
 mod strings;
+mod upload;
 mod view;
 
 use std::cell::RefCell;
@@ -66,6 +70,19 @@ impl Widget {
     /// Delete your message `seq` (moderators: any message).
     pub fn remove(&self, seq: f64) -> Option<String> {
         self.act(|c, t| c.session.remove(seq as u64, t))
+    }
+
+    /// Queue `file` (a `File` or `Blob`) with `text`, once it is prepared
+    /// (images downscaled): `done` then receives its client id, or
+    /// `undefined` if it was refused (an `error` event says why).
+    #[wasm_bindgen(js_name = sendFile)]
+    pub fn send_file(&self, file: web_sys::Blob, text: String, done: js_sys::Function) {
+        match &self.inner {
+            Some(inner) => dispatch(&Rc::downgrade(inner), |c, _| c.send_file(file, text, done)),
+            None => {
+                let _ = done.call1(&JsValue::NULL, &JsValue::UNDEFINED);
+            }
+        }
     }
 
     /// Add (`on`) or take back a reaction to message `seq`.

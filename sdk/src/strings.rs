@@ -1,7 +1,7 @@
 //! The widget's UI text. English is built in; other languages arrive as
 //! `strings` (the JavaScript API fetches the visitor's locale file and merges
-//! the page's own `strings` over it). `{n}`, `{name}`, `{s}` and `{reason}`
-//! are filled in; a text with `{n}` may have plural forms, `key.one`,
+//! the page's own `strings` over it). `{n}`, `{name}`, `{s}`, `{reason}`
+//! and the like are filled in; a text with `{n}` may have plural forms, `key.one`,
 //! `key.few`, … chosen by the browser's `Intl.PluralRules` for the locale.
 
 use js_sys::{Array, Function, Object, Reflect};
@@ -97,6 +97,17 @@ fn default(key: &str) -> &'static str {
         "noticeLock" => "{by} made the room read-only.",
         "noticeUnlock" => "{by} reopened the room.",
         "someone" => "Someone",
+        "attach" => "Attach files",
+        "attachments" => "Files to send",
+        "altLabel" => "Description of {name}",
+        "removeFile" => "Remove {name}",
+        "preparing" => "Preparing…",
+        "uploading" => "Uploading",
+        "openImage" => "Open image: {alt}",
+        "viewer" => "Image: {alt}",
+        "close" => "Close",
+        "attached" => "Attached: {names}",
+        "tooManyFiles" => "At most {n} files per message.",
         _ => "",
     }
 }

@@ -8,7 +8,12 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 
 const KB = 1024;
-const EMBED_BUDGET = { nightly: 76 * KB, stable: 84 * KB };
+// Raised from 76/84 KB for file attachments (#14): the tray, paste and drop,
+// downscaling on a canvas, uploads with progress and Cancel, thumbnails and
+// the image viewer measured +16 KB gzipped of wasm and +1.7 KB of glue
+// (92 KB nightly, 100 KB stable). Doing the canvas and XHR parts in
+// JavaScript instead was tried: it saved only 1.6 KB net, so they stayed in Rust.
+const EMBED_BUDGET = { nightly: 95 * KB, stable: 103 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

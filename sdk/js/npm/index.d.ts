@@ -38,7 +38,8 @@ export type HelloChatStringKey =
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
   | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'locked' | 'slowMode' | 'noticeDelete'
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticeSlow'
-  | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'someone';
+  | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'someone' | 'attach' | 'attachments' | 'altLabel'
+  | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles';
 
 export type HelloChatRole = 'moderator' | 'bot';
 
@@ -47,6 +48,22 @@ export interface HelloChatReaction {
   count: number;
   /** Whether this visitor reacted with it. */
   mine: boolean;
+}
+
+/** A file sent with a message. */
+export interface HelloChatAttachment {
+  name: string;
+  /** Its type, as the server found it (e.g. "image/jpeg", "application/pdf"). */
+  mime: string;
+  /** Size in bytes. */
+  size: number;
+  /** Images: size in pixels. */
+  width?: number;
+  height?: number;
+  /** Alternative text (images), from the file name unless the sender changed it. */
+  alt: string;
+  /** Where to fetch it: a signed URL on the chat server, valid for hours (absent when not known yet). */
+  url?: string;
 }
 
 export interface HelloChatMessage {
@@ -67,6 +84,8 @@ export interface HelloChatMessage {
   deleted: boolean;
   reactions: HelloChatReaction[];
   replyTo?: { seq: number; name: string; excerpt: string };
+  /** Files sent with it (none once it is deleted). */
+  attachments: HelloChatAttachment[];
   /** True for this visitor's messages (by sender key, never by name). */
   own: boolean;
 }
@@ -144,6 +163,11 @@ export interface HelloChatHandle {
   readonly unread: number;
   /** Send a message. Returns its client id, or undefined while the widget is still loading (it is queued). */
   send(text: string): string | undefined;
+  /**
+   * Send a file (images are downscaled to 2048 px first), with optional text. Resolves to its
+   * client id, or undefined if it was refused (an `error` event says why).
+   */
+  sendFile(file: Blob, text?: string): Promise<string | undefined>;
   /** Reply to message `seq`. */
   reply(seq: number, text: string): string | undefined;
   /** Change the text of your message `seq` (moderators: any message). */

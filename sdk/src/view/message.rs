@@ -1,13 +1,14 @@
 //! One message in the list: its header (name, role, verified mark, time,
-//! "edited"), the quote it replies to, its text or tombstone, its reactions
-//! and its actions button. Built once, and rebuilt in place when an update
-//! arrives. Facts the controller needs later (whose it is, when it was sent,
-//! whether it is deleted) are kept as data attributes on the `<li>`.
+//! "edited"), the quote it replies to, its text or tombstone, its files, its
+//! reactions and its actions button. Built once, and rebuilt in place when an
+//! update arrives. Facts the controller needs later (whose it is, when it was
+//! sent, whether it is deleted) are kept as data attributes on the `<li>`.
 
 use protocol::message::Role;
 use protocol::ChatMessage;
 use web_sys::{Document, Element};
 
+use super::attachments;
 use super::dom::{attr, element, iso_time, local_time, set_text};
 use crate::strings::Strings;
 
@@ -18,6 +19,10 @@ pub struct Look<'a> {
     /// The viewer's name, for highlighting mentions of them.
     pub me: Option<&'a str>,
     pub locale: Option<&'a str>,
+    /// The server's origin, for attachment URLs.
+    pub server: &'a str,
+    /// Object URLs of our own sent files, by key (see `attachments::src`).
+    pub local: &'a [(String, String)],
 }
 
 fn button(doc: &Document, class: &str, action: &str, text: &str) -> Element {
@@ -137,18 +142,27 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         let _ = li.append_child(&quote);
     }
 
-    let text = element(doc, "p", "hc-text");
-    attr(&text, "dir", "auto");
-    set_text(
-        &text,
-        if m.deleted {
-            s.get("deleted")
-        } else {
-            m.message.clone()
-        }
-        .as_str(),
-    );
-    let _ = li.append_child(&text);
+    // A message of files only has no text bubble.
+    if m.deleted || !m.message.is_empty() || m.attachments.is_empty() {
+        let text = element(doc, "p", "hc-text");
+        attr(&text, "dir", "auto");
+        set_text(
+            &text,
+            if m.deleted {
+                s.get("deleted")
+            } else {
+                m.message.clone()
+            }
+            .as_str(),
+        );
+        let _ = li.append_child(&text);
+    }
+    if !m.deleted && !m.attachments.is_empty() {
+        let files = attachments::list(doc, s, &m.attachments, |a| {
+            attachments::src(look.server, look.local, a)
+        });
+        let _ = li.append_child(&files);
+    }
 
     if !m.deleted {
         let row = element(doc, "div", "hc-reactions");

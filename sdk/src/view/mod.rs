@@ -4,15 +4,17 @@
 //! The view only displays: it decides nothing about the connection. The
 //! controller tells it what to show.
 
+pub mod attachments;
 mod dom;
 pub mod menu;
 mod message;
 
+use protocol::session::OutgoingFile;
 use protocol::ChatMessage;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
-    Document, Element, HtmlButtonElement, HtmlElement, HtmlTextAreaElement, ShadowRootInit,
-    ShadowRootMode,
+    Document, Element, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlTextAreaElement,
+    ShadowRootInit, ShadowRootMode,
 };
 
 use self::dom::{attr, element, html, local_time, set_hidden, set_text};
@@ -55,6 +57,8 @@ pub fn time_of(ms: u64) -> String {
 pub struct View {
     pub(crate) doc: Document,
     host: HtmlElement,
+    /// The widget's box: files dropped anywhere on it are attached.
+    pub container: HtmlElement,
     online: Element,
     banner: HtmlElement,
     pub log: HtmlElement,
@@ -65,6 +69,11 @@ pub struct View {
     pub pill: HtmlButtonElement,
     typing: Element,
     pub input: HtmlTextAreaElement,
+    /// The files staged to go with the next message.
+    pub tray: HtmlElement,
+    /// The "Attach files" button and the file input it opens.
+    pub attach: HtmlButtonElement,
+    pub picker: HtmlInputElement,
     counter: HtmlElement,
     pub form: HtmlElement,
     send: HtmlButtonElement,
@@ -76,6 +85,12 @@ pub struct View {
     /// The viewer's display name (mentions of it are highlighted).
     pub me: Option<String>,
     locale: Option<String>,
+    server: String,
+    /// Object URLs of our own sent files by key, shown until the room sends
+    /// their URLs.
+    pub local_files: Vec<(String, String)>,
+    /// The open image viewer and the thumbnail that opened it.
+    viewer: Option<(Element, Element)>,
     /// (sender, timestamp, own) of the newest message shown, for grouping.
     last: Option<(String, u64, bool)>,
     shown: u32,
@@ -158,7 +173,20 @@ impl View {
         attr(&suggest, "aria-label", &strings.get("mentionList"));
         suggest.set_hidden(true);
 
+        let tray = html(&doc, "ul", "hc-tray");
+        attr(&tray, "aria-label", &strings.get("attachments"));
         let form = html(&doc, "form", "hc-composer");
+        let attach: HtmlButtonElement = element(&doc, "button", "hc-attach").unchecked_into();
+        attach.set_type("button");
+        attr(&attach, "aria-label", &strings.get("attach"));
+        set_text(&attach, "📎");
+        let picker: HtmlInputElement = element(&doc, "input", "").unchecked_into();
+        picker.set_type("file");
+        picker.set_multiple(true);
+        picker.set_hidden(true);
+        // The types the service can check; a site may allow fewer (the room
+        // then refuses the file, and the message shows why).
+        picker.set_accept(&protocol::limits::FILE_TYPES.join(","));
         let input: HtmlTextAreaElement = element(&doc, "textarea", "hc-input").unchecked_into();
         input.set_rows(1);
         let placeholder = options
@@ -176,7 +204,7 @@ impl View {
         let send: HtmlButtonElement = element(&doc, "button", "hc-send").unchecked_into();
         send.set_type("submit");
         set_text(&send, &strings.get("send"));
-        form.append_with_node_3(&input, &counter, &send)?;
+        form.append_with_node_5(&attach, &picker, &input, &counter, &send)?;
 
         let announcer = element(&doc, "div", "hc-sr");
         attr(&announcer, "aria-live", "polite");
@@ -191,13 +219,20 @@ impl View {
             &typing,
             &reply_bar,
         )?;
-        container.append_with_node_3(&suggest, &form, &announcer)?;
+        container.append_with_node_4(&suggest, &tray, &form, &announcer)?;
         root.append_child(&container)?;
         parent.append_child(&host)?;
 
         Ok(View {
             doc,
             host,
+            container,
+            tray,
+            attach,
+            picker,
+            server: options.server.clone(),
+            local_files: Vec::new(),
+            viewer: None,
             online,
             banner,
             room_banner,
@@ -230,14 +265,19 @@ impl View {
 
     // ----- the message list -----
 
-    fn message_item(&self, m: &ChatMessage, own: bool, grouped: bool) -> Element {
-        let look = message::Look {
+    fn look(&self, own: bool, grouped: bool) -> message::Look<'_> {
+        message::Look {
             own,
             grouped,
             me: self.me.as_deref(),
             locale: self.locale.as_deref(),
-        };
-        message::item(&self.doc, &self.strings, m, &look)
+            server: &self.server,
+            local: &self.local_files,
+        }
+    }
+
+    fn message_item(&self, m: &ChatMessage, own: bool, grouped: bool) -> Element {
+        message::item(&self.doc, &self.strings, m, &self.look(own, grouped))
     }
 
     /// The `<li>` of message `seq`, if it is in the DOM.
@@ -252,13 +292,7 @@ impl View {
     pub fn update(&self, m: &ChatMessage, own: bool) {
         let Some(li) = self.item(m.seq) else { return };
         let grouped = li.class_list().contains("hc-grouped");
-        let look = message::Look {
-            own,
-            grouped,
-            me: self.me.as_deref(),
-            locale: self.locale.as_deref(),
-        };
-        message::fill(&self.doc, &self.strings, &li, m, &look);
+        message::fill(&self.doc, &self.strings, &li, m, &self.look(own, grouped));
     }
 
     /// Tombstone every shown message of `sender` (a moderator's purge).
@@ -285,10 +319,8 @@ impl View {
             let own = li.has_attribute("data-own");
             let grouped = li.class_list().contains("hc-grouped");
             let look = message::Look {
-                own,
-                grouped,
                 me: None,
-                locale: self.locale.as_deref(),
+                ..self.look(own, grouped)
             };
             message::fill(&self.doc, &self.strings, &li, &tomb, &look);
         }
@@ -407,7 +439,8 @@ impl View {
         None
     }
 
-    pub fn pending(&self, id: &str, text: &str) {
+    /// Message `id` is waiting to go, with `files` (and their object URLs).
+    pub fn pending(&self, id: &str, text: &str, files: &[(OutgoingFile, Option<String>)]) {
         let li = match self.outbox_item(id) {
             Some(li) => {
                 li.set_text_content(None);
@@ -421,13 +454,47 @@ impl View {
             }
         };
         attr(&li, "data-state", "pending");
-        let p = element(&self.doc, "p", "hc-text");
-        attr(&p, "dir", "auto");
-        set_text(&p, text);
+        if !text.is_empty() || files.is_empty() {
+            let p = element(&self.doc, "p", "hc-text");
+            attr(&p, "dir", "auto");
+            set_text(&p, text);
+            let _ = li.append_child(&p);
+        }
         let state = element(&self.doc, "span", "hc-state");
         set_text(&state, &self.strings.get("pending"));
-        let _ = li.append_with_node_2(&p, &state);
+        if !files.is_empty() {
+            let _ = li.append_child(&attachments::previews(&self.doc, files));
+            // Shown once an upload starts; Cancel stops it (and the message).
+            let bar = element(&self.doc, "progress", "hc-progress");
+            attr(&bar, "max", "100");
+            attr(&bar, "value", "0");
+            attr(&bar, "aria-label", &self.strings.get("uploading"));
+            attr(&bar, "hidden", "");
+            let cancel = element(&self.doc, "button", "hc-link");
+            attr(&cancel, "type", "button");
+            attr(&cancel, "data-action", "cancel-send");
+            set_text(&cancel, &self.strings.get("cancel"));
+            let _ = state.append_with_node_2(&bar, &cancel);
+        }
+        let _ = li.append_child(&state);
         self.scroll_to_bottom();
+    }
+
+    /// How far the upload of message `id`'s files got (0 to 1).
+    pub fn progress(&self, id: &str, done: f64) {
+        let Some(bar) = self
+            .outbox_item(id)
+            .and_then(|li| li.query_selector(".hc-progress").ok().flatten())
+        else {
+            return;
+        };
+        let _ = bar.remove_attribute("hidden");
+        // Whole percents: float formatting would add kilobytes of wasm.
+        attr(
+            &bar,
+            "value",
+            &((done.clamp(0.0, 1.0) * 100.0) as u32).to_string(),
+        );
     }
 
     pub fn failed(&self, id: &str, reason: &str) {
@@ -450,6 +517,121 @@ impl View {
     pub fn remove_pending(&self, id: &str) {
         if let Some(li) = self.outbox_item(id) {
             li.remove();
+        }
+    }
+
+    // ----- files: the composer's tray, dropping, the image viewer -----
+
+    fn staged_item(&self, local: u32) -> Option<Element> {
+        self.tray
+            .query_selector(&format!("[data-local=\"{local}\"]"))
+            .ok()
+            .flatten()
+    }
+
+    /// Show `f` in the tray, being prepared.
+    pub fn stage(&self, f: &OutgoingFile) {
+        let item = attachments::staged(&self.doc, &self.strings, f);
+        let _ = self.tray.append_child(&item);
+    }
+
+    pub fn staged_ready(&self, f: &OutgoingFile, url: Option<&str>) {
+        if let Some(li) = self.staged_item(f.local) {
+            attachments::staged_ready(&self.doc, &li, f, url);
+        }
+    }
+
+    /// The alt text the visitor gave staged file `local`, if it has a field.
+    pub fn alt_of(&self, local: u32) -> Option<String> {
+        let input = self.staged_item(local)?.query_selector(".hc-alt").ok()??;
+        Some(input.dyn_into::<HtmlInputElement>().ok()?.value())
+    }
+
+    /// Take staged file `local` out of the tray (its remove button was
+    /// pressed): focus goes to a neighbour's remove button, else the composer.
+    pub fn unstage(&self, local: u32) {
+        let Some(li) = self.staged_item(local) else {
+            return;
+        };
+        let next = li
+            .next_element_sibling()
+            .or_else(|| li.previous_element_sibling())
+            .and_then(|n| n.query_selector(".hc-unstage").ok().flatten())
+            .and_then(|b| b.dyn_into::<HtmlElement>().ok());
+        li.remove();
+        let target: &HtmlElement = match &next {
+            Some(b) => b,
+            None => &self.input,
+        };
+        let _ = target.focus();
+    }
+
+    pub fn clear_tray(&self) {
+        self.tray.set_text_content(None);
+    }
+
+    /// Show (or not) that files dragged over the widget can be dropped.
+    pub fn drop_target(&self, on: bool) {
+        let classes = self.container.class_list();
+        let _ = if on {
+            classes.add_1("hc-drop")
+        } else {
+            classes.remove_1("hc-drop")
+        };
+    }
+
+    /// Open the image of thumbnail button `opener` full size.
+    pub fn open_viewer(&mut self, opener: &Element) {
+        self.close_viewer();
+        let Some(src) = opener.get_attribute("data-src") else {
+            return;
+        };
+        let alt = opener
+            .query_selector("img")
+            .ok()
+            .flatten()
+            .and_then(|img| img.get_attribute("alt"))
+            .unwrap_or_default();
+        let dialog = attachments::viewer(&self.doc, &self.strings, &src, &alt);
+        let _ = self.container.append_child(&dialog);
+        if let Some(close) = dialog
+            .query_selector(".hc-close")
+            .ok()
+            .flatten()
+            .and_then(|b| b.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = close.focus();
+        }
+        self.viewer = Some((dialog, opener.clone()));
+    }
+
+    pub fn viewer_open(&self) -> bool {
+        self.viewer.is_some()
+    }
+
+    /// Close the viewer; focus returns to the thumbnail that opened it (or
+    /// the list, if that message was redrawn meanwhile).
+    pub fn close_viewer(&mut self) {
+        let Some((dialog, opener)) = self.viewer.take() else {
+            return;
+        };
+        dialog.remove();
+        let back = Some(opener)
+            .filter(|o| o.is_connected())
+            .and_then(|o| o.dyn_into::<HtmlElement>().ok());
+        let _ = back.as_ref().unwrap_or(&self.log).focus();
+    }
+
+    /// Keep the keyboard in the open viewer: its close button is the one
+    /// thing to focus.
+    pub fn focus_viewer(&self) {
+        if let Some(close) = self.viewer.as_ref().and_then(|(d, _)| {
+            d.query_selector(".hc-close")
+                .ok()
+                .flatten()
+                .and_then(|b| b.dyn_into::<HtmlElement>().ok())
+        }) {
+            let _ = close.focus();
         }
     }
 
@@ -503,6 +685,7 @@ impl View {
     /// The composer can send (or not: muted, read-only room).
     pub fn set_composer_enabled(&self, enabled: bool) {
         self.input.set_disabled(!enabled);
+        self.attach.set_disabled(!enabled);
         if !enabled {
             self.send.set_disabled(true);
         }
@@ -553,15 +736,31 @@ impl View {
 
     /// Read a new message out to screen-reader users (history is not).
     pub fn announce(&self, m: &ChatMessage) {
+        let mut text = m.message.clone();
+        if !m.attachments.is_empty() {
+            let names: Vec<&str> = m
+                .attachments
+                .iter()
+                .map(|a| if a.alt.is_empty() { &a.name } else { &a.alt }.as_str())
+                .collect();
+            let files = self
+                .strings
+                .fill("attached", &[("names", &names.join(", "))]);
+            text = if text.is_empty() {
+                files
+            } else {
+                format!("{text} {files}")
+            };
+        }
         self.say(
             &self
                 .strings
-                .fill("announce", &[("name", &m.name), ("text", &m.message)]),
+                .fill("announce", &[("name", &m.name), ("text", &text)]),
         );
     }
 
     /// Say `text` through the polite live region.
-    fn say(&self, text: &str) {
+    pub fn say(&self, text: &str) {
         let p = element(&self.doc, "p", "");
         set_text(&p, text);
         let _ = self.announcer.append_child(&p);

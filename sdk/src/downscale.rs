@@ -1,0 +1,135 @@
+//! Images are made ready in the browser before they are queued: a phone
+//! photo of 4000 px and 5 MB becomes 2048 px and a few hundred KB, and its
+//! width and height are measured so every screen can reserve its space
+//! before it loads.
+//!
+//! The image is decoded with `createImageBitmap(…, {imageOrientation:
+//! "from-image"})`, so a photo taken sideways is drawn upright, and drawn on
+//! a canvas at most [`MAX_SIDE`] px on its longest side. JPEGs always go
+//! through the canvas, even small ones: re-encoding drops their EXIF data,
+//! where phones write the GPS position. GIFs are only measured (a canvas
+//! would keep only their first frame); other files pass unchanged.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    Blob, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageBitmapOptions,
+    ImageOrientation,
+};
+
+/// Longest side of an image sent, in pixels.
+pub const MAX_SIDE: u32 = 2048;
+/// JPEG quality when re-encoding: visually lossless for photos.
+const JPEG_QUALITY: f64 = 0.85;
+
+/// Called once with the bytes to send and, for images, their size in pixels.
+pub type Done = Box<dyn FnOnce(Blob, Option<(u32, u32)>)>;
+
+/// `(width, height)` scaled so that the longest side is at most `max`.
+pub fn fit(width: u32, height: u32, max: u32) -> (u32, u32) {
+    let (w, h, m) = (width as u64, height as u64, max as u64);
+    if w <= m && h <= m {
+        return (width, height);
+    }
+    let (w, h) = if w >= h {
+        (m, (h * m + w / 2) / w)
+    } else {
+        ((w * m + h / 2) / h, m)
+    };
+    (w.max(1) as u32, h.max(1) as u32)
+}
+
+/// Make `file` ready to send; `done` is called once, later (never from
+/// inside this call), also when the image cannot be decoded (it then goes as
+/// it is, unmeasured).
+pub fn prepare(file: Blob, done: Done) {
+    let mime = file.type_();
+    let redraw = matches!(mime.as_str(), "image/jpeg" | "image/png" | "image/webp");
+    let decoded = (redraw || mime == "image/gif")
+        .then(web_sys::window)
+        .flatten()
+        .and_then(|w| {
+            let options = ImageBitmapOptions::new();
+            options.set_image_orientation(ImageOrientation::FromImage);
+            w.create_image_bitmap_with_blob_and_image_bitmap_options(&file, &options)
+                .ok()
+        });
+    // Other files go through a resolved promise too: `done` never runs
+    // before `prepare` returns (the caller may be busy).
+    let promise = decoded.unwrap_or_else(|| Promise::resolve(&JsValue::NULL));
+    // One callback for both outcomes: exactly one of them runs, once.
+    let settled = Closure::once_into_js(move |v: JsValue| match v.dyn_into::<ImageBitmap>() {
+        Ok(bitmap) => drawn(file, &mime, redraw, bitmap, done),
+        Err(_) => done(file, None),
+    });
+    let then = Reflect::get(&promise, &"then".into()).unwrap_or(JsValue::UNDEFINED);
+    if let Some(then) = then.dyn_ref::<Function>() {
+        let _ = then.call2(&promise, &settled, &settled);
+    }
+}
+
+/// The decoded `bitmap`, redrawn at its final size (or only measured).
+fn drawn(file: Blob, mime: &str, redraw: bool, bitmap: ImageBitmap, done: Done) {
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let (cw, ch) = fit(w, h, MAX_SIDE);
+    if !redraw || ((cw, ch) == (w, h) && mime != "image/jpeg") {
+        bitmap.close();
+        done(file, Some((w, h)));
+        return;
+    }
+    let canvas = web_sys::window()
+        .and_then(|win| win.document())
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok());
+    let Some(canvas) = canvas else {
+        bitmap.close();
+        done(file, Some((w, h)));
+        return;
+    };
+    canvas.set_width(cw);
+    canvas.set_height(ch);
+    let context = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
+    if let Some(ctx) = &context {
+        let _ = Reflect::set(ctx, &"imageSmoothingQuality".into(), &"high".into());
+        let _ =
+            ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, cw as f64, ch as f64);
+    }
+    bitmap.close();
+    if context.is_none() {
+        done(file, Some((w, h)));
+        return;
+    }
+    // If the browser cannot encode this type (or runs out of memory), the
+    // original goes: it is still measured.
+    let fallback = Rc::new(Cell::new(Some((file, done))));
+    let on_blob = {
+        let fallback = fallback.clone();
+        let mime = mime.to_owned();
+        Closure::once_into_js(move |blob: JsValue| {
+            let Some((file, done)) = fallback.take() else {
+                return;
+            };
+            match blob.dyn_into::<Blob>() {
+                Ok(b) if b.type_() == mime => done(b, Some((cw, ch))),
+                _ => done(file, Some((w, h))),
+            }
+        })
+    };
+    let quality = JsValue::from_f64(JPEG_QUALITY);
+    if canvas
+        .to_blob_with_type_and_encoder_options(on_blob.unchecked_ref(), mime, &quality)
+        .is_err()
+    {
+        if let Some((file, done)) = fallback.take() {
+            done(file, Some((w, h)));
+        }
+    }
+}

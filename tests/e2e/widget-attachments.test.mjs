@@ -1,0 +1,291 @@
+// Files in the widget, in real Chromium against the real worker: picked with
+// the button, pasted and dropped; downscaled (and EXIF dropped) in the
+// browser before upload; sent offline and delivered once; shown as
+// thumbnails with their space reserved, opening an accessible viewer; other
+// files as cards; progress and Cancel; destroy() leaves no object URL.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, launchBrowser, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** Helpers in the page: `makeImage` draws a w×h gradient and returns it as a File. */
+function pageHelpers() {
+  window.root = () => document.querySelector('[data-hello-chat-host]').shadowRoot;
+  window.makeImage = async (w, h, type = 'image/png', name = 'image.png') => {
+    const c = document.createElement('canvas');
+    c.width = w;
+    c.height = h;
+    const g = c.getContext('2d');
+    const grad = g.createLinearGradient(0, 0, w, h);
+    grad.addColorStop(0, '#c00000');
+    grad.addColorStop(1, '#0000c0');
+    g.fillStyle = grad;
+    g.fillRect(0, 0, w, h);
+    const blob = await new Promise((r) => c.toBlob(r, type, 0.92));
+    return new File([blob], name, { type });
+  };
+  window.base64 = async (blob) => {
+    let s = '';
+    for (const b of new Uint8Array(await blob.arrayBuffer())) s += String.fromCharCode(b);
+    return btoa(s);
+  };
+}
+
+/** Two widgets in one room, each in its own browser context, both connected. */
+async function pair(prefix, contextOptions = {}) {
+  const room = uniqueRoom(prefix);
+  const ctxA = await browser.newContext(contextOptions);
+  const ctxB = await browser.newContext();
+  const ada = await widgetPage(ctxA, { room, name: 'Ada' });
+  const bo = await widgetPage(ctxB, { room, name: 'Bo' });
+  await Promise.all([waitForStatus(ada, 'connected'), waitForStatus(bo, 'connected')]);
+  await Promise.all([ada.evaluate(pageHelpers), bo.evaluate(pageHelpers)]);
+  return { room, ada, bo, ctxA, ctxB, close: () => Promise.all([ctxA.close(), ctxB.close()]) };
+}
+
+/** Bytes of an image drawn in `page` (for a file chooser). */
+const imageBytes = (page, w, h, type = 'image/png') =>
+  page.evaluate(async ([w, h, type]) => window.base64(await window.makeImage(w, h, type)), [w, h, type])
+    .then((b64) => Buffer.from(b64, 'base64'));
+
+/** The image with `alt` in `page`'s list, once it has loaded: its natural and reserved sizes. */
+async function loadedImage(page, alt) {
+  await page.locator(`.hc-list img[alt="${alt}"]`).waitFor({ timeout: 15000 });
+  const handle = await page.waitForFunction((alt) => {
+    const img = window.root().querySelector(`.hc-list img[alt="${CSS.escape(alt)}"]`);
+    return img && img.complete && img.naturalWidth > 0 && img;
+  }, alt, { timeout: 15000 });
+  return handle.evaluate((img) => ({
+    natural: [img.naturalWidth, img.naturalHeight],
+    attrs: [Number(img.getAttribute('width')), Number(img.getAttribute('height'))],
+    src: img.src,
+    lazy: img.getAttribute('loading'),
+  }));
+}
+
+/** `message` events seen by `page` that carry files. */
+const fileMessages = (page) => page.evaluate(() =>
+  window.events.filter(([e, d]) => e === 'message' && d.attachments.length > 0).map(([, d]) => d));
+
+test('a picked image goes with the file button: alt text from its name, editable; the others see it inline', async () => {
+  const { ada, bo, close } = await pair('pick');
+  const png = await imageBytes(ada, 320, 200);
+
+  const attach = ada.getByRole('button', { name: 'Attach files' });
+  const chooser = ada.waitForEvent('filechooser');
+  await attach.click();
+  await (await chooser).setFiles([
+    { name: 'red-square.png', mimeType: 'image/png', buffer: png },
+    { name: 'second.png', mimeType: 'image/png', buffer: png },
+  ]);
+  const staged = ada.locator('.hc-tray .hc-staged');
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').nth(1).waitFor();
+  assert.equal(await staged.count(), 2);
+  const alt = ada.getByRole('textbox', { name: 'Description of red-square.png' });
+  assert.equal(await alt.inputValue(), 'red-square', 'alt text starts as the file name without extension');
+
+  // Removing one: its button is labelled, focus moves on to the other's.
+  await ada.getByRole('button', { name: 'Remove second.png' }).click();
+  assert.equal(await staged.count(), 1);
+  assert.equal(await ada.evaluate(() => window.root().activeElement?.getAttribute('aria-label')), 'Remove red-square.png');
+
+  await alt.fill('A red square');
+  await ada.locator('.hc-input').fill('look at this');
+  await ada.locator('.hc-input').press('Enter');
+  assert.equal(await staged.count(), 0, 'the tray empties when it is sent');
+
+  const img = await loadedImage(bo, 'A red square');
+  assert.deepEqual(img.natural, [320, 200]);
+  assert.deepEqual(img.attrs, [240, 150], 'space reserved from the measured size, scaled to a thumbnail');
+  assert.equal(img.lazy, 'lazy');
+  assert.ok(img.src.startsWith(`${BASE}/files/`), img.src);
+  await bo.locator('.hc-list .hc-text', { hasText: 'look at this' }).waitFor();
+  const [m] = await fileMessages(bo);
+  assert.deepEqual(
+    { message: m.message, name: m.attachments[0].name, mime: m.attachments[0].mime, width: m.attachments[0].width, height: m.attachments[0].height, alt: m.attachments[0].alt },
+    { message: 'look at this', name: 'red-square.png', mime: 'image/png', width: 320, height: 200, alt: 'A red square' },
+  );
+  assert.ok(m.attachments[0].url.startsWith(`${BASE}/files/`));
+  // The sender sees its own message with the image too.
+  await ada.locator('.hc-list .hc-own img[alt="A red square"]').waitFor();
+  await close();
+});
+
+test('a pasted image and a dropped one are attached and arrive inline', async () => {
+  const { ada, bo, close } = await pair('paste');
+
+  const pasted = await ada.evaluate(async () => {
+    const dt = new DataTransfer();
+    dt.items.add(await window.makeImage(200, 120, 'image/png', 'screenshot.png'));
+    const event = new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true, composed: true });
+    window.root().querySelector('.hc-input').dispatchEvent(event);
+    return event.defaultPrevented;
+  });
+  assert.equal(pasted, true, 'the paste is taken as a file, not text');
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').waitFor();
+  await ada.locator('.hc-input').press('Enter');
+  assert.deepEqual((await loadedImage(bo, 'screenshot')).natural, [200, 120]);
+  assert.equal((await fileMessages(bo))[0].message, '', 'a message may be a file alone');
+
+  const highlighted = await ada.evaluate(async () => {
+    const dt = new DataTransfer();
+    dt.items.add(await window.makeImage(150, 300, 'image/png', 'dropped.png'));
+    const log = window.root().querySelector('.hc-log');
+    const fire = (type) => log.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true, composed: true }));
+    fire('dragenter');
+    const accepted = !fire('dragover');
+    const shown = window.root().querySelector('.hc').classList.contains('hc-drop');
+    fire('drop');
+    return { accepted, shown, after: window.root().querySelector('.hc').classList.contains('hc-drop') };
+  });
+  assert.deepEqual(highlighted, { accepted: true, shown: true, after: false });
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').waitFor();
+  await ada.locator('.hc-send').click();
+  assert.deepEqual((await loadedImage(bo, 'dropped')).natural, [150, 300]);
+  await close();
+});
+
+test('a 4000×3000 JPEG arrives at 2048×1536; a small JPEG is re-encoded upright, its EXIF dropped', async () => {
+  const { ada, bo, close } = await pair('big');
+  const id = await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(4000, 3000, 'image/jpeg', 'big.jpg'), 'big one'));
+  assert.match(id, /\S/, 'sendFile resolves to the client id');
+  const big = await loadedImage(bo, 'big');
+  assert.deepEqual(big.natural, [2048, 1536]);
+  assert.deepEqual(big.attrs, [240, 180]);
+  const [m] = await fileMessages(bo);
+  assert.deepEqual([m.attachments[0].width, m.attachments[0].height, m.attachments[0].mime], [2048, 1536, 'image/jpeg']);
+
+  // A 400×200 JPEG with EXIF orientation 6 (rotate 90°) and a marker where
+  // the GPS position would be: it arrives 200×400, without the marker.
+  const sent = await ada.evaluate(async () => {
+    const plain = new Uint8Array(await (await window.makeImage(400, 200, 'image/jpeg')).arrayBuffer());
+    const tiff = [0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+    const marker = [...new TextEncoder().encode('GPS-SECRET-PLACE')];
+    const payload = [...new TextEncoder().encode('Exif\0\0'), ...tiff, ...marker];
+    const len = payload.length + 2;
+    const app1 = [0xff, 0xe1, len >> 8, len & 0xff, ...payload];
+    const bytes = new Uint8Array([...plain.slice(0, 2), ...app1, ...plain.slice(2)]);
+    const file = new File([bytes], 'holiday.jpg', { type: 'image/jpeg' });
+    return window.chat.sendFile(file);
+  });
+  assert.ok(sent);
+  const small = await loadedImage(bo, 'holiday');
+  assert.deepEqual(small.natural, [200, 400], 'EXIF orientation applied before upload');
+  const served = await bo.evaluate(async (src) => new TextDecoder('latin1').decode(await (await fetch(src)).arrayBuffer()), small.src);
+  assert.ok(!served.includes('GPS-SECRET-PLACE') && !served.includes('Exif'), 'no EXIF data left');
+  await close();
+});
+
+test('an image attached offline waits in the outbox and goes out once when the link returns', async () => {
+  const { ada, bo, ctxA, close } = await pair('offline');
+  const png = await imageBytes(ada, 100, 100);
+  await ctxA.setOffline(true);
+  await ada.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  await ada.locator('.hc-composer input[type="file"]').setInputFiles({ name: 'offline.png', mimeType: 'image/png', buffer: png });
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').waitFor();
+  await ada.locator('.hc-input').press('Enter');
+  const pending = ada.locator('.hc-outbox .hc-msg[data-state="pending"]');
+  await pending.locator('img.hc-preview[alt="offline"]').waitFor();
+  assert.equal(await pending.getByRole('button', { name: 'Cancel' }).count(), 1);
+
+  await ctxA.setOffline(false);
+  await loadedImage(bo, 'offline');
+  await pending.waitFor({ state: 'detached', timeout: 15000 });
+  await sleep(1500);
+  assert.equal((await fileMessages(bo)).length, 1, 'delivered exactly once');
+  assert.equal(await bo.locator('.hc-list img[alt="offline"]').count(), 1);
+  await close();
+});
+
+test('a thumbnail opens the full image in a dialog (Enter or click); Escape and Close return focus to it', async () => {
+  const { ada, bo, close } = await pair('viewer');
+  await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(640, 480, 'image/png', 'chart.png')));
+  await loadedImage(bo, 'chart');
+  const thumb = bo.getByRole('button', { name: 'Open image: chart' });
+  const dialog = bo.getByRole('dialog', { name: 'Image: chart' });
+  const active = () => bo.evaluate(() => {
+    const el = window.root().activeElement;
+    return el && (el.getAttribute('aria-label') || el.className);
+  });
+
+  await thumb.focus();
+  await bo.keyboard.press('Enter');
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute('aria-modal'), 'true');
+  assert.equal(await active(), 'Close', 'focus moves into the dialog');
+  assert.equal(await dialog.locator('img').getAttribute('src'), await thumb.locator('img').getAttribute('src'));
+  await bo.keyboard.press('Tab');
+  assert.equal(await active(), 'Close', 'Tab stays in the dialog');
+  await bo.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await active(), 'Open image: chart', 'focus returns to the thumbnail');
+
+  await thumb.click();
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await active(), 'Open image: chart');
+  await close();
+});
+
+test('a text file shows as a card with its name, type and size, linking to the file', async () => {
+  const { ada, bo, close } = await pair('card');
+  const text = 'notes from the call\nline two\n';
+  await ada.locator('.hc-composer input[type="file"]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').waitFor();
+  assert.equal(await ada.locator('.hc-tray .hc-alt').count(), 0, 'no alt text for a file that is not an image');
+  await ada.locator('.hc-input').press('Enter');
+  const card = bo.locator('.hc-list a.hc-file');
+  await card.waitFor({ timeout: 15000 });
+  assert.equal(await card.locator('.hc-file-name').textContent(), 'notes.txt');
+  assert.equal(await card.locator('.hc-file-meta').textContent(), `TXT · ${text.length} B`);
+  const href = await card.getAttribute('href');
+  assert.ok(href.startsWith(`${BASE}/files/`), href);
+  assert.equal(await card.getAttribute('download'), 'notes.txt');
+  assert.equal(await (await fetch(href)).text(), text);
+  await close();
+});
+
+test('a slow upload shows its progress and can be cancelled; destroy() leaves no object URL behind', async () => {
+  const { ada, bo, ctxA, close } = await pair('cancel');
+  await ada.evaluate(() => {
+    const live = new Set();
+    const create = URL.createObjectURL.bind(URL), revoke = URL.revokeObjectURL.bind(URL);
+    URL.createObjectURL = (b) => { const u = create(b); live.add(u); return u; };
+    URL.revokeObjectURL = (u) => { live.delete(u); revoke(u); };
+    window.liveUrls = () => live.size;
+  });
+  // About 40 KB/s up: a 1.5 MB PNG of noise takes long enough to watch.
+  const cdp = await ctxA.newCDPSession(ada);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 40 * 1024 });
+  await ada.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 700;
+    c.height = 700;
+    const g = c.getContext('2d');
+    const data = g.createImageData(700, 700);
+    for (let i = 0; i < data.data.length; i++) data.data[i] = (Math.random() * 256) | 0;
+    g.putImageData(data, 0, 0);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    window.chat.sendFile(new File([blob], 'noise.png', { type: 'image/png' }));
+  });
+  const pending = ada.locator('.hc-outbox .hc-msg[data-state="pending"]');
+  const bar = pending.getByRole('progressbar', { name: 'Uploading' });
+  await bar.waitFor({ timeout: 15000 });
+  await pending.getByRole('button', { name: 'Cancel' }).click();
+  await pending.waitFor({ state: 'detached' });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+  // Nothing of it arrives; the next message goes out as usual.
+  await ada.evaluate(() => window.chat.send('after the cancel'));
+  await bo.locator('.hc-list .hc-text', { hasText: 'after the cancel' }).waitFor({ timeout: 15000 });
+  assert.equal((await fileMessages(bo)).length, 0);
+
+  await ada.evaluate(() => window.chat.destroy());
+  assert.equal(await ada.evaluate(() => window.liveUrls()), 0, 'every object URL is revoked');
+  await close();
+});
