@@ -97,6 +97,9 @@ try {
     { clients: 100, senders: 10, messages: quick ? 300 : 2000, rate: 0 },
     { clients: 500, senders: 10, messages: quick ? 100 : 400, rate: 40 },
     { clients: 500, senders: 10, messages: quick ? 100 : 600, rate: 0 },
+    // A join storm: 1,000 clients opened at once (what a deploy does to a
+    // big room); its figure is "all joined ms".
+    { clients: 1000, senders: 1, messages: 20, rate: 10 },
   ];
   const fanout = [];
   for (const cfg of configs) {
@@ -216,19 +219,20 @@ function renderMarkdown(r) {
     '',
     '### Fan-out (one room)',
     '',
-    '| Load | System | p50 ms | p95 ms | p99 ms | deliveries/s | msgs/s | delivered | join p50 ms | peak RSS MiB |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Load | System | p50 ms | p95 ms | p99 ms | deliveries/s | msgs/s | delivered | join p50 ms | all joined ms | peak RSS MiB |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of r.fanout) {
     for (const name of ['ours', 'baseline', 'echo']) {
       const x = row[name];
-      lines.push(`| ${row.label} | ${name} | ${f1(x.p50_ms)} | ${f1(x.p95_ms)} | ${f1(x.p99_ms)} | ${f0(x.deliveries_per_s)} | ${f0(x.messages_per_s)} | ${x.delivered_pct.toFixed(1)}% | ${f1(x.join_p50_ms)} | ${f0(x.rss_mib)} |`);
+      lines.push(`| ${row.label} | ${name} | ${f1(x.p50_ms)} | ${f1(x.p95_ms)} | ${f1(x.p99_ms)} | ${f0(x.deliveries_per_s)} | ${f0(x.messages_per_s)} | ${x.delivered_pct.toFixed(1)}% | ${f1(x.join_p50_ms)} | ${f0(x.connect_all_ms)} | ${f0(x.rss_mib)} |`);
     }
   }
   lines.push('', '### Ratios (ours ÷ other; throughput > 1 and latency < 1 favour ours)', '',
-    '| Load | throughput vs baseline | p99 vs baseline | throughput vs echo | p99 vs echo |', '| --- | ---: | ---: | ---: | ---: |');
+    '| Load | throughput vs baseline | p99 vs baseline | throughput vs echo | p99 vs echo | all joined vs baseline | all joined vs echo |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of r.fanout) {
-    lines.push(`| ${row.label} | ${ratio(row.ours.deliveries_per_s, row.baseline.deliveries_per_s)} | ${ratio(row.ours.p99_ms, row.baseline.p99_ms)} | ${ratio(row.ours.deliveries_per_s, row.echo.deliveries_per_s)} | ${ratio(row.ours.p99_ms, row.echo.p99_ms)} |`);
+    lines.push(`| ${row.label} | ${ratio(row.ours.deliveries_per_s, row.baseline.deliveries_per_s)} | ${ratio(row.ours.p99_ms, row.baseline.p99_ms)} | ${ratio(row.ours.deliveries_per_s, row.echo.deliveries_per_s)} | ${ratio(row.ours.p99_ms, row.echo.p99_ms)} | ${ratio(row.ours.connect_all_ms, row.baseline.connect_all_ms)} | ${ratio(row.ours.connect_all_ms, row.echo.connect_all_ms)} |`);
   }
   lines.push('', '### Join cost', '', '| Room | open → first history ms | open → last history byte ms | bytes sent on join |', '| --- | ---: | ---: | ---: |');
   for (const [k, v] of Object.entries(r.join)) lines.push(`| ${k.replace('-', ', ')} messages | ${f1(v.first_history_ms)} | ${f1(v.all_history_ms)} | ${f0(v.bytes)} |`);
