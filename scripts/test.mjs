@@ -58,6 +58,8 @@ await group('lint', async () => {
 await group('unit', async () => {
   step('Unit tests (cargo test, native)');
   await run('cargo', ['test', '--workspace', '--exclude', 'hello-chat-worker', '--exclude', 'hello-chat', '--all-features']);
+  // The Worker's pure helpers (config merging, ranges, file names) build natively too.
+  await run('cargo', ['test', '-p', 'hello-chat-worker', '--lib']);
 });
 
 await group('wasm', async () => {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ErrorCode, ProtocolError};
+use crate::validate::is_invisible;
 
 /// How long an upload ticket may be used.
 pub const TICKET_MS: u64 = 10 * 60 * 1000;
@@ -23,7 +24,7 @@ pub const TICKET_MS: u64 = 10 * 60 * 1000;
 /// the same URL and browsers cache it.
 pub const URL_WINDOW_MS: u64 = 12 * 3600 * 1000;
 /// The path prefix of upload URLs; the rest is the ticket.
-pub const UPLOAD_PATH: &str = "/files/upload/";
+pub const UPLOAD_PATH: &str = "/uploads/";
 /// The path prefix of file URLs; the rest is the object key.
 pub const FILES_PATH: &str = "/files/";
 /// Bytes of the MAC kept in tickets and URLs (128 bits).
@@ -46,6 +47,9 @@ impl std::fmt::Debug for FileKey {
 pub struct Ticket {
     /// The object key the bytes are stored under.
     pub key: String,
+    /// The site and its epoch: a deleted site's tickets die with it.
+    pub site: String,
+    pub epoch: String,
     /// The room's object name (which Durable Object to tell).
     pub room: String,
     /// The declared size: the upload may not be larger.
@@ -184,10 +188,65 @@ fn looks_like_text(head: &[u8]) -> bool {
         }
         Err(_) => return false,
     };
-    !head.is_empty()
-        && text
-            .chars()
-            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
+    !head.is_empty() && text.chars().all(is_text_char)
+}
+
+/// Checks that a whole upload of `text/plain` is text, chunk by chunk as it
+/// streams in (the type is sniffed from the start only; a text head must
+/// not carry a binary tail, such as a ZIP archive, past the check).
+#[derive(Debug, Default)]
+pub struct TextCheck {
+    /// The bytes of a character cut by the end of the previous chunk.
+    carry: Vec<u8>,
+}
+
+impl TextCheck {
+    /// Feed the next chunk; false as soon as the content is not text.
+    pub fn feed(&mut self, chunk: &[u8]) -> bool {
+        let mut bytes = std::mem::take(&mut self.carry);
+        bytes.extend_from_slice(chunk);
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t,
+            Err(e) if e.error_len().is_none() => {
+                // Ends inside a character: keep its start for the next chunk.
+                self.carry = bytes[e.valid_up_to()..].to_vec();
+                std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+            }
+            Err(_) => return false,
+        };
+        text.chars().all(is_text_char)
+    }
+
+    /// The upload ended: false if it ended inside a character.
+    pub fn finish(&self) -> bool {
+        self.carry.is_empty()
+    }
+}
+
+fn is_text_char(c: char) -> bool {
+    !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\u{c}')
+}
+
+/// The name a file is downloaded under: its extension says what it is, so
+/// the operating system treats it as what it was checked to be (a text file
+/// named `invoice.hta` downloads as `invoice.hta.txt`).
+pub fn download_name(name: &str, mime: &str) -> String {
+    let extensions: &[&str] = match mime {
+        "image/png" => &["png"],
+        "image/jpeg" => &["jpg", "jpeg"],
+        "image/gif" => &["gif"],
+        "image/webp" => &["webp"],
+        "application/pdf" => &["pdf"],
+        _ => &["txt"],
+    };
+    let has = name
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| extensions.iter().any(|e| ext.eq_ignore_ascii_case(e)));
+    if has {
+        name.to_owned()
+    } else {
+        format!("{name}.{}", extensions[0])
+    }
 }
 
 /// A file name fit to show and to put in a header: no path, no control or
@@ -196,9 +255,7 @@ pub fn clean_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()
-        .filter(|c| {
-            !c.is_control() && !matches!(c, '"' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        })
+        .filter(|c| !c.is_control() && !is_invisible(*c) && *c != '"')
         .take(200)
         .collect();
     let trimmed = cleaned.trim();
@@ -216,6 +273,8 @@ mod tests {
     fn ticket(expires: u64) -> Ticket {
         Ticket {
             key: "demo/00000000000000000000000000000000/11111111111111111111111111111111".into(),
+            site: "demo".into(),
+            epoch: "e".into(),
             room: "demo:e:lobby".into(),
             size: 100,
             mime: "image/png".into(),
@@ -288,6 +347,36 @@ mod tests {
         assert_eq!(sniff(b""), None);
         // Text cut in the middle of a character is still text.
         assert_eq!(sniff(&"ab€".as_bytes()[..4]), Some("text/plain"));
+    }
+
+    #[test]
+    fn a_text_file_must_be_text_to_its_end() {
+        let mut ok = TextCheck::default();
+        let euro = "€".as_bytes();
+        assert!(ok.feed(b"hello ") && ok.feed(&euro[..1]) && ok.feed(&euro[1..]) && ok.feed(b"\n"));
+        assert!(ok.finish());
+        let mut zip_tail = TextCheck::default();
+        assert!(zip_tail.feed(&[b'a'; 512]));
+        assert!(
+            !zip_tail.feed(b"PK\x03\x04\x00\x00"),
+            "a binary tail after a text head"
+        );
+        let mut cut = TextCheck::default();
+        assert!(cut.feed(&euro[..2]));
+        assert!(!cut.finish(), "ends inside a character");
+    }
+
+    #[test]
+    fn downloads_are_named_for_what_they_are() {
+        assert_eq!(
+            download_name("invoice.zip", "text/plain"),
+            "invoice.zip.txt"
+        );
+        assert_eq!(download_name("run.hta", "text/plain"), "run.hta.txt");
+        assert_eq!(download_name("notes.TXT", "text/plain"), "notes.TXT");
+        assert_eq!(download_name("scan", "application/pdf"), "scan.pdf");
+        assert_eq!(download_name("photo.jpeg", "image/jpeg"), "photo.jpeg");
+        assert_eq!(download_name("photo.png", "image/jpeg"), "photo.png.jpg");
     }
 
     #[test]

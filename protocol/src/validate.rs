@@ -37,7 +37,7 @@ pub fn is_client_id(id: &str) -> bool {
 /// blank. In a name they enable impersonation ("Ada" vs "A\u{34F}da") and
 /// blank names ("\u{3164}"); bidi controls would spill reversed text into the
 /// next message. (Unicode 16, DerivedCoreProperties.txt.)
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'

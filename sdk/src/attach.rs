@@ -232,7 +232,7 @@ impl Controller {
     pub(crate) fn upload(&mut self, id: String, local: u32, path: &str, t: f64) {
         let blob = self.files.blob(local);
         // The room names a path on its own server; nothing else is followed.
-        let started = match blob.filter(|_| path.starts_with("/files/")) {
+        let started = match blob.filter(|_| path.starts_with("/uploads/")) {
             Some(blob) => {
                 let url = format!("{}{path}", self.options.server);
                 let (weak, weak_end) = (self.weak.clone(), self.weak.clone());

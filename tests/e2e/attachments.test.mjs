@@ -58,7 +58,7 @@ test('a pasted screenshot goes up with a ticket, and everyone gets it inline fro
   try {
     const t = await ticket(ada, { width: 640, height: 480 });
     assert.equal(t.type, 'upload');
-    assert.ok(t.url.startsWith('/files/upload/'), t.url);
+    assert.ok(t.url.startsWith('/uploads/'), t.url);
     assert.ok(t.expires > Date.now());
     assert.equal((await put(t.url, PNG)).status, 201);
     ada.send({ type: 'send', id: t.id, message: '', attachments: [{ key: t.key, alt: 'the error dialog' }] });
@@ -83,6 +83,10 @@ test('a pasted screenshot goes up with a ticket, and everyone gets it inline fro
     assert.equal(part.headers.get('content-range'), `bytes 0-7/${PNG.length}`);
     assert.deepEqual(Buffer.from(await part.arrayBuffer()), PNG.subarray(0, 8));
     assert.equal((await fetch(`${BASE}${a.url}`, { headers: { range: 'bytes=9999-' } })).status, 416);
+    const tail = await fetch(`${BASE}${a.url}`, { headers: { range: 'bytes=-5000' } });
+    assert.equal(tail.status, 206, 'a suffix longer than the file is the whole file');
+    assert.equal(tail.headers.get('content-range'), `bytes 0-${PNG.length - 1}/${PNG.length}`);
+    assert.equal(Buffer.from(await tail.arrayBuffer()).length, PNG.length);
 
     // Joining later: the history carries the file, with a URL that works.
     const cy = await join(room, 'Cy');
@@ -133,6 +137,36 @@ test('a renamed executable is refused by its bytes; sizes and types are the site
   }
 });
 
+test('a text head cannot carry a binary tail, and downloads are named for what they are', async () => {
+  const ada = await join(uniqueRoom('files'), 'Ada');
+  try {
+    // 512 bytes of text, then a ZIP archive: refused as it streams in, nothing stored.
+    const polyglot = Buffer.concat([Buffer.alloc(600, 'a'), Buffer.from('504b0304140000000800', 'hex'), Buffer.alloc(100, 0)]);
+    const t = await ticket(ada, { name: 'invoice.zip', size: polyglot.length, mime: 'text/plain' });
+    const refused = await put(t.url, polyglot, 'text/plain');
+    assert.equal(refused.status, 415, JSON.stringify(refused.body));
+    ada.send({ type: 'send', id: t.id, message: 'x', attachments: [{ key: t.key }] });
+    assert.equal((await ada.next((f) => f.type === 'error' && f.id === t.id)).code, 'not_found');
+    // Text named like a program downloads as text.
+    const script = await sendFile(ada, Buffer.from('MsgBox "hi"\n'), { name: 'run.hta', mime: 'text/plain' });
+    const res = await fetch(`${BASE}${script.attachments[0].url}`);
+    assert.match(res.headers.get('content-disposition'), /^attachment; filename="run\.hta\.txt"/);
+  } finally {
+    await ada.close();
+  }
+});
+
+test('uploads racing with one ticket: one is stored, the others are refused', async () => {
+  const ada = await join(uniqueRoom('files'), 'Ada');
+  try {
+    const t = await ticket(ada);
+    const answers = await Promise.all([put(t.url, PNG), put(t.url, PNG), put(t.url, PNG)]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409]);
+  } finally {
+    await ada.close();
+  }
+});
+
 test('a ticket is used once, expires, and cannot be altered; a file is attached by its uploader only', async () => {
   const room = uniqueRoom('files');
   const ada = await join(room, 'Ada');
@@ -144,10 +178,10 @@ test('a ticket is used once, expires, and cannot be altered; a file is attached 
     assert.equal(replay.status, 409);
     assert.equal(replay.body.error, 'ticket_used');
 
-    const [payload, mac] = t.url.slice('/files/upload/'.length).split('.');
+    const [payload, mac] = t.url.slice('/uploads/'.length).split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url'));
     const forged = Buffer.from(JSON.stringify({ ...claims, size: 1e9 })).toString('base64url');
-    assert.equal((await put(`/files/upload/${forged}.${mac}`, PNG)).status, 403);
+    assert.equal((await put(`/uploads/${forged}.${mac}`, PNG)).status, 403);
 
     // Eve cannot send Ada's upload as hers.
     eve.send({ type: 'send', id: 'steal-1', message: 'mine now', attachments: [{ key: t.key }] });
@@ -228,7 +262,10 @@ test('deleting a message, erasing its author, the room or the site deletes the f
 
   const second = await join(uniqueRoom('files'), 'Cy', { site });
   const kept = await sendFile(second, PNG);
+  const pending = await ticket(second);
   await second.close();
   assert.equal((await admin('DELETE', `/sites/${site}`)).status, 200);
   await eventually(kept.attachments[0].url, 404);
+  const late = await put(pending.url, PNG);
+  assert.equal(late.status, 410, 'a deleted site\'s tickets die with it');
 });

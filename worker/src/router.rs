@@ -14,7 +14,10 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, "/health") => json_response(200, &json!({ "ok": true })),
         (_, p) if p == "/admin" || p.starts_with("/admin/") => admin::handle(req, &url, &env).await,
         (_, p) if p.starts_with("/v1/sites/") => api::handle(req, &url, &env).await,
-        (_, p) if p.starts_with(protocol::files::FILES_PATH) => {
+        (_, p)
+            if p.starts_with(protocol::files::FILES_PATH)
+                || p.starts_with(protocol::files::UPLOAD_PATH) =>
+        {
             files::handle(req, &url, &env).await
         }
         (_, "/ws") | (_, "/health") => json_error(405, "method_not_allowed", "use GET"),

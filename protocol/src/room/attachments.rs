@@ -19,8 +19,10 @@ pub use crate::files::TICKET_MS;
 use crate::files::{clean_file_name, object_key, FileKey, Ticket, UPLOAD_PATH};
 use crate::message::{Attachment, ChatMessage, RoomEvent};
 use crate::server_frame::ServerFrame;
+use crate::validate::is_invisible;
 
-use super::store::Upload;
+use super::policy::Filtered;
+use super::store::{Upload, UploadState};
 use super::{reply, reply_error, Member, Outcome, Output, RoomCore, Store, StoreError};
 
 /// An upload not attached this long after its ticket expired is deleted.
@@ -33,6 +35,9 @@ const SWEEP_BATCH: usize = 500;
 #[derive(Debug, Clone)]
 pub struct FilePlace {
     pub key: FileKey,
+    /// The site and its epoch (see the Worker's `room_object_name`).
+    pub site: String,
+    pub epoch: String,
     /// Every object key of the room starts with it (`files::room_prefix`).
     pub prefix: String,
     /// The room's object name, for the Worker to find the room.
@@ -94,6 +99,20 @@ impl RoomCore {
                 ),
             ));
         }
+        // A file's name is shown to everyone: the site's filter applies.
+        let name = match self
+            .state
+            .policy
+            .filter(&clean_file_name(&request.name), member.verified)
+        {
+            Filtered::Pass(name) => name,
+            Filtered::Blocked => {
+                return fail(ProtocolError::new(
+                    ErrorCode::Blocked,
+                    "the site does not allow this file name",
+                ))
+            }
+        };
         if !self.throttles.take_message(member, now) {
             return fail(ProtocolError::new(
                 ErrorCode::RateLimited,
@@ -104,14 +123,24 @@ impl RoomCore {
             .key
             .derive("file", &format!("{}\0{id}\0{file}", member.author));
         let key = object_key(&place.prefix, random);
-        if store.upload(&key)?.is_some_and(|u| u.seq.is_some()) {
-            return fail(ProtocolError::new(
-                ErrorCode::TicketUsed,
-                "this file was sent already",
-            ));
+        match store.upload(&key)? {
+            Some(u) if u.seq.is_some() => {
+                return fail(ProtocolError::new(
+                    ErrorCode::TicketUsed,
+                    "this file was sent already",
+                ))
+            }
+            // Abandoned: its object may be being deleted right now; once the
+            // sweep has forgotten it, asking again starts afresh.
+            Some(u) if u.abandon_at < now => {
+                return fail(ProtocolError::new(
+                    ErrorCode::Internal,
+                    "this upload is being cleaned up; try again shortly",
+                ))
+            }
+            _ => {}
         }
         let expires = now + place.ticket_ms;
-        let name = clean_file_name(&request.name);
         store.save_upload(&Upload {
             key: key.clone(),
             author: member.author.clone(),
@@ -121,12 +150,14 @@ impl RoomCore {
             width: request.width,
             height: request.height,
             ticket_expires: expires,
-            stored: false,
+            state: UploadState::Issued,
             seq: None,
             abandon_at: expires + place.abandon_ms,
         })?;
         let ticket = Ticket {
             key: key.clone(),
+            site: place.site.clone(),
+            epoch: place.epoch.clone(),
             room: place.room.clone(),
             size: request.size,
             mime: request.mime,
@@ -148,8 +179,9 @@ impl RoomCore {
         Ok(outputs)
     }
 
-    /// The Worker stored `size` bytes of type `mime` under the ticket: it is
-    /// used. `Err` (inner): the ticket is stale, used or unknown.
+    /// The Worker has checked the start of an upload (`size` bytes of type
+    /// `mime`) and is about to store it: the ticket is used from now on.
+    /// `Err` (inner): the ticket is stale, used, expired or abandoned.
     pub fn claim_upload(
         &mut self,
         ticket: &Ticket,
@@ -158,29 +190,53 @@ impl RoomCore {
         now: u64,
         store: &mut impl Store,
     ) -> Result<Result<(), ProtocolError>, StoreError> {
-        let used = || {
-            Ok(Err(ProtocolError::new(
-                ErrorCode::TicketUsed,
-                "this upload ticket was used already",
-            )))
+        let Some(mut upload) = self.current_upload(ticket, UploadState::Issued, now, store)? else {
+            return Ok(Err(ticket_used()));
         };
-        let Some(mut upload) = store.upload(&ticket.key)? else {
-            return used();
-        };
-        if upload.stored || upload.ticket_expires != ticket.expires || upload.seq.is_some() {
-            return used();
-        }
         if now >= ticket.expires {
             return Ok(Err(ProtocolError::new(
                 ErrorCode::TicketExpired,
                 "this upload ticket has expired; ask for a new one",
             )));
         }
-        upload.stored = true;
+        upload.state = UploadState::Claimed;
         upload.size = size;
         upload.mime = mime.to_owned();
         store.save_upload(&upload)?;
         Ok(Ok(()))
+    }
+
+    /// The Worker wrote the object of a claimed upload: it may be attached.
+    pub fn commit_upload(
+        &mut self,
+        ticket: &Ticket,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Result<(), ProtocolError>, StoreError> {
+        let Some(mut upload) = self.current_upload(ticket, UploadState::Claimed, now, store)?
+        else {
+            return Ok(Err(ticket_used()));
+        };
+        upload.state = UploadState::Stored;
+        store.save_upload(&upload)?;
+        Ok(Ok(()))
+    }
+
+    /// The upload of `ticket` if it is in `state`, under this very ticket,
+    /// not attached and not abandoned.
+    fn current_upload(
+        &self,
+        ticket: &Ticket,
+        state: UploadState,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Option<Upload>, StoreError> {
+        Ok(store.upload(&ticket.key)?.filter(|u| {
+            u.state == state
+                && u.ticket_expires == ticket.expires
+                && u.seq.is_none()
+                && u.abandon_at > now
+        }))
     }
 
     /// The attachments a `send` names, if each is `member`'s own stored
@@ -196,7 +252,7 @@ impl RoomCore {
         for r in refs {
             let usable = store.upload(&r.key)?.filter(|u| {
                 u.author == member.author
-                    && u.stored
+                    && u.state == UploadState::Stored
                     && u.seq.is_none()
                     // Past it, the sweep may be deleting the object.
                     && u.abandon_at >= now
@@ -208,10 +264,24 @@ impl RoomCore {
                     "an attachment is not an upload of yours waiting to be sent",
                 )));
             };
-            let alt = r.alt.trim();
+            // Alternative text is shown (and read aloud) like a message.
+            let cleaned: String = r
+                .alt
+                .chars()
+                .filter(|c| !c.is_control() && !is_invisible(*c))
+                .collect();
+            let alt = match self.state.policy.filter(cleaned.trim(), member.verified) {
+                Filtered::Pass(alt) => alt,
+                Filtered::Blocked => {
+                    return Ok(Err(ProtocolError::new(
+                        ErrorCode::Blocked,
+                        "the site does not allow this alternative text",
+                    )))
+                }
+            };
             out.push(Attachment {
                 key: u.key,
-                alt: if alt.is_empty() {
+                alt: if alt.trim().is_empty() {
                     u.name.clone()
                 } else {
                     alt.to_owned()
@@ -270,4 +340,8 @@ impl RoomCore {
         let keys = store.orphaned_uploads(now, SWEEP_BATCH)?;
         Ok((!keys.is_empty()).then_some(Output::DeleteObjects(keys)))
     }
+}
+
+fn ticket_used() -> ProtocolError {
+    ProtocolError::new(ErrorCode::TicketUsed, "this upload ticket was used already")
 }

@@ -65,6 +65,7 @@ use self::sanctions::Sanctions;
 pub use self::sender_key::RoomKey;
 pub use self::store::{
     Change, MemoryStore, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError, Upload,
+    UploadState,
 };
 use self::throttle::Throttles;
 
@@ -383,17 +384,39 @@ impl RoomCore {
         now: u64,
         store: &mut impl Store,
     ) -> Outcome {
-        // Deleting messages may leave files no message needs.
-        let removes = matches!(
+        // Deleting a message deletes its files: know them before, check after
+        // (one indexed read, not a scan: anyone may send delete frames).
+        let target = match &frame {
+            ClientFrame::Delete { target, .. }
+            | ClientFrame::Moderate {
+                action: ModerationAction::Delete { target },
+                ..
+            } => Some(*target),
+            _ => None,
+        };
+        let files = match target {
+            Some(t) => store
+                .message(t)?
+                .filter(|(m, _)| !m.deleted)
+                .map(|(m, _)| m.attachments.into_iter().map(|a| a.key).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        // A purge (moderators only) may remove many: look for every orphan.
+        let purges = matches!(
             frame,
-            ClientFrame::Delete { .. }
-                | ClientFrame::Moderate {
-                    action: ModerationAction::Delete { .. } | ModerationAction::Purge { .. },
-                    ..
-                }
+            ClientFrame::Moderate {
+                action: ModerationAction::Purge { .. },
+                ..
+            }
         );
         let mut outputs = self.dispatch(member, frame, sockets, now, store)?;
-        if removes {
+        if let (Some(t), false) = (target, files.is_empty()) {
+            if store.message(t)?.is_none_or(|(m, _)| m.deleted) {
+                outputs.push(Output::DeleteObjects(files));
+            }
+        }
+        if purges {
             outputs.extend(self.orphans(now, store)?);
         }
         Ok(outputs)

@@ -91,6 +91,30 @@ pub struct Page {
     pub more: bool,
 }
 
+/// Where an upload is: a ticket is out; the Worker is writing the bytes
+/// (the ticket is used); the bytes are stored and may be attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UploadState {
+    #[default]
+    Issued,
+    Claimed,
+    Stored,
+}
+
+impl UploadState {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(code: u8) -> UploadState {
+        match code {
+            1 => UploadState::Claimed,
+            2 => UploadState::Stored,
+            _ => UploadState::Issued,
+        }
+    }
+}
+
 /// A file the room issued an upload ticket for, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Upload {
@@ -107,8 +131,7 @@ pub struct Upload {
     pub height: Option<u32>,
     /// The current ticket's expiry: a ticket naming another is stale.
     pub ticket_expires: u64,
-    /// The bytes are stored (the ticket was used).
-    pub stored: bool,
+    pub state: UploadState,
     /// The message it was attached to.
     pub seq: Option<u64>,
     /// Never attached by then: the object is deleted.

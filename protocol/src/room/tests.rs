@@ -1378,6 +1378,7 @@ fn a_verified_members_read_position_is_kept_and_told_to_their_other_connections(
 // ----- files: upload tickets, attachments, deleting what no message needs -----
 
 use super::attachments::ABANDON_MS;
+use super::UploadState;
 use crate::files::{self, FileKey, Ticket, TICKET_MS};
 use crate::limits::FileTypes;
 use crate::message::Attachment;
@@ -1394,6 +1395,8 @@ fn files_core() -> RoomCore {
     let mut core = core();
     core.set_files(FilePlace {
         key: file_key(),
+        site: "site".into(),
+        epoch: "e".into(),
         prefix: files::room_prefix("site", ROOM),
         room: ROOM.into(),
         ticket_ms: TICKET_MS,
@@ -1448,6 +1451,7 @@ fn uploaded(
     core.claim_upload(&ticket, 900, "image/png", now, store)
         .unwrap()
         .unwrap();
+    core.commit_upload(&ticket, now, store).unwrap().unwrap();
     key
 }
 
@@ -1576,15 +1580,17 @@ fn a_member_gets_an_upload_ticket_the_worker_can_open() {
     // The object lives under the room's prefix, so erasing the room erases it.
     assert!(key.starts_with(&files::room_prefix("site", ROOM)) && files::is_object_key(key));
     let url = field(answer, "url").as_str().unwrap();
-    assert!(url.starts_with("/files/upload/"), "{url}");
+    assert!(url.starts_with("/uploads/"), "{url}");
     // The Worker opens the ticket with the deployment's key: one object, its size and types.
     let opened = file_key()
-        .open(url.strip_prefix("/files/upload/").unwrap(), T0)
+        .open(url.strip_prefix("/uploads/").unwrap(), T0)
         .unwrap();
     assert_eq!(
         opened,
         Ticket {
             key: key.to_owned(),
+            site: "site".into(),
+            epoch: "e".into(),
             room: ROOM.into(),
             size: 1000,
             mime: "image/png".into(),
@@ -1595,7 +1601,7 @@ fn a_member_gets_an_upload_ticket_the_worker_can_open() {
     );
     assert_eq!(
         FileKey::derive(b"another deployment")
-            .open(url.strip_prefix("/files/upload/").unwrap(), T0)
+            .open(url.strip_prefix("/uploads/").unwrap(), T0)
             .unwrap_err()
             .code,
         ErrorCode::InvalidTicket,
@@ -1804,7 +1810,7 @@ fn a_ticket_stores_one_upload_and_only_the_newest_ticket_counts() {
     );
     // The room keeps what the Worker found: the real size and type.
     let stored = store.upload(&key).unwrap().unwrap();
-    assert!(stored.stored && stored.seq.is_none());
+    assert!(stored.state == UploadState::Claimed && stored.seq.is_none());
     assert_eq!(
         (stored.size, stored.author.as_str()),
         (900, ada.author.as_str())
@@ -1815,7 +1821,10 @@ fn a_ticket_stores_one_upload_and_only_the_newest_ticket_counts() {
         claim(&mut core, &mut store, &late, T0 + TICKET_MS),
         Err(ErrorCode::TicketExpired)
     );
-    assert!(!store.upload(&other).unwrap().unwrap().stored);
+    assert_eq!(
+        store.upload(&other).unwrap().unwrap().state,
+        UploadState::Issued
+    );
     // A ticket for an object the room never issued one for.
     let forged = Ticket {
         key: files::object_key(&files::room_prefix("site", ROOM), [7; 16]),
@@ -1855,6 +1864,7 @@ fn a_message_attaches_only_the_senders_own_uploads_waiting_to_be_sent() {
     core.claim_upload(&t, 900, "image/png", T0 + 2, &mut store)
         .unwrap()
         .unwrap();
+    core.commit_upload(&t, T0 + 2, &mut store).unwrap().unwrap();
     // Nobody can attach (and so publish) someone else's upload.
     let bos = uploaded(&mut core, &mut store, &bo, "b1", 0, T0 + 3);
     let out = send_files(
@@ -1926,6 +1936,7 @@ fn a_message_with_files_is_stored_and_sent_with_urls_that_work() {
     core.claim_upload(&t, 900, "image/jpeg", T0 + 1, &mut store)
         .unwrap()
         .unwrap();
+    core.commit_upload(&t, T0 + 1, &mut store).unwrap().unwrap();
     let scan = uploaded(&mut core, &mut store, &ada, "m1", 1, T0 + 2);
     let attachments = vec![
         FileRef {
@@ -2377,7 +2388,9 @@ proptest::proptest! {
                 }
                 FileStep::Claim(n) => {
                     if let Some((_, t, _)) = issued.get(n % issued.len().max(1)) {
-                        let _ = core.claim_upload(t, 900, "image/png", now, &mut store).unwrap();
+                        if core.claim_upload(t, 900, "image/png", now, &mut store).unwrap().is_ok() {
+                            core.commit_upload(t, now, &mut store).unwrap().unwrap();
+                        }
                     }
                     Vec::new()
                 }
@@ -2418,7 +2431,7 @@ proptest::proptest! {
                     proptest::prop_assert!(!gone.contains(&a.key), "{} deleted while shown", a.key);
                     let upload = store.upload(&a.key).unwrap();
                     proptest::prop_assert!(
-                        upload.is_some_and(|u| u.author == *author && u.stored && u.seq == Some(m.seq)),
+                        upload.is_some_and(|u| u.author == *author && u.state == UploadState::Stored && u.seq == Some(m.seq)),
                         "{} is not its author's stored upload", a.key
                     );
                 }

@@ -2,9 +2,10 @@
 //! never sees them; it issues upload tickets and keeps the metadata
 //! (`protocol::room::attachments`).
 //!
-//! - `PUT /files/upload/<ticket>`: [`upload`] checks the ticket, the size
-//!   while the body streams in and the real type from the first bytes, has
-//!   the room mark the ticket used, then stores the object.
+//! - `PUT /uploads/<ticket>`: [`upload`] checks the ticket and the type
+//!   from the first bytes, has the room mark the ticket used, streams the
+//!   body into R2 through a size (and, for text, content) check, then has
+//!   the room mark the upload stored.
 //! - `GET /files/<key>?exp=&sig=`: [`serve`] checks the signature and
 //!   serves the object inert (see docs/security.md).
 //! - [`delete_objects`] and [`delete_prefix`]: what the room, the room
@@ -67,7 +68,8 @@ pub async fn delete_objects(env: &Env, keys: &[String]) -> Result<()> {
 }
 
 /// Delete every object whose key starts with `prefix` (a room's or a
-/// site's); returns how many.
+/// site's); returns how many. A very large site may outgrow one request's
+/// subrequest limit: what is left then stays until deleted again.
 pub async fn delete_prefix(env: &Env, prefix: &str) -> Result<usize> {
     let bucket = bucket(env)?;
     let mut deleted = 0;

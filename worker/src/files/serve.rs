@@ -4,7 +4,7 @@
 //! object) and expiring. What is served cannot run: `nosniff`, a sandbox
 //! CSP, and `attachment` for everything but images.
 
-use protocol::files::{is_object_key, FILES_PATH};
+use protocol::files::{download_name, is_object_key, FILES_PATH};
 use worker::{Env, Headers, Method, Range, Request, Response, ResponseBody, Result, Url};
 
 use super::{bucket, file_key};
@@ -17,8 +17,10 @@ const CACHE: &str = "private, max-age=86400, immutable";
 const MAX_OFFSET: u64 = 1 << 40;
 
 /// `Content-Disposition` for a file of type `mime` named `name`: images are
-/// shown inline, everything else is downloaded.
+/// shown inline, everything else is downloaded, under a name whose
+/// extension says what it was checked to be.
 pub fn disposition(mime: &str, name: &str) -> String {
+    let name = &download_name(name, mime);
     let kind = if mime.starts_with("image/") {
         "inline"
     } else {
@@ -162,8 +164,12 @@ pub async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
         return Ok(Response::empty()?.with_headers(headers));
     }
     let mut get = bucket.get(key);
-    if let Some((_, r)) = &range {
-        get = get.range(r.clone());
+    if let Some(((first, last), _)) = &range {
+        // The clamped range, exactly as the headers describe it.
+        get = get.range(Range::OffsetWithLength {
+            offset: *first,
+            length: last - first + 1,
+        });
     }
     let Some(object) = get.execute().await? else {
         return json_error(404, "not_found", "no such file");
@@ -210,6 +216,7 @@ mod tests {
     fn images_inline_everything_else_downloaded() {
         assert!(disposition("image/png", "a.png").starts_with("inline;"));
         assert!(disposition("text/plain", "a.txt").starts_with("attachment;"));
+        assert!(disposition("text/plain", "a.hta").contains("filename=\"a.hta.txt\""));
         let d = disposition("application/pdf", "r\u{e9}sum\u{e9} \"x\";.pdf");
         assert!(d.contains("filename=\"r_sum_ _x__.pdf\""), "{d}");
         assert!(

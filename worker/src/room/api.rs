@@ -337,13 +337,14 @@ impl Room {
             close_code::ERASED,
             "room erased",
         );
+        // Forget the uploads first: a claim arriving meanwhile finds none.
         let identity = self.identity.borrow().clone();
-        if let Some(identity) = identity {
-            self.delete_all_files(&identity).await;
-        }
         self.state.storage().delete_all().await?;
         *self.inner.borrow_mut() = open(&self.state);
         *self.identity.borrow_mut() = None;
+        if let Some(identity) = identity {
+            self.delete_all_files(&identity).await;
+        }
         super::site_link::unlist(&self.env, &ticket.identity()).await;
         json_response(200, &json!({ "deleted": ticket.place.room }))
     }

@@ -14,6 +14,9 @@ use crate::clock::now_ms;
 use crate::files::{self, upload::Claim, CLAIM_HEADER};
 use crate::http::{json_error, json_response};
 
+/// Objects that could not be deleted are tried again this much later.
+pub(super) const RETRY_DELETE_MS: i64 = 60_000;
+
 impl RoomIdentity {
     /// The name this room's Durable Object goes by (see
     /// `upgrade::room_object_name`).
@@ -30,6 +33,8 @@ impl RoomIdentity {
         let room = self.object_name();
         Some(FilePlace {
             key: files::file_key(env)?,
+            site: self.site.clone(),
+            epoch: self.epoch.clone(),
             prefix: room_prefix(&self.site, &room),
             room,
             ticket_ms: super::env_ms(env, "UPLOAD_TICKET_MS", TICKET_MS),
@@ -51,9 +56,11 @@ impl Room {
         }
     }
 
-    /// `POST /files/claim` from the Worker: an upload was checked; mark its
-    /// ticket used (only once) before the Worker stores the bytes.
+    /// `POST /files/claim` and `/files/commit` from the Worker: the start
+    /// of an upload was checked, mark its ticket used (only once) before the
+    /// bytes are stored; then, once they are, mark the upload stored.
     pub(super) fn claim(&self, req: &Request) -> Result<Response> {
+        let commit = req.path().ends_with("/commit");
         let claim: Option<Claim> = req
             .headers()
             .get(CLAIM_HEADER)?
@@ -65,7 +72,13 @@ impl Room {
         let Ok(Inner { core, store, .. }) = inner.as_mut() else {
             return json_error(500, "internal", "the room's storage is unavailable");
         };
-        match core.claim_upload(&claim.ticket, claim.size, &claim.mime, now_ms(), store) {
+        let now = now_ms();
+        let outcome = if commit {
+            core.commit_upload(&claim.ticket, now, store)
+        } else {
+            core.claim_upload(&claim.ticket, claim.size, &claim.mime, now, store)
+        };
+        match outcome {
             Ok(Ok(())) => json_response(200, &json!({ "ok": true })),
             Ok(Err(e)) => {
                 let status = if e.code == protocol::ErrorCode::TicketExpired {
@@ -85,7 +98,8 @@ impl Room {
     /// Delete objects in the background, then forget their uploads.
     pub(super) fn delete_objects(&self, keys: Vec<String>) {
         let env = self.env.clone();
-        let sql = self.state.storage().sql();
+        let storage = self.state.storage();
+        let sql = storage.sql();
         self.state.wait_until(async move {
             match files::delete_objects(&env, &keys).await {
                 Ok(()) => {
@@ -93,8 +107,13 @@ impl Room {
                         console_error!("room: cannot forget deleted files: {e}");
                     }
                 }
-                // The alarm's sweep finds them again.
-                Err(e) => console_error!("room: cannot delete files: {e}"),
+                // The alarm's sweep finds them again: make sure it runs.
+                Err(e) => {
+                    console_error!("room: cannot delete files: {e}");
+                    if let Err(e) = storage.set_alarm(RETRY_DELETE_MS).await {
+                        console_error!("room: cannot set its alarm: {e}");
+                    }
+                }
             }
         });
     }

@@ -29,7 +29,7 @@ use protocol::message::{
 };
 use protocol::room::store::reply_ref;
 use protocol::room::{
-    Change, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError, Upload,
+    Change, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError, Upload, UploadState,
 };
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
@@ -97,7 +97,7 @@ const MIGRATIONS: &[&str] = &[
          width          INTEGER,
          height         INTEGER,
          ticket_expires INTEGER NOT NULL,
-         stored         INTEGER NOT NULL,
+         stored         INTEGER NOT NULL, -- UploadState: 0 issued, 1 claimed, 2 stored
          seq            INTEGER,
          abandon_at     INTEGER NOT NULL
      );
@@ -191,7 +191,7 @@ impl From<UploadRow> for Upload {
             width: r.width,
             height: r.height,
             ticket_expires: r.ticket_expires,
-            stored: r.stored != 0,
+            state: UploadState::from_code(r.stored),
             seq: r.seq,
             abandon_at: r.abandon_at,
         }
@@ -790,7 +790,7 @@ impl Store for SqlStore {
                 opt(u.width.map(u64::from)),
                 opt(u.height.map(u64::from)),
                 int(u.ticket_expires),
-                int(u64::from(u.stored)),
+                int(u64::from(u.state.code())),
                 opt(u.seq),
                 int(u.abandon_at),
             ],
