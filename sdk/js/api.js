@@ -40,6 +40,79 @@ function titleBadge() {
   return { set, clear: () => set(0) };
 }
 
+/** Where a visitor's choices for sound and notifications are kept. */
+const CHOICE = 'hello-chat:notify:';
+const remembered = (key) => { try { return localStorage.getItem(CHOICE + key); } catch { return null; } };
+const remember = (key, on) => { try { localStorage.setItem(CHOICE + key, on ? 'on' : 'off'); } catch { /* private mode */ } };
+
+/**
+ * Sound and desktop notifications (`notify: { sound: true, desktop: true | 'mentions' }`).
+ * Both are off until the visitor turns them on with the widget's toggles: the
+ * permission prompt only ever follows a click on the bell. A message from
+ * someone else then plays a short tone (Web Audio: nothing to download) while
+ * the page is hidden or unfocused, and shows a notification while it is
+ * hidden: for every message (`desktop: true`) or only those mentioning the
+ * visitor (`'mentions'`); mentions always notify.
+ */
+function notifier(options, show) {
+  const want = options?.notify ?? {};
+  const supported = typeof Notification !== 'undefined';
+  let sound = Boolean(want.sound) && remembered('sound') === 'on';
+  let desktop = Boolean(want.desktop) && supported && Notification.permission === 'granted' && remembered('desktop') === 'on';
+  let audio = null;
+  const beep = () => {
+    try {
+      audio ??= new AudioContext();
+      const t = audio.currentTime;
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.08, t);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.18);
+      tone.connect(gain).connect(audio.destination);
+      tone.start(t);
+      tone.stop(t + 0.18);
+    } catch { /* no audio here */ }
+  };
+  return {
+    sync: () => show(desktop, sound),
+    toggle(kind) {
+      if (kind === 'sound') {
+        sound = !sound;
+        remember('sound', sound);
+        if (sound) beep(); // what it will sound like (and audio is unlocked by this click)
+      } else if (kind === 'desktop' && supported) {
+        if (desktop) {
+          desktop = false;
+          remember('desktop', false);
+        } else {
+          Notification.requestPermission().then((p) => {
+            desktop = p === 'granted';
+            remember('desktop', desktop);
+            show(desktop, sound);
+          }, () => {});
+        }
+      }
+      show(desktop, sound);
+    },
+    message(m) {
+      if (m.own || typeof document === 'undefined') return;
+      const hidden = document.visibilityState === 'hidden';
+      if (sound && (hidden || !document.hasFocus())) beep();
+      if (desktop && hidden && (want.desktop !== 'mentions' || m.mentionsMe)) {
+        try {
+          const n = new Notification(`${m.name} · #${options.room}`, {
+            body: m.message || m.attachments?.map((a) => a.name).join(', ') || '',
+            tag: `hello-chat:${options.room}`,
+          });
+          n.onclick = () => { window.focus(); n.close(); };
+        } catch { /* some browsers only notify from a service worker */ }
+      }
+    },
+    close() { audio?.close?.().catch?.(() => {}); audio = null; },
+  };
+}
+
 /**
  * @param {() => Promise<{ Widget: any }>} loadWasm  loads (once) and returns the wasm exports
  * @param {() => string} defaultServer  origin used when options.server is absent
@@ -66,12 +139,17 @@ export function createHelloChat(loadWasm, defaultServer) {
     const badge = options?.notify?.title ? titleBadge() : null;
     let widget = null;
     let destroyed = false;
+    const notify = options?.notify?.sound || options?.notify?.desktop
+      ? notifier(options, (desktop, sound) => widget?.setToggles(desktop, sound))
+      : null;
 
     const emit = (name, detail) => {
       if (name === 'unread') {
         unread = detail.count;
         badge?.set(unread);
       }
+      if (name === 'toggle') return notify?.toggle(detail.kind);
+      if (name === 'message') notify?.message(detail);
       for (const fn of [...(listeners.get(name) ?? [])]) {
         try { fn(detail); } catch (err) { setTimeout(() => { throw err; }); }
       }
@@ -127,6 +205,7 @@ export function createHelloChat(loadWasm, defaultServer) {
         destroyed = true;
         if (widget) { widget.destroy(); widget.free?.(); widget = null; }
         badge?.clear();
+        notify?.close();
         emit('status', { status: 'closed' });
         for (const set of listeners.values()) set.clear();
         queue.length = 0;
@@ -147,6 +226,7 @@ export function createHelloChat(loadWasm, defaultServer) {
         fail(err);
         return;
       }
+      notify?.sync();
       for (const [method, args] of queue.splice(0)) widget[method](...args);
     }, fail);
     return handle;

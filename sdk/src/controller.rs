@@ -309,6 +309,13 @@ impl Controller {
                 from_others = true;
             }
             let detail = events::message(m, own, &self.options.server);
+            let mentioned = !own
+                && self
+                    .view
+                    .me
+                    .as_deref()
+                    .is_some_and(|me| crate::view::message::mentions(&m.message, me));
+            let _ = js_sys::Reflect::set(&detail, &"mentionsMe".into(), &mentioned.into());
             self.emit("message", detail);
         }
         if from_others {
@@ -617,6 +624,17 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         }
     }));
     out.push(on(&v.attach, "click", |c, _, _| c.view.picker.click()));
+    // The page's script asks for permission and plays sounds: from a click only.
+    if let Some(b) = &v.sound {
+        out.push(on(b, "click", |c, _, _| {
+            c.emit("toggle", events::obj(&[("kind", "sound".into())]))
+        }));
+    }
+    if let Some(b) = &v.bell {
+        out.push(on(b, "click", |c, _, _| {
+            c.emit("toggle", events::obj(&[("kind", "desktop".into())]))
+        }));
+    }
     out.push(on(&v.picker, "change", attach::on_pick));
     out.push(on(&v.input, "paste", attach::on_paste));
     out.push(on(&v.tray, "click", attach::on_tray_click));

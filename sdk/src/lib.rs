@@ -103,6 +103,14 @@ impl Widget {
         id
     }
 
+    /// The page's script says whether sound and notifications are on.
+    #[wasm_bindgen(js_name = setToggles)]
+    pub fn set_toggles(&self, desktop: bool, sound: bool) {
+        if let Some(c) = self.inner.as_ref().and_then(|c| c.try_borrow().ok()) {
+            c.view.set_toggles(desktop, sound);
+        }
+    }
+
     /// Remove every node, listener, timer and socket the widget created.
     pub fn destroy(&mut self) {
         if let Some(inner) = self.inner.take() {

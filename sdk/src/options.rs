@@ -21,6 +21,10 @@ pub struct Options {
     /// `rtl` lays the widget out right to left (the API sets it for Arabic,
     /// Hebrew and Persian unless the page says otherwise).
     pub rtl: bool,
+    /// `notify: { sound, desktop }`: show the sound toggle and the
+    /// notifications bell (the page's JavaScript plays and notifies).
+    pub notify_sound: bool,
+    pub notify_desktop: bool,
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -84,6 +88,8 @@ impl Options {
             placeholder: string(obj, "placeholder"),
             height,
             rtl: string(obj, "dir").as_deref() == Some("rtl"),
+            notify_sound: get(&get(obj, "notify"), "sound").is_truthy(),
+            notify_desktop: get(&get(obj, "notify"), "desktop").is_truthy(),
         })
     }
 

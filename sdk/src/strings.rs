@@ -98,6 +98,8 @@ fn default(key: &str) -> &'static str {
         "noticeUnlock" => "{by} reopened the room.",
         "someone" => "Someone",
         "attach" => "Attach files",
+        "notifySound" => "Sound for new messages",
+        "notifyDesktop" => "Notifications for new messages",
         "attachments" => "Files to send",
         "altLabel" => "Description of {name}",
         "removeFile" => "Remove {name}",

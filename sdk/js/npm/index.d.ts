@@ -21,8 +21,13 @@ export interface HelloChatOptions {
   dir?: 'ltr' | 'rtl';
   /** Replace any UI text (see the README for the keys; plural forms as `online.one`, …). */
   strings?: Partial<Record<HelloChatStringKey, string>> & Record<string, string>;
-  /** Opt-in notifications: `title` shows the unread count in the page title. */
-  notify?: { title?: boolean };
+  /**
+   * Opt-in notifications: `title` shows the unread count in the page title; `sound` shows a
+   * sound toggle (off until the visitor turns it on); `desktop` shows a bell that asks for
+   * permission when clicked, then notifies while the page is hidden: every message (`true`)
+   * or only those mentioning the visitor (`'mentions'`).
+   */
+  notify?: { title?: boolean; sound?: boolean; desktop?: boolean | 'mentions' };
   /** Composer placeholder. */
   placeholder?: string;
   /** Widget height: a CSS length or a number of pixels. Default 420px. */
@@ -88,6 +93,8 @@ export interface HelloChatMessage {
   attachments: HelloChatAttachment[];
   /** True for this visitor's messages (by sender key, never by name). */
   own: boolean;
+  /** The message mentions the visitor (`@name`). */
+  mentionsMe?: boolean;
 }
 
 /** A message's new state after an edit, delete or reaction; `eventSeq` is the change's own seq. */

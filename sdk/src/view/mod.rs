@@ -7,7 +7,7 @@
 pub mod attachments;
 mod dom;
 pub mod menu;
-mod message;
+pub(crate) mod message;
 
 use protocol::session::OutgoingFile;
 use protocol::ChatMessage;
@@ -60,6 +60,9 @@ pub struct View {
     /// The widget's box: files dropped anywhere on it are attached.
     pub container: HtmlElement,
     online: Element,
+    /// The sound and notification toggles, when the page asked for them.
+    pub sound: Option<HtmlButtonElement>,
+    pub bell: Option<HtmlButtonElement>,
     banner: HtmlElement,
     pub log: HtmlElement,
     pub earlier: HtmlButtonElement,
@@ -132,6 +135,23 @@ impl View {
         set_text(&title, &format!("#{}", options.room));
         let online = element(&doc, "span", "hc-online");
         header.append_with_node_2(&title, &online)?;
+        // Off until the visitor turns them on (the page's script keeps the choice).
+        let toggle =
+            |on: bool, label: &str, icon: &str| -> Result<Option<HtmlButtonElement>, JsValue> {
+                if !on {
+                    return Ok(None);
+                }
+                let b: HtmlButtonElement = element(&doc, "button", "hc-toggle").unchecked_into();
+                b.set_type("button");
+                attr(&b, "aria-label", &strings.get(label));
+                attr(&b, "title", &strings.get(label));
+                attr(&b, "aria-pressed", "false");
+                set_text(&b, icon);
+                header.append_child(&b)?;
+                Ok(Some(b))
+            };
+        let sound = toggle(options.notify_sound, "notifySound", "🔈")?;
+        let bell = toggle(options.notify_desktop, "notifyDesktop", "🔔")?;
 
         let banner = html(&doc, "div", "hc-banner");
         attr(&banner, "role", "status");
@@ -234,6 +254,8 @@ impl View {
             local_files: Vec::new(),
             viewer: None,
             online,
+            sound,
+            bell,
             banner,
             room_banner,
             reply_box: reply_bar,
@@ -725,6 +747,18 @@ impl View {
             &self.online,
             &self.strings.fill("online", &[("n", &n.to_string())]),
         );
+    }
+
+    /// Show whether sound and notifications are on.
+    pub fn set_toggles(&self, desktop: bool, sound: bool) {
+        for (button, on) in [(&self.bell, desktop), (&self.sound, sound)] {
+            if let Some(b) = button {
+                attr(b, "aria-pressed", if on { "true" } else { "false" });
+            }
+        }
+        if let Some(b) = &self.sound {
+            set_text(b, if sound { "🔊" } else { "🔈" });
+        }
     }
 
     pub fn set_typing(&self, name: Option<&str>) {
