@@ -70,7 +70,7 @@ fn now() -> f64 {
 
 /// Client ids and jitter from `crypto.getRandomValues` (every browser that
 /// runs WebAssembly has it).
-fn entropy() -> protocol::session::Entropy {
+pub(crate) fn entropy() -> protocol::session::Entropy {
     let crypto = web_sys::window().and_then(|w| w.crypto().ok());
     Box::new(move |buf: &mut [u8; 16]| {
         if let Some(c) = &crypto {
@@ -150,7 +150,12 @@ impl Controller {
         let log = rc.borrow().view.log.clone();
         let w = weak.clone();
         rc.borrow_mut().resized = Some(Resized::new(&log, move || {
-            dispatch(&w, |c, _| c.mark_seen())
+            dispatch(&w, |c, _| {
+                if c.view.pinned {
+                    c.view.scroll_to_bottom();
+                }
+                c.mark_seen()
+            })
         }));
         rc.borrow()
             .view
@@ -666,7 +671,8 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     }));
     out.push(on(&v.pill, "click", |c, _, _| c.view.scroll_to_bottom()));
     out.push(on(&v.log, "scroll", |c, _, _| {
-        if c.view.at_bottom() {
+        c.view.pinned = c.view.at_bottom();
+        if c.view.pinned {
             c.view.pill.set_hidden(true);
             c.mark_seen();
         }
@@ -683,6 +689,13 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         out.push(on(&window, "offline", |c, _, t| {
             c.session.set_browser_online(false, t)
         }));
+        // An on-screen keyboard opening or closing resizes the visual viewport.
+        let vv = js_sys::Reflect::get(&window, &"visualViewport".into()).unwrap_or_default();
+        if vv.is_object() {
+            for kind in ["resize", "scroll"] {
+                out.push(on(vv.unchecked_ref(), kind, |c, _, _| c.view.fit()));
+            }
+        }
         if let Some(doc) = window.document() {
             out.push(on(&doc, "visibilitychange", |c, _, t| {
                 let visible = web_sys::window()

@@ -30,6 +30,21 @@ pub fn set_hidden(el: &HtmlElement, hidden: bool) {
     el.set_hidden(hidden);
 }
 
+/// `o[key]`, or undefined. Untyped, like `invoke`: a typed binding per
+/// property or method would add more glue to the embed than the feature
+/// that needs it.
+pub fn prop(o: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(o, &key.into()).unwrap_or_default()
+}
+
+/// `o[method](a, b)`, or undefined if it throws.
+pub fn invoke(o: &JsValue, method: &str, a: &JsValue, b: &JsValue) -> JsValue {
+    prop(o, method)
+        .unchecked_into::<js_sys::Function>()
+        .call2(o, a, b)
+        .unwrap_or_default()
+}
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = Date)]

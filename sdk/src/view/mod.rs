@@ -17,7 +17,7 @@ use web_sys::{
     ShadowRootInit, ShadowRootMode,
 };
 
-use self::dom::{attr, element, html, local_time, set_hidden, set_text};
+use self::dom::{attr, element, html, invoke, local_time, prop, set_hidden, set_text};
 use crate::options::Options;
 use crate::strings::Strings;
 
@@ -97,6 +97,9 @@ pub struct View {
     /// (sender, timestamp, own) of the newest message shown, for grouping.
     last: Option<(String, u64, bool)>,
     shown: u32,
+    /// The list was at the bottom when last scrolled: when it is resized (an
+    /// on-screen keyboard, a taller composer, a panel opening), it stays there.
+    pub(crate) pinned: bool,
 }
 
 /// Messages group under one header when they come from the same sender key
@@ -277,6 +280,7 @@ impl View {
             me: None,
             last: None,
             shown: 0,
+            pinned: true,
         })
     }
 
@@ -361,6 +365,26 @@ impl View {
 
     pub fn at_bottom(&self) -> bool {
         self.log.scroll_top() + self.log.client_height() >= self.log.scroll_height() - STICK_SLOP_PX
+    }
+
+    /// While the widget has focus (an on-screen keyboard may be open), cap
+    /// its height at what the visual viewport shows below the widget's top:
+    /// `--_fit`, which the styles use on touch screens, so the composer and
+    /// the latest message stay above the keyboard. Without focus (the
+    /// keyboard closed), no cap. Runs when the visual viewport resizes or
+    /// moves; the page itself is never scrolled.
+    pub fn fit(&self) {
+        let el: &JsValue = &self.container;
+        let none = &JsValue::UNDEFINED;
+        let num = |o: &JsValue, key: &str| prop(o, key).as_f64().unwrap_or(0.0);
+        let mut fit = JsValue::from("");
+        if invoke(el, "matches", &":focus-within".into(), none).is_truthy() {
+            let vv = prop(&js_sys::global(), "visualViewport");
+            let top = num(&invoke(el, "getBoundingClientRect", none, none), "top");
+            fit = (num(&vv, "offsetTop") + num(&vv, "height") - top).into();
+        }
+        // A number of pixels, or empty, which removes the property.
+        invoke(&prop(el, "style"), "setProperty", &"--_fit".into(), &fit);
     }
 
     pub fn scroll_to_bottom(&self) {
