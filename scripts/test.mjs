@@ -53,6 +53,8 @@ await group('lint', async () => {
   // Native checks of every crate and test; the two wasm crates once more for their real target.
   await run('cargo', ['clippy', '--workspace', '--all-targets', '--all-features', '--', '-D', 'warnings']);
   await run('cargo', ['clippy', '--target', 'wasm32-unknown-unknown', '-p', 'hello-chat', '-p', 'hello-chat-worker', '--', '-D', 'warnings']);
+  // The widget's second build: the headless client alone.
+  await run('cargo', ['clippy', '--target', 'wasm32-unknown-unknown', '-p', 'hello-chat', '--no-default-features', '--features', 'headless', '--', '-D', 'warnings']);
 });
 
 await group('unit', async () => {

@@ -12,5 +12,9 @@ export default {
   build: {
     outDir: fileURLToPath(new URL('../../dist/public/npm', import.meta.url)),
     emptyOutDir: true,
+    rollupOptions: {
+      // The widget page, and the headless client in a React UI of its own.
+      input: { main: `${root}index.html`, react: `${root}react.html` },
+    },
   },
 };

@@ -81,47 +81,71 @@ function canBuildWidgetWithNightly() {
   return true;
 }
 
-const wasmPackArgs = (outDir) => ['--log-level', 'warn', 'build', 'sdk', '--release', '--target', 'web', '--mode', 'no-install',
-  '--no-pack', '--out-dir', outDir, '--out-name', 'hello_chat'];
+const wasmPackArgs = (outDir, outName) => ['--log-level', 'warn', 'build', 'sdk', '--release', '--target', 'web', '--mode', 'no-install',
+  '--no-pack', '--out-dir', outDir, '--out-name', outName];
 
-/** The widget: wasm-pack (target web) into dist/pkg; nightly when it can, else stable. */
-export function buildSdkWasm() {
+/**
+ * The two wasm builds of `sdk/`: the widget (feature `ui`, dist/pkg) and the
+ * client without a DOM (feature `headless`, dist/pkg-headless), so neither
+ * ships the other's code.
+ */
+const WASM_BUILDS = {
+  widget: { dir: 'pkg', name: 'hello_chat', features: [] },
+  headless: { dir: 'pkg-headless', name: 'hello_chat_headless', features: ['--no-default-features', '--features', 'headless'] },
+};
+
+/** One wasm build: wasm-pack (target web); nightly when it can, else stable. */
+function buildWasm(kind) {
+  const { dir, name, features } = WASM_BUILDS[kind];
   const nightly = canBuildWidgetWithNightly();
-  return cached('sdk-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'], outputs: ['dist/pkg/hello_chat_bg.wasm', 'dist/pkg/toolchain.txt'],
-    extra: nightly ? 'nightly' : 'stable' }, async () => {
+  const label = kind === 'widget' ? 'the widget' : 'the headless client';
+  return cached(kind === 'widget' ? 'sdk-wasm' : 'sdk-headless-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'],
+    outputs: [`dist/${dir}/${name}_bg.wasm`, `dist/${dir}/toolchain.txt`], extra: nightly ? 'nightly' : 'stable' }, async () => {
     if (nightly) {
-      step('Building the widget (wasm-pack, release, nightly with build-std)');
+      step(`Building ${label} (wasm-pack, release, nightly with build-std)`);
       try {
-        // Its own target dir: std built with other flags must not mix with stable's artifacts.
-        await run('wasm-pack', [...wasmPackArgs('../dist/pkg'), '--', '-Z', 'build-std=std,panic_abort'], {
+        await run('wasm-pack', [...wasmPackArgs(`../dist/${dir}`, name), '--', '-Z', 'build-std=std,panic_abort', ...features], {
           env: {
             RUSTUP_TOOLCHAIN: 'nightly',
             CARGO_TARGET_DIR: path.join(ROOT, 'target', 'nightly-widget'),
             RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
           },
         });
-        fs.writeFileSync(path.join(DIST, 'pkg', 'toolchain.txt'), 'nightly\n');
+        fs.writeFileSync(path.join(DIST, dir, 'toolchain.txt'), 'nightly\n');
         return;
       } catch (err) {
         step(`Nightly build failed (${err.message.split('\n')[0]}); building with stable instead`);
       }
     }
-    step('Building the widget (wasm-pack, release)');
-    await run('wasm-pack', wasmPackArgs('../dist/pkg'));
-    fs.writeFileSync(path.join(DIST, 'pkg', 'toolchain.txt'), 'stable\n');
+    step(`Building ${label} (wasm-pack, release)`);
+    await run('wasm-pack', [...wasmPackArgs(`../dist/${dir}`, name), ...(features.length ? ['--', ...features] : [])]);
+    fs.writeFileSync(path.join(DIST, dir, 'toolchain.txt'), 'stable\n');
   });
+}
+
+export async function buildSdkWasm() {
+  await buildWasm('widget');
+  await buildWasm('headless');
+}
+
+/** `export default "<base64 of the gzipped wasm>"`, for a single-file script. */
+function inlineWasm(dir, name) {
+  const gz = zlib.gzipSync(fs.readFileSync(path.join(DIST, dir, `${name}_bg.wasm`)), { level: 9 });
+  fs.writeFileSync(path.join(DIST, dir, 'wasm-inline.js'), `export default ${JSON.stringify(gz.toString('base64'))};\n`);
 }
 
 /** The npm package (dist/npm) and the single-file embed (dist/public/hello-chat.js). */
 export function buildSdkPackages() {
-  return cached('sdk-packages', { inputs: ['sdk/js', 'sdk/locales', 'dist/pkg/hello_chat_bg.wasm', 'dist/pkg/hello_chat.js', 'scripts/lib/build.mjs'],
-    outputs: ['dist/npm/package.json', 'dist/public/hello-chat.js', 'dist/public/hello-chat-launcher.js'] }, async () => {
+  return cached('sdk-packages', { inputs: ['sdk/js', 'sdk/locales', 'dist/pkg/hello_chat_bg.wasm', 'dist/pkg/hello_chat.js',
+    'dist/pkg-headless/hello_chat_headless_bg.wasm', 'dist/pkg-headless/hello_chat_headless.js', 'scripts/lib/build.mjs'],
+  outputs: ['dist/npm/package.json', 'dist/public/hello-chat.js', 'dist/public/hello-chat-launcher.js', 'dist/public/hello-chat-headless.js'] }, async () => {
     const npm = path.join(DIST, 'npm');
     fs.rmSync(npm, { recursive: true, force: true });
     fs.mkdirSync(npm, { recursive: true });
     for (const f of ['hello_chat.js', 'hello_chat_bg.wasm']) fs.copyFileSync(path.join(DIST, 'pkg', f), path.join(npm, f));
+    for (const f of ['hello_chat_headless.js', 'hello_chat_headless_bg.wasm']) fs.copyFileSync(path.join(DIST, 'pkg-headless', f), path.join(npm, f));
     for (const f of fs.readdirSync(path.join(ROOT, 'sdk/js/npm'))) fs.copyFileSync(path.join(ROOT, 'sdk/js/npm', f), path.join(npm, f));
-    fs.copyFileSync(path.join(ROOT, 'sdk/js/api.js'), path.join(npm, 'api.js'));
+    for (const f of ['api.js', 'connect.js']) fs.copyFileSync(path.join(ROOT, 'sdk/js', f), path.join(npm, f));
     fs.mkdirSync(path.join(DIST, 'public'), { recursive: true });
     // The UI strings of each language, fetched by the widget for its locale only.
     const locales = path.join(DIST, 'public', 'locales');
@@ -130,12 +154,16 @@ export function buildSdkPackages() {
     // The embed carries the wasm gzipped then base64-encoded (the browser
     // inflates it with DecompressionStream): base64 of raw wasm compresses
     // badly, so this keeps the transfer size close to that of the gzipped wasm.
-    const wasmGz = zlib.gzipSync(fs.readFileSync(path.join(DIST, 'pkg', 'hello_chat_bg.wasm')), { level: 9 });
-    fs.writeFileSync(path.join(DIST, 'pkg', 'wasm-inline.js'), `export default ${JSON.stringify(wasmGz.toString('base64'))};\n`);
+    inlineWasm('pkg', 'hello_chat');
+    inlineWasm('pkg-headless', 'hello_chat_headless');
     step('Bundling the single-file embed (esbuild: glue + gzipped wasm inlined)');
     await run(path.join(NODE_BIN, 'esbuild'), ['sdk/js/embed.js', '--bundle', '--format=iife', '--minify',
       '--target=es2020', '--log-level=warning', '--legal-comments=none',
       `--outfile=${path.join(DIST, 'public', 'hello-chat.js')}`]);
+    step('Bundling the headless client (esbuild: glue + gzipped wasm inlined)');
+    await run(path.join(NODE_BIN, 'esbuild'), ['sdk/js/headless-entry.js', '--bundle', '--format=iife', '--minify',
+      '--target=es2020', '--log-level=warning', '--legal-comments=none',
+      `--outfile=${path.join(DIST, 'public', 'hello-chat-headless.js')}`]);
     step('Bundling the launcher loader (esbuild)');
     await run(path.join(NODE_BIN, 'esbuild'), ['sdk/js/launcher-entry.js', '--bundle', '--format=iife', '--minify',
       '--target=es2020', '--log-level=warning', '--legal-comments=none',
@@ -182,8 +210,8 @@ export function buildSite() {
 export function buildNpmDemo() {
   const link = path.join(ROOT, 'node_modules', 'hello-chat');
   if (!fs.existsSync(link)) fs.symlinkSync(path.join(DIST, 'npm'), link, 'dir');
-  return cached('npm-demo', { inputs: ['demo/npm-app', 'dist/npm/hello_chat_bg.wasm', 'dist/npm/index.js', 'dist/npm/api.js'],
-    outputs: ['dist/public/npm/index.html'] }, () => {
+  return cached('npm-demo', { inputs: ['demo/npm-app', 'dist/npm/hello_chat_bg.wasm', 'dist/npm/hello_chat_headless_bg.wasm', 'dist/npm/index.js', 'dist/npm/api.js', 'dist/npm/connect.js'],
+    outputs: ['dist/public/npm/index.html', 'dist/public/npm/react.html'] }, () => {
     step('Building the npm demo with Vite');
     return run(path.join(NODE_BIN, 'vite'), ['build', '--config', 'demo/npm-app/vite.config.js']);
   });

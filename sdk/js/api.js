@@ -5,7 +5,25 @@
 // Event listeners live here in JavaScript; the wasm widget reports events
 // through one `emit(name, detail)` callback.
 
-const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence', 'unread'];
+export const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence', 'unread'];
+
+/** Listeners by event name, each called safely (a throwing one cannot break the chat). */
+export function listenerSet(names) {
+  const listeners = new Map(names.map((e) => [e, new Set()]));
+  return {
+    emit(name, detail) {
+      for (const fn of [...(listeners.get(name) ?? [])]) {
+        try { fn(detail); } catch (err) { setTimeout(() => { throw err; }); }
+      }
+    },
+    on(event, fn) {
+      if (!listeners.has(event)) throw new TypeError(`HelloChat: unknown event "${event}" (use ${names.join(', ')})`);
+      listeners.get(event).add(fn);
+    },
+    off(event, fn) { listeners.get(event)?.delete(fn); },
+    clear() { for (const set of listeners.values()) set.clear(); },
+  };
+}
 
 /** Languages with a strings file on the server (`/locales/<lang>.json`); English is built in. */
 const LOCALES = new Set(['de', 'fr', 'es', 'pt', 'it', 'nl', 'pl', 'tr', 'ru', 'uk', 'ar', 'he', 'ja', 'ko', 'zh']);
@@ -133,7 +151,7 @@ export function createHelloChat(loadWasm, defaultServer) {
 
   function mount(el, options) {
     if (!el || typeof el.appendChild !== 'function') throw new TypeError('HelloChat.mount: first argument must be a DOM element');
-    const listeners = new Map(EVENTS.map((e) => [e, new Set()]));
+    const events = listenerSet(EVENTS);
     const queue = [];
     let unread = 0;
     const badge = options?.notify?.title ? titleBadge() : null;
@@ -150,9 +168,7 @@ export function createHelloChat(loadWasm, defaultServer) {
       }
       if (name === 'toggle') return notify?.toggle(detail.kind);
       if (name === 'message') notify?.message(detail);
-      for (const fn of [...(listeners.get(name) ?? [])]) {
-        try { fn(detail); } catch (err) { setTimeout(() => { throw err; }); }
-      }
+      events.emit(name, detail);
     };
     const fail = (err) => {
       emit('status', { status: 'failed', reason: String(err?.message ?? err) });
@@ -191,15 +207,8 @@ export function createHelloChat(loadWasm, defaultServer) {
       get unread() { return unread; },
       /** Add (`on`, default) or take back a reaction. */
       react(seq, emoji, on = true) { return call('react', Number(seq), String(emoji), Boolean(on)); },
-      on(event, fn) {
-        if (!listeners.has(event)) throw new TypeError(`HelloChat: unknown event "${event}" (use ${EVENTS.join(', ')})`);
-        listeners.get(event).add(fn);
-        return handle;
-      },
-      off(event, fn) {
-        listeners.get(event)?.delete(fn);
-        return handle;
-      },
+      on(event, fn) { events.on(event, fn); return handle; },
+      off(event, fn) { events.off(event, fn); return handle; },
       destroy() {
         if (destroyed) return;
         destroyed = true;
@@ -207,7 +216,7 @@ export function createHelloChat(loadWasm, defaultServer) {
         badge?.clear();
         notify?.close();
         emit('status', { status: 'closed' });
-        for (const set of listeners.values()) set.clear();
+        events.clear();
         queue.length = 0;
       },
     };

@@ -50,6 +50,8 @@ const mounted = new WeakSet();
 // is the launcher's light loader: the full API replaces it.
 const own = Object.getOwnPropertyDescriptor(window, 'HelloChat');
 if (typeof own?.value?.mount !== 'function') {
+  // hello-chat-headless.js, loaded first, keeps its `connect`.
+  if (typeof own?.value?.connect === 'function') HelloChat.connect = own.value.connect;
   window.HelloChat = HelloChat;
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', autoMount, { once: true });
   else autoMount();

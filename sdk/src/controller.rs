@@ -20,10 +20,11 @@ use web_sys::{Element, Event, KeyboardEvent};
 use crate::attach;
 use crate::events::{self, obj};
 use crate::files::Files;
-use crate::listener::{Listener, Resized};
+use crate::listener::Listener;
 use crate::mentions::Mentions;
 use crate::options::Options;
 use crate::read_position;
+use crate::resized::Resized;
 use crate::socket::{Socket, SocketEvent};
 use crate::strings::Strings;
 use crate::view::View;
@@ -66,17 +67,6 @@ pub struct Controller {
 
 fn now() -> f64 {
     js_sys::Date::now()
-}
-
-/// Client ids and jitter from `crypto.getRandomValues` (every browser that
-/// runs WebAssembly has it).
-pub(crate) fn entropy() -> protocol::session::Entropy {
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
-    Box::new(move |buf: &mut [u8; 16]| {
-        if let Some(c) = &crypto {
-            let _ = c.get_random_values_with_u8_array(buf);
-        }
-    })
 }
 
 /// Run `f` on the controller, then everything that follows from it.
@@ -124,7 +114,7 @@ impl Controller {
         };
         let rc = Rc::new_cyclic(|weak| {
             RefCell::new(Controller {
-                session: Session::new(config, entropy()),
+                session: Session::new(config, crate::entropy::entropy()),
                 options,
                 view,
                 reply_to: None,

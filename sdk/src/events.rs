@@ -33,7 +33,11 @@ fn role(r: Option<Role>) -> JsValue {
 pub fn message(m: &ChatMessage, own: bool, server: &str) -> JsValue {
     let attachments = Array::new();
     for a in &m.attachments {
-        let url = crate::view::attachments::src(server, &[], a);
+        let url = a
+            .url
+            .as_deref()
+            .filter(|u| u.starts_with("/files/"))
+            .map(|u| format!("{server}{u}"));
         attachments.push(&obj(&[
             ("name", a.name.as_str().into()),
             ("mime", a.mime.as_str().into()),

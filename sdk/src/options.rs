@@ -4,6 +4,8 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+// The headless client reads only the connection's options.
+#[cfg_attr(not(feature = "ui"), allow(dead_code))]
 pub struct Options {
     pub room: String,
     pub name: String,

@@ -189,8 +189,44 @@ export interface HelloChatHandle {
   destroy(): void;
 }
 
+/** A headless client's events: the widget's, plus what its view would show. */
+export interface HelloChatClientEvents extends HelloChatEvents {
+  /** A message of yours was queued (shown as "sending" until `sent`). */
+  pending: { id: string; text: string };
+  sent: { id: string; seq: number };
+  /** A queued message goes by a new id (retried after an id conflict). */
+  renamed: { id: string; newId: string };
+  /** A message of yours was refused for good: `retry(id)` or `discard(id)`. */
+  failed: HelloChatErrorEvent;
+  typing: { name: string };
+  /** The answer to `loadEarlier()`: older messages, oldest first. */
+  older: { messages: HelloChatMessage[]; more: boolean };
+}
+
+/** `HelloChat.connect(options)`: the chat without any UI. */
+export interface HelloChatClient {
+  readonly unread: number;
+  send(text: string): string | undefined;
+  reply(seq: number, text: string): string | undefined;
+  edit(seq: number, text: string): string | undefined;
+  remove(seq: number): string | undefined;
+  react(seq: number, emoji: string, on?: boolean): string | undefined;
+  retry(id: string): boolean | undefined;
+  discard(id: string): boolean | undefined;
+  loadEarlier(): boolean | undefined;
+  /** The visitor has seen everything up to `seq` (the unread count follows). */
+  markRead(seq: number): void;
+  typing(): void;
+  on<E extends keyof HelloChatClientEvents>(event: E, fn: (detail: HelloChatClientEvents[E]) => void): HelloChatClient;
+  off<E extends keyof HelloChatClientEvents>(event: E, fn: (detail: HelloChatClientEvents[E]) => void): HelloChatClient;
+  /** Close the connection; stop every timer and listener. */
+  close(): void;
+}
+
 export interface HelloChatApi {
   mount(el: Element, options: HelloChatOptions): HelloChatHandle;
+  /** Connect without a UI (`room`, `name`, `site`, `server`, `token` as for `mount`). */
+  connect(options: Pick<HelloChatOptions, 'room' | 'name' | 'site' | 'server' | 'token'>): HelloChatClient;
   readonly version: string;
 }
 

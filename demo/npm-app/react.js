@@ -1,0 +1,33 @@
+// A chat UI of its own, in React, on HelloChat.connect (see use-hello-chat.js).
+// Plain createElement calls: no JSX step needed for this small example.
+import { createElement as h, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { useHelloChat } from './use-hello-chat.js';
+
+function Chat({ room, name }) {
+  const chat = useHelloChat({ room, name });
+  const [draft, setDraft] = useState('');
+  const last = chat.messages.at(-1);
+  // Everything rendered is seen: this page shows the whole list.
+  useEffect(() => { if (last) chat.markRead(last.seq); }, [last?.seq]);
+
+  const submit = (e) => {
+    e.preventDefault();
+    if (draft.trim()) chat.send(draft);
+    setDraft('');
+  };
+  return h('section', { className: 'react-chat', 'aria-label': `Room ${room}` },
+    h('p', { id: 'react-status', 'aria-live': 'polite' }, `Status: ${chat.status}`),
+    h('ul', { id: 'react-messages' },
+      chat.messages.map((m) => h('li', { key: m.seq, className: m.own ? 'own' : undefined },
+        h('b', null, m.name), ' ', m.deleted ? '(deleted)' : m.message)),
+      chat.pending.map((p) => h('li', { key: p.id, className: 'pending' }, p.text, ' (sending…)'))),
+    h('form', { onSubmit: submit },
+      h('label', { htmlFor: 'react-input' }, 'Message'), ' ',
+      h('input', { id: 'react-input', value: draft, onChange: (e) => setDraft(e.target.value), autoComplete: 'off' }),
+      ' ', h('button', { type: 'submit' }, 'Send')));
+}
+
+const params = new URLSearchParams(location.search);
+createRoot(document.getElementById('react-chat')).render(
+  h(Chat, { room: params.get('room') || 'react-demo', name: params.get('name') || 'React fan' }));

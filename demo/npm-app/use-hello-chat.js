@@ -1,0 +1,42 @@
+// A React hook over HelloChat.connect: the chat's session (reconnect,
+// resume, outbox, no duplicates) as React state, for a UI of your own.
+// Copy it into your app; it is an example, not part of the package.
+import { useEffect, useRef, useState } from 'react';
+import { HelloChat } from 'hello-chat';
+
+/**
+ * @param {{ room: string, name?: string, site?: string, server?: string, token?: string }} options
+ * @returns {{ messages: object[], pending: {id: string, text: string}[], status: string, unread: number,
+ *   send: (text: string) => void, markRead: (seq: number) => void }}
+ */
+export function useHelloChat(options) {
+  const [messages, setMessages] = useState([]);
+  const [pending, setPending] = useState([]);
+  const [status, setStatus] = useState('connecting');
+  const [unread, setUnread] = useState(0);
+  const client = useRef(null);
+  const { room, name, site, server, token } = options;
+
+  useEffect(() => {
+    const c = HelloChat.connect({ room, name, site, server, token });
+    client.current = c;
+    setMessages([]);
+    c.on('message', (m) => setMessages((list) => [...list, m]));
+    c.on('older', ({ messages: older }) => setMessages((list) => [...older, ...list]));
+    c.on('update', (m) => setMessages((list) => list.map((x) => (x.seq === m.seq ? m : x))));
+    c.on('pending', (p) => setPending((list) => [...list, p]));
+    c.on('sent', ({ id }) => setPending((list) => list.filter((p) => p.id !== id)));
+    c.on('status', (s) => setStatus(s.status));
+    c.on('unread', ({ count }) => setUnread(count));
+    return () => c.close();
+  }, [room, name, site, server, token]);
+
+  return {
+    messages,
+    pending,
+    status,
+    unread,
+    send: (text) => client.current?.send(text),
+    markRead: (seq) => client.current?.markRead(seq),
+  };
+}

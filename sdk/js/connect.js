@@ -1,0 +1,82 @@
+// HelloChat.connect: the chat without any UI (see sdk/src/headless.rs). Kept
+// apart from api.js so that the widget's embed does not carry it, and built
+// on its own wasm, so that a page that only connects never loads the widget.
+import { EVENTS, listenerSet } from './api.js';
+
+/** A headless client's events: the widget's, plus what its view would show. */
+const CLIENT_EVENTS = [...EVENTS, 'pending', 'sent', 'renamed', 'failed', 'typing', 'older'];
+
+/**
+ * @param {() => Promise<{ Client: any }>} loadHeadless  loads (once) the headless client's wasm
+ * @param {() => string} defaultServer  origin used when options.server is absent
+ */
+export function createConnect(loadHeadless, defaultServer) {
+  let loading = null;
+  const headless = () => (loading ??= loadHeadless());
+
+  /**
+   * A connection to a room without any UI, for sites that draw their own:
+   * the widget's session (reconnect, resume, outbox, no duplicates), its
+   * methods and events, and the events its view would have shown.
+   */
+  function connect(options) {
+    const events = listenerSet(CLIENT_EVENTS);
+    const queue = [];
+    let client = null;
+    let closed = false;
+    let unread = 0;
+    const emit = (name, detail) => {
+      if (name === 'unread') unread = detail.count;
+      events.emit(name, detail);
+    };
+    const fail = (err) => {
+      emit('status', { status: 'failed', reason: String(err?.message ?? err) });
+      emit('error', { code: 'load_failed', message: String(err?.message ?? err) });
+    };
+    const call = (method, ...args) => {
+      if (closed) return undefined;
+      if (client) return client[method](...args);
+      queue.push([method, args]);
+      return undefined;
+    };
+    const handle = {
+      send(text) { return call('send', String(text)); },
+      reply(seq, text) { return call('reply', Number(seq), String(text)); },
+      edit(seq, text) { return call('edit', Number(seq), String(text)); },
+      remove(seq) { return call('remove', Number(seq)); },
+      react(seq, emoji, on = true) { return call('react', Number(seq), String(emoji), Boolean(on)); },
+      /** Send a failed message again / drop it (after a `failed` event). */
+      retry(id) { return call('retry', String(id)); },
+      discard(id) { return call('discard', String(id)); },
+      /** Ask for the messages before the oldest received: an `older` event answers. */
+      loadEarlier() { return call('loadEarlier'); },
+      /** The visitor has seen everything up to `seq`. */
+      markRead(seq) { return call('markRead', Number(seq)); },
+      typing() { return call('typing'); },
+      get unread() { return unread; },
+      on(event, fn) { events.on(event, fn); return handle; },
+      off(event, fn) { events.off(event, fn); return handle; },
+      close() {
+        if (closed) return;
+        closed = true;
+        if (client) { client.destroy(); client.free?.(); client = null; }
+        emit('status', { status: 'closed' });
+        events.clear();
+        queue.length = 0;
+      },
+    };
+    headless().then((wasm) => {
+      if (closed) return;
+      try {
+        client = new wasm.Client(options ?? {}, emit, defaultServer());
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      for (const [method, args] of queue.splice(0)) client[method](...args);
+    }, fail);
+    return handle;
+  }
+
+  return connect;
+}

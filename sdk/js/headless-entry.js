@@ -1,0 +1,30 @@
+// hello-chat-headless.js: HelloChat.connect without the widget. The
+// headless client's glue and its own (smaller) wasm, inlined; defines
+// window.HelloChat.connect and nothing else. With hello-chat.js on the same
+// page, it adds `connect` to that HelloChat (and hello-chat.js, loaded
+// after it, keeps it).
+import init, { Client } from '../../dist/pkg-headless/hello_chat_headless.js';
+import wasmGzBase64 from '../../dist/pkg-headless/wasm-inline.js';
+import { createConnect } from './connect.js';
+
+async function wasmBytes() {
+  const gz = Uint8Array.from(atob(wasmGzBase64), (c) => c.charCodeAt(0));
+  const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Response(stream).arrayBuffer();
+}
+
+const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
+const server = (() => {
+  try { return new URL(script.dataset.server || script.src).origin; } catch { return location.origin; }
+})();
+
+const connect = createConnect(async () => {
+  await init({ module_or_path: await wasmBytes() });
+  return { Client };
+}, () => server);
+const HelloChat = { connect, version: '0.1.0' };
+
+// As in embed.js: only an own property is ours (markup can shadow globals).
+const own = Object.getOwnPropertyDescriptor(window, 'HelloChat');
+if (typeof own?.value?.mount === 'function') own.value.connect = HelloChat.connect;
+else window.HelloChat = HelloChat;

@@ -1,0 +1,409 @@
+//! `HelloChat.connect(options)`: the same zero-loss session as the widget
+//! (reconnect, resume, outbox, dedupe, unread counts) with no DOM, for a
+//! site that draws its own chat. Every effect of the session becomes an
+//! event for the page; every method is the widget's handle's.
+//!
+//! It mirrors [`crate::controller`] without the view: a socket, one timer,
+//! the browser's online/offline and visibility events, and the page's
+//! `emit(name, detail)` callback.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function};
+use protocol::session::{Effect, Session, SessionConfig, Status};
+use protocol::unread::Unread;
+use protocol::{ChatMessage, ProtocolError};
+use wasm_bindgen::prelude::*;
+
+use crate::events::{self, obj};
+use crate::listener::Listener;
+use crate::options::Options;
+use crate::read_position;
+use crate::socket::{Socket, SocketEvent};
+
+/// A connection to one room, without a widget.
+#[wasm_bindgen]
+pub struct Client {
+    inner: Option<Rc<RefCell<Headless>>>,
+}
+
+struct Headless {
+    session: Session,
+    options: Options,
+    socket: Option<Socket>,
+    timer: Option<Timeout>,
+    listeners: Vec<Listener>,
+    emit: Function,
+    unread: Unread,
+    joined: bool,
+    outgoing: Vec<(&'static str, JsValue)>,
+    weak: Weak<RefCell<Headless>>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Run `f`, then everything that follows from it; the page hears last.
+fn dispatch(weak: &Weak<RefCell<Headless>>, f: impl FnOnce(&mut Headless, f64)) {
+    let Some(rc) = weak.upgrade() else { return };
+    let (emit, events) = {
+        let Ok(mut h) = rc.try_borrow_mut() else {
+            return;
+        };
+        let t = now();
+        f(&mut h, t);
+        h.apply_effects(t);
+        h.rearm_timer(t);
+        (h.emit.clone(), std::mem::take(&mut h.outgoing))
+    };
+    for (name, detail) in events {
+        let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &detail);
+    }
+}
+
+impl Headless {
+    fn emit(&mut self, name: &'static str, detail: JsValue) {
+        self.outgoing.push((name, detail));
+    }
+
+    fn own(&self, m: &ChatMessage) -> bool {
+        self.session.own_sender().is_some_and(|me| me == m.sender)
+    }
+
+    fn emit_unread(&mut self) {
+        let detail = obj(&[("count", (self.unread.count() as u32).into())]);
+        self.emit("unread", detail);
+    }
+
+    fn apply_effects(&mut self, t: f64) {
+        while let Some(effect) = self.session.poll_effect() {
+            match effect {
+                Effect::Open { query, protocols } => {
+                    self.socket = None;
+                    let url = self.options.socket_url(&query);
+                    let weak = self.weak.clone();
+                    let on_event = move |event: SocketEvent| {
+                        dispatch(&weak, move |h, t| match event {
+                            SocketEvent::Text(text) => h.session.on_text(&text, t),
+                            SocketEvent::Close { code, reason } => {
+                                h.session.on_close(code, &reason, t)
+                            }
+                        })
+                    };
+                    match Socket::open(&url, &protocols, on_event) {
+                        Ok(socket) => self.socket = Some(socket),
+                        Err(_) => self.session.on_close(1006, "", t),
+                    }
+                }
+                Effect::Transmit(text) => {
+                    if let Some(s) = &self.socket {
+                        s.send(&text);
+                    }
+                }
+                Effect::CloseSocket => self.socket = None,
+                Effect::Status(status) => {
+                    let detail = match &status {
+                        Status::Reconnecting { retry_at, .. } => obj(&[
+                            ("status", status.as_str().into()),
+                            (
+                                "retryIn",
+                                retry_at.map_or(JsValue::UNDEFINED, |at| (at - t).max(0.0).into()),
+                            ),
+                        ]),
+                        Status::Failed { code, reason } => obj(&[
+                            ("status", status.as_str().into()),
+                            ("code", (*code).into()),
+                            ("reason", reason.as_str().into()),
+                        ]),
+                        _ => obj(&[("status", status.as_str().into())]),
+                    };
+                    self.emit("status", detail);
+                }
+                Effect::Welcome { .. } | Effect::Room(_) => {
+                    self.session.read_up_to(self.unread.read());
+                }
+                Effect::ReadElsewhere(seq) => {
+                    if self.unread.seen(seq) {
+                        self.emit_unread();
+                    }
+                    read_position::save(&self.options, self.unread.read());
+                }
+                Effect::Show(messages) => self.show(&messages),
+                Effect::ShowOlder { messages, more } => {
+                    let list = Array::new();
+                    for m in &messages {
+                        list.push(&events::message(m, self.own(m), &self.options.server));
+                    }
+                    let detail = obj(&[("messages", list.into()), ("more", more.into())]);
+                    self.emit("older", detail);
+                }
+                Effect::Updated { seq, message } => {
+                    if message.deleted && self.unread.deleted(message.seq) {
+                        self.emit_unread();
+                    }
+                    let detail =
+                        events::message(&message, self.own(&message), &self.options.server);
+                    let _ = js_sys::Reflect::set(&detail, &"eventSeq".into(), &(seq as f64).into());
+                    self.emit("update", detail);
+                }
+                Effect::Moderation(n) => {
+                    let detail = events::notice(&n);
+                    self.emit("moderation", detail);
+                }
+                Effect::Pending { id, text, .. } => {
+                    let detail = obj(&[("id", id.into()), ("text", text.into())]);
+                    self.emit("pending", detail);
+                }
+                Effect::Sent { id, seq } => {
+                    let detail = obj(&[("id", id.into()), ("seq", (seq as f64).into())]);
+                    self.emit("sent", detail);
+                }
+                Effect::Renamed { id, new_id } => {
+                    let detail = obj(&[("id", id.into()), ("newId", new_id.into())]);
+                    self.emit("renamed", detail);
+                }
+                Effect::SendFailed { id, error } => {
+                    let detail = events::error(&error.with_id(Some(&id)));
+                    self.emit("failed", detail);
+                }
+                // Files go through the widget only.
+                Effect::Upload { id, local, .. } => {
+                    let error = ProtocolError::new(
+                        protocol::ErrorCode::NotAllowed,
+                        "files are sent with the widget",
+                    );
+                    self.session.upload_failed(&id, local, error, t);
+                }
+                Effect::Presence {
+                    online,
+                    joined,
+                    left,
+                    member,
+                } => {
+                    let detail = obj(&[
+                        ("online", online.into()),
+                        ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
+                        ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
+                        (
+                            "member",
+                            member.map_or(JsValue::UNDEFINED, |m| events::members(&[m])),
+                        ),
+                    ]);
+                    self.emit("presence", detail);
+                }
+                Effect::Typing { name } => {
+                    let detail = obj(&[("name", name.into())]);
+                    self.emit("typing", detail);
+                }
+                Effect::Error(error) => {
+                    let detail = events::error(&error);
+                    self.emit("error", detail);
+                }
+            }
+        }
+    }
+
+    fn show(&mut self, messages: &[ChatMessage]) {
+        let before = self.unread.count();
+        if !self.joined {
+            self.joined = true;
+            self.unread.joined(messages.last().map_or(0, |m| m.seq));
+        }
+        for m in messages {
+            let own = self.own(m);
+            self.unread.arrived(m.seq, own, m.deleted);
+            let detail = events::message(m, own, &self.options.server);
+            self.emit("message", detail);
+        }
+        if self.unread.count() != before {
+            self.emit_unread();
+        }
+        read_position::save(&self.options, self.unread.read());
+    }
+
+    fn rearm_timer(&mut self, t: f64) {
+        self.timer = self.session.poll_timeout().map(|at| {
+            let weak = self.weak.clone();
+            Timeout::new((at - t).clamp(0.0, 2_147_483_647.0) as u32, move || {
+                dispatch(&weak, |h, t| h.session.handle_timeout(t))
+            })
+        });
+    }
+
+    fn act(&mut self, result: Result<String, ProtocolError>) -> Option<String> {
+        if let Err(e) = &result {
+            let detail = events::error(e);
+            self.emit("error", detail);
+        }
+        result.ok()
+    }
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// Connect to `options.room`; `emit(eventName, detail)` receives every
+    /// event. Throws for invalid options, like `mount`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        options: JsValue,
+        emit: Function,
+        default_server: String,
+    ) -> Result<Client, JsValue> {
+        let options = Options::read(&options, &default_server)
+            .map_err(|e| JsValue::from(js_sys::Error::new(&e.replace("mount", "connect"))))?;
+        let config = SessionConfig {
+            room: options.room.clone(),
+            name: options.name.clone(),
+            site: options.site.clone(),
+            token: options.token.clone(),
+        };
+        let unread = Unread::new(read_position::load(&options));
+        let rc = Rc::new_cyclic(|weak| {
+            RefCell::new(Headless {
+                session: Session::new(config, crate::entropy::entropy()),
+                options,
+                socket: None,
+                timer: None,
+                listeners: Vec::new(),
+                emit,
+                unread,
+                joined: false,
+                outgoing: Vec::new(),
+                weak: weak.clone(),
+            })
+        });
+        let weak = Rc::downgrade(&rc);
+        rc.borrow_mut().listeners = listen(&weak);
+        dispatch(&weak, |h, t| {
+            if web_sys::window().is_some_and(|w| !w.navigator().on_line()) {
+                h.session.set_browser_online(false, t);
+            }
+            h.session.start(t);
+        });
+        Ok(Client { inner: Some(rc) })
+    }
+
+    fn run(
+        &self,
+        f: impl FnOnce(&mut Headless, f64) -> Result<String, ProtocolError>,
+    ) -> Option<String> {
+        let weak = Rc::downgrade(self.inner.as_ref()?);
+        let mut id = None;
+        dispatch(&weak, |h, t| {
+            let result = f(h, t);
+            id = h.act(result);
+        });
+        id
+    }
+
+    pub fn send(&self, text: String) -> Option<String> {
+        self.run(|h, t| h.session.send(&text, t))
+    }
+
+    pub fn reply(&self, seq: f64, text: String) -> Option<String> {
+        self.run(|h, t| h.session.reply(Some(seq as u64), &text, t))
+    }
+
+    pub fn edit(&self, seq: f64, text: String) -> Option<String> {
+        self.run(|h, t| h.session.edit(seq as u64, &text, t))
+    }
+
+    pub fn remove(&self, seq: f64) -> Option<String> {
+        self.run(|h, t| h.session.remove(seq as u64, t))
+    }
+
+    pub fn react(&self, seq: f64, emoji: String, on: bool) -> Option<String> {
+        self.run(|h, t| h.session.react(seq as u64, &emoji, on, t))
+    }
+
+    /// Send a failed message again, or drop it.
+    pub fn retry(&self, id: String) -> bool {
+        self.with(|h, t| h.session.retry(&id, t))
+    }
+
+    pub fn discard(&self, id: String) -> bool {
+        self.with(|h, _| h.session.discard(&id))
+    }
+
+    /// Ask for the messages before the oldest one received (an `older` event).
+    #[wasm_bindgen(js_name = loadEarlier)]
+    pub fn load_earlier(&self) -> bool {
+        self.with(|h, _| h.session.load_earlier())
+    }
+
+    /// The visitor has seen everything up to `seq` (the unread count and,
+    /// for a signed-in user, their other devices follow).
+    #[wasm_bindgen(js_name = markRead)]
+    pub fn mark_read(&self, seq: f64) {
+        self.with(|h, _| {
+            if h.unread.seen(seq as u64) {
+                h.emit_unread();
+                read_position::save(&h.options, h.unread.read());
+            }
+            h.session.read_up_to(h.unread.read());
+            true
+        });
+    }
+
+    /// Tell the room the visitor is typing (sent at most every 2 s).
+    pub fn typing(&self) {
+        self.with(|h, t| {
+            h.session.typing(t);
+            true
+        });
+    }
+
+    fn with(&self, f: impl FnOnce(&mut Headless, f64) -> bool) -> bool {
+        let Some(weak) = self.inner.as_ref().map(Rc::downgrade) else {
+            return false;
+        };
+        let mut out = false;
+        dispatch(&weak, |h, t| out = f(h, t));
+        out
+    }
+
+    /// Close the connection and stop every timer and listener.
+    pub fn destroy(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            if let Ok(mut h) = inner.try_borrow_mut() {
+                h.session.close();
+                while h.session.poll_effect().is_some() {}
+                h.socket = None;
+                h.timer = None;
+                h.listeners.clear();
+            }
+        }
+    }
+}
+
+/// The browser's online/offline and visibility events.
+fn listen(weak: &Weak<RefCell<Headless>>) -> Vec<Listener> {
+    let mut out = Vec::new();
+    let Some(window) = web_sys::window() else {
+        return out;
+    };
+    let on = |target: &web_sys::EventTarget, kind: &'static str, f: fn(&mut Headless, f64)| {
+        let weak = weak.clone();
+        Listener::new(target, kind, move |_| dispatch(&weak, f))
+    };
+    out.push(on(&window, "online", |h, t| {
+        h.session.set_browser_online(true, t)
+    }));
+    out.push(on(&window, "offline", |h, t| {
+        h.session.set_browser_online(false, t)
+    }));
+    if let Some(doc) = window.document() {
+        out.push(on(&doc, "visibilitychange", |h, t| {
+            let visible = web_sys::window()
+                .and_then(|w| w.document())
+                .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+            if visible {
+                h.session.tab_visible(t);
+            }
+        }));
+    }
+    out
+}

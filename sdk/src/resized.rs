@@ -1,0 +1,34 @@
+//! A resize observer that disconnects itself when dropped.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, ResizeObserver};
+
+/// Calls `f` whenever `target`'s size changes, e.g. when a closed panel
+/// around the widget opens (display: none to shown).
+pub struct Resized {
+    observer: Option<ResizeObserver>,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Resized {
+    pub fn new(target: &Element, f: impl FnMut() + 'static) -> Resized {
+        let callback = Closure::<dyn FnMut()>::new(f);
+        let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
+        if let Some(o) = &observer {
+            o.observe(target);
+        }
+        Resized {
+            observer,
+            _callback: callback,
+        }
+    }
+}
+
+impl Drop for Resized {
+    fn drop(&mut self) {
+        if let Some(o) = &self.observer {
+            o.disconnect();
+        }
+    }
+}

@@ -1,0 +1,167 @@
+// HelloChat.connect in real Chromium: the widget's session with no UI. The
+// same guarantees as the widget (resume, outbox, nothing lost or doubled),
+// told as events: message, pending, sent, status, unread, older, ...
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, createSite, join, launchBrowser, uniqueRoom } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A page with the embed loaded and a headless client connected to `room`. */
+async function headlessPage(context, options) {
+  const page = await context.newPage();
+  await page.goto(`${BASE}/health`);
+  await page.setContent('<!doctype html><html><head><title>headless</title></head><body><p id="app">my own UI</p><script src="/hello-chat-headless.js"></script></body></html>');
+  await page.waitForFunction(() => window.HelloChat);
+  await page.evaluate((o) => {
+    window.seen = [];
+    window.client = HelloChat.connect(o);
+    for (const e of ['message', 'update', 'status', 'error', 'pending', 'sent', 'failed', 'unread', 'older', 'presence', 'typing']) {
+      window.client.on(e, (d) => window.seen.push([e, d]));
+    }
+  }, options);
+  return page;
+}
+
+const events = (page, kind) => page.evaluate((k) => window.seen.filter(([e]) => e === k).map(([, d]) => d), kind);
+const waitFor = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: 15000 });
+const texts = async (page) => (await events(page, 'message')).map((m) => m.message);
+
+test('a headless client joins, sends and receives once each, and adds nothing to the page', async () => {
+  const room = uniqueRoom('headless');
+  const bo = await join(room, 'Bo');
+  bo.send({ type: 'send', id: 'b0', message: 'before Ada came' });
+  await bo.next('ack');
+  const context = await browser.newContext();
+  try {
+    const page = await headlessPage(context, { room, name: 'Ada' });
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'connected'));
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'message' && d.message === 'before Ada came'));
+
+    const id = await page.evaluate(() => window.client.send('hello from my own UI'));
+    assert.match(id, /^[0-9a-f]{32}$/);
+    await waitFor(page, (i) => window.seen.some(([e, d]) => e === 'sent' && d.id === i), id);
+    assert.deepEqual((await events(page, 'pending')).map((p) => p.text), ['hello from my own UI']);
+    const own = (await events(page, 'message')).filter((m) => m.id === id);
+    assert.equal(own.length, 1);
+    assert.equal(own[0].own, true);
+    assert.equal((await bo.next((f) => f.type === 'message')).message, 'hello from my own UI');
+
+    bo.send({ type: 'send', id: 'b1', message: 'hi Ada' });
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'message' && d.message === 'hi Ada'));
+    const theirs = (await events(page, 'message')).find((m) => m.message === 'hi Ada');
+    assert.equal(theirs.own, false);
+    // Unread until the page says the visitor saw it.
+    await waitFor(page, () => window.client.unread === 1);
+    await page.evaluate((seq) => window.client.markRead(seq), theirs.seq);
+    await waitFor(page, () => window.client.unread === 0);
+
+    assert.equal(await page.evaluate(() => document.body.children.length), 2, 'no nodes added: the page has its <p> and <script>');
+    assert.equal(await page.evaluate(() => document.querySelectorAll('[class^="hc-"], hello-chat').length), 0);
+    await page.evaluate(() => window.client.close());
+    assert.deepEqual((await events(page, 'status')).at(-1), { status: 'closed' });
+  } finally {
+    await bo.close();
+    await context.close();
+  }
+});
+
+test('offline: sent once on reconnect; what others said meanwhile arrives once, in order', async () => {
+  const room = uniqueRoom('headless');
+  const bo = await join(room, 'Bo');
+  const context = await browser.newContext();
+  try {
+    const page = await headlessPage(context, { room, name: 'Ada' });
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'connected'));
+    await context.setOffline(true);
+    await page.evaluate(() => window.dispatchEvent(new Event('offline')));
+    const id = await page.evaluate(() => window.client.send('typed on the train'));
+    for (let i = 1; i <= 3; i++) {
+      bo.send({ type: 'send', id: `m${i}`, message: `while away ${i}` });
+      await bo.next((f) => f.type === 'ack' && f.id === `m${i}`);
+    }
+    await context.setOffline(false);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(page, (i) => window.seen.some(([e, d]) => e === 'sent' && d.id === i), id);
+    await waitFor(page, () => window.seen.filter(([e]) => e === 'message').length >= 4);
+    assert.deepEqual(await texts(page), ['while away 1', 'while away 2', 'while away 3', 'typed on the train']);
+    const delivered = [];
+    for (;;) {
+      const f = await bo.next((x) => x.type === 'message', 3000).catch(() => null);
+      if (!f) break;
+      delivered.push(f.message);
+    }
+    assert.deepEqual(delivered, ['typed on the train'], 'stored once');
+  } finally {
+    await bo.close();
+    await context.close();
+  }
+});
+
+test('older messages page in on request; a bad room is refused like mount refuses it', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, limits: { rateBurst: 1000, ratePerSec: 1000, addressBurst: 1000, addressPerSec: 1000 } }, 'headless');
+  const room = uniqueRoom('headless');
+  const bo = await join(room, 'Bo', { site });
+  const context = await browser.newContext();
+  try {
+    for (let i = 1; i <= 60; i++) bo.send({ type: 'send', id: `h${i}`, message: `history ${i}` });
+    for (let i = 1; i <= 60; i++) await bo.next((f) => f.type === 'ack' && f.id === `h${i}`);
+    const page = await headlessPage(context, { room, site, name: 'Ada' });
+    await waitFor(page, () => window.seen.filter(([e]) => e === 'message').length === 50);
+    assert.equal((await texts(page))[0], 'history 11', 'the join page is the latest 50');
+    assert.equal(await page.evaluate(() => window.client.loadEarlier()), true);
+    await waitFor(page, () => window.seen.some(([e]) => e === 'older'));
+    const [older] = await events(page, 'older');
+    assert.deepEqual(older.messages.map((m) => m.message), Array.from({ length: 10 }, (_, i) => `history ${i + 1}`));
+    assert.equal(older.more, false);
+
+    const bad = await headlessPage(context, { room: 'no spaces allowed' });
+    await waitFor(bad, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'failed'));
+    assert.match((await events(bad, 'error'))[0].message, /HelloChat.connect: room/);
+  } finally {
+    await bo.close();
+    await context.close();
+  }
+});
+
+test('the embed and the headless script share one HelloChat, in either order; the headless file is a fraction of the widget', async () => {
+  const context = await browser.newContext();
+  try {
+    for (const order of [['/hello-chat.js', '/hello-chat-headless.js'], ['/hello-chat-headless.js', '/hello-chat.js']]) {
+      const page = await context.newPage();
+      await page.goto(`${BASE}/health`);
+      await page.setContent(`<!doctype html><body>${order.map((src) => `<script src="${src}"></script>`).join('')}</body>`);
+      await page.waitForFunction(() => window.HelloChat?.mount && window.HelloChat?.connect);
+      await page.close();
+    }
+  } finally {
+    await context.close();
+  }
+  const size = async (path) => (await (await fetch(`${BASE}${path}`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()).byteLength;
+  const [widget, headless] = [await size('/hello-chat.js'), await size('/hello-chat-headless.js')];
+  assert.ok(headless < widget * 0.6, `headless ${headless} bytes against the widget's ${widget}: the UI is left out`);
+});
+
+test('the React example draws its own chat on HelloChat.connect', async () => {
+  const room = uniqueRoom('react');
+  const bo = await join(room, 'Bo');
+  bo.send({ type: 'send', id: 'r0', message: 'welcome to React' });
+  await bo.next('ack');
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${BASE}/npm/react.html?room=${room}&name=Ada`);
+    await page.locator('#react-status', { hasText: 'connected' }).waitFor();
+    await page.locator('#react-messages li', { hasText: 'welcome to React' }).waitFor();
+    await page.locator('#react-input').fill('hello from a hook');
+    await page.locator('#react-input').press('Enter');
+    await page.locator('#react-messages li.own', { hasText: 'hello from a hook' }).waitFor();
+    assert.equal((await bo.next((f) => f.type === 'message')).message, 'hello from a hook');
+    assert.equal(await page.locator('#react-messages li', { hasText: 'hello from a hook' }).count(), 1, 'shown once');
+  } finally {
+    await bo.close();
+    await context.close();
+  }
+});
