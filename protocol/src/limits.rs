@@ -26,6 +26,9 @@ pub const TYPING_INTERVAL_MS: f64 = 2_000.0;
 /// no longer announced to everyone (after a deploy every member rejoins at
 /// once, and each announcement would cost a send to each of them).
 pub const BIG_ROOM: u32 = 500;
+/// Read receipts are shared in rooms of at most this many connections (a
+/// receipt is a frame to everyone: in a crowd they would be most of the traffic).
+pub const RECEIPTS_MAX: u32 = 50;
 /// Name given to visitors who did not choose one.
 pub const ANONYMOUS: &str = "Anonymous";
 

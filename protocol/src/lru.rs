@@ -94,6 +94,11 @@ impl<K: Hash + Eq + Clone, V> LruMap<K, V> {
     }
 
     /// Insert or replace; evicts the least recently used entry if full.
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter().map(|(k, (v, _))| (k, v))
+    }
+
     pub fn insert(&mut self, key: K, value: V) {
         self.remove(&key);
         self.get_or_insert_with(&key, || value);

@@ -22,6 +22,32 @@ pub struct PresenceMember {
     pub connections: u32,
 }
 
+/// How far a member has read (read receipts).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reader {
+    pub sender: String,
+    pub name: String,
+    pub seq: u64,
+}
+
+fn reader_fields(w: ObjectWriter, r: &Reader) -> ObjectWriter {
+    w.str("sender", &r.sender)
+        .str("name", &r.name)
+        .u64("seq", r.seq)
+}
+
+fn parse_reader(obj: &Json) -> Option<Reader> {
+    Some(Reader {
+        sender: obj.get("sender")?.as_str()?.to_owned(),
+        name: obj
+            .get("name")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        seq: obj.get("seq")?.as_u64()?,
+    })
+}
+
 /// The first frame on every v1 connection: who the room takes you for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Welcome {
@@ -56,6 +82,10 @@ pub struct Welcome {
     pub edit_window: u64,
     /// The emoji members may react with.
     pub emoji: Vec<String>,
+    /// Read receipts are on in this room: report your read position, and
+    /// these members have read this far.
+    pub receipts: bool,
+    pub readers: Vec<Reader>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +140,8 @@ pub enum ServerFrame {
         url: String,
         expires: u64,
     },
+    /// Read receipts: `sender` (named `name`) has read up to `seq`.
+    Receipt(Reader),
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
 }
@@ -280,6 +312,17 @@ impl ServerFrame {
                     "emoji",
                     &json::array(w.emoji.iter().map(|e| json_string(e))),
                 )
+                .flag("receipts", w.receipts)
+                .opt_raw(
+                    "readers",
+                    w.receipts.then(|| {
+                        json::array(
+                            w.readers
+                                .iter()
+                                .map(|r| reader_fields(ObjectWriter::new(), r).finish()),
+                        )
+                    }),
+                )
                 .finish(),
             ServerFrame::History {
                 events,
@@ -335,6 +378,9 @@ impl ServerFrame {
                 .str("type", "read")
                 .u64("seq", *seq)
                 .finish(),
+            ServerFrame::Receipt(r) => {
+                reader_fields(ObjectWriter::new().str("type", "receipt"), r).finish()
+            }
             ServerFrame::Upload {
                 id,
                 file,
@@ -394,6 +440,11 @@ impl ServerFrame {
                     .iter()
                     .filter_map(|e| e.as_str().map(str::to_owned))
                     .collect(),
+                receipts: flag(&obj, "receipts"),
+                readers: list(&obj, "readers")
+                    .iter()
+                    .filter_map(parse_reader)
+                    .collect(),
             }),
             "history" => {
                 let items = obj
@@ -438,6 +489,7 @@ impl ServerFrame {
             "read" => ServerFrame::Read {
                 seq: u64_field(&obj, "seq")?,
             },
+            "receipt" => ServerFrame::Receipt(parse_reader(&obj).ok_or(FrameError::Field("seq"))?),
             "upload" => ServerFrame::Upload {
                 id: str_field(&obj, "id")?.to_owned(),
                 file: u32_field(&obj, "file")?,

@@ -30,7 +30,7 @@ use crate::message::{Attachment, ChatMessage};
 use crate::message::{ModerationNotice, Role, RoomEvent, Update};
 pub use crate::outbox::OutgoingFile;
 use crate::outbox::{Action, Outbox, Refusal};
-use crate::server_frame::{PresenceMember, ServerFrame, Welcome};
+use crate::server_frame::{PresenceMember, Reader, ServerFrame, Welcome};
 use crate::timeline::Timeline;
 use crate::validate;
 
@@ -168,6 +168,8 @@ pub enum Effect {
     /// The room keeps this read position for us (a verified member): we
     /// read up to `seq` here or on another tab or device.
     ReadElsewhere(u64),
+    /// Read receipts: this member has read up to `reader.seq`.
+    Receipt(Reader),
     /// A refusal from the room worth telling the visitor about.
     Error(ProtocolError),
 }
@@ -205,6 +207,9 @@ pub struct Session {
     room_size: u32,
     /// The last close hit the whole room (see `close_code::is_crowd`).
     crowd_closed: bool,
+    /// The room shares read receipts: report our read position even when
+    /// anonymous.
+    receipts: bool,
     timeline: Timeline,
     outbox: Outbox,
     effects: VecDeque<Effect>,
@@ -243,6 +248,7 @@ impl Session {
             backoff: Backoff::default(),
             room_size: 0,
             crowd_closed: false,
+            receipts: false,
             timeline: Timeline::default(),
             outbox: Outbox::default(),
             effects: VecDeque::new(),
@@ -549,6 +555,10 @@ impl Session {
                 self.healthy_at = Some(now + HEALTHY_AFTER_MS);
                 self.latest_seq = welcome.seq;
                 self.room_size = welcome.online;
+                self.receipts = welcome.receipts;
+                for reader in &welcome.readers {
+                    self.effects.push_back(Effect::Receipt(reader.clone()));
+                }
                 self.max_message_chars = welcome.max_message_chars;
                 if welcome.sender_key.is_some() {
                     self.sender_key = welcome.sender_key.clone();
@@ -672,6 +682,7 @@ impl Session {
                 self.read_sent = self.read_sent.max(seq);
                 self.effects.push_back(Effect::ReadElsewhere(seq));
             }
+            ServerFrame::Receipt(reader) => self.effects.push_back(Effect::Receipt(reader)),
             ServerFrame::Upload { id, file, url, .. } => {
                 // Only for the message in flight: a late answer is stale.
                 let upload =
@@ -1117,11 +1128,11 @@ impl Session {
 
     /// The visitor has seen everything up to `seq`. A verified member's room
     /// keeps it (so their other tabs and devices know); an anonymous
-    /// visitor's stays in the page. Sent again after a reconnect if the room
-    /// knows less.
+    /// visitor's stays in the page, unless the room shares read receipts.
+    /// Sent again after a reconnect if the room knows less.
     pub fn read_up_to(&mut self, seq: u64) {
         let verified = self.me.as_ref().is_some_and(|w| w.verified);
-        if self.link == Link::Up && verified && seq > self.read_sent {
+        if self.link == Link::Up && (verified || self.receipts) && seq > self.read_sent {
             self.read_sent = seq;
             self.effects
                 .push_back(Effect::Transmit(ClientFrame::Read { seq }.encode()));

@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use protocol::message::ModerationNotice;
-use protocol::server_frame::PresenceMember;
+use protocol::server_frame::{PresenceMember, Reader};
 use protocol::session::{Effect, RoomStatus, Session, SessionConfig, Status};
 use protocol::unread::Unread;
 use protocol::{ChatMessage, ProtocolError};
@@ -60,6 +60,9 @@ pub struct Controller {
     unread: Unread,
     latest_shown: u64,
     joined: bool,
+    /// Read receipts: how far each member has read, and our latest message.
+    readers: Vec<Reader>,
+    latest_own: u64,
     /// Page events collected during a dispatch, delivered after it.
     outgoing: Vec<(&'static str, JsValue)>,
     pub(crate) weak: Weak<RefCell<Controller>>,
@@ -130,6 +133,8 @@ impl Controller {
                 unread,
                 latest_shown: 0,
                 joined: false,
+                readers: Vec::new(),
+                latest_own: 0,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
             })
@@ -196,6 +201,11 @@ impl Controller {
                     read_position::save(&self.options, self.unread.read());
                 }
                 Effect::Room(room) => self.show_room(&room),
+                Effect::Receipt(reader) => {
+                    self.readers.retain(|r| r.sender != reader.sender);
+                    self.readers.push(reader);
+                    self.show_seen();
+                }
                 Effect::Updated { seq, message } => {
                     if message.deleted && self.unread.deleted(message.seq) {
                         self.emit_unread();
@@ -287,11 +297,17 @@ impl Controller {
             self.joined = true;
             self.unread.joined(messages.last().map_or(0, |m| m.seq));
         }
+        // A first visit reads the join page: the room may share that too.
+        self.session.read_up_to(self.unread.read());
         for m in messages {
-            self.unread
-                .arrived(m.seq, is_own(me.as_deref(), m), m.deleted);
+            let own = is_own(me.as_deref(), m);
+            self.unread.arrived(m.seq, own, m.deleted);
             self.latest_shown = self.latest_shown.max(m.seq);
+            if own {
+                self.latest_own = self.latest_own.max(m.seq);
+            }
         }
+        self.show_seen();
         if self.unread.count() != before {
             self.emit_unread();
         }
@@ -343,6 +359,21 @@ impl Controller {
         if changed {
             self.emit_unread();
         }
+    }
+
+    /// "Seen by N" under our latest message: who else has read it.
+    fn show_seen(&self) {
+        if self.latest_own == 0 || self.readers.is_empty() {
+            return;
+        }
+        let me = self.session.own_sender();
+        let names: Vec<&str> = self
+            .readers
+            .iter()
+            .filter(|r| Some(r.sender.as_str()) != me && r.seq >= self.latest_own)
+            .map(|r| r.name.as_str())
+            .collect();
+        self.view.seen(self.latest_own, &names);
     }
 
     fn emit_unread(&mut self) {

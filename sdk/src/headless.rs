@@ -194,6 +194,14 @@ impl Headless {
                     ]);
                     self.emit("presence", detail);
                 }
+                Effect::Receipt(r) => {
+                    let detail = obj(&[
+                        ("sender", r.sender.into()),
+                        ("name", r.name.into()),
+                        ("seq", (r.seq as f64).into()),
+                    ]);
+                    self.emit("receipt", detail);
+                }
                 Effect::Typing { name } => {
                     let detail = obj(&[("name", name.into())]);
                     self.emit("typing", detail);
@@ -211,6 +219,7 @@ impl Headless {
         if !self.joined {
             self.joined = true;
             self.unread.joined(messages.last().map_or(0, |m| m.seq));
+            self.session.read_up_to(self.unread.read());
         }
         for m in messages {
             let own = self.own(m);

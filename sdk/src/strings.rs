@@ -98,6 +98,8 @@ fn default(key: &str) -> &'static str {
         "noticeUnlock" => "{by} reopened the room.",
         "someone" => "Someone",
         "attach" => "Attach files",
+        "seenBy" => "Seen by {n}",
+        "seenByNames" => "Seen by {names}",
         "notifySound" => "Sound for new messages",
         "notifyDesktop" => "Notifications for new messages",
         "attachments" => "Files to send",

@@ -13,7 +13,9 @@ const KB = 1024;
 // the image viewer measured +16 KB gzipped of wasm and +1.7 KB of glue
 // (92 KB nightly, 100 KB stable). Doing the canvas and XHR parts in
 // JavaScript instead was tried: it saved only 1.6 KB net, so they stayed in Rust.
-const EMBED_BUDGET = { nightly: 95 * KB, stable: 103 * KB };
+// Then +0.8 KB for phones (#15) and +1.6 KB for read receipts (#15): 97 KB.
+// The next feature needs a size cut first (#16's target is 40 KB).
+const EMBED_BUDGET = { nightly: 97 * KB, stable: 107 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -49,10 +49,12 @@ use serde::{Deserialize, Serialize};
 use crate::client_frame::{ClientFrame, Dialect, FileRef, HistoryAnchor, ModerationAction};
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::Limits;
-use crate::limits::{ANONYMOUS, BIG_ROOM, JOIN_HISTORY, MAX_FRAME_BYTES, RESUME_HISTORY};
+use crate::limits::{
+    ANONYMOUS, BIG_ROOM, JOIN_HISTORY, MAX_FRAME_BYTES, RECEIPTS_MAX, RESUME_HISTORY,
+};
 use crate::lru::LruMap;
 use crate::message::{ChatMessage, ModerationNotice, Role, RoomEvent};
-use crate::server_frame::{legacy_frame, message_frame, ServerFrame, Welcome};
+use crate::server_frame::{legacy_frame, message_frame, Reader, ServerFrame, Welcome};
 use crate::validate::{clean_name, message_text};
 
 pub use self::attachments::FilePlace;
@@ -73,6 +75,8 @@ use self::throttle::Throttles;
 pub const RETENTION_CHECK_EVERY: u64 = 100;
 /// Senders whose last message time is remembered for slow mode.
 const SLOW_MODE_MEMORY: usize = 10_000;
+/// Read positions remembered for read receipts (members who left included).
+const RECEIPTS_MEMORY: usize = 1_000;
 
 /// What the adapter knows about the room's sockets right now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -115,6 +119,8 @@ pub struct RoomCore {
     last_post: LruMap<String, u64>,
     /// Where files go; `None` until the adapter says (no uploads until then).
     files: Option<FilePlace>,
+    /// Read receipts: sender key -> (name, read up to), in memory only.
+    readers: LruMap<String, (String, u64)>,
 }
 
 /// Shorthand for what the frame handlers return.
@@ -134,6 +140,7 @@ impl RoomCore {
             state,
             last_post: LruMap::new(SLOW_MODE_MEMORY),
             files: None,
+            readers: LruMap::new(RECEIPTS_MEMORY),
         }
     }
 
@@ -262,6 +269,12 @@ impl RoomCore {
                 muted_until: sanctions.muted_until(&member.sender, now),
                 edit_window: self.state.policy.edit_window_secs,
                 emoji: self.state.policy.emoji.clone(),
+                receipts: self.receipts_shared(),
+                readers: if self.receipts_shared() {
+                    self.readers()
+                } else {
+                    Vec::new()
+                },
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));
             let (mut page, anchor) = match req.since {
@@ -490,16 +503,19 @@ impl RoomCore {
             }
             // Anonymous members keep their read position in the page; a
             // verified member's follows them to their other tabs and devices.
+            // With read receipts on, everyone hears how far each member read.
             ClientFrame::Read { seq } => {
                 let seq = seq.min(store.latest_seq()?);
-                if !member.verified || seq <= store.read_position(&member.author)? {
-                    return Ok(Vec::new());
+                let mut outputs = Vec::new();
+                if member.verified && seq > store.read_position(&member.author)? {
+                    store.set_read_position(&member.author, seq)?;
+                    outputs.push(Output::ToSender {
+                        sender: member.sender.clone(),
+                        frame: ServerFrame::Read { seq }.encode(),
+                    });
                 }
-                store.set_read_position(&member.author, seq)?;
-                Ok(vec![Output::ToSender {
-                    sender: member.sender.clone(),
-                    frame: ServerFrame::Read { seq }.encode(),
-                }])
+                outputs.extend(self.receipt(member, seq));
+                Ok(outputs)
             }
             ClientFrame::Typing => {
                 if !self.throttles.take_typing(member, now) {
@@ -514,6 +530,47 @@ impl RoomCore {
                 )])
             }
         }
+    }
+
+    /// Whether read receipts are shared now: the site wants them and the
+    /// room is small enough.
+    fn receipts_shared(&self) -> bool {
+        self.state.policy.receipts && self.presence.connections() <= RECEIPTS_MAX
+    }
+
+    /// How far the members have read, for a newcomer (the latest 100).
+    fn readers(&self) -> Vec<Reader> {
+        let mut all: Vec<Reader> = self
+            .readers
+            .iter()
+            .map(|(sender, (name, seq))| Reader {
+                sender: sender.clone(),
+                name: name.clone(),
+                seq: *seq,
+            })
+            .collect();
+        all.sort_by(|a, b| b.seq.cmp(&a.seq));
+        all.truncate(100);
+        all
+    }
+
+    /// `member` read up to `seq`: tell everyone, once per step forward.
+    fn receipt(&mut self, member: &Member, seq: u64) -> Option<Output> {
+        if !self.receipts_shared() || member.role == Some(Role::Bot) {
+            return None;
+        }
+        let before = self.readers.peek(&member.sender).map_or(0, |(_, s)| *s);
+        if seq <= before {
+            return None;
+        }
+        self.readers
+            .insert(member.sender.clone(), (member.name.clone(), seq));
+        let frame = ServerFrame::Receipt(Reader {
+            sender: member.sender.clone(),
+            name: member.name.clone(),
+            seq,
+        });
+        Some(broadcast(frame.encode(), None))
     }
 
     /// A retry of something `member` already did under `id` is answered

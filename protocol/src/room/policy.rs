@@ -48,6 +48,9 @@ pub struct RoomPolicy {
     pub words: Vec<String>,
     pub filter_action: FilterAction,
     pub links: LinkPolicy,
+    /// Read receipts: members see who has read their latest message ("Seen
+    /// by 2"), in rooms of at most [`crate::limits::RECEIPTS_MAX`] connections.
+    pub receipts: bool,
 }
 
 impl Default for RoomPolicy {
@@ -58,6 +61,7 @@ impl Default for RoomPolicy {
             words: Vec::new(),
             filter_action: FilterAction::Block,
             links: LinkPolicy::Allow,
+            receipts: false,
         }
     }
 }

@@ -84,6 +84,11 @@ impl Presence {
             .unwrap_or_default()
     }
 
+    /// Connections of every member.
+    pub fn connections(&self) -> u32 {
+        self.members.values().map(|(m, _)| m.connections).sum()
+    }
+
     pub fn clear(&mut self) {
         self.members.clear();
     }

@@ -2506,3 +2506,82 @@ fn a_live_event_room_does_not_announce_every_join_and_leave() {
         .any(|o| matches!(o, Output::Broadcast { .. })));
     assert!(!core.leave(&member, small, T0).is_empty());
 }
+
+// ----- read receipts -----
+
+fn with_receipts(name: &str, on: bool) -> JoinRequest {
+    JoinRequest {
+        policy: RoomPolicy {
+            receipts: on,
+            ..RoomPolicy::default()
+        },
+        ..request(name)
+    }
+}
+
+#[test]
+fn with_receipts_on_everyone_hears_how_far_each_member_read_once_per_step() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, with_receipts("Ada", true));
+    send(&mut core, &mut store, &ada, "m1", "hello");
+    let (bo, welcome) = join(&mut core, &mut store, with_receipts("Bo", true));
+    assert_eq!(field(&welcome[0], "receipts").as_bool(), Some(true));
+    // An anonymous member's read position is shared too.
+    let out = frame(
+        &mut core,
+        &mut store,
+        &bo,
+        r#"{"type":"read","seq":1}"#,
+        T0 + 2,
+    );
+    let heard = broadcasts(&out);
+    assert_eq!(heard.len(), 1, "{out:?}");
+    assert_eq!(
+        (
+            kind(&heard[0]),
+            field(&heard[0], "name").as_str(),
+            field(&heard[0], "seq").as_u64()
+        ),
+        ("receipt", Some("Bo"), Some(1))
+    );
+    assert_eq!(
+        field(&heard[0], "sender").as_str(),
+        Some(bo.sender.as_str())
+    );
+    // The same position again, or an older one: nothing new to say.
+    assert!(broadcasts(&frame(
+        &mut core,
+        &mut store,
+        &bo,
+        r#"{"type":"read","seq":1}"#,
+        T0 + 3
+    ))
+    .is_empty());
+    // A newcomer learns where everyone is.
+    let (_, welcome) = join(&mut core, &mut store, with_receipts("Cy", true));
+    let readers = field(&welcome[0], "readers").as_array().unwrap();
+    assert_eq!(readers.len(), 1);
+    assert_eq!(field(&readers[0], "name").as_str(), Some("Bo"));
+}
+
+#[test]
+fn without_the_site_setting_no_receipts_are_shared() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, with_receipts("Ada", false));
+    send(&mut core, &mut store, &ada, "m1", "hello");
+    let (bo, welcome) = join(&mut core, &mut store, with_receipts("Bo", false));
+    assert_eq!(field(&welcome[0], "receipts"), &Json::Null);
+    assert_eq!(
+        field(&welcome[0], "readers"),
+        &Json::Null,
+        "no bytes spent when off"
+    );
+    let out = frame(
+        &mut core,
+        &mut store,
+        &bo,
+        r#"{"type":"read","seq":1}"#,
+        T0 + 2,
+    );
+    assert!(broadcasts(&out).is_empty());
+}

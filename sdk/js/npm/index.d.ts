@@ -201,6 +201,8 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   typing: { name: string };
   /** The answer to `loadEarlier()`: older messages, oldest first. */
   older: { messages: HelloChatMessage[]; more: boolean };
+  /** Read receipts (when the site turns them on): `sender` has read up to `seq`. */
+  receipt: { sender: string; name: string; seq: number };
 }
 
 /** `HelloChat.connect(options)`: the chat without any UI. */

@@ -306,6 +306,27 @@ impl View {
         message::item(&self.doc, &self.strings, m, &self.look(own, grouped))
     }
 
+    /// "Seen by 2" under our message `seq` (names on hover and for screen
+    /// readers); nothing when nobody else has read it.
+    pub fn seen(&self, seq: u64, names: &[&str]) {
+        if let Ok(Some(old)) = self.list.query_selector(".hc-seen") {
+            old.remove();
+        }
+        let Some(li) = self.item(seq).filter(|_| !names.is_empty()) else {
+            return;
+        };
+        let seen = element(&self.doc, "p", "hc-seen");
+        let n = names.len().to_string();
+        set_text(&seen, &self.strings.fill("seenBy", &[("n", &n)]));
+        let all = self
+            .strings
+            .fill("seenByNames", &[("names", &names.join(", "))]);
+        attr(&seen, "title", &all);
+        attr(&seen, "aria-label", &all);
+        attr(&seen, "tabindex", "0");
+        let _ = li.append_child(&seen);
+    }
+
     /// The `<li>` of message `seq`, if it is in the DOM.
     pub fn item(&self, seq: u64) -> Option<Element> {
         self.list
