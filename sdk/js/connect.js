@@ -4,7 +4,7 @@
 import { EVENTS, listenerSet } from './api.js';
 
 /** A headless client's events: the widget's, plus what its view would show. */
-const CLIENT_EVENTS = [...EVENTS, 'pending', 'sent', 'renamed', 'failed', 'typing', 'older', 'receipt'];
+const CLIENT_EVENTS = [...EVENTS, 'pending', 'sent', 'renamed', 'failed', 'typing', 'older', 'receipt', 'progress'];
 
 /**
  * @param {() => Promise<{ Client: any }>} loadHeadless  loads (once) the headless client's wasm
@@ -41,6 +41,13 @@ export function createConnect(loadHeadless, defaultServer) {
     };
     const handle = {
       send(text) { return call('send', String(text)); },
+      /** Send a File or Blob as it is (with optional text); `progress` events follow its upload. */
+      sendFile(file, text = '') {
+        if (typeof Blob === 'undefined' || !(file instanceof Blob)) throw new TypeError('HelloChat: sendFile(file) needs a File or Blob');
+        return call('sendFile', file, String(text ?? ''));
+      },
+      /** Drop a queued message, even while its file uploads. */
+      cancel(id) { return call('cancel', String(id)); },
       reply(seq, text) { return call('reply', Number(seq), String(text)); },
       edit(seq, text) { return call('edit', Number(seq), String(text)); },
       remove(seq) { return call('remove', Number(seq)); },

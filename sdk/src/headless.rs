@@ -22,6 +22,7 @@ use crate::listener::Listener;
 use crate::options::Options;
 use crate::read_position;
 use crate::socket::{Socket, SocketEvent};
+use crate::upload::Upload;
 
 /// A connection to one room, without a widget.
 #[wasm_bindgen]
@@ -38,6 +39,11 @@ struct Headless {
     emit: Function,
     unread: Unread,
     joined: bool,
+    /// Files of queued messages: (local handle, message id, bytes), kept
+    /// until the message is sent or dropped; and the uploads running.
+    files: Vec<(u32, String, web_sys::Blob)>,
+    uploads: Vec<Upload>,
+    next_local: u32,
     outgoing: Vec<(&'static str, JsValue)>,
     weak: Weak<RefCell<Headless>>,
 }
@@ -158,6 +164,7 @@ impl Headless {
                     self.emit("pending", detail);
                 }
                 Effect::Sent { id, seq } => {
+                    self.forget_files(&id);
                     let detail = obj(&[("id", id.into()), ("seq", (seq as f64).into())]);
                     self.emit("sent", detail);
                 }
@@ -169,14 +176,7 @@ impl Headless {
                     let detail = events::error(&error.with_id(Some(&id)));
                     self.emit("failed", detail);
                 }
-                // Files go through the widget only.
-                Effect::Upload { id, local, .. } => {
-                    let error = ProtocolError::new(
-                        protocol::ErrorCode::NotAllowed,
-                        "files are sent with the widget",
-                    );
-                    self.session.upload_failed(&id, local, error, t);
-                }
+                Effect::Upload { id, local, url } => self.upload(id, local, &url, t),
                 Effect::Presence {
                     online,
                     joined,
@@ -212,6 +212,63 @@ impl Headless {
                 }
             }
         }
+    }
+
+    /// `PUT` file `local` of message `id` to `path` on the server; progress
+    /// and the outcome come back as events and to the session.
+    fn upload(&mut self, id: String, local: u32, path: &str, t: f64) {
+        let blob = self
+            .files
+            .iter()
+            .find(|(l, _, _)| *l == local)
+            .map(|(_, _, b)| b.clone())
+            .filter(|_| path.starts_with("/uploads/"));
+        let Some(blob) = blob else {
+            let error = ProtocolError::new(
+                protocol::ErrorCode::Internal,
+                "the file is no longer available",
+            );
+            return self.session.upload_failed(&id, local, error, t);
+        };
+        let url = format!("{}{path}", self.options.server);
+        let (weak, weak_end) = (self.weak.clone(), self.weak.clone());
+        let (for_progress, for_end) = (id.clone(), id.clone());
+        let total = blob.size();
+        let started = Upload::start(
+            &id,
+            local,
+            &url,
+            &blob,
+            &blob.type_(),
+            move |loaded| {
+                let detail = obj(&[
+                    ("id", for_progress.as_str().into()),
+                    ("loaded", loaded.into()),
+                    ("total", total.into()),
+                ]);
+                dispatch(&weak, |h, _| h.emit("progress", detail));
+            },
+            move |result| {
+                let id = for_end.clone();
+                dispatch(&weak_end, |h, t| {
+                    h.uploads.retain(|u| !(u.id == id && u.local == local));
+                    match result {
+                        Ok(key) => h.session.uploaded(&id, local, &key, t),
+                        Err(e) => h.session.upload_failed(&id, local, e, t),
+                    }
+                })
+            },
+        );
+        match started {
+            Ok(upload) => self.uploads.push(upload),
+            Err(e) => self.session.upload_failed(&id, local, e, t),
+        }
+    }
+
+    /// Message `id` is sent or dropped: its files' bytes and uploads go.
+    fn forget_files(&mut self, id: &str) {
+        self.files.retain(|(_, msg, _)| msg != id);
+        self.uploads.retain(|u| u.id != id);
     }
 
     fn show(&mut self, messages: &[ChatMessage]) {
@@ -280,6 +337,9 @@ impl Client {
                 emit,
                 unread,
                 joined: false,
+                files: Vec::new(),
+                uploads: Vec::new(),
+                next_local: 0,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
             })
@@ -334,7 +394,50 @@ impl Client {
     }
 
     pub fn discard(&self, id: String) -> bool {
-        self.with(|h, _| h.session.discard(&id))
+        self.with(|h, _| {
+            let dropped = h.session.discard(&id);
+            h.forget_files(&id);
+            dropped
+        })
+    }
+
+    /// Send a file (a `File` or `Blob`, as it is: a headless page prepares
+    /// its own images) with optional text; returns the message's client id.
+    /// Upload progress comes as `progress {id, loaded, total}` events.
+    #[wasm_bindgen(js_name = sendFile)]
+    pub fn send_file(&self, file: web_sys::Blob, text: String) -> Option<String> {
+        let name = js_sys::Reflect::get(&file, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "file".to_owned());
+        self.run(|h, t| {
+            let local = h.next_local;
+            h.next_local += 1;
+            let alt = name
+                .rsplit_once('.')
+                .map_or(name.as_str(), |(stem, _)| stem);
+            let outgoing = protocol::session::OutgoingFile::new(
+                local,
+                &name,
+                file.size() as u64,
+                &file.type_(),
+                None,
+                None,
+                alt,
+            );
+            let id = h.session.send_files(&text, vec![outgoing], None, t)?;
+            h.files.push((local, id.clone(), file));
+            Ok(id)
+        })
+    }
+
+    /// Drop a queued message, even while its file uploads.
+    pub fn cancel(&self, id: String) -> bool {
+        self.with(|h, t| {
+            h.forget_files(&id);
+            h.session.cancel(&id, t)
+        })
     }
 
     /// Ask for the messages before the oldest one received (an `older` event).

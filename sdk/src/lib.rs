@@ -13,6 +13,7 @@ mod listener;
 mod options;
 mod read_position;
 mod socket;
+mod upload;
 
 // The widget (feature `ui`, the default).
 #[cfg(feature = "ui")]
@@ -31,8 +32,6 @@ mod mentions;
 mod resized;
 #[cfg(feature = "ui")]
 mod strings;
-#[cfg(feature = "ui")]
-mod upload;
 #[cfg(feature = "ui")]
 mod view;
 #[cfg(feature = "ui")]

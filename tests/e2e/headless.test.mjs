@@ -165,3 +165,28 @@ test('the React example draws its own chat on HelloChat.connect', async () => {
     await context.close();
   }
 });
+
+test('a headless client sends a file; its upload reports progress and the others get it', async () => {
+  const room = uniqueRoom('headless');
+  const bo = await join(room, 'Bo');
+  const context = await browser.newContext();
+  try {
+    const page = await headlessPage(context, { room, name: 'Ada' });
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'connected'));
+    await page.evaluate(() => window.client.on('progress', (d) => window.seen.push(['progress', d])));
+    const id = await page.evaluate(() => {
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Array(300).fill(7)]);
+      return window.client.sendFile(new File([png], 'chart.png', { type: 'image/png' }), 'the chart');
+    });
+    await waitFor(page, (i) => window.seen.some(([e, d]) => e === 'sent' && d.id === i), id);
+    const seen = await bo.next((f) => f.type === 'message');
+    assert.equal(seen.message, 'the chart');
+    assert.deepEqual([seen.attachments[0].name, seen.attachments[0].alt, seen.attachments[0].size], ['chart.png', 'chart', 308]);
+    assert.equal((await fetch(`${BASE}${seen.attachments[0].url}`)).status, 200);
+    const progress = await events(page, 'progress');
+    assert.ok(progress.length >= 1 && progress.every((p) => p.id === id && p.total === 308), JSON.stringify(progress));
+  } finally {
+    await bo.close();
+    await context.close();
+  }
+});

@@ -203,12 +203,18 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   older: { messages: HelloChatMessage[]; more: boolean };
   /** Read receipts (when the site turns them on): `sender` has read up to `seq`. */
   receipt: { sender: string; name: string; seq: number };
+  /** A file of message `id` is uploading: `loaded` of `total` bytes. */
+  progress: { id: string; loaded: number; total: number };
 }
 
 /** `HelloChat.connect(options)`: the chat without any UI. */
 export interface HelloChatClient {
   readonly unread: number;
   send(text: string): string | undefined;
+  /** Send a file as it is (no downscaling), with optional text. */
+  sendFile(file: Blob, text?: string): string | undefined;
+  /** Drop a queued message, even while its file uploads. */
+  cancel(id: string): boolean | undefined;
   reply(seq: number, text: string): string | undefined;
   edit(seq: number, text: string): string | undefined;
   remove(seq: number): string | undefined;
