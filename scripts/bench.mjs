@@ -1,8 +1,9 @@
 // `npm run bench`: fan-out latency and throughput, join cost and widget size,
 // for Hello Chat against JavaScript Durable Object baselines (bench/baseline),
-// all under `wrangler dev` on this machine. Each figure is the median of
-// several runs; the systems are measured alternately so that machine noise
-// hits them alike; comparisons are ratios within this run.
+// all under `wrangler dev` on this machine, and what the widget and its
+// launcher cost a page's load (bench/page-load.mjs). Each figure is the
+// median of several runs; the systems are measured alternately so that
+// machine noise hits them alike; comparisons are ratios within this run.
 // Writes bench/results/latest.json and latest.md, prints the table.
 //   npm run bench -- --quick     fewer runs and smaller rooms (a smoke test)
 import fs from 'node:fs';
@@ -22,6 +23,8 @@ const LOADGEN = path.join(ROOT, 'target/release/loadgen');
 const execFileP = promisify(execFile);
 
 await ensureTools();
+// After ensureTools: it pulls in playwright-core, which `npm ci` may only now have installed.
+const { measurePageLoad, pageLoadMarkdown } = await import('../bench/page-load.mjs');
 await buildAll();
 step('Building the load generator (cargo build --release -p hello-chat-loadgen)');
 await run('cargo', ['build', '--release', '-p', 'hello-chat-loadgen']);
@@ -193,12 +196,19 @@ try {
   }
   widget.mount_to_history_ms = median(mountTimes);
 
+  // 5. Page load: bytes, requests and main-thread time the inline widget and
+  // the launcher cost a host page, cold (bench/page-load.mjs).
+  const pageLoadRuns = quick ? 2 : 5;
+  step(`Page load: inline widget and launcher, cold (${pageLoadRuns} loads per mode)`);
+  const pageLoad = await measurePageLoad({ server: ours.url, runs: pageLoadRuns, site: 'bench' });
+  delete pageLoad.samples; // medians only, as for the other figures
+
   const memory = Object.fromEntries(Object.entries({ ours, baseline: base }).map(([k, s]) => [k, workerdMemory(s).hwm / 1024]));
   const result = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`,
     runs: RUNS,
-    fanout, join: joinRows, widget, workerd_peak_rss_mib: memory,
+    fanout, join: joinRows, widget, page_load: pageLoad, workerd_peak_rss_mib: memory,
   };
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
@@ -243,5 +253,6 @@ function renderMarkdown(r) {
     `| npm: JavaScript (glue + API) | ${f0(w.npm_js.raw)} | ${f0(w.npm_js.gzip)} |`,
     '', `Mount → 50 history messages rendered (headless Chromium, local server): ${f1(w.mount_to_history_ms)} ms.`,
     '', `Peak workerd RSS over the whole run: ours ${f0(r.workerd_peak_rss_mib.ours)} MiB, baseline+echo ${f0(r.workerd_peak_rss_mib.baseline)} MiB.`, '');
+  if (r.page_load) lines.push('### Page load', '', ...pageLoadMarkdown(r.page_load));
   return lines.join('\n');
 }
