@@ -549,7 +549,7 @@ impl RoomCore {
                 seq: *seq,
             })
             .collect();
-        all.sort_by(|a, b| b.seq.cmp(&a.seq));
+        all.sort_by_key(|r| std::cmp::Reverse(r.seq));
         all.truncate(100);
         all
     }
