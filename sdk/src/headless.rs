@@ -486,6 +486,9 @@ impl Client {
                 h.socket = None;
                 h.timer = None;
                 h.listeners.clear();
+                // Dropping an upload aborts it.
+                h.uploads.clear();
+                h.files.clear();
             }
         }
     }

@@ -179,10 +179,15 @@ fn check_identity(
 /// site of the same id. No part may contain `:`, so the name is unambiguous.
 /// (Sites created before epochs existed have none and keep their old names.)
 pub fn room_object_name(site: &Site, room: &str) -> String {
-    if site.epoch.is_empty() {
-        format!("{}:{room}", site.id)
+    object_name(&site.id, &site.epoch, room)
+}
+
+/// [`room_object_name`] from its parts (a room that knows its identity).
+pub fn object_name(site: &str, epoch: &str, room: &str) -> String {
+    if epoch.is_empty() {
+        format!("{site}:{room}")
     } else {
-        format!("{}:{}:{room}", site.id, site.epoch)
+        format!("{site}:{epoch}:{room}")
     }
 }
 

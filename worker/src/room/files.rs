@@ -18,14 +18,9 @@ use crate::http::{json_error, json_response};
 pub(super) const RETRY_DELETE_MS: i64 = 60_000;
 
 impl RoomIdentity {
-    /// The name this room's Durable Object goes by (see
-    /// `upgrade::room_object_name`).
+    /// The name this room's Durable Object goes by.
     pub fn object_name(&self) -> String {
-        if self.epoch.is_empty() {
-            format!("{}:{}", self.site, self.room)
-        } else {
-            format!("{}:{}:{}", self.site, self.epoch, self.room)
-        }
+        crate::upgrade::object_name(&self.site, &self.epoch, &self.room)
     }
 
     /// Where this room's files go.
@@ -110,9 +105,7 @@ impl Room {
                 // The alarm's sweep finds them again: make sure it runs.
                 Err(e) => {
                     console_error!("room: cannot delete files: {e}");
-                    if let Err(e) = storage.set_alarm(RETRY_DELETE_MS).await {
-                        console_error!("room: cannot set its alarm: {e}");
-                    }
+                    alarm_by(&storage, now_ms() + RETRY_DELETE_MS as u64).await;
                 }
             }
         });
@@ -121,20 +114,8 @@ impl Room {
     /// Make sure the alarm runs by `at` (to sweep abandoned uploads).
     pub(super) fn sweep_by(&self, at: u64) {
         let storage = self.state.storage();
-        self.state.wait_until(async move {
-            let now = now_ms() as i64;
-            let at = at as i64;
-            let sooner = match storage.get_alarm().await {
-                Ok(Some(current)) => at < current,
-                Ok(None) => true,
-                Err(_) => true,
-            };
-            if sooner {
-                if let Err(e) = storage.set_alarm((at - now).max(1_000)).await {
-                    console_error!("room: cannot set its alarm: {e}");
-                }
-            }
-        });
+        self.state
+            .wait_until(async move { alarm_by(&storage, at).await });
     }
 
     /// From the alarm: delete the objects no message needs; returns when
@@ -155,7 +136,13 @@ impl Room {
                         console_error!("room: cannot forget deleted files: {e}");
                     }
                 }
-                Err(e) => console_error!("room: cannot delete files: {e}"),
+                // Come back for them (they may belong to deleted messages,
+                // which no abandon time covers).
+                Err(e) => {
+                    console_error!("room: cannot delete files: {e}");
+                    let retry = now + RETRY_DELETE_MS as u64;
+                    return Some(next.map_or(retry, |n| n.min(retry)));
+                }
             }
         }
         next
@@ -166,6 +153,21 @@ impl Room {
         let prefix = room_prefix(&identity.site, &identity.object_name());
         if let Err(e) = files::delete_prefix(&self.env, &prefix).await {
             console_error!("room: cannot delete the erased room's files: {e}");
+        }
+    }
+}
+
+/// Make sure the room's alarm runs by `at` (ms since the epoch), without
+/// postponing one that is due sooner (webhook retries, retention).
+async fn alarm_by(storage: &worker::Storage, at: u64) {
+    let sooner = match storage.get_alarm().await {
+        Ok(Some(current)) => (at as i64) < current,
+        _ => true,
+    };
+    if sooner {
+        let wait = (at as i64 - now_ms() as i64).max(1_000);
+        if let Err(e) = storage.set_alarm(wait).await {
+            console_error!("room: cannot set its alarm: {e}");
         }
     }
 }
