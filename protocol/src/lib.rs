@@ -19,6 +19,8 @@
 //! - `room` (feature `server`): the room's rules as a state machine (who may
 //!   join and post, dedupe, limits, what to store and send to whom), driven
 //!   by the Room Durable Object.
+//! - `shard` (feature `server`): rooms bigger than one object (an owner
+//!   and fan-out objects), the plan and the messages between them.
 //! - [`session`]: the widget's connection state machine (reconnect, resume,
 //!   heartbeat), built on [`timeline`] (show each message once, in order) and
 //!   [`outbox`] (unsent messages, retried with the same id).
@@ -42,6 +44,8 @@ pub mod rate_limit;
 pub mod room;
 pub mod server_frame;
 pub mod session;
+#[cfg(feature = "server")]
+pub mod shard;
 #[cfg(feature = "server")]
 pub mod site_key;
 pub mod timeline;

@@ -1,0 +1,466 @@
+//! Sharded rooms: a room bigger than one object.
+//!
+//! One object, the room's *owner*, keeps everything that makes the room one
+//! room: the sequence, history, dedupe, moderation (the [`crate::room`] core
+//! runs there and nowhere else). Past [`ShardPlan::at`] connections, new
+//! connections are handed to *fan-out* objects, which hold the sockets and
+//! nothing else:
+//!
+//! - a member's frames reach the owner in [`InboundBatch`]es, one request in
+//!   flight per fan-out object, so the owner sees each socket's frames in the
+//!   order they were sent;
+//! - what the owner decides for fan-out sockets travels back in [`Push`]
+//!   batches, again one request in flight per fan-out object, through an
+//!   [`OutQueue`] that also carries the joins handed to that object. A join
+//!   is a barrier: everything decided before it is delivered before the new
+//!   socket exists, everything after it reaches the new socket. So every
+//!   member sees every message once and in order, and a member who
+//!   reconnects with `since` to another object resumes exactly as before:
+//!   the client protocol does not change.
+//!
+//! This module is the plan (which object a connection goes to), the
+//! messages between the objects and the queue's state machine; the worker
+//! carries them out.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::room::Member;
+
+/// When a room shards and how wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardPlan {
+    /// Connections the owner keeps itself; later ones go to fan-out objects.
+    pub at: u32,
+    /// Connections per fan-out object before another one is opened.
+    pub size: u32,
+}
+
+/// Most fan-out objects per room (100,000 viewers at the default size).
+pub const MAX_FANOUT: u32 = 64;
+
+impl Default for ShardPlan {
+    /// One object sends a frame to a thousand sockets in a few milliseconds
+    /// (see docs/benchmarks.md); past that a message's fan-out is better
+    /// spread over objects that run in parallel.
+    fn default() -> Self {
+        ShardPlan {
+            at: 1_000,
+            size: 2_000,
+        }
+    }
+}
+
+/// Where a new connection goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Owner,
+    /// Fan-out object `index`; the room now uses `objects` of them.
+    FanOut {
+        index: u32,
+        objects: u32,
+    },
+}
+
+impl ShardPlan {
+    /// Place a connection of `sender`, with `local` sockets on the owner and
+    /// `shards[i]` on fan-out object `i`. The object is chosen by a hash of
+    /// the sender, so a member's reconnect usually lands where it was; a full
+    /// object passes the connection to the least loaded one. Objects are
+    /// added as the room grows and never removed while it lives.
+    pub fn place(&self, local: u32, shards: &[u32], sender: &str) -> Placement {
+        if local < self.at && shards.iter().all(|&n| n == 0) {
+            return Placement::Owner;
+        }
+        let size = self.size.max(1);
+        let remote: u32 = shards.iter().sum();
+        let needed = (remote / size + 1).min(MAX_FANOUT);
+        let objects = needed.max(shards.len() as u32).max(1);
+        let load = |i: u32| shards.get(i as usize).copied().unwrap_or(0);
+        let mut index = fnv1a(sender) % objects;
+        if load(index) >= size {
+            index = (0..objects).min_by_key(|&i| (load(i), i)).unwrap_or(0);
+        }
+        Placement::FanOut { index, objects }
+    }
+}
+
+fn fnv1a(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5, |h: u32, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The name of a room's fan-out object `index`, from the owner's name (room
+/// ids never contain `#`).
+pub fn fanout_name(owner: &str, index: u32) -> String {
+    format!("{owner}#{index}")
+}
+
+/// What the owner tells a fan-out object to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum Push {
+    /// Send `frame` to the socket `to` (a reply: welcome, ack, error).
+    To { to: String, frame: String },
+    /// Send `frame` to every socket but `skip` (the sender's own).
+    All {
+        frame: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skip: Option<String>,
+    },
+    /// Send `frame` to every socket of `sender` but `skip`.
+    Sender {
+        sender: String,
+        frame: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skip: Option<String>,
+    },
+    /// Close the socket `to`.
+    Close {
+        to: String,
+        code: u16,
+        reason: String,
+    },
+    /// Send `frame` to every socket of `sender`, then close them (a ban).
+    CloseSender {
+        sender: String,
+        frame: String,
+        code: u16,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushBatch {
+    pub entries: Vec<Push>,
+}
+
+/// A fan-out object's answer to anything the owner sends: its sockets now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FanoutCount {
+    pub online: u32,
+}
+
+/// A connection the owner admitted, handed to a fan-out object with the
+/// socket upgrade: it accepts the socket and keeps `member` and `conn` with
+/// it. The joiner's welcome and history follow as pushes to `conn`, right
+/// behind the join in the same queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FanoutJoin {
+    /// The owner's object name (frames go back there).
+    pub owner: String,
+    pub index: u32,
+    /// The socket's id, unique in the room.
+    pub conn: String,
+    pub member: Member,
+}
+
+/// What a fan-out object's sockets did, for the owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum Inbound {
+    /// A text frame from `conn`, already checked for size.
+    Frame {
+        conn: String,
+        member: Member,
+        text: String,
+    },
+    /// `conn` closed.
+    Leave { conn: String, member: Member },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundBatch {
+    pub index: u32,
+    /// The object's sockets after these events.
+    pub online: u32,
+    pub entries: Vec<Inbound>,
+}
+
+/// One send of an [`OutQueue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing<J> {
+    Batch(PushBatch),
+    /// Hand over the join `J` (and wait for its answer).
+    Join(J),
+}
+
+enum Item<J> {
+    Push(Push),
+    Join(J),
+}
+
+/// The owner's queue towards one fan-out object: pushes batched while a send
+/// is in flight, joins as barriers between them, one send at a time.
+pub struct OutQueue<J> {
+    items: VecDeque<Item<J>>,
+    busy: bool,
+}
+
+impl<J> Default for OutQueue<J> {
+    fn default() -> Self {
+        OutQueue {
+            items: VecDeque::new(),
+            busy: false,
+        }
+    }
+}
+
+/// Most pushes in one batch (a request body stays well under a megabyte:
+/// frames are at most a few KiB).
+pub const MAX_BATCH: usize = 256;
+
+impl<J> OutQueue<J> {
+    pub fn push(&mut self, push: Push) {
+        self.items.push_back(Item::Push(push));
+    }
+
+    pub fn join(&mut self, join: J) {
+        self.items.push_back(Item::Join(join));
+    }
+
+    /// The next send, if none is in flight: the caller sends it and calls
+    /// [`OutQueue::done`] when it was answered (or failed).
+    pub fn take_next(&mut self) -> Option<Outgoing<J>> {
+        if self.busy {
+            return None;
+        }
+        let out = match self.items.pop_front()? {
+            Item::Join(j) => Outgoing::Join(j),
+            Item::Push(first) => {
+                let mut entries = vec![first];
+                while entries.len() < MAX_BATCH {
+                    match self.items.front() {
+                        Some(Item::Push(_)) => {
+                            if let Some(Item::Push(p)) = self.items.pop_front() {
+                                entries.push(p);
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+                Outgoing::Batch(PushBatch { entries })
+            }
+        };
+        self.busy = true;
+        Some(out)
+    }
+
+    pub fn done(&mut self) {
+        self.busy = false;
+    }
+
+    pub fn is_idle(&self) -> bool {
+        !self.busy && self.items.is_empty()
+    }
+}
+
+/// The fan-out object's queue towards the owner: same discipline, frames
+/// and leaves batched while one request is in flight.
+#[derive(Debug, Default)]
+pub struct InQueue {
+    entries: Vec<Inbound>,
+    busy: bool,
+}
+
+impl InQueue {
+    pub fn push(&mut self, entry: Inbound) {
+        self.entries.push(entry);
+    }
+
+    /// Everything waiting, if no request is in flight.
+    pub fn take_next(&mut self) -> Option<Vec<Inbound>> {
+        if self.busy || self.entries.is_empty() {
+            return None;
+        }
+        self.busy = true;
+        let take = self.entries.len().min(MAX_BATCH);
+        Some(self.entries.drain(..take).collect())
+    }
+
+    pub fn done(&mut self) {
+        self.busy = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: ShardPlan = ShardPlan { at: 10, size: 100 };
+
+    #[test]
+    fn small_rooms_stay_on_the_owner() {
+        assert_eq!(PLAN.place(0, &[], "a"), Placement::Owner);
+        assert_eq!(PLAN.place(9, &[], "a"), Placement::Owner);
+    }
+
+    #[test]
+    fn past_the_threshold_connections_go_to_fan_out_objects_that_grow_with_the_room() {
+        assert_eq!(
+            PLAN.place(10, &[], "a"),
+            Placement::FanOut {
+                index: 0,
+                objects: 1
+            }
+        );
+        // 150 remote: a second object opens.
+        let Placement::FanOut { objects, .. } = PLAN.place(10, &[100, 50], "a") else {
+            panic!("placed on the owner")
+        };
+        assert_eq!(objects, 2);
+        // Once sharded, a reconnect lands on a fan-out object even if the
+        // owner's own sockets dropped below the threshold.
+        assert!(matches!(PLAN.place(0, &[3], "a"), Placement::FanOut { .. }));
+        // Objects are never taken away while the room lives.
+        let Placement::FanOut { objects, .. } = PLAN.place(10, &[0, 0, 1], "a") else {
+            panic!()
+        };
+        assert_eq!(objects, 3);
+    }
+
+    #[test]
+    fn the_same_sender_lands_on_the_same_object_and_a_full_one_is_avoided() {
+        let a = PLAN.place(10, &[50, 50, 50], "sender-x");
+        assert_eq!(a, PLAN.place(10, &[50, 50, 50], "sender-x"));
+        let Placement::FanOut { index, .. } = a else {
+            panic!()
+        };
+        let mut loads = [50, 50, 50];
+        loads[index as usize] = 100;
+        let Placement::FanOut { index: moved, .. } = PLAN.place(10, &loads, "sender-x") else {
+            panic!()
+        };
+        assert_ne!(moved, index);
+    }
+
+    #[test]
+    fn senders_spread_over_objects() {
+        let mut loads = vec![0u32; 0];
+        for i in 0..3000 {
+            if let Placement::FanOut { index, objects } = PLAN.place(10, &loads, &format!("s{i}")) {
+                loads.resize(objects as usize, 0);
+                loads[index as usize] += 1;
+            }
+        }
+        assert_eq!(loads.len(), 30);
+        assert!(loads.iter().all(|&n| n <= 100), "{loads:?}");
+        assert_eq!(loads.iter().sum::<u32>(), 3000);
+    }
+
+    #[test]
+    fn the_number_of_objects_is_bounded() {
+        let loads = vec![PLAN.size; MAX_FANOUT as usize];
+        let Placement::FanOut { objects, .. } = PLAN.place(10, &loads, "a") else {
+            panic!()
+        };
+        assert_eq!(objects, MAX_FANOUT);
+    }
+
+    fn all(frame: &str) -> Push {
+        Push::All {
+            frame: frame.into(),
+            skip: None,
+        }
+    }
+
+    #[test]
+    fn pushes_are_batched_while_one_is_in_flight_and_joins_are_barriers() {
+        let mut q: OutQueue<&str> = OutQueue::default();
+        q.push(all("1"));
+        assert_eq!(
+            q.take_next(),
+            Some(Outgoing::Batch(PushBatch {
+                entries: vec![all("1")]
+            }))
+        );
+        q.push(all("2"));
+        q.join("j");
+        q.push(all("3"));
+        q.push(all("4"));
+        assert_eq!(q.take_next(), None, "one send at a time");
+        q.done();
+        assert_eq!(
+            q.take_next(),
+            Some(Outgoing::Batch(PushBatch {
+                entries: vec![all("2")]
+            }))
+        );
+        q.done();
+        assert_eq!(q.take_next(), Some(Outgoing::Join("j")));
+        assert_eq!(q.take_next(), None);
+        q.done();
+        assert_eq!(
+            q.take_next(),
+            Some(Outgoing::Batch(PushBatch {
+                entries: vec![all("3"), all("4")]
+            }))
+        );
+        q.done();
+        assert!(q.is_idle());
+    }
+
+    #[test]
+    fn batches_are_bounded() {
+        let mut q: OutQueue<()> = OutQueue::default();
+        for i in 0..(MAX_BATCH + 5) {
+            q.push(all(&i.to_string()));
+        }
+        let Some(Outgoing::Batch(b)) = q.take_next() else {
+            panic!()
+        };
+        assert_eq!(b.entries.len(), MAX_BATCH);
+        q.done();
+        let Some(Outgoing::Batch(b)) = q.take_next() else {
+            panic!()
+        };
+        assert_eq!(b.entries.len(), 5);
+    }
+
+    #[test]
+    fn pushes_keep_their_wire_names() {
+        let json = serde_json::to_string(&Push::CloseSender {
+            sender: "s".into(),
+            frame: "{}".into(),
+            code: 4003,
+            reason: "banned".into(),
+        })
+        .unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"t":"closeSender","sender":"s","frame":"{}","code":4003,"reason":"banned"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&all("x")).unwrap_or_default(),
+            r#"{"t":"all","frame":"x"}"#
+        );
+    }
+
+    #[test]
+    fn inbound_frames_go_one_request_at_a_time() {
+        let mut q = InQueue::default();
+        assert_eq!(q.take_next(), None);
+        let leave = |c: &str| Inbound::Leave {
+            conn: c.into(),
+            member: Member {
+                author: "a:x".into(),
+                sender: "x".into(),
+                name: "X".into(),
+                verified: false,
+                role: None,
+                v1: true,
+                address: None,
+                limits: crate::Limits::default(),
+            },
+        };
+        q.push(leave("1"));
+        assert_eq!(q.take_next().map(|b| b.len()), Some(1));
+        q.push(leave("2"));
+        q.push(leave("3"));
+        assert_eq!(q.take_next(), None);
+        q.done();
+        assert_eq!(q.take_next().map(|b| b.len()), Some(2));
+    }
+}
