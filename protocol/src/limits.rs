@@ -15,6 +15,10 @@ pub const MAX_ROOM_CHARS: usize = 64;
 pub const MAX_SITE_CHARS: usize = 32;
 /// Messages in the history frame sent on join (without `since`).
 pub const JOIN_HISTORY: usize = 50;
+/// Messages sent on join in a live event (past [`BIG_ROOM`] connections):
+/// after a deploy every member joins at once, and the page is most of a
+/// join's cost.
+pub const LIVE_JOIN_HISTORY: usize = 20;
 /// Most messages one history frame carries when resuming with `since`;
 /// `more: true` tells the client to ask for the rest.
 pub const RESUME_HISTORY: usize = 200;
@@ -171,7 +175,9 @@ pub const LIMITS_CEILING: Limits = Limits {
     address_burst: 10_000,
     address_per_sec: 1000.0,
     max_connections_per_address: 5000,
-    max_connections: 5000,
+    // Past a thousand, a room spreads its sockets over fan-out objects
+    // (`shard`); 64 of them at 2,000 each is 128,000.
+    max_connections: 100_000,
     retention: 1_000_000,
     retention_days: 3650,
     // The Worker holds an upload in memory while it checks it.

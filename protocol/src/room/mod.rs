@@ -50,7 +50,8 @@ use crate::client_frame::{ClientFrame, Dialect, FileRef, HistoryAnchor, Moderati
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::limits::Limits;
 use crate::limits::{
-    ANONYMOUS, BIG_ROOM, JOIN_HISTORY, MAX_FRAME_BYTES, RECEIPTS_MAX, RESUME_HISTORY,
+    ANONYMOUS, BIG_ROOM, JOIN_HISTORY, LIVE_JOIN_HISTORY, MAX_FRAME_BYTES, RECEIPTS_MAX,
+    RESUME_HISTORY,
 };
 use crate::lru::LruMap;
 use crate::message::{ChatMessage, ModerationNotice, Role, RoomEvent};
@@ -283,7 +284,7 @@ impl RoomCore {
                     Some(HistoryAnchor::After(since)),
                 ),
                 None => (
-                    store.page(PageQuery::Latest(JOIN_HISTORY), &member.author)?,
+                    store.page(PageQuery::Latest(join_page(online)), &member.author)?,
                     None,
                 ),
             };
@@ -518,7 +519,10 @@ impl RoomCore {
                 Ok(outputs)
             }
             ClientFrame::Typing => {
-                if !self.throttles.take_typing(member, now) {
+                // In a live event, typing notices would be most of the traffic.
+                if self.presence.connections() > BIG_ROOM
+                    || !self.throttles.take_typing(member, now)
+                {
                     return Ok(Vec::new());
                 }
                 Ok(vec![broadcast(
@@ -907,6 +911,15 @@ fn recorded(
 fn retention(seq: u64, member: &Member) -> Option<Output> {
     let keep = member.limits.retention;
     (seq.is_multiple_of(RETENTION_CHECK_EVERY) && seq > keep).then_some(Output::Retain { keep })
+}
+
+/// Messages on the first page a joiner gets, in a room of `online` connections.
+fn join_page(online: u32) -> usize {
+    if online > BIG_ROOM {
+        LIVE_JOIN_HISTORY
+    } else {
+        JOIN_HISTORY
+    }
 }
 
 fn broadcast(v1: String, legacy: Option<String>) -> Output {

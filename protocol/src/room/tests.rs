@@ -2507,6 +2507,55 @@ fn a_live_event_room_does_not_announce_every_join_and_leave() {
     assert!(!core.leave(&member, small, T0).is_empty());
 }
 
+#[test]
+fn a_live_event_room_sends_a_shorter_first_page_and_relays_no_typing() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    for i in 0..30 {
+        send(&mut core, &mut store, &ada, &format!("m{i}"), "hi");
+    }
+    let crowd = Sockets {
+        online: crate::limits::BIG_ROOM,
+        ..Sockets::default()
+    };
+    let Joined::Accepted {
+        member: bo,
+        outputs,
+    } = core.join(request("Bo"), crowd, T0, &mut store).unwrap()
+    else {
+        panic!("refused");
+    };
+    let history = &replies(&outputs)[1];
+    assert_eq!(
+        history
+            .get("messages")
+            .and_then(|m| m.as_array())
+            .map(<[Json]>::len),
+        Some(crate::limits::LIVE_JOIN_HISTORY)
+    );
+    // Typing is relayed in a small room...
+    let typing = |core: &mut RoomCore, store: &mut MemoryStore, who: &Member| {
+        core.handle_frame(
+            who,
+            r#"{"type":"typing"}"#,
+            Sockets::default(),
+            T0 + 10_000,
+            store,
+        )
+        .unwrap()
+    };
+    assert!(!typing(&mut core, &mut store, &bo).is_empty());
+    // ...and not once the room is a live event.
+    let crowd: Vec<Member> = (0..=crate::limits::BIG_ROOM)
+        .map(|i| Member {
+            sender: format!("crowd{i}"),
+            ..bo.clone()
+        })
+        .collect();
+    core.restore(&crowd);
+    assert!(typing(&mut core, &mut store, &ada).is_empty());
+}
+
 // ----- read receipts -----
 
 fn with_receipts(name: &str, on: bool) -> JoinRequest {
