@@ -1,19 +1,26 @@
-//! The operator's API: `/admin/sites[/{id}[/keys[/{key}]]]`, authenticated
+//! The operator's API: `/admin/sites[/{id}[/keys[/{key}]]]`, and
+//! a big room's fan-out objects: `GET /admin/sites/{id}/rooms/{room}/fanout/{n}`
+//! (its socket count) and `POST .../fanout/{n}/restart` (close every socket
+//! of object `n` as a deploy would: its members reconnect and resume),
+//! authenticated
 //! with `Authorization: Bearer <ADMIN_TOKEN>` (a Worker secret; `.dev.vars`
 //! in development). Site owners get keys of their own here and use the site
 //! API (`crate::api`). Secrets are write-only: no answer ever contains one,
 //! and a site key is shown once, when it is created.
 
 use protocol::jwt::constant_time_eq;
+use protocol::shard::fanout_name;
 use protocol::site_key;
-use protocol::validate::is_site_id;
+use protocol::validate::{is_room_id, is_site_id};
 use serde_json::json;
-use worker::{Env, Method, Request, Response, Result, Url};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Url};
 
 use crate::http::{bearer, json_error, json_response, read_body, unauthorized};
 use crate::random;
+use crate::shard::RESTART_HEADER;
 use crate::sites::config::Site;
-use crate::sites::lookup::{delete_site, edit_site, forget_key, registry};
+use crate::sites::lookup::{delete_site, edit_site, find_site, forget_key, registry, Lookup};
+use crate::upgrade::room_object_name;
 
 fn admin_token(env: &Env) -> Option<String> {
     env.secret("ADMIN_TOKEN")
@@ -98,9 +105,45 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             )
             .await
         }
+        (Method::Post, ["rooms", room, "fanout", index, "restart"]) => {
+            fanout_call(env, site, room, index, Some(RESTART_HEADER)).await
+        }
+        (Method::Get, ["rooms", room, "fanout", index]) => {
+            fanout_call(env, site, room, index, None).await
+        }
         (_, [] | ["keys"] | ["keys", _]) => {
             json_error(405, "method_not_allowed", "method not allowed here")
         }
         _ => json_error(404, "not_found", "no such admin path"),
     }
+}
+
+/// Ask fan-out object `index` of a room how many sockets it holds, or (with
+/// `header`) to restart.
+async fn fanout_call(
+    env: &Env,
+    site: &str,
+    room: &str,
+    index: &str,
+    header: Option<&str>,
+) -> Result<Response> {
+    let (Ok(index), true) = (index.parse::<u32>(), is_room_id(room)) else {
+        return json_error(404, "not_found", "no such room or fan-out object");
+    };
+    let site = match find_site(env, site).await {
+        Ok(Lookup::Found(site)) => site,
+        Ok(_) => return json_error(404, "not_found", "no such site"),
+        Err(_) => return json_error(503, "unavailable", "the site registry is unavailable"),
+    };
+    let name = fanout_name(&room_object_name(&site, room), index);
+    let stub = env.durable_object("FANOUTS")?.get_by_name(&name)?;
+    let headers = Headers::new();
+    let mut init = RequestInit::new();
+    if let Some(header) = header {
+        headers.set(header, "1")?;
+        init.with_method(Method::Post);
+    }
+    init.with_headers(headers);
+    let request = Request::new_with_init("https://fanout.internal/", &init)?;
+    stub.fetch_with_request(request).await
 }

@@ -4,7 +4,8 @@
 //! query, the site and the identity, before any room is woken) -> the
 //! [`room::Room`] Durable Object for that site and room, which keeps the
 //! room's sockets (hibernation API) and its history (SQLite, see
-//! [`room::store`]). Static files (the demo and the widget) never reach this
+//! [`room::store`]). A room past a thousand connections hands new ones to
+//! [`shard::RoomFanout`] objects, which hold sockets and nothing else. Static files (the demo and the widget) never reach this
 //! code: wrangler's asset server answers them first.
 
 mod admin;
@@ -16,6 +17,7 @@ mod http;
 mod random;
 mod room;
 mod router;
+mod shard;
 mod sites;
 mod ticket;
 mod upgrade;
@@ -25,6 +27,7 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 pub use directory::RoomDirectory;
 pub use room::Room;
+pub use shard::RoomFanout;
 pub use sites::registry::SiteRegistry;
 pub use webhooks::WebhookQueue;
 

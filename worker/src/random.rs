@@ -13,3 +13,8 @@ pub fn bytes<const N: usize>() -> [u8; N] {
     fill(&mut buf);
     buf
 }
+
+/// A random id: 96 bits as 24 hex digits.
+pub fn token() -> String {
+    bytes::<12>().iter().map(|b| format!("{b:02x}")).collect()
+}

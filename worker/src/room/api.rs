@@ -99,7 +99,7 @@ impl Room {
                 .act(member, frame, sockets, now_ms(), &mut inner.store)
         };
         match outputs {
-            Ok(outputs) => Ok(Ok(self.carry_out(None, outputs))),
+            Ok(outputs) => Ok(Ok(self.carry_out(super::Origin::Api, outputs))),
             Err(e) => {
                 console_error!("room: API call failed: {e}");
                 Ok(Err(json_error(
@@ -314,7 +314,7 @@ impl Room {
                 };
                 match result {
                     Ok((erased, outputs)) => {
-                        self.carry_out(None, outputs);
+                        self.carry_out(super::Origin::Api, outputs);
                         json_response(200, &json!({ "erased": erased }))
                     }
                     Err(e) => {

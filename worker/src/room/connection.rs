@@ -2,7 +2,12 @@
 //! socket's attachment (which survives hibernation; the object's fields do
 //! not), and the socket's tags.
 
+use protocol::error::close_code;
+use protocol::limits::MAX_FRAME_BYTES;
 use protocol::room::Member;
+use protocol::{ErrorCode, ProtocolError, ServerFrame};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::web_sys::WebSocket as RawSocket;
 use worker::WebSocket;
 
 /// Socket tags: the room fans a frame out once per dialect, by tag, instead
@@ -37,4 +42,31 @@ pub fn save(ws: &WebSocket, member: &Member) -> worker::Result<()> {
 pub fn load(ws: &WebSocket) -> Option<Member> {
     let text = ws.deserialize_attachment::<String>().ok()??;
     serde_json::from_str(&text).ok()
+}
+
+/// A frame's text, sizes checked first from the JS value: a 32 MiB frame is
+/// never copied into wasm memory (which never shrinks). `None`: refused
+/// (too large: the socket is closed; binary: a v1 client is told why).
+pub fn text_of(ws: &RawSocket, message: &JsValue, v1: bool) -> Option<String> {
+    let Some(js_text) = message.dyn_ref::<js_sys::JsString>() else {
+        let bytes = message
+            .dyn_ref::<js_sys::ArrayBuffer>()
+            .map_or(0, |b| b.byte_length() as usize);
+        if bytes > MAX_FRAME_BYTES {
+            let _ = ws.close_with_code_and_reason(close_code::TOO_BIG, "frame too large");
+        } else if v1 {
+            let error = ProtocolError::new(
+                ErrorCode::BadFrame,
+                "binary frames are not accepted; send JSON text",
+            );
+            let _ = ws.send_with_str(&ServerFrame::Error(error).encode());
+        }
+        return None;
+    };
+    // A UTF-16 unit is at least one UTF-8 byte.
+    if js_text.length() as usize > MAX_FRAME_BYTES {
+        let _ = ws.close_with_code_and_reason(close_code::TOO_BIG, "frame too large");
+        return None;
+    }
+    Some(String::from(js_text))
 }

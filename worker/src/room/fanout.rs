@@ -38,12 +38,12 @@ export function broadcastTagged(state, tag, text, skip) {
 }
 export function closeTagged(state, tag, text, code, reason) {
   for (const ws of state.getWebSockets(tag)) {
-    try { ws.send(text); ws.close(code, reason); } catch (_) { /* already closing */ }
+    try { if (text) ws.send(text); ws.close(code, reason); } catch (_) { /* already closing */ }
   }
 }
 export function closeAll(state, text, code, reason) {
   for (const ws of state.getWebSockets()) {
-    try { ws.send(text); ws.close(code, reason); } catch (_) { /* already closing */ }
+    try { if (text) ws.send(text); ws.close(code, reason); } catch (_) { /* already closing */ }
   }
 }
 export function countTagged(state, tag) {
@@ -96,12 +96,12 @@ pub fn online(state: &DurableObjectState, leaving: Option<&WebSocket>) -> u32 {
     count_sockets(state, leaving)
 }
 
-/// Send `frame` to every socket tagged `tag`, then close it.
+/// Send `frame` (unless empty) to every socket tagged `tag`, then close it.
 pub fn close_tagged(state: &DurableObjectState, tag: &str, frame: &str, code: u16, reason: &str) {
     close_tagged_js(state, tag, frame, code, reason)
 }
 
-/// Send `frame` to every socket, then close it.
+/// Send `frame` (unless empty) to every socket, then close it.
 pub fn close_all(state: &DurableObjectState, frame: &str, code: u16, reason: &str) {
     close_all_js(state, frame, code, reason)
 }

@@ -14,9 +14,10 @@
 //! can be checked before anything is copied.
 
 mod api;
-mod connection;
-mod fanout;
+pub(crate) mod connection;
+pub(crate) mod fanout;
 mod files;
+mod shards;
 mod site_link;
 pub mod store;
 
@@ -25,12 +26,11 @@ use std::rc::Rc;
 
 use protocol::client_frame::Dialect;
 use protocol::error::close_code;
-use protocol::limits::MAX_FRAME_BYTES;
 use protocol::room::{JoinRequest, Joined, Member, Output, RoomCore, RoomKey, Sockets, StoreError};
 use protocol::server_frame::encode_event;
+use protocol::shard::{FanoutJoin, Inbound, InboundBatch, Placement, Push, ShardPlan};
 use protocol::{ErrorCode, ProtocolError, ServerFrame};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use worker::web_sys::WebSocket as RawSocket;
 use worker::{
     console_error, durable_object, DurableObject, Env, Error, Request, Response, Result, State,
@@ -38,6 +38,7 @@ use worker::{
 };
 
 use self::connection::{TAG_LEGACY, TAG_V1};
+use self::shards::Shards;
 pub use self::site_link::RoomIdentity;
 use self::site_link::WebhookOutbox;
 use self::store::SqlStore;
@@ -78,6 +79,60 @@ pub struct Room {
     day_ms: u64,
     /// A forwarder of webhook events is running.
     forwarding: Rc<Cell<bool>>,
+    /// The room's fan-out objects, once it is big enough to have any.
+    shards: Shards,
+}
+
+/// Whom a core decision concerns: a socket here, a socket on a fan-out
+/// object, or an API call (whose replies are returned).
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    Socket(&'a RawSocket),
+    Remote { index: u32, conn: &'a str },
+    Api,
+}
+
+impl<'a> Origin<'a> {
+    fn socket(self) -> Option<&'a RawSocket> {
+        match self {
+            Origin::Socket(ws) => Some(ws),
+            _ => None,
+        }
+    }
+
+    /// The fan-out socket to leave out on object `index`.
+    fn skip_on(self, index: u32) -> Option<String> {
+        match self {
+            Origin::Remote { index: i, conn } if i == index => Some(conn.to_owned()),
+            _ => None,
+        }
+    }
+}
+
+enum Admission {
+    /// Accepted here, or refused: the upgrade's answer.
+    Answered(Response),
+    /// Admitted, for fan-out object `index`.
+    FanOut {
+        index: u32,
+        member: Member,
+        outputs: Vec<Output>,
+    },
+}
+
+/// The plan from `SHARD_AT` and `SHARD_SIZE` (tests shard small rooms).
+fn shard_plan(env: &Env) -> ShardPlan {
+    let default = ShardPlan::default();
+    let var = |name: &str, default: u32| {
+        env.var(name)
+            .ok()
+            .and_then(|v| v.to_string().parse().ok())
+            .unwrap_or(default)
+    };
+    ShardPlan {
+        at: var("SHARD_AT", default.at),
+        size: var("SHARD_SIZE", default.size),
+    }
 }
 
 /// A duration in milliseconds from the environment variable `name`, else `default`.
@@ -135,6 +190,7 @@ impl Room {
         let changed = self.identity.borrow().as_ref() != Some(&identity);
         if changed {
             identity.save(&inner.store);
+            self.shards.set_owner(identity.object_name());
             *self.identity.borrow_mut() = Some(identity);
         }
         if inner.store.retention_days().ok() != Some(retention_days) {
@@ -160,7 +216,21 @@ impl Room {
         });
     }
 
-    fn join(&self, ticket: JoinTicket) -> Result<Response> {
+    async fn join(&self, ticket: JoinTicket) -> Result<Response> {
+        let protocol = ticket.protocol.clone();
+        match self.admit(ticket)? {
+            Admission::Answered(response) => Ok(response),
+            Admission::FanOut {
+                index,
+                member,
+                outputs,
+            } => self.hand_over(index, member, outputs, protocol).await,
+        }
+    }
+
+    /// Let the core decide on a connection, and accept it here unless the
+    /// room hands it to a fan-out object.
+    fn admit(&self, ticket: JoinTicket) -> Result<Admission> {
         self.learn(ticket.identity(), ticket.limits.retention_days);
         let protocol = ticket.protocol.clone();
         let mut inner = self.inner.borrow_mut();
@@ -168,8 +238,9 @@ impl Room {
             .as_mut()
             .map_err(|e| Error::RustError(e.to_string()))?;
         let raw = self.state.as_raw();
+        let local = fanout::online(raw, None);
         let sockets = Sockets {
-            online: fanout::online(raw, None),
+            online: local + self.shards.online(),
             from_address: ticket.address.as_deref().map_or(0, |a| {
                 fanout::count_tagged(raw, &connection::address_tag(a))
             }),
@@ -197,8 +268,21 @@ impl Room {
             Joined::Accepted { member, outputs } => (member, outputs),
             Joined::Refused { code, error } => {
                 return refuse_socket(code, error.code, &error.message, protocol.as_deref())
+                    .map(Admission::Answered)
             }
         };
+        // A big room hands v1 connections to its fan-out objects (workshop
+        // clients stay here: they are few, and their frames differ).
+        if let (true, Placement::FanOut { index, objects }) =
+            (member.v1, self.shards.place(local, &member.sender))
+        {
+            self.shards.grow(objects, Some(store));
+            return Ok(Admission::FanOut {
+                index,
+                member,
+                outputs,
+            });
+        }
         let pair = WebSocketPair::new()?;
         let mut tags = vec![
             JsValue::from_str(connection::dialect_tag(&member)),
@@ -214,37 +298,138 @@ impl Room {
             self.legacy_present.set(Some(true));
         }
         drop(inner);
-        self.carry_out(Some(pair.server.as_ref()), outputs);
+        self.carry_out(Origin::Socket(pair.server.as_ref()), outputs);
         let mut response = Response::from_websocket(pair.client)?;
         if let Some(p) = protocol {
             response.headers_mut().set("sec-websocket-protocol", &p)?;
         }
-        Ok(response)
+        Ok(Admission::Answered(response))
     }
 
-    /// Do what the core decided, for the connection `ws` (none: an API
-    /// call, whose replies are returned).
-    fn carry_out(&self, ws: Option<&RawSocket>, outputs: Vec<Output>) -> Vec<String> {
+    /// Hand an admitted member to fan-out object `index`: the join goes into
+    /// that object's queue, and the joiner's welcome and history right
+    /// behind it, so nothing decided meanwhile is missed or seen twice.
+    async fn hand_over(
+        &self,
+        index: u32,
+        member: Member,
+        outputs: Vec<Output>,
+        protocol: Option<String>,
+    ) -> Result<Response> {
+        let conn = random::token();
+        let owner = self
+            .identity
+            .borrow()
+            .as_ref()
+            .map(RoomIdentity::object_name)
+            .unwrap_or_default();
+        let join = FanoutJoin {
+            owner,
+            index,
+            conn: conn.clone(),
+            member: member.clone(),
+        };
+        let answer = self.shards.hand_over(&self.state, join, protocol);
+        self.carry_out(Origin::Remote { index, conn: &conn }, outputs);
+        match answer.await {
+            Ok(Ok(response)) => Ok(response),
+            failed => {
+                if let Ok(Err(e)) = failed {
+                    console_error!("room: fan-out object {index} refused a join: {e}");
+                }
+                self.remote_leave(index, &conn, &member);
+                json_error(
+                    503,
+                    "unavailable",
+                    "the room could not place the connection; try again",
+                )
+            }
+        }
+    }
+
+    /// A member on fan-out object `index` left (or never arrived).
+    fn remote_leave(&self, index: u32, conn: &str, member: &Member) {
+        let sockets = Sockets {
+            online: (fanout::online(self.state.as_raw(), None) + self.shards.online())
+                .saturating_sub(1),
+            legacy: self.legacy_present(),
+            from_address: 0,
+        };
+        let outputs = match self.inner.borrow_mut().as_mut() {
+            Ok(inner) => inner.core.leave(member, sockets, now_ms()),
+            Err(_) => return,
+        };
+        self.carry_out(Origin::Remote { index, conn }, outputs);
+    }
+
+    /// Frames and leaves from fan-out object `batch.index`, in order.
+    fn inbound(&self, batch: InboundBatch) {
+        self.shards.grow(batch.index + 1, None);
+        self.shards.heard(batch.index, batch.online);
+        let index = batch.index;
+        for entry in batch.entries {
+            match entry {
+                Inbound::Frame { conn, member, text } => {
+                    self.on_text(Origin::Remote { index, conn: &conn }, &member, &text)
+                }
+                Inbound::Leave { conn, member } => {
+                    // `online` above already left it out.
+                    self.shards.heard(index, batch.online.saturating_add(1));
+                    self.remote_leave(index, &conn, &member);
+                    self.shards.heard(index, batch.online);
+                }
+            }
+        }
+    }
+
+    /// Do what the core decided, for `origin`; returns an API call's replies.
+    fn carry_out(&self, origin: Origin<'_>, outputs: Vec<Output>) -> Vec<String> {
         let mut replies = Vec::new();
         let mut events = false;
         let raw = self.state.as_raw();
+        let ws = origin.socket();
+        let sharded = self.shards.is_sharded();
         for output in outputs {
             match output {
-                Output::Reply(frame) => match ws {
-                    Some(ws) => fanout::send(ws, &frame),
-                    None => replies.push(frame),
+                Output::Reply(frame) => match origin {
+                    Origin::Socket(ws) => fanout::send(ws, &frame),
+                    Origin::Remote { index, conn } => self.shards.push(
+                        &self.state,
+                        index,
+                        Push::To {
+                            to: conn.to_owned(),
+                            frame,
+                        },
+                    ),
+                    Origin::Api => replies.push(frame),
                 },
                 Output::Broadcast { v1, legacy } => {
                     fanout::broadcast(raw, TAG_V1, &v1, ws);
                     if let Some(legacy) = legacy.filter(|_| self.legacy_present()) {
                         fanout::broadcast(raw, TAG_LEGACY, &legacy, ws);
                     }
-                }
-                Output::Close { code, reason } => {
-                    if let Some(ws) = ws {
-                        let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
+                    if sharded {
+                        self.shards.push_all(&self.state, |i| Push::All {
+                            frame: v1.clone(),
+                            skip: origin.skip_on(i),
+                        });
                     }
                 }
+                Output::Close { code, reason } => match origin {
+                    Origin::Socket(ws) => {
+                        let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
+                    }
+                    Origin::Remote { index, conn } => self.shards.push(
+                        &self.state,
+                        index,
+                        Push::Close {
+                            to: conn.to_owned(),
+                            code,
+                            reason,
+                        },
+                    ),
+                    Origin::Api => {}
+                },
                 Output::CloseSender {
                     sender,
                     frame,
@@ -258,9 +443,24 @@ impl Room {
                         code,
                         close_code::reason(&reason),
                     );
+                    if sharded {
+                        self.shards.push_all(&self.state, |_| Push::CloseSender {
+                            sender: sender.clone(),
+                            frame: frame.clone(),
+                            code,
+                            reason: reason.clone(),
+                        });
+                    }
                 }
                 Output::ToSender { sender, frame } => {
                     fanout::broadcast(raw, &connection::sender_tag(&sender), &frame, ws);
+                    if sharded {
+                        self.shards.push_all(&self.state, |i| Push::Sender {
+                            sender: sender.clone(),
+                            frame: frame.clone(),
+                            skip: origin.skip_on(i),
+                        });
+                    }
                 }
                 Output::Retain { keep } => self.schedule_retention(keep),
                 Output::DeleteObjects(keys) => self.delete_objects(keys),
@@ -392,7 +592,7 @@ impl Room {
         });
     }
 
-    fn on_text(&self, ws: &RawSocket, member: &Member, text: &str) {
+    fn on_text(&self, origin: Origin<'_>, member: &Member, text: &str) {
         let legacy = self.legacy_present();
         let outputs = {
             let mut inner = self.inner.borrow_mut();
@@ -409,7 +609,7 @@ impl Room {
         };
         match outputs {
             Ok(outputs) => {
-                self.carry_out(Some(ws), outputs);
+                self.carry_out(origin, outputs);
             }
             Err(e) => {
                 console_error!("room: frame failed: {e}");
@@ -418,7 +618,8 @@ impl Room {
                         ErrorCode::Internal,
                         "the server could not handle that; try again",
                     );
-                    fanout::send(ws, &ServerFrame::Error(error).encode());
+                    let frame = ServerFrame::Error(error).encode();
+                    self.carry_out(origin, vec![Output::Reply(frame)]);
                 }
             }
         }
@@ -437,30 +638,10 @@ impl Room {
             );
             return;
         };
-        // Sizes first, from the JS value: a 32 MiB frame is never copied into
-        // wasm memory (which never shrinks).
-        let Some(js_text) = message.dyn_ref::<js_sys::JsString>() else {
-            let bytes = message
-                .dyn_ref::<js_sys::ArrayBuffer>()
-                .map_or(0, |b| b.byte_length() as usize);
-            if bytes > MAX_FRAME_BYTES {
-                let _ = ws.close_with_code_and_reason(close_code::TOO_BIG, "frame too large");
-            } else if member.v1 {
-                let error = ProtocolError::new(
-                    ErrorCode::BadFrame,
-                    "binary frames are not accepted; send JSON text",
-                );
-                fanout::send(&ws, &ServerFrame::Error(error).encode());
-            }
+        let Some(text) = connection::text_of(&ws, &message, member.v1) else {
             return;
         };
-        // A UTF-16 unit is at least one UTF-8 byte.
-        if js_text.length() as usize > MAX_FRAME_BYTES {
-            let _ = ws.close_with_code_and_reason(close_code::TOO_BIG, "frame too large");
-            return;
-        }
-        let text = String::from(js_text);
-        self.on_text(&ws, &member, &text);
+        self.on_text(Origin::Socket(&ws), &member, &text);
     }
 
     #[wasm_bindgen(js_name = webSocketClose)]
@@ -475,7 +656,7 @@ impl Room {
             self.legacy_present.set(None);
         }
         let sockets = Sockets {
-            online: fanout::online(self.state.as_raw(), Some(&ws)),
+            online: fanout::online(self.state.as_raw(), Some(&ws)) + self.shards.online(),
             legacy: self.legacy_present(),
             from_address: 0,
         };
@@ -483,7 +664,7 @@ impl Room {
             Ok(inner) => inner.core.leave(&member, sockets, now_ms()),
             Err(_) => return,
         };
-        self.carry_out(Some(&ws), outputs);
+        self.carry_out(Origin::Socket(&ws), outputs);
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -515,7 +696,16 @@ impl DurableObject for Room {
             }
             Err(e) => console_error!("room: cannot build ping auto-response: {e:?}"),
         }
+        let shards = Shards::new(
+            env.clone(),
+            shard_plan(&env),
+            inner.as_ref().ok().map(|i| &i.store),
+        );
+        if let Some(id) = &identity {
+            shards.set_owner(id.object_name());
+        }
         let room = Room {
+            shards,
             state,
             env,
             inner: RefCell::new(inner),
@@ -532,7 +722,16 @@ impl DurableObject for Room {
         room
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.headers().has(crate::shard::INBOUND_HEADER)? {
+            return match serde_json::from_str::<InboundBatch>(&req.text().await?) {
+                Ok(batch) => {
+                    self.inbound(batch);
+                    Response::empty()
+                }
+                Err(_) => json_error(400, "bad_request", "bad inbound batch"),
+            };
+        }
         if req.headers().has(crate::files::CLAIM_HEADER)? {
             return self.claim(&req);
         }
@@ -553,7 +752,7 @@ impl DurableObject for Room {
             Some(Ok(ticket)) => ticket,
             _ => return json_error(400, "bad_request", "rooms are reached through /ws"),
         };
-        match self.join(ticket) {
+        match self.join(ticket).await {
             Ok(response) => Ok(response),
             Err(e) => {
                 console_error!("room: join failed: {e}");

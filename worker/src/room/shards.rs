@@ -1,0 +1,228 @@
+//! The owner's side of a sharded room (see `protocol::shard`): its links to
+//! the room's fan-out objects, one [`OutQueue`] each, so that everything the
+//! owner decides reaches each object once, batched, in the owner's order,
+//! with joins handed over in the same stream.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures_channel::oneshot;
+use protocol::shard::{
+    fanout_name, FanoutCount, FanoutJoin, OutQueue, Outgoing, Placement, Push, PushBatch, ShardPlan,
+};
+use worker::{
+    console_error, Env, Headers, Method, Request, RequestInit, Response, Result, State, Stub,
+};
+
+use super::store::SqlStore;
+use crate::shard::{JOIN_HEADER, PUSH_HEADER};
+
+/// A join waiting in a link's queue; its answer (the upgrade response) goes
+/// back to the request that is waiting for it.
+pub struct Handover {
+    join: FanoutJoin,
+    protocol: Option<String>,
+    answer: oneshot::Sender<Result<Response>>,
+}
+
+struct Link {
+    index: u32,
+    queue: RefCell<OutQueue<Handover>>,
+    /// Sockets on the object, as it last said (plus joins handed over since).
+    online: Cell<u32>,
+}
+
+pub struct Shards {
+    pub plan: ShardPlan,
+    env: Env,
+    /// The owner's object name, once known (fan-out objects are named after it).
+    owner: RefCell<String>,
+    links: RefCell<Vec<Rc<Link>>>,
+}
+
+const OBJECTS_KEY: &str = "fanout_objects";
+
+impl Shards {
+    pub fn new(env: Env, plan: ShardPlan, store: Option<&SqlStore>) -> Shards {
+        // A room that sharded before a restart keeps pushing to its objects:
+        // their sockets are still there.
+        let objects = store
+            .and_then(|s| s.meta(OBJECTS_KEY).ok().flatten())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let shards = Shards {
+            plan,
+            env,
+            owner: RefCell::new(String::new()),
+            links: RefCell::new(Vec::new()),
+        };
+        shards.grow(objects, None);
+        shards
+    }
+
+    pub fn set_owner(&self, name: String) {
+        *self.owner.borrow_mut() = name;
+    }
+
+    /// Sockets on fan-out objects.
+    pub fn online(&self) -> u32 {
+        self.links.borrow().iter().map(|l| l.online.get()).sum()
+    }
+
+    pub fn is_sharded(&self) -> bool {
+        !self.links.borrow().is_empty()
+    }
+
+    /// Where a new connection of `sender` goes, with `local` sockets here.
+    pub fn place(&self, local: u32, sender: &str) -> Placement {
+        if self.owner.borrow().is_empty() {
+            return Placement::Owner;
+        }
+        let counts: Vec<u32> = self.links.borrow().iter().map(|l| l.online.get()).collect();
+        self.plan.place(local, &counts, sender)
+    }
+
+    /// Use at least `objects` fan-out objects (recorded in `store`).
+    pub fn grow(&self, objects: u32, store: Option<&SqlStore>) {
+        let mut links = self.links.borrow_mut();
+        if links.len() as u32 >= objects {
+            return;
+        }
+        while (links.len() as u32) < objects {
+            let index = links.len() as u32;
+            links.push(Rc::new(Link {
+                index,
+                queue: RefCell::new(OutQueue::default()),
+                online: Cell::new(0),
+            }));
+        }
+        if let Some(store) = store {
+            if let Err(e) = store.set_meta(OBJECTS_KEY, &objects.to_string()) {
+                console_error!("room: cannot record its fan-out objects: {e}");
+            }
+        }
+    }
+
+    /// Fan-out object `index` said how many sockets it holds.
+    pub fn heard(&self, index: u32, online: u32) {
+        if let Some(link) = self.links.borrow().get(index as usize) {
+            link.online.set(online);
+        }
+    }
+
+    /// Send to every fan-out object what `make` builds for it.
+    pub fn push_all(&self, state: &State, make: impl Fn(u32) -> Push) {
+        for link in self.links.borrow().iter() {
+            link.queue.borrow_mut().push(make(link.index));
+            self.kick(link, state);
+        }
+    }
+
+    pub fn push(&self, state: &State, index: u32, push: Push) {
+        if let Some(link) = self.links.borrow().get(index as usize) {
+            link.queue.borrow_mut().push(push);
+            self.kick(link, state);
+        }
+    }
+
+    /// Hand an admitted connection to fan-out object `join.index`, after
+    /// everything already queued for it; the answer is its upgrade response.
+    pub fn hand_over(
+        &self,
+        state: &State,
+        join: FanoutJoin,
+        protocol: Option<String>,
+    ) -> oneshot::Receiver<Result<Response>> {
+        let (answer, receiver) = oneshot::channel();
+        if let Some(link) = self.links.borrow().get(join.index as usize) {
+            link.online.set(link.online.get() + 1);
+            link.queue.borrow_mut().join(Handover {
+                join,
+                protocol,
+                answer,
+            });
+            self.kick(link, state);
+        }
+        receiver
+    }
+
+    /// Start sending `link`'s queue unless a send is in flight; the loop
+    /// runs until the queue is empty.
+    fn kick(&self, link: &Rc<Link>, state: &State) {
+        let Some(first) = link.queue.borrow_mut().take_next() else {
+            return;
+        };
+        let (env, owner, link) = (self.env.clone(), self.owner.borrow().clone(), link.clone());
+        state.wait_until(async move {
+            let mut next = Some(first);
+            while let Some(out) = next.take() {
+                let stub = env
+                    .durable_object("FANOUTS")
+                    .and_then(|ns| ns.get_by_name(&fanout_name(&owner, link.index)));
+                match out {
+                    Outgoing::Batch(batch) => match deliver(stub, &batch).await {
+                        Ok(count) => link.online.set(count.online),
+                        Err(e) => console_error!(
+                            "room: fan-out object {} lost {} pushes: {e}",
+                            link.index,
+                            batch.entries.len()
+                        ),
+                    },
+                    Outgoing::Join(handover) => {
+                        let answer = match stub {
+                            Ok(stub) => upgrade(&stub, &handover.join, handover.protocol).await,
+                            Err(e) => Err(e),
+                        };
+                        let _ = handover.answer.send(answer);
+                    }
+                }
+                let mut queue = link.queue.borrow_mut();
+                queue.done();
+                next = queue.take_next();
+            }
+        });
+    }
+}
+
+/// Send a batch (tried twice: a fan-out object may have been reset between
+/// two batches, and its sockets with it; a fresh one answers at once).
+async fn deliver(stub: Result<Stub>, batch: &PushBatch) -> Result<FanoutCount> {
+    let stub = stub?;
+    let body = serde_json::to_string(batch)?;
+    let mut last = None;
+    for _ in 0..2 {
+        let headers = Headers::new();
+        headers.set(PUSH_HEADER, "1")?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.as_str().into()));
+        let request = Request::new_with_init("https://fanout.internal/push", &init)?;
+        match stub.fetch_with_request(request).await {
+            Ok(mut response) if response.status_code() == 200 => {
+                return Ok(response.json::<FanoutCount>().await.unwrap_or_default())
+            }
+            Ok(response) => {
+                last = Some(worker::Error::RustError(format!(
+                    "answered {}",
+                    response.status_code()
+                )))
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or(worker::Error::RustError("no answer".into())))
+}
+
+async fn upgrade(stub: &Stub, join: &FanoutJoin, protocol: Option<String>) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("upgrade", "websocket")?;
+    headers.set(JOIN_HEADER, &serde_json::to_string(join)?)?;
+    if let Some(p) = protocol {
+        headers.set("sec-websocket-protocol", &p)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init("https://fanout.internal/connect", &init)?;
+    stub.fetch_with_request(request).await
+}

@@ -1,0 +1,301 @@
+//! A fan-out object of a sharded room (see `protocol::shard`): it holds some
+//! of a big room's sockets and nothing else. Joins arrive from the room's
+//! owner with the member already admitted; frames go back to the owner in
+//! batches ([`InQueue`]); what the owner decides comes in [`PushBatch`]es and
+//! is sent to the sockets here. The room's rules never run here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use protocol::error::close_code;
+use protocol::room::Member;
+use protocol::shard::{FanoutCount, FanoutJoin, InQueue, Inbound, InboundBatch, Push, PushBatch};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::web_sys::WebSocket as RawSocket;
+use worker::worker_sys::DurableObjectState;
+use worker::{
+    console_error, durable_object, DurableObject, Env, Method, Request, RequestInit, Response,
+    Result, State, WebSocket, WebSocketPair,
+};
+
+use crate::http::{json_error, json_response};
+use crate::room::{connection, fanout};
+
+/// Internal headers: a join handed over by the owner, a batch of pushes, a
+/// restart (tests and operators: every socket is closed as by a deploy). A
+/// plain GET answers with the object's socket count.
+pub const JOIN_HEADER: &str = "x-hello-fanout-join";
+pub const PUSH_HEADER: &str = "x-hello-fanout-push";
+pub const RESTART_HEADER: &str = "x-hello-fanout-restart";
+/// The header of a batch of frames for the owner.
+pub const INBOUND_HEADER: &str = "x-hello-fanout-inbound";
+
+/// What a socket here keeps in its attachment (survives hibernation).
+#[derive(Serialize, Deserialize)]
+struct Held {
+    owner: String,
+    index: u32,
+    conn: String,
+    member: Member,
+}
+
+fn conn_tag(conn: &str) -> String {
+    format!("c:{conn}")
+}
+
+#[durable_object(fetch)]
+pub struct RoomFanout {
+    state: State,
+    env: Env,
+    inbound: Rc<RefCell<InQueue>>,
+}
+
+impl RoomFanout {
+    fn held(ws: &RawSocket) -> Option<Held> {
+        let text = WebSocket::from(ws.clone())
+            .deserialize_attachment::<String>()
+            .ok()??;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn online(&self) -> u32 {
+        fanout::online(self.state.as_raw(), None)
+    }
+
+    fn join(&self, join: FanoutJoin, protocol: Option<String>) -> Result<Response> {
+        let pair = WebSocketPair::new()?;
+        let tags = [
+            JsValue::from_str(connection::TAG_V1),
+            JsValue::from(connection::sender_tag(&join.member.sender)),
+            JsValue::from(conn_tag(&join.conn)),
+        ];
+        self.state
+            .as_raw()
+            .accept_websocket_with_tags(pair.server.as_ref(), tags.to_vec())?;
+        fanout::sockets_changed(self.state.as_raw());
+        let held = Held {
+            owner: join.owner,
+            index: join.index,
+            conn: join.conn,
+            member: join.member,
+        };
+        pair.server
+            .serialize_attachment(serde_json::to_string(&held)?)?;
+        let mut response = Response::from_websocket(pair.client)?;
+        if let Some(p) = protocol {
+            response.headers_mut().set("sec-websocket-protocol", &p)?;
+        }
+        Ok(response)
+    }
+
+    fn socket(&self, conn: &str) -> Option<RawSocket> {
+        self.state
+            .as_raw()
+            .get_websockets_with_tag(&conn_tag(conn))
+            .ok()
+            .and_then(|list| list.into_iter().next())
+    }
+
+    fn apply(&self, batch: PushBatch) {
+        let raw = self.state.as_raw();
+        for push in batch.entries {
+            match push {
+                Push::To { to, frame } => {
+                    if let Some(ws) = self.socket(&to) {
+                        fanout::send(&ws, &frame);
+                    }
+                }
+                Push::All { frame, skip } => {
+                    let skip = skip.and_then(|c| self.socket(&c));
+                    fanout::broadcast(raw, connection::TAG_V1, &frame, skip.as_ref());
+                }
+                Push::Sender {
+                    sender,
+                    frame,
+                    skip,
+                } => {
+                    let skip = skip.and_then(|c| self.socket(&c));
+                    fanout::broadcast(raw, &connection::sender_tag(&sender), &frame, skip.as_ref());
+                }
+                Push::Close { to, code, reason } => {
+                    if let Some(ws) = self.socket(&to) {
+                        let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
+                    }
+                }
+                Push::CloseSender {
+                    sender,
+                    frame,
+                    code,
+                    reason,
+                } => fanout::close_tagged(
+                    raw,
+                    &connection::sender_tag(&sender),
+                    &frame,
+                    code,
+                    close_code::reason(&reason),
+                ),
+            }
+        }
+    }
+
+    /// Queue `entry` for the owner and start sending if nothing is in flight.
+    fn to_owner(&self, owner: String, index: u32, entry: Inbound) {
+        self.inbound.borrow_mut().push(entry);
+        let Some(first) = self.inbound.borrow_mut().take_next() else {
+            return;
+        };
+        let (env, queue, raw) = (
+            self.env.clone(),
+            self.inbound.clone(),
+            AsRef::<JsValue>::as_ref(self.state.as_raw())
+                .clone()
+                .unchecked_into::<DurableObjectState>(),
+        );
+        self.state.wait_until(async move {
+            let mut entries = Some(first);
+            while let Some(batch) = entries.take() {
+                let batch = InboundBatch {
+                    index,
+                    online: fanout::online(&raw, None),
+                    entries: batch,
+                };
+                if let Err(e) = send_inbound(&env, &owner, &batch).await {
+                    // The owner is unreachable: these members' frames are
+                    // lost, so let them reconnect and resume.
+                    console_error!("fan-out: the owner did not take a batch: {e}");
+                    for entry in &batch.entries {
+                        if let Inbound::Frame { conn, .. } = entry {
+                            fanout::close_tagged(
+                                &raw,
+                                &conn_tag(conn),
+                                "",
+                                close_code::SERVICE_RESTART,
+                                "room unavailable; reconnect",
+                            );
+                        }
+                    }
+                }
+                let mut queue = queue.borrow_mut();
+                queue.done();
+                entries = queue.take_next();
+            }
+        });
+    }
+}
+
+async fn send_inbound(env: &Env, owner: &str, batch: &InboundBatch) -> Result<()> {
+    let headers = worker::Headers::new();
+    headers.set(INBOUND_HEADER, "1")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(serde_json::to_string(batch)?.into()));
+    let request = Request::new_with_init("https://room.internal/fanout", &init)?;
+    let stub = env.durable_object("ROOMS")?.get_by_name(owner)?;
+    let response = stub.fetch_with_request(request).await?;
+    if response.status_code() >= 300 {
+        return Err(worker::Error::RustError(format!(
+            "owner answered {}",
+            response.status_code()
+        )));
+    }
+    Ok(())
+}
+
+/// The socket handlers, synchronous like the room's (see `room`).
+#[wasm_bindgen]
+impl RoomFanout {
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn web_socket_message(&self, ws: RawSocket, message: JsValue) {
+        let Some(held) = Self::held(&ws) else {
+            let _ = ws.close_with_code_and_reason(
+                close_code::INTERNAL,
+                "connection state lost; reconnect",
+            );
+            return;
+        };
+        let Some(text) = connection::text_of(&ws, &message, true) else {
+            return;
+        };
+        let entry = Inbound::Frame {
+            conn: held.conn,
+            member: held.member,
+            text,
+        };
+        self.to_owner(held.owner, held.index, entry);
+    }
+
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn web_socket_close(&self, ws: RawSocket, _code: u16, _reason: String, _was_clean: bool) {
+        let _ = ws.close_with_code_and_reason(1000, "bye");
+        fanout::sockets_changed(self.state.as_raw());
+        if let Some(held) = Self::held(&ws) {
+            let entry = Inbound::Leave {
+                conn: held.conn,
+                member: held.member,
+            };
+            self.to_owner(held.owner, held.index, entry);
+        }
+    }
+
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn web_socket_error(&self, _ws: RawSocket, error: JsValue) {
+        fanout::sockets_changed(self.state.as_raw());
+        console_error!("fan-out: socket error: {error:?}");
+    }
+}
+
+impl DurableObject for RoomFanout {
+    fn new(state: State, env: Env) -> Self {
+        if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
+            let _ = state.as_raw().set_websocket_auto_response(&pair);
+        }
+        RoomFanout {
+            state,
+            env,
+            inbound: Rc::new(RefCell::new(InQueue::default())),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let headers = req.headers();
+        if let Some(join) = headers.get(JOIN_HEADER)? {
+            let protocol = headers.get("sec-websocket-protocol")?;
+            return match serde_json::from_str::<FanoutJoin>(&join) {
+                Ok(join) => self.join(join, protocol),
+                Err(_) => json_error(400, "bad_request", "bad join"),
+            };
+        }
+        if headers.has(PUSH_HEADER)? {
+            let body = req.text().await?;
+            match serde_json::from_str::<PushBatch>(&body) {
+                Ok(batch) => self.apply(batch),
+                Err(_) => return json_error(400, "bad_request", "bad push batch"),
+            }
+        } else if headers.has(RESTART_HEADER)? {
+            let closed = self.online();
+            fanout::close_all(
+                self.state.as_raw(),
+                "",
+                close_code::SERVICE_RESTART,
+                "restarting",
+            );
+            fanout::sockets_changed(self.state.as_raw());
+            *self.inbound.borrow_mut() = InQueue::default();
+            return json_response(200, &serde_json::json!({ "closed": closed }));
+        } else if req.method() != Method::Get {
+            // A GET with no header asks how many sockets are here.
+            return json_error(
+                400,
+                "bad_request",
+                "fan-out objects are reached through their room",
+            );
+        }
+        let count = FanoutCount {
+            online: self.online(),
+        };
+        json_response(200, &serde_json::to_value(count)?)
+    }
+}
