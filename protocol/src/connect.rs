@@ -27,6 +27,9 @@ pub struct ConnectParams {
     pub sender_key: Option<String>,
     /// The subprotocol to answer with (`hello-chat.v1`), if the client offered any.
     pub protocol: Option<&'static str>,
+    /// `batch=1`: the client reads a JSON array of frames as those frames in
+    /// order, so a busy room may send several frames in one message.
+    pub batch: bool,
 }
 
 /// The subprotocol that says "protocol v1"; the one the server answers with.
@@ -69,6 +72,7 @@ impl ConnectParams {
     {
         let (mut room, mut name, mut site, mut version, mut since, mut token, mut sender_key) =
             (None, None, None, None, None, None, None);
+        let mut batch = false;
         for (key, value) in pairs {
             let value = value.as_ref().to_owned();
             match key.as_ref() {
@@ -79,6 +83,7 @@ impl ConnectParams {
                 "since" => since = Some(value),
                 "token" => token = Some(value),
                 "senderKey" => sender_key = Some(value),
+                "batch" => batch = value == "1",
                 _ => {}
             }
         }
@@ -122,6 +127,7 @@ impl ConnectParams {
             token: token.filter(|t| !t.is_empty()),
             sender_key: sender_key.filter(|k| !k.is_empty()),
             protocol: None,
+            batch: batch && dialect == Dialect::V1,
         })
     }
 
@@ -160,6 +166,16 @@ mod tests {
 
     fn parse(pairs: &[(&str, &str)]) -> Result<ConnectParams, BadRequest> {
         ConnectParams::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn batch_is_asked_for_with_batch_1_and_only_in_v1() {
+        let parse = |q: &[(&str, &str)]| ConnectParams::from_pairs(q.iter().copied());
+        assert!(parse(&[("room", "a"), ("v", "1"), ("batch", "1")]).is_ok_and(|p| p.batch));
+        assert!(parse(&[("room", "a"), ("v", "1")]).is_ok_and(|p| !p.batch));
+        assert!(parse(&[("room", "a"), ("v", "1"), ("batch", "yes")]).is_ok_and(|p| !p.batch));
+        // The workshop's front end reads one frame per message.
+        assert!(parse(&[("room", "a"), ("batch", "1")]).is_ok_and(|p| !p.batch));
     }
 
     #[test]

@@ -406,42 +406,62 @@ impl ServerFrame {
         }
     }
 
+    /// Parse a v1 text message: one frame, or (for a client that connected
+    /// with `batch=1`) a JSON array of frames, in order. A frame that does
+    /// not parse is left out; the others still count.
+    pub fn parse_all(text: &str) -> Vec<ServerFrame> {
+        if !text.trim_start().starts_with('[') {
+            return ServerFrame::parse(text).into_iter().collect();
+        }
+        match json::parse(text) {
+            Ok(Json::Arr(frames)) => frames
+                .iter()
+                .filter_map(|f| ServerFrame::from_json(f).ok())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Parse a v1 text frame (the widget's side). Errors name what is wrong.
     pub fn parse(text: &str) -> Result<ServerFrame, FrameError> {
         let obj = json::parse(text).map_err(|_| FrameError::NotJson)?;
-        let kind = str_field(&obj, "type")?;
+        ServerFrame::from_json(&obj)
+    }
+
+    fn from_json(obj: &Json) -> Result<ServerFrame, FrameError> {
+        let kind = str_field(obj, "type")?;
         Ok(match kind {
             "welcome" => ServerFrame::Welcome(Welcome {
-                seq: u64_field(&obj, "seq")?,
-                online: u32_field(&obj, "online")?,
-                name: str_field(&obj, "name")?.to_owned(),
+                seq: u64_field(obj, "seq")?,
+                online: u32_field(obj, "online")?,
+                name: str_field(obj, "name")?.to_owned(),
                 max_message_chars: obj
                     .get("maxMessageChars")
                     .and_then(Json::as_u64)
                     .unwrap_or(crate::limits::Limits::default().max_message_chars as u64)
                     as usize,
-                sender: opt_str(&obj, "sender"),
-                verified: flag(&obj, "verified"),
+                sender: opt_str(obj, "sender"),
+                verified: flag(obj, "verified"),
                 sender_key: obj
                     .get("senderKey")
                     .and_then(Json::as_str)
                     .map(str::to_owned),
-                role: role(&obj),
-                members: list(&obj, "members")
+                role: role(obj),
+                members: list(obj, "members")
                     .iter()
                     .filter_map(|m| parse_member(m).ok())
                     .collect(),
                 read_seq: obj.get("readSeq").and_then(Json::as_u64).unwrap_or(0),
-                locked: flag(&obj, "locked"),
+                locked: flag(obj, "locked"),
                 slow_mode: obj.get("slowMode").and_then(Json::as_u64).unwrap_or(0),
                 muted_until: obj.get("mutedUntil").and_then(Json::as_u64),
                 edit_window: obj.get("editWindow").and_then(Json::as_u64).unwrap_or(0),
-                emoji: list(&obj, "emoji")
+                emoji: list(obj, "emoji")
                     .iter()
                     .filter_map(|e| e.as_str().map(str::to_owned))
                     .collect(),
-                receipts: flag(&obj, "receipts"),
-                readers: list(&obj, "readers")
+                receipts: flag(obj, "receipts"),
+                readers: list(obj, "readers")
                     .iter()
                     .filter_map(parse_reader)
                     .collect(),
@@ -465,40 +485,40 @@ impl ServerFrame {
                 };
                 ServerFrame::History {
                     events,
-                    more: flag(&obj, "more"),
+                    more: flag(obj, "more"),
                     anchor,
                 }
             }
-            "message" => ServerFrame::Message(parse_message(&obj, "seq")?),
-            "update" => ServerFrame::Update(parse_update(&obj)?),
-            "moderation" => ServerFrame::Moderation(parse_moderation(&obj)?),
+            "message" => ServerFrame::Message(parse_message(obj, "seq")?),
+            "update" => ServerFrame::Update(parse_update(obj)?),
+            "moderation" => ServerFrame::Moderation(parse_moderation(obj)?),
             "ack" => ServerFrame::Ack {
-                id: str_field(&obj, "id")?.to_owned(),
-                seq: u64_field(&obj, "seq")?,
-                timestamp: u64_field(&obj, "timestamp")?,
+                id: str_field(obj, "id")?.to_owned(),
+                seq: u64_field(obj, "seq")?,
+                timestamp: u64_field(obj, "timestamp")?,
             },
             "presence" => ServerFrame::Presence {
-                online: u32_field(&obj, "online")?,
+                online: u32_field(obj, "online")?,
                 joined: obj.get("joined").and_then(Json::as_str).map(str::to_owned),
                 left: obj.get("left").and_then(Json::as_str).map(str::to_owned),
                 member: obj.get("member").and_then(|m| parse_member(m).ok()),
             },
             "typing" => ServerFrame::Typing {
-                name: str_field(&obj, "name")?.to_owned(),
+                name: str_field(obj, "name")?.to_owned(),
             },
             "read" => ServerFrame::Read {
-                seq: u64_field(&obj, "seq")?,
+                seq: u64_field(obj, "seq")?,
             },
-            "receipt" => ServerFrame::Receipt(parse_reader(&obj).ok_or(FrameError::Field("seq"))?),
+            "receipt" => ServerFrame::Receipt(parse_reader(obj).ok_or(FrameError::Field("seq"))?),
             "upload" => ServerFrame::Upload {
-                id: str_field(&obj, "id")?.to_owned(),
-                file: u32_field(&obj, "file")?,
-                key: str_field(&obj, "key")?.to_owned(),
-                url: str_field(&obj, "url")?.to_owned(),
-                expires: u64_field(&obj, "expires")?,
+                id: str_field(obj, "id")?.to_owned(),
+                file: u32_field(obj, "file")?,
+                key: str_field(obj, "key")?.to_owned(),
+                url: str_field(obj, "url")?.to_owned(),
+                expires: u64_field(obj, "expires")?,
             },
             "error" => {
-                let code = str_field(&obj, "code")?;
+                let code = str_field(obj, "code")?;
                 ServerFrame::Error(ProtocolError {
                     code: ErrorCode::parse(code).unwrap_or(ErrorCode::Internal),
                     message: obj

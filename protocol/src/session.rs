@@ -367,6 +367,8 @@ impl Session {
             ("room", self.config.room.clone()),
             ("name", self.config.name.clone()),
             ("v", "1".into()),
+            // Several frames per message when the room is busy.
+            ("batch", "1".into()),
         ];
         if let Some(site) = &self.config.site {
             query.push(("site", site.clone()));
@@ -544,9 +546,12 @@ impl Session {
         if text == "pong" || self.link == Link::Down {
             return;
         }
-        let Ok(frame) = ServerFrame::parse(text) else {
-            return;
-        };
+        for frame in ServerFrame::parse_all(text) {
+            self.on_frame(frame, now);
+        }
+    }
+
+    fn on_frame(&mut self, frame: ServerFrame, now: f64) {
         match frame {
             ServerFrame::Welcome(welcome) => {
                 self.link = Link::Up;

@@ -155,6 +155,9 @@ pub struct FanoutJoin {
     /// The socket's id, unique in the room.
     pub conn: String,
     pub member: Member,
+    /// The client reads several frames in one message.
+    #[serde(default)]
+    pub batch: bool,
 }
 
 /// What a fan-out object's sockets did, for the owner.

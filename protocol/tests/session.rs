@@ -146,6 +146,36 @@ fn connects_and_shows_the_join_page() {
 }
 
 #[test]
+fn a_batch_of_frames_in_one_message_is_read_in_order() {
+    // A busy room sends clients that asked (`batch=1`) several frames at once.
+    let mut s = session();
+    s.start(0.0);
+    let q = opened_query(&drain(&mut s));
+    assert!(q.contains(&("batch", "1".into())));
+    let joined = format!(
+        "[{},{}]",
+        welcome(2),
+        history(vec![msg(1), msg(2)], false, None)
+    );
+    s.on_text(&joined, 10.0);
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::Status(Status::Connected)));
+    assert_eq!(shown(&fx), [1, 2]);
+    let frames: Vec<String> = (3..=5)
+        .map(|seq| ServerFrame::Message(msg(seq)).encode())
+        .collect();
+    // One frame in the batch does not parse: the others still count.
+    s.on_text(
+        &format!("[{},{{\"type\":7}},{}]", frames[0], frames[1..].join(",")),
+        20.0,
+    );
+    assert_eq!(shown(&drain(&mut s)), [3, 4, 5]);
+    // Garbage is ignored as before.
+    s.on_text("[1,", 30.0);
+    assert!(shown(&drain(&mut s)).is_empty());
+}
+
+#[test]
 fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
     let mut s = session();
     connected(&mut s, 0.0, 0, vec![]);
