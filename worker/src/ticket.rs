@@ -75,4 +75,7 @@ pub struct JoinTicket {
     pub policy: RoomPolicy,
     /// The subprotocol to answer with, if the client offered one.
     pub protocol: Option<String>,
+    /// The client reads several frames in one message (`batch=1`).
+    #[serde(default)]
+    pub batch: bool,
 }

@@ -113,6 +113,7 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
             .get("cf-connecting-ip")?
             .filter(|a| !a.is_empty() && a.len() <= 64),
         v1: params.dialect == Dialect::V1,
+        batch: params.batch,
         since: params.since,
         limits: site.limits,
         policy: site.moderation.clone(),

@@ -15,6 +15,8 @@ use worker::WebSocket;
 /// sockets by its tag.
 pub const TAG_V1: &str = "v1";
 pub const TAG_LEGACY: &str = "legacy";
+/// Clients that read several frames in one message (`batch=1`): see `fanout`.
+pub const TAG_BATCH: &str = "batch";
 
 pub fn dialect_tag(member: &Member) -> &'static str {
     if member.v1 {

@@ -117,6 +117,7 @@ enum Admission {
         index: u32,
         member: Member,
         outputs: Vec<Output>,
+        batch: bool,
     },
 }
 
@@ -224,7 +225,11 @@ impl Room {
                 index,
                 member,
                 outputs,
-            } => self.hand_over(index, member, outputs, protocol).await,
+                batch,
+            } => {
+                self.hand_over(index, member, outputs, protocol, batch)
+                    .await
+            }
         }
     }
 
@@ -243,6 +248,7 @@ impl Room {
             online: local + self.shards.online(),
             from_address: ticket.address.as_deref().map_or(0, |a| {
                 fanout::count_tagged(raw, &connection::address_tag(a))
+                    + self.shards.connections_from(a)
             }),
             legacy: self.legacy_present(),
         };
@@ -277,10 +283,14 @@ impl Room {
             (member.v1, self.shards.place(local, &member.sender))
         {
             self.shards.grow(objects, Some(store));
+            if let Some(address) = &member.address {
+                self.shards.count_address(address, true);
+            }
             return Ok(Admission::FanOut {
                 index,
                 member,
                 outputs,
+                batch: ticket.batch,
             });
         }
         let pair = WebSocketPair::new()?;
@@ -291,6 +301,12 @@ impl Room {
         if let Some(address) = &member.address {
             tags.push(JsValue::from(connection::address_tag(address)));
         }
+        if ticket.batch {
+            tags.push(JsValue::from_str(connection::TAG_BATCH));
+        }
+        // Frames queued before this socket existed are not for it (its
+        // history page already has them).
+        fanout::flush(raw);
         raw.accept_websocket_with_tags(pair.server.as_ref(), tags)?;
         fanout::sockets_changed(raw);
         connection::save(&pair.server, &member)?;
@@ -315,6 +331,7 @@ impl Room {
         member: Member,
         outputs: Vec<Output>,
         protocol: Option<String>,
+        batch: bool,
     ) -> Result<Response> {
         let conn = random::token();
         let owner = self
@@ -328,14 +345,22 @@ impl Room {
             index,
             conn: conn.clone(),
             member: member.clone(),
+            batch,
         };
         let answer = self.shards.hand_over(&self.state, join, protocol);
         self.carry_out(Origin::Remote { index, conn: &conn }, outputs);
         match answer.await {
-            Ok(Ok(response)) => Ok(response),
+            Ok(Ok(response)) if response.status_code() == 101 => Ok(response),
             failed => {
-                if let Ok(Err(e)) = failed {
-                    console_error!("room: fan-out object {index} refused a join: {e}");
+                match failed {
+                    Ok(Err(e)) => {
+                        console_error!("room: fan-out object {index} refused a join: {e}")
+                    }
+                    Ok(Ok(response)) => console_error!(
+                        "room: fan-out object {index} refused a join: {}",
+                        response.status_code()
+                    ),
+                    Err(_) => {}
                 }
                 self.remote_leave(index, &conn, &member);
                 json_error(
@@ -349,6 +374,9 @@ impl Room {
 
     /// A member on fan-out object `index` left (or never arrived).
     fn remote_leave(&self, index: u32, conn: &str, member: &Member) {
+        if let Some(address) = &member.address {
+            self.shards.count_address(address, false);
+        }
         let sockets = Sockets {
             online: (fanout::online(self.state.as_raw(), None) + self.shards.online())
                 .saturating_sub(1),
@@ -367,16 +395,25 @@ impl Room {
         self.shards.grow(batch.index + 1, None);
         self.shards.heard(batch.index, batch.online);
         let index = batch.index;
+        // `online` left out every socket that closed, these leaves' included:
+        // before each leave, the object still held it and the later ones.
+        let mut leaves = batch
+            .entries
+            .iter()
+            .filter(|e| matches!(e, Inbound::Leave { .. }))
+            .count() as u32;
         for entry in batch.entries {
             match entry {
                 Inbound::Frame { conn, member, text } => {
                     self.on_text(Origin::Remote { index, conn: &conn }, &member, &text)
                 }
                 Inbound::Leave { conn, member } => {
-                    // `online` above already left it out.
-                    self.shards.heard(index, batch.online.saturating_add(1));
+                    self.shards
+                        .heard(index, batch.online.saturating_add(leaves));
+                    leaves -= 1;
                     self.remote_leave(index, &conn, &member);
-                    self.shards.heard(index, batch.online);
+                    self.shards
+                        .heard(index, batch.online.saturating_add(leaves));
                 }
             }
         }
@@ -392,7 +429,7 @@ impl Room {
         for output in outputs {
             match output {
                 Output::Reply(frame) => match origin {
-                    Origin::Socket(ws) => fanout::send(ws, &frame),
+                    Origin::Socket(ws) => fanout::send(raw, ws, &frame),
                     Origin::Remote { index, conn } => self.shards.push(
                         &self.state,
                         index,
@@ -417,7 +454,7 @@ impl Room {
                 }
                 Output::Close { code, reason } => match origin {
                     Origin::Socket(ws) => {
-                        let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
+                        fanout::close(raw, ws, code, close_code::reason(&reason));
                     }
                     Origin::Remote { index, conn } => self.shards.push(
                         &self.state,

@@ -4,6 +4,7 @@
 //! with joins handed over in the same stream.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
@@ -38,6 +39,10 @@ pub struct Shards {
     /// The owner's object name, once known (fan-out objects are named after it).
     owner: RefCell<String>,
     links: RefCell<Vec<Rc<Link>>>,
+    /// Connections on fan-out objects by client address, for the room's
+    /// per-address limit (fan-out sockets are not tagged here). Kept in
+    /// memory: an owner that restarts undercounts until they leave.
+    addresses: RefCell<HashMap<String, u32>>,
 }
 
 const OBJECTS_KEY: &str = "fanout_objects";
@@ -55,6 +60,7 @@ impl Shards {
             env,
             owner: RefCell::new(String::new()),
             links: RefCell::new(Vec::new()),
+            addresses: RefCell::new(HashMap::new()),
         };
         shards.grow(objects, None);
         shards
@@ -67,6 +73,25 @@ impl Shards {
     /// Sockets on fan-out objects.
     pub fn online(&self) -> u32 {
         self.links.borrow().iter().map(|l| l.online.get()).sum()
+    }
+
+    /// Connections from `address` on fan-out objects.
+    pub fn connections_from(&self, address: &str) -> u32 {
+        self.addresses.borrow().get(address).copied().unwrap_or(0)
+    }
+
+    /// A connection from `address` was placed on a fan-out object (`true`)
+    /// or left one (`false`).
+    pub fn count_address(&self, address: &str, joined: bool) {
+        let mut addresses = self.addresses.borrow_mut();
+        if joined {
+            *addresses.entry(address.to_owned()).or_default() += 1;
+        } else if let Some(n) = addresses.get_mut(address) {
+            *n -= 1;
+            if *n == 0 {
+                addresses.remove(address);
+            }
+        }
     }
 
     pub fn is_sharded(&self) -> bool {

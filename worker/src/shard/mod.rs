@@ -60,20 +60,27 @@ impl RoomFanout {
         serde_json::from_str(&text).ok()
     }
 
+    /// Sockets here, not counting those being closed: the owner hears of
+    /// each of those in a `Leave` (see `Room::inbound`).
     fn online(&self) -> u32 {
-        fanout::online(self.state.as_raw(), None)
+        fanout::open(self.state.as_raw())
     }
 
     fn join(&self, join: FanoutJoin, protocol: Option<String>) -> Result<Response> {
         let pair = WebSocketPair::new()?;
-        let tags = [
+        let mut tags = vec![
             JsValue::from_str(connection::TAG_V1),
             JsValue::from(connection::sender_tag(&join.member.sender)),
             JsValue::from(conn_tag(&join.conn)),
         ];
+        if join.batch {
+            tags.push(JsValue::from_str(connection::TAG_BATCH));
+        }
+        // What was pushed before the join is not for this socket.
+        fanout::flush(self.state.as_raw());
         self.state
             .as_raw()
-            .accept_websocket_with_tags(pair.server.as_ref(), tags.to_vec())?;
+            .accept_websocket_with_tags(pair.server.as_ref(), tags)?;
         fanout::sockets_changed(self.state.as_raw());
         let held = Held {
             owner: join.owner,
@@ -104,7 +111,7 @@ impl RoomFanout {
             match push {
                 Push::To { to, frame } => {
                     if let Some(ws) = self.socket(&to) {
-                        fanout::send(&ws, &frame);
+                        fanout::send(raw, &ws, &frame);
                     }
                 }
                 Push::All { frame, skip } => {
@@ -121,7 +128,7 @@ impl RoomFanout {
                 }
                 Push::Close { to, code, reason } => {
                     if let Some(ws) = self.socket(&to) {
-                        let _ = ws.close_with_code_and_reason(code, close_code::reason(&reason));
+                        fanout::close(raw, &ws, code, close_code::reason(&reason));
                     }
                 }
                 Push::CloseSender {
@@ -158,7 +165,7 @@ impl RoomFanout {
             while let Some(batch) = entries.take() {
                 let batch = InboundBatch {
                     index,
-                    online: fanout::online(&raw, None),
+                    online: fanout::open(&raw),
                     entries: batch,
                 };
                 if let Err(e) = send_inbound(&env, &owner, &batch).await {
@@ -283,7 +290,9 @@ impl DurableObject for RoomFanout {
                 "restarting",
             );
             fanout::sockets_changed(self.state.as_raw());
-            *self.inbound.borrow_mut() = InQueue::default();
+            // The queue to the owner is left alone: a batch may be in flight
+            // (emptying it here would let a second one start beside it), and
+            // the leaves waiting in it must still reach the owner.
             return json_response(200, &serde_json::json!({ "closed": closed }));
         } else if req.method() != Method::Get {
             // A GET with no header asks how many sockets are here.
