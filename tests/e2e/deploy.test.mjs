@@ -40,7 +40,7 @@ test('wrangler.toml binds every Durable Object class and gives each a SQLite mig
   const sources = fs.readdirSync('worker/src', { recursive: true }).filter((f) => f.endsWith('.rs'));
   const classes = sources.flatMap((f) =>
     [...fs.readFileSync(path.join('worker/src', f), 'utf8').matchAll(/#\[durable_object(?:\([\w, ]*\))?\]\s*pub struct (\w+)/g)].map((m) => m[1]));
-  assert.deepEqual([...classes].sort(), ['Room', 'RoomDirectory', 'SiteRegistry', 'WebhookQueue']);
+  assert.deepEqual([...classes].sort(), ['Room', 'RoomDirectory', 'RoomFanout', 'SiteRegistry', 'WebhookQueue']);
   for (const c of classes) {
     assert.ok(bound.includes(c), `${c} has a binding`);
     assert.ok(sqlite.includes(c), `${c} has a new_sqlite_classes migration`);
