@@ -29,7 +29,7 @@ try {
       retention: 1000000, addressBurst: 10000, addressPerSec: 1000, maxConnectionsPerAddress: 5000 } }),
   });
   if (!site.ok) throw new Error(`bench site: ${site.status}`);
-  const systems = { ours: [`${ours.wsUrl}/ws?v=1&site=bench`, 'v1'], baseline: [`${base.wsUrl}/ws?b=1`, 'legacy'] };
+  const systems = { ours: [`${ours.wsUrl}/ws?v=1&batch=1&site=bench`, 'v1'], baseline: [`${base.wsUrl}/ws?b=1`, 'legacy'] };
   if (process.env.ECHO) systems.echo = [`${base.wsUrl}/echo?b=1`, 'legacy'];
   for (let r = 0; r < runs; r++) {
     for (const [name, [url, dialect]] of Object.entries(systems)) {

@@ -35,7 +35,7 @@ try {
   await call('Profiler.enable');
   await call('Profiler.setSamplingInterval', { interval: 200 });
   await call('Profiler.start');
-  const url = which === 'ours' ? `${server.wsUrl}/ws?v=1&site=bench` : `${server.wsUrl}/ws?b=1`;
+  const url = which === 'ours' ? `${server.wsUrl}/ws?v=1&batch=1&site=bench` : `${server.wsUrl}/ws?b=1`;
   const { stdout } = await promisify(execFile)('target/release/loadgen', ['fanout', '--url', url, '--dialect', which === 'ours' ? 'v1' : 'legacy',
     '--room', 'profiled', '--clients', '100', '--senders', '10', '--messages', '2000']);
   const { profile } = await call('Profiler.stop');

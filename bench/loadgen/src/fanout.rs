@@ -47,16 +47,18 @@ impl Shared {
     }
 }
 
-/// `<tag>:<sender>:<n>:<sent_us>` inside a frame, as (sender, sent_us).
-fn bench_payload(text: &str, prefix: &str) -> Option<(usize, u64)> {
-    let start = text.find(prefix)? + prefix.len();
-    let rest = &text[start..];
-    let end = rest.find('"')?;
-    let mut parts = rest[..end].split(':');
-    let sender = parts.next()?.parse().ok()?;
-    let _n = parts.next()?;
-    let sent = parts.next()?.parse().ok()?;
-    Some((sender, sent))
+/// Every `<tag>:<sender>:<n>:<sent_us>` in a message, as (sender, sent_us):
+/// one per frame, several in a batch (`batch=1`).
+fn bench_payloads<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = (usize, u64)> + 'a {
+    text.match_indices(prefix).filter_map(move |(at, _)| {
+        let rest = &text[at + prefix.len()..];
+        let end = rest.find('"')?;
+        let mut parts = rest[..end].split(':');
+        let sender = parts.next()?.parse().ok()?;
+        let _n = parts.next()?;
+        let sent = parts.next()?.parse().ok()?;
+        Some((sender, sent))
+    })
 }
 
 type Sink = futures_util::stream::SplitSink<
@@ -99,19 +101,18 @@ async fn connect(
             let Message::Text(text) = frame else { continue };
             // Found by substring, not by parsing JSON: the same cost for both
             // dialects, so the load generator does not favour either server.
-            let Some((sender, sent)) = bench_payload(&text, &prefix) else {
-                continue;
-            };
-            let now = shared.now_us();
-            if let Ok(mut l) = latencies.lock() {
-                l.push(now.saturating_sub(sent));
-            }
-            shared.delivered.fetch_add(1, Ordering::Relaxed);
-            shared.last_delivery_us.fetch_max(now, Ordering::Relaxed);
-            if is_monitor {
-                if let Some(seen) = shared.monitor_seen.get(sender) {
-                    seen.fetch_add(1, Ordering::Relaxed);
-                    shared.monitor_notify[sender].notify_one();
+            for (sender, sent) in bench_payloads(&text, &prefix) {
+                let now = shared.now_us();
+                if let Ok(mut l) = latencies.lock() {
+                    l.push(now.saturating_sub(sent));
+                }
+                shared.delivered.fetch_add(1, Ordering::Relaxed);
+                shared.last_delivery_us.fetch_max(now, Ordering::Relaxed);
+                if is_monitor {
+                    if let Some(seen) = shared.monitor_seen.get(sender) {
+                        seen.fetch_add(1, Ordering::Relaxed);
+                        shared.monitor_notify[sender].notify_one();
+                    }
                 }
             }
         }
@@ -262,7 +263,20 @@ pub async fn run(cfg: Config) -> Result<Report, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::bench_payload;
+    use super::bench_payloads;
+
+    fn bench_payload(text: &str, prefix: &str) -> Option<(usize, u64)> {
+        bench_payloads(text, prefix).next()
+    }
+
+    #[test]
+    fn finds_every_payload_in_a_batch() {
+        let batch = r#"[{"type":"message","message":"bench7:2:5:10"},{"type":"message","message":"bench7:3:1:20"}]"#;
+        assert_eq!(
+            bench_payloads(batch, "bench7:").collect::<Vec<_>>(),
+            [(2, 10), (3, 20)]
+        );
+    }
 
     #[test]
     fn finds_the_payload_in_both_dialects() {

@@ -38,12 +38,22 @@ pub fn send_frame(dialect: Dialect, id: &str, text: &str) -> String {
 
 pub fn classify(dialect: Dialect, text: &str) -> Received {
     match dialect {
-        Dialect::V1 => match ServerFrame::parse(text) {
-            Ok(ServerFrame::Message(_)) => Received::Message,
-            Ok(ServerFrame::History { .. }) => Received::History,
-            Ok(ServerFrame::Ack { .. }) => Received::Ack,
-            _ => Received::Other,
-        },
+        // A batch (`batch=1`) counts as its most telling frame: joins wait for the history.
+        Dialect::V1 => ServerFrame::parse_all(text)
+            .iter()
+            .map(|f| match f {
+                ServerFrame::History { .. } => Received::History,
+                ServerFrame::Message(_) => Received::Message,
+                ServerFrame::Ack { .. } => Received::Ack,
+                _ => Received::Other,
+            })
+            .min_by_key(|r| match r {
+                Received::History => 0,
+                Received::Message => 1,
+                Received::Ack => 2,
+                Received::Other => 3,
+            })
+            .unwrap_or(Received::Other),
         // Legacy frames are all {name, message, timestamp}; history is a series of them.
         Dialect::Legacy => match json::parse(text)
             .ok()
