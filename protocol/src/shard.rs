@@ -273,6 +273,15 @@ impl InQueue {
         self.entries.push(entry);
     }
 
+    /// Entries waiting (not counting those in flight).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Everything waiting, if no request is in flight.
     pub fn take_next(&mut self) -> Option<Vec<Inbound>> {
         if self.busy || self.entries.is_empty() {

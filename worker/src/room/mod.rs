@@ -762,11 +762,11 @@ impl DurableObject for Room {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         if req.headers().has(crate::shard::INBOUND_HEADER)? {
             return match serde_json::from_str::<InboundBatch>(&req.text().await?) {
-                Ok(batch) => {
+                Ok(batch) if batch.index < protocol::shard::MAX_FANOUT => {
                     self.inbound(batch);
                     Response::empty()
                 }
-                Err(_) => json_error(400, "bad_request", "bad inbound batch"),
+                _ => json_error(400, "bad_request", "bad inbound batch"),
             };
         }
         if req.headers().has(crate::files::CLAIM_HEADER)? {

@@ -16,7 +16,7 @@ use worker::{
 };
 
 use super::store::SqlStore;
-use crate::shard::{JOIN_HEADER, PUSH_HEADER};
+use crate::shard::{JOIN_HEADER, PUSH_HEADER, RESTART_HEADER};
 
 /// A join waiting in a link's queue; its answer (the upgrade response) goes
 /// back to the request that is waiting for it.
@@ -187,11 +187,21 @@ impl Shards {
                 match out {
                     Outgoing::Batch(batch) => match deliver(stub, &batch).await {
                         Ok(count) => link.online.set(count.online),
-                        Err(e) => console_error!(
-                            "room: fan-out object {} lost {} pushes: {e}",
-                            link.index,
-                            batch.entries.len()
-                        ),
+                        Err(e) => {
+                            console_error!(
+                                "room: fan-out object {} lost {} pushes: {e}",
+                                link.index,
+                                batch.entries.len()
+                            );
+                            // Its members missed these: have them reconnect
+                            // and resume by `since` (if it answers at all).
+                            let stub = env
+                                .durable_object("FANOUTS")
+                                .and_then(|ns| ns.get_by_name(&fanout_name(&owner, link.index)));
+                            if let Ok(stub) = stub {
+                                let _ = restart(&stub).await;
+                            }
+                        }
                     },
                     Outgoing::Join(handover) => {
                         let answer = match stub {
@@ -237,6 +247,18 @@ async fn deliver(stub: Result<Stub>, batch: &PushBatch) -> Result<FanoutCount> {
         }
     }
     Err(last.unwrap_or(worker::Error::RustError("no answer".into())))
+}
+
+async fn restart(stub: &Stub) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set(RESTART_HEADER, "1")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers);
+    stub.fetch_with_request(Request::new_with_init(
+        "https://fanout.internal/restart",
+        &init,
+    )?)
+    .await
 }
 
 async fn upgrade(stub: &Stub, join: &FanoutJoin, protocol: Option<String>) -> Result<Response> {

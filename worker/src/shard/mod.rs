@@ -41,6 +41,9 @@ struct Held {
     member: Member,
 }
 
+/// Frames waiting for the owner, at most (about 16 MiB of the largest).
+const MAX_WAITING: usize = 1_000;
+
 fn conn_tag(conn: &str) -> String {
     format!("c:{conn}")
 }
@@ -149,6 +152,20 @@ impl RoomFanout {
 
     /// Queue `entry` for the owner and start sending if nothing is in flight.
     fn to_owner(&self, owner: String, index: u32, entry: Inbound) {
+        // Rate limits are the owner's; until it answers, a flood would only
+        // grow this queue. Past a bound, frames are refused, not queued.
+        if matches!(entry, Inbound::Frame { .. }) && self.inbound.borrow().len() >= MAX_WAITING {
+            if let Inbound::Frame { conn, .. } = &entry {
+                fanout::close_tagged(
+                    self.state.as_raw(),
+                    &conn_tag(conn),
+                    "",
+                    close_code::TRY_AGAIN_LATER,
+                    "room busy; reconnect",
+                );
+            }
+            return;
+        }
         self.inbound.borrow_mut().push(entry);
         let Some(first) = self.inbound.borrow_mut().take_next() else {
             return;
