@@ -130,6 +130,12 @@ pub enum Push {
         code: u16,
         reason: String,
     },
+    /// Send `frame` to every socket, then close them (the room was erased).
+    CloseAll {
+        frame: String,
+        code: u16,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

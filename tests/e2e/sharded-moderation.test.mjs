@@ -378,3 +378,20 @@ test('the per-address connection limit counts connections on fan-out objects', a
     for (const x of clients) x.ws.terminate();
   }
 });
+
+test('erasing a sharded room closes its members on every object with 4010', async () => {
+  const r = uniqueRoom('sherase');
+  const clients = [];
+  try {
+    for (let i = 0; i < 5; i++) clients.push(await place(`e${i}`, {}, { r }));
+    assert.ok(clients.some((x) => x.where !== 'owner') && clients.some((x) => x.where === 'owner'), JSON.stringify(clients.map((x) => x.where)));
+    const erased = await siteCall('DELETE', `/rooms/${r}`);
+    assert.equal(erased.status, 200, erased.text);
+    for (const x of clients) {
+      const closed = await closedByServer(x);
+      assert.equal(closed.code, 4010, `${x.label} (${x.where})`);
+    }
+  } finally {
+    for (const x of clients) x.ws.terminate();
+  }
+});

@@ -331,12 +331,20 @@ impl Room {
     /// record, and leave the site's room list. The object starts over empty.
     async fn erase(&self, ticket: &ApiTicket) -> Result<Response> {
         let error = ProtocolError::new(ErrorCode::RoomErased, "this room was erased");
+        let frame = ServerFrame::Error(error).encode();
         fanout::close_all(
             self.state.as_raw(),
-            &ServerFrame::Error(error).encode(),
+            &frame,
             close_code::ERASED,
             "room erased",
         );
+        // Members on fan-out objects too (a big room).
+        self.shards
+            .push_all(&self.state, |_| protocol::shard::Push::CloseAll {
+                frame: frame.clone(),
+                code: close_code::ERASED,
+                reason: "room erased".into(),
+            });
         // Forget the uploads first: a claim arriving meanwhile finds none.
         let identity = self.identity.borrow().clone();
         self.state.storage().delete_all().await?;

@@ -146,6 +146,11 @@ impl RoomFanout {
                     code,
                     close_code::reason(&reason),
                 ),
+                Push::CloseAll {
+                    frame,
+                    code,
+                    reason,
+                } => fanout::close_all(raw, &frame, code, close_code::reason(&reason)),
             }
         }
     }
