@@ -194,6 +194,9 @@ pub enum Outgoing<J> {
     Batch(PushBatch),
     /// Hand over the join `J` (and wait for its answer).
     Join(J),
+    /// The queue overflowed and what waited was dropped: close the object's
+    /// sockets, so that its members reconnect and resume by `since`.
+    Restart,
 }
 
 enum Item<J> {
@@ -206,6 +209,7 @@ enum Item<J> {
 pub struct OutQueue<J> {
     items: VecDeque<Item<J>>,
     busy: bool,
+    restart: bool,
 }
 
 impl<J> Default for OutQueue<J> {
@@ -213,9 +217,14 @@ impl<J> Default for OutQueue<J> {
         OutQueue {
             items: VecDeque::new(),
             busy: false,
+            restart: false,
         }
     }
 }
+
+/// Most items an [`OutQueue`] holds: an object that does not keep up (or
+/// hangs) must not grow its owner's memory without bound.
+pub const MAX_QUEUED: usize = 20_000;
 
 /// Most pushes in one batch (a request body stays well under a megabyte:
 /// frames are at most a few KiB).
@@ -223,11 +232,21 @@ pub const MAX_BATCH: usize = 256;
 
 impl<J> OutQueue<J> {
     pub fn push(&mut self, push: Push) {
-        self.items.push_back(Item::Push(push));
+        self.add(Item::Push(push));
     }
 
     pub fn join(&mut self, join: J) {
-        self.items.push_back(Item::Join(join));
+        self.add(Item::Join(join));
+    }
+
+    /// Past [`MAX_QUEUED`], everything waiting is dropped (joins too: their
+    /// answers are dropped, and the owner refuses them) and a restart is due.
+    fn add(&mut self, item: Item<J>) {
+        if self.items.len() >= MAX_QUEUED {
+            self.items.clear();
+            self.restart = true;
+        }
+        self.items.push_back(item);
     }
 
     /// The next send, if none is in flight: the caller sends it and calls
@@ -235,6 +254,11 @@ impl<J> OutQueue<J> {
     pub fn take_next(&mut self) -> Option<Outgoing<J>> {
         if self.busy {
             return None;
+        }
+        if self.restart {
+            self.restart = false;
+            self.busy = true;
+            return Some(Outgoing::Restart);
         }
         let out = match self.items.pop_front()? {
             Item::Join(j) => Outgoing::Join(j),
@@ -414,6 +438,33 @@ mod tests {
             q.take_next(),
             Some(Outgoing::Batch(PushBatch {
                 entries: vec![all("3"), all("4")]
+            }))
+        );
+        q.done();
+        assert!(q.is_idle());
+    }
+
+    #[test]
+    fn an_overflowing_queue_drops_what_waits_and_asks_for_a_restart() {
+        let mut q: OutQueue<u32> = OutQueue::default();
+        q.push(all("in flight"));
+        assert!(q.take_next().is_some());
+        q.join(7);
+        for i in 1..MAX_QUEUED {
+            q.push(all(&i.to_string()));
+        }
+        // Full: the next one overflows it.
+        q.push(all("after"));
+        q.done();
+        // The object's members missed what was dropped: they must resume.
+        assert_eq!(q.take_next(), Some(Outgoing::Restart));
+        q.done();
+        // The join queued before the overflow is gone (its owner refuses it);
+        // what came after the overflow is still sent.
+        assert_eq!(
+            q.take_next(),
+            Some(Outgoing::Batch(PushBatch {
+                entries: vec![all("after")]
             }))
         );
         q.done();

@@ -203,6 +203,15 @@ impl Shards {
                             }
                         }
                     },
+                    Outgoing::Restart => {
+                        console_error!(
+                            "room: fan-out object {} fell behind; restarting it",
+                            link.index
+                        );
+                        if let Ok(stub) = stub {
+                            let _ = restart(&stub).await;
+                        }
+                    }
                     Outgoing::Join(handover) => {
                         let answer = match stub {
                             Ok(stub) => upgrade(&stub, &handover.join, handover.protocol).await,
@@ -233,7 +242,7 @@ async fn deliver(stub: Result<Stub>, batch: &PushBatch) -> Result<FanoutCount> {
             .with_headers(headers)
             .with_body(Some(body.as_str().into()));
         let request = Request::new_with_init("https://fanout.internal/push", &init)?;
-        match stub.fetch_with_request(request).await {
+        match within(stub.fetch_with_request(request)).await {
             Ok(mut response) if response.status_code() == 200 => {
                 return Ok(response.json::<FanoutCount>().await.unwrap_or_default())
             }
@@ -254,11 +263,22 @@ async fn restart(stub: &Stub) -> Result<Response> {
     headers.set(RESTART_HEADER, "1")?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_headers(headers);
-    stub.fetch_with_request(Request::new_with_init(
-        "https://fanout.internal/restart",
-        &init,
-    )?)
-    .await
+    let request = Request::new_with_init("https://fanout.internal/restart", &init)?;
+    within(stub.fetch_with_request(request)).await
+}
+
+/// A fan-out object answers within this, or counts as failed: one that
+/// hangs must not stall its link (and the joins queued on it) for good.
+const SEND_TIMEOUT_MS: u64 = 10_000;
+
+async fn within(send: impl std::future::Future<Output = Result<Response>>) -> Result<Response> {
+    let timeout = worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
+    match futures_util::future::select(Box::pin(send), timeout).await {
+        futures_util::future::Either::Left((answer, _)) => answer,
+        futures_util::future::Either::Right(_) => Err(worker::Error::RustError(format!(
+            "no answer within {SEND_TIMEOUT_MS} ms"
+        ))),
+    }
 }
 
 async fn upgrade(stub: &Stub, join: &FanoutJoin, protocol: Option<String>) -> Result<Response> {
@@ -271,5 +291,5 @@ async fn upgrade(stub: &Stub, join: &FanoutJoin, protocol: Option<String>) -> Re
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init("https://fanout.internal/connect", &init)?;
-    stub.fetch_with_request(request).await
+    within(stub.fetch_with_request(request)).await
 }
