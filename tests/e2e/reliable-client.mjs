@@ -1,6 +1,6 @@
 // A raw WebSocket client with the widget's delivery guarantees, for chaos
-// tests: it reconnects with since=<last contiguous seq>, fills gaps, and
-// resends unacknowledged messages with their original ids.
+// tests: it reconnects with since=<last contiguous seq> and its sender key,
+// fills gaps, and resends unacknowledged messages with their original ids.
 import WebSocket from 'ws';
 import { BASE, wsBase } from './helpers.mjs';
 
@@ -27,6 +27,9 @@ export class ReliableClient {
     if (this.stopped) return;
     const q = new URLSearchParams({ room: this.room, name: this.name, v: '1', since: String(this.contiguous()) });
     if (this.site) q.set('site', this.site);
+    // Come back as the same sender, as the widget does: the room recognises
+    // a resent id only within its sender's scope.
+    if (this.senderKey) q.set('senderKey', this.senderKey);
     const ws = new WebSocket(`${wsBase(this.base)}/ws?${q}`);
     this.ws = ws;
     ws.on('message', (data) => this.onFrame(JSON.parse(data.toString())));
@@ -40,6 +43,7 @@ export class ReliableClient {
 
   onFrame(f) {
     if (f.type === 'welcome') {
+      this.senderKey ??= f.senderKey;
       this.connected = true;
       this.connections++;
       this.connectedAt = Date.now();
