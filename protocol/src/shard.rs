@@ -18,8 +18,18 @@
 //!   reconnects with `since` to another object resumes exactly as before:
 //!   the client protocol does not change.
 //!
+//! A request between the objects whose answer is lost is sent again, and
+//! each side numbers its batches ([`PushBatch::n`], [`InboundBatch::n`]) so
+//! that the receiver applies a batch it already has only once ([`Applied`]).
+//!
+//! The owner keeps its view of the fan-out members in memory. When it wakes
+//! (from hibernation, or after a restart) it asks each object for its
+//! [`Push::Roster`]; the answer ([`Inbound::Roster`]) comes in the object's
+//! stream to the owner, after the leaves that came before it, so presence,
+//! counts and per-address limits are whole again without a race.
+//!
 //! This module is the plan (which object a connection goes to), the
-//! messages between the objects and the queue's state machine; the worker
+//! messages between the objects and the queues' state machines; the worker
 //! carries them out.
 
 use std::collections::VecDeque;
@@ -136,10 +146,36 @@ pub enum Push {
         code: u16,
         reason: String,
     },
+    /// Report every member here to the owner (an [`Inbound::Roster`], even
+    /// an empty one): it woke up and knows only its own sockets. Says who
+    /// asks, as an object with no sockets would not know.
+    Roster { owner: String, index: u32 },
+}
+
+impl Push {
+    /// About how many bytes this adds to a batch's body.
+    fn weight(&self) -> usize {
+        let frame = match self {
+            Push::To { frame, .. }
+            | Push::All { frame, .. }
+            | Push::Sender { frame, .. }
+            | Push::CloseSender { frame, .. }
+            | Push::CloseAll { frame, .. } => frame.len(),
+            Push::Close { reason, .. } => reason.len(),
+            Push::Roster { owner, .. } => owner.len(),
+        };
+        frame + 96
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushBatch {
+    /// Which incarnation of the owner sent it, and its number there: a batch
+    /// sent twice (the first answer was lost) has the same pair.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub n: u64,
     pub entries: Vec<Push>,
 }
 
@@ -178,6 +214,9 @@ pub enum Inbound {
     },
     /// `conn` closed.
     Leave { conn: String, member: Member },
+    /// Every member on the object (its answer to [`Push::Roster`]), one per
+    /// socket.
+    Roster { members: Vec<Member> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,7 +224,38 @@ pub struct InboundBatch {
     pub index: u32,
     /// The object's sockets after these events.
     pub online: u32,
+    /// Which incarnation of the object sent it, and its number there.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub n: u64,
     pub entries: Vec<Inbound>,
+}
+
+/// The receiving side's memory of the last batch it applied from one
+/// sender, so that a batch sent again is applied once.
+#[derive(Debug, Default)]
+pub struct Applied {
+    from: String,
+    n: u64,
+}
+
+impl Applied {
+    /// Whether the batch `(from, n)` is new; if so, it is now the last one.
+    /// Batches go one at a time, so a number not above the last one from
+    /// the same sender is a repeat. An empty `from` (an older sender) is
+    /// always new.
+    pub fn fresh(&mut self, from: &str, n: u64) -> bool {
+        if from.is_empty() {
+            return true;
+        }
+        if from == self.from && n <= self.n {
+            return false;
+        }
+        self.from = from.to_owned();
+        self.n = n;
+        true
+    }
 }
 
 /// One send of an [`OutQueue`].
@@ -210,15 +280,14 @@ pub struct OutQueue<J> {
     items: VecDeque<Item<J>>,
     busy: bool,
     restart: bool,
+    /// The owner's incarnation and the last batch number used.
+    from: String,
+    sent: u64,
 }
 
 impl<J> Default for OutQueue<J> {
     fn default() -> Self {
-        OutQueue {
-            items: VecDeque::new(),
-            busy: false,
-            restart: false,
-        }
+        OutQueue::new(String::new())
     }
 }
 
@@ -226,11 +295,24 @@ impl<J> Default for OutQueue<J> {
 /// hangs) must not grow its owner's memory without bound.
 pub const MAX_QUEUED: usize = 20_000;
 
-/// Most pushes in one batch (a request body stays well under a megabyte:
-/// frames are at most a few KiB).
+/// Most pushes in one batch, and about the most bytes (frames are at most a
+/// few KiB, so a request body stays well under a megabyte).
 pub const MAX_BATCH: usize = 256;
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 impl<J> OutQueue<J> {
+    /// A queue whose batches say they come from `from` (the owner's
+    /// incarnation).
+    pub fn new(from: String) -> Self {
+        OutQueue {
+            items: VecDeque::new(),
+            busy: false,
+            restart: false,
+            from,
+            sent: 0,
+        }
+    }
+
     pub fn push(&mut self, push: Push) {
         self.add(Item::Push(push));
     }
@@ -263,10 +345,12 @@ impl<J> OutQueue<J> {
         let out = match self.items.pop_front()? {
             Item::Join(j) => Outgoing::Join(j),
             Item::Push(first) => {
+                let mut bytes = first.weight();
                 let mut entries = vec![first];
                 while entries.len() < MAX_BATCH {
                     match self.items.front() {
-                        Some(Item::Push(_)) => {
+                        Some(Item::Push(p)) if bytes + p.weight() <= MAX_BATCH_BYTES => {
+                            bytes += p.weight();
                             if let Some(Item::Push(p)) = self.items.pop_front() {
                                 entries.push(p);
                             }
@@ -274,7 +358,12 @@ impl<J> OutQueue<J> {
                         _ => break,
                     }
                 }
-                Outgoing::Batch(PushBatch { entries })
+                self.sent += 1;
+                Outgoing::Batch(PushBatch {
+                    from: self.from.clone(),
+                    n: self.sent,
+                    entries,
+                })
             }
         };
         self.busy = true;
@@ -291,14 +380,55 @@ impl<J> OutQueue<J> {
 }
 
 /// The fan-out object's queue towards the owner: same discipline, frames
-/// and leaves batched while one request is in flight.
-#[derive(Debug, Default)]
+/// and leaves batched while one request is in flight. A batch the owner did
+/// not take is sent again, as it was (same number: the owner applies it
+/// once), a few times with a growing pause, before it is given up.
+#[derive(Debug)]
 pub struct InQueue {
     entries: Vec<Inbound>,
+    /// The batch in flight, kept until it is answered.
+    in_flight: Option<(u64, Vec<Inbound>)>,
     busy: bool,
+    failures: u32,
+    from: String,
+    sent: u64,
+}
+
+impl Default for InQueue {
+    fn default() -> Self {
+        InQueue::new(String::new())
+    }
+}
+
+/// Sends of one inbound batch before it is given up (with pauses of 0.5,
+/// 1, 2 and 4 s between them).
+pub const INBOUND_ATTEMPTS: u32 = 5;
+
+/// What to do after a batch to the owner failed.
+#[derive(Debug, PartialEq)]
+pub enum Failed {
+    /// Send it again ([`InQueue::retry`] returns it) after this pause; it
+    /// stays in flight meanwhile.
+    RetryInMs(u64),
+    /// It is given up: these entries are lost. The sockets whose frames
+    /// were in it should reconnect and resend.
+    GaveUp(Vec<Inbound>),
 }
 
 impl InQueue {
+    /// A queue whose batches say they come from `from` (the object's
+    /// incarnation).
+    pub fn new(from: String) -> Self {
+        InQueue {
+            entries: Vec::new(),
+            in_flight: None,
+            busy: false,
+            failures: 0,
+            from,
+            sent: 0,
+        }
+    }
+
     pub fn push(&mut self, entry: Inbound) {
         self.entries.push(entry);
     }
@@ -312,18 +442,49 @@ impl InQueue {
         self.entries.is_empty()
     }
 
-    /// Everything waiting, if no request is in flight.
-    pub fn take_next(&mut self) -> Option<Vec<Inbound>> {
-        if self.busy || self.entries.is_empty() {
+    /// The next batch (its number and entries), if no request is in flight:
+    /// the one that failed last, or everything waiting.
+    pub fn take_next(&mut self) -> Option<(u64, Vec<Inbound>)> {
+        if self.busy {
             return None;
         }
+        if self.in_flight.is_none() {
+            if self.entries.is_empty() {
+                return None;
+            }
+            let take = self.entries.len().min(MAX_BATCH);
+            self.sent += 1;
+            self.in_flight = Some((self.sent, self.entries.drain(..take).collect()));
+        }
         self.busy = true;
-        let take = self.entries.len().min(MAX_BATCH);
-        Some(self.entries.drain(..take).collect())
+        self.in_flight.clone()
     }
 
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+
+    /// The batch in flight was taken.
     pub fn done(&mut self) {
         self.busy = false;
+        self.failures = 0;
+        self.in_flight = None;
+    }
+
+    /// The batch in flight was not taken (no answer, or an error).
+    pub fn failed(&mut self) -> Failed {
+        self.failures += 1;
+        if self.failures < INBOUND_ATTEMPTS {
+            return Failed::RetryInMs(250 << self.failures);
+        }
+        self.busy = false;
+        self.failures = 0;
+        Failed::GaveUp(self.in_flight.take().map(|(_, e)| e).unwrap_or_default())
+    }
+
+    /// The batch in flight, to send again after [`Failed::RetryInMs`].
+    pub fn retry(&self) -> Option<(u64, Vec<Inbound>)> {
+        self.in_flight.clone()
     }
 }
 
@@ -410,11 +571,13 @@ mod tests {
 
     #[test]
     fn pushes_are_batched_while_one_is_in_flight_and_joins_are_barriers() {
-        let mut q: OutQueue<&str> = OutQueue::default();
+        let mut q: OutQueue<&str> = OutQueue::new("owner".into());
         q.push(all("1"));
         assert_eq!(
             q.take_next(),
             Some(Outgoing::Batch(PushBatch {
+                from: "owner".into(),
+                n: 1,
                 entries: vec![all("1")]
             }))
         );
@@ -427,6 +590,8 @@ mod tests {
         assert_eq!(
             q.take_next(),
             Some(Outgoing::Batch(PushBatch {
+                from: "owner".into(),
+                n: 2,
                 entries: vec![all("2")]
             }))
         );
@@ -437,6 +602,8 @@ mod tests {
         assert_eq!(
             q.take_next(),
             Some(Outgoing::Batch(PushBatch {
+                from: "owner".into(),
+                n: 3,
                 entries: vec![all("3"), all("4")]
             }))
         );
@@ -461,12 +628,10 @@ mod tests {
         q.done();
         // The join queued before the overflow is gone (its owner refuses it);
         // what came after the overflow is still sent.
-        assert_eq!(
-            q.take_next(),
-            Some(Outgoing::Batch(PushBatch {
-                entries: vec![all("after")]
-            }))
-        );
+        let Some(Outgoing::Batch(b)) = q.take_next() else {
+            panic!("no batch")
+        };
+        assert_eq!(b.entries, vec![all("after")]);
         q.done();
         assert!(q.is_idle());
     }
@@ -507,11 +672,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn inbound_frames_go_one_request_at_a_time() {
-        let mut q = InQueue::default();
-        assert_eq!(q.take_next(), None);
-        let leave = |c: &str| Inbound::Leave {
+    fn leave(c: &str) -> Inbound {
+        Inbound::Leave {
             conn: c.into(),
             member: Member {
                 author: "a:x".into(),
@@ -523,13 +685,106 @@ mod tests {
                 address: None,
                 limits: crate::Limits::default(),
             },
-        };
+        }
+    }
+
+    #[test]
+    fn inbound_frames_go_one_request_at_a_time() {
+        let mut q = InQueue::new("fan".into());
+        assert_eq!(q.take_next(), None);
         q.push(leave("1"));
-        assert_eq!(q.take_next().map(|b| b.len()), Some(1));
+        assert_eq!(q.take_next().map(|(n, b)| (n, b.len())), Some((1, 1)));
         q.push(leave("2"));
         q.push(leave("3"));
         assert_eq!(q.take_next(), None);
         q.done();
-        assert_eq!(q.take_next().map(|b| b.len()), Some(2));
+        assert_eq!(q.take_next().map(|(n, b)| (n, b.len())), Some((2, 2)));
+        assert_eq!(q.from(), "fan");
+    }
+
+    #[test]
+    fn an_inbound_batch_that_failed_is_sent_again_as_it_was_then_given_up() {
+        let mut q = InQueue::default();
+        q.push(leave("1"));
+        let first = q.take_next();
+        q.push(leave("2"));
+        let mut pauses = Vec::new();
+        for _ in 1..INBOUND_ATTEMPTS {
+            let Failed::RetryInMs(ms) = q.failed() else {
+                panic!("given up too early")
+            };
+            pauses.push(ms);
+            // Still in flight: nothing else goes meanwhile.
+            assert_eq!(q.take_next(), None);
+            // Same number, same entries: the owner applies it once even if
+            // an earlier send did reach it.
+            assert_eq!(q.retry(), first);
+        }
+        assert_eq!(pauses, vec![500, 1000, 2000, 4000]);
+        assert_eq!(q.failed(), Failed::GaveUp(vec![leave("1")]));
+        // What waited behind it goes next, under a new number.
+        assert_eq!(q.take_next(), Some((2, vec![leave("2")])));
+        q.done();
+        assert_eq!(q.take_next(), None);
+    }
+
+    #[test]
+    fn a_batch_sent_twice_is_applied_once() {
+        let mut applied = Applied::default();
+        assert!(applied.fresh("owner-a", 1));
+        assert!(!applied.fresh("owner-a", 1), "a repeat");
+        assert!(applied.fresh("owner-a", 2));
+        // A new incarnation of the sender starts its numbers again.
+        assert!(applied.fresh("owner-b", 1));
+        assert!(!applied.fresh("owner-b", 1));
+        // A sender from before numbering is never filtered.
+        assert!(applied.fresh("", 0));
+        assert!(applied.fresh("", 0));
+    }
+
+    #[test]
+    fn batches_are_bounded_in_bytes_too() {
+        let mut q: OutQueue<()> = OutQueue::default();
+        let big = "x".repeat(60 * 1024);
+        for _ in 0..10 {
+            q.push(all(&big));
+        }
+        let mut sizes = Vec::new();
+        while let Some(Outgoing::Batch(b)) = q.take_next() {
+            sizes.push(b.entries.len());
+            q.done();
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), 10);
+        assert!(
+            sizes.iter().all(|&n| n * 60 * 1024 <= MAX_BATCH_BYTES),
+            "{sizes:?}"
+        );
+        // A single push over the bound still goes, alone.
+        q.push(all(&"y".repeat(MAX_BATCH_BYTES + 1)));
+        q.push(all("z"));
+        let Some(Outgoing::Batch(b)) = q.take_next() else {
+            panic!()
+        };
+        assert_eq!(b.entries.len(), 1);
+    }
+
+    #[test]
+    fn rosters_keep_their_wire_names() {
+        let ask = Push::Roster {
+            owner: "o".into(),
+            index: 2,
+        };
+        assert_eq!(
+            serde_json::to_string(&ask).unwrap_or_default(),
+            r#"{"t":"roster","owner":"o","index":2}"#
+        );
+        let roster = Inbound::Roster { members: vec![] };
+        assert_eq!(
+            serde_json::to_string(&roster).unwrap_or_default(),
+            r#"{"t":"roster","members":[]}"#
+        );
+        // A batch from before numbering still parses.
+        let old: PushBatch = serde_json::from_str(r#"{"entries":[]}"#).unwrap_or_default();
+        assert_eq!((old.from.as_str(), old.n), ("", 0));
     }
 }

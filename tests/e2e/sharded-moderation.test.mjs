@@ -379,6 +379,38 @@ test('the per-address connection limit counts connections on fan-out objects', a
   }
 });
 
+test('an owner that wakes from hibernation still knows the members on fan-out objects', async () => {
+  // An idle object is evicted (here after some 10 s; on the platform, when
+  // the room goes quiet) and wakes knowing only its own sockets: it asks its
+  // fan-out objects who is there before it counts, lists or limits anyone.
+  const limited = `shmod-wake-${Math.random().toString(16).slice(2, 10)}`;
+  const created = await adminCall('PUT', `/sites/${limited}`, {
+    origins: [], allowNoOrigin: true, limits: { maxConnectionsPerAddress: 5, addressBurst: 100, addressPerSec: 100 },
+  });
+  assert.ok([200, 201].includes(created.status), created.text);
+  const r = uniqueRoom('shwake');
+  const clients = [];
+  try {
+    for (let i = 0; i < 4; i++) clients.push(await place(`w${i}`, {}, { r, s: limited }));
+    assert.deepEqual(clients.map((x) => x.where === 'owner'), [true, true, false, false]);
+    await sleep(20_000);
+    const fifth = await place('w4', {}, { r, s: limited });
+    clients.push(fifth);
+    assert.equal(fifth.welcome.online, 5, 'the woken room counts the fan-out members');
+    assert.deepEqual(fifth.welcome.members.map((m) => m.name).sort(), ['w0', 'w1', 'w2', 'w3', 'w4']);
+    const sixth = await refusedSoon({ room: r, site: limited, v: '1', name: 'w5' }, 'a sixth connection from one address');
+    assert.deepEqual([sixth.code, sixth.error?.code], [1013, 'too_many_connections']);
+    // A fan-out member leaving after the wake is a leave like any other.
+    const leaver = clients[2];
+    await leaver.close();
+    leaver.gone = true;
+    const p = await got(clients[0], (f) => f.type === 'presence' && f.left === 'w2', 'w2 leaving');
+    assert.deepEqual([p.online, p.member.connections], [4, 0]);
+  } finally {
+    for (const x of clients) x.ws.terminate();
+  }
+});
+
 test('erasing a sharded room closes its members on every object with 4010', async () => {
   const r = uniqueRoom('sherase');
   const clients = [];

@@ -153,6 +153,15 @@ impl RoomCore {
         }
     }
 
+    /// Members connected elsewhere (on a sharded room's fan-out objects)
+    /// that this object had forgotten: listed again, without announcing
+    /// them, as [`RoomCore::restore`] does for its own sockets.
+    pub fn recall<'a>(&mut self, members: impl IntoIterator<Item = &'a Member>) {
+        for m in members {
+            self.presence.add(m);
+        }
+    }
+
     fn save_state(&self) -> Output {
         Output::SaveState(serde_json::to_string(&self.state).unwrap_or_default())
     }

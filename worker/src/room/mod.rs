@@ -219,6 +219,7 @@ impl Room {
 
     async fn join(&self, ticket: JoinTicket) -> Result<Response> {
         let protocol = ticket.protocol.clone();
+        self.shards.rosters_known().await;
         match self.admit(ticket)? {
             Admission::Answered(response) => Ok(response),
             Admission::FanOut {
@@ -390,6 +391,17 @@ impl Room {
         self.carry_out(Origin::Remote { index, conn }, outputs);
     }
 
+    /// The members on a fan-out object, which this object had forgotten
+    /// (it woke up): listed and counted again, not announced.
+    fn recall(&self, members: &[Member]) {
+        for address in members.iter().filter_map(|m| m.address.as_deref()) {
+            self.shards.count_address(address, true);
+        }
+        if let Ok(inner) = self.inner.borrow_mut().as_mut() {
+            inner.core.recall(members);
+        }
+    }
+
     /// Frames and leaves from fan-out object `batch.index`, in order.
     fn inbound(&self, batch: InboundBatch) {
         self.shards.grow(batch.index + 1, None);
@@ -414,6 +426,10 @@ impl Room {
                     self.remote_leave(index, &conn, &member);
                     self.shards
                         .heard(index, batch.online.saturating_add(leaves));
+                }
+                Inbound::Roster { members } => {
+                    self.recall(&members);
+                    self.shards.roster_arrived(index);
                 }
             }
         }
@@ -741,6 +757,9 @@ impl DurableObject for Room {
         if let Some(id) = &identity {
             shards.set_owner(id.object_name());
         }
+        // Woken (from hibernation, or after a restart): the members on
+        // fan-out objects are not in memory any more; they will be.
+        shards.ask_rosters(&state);
         let room = Room {
             shards,
             state,
@@ -763,7 +782,10 @@ impl DurableObject for Room {
         if req.headers().has(crate::shard::INBOUND_HEADER)? {
             return match serde_json::from_str::<InboundBatch>(&req.text().await?) {
                 Ok(batch) if batch.index < protocol::shard::MAX_FANOUT => {
-                    self.inbound(batch);
+                    // A batch whose answer was lost comes again: once is enough.
+                    if self.shards.fresh_inbound(batch.index, &batch.from, batch.n) {
+                        self.inbound(batch);
+                    }
                     Response::empty()
                 }
                 _ => json_error(400, "bad_request", "bad inbound batch"),

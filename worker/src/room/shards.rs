@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use futures_channel::oneshot;
 use protocol::shard::{
-    fanout_name, FanoutCount, FanoutJoin, OutQueue, Outgoing, Placement, Push, PushBatch, ShardPlan,
+    fanout_name, Applied, FanoutCount, FanoutJoin, OutQueue, Outgoing, Placement, Push, PushBatch,
+    ShardPlan,
 };
 use worker::{
     console_error, Env, Headers, Method, Request, RequestInit, Response, Result, State, Stub,
@@ -31,6 +32,8 @@ struct Link {
     queue: RefCell<OutQueue<Handover>>,
     /// Sockets on the object, as it last said (plus joins handed over since).
     online: Cell<u32>,
+    /// The last batch of frames and leaves taken from the object.
+    applied: RefCell<Applied>,
 }
 
 pub struct Shards {
@@ -41,9 +44,19 @@ pub struct Shards {
     links: RefCell<Vec<Rc<Link>>>,
     /// Connections on fan-out objects by client address, for the room's
     /// per-address limit (fan-out sockets are not tagged here). Kept in
-    /// memory: an owner that restarts undercounts until they leave.
+    /// memory, and rebuilt from the objects' rosters when the owner wakes.
     addresses: RefCell<HashMap<String, u32>>,
+    /// This incarnation of the owner, in its batches' numbers.
+    incarnation: String,
+    /// Fan-out objects asked for their roster that have not answered, and
+    /// the joins waiting for them.
+    rosters_due: RefCell<Vec<u32>>,
+    roster_waiters: RefCell<Vec<oneshot::Sender<()>>>,
 }
+
+/// A join waits at most this long for the rosters of a room that woke up
+/// (a fan-out object that does not answer must not keep everyone out).
+const ROSTER_WAIT_MS: u64 = 3_000;
 
 const OBJECTS_KEY: &str = "fanout_objects";
 
@@ -61,6 +74,9 @@ impl Shards {
             owner: RefCell::new(String::new()),
             links: RefCell::new(Vec::new()),
             addresses: RefCell::new(HashMap::new()),
+            incarnation: crate::random::token(),
+            rosters_due: RefCell::new(Vec::new()),
+            roster_waiters: RefCell::new(Vec::new()),
         };
         shards.grow(objects, None);
         shards
@@ -68,6 +84,66 @@ impl Shards {
 
     pub fn set_owner(&self, name: String) {
         *self.owner.borrow_mut() = name;
+    }
+
+    /// The owner woke up knowing only its own sockets: ask every fan-out
+    /// object who is there (the answers come as `Inbound::Roster`).
+    pub fn ask_rosters(&self, state: &State) {
+        let owner = self.owner.borrow().clone();
+        if owner.is_empty() {
+            return;
+        }
+        *self.rosters_due.borrow_mut() = self.links.borrow().iter().map(|l| l.index).collect();
+        self.push_all(state, |index| Push::Roster {
+            owner: owner.clone(),
+            index,
+        });
+    }
+
+    /// Fan-out object `index` answered with its roster.
+    pub fn roster_arrived(&self, index: u32) {
+        let mut due = self.rosters_due.borrow_mut();
+        due.retain(|&i| i != index);
+        if due.is_empty() {
+            for waiter in self.roster_waiters.borrow_mut().drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// Until every fan-out object of a room that woke up has said who is
+    /// there (or a few seconds have passed), the owner's counts, member
+    /// list and per-address limits are short: a join waits for them.
+    pub async fn rosters_known(&self) {
+        if self.rosters_due.borrow().is_empty() {
+            return;
+        }
+        let (waiter, known) = oneshot::channel();
+        self.roster_waiters.borrow_mut().push(waiter);
+        let timeout = worker::Delay::from(std::time::Duration::from_millis(ROSTER_WAIT_MS));
+        if let futures_util::future::Either::Right(_) =
+            futures_util::future::select(known, timeout).await
+        {
+            // Stop waiting for the silent ones (their rosters still count
+            // when they come).
+            console_error!(
+                "room: fan-out rosters still due: {:?}",
+                self.rosters_due.borrow()
+            );
+            self.rosters_due.borrow_mut().clear();
+            for waiter in self.roster_waiters.borrow_mut().drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// Whether batch `n` from fan-out object `index`'s incarnation `from`
+    /// is new (a batch whose answer was lost comes again).
+    pub fn fresh_inbound(&self, index: u32, from: &str, n: u64) -> bool {
+        self.links
+            .borrow()
+            .get(index as usize)
+            .is_none_or(|l| l.applied.borrow_mut().fresh(from, n))
     }
 
     /// Sockets on fan-out objects.
@@ -117,8 +193,9 @@ impl Shards {
             let index = links.len() as u32;
             links.push(Rc::new(Link {
                 index,
-                queue: RefCell::new(OutQueue::default()),
+                queue: RefCell::new(OutQueue::new(self.incarnation.clone())),
                 online: Cell::new(0),
+                applied: RefCell::new(Applied::default()),
             }));
         }
         if let Some(store) = store {
@@ -229,7 +306,9 @@ impl Shards {
 }
 
 /// Send a batch (tried twice: a fan-out object may have been reset between
-/// two batches, and its sockets with it; a fresh one answers at once).
+/// two batches, and its sockets with it; a fresh one answers at once. One
+/// that took the first send but whose answer was lost ignores the second:
+/// the batch is numbered).
 async fn deliver(stub: Result<Stub>, batch: &PushBatch) -> Result<FanoutCount> {
     let stub = stub?;
     let body = serde_json::to_string(batch)?;

@@ -9,7 +9,9 @@ use std::rc::Rc;
 
 use protocol::error::close_code;
 use protocol::room::Member;
-use protocol::shard::{FanoutCount, FanoutJoin, InQueue, Inbound, InboundBatch, Push, PushBatch};
+use protocol::shard::{
+    Applied, Failed, FanoutCount, FanoutJoin, InQueue, Inbound, InboundBatch, Push, PushBatch,
+};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -53,6 +55,9 @@ pub struct RoomFanout {
     state: State,
     env: Env,
     inbound: Rc<RefCell<InQueue>>,
+    /// The owner's last batch applied here (a batch whose answer was lost
+    /// comes again).
+    applied: RefCell<Applied>,
 }
 
 impl RoomFanout {
@@ -108,7 +113,23 @@ impl RoomFanout {
             .and_then(|list| list.into_iter().next())
     }
 
+    /// Every member here (one per socket not yet closed: a closing one's
+    /// leave is still to come, after this), for an owner that woke up.
+    fn report_roster(&self, owner: String, index: u32) {
+        let sockets = self.state.as_raw().get_websockets().unwrap_or_default();
+        let members = sockets
+            .iter()
+            .filter(|ws| ws.ready_state() != RawSocket::CLOSED)
+            .filter_map(Self::held)
+            .map(|h| h.member)
+            .collect();
+        self.to_owner(owner, index, Inbound::Roster { members });
+    }
+
     fn apply(&self, batch: PushBatch) {
+        if !self.applied.borrow_mut().fresh(&batch.from, batch.n) {
+            return;
+        }
         let raw = self.state.as_raw();
         for push in batch.entries {
             match push {
@@ -151,6 +172,7 @@ impl RoomFanout {
                     code,
                     reason,
                 } => fanout::close_all(raw, &frame, code, close_code::reason(&reason)),
+                Push::Roster { owner, index } => self.report_roster(owner, index),
             }
         }
     }
@@ -182,33 +204,55 @@ impl RoomFanout {
                 .clone()
                 .unchecked_into::<DurableObjectState>(),
         );
+        let from = self.inbound.borrow().from().to_owned();
         self.state.wait_until(async move {
-            let mut entries = Some(first);
-            while let Some(batch) = entries.take() {
+            let mut next = Some(first);
+            while let Some((n, entries)) = next.take() {
                 let batch = InboundBatch {
                     index,
                     online: fanout::open(&raw),
-                    entries: batch,
+                    from: from.clone(),
+                    n,
+                    entries,
                 };
-                if let Err(e) = send_inbound(&env, &owner, &batch).await {
-                    // The owner is unreachable: these members' frames are
-                    // lost, so let them reconnect and resume.
-                    console_error!("fan-out: the owner did not take a batch: {e}");
-                    for entry in &batch.entries {
-                        if let Inbound::Frame { conn, .. } = entry {
-                            fanout::close_tagged(
-                                &raw,
-                                &conn_tag(conn),
-                                "",
-                                close_code::SERVICE_RESTART,
-                                "room unavailable; reconnect",
-                            );
+                let sent = send_inbound(&env, &owner, &batch).await;
+                let failed = match sent {
+                    Ok(()) => {
+                        queue.borrow_mut().done();
+                        None
+                    }
+                    Err(e) => {
+                        console_error!("fan-out: the owner did not take a batch: {e}");
+                        let failed = queue.borrow_mut().failed();
+                        Some(failed)
+                    }
+                };
+                match failed {
+                    // Sent again as it was: the owner applies it once.
+                    Some(Failed::RetryInMs(ms)) => {
+                        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+                        next = queue.borrow().retry();
+                        continue;
+                    }
+                    // Given up: the frames in it are lost, so their senders
+                    // reconnect and resend; a lost leave leaves a ghost in
+                    // the owner's presence until it wakes up again.
+                    Some(Failed::GaveUp(lost)) => {
+                        for entry in &lost {
+                            if let Inbound::Frame { conn, .. } = entry {
+                                fanout::close_tagged(
+                                    &raw,
+                                    &conn_tag(conn),
+                                    "",
+                                    close_code::SERVICE_RESTART,
+                                    "room unavailable; reconnect",
+                                );
+                            }
                         }
                     }
+                    None => {}
                 }
-                let mut queue = queue.borrow_mut();
-                queue.done();
-                entries = queue.take_next();
+                next = queue.borrow_mut().take_next();
             }
         });
     }
@@ -284,7 +328,8 @@ impl DurableObject for RoomFanout {
         RoomFanout {
             state,
             env,
-            inbound: Rc::new(RefCell::new(InQueue::default())),
+            inbound: Rc::new(RefCell::new(InQueue::new(crate::random::token()))),
+            applied: RefCell::new(Applied::default()),
         }
     }
 
