@@ -30,6 +30,10 @@ pub const TYPING_INTERVAL_MS: f64 = 2_000.0;
 /// no longer announced to everyone (after a deploy every member rejoins at
 /// once, and each announcement would cost a send to each of them).
 pub const BIG_ROOM: u32 = 500;
+/// In a live event a client tells the room its read position at most this
+/// often: each `read` is a write on the room's one owner, and thousands of
+/// viewers each reporting every message would be most of its load.
+pub const LIVE_READ_INTERVAL_MS: f64 = 10_000.0;
 /// Read receipts are shared in rooms of at most this many connections (a
 /// receipt is a frame to everyone: in a crowd they would be most of the traffic).
 pub const RECEIPTS_MAX: u32 = 50;

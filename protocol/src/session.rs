@@ -25,7 +25,7 @@ use crate::client_frame::ModerationAction;
 use crate::client_frame::{ClientFrame, HistoryAnchor, MAX_FILES};
 use crate::connect::offered_protocols;
 use crate::error::{close_code, ErrorCode, ProtocolError};
-use crate::limits::{Limits, TYPING_INTERVAL_MS};
+use crate::limits::{Limits, BIG_ROOM, LIVE_READ_INTERVAL_MS, TYPING_INTERVAL_MS};
 use crate::message::{Attachment, ChatMessage};
 use crate::message::{ModerationNotice, Role, RoomEvent, Update};
 pub use crate::outbox::OutgoingFile;
@@ -231,6 +231,11 @@ pub struct Session {
     last_typing_sent: f64,
     /// The read position the room has from us (verified members only).
     read_sent: u64,
+    /// In a live event: a read position held back until `read_at`, and
+    /// when the last one went.
+    read_held: u64,
+    read_at: Option<f64>,
+    last_read_sent: Option<f64>,
     connect_deadline: Option<f64>,
     retry_at: Option<f64>,
     ping_at: Option<f64>,
@@ -265,6 +270,9 @@ impl Session {
             older_request_out: false,
             last_typing_sent: f64::NEG_INFINITY,
             read_sent: 0,
+            read_held: 0,
+            read_at: None,
+            last_read_sent: None,
             connect_deadline: None,
             retry_at: None,
             ping_at: None,
@@ -308,6 +316,7 @@ impl Session {
             } else {
                 None
             },
+            self.read_at.filter(|_| self.link == Link::Up),
         ]
         .into_iter()
         .flatten()
@@ -479,6 +488,10 @@ impl Session {
         if due(self.healthy_at) {
             self.healthy_at = None;
             self.backoff.reset();
+        }
+        if due(self.read_at) && self.link == Link::Up {
+            self.read_at = None;
+            self.read_up_to(self.read_held, now);
         }
         if due(self.ping_at) {
             self.effects.push_back(Effect::Transmit("ping".into()));
@@ -1134,14 +1147,29 @@ impl Session {
     /// The visitor has seen everything up to `seq`. A verified member's room
     /// keeps it (so their other tabs and devices know); an anonymous
     /// visitor's stays in the page, unless the room shares read receipts.
-    /// Sent again after a reconnect if the room knows less.
-    pub fn read_up_to(&mut self, seq: u64) {
+    /// Sent again after a reconnect if the room knows less. In a live event
+    /// (past [`BIG_ROOM`] connections) at most every
+    /// [`LIVE_READ_INTERVAL_MS`]: the latest position goes when that is up.
+    pub fn read_up_to(&mut self, seq: u64, now: f64) {
         let verified = self.me.as_ref().is_some_and(|w| w.verified);
-        if self.link == Link::Up && (verified || self.receipts) && seq > self.read_sent {
-            self.read_sent = seq;
-            self.effects
-                .push_back(Effect::Transmit(ClientFrame::Read { seq }.encode()));
+        if self.link != Link::Up || !(verified || self.receipts) || seq <= self.read_sent {
+            return;
         }
+        if self.room_size > BIG_ROOM {
+            if let Some(last) = self.last_read_sent {
+                if now - last < LIVE_READ_INTERVAL_MS {
+                    self.read_held = self.read_held.max(seq);
+                    self.read_at = Some(last + LIVE_READ_INTERVAL_MS);
+                    return;
+                }
+            }
+        }
+        self.read_sent = seq;
+        self.read_held = 0;
+        self.read_at = None;
+        self.last_read_sent = Some(now);
+        self.effects
+            .push_back(Effect::Transmit(ClientFrame::Read { seq }.encode()));
     }
 
     /// The visitor is typing; tells the room at most every 2 s.

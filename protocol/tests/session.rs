@@ -1325,3 +1325,63 @@ fn a_big_room_closed_by_a_deploy_comes_back_spread_out_not_all_at_once() {
         "a small room needs no spreading"
     );
 }
+
+fn verified_welcome(seq: u64, online: u32) -> String {
+    ServerFrame::Welcome(Welcome {
+        seq,
+        online,
+        name: "Ada".into(),
+        max_message_chars: 2000,
+        sender: ME.into(),
+        sender_key: Some("k1.mac1".into()),
+        verified: true,
+        ..Welcome::default()
+    })
+    .encode()
+}
+
+fn reads(effects: &[Effect]) -> Vec<u64> {
+    transmitted(effects)
+        .into_iter()
+        .filter_map(|f| match f {
+            ClientFrame::Read { seq } => Some(seq),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_verified_member_reports_each_read_position_in_a_small_room() {
+    let mut s = session();
+    s.start(0.0);
+    s.on_text(&verified_welcome(3, 20), 0.0);
+    drain(&mut s);
+    for (seq, at) in [(1, 100.0), (2, 200.0), (3, 300.0)] {
+        s.read_up_to(seq, at);
+    }
+    assert_eq!(reads(&drain(&mut s)), [1, 2, 3]);
+}
+
+#[test]
+fn in_a_live_event_read_positions_go_at_most_every_ten_seconds_and_the_latest_wins() {
+    use hello_chat_protocol::limits::{BIG_ROOM, LIVE_READ_INTERVAL_MS};
+    let mut s = session();
+    s.start(0.0);
+    s.on_text(&verified_welcome(100, BIG_ROOM + 1), 0.0);
+    drain(&mut s);
+    s.read_up_to(1, 1_000.0);
+    assert_eq!(reads(&drain(&mut s)), [1], "the first one goes at once");
+    for seq in 2..=50 {
+        s.read_up_to(seq, 1_000.0 + seq as f64 * 100.0);
+    }
+    assert!(reads(&drain(&mut s)).is_empty(), "held back");
+    let due = 1_000.0 + LIVE_READ_INTERVAL_MS;
+    assert_eq!(s.poll_timeout().map(|t| t <= due), Some(true));
+    s.handle_timeout(due);
+    assert_eq!(reads(&drain(&mut s)), [50], "only the latest, once");
+    s.handle_timeout(due + LIVE_READ_INTERVAL_MS);
+    assert!(
+        reads(&drain(&mut s)).is_empty(),
+        "nothing new: nothing sent"
+    );
+}

@@ -192,7 +192,7 @@ impl Controller {
                     self.view.me = Some(name);
                     self.members = members;
                     // The room may know less than this page (read while offline).
-                    self.session.read_up_to(self.unread.read());
+                    self.session.read_up_to(self.unread.read(), now());
                 }
                 Effect::ReadElsewhere(seq) => {
                     if self.unread.seen(seq) {
@@ -298,7 +298,7 @@ impl Controller {
             self.unread.joined(messages.last().map_or(0, |m| m.seq));
         }
         // A first visit reads the join page: the room may share that too.
-        self.session.read_up_to(self.unread.read());
+        self.session.read_up_to(self.unread.read(), now());
         for m in messages {
             let own = is_own(me.as_deref(), m);
             self.unread.arrived(m.seq, own, m.deleted);
@@ -354,7 +354,7 @@ impl Controller {
         let changed = self.unread.seen(self.latest_shown);
         if self.unread.read() != read {
             read_position::save(&self.options, self.unread.read());
-            self.session.read_up_to(self.unread.read());
+            self.session.read_up_to(self.unread.read(), now());
         }
         if changed {
             self.emit_unread();

@@ -129,7 +129,7 @@ impl Headless {
                     self.emit("status", detail);
                 }
                 Effect::Welcome { .. } | Effect::Room(_) => {
-                    self.session.read_up_to(self.unread.read());
+                    self.session.read_up_to(self.unread.read(), now());
                 }
                 Effect::ReadElsewhere(seq) => {
                     if self.unread.seen(seq) {
@@ -276,7 +276,7 @@ impl Headless {
         if !self.joined {
             self.joined = true;
             self.unread.joined(messages.last().map_or(0, |m| m.seq));
-            self.session.read_up_to(self.unread.read());
+            self.session.read_up_to(self.unread.read(), now());
         }
         for m in messages {
             let own = self.own(m);
@@ -455,7 +455,7 @@ impl Client {
                 h.emit_unread();
                 read_position::save(&h.options, h.unread.read());
             }
-            h.session.read_up_to(h.unread.read());
+            h.session.read_up_to(h.unread.read(), now());
             true
         });
     }
