@@ -99,7 +99,7 @@ function buildWasm(kind) {
   const { dir, name, features } = WASM_BUILDS[kind];
   const nightly = canBuildWidgetWithNightly();
   const label = kind === 'widget' ? 'the widget' : 'the headless client';
-  return cached(kind === 'widget' ? 'sdk-wasm' : 'sdk-headless-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/src'],
+  return cached(kind === 'widget' ? 'sdk-wasm' : 'sdk-headless-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/build.rs', 'sdk/src'],
     outputs: [`dist/${dir}/${name}_bg.wasm`, `dist/${dir}/toolchain.txt`], extra: nightly ? 'nightly' : 'stable' }, async () => {
     if (nightly) {
       step(`Building ${label} (wasm-pack, release, nightly with build-std)`);

@@ -21,7 +21,8 @@ use self::dom::{attr, element, html, invoke, local_time, prop, set_hidden, set_t
 use crate::options::Options;
 use crate::strings::Strings;
 
-const STYLES: &str = include_str!("styles.css");
+/// `styles.css`, minified by `build.rs`.
+const STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/styles.css"));
 /// Consecutive messages by the same person within this time share one header.
 const GROUP_WINDOW_MS: u64 = 5 * 60 * 1000;
 /// Distance from the bottom (px) that still counts as "at the bottom".

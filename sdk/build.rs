@@ -1,0 +1,35 @@
+//! The widget's stylesheet ships inside the wasm: it is minified here
+//! (comments and layout whitespace dropped) so that `src/view/styles.css`
+//! can stay commented and readable.
+
+use std::{env, fs, path::Path};
+
+fn main() {
+    let source = "src/view/styles.css";
+    println!("cargo:rerun-if-changed={source}");
+    let css = fs::read_to_string(source).expect("src/view/styles.css is readable");
+    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("styles.css");
+    fs::write(out, minify(&css)).expect("OUT_DIR is writable");
+}
+
+/// Conservative: no value is rewritten. The stylesheet has no strings with
+/// runs of spaces or comment markers, so this cannot change what it means.
+fn minify(css: &str) -> String {
+    let mut text = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..].find("*/").map_or("", |end| &rest[start + end + 2..]);
+    }
+    text.push_str(rest);
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let glue = matches!(out.chars().last(), None | Some('{' | '}' | ';' | ',' | '>'))
+            || word.starts_with(['{', '}', ';', '>']);
+        if !glue {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.replace(";}", "}")
+}
