@@ -62,6 +62,8 @@ await group('unit', async () => {
   await run('cargo', ['test', '--workspace', '--exclude', 'hello-chat-worker', '--exclude', 'hello-chat', '--all-features']);
   // The Worker's pure helpers (config merging, ranges, file names) build natively too.
   await run('cargo', ['test', '-p', 'hello-chat-worker', '--lib']);
+  // The widget's allocator, against memory from the host.
+  await run('cargo', ['test', '-p', 'hello-chat', '--lib', '--all-features']);
 });
 
 await group('wasm', async () => {

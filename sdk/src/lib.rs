@@ -7,6 +7,8 @@
 //! them. Where the widget reconnects: `protocol/src/session.rs`.
 
 // Shared by both builds: events for the page, options, the socket, listeners.
+#[cfg(any(target_arch = "wasm32", test))]
+mod alloc;
 mod entropy;
 mod events;
 mod listener;
@@ -44,3 +46,7 @@ pub use widget::Widget;
 mod headless;
 #[cfg(feature = "headless")]
 pub use headless::Client;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: alloc::Allocator = alloc::Allocator::new();
