@@ -25,14 +25,16 @@
 //! The owner keeps its view of the fan-out members in memory. When it wakes
 //! (from hibernation, or after a restart) it asks each object for its
 //! [`Push::Roster`]; the answer ([`Inbound::Roster`]) comes in the object's
-//! stream to the owner, after the leaves that came before it, so presence,
+//! stream to the owner, after the leaves that came before it. Until it is
+//! in, [`RosterSync`] lets through only the leaves of connections this
+//! owner handed over itself, and the roster leaves those out, so presence,
 //! counts and per-address limits are whole again without a race.
 //!
 //! This module is the plan (which object a connection goes to), the
 //! messages between the objects and the queues' state machines; the worker
 //! carries them out.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -147,9 +149,14 @@ pub enum Push {
         reason: String,
     },
     /// Report every member here to the owner (an [`Inbound::Roster`], even
-    /// an empty one): it woke up and knows only its own sockets. Says who
-    /// asks, as an object with no sockets would not know.
-    Roster { owner: String, index: u32 },
+    /// an empty one): it woke up and knows only its own sockets. Says where
+    /// to (an object with no sockets would not know) and which incarnation
+    /// of the owner asks (the answer names it).
+    Roster {
+        owner: String,
+        index: u32,
+        asker: String,
+    },
 }
 
 impl Push {
@@ -162,7 +169,7 @@ impl Push {
             | Push::CloseSender { frame, .. }
             | Push::CloseAll { frame, .. } => frame.len(),
             Push::Close { reason, .. } => reason.len(),
-            Push::Roster { owner, .. } => owner.len(),
+            Push::Roster { owner, asker, .. } => owner.len() + asker.len(),
         };
         frame + 96
     }
@@ -214,9 +221,128 @@ pub enum Inbound {
     },
     /// `conn` closed.
     Leave { conn: String, member: Member },
-    /// Every member on the object (its answer to [`Push::Roster`]), one per
-    /// socket.
-    Roster { members: Vec<Member> },
+    /// Every connection on the object whose leave is not sent yet (its
+    /// answer to [`Push::Roster`] from `asker`).
+    Roster {
+        asker: String,
+        members: Vec<RosterEntry>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterEntry {
+    pub conn: String,
+    pub member: Member,
+}
+
+/// The owner's side of rebuilding its view of the fan-out members when it
+/// wakes up (see the module's notes).
+#[derive(Debug, Default)]
+pub struct RosterSync {
+    /// This incarnation of the owner: rosters asked by another are stale.
+    asker: String,
+    links: Vec<LinkSync>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct LinkSync {
+    due: bool,
+    asked_at: u64,
+    /// Connections handed over to the object since its roster was asked.
+    joined: HashSet<String>,
+}
+
+impl RosterSync {
+    pub fn new(asker: String) -> Self {
+        RosterSync {
+            asker,
+            links: Vec::new(),
+        }
+    }
+
+    fn link(&mut self, index: u32) -> &mut LinkSync {
+        let i = index as usize;
+        if self.links.len() <= i {
+            self.links.resize(i + 1, LinkSync::default());
+        }
+        &mut self.links[i]
+    }
+
+    /// Ask object `index` of `owner` for its roster (again, if its answer
+    /// was lost): the push to send it.
+    pub fn ask(&mut self, owner: &str, index: u32, now: u64) -> Push {
+        let link = self.link(index);
+        link.due = true;
+        link.asked_at = now;
+        Push::Roster {
+            owner: owner.to_owned(),
+            index,
+            asker: self.asker.clone(),
+        }
+    }
+
+    pub fn is_due(&self, index: u32) -> bool {
+        self.links.get(index as usize).is_some_and(|l| l.due)
+    }
+
+    /// Objects whose roster has not come.
+    pub fn due(&self) -> Vec<u32> {
+        (0..self.links.len() as u32)
+            .filter(|&i| self.is_due(i))
+            .collect()
+    }
+
+    /// Objects whose roster has not come within `wait_ms` of asking (the
+    /// request or its answer was lost): to ask again.
+    pub fn overdue(&self, now: u64, wait_ms: u64) -> Vec<u32> {
+        self.links
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.due && now.saturating_sub(l.asked_at) >= wait_ms)
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Connection `conn` was handed over to object `index`.
+    pub fn joined(&mut self, index: u32, conn: &str) {
+        if self.is_due(index) {
+            self.link(index).joined.insert(conn.to_owned());
+        }
+    }
+
+    /// Whether the owner knows the member whose connection `conn` left
+    /// object `index`: while its roster is due, only those it handed over
+    /// itself (the others are not in the roster either).
+    pub fn knows_leave(&mut self, index: u32, conn: &str) -> bool {
+        if !self.is_due(index) {
+            return true;
+        }
+        self.link(index).joined.remove(conn)
+    }
+
+    /// Object `index`'s roster came: the members to list again, or None if
+    /// it is not the one awaited (asked by an earlier incarnation, or a
+    /// second answer).
+    pub fn roster(
+        &mut self,
+        index: u32,
+        asker: &str,
+        entries: Vec<RosterEntry>,
+    ) -> Option<Vec<Member>> {
+        if asker != self.asker || !self.is_due(index) {
+            return None;
+        }
+        let link = self.link(index);
+        link.due = false;
+        let joined = std::mem::take(&mut link.joined);
+        Some(
+            entries
+                .into_iter()
+                .filter(|e| !joined.contains(&e.conn))
+                .map(|e| e.member)
+                .collect(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -770,21 +896,101 @@ mod tests {
 
     #[test]
     fn rosters_keep_their_wire_names() {
-        let ask = Push::Roster {
-            owner: "o".into(),
-            index: 2,
-        };
+        let ask = RosterSync::new("me".into()).ask("o", 2, 0);
         assert_eq!(
             serde_json::to_string(&ask).unwrap_or_default(),
-            r#"{"t":"roster","owner":"o","index":2}"#
+            r#"{"t":"roster","owner":"o","index":2,"asker":"me"}"#
         );
-        let roster = Inbound::Roster { members: vec![] };
+        let roster = Inbound::Roster {
+            asker: "me".into(),
+            members: vec![],
+        };
         assert_eq!(
             serde_json::to_string(&roster).unwrap_or_default(),
-            r#"{"t":"roster","members":[]}"#
+            r#"{"t":"roster","asker":"me","members":[]}"#
         );
         // A batch from before numbering still parses.
         let old: PushBatch = serde_json::from_str(r#"{"entries":[]}"#).unwrap_or_default();
         assert_eq!((old.from.as_str(), old.n), ("", 0));
+    }
+
+    fn member(sender: &str) -> Member {
+        Member {
+            author: format!("a:{sender}"),
+            sender: sender.into(),
+            name: sender.to_uppercase(),
+            verified: false,
+            role: None,
+            v1: true,
+            address: None,
+            limits: crate::Limits::default(),
+        }
+    }
+
+    fn entry(conn: &str, sender: &str) -> RosterEntry {
+        RosterEntry {
+            conn: conn.into(),
+            member: member(sender),
+        }
+    }
+
+    #[test]
+    fn a_woken_owner_ignores_leaves_of_members_it_never_knew_until_the_roster_comes() {
+        let mut sync = RosterSync::new("me".into());
+        sync.ask("o", 0, 0);
+        sync.ask("o", 1, 0);
+        assert_eq!(sync.due(), vec![0, 1]);
+        // Left before the roster was taken: not in it, and not known here.
+        assert!(!sync.knows_leave(0, "old"));
+        // Handed over by this owner after it asked: known, and its leave counts.
+        sync.joined(0, "new1");
+        sync.joined(0, "new2");
+        assert!(sync.knows_leave(0, "new1"));
+        // The roster lists new2 too (it joined before the object answered):
+        // it is listed here already.
+        let got = sync.roster(0, "me", vec![entry("c1", "x"), entry("new2", "y")]);
+        assert_eq!(got, Some(vec![member("x")]));
+        assert_eq!(sync.due(), vec![1]);
+        // From now on every leave of object 0 counts.
+        assert!(sync.knows_leave(0, "c1"));
+        // Object 1 never asked about joins: its leaves wait for its roster.
+        assert!(!sync.knows_leave(1, "c9"));
+    }
+
+    #[test]
+    fn a_roster_counts_once_and_only_for_the_incarnation_that_asked() {
+        let mut sync = RosterSync::new("me".into());
+        sync.ask("o", 0, 0);
+        assert_eq!(sync.roster(0, "earlier-owner", vec![entry("c", "x")]), None);
+        assert_eq!(
+            sync.roster(0, "me", vec![entry("c", "x")]),
+            Some(vec![member("x")])
+        );
+        assert_eq!(
+            sync.roster(0, "me", vec![entry("c", "x")]),
+            None,
+            "a second answer"
+        );
+        // Never asked: nothing to take.
+        assert_eq!(sync.roster(3, "me", vec![]), None);
+        assert!(sync.knows_leave(3, "c"));
+    }
+
+    #[test]
+    fn asking_again_keeps_the_joins_seen_since_the_first_ask() {
+        let mut sync = RosterSync::new("me".into());
+        sync.ask("o", 0, 1_000);
+        sync.ask("o", 1, 1_000);
+        sync.joined(0, "j");
+        assert!(sync.overdue(3_999, 3_000).is_empty());
+        assert_eq!(sync.roster(1, "me", vec![]), Some(vec![]));
+        // Object 0's answer was lost; asked again.
+        assert_eq!(sync.overdue(4_000, 3_000), vec![0]);
+        sync.ask("o", 0, 4_000);
+        assert!(sync.overdue(4_000, 3_000).is_empty());
+        assert_eq!(
+            sync.roster(0, "me", vec![entry("j", "y"), entry("c", "x")]),
+            Some(vec![member("x")])
+        );
     }
 }

@@ -75,7 +75,10 @@ impl Heap {
             self.next = start + size;
             return start as *mut u8;
         }
-        let Some(want) = size.checked_add(align).and_then(|n| n.checked_add(PAGE - 1)) else {
+        let Some(want) = size
+            .checked_add(align)
+            .and_then(|n| n.checked_add(PAGE - 1))
+        else {
             return null_mut();
         };
         let Some((at, len)) = (self.grow)(want & !(PAGE - 1)) else {
@@ -192,7 +195,11 @@ mod tests {
         assert_ne!(heap.alloc(layout(12, 4)), b, "and only once");
         unsafe { heap.dealloc(c, layout(17, 8)) };
         let wide = heap.alloc(layout(20, 64));
-        assert_eq!(wide as usize % 64, 0, "a stricter alignment gets a fresh block");
+        assert_eq!(
+            wide as usize % 64,
+            0,
+            "a stricter alignment gets a fresh block"
+        );
     }
 
     #[test]

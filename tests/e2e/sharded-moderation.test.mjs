@@ -390,14 +390,17 @@ test('an owner that wakes from hibernation still knows the members on fan-out ob
   assert.ok([200, 201].includes(created.status), created.text);
   const r = uniqueRoom('shwake');
   const clients = [];
+  const listed = (welcome) => Object.fromEntries(welcome.members.map((m) => [m.name, m.connections]));
   try {
-    for (let i = 0; i < 4; i++) clients.push(await place(`w${i}`, {}, { r, s: limited }));
+    for (let i = 0; i < 3; i++) clients.push(await place(`w${i}`, {}, { r, s: limited }));
+    // A second tab of w0, on a fan-out object.
+    clients.push(await place('w0', { senderKey: clients[0].welcome.senderKey }, { r, s: limited }));
     assert.deepEqual(clients.map((x) => x.where === 'owner'), [true, true, false, false]);
     await sleep(20_000);
     const fifth = await place('w4', {}, { r, s: limited });
     clients.push(fifth);
     assert.equal(fifth.welcome.online, 5, 'the woken room counts the fan-out members');
-    assert.deepEqual(fifth.welcome.members.map((m) => m.name).sort(), ['w0', 'w1', 'w2', 'w3', 'w4']);
+    assert.deepEqual(listed(fifth.welcome), { w0: 2, w1: 1, w2: 1, w4: 1 });
     const sixth = await refusedSoon({ room: r, site: limited, v: '1', name: 'w5' }, 'a sixth connection from one address');
     assert.deepEqual([sixth.code, sixth.error?.code], [1013, 'too_many_connections']);
     // A fan-out member leaving after the wake is a leave like any other.
@@ -406,6 +409,18 @@ test('an owner that wakes from hibernation still knows the members on fan-out ob
     leaver.gone = true;
     const p = await got(clients[0], (f) => f.type === 'presence' && f.left === 'w2', 'w2 leaving');
     assert.deepEqual([p.online, p.member.connections], [4, 0]);
+    // Asleep again, the room is woken by a leave: the fan-out tab of w0
+    // closing. The owner never listed that tab in this life; taking it off
+    // would drop w0, still here on the owner.
+    await sleep(20_000);
+    const tab = clients[3];
+    tab.ws.close();
+    tab.gone = true;
+    await sleep(1_000);
+    const last = await place('w5', {}, { r, s: limited });
+    clients.push(last);
+    assert.equal(last.welcome.online, 4);
+    assert.deepEqual(listed(last.welcome), { w0: 1, w1: 1, w4: 1, w5: 1 });
   } finally {
     for (const x of clients) x.ws.terminate();
   }

@@ -17,7 +17,7 @@ mod api;
 pub(crate) mod connection;
 pub(crate) mod fanout;
 mod files;
-mod shards;
+pub(crate) mod shards;
 mod site_link;
 pub mod store;
 
@@ -219,7 +219,7 @@ impl Room {
 
     async fn join(&self, ticket: JoinTicket) -> Result<Response> {
         let protocol = ticket.protocol.clone();
-        self.shards.rosters_known().await;
+        self.shards.rosters_known(&self.state).await;
         match self.admit(ticket)? {
             Admission::Answered(response) => Ok(response),
             Admission::FanOut {
@@ -391,19 +391,10 @@ impl Room {
         self.carry_out(Origin::Remote { index, conn }, outputs);
     }
 
-    /// The members on a fan-out object, which this object had forgotten
-    /// (it woke up): listed and counted again, not announced.
-    fn recall(&self, members: &[Member]) {
-        for address in members.iter().filter_map(|m| m.address.as_deref()) {
-            self.shards.count_address(address, true);
-        }
-        if let Ok(inner) = self.inner.borrow_mut().as_mut() {
-            inner.core.recall(members);
-        }
-    }
-
-    /// Frames and leaves from fan-out object `batch.index`, in order.
+    /// Frames, leaves and rosters from fan-out object `batch.index`, in
+    /// order.
     fn inbound(&self, batch: InboundBatch) {
+        self.shards.ask_overdue_rosters(&self.state, now_ms());
         self.shards.grow(batch.index + 1, None);
         self.shards.heard(batch.index, batch.online);
         let index = batch.index;
@@ -423,13 +414,19 @@ impl Room {
                     self.shards
                         .heard(index, batch.online.saturating_add(leaves));
                     leaves -= 1;
-                    self.remote_leave(index, &conn, &member);
+                    // A member this owner never listed (it woke since) is
+                    // not taken off: its object's roster leaves it out.
+                    if self.shards.knows_leave(index, &conn) {
+                        self.remote_leave(index, &conn, &member);
+                    }
                     self.shards
                         .heard(index, batch.online.saturating_add(leaves));
                 }
-                Inbound::Roster { members } => {
-                    self.recall(&members);
-                    self.shards.roster_arrived(index);
+                Inbound::Roster { asker, members } => {
+                    let members = self.shards.roster(index, &asker, members);
+                    if let Ok(inner) = self.inner.borrow_mut().as_mut() {
+                        inner.core.recall(&members);
+                    }
                 }
             }
         }
@@ -759,7 +756,7 @@ impl DurableObject for Room {
         }
         // Woken (from hibernation, or after a restart): the members on
         // fan-out objects are not in memory any more; they will be.
-        shards.ask_rosters(&state);
+        shards.ask_rosters(&state, now_ms());
         let room = Room {
             shards,
             state,
@@ -782,6 +779,7 @@ impl DurableObject for Room {
         if req.headers().has(crate::shard::INBOUND_HEADER)? {
             return match serde_json::from_str::<InboundBatch>(&req.text().await?) {
                 Ok(batch) if batch.index < protocol::shard::MAX_FANOUT => {
+                    self.shards.grow(batch.index + 1, None);
                     // A batch whose answer was lost comes again: once is enough.
                     if self.shards.fresh_inbound(batch.index, &batch.from, batch.n) {
                         self.inbound(batch);

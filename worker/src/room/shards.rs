@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
+use protocol::room::Member;
 use protocol::shard::{
     fanout_name, Applied, FanoutCount, FanoutJoin, OutQueue, Outgoing, Placement, Push, PushBatch,
-    ShardPlan,
+    RosterEntry, RosterSync, ShardPlan,
 };
 use worker::{
     console_error, Env, Headers, Method, Request, RequestInit, Response, Result, State, Stub,
@@ -48,14 +49,16 @@ pub struct Shards {
     addresses: RefCell<HashMap<String, u32>>,
     /// This incarnation of the owner, in its batches' numbers.
     incarnation: String,
-    /// Fan-out objects asked for their roster that have not answered, and
-    /// the joins waiting for them.
-    rosters_due: RefCell<Vec<u32>>,
+    /// Rosters asked when the owner woke, and the joins waiting for them
+    /// (until they are in, or the wait is over).
+    rosters: RefCell<RosterSync>,
     roster_waiters: RefCell<Vec<oneshot::Sender<()>>>,
+    roster_wait_over: Cell<bool>,
 }
 
 /// A join waits at most this long for the rosters of a room that woke up
-/// (a fan-out object that does not answer must not keep everyone out).
+/// (a fan-out object that does not answer must not keep everyone out), and
+/// a roster that has not come by then is asked again.
 const ROSTER_WAIT_MS: u64 = 3_000;
 
 const OBJECTS_KEY: &str = "fanout_objects";
@@ -68,15 +71,17 @@ impl Shards {
             .and_then(|s| s.meta(OBJECTS_KEY).ok().flatten())
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
+        let incarnation = crate::random::token();
         let shards = Shards {
             plan,
             env,
             owner: RefCell::new(String::new()),
             links: RefCell::new(Vec::new()),
             addresses: RefCell::new(HashMap::new()),
-            incarnation: crate::random::token(),
-            rosters_due: RefCell::new(Vec::new()),
+            rosters: RefCell::new(RosterSync::new(incarnation.clone())),
+            incarnation,
             roster_waiters: RefCell::new(Vec::new()),
+            roster_wait_over: Cell::new(false),
         };
         shards.grow(objects, None);
         shards
@@ -88,34 +93,63 @@ impl Shards {
 
     /// The owner woke up knowing only its own sockets: ask every fan-out
     /// object who is there (the answers come as `Inbound::Roster`).
-    pub fn ask_rosters(&self, state: &State) {
+    pub fn ask_rosters(&self, state: &State, now: u64) {
         let owner = self.owner.borrow().clone();
         if owner.is_empty() {
             return;
         }
-        *self.rosters_due.borrow_mut() = self.links.borrow().iter().map(|l| l.index).collect();
-        self.push_all(state, |index| Push::Roster {
-            owner: owner.clone(),
-            index,
-        });
+        let indices: Vec<u32> = self.links.borrow().iter().map(|l| l.index).collect();
+        for index in indices {
+            let ask = self.rosters.borrow_mut().ask(&owner, index, now);
+            self.push(state, index, ask);
+        }
     }
 
-    /// Fan-out object `index` answered with its roster.
-    pub fn roster_arrived(&self, index: u32) {
-        let mut due = self.rosters_due.borrow_mut();
-        due.retain(|&i| i != index);
-        if due.is_empty() {
-            for waiter in self.roster_waiters.borrow_mut().drain(..) {
-                let _ = waiter.send(());
-            }
+    /// Ask again the objects whose roster has not come in time.
+    pub fn ask_overdue_rosters(&self, state: &State, now: u64) {
+        let owner = self.owner.borrow().clone();
+        let overdue = self.rosters.borrow().overdue(now, ROSTER_WAIT_MS);
+        for index in overdue {
+            console_error!("room: fan-out object {index}'s roster is late; asking again");
+            let ask = self.rosters.borrow_mut().ask(&owner, index, now);
+            self.push(state, index, ask);
+        }
+    }
+
+    /// Whether the owner knows the member of `conn`, which left object
+    /// `index` (see `RosterSync::knows_leave`).
+    pub fn knows_leave(&self, index: u32, conn: &str) -> bool {
+        self.rosters.borrow_mut().knows_leave(index, conn)
+    }
+
+    /// Object `index` sent its roster: the members to list again (none if
+    /// it is stale or a repeat), counted by address here.
+    pub fn roster(&self, index: u32, asker: &str, entries: Vec<RosterEntry>) -> Vec<Member> {
+        let members = self
+            .rosters
+            .borrow_mut()
+            .roster(index, asker, entries)
+            .unwrap_or_default();
+        for address in members.iter().filter_map(|m| m.address.as_deref()) {
+            self.count_address(address, true);
+        }
+        if self.rosters.borrow().due().is_empty() {
+            self.release_roster_waiters();
+        }
+        members
+    }
+
+    fn release_roster_waiters(&self) {
+        for waiter in self.roster_waiters.borrow_mut().drain(..) {
+            let _ = waiter.send(());
         }
     }
 
     /// Until every fan-out object of a room that woke up has said who is
     /// there (or a few seconds have passed), the owner's counts, member
     /// list and per-address limits are short: a join waits for them.
-    pub async fn rosters_known(&self) {
-        if self.rosters_due.borrow().is_empty() {
+    pub async fn rosters_known(&self, state: &State) {
+        if self.roster_wait_over.get() || self.rosters.borrow().due().is_empty() {
             return;
         }
         let (waiter, known) = oneshot::channel();
@@ -124,16 +158,10 @@ impl Shards {
         if let futures_util::future::Either::Right(_) =
             futures_util::future::select(known, timeout).await
         {
-            // Stop waiting for the silent ones (their rosters still count
-            // when they come).
-            console_error!(
-                "room: fan-out rosters still due: {:?}",
-                self.rosters_due.borrow()
-            );
-            self.rosters_due.borrow_mut().clear();
-            for waiter in self.roster_waiters.borrow_mut().drain(..) {
-                let _ = waiter.send(());
-            }
+            // Joins stop waiting for the silent ones, which are asked again.
+            self.roster_wait_over.set(true);
+            self.release_roster_waiters();
+            self.ask_overdue_rosters(state, worker::Date::now().as_millis());
         }
     }
 
@@ -236,6 +264,7 @@ impl Shards {
         protocol: Option<String>,
     ) -> oneshot::Receiver<Result<Response>> {
         let (answer, receiver) = oneshot::channel();
+        self.rosters.borrow_mut().joined(join.index, &join.conn);
         if let Some(link) = self.links.borrow().get(join.index as usize) {
             link.online.set(link.online.get() + 1);
             link.queue.borrow_mut().join(Handover {
@@ -346,11 +375,14 @@ async fn restart(stub: &Stub) -> Result<Response> {
     within(stub.fetch_with_request(request)).await
 }
 
-/// A fan-out object answers within this, or counts as failed: one that
-/// hangs must not stall its link (and the joins queued on it) for good.
+/// A fan-out object (or the owner, for a fan-out object) answers within
+/// this, or counts as failed: one that hangs must not stall its link (and
+/// the joins queued on it) for good.
 const SEND_TIMEOUT_MS: u64 = 10_000;
 
-async fn within(send: impl std::future::Future<Output = Result<Response>>) -> Result<Response> {
+pub(crate) async fn within(
+    send: impl std::future::Future<Output = Result<Response>>,
+) -> Result<Response> {
     let timeout = worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
     match futures_util::future::select(Box::pin(send), timeout).await {
         futures_util::future::Either::Left((answer, _)) => answer,

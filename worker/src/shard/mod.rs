@@ -5,12 +5,14 @@
 //! is sent to the sockets here. The room's rules never run here.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use protocol::error::close_code;
 use protocol::room::Member;
 use protocol::shard::{
     Applied, Failed, FanoutCount, FanoutJoin, InQueue, Inbound, InboundBatch, Push, PushBatch,
+    RosterEntry,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -58,7 +60,14 @@ pub struct RoomFanout {
     /// The owner's last batch applied here (a batch whose answer was lost
     /// comes again).
     applied: RefCell<Applied>,
+    /// Connections whose leave is queued for the owner (in this
+    /// incarnation): a roster leaves them out even if the runtime still
+    /// lists their socket.
+    left: RefCell<HashSet<String>>,
 }
+
+/// Past this many remembered leaves, those of sockets gone are forgotten.
+const MAX_LEFT: usize = 10_000;
 
 impl RoomFanout {
     fn held(ws: &RawSocket) -> Option<Held> {
@@ -113,17 +122,35 @@ impl RoomFanout {
             .and_then(|list| list.into_iter().next())
     }
 
-    /// Every member here (one per socket not yet closed: a closing one's
-    /// leave is still to come, after this), for an owner that woke up.
-    fn report_roster(&self, owner: String, index: u32) {
+    /// The connections here (with their sockets' members).
+    fn held_sockets(&self) -> Vec<Held> {
         let sockets = self.state.as_raw().get_websockets().unwrap_or_default();
-        let members = sockets
-            .iter()
-            .filter(|ws| ws.ready_state() != RawSocket::CLOSED)
-            .filter_map(Self::held)
-            .map(|h| h.member)
+        sockets.iter().filter_map(Self::held).collect()
+    }
+
+    /// Forget the leaves of sockets the runtime no longer lists.
+    fn prune_left(&self, here: &[Held]) {
+        let here: HashSet<&str> = here.iter().map(|h| h.conn.as_str()).collect();
+        self.left.borrow_mut().retain(|c| here.contains(c.as_str()));
+    }
+
+    /// Every connection here whose leave is not sent yet (a closing one's
+    /// leave comes after this, in the same stream), for an owner that woke
+    /// up: `asker` is that owner's incarnation.
+    fn report_roster(&self, owner: String, index: u32, asker: String) {
+        let here = self.held_sockets();
+        self.prune_left(&here);
+        let left = self.left.borrow();
+        let members = here
+            .into_iter()
+            .filter(|h| !left.contains(&h.conn))
+            .map(|h| RosterEntry {
+                conn: h.conn,
+                member: h.member,
+            })
             .collect();
-        self.to_owner(owner, index, Inbound::Roster { members });
+        drop(left);
+        self.to_owner(owner, index, Inbound::Roster { asker, members });
     }
 
     fn apply(&self, batch: PushBatch) {
@@ -172,7 +199,11 @@ impl RoomFanout {
                     code,
                     reason,
                 } => fanout::close_all(raw, &frame, code, close_code::reason(&reason)),
-                Push::Roster { owner, index } => self.report_roster(owner, index),
+                Push::Roster {
+                    owner,
+                    index,
+                    asker,
+                } => self.report_roster(owner, index, asker),
             }
         }
     }
@@ -267,7 +298,7 @@ async fn send_inbound(env: &Env, owner: &str, batch: &InboundBatch) -> Result<()
         .with_body(Some(serde_json::to_string(batch)?.into()));
     let request = Request::new_with_init("https://room.internal/fanout", &init)?;
     let stub = env.durable_object("ROOMS")?.get_by_name(owner)?;
-    let response = stub.fetch_with_request(request).await?;
+    let response = crate::room::shards::within(stub.fetch_with_request(request)).await?;
     if response.status_code() >= 300 {
         return Err(worker::Error::RustError(format!(
             "owner answered {}",
@@ -305,6 +336,10 @@ impl RoomFanout {
         let _ = ws.close_with_code_and_reason(1000, "bye");
         fanout::sockets_changed(self.state.as_raw());
         if let Some(held) = Self::held(&ws) {
+            self.left.borrow_mut().insert(held.conn.clone());
+            if self.left.borrow().len() > MAX_LEFT {
+                self.prune_left(&self.held_sockets());
+            }
             let entry = Inbound::Leave {
                 conn: held.conn,
                 member: held.member,
@@ -330,6 +365,7 @@ impl DurableObject for RoomFanout {
             env,
             inbound: Rc::new(RefCell::new(InQueue::new(crate::random::token()))),
             applied: RefCell::new(Applied::default()),
+            left: RefCell::new(HashSet::new()),
         }
     }
 
