@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import zlib from 'node:zlib';
 import { ROOT, NODE_BIN, CARGO_BIN, run, step, toolEnv } from './run.mjs';
+import { shortenNames } from './wasm-names.mjs';
 
 export const DIST = path.join(ROOT, 'dist');
 const SKIP_DIRS = new Set(['target', 'build', 'node_modules', 'dist', '.git', '.wrangler', 'pkg']);
@@ -94,13 +95,23 @@ const WASM_BUILDS = {
   headless: { dir: 'pkg-headless', name: 'hello_chat_headless', features: ['--no-default-features', '--features', 'headless'] },
 };
 
+/** The glue and wasm in dist/`dir`, with short names between them (wasm-names.mjs). */
+function shortenWasmNames(dir, name) {
+  const wasmPath = path.join(DIST, dir, `${name}_bg.wasm`);
+  const gluePath = path.join(DIST, dir, `${name}.js`);
+  const short = shortenNames(fs.readFileSync(wasmPath), fs.readFileSync(gluePath, 'utf8'), `./${name}_bg.js`);
+  fs.writeFileSync(wasmPath, short.wasm);
+  fs.writeFileSync(gluePath, short.glue);
+}
+
 /** One wasm build: wasm-pack (target web); nightly when it can, else stable. */
 function buildWasm(kind) {
   const { dir, name, features } = WASM_BUILDS[kind];
   const nightly = canBuildWidgetWithNightly();
   const label = kind === 'widget' ? 'the widget' : 'the headless client';
-  return cached(kind === 'widget' ? 'sdk-wasm' : 'sdk-headless-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/build.rs', 'sdk/src'],
+  return cached(kind === 'widget' ? 'sdk-wasm' : 'sdk-headless-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/build.rs', 'sdk/src', 'scripts/lib/wasm-names.mjs'],
     outputs: [`dist/${dir}/${name}_bg.wasm`, `dist/${dir}/toolchain.txt`], extra: nightly ? 'nightly' : 'stable' }, async () => {
+    let toolchain = 'stable';
     if (nightly) {
       step(`Building ${label} (wasm-pack, release, nightly with build-std)`);
       try {
@@ -111,15 +122,17 @@ function buildWasm(kind) {
             RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
           },
         });
-        fs.writeFileSync(path.join(DIST, dir, 'toolchain.txt'), 'nightly\n');
-        return;
+        toolchain = 'nightly';
       } catch (err) {
         step(`Nightly build failed (${err.message.split('\n')[0]}); building with stable instead`);
       }
     }
-    step(`Building ${label} (wasm-pack, release)`);
-    await run('wasm-pack', [...wasmPackArgs(`../dist/${dir}`, name), ...(features.length ? ['--', ...features] : [])]);
-    fs.writeFileSync(path.join(DIST, dir, 'toolchain.txt'), 'stable\n');
+    if (toolchain === 'stable') {
+      step(`Building ${label} (wasm-pack, release)`);
+      await run('wasm-pack', [...wasmPackArgs(`../dist/${dir}`, name), ...(features.length ? ['--', ...features] : [])]);
+    }
+    shortenWasmNames(dir, name);
+    fs.writeFileSync(path.join(DIST, dir, 'toolchain.txt'), `${toolchain}\n`);
   });
 }
 
