@@ -246,16 +246,14 @@ impl RoomFanout {
                     n,
                     entries,
                 };
-                let sent = send_inbound(&env, &owner, &batch).await;
-                let failed = match sent {
+                let failed = match send_inbound(&env, &owner, &batch).await {
                     Ok(()) => {
                         queue.borrow_mut().done();
                         None
                     }
                     Err(e) => {
                         console_error!("fan-out: the owner did not take a batch: {e}");
-                        let failed = queue.borrow_mut().failed();
-                        Some(failed)
+                        Some(queue.borrow_mut().failed())
                     }
                 };
                 match failed {
