@@ -79,3 +79,44 @@ pub struct JoinTicket {
     #[serde(default)]
     pub batch: bool,
 }
+
+/// A ticket as a header value: JSON with every non-ASCII character escaped.
+/// Header values are byte strings; workerd takes a slow path (and may warn)
+/// for characters outside Latin-1, such as the default reaction emoji.
+pub fn header_value<T: Serialize>(ticket: &T) -> serde_json::Result<String> {
+    let json = serde_json::to_string(ticket)?;
+    if json.is_ascii() {
+        return Ok(json);
+    }
+    let mut out = String::with_capacity(json.len() + 32);
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            // Non-ASCII only appears inside JSON strings, where \u escapes are valid.
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ticket_header_is_ascii_and_reads_back_the_same() {
+        let policy = RoomPolicy {
+            words: vec!["naïve".into(), "𝔘nicode".into()],
+            ..RoomPolicy::default()
+        };
+        let value = header_value(&policy).expect("serializes");
+        assert!(value.is_ascii(), "{value}");
+        let back: RoomPolicy = serde_json::from_str(&value).expect("parses");
+        assert_eq!(back.emoji, RoomPolicy::default().emoji);
+        assert_eq!(back.words, policy.words);
+    }
+}

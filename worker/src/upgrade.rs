@@ -23,7 +23,7 @@ use crate::http::json_error;
 use crate::sites::config::Site;
 use crate::sites::default_site;
 use crate::sites::lookup::{find_site, Lookup};
-use crate::ticket::{JoinTicket, Place, TICKET_HEADER};
+use crate::ticket::{self, JoinTicket, Place, TICKET_HEADER};
 
 pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
     let is_upgrade = req
@@ -203,7 +203,7 @@ async fn forward_to_room(
         .get_by_name(&room_object_name(site, room))?;
     let headers = Headers::new();
     headers.set("upgrade", "websocket")?;
-    headers.set(TICKET_HEADER, &serde_json::to_string(ticket)?)?;
+    headers.set(TICKET_HEADER, &ticket::header_value(ticket)?)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init("https://room.internal/connect", &init)?;

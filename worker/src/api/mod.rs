@@ -111,7 +111,7 @@ async fn room_call(
         policy: site.moderation.clone(),
     };
     let headers = Headers::new();
-    headers.set(API_HEADER, &serde_json::to_string(&ticket)?)?;
+    headers.set(API_HEADER, &crate::ticket::header_value(&ticket)?)?;
     let mut init = RequestInit::new();
     init.with_method(method).with_headers(headers);
     if let Some(body) = body {
