@@ -508,7 +508,12 @@ impl<J> OutQueue<J> {
 /// The fan-out object's queue towards the owner: same discipline, frames
 /// and leaves batched while one request is in flight. A batch the owner did
 /// not take is sent again, as it was (same number: the owner applies it
-/// once), a few times with a growing pause, before it is given up.
+/// once), a few times with a growing pause, before its frames are given up
+/// (their senders reconnect and resend them). Its leaves and roster are
+/// not: nobody would send them again, and a lost leave leaves a ghost in the
+/// owner's presence list. They stay in flight, under the same number (so a
+/// batch the owner did apply, but whose answer was lost, is not applied
+/// twice), for [`KEPT_ROUNDS`] more rounds.
 #[derive(Debug)]
 pub struct InQueue {
     entries: Vec<Inbound>,
@@ -516,6 +521,9 @@ pub struct InQueue {
     in_flight: Option<(u64, Vec<Inbound>)>,
     busy: bool,
     failures: u32,
+    /// Rounds of attempts the batch in flight has had since its frames
+    /// were given up.
+    kept: u32,
     from: String,
     sent: u64,
 }
@@ -530,15 +538,25 @@ impl Default for InQueue {
 /// 1, 2 and 4 s between them).
 pub const INBOUND_ATTEMPTS: u32 = 5;
 
+/// Further rounds of attempts for a batch's leaves and roster, after its
+/// frames were given up: with the pauses, about a minute of an unreachable
+/// owner (more while its requests time out).
+pub const KEPT_ROUNDS: u32 = 4;
+
 /// What to do after a batch to the owner failed.
 #[derive(Debug, PartialEq)]
 pub enum Failed {
     /// Send it again ([`InQueue::retry`] returns it) after this pause; it
     /// stays in flight meanwhile.
     RetryInMs(u64),
-    /// It is given up: these entries are lost. The sockets whose frames
-    /// were in it should reconnect and resend.
-    GaveUp(Vec<Inbound>),
+    /// These frames are given up: their sockets should reconnect and
+    /// resend. With `retry_in_ms`, the batch's leaves and roster stay in
+    /// flight, to be sent again ([`InQueue::retry`]) after that pause;
+    /// without, they are given up too.
+    GaveUp {
+        lost: Vec<Inbound>,
+        retry_in_ms: Option<u64>,
+    },
 }
 
 impl InQueue {
@@ -550,6 +568,7 @@ impl InQueue {
             in_flight: None,
             busy: false,
             failures: 0,
+            kept: 0,
             from,
             sent: 0,
         }
@@ -594,6 +613,7 @@ impl InQueue {
     pub fn done(&mut self) {
         self.busy = false;
         self.failures = 0;
+        self.kept = 0;
         self.in_flight = None;
     }
 
@@ -603,12 +623,37 @@ impl InQueue {
         if self.failures < INBOUND_ATTEMPTS {
             return Failed::RetryInMs(250 << self.failures);
         }
-        self.busy = false;
         self.failures = 0;
-        Failed::GaveUp(self.in_flight.take().map(|(_, e)| e).unwrap_or_default())
+        let Some((n, entries)) = self.in_flight.take() else {
+            self.busy = false;
+            return Failed::GaveUp {
+                lost: Vec::new(),
+                retry_in_ms: None,
+            };
+        };
+        let (frames, kept): (Vec<_>, Vec<_>) = entries
+            .into_iter()
+            .partition(|e| matches!(e, Inbound::Frame { .. }));
+        if kept.is_empty() || self.kept >= KEPT_ROUNDS {
+            self.busy = false;
+            self.kept = 0;
+            let mut lost = frames;
+            lost.extend(kept);
+            return Failed::GaveUp {
+                lost,
+                retry_in_ms: None,
+            };
+        }
+        self.kept += 1;
+        self.in_flight = Some((n, kept));
+        Failed::GaveUp {
+            lost: frames,
+            retry_in_ms: Some(250 << INBOUND_ATTEMPTS),
+        }
     }
 
-    /// The batch in flight, to send again after [`Failed::RetryInMs`].
+    /// The batch in flight, to send again after [`Failed::RetryInMs`] (or a
+    /// [`Failed::GaveUp`] with a pause).
     pub fn retry(&self) -> Option<(u64, Vec<Inbound>)> {
         self.in_flight.clone()
     }
@@ -801,16 +846,7 @@ mod tests {
     fn leave(c: &str) -> Inbound {
         Inbound::Leave {
             conn: c.into(),
-            member: Member {
-                author: "a:x".into(),
-                sender: "x".into(),
-                name: "X".into(),
-                verified: false,
-                role: None,
-                v1: true,
-                address: None,
-                limits: crate::Limits::default(),
-            },
+            member: member("x"),
         }
     }
 
@@ -847,11 +883,67 @@ mod tests {
             assert_eq!(q.retry(), first);
         }
         assert_eq!(pauses, vec![500, 1000, 2000, 4000]);
-        assert_eq!(q.failed(), Failed::GaveUp(vec![leave("1")]));
+        // Its leave is kept: another round, under the same number.
+        assert_eq!(
+            q.failed(),
+            Failed::GaveUp {
+                lost: vec![],
+                retry_in_ms: Some(8000)
+            }
+        );
+        assert_eq!(q.retry(), first);
+        for _ in 1..INBOUND_ATTEMPTS {
+            assert!(matches!(q.failed(), Failed::RetryInMs(_)));
+        }
+        assert_eq!(q.take_next(), None);
+        q.done();
         // What waited behind it goes next, under a new number.
         assert_eq!(q.take_next(), Some((2, vec![leave("2")])));
         q.done();
         assert_eq!(q.take_next(), None);
+    }
+
+    fn frame(conn: &str) -> Inbound {
+        Inbound::Frame {
+            conn: conn.into(),
+            member: member("x"),
+            text: "hi".into(),
+        }
+    }
+
+    #[test]
+    fn a_given_up_batch_loses_its_frames_at_once_and_its_leaves_only_after_more_rounds() {
+        let mut q = InQueue::default();
+        q.push(frame("1"));
+        q.push(leave("2"));
+        q.push(frame("3"));
+        assert_eq!(q.take_next().map(|(n, b)| (n, b.len())), Some((1, 3)));
+        let give_up = |q: &mut InQueue| loop {
+            if let Failed::GaveUp { lost, retry_in_ms } = q.failed() {
+                return (lost, retry_in_ms);
+            }
+        };
+        // The frames go back to their senders (who resend); the leave stays.
+        assert_eq!(give_up(&mut q), (vec![frame("1"), frame("3")], Some(8000)));
+        assert_eq!(q.retry(), Some((1, vec![leave("2")])));
+        for _ in 1..KEPT_ROUNDS {
+            assert_eq!(give_up(&mut q), (vec![], Some(8000)));
+            assert_eq!(q.retry(), Some((1, vec![leave("2")])));
+        }
+        // Only an owner unreachable for so long loses it.
+        assert_eq!(give_up(&mut q), (vec![leave("2")], None));
+        assert_eq!(q.retry(), None);
+        assert_eq!(q.take_next(), None);
+        // A batch taken starts its count of rounds afresh.
+        q.push(leave("4"));
+        assert_eq!(q.take_next(), Some((2, vec![leave("4")])));
+        assert_eq!(give_up(&mut q), (vec![], Some(8000)));
+        q.done();
+        q.push(leave("5"));
+        q.take_next();
+        for _ in 0..KEPT_ROUNDS {
+            assert_eq!(give_up(&mut q).1, Some(8000));
+        }
     }
 
     #[test]

@@ -256,17 +256,14 @@ impl RoomFanout {
                         Some(queue.borrow_mut().failed())
                     }
                 };
-                match failed {
+                let pause = match failed {
                     // Sent again as it was: the owner applies it once.
-                    Some(Failed::RetryInMs(ms)) => {
-                        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
-                        next = queue.borrow().retry();
-                        continue;
-                    }
+                    Some(Failed::RetryInMs(ms)) => Some(ms),
                     // Given up: the frames in it are lost, so their senders
-                    // reconnect and resend; a lost leave leaves a ghost in
-                    // the owner's presence until it wakes up again.
-                    Some(Failed::GaveUp(lost)) => {
+                    // reconnect and resend. Its leaves stay for more rounds
+                    // (a leave lost for good leaves a ghost in the owner's
+                    // presence until it wakes up again).
+                    Some(Failed::GaveUp { lost, retry_in_ms }) => {
                         for entry in &lost {
                             if let Inbound::Frame { conn, .. } = entry {
                                 fanout::close_tagged(
@@ -278,10 +275,17 @@ impl RoomFanout {
                                 );
                             }
                         }
+                        retry_in_ms
                     }
-                    None => {}
-                }
-                next = queue.borrow_mut().take_next();
+                    None => None,
+                };
+                next = match pause {
+                    Some(ms) => {
+                        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+                        queue.borrow().retry()
+                    }
+                    None => queue.borrow_mut().take_next(),
+                };
             }
         });
     }
