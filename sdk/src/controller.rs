@@ -408,10 +408,15 @@ impl Controller {
             }
         }
         let s = &self.view.strings;
-        let name = n.name.clone().unwrap_or_else(|| s.get("someone"));
+        let someone = || s.get("someone");
+        let name = n.name.clone().unwrap_or_else(someone);
+        // Empty once the moderator was erased (GDPR).
+        let by = Some(n.by.clone())
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(someone);
         let vars = [
             ("name", name.as_str()),
-            ("by", n.by.as_str()),
+            ("by", by.as_str()),
             ("s", &n.seconds.unwrap_or(0).to_string()),
         ];
         let key = match (n.action.as_str(), n.seconds) {

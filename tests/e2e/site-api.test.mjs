@@ -127,7 +127,8 @@ test('bot messages reach live members, idempotent on id; history, deletes and mo
 test('export and erase a user across the site\'s rooms; live widgets and history show the tombstones', async () => {
   const { site, key } = await siteWithKey();
   const sub = `user-${Date.now()}@example.com`;
-  const token = mintToken(SECRET, { sub, name: 'Ada', exp: inAnHour() });
+  // A moderator: her name is also in the notices of what she did.
+  const token = mintToken(SECRET, { sub, name: 'Ada', role: 'moderator', exp: inAnHour() });
   const [r1, r2] = [uniqueRoom('gdpr'), uniqueRoom('gdpr')];
   const ada1 = await join(r1, 'x', { site, token });
   const ada2 = await join(r2, 'x', { site, token });
@@ -139,6 +140,11 @@ test('export and erase a user across the site\'s rooms; live widgets and history
   }
   ada1.send({ type: 'react', id: 'r1', target: bos, emoji: '👍', on: true });
   await ada1.next((f) => f.type === 'ack' && f.id === 'r1');
+  // Notices that name her: one she gave, one about her.
+  ada1.send({ type: 'moderate', id: 'm1', action: 'mute', sender: watcher.welcome.sender, seconds: 60 });
+  await ada1.next((f) => f.type === 'ack' && f.id === 'm1');
+  const unmute = await api(key, 'POST', `/${site}/rooms/${r1}/moderation`, { action: 'unmute', sender: ada1.welcome.sender });
+  assert.equal(unmute.status, 200, unmute.text);
   await sleep(200);
   const path = `/${site}/users/${encodeURIComponent(sub)}`;
   const exported = await api(key, 'GET', `${path}/messages`);
@@ -146,14 +152,18 @@ test('export and erase a user across the site\'s rooms; live widgets and history
   assert.deepEqual(exported.body.messages.map((m) => [m.room, m.message]).sort(), [[r1, 'my phone is 555'], [r2, 'in the other room']].sort());
   const erased = await api(key, 'DELETE', path);
   assert.deepEqual([erased.status, erased.body.erased, erased.body.rooms], [200, 2, 2]);
-  const notice = await watcher.next('moderation');
-  assert.deepEqual([notice.action, notice.sender], ['purge', ada1.welcome.sender]);
+  const notice = await watcher.next((f) => f.type === 'moderation' && f.action === 'purge');
+  assert.equal(notice.sender, ada1.welcome.sender);
   const reader = await join(r1, 'R', { site });
+  const resumer = await join(r1, 'R2', { site, since: 0 });
+  const notices = resumer.history.messages.filter((e) => e.type === 'moderation');
+  assert.deepEqual(notices.map((n) => [n.action, n.name ?? null, n.by]),
+    [['mute', 'Bo', ''], ['unmute', null, 'Site'], ['purge', null, 'Site']], 'her name is gone from the notices too');
   assert.deepEqual(reader.history.messages.map((m) => [m.name, m.message, m.deleted ?? false, Object.keys(m.reactions ?? {}).length]),
     [['', '', true, 0], ['Bo', 'not hers', false, 0]], 'her text, name and reactions are gone');
   const after = await api(key, 'GET', `${path}/messages`);
   assert.ok(after.body.messages.every((m) => m.deleted && m.message === ''));
-  await Promise.all([ada1, ada2, watcher, reader].map((c) => c.close()));
+  await Promise.all([ada1, ada2, watcher, reader, resumer].map((c) => c.close()));
 });
 
 test('the room list pages through the site\'s rooms; erasing a room disconnects its members and empties it', async () => {

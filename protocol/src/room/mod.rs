@@ -827,7 +827,7 @@ impl RoomCore {
         let author = format!("u:{sub}");
         // Files they uploaded and never sent go with their messages.
         store.abandon_uploads(&author)?;
-        let erased = store.purge_author(&author)?;
+        let erased = store.purge_author(&author, &self.key.sender(&author))?;
         if erased == 0 {
             return Ok((0, self.orphans(now, store)?.into_iter().collect()));
         }

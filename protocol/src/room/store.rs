@@ -177,9 +177,12 @@ pub trait Store {
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError>;
     /// Every message of `author`, oldest first, in their current state.
     fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError>;
-    /// Erase `author`: tombstone every message of theirs (their name goes
-    /// too) and take back their reactions; returns how many messages changed.
-    fn purge_author(&mut self, author: &str) -> Result<usize, StoreError>;
+    /// Erase `author` (whose public sender key is `sender`): tombstone every
+    /// message of theirs (their name goes too), take back their reactions,
+    /// and take their name out of moderation notices: those about them
+    /// (`name`) and those they gave (`by` becomes empty); returns how many
+    /// messages changed.
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<usize, StoreError>;
     /// How far `author` has read (0: no position kept).
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError>;
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError>;
@@ -467,7 +470,7 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn purge_author(&mut self, author: &str) -> Result<usize, StoreError> {
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<usize, StoreError> {
         let targets: Vec<u64> = self
             .records
             .iter()
@@ -479,9 +482,18 @@ impl Store for MemoryStore {
         for t in &targets {
             self.apply(*t, &Change::Delete)?;
         }
-        for r in self.records.iter_mut().filter(|r| r.author == author) {
-            if let RecordKind::Message(m) = &mut r.kind {
-                m.name.clear();
+        for r in self.records.iter_mut() {
+            match &mut r.kind {
+                RecordKind::Message(m) if r.author == author => m.name.clear(),
+                RecordKind::Moderation(n) => {
+                    if n.sender.as_deref() == Some(sender) {
+                        n.name = None;
+                    }
+                    if r.author == author {
+                        n.by.clear();
+                    }
+                }
+                _ => {}
             }
         }
         for who in self.reactions.values_mut() {

@@ -1294,6 +1294,52 @@ fn erasing_a_user_tombstones_their_messages_and_tells_the_room() {
 }
 
 #[test]
+fn erasing_a_user_takes_their_name_out_of_moderation_notices() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, moderator("ada", "Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo", "Mo"));
+    let (bo, _) = join(&mut core, &mut store, request("Bo"));
+    send(&mut core, &mut store, &ada, "a1", "hi");
+    let mute = |sender: &str, id: &str| {
+        format!(
+            r#"{{"type":"moderate","id":"{id}","action":"mute","sender":"{sender}","seconds":60}}"#
+        )
+    };
+    // One she gave, one about her (moderators may unmute each other).
+    frame(&mut core, &mut store, &ada, &mute(&bo.sender, "x1"), T0 + 1);
+    let unmute = format!(
+        r#"{{"type":"moderate","id":"x2","action":"unmute","sender":"{}"}}"#,
+        ada.sender
+    );
+    frame(&mut core, &mut store, &mo, &unmute, T0 + 2);
+    core.erase_user("ada", Limits::default(), T0 + 3, &mut store)
+        .unwrap();
+    let page = store.page(PageQuery::After(0, 10), &mo.author).unwrap();
+    let notices: Vec<(String, Option<String>, String)> = page
+        .events
+        .into_iter()
+        .filter_map(|e| match e {
+            RoomEvent::Moderation(n) => Some((n.action, n.name, n.by)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            ("mute".into(), Some("Bo".into()), String::new()),
+            ("unmute".into(), None, "Mo".into()),
+            ("purge".into(), None, "Site".into()),
+        ]
+    );
+    assert_eq!(
+        core.erase_user("nobody", Limits::default(), T0, &mut store)
+            .unwrap()
+            .0,
+        0
+    );
+}
+
+#[test]
 fn retention_by_age_keeps_what_is_younger_and_always_the_newest() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let limits = Limits {

@@ -737,7 +737,7 @@ impl Store for SqlStore {
         Ok(messages)
     }
 
-    fn purge_author(&mut self, author: &str) -> Result<usize, StoreError> {
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<usize, StoreError> {
         self.run(
             "DELETE FROM reactions WHERE author = ? OR target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
             vec![author.into(), author.into()],
@@ -748,6 +748,15 @@ impl Store for SqlStore {
         )?;
         self.run(
             "UPDATE messages SET name = '' WHERE kind = 'm' AND sender = ?",
+            vec![author.into()],
+        )?;
+        // Moderation notices keep the notice as JSON in `data`.
+        self.run(
+            "UPDATE messages SET data = json_set(data, '$.name', NULL) WHERE kind = 'x' AND json_extract(data, '$.sender') = ?",
+            vec![sender.into()],
+        )?;
+        self.run(
+            "UPDATE messages SET data = json_set(data, '$.by', '') WHERE kind = 'x' AND sender = ?",
             vec![author.into()],
         )?;
         self.run("DELETE FROM reads WHERE author = ?", vec![author.into()])?;
