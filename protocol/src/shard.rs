@@ -513,7 +513,7 @@ impl<J> OutQueue<J> {
 /// not: nobody would send them again, and a lost leave leaves a ghost in the
 /// owner's presence list. They stay in flight, under the same number (so a
 /// batch the owner did apply, but whose answer was lost, is not applied
-/// twice), for [`KEPT_ROUNDS`] more rounds.
+/// twice), for [`KEPT_ATTEMPTS`] more sends [`KEPT_PAUSE_MS`] apart.
 #[derive(Debug)]
 pub struct InQueue {
     entries: Vec<Inbound>,
@@ -521,8 +521,8 @@ pub struct InQueue {
     in_flight: Option<(u64, Vec<Inbound>)>,
     busy: bool,
     failures: u32,
-    /// Rounds of attempts the batch in flight has had since its frames
-    /// were given up.
+    /// Sends of the batch in flight since its frames were given up (0:
+    /// they were not).
     kept: u32,
     from: String,
     sent: u64,
@@ -538,10 +538,12 @@ impl Default for InQueue {
 /// 1, 2 and 4 s between them).
 pub const INBOUND_ATTEMPTS: u32 = 5;
 
-/// Further rounds of attempts for a batch's leaves and roster, after its
-/// frames were given up: with the pauses, about a minute of an unreachable
-/// owner (more while its requests time out).
-pub const KEPT_ROUNDS: u32 = 4;
+/// Further sends of a batch's leaves and roster after its frames were given
+/// up, [`KEPT_PAUSE_MS`] apart: about 50 s more of an unreachable owner, at
+/// most about 110 s while each request waits for its 10 s timeout. The
+/// object's later entries wait behind them meanwhile.
+pub const KEPT_ATTEMPTS: u32 = 6;
+pub const KEPT_PAUSE_MS: u64 = 8_000;
 
 /// What to do after a batch to the owner failed.
 #[derive(Debug, PartialEq)]
@@ -619,6 +621,9 @@ impl InQueue {
 
     /// The batch in flight was not taken (no answer, or an error).
     pub fn failed(&mut self) -> Failed {
+        if self.kept > 0 {
+            return self.kept_failed();
+        }
         self.failures += 1;
         if self.failures < INBOUND_ATTEMPTS {
             return Failed::RetryInMs(250 << self.failures);
@@ -634,21 +639,33 @@ impl InQueue {
         let (frames, kept): (Vec<_>, Vec<_>) = entries
             .into_iter()
             .partition(|e| matches!(e, Inbound::Frame { .. }));
-        if kept.is_empty() || self.kept >= KEPT_ROUNDS {
+        if kept.is_empty() {
             self.busy = false;
-            self.kept = 0;
-            let mut lost = frames;
-            lost.extend(kept);
             return Failed::GaveUp {
-                lost,
+                lost: frames,
                 retry_in_ms: None,
             };
         }
-        self.kept += 1;
+        self.kept = 1;
         self.in_flight = Some((n, kept));
         Failed::GaveUp {
             lost: frames,
-            retry_in_ms: Some(250 << INBOUND_ATTEMPTS),
+            retry_in_ms: Some(KEPT_PAUSE_MS),
+        }
+    }
+
+    /// A send of the kept leaves and roster failed: again after a pause, or
+    /// given up for good.
+    fn kept_failed(&mut self) -> Failed {
+        if self.kept < KEPT_ATTEMPTS {
+            self.kept += 1;
+            return Failed::RetryInMs(KEPT_PAUSE_MS);
+        }
+        self.busy = false;
+        self.kept = 0;
+        Failed::GaveUp {
+            lost: self.in_flight.take().map(|(_, e)| e).unwrap_or_default(),
+            retry_in_ms: None,
         }
     }
 
@@ -883,18 +900,16 @@ mod tests {
             assert_eq!(q.retry(), first);
         }
         assert_eq!(pauses, vec![500, 1000, 2000, 4000]);
-        // Its leave is kept: another round, under the same number.
+        // Its leave is kept: sent again, under the same number.
         assert_eq!(
             q.failed(),
             Failed::GaveUp {
                 lost: vec![],
-                retry_in_ms: Some(8000)
+                retry_in_ms: Some(KEPT_PAUSE_MS)
             }
         );
         assert_eq!(q.retry(), first);
-        for _ in 1..INBOUND_ATTEMPTS {
-            assert!(matches!(q.failed(), Failed::RetryInMs(_)));
-        }
+        assert_eq!(q.failed(), Failed::RetryInMs(KEPT_PAUSE_MS));
         assert_eq!(q.take_next(), None);
         q.done();
         // What waited behind it goes next, under a new number.
@@ -912,7 +927,7 @@ mod tests {
     }
 
     #[test]
-    fn a_given_up_batch_loses_its_frames_at_once_and_its_leaves_only_after_more_rounds() {
+    fn a_given_up_batch_loses_its_frames_at_once_and_its_leaves_only_after_more_sends() {
         let mut q = InQueue::default();
         q.push(frame("1"));
         q.push(leave("2"));
@@ -924,26 +939,35 @@ mod tests {
             }
         };
         // The frames go back to their senders (who resend); the leave stays.
-        assert_eq!(give_up(&mut q), (vec![frame("1"), frame("3")], Some(8000)));
+        let kept = Some(KEPT_PAUSE_MS);
+        assert_eq!(give_up(&mut q), (vec![frame("1"), frame("3")], kept));
         assert_eq!(q.retry(), Some((1, vec![leave("2")])));
-        for _ in 1..KEPT_ROUNDS {
-            assert_eq!(give_up(&mut q), (vec![], Some(8000)));
+        // Then single sends, a pause apart, under the same number.
+        for _ in 1..KEPT_ATTEMPTS {
+            assert_eq!(q.failed(), Failed::RetryInMs(KEPT_PAUSE_MS));
             assert_eq!(q.retry(), Some((1, vec![leave("2")])));
         }
         // Only an owner unreachable for so long loses it.
-        assert_eq!(give_up(&mut q), (vec![leave("2")], None));
+        assert_eq!(
+            q.failed(),
+            Failed::GaveUp {
+                lost: vec![leave("2")],
+                retry_in_ms: None
+            }
+        );
         assert_eq!(q.retry(), None);
         assert_eq!(q.take_next(), None);
-        // A batch taken starts its count of rounds afresh.
+        // A batch taken starts its count afresh.
         q.push(leave("4"));
         assert_eq!(q.take_next(), Some((2, vec![leave("4")])));
-        assert_eq!(give_up(&mut q), (vec![], Some(8000)));
+        assert_eq!(give_up(&mut q), (vec![], kept));
         q.done();
         q.push(leave("5"));
-        q.take_next();
-        for _ in 0..KEPT_ROUNDS {
-            assert_eq!(give_up(&mut q).1, Some(8000));
+        assert_eq!(q.take_next(), Some((3, vec![leave("5")])));
+        for _ in 0..INBOUND_ATTEMPTS - 1 {
+            assert!(matches!(q.failed(), Failed::RetryInMs(ms) if ms < KEPT_PAUSE_MS));
         }
+        assert_eq!(give_up(&mut q), (vec![], kept));
     }
 
     #[test]
