@@ -80,7 +80,8 @@ pub struct JoinTicket {
     pub batch: bool,
 }
 
-/// A ticket as a header value: JSON with every non-ASCII character escaped.
+/// A ticket (or any internal request's JSON: a sharded join, an upload's
+/// claim) as a header value, with every non-ASCII character escaped.
 /// Header values are byte strings, and a profile of joins (taken through the
 /// inspector) showed setting one with the default reaction emoji in it at
 /// 11% of workerd's CPU; escaped, it no longer showed.

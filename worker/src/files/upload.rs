@@ -259,7 +259,7 @@ async fn tell_room(env: &Env, step: &str, claim: &Claim) -> Result<Option<Respon
         .durable_object("ROOMS")?
         .get_by_name(&claim.ticket.room)?;
     let headers = Headers::new();
-    headers.set(CLAIM_HEADER, &serde_json::to_string(claim)?)?;
+    headers.set(CLAIM_HEADER, &crate::ticket::header_value(claim)?)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_headers(headers);
     let url = format!("https://room.internal/files/{step}");

@@ -395,7 +395,7 @@ pub(crate) async fn within(
 async fn upgrade(stub: &Stub, join: &FanoutJoin, protocol: Option<String>) -> Result<Response> {
     let headers = Headers::new();
     headers.set("upgrade", "websocket")?;
-    headers.set(JOIN_HEADER, &serde_json::to_string(join)?)?;
+    headers.set(JOIN_HEADER, &crate::ticket::header_value(join)?)?;
     if let Some(p) = protocol {
         headers.set("sec-websocket-protocol", &p)?;
     }
