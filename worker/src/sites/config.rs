@@ -70,8 +70,12 @@ impl Site {
     }
 
     /// The identity secrets a token may be signed with now: the current one
-    /// and, during its grace period, the previous one.
+    /// and, during its grace period, the previous one. None once identity is
+    /// turned off (the previous secret does not outlive the current one).
     pub fn secrets(&self, now: u64) -> Vec<&str> {
+        if self.secret.is_none() {
+            return Vec::new();
+        }
         let previous = self
             .previous_secret
             .as_deref()
@@ -205,7 +209,12 @@ impl SiteInput {
         site.moderation = policy.validate().map_err(ConfigError::BadPolicy)?;
         match self.secret {
             None => {}
-            Some(None) => site.secret = None,
+            // Identity off: a secret from before a rotation goes too.
+            Some(None) => {
+                site.secret = None;
+                site.previous_secret = None;
+                site.previous_until = None;
+            }
             Some(Some(s)) => site.secret = Some(check_secret(s)?),
         }
         site.updated_at = now;
@@ -281,5 +290,18 @@ mod tests {
             ["second-secret-0123456789", "first-secret-0123456789"]
         );
         assert_eq!(site.secrets(61_001), ["second-secret-0123456789"]);
+    }
+
+    #[test]
+    fn turning_identity_off_also_ends_a_rotated_secrets_grace() {
+        let mut site = input(r#"{"secret":"first-secret-0123456789"}"#)
+            .apply("s", None, 0, "e".into())
+            .unwrap();
+        rotate(&mut site, "second-secret-0123456789".into(), 60_000, 1_000);
+        let off = input(r#"{"secret":null}"#)
+            .apply("s", Some(site), 2_000, "e".into())
+            .unwrap();
+        assert!(off.secrets(2_000).is_empty());
+        assert_eq!(off.previous_secret, None);
     }
 }
