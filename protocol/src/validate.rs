@@ -82,6 +82,25 @@ pub fn clean_name(raw: &str) -> String {
     }
 }
 
+/// The name the site's server gives its bot (site API): cleaned like a
+/// visitor's, but refused, not replaced or cut, when nothing visible is left
+/// or more than [`MAX_NAME_CHARS`] characters are: a server can be told.
+pub fn bot_name(raw: &str) -> Option<String> {
+    let words: Vec<String> = raw
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| !c.is_control() && !is_invisible(*c))
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let name = words.join(" ");
+    (1..=MAX_NAME_CHARS)
+        .contains(&name.chars().count())
+        .then_some(name)
+}
+
 /// Message text as it will be stored: trimmed, `\r\n` turned into `\n`,
 /// 1..=`max_chars` characters, and free of control characters other than
 /// newline and tab.
@@ -113,6 +132,27 @@ pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bot_name_is_cleaned_like_a_visitors_but_refused_when_empty_or_too_long() {
+        assert_eq!(
+            bot_name("  Acme \u{200b} Bot ").as_deref(),
+            Some("Acme Bot")
+        );
+        assert_eq!(bot_name("Acme Bot"), Some(clean_name("Acme Bot")));
+        assert_eq!(
+            bot_name(&"N".repeat(MAX_NAME_CHARS)).map(|n| n.len()),
+            Some(MAX_NAME_CHARS)
+        );
+        for bad in [
+            "",
+            "   ",
+            "\u{200b}\u{2066}",
+            &"N".repeat(MAX_NAME_CHARS + 1),
+        ] {
+            assert_eq!(bot_name(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn room_ids() {

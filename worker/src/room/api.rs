@@ -193,6 +193,13 @@ impl Room {
                 let Some(name) = obj.get("name").and_then(Json::as_str) else {
                     return json_error(400, "bad_request", "\"name\" is required");
                 };
+                let Some(name) = protocol::validate::bot_name(name) else {
+                    return json_error(
+                        400,
+                        "bad_request",
+                        "\"name\" must be 1-32 characters after cleaning",
+                    );
+                };
                 // The protocol's own parser checks the message, the id and the reply target.
                 let mut frame = json::ObjectWriter::new().str("type", "send");
                 if let Some(id) = obj.get("id") {
@@ -208,7 +215,7 @@ impl Room {
                     Ok(f) => f,
                     Err(e) => return json_error(400, e.code.as_str(), &e.message),
                 };
-                let Some(member) = self.site_member(name, &ticket) else {
+                let Some(member) = self.site_member(&name, &ticket) else {
                     return json_error(503, "unavailable", "the room's storage is unavailable");
                 };
                 let before = self.latest();
