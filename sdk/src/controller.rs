@@ -425,6 +425,7 @@ impl Controller {
             ("unmute", _) => "noticeUnmute",
             ("ban", _) => "noticeBan",
             ("unban", _) => "noticeUnban",
+            ("purge", _) if n.name.is_none() => "noticePurgeAnon",
             ("purge", _) => "noticePurge",
             ("slow", Some(0)) => "noticeSlowOff",
             ("slow", _) => "noticeSlow",

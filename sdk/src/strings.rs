@@ -92,6 +92,8 @@ fn default(key: &str) -> &'static str {
         "noticeBan" => "{name} was banned by {by}.",
         "noticeUnban" => "{name} was unbanned.",
         "noticePurge" => "Messages from {name} were removed by {by}.",
+        // Whose, unknown: an erased user's (GDPR), or one who never wrote here.
+        "noticePurgeAnon" => "A member's messages were removed by {by}.",
         "noticeSlow" => "{by} turned on slow mode ({s} s).",
         "noticeSlowOff" => "{by} turned off slow mode.",
         "noticeLock" => "{by} made the room read-only.",

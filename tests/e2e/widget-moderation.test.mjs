@@ -192,5 +192,7 @@ test("the site's server posts as a bot and erases a user; an open widget shows b
   assert.equal(erased.status, 200, erased.text);
   await bo.locator('.hc-list .hc-msg.hc-deleted').waitFor();
   assert.equal(await item(bo, 'my phone is 555-0100').count(), 0, 'the erased text is gone from the open page');
+  // Her name is gone: the notice does not say "Messages from Someone".
+  await bo.locator('.hc-notice', { hasText: "A member's messages were removed by Site." }).waitFor();
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
