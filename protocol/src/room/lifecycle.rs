@@ -52,6 +52,7 @@ impl RoomCore {
             client_id,
             request,
             kind,
+            origin: None,
         })?;
         let mut message = store.message(target)?.map(|(m, _)| m).unwrap_or_default();
         self.sign(&mut message, now);

@@ -236,12 +236,7 @@ impl RoomCore {
             address: req.address,
             limits,
         };
-        if self.state.sanctions.banned(
-            &member.sender,
-            member.address.as_deref(),
-            !member.verified,
-            now,
-        ) {
+        if self.is_banned(&member, now) {
             return refuse(
                 close_code::BANNED,
                 ErrorCode::Banned,
@@ -376,12 +371,7 @@ impl RoomCore {
             }]);
         }
         // A ban ends the connection; a socket that slipped through is closed now.
-        if self.state.sanctions.banned(
-            &member.sender,
-            member.address.as_deref(),
-            !member.verified,
-            now,
-        ) {
+        if self.is_banned(member, now) {
             let error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");
             let mut outputs = reply_error(member, error);
             outputs.push(Output::Close {
@@ -761,6 +751,7 @@ impl RoomCore {
             client_id: id,
             request,
             kind: RecordKind::Message(message),
+            origin: self.origin(member),
         };
         store.append(&record)?;
         self.last_post.insert(member.sender.clone(), now);
@@ -828,7 +819,7 @@ impl RoomCore {
         // Files they uploaded and never sent go with their messages.
         store.abandon_uploads(&author)?;
         let erased = store.purge_author(&author, &self.key.sender(&author))?;
-        if erased == 0 {
+        if erased.is_empty() {
             return Ok((0, self.orphans(now, store)?.into_iter().collect()));
         }
         let site = self.site_member("Site", limits);
@@ -842,9 +833,11 @@ impl RoomCore {
         };
         let id = format!("erase-{now}");
         let request = store::fingerprint(&["erase", sub]);
+        let count = erased.len();
         let mut outputs = self.announce(&site, &id, request, notice, now, store)?;
+        self.tell_deleted(&mut outputs, erased, now, store)?;
         outputs.extend(self.orphans(now, store)?);
-        Ok((erased, outputs))
+        Ok((count, outputs))
     }
 
     /// Trim history to `keep` records and, when `days` is set, to what is
@@ -888,6 +881,7 @@ fn event(kind: &'static str, seq: u64, event: RoomEvent, timestamp: u64) -> Outp
         seq,
         timestamp,
         event: Box::new(event),
+        part: None,
     }
 }
 

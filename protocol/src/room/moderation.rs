@@ -4,7 +4,7 @@
 
 use crate::client_frame::ModerationAction;
 use crate::error::{close_code, ErrorCode, ProtocolError};
-use crate::message::{ModerationNotice, RoomEvent};
+use crate::message::{ChatMessage, ModerationNotice, RoomEvent};
 use crate::server_frame::ServerFrame;
 
 use super::sanctions::FOREVER;
@@ -42,6 +42,7 @@ impl RoomCore {
             client_id: Some(id.to_owned()),
             request,
             kind: RecordKind::Moderation(notice),
+            origin: None,
         };
         store.append(&record)?;
         Ok(recorded(member, id, seq, now, frame, webhook))
@@ -94,13 +95,38 @@ impl RoomCore {
         let mut notice = ModerationNotice {
             action: action.name().to_owned(),
             sender: action.sender().map(str::to_owned),
-            name: action.sender().and_then(|s| self.presence.name(s)),
+            name: match action.sender() {
+                Some(s) => match self.presence.name(s) {
+                    Some(name) => Some(name),
+                    None => store.latest_name(s)?,
+                },
+                None => None,
+            },
             by: member.name.clone(),
             reason,
             timestamp: now,
             ..ModerationNotice::default()
         };
+        // Where a banned anonymous sender is connected from or, gone, last
+        // wrote from (hashed): a new sender key from there is banned too.
+        let origins = match &action {
+            ModerationAction::Ban { sender, .. } => {
+                let here: Vec<String> = self
+                    .presence
+                    .addresses(sender)
+                    .iter()
+                    .map(|a| self.key.address(a))
+                    .collect();
+                if here.is_empty() {
+                    store.latest_origin(sender)?.into_iter().collect()
+                } else {
+                    here
+                }
+            }
+            _ => Vec::new(),
+        };
         let mut after = Vec::new();
+        let mut purged = Vec::new();
         let sanctions = &mut self.state.sanctions;
         match &action {
             ModerationAction::Delete { .. } => {}
@@ -114,7 +140,7 @@ impl RoomCore {
             }
             ModerationAction::Ban { sender, seconds } => {
                 let until = until(*seconds);
-                sanctions.ban(sender, until, self.presence.addresses(sender), now);
+                sanctions.ban(sender, until, origins, now);
                 notice.until = (until != FOREVER).then_some(until);
                 let error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");
                 after.push(Output::CloseSender {
@@ -128,7 +154,7 @@ impl RoomCore {
                 sanctions.bans.remove(sender);
             }
             ModerationAction::Purge { sender } => {
-                store.purge(sender)?;
+                purged = store.purge(sender)?;
             }
             ModerationAction::Slow { seconds } => {
                 sanctions.slow_secs = *seconds;
@@ -142,7 +168,54 @@ impl RoomCore {
             outputs.push(self.save_state());
         }
         outputs.extend(self.announce(member, id, request, notice, now, store)?);
+        self.tell_deleted(&mut outputs, purged, now, store)?;
         outputs.extend(after);
         Ok(outputs)
+    }
+
+    /// Whether `member` is banned: by sender key, or (anonymous) by address.
+    pub(super) fn is_banned(&self, member: &Member, now: u64) -> bool {
+        let hashed = self.origin(member);
+        let addresses = [member.address.as_deref(), hashed.as_deref()];
+        self.state.sanctions.banned(
+            &member.sender,
+            &addresses.into_iter().flatten().collect::<Vec<_>>(),
+            !member.verified,
+            now,
+        )
+    }
+
+    /// Where an anonymous member writes from, hashed ([`Record::origin`]).
+    pub(super) fn origin(&self, member: &Member) -> Option<String> {
+        (!member.verified)
+            .then(|| member.address.as_deref().map(|a| self.key.address(a)))
+            .flatten()
+    }
+
+    /// The webhooks' `message.deleted` for each message a purge or an
+    /// erasure just tombstoned (a receiver that mirrors messages must hear
+    /// of each), under the seq of its notice (just announced in `outputs`)
+    /// and before it, as a single delete's are.
+    pub(super) fn tell_deleted(
+        &self,
+        outputs: &mut Vec<Output>,
+        tombstones: Vec<ChatMessage>,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<(), StoreError> {
+        let seq = store.latest_seq()?;
+        let at = outputs
+            .iter()
+            .position(|o| matches!(o, Output::Event { .. }))
+            .unwrap_or(outputs.len());
+        let events = tombstones.into_iter().map(|m| Output::Event {
+            kind: "message.deleted",
+            seq,
+            timestamp: now,
+            part: Some(m.seq),
+            event: Box::new(RoomEvent::Message(m)),
+        });
+        outputs.splice(at..at, events);
+        Ok(())
     }
 }

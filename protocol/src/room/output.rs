@@ -39,6 +39,10 @@ pub enum Output {
         seq: u64,
         timestamp: u64,
         event: Box<RoomEvent>,
+        /// One of several events recorded under `seq`: a purge's or an
+        /// erasure's `message.deleted`, one per message (`part` is its seq),
+        /// before the notice. The webhook's delivery id tells them apart.
+        part: Option<u64>,
     },
     /// Delete these objects from file storage, then `forget_uploads` them
     /// (their messages were deleted, or they were never sent).

@@ -14,8 +14,9 @@ pub const FOREVER: u64 = u64::MAX;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ban {
     pub until: u64,
-    /// Addresses the banned sender was connected from (anonymous senders
-    /// get a new sender key by reconnecting without theirs).
+    /// Where the banned sender was connected from or last wrote from, as
+    /// keyed hashes (bans from before hashing hold plain addresses):
+    /// anonymous senders get a new sender key by reconnecting without theirs.
     pub addresses: Vec<String>,
 }
 
@@ -35,17 +36,16 @@ impl Sanctions {
         self.mutes.get(sender).copied().filter(|&until| until > now)
     }
 
-    /// Whether a connection of `sender` (from `address`, for anonymous
-    /// members) is banned.
-    pub fn banned(&self, sender: &str, address: Option<&str>, anonymous: bool, now: u64) -> bool {
+    /// Whether a connection of `sender` (from `addresses`: the address and
+    /// its hash, for anonymous members) is banned.
+    pub fn banned(&self, sender: &str, addresses: &[&str], anonymous: bool, now: u64) -> bool {
         if self.bans.get(sender).is_some_and(|b| b.until > now) {
             return true;
         }
         anonymous
-            && address.is_some_and(|a| {
-                self.bans
-                    .values()
-                    .any(|b| b.until > now && b.addresses.iter().any(|x| x == a))
+            && !addresses.is_empty()
+            && self.bans.values().any(|b| {
+                b.until > now && b.addresses.iter().any(|x| addresses.contains(&x.as_str()))
             })
     }
 
@@ -98,13 +98,14 @@ mod tests {
         assert_eq!(s.muted_until("a", 50), Some(100));
         assert_eq!(s.muted_until("a", 100), None);
         s.ban("b", FOREVER, vec!["192.0.2.1".into()], 0);
-        assert!(s.banned("b", None, false, 1 << 50));
+        assert!(s.banned("b", &[], false, 1 << 50));
         assert!(
-            s.banned("new-anonymous-key", Some("192.0.2.1"), true, 5),
+            s.banned("new-anonymous-key", &["192.0.2.1", "hash"], true, 5),
             "same address, new key"
         );
+        assert!(!s.banned("new-anonymous-key", &["192.0.2.9"], true, 5));
         assert!(
-            !s.banned("verified-user", Some("192.0.2.1"), false, 5),
+            !s.banned("verified-user", &["192.0.2.1"], false, 5),
             "verified users are banned by identity only"
         );
         s.ban("c", 10, vec![], 0);

@@ -60,6 +60,14 @@ impl RoomKey {
         out
     }
 
+    /// A keyed hash of a network address: what bans and messages keep, so
+    /// that a ban follows an anonymous sender who left without the room
+    /// keeping their address itself.
+    pub fn address(&self, address: &str) -> String {
+        let mac = self.mac("address", address);
+        URL_SAFE_NO_PAD.encode(&mac[..SENDER_BYTES.min(mac.len())])
+    }
+
     /// The public sender key of `author` in this room.
     pub fn sender(&self, author: &str) -> String {
         let mac = self.mac("sender", author);

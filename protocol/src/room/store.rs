@@ -45,6 +45,10 @@ pub struct Record {
     /// reused for something else (`id_conflict`).
     pub request: u64,
     pub kind: RecordKind,
+    /// Where an anonymous author wrote a message from (a keyed hash of the
+    /// address, [`super::sender_key::RoomKey::address`]): a moderator may
+    /// ban them after they left.
+    pub origin: Option<String>,
 }
 
 /// An earlier record found by `(author, client_id)`.
@@ -164,8 +168,14 @@ pub trait Store {
     /// Change message `target`'s current state.
     fn apply(&mut self, target: u64, change: &Change) -> Result<(), StoreError>;
     /// Tombstone every message whose public sender key is `sender`; returns
-    /// how many changed.
-    fn purge(&mut self, sender: &str) -> Result<usize, StoreError>;
+    /// the tombstones (those that changed), oldest first.
+    fn purge(&mut self, sender: &str) -> Result<Vec<ChatMessage>, StoreError>;
+    /// The name `sender` (a public sender key) last wrote under, if they
+    /// wrote here and were not erased: moderation notices name members who
+    /// are no longer connected.
+    fn latest_name(&mut self, sender: &str) -> Result<Option<String>, StoreError>;
+    /// The [`Record::origin`] of `sender`'s latest message that has one.
+    fn latest_origin(&mut self, sender: &str) -> Result<Option<String>, StoreError>;
     /// A page of history as `viewer` (an author) sees it: reactions say
     /// whether the viewer made them.
     fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError>;
@@ -180,9 +190,9 @@ pub trait Store {
     /// Erase `author` (whose public sender key is `sender`): tombstone every
     /// message of theirs (their name goes too), take back their reactions,
     /// and take their name out of moderation notices: those about them
-    /// (`name`) and those they gave (`by` becomes empty); returns how many
-    /// messages changed.
-    fn purge_author(&mut self, author: &str, sender: &str) -> Result<usize, StoreError>;
+    /// (`name`) and those they gave (`by` becomes empty); returns the
+    /// tombstones of the messages that changed, oldest first.
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Vec<ChatMessage>, StoreError>;
     /// How far `author` has read (0: no position kept).
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError>;
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError>;
@@ -259,6 +269,17 @@ impl MemoryStore {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Messages `seqs` in their current state.
+    fn tombstones(&mut self, seqs: &[u64]) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut out = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if let Some((m, _)) = self.message(*seq)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
     }
 
     fn reactions_of(&self, target: u64, viewer: Option<&str>) -> Vec<Reaction> {
@@ -392,7 +413,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn purge(&mut self, sender: &str) -> Result<usize, StoreError> {
+    fn purge(&mut self, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
         let targets: Vec<u64> = self
             .records
             .iter()
@@ -404,7 +425,23 @@ impl Store for MemoryStore {
         for t in &targets {
             self.apply(*t, &Change::Delete)?;
         }
-        Ok(targets.len())
+        self.tombstones(&targets)
+    }
+
+    fn latest_name(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.records.iter().rev().find_map(|r| match &r.kind {
+            RecordKind::Message(m) if m.sender == sender && !m.name.is_empty() => {
+                Some(m.name.clone())
+            }
+            _ => None,
+        }))
+    }
+
+    fn latest_origin(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.records.iter().rev().find_map(|r| match &r.kind {
+            RecordKind::Message(m) if m.sender == sender => r.origin.clone(),
+            _ => None,
+        }))
     }
 
     fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError> {
@@ -470,7 +507,7 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn purge_author(&mut self, author: &str, sender: &str) -> Result<usize, StoreError> {
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
         let targets: Vec<u64> = self
             .records
             .iter()
@@ -501,7 +538,7 @@ impl Store for MemoryStore {
         }
         self.reactions.retain(|_, who| !who.is_empty());
         self.reads.remove(author);
-        Ok(targets.len())
+        self.tombstones(&targets)
     }
 
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError> {

@@ -912,6 +912,45 @@ fn muted_members_cannot_post_until_unmuted() {
 }
 
 #[test]
+fn a_ban_after_an_anonymous_sender_left_follows_where_they_wrote_from() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let spammer = JoinRequest {
+        address: Some("198.51.100.9".into()),
+        ..request("Spammer")
+    };
+    let (eve, _) = join(&mut core, &mut store, spammer.clone());
+    send(&mut core, &mut store, &eve, "s1", "buy pills");
+    core.leave(&eve, Sockets::default(), T0);
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let ban = format!(
+        r#"{{"type":"moderate","id":"x1","action":"ban","sender":"{}"}}"#,
+        eve.sender
+    );
+    frame(&mut core, &mut store, &mo, &ban, T0 + 1);
+    let back = |core: &mut RoomCore, store: &mut MemoryStore, req: JoinRequest| {
+        matches!(
+            core.join(req, Sockets::default(), T0 + 5, store).unwrap(),
+            Joined::Refused { code: 4008, .. }
+        )
+    };
+    assert!(
+        back(
+            &mut core,
+            &mut store,
+            JoinRequest {
+                entropy: entropy("new key"),
+                ..spammer
+            }
+        ),
+        "a new sender key from the same address is banned"
+    );
+    assert!(!back(&mut core, &mut store, request("Someone else")));
+    // Only a hash of the address is kept, in the message and in the ban.
+    let saved = format!("{:?}{:?}", store.records(), core.state.sanctions);
+    assert!(!saved.contains("198.51.100.9"), "{saved}");
+}
+
+#[test]
 fn a_ban_closes_the_members_connections_and_refuses_them_again() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (eve, welcome) = join(&mut core, &mut store, request("Eve"));
@@ -1068,6 +1107,25 @@ fn purge_tombstones_every_message_of_a_sender() {
     assert_eq!(
         field(&broadcasts(&out)[0], "action").as_str(),
         Some("purge")
+    );
+    // Webhooks hear of each message, then of the notice, all at its seq.
+    let events: Vec<(&str, u64, Option<u64>)> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event {
+                kind, seq, part, ..
+            } => Some((*kind, *seq, *part)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("message.deleted", 5, Some(1)),
+            ("message.deleted", 5, Some(2)),
+            ("message.deleted", 5, Some(3)),
+            ("moderation", 5, None),
+        ]
     );
     let texts: Vec<(String, bool)> = store
         .messages()
@@ -1291,6 +1349,60 @@ fn erasing_a_user_tombstones_their_messages_and_tells_the_room() {
             .0,
         0
     );
+}
+
+#[test]
+fn notices_name_members_who_left_by_their_last_message_but_not_erased_ones() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (mo, _) = join(&mut core, &mut store, moderator("mo", "Mo"));
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (bo, _) = join(&mut core, &mut store, verified("bo", Some("Bo")));
+    send(&mut core, &mut store, &eve, "e1", "spam");
+    send(&mut core, &mut store, &bo, "b1", "hello");
+    core.leave(&eve, Sockets::default(), T0);
+    core.leave(&bo, Sockets::default(), T0);
+    core.erase_user("bo", Limits::default(), T0 + 1, &mut store)
+        .unwrap();
+    let act = |action: &str, sender: &str, id: &str| {
+        format!(r#"{{"type":"moderate","id":"{id}","action":"{action}","sender":"{sender}"}}"#)
+    };
+    let name_in = |out: &[Output]| {
+        field(&broadcasts(out)[0], "name")
+            .as_str()
+            .map(str::to_owned)
+    };
+    let out = frame(
+        &mut core,
+        &mut store,
+        &mo,
+        &act("purge", &eve.sender, "x1"),
+        T0 + 2,
+    );
+    assert_eq!(
+        name_in(&out).as_deref(),
+        Some("Eve"),
+        "gone, named by what she wrote"
+    );
+    let out = frame(
+        &mut core,
+        &mut store,
+        &mo,
+        &act("ban", &eve.sender, "x2"),
+        T0 + 3,
+    );
+    assert_eq!(
+        name_in(&out).as_deref(),
+        Some("Eve"),
+        "her tombstones keep her name"
+    );
+    let out = frame(
+        &mut core,
+        &mut store,
+        &mo,
+        &act("ban", &bo.sender, "x3"),
+        T0 + 4,
+    );
+    assert_eq!(name_in(&out), None, "an erased name does not come back");
 }
 
 #[test]

@@ -527,6 +527,7 @@ impl Room {
                     seq,
                     timestamp,
                     event,
+                    part,
                 } => {
                     events = true;
                     self.apply_fresh_hooks();
@@ -534,7 +535,10 @@ impl Room {
                     // Encoded only for a webhook that wants it: most rooms have none.
                     if let (Some(id), Ok(inner)) = (identity.as_ref(), inner.as_ref()) {
                         if id.wants(kind) {
-                            let event_id = format!("{}:{}:{seq}", id.room, inner.incarnation);
+                            let mut event_id = format!("{}:{}:{seq}", id.room, inner.incarnation);
+                            if let Some(part) = part {
+                                event_id.push_str(&format!(".{part}"));
+                            }
                             let data = encode_event(&event);
                             self.outbox()
                                 .push(id, kind, &event_id, seq, timestamp, &data);

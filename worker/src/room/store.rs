@@ -102,6 +102,9 @@ const MIGRATIONS: &[&str] = &[
          abandon_at     INTEGER NOT NULL
      );
      CREATE INDEX IF NOT EXISTS uploads_by_seq ON uploads (seq);",
+    // 6: where an anonymous author wrote each message from (a keyed hash),
+    //    so that a ban follows them after they left.
+    "ALTER TABLE messages ADD COLUMN origin TEXT;",
 ];
 
 const COLUMNS: &str =
@@ -226,6 +229,13 @@ struct ReactionRow {
     emoji: String,
     n: u32,
     mine: u8,
+}
+
+/// The messages an `UPDATE … RETURNING` tombstoned, oldest first.
+fn tombstones(rows: Vec<Row>) -> Vec<ChatMessage> {
+    let mut messages: Vec<ChatMessage> = rows.iter().map(Row::message).collect();
+    messages.sort_by_key(|m| m.seq);
+    messages
 }
 
 fn int(v: u64) -> SqlStorageValue {
@@ -570,8 +580,8 @@ impl Store for SqlStore {
         };
         let written = self.run(
             "INSERT INTO messages (seq, client_id, sender, name, body, ts, dedupe, sender_key, verified,
-                                   kind, target, reply_to, role, request, data)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   kind, target, reply_to, role, request, data, origin)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 int(record.seq),
                 record.client_id.clone().into(),
@@ -588,6 +598,7 @@ impl Store for SqlStore {
                 message.role.map(Role::as_str).into(),
                 int(record.request),
                 data.into(),
+                record.origin.clone().into(),
             ],
         )?;
         if written == 0 {
@@ -651,12 +662,37 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    fn purge(&mut self, sender: &str) -> Result<usize, StoreError> {
+    fn purge(&mut self, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
         self.run(
             "DELETE FROM reactions WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender_key = ?)",
             vec![sender.into()],
         )?;
-        self.run("UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender_key = ? AND deleted = 0", vec![sender.into()])
+        let q = format!("UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender_key = ? AND deleted = 0 RETURNING {COLUMNS}");
+        Ok(tombstones(self.exec::<Row>(&q, vec![sender.into()])?))
+    }
+
+    fn latest_name(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct NameRow {
+            name: String,
+        }
+        let rows = self.exec::<NameRow>(
+            "SELECT name FROM messages WHERE kind = 'm' AND sender_key = ? AND name != '' ORDER BY seq DESC LIMIT 1",
+            vec![sender.into()],
+        )?;
+        Ok(rows.into_iter().next().map(|r| r.name))
+    }
+
+    fn latest_origin(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct OriginRow {
+            origin: String,
+        }
+        let rows = self.exec::<OriginRow>(
+            "SELECT origin FROM messages WHERE kind = 'm' AND sender_key = ? AND origin IS NOT NULL ORDER BY seq DESC LIMIT 1",
+            vec![sender.into()],
+        )?;
+        Ok(rows.into_iter().next().map(|r| r.origin))
     }
 
     fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError> {
@@ -737,19 +773,17 @@ impl Store for SqlStore {
         Ok(messages)
     }
 
-    fn purge_author(&mut self, author: &str, sender: &str) -> Result<usize, StoreError> {
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
         self.run(
             "DELETE FROM reactions WHERE author = ? OR target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
             vec![author.into(), author.into()],
-        )?;
-        let erased = self.run(
-            "UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0",
-            vec![author.into()],
         )?;
         self.run(
             "UPDATE messages SET name = '' WHERE kind = 'm' AND sender = ?",
             vec![author.into()],
         )?;
+        let q = format!("UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0 RETURNING {COLUMNS}");
+        let erased = tombstones(self.exec::<Row>(&q, vec![author.into()])?);
         // Moderation notices keep the notice as JSON in `data`.
         self.run(
             "UPDATE messages SET data = json_set(data, '$.name', NULL) WHERE kind = 'x' AND json_extract(data, '$.sender') = ?",
