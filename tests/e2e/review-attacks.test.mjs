@@ -66,6 +66,26 @@ test('an anonymous spammer banned after they left cannot come back from the same
   assert.equal(back.code, 4008, `the banned spammer is back in the room with a fresh sender key (${JSON.stringify(back.welcome ?? back)})`);
 });
 
+test('a muted anonymous visitor who reloads the page (a new sender key) is still muted', async (t) => {
+  const s = await site();
+  const room = uniqueRoom('mute-reload');
+  const eve = await join(room, 'Eve', { site: s });
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  t.after(() => mo.close());
+  const id = nextId();
+  mo.send({ type: 'moderate', id, action: 'mute', sender: eve.welcome.sender, seconds: 600 });
+  assert.equal((await answer(mo, id)).type, 'ack');
+  await eve.close();
+  const again = await join(room, 'Eve', { site: s });
+  t.after(() => again.close());
+  assert.notEqual(again.welcome.sender, eve.welcome.sender, 'a reload is a new anonymous sender');
+  assert.ok(again.welcome.mutedUntil > Date.now(), `the welcome says muted: ${JSON.stringify(again.welcome)}`);
+  const sent = nextId();
+  again.send({ type: 'send', id: sent, message: 'I am back' });
+  const reply = await answer(again, sent);
+  assert.deepEqual([reply.type, reply.code], ['error', 'muted'], JSON.stringify(reply));
+});
+
 // ----- webhooks and erasure -----
 
 function receiver() {

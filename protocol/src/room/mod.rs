@@ -271,7 +271,11 @@ impl RoomCore {
                 },
                 locked: sanctions.locked,
                 slow_mode: sanctions.slow_secs,
-                muted_until: sanctions.muted_until(&member.sender, now),
+                muted_until: sanctions.muted_until(
+                    &member.sender,
+                    self.origin(&member).as_deref(),
+                    now,
+                ),
                 edit_window: self.state.policy.edit_window_secs,
                 emoji: self.state.policy.emoji.clone(),
                 receipts: self.receipts_shared(),
@@ -631,7 +635,17 @@ impl RoomCore {
                 "the room is read-only",
             ));
         }
-        if let Some(until) = self.state.sanctions.muted_until(&member.sender, now) {
+        // Hashed only when some mute follows an address.
+        let origin = if self.state.sanctions.muted_origins.is_empty() {
+            None
+        } else {
+            self.origin(member)
+        };
+        if let Some(until) =
+            self.state
+                .sanctions
+                .muted_until(&member.sender, origin.as_deref(), now)
+        {
             return Err(ProtocolError {
                 until: Some(until),
                 ..ProtocolError::new(ErrorCode::Muted, "you are muted in this room")

@@ -107,10 +107,11 @@ impl RoomCore {
             timestamp: now,
             ..ModerationNotice::default()
         };
-        // Where a banned anonymous sender is connected from or, gone, last
-        // wrote from (hashed): a new sender key from there is banned too.
+        // Where a banned or muted sender is connected from or, gone, last
+        // wrote from (hashed): an anonymous new sender key from there is
+        // banned or muted too.
         let origins = match &action {
-            ModerationAction::Ban { sender, .. } => {
+            ModerationAction::Ban { sender, .. } | ModerationAction::Mute { sender, .. } => {
                 let here: Vec<String> = self
                     .presence
                     .addresses(sender)
@@ -132,11 +133,11 @@ impl RoomCore {
             ModerationAction::Delete { .. } => {}
             ModerationAction::Mute { sender, seconds } => {
                 let until = until(*seconds);
-                sanctions.mute(sender, until, now);
+                sanctions.mute(sender, until, origins, now);
                 notice.until = (until != FOREVER).then_some(until);
             }
             ModerationAction::Unmute { sender } => {
-                sanctions.mutes.remove(sender);
+                sanctions.unmute(sender);
             }
             ModerationAction::Ban { sender, seconds } => {
                 let until = until(*seconds);
@@ -175,6 +176,10 @@ impl RoomCore {
 
     /// Whether `member` is banned: by sender key, or (anonymous) by address.
     pub(super) fn is_banned(&self, member: &Member, now: u64) -> bool {
+        // Checked on every frame: no hashing in the usual room without bans.
+        if self.state.sanctions.bans.is_empty() {
+            return false;
+        }
         let hashed = self.origin(member);
         let addresses = [member.address.as_deref(), hashed.as_deref()];
         self.state.sanctions.banned(

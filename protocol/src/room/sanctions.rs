@@ -20,6 +20,15 @@ pub struct Ban {
     pub addresses: Vec<String>,
 }
 
+/// A mute that follows a muted sender's address (hashed, as for bans) to
+/// the new sender keys anonymous visitors get by reloading the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginMute {
+    /// The sender key the moderator muted (unmuting it lifts this too).
+    pub sender: String,
+    pub until: u64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Sanctions {
@@ -29,11 +38,24 @@ pub struct Sanctions {
     /// sender key -> muted until (ms since the epoch).
     pub mutes: BTreeMap<String, u64>,
     pub bans: BTreeMap<String, Ban>,
+    /// Address hash -> the mute it carries, for anonymous members.
+    pub muted_origins: BTreeMap<String, OriginMute>,
 }
 
 impl Sanctions {
-    pub fn muted_until(&self, sender: &str, now: u64) -> Option<u64> {
-        self.mutes.get(sender).copied().filter(|&until| until > now)
+    /// Until when `sender` is muted: by sender key or, for an anonymous
+    /// member, by `origin`, where they write from.
+    pub fn muted_until(&self, sender: &str, origin: Option<&str>, now: u64) -> Option<u64> {
+        let by_origin = origin
+            .and_then(|o| self.muted_origins.get(o))
+            .map(|m| m.until);
+        self.mutes
+            .get(sender)
+            .copied()
+            .into_iter()
+            .chain(by_origin)
+            .filter(|&until| until > now)
+            .max()
     }
 
     /// Whether a connection of `sender` (from `addresses`: the address and
@@ -49,8 +71,25 @@ impl Sanctions {
             })
     }
 
-    pub fn mute(&mut self, sender: &str, until: u64, now: u64) {
+    pub fn mute(&mut self, sender: &str, until: u64, origins: Vec<String>, now: u64) {
         self.prune(now);
+        for origin in origins {
+            let mute = OriginMute {
+                sender: sender.to_owned(),
+                until,
+            };
+            self.muted_origins.insert(origin, mute);
+        }
+        while self.muted_origins.len() > MAX_SANCTIONS {
+            let soonest = self
+                .muted_origins
+                .iter()
+                .min_by_key(|(_, m)| m.until)
+                .map(|(o, _)| o.clone());
+            if let Some(o) = soonest {
+                self.muted_origins.remove(&o);
+            }
+        }
         self.mutes.insert(sender.to_owned(), until);
         while self.mutes.len() > MAX_SANCTIONS {
             let soonest = self
@@ -80,9 +119,16 @@ impl Sanctions {
         }
     }
 
+    /// Lift `sender`'s mute, and the one that followed their address.
+    pub fn unmute(&mut self, sender: &str) {
+        self.mutes.remove(sender);
+        self.muted_origins.retain(|_, m| m.sender != sender);
+    }
+
     /// Forget what has expired.
     pub fn prune(&mut self, now: u64) {
         self.mutes.retain(|_, until| *until > now);
+        self.muted_origins.retain(|_, m| m.until > now);
         self.bans.retain(|_, b| b.until > now);
     }
 }
@@ -94,9 +140,17 @@ mod tests {
     #[test]
     fn mutes_and_bans_expire_and_bans_follow_the_address_of_anonymous_senders() {
         let mut s = Sanctions::default();
-        s.mute("a", 100, 0);
-        assert_eq!(s.muted_until("a", 50), Some(100));
-        assert_eq!(s.muted_until("a", 100), None);
+        s.mute("a", 100, vec!["hash-a".into()], 0);
+        assert_eq!(s.muted_until("a", None, 50), Some(100));
+        assert_eq!(s.muted_until("a", None, 100), None);
+        assert_eq!(
+            s.muted_until("reloaded", Some("hash-a"), 50),
+            Some(100),
+            "same address, new key"
+        );
+        assert_eq!(s.muted_until("reloaded", Some("hash-b"), 50), None);
+        s.unmute("a");
+        assert_eq!(s.muted_until("reloaded", Some("hash-a"), 50), None);
         s.ban("b", FOREVER, vec!["192.0.2.1".into()], 0);
         assert!(s.banned("b", &[], false, 1 << 50));
         assert!(

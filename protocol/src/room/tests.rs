@@ -866,6 +866,53 @@ fn moderators_delete_anything_and_the_room_announces_it() {
 }
 
 #[test]
+fn a_mute_follows_an_anonymous_member_who_reloads_under_a_new_key() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let mute = format!(
+        r#"{{"type":"moderate","id":"x1","action":"mute","sender":"{}","seconds":600}}"#,
+        eve.sender
+    );
+    frame(&mut core, &mut store, &mo, &mute, T0);
+    core.leave(&eve, Sockets::default(), T0);
+    let reloaded = JoinRequest {
+        entropy: entropy("a new page"),
+        ..request("Eve")
+    };
+    let (again, welcome) = join(&mut core, &mut store, reloaded);
+    assert_ne!(again.sender, eve.sender);
+    assert_eq!(
+        field(&welcome[0], "mutedUntil").as_u64(),
+        Some(T0 + 600_000),
+        "told at once"
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &again, "m1", "hi")),
+        "muted"
+    );
+    let elsewhere = JoinRequest {
+        address: Some("192.0.2.50".into()),
+        ..request("Ada")
+    };
+    let (ada, _) = join(&mut core, &mut store, elsewhere);
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &ada, "a1", "hi")),
+        "ack"
+    );
+    let unmute = format!(
+        r#"{{"type":"moderate","id":"x2","action":"unmute","sender":"{}"}}"#,
+        eve.sender
+    );
+    frame(&mut core, &mut store, &mo, &unmute, T0 + 1);
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &again, "m2", "hi")),
+        "ack",
+        "unmuting her lifts it from where she writes"
+    );
+}
+
+#[test]
 fn muted_members_cannot_post_until_unmuted() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (eve, _) = join(&mut core, &mut store, request("Eve"));
