@@ -166,6 +166,25 @@ test('export and erase a user across the site\'s rooms; live widgets and history
   await Promise.all([ada1, ada2, watcher, reader, resumer].map((c) => c.close()));
 });
 
+test('users whose sub is "." or ".." are exported and erased with ?sub= (URLs drop such path segments)', async () => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('dots');
+  for (const sub of ['.', '..']) {
+    const c = await join(room, 'x', { site, token: mintToken(SECRET, { sub, name: `Dot${sub.length}`, exp: inAnHour() }) });
+    c.send({ type: 'send', id: 'd1', message: `written by ${sub}` });
+    await c.next('ack');
+    await c.close();
+  }
+  const q = (sub) => `?sub=${encodeURIComponent(sub)}`;
+  const exported = await api(key, 'GET', `/${site}/users/_/messages${q('..')}`);
+  assert.equal(exported.status, 200, exported.text);
+  assert.deepEqual(exported.body.messages.map((m) => m.message), ['written by ..'], 'only the user named by ?sub=');
+  const erased = await api(key, 'DELETE', `/${site}/users/_${q('.')}`);
+  assert.deepEqual([erased.status, erased.body.erased], [200, 1], erased.text);
+  const history = await api(key, 'GET', `/${site}/rooms/${room}/messages`);
+  assert.deepEqual(history.body.messages.map((m) => [m.message, m.deleted ?? false]), [['', true], ['written by ..', false]]);
+});
+
 test('the room list pages through the site\'s rooms; erasing a room disconnects its members and empties it', async () => {
   const { site, key } = await siteWithKey();
   const rooms = ['list-a', 'list-b', 'list-c'];

@@ -276,11 +276,18 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             }
         }
         (_, ["users", sub, rest @ ..]) => {
-            let after = url
-                .query_pairs()
-                .find(|(k, _)| k == "after")
-                .map(|(_, v)| v.into_owned());
-            users::handle(env, &site, method, sub, rest, after).await
+            let query = |name: &str| {
+                url.query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+            };
+            // A sub can also come as `?sub=` (with any segment in the path,
+            // `_` say): "." and ".." cannot be path segments, URLs drop them.
+            let sub = match query("sub") {
+                Some(sub) => crate::http::percent_encode(&sub),
+                None => (*sub).to_owned(),
+            };
+            users::handle(env, &site, method, &sub, rest, query("after")).await
         }
         (Method::Get, ["webhooks"]) => webhooks::list(env, &site).await,
         (_, ["webhooks", name]) => webhooks::handle(req, env, &site, name).await,

@@ -71,7 +71,9 @@ pub async fn handle(
     else {
         return json_error(400, "bad_request", "sub is 1-256 characters");
     };
-    let sub_path = percent_encode(&sub);
+    // As the author the room knows (`u:<sub>`): never a dot segment, which
+    // a URL would drop (a sub may be "." or "..").
+    let sub_path = percent_encode(&format!("u:{sub}"));
     let (path, export) = match (&method, rest) {
         (Method::Get, ["messages"]) => (format!("/users/{sub_path}/messages"), true),
         (Method::Delete, []) => (format!("/users/{sub_path}"), false),

@@ -62,6 +62,16 @@ fn answer(
 }
 
 /// A message (or any event) as JSON, from the protocol's own encoding.
+/// The `sub` a users path segment names: the author `u:<sub>`, percent
+/// encoded (a Worker from before that prefix sent the bare sub).
+fn user_of(segment: &str) -> Option<String> {
+    let author = percent_decode(segment)?;
+    Some(match author.strip_prefix("u:") {
+        Some(sub) => sub.to_owned(),
+        None => author,
+    })
+}
+
 fn event_json(e: &RoomEvent) -> Value {
     serde_json::from_str(&encode_event(e)).unwrap_or(Value::Null)
 }
@@ -285,7 +295,7 @@ impl Room {
             }
             (Method::Delete, []) => self.erase(&ticket).await,
             (Method::Get, ["users", sub, "messages"]) => {
-                let Some(sub) = percent_decode(sub) else {
+                let Some(sub) = user_of(sub) else {
                     return json_error(400, "bad_request", "bad user id");
                 };
                 let messages = self.inner.borrow_mut().as_mut().ok().map(|i| {
@@ -307,7 +317,7 @@ impl Room {
                 }
             }
             (Method::Delete, ["users", sub]) => {
-                let Some(sub) = percent_decode(sub) else {
+                let Some(sub) = user_of(sub) else {
                     return json_error(400, "bad_request", "bad user id");
                 };
                 let result = {
