@@ -51,6 +51,8 @@ test('invalid site configurations are refused with a reason', async () => {
     ['/sites/ok-id', { colour: 'blue' }],
     ['/sites/ok-id', { limits: { maxMessageChars: 'many' } }],
     ['/sites/ok-id', '{not json'],
+    // A filter too big to travel with each join (non-ASCII words, 5,000 characters).
+    ['/sites/ok-id', { moderation: { words: Array.from({ length: 500 }, (_, i) => `слово${String(i).padStart(5, '0')}`) } }],
   ]) {
     const res = await admin('PUT', path, body);
     assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}`);

@@ -15,6 +15,10 @@ pub const DEFAULT_EMOJI: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", 
 /// Most words or phrases in a filter, and their length.
 pub const MAX_FILTER_WORDS: usize = 500;
 pub const MAX_FILTER_WORD_CHARS: usize = 64;
+/// Most characters in all filter words together: the policy travels to the
+/// room with every join (in a header, non-ASCII escaped up to 12 bytes per
+/// character), and 500 words of 64 non-ASCII characters made joins fail.
+pub const MAX_FILTER_TOTAL_CHARS: usize = 4_000;
 pub const MAX_EMOJI: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -100,6 +104,11 @@ impl RoomPolicy {
             .any(|w| normalise(w).0.is_empty() || w.chars().count() > MAX_FILTER_WORD_CHARS)
         {
             return Err(PolicyError(format!("filter words need a letter or digit and at most {MAX_FILTER_WORD_CHARS} characters")));
+        }
+        if self.words.iter().map(|w| w.chars().count()).sum::<usize>() > MAX_FILTER_TOTAL_CHARS {
+            return Err(PolicyError(format!(
+                "at most {MAX_FILTER_TOTAL_CHARS} characters of filter words in all"
+            )));
         }
         if self.emoji.is_empty() || self.emoji.len() > MAX_EMOJI {
             return Err(PolicyError(format!("1-{MAX_EMOJI} reaction emoji")));
@@ -312,6 +321,12 @@ mod tests {
         }
         .validate()
         .is_err());
+        let words = |n: usize| RoomPolicy {
+            words: (0..n).map(|i| format!("слово{i:04}")).collect(),
+            ..RoomPolicy::default()
+        };
+        assert!(words(400).validate().is_ok(), "3,600 characters");
+        assert!(words(500).validate().is_err(), "4,500");
         assert!(RoomPolicy {
             emoji: vec![],
             ..RoomPolicy::default()
