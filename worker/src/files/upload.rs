@@ -243,8 +243,13 @@ async fn checked_upload(mut req: Request, sealed: &str, env: &Env) -> Result<Res
         };
     }
 
-    // 5. Stored: it may be attached now.
+    // 5. Stored: it may be attached now. A room that refuses (erased, or
+    //    the upload was abandoned meanwhile) will never delete the object:
+    //    delete it here.
     if let Some(refusal) = tell_room(env, "commit", &claim).await? {
+        if let Err(e) = bucket(env)?.delete(ticket.key.clone()).await {
+            worker::console_error!("files: cannot delete refused {}: {e}", ticket.key);
+        }
         return Ok(refusal);
     }
     cors(json_response(
