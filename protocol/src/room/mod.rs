@@ -67,8 +67,8 @@ use self::presence::Presence;
 use self::sanctions::Sanctions;
 pub use self::sender_key::RoomKey;
 pub use self::store::{
-    Change, MemoryStore, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError, Upload,
-    UploadState,
+    Change, MemoryStore, Page, PageQuery, Prior, Purged, Record, RecordKind, Store, StoreError,
+    Upload, UploadState, MAX_PURGE_EVENTS,
 };
 use self::throttle::Throttles;
 
@@ -76,6 +76,8 @@ use self::throttle::Throttles;
 pub const RETENTION_CHECK_EVERY: u64 = 100;
 /// Senders whose last message time is remembered for slow mode.
 const SLOW_MODE_MEMORY: usize = 10_000;
+/// The author the site's server posts and moderates as (site API).
+pub(crate) const SITE_BOT: &str = "bot:site";
 /// Read positions remembered for read receipts (members who left included).
 const RECEIPTS_MEMORY: usize = 1_000;
 
@@ -131,9 +133,11 @@ impl RoomCore {
     /// A room with its secret key and the state it saved last (JSON from
     /// [`Output::SaveState`]; anything unreadable starts afresh).
     pub fn new(key: RoomKey, saved: Option<&str>) -> Self {
-        let state = saved
+        let mut state: SavedState = saved
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default();
+        // Kept hashed from the next change on.
+        state.sanctions.hash_plain_addresses(|a| key.address(a));
         RoomCore {
             key,
             throttles: Throttles::default(),
@@ -806,7 +810,7 @@ impl RoomCore {
     /// that may moderate, under one sender key per room, so its message ids
     /// dedupe across calls.
     pub fn site_member(&self, name: &str, limits: Limits) -> Member {
-        let author = "bot:site".to_owned();
+        let author = SITE_BOT.to_owned();
         Member {
             sender: self.key.sender(&author),
             author,
@@ -833,7 +837,7 @@ impl RoomCore {
         // Files they uploaded and never sent go with their messages.
         store.abandon_uploads(&author)?;
         let erased = store.purge_author(&author, &self.key.sender(&author))?;
-        if erased.is_empty() {
+        if erased.count == 0 {
             return Ok((0, self.orphans(now, store)?.into_iter().collect()));
         }
         let site = self.site_member("Site", limits);
@@ -847,9 +851,9 @@ impl RoomCore {
         };
         let id = format!("erase-{now}");
         let request = store::fingerprint(&["erase", sub]);
-        let count = erased.len();
+        let count = erased.count;
         let mut outputs = self.announce(&site, &id, request, notice, now, store)?;
-        self.tell_deleted(&mut outputs, erased, now, store)?;
+        self.tell_deleted(&mut outputs, erased.tombstones, now, store)?;
         outputs.extend(self.orphans(now, store)?);
         Ok((count, outputs))
     }

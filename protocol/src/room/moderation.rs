@@ -9,10 +9,17 @@ use crate::server_frame::ServerFrame;
 
 use super::sanctions::FOREVER;
 use super::store::fingerprint;
+use super::SITE_BOT;
 use super::{
     event, recorded, reply_error, Member, Outcome, Output, Record, RecordKind, RoomCore, Store,
     StoreError,
 };
+
+/// How recent a gone sender's message must be for a ban or a mute to
+/// follow the address it came from: addresses change hands (mobile
+/// networks, shared NATs), and a sanction for good should not keep out
+/// whoever has that address months later.
+pub const ORIGIN_FOLLOWED_MS: u64 = 24 * 60 * 60 * 1000;
 
 impl RoomCore {
     /// Record `notice` as the last event of `member`'s action `id`, ack it
@@ -77,7 +84,9 @@ impl RoomCore {
         }
         // Moderators cannot silence each other (or the site's bots).
         if let Some(sender) = action.sender() {
-            if self.presence.role(sender).is_some()
+            // The site's own bot is never online, but is a moderator too.
+            let site_bot = *sender == self.key.sender(SITE_BOT);
+            if (site_bot || self.presence.role(sender).is_some())
                 && !matches!(
                     action,
                     ModerationAction::Unmute { .. } | ModerationAction::Unban { .. }
@@ -119,7 +128,8 @@ impl RoomCore {
                     .map(|a| self.key.address(a))
                     .collect();
                 if here.is_empty() {
-                    store.latest_origin(sender)?.into_iter().collect()
+                    let since = now.saturating_sub(ORIGIN_FOLLOWED_MS);
+                    store.latest_origin(sender, since)?.into_iter().collect()
                 } else {
                     here
                 }
@@ -155,7 +165,7 @@ impl RoomCore {
                 sanctions.bans.remove(sender);
             }
             ModerationAction::Purge { sender } => {
-                purged = store.purge(sender)?;
+                purged = store.purge(sender)?.tombstones;
             }
             ModerationAction::Slow { seconds } => {
                 sanctions.slow_secs = *seconds;
@@ -180,14 +190,10 @@ impl RoomCore {
         if self.state.sanctions.bans.is_empty() {
             return false;
         }
-        let hashed = self.origin(member);
-        let addresses = [member.address.as_deref(), hashed.as_deref()];
-        self.state.sanctions.banned(
-            &member.sender,
-            &addresses.into_iter().flatten().collect::<Vec<_>>(),
-            !member.verified,
-            now,
-        )
+        let origin = self.origin(member);
+        self.state
+            .sanctions
+            .banned(&member.sender, origin.as_deref(), !member.verified, now)
     }
 
     /// Where an anonymous member writes from, hashed ([`Record::origin`]).
@@ -199,7 +205,8 @@ impl RoomCore {
 
     /// The webhooks' `message.deleted` for each message a purge or an
     /// erasure just tombstoned (a receiver that mirrors messages must hear
-    /// of each), under the seq of its notice (just announced in `outputs`)
+    /// of each; at most [`super::MAX_PURGE_EVENTS`], the notice stands for
+    /// the rest), under the seq of its notice (just announced in `outputs`)
     /// and before it, as a single delete's are.
     pub(super) fn tell_deleted(
         &self,

@@ -15,8 +15,8 @@ pub const FOREVER: u64 = u64::MAX;
 pub struct Ban {
     pub until: u64,
     /// Where the banned sender was connected from or last wrote from, as
-    /// keyed hashes (bans from before hashing hold plain addresses):
-    /// anonymous senders get a new sender key by reconnecting without theirs.
+    /// keyed hashes: anonymous senders get a new sender key by reconnecting
+    /// without theirs.
     pub addresses: Vec<String>,
 }
 
@@ -58,17 +58,28 @@ impl Sanctions {
             .max()
     }
 
-    /// Whether a connection of `sender` (from `addresses`: the address and
-    /// its hash, for anonymous members) is banned.
-    pub fn banned(&self, sender: &str, addresses: &[&str], anonymous: bool, now: u64) -> bool {
+    /// Whether a connection of `sender` (from `origin`, its address's hash,
+    /// for anonymous members) is banned.
+    pub fn banned(&self, sender: &str, origin: Option<&str>, anonymous: bool, now: u64) -> bool {
         if self.bans.get(sender).is_some_and(|b| b.until > now) {
             return true;
         }
         anonymous
-            && !addresses.is_empty()
-            && self.bans.values().any(|b| {
-                b.until > now && b.addresses.iter().any(|x| addresses.contains(&x.as_str()))
+            && origin.is_some_and(|o| {
+                self.bans
+                    .values()
+                    .any(|b| b.until > now && b.addresses.iter().any(|x| x == o))
             })
+    }
+
+    /// Bans saved before addresses were hashed hold them plain: hash them
+    /// (a hash never has the `.` or `:` of an IPv4 or IPv6 address).
+    pub fn hash_plain_addresses(&mut self, hash: impl Fn(&str) -> String) {
+        for address in self.bans.values_mut().flat_map(|b| b.addresses.iter_mut()) {
+            if address.contains(['.', ':']) {
+                *address = hash(address);
+            }
+        }
     }
 
     pub fn mute(&mut self, sender: &str, until: u64, origins: Vec<String>, now: u64) {
@@ -152,14 +163,16 @@ mod tests {
         s.unmute("a");
         assert_eq!(s.muted_until("reloaded", Some("hash-a"), 50), None);
         s.ban("b", FOREVER, vec!["192.0.2.1".into()], 0);
-        assert!(s.banned("b", &[], false, 1 << 50));
+        s.hash_plain_addresses(|a| format!("h{}", a.len()));
+        assert_eq!(s.bans["b"].addresses, ["h9"], "a ban saved before hashing");
+        assert!(s.banned("b", None, false, 1 << 50));
         assert!(
-            s.banned("new-anonymous-key", &["192.0.2.1", "hash"], true, 5),
+            s.banned("new-anonymous-key", Some("h9"), true, 5),
             "same address, new key"
         );
-        assert!(!s.banned("new-anonymous-key", &["192.0.2.9"], true, 5));
+        assert!(!s.banned("new-anonymous-key", Some("h10"), true, 5));
         assert!(
-            !s.banned("verified-user", &["192.0.2.1"], false, 5),
+            !s.banned("verified-user", Some("h9"), false, 5),
             "verified users are banned by identity only"
         );
         s.ban("c", 10, vec![], 0);

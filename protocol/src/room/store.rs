@@ -51,6 +51,19 @@ pub struct Record {
     pub origin: Option<String>,
 }
 
+/// Most tombstones a purge or an erasure hands back (for webhooks' one
+/// `message.deleted` each): a spammer's tens of thousands of messages would
+/// otherwise be loaded, and announced, in one go.
+pub const MAX_PURGE_EVENTS: usize = 1_000;
+
+/// What a purge or an erasure did: how many messages became tombstones, and
+/// the first [`MAX_PURGE_EVENTS`] of them in their new state, oldest first.
+#[derive(Debug, Default)]
+pub struct Purged {
+    pub count: usize,
+    pub tombstones: Vec<ChatMessage>,
+}
+
 /// An earlier record found by `(author, client_id)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Prior {
@@ -167,15 +180,15 @@ pub trait Store {
     fn message(&mut self, seq: u64) -> Result<Option<(ChatMessage, String)>, StoreError>;
     /// Change message `target`'s current state.
     fn apply(&mut self, target: u64, change: &Change) -> Result<(), StoreError>;
-    /// Tombstone every message whose public sender key is `sender`; returns
-    /// the tombstones (those that changed), oldest first.
-    fn purge(&mut self, sender: &str) -> Result<Vec<ChatMessage>, StoreError>;
+    /// Tombstone every message whose public sender key is `sender`.
+    fn purge(&mut self, sender: &str) -> Result<Purged, StoreError>;
     /// The name `sender` (a public sender key) last wrote under, if they
     /// wrote here and were not erased: moderation notices name members who
     /// are no longer connected.
     fn latest_name(&mut self, sender: &str) -> Result<Option<String>, StoreError>;
-    /// The [`Record::origin`] of `sender`'s latest message that has one.
-    fn latest_origin(&mut self, sender: &str) -> Result<Option<String>, StoreError>;
+    /// The [`Record::origin`] of `sender`'s latest message that has one,
+    /// written at `since` or later.
+    fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError>;
     /// A page of history as `viewer` (an author) sees it: reactions say
     /// whether the viewer made them.
     fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError>;
@@ -190,9 +203,8 @@ pub trait Store {
     /// Erase `author` (whose public sender key is `sender`): tombstone every
     /// message of theirs (their name goes too), take back their reactions,
     /// and take their name out of moderation notices: those about them
-    /// (`name`) and those they gave (`by` becomes empty); returns the
-    /// tombstones of the messages that changed, oldest first.
-    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Vec<ChatMessage>, StoreError>;
+    /// (`name`) and those they gave (`by` becomes empty).
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Purged, StoreError>;
     /// How far `author` has read (0: no position kept).
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError>;
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError>;
@@ -271,15 +283,18 @@ impl MemoryStore {
             .collect()
     }
 
-    /// Messages `seqs` in their current state.
-    fn tombstones(&mut self, seqs: &[u64]) -> Result<Vec<ChatMessage>, StoreError> {
-        let mut out = Vec::with_capacity(seqs.len());
-        for seq in seqs {
+    /// What purging messages `seqs` did (they are tombstones now).
+    fn purged(&mut self, seqs: &[u64]) -> Result<Purged, StoreError> {
+        let mut tombstones = Vec::new();
+        for seq in seqs.iter().take(MAX_PURGE_EVENTS) {
             if let Some((m, _)) = self.message(*seq)? {
-                out.push(m);
+                tombstones.push(m);
             }
         }
-        Ok(out)
+        Ok(Purged {
+            count: seqs.len(),
+            tombstones,
+        })
     }
 
     fn reactions_of(&self, target: u64, viewer: Option<&str>) -> Vec<Reaction> {
@@ -413,7 +428,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn purge(&mut self, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
+    fn purge(&mut self, sender: &str) -> Result<Purged, StoreError> {
         let targets: Vec<u64> = self
             .records
             .iter()
@@ -425,7 +440,7 @@ impl Store for MemoryStore {
         for t in &targets {
             self.apply(*t, &Change::Delete)?;
         }
-        self.tombstones(&targets)
+        self.purged(&targets)
     }
 
     fn latest_name(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
@@ -437,9 +452,11 @@ impl Store for MemoryStore {
         }))
     }
 
-    fn latest_origin(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
+    fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError> {
         Ok(self.records.iter().rev().find_map(|r| match &r.kind {
-            RecordKind::Message(m) if m.sender == sender => r.origin.clone(),
+            RecordKind::Message(m) if m.sender == sender && r.timestamp >= since => {
+                r.origin.clone()
+            }
             _ => None,
         }))
     }
@@ -507,7 +524,7 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Purged, StoreError> {
         let targets: Vec<u64> = self
             .records
             .iter()
@@ -538,7 +555,7 @@ impl Store for MemoryStore {
         }
         self.reactions.retain(|_, who| !who.is_empty());
         self.reads.remove(author);
-        self.tombstones(&targets)
+        self.purged(&targets)
     }
 
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError> {
@@ -596,5 +613,42 @@ impl Store for MemoryStore {
             .filter(|u| u.seq.is_none())
             .map(|u| u.abandon_at)
             .min())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_purge_counts_every_message_and_hands_back_the_first_thousand() {
+        let mut store = MemoryStore::default();
+        for seq in 1..=(MAX_PURGE_EVENTS as u64 + 5) {
+            let message = ChatMessage {
+                seq,
+                sender: "spammer".into(),
+                message: "spam".into(),
+                ..ChatMessage::default()
+            };
+            let record = Record {
+                seq,
+                timestamp: seq,
+                author: "a:x".into(),
+                client_id: None,
+                request: 0,
+                kind: RecordKind::Message(message),
+                origin: None,
+            };
+            store.append(&record).unwrap();
+        }
+        let purged = store.purge("spammer").unwrap();
+        assert_eq!(purged.count, MAX_PURGE_EVENTS + 5);
+        assert_eq!(purged.tombstones.len(), MAX_PURGE_EVENTS);
+        assert!(purged
+            .tombstones
+            .iter()
+            .all(|m| m.deleted && m.message.is_empty()));
+        assert_eq!(purged.tombstones[0].seq, 1, "oldest first");
+        assert_eq!(store.purge("spammer").unwrap().count, 0, "once");
     }
 }

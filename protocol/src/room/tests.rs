@@ -1350,6 +1350,19 @@ fn the_site_posts_as_a_bot_idempotently_and_may_moderate() {
         })
         .collect();
     assert_eq!(kinds, ["message.deleted", "moderation"]);
+    // Never online, but a moderator: other moderators cannot silence it.
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    for action in ["ban", "mute", "purge"] {
+        let act = format!(
+            r#"{{"type":"moderate","id":"b-{action}","action":"{action}","sender":"{}"}}"#,
+            bot.sender
+        );
+        assert_eq!(
+            answer(&frame(&mut core, &mut store, &mo, &act, T0 + 2)),
+            "not_allowed",
+            "{action}"
+        );
+    }
 }
 
 #[test]

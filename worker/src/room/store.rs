@@ -29,7 +29,8 @@ use protocol::message::{
 };
 use protocol::room::store::reply_ref;
 use protocol::room::{
-    Change, Page, PageQuery, Prior, Record, RecordKind, Store, StoreError, Upload, UploadState,
+    Change, Page, PageQuery, Prior, Purged, Record, RecordKind, Store, StoreError, Upload,
+    UploadState, MAX_PURGE_EVENTS,
 };
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
@@ -231,13 +232,6 @@ struct ReactionRow {
     mine: u8,
 }
 
-/// The messages an `UPDATE … RETURNING` tombstoned, oldest first.
-fn tombstones(rows: Vec<Row>) -> Vec<ChatMessage> {
-    let mut messages: Vec<ChatMessage> = rows.iter().map(Row::message).collect();
-    messages.sort_by_key(|m| m.seq);
-    messages
-}
-
 fn int(v: u64) -> SqlStorageValue {
     // Sequence numbers, timestamps and fingerprints stay below 2^53.
     SqlStorageValue::Integer(v.min(i64::MAX as u64) as i64)
@@ -417,6 +411,33 @@ impl SqlStore {
 
     /// Fill in the reactions (with `mine` for `viewer`, if given) and reply
     /// quotes of `messages`, with one query each for the whole batch.
+    /// Tombstone the live messages whose `column` (`sender` or
+    /// `sender_key`) is `value`. The first [`MAX_PURGE_EVENTS`] are read
+    /// first, to hand back as they will be (reply quotes filled in).
+    fn tombstone_where(&self, column: &str, value: &str) -> Result<Purged, StoreError> {
+        let live = format!("kind = 'm' AND {column} = ? AND deleted = 0");
+        let q = format!("SELECT {COLUMNS} FROM messages WHERE {live} ORDER BY seq LIMIT ?");
+        let rows: Vec<Row> = self.exec(&q, vec![value.into(), int(MAX_PURGE_EVENTS as u64)])?;
+        let count = self.run(
+            &format!("UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE {live}"),
+            vec![value.into()],
+        )?;
+        let mut tombstones: Vec<ChatMessage> = rows
+            .iter()
+            .map(|row| ChatMessage {
+                message: String::new(),
+                attachments: Vec::new(),
+                deleted: true,
+                ..row.message()
+            })
+            .collect();
+        {
+            let mut all: Vec<&mut ChatMessage> = tombstones.iter_mut().collect();
+            self.decorate(&mut all, None)?;
+        }
+        Ok(Purged { count, tombstones })
+    }
+
     fn decorate(
         &self,
         messages: &mut [&mut ChatMessage],
@@ -662,13 +683,12 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    fn purge(&mut self, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
+    fn purge(&mut self, sender: &str) -> Result<Purged, StoreError> {
         self.run(
             "DELETE FROM reactions WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender_key = ?)",
             vec![sender.into()],
         )?;
-        let q = format!("UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender_key = ? AND deleted = 0 RETURNING {COLUMNS}");
-        Ok(tombstones(self.exec::<Row>(&q, vec![sender.into()])?))
+        self.tombstone_where("sender_key", sender)
     }
 
     fn latest_name(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
@@ -683,14 +703,14 @@ impl Store for SqlStore {
         Ok(rows.into_iter().next().map(|r| r.name))
     }
 
-    fn latest_origin(&mut self, sender: &str) -> Result<Option<String>, StoreError> {
+    fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError> {
         #[derive(Deserialize)]
         struct OriginRow {
             origin: String,
         }
         let rows = self.exec::<OriginRow>(
-            "SELECT origin FROM messages WHERE kind = 'm' AND sender_key = ? AND origin IS NOT NULL ORDER BY seq DESC LIMIT 1",
-            vec![sender.into()],
+            "SELECT origin FROM messages WHERE kind = 'm' AND sender_key = ? AND origin IS NOT NULL AND ts >= ? ORDER BY seq DESC LIMIT 1",
+            vec![sender.into(), int(since)],
         )?;
         Ok(rows.into_iter().next().map(|r| r.origin))
     }
@@ -773,7 +793,7 @@ impl Store for SqlStore {
         Ok(messages)
     }
 
-    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Vec<ChatMessage>, StoreError> {
+    fn purge_author(&mut self, author: &str, sender: &str) -> Result<Purged, StoreError> {
         self.run(
             "DELETE FROM reactions WHERE author = ? OR target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
             vec![author.into(), author.into()],
@@ -782,8 +802,7 @@ impl Store for SqlStore {
             "UPDATE messages SET name = '' WHERE kind = 'm' AND sender = ?",
             vec![author.into()],
         )?;
-        let q = format!("UPDATE messages SET body = '', data = NULL, deleted = 1 WHERE kind = 'm' AND sender = ? AND deleted = 0 RETURNING {COLUMNS}");
-        let erased = tombstones(self.exec::<Row>(&q, vec![author.into()])?);
+        let erased = self.tombstone_where("sender", author)?;
         // Moderation notices keep the notice as JSON in `data`.
         self.run(
             "UPDATE messages SET data = json_set(data, '$.name', NULL) WHERE kind = 'x' AND json_extract(data, '$.sender') = ?",

@@ -215,7 +215,16 @@ impl SiteInput {
                 site.previous_secret = None;
                 site.previous_until = None;
             }
-            Some(Some(s)) => site.secret = Some(check_secret(s)?),
+            // A new secret set outright (not rotated): no grace for the one
+            // before a rotation either, as when turning identity off.
+            Some(Some(s)) => {
+                let s = check_secret(s)?;
+                if site.secret.as_deref() != Some(s.as_str()) {
+                    site.previous_secret = None;
+                    site.previous_until = None;
+                }
+                site.secret = Some(s);
+            }
         }
         site.updated_at = now;
         Ok(site)
@@ -303,5 +312,13 @@ mod tests {
             .unwrap();
         assert!(off.secrets(2_000).is_empty());
         assert_eq!(off.previous_secret, None);
+        let mut site = input(r#"{"secret":"first-secret-0123456789"}"#)
+            .apply("s", None, 0, "e".into())
+            .unwrap();
+        rotate(&mut site, "second-secret-0123456789".into(), 60_000, 1_000);
+        let replaced = input(r#"{"secret":"third-secret-0123456789"}"#)
+            .apply("s", Some(site), 2_000, "e".into())
+            .unwrap();
+        assert_eq!(replaced.secrets(2_000), ["third-secret-0123456789"]);
     }
 }
