@@ -15,6 +15,8 @@
 //! - [`backoff`]: the reconnect schedule (exponential, full jitter).
 //! - [`error`]: error codes and WebSocket close codes.
 //! - [`origin`]: site origin allow-lists; `jwt` (feature `server`): signed identities.
+//! - `address` (feature `server`): a client's address as per-address limits
+//!   count it (IPv6 by its /64).
 //! - [`lru`]: a bounded map that forgets its least recently used entry.
 //! - `room` (feature `server`): the room's rules as a state machine (who may
 //!   join and post, dedupe, limits, what to store and send to whom), driven
@@ -25,6 +27,8 @@
 //!   heartbeat), built on [`timeline`] (show each message once, in order) and
 //!   [`outbox`] (unsent messages, retried with the same id).
 
+#[cfg(feature = "server")]
+pub mod address;
 pub mod backoff;
 pub mod client_frame;
 pub mod connect;

@@ -37,6 +37,12 @@ pub const LIVE_READ_INTERVAL_MS: f64 = 10_000.0;
 /// Read receipts are shared in rooms of at most this many connections (a
 /// receipt is a frame to everyone: in a crowd they would be most of the traffic).
 pub const RECEIPTS_MAX: u32 = 50;
+/// Receipts one member's reading may send everyone: a burst, then this many
+/// per second. Reading goes on meanwhile (the room keeps the position, and
+/// the next receipt carries it): a member stepping `read` through the
+/// history would otherwise cost a frame to every member per step.
+pub const RECEIPT_BURST: u32 = 5;
+pub const RECEIPT_PER_SEC: f64 = 1.0;
 /// Name given to visitors who did not choose one.
 pub const ANONYMOUS: &str = "Anonymous";
 

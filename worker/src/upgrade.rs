@@ -107,11 +107,13 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
                 .filter(|r| *r == Role::Moderator),
         }),
         sender_key: params.sender_key,
-        // Set by Cloudflare's edge from the real client; clients cannot forge it there.
+        // Set by Cloudflare's edge from the real client; clients cannot forge
+        // it there. An IPv6 client counts by its /64.
         address: req
             .headers()
             .get("cf-connecting-ip")?
-            .filter(|a| !a.is_empty() && a.len() <= 64),
+            .filter(|a| !a.is_empty() && a.len() <= 64)
+            .map(|a| protocol::address::address_key(&a)),
         v1: params.dialect == Dialect::V1,
         batch: params.batch,
         since: params.since,

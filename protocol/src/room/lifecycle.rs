@@ -107,10 +107,7 @@ impl RoomCore {
         if let Some(outputs) = self.prior(member, id, request, store)? {
             return Ok(outputs);
         }
-        let text = match self.admit(member, &text, now) {
-            Ok(text) => text,
-            Err(e) => return fail(e),
-        };
+        // Cheap checks first; the filter last, once a token is spent.
         let (message, author) = match store.message(target)? {
             Some((m, author)) if !m.deleted => (m, author),
             _ => return fail(ProtocolError::new(ErrorCode::NotFound, "no such message")),
@@ -128,12 +125,19 @@ impl RoomCore {
                 "this message can no longer be edited",
             ));
         }
+        if let Err(e) = self.may_act(member, now) {
+            return fail(e);
+        }
         if !self.throttles.take_message(member, now) {
             return fail(ProtocolError::new(
                 ErrorCode::RateLimited,
                 "sending too fast; wait a moment",
             ));
         }
+        let text = match self.filtered(member, &text) {
+            Ok(text) => text,
+            Err(e) => return fail(e),
+        };
         self.change(
             member,
             id,

@@ -522,7 +522,7 @@ impl RoomCore {
                         frame: ServerFrame::Read { seq }.encode(),
                     });
                 }
-                outputs.extend(self.receipt(member, seq));
+                outputs.extend(self.receipt(member, seq, now));
                 Ok(outputs)
             }
             ClientFrame::Typing => {
@@ -565,8 +565,10 @@ impl RoomCore {
         all
     }
 
-    /// `member` read up to `seq`: tell everyone, once per step forward.
-    fn receipt(&mut self, member: &Member, seq: u64) -> Option<Output> {
+    /// `member` read up to `seq`: tell everyone, once per step forward, and
+    /// at most [`crate::limits::RECEIPT_PER_SEC`] (the position is kept for
+    /// newcomers and the next receipt all the same).
+    fn receipt(&mut self, member: &Member, seq: u64, now: u64) -> Option<Output> {
         if !self.receipts_shared() || member.role == Some(Role::Bot) {
             return None;
         }
@@ -576,6 +578,9 @@ impl RoomCore {
         }
         self.readers
             .insert(member.sender.clone(), (member.name.clone(), seq));
+        if !self.throttles.take_receipt(member, now) {
+            return None;
+        }
         let frame = ServerFrame::Receipt(Reader {
             sender: member.sender.clone(),
             name: member.name.clone(),
@@ -616,8 +621,7 @@ impl RoomCore {
 
     /// Whether `member` may post now (lock, mute), and the part of `text`
     /// the site's word filter and link policy let through.
-    fn admit(&self, member: &Member, text: &str, now: u64) -> Result<String, ProtocolError> {
-        self.may_act(member, now)?;
+    fn filtered(&self, member: &Member, text: &str) -> Result<String, ProtocolError> {
         match self.state.policy.filter(text, member.verified) {
             Filtered::Pass(text) => Ok(text),
             Filtered::Blocked => Err(ProtocolError::new(
@@ -713,27 +717,32 @@ impl RoomCore {
                 return Ok(outputs);
             }
         }
-        // 3. Lock, mute, the word filter and link policy, slow mode.
-        let text = match self.admit(member, &text, now) {
-            Ok(text) => text,
-            Err(e) => return fail(e),
-        };
-        if let Err(e) = self.slow_mode(member, now) {
+        // 3. Lock, mute, slow mode.
+        if let Err(e) = self
+            .may_act(member, now)
+            .and_then(|()| self.slow_mode(member, now))
+        {
             return fail(e);
         }
-        // 4. The files must be the sender's own uploads, not sent yet.
-        let attachments = match self.attachments_for(member, files, now, store)? {
-            Ok(a) => a,
-            Err(e) => return fail(e),
-        };
-        // 5. Rate limits (the sender's, and an anonymous sender's address's).
+        // 4. Rate limits (the sender's, and an anonymous sender's address's),
+        //    before the filter: a message it blocks has cost its sender too.
         if !self.throttles.take_message(member, now) {
             return fail(ProtocolError::new(
                 ErrorCode::RateLimited,
                 "sending too fast; wait a moment",
             ));
         }
-        // 6. The message it answers must exist.
+        // 5. The word filter and link policy.
+        let text = match self.filtered(member, &text) {
+            Ok(text) => text,
+            Err(e) => return fail(e),
+        };
+        // 6. The files must be the sender's own uploads, not sent yet.
+        let attachments = match self.attachments_for(member, files, now, store)? {
+            Ok(a) => a,
+            Err(e) => return fail(e),
+        };
+        // 7. The message it answers must exist.
         let quote = match reply_to {
             None => None,
             Some(target) => match store.message(target)? {
@@ -746,7 +755,7 @@ impl RoomCore {
                 }
             },
         };
-        // 7. Store it with the next seq.
+        // 8. Store it with the next seq.
         let seq = store.latest_seq()? + 1;
         let message = ChatMessage {
             seq,
@@ -773,7 +782,7 @@ impl RoomCore {
         };
         store.append(&record)?;
         self.last_post.insert(member.sender.clone(), now);
-        // 8. Ack the sender, tell everyone else. A message with files goes
+        // 9. Ack the sender, tell everyone else. A message with files goes
         //    to its sender too, before the ack: the ack cannot carry their URLs.
         let RecordKind::Message(stored) = &record.kind else {
             return Ok(Vec::new());

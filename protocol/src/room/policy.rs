@@ -7,6 +7,9 @@
 //! must start and end at a word boundary of the original text, so "bad"
 //! does not catch "badge". `mask` replaces the matched characters with `*`.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -55,7 +58,37 @@ pub struct RoomPolicy {
     /// Read receipts: members see who has read their latest message ("Seen
     /// by 2"), in rooms of at most [`crate::limits::RECEIPTS_MAX`] connections.
     pub receipts: bool,
+    /// `words` normalised, worked out once (not per message).
+    #[serde(skip)]
+    pub index: WordIndex,
 }
+
+/// The filter words in normal form, indexed by their first character, with
+/// the words they were made from (made again if those change). Never part
+/// of a policy's identity, nor copied with it.
+#[derive(Debug, Default)]
+pub struct WordIndex(RefCell<Option<(Vec<String>, Index)>>);
+
+type Index = BTreeMap<char, Vec<Vec<char>>>;
+
+impl Clone for WordIndex {
+    fn clone(&self) -> Self {
+        WordIndex::default()
+    }
+}
+
+impl PartialEq for WordIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for WordIndex {}
+
+/// Text the filter looks at may grow this many times in normal form (NFKC
+/// makes 18 letters of U+FDFA): beyond, it cannot pass a word filter, and
+/// scanning it would cost the room more than the frame cost to send.
+const MAX_NORMAL_GROWTH: usize = 4;
 
 impl Default for RoomPolicy {
     fn default() -> Self {
@@ -66,6 +99,7 @@ impl Default for RoomPolicy {
             filter_action: FilterAction::Block,
             links: LinkPolicy::Allow,
             receipts: false,
+            index: WordIndex::default(),
         }
     }
 }
@@ -98,11 +132,10 @@ impl RoomPolicy {
                 "at most {MAX_FILTER_WORDS} filter words"
             )));
         }
-        if self
-            .words
-            .iter()
-            .any(|w| normalise(w).0.is_empty() || w.chars().count() > MAX_FILTER_WORD_CHARS)
-        {
+        if self.words.iter().any(|w| {
+            normalise(w, usize::MAX).is_none_or(|(n, _)| n.is_empty())
+                || w.chars().count() > MAX_FILTER_WORD_CHARS
+        }) {
             return Err(PolicyError(format!("filter words need a letter or digit and at most {MAX_FILTER_WORD_CHARS} characters")));
         }
         if self.words.iter().map(|w| w.chars().count()).sum::<usize>() > MAX_FILTER_TOTAL_CHARS {
@@ -139,7 +172,9 @@ impl RoomPolicy {
         if self.words.is_empty() {
             return Filtered::Pass(text.to_owned());
         }
-        let spans = self.matches(text);
+        let Some(spans) = self.matches(text) else {
+            return Filtered::Blocked;
+        };
         if spans.is_empty() {
             return Filtered::Pass(text.to_owned());
         }
@@ -162,22 +197,31 @@ impl RoomPolicy {
         }
     }
 
-    /// The (first, last) character indexes of every match in `text`.
-    fn matches(&self, text: &str) -> Vec<(usize, usize)> {
-        let (norm, origin) = normalise(text);
+    /// The (first, last) character indexes of every match in `text`; `None`
+    /// if its normal form grows past [`MAX_NORMAL_GROWTH`] times its length.
+    fn matches(&self, text: &str) -> Option<Vec<(usize, usize)>> {
         let chars: Vec<char> = text.chars().collect();
+        let (norm, origin) = normalise(text, chars.len() * MAX_NORMAL_GROWTH + 16)?;
         let is_word = |i: Option<usize>| {
             i.and_then(|i| chars.get(i))
                 .is_some_and(|c| c.is_alphanumeric())
         };
-        let mut spans = Vec::new();
-        for word in &self.words {
-            let (w, _) = normalise(word);
-            if w.is_empty() || w.len() > norm.len() {
-                continue;
+        let mut cache = self.index.0.borrow_mut();
+        let index = match &mut *cache {
+            Some((words, index)) if *words == self.words => index,
+            stale => {
+                &mut stale
+                    .insert((self.words.clone(), index_words(&self.words)))
+                    .1
             }
-            for start in 0..=norm.len() - w.len() {
-                if norm[start..start + w.len()] != w[..] {
+        };
+        let mut spans = Vec::new();
+        for start in 0..norm.len() {
+            let Some(words) = index.get(&norm[start]) else {
+                continue;
+            };
+            for w in words {
+                if !norm[start..].starts_with(w) {
                     continue;
                 }
                 let (first, last) = (origin[start], origin[start + w.len() - 1]);
@@ -186,23 +230,39 @@ impl RoomPolicy {
                 }
             }
         }
-        spans
+        Some(spans)
     }
 }
 
+/// `words` in normal form, by their first character.
+fn index_words(words: &[String]) -> Index {
+    let mut index = Index::new();
+    for word in words {
+        if let Some((w, _)) = normalise(word, usize::MAX) {
+            if let Some(&first) = w.first() {
+                index.entry(first).or_default().push(w);
+            }
+        }
+    }
+    index
+}
+
 /// `text` in NFKC, lower case, letters and digits only, with the index of
-/// the original character each one came from.
-fn normalise(text: &str) -> (Vec<char>, Vec<usize>) {
+/// the original character each one came from; `None` past `max` of them.
+fn normalise(text: &str, max: usize) -> Option<(Vec<char>, Vec<usize>)> {
     let (mut out, mut origin) = (Vec::new(), Vec::new());
     for (i, c) in text.chars().enumerate() {
         for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
             if n.is_alphanumeric() {
+                if out.len() == max {
+                    return None;
+                }
                 out.push(n);
                 origin.push(i);
             }
         }
     }
-    (out, origin)
+    Some((out, origin))
 }
 
 const LINK_TLDS: [&str; 24] = [
@@ -311,6 +371,40 @@ mod tests {
         for text in ["e.g. this", "3.14", "fine.thanks", "end of sentence."] {
             assert_eq!(p.filter(text, false), Filtered::Pass(text.into()), "{text}");
         }
+    }
+
+    #[test]
+    fn text_that_grows_many_times_in_normal_form_cannot_pass_a_word_filter() {
+        let p = RoomPolicy {
+            words: vec!["spam".into()],
+            ..RoomPolicy::default()
+        };
+        // U+FDFA: one character, 18 letters in NFKC.
+        let ligatures = "\u{FDFA}".repeat(100);
+        assert_eq!(p.filter(&ligatures, true), Filtered::Blocked);
+        assert_eq!(
+            RoomPolicy::default().filter(&ligatures, true),
+            Filtered::Pass(ligatures.clone()),
+            "no filter, nothing to scan"
+        );
+        // Ordinary compatibility forms still pass, and match.
+        assert_eq!(
+            p.filter("ﬁne ｗｏｒｄｓ", true),
+            Filtered::Pass("ﬁne ｗｏｒｄｓ".into())
+        );
+        assert_eq!(p.filter("ＳＰＡＭ", true), Filtered::Blocked);
+    }
+
+    #[test]
+    fn the_word_index_follows_the_words() {
+        let mut p = RoomPolicy {
+            words: vec!["spam".into()],
+            ..RoomPolicy::default()
+        };
+        assert_eq!(p.filter("spam", true), Filtered::Blocked);
+        p.words = vec!["eggs".into()];
+        assert_eq!(p.filter("spam", true), Filtered::Pass("spam".into()));
+        assert_eq!(p.filter("eggs", true), Filtered::Blocked);
     }
 
     #[test]

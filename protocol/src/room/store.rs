@@ -192,8 +192,11 @@ pub trait Store {
     /// A page of history as `viewer` (an author) sees it: reactions say
     /// whether the viewer made them.
     fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError>;
-    /// Delete all but the newest `keep` records (at least one is kept, so the
-    /// latest seq survives); returns how many were deleted.
+    /// Keep the newest `keep` messages, and of the other records (edits,
+    /// reactions, notices) at most the newest `keep` since the oldest kept
+    /// message: events alone (a reaction toggled over and over) never push
+    /// messages out. The latest record always stays (the latest seq
+    /// survives). Returns how many records were deleted.
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError>;
     /// Delete the records older than `timestamp` (the newest is always
     /// kept); returns how many were deleted.
@@ -499,11 +502,28 @@ impl Store for MemoryStore {
 
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError> {
         let keep = keep.max(1) as usize;
-        let drop = self.records.len().saturating_sub(keep);
-        self.records.drain(..drop);
+        let is_message = |r: &Record| matches!(r.kind, RecordKind::Message(_));
+        // The newest `keep` of each sort: the seq below which the rest go.
+        let cutoff = |records: &[Record], messages: bool| {
+            records
+                .iter()
+                .rev()
+                .filter(|r| is_message(r) == messages)
+                .nth(keep - 1)
+                .map(|r| r.seq)
+        };
+        let before = self.records.len();
+        let latest = self.records.last().map_or(0, |r| r.seq);
+        if let Some(cut) = cutoff(&self.records, true) {
+            self.records.retain(|r| r.seq >= cut);
+        }
+        if let Some(cut) = cutoff(&self.records, false) {
+            self.records
+                .retain(|r| is_message(r) || r.seq >= cut || r.seq == latest);
+        }
         let oldest = self.records.first().map_or(0, |r| r.seq);
         self.reactions.retain(|(t, _), _| *t >= oldest);
-        Ok(drop)
+        Ok(before - self.records.len())
     }
 
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError> {
@@ -619,6 +639,54 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(seq: u64, kind: RecordKind) -> Record {
+        Record {
+            seq,
+            timestamp: seq,
+            author: "a:x".into(),
+            client_id: None,
+            request: 0,
+            kind,
+            origin: None,
+        }
+    }
+
+    #[test]
+    fn retention_counts_messages_so_events_alone_never_push_them_out() {
+        let mut store = MemoryStore::default();
+        for seq in 1..=10 {
+            let m = ChatMessage {
+                seq,
+                message: format!("m{seq}"),
+                ..ChatMessage::default()
+            };
+            store.append(&record(seq, RecordKind::Message(m))).unwrap();
+        }
+        // 90 reaction toggles on the last message.
+        for seq in 11..=100 {
+            let toggle = RecordKind::Update {
+                target: 10,
+                reaction: None,
+            };
+            store.append(&record(seq, toggle)).unwrap();
+        }
+        store.trim(30).unwrap();
+        assert_eq!(store.messages().len(), 10, "every message stays");
+        assert_eq!(store.records().len(), 40, "and the newest 30 events");
+        assert_eq!(store.latest_seq().unwrap(), 100);
+        // Past 30 messages, the oldest go, and the events before them.
+        for seq in 101..=130 {
+            let m = ChatMessage {
+                seq,
+                ..ChatMessage::default()
+            };
+            store.append(&record(seq, RecordKind::Message(m))).unwrap();
+        }
+        store.trim(30).unwrap();
+        assert_eq!(store.records().first().map(|r| r.seq), Some(101));
+        assert_eq!(store.records().len(), 30);
+    }
 
     #[test]
     fn a_purge_counts_every_message_and_hands_back_the_first_thousand() {

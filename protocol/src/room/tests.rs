@@ -1233,6 +1233,48 @@ fn the_word_filter_blocks_or_masks_and_evasions_do_not_help() {
 }
 
 #[test]
+fn a_blocked_message_costs_its_sender_a_token_so_the_filter_cannot_be_run_for_free() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let policy = RoomPolicy {
+        words: vec!["bad".into()],
+        ..RoomPolicy::default()
+    };
+    let limits = Limits {
+        rate_burst: 3,
+        rate_per_sec: 0.001,
+        ..Limits::default()
+    };
+    let (eve, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            policy,
+            limits,
+            ..request("Eve")
+        },
+    );
+    let answers: Vec<String> = (0..5)
+        .map(|i| answer(&send(&mut core, &mut store, &eve, &format!("b{i}"), "bad")))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            "blocked",
+            "blocked",
+            "blocked",
+            "rate_limited",
+            "rate_limited"
+        ]
+    );
+    // Edits too, and a missing target is refused before the filter runs.
+    let edit = r#"{"type":"edit","id":"e1","target":999,"message":"bad"}"#;
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &eve, edit, T0 + 2)),
+        "not_found"
+    );
+}
+
+#[test]
 fn resume_brings_the_changes_missed_and_history_shows_the_current_state() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (ada, _) = join(&mut core, &mut store, request("Ada"));
@@ -2829,6 +2871,31 @@ fn with_receipts_on_everyone_hears_how_far_each_member_read_once_per_step() {
     let readers = field(&welcome[0], "readers").as_array().unwrap();
     assert_eq!(readers.len(), 1);
     assert_eq!(field(&readers[0], "name").as_str(), Some("Bo"));
+}
+
+#[test]
+fn a_member_stepping_through_history_sends_everyone_a_few_receipts_not_one_per_step() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, with_receipts("Ada", true));
+    for i in 0..12 {
+        send(&mut core, &mut store, &ada, &format!("m{i}"), "hello");
+    }
+    let (bo, _) = join(&mut core, &mut store, with_receipts("Bo", true));
+    let heard: usize = (1..=12)
+        .map(|seq| {
+            let read = format!(r#"{{"type":"read","seq":{seq}}}"#);
+            broadcasts(&frame(&mut core, &mut store, &bo, &read, T0 + 5)).len()
+        })
+        .sum();
+    assert_eq!(heard, 5, "a burst, then one a second");
+    // Newcomers still learn how far he read.
+    let (_, welcome) = join(&mut core, &mut store, with_receipts("Cy", true));
+    let readers = field(&welcome[0], "readers").as_array().unwrap().to_vec();
+    let bo_at = readers
+        .iter()
+        .find(|r| field(r, "name").as_str() == Some("Bo"))
+        .and_then(|r| field(r, "seq").as_u64());
+    assert_eq!(bo_at, Some(12));
 }
 
 #[test]

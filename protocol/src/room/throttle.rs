@@ -7,7 +7,7 @@
 
 use crate::limits::{
     Limits, HISTORY_BURST, HISTORY_PER_SEC, JOIN_BURST_EXTRA, JOIN_PER_SEC, MAX_BUCKETS,
-    TYPING_INTERVAL_MS,
+    RECEIPT_BURST, RECEIPT_PER_SEC, TYPING_INTERVAL_MS,
 };
 use crate::lru::LruMap;
 use crate::rate_limit::TokenBucket;
@@ -84,6 +84,20 @@ impl Throttles {
             (
                 HISTORY_BURST * ADDRESS_FACTOR,
                 HISTORY_PER_SEC * f64::from(ADDRESS_FACTOR),
+            ),
+            now,
+        )
+    }
+
+    /// Whether to send everyone a read receipt of `member`'s.
+    pub fn take_receipt(&mut self, member: &Member, now: u64) -> bool {
+        self.take_pair(
+            'r',
+            member,
+            (RECEIPT_BURST, RECEIPT_PER_SEC),
+            (
+                RECEIPT_BURST * ADDRESS_FACTOR,
+                RECEIPT_PER_SEC * f64::from(ADDRESS_FACTOR),
             ),
             now,
         )

@@ -758,9 +758,17 @@ impl Store for SqlStore {
     }
 
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError> {
-        let deleted = self.run(
-            "DELETE FROM messages WHERE seq <= (SELECT MAX(seq) FROM messages) - ?",
-            vec![int(keep.max(1))],
+        let keep = int(keep.max(1) - 1);
+        // Records older than the newest `keep` messages; then events beyond
+        // the newest `keep` events (never the latest record).
+        let mut deleted = self.run(
+            "DELETE FROM messages WHERE seq < (SELECT seq FROM messages WHERE kind = 'm' ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+            vec![keep.clone()],
+        )?;
+        deleted += self.run(
+            "DELETE FROM messages WHERE kind != 'm' AND seq < (SELECT MAX(seq) FROM messages)
+               AND seq < (SELECT seq FROM messages WHERE kind != 'm' ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+            vec![keep],
         )?;
         self.run(
             "DELETE FROM reactions WHERE target < (SELECT MIN(seq) FROM messages)",
@@ -794,6 +802,8 @@ impl Store for SqlStore {
     }
 
     fn purge_author(&mut self, author: &str, sender: &str) -> Result<Purged, StoreError> {
+        // Several statements, one transaction all the same: a Durable
+        // Object commits the writes made between two awaits together.
         self.run(
             "DELETE FROM reactions WHERE author = ? OR target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
             vec![author.into(), author.into()],

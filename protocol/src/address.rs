@@ -1,0 +1,40 @@
+//! A client's network address as the per-address defences see it (rate
+//! limits, connection caps, bans and mutes of anonymous senders). An IPv4
+//! address is one subscriber; an IPv6 subscriber holds a whole /64 (2^64
+//! addresses), so IPv6 addresses count by their /64.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+/// The key of `raw` (`CF-Connecting-IP`): an IPv4 address as it is (also
+/// when written IPv4-mapped, `::ffff:192.0.2.1`), an IPv6 address as its
+/// /64 (`2001:db8:5:7::/64`). Anything else, which Cloudflare does not send,
+/// stays as it came.
+pub fn address_key(raw: &str) -> String {
+    match raw.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}/64")
+            }
+        },
+        Err(_) => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_subscriber_is_one_key_an_ipv4_address_is_itself() {
+        assert_eq!(address_key("2001:db8:5:7::1"), "2001:db8:5:7::/64");
+        assert_eq!(address_key("2001:db8:5:7:ffff:1:2:3"), "2001:db8:5:7::/64");
+        assert_eq!(address_key("2001:db8:5:8::1"), "2001:db8:5:8::/64");
+        assert_eq!(address_key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_key("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_key("not an address"), "not an address");
+    }
+}
