@@ -2,8 +2,9 @@
 // rights) can do to a room within the protocol. Each test asserts the safe
 // behaviour: the first four failed before their fixes (a free and costly
 // word filter, unthrottled read receipts, retention counting reaction
-// toggles, per-address limits per IPv6 address); the last pins a defence
-// the review checked. Sites are set up as an owner legitimately
+// toggles, per-address limits per IPv6 address), and so did a flood of
+// frames refused one by one, a suspicion it could not confirm by timing; the
+// last pins a defence the review checked. Sites are set up as an owner legitimately
 // could (a word filter, read receipts, a short retention); per-address
 // limits are lifted where every test client shares 127.0.0.1.
 import { test } from 'node:test';
@@ -120,6 +121,21 @@ test('per-address limits hold for one IPv6 /64, not just one address', async (t)
   t.after(() => neighbour.client?.close());
   assert.equal(neighbour.error?.code, 'too_many_connections',
     'a second connection from the same /64 got in: connection, join, message and history limits, bans and mutes all key on the full address');
+});
+
+test('a flood of frames the room refuses one by one ends the connection (1013); the others chat on', async (t) => {
+  const s = await site();
+  const room = uniqueRoom('abr-junk');
+  const victim = await join(room, 'Victim', { site: s });
+  const attacker = await join(room, 'Attacker', { site: s });
+  t.after(() => Promise.all([victim.close(), attacker.close()]));
+  // Each is parsed, refused and answered: 10,000 of them kept the room busy
+  // for a second and a half, with no limit on how many a socket may send.
+  for (let i = 0; i < 3000; i++) attacker.send({ type: 'delete', id: `j${i}`, target: 1 });
+  const closed = await attacker.closed;
+  assert.equal(closed.code, 1013, `the flooding socket was not closed: ${JSON.stringify(closed)}`);
+  assert.ok(attacker.all('error').length < 3000, 'not every junk frame was answered');
+  await post(victim, 'still here');
 });
 
 test('defence: history pages are bounded whatever the anchor, and requests are rate limited', async (t) => {

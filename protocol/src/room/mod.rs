@@ -378,6 +378,14 @@ impl RoomCore {
                 reason: "frame too large".into(),
             }]);
         }
+        // Far more frames than any client sends: refusing each would keep
+        // the room busy for the others, so the connection ends.
+        if !self.throttles.take_frame(member, now) {
+            return Ok(vec![Output::Close {
+                code: close_code::TRY_AGAIN_LATER,
+                reason: "too many frames; slow down".into(),
+            }]);
+        }
         // A ban ends the connection; a socket that slipped through is closed now.
         if self.is_banned(member, now) {
             let error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");

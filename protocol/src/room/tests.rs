@@ -1233,6 +1233,33 @@ fn the_word_filter_blocks_or_masks_and_evasions_do_not_help() {
 }
 
 #[test]
+fn a_flood_of_frames_far_beyond_any_clients_ends_the_connection() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let limits = Limits {
+        rate_burst: 1,
+        rate_per_sec: 0.001,
+        ..Limits::default()
+    };
+    let (eve, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits,
+            ..request("Eve")
+        },
+    );
+    // Refused one by one (a delete she may not make), until her budget of
+    // 20 frames per message allowed, plus 200, is spent.
+    let junk = r#"{"type":"delete","id":"d1","target":1}"#;
+    for _ in 0..220 {
+        let out = frame(&mut core, &mut store, &eve, junk, T0 + 1);
+        assert!(!out.iter().any(|o| matches!(o, Output::Close { .. })));
+    }
+    let out = frame(&mut core, &mut store, &eve, junk, T0 + 1);
+    assert!(matches!(out.as_slice(), [Output::Close { code: 1013, .. }]));
+}
+
+#[test]
 fn a_blocked_message_costs_its_sender_a_token_so_the_filter_cannot_be_run_for_free() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let policy = RoomPolicy {

@@ -89,6 +89,30 @@ impl Throttles {
         )
     }
 
+    /// Any frame at all: a budget far above what a client sends (its
+    /// messages' limits, times 20, plus room for a resent outbox, typing and
+    /// reads), so that a flood of frames the room refuses one by one (each
+    /// still parsed and answered) ends with the connection.
+    pub fn take_frame(&mut self, member: &Member, now: u64) -> bool {
+        let l = member.limits;
+        let budget = |burst: u32, per_sec: f64, factor: u32| {
+            (
+                burst.saturating_mul(factor).saturating_add(10 * factor),
+                per_sec * f64::from(factor) + f64::from(factor),
+            )
+        };
+        // An address may be a whole office behind one NAT, typing and
+        // reading away: five times as generous.
+        let address = FRAME_FACTOR * 5;
+        self.take_pair(
+            'f',
+            member,
+            budget(l.rate_burst, l.rate_per_sec, FRAME_FACTOR),
+            budget(l.address_burst, l.address_per_sec, address),
+            now,
+        )
+    }
+
     /// Whether to send everyone a read receipt of `member`'s.
     pub fn take_receipt(&mut self, member: &Member, now: u64) -> bool {
         self.take_pair(
@@ -129,3 +153,5 @@ impl Throttles {
 /// An address may hold several members (a household, an office): its
 /// `history` bucket is this many members' worth.
 const ADDRESS_FACTOR: u32 = 5;
+/// Frames a member may send per message their limits allow.
+const FRAME_FACTOR: u32 = 20;
