@@ -136,8 +136,11 @@ impl RoomCore {
         let mut state: SavedState = saved
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default();
-        // Kept hashed from the next change on.
-        state.sanctions.hash_plain_addresses(|a| key.address(a));
+        // Kept hashed from the next change on (IPv6 by its /64, as joins now
+        // give them).
+        state
+            .sanctions
+            .hash_plain_addresses(|a| key.address(&crate::address::address_key(a)));
         RoomCore {
             key,
             throttles: Throttles::default(),
