@@ -92,7 +92,9 @@ export function createLauncher(fullScript, server) {
     };
     bubble.addEventListener('click', () => setOpen(panel.hidden));
     close.addEventListener('click', () => setOpen(false));
-    root.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !panel.hidden) setOpen(false); });
+    // Escape closes the panel, unless the chat used it (a menu, the image
+    // viewer, the mention list, a reply being written).
+    root.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !e.defaultPrevented && !panel.hidden) setOpen(false); });
     if (options.prefetch) (window.requestIdleCallback ?? setTimeout)(() => { if (!destroyed) start().catch(() => {}); });
     render();
 

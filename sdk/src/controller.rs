@@ -31,6 +31,9 @@ use crate::view::View;
 
 /// Messages kept in the DOM; older ones are dropped and paged back on demand.
 const MAX_MESSAGES_IN_DOM: u32 = 300;
+/// Messages arriving together past this many are read out as one line
+/// ("12 new messages"), not one by one.
+const MAX_ANNOUNCED: usize = 5;
 /// How long "X is typing…" stays without a new typing notice.
 const TYPING_SHOWN_MS: u32 = 4_000;
 
@@ -80,9 +83,15 @@ pub fn dispatch(weak: &Weak<RefCell<Controller>>, f: impl FnOnce(&mut Controller
             return;
         };
         let t = now();
+        // A control that goes away (a deleted message's menu, a pill that
+        // hides, a redrawn message) must not drop keyboard focus on the page.
+        let had_focus = c.view.has_focus();
         f(&mut c, t);
         c.apply_effects(t);
         c.rearm_timer(t);
+        if had_focus && !c.view.has_focus() {
+            c.view.keep_focus();
+        }
         (c.emit.clone(), std::mem::take(&mut c.outgoing))
     };
     for (name, detail) in events {
@@ -292,6 +301,10 @@ impl Controller {
         let me = self.session.own_sender().map(str::to_owned);
         self.view.append(messages, |m| is_own(me.as_deref(), m));
         let before = self.unread.count();
+        // The join page is history: shown, not read out. So is a long
+        // catch-up after a reconnect: it is summed up in one line.
+        let live = self.joined;
+        let quiet = !live || messages.len() > MAX_ANNOUNCED;
         if !self.joined {
             // The join page: on a first visit, all of it is read.
             self.joined = true;
@@ -316,7 +329,9 @@ impl Controller {
         for m in messages {
             let own = is_own(me.as_deref(), m);
             if !own {
-                self.view.announce(m);
+                if !quiet {
+                    self.view.announce(m);
+                }
                 from_others = true;
             }
             let detail = events::message(m, own, &self.options.server);
@@ -331,6 +346,11 @@ impl Controller {
         }
         if from_others {
             self.view.set_typing(None);
+            if live && quiet {
+                let n = messages.len().to_string();
+                let text = self.view.strings.fill("newCount", &[("n", &n)]);
+                self.view.say(&text);
+            }
         }
         if let Some(oldest) = self.view.trim(MAX_MESSAGES_IN_DOM) {
             self.session.forget_older_than(oldest);
@@ -395,9 +415,11 @@ impl Controller {
             None => None,
         };
         self.view.room_banner(text.as_deref());
+        // The counter first: it enables Send when the text fits, and a muted
+        // member's Send must stay off.
+        self.view.update_counter(self.session.max_message_chars());
         self.view
             .set_composer_enabled(moderator || (room.muted_until.is_none() && !room.locked));
-        self.view.update_counter(self.session.max_message_chars());
     }
 
     /// A moderation notice: a line in the list (and a purge tombstones).
@@ -623,6 +645,8 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
                     return;
                 }
                 "Escape" => {
+                    // Handled: a launcher panel around us stays open.
+                    e.prevent_default();
                     c.mentions.offered.clear();
                     c.view.suggestions(&[], 0);
                     return;
@@ -631,6 +655,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
             }
         }
         if key == "Escape" && c.reply_to.is_some() {
+            e.prevent_default();
             c.cancel_reply();
         }
         // Enter sends, Shift+Enter is a newline, and an IME composition is left alone.

@@ -44,6 +44,7 @@ fn default(key: &str) -> &'static str {
         "online" => "{n} online",
         "typing" => "{name} is typing…",
         "newMessages" => "New messages",
+        "newCount" => "{n} new messages",
         "loadEarlier" => "Load earlier messages",
         "empty" => "No messages yet. Say hello!",
         "pending" => "Sending…",

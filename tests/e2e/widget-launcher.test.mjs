@@ -46,7 +46,17 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   assert.equal(await bubble.getAttribute('aria-expanded'), 'true');
   await input.fill('hello from the launcher');
   await input.press('Enter');
-  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'hello from the launcher' }).waitFor();
+  const mine = page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'hello from the launcher' });
+  await mine.waitFor();
+
+  // Escape that closes something in the chat (a message's menu) leaves the
+  // panel open; the next one closes it.
+  await mine.locator('.hc-more').focus();
+  await page.keyboard.press('Enter');
+  await mine.locator('[role=menu]').waitFor();
+  await page.keyboard.press('Escape');
+  await mine.locator('[role=menu]').waitFor({ state: 'detached' });
+  assert.equal(await bubble.getAttribute('aria-expanded'), 'true', 'the panel stayed open');
 
   // Closed: messages from others count on the bubble.
   await page.keyboard.press('Escape');

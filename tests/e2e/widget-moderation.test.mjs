@@ -31,6 +31,24 @@ async function seriousViolations(page) {
   return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
 }
 
+test('history is not read out on joining; new messages are, and a catch-up is summed up', async () => {
+  const room = uniqueRoom('announce');
+  const ada = await open({ room, name: 'Ada' });
+  for (const text of ['one', 'two', 'three']) {
+    await ada.locator('.hc-input').fill(text);
+    await ada.locator('.hc-input').press('Enter');
+  }
+  const cy = await open({ room, name: 'Cy' });
+  await item(cy, 'three').waitFor();
+  const said = () => cy.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
+  assert.deepEqual(await said(), [], 'the join page is history');
+  await ada.locator('.hc-input').fill('four');
+  await ada.locator('.hc-input').press('Enter');
+  await item(cy, 'four').waitFor();
+  assert.deepEqual(await said(), ['Ada: four']);
+  await Promise.all([ada.context().close(), cy.context().close()]);
+});
+
 test('the actions menu works from the keyboard; authors edit, react, reply and delete, and others see it', async () => {
   const room = uniqueRoom('menu');
   const ada = await open({ room, name: 'Ada' });
@@ -52,6 +70,21 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await ada.keyboard.press('Escape');
   await menu.waitFor({ state: 'detached' });
   assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-more');
+  assert.equal(await mine.locator('.hc-more').getAttribute('aria-expanded'), 'false');
+
+  // React from the keyboard, then take it back from the chip: the message is
+  // redrawn each time, and focus stays on it, never falls to the page.
+  const focusedClass = () => ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className ?? 'the page');
+  await ada.keyboard.press('Enter');
+  await menu.waitFor();
+  assert.equal(await mine.locator('.hc-more').getAttribute('aria-expanded'), 'true');
+  await ada.keyboard.press('Enter');
+  await mine.locator('.hc-chip', { hasText: '👍 1' }).waitFor();
+  assert.equal(await focusedClass(), 'hc-more', 'back on ⋯ after the redraw');
+  await mine.locator('.hc-chip').focus();
+  await ada.keyboard.press('Enter');
+  await mine.locator('.hc-chip').waitFor({ state: 'detached' });
+  assert.equal(await focusedClass(), 'hc-more', 'the chip went away: focus on ⋯, not the page');
 
   // Edit inline: Enter saves, everyone sees "(edited)".
   await mine.locator('.hc-more').click();

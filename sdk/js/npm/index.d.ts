@@ -36,13 +36,13 @@ export interface HelloChatOptions {
 
 export type HelloChatStringKey =
   | 'title' | 'placeholder' | 'messageLabel' | 'send' | 'logLabel' | 'connecting' | 'reconnecting'
-  | 'reconnectingIn' | 'offline' | 'failed' | 'online' | 'typing' | 'newMessages' | 'loadEarlier'
+  | 'reconnectingIn' | 'offline' | 'failed' | 'online' | 'typing' | 'newMessages' | 'newCount' | 'loadEarlier'
   | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'announce' | 'verified'
   | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
   | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
   | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'locked' | 'slowMode' | 'noticeDelete'
-  | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticeSlow'
+  | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles';
 

@@ -40,6 +40,14 @@ pub fn close(li: &Element) {
             el.remove();
         }
     }
+    set_expanded(li, false);
+}
+
+/// Whether the message's ⋯ button says its menu is open.
+fn set_expanded(li: &Element, open: bool) {
+    if let Ok(Some(more)) = li.query_selector(".hc-more") {
+        attr(&more, "aria-expanded", if open { "true" } else { "false" });
+    }
 }
 
 /// Open the action menu in `li`: a reaction per emoji, then `items`
@@ -62,6 +70,7 @@ pub fn open(doc: &Document, s: &Strings, li: &Element, emoji: &[String], items: 
         let _ = menu.append_child(&b);
     }
     let _ = li.append_child(&menu);
+    set_expanded(li, true);
     focus(menu.first_element_child());
 }
 

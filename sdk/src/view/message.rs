@@ -190,6 +190,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         }
         let more = button(doc, "hc-more", "menu", "⋯");
         attr(&more, "aria-haspopup", "menu");
+        attr(&more, "aria-expanded", "false");
         attr(
             &more,
             "aria-label",

@@ -340,7 +340,50 @@ impl View {
     pub fn update(&self, m: &ChatMessage, own: bool) {
         let Some(li) = self.item(m.seq) else { return };
         let grouped = li.class_list().contains("hc-grouped");
+        // Redrawing replaces the message's controls: the one that had focus
+        // (a reaction chip just pressed, its menu button) gets it back.
+        let focused = self
+            .focused()
+            .filter(|a| li.contains(Some(a)))
+            .map(|a| (a.get_attribute("data-action"), a.text_content()));
         message::fill(&self.doc, &self.strings, &li, m, &self.look(own, grouped));
+        if let Some((action, text)) = focused {
+            let first_word = |t: Option<String>| t?.split_whitespace().next().map(str::to_owned);
+            let same = li
+                .query_selector_all(&format!("[data-action={}]", action.unwrap_or_default()))
+                .ok()
+                .and_then(|all| {
+                    (0..all.length())
+                        .filter_map(|i| all.item(i)?.dyn_into::<HtmlElement>().ok())
+                        .find(|b| first_word(b.text_content()) == first_word(text.clone()))
+                });
+            let more = || {
+                li.query_selector(".hc-more")
+                    .ok()
+                    .flatten()?
+                    .dyn_into::<HtmlElement>()
+                    .ok()
+            };
+            if let Some(b) = same.or_else(more) {
+                let _ = b.focus();
+            }
+        }
+    }
+
+    /// The element that has focus inside the widget, if one has.
+    fn focused(&self) -> Option<Element> {
+        let root = self.host.shadow_root()?;
+        prop(&root, "activeElement").dyn_into::<Element>().ok()
+    }
+
+    pub fn has_focus(&self) -> bool {
+        self.focused().is_some()
+    }
+
+    /// Focus the log (always there, and focusable): the control that had
+    /// focus went away.
+    pub fn keep_focus(&self) {
+        let _ = self.log.focus();
     }
 
     /// Tombstone every shown message of `sender` (a moderator's purge).
@@ -571,7 +614,10 @@ impl View {
         };
         attr(&li, "data-state", "failed");
         if let Some(state) = li.query_selector(".hc-state").ok().flatten() {
-            set_text(&state, &self.strings.fill("notSent", &[("reason", reason)]));
+            let text = self.strings.fill("notSent", &[("reason", reason)]);
+            // The log is not a live region: say it, too.
+            self.say(&text);
+            set_text(&state, &text);
             for (action, key) in [("retry", "retry"), ("discard", "discard")] {
                 let b = element(&self.doc, "button", "hc-link");
                 attr(&b, "type", "button");
