@@ -118,8 +118,10 @@ impl RoomCore {
         };
         // Where a banned or muted sender is connected from or, gone, last
         // wrote from (hashed): an anonymous new sender key from there is
-        // banned or muted too.
+        // banned or muted too. A mute of a verified user is theirs alone
+        // (a ban also keeps them from coming back anonymously).
         let origins = match &action {
+            ModerationAction::Mute { sender, .. } if self.presence.verified(sender) => Vec::new(),
             ModerationAction::Ban { sender, .. } | ModerationAction::Mute { sender, .. } => {
                 let here: Vec<String> = self
                     .presence

@@ -76,6 +76,11 @@ impl Presence {
         self.members.get(sender).map(|(m, _)| m.name.clone())
     }
 
+    /// Whether `sender` is here as a verified user.
+    pub fn verified(&self, sender: &str) -> bool {
+        self.members.get(sender).is_some_and(|(m, _)| m.verified)
+    }
+
     /// The addresses `sender` is connected from.
     pub fn addresses(&self, sender: &str) -> Vec<String> {
         self.members

@@ -913,6 +913,27 @@ fn a_mute_follows_an_anonymous_member_who_reloads_under_a_new_key() {
 }
 
 #[test]
+fn muting_a_verified_user_does_not_mute_anonymous_visitors_at_the_same_address() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (bo, _) = join(&mut core, &mut store, verified("bo", Some("Bo")));
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let mute = format!(
+        r#"{{"type":"moderate","id":"x1","action":"mute","sender":"{}","seconds":600}}"#,
+        bo.sender
+    );
+    frame(&mut core, &mut store, &mo, &mute, T0);
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &bo, "b1", "hi")),
+        "muted"
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &eve, "e1", "hi")),
+        "ack"
+    );
+}
+
+#[test]
 fn muted_members_cannot_post_until_unmuted() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (eve, _) = join(&mut core, &mut store, request("Eve"));
