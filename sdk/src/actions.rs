@@ -225,14 +225,21 @@ impl Controller {
             }
             return;
         }
-        if target.get_attribute("data-role").as_deref() == Some("edit")
-            && key == "Enter"
-            && !e.shift_key()
-            && !e.is_composing()
-        {
+        let role = target.get_attribute("data-role");
+        if key != "Enter" || e.shift_key() || e.is_composing() {
+            return;
+        }
+        if role.as_deref() == Some("edit") {
             e.prevent_default();
             if let Some(seq) = li.get_attribute("data-seq").and_then(|v| v.parse().ok()) {
                 self.save_edit(&li, seq, t);
+            }
+        } else if role.as_deref() == Some("reason") {
+            // Enter in the Mute / Ban form's reason confirms, as in a form.
+            e.prevent_default();
+            // (Handled here: a click() would re-enter the controller.)
+            if let Ok(Some(confirm)) = li.query_selector(".hc-dialog [data-action^=confirm]") {
+                self.on_list_click(&confirm, t);
             }
         }
     }

@@ -219,9 +219,12 @@ test('a thumbnail opens the full image in a dialog (Enter or click); Escape and 
   assert.equal(await dialog.locator('img').getAttribute('src'), await thumb.locator('img').getAttribute('src'));
   await bo.keyboard.press('Tab');
   assert.equal(await active(), 'Close', 'Tab stays in the dialog');
+  const inert = () => bo.evaluate(() => [...window.root().querySelectorAll('.hc > [inert]')].map((el) => el.className));
+  assert.ok((await inert()).includes('hc-log'), 'the rest is inert while it is open: a screen reader cannot wander off');
   await bo.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
   assert.equal(await active(), 'Open image: chart', 'focus returns to the thumbnail');
+  assert.deepEqual(await inert(), [], 'and usable again once closed');
 
   await thumb.click();
   await dialog.waitFor();

@@ -188,9 +188,12 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   await form.getByLabel('Duration').selectOption('600');
   await form.getByLabel('Reason (optional)').fill('calm down');
   assert.deepEqual(await seriousViolations(mo), [], 'the moderator form is accessible');
-  await form.getByRole('button', { name: 'Mute' }).click();
+  // Enter in the reason confirms, as in any form. Eve has a message typed.
+  await eve.locator('.hc-input').fill('one more');
+  await form.getByLabel('Reason (optional)').press('Enter');
   await eve.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor();
   assert.equal(await eve.locator('.hc-input').isDisabled(), true);
+  assert.equal(await eve.locator('.hc-send').isDisabled(), true, 'Send too, even with text that fits');
   await mo.locator('.hc-notice', { hasText: 'Eve was muted by Mo.' }).waitFor();
 
   // Ban: the member's widget stops for good.

@@ -707,6 +707,8 @@ impl View {
             .and_then(|img| img.get_attribute("alt"))
             .unwrap_or_default();
         let dialog = attachments::viewer(&self.doc, &self.strings, &src, &alt);
+        // Modal for assistive technology too: the rest cannot be reached.
+        self.set_inert(true);
         let _ = self.container.append_child(&dialog);
         if let Some(close) = dialog
             .query_selector(".hc-close")
@@ -717,6 +719,22 @@ impl View {
             let _ = close.focus();
         }
         self.viewer = Some((dialog, opener.clone()));
+    }
+
+    /// Make everything in the widget's box inert (or not), while a dialog
+    /// on top of it is open.
+    fn set_inert(&self, inert: bool) {
+        let children = self.container.children();
+        for i in 0..children.length() {
+            // The live region keeps speaking.
+            if let Some(child) = children.item(i).filter(|c| c.class_name() != "hc-sr") {
+                let _ = if inert {
+                    child.set_attribute("inert", "")
+                } else {
+                    child.remove_attribute("inert")
+                };
+            }
+        }
     }
 
     pub fn viewer_open(&self) -> bool {
@@ -730,6 +748,7 @@ impl View {
             return;
         };
         dialog.remove();
+        self.set_inert(false);
         let back = Some(opener)
             .filter(|o| o.is_connected())
             .and_then(|o| o.dyn_into::<HtmlElement>().ok());
