@@ -325,14 +325,14 @@ impl Controller {
             self.emit_unread();
         }
         self.mark_seen();
-        let mut from_others = false;
+        let mut from_others = 0;
         for m in messages {
             let own = is_own(me.as_deref(), m);
             if !own {
                 if !quiet {
                     self.view.announce(m);
                 }
-                from_others = true;
+                from_others += 1;
             }
             let detail = events::message(m, own, &self.options.server);
             let mentioned = !own
@@ -344,10 +344,10 @@ impl Controller {
             let _ = js_sys::Reflect::set(&detail, &"mentionsMe".into(), &mentioned.into());
             self.emit("message", detail);
         }
-        if from_others {
+        if from_others > 0 {
             self.view.set_typing(None);
             if live && quiet {
-                let n = messages.len().to_string();
+                let n = from_others.to_string();
                 let text = self.view.strings.fill("newCount", &[("n", &n)]);
                 self.view.say(&text);
             }
