@@ -340,33 +340,13 @@ impl View {
     pub fn update(&self, m: &ChatMessage, own: bool) {
         let Some(li) = self.item(m.seq) else { return };
         let grouped = li.class_list().contains("hc-grouped");
-        // Redrawing replaces the message's controls: the one that had focus
-        // (a reaction chip just pressed, its menu button) gets it back.
-        let focused = self
-            .focused()
-            .filter(|a| li.contains(Some(a)))
-            .map(|a| (a.get_attribute("data-action"), a.text_content()));
+        // Redrawing replaces the message's controls: if one had focus (a
+        // reaction chip just pressed, the menu button), the message's menu
+        // button gets it.
+        let had_focus = self.focused().is_some_and(|a| li.contains(Some(&a)));
         message::fill(&self.doc, &self.strings, &li, m, &self.look(own, grouped));
-        if let Some((action, text)) = focused {
-            let first_word = |t: Option<String>| t?.split_whitespace().next().map(str::to_owned);
-            let same = li
-                .query_selector_all(&format!("[data-action={}]", action.unwrap_or_default()))
-                .ok()
-                .and_then(|all| {
-                    (0..all.length())
-                        .filter_map(|i| all.item(i)?.dyn_into::<HtmlElement>().ok())
-                        .find(|b| first_word(b.text_content()) == first_word(text.clone()))
-                });
-            let more = || {
-                li.query_selector(".hc-more")
-                    .ok()
-                    .flatten()?
-                    .dyn_into::<HtmlElement>()
-                    .ok()
-            };
-            if let Some(b) = same.or_else(more) {
-                let _ = b.focus();
-            }
+        if had_focus {
+            menu::refocus(&li);
         }
     }
 
