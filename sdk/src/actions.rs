@@ -197,6 +197,10 @@ impl Controller {
     /// Keys inside the list: arrows move through an open menu, Escape
     /// closes it (or the editor, or a form), Enter saves an edit.
     pub fn on_list_key(&mut self, e: &KeyboardEvent, target: &Element, t: f64) {
+        if self.view.navigate(target, &e.key(), e.shift_key()) {
+            e.prevent_default();
+            return;
+        }
         let Some(li) = target.closest("[data-seq]").ok().flatten() else {
             return;
         };

@@ -177,13 +177,32 @@ test('keyboard: Enter sends, Shift+Enter adds a line; a counter appears near the
   await input.fill('x'.repeat(2001));
   assert.equal(await page.locator('.hc-counter').textContent(), '-1');
   assert.equal(await page.locator('.hc-send').isDisabled(), true);
-  // Tab order reaches the log, the composer and the send button.
-  await input.fill('');
-  const focusable = await page.evaluate(() => {
-    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
-    return [...root.querySelectorAll('[tabindex="0"], textarea, button:not([hidden])')].map((e) => e.className);
+  // The log is one Tab stop: Shift+Tab from the composer lands on it, not on
+  // the last message's buttons; arrows go from message to message; Tab walks
+  // the focused message's buttons, then leaves for the composer.
+  await input.fill('line three');
+  await input.press('Enter');
+  await page.locator('.hc-list .hc-own', { hasText: 'line three' }).waitFor();
+  const focused = () => page.evaluate(() => {
+    const el = document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement;
+    return { cls: el?.className ?? 'the page', text: el?.querySelector('.hc-text')?.textContent ?? '', composer: !!el?.closest('.hc-composer') };
   });
-  assert.ok(focusable.includes('hc-log') && focusable.includes('hc-input') && focusable.includes('hc-send'));
+  await input.focus();
+  for (let i = 0; i < 4 && (await focused()).composer; i++) await page.keyboard.press('Shift+Tab');
+  assert.equal((await focused()).cls, 'hc-log', 'Shift+Tab from the composer reaches the log');
+  await page.keyboard.press('ArrowUp');
+  assert.match((await focused()).cls, /hc-msg/);
+  assert.equal((await focused()).text, 'line three');
+  await page.keyboard.press('ArrowUp');
+  assert.equal((await focused()).text, 'line one\nline two');
+  await page.keyboard.press('ArrowDown');
+  assert.equal((await focused()).text, 'line three');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused()).cls, 'hc-more', 'Tab enters the focused message');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused()).composer, true, 'then leaves the log for the composer');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await focused()).cls, 'hc-log', 'no other message\'s buttons in between');
   await context.close();
 });
 

@@ -122,6 +122,7 @@ pub fn list(
             }
             url => card(doc, &a.name, &a.mime, a.size, url.as_deref()),
         };
+        attr(&el, "tabindex", "-1");
         let _ = row.append_child(&el);
     }
     row

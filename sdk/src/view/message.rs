@@ -29,6 +29,8 @@ fn button(doc: &Document, class: &str, action: &str, text: &str) -> Element {
     let b = element(doc, "button", class);
     attr(&b, "type", "button");
     attr(&b, "data-action", action);
+    // Reached by Tab from the message itself (see `log_keys`).
+    attr(&b, "tabindex", "-1");
     set_text(&b, text);
     b
 }

@@ -6,6 +6,7 @@
 
 pub mod attachments;
 mod dom;
+mod log_keys;
 pub mod menu;
 pub(crate) mod message;
 
@@ -324,7 +325,7 @@ impl View {
             .fill("seenByNames", &[("names", &names.join(", "))]);
         attr(&seen, "title", &all);
         attr(&seen, "aria-label", &all);
-        attr(&seen, "tabindex", "0");
+        attr(&seen, "tabindex", "-1");
         let _ = li.append_child(&seen);
     }
 
@@ -358,6 +359,11 @@ impl View {
 
     pub fn has_focus(&self) -> bool {
         self.focused().is_some()
+    }
+
+    /// Arrows, Home, End and Tab in the log (see `log_keys`); true if handled.
+    pub fn navigate(&self, target: &Element, key: &str, back: bool) -> bool {
+        log_keys::navigate(&self.log, target, key, back)
     }
 
     /// Focus the log (always there, and focusable): the control that had

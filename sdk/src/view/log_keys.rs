@@ -1,0 +1,72 @@
+//! The keyboard in the log. The log is one Tab stop, so the composer is not
+//! behind every message's buttons: ↑ ↓ Home End go from message to message,
+//! and Tab walks the focused message's own buttons (tabindex -1, see
+//! `message::fill`) before it leaves the log. An open menu, editor or form
+//! keeps the browser's own order.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+
+use super::dom::attr;
+
+/// Move focus for `key` (Shift held: `back`) pressed on `target` in `log`;
+/// true if it did (the caller then prevents the browser's own move).
+pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool {
+    let tab = key == "Tab";
+    if !tab && !matches!(key, "ArrowUp" | "ArrowDown" | "Home" | "End")
+        || target
+            .closest(".hc-menu,.hc-dialog")
+            .ok()
+            .flatten()
+            .is_some()
+    {
+        return false;
+    }
+    let li = target.closest("li").ok().flatten();
+    let next = if tab {
+        let Some(li) = li else { return false };
+        let Ok(stops) = li.query_selector_all("[tabindex='-1']") else {
+            return false;
+        };
+        let n = stops.length() as i32;
+        let at = (0..n)
+            .find(|&i| stops.item(i as u32).is_some_and(|s| &s == target.as_ref()))
+            .unwrap_or(-1);
+        let to = if back { at - 1 } else { at + 1 };
+        // Past the last button the browser moves on, out of the log; before
+        // the message, to what precedes the log.
+        if back && at < 0 || to >= n {
+            return false;
+        }
+        if to < 0 {
+            Some(li)
+        } else {
+            stops.item(to as u32).map(JsCast::unchecked_into)
+        }
+    } else {
+        let Ok(items) = log.query_selector_all(".hc-list>li") else {
+            return false;
+        };
+        let n = items.length();
+        if n == 0 {
+            return false;
+        }
+        let at =
+            li.and_then(|li| (0..n).find(|&i| items.item(i).is_some_and(|x| &x == li.as_ref())));
+        // From the log itself, ↑ and ↓ start at the latest message.
+        let to = match key {
+            "ArrowUp" => at.map_or(n - 1, |i| i.saturating_sub(1)),
+            "ArrowDown" => at.map_or(n - 1, |i| (i + 1).min(n - 1)),
+            "Home" => 0,
+            _ => n - 1,
+        };
+        items.item(to).map(JsCast::unchecked_into)
+    };
+    let Some(el) = next.map(JsCast::unchecked_into::<HtmlElement>) else {
+        return false;
+    };
+    // Notices and unsent messages are focusable only from here.
+    attr(&el, "tabindex", "-1");
+    let _ = el.focus();
+    true
+}
