@@ -86,25 +86,29 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await mine.locator('.hc-chip').waitFor({ state: 'detached' });
   assert.equal(await focusedClass(), 'hc-more', 'the chip went away: focus on ⋯, not the page');
 
-  // Edit inline: Enter saves, everyone sees "(edited)".
+  // Edit inline. Bo reacts meanwhile: Ada's message is redrawn, and her
+  // editor stays open with what she typed, focus still in it.
   await mine.locator('.hc-more').click();
   await mine.getByRole('menuitem', { name: 'Edit' }).click();
   const editor = mine.locator('textarea');
   await editor.fill('hello world');
-  await editor.press('Enter');
-  await item(bo, 'hello world').locator('.hc-edited').waitFor();
-  await item(ada, 'hello world').locator('.hc-edited').waitFor();
-
-  // React from Bo's menu; the chip shows on both pages; Bo's is pressed.
-  const theirs = item(bo, 'hello world');
+  const theirs = item(bo, 'helo wrold');
   await theirs.locator('.hc-more').click();
   await theirs.getByRole('menuitem', { name: 'React with 👍' }).click();
   await theirs.locator('.hc-chip[aria-pressed=true]', { hasText: '👍 1' }).waitFor();
-  await item(ada, 'hello world').locator('.hc-chip[aria-pressed=false]', { hasText: '👍 1' }).waitFor();
+  await mine.locator('.hc-chip[aria-pressed=false]', { hasText: '👍 1' }).waitFor();
+  assert.equal(await editor.inputValue(), 'hello world', 'the editor survived the redraw');
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.value), 'hello world');
+  // Enter saves, everyone sees "(edited)".
+  await ada.keyboard.press('Enter');
+  await item(bo, 'hello world').locator('.hc-edited').waitFor();
+  await item(ada, 'hello world').locator('.hc-edited').waitFor();
+  await item(bo, 'hello world').locator('.hc-chip[aria-pressed=true]', { hasText: '👍 1' }).waitFor();
 
   // Reply: a bar above the composer, then a quote that leads back to the original.
-  await theirs.locator('.hc-more').click();
-  await theirs.getByRole('menuitem', { name: 'Reply' }).click();
+  const edited = item(bo, 'hello world');
+  await edited.locator('.hc-more').click();
+  await edited.getByRole('menuitem', { name: 'Reply' }).click();
   await bo.locator('.hc-replybar', { hasText: 'Replying to Ada' }).waitFor();
   await bo.locator('.hc-input').fill('agreed');
   await bo.locator('.hc-input').press('Enter');
@@ -113,9 +117,9 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.querySelector('.hc-text')?.textContent), 'hello world');
 
   // Delete: a tombstone everywhere.
-  const edited = item(ada, 'hello world');
-  await edited.locator('.hc-more').click();
-  await edited.getByRole('menuitem', { name: 'Delete' }).click();
+  const original = item(ada, 'hello world');
+  await original.locator('.hc-more').click();
+  await original.getByRole('menuitem', { name: 'Delete' }).click();
   await bo.locator('.hc-list .hc-msg.hc-deleted .hc-text', { hasText: 'Message deleted' }).waitFor();
   await Promise.all([ada.context().close(), bo.context().close()]);
 });

@@ -44,7 +44,7 @@ pub fn close(li: &Element) {
 }
 
 /// Whether the message's ⋯ button says its menu is open.
-fn set_expanded(li: &Element, open: bool) {
+pub fn set_expanded(li: &Element, open: bool) {
     if let Ok(Some(more)) = li.query_selector(".hc-more") {
         attr(&more, "aria-expanded", if open { "true" } else { "false" });
     }

@@ -341,13 +341,30 @@ impl View {
     pub fn update(&self, m: &ChatMessage, own: bool) {
         let Some(li) = self.item(m.seq) else { return };
         let grouped = li.class_list().contains("hc-grouped");
-        // Redrawing replaces the message's controls: if one had focus (a
-        // reaction chip just pressed, the menu button), the message's menu
-        // button gets it.
-        let had_focus = self.focused().is_some_and(|a| li.contains(Some(&a)));
+        let focused = self.focused().filter(|a| li.contains(Some(a)));
+        // An open menu, the editor (with what was typed) or a form, and
+        // "Seen by", outlive the redraw, unless the message was deleted.
+        let kept = li
+            .query_selector_all(".hc-seen,.hc-menu,.hc-dialog")
+            .ok()
+            .filter(|_| !m.deleted);
         message::fill(&self.doc, &self.strings, &li, m, &self.look(own, grouped));
-        if had_focus {
-            menu::refocus(&li);
+        for i in 0..kept.as_ref().map_or(0, |k| k.length()) {
+            if let Some(n) = kept.as_ref().and_then(|k| k.item(i)) {
+                let _ = li.append_child(&n);
+                if n.unchecked_ref::<Element>().class_name() == "hc-menu" {
+                    menu::set_expanded(&li, true);
+                }
+            }
+        }
+        // If focus was on a control that the redraw replaced (a reaction
+        // chip just pressed, the menu button), the menu button gets it.
+        match focused {
+            Some(el) if li.contains(Some(&el)) => {
+                let _ = el.unchecked_into::<HtmlElement>().focus();
+            }
+            Some(_) => menu::refocus(&li),
+            None => {}
         }
     }
 
