@@ -55,7 +55,7 @@ export function createLauncher(fullScript, server) {
     const host = document.createElement('div');
     host.setAttribute('data-hello-chat-launcher-host', '');
     const root = host.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>${CSS}</style><div class="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
+    root.innerHTML = `<style>${CSS}</style><div class="p" id="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-controls="p" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
     const [panel, close, slot, bubble, label, badge] = ['.p', '.x', '.c', '.b', '.l', '.u'].map((s) => root.querySelector(s));
     label.textContent = text.label;
     close.setAttribute('aria-label', text.close);

@@ -44,6 +44,8 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   await input.waitFor();
   assert.ok(requests.includes('/hello-chat.js'), 'the widget came on the first open');
   assert.equal(await bubble.getAttribute('aria-expanded'), 'true');
+  assert.equal(await bubble.evaluate((b) => b.getRootNode().getElementById(b.getAttribute('aria-controls'))?.getAttribute('role')), 'dialog',
+    'the bubble names the panel it opens');
   await input.fill('hello from the launcher');
   await input.press('Enter');
   const mine = page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'hello from the launcher' });

@@ -80,6 +80,8 @@ pub struct View {
     pub attach: HtmlButtonElement,
     pub picker: HtmlInputElement,
     counter: HtmlElement,
+    /// The hundred of characters left last read out (see `update_counter`).
+    counter_said: std::cell::Cell<i64>,
     pub form: HtmlElement,
     send: HtmlButtonElement,
     announcer: Element,
@@ -224,7 +226,6 @@ impl View {
         attr(&input, "aria-autocomplete", "list");
         attr(&input, "aria-controls", "hc-suggest");
         let counter = html(&doc, "span", "hc-counter");
-        attr(&counter, "aria-live", "polite");
         counter.set_hidden(true);
         let send: HtmlButtonElement = element(&doc, "button", "hc-send").unchecked_into();
         send.set_type("submit");
@@ -274,6 +275,7 @@ impl View {
             typing,
             input,
             counter,
+            counter_said: std::cell::Cell::new(i64::MAX),
             form,
             send,
             announcer,
@@ -324,6 +326,8 @@ impl View {
             .strings
             .fill("seenByNames", &[("names", &names.join(", "))]);
         attr(&seen, "title", &all);
+        // A note, so that its label (the names) is what is read.
+        attr(&seen, "role", "note");
         attr(&seen, "aria-label", &all);
         attr(&seen, "tabindex", "-1");
         let _ = li.append_child(&seen);
@@ -944,19 +948,22 @@ impl View {
         let left = max as i64 - len as i64;
         let near = len * 5 >= max * 4;
         self.counter.set_hidden(!near);
+        // Read out when a hundred is crossed or the limit passed, not at every key.
+        let step = if left < 0 { -1 } else { left / 100 };
         if near {
             set_text(&self.counter, &left.to_string());
-            attr(
-                &self.counter,
-                "aria-label",
-                &self.strings.fill("counter", &[("n", &left.to_string())]),
-            );
+            let said = self.strings.fill("counter", &[("n", &left.to_string())]);
+            attr(&self.counter, "title", &said);
+            if step != self.counter_said.get() {
+                self.say(&said);
+            }
             if left < 0 {
                 attr(&self.counter, "data-over", "");
             } else {
                 let _ = self.counter.remove_attribute("data-over");
             }
         }
+        self.counter_said.set(if near { step } else { i64::MAX });
         self.send.set_disabled(left < 0);
     }
 }
