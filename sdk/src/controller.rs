@@ -77,6 +77,16 @@ fn now() -> f64 {
 
 /// Run `f` on the controller, then everything that follows from it.
 pub fn dispatch(weak: &Weak<RefCell<Controller>>, f: impl FnOnce(&mut Controller, f64)) {
+    let mut f = Some(f);
+    run(weak, &mut |c, t| {
+        if let Some(f) = f.take() {
+            f(c, t)
+        }
+    });
+}
+
+/// `dispatch`'s body, once: not a copy per caller (a dozen, in the embed).
+fn run(weak: &Weak<RefCell<Controller>>, f: &mut dyn FnMut(&mut Controller, f64)) {
     let Some(rc) = weak.upgrade() else { return };
     let (emit, events) = {
         let Ok(mut c) = rc.try_borrow_mut() else {

@@ -54,6 +54,16 @@ fn now() -> f64 {
 
 /// Run `f`, then everything that follows from it; the page hears last.
 fn dispatch(weak: &Weak<RefCell<Headless>>, f: impl FnOnce(&mut Headless, f64)) {
+    let mut f = Some(f);
+    run(weak, &mut |h, t| {
+        if let Some(f) = f.take() {
+            f(h, t)
+        }
+    });
+}
+
+/// `dispatch`'s body, once: not a copy per caller.
+fn run(weak: &Weak<RefCell<Headless>>, f: &mut dyn FnMut(&mut Headless, f64)) {
     let Some(rc) = weak.upgrade() else { return };
     let (emit, events) = {
         let Ok(mut h) = rc.try_borrow_mut() else {

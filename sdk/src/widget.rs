@@ -33,22 +33,22 @@ impl Widget {
     /// Queue a message. Returns its client id, or `undefined` if it was
     /// refused (an `error` event says why).
     pub fn send(&self, text: String) -> Option<String> {
-        self.act(|c, t| c.session.send(&text, t))
+        self.act(&|c, t| c.session.send(&text, t))
     }
 
     /// Queue a reply to message `seq`.
     pub fn reply(&self, seq: f64, text: String) -> Option<String> {
-        self.act(|c, t| c.session.reply(Some(seq as u64), &text, t))
+        self.act(&|c, t| c.session.reply(Some(seq as u64), &text, t))
     }
 
     /// Change the text of your message `seq` (moderators: of any message).
     pub fn edit(&self, seq: f64, text: String) -> Option<String> {
-        self.act(|c, t| c.session.edit(seq as u64, &text, t))
+        self.act(&|c, t| c.session.edit(seq as u64, &text, t))
     }
 
     /// Delete your message `seq` (moderators: any message).
     pub fn remove(&self, seq: f64) -> Option<String> {
-        self.act(|c, t| c.session.remove(seq as u64, t))
+        self.act(&|c, t| c.session.remove(seq as u64, t))
     }
 
     /// Queue `file` (a `File` or `Blob`) with `text`, once it is prepared
@@ -66,12 +66,13 @@ impl Widget {
 
     /// Add (`on`) or take back a reaction to message `seq`.
     pub fn react(&self, seq: f64, emoji: String, on: bool) -> Option<String> {
-        self.act(|c, t| c.session.react(seq as u64, &emoji, on, t))
+        self.act(&|c, t| c.session.react(seq as u64, &emoji, on, t))
     }
 
+    /// `f`, through the controller (not generic: one copy for every method).
     fn act(
         &self,
-        f: impl FnOnce(&mut Controller, f64) -> Result<String, protocol::ProtocolError>,
+        f: &dyn Fn(&mut Controller, f64) -> Result<String, protocol::ProtocolError>,
     ) -> Option<String> {
         let inner = self.inner.as_ref()?;
         let mut id = None;
