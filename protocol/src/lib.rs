@@ -10,6 +10,7 @@
 //! - [`json`]: the small JSON reader/writer both use.
 //! - [`connect`]: the `/ws?room=..&name=..` query a connection starts with.
 //! - [`validate`]: room ids, names, message text and client ids.
+//! - [`links`]: web links in message text, for the widget to make clickable.
 //! - [`limits`]: the documented defaults for sizes, rates and retention.
 //! - [`rate_limit`]: the token bucket that throttles senders.
 //! - [`backoff`]: the reconnect schedule (exponential, full jitter).
@@ -39,6 +40,7 @@ pub mod json;
 #[cfg(feature = "server")]
 pub mod jwt;
 pub mod limits;
+pub mod links;
 pub mod lru;
 pub mod message;
 pub mod origin;

@@ -137,6 +137,38 @@ test('hostile text from the network is rendered inert, as text', async () => {
   await context.close();
 });
 
+test('web links in messages open in a new tab; nothing else becomes a link', async () => {
+  const room = uniqueRoom('links');
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Reader' });
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs++; d.dismiss(); });
+  await waitForStatus(page, 'connected');
+  const writer = await join(room, 'Writer');
+  const text = 'See https://example.com/Rust_(language). Not javascript:alert(1) nor "https://x.example/"onmouseover=alert(2) <a href=//evil.example>x</a>';
+  writer.send({ type: 'send', id: 'l1', message: text });
+  await writer.next('ack');
+  const bubble = page.locator('.hc-list .hc-text').first();
+  await bubble.waitFor();
+  assert.equal(await bubble.textContent(), text, 'the text is unchanged');
+  const links = await bubble.locator('a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent, a.target, a.rel, [...a.attributes].length]));
+  const rel = 'noopener noreferrer nofollow ugc';
+  assert.deepEqual(links, [
+    ['https://example.com/Rust_(language)', 'https://example.com/Rust_(language)', '_blank', rel, 4],
+    ['https://x.example/', 'https://x.example/', '_blank', rel, 4],
+  ]);
+  // From the keyboard: the message, then its links, by Tab.
+  await page.locator('.hc-log').focus();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.getAttribute('href')), 'https://example.com/Rust_(language)');
+  await bubble.locator('a').first().hover();
+  await sleep(200);
+  assert.equal(dialogs, 0);
+  await writer.close();
+  await context.close();
+});
+
 test('auto-mount from data attributes, and several widgets on one page stay independent', async () => {
   const [r1, r2] = [uniqueRoom('auto'), uniqueRoom('auto')];
   const context = await browser.newContext();

@@ -35,6 +35,25 @@ fn button(doc: &Document, class: &str, action: &str, text: &str) -> Element {
     b
 }
 
+/// `text` in `p`, its web links clickable (see `protocol::links`): built
+/// as nodes, never parsed as HTML.
+fn linked_text(doc: &Document, p: &Element, text: &str) {
+    for (link, piece) in protocol::links::split(text) {
+        if link {
+            let a = element(doc, "a", "");
+            attr(&a, "href", piece);
+            attr(&a, "target", "_blank");
+            attr(&a, "rel", "noopener noreferrer nofollow ugc");
+            // Reached by Tab from the message itself (see `log_keys`).
+            attr(&a, "tabindex", "-1");
+            set_text(&a, piece);
+            let _ = p.append_child(&a);
+        } else {
+            let _ = p.append_with_str_1(piece);
+        }
+    }
+}
+
 /// Whether `text` mentions `name` as `@name` (any case).
 pub fn mentions(text: &str, name: &str) -> bool {
     // The browser's lower case and search: Rust's would add tables to the widget.
@@ -148,15 +167,11 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     if m.deleted || !m.message.is_empty() || m.attachments.is_empty() {
         let text = element(doc, "p", "hc-text");
         attr(&text, "dir", "auto");
-        set_text(
-            &text,
-            if m.deleted {
-                s.get("deleted")
-            } else {
-                m.message.clone()
-            }
-            .as_str(),
-        );
+        if m.deleted {
+            set_text(&text, &s.get("deleted"));
+        } else {
+            linked_text(doc, &text, &m.message);
+        }
         let _ = li.append_child(&text);
     }
     if !m.deleted && !m.attachments.is_empty() {

@@ -1,0 +1,159 @@
+//! Web links in message text, so that the widget can make them clickable.
+//!
+//! Only `http://` and `https://` links are found (never `javascript:` or
+//! `data:`), and a link's target is exactly its visible text: nobody can
+//! show one address and lead to another. The widget builds each link with
+//! `textContent` and `href`, never from HTML. (The room's link policy,
+//! `room::policy::has_link`, is broader on purpose: to refuse spam, it also
+//! counts bare domains.)
+
+/// Characters a link does not end with: sentence punctuation after it.
+const TRAILING: &[char] = &['.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~'];
+
+/// `text` cut into pieces, in order: `(true, link)` or `(false, text)`.
+/// Joined, the pieces are `text` again.
+pub fn split(text: &str) -> Vec<(bool, &str)> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let (mut done, mut i) = (0, 0);
+    while i < bytes.len() {
+        let link = scheme_at(text, i).and_then(|scheme| {
+            let rest = &text[i..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
+                .unwrap_or(rest.len());
+            let url = trim(&rest[..end]);
+            (url.len() > scheme).then_some(url)
+        });
+        match link {
+            Some(url) => {
+                if done < i {
+                    pieces.push((false, &text[done..i]));
+                }
+                pieces.push((true, url));
+                i += url.len();
+                done = i;
+            }
+            // Only ASCII bytes start a link: stepping by one byte never stops
+            // inside a character that could.
+            None => i += 1,
+        }
+    }
+    if done < text.len() {
+        pieces.push((false, &text[done..]));
+    }
+    pieces
+}
+
+/// The length of the `http://` or `https://` (any case) starting a word at
+/// byte `i` of `text`.
+fn scheme_at(text: &str, i: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    // "xhttp://" is not a link; "(https://" and "»https://" are.
+    if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'/') {
+        return None;
+    }
+    ["https://", "http://"].into_iter().find_map(|scheme| {
+        let candidate = bytes.get(i..i + scheme.len())?;
+        candidate
+            .eq_ignore_ascii_case(scheme.as_bytes())
+            .then_some(scheme.len())
+    })
+}
+
+/// `url` without what follows it in a sentence: trailing punctuation, and a
+/// closing bracket that it did not open ("(see https://a.example/x)").
+fn trim(mut url: &str) -> &str {
+    loop {
+        let Some(last) = url.chars().next_back() else {
+            return url;
+        };
+        let count = |b: u8| url.bytes().filter(|&c| c == b).count();
+        let unopened = |open: u8, close: u8| last == close as char && count(close) > count(open);
+        if TRAILING.contains(&last) || unopened(b'(', b')') || unopened(b'[', b']') {
+            url = &url[..url.len() - last.len_utf8()];
+        } else {
+            return url;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn links(text: &str) -> Vec<&str> {
+        split(text)
+            .into_iter()
+            .filter(|(link, _)| *link)
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    #[test]
+    fn finds_links_in_text() {
+        assert_eq!(
+            split("see https://example.com/a?b=1#c now"),
+            vec![
+                (false, "see "),
+                (true, "https://example.com/a?b=1#c"),
+                (false, " now")
+            ]
+        );
+        assert_eq!(links("HTTP://Example.com"), vec!["HTTP://Example.com"]);
+        assert_eq!(
+            links("two: http://a.example\nhttps://b.example"),
+            vec!["http://a.example", "https://b.example"]
+        );
+        assert_eq!(links("https://例え.jp/パス"), vec!["https://例え.jp/パス"]);
+    }
+
+    #[test]
+    fn sentence_punctuation_and_brackets_stay_outside() {
+        assert_eq!(links("Go to https://a.example."), vec!["https://a.example"]);
+        assert_eq!(
+            links("(see https://a.example/x)"),
+            vec!["https://a.example/x"]
+        );
+        assert_eq!(
+            links("https://en.wikipedia.org/wiki/Rust_(programming_language)"),
+            vec!["https://en.wikipedia.org/wiki/Rust_(programming_language)"]
+        );
+        assert_eq!(links("\"https://a.example\"!"), vec!["https://a.example"]);
+        assert_eq!(links("<https://a.example>"), vec!["https://a.example"]);
+    }
+
+    #[test]
+    fn only_web_links() {
+        for text in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "https://",
+            "https://.",
+            "xhttps://a.example",
+            "ftp://a.example",
+            "mailto:a@example.com",
+            "",
+        ] {
+            assert_eq!(links(text), Vec::<&str>::new(), "{text}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn pieces_join_back_and_links_are_web_links(text in "(\\PC|https?://|[ ().\\n])*") {
+            let pieces = split(&text);
+            let joined: String = pieces.iter().map(|(_, s)| *s).collect();
+            prop_assert_eq!(joined, text.clone());
+            for (link, s) in pieces {
+                prop_assert!(!s.is_empty());
+                if link {
+                    let lower = s.to_ascii_lowercase();
+                    prop_assert!(lower.starts_with("https://") || lower.starts_with("http://"));
+                    prop_assert!(!s.chars().any(char::is_whitespace));
+                }
+            }
+        }
+    }
+}
