@@ -29,94 +29,106 @@ fn plural_rules(locale: Option<&str>) -> Option<Object> {
         .ok()
 }
 
+/// English, built in. A table, not a `match`: a match on strings compiles
+/// to a comparison per key, kilobytes of code in the embed.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("title", "Chat"),
+    ("placeholder", "Write a message…"),
+    ("messageLabel", "Message"),
+    ("send", "Send"),
+    ("logLabel", "Messages"),
+    ("connecting", "Connecting…"),
+    ("reconnecting", "Reconnecting…"),
+    ("reconnectingIn", "Reconnecting in {s} s"),
+    (
+        "offline",
+        "Offline. Messages will be sent when you are back online.",
+    ),
+    ("failed", "Can't connect: {reason}"),
+    ("online", "{n} online"),
+    ("typing", "{name} is typing…"),
+    ("newMessages", "New messages"),
+    ("newCount", "{n} new messages"),
+    ("loadEarlier", "Load earlier messages"),
+    ("empty", "No messages yet. Say hello!"),
+    ("pending", "Sending…"),
+    ("notSent", "Not sent: {reason}"),
+    ("retry", "Retry"),
+    ("discard", "Discard"),
+    ("counter", "{n} characters left"),
+    ("announce", "{name}: {text}"),
+    ("verified", "Verified"),
+    ("roleModerator", "Mod"),
+    ("roleBot", "Bot"),
+    ("edited", "(edited)"),
+    ("deleted", "Message deleted"),
+    ("actions", "Actions for {name}'s message"),
+    ("actionsMenu", "Message actions"),
+    ("reactWith", "React with {emoji}"),
+    ("reaction", "{emoji} {n}: toggle your reaction"),
+    ("replyQuote", "Reply to {name}: show the original"),
+    ("reply", "Reply"),
+    ("edit", "Edit"),
+    ("delete", "Delete"),
+    ("remove", "Remove"),
+    ("mute", "Mute"),
+    ("ban", "Ban"),
+    ("save", "Save"),
+    ("cancel", "Cancel"),
+    ("editLabel", "Edit your message"),
+    ("muteWho", "Mute {name}"),
+    ("banWho", "Ban {name}"),
+    ("duration", "Duration"),
+    ("minutes10", "10 minutes"),
+    ("hour1", "1 hour"),
+    ("day1", "1 day"),
+    ("forGood", "For good"),
+    ("reason", "Reason (optional)"),
+    ("replyingTo", "Replying to {name}: {text}"),
+    ("cancelReply", "Cancel reply"),
+    ("mentionList", "People to mention"),
+    ("muted", "You are muted until {time}."),
+    ("mutedForGood", "You are muted in this room."),
+    ("locked", "This room is read-only."),
+    ("slowMode", "Slow mode: one message every {s} s."),
+    ("noticeDelete", "A message was removed by a moderator."),
+    ("noticeMute", "{name} was muted by {by}."),
+    ("noticeUnmute", "{name} can write again."),
+    ("noticeBan", "{name} was banned by {by}."),
+    ("noticeUnban", "{name} was unbanned."),
+    ("noticePurge", "Messages from {name} were removed by {by}."),
+    // Whose, unknown: an erased user's (GDPR), or one who never wrote here.
+    (
+        "noticePurgeAnon",
+        "A member's messages were removed by {by}.",
+    ),
+    ("noticeSlow", "{by} turned on slow mode ({s} s)."),
+    ("noticeSlowOff", "{by} turned off slow mode."),
+    ("noticeLock", "{by} made the room read-only."),
+    ("noticeUnlock", "{by} reopened the room."),
+    ("someone", "Someone"),
+    ("attach", "Attach files"),
+    ("seenBy", "Seen by {n}"),
+    ("seenByNames", "Seen by {names}"),
+    ("notifySound", "Sound for new messages"),
+    ("notifyDesktop", "Notifications for new messages"),
+    ("attachments", "Files to send"),
+    ("altLabel", "Description of {name}"),
+    ("removeFile", "Remove {name}"),
+    ("preparing", "Preparing…"),
+    ("uploading", "Uploading"),
+    ("openImage", "Open image: {alt}"),
+    ("viewer", "Image: {alt}"),
+    ("close", "Close"),
+    ("attached", "Attached: {names}"),
+    ("tooManyFiles", "At most {n} files per message."),
+];
+
 fn default(key: &str) -> &'static str {
-    match key {
-        "title" => "Chat",
-        "placeholder" => "Write a message…",
-        "messageLabel" => "Message",
-        "send" => "Send",
-        "logLabel" => "Messages",
-        "connecting" => "Connecting…",
-        "reconnecting" => "Reconnecting…",
-        "reconnectingIn" => "Reconnecting in {s} s",
-        "offline" => "Offline. Messages will be sent when you are back online.",
-        "failed" => "Can't connect: {reason}",
-        "online" => "{n} online",
-        "typing" => "{name} is typing…",
-        "newMessages" => "New messages",
-        "newCount" => "{n} new messages",
-        "loadEarlier" => "Load earlier messages",
-        "empty" => "No messages yet. Say hello!",
-        "pending" => "Sending…",
-        "notSent" => "Not sent: {reason}",
-        "retry" => "Retry",
-        "discard" => "Discard",
-        "counter" => "{n} characters left",
-        "announce" => "{name}: {text}",
-        "verified" => "Verified",
-        "roleModerator" => "Mod",
-        "roleBot" => "Bot",
-        "edited" => "(edited)",
-        "deleted" => "Message deleted",
-        "actions" => "Actions for {name}'s message",
-        "actionsMenu" => "Message actions",
-        "reactWith" => "React with {emoji}",
-        "reaction" => "{emoji} {n}: toggle your reaction",
-        "replyQuote" => "Reply to {name}: show the original",
-        "reply" => "Reply",
-        "edit" => "Edit",
-        "delete" => "Delete",
-        "remove" => "Remove",
-        "mute" => "Mute",
-        "ban" => "Ban",
-        "save" => "Save",
-        "cancel" => "Cancel",
-        "editLabel" => "Edit your message",
-        "muteWho" => "Mute {name}",
-        "banWho" => "Ban {name}",
-        "duration" => "Duration",
-        "minutes10" => "10 minutes",
-        "hour1" => "1 hour",
-        "day1" => "1 day",
-        "forGood" => "For good",
-        "reason" => "Reason (optional)",
-        "replyingTo" => "Replying to {name}: {text}",
-        "cancelReply" => "Cancel reply",
-        "mentionList" => "People to mention",
-        "muted" => "You are muted until {time}.",
-        "mutedForGood" => "You are muted in this room.",
-        "locked" => "This room is read-only.",
-        "slowMode" => "Slow mode: one message every {s} s.",
-        "noticeDelete" => "A message was removed by a moderator.",
-        "noticeMute" => "{name} was muted by {by}.",
-        "noticeUnmute" => "{name} can write again.",
-        "noticeBan" => "{name} was banned by {by}.",
-        "noticeUnban" => "{name} was unbanned.",
-        "noticePurge" => "Messages from {name} were removed by {by}.",
-        // Whose, unknown: an erased user's (GDPR), or one who never wrote here.
-        "noticePurgeAnon" => "A member's messages were removed by {by}.",
-        "noticeSlow" => "{by} turned on slow mode ({s} s).",
-        "noticeSlowOff" => "{by} turned off slow mode.",
-        "noticeLock" => "{by} made the room read-only.",
-        "noticeUnlock" => "{by} reopened the room.",
-        "someone" => "Someone",
-        "attach" => "Attach files",
-        "seenBy" => "Seen by {n}",
-        "seenByNames" => "Seen by {names}",
-        "notifySound" => "Sound for new messages",
-        "notifyDesktop" => "Notifications for new messages",
-        "attachments" => "Files to send",
-        "altLabel" => "Description of {name}",
-        "removeFile" => "Remove {name}",
-        "preparing" => "Preparing…",
-        "uploading" => "Uploading",
-        "openImage" => "Open image: {alt}",
-        "viewer" => "Image: {alt}",
-        "close" => "Close",
-        "attached" => "Attached: {names}",
-        "tooManyFiles" => "At most {n} files per message.",
-        _ => "",
-    }
+    DEFAULTS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, v)| v)
 }
 
 impl Strings {
@@ -176,5 +188,53 @@ impl Strings {
         }
         out.push_str(rest);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DEFAULTS;
+    use protocol::json::{parse, Json};
+
+    /// Every translation has every key (plural forms `key.one` count as
+    /// `key`) and nothing else; every text keeps English's placeholders.
+    #[test]
+    fn every_locale_has_every_key_and_placeholder() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/locales");
+        let mut locales = 0;
+        for entry in std::fs::read_dir(dir).expect("sdk/locales") {
+            let path = entry.expect("a locale file").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let Ok(Json::Obj(pairs)) = parse(&text) else {
+                panic!("{path:?} is not a JSON object");
+            };
+            for (key, english) in DEFAULTS {
+                let forms: Vec<&str> = pairs
+                    .iter()
+                    .filter(|(k, _)| {
+                        k == key || k.strip_prefix(key).is_some_and(|r| r.starts_with('.'))
+                    })
+                    .filter_map(|(_, v)| v.as_str())
+                    .collect();
+                assert!(!forms.is_empty(), "{path:?} lacks {key}");
+                for var in english.split('{').skip(1).filter_map(|s| s.split_once('}')) {
+                    let var = format!("{{{}}}", var.0);
+                    // A plural form may spell the number out ("one message").
+                    assert!(
+                        forms.iter().any(|f| f.contains(&var)),
+                        "{path:?}: {key} lacks {var}"
+                    );
+                }
+            }
+            for (key, _) in &pairs {
+                let base = key.split('.').next().unwrap_or(key);
+                assert!(
+                    DEFAULTS.iter().any(|(k, _)| *k == base),
+                    "{path:?}: unknown key {key}"
+                );
+            }
+            locales += 1;
+        }
+        assert_eq!(locales, 15);
     }
 }
