@@ -169,6 +169,48 @@ test('web links in messages open in a new tab; nothing else becomes a link', asy
   await context.close();
 });
 
+test('a message on another day than the one above it is labelled with its day', async () => {
+  const room = uniqueRoom('days');
+  const writer = await join(room, 'Writer');
+  for (const [i, text] of ['[-2d] two days ago', '[-2d] same day', '[-1d] yesterday', 'today'].entries()) {
+    writer.send({ type: 'send', id: `d${i}`, message: text });
+    await writer.next('ack');
+  }
+  const context = await browser.newContext();
+  // The room stamps messages now: move some back in time on their way to
+  // this page, as if they had been written days ago.
+  const DAY = 86_400_000;
+  const shift = (v) => {
+    if (Array.isArray(v)) return v.map(shift);
+    if (v && typeof v === 'object') {
+      const o = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shift(x)]));
+      const back = /^\[-(\d)d\]/.exec(typeof o.message === 'string' ? o.message : '');
+      if (back && typeof o.timestamp === 'number') o.timestamp -= Number(back[1]) * DAY;
+      return o;
+    }
+    return v;
+  };
+  await context.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((m) => {
+      try { ws.send(JSON.stringify(shift(JSON.parse(m)))); } catch { ws.send(m); }
+    });
+  });
+  const page = await widgetPage(context, { room, name: 'Reader' });
+  await page.locator('.hc-list .hc-msg', { hasText: 'today' }).waitFor();
+  const shown = await page.locator('.hc-list .hc-msg').evaluateAll((lis) => lis.map((li) => [
+    li.querySelector('.hc-text').textContent, li.dataset.day ?? null,
+    new Date(Number(li.dataset.ts)).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long' }),
+    getComputedStyle(li, '::before').content, li.classList.contains('hc-grouped')]));
+  const [a, b, c, d] = shown;
+  assert.deepEqual([a[1], b[1], c[1], d[1]], [a[2], null, c[2], d[2]], 'a label where the day changes, not under it');
+  assert.ok(new Set([a[2], c[2], d[2]]).size === 3, 'three different days');
+  assert.equal(a[3], `"${a[2]}"`, 'the label is shown');
+  assert.deepEqual(shown.map((s) => s[4]), [false, true, false, false], 'a new day starts a new group');
+  await writer.close();
+  await context.close();
+});
+
 test('auto-mount from data attributes, and several widgets on one page stay independent', async () => {
   const [r1, r2] = [uniqueRoom('auto'), uniqueRoom('auto')];
   const context = await browser.newContext();
@@ -261,6 +303,8 @@ test('long rooms: earlier messages load on demand; new messages while scrolled u
   assert.equal(await page.locator('.hc-earlier').isVisible(), false, 'nothing older');
   const texts = await listTexts(page);
   assert.deepEqual(texts, Array.from({ length: 80 }, (_, i) => `line ${i + 1}`));
+  assert.equal(await page.locator('.hc-list [data-day]').count(), 1, 'one day, labelled once, above the earlier page');
+  assert.equal(await page.locator('.hc-list .hc-msg').first().getAttribute('data-day') !== null, true);
 
   // Scrolled to the top, a new message does not yank the view: a pill appears.
   await page.locator('.hc-log').evaluate((el) => { el.scrollTop = 0; });

@@ -51,27 +51,44 @@ extern "C" {
     type LocalDate;
     #[wasm_bindgen(constructor, js_class = Date)]
     fn new(ms: f64) -> LocalDate;
-    #[wasm_bindgen(method, catch, js_class = Date, js_name = toLocaleTimeString)]
-    fn to_locale_time_string(
-        this: &LocalDate,
-        locale: &JsValue,
-        options: &JsValue,
-    ) -> Result<js_sys::JsString, JsValue>;
     #[wasm_bindgen(method, catch, js_class = Date, js_name = toISOString)]
     fn to_iso_string(this: &LocalDate) -> Result<js_sys::JsString, JsValue>;
 }
 
+/// `new Date(ms)[method](locale, {fields})`: the browser formats it. A locale
+/// it does not know falls back to the visitor's.
+fn local(ms: f64, locale: Option<&str>, method: &str, fields: &[(&str, &str)]) -> String {
+    let options = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&options, &(*k).into(), &(*v).into());
+    }
+    let date: JsValue = LocalDate::new(ms).into();
+    let locale = locale.map_or(JsValue::UNDEFINED, JsValue::from_str);
+    invoke(&date, method, &locale, &options)
+        .as_string()
+        .or_else(|| invoke(&date, method, &JsValue::UNDEFINED, &options).as_string())
+        .unwrap_or_default()
+}
+
 /// "14:05" (or "2:05 PM") in the visitor's or the configured locale.
 pub fn local_time(ms: f64, locale: Option<&str>) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
-    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
-    let date = LocalDate::new(ms);
-    let locale = locale.map_or(JsValue::UNDEFINED, JsValue::from_str);
-    date.to_locale_time_string(&locale, &options)
-        .or_else(|_| date.to_locale_time_string(&JsValue::UNDEFINED, &options))
-        .map(String::from)
-        .unwrap_or_default()
+    local(
+        ms,
+        locale,
+        "toLocaleTimeString",
+        &[("hour", "2-digit"), ("minute", "2-digit")],
+    )
+}
+
+/// "Sunday, 29 November" (or "Sonntag, 29. November"): the day of `ms`,
+/// here.
+pub fn local_day(ms: f64, locale: Option<&str>) -> String {
+    local(
+        ms,
+        locale,
+        "toLocaleDateString",
+        &[("weekday", "long"), ("day", "numeric"), ("month", "long")],
+    )
 }
 
 pub fn iso_time(ms: f64) -> String {

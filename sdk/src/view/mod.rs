@@ -18,7 +18,7 @@ use web_sys::{
     ShadowRootInit, ShadowRootMode,
 };
 
-use self::dom::{attr, element, html, invoke, local_time, prop, set_hidden, set_text};
+use self::dom::{attr, element, html, invoke, local_day, local_time, prop, set_hidden, set_text};
 use crate::options::Options;
 use crate::strings::Strings;
 
@@ -100,6 +100,9 @@ pub struct View {
     viewer: Option<(Element, Element)>,
     /// (sender, timestamp, own) of the newest message shown, for grouping.
     last: Option<(String, u64, bool)>,
+    /// The day (as shown) of the newest message shown: a message on another
+    /// day is labelled with its own (`data-day`, shown by the stylesheet).
+    last_day: Option<String>,
     shown: u32,
     /// The list was at the bottom when last scrolled: when it is resized (an
     /// on-screen keyboard, a taller composer, a panel opening), it stays there.
@@ -283,6 +286,7 @@ impl View {
             locale: options.locale.clone(),
             me: None,
             last: None,
+            last_day: None,
             shown: 0,
             pinned: true,
         })
@@ -306,8 +310,27 @@ impl View {
         }
     }
 
-    fn message_item(&self, m: &ChatMessage, own: bool, grouped: bool) -> Element {
-        message::item(&self.doc, &self.strings, m, &self.look(own, grouped))
+    /// The `<li>` for `m`, after one on `prev_day` (see `last_day`); returns
+    /// `m`'s day too. A new day also starts a new group.
+    fn message_item(
+        &self,
+        m: &ChatMessage,
+        own: bool,
+        grouped: bool,
+        prev_day: Option<&str>,
+    ) -> (Element, String) {
+        let day = local_day(m.timestamp as f64, self.locale.as_deref());
+        let new_day = prev_day != Some(day.as_str());
+        let li = message::item(
+            &self.doc,
+            &self.strings,
+            m,
+            &self.look(own, grouped && !new_day),
+        );
+        if new_day {
+            attr(&li, "data-day", &day);
+        }
+        (li, day)
     }
 
     /// "Seen by 2" under our message `seq` (names on hover and for screen
@@ -471,8 +494,10 @@ impl View {
         for m in messages {
             let own = is_own(m);
             let grouped = same_group(&self.last, m, own);
-            let _ = self.list.append_child(&self.message_item(m, own, grouped));
+            let (li, day) = self.message_item(m, own, grouped, self.last_day.as_deref());
+            let _ = self.list.append_child(&li);
             self.last = Some((m.sender.clone(), m.timestamp, own));
+            self.last_day = Some(day);
             self.shown += 1;
         }
         self.show_empty_hint();
@@ -494,15 +519,23 @@ impl View {
         let before = self.log.scroll_height();
         let fragment = self.doc.create_document_fragment();
         let mut prev: Option<(String, u64, bool)> = None;
+        let mut prev_day = None;
         for m in messages {
             let own = is_own(m);
             let grouped = same_group(&prev, m, own);
-            let _ = fragment.append_child(&self.message_item(m, own, grouped));
+            let (li, day) = self.message_item(m, own, grouped, prev_day.as_deref());
+            let _ = fragment.append_child(&li);
             prev = Some((m.sender.clone(), m.timestamp, own));
+            prev_day = Some(day);
         }
+        let old_first = self.list.first_element_child();
         let _ = self
             .list
             .insert_before(&fragment, self.list.first_child().as_ref());
+        // The day the old first message opened may have begun above it now.
+        if let Some(first) = old_first.filter(|f| f.get_attribute("data-day") == prev_day) {
+            let _ = first.remove_attribute("data-day");
+        }
         self.shown += messages.len() as u32;
         self.show_empty_hint();
         self.set_more_available(more);
@@ -532,9 +565,19 @@ impl View {
             .get_attribute("data-seq")?
             .parse()
             .ok();
-        // The first kept message now starts a group.
+        // The first kept message now starts a group, and shows its day.
         if let Some(first) = self.list.first_element_child() {
             let _ = first.class_list().remove_1("hc-grouped");
+            if let Some(ts) = first
+                .get_attribute("data-ts")
+                .and_then(|t| t.parse::<u64>().ok())
+            {
+                attr(
+                    &first,
+                    "data-day",
+                    &local_day(ts as f64, self.locale.as_deref()),
+                );
+            }
         }
         oldest
     }
