@@ -80,6 +80,11 @@ impl Unread {
         self.unseen.len()
     }
 
+    /// The oldest unread message: where a "New messages" line goes.
+    pub fn first_unseen(&self) -> Option<u64> {
+        self.unseen.first().copied()
+    }
+
     /// Everything at or below this seq is read (what to keep for next time).
     pub fn read(&self) -> u64 {
         self.read
@@ -111,9 +116,9 @@ mod tests {
         for seq in 8..=14 {
             u.arrived(seq, false, false);
         }
-        assert_eq!(u.count(), 4);
+        assert_eq!((u.count(), u.first_unseen()), (4, Some(11)));
         assert!(u.seen(12));
-        assert_eq!((u.count(), u.read()), (2, 12));
+        assert_eq!((u.count(), u.read(), u.first_unseen()), (2, 12, Some(13)));
     }
 
     #[test]

@@ -330,11 +330,19 @@ impl Controller {
                 self.latest_own = self.latest_own.max(m.seq);
             }
         }
+        // Where unread messages begin gets a "New messages" line: on a
+        // returning visitor's join page (even if read at once, it says what
+        // came while away), and when unread ones start to pile up (a hidden
+        // tab, a list scrolled up). It stays until the next such start.
+        let first_new = self.unread.first_unseen().filter(|_| before == 0);
         self.show_seen();
         if self.unread.count() != before {
             self.emit_unread();
         }
         self.mark_seen();
+        if let Some(seq) = first_new.filter(|_| !live || self.unread.count() > 0) {
+            self.view.mark_new(seq);
+        }
         let mut from_others = 0;
         for m in messages {
             let own = is_own(me.as_deref(), m);

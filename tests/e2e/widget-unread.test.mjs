@@ -16,6 +16,12 @@ const setVisible = (page, visible) => page.evaluate((v) => {
   document.dispatchEvent(new Event('visibilitychange'));
 }, visible);
 
+/** The message under the "New messages" line, and the line's text (null: none). */
+const newLine = (page) => page.evaluate(() => {
+  const li = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list [data-new]');
+  if (li.length > 1) return 'more than one line';
+  return li[0] ? [li[0].querySelector('.hc-text').textContent, getComputedStyle(li[0], '::after').content.replaceAll('"', '')] : null;
+});
 const unread = (page) => page.evaluate(() => window.chat.unread);
 const waitUnread = (page, n) => page.waitForFunction((x) => window.chat.unread === x, n, { timeout: 10000 });
 const say = async (page, text) => {
@@ -36,16 +42,19 @@ test('messages from others count as unread while the page is hidden, and in the 
   await say(ada, 'seen at once');
   await bo.locator('.hc-list .hc-msg[data-seq]', { hasText: 'seen at once' }).waitFor();
   assert.equal(await unread(bo), 0, 'shown on a visible page: read');
+  assert.equal(await newLine(bo), null, 'nothing unread has been: no "New messages" line');
 
   await setVisible(bo, false);
   await say(ada, 'one');
   await say(ada, 'two');
   await waitUnread(bo, 2);
   assert.equal(await bo.title(), '(2) widget test');
+  assert.deepEqual(await newLine(bo), ['one', 'New messages'], 'the line is above the first unread');
   await say(bo, 'my own message is never unread');
   await waitUnread(bo, 0);
   await say(ada, 'three');
   await waitUnread(bo, 1);
+  assert.deepEqual(await newLine(bo), ['three', 'New messages'], 'the line moves to where unread begin again');
 
   await setVisible(bo, true);
   await waitUnread(bo, 0);
@@ -63,6 +72,7 @@ test('messages from others count as unread while the page is hidden, and in the 
   await waitUnread(back, 0);
   const counts = await back.evaluate(() => window.events.filter(([e]) => e === 'unread').map(([, d]) => d.count));
   assert.deepEqual(counts, [2, 0], 'the two that came while away were unread until shown');
+  assert.deepEqual(await newLine(back), ['while you were away', 'New messages'], 'and the line shows where they began');
   await Promise.all([ada.context().close(), context.close()]);
 });
 

@@ -356,6 +356,16 @@ impl View {
         let _ = li.append_child(&seen);
     }
 
+    /// The "New messages" line, above message `seq` now.
+    pub fn mark_new(&self, seq: u64) {
+        if let Ok(Some(old)) = self.list.query_selector("[data-new]") {
+            let _ = old.remove_attribute("data-new");
+        }
+        if let Some(li) = self.item(seq) {
+            attr(&li, "data-new", &self.strings.get("newMessages"));
+        }
+    }
+
     /// The `<li>` of message `seq`, if it is in the DOM.
     pub fn item(&self, seq: u64) -> Option<Element> {
         self.list
