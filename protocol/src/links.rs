@@ -19,9 +19,7 @@ pub fn split(text: &str) -> Vec<(bool, &str)> {
     while i < bytes.len() {
         let link = scheme_at(text, i).and_then(|scheme| {
             let rest = &text[i..];
-            let end = rest
-                .find(|c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
-                .unwrap_or(rest.len());
+            let end = rest.find(ends_link).unwrap_or(rest.len());
             let url = trim(&rest[..end]);
             (url.len() > scheme).then_some(url)
         });
@@ -43,6 +41,15 @@ pub fn split(text: &str) -> Vec<(bool, &str)> {
         pieces.push((false, &text[done..]));
     }
     pieces
+}
+
+/// Whether `c` ends a link: space, a control or a quote mark, and the
+/// invisible characters that reorder or hide text (a right-to-left override
+/// inside a link could make `…/gnp.exe` read `…/exe.png`).
+fn ends_link(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '<' | '>' | '"' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
 }
 
 /// The length of the `http://` or `https://` (any case) starting a word at
@@ -122,6 +129,18 @@ mod tests {
         );
         assert_eq!(links("\"https://a.example\"!"), vec!["https://a.example"]);
         assert_eq!(links("<https://a.example>"), vec!["https://a.example"]);
+    }
+
+    #[test]
+    fn invisible_reordering_characters_end_a_link() {
+        assert_eq!(
+            split("https://a.example/\u{202E}gnp.exe"),
+            vec![(true, "https://a.example/"), (false, "\u{202E}gnp.exe")]
+        );
+        assert_eq!(
+            links("https://a.example\u{200B}b"),
+            vec!["https://a.example"]
+        );
     }
 
     #[test]
