@@ -8,10 +8,7 @@
 //! `room::policy::has_link`, is broader on purpose: to refuse spam, it also
 //! counts bare domains.)
 
-/// Characters a link does not end with: sentence punctuation after it.
-const TRAILING: &[char] = &[
-    '.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~', '”', '’', '»', '›', '」', '』', '〉',
-];
+use crate::validate::is_invisible;
 
 /// `text` cut into pieces, in order: `(true, link)` or `(false, text)`.
 /// Joined, the pieces are `text` again.
@@ -24,8 +21,12 @@ pub fn split(text: &str) -> Vec<(bool, &str)> {
             let rest = &text[i..];
             let end = rest.find(ends_link).unwrap_or(rest.len());
             let url = trim(&rest[..end]);
-            let authority = url[scheme..].split(['/', '?', '#']).next().unwrap_or("");
-            plain_host(authority).then_some(url)
+            let after = &url[scheme..];
+            let host_end = after
+                .bytes()
+                .position(|b| matches!(b, b'/' | b'?' | b'#'))
+                .unwrap_or(after.len());
+            plain_host(&after[..host_end]).then_some(url)
         });
         match link {
             Some(url) => {
@@ -47,35 +48,18 @@ pub fn split(text: &str) -> Vec<(bool, &str)> {
     pieces
 }
 
-/// Whether `c` ends a link: space, a control or a quote mark, and the
-/// invisible characters (Unicode's default-ignorable ones) that reorder,
-/// hide or fake text: a right-to-left override inside a link could make
-/// `…/gnp.exe` read `…/exe.png`, a Hangul filler looks like a space.
+/// Whether `c` ends a link: space, a control or a quote mark, punctuation
+/// from outside ASCII (`”`, `»`, `。`, a full-width `／`), and the invisible
+/// characters (Unicode's default-ignorable ones) that reorder, hide or fake
+/// text: a right-to-left override inside a link could make `…/gnp.exe` read
+/// `…/exe.png`, a Hangul filler looks like a space (see
+/// [`is_invisible`]).
 fn ends_link(c: char) -> bool {
     c.is_whitespace()
         || c.is_control()
-        || matches!(
-            c,
-            '<' | '>'
-                | '"'
-                | '`'
-                | '\u{AD}'
-                | '\u{34F}'
-                | '\u{61C}'
-                | '\u{115F}'..='\u{1160}'
-                | '\u{17B4}'..='\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{1BCA0}'..='\u{1BCA3}'
-                | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0000}'..='\u{E0FFF}'
-        )
+        || is_invisible(c)
+        || matches!(c, '<' | '>' | '"' | '`')
+        || matches!(c as u32, 0xAB | 0xBB | 0x2000..=0x206F | 0x3000..=0x303F | 0xFF00..=0xFFEF)
 }
 
 /// Whether a link's host (`authority`: after the scheme, before the path)
@@ -87,21 +71,25 @@ fn ends_link(c: char) -> bool {
 /// letters from another script (`аpple.com`, Cyrillic а), numbers the
 /// browser reads as an address (`0x7f.1`).
 fn plain_host(authority: &str) -> bool {
-    let host = match authority.split_once(':') {
-        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
-        Some(_) => return false,
-        None => authority,
+    // Bytes, not `str::split`: the widget carries this, and a string
+    // searcher costs it more than the whole check.
+    let bytes = authority.as_bytes();
+    let (host, port) = match bytes.iter().position(|&b| b == b':') {
+        Some(at) => (&bytes[..at], &bytes[at + 1..]),
+        None => (bytes, &b"0"[..]),
     };
-    let labels: Vec<&str> = host.split('.').collect();
-    let label_ok =
-        |l: &&str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    let top = labels.last().copied().unwrap_or("");
-    let ipv4 = labels.len() == 4
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && l.len() <= 3 && l.bytes().all(|b| b.is_ascii_digit()));
-    labels.iter().all(label_ok)
-        && (ipv4 || top.len() >= 2 && top.bytes().all(|b| b.is_ascii_alphabetic()))
+    let mut ok = !port.is_empty() && port.iter().all(u8::is_ascii_digit);
+    let (mut labels, mut ipv4, mut top) = (0, true, false);
+    for label in host.split(|&b| b == b'.') {
+        ok &= !label.is_empty()
+            && label
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+        ipv4 &= label.len() <= 3 && label.iter().all(u8::is_ascii_digit);
+        top = label.len() >= 2 && label.iter().all(u8::is_ascii_alphabetic);
+        labels += 1;
+    }
+    ok && (top || ipv4 && labels == 4)
 }
 
 /// The length of the `http://` or `https://` (any case) starting a word at
@@ -129,7 +117,12 @@ fn trim(mut url: &str) -> &str {
         };
         let count = |b: u8| url.bytes().filter(|&c| c == b).count();
         let unopened = |open: u8, close: u8| last == close as char && count(close) > count(open);
-        if TRAILING.contains(&last) || unopened(b'(', b')') || unopened(b'[', b']') {
+        // Sentence punctuation after the link, not part of it.
+        let trailing = matches!(
+            last,
+            '.' | ',' | ':' | ';' | '!' | '?' | '\'' | '"' | '*' | '_' | '~'
+        );
+        if trailing || unopened(b'(', b')') || unopened(b'[', b']') {
             url = &url[..url.len() - last.len_utf8()];
         } else {
             return url;
@@ -198,7 +191,6 @@ mod tests {
             "https://paypal.com@evil.example/login",
             "https://www.paypal.com%2F@evil.example/",
             "https://google.com\u{2215}evil.example/",
-            "https://google.com\u{FF0F}evil.example/",
             "https://\u{430}pple.com/",
             "https://%65vil.example/",
             "https://\\evil.example/",
@@ -209,6 +201,16 @@ mod tests {
         ] {
             assert_eq!(links(text), Vec::<&str>::new(), "{text}");
         }
+    }
+
+    #[test]
+    fn punctuation_from_outside_ascii_ends_a_link() {
+        assert_eq!(
+            links("https://google.com\u{FF0F}evil.example/"),
+            vec!["https://google.com"]
+        );
+        assert_eq!(links("「https://a.jp/x」。"), vec!["https://a.jp/x"]);
+        assert_eq!(links("«https://a.fr/»"), vec!["https://a.fr/"]);
     }
 
     #[test]
