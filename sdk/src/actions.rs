@@ -219,7 +219,12 @@ impl Controller {
         }
         if let Some(menu_el) = target.closest(".hc-menu").ok().flatten() {
             if key == "Tab" {
+                // Back on ⋯: Shift+Tab stops there, Tab goes on from it.
                 menu::close(&li);
+                menu::refocus(&li);
+                if e.shift_key() {
+                    e.prevent_default();
+                }
             } else if matches!(
                 key.as_str(),
                 "ArrowRight" | "ArrowLeft" | "ArrowDown" | "ArrowUp" | "Home" | "End"

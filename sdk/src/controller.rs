@@ -319,6 +319,8 @@ impl Controller {
             // The join page: on a first visit, all of it is read.
             self.joined = true;
             self.unread.joined(messages.last().map_or(0, |m| m.seq));
+            // Kept now: the next visit counts from here even if nothing else came.
+            read_position::save(&self.options, self.unread.read());
         }
         // A first visit reads the join page: the room may share that too.
         self.session.read_up_to(self.unread.read(), now());

@@ -70,6 +70,12 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await ada.keyboard.press('Escape');
   await menu.waitFor({ state: 'detached' });
   assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-more');
+  // Shift+Tab out of the open menu also closes it, back on ⋯ (not out of the widget).
+  await ada.keyboard.press('Enter');
+  await menu.waitFor();
+  await ada.keyboard.press('Shift+Tab');
+  await menu.waitFor({ state: 'detached' });
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-more');
   assert.equal(await mine.locator('.hc-more').getAttribute('aria-expanded'), 'false');
 
   // React from the keyboard, then take it back from the chip: the message is

@@ -18,9 +18,9 @@ const setVisible = (page, visible) => page.evaluate((v) => {
 
 /** The message under the "New messages" line, and the line's text (null: none). */
 const newLine = (page) => page.evaluate(() => {
-  const li = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list [data-new]');
-  if (li.length > 1) return 'more than one line';
-  return li[0] ? [li[0].querySelector('.hc-text').textContent, getComputedStyle(li[0], '::after').content.replaceAll('"', '')] : null;
+  const lines = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-new');
+  if (lines.length > 1) return 'more than one line';
+  return lines[0] ? [lines[0].nextElementSibling.querySelector('.hc-text').textContent, lines[0].textContent] : null;
 });
 const unread = (page) => page.evaluate(() => window.chat.unread);
 const waitUnread = (page, n) => page.waitForFunction((x) => window.chat.unread === x, n, { timeout: 10000 });
@@ -74,6 +74,27 @@ test('messages from others count as unread while the page is hidden, and in the 
   assert.deepEqual(counts, [2, 0], 'the two that came while away were unread until shown');
   assert.deepEqual(await newLine(back), ['while you were away', 'New messages'], 'and the line shows where they began');
   await Promise.all([ada.context().close(), context.close()]);
+});
+
+test('a first visit that saw no new message still counts from where it stopped next time', async () => {
+  const room = uniqueRoom('unread-first');
+  const writer = await join(room, 'Writer');
+  const post = async (id, text) => { writer.send({ type: 'send', id, message: text }); await writer.next('ack'); };
+  await post('w1', 'old one');
+  const context = await browser.newContext();
+  const first = await widgetPage(context, { room, name: 'Reader' });
+  await first.locator('.hc-list .hc-msg[data-seq]', { hasText: 'old one' }).waitFor();
+  await first.close();
+  await post('w2', 'new one');
+  await post('w3', 'new two');
+  const back = await widgetPage(context, { room, name: 'Reader' });
+  await back.locator('.hc-list .hc-msg[data-seq]', { hasText: 'new two' }).waitFor();
+  await waitUnread(back, 0);
+  const counts = await back.evaluate(() => window.events.filter(([e]) => e === 'unread').map(([, d]) => d.count));
+  assert.deepEqual(counts, [2, 0]);
+  assert.deepEqual(await newLine(back), ['new one', 'New messages']);
+  await writer.close();
+  await context.close();
 });
 
 test('a signed-in user\'s read position follows them to their other tabs and devices', async () => {

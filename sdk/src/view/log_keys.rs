@@ -33,8 +33,9 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool 
             .find(|&i| stops.item(i as u32).is_some_and(|s| &s == target.as_ref()))
             .unwrap_or(-1);
         let to = if back { at - 1 } else { at + 1 };
-        // Past the last button the browser moves on, out of the log; before
-        // the message, to what precedes the log.
+        // Past the last button the browser moves on, out of the log (or
+        // into an open menu or form); before the message, back to what
+        // precedes it ("Load earlier", the log).
         if back && at < 0 || to >= n {
             return false;
         }

@@ -353,16 +353,21 @@ impl View {
         attr(&seen, "role", "note");
         attr(&seen, "aria-label", &all);
         attr(&seen, "tabindex", "-1");
-        let _ = li.append_child(&seen);
+        // Above an open menu or editor: Tab walks the message, then those.
+        let open = li.query_selector(".hc-menu,.hc-dialog").ok().flatten();
+        let _ = li.insert_before(&seen, open.as_deref());
     }
 
     /// The "New messages" line, above message `seq` now.
+    /// (An item of its own, so that it is read before that message.)
     pub fn mark_new(&self, seq: u64) {
-        if let Ok(Some(old)) = self.list.query_selector("[data-new]") {
-            let _ = old.remove_attribute("data-new");
+        if let Ok(Some(old)) = self.list.query_selector(".hc-new") {
+            old.remove();
         }
         if let Some(li) = self.item(seq) {
-            attr(&li, "data-new", &self.strings.get("newMessages"));
+            let line = element(&self.doc, "li", "hc-new");
+            set_text(&line, &self.strings.get("newMessages"));
+            let _ = self.list.insert_before(&line, Some(&li));
         }
     }
 
@@ -564,32 +569,28 @@ impl View {
         if self.shown <= max || !self.at_bottom() {
             return None;
         }
-        while self.shown > max {
+        // Messages go from the top, with the notices and lines above the
+        // first one kept (they counted no message).
+        let first = loop {
             let first = self.list.first_element_child()?;
-            first.remove();
-            self.shown -= 1;
-        }
-        let oldest = self
-            .list
-            .first_element_child()?
-            .get_attribute("data-seq")?
-            .parse()
-            .ok();
-        // The first kept message now starts a group, and shows its day.
-        if let Some(first) = self.list.first_element_child() {
-            let _ = first.class_list().remove_1("hc-grouped");
-            if let Some(ts) = first
-                .get_attribute("data-ts")
-                .and_then(|t| t.parse::<u64>().ok())
-            {
-                attr(
-                    &first,
-                    "data-day",
-                    &local_day(ts as f64, self.locale.as_deref()),
-                );
+            let message = first.class_list().contains("hc-msg");
+            if message && self.shown <= max {
+                break first;
             }
-        }
-        oldest
+            if message {
+                self.shown -= 1;
+            }
+            first.remove();
+        };
+        // The first kept message now starts a group, and shows its day.
+        let _ = first.class_list().remove_1("hc-grouped");
+        let ts = first.get_attribute("data-ts")?.parse::<u64>().ok()?;
+        attr(
+            &first,
+            "data-day",
+            &local_day(ts as f64, self.locale.as_deref()),
+        );
+        first.get_attribute("data-seq")?.parse().ok()
     }
 
     /// "No messages yet" while nothing is shown.
@@ -1002,7 +1003,7 @@ impl View {
         let near = len * 5 >= max * 4;
         self.counter.set_hidden(!near);
         // Read out when a hundred is crossed or the limit passed, not at every key.
-        let step = if left < 0 { -1 } else { left / 100 };
+        let step = if left < 0 { -1 } else { (left + 99) / 100 };
         if near {
             set_text(&self.counter, &left.to_string());
             let said = self.strings.fill("counter", &[("n", &left.to_string())]);
