@@ -197,7 +197,9 @@ impl Controller {
     /// Keys inside the list: arrows move through an open menu, Escape
     /// closes it (or the editor, or a form), Enter saves an edit.
     pub fn on_list_key(&mut self, e: &KeyboardEvent, target: &Element, t: f64) {
-        if self.view.navigate(target, &e.key(), e.shift_key()) {
+        // (Alt, Ctrl or Meta with a key: the browser's or the reader's.)
+        let plain = !(e.alt_key() || e.ctrl_key() || e.meta_key());
+        if plain && self.view.navigate(target, &e.key(), e.shift_key()) {
             e.prevent_default();
             return;
         }

@@ -172,7 +172,7 @@ test('web links in messages open in a new tab; nothing else becomes a link', asy
 test('a message on another day than the one above it is labelled with its day', async () => {
   const room = uniqueRoom('days');
   const writer = await join(room, 'Writer');
-  for (const [i, text] of ['[-2d] two days ago', '[-2d] same day', '[-1d] yesterday', 'today'].entries()) {
+  for (const [i, text] of ['[-400d] last year', '[-2d] two days ago', '[-2d] same day', '[-1d] yesterday', 'today'].entries()) {
     writer.send({ type: 'send', id: `d${i}`, message: text });
     await writer.next('ack');
   }
@@ -184,7 +184,7 @@ test('a message on another day than the one above it is labelled with its day', 
     if (Array.isArray(v)) return v.map(shift);
     if (v && typeof v === 'object') {
       const o = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shift(x)]));
-      const back = /^\[-(\d)d\]/.exec(typeof o.message === 'string' ? o.message : '');
+      const back = /^\[-(\d+)d\]/.exec(typeof o.message === 'string' ? o.message : '');
       if (back && typeof o.timestamp === 'number') o.timestamp -= Number(back[1]) * DAY;
       return o;
     }
@@ -202,11 +202,14 @@ test('a message on another day than the one above it is labelled with its day', 
     li.querySelector('.hc-text').textContent, li.dataset.day ?? null,
     new Date(Number(li.dataset.ts)).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long' }),
     getComputedStyle(li, '::before').content, li.classList.contains('hc-grouped')]));
-  const [a, b, c, d] = shown;
+  const [old, a, b, c, d] = shown;
+  const year = String(new Date(Date.now() - 400 * DAY).getFullYear());
+  assert.ok(old[1].includes(year), `a day over ten months ago shows its year: ${old[1]}`);
+  assert.doesNotMatch(a[1], /\d{4}/, 'a recent one does not');
   assert.deepEqual([a[1], b[1], c[1], d[1]], [a[2], null, c[2], d[2]], 'a label where the day changes, not under it');
   assert.ok(new Set([a[2], c[2], d[2]]).size === 3, 'three different days');
   assert.equal(a[3], `"${a[2]}"`, 'the label is shown');
-  assert.deepEqual(shown.map((s) => s[4]), [false, true, false, false], 'a new day starts a new group');
+  assert.deepEqual(shown.map((s) => s[4]), [false, false, true, false, false], 'a new day starts a new group');
   await writer.close();
   await context.close();
 });
@@ -297,6 +300,13 @@ test('long rooms: earlier messages load on demand; new messages while scrolled u
   const page = await widgetPage(context, { room, name: 'Reader', height: 360 });
   await page.locator('.hc-list .hc-text', { hasText: 'line 80' }).waitFor();
   assert.equal(await page.locator('.hc-list .hc-msg').count(), 50);
+  // From "Load earlier", ↓ goes to the first message shown; Alt+↓ is left alone.
+  await page.locator('.hc-earlier').focus();
+  const focusedText = () => page.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.querySelector('.hc-text')?.textContent ?? null);
+  await page.keyboard.press('Alt+ArrowDown');
+  assert.equal(await focusedText(), null);
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focusedText(), 'line 31');
   await page.locator('.hc-earlier').click();
   await page.locator('.hc-list .hc-text', { hasText: /^line 1$/ }).waitFor();
   assert.equal(await page.locator('.hc-list .hc-msg').count(), 80);

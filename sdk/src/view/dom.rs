@@ -81,13 +81,20 @@ pub fn local_time(ms: f64, locale: Option<&str>) -> String {
 }
 
 /// "Sunday, 29 November" (or "Sonntag, 29. November"): the day of `ms`,
-/// here.
+/// here; with the year too for a day more than about ten months ago.
 pub fn local_day(ms: f64, locale: Option<&str>) -> String {
+    let old = js_sys::Date::now() - ms > 300.0 * 86_400_000.0;
+    let fields = [
+        ("weekday", "long"),
+        ("day", "numeric"),
+        ("month", "long"),
+        ("year", "numeric"),
+    ];
     local(
         ms,
         locale,
         "toLocaleDateString",
-        &[("weekday", "long"), ("day", "numeric"), ("month", "long")],
+        &fields[..3 + usize::from(old)],
     )
 }
 

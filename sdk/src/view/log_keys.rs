@@ -54,10 +54,12 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool 
         }
         let at =
             li.and_then(|li| (0..n).find(|&i| items.item(i).is_some_and(|x| &x == li.as_ref())));
-        // From the log itself, ↑ and ↓ start at the latest message.
+        // From the log itself, ↑ and ↓ start at the latest message; from
+        // "Load earlier" above the list, ↓ goes to the first.
+        let from_top = if target == log { n - 1 } else { 0 };
         let to = match key {
             "ArrowUp" => at.map_or(n - 1, |i| i.saturating_sub(1)),
-            "ArrowDown" => at.map_or(n - 1, |i| (i + 1).min(n - 1)),
+            "ArrowDown" => at.map_or(from_top, |i| (i + 1).min(n - 1)),
             "Home" => 0,
             _ => n - 1,
         };
