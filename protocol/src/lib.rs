@@ -24,6 +24,7 @@
 //!   by the Room Durable Object.
 //! - `shard` (feature `server`): rooms bigger than one object (an owner
 //!   and fan-out objects), the plan and the messages between them.
+//! - [`typists`]: who is typing, as the widget shows it.
 //! - [`session`]: the widget's connection state machine (reconnect, resume,
 //!   heartbeat), built on [`timeline`] (show each message once, in order) and
 //!   [`outbox`] (unsent messages, retried with the same id).
@@ -55,6 +56,7 @@ pub mod shard;
 #[cfg(feature = "server")]
 pub mod site_key;
 pub mod timeline;
+pub mod typists;
 pub mod unread;
 pub mod validate;
 #[cfg(feature = "server")]

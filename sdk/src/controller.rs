@@ -12,6 +12,7 @@ use js_sys::Function;
 use protocol::message::ModerationNotice;
 use protocol::server_frame::{PresenceMember, Reader};
 use protocol::session::{Effect, RoomStatus, Session, SessionConfig, Status};
+use protocol::typists::Typists;
 use protocol::unread::Unread;
 use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
@@ -34,8 +35,6 @@ const MAX_MESSAGES_IN_DOM: u32 = 300;
 /// Messages arriving together past this many are read out as one line
 /// ("12 new messages"), not one by one.
 const MAX_ANNOUNCED: usize = 5;
-/// How long "X is typing…" stays without a new typing notice.
-const TYPING_SHOWN_MS: u32 = 4_000;
 
 pub type Shared = Rc<RefCell<Controller>>;
 
@@ -52,6 +51,8 @@ pub struct Controller {
     mentions: Mentions,
     socket: Option<Socket>,
     timer: Option<Timeout>,
+    /// Who is typing, and the timer for the next notice to run out.
+    typists: Typists,
     typing_timer: Option<Timeout>,
     listeners: Vec<Listener>,
     /// Watches the list's size: a widget in a panel that opens may show
@@ -145,6 +146,7 @@ impl Controller {
                 mentions: Mentions::default(),
                 socket: None,
                 timer: None,
+                typists: Typists::default(),
                 typing_timer: None,
                 listeners: Vec::new(),
                 resized: None,
@@ -281,7 +283,10 @@ impl Controller {
                     ]);
                     self.emit("presence", detail);
                 }
-                Effect::Typing { name } => self.show_typing(&name),
+                Effect::Typing { name } => {
+                    self.typists.typing(&name, t as u64);
+                    self.show_typing(t);
+                }
                 Effect::Error(error) => {
                     let detail = events::error(&error);
                     self.emit("error", detail);
@@ -364,8 +369,11 @@ impl Controller {
             let _ = js_sys::Reflect::set(&detail, &"mentionsMe".into(), &mentioned.into());
             self.emit("message", detail);
         }
+        for m in messages.iter().filter(|m| !is_own(me.as_deref(), m)) {
+            self.typists.sent(&m.name);
+        }
         if from_others > 0 {
-            self.view.set_typing(None);
+            self.show_typing(now());
             if live && quiet {
                 let n = from_others.to_string();
                 let text = self.view.strings.fill("newCount", &[("n", &n)]);
@@ -526,12 +534,16 @@ impl Controller {
         }
     }
 
-    fn show_typing(&mut self, name: &str) {
-        self.view.set_typing(Some(name));
-        let weak = self.weak.clone();
-        self.typing_timer = Some(Timeout::new(TYPING_SHOWN_MS, move || {
-            dispatch(&weak, |c, _| c.view.set_typing(None));
-        }));
+    /// Show who is typing at `t`; come back when the next notice runs out.
+    fn show_typing(&mut self, t: f64) {
+        self.typists.expire(t as u64);
+        let names: Vec<&str> = self.typists.names().collect();
+        self.view.set_typing(&names);
+        self.typing_timer = self.typists.next_expiry().map(|at| {
+            let weak = self.weak.clone();
+            let wait = (at as f64 - t).max(0.0) as u32 + 1;
+            Timeout::new(wait, move || dispatch(&weak, |c, t| c.show_typing(t)))
+        });
     }
 
     /// One timer, always set to the session's next deadline (and to the next

@@ -47,6 +47,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("failed", "Can't connect: {reason}"),
     ("online", "{n} online"),
     ("typing", "{name} is typing…"),
+    ("typingTwo", "{a} and {b} are typing…"),
+    ("typingMany", "Several people are typing…"),
     ("newMessages", "New messages"),
     ("newCount", "{n} new messages"),
     ("loadEarlier", "Load earlier messages"),

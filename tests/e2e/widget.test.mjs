@@ -214,6 +214,29 @@ test('a message on another day than the one above it is labelled with its day', 
   await context.close();
 });
 
+test('several people typing at once all show, until they send or stop', async () => {
+  const room = uniqueRoom('typing');
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Reader' });
+  await waitForStatus(page, 'connected');
+  const [ada, bo, cy] = await Promise.all(['Ada', 'Bo', 'Cy'].map((n) => join(room, n)));
+  const typing = page.locator('.hc-typing');
+  const shows = (text) => page.waitForFunction((t) => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-typing').textContent === t, text, { timeout: 6000 });
+  ada.send({ type: 'typing' });
+  await shows('Ada is typing…');
+  bo.send({ type: 'typing' });
+  await shows('Ada and Bo are typing…');
+  cy.send({ type: 'typing' });
+  await shows('Several people are typing…');
+  bo.send({ type: 'send', id: 'b1', message: 'done typing' });
+  await shows('Ada and Cy are typing…');
+  // Nobody types on: the notices run out (4 s).
+  await shows('');
+  assert.equal(await typing.textContent(), '');
+  await Promise.all([ada, bo, cy].map((c) => c.close()));
+  await context.close();
+});
+
 test('auto-mount from data attributes, and several widgets on one page stay independent', async () => {
   const [r1, r2] = [uniqueRoom('auto'), uniqueRoom('auto')];
   const context = await browser.newContext();

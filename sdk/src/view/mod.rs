@@ -933,11 +933,16 @@ impl View {
         }
     }
 
-    pub fn set_typing(&self, name: Option<&str>) {
-        match name {
-            Some(n) => set_text(&self.typing, &self.strings.fill("typing", &[("name", n)])),
-            None => set_text(&self.typing, ""),
-        }
+    /// "Ada is typing…", "Ada and Bo are typing…", "Several people are
+    /// typing…", or nothing.
+    pub fn set_typing(&self, names: &[&str]) {
+        let text = match names {
+            [] => String::new(),
+            [one] => self.strings.fill("typing", &[("name", one)]),
+            [a, b] => self.strings.fill("typingTwo", &[("a", a), ("b", b)]),
+            _ => self.strings.get("typingMany"),
+        };
+        set_text(&self.typing, &text);
     }
 
     /// Read a new message out to screen-reader users (history is not).
