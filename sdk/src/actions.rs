@@ -203,6 +203,17 @@ impl Controller {
             e.prevent_default();
             return;
         }
+        // Typing in the list goes to the composer, as in Slack: focus moves
+        // before the browser inserts the character, so it lands there.
+        let typed = e.key().chars().count() == 1 && e.key() != " ";
+        if plain
+            && typed
+            && !self.view.input.disabled()
+            && target.closest(".hc-menu,.hc-dialog").ok().flatten().is_none()
+        {
+            let _ = self.view.input.focus();
+            return;
+        }
         let Some(li) = target.closest("[data-seq]").ok().flatten() else {
             return;
         };

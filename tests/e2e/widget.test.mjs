@@ -308,6 +308,11 @@ test('keyboard: Enter sends, Shift+Enter adds a line; a counter appears near the
   assert.equal((await focused()).composer, true, 'then leaves the log for the composer');
   await page.keyboard.press('Shift+Tab');
   assert.equal((await focused()).cls, 'hc-log', 'no other message\'s buttons in between');
+  // Typing in the list goes to the composer.
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.type('Hi!');
+  assert.equal((await focused()).composer, true);
+  assert.equal(await input.inputValue(), 'Hi!');
   await context.close();
 });
 
