@@ -209,7 +209,11 @@ impl Controller {
         if plain
             && typed
             && !self.view.input.disabled()
-            && target.closest(".hc-menu,.hc-dialog").ok().flatten().is_none()
+            && target
+                .closest(".hc-menu,.hc-dialog")
+                .ok()
+                .flatten()
+                .is_none()
         {
             let _ = self.view.input.focus();
             return;

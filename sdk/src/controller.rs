@@ -342,12 +342,18 @@ impl Controller {
         // came while away), and when unread ones start to pile up (a hidden
         // tab, a list scrolled up). It stays until the next such start.
         let first_new = self.unread.first_unseen().filter(|_| before == 0);
+        if let Some(seq) = first_new.filter(|_| !live) {
+            // More than the list shows: start at the line, not the bottom
+            // (so they count as unread until scrolled to).
+            self.view.mark_new(seq);
+            self.view.reveal_new();
+        }
         self.show_seen();
         if self.unread.count() != before {
             self.emit_unread();
         }
         self.mark_seen();
-        if let Some(seq) = first_new.filter(|_| !live || self.unread.count() > 0) {
+        if let Some(seq) = first_new.filter(|_| live && self.unread.count() > 0) {
             self.view.mark_new(seq);
         }
         let mut from_others = 0;

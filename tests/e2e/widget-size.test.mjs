@@ -30,7 +30,8 @@ const KB = 1024;
 // table (-0.2 KB): 89.1 KB nightly.
 // Then day labels (+0.4 KB), the "New messages" line (+0.2 KB) and a
 // review's fixes (links whose host must read as what it is, +0.5 KB): 90.2 KB
-// nightly, so 91/99 KB. Then several people typing (+0.4 KB): 90.7 KB.
+// nightly, so 91/99 KB. Then several people typing (+0.4 KB) and starting a
+// returning visitor at the "New messages" line (+0.1 KB): 90.8 KB.
 // The next feature needs a size cut first (#16's target is 40 KB).
 const EMBED_BUDGET = { nightly: 91 * KB, stable: 99 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;

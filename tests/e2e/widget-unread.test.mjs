@@ -97,6 +97,34 @@ test('a first visit that saw no new message still counts from where it stopped n
   await context.close();
 });
 
+test('a returning visitor with more unread than the list shows starts at the "New messages" line', async () => {
+  const room = uniqueRoom('unread-many');
+  const writer = await join(room, 'Writer');
+  const post = async (id, text) => { writer.send({ type: 'send', id, message: text }); await writer.next('ack'); };
+  await post('w0', 'read before');
+  const context = await browser.newContext();
+  const first = await widgetPage(context, { room, name: 'Reader', height: 320 });
+  await first.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before' }).waitFor();
+  await first.close();
+  for (let i = 1; i <= 15; i++) await post(`w${i}`, `unread ${i}`);
+  const back = await widgetPage(context, { room, name: 'Reader', height: 320 });
+  await back.locator('.hc-list .hc-msg[data-seq]', { hasText: 'unread 15' }).waitFor();
+  await back.waitForTimeout(300);
+  const where = await back.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const log = root.querySelector('.hc-log').getBoundingClientRect();
+    const line = root.querySelector('.hc-new').getBoundingClientRect();
+    return { lineInView: line.top >= log.top && line.bottom <= log.bottom, pill: !root.querySelector('.hc-pill').hidden };
+  });
+  assert.deepEqual(where, { lineInView: true, pill: true }, 'the line is in view, the pill leads on');
+  assert.equal(await unread(back), 15, 'not read until shown');
+  assert.deepEqual(await newLine(back), ['unread 1', 'New messages']);
+  await back.locator('.hc-pill').click();
+  await waitUnread(back, 0);
+  await writer.close();
+  await context.close();
+});
+
 test('a signed-in user\'s read position follows them to their other tabs and devices', async () => {
   const secret = 'unread-site-secret-0123456789abcdef';
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret,

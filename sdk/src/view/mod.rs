@@ -371,6 +371,28 @@ impl View {
         }
     }
 
+    /// On joining: if the "New messages" line is above what the list shows,
+    /// scroll it to the top, so that a returning visitor starts where they
+    /// stopped; the pill leads on to the latest.
+    pub fn reveal_new(&mut self) {
+        let Ok(Some(line)) = self.list.query_selector(".hc-new") else {
+            return;
+        };
+        let none = &JsValue::UNDEFINED;
+        let top = |el: &JsValue| {
+            prop(&invoke(el, "getBoundingClientRect", none, none), "top")
+                .as_f64()
+                .unwrap_or(0.0)
+        };
+        let above = top(&line) - top(&self.log);
+        if above < 0.0 {
+            self.log
+                .set_scroll_top(self.log.scroll_top() + above as i32 - STICK_SLOP_PX / 4);
+            self.pinned = false;
+            self.pill.set_hidden(false);
+        }
+    }
+
     /// The `<li>` of message `seq`, if it is in the DOM.
     pub fn item(&self, seq: u64) -> Option<Element> {
         self.list
