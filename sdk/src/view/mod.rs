@@ -152,7 +152,7 @@ impl View {
                     return Ok(None);
                 }
                 let b: HtmlButtonElement = element(&doc, "button", "hc-toggle").unchecked_into();
-                b.set_type("button");
+                attr(&b, "type", "button");
                 attr(&b, "aria-label", &strings.get(label));
                 attr(&b, "title", &strings.get(label));
                 attr(&b, "aria-pressed", "false");
@@ -176,9 +176,9 @@ impl View {
         // History pages are not read out; new messages go through `announcer`.
         attr(&log, "aria-live", "off");
         attr(&log, "aria-label", &strings.get("logLabel"));
-        log.set_tab_index(0);
+        attr(&log, "tabindex", "0");
         let earlier: HtmlButtonElement = element(&doc, "button", "hc-earlier").unchecked_into();
-        earlier.set_type("button");
+        attr(&earlier, "type", "button");
         set_text(&earlier, &strings.get("loadEarlier"));
         earlier.set_hidden(true);
         let empty = html(&doc, "p", "hc-empty");
@@ -189,7 +189,7 @@ impl View {
         log.append_with_node_4(&earlier, &empty, &list, &outbox)?;
 
         let pill: HtmlButtonElement = element(&doc, "button", "hc-pill").unchecked_into();
-        pill.set_type("button");
+        attr(&pill, "type", "button");
         set_text(&pill, &format!("{} ↓", strings.get("newMessages")));
         pill.set_hidden(true);
 
@@ -207,23 +207,23 @@ impl View {
         attr(&tray, "aria-label", &strings.get("attachments"));
         let form = html(&doc, "form", "hc-composer");
         let attach: HtmlButtonElement = element(&doc, "button", "hc-attach").unchecked_into();
-        attach.set_type("button");
+        attr(&attach, "type", "button");
         attr(&attach, "aria-label", &strings.get("attach"));
         set_text(&attach, "📎");
         let picker: HtmlInputElement = element(&doc, "input", "").unchecked_into();
-        picker.set_type("file");
-        picker.set_multiple(true);
+        attr(&picker, "type", "file");
+        attr(&picker, "multiple", "");
         picker.set_hidden(true);
         // The types the service can check; a site may allow fewer (the room
         // then refuses the file, and the message shows why).
-        picker.set_accept(&protocol::limits::FILE_TYPES.join(","));
+        attr(&picker, "accept", &protocol::limits::FILE_TYPES.join(","));
         let input: HtmlTextAreaElement = element(&doc, "textarea", "hc-input").unchecked_into();
-        input.set_rows(1);
+        attr(&input, "rows", "1");
         let placeholder = options
             .placeholder
             .clone()
             .unwrap_or_else(|| strings.get("placeholder"));
-        input.set_placeholder(&placeholder);
+        attr(&input, "placeholder", &placeholder);
         attr(&input, "aria-label", &strings.get("messageLabel"));
         attr(&input, "enterkeyhint", "send");
         attr(&input, "aria-autocomplete", "list");
@@ -231,7 +231,7 @@ impl View {
         let counter = html(&doc, "span", "hc-counter");
         counter.set_hidden(true);
         let send: HtmlButtonElement = element(&doc, "button", "hc-send").unchecked_into();
-        send.set_type("submit");
+        attr(&send, "type", "submit");
         set_text(&send, &strings.get("send"));
         form.append_with_node_5(&attach, &picker, &input, &counter, &send)?;
 
