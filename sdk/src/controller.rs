@@ -96,12 +96,12 @@ fn run(weak: &Weak<RefCell<Controller>>, f: &mut dyn FnMut(&mut Controller, f64)
         let t = now();
         // A control that goes away (a deleted message's menu, a pill that
         // hides, a redrawn message) must not drop keyboard focus on the page.
-        let had_focus = c.view.has_focus();
+        let anchor = c.view.focus_anchor();
         f(&mut c, t);
         c.apply_effects(t);
         c.rearm_timer(t);
-        if had_focus && !c.view.has_focus() {
-            c.view.keep_focus();
+        if let Some(anchor) = anchor.filter(|_| !c.view.has_focus()) {
+            c.view.keep_focus(&anchor);
         }
         (c.emit.clone(), std::mem::take(&mut c.outgoing))
     };

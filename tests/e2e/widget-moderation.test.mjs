@@ -127,6 +127,8 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await original.locator('.hc-more').click();
   await original.getByRole('menuitem', { name: 'Delete' }).click();
   await bo.locator('.hc-list .hc-msg.hc-deleted .hc-text', { hasText: 'Message deleted' }).waitFor();
+  await ada.locator('.hc-list .hc-msg.hc-deleted').waitFor();
+  assert.match(await focusedClass(), /hc-msg hc-own.*hc-deleted/, 'focus stays on the message, now a tombstone');
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 

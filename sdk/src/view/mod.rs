@@ -442,15 +442,33 @@ impl View {
         self.focused().is_some()
     }
 
+    /// Where focus is, for `keep_focus`: the list item it is in, if any,
+    /// and that item's neighbours.
+    pub fn focus_anchor(&self) -> Option<[Option<Element>; 3]> {
+        let li = self.focused()?.closest(".hc-list>li").ok().flatten();
+        let next = li.as_ref().and_then(Element::next_element_sibling);
+        let prev = li.as_ref().and_then(Element::previous_element_sibling);
+        Some([li, next, prev])
+    }
+
     /// Arrows, Home, End and Tab in the log (see `log_keys`); true if handled.
     pub fn navigate(&self, target: &Element, key: &str, back: bool) -> bool {
         log_keys::navigate(&self.log, target, key, back)
     }
 
-    /// Focus the log (always there, and focusable): the control that had
-    /// focus went away.
-    pub fn keep_focus(&self) {
-        let _ = self.log.focus();
+    /// The control that had focus went away: focus its message if it is
+    /// still shown (a tombstone, an unsent message redrawn), else a
+    /// neighbour (it was discarded), else the log (always there).
+    pub fn keep_focus(&self, anchor: &[Option<Element>; 3]) {
+        match anchor.iter().flatten().find(|el| el.is_connected()) {
+            Some(li) => {
+                attr(li, "tabindex", "-1");
+                let _ = li.unchecked_ref::<HtmlElement>().focus();
+            }
+            None => {
+                let _ = self.log.focus();
+            }
+        }
     }
 
     /// Tombstone every shown message of `sender` (a moderator's purge).
