@@ -41,10 +41,10 @@ const KEY_PREFIX: &str = "hc-key.";
 pub fn offered_protocols(token: Option<&str>, sender_key: Option<&str>) -> Vec<String> {
     let mut out = vec![PROTOCOL_V1.to_owned()];
     if let Some(t) = token {
-        out.push(format!("{TOKEN_PREFIX}{t}"));
+        out.push([TOKEN_PREFIX, t].concat());
     }
     if let Some(k) = sender_key {
-        out.push(format!("{KEY_PREFIX}{k}"));
+        out.push([KEY_PREFIX, k].concat());
     }
     out
 }

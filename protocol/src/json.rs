@@ -8,7 +8,7 @@
 //! input cannot exhaust the stack. It follows RFC 8259 (no comments, no
 //! trailing commas, no lone surrogates); duplicate keys: the last one wins.
 
-use std::fmt::Write as _;
+use crate::text::push_decimal;
 
 /// Deepest nesting accepted.
 pub const MAX_DEPTH: usize = 32;
@@ -336,7 +336,11 @@ pub fn write_str(out: &mut String, s: &str) {
         };
         out.push_str(&s[plain_from..i]);
         if escape.is_empty() {
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            // A control character (below 0x20): `\u00` and two hex digits.
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[(c as usize >> 4) & 0xf]));
+            out.push(char::from(HEX[c as usize & 0xf]));
         } else {
             out.push_str(escape);
         }
@@ -373,7 +377,7 @@ impl ObjectWriter {
     }
 
     pub fn u64(mut self, key: &str, value: u64) -> Self {
-        let _ = write!(self.key(key), "{value}");
+        push_decimal(self.key(key), value);
         self
     }
 
@@ -536,6 +540,26 @@ mod tests {
                 s,
                 "serde_json agrees on {out}"
             );
+        }
+    }
+
+    /// Other control characters are `\u00xx`, lower-case hex, as `{:04x}` writes it.
+    #[test]
+    fn control_characters_are_escaped_in_hex() {
+        for c in (0u8..0x20).map(char::from) {
+            let mut out = String::new();
+            write_str(&mut out, &String::from(c));
+            if !matches!(c, '\n' | '\r' | '\t') {
+                assert_eq!(out, format!("\"\\u{:04x}\"", c as u32));
+            }
+        }
+    }
+
+    #[test]
+    fn object_writer_integers() {
+        for n in [0, 9, 10, 1_700_000_000_000, u64::MAX] {
+            let text = ObjectWriter::new().u64("n", n).finish();
+            assert_eq!(text, format!("{{\"n\":{n}}}"));
         }
     }
 

@@ -19,6 +19,7 @@
 //! - `address` (feature `server`): a client's address as per-address limits
 //!   count it (IPv6 by its /64).
 //! - [`lru`]: a bounded map that forgets its least recently used entry.
+//! - [`text`]: numbers into strings without `core::fmt` (the widget's size).
 //! - `room` (feature `server`): the room's rules as a state machine (who may
 //!   join and post, dedupe, limits, what to store and send to whom), driven
 //!   by the Room Durable Object.
@@ -55,6 +56,7 @@ pub mod session;
 pub mod shard;
 #[cfg(feature = "server")]
 pub mod site_key;
+pub mod text;
 pub mod timeline;
 pub mod typists;
 pub mod unread;

@@ -31,6 +31,7 @@ use crate::message::{ModerationNotice, Role, RoomEvent, Update};
 pub use crate::outbox::OutgoingFile;
 use crate::outbox::{Action, Outbox, Refusal};
 use crate::server_frame::{PresenceMember, Reader, ServerFrame, Welcome};
+use crate::text::decimal;
 use crate::timeline::Timeline;
 use crate::validate;
 
@@ -383,7 +384,7 @@ impl Session {
             query.push(("site", site.clone()));
         }
         if let Some(since) = self.timeline.resume_after() {
-            query.push(("since", since.to_string()));
+            query.push(("since", decimal(since)));
         }
         let protocols = offered_protocols(self.config.token.as_deref(), self.sender_key.as_deref());
         self.link = Link::Opening;
@@ -965,7 +966,7 @@ impl Session {
         if files.len() > MAX_FILES {
             return Err(ProtocolError::new(
                 ErrorCode::TooLarge,
-                format!("at most {MAX_FILES} files per message"),
+                ["at most ", &decimal(MAX_FILES as u64), " files per message"].concat(),
             ));
         }
         let text = if !files.is_empty() && text.trim().is_empty() {

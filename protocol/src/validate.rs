@@ -5,6 +5,7 @@ use crate::error::{ErrorCode, ProtocolError};
 use crate::limits::{
     ANONYMOUS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_ROOM_CHARS, MAX_SITE_CHARS,
 };
+use crate::text::decimal;
 
 /// Room ids are `[A-Za-z0-9_-]{1,64}`: safe in URLs, object names and logs.
 pub fn is_room_id(room: &str) -> bool {
@@ -114,7 +115,13 @@ pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError
     if count > max_chars {
         return Err(ProtocolError::new(
             ErrorCode::TooLong,
-            format!("message has {count} characters; the limit is {max_chars}"),
+            [
+                "message has ",
+                &decimal(count as u64),
+                " characters; the limit is ",
+                &decimal(max_chars as u64),
+            ]
+            .concat(),
         ));
     }
     if text
