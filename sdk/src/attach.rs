@@ -11,6 +11,7 @@ use std::rc::Weak;
 
 use js_sys::{Function, Reflect};
 use protocol::session::OutgoingFile;
+use protocol::text::decimal;
 use protocol::{ErrorCode, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, ClipboardEvent, DataTransfer, DragEvent, Element, Event, FileList, Node};
@@ -83,7 +84,7 @@ impl Controller {
         }
         for file in files {
             if self.files.staged.len() >= MAX_FILES {
-                let n = MAX_FILES.to_string();
+                let n = decimal(MAX_FILES as u64);
                 let text = self.view.strings.fill("tooManyFiles", &[("n", &n)]);
                 self.view.say(&text);
                 break;
@@ -234,7 +235,7 @@ impl Controller {
         // The room names a path on its own server; nothing else is followed.
         let started = match blob.filter(|_| path.starts_with("/uploads/")) {
             Some(blob) => {
-                let url = format!("{}{path}", self.options.server);
+                let url = [self.options.server.as_str(), path].concat();
                 let (weak, weak_end) = (self.weak.clone(), self.weak.clone());
                 let (for_progress, for_end) = (id.clone(), id.clone());
                 Upload::start(

@@ -12,6 +12,7 @@ use js_sys::Function;
 use protocol::message::ModerationNotice;
 use protocol::server_frame::{PresenceMember, Reader};
 use protocol::session::{Effect, RoomStatus, Session, SessionConfig, Status};
+use protocol::text::decimal;
 use protocol::typists::Typists;
 use protocol::unread::Unread;
 use protocol::{ChatMessage, ProtocolError};
@@ -381,7 +382,7 @@ impl Controller {
         if from_others > 0 {
             self.show_typing(now());
             if live && quiet {
-                let n = from_others.to_string();
+                let n = decimal(from_others);
                 let text = self.view.strings.fill("newCount", &[("n", &n)]);
                 self.view.say(&text);
             }
@@ -444,7 +445,7 @@ impl Controller {
             Some(until) => Some(s.fill("muted", &[("time", &crate::view::time_of(until))])),
             None if room.locked && !moderator => Some(s.get("locked")),
             None if room.slow_mode > 0 && !moderator => {
-                Some(s.fill("slowMode", &[("s", &room.slow_mode.to_string())]))
+                Some(s.fill("slowMode", &[("s", &decimal(room.slow_mode))]))
             }
             None => None,
         };
@@ -473,7 +474,7 @@ impl Controller {
         let vars = [
             ("name", name.as_str()),
             ("by", by.as_str()),
-            ("s", &n.seconds.unwrap_or(0).to_string()),
+            ("s", &decimal(n.seconds.unwrap_or(0))),
         ];
         let key = match (n.action.as_str(), n.seconds) {
             ("delete", _) => "noticeDelete",
@@ -528,7 +529,7 @@ impl Controller {
                 self.view.banner("offline", Some(&s.get("offline")));
             } else if let Some(at) = retry_at.filter(|at| *at - t >= 1000.0) {
                 // Integer formatting: float Display would add ~20 KB of wasm.
-                let secs = (((at - t) / 1000.0).ceil() as u32).to_string();
+                let secs = decimal((((at - t) / 1000.0).ceil() as u32).into());
                 self.view.banner(
                     "reconnecting",
                     Some(&s.fill("reconnectingIn", &[("s", &secs)])),

@@ -37,7 +37,7 @@ pub fn message(m: &ChatMessage, own: bool, server: &str) -> JsValue {
             .url
             .as_deref()
             .filter(|u| u.starts_with("/files/"))
-            .map(|u| format!("{server}{u}"));
+            .map(|u| [server, u].concat());
         attachments.push(&obj(&[
             ("name", a.name.as_str().into()),
             ("mime", a.mime.as_str().into()),

@@ -240,7 +240,7 @@ impl Headless {
             );
             return self.session.upload_failed(&id, local, error, t);
         };
-        let url = format!("{}{path}", self.options.server);
+        let url = [self.options.server.as_str(), path].concat();
         let (weak, weak_end) = (self.weak.clone(), self.weak.clone());
         let (for_progress, for_end) = (id.clone(), id.clone());
         let total = blob.size();

@@ -70,6 +70,6 @@ impl Mentions {
         let end = byte_offset(text, caret);
         let at = self.at.min(end);
         self.offered.clear();
-        format!("{}@{name} {}", &text[..at], &text[end..])
+        [&text[..at], "@", name, " ", &text[end..]].concat()
     }
 }

@@ -2,6 +2,7 @@
 //! (js_sys::Reflect is far smaller than serde for a handful of fields.)
 
 use js_sys::{Object, Reflect};
+use protocol::text::decimal;
 use wasm_bindgen::{JsCast, JsValue};
 
 // The headless client reads only the connection's options.
@@ -40,7 +41,7 @@ fn string(obj: &JsValue, key: &str) -> Option<String> {
         .or_else(|| {
             v.as_f64()
                 .filter(|n| *n >= 0.0)
-                .map(|n| (n as u32).to_string())
+                .map(|n| decimal((n as u32).into()))
         })
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
@@ -53,16 +54,22 @@ impl Options {
         }
         let room = string(obj, "room").ok_or("HelloChat.mount: the `room` option is required")?;
         if !protocol::validate::is_room_id(&room) {
-            return Err(format!(
-                "HelloChat.mount: room \"{room}\" must be 1-64 characters of A-Z a-z 0-9 _ -"
-            ));
+            return Err([
+                "HelloChat.mount: room \"",
+                &room,
+                "\" must be 1-64 characters of A-Z a-z 0-9 _ -",
+            ]
+            .concat());
         }
         let site = string(obj, "site");
         if let Some(s) = &site {
             if !protocol::validate::is_site_id(s) {
-                return Err(format!(
-                    "HelloChat.mount: site \"{s}\" must be 1-32 characters of a-z 0-9 -"
-                ));
+                return Err([
+                    "HelloChat.mount: site \"",
+                    s,
+                    "\" must be 1-32 characters of a-z 0-9 -",
+                ]
+                .concat());
             }
         }
         let server = string(obj, "server").unwrap_or_else(|| default_server.to_owned());
@@ -73,7 +80,7 @@ impl Options {
         };
         let height = string(obj, "height").map(|h| {
             if h.bytes().all(|b| b.is_ascii_digit()) {
-                format!("{h}px")
+                h + "px"
             } else {
                 h
             }
@@ -98,13 +105,13 @@ impl Options {
     /// `ws(s)://host/ws?query` for this server.
     pub fn socket_url(&self, query: &[(&str, String)]) -> String {
         let base = if let Some(rest) = self.server.strip_prefix("https://") {
-            format!("wss://{rest}")
+            ["wss://", rest].concat()
         } else if let Some(rest) = self.server.strip_prefix("http://") {
-            format!("ws://{rest}")
+            ["ws://", rest].concat()
         } else {
             self.server.clone()
         };
-        let mut url = format!("{base}/ws?");
+        let mut url = base + "/ws?";
         for (i, (k, v)) in query.iter().enumerate() {
             if i > 0 {
                 url.push('&');

@@ -3,6 +3,8 @@
 //! there. Storage may be unavailable (a sandboxed frame, a privacy mode):
 //! then every visit starts afresh, with nothing unread.
 
+use protocol::text::decimal;
+
 use crate::options::Options;
 
 fn storage() -> Option<web_sys::Storage> {
@@ -11,7 +13,15 @@ fn storage() -> Option<web_sys::Storage> {
 
 fn key(options: &Options) -> String {
     let site = options.site.as_deref().unwrap_or("");
-    format!("hello-chat:read:{}:{site}:{}", options.server, options.room)
+    [
+        "hello-chat:read:",
+        &options.server,
+        ":",
+        site,
+        ":",
+        &options.room,
+    ]
+    .concat()
 }
 
 /// The read position kept from an earlier visit (0: none).
@@ -24,6 +34,6 @@ pub fn load(options: &Options) -> u64 {
 
 pub fn save(options: &Options, seq: u64) {
     if let Some(s) = storage() {
-        let _ = s.set_item(&key(options), &seq.to_string());
+        let _ = s.set_item(&key(options), &decimal(seq));
     }
 }

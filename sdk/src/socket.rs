@@ -30,7 +30,7 @@ impl Socket {
             offered.push(&p.into());
         }
         let ws = WebSocket::new_with_str_sequence(url, &offered)
-            .map_err(|_| format!("cannot open a WebSocket to {url}"))?;
+            .map_err(|_| ["cannot open a WebSocket to ", url].concat())?;
         let f = on_event.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             if let Some(text) = e.data().as_string() {

@@ -158,7 +158,7 @@ impl Strings {
         let n = n.parse::<u64>().ok()? as f64;
         let select = Reflect::get(rules, &"select".into()).ok()?;
         let category = select.dyn_ref::<Function>()?.call1(rules, &n.into()).ok()?;
-        self.given(&format!("{key}.{}", category.as_string()?))
+        self.given(&[key, ".", &category.as_string()?].concat())
     }
 
     /// The string for `key` with `{var}` placeholders replaced.

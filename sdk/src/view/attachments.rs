@@ -9,6 +9,7 @@
 
 use protocol::message::Attachment;
 use protocol::session::OutgoingFile;
+use protocol::text::decimal;
 use web_sys::{Document, Element};
 
 use super::dom::{attr, element, set_text};
@@ -24,7 +25,7 @@ const TRAY_PX: u32 = 48;
 /// message before the room sent its URL) the bytes this page still has.
 pub fn src(server: &str, local: &[(String, String)], a: &Attachment) -> Option<String> {
     match a.url.as_deref() {
-        Some(url) => url.starts_with("/files/").then(|| format!("{server}{url}")),
+        Some(url) => url.starts_with("/files/").then(|| [server, url].concat()),
         None => local
             .iter()
             .find(|(key, _)| *key == a.key)
@@ -35,12 +36,12 @@ pub fn src(server: &str, local: &[(String, String)], a: &Attachment) -> Option<S
 /// "12.5 KB" (integers only: float formatting would add kilobytes of wasm).
 pub fn human_size(bytes: u64) -> String {
     let (unit, div) = match bytes {
-        0..1024 => return format!("{bytes} B"),
+        0..1024 => return decimal(bytes) + " B",
         1024..1_048_576 => ("KB", 1024),
         _ => ("MB", 1_048_576),
     };
     let tenths = (bytes * 10 + div / 2) / div;
-    format!("{}.{} {unit}", tenths / 10, tenths % 10)
+    [&decimal(tenths / 10), ".", &decimal(tenths % 10), " ", unit].concat()
 }
 
 /// Where the last `byte` (ASCII) is in `text` (bytes, not chars: Rust's
@@ -65,8 +66,8 @@ fn image(doc: &Document, src: &str, alt: &str, size: Option<(u32, u32)>, max: u3
     attr(&img, "alt", alt);
     if let Some((w, h)) = size.filter(|(w, h)| *w > 0 && *h > 0) {
         let (w, h) = fit(w, h, max);
-        attr(&img, "width", &w.to_string());
-        attr(&img, "height", &h.to_string());
+        attr(&img, "width", &decimal(w.into()));
+        attr(&img, "height", &decimal(h.into()));
     }
     attr(&img, "src", src);
     img
@@ -91,7 +92,7 @@ fn card(doc: &Document, name: &str, mime: &str, size: u64, href: Option<&str>) -
     let meta = element(doc, "span", "hc-file-meta");
     set_text(
         &meta,
-        &format!("{} · {}", kind(name, mime), human_size(size)),
+        &[kind(name, mime).as_str(), " · ", &human_size(size)].concat(),
     );
     let _ = c.append_with_node_2(&n, &meta);
     c
@@ -149,7 +150,7 @@ pub fn previews(doc: &Document, files: &[(OutgoingFile, Option<String>)]) -> Ele
 /// description (images: their alt text), its size, and a remove button.
 pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
     let li = element(doc, "li", "hc-staged");
-    attr(&li, "data-local", &f.local.to_string());
+    attr(&li, "data-local", &decimal(f.local.into()));
     attr(&li, "data-state", "preparing");
     let name = element(doc, "span", "hc-file-name");
     attr(&name, "dir", "auto");
@@ -159,7 +160,11 @@ pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
         let alt = element(doc, "input", "hc-alt");
         attr(&alt, "type", "text");
         attr(&alt, "value", &f.alt);
-        attr(&alt, "maxlength", &crate::files::MAX_ALT_CHARS.to_string());
+        attr(
+            &alt,
+            "maxlength",
+            &decimal(crate::files::MAX_ALT_CHARS as u64),
+        );
         attr(
             &alt,
             "aria-label",
@@ -171,7 +176,7 @@ pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
     set_text(&meta, &s.get("preparing"));
     let remove = element(doc, "button", "hc-unstage");
     attr(&remove, "type", "button");
-    attr(&remove, "data-local", &f.local.to_string());
+    attr(&remove, "data-local", &decimal(f.local.into()));
     attr(
         &remove,
         "aria-label",

@@ -5,6 +5,7 @@
 //! with the list and needs no positioning; the controller handles its
 //! buttons through their `data-action`.
 
+use protocol::text::decimal;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement};
 
@@ -136,7 +137,7 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
     attr(&select, "data-role", "duration");
     for (secs, key) in DURATIONS {
         let option = element(doc, "option", "");
-        attr(&option, "value", &secs.to_string());
+        attr(&option, "value", &decimal(secs));
         set_text(&option, &s.get(key));
         let _ = select.append_child(&option);
     }
@@ -147,7 +148,12 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
     attr(&reason, "data-role", "reason");
     attr(&reason, "maxlength", "200");
     let _ = reason_label.append_child(&reason);
-    let confirm = button(doc, "hc-send", &format!("confirm-{action}"), &s.get(action));
+    let confirm = button(
+        doc,
+        "hc-send",
+        &["confirm-", action].concat(),
+        &s.get(action),
+    );
     let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
     let _ = form.append_with_node_4(&label, &reason_label, &confirm, &cancel);
     let _ = li.append_child(&form);
@@ -157,7 +163,7 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
 /// The duration (seconds; `None` = for good) and reason chosen in `li`'s form.
 pub fn sanction_choice(li: &Element) -> (Option<u64>, Option<String>) {
     let value = |role: &str| {
-        li.query_selector(&format!("[data-role={role}]"))
+        li.query_selector(&["[data-role=", role, "]"].concat())
             .ok()
             .flatten()
             .and_then(|el| js_sys::Reflect::get(&el, &"value".into()).ok())

@@ -5,6 +5,7 @@
 //! sent, whether it is deleted) are kept as data attributes on the `<li>`.
 
 use protocol::message::Role;
+use protocol::text::decimal;
 use protocol::ChatMessage;
 use web_sys::{Document, Element};
 
@@ -58,7 +59,7 @@ fn linked_text(doc: &Document, p: &Element, text: &str) {
 pub fn mentions(text: &str, name: &str) -> bool {
     // The browser's lower case and search: Rust's would add tables to the widget.
     let lower = |s: &str| js_sys::JsString::from(s).to_lower_case();
-    !name.is_empty() && lower(text).includes(&String::from(lower(&format!("@{name}"))), 0)
+    !name.is_empty() && lower(text).includes(&String::from(lower(&["@", name].concat())), 0)
 }
 
 /// A new `<li>` for `m`.
@@ -87,10 +88,10 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
             classes.remove_1(class)
         };
     }
-    attr(li, "data-seq", &m.seq.to_string());
+    attr(li, "data-seq", &decimal(m.seq));
     attr(li, "data-sender", &m.sender);
     attr(li, "data-name", &m.name);
-    attr(li, "data-ts", &m.timestamp.to_string());
+    attr(li, "data-ts", &decimal(m.timestamp));
     // Focusable from the code (a reply's quote jumps here), not by Tab.
     attr(li, "tabindex", "-1");
     if look.own {
@@ -141,7 +142,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
 
     if let Some(r) = &m.reply_to {
         let quote = button(doc, "hc-quote", "quote", "");
-        attr(&quote, "data-target", &r.seq.to_string());
+        attr(&quote, "data-target", &decimal(r.seq));
         let who = element(doc, "span", "hc-quote-name");
         set_text(&who, &r.name);
         let what = element(doc, "span", "");
@@ -184,7 +185,12 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     if !m.deleted {
         let row = element(doc, "div", "hc-reactions");
         for r in m.reactions.iter().filter(|r| r.count > 0) {
-            let chip = button(doc, "hc-chip", "react", &format!("{} {}", r.emoji, r.count));
+            let chip = button(
+                doc,
+                "hc-chip",
+                "react",
+                &[&r.emoji, " ", &decimal(r.count.into())].concat(),
+            );
             attr(&chip, "data-emoji", &r.emoji);
             attr(
                 &chip,
@@ -200,7 +206,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
                 "aria-label",
                 &s.fill(
                     "reaction",
-                    &[("emoji", &r.emoji), ("n", &r.count.to_string())],
+                    &[("emoji", &r.emoji), ("n", &decimal(r.count.into()))],
                 ),
             );
             let _ = row.append_child(&chip);

@@ -11,6 +11,7 @@ pub mod menu;
 pub(crate) mod message;
 
 use protocol::session::OutgoingFile;
+use protocol::text::{decimal, signed};
 use protocol::ChatMessage;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -142,7 +143,7 @@ impl View {
 
         let header = element(&doc, "header", "hc-header");
         let title = element(&doc, "h2", "hc-title");
-        set_text(&title, &format!("#{}", options.room));
+        set_text(&title, &["#", &options.room].concat());
         let online = element(&doc, "span", "hc-online");
         header.append_with_node_2(&title, &online)?;
         // Off until the visitor turns them on (the page's script keeps the choice).
@@ -190,7 +191,7 @@ impl View {
 
         let pill: HtmlButtonElement = element(&doc, "button", "hc-pill").unchecked_into();
         attr(&pill, "type", "button");
-        set_text(&pill, &format!("{} ↓", strings.get("newMessages")));
+        set_text(&pill, &(strings.get("newMessages") + " ↓"));
         pill.set_hidden(true);
 
         let typing = element(&doc, "div", "hc-typing");
@@ -343,7 +344,7 @@ impl View {
             return;
         };
         let seen = element(&self.doc, "p", "hc-seen");
-        let n = names.len().to_string();
+        let n = decimal(names.len() as u64);
         set_text(&seen, &self.strings.fill("seenBy", &[("n", &n)]));
         let all = self
             .strings
@@ -396,7 +397,7 @@ impl View {
     /// The `<li>` of message `seq`, if it is in the DOM.
     pub fn item(&self, seq: u64) -> Option<Element> {
         self.list
-            .query_selector(&format!("[data-seq=\"{seq}\"]"))
+            .query_selector(&["[data-seq=\"", &decimal(seq), "\"]"].concat())
             .ok()
             .flatten()
     }
@@ -705,7 +706,7 @@ impl View {
         attr(
             &bar,
             "value",
-            &((done.clamp(0.0, 1.0) * 100.0) as u32).to_string(),
+            &decimal(((done.clamp(0.0, 1.0) * 100.0) as u32).into()),
         );
     }
 
@@ -739,7 +740,7 @@ impl View {
 
     fn staged_item(&self, local: u32) -> Option<Element> {
         self.tray
-            .query_selector(&format!("[data-local=\"{local}\"]"))
+            .query_selector(&["[data-local=\"", &decimal(local.into()), "\"]"].concat())
             .ok()
             .flatten()
     }
@@ -937,27 +938,27 @@ impl View {
         for (i, name) in names.iter().enumerate() {
             let li = element(&self.doc, "li", "hc-option");
             attr(&li, "role", "option");
-            attr(&li, "id", &format!("hc-opt-{i}"));
+            attr(&li, "id", &["hc-opt-", &decimal(i as u64)].concat());
             attr(&li, "data-name", name);
             attr(
                 &li,
                 "aria-selected",
                 if i == active { "true" } else { "false" },
             );
-            set_text(&li, &format!("@{name}"));
+            set_text(&li, &["@", name].concat());
             let _ = self.suggest.append_child(&li);
         }
         attr(
             &self.input,
             "aria-activedescendant",
-            &format!("hc-opt-{active}"),
+            &["hc-opt-", &decimal(active as u64)].concat(),
         );
     }
 
     pub fn set_online(&self, n: u32) {
         set_text(
             &self.online,
-            &self.strings.fill("online", &[("n", &n.to_string())]),
+            &self.strings.fill("online", &[("n", &decimal(n.into()))]),
         );
     }
 
@@ -1000,7 +1001,7 @@ impl View {
             text = if text.is_empty() {
                 files
             } else {
-                format!("{text} {files}")
+                text + " " + &files
             };
         }
         self.say(
@@ -1050,8 +1051,8 @@ impl View {
         // Read out when a hundred is crossed or the limit passed, not at every key.
         let step = if left < 0 { -1 } else { (left + 99) / 100 };
         if near {
-            set_text(&self.counter, &left.to_string());
-            let said = self.strings.fill("counter", &[("n", &left.to_string())]);
+            set_text(&self.counter, &signed(left));
+            let said = self.strings.fill("counter", &[("n", &signed(left))]);
             attr(&self.counter, "title", &said);
             if step != self.counter_said.get() {
                 self.say(&said);
