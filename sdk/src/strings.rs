@@ -126,11 +126,19 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("tooManyFiles", "At most {n} files per message."),
 ];
 
+/// English's singulars, for the built-in texts whose count can be 1.
+const DEFAULTS_ONE: &[(&str, &str)] = &[
+    ("counter", "{n} character left"),
+    ("newCount", "{n} new message"),
+    ("tooManyFiles", "At most {n} file per message."),
+];
+
+fn lookup(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
+    table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
 fn default(key: &str) -> &'static str {
-    DEFAULTS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or("", |(_, v)| v)
+    lookup(DEFAULTS, key).unwrap_or("")
 }
 
 impl Strings {
@@ -152,12 +160,21 @@ impl Strings {
 
     /// `key`'s plural form for `n` (`key.one`, `key.few`, …) if one is given.
     fn plural_form(&self, key: &str, n: &str) -> Option<String> {
-        let rules = self.plural.as_ref()?;
         // Counts are whole numbers; parsing an f64 would pull Rust's float
         // parser (some 15 KB) into the widget.
-        let n = n.parse::<u64>().ok()? as f64;
+        let n = n.parse::<u64>().ok()?;
+        if self.given(key).is_none() {
+            // The built-in English text: its only other form is the singular.
+            return lookup(DEFAULTS_ONE, key)
+                .filter(|_| n == 1)
+                .map(str::to_owned);
+        }
+        let rules = self.plural.as_ref()?;
         let select = Reflect::get(rules, &"select".into()).ok()?;
-        let category = select.dyn_ref::<Function>()?.call1(rules, &n.into()).ok()?;
+        let category = select
+            .dyn_ref::<Function>()?
+            .call1(rules, &(n as f64).into())
+            .ok()?;
         self.given(&[key, ".", &category.as_string()?].concat())
     }
 

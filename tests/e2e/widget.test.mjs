@@ -279,6 +279,9 @@ test('keyboard: Enter sends, Shift+Enter adds a line; a counter appears near the
   const said = await page.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')]
     .map((p) => p.textContent).filter((t) => t.includes('characters left')));
   assert.deepEqual(said, ['100 characters left'], 'read out once per hundred, not at every key');
+  assert.equal(await page.locator('.hc-counter').getAttribute('title'), '95 characters left');
+  await input.fill('x'.repeat(1999));
+  assert.equal(await page.locator('.hc-counter').getAttribute('title'), '1 character left', 'English has a singular');
   await input.fill('x'.repeat(2001));
   assert.equal(await page.locator('.hc-counter').textContent(), '-1');
   assert.equal(await page.locator('.hc-send').isDisabled(), true);
