@@ -338,20 +338,30 @@ test('long rooms: earlier messages load on demand; new messages while scrolled u
   assert.equal(await focusedText(), null);
   await page.keyboard.press('ArrowDown');
   assert.equal(await focusedText(), 'line 31');
-  await page.locator('.hc-earlier').click();
+  await page.locator('.hc-earlier').focus();
+  await page.keyboard.press('Enter');
   await page.locator('.hc-list .hc-text', { hasText: /^line 1$/ }).waitFor();
   assert.equal(await page.locator('.hc-list .hc-msg').count(), 80);
   assert.equal(await page.locator('.hc-earlier').isVisible(), false, 'nothing older');
+  assert.equal(await focusedText(), 'line 30', 'the vanished button hands focus to the newest message loaded');
   const texts = await listTexts(page);
   assert.deepEqual(texts, Array.from({ length: 80 }, (_, i) => `line ${i + 1}`));
   assert.equal(await page.locator('.hc-list [data-day]').count(), 1, 'one day, labelled once, above the earlier page');
   assert.equal(await page.locator('.hc-list .hc-msg').first().getAttribute('data-day') !== null, true);
 
   // Scrolled to the top, a new message does not yank the view: a pill appears.
-  await page.locator('.hc-log').evaluate((el) => { el.scrollTop = 0; });
+  // (With a message focused, Chromium's scroll anchoring may settle, and
+  // keep what is shown in place, a few pixels off: no exact 0.)
+  const top = await page.locator('.hc-log').evaluate(async (el) => {
+    el.scrollTop = 0;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return el.scrollTop;
+  });
+  assert.ok(top < 100, `at the top (${top})`);
   writers[0].send({ type: 'send', id: 'late', message: 'a late message' });
   await page.locator('.hc-pill').waitFor();
-  assert.equal(await page.locator('.hc-log').evaluate((el) => el.scrollTop), 0);
+  const after = await page.locator('.hc-log').evaluate((el) => el.scrollTop);
+  assert.ok(Math.abs(after - top) < 20, `the view stayed (${top} → ${after})`);
   await page.locator('.hc-pill').click();
   await page.locator('.hc-pill').waitFor({ state: 'hidden' });
   await Promise.all([...writers.map((w) => w.close()), context.close()]);

@@ -585,6 +585,7 @@ impl View {
             prev_day = Some(day);
         }
         let old_first = self.list.first_element_child();
+        let newest_loaded = fragment.last_element_child();
         let _ = self
             .list
             .insert_before(&fragment, self.list.first_child().as_ref());
@@ -594,9 +595,15 @@ impl View {
         }
         self.shown += messages.len() as u32;
         self.show_empty_hint();
+        // "Load earlier" goes away with the last page: its focus goes to the
+        // newest message loaded, where reading on upwards continues.
+        let button_focused = self.focused().as_ref() == Some(self.earlier.as_ref());
         self.set_more_available(more);
         self.log
             .set_scroll_top(self.log.scroll_top() + self.log.scroll_height() - before);
+        if button_focused && !more {
+            self.keep_focus(&[newest_loaded, None, None]);
+        }
     }
 
     pub fn set_more_available(&self, more: bool) {
