@@ -397,7 +397,6 @@ impl ObjectWriter {
         }
     }
 
-    /// `true`, or nothing: flags that are usually false stay out of frames.
     /// A raw JSON value, only when there is one.
     pub fn opt_raw(self, key: &str, json: Option<String>) -> Self {
         match json {
@@ -406,6 +405,7 @@ impl ObjectWriter {
         }
     }
 
+    /// `true`, or nothing: flags that are usually false stay out of frames.
     pub fn flag(self, key: &str, value: bool) -> Self {
         if value {
             self.bool(key, true)

@@ -53,6 +53,30 @@ pub struct ReplyRef {
     pub deleted: bool,
 }
 
+/// Characters of a replied-to message shown in the quote.
+pub const EXCERPT_CHARS: usize = 100;
+
+impl ReplyRef {
+    /// The quote of `m` as it is now: clients redraw quotes with it when
+    /// `m` is edited, deleted or its author erased.
+    pub fn quoting(m: &ChatMessage) -> ReplyRef {
+        ReplyRef {
+            seq: m.seq,
+            name: m.name.clone(),
+            excerpt: if m.deleted {
+                String::new()
+            } else if m.message.is_empty() {
+                // A message of files only is quoted by their names.
+                let names: Vec<&str> = m.attachments.iter().map(|a| a.name.as_str()).collect();
+                names.join(", ").chars().take(EXCERPT_CHARS).collect()
+            } else {
+                m.message.chars().take(EXCERPT_CHARS).collect()
+            },
+            deleted: m.deleted,
+        }
+    }
+}
+
 /// A file attached to a message. The bytes live in object storage under
 /// `key`; clients fetch them from `url`, signed and expiring, which the room
 /// fills in whenever it sends the message (never stored).
@@ -153,8 +177,20 @@ pub struct ModerationNotice {
     pub seconds: Option<u64>,
     /// The moderator's display name.
     pub by: String,
+    /// The moderator's sender key (notices since 2026-11-30), so that a
+    /// client can forget their name when they are erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_sender: Option<String>,
     pub reason: Option<String>,
     pub timestamp: u64,
+    /// A `purge` that erased the user `sender` at their request (GDPR):
+    /// clients forget their name wherever they show it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub erased: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One item of a room's sequence.

@@ -260,8 +260,10 @@ fn moderation_fields(w: ObjectWriter, n: &ModerationNotice) -> ObjectWriter {
         .opt_u64("until", n.until)
         .opt_u64("seconds", n.seconds)
         .str("by", &n.by)
+        .opt_str("bySender", n.by_sender.as_deref())
         .opt_str("reason", n.reason.as_deref())
         .u64("timestamp", n.timestamp)
+        .flag("erased", n.erased)
 }
 
 /// One item of a history page: a message as it is, or an update or notice
@@ -692,8 +694,10 @@ fn parse_moderation(obj: &Json) -> Result<ModerationNotice, FrameError> {
         until: obj.get("until").and_then(Json::as_u64),
         seconds: obj.get("seconds").and_then(Json::as_u64),
         by: opt_str(obj, "by"),
+        by_sender: text("bySender"),
         reason: text("reason"),
         timestamp: obj.get("timestamp").and_then(Json::as_u64).unwrap_or(0),
+        erased: obj.get("erased").and_then(Json::as_bool).unwrap_or(false),
     })
 }
 

@@ -54,7 +54,7 @@ use crate::limits::{
     RESUME_HISTORY,
 };
 use crate::lru::LruMap;
-use crate::message::{ChatMessage, ModerationNotice, Role, RoomEvent};
+use crate::message::{ChatMessage, ModerationNotice, ReplyRef, Role, RoomEvent};
 use crate::server_frame::{legacy_frame, message_frame, Reader, ServerFrame, Welcome};
 use crate::validate::{clean_name, message_text};
 
@@ -757,7 +757,7 @@ impl RoomCore {
         let quote = match reply_to {
             None => None,
             Some(target) => match store.message(target)? {
-                Some((m, _)) => Some(store::reply_ref(&m)),
+                Some((m, _)) => Some(ReplyRef::quoting(&m)),
                 None => {
                     return fail(ProtocolError::new(
                         ErrorCode::NotFound,
@@ -793,8 +793,9 @@ impl RoomCore {
         };
         store.append(&record)?;
         self.last_post.insert(member.sender.clone(), now);
-        // 9. Ack the sender, tell everyone else. A message with files goes
-        //    to its sender too, before the ack: the ack cannot carry their URLs.
+        // 9. Ack the sender, tell everyone else. A message with files or a
+        //    quote goes to its sender too, before the ack: the ack cannot
+        //    carry the files' URLs or what the quote shows.
         let RecordKind::Message(stored) = &record.kind else {
             return Ok(Vec::new());
         };
@@ -802,7 +803,7 @@ impl RoomCore {
         self.sign(&mut m, now);
         let frame = message_frame(&m);
         let mut outputs = Vec::with_capacity(4);
-        if !m.attachments.is_empty() && member.v1 {
+        if (!m.attachments.is_empty() || m.reply_to.is_some()) && member.v1 {
             outputs.push(Output::Reply(frame.clone()));
         }
         outputs.extend(reply(
@@ -857,9 +858,11 @@ impl RoomCore {
         // Files they uploaded and never sent go with their messages.
         store.abandon_uploads(&author)?;
         let erased = store.purge_author(&author, &self.key.sender(&author))?;
-        if erased.count == 0 {
+        if erased.count == 0 && erased.notices == 0 {
             return Ok((0, self.orphans(now, store)?.into_iter().collect()));
         }
+        // Announced even with no messages (only notices named them): open
+        // widgets forget their name on `erased`.
         let site = self.site_member("Site", limits);
         let notice = ModerationNotice {
             action: "purge".into(),
@@ -867,6 +870,7 @@ impl RoomCore {
             by: site.name.clone(),
             reason: Some("erased at the user's request".into()),
             timestamp: now,
+            erased: true,
             ..ModerationNotice::default()
         };
         let id = format!("erase-{now}");

@@ -35,6 +35,7 @@ impl RoomCore {
     ) -> Result<Vec<Output>, StoreError> {
         let seq = store.latest_seq()? + 1;
         notice.seq = seq;
+        notice.by_sender = Some(member.sender.clone());
         let frame = ServerFrame::Moderation(notice.clone()).encode();
         let webhook = event(
             "moderation",

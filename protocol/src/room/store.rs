@@ -17,9 +17,6 @@ use crate::message::{
     ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, RoomEvent, Update,
 };
 
-/// Characters of a replied-to message shown in the quote.
-pub const EXCERPT_CHARS: usize = 100;
-
 /// What a record is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordKind {
@@ -62,6 +59,9 @@ pub const MAX_PURGE_EVENTS: usize = 1_000;
 pub struct Purged {
     pub count: usize,
     pub tombstones: Vec<ChatMessage>,
+    /// Notices changed by an erasure (about the user, or by them as a
+    /// moderator); more than 0 if any was.
+    pub notices: usize,
 }
 
 /// An earlier record found by `(author, client_id)`.
@@ -239,24 +239,6 @@ pub fn fingerprint(parts: &[&str]) -> u64 {
     h & ((1 << 53) - 1)
 }
 
-/// The quote shown with a reply to `m`.
-pub fn reply_ref(m: &ChatMessage) -> ReplyRef {
-    ReplyRef {
-        seq: m.seq,
-        name: m.name.clone(),
-        excerpt: if m.deleted {
-            String::new()
-        } else if m.message.is_empty() {
-            // A message of files only is quoted by their names.
-            let names: Vec<&str> = m.attachments.iter().map(|a| a.name.as_str()).collect();
-            names.join(", ").chars().take(EXCERPT_CHARS).collect()
-        } else {
-            m.message.chars().take(EXCERPT_CHARS).collect()
-        },
-        deleted: m.deleted,
-    }
-}
-
 /// The reference [`Store`]: records in seq order, reactions beside them.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
@@ -297,6 +279,7 @@ impl MemoryStore {
         Ok(Purged {
             count: seqs.len(),
             tombstones,
+            notices: 0,
         })
     }
 
@@ -316,7 +299,7 @@ impl MemoryStore {
     /// `m` with its reactions and its reply quote as they are now.
     fn current(&self, m: &ChatMessage, viewer: Option<&str>) -> ChatMessage {
         let reply_to = m.reply_to.as_ref().map(|r| match self.find_message(r.seq) {
-            Some(target) => reply_ref(target),
+            Some(target) => ReplyRef::quoting(target),
             None => ReplyRef {
                 excerpt: String::new(),
                 ..r.clone()
@@ -556,15 +539,22 @@ impl Store for MemoryStore {
         for t in &targets {
             self.apply(*t, &Change::Delete)?;
         }
+        let mut notices = 0;
         for r in self.records.iter_mut() {
             match &mut r.kind {
                 RecordKind::Message(m) if r.author == author => m.name.clear(),
                 RecordKind::Moderation(n) => {
-                    if n.sender.as_deref() == Some(sender) {
+                    // A reason given about them may name or describe them
+                    // (an erasure's own notice keeps its reason).
+                    let about = n.sender.as_deref() == Some(sender) && !n.erased;
+                    if about && (n.name.is_some() || n.reason.is_some()) {
                         n.name = None;
+                        n.reason = None;
+                        notices += 1;
                     }
-                    if r.author == author {
+                    if r.author == author && !n.by.is_empty() {
                         n.by.clear();
+                        notices += 1;
                     }
                 }
                 _ => {}
@@ -575,7 +565,10 @@ impl Store for MemoryStore {
         }
         self.reactions.retain(|_, who| !who.is_empty());
         self.reads.remove(author);
-        self.purged(&targets)
+        Ok(Purged {
+            notices,
+            ..self.purged(&targets)?
+        })
     }
 
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError> {

@@ -789,6 +789,15 @@ fn replies_quote_the_original_and_lose_the_quote_when_it_is_deleted() {
         ),
         (Some(1), Some("the original question"))
     );
+    // The sender gets the message too, before the ack: its quote shows
+    // what the ack cannot say.
+    let to_ada = replies(&out);
+    let kinds: Vec<Option<&str>> = to_ada.iter().map(|f| field(f, "type").as_str()).collect();
+    assert_eq!(kinds, [Some("message"), Some("ack")]);
+    assert_eq!(
+        field(field(&to_ada[0], "replyTo"), "name").as_str(),
+        Some("Ada")
+    );
     assert_eq!(
         answer(&frame(
             &mut core,
@@ -1598,6 +1607,54 @@ fn erasing_a_user_takes_their_name_out_of_moderation_notices() {
             .unwrap()
             .0,
         0
+    );
+}
+
+#[test]
+fn erasing_a_user_named_only_in_notices_tells_the_room_once_and_drops_reasons_about_them() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, moderator("ada", "Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo", "Mo"));
+    let unmute = format!(
+        r#"{{"type":"moderate","id":"x1","action":"unmute","sender":"{}","reason":"Ada said sorry"}}"#,
+        ada.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &unmute, T0 + 1);
+    assert_eq!(
+        field(&broadcasts(&out)[0], "bySender").as_str(),
+        Some(mo.sender.as_str()),
+        "a notice names its moderator's key"
+    );
+    let (erased, out) = core
+        .erase_user("ada", Limits::default(), T0 + 2, &mut store)
+        .unwrap();
+    assert_eq!(erased, 0, "she wrote no message");
+    let notice = &broadcasts(&out)[0];
+    assert_eq!(
+        (
+            field(notice, "action").as_str(),
+            field(notice, "sender").as_str(),
+            field(notice, "erased").as_bool()
+        ),
+        (Some("purge"), Some(ada.sender.as_str()), Some(true)),
+        "the room is told, so that open widgets forget her name"
+    );
+    let page = store.page(PageQuery::After(0, 10), &mo.author).unwrap();
+    let about_her = page.events.into_iter().find_map(|e| match e {
+        RoomEvent::Moderation(n) if n.action == "unmute" => Some((n.name, n.reason)),
+        _ => None,
+    });
+    assert_eq!(
+        about_her,
+        Some((None, None)),
+        "her name and the reason about her are gone"
+    );
+    let (_, out) = core
+        .erase_user("ada", Limits::default(), T0 + 3, &mut store)
+        .unwrap();
+    assert!(
+        broadcasts(&out).is_empty(),
+        "nothing left to erase, nothing said"
     );
 }
 

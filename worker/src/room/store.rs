@@ -27,7 +27,6 @@ use std::collections::HashMap;
 use protocol::message::{
     ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent, Update,
 };
-use protocol::room::store::reply_ref;
 use protocol::room::{
     Change, Page, PageQuery, Prior, Purged, Record, RecordKind, Store, StoreError, Upload,
     UploadState, MAX_PURGE_EVENTS,
@@ -435,7 +434,11 @@ impl SqlStore {
             let mut all: Vec<&mut ChatMessage> = tombstones.iter_mut().collect();
             self.decorate(&mut all, None)?;
         }
-        Ok(Purged { count, tombstones })
+        Ok(Purged {
+            count,
+            tombstones,
+            notices: 0,
+        })
     }
 
     fn decorate(
@@ -478,7 +481,7 @@ impl SqlStore {
             m.reactions = reactions.remove(&m.seq).unwrap_or_default();
             if let Some(r) = &mut m.reply_to {
                 *r = match originals.get(&r.seq) {
-                    Some(original) => reply_ref(original),
+                    Some(original) => ReplyRef::quoting(original),
                     // Trimmed by retention: the quote keeps its number only.
                     None => ReplyRef {
                         seq: r.seq,
@@ -813,17 +816,22 @@ impl Store for SqlStore {
             vec![author.into()],
         )?;
         let erased = self.tombstone_where("sender", author)?;
-        // Moderation notices keep the notice as JSON in `data`.
-        self.run(
-            "UPDATE messages SET data = json_set(data, '$.name', NULL) WHERE kind = 'x' AND json_extract(data, '$.sender') = ?",
+        // Moderation notices keep the notice as JSON in `data`. A reason
+        // given about them may name or describe them: it goes too.
+        let about = self.run(
+            "UPDATE messages SET data = json_remove(data, '$.name', '$.reason') WHERE kind = 'x' AND json_extract(data, '$.sender') = ?
+             AND json_extract(data, '$.erased') IS NOT 1 AND (json_extract(data, '$.name') IS NOT NULL OR json_extract(data, '$.reason') IS NOT NULL)",
             vec![sender.into()],
         )?;
-        self.run(
-            "UPDATE messages SET data = json_set(data, '$.by', '') WHERE kind = 'x' AND sender = ?",
+        let by = self.run(
+            "UPDATE messages SET data = json_set(data, '$.by', '') WHERE kind = 'x' AND sender = ? AND json_extract(data, '$.by') != ''",
             vec![author.into()],
         )?;
         self.run("DELETE FROM reads WHERE author = ?", vec![author.into()])?;
-        Ok(erased)
+        Ok(Purged {
+            notices: about + by,
+            ..erased
+        })
     }
 
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError> {
