@@ -461,36 +461,32 @@ impl Controller {
     fn show_notice(&mut self, n: &ModerationNotice) {
         if n.action == "purge" {
             if let Some(sender) = &n.sender {
-                self.view.purge(sender);
+                self.view.purge(sender, n.erased);
+                if n.erased {
+                    // Erased (GDPR): their name goes from every line shown.
+                    self.view.forget(sender);
+                }
             }
         }
-        let s = &self.view.strings;
-        let someone = || s.get("someone");
-        let name = n.name.clone().unwrap_or_else(someone);
-        // Empty once the moderator was erased (GDPR).
-        let by = Some(n.by.clone())
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(someone);
-        let vars = [
-            ("name", name.as_str()),
-            ("by", by.as_str()),
-            ("s", &decimal(n.seconds.unwrap_or(0))),
-        ];
         let key = match (n.action.as_str(), n.seconds) {
             ("delete", _) => "noticeDelete",
             ("mute", _) => "noticeMute",
             ("unmute", _) => "noticeUnmute",
             ("ban", _) => "noticeBan",
             ("unban", _) => "noticeUnban",
+            ("purge", _) if n.erased => "noticeErased",
             ("purge", _) if n.name.is_none() => "noticePurgeAnon",
             ("purge", _) => "noticePurge",
             ("slow", Some(0)) => "noticeSlowOff",
             ("slow", _) => "noticeSlow",
             ("lock", _) => "noticeLock",
-            _ => "noticeUnlock",
+            ("unlock", _) => "noticeUnlock",
+            // A newer server's action: the event says it, the list does not.
+            _ => "",
         };
-        let text = s.fill(key, &vars);
-        self.view.notice(&text);
+        if !key.is_empty() {
+            self.view.notice(key, n);
+        }
         let detail = events::notice(n);
         self.emit("moderation", detail);
     }

@@ -91,7 +91,9 @@ pub fn notice(n: &ModerationNotice) -> JsValue {
         ("until", opt_num(n.until)),
         ("seconds", opt_num(n.seconds)),
         ("by", n.by.as_str().into()),
+        ("bySender", opt_str(n.by_sender.as_deref())),
         ("reason", opt_str(n.reason.as_deref())),
+        ("erased", n.erased.into()),
     ])
 }
 

@@ -104,6 +104,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         "noticePurgeAnon",
         "A member's messages were removed by {by}.",
     ),
+    (
+        "noticeErased",
+        "A member's data was erased at their request.",
+    ),
     ("noticeSlow", "{by} turned on slow mode ({s} s)."),
     ("noticeSlowOff", "{by} turned off slow mode."),
     ("noticeLock", "{by} made the room read-only."),

@@ -34,8 +34,10 @@ const KB = 1024;
 // returning visitor at the "New messages" line (+0.1 KB): 90.8 KB.
 // Then every string the widget builds without `core::fmt` (`format!` and
 // `to_string()` pulled in Rust's formatter: -1.4 KB) and English singulars
-// (+0.1 KB): 89.5 KB, so 90 KB nightly (#16's target is 40 KB).
-const EMBED_BUDGET = { nightly: 90 * KB, stable: 99 * KB };
+// (+0.1 KB): 89.5 KB. Then open widgets forgetting an erased user's name
+// and quotes that follow edits and deletes (+0.8 KB): 90.3 KB, so 91 KB
+// nightly (#16's target is 40 KB).
+const EMBED_BUDGET = { nightly: 91 * KB, stable: 99 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -4,7 +4,7 @@
 //! update arrives. Facts the controller needs later (whose it is, when it was
 //! sent, whether it is deleted) are kept as data attributes on the `<li>`.
 
-use protocol::message::Role;
+use protocol::message::{ModerationNotice, ReplyRef, Role};
 use protocol::text::decimal;
 use protocol::ChatMessage;
 use web_sys::{Document, Element};
@@ -143,24 +143,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     if let Some(r) = &m.reply_to {
         let quote = button(doc, "hc-quote", "quote", "");
         attr(&quote, "data-target", &decimal(r.seq));
-        let who = element(doc, "span", "hc-quote-name");
-        set_text(&who, &r.name);
-        let what = element(doc, "span", "");
-        attr(&what, "dir", "auto");
-        set_text(
-            &what,
-            if r.deleted || r.excerpt.is_empty() {
-                "…"
-            } else {
-                &r.excerpt
-            },
-        );
-        let _ = quote.append_with_node_2(&who, &what);
-        attr(
-            &quote,
-            "aria-label",
-            &s.fill("replyQuote", &[("name", &r.name)]),
-        );
+        fill_quote(doc, s, &quote, r);
         let _ = li.append_child(&quote);
     }
 
@@ -225,8 +208,64 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
 }
 
 /// A line in the list for a moderation notice ("A message was removed…").
-pub fn notice(doc: &Document, text: &str) -> Element {
+/// A reply's quote of `r`: its author's name and the start of its text,
+/// redrawn when that message changes (edited, deleted, its author erased).
+pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
+    let name = if r.name.is_empty() {
+        s.get("someone")
+    } else {
+        r.name.clone()
+    };
+    let who = element(doc, "span", "hc-quote-name");
+    set_text(&who, &name);
+    let what = element(doc, "span", "");
+    attr(&what, "dir", "auto");
+    set_text(
+        &what,
+        if r.deleted || r.excerpt.is_empty() {
+            "…"
+        } else {
+            &r.excerpt
+        },
+    );
+    quote.set_text_content(None);
+    let _ = quote.append_with_node_2(&who, &what);
+    attr(
+        quote,
+        "aria-label",
+        &s.fill("replyQuote", &[("name", &name)]),
+    );
+}
+
+/// A moderation notice's line. What its text says is kept on the `<li>`
+/// (the string's key, names, seconds, and whose they are), so that the text
+/// can be said again without a name once that person is erased.
+pub fn notice(doc: &Document, s: &Strings, key: &str, n: &ModerationNotice) -> Element {
     let li = element(doc, "li", "hc-notice");
-    set_text(&li, text);
+    attr(&li, "data-key", key);
+    attr(&li, "data-by", &n.by);
+    attr(&li, "data-s", &decimal(n.seconds.unwrap_or(0)));
+    for (k, v) in [
+        ("data-name", &n.name),
+        ("data-sender", &n.sender),
+        ("data-by-sender", &n.by_sender),
+    ] {
+        if let Some(v) = v {
+            attr(&li, k, v);
+        }
+    }
+    set_text(&li, &notice_text(s, &li));
     li
+}
+
+/// The text of notice line `li`, from what it keeps.
+pub fn notice_text(s: &Strings, li: &Element) -> String {
+    let data = |k| li.get_attribute(k).filter(|v| !v.is_empty());
+    let someone = || s.get("someone");
+    // No name: unknown, or erased (GDPR); `by` is empty once erased.
+    let name = data("data-name").unwrap_or_else(someone);
+    let by = data("data-by").unwrap_or_else(someone);
+    let key = data("data-key").unwrap_or_default();
+    let secs = data("data-s").unwrap_or_default();
+    s.fill(&key, &[("name", &name), ("by", &by), ("s", &secs)])
 }

@@ -10,6 +10,7 @@ mod log_keys;
 pub mod menu;
 pub(crate) mod message;
 
+use protocol::message::{ModerationNotice, ReplyRef};
 use protocol::session::OutgoingFile;
 use protocol::text::{decimal, signed};
 use protocol::ChatMessage;
@@ -404,6 +405,8 @@ impl View {
 
     /// Show `m`'s new state where it is (if it is shown at all).
     pub fn update(&self, m: &ChatMessage, own: bool) {
+        // Replies shown may quote it even when it is not (paged out).
+        self.requote(m);
         let Some(li) = self.item(m.seq) else { return };
         let grouped = li.class_list().contains("hc-grouped");
         let focused = self.focused().filter(|a| li.contains(Some(a)));
@@ -430,6 +433,20 @@ impl View {
             }
             Some(_) => menu::refocus(&li),
             None => {}
+        }
+    }
+
+    /// Redraw the quotes of `m` in the replies shown.
+    fn requote(&self, m: &ChatMessage) {
+        let selector = [".hc-quote[data-target=\"", &decimal(m.seq), "\"]"].concat();
+        let Ok(quotes) = self.list.query_selector_all(&selector) else {
+            return;
+        };
+        let r = ReplyRef::quoting(m);
+        for i in 0..quotes.length() {
+            if let Some(q) = quotes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                message::fill_quote(&self.doc, &self.strings, &q, &r);
+            }
         }
     }
 
@@ -472,8 +489,34 @@ impl View {
         }
     }
 
-    /// Tombstone every shown message of `sender` (a moderator's purge).
-    pub fn purge(&self, sender: &str) {
+    /// Forget the name of `sender`, erased: notice lines about them or by
+    /// them say "Someone" (their messages' tombstones and quotes of them
+    /// lose it with the purge and the updates that come with it).
+    pub fn forget(&self, sender: &str) {
+        let Ok(lines) = self.list.query_selector_all(".hc-notice") else {
+            return;
+        };
+        for i in 0..lines.length() {
+            let Some(li) = lines.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            let is = |k: &str| li.get_attribute(k).as_deref() == Some(sender);
+            let (about, by) = (is("data-sender"), is("data-by-sender"));
+            if about {
+                let _ = li.remove_attribute("data-name");
+            }
+            if by {
+                attr(&li, "data-by", "");
+            }
+            if about || by {
+                set_text(&li, &message::notice_text(&self.strings, &li));
+            }
+        }
+    }
+
+    /// Tombstone every shown message of `sender` (a moderator's purge;
+    /// nameless if they were `erased`).
+    pub fn purge(&self, sender: &str, erased: bool) {
         let Ok(items) = self.list.query_selector_all(".hc-msg:not([data-deleted])") else {
             return;
         };
@@ -487,7 +530,11 @@ impl View {
             let data = |k: &str| li.get_attribute(k).unwrap_or_default();
             let tomb = ChatMessage {
                 seq: data("data-seq").parse().unwrap_or(0),
-                name: data("data-name"),
+                name: if erased {
+                    String::new()
+                } else {
+                    data("data-name")
+                },
                 sender: data("data-sender"),
                 timestamp: data("data-ts").parse().unwrap_or(0),
                 deleted: true,
@@ -500,15 +547,18 @@ impl View {
                 ..self.look(own, grouped)
             };
             message::fill(&self.doc, &self.strings, &li, &tomb, &look);
+            self.requote(&tomb);
         }
     }
 
-    /// A moderation notice as a line in the list, read out politely.
-    pub fn notice(&mut self, text: &str) {
+    /// A moderation notice as a line in the list (the text of `key`),
+    /// read out politely.
+    pub fn notice(&mut self, key: &str, n: &ModerationNotice) {
         let stick = self.at_bottom();
-        let _ = self.list.append_child(&message::notice(&self.doc, text));
+        let li = message::notice(&self.doc, &self.strings, key, n);
+        let _ = self.list.append_child(&li);
         self.last = None;
-        self.say(text);
+        self.say(&li.text_content().unwrap_or_default());
         if stick {
             self.scroll_to_bottom();
         }
