@@ -129,6 +129,10 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await bo.locator('.hc-list .hc-msg.hc-deleted .hc-text', { hasText: 'Message deleted' }).waitFor();
   await ada.locator('.hc-list .hc-msg.hc-deleted').waitFor();
   assert.match(await focusedClass(), /hc-msg hc-own.*hc-deleted/, 'focus stays on the message, now a tombstone');
+  // The quote of it in Bo's reply no longer shows its text, on either page.
+  for (const page of [ada, bo]) {
+    await item(page, 'agreed').locator('.hc-quote', { hasText: 'Ada…' }).waitFor();
+  }
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
