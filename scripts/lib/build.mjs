@@ -61,11 +61,14 @@ const succeeds = (cmd, args, timeoutMs = 30_000) =>
 /**
  * Whether the widget can be built smaller with nightly: std rebuilt for
  * wasm32 (`-Z build-std`) with `panic=immediate-abort`, which drops the
- * panic formatting machinery. Needs the machine's nightly toolchain and its
+ * panic formatting machinery, and `-Z location-detail=none`, which drops the
+ * source paths and lines kept for panic messages (an aborting panic never
+ * prints them). Needs the machine's nightly toolchain and its
  * rust-src component (added here when missing, once). Any failure, or
  * HELLO_CHAT_STABLE_WIDGET=1, means the stable build.
  */
 let nightlyWidget;
+const NIGHTLY_RUSTFLAGS = '-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none';
 function canBuildWidgetWithNightly() {
   if (nightlyWidget !== undefined) return nightlyWidget;
   nightlyWidget = false;
@@ -110,7 +113,7 @@ function buildWasm(kind) {
   const nightly = canBuildWidgetWithNightly();
   const label = kind === 'widget' ? 'the widget' : 'the headless client';
   return cached(kind === 'widget' ? 'sdk-wasm' : 'sdk-headless-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/build.rs', 'sdk/src', 'scripts/lib/wasm-names.mjs'],
-    outputs: [`dist/${dir}/${name}_bg.wasm`, `dist/${dir}/toolchain.txt`], extra: nightly ? 'nightly' : 'stable' }, async () => {
+    outputs: [`dist/${dir}/${name}_bg.wasm`, `dist/${dir}/toolchain.txt`], extra: nightly ? `nightly ${NIGHTLY_RUSTFLAGS}` : 'stable' }, async () => {
     let toolchain = 'stable';
     if (nightly) {
       step(`Building ${label} (wasm-pack, release, nightly with build-std)`);
@@ -119,7 +122,7 @@ function buildWasm(kind) {
           env: {
             RUSTUP_TOOLCHAIN: 'nightly',
             CARGO_TARGET_DIR: path.join(ROOT, 'target', 'nightly-widget'),
-            RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort',
+            RUSTFLAGS: NIGHTLY_RUSTFLAGS,
           },
         });
         toolchain = 'nightly';
