@@ -11,6 +11,7 @@ use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use crate::controller::Controller;
 use crate::events;
+use crate::view::dom::prop;
 use crate::view::menu;
 
 impl Controller {
@@ -198,7 +199,8 @@ impl Controller {
     /// closes it (or the editor, or a form), Enter saves an edit.
     pub fn on_list_key(&mut self, e: &KeyboardEvent, target: &Element, t: f64) {
         // (Alt, Ctrl or Meta with a key: the browser's or the reader's.)
-        let plain = !(e.alt_key() || e.ctrl_key() || e.meta_key());
+        let held = |key| prop(e, key).is_truthy();
+        let plain = !(held("altKey") || held("ctrlKey") || held("metaKey"));
         if plain && self.view.navigate(target, &e.key(), e.shift_key()) {
             e.prevent_default();
             return;

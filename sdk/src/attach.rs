@@ -61,7 +61,11 @@ fn list(files: Option<FileList>) -> Vec<Blob> {
 
 /// Whether a drag carries files (not text or a link).
 fn carries_files(dt: &DataTransfer) -> bool {
-    dt.types().includes(&"Files".into(), 0)
+    // Untyped, as `view::dom::prop`: no typed getter for one use.
+    let types = Reflect::get(dt, &"types".into()).unwrap_or_default();
+    types
+        .unchecked_into::<js_sys::Array>()
+        .includes(&"Files".into(), 0)
 }
 
 /// Run `f` on the controller without the rest of a dispatch (progress
@@ -339,7 +343,7 @@ pub(crate) fn on_drag_over(c: &mut Controller, e: Event, _: f64) {
     };
     if carries_files(&dt) && !c.view.input.disabled() {
         e.prevent_default();
-        dt.set_drop_effect("copy");
+        let _ = Reflect::set(&dt, &"dropEffect".into(), &"copy".into());
         c.view.drop_target(true);
     }
 }

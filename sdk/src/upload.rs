@@ -7,14 +7,14 @@ use js_sys::{Reflect, JSON};
 use protocol::{ErrorCode, ProtocolError};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, Event, ProgressEvent, XmlHttpRequest};
+use web_sys::{Blob, Event, XmlHttpRequest};
 
 pub struct Upload {
     /// The message and the file it is for.
     pub id: String,
     pub local: u32,
     xhr: XmlHttpRequest,
-    _progress: Closure<dyn FnMut(ProgressEvent)>,
+    _progress: Closure<dyn FnMut(Event)>,
     _end: Closure<dyn FnMut(Event)>,
 }
 
@@ -56,14 +56,18 @@ impl Upload {
         xhr.open("PUT", url).map_err(failed)?;
         xhr.set_request_header("Content-Type", mime)
             .map_err(failed)?;
-        let progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
-            on_progress(e.loaded())
+        // Fields read untyped (as `view::dom::prop` does): a typed getter
+        // each would add glue to the embed for one use.
+        let progress = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+            let loaded = Reflect::get(&e, &"loaded".into()).unwrap_or_default();
+            on_progress(loaded.as_f64().unwrap_or(0.0))
         });
         let target = xhr.clone();
         // `loadend` comes once, after success, an error or a timeout.
         let end = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
             let status = target.status().unwrap_or(0);
-            let body = target.response_text().ok().flatten().unwrap_or_default();
+            let body = Reflect::get(&target, &"responseText".into()).unwrap_or_default();
+            let body = body.as_string().unwrap_or_default();
             on_end(outcome(status, &body));
         });
         if let Ok(up) = xhr.upload() {

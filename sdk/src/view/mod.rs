@@ -5,7 +5,7 @@
 //! controller tells it what to show.
 
 pub mod attachments;
-mod dom;
+pub(crate) mod dom;
 mod log_keys;
 pub mod menu;
 pub(crate) mod message;
@@ -139,7 +139,8 @@ impl View {
         }
         attr(&container, "aria-label", &strings.get("title"));
         if let Some(h) = &options.height {
-            let _ = container.style().set_property("--_height", h);
+            let style = prop(&container, "style");
+            invoke(&style, "setProperty", &"--_height".into(), &h.into());
         }
 
         let header = element(&doc, "header", "hc-header");
@@ -452,7 +453,7 @@ impl View {
 
     /// The element that has focus inside the widget, if one has.
     fn focused(&self) -> Option<Element> {
-        let root = self.host.shadow_root()?;
+        let root = prop(&self.host, "shadowRoot");
         prop(&root, "activeElement").dyn_into::<Element>().ok()
     }
 
@@ -1073,7 +1074,7 @@ impl View {
         let p = element(&self.doc, "p", "");
         set_text(&p, text);
         let _ = self.announcer.append_child(&p);
-        while self.announcer.child_element_count() > MAX_ANNOUNCEMENTS {
+        while self.announcer.children().length() > MAX_ANNOUNCEMENTS {
             if let Some(first) = self.announcer.first_element_child() {
                 first.remove();
             }
@@ -1092,7 +1093,9 @@ impl View {
 
     /// Where the caret is in the composer (in UTF-16 units, as the DOM counts).
     pub fn caret(&self) -> u32 {
-        self.input.selection_start().ok().flatten().unwrap_or(0)
+        prop(&self.input, "selectionStart")
+            .as_f64()
+            .map_or(0, |at| at as u32)
     }
 
     pub fn clear_input(&self) {
