@@ -11,7 +11,7 @@ use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use crate::controller::Controller;
 use crate::events;
-use crate::view::dom::prop;
+use crate::view::dom::{find, prop};
 use crate::view::menu;
 
 impl Controller {
@@ -129,10 +129,7 @@ impl Controller {
             }
             "reply" => {
                 menu::close(&li);
-                let excerpt: String = li
-                    .query_selector(".hc-text")
-                    .ok()
-                    .flatten()
+                let excerpt: String = find(&li, ".hc-text")
                     .and_then(|p| p.text_content())
                     .unwrap_or_default()
                     .chars()
@@ -142,10 +139,7 @@ impl Controller {
                 self.view.reply_bar(Some((&data("data-name"), &excerpt)));
             }
             "edit" => {
-                let text = li
-                    .query_selector(".hc-text")
-                    .ok()
-                    .flatten()
+                let text = find(&li, ".hc-text")
                     .and_then(|p| p.text_content())
                     .unwrap_or_default();
                 menu::edit(&self.view.doc, s, &li, &text);
@@ -224,13 +218,7 @@ impl Controller {
             return;
         };
         let key = e.key();
-        if key == "Escape"
-            && li
-                .query_selector(".hc-menu, .hc-dialog")
-                .ok()
-                .flatten()
-                .is_some()
-        {
+        if key == "Escape" && find(&li, ".hc-menu, .hc-dialog").is_some() {
             e.prevent_default();
             menu::close(&li);
             menu::refocus(&li);
@@ -266,7 +254,7 @@ impl Controller {
             // Enter in the Mute / Ban form's reason confirms, as in a form.
             e.prevent_default();
             // (Handled here: a click() would re-enter the controller.)
-            if let Ok(Some(confirm)) = li.query_selector(".hc-dialog [data-action^=confirm]") {
+            if let Some(confirm) = find(&li, ".hc-dialog [data-action^=confirm]") {
                 self.on_list_click(&confirm, t);
             }
         }

@@ -14,12 +14,13 @@ use protocol::session::OutgoingFile;
 use protocol::text::decimal;
 use protocol::{ErrorCode, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, ClipboardEvent, DataTransfer, DragEvent, Element, Event, FileList, Node};
+use web_sys::{Blob, ClipboardEvent, DataTransfer, DragEvent, Event, FileList, Node};
 
 use crate::controller::{dispatch, Controller};
 use crate::downscale;
 use crate::files::{Staged, MAX_FILES};
 use crate::upload::Upload;
+use crate::view::dom::target;
 
 /// A file's name (a `Blob` made by the page has none).
 fn name_of(file: &Blob) -> String {
@@ -371,9 +372,7 @@ pub(crate) fn on_drop(c: &mut Controller, e: Event, _: f64) {
 
 /// A click in the tray: a staged file's remove button.
 pub(crate) fn on_tray_click(c: &mut Controller, e: Event, _: f64) {
-    let local = e
-        .target()
-        .and_then(|t| t.dyn_into::<Element>().ok())
+    let local = target(&e)
         .and_then(|el| el.closest(".hc-unstage").ok().flatten())
         .and_then(|b| b.get_attribute("data-local"))
         .and_then(|v| v.parse().ok());
@@ -406,7 +405,7 @@ pub(crate) fn on_viewer_key(c: &mut Controller, e: Event, _: f64) {
 }
 
 pub(crate) fn on_viewer_click(c: &mut Controller, e: Event, _: f64) {
-    let Some(target) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+    let Some(target) = target(&e) else {
         return;
     };
     let backdrop = target.class_list().contains("hc-viewer");

@@ -29,6 +29,7 @@ use crate::read_position;
 use crate::resized::Resized;
 use crate::socket::{Socket, SocketEvent};
 use crate::strings::Strings;
+use crate::view::dom::target;
 use crate::view::View;
 
 /// Messages kept in the DOM; older ones are dropped and paged back on demand.
@@ -707,10 +708,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     // A pointer picks a name (mousedown: before the composer loses focus).
     out.push(on(&v.suggest, "mousedown", |c, e, _| {
         e.prevent_default();
-        let name = e
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
-            .and_then(|el| el.get_attribute("data-name"));
+        let name = target(&e).and_then(|el| el.get_attribute("data-name"));
         if let Some(name) = name {
             c.complete_mention(&name);
         }
@@ -736,19 +734,13 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     out.push(on(&v.container, "keydown", attach::on_viewer_key));
     out.push(on(&v.container, "click", attach::on_viewer_click));
     out.push(on(&v.reply_box, "click", |c, e, _| {
-        let action = e
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
-            .and_then(|el| el.get_attribute("data-action"));
+        let action = target(&e).and_then(|el| el.get_attribute("data-action"));
         if action.as_deref() == Some("cancel-reply") {
             c.cancel_reply();
         }
     }));
     out.push(on(&v.log, "keydown", |c, e, t| {
-        let (Some(k), Some(target)) = (
-            e.dyn_ref::<KeyboardEvent>(),
-            e.target().and_then(|t| t.dyn_into::<Element>().ok()),
-        ) else {
+        let (Some(k), Some(target)) = (e.dyn_ref::<KeyboardEvent>(), target(&e)) else {
             return;
         };
         c.on_list_key(k, &target, t);
@@ -765,7 +757,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         }
     }));
     out.push(on(&v.log, "click", |c, e, t| {
-        if let Some(target) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) {
+        if let Some(target) = target(&e) {
             c.on_list_click(&target, t);
         }
     }));

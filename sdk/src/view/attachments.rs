@@ -12,7 +12,7 @@ use protocol::session::OutgoingFile;
 use protocol::text::decimal;
 use web_sys::{Document, Element};
 
-use super::dom::{attr, element, set_text};
+use super::dom::{append, attr, element, find, set_text};
 use crate::downscale::fit;
 use crate::strings::Strings;
 
@@ -118,13 +118,13 @@ pub fn list(
                 attr(&b, "aria-label", &s.fill("openImage", &[("alt", label)]));
                 let img = image(doc, &url, &a.alt, size_of(a.width, a.height), THUMB_PX);
                 attr(&img, "loading", "lazy");
-                let _ = b.append_child(&img);
+                append(&b, &img);
                 b
             }
             url => card(doc, &a.name, &a.mime, a.size, url.as_deref()),
         };
         attr(&el, "tabindex", "-1");
-        let _ = row.append_child(&el);
+        append(&row, &el);
     }
     row
 }
@@ -141,7 +141,7 @@ pub fn previews(doc: &Document, files: &[(OutgoingFile, Option<String>)]) -> Ele
             }
             _ => card(doc, &f.name, &f.mime, f.size, None),
         };
-        let _ = row.append_child(&el);
+        append(&row, &el);
     }
     row
 }
@@ -155,7 +155,7 @@ pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
     let name = element(doc, "span", "hc-file-name");
     attr(&name, "dir", "auto");
     set_text(&name, &f.name);
-    let _ = li.append_child(&name);
+    append(&li, &name);
     if f.mime.starts_with("image/") {
         let alt = element(doc, "input", "hc-alt");
         attr(&alt, "type", "text");
@@ -170,7 +170,7 @@ pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
             "aria-label",
             &s.fill("altLabel", &[("name", &f.name)]),
         );
-        let _ = li.append_child(&alt);
+        append(&li, &alt);
     }
     let meta = element(doc, "span", "hc-file-meta");
     set_text(&meta, &s.get("preparing"));
@@ -191,12 +191,12 @@ pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
 /// its name (updated in place, so focus in its alt text stays).
 pub fn staged_ready(doc: &Document, li: &Element, f: &OutgoingFile, url: Option<&str>) {
     attr(li, "data-state", "ready");
-    if let Ok(Some(meta)) = li.query_selector(".hc-file-meta") {
+    if let Some(meta) = find(li, ".hc-file-meta") {
         set_text(&meta, &human_size(f.size));
     }
     if let Some(url) = url.filter(|_| f.mime.starts_with("image/")) {
         let img = image(doc, url, "", size_of(f.width, f.height), TRAY_PX);
-        if let Ok(Some(name)) = li.query_selector(".hc-file-name") {
+        if let Some(name) = find(li, ".hc-file-name") {
             let _ = li.replace_child(&img, &name);
         }
     }

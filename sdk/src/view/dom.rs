@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, HtmlElement};
+use web_sys::{Document, Element, Event, HtmlElement, Node};
 
 pub fn element(doc: &Document, tag: &str, class: &str) -> Element {
     // createElement only fails for invalid tag names, and ours are constants.
@@ -16,6 +16,23 @@ pub fn element(doc: &Document, tag: &str, class: &str) -> Element {
 
 pub fn html(doc: &Document, tag: &str, class: &str) -> HtmlElement {
     element(doc, tag, class).unchecked_into()
+}
+
+/// The element an event happened on, if it was one. (Once, here: each
+/// inlined copy of the cast costs wasm.)
+pub fn target(e: &Event) -> Option<Element> {
+    e.target().and_then(|t| t.dyn_into::<Element>().ok())
+}
+
+/// `parent.appendChild(child)`. One function for the many call sites, each of
+/// which would otherwise carry its own copy of the call and its result's drop.
+pub fn append(parent: &Node, child: &Node) {
+    let _ = parent.append_child(child);
+}
+
+/// The first element under `el` matching `selector`, if any.
+pub fn find(el: &Element, selector: &str) -> Option<Element> {
+    el.query_selector(selector).ok().flatten()
 }
 
 pub fn set_text(el: &Element, text: &str) {

@@ -9,7 +9,7 @@ use protocol::text::decimal;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement};
 
-use super::dom::{attr, element, set_text};
+use super::dom::{append, attr, element, find, set_text};
 use crate::strings::Strings;
 
 /// Durations a moderator can choose, in seconds (0 = for good).
@@ -37,7 +37,7 @@ fn focus(el: Option<Element>) {
 /// Remove whatever is open in `li` (menu, editor or form).
 pub fn close(li: &Element) {
     for selector in [".hc-menu", ".hc-dialog"] {
-        if let Ok(Some(el)) = li.query_selector(selector) {
+        if let Some(el) = find(li, selector) {
             el.remove();
         }
     }
@@ -46,7 +46,7 @@ pub fn close(li: &Element) {
 
 /// Whether the message's ⋯ button says its menu is open.
 pub fn set_expanded(li: &Element, open: bool) {
-    if let Ok(Some(more)) = li.query_selector(".hc-more") {
+    if let Some(more) = find(li, ".hc-more") {
         attr(&more, "aria-expanded", if open { "true" } else { "false" });
     }
 }
@@ -63,14 +63,14 @@ pub fn open(doc: &Document, s: &Strings, li: &Element, emoji: &[String], items: 
         attr(&b, "role", "menuitem");
         attr(&b, "data-emoji", e);
         attr(&b, "aria-label", &s.fill("reactWith", &[("emoji", e)]));
-        let _ = menu.append_child(&b);
+        append(&menu, &b);
     }
     for (action, label) in items {
         let b = button(doc, "hc-item", action, label);
         attr(&b, "role", "menuitem");
-        let _ = menu.append_child(&b);
+        append(&menu, &b);
     }
-    let _ = li.append_child(&menu);
+    append(li, &menu);
     set_expanded(li, true);
     focus(menu.first_element_child());
 }
@@ -103,13 +103,13 @@ pub fn edit(doc: &Document, s: &Strings, li: &Element, text: &str) {
     let save = button(doc, "hc-send", "save-edit", &s.get("save"));
     let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
     let _ = form.append_with_node_3(&area, &save, &cancel);
-    let _ = li.append_child(&form);
+    append(li, &form);
     let _ = area.focus();
 }
 
 /// The text typed in `li`'s editor.
 pub fn edited_text(li: &Element) -> Option<String> {
-    let area = li.query_selector("[data-role=edit]").ok()??;
+    let area = find(li, "[data-role=edit]")?;
     Some(area.unchecked_into::<HtmlTextAreaElement>().value())
 }
 
@@ -139,15 +139,15 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
         let option = element(doc, "option", "");
         attr(&option, "value", &decimal(secs));
         set_text(&option, &s.get(key));
-        let _ = select.append_child(&option);
+        append(&select, &option);
     }
-    let _ = label.append_child(&select);
+    append(&label, &select);
     let reason_label = element(doc, "label", "hc-field");
     set_text(&reason_label, &s.get("reason"));
     let reason = element(doc, "input", "");
     attr(&reason, "data-role", "reason");
     attr(&reason, "maxlength", "200");
-    let _ = reason_label.append_child(&reason);
+    append(&reason_label, &reason);
     let confirm = button(
         doc,
         "hc-send",
@@ -156,16 +156,14 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
     );
     let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
     let _ = form.append_with_node_4(&label, &reason_label, &confirm, &cancel);
-    let _ = li.append_child(&form);
+    append(li, &form);
     focus(Some(select));
 }
 
 /// The duration (seconds; `None` = for good) and reason chosen in `li`'s form.
 pub fn sanction_choice(li: &Element) -> (Option<u64>, Option<String>) {
     let value = |role: &str| {
-        li.query_selector(&["[data-role=", role, "]"].concat())
-            .ok()
-            .flatten()
+        find(li, &["[data-role=", role, "]"].concat())
             .and_then(|el| js_sys::Reflect::get(&el, &"value".into()).ok())
             .and_then(|v| v.as_string())
             .unwrap_or_default()
@@ -177,5 +175,5 @@ pub fn sanction_choice(li: &Element) -> (Option<u64>, Option<String>) {
 
 /// Put focus back on `li`'s actions button (after a menu or form closes).
 pub fn refocus(li: &Element) {
-    focus(li.query_selector(".hc-more").ok().flatten());
+    focus(find(li, ".hc-more"));
 }

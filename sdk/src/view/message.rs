@@ -10,7 +10,7 @@ use protocol::ChatMessage;
 use web_sys::{Document, Element};
 
 use super::attachments;
-use super::dom::{attr, element, iso_time, local_time, set_text};
+use super::dom::{append, attr, element, iso_time, local_time, set_text};
 use crate::strings::Strings;
 
 /// What a message looks like, given who is looking.
@@ -48,7 +48,7 @@ fn linked_text(doc: &Document, p: &Element, text: &str) {
             // Reached by Tab from the message itself (see `log_keys`).
             attr(&a, "tabindex", "-1");
             set_text(&a, piece);
-            let _ = p.append_child(&a);
+            append(p, &a);
         } else {
             let _ = p.append_with_str_1(piece);
         }
@@ -107,7 +107,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     let meta = element(doc, "div", "hc-meta");
     let name = element(doc, "span", "hc-name");
     set_text(&name, &m.name);
-    let _ = meta.append_child(&name);
+    append(&meta, &name);
     if let Some(role) = m.role {
         let badge = element(doc, "span", "hc-role");
         set_text(
@@ -118,7 +118,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
                 "roleBot"
             }),
         );
-        let _ = meta.append_child(&badge);
+        append(&meta, &badge);
     }
     if m.verified {
         // Signed by the site: a mark anonymous visitors cannot get.
@@ -127,24 +127,24 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         attr(&mark, "aria-label", &s.get("verified"));
         attr(&mark, "title", &s.get("verified"));
         set_text(&mark, "✓");
-        let _ = meta.append_child(&mark);
+        append(&meta, &mark);
     }
     let time = element(doc, "time", "");
     set_text(&time, &local_time(m.timestamp as f64, look.locale));
     attr(&time, "datetime", &iso_time(m.timestamp as f64));
-    let _ = meta.append_child(&time);
+    append(&meta, &time);
     if m.edited.is_some() && !m.deleted {
         let edited = element(doc, "span", "hc-edited");
         set_text(&edited, &s.get("edited"));
-        let _ = meta.append_child(&edited);
+        append(&meta, &edited);
     }
-    let _ = li.append_child(&meta);
+    append(li, &meta);
 
     if let Some(r) = &m.reply_to {
         let quote = button(doc, "hc-quote", "quote", "");
         attr(&quote, "data-target", &decimal(r.seq));
         fill_quote(doc, s, &quote, r);
-        let _ = li.append_child(&quote);
+        append(li, &quote);
     }
 
     // A message of files only has no text bubble.
@@ -156,13 +156,13 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         } else {
             linked_text(doc, &text, &m.message);
         }
-        let _ = li.append_child(&text);
+        append(li, &text);
     }
     if !m.deleted && !m.attachments.is_empty() {
         let files = attachments::list(doc, s, &m.attachments, |a| {
             attachments::src(look.server, look.local, a)
         });
-        let _ = li.append_child(&files);
+        append(li, &files);
     }
 
     if !m.deleted {
@@ -192,7 +192,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
                     &[("emoji", &r.emoji), ("n", &decimal(r.count.into()))],
                 ),
             );
-            let _ = row.append_child(&chip);
+            append(&row, &chip);
         }
         let more = button(doc, "hc-more", "menu", "⋯");
         attr(&more, "aria-haspopup", "menu");
@@ -202,8 +202,8 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
             "aria-label",
             &s.fill("actions", &[("name", &m.name)]),
         );
-        let _ = row.append_child(&more);
-        let _ = li.append_child(&row);
+        append(&row, &more);
+        append(li, &row);
     }
 }
 

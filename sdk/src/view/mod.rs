@@ -20,7 +20,9 @@ use web_sys::{
     ShadowRootInit, ShadowRootMode,
 };
 
-use self::dom::{attr, element, html, invoke, local_day, local_time, prop, set_hidden, set_text};
+use self::dom::{
+    append, attr, element, find, html, invoke, local_day, local_time, prop, set_hidden, set_text,
+};
 use crate::options::Options;
 use crate::strings::Strings;
 
@@ -339,7 +341,7 @@ impl View {
     /// "Seen by 2" under our message `seq` (names on hover and for screen
     /// readers); nothing when nobody else has read it.
     pub fn seen(&self, seq: u64, names: &[&str]) {
-        if let Ok(Some(old)) = self.list.query_selector(".hc-seen") {
+        if let Some(old) = find(&self.list, ".hc-seen") {
             old.remove();
         }
         let Some(li) = self.item(seq).filter(|_| !names.is_empty()) else {
@@ -357,14 +359,14 @@ impl View {
         attr(&seen, "aria-label", &all);
         attr(&seen, "tabindex", "-1");
         // Above an open menu or editor: Tab walks the message, then those.
-        let open = li.query_selector(".hc-menu,.hc-dialog").ok().flatten();
+        let open = find(&li, ".hc-menu,.hc-dialog");
         let _ = li.insert_before(&seen, open.as_deref());
     }
 
     /// The "New messages" line, above message `seq` now.
     /// (An item of its own, so that it is read before that message.)
     pub fn mark_new(&self, seq: u64) {
-        if let Ok(Some(old)) = self.list.query_selector(".hc-new") {
+        if let Some(old) = find(&self.list, ".hc-new") {
             old.remove();
         }
         if let Some(li) = self.item(seq) {
@@ -378,7 +380,7 @@ impl View {
     /// scroll it to the top, so that a returning visitor starts where they
     /// stopped; the pill leads on to the latest.
     pub fn reveal_new(&mut self) {
-        let Ok(Some(line)) = self.list.query_selector(".hc-new") else {
+        let Some(line) = find(&self.list, ".hc-new") else {
             return;
         };
         let none = &JsValue::UNDEFINED;
@@ -398,10 +400,7 @@ impl View {
 
     /// The `<li>` of message `seq`, if it is in the DOM.
     pub fn item(&self, seq: u64) -> Option<Element> {
-        self.list
-            .query_selector(&["[data-seq=\"", &decimal(seq), "\"]"].concat())
-            .ok()
-            .flatten()
+        find(&self.list, &["[data-seq=\"", &decimal(seq), "\"]"].concat())
     }
 
     /// Show `m`'s new state where it is (if it is shown at all).
@@ -420,7 +419,7 @@ impl View {
         message::fill(&self.doc, &self.strings, &li, m, &self.look(own, grouped));
         for i in 0..kept.as_ref().map_or(0, |k| k.length()) {
             if let Some(n) = kept.as_ref().and_then(|k| k.item(i)) {
-                let _ = li.append_child(&n);
+                append(&li, &n);
                 if n.unchecked_ref::<Element>().class_name() == "hc-menu" {
                     menu::set_expanded(&li, true);
                 }
@@ -557,7 +556,7 @@ impl View {
     pub fn notice(&mut self, key: &str, n: &ModerationNotice) {
         let stick = self.at_bottom();
         let li = message::notice(&self.doc, &self.strings, key, n);
-        let _ = self.list.append_child(&li);
+        append(&self.list, &li);
         self.last = None;
         self.say(&li.text_content().unwrap_or_default());
         if stick {
@@ -602,7 +601,7 @@ impl View {
             let own = is_own(m);
             let grouped = same_group(&self.last, m, own);
             let (li, day) = self.message_item(m, own, grouped, self.last_day.as_deref());
-            let _ = self.list.append_child(&li);
+            append(&self.list, &li);
             self.last = Some((m.sender.clone(), m.timestamp, own));
             self.last_day = Some(day);
             self.shown += 1;
@@ -631,7 +630,7 @@ impl View {
             let own = is_own(m);
             let grouped = same_group(&prev, m, own);
             let (li, day) = self.message_item(m, own, grouped, prev_day.as_deref());
-            let _ = fragment.append_child(&li);
+            append(&fragment, &li);
             prev = Some((m.sender.clone(), m.timestamp, own));
             prev_day = Some(day);
         }
@@ -720,7 +719,7 @@ impl View {
             None => {
                 let li = element(&self.doc, "li", "hc-msg hc-own");
                 attr(&li, "data-id", id);
-                let _ = self.outbox.append_child(&li);
+                append(&self.outbox, &li);
                 li
             }
         };
@@ -729,12 +728,12 @@ impl View {
             let p = element(&self.doc, "p", "hc-text");
             attr(&p, "dir", "auto");
             set_text(&p, text);
-            let _ = li.append_child(&p);
+            append(&li, &p);
         }
         let state = element(&self.doc, "span", "hc-state");
         set_text(&state, &self.strings.get("pending"));
         if !files.is_empty() {
-            let _ = li.append_child(&attachments::previews(&self.doc, files));
+            append(&li, &attachments::previews(&self.doc, files));
             // Shown once an upload starts; Cancel stops it (and the message).
             let bar = element(&self.doc, "progress", "hc-progress");
             attr(&bar, "max", "100");
@@ -747,7 +746,7 @@ impl View {
             set_text(&cancel, &self.strings.get("cancel"));
             let _ = state.append_with_node_2(&bar, &cancel);
         }
-        let _ = li.append_child(&state);
+        append(&li, &state);
         self.scroll_to_bottom();
     }
 
@@ -755,7 +754,7 @@ impl View {
     pub fn progress(&self, id: &str, done: f64) {
         let Some(bar) = self
             .outbox_item(id)
-            .and_then(|li| li.query_selector(".hc-progress").ok().flatten())
+            .and_then(|li| find(&li, ".hc-progress"))
         else {
             return;
         };
@@ -773,7 +772,7 @@ impl View {
             return;
         };
         attr(&li, "data-state", "failed");
-        if let Some(state) = li.query_selector(".hc-state").ok().flatten() {
+        if let Some(state) = find(&li, ".hc-state") {
             let text = self.strings.fill("notSent", &[("reason", reason)]);
             // The log is not a live region: say it, too.
             self.say(&text);
@@ -783,7 +782,7 @@ impl View {
                 attr(&b, "type", "button");
                 attr(&b, "data-action", action);
                 set_text(&b, &self.strings.get(key));
-                let _ = state.append_child(&b);
+                append(&state, &b);
             }
         }
     }
@@ -797,16 +796,16 @@ impl View {
     // ----- files: the composer's tray, dropping, the image viewer -----
 
     fn staged_item(&self, local: u32) -> Option<Element> {
-        self.tray
-            .query_selector(&["[data-local=\"", &decimal(local.into()), "\"]"].concat())
-            .ok()
-            .flatten()
+        find(
+            &self.tray,
+            &["[data-local=\"", &decimal(local.into()), "\"]"].concat(),
+        )
     }
 
     /// Show `f` in the tray, being prepared.
     pub fn stage(&self, f: &OutgoingFile) {
         let item = attachments::staged(&self.doc, &self.strings, f);
-        let _ = self.tray.append_child(&item);
+        append(&self.tray, &item);
     }
 
     pub fn staged_ready(&self, f: &OutgoingFile, url: Option<&str>) {
@@ -817,7 +816,7 @@ impl View {
 
     /// The alt text the visitor gave staged file `local`, if it has a field.
     pub fn alt_of(&self, local: u32) -> Option<String> {
-        let input = self.staged_item(local)?.query_selector(".hc-alt").ok()??;
+        let input = find(&self.staged_item(local)?, ".hc-alt")?;
         Some(input.dyn_into::<HtmlInputElement>().ok()?.value())
     }
 
@@ -830,7 +829,7 @@ impl View {
         let next = li
             .next_element_sibling()
             .or_else(|| li.previous_element_sibling())
-            .and_then(|n| n.query_selector(".hc-unstage").ok().flatten())
+            .and_then(|n| find(&n, ".hc-unstage"))
             .and_then(|b| b.dyn_into::<HtmlElement>().ok());
         li.remove();
         let target: &HtmlElement = match &next {
@@ -860,21 +859,15 @@ impl View {
         let Some(src) = opener.get_attribute("data-src") else {
             return;
         };
-        let alt = opener
-            .query_selector("img")
-            .ok()
-            .flatten()
+        let alt = find(opener, "img")
             .and_then(|img| img.get_attribute("alt"))
             .unwrap_or_default();
         let dialog = attachments::viewer(&self.doc, &self.strings, &src, &alt);
         // Modal for assistive technology too: the rest cannot be reached.
         self.set_inert(true);
-        let _ = self.container.append_child(&dialog);
-        if let Some(close) = dialog
-            .query_selector(".hc-close")
-            .ok()
-            .flatten()
-            .and_then(|b| b.dyn_into::<HtmlElement>().ok())
+        append(&self.container, &dialog);
+        if let Some(close) =
+            find(&dialog, ".hc-close").and_then(|b| b.dyn_into::<HtmlElement>().ok())
         {
             let _ = close.focus();
         }
@@ -918,12 +911,11 @@ impl View {
     /// Keep the keyboard in the open viewer: its close button is the one
     /// thing to focus.
     pub fn focus_viewer(&self) {
-        if let Some(close) = self.viewer.as_ref().and_then(|(d, _)| {
-            d.query_selector(".hc-close")
-                .ok()
-                .flatten()
-                .and_then(|b| b.dyn_into::<HtmlElement>().ok())
-        }) {
+        if let Some(close) = self
+            .viewer
+            .as_ref()
+            .and_then(|(d, _)| find(d, ".hc-close").and_then(|b| b.dyn_into::<HtmlElement>().ok()))
+        {
             let _ = close.focus();
         }
     }
@@ -1004,7 +996,7 @@ impl View {
                 if i == active { "true" } else { "false" },
             );
             set_text(&li, &["@", name].concat());
-            let _ = self.suggest.append_child(&li);
+            append(&self.suggest, &li);
         }
         attr(
             &self.input,
@@ -1073,7 +1065,7 @@ impl View {
     pub fn say(&self, text: &str) {
         let p = element(&self.doc, "p", "");
         set_text(&p, text);
-        let _ = self.announcer.append_child(&p);
+        append(&self.announcer, &p);
         while self.announcer.children().length() > MAX_ANNOUNCEMENTS {
             if let Some(first) = self.announcer.first_element_child() {
                 first.remove();
