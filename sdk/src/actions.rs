@@ -11,7 +11,7 @@ use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use crate::controller::Controller;
 use crate::events;
-use crate::view::dom::{find, prop};
+use crate::view::dom::{find, focus, prop};
 use crate::view::menu;
 
 impl Controller {
@@ -124,7 +124,7 @@ impl Controller {
                     .and_then(|e| e.dyn_into::<HtmlElement>().ok())
                 {
                     original.scroll_into_view();
-                    let _ = original.focus();
+                    focus(&original);
                 }
             }
             "reply" => {
@@ -211,7 +211,7 @@ impl Controller {
                 .flatten()
                 .is_none()
         {
-            let _ = self.view.input.focus();
+            focus(&self.view.input);
             return;
         }
         let Some(li) = target.closest("[data-seq]").ok().flatten() else {

@@ -20,7 +20,7 @@ use crate::controller::{dispatch, Controller};
 use crate::downscale;
 use crate::files::{Staged, MAX_FILES};
 use crate::upload::Upload;
-use crate::view::dom::target;
+use crate::view::dom::{focus, target};
 
 /// A file's name (a `Blob` made by the page has none).
 fn name_of(file: &Blob) -> String {
@@ -308,7 +308,7 @@ impl Controller {
         if self.session.cancel(id, t) {
             self.files.dropped(id);
             self.view.remove_pending(id);
-            let _ = self.view.input.focus();
+            focus(&self.view.input);
         }
     }
 }

@@ -30,6 +30,12 @@ pub fn append(parent: &Node, child: &Node) {
     let _ = parent.append_child(child);
 }
 
+/// Focus `el`. (Once, here: each call site would carry its own drop of the
+/// result.)
+pub fn focus(el: &HtmlElement) {
+    let _ = el.focus();
+}
+
 /// The first element under `el` matching `selector`, if any.
 pub fn find(el: &Element, selector: &str) -> Option<Element> {
     el.query_selector(selector).ok().flatten()
@@ -41,6 +47,11 @@ pub fn set_text(el: &Element, text: &str) {
 
 pub fn attr(el: &Element, name: &str, value: &str) {
     let _ = el.set_attribute(name, value);
+}
+
+/// Remove attribute `name` (the other half of `attr`).
+pub fn unset(el: &Element, name: &str) {
+    let _ = el.remove_attribute(name);
 }
 
 pub fn set_hidden(el: &HtmlElement, hidden: bool) {

@@ -7,7 +7,7 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-use super::dom::attr;
+use super::dom::{attr, focus};
 
 /// Move focus for `key` (Shift held: `back`) pressed on `target` in `log`;
 /// true if it did (the caller then prevents the browser's own move).
@@ -70,6 +70,6 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool 
     };
     // Notices and unsent messages are focusable only from here.
     attr(&el, "tabindex", "-1");
-    let _ = el.focus();
+    focus(&el);
     true
 }

@@ -30,7 +30,7 @@ fn button(doc: &Document, class: &str, action: &str, label: &str) -> Element {
 
 fn focus(el: Option<Element>) {
     if let Some(h) = el.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
-        let _ = h.focus();
+        super::dom::focus(&h);
     }
 }
 
@@ -104,7 +104,7 @@ pub fn edit(doc: &Document, s: &Strings, li: &Element, text: &str) {
     let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
     let _ = form.append_with_node_3(&area, &save, &cancel);
     append(li, &form);
-    let _ = area.focus();
+    super::dom::focus(&area);
 }
 
 /// The text typed in `li`'s editor.

@@ -21,7 +21,8 @@ use web_sys::{
 };
 
 use self::dom::{
-    append, attr, element, find, html, invoke, local_day, local_time, prop, set_hidden, set_text,
+    append, attr, element, find, focus, html, invoke, local_day, local_time, prop, set_hidden,
+    set_text, unset,
 };
 use crate::options::Options;
 use crate::strings::Strings;
@@ -429,7 +430,7 @@ impl View {
         // chip just pressed, the menu button), the menu button gets it.
         match focused {
             Some(el) if li.contains(Some(&el)) => {
-                let _ = el.unchecked_into::<HtmlElement>().focus();
+                focus(&el.unchecked_into::<HtmlElement>());
             }
             Some(_) => menu::refocus(&li),
             None => {}
@@ -481,10 +482,10 @@ impl View {
         match anchor.iter().flatten().find(|el| el.is_connected()) {
             Some(li) => {
                 attr(li, "tabindex", "-1");
-                let _ = li.unchecked_ref::<HtmlElement>().focus();
+                focus(li.unchecked_ref());
             }
             None => {
-                let _ = self.log.focus();
+                focus(&self.log);
             }
         }
     }
@@ -503,7 +504,7 @@ impl View {
             let is = |k: &str| li.get_attribute(k).as_deref() == Some(sender);
             let (about, by) = (is("data-sender"), is("data-by-sender"));
             if about {
-                let _ = li.remove_attribute("data-name");
+                unset(&li, "data-name");
             }
             if by {
                 attr(&li, "data-by", "");
@@ -641,7 +642,7 @@ impl View {
             .insert_before(&fragment, self.list.first_child().as_ref());
         // The day the old first message opened may have begun above it now.
         if let Some(first) = old_first.filter(|f| f.get_attribute("data-day") == prev_day) {
-            let _ = first.remove_attribute("data-day");
+            unset(&first, "data-day");
         }
         self.shown += messages.len() as u32;
         self.show_empty_hint();
@@ -758,7 +759,7 @@ impl View {
         else {
             return;
         };
-        let _ = bar.remove_attribute("hidden");
+        unset(&bar, "hidden");
         // Whole percents: float formatting would add kilobytes of wasm.
         attr(
             &bar,
@@ -836,7 +837,7 @@ impl View {
             Some(b) => b,
             None => &self.input,
         };
-        let _ = target.focus();
+        focus(target);
     }
 
     pub fn clear_tray(&self) {
@@ -869,7 +870,7 @@ impl View {
         if let Some(close) =
             find(&dialog, ".hc-close").and_then(|b| b.dyn_into::<HtmlElement>().ok())
         {
-            let _ = close.focus();
+            focus(&close);
         }
         self.viewer = Some((dialog, opener.clone()));
     }
@@ -881,11 +882,11 @@ impl View {
         for i in 0..children.length() {
             // The live region keeps speaking.
             if let Some(child) = children.item(i).filter(|c| c.class_name() != "hc-sr") {
-                let _ = if inert {
-                    child.set_attribute("inert", "")
+                if inert {
+                    attr(&child, "inert", "");
                 } else {
-                    child.remove_attribute("inert")
-                };
+                    unset(&child, "inert");
+                }
             }
         }
     }
@@ -905,7 +906,7 @@ impl View {
         let back = Some(opener)
             .filter(|o| o.is_connected())
             .and_then(|o| o.dyn_into::<HtmlElement>().ok());
-        let _ = back.as_ref().unwrap_or(&self.log).focus();
+        focus(back.as_ref().unwrap_or(&self.log));
     }
 
     /// Keep the keyboard in the open viewer: its close button is the one
@@ -916,7 +917,7 @@ impl View {
             .as_ref()
             .and_then(|(d, _)| find(d, ".hc-close").and_then(|b| b.dyn_into::<HtmlElement>().ok()))
         {
-            let _ = close.focus();
+            focus(&close);
         }
     }
 
@@ -964,7 +965,7 @@ impl View {
         set_text(&cancel, &self.strings.get("cancelReply"));
         let _ = self.reply_box.append_with_node_2(&label, &cancel);
         self.reply_box.set_hidden(false);
-        let _ = self.input.focus();
+        focus(&self.input);
     }
 
     /// The composer can send (or not: muted, read-only room).
@@ -982,7 +983,7 @@ impl View {
         self.suggest.set_text_content(None);
         self.suggest.set_hidden(names.is_empty());
         if names.is_empty() {
-            let _ = self.input.remove_attribute("aria-activedescendant");
+            unset(&self.input, "aria-activedescendant");
             return;
         }
         for (i, name) in names.iter().enumerate() {
@@ -1112,7 +1113,7 @@ impl View {
             if left < 0 {
                 attr(&self.counter, "data-over", "");
             } else {
-                let _ = self.counter.remove_attribute("data-over");
+                unset(&self.counter, "data-over");
             }
         }
         self.counter_said.set(if near { step } else { i64::MAX });
