@@ -12,7 +12,7 @@ use protocol::session::OutgoingFile;
 use protocol::text::decimal;
 use web_sys::{Document, Element};
 
-use super::dom::{append, attr, element, find, set_text};
+use super::dom::{append, append_all, attr, element, find, set_text};
 use crate::downscale::fit;
 use crate::strings::Strings;
 
@@ -94,7 +94,7 @@ fn card(doc: &Document, name: &str, mime: &str, size: u64, href: Option<&str>) -
         &meta,
         &[kind(name, mime).as_str(), " · ", &human_size(size)].concat(),
     );
-    let _ = c.append_with_node_2(&n, &meta);
+    append_all(&c, &[&n, &meta]);
     c
 }
 
@@ -183,7 +183,7 @@ pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
         &s.fill("removeFile", &[("name", &f.name)]),
     );
     set_text(&remove, "✕");
-    let _ = li.append_with_node_2(&meta, &remove);
+    append_all(&li, &[&meta, &remove]);
     li
 }
 
@@ -215,7 +215,7 @@ pub fn viewer(doc: &Document, s: &Strings, src: &str, alt: &str) -> Element {
     attr(&close, "aria-label", &s.get("close"));
     set_text(&close, "✕");
     let img = image(doc, src, alt, None, 0);
-    let _ = dialog.append_with_node_2(&close, &img);
+    append_all(&dialog, &[&close, &img]);
     dialog
 }
 

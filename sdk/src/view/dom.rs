@@ -36,6 +36,14 @@ pub fn focus(el: &HtmlElement) {
     let _ = el.focus();
 }
 
+/// `append` for each of `children`, in order. (Not `Element.append(a, b,
+/// ...)`: a binding per number of arguments would add glue for each.)
+pub fn append_all(parent: &Node, children: &[&Node]) {
+    for child in children {
+        append(parent, child);
+    }
+}
+
 /// The first element under `el` matching `selector`, if any.
 pub fn find(el: &Element, selector: &str) -> Option<Element> {
     el.query_selector(selector).ok().flatten()

@@ -9,7 +9,7 @@ use protocol::text::decimal;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement};
 
-use super::dom::{append, attr, element, find, set_text};
+use super::dom::{append, append_all, attr, element, find, set_text};
 use crate::strings::Strings;
 
 /// Durations a moderator can choose, in seconds (0 = for good).
@@ -102,7 +102,7 @@ pub fn edit(doc: &Document, s: &Strings, li: &Element, text: &str) {
     attr(&area, "data-role", "edit");
     let save = button(doc, "hc-send", "save-edit", &s.get("save"));
     let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
-    let _ = form.append_with_node_3(&area, &save, &cancel);
+    append_all(&form, &[&area, &save, &cancel]);
     append(li, &form);
     super::dom::focus(&area);
 }
@@ -155,7 +155,7 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
         &s.get(action),
     );
     let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
-    let _ = form.append_with_node_4(&label, &reason_label, &confirm, &cancel);
+    append_all(&form, &[&label, &reason_label, &confirm, &cancel]);
     append(li, &form);
     focus(Some(select));
 }

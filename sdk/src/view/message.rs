@@ -10,7 +10,7 @@ use protocol::ChatMessage;
 use web_sys::{Document, Element};
 
 use super::attachments;
-use super::dom::{append, attr, element, iso_time, local_time, set_text};
+use super::dom::{append, append_all, attr, element, iso_time, local_time, set_text};
 use crate::strings::Strings;
 
 /// What a message looks like, given who is looking.
@@ -229,7 +229,7 @@ pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
         },
     );
     quote.set_text_content(None);
-    let _ = quote.append_with_node_2(&who, &what);
+    append_all(quote, &[&who, &what]);
     attr(
         quote,
         "aria-label",

@@ -21,8 +21,8 @@ use web_sys::{
 };
 
 use self::dom::{
-    append, attr, element, find, focus, html, invoke, local_day, local_time, prop, set_hidden,
-    set_text, unset,
+    append, append_all, attr, element, find, focus, html, invoke, local_day, local_time, prop,
+    set_hidden, set_text, unset,
 };
 use crate::options::Options;
 use crate::strings::Strings;
@@ -150,7 +150,7 @@ impl View {
         let title = element(&doc, "h2", "hc-title");
         set_text(&title, &["#", &options.room].concat());
         let online = element(&doc, "span", "hc-online");
-        header.append_with_node_2(&title, &online)?;
+        append_all(&header, &[&title, &online]);
         // Off until the visitor turns them on (the page's script keeps the choice).
         let toggle =
             |on: bool, label: &str, icon: &str| -> Result<Option<HtmlButtonElement>, JsValue> {
@@ -192,7 +192,7 @@ impl View {
         empty.set_hidden(true);
         let list = element(&doc, "ol", "hc-list");
         let outbox = element(&doc, "ol", "hc-list hc-outbox");
-        log.append_with_node_4(&earlier, &empty, &list, &outbox)?;
+        append_all(&log, &[&earlier, &empty, &list, &outbox]);
 
         let pill: HtmlButtonElement = element(&doc, "button", "hc-pill").unchecked_into();
         attr(&pill, "type", "button");
@@ -239,22 +239,25 @@ impl View {
         let send: HtmlButtonElement = element(&doc, "button", "hc-send").unchecked_into();
         attr(&send, "type", "submit");
         set_text(&send, &strings.get("send"));
-        form.append_with_node_5(&attach, &picker, &input, &counter, &send)?;
+        append_all(&form, &[&attach, &picker, &input, &counter, &send]);
 
         let announcer = element(&doc, "div", "hc-sr");
         attr(&announcer, "aria-live", "polite");
         attr(&announcer, "aria-atomic", "false");
 
-        container.append_with_node_7(
-            &header,
-            &banner,
-            &room_banner,
-            &log,
-            &pill,
-            &typing,
-            &reply_bar,
-        )?;
-        container.append_with_node_4(&suggest, &tray, &form, &announcer)?;
+        append_all(
+            &container,
+            &[
+                &header,
+                &banner,
+                &room_banner,
+                &log,
+                &pill,
+                &typing,
+                &reply_bar,
+            ],
+        );
+        append_all(&container, &[&suggest, &tray, &form, &announcer]);
         root.append_child(&container)?;
         parent.append_child(&host)?;
 
@@ -745,7 +748,7 @@ impl View {
             attr(&cancel, "type", "button");
             attr(&cancel, "data-action", "cancel-send");
             set_text(&cancel, &self.strings.get("cancel"));
-            let _ = state.append_with_node_2(&bar, &cancel);
+            append_all(&state, &[&bar, &cancel]);
         }
         append(&li, &state);
         self.scroll_to_bottom();
@@ -963,7 +966,7 @@ impl View {
         attr(&cancel, "type", "button");
         attr(&cancel, "data-action", "cancel-reply");
         set_text(&cancel, &self.strings.get("cancelReply"));
-        let _ = self.reply_box.append_with_node_2(&label, &cancel);
+        append_all(&self.reply_box, &[&label, &cancel]);
         self.reply_box.set_hidden(false);
         focus(&self.input);
     }
