@@ -57,6 +57,11 @@ pub fn attr(el: &Element, name: &str, value: &str) {
     let _ = el.set_attribute(name, value);
 }
 
+/// Add class `class` to `el`, or remove it.
+pub fn set_class(el: &Element, class: &str, on: bool) {
+    let _ = el.class_list().toggle_with_force(class, on);
+}
+
 /// Remove attribute `name` (the other half of `attr`).
 pub fn unset(el: &Element, name: &str) {
     let _ = el.remove_attribute(name);

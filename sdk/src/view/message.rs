@@ -10,7 +10,7 @@ use protocol::ChatMessage;
 use web_sys::{Document, Element};
 
 use super::attachments;
-use super::dom::{append, append_all, attr, element, iso_time, local_time, set_text};
+use super::dom::{append, append_all, attr, element, iso_time, local_time, set_class, set_text};
 use crate::strings::Strings;
 
 /// What a message looks like, given who is looking.
@@ -72,7 +72,6 @@ pub fn item(doc: &Document, s: &Strings, m: &ChatMessage, look: &Look) -> Elemen
 /// (Re)build the content of `li` for `m`.
 pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &Look) {
     li.set_text_content(None);
-    let classes = li.class_list();
     for (class, on) in [
         ("hc-own", look.own),
         ("hc-grouped", look.grouped),
@@ -82,11 +81,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
             !look.own && !m.deleted && look.me.is_some_and(|me| mentions(&m.message, me)),
         ),
     ] {
-        let _ = if on {
-            classes.add_1(class)
-        } else {
-            classes.remove_1(class)
-        };
+        set_class(li, class, on);
     }
     attr(li, "data-seq", &decimal(m.seq));
     attr(li, "data-sender", &m.sender);

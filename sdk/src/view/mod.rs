@@ -22,7 +22,7 @@ use web_sys::{
 
 use self::dom::{
     append, append_all, attr, element, find, focus, html, invoke, local_day, local_time, prop,
-    set_hidden, set_text, unset,
+    set_class, set_hidden, set_text, unset,
 };
 use crate::options::Options;
 use crate::strings::Strings;
@@ -685,7 +685,7 @@ impl View {
             first.remove();
         };
         // The first kept message now starts a group, and shows its day.
-        let _ = first.class_list().remove_1("hc-grouped");
+        set_class(&first, "hc-grouped", false);
         let ts = first.get_attribute("data-ts")?.parse::<u64>().ok()?;
         attr(
             &first,
@@ -849,12 +849,7 @@ impl View {
 
     /// Show (or not) that files dragged over the widget can be dropped.
     pub fn drop_target(&self, on: bool) {
-        let classes = self.container.class_list();
-        let _ = if on {
-            classes.add_1("hc-drop")
-        } else {
-            classes.remove_1("hc-drop")
-        };
+        set_class(&self.container, "hc-drop", on);
     }
 
     /// Open the image of thumbnail button `opener` full size.
