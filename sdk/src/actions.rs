@@ -11,7 +11,7 @@ use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use crate::controller::Controller;
 use crate::events;
-use crate::view::dom::{find, focus, prop};
+use crate::view::dom::{closest, find, focus, prop};
 use crate::view::menu;
 
 impl Controller {
@@ -57,7 +57,7 @@ impl Controller {
 
     /// A click somewhere in the list.
     pub fn on_list_click(&mut self, target: &Element, t: f64) {
-        let Some(button) = target.closest("[data-action]").ok().flatten() else {
+        let Some(button) = closest(target, "[data-action]") else {
             return;
         };
         let action = button.get_attribute("data-action").unwrap_or_default();
@@ -66,12 +66,7 @@ impl Controller {
             return;
         }
         // Unsent messages: Retry / Discard, or Cancel while sending files.
-        if let Some(id) = button
-            .closest("[data-id]")
-            .ok()
-            .flatten()
-            .and_then(|li| li.get_attribute("data-id"))
-        {
+        if let Some(id) = closest(&button, "[data-id]").and_then(|li| li.get_attribute("data-id")) {
             match action.as_str() {
                 "retry" => {
                     self.session.retry(&id, t);
@@ -85,7 +80,7 @@ impl Controller {
             }
             return;
         }
-        let Some(li) = button.closest("[data-seq]").ok().flatten() else {
+        let Some(li) = closest(&button, "[data-seq]") else {
             return;
         };
         let Some(seq) = li
@@ -205,16 +200,12 @@ impl Controller {
         if plain
             && typed
             && !self.view.input.disabled()
-            && target
-                .closest(".hc-menu,.hc-dialog")
-                .ok()
-                .flatten()
-                .is_none()
+            && closest(target, ".hc-menu,.hc-dialog").is_none()
         {
             focus(&self.view.input);
             return;
         }
-        let Some(li) = target.closest("[data-seq]").ok().flatten() else {
+        let Some(li) = closest(target, "[data-seq]") else {
             return;
         };
         let key = e.key();
@@ -224,7 +215,7 @@ impl Controller {
             menu::refocus(&li);
             return;
         }
-        if let Some(menu_el) = target.closest(".hc-menu").ok().flatten() {
+        if let Some(menu_el) = closest(target, ".hc-menu") {
             if key == "Tab" {
                 // Back on ⋯: Shift+Tab stops there, Tab goes on from it.
                 menu::close(&li);

@@ -20,7 +20,7 @@ use crate::controller::{dispatch, Controller};
 use crate::downscale;
 use crate::files::{Staged, MAX_FILES};
 use crate::upload::Upload;
-use crate::view::dom::{focus, target};
+use crate::view::dom::{closest, focus, target};
 
 /// A file's name (a `Blob` made by the page has none).
 fn name_of(file: &Blob) -> String {
@@ -373,7 +373,7 @@ pub(crate) fn on_drop(c: &mut Controller, e: Event, _: f64) {
 /// A click in the tray: a staged file's remove button.
 pub(crate) fn on_tray_click(c: &mut Controller, e: Event, _: f64) {
     let local = target(&e)
-        .and_then(|el| el.closest(".hc-unstage").ok().flatten())
+        .and_then(|el| closest(&el, ".hc-unstage"))
         .and_then(|b| b.get_attribute("data-local"))
         .and_then(|v| v.parse().ok());
     if let Some(local) = local {
@@ -409,11 +409,7 @@ pub(crate) fn on_viewer_click(c: &mut Controller, e: Event, _: f64) {
         return;
     };
     let backdrop = target.class_list().contains("hc-viewer");
-    let close = target
-        .closest("[data-action=close-viewer]")
-        .ok()
-        .flatten()
-        .is_some();
+    let close = closest(&target, "[data-action=close-viewer]").is_some();
     if c.view.viewer_open() && (backdrop || close) {
         c.view.close_viewer();
     }

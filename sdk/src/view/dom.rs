@@ -49,6 +49,11 @@ pub fn find(el: &Element, selector: &str) -> Option<Element> {
     el.query_selector(selector).ok().flatten()
 }
 
+/// `el` or its nearest ancestor matching `selector`, if any.
+pub fn closest(el: &Element, selector: &str) -> Option<Element> {
+    el.closest(selector).ok().flatten()
+}
+
 pub fn set_text(el: &Element, text: &str) {
     el.set_text_content(Some(text));
 }

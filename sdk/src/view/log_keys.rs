@@ -7,22 +7,18 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-use super::dom::{attr, focus};
+use super::dom::{attr, closest, focus};
 
 /// Move focus for `key` (Shift held: `back`) pressed on `target` in `log`;
 /// true if it did (the caller then prevents the browser's own move).
 pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool {
     let tab = key == "Tab";
     if !tab && !matches!(key, "ArrowUp" | "ArrowDown" | "Home" | "End")
-        || target
-            .closest(".hc-menu,.hc-dialog")
-            .ok()
-            .flatten()
-            .is_some()
+        || closest(target, ".hc-menu,.hc-dialog").is_some()
     {
         return false;
     }
-    let li = target.closest("li").ok().flatten();
+    let li = closest(target, "li");
     let next = if tab {
         let Some(li) = li else { return false };
         let Ok(stops) = li.query_selector_all("[tabindex='-1']") else {

@@ -21,8 +21,8 @@ use web_sys::{
 };
 
 use self::dom::{
-    append, append_all, attr, element, find, focus, html, invoke, local_day, local_time, prop,
-    set_class, set_hidden, set_text, unset,
+    append, append_all, attr, closest, element, find, focus, html, invoke, local_day, local_time,
+    prop, set_class, set_hidden, set_text, unset,
 };
 use crate::options::Options;
 use crate::strings::Strings;
@@ -467,7 +467,7 @@ impl View {
     /// Where focus is, for `keep_focus`: the list item it is in, if any,
     /// and that item's neighbours.
     pub fn focus_anchor(&self) -> Option<[Option<Element>; 3]> {
-        let li = self.focused()?.closest(".hc-list>li").ok().flatten();
+        let li = closest(&self.focused()?, ".hc-list>li");
         let next = li.as_ref().and_then(Element::next_element_sibling);
         let prev = li.as_ref().and_then(Element::previous_element_sibling);
         Some([li, next, prev])
