@@ -11,7 +11,7 @@ use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use crate::controller::Controller;
 use crate::events;
-use crate::view::dom::{closest, find, focus, prop};
+use crate::view::dom::{closest, find, focus, number, prop};
 use crate::view::menu;
 
 impl Controller {
@@ -34,10 +34,7 @@ impl Controller {
             items.push(("reply", s.get("reply")));
         }
         if li.has_attribute("data-own") {
-            let sent: f64 = li
-                .get_attribute("data-ts")
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0) as f64;
+            let sent = number(li, "data-ts").unwrap_or(0) as f64;
             if may_act && (moderator || t - sent < room.edit_window as f64 * 1000.0) {
                 items.push(("edit", s.get("edit")));
             }
@@ -83,10 +80,7 @@ impl Controller {
         let Some(li) = closest(&button, "[data-seq]") else {
             return;
         };
-        let Some(seq) = li
-            .get_attribute("data-seq")
-            .and_then(|v| v.parse::<u64>().ok())
-        else {
+        let Some(seq) = number(&li, "data-seq") else {
             return;
         };
         let data = |k: &str| li.get_attribute(k).unwrap_or_default();
@@ -238,7 +232,7 @@ impl Controller {
         }
         if role.as_deref() == Some("edit") {
             e.prevent_default();
-            if let Some(seq) = li.get_attribute("data-seq").and_then(|v| v.parse().ok()) {
+            if let Some(seq) = number(&li, "data-seq") {
                 self.save_edit(&li, seq, t);
             }
         } else if role.as_deref() == Some("reason") {

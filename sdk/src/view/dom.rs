@@ -54,6 +54,11 @@ pub fn closest(el: &Element, selector: &str) -> Option<Element> {
     el.closest(selector).ok().flatten()
 }
 
+/// The whole number in attribute `name` (`data-seq`, `data-ts`), if any.
+pub fn number(el: &Element, name: &str) -> Option<u64> {
+    el.get_attribute(name)?.parse().ok()
+}
+
 pub fn set_text(el: &Element, text: &str) {
     el.set_text_content(Some(text));
 }

@@ -22,7 +22,7 @@ use web_sys::{
 
 use self::dom::{
     append, append_all, attr, closest, element, find, focus, html, invoke, local_day, local_time,
-    prop, set_class, set_hidden, set_text, unset,
+    number, prop, set_class, set_hidden, set_text, unset,
 };
 use crate::options::Options;
 use crate::strings::Strings;
@@ -533,14 +533,14 @@ impl View {
             }
             let data = |k: &str| li.get_attribute(k).unwrap_or_default();
             let tomb = ChatMessage {
-                seq: data("data-seq").parse().unwrap_or(0),
+                seq: number(&li, "data-seq").unwrap_or(0),
                 name: if erased {
                     String::new()
                 } else {
                     data("data-name")
                 },
                 sender: data("data-sender"),
-                timestamp: data("data-ts").parse().unwrap_or(0),
+                timestamp: number(&li, "data-ts").unwrap_or(0),
                 deleted: true,
                 ..ChatMessage::default()
             };
@@ -686,13 +686,13 @@ impl View {
         };
         // The first kept message now starts a group, and shows its day.
         set_class(&first, "hc-grouped", false);
-        let ts = first.get_attribute("data-ts")?.parse::<u64>().ok()?;
+        let ts = number(&first, "data-ts")?;
         attr(
             &first,
             "data-day",
             &local_day(ts as f64, self.locale.as_deref()),
         );
-        first.get_attribute("data-seq")?.parse().ok()
+        number(&first, "data-seq")
     }
 
     /// "No messages yet" while nothing is shown.
