@@ -249,6 +249,8 @@ test('the word filter blocks or masks, whatever the spelling; links can be kept 
   const maskRoom = uniqueRoom('mask');
   const bo = await join(maskRoom, 'Bo', { site: masking });
   await post(bo, 'oh D.A.R.N it');
+  assert.ok(bo.frames.some((f) => f.type === 'message' && f.message === 'oh ******* it'),
+    'its sender is shown the masked text too, before the ack');
   const reader = await join(maskRoom, 'R', { site: masking });
   assert.equal(reader.history.messages.at(-1).message, 'oh ******* it');
   // A site refuses a filter that could never match.

@@ -793,9 +793,11 @@ impl RoomCore {
         };
         store.append(&record)?;
         self.last_post.insert(member.sender.clone(), now);
-        // 9. Ack the sender, tell everyone else. A message with files or a
-        //    quote goes to its sender too, before the ack: the ack cannot
-        //    carry the files' URLs or what the quote shows.
+        // 9. Ack the sender, tell everyone else. A message with files, a
+        //    quote, or a text other than what was sent (masked, cleaned; a
+        //    trim aside, which clients do too) goes to its sender too,
+        //    before the ack: the ack cannot carry the files' URLs, what the
+        //    quote shows or the text stored.
         let RecordKind::Message(stored) = &record.kind else {
             return Ok(Vec::new());
         };
@@ -803,7 +805,8 @@ impl RoomCore {
         self.sign(&mut m, now);
         let frame = message_frame(&m);
         let mut outputs = Vec::with_capacity(4);
-        if (!m.attachments.is_empty() || m.reply_to.is_some()) && member.v1 {
+        let as_sent = m.attachments.is_empty() && m.reply_to.is_none() && m.message == raw.trim();
+        if !as_sent && member.v1 {
             outputs.push(Output::Reply(frame.clone()));
         }
         outputs.extend(reply(

@@ -1260,6 +1260,18 @@ fn the_word_filter_blocks_or_masks_and_evasions_do_not_help() {
         field(&broadcasts(&out)[0], "message").as_str(),
         Some("a ***** day")
     );
+    // Its sender sees what the others see, not what they typed.
+    assert_eq!(
+        field(&replies(&out)[0], "message").as_str(),
+        Some("a ***** day")
+    );
+    let out = send(&mut core, &mut store, &bo, "m4", "a good day");
+    let kinds: Vec<Json> = replies(&out);
+    assert_eq!(
+        field(&kinds[0], "type").as_str(),
+        Some("ack"),
+        "a message stored as sent is only acked"
+    );
 }
 
 #[test]
