@@ -419,7 +419,7 @@ impl Controller {
 
     /// "Seen by N" under our latest message: who else has read it.
     fn show_seen(&self) {
-        if self.latest_own == 0 || self.readers.is_empty() {
+        if self.latest_own == 0 {
             return;
         }
         let me = self.session.own_sender();
@@ -464,8 +464,11 @@ impl Controller {
             if let Some(sender) = &n.sender {
                 self.view.purge(sender, n.erased);
                 if n.erased {
-                    // Erased (GDPR): their name goes from every line shown.
+                    // Erased (GDPR): their name goes from every line shown,
+                    // and from "Seen by".
                     self.view.forget(sender);
+                    self.readers.retain(|r| r.sender != *sender);
+                    self.show_seen();
                 }
             }
         }

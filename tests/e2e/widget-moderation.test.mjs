@@ -225,7 +225,7 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
 
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
-    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wapi');
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 }, moderation: { receipts: true } }, 'wapi');
   const room = uniqueRoom('server');
   const adaToken = mintToken(SECRET, { sub: 'ada-1', name: 'Ada', role: 'moderator', exp: inAnHour() });
   const ada = await open({ room, site, token: adaToken });
@@ -242,6 +242,8 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   // (Her name and text in the quote of his own reply: the room sends a
   // reply to its sender too, as the ack cannot carry them.)
   await reply.locator('.hc-quote', { hasText: 'Ada' }).filter({ hasText: '555-0100' }).waitFor();
+  // Her open page reads his reply: "Seen by" names her.
+  assert.equal(await reply.locator('.hc-seen').getAttribute('title'), 'Seen by Ada');
   const adaRaw = await join(room, 'Ada', { site, token: adaToken });
   adaRaw.send({ type: 'moderate', id: 'm1', action: 'mute', sender: await reply.getAttribute('data-sender'), seconds: 600 });
   const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mo-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
@@ -269,6 +271,7 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   assert.ok(!shown.includes('Ada'), shown);
   await bo.locator('.hc-notice', { hasText: 'Bo was muted by Someone.' }).waitFor();
   await bo.locator('.hc-notice', { hasText: 'Someone can write again.' }).waitFor();
+  assert.equal(await bo.locator('.hc-seen').count(), 0, '"Seen by" forgot her');
   // Nor in what the room sends a newcomer: the reason about her is gone too.
   const late = await join(room, 'Late', { site });
   const page = JSON.stringify(late.history);
