@@ -494,8 +494,8 @@ impl View {
     }
 
     /// Forget the name of `sender`, erased: notice lines about them or by
-    /// them say "Someone" (their messages' tombstones and quotes of them
-    /// lose it with the purge and the updates that come with it).
+    /// them say "Someone" (their tombstones, and quotes of them, lose it in
+    /// `purge`).
     pub fn forget(&self, sender: &str) {
         let Ok(lines) = self.list.query_selector_all(".hc-notice") else {
             return;
