@@ -260,6 +260,8 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
 
   const erased = await siteApi(key, 'DELETE', `/${site}/users/ada-1`);
   assert.equal(erased.status, 200, erased.text);
+  // One message; two notices named her (one she gave, one about her).
+  assert.deepEqual([erased.body.erased, erased.body.notices, erased.body.rooms], [1, 2, 1], erased.text);
   await bo.locator('.hc-notice', { hasText: "A member's data was erased at their request." }).waitFor();
   await bo.locator('.hc-list .hc-msg.hc-deleted').waitFor();
   await reply.locator('.hc-quote', { hasText: 'Someone' }).waitFor();

@@ -849,20 +849,25 @@ impl RoomCore {
 
     /// Erase what the verified user `sub` wrote here (a GDPR request):
     /// their messages become tombstones, announced like a purge so that
-    /// connected widgets blank them. Returns how many, and what to carry out.
+    /// connected widgets blank them. Returns what changed, and what to
+    /// carry out.
     pub fn erase_user(
         &mut self,
         sub: &str,
         limits: Limits,
         now: u64,
         store: &mut impl Store,
-    ) -> Result<(usize, Vec<Output>), StoreError> {
+    ) -> Result<(Erasure, Vec<Output>), StoreError> {
         let author = format!("u:{sub}");
         // Files they uploaded and never sent go with their messages.
         store.abandon_uploads(&author)?;
         let erased = store.purge_author(&author, &self.key.sender(&author))?;
+        let changed = Erasure {
+            messages: erased.count,
+            notices: erased.notices,
+        };
         if erased.count == 0 && erased.notices == 0 {
-            return Ok((0, self.orphans(now, store)?.into_iter().collect()));
+            return Ok((changed, self.orphans(now, store)?.into_iter().collect()));
         }
         // Announced even with no messages (only notices named them): open
         // widgets forget their name on `erased`.
@@ -878,11 +883,10 @@ impl RoomCore {
         };
         let id = format!("erase-{now}");
         let request = store::fingerprint(&["erase", sub]);
-        let count = erased.count;
         let mut outputs = self.announce(&site, &id, request, notice, now, store)?;
         self.tell_deleted(&mut outputs, erased.tombstones, now, store)?;
         outputs.extend(self.orphans(now, store)?);
-        Ok((count, outputs))
+        Ok((changed, outputs))
     }
 
     /// Trim history to `keep` records and, when `days` is set, to what is
@@ -904,6 +908,16 @@ impl RoomCore {
         }
         Ok(trimmed)
     }
+}
+
+/// What a user's erasure changed in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Erasure {
+    /// Their messages, now tombstones.
+    pub messages: usize,
+    /// Notices that named them (about them, or given by them); more than 0
+    /// if any did.
+    pub notices: usize,
 }
 
 /// What the workshop front end shows for `m`: its text, and its files by name.

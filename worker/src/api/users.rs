@@ -85,7 +85,8 @@ pub async fn handle(
     let Some(page) = room_page(env, site, after.as_deref().unwrap_or("")).await? else {
         return unavailable(&[]);
     };
-    let (mut messages, mut erased, mut rooms, mut failed) = (Vec::new(), 0, 0, Vec::new());
+    let (mut messages, mut failed) = (Vec::new(), Vec::new());
+    let (mut erased, mut notices, mut rooms) = (0, 0, 0);
     for room in &page.rooms {
         let answer = match room_call(env, site, room, method.clone(), &path, None).await {
             Ok(mut res) if res.status_code() == 200 => res.json::<Value>().await.ok(),
@@ -102,8 +103,10 @@ pub async fn handle(
             }
         } else {
             let n = answer["erased"].as_u64().unwrap_or(0);
+            let k = answer["notices"].as_u64().unwrap_or(0);
             erased += n;
-            rooms += u64::from(n > 0);
+            notices += k;
+            rooms += u64::from(n > 0 || k > 0);
         }
     }
     if !failed.is_empty() {
@@ -112,7 +115,7 @@ pub async fn handle(
     let mut body = if export {
         json!({ "messages": messages })
     } else {
-        json!({ "erased": erased, "rooms": rooms })
+        json!({ "erased": erased, "notices": notices, "rooms": rooms })
     };
     if let Some(next) = page.next {
         body["next"] = json!(next);

@@ -332,7 +332,10 @@ impl Room {
                 match result {
                     Ok((erased, outputs)) => {
                         self.carry_out(super::Origin::Api, outputs);
-                        json_response(200, &json!({ "erased": erased }))
+                        json_response(
+                            200,
+                            &json!({ "erased": erased.messages, "notices": erased.notices }),
+                        )
                     }
                     Err(e) => {
                         console_error!("room: erase failed: {e}");
