@@ -156,6 +156,11 @@ test('the handle edits, reacts, replies and removes, and reports every change as
   assert.deepEqual([edited.seq, edited.message, typeof edited.edited], [seq, 'first!', 'number']);
   assert.deepEqual(reacted.reactions, [{ emoji: '🎉', count: 1, mine: true }]);
   assert.ok(reacted.eventSeq > edited.eventSeq);
+  // The reply's quote follows a later edit of the original.
+  const quote = item(page, 'second').locator('.hc-quote');
+  await quote.filter({ hasText: 'first!' }).waitFor();
+  await page.evaluate((s) => window.chat.edit(s, 'first, edited'), seq);
+  await quote.filter({ hasText: 'first, edited' }).waitFor();
   await page.evaluate((s) => window.chat.remove(s), seq);
   await page.waitForFunction(() => window.updates.some((u) => u.deleted));
   await page.context().close();
