@@ -152,9 +152,13 @@ test('export and erase a user across the site\'s rooms; live widgets and history
   assert.equal(exported.status, 200, exported.text);
   assert.deepEqual(exported.body.messages.map((m) => [m.room, m.message]).sort(), [[r1, 'my phone is 555'], [r2, 'in the other room']].sort());
   const erased = await api(key, 'DELETE', path);
-  assert.deepEqual([erased.status, erased.body.erased, erased.body.rooms], [200, 2, 2]);
+  assert.deepEqual([erased.status, erased.body.erased, erased.body.reactions, erased.body.rooms], [200, 2, 1, 2]);
   const notice = await watcher.next((f) => f.type === 'moderation' && f.action === 'purge');
   assert.equal(notice.sender, ada1.welcome.sender);
+  // Her reaction on Bo's message is taken back in the open, as an update.
+  const unreact = await watcher.next((f) => f.type === 'update' && f.target === bos);
+  assert.deepEqual([unreact.reaction?.on, unreact.reaction?.sender, unreact.reactions?.['👍']], [false, ada1.welcome.sender, undefined]);
+  assert.ok(unreact.seq > notice.seq);
   const reader = await join(r1, 'R', { site });
   const resumer = await join(r1, 'R2', { site, since: 0 });
   const notices = resumer.history.messages.filter((e) => e.type === 'moderation');

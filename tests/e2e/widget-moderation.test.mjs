@@ -262,11 +262,16 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   await bot.waitFor();
   assert.equal(await bot.getAttribute('data-role'), 'bot');
   await bot.locator('.hc-role', { hasText: 'Bot' }).waitFor();
+  // She reacts to it: Bo's page counts her.
+  adaRaw.send({ type: 'react', id: 'r1', target: Number(await bot.getAttribute('data-seq')), emoji: '👍', on: true });
+  await bot.locator('.hc-chip', { hasText: '👍 1' }).waitFor();
 
   const erased = await siteApi(key, 'DELETE', `/${site}/users/ada-1`);
   assert.equal(erased.status, 200, erased.text);
-  // One message; two notices named her (one she gave, one about her).
-  assert.deepEqual([erased.body.erased, erased.body.notices, erased.body.rooms], [1, 2, 1], erased.text);
+  // One message, one reaction; two notices named her (one she gave, one about her).
+  assert.deepEqual([erased.body.erased, erased.body.notices, erased.body.reactions, erased.body.rooms], [1, 2, 1, 1], erased.text);
+  // Her reaction is taken back on the open page too.
+  await bot.locator('.hc-chip').waitFor({ state: 'detached' });
   await bo.locator('.hc-notice', { hasText: "A member's data was erased at their request." }).waitFor();
   await bo.locator('.hc-list .hc-msg.hc-deleted').waitFor();
   await reply.locator('.hc-quote', { hasText: 'Someone' }).waitFor();

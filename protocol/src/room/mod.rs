@@ -859,14 +859,17 @@ impl RoomCore {
         store: &mut impl Store,
     ) -> Result<(Erasure, Vec<Output>), StoreError> {
         let author = format!("u:{sub}");
+        let sender = self.key.sender(&author);
         // Files they uploaded and never sent go with their messages.
         store.abandon_uploads(&author)?;
-        let erased = store.purge_author(&author, &self.key.sender(&author))?;
+        let reactions = store.reactions_by(&author)?;
+        let erased = store.purge_author(&author, &sender)?;
         let changed = Erasure {
             messages: erased.count,
             notices: erased.notices,
+            reactions: reactions.len(),
         };
-        if erased.count == 0 && erased.notices == 0 {
+        if erased.count == 0 && erased.notices == 0 && reactions.is_empty() {
             return Ok((changed, self.orphans(now, store)?.into_iter().collect()));
         }
         // Announced even with no messages (only notices named them): open
@@ -874,7 +877,7 @@ impl RoomCore {
         let site = self.site_member("Site", limits);
         let notice = ModerationNotice {
             action: "purge".into(),
-            sender: Some(self.key.sender(&author)),
+            sender: Some(sender.clone()),
             by: site.name.clone(),
             reason: Some("erased at the user's request".into()),
             timestamp: now,
@@ -885,6 +888,24 @@ impl RoomCore {
         let request = store::fingerprint(&["erase", sub]);
         let mut outputs = self.announce(&site, &id, request, notice, now, store)?;
         self.tell_deleted(&mut outputs, erased.tombstones, now, store)?;
+        // Their reactions on messages still standing are taken back in the
+        // open: each an update like any un-react, so that counts on open
+        // widgets drop (the store has already forgotten them).
+        for (target, emoji) in reactions.into_iter().rev() {
+            if store.message(target)?.is_none_or(|(m, _)| m.deleted) {
+                continue;
+            }
+            let change = Change::React {
+                emoji,
+                author: author.clone(),
+                sender: sender.clone(),
+                on: false,
+            };
+            let (_, frame, webhook) =
+                self.record_change(&site, None, request, target, change, now, store)?;
+            outputs.push(broadcast(frame, None));
+            outputs.push(webhook);
+        }
         outputs.extend(self.orphans(now, store)?);
         Ok((changed, outputs))
     }
@@ -918,6 +939,9 @@ pub struct Erasure {
     /// Notices that named them (about them, or given by them); more than 0
     /// if any did.
     pub notices: usize,
+    /// Their reactions taken back in the open, one update each: the newest
+    /// [`MAX_PURGE_EVENTS`] at most (older ones go silently).
+    pub reactions: usize,
 }
 
 /// What the workshop front end shows for `m`: its text, and its files by name.

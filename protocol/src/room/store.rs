@@ -203,6 +203,9 @@ pub trait Store {
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError>;
     /// Every message of `author`, oldest first, in their current state.
     fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError>;
+    /// The reactions of `author` as `(target, emoji)`, newest target first,
+    /// at most [`MAX_PURGE_EVENTS`].
+    fn reactions_by(&mut self, author: &str) -> Result<Vec<(u64, String)>, StoreError>;
     /// Erase `author` (whose public sender key is `sender`): tombstone every
     /// message of theirs (their name goes too), take back their reactions,
     /// and take their name out of moderation notices: those about them
@@ -525,6 +528,18 @@ impl Store for MemoryStore {
             .filter(|(_, a)| a == author)
             .map(|(m, _)| m)
             .collect())
+    }
+
+    fn reactions_by(&mut self, author: &str) -> Result<Vec<(u64, String)>, StoreError> {
+        let mut mine: Vec<(u64, String)> = self
+            .reactions
+            .iter()
+            .filter(|(_, who)| who.iter().any(|(a, _)| a == author))
+            .map(|((target, emoji), _)| (*target, emoji.clone()))
+            .collect();
+        mine.reverse();
+        mine.truncate(MAX_PURGE_EVENTS);
+        Ok(mine)
     }
 
     fn purge_author(&mut self, author: &str, sender: &str) -> Result<Purged, StoreError> {

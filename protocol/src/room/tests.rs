@@ -1494,14 +1494,42 @@ fn erasing_a_user_tombstones_their_messages_and_tells_the_room() {
     let (erased, out) = core
         .erase_user("ada@example.com", Limits::default(), T0 + 9, &mut store)
         .unwrap();
-    assert_eq!(erased.messages, 2);
-    let notice = &broadcasts(&out)[0];
+    assert_eq!((erased.messages, erased.reactions), (2, 1));
+    let frames = broadcasts(&out);
+    let notice = &frames[0];
     assert_eq!(
         (
             field(notice, "action").as_str(),
             field(notice, "sender").as_str()
         ),
         (Some("purge"), Some(ada.sender.as_str()))
+    );
+    // Her reaction on Bo's message is taken back where open widgets see it.
+    let update = &frames[1];
+    let change = field(update, "reaction");
+    assert_eq!(
+        (
+            field(update, "type").as_str(),
+            field(update, "target").as_u64(),
+            field(change, "on").as_bool(),
+            field(change, "sender").as_str(),
+        ),
+        (
+            Some("update"),
+            Some(2),
+            Some(false),
+            Some(ada.sender.as_str())
+        )
+    );
+    assert!(
+        update
+            .get("reactions")
+            .is_none_or(|r| r.get("👍").is_none()),
+        "Bo's message has no reaction left"
+    );
+    assert!(
+        field(update, "seq").as_u64() > field(notice, "seq").as_u64(),
+        "the update has a seq of its own, after the notice's"
     );
     let left: Vec<(String, String, usize)> = store
         .messages()

@@ -86,7 +86,7 @@ pub async fn handle(
         return unavailable(&[]);
     };
     let (mut messages, mut failed) = (Vec::new(), Vec::new());
-    let (mut erased, mut notices, mut rooms) = (0, 0, 0);
+    let (mut erased, mut notices, mut reactions, mut rooms) = (0, 0, 0, 0);
     for room in &page.rooms {
         let answer = match room_call(env, site, room, method.clone(), &path, None).await {
             Ok(mut res) if res.status_code() == 200 => res.json::<Value>().await.ok(),
@@ -104,9 +104,11 @@ pub async fn handle(
         } else {
             let n = answer["erased"].as_u64().unwrap_or(0);
             let k = answer["notices"].as_u64().unwrap_or(0);
+            let r = answer["reactions"].as_u64().unwrap_or(0);
             erased += n;
             notices += k;
-            rooms += u64::from(n > 0 || k > 0);
+            reactions += r;
+            rooms += u64::from(n > 0 || k > 0 || r > 0);
         }
     }
     if !failed.is_empty() {
@@ -115,7 +117,7 @@ pub async fn handle(
     let mut body = if export {
         json!({ "messages": messages })
     } else {
-        json!({ "erased": erased, "notices": notices, "rooms": rooms })
+        json!({ "erased": erased, "notices": notices, "reactions": reactions, "rooms": rooms })
     };
     if let Some(next) = page.next {
         body["next"] = json!(next);

@@ -334,7 +334,11 @@ impl Room {
                         self.carry_out(super::Origin::Api, outputs);
                         json_response(
                             200,
-                            &json!({ "erased": erased.messages, "notices": erased.notices }),
+                            &json!({
+                                "erased": erased.messages,
+                                "notices": erased.notices,
+                                "reactions": erased.reactions,
+                            }),
                         )
                     }
                     Err(e) => {

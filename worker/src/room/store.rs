@@ -224,6 +224,12 @@ struct PriorRow {
 }
 
 #[derive(Deserialize)]
+struct Reacted {
+    target: u64,
+    emoji: String,
+}
+
+#[derive(Deserialize)]
 struct ReactionRow {
     target: u64,
     emoji: String,
@@ -802,6 +808,14 @@ impl Store for SqlStore {
             self.decorate(&mut all, None)?;
         }
         Ok(messages)
+    }
+
+    fn reactions_by(&mut self, author: &str) -> Result<Vec<(u64, String)>, StoreError> {
+        let rows: Vec<Reacted> = self.exec(
+            "SELECT target, emoji FROM reactions WHERE author = ? ORDER BY target DESC, emoji LIMIT ?",
+            vec![author.into(), int(MAX_PURGE_EVENTS as u64)],
+        )?;
+        Ok(rows.into_iter().map(|r| (r.target, r.emoji)).collect())
     }
 
     fn purge_author(&mut self, author: &str, sender: &str) -> Result<Purged, StoreError> {
