@@ -51,6 +51,10 @@ pub struct ReplyRef {
     /// The start of its text (empty once it is deleted).
     pub excerpt: String,
     pub deleted: bool,
+    /// Its author's sender key: a purge or an erasure blanks quotes of
+    /// their messages even where the original is not shown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sender: String,
 }
 
 /// Characters of a replied-to message shown in the quote.
@@ -73,6 +77,7 @@ impl ReplyRef {
                 m.message.chars().take(EXCERPT_CHARS).collect()
             },
             deleted: m.deleted,
+            sender: m.sender.clone(),
         }
     }
 }

@@ -209,6 +209,7 @@ fn message_fields(w: ObjectWriter, m: &ChatMessage) -> ObjectWriter {
             .str("name", &r.name)
             .str("excerpt", &r.excerpt)
             .flag("deleted", r.deleted)
+            .str("sender", &r.sender)
             .finish();
         w = w.raw("replyTo", &quote);
     }
@@ -616,17 +617,10 @@ fn parse_message(obj: &Json, seq_key: &'static str) -> Result<ChatMessage, Frame
     let reply_to = obj.get("replyTo").and_then(|r| {
         Some(ReplyRef {
             seq: r.get("seq")?.as_u64()?,
-            name: r
-                .get("name")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            excerpt: r
-                .get("excerpt")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            name: opt_str(r, "name"),
+            excerpt: opt_str(r, "excerpt"),
             deleted: flag(r, "deleted"),
+            sender: opt_str(r, "sender"),
         })
     });
     Ok(ChatMessage {

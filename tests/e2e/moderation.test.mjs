@@ -119,7 +119,7 @@ test('replies quote the original; a reply to nothing is not_found', async () => 
   const q = await post(ada, 'What time is the launch?');
   await post(bo, 'Noon UTC', { replyTo: q });
   const m = await ada.next((f) => f.type === 'message' && f.message === 'Noon UTC');
-  assert.deepEqual(m.replyTo, { seq: q, name: 'Ada', excerpt: 'What time is the launch?' });
+  assert.deepEqual(m.replyTo, { seq: q, name: 'Ada', excerpt: 'What time is the launch?', sender: ada.welcome.sender });
   const id = nextId();
   bo.send({ type: 'send', id, message: 'x', replyTo: 4242 });
   assert.equal((await answer(bo, id)).code, 'not_found');

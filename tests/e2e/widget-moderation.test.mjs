@@ -230,7 +230,7 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
 
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
-    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 }, moderation: { receipts: true } }, 'wapi');
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100 }, moderation: { receipts: true } }, 'wapi');
   const room = uniqueRoom('server');
   const adaToken = mintToken(SECRET, { sub: 'ada-1', name: 'Ada', role: 'moderator', exp: inAnHour() });
   const ada = await open({ room, site, token: adaToken });
@@ -255,6 +255,15 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   mo.send({ type: 'moderate', id: 'm2', action: 'unmute', sender: adaSender, reason: 'Ada said sorry' });
   await bo.locator('.hc-notice', { hasText: 'Bo was muted by Ada.' }).waitFor();
   await bo.locator('.hc-notice', { hasText: 'Ada can write again.' }).waitFor();
+  // Mo quotes her 50 messages further on: Cy, who opens then, shows that
+  // quote without its original (not in her join page).
+  for (let i = 0; i < 50; i++) mo.send({ type: 'send', id: `f${i}`, message: `filler ${i}` });
+  mo.send({ type: 'send', id: 'q1', message: 'as she said', replyTo: Number(await hers.getAttribute('data-seq')) });
+  await mo.next((f) => f.type === 'ack' && f.id === 'q1');
+  const cy = await open({ room, site, name: 'Cy' });
+  const far = item(cy, 'as she said');
+  await far.locator('.hc-quote', { hasText: '555-0100' }).waitFor();
+  assert.equal(await item(cy, 'my phone is 555-0100').count(), 0, 'her message is not in Cy\'s page');
 
   const posted = await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Helpdesk', message: 'We are online until 6pm.' });
   assert.equal(posted.status, 201, posted.text);
@@ -283,10 +292,15 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   assert.ok(!shown.includes('Ada'), shown);
   await bo.locator('.hc-notice', { hasText: 'Bo was muted by Someone.' }).waitFor();
   await bo.locator('.hc-notice', { hasText: 'Someone can write again.' }).waitFor();
-  assert.equal(await bo.locator('.hc-seen').count(), 0, '"Seen by" forgot her');
+  const seenBy = await bo.locator('.hc-seen').evaluateAll((els) => els.map((e) => e.title));
+  assert.ok(!seenBy.join().includes('Ada'), `"Seen by" forgot her: ${seenBy}`);
+  // Nor in Cy's, whose quote of her had no original to follow.
+  await far.locator('.hc-quote', { hasText: 'Someone' }).waitFor();
+  const cyShown = await cy.locator('.hc-log').textContent();
+  assert.ok(!cyShown.includes('555-0100') && !cyShown.includes('Ada'), cyShown);
   // Nor in what the room sends a newcomer: the reason about her is gone too.
   const late = await join(room, 'Late', { site });
   const page = JSON.stringify(late.history);
   assert.ok(!page.includes('Ada') && !page.includes('555-0100'), page);
-  await Promise.all([ada.context().close(), bo.context().close(), adaRaw.close(), mo.close(), late.close()]);
+  await Promise.all([ada.context().close(), bo.context().close(), cy.context().close(), adaRaw.close(), mo.close(), late.close()]);
 });

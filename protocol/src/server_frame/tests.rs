@@ -37,6 +37,7 @@ fn decorated(seq: u64) -> ChatMessage {
             name: "Bo".into(),
             excerpt: "earlier \"words\"".into(),
             deleted: false,
+            sender: "s-bo".into(),
         }),
         ..sample(seq)
     }

@@ -49,6 +49,19 @@ pub fn find(el: &Element, selector: &str) -> Option<Element> {
     el.query_selector(selector).ok().flatten()
 }
 
+/// Call `f` on every element under `el` matching `selector` (`dyn`: one
+/// copy of the loop for every caller).
+pub fn each(el: &Element, selector: &str, f: &mut dyn FnMut(Element)) {
+    let Ok(found) = el.query_selector_all(selector) else {
+        return;
+    };
+    for i in 0..found.length() {
+        if let Some(e) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            f(e);
+        }
+    }
+}
+
 /// `el` or its nearest ancestor matching `selector`, if any.
 pub fn closest(el: &Element, selector: &str) -> Option<Element> {
     el.closest(selector).ok().flatten()

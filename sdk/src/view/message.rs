@@ -225,6 +225,9 @@ pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
     );
     quote.set_text_content(None);
     append_all(quote, &[&who, &what]);
+    if !r.sender.is_empty() {
+        attr(quote, "data-sender", &r.sender);
+    }
     attr(
         quote,
         "aria-label",

@@ -21,8 +21,8 @@ use web_sys::{
 };
 
 use self::dom::{
-    append, append_all, attr, closest, element, find, focus, html, invoke, local_day, local_time,
-    number, prop, set_class, set_hidden, set_text, unset,
+    append, append_all, attr, closest, each, element, find, focus, html, invoke, local_day,
+    local_time, number, prop, set_class, set_hidden, set_text, unset,
 };
 use crate::options::Options;
 use crate::strings::Strings;
@@ -443,15 +443,10 @@ impl View {
     /// Redraw the quotes of `m` in the replies shown.
     fn requote(&self, m: &ChatMessage) {
         let selector = [".hc-quote[data-target=\"", &decimal(m.seq), "\"]"].concat();
-        let Ok(quotes) = self.list.query_selector_all(&selector) else {
-            return;
-        };
         let r = ReplyRef::quoting(m);
-        for i in 0..quotes.length() {
-            if let Some(q) = quotes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                message::fill_quote(&self.doc, &self.strings, &q, &r);
-            }
-        }
+        each(&self.list, &selector, &mut |q| {
+            message::fill_quote(&self.doc, &self.strings, &q, &r)
+        });
     }
 
     /// The element that has focus inside the widget, if one has.
@@ -497,13 +492,7 @@ impl View {
     /// them say "Someone" (their tombstones, and quotes of them, lose it in
     /// `purge`).
     pub fn forget(&self, sender: &str) {
-        let Ok(lines) = self.list.query_selector_all(".hc-notice") else {
-            return;
-        };
-        for i in 0..lines.length() {
-            let Some(li) = lines.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
-                continue;
-            };
+        each(&self.list, ".hc-notice", &mut |li| {
             let is = |k: &str| li.get_attribute(k).as_deref() == Some(sender);
             let (about, by) = (is("data-sender"), is("data-by-sender"));
             if about {
@@ -515,31 +504,23 @@ impl View {
             if about || by {
                 set_text(&li, &message::notice_text(&self.strings, &li));
             }
-        }
+        });
     }
 
     /// Tombstone every shown message of `sender` (a moderator's purge;
-    /// nameless if they were `erased`).
+    /// nameless if they were `erased`), and blank the quotes of their
+    /// messages, shown or not (paged out, or older than what was loaded).
     pub fn purge(&self, sender: &str, erased: bool) {
-        let Ok(items) = self.list.query_selector_all(".hc-msg:not([data-deleted])") else {
-            return;
-        };
-        for i in 0..items.length() {
-            let Some(li) = items.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
-                continue;
-            };
-            if li.get_attribute("data-sender").as_deref() != Some(sender) {
-                continue;
-            }
-            let data = |k: &str| li.get_attribute(k).unwrap_or_default();
+        let of = |what: &str| [what, "[data-sender=\"", sender, "\"]"].concat();
+        each(&self.list, &of(".hc-msg:not([data-deleted])"), &mut |li| {
             let tomb = ChatMessage {
                 seq: number(&li, "data-seq").unwrap_or(0),
                 name: if erased {
                     String::new()
                 } else {
-                    data("data-name")
+                    li.get_attribute("data-name").unwrap_or_default()
                 },
-                sender: data("data-sender"),
+                sender: sender.to_owned(),
                 timestamp: number(&li, "data-ts").unwrap_or(0),
                 deleted: true,
                 ..ChatMessage::default()
@@ -551,8 +532,18 @@ impl View {
                 ..self.look(own, grouped)
             };
             message::fill(&self.doc, &self.strings, &li, &tomb, &look);
-            self.requote(&tomb);
-        }
+        });
+        each(&self.list, &of(".hc-quote"), &mut |q| {
+            let name = find(&q, ".hc-quote-name").and_then(|n| n.text_content());
+            let r = ReplyRef {
+                seq: number(&q, "data-target").unwrap_or(0),
+                name: if erased { None } else { name }.unwrap_or_default(),
+                deleted: true,
+                sender: sender.to_owned(),
+                ..ReplyRef::default()
+            };
+            message::fill_quote(&self.doc, &self.strings, &q, &r);
+        });
     }
 
     /// A moderation notice as a line in the list (the text of `key`),
