@@ -1,7 +1,7 @@
 // The single-file <script> embed: wasm-bindgen glue + the wasm (gzipped and
 // base64-encoded by scripts/lib/build.mjs) + the API. Defines window.HelloChat
 // and nothing else; the wasm is only inflated and compiled on the first mount.
-import init, { Widget } from '../../dist/pkg/hello_chat.js';
+import { initSync, Widget } from '../../dist/pkg/hello_chat.js';
 import wasmGzBase64 from '../../dist/pkg/wasm-inline.js';
 import { createHelloChat, optionsFromDataset } from './api.js';
 import { createLauncher } from './launcher.js';
@@ -26,7 +26,7 @@ const server = (() => {
 })();
 
 const HelloChat = createHelloChat(async () => {
-  await init({ module_or_path: await wasmBytes() });
+  initSync({ module: await WebAssembly.compile(await wasmBytes()) });
   return { Widget };
 }, () => server);
 HelloChat.launcher = createLauncher(script?.src || `${server}/hello-chat.js`, server);

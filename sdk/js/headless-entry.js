@@ -3,7 +3,7 @@
 // window.HelloChat.connect and nothing else. With hello-chat.js on the same
 // page, it adds `connect` to that HelloChat (and hello-chat.js, loaded
 // after it, keeps it).
-import init, { Client } from '../../dist/pkg-headless/hello_chat_headless.js';
+import { initSync, Client } from '../../dist/pkg-headless/hello_chat_headless.js';
 import wasmGzBase64 from '../../dist/pkg-headless/wasm-inline.js';
 import { createConnect } from './connect.js';
 
@@ -19,7 +19,7 @@ const server = (() => {
 })();
 
 const connect = createConnect(async () => {
-  await init({ module_or_path: await wasmBytes() });
+  initSync({ module: await WebAssembly.compile(await wasmBytes()) });
   return { Client };
 }, () => server);
 const HelloChat = { connect, version: '0.1.0' };
