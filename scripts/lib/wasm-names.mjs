@@ -58,8 +58,14 @@ function skipImportDesc(buf, at) {
   return at;
 }
 
-/** Exports renamed too: only wasm-bindgen's closure invokers are this long. */
-const LONG_EXPORT = 40;
+/**
+ * Exports renamed too: the closure invokers (named after their types, over
+ * 100 characters), and the others (`__wbindgen_malloc`, `widget_send`, ...),
+ * which the glue names at every call. Not the memory, which the glue reaches
+ * as `wasm.memory`, a word too common to replace, nor any export the glue
+ * does not name (`__abort_handler`).
+ */
+const KEPT_EXPORTS = new Set(['memory']);
 
 /**
  * `wasm` (Buffer) and its glue (`glue`, the JavaScript source) with short
@@ -98,7 +104,7 @@ export function shortenNames(wasm, glue, moduleName) {
           const desc = p;
           p += 1;
           [, p] = readU32(body, p);
-          if (field.length > LONG_EXPORT) renames.set(field, fresh());
+          if (!KEPT_EXPORTS.has(field) && new RegExp(`\\b${field}\\b`).test(glue)) renames.set(field, fresh());
           out.push(...name(renames.get(field) ?? field), ...body.subarray(desc, p));
         }
       }
