@@ -6,12 +6,11 @@
 
 use protocol::client_frame::ModerationAction;
 use protocol::ProtocolError;
-use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use crate::controller::Controller;
 use crate::events;
-use crate::view::dom::{closest, find, focus, number, prop};
+use crate::view::dom::{cast, closest, find, focus, number, prop};
 use crate::view::menu;
 
 impl Controller {
@@ -110,7 +109,7 @@ impl Controller {
                 if let Some(original) = self
                     .view
                     .item(target)
-                    .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+                    .and_then(|e| cast::<HtmlElement>(e.into(), "HTMLElement"))
                 {
                     original.scroll_into_view();
                     focus(&original);

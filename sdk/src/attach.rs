@@ -20,7 +20,7 @@ use crate::controller::{dispatch, Controller};
 use crate::downscale;
 use crate::files::{Staged, MAX_FILES};
 use crate::upload::Upload;
-use crate::view::dom::{closest, focus, target};
+use crate::view::dom::{cast, cast_ref, closest, focus, target};
 
 /// A file's name (a `Blob` made by the page has none).
 fn name_of(file: &Blob) -> String {
@@ -326,7 +326,7 @@ pub(crate) fn on_pick(c: &mut Controller, _: Event, _: f64) {
 /// Files pasted in the composer (a screenshot, a copied image).
 pub(crate) fn on_paste(c: &mut Controller, e: Event, _: f64) {
     let files = list(
-        e.dyn_ref::<ClipboardEvent>()
+        cast_ref::<ClipboardEvent>(&e, "ClipboardEvent")
             .and_then(|e| e.clipboard_data())
             .and_then(|d| d.files()),
     );
@@ -339,7 +339,7 @@ pub(crate) fn on_paste(c: &mut Controller, e: Event, _: f64) {
 
 /// Files dragged over the widget: it accepts them, and shows it.
 pub(crate) fn on_drag_over(c: &mut Controller, e: Event, _: f64) {
-    let Some(dt) = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer()) else {
+    let Some(dt) = cast_ref::<DragEvent>(&e, "DragEvent").and_then(|d| d.data_transfer()) else {
         return;
     };
     if carries_files(&dt) && !c.view.input.disabled() {
@@ -353,7 +353,7 @@ pub(crate) fn on_drag_over(c: &mut Controller, e: Event, _: f64) {
 pub(crate) fn on_drag_leave(c: &mut Controller, e: Event, _: f64) {
     let related = Reflect::get(&e, &"relatedTarget".into())
         .ok()
-        .and_then(|r| r.dyn_into::<Node>().ok());
+        .and_then(|r| cast::<Node>(r, "Node"));
     if !c.view.container.contains(related.as_ref()) {
         c.view.drop_target(false);
     }
@@ -361,7 +361,7 @@ pub(crate) fn on_drag_leave(c: &mut Controller, e: Event, _: f64) {
 
 pub(crate) fn on_drop(c: &mut Controller, e: Event, _: f64) {
     c.view.drop_target(false);
-    let Some(dt) = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer()) else {
+    let Some(dt) = cast_ref::<DragEvent>(&e, "DragEvent").and_then(|d| d.data_transfer()) else {
         return;
     };
     if carries_files(&dt) {
@@ -387,8 +387,7 @@ pub(crate) fn on_viewer_key(c: &mut Controller, e: Event, _: f64) {
     if !c.view.viewer_open() {
         return;
     }
-    match e
-        .dyn_ref::<web_sys::KeyboardEvent>()
+    match cast_ref::<web_sys::KeyboardEvent>(&e, "KeyboardEvent")
         .map(|k| k.key())
         .as_deref()
     {

@@ -29,7 +29,7 @@ use crate::read_position;
 use crate::resized::Resized;
 use crate::socket::{Socket, SocketEvent};
 use crate::strings::Strings;
-use crate::view::dom::target;
+use crate::view::dom::{cast_ref, target};
 use crate::view::View;
 
 /// Messages kept in the DOM; older ones are dropped and paged back on demand.
@@ -662,7 +662,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         c.submit(t);
     }));
     out.push(on(&v.input, "keydown", |c, e, t| {
-        let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
+        let Some(k) = cast_ref::<KeyboardEvent>(&e, "KeyboardEvent") else {
             return;
         };
         let key = k.key();
@@ -743,7 +743,8 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         }
     }));
     out.push(on(&v.log, "keydown", |c, e, t| {
-        let (Some(k), Some(target)) = (e.dyn_ref::<KeyboardEvent>(), target(&e)) else {
+        let (Some(k), Some(target)) = (cast_ref::<KeyboardEvent>(&e, "KeyboardEvent"), target(&e))
+        else {
             return;
         };
         c.on_list_key(k, &target, t);

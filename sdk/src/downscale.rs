@@ -16,6 +16,8 @@ use std::rc::Rc;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+
+use crate::view::dom::cast;
 use web_sys::{
     Blob, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageBitmapOptions,
     ImageOrientation,
@@ -62,10 +64,13 @@ pub fn prepare(file: Blob, done: Done) {
     // before `prepare` returns (the caller may be busy).
     let promise = decoded.unwrap_or_else(|| Promise::resolve(&JsValue::NULL));
     // One callback for both outcomes: exactly one of them runs, once.
-    let settled = Closure::once_into_js(move |v: JsValue| match v.dyn_into::<ImageBitmap>() {
-        Ok(bitmap) => drawn(file, &mime, redraw, bitmap, done),
-        Err(_) => done(file, None),
-    });
+    let settled =
+        Closure::once_into_js(
+            move |v: JsValue| match cast::<ImageBitmap>(v, "ImageBitmap") {
+                Some(bitmap) => drawn(file, &mime, redraw, bitmap, done),
+                None => done(file, None),
+            },
+        );
     let then = Reflect::get(&promise, &"then".into()).unwrap_or(JsValue::UNDEFINED);
     if let Some(then) = then.dyn_ref::<Function>() {
         let _ = then.call2(&promise, &settled, &settled);
@@ -84,7 +89,7 @@ fn drawn(file: Blob, mime: &str, redraw: bool, bitmap: ImageBitmap, done: Done) 
     let canvas = web_sys::window()
         .and_then(|win| win.document())
         .and_then(|d| d.create_element("canvas").ok())
-        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok());
+        .and_then(|c| cast::<HtmlCanvasElement>(c.into(), "HTMLCanvasElement"));
     let Some(canvas) = canvas else {
         bitmap.close();
         done(file, Some((w, h)));
@@ -96,7 +101,7 @@ fn drawn(file: Blob, mime: &str, redraw: bool, bitmap: ImageBitmap, done: Done) 
         .get_context("2d")
         .ok()
         .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
+        .and_then(|c| cast::<CanvasRenderingContext2d>(c.into(), "CanvasRenderingContext2D"));
     if let Some(ctx) = &context {
         let _ = Reflect::set(ctx, &"imageSmoothingQuality".into(), &"high".into());
         let _ =
@@ -117,8 +122,8 @@ fn drawn(file: Blob, mime: &str, redraw: bool, bitmap: ImageBitmap, done: Done) 
             let Some((file, done)) = fallback.take() else {
                 return;
             };
-            match blob.dyn_into::<Blob>() {
-                Ok(b) if b.type_() == mime => done(b, Some((cw, ch))),
+            match cast::<Blob>(blob, "Blob") {
+                Some(b) if b.type_() == mime => done(b, Some((cw, ch))),
                 _ => done(file, Some((w, h))),
             }
         })

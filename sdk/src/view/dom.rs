@@ -18,10 +18,29 @@ pub fn html(doc: &Document, tag: &str, class: &str) -> HtmlElement {
     element(doc, tag, class).unchecked_into()
 }
 
+/// Whether `v` is an instance of the page's class `class` ("Element",
+/// "KeyboardEvent"): `class.prototype` is on its prototype chain, which is
+/// what `instanceof` checks for these classes. One function for every class
+/// the widget checks: a typed `dyn_into` adds an import and its glue for each.
+pub fn is_a(v: &JsValue, class: &str) -> bool {
+    let proto = prop(&prop(&js_sys::global(), class), "prototype");
+    proto.is_object() && proto.unchecked_into::<js_sys::Object>().is_prototype_of(v)
+}
+
+/// `v` as a `T` if it is an instance of `class` (`T`'s name in the page).
+pub fn cast<T: JsCast>(v: JsValue, class: &str) -> Option<T> {
+    is_a(&v, class).then(|| v.unchecked_into())
+}
+
+/// `cast`, borrowed.
+pub fn cast_ref<'a, T: JsCast>(v: &'a JsValue, class: &str) -> Option<&'a T> {
+    is_a(v, class).then(|| v.unchecked_ref())
+}
+
 /// The element an event happened on, if it was one. (Once, here: each
 /// inlined copy of the cast costs wasm.)
 pub fn target(e: &Event) -> Option<Element> {
-    e.target().and_then(|t| t.dyn_into::<Element>().ok())
+    cast(e.target()?.into(), "Element")
 }
 
 /// `parent.appendChild(child)`. One function for the many call sites, each of
@@ -56,7 +75,7 @@ pub fn each(el: &Element, selector: &str, f: &mut dyn FnMut(Element)) {
         return;
     };
     for i in 0..found.length() {
-        if let Some(e) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+        if let Some(e) = found.item(i).and_then(|n| cast(n.into(), "Element")) {
             f(e);
         }
     }

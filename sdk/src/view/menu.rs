@@ -29,7 +29,7 @@ fn button(doc: &Document, class: &str, action: &str, label: &str) -> Element {
 }
 
 fn focus(el: Option<Element>) {
-    if let Some(h) = el.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
+    if let Some(h) = el.and_then(|e| super::dom::cast::<HtmlElement>(e.into(), "HTMLElement")) {
         super::dom::focus(&h);
     }
 }

@@ -21,7 +21,7 @@ use web_sys::{
 };
 
 use self::dom::{
-    append, append_all, attr, closest, each, element, find, focus, html, invoke, local_day,
+    append, append_all, attr, cast, closest, each, element, find, focus, html, invoke, local_day,
     local_time, number, prop, set_class, set_hidden, set_text, unset,
 };
 use crate::options::Options;
@@ -452,7 +452,7 @@ impl View {
     /// The element that has focus inside the widget, if one has.
     fn focused(&self) -> Option<Element> {
         let root = prop(&self.host, "shadowRoot");
-        prop(&root, "activeElement").dyn_into::<Element>().ok()
+        cast(prop(&root, "activeElement"), "Element")
     }
 
     pub fn has_focus(&self) -> bool {
@@ -812,7 +812,7 @@ impl View {
     /// The alt text the visitor gave staged file `local`, if it has a field.
     pub fn alt_of(&self, local: u32) -> Option<String> {
         let input = find(&self.staged_item(local)?, ".hc-alt")?;
-        Some(input.dyn_into::<HtmlInputElement>().ok()?.value())
+        Some(cast::<HtmlInputElement>(input.into(), "HTMLInputElement")?.value())
     }
 
     /// Take staged file `local` out of the tray (its remove button was
@@ -825,7 +825,7 @@ impl View {
             .next_element_sibling()
             .or_else(|| li.previous_element_sibling())
             .and_then(|n| find(&n, ".hc-unstage"))
-            .and_then(|b| b.dyn_into::<HtmlElement>().ok());
+            .and_then(|b| cast(b.into(), "HTMLElement"));
         li.remove();
         let target: &HtmlElement = match &next {
             Some(b) => b,
@@ -856,8 +856,7 @@ impl View {
         // Modal for assistive technology too: the rest cannot be reached.
         self.set_inert(true);
         append(&self.container, &dialog);
-        if let Some(close) =
-            find(&dialog, ".hc-close").and_then(|b| b.dyn_into::<HtmlElement>().ok())
+        if let Some(close) = find(&dialog, ".hc-close").and_then(|b| cast(b.into(), "HTMLElement"))
         {
             focus(&close);
         }
@@ -894,7 +893,7 @@ impl View {
         self.set_inert(false);
         let back = Some(opener)
             .filter(|o| o.is_connected())
-            .and_then(|o| o.dyn_into::<HtmlElement>().ok());
+            .and_then(|o| cast(o.into(), "HTMLElement"));
         focus(back.as_ref().unwrap_or(&self.log));
     }
 
@@ -904,7 +903,7 @@ impl View {
         if let Some(close) = self
             .viewer
             .as_ref()
-            .and_then(|(d, _)| find(d, ".hc-close").and_then(|b| b.dyn_into::<HtmlElement>().ok()))
+            .and_then(|(d, _)| find(d, ".hc-close").and_then(|b| cast(b.into(), "HTMLElement")))
         {
             focus(&close);
         }
