@@ -3,7 +3,7 @@
 //! socket can never reach the session.
 
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 pub enum SocketEvent {
@@ -13,8 +13,10 @@ pub enum SocketEvent {
 
 pub struct Socket {
     ws: WebSocket,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    // Untyped, cast inside: one closure type for every callback the widget
+    // gets (see `listener.rs`).
+    _on_message: Closure<dyn FnMut(JsValue)>,
+    _on_close: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Socket {
@@ -32,12 +34,13 @@ impl Socket {
         let ws = WebSocket::new_with_str_sequence(url, &offered)
             .map_err(|_| ["cannot open a WebSocket to ", url].concat())?;
         let f = on_event.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(text) = e.data().as_string() {
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            if let Some(text) = e.unchecked_into::<MessageEvent>().data().as_string() {
                 f(SocketEvent::Text(text));
             }
         });
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
+        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let e: CloseEvent = e.unchecked_into();
             on_event(SocketEvent::Close {
                 code: e.code(),
                 reason: e.reason(),

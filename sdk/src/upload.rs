@@ -7,15 +7,15 @@ use js_sys::{Reflect, JSON};
 use protocol::{ErrorCode, ProtocolError};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, Event, XmlHttpRequest};
+use web_sys::{Blob, XmlHttpRequest};
 
 pub struct Upload {
     /// The message and the file it is for.
     pub id: String,
     pub local: u32,
     xhr: XmlHttpRequest,
-    _progress: Closure<dyn FnMut(Event)>,
-    _end: Closure<dyn FnMut(Event)>,
+    _progress: Closure<dyn FnMut(JsValue)>,
+    _end: Closure<dyn FnMut(JsValue)>,
 }
 
 fn field(v: &JsValue, key: &str) -> Option<String> {
@@ -58,13 +58,13 @@ impl Upload {
             .map_err(failed)?;
         // Fields read untyped (as `view::dom::prop` does): a typed getter
         // each would add glue to the embed for one use.
-        let progress = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+        let progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let loaded = Reflect::get(&e, &"loaded".into()).unwrap_or_default();
             on_progress(loaded.as_f64().unwrap_or(0.0))
         });
         let target = xhr.clone();
         // `loadend` comes once, after success, an error or a timeout.
-        let end = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        let end = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
             let status = target.status().unwrap_or(0);
             let body = Reflect::get(&target, &"responseText".into()).unwrap_or_default();
             let body = body.as_string().unwrap_or_default();
