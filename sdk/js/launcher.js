@@ -5,24 +5,20 @@
 // for `prefetch`. Shared by the light loader (hello-chat-launcher.js) and the
 // full embed, so `HelloChat.launcher` exists with either.
 
+// Minified by hand (it is in every page's loader): one rule per line.
 const CSS = `
-:host { all: initial; }
-.b { position: fixed; inset-inline-end: 20px; bottom: 20px; z-index: 2147483000; width: 60px; height: 60px;
-  border-radius: 50%; border: 0; cursor: pointer; background: var(--hc-accent, #0b57d0); color: #fff;
-  font: 600 14px/1 system-ui, sans-serif; box-shadow: 0 4px 16px rgba(0,0,0,.25); }
-.b:focus-visible, .x:focus-visible { outline: 3px solid #fbbc04; outline-offset: 2px; }
-.u { position: absolute; top: -4px; inset-inline-end: -4px; min-width: 22px; height: 22px; padding: 0 6px;
-  box-sizing: border-box; border-radius: 11px; background: #d93025; color: #fff; font: 700 12px/22px system-ui, sans-serif; }
-.u[hidden], .p[hidden] { display: none; }
-.p { position: fixed; inset-inline-end: 20px; bottom: 92px; z-index: 2147483000; width: min(380px, calc(100vw - 40px));
-  background: #fff; border-radius: 16px; box-shadow: 0 8px 32px rgba(0,0,0,.3); overflow: hidden; }
-.h { display: flex; justify-content: flex-end; padding: 4px; }
-.x { width: 44px; height: 44px; border: 0; border-radius: 8px; background: transparent; font-size: 24px; cursor: pointer; }
-@media (max-width: 480px) {
-  .p { inset: 0; width: auto; height: 100dvh; border-radius: 0; display: flex; flex-direction: column; }
-  .p[hidden] { display: none; }
-  .c { flex: 1; min-height: 0; }
-}
+:host{all:initial}
+.b{position:fixed;inset-inline-end:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;background:var(--hc-accent,#0b57d0);color:#fff;font:600 14px/1 system-ui,sans-serif;box-shadow:0 4px 16px rgba(0,0,0,.25)}
+.b:focus-visible,.x:focus-visible{outline:3px solid #fbbc04;outline-offset:2px}
+.u{position:absolute;top:-4px;inset-inline-end:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#d93025;color:#fff;font:700 12px/22px system-ui,sans-serif}
+.u[hidden],.p[hidden]{display:none}
+.p{position:fixed;inset-inline-end:20px;bottom:92px;z-index:2147483000;width:min(380px,calc(100vw - 40px));background:#fff;border-radius:16px;box-shadow:0 8px 32px rgba(0,0,0,.3);overflow:hidden}
+.h{display:flex;justify-content:flex-end;padding:4px}
+.x{width:44px;height:44px;border:0;border-radius:8px;background:transparent;font-size:24px;cursor:pointer}
+@media (max-width:480px){
+.p{inset:0;width:auto;height:100dvh;border-radius:0;display:flex;flex-direction:column}
+.p[hidden]{display:none}
+.c{flex:1;min-height:0}}
 `;
 
 const TEXT = { open: 'Open chat', openUnread: 'Open chat, {n} unread', close: 'Close chat', label: 'Chat' };
