@@ -62,12 +62,15 @@ const succeeds = (cmd, args, timeoutMs = 30_000) =>
  * wasm32 (`-Z build-std`) with `panic=immediate-abort`, which drops the
  * panic formatting machinery, and `-Z location-detail=none`, which drops the
  * source paths and lines kept for panic messages (an aborting panic never
- * prints them). Needs the machine's nightly toolchain and its
- * rust-src component (added here when missing, once). Any failure, or
+ * prints them); and std's `optimize_for_size` feature, which picks its
+ * smaller code paths (sorting, rotating, counting chars, number formatting:
+ * the same results). Needs the machine's nightly toolchain and its rust-src
+ * component (added here when missing, once). Any failure, or
  * HELLO_CHAT_STABLE_WIDGET=1, means the stable build.
  */
 let nightlyWidget;
 const NIGHTLY_RUSTFLAGS = '-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none';
+const NIGHTLY_CARGO = ['-Z', 'build-std=std,panic_abort', '-Z', 'build-std-features=optimize_for_size'];
 function canBuildWidgetWithNightly() {
   if (nightlyWidget !== undefined) return nightlyWidget;
   nightlyWidget = false;
@@ -112,12 +115,12 @@ function buildWasm(kind) {
   const nightly = canBuildWidgetWithNightly();
   const label = kind === 'widget' ? 'the widget' : 'the headless client';
   return cached(kind === 'widget' ? 'sdk-wasm' : 'sdk-headless-wasm', { inputs: [...RUST_COMMON, 'sdk/Cargo.toml', 'sdk/build.rs', 'sdk/src', 'scripts/lib/wasm-names.mjs'],
-    outputs: [`dist/${dir}/${name}_bg.wasm`, `dist/${dir}/toolchain.txt`], extra: nightly ? `nightly ${NIGHTLY_RUSTFLAGS}` : 'stable' }, async () => {
+    outputs: [`dist/${dir}/${name}_bg.wasm`, `dist/${dir}/toolchain.txt`], extra: nightly ? `nightly ${NIGHTLY_RUSTFLAGS} ${NIGHTLY_CARGO.join(' ')}` : 'stable' }, async () => {
     let toolchain = 'stable';
     if (nightly) {
       step(`Building ${label} (wasm-pack, release, nightly with build-std)`);
       try {
-        await run('wasm-pack', [...wasmPackArgs(`../dist/${dir}`, name), '--', '-Z', 'build-std=std,panic_abort', ...features], {
+        await run('wasm-pack', [...wasmPackArgs(`../dist/${dir}`, name), '--', ...NIGHTLY_CARGO, ...features], {
           env: {
             RUSTUP_TOOLCHAIN: 'nightly',
             CARGO_TARGET_DIR: path.join(ROOT, 'target', 'nightly-widget'),
