@@ -1,8 +1,12 @@
 // The single-file <script> embed: wasm-bindgen glue + the wasm (gzipped and
 // base64-encoded by scripts/lib/build.mjs) + the API. Defines window.HelloChat
 // and nothing else; the wasm is only inflated and compiled on the first mount.
-import { initSync, Widget } from '../../dist/pkg/hello_chat.js';
+// The wasm first: esbuild lays modules out in import order, and the file
+// gzips about 1 KB smaller with the base64 at its start than between the
+// glue and the API (measured; brotli the same within 50 bytes). A string:
+// evaluating it first changes nothing.
 import wasmGzBase64 from '../../dist/pkg/wasm-inline.js';
+import { initSync, Widget } from '../../dist/pkg/hello_chat.js';
 import { createHelloChat, optionsFromDataset } from './api.js';
 import { createLauncher } from './launcher.js';
 

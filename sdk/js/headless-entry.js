@@ -3,8 +3,9 @@
 // window.HelloChat.connect and nothing else. With hello-chat.js on the same
 // page, it adds `connect` to that HelloChat (and hello-chat.js, loaded
 // after it, keeps it).
-import { initSync, Client } from '../../dist/pkg-headless/hello_chat_headless.js';
+// The wasm first: the file gzips smaller so (see embed.js).
 import wasmGzBase64 from '../../dist/pkg-headless/wasm-inline.js';
+import { initSync, Client } from '../../dist/pkg-headless/hello_chat_headless.js';
 import { createConnect } from './connect.js';
 
 async function wasmBytes() {
