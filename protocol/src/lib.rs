@@ -18,6 +18,7 @@
 //! - [`origin`]: site origin allow-lists; `jwt` (feature `server`): signed identities.
 //! - `address` (feature `server`): a client's address as per-address limits
 //!   count it (IPv6 by its /64).
+//! - [`identity`]: who the widget speaks for, naming what it keeps in the browser.
 //! - [`lru`]: a bounded map that forgets its least recently used entry.
 //! - [`text`]: numbers into strings without `core::fmt` (the widget's size).
 //! - `room` (feature `server`): the room's rules as a state machine (who may
@@ -28,7 +29,8 @@
 //! - [`typists`]: who is typing, as the widget shows it.
 //! - [`session`]: the widget's connection state machine (reconnect, resume,
 //!   heartbeat), built on [`timeline`] (show each message once, in order) and
-//!   [`outbox`] (unsent messages, retried with the same id).
+//!   [`outbox`] (unsent messages, retried with the same id); [`unsent`]:
+//!   the outbox's messages kept across a page reload.
 
 #[cfg(feature = "server")]
 pub mod address;
@@ -38,6 +40,7 @@ pub mod connect;
 pub mod error;
 #[cfg(feature = "server")]
 pub mod files;
+pub mod identity;
 pub mod json;
 #[cfg(feature = "server")]
 pub mod jwt;
@@ -60,6 +63,7 @@ pub mod text;
 pub mod timeline;
 pub mod typists;
 pub mod unread;
+pub mod unsent;
 pub mod validate;
 #[cfg(feature = "server")]
 pub mod webhook;

@@ -29,10 +29,11 @@ use crate::limits::{Limits, BIG_ROOM, LIVE_READ_INTERVAL_MS, TYPING_INTERVAL_MS}
 use crate::message::{Attachment, ChatMessage};
 use crate::message::{ModerationNotice, Role, RoomEvent, Update};
 pub use crate::outbox::OutgoingFile;
-use crate::outbox::{Action, Outbox, Refusal};
+use crate::outbox::{Action, Outbox, OutboxState, Refusal};
 use crate::server_frame::{PresenceMember, Reader, ServerFrame, Welcome};
 use crate::text::decimal;
 use crate::timeline::Timeline;
+use crate::unsent;
 use crate::validate;
 
 pub const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
@@ -1094,7 +1095,7 @@ impl Session {
                 files: action.files().to_vec(),
             });
         }
-        self.outbox.push(id.clone(), action);
+        self.outbox.push(id.clone(), action, now);
         self.pump_outbox(now);
         Ok(id)
     }
@@ -1131,6 +1132,45 @@ impl Session {
     /// Give up on an unsent message.
     pub fn discard(&mut self, id: &str) -> bool {
         self.outbox.discard(id)
+    }
+
+    /// The unsent messages to keep across a page reload ("" for none).
+    pub fn unsent(&self) -> String {
+        unsent::encode(&self.outbox, self.sender_key.as_deref())
+    }
+
+    /// Queue the messages `kept` from an earlier page (see [`unsent`]),
+    /// before [`Session::start`]: they go out under their own ids, so one the
+    /// room already has is acked, not stored again (presenting the same
+    /// anonymous sender key, which came with them).
+    pub fn restore(&mut self, kept: &str, now: f64) {
+        let (key, messages) = unsent::decode(kept, now);
+        if self.sender_key.is_none() {
+            self.sender_key = key;
+        }
+        for m in messages {
+            let action = Action::Send {
+                text: m.text.clone(),
+                reply_to: m.reply_to,
+                files: Vec::new(),
+            };
+            let state = m
+                .failed
+                .clone()
+                .map_or(OutboxState::Pending, OutboxState::Failed);
+            if self.outbox.restore(m.id.clone(), action, m.at, state) {
+                self.effects.push_back(Effect::Pending {
+                    id: m.id.clone(),
+                    text: m.text,
+                    files: Vec::new(),
+                });
+                if let Some(error) = m.failed {
+                    self.effects
+                        .push_back(Effect::SendFailed { id: m.id, error });
+                }
+            }
+        }
+        self.pump_outbox(now);
     }
 
     fn pump_outbox(&mut self, now: f64) {

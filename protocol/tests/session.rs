@@ -1385,3 +1385,69 @@ fn in_a_live_event_read_positions_go_at_most_every_ten_seconds_and_the_latest_wi
         "nothing new: nothing sent"
     );
 }
+
+/// A reload keeps the unsent messages (`Session::unsent`); the next page's
+/// session (`restore`) shows them, presents the same anonymous sender key
+/// and sends them under their own ids; one the room already stored (its ack
+/// lost with the old page) counts as sent when the join page shows it.
+#[test]
+fn unsent_messages_survive_a_reload_and_go_out_once_under_their_ids() {
+    let mut a = session();
+    connected(&mut a, 0.0, 0, vec![]);
+    let first = a.send("stored, ack lost", 10.0).unwrap();
+    assert_eq!(transmitted(&drain(&mut a)).len(), 1);
+    a.on_close(1006, "", 20.0);
+    let second = a.send("never sent", 30.0).unwrap();
+    let kept = a.unsent();
+    assert!(kept.contains("k1.mac1"), "{kept}");
+
+    let mut b = session();
+    b.restore(&kept, 1000.0);
+    let fx = drain(&mut b);
+    let pending: Vec<&str> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Pending { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pending, [first.as_str(), second.as_str()], "shown in order");
+    b.start(1000.0);
+    let (_, protocols) = opened(&drain(&mut b));
+    assert!(protocols.contains(&"hc-key.k1.mac1".to_owned()));
+    b.on_text(&welcome(1), 1001.0);
+    let ours = ChatMessage {
+        id: first.clone(),
+        sender: ME.into(),
+        message: "stored, ack lost".into(),
+        ..msg(1)
+    };
+    b.on_text(&history(vec![ours], false, None), 1001.0);
+    let fx = drain(&mut b);
+    assert!(fx.contains(&Effect::Sent {
+        id: first.clone(),
+        seq: 1
+    }));
+    let sent: Vec<Option<String>> = transmitted(&fx)
+        .into_iter()
+        .filter_map(|f| match f {
+            ClientFrame::Send { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    // The first went out on the welcome, under its id (the room acks such a
+    // retry with its seq, stores nothing): claimed from the page, then the next.
+    assert_eq!(sent, [Some(first), Some(second)]);
+    assert_eq!(b.unsent().matches("\"id\"").count(), 1);
+}
+
+#[test]
+fn restoring_garbage_changes_nothing() {
+    let mut s = session();
+    s.restore("{\"v\":1,\"key\":\"k\",\"m\":[{\"id\":\"x\"}]}", 0.0);
+    s.restore("not json", 0.0);
+    assert!(drain(&mut s).is_empty());
+    s.start(0.0);
+    let (_, protocols) = opened(&drain(&mut s));
+    assert_eq!(protocols, ["hello-chat.v1"], "no key from garbage");
+}

@@ -22,6 +22,7 @@ use web_sys::{Element, Event, KeyboardEvent};
 use crate::attach;
 use crate::events::{self, obj};
 use crate::files::Files;
+use crate::kept::Kept;
 use crate::listener::Listener;
 use crate::mentions::Mentions;
 use crate::options::Options;
@@ -48,6 +49,8 @@ pub struct Controller {
     pub(crate) reply_to: Option<u64>,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
+    /// The draft and unsent messages, kept across reloads.
+    kept: Kept,
     /// Who is here (the first 100), kept current by presence frames.
     members: Vec<PresenceMember>,
     mentions: Mentions,
@@ -102,6 +105,9 @@ fn run(weak: &Weak<RefCell<Controller>>, f: &mut dyn FnMut(&mut Controller, f64)
         f(&mut c, t);
         c.apply_effects(t);
         c.rearm_timer(t);
+        // Kept as it changes: a reload may come at any time.
+        let c = &mut *c;
+        c.kept.save(|| c.view.input_text(), || c.session.unsent());
         if let Some(anchor) = anchor.filter(|_| !c.view.has_focus()) {
             c.view.keep_focus(&anchor);
         }
@@ -131,6 +137,9 @@ impl Controller {
         let strings = Strings::new(options.strings.clone(), options.locale.as_deref());
         let view = View::mount(el, &options, strings)?;
         let unread = Unread::new(read_position::load(&options));
+        let kept = Kept::open(&options);
+        // The draft comes back; a composer the room disables keeps it.
+        view.set_input_text(&kept.draft);
         let config = SessionConfig {
             room: options.room.clone(),
             name: options.name.clone(),
@@ -144,6 +153,7 @@ impl Controller {
                 view,
                 reply_to: None,
                 files: Files::default(),
+                kept,
                 members: Vec::new(),
                 mentions: Mentions::default(),
                 socket: None,
@@ -185,6 +195,7 @@ impl Controller {
             if !online {
                 c.session.set_browser_online(false, t);
             }
+            c.session.restore(&c.kept.unsent, t);
             c.session.start(t);
         });
         Ok(rc)

@@ -29,6 +29,8 @@ mod downscale;
 #[cfg(feature = "ui")]
 mod files;
 #[cfg(feature = "ui")]
+mod kept;
+#[cfg(feature = "ui")]
 mod mentions;
 #[cfg(feature = "ui")]
 mod resized;

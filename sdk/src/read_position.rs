@@ -7,7 +7,7 @@ use protocol::text::decimal;
 
 use crate::options::Options;
 
-fn storage() -> Option<web_sys::Storage> {
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
