@@ -16,7 +16,11 @@ pub fn identity(token: Option<&str>, name: &str) -> Option<String> {
     let at = payload.windows(7).position(|w| w == b"\"sub\":\"")? + 7;
     let sub = payload[at..].split(|&b| b == b'"').next()?;
     // Each byte as one char: unique, and no UTF-8 check (about 1 KB of wasm).
-    Some("u:".chars().chain(sub.iter().map(|&b| char::from(b))).collect())
+    Some(
+        "u:".chars()
+            .chain(sub.iter().map(|&b| char::from(b)))
+            .collect(),
+    )
 }
 
 /// Unpadded base64url, as in a JWT; `None` for any other character.
