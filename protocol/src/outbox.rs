@@ -235,15 +235,10 @@ impl Outbox {
         self.items.iter()
     }
 
-    /// Queue an action made at `at`; false if the outbox is full.
-    pub fn push(&mut self, id: String, action: Action, at: f64) -> bool {
-        self.restore(id, action, at, OutboxState::Pending)
-    }
-
-    /// Queue an action kept from an earlier page, as it was; false if the
-    /// outbox is full or has that id.
-    pub fn restore(&mut self, id: String, action: Action, at: f64, state: OutboxState) -> bool {
-        if self.is_full() || self.items.iter().any(|i| i.id == id) {
+    /// Queue an action made at `at`, `Pending`, or one an earlier page
+    /// kept, in the state it had; false if the outbox is full.
+    pub fn push(&mut self, id: String, action: Action, at: f64, state: OutboxState) -> bool {
+        if self.is_full() {
             return false;
         }
         self.items.push(OutboxItem {
@@ -402,7 +397,10 @@ mod tests {
     #[test]
     fn one_in_flight_in_order() {
         let mut o = Outbox::default();
-        assert!(o.push("a".into(), text("1"), 0.0) && o.push("b".into(), text("2"), 0.0));
+        assert!(
+            o.push("a".into(), text("1"), 0.0, OutboxState::Pending)
+                && o.push("b".into(), text("2"), 0.0, OutboxState::Pending)
+        );
         assert_eq!(o.next_to_send(0.0).unwrap().id, "a");
         assert!(o.next_to_send(0.0).is_none(), "b waits for a's ack");
         assert_eq!(o.ack("a").unwrap().action, text("1"));
@@ -412,7 +410,7 @@ mod tests {
     #[test]
     fn reconnect_resends_the_same_id() {
         let mut o = Outbox::default();
-        o.push("a".into(), text("1"), 0.0);
+        o.push("a".into(), text("1"), 0.0, OutboxState::Pending);
         assert_eq!(o.next_to_send(0.0).unwrap().id, "a");
         o.connection_lost();
         assert_eq!(o.next_to_send(1.0).unwrap().id, "a");
@@ -425,8 +423,8 @@ mod tests {
     #[test]
     fn rate_limited_waits_failed_stays_until_retried() {
         let mut o = Outbox::default();
-        o.push("a".into(), text("1"), 0.0);
-        o.push("b".into(), text("2"), 0.0);
+        o.push("a".into(), text("1"), 0.0, OutboxState::Pending);
+        o.push("b".into(), text("2"), 0.0, OutboxState::Pending);
         o.next_to_send(0.0);
         assert_eq!(o.refused("a", limited(), 0.0, 1000.0), Refusal::WillRetry);
         assert!(o.next_to_send(500.0).is_none());
@@ -461,8 +459,8 @@ mod tests {
     #[test]
     fn a_message_refused_again_and_again_fails_and_lets_the_rest_go() {
         let mut o = Outbox::default();
-        o.push("stuck".into(), text("1"), 0.0);
-        o.push("next".into(), text("2"), 0.0);
+        o.push("stuck".into(), text("1"), 0.0, OutboxState::Pending);
+        o.push("next".into(), text("2"), 0.0, OutboxState::Pending);
         let mut t = 0.0;
         let mut outcomes = Vec::new();
         while let Some(item) = o.next_to_send(t) {
@@ -483,7 +481,7 @@ mod tests {
     #[test]
     fn an_id_conflict_is_retried_under_a_fresh_id() {
         let mut o = Outbox::default();
-        o.push("taken".into(), text("1"), 0.0);
+        o.push("taken".into(), text("1"), 0.0, OutboxState::Pending);
         o.next_to_send(0.0);
         assert_eq!(
             o.refused(
@@ -501,7 +499,10 @@ mod tests {
     #[test]
     fn bounded() {
         let mut o = Outbox::with_capacity(2);
-        assert!(o.push("a".into(), text(""), 0.0) && o.push("b".into(), text(""), 0.0));
-        assert!(!o.push("c".into(), text(""), 0.0));
+        assert!(
+            o.push("a".into(), text(""), 0.0, OutboxState::Pending)
+                && o.push("b".into(), text(""), 0.0, OutboxState::Pending)
+        );
+        assert!(!o.push("c".into(), text(""), 0.0, OutboxState::Pending));
     }
 }

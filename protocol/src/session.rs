@@ -29,7 +29,7 @@ use crate::limits::{Limits, BIG_ROOM, LIVE_READ_INTERVAL_MS, TYPING_INTERVAL_MS}
 use crate::message::{Attachment, ChatMessage};
 use crate::message::{ModerationNotice, Role, RoomEvent, Update};
 pub use crate::outbox::OutgoingFile;
-use crate::outbox::{Action, Outbox, OutboxState, Refusal};
+use crate::outbox::{Action, Outbox, OutboxItem, OutboxState, Refusal};
 use crate::server_frame::{PresenceMember, Reader, ServerFrame, Welcome};
 use crate::text::decimal;
 use crate::timeline::Timeline;
@@ -1088,14 +1088,11 @@ impl Session {
             ));
         }
         let id = self.next_id();
-        if let Some(text) = action.sent_text() {
-            self.effects.push_back(Effect::Pending {
-                id: id.clone(),
-                text: text.to_owned(),
-                files: action.files().to_vec(),
-            });
+        self.outbox
+            .push(id.clone(), action, now, OutboxState::Pending);
+        if let Some(item) = self.outbox.items().last() {
+            show_pending(&mut self.effects, item);
         }
-        self.outbox.push(id.clone(), action, now);
         self.pump_outbox(now);
         Ok(id)
     }
@@ -1107,24 +1104,13 @@ impl Session {
         let Some(item) = self.outbox.retry(id, fresh) else {
             return false;
         };
-        let (new_id, text, files) = (
-            item.id.clone(),
-            item.action.sent_text().map(str::to_owned),
-            item.action.files().to_vec(),
-        );
-        if new_id != id {
+        if item.id != id {
             self.effects.push_back(Effect::Renamed {
                 id: id.to_owned(),
-                new_id: new_id.clone(),
+                new_id: item.id.clone(),
             });
         }
-        if let Some(text) = text {
-            self.effects.push_back(Effect::Pending {
-                id: new_id,
-                text,
-                files,
-            });
-        }
+        show_pending(&mut self.effects, item);
         self.pump_outbox(now);
         true
     }
@@ -1134,43 +1120,29 @@ impl Session {
         self.outbox.discard(id)
     }
 
-    /// The unsent messages to keep across a page reload ("" for none).
-    pub fn unsent(&self) -> String {
-        unsent::encode(&self.outbox, self.sender_key.as_deref())
+    /// What to keep across a page reload: the composer's `draft` and the
+    /// unsent messages (see [`unsent`]); "" for nothing.
+    pub fn kept(&self, draft: &str) -> String {
+        unsent::encode(draft, &self.outbox, self.sender_key.as_deref())
     }
 
-    /// Queue the messages `kept` from an earlier page (see [`unsent`]),
-    /// before [`Session::start`]: they go out under their own ids, so one the
-    /// room already has is acked, not stored again (presenting the same
-    /// anonymous sender key, which came with them).
-    pub fn restore(&mut self, kept: &str, now: f64) {
-        let (key, messages) = unsent::decode(kept, now);
-        if self.sender_key.is_none() {
-            self.sender_key = key;
-        }
-        for m in messages {
-            let action = Action::Send {
-                text: m.text.clone(),
-                reply_to: m.reply_to,
-                files: Vec::new(),
-            };
-            let state = m
-                .failed
-                .clone()
-                .map_or(OutboxState::Pending, OutboxState::Failed);
-            if self.outbox.restore(m.id.clone(), action, m.at, state) {
-                self.effects.push_back(Effect::Pending {
-                    id: m.id.clone(),
-                    text: m.text,
-                    files: Vec::new(),
+    /// Before [`Session::start`]: queue the messages an earlier page `kept`
+    /// and show them. They go out under their own ids, so one the room
+    /// already has is acked, not stored again (presenting the same anonymous
+    /// sender key, which came with them). Returns the draft.
+    pub fn restore(&mut self, kept: &str, now: f64) -> String {
+        let (draft, key) = unsent::decode(kept, now, &mut self.outbox);
+        self.sender_key = self.sender_key.take().or(key);
+        for i in self.outbox.items() {
+            show_pending(&mut self.effects, i);
+            if let OutboxState::Failed(error) = &i.state {
+                self.effects.push_back(Effect::SendFailed {
+                    id: i.id.clone(),
+                    error: error.clone(),
                 });
-                if let Some(error) = m.failed {
-                    self.effects
-                        .push_back(Effect::SendFailed { id: m.id, error });
-                }
             }
         }
-        self.pump_outbox(now);
+        draft
     }
 
     fn pump_outbox(&mut self, now: f64) {
@@ -1260,5 +1232,16 @@ fn sent_file(f: OutgoingFile) -> Attachment {
         height: f.height,
         alt: f.alt,
         url: None,
+    }
+}
+
+/// Show a queued message ("Sending…"); nothing for other actions.
+fn show_pending(effects: &mut VecDeque<Effect>, item: &OutboxItem) {
+    if let Some(text) = item.action.sent_text() {
+        effects.push_back(Effect::Pending {
+            id: item.id.clone(),
+            text: text.to_owned(),
+            files: item.action.files().to_vec(),
+        });
     }
 }

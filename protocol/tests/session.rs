@@ -1386,8 +1386,9 @@ fn in_a_live_event_read_positions_go_at_most_every_ten_seconds_and_the_latest_wi
     );
 }
 
-/// A reload keeps the unsent messages (`Session::unsent`); the next page's
-/// session (`restore`) shows them, presents the same anonymous sender key
+/// A reload keeps the draft and the unsent messages (`Session::kept`); the
+/// next page's session (`restore`) gives the draft back, shows the messages,
+/// presents the same anonymous sender key
 /// and sends them under their own ids; one the room already stored (its ack
 /// lost with the old page) counts as sent when the join page shows it.
 #[test]
@@ -1398,11 +1399,11 @@ fn unsent_messages_survive_a_reload_and_go_out_once_under_their_ids() {
     assert_eq!(transmitted(&drain(&mut a)).len(), 1);
     a.on_close(1006, "", 20.0);
     let second = a.send("never sent", 30.0).unwrap();
-    let kept = a.unsent();
+    let kept = a.kept("half a thought");
     assert!(kept.contains("k1.mac1"), "{kept}");
 
     let mut b = session();
-    b.restore(&kept, 1000.0);
+    assert_eq!(b.restore(&kept, 1000.0), "half a thought");
     let fx = drain(&mut b);
     let pending: Vec<&str> = fx
         .iter()
@@ -1438,14 +1439,17 @@ fn unsent_messages_survive_a_reload_and_go_out_once_under_their_ids() {
     // The first went out on the welcome, under its id (the room acks such a
     // retry with its seq, stores nothing): claimed from the page, then the next.
     assert_eq!(sent, [Some(first), Some(second)]);
-    assert_eq!(b.unsent().matches("\"id\"").count(), 1);
+    assert_eq!(b.kept("").matches("\"id\"").count(), 1);
 }
 
 #[test]
 fn restoring_garbage_changes_nothing() {
     let mut s = session();
-    s.restore("{\"v\":1,\"key\":\"k\",\"m\":[{\"id\":\"x\"}]}", 0.0);
-    s.restore("not json", 0.0);
+    assert_eq!(
+        s.restore(r#"{"key":"k","m":[{"frame":{"id":"x"}}]}"#, 0.0),
+        ""
+    );
+    assert_eq!(s.restore("not json", 0.0), "");
     assert!(drain(&mut s).is_empty());
     s.start(0.0);
     let (_, protocols) = opened(&drain(&mut s));

@@ -22,13 +22,12 @@ use web_sys::{Element, Event, KeyboardEvent};
 use crate::attach;
 use crate::events::{self, obj};
 use crate::files::Files;
-use crate::kept::Kept;
 use crate::listener::Listener;
 use crate::mentions::Mentions;
 use crate::options::Options;
-use crate::read_position;
 use crate::resized::Resized;
 use crate::socket::{Socket, SocketEvent};
+use crate::stored;
 use crate::strings::Strings;
 use crate::view::dom::{cast_ref, target};
 use crate::view::View;
@@ -49,8 +48,9 @@ pub struct Controller {
     pub(crate) reply_to: Option<u64>,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
-    /// The draft and unsent messages, kept across reloads.
-    kept: Kept,
+    /// What storage holds of the draft and unsent messages (`Session::kept`),
+    /// so that only a change is written.
+    kept: String,
     /// Who is here (the first 100), kept current by presence frames.
     members: Vec<PresenceMember>,
     mentions: Mentions,
@@ -106,8 +106,11 @@ fn run(weak: &Weak<RefCell<Controller>>, f: &mut dyn FnMut(&mut Controller, f64)
         c.apply_effects(t);
         c.rearm_timer(t);
         // Kept as it changes: a reload may come at any time.
-        let c = &mut *c;
-        c.kept.save(|| c.view.input_text(), || c.session.unsent());
+        let kept = c.session.kept(&c.view.input_text());
+        if kept != c.kept {
+            stored::set("kept", &c.options, &kept);
+            c.kept = kept;
+        }
         if let Some(anchor) = anchor.filter(|_| !c.view.has_focus()) {
             c.view.keep_focus(&anchor);
         }
@@ -136,10 +139,8 @@ impl Controller {
             .map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
         let strings = Strings::new(options.strings.clone(), options.locale.as_deref());
         let view = View::mount(el, &options, strings)?;
-        let unread = Unread::new(read_position::load(&options));
-        let kept = Kept::open(&options);
-        // The draft comes back; a composer the room disables keeps it.
-        view.set_input_text(&kept.draft);
+        let unread = Unread::new(stored::load(&options));
+        let kept = stored::get("kept", &options);
         let config = SessionConfig {
             room: options.room.clone(),
             name: options.name.clone(),
@@ -185,9 +186,6 @@ impl Controller {
                 c.mark_seen()
             })
         }));
-        rc.borrow()
-            .view
-            .update_counter(rc.borrow().session.max_message_chars());
         dispatch(&weak, |c, t| {
             c.view
                 .banner("connecting", Some(&c.view.strings.get("connecting")));
@@ -195,7 +193,10 @@ impl Controller {
             if !online {
                 c.session.set_browser_online(false, t);
             }
-            c.session.restore(&c.kept.unsent, t);
+            // The draft comes back; a composer the room disables keeps it.
+            let draft = c.session.restore(&c.kept, t);
+            c.view.set_input_text(&draft);
+            c.view.update_counter(c.session.max_message_chars());
             c.session.start(t);
         });
         Ok(rc)
@@ -232,7 +233,7 @@ impl Controller {
                     if self.unread.seen(seq) {
                         self.emit_unread();
                     }
-                    read_position::save(&self.options, self.unread.read());
+                    stored::save(&self.options, self.unread.read());
                 }
                 Effect::Room(room) => self.show_room(&room),
                 Effect::Receipt(reader) => {
@@ -338,7 +339,7 @@ impl Controller {
             self.joined = true;
             self.unread.joined(messages.last().map_or(0, |m| m.seq));
             // Kept now: the next visit counts from here even if nothing else came.
-            read_position::save(&self.options, self.unread.read());
+            stored::save(&self.options, self.unread.read());
         }
         // A first visit reads the join page: the room may share that too.
         self.session.read_up_to(self.unread.read(), now());
@@ -420,7 +421,7 @@ impl Controller {
         let read = self.unread.read();
         let changed = self.unread.seen(self.latest_shown);
         if self.unread.read() != read {
-            read_position::save(&self.options, self.unread.read());
+            stored::save(&self.options, self.unread.read());
             self.session.read_up_to(self.unread.read(), now());
         }
         if changed {

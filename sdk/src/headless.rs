@@ -20,8 +20,8 @@ use wasm_bindgen::prelude::*;
 use crate::events::{self, obj};
 use crate::listener::Listener;
 use crate::options::Options;
-use crate::read_position;
 use crate::socket::{Socket, SocketEvent};
+use crate::stored;
 use crate::upload::Upload;
 
 /// A connection to one room, without a widget.
@@ -145,7 +145,7 @@ impl Headless {
                     if self.unread.seen(seq) {
                         self.emit_unread();
                     }
-                    read_position::save(&self.options, self.unread.read());
+                    stored::save(&self.options, self.unread.read());
                 }
                 Effect::Show(messages) => self.show(&messages),
                 Effect::ShowOlder { messages, more } => {
@@ -297,7 +297,7 @@ impl Headless {
         if self.unread.count() != before {
             self.emit_unread();
         }
-        read_position::save(&self.options, self.unread.read());
+        stored::save(&self.options, self.unread.read());
     }
 
     fn rearm_timer(&mut self, t: f64) {
@@ -336,7 +336,7 @@ impl Client {
             site: options.site.clone(),
             token: options.token.clone(),
         };
-        let unread = Unread::new(read_position::load(&options));
+        let unread = Unread::new(stored::load(&options));
         let rc = Rc::new_cyclic(|weak| {
             RefCell::new(Headless {
                 session: Session::new(config, crate::entropy::entropy()),
@@ -463,7 +463,7 @@ impl Client {
         self.with(|h, _| {
             if h.unread.seen(seq as u64) {
                 h.emit_unread();
-                read_position::save(&h.options, h.unread.read());
+                stored::save(&h.options, h.unread.read());
             }
             h.session.read_up_to(h.unread.read(), now());
             true

@@ -13,8 +13,8 @@ mod entropy;
 mod events;
 mod listener;
 mod options;
-mod read_position;
 mod socket;
+mod stored;
 mod upload;
 
 // The widget (feature `ui`, the default).
@@ -28,8 +28,6 @@ mod controller;
 mod downscale;
 #[cfg(feature = "ui")]
 mod files;
-#[cfg(feature = "ui")]
-mod kept;
 #[cfg(feature = "ui")]
 mod mentions;
 #[cfg(feature = "ui")]

@@ -97,11 +97,12 @@ test('a kept message the room already stored (its ack lost) is not stored twice'
   before.send({ type: 'send', id, message: 'sent just before the reload' });
   const ack = await before.next('ack');
   await before.close();
-  const kept = JSON.stringify({ v: 1, key: before.welcome.senderKey, m: [{ id, text: 'sent just before the reload', at: Date.now() }] });
+  const frame = { type: 'send', id, message: 'sent just before the reload' };
+  const kept = JSON.stringify({ draft: '', key: before.welcome.senderKey, m: [{ at: Date.now(), frame }] });
 
   const context = await browser.newContext();
   const page = await widgetPage(context, null);
-  await page.evaluate(([k, v]) => localStorage.setItem(k, v), [`hello-chat:unsent:${BASE}::${room}:a:Ada`, kept]);
+  await page.evaluate(([k, v]) => localStorage.setItem(k, v), [`hello-chat:kept:${BASE}::${room}:a:Ada`, kept]);
   await page.evaluate((room) => {
     window.events = [];
     window.chat = HelloChat.mount(document.getElementById('chat'), { room, name: 'Ada' });
@@ -113,7 +114,7 @@ test('a kept message the room already stored (its ack lost) is not stored twice'
   assert.equal(await page.locator('.hc-list .hc-msg', { hasText: 'sent just before the reload' }).count(), 1, 'shown once, as our own');
   const audit = await join(room, 'Audit');
   assert.deepEqual(audit.history.messages.map((m) => [m.seq, m.id]), [[ack.seq, id]], 'one stored copy');
-  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('hello-chat:unsent:')).length), 0, 'nothing left to send');
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('hello-chat:kept:')).length), 0, 'nothing left to send');
   await Promise.all([audit.close(), context.close()]);
 });
 

@@ -1,0 +1,60 @@
+//! What the widget keeps in the page's `localStorage`, per server, site,
+//! room and identity (`protocol::identity`: a token's `sub`, or the
+//! anonymous visitor's name), so that two people signing in on one browser
+//! share nothing: where the visitor stopped reading, so a returning
+//! visitor's unread count starts from there, and (the widget only) what they
+//! typed and did not send (`protocol::unsent`). Storage may be unavailable (a
+//! sandboxed frame, a privacy mode) or the identity unknown (a token
+//! without a subject): then nothing is kept and every visit starts afresh,
+//! with nothing unread.
+
+use protocol::text::decimal;
+
+use crate::options::Options;
+
+/// `hello-chat:<kind>:<server>:<site>:<room>:<identity>`, and the storage.
+fn place(kind: &str, options: &Options) -> Option<(web_sys::Storage, String)> {
+    let who = protocol::identity::identity(options.token.as_deref(), &options.name)?;
+    let storage = web_sys::window()?.local_storage().ok()??;
+    let site = options.site.as_deref().unwrap_or("");
+    let key = [
+        "hello-chat:",
+        kind,
+        ":",
+        &options.server,
+        ":",
+        site,
+        ":",
+        &options.room,
+        ":",
+        &who,
+    ];
+    Some((storage, key.concat()))
+}
+
+/// The value kept under `kind` ("" for none).
+pub fn get(kind: &str, options: &Options) -> String {
+    place(kind, options)
+        .and_then(|(s, key)| s.get_item(&key).ok().flatten())
+        .unwrap_or_default()
+}
+
+/// Keep `value` under `kind`; "" removes it. A full quota keeps the old value.
+pub fn set(kind: &str, options: &Options, value: &str) {
+    if let Some((s, key)) = place(kind, options) {
+        let _ = if value.is_empty() {
+            s.remove_item(&key)
+        } else {
+            s.set_item(&key, value)
+        };
+    }
+}
+
+/// The read position kept from an earlier visit (0: none).
+pub fn load(options: &Options) -> u64 {
+    get("read", options).parse().unwrap_or(0)
+}
+
+pub fn save(options: &Options, seq: u64) {
+    set("read", options, &decimal(seq));
+}
