@@ -1,6 +1,6 @@
 // Unread counts in real Chromium: messages from others count until the
 // list shows them while the page is visible; the count survives a reload
-// (localStorage); `notify: { title: true }` puts it in the page title.
+// (localStorage, per visitor); `notify: { title: true }` puts it in the page title.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSite, join, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
@@ -87,6 +87,14 @@ test('a first visit that saw no new message still counts from where it stopped n
   await first.close();
   await post('w2', 'new one');
   await post('w3', 'new two');
+  // Someone else on the same browser: their own first visit, not Reader's
+  // read position (which would count the two as theirs and draw the line).
+  const other = await widgetPage(context, { room, name: 'Other' });
+  await other.locator('.hc-list .hc-msg[data-seq]', { hasText: 'new two' }).waitFor();
+  const otherCounts = await other.evaluate(() => window.events.filter(([e]) => e === 'unread').map(([, d]) => d.count));
+  assert.deepEqual(otherCounts, [], 'another visitor on this browser starts afresh');
+  assert.equal(await newLine(other), null);
+  await other.close();
   const back = await widgetPage(context, { room, name: 'Reader' });
   await back.locator('.hc-list .hc-msg[data-seq]', { hasText: 'new two' }).waitFor();
   await waitUnread(back, 0);
