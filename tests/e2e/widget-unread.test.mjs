@@ -105,6 +105,32 @@ test('a first visit that saw no new message still counts from where it stopped n
   await context.close();
 });
 
+test('two people signed in on one browser each keep their own read position', async () => {
+  const secret = 'unread-two-secret-0123456789abcdef';
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret }, 'unread2');
+  const room = uniqueRoom('two-users');
+  const token = (sub, name) => mintToken(secret, { sub, name, exp: Math.floor(Date.now() / 1000) + 3600 });
+  const writer = await join(room, 'Writer', { site });
+  const post = async (id, text) => { writer.send({ type: 'send', id, message: text }); await writer.next('ack'); };
+  const context = await browser.newContext();
+  try {
+    await post('w1', 'old one');
+    const ada = await widgetPage(context, { room, site, token: token('ada-7', 'Ada') });
+    await ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'old one' }).waitFor();
+    await ada.close();
+    await post('w2', 'new one');
+    // Bo signs in on the same browser: his first visit, not where Ada stopped.
+    const bo = await widgetPage(context, { room, site, token: token('bo-9', 'Bo') });
+    await bo.locator('.hc-list .hc-msg[data-seq]', { hasText: 'new one' }).waitFor();
+    const counts = await bo.evaluate(() => window.events.filter(([e]) => e === 'unread').map(([, d]) => d.count));
+    assert.deepEqual(counts, [], 'Ada\'s read position is not Bo\'s');
+    assert.equal(await newLine(bo), null);
+  } finally {
+    await writer.close();
+    await context.close();
+  }
+});
+
 test('a returning visitor with more unread than the list shows starts at the "New messages" line', async () => {
   const room = uniqueRoom('unread-many');
   const writer = await join(room, 'Writer');
