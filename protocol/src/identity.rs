@@ -1,6 +1,6 @@
 //! Who the widget speaks for, as part of the keys of what it keeps in the
-//! browser (drafts, unsent messages): another person signing in on the same
-//! browser must not get them. A signed-in user is their token's `sub`
+//! browser (the read position, the draft, unsent messages): another person
+//! signing in on the same browser must not get them. A signed-in user is their token's `sub`
 //! (read, not verified: the room verifies; this only names a storage
 //! entry), an anonymous visitor their name.
 
