@@ -45,7 +45,12 @@ const KB = 1024;
 // instanceof check and one closure type for all, the launcher's stylesheet
 // minified (-0.7 KB) and std's optimize_for_size in the nightly build
 // (-0.3 KB): 82.0 KB nightly, 90.3 KB stable.
-const EMBED_BUDGET = { nightly: 82.4 * KB, stable: 90.7 * KB };
+// Then quotes carrying their original's sender, so that a purge blanks the
+// quotes of messages not loaded (+0.4 KB), and the draft and unsent messages
+// kept across reloads with the read position per identity (+1.7 KB; the
+// first version cost 3.7): 84.1 KB nightly (86,129 B), 91.7 KB stable
+// (93,872 B), so 84.5/92.1 KB.
+const EMBED_BUDGET = { nightly: 84.5 * KB, stable: 92.1 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
