@@ -242,6 +242,9 @@ pub struct Session {
     retry_at: Option<f64>,
     ping_at: Option<f64>,
     pong_deadline: Option<f64>,
+    /// The ping out is a probe after a network change: only its pong
+    /// answers it (a frame may have been on its way before the change).
+    probing: bool,
     healthy_at: Option<f64>,
 }
 
@@ -279,6 +282,7 @@ impl Session {
             retry_at: None,
             ping_at: None,
             pong_deadline: None,
+            probing: false,
             healthy_at: None,
         }
     }
@@ -418,6 +422,7 @@ impl Session {
         self.connect_deadline = None;
         self.ping_at = None;
         self.pong_deadline = None;
+        self.probing = false;
         self.healthy_at = None;
         self.gap_request_out = false;
         self.older_request_out = false;
@@ -527,9 +532,10 @@ impl Session {
 
     /// Ask the server for a sign of life now.
     fn probe(&mut self, now: f64) {
-        if self.link == Link::Up && self.pong_deadline.is_none() {
+        if self.link == Link::Up && !self.probing {
             self.effects.push_back(Effect::Transmit("ping".into()));
             self.pong_deadline = Some(now + PONG_TIMEOUT_MS);
+            self.probing = true;
         }
     }
 
@@ -556,8 +562,11 @@ impl Session {
     // ----- frames -----
 
     pub fn on_text(&mut self, text: &str, now: f64) {
-        // Any frame proves the socket is alive.
-        self.pong_deadline = None;
+        // Any frame proves the socket is alive, except to a probe.
+        if text == "pong" || !self.probing {
+            self.pong_deadline = None;
+            self.probing = false;
+        }
         if text == "pong" || self.link == Link::Down {
             return;
         }

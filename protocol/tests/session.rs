@@ -574,6 +574,26 @@ fn going_offline_probes_the_open_socket_and_queues_until_back_online() {
 }
 
 #[test]
+fn a_frame_sent_before_the_network_changed_does_not_answer_its_probe() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.set_browser_online(false, 1000.0);
+    assert!(drain(&mut s).contains(&Effect::Transmit("ping".into())));
+    // A frame the browser had already received, handed over after the
+    // offline event: it says nothing about the link now.
+    s.on_text(r#"{"type":"presence","online":2,"joined":"Bo"}"#, 1100.0);
+    s.handle_timeout(1000.0 + PONG_TIMEOUT_MS);
+    assert!(drain(&mut s).contains(&Effect::CloseSocket));
+    assert_eq!(
+        s.status(),
+        &Status::Reconnecting {
+            retry_at: None,
+            offline: true
+        }
+    );
+}
+
+#[test]
 fn a_probe_answered_in_time_keeps_the_socket() {
     let mut s = session();
     connected(&mut s, 0.0, 0, vec![]);
