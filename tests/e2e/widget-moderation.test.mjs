@@ -304,3 +304,25 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   assert.ok(!page.includes('Ada') && !page.includes('555-0100'), page);
   await Promise.all([ada.context().close(), bo.context().close(), cy.context().close(), adaRaw.close(), mo.close(), late.close()]);
 });
+
+test("a purge notice's sender never becomes part of a selector: a crafted one tombstones nothing", async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wsel');
+  const room = uniqueRoom('selector');
+  const bo = await open({ room, site, name: 'Bo' });
+  for (const text of ['first of mine', 'second of mine']) {
+    await bo.locator('.hc-input').fill(text);
+    await bo.locator('.hc-input').press('Enter');
+  }
+  await item(bo, 'second of mine').waitFor();
+  // A moderator's client (or a broken one) purges a "sender" that closes the
+  // attribute selector and matches every message.
+  const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mo-sel', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  mo.send({ type: 'moderate', id: 'p1', action: 'purge', sender: '"],.hc-msg,.hc-quote,[x="' });
+  await mo.next((f) => f.type === 'ack' || f.type === 'error');
+  await bo.locator('.hc-notice').first().waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await bo.locator('.hc-list .hc-msg.hc-deleted').count(), 0, 'no message tombstoned');
+  await item(bo, 'first of mine').waitFor();
+  await Promise.all([bo.context().close(), mo.close()]);
+});

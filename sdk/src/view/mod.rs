@@ -511,6 +511,12 @@ impl View {
     /// nameless if they were `erased`), and blank the quotes of their
     /// messages, shown or not (paged out, or older than what was loaded).
     pub fn purge(&self, sender: &str, erased: bool) {
+        // It goes into selectors: a sender key is base64url, and anything
+        // else (a quote, a backslash) could close the attribute and match
+        // every message.
+        if !protocol::validate::is_client_id(sender) {
+            return;
+        }
         let of = |what: &str| [what, "[data-sender=\"", sender, "\"]"].concat();
         each(&self.list, &of(".hc-msg:not([data-deleted])"), &mut |li| {
             let tomb = ChatMessage {
