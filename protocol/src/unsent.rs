@@ -306,7 +306,9 @@ mod tests {
                 }
             }
             let kept = encode(&draft, &o, key.as_deref());
-            prop_assert_eq!(kept.is_empty(), draft.is_empty() && want.is_empty());
+            // Texts the room would refuse (a C1 control, blanks) are kept
+            // too, and left out when read back.
+            prop_assert_eq!(kept.is_empty(), draft.is_empty() && texts.is_empty());
             let mut back = Outbox::default();
             let (d, k) = decode(&kept, NOW, &mut back);
             let got: Vec<_> = restored(&kept, NOW).into_iter().map(|m| (m.0, m.1)).collect();
