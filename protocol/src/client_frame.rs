@@ -471,7 +471,10 @@ fn seq(obj: &Json, key: &str) -> Result<u64, ProtocolError> {
 }
 
 fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
-    let sender = || string(obj, "sender").map(str::to_owned);
+    let sender = || match string(obj, "sender")? {
+        s if crate::validate::is_client_id(s) => Ok(s.to_owned()),
+        _ => Err(bad("\"sender\" must be a sender key")),
+    };
     let seconds = || match optional_seq(obj, "seconds")? {
         Some(s) if s > MAX_SANCTION_SECS => {
             Err(bad("\"seconds\" is at most a year; leave it out for good"))
@@ -697,6 +700,12 @@ mod tests {
             (r#"{"type":"moderate","id":"m","action":"mute"}"#, Some("m")),
             (
                 r#"{"type":"moderate","id":"m","action":"mute","sender":"k","seconds":99999999999}"#,
+                Some("m"),
+            ),
+            // A sender key is base64url: anything else could end up in a
+            // client's CSS selector or HTML through the notice.
+            (
+                r#"{"type":"moderate","id":"m","action":"purge","sender":"\"],.hc-msg,[x=\""}"#,
                 Some("m"),
             ),
             (
