@@ -4,6 +4,7 @@
 import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { createHmac, randomBytes } from 'node:crypto';
+import { after } from 'node:test';
 
 export const BASE = process.env.HELLO_CHAT_URL || 'http://127.0.0.1:8787';
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -14,6 +15,20 @@ export const wsBase = (base = BASE) => base.replace(/^http/, 'ws');
 export const uniqueRoom = (prefix = 'r') => `${prefix}-${randomBytes(5).toString('hex')}`;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Every raw socket and browser a test file opens, closed when the file's
+// tests are over: one left open by a failed test (its own close never
+// reached) would keep the file's process alive until its 180 s timeout.
+// Only under `node --test`: elsewhere (the benchmarks) a hook would start a
+// test run of its own and print its report.
+const sockets = new Set();
+const browsers = new Set();
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const ws of sockets) ws.terminate();
+    await Promise.all([...browsers].map((b) => b.close().catch(() => {})));
+  });
+}
 
 /**
  * A raw WebSocket client that records every frame. `next(pred)` waits for the
@@ -42,6 +57,8 @@ export class Client {
 
   constructor(ws) {
     this.ws = ws;
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
     this.frames = [];
     this.read = 0;
     this.waiters = [];
@@ -97,12 +114,15 @@ export async function join(room, name, extra = {}, opts = {}) {
   return c;
 }
 
-export function launchBrowser() {
-  return chromium.launch({
+export async function launchBrowser() {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+  browsers.add(browser);
+  browser.on('disconnected', () => browsers.delete(browser));
+  return browser;
 }
 
 /** The development admin token (from .dev.vars.example). */

@@ -4,22 +4,11 @@
 // Real Chromium, the real worker, raw clients to check what the room stored.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, join as joinRoom, launchBrowser, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { BASE, join, launchBrowser, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
-// Raw clients, closed at the end even when a test fails (an open socket
-// would keep the file running until its timeout).
-const clients = [];
-const join = async (...args) => {
-  const c = await joinRoom(...args);
-  clients.push(c);
-  return c;
-};
 before(async () => { browser = await launchBrowser(); });
-after(async () => {
-  await browser?.close();
-  for (const c of clients) c.ws.terminate();
-});
+after(async () => { await browser?.close(); });
 
 const input = (page) => page.locator('.hc-input');
 const pending = (page) => page.locator('.hc-outbox .hc-msg[data-state="pending"]');
