@@ -31,6 +31,13 @@ use crate::validate;
 /// Older than this, a kept message waits for the visitor's Retry.
 pub const STALE_AFTER_MS: f64 = 24.0 * 3600.0 * 1000.0;
 
+/// A draft is kept up to this many bytes of UTF-8: four times the largest
+/// message any site allows, in characters of up to four bytes (room for the
+/// blanks and line ends the room trims). Longer (a paste gone wrong) it
+/// could not be sent, and it would be encoded again at every event and
+/// written at every keystroke.
+pub const DRAFT_MAX_BYTES: usize = 16 * LIMITS_CEILING.max_message_chars;
+
 /// What to keep: "" when there is no draft and nothing unsent (the adapter
 /// then removes it).
 pub fn encode(draft: &str, outbox: &Outbox, sender_key: Option<&str>) -> String {
@@ -62,6 +69,11 @@ pub fn encode(draft: &str, outbox: &Outbox, sender_key: Option<&str>) -> String 
     if kept.is_empty() && draft.is_empty() {
         return String::new();
     }
+    let mut end = draft.len().min(DRAFT_MAX_BYTES);
+    while !draft.is_char_boundary(end) {
+        end -= 1;
+    }
+    let draft = &draft[..end];
     let w = ObjectWriter::new().str("draft", draft);
     if kept.is_empty() {
         return w.finish();
@@ -108,8 +120,17 @@ pub fn decode(text: &str, now: f64, outbox: &mut Outbox) -> (String, Option<Stri
         outbox.push(id.to_owned(), action, at, state);
     }
     // It goes into a WebSocket subprotocol: the room's are `<id>.<mac>`,
-    // of base64url characters.
-    let key = field(&doc, "key").filter(|k| validate::is_client_id(k) && !outbox.is_empty());
+    // of base64url characters. Only for a message that goes out by itself
+    // (the room knows a resend by its sender and id): the next anonymous
+    // visitor of this browser under the same name, with nothing of the last
+    // one's left to send, does not inherit their key (which may edit and
+    // delete their messages).
+    let key = field(&doc, "key").filter(|k| {
+        validate::is_client_id(k)
+            && outbox
+                .items()
+                .any(|i| matches!(i.state, OutboxState::Pending))
+    });
     (
         field(&doc, "draft").unwrap_or_default().to_owned(),
         key.map(str::to_owned),
@@ -200,6 +221,43 @@ mod tests {
         assert_eq!(encode("", &o, Some("k")), "", "no text, nothing to keep");
         let draft_only = encode("hi", &o, Some("k"));
         assert_eq!(draft_only, r#"{"draft":"hi"}"#, "no key without messages");
+    }
+
+    #[test]
+    fn a_huge_draft_is_kept_up_to_its_cap() {
+        let o = Outbox::default();
+        // Three bytes each, so the cap falls inside a character.
+        let huge = "€".repeat(1_000_000);
+        let kept = encode(&huge, &o, None);
+        assert!(kept.len() < DRAFT_MAX_BYTES + 20, "{} bytes", kept.len());
+        let (draft, _) = decode(&kept, NOW, &mut Outbox::default());
+        assert_eq!(draft.len(), DRAFT_MAX_BYTES - DRAFT_MAX_BYTES % 3);
+        assert!(huge.starts_with(&draft));
+        let at_cap = "x".repeat(DRAFT_MAX_BYTES);
+        let (draft, _) = decode(&encode(&at_cap, &o, None), NOW, &mut Outbox::default());
+        assert_eq!(draft, at_cap, "up to the cap, all of it");
+    }
+
+    #[test]
+    fn the_sender_key_comes_back_only_with_a_message_to_resend() {
+        let mut o = Outbox::default();
+        o.push(
+            "old".into(),
+            send("hi", 0),
+            NOW - STALE_AFTER_MS - 1.0,
+            PENDING,
+        );
+        o.push("files".into(), send("look", 1), NOW, PENDING);
+        let waiting = encode("", &o, Some("key.1"));
+        let (_, key) = decode(&waiting, NOW, &mut Outbox::default());
+        assert_eq!(key, None, "only messages waiting for Retry: a new key");
+        o.push("fresh".into(), send("ok", 0), NOW, PENDING);
+        let (_, key) = decode(&encode("", &o, Some("key.1")), NOW, &mut Outbox::default());
+        assert_eq!(
+            key.as_deref(),
+            Some("key.1"),
+            "one goes out by itself, as its sender"
+        );
     }
 
     #[test]
