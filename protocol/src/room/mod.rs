@@ -864,12 +864,21 @@ impl RoomCore {
         store.abandon_uploads(&author)?;
         let reactions = store.reactions_by(&author)?;
         let erased = store.purge_author(&author, &sender)?;
+        // Only their reactions on messages still standing are seen by anyone
+        // (not on their own messages, now tombstones, nor on deleted ones):
+        // those are taken back in the open, and counted.
+        let mut taken_back = Vec::new();
+        for (target, emoji) in reactions.into_iter().rev() {
+            if store.message(target)?.is_some_and(|(m, _)| !m.deleted) {
+                taken_back.push((target, emoji));
+            }
+        }
         let changed = Erasure {
             messages: erased.count,
             notices: erased.notices,
-            reactions: reactions.len(),
+            reactions: taken_back.len(),
         };
-        if erased.count == 0 && erased.notices == 0 && reactions.is_empty() {
+        if erased.count == 0 && erased.notices == 0 && taken_back.is_empty() {
             return Ok((changed, self.orphans(now, store)?.into_iter().collect()));
         }
         // Announced even with no messages (only notices named them): open
@@ -888,13 +897,9 @@ impl RoomCore {
         let request = store::fingerprint(&["erase", sub]);
         let mut outputs = self.announce(&site, &id, request, notice, now, store)?;
         self.tell_deleted(&mut outputs, erased.tombstones, now, store)?;
-        // Their reactions on messages still standing are taken back in the
-        // open: each an update like any un-react, so that counts on open
-        // widgets drop (the store has already forgotten them).
-        for (target, emoji) in reactions.into_iter().rev() {
-            if store.message(target)?.is_none_or(|(m, _)| m.deleted) {
-                continue;
-            }
+        // Each an update like any un-react, so that counts on open widgets
+        // drop (the store has already forgotten them).
+        for (target, emoji) in taken_back {
             let change = Change::React {
                 emoji,
                 author: author.clone(),

@@ -1552,6 +1552,47 @@ fn erasing_a_user_tombstones_their_messages_and_tells_the_room() {
 }
 
 #[test]
+fn an_erasure_counts_and_announces_only_reactions_someone_could_see() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, verified("ada", Some("Ada")));
+    let (cy, _) = join(&mut core, &mut store, verified("cy", Some("Cy")));
+    let (bo, _) = join(&mut core, &mut store, request("Bo"));
+    send(&mut core, &mut store, &ada, "a1", "mine");
+    send(&mut core, &mut store, &bo, "b1", "soon gone");
+    send(&mut core, &mut store, &bo, "b2", "stays");
+    for (who, target) in [(&ada, 1), (&ada, 2), (&cy, 2), (&ada, 3)] {
+        let react = format!(
+            r#"{{"type":"react","id":"r{target}","target":{target},"emoji":"👍","on":true}}"#
+        );
+        frame(&mut core, &mut store, who, &react, T0 + 5);
+    }
+    let delete = r#"{"type":"delete","id":"d2","target":2}"#;
+    frame(&mut core, &mut store, &bo, delete, T0 + 6);
+
+    // Ada's on her own message and on the deleted one were visible to no one.
+    let (erased, out) = core
+        .erase_user("ada", Limits::default(), T0 + 9, &mut store)
+        .unwrap();
+    assert_eq!((erased.messages, erased.reactions), (1, 1));
+    let targets: Vec<Option<u64>> = broadcasts(&out)
+        .iter()
+        .filter(|f| field(f, "type").as_str() == Some("update"))
+        .map(|f| field(f, "target").as_u64())
+        .collect();
+    assert_eq!(targets, [Some(3)], "Bo's standing message only");
+
+    // Cy reacted only on the deleted message: nothing to say, nothing counted.
+    let (erased, out) = core
+        .erase_user("cy", Limits::default(), T0 + 10, &mut store)
+        .unwrap();
+    assert_eq!(
+        (erased.messages, erased.notices, erased.reactions),
+        (0, 0, 0)
+    );
+    assert!(broadcasts(&out).is_empty(), "{out:?}");
+}
+
+#[test]
 fn notices_name_members_who_left_by_their_last_message_but_not_erased_ones() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (mo, _) = join(&mut core, &mut store, moderator("mo", "Mo"));
