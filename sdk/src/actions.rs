@@ -171,10 +171,20 @@ impl Controller {
         let Some(text) = menu::edited_text(li) else {
             return;
         };
+        let was = find(li, ".hc-text").and_then(|p| p.text_content());
+        // Unchanged, it is no edit (it would only add "(edited)").
+        if was.as_deref().map(str::trim) != Some(text.trim()) {
+            if let Err(e) = self.session.edit(seq, &text, t) {
+                // Empty or too long: the editor stays, with what was typed.
+                let why = self.view.strings.fill("notSent", &[("reason", &e.message)]);
+                menu::edit_refused(&self.view.doc, li, &why);
+                self.view.say(&why);
+                self.refused(Err(e));
+                return;
+            }
+        }
         menu::close(li);
         menu::refocus(li);
-        let result = self.session.edit(seq, &text, t);
-        self.refused(result);
     }
 
     /// Keys inside the list: arrows move through an open menu, Escape

@@ -49,6 +49,49 @@ test('history is not read out on joining; new messages are, and a catch-up is su
   await Promise.all([ada.context().close(), cy.context().close()]);
 });
 
+test('an edit the room could not take keeps the editor open with the text and says why; an unchanged one is no edit', async () => {
+  const room = uniqueRoom('edit-refused');
+  const ada = await open({ room, name: 'Ada' });
+  await ada.locator('.hc-input').fill('first draft');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = item(ada, 'first draft');
+  await mine.waitFor();
+  const edit = async () => {
+    await mine.locator('.hc-more').click();
+    await mine.getByRole('menuitem', { name: 'Edit' }).click();
+    return mine.locator('textarea');
+  };
+  const said = () => ada.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
+
+  // Over the limit (2,000 by default): still there, with the reason shown and read out.
+  let editor = await edit();
+  const long = 'x'.repeat(2500);
+  await editor.fill(long);
+  await editor.press('Enter');
+  await mine.locator('.hc-dialog .hc-err', { hasText: 'Not sent:' }).waitFor();
+  assert.equal(await editor.inputValue(), long, 'what was typed is kept');
+  assert.equal(await editor.getAttribute('aria-invalid'), 'true');
+  assert.ok((await said()).some((s) => s.startsWith('Not sent:')), 'read out');
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.tagName), 'TEXTAREA', 'focus stays in the editor');
+  // Emptied: the same.
+  await editor.fill('   ');
+  await editor.press('Enter');
+  await mine.locator('.hc-dialog .hc-err', { hasText: 'empty' }).waitFor();
+  // Cancel, then save it unchanged: the editor closes and the message is not "(edited)".
+  await mine.getByRole('button', { name: 'Cancel' }).click();
+  editor = await edit();
+  await editor.press('Enter');
+  await editor.waitFor({ state: 'detached' });
+  await ada.locator('.hc-input').fill('later');
+  await ada.locator('.hc-input').press('Enter');
+  await item(ada, 'later').waitFor();
+  const raw = await join(room, 'Raw');
+  assert.deepEqual(raw.history.messages.map((m) => [m.message, m.edited ?? false]), [['first draft', false], ['later', false]]);
+  assert.equal(await mine.locator('.hc-edited').count(), 0);
+  raw.close();
+  await ada.context().close();
+});
+
 test('the actions menu works from the keyboard; authors edit, react, reply and delete, and others see it', async () => {
   const room = uniqueRoom('menu');
   const ada = await open({ room, name: 'Ada' });

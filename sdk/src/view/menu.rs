@@ -107,6 +107,22 @@ pub fn edit(doc: &Document, s: &Strings, li: &Element, text: &str) {
     super::dom::focus(&area);
 }
 
+/// Keep `li`'s editor open, marked invalid, with `why` under it (the
+/// visitor's text stays as typed; the caller reads `why` out).
+pub fn edit_refused(doc: &Document, li: &Element, why: &str) {
+    let (Some(form), Some(area)) = (find(li, ".hc-edit"), find(li, "[data-role=edit]")) else {
+        return;
+    };
+    let line = find(&form, ".hc-err").unwrap_or_else(|| {
+        let p = element(doc, "p", "hc-err");
+        append(&form, &p);
+        p
+    });
+    set_text(&line, why);
+    attr(&area, "aria-invalid", "true");
+    focus(Some(area));
+}
+
 /// The text typed in `li`'s editor.
 pub fn edited_text(li: &Element) -> Option<String> {
     let area = find(li, "[data-role=edit]")?;
