@@ -367,6 +367,8 @@ impl Session {
     // ----- connection lifecycle -----
 
     pub fn start(&mut self, now: f64) {
+        // The first status is told too: `set_status` tells only changes.
+        self.effects.push_back(Effect::Status(self.status.clone()));
         self.open(now);
     }
 

@@ -131,7 +131,13 @@ fn connected(s: &mut Session, now: f64, latest: u64, page: Vec<ChatMessage>) -> 
 fn connects_and_shows_the_join_page() {
     let mut s = session();
     s.start(0.0);
-    let q = opened_query(&drain(&mut s));
+    let fx = drain(&mut s);
+    assert_eq!(
+        fx.first(),
+        Some(&Effect::Status(Status::Connecting)),
+        "the page hears `connecting` first"
+    );
+    let q = opened_query(&fx);
     assert!(q.contains(&("room", "lobby".into())) && q.contains(&("v", "1".into())));
     assert!(
         !q.iter().any(|(k, _)| *k == "since"),

@@ -90,6 +90,7 @@ test('destroy() removes every node, socket, timer and listener the widget added'
     window.chat.on('status', (d) => window.events.push(['status', d]));
   }, uniqueRoom('destroy'));
   await waitForStatus(page, 'connected');
+  assert.deepEqual((await statuses(page)).slice(0, 2), ['connecting', 'connected'], 'the page hears the first attempt too');
   await page.locator('.hc-input').fill('bye');
   await page.locator('.hc-input').press('Enter');
   await page.locator('.hc-list .hc-own').waitFor();
