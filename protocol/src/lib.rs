@@ -47,6 +47,7 @@ pub mod jwt;
 pub mod limits;
 pub mod links;
 pub mod lru;
+pub mod mention;
 pub mod message;
 pub mod origin;
 pub mod outbox;

@@ -221,6 +221,13 @@ test('@mentions: online names are offered, Enter completes, the person mentioned
   assert.equal(await input.inputValue(), 'thanks @Ada ');
   await input.press('Enter');
   await item(ada, 'thanks @Ada').and(ada.locator('.hc-mention')).waitFor();
+  // Only `@Ada` as a word of its own: not a longer name, not an address.
+  for (const text of ['@Adam can you check?', 'mail me at x@ada.example', 'last one, @ADA.']) {
+    await input.fill(text);
+    await input.press('Enter');
+  }
+  await item(ada, 'last one').waitFor();
+  assert.deepEqual(await ada.locator('.hc-list .hc-msg.hc-mention .hc-text').allTextContents(), ['thanks @Ada', 'last one, @ADA.']);
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 

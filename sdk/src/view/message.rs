@@ -55,11 +55,11 @@ fn linked_text(doc: &Document, p: &Element, text: &str) {
     }
 }
 
-/// Whether `text` mentions `name` as `@name` (any case).
+/// Whether `text` mentions `name` as `@name` (any case; `protocol::mention`).
 pub fn mentions(text: &str, name: &str) -> bool {
-    // The browser's lower case and search: Rust's would add tables to the widget.
-    let lower = |s: &str| js_sys::JsString::from(s).to_lower_case();
-    !name.is_empty() && lower(text).includes(&String::from(lower(&["@", name].concat())), 0)
+    // The browser's lower case: Rust's would add tables to the widget.
+    let lower = |s: &str| String::from(js_sys::JsString::from(s).to_lower_case());
+    protocol::mention::mentions(&lower(text), &lower(name))
 }
 
 /// A new `<li>` for `m`.
