@@ -26,8 +26,25 @@ test('killing and restarting the server loses nothing and doubles nothing', asyn
     await say(ada, 'before the crash');
     await bo.locator('.hc-list .hc-text', { hasText: 'before the crash' }).waitFor();
 
+    // What a screen reader would speak from here on: any change inside a live region.
+    await ada.evaluate(() => {
+      const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+      const live = (n) => (n.nodeType === 1 ? n : n.parentElement)?.closest('[role=status],[role=alert],[role=log],[aria-live]:not([aria-live=off])');
+      Object.assign(window, { spoken: [], bannerChanges: 0 });
+      new MutationObserver((changes) => {
+        for (const c of changes) {
+          if ((c.target.nodeType === 1 ? c.target : c.target.parentElement)?.closest('.hc-banner')) window.bannerChanges++;
+          const text = c.type === 'characterData' ? c.target.data : [...c.addedNodes].map((n) => n.textContent).join('');
+          if (text && live(c.target)) window.spoken.push(text);
+        }
+      }).observe(root, { subtree: true, childList: true, characterData: true });
+    });
     await server.kill();
     await ada.locator('.hc-banner', { hasText: /Reconnecting/ }).waitFor({ timeout: 40000 });
+    // The countdown ticks on screen; the outage is read out once, not at each tick.
+    await ada.waitForFunction(() => window.bannerChanges >= 4, null, { timeout: 40000 });
+    const spoken = (await ada.evaluate(() => window.spoken)).filter((s) => /connect/i.test(s));
+    assert.equal(spoken.length, 1, JSON.stringify(spoken));
     await say(ada, 'during the outage 1');
     await say(bo, 'during the outage 2');
     await say(ada, 'during the outage 3');

@@ -169,8 +169,9 @@ impl View {
         let sound = toggle(options.notify_sound, "notifySound", "🔈")?;
         let bell = toggle(options.notify_desktop, "notifyDesktop", "🔔")?;
 
+        // Not a live region: its countdown changes every second. What it
+        // says is read out by `banner` when it changes for real.
         let banner = html(&doc, "div", "hc-banner");
-        attr(&banner, "role", "status");
         set_hidden(&banner, true);
         // What the room lets us do (muted, read-only, slow mode), apart from the connection.
         let room_banner = html(&doc, "div", "hc-roombanner");
@@ -920,6 +921,15 @@ impl View {
     pub fn banner(&self, kind: &str, text: Option<&str>) {
         match text {
             Some(t) => {
+                // Read out once per outage: not at each tick of the
+                // countdown, nor at each attempt in between.
+                let trying = |k: &str| matches!(k, "connecting" | "reconnecting");
+                let was = Some(&self.banner)
+                    .filter(|b| !b.hidden())
+                    .and_then(|b| b.get_attribute("data-kind"));
+                if was.is_none_or(|w| w != kind && !(trying(&w) && trying(kind))) {
+                    self.say(t);
+                }
                 set_text(&self.banner, t);
                 attr(&self.banner, "data-kind", kind);
                 self.banner.set_hidden(false);
