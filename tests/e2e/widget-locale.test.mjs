@@ -69,6 +69,20 @@ test('Arabic lays the widget out right to left; own messages sit on the left', a
   const theirs = boxes.find((b) => !b.own);
   assert.ok(own.left < own.right, `own message on the left in RTL: ${JSON.stringify(own)}`);
   assert.ok(theirs.right < theirs.left, `others' messages on the right in RTL: ${JSON.stringify(theirs)}`);
+  // The actions menu runs right to left too: ArrowLeft goes to the item on the left, the next one.
+  const mine = page.locator('.hc-list .hc-msg.hc-own');
+  await mine.locator('.hc-more').click();
+  const items = mine.locator('.hc-menu > *');
+  await items.first().focus();
+  const focusedAt = () => page.evaluate(() => {
+    const active = document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement;
+    return [...active.parentElement.children].indexOf(active);
+  });
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await focusedAt(), 1, 'ArrowLeft: the item on the left of the first, the second');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await focusedAt(), 0, 'ArrowRight: back');
+  await page.keyboard.press('Escape');
   await page.setViewportSize({ width: 420, height: 520 });
   await page.locator('[data-hello-chat-host]').screenshot({ path: 'docs/screenshots/widget-rtl.png' });
   await Promise.all([page.context().close(), bo.page.context().close()]);

@@ -82,6 +82,12 @@ pub fn move_focus(menu: &Element, from: &Element, key: &str) {
     let at = (0..count)
         .find(|&i| items.item(i).as_ref() == Some(from))
         .unwrap_or(0);
+    // A right-to-left widget lays the menu out right to left.
+    let key = match (key, super::dom::closest(menu, "[dir=rtl]").is_some()) {
+        ("ArrowLeft", true) => "ArrowRight",
+        ("ArrowRight", true) => "ArrowLeft",
+        (key, _) => key,
+    };
     let to = match key {
         "ArrowRight" | "ArrowDown" => (at + 1) % count.max(1),
         "ArrowLeft" | "ArrowUp" => (at + count.max(1) - 1) % count.max(1),
