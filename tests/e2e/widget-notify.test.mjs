@@ -59,6 +59,12 @@ test('sound and notifications are off until turned on; then a hidden page hears 
     assert.equal(await pressed(bo, SOUND), 'false');
     assert.equal(await pressed(bo, BELL), 'false');
     assert.equal((await spy(bo)).asked, 0, 'no permission prompt on load');
+    // The header: the room's name at the start, the count and the toggles together at the end.
+    const gap = await bo.evaluate(() => {
+      const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+      return root.querySelector('.hc-toggle').getBoundingClientRect().left - root.querySelector('.hc-online').getBoundingClientRect().right;
+    });
+    assert.ok(gap >= 0 && gap <= 16, `the online count sits next to the toggles (${gap} px apart)`);
 
     await setVisible(bo, false);
     ada.send({ type: 'send', id: 'n1', message: 'nobody hears this' });
