@@ -13,12 +13,15 @@ const CSS = `
 .u{position:absolute;top:-4px;inset-inline-end:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#d93025;color:#fff;font:700 12px/22px system-ui,sans-serif}
 .u[hidden],.p[hidden]{display:none}
 .p{position:fixed;inset-inline-end:20px;bottom:92px;z-index:2147483000;width:min(380px,calc(100vw - 40px));background:#fff;border-radius:16px;box-shadow:0 8px 32px rgba(0,0,0,.3);overflow:hidden}
+.c{height:420px;min-height:240px}
+.c>div{height:100%}
 .h{display:flex;justify-content:flex-end;padding:4px}
 .x{width:44px;height:44px;border:0;border-radius:8px;background:transparent;font-size:24px;cursor:pointer}
 @media (max-width:480px){
 .p{inset:0;width:auto;height:100dvh;border-radius:0;display:flex;flex-direction:column}
 .p[hidden]{display:none}
-.c{flex:1;min-height:0}}
+.c{flex:1;min-height:0}
+.p:not([hidden])+.b{display:none}}
 `;
 
 const TEXT = { open: 'Open chat', openUnread: 'Open chat, {n} unread', close: 'Close chat', label: 'Chat' };
@@ -70,6 +73,12 @@ export function createLauncher(fullScript, server) {
     delete widgetOptions.prefetch;
     delete widgetOptions.text;
     if (!widgetOptions.server && server) widgetOptions.server = server;
+    // The widget fills the panel's slot: the slot has the widget's height
+    // (420 px or the option, a number meaning pixels as for mount), except on
+    // small screens, where it takes what the full-screen panel leaves.
+    const height = String(options.height ?? '').trim();
+    slot.style.height = /^[\d.]+$/.test(height) ? `${height}px` : height;
+    widgetOptions.height = '100%';
     const start = () => load().then((HelloChat) => {
       if (destroyed || chat) return;
       chat = HelloChat.mount(slot, widgetOptions);

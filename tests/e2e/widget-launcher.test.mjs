@@ -1,8 +1,8 @@
 // The launcher in real Chromium: on page load only the light loader comes
 // (under 6 KB gzipped; no widget, no WebAssembly); the widget is fetched on
 // the first open; the bubble counts unread messages while the panel is
-// closed; Escape closes and gives focus back; on a phone the panel fills the
-// screen.
+// closed; Escape closes and gives focus back; on a phone the panel and the
+// widget in it fill the screen, the bubble hidden meanwhile.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -90,5 +90,60 @@ test('on a phone the open panel fills the screen, with a close button of at leas
   assert.deepEqual([box.w, box.h], [375, 667], JSON.stringify(box));
   assert.ok(box.closeW >= 44 && box.closeH >= 44, JSON.stringify(box));
   await page.getByRole('button', { name: 'Close chat' }).tap();
+  await context.close();
+});
+
+test('on a phone the widget fills the open panel and the bubble is hidden until it closes', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+  const { page } = await shop(context, uniqueRoom('phonefill'));
+  const bubble = page.getByRole('button', { name: 'Open chat' });
+  await bubble.tap();
+  await page.locator('.hc-input').waitFor();
+  const layout = () => page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-launcher-host]').shadowRoot;
+    const widget = root.querySelector('[data-hello-chat-host]').shadowRoot;
+    const box = (el) => { const b = el.getBoundingClientRect(); return { top: b.top, bottom: b.bottom, height: b.height }; };
+    const send = widget.querySelector('.hc-send').getBoundingClientRect();
+    // What a tap on Send would hit, through both shadow roots.
+    let hit = document.elementFromPoint(send.x + send.width / 2, send.y + send.height / 2);
+    while (hit?.shadowRoot) hit = hit.shadowRoot.elementFromPoint(send.x + send.width / 2, send.y + send.height / 2) ?? hit;
+    return {
+      strip: box(root.querySelector('.h')), widget: box(widget.querySelector('.hc')),
+      bubbleShown: root.querySelector('.b').checkVisibility(), sendHit: hit?.className,
+    };
+  });
+  const open = await layout();
+  assert.ok(Math.abs(open.widget.top - open.strip.bottom) <= 1 && Math.abs(open.widget.bottom - 667) <= 1,
+    `the widget fills the panel below its close strip: ${JSON.stringify(open)}`);
+  assert.equal(open.bubbleShown, false, 'the bubble is hidden while the panel covers the screen');
+  assert.match(String(open.sendHit), /hc-send/, 'nothing covers Send');
+
+  // Closing (Escape, then the close button) brings the bubble back, focused.
+  const focused = () => page.evaluate(() => document.querySelector('[data-hello-chat-launcher-host]').shadowRoot.activeElement?.className);
+  await page.keyboard.press('Escape');
+  assert.equal((await layout()).bubbleShown, true);
+  assert.equal(await focused(), 'b', 'focus back on the bubble');
+  await bubble.tap();
+  await page.getByRole('button', { name: 'Close chat' }).tap();
+  assert.equal((await layout()).bubbleShown, true);
+  assert.equal(await focused(), 'b', 'focus back on the bubble');
+  await context.close();
+});
+
+test('on a desktop the widget keeps its height in the panel: 420 px, or the height option (at least 240)', async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  for (const [extra, height] of [['', 420], ['data-height="300"', 300], ['data-height="100"', 240]]) {
+    const { page } = await shop(context, uniqueRoom('desk'), extra);
+    await page.evaluate(() => document.querySelector('[data-hello-chat-launcher]').helloChat.open());
+    await page.locator('.hc-input').waitFor();
+    const box = await page.evaluate(() => {
+      const root = document.querySelector('[data-hello-chat-launcher-host]').shadowRoot;
+      const b = root.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc').getBoundingClientRect();
+      const p = root.querySelector('.p').getBoundingClientRect();
+      return { height: b.height, inPanel: b.bottom <= p.bottom, bubble: root.querySelector('.b').checkVisibility() };
+    });
+    assert.deepEqual(box, { height, inPanel: true, bubble: true }, extra);
+    await page.close();
+  }
   await context.close();
 });
