@@ -12,11 +12,13 @@ const CSS = `
 .b:focus-visible,.x:focus-visible{outline:3px solid #fbbc04;outline-offset:2px}
 .u{position:absolute;top:-4px;inset-inline-end:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#d93025;color:#fff;font:700 12px/22px system-ui,sans-serif}
 .u[hidden],.p[hidden]{display:none}
-.p{position:fixed;inset-inline-end:20px;bottom:92px;z-index:2147483000;width:min(380px,calc(100vw - 40px));background:#fff;border-radius:16px;box-shadow:0 8px 32px rgba(0,0,0,.3);overflow:hidden}
+.p{position:fixed;inset-inline-end:20px;bottom:92px;z-index:2147483000;width:min(380px,calc(100vw - 40px));background:var(--hc-bg,#fff);color:var(--hc-fg,#1f1f1f);border-radius:16px;box-shadow:0 8px 32px rgba(0,0,0,.3);overflow:hidden}
+.d{background:var(--hc-bg,#1b1b1f);color:var(--hc-fg,#e6e6ea)}
+@media (prefers-color-scheme:dark){.a{background:var(--hc-bg,#1b1b1f);color:var(--hc-fg,#e6e6ea)}}
 .c{height:420px;min-height:240px}
 .c>div{height:100%}
 .h{display:flex;justify-content:flex-end;padding:4px}
-.x{width:44px;height:44px;border:0;border-radius:8px;background:transparent;font-size:24px;cursor:pointer}
+.x{width:44px;height:44px;border:0;border-radius:8px;background:transparent;color:inherit;font-size:24px;cursor:pointer}
 @media (max-width:480px){
 .p{inset:0;width:auto;height:100dvh;border-radius:0;display:flex;flex-direction:column}
 .p[hidden]{display:none}
@@ -54,7 +56,9 @@ export function createLauncher(fullScript, server) {
     const host = document.createElement('div');
     host.setAttribute('data-hello-chat-launcher-host', '');
     const root = host.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>${CSS}</style><div class="p" id="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-controls="p" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
+    // The panel's colours follow the widget's theme (as mount reads it): d(ark), a(uto) or light.
+    const theme = String(options.theme ?? '').trim();
+    root.innerHTML = `<style>${CSS}</style><div class="p ${theme === 'dark' ? 'd' : theme === 'light' ? '' : 'a'}" id="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-controls="p" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
     const [panel, close, slot, bubble, label, badge] = ['.p', '.x', '.c', '.b', '.l', '.u'].map((s) => root.querySelector(s));
     label.textContent = text.label;
     close.setAttribute('aria-label', text.close);

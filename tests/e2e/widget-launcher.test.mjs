@@ -147,3 +147,32 @@ test('on a desktop the widget keeps its height in the panel: 420 px, or the heig
   }
   await context.close();
 });
+
+test('the panel and its close button follow the widget\'s theme, light and dark, legibly', async () => {
+  // [system scheme, theme option, expected widget theme]
+  for (const [scheme, theme] of [['light', ''], ['dark', ''], ['light', 'dark'], ['dark', 'light']]) {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, colorScheme: scheme });
+    const { page } = await shop(context, uniqueRoom('theme'), theme ? `data-theme="${theme}"` : '');
+    await page.evaluate(() => document.querySelector('[data-hello-chat-launcher]').helloChat.open());
+    await page.locator('.hc-input').waitFor();
+    const colours = await page.evaluate(() => {
+      const root = document.querySelector('[data-hello-chat-launcher-host]').shadowRoot;
+      const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+      const lum = (c) => {
+        const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const strip = getComputedStyle(root.querySelector('.p')).backgroundColor;
+      const x = getComputedStyle(root.querySelector('.x')).color;
+      const widget = getComputedStyle(root.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc')).backgroundColor;
+      const [hi, lo] = [lum(strip), lum(x)].sort((a, b) => b - a);
+      return { strip, x, widget, contrast: (hi + 0.05) / (lo + 0.05) };
+    });
+    const dark = (theme || scheme) === 'dark';
+    const label = `${scheme} system, theme "${theme}": ${JSON.stringify(colours)}`;
+    assert.equal(colours.strip, colours.widget, `the strip matches the widget: ${label}`);
+    assert.equal(colours.strip === 'rgb(255, 255, 255)', !dark, label);
+    assert.ok(colours.contrast >= 4.5, `the close button is legible: ${label}`);
+    await context.close();
+  }
+});
