@@ -1,6 +1,7 @@
 // The launcher demo: how a typical site embeds a chat. A bubble in the corner
-// shows the unread count and opens a panel holding the widget; Escape or the
-// close button hides it and returns focus to the bubble.
+// shows the unread count and opens a panel holding the widget; Escape (when
+// the chat did not use it) or the close button hides it and returns focus to
+// the bubble.
 const $ = (id) => document.getElementById(id);
 const panel = $('chat-panel');
 const bubble = $('open-chat');
@@ -45,7 +46,11 @@ function setOpen(open) {
 
 bubble.addEventListener('click', () => setOpen(panel.hidden));
 $('close-chat').addEventListener('click', () => setOpen(false));
+// Escape closes the panel, unless the chat used it: the widget marks the
+// keys it handles (closing a message's menu, the image viewer or the mention
+// list, cancelling a reply) with preventDefault, as the product launcher
+// (sdk/js/launcher.js) relies on.
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape' && !panel.hidden) setOpen(false);
+  if (e.key === 'Escape' && !e.defaultPrevented && !panel.hidden) setOpen(false);
 });
 renderUnread();

@@ -90,6 +90,40 @@ test('launcher page: unread count while closed, opens and closes from the keyboa
   await context.close();
 });
 
+test('launcher page: Escape that the chat uses (a menu, a reply) leaves the panel open', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${BASE}/launcher.html?room=${uniqueRoom('demoesc')}&name=Ada`);
+  await page.locator('#open-chat').click();
+  const panelOpen = () => page.locator('#chat-panel').evaluate((p) => !p.hidden);
+  await page.locator('.hc-input').fill('hello');
+  await page.locator('.hc-input').press('Enter');
+  const mine = page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'hello' });
+  await mine.waitFor();
+
+  // A message's menu: Escape closes the menu only.
+  await mine.locator('.hc-more').focus();
+  await page.keyboard.press('Enter');
+  await mine.locator('[role=menu]').waitFor();
+  await page.keyboard.press('Escape');
+  await mine.locator('[role=menu]').waitFor({ state: 'detached' });
+  assert.equal(await panelOpen(), true, 'the panel stayed open after closing the menu');
+
+  // A reply being written: Escape cancels it only.
+  await page.keyboard.press('Enter');
+  await mine.locator('[data-action=reply]').click();
+  await page.locator('.hc-replybar').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('.hc-replybar').waitFor({ state: 'hidden' });
+  assert.equal(await panelOpen(), true, 'the panel stayed open after cancelling the reply');
+
+  // Nothing left to close in the chat: Escape closes the panel, focus on the bubble.
+  await page.keyboard.press('Escape');
+  await page.locator('#chat-panel').waitFor({ state: 'hidden' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'open-chat');
+  await context.close();
+});
+
 test('every demo page fits a phone screen and has no serious accessibility violations', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
   for (const url of ['/', '/launcher.html', '/npm/']) {
