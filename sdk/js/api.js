@@ -58,6 +58,26 @@ function titleBadge() {
   return { set, clear: () => set(0) };
 }
 
+/**
+ * The options the wasm refuses (sdk/src/options.rs `Options::read`, with
+ * protocol/src/validate.rs for room and site ids), checked here with the same
+ * rules and words so that `mount` throws at once; the wasm checks them again.
+ * A string is trimmed as Rust trims (Unicode White_Space: U+0085 is, U+FEFF
+ * is not, unlike String.prototype.trim); a number >= 0 reads as its digits,
+ * which make a valid room and site, so '0' stands for any.
+ */
+const TRIM = /^(?:[^\S\ufeff]|\x85)+|(?:[^\S\ufeff]|\x85)+$/g;
+const option = (v) => (typeof v === 'string' ? v.replace(TRIM, '') : typeof v === 'number' && v >= 0 ? '0' : '');
+function check(options) {
+  const bad = (why) => { throw new TypeError(`HelloChat.mount: ${why}`); };
+  if (typeof options !== 'object' || !options) bad('options must be an object with at least { room }');
+  const room = option(options.room);
+  if (!room) bad('the `room` option is required');
+  if (!/^[\w-]{1,64}$/.test(room)) bad(`room "${room}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
+  const site = option(options.site);
+  if (site && !/^[a-z\d-]{1,32}$/.test(site)) bad(`site "${site}" must be 1-32 characters of a-z 0-9 -`);
+}
+
 /** Where a visitor's choices for sound and notifications are kept. */
 const CHOICE = 'hello-chat:notify:';
 const remembered = (key) => { try { return localStorage.getItem(CHOICE + key); } catch { return null; } };
@@ -151,13 +171,14 @@ export function createHelloChat(loadWasm, defaultServer) {
 
   function mount(el, options) {
     if (!el || typeof el.appendChild !== 'function') throw new TypeError('HelloChat.mount: first argument must be a DOM element');
+    check(options);
     const events = listenerSet(EVENTS);
     const queue = [];
     let unread = 0;
-    const badge = options?.notify?.title ? titleBadge() : null;
+    const badge = options.notify?.title ? titleBadge() : null;
     let widget = null;
     let destroyed = false;
-    const notify = options?.notify?.sound || options?.notify?.desktop
+    const notify = options.notify?.sound || options.notify?.desktop
       ? notifier(options, (desktop, sound) => widget?.setToggles(desktop, sound))
       : null;
 
@@ -170,9 +191,12 @@ export function createHelloChat(loadWasm, defaultServer) {
       if (name === 'message') notify?.message(detail);
       events.emit(name, detail);
     };
-    const fail = (err) => {
+    // `load_failed`: the wasm could not be fetched or compiled; `mount_failed`:
+    // it loaded but refused to mount (options mount could not check, such as
+    // a getter that changed its mind, or the DOM refused).
+    const fail = (err, code = 'load_failed') => {
       emit('status', { status: 'failed', reason: String(err?.message ?? err) });
-      emit('error', { code: 'load_failed', message: String(err?.message ?? err) });
+      emit('error', { code, message: String(err?.message ?? err) });
     };
 
     // Calls made before the wasm is ready are queued and replayed in order.
@@ -222,17 +246,16 @@ export function createHelloChat(loadWasm, defaultServer) {
     };
 
     const lang = languageOf(options);
-    const text = localeStrings(options?.server ?? defaultServer(), lang);
+    const text = localeStrings(options.server ?? defaultServer(), lang);
     Promise.all([load(), text]).then(([wasm, translated]) => {
       if (destroyed) return;
-      const given = options ?? {};
-      const resolved = { ...given };
-      if (translated) resolved.strings = { ...translated, ...(given.strings ?? {}) };
-      if (given.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
+      const resolved = { ...options };
+      if (translated) resolved.strings = { ...translated, ...(options.strings ?? {}) };
+      if (options.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
       try {
         widget = new wasm.Widget(el, resolved, emit, defaultServer());
       } catch (err) {
-        fail(err);
+        fail(err, 'mount_failed');
         return;
       }
       notify?.sync();

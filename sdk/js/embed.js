@@ -42,9 +42,10 @@ function autoMount() {
     if (mounted.has(el)) continue;
     const options = optionsFromDataset(el);
     delete options.server;
-    const handle = HelloChat.mount(el, options);
     mounted.add(el);
-    el.helloChat = handle;
+    // Bad options (mount throws: a data-room with a space) are reported and
+    // leave the other elements their widgets.
+    try { el.helloChat = HelloChat.mount(el, options); } catch (err) { setTimeout(() => { throw err; }); }
   }
 }
 const mounted = new WeakSet();

@@ -1,0 +1,147 @@
+// The JavaScript API around the widget in real Chromium: `mount` refuses bad
+// options at once, with the very rules (and words) of the wasm side; a
+// failure after the wasm loaded is not called a load failure; auto-mount
+// survives an element with bad options.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, join, launchBrowser, uniqueRoom } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A page with both the headless client (its own wasm reads options as the widget's does) and the embed. */
+async function apiPage(context) {
+  const page = await context.newPage();
+  await page.goto(`${BASE}/health`);
+  await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head>
+    <body><div id="chat"></div><script src="/hello-chat-headless.js"></script><script src="/hello-chat.js"></script></body></html>`);
+  await page.waitForFunction(() => window.HelloChat?.mount && window.HelloChat.connect);
+  return page;
+}
+
+test('mount throws at once for bad options, exactly when the wasm would refuse them', async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const results = await page.evaluate(async () => {
+    const cases = {
+      'a string': 'lobby', 'a number': 42, 'a boolean': true, 'an array': [],
+      'no room': {}, 'an empty room': { room: '' }, 'a blank room': { room: ' \t ' },
+      'a room with a space': { room: 'bad room!' }, 'a room padded with spaces': { room: '  lobby\n' },
+      'a room of 64': { room: 'a'.repeat(64) }, 'a room of 65': { room: 'a'.repeat(65) },
+      'a non-ASCII room': { room: 'café' }, 'a slash': { room: 'a/b' },
+      'a numeric room': { room: 7 }, 'a fractional room': { room: 1.5 }, 'a negative room': { room: -1 },
+      'NaN': { room: NaN }, 'a huge number': { room: 1e30 }, 'a boolean room': { room: true },
+      'a String object': { room: new String('lobby') }, 'a null room': { room: null },
+      // Rust trims Unicode White_Space: U+0085 yes, U+FEFF no (JavaScript's trim() the reverse).
+      'NEL padding': { room: '\u0085lobby\u0085' }, 'BOM padding': { room: '\ufefflobby' },
+      'ideographic space': { room: 'lobby\u3000' },
+      'a bad site': { room: 'ok', site: 'BAD_SITE' }, 'an underscore site': { room: 'ok', site: 'a_b' },
+      'an empty site': { room: 'ok', site: '' }, 'a padded site': { room: 'ok', site: ' acme-2 ' },
+      'a site of 32': { room: 'ok', site: 'a'.repeat(32) }, 'a site of 33': { room: 'ok', site: 'a'.repeat(33) },
+      'a numeric site': { room: 'ok', site: 12 }, 'a negative site': { room: 'ok', site: -3 },
+      'a null site': { room: 'ok', site: null }, 'an object site': { room: 'ok', site: {} },
+    };
+    const el = document.getElementById('chat');
+    const out = {};
+    for (const [label, options] of Object.entries(cases)) {
+      let mount;
+      try {
+        HelloChat.mount(el, options).destroy();
+        mount = null;
+      } catch (err) {
+        mount = `${err.constructor.name}: ${err.message}`;
+      }
+      // The wasm's own verdict, through the headless client (which does not check in JavaScript).
+      const rust = await new Promise((resolve) => {
+        const c = HelloChat.connect(options);
+        const done = (v) => { clearTimeout(timer); c.close(); resolve(v); };
+        const timer = setTimeout(() => done(null), 4000);
+        c.on('status', (s) => {
+          if (s.status === 'failed' && /^HelloChat\.connect:/.test(s.reason)) done(s.reason.replace('HelloChat.connect:', 'HelloChat.mount:'));
+          else if (s.status === 'connecting' || s.status === 'connected') done(null);
+        });
+      });
+      out[label] = { mount, rust, left: el.childElementCount };
+    }
+    return out;
+  });
+  for (const [label, { mount, rust, left }] of Object.entries(results)) {
+    assert.equal(left, 0, `${label}: nothing left in the element`);
+    assert.equal(mount, rust && `TypeError: ${rust}`, `${label}: mount and the wasm agree`);
+  }
+  // The cases QA reported, for the record.
+  assert.match(results['a room with a space'].mount, /^TypeError: HelloChat\.mount: room "bad room!" must be 1-64 characters/);
+  assert.match(results['no room'].mount, /^TypeError: HelloChat\.mount: the `room` option is required/);
+  assert.match(results['a bad site'].mount, /^TypeError: HelloChat\.mount: site "BAD_SITE" must be 1-32 characters/);
+
+  const missing = await page.evaluate(() => [undefined, null].map((o) => {
+    try { HelloChat.mount(document.getElementById('chat'), o); return null; } catch (err) { return `${err.constructor.name}: ${err.message}`; }
+  }));
+  assert.deepEqual(missing, Array(2).fill('TypeError: HelloChat.mount: options must be an object with at least { room }'));
+  await context.close();
+});
+
+test('a valid but untidy room connects; a failure after the wasm loaded is not a load failure', async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const room = uniqueRoom('tidy');
+  await page.evaluate((r) => {
+    window.events = [];
+    window.chat = HelloChat.mount(document.getElementById('chat'), { room: `  ${r} `, name: 'Ada' });
+    for (const e of ['status', 'error']) window.chat.on(e, (d) => window.events.push([e, d]));
+  }, room);
+  await page.waitForFunction(() => window.events.some(([e, d]) => e === 'status' && d.status === 'connected'));
+  assert.equal(await page.locator('.hc-title').textContent(), `#${room}`);
+
+  // Options that change between mount's check and the wasm's read (a getter):
+  // the wasm still refuses them, and says it is not the download.
+  const failed = await page.evaluate(() => new Promise((resolve) => {
+    let reads = 0;
+    const options = { get room() { reads += 1; return reads > 1 ? 'bad room!' : 'lobby'; } };
+    const events = [];
+    const h = HelloChat.mount(document.createElement('div'), options);
+    h.on('status', (d) => events.push(['status', d])).on('error', (d) => { events.push(['error', d]); resolve(events); });
+    setTimeout(() => resolve(events), 5000);
+  }));
+  assert.equal(failed[0]?.[1].status, 'failed', JSON.stringify(failed));
+  assert.equal(failed[1]?.[1].code, 'mount_failed', JSON.stringify(failed));
+  assert.match(failed[1][1].message, /HelloChat\.mount: room "bad room!"/);
+  await context.close();
+});
+
+test('the wasm that cannot load (a CSP without wasm-unsafe-eval) is a load failure', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.route(`${BASE}/csp`, (route) => route.fulfill({
+    contentType: 'text/html',
+    headers: { 'content-security-policy': "script-src 'self' 'unsafe-inline'" },
+    body: '<!doctype html><title>csp</title><div id="chat"></div><script src="/hello-chat.js"></script>',
+  }));
+  await page.goto(`${BASE}/csp`);
+  await page.waitForFunction(() => window.HelloChat);
+  const error = await page.evaluate(() => new Promise((resolve) => {
+    HelloChat.mount(document.getElementById('chat'), { room: 'lobby' }).on('error', resolve);
+  }));
+  assert.equal(error.code, 'load_failed', JSON.stringify(error));
+  await context.close();
+});
+
+test('auto-mount: an element with a bad data-room is reported and the others still get their widget', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${BASE}/health`);
+  await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>auto</title></head><body>
+    <div id="a" data-hello-chat data-room="${uniqueRoom('auto')}"></div>
+    <div id="bad" data-hello-chat data-room="bad room!"></div>
+    <div id="c" data-hello-chat data-room="${uniqueRoom('auto')}"></div>
+    <script src="/hello-chat.js"></script></body></html>`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-hello-chat-host]').length === 2);
+  await page.waitForFunction(() => window.HelloChat && document.getElementById('c').helloChat);
+  assert.equal(await page.evaluate(() => [...document.querySelectorAll('[data-hello-chat]')].map((el) => Boolean(el.helloChat)).join()), 'true,false,true');
+  await page.waitForTimeout(100);
+  assert.deepEqual(errors, ['HelloChat.mount: room "bad room!" must be 1-64 characters of A-Z a-z 0-9 _ -']);
+  await context.close();
+});
