@@ -39,23 +39,29 @@ function languageOf(options) {
 /**
  * "(3) Page title" while messages wait unread (the `notify: { title: true }`
  * option); the page's own title comes back when they are read or the widget
- * is destroyed. A title the page sets meanwhile becomes the new base.
+ * is destroyed. A title the page sets meanwhile becomes the new base. One
+ * badge per page: its count is the sum of the widgets' unread.
  */
+const unreadBy = new Map();
+let base = null;
+let shown = null;
 function titleBadge() {
-  let base = null;
-  let shown = null;
+  const key = {};
   const set = (count) => {
     if (typeof document === 'undefined') return;
+    unreadBy.set(key, count);
+    let total = 0;
+    for (const n of unreadBy.values()) total += n;
     if (document.title !== shown) base = document.title;
-    if (count > 0) {
-      shown = `(${count > 99 ? '99+' : count}) ${base}`;
+    if (total > 0) {
+      shown = `(${total > 99 ? '99+' : total}) ${base}`;
       document.title = shown;
     } else if (shown !== null) {
       if (document.title === shown) document.title = base;
       shown = null;
     }
   };
-  return { set, clear: () => set(0) };
+  return { set, clear: () => { set(0); unreadBy.delete(key); } };
 }
 
 /**

@@ -1,7 +1,8 @@
 // The JavaScript API around the widget in real Chromium: `mount` refuses bad
 // options at once, with the very rules (and words) of the wasm side; a
 // failure after the wasm loaded is not called a load failure; auto-mount
-// survives an element with bad options.
+// survives an element with bad options; and several widgets with
+// `notify: { title: true }` share one badge in the page title.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, join, launchBrowser, uniqueRoom } from './helpers.mjs';
@@ -124,6 +125,64 @@ test('the wasm that cannot load (a CSP without wasm-unsafe-eval) is a load failu
     HelloChat.mount(document.getElementById('chat'), { room: 'lobby' }).on('error', resolve);
   }));
   assert.equal(error.code, 'load_failed', JSON.stringify(error));
+  await context.close();
+});
+
+/** Widgets `a` and `b` (notify.title) in rooms `r1`, `r2`, once both are connected. */
+async function mountTwo(page, r1, r2) {
+  await page.evaluate(([r1, r2]) => {
+    window.connected = 0;
+    for (const [id, room] of [['a', r1], ['b', r2]]) {
+      window[id] = HelloChat.mount(document.getElementById(id), { room, name: 'Ada', notify: { title: true } });
+      window[id].on('status', (s) => { if (s.status === 'connected') window.connected += 1; });
+    }
+  }, [r1, r2]);
+  await page.waitForFunction(() => window.connected === 2);
+}
+
+test('two widgets with notify.title share one badge: the sum, and the page\'s title back after', async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const [r1, r2] = [uniqueRoom('ta'), uniqueRoom('tb')];
+  await page.evaluate(() => {
+    document.title = 'Shop';
+    document.body.insertAdjacentHTML('beforeend', '<div id="a"></div><div id="b"></div>');
+    // A background tab: nothing shown counts as read.
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+  });
+  await mountTwo(page, r1, r2);
+  const [bo, cy] = [await join(r1, 'Bo'), await join(r2, 'Cy')];
+  const say = async (client, id) => { client.send({ type: 'send', id, message: `msg ${id}` }); await client.next('ack'); };
+  const title = (t) => page.waitForFunction((want) => document.title === want, t, { timeout: 5000 }).then(() => t, async () => page.title());
+
+  await say(bo, 'x1');
+  assert.equal(await title('(1) Shop'), '(1) Shop');
+  await say(cy, 'y1');
+  assert.equal(await title('(2) Shop'), '(2) Shop');
+  await say(bo, 'x2');
+  assert.equal(await title('(3) Shop'), '(3) Shop');
+  await page.evaluate(() => window.a.destroy());
+  assert.equal(await page.title(), '(1) Shop', 'the other widget\'s count stays');
+  await page.evaluate(() => window.b.destroy());
+  assert.equal(await page.title(), 'Shop', 'the page\'s own title is back');
+
+  await bo.close();
+  await cy.close();
+
+  // A title the page sets meanwhile becomes the base, and is left alone at the end.
+  const [r3, r4] = [uniqueRoom('tc'), uniqueRoom('td')];
+  await mountTwo(page, r3, r4);
+  const [di, ed] = [await join(r3, 'Di'), await join(r4, 'Ed')];
+  await say(ed, 'y2');
+  assert.equal(await title('(1) Shop'), '(1) Shop');
+  await page.evaluate(() => { document.title = 'Cart'; });
+  await say(di, 'x3');
+  assert.equal(await title('(2) Cart'), '(2) Cart');
+  await page.evaluate(() => { document.title = 'Checkout'; window.a.destroy(); window.b.destroy(); });
+  assert.equal(await page.title(), 'Checkout');
+  await di.close();
+  await ed.close();
   await context.close();
 });
 
