@@ -922,12 +922,15 @@ impl View {
         match text {
             Some(t) => {
                 // Read out once per outage: not at each tick of the
-                // countdown, nor at each attempt in between.
+                // countdown, nor at each attempt in between (nor the first
+                // "Connecting…" of a widget just mounted).
                 let trying = |k: &str| matches!(k, "connecting" | "reconnecting");
                 let was = Some(&self.banner)
                     .filter(|b| !b.hidden())
                     .and_then(|b| b.get_attribute("data-kind"));
-                if was.is_none_or(|w| w != kind && !(trying(&w) && trying(kind))) {
+                if kind != "connecting"
+                    && was.is_none_or(|w| w != kind && !(trying(&w) && trying(kind)))
+                {
                     self.say(t);
                 }
                 set_text(&self.banner, t);
