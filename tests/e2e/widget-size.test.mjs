@@ -52,7 +52,14 @@ const KB = 1024;
 // (93,872 B), so 84.5/92.1 KB. A review's fixes then (a token's top-level
 // `sub` only, a purge's sender checked before a selector) +0.2 KB: 84.3 KB
 // (86,335 B), 91.8 KB stable (93,953 B).
-const EMBED_BUDGET = { nightly: 84.5 * KB, stable: 92.1 * KB };
+// Then raised to 86.0/93.6 KB for the fixes of an exploratory QA pass and
+// of earlier notes: a refused edit kept open with its reason, `connecting`
+// told, mentions as whole words, the banner read out once per outage, RTL
+// menu arrows, drafts capped (about +0.8 KB of wasm); `mount` checking its
+// options at once, one title badge per page, the launcher's panel on
+// phones and in dark mode (+0.5 KB of JavaScript): 85.6 KB nightly
+// (87,674 B), 93.2 KB stable (95,434 B).
+const EMBED_BUDGET = { nightly: 86.0 * KB, stable: 93.6 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
