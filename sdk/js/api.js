@@ -72,8 +72,17 @@ function titleBadge() {
  * is not, unlike String.prototype.trim); a number >= 0 reads as its digits,
  * which make a valid room and site, so '0' stands for any.
  */
-const TRIM = /^(?:[^\S\ufeff]|\x85)+|(?:[^\S\ufeff]|\x85)+$/g;
-const option = (v) => (typeof v === 'string' ? v.replace(TRIM, '') : typeof v === 'number' && v >= 0 ? '0' : '');
+// A loop, not a regex: `\s+$` backtracks over every run of blanks inside the
+// string (quadratic: a page frozen by a long `data-room` in markup).
+const blank = (c) => c === '\x85' || (c !== '\ufeff' && /\s/.test(c));
+function trim(v) {
+  let start = 0;
+  let end = v.length;
+  while (start < end && blank(v[start])) start++;
+  while (end > start && blank(v[end - 1])) end--;
+  return v.slice(start, end);
+}
+const option = (v) => (typeof v === 'string' ? trim(v) : typeof v === 'number' && v >= 0 ? '0' : '');
 function check(options) {
   const bad = (why) => { throw new TypeError(`HelloChat.mount: ${why}`); };
   if (typeof options !== 'object' || !options) bad('options must be an object with at least { room }');

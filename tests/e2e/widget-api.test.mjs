@@ -83,6 +83,19 @@ test('mount throws at once for bad options, exactly when the wasm would refuse t
   await context.close();
 });
 
+// Markup can set `data-room` on an auto-mounted element: a long run of blanks
+// inside it must not freeze the page (a trimming regex backtracked over it,
+// in quadratic time: minutes for this one). The timeout only bounds a hang.
+test('mount refuses a room with a million blanks inside at once', { timeout: 30_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const thrown = await page.evaluate(() => {
+    try { HelloChat.mount(document.getElementById('chat'), { room: `a${' '.repeat(1e6)}b` }); return null; } catch (err) { return err.constructor.name; }
+  });
+  assert.equal(thrown, 'TypeError');
+  await context.close();
+});
+
 test('a valid but untidy room connects; a failure after the wasm loaded is not a load failure', async () => {
   const context = await browser.newContext();
   const page = await apiPage(context);
