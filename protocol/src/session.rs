@@ -172,6 +172,14 @@ pub enum Effect {
     ReadElsewhere(u64),
     /// Read receipts: this member has read up to `reader.seq`.
     Receipt(Reader),
+    /// The room refused an edit of message `target` (its window closed,
+    /// the room locked, ...): `text` is what the visitor wrote, to give back.
+    /// `Error` follows.
+    EditFailed {
+        target: u64,
+        text: String,
+        error: ProtocolError,
+    },
     /// A refusal from the room worth telling the visitor about.
     Error(ProtocolError),
 }
@@ -937,6 +945,21 @@ impl Session {
                         error: error.clone(),
                     });
                 } else {
+                    let edit =
+                        self.outbox
+                            .items()
+                            .find(|i| i.id == id)
+                            .and_then(|i| match &i.action {
+                                Action::Edit { target, text } => Some((*target, text.clone())),
+                                _ => None,
+                            });
+                    if let Some((target, text)) = edit {
+                        self.effects.push_back(Effect::EditFailed {
+                            target,
+                            text,
+                            error: error.clone(),
+                        });
+                    }
                     self.outbox.discard(&id);
                 }
             }

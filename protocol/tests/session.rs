@@ -893,6 +893,37 @@ fn an_edit_made_offline_goes_out_once_when_back() {
     );
 }
 
+#[test]
+fn an_edit_the_room_refuses_gives_its_text_back() {
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    let id = s.edit(1, "too late now", 2.0).unwrap();
+    drain(&mut s);
+    let refused = ProtocolError::new(ErrorCode::TooLate, "this message can no longer be edited");
+    s.on_text(
+        &ServerFrame::Error(refused.clone().with_id(Some(&id))).encode(),
+        3.0,
+    );
+    let fx = drain(&mut s);
+    let failed = fx.iter().position(|e| {
+        matches!(e, Effect::EditFailed { target: 1, text, error }
+            if text == "too late now" && error.code == ErrorCode::TooLate)
+    });
+    let told = fx.iter().position(|e| matches!(e, Effect::Error(_)));
+    assert!(failed.is_some() && failed < told, "{fx:?}");
+    assert!(s.outbox().is_empty(), "not retried");
+    // A refused reaction has no text to give back: the error alone.
+    let id = s.react(1, "👍", true, 4.0).unwrap();
+    drain(&mut s);
+    s.on_text(
+        &ServerFrame::Error(refused.with_id(Some(&id))).encode(),
+        5.0,
+    );
+    assert!(!drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::EditFailed { .. })));
+}
+
 // ----- files: uploaded one by one, then the message -----
 
 use hello_chat_protocol::client_frame::{FileRef, UploadRequest};

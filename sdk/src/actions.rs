@@ -187,6 +187,21 @@ impl Controller {
         menu::refocus(li);
     }
 
+    /// The room refused an edit already sent: its editor opens again with
+    /// the text, and says why (as when it cannot even be sent).
+    pub fn edit_failed(&mut self, seq: u64, text: &str, error: &ProtocolError) {
+        let Some(li) = self.view.item(seq) else {
+            return;
+        };
+        menu::edit(&self.view.doc, &self.view.strings, &li, text);
+        let why = self
+            .view
+            .strings
+            .fill("notSent", &[("reason", &error.message)]);
+        menu::edit_refused(&self.view.doc, &li, &why);
+        self.view.say(&why);
+    }
+
     /// Keys inside the list: arrows move through an open menu, Escape
     /// closes it (or the editor, or a form), Enter saves an edit.
     pub fn on_list_key(&mut self, e: &KeyboardEvent, target: &Element, t: f64) {

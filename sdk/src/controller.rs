@@ -301,6 +301,11 @@ impl Controller {
                     self.typists.typing(&name, t as u64);
                     self.show_typing(t);
                 }
+                Effect::EditFailed {
+                    target,
+                    text,
+                    error,
+                } => self.edit_failed(target, &text, &error),
                 Effect::Error(error) => {
                     let detail = events::error(&error);
                     self.emit("error", detail);

@@ -216,6 +216,8 @@ impl Headless {
                     let detail = obj(&[("name", name.into())]);
                     self.emit("typing", detail);
                 }
+                // Its page hears the `error` that follows.
+                Effect::EditFailed { .. } => {}
                 Effect::Error(error) => {
                     let detail = events::error(&error);
                     self.emit("error", detail);

@@ -92,6 +92,24 @@ test('an edit the room could not take keeps the editor open with the text and sa
   await ada.context().close();
 });
 
+test('an edit the room refuses after it was sent (its window closed) opens again with the text and the reason', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, moderation: { editWindowSecs: 2 } }, 'wedit');
+  const room = uniqueRoom('edit-late');
+  const ada = await open({ room, site, name: 'Ada' });
+  await ada.locator('.hc-input').fill('quick one');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = item(ada, 'quick one');
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: 'Edit' }).click();
+  await mine.locator('textarea').fill('quick one, on second thought');
+  await new Promise((r) => setTimeout(r, 2500));
+  await mine.locator('textarea').press('Enter');
+  await mine.locator('.hc-dialog .hc-err', { hasText: 'no longer be edited' }).waitFor();
+  assert.equal(await mine.locator('textarea').inputValue(), 'quick one, on second thought', 'what was typed comes back');
+  assert.equal(await mine.locator('.hc-edited').count(), 0);
+  await ada.context().close();
+});
+
 test('the actions menu works from the keyboard; authors edit, react, reply and delete, and others see it', async () => {
   const room = uniqueRoom('menu');
   const ada = await open({ room, name: 'Ada' });
