@@ -45,6 +45,12 @@ function languageOf(options) {
 const unreadBy = new Map();
 let base = null;
 let shown = null;
+// Through Document.prototype: a named element in the page's markup can
+// shadow `document.title` (an <iframe name=title> throws when read as text).
+const title = (value) => {
+  const { get, set } = Object.getOwnPropertyDescriptor(Document.prototype, 'title');
+  return value === undefined ? get.call(document) : set.call(document, value);
+};
 function titleBadge() {
   const key = {};
   const set = (count) => {
@@ -52,12 +58,12 @@ function titleBadge() {
     unreadBy.set(key, count);
     let total = 0;
     for (const n of unreadBy.values()) total += n;
-    if (document.title !== shown) base = document.title;
+    if (title() !== shown) base = title();
     if (total > 0) {
       shown = `(${total > 99 ? '99+' : total}) ${base}`;
-      document.title = shown;
+      title(shown);
     } else if (shown !== null) {
-      if (document.title === shown) document.title = base;
+      if (title() === shown) title(base);
       shown = null;
     }
   };
@@ -151,7 +157,9 @@ function notifier(options, show) {
     message(m) {
       if (m.own || typeof document === 'undefined') return;
       const hidden = document.visibilityState === 'hidden';
-      if (sound && (hidden || !document.hasFocus())) beep();
+      // (A named element can shadow `hasFocus` too.)
+      const focused = (typeof document.hasFocus === 'function' ? document.hasFocus : Document.prototype.hasFocus).call(document);
+      if (sound && (hidden || !focused)) beep();
       if (desktop && hidden && (want.desktop !== 'mentions' || m.mentionsMe)) {
         try {
           const n = new Notification(`${m.name} · #${options.room}`, {
@@ -251,12 +259,15 @@ export function createHelloChat(loadWasm, defaultServer) {
       destroy() {
         if (destroyed) return;
         destroyed = true;
-        if (widget) { widget.destroy(); widget.free?.(); widget = null; }
-        badge?.clear();
-        notify?.close();
-        emit('status', { status: 'closed' });
-        events.clear();
-        queue.length = 0;
+        try {
+          if (widget) { widget.destroy(); widget.free?.(); widget = null; }
+          badge?.clear();
+          notify?.close();
+        } finally {
+          emit('status', { status: 'closed' });
+          events.clear();
+          queue.length = 0;
+        }
       },
     };
 

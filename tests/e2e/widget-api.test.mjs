@@ -199,6 +199,38 @@ test('two widgets with notify.title share one badge: the sum, and the page\'s ti
   await context.close();
 });
 
+// User content in the host page can hold named elements that shadow
+// `document.title` and `document.hasFocus` ("DOM clobbering"): reading the
+// title then threw (a cross-origin window as text), for every widget sharing
+// the badge, before their listeners ran, and destroy() threw half-way.
+test('named elements shadowing document.title and hasFocus break neither the badge, the events nor destroy()', async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const room = uniqueRoom('clobber');
+  await page.evaluate((r) => {
+    document.title = 'Shop';
+    document.body.insertAdjacentHTML('beforeend', '<iframe name="title" sandbox srcdoc="hi"></iframe><img name="hasFocus"><div id="c"></div>');
+    window.seen = { unread: 0, message: 0, closed: 0 };
+    window.c = HelloChat.mount(document.getElementById('c'), { room: r, name: 'Ada', notify: { title: true, sound: true } });
+    for (const e of ['unread', 'message']) window.c.on(e, () => { window.seen[e] += 1; });
+    window.c.on('status', (s) => { if (s.status === 'closed') window.seen.closed += 1; window.status = s.status; });
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+  }, room);
+  await page.waitForFunction(() => window.status === 'connected');
+  const bo = await join(room, 'Bo');
+  bo.send({ type: 'send', id: 'k1', message: 'hello' });
+  await bo.next('ack');
+  await page.waitForFunction(() => window.seen.message === 1 && window.seen.unread >= 1, null, { timeout: 5000 });
+  const titled = await page.evaluate(() => Object.getOwnPropertyDescriptor(Document.prototype, 'title').get.call(document));
+  assert.equal(titled, '(1) Shop');
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.evaluate(() => window.c.destroy());
+  assert.deepEqual([await page.evaluate(() => window.seen.closed), errors], [1, []]);
+  await bo.close();
+  await context.close();
+});
+
 test('auto-mount: an element with a bad data-room is reported and the others still get their widget', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
