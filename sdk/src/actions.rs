@@ -188,18 +188,27 @@ impl Controller {
     }
 
     /// The room refused an edit already sent: its editor opens again with
-    /// the text, and says why (as when it cannot even be sent).
+    /// the text, and says why (as when it cannot even be sent). Not over an
+    /// editor the visitor opened since (it only gets the reason), and not
+    /// when they are elsewhere on the page (an edit made offline, refused
+    /// on reconnecting, or one the page made through `edit`): then it is
+    /// only read out.
     pub fn edit_failed(&mut self, seq: u64, text: &str, error: &ProtocolError) {
-        let Some(li) = self.view.item(seq) else {
-            return;
-        };
-        menu::edit(&self.view.doc, &self.view.strings, &li, text);
         let why = self
             .view
             .strings
             .fill("notSent", &[("reason", &error.message)]);
-        menu::edit_refused(&self.view.doc, &li, &why);
         self.view.say(&why);
+        let Some(li) = self.view.item(seq) else {
+            return;
+        };
+        let open = menu::edited_text(&li).is_some();
+        if !open && self.view.has_focus() {
+            menu::edit(&self.view.doc, &self.view.strings, &li, text);
+        }
+        if open || self.view.has_focus() {
+            menu::edit_refused(&self.view.doc, &li, &why);
+        }
     }
 
     /// Keys inside the list: arrows move through an open menu, Escape

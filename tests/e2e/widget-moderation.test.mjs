@@ -107,6 +107,16 @@ test('an edit the room refuses after it was sent (its window closed) opens again
   await mine.locator('.hc-dialog .hc-err', { hasText: 'no longer be edited' }).waitFor();
   assert.equal(await mine.locator('textarea').inputValue(), 'quick one, on second thought', 'what was typed comes back');
   assert.equal(await mine.locator('.hc-edited').count(), 0);
+  // The page edits through the API while the visitor types in the page's own
+  // field: the refusal is read out, but no editor opens and focus stays put.
+  await mine.getByRole('button', { name: 'Cancel' }).click();
+  await ada.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<input id="host-field">'));
+  await ada.locator('#host-field').focus();
+  const seq = Number(await mine.getAttribute('data-seq'));
+  await ada.evaluate((s) => window.chat.edit(s, 'from the page'), seq);
+  await ada.waitForFunction(() => window.events.some(([e, d]) => e === 'error' && d.code === 'too_late'));
+  assert.equal(await ada.evaluate(() => document.activeElement?.id), 'host-field');
+  assert.equal(await mine.locator('textarea').count(), 0);
   await ada.context().close();
 });
 
