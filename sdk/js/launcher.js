@@ -83,9 +83,18 @@ export function createLauncher(fullScript, server) {
     const height = String(options.height ?? '').trim();
     slot.style.height = /^[\d.]+$/.test(height) ? `${height}px` : height;
     widgetOptions.height = '100%';
+    let refused = false;
     const start = () => load().then((HelloChat) => {
-      if (destroyed || chat) return;
-      chat = HelloChat.mount(slot, widgetOptions);
+      if (destroyed || chat || refused) return;
+      try {
+        chat = HelloChat.mount(slot, widgetOptions);
+      } catch (err) {
+        // Bad options (a data-room with a space): told to the page's error
+        // reporting once, not retried at every open.
+        refused = true;
+        setTimeout(() => { throw err; });
+        return;
+      }
       chat.on('unread', (d) => { unread = d.count; render(); });
     });
 

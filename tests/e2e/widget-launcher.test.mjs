@@ -76,6 +76,22 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   await page.context().close();
 });
 
+test('a launcher with a bad room reports mount\'s error once, not at every open', async () => {
+  const { page } = await shop(await browser.newContext(), 'bad room!');
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const bubble = page.getByRole('button', { name: 'Open chat' });
+  await bubble.click();
+  await page.waitForFunction(() => window.HelloChat?.mount);
+  for (let i = 0; i < 50 && errors.length === 0; i++) await page.waitForTimeout(100);
+  assert.match(errors[0], /^HelloChat\.mount: room "bad room!"/);
+  await bubble.click();
+  await bubble.click();
+  await page.waitForTimeout(300);
+  assert.equal(errors.length, 1, 'said once');
+  await page.context().close();
+});
+
 test('on a phone the open panel fills the screen, with a close button of at least 44 px', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
   const { page } = await shop(context, uniqueRoom('phone'));
