@@ -52,14 +52,15 @@ const KB = 1024;
 // (93,872 B), so 84.5/92.1 KB. A review's fixes then (a token's top-level
 // `sub` only, a purge's sender checked before a selector) +0.2 KB: 84.3 KB
 // (86,335 B), 91.8 KB stable (93,953 B).
-// Then raised to 86.0/93.6 KB for the fixes of an exploratory QA pass and
-// of earlier notes: a refused edit kept open with its reason, `connecting`
-// told, mentions as whole words, the banner read out once per outage, RTL
-// menu arrows, drafts capped (about +0.8 KB of wasm); `mount` checking its
-// options at once, one title badge per page, the launcher's panel on
-// phones and in dark mode (+0.5 KB of JavaScript): 85.6 KB nightly
-// (87,674 B), 93.2 KB stable (95,434 B).
-const EMBED_BUDGET = { nightly: 86.0 * KB, stable: 93.6 * KB };
+// Then raised to 86.3/94.0 KB for the fixes of an exploratory QA pass, of
+// its review and of earlier notes: a refused edit kept open (or reopened)
+// with its reason, `connecting` told, mentions as whole words, the banner
+// read out once per outage, RTL menu arrows, drafts capped (about +1.1 KB
+// of wasm); `mount` checking its options at once, one title badge per page
+// past clobbered globals, the launcher's panel on phones and in dark mode
+// and its errors reported (+0.6 KB of JavaScript): 86.0 KB nightly
+// (88,084 B), 93.7 KB stable (95,931 B).
+const EMBED_BUDGET = { nightly: 86.3 * KB, stable: 94.0 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
