@@ -121,9 +121,11 @@ pub enum ServerFrame {
         left: Option<String>,
         member: Option<PresenceMember>,
     },
-    /// Someone is typing.
+    /// Someone is typing: `sender`, their key in this room (absent from
+    /// older rooms), lets a member's other tabs and devices leave them out.
     Typing {
         name: String,
+        sender: Option<String>,
     },
     /// You (a verified member, on another tab or device) have read
     /// everything up to `seq`.
@@ -373,9 +375,10 @@ impl ServerFrame {
                 }
                 .finish()
             }
-            ServerFrame::Typing { name } => ObjectWriter::new()
+            ServerFrame::Typing { name, sender } => ObjectWriter::new()
                 .str("type", "typing")
                 .str("name", name)
+                .opt_str("sender", sender.as_deref())
                 .finish(),
             ServerFrame::Read { seq } => ObjectWriter::new()
                 .str("type", "read")
@@ -508,6 +511,7 @@ impl ServerFrame {
             },
             "typing" => ServerFrame::Typing {
                 name: str_field(obj, "name")?.to_owned(),
+                sender: obj.get("sender").and_then(Json::as_str).map(str::to_owned),
             },
             "read" => ServerFrame::Read {
                 seq: u64_field(obj, "seq")?,

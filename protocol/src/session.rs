@@ -716,7 +716,12 @@ impl Session {
                     member,
                 })
             }
-            ServerFrame::Typing { name } => self.effects.push_back(Effect::Typing { name }),
+            // Our own typing on another tab or device is not someone else's.
+            ServerFrame::Typing { name, sender } => {
+                if sender.is_none() || sender.as_deref() != self.own_sender() {
+                    self.effects.push_back(Effect::Typing { name });
+                }
+            }
             ServerFrame::Read { seq } => {
                 self.read_sent = self.read_sent.max(seq);
                 self.effects.push_back(Effect::ReadElsewhere(seq));

@@ -153,7 +153,8 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                 left,
                 member: None
             }),
-        ".{0,8}".prop_map(|name| ServerFrame::Typing { name }),
+        (".{0,8}", proptest::option::of("[a-z.]{1,8}"))
+            .prop_map(|(name, sender)| ServerFrame::Typing { name, sender }),
         (".{0,30}", proptest::option::of("[a-z0-9]{1,8}")).prop_map(|(m, id)| ServerFrame::Error(
             ProtocolError::new(ErrorCode::TooLong, m).with_id(id.as_deref())
         )),

@@ -894,6 +894,29 @@ fn an_edit_made_offline_goes_out_once_when_back() {
 }
 
 #[test]
+fn our_own_typing_on_another_tab_is_not_shown() {
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    let typing = |sender: Option<&str>| {
+        ServerFrame::Typing {
+            name: "Ada".into(),
+            sender: sender.map(Into::into),
+        }
+        .encode()
+    };
+    s.on_text(&typing(Some(ME)), 1.0);
+    assert!(!drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Typing { .. })));
+    for other in [Some("someone-else"), None] {
+        s.on_text(&typing(other), 2.0);
+        assert!(drain(&mut s)
+            .iter()
+            .any(|e| matches!(e, Effect::Typing { .. })));
+    }
+}
+
+#[test]
 fn an_edit_the_room_refuses_gives_its_text_back() {
     let mut s = session();
     connected(&mut s, 0.0, 1, vec![msg(1)]);

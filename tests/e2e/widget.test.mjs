@@ -215,6 +215,24 @@ test('a message on another day than the one above it is labelled with its day', 
   await context.close();
 });
 
+test('a signed-in member typing on another tab is not shown typing to themselves', async () => {
+  const secret = 'typing-self-secret-0123456789ab';
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret }, 'wtype');
+  const room = uniqueRoom('typing-self');
+  const token = mintToken(secret, { sub: 'ada-1', name: 'Ada', exp: Math.floor(Date.now() / 1000) + 3600 });
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, site, token });
+  await waitForStatus(page, 'connected');
+  const [otherTab, bo] = [await join(room, 'x', { site, token }), await join(room, 'Bo', { site })];
+  // In this order, so that Ada's own notice (if shown) arrives before Bo's.
+  otherTab.send({ type: 'typing' });
+  bo.send({ type: 'typing' });
+  await page.waitForFunction(() => /Bo/.test(document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-typing').textContent), null, { timeout: 6000 });
+  assert.equal(await page.locator('.hc-typing').textContent(), 'Bo is typing…');
+  await Promise.all([otherTab.close(), bo.close()]);
+  await context.close();
+});
+
 test('several people typing at once all show, until they send or stop', async () => {
   const room = uniqueRoom('typing');
   const context = await browser.newContext();

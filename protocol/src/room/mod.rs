@@ -546,6 +546,7 @@ impl RoomCore {
                 Ok(vec![broadcast(
                     ServerFrame::Typing {
                         name: member.name.clone(),
+                        sender: Some(member.sender.clone()),
                     }
                     .encode(),
                     None,

@@ -2996,7 +2996,12 @@ fn a_live_event_room_sends_a_shorter_first_page_and_relays_no_typing() {
         )
         .unwrap()
     };
-    assert!(!typing(&mut core, &mut store, &bo).is_empty());
+    let relayed = broadcasts(&typing(&mut core, &mut store, &bo));
+    assert_eq!(
+        field(&relayed[0], "sender").as_str(),
+        Some(bo.sender.as_str()),
+        "with the typist's key, so that their other tabs leave them out"
+    );
     // ...and not once the room is a live event.
     let crowd: Vec<Member> = (0..=crate::limits::BIG_ROOM)
         .map(|i| Member {

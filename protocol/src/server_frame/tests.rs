@@ -174,7 +174,14 @@ fn every_frame_round_trips() {
             left: Some("Bo".into()),
             member: None,
         },
-        ServerFrame::Typing { name: "Bo".into() },
+        ServerFrame::Typing {
+            name: "Bo".into(),
+            sender: Some("s-bo".into()),
+        },
+        ServerFrame::Typing {
+            name: "Bo".into(),
+            sender: None,
+        },
         ServerFrame::Error(ProtocolError::new(ErrorCode::TooLong, "long").with_id(Some("m1"))),
         ServerFrame::Error(ProtocolError {
             until: Some(7),
