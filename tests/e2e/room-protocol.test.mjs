@@ -139,7 +139,7 @@ test('typing is relayed to the others, throttled, never stored', async () => {
   const ada = await join(room, 'Ada');
   const bo = await join(room, 'Bo');
   for (let i = 0; i < 5; i++) ada.send({ type: 'typing' });
-  assert.deepEqual(await bo.next('typing'), { type: 'typing', name: 'Ada' });
+  assert.deepEqual(await bo.next('typing'), { type: 'typing', name: 'Ada', sender: ada.welcome.sender });
   await sleep(300);
   assert.equal(bo.all('typing').length, 1, 'a burst of typing notices is relayed once');
   assert.equal(ada.all('typing').length, 0);
