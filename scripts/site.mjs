@@ -113,21 +113,56 @@ const siteOptions = ({ secretAllowed }) => ({
 const server = (process.env.HELLO_CHAT_URL || 'http://localhost:8787').replace(/\/$/, '');
 
 /** Send one request, print the JSON answer, exit 0 on 2xx and 1 otherwise. */
-async function call(token, method, urlPath, body) {
-  let res;
+/** One request: `{ ok, text }` (exits when the server cannot be reached). */
+async function request(token, method, urlPath, body) {
   try {
-    res = await fetch(`${server}${urlPath}`, {
+    const res = await fetch(`${server}${urlPath}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body && JSON.stringify(body),
     });
+    return { ok: res.ok, text: await res.text() };
   } catch (err) {
     console.error(`cannot reach ${server}: ${err.cause?.message ?? err.message}`);
     process.exit(1);
   }
-  const text = await res.text();
+}
+
+function print(text) {
   try { console.log(JSON.stringify(JSON.parse(text), null, 2)); } catch { console.log(text); }
-  process.exit(res.ok ? 0 : 1);
+}
+
+async function call(token, method, urlPath, body) {
+  const { ok, text } = await request(token, method, urlPath, body);
+  print(text);
+  process.exit(ok ? 0 : 1);
+}
+
+/**
+ * A user's export or erasure, which the API answers a page of rooms at a
+ * time (`next`): every page, added up, so that none is left out. A failing
+ * page is printed as it came, with what was done before it, and exits 1.
+ */
+async function everyPage(token, method, urlPath) {
+  const total = {};
+  for (let after = null; ;) {
+    const { ok, text } = await request(token, method, after === null ? urlPath : `${urlPath}?after=${enc(after)}`);
+    let page = null;
+    try { page = JSON.parse(text); } catch { /* not JSON */ }
+    if (!ok || !page) {
+      if (Object.keys(total).length) console.error(`done before this page: ${JSON.stringify(total)}`);
+      print(text);
+      process.exit(1);
+    }
+    for (const [k, v] of Object.entries(page)) {
+      if (k === 'next') continue;
+      total[k] = Array.isArray(v) ? [...(total[k] ?? []), ...v] : (total[k] ?? 0) + v;
+    }
+    if (!page.next) break;
+    after = page.next;
+  }
+  console.log(JSON.stringify(total, null, 2));
+  process.exit(0);
 }
 
 const enc = encodeURIComponent;
@@ -203,8 +238,8 @@ function owner(args) {
   }
   const [sub] = more;
   if (!sub) usage();
-  if (command === 'export') return api('GET', site, `/users/${enc(sub)}/messages`);
-  if (command === 'erase') return api('DELETE', site, `/users/${enc(sub)}`);
+  if (command === 'export') return everyPage(key, 'GET', `/v1/sites/${enc(site)}/users/${enc(sub)}/messages`);
+  if (command === 'erase') return everyPage(key, 'DELETE', `/v1/sites/${enc(site)}/users/${enc(sub)}`);
   return usage(`unknown owner command ${command}`);
 }
 

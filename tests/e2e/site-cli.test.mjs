@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, BASE, admin, join, mintToken, uniqueRoom } from './helpers.mjs';
+import { ADMIN_TOKEN, BASE, admin, join, mintToken, siteApi, siteWithKey, uniqueRoom } from './helpers.mjs';
 
 /** Run `node scripts/site.mjs ...args`; resolve with its exit code and JSON (or text) answer. */
 function site(args, { env = {}, stdin = '' } = {}) {
@@ -71,4 +71,33 @@ test('operator and owner commands work; secrets come from env or stdin, never ar
   const revoked = await site(['key', 'revoke', id, key.body.id]);
   assert.equal(revoked.code, 0, revoked.out);
   assert.equal((await site(['owner', 'get', id], { env: owner })).code, 1, 'a revoked key is refused');
+});
+
+// The API answers a user's export and erasure 50 rooms at a time, with
+// `next`: the CLI follows it, or an erasure would silently stop at the 50th
+// room (it did, and exited 0).
+test('owner export and erase cover every room of the site, past the first page of 50', async () => {
+  const secret = 'cli-pages-secret-0123456789abcdef';
+  const { site: id, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret }, 'clipg');
+  const owner = { HELLO_CHAT_SITE_KEY: key };
+  // 50 rooms listed before the user's (the list is in name order).
+  for (let i = 0; i < 50; i += 10) {
+    await Promise.all(Array.from({ length: 10 }, (_, j) => siteApi(key, 'POST', `/${id}/rooms/a${String(i + j).padStart(2, '0')}/messages`, { name: 'Bot', message: 'filler' })));
+  }
+  const token = mintToken(secret, { sub: 'ada-9', name: 'Ada', exp: Math.floor(Date.now() / 1000) + 3600 });
+  for (const room of ['a00', 'zz']) {
+    const ada = await join(room, 'x', { site: id, token });
+    ada.send({ type: 'send', id: `m-${room}`, message: `Ada in ${room}` });
+    await ada.next('ack');
+    await ada.close();
+  }
+  const exported = await site(['owner', 'export', id, 'ada-9'], { env: owner });
+  assert.equal(exported.code, 0, exported.out + exported.err);
+  assert.deepEqual(exported.body.messages.map((m) => [m.room, m.message]).sort(), [['a00', 'Ada in a00'], ['zz', 'Ada in zz']]);
+  const erased = await site(['owner', 'erase', id, 'ada-9'], { env: owner });
+  assert.equal(erased.code, 0, erased.out + erased.err);
+  assert.deepEqual([erased.body.erased, erased.body.rooms, erased.body.next], [2, 2, undefined]);
+  const left = await siteApi(key, 'GET', `/${id}/users/ada-9/messages?after=a49`);
+  assert.deepEqual(left.body.messages.map((m) => [m.room, m.message, m.name, m.deleted]), [['zz', '', '', true]],
+    'on the second page too, only a tombstone is left');
 });
