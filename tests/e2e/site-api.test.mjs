@@ -232,3 +232,18 @@ test('retention by age deletes what is older than the site\'s days, keeping the 
   }
   assert.deepEqual(texts, ['new']);
 });
+
+// The site's moderation rules reach a room with every API call, not only
+// with a member's join: a bot post into a room nobody had opened skipped
+// the word filter (stored, and sent to webhooks, as written).
+test('a bot post follows the word filter even into a room no member has opened', async () => {
+  const { site, key } = await newSiteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    moderation: { words: ['spamword'], filterAction: 'block' } }, 'apiflt');
+  const room = uniqueRoom('filter');
+  const blocked = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Acme Bot', message: 'buy spamword now' });
+  assert.deepEqual([blocked.status, blocked.body.error], [400, 'blocked'], JSON.stringify(blocked.body));
+  const fine = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Acme Bot', message: 'all good' });
+  assert.equal(fine.status, 201);
+  const listed = await api(key, 'GET', `/${site}/rooms/${room}/messages`);
+  assert.deepEqual(listed.body.messages.map((m) => m.message), ['all good']);
+});

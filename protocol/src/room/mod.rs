@@ -173,6 +173,15 @@ impl RoomCore {
         Output::SaveState(serde_json::to_string(&self.state).unwrap_or_default())
     }
 
+    /// Take up the site's moderation policy, which comes with every join
+    /// and every call of the site's API: saved when it changed.
+    pub fn adopt_policy(&mut self, policy: RoomPolicy) -> Option<Output> {
+        (self.state.policy != policy).then(|| {
+            self.state.policy = policy;
+            self.save_state()
+        })
+    }
+
     // ----- joining and leaving -----
 
     pub fn join(
@@ -251,11 +260,7 @@ impl RoomCore {
             );
         }
 
-        let mut outputs = Vec::new();
-        if self.state.policy != req.policy {
-            self.state.policy = req.policy;
-            outputs.push(self.save_state());
-        }
+        let mut outputs: Vec<Output> = self.adopt_policy(req.policy).into_iter().collect();
         let listed = self.presence.add(&member);
         let online = sockets.online + 1;
         if member.v1 {

@@ -800,6 +800,17 @@ impl DurableObject for Room {
             return match serde_json::from_str::<ApiTicket>(&ticket) {
                 Ok(ticket) => {
                     self.learn(ticket.identity(), ticket.limits.retention_days);
+                    // The word filter and the rest apply to the site's own
+                    // posts too, in a room no member has opened yet.
+                    let saved = self
+                        .inner
+                        .borrow_mut()
+                        .as_mut()
+                        .ok()
+                        .and_then(|i| i.core.adopt_policy(ticket.policy.clone()));
+                    if let Some(saved) = saved {
+                        self.carry_out(Origin::Api, vec![saved]);
+                    }
                     self.api(req, ticket).await
                 }
                 Err(_) => json_error(400, "bad_request", "bad API ticket"),
