@@ -247,3 +247,28 @@ test('a bot post follows the word filter even into a room no member has opened',
   const listed = await api(key, 'GET', `/${site}/rooms/${room}/messages`);
   assert.deepEqual(listed.body.messages.map((m) => m.message), ['all good']);
 });
+
+// `after` reads events: a run of reactions made a page of no message that
+// still said `more` (a client following the last seq it got was stuck).
+test('paging messages with after never answers an empty page while more messages come', async () => {
+  const { site, key } = await newSiteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'apipg');
+  const room = uniqueRoom('pages');
+  for (const text of ['one', 'two', 'three']) {
+    assert.equal((await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: text })).status, 201);
+  }
+  const ada = await join(room, 'Ada', { site });
+  let n = 0;
+  for (const [target, emoji] of [[1, '👍'], [1, '❤️'], [2, '👍'], [2, '❤️'], [3, '👍']]) {
+    ada.send({ type: 'react', id: `r${n++}`, target, emoji, on: true });
+    await ada.next('ack');
+  }
+  await ada.close();
+  const page = async (q) => (await api(key, 'GET', `/${site}/rooms/${room}/messages?${q}`)).body;
+  const texts = (p) => p.messages.map((m) => m.message);
+  let p = await page('after=0&limit=2');
+  assert.deepEqual([texts(p), p.more], [['one', 'two'], true]);
+  p = await page(`after=${p.next}&limit=2`);
+  assert.deepEqual([texts(p), p.more], [['three'], false], 'the reactions after it are read past');
+  p = await page('after=3&limit=2');
+  assert.deepEqual([texts(p), p.more], [[], false], 'only reactions after seq 3: an empty last page');
+});

@@ -24,6 +24,9 @@ use crate::http::{json_error, json_response, percent_decode, read_body};
 use crate::random;
 use crate::ticket::ApiTicket;
 
+/// Store pages read at most for one `GET messages?after=` (see there).
+const MAX_PAGES_PER_CALL: usize = 20;
+
 /// The HTTP status for a refusal the room answered with.
 fn status(code: ErrorCode) -> u16 {
     match code {
@@ -175,19 +178,45 @@ impl Room {
                     _ => PageQuery::Latest(limit),
                 };
                 let page = self.inner.borrow_mut().as_mut().ok().map(|i| {
-                    let mut page = i.store.page(query, "")?;
-                    i.core.sign_events(&mut page.events, now_ms());
-                    Ok::<_, protocol::room::StoreError>(page)
+                    // `after` pages are of events: a page of reactions holds
+                    // no message. Read on (a bounded number of pages) until
+                    // `limit` messages, so that a page is not empty while
+                    // more come; `next` is where to go on from.
+                    let (mut query, mut messages, mut rounds) = (query, Vec::new(), 0);
+                    let (more, next) = loop {
+                        let mut page = i.store.page(query, "")?;
+                        i.core.sign_events(&mut page.events, now_ms());
+                        let last = page.events.last().map(RoomEvent::seq);
+                        messages.extend(
+                            page.events
+                                .into_iter()
+                                .filter(|e| matches!(e, RoomEvent::Message(_))),
+                        );
+                        rounds += 1;
+                        let PageQuery::After(after, n) = query else {
+                            // Latest and before: messages only, newest last.
+                            break (page.more, messages.first().map_or(0, RoomEvent::seq));
+                        };
+                        if messages.len() > limit {
+                            messages.truncate(limit);
+                            break (true, messages.last().map_or(after, RoomEvent::seq));
+                        }
+                        let next = last.unwrap_or(after);
+                        if !page.more || messages.len() == limit || rounds == MAX_PAGES_PER_CALL {
+                            break (page.more, next);
+                        }
+                        query = PageQuery::After(next, n);
+                    };
+                    Ok::<_, protocol::room::StoreError>((messages, more, next))
                 });
                 match page {
-                    Some(Ok(page)) => {
-                        let messages: Vec<Value> = page
-                            .events
-                            .iter()
-                            .filter(|e| matches!(e, RoomEvent::Message(_)))
-                            .map(event_json)
-                            .collect();
-                        json_response(200, &json!({ "messages": messages, "more": page.more }))
+                    Some(Ok((messages, more, next))) => {
+                        let messages: Vec<Value> = messages.iter().map(event_json).collect();
+                        let mut body = json!({ "messages": messages, "more": more });
+                        if more {
+                            body["next"] = json!(next);
+                        }
+                        json_response(200, &body)
                     }
                     _ => json_error(503, "unavailable", "the room's storage is unavailable"),
                 }
