@@ -56,7 +56,8 @@ fn public_v4(ip: Ipv4Addr) -> bool {
 /// The IPv4 address an IPv6 address carries, in every form a gateway or
 /// stack may translate back: mapped (`::ffff:a.b.c.d`), compatible
 /// (`::a.b.c.d`), translated (`::ffff:0:a.b.c.d`), NAT64 (`64:ff9b::/96`)
-/// and 6to4 (`2002:aabb:ccdd::/48`).
+/// and 6to4 (`2002:aabb:ccdd::/48`). (The rest of 64:ff9b::/32, the local-use
+/// NAT64 prefix among it, is refused outright by `public_v6`.)
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let low =
@@ -77,6 +78,10 @@ fn public_v6(ip: Ipv6Addr) -> bool {
     }
     let first = ip.segments()[0];
     !(ip.is_loopback()
+        // NAT64 outside the well-known /96 (above): the local-use prefix
+        // 64:ff9b:1::/48 carries IPv4 at positions of the network's
+        // choosing, private ones included; nothing public lives there.
+        || (first == 0x64 && ip.segments()[1] == 0xff9b)
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
@@ -215,6 +220,8 @@ mod tests {
             "https://[::a9fe:a9fe]/",
             "https://[64:ff9b::7f00:1]/",
             "https://[64:ff9b::a9fe:a9fe]/",
+            "https://[64:ff9b:1::a00:1]/",
+            "https://[64:ff9b:1:a00:1::]/",
             "https://[2002:7f00:1::]/",
             "https://[2002:a00:1::1]/",
             "https://[::ffff:0:7f00:1]/",
