@@ -98,8 +98,9 @@ const siteOptions = ({ secretAllowed }) => ({
   '--allow-no-origin': (b) => (b.allowNoOrigin = true),
   '--limit': (b, v) => {
     const [name, raw] = v().split('=');
-    const n = Number(raw);
-    if (!name || raw === undefined || !Number.isFinite(n)) usage('--limit takes name=number, e.g. maxMessageChars=500');
+    // Decimal digits only: Number('') is 0 and Number(' 0x10') is 16.
+    const n = /^\d+(\.\d+)?$/.test(raw ?? '') ? Number(raw) : NaN;
+    if (!name || !Number.isFinite(n)) usage('--limit takes name=number, e.g. maxMessageChars=500');
     (b.limits ??= {})[name] = n;
   },
   '--moderation': (b, v) => {

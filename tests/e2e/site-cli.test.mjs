@@ -36,6 +36,12 @@ test('operator and owner commands work; secrets come from env or stdin, never ar
   assert.equal(argvSecret.code, 2, argvSecret.err);
   assert.match(argvSecret.err, /no secrets on the command line/);
   assert.equal((await admin('GET', `/sites/${id}`)).status, 404, 'nothing was sent');
+  // A limit without a number is refused here (it went out as 0, which the server clamped to 1).
+  for (const limit of ['maxMessageChars=', 'maxMessageChars= 0x10']) {
+    const noNumber = await site(['put', id, '--limit', limit]);
+    assert.equal(noNumber.code, 2, `${limit}: ${noNumber.out}`);
+  }
+  assert.equal((await admin('GET', `/sites/${id}`)).status, 404, 'nothing was sent');
 
   const put = await site(['put', id, '--origin', 'https://shop.example', '--allow-no-origin', '--secret', '--limit', 'maxMessageChars=300'],
     { env: { HELLO_CHAT_SITE_SECRET: secret } });
