@@ -272,3 +272,16 @@ test('paging messages with after never answers an empty page while more messages
   p = await page('after=3&limit=2');
   assert.deepEqual([texts(p), p.more], [[], false], 'only reactions after seq 3: an empty last page');
 });
+
+test('a post or moderation body of the wrong shape is 400 bad_request, as the error table says', async () => {
+  const { site, key } = await newSiteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'apishape');
+  const room = uniqueRoom('shape');
+  for (const body of [{ name: 'Bot', message: 5 }, { name: 'Bot' }, { name: 'Bot', message: 'x', replyTo: '1' }]) {
+    const r = await api(key, 'POST', `/${site}/rooms/${room}/messages`, body);
+    assert.deepEqual([r.status, r.body.error], [400, 'bad_request'], JSON.stringify(body));
+  }
+  const r = await api(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'explode' });
+  assert.deepEqual([r.status, r.body.error], [400, 'bad_request']);
+  const ok = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: '' });
+  assert.deepEqual([ok.status, ok.body.error], [400, 'empty'], 'a refusal of the text keeps its own code');
+});

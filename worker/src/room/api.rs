@@ -64,6 +64,17 @@ fn answer(
     json_error(503, "unavailable", "the room did not answer; try again")
 }
 
+/// A body the protocol's parser refused: 400 with its code, except that the
+/// wire's `bad_frame` (wrong types, a missing field) is this API's
+/// `bad_request`, as for every other malformed body.
+fn refused_body(e: &ProtocolError) -> Result<Response> {
+    let code = match e.code {
+        ErrorCode::BadFrame => "bad_request",
+        code => code.as_str(),
+    };
+    json_error(400, code, &e.message)
+}
+
 /// A message (or any event) as JSON, from the protocol's own encoding.
 /// The `sub` a users path segment names: the author `u:<sub>`, percent
 /// encoded (a Worker from before that prefix sent the bare sub).
@@ -252,7 +263,7 @@ impl Room {
                 }
                 let frame = match ClientFrame::parse(&frame.finish(), Dialect::V1) {
                     Ok(f) => f,
-                    Err(e) => return json_error(400, e.code.as_str(), &e.message),
+                    Err(e) => return refused_body(&e),
                 };
                 let Some(member) = self.site_member(&name, &ticket) else {
                     return json_error(503, "unavailable", "the room's storage is unavailable");
@@ -312,7 +323,7 @@ impl Room {
                 }
                 let frame = match ClientFrame::parse(&frame.finish(), Dialect::V1) {
                     Ok(f) => f,
-                    Err(e) => return json_error(400, e.code.as_str(), &e.message),
+                    Err(e) => return refused_body(&e),
                 };
                 let Some(member) = self.site_member("Site", &ticket) else {
                     return json_error(503, "unavailable", "the room's storage is unavailable");
