@@ -5,7 +5,7 @@
 // retention by age. (Webhooks: webhooks.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { admin, siteApi as api, siteWithKey as newSiteWithKey, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
+import { BASE, admin, siteApi as api, siteWithKey as newSiteWithKey, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
 
 const SECRET = 'site-api-signing-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -284,4 +284,21 @@ test('a post or moderation body of the wrong shape is 400 bad_request, as the er
   assert.deepEqual([r.status, r.body.error], [400, 'bad_request']);
   const ok = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: '' });
   assert.deepEqual([ok.status, ok.body.error], [400, 'empty'], 'a refusal of the text keeps its own code');
+});
+
+test('the key\'s scheme is case-insensitive; a 429 says when to retry', async () => {
+  const { site, key } = await newSiteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { rateBurst: 1, ratePerSec: 0.1 } }, 'apihdr');
+  const lower = await fetch(`${BASE}/v1/sites/${site}`, { headers: { authorization: `bearer ${key}` } });
+  assert.equal(lower.status, 200, 'RFC 9110: the auth scheme is case-insensitive');
+  const room = uniqueRoom('hdr');
+  const post = (i) => fetch(`${BASE}/v1/sites/${site}/rooms/${room}/messages`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Bot', message: `m${i}` }),
+  });
+  const answers = [];
+  for (let i = 0; i < 4; i++) answers.push(await post(i));
+  const limited = answers.find((r) => r.status === 429);
+  assert.ok(limited, `statuses: ${answers.map((r) => r.status)}`);
+  assert.equal(limited.headers.get('retry-after'), '1');
 });

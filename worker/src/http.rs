@@ -8,7 +8,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON error body: `{"error": code, "message": text}` with the given status.
 pub fn json_error(status: u16, code: &str, message: &str) -> Result<Response> {
-    json_response(status, &json!({ "error": code, "message": message }))
+    let mut res = json_response(status, &json!({ "error": code, "message": message }))?;
+    if status == 429 {
+        // Rate limits refill in about a second (RFC 9110 §10.2.3).
+        res.headers_mut().set("retry-after", "1")?;
+    }
+    Ok(res)
 }
 
 pub fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
@@ -19,13 +24,13 @@ pub fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> 
     Ok(response)
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
+/// The token of an `Authorization: Bearer <token>` header (the scheme's
+/// case does not matter, RFC 9110 §11.1).
 pub fn bearer(req: &Request) -> Option<String> {
     let header = req.headers().get("authorization").ok().flatten()?;
-    header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    Some(token.trim())
+        .filter(|t| scheme.eq_ignore_ascii_case("bearer") && !t.is_empty())
         .map(str::to_owned)
 }
 
