@@ -235,6 +235,7 @@ function owner(args) {
       '--message': (b, v) => (b.message = v()),
       '--id': (b, v) => (b.id = v()),
     });
+    if (body.message === undefined) usage('post needs --message');
     return api('POST', site, `/rooms/${enc(room)}/messages`, body);
   }
   const [sub] = more;
@@ -245,6 +246,10 @@ function owner(args) {
 }
 
 const [command, ...args] = process.argv.slice(2);
-if (!command || command === 'help' || command === '--help') usage();
+if (command === 'help' || command === '--help') {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!command) usage();
 if (command === 'owner') await owner(args);
 else await operator(command, args);

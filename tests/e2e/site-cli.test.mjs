@@ -107,3 +107,11 @@ test('owner export and erase cover every room of the site, past the first page o
   assert.deepEqual(left.body.messages.map((m) => [m.room, m.message, m.name, m.deleted]), [['zz', '', '', true]],
     'on the second page too, only a tombstone is left');
 });
+
+test('--help is an answer, not an error; owner post without --message sends nothing', async () => {
+  const help = await site(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /owner export/);
+  const post = await site(['owner', 'post', 'some-site', 'lobby', '--name', 'Bot'], { env: { HELLO_CHAT_SITE_KEY: 'not-used' } });
+  assert.deepEqual([post.code, /needs --message/.test(post.err)], [2, true]);
+});
