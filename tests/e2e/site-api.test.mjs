@@ -217,6 +217,27 @@ test('the room list pages through the site\'s rooms; erasing a room disconnects 
   assert.deepEqual(listed.body.rooms.map((r) => r.room), ['list-b', 'list-c']);
 });
 
+test('the room list catches up when a busy room goes quiet (a trailing report)', async () => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('quiet');
+  let last;
+  for (let i = 1; i <= 4; i++) {
+    last = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: `burst ${i}` });
+    assert.equal(last.status, 201, last.text);
+  }
+  // The first post reports at once; the others fall inside the report
+  // interval, and nothing more happens in the room.
+  let entry;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    entry = (await api(key, 'GET', `/${site}/rooms`)).body.rooms.find((r) => r.room === room);
+    if (entry?.messages === 4) break;
+    await sleep(250);
+  }
+  assert.equal(entry?.messages, 4, JSON.stringify(entry));
+  assert.ok(entry.lastActivity >= last.body.timestamp, JSON.stringify({ entry, last: last.body }));
+});
+
 test('retention by age deletes what is older than the site\'s days, keeping the newest message', async () => {
   // The test server's "day" is 2 seconds (RETENTION_DAY_MS, set by the test runner).
   const { site, key } = await siteWithKey({ limits: { retentionDays: 1 } });

@@ -8,6 +8,7 @@ use protocol::room::{FilePlace, Store};
 use serde_json::json;
 use worker::{console_error, Request, Response, Result};
 
+use super::alarm::alarm_by;
 use super::store::SqlStore;
 use super::{Inner, Room, RoomIdentity};
 use crate::clock::now_ms;
@@ -153,21 +154,6 @@ impl Room {
         let prefix = room_prefix(&identity.site, &identity.object_name());
         if let Err(e) = files::delete_prefix(&self.env, &prefix).await {
             console_error!("room: cannot delete the erased room's files: {e}");
-        }
-    }
-}
-
-/// Make sure the room's alarm runs by `at` (ms since the epoch), without
-/// postponing one that is due sooner (webhook retries, retention).
-async fn alarm_by(storage: &worker::Storage, at: u64) {
-    let sooner = match storage.get_alarm().await {
-        Ok(Some(current)) => (at as i64) < current,
-        _ => true,
-    };
-    if sooner {
-        let wait = (at as i64 - now_ms() as i64).max(1_000);
-        if let Err(e) = storage.set_alarm(wait).await {
-            console_error!("room: cannot set its alarm: {e}");
         }
     }
 }

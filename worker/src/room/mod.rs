@@ -13,6 +13,7 @@
 //! no microtask, and the runtime hands over the frame as a JS value whose size
 //! can be checked before anything is copied.
 
+mod alarm;
 mod api;
 pub(crate) mod connection;
 pub(crate) mod fanout;
@@ -69,6 +70,11 @@ pub struct Room {
     /// When the site's room list last heard from this room (0: it must hear
     /// at the next event, e.g. after a report failed).
     last_report: Rc<Cell<u64>>,
+    /// When the latest event the room list has not heard of happened (0:
+    /// none); the alarm tells it once the report interval has passed.
+    report_owed: Cell<u64>,
+    /// [`REPORT_EVERY_MS`], which the test server shortens (`REPORT_MS`).
+    report_every_ms: u64,
     /// When the room last asked the site's webhook queue which events it
     /// wants, and its answer not yet applied.
     hooks_checked: Cell<u64>,
@@ -144,7 +150,8 @@ fn env_ms(env: &Env, name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The site's room list hears from a busy room at most this often.
+/// The site's room list hears from a busy room at most this often (and once
+/// more when it goes quiet).
 const REPORT_EVERY_MS: u64 = 10_000;
 /// A busy room asks its site's webhook queue which events it wants at most
 /// this often (connections made before a webhook was saved do not say).
@@ -199,7 +206,7 @@ impl Room {
                 console_error!("room: cannot record retention by age: {e}");
             }
             if retention_days > 0 {
-                self.set_alarm(self.day_ms as i64);
+                self.alarm_within(self.day_ms);
             }
         }
         drop(guard);
@@ -208,13 +215,12 @@ impl Room {
         }
     }
 
-    fn set_alarm(&self, in_ms: i64) {
+    /// Make sure the alarm runs within `in_ms` (see [`alarm`]).
+    fn alarm_within(&self, in_ms: u64) {
         let storage = self.state.storage();
-        self.state.wait_until(async move {
-            if let Err(e) = storage.set_alarm(in_ms).await {
-                console_error!("room: cannot set its alarm: {e}");
-            }
-        });
+        let at = now_ms() + in_ms;
+        self.state
+            .wait_until(async move { alarm::alarm_by(&storage, at).await });
     }
 
     async fn join(&self, ticket: JoinTicket) -> Result<Response> {
@@ -580,7 +586,10 @@ impl Room {
     fn tell_site(&self) {
         // This runs after every event: decide before copying anything.
         let now = now_ms();
-        let report = now >= self.last_report.get() + REPORT_EVERY_MS;
+        let report = now >= self.last_report.get() + self.report_every_ms;
+        if !report {
+            self.owe_report(now);
+        }
         let check = now >= self.hooks_checked.get() + self.hooks_check_ms;
         let forward = !self.forwarding.get()
             && self
@@ -596,6 +605,9 @@ impl Room {
         };
         if report {
             self.last_report.set(now);
+            if self.report_owed.replace(0) != 0 {
+                self.with_store(|store| store.set_report_owed(0));
+            }
             let messages = self
                 .inner
                 .borrow()
@@ -631,6 +643,54 @@ impl Room {
         }
     }
 
+    /// An event the room list will not hear of at once: make sure the
+    /// alarm tells it when the interval is over, even if nothing else
+    /// happens (the record survives the object sleeping).
+    fn owe_report(&self, now: u64) {
+        if self.report_owed.replace(now) != 0 {
+            return;
+        }
+        self.with_store(|store| store.set_report_owed(now));
+        let due = self.last_report.get() + self.report_every_ms;
+        self.alarm_within(due.saturating_sub(now));
+    }
+
+    /// From the alarm: tell the room list what it has not heard yet, if the
+    /// interval is over; returns how soon to come back if still owed.
+    async fn send_owed_report(&self, now: u64) -> Option<u64> {
+        let (owed, latest, messages) = {
+            let inner = self.inner.borrow();
+            let store = &inner.as_ref().ok()?.store;
+            let owed = self.report_owed.get().max(store.report_owed().unwrap_or(0));
+            if owed == 0 {
+                return None;
+            }
+            let latest = store.latest_event_ts().unwrap_or(0);
+            (owed, latest, store.message_count().unwrap_or(0))
+        };
+        let due = self.last_report.get() + self.report_every_ms;
+        if now < due {
+            return Some(due - now);
+        }
+        let id = self.identity.borrow().clone()?;
+        if !site_link::report(&self.env, &id, owed.max(latest), messages).await {
+            return Some(self.report_every_ms);
+        }
+        self.last_report.set(now);
+        self.report_owed.set(0);
+        self.with_store(|store| store.set_report_owed(0));
+        None
+    }
+
+    /// Write to the store, logging a failure (nothing to answer it to).
+    fn with_store(&self, write: impl FnOnce(&SqlStore) -> std::result::Result<(), StoreError>) {
+        if let Ok(inner) = self.inner.borrow().as_ref() {
+            if let Err(e) = write(&inner.store) {
+                console_error!("room: cannot write its state: {e}");
+            }
+        }
+    }
+
     fn schedule_retention(&self, keep: u64) {
         if let Ok(inner) = self.inner.borrow().as_ref() {
             if let Err(e) = inner.store.set_retention(keep) {
@@ -638,12 +698,7 @@ impl Room {
                 return;
             }
         }
-        let storage = self.state.storage();
-        self.state.wait_until(async move {
-            if let Err(e) = storage.set_alarm(1_000).await {
-                console_error!("room: cannot schedule retention: {e}");
-            }
-        });
+        self.alarm_within(1_000);
     }
 
     fn on_text(&self, origin: Origin<'_>, member: &Member, text: &str) {
@@ -733,6 +788,7 @@ impl DurableObject for Room {
     fn new(state: State, env: Env) -> Self {
         let hooks_check_ms = env_ms(&env, "HOOKS_CHECK_MS", HOOKS_CHECK_EVERY_MS);
         let day_ms = env_ms(&env, "RETENTION_DAY_MS", DAY_MS);
+        let report_every_ms = env_ms(&env, "REPORT_MS", REPORT_EVERY_MS);
         let inner = open(&state);
         let identity = inner
             .as_ref()
@@ -769,6 +825,8 @@ impl DurableObject for Room {
             legacy_present: Cell::new(None),
             identity: RefCell::new(identity),
             last_report: Rc::new(Cell::new(0)),
+            report_owed: Cell::new(0),
+            report_every_ms,
             hooks_checked: Cell::new(now_ms()),
             fresh_hooks: Rc::new(RefCell::new(None)),
             hooks_check_ms,
@@ -851,6 +909,7 @@ impl DurableObject for Room {
             days
         };
         let next_sweep = self.sweep_files(now).await;
+        let next_report = self.send_owed_report(now).await;
         let identity = self.identity.borrow().clone();
         match identity {
             Some(id) if !id.hooks.is_empty() => {
@@ -884,8 +943,11 @@ impl DurableObject for Room {
             };
             next = Some(next.map_or(due, |n| n.min(due)));
         }
+        if let Some(in_ms) = next_report {
+            next = Some(next.map_or(in_ms, |n| n.min(in_ms)));
+        }
         if let Some(in_ms) = next {
-            self.state.storage().set_alarm(in_ms as i64).await?;
+            self.state.storage().set_alarm(in_ms.max(1) as i64).await?;
         }
         Response::ok("")
     }

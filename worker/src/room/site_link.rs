@@ -18,7 +18,9 @@ use worker::{
     console_error, Env, Method, Request, RequestInit, SqlStorage, SqlStorageValue, Storage, Stub,
 };
 
+use super::alarm::alarm_by;
 use super::store::SqlStore;
+use crate::clock::now_ms;
 
 /// Which room this is, and what its site wants to hear.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -173,9 +175,7 @@ pub async fn forward(
             Ok(200) => outbox.taken(last),
             other => {
                 console_error!("room: the webhook queue did not take the events: {other:?}");
-                if let Err(e) = storage.set_alarm(RETRY_MS).await {
-                    console_error!("room: cannot schedule a retry: {e}");
-                }
+                alarm_by(&storage, now_ms() + RETRY_MS as u64).await;
                 break;
             }
         }

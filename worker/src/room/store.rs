@@ -383,6 +383,25 @@ impl SqlStore {
         Ok(rows.first().map_or(0, |r| r.n))
     }
 
+    /// When the room last had an event its site's room list has not heard of
+    /// (0: none), so that the alarm can send it after the object slept.
+    pub fn report_owed(&self) -> Result<u64, StoreError> {
+        Ok(self.setting("report_owed")?.unwrap_or(0))
+    }
+
+    pub fn set_report_owed(&self, at: u64) -> Result<(), StoreError> {
+        self.set_setting("report_owed", at)
+    }
+
+    /// The time of the room's latest stored event (0: none).
+    pub fn latest_event_ts(&self) -> Result<u64, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "SELECT ts AS n FROM messages ORDER BY seq DESC LIMIT 1",
+            Vec::new(),
+        )?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
     /// Remember how many records to keep, for the retention alarm (which
     /// runs with no connection, hence no site limits, at hand).
     pub fn set_retention(&self, keep: u64) -> Result<(), StoreError> {
