@@ -51,6 +51,9 @@ test('invalid site configurations are refused with a reason', async () => {
     ['/sites/ok-id', { colour: 'blue' }],
     ['/sites/ok-id', { limits: { maxMessageChars: 'many' } }],
     ['/sites/ok-id', '{not json'],
+    // Reactions are single emoji, not words or runs of emoji.
+    ['/sites/ok-id', { moderation: { emoji: ['👍', 'lol'] } }],
+    ['/sites/ok-id', { moderation: { emoji: ['👍👍'] } }],
     // A filter too big to travel with each join (non-ASCII words, 5,000 characters).
     ['/sites/ok-id', { moderation: { words: Array.from({ length: 500 }, (_, i) => `слово${String(i).padStart(5, '0')}`) } }],
   ]) {
@@ -60,6 +63,12 @@ test('invalid site configurations are refused with a reason', async () => {
     assert.ok(res.body.message.length > 0);
   }
   assert.equal((await admin('GET', '/sites/ok-id')).status, 404);
+});
+
+test('a reaction emoji listed twice is kept once', async () => {
+  const id = await createSite({ origins: [ORIGIN], moderation: { emoji: ['👍', '🇫🇷', '👍', '👩🏽‍💻'] } });
+  const saved = await admin('GET', `/sites/${id}`);
+  assert.deepEqual(saved.body.moderation.emoji, ['👍', '🇫🇷', '👩🏽‍💻']);
 });
 
 test('the same room name on two sites is two rooms, in both directions', async () => {

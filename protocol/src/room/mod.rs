@@ -33,6 +33,7 @@
 //!   authors may edit their own within the site's window and delete them.
 
 pub mod attachments;
+pub mod emoji;
 pub mod lifecycle;
 pub mod member;
 pub mod moderation;

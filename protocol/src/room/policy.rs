@@ -146,15 +146,24 @@ impl RoomPolicy {
         if self.emoji.is_empty() || self.emoji.len() > MAX_EMOJI {
             return Err(PolicyError(format!("1-{MAX_EMOJI} reaction emoji")));
         }
-        if self.emoji.iter().any(|e| {
-            e.is_empty()
-                || e.len() > crate::client_frame::MAX_EMOJI_BYTES
-                || e.chars().any(char::is_whitespace)
+        if let Some(e) = self.emoji.iter().find(|e| {
+            e.len() > crate::client_frame::MAX_EMOJI_BYTES || !super::emoji::is_one_emoji(e)
         }) {
-            return Err(PolicyError("each reaction emoji is one emoji".into()));
+            return Err(PolicyError(format!(
+                "each reaction emoji is one emoji (not {:?})",
+                e.chars().take(8).collect::<String>()
+            )));
+        }
+        // The same emoji twice would show as two buttons for one reaction.
+        let mut emoji = Vec::with_capacity(self.emoji.len());
+        for e in self.emoji {
+            if !emoji.contains(&e) {
+                emoji.push(e);
+            }
         }
         Ok(RoomPolicy {
             edit_window_secs: self.edit_window_secs.min(366 * 24 * 3600),
+            emoji,
             ..self
         })
     }
@@ -434,6 +443,21 @@ mod tests {
         .validate()
         .is_err());
         assert!(RoomPolicy::default().validate().is_ok());
+        for not_one in ["lol", "👍👍", "🍕 ", "+1"] {
+            let policy = RoomPolicy {
+                emoji: vec!["👍".into(), not_one.into()],
+                ..RoomPolicy::default()
+            };
+            assert!(policy.validate().is_err(), "{not_one:?}");
+        }
+        let twice = RoomPolicy {
+            emoji: ["👍", "🍕", "👍", "🇫🇷", "🍕"].map(String::from).to_vec(),
+            ..RoomPolicy::default()
+        };
+        assert_eq!(
+            twice.validate().map(|p| p.emoji),
+            Ok(["👍", "🍕", "🇫🇷"].map(String::from).to_vec())
+        );
         assert!(
             RoomPolicy::default().allows_emoji("👍") && !RoomPolicy::default().allows_emoji("🍕")
         );
