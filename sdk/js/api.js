@@ -89,14 +89,17 @@ function trim(v) {
   return v.slice(start, end);
 }
 const option = (v) => (typeof v === 'string' ? trim(v) : typeof v === 'number' && v >= 0 ? '0' : '');
+// An untrusted value in a message, cut short past any valid one's length:
+// markup can hold a megabyte.
+const cut = (v) => (v.length > 80 ? `${v.slice(0, 80)}…` : v);
 function check(options) {
   const bad = (why) => { throw new TypeError(`HelloChat.mount: ${why}`); };
   if (typeof options !== 'object' || !options) bad('options must be an object with at least { room }');
   const room = option(options.room);
   if (!room) bad('the `room` option is required');
-  if (!/^[\w-]{1,64}$/.test(room)) bad(`room "${room}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
+  if (!/^[\w-]{1,64}$/.test(room)) bad(`room "${cut(room)}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
   const site = option(options.site);
-  if (site && !/^[a-z\d-]{1,32}$/.test(site)) bad(`site "${site}" must be 1-32 characters of a-z 0-9 -`);
+  if (site && !/^[a-z\d-]{1,32}$/.test(site)) bad(`site "${cut(site)}" must be 1-32 characters of a-z 0-9 -`);
 }
 
 /** Where a visitor's choices for sound and notifications are kept. */
