@@ -1,6 +1,7 @@
-//! What the visitor typed, as one string the widget keeps in the browser's
-//! storage, so a reload (or a discarded tab) loses neither the composer's
-//! draft nor the outbox's unsent messages.
+//! What the visitor typed, and who they are, as one string the widget keeps
+//! in the browser's storage, so a reload (or a discarded tab) loses neither
+//! the composer's draft, nor the outbox's unsent messages, nor an anonymous
+//! visitor's sender key.
 //!
 //! One small JSON document:
 //! `{"draft":"…","key":"<sender key>","m":[{"at":<ms>,"frame":{…}}, …]}`.
@@ -12,10 +13,18 @@
 //! texts, is not in the widget and would weigh more than this module).
 //! Only messages are kept (edits, reactions and the like made offline are
 //! not), each under its client id: sent again after the reload under that
-//! id, it is stored once even if the room had it already. The anonymous
-//! sender key goes with them, because the room recognises a retry by sender
-//! and id. What is read back is input: anything malformed is left out, and
-//! garbage restores nothing.
+//! id, it is stored once even if the room had it already (the room
+//! recognises a retry by sender and id).
+//!
+//! The anonymous sender key is kept for as long as the storage lasts: after
+//! a reload the visitor's messages are still theirs to edit and delete, and
+//! their other tabs are the same person, as Intercom and Crisp keep an
+//! anonymous visitor per browser. The storage is per server, site, room and
+//! name, so the next visitor of a shared browser gets it only under the
+//! same name; a site that must tell them apart signs its users in.
+//!
+//! What is read back is input: anything malformed is left out, and garbage
+//! restores nothing.
 //!
 //! Some come back "Not sent" rather than going out by themselves: one the
 //! room had refused (`code` and `reason`, as it was), one that had files
@@ -38,8 +47,8 @@ pub const STALE_AFTER_MS: f64 = 24.0 * 3600.0 * 1000.0;
 /// written at every keystroke.
 pub const DRAFT_MAX_BYTES: usize = 16 * LIMITS_CEILING.max_message_chars;
 
-/// What to keep: "" when there is no draft and nothing unsent (the adapter
-/// then removes it).
+/// What to keep: "" when there is no draft, nothing unsent and no sender
+/// key (the adapter then removes it).
 pub fn encode(draft: &str, outbox: &Outbox, sender_key: Option<&str>) -> String {
     // The array is written here: `json::array` over a `Vec` would be one
     // more copy of it in the widget.
@@ -66,7 +75,7 @@ pub fn encode(draft: &str, outbox: &Outbox, sender_key: Option<&str>) -> String 
         kept.push(if kept.is_empty() { '[' } else { ',' });
         kept.push_str(&w.raw("frame", &i.action.frame(&i.id).encode()).finish());
     }
-    if kept.is_empty() && draft.is_empty() {
+    if kept.is_empty() && draft.is_empty() && sender_key.is_none() {
         return String::new();
     }
     let mut end = draft.len().min(DRAFT_MAX_BYTES);
@@ -74,12 +83,14 @@ pub fn encode(draft: &str, outbox: &Outbox, sender_key: Option<&str>) -> String 
         end -= 1;
     }
     let draft = &draft[..end];
-    let w = ObjectWriter::new().str("draft", draft);
+    let w = ObjectWriter::new()
+        .str("draft", draft)
+        .opt_str("key", sender_key);
     if kept.is_empty() {
         return w.finish();
     }
     kept.push(']');
-    w.opt_str("key", sender_key).raw("m", &kept).finish()
+    w.raw("m", &kept).finish()
 }
 
 /// Queue the messages kept in `text` into `outbox` (checked, in order; at
@@ -120,17 +131,8 @@ pub fn decode(text: &str, now: f64, outbox: &mut Outbox) -> (String, Option<Stri
         outbox.push(id.to_owned(), action, at, state);
     }
     // It goes into a WebSocket subprotocol: the room's are `<id>.<mac>`,
-    // of base64url characters. Only for a message that goes out by itself
-    // (the room knows a resend by its sender and id): the next anonymous
-    // visitor of this browser under the same name, with nothing of the last
-    // one's left to send, does not inherit their key (which may edit and
-    // delete their messages).
-    let key = field(&doc, "key").filter(|k| {
-        validate::is_client_id(k)
-            && outbox
-                .items()
-                .any(|i| matches!(i.state, OutboxState::Pending))
-    });
+    // of base64url characters.
+    let key = field(&doc, "key").filter(|k| validate::is_client_id(k));
     (
         field(&doc, "draft").unwrap_or_default().to_owned(),
         key.map(str::to_owned),
@@ -213,14 +215,14 @@ mod tests {
     }
 
     #[test]
-    fn nothing_typed_and_nothing_unsent_is_the_empty_string() {
+    fn nothing_typed_nothing_unsent_and_no_key_is_the_empty_string() {
         let mut o = Outbox::default();
-        assert_eq!(encode("", &o, Some("k")), "");
+        assert_eq!(encode("", &o, None), "");
         o.push("r".into(), Action::Delete { target: 1 }, NOW, PENDING);
         o.push("f".into(), send("", 1), NOW, PENDING);
-        assert_eq!(encode("", &o, Some("k")), "", "no text, nothing to keep");
+        assert_eq!(encode("", &o, None), "", "no text, nothing to keep");
         let draft_only = encode("hi", &o, Some("k"));
-        assert_eq!(draft_only, r#"{"draft":"hi"}"#, "no key without messages");
+        assert_eq!(draft_only, r#"{"draft":"hi","key":"k"}"#);
     }
 
     #[test]
@@ -239,25 +241,20 @@ mod tests {
     }
 
     #[test]
-    fn the_sender_key_comes_back_only_with_a_message_to_resend() {
+    fn the_sender_key_is_kept_with_or_without_messages() {
         let mut o = Outbox::default();
-        o.push(
-            "old".into(),
-            send("hi", 0),
-            NOW - STALE_AFTER_MS - 1.0,
-            PENDING,
+        let alone = encode("", &o, Some("key.1"));
+        assert_eq!(alone, r#"{"draft":"","key":"key.1"}"#);
+        assert_eq!(
+            decode(&alone, NOW, &mut o),
+            (String::new(), Some("key.1".into()))
         );
-        o.push("files".into(), send("look", 1), NOW, PENDING);
-        let waiting = encode("", &o, Some("key.1"));
-        let (_, key) = decode(&waiting, NOW, &mut Outbox::default());
-        assert_eq!(key, None, "only messages waiting for Retry: a new key");
         o.push("fresh".into(), send("ok", 0), NOW, PENDING);
         let (_, key) = decode(&encode("", &o, Some("key.1")), NOW, &mut Outbox::default());
-        assert_eq!(
-            key.as_deref(),
-            Some("key.1"),
-            "one goes out by itself, as its sender"
-        );
+        assert_eq!(key.as_deref(), Some("key.1"), "and with them");
+        let forged = r#"{"draft":"","key":"a b\r\nX"}"#;
+        assert_eq!(decode(forged, NOW, &mut o).1, None, "not a key");
+        assert_eq!(encode("", &Outbox::default(), None), "", "nothing to keep");
     }
 
     #[test]
@@ -366,13 +363,13 @@ mod tests {
             let kept = encode(&draft, &o, key.as_deref());
             // Texts the room would refuse (a C1 control, blanks) are kept
             // too, and left out when read back.
-            prop_assert_eq!(kept.is_empty(), draft.is_empty() && texts.is_empty());
+            prop_assert_eq!(kept.is_empty(), draft.is_empty() && texts.is_empty() && key.is_none());
             let mut back = Outbox::default();
             let (d, k) = decode(&kept, NOW, &mut back);
             let got: Vec<_> = restored(&kept, NOW).into_iter().map(|m| (m.0, m.1)).collect();
             prop_assert_eq!(&got, &want);
             prop_assert_eq!(d, draft);
-            prop_assert_eq!(k, key.filter(|_| !want.is_empty()));
+            prop_assert_eq!(k, key);
         }
 
         #[test]

@@ -114,8 +114,40 @@ test('a kept message the room already stored (its ack lost) is not stored twice'
   assert.equal(await page.locator('.hc-list .hc-msg', { hasText: 'sent just before the reload' }).count(), 1, 'shown once, as our own');
   const audit = await join(room, 'Audit');
   assert.deepEqual(audit.history.messages.map((m) => [m.seq, m.id]), [[ack.seq, id]], 'one stored copy');
-  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('hello-chat:kept:')).length), 0, 'nothing left to send');
+  const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('hello-chat:kept:')).map((k) => JSON.parse(localStorage.getItem(k))));
+  assert.deepEqual(left, [{ draft: '', key: before.welcome.senderKey }], 'nothing left to send; the visitor is kept');
   await Promise.all([audit.close(), context.close()]);
+});
+
+test('an anonymous visitor\'s messages stay theirs after a reload, in this browser and under this name', async () => {
+  const room = uniqueRoom('mine');
+  const context = await browser.newContext();
+  let page = await widgetPage(context, { room, name: 'Ada' });
+  await waitForStatus(page, 'connected');
+  await input(page).fill('written before the reload');
+  await input(page).press('Enter');
+  await page.locator('.hc-list .hc-msg.hc-own', { hasText: 'written before the reload' }).waitFor({ timeout: 15000 });
+  await page.close();
+
+  page = await widgetPage(context, { room, name: 'Ada' });
+  await waitForStatus(page, 'connected');
+  const mine = page.locator('.hc-list .hc-msg', { hasText: 'written before the reload' });
+  await mine.waitFor();
+  assert.equal(await mine.evaluate((el) => el.classList.contains('hc-own')), true, 'still shown as their own');
+  // So they may still edit it.
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: 'Edit' }).waitFor();
+  await page.keyboard.press('Escape');
+
+  const bo = await widgetPage(context, { room, name: 'Bo' });
+  await waitForStatus(bo, 'connected');
+  await bo.locator('.hc-list .hc-msg', { hasText: 'written before the reload' }).waitFor();
+  assert.equal(await bo.locator('.hc-list .hc-msg.hc-own').count(), 0, 'not another name\'s');
+  const elsewhere = await widgetPage(await browser.newContext(), { room, name: 'Ada' });
+  await waitForStatus(elsewhere, 'connected');
+  await elsewhere.locator('.hc-list .hc-msg', { hasText: 'written before the reload' }).waitFor();
+  assert.equal(await elsewhere.locator('.hc-list .hc-msg.hc-own').count(), 0, 'not another browser\'s');
+  await context.close();
 });
 
 test('storage that throws leaves the widget working as before', async () => {
