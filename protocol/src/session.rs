@@ -331,10 +331,19 @@ impl Session {
                 None
             },
             self.read_at.filter(|_| self.link == Link::Up),
+            self.mute_ends(),
         ]
         .into_iter()
         .flatten()
         .reduce(f64::min)
+    }
+
+    /// When a timed mute ends (ms since the epoch, like `now`).
+    fn mute_ends(&self) -> Option<f64> {
+        self.room
+            .muted_until
+            .filter(|&t| t != u64::MAX)
+            .map(|t| t as f64)
     }
 
     fn is_over(&self) -> bool {
@@ -509,6 +518,14 @@ impl Session {
         if due(self.read_at) && self.link == Link::Up {
             self.read_at = None;
             self.read_up_to(self.read_held, now);
+        }
+        // The room announces no end to a timed mute: it just stops refusing.
+        if due(self.mute_ends()) {
+            let room = RoomStatus {
+                muted_until: None,
+                ..self.room.clone()
+            };
+            self.set_room(room);
         }
         if due(self.ping_at) {
             self.effects.push_back(Effect::Transmit("ping".into()));

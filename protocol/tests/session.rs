@@ -1526,7 +1526,7 @@ fn unsent_messages_survive_a_reload_and_go_out_once_under_their_ids() {
 fn restoring_garbage_changes_nothing() {
     let mut s = session();
     assert_eq!(
-        s.restore(r#"{"key":"k","m":[{"frame":{"id":"x"}}]}"#, 0.0),
+        s.restore(r#"{"key":"not a key","m":[{"frame":{"id":"x"}}]}"#, 0.0),
         ""
     );
     assert_eq!(s.restore("not json", 0.0), "");
@@ -1534,4 +1534,40 @@ fn restoring_garbage_changes_nothing() {
     s.start(0.0);
     let (_, protocols) = opened(&drain(&mut s));
     assert_eq!(protocols, ["hello-chat.v1"], "no key from garbage");
+}
+
+#[test]
+fn a_timed_mute_lifts_by_itself_when_it_ends() {
+    use hello_chat_protocol::message::ModerationNotice;
+    let mut s = session();
+    // The room's clock and ours: epoch milliseconds.
+    let t0 = 1_800_000_000_000.0;
+    connected(&mut s, t0, 0, vec![]);
+    let mute = |seq: u64, until: Option<u64>| ModerationNotice {
+        seq,
+        action: "mute".into(),
+        sender: Some(ME.into()),
+        until,
+        by: "Mo".into(),
+        ..ModerationNotice::default()
+    };
+    let until = t0 as u64 + 3_000;
+    s.on_text(&ServerFrame::Moderation(mute(1, Some(until))).encode(), t0);
+    drain(&mut s);
+    assert_eq!(s.room().muted_until, Some(until));
+    assert!(s.poll_timeout().is_some_and(|t| t <= until as f64));
+    s.handle_timeout(until as f64 - 1.0);
+    assert_eq!(s.room().muted_until, Some(until), "not yet");
+    s.handle_timeout(until as f64);
+    assert_eq!(s.room().muted_until, None, "over");
+    assert!(drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Room(r) if r.muted_until.is_none())));
+    // A mute for good waits for an unmute.
+    s.on_text(
+        &ServerFrame::Moderation(mute(2, None)).encode(),
+        t0 + 4_000.0,
+    );
+    s.handle_timeout(f64::MAX);
+    assert_eq!(s.room().muted_until, Some(u64::MAX));
 }

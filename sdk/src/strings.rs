@@ -112,6 +112,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("noticeSlowOff", "{by} turned off slow mode."),
     ("noticeLock", "{by} made the room read-only."),
     ("noticeUnlock", "{by} reopened the room."),
+    ("noticeReason", "{notice} Reason: {reason}"),
     ("someone", "Someone"),
     ("attach", "Attach files"),
     ("seenBy", "Seen by {n}"),

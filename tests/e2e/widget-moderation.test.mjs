@@ -287,13 +287,19 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   await form.getByLabel('Duration').selectOption('600');
   await form.getByLabel('Reason (optional)').fill('calm down');
   assert.deepEqual(await seriousViolations(mo), [], 'the moderator form is accessible');
-  // Enter in the reason confirms, as in any form. Eve has a message typed.
+  // Enter in the reason confirms, as in any form. Eve is typing a message.
   await eve.locator('.hc-input').fill('one more');
+  await eve.locator('.hc-input').focus();
   await form.getByLabel('Reason (optional)').press('Enter');
   await eve.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor();
   assert.equal(await eve.locator('.hc-input').isDisabled(), true);
   assert.equal(await eve.locator('.hc-send').isDisabled(), true, 'Send too, even with text that fits');
-  await mo.locator('.hc-notice', { hasText: 'Eve was muted by Mo.' }).waitFor();
+  // Her keyboard focus stays in the widget, not on the page's body.
+  assert.equal(await eve.evaluate(() => document.activeElement?.hasAttribute('data-hello-chat-host')
+    && Boolean(document.activeElement.shadowRoot.activeElement)), true, 'focus kept in the widget');
+  // Both see why.
+  await mo.locator('.hc-notice', { hasText: 'Eve was muted by Mo. Reason: calm down' }).waitFor();
+  await eve.locator('.hc-notice', { hasText: 'Eve was muted by Mo. Reason: calm down' }).waitFor();
 
   // Ban: the member's widget stops for good.
   await two.locator('.hc-more').click();
@@ -304,6 +310,27 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   assert.equal(failed.code, 4008);
   await eve.locator('.hc-banner', { hasText: 'banned' }).waitFor();
   await Promise.all([mo.context().close(), eve.context().close()]);
+});
+
+test('a timed mute lifts by itself: the banner goes and the composer works again', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wmute');
+  const room = uniqueRoom('mute-ends');
+  const eve = await open({ room, site, name: 'Eve' });
+  await eve.locator('.hc-input').fill('hello');
+  await eve.locator('.hc-input').press('Enter');
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'message' && d.own));
+  const sender = await eve.evaluate(() => window.events.find(([e, d]) => e === 'message' && d.own)[1].sender);
+  const muted = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'mute', sender, seconds: 2 });
+  assert.equal(muted.status, 200, muted.text);
+  await eve.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor();
+  assert.equal(await eve.locator('.hc-input').isDisabled(), true);
+  // The room announces no end: the widget knows when it is.
+  await eve.locator('.hc-roombanner', { hasText: 'muted' }).waitFor({ state: 'hidden', timeout: 10_000 });
+  assert.equal(await eve.locator('.hc-input').isDisabled(), false);
+  await eve.locator('.hc-input').fill('back again');
+  await eve.locator('.hc-input').press('Enter');
+  await eve.locator('.hc-list .hc-msg.hc-own', { hasText: 'back again' }).waitFor();
+  await eve.context().close();
 });
 
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {

@@ -236,7 +236,8 @@ pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
 }
 
 /// A moderation notice's line. What its text says is kept on the `<li>`
-/// (the string's key, names, seconds, and whose they are), so that the text
+/// (the string's key, names, seconds, the moderator's reason, and whose
+/// they are), so that the text
 /// can be said again without a name once that person is erased.
 pub fn notice(doc: &Document, s: &Strings, key: &str, n: &ModerationNotice) -> Element {
     let li = element(doc, "li", "hc-notice");
@@ -244,6 +245,7 @@ pub fn notice(doc: &Document, s: &Strings, key: &str, n: &ModerationNotice) -> E
     attr(&li, "data-by", &n.by);
     attr(&li, "data-s", &decimal(n.seconds.unwrap_or(0)));
     for (k, v) in [
+        ("data-reason", &n.reason),
         ("data-name", &n.name),
         ("data-sender", &n.sender),
         ("data-by-sender", &n.by_sender),
@@ -265,5 +267,9 @@ pub fn notice_text(s: &Strings, li: &Element) -> String {
     let by = data("data-by").unwrap_or_else(someone);
     let key = data("data-key").unwrap_or_default();
     let secs = data("data-s").unwrap_or_default();
-    s.fill(&key, &[("name", &name), ("by", &by), ("s", &secs)])
+    let text = s.fill(&key, &[("name", &name), ("by", &by), ("s", &secs)]);
+    match data("data-reason") {
+        Some(reason) => s.fill("noticeReason", &[("notice", &text), ("reason", &reason)]),
+        None => text,
+    }
 }

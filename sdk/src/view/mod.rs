@@ -498,6 +498,7 @@ impl View {
             let (about, by) = (is("data-sender"), is("data-by-sender"));
             if about {
                 unset(&li, "data-name");
+                unset(&li, "data-reason");
             }
             if by {
                 attr(&li, "data-by", "");
@@ -977,6 +978,16 @@ impl View {
 
     /// The composer can send (or not: muted, read-only room).
     pub fn set_composer_enabled(&self, enabled: bool) {
+        // A control disabled under the visitor's fingers drops focus on the
+        // page's body: give it to the list, which they can still read.
+        if !enabled
+            && self
+                .focused()
+                .and_then(|f| closest(&f, ".hc-composer"))
+                .is_some()
+        {
+            focus(&self.log);
+        }
         self.input.set_disabled(!enabled);
         self.attach.set_disabled(!enabled);
         if !enabled {
