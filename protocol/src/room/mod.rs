@@ -319,17 +319,21 @@ impl RoomCore {
                 .encode(),
             ));
         } else {
-            // The workshop front end shows each frame as one message.
+            // The workshop front end shows each frame as one message, and
+            // has no tombstones.
             for e in store
                 .page(PageQuery::Latest(JOIN_HISTORY), &member.author)?
                 .events
             {
-                if let RoomEvent::Message(m) = e {
-                    outputs.push(Output::Reply(legacy_frame(
-                        &m.name,
-                        &legacy_text(&m),
-                        m.timestamp,
-                    )));
+                match e {
+                    RoomEvent::Message(m) if !m.deleted => {
+                        outputs.push(Output::Reply(legacy_frame(
+                            &m.name,
+                            &legacy_text(&m),
+                            m.timestamp,
+                        )));
+                    }
+                    _ => {}
                 }
             }
         }
