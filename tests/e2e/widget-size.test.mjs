@@ -60,7 +60,11 @@ const KB = 1024;
 // past clobbered globals, the launcher's panel on phones and in dark mode
 // and its errors reported (+0.6 KB of JavaScript): 86.0 KB nightly
 // (88,084 B), 93.7 KB stable (95,931 B).
-const EMBED_BUDGET = { nightly: 86.3 * KB, stable: 94.0 * KB };
+// Then raised to 86.6/94.3 KB for a third QA pass's moderation fixes (a
+// timed mute that lifts by itself, focus kept when the composer is
+// disabled, the moderator's reason shown; +0.3 KB): 86.4 KB nightly
+// (88,505 B), 94.1 KB stable (96,344 B).
+const EMBED_BUDGET = { nightly: 86.6 * KB, stable: 94.3 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
