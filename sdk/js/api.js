@@ -221,11 +221,14 @@ export function createHelloChat(loadWasm, defaultServer) {
     // it loaded but refused to mount (options mount could not check, such as
     // a getter that changed its mind, or the DOM refused).
     const fail = (err, code = 'load_failed') => {
+      drop();
       emit('status', { status: 'failed', reason: String(err?.message ?? err) });
       emit('error', { code, message: String(err?.message ?? err) });
     };
 
-    // Calls made before the wasm is ready are queued and replayed in order.
+    // Calls made before the wasm is ready are queued and replayed in order;
+    // dropped (destroyed, failed), a queued sendFile's promise still settles.
+    const drop = () => { for (const [m, a] of queue.splice(0)) if (m === 'sendFile') a[2](undefined); };
     const call = (method, ...args) => {
       if (destroyed) return undefined;
       if (widget) return widget[method](...args);
@@ -269,7 +272,7 @@ export function createHelloChat(loadWasm, defaultServer) {
         } finally {
           emit('status', { status: 'closed' });
           events.clear();
-          queue.length = 0;
+          drop();
         }
       },
     };

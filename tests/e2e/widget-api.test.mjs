@@ -136,10 +136,28 @@ test('the wasm that cannot load (a CSP without wasm-unsafe-eval) is a load failu
   }));
   await page.goto(`${BASE}/csp`);
   await page.waitForFunction(() => window.HelloChat);
-  const error = await page.evaluate(() => new Promise((resolve) => {
-    HelloChat.mount(document.getElementById('chat'), { room: 'lobby' }).on('error', resolve);
+  const [error, file] = await page.evaluate(() => new Promise((resolve) => {
+    const chat = HelloChat.mount(document.getElementById('chat'), { room: 'lobby' });
+    // Queued before the failure: its promise must settle too.
+    const sent = chat.sendFile(new Blob(['x'], { type: 'text/plain' }));
+    chat.on('error', (e) => Promise.race([sent.then((v) => ['settled', v ?? null]), new Promise((r) => setTimeout(r, 3000, ['pending']))])
+      .then((f) => resolve([e, f])));
   }));
   assert.equal(error.code, 'load_failed', JSON.stringify(error));
+  assert.deepEqual(file, ['settled', null]);
+  await context.close();
+});
+
+test('a sendFile queued before the widget was ready settles when it is destroyed', async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const file = await page.evaluate(() => {
+    const chat = HelloChat.mount(document.getElementById('chat'), { room: 'lobby', name: 'Ada' });
+    const sent = chat.sendFile(new Blob(['x'], { type: 'text/plain' }));
+    chat.destroy();
+    return Promise.race([sent.then((v) => ['settled', v ?? null]), new Promise((r) => setTimeout(r, 3000, ['pending']))]);
+  });
+  assert.deepEqual(file, ['settled', null]);
   await context.close();
 });
 
