@@ -38,10 +38,14 @@ impl Controller {
                 items.push(("edit", s.get("edit")));
             }
             items.push(("delete", s.get("delete")));
-        } else if moderator && !li.has_attribute("data-role") {
+        } else if moderator {
+            // Any message may be removed; moderators and the site's bots
+            // cannot be muted or banned (the room refuses it).
             items.push(("remove", s.get("remove")));
-            items.push(("mute", s.get("mute")));
-            items.push(("ban", s.get("ban")));
+            if !li.has_attribute("data-role") {
+                items.push(("mute", s.get("mute")));
+                items.push(("ban", s.get("ban")));
+            }
         }
         let emoji = if may_act {
             room.emoji.clone()

@@ -309,7 +309,18 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   const failed = await eve.evaluate(() => window.events.find(([e, d]) => e === 'status' && d.status === 'failed')[1]);
   assert.equal(failed.code, 4008);
   await eve.locator('.hc-banner', { hasText: 'banned' }).waitFor();
-  await Promise.all([mo.context().close(), eve.context().close()]);
+
+  // Another moderator's message: removable, but no Mute or Ban (the room refuses those).
+  const max = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Max', role: 'moderator', exp: inAnHour() }) });
+  await max.locator('.hc-input').fill('a moderator slip');
+  await max.locator('.hc-input').press('Enter');
+  const slip = item(mo, 'a moderator slip');
+  await slip.locator('.hc-more').click();
+  const offered = await slip.locator('[role=menuitem]').evaluateAll((items) => items.map((i) => i.textContent));
+  assert.ok(offered.includes('Remove') && !offered.includes('Mute') && !offered.includes('Ban'), offered.join());
+  await slip.getByRole('menuitem', { name: 'Remove' }).click();
+  await max.locator('.hc-list .hc-msg.hc-own.hc-deleted').waitFor();
+  await Promise.all([mo.context().close(), eve.context().close(), max.context().close()]);
 });
 
 test('a timed mute lifts by itself: the banner goes and the composer works again', async () => {
