@@ -86,6 +86,11 @@ pub struct Welcome {
     /// these members have read this far.
     pub receipts: bool,
     pub readers: Vec<Reader>,
+    /// The file types the site accepts, as an HTML `accept` list ("": no
+    /// attachments); `None` from a server that does not say (any of
+    /// [`FILE_TYPES`](crate::limits::FILE_TYPES)). One string, not an array:
+    /// the widget hands it to its file picker as it is.
+    pub accept: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -318,6 +323,7 @@ impl ServerFrame {
                     &json::array(w.emoji.iter().map(|e| json_string(e))),
                 )
                 .flag("receipts", w.receipts)
+                .opt_str("accept", w.accept.as_deref())
                 .opt_raw(
                     "readers",
                     w.receipts.then(|| {
@@ -471,6 +477,7 @@ impl ServerFrame {
                     .iter()
                     .filter_map(parse_reader)
                     .collect(),
+                accept: obj.get("accept").and_then(Json::as_str).map(str::to_owned),
             }),
             "history" => {
                 let items = obj

@@ -197,6 +197,9 @@ pub struct RoomStatus {
     pub edit_window: u64,
     /// The emoji we may react with.
     pub emoji: Vec<String>,
+    /// The file types the site accepts, as an `accept` list ("": none;
+    /// `None`: not said, so any the service knows).
+    pub accept: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -640,6 +643,7 @@ impl Session {
                     role: welcome.role,
                     edit_window: welcome.edit_window,
                     emoji: welcome.emoji.clone(),
+                    accept: welcome.accept.clone(),
                 });
                 self.me = Some(welcome);
             }

@@ -82,9 +82,15 @@ fn quietly(weak: &Weak<RefCell<Controller>>, f: impl FnOnce(&mut Controller)) {
 impl Controller {
     // ----- staging: the button, paste, drop -----
 
+    /// Whether the visitor may attach files now: the composer is on and
+    /// the site accepts some.
+    fn takes_files(&self) -> bool {
+        !self.view.input.disabled() && !self.view.attach.hidden()
+    }
+
     /// Put `files` in the composer's tray and prepare each in the background.
     pub(crate) fn stage(&mut self, files: Vec<Blob>) {
-        if self.view.input.disabled() {
+        if !self.takes_files() {
             return;
         }
         for file in files {
@@ -330,7 +336,7 @@ pub(crate) fn on_paste(c: &mut Controller, e: Event, _: f64) {
             .and_then(|e| e.clipboard_data())
             .and_then(|d| d.files()),
     );
-    if !files.is_empty() {
+    if !files.is_empty() && c.takes_files() {
         // Not also their names as text.
         e.prevent_default();
         c.stage(files);
@@ -342,7 +348,7 @@ pub(crate) fn on_drag_over(c: &mut Controller, e: Event, _: f64) {
     let Some(dt) = cast_ref::<DragEvent>(&e, "DragEvent").and_then(|d| d.data_transfer()) else {
         return;
     };
-    if carries_files(&dt) && !c.view.input.disabled() {
+    if carries_files(&dt) && c.takes_files() {
         e.prevent_default();
         let _ = Reflect::set(&dt, &"dropEffect".into(), &"copy".into());
         c.view.drop_target(true);

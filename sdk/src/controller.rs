@@ -473,6 +473,7 @@ impl Controller {
         self.view.update_counter(self.session.max_message_chars());
         self.view
             .set_composer_enabled(moderator || (room.muted_until.is_none() && !room.locked));
+        self.view.set_file_types(room.accept.as_deref());
     }
 
     /// A moderation notice: a line in the list (and a purge tombstones).

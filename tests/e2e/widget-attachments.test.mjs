@@ -5,7 +5,7 @@
 // files as cards; progress and Cancel; destroy() leaves no object URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launchBrowser, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { BASE, createSite, launchBrowser, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -146,6 +146,32 @@ test('a pasted image and a dropped one are attached and arrive inline', async ()
   await ada.locator('.hc-send').click();
   assert.deepEqual((await loadedImage(bo, 'dropped')).natural, [150, 300]);
   await close();
+});
+
+test('the file button offers what the site accepts, and nothing on a site without files', async () => {
+  const origins = ['http://127.0.0.1:*'];
+  const noFiles = await createSite({ origins, limits: { maxFileBytes: 0 } });
+  const pngOnly = await createSite({ origins, limits: { fileTypes: ['image/png'] } });
+  const context = await browser.newContext();
+  const off = await widgetPage(context, { room: uniqueRoom('nofiles'), site: noFiles, name: 'Ada' });
+  await waitForStatus(off, 'connected');
+  await off.evaluate(pageHelpers);
+  assert.equal(await off.locator('.hc-attach').isHidden(), true, 'no 📎');
+  // A pasted screenshot is not staged to fail later with a Retry that cannot succeed.
+  const taken = await off.evaluate(async () => {
+    const dt = new DataTransfer();
+    dt.items.add(await window.makeImage(20, 20));
+    const event = new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true, composed: true });
+    window.root().querySelector('.hc-input').dispatchEvent(event);
+    return event.defaultPrevented;
+  });
+  assert.equal(taken, false);
+  assert.equal(await off.locator('.hc-tray .hc-staged').count(), 0);
+  const png = await widgetPage(context, { room: uniqueRoom('png'), site: pngOnly, name: 'Ada' });
+  await waitForStatus(png, 'connected');
+  assert.equal(await png.locator('.hc-attach').isVisible(), true);
+  assert.equal(await png.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('input[type=file]').accept), 'image/png');
+  await context.close();
 });
 
 test('a 4000×3000 JPEG arrives at 2048×1536; a small JPEG is re-encoded upright, its EXIF dropped', async () => {

@@ -63,8 +63,10 @@ const KB = 1024;
 // Then raised to 86.6/94.3 KB for a third QA pass's moderation fixes (a
 // timed mute that lifts by itself, focus kept when the composer is
 // disabled, the moderator's reason shown; +0.3 KB): 86.4 KB nightly
-// (88,505 B), 94.1 KB stable (96,344 B).
-const EMBED_BUDGET = { nightly: 86.6 * KB, stable: 94.3 * KB };
+// (88,505 B), 94.1 KB stable (96,344 B). Then the file button following the
+// site's accepted types (+0.16 KB) and a queued sendFile settling: 86.6 KB
+// (88,693 B), so 86.8/94.5 KB.
+const EMBED_BUDGET = { nightly: 86.8 * KB, stable: 94.5 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -297,6 +297,11 @@ impl RoomCore {
                 } else {
                     Vec::new()
                 },
+                accept: Some(if limits.max_file_bytes == 0 {
+                    String::new()
+                } else {
+                    limits.file_types.names().join(",")
+                }),
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));
             let (mut page, anchor) = match req.since {

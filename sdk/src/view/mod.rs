@@ -221,8 +221,8 @@ impl View {
         attr(&picker, "type", "file");
         attr(&picker, "multiple", "");
         picker.set_hidden(true);
-        // The types the service can check; a site may allow fewer (the room
-        // then refuses the file, and the message shows why).
+        // The types the service can check, until the room says which of
+        // them the site accepts (`set_file_types`).
         attr(&picker, "accept", &protocol::limits::FILE_TYPES.join(","));
         let input: HtmlTextAreaElement = element(&doc, "textarea", "hc-input").unchecked_into();
         attr(&input, "rows", "1");
@@ -992,6 +992,16 @@ impl View {
         self.attach.set_disabled(!enabled);
         if !enabled {
             self.send.set_disabled(true);
+        }
+    }
+
+    /// The file types the site accepts, once the room says: the picker
+    /// offers only those, and no 📎 when there are none (a file the room
+    /// would refuse whatever the visitor does).
+    pub fn set_file_types(&self, accept: Option<&str>) {
+        if let Some(accept) = accept {
+            self.attach.set_hidden(accept.is_empty());
+            attr(&self.picker, "accept", accept);
         }
     }
 
