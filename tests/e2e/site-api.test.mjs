@@ -323,3 +323,49 @@ test('the key\'s scheme is case-insensitive; a 429 says when to retry', async ()
   assert.ok(limited, `statuses: ${answers.map((r) => r.status)}`);
   assert.equal(limited.headers.get('retry-after'), '1');
 });
+
+test('an invalid id in a path is 400 bad_request; a well-formed id that does not exist stays 404', async () => {
+  const { site, key } = await siteWithKey();
+  const hook = { url: 'https://hooks.example.com/in', events: ['moderation'], secret: 'whsec-0123456789abcdef' };
+  const bad = async (answer, what) => {
+    const res = await answer;
+    assert.deepEqual([res.status, res.body?.error], [400, 'bad_request'], `${what}: ${res.text}`);
+  };
+  // Room ids are [A-Za-z0-9_-]{1,64}.
+  for (const room of ['bad!room', 'bad.room', 'r'.repeat(65), 'caf%C3%A9']) {
+    await bad(api(key, 'GET', `/${site}/rooms/${room}/messages`), `GET messages of ${room}`);
+    await bad(api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'hi' }), `POST to ${room}`);
+    await bad(api(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'lock' }), `moderate ${room}`);
+    await bad(api(key, 'DELETE', `/${site}/rooms/${room}`), `DELETE ${room}`);
+    await bad(api(key, 'DELETE', `/${site}/rooms/${room}/messages/1`), `DELETE a message of ${room}`);
+  }
+  // A seq is 1 to 2^53-1.
+  for (const seq of ['abc', '0', '-1', '1.5', '9007199254740992']) {
+    await bad(api(key, 'DELETE', `/${site}/rooms/lobby/messages/${seq}`), `seq ${seq}`);
+  }
+  // Webhook names are [a-z0-9-]{1,32}.
+  for (const name of ['Bad_Name', 'h'.repeat(33), 'bad!hook']) {
+    await bad(api(key, 'GET', `/${site}/webhooks/${name}`), `GET webhook ${name}`);
+    await bad(api(key, 'PUT', `/${site}/webhooks/${name}`, hook), `PUT webhook ${name}`);
+    await bad(api(key, 'DELETE', `/${site}/webhooks/${name}`), `DELETE webhook ${name}`);
+  }
+  // A site id that cannot be one: 400 for a valid key (not 403: it is no one's site), 401 without one.
+  await bad(api(key, 'GET', '/Bad_Site'), 'an invalid site id');
+  await bad(api(key, 'GET', `/${'s'.repeat(33)}/rooms`), 'a site id too long');
+  const anonymous = await api(null, 'GET', '/Bad_Site');
+  assert.deepEqual([anonymous.status, anonymous.body.error], [401, 'unauthorized'], 'the key is checked first');
+  assert.equal((await api(null, 'GET', `/${site}/rooms/bad!room/messages`)).status, 401, 'the key is checked first');
+  // The operator API: key ids are 16 hex digits; fan-out objects take a room id and a number.
+  await bad(admin('DELETE', `/sites/${site}/keys/not-a-key-id`), 'an invalid key id');
+  await bad(admin('GET', `/sites/${site}/rooms/bad!room/fanout/0`), 'fan-out of an invalid room');
+  await bad(admin('GET', `/sites/${site}/rooms/lobby/fanout/x`), 'fan-out object x');
+
+  // Well-formed ids of things that do not exist: 404 not_found.
+  const missing = [
+    await api(key, 'GET', `/${site}/webhooks/nope`),
+    await api(key, 'DELETE', `/${site}/webhooks/nope`),
+    await api(key, 'DELETE', `/${site}/rooms/lobby/messages/424242`),
+    await admin('DELETE', `/sites/${site}/keys/0123456789abcdef`),
+  ];
+  assert.deepEqual(missing.map((r) => [r.status, r.body.error]), Array(4).fill([404, 'not_found']));
+});

@@ -94,7 +94,7 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
         }
         (Method::Delete, ["keys", key]) => {
             if !site_key::is_key_id(key) {
-                return json_error(404, "not_found", "no such key");
+                return json_error(400, "bad_request", "key ids are 16 hex digits");
             }
             forget_key(key);
             registry(
@@ -127,8 +127,15 @@ async fn fanout_call(
     index: &str,
     header: Option<&str>,
 ) -> Result<Response> {
-    let (Ok(index), true) = (index.parse::<u32>(), is_room_id(room)) else {
-        return json_error(404, "not_found", "no such room or fan-out object");
+    if !is_room_id(room) {
+        return json_error(
+            400,
+            "bad_request",
+            "room ids are 1-64 characters of A-Z a-z 0-9 _ -",
+        );
+    }
+    let Ok(index) = index.parse::<u32>() else {
+        return json_error(400, "bad_request", "fan-out objects are numbered from 0");
     };
     let site = match find_site(env, site).await {
         Ok(Lookup::Found(site)) => site,

@@ -9,6 +9,7 @@
 //! forwards the call to the room concerned (`room::api`), which acts through
 //! its room core like any member, so connected widgets see the change live.
 
+use protocol::client_frame::MAX_SEQ;
 use protocol::site_key;
 use protocol::validate::{is_room_id, is_site_id};
 use serde::Deserialize;
@@ -48,6 +49,10 @@ async fn authorize(
     if !site_key::matches(secret, &key.hash) {
         return refuse(unauthorized("unknown or revoked site key"));
     }
+    // A path that cannot name a site names no one's: 400, not 403.
+    if !is_site_id(site) {
+        return refuse(bad_site_id());
+    }
     if key.site != site {
         return refuse(json_error(
             403,
@@ -65,6 +70,23 @@ async fn authorize(
         Lookup::Unknown => refuse(json_error(404, "not_found", "no such site")),
         Lookup::Busy => refuse(json_error(503, "unavailable", "try again")),
     }
+}
+
+/// 400 for a site id that cannot be one (docs/api.md: invalid ids are 400).
+fn bad_site_id() -> Result<Response> {
+    json_error(
+        400,
+        "bad_request",
+        "site ids are 1-32 characters of a-z 0-9 -",
+    )
+}
+
+/// The seq in a path: 1 to 2^53-1, else `None`.
+pub(crate) fn path_seq(segment: &str) -> Option<u64> {
+    segment
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=MAX_SEQ).contains(n))
 }
 
 /// Send a request to one of the site's own objects (room list, webhook queue).
@@ -140,9 +162,8 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
     let Some((&site_id, rest)) = parts.split_first() else {
         return json_error(404, "not_found", "no such API path");
     };
-    if !is_site_id(site_id) {
-        return json_error(404, "not_found", "no such site");
-    }
+    // The key is checked first (401), then the ids in the path (400): an
+    // invalid site id is refused in `authorize`.
     let site = match authorize(&req, env, site_id).await? {
         Ok(site) => site,
         Err(refusal) => return Ok(refusal),
@@ -226,7 +247,11 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
         }
         (_, ["rooms", room, rest @ ..]) => {
             if !is_room_id(room) {
-                return json_error(404, "not_found", "no such room");
+                return json_error(
+                    400,
+                    "bad_request",
+                    "room ids are 1-64 characters of A-Z a-z 0-9 _ -",
+                );
             }
             match (method, rest) {
                 (Method::Get, ["messages"]) => {
@@ -256,6 +281,9 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                     .await
                 }
                 (Method::Delete, ["messages", seq]) => {
+                    if path_seq(seq).is_none() {
+                        return json_error(400, "bad_request", "a seq is 1 to 2^53-1");
+                    }
                     room_call(
                         env,
                         &site,

@@ -41,7 +41,11 @@ pub async fn list(env: &Env, site: &Site) -> Result<Response> {
 
 pub async fn handle(mut req: Request, env: &Env, site: &Site, name: &str) -> Result<Response> {
     if !is_hook_name(name) {
-        return json_error(404, "not_found", "no such webhook");
+        return json_error(
+            400,
+            "bad_request",
+            "webhook names are 1-32 characters of a-z 0-9 -",
+        );
     }
     let path = format!("/hooks/{name}");
     match req.method() {
