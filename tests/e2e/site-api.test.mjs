@@ -369,3 +369,27 @@ test('an invalid id in a path is 400 bad_request; a well-formed id that does not
   ];
   assert.deepEqual(missing.map((r) => [r.status, r.body.error]), Array(4).fill([404, 'not_found']));
 });
+
+test('a deleted site\'s key is 401 like any key that is not valid, on every path (the site\'s past is not revealed)', async () => {
+  const gone = await siteWithKey();
+  const other = await siteWithKey();
+  assert.equal((await api(gone.key, 'GET', `/${gone.site}`)).status, 200);
+  assert.equal((await admin('DELETE', `/sites/${gone.site}`)).status, 200);
+  for (const [method, path, body] of [
+    ['GET', `/${gone.site}`],
+    ['GET', `/${gone.site}/rooms`],
+    ['POST', `/${gone.site}/rooms/lobby/messages`, { name: 'Bot', message: 'hi' }],
+    ['GET', `/${gone.site}/webhooks`],
+    ['GET', `/${gone.site}/rooms/bad!room/messages`],
+    ['GET', `/${other.site}`],
+    ['GET', '/Bad_Site'],
+  ]) {
+    const res = await api(gone.key, method, path, body);
+    assert.deepEqual([res.status, res.body.error], [401, 'unauthorized'], `${method} ${path}: ${res.text}`);
+  }
+  const res = await fetch(`${BASE}/v1/sites/${gone.site}`, { headers: { authorization: `Bearer ${gone.key}` } });
+  assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+  const unknown = await api(`hck_0123456789abcdef_${'A'.repeat(43)}`, 'GET', `/${gone.site}`);
+  assert.equal(unknown.body.message, (await api(gone.key, 'GET', `/${gone.site}`)).body.message,
+    'the same answer as a key that never existed');
+});

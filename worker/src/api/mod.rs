@@ -49,27 +49,30 @@ async fn authorize(
     if !site_key::matches(secret, &key.hash) {
         return refuse(unauthorized("unknown or revoked site key"));
     }
+    // The key's own site must still be there, in the epoch the key was made
+    // for, wherever the key is used: the key of a deleted site is answered
+    // like a key that never existed (401), never with 404 or 403, which
+    // would tell that the site existed. A key of a deleted site, still
+    // cached, never opens a new site of the same id.
+    let own = match find_own_site(env, &key.site).await? {
+        Lookup::Found(own) if own.epoch == key.epoch => own,
+        Lookup::Found(_) | Lookup::Unknown => {
+            return refuse(unauthorized("unknown or revoked site key"))
+        }
+        Lookup::Busy => return refuse(json_error(503, "unavailable", "try again")),
+    };
     // A path that cannot name a site names no one's: 400, not 403.
     if !is_site_id(site) {
         return refuse(bad_site_id());
     }
-    if key.site != site {
+    if own.id != site {
         return refuse(json_error(
             403,
             "forbidden",
             "this key belongs to another site",
         ));
     }
-    match find_own_site(env, site).await? {
-        // A key of a deleted site, still cached, never opens a new site of
-        // the same id.
-        Lookup::Found(site) if site.epoch != key.epoch => {
-            refuse(unauthorized("unknown or revoked site key"))
-        }
-        Lookup::Found(site) => Ok(Ok(*site)),
-        Lookup::Unknown => refuse(json_error(404, "not_found", "no such site")),
-        Lookup::Busy => refuse(json_error(503, "unavailable", "try again")),
-    }
+    Ok(Ok(*own))
 }
 
 /// 400 for a site id that cannot be one (docs/api.md: invalid ids are 400).
