@@ -5,7 +5,7 @@
 // retention by age. (Webhooks: webhooks.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, admin, siteApi as api, siteWithKey as newSiteWithKey, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
+import { ADMIN_TOKEN, BASE, admin, siteApi as api, siteWithKey as newSiteWithKey, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
 
 const SECRET = 'site-api-signing-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -392,4 +392,41 @@ test('a deleted site\'s key is 401 like any key that is not valid, on every path
   const unknown = await api(`hck_0123456789abcdef_${'A'.repeat(43)}`, 'GET', `/${gone.site}`);
   assert.equal(unknown.body.message, (await api(gone.key, 'GET', `/${gone.site}`)).body.message,
     'the same answer as a key that never existed');
+});
+
+test('every 405 names the methods the path takes in Allow (RFC 9110)', async () => {
+  const { site, key } = await siteWithKey();
+  const methods = (header) => (header ?? '').split(',').map((m) => m.trim()).filter(Boolean).sort();
+  const check = async (method, path, token, allow) => {
+    const res = await fetch(`${BASE}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const body = await res.json().catch(() => null);
+    assert.deepEqual([res.status, body?.error], [405, 'method_not_allowed'], `${method} ${path}`);
+    assert.deepEqual(methods(res.headers.get('allow')), [...allow].sort(), `Allow of ${method} ${path}`);
+  };
+  const v1 = `/v1/sites/${site}`;
+  for (const [method, path, allow] of [
+    ['POST', '', ['GET', 'PATCH']],
+    ['GET', '/secret', ['POST']],
+    ['POST', '/rooms', ['GET']],
+    ['GET', '/rooms/lobby', ['DELETE']],
+    ['PUT', '/rooms/lobby/messages', ['GET', 'POST']],
+    ['GET', '/rooms/lobby/messages/1', ['DELETE']],
+    ['GET', '/rooms/lobby/moderation', ['POST']],
+    ['GET', '/users/ada', ['DELETE']],
+    ['DELETE', '/users/ada/messages', ['GET']],
+    ['POST', '/webhooks', ['GET']],
+    ['POST', '/webhooks/main', ['GET', 'PUT', 'DELETE']],
+  ]) await check(method, `${v1}${path}`, key, allow);
+  for (const [method, path, allow] of [
+    ['POST', '/admin/sites', ['GET']],
+    ['POST', `/admin/sites/${site}`, ['GET', 'PUT', 'PATCH', 'DELETE']],
+    ['DELETE', `/admin/sites/${site}/keys`, ['GET', 'POST']],
+    ['GET', `/admin/sites/${site}/keys/0123456789abcdef`, ['DELETE']],
+    ['DELETE', `/admin/sites/${site}/rooms/lobby/fanout/0`, ['GET']],
+    ['GET', `/admin/sites/${site}/rooms/lobby/fanout/0/restart`, ['POST']],
+  ]) await check(method, path, ADMIN_TOKEN, allow);
+  await check('POST', '/health', null, ['GET']);
+  await check('POST', '/ws', null, ['GET']);
+  await check('POST', '/files/some-file', null, ['GET', 'HEAD']);
+  await check('GET', '/uploads/some-ticket', null, ['PUT', 'OPTIONS']);
 });

@@ -15,7 +15,7 @@ use protocol::validate::{is_room_id, is_site_id};
 use serde_json::json;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Url};
 
-use crate::http::{bearer, json_error, json_response, read_body, unauthorized};
+use crate::http::{bearer, json_error, json_response, method_not_allowed, read_body, unauthorized};
 use crate::random;
 use crate::shard::RESTART_HEADER;
 use crate::sites::config::Site;
@@ -47,7 +47,7 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
         ["sites"] => {
             return match req.method() {
                 Method::Get => registry(env, Method::Get, "/sites", None).await,
-                _ => json_error(405, "method_not_allowed", "use GET"),
+                _ => method_not_allowed("GET"),
             }
         }
         ["sites", site, rest @ ..] => (*site, rest),
@@ -111,9 +111,11 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
         (Method::Get, ["rooms", room, "fanout", index]) => {
             fanout_call(env, site, room, index, None).await
         }
-        (_, [] | ["keys"] | ["keys", _]) => {
-            json_error(405, "method_not_allowed", "method not allowed here")
-        }
+        (_, []) => method_not_allowed("GET, PUT, PATCH, DELETE"),
+        (_, ["keys"]) => method_not_allowed("GET, POST"),
+        (_, ["keys", _]) => method_not_allowed("DELETE"),
+        (_, ["rooms", _, "fanout", _]) => method_not_allowed("GET"),
+        (_, ["rooms", _, "fanout", _, "restart"]) => method_not_allowed("POST"),
         _ => json_error(404, "not_found", "no such admin path"),
     }
 }

@@ -16,6 +16,18 @@ pub fn json_error(status: u16, code: &str, message: &str) -> Result<Response> {
     Ok(res)
 }
 
+/// 405 `method_not_allowed` with `Allow` listing the methods the path takes
+/// (RFC 9110 §15.5.6), e.g. `"GET, PATCH"`.
+pub fn method_not_allowed(allow: &str) -> Result<Response> {
+    let mut res = json_error(
+        405,
+        "method_not_allowed",
+        &format!("this path takes {allow}"),
+    )?;
+    res.headers_mut().set("allow", allow)?;
+    Ok(res)
+}
+
 pub fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
     let mut response = Response::ok(body.to_string())?.with_status(status);
     response

@@ -4,7 +4,7 @@
 use serde_json::json;
 use worker::{Env, Method, Request, Response, Result};
 
-use crate::http::{json_error, json_response};
+use crate::http::{json_error, json_response, method_not_allowed};
 use crate::{admin, api, files, upgrade};
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
@@ -20,7 +20,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         {
             files::handle(req, &url, &env).await
         }
-        (_, "/ws") | (_, "/health") => json_error(405, "method_not_allowed", "use GET"),
+        (_, "/ws") | (_, "/health") => method_not_allowed("GET"),
         _ => json_error(404, "not_found", "no such path"),
     }
 }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Url};
 
-use crate::http::{bearer, json_error, json_response, read_body, unauthorized};
+use crate::http::{bearer, json_error, json_response, method_not_allowed, read_body, unauthorized};
 use crate::random;
 use crate::sites::config::{check_secret, Site, MAX_GRACE_MS};
 use crate::sites::lookup::{edit_site, find_key, find_own_site, registry, Lookup};
@@ -300,9 +300,10 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                 (Method::Delete, []) => {
                     room_call(env, &site, room, Method::Delete, "/", None).await
                 }
-                (_, [] | ["messages"] | ["moderation"] | ["messages", _]) => {
-                    json_error(405, "method_not_allowed", "method not allowed here")
-                }
+                (_, []) => method_not_allowed("DELETE"),
+                (_, ["messages"]) => method_not_allowed("GET, POST"),
+                (_, ["moderation"]) => method_not_allowed("POST"),
+                (_, ["messages", _]) => method_not_allowed("DELETE"),
                 _ => json_error(404, "not_found", "no such API path"),
             }
         }
@@ -322,9 +323,9 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
         }
         (Method::Get, ["webhooks"]) => webhooks::list(env, &site).await,
         (_, ["webhooks", name]) => webhooks::handle(req, env, &site, name).await,
-        (_, [] | ["secret"] | ["rooms"] | ["webhooks"]) => {
-            json_error(405, "method_not_allowed", "method not allowed here")
-        }
+        (_, []) => method_not_allowed("GET, PATCH"),
+        (_, ["secret"]) => method_not_allowed("POST"),
+        (_, ["rooms"] | ["webhooks"]) => method_not_allowed("GET"),
         _ => json_error(404, "not_found", "no such API path"),
     }
 }

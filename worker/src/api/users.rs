@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use worker::{Env, Method, Response, Result};
 
 use super::{room_call, site_object};
-use crate::http::{json_error, json_response, percent_decode, percent_encode};
+use crate::http::{json_error, json_response, method_not_allowed, percent_decode, percent_encode};
 use crate::sites::config::Site;
 
 /// Rooms visited per call.
@@ -77,9 +77,8 @@ pub async fn handle(
     let (path, export) = match (&method, rest) {
         (Method::Get, ["messages"]) => (format!("/users/{sub_path}/messages"), true),
         (Method::Delete, []) => (format!("/users/{sub_path}"), false),
-        (_, ["messages"] | []) => {
-            return json_error(405, "method_not_allowed", "method not allowed here")
-        }
+        (_, ["messages"]) => return method_not_allowed("GET"),
+        (_, []) => return method_not_allowed("DELETE"),
         _ => return json_error(404, "not_found", "no such API path"),
     };
     let Some(page) = room_page(env, site, after.as_deref().unwrap_or("")).await? else {

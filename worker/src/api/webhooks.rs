@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use worker::{Env, Method, Request, Response, Result};
 
 use super::site_object;
-use crate::http::{json_error, json_response, read_body};
+use crate::http::{json_error, json_response, method_not_allowed, read_body};
 use crate::sites::config::{check_secret, Site};
 use crate::sites::lookup::{forget, registry};
 
@@ -90,7 +90,7 @@ pub async fn handle(mut req: Request, env: &Env, site: &Site, name: &str) -> Res
             let res = site_object(env, "WEBHOOKS", site, Method::Delete, &path, None).await?;
             changed(env, site, res, |_| json!({ "deleted": name })).await
         }
-        _ => json_error(405, "method_not_allowed", "use GET, PUT or DELETE"),
+        _ => method_not_allowed("GET, PUT, DELETE"),
     }
 }
 

@@ -17,7 +17,7 @@ pub mod upload;
 use protocol::files::FileKey;
 use worker::{Bucket, Env, Method, Request, Response, Result, Url};
 
-use crate::http::json_error;
+use crate::http::method_not_allowed;
 
 /// The R2 binding in wrangler.toml.
 const BUCKET: &str = "ATTACHMENTS";
@@ -52,9 +52,9 @@ pub async fn handle(req: Request, url: &Url, env: &Env) -> Result<Response> {
             let ticket = ticket.to_owned();
             upload::upload(req, &ticket, env).await
         }
-        (_, Some(_)) => json_error(405, "method_not_allowed", "upload with PUT"),
+        (_, Some(_)) => method_not_allowed("PUT, OPTIONS"),
         (Method::Get | Method::Head, None) => serve::serve(req, url, env).await,
-        _ => json_error(405, "method_not_allowed", "use GET"),
+        _ => method_not_allowed("GET, HEAD"),
     }
 }
 
