@@ -10,6 +10,7 @@
 //   owner get <site> | owner patch <site> [options]
 //   owner rotate-secret <site> [--grace SECONDS] [--secret]
 //   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
+//     (every value also as --option=VALUE: --message=TEXT for a text starting with --)
 //   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
 //   owner webhook list <site> | owner webhook delete <site> <name>
 //   owner export <site> <sub> | owner erase <site> <sub>
@@ -35,6 +36,8 @@ const USAGE = `usage: npm run site -- <command>
   owner export <site> <sub> | owner erase <site> <sub>
 options: --origin URL... --require-identity --allow-anonymous --allow-no-origin
   --limit name=value... --moderation JSON --secret | --no-secret
+values: --option VALUE or --option=VALUE; a value that starts with -- needs the = form
+  (--message=TEXT: owner post acme lobby --name Bot --message=--help posts "--help")
 secrets: --secret reads HELLO_CHAT_SITE_SECRET (webhooks: HELLO_CHAT_WEBHOOK_SECRET), else stdin`;
 
 function usage(message) {
@@ -69,22 +72,34 @@ function readSecret(envName) {
 }
 
 /**
- * Parse `--flag [value]` options; `spec` maps each flag to how it changes
- * `body`. A field set to a function (a secret to read) is read only once the
+ * Parse `--flag value` and `--flag=value` options; `spec` maps each flag to
+ * how it changes `body`. `--flag=value` takes everything after the first `=`
+ * as it is, so a value may start with `--` (`--message=--help`); a separate
+ * value may not (it is taken for a forgotten value). A flag that takes no
+ * value refuses one (`--secret=...`: secrets never come from the command
+ * line). A field set to a function (a secret to read) is read only once the
  * whole command line is known to be good.
  */
 function parseOptions(args, spec, body = {}) {
   for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const handle = spec[flag];
+    const arg = args[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+    const handle = Object.hasOwn(spec, flag) ? spec[flag] : undefined;
     if (!handle && !flag.startsWith('--')) usage(`unexpected ${JSON.stringify(flag)}: options take no secrets on the command line`);
     if (!handle) usage(`unknown option ${flag}`);
+    let taken = false;
     const value = () => {
+      taken = true;
+      if (inline !== undefined) return inline;
       const v = args[++i];
-      if (v === undefined || v.startsWith('--')) usage(`${flag} needs a value`);
+      if (v === undefined) usage(`${flag} needs a value`);
+      if (v.startsWith('--')) usage(`${flag} needs a value (for one that starts with --, write ${flag}=${v})`);
       return v;
     };
     handle(body, value);
+    if (inline !== undefined && !taken) usage(`${flag} takes no value: options take no secrets on the command line`);
   }
   for (const [k, v] of Object.entries(body)) if (typeof v === 'function') body[k] = v();
   return body;

@@ -115,3 +115,36 @@ test('--help is an answer, not an error; owner post without --message sends noth
   const post = await site(['owner', 'post', 'some-site', 'lobby', '--name', 'Bot'], { env: { HELLO_CHAT_SITE_KEY: 'not-used' } });
   assert.deepEqual([post.code, /needs --message/.test(post.err)], [2, true]);
 });
+
+test('owner post --message=TEXT takes a text that starts with --; --message TEXT still works', async () => {
+  const { site: id, key } = await siteWithKey({ origins: [], allowNoOrigin: true }, 'cliarg');
+  const owner = { HELLO_CHAT_SITE_KEY: key };
+  const room = uniqueRoom('dash');
+  for (const args of [
+    ['--name', 'Bot', '--message=--help is not an option here'],
+    ['--name=Bot', '--message=a=b --c'],
+    ['--message', 'plain', '--name', 'Bot'],
+    ['--name', 'Bot', '--message=', '--id=empty-text'],
+  ]) {
+    const posted = await site(['owner', 'post', id, room, ...args], { env: owner });
+    if (args.includes('--message=')) {
+      assert.deepEqual([posted.code, posted.body?.error], [1, 'empty'], 'an empty text reaches the server, which refuses it');
+    } else {
+      assert.equal(posted.code, 0, `${args.join(' ')}: ${posted.out}${posted.err}`);
+    }
+  }
+  const history = await siteApi(key, 'GET', `/${id}/rooms/${room}/messages`);
+  assert.deepEqual(history.body.messages.map((m) => [m.name, m.message]),
+    [['Bot', '--help is not an option here'], ['Bot', 'a=b --c'], ['Bot', 'plain']]);
+  // Without =, a value that starts with -- is still taken for an option.
+  const ambiguous = await site(['owner', 'post', id, room, '--name', 'Bot', '--message', '--oops'], { env: owner });
+  assert.equal(ambiguous.code, 2);
+  assert.match(ambiguous.err, /--message=/, 'the error says how to send it');
+  // A flag that takes no value refuses one: a secret is never taken from the command line.
+  const secret = await site(['owner', 'webhook', 'put', id, 'main', '--url=https://hooks.example.com/in',
+    '--event=moderation', '--secret=whsec-0123456789abcdef'], { env: owner });
+  assert.equal(secret.code, 2, secret.out);
+  assert.equal((await siteApi(key, 'GET', `/${id}/webhooks`)).body.webhooks.length, 0, 'nothing was sent');
+  const help = await site(['--help']);
+  assert.match(help.out, /--message=TEXT/);
+});
