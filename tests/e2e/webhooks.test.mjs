@@ -171,3 +171,19 @@ test('a webhook saved while members are connected gets their events; ids stay un
   assert.ok(!firstLife.has(reborn.event.id), `a new id (${reborn.event.id}), though its seq repeats`);
   await rx.down();
 });
+
+test('duplicate events are stored once, in the order they first appear (create and replace)', async () => {
+  const { site, key } = await siteWithKey();
+  const url = 'https://hooks.example.com/in';
+  const created = await api(key, 'PUT', `/${site}/webhooks/dups`,
+    { url, events: ['moderation', 'message.created', 'moderation', 'message.created'], secret: HOOK_SECRET });
+  assert.equal(created.status, 201, created.text);
+  assert.deepEqual(created.body.events, ['moderation', 'message.created']);
+  assert.deepEqual((await api(key, 'GET', `/${site}/webhooks/dups`)).body.events, ['moderation', 'message.created'], 'as stored');
+  const replaced = await api(key, 'PUT', `/${site}/webhooks/dups`,
+    { url, events: ['message.deleted', 'message.deleted'], secret: HOOK_SECRET });
+  assert.equal(replaced.status, 200, replaced.text);
+  assert.deepEqual(replaced.body.events, ['message.deleted']);
+  const listed = await api(key, 'GET', `/${site}/webhooks`);
+  assert.deepEqual(listed.body.webhooks.map((h) => h.events), [['message.deleted']]);
+});

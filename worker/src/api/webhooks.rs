@@ -74,7 +74,15 @@ pub async fn handle(mut req: Request, env: &Env, site: &Site, name: &str) -> Res
             if let Err(e) = check_secret(input.secret.clone()) {
                 return json_error(400, "bad_request", &e.to_string());
             }
-            let body = json!({ "url": input.url, "events": input.events, "secret": input.secret });
+            // `events` is a set: each stored once, in the order it first
+            // appears (at most EVENTS.len() after the check above).
+            let mut events: Vec<String> = Vec::with_capacity(EVENTS.len());
+            for event in input.events {
+                if !events.contains(&event) {
+                    events.push(event);
+                }
+            }
+            let body = json!({ "url": input.url, "events": events, "secret": input.secret });
             let res = site_object(
                 env,
                 "WEBHOOKS",
