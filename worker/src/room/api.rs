@@ -411,6 +411,8 @@ impl Room {
         self.state.storage().delete_all().await?;
         *self.inner.borrow_mut() = open(&self.state);
         *self.identity.borrow_mut() = None;
+        // Nothing is owed to the room list of a room it no longer lists.
+        self.report_owed.set(0);
         if let Some(identity) = identity {
             self.delete_all_files(&identity).await;
         }
