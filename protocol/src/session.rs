@@ -237,6 +237,8 @@ pub struct Session {
     my_reactions: Vec<(u64, String)>,
     /// The anonymous sender key credential to present when reconnecting.
     sender_key: Option<String>,
+    /// Keep the anonymous sender key across reloads (see [`unsent`]).
+    remember_visitor: bool,
     /// The last error frame, to explain a terminal close.
     last_error: Option<ProtocolError>,
     gap_request_out: bool,
@@ -281,6 +283,7 @@ impl Session {
             room: RoomStatus::default(),
             my_reactions: Vec::new(),
             sender_key: None,
+            remember_visitor: true,
             last_error: None,
             gap_request_out: false,
             older_request_out: false,
@@ -1183,7 +1186,21 @@ impl Session {
     /// What to keep across a page reload: the composer's `draft` and the
     /// unsent messages (see [`unsent`]); "" for nothing.
     pub fn kept(&self, draft: &str) -> String {
-        unsent::encode(draft, &self.outbox, self.sender_key.as_deref())
+        let key = self.sender_key.as_deref().filter(|_| self.keeps_key());
+        unsent::encode(draft, &self.outbox, key)
+    }
+
+    /// A site for shared devices (a kiosk) forgets the visitor with the
+    /// page: the next one is someone else, even under the same name.
+    pub fn set_remember_visitor(&mut self, on: bool) {
+        self.remember_visitor = on;
+    }
+
+    /// Whether the sender key is kept: not for a visitor forgotten with
+    /// the page, even with a message to resend (which then goes out under a
+    /// new key: stored twice if the room had it and its ack was lost).
+    fn keeps_key(&self) -> bool {
+        self.remember_visitor
     }
 
     /// Before [`Session::start`]: queue the messages an earlier page `kept`
@@ -1192,7 +1209,9 @@ impl Session {
     /// sender key, which came with them). Returns the draft.
     pub fn restore(&mut self, kept: &str, now: f64) -> String {
         let (draft, key) = unsent::decode(kept, now, &mut self.outbox);
-        self.sender_key = self.sender_key.take().or(key);
+        if self.keeps_key() {
+            self.sender_key = self.sender_key.take().or(key);
+        }
         for i in self.outbox.items() {
             show_pending(&mut self.effects, i);
             if let OutboxState::Failed(error) = &i.state {

@@ -21,7 +21,8 @@
 //! their other tabs are the same person, as Intercom and Crisp keep an
 //! anonymous visitor per browser. The storage is per server, site, room and
 //! name, so the next visitor of a shared browser gets it only under the
-//! same name; a site that must tell them apart signs its users in.
+//! same name; a site for shared devices turns it off (`rememberVisitor:
+//! false`), or signs its users in.
 //!
 //! What is read back is input: anything malformed is left out, and garbage
 //! restores nothing.
@@ -130,9 +131,9 @@ pub fn decode(text: &str, now: f64, outbox: &mut Outbox) -> (String, Option<Stri
         };
         outbox.push(id.to_owned(), action, at, state);
     }
-    // It goes into a WebSocket subprotocol: the room's are `<id>.<mac>`,
-    // of base64url characters.
-    let key = field(&doc, "key").filter(|k| validate::is_client_id(k));
+    // It goes into a WebSocket subprotocol, which a bad one would keep
+    // from opening (and it would be kept again, for good).
+    let key = field(&doc, "key").filter(|k| validate::is_sender_credential(k));
     (
         field(&doc, "draft").unwrap_or_default().to_owned(),
         key.map(str::to_owned),
@@ -252,8 +253,10 @@ mod tests {
         o.push("fresh".into(), send("ok", 0), NOW, PENDING);
         let (_, key) = decode(&encode("", &o, Some("key.1")), NOW, &mut Outbox::default());
         assert_eq!(key.as_deref(), Some("key.1"), "and with them");
-        let forged = r#"{"draft":"","key":"a b\r\nX"}"#;
-        assert_eq!(decode(forged, NOW, &mut o).1, None, "not a key");
+        for forged in [r#""a b\r\nX""#, r#""evil:1""#, r#""nodot""#, "7"] {
+            let doc = [r#"{"draft":"","key":"#, forged, "}"].concat();
+            assert_eq!(decode(&doc, NOW, &mut o).1, None, "not a key: {forged}");
+        }
         assert_eq!(encode("", &Outbox::default(), None), "", "nothing to keep");
     }
 
@@ -349,7 +352,7 @@ mod tests {
         fn any_text_and_draft_round_trip(
             texts in proptest::collection::vec("[^\\x00-\\x1f\\x7f]{1,40}", 0..10),
             draft in ".{0,40}",
-            key in proptest::option::of("[A-Za-z0-9_.-]{1,60}"),
+            key in proptest::option::of("[A-Za-z0-9_-]{1,30}\\.[A-Za-z0-9_-]{1,30}"),
         ) {
             let mut o = Outbox::default();
             let mut want = Vec::new();

@@ -31,6 +31,18 @@ pub fn is_client_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
 }
 
+/// The shape of an anonymous sender key credential (`<id>.<mac>`, base64url
+/// on each side): what a client may put in a WebSocket subprotocol, where a
+/// `:` or a blank would make the browser refuse to open the socket at all.
+pub fn is_sender_credential(key: &str) -> bool {
+    // Bytes, not `contains('.')`: a char pattern costs the widget 0.3 KB.
+    (3..=MAX_CLIENT_ID_CHARS).contains(&key.len())
+        && key.bytes().any(|b| b == b'.')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
 /// Characters a name must not contain because they are invisible or blank
 /// where they stand: every Unicode `Default_Ignorable_Code_Point` (bidi
 /// controls, zero-width characters, variation selectors, tag characters,

@@ -1571,3 +1571,28 @@ fn a_timed_mute_lifts_by_itself_when_it_ends() {
     s.handle_timeout(f64::MAX);
     assert_eq!(s.room().muted_until, Some(u64::MAX));
 }
+
+#[test]
+fn the_visitor_is_remembered_across_pages_unless_the_site_says_not() {
+    let first_page = |remember: bool| {
+        let mut s = session();
+        s.set_remember_visitor(remember);
+        s.start(0.0);
+        s.on_text(&welcome_with_key(0, Some("key.mac")), 1.0);
+        s.on_text(&history(vec![], false, None), 1.0);
+        s.kept("")
+    };
+    let next_page = |kept: &str, remember: bool| {
+        let mut s = session();
+        s.set_remember_visitor(remember);
+        s.restore(kept, 2.0);
+        s.start(2.0);
+        opened(&drain(&mut s)).1
+    };
+    let kept = first_page(true);
+    assert_eq!(kept, r#"{"draft":"","key":"key.mac"}"#);
+    assert_eq!(next_page(&kept, true), ["hello-chat.v1", "hc-key.key.mac"]);
+    // A kiosk: nothing of the last visitor, not even from an older page.
+    assert_eq!(first_page(false), "");
+    assert_eq!(next_page(&kept, false), ["hello-chat.v1"]);
+}

@@ -194,6 +194,7 @@ impl Controller {
                 c.session.set_browser_online(false, t);
             }
             // The draft comes back; a composer the room disables keeps it.
+            c.session.set_remember_visitor(c.options.remember_visitor);
             let draft = c.session.restore(&c.kept, t);
             c.view.set_input_text(&draft);
             c.view.update_counter(c.session.max_message_chars());

@@ -28,6 +28,9 @@ pub struct Options {
     /// notifications bell (the page's JavaScript plays and notifies).
     pub notify_sound: bool,
     pub notify_desktop: bool,
+    /// `rememberVisitor: false`: an anonymous visitor is forgotten with the
+    /// page (shared devices).
+    pub remember_visitor: bool,
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -99,6 +102,7 @@ impl Options {
             rtl: string(obj, "dir").as_deref() == Some("rtl"),
             notify_sound: get(&get(obj, "notify"), "sound").is_truthy(),
             notify_desktop: get(&get(obj, "notify"), "desktop").is_truthy(),
+            remember_visitor: get(obj, "rememberVisitor").as_bool() != Some(false),
         })
     }
 

@@ -148,6 +148,22 @@ test('an anonymous visitor\'s messages stay theirs after a reload, in this brows
   await elsewhere.locator('.hc-list .hc-msg', { hasText: 'written before the reload' }).waitFor();
   assert.equal(await elsewhere.locator('.hc-list .hc-msg.hc-own').count(), 0, 'not another browser\'s');
   await context.close();
+
+  // A kiosk: the site forgets each visitor with the page.
+  const kiosk = await browser.newContext();
+  let shared = await widgetPage(kiosk, { room, name: 'Ada', rememberVisitor: false });
+  await waitForStatus(shared, 'connected');
+  await input(shared).fill('a kiosk visitor wrote this');
+  await input(shared).press('Enter');
+  await shared.locator('.hc-list .hc-msg.hc-own', { hasText: 'a kiosk visitor wrote this' }).waitFor({ timeout: 15000 });
+  // Acked: nothing left to send, so nothing of this visitor is kept.
+  await shared.waitForFunction(() => !Object.keys(localStorage).some((k) => k.startsWith('hello-chat:kept:')));
+  await shared.close();
+  shared = await widgetPage(kiosk, { room, name: 'Ada', rememberVisitor: false });
+  await waitForStatus(shared, 'connected');
+  await shared.locator('.hc-list .hc-msg', { hasText: 'a kiosk visitor wrote this' }).waitFor();
+  assert.equal(await shared.locator('.hc-list .hc-msg.hc-own').count(), 0, 'the next kiosk visitor is someone else');
+  await kiosk.close();
 });
 
 test('storage that throws leaves the widget working as before', async () => {

@@ -32,6 +32,11 @@ export interface HelloChatOptions {
   placeholder?: string;
   /** Widget height: a CSS length or a number of pixels. Default 420px. */
   height?: string | number;
+  /**
+   * Keep an anonymous visitor the same sender across reloads and tabs (default true);
+   * false for shared devices such as kiosks.
+   */
+  rememberVisitor?: boolean;
 }
 
 export type HelloChatStringKey =
@@ -43,7 +48,7 @@ export type HelloChatStringKey =
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
   | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'locked' | 'slowMode' | 'noticeDelete'
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
-  | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'someone' | 'attach' | 'attachments' | 'altLabel'
+  | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles';
 
 export type HelloChatRole = 'moderator' | 'bot';
