@@ -204,6 +204,8 @@ export function createHelloChat(loadWasm, defaultServer) {
     const badge = options.notify?.title ? titleBadge() : null;
     let widget = null;
     let destroyed = false;
+    // The wasm never came: later calls settle at once, like after destroy().
+    let failed = false;
     const notify = options.notify?.sound || options.notify?.desktop
       ? notifier(options, (desktop, sound) => widget?.setToggles(desktop, sound))
       : null;
@@ -221,6 +223,7 @@ export function createHelloChat(loadWasm, defaultServer) {
     // it loaded but refused to mount (options mount could not check, such as
     // a getter that changed its mind, or the DOM refused).
     const fail = (err, code = 'load_failed') => {
+      failed = true;
       drop();
       emit('status', { status: 'failed', reason: String(err?.message ?? err) });
       emit('error', { code, message: String(err?.message ?? err) });
@@ -230,7 +233,7 @@ export function createHelloChat(loadWasm, defaultServer) {
     // dropped (destroyed, failed), a queued sendFile's promise still settles.
     const drop = () => { for (const [m, a] of queue.splice(0)) if (m === 'sendFile') a[2](undefined); };
     const call = (method, ...args) => {
-      if (destroyed) return undefined;
+      if (destroyed || failed) return undefined;
       if (widget) return widget[method](...args);
       queue.push([method, args]);
       return undefined;
@@ -246,7 +249,7 @@ export function createHelloChat(loadWasm, defaultServer) {
       sendFile(file, text = '') {
         if (typeof Blob === 'undefined' || !(file instanceof Blob)) throw new TypeError('HelloChat: sendFile(file) needs a File or Blob');
         return new Promise((resolve) => {
-          if (destroyed) resolve(undefined);
+          if (destroyed || failed) resolve(undefined);
           else call('sendFile', file, String(text ?? ''), resolve);
         });
       },
@@ -306,5 +309,6 @@ export function optionsFromDataset(el) {
   for (const key of ['room', 'name', 'site', 'server', 'token', 'theme', 'locale', 'placeholder', 'height']) {
     if (d[key] !== undefined && d[key] !== '') options[key] = d[key];
   }
+  if (d.rememberVisitor === 'false') options.rememberVisitor = false;
   return options;
 }
