@@ -11,7 +11,9 @@ use crate::clock::now_ms;
 /// postponing one that is due sooner.
 pub(super) async fn alarm_by(storage: &worker::Storage, at: u64) {
     let sooner = match storage.get_alarm().await {
-        Ok(Some(current)) => (at as i64) < current,
+        // One in the past is the alarm now running (or about to): it does
+        // not stand for the next.
+        Ok(Some(current)) if current > now_ms() as i64 => (at as i64) < current,
         _ => true,
     };
     if sooner {

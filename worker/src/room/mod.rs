@@ -946,8 +946,10 @@ impl DurableObject for Room {
         if let Some(in_ms) = next_report {
             next = Some(next.map_or(in_ms, |n| n.min(in_ms)));
         }
+        // Not a plain set: a request may have asked for the alarm while this
+        // one awaited (the runtime reports none set while it runs).
         if let Some(in_ms) = next {
-            self.state.storage().set_alarm(in_ms.max(1) as i64).await?;
+            alarm::alarm_by(&self.state.storage(), now_ms() + in_ms).await;
         }
         Response::ok("")
     }
