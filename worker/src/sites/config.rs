@@ -7,6 +7,7 @@
 //! names `origins` never turns anonymous access back on or resets limits.
 
 use protocol::origin::is_valid_pattern;
+use protocol::room::emoji::is_one_emoji;
 use protocol::room::policy::PolicyError;
 use protocol::room::RoomPolicy;
 use protocol::Limits;
@@ -204,7 +205,21 @@ impl SiteInput {
         site.limits = merged(&site.limits, self.limits.as_ref())
             .map_err(ConfigError::BadLimits)?
             .clamped();
-        let policy: RoomPolicy = merged(&site.moderation, self.moderation.as_ref())
+        // Reactions saved before each had to be one emoji must not block an
+        // edit of something else: those are dropped unless this edit sets them.
+        let mut base = site.moderation.clone();
+        if self
+            .moderation
+            .as_ref()
+            .and_then(|m| m.get("emoji"))
+            .is_none()
+        {
+            base.emoji.retain(|e| is_one_emoji(e));
+            if base.emoji.is_empty() {
+                base.emoji = RoomPolicy::default().emoji;
+            }
+        }
+        let policy: RoomPolicy = merged(&base, self.moderation.as_ref())
             .map_err(|e| ConfigError::BadPolicy(PolicyError(e)))?;
         site.moderation = policy.validate().map_err(ConfigError::BadPolicy)?;
         match self.secret {
@@ -249,6 +264,24 @@ mod tests {
 
     fn input(json: &str) -> SiteInput {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn reactions_saved_before_the_emoji_check_do_not_block_other_edits() {
+        let mut old = input("{}").apply("s", None, 1, "e".into()).unwrap();
+        old.moderation.emoji = ["ok", "👍", "+1"].map(String::from).to_vec();
+        let edited = input(r#"{"allowAnonymous":false}"#)
+            .apply("s", Some(old.clone()), 2, "x".into())
+            .unwrap();
+        assert_eq!(edited.moderation.emoji, ["👍"]);
+        old.moderation.emoji = vec!["ok".into()];
+        let edited = input(r#"{"moderation":{"words":["spam"]}}"#)
+            .apply("s", Some(old.clone()), 2, "x".into())
+            .unwrap();
+        assert_eq!(edited.moderation.emoji, RoomPolicy::default().emoji);
+        assert!(input(r#"{"moderation":{"emoji":["ok"]}}"#)
+            .apply("s", Some(old), 2, "x".into())
+            .is_err());
     }
 
     #[test]
