@@ -224,9 +224,9 @@ impl Controller {
                     members,
                     ..
                 } => {
-                    self.view.set_online(online);
                     self.view.me = Some(name);
                     self.members = members;
+                    self.show_presence(online, None, None);
                     // The room may know less than this page (read while offline).
                     self.session.read_up_to(self.unread.read(), now());
                 }
@@ -248,7 +248,12 @@ impl Controller {
                     }
                     let own = is_own(self.session.own_sender(), &message);
                     self.view.update(&message, own);
-                    let detail = events::message(&message, own, &self.options.server);
+                    let detail = events::message(
+                        &message,
+                        own,
+                        self.view.me.as_deref(),
+                        &self.options.server,
+                    );
                     let _ = js_sys::Reflect::set(
                         &detail,
                         &"eventSeq".into(),
@@ -283,20 +288,13 @@ impl Controller {
                     left,
                     member,
                 } => {
-                    self.view.set_online(online);
                     if let Some(m) = member {
                         self.members.retain(|x| x.sender != m.sender);
                         if m.connections > 0 {
                             self.members.push(m);
                         }
                     }
-                    let detail = obj(&[
-                        ("online", online.into()),
-                        ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
-                        ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
-                        ("members", events::members(&self.members)),
-                    ]);
-                    self.emit("presence", detail);
+                    self.show_presence(online, joined, left);
                 }
                 Effect::Typing { name } => {
                     self.typists.typing(&name, t as u64);
@@ -385,14 +383,7 @@ impl Controller {
                 }
                 from_others += 1;
             }
-            let detail = events::message(m, own, &self.options.server);
-            let mentioned = !own
-                && self
-                    .view
-                    .me
-                    .as_deref()
-                    .is_some_and(|me| crate::view::message::mentions(&m.message, me));
-            let _ = js_sys::Reflect::set(&detail, &"mentionsMe".into(), &mentioned.into());
+            let detail = events::message(m, own, self.view.me.as_deref(), &self.options.server);
             self.emit("message", detail);
         }
         for m in messages.iter().filter(|m| !is_own(me.as_deref(), m)) {
@@ -456,6 +447,18 @@ impl Controller {
     }
 
     /// Banners and the composer follow what the room lets us do.
+    /// The online count, and `presence` for the page (on joining too).
+    fn show_presence(&mut self, online: u32, joined: Option<String>, left: Option<String>) {
+        self.view.set_online(online);
+        let detail = obj(&[
+            ("online", online.into()),
+            ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("members", events::members(&self.members)),
+        ]);
+        self.emit("presence", detail);
+    }
+
     fn show_room(&mut self, room: &RoomStatus) {
         let s = &self.view.strings;
         let moderator = room.role.is_some();

@@ -28,9 +28,18 @@ fn role(r: Option<Role>) -> JsValue {
     opt_str(r.map(Role::as_str))
 }
 
-/// A message as the page sees it; attachment URLs are made absolute on
-/// `server` (and left out unless they are the server's `/files/`).
-pub fn message(m: &ChatMessage, own: bool, server: &str) -> JsValue {
+/// Whether `text` mentions `name` (`@name`, as a word of its own; any case).
+pub fn mentions(text: &str, name: &str) -> bool {
+    // The browser's lower case: Rust's would add tables to the widget.
+    let lower = |s: &str| String::from(js_sys::JsString::from(s).to_lower_case());
+    protocol::mention::mentions(&lower(text), &lower(name))
+}
+
+/// A message as the page sees it, for the visitor named `me`; attachment
+/// URLs are made absolute on `server` (and left out unless they are the
+/// server's `/files/`).
+pub fn message(m: &ChatMessage, own: bool, me: Option<&str>, server: &str) -> JsValue {
+    let mentions_me = !own && me.is_some_and(|me| mentions(&m.message, me));
     let attachments = Array::new();
     for a in &m.attachments {
         let url = a
@@ -78,6 +87,7 @@ pub fn message(m: &ChatMessage, own: bool, server: &str) -> JsValue {
         ("replyTo", reply_to),
         ("attachments", attachments.into()),
         ("own", own.into()),
+        ("mentionsMe", mentions_me.into()),
     ])
 }
 

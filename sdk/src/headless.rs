@@ -12,6 +12,7 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function};
+use protocol::server_frame::PresenceMember;
 use protocol::session::{Effect, Session, SessionConfig, Status};
 use protocol::unread::Unread;
 use protocol::{ChatMessage, ProtocolError};
@@ -39,6 +40,10 @@ struct Headless {
     emit: Function,
     unread: Unread,
     joined: bool,
+    /// Our name as the room shows it (for `mentionsMe`), once welcomed.
+    me: Option<String>,
+    /// Who is here, kept from `welcome` and `presence` frames.
+    members: Vec<PresenceMember>,
     /// Files of queued messages: (local handle, message id, bytes), kept
     /// until the message is sent or dropped; and the uploads running.
     files: Vec<(u32, String, web_sys::Blob)>,
@@ -87,6 +92,17 @@ impl Headless {
 
     fn own(&self, m: &ChatMessage) -> bool {
         self.session.own_sender().is_some_and(|me| me == m.sender)
+    }
+
+    /// `presence`, as the widget's page hears it: with who is here.
+    fn emit_presence(&mut self, online: u32, joined: Option<String>, left: Option<String>) {
+        let detail = obj(&[
+            ("online", online.into()),
+            ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("members", events::members(&self.members)),
+        ]);
+        self.emit("presence", detail);
     }
 
     fn emit_unread(&mut self) {
@@ -138,7 +154,30 @@ impl Headless {
                     };
                     self.emit("status", detail);
                 }
-                Effect::Welcome { .. } | Effect::Room(_) => {
+                Effect::Welcome {
+                    name,
+                    online,
+                    sender,
+                    verified,
+                    role,
+                    members,
+                } => {
+                    self.me = Some(name.clone());
+                    self.members = members;
+                    let detail = obj(&[
+                        ("name", name.into()),
+                        ("sender", sender.into()),
+                        ("verified", verified.into()),
+                        (
+                            "role",
+                            role.map_or(JsValue::UNDEFINED, |r| r.as_str().into()),
+                        ),
+                    ]);
+                    self.emit("welcome", detail);
+                    self.emit_presence(online, None, None);
+                    self.session.read_up_to(self.unread.read(), now());
+                }
+                Effect::Room(_) => {
                     self.session.read_up_to(self.unread.read(), now());
                 }
                 Effect::ReadElsewhere(seq) => {
@@ -151,7 +190,12 @@ impl Headless {
                 Effect::ShowOlder { messages, more } => {
                     let list = Array::new();
                     for m in &messages {
-                        list.push(&events::message(m, self.own(m), &self.options.server));
+                        list.push(&events::message(
+                            m,
+                            self.own(m),
+                            self.me.as_deref(),
+                            &self.options.server,
+                        ));
                     }
                     let detail = obj(&[("messages", list.into()), ("more", more.into())]);
                     self.emit("older", detail);
@@ -160,8 +204,12 @@ impl Headless {
                     if message.deleted && self.unread.deleted(message.seq) {
                         self.emit_unread();
                     }
-                    let detail =
-                        events::message(&message, self.own(&message), &self.options.server);
+                    let detail = events::message(
+                        &message,
+                        self.own(&message),
+                        self.me.as_deref(),
+                        &self.options.server,
+                    );
                     let _ = js_sys::Reflect::set(&detail, &"eventSeq".into(), &(seq as f64).into());
                     self.emit("update", detail);
                 }
@@ -193,16 +241,13 @@ impl Headless {
                     left,
                     member,
                 } => {
-                    let detail = obj(&[
-                        ("online", online.into()),
-                        ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
-                        ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
-                        (
-                            "member",
-                            member.map_or(JsValue::UNDEFINED, |m| events::members(&[m])),
-                        ),
-                    ]);
-                    self.emit("presence", detail);
+                    if let Some(m) = member {
+                        self.members.retain(|x| x.sender != m.sender);
+                        if m.connections > 0 {
+                            self.members.push(m);
+                        }
+                    }
+                    self.emit_presence(online, joined, left);
                 }
                 Effect::Receipt(r) => {
                     let detail = obj(&[
@@ -293,7 +338,7 @@ impl Headless {
         for m in messages {
             let own = self.own(m);
             self.unread.arrived(m.seq, own, m.deleted);
-            let detail = events::message(m, own, &self.options.server);
+            let detail = events::message(m, own, self.me.as_deref(), &self.options.server);
             self.emit("message", detail);
         }
         if self.unread.count() != before {
@@ -349,6 +394,8 @@ impl Client {
                 emit,
                 unread,
                 joined: false,
+                me: None,
+                members: Vec::new(),
                 files: Vec::new(),
                 uploads: Vec::new(),
                 next_local: 0,

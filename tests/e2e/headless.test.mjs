@@ -18,7 +18,7 @@ async function headlessPage(context, options) {
   await page.evaluate((o) => {
     window.seen = [];
     window.client = HelloChat.connect(o);
-    for (const e of ['message', 'update', 'status', 'error', 'pending', 'sent', 'failed', 'unread', 'older', 'presence', 'typing']) {
+    for (const e of ['message', 'update', 'status', 'error', 'pending', 'sent', 'failed', 'unread', 'older', 'presence', 'typing', 'welcome']) {
       window.client.on(e, (d) => window.seen.push([e, d]));
     }
   }, options);
@@ -49,10 +49,23 @@ test('a headless client joins, sends and receives once each, and adds nothing to
     assert.equal(own[0].own, true);
     assert.equal((await bo.next((f) => f.type === 'message')).message, 'hello from my own UI');
 
-    bo.send({ type: 'send', id: 'b1', message: 'hi Ada' });
-    await waitFor(page, () => window.seen.some(([e, d]) => e === 'message' && d.message === 'hi Ada'));
-    const theirs = (await events(page, 'message')).find((m) => m.message === 'hi Ada');
+    // Who it is and who is here, from the start: a UI draws its member list at once.
+    const [welcome] = await events(page, 'welcome');
+    assert.equal(welcome.name, 'Ada');
+    assert.equal(welcome.sender, own[0].sender);
+    const [joined] = await events(page, 'presence');
+    assert.deepEqual([joined.online, joined.members.map((m) => m.name).sort()], [2, ['Ada', 'Bo']]);
+    const cy = await join(room, 'Cy');
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'presence' && d.joined === 'Cy'));
+    assert.deepEqual((await events(page, 'presence')).at(-1).members.map((m) => m.name).sort(), ['Ada', 'Bo', 'Cy']);
+    await cy.close();
+
+    bo.send({ type: 'send', id: 'b1', message: 'hi @ada' });
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'message' && d.message === 'hi @ada'));
+    const theirs = (await events(page, 'message')).find((m) => m.message === 'hi @ada');
     assert.equal(theirs.own, false);
+    assert.equal(theirs.mentionsMe, true, 'a mention of the client, as the widget tells it');
+    assert.equal(own[0].mentionsMe, false);
     // Unread until the page says the visitor saw it.
     await waitFor(page, () => window.client.unread === 1);
     await page.evaluate((seq) => window.client.markRead(seq), theirs.seq);

@@ -49,7 +49,8 @@ export type HelloChatStringKey =
   | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'locked' | 'slowMode' | 'noticeDelete'
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
-  | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles';
+  | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
+  | 'typingTwo' | 'typingMany' | 'notifySound' | 'notifyDesktop';
 
 export type HelloChatRole = 'moderator' | 'bot';
 
@@ -99,7 +100,7 @@ export interface HelloChatMessage {
   /** True for this visitor's messages (by sender key, never by name). */
   own: boolean;
   /** The message mentions the visitor (`@name`). */
-  mentionsMe?: boolean;
+  mentionsMe: boolean;
 }
 
 /** A message's new state after an edit, delete or reaction; `eventSeq` is the change's own seq. */
@@ -119,7 +120,11 @@ export interface HelloChatModerationEvent {
   seconds?: number;
   /** The moderator's name. */
   by: string;
+  /** The moderator's sender key. */
+  bySender?: string;
   reason?: string;
+  /** A `purge` that erased `sender` at their request (GDPR). */
+  erased: boolean;
 }
 
 export type HelloChatStatus = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -196,6 +201,8 @@ export interface HelloChatHandle {
 
 /** A headless client's events: the widget's, plus what its view would show. */
 export interface HelloChatClientEvents extends HelloChatEvents {
+  /** Joined (after every reconnect too): who the room takes you for. `presence` follows. */
+  welcome: { name: string; sender: string; verified: boolean; role?: HelloChatRole };
   /** A message of yours was queued (shown as "sending" until `sent`). */
   pending: { id: string; text: string };
   sent: { id: string; seq: number };

@@ -11,6 +11,7 @@ use web_sys::{Document, Element};
 
 use super::attachments;
 use super::dom::{append, append_all, attr, element, iso_time, local_time, set_class, set_text};
+use crate::events::mentions;
 use crate::strings::Strings;
 
 /// What a message looks like, given who is looking.
@@ -53,13 +54,6 @@ fn linked_text(doc: &Document, p: &Element, text: &str) {
             let _ = p.append_with_str_1(piece);
         }
     }
-}
-
-/// Whether `text` mentions `name` as `@name` (any case; `protocol::mention`).
-pub fn mentions(text: &str, name: &str) -> bool {
-    // The browser's lower case: Rust's would add tables to the widget.
-    let lower = |s: &str| String::from(js_sys::JsString::from(s).to_lower_case());
-    protocol::mention::mentions(&lower(text), &lower(name))
 }
 
 /// A new `<li>` for `m`.
