@@ -1,8 +1,8 @@
 // hello-chat-headless.js: HelloChat.connect without the widget. The
 // headless client's glue and its own (smaller) wasm, inlined; defines
-// window.HelloChat.connect and nothing else. With hello-chat.js on the same
-// page, it adds `connect` to that HelloChat (and hello-chat.js, loaded
-// after it, keeps it).
+// window.HelloChat.connect and nothing else. With hello-chat.js or the
+// launcher on the same page, it adds `connect` to that HelloChat (and they,
+// loaded after it, keep it).
 // The wasm first: the file gzips smaller so (see embed.js).
 import wasmGzBase64 from '../../dist/pkg-headless/wasm-inline.js';
 import { initSync, Client } from '../../dist/pkg-headless/hello_chat_headless.js';
@@ -26,6 +26,7 @@ const connect = createConnect(async () => {
 const HelloChat = { connect, version: '0.1.0' };
 
 // As in embed.js: only an own property is ours (markup can shadow globals).
-const own = Object.getOwnPropertyDescriptor(window, 'HelloChat');
-if (typeof own?.value?.mount === 'function') own.value.connect = HelloChat.connect;
+// The widget's or the launcher's HelloChat gets `connect`.
+const own = Object.getOwnPropertyDescriptor(window, 'HelloChat')?.value;
+if (typeof own?.mount === 'function' || typeof own?.launcher === 'function') own.connect = HelloChat.connect;
 else window.HelloChat = HelloChat;

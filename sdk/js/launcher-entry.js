@@ -13,9 +13,12 @@ const server = (() => {
 })();
 const launcher = createLauncher(new URL('hello-chat.js', src).href, server);
 
-// As the full embed does: never trust a global that page markup could shadow.
-if (!Object.getOwnPropertyDescriptor(window, 'HelloChat')) {
-  window.HelloChat = { launcher };
+// As the full embed does: never trust a global that page markup could shadow
+// (an own property is ours). The headless client's (no launcher) gets one.
+const own = Object.getOwnPropertyDescriptor(window, 'HelloChat')?.value;
+if (!own || (typeof own.connect === 'function' && !own.launcher)) {
+  if (own) own.launcher = launcher;
+  else window.HelloChat = { launcher };
   const start = () => {
     for (const el of Document.prototype.querySelectorAll.call(document, '[data-hello-chat-launcher]')) {
       const options = optionsFromDataset(el);

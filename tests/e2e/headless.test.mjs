@@ -149,6 +149,16 @@ test('the embed and the headless script share one HelloChat, in either order; th
       await page.waitForFunction(() => window.HelloChat?.mount && window.HelloChat?.connect);
       await page.close();
     }
+    // The chat bubble and the headless client (an unread badge of the page's own), either order.
+    for (const order of [['/hello-chat-launcher.js', '/hello-chat-headless.js'], ['/hello-chat-headless.js', '/hello-chat-launcher.js']]) {
+      const page = await context.newPage();
+      await page.goto(`${BASE}/health`);
+      await page.setContent(`<!doctype html><body><div data-hello-chat-launcher data-room="lobby"></div>${order.map((src) => `<script src="${src}"></script>`).join('')}</body>`);
+      await page.waitForFunction(() => typeof window.HelloChat?.connect === 'function', null, { timeout: 5000 });
+      assert.equal(await page.evaluate(() => typeof window.HelloChat.launcher), 'function', order.join(' then '));
+      await page.waitForFunction(() => document.querySelector('[data-hello-chat-launcher]').helloChat, null, { timeout: 5000 });
+      await page.close();
+    }
   } finally {
     await context.close();
   }
