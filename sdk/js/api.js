@@ -92,8 +92,8 @@ const option = (v) => (typeof v === 'string' ? trim(v) : typeof v === 'number' &
 // An untrusted value in a message, cut short past any valid one's length:
 // markup can hold a megabyte.
 const cut = (v) => (v.length > 80 ? `${v.slice(0, 80)}…` : v);
-function check(options) {
-  const bad = (why) => { throw new TypeError(`HelloChat.mount: ${why}`); };
+export function check(options, method = 'mount') {
+  const bad = (why) => { throw new TypeError(`HelloChat.${method}: ${why}`); };
   if (typeof options !== 'object' || !options) bad('options must be an object with at least { room }');
   const room = option(options.room);
   if (!room) bad('the `room` option is required');

@@ -1,7 +1,7 @@
 // HelloChat.connect: the chat without any UI (see sdk/src/headless.rs). Kept
 // apart from api.js so that the widget's embed does not carry it, and built
 // on its own wasm, so that a page that only connects never loads the widget.
-import { EVENTS, listenerSet } from './api.js';
+import { EVENTS, check, listenerSet } from './api.js';
 
 /** A headless client's events: the widget's, plus what its view would show. */
 const CLIENT_EVENTS = [...EVENTS, 'welcome', 'pending', 'sent', 'renamed', 'failed', 'typing', 'older', 'receipt', 'progress'];
@@ -20,6 +20,8 @@ export function createConnect(loadHeadless, defaultServer) {
    * methods and events, and the events its view would have shown.
    */
   function connect(options) {
+    // Bad options throw at once, as for `mount`; the wasm checks again.
+    check(options, 'connect');
     const events = listenerSet(CLIENT_EVENTS);
     const queue = [];
     let client = null;
@@ -29,9 +31,11 @@ export function createConnect(loadHeadless, defaultServer) {
       if (name === 'unread') unread = detail.count;
       events.emit(name, detail);
     };
-    const fail = (err) => {
+    // `load_failed`: the wasm could not load; `mount_failed`: it refused
+    // options `check` passed (a getter that changed its mind).
+    const fail = (err, code = 'load_failed') => {
       emit('status', { status: 'failed', reason: String(err?.message ?? err) });
-      emit('error', { code: 'load_failed', message: String(err?.message ?? err) });
+      emit('error', { code, message: String(err?.message ?? err) });
     };
     const call = (method, ...args) => {
       if (closed) return undefined;
@@ -75,9 +79,9 @@ export function createConnect(loadHeadless, defaultServer) {
     headless().then((wasm) => {
       if (closed) return;
       try {
-        client = new wasm.Client(options ?? {}, emit, defaultServer());
+        client = new wasm.Client(options, emit, defaultServer());
       } catch (err) {
-        fail(err);
+        fail(err, 'mount_failed');
         return;
       }
       for (const [method, args] of queue.splice(0)) client[method](...args);

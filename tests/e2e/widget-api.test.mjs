@@ -53,23 +53,41 @@ test('mount throws at once for bad options, exactly when the wasm would refuse t
       } catch (err) {
         mount = `${err.constructor.name}: ${err.message}`;
       }
-      // The wasm's own verdict, through the headless client (which does not check in JavaScript).
-      const rust = await new Promise((resolve) => {
-        const c = HelloChat.connect(options);
-        const done = (v) => { clearTimeout(timer); c.close(); resolve(v); };
-        const timer = setTimeout(() => done(null), 4000);
-        c.on('status', (s) => {
-          if (s.status === 'failed' && /^HelloChat\.connect:/.test(s.reason)) done(s.reason.replace('HelloChat.connect:', 'HelloChat.mount:'));
-          else if (s.status === 'connecting' || s.status === 'connected') done(null);
+      let connect;
+      try {
+        HelloChat.connect(options).close();
+        connect = null;
+      } catch (err) {
+        connect = `${err.constructor.name}: ${err.message}`;
+      }
+      // The wasm's own verdict, through the headless client, past the
+      // JavaScript check: room and site read valid the first time (the
+      // check), as given after (the wasm). Not an object: both refuse it.
+      const twoFaced = (o) => {
+        const face = { ...o };
+        for (const [key, first] of [['room', 'ok'], ['site', undefined]]) {
+          let reads = 0;
+          Object.defineProperty(face, key, { enumerable: true, get: () => (reads++ === 0 ? first : o[key]) });
+        }
+        return face;
+      };
+      const rust = typeof options !== 'object' || options === null
+        ? 'HelloChat.mount: options must be an object with at least { room }'
+        : await new Promise((resolve) => {
+          const c = HelloChat.connect(twoFaced(options));
+          const done = (v) => { clearTimeout(timer); c.close(); resolve(v); };
+          const timer = setTimeout(() => done(null), 4000);
+          c.on('error', (e) => { if (e.code === 'mount_failed') done(e.message.replace('HelloChat.connect:', 'HelloChat.mount:')); });
+          c.on('status', (s) => { if (s.status === 'connecting' || s.status === 'connected') done(null); });
         });
-      });
-      out[label] = { mount, rust, left: el.childElementCount };
+      out[label] = { mount, connect, rust, left: el.childElementCount };
     }
     return out;
   });
-  for (const [label, { mount, rust, left }] of Object.entries(results)) {
+  for (const [label, { mount, connect, rust, left }] of Object.entries(results)) {
     assert.equal(left, 0, `${label}: nothing left in the element`);
     assert.equal(mount, rust && `TypeError: ${rust}`, `${label}: mount and the wasm agree`);
+    assert.equal(connect, mount && mount.replace('HelloChat.mount:', 'HelloChat.connect:'), `${label}: connect throws as mount does`);
   }
   // The cases QA reported, for the record.
   assert.match(results['a room with a space'].mount, /^TypeError: HelloChat\.mount: room "bad room!" must be 1-64 characters/);
