@@ -165,6 +165,11 @@ test('the embed and the headless script share one HelloChat, in either order; th
   } finally {
     await context.close();
   }
+  // Each script may be loaded with crossorigin (Subresource Integrity needs it).
+  for (const path of ['/hello-chat.js', '/hello-chat-headless.js', '/hello-chat-launcher.js']) {
+    const res = await fetch(`${BASE}${path}`, { headers: { origin: 'https://shop.example' } });
+    assert.equal(res.headers.get('access-control-allow-origin'), '*', path);
+  }
   const size = async (path) => (await (await fetch(`${BASE}${path}`, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()).byteLength;
   const [widget, headless] = [await size('/hello-chat.js'), await size('/hello-chat-headless.js')];
   assert.ok(headless < widget * 0.6, `headless ${headless} bytes against the widget's ${widget}: the UI is left out`);
