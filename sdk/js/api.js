@@ -100,6 +100,9 @@ export function check(options, method = 'mount') {
   if (!/^[\w-]{1,64}$/.test(room)) bad(`room "${cut(room)}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
   const site = option(options.site);
   if (site && !/^[a-z\d-]{1,32}$/.test(site)) bad(`site "${cut(site)}" must be 1-32 characters of a-z 0-9 -`);
+  // Without a scheme it would look like an outage, retried for ever.
+  const server = typeof options.server === 'string' ? trim(options.server) : '';
+  if (server && !/^https?:\/\//.test(server)) bad(`server "${cut(server)}" must start with https:// or http://`);
 }
 
 /** Where a visitor's choices for sound and notifications are kept. */
@@ -306,7 +309,7 @@ export function createHelloChat(loadWasm, defaultServer) {
 export function optionsFromDataset(el) {
   const d = el.dataset;
   const options = {};
-  for (const key of ['room', 'name', 'site', 'server', 'token', 'theme', 'locale', 'placeholder', 'height']) {
+  for (const key of ['room', 'name', 'site', 'server', 'token', 'theme', 'locale', 'placeholder', 'height', 'dir']) {
     if (d[key] !== undefined && d[key] !== '') options[key] = d[key];
   }
   if (d.rememberVisitor === 'false') options.rememberVisitor = false;

@@ -279,12 +279,25 @@ test('auto-mount: an element with a bad data-room is reported and the others sti
   await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>auto</title></head><body>
     <div id="a" data-hello-chat data-room="${uniqueRoom('auto')}"></div>
     <div id="bad" data-hello-chat data-room="bad room!"></div>
-    <div id="c" data-hello-chat data-room="${uniqueRoom('auto')}"></div>
+    <div id="c" data-hello-chat data-room="${uniqueRoom('auto')}" data-dir="rtl"></div>
     <script src="/hello-chat.js"></script></body></html>`);
   await page.waitForFunction(() => document.querySelectorAll('[data-hello-chat-host]').length === 2);
   await page.waitForFunction(() => window.HelloChat && document.getElementById('c').helloChat);
   assert.equal(await page.evaluate(() => [...document.querySelectorAll('[data-hello-chat]')].map((el) => Boolean(el.helloChat)).join()), 'true,false,true');
   await page.waitForTimeout(100);
   assert.deepEqual(errors, ['HelloChat.mount: room "bad room!" must be 1-64 characters of A-Z a-z 0-9 _ -']);
+  // Every data-* option counts, data-dir too.
+  assert.equal(await page.evaluate(() => document.querySelector('#c [data-hello-chat-host]').shadowRoot.querySelector('[dir]')?.getAttribute('dir')), 'rtl');
+  await context.close();
+});
+
+test('a server without its scheme is refused at once (it looked like an outage, retried for ever)', async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const thrown = await page.evaluate(() => ['chat.example.com', 'localhost:8787', 'wss://chat.example.com'].map((server) => {
+    try { HelloChat.mount(document.getElementById('chat'), { room: 'lobby', server }).destroy(); return null; } catch (err) { return err.message; }
+  }));
+  assert.deepEqual(thrown, ['chat.example.com', 'localhost:8787', 'wss://chat.example.com']
+    .map((s) => `HelloChat.mount: server "${s}" must start with https:// or http://`));
   await context.close();
 });
