@@ -288,7 +288,12 @@ export function createHelloChat(loadWasm, defaultServer) {
     Promise.all([load(), text]).then(([wasm, translated]) => {
       if (destroyed) return;
       const resolved = { ...options };
-      if (translated) resolved.strings = { ...translated, ...(options.strings ?? {}) };
+      if (translated) {
+        // The page's text wins, and so over the language file's plural forms of it.
+        const page = options.strings ?? {};
+        const forms = Object.keys(translated).filter((k) => Object.hasOwn(page, k.split('.')[0]));
+        resolved.strings = { ...translated, ...Object.fromEntries(forms.map((k) => [k, undefined])), ...page };
+      }
       if (options.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
       try {
         widget = new wasm.Widget(el, resolved, emit, defaultServer());

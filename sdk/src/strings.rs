@@ -168,19 +168,22 @@ impl Strings {
         // Counts are whole numbers; parsing an f64 would pull Rust's float
         // parser (some 15 KB) into the widget.
         let n = n.parse::<u64>().ok()?;
-        if self.given(key).is_none() {
-            // The built-in English text: its only other form is the singular.
-            return lookup(DEFAULTS_ONE, key)
-                .filter(|_| n == 1)
-                .map(str::to_owned);
+        // The page's (or its language file's) form, even without the base text.
+        let given = self.plural.as_ref().and_then(|rules| {
+            let select = Reflect::get(rules, &"select".into()).ok()?;
+            let category = select
+                .dyn_ref::<Function>()?
+                .call1(rules, &(n as f64).into())
+                .ok()?;
+            self.given(&[key, ".", &category.as_string()?].concat())
+        });
+        if given.is_some() || self.given(key).is_some() {
+            return given;
         }
-        let rules = self.plural.as_ref()?;
-        let select = Reflect::get(rules, &"select".into()).ok()?;
-        let category = select
-            .dyn_ref::<Function>()?
-            .call1(rules, &(n as f64).into())
-            .ok()?;
-        self.given(&[key, ".", &category.as_string()?].concat())
+        // The built-in English text: its only other form is the singular.
+        lookup(DEFAULTS_ONE, key)
+            .filter(|_| n == 1)
+            .map(str::to_owned)
     }
 
     /// The string for `key` with `{var}` placeholders replaced.

@@ -45,7 +45,18 @@ test('a German widget fetches German strings only; plural forms follow the local
 
   const en = await open({ room, name: 'Cy', locale: 'en-GB' });
   assert.deepEqual(en.fetched, [], 'English is built in: nothing to fetch');
-  await Promise.all([page, other.page, en.page].map((p) => p.context().close()));
+
+  // The page's text wins over the language file's plural forms of it; the
+  // page may give plural forms alone.
+  const online = (p) => p.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online')?.textContent);
+  const solo = uniqueRoom('plural');
+  const pl = await open({ room: solo, name: 'Di', locale: 'pl', strings: { online: '{n} tutaj' } });
+  await pl.page.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online')?.textContent);
+  assert.equal(await online(pl.page), '1 tutaj');
+  const forms = await open({ room: uniqueRoom('plural'), name: 'Ed', locale: 'en', strings: { 'online.one': 'just you', 'online.other': '{n} here' } });
+  await forms.page.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online')?.textContent);
+  assert.equal(await online(forms.page), 'just you');
+  await Promise.all([page, other.page, en.page, pl.page, forms.page].map((p) => p.context().close()));
 });
 
 test('Arabic lays the widget out right to left; own messages sit on the left', async () => {
