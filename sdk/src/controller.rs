@@ -533,11 +533,11 @@ impl Controller {
             pairs.push(("code", (*code).into()));
             pairs.push(("reason", reason.as_str().into()));
         }
-        if let Status::Reconnecting {
-            retry_at: Some(at), ..
-        } = status
-        {
-            pairs.push(("retryIn", (at - t).max(0.0).round().into()));
+        if let Status::Reconnecting { retry_at, offline } = status {
+            if let Some(at) = retry_at {
+                pairs.push(("retryIn", (at - t).max(0.0).round().into()));
+            }
+            pairs.push(("offline", (*offline).into()));
         }
         let detail = obj(&pairs);
         self.emit("status", detail);

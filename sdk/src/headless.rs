@@ -138,12 +138,13 @@ impl Headless {
                 Effect::CloseSocket => self.socket = None,
                 Effect::Status(status) => {
                     let detail = match &status {
-                        Status::Reconnecting { retry_at, .. } => obj(&[
+                        Status::Reconnecting { retry_at, offline } => obj(&[
                             ("status", status.as_str().into()),
                             (
                                 "retryIn",
                                 retry_at.map_or(JsValue::UNDEFINED, |at| (at - t).max(0.0).into()),
                             ),
+                            ("offline", (*offline).into()),
                         ]),
                         Status::Failed { code, reason } => obj(&[
                             ("status", status.as_str().into()),

@@ -90,6 +90,8 @@ test('offline: sent once on reconnect; what others said meanwhile arrives once, 
     await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'connected'));
     await context.setOffline(true);
     await page.evaluate(() => window.dispatchEvent(new Event('offline')));
+    // A custom UI can tell "offline" from a retry.
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'reconnecting' && d.offline === true));
     const id = await page.evaluate(() => window.client.send('typed on the train'));
     for (let i = 1; i <= 3; i++) {
       bo.send({ type: 'send', id: `m${i}`, message: `while away ${i}` });

@@ -137,6 +137,8 @@ export interface HelloChatStatusEvent {
   reason?: string;
   /** For "reconnecting": milliseconds until the next attempt. */
   retryIn?: number;
+  /** For "reconnecting": the browser says it is offline (the widget shows "Offline"). */
+  offline?: boolean;
 }
 
 export interface HelloChatErrorEvent {
