@@ -65,8 +65,12 @@ const KB = 1024;
 // disabled, the moderator's reason shown; +0.3 KB): 86.4 KB nightly
 // (88,505 B), 94.1 KB stable (96,344 B). Then the file button following the
 // site's accepted types (+0.16 KB) and a queued sendFile settling: 86.6 KB
-// (88,693 B), so 86.8/94.5 KB.
-const EMBED_BUDGET = { nightly: 86.8 * KB, stable: 94.5 * KB };
+// (88,693 B), so 86.8/94.5 KB. Then a review's and a developer QA pass's
+// fixes (rememberVisitor, the stored key's shape, presence on joining,
+// mentionsMe on updates, status offline, plural overrides, server and
+// data-dir options, connect's check; +0.5 KB): 87.1 KB nightly (89,179 B),
+// 94.7 KB stable (96,996 B), so 87.3/95.0 KB.
+const EMBED_BUDGET = { nightly: 87.3 * KB, stable: 95.0 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
