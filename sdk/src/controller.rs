@@ -446,19 +446,14 @@ impl Controller {
         self.emit("unread", detail);
     }
 
-    /// Banners and the composer follow what the room lets us do.
     /// The online count, and `presence` for the page (on joining too).
     fn show_presence(&mut self, online: u32, joined: Option<String>, left: Option<String>) {
         self.view.set_online(online);
-        let detail = obj(&[
-            ("online", online.into()),
-            ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
-            ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
-            ("members", events::members(&self.members)),
-        ]);
+        let detail = events::presence(online, joined, left, &self.members);
         self.emit("presence", detail);
     }
 
+    /// Banners and the composer follow what the room lets us do.
     fn show_room(&mut self, room: &RoomStatus) {
         let s = &self.view.strings;
         let moderator = room.role.is_some();

@@ -107,6 +107,21 @@ pub fn notice(n: &ModerationNotice) -> JsValue {
     ])
 }
 
+/// `presence`: the count, who came or went, and who is here.
+pub fn presence(
+    online: u32,
+    joined: Option<String>,
+    left: Option<String>,
+    members: &[PresenceMember],
+) -> JsValue {
+    obj(&[
+        ("online", online.into()),
+        ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
+        ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
+        ("members", self::members(members)),
+    ])
+}
+
 pub fn members(list: &[PresenceMember]) -> JsValue {
     let out = Array::new();
     for m in list {

@@ -96,12 +96,7 @@ impl Headless {
 
     /// `presence`, as the widget's page hears it: with who is here.
     fn emit_presence(&mut self, online: u32, joined: Option<String>, left: Option<String>) {
-        let detail = obj(&[
-            ("online", online.into()),
-            ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
-            ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
-            ("members", events::members(&self.members)),
-        ]);
+        let detail = events::presence(online, joined, left, &self.members);
         self.emit("presence", detail);
     }
 
