@@ -18,7 +18,14 @@ export function useHelloChat(options) {
   const { room, name, site, server, token } = options;
 
   useEffect(() => {
-    const c = HelloChat.connect({ room, name, site, server, token });
+    let c;
+    try {
+      c = HelloChat.connect({ room, name, site, server, token });
+    } catch (err) {
+      // Options connect refuses (a bad room): say so instead of unmounting the app.
+      setStatus(`failed: ${err.message}`);
+      return undefined;
+    }
     client.current = c;
     setMessages([]);
     c.on('message', (m) => setMessages((list) => [...list, m]));

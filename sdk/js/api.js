@@ -101,7 +101,8 @@ export function check(options, method = 'mount') {
   const site = option(options.site);
   if (site && !/^[a-z\d-]{1,32}$/.test(site)) bad(`site "${cut(site)}" must be 1-32 characters of a-z 0-9 -`);
   // Without a scheme it would look like an outage, retried for ever.
-  const server = typeof options.server === 'string' ? trim(options.server) : '';
+  if (options.server !== undefined && typeof options.server !== 'string') bad('server must be a string, e.g. "https://chat.example.com"');
+  const server = trim(options.server ?? '');
   if (server && !/^https?:\/\//.test(server)) bad(`server "${cut(server)}" must start with https:// or http://`);
 }
 
@@ -284,18 +285,20 @@ export function createHelloChat(loadWasm, defaultServer) {
     };
 
     const lang = languageOf(options);
-    const text = localeStrings(options.server ?? defaultServer(), lang);
+    const text = localeStrings(trim(options.server ?? '') || defaultServer(), lang);
     Promise.all([load(), text]).then(([wasm, translated]) => {
       if (destroyed) return;
-      const resolved = { ...options };
-      if (translated) {
-        // The page's text wins, and so over the language file's plural forms of it.
-        const page = options.strings ?? {};
-        const forms = Object.keys(translated).filter((k) => Object.hasOwn(page, k.split('.')[0]));
-        resolved.strings = { ...translated, ...Object.fromEntries(forms.map((k) => [k, undefined])), ...page };
-      }
-      if (options.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
+      // The page's options are read here again, getters and proxies
+      // included: what throws is a failure to mount, told as one.
       try {
+        const resolved = { ...options };
+        if (translated) {
+          // The page's text wins, and so over the language file's plural forms of it.
+          const page = options.strings ?? {};
+          const forms = Object.keys(translated).filter((k) => Object.hasOwn(page, k.split('.')[0]));
+          resolved.strings = { ...translated, ...Object.fromEntries(forms.map((k) => [k, undefined])), ...page };
+        }
+        if (options.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
         widget = new wasm.Widget(el, resolved, emit, defaultServer());
       } catch (err) {
         fail(err, 'mount_failed');

@@ -34,6 +34,9 @@ export function createConnect(loadHeadless, defaultServer) {
     // `load_failed`: the wasm could not load; `mount_failed`: it refused
     // options `check` passed (a getter that changed its mind).
     const fail = (err, code = 'load_failed') => {
+      // Nothing will run them: later calls do nothing, as after close().
+      closed = true;
+      queue.length = 0;
       emit('status', { status: 'failed', reason: String(err?.message ?? err) });
       emit('error', { code, message: String(err?.message ?? err) });
     };

@@ -14,18 +14,22 @@ const server = (() => {
 const launcher = createLauncher(new URL('hello-chat.js', src).href, server);
 
 // As the full embed does: never trust a global that page markup could shadow
-// (an own property is ours). The headless client's (no launcher) gets one.
+// (an own property is ours). The headless client's (no launcher) gets one;
+// the full embed's has its own.
 const own = Object.getOwnPropertyDescriptor(window, 'HelloChat')?.value;
-if (!own || (typeof own.connect === 'function' && !own.launcher)) {
-  if (own) own.launcher = launcher;
-  else window.HelloChat = { launcher };
-  const start = () => {
-    for (const el of Document.prototype.querySelectorAll.call(document, '[data-hello-chat-launcher]')) {
-      const options = optionsFromDataset(el);
-      delete options.server;
-      el.helloChat = launcher(options);
-    }
-  };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
-  else start();
-}
+if (!own) window.HelloChat = { launcher };
+else if (typeof own.launcher !== 'function') own.launcher = launcher;
+
+// Marked elements get their bubble whichever script came first, once each
+// (`helloChat` is set, null for one whose options were refused).
+const start = () => {
+  for (const el of Document.prototype.querySelectorAll.call(document, '[data-hello-chat-launcher]')) {
+    if (el.helloChat !== undefined) continue;
+    const options = optionsFromDataset(el);
+    delete options.server;
+    el.helloChat = null;
+    try { el.helloChat = launcher(options); } catch (err) { setTimeout(() => { throw err; }); }
+  }
+};
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+else start();

@@ -5,6 +5,8 @@
 // for `prefetch`. Shared by the light loader (hello-chat-launcher.js) and the
 // full embed, so `HelloChat.launcher` exists with either.
 
+import { check } from './api.js';
+
 // Minified by hand (it is in every page's loader): one rule per line.
 const CSS = `
 :host{all:initial}
@@ -52,6 +54,8 @@ function loader(src) {
 export function createLauncher(fullScript, server) {
   const load = loader(fullScript);
   return function launcher(options = {}) {
+    // Options mount would refuse throw now, not in an empty panel later.
+    check(options, 'launcher');
     const text = { ...TEXT, ...(options.text ?? {}) };
     const host = document.createElement('div');
     host.setAttribute('data-hello-chat-launcher-host', '');

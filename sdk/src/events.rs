@@ -118,7 +118,8 @@ pub fn presence(
         ("online", online.into()),
         ("joined", joined.map_or(JsValue::UNDEFINED, JsValue::from)),
         ("left", left.map_or(JsValue::UNDEFINED, JsValue::from)),
-        ("members", self::members(members)),
+        // As `welcome` lists them: the first 100.
+        ("members", self::members(&members[..members.len().min(100)])),
     ])
 }
 

@@ -133,14 +133,14 @@ impl Headless {
                 Effect::CloseSocket => self.socket = None,
                 Effect::Status(status) => {
                     let detail = match &status {
-                        Status::Reconnecting { retry_at, offline } => obj(&[
-                            ("status", status.as_str().into()),
-                            (
-                                "retryIn",
-                                retry_at.map_or(JsValue::UNDEFINED, |at| (at - t).max(0.0).into()),
-                            ),
-                            ("offline", (*offline).into()),
-                        ]),
+                        Status::Reconnecting { retry_at, offline } => {
+                            let mut pairs = vec![("status", status.as_str().into())];
+                            if let Some(at) = retry_at {
+                                pairs.push(("retryIn", (at - t).max(0.0).round().into()));
+                            }
+                            pairs.push(("offline", (*offline).into()));
+                            obj(&pairs)
+                        }
                         Status::Failed { code, reason } => obj(&[
                             ("status", status.as_str().into()),
                             ("code", (*code).into()),

@@ -193,6 +193,9 @@ test('the React example draws its own chat on HelloChat.connect', async () => {
     await page.locator('#react-messages li.own', { hasText: 'hello from a hook' }).waitFor();
     assert.equal((await bo.next((f) => f.type === 'message')).message, 'hello from a hook');
     assert.equal(await page.locator('#react-messages li', { hasText: 'hello from a hook' }).count(), 1, 'shown once');
+    // A room connect refuses: the app says so, and stays.
+    await page.goto(`${BASE}/npm/react.html?room=${encodeURIComponent('bad room')}&name=Ada`);
+    await page.locator('#react-status', { hasText: 'failed' }).waitFor({ timeout: 10_000 });
   } finally {
     await bo.close();
     await context.close();

@@ -116,6 +116,20 @@ test('mount refuses a room with a million blanks inside at once', { timeout: 30_
   await context.close();
 });
 
+test('options that throw when read again (a strings getter, in a language with a file) are mount_failed, told', async () => {
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const told = await page.evaluate(() => new Promise((resolve) => {
+    const strings = {};
+    Object.defineProperty(strings, 'send', { enumerable: true, get() { throw new Error('nope'); } });
+    const chat = HelloChat.mount(document.getElementById('chat'), { room: 'lobby', locale: 'pl', strings });
+    chat.on('error', (e) => resolve(e.code));
+    setTimeout(() => resolve('nothing'), 5000);
+  }));
+  assert.equal(told, 'mount_failed');
+  await context.close();
+});
+
 test('a valid but untidy room connects; a failure after the wasm loaded is not a load failure', async () => {
   const context = await browser.newContext();
   const page = await apiPage(context);

@@ -76,19 +76,32 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   await page.context().close();
 });
 
-test('a launcher with a bad room reports mount\'s error once, not at every open', async () => {
-  const { page } = await shop(await browser.newContext(), 'bad room!');
+test('a launcher with a bad room is refused at once: no bubble to open an empty panel; said once', async () => {
+  const page = await (await browser.newContext()).newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const bubble = page.getByRole('button', { name: 'Open chat' });
-  await bubble.click();
-  await page.waitForFunction(() => window.HelloChat?.mount);
-  for (let i = 0; i < 50 && errors.length === 0; i++) await page.waitForTimeout(100);
-  assert.match(errors[0], /^HelloChat\.mount: room "bad room!"/);
-  await bubble.click();
-  await bubble.click();
-  await page.waitForTimeout(300);
-  assert.equal(errors.length, 1, 'said once');
+  await page.goto(`${BASE}/health`);
+  await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title></head>
+    <body><div id="bad" data-hello-chat-launcher data-room="bad room!"></div><div id="ok" data-hello-chat-launcher data-room="${uniqueRoom('ok')}"></div>
+    <script src="/hello-chat-launcher.js"></script></body></html>`);
+  await page.waitForFunction(() => document.getElementById('ok').helloChat);
+  for (let i = 0; i < 20 && errors.length === 0; i++) await page.waitForTimeout(100);
+  assert.deepEqual(errors, ['HelloChat.launcher: room "bad room!" must be 1-64 characters of A-Z a-z 0-9 _ -']);
+  assert.equal(await page.evaluate(() => document.getElementById('bad').helloChat), null);
+  assert.equal(await page.locator('[data-hello-chat-launcher-host]').count(), 1, 'one bubble, the good one\'s');
+  const thrown = await page.evaluate(() => { try { HelloChat.launcher({ room: 'x', server: 'chat.example.com' }); return null; } catch (err) { return err.message; } });
+  assert.equal(thrown, 'HelloChat.launcher: server "chat.example.com" must start with https:// or http://');
+  await page.context().close();
+});
+
+test('the full embed loaded before the launcher loader: the marked element still gets its bubble', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${BASE}/health`);
+  await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title></head>
+    <body><div data-hello-chat-launcher data-room="${uniqueRoom('order')}"></div>
+    <script src="/hello-chat.js"></script><script src="/hello-chat-launcher.js"></script></body></html>`);
+  await page.waitForFunction(() => document.querySelector('[data-hello-chat-launcher]').helloChat, null, { timeout: 5000 });
+  assert.equal(await page.locator('[data-hello-chat-launcher-host]').count(), 1);
   await page.context().close();
 });
 

@@ -50,7 +50,7 @@ export type HelloChatStringKey =
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
-  | 'typingTwo' | 'typingMany' | 'notifySound' | 'notifyDesktop';
+  | 'typingTwo' | 'typingMany' | 'notifySound' | 'notifyDesktop' | 'noticeErased' | 'seenBy' | 'seenByNames';
 
 export type HelloChatRole = 'moderator' | 'bot';
 
