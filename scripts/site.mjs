@@ -87,7 +87,7 @@ function parseOptions(args, spec, body = {}) {
     const flag = eq < 0 ? arg : arg.slice(0, eq);
     const inline = eq < 0 ? undefined : arg.slice(eq + 1);
     const handle = Object.hasOwn(spec, flag) ? spec[flag] : undefined;
-    if (!handle && !flag.startsWith('--')) usage(`unexpected ${JSON.stringify(flag)}: options take no secrets on the command line`);
+    if (!handle && !flag.startsWith('--')) usage(`unexpected argument after ${args[i - 1] ?? 'the command'} (not shown: it may be a secret, and options take no secrets on the command line)`);
     if (!handle) usage(`unknown option ${flag}`);
     let taken = false;
     const value = () => {

@@ -35,6 +35,7 @@ test('operator and owner commands work; secrets come from env or stdin, never ar
   const argvSecret = await site(['put', id, '--secret', secret]);
   assert.equal(argvSecret.code, 2, argvSecret.err);
   assert.match(argvSecret.err, /no secrets on the command line/);
+  assert.ok(!argvSecret.err.includes(secret), 'and the secret typed there is not printed back (terminal logs, CI output)');
   assert.equal((await admin('GET', `/sites/${id}`)).status, 404, 'nothing was sent');
   // A limit without a number is refused here (it went out as 0, which the server clamped to 1).
   for (const limit of ['maxMessageChars=', 'maxMessageChars= 0x10']) {
