@@ -120,8 +120,10 @@ fn regional_indicator(c: char) -> bool {
     ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)
 }
 
+/// A tag of a subdivision flag: a lower-case letter or a digit (the region
+/// codes "gbsct", "usca"); other tags would carry hidden text.
 fn tag(c: char) -> bool {
-    ('\u{E0020}'..='\u{E007E}').contains(&c)
+    ('\u{E0061}'..='\u{E007A}').contains(&c) || ('\u{E0030}'..='\u{E0039}').contains(&c)
 }
 
 /// Whether `s` is exactly one emoji.
@@ -132,7 +134,9 @@ pub fn is_one_emoji(s: &str) -> bool {
         [k, rest @ ..] if k.is_ascii_digit() || *k == '#' || *k == '*' => {
             matches!(rest, [EMOJI_PRESENTATION, KEYCAP] | [KEYCAP])
         }
-        [BLACK_FLAG, tags @ .., CANCEL_TAG] if !tags.is_empty() => tags.iter().all(|c| tag(*c)),
+        [BLACK_FLAG, tags @ .., CANCEL_TAG] if (2..=7).contains(&tags.len()) => {
+            tags.iter().all(|c| tag(*c))
+        }
         _ => zwj_sequence(&chars),
     }
 }
@@ -201,6 +205,8 @@ mod tests {
             "👍🏽🏽",
             "🏴󠁿",
             ":+1:",
+            // Hidden text in tags ("Hi"), not a region code.
+            "\u{1F3F4}\u{E0048}\u{E0069}\u{E007F}",
             "←",
             "™x",
         ] {
