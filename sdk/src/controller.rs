@@ -397,7 +397,7 @@ impl Controller {
                 self.view.say(&text);
             }
         }
-        if let Some(oldest) = self.view.trim(MAX_MESSAGES_IN_DOM) {
+        if let Some(oldest) = self.view.trim(MAX_MESSAGES_IN_DOM, self.unread.count() > 0) {
             self.session.forget_older_than(oldest);
         }
         // The timeline knows whether older messages exist (trimming makes them so).

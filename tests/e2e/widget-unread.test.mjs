@@ -198,3 +198,20 @@ test('a signed-in user\'s read position follows them to their other tabs and dev
     await Promise.all(pages.map((p) => p.context().close()));
   }
 });
+
+test('a hidden tab in a busy room keeps every unread message and the "New messages" line (none trimmed away)', async () => {
+  const room = uniqueRoom('pileup');
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { rateBurst: 1000, ratePerSec: 1000, addressBurst: 1000, addressPerSec: 1000 } });
+  const page = await widgetPage(await browser.newContext(), { room, site, name: 'Bo' });
+  await waitForStatus(page, 'connected');
+  await setVisible(page, false);
+  // More than the 300 messages the list keeps when everything is read.
+  const poster = await join(room, 'Ada', { site });
+  for (let i = 1; i <= 330; i++) poster.send({ type: 'send', id: `p${i}`, message: `pile ${i}` });
+  await waitUnread(page, 330);
+  await setVisible(page, true);
+  assert.deepEqual(await newLine(page), ['pile 1', 'New messages'], 'the line is above the first message that came while away');
+  assert.equal(await page.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^pile 1$/ }).count(), 1, 'still in the list');
+  await Promise.all([poster.close(), page.context().close()]);
+});

@@ -664,16 +664,25 @@ impl View {
     }
 
     /// Keep at most `max` messages in the DOM, dropping the oldest, but only
-    /// while the visitor is at the bottom (not reading older ones). Returns
-    /// the seq of the oldest message kept if any were dropped.
-    pub fn trim(&mut self, max: u32) -> Option<u64> {
+    /// while the visitor is at the bottom (not reading older ones), and,
+    /// while some are `unread`, none from the "New messages" line on (a
+    /// hidden tab piles them up). Returns the seq of the oldest message kept
+    /// if any were dropped.
+    pub fn trim(&mut self, max: u32, unread: bool) -> Option<u64> {
         if self.shown <= max || !self.at_bottom() {
             return None;
         }
         // Messages go from the top, with the notices and lines above the
         // first one kept (they counted no message).
+        let mut dropped = false;
         let first = loop {
             let first = self.list.first_element_child()?;
+            if unread && first.class_list().contains("hc-new") {
+                if !dropped {
+                    return None;
+                }
+                break first.next_element_sibling()?;
+            }
             let message = first.class_list().contains("hc-msg");
             if message && self.shown <= max {
                 break first;
@@ -682,6 +691,7 @@ impl View {
                 self.shown -= 1;
             }
             first.remove();
+            dropped = true;
         };
         // The first kept message now starts a group, and shows its day.
         set_class(&first, "hc-grouped", false);
