@@ -166,6 +166,9 @@ pub enum Effect {
     },
     Typing {
         name: String,
+        /// The typist's sender key, when the room says (it tells apart two
+        /// people of one name).
+        sender: Option<String>,
     },
     /// The room keeps this read position for us (a verified member): we
     /// read up to `seq` here or on another tab or device.
@@ -743,7 +746,7 @@ impl Session {
             // Our own typing on another tab or device is not someone else's.
             ServerFrame::Typing { name, sender } => {
                 if sender.is_none() || sender.as_deref() != self.own_sender() {
-                    self.effects.push_back(Effect::Typing { name });
+                    self.effects.push_back(Effect::Typing { name, sender });
                 }
             }
             ServerFrame::Read { seq } => {

@@ -296,8 +296,8 @@ impl Controller {
                     }
                     self.show_presence(online, joined, left);
                 }
-                Effect::Typing { name } => {
-                    self.typists.typing(&name, t as u64);
+                Effect::Typing { name, sender } => {
+                    self.typists.typing(sender.as_deref(), &name, t as u64);
                     self.show_typing(t);
                 }
                 Effect::EditFailed {
@@ -387,7 +387,7 @@ impl Controller {
             self.emit("message", detail);
         }
         for m in messages.iter().filter(|m| !is_own(me.as_deref(), m)) {
-            self.typists.sent(&m.name);
+            self.typists.sent(&m.sender, &m.name);
         }
         if from_others > 0 {
             self.show_typing(now());

@@ -253,8 +253,11 @@ impl Headless {
                     ]);
                     self.emit("receipt", detail);
                 }
-                Effect::Typing { name } => {
-                    let detail = obj(&[("name", name.into())]);
+                Effect::Typing { name, sender } => {
+                    let detail = obj(&[
+                        ("name", name.into()),
+                        ("sender", sender.map_or(JsValue::UNDEFINED, JsValue::from)),
+                    ]);
                     self.emit("typing", detail);
                 }
                 // Its page hears the `error` that follows.

@@ -252,7 +252,15 @@ test('several people typing at once all show, until they send or stop', async ()
   // Nobody types on: the notices run out (4 s).
   await shows('');
   assert.equal(await typing.textContent(), '');
-  await Promise.all([ada, bo, cy].map((c) => c.close()));
+
+  // Two people of one name are two typists: one's message does not end the other's typing.
+  const [anon1, anon2] = await Promise.all([join(room, 'Anonymous'), join(room, 'Anonymous')]);
+  anon1.send({ type: 'typing' });
+  await shows('Anonymous is typing…');
+  anon2.send({ type: 'send', id: 'a2', message: 'the other Anonymous' });
+  await page.locator('.hc-list .hc-msg', { hasText: 'the other Anonymous' }).waitFor();
+  assert.equal(await typing.textContent(), 'Anonymous is typing…');
+  await Promise.all([ada, bo, cy, anon1, anon2].map((c) => c.close()));
   await context.close();
 });
 

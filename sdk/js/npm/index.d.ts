@@ -212,7 +212,7 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   renamed: { id: string; newId: string };
   /** A message of yours was refused for good: `retry(id)` or `discard(id)`. */
   failed: HelloChatErrorEvent;
-  typing: { name: string };
+  typing: { name: string; sender?: string };
   /** The answer to `loadEarlier()`: older messages, oldest first. */
   older: { messages: HelloChatMessage[]; more: boolean };
   /** Read receipts (when the site turns them on): `sender` has read up to `seq`. */
