@@ -69,8 +69,11 @@ const KB = 1024;
 // fixes (rememberVisitor, the stored key's shape, presence on joining,
 // mentionsMe on updates, status offline, plural overrides, server and
 // data-dir options, connect's check; +0.5 KB): 87.1 KB nightly (89,179 B),
-// 94.7 KB stable (96,996 B), so 87.3/95.0 KB.
-const EMBED_BUDGET = { nightly: 87.3 * KB, stable: 95.0 * KB };
+// 94.7 KB stable (96,996 B), so 87.3/95.0 KB. Then a long-session QA
+// pass's fixes (typists told apart by sender key, unread never trimmed from
+// a hidden tab; +0.3 KB): 87.4 KB nightly (89,543 B), 95.1 KB stable
+// (97,392 B), so 87.6/95.4 KB.
+const EMBED_BUDGET = { nightly: 87.6 * KB, stable: 95.4 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
