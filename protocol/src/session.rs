@@ -119,6 +119,24 @@ pub enum Effect {
     Room(RoomStatus),
     /// Append these confirmed messages, in order, after what is shown.
     Show(Vec<ChatMessage>),
+    /// Confirmed messages that arrived while the view shows only older ones
+    /// (the reader is far up, see [`Session::forget_newer_than`]): count
+    /// them, tell of them, but do not append them; [`Effect::ShowNewer`]
+    /// brings them when the reader comes down.
+    Arrived(Vec<ChatMessage>),
+    /// Add these messages, in order, below what is shown (the answer to
+    /// [`Session::load_newer`]). `latest`: the reader asked for the latest,
+    /// so the view stays at its bottom.
+    ShowNewer {
+        messages: Vec<ChatMessage>,
+        latest: bool,
+    },
+    /// Show these messages instead of everything shown (the answer to
+    /// [`Session::jump_to_latest`]); `more`: older ones exist.
+    ShowLatest {
+        messages: Vec<ChatMessage>,
+        more: bool,
+    },
     /// A message changed (edit, delete, reactions), by the event at `seq`:
     /// its new state. `mine` in its reactions is filled in for us.
     Updated {
@@ -127,6 +145,8 @@ pub enum Effect {
     },
     /// A moderator acted (after `Updated` for a removed message).
     Moderation(ModerationNotice),
+    /// As `Moderation`, while the view shows only older events: no line yet.
+    ModerationBelow(ModerationNotice),
     /// Insert these older messages, in order, before what is shown.
     ShowOlder {
         messages: Vec<ChatMessage>,
@@ -246,6 +266,12 @@ pub struct Session {
     last_error: Option<ProtocolError>,
     gap_request_out: bool,
     older_request_out: bool,
+    /// The `after` of a [`Session::load_newer`] request out.
+    newer_request_out: Option<u64>,
+    /// The `before` of a [`Session::jump_to_latest`] request out.
+    latest_request_out: Option<u64>,
+    /// After a jump to the latest: page on down until the view shows all.
+    catching_up: bool,
     last_typing_sent: f64,
     /// The read position the room has from us (verified members only).
     read_sent: u64,
@@ -290,6 +316,9 @@ impl Session {
             last_error: None,
             gap_request_out: false,
             older_request_out: false,
+            newer_request_out: None,
+            latest_request_out: None,
+            catching_up: false,
             last_typing_sent: f64::NEG_INFINITY,
             read_sent: 0,
             read_held: 0,
@@ -454,6 +483,9 @@ impl Session {
         self.healthy_at = None;
         self.gap_request_out = false;
         self.older_request_out = false;
+        self.newer_request_out = None;
+        self.latest_request_out = None;
+        self.catching_up = false;
         self.outbox.connection_lost();
     }
 
@@ -669,10 +701,48 @@ impl Session {
                     self.fill_gap_if_needed(false);
                 }
                 Some(HistoryAnchor::After(after)) => {
-                    self.gap_request_out = false;
+                    // Paging down from far up, or filling a gap (resuming).
+                    let paging = self.newer_request_out == Some(after);
+                    let mut events = events;
+                    if paging {
+                        self.newer_request_out = None;
+                        let mut below = self.timeline.fill_newer(after, &mut events, more);
+                        self.remember_all_mine(&mut below);
+                        let latest = self.catching_up;
+                        self.catching_up &= self.timeline.newest_shown().is_some();
+                        self.effects.push_back(Effect::ShowNewer {
+                            messages: below,
+                            latest,
+                        });
+                    } else {
+                        self.gap_request_out = false;
+                    }
+                    // What is past the events released is released as usual.
                     let released = self.timeline.receive_page(after, events);
                     self.apply(released);
-                    self.fill_gap_if_needed(more);
+                    self.fill_gap_if_needed(more && !paging);
+                    if self.catching_up {
+                        self.load_newer();
+                    }
+                }
+                Some(HistoryAnchor::Before(before)) if self.latest_request_out == Some(before) => {
+                    self.latest_request_out = None;
+                    // A page older than the list it would have topped is stale.
+                    self.older_request_out = false;
+                    let mut latest = self.timeline.restart(before, events, more);
+                    self.remember_all_mine(&mut latest);
+                    self.effects.push_back(Effect::ShowLatest {
+                        messages: latest,
+                        more,
+                    });
+                    // Then what was released since the jump.
+                    self.catching_up = self.load_newer();
+                }
+                // Asked for above a list that has changed since: stale.
+                Some(HistoryAnchor::Before(before))
+                    if self.timeline.oldest_shown() != Some(before) =>
+                {
+                    self.older_request_out = false;
                 }
                 Some(HistoryAnchor::Before(_)) => {
                     self.older_request_out = false;
@@ -792,6 +862,7 @@ impl Session {
     /// Apply released events in order: consecutive messages are shown
     /// together; updates and notices in between keep their place.
     fn apply(&mut self, events: Vec<RoomEvent>) {
+        let below = self.timeline.newest_shown().is_some();
         let mut messages = Vec::new();
         for event in events {
             match event {
@@ -808,7 +879,11 @@ impl Session {
                 RoomEvent::Moderation(n) => {
                     self.show(std::mem::take(&mut messages));
                     self.noticed(&n);
-                    self.effects.push_back(Effect::Moderation(n));
+                    self.effects.push_back(if below {
+                        Effect::ModerationBelow(n)
+                    } else {
+                        Effect::Moderation(n)
+                    });
                 }
             }
         }
@@ -817,9 +892,15 @@ impl Session {
 
     fn show(&mut self, messages: Vec<ChatMessage>) {
         self.claim_own(&messages);
-        if !messages.is_empty() {
-            self.effects.push_back(Effect::Show(messages));
+        if messages.is_empty() {
+            return;
         }
+        self.effects
+            .push_back(if self.timeline.newest_shown().is_some() {
+                Effect::Arrived(messages)
+            } else {
+                Effect::Show(messages)
+            });
     }
 
     /// Pages say which reactions are ours (`mine`); remember them, since
@@ -834,6 +915,12 @@ impl Session {
             }
         }
         self.fill_mine(m);
+    }
+
+    fn remember_all_mine(&mut self, messages: &mut [ChatMessage]) {
+        for m in messages {
+            self.remember_mine(m);
+        }
     }
 
     fn fill_mine(&self, m: &mut ChatMessage) {
@@ -999,6 +1086,8 @@ impl Session {
             // A throttled history request: ask again on the next occasion.
             self.gap_request_out = false;
             self.older_request_out = false;
+            self.newer_request_out = None;
+            self.latest_request_out = None;
         }
         self.last_error = Some(error.clone());
         self.effects.push_back(Effect::Error(error));
@@ -1299,6 +1388,60 @@ impl Session {
     /// The view dropped messages older than `seq` to stay small.
     pub fn forget_older_than(&mut self, seq: u64) {
         self.timeline.forget_older_than(seq);
+    }
+
+    /// The view dropped what came after `seq`, far below the reader, to stay
+    /// small: what arrives now comes as [`Effect::Arrived`] until
+    /// [`Session::load_newer`] or [`Session::jump_to_latest`] catch up.
+    pub fn forget_newer_than(&mut self, seq: u64) {
+        self.timeline.forget_newer_than(seq);
+    }
+
+    /// Ask for the page after the newest event the view shows (the reader
+    /// nears it). False if the view shows all, or a request is out.
+    pub fn load_newer(&mut self) -> bool {
+        let Some(after) = self.timeline.newest_shown() else {
+            return false;
+        };
+        if self.link != Link::Up
+            || self.newer_request_out.is_some()
+            || self.latest_request_out.is_some()
+        {
+            return false;
+        }
+        self.newer_request_out = Some(after);
+        self.effects.push_back(Effect::Transmit(
+            ClientFrame::History {
+                anchor: HistoryAnchor::After(after),
+                limit: PAGE,
+            }
+            .encode(),
+        ));
+        true
+    }
+
+    /// Replace what the view shows by the latest page ([`Effect::ShowLatest`]),
+    /// rather than paging down to it. False if the view shows the latest
+    /// already, or the link is down.
+    pub fn jump_to_latest(&mut self) -> bool {
+        if self.timeline.newest_shown().is_none()
+            || self.link != Link::Up
+            || self.latest_request_out.is_some()
+        {
+            return false;
+        }
+        let before = self.timeline.shown_through() + 1;
+        self.latest_request_out = Some(before);
+        // An answer to it would continue the list being replaced.
+        self.newer_request_out = None;
+        self.effects.push_back(Effect::Transmit(
+            ClientFrame::History {
+                anchor: HistoryAnchor::Before(before),
+                limit: PAGE,
+            }
+            .encode(),
+        ));
+        true
     }
 }
 

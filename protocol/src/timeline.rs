@@ -29,6 +29,13 @@ pub struct Timeline {
     oldest_shown: Option<u64>,
     /// Whether the server has messages older than `oldest_shown`.
     older_exist: bool,
+    /// While the reader is far up a long list, the view drops what arrives
+    /// below them, to stay small: it shows events only up to this seq. The
+    /// rest is released all the same (counted, told to the page) and paged
+    /// back in as the reader comes down ([`Timeline::fill_newer`]), or
+    /// replaced by the latest page ([`Timeline::restart`]). `None`: the view
+    /// shows everything released.
+    newest_shown: Option<u64>,
 }
 
 impl Timeline {
@@ -52,6 +59,10 @@ impl Timeline {
 
     pub fn older_exist(&self) -> bool {
         self.older_exist
+    }
+
+    pub fn newest_shown(&self) -> Option<u64> {
+        self.newest_shown
     }
 
     /// The page sent on a fresh join: the newest messages in their current
@@ -178,6 +189,64 @@ impl Timeline {
             self.older_exist = true;
         }
     }
+
+    /// The view dropped what came after `seq` (the reader is far above it).
+    pub fn forget_newer_than(&mut self, seq: u64) {
+        if seq < self.shown_through {
+            self.newest_shown = Some(self.newest_shown.map_or(seq, |n| n.min(seq)));
+        }
+    }
+
+    /// An `after` page asked for to continue the view below its
+    /// `newest_shown`. Takes from `page` and returns the messages to add
+    /// below what is shown, in their current state. As in any history
+    /// page, notices are not listed (nor updates: they are in the state).
+    /// What it leaves in `page` (events not released yet) is for
+    /// [`Timeline::receive_page`].
+    pub fn fill_newer(
+        &mut self,
+        after: u64,
+        page: &mut Vec<RoomEvent>,
+        more: bool,
+    ) -> Vec<ChatMessage> {
+        let through = self.shown_through;
+        let current = self.newest_shown == Some(after);
+        let end = page.last().map_or(after, RoomEvent::seq);
+        // Pages are in ascending order.
+        let released = page.partition_point(|e| e.seq() <= through);
+        let rest = page.split_off(released);
+        let below = messages_in(std::mem::replace(page, rest), after, through + 1);
+        if !current {
+            return Vec::new();
+        }
+        // The page is complete up to its last event, and up to the room's
+        // latest without `more`.
+        self.newest_shown = Some(end).filter(|&end| more && end < through);
+        below
+    }
+
+    /// The answer to a jump to the latest (`before` = what was released,
+    /// plus one): the view now shows this page instead of what it showed.
+    /// What was released since the jump is still below it.
+    pub fn restart(&mut self, before: u64, page: Vec<RoomEvent>, more: bool) -> Vec<ChatMessage> {
+        let latest = messages_in(page, 0, before);
+        self.oldest_shown = latest.first().map(|m| m.seq);
+        self.older_exist = more;
+        let end = before.saturating_sub(1);
+        self.newest_shown = Some(end).filter(|&end| end < self.shown_through);
+        latest
+    }
+}
+
+/// The messages among `events` with `after < seq < before`.
+fn messages_in(events: Vec<RoomEvent>, after: u64, before: u64) -> Vec<ChatMessage> {
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            RoomEvent::Message(m) if m.seq > after && m.seq < before => Some(m),
+            _ => None,
+        })
+        .collect()
 }
 
 fn message_seq(e: &RoomEvent) -> Option<u64> {

@@ -1,7 +1,7 @@
 //! The widget's connection policy, driven through its sans-IO state machine.
 
 use hello_chat_protocol::client_frame::{ClientFrame, Dialect, HistoryAnchor};
-use hello_chat_protocol::message::RoomEvent;
+use hello_chat_protocol::message::{ModerationNotice, RoomEvent};
 use hello_chat_protocol::outbox::MAX_REFUSALS;
 use hello_chat_protocol::server_frame::Welcome;
 use hello_chat_protocol::session::{
@@ -1595,4 +1595,248 @@ fn the_visitor_is_remembered_across_pages_unless_the_site_says_not() {
     // A kiosk: nothing of the last visitor, not even from an older page.
     assert_eq!(first_page(false), "");
     assert_eq!(next_page(&kept, false), ["hello-chat.v1"]);
+}
+
+// ----- reading back: the view keeps only what is near the reader -----
+
+fn live(s: &mut Session, seqs: std::ops::RangeInclusive<u64>) {
+    for seq in seqs {
+        s.on_text(&ServerFrame::Message(msg(seq)).encode(), 1.0);
+    }
+}
+
+fn page_after(after: u64, events: Vec<RoomEvent>, more: bool) -> String {
+    ServerFrame::History {
+        events,
+        more,
+        anchor: Some(HistoryAnchor::After(after)),
+    }
+    .encode()
+}
+
+fn seqs(messages: &[ChatMessage]) -> Vec<u64> {
+    messages.iter().map(|m| m.seq).collect()
+}
+
+fn arrived(effects: &[Effect]) -> Vec<u64> {
+    effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::Arrived(m) => m.iter().map(|m| m.seq).collect(),
+            _ => vec![],
+        })
+        .collect()
+}
+
+#[test]
+fn far_up_what_arrives_is_counted_not_shown_and_paged_in_when_the_reader_comes_down() {
+    let mut s = session();
+    connected(&mut s, 0.0, 100, (51..=100).map(msg).collect());
+    live(&mut s, 101..=110);
+    assert_eq!(shown(&drain(&mut s)), (101..=110).collect::<Vec<_>>());
+    assert!(!s.load_newer(), "the view shows everything");
+
+    // The reader is far up: the view keeps up to 105.
+    s.forget_newer_than(105);
+    live(&mut s, 111..=111);
+    let notice = ModerationNotice {
+        seq: 112,
+        action: "lock".into(),
+        by: "Mo".into(),
+        ..ModerationNotice::default()
+    };
+    s.on_text(&ServerFrame::Moderation(notice.clone()).encode(), 1.0);
+    let fx = drain(&mut s);
+    assert!(
+        shown(&fx).is_empty(),
+        "nothing appended below what the reader left"
+    );
+    assert_eq!(arrived(&fx), [111]);
+    assert!(fx.contains(&Effect::ModerationBelow(notice.clone())));
+    assert!(s.room().locked, "the notice still applies");
+
+    assert!(s.load_newer());
+    assert!(!s.load_newer(), "one request at a time");
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::After(105),
+            limit: 50
+        }]
+    );
+    // The page also holds 113, which was not released yet (its frame is on
+    // its way): released now, and not again when its frame comes.
+    let mut events: Vec<RoomEvent> = (106..=111).map(|n| RoomEvent::Message(msg(n))).collect();
+    events.push(RoomEvent::Moderation(notice));
+    events.push(RoomEvent::Message(msg(113)));
+    s.on_text(&page_after(105, events, false), 2.0);
+    live(&mut s, 113..=114);
+    let fx = drain(&mut s);
+    match &fx[0] {
+        Effect::ShowNewer { messages, latest } => {
+            // As in any page of history, the notice is not listed.
+            assert_eq!(seqs(messages), (106..=111).collect::<Vec<_>>());
+            assert!(!latest);
+        }
+        other => panic!("expected ShowNewer, got {other:?}"),
+    }
+    assert_eq!(shown(&fx), [113, 114], "shown as they come again");
+    assert_eq!(s.timeline().newest_shown(), None);
+}
+
+#[test]
+fn paging_down_goes_on_while_the_room_has_more() {
+    let mut s = session();
+    connected(&mut s, 0.0, 60, (11..=60).map(msg).collect());
+    live(&mut s, 61..=200);
+    drain(&mut s);
+    s.forget_newer_than(60);
+    assert!(s.load_newer());
+    drain(&mut s);
+    let page = (61..=110).map(|n| RoomEvent::Message(msg(n))).collect();
+    s.on_text(&page_after(60, page, true), 1.0);
+    live(&mut s, 201..=201);
+    let fx = drain(&mut s);
+    assert!(
+        matches!(&fx[0], Effect::ShowNewer { messages, .. } if seqs(messages) == (61..=110).collect::<Vec<_>>())
+    );
+    assert_eq!(arrived(&fx), [201], "still below what is shown");
+    assert_eq!(s.timeline().newest_shown(), Some(110));
+    assert!(s.load_newer());
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::After(110),
+            limit: 50
+        }]
+    );
+}
+
+#[test]
+fn jumping_to_the_latest_replaces_the_list_then_catches_up() {
+    let mut s = session();
+    connected(&mut s, 0.0, 60, (11..=60).map(msg).collect());
+    live(&mut s, 61..=200);
+    drain(&mut s);
+    s.forget_newer_than(60);
+    assert!(s.load_newer());
+    assert!(s.jump_to_latest());
+    let fx = drain(&mut s);
+    assert_eq!(
+        transmitted(&fx)[1],
+        ClientFrame::History {
+            anchor: HistoryAnchor::Before(201),
+            limit: 50
+        }
+    );
+    // The answer to the paging request out before the jump continues nothing.
+    s.on_text(
+        &page_after(
+            60,
+            (61..=110).map(|n| RoomEvent::Message(msg(n))).collect(),
+            true,
+        ),
+        1.0,
+    );
+    live(&mut s, 201..=202);
+    let fx = drain(&mut s);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::ShowNewer { .. })));
+    assert_eq!(arrived(&fx), [201, 202]);
+
+    s.on_text(
+        &history(
+            (151..=200).map(msg).collect(),
+            true,
+            Some(HistoryAnchor::Before(201)),
+        ),
+        2.0,
+    );
+    let fx = drain(&mut s);
+    assert!(
+        matches!(&fx[0], Effect::ShowLatest { messages, more: true } if messages.first().map(|m| m.seq) == Some(151) && messages.len() == 50)
+    );
+    assert_eq!(
+        transmitted(&fx),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::After(200),
+            limit: 50
+        }],
+        "then what came meanwhile"
+    );
+    s.on_text(
+        &page_after(
+            200,
+            (201..=202).map(|n| RoomEvent::Message(msg(n))).collect(),
+            false,
+        ),
+        3.0,
+    );
+    let fx = drain(&mut s);
+    assert!(
+        matches!(&fx[0], Effect::ShowNewer { messages, latest: true } if seqs(messages) == [201, 202])
+    );
+    live(&mut s, 203..=203);
+    assert_eq!(shown(&drain(&mut s)), [203]);
+    assert!(s.load_earlier(), "older than the new list");
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::Before(151),
+            limit: 50
+        }]
+    );
+}
+
+#[test]
+fn a_page_asked_for_above_a_list_that_changed_since_is_dropped() {
+    let mut s = session();
+    s.start(0.0);
+    s.on_text(&welcome(100), 0.0);
+    s.on_text(&history((51..=100).map(msg).collect(), true, None), 0.0);
+    assert!(s.load_earlier());
+    drain(&mut s);
+    // The view trimmed its top meanwhile (the reader went down).
+    s.forget_older_than(61);
+    s.on_text(
+        &history(
+            (1..=50).map(msg).collect(),
+            true,
+            Some(HistoryAnchor::Before(51)),
+        ),
+        1.0,
+    );
+    assert!(!drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::ShowOlder { .. })));
+    assert!(s.load_earlier());
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::Before(61),
+            limit: 50
+        }]
+    );
+}
+
+#[test]
+fn a_reconnect_drops_requests_out_but_keeps_the_view_far_up() {
+    let mut s = session();
+    connected(&mut s, 0.0, 60, (11..=60).map(msg).collect());
+    live(&mut s, 61..=100);
+    s.forget_newer_than(60);
+    assert!(s.load_newer());
+    drain(&mut s);
+    s.on_close(1006, "", 1.0);
+    let retry = s.poll_timeout().unwrap();
+    s.handle_timeout(retry);
+    s.on_text(&welcome(101), retry);
+    // The resume page is not an answer to the lost request.
+    s.on_text(
+        &page_after(100, vec![RoomEvent::Message(msg(101))], false),
+        retry,
+    );
+    let fx = drain(&mut s);
+    assert_eq!(arrived(&fx), [101]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::ShowNewer { .. })));
+    assert!(s.load_newer(), "asked again on the new connection");
 }

@@ -69,6 +69,9 @@ pub struct Controller {
     unread: Unread,
     latest_shown: u64,
     joined: bool,
+    /// The list grew: trim it once the effects are applied (not between
+    /// two, which the session queued for the list as it was).
+    trim_due: bool,
     /// Read receipts: how far each member has read, and our latest message.
     readers: Vec<Reader>,
     latest_own: u64,
@@ -169,6 +172,7 @@ impl Controller {
                 joined: false,
                 readers: Vec::new(),
                 latest_own: 0,
+                trim_due: false,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
             })
@@ -261,11 +265,20 @@ impl Controller {
                     );
                     self.emit("update", detail);
                 }
-                Effect::Moderation(notice) => self.show_notice(&notice),
-                Effect::Show(messages) => self.show(&messages),
+                Effect::Moderation(notice) => self.show_notice(&notice, true),
+                Effect::ModerationBelow(notice) => self.show_notice(&notice, false),
+                Effect::Show(messages) => self.show(&messages, true),
+                Effect::Arrived(messages) => self.show(&messages, false),
+                Effect::ShowNewer { messages, latest } => self.show_newer(&messages, latest),
+                Effect::ShowLatest { messages, more } => {
+                    self.view.clear();
+                    self.show_newer(&messages, true);
+                    self.view.set_more_available(more);
+                }
                 Effect::ShowOlder { messages, more } => {
                     let me = self.session.own_sender();
                     self.view.prepend(&messages, more, |m| is_own(me, m));
+                    self.trim_due = true;
                 }
                 Effect::Pending { id, text, files } => self.show_pending(&id, &text, files),
                 Effect::Upload { id, local, url } => self.upload(id, local, &url, t),
@@ -311,6 +324,23 @@ impl Controller {
                 }
             }
         }
+        if std::mem::take(&mut self.trim_due) {
+            self.trim();
+        }
+    }
+
+    /// The list stays small: what the visitor is far from goes (paging
+    /// brings it back).
+    fn trim(&mut self) {
+        let (oldest, newest) = self.view.trim(MAX_MESSAGES_IN_DOM, self.unread.count() > 0);
+        if let Some(seq) = oldest {
+            self.session.forget_older_than(seq);
+            self.view
+                .set_more_available(self.session.timeline().older_exist());
+        }
+        if let Some(seq) = newest {
+            self.session.forget_newer_than(seq);
+        }
     }
 
     fn open_socket(&mut self, query: &[(&'static str, String)], protocols: &[String], t: f64) {
@@ -330,9 +360,16 @@ impl Controller {
         }
     }
 
-    fn show(&mut self, messages: &[ChatMessage]) {
+    /// Confirmed messages, `listed` below the rest, or arrived below what
+    /// the list shows (the visitor is far up): counted and told all the same.
+    fn show(&mut self, messages: &[ChatMessage], listed: bool) {
         let me = self.session.own_sender().map(str::to_owned);
-        self.view.append(messages, |m| is_own(me.as_deref(), m));
+        if listed {
+            self.view.append(messages, |m| is_own(me.as_deref(), m));
+            self.trim_due = true;
+        } else {
+            self.view.pill.set_hidden(false);
+        }
         let before = self.unread.count();
         // The join page is history: shown, not read out. So is a long
         // catch-up after a reconnect: it is summed up in one line.
@@ -371,7 +408,7 @@ impl Controller {
             self.emit_unread();
         }
         self.mark_seen();
-        if let Some(seq) = first_new.filter(|_| live && self.unread.count() > 0) {
+        if let Some(seq) = first_new.filter(|_| listed && live && self.unread.count() > 0) {
             self.view.mark_new(seq);
         }
         let mut from_others = 0;
@@ -397,12 +434,29 @@ impl Controller {
                 self.view.say(&text);
             }
         }
-        if let Some(oldest) = self.view.trim(MAX_MESSAGES_IN_DOM, self.unread.count() > 0) {
-            self.session.forget_older_than(oldest);
-        }
-        // The timeline knows whether older messages exist (trimming makes them so).
+        // The timeline knows whether older messages exist.
         self.view
             .set_more_available(self.session.timeline().older_exist());
+    }
+
+    /// Messages paged in below the rest, as the visitor comes down from far
+    /// up; `latest`: they asked for the latest, so the list follows to its
+    /// bottom.
+    #[inline(never)]
+    fn show_newer(&mut self, messages: &[ChatMessage], latest: bool) {
+        let me = self.session.own_sender().map(str::to_owned);
+        self.view.add(messages, &|m| is_own(me.as_deref(), m));
+        self.trim_due = true;
+        // The line goes above the first unread message, once it is listed.
+        let first = messages.first().map_or(u64::MAX, |m| m.seq);
+        if let Some(seq) = self.unread.first_unseen().filter(|s| *s >= first) {
+            self.view.mark_new(seq);
+        }
+        self.show_seen();
+        if latest {
+            self.view.scroll_to_bottom();
+            self.mark_seen();
+        }
     }
 
     /// The latest message counts as seen when the list shows it (scrolled to
@@ -416,7 +470,11 @@ impl Controller {
             return;
         }
         let read = self.unread.read();
-        let changed = self.unread.seen(self.latest_shown);
+        // Far up, the bottom of the list is not the latest.
+        let listed = self.session.timeline().newest_shown();
+        let changed = self
+            .unread
+            .seen(listed.map_or(self.latest_shown, |n| n.min(self.latest_shown)));
         if self.unread.read() != read {
             stored::save(&self.options, self.unread.read());
             self.session.read_up_to(self.unread.read(), now());
@@ -476,7 +534,7 @@ impl Controller {
     }
 
     /// A moderation notice: a line in the list (and a purge tombstones).
-    fn show_notice(&mut self, n: &ModerationNotice) {
+    fn show_notice(&mut self, n: &ModerationNotice, listed: bool) {
         if n.action == "purge" {
             if let Some(sender) = &n.sender {
                 self.view.purge(sender, n.erased);
@@ -489,24 +547,9 @@ impl Controller {
                 }
             }
         }
-        let key = match (n.action.as_str(), n.seconds) {
-            ("delete", _) => "noticeDelete",
-            ("mute", _) => "noticeMute",
-            ("unmute", _) => "noticeUnmute",
-            ("ban", _) => "noticeBan",
-            ("unban", _) => "noticeUnban",
-            ("purge", _) if n.erased => "noticeErased",
-            ("purge", _) if n.name.is_none() => "noticePurgeAnon",
-            ("purge", _) => "noticePurge",
-            ("slow", Some(0)) => "noticeSlowOff",
-            ("slow", _) => "noticeSlow",
-            ("lock", _) => "noticeLock",
-            ("unlock", _) => "noticeUnlock",
-            // A newer server's action: the event says it, the list does not.
-            _ => "",
-        };
-        if !key.is_empty() {
-            self.view.notice(key, n);
+        if let Some(key) = notice_key(n) {
+            // Far up, its line comes with the events paged in around it.
+            self.view.notice(key, n, listed);
         }
         let detail = events::notice(n);
         self.emit("moderation", detail);
@@ -616,6 +659,8 @@ impl Controller {
             return;
         }
         let files = self.staged_files();
+        // Far up, a message sent shows where it goes: the latest.
+        self.session.jump_to_latest();
         let result = self.session.send_files(&text, files, self.reply_to, t);
         if self.act(result).is_some() {
             self.clear_staged();
@@ -769,12 +814,22 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     out.push(on(&v.earlier, "click", |c, _, _| {
         c.session.load_earlier();
     }));
-    out.push(on(&v.pill, "click", |c, _, _| c.view.scroll_to_bottom()));
+    out.push(on(&v.pill, "click", |c, _, _| {
+        // Far up, the latest is not in the list: it replaces it.
+        if !c.session.jump_to_latest() {
+            c.view.scroll_to_bottom();
+        }
+    }));
     out.push(on(&v.log, "scroll", |c, _, _| {
         c.view.pinned = c.view.at_bottom();
+        let far_up = c.session.timeline().newest_shown().is_some();
         if c.view.pinned {
-            c.view.pill.set_hidden(true);
+            // Far up, the bottom of the list is not the latest.
+            c.view.pill.set_hidden(!far_up);
             c.mark_seen();
+        }
+        if far_up && c.view.near_bottom() {
+            c.session.load_newer();
         }
     }));
     out.push(on(&v.log, "click", |c, e, t| {
@@ -809,4 +864,24 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         }
     }
     out
+}
+
+/// The list's line for a moderation notice (a string key), if it has one.
+fn notice_key(n: &ModerationNotice) -> Option<&'static str> {
+    Some(match (n.action.as_str(), n.seconds) {
+        ("delete", _) => "noticeDelete",
+        ("mute", _) => "noticeMute",
+        ("unmute", _) => "noticeUnmute",
+        ("ban", _) => "noticeBan",
+        ("unban", _) => "noticeUnban",
+        ("purge", _) if n.erased => "noticeErased",
+        ("purge", _) if n.name.is_none() => "noticePurgeAnon",
+        ("purge", _) => "noticePurge",
+        ("slow", Some(0)) => "noticeSlowOff",
+        ("slow", _) => "noticeSlow",
+        ("lock", _) => "noticeLock",
+        ("unlock", _) => "noticeUnlock",
+        // A newer server's action: the event says it, the list does not.
+        _ => return None,
+    })
 }

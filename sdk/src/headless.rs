@@ -182,7 +182,9 @@ impl Headless {
                     }
                     stored::save(&self.options, self.unread.read());
                 }
-                Effect::Show(messages) => self.show(&messages),
+                // The headless client keeps no list: nothing is ever below it.
+                Effect::Show(messages) | Effect::Arrived(messages) => self.show(&messages),
+                Effect::ShowNewer { .. } | Effect::ShowLatest { .. } => {}
                 Effect::ShowOlder { messages, more } => {
                     let list = Array::new();
                     for m in &messages {
@@ -209,7 +211,7 @@ impl Headless {
                     let _ = js_sys::Reflect::set(&detail, &"eventSeq".into(), &(seq as f64).into());
                     self.emit("update", detail);
                 }
-                Effect::Moderation(n) => {
+                Effect::Moderation(n) | Effect::ModerationBelow(n) => {
                     let detail = events::notice(&n);
                     self.emit("moderation", detail);
                 }

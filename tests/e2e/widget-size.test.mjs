@@ -73,7 +73,11 @@ const KB = 1024;
 // pass's fixes (typists told apart by sender key, unread never trimmed from
 // a hidden tab; +0.3 KB): 87.4 KB nightly (89,543 B), 95.1 KB stable
 // (97,392 B), so 87.6/95.4 KB.
-const EMBED_BUDGET = { nightly: 87.6 * KB, stable: 95.4 * KB };
+// Then +2.9 KB for a list that stays small while the visitor reads far up a
+// busy room (the newest messages dropped below them and paged in again as
+// they come down, or replaced by the latest page): 90.4 KB nightly
+// (92,577 B), so 90.6/98.4 KB.
+const EMBED_BUDGET = { nightly: 90.6 * KB, stable: 98.4 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

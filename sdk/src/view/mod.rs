@@ -556,15 +556,25 @@ impl View {
 
     /// A moderation notice as a line in the list (the text of `key`),
     /// read out politely.
-    pub fn notice(&mut self, key: &str, n: &ModerationNotice) {
+    /// `listed`: its line goes below the rest (not while the list ends far
+    /// above it, since history lists no notices).
+    pub fn notice(&mut self, key: &str, n: &ModerationNotice, listed: bool) {
         let stick = self.at_bottom();
         let li = message::notice(&self.doc, &self.strings, key, n);
-        append(&self.list, &li);
-        self.last = None;
+        if listed {
+            attr(&li, "data-event", &decimal(n.seq));
+            append(&self.list, &li);
+            self.last = None;
+        }
         self.say(&li.text_content().unwrap_or_default());
-        if stick {
+        if stick && listed {
             self.scroll_to_bottom();
         }
+    }
+
+    /// Within a screen of the bottom: time to page in what follows.
+    pub fn near_bottom(&self) -> bool {
+        self.log.scroll_top() + 2 * self.log.client_height() >= self.log.scroll_height()
     }
 
     pub fn at_bottom(&self) -> bool {
@@ -600,6 +610,16 @@ impl View {
     /// if it was there; otherwise shows the "new messages" pill.
     pub fn append(&mut self, messages: &[ChatMessage], is_own: impl Fn(&ChatMessage) -> bool) {
         let stick = self.at_bottom();
+        self.add(messages, &is_own);
+        if stick {
+            self.scroll_to_bottom();
+        } else if !messages.is_empty() {
+            self.pill.set_hidden(false);
+        }
+    }
+
+    /// Append messages below the rest, leaving the scroll position alone.
+    pub fn add(&mut self, messages: &[ChatMessage], is_own: &dyn Fn(&ChatMessage) -> bool) {
         for m in messages {
             let own = is_own(m);
             let grouped = same_group(&self.last, m, own);
@@ -610,11 +630,14 @@ impl View {
             self.shown += 1;
         }
         self.show_empty_hint();
-        if stick {
-            self.scroll_to_bottom();
-        } else if !messages.is_empty() {
-            self.pill.set_hidden(false);
-        }
+    }
+
+    /// Empty the list, for a page that replaces it.
+    pub fn clear(&mut self) {
+        self.list.set_text_content(None);
+        self.shown = 0;
+        self.last = None;
+        self.last_day = None;
     }
 
     /// Insert older messages above the current ones without moving what the
@@ -663,45 +686,123 @@ impl View {
         self.earlier.set_hidden(!more);
     }
 
-    /// Keep at most `max` messages in the DOM, dropping the oldest, but only
-    /// while the visitor is at the bottom (not reading older ones), and,
-    /// while some are `unread`, none from the "New messages" line on (a
-    /// hidden tab piles them up). Returns the seq of the oldest message kept
-    /// if any were dropped.
-    pub fn trim(&mut self, max: u32, unread: bool) -> Option<u64> {
-        if self.shown <= max || !self.at_bottom() {
-            return None;
+    /// Keep at most `max` messages in the DOM, dropping those more than a
+    /// screen away from what the visitor sees, at the end of the list they
+    /// are farther from: the oldest while they read the lower half (the
+    /// latest, or paging down), the newest while they read the upper half
+    /// (far up, or paging back). While some are `unread`, none from the "New
+    /// messages" line on goes from the top (a hidden tab piles them up).
+    /// Returns the seq of the oldest message kept, if the top was cut, or
+    /// of the newest event kept, if the bottom was: paging brings the rest
+    /// back.
+    pub fn trim(&mut self, max: u32, unread: bool) -> (Option<u64>, Option<u64>) {
+        if self.shown <= max {
+            return (None, None);
         }
-        // Messages go from the top, with the notices and lines above the
-        // first one kept (they counted no message).
-        let mut dropped = false;
-        let first = loop {
-            let first = self.list.first_element_child()?;
-            if unread && first.class_list().contains("hc-new") {
-                if !dropped {
-                    return None;
-                }
-                break first.next_element_sibling()?;
-            }
-            let message = first.class_list().contains("hc-msg");
-            if message && self.shown <= max {
-                break first;
-            }
-            if message {
-                self.shown -= 1;
-            }
-            first.remove();
-            dropped = true;
+        let none = &JsValue::UNDEFINED;
+        let rect = |el: &Element, side: &str| {
+            prop(&invoke(el, "getBoundingClientRect", none, none), side)
+                .as_f64()
+                .unwrap_or(0.0)
         };
-        // The first kept message now starts a group, and shows its day.
-        set_class(&first, "hc-grouped", false);
-        let ts = number(&first, "data-ts")?;
-        attr(
-            &first,
-            "data-day",
-            &local_day(ts as f64, self.locale.as_deref()),
-        );
-        number(&first, "data-seq")
+        let message = |el: &Element| el.class_list().contains("hc-msg");
+        // No height (a closed panel): nothing is on screen, the top may go.
+        let screen = self.log.client_height() as f64;
+        let above = rect(&self.log, "top") - screen;
+        let below = rect(&self.log, "bottom") + screen;
+        let focused = self.focused();
+        let scroll = (self.log.scroll_height() - self.log.client_height()) as f64;
+        let lower_half = screen == 0.0 || self.log.scroll_top() as f64 * 2.0 >= scroll;
+        let mut shown = self.shown;
+        // Measured first, removed after: one layout, not one per element.
+        let mut cut = Vec::new();
+        let mut first = self.list.first_element_child();
+        while let Some(el) = first.clone().filter(|_| lower_half) {
+            if shown <= max
+                || (unread && el.class_list().contains("hc-new"))
+                || (screen > 0.0 && rect(&el, "bottom") >= above)
+            {
+                break;
+            }
+            shown -= u32::from(message(&el));
+            first = el.next_element_sibling();
+            cut.push(el);
+        }
+        let top_cut = !cut.is_empty();
+        let mut last = self.list.last_element_child();
+        while let Some(el) = last.clone().filter(|_| !lower_half && shown > max) {
+            let busy = focused.as_ref().is_some_and(|f| el.contains(Some(f)))
+                || find(&el, ".hc-menu,.hc-dialog").is_some();
+            if busy || rect(&el, "top") <= below {
+                break;
+            }
+            shown -= u32::from(message(&el));
+            last = el.previous_element_sibling();
+            cut.push(el);
+        }
+        let bottom_cut = !top_cut && !cut.is_empty();
+        // The list ends with an event, not with the "New messages" line.
+        while let Some(el) = last
+            .clone()
+            .filter(|el| bottom_cut && el.class_list().contains("hc-new"))
+        {
+            last = el.previous_element_sibling();
+            cut.push(el);
+        }
+        // What stays in view stays where it is on screen.
+        let anchor = first.clone().filter(|_| top_cut && screen > 0.0);
+        let y = anchor.as_ref().map_or(0.0, |a| rect(a, "top"));
+        for el in &cut {
+            el.remove();
+        }
+        self.shown = shown;
+        if let Some(a) = &anchor {
+            self.log
+                .set_scroll_top(self.log.scroll_top() + (rect(a, "top") - y) as i32);
+        }
+        let mut oldest = None;
+        // The first message kept now starts a group, and shows its day.
+        while let Some(el) = first.filter(|_| top_cut) {
+            if message(&el) {
+                set_class(&el, "hc-grouped", false);
+                let ts = number(&el, "data-ts").unwrap_or(0);
+                attr(
+                    &el,
+                    "data-day",
+                    &local_day(ts as f64, self.locale.as_deref()),
+                );
+                oldest = number(&el, "data-seq");
+                break;
+            }
+            first = el.next_element_sibling();
+        }
+        let newest = last
+            .filter(|_| bottom_cut)
+            .and_then(|el| number(&el, "data-seq").or_else(|| number(&el, "data-event")));
+        if newest.is_some() {
+            self.continue_after_last();
+        }
+        (oldest, newest)
+    }
+
+    /// The bottom was cut: what is appended next continues the last
+    /// message kept (its group and day).
+    fn continue_after_last(&mut self) {
+        let mut el = self.list.last_element_child();
+        self.last = None;
+        self.last_day = None;
+        while let Some(li) = el {
+            if li.class_list().contains("hc-msg") {
+                let ts = number(&li, "data-ts").unwrap_or(0);
+                let sender = li.get_attribute("data-sender").unwrap_or_default();
+                if self.list.last_element_child().as_ref() == Some(&li) {
+                    self.last = Some((sender, ts, li.has_attribute("data-own")));
+                }
+                self.last_day = Some(local_day(ts as f64, self.locale.as_deref()));
+                return;
+            }
+            el = li.previous_element_sibling();
+        }
     }
 
     /// "No messages yet" while nothing is shown.
