@@ -21,12 +21,16 @@ const CSS = `
 .c>div{height:100%}
 .h{display:flex;justify-content:flex-end;padding:4px}
 .x{width:44px;height:44px;border:0;border-radius:8px;background:transparent;color:inherit;font-size:24px;cursor:pointer}
-@media (max-width:480px){
+@media (max-width:480px),(max-height:600px){
 .p{inset:0;width:auto;height:100dvh;border-radius:0;display:flex;flex-direction:column}
 .p[hidden]{display:none}
 .c{flex:1;min-height:0}
 .p:not([hidden])+.b{display:none}}
 `;
+
+// Where the panel covers the page (phones, and short screens such as a
+// laptop at 200% zoom, where a floating panel would leave its top off screen).
+const COVERS = '(max-width:480px),(max-height:600px)';
 
 const TEXT = { open: 'Open chat', openUnread: 'Open chat, {n} unread', close: 'Close chat', label: 'Chat' };
 
@@ -62,7 +66,16 @@ export function createLauncher(fullScript, server) {
     const root = host.attachShadow({ mode: 'open' });
     // The panel's colours follow the widget's theme (as mount reads it): d(ark), a(uto) or light.
     const theme = String(options.theme ?? '').trim();
-    root.innerHTML = `<style>${CSS}</style><div class="p ${theme === 'dark' ? 'd' : theme === 'light' ? '' : 'a'}" id="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-controls="p" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
+    // A constructed stylesheet, not a <style>: allowed under a CSP without
+    // 'unsafe-inline' styles (as the widget's own).
+    let styles = `<style>${CSS}</style>`;
+    if (root.adoptedStyleSheets && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+      styles = '';
+    }
+    root.innerHTML = `${styles}<div class="p ${theme === 'dark' ? 'd' : theme === 'light' ? '' : 'a'}" id="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-controls="p" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
     const [panel, close, slot, bubble, label, badge] = ['.p', '.x', '.c', '.b', '.l', '.u'].map((s) => root.querySelector(s));
     label.textContent = text.label;
     close.setAttribute('aria-label', text.close);
@@ -102,8 +115,18 @@ export function createLauncher(fullScript, server) {
       chat.on('unread', (d) => { unread = d.count; render(); });
     });
 
+    // A panel that covers the page is modal: the page under it is inert
+    // (not focusable, not read) until it closes.
+    let madeInert = [];
+    const setModal = (on) => {
+      for (const el of madeInert) el.inert = false;
+      madeInert = on ? [...document.body.children].filter((el) => el !== host && !el.inert) : [];
+      for (const el of madeInert) el.inert = true;
+      panel.setAttribute('aria-modal', String(on));
+    };
     const setOpen = (open) => {
       panel.hidden = !open;
+      setModal(open && matchMedia(COVERS).matches);
       bubble.setAttribute('aria-expanded', String(open));
       if (open) {
         start().then(() => close.focus(), () => {});
@@ -126,6 +149,7 @@ export function createLauncher(fullScript, server) {
       get unread() { return unread; },
       destroy() {
         destroyed = true;
+        setModal(false);
         chat?.destroy();
         host.remove();
       },

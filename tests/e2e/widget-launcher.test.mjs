@@ -205,3 +205,66 @@ test('the panel and its close button follow the widget\'s theme, light and dark,
     await context.close();
   }
 });
+
+test('at 200% zoom on a laptop (640×360) the open panel is all on screen, its close button in sight and focused', async () => {
+  const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
+  const { page } = await shop(context, uniqueRoom('zoom'));
+  await page.evaluate(() => document.querySelector('[data-hello-chat-launcher]').helloChat.open());
+  await page.locator('.hc-input').waitFor();
+  const seen = await page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-launcher-host]').shadowRoot;
+    const p = root.querySelector('.p').getBoundingClientRect();
+    const x = root.querySelector('.x').getBoundingClientRect();
+    const send = root.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-send').getBoundingClientRect();
+    return { top: p.top, bottom: p.bottom, closeTop: x.top, sendBottom: send.bottom, focused: root.activeElement?.className };
+  });
+  assert.ok(seen.top >= 0 && seen.closeTop >= 0 && seen.bottom <= 360 && seen.sendBottom <= 360, JSON.stringify(seen));
+  assert.equal(seen.focused, 'x');
+  await context.close();
+});
+
+test('a panel that covers the screen is modal: Tab stays in it and the page under it is inert until it closes', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 667 } });
+  const { page } = await shop(context, uniqueRoom('modal'));
+  await page.evaluate(() => { const a = document.createElement('a'); a.href = '#under'; a.textContent = 'under'; document.querySelector('h1').append(a); });
+  await page.evaluate(() => document.querySelector('[data-hello-chat-launcher]').helloChat.open());
+  await page.locator('.hc-input').waitFor();
+  const panel = await page.evaluate(() => document.querySelector('[data-hello-chat-launcher-host]').shadowRoot.querySelector('.p').getAttribute('aria-modal'));
+  assert.equal(panel, 'true');
+  // Tab through everything in the panel and a little more: never onto the page.
+  const outside = [];
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    const where = await page.evaluate(() => document.activeElement?.tagName === 'A' ? 'the page link' : null);
+    if (where) outside.push(where);
+  }
+  assert.deepEqual(outside, [], 'focus never went under the panel');
+  assert.equal(await page.evaluate(() => document.querySelector('h1').inert), true);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('h1').inert);
+  await context.close();
+});
+
+test('under a CSP without \'unsafe-inline\' styles the bubble still looks and sits like a bubble', async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/.test(m.text())) violations.push(m.text()); });
+  await page.route(`${BASE}/shop`, (route) => route.fulfill({
+    contentType: 'text/html',
+    headers: { 'Content-Security-Policy': `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ${BASE.replace('http', 'ws')}; img-src 'self' blob: data:` },
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title></head>
+      <body><h1>Shop</h1><div data-hello-chat-launcher data-room="${uniqueRoom('csp')}"></div><script src="/hello-chat-launcher.js"></script></body></html>`,
+  }));
+  await page.goto(`${BASE}/shop`);
+  await page.waitForFunction(() => document.querySelector('[data-hello-chat-launcher]')?.helloChat);
+  const bubble = await page.evaluate(() => {
+    const b = document.querySelector('[data-hello-chat-launcher-host]').shadowRoot.querySelector('.b');
+    const r = b.getBoundingClientRect();
+    return { position: getComputedStyle(b).position, width: r.width, height: r.height };
+  });
+  assert.deepEqual(bubble, { position: 'fixed', width: 60, height: 60 });
+  assert.deepEqual(violations, []);
+  await context.close();
+});
