@@ -299,6 +299,9 @@ export function createHelloChat(loadWasm, defaultServer) {
           resolved.strings = { ...translated, ...Object.fromEntries(forms.map((k) => [k, undefined])), ...page };
         }
         if (options.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
+        // Translated for the browser's language: the widget says which
+        // (its `lang`), so a screen reader reads it with the right voice.
+        if (translated && options.locale == null) resolved.locale = navigator.language;
         widget = new wasm.Widget(el, resolved, emit, defaultServer());
       } catch (err) {
         fail(err, 'mount_failed');

@@ -517,7 +517,13 @@ impl Controller {
         let moderator = room.role.is_some();
         let text = match room.muted_until {
             Some(u64::MAX) => Some(s.get("mutedForGood")),
-            Some(until) => Some(s.fill("muted", &[("time", &crate::view::time_of(until))])),
+            Some(until) => Some(s.fill(
+                "muted",
+                &[(
+                    "time",
+                    &crate::view::dom::local_time(until as f64, self.view.locale.as_deref()),
+                )],
+            )),
             None if room.locked && !moderator => Some(s.get("locked")),
             None if room.slow_mode > 0 && !moderator => {
                 Some(s.fill("slowMode", &[("s", &decimal(room.slow_mode))]))
@@ -561,9 +567,12 @@ impl Controller {
             Status::Connected => self.view.banner("", None),
             Status::Connecting => self.view.banner("connecting", Some(&s.get("connecting"))),
             Status::Reconnecting { .. } => self.refresh_countdown(t),
-            Status::Failed { reason, .. } => self
-                .view
-                .banner("failed", Some(&s.fill("failed", &[("reason", reason)]))),
+            Status::Failed { reason, .. } => {
+                self.view
+                    .banner("failed", Some(&s.fill("failed", &[("reason", reason)])));
+                // Nothing can be sent any more (banned, erased room...).
+                self.view.set_composer_enabled(false);
+            }
             Status::Closed => {}
         }
         let mut pairs = vec![("status", JsValue::from_str(status.as_str()))];
@@ -728,8 +737,9 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
             return;
         };
         let key = k.key();
-        // With names offered: arrows move, Enter or Tab picks, Escape closes.
-        if !c.mentions.offered.is_empty() {
+        // With names offered: arrows move, Enter or Tab picks, Escape closes
+        // (not while an IME composes: its keys choose the characters).
+        if !c.mentions.offered.is_empty() && !k.is_composing() {
             match key.as_str() {
                 "ArrowDown" | "ArrowUp" => {
                     e.prevent_default();

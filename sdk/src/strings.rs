@@ -44,6 +44,7 @@ const DEFAULTS: &[(&str, &str)] = &[
         "offline",
         "Offline. Messages will be sent when you are back online.",
     ),
+    ("reconnected", "Connected again."),
     ("failed", "Can't connect: {reason}"),
     ("online", "{n} online"),
     ("typing", "{name} is typing…"),

@@ -76,8 +76,12 @@ const KB = 1024;
 // Then +2.9 KB for a list that stays small while the visitor reads far up a
 // busy room (the newest messages dropped below them and paged in again as
 // they come down, or replaced by the latest page): 90.4 KB nightly
-// (92,577 B), so 90.6/98.4 KB.
-const EMBED_BUDGET = { nightly: 90.6 * KB, stable: 98.4 * KB };
+// (92,577 B). Then an accessibility QA pass's fixes (an IME under the
+// mention list, the widget's lang, "Connected again" read out, a banned
+// member's composer disabled, the muted banner in the widget's locale and
+// read once, focus after cancelling a reply, dir=auto, forced colours, a
+// mention list that scrolls; +0.4 KB): 90.8 KB (92,945 B), so 90.9/98.7 KB.
+const EMBED_BUDGET = { nightly: 90.9 * KB, stable: 98.7 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

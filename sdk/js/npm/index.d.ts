@@ -41,7 +41,7 @@ export interface HelloChatOptions {
 
 export type HelloChatStringKey =
   | 'title' | 'placeholder' | 'messageLabel' | 'send' | 'logLabel' | 'connecting' | 'reconnecting'
-  | 'reconnectingIn' | 'offline' | 'failed' | 'online' | 'typing' | 'newMessages' | 'newCount' | 'loadEarlier'
+  | 'reconnectingIn' | 'offline' | 'reconnected' | 'failed' | 'online' | 'typing' | 'newMessages' | 'newCount' | 'loadEarlier'
   | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'announce' | 'verified'
   | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
   | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'

@@ -159,6 +159,7 @@ pub fn staged(doc: &Document, s: &Strings, f: &OutgoingFile) -> Element {
     if f.mime.starts_with("image/") {
         let alt = element(doc, "input", "hc-alt");
         attr(&alt, "type", "text");
+        attr(&alt, "dir", "auto");
         attr(&alt, "value", &f.alt);
         attr(
             &alt,

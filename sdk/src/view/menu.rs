@@ -104,6 +104,7 @@ pub fn edit(doc: &Document, s: &Strings, li: &Element, text: &str) {
     let form = element(doc, "div", "hc-dialog hc-edit");
     let area: HtmlTextAreaElement = element(doc, "textarea", "hc-input").unchecked_into();
     area.set_value(text);
+    attr(&area, "dir", "auto");
     attr(&area, "aria-label", &s.get("editLabel"));
     attr(&area, "data-role", "edit");
     let save = button(doc, "hc-send", "save-edit", &s.get("save"));

@@ -22,7 +22,7 @@ use web_sys::{
 
 use self::dom::{
     append, append_all, attr, cast, closest, each, element, find, focus, html, invoke, local_day,
-    local_time, number, prop, set_class, set_hidden, set_text, unset,
+    number, prop, set_class, set_hidden, set_text, unset,
 };
 use crate::options::Options;
 use crate::strings::Strings;
@@ -54,11 +54,6 @@ fn adopt_styles(doc: &Document, root: &web_sys::ShadowRoot) -> Result<(), JsValu
         root.append_child(&style)?;
     }
     Ok(())
-}
-
-/// "14:05" for a time in ms since the epoch, in the visitor's locale.
-pub fn time_of(ms: u64) -> String {
-    local_time(ms as f64, None)
 }
 
 pub struct View {
@@ -96,7 +91,7 @@ pub struct View {
     pub suggest: HtmlElement,
     /// The viewer's display name (mentions of it are highlighted).
     pub me: Option<String>,
-    locale: Option<String>,
+    pub(crate) locale: Option<String>,
     server: String,
     /// Object URLs of our own sent files by key, shown until the room sends
     /// their URLs.
@@ -149,6 +144,7 @@ impl View {
         let header = element(&doc, "header", "hc-header");
         let title = element(&doc, "h2", "hc-title");
         set_text(&title, &["#", &options.room].concat());
+        attr(&title, "dir", "ltr");
         let online = element(&doc, "span", "hc-online");
         append_all(&header, &[&title, &online]);
         // Off until the visitor turns them on (the page's script keeps the choice).
@@ -226,6 +222,8 @@ impl View {
         attr(&picker, "accept", &protocol::limits::FILE_TYPES.join(","));
         let input: HtmlTextAreaElement = element(&doc, "textarea", "hc-input").unchecked_into();
         attr(&input, "rows", "1");
+        // Right-to-left text typed in a left-to-right widget shows as typed.
+        attr(&input, "dir", "auto");
         let placeholder = options
             .placeholder
             .clone()
@@ -1049,13 +1047,25 @@ impl View {
                 attr(&self.banner, "data-kind", kind);
                 self.banner.set_hidden(false);
             }
-            None => self.banner.set_hidden(true),
+            None => {
+                // Back after an outage that was read out: said too, once.
+                if !self.banner.hidden()
+                    && self.banner.get_attribute("data-kind").as_deref() != Some("connecting")
+                {
+                    self.say(&self.strings.get("reconnected"));
+                }
+                self.banner.set_hidden(true);
+            }
         }
     }
 
     /// The room's rules for us (muted, read-only, slow mode), or nothing.
     pub fn room_banner(&self, text: Option<&str>) {
         match text {
+            // Unchanged (a reconnect says it again): not read out again.
+            Some(t)
+                if !self.room_banner.hidden()
+                    && self.room_banner.text_content().as_deref() == Some(t) => {}
             Some(t) => {
                 set_text(&self.room_banner, t);
                 self.room_banner.set_hidden(false);
@@ -1066,9 +1076,16 @@ impl View {
 
     /// "Replying to Ada: …" above the composer, with a button to cancel.
     pub fn reply_bar(&self, to: Option<(&str, &str)>) {
+        let had_focus = self
+            .focused()
+            .is_some_and(|f| self.reply_box.contains(Some(&f)));
         self.reply_box.set_text_content(None);
         let Some((name, excerpt)) = to else {
             self.reply_box.set_hidden(true);
+            // Cancelled from the keyboard: back to the draft.
+            if had_focus {
+                focus(&self.input);
+            }
             return;
         };
         let label = element(&self.doc, "span", "hc-replyto");
@@ -1137,6 +1154,18 @@ impl View {
             );
             set_text(&li, &["@", name].concat());
             append(&self.suggest, &li);
+            // A short list scrolls: keep the chosen one in it (not the page).
+            if i == active {
+                let px = |el: &JsValue, key: &str| prop(el, key).as_f64().unwrap_or(0.0) as i32;
+                let (top, height) = (px(&li, "offsetTop"), px(&li, "offsetHeight"));
+                let view = self.suggest.client_height();
+                let scrolled = self.suggest.scroll_top();
+                if top < scrolled {
+                    self.suggest.set_scroll_top(top);
+                } else if top + height > scrolled + view {
+                    self.suggest.set_scroll_top(top + height - view);
+                }
+            }
         }
         attr(
             &self.input,

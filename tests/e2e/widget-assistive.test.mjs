@@ -1,0 +1,168 @@
+// What an accessibility QA pass found, in real Chromium against the real
+// worker: an IME composing under the @mention list, the widget's language
+// for screen readers, the connection coming back read out, a ban that
+// leaves a composer that cannot send, the muted banner in the widget's
+// locale and read out once, focus after cancelling a reply, states that
+// survive forced colours, and a mention list that fits a short widget.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+const shadow = (page, fn, arg) => page.evaluate(([f, a]) => {
+  const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
+  // eslint-disable-next-line no-new-func
+  return new Function('r', 'a', `return (${f})(r, a)`)(r, a);
+}, [fn.toString(), arg]);
+const said = (page) => shadow(page, (r) => [...r.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
+
+async function open(options, contextOptions = {}) {
+  const page = await widgetPage(await browser.newContext(contextOptions), options);
+  await waitForStatus(page, 'connected');
+  return page;
+}
+
+/** Who is online, as the widget's header says. */
+const online = (page, n) => page.waitForFunction((x) => new RegExp(`^${x}\\b`).test(
+  document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online').textContent), n);
+
+test('an IME composing after @ keeps its keys: arrows pick its candidates, Enter commits the text as typed', async () => {
+  const room = uniqueRoom('ime');
+  const ada = await open({ room, name: 'Ada' });
+  const others = await Promise.all(['zhang', 'zhangwei'].map((name) => open({ room, name })));
+  await online(ada, 3);
+  const cdp = await ada.context().newCDPSession(ada);
+  const key = async (k, vk) => {
+    await cdp.send('Input.dispatchKeyEvent', { type: 'rawKeyDown', key: k, code: k, windowsVirtualKeyCode: vk });
+    await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: k, code: k, windowsVirtualKeyCode: vk });
+  };
+  await ada.locator('.hc-input').focus();
+  await ada.keyboard.type('@');
+  await ada.locator('.hc-option').first().waitFor();
+  await cdp.send('Input.imeSetComposition', { text: 'zhang', selectionStart: 5, selectionEnd: 5 });
+  const selected = () => shadow(ada, (r) => r.querySelector('.hc-option[aria-selected=true]')?.textContent);
+  const before = await selected();
+  await key('ArrowDown', 40);
+  assert.equal(await selected(), before, 'the arrow went to the IME, not to the list');
+  await key('Enter', 13);
+  assert.equal(await shadow(ada, (r) => r.querySelector('.hc-input').value), '@zhang', 'Enter committed the composition, no name was put in');
+  await Promise.all([ada, ...others].map((p) => p.context().close()));
+});
+
+test('a widget translated for the browser\'s language says which, so a screen reader reads it with the right voice', async () => {
+  const page = await open({ room: uniqueRoom('lang'), name: 'Ada' }, { locale: 'de-DE' });
+  assert.deepEqual(await shadow(page, (r) => [r.querySelector('.hc').getAttribute('lang'), r.querySelector('.hc-send').textContent]),
+    ['de-DE', 'Senden']);
+  await page.context().close();
+});
+
+test('after an outage that was read out, the connection coming back is read out too', async () => {
+  const page = await open({ room: uniqueRoom('back'), name: 'Ada' });
+  await page.context().setOffline(true);
+  await page.waitForFunction(() => window.events.some(([e, d]) => e === 'status' && d.status === 'reconnecting'));
+  await page.context().setOffline(false);
+  await page.waitForFunction(() => window.events.filter(([e, d]) => e === 'status' && d.status === 'connected').length === 2, null, { timeout: 15000 });
+  const lines = await said(page);
+  assert.equal(lines.at(-1), 'Connected again.', JSON.stringify(lines));
+  await page.context().close();
+});
+
+test('a banned member\'s composer is disabled (nothing can be sent any more), and the muted banner reads the widget\'s locale, once', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'wa11y');
+  const room = uniqueRoom('ban');
+  const eve = await open({ room, site, name: 'Eve', locale: 'de-DE' }, { locale: 'en-US' });
+  await eve.locator('.hc-input').fill('hallo');
+  await eve.locator('.hc-input').press('Enter');
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'message' && d.own));
+  const sender = await eve.evaluate(() => window.events.find(([e, d]) => e === 'message' && d.own)[1].sender);
+  const mute = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'mute', sender, seconds: 3600 });
+  assert.equal(mute.status, 200, mute.text);
+  const banner = eve.locator('.hc-roombanner:not([hidden])');
+  await banner.waitFor();
+  assert.doesNotMatch(await banner.textContent(), /AM|PM/, 'a German time');
+  // The banner is a live region: each rewrite of its text is read out.
+  await shadow(eve, (r) => {
+    window.rewrites = 0;
+    new MutationObserver((m) => { window.rewrites += m.length; })
+      .observe(r.querySelector('.hc-roombanner'), { childList: true, characterData: true, subtree: true });
+  });
+  // A reconnect says the same again: not read out again.
+  await eve.context().setOffline(true);
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'status' && d.status === 'reconnecting'));
+  await eve.context().setOffline(false);
+  await eve.waitForFunction(() => window.events.filter(([e, d]) => e === 'status' && d.status === 'connected').length === 2, null, { timeout: 15000 });
+  assert.equal(await eve.evaluate(() => window.rewrites), 0, 'the unchanged banner was not rewritten (read out again)');
+
+  await eve.locator('.hc-input').focus();
+  const ban = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'ban', sender });
+  assert.equal(ban.status, 200, ban.text);
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'status' && d.status === 'failed'));
+  assert.equal(await eve.locator('.hc-input').isDisabled(), true);
+  await eve.context().close();
+});
+
+test('cancelling a reply from the keyboard gives focus back to the draft', async () => {
+  const room = uniqueRoom('cancel');
+  const ada = await open({ room, name: 'Ada' });
+  await ada.locator('.hc-input').fill('quote me');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'quote me' });
+  await mine.waitFor();
+  await mine.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Reply' }).click();
+  await ada.locator('.hc-input').fill('half a thought');
+  await ada.locator('.hc-replybar button').focus();
+  await ada.keyboard.press('Enter');
+  await ada.locator('.hc-replybar').waitFor({ state: 'hidden' });
+  assert.equal(await shadow(ada, (r) => r.activeElement?.className), 'hc-input');
+  await ada.context().close();
+});
+
+test('in forced colours a pressed reaction and the chosen name keep a visible mark', async () => {
+  const room = uniqueRoom('forced');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await open({ room, name: 'Bo' });
+  await ada.emulateMedia({ forcedColors: 'active' });
+  await ada.locator('.hc-input').fill('react to me');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'react to me' });
+  await mine.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'React with 👍' }).click();
+  await mine.locator('.hc-chip[aria-pressed=true]').waitFor();
+  const outline = (sel) => shadow(ada, (r, s) => getComputedStyle(r.querySelector(s)).outlineStyle, sel);
+  assert.notEqual(await outline('.hc-chip[aria-pressed=true]'), 'none');
+  await online(ada, 2);
+  await ada.locator('.hc-input').fill('@');
+  await ada.locator('.hc-option[aria-selected=true]').waitFor();
+  assert.notEqual(await outline('.hc-option[aria-selected=true]'), 'none');
+  await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
+test('at the smallest height (240 px) with a reply being written, the mention list leaves the composer in the widget', async () => {
+  const room = uniqueRoom('short');
+  const names = ['Bo', 'Cy', 'Di', 'Ed', 'Flo'];
+  const ada = await open({ room, name: 'Ada', height: 240 });
+  const others = await Promise.all(names.map((name) => open({ room, name })));
+  await online(ada, 6);
+  await ada.locator('.hc-input').fill('hello');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'hello' });
+  await mine.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Reply' }).click();
+  await ada.locator('.hc-input').fill('@');
+  await ada.locator('.hc-option').nth(4).waitFor();
+  for (let i = 0; i < 4; i++) await ada.locator('.hc-input').press('ArrowDown');
+  const box = await shadow(ada, (r) => {
+    const rect = (s) => r.querySelector(s).getBoundingClientRect();
+    const chosen = r.querySelector('.hc-option[aria-selected=true]').getBoundingClientRect();
+    const list = rect('.hc-suggest');
+    return { send: rect('.hc-send').bottom, widget: rect('.hc').bottom, header: rect('.hc-header').top, top: rect('.hc').top,
+      chosenInList: chosen.top >= list.top - 1 && chosen.bottom <= list.bottom + 1 };
+  });
+  assert.ok(box.send <= box.widget + 1 && box.header >= box.top - 1, JSON.stringify(box));
+  assert.ok(box.chosenInList, 'the chosen name is scrolled into the list');
+  await Promise.all([ada, ...others].map((p) => p.context().close()));
+});
