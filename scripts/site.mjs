@@ -16,7 +16,7 @@
 //   owner export <site> <sub> | owner erase <site> <sub>
 //
 // Site options: --origin URL... --require-identity --allow-anonymous
-//   --allow-no-origin --limit name=value... --moderation JSON --secret | --no-secret
+//   --allow-no-origin | --no-allow-no-origin --limit name=value... --moderation JSON --secret | --no-secret
 //
 // Secrets never come from the command line (it shows in `ps` and in shell
 // history): `--secret` reads the identity secret from HELLO_CHAT_SITE_SECRET
@@ -34,7 +34,7 @@ const USAGE = `usage: npm run site -- <command>
   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
   owner webhook list <site> | owner webhook delete <site> <name>
   owner export <site> <sub> | owner erase <site> <sub>
-options: --origin URL... --require-identity --allow-anonymous --allow-no-origin
+options: --origin URL... --require-identity --allow-anonymous --allow-no-origin --no-allow-no-origin
   --limit name=value... --moderation JSON --secret | --no-secret
 values: --option VALUE or --option=VALUE; a value that starts with -- needs the = form
   (--message=TEXT: owner post acme lobby --name Bot --message=--help posts "--help")
@@ -111,6 +111,7 @@ const siteOptions = ({ secretAllowed }) => ({
   '--require-identity': (b) => (b.allowAnonymous = false),
   '--allow-anonymous': (b) => (b.allowAnonymous = true),
   '--allow-no-origin': (b) => (b.allowNoOrigin = true),
+  '--no-allow-no-origin': (b) => (b.allowNoOrigin = false),
   '--limit': (b, v) => {
     const [name, raw] = v().split('=');
     // Decimal digits only: Number('') is 0 and Number(' 0x10') is 16.
@@ -237,7 +238,12 @@ function owner(args) {
   if (command === 'patch') return api('PATCH', site, '', parseOptions(more, siteOptions({ secretAllowed: false })));
   if (command === 'rotate-secret') {
     const body = parseOptions(more, {
-      '--grace': (b, v) => (b.graceSeconds = Number(v())),
+      '--grace': (b, v) => {
+        // Digits only: Number('1d') is NaN, which JSON sends as null (the default hour).
+        const raw = v();
+        if (!/^\d+$/.test(raw)) usage('--grace takes whole seconds, e.g. --grace 86400 for a day');
+        b.graceSeconds = Number(raw);
+      },
       '--secret': (b) => (b.secret = () => readSecret('HELLO_CHAT_SITE_SECRET')),
     });
     return api('POST', site, '/secret', body);

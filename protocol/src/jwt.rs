@@ -136,10 +136,24 @@ pub fn verify(
     }
     let sub = match claims.get("sub") {
         Some(Json::Str(s)) if !s.is_empty() && s.len() <= 256 => s.clone(),
-        _ => return Err(TokenError::MissingClaim("sub")),
+        // A database's integer id (`sub: user.id`), as many backends sign
+        // it: the same user as its decimal text.
+        Some(Json::Int(n)) if *n >= 0 && *n <= i128::from(u64::MAX) => {
+            crate::text::decimal(*n as u64)
+        }
+        None | Some(Json::Null) | Some(Json::Str(_)) => {
+            return Err(TokenError::MissingClaim("sub"))
+        }
+        Some(_) => return Err(TokenError::BadClaim("sub")),
     };
-    let name = claims.get("name").and_then(Json::as_str).map(str::to_owned);
-    let role = claims.get("role").and_then(Json::as_str).map(str::to_owned);
+    // Optional text claims: absent, or text (a number is a mistake to tell).
+    let text = |key: &'static str| match claims.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(TokenError::BadClaim(key)),
+    };
+    let name = text("name")?;
+    let role = text("role")?;
     Ok(Identity { sub, name, role })
 }
 
@@ -191,6 +205,13 @@ mod tests {
                 role: None
             })
         );
+    }
+
+    #[test]
+    fn an_integer_sub_is_the_user_of_its_decimal_text() {
+        let t = good(json!({"sub":12345,"exp":NOW as u64 + 60}));
+        let id = verify(&t, b"s3cret", "acme", "lobby", NOW).map(|i| i.sub);
+        assert_eq!(id, Ok("12345".to_owned()));
     }
 
     #[test]
@@ -254,6 +275,26 @@ mod tests {
                 good(json!({"sub":"u1","exp":"soon"})),
                 b"s3cret",
                 TokenError::BadClaim("exp"),
+            ),
+            (
+                good(json!({"sub":{"id":1},"exp":exp})),
+                b"s3cret",
+                TokenError::BadClaim("sub"),
+            ),
+            (
+                good(json!({"sub":-5,"exp":exp})),
+                b"s3cret",
+                TokenError::BadClaim("sub"),
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"name":42})),
+                b"s3cret",
+                TokenError::BadClaim("name"),
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"role":true})),
+                b"s3cret",
+                TokenError::BadClaim("role"),
             ),
             (
                 good(json!({"sub":"u1","exp":exp,"nbf":"later"})),

@@ -149,3 +149,15 @@ test('owner post --message=TEXT takes a text that starts with --; --message TEXT
   const help = await site(['--help']);
   assert.match(help.out, /--message=TEXT/);
 });
+
+test('owner rotate-secret --grace takes whole seconds: "1d" is refused, not rotated with the default hour', async () => {
+  const { site: id, key } = await siteWithKey({ origins: [], allowNoOrigin: true }, 'cligrace');
+  const owner = { HELLO_CHAT_SITE_KEY: key };
+  const refused = await site(['owner', 'rotate-secret', id, '--grace', '1d'], { env: owner });
+  assert.deepEqual([refused.code, /--grace takes whole seconds/.test(refused.err)], [2, true], refused.out + refused.err);
+  const rotated = await site(['owner', 'rotate-secret', id, '--grace', '86400'], { env: owner });
+  assert.equal(rotated.code, 0, rotated.out + rotated.err);
+  // And allowNoOrigin can be turned off again.
+  const off = await site(['owner', 'patch', id, '--no-allow-no-origin'], { env: owner });
+  assert.deepEqual([off.code, off.body?.allowNoOrigin], [0, false], off.out + off.err);
+});
