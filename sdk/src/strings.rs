@@ -59,6 +59,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("retry", "Retry"),
     ("discard", "Discard"),
     ("counter", "{n} characters left"),
+    ("counterOver", "Over the limit: {n}"),
     ("announce", "{name}: {text}"),
     ("verified", "Verified"),
     ("roleModerator", "Mod"),

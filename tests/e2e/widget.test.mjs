@@ -309,8 +309,11 @@ test('keyboard: Enter sends, Shift+Enter adds a line; a counter appears near the
   assert.equal(await page.locator('.hc-counter').getAttribute('title'), '95 characters left');
   await input.fill('x'.repeat(1999));
   assert.equal(await page.locator('.hc-counter').getAttribute('title'), '1 character left', 'English has a singular');
-  await input.fill('x'.repeat(2001));
-  assert.equal(await page.locator('.hc-counter').textContent(), '-1');
+  await input.fill('x'.repeat(2010));
+  assert.equal(await page.locator('.hc-counter').textContent(), '-10');
+  // Said as what it is, not "-10 characters left"; "-10" in either direction.
+  assert.equal(await page.locator('.hc-counter').getAttribute('title'), 'Over the limit: 10');
+  assert.equal(await page.locator('.hc-counter').getAttribute('dir'), 'ltr');
   assert.equal(await page.locator('.hc-send').isDisabled(), true);
   // The log is one Tab stop: Shift+Tab from the composer lands on it, not on
   // the last message's buttons; arrows go from message to message; Tab walks

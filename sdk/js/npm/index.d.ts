@@ -42,7 +42,7 @@ export interface HelloChatOptions {
 export type HelloChatStringKey =
   | 'title' | 'placeholder' | 'messageLabel' | 'send' | 'logLabel' | 'connecting' | 'reconnecting'
   | 'reconnectingIn' | 'offline' | 'reconnected' | 'failed' | 'online' | 'typing' | 'newMessages' | 'newCount' | 'loadEarlier'
-  | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'announce' | 'verified'
+  | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'counterOver' | 'announce' | 'verified'
   | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
   | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'

@@ -234,6 +234,8 @@ impl View {
         attr(&input, "aria-autocomplete", "list");
         attr(&input, "aria-controls", "hc-suggest");
         let counter = html(&doc, "span", "hc-counter");
+        // "-10", not "10-", in a right-to-left widget.
+        attr(&counter, "dir", "ltr");
         counter.set_hidden(true);
         let send: HtmlButtonElement = element(&doc, "button", "hc-send").unchecked_into();
         attr(&send, "type", "submit");
@@ -1273,7 +1275,12 @@ impl View {
         let step = if left < 0 { -1 } else { (left + 99) / 100 };
         if near {
             set_text(&self.counter, &signed(left));
-            let said = self.strings.fill("counter", &[("n", &signed(left))]);
+            let said = if left < 0 {
+                let over = decimal(left.unsigned_abs());
+                self.strings.fill("counterOver", &[("n", &over)])
+            } else {
+                self.strings.fill("counter", &[("n", &signed(left))])
+            };
             attr(&self.counter, "title", &said);
             if step != self.counter_said.get() {
                 self.say(&said);
