@@ -80,8 +80,9 @@ const KB = 1024;
 // mention list, the widget's lang, "Connected again" read out, a banned
 // member's composer disabled, the muted banner in the widget's locale and
 // read once, focus after cancelling a reply, dir=auto, forced colours, a
-// mention list that scrolls; +0.4 KB): 90.8 KB (92,945 B), so 90.9/98.7 KB.
-const EMBED_BUDGET = { nightly: 90.9 * KB, stable: 98.7 * KB };
+// mention list that scrolls; +0.4 KB) and 'Over the limit' (+0.06 KB):
+// 90.8 KB (93,003 B) nightly, 99.3 KB (101,647 B) stable, so 90.9/99.5 KB.
+const EMBED_BUDGET = { nightly: 90.9 * KB, stable: 99.5 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
