@@ -11,6 +11,10 @@
 //   owner rotate-secret <site> [--grace SECONDS] [--secret]
 //   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
 //     (every value also as --option=VALUE: --message=TEXT for a text starting with --)
+//   owner history <site> <room> [--before SEQ | --after SEQ] [--limit N]
+//   owner delete <site> <room> <seq> | owner erase-room <site> <room>
+//   owner moderate <site> <room> --action ACTION [--sender KEY] [--target SEQ]
+//     [--seconds N] [--reason TEXT]   (mute, unmute, ban, unban, purge, slow, lock, unlock, delete)
 //   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
 //   owner webhook list <site> | owner webhook delete <site> <name>
 //   owner export <site> <sub> | owner erase <site> <sub>
@@ -31,6 +35,9 @@ const USAGE = `usage: npm run site -- <command>
   key create <site> | key list <site> | key revoke <site> <key-id>
   owner get <site> | owner patch <site> [options] | owner rotate-secret <site> [--grace S] [--secret]
   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
+  owner history <site> <room> [--before SEQ | --after SEQ] [--limit N]
+  owner delete <site> <room> <seq> | owner erase-room <site> <room>
+  owner moderate <site> <room> --action ACTION [--sender KEY] [--target SEQ] [--seconds N] [--reason TEXT]
   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
   owner webhook list <site> | owner webhook delete <site> <name>
   owner export <site> <sub> | owner erase <site> <sub>
@@ -258,6 +265,36 @@ function owner(args) {
     });
     if (body.message === undefined) usage('post needs --message');
     return api('POST', site, `/rooms/${enc(room)}/messages`, body);
+  }
+  if (['history', 'delete', 'erase-room', 'moderate'].includes(command)) {
+    const [room, ...opts] = more;
+    if (!room) usage(`${command} needs a room`);
+    const path = `/rooms/${enc(room)}`;
+    if (command === 'erase-room') return api('DELETE', site, path);
+    if (command === 'delete') {
+      const [seq] = opts;
+      if (!/^\d+$/.test(seq ?? '')) usage('delete needs the seq of the message');
+      return api('DELETE', site, `${path}/messages/${seq}`);
+    }
+    // Whole numbers only: a typo must not become null (the server's default).
+    const count = (name, raw) => (/^\d+$/.test(raw) ? Number(raw) : usage(`${name} takes a whole number`));
+    if (command === 'history') {
+      const query = parseOptions(opts, {
+        '--before': (b, v) => (b.before = count('--before', v())),
+        '--after': (b, v) => (b.after = count('--after', v())),
+        '--limit': (b, v) => (b.limit = count('--limit', v())),
+      });
+      return api('GET', site, `${path}/messages?${new URLSearchParams(query)}`);
+    }
+    const body = parseOptions(opts, {
+      '--action': (b, v) => (b.action = v()),
+      '--sender': (b, v) => (b.sender = v()),
+      '--target': (b, v) => (b.target = count('--target', v())),
+      '--seconds': (b, v) => (b.seconds = count('--seconds', v())),
+      '--reason': (b, v) => (b.reason = v()),
+    });
+    if (!body.action) usage('moderate needs --action');
+    return api('POST', site, `${path}/moderation`, body);
   }
   const [sub] = more;
   if (!sub) usage();

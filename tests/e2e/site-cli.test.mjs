@@ -161,3 +161,29 @@ test('owner rotate-secret --grace takes whole seconds: "1d" is refused, not rota
   const off = await site(['owner', 'patch', id, '--no-allow-no-origin'], { env: owner });
   assert.deepEqual([off.code, off.body?.allowNoOrigin], [0, false], off.out + off.err);
 });
+
+test('owner history, moderate, delete and erase-room work from the terminal', async () => {
+  const { site: id, key } = await siteWithKey({ origins: [], allowNoOrigin: true }, 'climod');
+  const owner = { HELLO_CHAT_SITE_KEY: key };
+  const room = uniqueRoom('climod');
+  const eve = await join(room, 'Eve', { site: id });
+  eve.send({ type: 'send', id: 'e1', message: 'first' });
+  await eve.next('ack');
+  eve.send({ type: 'send', id: 'e2', message: 'second' });
+  const { seq } = await eve.next('ack');
+  const history = await site(['owner', 'history', id, room, '--limit', '1'], { env: owner });
+  assert.equal(history.code, 0, history.out + history.err);
+  assert.deepEqual(history.body.messages.map((m) => m.message), ['second']);
+  const sender = history.body.messages[0].sender;
+  const deleted = await site(['owner', 'delete', id, room, String(seq)], { env: owner });
+  assert.equal(deleted.code, 0, deleted.out + deleted.err);
+  const muted = await site(['owner', 'moderate', id, room, '--action', 'mute', '--sender', sender, '--seconds', '60', '--reason', 'calm down'], { env: owner });
+  assert.equal(muted.code, 0, muted.out + muted.err);
+  const notice = await eve.next((f) => f.type === 'moderation' && f.action === 'mute');
+  assert.equal(notice.reason, 'calm down');
+  const typo = await site(['owner', 'moderate', id, room, '--action', 'mute', '--sender', sender, '--seconds', '1h'], { env: owner });
+  assert.deepEqual([typo.code, /--seconds takes a whole number/.test(typo.err)], [2, true]);
+  const erased = await site(['owner', 'erase-room', id, room], { env: owner });
+  assert.equal(erased.code, 0, erased.out + erased.err);
+  await eve.closed;
+});
