@@ -12,7 +12,7 @@
 //   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
 //     (every value also as --option=VALUE: --message=TEXT for a text starting with --)
 //   owner history <site> <room> [--before SEQ | --after SEQ] [--limit N]
-//   owner delete <site> <room> <seq> | owner erase-room <site> <room>
+//   owner delete <site> <room> <seq> | owner erase-room <site> <room> --yes --yes
 //   owner moderate <site> <room> --action ACTION [--sender KEY] [--target SEQ]
 //     [--seconds N] [--reason TEXT]   (mute, unmute, ban, unban, purge, slow, lock, unlock, delete)
 //   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
@@ -270,7 +270,11 @@ function owner(args) {
     const [room, ...opts] = more;
     if (!room) usage(`${command} needs a room`);
     const path = `/rooms/${enc(room)}`;
-    if (command === 'erase-room') return api('DELETE', site, path);
+    if (command === 'erase-room') {
+      // Past undoing: said in full, nothing else on the line.
+      if (opts.length !== 1 || opts[0] !== '--yes') usage('erase-room deletes the room and all its history: add --yes');
+      return api('DELETE', site, path);
+    }
     if (command === 'delete') {
       const [seq] = opts;
       if (!/^\d+$/.test(seq ?? '')) usage('delete needs the seq of the message');

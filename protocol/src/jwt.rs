@@ -138,24 +138,34 @@ pub fn verify(
         Some(Json::Str(s)) if !s.is_empty() && s.len() <= 256 => s.clone(),
         // A database's integer id (`sub: user.id`), as many backends sign
         // it: the same user as its decimal text.
-        Some(Json::Int(n)) if *n >= 0 && *n <= i128::from(u64::MAX) => {
-            crate::text::decimal(*n as u64)
-        }
+        // Only up to 2^53-1: past it a JavaScript signer has already rounded
+        // it, and two users could share one.
+        Some(Json::Int(n)) if (0..=MAX_SAFE_INTEGER).contains(n) => crate::text::decimal(*n as u64),
         None | Some(Json::Null) | Some(Json::Str(_)) => {
             return Err(TokenError::MissingClaim("sub"))
         }
         Some(_) => return Err(TokenError::BadClaim("sub")),
     };
-    // Optional text claims: absent, or text (a number is a mistake to tell).
-    let text = |key: &'static str| match claims.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Str(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(TokenError::BadClaim(key)),
+    // Optional text claims. A numeric display name is shown as its digits;
+    // a role must be text (a mistake there is worth telling).
+    let name = match claims.get("name") {
+        None | Some(Json::Null) => None,
+        Some(Json::Str(s)) => Some(s.clone()),
+        Some(Json::Int(n)) if (0..=MAX_SAFE_INTEGER).contains(n) => {
+            Some(crate::text::decimal(*n as u64))
+        }
+        Some(_) => return Err(TokenError::BadClaim("name")),
     };
-    let name = text("name")?;
-    let role = text("role")?;
+    let role = match claims.get("role") {
+        None | Some(Json::Null) => None,
+        Some(Json::Str(s)) => Some(s.clone()),
+        Some(_) => return Err(TokenError::BadClaim("role")),
+    };
     Ok(Identity { sub, name, role })
 }
+
+/// 2^53-1: the largest integer every JSON reader (JavaScript's) keeps exact.
+const MAX_SAFE_INTEGER: i128 = (1 << 53) - 1;
 
 /// Compare two secrets without leaking where they differ through timing.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -209,9 +219,9 @@ mod tests {
 
     #[test]
     fn an_integer_sub_is_the_user_of_its_decimal_text() {
-        let t = good(json!({"sub":12345,"exp":NOW as u64 + 60}));
-        let id = verify(&t, b"s3cret", "acme", "lobby", NOW).map(|i| i.sub);
-        assert_eq!(id, Ok("12345".to_owned()));
+        let t = good(json!({"sub":12345,"name":42,"exp":NOW as u64 + 60}));
+        let id = verify(&t, b"s3cret", "acme", "lobby", NOW).map(|i| (i.sub, i.name));
+        assert_eq!(id, Ok(("12345".to_owned(), Some("42".to_owned()))));
     }
 
     #[test]
@@ -287,7 +297,12 @@ mod tests {
                 TokenError::BadClaim("sub"),
             ),
             (
-                good(json!({"sub":"u1","exp":exp,"name":42})),
+                good(json!({"sub":9_007_199_254_740_993_u64,"exp":exp})),
+                b"s3cret",
+                TokenError::BadClaim("sub"),
+            ),
+            (
+                good(json!({"sub":"u1","exp":exp,"name":["Ada"]})),
                 b"s3cret",
                 TokenError::BadClaim("name"),
             ),

@@ -378,9 +378,10 @@ impl Session {
 
     /// When a timed mute ends (ms since the epoch, like `now`).
     fn mute_ends(&self) -> Option<f64> {
+        // Banned meanwhile (or closed): nothing lifts any more.
         self.room
             .muted_until
-            .filter(|&t| t != u64::MAX)
+            .filter(|&t| t != u64::MAX && !self.is_over())
             .map(|t| t as f64)
     }
 

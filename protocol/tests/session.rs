@@ -1573,6 +1573,32 @@ fn a_timed_mute_lifts_by_itself_when_it_ends() {
 }
 
 #[test]
+fn a_timed_mute_does_not_lift_for_a_member_banned_meanwhile() {
+    use hello_chat_protocol::message::ModerationNotice;
+    let mut s = session();
+    let t0 = 1_800_000_000_000.0;
+    connected(&mut s, t0, 0, vec![]);
+    let until = t0 as u64 + 3_000;
+    let mute = ModerationNotice {
+        seq: 1,
+        action: "mute".into(),
+        sender: Some(ME.into()),
+        until: Some(until),
+        by: "Mo".into(),
+        ..ModerationNotice::default()
+    };
+    s.on_text(&ServerFrame::Moderation(mute).encode(), t0);
+    s.on_text(
+        &ServerFrame::Error(ProtocolError::new(ErrorCode::Banned, "you are banned")).encode(),
+        t0 + 1.0,
+    );
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), None, "nothing left to wake for");
+    s.handle_timeout(until as f64 + 1.0);
+    assert!(!drain(&mut s).iter().any(|e| matches!(e, Effect::Room(_))));
+}
+
+#[test]
 fn the_visitor_is_remembered_across_pages_unless_the_site_says_not() {
     let first_page = |remember: bool| {
         let mut s = session();

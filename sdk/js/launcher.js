@@ -124,9 +124,13 @@ export function createLauncher(fullScript, server) {
       for (const el of madeInert) el.inert = true;
       panel.setAttribute('aria-modal', String(on));
     };
+    const covers = matchMedia(COVERS);
+    // Zoomed back, or the window grown: a floating panel lets the page be.
+    const relayout = () => { if (!panel.hidden) setModal(covers.matches); };
+    covers.addEventListener?.('change', relayout);
     const setOpen = (open) => {
       panel.hidden = !open;
-      setModal(open && matchMedia(COVERS).matches);
+      setModal(open && covers.matches);
       bubble.setAttribute('aria-expanded', String(open));
       if (open) {
         start().then(() => close.focus(), () => {});
@@ -149,6 +153,7 @@ export function createLauncher(fullScript, server) {
       get unread() { return unread; },
       destroy() {
         destroyed = true;
+        covers.removeEventListener?.('change', relayout);
         setModal(false);
         chat?.destroy();
         host.remove();

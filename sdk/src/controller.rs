@@ -230,6 +230,10 @@ impl Controller {
                 } => {
                     self.view.me = Some(name);
                     self.members = members;
+                    // Reconnected far up: a page asked for before is lost.
+                    if self.view.near_bottom() {
+                        self.session.load_newer();
+                    }
                     self.show_presence(online, None, None);
                     // The room may know less than this page (read while offline).
                     self.session.read_up_to(self.unread.read(), now());
@@ -407,7 +411,11 @@ impl Controller {
         if self.unread.count() != before {
             self.emit_unread();
         }
-        self.mark_seen();
+        // Only what is listed can have been seen (the session may already
+        // have paged further than this effect).
+        if listed {
+            self.mark_seen();
+        }
         if let Some(seq) = first_new.filter(|_| listed && live && self.unread.count() > 0) {
             self.view.mark_new(seq);
         }
@@ -456,6 +464,11 @@ impl Controller {
         if latest {
             self.view.scroll_to_bottom();
             self.mark_seen();
+        }
+        // Still at the bottom of what is listed (a short page): go on, as no
+        // scroll will come to ask.
+        if self.view.near_bottom() {
+            self.session.load_newer();
         }
     }
 
@@ -534,8 +547,14 @@ impl Controller {
         // The counter first: it enables Send when the text fits, and a muted
         // member's Send must stay off.
         self.view.update_counter(self.session.max_message_chars());
-        self.view
-            .set_composer_enabled(moderator || (room.muted_until.is_none() && !room.locked));
+        // Banned (or any end): nothing can be sent, whatever the room says.
+        let over = matches!(
+            self.session.status(),
+            Status::Failed { .. } | Status::Closed
+        );
+        self.view.set_composer_enabled(
+            !over && (moderator || (room.muted_until.is_none() && !room.locked)),
+        );
         self.view.set_file_types(room.accept.as_deref());
     }
 
@@ -554,7 +573,8 @@ impl Controller {
             }
         }
         if let Some(key) = notice_key(n) {
-            // Far up, its line comes with the events paged in around it.
+            // Far up, it is read out, but not listed: pages of history, as
+            // the join page, list messages only.
             self.view.notice(key, n, listed);
         }
         let detail = events::notice(n);
@@ -668,10 +688,10 @@ impl Controller {
             return;
         }
         let files = self.staged_files();
-        // Far up, a message sent shows where it goes: the latest.
-        self.session.jump_to_latest();
         let result = self.session.send_files(&text, files, self.reply_to, t);
         if self.act(result).is_some() {
+            // Far up, a message sent shows where it goes: the latest.
+            self.session.jump_to_latest();
             self.clear_staged();
             self.view.clear_input();
             self.cancel_reply();

@@ -183,7 +183,9 @@ test('owner history, moderate, delete and erase-room work from the terminal', as
   assert.equal(notice.reason, 'calm down');
   const typo = await site(['owner', 'moderate', id, room, '--action', 'mute', '--sender', sender, '--seconds', '1h'], { env: owner });
   assert.deepEqual([typo.code, /--seconds takes a whole number/.test(typo.err)], [2, true]);
-  const erased = await site(['owner', 'erase-room', id, room], { env: owner });
+  const unsure = await site(['owner', 'erase-room', id, room, '--help'], { env: owner });
+  assert.deepEqual([unsure.code, /add --yes/.test(unsure.err)], [2, true], 'nothing erased without --yes');
+  const erased = await site(['owner', 'erase-room', id, room, '--yes'], { env: owner });
   assert.equal(erased.code, 0, erased.out + erased.err);
   await eve.closed;
 });

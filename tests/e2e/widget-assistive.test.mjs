@@ -166,3 +166,31 @@ test('at the smallest height (240 px) with a reply being written, the mention li
   assert.ok(box.chosenInList, 'the chosen name is scrolled into the list');
   await Promise.all([ada, ...others].map((p) => p.context().close()));
 });
+
+test('the "New messages" pill sits above the list\'s bottom edge: it never covers the reply bar or the composer', async () => {
+  const room = uniqueRoom('pill');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await open({ room, name: 'Bo' });
+  for (let i = 0; i < 30; i++) {
+    await bo.locator('.hc-input').fill(`line ${i}`);
+    await bo.locator('.hc-input').press('Enter');
+  }
+  const last = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'line 29' });
+  await last.waitFor();
+  await last.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Reply' }).click();
+  await ada.locator('.hc-input').fill('a long draft\nover\nthree lines');
+  await shadow(ada, (r) => { r.querySelector('.hc-log').scrollTop = 0; });
+  await bo.locator('.hc-input').fill('one more');
+  await bo.locator('.hc-input').press('Enter');
+  await ada.locator('.hc-pill').waitFor();
+  const overlaps = await shadow(ada, (r) => {
+    const pill = r.querySelector('.hc-pill').getBoundingClientRect();
+    return ['.hc-replybar', '.hc-composer', '.hc-typing'].filter((s) => {
+      const b = r.querySelector(s).getBoundingClientRect();
+      return b.height > 0 && pill.bottom > b.top && pill.top < b.bottom;
+    });
+  });
+  assert.deepEqual(overlaps, []);
+  await Promise.all([ada.context().close(), bo.context().close()]);
+});

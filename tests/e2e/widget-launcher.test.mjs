@@ -240,6 +240,11 @@ test('a panel that covers the screen is modal: Tab stays in it and the page unde
   }
   assert.deepEqual(outside, [], 'focus never went under the panel');
   assert.equal(await page.evaluate(() => document.querySelector('h1').inert), true);
+  // The window grows (zoomed back): the panel floats again, and the page is usable.
+  await page.setViewportSize({ width: 1200, height: 800 });
+  await page.waitForFunction(() => !document.querySelector('h1').inert);
+  await page.setViewportSize({ width: 375, height: 667 });
+  await page.waitForFunction(() => document.querySelector('h1').inert);
   await page.keyboard.press('Escape');
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => !document.querySelector('h1').inert);

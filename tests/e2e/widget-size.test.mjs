@@ -82,7 +82,9 @@ const KB = 1024;
 // read once, focus after cancelling a reply, dir=auto, forced colours, a
 // mention list that scrolls; +0.4 KB) and 'Over the limit' (+0.06 KB):
 // 90.8 KB (93,003 B) nightly, 99.3 KB (101,647 B) stable, so 90.9/99.5 KB.
-const EMBED_BUDGET = { nightly: 90.9 * KB, stable: 99.5 * KB };
+// Then the pill over the list's bottom edge and a review's fixes (+0.17 KB):
+// 91.0 KB (93,176 B) nightly, so 91.2/99.7 KB.
+const EMBED_BUDGET = { nightly: 91.2 * KB, stable: 99.7 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -82,6 +82,8 @@ pub struct View {
     counter: HtmlElement,
     /// The hundred of characters left last read out (see `update_counter`).
     counter_said: std::cell::Cell<i64>,
+    /// The connection banner was read out: its end will be too.
+    outage_said: std::cell::Cell<bool>,
     pub form: HtmlElement,
     send: HtmlButtonElement,
     announcer: Element,
@@ -246,17 +248,12 @@ impl View {
         attr(&announcer, "aria-live", "polite");
         attr(&announcer, "aria-atomic", "false");
 
+        // The pill floats over the list's bottom edge, whatever opens below it.
+        let main = html(&doc, "div", "hc-main");
+        append_all(&main, &[&log, &pill]);
         append_all(
             &container,
-            &[
-                &header,
-                &banner,
-                &room_banner,
-                &log,
-                &pill,
-                &typing,
-                &reply_bar,
-            ],
+            &[&header, &banner, &room_banner, &main, &typing, &reply_bar],
         );
         append_all(&container, &[&suggest, &tray, &form, &announcer]);
         root.append_child(&container)?;
@@ -289,6 +286,7 @@ impl View {
             input,
             counter,
             counter_said: std::cell::Cell::new(i64::MAX),
+            outage_said: std::cell::Cell::new(false),
             form,
             send,
             announcer,
@@ -557,7 +555,7 @@ impl View {
     /// A moderation notice as a line in the list (the text of `key`),
     /// read out politely.
     /// `listed`: its line goes below the rest (not while the list ends far
-    /// above it, since history lists no notices).
+    /// above it: the pages that fill it in list messages only).
     pub fn notice(&mut self, key: &str, n: &ModerationNotice, listed: bool) {
         let stick = self.at_bottom();
         let li = message::notice(&self.doc, &self.strings, key, n);
@@ -1044,6 +1042,7 @@ impl View {
                     && was.is_none_or(|w| w != kind && !(trying(&w) && trying(kind)))
                 {
                     self.say(t);
+                    self.outage_said.set(true);
                 }
                 set_text(&self.banner, t);
                 attr(&self.banner, "data-kind", kind);
@@ -1051,9 +1050,7 @@ impl View {
             }
             None => {
                 // Back after an outage that was read out: said too, once.
-                if !self.banner.hidden()
-                    && self.banner.get_attribute("data-kind").as_deref() != Some("connecting")
-                {
+                if self.outage_said.replace(false) && !self.banner.hidden() {
                     self.say(&self.strings.get("reconnected"));
                 }
                 self.banner.set_hidden(true);
