@@ -9,6 +9,11 @@
 //! Each delivery is signed like Stripe's: `t=<unix seconds>,v1=<hex
 //! HMAC-SHA256 of "<t>.<body>">` with the webhook's secret, so a receiver
 //! checks both who sent it and that it is fresh.
+//!
+//! Deliveries go out per lane, one webhook's events of one room
+//! ([`Dispatcher`]): in order within the lane, a delivery being retried
+//! holding back only the later ones of its lane ([`outcome`]), lanes sent
+//! at once within a bound per webhook and in all.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -185,6 +190,142 @@ pub fn backoff_ms(attempt: u32) -> u64 {
 /// How long a delivery is retried before it is given up.
 pub const GIVE_UP_AFTER_MS: u64 = 72 * 3600 * 1000;
 
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The receiver answered 2xx: done.
+    Delivered,
+    /// Try again at this time (ms); the lane waits until then.
+    Retry { at: u64 },
+    /// Retried for [`GIVE_UP_AFTER_MS`]: given up, the lane moves on.
+    Failed,
+}
+
+/// The outcome of attempt number `attempts` (1 for the first) of a
+/// delivery queued at `created_at`, answered with `status` (0: no answer)
+/// at `now`.
+pub fn outcome(status: u16, attempts: u32, created_at: u64, now: u64) -> Outcome {
+    if (200..300).contains(&status) {
+        Outcome::Delivered
+    } else if now.saturating_sub(created_at) > GIVE_UP_AFTER_MS {
+        Outcome::Failed
+    } else {
+        Outcome::Retry {
+            at: now + backoff_ms(attempts.saturating_sub(1)),
+        }
+    }
+}
+
+/// A lane: the deliveries of one webhook for one room. They go out in
+/// order, one at a time, and one being retried holds back the later ones of
+/// its lane only: other rooms, and other webhooks, keep flowing.
+pub type Lane = (String, String);
+
+/// The oldest pending delivery of a lane (`hook`, `room`), due at `next_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneHead {
+    pub hook: String,
+    pub room: String,
+    pub next_at: u64,
+}
+
+/// Deliveries in flight to one webhook at most (lanes sent at once): a
+/// receiver that hangs holds this many of the slots, never all of them.
+pub const PER_HOOK: usize = 2;
+/// Deliveries in flight at most (a Worker keeps 6 connections open at once).
+pub const IN_FLIGHT: usize = 6;
+
+/// What to do now: the lanes to start, and when a lane not started is due.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub start: Vec<Lane>,
+    /// The earliest time a lane in backoff is due (none started or waiting
+    /// for a slot is counted: a finished delivery plans again).
+    pub wake_at: Option<u64>,
+}
+
+/// Which lanes are sent to now: the sans-IO half of the webhook queue's
+/// delivery run. Fed the lanes' heads, it starts those that are due and not
+/// already in flight, within [`PER_HOOK`] and [`IN_FLIGHT`], taking the
+/// webhooks in turn (the one whose lane waited longest first) so one with
+/// many rooms does not take every slot.
+#[derive(Debug, Default)]
+pub struct Dispatcher {
+    in_flight: Vec<Lane>,
+}
+
+impl Dispatcher {
+    pub fn new() -> Self {
+        Dispatcher::default()
+    }
+
+    /// Lanes in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Plan with the current `heads` at `now`; the lanes in `start` count as
+    /// in flight until [`Dispatcher::finished`]. With `accept` false (the
+    /// run is winding down) nothing new starts.
+    pub fn plan(&mut self, mut heads: Vec<LaneHead>, now: u64, accept: bool) -> Plan {
+        let mut plan = Plan::default();
+        heads.retain(|h| {
+            !self
+                .in_flight
+                .iter()
+                .any(|(hook, room)| *hook == h.hook && *room == h.room)
+        });
+        for h in heads.iter().filter(|h| h.next_at > now) {
+            plan.wake_at = Some(plan.wake_at.map_or(h.next_at, |w| w.min(h.next_at)));
+        }
+        if !accept {
+            return plan;
+        }
+        heads.retain(|h| h.next_at <= now);
+        // Oldest due first; the webhooks in turn, in the order of their
+        // oldest due lane.
+        heads.sort_by(|a, b| (a.next_at, &a.hook, &a.room).cmp(&(b.next_at, &b.hook, &b.room)));
+        let mut hooks: Vec<&str> = Vec::new();
+        for h in &heads {
+            if !hooks.contains(&h.hook.as_str()) {
+                hooks.push(&h.hook);
+            }
+        }
+        let mut taken = vec![false; heads.len()];
+        loop {
+            let mut progress = false;
+            for hook in &hooks {
+                if self.in_flight.len() >= IN_FLIGHT {
+                    return plan;
+                }
+                let busy = self.in_flight.iter().filter(|(h, _)| h == hook).count();
+                if busy >= PER_HOOK {
+                    continue;
+                }
+                let next = heads
+                    .iter()
+                    .enumerate()
+                    .find(|(i, h)| !taken[*i] && h.hook == *hook);
+                if let Some((i, h)) = next {
+                    taken[i] = true;
+                    let lane = (h.hook.clone(), h.room.clone());
+                    self.in_flight.push(lane.clone());
+                    plan.start.push(lane);
+                    progress = true;
+                }
+            }
+            if !progress {
+                return plan;
+            }
+        }
+    }
+
+    /// A lane's delivery (or run of deliveries) is over.
+    pub fn finished(&mut self, hook: &str, room: &str) {
+        self.in_flight.retain(|(h, r)| !(h == hook && r == room));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +394,110 @@ mod tests {
         assert_eq!(backoff_ms(0), 1000);
         assert_eq!(backoff_ms(3), 8000);
         assert_eq!(backoff_ms(40), 30 * 60 * 1000);
+    }
+
+    fn head(hook: &str, room: &str, next_at: u64) -> LaneHead {
+        LaneHead {
+            hook: hook.into(),
+            room: room.into(),
+            next_at,
+        }
+    }
+
+    fn lane(hook: &str, room: &str) -> Lane {
+        (hook.into(), room.into())
+    }
+
+    #[test]
+    fn a_room_in_backoff_holds_back_only_its_own_lane() {
+        let mut d = Dispatcher::new();
+        // "poison" was refused and waits until 5000; the other rooms are due.
+        let heads = vec![
+            head("main", "poison", 5000),
+            head("main", "a", 100),
+            head("main", "b", 200),
+        ];
+        let plan = d.plan(heads, 1000, true);
+        assert_eq!(plan.start, vec![lane("main", "a"), lane("main", "b")]);
+        assert_eq!(plan.wake_at, Some(5000));
+        // The poison room's lane is due again once its backoff is over.
+        d.finished("main", "a");
+        d.finished("main", "b");
+        let plan = d.plan(vec![head("main", "poison", 5000)], 5000, true);
+        assert_eq!(plan.start, vec![lane("main", "poison")]);
+    }
+
+    #[test]
+    fn a_lane_in_flight_is_not_started_twice() {
+        let mut d = Dispatcher::new();
+        assert_eq!(d.plan(vec![head("h", "r", 0)], 10, true).start.len(), 1);
+        let again = d.plan(vec![head("h", "r", 0)], 20, true);
+        assert!(again.start.is_empty());
+        assert_eq!(again.wake_at, None, "a lane in flight is not waited for");
+        d.finished("h", "r");
+        assert_eq!(
+            d.plan(vec![head("h", "r", 0)], 30, true).start,
+            vec![lane("h", "r")]
+        );
+    }
+
+    #[test]
+    fn a_webhook_with_many_rooms_takes_at_most_its_share_of_the_slots() {
+        let mut d = Dispatcher::new();
+        let mut heads: Vec<LaneHead> = (0..20).map(|i| head("busy", &format!("r{i}"), i)).collect();
+        heads.push(head("other", "x", 50));
+        heads.push(head("third", "y", 60));
+        let plan = d.plan(heads, 100, true);
+        let per = |h: &str| plan.start.iter().filter(|(hook, _)| hook == h).count();
+        assert_eq!(per("busy"), PER_HOOK);
+        assert_eq!(per("other"), 1);
+        assert_eq!(per("third"), 1);
+        assert!(plan.start.len() <= IN_FLIGHT);
+        // The busy webhook's lanes go oldest first.
+        assert_eq!(plan.start[0], lane("busy", "r0"));
+        // While the busy webhook's receiver hangs, another webhook's new
+        // lane still gets a slot.
+        let plan = d.plan(
+            vec![head("busy", "r5", 0), head("fresh", "z", 99)],
+            100,
+            true,
+        );
+        assert_eq!(plan.start, vec![lane("fresh", "z")]);
+    }
+
+    #[test]
+    fn never_more_than_the_bound_in_flight() {
+        let mut d = Dispatcher::new();
+        let heads: Vec<LaneHead> = (0..10).map(|i| head(&format!("h{i}"), "r", 0)).collect();
+        let plan = d.plan(heads.clone(), 1, true);
+        assert_eq!(plan.start.len(), IN_FLIGHT);
+        assert_eq!(d.in_flight(), IN_FLIGHT);
+        assert!(d.plan(heads.clone(), 2, true).start.is_empty());
+        d.finished("h0", "r");
+        let plan = d.plan(heads, 3, true);
+        assert_eq!(plan.start.len(), 1, "one slot freed, one started");
+    }
+
+    #[test]
+    fn winding_down_starts_nothing_but_still_says_when_to_come_back() {
+        let mut d = Dispatcher::new();
+        let plan = d.plan(vec![head("h", "a", 0), head("h", "b", 900)], 100, false);
+        assert!(plan.start.is_empty());
+        assert_eq!(plan.wake_at, Some(900));
+    }
+
+    #[test]
+    fn outcomes_follow_the_documented_retry_rules() {
+        assert_eq!(outcome(204, 1, 0, 10), Outcome::Delivered);
+        assert_eq!(outcome(500, 1, 0, 10), Outcome::Retry { at: 1010 });
+        assert_eq!(outcome(0, 4, 0, 10), Outcome::Retry { at: 8010 });
+        assert_eq!(
+            outcome(302, 30, 0, 10),
+            Outcome::Retry {
+                at: 10 + 30 * 60 * 1000
+            }
+        );
+        assert_eq!(outcome(500, 9, 0, GIVE_UP_AFTER_MS + 1), Outcome::Failed);
+        assert_eq!(outcome(200, 9, 0, GIVE_UP_AFTER_MS + 1), Outcome::Delivered);
     }
 }

@@ -187,3 +187,87 @@ test('duplicate events are stored once, in the order they first appear (create a
   const listed = await api(key, 'GET', `/${site}/webhooks`);
   assert.deepEqual(listed.body.webhooks.map((h) => h.events), [['message.deleted']]);
 });
+
+/** A receiver that answers each delivery with `answer(event)`: a status, or null to hang (never answer). */
+function scriptedReceiver(answer) {
+  const got = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const event = JSON.parse(body);
+      const status = answer(event);
+      got.push({ event, status, at: Date.now() });
+      if (status !== null) res.writeHead(status).end();
+    });
+  });
+  const listen = () => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+  const down = () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); });
+  return { got, listen, down, accepted: () => got.filter((g) => g.status >= 200 && g.status < 300) };
+}
+
+test('a room whose events the receiver refuses holds back only its own later events, not other rooms\'', { timeout: 90_000 }, async (t) => {
+  const { site, key } = await siteWithKey();
+  let refusing = true;
+  const poison = uniqueRoom('poison');
+  const rx = scriptedReceiver((e) => (refusing && e.room === poison ? 500 : 204));
+  const port = await rx.listen();
+  t.after(rx.down);
+  const put = await api(key, 'PUT', `/${site}/webhooks/main`, { url: `http://127.0.0.1:${port}/hook`, events: ['message.created'], secret: HOOK_SECRET });
+  assert.equal(put.status, 201, put.text);
+  const post = async (room, message) => {
+    const res = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message });
+    assert.equal(res.status, 201, res.text);
+  };
+  await post(poison, 'refused 1');
+  await post(poison, 'refused 2 (held back behind 1)');
+  // Let the receiver refuse a few attempts, so the poison room is in backoff.
+  const refusedOnce = Date.now() + 15_000;
+  while (Date.now() < refusedOnce && rx.got.filter((g) => g.event.room === poison).length < 2) await sleep(200);
+  assert.ok(rx.got.filter((g) => g.event.room === poison).length >= 2, 'the poison room was attempted and retried');
+  const healthy = [uniqueRoom('ok'), uniqueRoom('ok'), uniqueRoom('ok')];
+  const started = Date.now();
+  for (const room of healthy) await post(room, `hello from ${room}`);
+  const deadline = Date.now() + 8_000;
+  const arrived = () => healthy.filter((room) => rx.accepted().some((g) => g.event.room === room));
+  while (Date.now() < deadline && arrived().length < healthy.length) await sleep(100);
+  const latest = Math.max(...rx.accepted().filter((g) => healthy.includes(g.event.room)).map((g) => g.at - started));
+  assert.deepEqual(arrived(), healthy, `every other room's event arrives while the poison room is retried (after ${latest} ms)`);
+  assert.ok(latest < 5_000, `within a few seconds (${latest} ms)`);
+  t.diagnostic(`the other rooms' events arrived within ${latest} ms while the poison room was retried`);
+  // The poison room's second event never overtook its first.
+  assert.ok(!rx.got.some((g) => g.event.data.message.startsWith('refused 2')), 'the second is held back behind the first');
+  refusing = false;
+  const healed = Date.now() + 40_000;
+  const poisonAccepted = () => rx.accepted().filter((g) => g.event.room === poison).map((g) => g.event.data.message);
+  while (Date.now() < healed && poisonAccepted().length < 2) await sleep(200);
+  assert.deepEqual(poisonAccepted(), ['refused 1', 'refused 2 (held back behind 1)'], 'then both, in order');
+});
+
+test('a webhook whose receiver hangs does not delay another webhook\'s deliveries', { timeout: 90_000 }, async (t) => {
+  const { site, key } = await siteWithKey();
+  const hang = scriptedReceiver(() => null);
+  const fast = scriptedReceiver(() => 204);
+  const [hangPort, fastPort] = [await hang.listen(), await fast.listen()];
+  t.after(() => Promise.all([hang.down(), fast.down()]));
+  // Named so that the hanging one comes first in any by-name order.
+  for (const [name, port] of [['a-hangs', hangPort], ['b-fast', fastPort]]) {
+    const put = await api(key, 'PUT', `/${site}/webhooks/${name}`, { url: `http://127.0.0.1:${port}/hook`, events: ['message.created'], secret: HOOK_SECRET });
+    assert.equal(put.status, 201, put.text);
+  }
+  const latencies = [];
+  for (let i = 0; i < 4; i++) {
+    const room = uniqueRoom('two');
+    const sent = Date.now();
+    const res = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: `m${i}` });
+    assert.equal(res.status, 201, res.text);
+    const deadline = sent + 15_000;
+    while (Date.now() < deadline && !fast.got.some((g) => g.event.room === room)) await sleep(50);
+    const got = fast.got.find((g) => g.event.room === room);
+    latencies.push(got ? got.at - sent : Infinity);
+    await sleep(1500);
+  }
+  assert.ok(hang.got.length > 0, 'the hanging receiver was tried');
+  assert.ok(latencies.every((ms) => ms < 2_500), `the healthy webhook's deliveries are not held up: ${latencies.join(', ')} ms`);
+  t.diagnostic(`the healthy webhook's deliveries took ${latencies.join(', ')} ms`);
+});

@@ -1,10 +1,14 @@
 //! Webhooks: the WebhookQueue Durable Object, one per site (named
 //! `site:epoch`). It keeps the site's webhooks (URL, events, secret) and a
 //! durable queue of deliveries in its SQLite, and delivers them from its
-//! alarm: at least once, in order per webhook (so in order per room), each
+//! alarm: at least once, in order per webhook and room (a lane), each
 //! retried with exponential backoff (1 s doubling, at most 30 minutes) until
-//! the receiver answers 2xx, for 72 hours. A receiver that is down for an
-//! hour gets everything afterwards, in order.
+//! the receiver answers 2xx, for 72 hours. A delivery being retried holds
+//! back the later ones of its lane only: the webhook's other rooms, and the
+//! other webhooks, keep flowing. Lanes are sent to at once, within bounds
+//! (`protocol::webhook::Dispatcher` decides which, and when), so a receiver
+//! that hangs until the timeout does not delay the other webhooks. A
+//! receiver that is down for an hour gets everything afterwards, in order.
 //!
 //! Rooms hand their events over with `POST /enqueue` (see
 //! `room::site_link`); the site API manages webhooks with
@@ -15,12 +19,15 @@
 mod deliver;
 
 use std::cell::Cell;
+use std::time::Duration;
 
-use protocol::webhook::{backoff_ms, signature, GIVE_UP_AFTER_MS};
+use futures_util::future::{select, Either};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use protocol::webhook::{outcome, signature, Dispatcher, LaneHead, Outcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, Response, Result,
+    console_error, durable_object, Delay, DurableObject, Env, Method, Request, Response, Result,
     SqlStorage, State,
 };
 
@@ -33,15 +40,31 @@ CREATE TABLE IF NOT EXISTS hooks (
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    hook TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
+    hook TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, room TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
     last_status INTEGER, last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_hook ON deliveries (hook, status, seq);
 ";
 
-/// Deliveries one alarm makes per webhook before it yields.
-const PER_RUN: usize = 50;
+/// Queues made before deliveries had a room: add it, from the event id
+/// (`<room>:<life>:<seq>`), and index the lanes. The `ALTER` fails, harmlessly,
+/// where the column exists.
+const ADD_ROOM: &str = "ALTER TABLE deliveries ADD COLUMN room TEXT NOT NULL DEFAULT ''";
+const LANES: &str = "
+UPDATE deliveries SET room = substr(event_id, 1, instr(event_id, ':') - 1)
+  WHERE room = '' AND status = 'pending' AND instr(event_id, ':') > 1;
+CREATE INDEX IF NOT EXISTS deliveries_by_lane ON deliveries (status, hook, room, seq);
+";
+
+/// Deliveries made in one lane in a row before the lanes are planned again.
+const PER_LANE: usize = 50;
+/// While deliveries are in flight, new events and lanes whose backoff ended
+/// are looked for this often.
+const TICK_MS: u64 = 200;
+/// A run starts no new lane after this long; it ends when those in flight
+/// have, and the next alarm carries on.
+const RUN_MS: u64 = 5 * 60 * 1000;
 /// Webhooks per site: each event is sent to every one that wants it.
 const MAX_HOOKS: usize = 10;
 /// Finished deliveries kept per webhook, for `GET` (the rest are forgotten).
@@ -54,8 +77,10 @@ pub struct WebhookQueue {
     state: State,
     sql: SqlStorage,
     /// A delivery run is under way. Runs must not overlap: a second one would
-    /// send the head of a queue that the first is still sending.
+    /// send the head of a lane that the first is still sending.
     running: Cell<bool>,
+    /// Events were queued since the run last looked.
+    queued: Cell<bool>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -97,6 +122,16 @@ struct Event {
     id: String,
     #[serde(rename = "type")]
     kind: String,
+    #[serde(default)]
+    room: String,
+}
+
+/// A lane's oldest pending delivery, as the lanes query reads it.
+#[derive(Deserialize)]
+struct HeadRow {
+    hook: String,
+    room: String,
+    next_at: u64,
 }
 
 impl WebhookQueue {
@@ -176,12 +211,14 @@ impl WebhookQueue {
                         .filter(|h| h.events.contains(&format!("\"{}\"", event.kind)))
                     {
                         self.exec(
-                            "INSERT INTO deliveries (hook, event_id, type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                            "INSERT INTO deliveries (hook, event_id, type, body, room, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                             vec![h.name.as_str().into(), event.id.as_str().into(), event.kind.as_str().into(), body.as_str().into(),
-                                 (now as i64).into(), (now as i64).into()],
+                                 event.room.as_str().into(), (now as i64).into(), (now as i64).into()],
                         )?;
                     }
                 }
+                // A run under way takes them up at its next look; else the alarm.
+                self.queued.set(true);
                 self.state.storage().set_alarm(1).await?;
                 json_response(200, &json!({ "ok": true }))
             }
@@ -248,60 +285,71 @@ impl WebhookQueue {
         }
     }
 
-    /// Deliver what is due, each webhook's oldest first; returns when the
-    /// next delivery is due, if any is waiting.
+    /// The oldest pending delivery of every lane.
+    fn heads(&self) -> Result<Vec<LaneHead>> {
+        // SQLite takes the bare columns from the row of MIN(seq).
+        let rows: Vec<HeadRow> = self
+            .sql
+            .exec(
+                "SELECT hook, room, MIN(seq) AS seq, next_at FROM deliveries WHERE status = 'pending' GROUP BY hook, room",
+                None,
+            )?
+            .to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LaneHead {
+                hook: r.hook,
+                room: r.room,
+                next_at: r.next_at,
+            })
+            .collect())
+    }
+
+    /// Deliver what is due: the lanes (webhook, room) at once, within the
+    /// dispatcher's bounds, each in order; new events and lanes whose backoff
+    /// ended are taken up while others are in flight. Returns when the next
+    /// delivery is due, if any is waiting.
     async fn run(&self) -> Result<Option<u64>> {
-        let mut next: Option<u64> = None;
-        for hook in self.hooks()? {
-            for _ in 0..PER_RUN {
-                let head: Vec<Delivery> = self
-                    .sql
-                    .exec(
-                        "SELECT seq, event_id, type, body, status, attempts, next_at, last_status, last_error, created_at, done_at
-                         FROM deliveries WHERE hook = ? AND status = 'pending' ORDER BY seq LIMIT 1",
-                        vec![hook.name.as_str().into()],
-                    )?
-                    .to_array()?;
-                let Some(d) = head.into_iter().next() else {
-                    break;
-                };
-                let now = now_ms();
-                if d.next_at > now {
-                    next = Some(next.map_or(d.next_at, |n| n.min(d.next_at)));
-                    break;
+        let started = now_ms();
+        let mut dispatcher = Dispatcher::new();
+        let mut lanes = FuturesUnordered::new();
+        let mut replan = true;
+        let mut wake_at: Option<u64> = None;
+        loop {
+            let now = now_ms();
+            if replan || self.queued.get() || wake_at.is_some_and(|w| w <= now) {
+                self.queued.set(false);
+                let hooks = self.hooks()?;
+                let plan = dispatcher.plan(self.heads()?, now, now < started + RUN_MS);
+                wake_at = plan.wake_at;
+                for (hook, room) in plan.start {
+                    match hooks.iter().find(|h| h.name == hook) {
+                        Some(h) => lanes.push(self.deliver_lane(h.clone(), room)),
+                        // Deleted meanwhile (its deliveries with it).
+                        None => dispatcher.finished(&hook, &room),
+                    }
                 }
-                let sig = signature(hook.secret.as_bytes(), now / 1000, &d.body);
-                let (status, error) =
-                    deliver::deliver(&hook.url, &d.kind, &d.event_id, &sig, &d.body).await;
-                let done = now_ms();
-                if (200..300).contains(&status) {
-                    self.exec(
-                        "UPDATE deliveries SET status = 'delivered', body = '', attempts = attempts + 1, last_status = ?, last_error = NULL, done_at = ? WHERE seq = ?",
-                        vec![(status as i64).into(), (done as i64).into(), d.seq.into()],
-                    )?;
+                replan = false;
+            }
+            if lanes.is_empty() {
+                if self.queued.get() {
                     continue;
                 }
-                let attempts = d.attempts + 1;
-                let error = if status == 0 {
-                    error
-                } else {
-                    format!("HTTP {status}")
-                };
-                if done.saturating_sub(d.created_at) > GIVE_UP_AFTER_MS {
-                    self.exec(
-                        "UPDATE deliveries SET status = 'failed', body = '', attempts = ?, last_status = ?, last_error = ?, done_at = ? WHERE seq = ?",
-                        vec![i64::from(attempts).into(), (status as i64).into(), error.into(), (done as i64).into(), d.seq.into()],
-                    )?;
-                    continue;
-                }
-                let at = done + backoff_ms(attempts - 1);
-                self.exec(
-                    "UPDATE deliveries SET attempts = ?, next_at = ?, last_status = ?, last_error = ? WHERE seq = ?",
-                    vec![i64::from(attempts).into(), (at as i64).into(), (status as i64).into(), error.into(), d.seq.into()],
-                )?;
-                next = Some(next.map_or(at, |n| n.min(at)));
                 break;
             }
+            let tick = Delay::from(Duration::from_millis(TICK_MS));
+            match select(lanes.next(), tick).await {
+                Either::Left((Some((hook, room, result)), _)) => {
+                    dispatcher.finished(&hook, &room);
+                    if let Err(e) = result {
+                        console_error!("webhooks: delivering to {hook} failed: {e}");
+                    }
+                    replan = true;
+                }
+                Either::Left((None, _)) | Either::Right(_) => {}
+            }
+        }
+        for hook in self.hooks()? {
             // Keep the history bounded.
             self.exec(
                 "DELETE FROM deliveries WHERE hook = ? AND status != 'pending' AND seq NOT IN
@@ -309,18 +357,66 @@ impl WebhookQueue {
                 vec![hook.name.as_str().into(), hook.name.as_str().into(), (HISTORY as i64).into()],
             )?;
         }
-        // More may be due at once (a webhook hit its per-run bound).
-        let due: Vec<Value> = self
-            .sql
-            .exec(
-                "SELECT 1 FROM deliveries WHERE status = 'pending' AND next_at <= ? LIMIT 1",
-                vec![(now_ms() as i64).into()],
-            )?
-            .to_array()?;
-        if !due.is_empty() {
-            next = Some(now_ms());
-        }
+        // Lanes left due (the run wound down) are due now.
+        let now = now_ms();
+        let next = self.heads()?.iter().map(|h| h.next_at.max(now)).min();
         Ok(next)
+    }
+
+    /// Deliver lane (`hook`, `room`) in order while its head is due, up to
+    /// [`PER_LANE`] deliveries; stop at the first that fails (it waits for
+    /// its backoff, holding back the lane's later ones).
+    async fn deliver_lane(&self, hook: Hook, room: String) -> (String, String, Result<()>) {
+        let result = self.deliver_lane_inner(&hook, &room).await;
+        (hook.name, room, result)
+    }
+
+    async fn deliver_lane_inner(&self, hook: &Hook, room: &str) -> Result<()> {
+        for _ in 0..PER_LANE {
+            let head: Vec<Delivery> = self
+                .sql
+                .exec(
+                    "SELECT seq, event_id, type, body, status, attempts, next_at, last_status, last_error, created_at, done_at
+                     FROM deliveries WHERE status = 'pending' AND hook = ? AND room = ? ORDER BY seq LIMIT 1",
+                    vec![hook.name.as_str().into(), room.into()],
+                )?
+                .to_array()?;
+            let Some(d) = head.into_iter().next() else {
+                return Ok(());
+            };
+            let now = now_ms();
+            if d.next_at > now {
+                return Ok(());
+            }
+            let sig = signature(hook.secret.as_bytes(), now / 1000, &d.body);
+            let (status, error) =
+                deliver::deliver(&hook.url, &d.kind, &d.event_id, &sig, &d.body).await;
+            let done = now_ms();
+            let attempts = d.attempts + 1;
+            let error = if status == 0 {
+                error
+            } else {
+                format!("HTTP {status}")
+            };
+            match outcome(status, attempts, d.created_at, done) {
+                Outcome::Delivered => self.exec(
+                    "UPDATE deliveries SET status = 'delivered', body = '', attempts = ?, last_status = ?, last_error = NULL, done_at = ? WHERE seq = ?",
+                    vec![i64::from(attempts).into(), (status as i64).into(), (done as i64).into(), d.seq.into()],
+                )?,
+                Outcome::Failed => self.exec(
+                    "UPDATE deliveries SET status = 'failed', body = '', attempts = ?, last_status = ?, last_error = ?, done_at = ? WHERE seq = ?",
+                    vec![i64::from(attempts).into(), (status as i64).into(), error.into(), (done as i64).into(), d.seq.into()],
+                )?,
+                Outcome::Retry { at } => {
+                    self.exec(
+                        "UPDATE deliveries SET attempts = ?, next_at = ?, last_status = ?, last_error = ? WHERE seq = ?",
+                        vec![i64::from(attempts).into(), (at as i64).into(), (status as i64).into(), error.into(), d.seq.into()],
+                    )?;
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -330,10 +426,16 @@ impl DurableObject for WebhookQueue {
         if let Err(e) = sql.exec(SCHEMA, None) {
             console_error!("webhooks: cannot open storage: {e}");
         }
+        // Fails where the column exists already: nothing to do then.
+        let _ = sql.exec(ADD_ROOM, None);
+        if let Err(e) = sql.exec(LANES, None) {
+            console_error!("webhooks: cannot index the lanes: {e}");
+        }
         WebhookQueue {
             state,
             sql,
             running: Cell::new(false),
+            queued: Cell::new(false),
         }
     }
 
