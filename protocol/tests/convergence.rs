@@ -71,6 +71,7 @@ fn request(
         since,
         limits: limits(),
         policy: RoomPolicy::default(),
+        version: 0,
         entropy: [entropy; 16],
     }
 }

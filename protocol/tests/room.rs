@@ -58,6 +58,7 @@ fn request(name: &str, address: &str, key: Option<String>, entropy: u8) -> JoinR
         dialect: Dialect::V1,
         since: None,
         policy: RoomPolicy::default(),
+        version: 0,
         limits: Limits {
             rate_burst: 5,
             rate_per_sec: 2.0,

@@ -430,3 +430,55 @@ test('every 405 names the methods the path takes in Allow (RFC 9110)', async () 
   await check('POST', '/files/some-file', null, ['GET', 'HEAD']);
   await check('GET', '/uploads/some-ticket', null, ['PUT', 'OPTIONS']);
 });
+
+test('a policy change reaches a room whose members are already connected, within a few seconds', { timeout: 60_000 }, async (t) => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('live-policy');
+  const eve = await join(room, 'Eve', { site });
+  let n = 0;
+  const send = async (message) => {
+    const id = `m${n++}`;
+    eve.send({ type: 'send', id, message });
+    return eve.next((f) => f.id === id && (f.type === 'ack' || f.type === 'error'));
+  };
+  assert.equal((await send('spam is fine for now')).type, 'ack');
+  assert.equal((await send('y'.repeat(60))).type, 'ack');
+
+  // Until when does the room judge by the old policy? `changed` is when the
+  // answer to the change came back.
+  const untilRefused = async (message, code) => {
+    const changed = Date.now();
+    let answer;
+    while (Date.now() < changed + 10_000) {
+      answer = await send(message);
+      if (answer.type === 'error') break;
+      await sleep(200);
+    }
+    assert.deepEqual([answer.type, answer.code], ['error', code], `${message.slice(0, 20)}: still judged by the old policy after 10 s`);
+    return Date.now() - changed;
+  };
+  const patched = await api(key, 'PATCH', `/${site}`, { moderation: { words: ['spam'], filterAction: 'block' } });
+  assert.equal(patched.status, 200, patched.text);
+  const wordsMs = await untilRefused('spam again', 'blocked');
+  assert.ok(wordsMs < 5_000, `the site API's new filter word applies within a few seconds (${wordsMs} ms)`);
+
+  // The operator's API, and a limit rather than the moderation policy.
+  const limited = await admin('PATCH', `/sites/${site}`, { limits: { maxMessageChars: 50 } });
+  assert.equal(limited.status, 200, limited.text);
+  const limitMs = await untilRefused('z'.repeat(60), 'too_long');
+  assert.ok(limitMs < 5_000, `the operator's new limit applies within a few seconds (${limitMs} ms)`);
+  assert.equal((await send('short and clean')).type, 'ack', 'the rest still goes through');
+  t.diagnostic(`a new filter word applied after ${wordsMs} ms, a new limit after ${limitMs} ms`);
+
+  // Loosening reaches it too.
+  assert.equal((await api(key, 'PATCH', `/${site}`, { moderation: { words: [] } })).status, 200);
+  const loosened = Date.now();
+  let answer;
+  while (Date.now() < loosened + 10_000) {
+    answer = await send('spam is fine again');
+    if (answer.type === 'ack') break;
+    await sleep(200);
+  }
+  assert.equal(answer.type, 'ack', 'a word taken off the list is allowed again');
+  await eve.close();
+});

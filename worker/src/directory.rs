@@ -4,27 +4,81 @@
 //! export or erasure). Rooms report to it now and then (at most every 10 s
 //! when busy), so it is off every message's path.
 //!
+//! It also tells the site's rooms when the site's rules change (word filter,
+//! emoji, limits…): the Worker hands it the news (`POST /rules`, an
+//! [`ApiTicket`] without a room) and its alarm passes it to every listed
+//! room, [`NEWS_BATCH`] at a time, so rooms whose members are connected stop
+//! judging by the old rules within a second or so, without asking anyone on
+//! a message's path. Rooms not listed (never used) learn with their first
+//! connection, as always.
+//!
 //! Internal interface: `POST /report {room, lastActivity, messages}`,
-//! `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by room id, paged).
+//! `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by room id, paged),
+//! `POST /rules` (an `ApiTicket`).
 
+use futures_util::future::join_all;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, Response, Result,
-    SqlStorage, State,
+    console_error, durable_object, DurableObject, Env, Headers, Method, Request, RequestInit,
+    Response, Result, SqlStorage, State,
 };
 
 use crate::http::{json_error, json_response};
+use crate::sites::config::Site;
+use crate::ticket::{header_value, ApiTicket, SITE_HEADER};
+use crate::upgrade::object_name;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS rooms (
     room TEXT PRIMARY KEY,
     last_activity INTEGER NOT NULL,
     messages INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS news (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL,
+    ticket TEXT NOT NULL,
+    cursor TEXT NOT NULL
 )";
 
-#[durable_object(fetch)]
+/// Rooms told of the site's new rules at once, per alarm.
+const NEWS_BATCH: usize = 25;
+
+#[durable_object(alarm)]
 pub struct RoomDirectory {
+    state: State,
+    env: Env,
     sql: SqlStorage,
+}
+
+#[derive(Deserialize)]
+struct News {
+    version: u64,
+    ticket: String,
+    cursor: String,
+}
+
+/// Tell `site`'s rooms its rules as they are now (after a change), through
+/// its room list. A failure is logged: rooms still learn with their next
+/// connection or API call.
+pub async fn announce(env: &Env, site: &Site) {
+    let sent = async {
+        let body = serde_json::to_string(&ApiTicket::of(site, ""))?;
+        let stub = env
+            .durable_object("DIRECTORIES")?
+            .get_by_name(&format!("{}:{}", site.id, site.epoch))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://site.internal/rules", &init)?;
+        Ok::<u16, worker::Error>(stub.fetch_with_request(req).await?.status_code())
+    };
+    match sent.await {
+        Ok(200) => {}
+        other => console_error!(
+            "directory: the rooms of {} were not told: {other:?}",
+            site.id
+        ),
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,18 +157,116 @@ impl RoomDirectory {
                 }
                 json_response(200, &body)
             }
+            (Method::Post, "/rules") => {
+                let text = req.text().await?;
+                let Ok(ticket) = serde_json::from_str::<ApiTicket>(&text) else {
+                    return json_error(400, "bad_request", "bad rules");
+                };
+                // Older news than what is being told already is dropped.
+                let c = self.sql.exec(
+                    "INSERT INTO news (id, version, ticket, cursor) VALUES (1, ?, ?, '')
+                     ON CONFLICT (id) DO UPDATE SET version = excluded.version, ticket = excluded.ticket, cursor = ''
+                     WHERE excluded.version >= version",
+                    vec![(ticket.place.version as i64).into(), text.into()],
+                )?;
+                let _ = c.to_array::<serde_json::Value>();
+                self.state.storage().set_alarm(1).await?;
+                json_response(200, &json!({ "ok": true }))
+            }
             _ => json_error(404, "not_found", "no such directory path"),
         }
+    }
+
+    /// Tell the next batch of rooms the site's new rules; true while more
+    /// are left.
+    async fn tell_rooms(&self) -> Result<bool> {
+        let news: Vec<News> = self
+            .sql
+            .exec(
+                "SELECT version, ticket, cursor FROM news WHERE id = 1",
+                None,
+            )?
+            .to_array()?;
+        let Some(news) = news.into_iter().next() else {
+            return Ok(false);
+        };
+        let rooms: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT room, last_activity, messages FROM rooms WHERE room > ? ORDER BY room LIMIT ?",
+                vec![news.cursor.as_str().into(), (NEWS_BATCH as i64).into()],
+            )?
+            .to_array()?;
+        let ticket: Option<ApiTicket> = serde_json::from_str(&news.ticket).ok();
+        if let Some(ticket) = ticket {
+            let namespace = self.env.durable_object("ROOMS")?;
+            let calls = rooms.iter().map(|row| {
+                let mut ticket = ticket.clone();
+                ticket.place.room = row.room.clone();
+                let namespace = &namespace;
+                async move {
+                    let header = header_value(&ticket)?;
+                    let headers = Headers::new();
+                    headers.set(SITE_HEADER, &header)?;
+                    let mut init = RequestInit::new();
+                    init.with_method(Method::Post).with_headers(headers);
+                    let req = Request::new_with_init("https://room.internal/site", &init)?;
+                    let p = &ticket.place;
+                    let stub = namespace.get_by_name(&object_name(&p.site, &p.epoch, &p.room))?;
+                    stub.fetch_with_request(req).await
+                }
+            });
+            for (row, result) in rooms.iter().zip(join_all(calls).await) {
+                match result {
+                    Ok(r) if r.status_code() < 300 => {}
+                    Ok(r) => {
+                        console_error!("directory: room {} answered {}", row.room, r.status_code())
+                    }
+                    Err(e) => console_error!("directory: room {} not told: {e}", row.room),
+                }
+            }
+        }
+        let version = news.version as i64;
+        let more = rooms.len() == NEWS_BATCH;
+        let c = match rooms.last() {
+            Some(last) if more => self.sql.exec(
+                "UPDATE news SET cursor = ? WHERE id = 1 AND version = ?",
+                vec![last.room.as_str().into(), version.into()],
+            )?,
+            // Done (news that came meanwhile stays, from its start).
+            _ => self.sql.exec(
+                "DELETE FROM news WHERE id = 1 AND version = ? AND cursor = ?",
+                vec![version.into(), news.cursor.as_str().into()],
+            )?,
+        };
+        let _ = c.to_array::<serde_json::Value>();
+        let left: Vec<serde_json::Value> = self
+            .sql
+            .exec("SELECT 1 FROM news WHERE id = 1", None)?
+            .to_array()?;
+        Ok(!left.is_empty())
     }
 }
 
 impl DurableObject for RoomDirectory {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             console_error!("directory: cannot open storage: {e}");
         }
-        RoomDirectory { sql }
+        RoomDirectory { state, env, sql }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        match self.tell_rooms().await {
+            Ok(true) => self.state.storage().set_alarm(1).await?,
+            Ok(false) => {}
+            Err(e) => {
+                console_error!("directory: telling the rooms failed: {e}");
+                self.state.storage().set_alarm(5_000).await?;
+            }
+        }
+        Response::ok("")
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {

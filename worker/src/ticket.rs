@@ -5,12 +5,16 @@
 use protocol::room::{RoomPolicy, VerifiedUser};
 
 use crate::room::RoomIdentity;
+use crate::sites::config::Site;
 use protocol::Limits;
 use serde::{Deserialize, Serialize};
 
 pub const TICKET_HEADER: &str = "x-hello-chat-ticket";
 /// The header of a site API call the Worker forwards to a room.
 pub const API_HEADER: &str = "x-hello-chat-api";
+/// The header of news of the site's rules (an [`ApiTicket`]) that the site's
+/// room list hands to each of its rooms when the site changes.
+pub const SITE_HEADER: &str = "x-hello-chat-site";
 
 /// Which room of which site, and what the site wants to hear (both tickets).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,6 +24,10 @@ pub struct Place {
     pub room: String,
     /// The webhook events the site subscribes to.
     pub hooks: Vec<String>,
+    /// The version of the site's rules the ticket carries (its `updatedAt`):
+    /// a room ignores rules older than those it has.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// A site API call for a room: the Worker has checked the site key.
@@ -31,6 +39,17 @@ pub struct ApiTicket {
 }
 
 impl Place {
+    /// Room `room` of `site`, as the site is now.
+    pub fn of(site: &Site, room: &str) -> Place {
+        Place {
+            site: site.id.clone(),
+            epoch: site.epoch.clone(),
+            room: room.to_owned(),
+            hooks: site.hooks.clone(),
+            version: site.updated_at,
+        }
+    }
+
     pub fn identity(&self) -> RoomIdentity {
         RoomIdentity {
             site: self.site.clone(),
@@ -42,6 +61,15 @@ impl Place {
 }
 
 impl ApiTicket {
+    /// A call for room `room` of `site`, with the site's rules.
+    pub fn of(site: &Site, room: &str) -> ApiTicket {
+        ApiTicket {
+            place: Place::of(site, room),
+            limits: site.limits,
+            policy: site.moderation.clone(),
+        }
+    }
+
     pub fn identity(&self) -> RoomIdentity {
         self.place.identity()
     }

@@ -89,12 +89,7 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
         }
     };
     let ticket = JoinTicket {
-        place: Place {
-            site: site.id.clone(),
-            epoch: site.epoch.clone(),
-            room: params.room.clone(),
-            hooks: site.hooks.clone(),
-        },
+        place: Place::of(&site, &params.room),
         name: params.name,
         user: identity.map(|id| VerifiedUser {
             sub: id.sub,

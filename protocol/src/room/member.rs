@@ -39,6 +39,9 @@ pub struct JoinRequest {
     pub limits: Limits,
     /// The site's moderation policy (the room keeps the latest it was given).
     pub policy: RoomPolicy,
+    /// The version of the site's rules (`limits` and `policy`): its
+    /// `updatedAt`. The room keeps the newest it was given.
+    pub version: u64,
     /// 16 fresh random bytes, for a new anonymous sender key.
     pub entropy: [u8; 16],
 }

@@ -112,6 +112,12 @@ pub enum Joined {
 struct SavedState {
     sanctions: Sanctions,
     policy: RoomPolicy,
+    /// The site's limits as last heard (a member's own copy, from when they
+    /// joined, gives way to these).
+    limits: Option<Limits>,
+    /// The version (the site's `updatedAt`) `policy` and `limits` came with:
+    /// word of an older one (a ticket from a cache) is ignored.
+    version: u64,
 }
 
 pub struct RoomCore {
@@ -174,13 +180,41 @@ impl RoomCore {
         Output::SaveState(serde_json::to_string(&self.state).unwrap_or_default())
     }
 
-    /// Take up the site's moderation policy, which comes with every join
-    /// and every call of the site's API: saved when it changed.
-    pub fn adopt_policy(&mut self, policy: RoomPolicy) -> Option<Output> {
-        (self.state.policy != policy).then(|| {
+    /// Take up the site's rules of `version` (the site's `updatedAt`): its
+    /// moderation policy and its limits, which come with every join, every
+    /// call of the site's API and, when the site changes, a word to each of
+    /// its rooms. Rules older than those the room has are ignored (a ticket
+    /// made from a cached copy of the site may arrive after the news).
+    /// From then on every member's frames are judged by these limits, not by
+    /// the copy they joined with. Saved when anything changed.
+    pub fn adopt_site(
+        &mut self,
+        policy: RoomPolicy,
+        limits: Limits,
+        version: u64,
+    ) -> Option<Output> {
+        if version < self.state.version {
+            return None;
+        }
+        let changed = self.state.policy != policy
+            || self.state.limits != Some(limits)
+            || self.state.version != version;
+        changed.then(|| {
             self.state.policy = policy;
+            self.state.limits = Some(limits);
+            self.state.version = version;
             self.save_state()
         })
+    }
+
+    /// The site's policy in force in this room.
+    pub fn policy(&self) -> &RoomPolicy {
+        &self.state.policy
+    }
+
+    /// The site's limits in force, if the room has heard them.
+    pub fn limits(&self) -> Option<Limits> {
+        self.state.limits
     }
 
     // ----- joining and leaving -----
@@ -192,7 +226,11 @@ impl RoomCore {
         now: u64,
         store: &mut impl Store,
     ) -> Result<Joined, StoreError> {
-        let limits = req.limits;
+        // A ticket older than the rules the room has heard of brings stale limits.
+        let limits = match self.state.limits {
+            Some(current) if req.version < self.state.version => current,
+            _ => req.limits,
+        };
         let refuse = |code, error, message: &str| {
             Ok(Joined::Refused {
                 code,
@@ -261,7 +299,10 @@ impl RoomCore {
             );
         }
 
-        let mut outputs: Vec<Output> = self.adopt_policy(req.policy).into_iter().collect();
+        let mut outputs: Vec<Output> = self
+            .adopt_site(req.policy, limits, req.version)
+            .into_iter()
+            .collect();
         let listed = self.presence.add(&member);
         let online = sockets.online + 1;
         if member.v1 {
@@ -390,6 +431,19 @@ impl RoomCore {
         now: u64,
         store: &mut impl Store,
     ) -> Outcome {
+        // A member who joined before the site's limits changed is held to
+        // the new ones.
+        let current;
+        let member = match self.state.limits {
+            Some(limits) if limits != member.limits => {
+                current = Member {
+                    limits,
+                    ..member.clone()
+                };
+                &current
+            }
+            _ => member,
+        };
         if text.len() > MAX_FRAME_BYTES {
             return Ok(vec![Output::Close {
                 code: close_code::TOO_BIG,

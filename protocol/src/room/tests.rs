@@ -22,6 +22,7 @@ fn request(name: &str) -> JoinRequest {
         since: None,
         limits: Limits::default(),
         policy: RoomPolicy::default(),
+        version: 0,
         entropy: entropy(name),
     }
 }
@@ -3120,4 +3121,107 @@ fn without_the_site_setting_no_receipts_are_shared() {
         T0 + 2,
     );
     assert!(broadcasts(&out).is_empty());
+}
+
+#[test]
+fn a_change_of_the_site_reaches_members_who_joined_before_it() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            version: 10,
+            ..request("Eve")
+        },
+    );
+    assert_eq!(
+        kind(&replies(&send(&mut core, &mut store, &eve, "a", "spam"))[0]),
+        "ack"
+    );
+    let long = "x".repeat(60);
+    assert_eq!(
+        kind(&replies(&send(&mut core, &mut store, &eve, "b", &long))[0]),
+        "ack"
+    );
+    // The site adds a filter word and shortens messages; Eve stays connected
+    // (her member still carries the limits she joined with).
+    let policy = RoomPolicy {
+        words: vec!["spam".into()],
+        ..RoomPolicy::default()
+    };
+    let limits = Limits {
+        max_message_chars: 50,
+        ..Limits::default()
+    };
+    let saved = core.adopt_site(policy.clone(), limits, 20);
+    assert!(
+        matches!(saved, Some(Output::SaveState(_))),
+        "saved: {saved:?}"
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &eve, "c", "spam")),
+        "blocked"
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &eve, "d", &long)),
+        "too_long"
+    );
+    assert_eq!(
+        kind(&replies(&send(&mut core, &mut store, &eve, "e", "fine"))[0]),
+        "ack"
+    );
+    // The same news twice changes nothing.
+    assert_eq!(core.adopt_site(policy.clone(), limits, 20), None);
+    // The room keeps them across a restart.
+    let Some(Output::SaveState(json)) = saved else {
+        unreachable!()
+    };
+    let mut restarted = RoomCore::new(RoomKey::new([9; 32]), Some(&json));
+    assert_eq!(
+        answer(&send(&mut restarted, &mut store, &eve, "f", "spam")),
+        "blocked"
+    );
+    assert_eq!(restarted.limits(), Some(limits));
+}
+
+#[test]
+fn a_ticket_older_than_the_rules_the_room_has_changes_nothing() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let strict = RoomPolicy {
+        words: vec!["spam".into()],
+        ..RoomPolicy::default()
+    };
+    let short = Limits {
+        max_message_chars: 50,
+        ..Limits::default()
+    };
+    assert!(core.adopt_site(strict.clone(), short, 20).is_some());
+    // A join whose ticket was made from a copy of the site cached before the
+    // change: the room keeps the newer rules, and holds the newcomer to them.
+    let (old, welcome) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            version: 10,
+            ..request("Old")
+        },
+    );
+    assert_eq!(core.policy(), &strict);
+    assert_eq!(field(&welcome[0], "maxMessageChars").as_u64(), Some(50));
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &old, "a", "spam")),
+        "blocked"
+    );
+    assert_eq!(
+        core.adopt_site(RoomPolicy::default(), Limits::default(), 15),
+        None
+    );
+    // A newer one wins.
+    assert!(core
+        .adopt_site(RoomPolicy::default(), Limits::default(), 30)
+        .is_some());
+    assert_eq!(
+        kind(&replies(&send(&mut core, &mut store, &old, "b", "spam"))[0]),
+        "ack"
+    );
 }

@@ -20,7 +20,7 @@ use crate::http::{bearer, json_error, json_response, method_not_allowed, read_bo
 use crate::random;
 use crate::sites::config::{check_secret, Site, MAX_GRACE_MS};
 use crate::sites::lookup::{edit_site, find_key, find_own_site, registry, Lookup};
-use crate::ticket::{ApiTicket, Place, API_HEADER};
+use crate::ticket::{ApiTicket, API_HEADER};
 use crate::upgrade::room_object_name;
 
 mod users;
@@ -125,16 +125,7 @@ async fn room_call(
     path: &str,
     body: Option<String>,
 ) -> Result<Response> {
-    let ticket = ApiTicket {
-        place: Place {
-            site: site.id.clone(),
-            epoch: site.epoch.clone(),
-            room: room.to_owned(),
-            hooks: site.hooks.clone(),
-        },
-        limits: site.limits,
-        policy: site.moderation.clone(),
-    };
+    let ticket = ApiTicket::of(site, room);
     let headers = Headers::new();
     headers.set(API_HEADER, &crate::ticket::header_value(&ticket)?)?;
     let mut init = RequestInit::new();

@@ -46,7 +46,7 @@ use self::store::SqlStore;
 use crate::clock::now_ms;
 use crate::http::json_error;
 use crate::random;
-use crate::ticket::{ApiTicket, JoinTicket, API_HEADER, TICKET_HEADER};
+use crate::ticket::{ApiTicket, JoinTicket, API_HEADER, SITE_HEADER, TICKET_HEADER};
 use crate::upgrade::refuse_socket;
 
 /// The core and its store, opened together (the core needs the room's key).
@@ -215,6 +215,18 @@ impl Room {
         }
     }
 
+    /// Take up the site's rules a ticket carries, unless the room has newer
+    /// ones: from then on every member's frames are judged by them.
+    fn adopt_site(&self, ticket: &ApiTicket) {
+        let saved = self.inner.borrow_mut().as_mut().ok().and_then(|i| {
+            i.core
+                .adopt_site(ticket.policy.clone(), ticket.limits, ticket.place.version)
+        });
+        if let Some(saved) = saved {
+            self.carry_out(Origin::Api, vec![saved]);
+        }
+    }
+
     /// Make sure the alarm runs within `in_ms` (see [`alarm`]).
     fn alarm_within(&self, in_ms: u64) {
         let storage = self.state.storage();
@@ -272,6 +284,7 @@ impl Room {
             since: ticket.since,
             limits: ticket.limits,
             policy: ticket.policy,
+            version: ticket.place.version,
             entropy: random::bytes(),
         };
         let (member, outputs) = match core
@@ -854,21 +867,27 @@ impl DurableObject for Room {
         if req.headers().has(crate::files::CLAIM_HEADER)? {
             return self.claim(&req);
         }
+        if let Some(news) = req.headers().get(SITE_HEADER)? {
+            // The site changed: its room list tells each of its rooms.
+            return match serde_json::from_str::<ApiTicket>(&news) {
+                Ok(ticket) => {
+                    // A room never used has nothing to update.
+                    if self.identity.borrow().is_some() {
+                        self.learn(ticket.identity(), ticket.limits.retention_days);
+                        self.adopt_site(&ticket);
+                    }
+                    Response::empty()
+                }
+                Err(_) => json_error(400, "bad_request", "bad site news"),
+            };
+        }
         if let Some(ticket) = req.headers().get(API_HEADER)? {
             return match serde_json::from_str::<ApiTicket>(&ticket) {
                 Ok(ticket) => {
                     self.learn(ticket.identity(), ticket.limits.retention_days);
                     // The word filter and the rest apply to the site's own
                     // posts too, in a room no member has opened yet.
-                    let saved = self
-                        .inner
-                        .borrow_mut()
-                        .as_mut()
-                        .ok()
-                        .and_then(|i| i.core.adopt_policy(ticket.policy.clone()));
-                    if let Some(saved) = saved {
-                        self.carry_out(Origin::Api, vec![saved]);
-                    }
+                    self.adopt_site(&ticket);
                     self.api(req, ticket).await
                 }
                 Err(_) => json_error(400, "bad_request", "bad API ticket"),

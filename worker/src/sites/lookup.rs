@@ -172,9 +172,20 @@ pub fn forget(id: &str) {
 
 /// Send an edit of site `id` (its JSON body) to the registry, which merges
 /// and checks it; `method` is `PUT` (may create) or `PATCH`.
+/// The site's rooms hear of the change from the site's room list
+/// ([`crate::directory`]), connected members or not.
 pub async fn edit_site(env: &Env, method: Method, id: &str, body: String) -> Result<Response> {
     forget(id);
-    registry(env, method, &format!("/site/{id}"), Some(body)).await
+    let response = registry(env, method, &format!("/site/{id}"), Some(body)).await?;
+    if matches!(response.status_code(), 200 | 201) {
+        // The registry's answer is the public view: read the record itself.
+        match find_own_site(env, id).await {
+            Ok(Lookup::Found(site)) => crate::directory::announce(env, &site).await,
+            Ok(_) => {}
+            Err(e) => worker::console_error!("sites: cannot tell the rooms of {id}: {e}"),
+        }
+    }
+    Ok(response)
 }
 
 /// Delete site `id`: its rooms become unreachable (a new epoch) and its
