@@ -93,6 +93,19 @@ pub struct Welcome {
     pub accept: Option<String>,
 }
 
+/// The site's rules for what members write, as `welcome` gives them:
+/// sent again to everyone connected when the site changes one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rules {
+    pub max_message_chars: usize,
+    /// Seconds after sending during which an author may edit a message.
+    pub edit_window: u64,
+    /// The emoji members may react with.
+    pub emoji: Vec<String>,
+    /// The file types the site accepts, as an HTML `accept` list ("": none).
+    pub accept: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerFrame {
     Welcome(Welcome),
@@ -149,6 +162,8 @@ pub enum ServerFrame {
     },
     /// Read receipts: `sender` (named `name`) has read up to `seq`.
     Receipt(Reader),
+    /// The site changed its rules for what members write.
+    Rules(Rules),
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
 }
@@ -407,6 +422,16 @@ impl ServerFrame {
                 .str("url", url)
                 .u64("expires", *expires)
                 .finish(),
+            ServerFrame::Rules(r) => ObjectWriter::new()
+                .str("type", "rules")
+                .u64("maxMessageChars", r.max_message_chars as u64)
+                .u64("editWindow", r.edit_window)
+                .raw(
+                    "emoji",
+                    &json::array(r.emoji.iter().map(|e| json_string(e))),
+                )
+                .str("accept", &r.accept)
+                .finish(),
             ServerFrame::Error(e) => ObjectWriter::new()
                 .str("type", "error")
                 .str("code", e.code.as_str())
@@ -524,6 +549,15 @@ impl ServerFrame {
                 seq: u64_field(obj, "seq")?,
             },
             "receipt" => ServerFrame::Receipt(parse_reader(obj).ok_or(FrameError::Field("seq"))?),
+            "rules" => ServerFrame::Rules(Rules {
+                max_message_chars: u64_field(obj, "maxMessageChars")? as usize,
+                edit_window: u64_field(obj, "editWindow")?,
+                emoji: list(obj, "emoji")
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_owned))
+                    .collect(),
+                accept: str_field(obj, "accept")?.to_owned(),
+            }),
             "upload" => ServerFrame::Upload {
                 id: str_field(obj, "id")?.to_owned(),
                 file: u32_field(obj, "file")?,

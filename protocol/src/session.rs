@@ -841,6 +841,17 @@ impl Session {
                 }
             }
             ServerFrame::Error(error) => self.on_error(error, now),
+            ServerFrame::Rules(rules) => {
+                // The site changed them while we are here: as if welcomed so.
+                self.max_message_chars = rules.max_message_chars;
+                self.room = RoomStatus {
+                    edit_window: rules.edit_window,
+                    emoji: rules.emoji,
+                    accept: Some(rules.accept),
+                    ..self.room.clone()
+                };
+                self.effects.push_back(Effect::Room(self.room.clone()));
+            }
         }
         self.pump_outbox(now);
     }

@@ -1866,3 +1866,28 @@ fn a_reconnect_drops_requests_out_but_keeps_the_view_far_up() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::ShowNewer { .. })));
     assert!(s.load_newer(), "asked again on the new connection");
 }
+
+#[test]
+fn new_rules_from_the_site_replace_what_welcome_said() {
+    use hello_chat_protocol::server_frame::Rules;
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.on_text(
+        &ServerFrame::Rules(Rules {
+            max_message_chars: 50,
+            edit_window: 60,
+            emoji: vec!["🎉".into()],
+            accept: String::new(),
+        })
+        .encode(),
+        1.0,
+    );
+    let fx = drain(&mut s);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Room(r)
+        if r.emoji == ["🎉"] && r.edit_window == 60 && r.accept.as_deref() == Some(""))));
+    assert_eq!(s.max_message_chars(), 50);
+    assert_eq!(
+        s.send(&"x".repeat(51), 2.0).map_err(|e| e.code),
+        Err(ErrorCode::TooLong)
+    );
+}

@@ -443,3 +443,24 @@ test("a purge of a crafted sender is refused by the room and tombstones nothing 
   await item(bo, 'first of mine').waitFor();
   await Promise.all([bo.context().close(), mo.close()]);
 });
+
+test('a site that changes its rules is followed by open widgets: new reaction emoji offered, the new length counted', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'wrules');
+  const room = uniqueRoom('rules');
+  const ada = await open({ room, site, name: 'Ada' });
+  await ada.locator('.hc-input').fill('react here');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = item(ada, 'react here');
+  await mine.waitFor();
+  const patched = await siteApi(key, 'PATCH', `/${site}`, { moderation: { emoji: ['🦀', '🎉'] }, limits: { maxMessageChars: 100 } });
+  assert.equal(patched.status, 200, patched.text);
+  // No reconnect: the open widget learns them from the room.
+  await ada.waitForTimeout(1500);
+  await mine.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'React with 🦀' }).waitFor({ timeout: 5000 });
+  assert.equal(await ada.getByRole('menuitem', { name: 'React with 👍' }).count(), 0);
+  await ada.keyboard.press('Escape');
+  await ada.locator('.hc-input').fill('x'.repeat(95));
+  assert.equal(await ada.locator('.hc-counter').textContent(), '5');
+  await ada.context().close();
+});

@@ -83,8 +83,10 @@ const KB = 1024;
 // mention list that scrolls; +0.4 KB) and 'Over the limit' (+0.06 KB):
 // 90.8 KB (93,003 B) nightly, 99.3 KB (101,647 B) stable, so 90.9/99.5 KB.
 // Then the pill over the list's bottom edge and a review's fixes (+0.17 KB):
-// 91.0 KB (93,176 B) nightly, so 91.2/99.7 KB.
-const EMBED_BUDGET = { nightly: 91.2 * KB, stable: 99.7 * KB };
+// 91.0 KB (93,176 B) nightly, so 91.2/99.7 KB. Then open widgets following
+// the site's new rules (a `rules` frame; +0.3 KB): 91.3 KB (93,464 B), so
+// 91.4/100.0 KB.
+const EMBED_BUDGET = { nightly: 91.4 * KB, stable: 100.0 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

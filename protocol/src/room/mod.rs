@@ -56,7 +56,7 @@ use crate::limits::{
 };
 use crate::lru::LruMap;
 use crate::message::{ChatMessage, ModerationNotice, ReplyRef, Role, RoomEvent};
-use crate::server_frame::{legacy_frame, message_frame, Reader, ServerFrame, Welcome};
+use crate::server_frame::{legacy_frame, message_frame, Reader, Rules, ServerFrame, Welcome};
 use crate::validate::{clean_name, message_text};
 
 pub use self::attachments::FilePlace;
@@ -186,25 +186,45 @@ impl RoomCore {
     /// its rooms. Rules older than those the room has are ignored (a ticket
     /// made from a cached copy of the site may arrive after the news).
     /// From then on every member's frames are judged by these limits, not by
-    /// the copy they joined with. Saved when anything changed.
-    pub fn adopt_site(
-        &mut self,
-        policy: RoomPolicy,
-        limits: Limits,
-        version: u64,
-    ) -> Option<Output> {
+    /// the copy they joined with. Saved when anything changed; members told
+    /// (a `rules` frame) when what `welcome` gave them did.
+    pub fn adopt_site(&mut self, policy: RoomPolicy, limits: Limits, version: u64) -> Vec<Output> {
         if version < self.state.version {
-            return None;
+            return Vec::new();
         }
         let changed = self.state.policy != policy
             || self.state.limits != Some(limits)
             || self.state.version != version;
-        changed.then(|| {
-            self.state.policy = policy;
-            self.state.limits = Some(limits);
-            self.state.version = version;
-            self.save_state()
-        })
+        if !changed {
+            return Vec::new();
+        }
+        let before = self.state.limits.map(|l| self.rules(l));
+        self.state.policy = policy;
+        self.state.limits = Some(limits);
+        self.state.version = version;
+        let mut out = vec![self.save_state()];
+        let rules = self.rules(limits);
+        if before.is_some_and(|b| b != rules) {
+            out.push(Output::Broadcast {
+                v1: ServerFrame::Rules(rules).encode(),
+                legacy: None,
+            });
+        }
+        out
+    }
+
+    /// What members are told of the site's rules, in `welcome` and `rules`.
+    fn rules(&self, limits: Limits) -> Rules {
+        Rules {
+            max_message_chars: limits.max_message_chars,
+            edit_window: self.state.policy.edit_window_secs,
+            emoji: self.state.policy.emoji.clone(),
+            accept: if limits.max_file_bytes == 0 {
+                String::new()
+            } else {
+                limits.file_types.names().join(",")
+            },
+        }
     }
 
     /// The site's policy in force in this room.
@@ -299,10 +319,8 @@ impl RoomCore {
             );
         }
 
-        let mut outputs: Vec<Output> = self
-            .adopt_site(req.policy, limits, req.version)
-            .into_iter()
-            .collect();
+        let mut outputs = self.adopt_site(req.policy, limits, req.version);
+        let rules = self.rules(limits);
         let listed = self.presence.add(&member);
         let online = sockets.online + 1;
         if member.v1 {
@@ -311,7 +329,7 @@ impl RoomCore {
                 seq: store.latest_seq()?,
                 online,
                 name: member.name.clone(),
-                max_message_chars: limits.max_message_chars,
+                max_message_chars: rules.max_message_chars,
                 sender: member.sender.clone(),
                 verified: member.verified,
                 // Only anonymous members need it; legacy clients would not keep it.
@@ -330,19 +348,15 @@ impl RoomCore {
                     self.origin(&member).as_deref(),
                     now,
                 ),
-                edit_window: self.state.policy.edit_window_secs,
-                emoji: self.state.policy.emoji.clone(),
+                edit_window: rules.edit_window,
+                emoji: rules.emoji,
                 receipts: self.receipts_shared(),
                 readers: if self.receipts_shared() {
                     self.readers()
                 } else {
                     Vec::new()
                 },
-                accept: Some(if limits.max_file_bytes == 0 {
-                    String::new()
-                } else {
-                    limits.file_types.names().join(",")
-                }),
+                accept: Some(rules.accept),
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));
             let (mut page, anchor) = match req.since {

@@ -3153,10 +3153,21 @@ fn a_change_of_the_site_reaches_members_who_joined_before_it() {
         max_message_chars: 50,
         ..Limits::default()
     };
-    let saved = core.adopt_site(policy.clone(), limits, 20);
-    assert!(
-        matches!(saved, Some(Output::SaveState(_))),
-        "saved: {saved:?}"
+    let out = core.adopt_site(policy.clone(), limits, 20);
+    assert!(matches!(out[0], Output::SaveState(_)), "saved: {out:?}");
+    // Members are told the new limit (the filter word is not theirs to know).
+    let told: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Broadcast { v1, legacy: None } => Some(json::parse(v1).unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told.len(), 1, "{out:?}");
+    assert_eq!(told[0].get("type").and_then(Json::as_str), Some("rules"));
+    assert_eq!(
+        told[0].get("maxMessageChars").and_then(Json::as_u64),
+        Some(50)
     );
     assert_eq!(
         answer(&send(&mut core, &mut store, &eve, "c", "spam")),
@@ -3171,9 +3182,17 @@ fn a_change_of_the_site_reaches_members_who_joined_before_it() {
         "ack"
     );
     // The same news twice changes nothing.
-    assert_eq!(core.adopt_site(policy.clone(), limits, 20), None);
+    assert_eq!(core.adopt_site(policy.clone(), limits, 20), []);
+    // Only the words changing: saved, nothing to tell members.
+    let wordier = RoomPolicy {
+        words: vec!["spam".into(), "scam".into()],
+        ..RoomPolicy::default()
+    };
+    let out = core.adopt_site(wordier, limits, 21);
+    assert!(matches!(out[..], [Output::SaveState(_)]), "{out:?}");
+    let out = core.adopt_site(policy.clone(), limits, 22);
     // The room keeps them across a restart.
-    let Some(Output::SaveState(json)) = saved else {
+    let Some(Output::SaveState(json)) = out.into_iter().next() else {
         unreachable!()
     };
     let mut restarted = RoomCore::new(RoomKey::new([9; 32]), Some(&json));
@@ -3195,7 +3214,7 @@ fn a_ticket_older_than_the_rules_the_room_has_changes_nothing() {
         max_message_chars: 50,
         ..Limits::default()
     };
-    assert!(core.adopt_site(strict.clone(), short, 20).is_some());
+    assert!(!core.adopt_site(strict.clone(), short, 20).is_empty());
     // A join whose ticket was made from a copy of the site cached before the
     // change: the room keeps the newer rules, and holds the newcomer to them.
     let (old, welcome) = join(
@@ -3214,12 +3233,12 @@ fn a_ticket_older_than_the_rules_the_room_has_changes_nothing() {
     );
     assert_eq!(
         core.adopt_site(RoomPolicy::default(), Limits::default(), 15),
-        None
+        []
     );
     // A newer one wins.
-    assert!(core
+    assert!(!core
         .adopt_site(RoomPolicy::default(), Limits::default(), 30)
-        .is_some());
+        .is_empty());
     assert_eq!(
         kind(&replies(&send(&mut core, &mut store, &old, "b", "spam"))[0]),
         "ack"

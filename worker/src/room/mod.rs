@@ -218,12 +218,18 @@ impl Room {
     /// Take up the site's rules a ticket carries, unless the room has newer
     /// ones: from then on every member's frames are judged by them.
     fn adopt_site(&self, ticket: &ApiTicket) {
-        let saved = self.inner.borrow_mut().as_mut().ok().and_then(|i| {
-            i.core
-                .adopt_site(ticket.policy.clone(), ticket.limits, ticket.place.version)
-        });
-        if let Some(saved) = saved {
-            self.carry_out(Origin::Api, vec![saved]);
+        let outputs = self
+            .inner
+            .borrow_mut()
+            .as_mut()
+            .map(|i| {
+                i.core
+                    .adopt_site(ticket.policy.clone(), ticket.limits, ticket.place.version)
+            })
+            .unwrap_or_default();
+        if !outputs.is_empty() {
+            // Saved, and open widgets told of new rules (emoji, limits).
+            self.carry_out(Origin::Api, outputs);
         }
     }
 
