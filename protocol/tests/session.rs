@@ -509,13 +509,7 @@ fn paging_back_asks_before_the_oldest_shown() {
     drain(&mut s);
     assert!(s.load_earlier());
     assert!(!s.load_earlier(), "one request at a time");
-    assert_eq!(
-        transmitted(&drain(&mut s)),
-        [ClientFrame::History {
-            anchor: HistoryAnchor::Before(51),
-            limit: 50
-        }]
-    );
+    asked_for(&mut s, HistoryAnchor::Before(51));
     s.on_text(
         &history(
             (1..=50).map(msg).collect(),
@@ -1625,6 +1619,24 @@ fn the_visitor_is_remembered_across_pages_unless_the_site_says_not() {
 
 // ----- reading back: the view keeps only what is near the reader -----
 
+/// A session showing 11..=60 of a room whose messages go on to `latest`.
+fn far_up(latest: u64) -> Session {
+    let mut s = session();
+    connected(&mut s, 0.0, 60, (11..=60).map(msg).collect());
+    live(&mut s, 61..=latest);
+    drain(&mut s);
+    s.forget_newer_than(60);
+    s
+}
+
+/// What the session sent since the last drain: one request for a page of 50.
+fn asked_for(s: &mut Session, anchor: HistoryAnchor) {
+    assert_eq!(
+        transmitted(&drain(s)),
+        [ClientFrame::History { anchor, limit: 50 }]
+    );
+}
+
 fn live(s: &mut Session, seqs: std::ops::RangeInclusive<u64>) {
     for seq in seqs {
         s.on_text(&ServerFrame::Message(msg(seq)).encode(), 1.0);
@@ -1683,13 +1695,7 @@ fn far_up_what_arrives_is_counted_not_shown_and_paged_in_when_the_reader_comes_d
 
     assert!(s.load_newer());
     assert!(!s.load_newer(), "one request at a time");
-    assert_eq!(
-        transmitted(&drain(&mut s)),
-        [ClientFrame::History {
-            anchor: HistoryAnchor::After(105),
-            limit: 50
-        }]
-    );
+    asked_for(&mut s, HistoryAnchor::After(105));
     // The page also holds 113, which was not released yet (its frame is on
     // its way): released now, and not again when its frame comes.
     let mut events: Vec<RoomEvent> = (106..=111).map(|n| RoomEvent::Message(msg(n))).collect();
@@ -1712,11 +1718,7 @@ fn far_up_what_arrives_is_counted_not_shown_and_paged_in_when_the_reader_comes_d
 
 #[test]
 fn paging_down_goes_on_while_the_room_has_more() {
-    let mut s = session();
-    connected(&mut s, 0.0, 60, (11..=60).map(msg).collect());
-    live(&mut s, 61..=200);
-    drain(&mut s);
-    s.forget_newer_than(60);
+    let mut s = far_up(200);
     assert!(s.load_newer());
     drain(&mut s);
     let page = (61..=110).map(|n| RoomEvent::Message(msg(n))).collect();
@@ -1729,22 +1731,12 @@ fn paging_down_goes_on_while_the_room_has_more() {
     assert_eq!(arrived(&fx), [201], "still below what is shown");
     assert_eq!(s.timeline().newest_shown(), Some(110));
     assert!(s.load_newer());
-    assert_eq!(
-        transmitted(&drain(&mut s)),
-        [ClientFrame::History {
-            anchor: HistoryAnchor::After(110),
-            limit: 50
-        }]
-    );
+    asked_for(&mut s, HistoryAnchor::After(110));
 }
 
 #[test]
 fn jumping_to_the_latest_replaces_the_list_then_catches_up() {
-    let mut s = session();
-    connected(&mut s, 0.0, 60, (11..=60).map(msg).collect());
-    live(&mut s, 61..=200);
-    drain(&mut s);
-    s.forget_newer_than(60);
+    let mut s = far_up(200);
     assert!(s.load_newer());
     assert!(s.jump_to_latest());
     let fx = drain(&mut s);
@@ -1804,13 +1796,7 @@ fn jumping_to_the_latest_replaces_the_list_then_catches_up() {
     live(&mut s, 203..=203);
     assert_eq!(shown(&drain(&mut s)), [203]);
     assert!(s.load_earlier(), "older than the new list");
-    assert_eq!(
-        transmitted(&drain(&mut s)),
-        [ClientFrame::History {
-            anchor: HistoryAnchor::Before(151),
-            limit: 50
-        }]
-    );
+    asked_for(&mut s, HistoryAnchor::Before(151));
 }
 
 #[test]
@@ -1835,21 +1821,12 @@ fn a_page_asked_for_above_a_list_that_changed_since_is_dropped() {
         .iter()
         .any(|e| matches!(e, Effect::ShowOlder { .. })));
     assert!(s.load_earlier());
-    assert_eq!(
-        transmitted(&drain(&mut s)),
-        [ClientFrame::History {
-            anchor: HistoryAnchor::Before(61),
-            limit: 50
-        }]
-    );
+    asked_for(&mut s, HistoryAnchor::Before(61));
 }
 
 #[test]
 fn a_reconnect_drops_requests_out_but_keeps_the_view_far_up() {
-    let mut s = session();
-    connected(&mut s, 0.0, 60, (11..=60).map(msg).collect());
-    live(&mut s, 61..=100);
-    s.forget_newer_than(60);
+    let mut s = far_up(100);
     assert!(s.load_newer());
     drain(&mut s);
     s.on_close(1006, "", 1.0);
