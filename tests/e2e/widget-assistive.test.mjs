@@ -114,6 +114,8 @@ test('cancelling a reply from the keyboard gives focus back to the draft', async
   await mine.locator('.hc-more').click();
   await ada.getByRole('menuitem', { name: 'Reply' }).click();
   await ada.locator('.hc-input').fill('half a thought');
+  const bar = ada.locator('.hc-replyto');
+  assert.equal(await bar.getAttribute('title'), await bar.textContent(), 'the whole excerpt on hover, where it is cut');
   await ada.locator('.hc-replybar button').focus();
   await ada.keyboard.press('Enter');
   await ada.locator('.hc-replybar').waitFor({ state: 'hidden' });
@@ -129,6 +131,9 @@ test('in forced colours a pressed reaction and the chosen name keep a visible ma
   await ada.locator('.hc-input').fill('react to me');
   await ada.locator('.hc-input').press('Enter');
   const mine = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'react to me' });
+  // One sender's ⋯ buttons share a name; each is described by its message's text.
+  const described = await mine.locator('.hc-more').getAttribute('aria-describedby');
+  assert.equal(await shadow(ada, (r, id) => r.getElementById(id)?.textContent, described), 'react to me');
   await mine.locator('.hc-more').click();
   await ada.getByRole('menuitem', { name: 'React with 👍' }).click();
   await mine.locator('.hc-chip[aria-pressed=true]').waitFor();

@@ -85,8 +85,10 @@ const KB = 1024;
 // Then the pill over the list's bottom edge and a review's fixes (+0.17 KB):
 // 91.0 KB (93,176 B) nightly, so 91.2/99.7 KB. Then open widgets following
 // the site's new rules (a `rules` frame; +0.3 KB): 91.3 KB (93,464 B), so
-// 91.4/100.0 KB.
-const EMBED_BUDGET = { nightly: 91.4 * KB, stable: 100.0 * KB };
+// 91.4/100.0 KB. Then each ⋯ described by its message's text, the role badge
+// in small caps (not read as letters) and the reply bar's tooltip: 91.4 KB
+// (93,580 B), so 91.5/100.1 KB.
+const EMBED_BUDGET = { nightly: 91.5 * KB, stable: 100.1 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

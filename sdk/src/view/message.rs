@@ -137,9 +137,12 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     }
 
     // A message of files only has no text bubble.
-    if m.deleted || !m.message.is_empty() || m.attachments.is_empty() {
+    let text_id = ["hc-t-", &decimal(m.seq)].concat();
+    let has_text = m.deleted || !m.message.is_empty() || m.attachments.is_empty();
+    if has_text {
         let text = element(doc, "p", "hc-text");
         attr(&text, "dir", "auto");
+        attr(&text, "id", &text_id);
         if m.deleted {
             set_text(&text, &s.get("deleted"));
         } else {
@@ -191,6 +194,10 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
             "aria-label",
             &s.fill("actions", &[("name", &m.name)]),
         );
+        // One sender's buttons all have that name: the text tells them apart.
+        if has_text {
+            attr(&more, "aria-describedby", &text_id);
+        }
         append(&row, &more);
         append(li, &row);
     }

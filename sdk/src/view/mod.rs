@@ -1088,12 +1088,12 @@ impl View {
             return;
         };
         let label = element(&self.doc, "span", "hc-replyto");
-        set_text(
-            &label,
-            &self
-                .strings
-                .fill("replyingTo", &[("name", name), ("text", excerpt)]),
-        );
+        let text = self
+            .strings
+            .fill("replyingTo", &[("name", name), ("text", excerpt)]);
+        set_text(&label, &text);
+        // Cut with an ellipsis on a narrow screen: the whole on hover.
+        attr(&label, "title", &text);
         let cancel = element(&self.doc, "button", "hc-link");
         attr(&cancel, "type", "button");
         attr(&cancel, "data-action", "cancel-reply");
