@@ -336,7 +336,10 @@ impl Controller {
     /// The list stays small: what the visitor is far from goes (paging
     /// brings it back).
     fn trim(&mut self) {
-        let (oldest, newest) = self.view.trim(MAX_MESSAGES_IN_DOM, self.unread.count() > 0);
+        let away = !self.looking();
+        let (oldest, newest) =
+            self.view
+                .trim(MAX_MESSAGES_IN_DOM, self.unread.first_unseen(), away);
         if let Some(seq) = oldest {
             self.session.forget_older_than(seq);
             self.view
@@ -455,9 +458,11 @@ impl Controller {
         let me = self.session.own_sender().map(str::to_owned);
         self.view.add(messages, &|m| is_own(me.as_deref(), m));
         self.trim_due = true;
-        // The line goes above the first unread message, once it is listed.
+        // The line goes above the first unread message, once it is listed
+        // (unless it is still where unread ones began).
         let first = messages.first().map_or(u64::MAX, |m| m.seq);
-        if let Some(seq) = self.unread.first_unseen().filter(|s| *s >= first) {
+        let unread_start = self.unread.first_unseen().filter(|s| *s >= first);
+        if let Some(seq) = unread_start.filter(|_| !self.view.has_new_line()) {
             self.view.mark_new(seq);
         }
         self.show_seen();
@@ -475,19 +480,25 @@ impl Controller {
     /// The latest message counts as seen when the list shows it (scrolled to
     /// the bottom) while the page is visible.
     pub(crate) fn mark_seen(&mut self) {
-        let visible = web_sys::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        // A widget in a closed panel (display: none) has no height: not seen.
-        if !visible || self.view.log.client_height() == 0 || !self.view.at_bottom() {
+        if !self.looking() {
             return;
         }
-        let read = self.unread.read();
-        // Far up, the bottom of the list is not the latest.
+        // Far up, the bottom of the list is not the latest, and reading down
+        // (the next page comes before the bottom is reached) reads what
+        // scrolled into view.
         let listed = self.session.timeline().newest_shown();
-        let changed = self
-            .unread
-            .seen(listed.map_or(self.latest_shown, |n| n.min(self.latest_shown)));
+        let upto = if self.view.at_bottom() {
+            listed.map_or(self.latest_shown, |n| n.min(self.latest_shown))
+        } else if listed.is_some() {
+            match self.view.last_visible() {
+                Some(seq) => seq,
+                None => return,
+            }
+        } else {
+            return;
+        };
+        let read = self.unread.read();
+        let changed = self.unread.seen(upto);
         if self.unread.read() != read {
             stored::save(&self.options, self.unread.read());
             self.session.read_up_to(self.unread.read(), now());
@@ -495,6 +506,15 @@ impl Controller {
         if changed {
             self.emit_unread();
         }
+    }
+
+    /// The visitor can see the list: the page is visible, and the widget
+    /// has a height (a closed panel, display: none, has none).
+    fn looking(&self) -> bool {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+            && self.view.log.client_height() > 0
     }
 
     /// "Seen by N" under our latest message: who else has read it.
@@ -856,6 +876,8 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         if c.view.pinned {
             // Far up, the bottom of the list is not the latest.
             c.view.pill.set_hidden(!far_up);
+        }
+        if c.view.pinned || far_up {
             c.mark_seen();
         }
         if far_up && c.view.near_bottom() {
@@ -887,6 +909,9 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
                     .and_then(|w| w.document())
                     .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
                 if visible {
+                    // Back to a tab that piled up messages at the bottom:
+                    // start at the first of them, as a returning visitor does.
+                    c.view.reveal_new();
                     c.session.tab_visible(t);
                     c.mark_seen();
                 }

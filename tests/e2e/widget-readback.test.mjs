@@ -115,3 +115,67 @@ test('from far up, the "new messages" button and sending a message both go to th
   assert.equal(after.at(-1), 'm 1460');
   await Promise.all([poster.close(), page.context().close()]);
 });
+
+test('reading back down notch by notch (a mouse wheel) keeps the list small, and what scrolled past counts as read', async () => {
+  const room = uniqueRoom('readwheel');
+  const site = await busySite();
+  const poster = await join(room, 'Ada', { site });
+  await post(poster, 1, 60);
+  const page = await widgetPage(await browser.newContext(), { room, site, name: 'Bo' });
+  await waitForStatus(page, 'connected');
+  await readingBackWhile(poster, page, 61, 860);
+  const unreadBefore = await page.evaluate(() => window.chat.unread);
+  const log = page.locator('[data-hello-chat-host]').locator('.hc-log');
+  const box = await log.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  let most = 0;
+  for (let step = 0; step < 3000; step++) {
+    await page.mouse.wheel(0, 120);
+    if (step % 20 === 19) {
+      await page.waitForTimeout(60);
+      const texts = await listed(page);
+      most = Math.max(most, texts.length);
+      if (texts.at(-1) === 'm 860' && await page.evaluate(() => window.chat.unread) === 0) break;
+    }
+  }
+  assert.ok(most <= 450, `the list stayed small while reading down: at most ${most} messages`);
+  assert.equal(await page.evaluate(() => window.chat.unread), 0, `read down to the latest (from ${unreadBefore} unread)`);
+  await Promise.all([poster.close(), page.context().close()]);
+});
+
+test('a hidden tab or a closed panel in a busy room keeps a bounded list from its first unread message', async () => {
+  const room = uniqueRoom('readhidden');
+  const site = await busySite();
+  const poster = await join(room, 'Ada', { site });
+  await post(poster, 1, 10);
+  const page = await widgetPage(await browser.newContext(), { room, site, name: 'Bo' });
+  await waitForStatus(page, 'connected');
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await post(poster, 11, 1010);
+  await page.waitForFunction(() => window.chat.unread === 1000, null, { timeout: 30000 });
+  const kept = await listed(page);
+  assert.ok(kept.length <= 400, `bounded while hidden: ${kept.length} messages in the page`);
+  assert.ok(kept.includes('m 11'), 'the first unread is kept, for the visitor to start from');
+  assertContiguous(kept, 'while hidden');
+  // Back: the pill leads on to the latest.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: false, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.locator('[data-hello-chat-host]').locator('.hc-pill').click();
+  await page.waitForFunction(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot
+    .querySelectorAll('.hc-list .hc-msg[data-seq] .hc-text')].at(-1)?.textContent === 'm 1010', null, { timeout: 5000 });
+
+  // A closed launcher panel (no height) the same.
+  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  await post(poster, 1011, 2010);
+  await page.waitForFunction(() => window.events.filter(([e, d]) => e === 'message' && d.message === 'm 2010').length === 1, null, { timeout: 30000 });
+  const closed = await listed(page);
+  assert.ok(closed.length <= 400, `bounded in a closed panel: ${closed.length}`);
+  await Promise.all([poster.close(), page.context().close()]);
+});

@@ -379,6 +379,10 @@ impl View {
         }
     }
 
+    pub fn has_new_line(&self) -> bool {
+        find(&self.list, ".hc-new").is_some()
+    }
+
     /// On joining: if the "New messages" line is above what the list shows,
     /// scroll it to the top, so that a returning visitor starts where they
     /// stopped; the pill leads on to the latest.
@@ -570,6 +574,30 @@ impl View {
         }
     }
 
+    /// The newest message shown on screen, for what counts as read while
+    /// the visitor reads down from far up.
+    pub fn last_visible(&self) -> Option<u64> {
+        let none = &JsValue::UNDEFINED;
+        let edge = |el: &JsValue, side: &str| {
+            prop(&invoke(el, "getBoundingClientRect", none, none), side)
+                .as_f64()
+                .unwrap_or(0.0)
+        };
+        let bottom = edge(&self.log, "bottom");
+        let mut el = self.list.last_element_child();
+        while let Some(li) = el {
+            // Shown in full (or filling the view, for a tall one).
+            if li.class_list().contains("hc-msg")
+                && (edge(&li, "bottom") <= bottom + 1.0
+                    || edge(&li, "top") <= edge(&self.log, "top"))
+            {
+                return number(&li, "data-seq");
+            }
+            el = li.previous_element_sibling();
+        }
+        None
+    }
+
     /// Within a screen of the bottom: time to page in what follows.
     pub fn near_bottom(&self) -> bool {
         self.log.scroll_top() + 2 * self.log.client_height() >= self.log.scroll_height()
@@ -688,12 +716,20 @@ impl View {
     /// screen away from what the visitor sees, at the end of the list they
     /// are farther from: the oldest while they read the lower half (the
     /// latest, or paging down), the newest while they read the upper half
-    /// (far up, or paging back). While some are `unread`, none from the "New
-    /// messages" line on goes from the top (a hidden tab piles them up).
+    /// (far up, or paging back). None from the first unread on goes from the
+    /// top, nor the "New messages" line just above it (a hidden tab piles
+    /// them up).
+    /// While the visitor is `away` (a hidden tab, a closed panel), what is
+    /// kept from the top is kept whole, and the newest go instead.
     /// Returns the seq of the oldest message kept, if the top was cut, or
     /// of the newest event kept, if the bottom was: paging brings the rest
     /// back.
-    pub fn trim(&mut self, max: u32, unread: bool) -> (Option<u64>, Option<u64>) {
+    pub fn trim(
+        &mut self,
+        max: u32,
+        first_unread: Option<u64>,
+        away: bool,
+    ) -> (Option<u64>, Option<u64>) {
         if self.shown <= max {
             return (None, None);
         }
@@ -716,8 +752,15 @@ impl View {
         let mut cut = Vec::new();
         let mut first = self.list.first_element_child();
         while let Some(el) = first.clone().filter(|_| lower_half) {
+            // The line counts as the first unread's (it goes with it).
+            let seq = if el.class_list().contains("hc-new") {
+                el.next_element_sibling()
+                    .and_then(|n| number(&n, "data-seq"))
+            } else {
+                number(&el, "data-seq")
+            };
             if shown <= max
-                || (unread && el.class_list().contains("hc-new"))
+                || first_unread.is_some_and(|f| seq.is_some_and(|s| s >= f))
                 || (screen > 0.0 && rect(&el, "bottom") >= above)
             {
                 break;
@@ -727,18 +770,22 @@ impl View {
             cut.push(el);
         }
         let top_cut = !cut.is_empty();
+        let top_len = cut.len();
         let mut last = self.list.last_element_child();
-        while let Some(el) = last.clone().filter(|_| !lower_half && shown > max) {
+        while let Some(el) = last
+            .clone()
+            .filter(|_| (away || !lower_half) && shown > max && first.as_ref() != last.as_ref())
+        {
             let busy = focused.as_ref().is_some_and(|f| el.contains(Some(f)))
                 || find(&el, ".hc-menu,.hc-dialog").is_some();
-            if busy || rect(&el, "top") <= below {
+            if busy || (!away && rect(&el, "top") <= below) {
                 break;
             }
             shown -= u32::from(message(&el));
             last = el.previous_element_sibling();
             cut.push(el);
         }
-        let bottom_cut = !top_cut && !cut.is_empty();
+        let bottom_cut = cut.len() > top_len;
         // The list ends with an event, not with the "New messages" line.
         while let Some(el) = last
             .clone()
