@@ -478,7 +478,8 @@ impl Controller {
     }
 
     /// The latest message counts as seen when the list shows it (scrolled to
-    /// the bottom) while the page is visible.
+    /// the bottom) while the page is visible; far up, what has scrolled into
+    /// view does.
     pub(crate) fn mark_seen(&mut self) {
         if !self.looking() {
             return;
