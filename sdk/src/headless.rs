@@ -173,8 +173,43 @@ impl Headless {
                     self.emit_presence(online, None, None);
                     self.session.read_up_to(self.unread.read(), now());
                 }
-                Effect::Room(_) => {
+                Effect::Room(room) => {
                     self.session.read_up_to(self.unread.read(), now());
+                    // What the room lets us do now, for a page that draws its
+                    // own composer and reactions (on joining, on every change).
+                    let emoji = Array::new();
+                    for e in &room.emoji {
+                        emoji.push(&JsValue::from_str(e));
+                    }
+                    let num = |n: u64| JsValue::from_f64(n as f64);
+                    let detail = obj(&[
+                        ("locked", room.locked.into()),
+                        ("slowMode", num(room.slow_mode)),
+                        // For good: Infinity.
+                        (
+                            "mutedUntil",
+                            room.muted_until.map_or(JsValue::UNDEFINED, |u| {
+                                JsValue::from_f64(if u == u64::MAX {
+                                    f64::INFINITY
+                                } else {
+                                    u as f64
+                                })
+                            }),
+                        ),
+                        ("editWindow", num(room.edit_window)),
+                        ("emoji", emoji.into()),
+                        (
+                            "accept",
+                            room.accept
+                                .as_deref()
+                                .map_or(JsValue::UNDEFINED, JsValue::from_str),
+                        ),
+                        (
+                            "maxMessageChars",
+                            num(self.session.max_message_chars() as u64),
+                        ),
+                    ]);
+                    self.emit("room", detail);
                 }
                 Effect::ReadElsewhere(seq) => {
                     if self.unread.seen(seq) {

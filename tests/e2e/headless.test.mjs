@@ -18,7 +18,7 @@ async function headlessPage(context, options) {
   await page.evaluate((o) => {
     window.seen = [];
     window.client = HelloChat.connect(o);
-    for (const e of ['message', 'update', 'status', 'error', 'pending', 'sent', 'failed', 'unread', 'older', 'presence', 'typing', 'welcome']) {
+    for (const e of ['message', 'update', 'status', 'error', 'pending', 'sent', 'failed', 'unread', 'older', 'presence', 'typing', 'welcome', 'room']) {
       window.client.on(e, (d) => window.seen.push([e, d]));
     }
   }, options);
@@ -49,6 +49,10 @@ test('a headless client joins, sends and receives once each, and adds nothing to
     assert.equal(own[0].own, true);
     assert.equal((await bo.next((f) => f.type === 'message')).message, 'hello from my own UI');
 
+    // What it may do, from the start: a UI draws its reactions and counter.
+    const [rules] = await events(page, 'room');
+    assert.deepEqual([rules.locked, rules.slowMode, rules.maxMessageChars, rules.emoji.length > 0, rules.mutedUntil],
+      [false, 0, 2000, true, undefined]);
     // Who it is and who is here, from the start: a UI draws its member list at once.
     const [welcome] = await events(page, 'welcome');
     assert.equal(welcome.name, 'Ada');

@@ -213,6 +213,20 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   /** A message of yours was refused for good: `retry(id)` or `discard(id)`. */
   failed: HelloChatErrorEvent;
   typing: { name: string; sender?: string };
+  /** What the room lets you do: on joining and whenever a moderator or the site changes it. */
+  room: {
+    locked: boolean;
+    /** Seconds between two messages (0: off). */
+    slowMode: number;
+    /** Muted until then (ms since the epoch; Infinity: for good). */
+    mutedUntil?: number;
+    /** Seconds during which you may edit your message. */
+    editWindow: number;
+    emoji: string[];
+    /** The file types the site accepts, as an HTML accept list ("" for none). */
+    accept?: string;
+    maxMessageChars: number;
+  };
   /** The answer to `loadEarlier()`: older messages, oldest first. */
   older: { messages: HelloChatMessage[]; more: boolean };
   /** Read receipts (when the site turns them on): `sender` has read up to `seq`. */
