@@ -182,11 +182,21 @@ impl Controller {
         rc.borrow_mut().listeners = listeners;
         let log = rc.borrow().view.log.clone();
         let w = weak.clone();
+        let mut had_height = false;
         rc.borrow_mut().resized = Some(Resized::new(&log, move || {
             dispatch(&w, |c, _| {
                 if c.view.pinned {
                     c.view.scroll_to_bottom();
                 }
+                // A launcher's panel opened again after messages piled up
+                // while closed: start at the first of them, as a tab shown
+                // again does (not on every resize: that would pull a reader
+                // back up to an old line).
+                let has_height = c.view.log.client_height() > 0;
+                if has_height && !had_height {
+                    c.view.reveal_new();
+                }
+                had_height = has_height;
                 c.mark_seen()
             })
         }));

@@ -215,3 +215,29 @@ test('a hidden tab in a busy room keeps every unread message and the "New messag
   assert.equal(await page.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^pile 1$/ }).count(), 1, 'still in the list');
   await Promise.all([poster.close(), page.context().close()]);
 });
+
+test('a panel opened again after messages came while it was closed starts at the "New messages" line', async () => {
+  const room = uniqueRoom('panel-again');
+  const writer = await join(room, 'Writer');
+  const post = async (id, text) => { writer.send({ type: 'send', id, message: text }); await writer.next('ack'); };
+  await post('w0', 'read before');
+  const page = await widgetPage(await browser.newContext(), { room, name: 'Reader', height: 320 });
+  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before' }).waitFor();
+  // A launcher's panel closes: the widget stays mounted, with no height.
+  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  for (let i = 1; i <= 15; i++) await post(`w${i}`, `while closed ${i}`);
+  await waitUnread(page, 15);
+  await page.evaluate(() => { document.getElementById('chat').style.display = ''; });
+  await page.waitForTimeout(300);
+  const where = await page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const log = root.querySelector('.hc-log').getBoundingClientRect();
+    const line = root.querySelector('.hc-new')?.getBoundingClientRect();
+    return { lineInView: !!line && line.top >= log.top && line.bottom <= log.bottom, pill: !root.querySelector('.hc-pill').hidden };
+  });
+  assert.deepEqual(where, { lineInView: true, pill: true }, 'the line is in view, the pill leads on');
+  assert.equal(await unread(page), 15, 'what is below the screen is not read yet');
+  assert.deepEqual(await newLine(page), ['while closed 1', 'New messages']);
+  await writer.close();
+  await page.context().close();
+});
