@@ -103,7 +103,7 @@ export function check(options, method = 'mount') {
   // Without a scheme it would look like an outage, retried for ever.
   if (options.server !== undefined && typeof options.server !== 'string') bad('server must be a string, e.g. "https://chat.example.com"');
   const server = trim(options.server ?? '');
-  if (server && !/^https?:\/\//.test(server)) bad(`server "${cut(server)}" must start with https:// or http://`);
+  if (server && !/^https?:\/\//i.test(server)) bad(`server "${cut(server)}" must start with https:// or http://`);
 }
 
 /** Where a visitor's choices for sound and notifications are kept. */

@@ -75,7 +75,11 @@ impl Options {
                 .concat());
             }
         }
-        let server = string(obj, "server").unwrap_or_else(|| default_server.to_owned());
+        let mut server = string(obj, "server").unwrap_or_else(|| default_server.to_owned());
+        // URLs allow any case in the scheme (HTTPS://): `socket_url` maps the lower case.
+        if let Some(end) = server.find("://") {
+            server[..end].make_ascii_lowercase();
+        }
         let theme = match string(obj, "theme").as_deref() {
             Some("dark") => "dark",
             Some("light") => "light",

@@ -5,7 +5,7 @@
 // `notify: { title: true }` share one badge in the page title.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, join, launchBrowser, uniqueRoom } from './helpers.mjs';
+import { BASE, join, launchBrowser, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -314,4 +314,19 @@ test('a server without its scheme is refused at once (it looked like an outage, 
   assert.deepEqual(thrown, ['chat.example.com', 'localhost:8787', 'wss://chat.example.com']
     .map((s) => `HelloChat.mount: server "${s}" must start with https:// or http://`));
   await context.close();
+});
+
+test('a server written with its scheme in capitals (HTTP://, as URLs allow) connects, the widget and connect alike', async () => {
+  const server = BASE.replace(/^http/, 'HTTP');
+  const page = await widgetPage(await browser.newContext(), { room: uniqueRoom('caps'), server });
+  await waitForStatus(page, 'connected');
+  const status = await page.evaluate(async (s) => {
+    await new Promise((resolve) => { const el = document.createElement('script'); el.src = '/hello-chat-headless.js'; el.onload = resolve; document.head.append(el); });
+    const client = HelloChat.connect({ room: 'caps-headless', server: s });
+    const seen = await new Promise((resolve) => { client.on('status', (d) => { if (d.status !== 'connecting') resolve(d.status); }); });
+    client.close();
+    return seen;
+  }, server);
+  assert.equal(status, 'connected');
+  await page.context().close();
 });
