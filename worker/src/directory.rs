@@ -12,6 +12,10 @@
 //! a message's path. Rooms not listed (never used) learn with their first
 //! connection, as always.
 //!
+//! A room reports when members first connect too (with `lastActivity` 0
+//! if nothing was ever written in it), so that rooms with members hear the
+//! news; those rooms stay out of `GET /rooms` until something is written.
+//!
 //! Internal interface: `POST /report {room, lastActivity, messages}`,
 //! `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by room id, paged),
 //! `POST /rules` (an `ApiTicket`).
@@ -138,7 +142,9 @@ impl RoomDirectory {
                 let rows: Vec<Row> = self
                     .sql
                     .exec(
-                        "SELECT room, last_activity, messages FROM rooms WHERE room > ? ORDER BY room LIMIT ?",
+                        // Rooms only joined, never written in, are listed
+                        // for the news of the site's rules alone.
+                        "SELECT room, last_activity, messages FROM rooms WHERE room > ? AND last_activity > 0 ORDER BY room LIMIT ?",
                         vec![cursor.into(), (limit as i64 + 1).into()],
                     )?
                     .to_array()?;

@@ -85,6 +85,8 @@ pub struct Room {
     day_ms: u64,
     /// A forwarder of webhook events is running.
     forwarding: Rc<Cell<bool>>,
+    /// A report that makes the site's room list list this room is under way.
+    listing: Rc<Cell<bool>>,
     /// The room's fan-out objects, once it is big enough to have any.
     shards: Shards,
 }
@@ -258,6 +260,42 @@ impl Room {
         }
     }
 
+    /// A room with members connected must hear of the site's changes, which
+    /// the site's room list passes on to the rooms it lists: make sure it
+    /// lists this one, written in or not (once; the record survives the
+    /// object sleeping, and goes with an erasure).
+    fn make_listed(&self) {
+        let (listed, latest, messages) = {
+            let inner = self.inner.borrow();
+            let Ok(inner) = inner.as_ref() else { return };
+            (
+                inner.store.listed().unwrap_or(false),
+                inner.store.latest_event_ts().unwrap_or(0),
+                inner.store.message_count().unwrap_or(0),
+            )
+        };
+        if listed || self.listing.replace(true) {
+            return;
+        }
+        let Some(id) = self.identity.borrow().clone() else {
+            self.listing.set(false);
+            return;
+        };
+        let (env, sql, listing) = (
+            self.env.clone(),
+            self.state.storage().sql(),
+            self.listing.clone(),
+        );
+        self.state.wait_until(async move {
+            if site_link::report(&env, &id, latest, messages).await {
+                if let Err(e) = SqlStore::set_listed(&sql) {
+                    console_error!("room: cannot record that it is listed: {e}");
+                }
+            }
+            listing.set(false);
+        });
+    }
+
     /// Let the core decide on a connection, and accept it here unless the
     /// room hands it to a fan-out object.
     fn admit(&self, ticket: JoinTicket) -> Result<Admission> {
@@ -303,6 +341,12 @@ impl Room {
                     .map(Admission::Answered)
             }
         };
+        drop(inner);
+        self.make_listed();
+        let mut inner = self.inner.borrow_mut();
+        let Inner { store, .. } = inner
+            .as_mut()
+            .map_err(|e| Error::RustError(e.to_string()))?;
         // A big room hands v1 connections to its fan-out objects (workshop
         // clients stay here: they are few, and their frames differ).
         if let (true, Placement::FanOut { index, objects }) =
@@ -851,6 +895,7 @@ impl DurableObject for Room {
             hooks_check_ms,
             day_ms,
             forwarding: Rc::new(Cell::new(false)),
+            listing: Rc::new(Cell::new(false)),
         };
         room.place_files();
         room

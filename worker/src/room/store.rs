@@ -393,6 +393,22 @@ impl SqlStore {
         self.set_setting("report_owed", at)
     }
 
+    /// Whether the site's room list is known to list the room (it reported
+    /// since it was created or erased).
+    pub fn listed(&self) -> Result<bool, StoreError> {
+        Ok(self.setting("listed")?.unwrap_or(0) != 0)
+    }
+
+    /// Record that the site's room list lists the room, from a task that
+    /// holds the room's storage (`sql`) rather than its store.
+    pub fn set_listed(sql: &SqlStorage) -> Result<(), StoreError> {
+        SqlStore {
+            sql: sql.clone(),
+            next_seq: None,
+        }
+        .set_setting("listed", 1)
+    }
+
     /// The time of the room's latest stored event (0: none).
     pub fn latest_event_ts(&self) -> Result<u64, StoreError> {
         let rows: Vec<Count> = self.exec(
