@@ -3,6 +3,7 @@
 // (those that failed before their fix say so).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { join, siteApi as api, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 /** Raw clients without an Origin; per-address limits lifted (every client is 127.0.0.1). */
@@ -35,3 +36,50 @@ test('members connected to a room where nobody has written yet are held to the s
   await ann.close();
 });
 
+
+/** A local webhook receiver that answers 204 after `delayMs`, keeping each event. */
+async function receiver(delayMs = 0) {
+  const events = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      events.push({ event: JSON.parse(body), signature: req.headers['hello-chat-signature'] });
+      setTimeout(() => res.writeHead(204).end(), delayMs);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { events, url: `http://127.0.0.1:${server.address().port}/hook`, close: () => { server.closeAllConnections?.(); server.close(); } };
+}
+
+// Failed before its fix: a delivery run kept the webhook as it was when the
+// run started, so after the owner moved it (a leaked endpoint, a new
+// secret), the room's later events still went to the old URL, signed with
+// the old secret, for as long as that lane kept going (up to 50 events).
+test('events after a webhook is moved to a new URL and secret never go to the old one', { timeout: 60_000 }, async (t) => {
+  const { site, key } = await keyedSite();
+  const old = await receiver(150);
+  const moved = await receiver();
+  t.after(() => { old.close(); moved.close(); });
+  const put = (url, secret) => api(key, 'PUT', `/${site}/webhooks/feed`, { url, events: ['message.created'], secret });
+  assert.equal((await put(old.url, 'old-secret-0123456789')).status, 201);
+  const room = uniqueRoom('moved');
+  // Before the move: a backlog the old receiver takes a while to answer.
+  for (let i = 0; i < 15; i++) {
+    const res = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: `before ${i}` });
+    assert.equal(res.status, 201, res.text);
+  }
+  const deadline = Date.now() + 10_000;
+  while (old.events.length === 0 && Date.now() < deadline) await sleep(50);
+  assert.ok(old.events.length > 0, 'the old receiver is being sent the backlog');
+  assert.equal((await put(moved.url, 'new-secret-0123456789')).status, 200);
+  const after = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'after the move' });
+  assert.equal(after.status, 201, after.text);
+  const until = Date.now() + 15_000;
+  while (!moved.events.some((e) => e.event.data.message === 'after the move') && Date.now() < until) await sleep(100);
+  await sleep(500);
+  const oldTexts = old.events.map((e) => e.event.data.message);
+  t.diagnostic(`old receiver got ${oldTexts.length} events, the new one ${moved.events.length}`);
+  assert.ok(!oldTexts.includes('after the move'), `the old URL got an event sent after the move: ${JSON.stringify(oldTexts)}`);
+  assert.ok(moved.events.some((e) => e.event.data.message === 'after the move'), 'the new URL gets it');
+});

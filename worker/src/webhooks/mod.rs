@@ -373,6 +373,12 @@ impl WebhookQueue {
 
     async fn deliver_lane_inner(&self, hook: &Hook, room: &str) -> Result<()> {
         for _ in 0..PER_LANE {
+            // The webhook as it is now: one moved to a new URL or secret (or
+            // deleted) while this lane ran gets nothing more at the old one.
+            let Some(hook) = self.hooks()?.into_iter().find(|h| h.name == hook.name) else {
+                return Ok(());
+            };
+            let hook = &hook;
             let head: Vec<Delivery> = self
                 .sql
                 .exec(
