@@ -12,7 +12,7 @@
 //   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
 //     (every value also as --option=VALUE: --message=TEXT for a text starting with --)
 //   owner history <site> <room> [--before SEQ | --after SEQ] [--limit N]
-//   owner delete <site> <room> <seq> | owner erase-room <site> <room> --yes --yes
+//   owner delete <site> <room> <seq> | owner erase-room <site> <room> --yes
 //   owner moderate <site> <room> --action ACTION [--sender KEY] [--target SEQ]
 //     [--seconds N] [--reason TEXT]   (mute, unmute, ban, unban, purge, slow, lock, unlock, delete)
 //   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
@@ -36,7 +36,7 @@ const USAGE = `usage: npm run site -- <command>
   owner get <site> | owner patch <site> [options] | owner rotate-secret <site> [--grace S] [--secret]
   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
   owner history <site> <room> [--before SEQ | --after SEQ] [--limit N]
-  owner delete <site> <room> <seq> | owner erase-room <site> <room>
+  owner delete <site> <room> <seq> | owner erase-room <site> <room> --yes
   owner moderate <site> <room> --action ACTION [--sender KEY] [--target SEQ] [--seconds N] [--reason TEXT]
   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
   owner webhook list <site> | owner webhook delete <site> <name>

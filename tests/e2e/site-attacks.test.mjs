@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { join, siteApi as api, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+import { admin, join, siteApi as api, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 /** Raw clients without an Origin; per-address limits lifted (every client is 127.0.0.1). */
 const LIMITS = { addressBurst: 1000, addressPerSec: 100, maxConnectionsPerAddress: 100 };
@@ -82,4 +82,32 @@ test('events after a webhook is moved to a new URL and secret never go to the ol
   t.diagnostic(`old receiver got ${oldTexts.length} events, the new one ${moved.events.length}`);
   assert.ok(!oldTexts.includes('after the move'), `the old URL got an event sent after the move: ${JSON.stringify(oldTexts)}`);
   assert.ok(moved.events.some((e) => e.event.data.message === 'after the move'), 'the new URL gets it');
+});
+
+// Failed before its fix: after a PATCH the Worker announced the site as
+// its cache held it, which a concurrent PATCH's lookup could have refilled
+// with an older record; rooms then kept that older change, and no later
+// word came, though every PATCH had been answered 200.
+test('after concurrent PATCHes, connected members are held to the last one saved', { timeout: 60_000 }, async (t) => {
+  const { site, key } = await keyedSite();
+  const room = uniqueRoom('race');
+  const eve = await join(room, 'Eve', { site });
+  assert.equal((await send(eve, 'hello')).type, 'ack');
+  await sleep(300);
+  const answers = await Promise.all(Array.from({ length: 24 }, (_, i) =>
+    api(key, 'PATCH', `/${site}`, { limits: { maxMessageChars: 300 + i } })));
+  assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.map((a) => a.status)));
+  const saved = (await admin('GET', `/sites/${site}`)).body.limits.maxMessageChars;
+  let told;
+  const deadline = Date.now() + 6_000;
+  while (Date.now() < deadline) {
+    await sleep(250);
+    told = eve.all('rules').at(-1)?.maxMessageChars;
+    if (told === saved) break;
+  }
+  t.diagnostic(`saved ${saved}, the room's last rules ${told}`);
+  assert.equal(told, saved, 'the open widget is told the rules last saved');
+  const over = await send(eve, 'x'.repeat(saved + 1));
+  assert.deepEqual([over.type, over.code], ['error', 'too_long'], 'the room judges by the limit last saved');
+  await eve.close();
 });

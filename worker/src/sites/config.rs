@@ -169,6 +169,7 @@ impl SiteInput {
         now: u64,
         fresh_epoch: String,
     ) -> Result<Site, ConfigError> {
+        let created = existing.is_none();
         let mut site = existing.unwrap_or_else(|| Site {
             id: id.to_owned(),
             origins: Vec::new(),
@@ -241,7 +242,9 @@ impl SiteInput {
                 site.secret = Some(s);
             }
         }
-        site.updated_at = now;
+        if !created {
+            site.updated_at = next_version(site.updated_at, now);
+        }
         Ok(site)
     }
 }
@@ -255,7 +258,14 @@ pub fn rotate(site: &mut Site, new: String, grace_ms: u64, now: u64) {
         .as_ref()
         .map(|_| now + grace_ms.min(MAX_GRACE_MS));
     site.secret = Some(new);
-    site.updated_at = now;
+    site.updated_at = next_version(site.updated_at, now);
+}
+
+/// A site's `updatedAt` after a change at `now`: the version of its rules,
+/// which rooms compare, so always later than the one before, even for two
+/// changes in the same millisecond (or a clock that stepped back).
+fn next_version(before: u64, now: u64) -> u64 {
+    now.max(before.saturating_add(1))
 }
 
 #[cfg(test)]
@@ -264,6 +274,22 @@ mod tests {
 
     fn input(json: &str) -> SiteInput {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn every_edit_gets_a_later_version_even_in_the_same_millisecond() {
+        let created = input("{}").apply("s", None, 5, "e".into()).unwrap();
+        assert_eq!((created.created_at, created.updated_at), (5, 5));
+        let first = input(r#"{"limits":{"maxMessageChars":300}}"#)
+            .apply("s", Some(created), 9, "x".into())
+            .unwrap();
+        let second = input(r#"{"limits":{"maxMessageChars":301}}"#)
+            .apply("s", Some(first.clone()), 9, "x".into())
+            .unwrap();
+        assert!(second.updated_at > first.updated_at);
+        let mut rotated = second.clone();
+        rotate(&mut rotated, "n".repeat(32), 0, 3);
+        assert!(rotated.updated_at > second.updated_at);
     }
 
     #[test]

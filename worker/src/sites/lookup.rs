@@ -178,12 +178,19 @@ pub async fn edit_site(env: &Env, method: Method, id: &str, body: String) -> Res
     forget(id);
     let response = registry(env, method, &format!("/site/{id}"), Some(body)).await?;
     if matches!(response.status_code(), 200 | 201) {
-        // The registry's answer is the public view: read the record itself.
-        match find_own_site(env, id).await {
-            Ok(Lookup::Found(site)) => crate::directory::announce(env, &site).await,
-            Ok(_) => {}
-            Err(e) => worker::console_error!("sites: cannot tell the rooms of {id}: {e}"),
+        // The registry's answer is the public view: read the record itself,
+        // from the registry, not the cache (which a lookup running alongside
+        // a concurrent edit may have refilled with an older record: rooms
+        // would be told that, and nothing newer).
+        let mut res = registry(env, Method::Get, &format!("/site/{id}"), None).await?;
+        match res.status_code() {
+            200 => match res.json::<Site>().await {
+                Ok(site) => crate::directory::announce(env, &site).await,
+                Err(e) => worker::console_error!("sites: cannot tell the rooms of {id}: {e}"),
+            },
+            s => worker::console_error!("sites: cannot tell the rooms of {id}: registry {s}"),
         }
+        forget(id);
     }
     Ok(response)
 }
