@@ -1409,6 +1409,24 @@ impl Session {
         self.timeline.forget_newer_than(seq);
     }
 
+    /// On joining: a returning visitor who read up to `read` and missed
+    /// more than the join page holds starts at their first unread message,
+    /// as in Slack, rather than at the latest with a gap above it. The view
+    /// then lists none of the join page (it counts it, as
+    /// [`Effect::Arrived`]), gets the messages after `read` as
+    /// [`Effect::ShowNewer`], pages on as the visitor reads down, and back
+    /// before `read` with "load earlier". False (nothing changes) when the
+    /// join page reaches back to `read`.
+    pub fn start_after(&mut self, read: u64) -> bool {
+        let t = &self.timeline;
+        let missed = read > 0 && t.older_exist() && t.oldest_shown().is_some_and(|o| o > read + 1);
+        if missed {
+            self.timeline.start_after(read);
+            self.load_newer();
+        }
+        missed
+    }
+
     /// Ask for the page after the newest event the view shows (the reader
     /// nears it). False if the view shows all, or a request is out.
     pub fn load_newer(&mut self) -> bool {

@@ -197,6 +197,18 @@ impl Timeline {
         }
     }
 
+    /// A returning visitor missed more than the join page holds: the view
+    /// lists none of it and starts after their read position `read`, paged
+    /// in from there ([`Timeline::fill_newer`]) and back before it
+    /// ([`Timeline::prepend`]).
+    pub fn start_after(&mut self, read: u64) {
+        if read < self.shown_through {
+            self.newest_shown = Some(read);
+            self.oldest_shown = Some(read + 1);
+            self.older_exist = true;
+        }
+    }
+
     /// An `after` page asked for to continue the view below its
     /// `newest_shown`. Takes from `page` and returns the messages to add
     /// below what is shown, in their current state. As in any history

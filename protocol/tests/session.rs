@@ -1868,3 +1868,72 @@ fn new_rules_from_the_site_replace_what_welcome_said() {
         Err(ErrorCode::TooLong)
     );
 }
+
+/// Joined a room at 200 with the page 151..=200, older messages above it.
+fn joined_above_older(s: &mut Session) -> Vec<Effect> {
+    s.start(0.0);
+    s.on_text(&welcome(200), 0.0);
+    s.on_text(&history((151..=200).map(msg).collect(), true, None), 0.0);
+    drain(s)
+}
+
+#[test]
+fn a_returning_visitor_who_missed_more_than_the_join_page_starts_at_the_first_unread() {
+    // Read up to 40 last time; the room is at 200 and the join page is 151..=200.
+    let mut s = session();
+    let fx = joined_above_older(&mut s);
+    assert_eq!(shown(&fx).len(), 50);
+    assert!(
+        !s.start_after(150),
+        "the join page reaches back to the read position"
+    );
+    assert!(s.start_after(40));
+    asked_for(&mut s, HistoryAnchor::After(40));
+    assert_eq!(
+        s.timeline().oldest_shown(),
+        Some(41),
+        "load earlier asks before 41"
+    );
+    // What arrives meanwhile is below the list.
+    live(&mut s, 201..=201);
+    assert_eq!(arrived(&drain(&mut s)), [201]);
+    s.on_text(
+        &page_after(
+            40,
+            (41..=90).map(|n| RoomEvent::Message(msg(n))).collect(),
+            true,
+        ),
+        1.0,
+    );
+    let fx = drain(&mut s);
+    assert!(
+        matches!(&fx[0], Effect::ShowNewer { messages, latest: false } if seqs(messages) == (41..=90).collect::<Vec<_>>())
+    );
+    assert_eq!(s.timeline().newest_shown(), Some(90));
+    // Reading down pages on, up to the latest, then live messages are shown.
+    assert!(s.load_newer());
+    asked_for(&mut s, HistoryAnchor::After(90));
+    s.on_text(
+        &page_after(
+            90,
+            (91..=201).map(|n| RoomEvent::Message(msg(n))).collect(),
+            false,
+        ),
+        2.0,
+    );
+    drain(&mut s);
+    assert_eq!(s.timeline().newest_shown(), None);
+    live(&mut s, 202..=202);
+    assert_eq!(shown(&drain(&mut s)), [202]);
+}
+
+#[test]
+fn a_first_visit_or_a_caught_up_visitor_starts_at_the_latest() {
+    let mut s = session();
+    joined_above_older(&mut s);
+    assert!(!s.start_after(0), "a first visit");
+    assert!(!s.start_after(150));
+    assert!(!s.start_after(200));
+    assert!(transmitted(&drain(&mut s)).is_empty());
+    assert_eq!(s.timeline().newest_shown(), None);
+}

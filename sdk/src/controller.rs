@@ -381,11 +381,16 @@ impl Controller {
     /// the list shows (the visitor is far up): counted and told all the same.
     fn show(&mut self, messages: &[ChatMessage], listed: bool) {
         let me = self.session.own_sender().map(str::to_owned);
+        // A returning visitor who missed more than the join page holds
+        // starts at their first unread message (the page after their read
+        // position comes next): the join page is counted, not listed.
+        let listed = listed && (self.joined || !self.session.start_after(self.unread.read()));
         if listed {
             self.view.append(messages, |m| is_own(me.as_deref(), m));
             self.trim_due = true;
         } else {
             self.view.pill.set_hidden(false);
+            self.view.pinned = false;
         }
         let before = self.unread.count();
         // The join page is history: shown, not read out. So is a long
@@ -468,18 +473,31 @@ impl Controller {
         let me = self.session.own_sender().map(str::to_owned);
         self.view.add(messages, &|m| is_own(me.as_deref(), m));
         self.trim_due = true;
+        // Counted when they arrived, unless older than the join page (a
+        // returning visitor's first unread ones).
+        let before = self.unread.count();
+        for m in messages {
+            self.unread
+                .arrived(m.seq, is_own(me.as_deref(), m), m.deleted);
+        }
+        if self.unread.count() != before {
+            self.emit_unread();
+        }
         // The line goes above the first unread message, once it is listed
-        // (unless it is still where unread ones began).
+        // (unless it is still where unread ones began), and into view if
+        // it is above it (a returning visitor's first page).
         let first = messages.first().map_or(u64::MAX, |m| m.seq);
         let unread_start = self.unread.first_unseen().filter(|s| *s >= first);
         if let Some(seq) = unread_start.filter(|_| !self.view.has_new_line()) {
             self.view.mark_new(seq);
+            self.view.reveal_new();
         }
         self.show_seen();
         if latest {
             self.view.scroll_to_bottom();
-            self.mark_seen();
         }
+        // What is on screen now is read (far up: what scrolled into view).
+        self.mark_seen();
         // Still at the bottom of what is listed (a short page): go on, as no
         // scroll will come to ask.
         if self.view.near_bottom() {

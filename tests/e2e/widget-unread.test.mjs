@@ -241,3 +241,49 @@ test('a panel opened again after messages came while it was closed starts at the
   await writer.close();
   await page.context().close();
 });
+
+test('a returning visitor who missed more than the first page starts at their first unread message, and reads down to the latest', async () => {
+  const room = uniqueRoom('unread-far');
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { rateBurst: 1000, ratePerSec: 1000, addressBurst: 1000, addressPerSec: 1000 } });
+  const writer = await join(room, 'Writer', { site });
+  const post = async (from, to, text) => {
+    for (let i = from; i <= to; i++) writer.send({ type: 'send', id: `w${i}`, message: text(i) });
+    for (let i = from; i <= to; i++) await writer.next('ack');
+  };
+  await post(1, 5, (i) => `read before ${i}`);
+  const context = await browser.newContext();
+  const first = await widgetPage(context, { room, site, name: 'Reader', height: 320 });
+  await first.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before 5' }).waitFor();
+  await first.close();
+  // 120 while away: more than the 50 of the join page.
+  await post(6, 125, (i) => `missed ${i - 5}`);
+  const back = await widgetPage(context, { room, site, name: 'Reader', height: 320 });
+  await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 1$/ }).waitFor({ timeout: 5000 });
+  await back.waitForTimeout(300);
+  assert.deepEqual(await newLine(back), ['missed 1', 'New messages'], 'the line is above the first message missed');
+  const where = await back.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const log = root.querySelector('.hc-log').getBoundingClientRect();
+    const line = root.querySelector('.hc-new').getBoundingClientRect();
+    return { lineInView: line.top >= log.top && line.bottom <= log.bottom, pill: !root.querySelector('.hc-pill').hidden };
+  });
+  assert.deepEqual(where, { lineInView: true, pill: true }, 'the line is in view, the pill leads on to the latest');
+  assert.ok(await unread(back) > 50, `more unread than the join page holds: ${await unread(back)}`);
+  // Reading down brings every message, once and in order, to the latest; all read.
+  const texts = () => back.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot
+    .querySelectorAll('.hc-list .hc-msg[data-seq] .hc-text')].map((t) => t.textContent));
+  for (let i = 0; i < 40 && (await texts()).at(-1) !== 'missed 120'; i++) {
+    await back.evaluate(() => { const log = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-log'); log.scrollTop = log.scrollHeight; });
+    await back.waitForTimeout(150);
+  }
+  const listed = await texts();
+  assert.deepEqual(listed.filter((t) => t.startsWith('missed')), Array.from({ length: 120 }, (_, i) => `missed ${i + 1}`));
+  await back.evaluate(() => { const log = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-log'); log.scrollTop = log.scrollHeight; });
+  await waitUnread(back, 0);
+  // And what came before is a "Load earlier" away.
+  await back.locator('.hc-earlier').click();
+  await back.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before 5' }).waitFor({ timeout: 5000 });
+  await writer.close();
+  await context.close();
+});
