@@ -78,7 +78,11 @@ const KB = 1024;
 // following the site's new rules (a `rules` frame, +0.3 KB) and a review's
 // fixes: 91.1 KB (93,262 B) nightly, 99.2 KB (101,614 B) stable, so
 // 91.3/99.5 KB.
-const EMBED_BUDGET = { nightly: 91.3 * KB, stable: 99.5 * KB };
+// Then a returning visitor who missed more than the join page starting at
+// their first unread message, a launcher panel opened again starting at the
+// "New messages" line, and a server's scheme in any case (+0.3 KB): 91.3 KB
+// (93,537 B) nightly, 99.8 KB (102,204 B) stable, so 91.6/100.1 KB.
+const EMBED_BUDGET = { nightly: 91.6 * KB, stable: 100.1 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
