@@ -12,6 +12,12 @@
 //! a message's path. Rooms not listed (never used) learn with their first
 //! connection, as always.
 //!
+//! News that changes nothing rooms see (a PATCH of origins, or of nothing)
+//! is not passed on. News arriving while a round is under way does not
+//! restart it from the first room: it goes on from where it is, then wraps
+//! around to the rooms it had passed, so that a site changed more often
+//! than a round lasts still reaches its last rooms.
+//!
 //! A room reports when members first connect too (with `lastActivity` 0
 //! if nothing was ever written in it), so that rooms with members hear the
 //! news; those rooms stay out of `GET /rooms` until something is written.
@@ -43,7 +49,19 @@ CREATE TABLE IF NOT EXISTS news (
     version INTEGER NOT NULL,
     ticket TEXT NOT NULL,
     cursor TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS told (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    rules TEXT NOT NULL
 )";
+
+/// Added to `news` after its first version (an error once they exist).
+/// `end_at`: the round, after its last room, wraps around to tell the rooms
+/// up to this one (NULL: it started at the first room); `wrapped`: it has.
+const NEWS_COLUMNS: [&str; 2] = [
+    "ALTER TABLE news ADD COLUMN end_at TEXT",
+    "ALTER TABLE news ADD COLUMN wrapped INTEGER NOT NULL DEFAULT 0",
+];
 
 /// Rooms told of the site's new rules at once, per alarm.
 const NEWS_BATCH: usize = 25;
@@ -60,6 +78,8 @@ struct News {
     version: u64,
     ticket: String,
     cursor: String,
+    end_at: Option<String>,
+    wrapped: u8,
 }
 
 /// Tell `site`'s rooms its rules as they are now (after a change), through
@@ -93,6 +113,11 @@ struct Report {
     last_activity: u64,
     #[serde(default)]
     messages: u64,
+}
+
+#[derive(Deserialize)]
+struct Told {
+    rules: String,
 }
 
 #[derive(Deserialize)]
@@ -168,10 +193,30 @@ impl RoomDirectory {
                 let Ok(ticket) = serde_json::from_str::<ApiTicket>(&text) else {
                     return json_error(400, "bad_request", "bad rules");
                 };
-                // Older news than what is being told already is dropped.
+                // The same rules as the last news (another field changed):
+                // nothing for the rooms.
+                let mut unversioned = ticket.clone();
+                unversioned.place.version = 0;
+                let rules = serde_json::to_string(&unversioned)?;
+                let told: Vec<Told> = self
+                    .sql
+                    .exec("SELECT rules FROM told WHERE id = 1", None)?
+                    .to_array()?;
+                if told.first().is_some_and(|t| t.rules == rules) {
+                    return json_response(200, &json!({ "ok": true, "unchanged": true }));
+                }
                 let c = self.sql.exec(
-                    "INSERT INTO news (id, version, ticket, cursor) VALUES (1, ?, ?, '')
-                     ON CONFLICT (id) DO UPDATE SET version = excluded.version, ticket = excluded.ticket, cursor = ''
+                    "INSERT INTO told (id, rules) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET rules = excluded.rules",
+                    vec![rules.into()],
+                )?;
+                let _ = c.to_array::<serde_json::Value>();
+                // Older news than what is being told already is dropped.
+                // Newer news mid-round goes on from the round's cursor,
+                // then wraps around to the rooms before it.
+                let c = self.sql.exec(
+                    "INSERT INTO news (id, version, ticket, cursor, end_at, wrapped) VALUES (1, ?, ?, '', NULL, 0)
+                     ON CONFLICT (id) DO UPDATE SET version = excluded.version, ticket = excluded.ticket,
+                       end_at = CASE WHEN cursor = '' THEN NULL ELSE cursor END, wrapped = 0
                      WHERE excluded.version >= version",
                     vec![(ticket.place.version as i64).into(), text.into()],
                 )?;
@@ -189,18 +234,24 @@ impl RoomDirectory {
         let news: Vec<News> = self
             .sql
             .exec(
-                "SELECT version, ticket, cursor FROM news WHERE id = 1",
+                "SELECT version, ticket, cursor, end_at, wrapped FROM news WHERE id = 1",
                 None,
             )?
             .to_array()?;
         let Some(news) = news.into_iter().next() else {
             return Ok(false);
         };
+        // After wrapping around, only the rooms up to where it wrapped from.
+        let end = match (&news.end_at, news.wrapped) {
+            (Some(end), 1) => end.as_str(),
+            // Above every room id (ASCII).
+            _ => "\u{10FFFF}",
+        };
         let rooms: Vec<Row> = self
             .sql
             .exec(
-                "SELECT room, last_activity, messages FROM rooms WHERE room > ? ORDER BY room LIMIT ?",
-                vec![news.cursor.as_str().into(), (NEWS_BATCH as i64).into()],
+                "SELECT room, last_activity, messages FROM rooms WHERE room > ? AND room <= ? ORDER BY room LIMIT ?",
+                vec![news.cursor.as_str().into(), end.into(), (NEWS_BATCH as i64).into()],
             )?
             .to_array()?;
         let ticket: Option<ApiTicket> = serde_json::from_str(&news.ticket).ok();
@@ -234,12 +285,18 @@ impl RoomDirectory {
         }
         let version = news.version as i64;
         let more = rooms.len() == NEWS_BATCH;
+        // News that came meanwhile changed the version: its round goes on
+        // from this batch, which it tells again.
         let c = match rooms.last() {
             Some(last) if more => self.sql.exec(
                 "UPDATE news SET cursor = ? WHERE id = 1 AND version = ?",
                 vec![last.room.as_str().into(), version.into()],
             )?,
-            // Done (news that came meanwhile stays, from its start).
+            // The last room: wrap around to those passed before the news came.
+            _ if news.wrapped == 0 && news.end_at.is_some() => self.sql.exec(
+                "UPDATE news SET cursor = '', wrapped = 1 WHERE id = 1 AND version = ? AND cursor = ?",
+                vec![version.into(), news.cursor.as_str().into()],
+            )?,
             _ => self.sql.exec(
                 "DELETE FROM news WHERE id = 1 AND version = ? AND cursor = ?",
                 vec![version.into(), news.cursor.as_str().into()],
@@ -259,6 +316,10 @@ impl DurableObject for RoomDirectory {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             console_error!("directory: cannot open storage: {e}");
+        }
+        for column in NEWS_COLUMNS {
+            // Fails once the column exists.
+            let _ = sql.exec(column, None);
         }
         RoomDirectory { state, env, sql }
     }
