@@ -237,6 +237,11 @@ impl RoomCore {
         self.state.limits
     }
 
+    /// The version (`updatedAt`) of the site's rules in force.
+    pub fn site_version(&self) -> u64 {
+        self.state.version
+    }
+
     // ----- joining and leaving -----
 
     pub fn join(

@@ -194,9 +194,14 @@ impl Room {
 
     /// The Worker says which room this is (and what the site wants) with
     /// every connection and API call; remember it when it changes.
-    fn learn(&self, identity: RoomIdentity, retention_days: u64) {
+    fn learn(&self, identity: RoomIdentity, retention_days: u64, version: u64) {
         let guard = self.inner.borrow();
         let Ok(inner) = guard.as_ref() else { return };
+        // A ticket older than the rules in force (made from a site cached
+        // in another isolate) must not put back older hooks or retention.
+        if version < inner.core.site_version() && self.identity.borrow().is_some() {
+            return;
+        }
         let changed = self.identity.borrow().as_ref() != Some(&identity);
         if changed {
             identity.save(&inner.store);
@@ -299,7 +304,11 @@ impl Room {
     /// Let the core decide on a connection, and accept it here unless the
     /// room hands it to a fan-out object.
     fn admit(&self, ticket: JoinTicket) -> Result<Admission> {
-        self.learn(ticket.identity(), ticket.limits.retention_days);
+        self.learn(
+            ticket.identity(),
+            ticket.limits.retention_days,
+            ticket.place.version,
+        );
         let protocol = ticket.protocol.clone();
         let mut inner = self.inner.borrow_mut();
         let Inner { core, store, .. } = inner
@@ -924,7 +933,11 @@ impl DurableObject for Room {
                 Ok(ticket) => {
                     // A room never used has nothing to update.
                     if self.identity.borrow().is_some() {
-                        self.learn(ticket.identity(), ticket.limits.retention_days);
+                        self.learn(
+                            ticket.identity(),
+                            ticket.limits.retention_days,
+                            ticket.place.version,
+                        );
                         self.adopt_site(&ticket);
                     }
                     Response::empty()
@@ -935,7 +948,11 @@ impl DurableObject for Room {
         if let Some(ticket) = req.headers().get(API_HEADER)? {
             return match serde_json::from_str::<ApiTicket>(&ticket) {
                 Ok(ticket) => {
-                    self.learn(ticket.identity(), ticket.limits.retention_days);
+                    self.learn(
+                        ticket.identity(),
+                        ticket.limits.retention_days,
+                        ticket.place.version,
+                    );
                     // The word filter and the rest apply to the site's own
                     // posts too, in a room no member has opened yet.
                     self.adopt_site(&ticket);

@@ -203,21 +203,25 @@ impl SiteRegistry {
                     Err(e) => json_error(400, "bad_request", &e.to_string()),
                 }
             }
+            // The body is read before the record: between reading the record
+            // and writing it back nothing may wait, or an edit landing in
+            // between would be lost.
             (Method::Post, ["site", id, "rotate"]) => {
+                let rotation: Rotation = req.json().await?;
                 let Some(mut site) = self.get(id)? else {
                     return not_found();
                 };
-                let rotation: Rotation = req.json().await?;
                 let now = now_ms();
                 rotate(&mut site, rotation.secret, rotation.grace_ms, now);
                 self.put(&site)?;
                 json_response(200, &json!({ "previousValidUntil": site.previous_until }))
             }
             (Method::Put, ["site", id, "hooks"]) => {
+                let hooks = req.json().await?;
                 let Some(mut site) = self.get(id)? else {
                     return not_found();
                 };
-                site.hooks = req.json().await?;
+                site.hooks = hooks;
                 self.put(&site)?;
                 json_response(200, &json!({ "hooks": site.hooks }))
             }
