@@ -27,6 +27,7 @@
 //! - `shard` (feature `server`): rooms bigger than one object (an owner
 //!   and fan-out objects), the plan and the messages between them.
 //! - [`typists`]: who is typing, as the widget shows it.
+//! - [`read_out`]: what a screen reader hears of a busy room.
 //! - [`session`]: the widget's connection state machine (reconnect, resume,
 //!   heartbeat), built on [`timeline`] (show each message once, in order) and
 //!   [`outbox`] (unsent messages, retried with the same id); [`unsent`]:
@@ -52,6 +53,7 @@ pub mod message;
 pub mod origin;
 pub mod outbox;
 pub mod rate_limit;
+pub mod read_out;
 #[cfg(feature = "server")]
 pub mod room;
 pub mod server_frame;

@@ -10,6 +10,7 @@ use std::rc::{Rc, Weak};
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use protocol::message::ModerationNotice;
+use protocol::read_out::ReadOut;
 use protocol::server_frame::{PresenceMember, Reader};
 use protocol::session::{Effect, RoomStatus, Session, SessionConfig, Status};
 use protocol::text::decimal;
@@ -56,9 +57,14 @@ pub struct Controller {
     mentions: Mentions,
     socket: Option<Socket>,
     timer: Option<Timeout>,
+    /// When `timer` fires.
+    timer_at: Option<f64>,
     /// Who is typing, and the timer for the next notice to run out.
     typists: Typists,
     typing_timer: Option<Timeout>,
+    /// Messages read out one by one, or held and summed up when busy.
+    read_out: ReadOut,
+    read_out_timer: Option<Timeout>,
     listeners: Vec<Listener>,
     /// Watches the list's size: a widget in a panel that opens may show
     /// unread messages without any scroll or visibility event.
@@ -162,8 +168,11 @@ impl Controller {
                 mentions: Mentions::default(),
                 socket: None,
                 timer: None,
+                timer_at: None,
                 typists: Typists::default(),
                 typing_timer: None,
+                read_out: ReadOut::default(),
+                read_out_timer: None,
                 listeners: Vec::new(),
                 resized: None,
                 emit,
@@ -438,10 +447,11 @@ impl Controller {
             self.view.mark_new(seq);
         }
         let mut from_others = 0;
+        let t = now();
         for m in messages {
             let own = is_own(me.as_deref(), m);
             if !own {
-                if !quiet {
+                if !quiet && self.read_out.arrived(t) {
                     self.view.announce(m);
                 }
                 from_others += 1;
@@ -452,8 +462,9 @@ impl Controller {
         for m in messages.iter().filter(|m| !is_own(me.as_deref(), m)) {
             self.typists.sent(&m.sender, &m.name);
         }
+        self.sum_up_later(t);
         if from_others > 0 {
-            self.show_typing(now());
+            self.show_typing(t);
             if live && quiet {
                 let n = decimal(from_others);
                 let text = self.view.strings.fill("newCount", &[("n", &n)]);
@@ -463,6 +474,32 @@ impl Controller {
         // The timeline knows whether older messages exist.
         self.view
             .set_more_available(self.session.timeline().older_exist());
+    }
+
+    /// Held messages (a busy room) are summed up in one line when the
+    /// read-out window ends.
+    fn sum_up_later(&mut self, t: f64) {
+        let Some(at) = self
+            .read_out
+            .due()
+            .filter(|_| self.read_out_timer.is_none())
+        else {
+            return;
+        };
+        let weak = self.weak.clone();
+        self.read_out_timer = Some(Timeout::new((at - t).max(0.0) as u32, move || {
+            dispatch(&weak, |c, t| {
+                c.read_out_timer = None;
+                let n = c.read_out.sum_up(t);
+                if n > 0 {
+                    let text = c
+                        .view
+                        .strings
+                        .fill("newCount", &[("n", &decimal(n.into()))]);
+                    c.view.say(&text);
+                }
+            })
+        }));
     }
 
     /// Messages paged in below the rest, as the visitor comes down from far
@@ -704,10 +741,17 @@ impl Controller {
         ) {
             next = Some(next.map_or(t + 1000.0, |n| n.min(t + 1000.0)));
         }
+        // Every event ends here: a timer already set for that time stays
+        // (in a busy room, two timer calls per message otherwise).
+        if next.is_some() && next == self.timer_at {
+            return;
+        }
+        self.timer_at = next;
         self.timer = next.map(|at| {
             let weak = self.weak.clone();
             Timeout::new((at - t).clamp(0.0, 2_147_483_647.0) as u32, move || {
                 dispatch(&weak, |c, t| {
+                    c.timer_at = None;
                     c.session.handle_timeout(t);
                     c.refresh_countdown(t);
                 })
@@ -777,7 +821,9 @@ impl Controller {
         while self.session.poll_effect().is_some() {}
         self.socket = None;
         self.timer = None;
+        self.timer_at = None;
         self.typing_timer = None;
+        self.read_out_timer = None;
         self.listeners.clear();
         self.resized = None;
         // Aborts every upload and revokes every object URL.

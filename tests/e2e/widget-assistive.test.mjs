@@ -6,7 +6,7 @@
 // survive forced colours, and a mention list that fits a short widget.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, join, launchBrowser, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -198,4 +198,32 @@ test('the "New messages" pill sits above the list\'s bottom edge: it never cover
   });
   assert.deepEqual(overlaps, []);
   await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
+test('in a busy room a screen reader hears a few messages, then one line that sums up the rest, not every message', async () => {
+  const room = uniqueRoom('busy-sr');
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { rateBurst: 1000, ratePerSec: 1000, addressBurst: 1000, addressPerSec: 1000 } });
+  const page = await open({ room, site, name: 'Listener' });
+  // Everything the live region ever says (it keeps only the last few).
+  await shadow(page, (r) => {
+    window.spoken = [];
+    new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) window.spoken.push(n.textContent); })
+      .observe(r.querySelector('.hc-sr'), { childList: true });
+  });
+  const poster = await join(room, 'Ada', { site });
+  // 30 messages, 40 ms apart: each its own frame, as a live event sends them.
+  for (let i = 1; i <= 30; i++) {
+    poster.send({ type: 'send', id: `b${i}`, message: `busy ${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  await page.waitForFunction(() => window.events.filter(([e]) => e === 'message').length >= 30, null, { timeout: 10000 });
+  const spoken = () => page.evaluate(() => window.spoken.filter((t) => !/^Ada\b.*joined|online/.test(t)));
+  const early = await spoken();
+  assert.deepEqual(early.filter((t) => t.includes('busy')), ['Ada: busy 1', 'Ada: busy 2', 'Ada: busy 3', 'Ada: busy 4', 'Ada: busy 5'],
+    `the first few one by one: ${JSON.stringify(early)}`);
+  // When the window ends, one line for the other 25.
+  await page.waitForFunction(() => window.spoken.includes('25 new messages'), null, { timeout: 12000 });
+  assert.equal((await spoken()).filter((t) => t.includes('busy')).length, 5, 'none of them read out one by one');
+  await Promise.all([poster.close(), page.context().close()]);
 });

@@ -82,7 +82,12 @@ const KB = 1024;
 // their first unread message, a launcher panel opened again starting at the
 // "New messages" line, and a server's scheme in any case (+0.3 KB): 91.3 KB
 // (93,537 B) nightly, 99.8 KB (102,204 B) stable, so 91.6/100.1 KB.
-const EMBED_BUDGET = { nightly: 91.6 * KB, stable: 100.1 * KB };
+// Then +0.7 KB for a busy room's main-thread time, 3.1x the workshop front
+// end's per message at 50 msg/s, down to 1.8x (bench/widget-render.mjs): date
+// formatters made once, the list trimmed in batches, a timer not re-armed for
+// the same time, and a screen reader's read-out summed up when busy: 92.0 KB
+// (94,221 B) nightly, so 92.3/100.8 KB.
+const EMBED_BUDGET = { nightly: 92.3 * KB, stable: 100.8 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

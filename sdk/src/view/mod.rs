@@ -730,7 +730,10 @@ impl View {
         first_unread: Option<u64>,
         away: bool,
     ) -> (Option<u64>, Option<u64>) {
-        if self.shown <= max {
+        // Only once a sixth past `max`: then a batch goes, rather than one
+        // message at every arrival (each trim measures the list: a forced
+        // layout per message in a busy room).
+        if self.shown <= max + max / 6 {
             return (None, None);
         }
         let none = &JsValue::UNDEFINED;
