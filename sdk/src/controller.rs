@@ -75,6 +75,9 @@ pub struct Controller {
     unread: Unread,
     latest_shown: u64,
     joined: bool,
+    /// The "New messages" line was put above what arrived while the
+    /// visitor was away (a hidden tab, a closed panel).
+    new_while_away: bool,
     /// The list grew: trim it once the effects are applied (not between
     /// two, which the session queued for the list as it was).
     trim_due: bool,
@@ -179,6 +182,7 @@ impl Controller {
                 unread,
                 latest_shown: 0,
                 joined: false,
+                new_while_away: false,
                 readers: Vec::new(),
                 latest_own: 0,
                 trim_due: false,
@@ -203,7 +207,7 @@ impl Controller {
                 // back up to an old line).
                 let has_height = c.view.log.client_height() > 0;
                 if has_height && !had_height {
-                    c.view.reveal_new();
+                    c.back_from_away();
                 }
                 had_height = has_height;
                 c.mark_seen()
@@ -393,7 +397,12 @@ impl Controller {
         // A returning visitor who missed more than the join page holds
         // starts at their first unread message (the page after their read
         // position comes next): the join page is counted, not listed.
-        let listed = listed && (self.joined || !self.session.start_after(self.unread.read()));
+        // (Its own messages read what is before them.)
+        let read = messages
+            .iter()
+            .filter(|m| is_own(me.as_deref(), m))
+            .fold(self.unread.read(), |read, m| read.max(m.seq));
+        let listed = listed && (self.joined || !self.session.start_after(read));
         if listed {
             self.view.append(messages, |m| is_own(me.as_deref(), m));
             self.trim_due = true;
@@ -445,6 +454,7 @@ impl Controller {
         }
         if let Some(seq) = first_new.filter(|_| listed && live && self.unread.count() > 0) {
             self.view.mark_new(seq);
+            self.new_while_away = !self.looking();
         }
         let mut from_others = 0;
         let t = now();
@@ -474,6 +484,15 @@ impl Controller {
         // The timeline knows whether older messages exist.
         self.view
             .set_more_available(self.session.timeline().older_exist());
+    }
+
+    /// Back to a tab, or a launcher panel opened again: if messages piled up
+    /// at the bottom meanwhile, start at the first of them, as a returning
+    /// visitor does; a visitor who was reading somewhere stays there.
+    fn back_from_away(&mut self) {
+        if std::mem::take(&mut self.new_while_away) {
+            self.view.reveal_new();
+        }
     }
 
     /// Held messages (a busy room) are summed up in one line when the
@@ -984,9 +1003,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
                     .and_then(|w| w.document())
                     .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
                 if visible {
-                    // Back to a tab that piled up messages at the bottom:
-                    // start at the first of them, as a returning visitor does.
-                    c.view.reveal_new();
+                    c.back_from_away();
                     c.session.tab_visible(t);
                     c.mark_seen();
                 }

@@ -7,7 +7,9 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-use super::dom::{attr, closest, focus};
+use wasm_bindgen::JsValue;
+
+use super::dom::{attr, closest, focus, invoke, prop};
 
 /// Move focus for `key` (Shift held: `back`) pressed on `target` in `log`;
 /// true if it did (the caller then prevents the browser's own move).
@@ -50,12 +52,18 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool 
         }
         let at =
             li.and_then(|li| (0..n).find(|&i| items.item(i).is_some_and(|x| &x == li.as_ref())));
-        // From the log itself, ↑ and ↓ start at the latest message; from
-        // "Load earlier" above the list, ↓ goes to the first.
-        let from_top = if target == log { n - 1 } else { 0 };
+        // From the log itself, ↑ and ↓ start at the latest message, or at
+        // the first unread one if its "New messages" line is in view (a
+        // returning visitor starts there); from "Load earlier" above the
+        // list, ↓ goes to the first.
+        let start = if target == log {
+            unread_in_view(log, &items).unwrap_or(n - 1)
+        } else {
+            0
+        };
         let to = match key {
-            "ArrowUp" => at.map_or(n - 1, |i| i.saturating_sub(1)),
-            "ArrowDown" => at.map_or(from_top, |i| (i + 1).min(n - 1)),
+            "ArrowUp" => at.map_or(start, |i| i.saturating_sub(1)),
+            "ArrowDown" => at.map_or(start, |i| (i + 1).min(n - 1)),
             "Home" => 0,
             _ => n - 1,
         };
@@ -68,4 +76,27 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool 
     attr(&el, "tabindex", "-1");
     focus(&el);
     true
+}
+
+/// The index in `items` of the message under the "New messages" line, if
+/// the line is in the log's view.
+fn unread_in_view(log: &Element, items: &web_sys::NodeList) -> Option<u32> {
+    // (A query for elements: every item is one.)
+    let line = (0..items.length()).find(|&i| {
+        items.item(i).is_some_and(|x| {
+            x.unchecked_into::<Element>()
+                .class_list()
+                .contains("hc-new")
+        })
+    })?;
+    let none = &JsValue::UNDEFINED;
+    let edge = |el: &JsValue, side: &str| {
+        prop(&invoke(el, "getBoundingClientRect", none, none), side)
+            .as_f64()
+            .unwrap_or(0.0)
+    };
+    let el: JsValue = items.item(line)?.into();
+    let top = edge(&el, "top");
+    let seen = top >= edge(log, "top") && top < edge(log, "bottom");
+    (seen && line + 1 < items.length()).then_some(line + 1)
 }

@@ -1,0 +1,142 @@
+// Coming back to a room, in real Chromium: a returning visitor who missed
+// more than the first page starts at their first unread message; a panel
+// opened again, or a tab shown again, starts at the "New messages" line only
+// if messages piled up while away. (From a QA pass on that feature.)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSite, join, launchBrowser, mintToken, uniqueRoom, widgetPage } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+const SECRET = 'qa-unread-secret-0123456789abcdef';
+const busySite = (extra = {}) => createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+  limits: { rateBurst: 5000, ratePerSec: 1000, addressBurst: 5000, addressPerSec: 1000, maxConnectionsPerAddress: 100 }, ...extra });
+const token = (sub, name, role) => mintToken(SECRET, { sub, name, ...(role ? { role } : {}), exp: Math.floor(Date.now() / 1000) + 3600 });
+
+const texts = (page) => page.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot
+  .querySelectorAll('.hc-list .hc-msg[data-seq] .hc-text')].map((t) => t.textContent));
+const newLine = (page) => page.evaluate(() => {
+  const lines = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-new');
+  if (lines.length > 1) return 'more than one line';
+  return lines[0] ? lines[0].nextElementSibling?.querySelector('.hc-text')?.textContent ?? '(nothing below)' : null;
+});
+const unread = (page) => page.evaluate(() => window.chat.unread);
+const scrollBottom = (page) => page.evaluate(() => { const log = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-log'); log.scrollTop = log.scrollHeight; });
+const lineInView = (page) => page.evaluate(() => {
+  const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
+  const log = r.querySelector('.hc-log').getBoundingClientRect();
+  const line = r.querySelector('.hc-new')?.getBoundingClientRect();
+  return { lineInView: !!line && line.top >= log.top - 1 && line.bottom <= log.bottom + 1, pill: !r.querySelector('.hc-pill').hidden };
+});
+
+/** Posts texts `text(i)` for i in from..=to from a raw client, waits for the acks. */
+async function post(writer, from, to, text) {
+  for (let i = from; i <= to; i++) writer.send({ type: 'send', id: `w${i}-${Math.random().toString(36).slice(2, 6)}`, message: text(i) });
+  for (let i = from; i <= to; i++) await writer.next('ack', 20000);
+}
+
+/** Reader reads `read before 1..5`, leaves; `missed` messages come. */
+async function away({ missed = 120, height = 320, options = {}, siteExtra = {}, readBefore = 5 } = {}) {
+  const room = uniqueRoom('qa');
+  const site = await busySite(siteExtra);
+  const writer = await join(room, 'Writer', { site });
+  await post(writer, 1, readBefore, (i) => `read before ${i}`);
+  const context = await browser.newContext();
+  const opts = { room, site, name: 'Reader', height, ...options };
+  const first = await widgetPage(context, opts);
+  await first.locator('.hc-list .hc-msg[data-seq]', { hasText: `read before ${readBefore}` }).waitFor();
+  await first.waitForTimeout(200);
+  await first.close();
+  for (let i = 1; i <= missed; i += 200) { await post(writer, i, Math.min(missed, i + 199), (n) => `missed ${n}`); if (missed > 200) await new Promise((r) => setTimeout(r, 400)); }
+  return { room, site, writer, context, opts };
+}
+
+
+test('keyboard: Tab into the list and ArrowDown starts at the first unread message, not the bottom of the first page', async () => {
+  const { writer, context, opts } = await away({ missed: 120 });
+  const back = await widgetPage(context, opts);
+  await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 1$/ }).waitFor({ timeout: 5000 });
+  await back.waitForTimeout(300);
+  const before = await unread(back);
+  await back.locator('.hc-log').focus();
+  await back.keyboard.press('ArrowDown');
+  await back.waitForTimeout(300);
+  const focused = await back.evaluate(() => {
+    const a = document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement;
+    return a?.querySelector('.hc-text')?.textContent ?? a?.className;
+  });
+  const after = await unread(back);
+  assert.equal(focused, 'missed 1', `focus went to ${focused}; unread ${before} -> ${after}`);
+  await writer.close();
+  await context.close();
+});
+
+test('own message in the join page (sent from another device) with 120 missed before it', async () => {
+  const { writer, context, opts, room, site } = await away({ missed: 120, options: { token: token('ada-4', 'Ada'), name: undefined } });
+  const phone = await join(room, 'Ada', { site, token: token('ada-4', 'Ada') });
+  await post(phone, 1, 1, () => 'my own from the phone');
+  phone.close();
+  await post(writer, 121, 130, (i) => `missed ${i}`);
+  const back = await widgetPage(context, opts);
+  await back.waitForFunction(() => window.events.some(([e]) => e === 'status'), null, { timeout: 5000 });
+  await back.waitForTimeout(1500);
+  const list = await texts(back);
+  const line = await newLine(back);
+  const count = await unread(back);
+  assert.deepEqual({ line, count, first: list[0] }, { line: 'missed 121', count: 10, first: list[0] }, `listed ${list.length}: ${list.slice(0, 3)}…${list.slice(-3)}`);
+  assert.ok(list.includes('missed 121'), `the messages after my own are listed: ${list.slice(0, 3)}…${list.slice(-3)}`);
+  await writer.close();
+  await context.close();
+});
+
+test('a panel closed while reading down and opened again does not throw the reader back up to the old line', async () => {
+  const { writer, context, opts } = await away({ missed: 200 });
+  const back = await widgetPage(context, opts);
+  await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 1$/ }).waitFor({ timeout: 5000 });
+  await back.waitForTimeout(300);
+  for (let i = 0; i < 6; i++) { await scrollBottom(back); await back.waitForTimeout(150); }
+  const lastVisible = () => back.evaluate(() => {
+    const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const log = r.querySelector('.hc-log').getBoundingClientRect();
+    const vis = [...r.querySelectorAll('.hc-list .hc-msg[data-seq]')].filter((li) => { const b = li.getBoundingClientRect(); return b.bottom <= log.bottom + 1 && b.top >= log.top - 1; });
+    return vis.at(-1)?.querySelector('.hc-text')?.textContent;
+  });
+  const before = await lastVisible();
+  await back.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  await back.waitForTimeout(300);
+  await back.evaluate(() => { document.getElementById('chat').style.display = ''; });
+  await back.waitForTimeout(500);
+  const afterOpen = await lastVisible();
+  assert.equal(afterOpen, before, `was at ${before}; line above ${await newLine(back)}`);
+  await writer.close();
+  await context.close();
+});
+
+test('a panel opened again after the piled-up messages were read opens where the visitor left it, at the latest', async () => {
+  const room = uniqueRoom('panel-again');
+  const writer = await join(room, 'Writer');
+  await post(writer, 0, 0, () => 'read before');
+  const page = await widgetPage(await browser.newContext(), { room, name: 'Reader', height: 320 });
+  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before' }).waitFor();
+  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  await post(writer, 1, 15, (i) => `while closed ${i}`);
+  await page.waitForFunction(() => window.chat.unread === 15);
+  await page.evaluate(() => { document.getElementById('chat').style.display = ''; });
+  await page.waitForTimeout(300);
+  assert.deepEqual(await lineInView(page), { lineInView: true, pill: true });
+  await page.locator('.hc-pill').click();
+  await page.waitForFunction(() => window.chat.unread === 0);
+  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  await page.waitForTimeout(300);
+  await page.evaluate(() => { document.getElementById('chat').style.display = ''; });
+  await page.waitForTimeout(300);
+  const where = await page.evaluate(() => {
+    const log = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-log');
+    return { atBottom: log.scrollTop + log.clientHeight >= log.scrollHeight - 30, pill: !document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-pill').hidden };
+  });
+  assert.deepEqual(where, { atBottom: true, pill: false }, 'nothing new came: the panel opens where the visitor left it, at the latest');
+  await writer.close();
+  await page.context().close();
+});
