@@ -21,6 +21,9 @@ pub struct ConnectParams {
     pub dialect: Dialect,
     /// Resume after this sequence number instead of receiving the latest page.
     pub since: Option<u64>,
+    /// A returning client's read position: the welcome counts the messages
+    /// from others after it (`unread`).
+    pub read: Option<u64>,
     /// A signed identity (JWT), checked by the worker against the site's secret.
     pub token: Option<String>,
     /// The anonymous sender key the room issued on an earlier connection.
@@ -72,6 +75,7 @@ impl ConnectParams {
     {
         let (mut room, mut name, mut site, mut version, mut since, mut token, mut sender_key) =
             (None, None, None, None, None, None, None);
+        let mut read = None;
         let mut batch = false;
         for (key, value) in pairs {
             let value = value.as_ref().to_owned();
@@ -81,6 +85,7 @@ impl ConnectParams {
                 "site" => site = Some(value),
                 "v" => version = Some(value),
                 "since" => since = Some(value),
+                "read" => read = Some(value),
                 "token" => token = Some(value),
                 "senderKey" => sender_key = Some(value),
                 "batch" => batch = value == "1",
@@ -107,23 +112,24 @@ impl ConnectParams {
             Some("1") => Dialect::V1,
             Some(_) => return Err(BadRequest("unsupported protocol version; use v=1".into())),
         };
-        let since = match since {
-            None => None,
+        let seq = |value: Option<String>, what: &str| match value {
+            None => Ok(None),
             Some(s) => match s.parse::<u64>() {
-                Ok(n) if n <= MAX_SEQ => Some(n),
-                _ => {
-                    return Err(BadRequest(
-                        "since must be an integer from 0 to 2^53-1".into(),
-                    ))
-                }
+                Ok(n) if n <= MAX_SEQ => Ok(Some(n)),
+                _ => Err(BadRequest(
+                    [what, " must be an integer from 0 to 2^53-1"].concat(),
+                )),
             },
         };
+        let since = seq(since, "since")?;
+        let read = seq(read, "read")?;
         Ok(ConnectParams {
             room,
             name: clean_name(name.as_deref().unwrap_or("")),
             site,
             dialect,
             since,
+            read,
             token: token.filter(|t| !t.is_empty()),
             sender_key: sender_key.filter(|k| !k.is_empty()),
             protocol: None,
@@ -186,6 +192,7 @@ mod tests {
             ("site", "acme"),
             ("v", "1"),
             ("since", "41"),
+            ("read", "40"),
             ("token", "t"),
         ])
         .unwrap();
@@ -194,7 +201,10 @@ mod tests {
         assert_eq!(p.site.as_deref(), Some("acme"));
         assert_eq!(p.dialect, Dialect::V1);
         assert_eq!(p.since, Some(41));
+        assert_eq!(p.read, Some(40));
         assert_eq!(p.token.as_deref(), Some("t"));
+        let bad = parse(&[("room", "lobby"), ("read", "-1")]).unwrap_err();
+        assert_eq!(bad.0, "read must be an integer from 0 to 2^53-1");
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub struct Welcome {
     pub members: Vec<PresenceMember>,
     /// Verified members: the read position the room keeps for you (0: none).
     pub read_seq: u64,
+    /// On joining without `since`, with a read position (the `read` you
+    /// gave, or the room's for a verified member): the messages from
+    /// others after it, not deleted, at most [`crate::unread::MAX_TRACKED`].
+    pub unread: Option<u64>,
     /// The room is read-only for everyone but moderators.
     pub locked: bool,
     /// Slow mode: seconds between two messages of one sender (0 = off).
@@ -329,6 +333,7 @@ impl ServerFrame {
                 .opt_str("role", w.role.map(Role::as_str))
                 .raw("members", &json::array(w.members.iter().map(member_json)))
                 .opt_u64("readSeq", Some(w.read_seq).filter(|s| *s > 0))
+                .opt_u64("unread", w.unread)
                 .bool("locked", w.locked)
                 .u64("slowMode", w.slow_mode)
                 .opt_u64("mutedUntil", w.muted_until)
@@ -489,6 +494,7 @@ impl ServerFrame {
                     .filter_map(|m| parse_member(m).ok())
                     .collect(),
                 read_seq: obj.get("readSeq").and_then(Json::as_u64).unwrap_or(0),
+                unread: obj.get("unread").and_then(Json::as_u64),
                 locked: flag(obj, "locked"),
                 slow_mode: obj.get("slowMode").and_then(Json::as_u64).unwrap_or(0),
                 muted_until: obj.get("mutedUntil").and_then(Json::as_u64),

@@ -114,6 +114,9 @@ pub enum Effect {
         verified: bool,
         role: Option<Role>,
         members: Vec<PresenceMember>,
+        /// A returning visitor's missed messages from others, as the
+        /// room counted them ([`Session::read_before`]).
+        unread: Option<u64>,
     },
     /// The room's rules for us changed (on joining, or by a moderator).
     Room(RoomStatus),
@@ -275,6 +278,9 @@ pub struct Session {
     last_typing_sent: f64,
     /// The read position the room has from us (verified members only).
     read_sent: u64,
+    /// The read position kept from an earlier visit, told on joining so
+    /// that the room counts what was missed (`welcome.unread`).
+    read_before: u64,
     /// In a live event: a read position held back until `read_at`, and
     /// when the last one went.
     read_held: u64,
@@ -321,6 +327,7 @@ impl Session {
             catching_up: false,
             last_typing_sent: f64::NEG_INFINITY,
             read_sent: 0,
+            read_before: 0,
             read_held: 0,
             read_at: None,
             last_read_sent: None,
@@ -446,8 +453,10 @@ impl Session {
         if let Some(site) = &self.config.site {
             query.push(("site", site.clone()));
         }
-        if let Some(since) = self.timeline.resume_after() {
-            query.push(("since", decimal(since)));
+        match self.timeline.resume_after() {
+            Some(since) => query.push(("since", decimal(since))),
+            None if self.read_before > 0 => query.push(("read", decimal(self.read_before))),
+            None => {}
         }
         let protocols = offered_protocols(self.config.token.as_deref(), self.sender_key.as_deref());
         self.link = Link::Opening;
@@ -669,6 +678,7 @@ impl Session {
                     verified: welcome.verified,
                     role: welcome.role,
                     members: welcome.members.clone(),
+                    unread: welcome.unread,
                 });
                 self.read_sent = welcome.read_seq;
                 if welcome.read_seq > 0 {
@@ -1407,6 +1417,13 @@ impl Session {
     /// [`Session::load_newer`] or [`Session::jump_to_latest`] catch up.
     pub fn forget_newer_than(&mut self, seq: u64) {
         self.timeline.forget_newer_than(seq);
+    }
+
+    /// A returning visitor read up to `seq` on an earlier visit: the room
+    /// is told on joining, and counts what they missed
+    /// ([`Effect::Welcome`]'s `unread`).
+    pub fn read_before(&mut self, seq: u64) {
+        self.read_before = seq;
     }
 
     /// On joining: a returning visitor who read up to `read` and missed

@@ -17,6 +17,14 @@ pub struct Unread {
     /// Seqs above `read`, sorted (a plain vector: the widget ships this,
     /// and a B-tree costs kilobytes of wasm).
     unseen: Vec<u64>,
+    /// Messages from others a returning member missed that the join page
+    /// does not hold (the room counted them, [`Unread::behind`]): counted
+    /// until they arrive (paged in from the read position, in order) or
+    /// are read past. They are above `hidden_through`, below `hidden_below`
+    /// (the join page's first seq).
+    hidden: usize,
+    hidden_through: u64,
+    hidden_below: u64,
 }
 
 impl Unread {
@@ -24,7 +32,20 @@ impl Unread {
     pub fn new(read: u64) -> Self {
         Unread {
             read,
-            unseen: Vec::new(),
+            ..Unread::default()
+        }
+    }
+
+    /// The room counted `total` messages from others after the read
+    /// position (`welcome.unread`); those not among the unseen ones of the
+    /// join page, which starts at `page_from`, are older: counted too.
+    pub fn behind(&mut self, total: u64, page_from: u64) {
+        // Our own message in the join page read everything before it.
+        if self.read < page_from {
+            let total = (total as usize).min(MAX_TRACKED);
+            self.hidden = total.saturating_sub(self.unseen.len());
+            self.hidden_through = self.read;
+            self.hidden_below = page_from;
         }
     }
 
@@ -39,6 +60,13 @@ impl Unread {
     /// Message `seq` arrived (live or in history). Returns whether the
     /// count changed.
     pub fn arrived(&mut self, seq: u64, own: bool, deleted: bool) -> bool {
+        // One of the hidden ones (or our own among them): counted already.
+        if self.hidden > 0 && seq > self.hidden_through && seq < self.hidden_below {
+            self.hidden_through = seq;
+            if !own && !deleted {
+                self.hidden -= 1;
+            }
+        }
         if own {
             return self.seen(seq);
         }
@@ -73,11 +101,17 @@ impl Unread {
         self.read = seq;
         let read = self.unseen.partition_point(|s| *s <= seq);
         self.unseen.drain(..read);
-        read > 0
+        // Past the hidden ones' start: the single read position reads them.
+        let hidden = if seq > self.hidden_through {
+            std::mem::take(&mut self.hidden)
+        } else {
+            0
+        };
+        read > 0 || hidden > 0
     }
 
     pub fn count(&self) -> usize {
-        self.unseen.len()
+        self.unseen.len() + self.hidden
     }
 
     /// The oldest unread message: where a "New messages" line goes.
@@ -134,6 +168,40 @@ mod tests {
         assert!(u.arrived(6, true, false));
         assert_eq!((u.count(), u.read()), (0, 6));
         assert!(!u.seen(3), "seeing something older changes nothing");
+    }
+
+    #[test]
+    fn a_returning_member_counts_what_the_join_page_does_not_hold_until_paged_in_or_read_past() {
+        // Read up to 10; the room counted 120 from others after it; the join page is 151..=200.
+        let mut u = Unread::new(10);
+        for seq in 151..=200 {
+            u.arrived(seq, false, false);
+        }
+        u.behind(120, 151);
+        assert_eq!(u.count(), 120);
+        // Pages come in from 11 up: counted once, our own and deleted ones not at all.
+        for seq in 11..=60 {
+            u.arrived(seq, seq == 20, seq == 30);
+        }
+        assert_eq!(u.count(), 120 - 9, "20 (ours) read the nine before it");
+        assert!(u.seen(40), "reading down the first page");
+        assert_eq!(u.count(), 120 - 9 - 19);
+        // Live messages are new, not hidden ones.
+        u.arrived(201, false, false);
+        assert_eq!(u.count(), 120 - 9 - 19 + 1);
+        // Jumping to the latest reads everything before it.
+        assert!(u.seen(201));
+        assert_eq!(u.count(), 0);
+    }
+
+    #[test]
+    fn our_own_message_in_the_join_page_reads_what_is_before_it() {
+        let mut u = Unread::new(10);
+        for seq in 151..=160 {
+            u.arrived(seq, seq == 152, false);
+        }
+        u.behind(130, 151);
+        assert_eq!(u.count(), 8);
     }
 
     proptest! {

@@ -69,6 +69,7 @@ fn request(
         address: Some(address.into()),
         dialect: Dialect::V1,
         since,
+        read: None,
         limits: limits(),
         policy: RoomPolicy::default(),
         version: 0,

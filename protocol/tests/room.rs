@@ -57,6 +57,7 @@ fn request(name: &str, address: &str, key: Option<String>, entropy: u8) -> JoinR
         address: Some(address.into()),
         dialect: Dialect::V1,
         since: None,
+        read: None,
         policy: RoomPolicy::default(),
         version: 0,
         limits: Limits {

@@ -1937,3 +1937,36 @@ fn a_first_visit_or_a_caught_up_visitor_starts_at_the_latest() {
     assert!(transmitted(&drain(&mut s)).is_empty());
     assert_eq!(s.timeline().newest_shown(), None);
 }
+
+#[test]
+fn a_returning_visitor_tells_the_room_their_read_position_on_joining_not_on_resuming() {
+    let mut s = session();
+    s.read_before(40);
+    s.start(0.0);
+    let query = opened_query(&drain(&mut s));
+    assert!(query.contains(&("read", "40".into())));
+    s.on_text(
+        &ServerFrame::Welcome(Welcome {
+            seq: 200,
+            unread: Some(120),
+            ..Welcome::default()
+        })
+        .encode(),
+        0.0,
+    );
+    let fx = drain(&mut s);
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Welcome {
+            unread: Some(120),
+            ..
+        }
+    )));
+    s.on_text(&history((151..=200).map(msg).collect(), true, None), 0.0);
+    let (_, fx) = reconnect(&mut s, 1.0, 200);
+    let query = opened_query(&fx);
+    assert!(
+        query.iter().all(|(k, _)| *k != "read"),
+        "resuming: {query:?}"
+    );
+}

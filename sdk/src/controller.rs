@@ -75,6 +75,9 @@ pub struct Controller {
     unread: Unread,
     latest_shown: u64,
     joined: bool,
+    /// A returning visitor's missed messages, as the room counted them on
+    /// joining, until the join page comes.
+    missed: Option<u64>,
     /// The "New messages" line was put above what arrived while the
     /// visitor was away (a hidden tab, a closed panel).
     new_while_away: bool,
@@ -183,6 +186,7 @@ impl Controller {
                 latest_shown: 0,
                 joined: false,
                 new_while_away: false,
+                missed: None,
                 readers: Vec::new(),
                 latest_own: 0,
                 trim_due: false,
@@ -225,6 +229,7 @@ impl Controller {
             let draft = c.session.restore(&c.kept, t);
             c.view.set_input_text(&draft);
             c.view.update_counter(c.session.max_message_chars());
+            c.session.read_before(c.unread.read());
             c.session.start(t);
         });
         Ok(rc)
@@ -249,8 +254,10 @@ impl Controller {
                     online,
                     name,
                     members,
+                    unread,
                     ..
                 } => {
+                    self.missed = unread;
                     self.view.me = Some(name);
                     self.members = members;
                     // Reconnected far up: a page asked for before is lost.
@@ -431,6 +438,11 @@ impl Controller {
             if own {
                 self.latest_own = self.latest_own.max(m.seq);
             }
+        }
+        // What the join page does not hold of what a returning visitor
+        // missed counts too (the room counted it).
+        if let (Some(total), Some(first)) = (self.missed.take(), messages.first()) {
+            self.unread.behind(total, first.seq);
         }
         // Where unread messages begin gets a "New messages" line: on a
         // returning visitor's join page (even if read at once, it says what

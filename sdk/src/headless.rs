@@ -40,6 +40,8 @@ struct Headless {
     emit: Function,
     unread: Unread,
     joined: bool,
+    /// A returning client's missed messages, as the room counted them.
+    missed: Option<u64>,
     /// Our name as the room shows it (for `mentionsMe`), once welcomed.
     me: Option<String>,
     /// Who is here, kept from `welcome` and `presence` frames.
@@ -157,7 +159,9 @@ impl Headless {
                     verified,
                     role,
                     members,
+                    unread,
                 } => {
+                    self.missed = unread;
                     self.me = Some(name.clone());
                     self.members = members;
                     let detail = obj(&[
@@ -377,6 +381,10 @@ impl Headless {
             let detail = events::message(m, own, self.me.as_deref(), &self.options.server);
             self.emit("message", detail);
         }
+        // What a returning client missed beyond the join page counts too.
+        if let (Some(total), Some(first)) = (self.missed.take(), messages.first()) {
+            self.unread.behind(total, first.seq);
+        }
         if self.unread.count() != before {
             self.emit_unread();
         }
@@ -430,6 +438,7 @@ impl Client {
                 emit,
                 unread,
                 joined: false,
+                missed: None,
                 me: None,
                 members: Vec::new(),
                 files: Vec::new(),
@@ -445,6 +454,7 @@ impl Client {
             if web_sys::window().is_some_and(|w| !w.navigator().on_line()) {
                 h.session.set_browser_online(false, t);
             }
+            h.session.read_before(h.unread.read());
             h.session.start(t);
         });
         Ok(Client { inner: Some(rc) })

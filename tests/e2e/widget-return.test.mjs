@@ -140,3 +140,25 @@ test('a panel opened again after the piled-up messages were read opens where the
   await writer.close();
   await page.context().close();
 });
+
+test('a returning visitor\'s unread count is what they missed (120), and only goes down as they read down', async () => {
+  const { writer, context, opts } = await away({ missed: 120 });
+  // In a background tab: nothing is read yet.
+  const hidden = await widgetPage(context, opts, { hidden: true });
+  await hidden.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 1$/ }).waitFor({ timeout: 5000 });
+  await hidden.waitForTimeout(500);
+  assert.equal(await unread(hidden), 120, 'the room counted them; the join page holds only the last 50');
+  await hidden.close();
+  const back = await widgetPage(context, opts);
+  await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 1$/ }).waitFor({ timeout: 5000 });
+  for (let i = 0; i < 40 && (await texts(back)).at(-1) !== 'missed 120'; i++) {
+    await scrollBottom(back);
+    await back.waitForTimeout(150);
+  }
+  await scrollBottom(back);
+  await back.waitForFunction(() => window.chat.unread === 0, null, { timeout: 5000 });
+  const counts = await back.evaluate(() => window.events.filter(([e]) => e === 'unread').map(([, d]) => d.count));
+  assert.ok(counts.every((n, i) => i === 0 || n <= counts[i - 1]), `never up while reading down: ${counts}`);
+  await writer.close();
+  await context.close();
+});

@@ -97,6 +97,8 @@ pub struct JoinTicket {
     pub v1: bool,
     /// Resume after this seq instead of sending the latest page.
     pub since: Option<u64>,
+    #[serde(default)]
+    pub read: Option<u64>,
     /// The site's limits.
     pub limits: Limits,
     /// The site's moderation policy.

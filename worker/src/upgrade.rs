@@ -112,6 +112,7 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
         v1: params.dialect == Dialect::V1,
         batch: params.batch,
         since: params.since,
+        read: params.read,
         limits: site.limits,
         policy: site.moderation.clone(),
         protocol: protocol.map(str::to_owned),

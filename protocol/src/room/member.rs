@@ -35,6 +35,8 @@ pub struct JoinRequest {
     pub dialect: Dialect,
     /// Resume after this seq instead of receiving the latest page.
     pub since: Option<u64>,
+    /// A returning client's read position (see [`crate::connect::ConnectParams::read`]).
+    pub read: Option<u64>,
     /// The site's limits.
     pub limits: Limits,
     /// The site's moderation policy (the room keeps the latest it was given).

@@ -329,6 +329,22 @@ impl RoomCore {
         let listed = self.presence.add(&member);
         let online = sockets.online + 1;
         if member.v1 {
+            let read_seq = if member.verified {
+                store.read_position(&member.author)?
+            } else {
+                0
+            };
+            // A returning member's unread count, as the join page cannot
+            // show it (it holds only the latest messages).
+            let from = req.read.unwrap_or(0).max(read_seq);
+            let unread = match req.since {
+                None if from > 0 => Some(store.unread_after(
+                    from,
+                    &member.author,
+                    crate::unread::MAX_TRACKED as u64,
+                )?),
+                _ => None,
+            };
             let sanctions = &self.state.sanctions;
             let welcome = Welcome {
                 seq: store.latest_seq()?,
@@ -341,11 +357,8 @@ impl RoomCore {
                 sender_key: credential,
                 role: member.role,
                 members: self.presence.list(),
-                read_seq: if member.verified {
-                    store.read_position(&member.author)?
-                } else {
-                    0
-                },
+                read_seq,
+                unread,
                 locked: sanctions.locked,
                 slow_mode: sanctions.slow_secs,
                 muted_until: sanctions.muted_until(

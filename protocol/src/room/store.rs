@@ -213,6 +213,9 @@ pub trait Store {
     fn purge_author(&mut self, author: &str, sender: &str) -> Result<Purged, StoreError>;
     /// How far `author` has read (0: no position kept).
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError>;
+    /// The messages after `seq` not by `author` and not deleted, counting
+    /// up to `limit` (a returning member's unread count).
+    fn unread_after(&mut self, seq: u64, author: &str, limit: u64) -> Result<u64, StoreError>;
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError>;
     /// The upload of object `key`, if the room issued a ticket for it.
     fn upload(&mut self, key: &str) -> Result<Option<Upload>, StoreError>;
@@ -588,6 +591,15 @@ impl Store for MemoryStore {
 
     fn read_position(&mut self, author: &str) -> Result<u64, StoreError> {
         Ok(self.reads.get(author).copied().unwrap_or(0))
+    }
+
+    fn unread_after(&mut self, seq: u64, author: &str, limit: u64) -> Result<u64, StoreError> {
+        let unread = self.records.iter().filter(|r| {
+            r.seq > seq
+                && r.author != author
+                && matches!(&r.kind, RecordKind::Message(m) if !m.deleted)
+        });
+        Ok((unread.count() as u64).min(limit))
     }
 
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError> {

@@ -20,6 +20,7 @@ fn request(name: &str) -> JoinRequest {
         address: Some("203.0.113.7".into()),
         dialect: Dialect::V1,
         since: None,
+        read: None,
         limits: Limits::default(),
         policy: RoomPolicy::default(),
         version: 0,
@@ -1831,6 +1832,57 @@ fn a_verified_members_read_position_is_kept_and_told_to_their_other_connections(
     assert_eq!(field(&frames[0], "readSeq").as_u64(), Some(3));
     let (_, frames) = join(&mut core, &mut store, request("Cy"));
     assert_eq!(frames[0].get("readSeq"), None);
+}
+
+#[test]
+fn a_returning_member_is_told_how_many_messages_from_others_came_since_their_read_position() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, welcome) = join(&mut core, &mut store, request("Ada"));
+    assert_eq!(
+        welcome[0].get("unread"),
+        None,
+        "a first visit has nothing unread"
+    );
+    let key = field(&welcome[0], "senderKey").as_str().unwrap().to_owned();
+    let (bo, _) = join(&mut core, &mut store, request("Bo"));
+    for i in 1..=5 {
+        send(&mut core, &mut store, &bo, &format!("b{i}"), "from Bo");
+    }
+    send(&mut core, &mut store, &ada, "a1", "my own");
+    send(&mut core, &mut store, &bo, "b6", "from Bo");
+    let delete = crate::client_frame::ClientFrame::Delete {
+        id: "d1".into(),
+        target: 4,
+    }
+    .encode();
+    core.handle_frame(&bo, &delete, Sockets::default(), T0 + 2, &mut store)
+        .unwrap();
+    // Ada comes back having read up to 2: 3, 5 and 7 (not her own 6, not the deleted 4).
+    let back = |read, since| JoinRequest {
+        sender_key: Some(key.clone()),
+        read,
+        since,
+        ..request("Ada")
+    };
+    let (_, frames) = join(&mut core, &mut store, back(Some(2), None));
+    assert_eq!(field(&frames[0], "unread").as_u64(), Some(3));
+    let (_, frames) = join(&mut core, &mut store, back(Some(2), Some(2)));
+    assert_eq!(
+        frames[0].get("unread"),
+        None,
+        "resuming, the client counts itself"
+    );
+    // A verified member's position is the room's when the device has none.
+    let mut cy = verified("cy@example.com", Some("Cy"));
+    let (cy_member, _) = join(&mut core, &mut store, cy.clone());
+    store.set_read_position(&cy_member.author, 5).unwrap();
+    cy.read = None;
+    let (_, frames) = join(&mut core, &mut store, cy);
+    assert_eq!(
+        field(&frames[0], "unread").as_u64(),
+        Some(2),
+        "Ada's 6 and Bo's 7"
+    );
 }
 
 // ----- files: upload tickets, attachments, deleting what no message needs -----

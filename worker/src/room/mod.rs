@@ -335,6 +335,7 @@ impl Room {
                 Dialect::Legacy
             },
             since: ticket.since,
+            read: ticket.read,
             limits: ticket.limits,
             policy: ticket.policy,
             version: ticket.place.version,

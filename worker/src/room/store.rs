@@ -891,6 +891,16 @@ impl Store for SqlStore {
         Ok(rows.first().map_or(0, |r| r.n))
     }
 
+    fn unread_after(&mut self, seq: u64, author: &str, limit: u64) -> Result<u64, StoreError> {
+        // Bounded: the scan stops at `limit` matches (seq is the key).
+        let rows: Vec<Count> = self.exec(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages
+               WHERE seq > ? AND kind = 'm' AND deleted = 0 AND sender != ? LIMIT ?)",
+            vec![(seq as i64).into(), author.into(), (limit as i64).into()],
+        )?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
     fn set_read_position(&mut self, author: &str, seq: u64) -> Result<(), StoreError> {
         self.run(
             "INSERT INTO reads (author, seq) VALUES (?, ?) ON CONFLICT (author) DO UPDATE SET seq = excluded.seq",
