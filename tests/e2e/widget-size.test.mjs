@@ -89,9 +89,9 @@ const KB = 1024;
 // (94,221 B) nightly, so 92.3/100.8 KB.
 // Then a QA pass's fixes to coming back (the line revealed only if put
 // there while away, arrows from the first unread) and a returning visitor's
-// unread count as the room counts it (+0.5 KB): 92.5 KB (94,696 B), so
-// 92.7/101.2 KB.
-const EMBED_BUDGET = { nightly: 92.7 * KB, stable: 101.2 * KB };
+// unread count as the room counts it (+0.5 KB): 92.5 KB (94,696 B)
+// nightly, 101.4 KB (103,806 B) stable, so 92.7/101.6 KB.
+const EMBED_BUDGET = { nightly: 92.7 * KB, stable: 101.6 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
