@@ -22,7 +22,8 @@ impl ReadOut {
     /// A message from someone else arrived: true to read it out now, false
     /// if it is held (then [`ReadOut::due`] says when to sum up).
     pub fn arrived(&mut self, now: f64) -> bool {
-        if self.held == 0 && now - self.since >= WINDOW_MS {
+        // (A clock set back starts a new window too.)
+        if self.held == 0 && (now - self.since >= WINDOW_MS || now < self.since) {
             self.since = now;
             self.said = 0;
         }
@@ -81,5 +82,14 @@ mod tests {
         // A quiet window (nothing held): one by one again.
         assert_eq!(r.sum_up(start + 3.0 * WINDOW_MS), 0);
         assert!(r.arrived(start + 4.0 * WINDOW_MS + 1.0));
+    }
+
+    #[test]
+    fn a_clock_set_back_starts_a_new_window() {
+        let mut r = ReadOut::default();
+        for i in 0..PER_WINDOW {
+            assert!(r.arrived(3_600_000.0 + f64::from(i)));
+        }
+        assert!(r.arrived(1_000.0), "an hour back: not held for an hour");
     }
 }

@@ -1436,7 +1436,9 @@ impl Session {
     /// join page reaches back to `read`.
     pub fn start_after(&mut self, read: u64) -> bool {
         let t = &self.timeline;
-        let missed = read > 0 && t.older_exist() && t.oldest_shown().is_some_and(|o| o > read + 1);
+        let missed = read > 0
+            && t.older_exist()
+            && t.oldest_shown().is_some_and(|o| o > read.saturating_add(1));
         if missed {
             self.timeline.start_after(read);
             self.load_newer();

@@ -52,6 +52,11 @@ impl Unread {
     /// The room's latest seq when the member joined. Without an earlier
     /// position, everything up to it counts as read.
     pub fn joined(&mut self, latest: u64) {
+        // Kept from a room that was erased since (its seqs start again):
+        // counting from it would hide every new message.
+        if self.read > latest {
+            self.read = latest;
+        }
         if self.read == 0 {
             self.seen(latest);
         }
@@ -84,6 +89,11 @@ impl Unread {
 
     /// Message `seq` was deleted: it no longer waits to be read.
     pub fn deleted(&mut self, seq: u64) -> bool {
+        // One of the hidden ones (it comes as a tombstone, not counted).
+        if self.hidden > 0 && seq > self.hidden_through && seq < self.hidden_below {
+            self.hidden -= 1;
+            return true;
+        }
         match self.unseen.binary_search(&seq) {
             Ok(at) => {
                 self.unseen.remove(at);
@@ -101,8 +111,10 @@ impl Unread {
         self.read = seq;
         let read = self.unseen.partition_point(|s| *s <= seq);
         self.unseen.drain(..read);
-        // Past the hidden ones' start: the single read position reads them.
-        let hidden = if seq > self.hidden_through {
+        // Up to the join page (or the latest, jumped to): the single read
+        // position reads them all. Short of it, they go as they are paged
+        // in (the last event of a page read is often not a message).
+        let hidden = if seq >= self.hidden_below {
             std::mem::take(&mut self.hidden)
         } else {
             0
@@ -192,6 +204,33 @@ mod tests {
         // Jumping to the latest reads everything before it.
         assert!(u.seen(201));
         assert_eq!(u.count(), 0);
+    }
+
+    #[test]
+    fn hidden_ones_go_as_they_are_paged_in_or_deleted_not_when_a_page_ends_with_an_event() {
+        let mut u = Unread::new(40);
+        for seq in 151..=200 {
+            u.arrived(seq, false, false);
+        }
+        u.behind(160, 151);
+        for seq in 41..=89 {
+            u.arrived(seq, false, false);
+        }
+        // The page ended with a reaction at 90; reading to it reads 41..=89 only.
+        assert!(u.seen(90));
+        assert_eq!(u.count(), 160 - 49);
+        // One still hidden is deleted: it stops counting (and not again as a tombstone).
+        assert!(u.deleted(120));
+        u.arrived(120, false, true);
+        assert_eq!(u.count(), 160 - 50);
+    }
+
+    #[test]
+    fn a_position_kept_from_an_erased_room_does_not_hide_its_new_messages() {
+        let mut u = Unread::new(500);
+        u.joined(20);
+        assert_eq!(u.read(), 20);
+        assert!(u.arrived(21, false, false));
     }
 
     #[test]

@@ -221,7 +221,14 @@ impl Controller {
         // (Alt, Ctrl or Meta with a key: the browser's or the reader's.)
         let held = |key| prop(e, key).is_truthy();
         let plain = !(held("altKey") || held("ctrlKey") || held("metaKey"));
-        if plain && self.view.navigate(target, &e.key(), e.shift_key()) {
+        if plain
+            && self.view.navigate(
+                target,
+                &e.key(),
+                e.shift_key(),
+                self.unread.first_unseen().is_some(),
+            )
+        {
             e.prevent_default();
             return;
         }

@@ -72,7 +72,7 @@ pub struct Controller {
     emit: Function,
     /// Messages from others not seen yet, the latest seq shown, and whether
     /// the join page (which a first visit counts as read) has come.
-    unread: Unread,
+    pub(crate) unread: Unread,
     latest_shown: u64,
     joined: bool,
     /// A returning visitor's missed messages, as the room counted them on
@@ -410,6 +410,9 @@ impl Controller {
             .filter(|m| is_own(me.as_deref(), m))
             .fold(self.unread.read(), |read, m| read.max(m.seq));
         let listed = listed && (self.joined || !self.session.start_after(read));
+        // (A join page split by a held event comes in two: the second part
+        // goes below what is not listed either.)
+        let listed = listed && self.session.timeline().newest_shown().is_none();
         if listed {
             self.view.append(messages, |m| is_own(me.as_deref(), m));
             self.trim_due = true;
@@ -502,7 +505,8 @@ impl Controller {
     /// at the bottom meanwhile, start at the first of them, as a returning
     /// visitor does; a visitor who was reading somewhere stays there.
     fn back_from_away(&mut self) {
-        if std::mem::take(&mut self.new_while_away) {
+        // (A tab shown again with the panel still closed: not yet.)
+        if self.looking() && std::mem::take(&mut self.new_while_away) {
             self.view.reveal_new();
         }
     }
@@ -518,7 +522,8 @@ impl Controller {
             return;
         };
         let weak = self.weak.clone();
-        self.read_out_timer = Some(Timeout::new((at - t).max(0.0) as u32, move || {
+        let wait = (at - t).clamp(0.0, protocol::read_out::WINDOW_MS);
+        self.read_out_timer = Some(Timeout::new(wait as u32, move || {
             dispatch(&weak, |c, t| {
                 c.read_out_timer = None;
                 let n = c.read_out.sum_up(t);

@@ -52,7 +52,12 @@ pub fn set(kind: &str, options: &Options, value: &str) {
 
 /// The read position kept from an earlier visit (0: none).
 pub fn load(options: &Options) -> u64 {
-    get("read", options).parse().unwrap_or(0)
+    // Past 2^53-1 (edited by hand) the room would refuse it for ever.
+    get("read", options)
+        .parse()
+        .ok()
+        .filter(|n| *n <= protocol::client_frame::MAX_SEQ)
+        .unwrap_or(0)
 }
 
 pub fn save(options: &Options, seq: u64) {

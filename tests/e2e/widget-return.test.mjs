@@ -162,3 +162,26 @@ test('a returning visitor\'s unread count is what they missed (120), and only go
   await writer.close();
   await context.close();
 });
+
+test('messages pile up in a closed panel, the visitor switches tabs and back, then opens the panel: it starts at the line', async () => {
+  const room = uniqueRoom('panel-tab');
+  const writer = await join(room, 'Writer');
+  await post(writer, 0, 0, () => 'read before');
+  const page = await widgetPage(await browser.newContext(), { room, name: 'Reader', height: 320 });
+  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before' }).waitFor();
+  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  await post(writer, 1, 15, (i) => `while closed ${i}`);
+  await page.waitForFunction(() => window.chat.unread === 15);
+  const setVisible = (v) => page.evaluate((visible) => {
+    Object.defineProperty(document, 'visibilityState', { value: visible ? 'visible' : 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, v);
+  await setVisible(false);
+  await setVisible(true);
+  await page.evaluate(() => { document.getElementById('chat').style.display = ''; });
+  await page.waitForTimeout(300);
+  assert.deepEqual(await lineInView(page), { lineInView: true, pill: true });
+  assert.equal(await unread(page), 15, 'not all read at once');
+  await writer.close();
+  await page.context().close();
+});

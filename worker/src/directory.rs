@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS news (
 );
 CREATE TABLE IF NOT EXISTS told (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    rules TEXT NOT NULL
+    rules TEXT NOT NULL,
+    version INTEGER NOT NULL
 )";
 
 /// Added to `news` after its first version (an error once they exist).
@@ -118,6 +119,7 @@ struct Report {
 #[derive(Deserialize)]
 struct Told {
     rules: String,
+    version: u64,
 }
 
 #[derive(Deserialize)]
@@ -198,16 +200,22 @@ impl RoomDirectory {
                 let mut unversioned = ticket.clone();
                 unversioned.place.version = 0;
                 let rules = serde_json::to_string(&unversioned)?;
+                // Older news than the last (a slow request) is dropped too.
+                let version = ticket.place.version;
                 let told: Vec<Told> = self
                     .sql
-                    .exec("SELECT rules FROM told WHERE id = 1", None)?
+                    .exec("SELECT rules, version FROM told WHERE id = 1", None)?
                     .to_array()?;
-                if told.first().is_some_and(|t| t.rules == rules) {
+                if told
+                    .first()
+                    .is_some_and(|t| t.rules == rules || version < t.version)
+                {
                     return json_response(200, &json!({ "ok": true, "unchanged": true }));
                 }
                 let c = self.sql.exec(
-                    "INSERT INTO told (id, rules) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET rules = excluded.rules",
-                    vec![rules.into()],
+                    "INSERT INTO told (id, rules, version) VALUES (1, ?, ?)
+                     ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, version = excluded.version",
+                    vec![rules.into(), (version as i64).into()],
                 )?;
                 let _ = c.to_array::<serde_json::Value>();
                 // Older news than what is being told already is dropped.

@@ -13,7 +13,8 @@ use super::dom::{attr, closest, focus, invoke, prop};
 
 /// Move focus for `key` (Shift held: `back`) pressed on `target` in `log`;
 /// true if it did (the caller then prevents the browser's own move).
-pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool {
+/// `unread`: messages wait to be read (a "New messages" line is theirs).
+pub fn navigate(log: &Element, target: &Element, key: &str, back: bool, unread: bool) -> bool {
     let tab = key == "Tab";
     if !tab && !matches!(key, "ArrowUp" | "ArrowDown" | "Home" | "End")
         || closest(target, ".hc-menu,.hc-dialog").is_some()
@@ -57,7 +58,9 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool) -> bool 
         // returning visitor starts there); from "Load earlier" above the
         // list, ↓ goes to the first.
         let start = if target == log {
-            unread_in_view(log, &items).unwrap_or(n - 1)
+            unread_in_view(log, &items)
+                .filter(|_| unread)
+                .unwrap_or(n - 1)
         } else {
             0
         };

@@ -472,8 +472,8 @@ impl View {
     }
 
     /// Arrows, Home, End and Tab in the log (see `log_keys`); true if handled.
-    pub fn navigate(&self, target: &Element, key: &str, back: bool) -> bool {
-        log_keys::navigate(&self.log, target, key, back)
+    pub fn navigate(&self, target: &Element, key: &str, back: bool, unread: bool) -> bool {
+        log_keys::navigate(&self.log, target, key, back, unread)
     }
 
     /// The control that had focus went away: focus its message if it is

@@ -264,7 +264,7 @@ pub fn rotate(site: &mut Site, new: String, grace_ms: u64, now: u64) {
 /// A site's `updatedAt` after a change at `now`: the version of its rules,
 /// which rooms compare, so always later than the one before, even for two
 /// changes in the same millisecond (or a clock that stepped back).
-fn next_version(before: u64, now: u64) -> u64 {
+pub fn next_version(before: u64, now: u64) -> u64 {
     now.max(before.saturating_add(1))
 }
 

@@ -182,13 +182,17 @@ pub async fn edit_site(env: &Env, method: Method, id: &str, body: String) -> Res
         // from the registry, not the cache (which a lookup running alongside
         // a concurrent edit may have refilled with an older record: rooms
         // would be told that, and nothing newer).
-        let mut res = registry(env, Method::Get, &format!("/site/{id}"), None).await?;
-        match res.status_code() {
-            200 => match res.json::<Site>().await {
+        // (The edit is made: a failure here is logged, not answered.)
+        match registry(env, Method::Get, &format!("/site/{id}"), None).await {
+            Ok(mut res) if res.status_code() == 200 => match res.json::<Site>().await {
                 Ok(site) => crate::directory::announce(env, &site).await,
                 Err(e) => worker::console_error!("sites: cannot tell the rooms of {id}: {e}"),
             },
-            s => worker::console_error!("sites: cannot tell the rooms of {id}: registry {s}"),
+            Ok(res) => worker::console_error!(
+                "sites: cannot tell the rooms of {id}: registry {}",
+                res.status_code()
+            ),
+            Err(e) => worker::console_error!("sites: cannot tell the rooms of {id}: {e}"),
         }
         forget(id);
     }

@@ -222,6 +222,8 @@ impl SiteRegistry {
                     return not_found();
                 };
                 site.hooks = hooks;
+                // Rooms take hooks only from tickets as new as what they have.
+                site.updated_at = super::config::next_version(site.updated_at, now_ms());
                 self.put(&site)?;
                 json_response(200, &json!({ "hooks": site.hooks }))
             }
