@@ -90,8 +90,9 @@ const KB = 1024;
 // Then a QA pass's fixes to coming back (the line revealed only if put
 // there while away, arrows from the first unread) and a returning visitor's
 // unread count as the room counts it (+0.5 KB): 92.5 KB (94,696 B)
-// nightly, 101.4 KB (103,806 B) stable, so 92.7/101.6 KB.
-const EMBED_BUDGET = { nightly: 92.7 * KB, stable: 101.6 * KB };
+// nightly, 101.4 KB (103,806 B) stable. Then a review's fixes (+0.1 KB):
+// 92.6 KB (94,811 B) nightly, 101.5 KB (103,936 B) stable, so 92.8/101.8 KB.
+const EMBED_BUDGET = { nightly: 92.8 * KB, stable: 101.8 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
