@@ -54,6 +54,20 @@ async function away({ missed = 120, height = 320, options = {}, siteExtra = {}, 
 }
 
 
+
+/** A widget whose panel is closed (no height) while 15 messages arrive. */
+async function piledUpInClosedPanel(name) {
+  const room = uniqueRoom(name);
+  const writer = await join(room, 'Writer');
+  await post(writer, 0, 0, () => 'read before');
+  const page = await widgetPage(await browser.newContext(), { room, name: 'Reader', height: 320 });
+  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before' }).waitFor();
+  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  await post(writer, 1, 15, (i) => `while closed ${i}`);
+  await page.waitForFunction(() => window.chat.unread === 15);
+  return { writer, page };
+}
+
 test('keyboard: Tab into the list and ArrowDown starts at the first unread message, not the bottom of the first page', async () => {
   const { writer, context, opts } = await away({ missed: 120 });
   const back = await widgetPage(context, opts);
@@ -115,14 +129,7 @@ test('a panel closed while reading down and opened again does not throw the read
 });
 
 test('a panel opened again after the piled-up messages were read opens where the visitor left it, at the latest', async () => {
-  const room = uniqueRoom('panel-again');
-  const writer = await join(room, 'Writer');
-  await post(writer, 0, 0, () => 'read before');
-  const page = await widgetPage(await browser.newContext(), { room, name: 'Reader', height: 320 });
-  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before' }).waitFor();
-  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
-  await post(writer, 1, 15, (i) => `while closed ${i}`);
-  await page.waitForFunction(() => window.chat.unread === 15);
+  const { writer, page } = await piledUpInClosedPanel('panel-again');
   await page.evaluate(() => { document.getElementById('chat').style.display = ''; });
   await page.waitForTimeout(300);
   assert.deepEqual(await lineInView(page), { lineInView: true, pill: true });
@@ -164,14 +171,7 @@ test('a returning visitor\'s unread count is what they missed (120), and only go
 });
 
 test('messages pile up in a closed panel, the visitor switches tabs and back, then opens the panel: it starts at the line', async () => {
-  const room = uniqueRoom('panel-tab');
-  const writer = await join(room, 'Writer');
-  await post(writer, 0, 0, () => 'read before');
-  const page = await widgetPage(await browser.newContext(), { room, name: 'Reader', height: 320 });
-  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'read before' }).waitFor();
-  await page.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
-  await post(writer, 1, 15, (i) => `while closed ${i}`);
-  await page.waitForFunction(() => window.chat.unread === 15);
+  const { writer, page } = await piledUpInClosedPanel('panel-tab');
   const setVisible = (v) => page.evaluate((visible) => {
     Object.defineProperty(document, 'visibilityState', { value: visible ? 'visible' : 'hidden', configurable: true });
     document.dispatchEvent(new Event('visibilitychange'));
