@@ -35,6 +35,8 @@ use crate::view::View;
 
 /// Messages kept in the DOM; older ones are dropped and paged back on demand.
 const MAX_MESSAGES_IN_DOM: u32 = 300;
+/// People who spoke lately, kept for @mentions.
+const MAX_TALKERS: usize = 50;
 /// Messages arriving together past this many are read out as one line
 /// ("12 new messages"), not one by one.
 const MAX_ANNOUNCED: usize = 5;
@@ -54,6 +56,10 @@ pub struct Controller {
     kept: String,
     /// Who is here (the first 100), kept current by presence frames.
     members: Vec<PresenceMember>,
+    /// Who spoke lately, most recent first: offered first as @mentions.
+    /// In a live event the room lists only its first 100 senders and tells
+    /// no joins, so the people talking may be in no other list.
+    talkers: Vec<(String, String)>,
     mentions: Mentions,
     socket: Option<Socket>,
     timer: Option<Timeout>,
@@ -171,6 +177,7 @@ impl Controller {
                 files: Files::default(),
                 kept,
                 members: Vec::new(),
+                talkers: Vec::new(),
                 mentions: Mentions::default(),
                 socket: None,
                 timer: None,
@@ -486,6 +493,9 @@ impl Controller {
         }
         for m in messages.iter().filter(|m| !is_own(me.as_deref(), m)) {
             self.typists.sent(&m.sender, &m.name);
+            self.talkers.retain(|(s, _)| *s != m.sender);
+            self.talkers.insert(0, (m.sender.clone(), m.name.clone()));
+            self.talkers.truncate(MAX_TALKERS);
         }
         self.sum_up_later(t);
         if from_others > 0 {
@@ -690,6 +700,7 @@ impl Controller {
                     // and from "Seen by".
                     self.view.forget(sender);
                     self.readers.retain(|r| r.sender != *sender);
+                    self.talkers.retain(|(s, _)| s != sender);
                     self.show_seen();
                 }
             }
@@ -835,7 +846,13 @@ impl Controller {
 
     /// Offer names for an `@mention` being typed.
     fn suggest_mentions(&mut self) {
-        let names: Vec<String> = self.members.iter().map(|m| m.name.clone()).collect();
+        let mut names: Vec<String> = Vec::new();
+        let all = self.talkers.iter().map(|(_, n)| n);
+        for name in all.chain(self.members.iter().map(|m| &m.name)) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
         let me = self.view.me.clone().unwrap_or_default();
         self.mentions
             .update(&self.view.input_text(), self.view.caret(), &names, &me);

@@ -91,8 +91,10 @@ const KB = 1024;
 // there while away, arrows from the first unread) and a returning visitor's
 // unread count as the room counts it (+0.5 KB): 92.5 KB (94,696 B)
 // nightly, 101.4 KB (103,806 B) stable. Then a review's fixes (+0.1 KB):
-// 92.6 KB (94,811 B) nightly, 101.5 KB (103,936 B) stable, so 92.8/101.8 KB.
-const EMBED_BUDGET = { nightly: 92.8 * KB, stable: 101.8 * KB };
+// 92.6 KB (94,811 B) nightly, 101.5 KB (103,936 B) stable. Then those who
+// spoke lately offered first as @mentions (a live event lists nobody else
+// who talks; +0.2 KB): 92.8 KB (95,026 B), so 93.0/102.0 KB.
+const EMBED_BUDGET = { nightly: 93.0 * KB, stable: 102.0 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
