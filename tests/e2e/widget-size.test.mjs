@@ -93,8 +93,9 @@ const KB = 1024;
 // nightly, 101.4 KB (103,806 B) stable. Then a review's fixes (+0.1 KB):
 // 92.6 KB (94,811 B) nightly, 101.5 KB (103,936 B) stable. Then those who
 // spoke lately offered first as @mentions (a live event lists nobody else
-// who talks; +0.2 KB): 92.8 KB (95,026 B), so 93.0/102.0 KB.
-const EMBED_BUDGET = { nightly: 93.0 * KB, stable: 102.0 * KB };
+// who talks; +0.2 KB): 92.8 KB (95,026 B) nightly, 101.9 KB (104,389 B)
+// stable, so 93.0/102.2 KB.
+const EMBED_BUDGET = { nightly: 93.0 * KB, stable: 102.2 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
