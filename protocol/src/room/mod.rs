@@ -64,7 +64,7 @@ pub use self::member::{JoinRequest, Member, VerifiedUser};
 pub use self::output::Output;
 use self::policy::Filtered;
 pub use self::policy::RoomPolicy;
-use self::presence::Presence;
+use self::presence::{LiveCount, Presence};
 use self::sanctions::Sanctions;
 pub use self::sender_key::RoomKey;
 pub use self::store::{
@@ -131,6 +131,8 @@ pub struct RoomCore {
     files: Option<FilePlace>,
     /// Read receipts: sender key -> (name, read up to), in memory only.
     readers: LruMap<String, (String, u64)>,
+    /// A live event's count, told now and then instead of every join.
+    live_count: LiveCount,
 }
 
 /// Shorthand for what the frame handlers return.
@@ -156,6 +158,7 @@ impl RoomCore {
             last_post: LruMap::new(SLOW_MODE_MEMORY),
             files: None,
             readers: LruMap::new(RECEIPTS_MEMORY),
+            live_count: LiveCount::default(),
         }
     }
 
@@ -428,6 +431,8 @@ impl RoomCore {
                     .legacy
                     .then(|| legacy_frame(&member.name, "joined the chat", now)),
             ));
+        } else {
+            outputs.extend(self.count_due(online, now).map(|c| broadcast(c, None)));
         }
         Ok(Joined::Accepted { member, outputs })
     }
@@ -436,7 +441,8 @@ impl RoomCore {
     pub fn leave(&mut self, member: &Member, sockets: Sockets, now: u64) -> Vec<Output> {
         let listed = self.presence.remove(member);
         if sockets.online >= BIG_ROOM {
-            return Vec::new();
+            let count = self.count_due(sockets.online, now);
+            return count.map(|c| broadcast(c, None)).into_iter().collect();
         }
         let presence = ServerFrame::Presence {
             online: sockets.online,
@@ -500,10 +506,37 @@ impl RoomCore {
             });
             return Ok(outputs);
         }
-        match ClientFrame::parse(text, member.dialect()) {
-            Ok(frame) => self.act(member, frame, sockets, now, store),
-            Err(e) => Ok(reply_error(member, e)),
+        let mut outputs = match ClientFrame::parse(text, member.dialect()) {
+            Ok(frame) => self.act(member, frame, sockets, now, store)?,
+            Err(e) => reply_error(member, e),
+        };
+        // A live event's count rides with what goes to everyone anyway (in
+        // the same batch), the sender's copy included. (`sockets` counts no
+        // one here: the adapter does not count its sockets on every frame.)
+        let online = self.presence.connections();
+        if online > BIG_ROOM
+            && outputs
+                .iter()
+                .any(|o| matches!(o, Output::Broadcast { .. }))
+        {
+            if let Some(count) = self.count_due(online, now) {
+                outputs.extend(to_everyone(member, count));
+            }
         }
+        Ok(outputs)
+    }
+
+    /// A live event's count, when it is due to be told (see [`LiveCount`]).
+    fn count_due(&mut self, online: u32, now: u64) -> Option<String> {
+        self.live_count.due(online, now).then(|| {
+            ServerFrame::Presence {
+                online,
+                joined: None,
+                left: None,
+                member: None,
+            }
+            .encode()
+        })
     }
 
     /// What a frame does, once parsed: from a member's socket, or from the

@@ -16,6 +16,8 @@ pub const MAX_LISTED: usize = 100;
 pub struct Presence {
     /// sender key -> who, with their connections' addresses (for bans).
     members: BTreeMap<String, (PresenceMember, Vec<Option<String>>)>,
+    /// Connections of every member (asked on every frame in a crowd).
+    connections: u32,
 }
 
 impl Presence {
@@ -36,6 +38,7 @@ impl Presence {
             .entry(m.sender.clone())
             .or_insert_with(|| (Self::entry(m), Vec::new()));
         entry.connections += 1;
+        self.connections += 1;
         // The newest connection's name wins (a verified user may be renamed by their site).
         entry.name = m.name.clone();
         addresses.push(m.address.clone());
@@ -48,7 +51,10 @@ impl Presence {
         let Some((entry, addresses)) = self.members.get_mut(&m.sender) else {
             return Self::entry(m);
         };
-        entry.connections = entry.connections.saturating_sub(1);
+        if entry.connections > 0 {
+            entry.connections -= 1;
+            self.connections -= 1;
+        }
         if let Some(i) = addresses.iter().position(|a| *a == m.address) {
             addresses.remove(i);
         }
@@ -91,10 +97,56 @@ impl Presence {
 
     /// Connections of every member.
     pub fn connections(&self) -> u32 {
-        self.members.values().map(|(m, _)| m.connections).sum()
+        self.connections
     }
 
     pub fn clear(&mut self) {
         self.members.clear();
+        self.connections = 0;
+    }
+}
+
+/// A live event's count is told at most this often.
+pub const LIVE_COUNT_EVERY_MS: u64 = 10_000;
+
+/// A live event announces no joins and leaves, so its count would stay what
+/// each member saw on joining, stale by hundreds. It is told on its own
+/// instead: with the first join, leave or message at least
+/// [`LIVE_COUNT_EVERY_MS`] after the last telling, if it changed. That is
+/// no timer to wake the room, and in a crowd something happens every second.
+#[derive(Debug, Default, Clone)]
+pub struct LiveCount {
+    told: u32,
+    at: Option<u64>,
+}
+
+impl LiveCount {
+    /// Whether `online` is to be told now; if so, it counts as told.
+    pub fn due(&mut self, online: u32, now: u64) -> bool {
+        let waited = self
+            .at
+            .is_none_or(|at| now >= at.saturating_add(LIVE_COUNT_EVERY_MS));
+        if online == self.told || !waited {
+            return false;
+        }
+        self.told = online;
+        self.at = Some(now);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_count_is_told_when_changed_and_at_most_every_ten_seconds() {
+        let mut count = LiveCount::default();
+        assert!(count.due(501, 1_000));
+        assert!(!count.due(502, 1_000 + LIVE_COUNT_EVERY_MS - 1));
+        assert!(count.due(502, 1_000 + LIVE_COUNT_EVERY_MS));
+        // Unchanged: nothing to tell, however long it has been.
+        assert!(!count.due(502, 100 * LIVE_COUNT_EVERY_MS));
+        assert!(count.due(480, 100 * LIVE_COUNT_EVERY_MS));
     }
 }

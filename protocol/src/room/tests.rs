@@ -2984,37 +2984,87 @@ fn erasing_a_user_deletes_the_files_they_uploaded_and_never_sent() {
 }
 
 #[test]
-fn a_live_event_room_does_not_announce_every_join_and_leave() {
+fn a_live_event_room_tells_its_count_now_and_then_instead_of_every_join_and_leave() {
     // After a deploy thousands rejoin at once: each announcement would be a
-    // send to every member. The joiner still gets its welcome and history.
+    // send to every member. The joiner still gets its welcome and history,
+    // and the count goes out at most every ten seconds, without names.
     let (mut core, mut store) = (core(), MemoryStore::default());
-    let crowd = Sockets {
-        online: crate::limits::BIG_ROOM,
+    let crowd = |online| Sockets {
+        online,
         ..Sockets::default()
     };
-    let Joined::Accepted { member, outputs } =
-        core.join(request("Ada"), crowd, T0, &mut store).unwrap()
-    else {
-        panic!("refused");
+    let told_count = |outputs: &[Output]| -> Vec<Json> {
+        let told = broadcasts(outputs);
+        for frame in &told {
+            assert_eq!(kind(frame), "presence", "{frame:?}");
+            assert!(frame.get("joined").is_none() && frame.get("member").is_none());
+        }
+        told
     };
-    assert!(
-        !outputs
-            .iter()
-            .any(|o| matches!(o, Output::Broadcast { .. })),
-        "{outputs:?}"
-    );
-    assert_eq!(replies(&outputs).len(), 2, "welcome and history");
-    assert!(core.leave(&member, crowd, T0).is_empty());
+    let mut joined = Vec::new();
+    let mut told = Vec::new();
+    for i in 0..550 {
+        let req = JoinRequest {
+            address: Some(format!("10.0.{}.{}", i / 256, i % 256)),
+            ..request(&format!("Ada{i}"))
+        };
+        let Joined::Accepted { member, outputs } = core
+            .join(req, crowd(i), T0 + u64::from(i) * 10, &mut store)
+            .unwrap()
+        else {
+            panic!("refused");
+        };
+        assert_eq!(replies(&outputs).len(), 2, "welcome and history");
+        told.extend(broadcasts(&outputs));
+        joined.push(member);
+    }
+    // Up to 500 each join was told, with its name; past that, the first
+    // join told the count, the next 49, within 0.5 s, did not.
+    let told: Vec<Json> = told
+        .into_iter()
+        .filter(|f| f.get("joined").is_none())
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(field(&told[0], "online").as_u64(), Some(501));
+    // A leave ten seconds later tells the count as it is now.
+    let later = T0 + 5_500 + presence::LIVE_COUNT_EVERY_MS;
+    let gone = joined.pop().unwrap();
+    let told = told_count(&core.leave(&gone, crowd(549), later));
+    assert_eq!(field(&told[0], "online").as_u64(), Some(549));
+    assert!(told_count(&core.leave(&joined[0], crowd(548), later + 1)).is_empty());
+    // Ten seconds on, a message carries it, to its sender too.
+    let send = ClientFrame::Send {
+        id: Some("m1".into()),
+        message: "hi".into(),
+        reply_to: None,
+        attachments: Vec::new(),
+    }
+    .encode();
+    let later = later + presence::LIVE_COUNT_EVERY_MS;
+    let outputs = core
+        .handle_frame(&joined[1], &send, Sockets::default(), later, &mut store)
+        .unwrap();
+    let count = |frames: Vec<Json>| {
+        frames
+            .into_iter()
+            .filter(|f| kind(f) == "presence")
+            .map(|f| field(&f, "online").as_u64())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(count(broadcasts(&outputs)), [Some(548)]);
+    assert_eq!(count(replies(&outputs)), [Some(548)]);
+    // A small room announces each join and leave, with names.
     let small = Sockets::default();
     let Joined::Accepted { member, outputs } =
-        core.join(request("Bo"), small, T0, &mut store).unwrap()
+        core.join(request("Bo"), small, later, &mut store).unwrap()
     else {
         panic!("refused");
     };
-    assert!(outputs
-        .iter()
-        .any(|o| matches!(o, Output::Broadcast { .. })));
-    assert!(!core.leave(&member, small, T0).is_empty());
+    assert_eq!(
+        field(&broadcasts(&outputs)[0], "joined").as_str(),
+        Some("Bo")
+    );
+    assert!(!core.leave(&member, small, later).is_empty());
 }
 
 #[test]
