@@ -121,6 +121,12 @@ pub enum ModerationAction {
     },
     Lock,
     Unlock,
+    /// Show `target` above the list, for everyone (one per room: it
+    /// replaces the one pinned before).
+    Pin {
+        target: u64,
+    },
+    Unpin,
 }
 
 impl ModerationAction {
@@ -135,6 +141,8 @@ impl ModerationAction {
             ModerationAction::Slow { .. } => "slow",
             ModerationAction::Lock => "lock",
             ModerationAction::Unlock => "unlock",
+            ModerationAction::Pin { .. } => "pin",
+            ModerationAction::Unpin => "unpin",
         }
     }
 
@@ -401,7 +409,9 @@ impl ClientFrame {
                     .str("id", id)
                     .str("action", action.name());
                 let w = match action {
-                    ModerationAction::Delete { target } => w.u64("target", *target),
+                    ModerationAction::Delete { target } | ModerationAction::Pin { target } => {
+                        w.u64("target", *target)
+                    }
                     ModerationAction::Mute { sender, seconds }
                     | ModerationAction::Ban { sender, seconds } => {
                         w.str("sender", sender).opt_u64("seconds", *seconds)
@@ -410,7 +420,9 @@ impl ClientFrame {
                     | ModerationAction::Unban { sender }
                     | ModerationAction::Purge { sender } => w.str("sender", sender),
                     ModerationAction::Slow { seconds } => w.u64("seconds", *seconds),
-                    ModerationAction::Lock | ModerationAction::Unlock => w,
+                    ModerationAction::Lock | ModerationAction::Unlock | ModerationAction::Unpin => {
+                        w
+                    }
                 };
                 w.opt_str("reason", reason.as_deref()).finish()
             }
@@ -501,6 +513,10 @@ fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
         },
         "lock" => ModerationAction::Lock,
         "unlock" => ModerationAction::Unlock,
+        "pin" => ModerationAction::Pin {
+            target: seq(obj, "target")?,
+        },
+        "unpin" => ModerationAction::Unpin,
         other => {
             return Err(bad(format!(
                 "unknown moderation action \"{}\"",
@@ -807,6 +823,16 @@ mod tests {
             ClientFrame::Moderate {
                 id: "m".into(),
                 action: ModerationAction::Slow { seconds: 30 },
+                reason: None,
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Pin { target: 7 },
+                reason: None,
+            },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Unpin,
                 reason: None,
             },
             ClientFrame::Moderate {

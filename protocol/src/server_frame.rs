@@ -78,6 +78,8 @@ pub struct Welcome {
     pub unread: Option<u64>,
     /// The room is read-only for everyone but moderators.
     pub locked: bool,
+    /// The message a moderator pinned above the list, as it is now.
+    pub pinned: Option<ChatMessage>,
     /// Slow mode: seconds between two messages of one sender (0 = off).
     pub slow_mode: u64,
     /// You are muted until then (ms since the epoch; `Some(u64::MAX)` = for good).
@@ -168,6 +170,9 @@ pub enum ServerFrame {
     Receipt(Reader),
     /// The site changed its rules for what members write.
     Rules(Rules),
+    /// The pinned message changed: pinned, unpinned (`None`), edited, or
+    /// gone (deleted: `None`).
+    Pinned(Option<ChatMessage>),
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
 }
@@ -293,11 +298,16 @@ fn moderation_fields(w: ObjectWriter, n: &ModerationNotice) -> ObjectWriter {
         .flag("erased", n.erased)
 }
 
+/// A message as a history page carries it (no `type`).
+fn message_object(m: &ChatMessage) -> String {
+    message_fields(ObjectWriter::new().u64("seq", m.seq), m).finish()
+}
+
 /// One item of a history page: a message as it is, or an update or notice
 /// with its `type`.
 pub fn encode_event(e: &RoomEvent) -> String {
     match e {
-        RoomEvent::Message(m) => message_fields(ObjectWriter::new().u64("seq", m.seq), m).finish(),
+        RoomEvent::Message(m) => message_object(m),
         RoomEvent::Update(u) => {
             update_fields(ObjectWriter::new().str("type", "update"), u).finish()
         }
@@ -335,6 +345,7 @@ impl ServerFrame {
                 .opt_u64("readSeq", Some(w.read_seq).filter(|s| *s > 0))
                 .opt_u64("unread", w.unread)
                 .bool("locked", w.locked)
+                .opt_raw("pinned", w.pinned.as_ref().map(message_object))
                 .u64("slowMode", w.slow_mode)
                 .opt_u64("mutedUntil", w.muted_until)
                 .u64("editWindow", w.edit_window)
@@ -437,6 +448,10 @@ impl ServerFrame {
                 )
                 .str("accept", &r.accept)
                 .finish(),
+            ServerFrame::Pinned(m) => ObjectWriter::new()
+                .str("type", "pinned")
+                .opt_raw("message", m.as_ref().map(message_object))
+                .finish(),
             ServerFrame::Error(e) => ObjectWriter::new()
                 .str("type", "error")
                 .str("code", e.code.as_str())
@@ -496,6 +511,7 @@ impl ServerFrame {
                 read_seq: obj.get("readSeq").and_then(Json::as_u64).unwrap_or(0),
                 unread: obj.get("unread").and_then(Json::as_u64),
                 locked: flag(obj, "locked"),
+                pinned: pinned(obj, "pinned"),
                 slow_mode: obj.get("slowMode").and_then(Json::as_u64).unwrap_or(0),
                 muted_until: obj.get("mutedUntil").and_then(Json::as_u64),
                 edit_window: obj.get("editWindow").and_then(Json::as_u64).unwrap_or(0),
@@ -555,6 +571,7 @@ impl ServerFrame {
                 seq: u64_field(obj, "seq")?,
             },
             "receipt" => ServerFrame::Receipt(parse_reader(obj).ok_or(FrameError::Field("seq"))?),
+            "pinned" => ServerFrame::Pinned(pinned(obj, "message")),
             "rules" => ServerFrame::Rules(Rules {
                 max_message_chars: u64_field(obj, "maxMessageChars")? as usize,
                 edit_window: u64_field(obj, "editWindow")?,
@@ -646,6 +663,11 @@ fn parse_member(obj: &Json) -> Result<PresenceMember, FrameError> {
             .unwrap_or(1)
             .min(u64::from(u32::MAX)) as u32,
     })
+}
+
+/// The pinned message under `key`, if any (one that cannot be read is none).
+fn pinned(obj: &Json, key: &str) -> Option<ChatMessage> {
+    obj.get(key).and_then(|m| parse_message(m, "seq").ok())
 }
 
 /// A message object; its own seq is under `seq_key` (`target` in updates).

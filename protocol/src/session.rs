@@ -211,7 +211,7 @@ pub enum Effect {
 }
 
 /// What the room lets us do right now.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RoomStatus {
     pub locked: bool,
     /// Slow mode: seconds between two messages (0 = off).
@@ -226,6 +226,24 @@ pub struct RoomStatus {
     /// The file types the site accepts, as an `accept` list ("": none;
     /// `None`: not said, so any the service knows).
     pub accept: Option<String>,
+    /// The message a moderator pinned above the list, as it is now.
+    pub pinned: Option<ChatMessage>,
+}
+
+/// The pinned message compares by seq and edit: what can change it (a
+/// whole message's comparison would cost the widget half a kilobyte).
+impl PartialEq for RoomStatus {
+    fn eq(&self, other: &Self) -> bool {
+        let pin = |r: &RoomStatus| r.pinned.as_ref().map(|m| (m.seq, m.edited));
+        self.locked == other.locked
+            && self.slow_mode == other.slow_mode
+            && self.muted_until == other.muted_until
+            && self.role == other.role
+            && self.edit_window == other.edit_window
+            && self.emoji == other.emoji
+            && self.accept == other.accept
+            && pin(self) == pin(other)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -693,6 +711,7 @@ impl Session {
                     edit_window: welcome.edit_window,
                     emoji: welcome.emoji.clone(),
                     accept: welcome.accept.clone(),
+                    pinned: welcome.pinned.clone(),
                 });
                 self.me = Some(welcome);
             }
@@ -851,6 +870,13 @@ impl Session {
                 }
             }
             ServerFrame::Error(error) => self.on_error(error, now),
+            ServerFrame::Pinned(pinned) => {
+                let room = RoomStatus {
+                    pinned,
+                    ..self.room.clone()
+                };
+                self.set_room(room);
+            }
             ServerFrame::Rules(rules) => {
                 // The site changed them while we are here: as if welcomed so.
                 self.max_message_chars = rules.max_message_chars;

@@ -1869,6 +1869,41 @@ fn new_rules_from_the_site_replace_what_welcome_said() {
     );
 }
 
+#[test]
+fn the_pinned_message_comes_with_welcome_and_follows_pinned_frames() {
+    let mut s = session();
+    s.start(0.0);
+    s.on_text(
+        &ServerFrame::Welcome(Welcome {
+            seq: 5,
+            online: 1,
+            name: "Ada".into(),
+            sender: ME.into(),
+            pinned: Some(msg(3)),
+            ..Welcome::default()
+        })
+        .encode(),
+        0.0,
+    );
+    s.on_text(&history(vec![msg(5)], false, None), 0.0);
+    assert!(drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Room(r) if r.pinned.as_ref().map(|m| m.seq) == Some(3))));
+    let edited = ChatMessage {
+        message: "now this".into(),
+        edited: Some(1),
+        ..msg(3)
+    };
+    s.on_text(&ServerFrame::Pinned(Some(edited)).encode(), 1.0);
+    assert!(drain(&mut s).iter().any(|e| matches!(e, Effect::Room(r)
+        if r.pinned.as_ref().map(|m| m.message.as_str()) == Some("now this"))));
+    s.on_text(&ServerFrame::Pinned(None).encode(), 2.0);
+    assert!(drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Room(r) if r.pinned.is_none())));
+    assert!(s.room().pinned.is_none());
+}
+
 /// Joined a room at 200 with the page 151..=200, older messages above it.
 fn joined_above_older(s: &mut Session) -> Vec<Effect> {
     s.start(0.0);

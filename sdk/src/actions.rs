@@ -15,7 +15,7 @@ use crate::view::menu;
 
 impl Controller {
     /// Report a refusal of something the visitor tried.
-    fn refused(&mut self, result: Result<String, ProtocolError>) {
+    pub(crate) fn refused(&mut self, result: Result<String, ProtocolError>) {
         if let Err(e) = result {
             let detail = events::error(&e);
             self.emit("error", detail);
@@ -38,7 +38,16 @@ impl Controller {
                 items.push(("edit", s.get("edit")));
             }
             items.push(("delete", s.get("delete")));
-        } else if moderator {
+        }
+        if moderator {
+            let seq = number(li, "data-seq");
+            if seq.is_some() && seq == room.pinned.as_ref().map(|m| m.seq) {
+                items.push(("unpin", s.get("unpin")));
+            } else {
+                items.push(("pin", s.get("pin")));
+            }
+        }
+        if !li.has_attribute("data-own") && moderator {
             // Any message may be removed; moderators and the site's bots
             // cannot be muted or banned (the room refuses it).
             items.push(("remove", s.get("remove")));
@@ -151,6 +160,17 @@ impl Controller {
                 let result =
                     self.session
                         .moderate(ModerationAction::Delete { target: seq }, None, t);
+                self.refused(result);
+            }
+            "pin" | "unpin" => {
+                menu::close(&li);
+                menu::refocus(&li);
+                let action = if action == "pin" {
+                    ModerationAction::Pin { target: seq }
+                } else {
+                    ModerationAction::Unpin
+                };
+                let result = self.session.moderate(action, None, t);
                 self.refused(result);
             }
             "mute" | "ban" => menu::sanction(&self.view.doc, s, &li, &action, &data("data-name")),

@@ -9,6 +9,7 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
+use protocol::client_frame::ModerationAction;
 use protocol::message::ModerationNotice;
 use protocol::read_out::ReadOut;
 use protocol::server_frame::{PresenceMember, Reader};
@@ -49,6 +50,9 @@ pub struct Controller {
     pub(crate) view: View,
     /// The message the composer answers, if any.
     pub(crate) reply_to: Option<u64>,
+    /// The pinned message shown (seq, edited) and whether with Unpin
+    /// (redrawn only when one changes: a redraw would take focus off Unpin).
+    pin_shown: Option<(u64, Option<u64>, bool)>,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
     /// What storage holds of the draft and unsent messages (`Session::kept`),
@@ -174,6 +178,7 @@ impl Controller {
                 options,
                 view,
                 reply_to: None,
+                pin_shown: None,
                 files: Files::default(),
                 kept,
                 members: Vec::new(),
@@ -676,6 +681,11 @@ impl Controller {
             None => None,
         };
         self.view.room_banner(text.as_deref());
+        let pin = room.pinned.as_ref().map(|m| (m.seq, m.edited, moderator));
+        if pin != self.pin_shown {
+            self.view.pin_bar(room.pinned.as_ref(), moderator);
+            self.pin_shown = pin;
+        }
         // The counter first: it enables Send when the text fits, and a muted
         // member's Send must stay off.
         self.view.update_counter(self.session.max_message_chars());
@@ -976,6 +986,13 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     out.push(on(&v.container, "drop", attach::on_drop));
     out.push(on(&v.container, "keydown", attach::on_viewer_key));
     out.push(on(&v.container, "click", attach::on_viewer_click));
+    // Its one button: Unpin.
+    out.push(on(&v.pin_box, "click", |c, e, t| {
+        if target(&e).is_some_and(|el| el.tag_name() == "BUTTON") {
+            let result = c.session.moderate(ModerationAction::Unpin, None, t);
+            c.refused(result);
+        }
+    }));
     out.push(on(&v.reply_box, "click", |c, e, _| {
         let action = target(&e).and_then(|el| el.get_attribute("data-action"));
         if action.as_deref() == Some("cancel-reply") {
@@ -1062,6 +1079,8 @@ fn notice_key(n: &ModerationNotice) -> Option<&'static str> {
         ("slow", _) => "noticeSlow",
         ("lock", _) => "noticeLock",
         ("unlock", _) => "noticeUnlock",
+        ("pin", _) => "noticePin",
+        ("unpin", _) => "noticeUnpin",
         // A newer server's action: the event says it, the list does not.
         _ => return None,
     })

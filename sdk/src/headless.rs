@@ -212,6 +212,13 @@ impl Headless {
                             "maxMessageChars",
                             num(self.session.max_message_chars() as u64),
                         ),
+                        (
+                            "pinned",
+                            room.pinned.as_ref().map_or(JsValue::UNDEFINED, |m| {
+                                let own = self.own(m);
+                                events::message(m, own, self.me.as_deref(), &self.options.server)
+                            }),
+                        ),
                     ]);
                     self.emit("room", detail);
                 }

@@ -323,6 +323,68 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   await Promise.all([mo.context().close(), eve.context().close(), max.context().close()]);
 });
 
+test('a moderator pins a message above the list for everyone, late joiners included; it follows edits and goes when unpinned or deleted', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100, ratePerSec: 50 } }, 'wpin');
+  const room = uniqueRoom('pin');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const eve = await open({ room, site, name: 'Eve' });
+  await eve.locator('.hc-input').fill('Doors open at 6. Tickets: https://tickets.example/launch');
+  await eve.locator('.hc-input').press('Enter');
+  const original = item(mo, 'Doors open at 6');
+  await original.waitFor();
+  // A member's menu has no Pin; a moderator's has, for anyone's message.
+  await item(eve, 'Doors open at 6').locator('.hc-more').click();
+  assert.equal(await item(eve, 'Doors open at 6').getByRole('menuitem', { name: 'Pin' }).count(), 0);
+  await eve.keyboard.press('Escape');
+  await original.locator('.hc-more').click();
+  await original.getByRole('menuitem', { name: 'Pin' }).click();
+  for (const page of [mo, eve]) {
+    await page.locator('.hc-notice', { hasText: 'Mo pinned a message.' }).waitFor();
+    await page.locator('.hc-pin', { hasText: 'Doors open at 6' }).waitFor();
+  }
+  const bar = eve.getByRole('region', { name: 'Pinned message' });
+  assert.match(await bar.textContent(), /^📌 EveDoors open at 6/);
+  assert.equal(await bar.getByRole('link').getAttribute('href'), 'https://tickets.example/launch', 'its link works');
+  assert.equal(await bar.getByRole('button').count(), 0, 'no Unpin for a member');
+  assert.deepEqual(await seriousViolations(eve), [], 'the bar is accessible');
+
+  // Someone arriving much later sees it at once, however far up it is.
+  for (let i = 0; i < 60; i++) {
+    const posted = await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: `filler ${i}` });
+    assert.equal(posted.status, 201, posted.text);
+  }
+  const cy = await open({ room, site, name: 'Cy' });
+  await cy.locator('.hc-pin', { hasText: 'Doors open at 6' }).waitFor();
+  assert.equal(await item(cy, 'Doors open at 6').count(), 0, 'not in the first page');
+
+  // Its author edits it: the bar follows.
+  const mine = item(eve, 'Doors open at 6');
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: 'Edit' }).click();
+  await mine.locator('textarea').fill('Doors open at 7 now');
+  await mine.locator('textarea').press('Enter');
+  await cy.locator('.hc-pin', { hasText: 'Doors open at 7 now' }).waitFor();
+
+  // Unpinned from the bar: gone for everyone.
+  await mo.locator('.hc-pin').getByRole('button', { name: 'Unpin' }).click();
+  for (const page of [mo, eve, cy]) await page.locator('.hc-pin').waitFor({ state: 'hidden' });
+  await eve.locator('.hc-notice', { hasText: 'Mo unpinned a message.' }).waitFor();
+
+  // The site's server pins too (its API takes the protocol's actions); a delete unpins.
+  const edited = item(eve, 'Doors open at 7');
+  const seq = Number(await edited.getAttribute('data-seq'));
+  const pinned = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'pin', target: seq });
+  assert.equal(pinned.status, 200, pinned.text);
+  await cy.locator('.hc-pin', { hasText: 'Doors open at 7' }).waitFor();
+  const missing = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'pin', target: 99999 });
+  assert.equal(missing.status, 404, missing.text);
+  await edited.locator('.hc-more').click();
+  await edited.getByRole('menuitem', { name: 'Delete' }).click();
+  for (const page of [mo, eve, cy]) await page.locator('.hc-pin').waitFor({ state: 'hidden' });
+  await Promise.all([mo.context().close(), eve.context().close(), cy.context().close()]);
+});
+
 test('a timed mute lifts by itself: the banner goes and the composer works again', async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wmute');
   const room = uniqueRoom('mute-ends');

@@ -84,9 +84,14 @@ impl RoomCore {
         now: u64,
         store: &mut impl Store,
     ) -> Outcome {
+        let shown = matches!(change, Change::Edit { .. } | Change::Delete);
         let (seq, frame, webhook) =
             self.record_change(member, Some(id), request, target, change, now, store)?;
-        Ok(recorded(member, id, seq, now, frame, webhook))
+        let mut outputs = recorded(member, id, seq, now, frame, webhook);
+        if shown {
+            outputs.extend(self.pin_follows(member, Some(target), now, store)?);
+        }
+        Ok(outputs)
     }
 
     pub(super) fn on_edit(
@@ -195,6 +200,7 @@ impl RoomCore {
             ..ModerationNotice::default()
         };
         outputs.extend(self.announce(member, id, request, notice, now, store)?);
+        outputs.extend(self.pin_follows(member, Some(target), now, store)?);
         Ok(outputs)
     }
 

@@ -38,6 +38,7 @@ pub mod lifecycle;
 pub mod member;
 pub mod moderation;
 pub mod output;
+mod pin;
 pub mod policy;
 pub mod presence;
 pub mod sanctions;
@@ -118,6 +119,8 @@ struct SavedState {
     /// The version (the site's `updatedAt`) `policy` and `limits` came with:
     /// word of an older one (a ticket from a cache) is ignored.
     version: u64,
+    /// The seq of the message pinned above the list.
+    pinned: Option<u64>,
 }
 
 pub struct RoomCore {
@@ -363,6 +366,7 @@ impl RoomCore {
                 read_seq,
                 unread,
                 locked: sanctions.locked,
+                pinned: self.pinned(now, store)?,
                 slow_mode: sanctions.slow_secs,
                 muted_until: sanctions.muted_until(
                     &member.sender,
@@ -1032,6 +1036,7 @@ impl RoomCore {
         let request = store::fingerprint(&["erase", sub]);
         let mut outputs = self.announce(&site, &id, request, notice, now, store)?;
         self.tell_deleted(&mut outputs, erased.tombstones, now, store)?;
+        outputs.extend(self.pin_follows(&site, None, now, store)?);
         // Each an update like any un-react, so that counts on open widgets
         // drop (the store has already forgotten them).
         for (target, emoji) in taken_back {

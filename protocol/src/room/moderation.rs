@@ -11,8 +11,8 @@ use super::sanctions::FOREVER;
 use super::store::fingerprint;
 use super::SITE_BOT;
 use super::{
-    event, recorded, reply_error, Member, Outcome, Output, Record, RecordKind, RoomCore, Store,
-    StoreError,
+    event, recorded, reply_error, to_everyone, Member, Outcome, Output, Record, RecordKind,
+    RoomCore, Store, StoreError,
 };
 
 /// How recent a gone sender's message must be for a ban or a mute to
@@ -82,6 +82,11 @@ impl RoomCore {
         ]);
         if let Some(outputs) = self.prior(member, id, request, store)? {
             return Ok(outputs);
+        }
+        if let ModerationAction::Pin { target } = action {
+            if !matches!(store.message(target)?, Some((m, _)) if !m.deleted) {
+                return fail(ProtocolError::new(ErrorCode::NotFound, "no such message"));
+            }
         }
         // Moderators cannot silence each other (or the site's bots).
         if let Some(sender) = action.sender() {
@@ -176,13 +181,30 @@ impl RoomCore {
             }
             ModerationAction::Lock => sanctions.locked = true,
             ModerationAction::Unlock => sanctions.locked = false,
+            ModerationAction::Pin { target } => notice.target = Some(*target),
+            ModerationAction::Unpin => notice.target = self.state.pinned,
         }
         let mut outputs = Vec::new();
-        if !matches!(action, ModerationAction::Purge { .. }) {
-            outputs.push(self.save_state());
+        match action {
+            ModerationAction::Purge { .. } => {}
+            ModerationAction::Pin { target } => {
+                let (frame, save) = self.pin(Some(target), now, store)?;
+                outputs.push(save);
+                after.extend(to_everyone(member, frame));
+            }
+            ModerationAction::Unpin => {
+                let (frame, save) = self.pin(None, now, store)?;
+                outputs.push(save);
+                after.extend(to_everyone(member, frame));
+            }
+            _ => outputs.push(self.save_state()),
         }
         outputs.extend(self.announce(member, id, request, notice, now, store)?);
+        let purge = !purged.is_empty();
         self.tell_deleted(&mut outputs, purged, now, store)?;
+        if purge {
+            outputs.extend(self.pin_follows(member, None, now, store)?);
+        }
         outputs.extend(after);
         Ok(outputs)
     }

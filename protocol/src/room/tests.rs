@@ -3346,3 +3346,143 @@ fn a_ticket_older_than_the_rules_the_room_has_changes_nothing() {
         "ack"
     );
 }
+
+/// The `pinned` frames among `out`, as the message text each carries (`None`: unpinned).
+fn pinned_frames(frames: &[Json]) -> Vec<Option<String>> {
+    frames
+        .iter()
+        .filter(|f| kind(f) == "pinned")
+        .map(|f| {
+            f.get("message")
+                .map(|m| field(m, "message").as_str().unwrap_or("").to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_moderator_pins_a_message_everyone_sees_it_and_later_joiners_get_it_in_welcome() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    send(&mut core, &mut store, &ada, "m1", "Welcome to the launch!");
+    let pin = |core: &mut RoomCore, store: &mut MemoryStore, who: &Member, body: &str| {
+        frame(core, store, who, body, T0 + 2)
+    };
+    // Members cannot pin; a missing or deleted message cannot be pinned.
+    let by_ada = pin(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"moderate","id":"p0","action":"pin","target":1}"#,
+    );
+    assert_eq!(answer(&by_ada), "not_allowed");
+    let missing = pin(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p1","action":"pin","target":99}"#,
+    );
+    assert_eq!(answer(&missing), "not_found");
+    let out = pin(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p2","action":"pin","target":1}"#,
+    );
+    let told = broadcasts(&out);
+    let notice = told.iter().find(|f| kind(f) == "moderation").unwrap();
+    assert_eq!(
+        (
+            field(notice, "action").as_str(),
+            field(notice, "target").as_u64()
+        ),
+        (Some("pin"), Some(1))
+    );
+    let shown = || vec![Some("Welcome to the launch!".to_owned())];
+    assert_eq!(pinned_frames(&told), shown());
+    assert_eq!(pinned_frames(&replies(&out)), shown(), "the moderator too");
+    // A later joiner, and the room after a restart, know it.
+    let (_, welcome) = join(&mut core, &mut store, request("Bo"));
+    let pinned = field(&welcome[0], "pinned");
+    assert_eq!(field(pinned, "seq").as_u64(), Some(1));
+    assert_eq!(field(pinned, "name").as_str(), Some("Ada"));
+    let saved = out
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            Output::SaveState(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let mut restarted = RoomCore::new(RoomKey::new([9; 32]), Some(&saved));
+    let (_, welcome) = join(&mut restarted, &mut store, request("Cy"));
+    assert_eq!(field(field(&welcome[0], "pinned"), "seq").as_u64(), Some(1));
+    // Unpinned: gone for everyone, and from the next welcome.
+    let out = pin(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p3","action":"unpin"}"#,
+    );
+    assert_eq!(pinned_frames(&broadcasts(&out)), [None]);
+    let (_, welcome) = join(&mut core, &mut store, request("Di"));
+    assert!(welcome[0].get("pinned").is_none());
+}
+
+#[test]
+fn a_pinned_message_follows_its_edits_and_is_unpinned_when_deleted_or_purged() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    send(&mut core, &mut store, &ada, "m1", "Doors open at 6");
+    send(&mut core, &mut store, &ada, "m2", "See you there");
+    let act = |core: &mut RoomCore, store: &mut MemoryStore, who: &Member, body: &str| {
+        frame(core, store, who, body, T0 + 2)
+    };
+    act(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p1","action":"pin","target":1}"#,
+    );
+    // Another message's edit does not concern the pin; its own does.
+    let other = act(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"edit","id":"e1","target":2,"message":"See you!"}"#,
+    );
+    assert!(pinned_frames(&broadcasts(&other)).is_empty());
+    let edited = act(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"edit","id":"e2","target":1,"message":"Doors open at 7"}"#,
+    );
+    let now = || vec![Some("Doors open at 7".to_owned())];
+    assert_eq!(pinned_frames(&broadcasts(&edited)), now());
+    assert_eq!(pinned_frames(&replies(&edited)), now(), "the author too");
+    // Its author deletes it: unpinned.
+    let deleted = act(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"delete","id":"d1","target":1}"#,
+    );
+    assert_eq!(pinned_frames(&broadcasts(&deleted)), [None]);
+    // Pinned again (the other one), then its author purged: unpinned.
+    act(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p2","action":"pin","target":2}"#,
+    );
+    let purge = format!(
+        r#"{{"type":"moderate","id":"x1","action":"purge","sender":"{}"}}"#,
+        ada.sender
+    );
+    let purged = act(&mut core, &mut store, &mo, &purge);
+    assert_eq!(pinned_frames(&broadcasts(&purged)), [None]);
+    let (_, welcome) = join(&mut core, &mut store, request("Bo"));
+    assert!(welcome[0].get("pinned").is_none());
+}

@@ -97,8 +97,11 @@ fn every_frame_round_trips() {
             role: Some(Role::Moderator),
             locked: true,
             muted_until: Some(5),
+            pinned: Some(decorated(4)),
             ..Welcome::default()
         }),
+        ServerFrame::Pinned(Some(sample(3))),
+        ServerFrame::Pinned(None),
         ServerFrame::History {
             events: vec![
                 RoomEvent::Message(sample(1)),

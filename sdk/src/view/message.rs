@@ -38,16 +38,16 @@ fn button(doc: &Document, class: &str, action: &str, text: &str) -> Element {
 }
 
 /// `text` in `p`, its web links clickable (see `protocol::links`): built
-/// as nodes, never parsed as HTML.
-fn linked_text(doc: &Document, p: &Element, text: &str) {
+/// as nodes, never parsed as HTML. `tabindex`: the links' (`-1` in the list,
+/// where Tab from the message reaches them).
+pub(super) fn linked_text(doc: &Document, p: &Element, text: &str, tabindex: &str) {
     for (link, piece) in protocol::links::split(text) {
         if link {
             let a = element(doc, "a", "");
             attr(&a, "href", piece);
             attr(&a, "target", "_blank");
             attr(&a, "rel", "noopener noreferrer nofollow ugc");
-            // Reached by Tab from the message itself (see `log_keys`).
-            attr(&a, "tabindex", "-1");
+            attr(&a, "tabindex", tabindex);
             set_text(&a, piece);
             append(p, &a);
         } else {
@@ -146,7 +146,8 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         if m.deleted {
             set_text(&text, &s.get("deleted"));
         } else {
-            linked_text(doc, &text, &m.message);
+            // Links are reached by Tab from the message itself (see `log_keys`).
+            linked_text(doc, &text, &m.message, "-1");
         }
         append(li, &text);
     }

@@ -9,6 +9,7 @@ pub(crate) mod dom;
 mod log_keys;
 pub mod menu;
 pub(crate) mod message;
+mod pin;
 
 use protocol::message::{ModerationNotice, ReplyRef};
 use protocol::session::OutgoingFile;
@@ -89,6 +90,8 @@ pub struct View {
     announcer: Element,
     pub strings: Strings,
     room_banner: HtmlElement,
+    /// The pinned message (see `pin`).
+    pub pin_box: HtmlElement,
     pub reply_box: HtmlElement,
     pub suggest: HtmlElement,
     /// The viewer's display name (mentions of it are highlighted).
@@ -175,6 +178,12 @@ impl View {
         let room_banner = html(&doc, "div", "hc-roombanner");
         attr(&room_banner, "role", "status");
         set_hidden(&room_banner, true);
+        let pin_box = html(&doc, "div", "hc-pin");
+        attr(&pin_box, "role", "region");
+        attr(&pin_box, "aria-label", &strings.get("pinned"));
+        // Scrolled within when long: reachable by keyboard to scroll it.
+        attr(&pin_box, "tabindex", "0");
+        pin_box.set_hidden(true);
 
         let log = html(&doc, "div", "hc-log");
         attr(&log, "role", "log");
@@ -253,7 +262,15 @@ impl View {
         append_all(&main, &[&log, &pill]);
         append_all(
             &container,
-            &[&header, &banner, &room_banner, &main, &typing, &reply_bar],
+            &[
+                &header,
+                &banner,
+                &room_banner,
+                &pin_box,
+                &main,
+                &typing,
+                &reply_bar,
+            ],
         );
         append_all(&container, &[&suggest, &tray, &form, &announcer]);
         root.append_child(&container)?;
@@ -274,6 +291,7 @@ impl View {
             bell,
             banner,
             room_banner,
+            pin_box,
             reply_box: reply_bar,
             suggest,
             log,

@@ -1,0 +1,43 @@
+//! The pinned message, in a bar above the list (as YouTube and Twitch pin
+//! a chat message): its author and text, its links live, scrolled within
+//! the bar when long; moderators get Unpin.
+
+use protocol::ChatMessage;
+
+use super::dom::{append, append_all, attr, element, focus, set_text};
+use super::message::linked_text;
+use super::View;
+
+impl View {
+    /// Show `pinned` (or nothing); `moderator`: with an Unpin button.
+    pub fn pin_bar(&self, pinned: Option<&ChatMessage>, moderator: bool) {
+        let bar = &self.pin_box;
+        let had_focus = self.focused().is_some_and(|f| bar.contains(Some(&f)));
+        bar.set_text_content(None);
+        bar.set_hidden(pinned.is_none());
+        if let Some(m) = pinned {
+            let who = element(&self.doc, "b", "");
+            set_text(&who, &["📌 ", &m.name].concat());
+            let text = element(&self.doc, "p", "");
+            attr(&text, "dir", "auto");
+            // A message of files only: its first file's name.
+            match m.attachments.first() {
+                Some(file) if m.message.is_empty() => {
+                    set_text(&text, &["📎 ", &file.name].concat())
+                }
+                _ => linked_text(&self.doc, &text, &m.message, "0"),
+            }
+            append_all(bar, &[&who, &text]);
+            if moderator {
+                let unpin = element(&self.doc, "button", "hc-link");
+                attr(&unpin, "type", "button");
+                set_text(&unpin, &self.strings.get("unpin"));
+                append(bar, &unpin);
+            }
+        }
+        // Its Unpin gone under the visitor's fingers: the list, not the page.
+        if had_focus {
+            focus(&self.log);
+        }
+    }
+}
