@@ -62,6 +62,40 @@ test('a host stylesheet that styles every div does not restyle the text inside t
     user-select: none; pointer-events: none; cursor: wait }`);
   const changed = Object.keys(plain).filter((k) => plain[k] !== styled[k]).map((k) => `${k}: ${plain[k]} -> ${styled[k]}`);
   assert.deepEqual(changed, [], 'the page\'s div rules reached the widget\'s text and controls');
+
+  // The widget's own language still decides how its text renders (which
+  // glyphs a Japanese font draws, hyphenation): Chromium's locale of its lang.
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room: uniqueRoom('ja'), name: 'Aiko', locale: 'ja' }, {
+    body: '<style>div { letter-spacing: .3em }</style><div id="chat"></div>',
+  });
+  await page.locator('.hc-input').waitFor();
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-input')).webkitLocale), '"ja"');
+  await context.close();
+});
+
+test('a widget in a container the page hides with visibility: hidden (a closed drawer) is hidden too: not seen, not focusable', async () => {
+  // Bootstrap's offcanvas and many drawers close with visibility: hidden
+  // (and a transition): the chat in one must not stay on screen or in the Tab order.
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room: uniqueRoom('drawer'), name: 'Ada' }, {
+    body: '<button id="before">Menu</button><aside id="drawer" style="visibility: hidden"><h2>Help</h2><div id="chat"></div></aside><a href="#after" id="after">After</a>',
+  });
+  await page.locator('.hc-input').waitFor({ state: 'attached' });
+  const seen = await page.evaluate(() => {
+    const input = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-input');
+    return { visibility: getComputedStyle(input).visibility, visible: input.checkVisibility({ visibilityProperty: true }) };
+  });
+  assert.deepEqual(seen, { visibility: 'hidden', visible: false });
+  await page.focus('#before');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'after', 'Tab went past the hidden chat');
+  // Opened: the chat shows and works.
+  await page.evaluate(() => { document.getElementById('drawer').style.visibility = 'visible'; });
+  await page.locator('.hc-input').fill('the drawer is open');
+  await page.locator('.hc-input').press('Enter');
+  await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'the drawer is open' }).waitFor();
+  await context.close();
 });
 
 test('the launcher stays in the corner of the screen when the page transforms, contains or zooms its body', async () => {
@@ -117,6 +151,8 @@ test('a page that enforces Trusted Types still gets its chat bubble, and the pan
   await bubble.click();
   await page.locator('.hc-input').waitFor();
   assert.equal(await bubble.getAttribute('aria-expanded'), 'true');
+  // The widget (loaded without a script element's URL, which the page refuses) connects.
+  await page.locator('.hc-online', { hasText: '1 online' }).waitFor();
   assert.deepEqual(page.errors, []);
   await context.close();
 });
