@@ -14,7 +14,7 @@ const CSS = `
 .b:focus-visible,.x:focus-visible{outline:3px solid #fbbc04;outline-offset:2px}
 .u{position:absolute;top:-4px;inset-inline-end:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#d93025;color:#fff;font:700 12px/22px system-ui,sans-serif}
 .u[hidden],.p[hidden]{display:none}
-.p{position:fixed;inset-inline-end:20px;bottom:92px;z-index:2147483000;width:min(380px,calc(100vw - 40px));background:var(--hc-bg,#fff);color:var(--hc-fg,#1f1f1f);border-radius:16px;box-shadow:0 8px 32px rgba(0,0,0,.3);overflow:hidden}
+.p{position:fixed;inset-inline-end:20px;bottom:92px;z-index:2147483647;width:min(380px,calc(100vw - 40px));background:var(--hc-bg,#fff);color:var(--hc-fg,#1f1f1f);border-radius:16px;box-shadow:0 8px 32px rgba(0,0,0,.3);overflow:hidden}
 .d{background:var(--hc-bg,#1b1b1f);color:var(--hc-fg,#e6e6ea)}
 @media (prefers-color-scheme:dark){.a{background:var(--hc-bg,#1b1b1f);color:var(--hc-fg,#e6e6ea)}}
 .c{height:420px;min-height:240px}
@@ -41,10 +41,18 @@ function loader(src) {
     const full = () => { const h = Object.getOwnPropertyDescriptor(window, 'HelloChat')?.value; return typeof h?.mount === 'function' ? h : null; };
     if (full()) { resolve(full()); return; }
     const s = document.createElement('script');
-    s.src = src;
-    s.async = true;
     s.onload = () => (full() ? resolve(full()) : reject(new Error('hello-chat.js did not define HelloChat')));
     s.onerror = () => reject(new Error(`cannot load ${src}`));
+    try {
+      s.src = src;
+    } catch {
+      // A page that enforces Trusted Types refuses a script's URL as a
+      // string; an import() is no such sink (the file is an IIFE: it runs
+      // as a module too, and the launcher gives the widget its server).
+      import(src).then(s.onload, s.onerror);
+      return;
+    }
+    s.async = true;
     document.head.appendChild(s);
   }));
 }
@@ -66,21 +74,35 @@ export function createLauncher(fullScript, server) {
     const root = host.attachShadow({ mode: 'open' });
     // The panel's colours follow the widget's theme (as mount reads it): d(ark), a(uto) or light.
     const theme = String(options.theme ?? '').trim();
+    // Built node by node, not with innerHTML: a page that enforces Trusted
+    // Types blocks markup assigned as a string.
+    const el = (tag, className, parent, attrs = {}) => {
+      const e = document.createElement(tag);
+      e.className = className;
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      parent.append(e);
+      return e;
+    };
     // A constructed stylesheet, not a <style>: allowed under a CSP without
     // 'unsafe-inline' styles (as the widget's own).
-    let styles = `<style>${CSS}</style>`;
     if (root.adoptedStyleSheets && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
       const sheet = new CSSStyleSheet();
       sheet.replaceSync(CSS);
       root.adoptedStyleSheets = [sheet];
-      styles = '';
+    } else {
+      el('style', '', root).textContent = CSS;
     }
-    root.innerHTML = `${styles}<div class="p ${theme === 'dark' ? 'd' : theme === 'light' ? '' : 'a'}" id="p" role="dialog" hidden><div class="h"><button type="button" class="x">×</button></div><div class="c"></div></div><button type="button" class="b" aria-controls="p" aria-expanded="false"><span class="l"></span><span class="u" hidden></span></button>`;
-    const [panel, close, slot, bubble, label, badge] = ['.p', '.x', '.c', '.b', '.l', '.u'].map((s) => root.querySelector(s));
+    const panel = el('div', `p ${theme === 'dark' ? 'd' : theme === 'light' ? '' : 'a'}`, root, { id: 'p', role: 'dialog', hidden: '', 'aria-label': text.label });
+    const close = el('button', 'x', el('div', 'h', panel), { type: 'button', 'aria-label': text.close });
+    close.textContent = '×';
+    const slot = el('div', 'c', panel);
+    const bubble = el('button', 'b', root, { type: 'button', 'aria-controls': 'p', 'aria-expanded': 'false' });
+    const label = el('span', 'l', bubble);
+    const badge = el('span', 'u', bubble, { hidden: '' });
     label.textContent = text.label;
-    close.setAttribute('aria-label', text.close);
-    panel.setAttribute('aria-label', text.label);
-    document.body.appendChild(host);
+    // On <html>, after <body>: position:fixed follows the screen even where
+    // the page transforms, contains or zooms its body (it would follow the body).
+    document.documentElement.appendChild(host);
 
     let chat = null;
     let unread = 0;
