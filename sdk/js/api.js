@@ -285,13 +285,15 @@ export function createHelloChat(loadWasm, defaultServer) {
     };
 
     const lang = languageOf(options);
-    const text = localeStrings(trim(options.server ?? '') || defaultServer(), lang);
+    const text = localeStrings((Object.hasOwn(options, 'server') && trim(options.server ?? '')) || defaultServer(), lang);
     Promise.all([load(), text]).then(([wasm, translated]) => {
       if (destroyed) return;
       // The page's options are read here again, getters and proxies
       // included: what throws is a failure to mount, told as one.
       try {
-        const resolved = { ...options };
+        // Own properties only: a polluted Object.prototype (`server`, `token`)
+        // must not configure the widget.
+        const resolved = Object.assign(Object.create(null), options);
         if (translated) {
           // The page's text wins, and so over the language file's plural forms of it.
           const page = options.strings ?? {};
@@ -319,10 +321,13 @@ export function createHelloChat(loadWasm, defaultServer) {
 /** Options from an element's data-* attributes (data-room, data-name, ...). */
 export function optionsFromDataset(el) {
   const d = el.dataset;
+  // Only the element's own attributes: a missing one is looked up on
+  // Object.prototype, which a page's bug may have polluted.
+  const attr = (key) => (Object.hasOwn(d, key) ? d[key] : '');
   const options = {};
   for (const key of ['room', 'name', 'site', 'server', 'token', 'theme', 'locale', 'placeholder', 'height', 'dir']) {
-    if (d[key] !== undefined && d[key] !== '') options[key] = d[key];
+    if (attr(key) !== '') options[key] = d[key];
   }
-  if (d.rememberVisitor === 'false') options.rememberVisitor = false;
+  if (attr('rememberVisitor') === 'false') options.rememberVisitor = false;
   return options;
 }

@@ -82,7 +82,8 @@ export function createConnect(loadHeadless, defaultServer) {
     headless().then((wasm) => {
       if (closed) return;
       try {
-        client = new wasm.Client(options, emit, defaultServer());
+        // Own properties only, as for mount (a polluted Object.prototype).
+        client = new wasm.Client(Object.assign(Object.create(null), options), emit, defaultServer());
       } catch (err) {
         fail(err, 'mount_failed');
         return;

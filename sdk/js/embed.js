@@ -26,7 +26,7 @@ const script = document.currentScript instanceof HTMLScriptElement ? document.cu
 // cannot choose it: markup that keeps data-* attributes must not be able to
 // wire a real-looking chat to someone else's server.
 const server = (() => {
-  try { return new URL(script.dataset.server || script.src).origin; } catch { return location.origin; }
+  try { return new URL(script.getAttribute('data-server') || script.src).origin; } catch { return location.origin; }
 })();
 
 const HelloChat = createHelloChat(async () => {

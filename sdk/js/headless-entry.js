@@ -16,7 +16,7 @@ async function wasmBytes() {
 
 const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
 const server = (() => {
-  try { return new URL(script.dataset.server || script.src).origin; } catch { return location.origin; }
+  try { return new URL(script.getAttribute('data-server') || script.src).origin; } catch { return location.origin; }
 })();
 
 const connect = createConnect(async () => {

@@ -9,7 +9,7 @@ import { optionsFromDataset } from './api.js';
 const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
 const src = script?.src || `${location.origin}/hello-chat-launcher.js`;
 const server = (() => {
-  try { return new URL(script.dataset.server || src).origin; } catch { return location.origin; }
+  try { return new URL(script.getAttribute('data-server') || src).origin; } catch { return location.origin; }
 })();
 const launcher = createLauncher(new URL('hello-chat.js', src).href, server);
 
