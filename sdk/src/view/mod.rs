@@ -139,6 +139,9 @@ impl View {
         attr(&container, "dir", if options.rtl { "rtl" } else { "ltr" });
         if let Some(locale) = &options.locale {
             attr(&container, "lang", locale);
+            // On the host too: the stylesheet's reset of `.hc` takes the
+            // rendering locale (CJK glyphs, hyphenation) from there.
+            attr(&host, "lang", locale);
         }
         attr(&container, "aria-label", &strings.get("title"));
         if let Some(h) = &options.height {
