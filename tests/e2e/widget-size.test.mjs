@@ -95,7 +95,12 @@ const KB = 1024;
 // spoke lately offered first as @mentions (a live event lists nobody else
 // who talks; +0.2 KB): 92.8 KB (95,026 B) nightly, 101.9 KB (104,389 B)
 // stable, so 93.0/102.2 KB.
-const EMBED_BUDGET = { nightly: 93.0 * KB, stable: 102.2 * KB };
+// Then pinned messages (the bar, Pin / Unpin, the `pinned` frame; +1.6 KB, of
+// which comparing the pin by seq and edit instead of the whole message
+// saved 1.0) and a QA pass's fixes for hostile host pages (the reset on
+// `.hc`, the host's lang; +0.1 KB): 94.5 KB (96,751 B) nightly, 103.3 KB
+// (105,739 B) stable, so 94.7/103.5 KB.
+const EMBED_BUDGET = { nightly: 94.7 * KB, stable: 103.5 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

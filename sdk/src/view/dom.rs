@@ -20,13 +20,22 @@ pub fn html(doc: &Document, tag: &str, class: &str) -> HtmlElement {
     element(doc, tag, class).unchecked_into()
 }
 
-/// Whether `v` is an instance of the page's class `class` ("Element",
-/// "KeyboardEvent"): `class.prototype` is on its prototype chain, which is
-/// what `instanceof` checks for these classes. One function for every class
-/// the widget checks: a typed `dyn_into` adds an import and its glue for each.
+/// Whether `v` is an instance of a class named `class` ("Element",
+/// "KeyboardEvent"): a prototype on its chain is that class's. Named, not
+/// `instanceof` this window's class: a widget mounted into an iframe's or a
+/// Picture-in-Picture window's document gets that window's events and
+/// elements. One function for every class the widget checks: a typed
+/// `dyn_into` adds an import and its glue for each.
 pub fn is_a(v: &JsValue, class: &str) -> bool {
-    let proto = prop(&prop(&js_sys::global(), class), "prototype");
-    proto.is_object() && proto.unchecked_into::<js_sys::Object>().is_prototype_of(v)
+    let name = JsValue::from_str(class);
+    let mut proto = v.clone();
+    while proto.is_object() {
+        proto = js_sys::Object::get_prototype_of(&proto).into();
+        if prop(&prop(&proto, "constructor"), "name") == name {
+            return true;
+        }
+    }
+    false
 }
 
 /// `v` as a `T` if it is an instance of `class` (`T`'s name in the page).
