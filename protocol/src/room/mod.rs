@@ -29,8 +29,12 @@
 //!   action is an event with its own seq, in the one sequence
 //!   ([`lifecycle`], [`moderation`]);
 //! - moderators (a token's `role: moderator`) may do anything to anyone's
-//!   messages and set mutes, bans, slow mode and locks ([`sanctions`]);
-//!   authors may edit their own within the site's window and delete them.
+//!   messages, set mutes, bans, slow mode and locks ([`sanctions`]) and pin
+//!   one message for everyone ([`pin`]); authors may edit their own within
+//!   the site's window and delete them;
+//! - past [`BIG_ROOM`] connections a room is a live event: no join, leave
+//!   or typing is relayed, and the count is told now and then instead
+//!   ([`presence::LiveCount`]).
 
 pub mod attachments;
 pub mod emoji;
