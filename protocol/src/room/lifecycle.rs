@@ -143,12 +143,16 @@ impl RoomCore {
             Ok(text) => text,
             Err(e) => return fail(e),
         };
+        // Each edit's stamp is later than the last: clients tell one version
+        // of a message (the pinned one) from another by it, and the clock may
+        // stand still between two frames.
+        let at = now.max(message.edited.map_or(0, |e| e.saturating_add(1)));
         self.change(
             member,
             id,
             request,
             target,
-            Change::Edit { text, at: now },
+            Change::Edit { text, at },
             now,
             store,
         )

@@ -3486,3 +3486,53 @@ fn a_pinned_message_follows_its_edits_and_is_unpinned_when_deleted_or_purged() {
     let (_, welcome) = join(&mut core, &mut store, request("Bo"));
     assert!(welcome[0].get("pinned").is_none());
 }
+
+/// Clients tell one version of the pinned message from another by its seq
+/// and `edited` (the session's `RoomStatus`, the widget's bar): two edits
+/// in the same millisecond (the Workers clock stands still between frames
+/// with no I/O in between) must not carry the same stamp, or the bar keeps
+/// the first text while the list shows the second.
+#[test]
+fn two_edits_in_the_same_millisecond_carry_different_edited_stamps() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    send(&mut core, &mut store, &ada, "m1", "Doors open at 6");
+    frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p1","action":"pin","target":1}"#,
+        T0 + 2,
+    );
+    let stamp = |out: &[Output]| {
+        let pinned: Vec<Json> = broadcasts(out)
+            .into_iter()
+            .filter(|f| kind(f) == "pinned")
+            .collect();
+        field(field(&pinned[0], "message"), "edited").as_u64()
+    };
+    let first = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"edit","id":"e1","target":1,"message":"scam https://evil.example"}"#,
+        T0 + 3,
+    );
+    let second = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"edit","id":"e2","target":1,"message":"Doors open at 6!"}"#,
+        T0 + 3,
+    );
+    assert_eq!(
+        pinned_frames(&broadcasts(&second)),
+        [Some("Doors open at 6!".to_owned())]
+    );
+    assert!(
+        stamp(&second) > stamp(&first),
+        "{:?}",
+        (stamp(&first), stamp(&second))
+    );
+}
