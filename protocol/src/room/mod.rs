@@ -427,6 +427,7 @@ impl RoomCore {
             }
         }
         if online <= BIG_ROOM {
+            self.live_count.heard(online);
             let presence = ServerFrame::Presence {
                 online,
                 joined: Some(member.name.clone()),
@@ -452,6 +453,7 @@ impl RoomCore {
             let count = self.count_due(sockets.online, now);
             return count.map(|c| broadcast(c, None)).into_iter().collect();
         }
+        self.live_count.heard(sockets.online);
         let presence = ServerFrame::Presence {
             online: sockets.online,
             joined: None,

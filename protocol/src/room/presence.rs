@@ -133,6 +133,12 @@ impl LiveCount {
         self.at = Some(now);
         true
     }
+
+    /// Members heard `online` another way (a small room's `presence`
+    /// frame, with a name): not to be told again until it changes.
+    pub fn heard(&mut self, online: u32) {
+        self.told = online;
+    }
 }
 
 #[cfg(test)]

@@ -3536,3 +3536,57 @@ fn two_edits_in_the_same_millisecond_carry_different_edited_stamps() {
         (stamp(&first), stamp(&second))
     );
 }
+
+/// A live event's count is not told again when it is what members last
+/// heard; but a small room's presence frames tell the count too. A crowd
+/// told 501 that thins below 500 (each leave told, 499 last) and grows back
+/// to 501 must hear 501 again.
+#[test]
+fn a_live_count_told_before_the_crowd_thinned_is_told_again_when_it_returns() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let crowd = |online| Sockets {
+        online,
+        ..Sockets::default()
+    };
+    let mut joined = Vec::new();
+    let mut last = Vec::new();
+    for i in 0..501 {
+        let req = JoinRequest {
+            address: Some(format!("10.0.{}.{}", i / 256, i % 256)),
+            ..request(&format!("Ada{i}"))
+        };
+        let Joined::Accepted { member, outputs } =
+            core.join(req, crowd(i), T0, &mut store).unwrap()
+        else {
+            panic!("refused");
+        };
+        last = broadcasts(&outputs);
+        joined.push(member);
+    }
+    assert_eq!(field(&last[0], "online").as_u64(), Some(501));
+    // Two leave (500: not due yet; 499: a small room's presence frame).
+    let later = T0 + presence::LIVE_COUNT_EVERY_MS;
+    let a = joined.pop().unwrap();
+    core.leave(&a, crowd(500), T0 + 1);
+    let b = joined.pop().unwrap();
+    let told = broadcasts(&core.leave(&b, crowd(499), T0 + 2));
+    assert_eq!(field(&told[0], "online").as_u64(), Some(499));
+    // Two come back, ten seconds on: 500 (told, with its name), then 501.
+    for (i, online) in [(0, 499), (1, 500)] {
+        let req = JoinRequest {
+            address: Some(format!("10.9.0.{i}")),
+            ..request(&format!("Back{i}"))
+        };
+        let Joined::Accepted { outputs, .. } =
+            core.join(req, crowd(online), later, &mut store).unwrap()
+        else {
+            panic!("refused");
+        };
+        last = broadcasts(&outputs);
+    }
+    assert_eq!(
+        last.first().map(|f| field(f, "online").as_u64()),
+        Some(Some(501)),
+        "members last heard 500"
+    );
+}
