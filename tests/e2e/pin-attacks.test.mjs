@@ -4,7 +4,11 @@
 // the room's erasure, and what the workshop front end gets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, join, mintToken, siteApi, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer } from '../../scripts/lib/server.mjs';
+import { admin, Client, join, mintToken, siteApi, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 const SECRET = 'pin-attacks-signing-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -157,4 +161,51 @@ test('two quick edits of a pinned message: the second is told as a change', asyn
   }
   assert.ok(!collided, 'two different texts of the pinned message carried the same edited stamp');
   await Promise.all([mo, ada].map((c) => c.close()));
+});
+
+// A sharded room (its own server: sharding after 2 connections, 2 per
+// fan-out object): members on fan-out objects get the pin, its edits and
+// its end once each, a joiner there gets it in welcome; and it survives a
+// crash of the whole server (the room's saved state).
+test('a pin in a sharded room, and after the server is killed', { timeout: 120_000 }, async () => {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-pin-shard-'));
+  let server = await startServer({ persistTo: state, vars: { SHARD_AT: '2', SHARD_SIZE: '2' } });
+  const opts = () => ({ base: server.url });
+  const clients = [];
+  try {
+    const s = uniqueRoom('pinsh');
+    const made = await admin('PUT', `/sites/${s}`, {
+      origins: [], allowNoOrigin: true, secret: SECRET,
+      limits: { rateBurst: 1000, ratePerSec: 1000, maxConnections: 5000, maxConnectionsPerAddress: 5000, addressBurst: 10000, addressPerSec: 1000 },
+    }, opts());
+    assert.ok([200, 201].includes(made.status), made.text);
+    const room = uniqueRoom('pin-sharded');
+    const mo = await join(room, 'x', { site: s, token: moderatorToken() }, opts());
+    clients.push(mo);
+    for (let i = 0; i < 6; i++) clients.push(await join(room, `m${i}`, { site: s }, opts()));
+    const ada = clients[6];
+    const seq = await post(ada, 'Doors open at 6');
+    assert.equal((await act(mo, { type: 'moderate', action: 'pin', target: seq })).type, 'ack');
+    for (const c of clients) assert.equal((await c.next('pinned')).message?.message, 'Doors open at 6');
+    const late = await join(room, 'late', { site: s }, opts());
+    clients.push(late);
+    assert.equal(late.welcome.pinned?.message, 'Doors open at 6');
+    assert.equal((await act(ada, { type: 'edit', target: seq, message: 'Doors open at 7' })).type, 'ack');
+    for (const c of clients) assert.equal((await c.next('pinned')).message?.message, 'Doors open at 7');
+    await sleep(300);
+    assert.deepEqual(clients.map((c) => c.all('pinned').length), [2, 2, 2, 2, 2, 2, 2, 1], 'each once');
+
+    await server.kill();
+    server = await startServer({ persistTo: state, port: server.port, vars: { SHARD_AT: '2', SHARD_SIZE: '2' } });
+    const back = await join(room, 'back', { site: s }, opts());
+    assert.equal(back.welcome.pinned?.message, 'Doors open at 7', 'the pin survives a crash');
+    const mo2 = await join(room, 'x', { site: s, token: moderatorToken() }, opts());
+    assert.equal((await act(mo2, { type: 'delete', target: seq })).type, 'ack');
+    assert.equal((await back.next('pinned')).message, undefined);
+    await Promise.all([back, mo2].map((c) => c.close()));
+  } finally {
+    for (const c of clients) c.ws.terminate();
+    await server.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
 });
