@@ -209,3 +209,43 @@ test('a pin in a sharded room, and after the server is killed', { timeout: 120_0
     fs.rmSync(state, { recursive: true, force: true });
   }
 });
+
+// A live event's count after its owner object woke from hibernation (here
+// evicted after some 10 s idle): the owner knows only its own sockets until
+// its fan-out objects' rosters come in, yet the first message told
+// everyone the count of the owner's sockets alone.
+test('a sharded live event that wakes tells no count of its owner\'s sockets alone', { timeout: 180_000 }, async () => {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-live-wake-'));
+  const server = await startServer({ persistTo: state, vars: { SHARD_AT: '510', SHARD_SIZE: '300' } });
+  const opts = { base: server.url };
+  const crowd = [];
+  try {
+    const s = uniqueRoom('livewake');
+    const made = await admin('PUT', `/sites/${s}`, {
+      origins: [], allowNoOrigin: true,
+      limits: { rateBurst: 1000, ratePerSec: 1000, maxConnections: 5000, maxConnectionsPerAddress: 5000, addressBurst: 10000, addressPerSec: 1000 },
+    }, opts);
+    assert.ok([200, 201].includes(made.status), made.text);
+    const room = uniqueRoom('live-wake');
+    for (let i = 0; i < 700; i += 50) {
+      crowd.push(...await Promise.all(Array.from({ length: 50 }, (_, j) => join(room, `v${i + j}`, { site: s }, opts))));
+    }
+    const total = crowd.length;
+    const first = crowd[0];
+    await sleep(20_000); // evicted
+    const seen = first.frames.length;
+    const say = async (id) => {
+      first.send({ type: 'send', id, message: 'anyone?' });
+      assert.equal((await first.next((f) => f.id === id, 10_000)).type, 'ack');
+      await sleep(1000);
+    };
+    await say('wake-1');
+    await say('wake-2');
+    const counts = first.frames.slice(seen).filter((f) => f.type === 'presence' && !f.member).map((f) => f.online);
+    assert.deepEqual(counts, [total], `told ${JSON.stringify(counts)} in a room of ${total}`);
+  } finally {
+    for (const c of crowd) c.ws.terminate();
+    await server.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});

@@ -97,6 +97,10 @@ pub struct Sockets {
     /// Whether any legacy (workshop front end) connection is present: only
     /// then are legacy frames worth encoding.
     pub legacy: bool,
+    /// The room's counts are short for now (an owner that woke, before its
+    /// fan-out objects said who is there: it knows its own sockets only): a
+    /// live event's count is not told until they are known.
+    pub counts_short: bool,
 }
 
 /// The answer to a join.
@@ -440,7 +444,7 @@ impl RoomCore {
                     .legacy
                     .then(|| legacy_frame(&member.name, "joined the chat", now)),
             ));
-        } else {
+        } else if !sockets.counts_short {
             outputs.extend(self.count_due(online, now).map(|c| broadcast(c, None)));
         }
         Ok(Joined::Accepted { member, outputs })
@@ -450,6 +454,9 @@ impl RoomCore {
     pub fn leave(&mut self, member: &Member, sockets: Sockets, now: u64) -> Vec<Output> {
         let listed = self.presence.remove(member);
         if sockets.online >= BIG_ROOM {
+            if sockets.counts_short {
+                return Vec::new();
+            }
             let count = self.count_due(sockets.online, now);
             return count.map(|c| broadcast(c, None)).into_iter().collect();
         }
@@ -525,6 +532,7 @@ impl RoomCore {
         // one here: the adapter does not count its sockets on every frame.)
         let online = self.presence.connections();
         if online > BIG_ROOM
+            && !sockets.counts_short
             && outputs
                 .iter()
                 .any(|o| matches!(o, Output::Broadcast { .. }))

@@ -370,6 +370,7 @@ fn joins_are_refused_past_the_room_cap_the_address_cap_and_the_join_rate() {
         online: 3,
         from_address: 3,
         legacy: false,
+        counts_short: false,
     };
     assert_eq!(
         refused(&mut core, &mut store, crowded),
@@ -3589,4 +3590,72 @@ fn a_live_count_told_before_the_crowd_thinned_is_told_again_when_it_returns() {
         Some(Some(501)),
         "members last heard 500"
     );
+}
+
+/// An owner that woke knows its own sockets only until its fan-out objects
+/// say who is there (`counts_short`): a live event's count told then would
+/// be the owner's share of the room, to everyone. It is told once known.
+#[test]
+fn a_live_count_is_not_told_while_the_rooms_counts_are_short() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let mut joined = Vec::new();
+    for i in 0..510 {
+        let req = JoinRequest {
+            address: Some(format!("10.0.{}.{}", i / 256, i % 256)),
+            ..request(&format!("Ada{i}"))
+        };
+        let sockets = Sockets {
+            online: i,
+            ..Sockets::default()
+        };
+        let Joined::Accepted { member, .. } = core.join(req, sockets, T0, &mut store).unwrap()
+        else {
+            panic!("refused");
+        };
+        joined.push(member);
+    }
+    let send = |id: &str| {
+        ClientFrame::Send {
+            id: Some(id.into()),
+            message: "hi".into(),
+            reply_to: None,
+            attachments: Vec::new(),
+        }
+        .encode()
+    };
+    let short = Sockets {
+        counts_short: true,
+        ..Sockets::default()
+    };
+    let counts = |out: &[Output]| {
+        broadcasts(out)
+            .into_iter()
+            .filter(|f| kind(f) == "presence")
+            .count()
+    };
+    let later = T0 + presence::LIVE_COUNT_EVERY_MS;
+    let out = core
+        .handle_frame(&joined[0], &send("m1"), short, later, &mut store)
+        .unwrap();
+    assert_eq!(counts(&out), 0, "no count while short");
+    let gone = joined.pop().unwrap();
+    let out = core.leave(
+        &gone,
+        Sockets {
+            online: 509,
+            ..short
+        },
+        later,
+    );
+    assert_eq!(counts(&out), 0, "no count while short");
+    let out = core
+        .handle_frame(
+            &joined[0],
+            &send("m2"),
+            Sockets::default(),
+            later,
+            &mut store,
+        )
+        .unwrap();
+    assert_eq!(counts(&out), 1, "told once known");
 }

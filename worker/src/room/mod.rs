@@ -323,6 +323,7 @@ impl Room {
                     + self.shards.connections_from(a)
             }),
             legacy: self.legacy_present(),
+            counts_short: self.shards.counts_short(),
         };
         let request = JoinRequest {
             name: ticket.name,
@@ -462,6 +463,7 @@ impl Room {
                 .saturating_sub(1),
             legacy: self.legacy_present(),
             from_address: 0,
+            counts_short: self.shards.counts_short(),
         };
         let outputs = match self.inner.borrow_mut().as_mut() {
             Ok(inner) => inner.core.leave(member, sockets, now_ms()),
@@ -782,6 +784,7 @@ impl Room {
                 Ok(Inner { core, store, .. }) => {
                     let sockets = Sockets {
                         legacy,
+                        counts_short: self.shards.counts_short(),
                         ..Sockets::default()
                     };
                     core.handle_frame(member, text, sockets, now_ms(), store)
@@ -841,6 +844,7 @@ impl Room {
             online: fanout::online(self.state.as_raw(), Some(&ws)) + self.shards.online(),
             legacy: self.legacy_present(),
             from_address: 0,
+            counts_short: self.shards.counts_short(),
         };
         let outputs = match self.inner.borrow_mut().as_mut() {
             Ok(inner) => inner.core.leave(&member, sockets, now_ms()),

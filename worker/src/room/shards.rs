@@ -87,6 +87,12 @@ impl Shards {
         shards
     }
 
+    /// Whether the owner's counts are short: it woke, and some fan-out
+    /// object has not yet said who is there (nor is the wait for it over).
+    pub fn counts_short(&self) -> bool {
+        !self.roster_wait_over.get() && !self.rosters.borrow().due().is_empty()
+    }
+
     pub fn set_owner(&self, name: String) {
         *self.owner.borrow_mut() = name;
     }
