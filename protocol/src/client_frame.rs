@@ -126,7 +126,11 @@ pub enum ModerationAction {
     Pin {
         target: u64,
     },
-    Unpin,
+    /// Unpin `target` (`None`: whichever is pinned). Naming it keeps a
+    /// moderator's late or queued Unpin from taking down a newer pin.
+    Unpin {
+        target: Option<u64>,
+    },
 }
 
 impl ModerationAction {
@@ -142,7 +146,7 @@ impl ModerationAction {
             ModerationAction::Lock => "lock",
             ModerationAction::Unlock => "unlock",
             ModerationAction::Pin { .. } => "pin",
-            ModerationAction::Unpin => "unpin",
+            ModerationAction::Unpin { .. } => "unpin",
         }
     }
 
@@ -420,9 +424,8 @@ impl ClientFrame {
                     | ModerationAction::Unban { sender }
                     | ModerationAction::Purge { sender } => w.str("sender", sender),
                     ModerationAction::Slow { seconds } => w.u64("seconds", *seconds),
-                    ModerationAction::Lock | ModerationAction::Unlock | ModerationAction::Unpin => {
-                        w
-                    }
+                    ModerationAction::Unpin { target } => w.opt_u64("target", *target),
+                    ModerationAction::Lock | ModerationAction::Unlock => w,
                 };
                 w.opt_str("reason", reason.as_deref()).finish()
             }
@@ -516,7 +519,9 @@ fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
         "pin" => ModerationAction::Pin {
             target: seq(obj, "target")?,
         },
-        "unpin" => ModerationAction::Unpin,
+        "unpin" => ModerationAction::Unpin {
+            target: optional_seq(obj, "target")?,
+        },
         other => {
             return Err(bad(format!(
                 "unknown moderation action \"{}\"",
@@ -832,7 +837,7 @@ mod tests {
             },
             ClientFrame::Moderate {
                 id: "m".into(),
-                action: ModerationAction::Unpin,
+                action: ModerationAction::Unpin { target: Some(7) },
                 reason: None,
             },
             ClientFrame::Moderate {

@@ -168,7 +168,7 @@ impl Controller {
                 let action = if action == "pin" {
                     ModerationAction::Pin { target: seq }
                 } else {
-                    ModerationAction::Unpin
+                    ModerationAction::Unpin { target: Some(seq) }
                 };
                 let result = self.session.moderate(action, None, t);
                 self.refused(result);

@@ -989,7 +989,11 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     // Its one button: Unpin.
     out.push(on(&v.pin_box, "click", |c, e, t| {
         if target(&e).is_some_and(|el| el.tag_name() == "BUTTON") {
-            let result = c.session.moderate(ModerationAction::Unpin, None, t);
+            // This pin's: not a newer one pinned meanwhile.
+            let target = c.session.room().pinned.as_ref().map(|m| m.seq);
+            let result = c
+                .session
+                .moderate(ModerationAction::Unpin { target }, None, t);
             c.refused(result);
         }
     }));

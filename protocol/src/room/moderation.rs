@@ -83,10 +83,20 @@ impl RoomCore {
         if let Some(outputs) = self.prior(member, id, request, store)? {
             return Ok(outputs);
         }
-        if let ModerationAction::Pin { target } = action {
-            if !matches!(store.message(target)?, Some((m, _)) if !m.deleted) {
+        match action {
+            ModerationAction::Pin { target } if !matches!(store.message(target)?, Some((m, _)) if !m.deleted) =>
+            {
                 return fail(ProtocolError::new(ErrorCode::NotFound, "no such message"));
             }
+            ModerationAction::Unpin {
+                target: Some(target),
+            } if self.state.pinned != Some(target) => {
+                return fail(ProtocolError::new(
+                    ErrorCode::NotFound,
+                    "that message is not pinned",
+                ));
+            }
+            _ => {}
         }
         // Moderators cannot silence each other (or the site's bots).
         if let Some(sender) = action.sender() {
@@ -182,7 +192,7 @@ impl RoomCore {
             ModerationAction::Lock => sanctions.locked = true,
             ModerationAction::Unlock => sanctions.locked = false,
             ModerationAction::Pin { target } => notice.target = Some(*target),
-            ModerationAction::Unpin => notice.target = self.state.pinned,
+            ModerationAction::Unpin { .. } => notice.target = self.state.pinned,
         }
         let mut outputs = Vec::new();
         match action {
@@ -192,7 +202,7 @@ impl RoomCore {
                 outputs.push(save);
                 after.extend(to_everyone(member, frame));
             }
-            ModerationAction::Unpin => {
+            ModerationAction::Unpin { .. } => {
                 let (frame, save) = self.pin(None, now, store)?;
                 outputs.push(save);
                 after.extend(to_everyone(member, frame));

@@ -3418,12 +3418,22 @@ fn a_moderator_pins_a_message_everyone_sees_it_and_later_joiners_get_it_in_welco
     let mut restarted = RoomCore::new(RoomKey::new([9; 32]), Some(&saved));
     let (_, welcome) = join(&mut restarted, &mut store, request("Cy"));
     assert_eq!(field(field(&welcome[0], "pinned"), "seq").as_u64(), Some(1));
+    // An Unpin naming another message (pinned before this one, say) is
+    // refused: it does not take this one down.
+    let stale = pin(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p3","action":"unpin","target":2}"#,
+    );
+    assert_eq!(answer(&stale), "not_found");
+    assert!(pinned_frames(&broadcasts(&stale)).is_empty());
     // Unpinned: gone for everyone, and from the next welcome.
     let out = pin(
         &mut core,
         &mut store,
         &mo,
-        r#"{"type":"moderate","id":"p3","action":"unpin"}"#,
+        r#"{"type":"moderate","id":"p4","action":"unpin","target":1}"#,
     );
     assert_eq!(pinned_frames(&broadcasts(&out)), [None]);
     let (_, welcome) = join(&mut core, &mut store, request("Di"));
