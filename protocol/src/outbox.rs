@@ -370,6 +370,16 @@ impl Outbox {
         self.items.len() != before
     }
 
+    /// The clock was set back by `by` ms: a pause after a refusal keeps
+    /// its length instead of growing by that much.
+    pub fn clock_set_back(&mut self, by: f64) {
+        for i in &mut self.items {
+            if i.not_before > 0.0 {
+                i.not_before = (i.not_before - by).max(0.0);
+            }
+        }
+    }
+
     /// Drop a message the visitor gave up on (not one in flight).
     pub fn discard(&mut self, id: &str) -> bool {
         if self.in_flight.as_deref() == Some(id) {

@@ -312,6 +312,8 @@ pub struct Session {
     /// answers it (a frame may have been on its way before the change).
     probing: bool,
     healthy_at: Option<f64>,
+    /// The latest `now` we were given, to notice the clock being set back.
+    clock: f64,
 }
 
 impl Session {
@@ -355,6 +357,7 @@ impl Session {
             pong_deadline: None,
             probing: false,
             healthy_at: None,
+            clock: f64::NEG_INFINITY,
         }
     }
 
@@ -447,7 +450,48 @@ impl Session {
 
     // ----- connection lifecycle -----
 
+    /// Every deadline here is a time of the device's clock (`Date.now()`),
+    /// and that clock may be set back while the page runs (an NTP
+    /// correction, a visitor fixing it, a phone taking the network's time).
+    /// Left alone, a clock set back by an hour would postpone the next
+    /// reconnect, heartbeat or resend by an hour. Seen going back, the
+    /// deadlines move back with it: the wait is as if the clock had stood
+    /// still since the last call (at most one timer interval longer than
+    /// it should be). A clock set forward only makes deadlines come early.
+    fn observe_clock(&mut self, now: f64) {
+        if now < self.clock {
+            let by = self.clock - now;
+            for t in [
+                &mut self.connect_deadline,
+                &mut self.retry_at,
+                &mut self.ping_at,
+                &mut self.pong_deadline,
+                &mut self.healthy_at,
+                &mut self.read_at,
+                &mut self.last_read_sent,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *t -= by;
+            }
+            self.last_typing_sent -= by;
+            self.outbox.clock_set_back(by);
+            // The countdown on screen follows (not a change to announce).
+            if let Status::Reconnecting {
+                retry_at: Some(at), ..
+            } = &mut self.status
+            {
+                *at -= by;
+            }
+        }
+        if now.is_finite() {
+            self.clock = now;
+        }
+    }
+
     pub fn start(&mut self, now: f64) {
+        self.observe_clock(now);
         // The first status is told too: `set_status` tells only changes.
         self.effects.push_back(Effect::Status(self.status.clone()));
         self.open(now);
@@ -552,6 +596,7 @@ impl Session {
 
     /// The socket closed. Terminal codes (4xxx) stop the session.
     pub fn on_close(&mut self, code: u16, reason: &str, now: f64) {
+        self.observe_clock(now);
         if self.link == Link::Down || self.is_over() {
             return;
         }
@@ -570,6 +615,7 @@ impl Session {
     }
 
     pub fn handle_timeout(&mut self, now: f64) {
+        self.observe_clock(now);
         let due = |t: Option<f64>| t.is_some_and(|t| t <= now);
         if due(self.connect_deadline) {
             self.abandon_socket(now);
@@ -610,6 +656,7 @@ impl Session {
     /// An open socket is not trusted across a network change: it is probed
     /// with a ping and declared dead if the pong does not come back in time.
     pub fn set_browser_online(&mut self, online: bool, now: f64) {
+        self.observe_clock(now);
         self.browser_online = online;
         if self.is_over() {
             return;
@@ -638,6 +685,7 @@ impl Session {
     /// The tab became visible: do not make the visitor wait for the backoff,
     /// and check that a socket left open in the background still works.
     pub fn tab_visible(&mut self, now: f64) {
+        self.observe_clock(now);
         if self.link == Link::Down && self.retry_at.is_some() {
             self.open(now);
         } else {
@@ -658,6 +706,7 @@ impl Session {
     // ----- frames -----
 
     pub fn on_text(&mut self, text: &str, now: f64) {
+        self.observe_clock(now);
         // Any frame proves the socket is alive, except to a probe.
         if text == "pong" || !self.probing {
             self.pong_deadline = None;
@@ -1281,6 +1330,7 @@ impl Session {
 
     /// Put an action in the outbox; it goes out when the link is up.
     fn queue(&mut self, action: Action, now: f64) -> Result<String, ProtocolError> {
+        self.observe_clock(now);
         if let Status::Failed { reason, .. } = &self.status {
             return Err(ProtocolError::new(ErrorCode::Unauthorized, reason.clone()));
         }

@@ -2005,3 +2005,42 @@ fn a_returning_visitor_tells_the_room_their_read_position_on_joining_not_on_resu
         "resuming: {query:?}"
     );
 }
+
+#[test]
+fn a_clock_set_back_does_not_postpone_the_reconnect_or_the_heartbeat() {
+    const HOUR: f64 = 3_600_000.0;
+    let t0 = 10.0 * HOUR;
+    let mut s = session();
+    connected(&mut s, t0, 0, vec![]);
+    s.on_close(1006, "", t0 + 1.0);
+    let retry = s.poll_timeout().unwrap();
+    assert!(retry - (t0 + 1.0) <= 500.0);
+    // The device's clock is corrected back by an hour before the retry is due.
+    s.handle_timeout(t0 + 2.0 - HOUR);
+    let next = s.poll_timeout().unwrap();
+    assert!(
+        next - (t0 + 2.0 - HOUR) <= 500.0,
+        "retry postponed by the hour: in {} ms",
+        next - (t0 + 2.0 - HOUR)
+    );
+    if let Status::Reconnecting {
+        retry_at: Some(at), ..
+    } = s.status()
+    {
+        assert_eq!(*at, next, "the countdown shown follows the clock");
+    }
+    s.handle_timeout(next);
+    assert!(drain(&mut s).iter().any(is_open));
+    // Welcomed again, then the clock goes back another hour: the heartbeat
+    // still comes one interval later, not an hour and one interval later.
+    let t1 = next + 10.0;
+    s.on_text(&welcome(0), t1);
+    s.on_text(&history(vec![], false, None), t1);
+    drain(&mut s);
+    s.tab_visible(t1 + 5.0 - HOUR);
+    s.on_text("pong", t1 + 6.0 - HOUR);
+    let ping = s.poll_timeout().unwrap();
+    assert!(ping - (t1 + 6.0 - HOUR) <= PING_INTERVAL_MS, "{ping}");
+    s.handle_timeout(ping);
+    assert!(drain(&mut s).contains(&Effect::Transmit("ping".into())));
+}
