@@ -39,6 +39,12 @@ use crate::validate;
 pub const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
 pub const PING_INTERVAL_MS: f64 = 25_000.0;
 pub const PONG_TIMEOUT_MS: f64 = 5_000.0;
+/// Something sent that the room answers (a message, an edit, a reaction,
+/// an upload request) and nothing heard back for this long: the socket is
+/// probed at once, not at the next heartbeat (up to [`PING_INTERVAL_MS`]
+/// away): a visitor waiting for their message learns of a dead link in
+/// seconds.
+pub const ANSWER_PROBE_MS: f64 = 3_000.0;
 /// A connection that stayed up this long resets the backoff.
 pub const HEALTHY_AFTER_MS: f64 = 10_000.0;
 /// Messages asked for per gap-fill or "load earlier" request.
@@ -312,6 +318,9 @@ pub struct Session {
     /// answers it (a frame may have been on its way before the change).
     probing: bool,
     healthy_at: Option<f64>,
+    /// Probe the socket then, unless the room says something before:
+    /// something we sent waits for its answer (see [`ANSWER_PROBE_MS`]).
+    answer_probe_at: Option<f64>,
     /// The latest `now` we were given, to notice the clock being set back.
     clock: f64,
 }
@@ -357,6 +366,7 @@ impl Session {
             pong_deadline: None,
             probing: false,
             healthy_at: None,
+            answer_probe_at: None,
             clock: f64::NEG_INFINITY,
         }
     }
@@ -391,6 +401,7 @@ impl Session {
             self.ping_at,
             self.pong_deadline,
             self.healthy_at,
+            self.answer_probe_at,
             if self.link == Link::Up {
                 self.outbox.wake_at()
             } else {
@@ -467,6 +478,7 @@ impl Session {
                 &mut self.ping_at,
                 &mut self.pong_deadline,
                 &mut self.healthy_at,
+                &mut self.answer_probe_at,
                 &mut self.read_at,
                 &mut self.last_read_sent,
             ]
@@ -553,6 +565,7 @@ impl Session {
         self.pong_deadline = None;
         self.probing = false;
         self.healthy_at = None;
+        self.answer_probe_at = None;
         self.gap_request_out = false;
         self.older_request_out = false;
         self.newer_request_out = None;
@@ -625,6 +638,10 @@ impl Session {
         }
         if due(self.retry_at) {
             self.open(now);
+        }
+        if due(self.answer_probe_at) {
+            self.answer_probe_at = None;
+            self.probe(now);
         }
         if due(self.healthy_at) {
             self.healthy_at = None;
@@ -708,6 +725,7 @@ impl Session {
     pub fn on_text(&mut self, text: &str, now: f64) {
         self.observe_clock(now);
         // Any frame proves the socket is alive, except to a probe.
+        self.answer_probe_at = None;
         if text == "pong" || !self.probing {
             self.pong_deadline = None;
             self.probing = false;
@@ -1422,6 +1440,10 @@ impl Session {
             // Nothing while a file is uploading: its end continues the item.
             if let Some(frame) = item.action.next_frame(&item.id) {
                 self.effects.push_back(Effect::Transmit(frame.encode()));
+                // The room answers it at once: silence means a dead link.
+                if self.answer_probe_at.is_none() && self.pong_deadline.is_none() {
+                    self.answer_probe_at = Some(now + ANSWER_PROBE_MS);
+                }
             }
         }
     }

@@ -5,8 +5,8 @@ use hello_chat_protocol::message::{ModerationNotice, RoomEvent};
 use hello_chat_protocol::outbox::MAX_REFUSALS;
 use hello_chat_protocol::server_frame::Welcome;
 use hello_chat_protocol::session::{
-    Effect, Entropy, Session, SessionConfig, Status, CONNECT_TIMEOUT_MS, PING_INTERVAL_MS,
-    PONG_TIMEOUT_MS,
+    Effect, Entropy, Session, SessionConfig, Status, ANSWER_PROBE_MS, CONNECT_TIMEOUT_MS,
+    PING_INTERVAL_MS, PONG_TIMEOUT_MS,
 };
 use hello_chat_protocol::{ChatMessage, ErrorCode, ProtocolError, ServerFrame};
 
@@ -2043,4 +2043,42 @@ fn a_clock_set_back_does_not_postpone_the_reconnect_or_the_heartbeat() {
     assert!(ping - (t1 + 6.0 - HOUR) <= PING_INTERVAL_MS, "{ping}");
     s.handle_timeout(ping);
     assert!(drain(&mut s).contains(&Effect::Transmit("ping".into())));
+}
+
+#[test]
+fn a_message_left_unanswered_probes_the_socket_before_the_next_heartbeat() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    // Answered in time: no probe.
+    let id = s.send("hello", 1_000.0).unwrap();
+    drain(&mut s);
+    s.on_text(&ack(&id, 1), 1_200.0);
+    drain(&mut s);
+    assert!(
+        s.poll_timeout().unwrap() > 1_000.0 + ANSWER_PROBE_MS,
+        "no probe is due"
+    );
+    // Sent into a link that died silently: probed after ANSWER_PROBE_MS,
+    // declared dead PONG_TIMEOUT_MS later, far before the heartbeat.
+    s.send("into the void", 2_000.0).unwrap();
+    drain(&mut s);
+    let probe_at = s.poll_timeout().unwrap();
+    assert_eq!(probe_at, 2_000.0 + ANSWER_PROBE_MS);
+    s.handle_timeout(probe_at);
+    assert!(drain(&mut s).contains(&Effect::Transmit("ping".into())));
+    s.handle_timeout(probe_at + PONG_TIMEOUT_MS);
+    assert!(probe_at + PONG_TIMEOUT_MS < PING_INTERVAL_MS);
+    assert!(drain(&mut s).contains(&Effect::CloseSocket));
+    assert!(matches!(s.status(), Status::Reconnecting { .. }));
+    // Sent again on the next connection, under its id.
+    s.handle_timeout(s.poll_timeout().unwrap());
+    assert!(drain(&mut s).iter().any(is_open));
+    s.on_text(&welcome(1), 20_000.0);
+    let again = transmitted(&drain(&mut s));
+    assert!(
+        again
+            .iter()
+            .any(|f| matches!(f, ClientFrame::Send { message, .. } if message == "into the void")),
+        "{again:?}"
+    );
 }
