@@ -39,14 +39,15 @@ pub fn get(kind: &str, options: &Options) -> String {
         .unwrap_or_default()
 }
 
-/// Keep `value` under `kind`; "" removes it. A full quota keeps the old value.
+/// Keep `value` under `kind`; "" removes it. A write the storage refuses (a
+/// full quota, Safari's private mode) removes the old value too: kept, it
+/// would come back after a reload out of date (a draft already sent, a
+/// message list missing the latest ones).
 pub fn set(kind: &str, options: &Options, value: &str) {
     if let Some((s, key)) = place(kind, options) {
-        let _ = if value.is_empty() {
-            s.remove_item(&key)
-        } else {
-            s.set_item(&key, value)
-        };
+        if value.is_empty() || s.set_item(&key, value).is_err() {
+            let _ = s.remove_item(&key);
+        }
     }
 }
 
