@@ -323,6 +323,8 @@ pub struct Session {
     answer_probe_at: Option<f64>,
     /// The latest `now` we were given, to notice the clock being set back.
     clock: f64,
+    /// The room's clock minus ours (ms), from the latest frame it stamped.
+    server_offset: f64,
 }
 
 impl Session {
@@ -368,6 +370,7 @@ impl Session {
             healthy_at: None,
             answer_probe_at: None,
             clock: f64::NEG_INFINITY,
+            server_offset: 0.0,
         }
     }
 
@@ -415,13 +418,31 @@ impl Session {
         .reduce(f64::min)
     }
 
-    /// When a timed mute ends (ms since the epoch, like `now`).
+    /// When a timed mute ends, on our clock (the room's `until` is on its).
     fn mute_ends(&self) -> Option<f64> {
         // Banned meanwhile (or closed): nothing lifts any more.
         self.room
             .muted_until
             .filter(|&t| t != u64::MAX && !self.is_over())
-            .map(|t| t as f64)
+            .map(|t| t as f64 - self.server_offset)
+    }
+
+    /// The room's clock at our `now`: ours, corrected by what the room's
+    /// timestamps told. A device clock a day (or an hour) off would
+    /// otherwise make a mute look over at once, or a message just sent look
+    /// too old to edit.
+    pub fn server_time(&self, now: f64) -> f64 {
+        now + self.server_offset
+    }
+
+    /// A frame the room stamped just now (an ack, a live message or
+    /// notice) arrived at `now`: how far our clock is from the room's.
+    /// Within the network's delay, which is nothing next to the minutes
+    /// and hours that matter here.
+    fn server_stamped(&mut self, timestamp: u64, now: f64) {
+        if timestamp > 0 && now.is_finite() {
+            self.server_offset = timestamp as f64 - now;
+        }
     }
 
     fn is_over(&self) -> bool {
@@ -488,6 +509,7 @@ impl Session {
                 *t -= by;
             }
             self.last_typing_sent -= by;
+            self.server_offset += by;
             self.outbox.clock_set_back(by);
             // The countdown on screen follows (not a change to announce).
             if let Status::Reconnecting {
@@ -853,10 +875,17 @@ impl Session {
                     });
                 }
             },
-            ServerFrame::Message(m) => self.receive(RoomEvent::Message(m)),
+            ServerFrame::Message(m) => {
+                self.server_stamped(m.timestamp, now);
+                self.receive(RoomEvent::Message(m))
+            }
             ServerFrame::Update(u) => self.receive(RoomEvent::Update(u)),
-            ServerFrame::Moderation(n) => self.receive(RoomEvent::Moderation(n)),
+            ServerFrame::Moderation(n) => {
+                self.server_stamped(n.timestamp, now);
+                self.receive(RoomEvent::Moderation(n))
+            }
             ServerFrame::Ack { id, seq, timestamp } => {
+                self.server_stamped(timestamp, now);
                 if let Some(item) = self.outbox.ack(&id) {
                     self.effects.push_back(Effect::Sent {
                         id: id.clone(),

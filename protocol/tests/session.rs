@@ -2082,3 +2082,50 @@ fn a_message_left_unanswered_probes_the_socket_before_the_next_heartbeat() {
         "{again:?}"
     );
 }
+
+#[test]
+fn a_device_clock_a_day_ahead_neither_ends_a_mute_early_nor_ages_our_messages() {
+    const DAY: f64 = 86_400_000.0;
+    let server = 1_764_000_000_000.0;
+    let local = server + DAY;
+    let mut s = session();
+    connected(&mut s, local, 0, vec![]);
+    let id = s.send("hello", local).unwrap();
+    drain(&mut s);
+    s.on_text(
+        &ServerFrame::Ack {
+            id,
+            seq: 1,
+            timestamp: server as u64 + 20,
+        }
+        .encode(),
+        local + 40.0,
+    );
+    let age = s.server_time(local + 1_000.0) - (server + 20.0);
+    assert!(
+        age < 2_000.0,
+        "our message is {age} ms old by the room's clock"
+    );
+    // Muted for 10 minutes: the room's `until` is on its clock.
+    let mute = ModerationNotice {
+        seq: 2,
+        action: "mute".into(),
+        sender: Some(ME.into()),
+        until: Some(server as u64 + 600_000),
+        seconds: Some(600),
+        by: "Mo".into(),
+        timestamp: server as u64 + 100,
+        ..ModerationNotice::default()
+    };
+    s.on_text(&ServerFrame::Moderation(mute).encode(), local + 150.0);
+    drain(&mut s);
+    s.handle_timeout(local + 1_000.0);
+    assert!(s.room().muted_until.is_some(), "still muted a second later");
+    s.handle_timeout(local + 599_000.0);
+    assert!(
+        s.room().muted_until.is_some(),
+        "still muted after 9 minutes"
+    );
+    s.handle_timeout(local + 601_000.0);
+    assert!(s.room().muted_until.is_none(), "lifted after ten minutes");
+}

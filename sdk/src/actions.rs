@@ -34,7 +34,9 @@ impl Controller {
         }
         if li.has_attribute("data-own") {
             let sent = number(li, "data-ts").unwrap_or(0) as f64;
-            if may_act && (moderator || t - sent < room.edit_window as f64 * 1000.0) {
+            // On the room's clock: the device's may be hours off.
+            let age = self.session.server_time(t) - sent;
+            if may_act && (moderator || age < room.edit_window as f64 * 1000.0) {
                 items.push(("edit", s.get("edit")));
             }
             items.push(("delete", s.get("delete")));
