@@ -52,7 +52,7 @@ function proxy() {
   })));
 }
 
-test('a message sent on a connection that died silently does not wait for the next heartbeat to find out', { todo: 'no probe on send: the widget stays "connected", the message "Sending…", for up to 25 s + 5 s (ping interval + pong timeout)' }, async () => {
+test('a message sent on a connection that died silently does not wait for the next heartbeat to find out', { todo: 'no probe on send: the widget stays "connected", the message "Sending…", for up to 25 s + 5 s (ping interval + pong timeout); fix on branch qa-life (session: probe after ANSWER_PROBE_MS), not yet run against a rebuilt widget' }, async () => {
   const room = uniqueRoom('deadsend');
   const p = await proxy();
   const context = await browser.newContext();
@@ -81,7 +81,7 @@ test('a message sent on a connection that died silently does not wait for the ne
   }
 });
 
-test('the device\'s clock set back (an NTP correction) during an outage does not postpone reconnecting by that much', { todo: 'deadlines are wall-clock (Date.now): a clock set back 1 h shows "Reconnecting in 3600 s" and stops heartbeats for an hour' }, async () => {
+test('the device\'s clock set back (an NTP correction) during an outage does not postpone reconnecting by that much', { todo: 'deadlines are wall-clock (Date.now): a clock set back 1 h shows "Reconnecting in 3600 s" and stops heartbeats for an hour; fix on branch qa-life (Session::observe_clock), not yet run against a rebuilt widget' }, async () => {
   const room = uniqueRoom('clockback');
   const p = await proxy();
   const context = await browser.newContext();
@@ -148,7 +148,7 @@ async function skewed(skewMs) {
   return { site, key, context };
 }
 
-test('with the device\'s clock a day ahead, the visitor can still edit the message they just sent', { todo: 'the edit window is judged by the device clock against the server timestamp' }, async () => {
+test('with the device\'s clock a day ahead, the visitor can still edit the message they just sent', { todo: 'the edit window is judged by the device clock against the server timestamp; fix on branch qa-life (Session::server_time), not yet run against a rebuilt widget' }, async () => {
   const { site, context } = await skewed(86_400_000);
   try {
     const page = await widgetPage(context, { room: uniqueRoom('ahead-edit'), site, name: 'Eve' });
@@ -165,7 +165,7 @@ test('with the device\'s clock a day ahead, the visitor can still edit the messa
   }
 });
 
-test('with the device\'s clock a day ahead, a 10-minute mute still shows and keeps the composer off', { todo: 'mute end (server time) compared with the device clock: the mute looks over at once' }, async () => {
+test('with the device\'s clock a day ahead, a 10-minute mute still shows and keeps the composer off', { todo: 'mute end (server time) compared with the device clock: the mute looks over at once; fix on branch qa-life (server offset from stamped frames), not yet run against a rebuilt widget' }, async () => {
   const { site, key, context } = await skewed(86_400_000);
   try {
     const room = uniqueRoom('ahead-mute');
@@ -184,7 +184,7 @@ test('with the device\'s clock a day ahead, a 10-minute mute still shows and kee
   }
 });
 
-test('storage that fills up does not bring back, after a reload, a draft that was sent', { todo: 'stored::set ignores a failed setItem, leaving the previous value: the old draft (and outbox) comes back' }, async () => {
+test('storage that fills up does not bring back, after a reload, a draft that was sent', { todo: 'stored::set ignores a failed setItem, leaving the previous value: the old draft (and outbox) comes back; fix on branch qa-life (stored::set removes on failure), not yet run against a rebuilt widget' }, async () => {
   const room = uniqueRoom('full');
   const context = await browser.newContext();
   try {
