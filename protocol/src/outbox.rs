@@ -199,7 +199,14 @@ pub struct Outbox {
     items: Vec<OutboxItem>,
     capacity: usize,
     in_flight: Option<String>,
+    /// Ids that left (stored, cancelled, discarded), the latest
+    /// [`GONE_MEMORY`]: a message another tab kept is told from one of ours
+    /// that is done (see `unsent::encode`).
+    gone: Vec<String>,
 }
+
+/// Ids remembered after they left the outbox.
+pub const GONE_MEMORY: usize = 256;
 
 /// Default bound: a visitor offline for a long time cannot queue without limit.
 pub const OUTBOX_CAPACITY: usize = 50;
@@ -216,6 +223,7 @@ impl Outbox {
             items: Vec::new(),
             capacity,
             in_flight: None,
+            gone: Vec::new(),
         }
     }
 
@@ -291,7 +299,20 @@ impl Outbox {
             self.in_flight = None;
         }
         let pos = self.items.iter().position(|i| i.id == id)?;
+        self.forget(id);
         Some(self.items.remove(pos))
+    }
+
+    fn forget(&mut self, id: &str) {
+        if self.gone.len() == GONE_MEMORY {
+            self.gone.remove(0);
+        }
+        self.gone.push(id.to_owned());
+    }
+
+    /// Whether `id` is, or was, one of this outbox's.
+    pub fn knows(&self, id: &str) -> bool {
+        self.items.iter().any(|i| i.id == id) || self.gone.iter().any(|g| g == id)
     }
 
     /// The room refused `id` at `now`: try again in `retry_in` ms if the
@@ -365,9 +386,17 @@ impl Outbox {
         if self.in_flight.as_deref() == Some(id) {
             self.in_flight = None;
         }
+        self.remove(id)
+    }
+
+    fn remove(&mut self, id: &str) -> bool {
         let before = self.items.len();
         self.items.retain(|i| i.id != id);
-        self.items.len() != before
+        let removed = self.items.len() != before;
+        if removed {
+            self.forget(id);
+        }
+        removed
     }
 
     /// The clock was set back by `by` ms: a pause after a refusal keeps
@@ -385,9 +414,7 @@ impl Outbox {
         if self.in_flight.as_deref() == Some(id) {
             return false;
         }
-        let before = self.items.len();
-        self.items.retain(|i| i.id != id);
-        self.items.len() != before
+        self.remove(id)
     }
 }
 

@@ -1422,9 +1422,9 @@ impl Session {
 
     /// What to keep across a page reload: the composer's `draft` and the
     /// unsent messages (see [`unsent`]); "" for nothing.
-    pub fn kept(&self, draft: &str) -> String {
+    pub fn kept(&self, draft: &str, stored: &str, now: f64) -> String {
         let key = self.sender_key.as_deref().filter(|_| self.keeps_key());
-        unsent::encode(draft, &self.outbox, key)
+        unsent::encode(draft, &self.outbox, stored, now, key)
     }
 
     /// A site for shared devices (a kiosk) forgets the visitor with the

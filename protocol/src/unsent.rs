@@ -49,12 +49,25 @@ pub const STALE_AFTER_MS: f64 = 24.0 * 3600.0 * 1000.0;
 pub const DRAFT_MAX_BYTES: usize = 16 * LIMITS_CEILING.max_message_chars;
 
 /// What to keep: "" when there is no draft, nothing unsent and no sender
-/// key (the adapter then removes it).
-pub fn encode(draft: &str, outbox: &Outbox, sender_key: Option<&str>) -> String {
+/// key (the adapter then removes it). `stored`: what another tab of this
+/// visitor wrote since this page last did ("" if none): its unsent messages
+/// (kept by a tab that is offline, or was closed offline) stay, after ours,
+/// or this write would lose them. Those this outbox had are ours to keep or
+/// drop; the draft is this page's composer's.
+pub fn encode(
+    draft: &str,
+    outbox: &Outbox,
+    stored: &str,
+    now: f64,
+    sender_key: Option<&str>,
+) -> String {
+    let mut others = Outbox::default();
+    decode(stored, now, &mut others);
+    let others = others.items().filter(|i| !outbox.knows(&i.id));
     // The array is written here: `json::array` over a `Vec` would be one
     // more copy of it in the widget.
     let mut kept = String::new();
-    for i in outbox.items() {
+    for i in outbox.items().chain(others) {
         let Action::Send { text, files, .. } = &i.action else {
             continue;
         };
@@ -182,6 +195,26 @@ mod tests {
     }
 
     #[test]
+    fn a_tab_keeps_what_another_tab_kept_and_drops_what_it_sent_itself() {
+        // Tab A, offline, kept "from a" and "both" (which tab B restored
+        // too and has sent since).
+        let mut a = Outbox::default();
+        a.push("a1".into(), send("from a", 0), NOW, PENDING);
+        a.push("ab".into(), send("both", 0), NOW, PENDING);
+        let stored = encode("a's draft", &a, "", NOW, Some("k.1"));
+        // Tab B sent "both", and has one of its own.
+        let mut b = Outbox::default();
+        b.push("ab".into(), send("both", 0), NOW, PENDING);
+        b.ack("ab");
+        b.push("b1".into(), send("from b", 0), NOW, PENDING);
+        let kept = encode("b's draft", &b, &stored, NOW, Some("k.1"));
+        let ids: Vec<String> = restored(&kept, NOW).into_iter().map(|r| r.0).collect();
+        assert_eq!(ids, ["b1", "a1"], "its own, then the other tab's; not the sent one");
+        let (draft, key) = decode(&kept, NOW, &mut Outbox::default());
+        assert_eq!((draft.as_str(), key.as_deref()), ("b's draft", Some("k.1")));
+    }
+
+    #[test]
     fn messages_round_trip_in_order_with_the_key_and_the_draft() {
         let mut o = Outbox::default();
         o.push("a".into(), send("one", 0), NOW, PENDING);
@@ -192,7 +225,7 @@ mod tests {
         };
         o.push("b".into(), reply, NOW, PENDING);
         o.push("e".into(), Action::Delete { target: 3 }, NOW, PENDING);
-        let kept = encode("half a thought", &o, Some("k3J-q_8.xZ"));
+        let kept = encode("half a thought", &o, "", NOW, Some("k3J-q_8.xZ"));
         assert!(
             kept.contains(
                 r#"{"type":"send","id":"b","message":"two \"quoted\"\nline","replyTo":7}"#
@@ -218,11 +251,11 @@ mod tests {
     #[test]
     fn nothing_typed_nothing_unsent_and_no_key_is_the_empty_string() {
         let mut o = Outbox::default();
-        assert_eq!(encode("", &o, None), "");
+        assert_eq!(encode("", &o, "", NOW, None), "");
         o.push("r".into(), Action::Delete { target: 1 }, NOW, PENDING);
         o.push("f".into(), send("", 1), NOW, PENDING);
-        assert_eq!(encode("", &o, None), "", "no text, nothing to keep");
-        let draft_only = encode("hi", &o, Some("k"));
+        assert_eq!(encode("", &o, "", NOW, None), "", "no text, nothing to keep");
+        let draft_only = encode("hi", &o, "", NOW, Some("k"));
         assert_eq!(draft_only, r#"{"draft":"hi","key":"k"}"#);
     }
 
@@ -231,33 +264,33 @@ mod tests {
         let o = Outbox::default();
         // Three bytes each, so the cap falls inside a character.
         let huge = "€".repeat(1_000_000);
-        let kept = encode(&huge, &o, None);
+        let kept = encode(&huge, &o, "", NOW, None);
         assert!(kept.len() < DRAFT_MAX_BYTES + 20, "{} bytes", kept.len());
         let (draft, _) = decode(&kept, NOW, &mut Outbox::default());
         assert_eq!(draft.len(), DRAFT_MAX_BYTES - DRAFT_MAX_BYTES % 3);
         assert!(huge.starts_with(&draft));
         let at_cap = "x".repeat(DRAFT_MAX_BYTES);
-        let (draft, _) = decode(&encode(&at_cap, &o, None), NOW, &mut Outbox::default());
+        let (draft, _) = decode(&encode(&at_cap, &o, "", NOW, None), NOW, &mut Outbox::default());
         assert_eq!(draft, at_cap, "up to the cap, all of it");
     }
 
     #[test]
     fn the_sender_key_is_kept_with_or_without_messages() {
         let mut o = Outbox::default();
-        let alone = encode("", &o, Some("key.1"));
+        let alone = encode("", &o, "", NOW, Some("key.1"));
         assert_eq!(alone, r#"{"draft":"","key":"key.1"}"#);
         assert_eq!(
             decode(&alone, NOW, &mut o),
             (String::new(), Some("key.1".into()))
         );
         o.push("fresh".into(), send("ok", 0), NOW, PENDING);
-        let (_, key) = decode(&encode("", &o, Some("key.1")), NOW, &mut Outbox::default());
+        let (_, key) = decode(&encode("", &o, "", NOW, Some("key.1")), NOW, &mut Outbox::default());
         assert_eq!(key.as_deref(), Some("key.1"), "and with them");
         for forged in [r#""a b\r\nX""#, r#""evil:1""#, r#""nodot""#, "7"] {
             let doc = [r#"{"draft":"","key":"#, forged, "}"].concat();
             assert_eq!(decode(&doc, NOW, &mut o).1, None, "not a key: {forged}");
         }
-        assert_eq!(encode("", &Outbox::default(), None), "", "nothing to keep");
+        assert_eq!(encode("", &Outbox::default(), "", NOW, None), "", "nothing to keep");
     }
 
     #[test]
@@ -280,7 +313,7 @@ mod tests {
             NOW - STALE_AFTER_MS + 1.0,
             PENDING,
         );
-        let kept = encode("", &o, None);
+        let kept = encode("", &o, "", NOW, None);
         let failed: Vec<_> = restored(&kept, NOW)
             .into_iter()
             .map(|m| (m.0, m.3))
@@ -363,7 +396,7 @@ mod tests {
                     want.push((id, t));
                 }
             }
-            let kept = encode(&draft, &o, key.as_deref());
+            let kept = encode(&draft, &o, "", NOW, key.as_deref());
             // Texts the room would refuse (a C1 control, blanks) are kept
             // too, and left out when read back.
             prop_assert_eq!(kept.is_empty(), draft.is_empty() && texts.is_empty() && key.is_none());
@@ -388,7 +421,7 @@ mod tests {
             let mut o = Outbox::default();
             o.push("a".into(), send("hello", 0), NOW, PENDING);
             o.push("b".into(), send("world", 1), NOW, PENDING);
-            let mut bytes = encode("draft", &o, Some("key.1")).into_bytes();
+            let mut bytes = encode("draft", &o, "", NOW, Some("key.1")).into_bytes();
             if flip < bytes.len() { bytes[flip] = b; }
             bytes.truncate(cut);
             for (id, text, ..) in restored(&String::from_utf8_lossy(&bytes), NOW) {

@@ -1473,7 +1473,7 @@ fn unsent_messages_survive_a_reload_and_go_out_once_under_their_ids() {
     assert_eq!(transmitted(&drain(&mut a)).len(), 1);
     a.on_close(1006, "", 20.0);
     let second = a.send("never sent", 30.0).unwrap();
-    let kept = a.kept("half a thought");
+    let kept = a.kept("half a thought", "", 0.0);
     assert!(kept.contains("k1.mac1"), "{kept}");
 
     let mut b = session();
@@ -1513,7 +1513,7 @@ fn unsent_messages_survive_a_reload_and_go_out_once_under_their_ids() {
     // The first went out on the welcome, under its id (the room acks such a
     // retry with its seq, stores nothing): claimed from the page, then the next.
     assert_eq!(sent, [Some(first), Some(second)]);
-    assert_eq!(b.kept("").matches("\"id\"").count(), 1);
+    assert_eq!(b.kept("", "", 0.0).matches("\"id\"").count(), 1);
 }
 
 #[test]
@@ -1600,7 +1600,7 @@ fn the_visitor_is_remembered_across_pages_unless_the_site_says_not() {
         s.start(0.0);
         s.on_text(&welcome_with_key(0, Some("key.mac")), 1.0);
         s.on_text(&history(vec![], false, None), 1.0);
-        s.kept("")
+        s.kept("", "", 0.0)
     };
     let next_page = |kept: &str, remember: bool| {
         let mut s = session();

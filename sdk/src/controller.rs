@@ -55,9 +55,12 @@ pub struct Controller {
     pin_shown: Option<(u64, Option<u64>, bool)>,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
-    /// What storage holds of the draft and unsent messages (`Session::kept`),
+    /// This page's draft and unsent messages as last kept (`Session::kept`),
     /// so that only a change is written.
     kept: String,
+    /// What this page last wrote to storage: anything else there was
+    /// written by another tab of this visitor since.
+    written: String,
     /// Who is here (the first 100), kept current by presence frames.
     members: Vec<PresenceMember>,
     /// Who spoke lately, most recent first: offered first as @mentions.
@@ -131,9 +134,19 @@ fn run(weak: &Weak<RefCell<Controller>>, f: &mut dyn FnMut(&mut Controller, f64)
         c.apply_effects(t);
         c.rearm_timer(t);
         // Kept as it changes: a reload may come at any time.
-        let kept = c.session.kept(&c.view.input_text());
+        let draft = c.view.input_text();
+        let kept = c.session.kept(&draft, "", t);
         if kept != c.kept {
-            stored::set("kept", &c.options, &kept);
+            // Another tab's unsent messages (it is offline, or was closed
+            // offline) stay: merged in, not written over.
+            let stored = stored::get("kept", &c.options);
+            let value = if stored == c.written {
+                kept.clone()
+            } else {
+                c.session.kept(&draft, &stored, t)
+            };
+            stored::set("kept", &c.options, &value);
+            c.written = value;
             c.kept = kept;
         }
         if let Some(anchor) = anchor.filter(|_| !c.view.has_focus()) {
@@ -180,6 +193,7 @@ impl Controller {
                 reply_to: None,
                 pin_shown: None,
                 files: Files::default(),
+                written: kept.clone(),
                 kept,
                 members: Vec::new(),
                 talkers: Vec::new(),

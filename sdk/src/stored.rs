@@ -40,13 +40,17 @@ pub fn get(kind: &str, options: &Options) -> String {
 }
 
 /// Keep `value` under `kind`; "" removes it. A write the storage refuses (a
-/// full quota, Safari's private mode) removes the old value too: kept, it
-/// would come back after a reload out of date (a draft already sent, a
-/// message list missing the latest ones).
+/// full quota, Safari's private mode) is tried again in the room the old
+/// value leaves; refused again, the old value is gone too: kept, it would
+/// come back after a reload out of date (a draft already sent, a message
+/// list missing the latest ones).
 pub fn set(kind: &str, options: &Options, value: &str) {
     if let Some((s, key)) = place(kind, options) {
         if value.is_empty() || s.set_item(&key, value).is_err() {
             let _ = s.remove_item(&key);
+            if !value.is_empty() {
+                let _ = s.set_item(&key, value);
+            }
         }
     }
 }
