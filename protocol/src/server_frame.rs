@@ -80,6 +80,9 @@ pub struct Welcome {
     pub locked: bool,
     /// The message a moderator pinned above the list, as it is now.
     pub pinned: Option<ChatMessage>,
+    /// The room's clock (ms since the epoch; 0 from older rooms): a client
+    /// whose device clock is off judges a mute's end by it.
+    pub now: u64,
     /// Slow mode: seconds between two messages of one sender (0 = off).
     pub slow_mode: u64,
     /// You are muted until then (ms since the epoch; `Some(u64::MAX)` = for good).
@@ -344,6 +347,7 @@ impl ServerFrame {
                 .raw("members", &json::array(w.members.iter().map(member_json)))
                 .opt_u64("readSeq", Some(w.read_seq).filter(|s| *s > 0))
                 .opt_u64("unread", w.unread)
+                .opt_u64("now", Some(w.now).filter(|n| *n > 0))
                 .bool("locked", w.locked)
                 .opt_raw("pinned", w.pinned.as_ref().map(message_object))
                 .u64("slowMode", w.slow_mode)
@@ -511,6 +515,7 @@ impl ServerFrame {
                 read_seq: obj.get("readSeq").and_then(Json::as_u64).unwrap_or(0),
                 unread: obj.get("unread").and_then(Json::as_u64),
                 locked: flag(obj, "locked"),
+                now: obj.get("now").and_then(Json::as_u64).unwrap_or(0),
                 pinned: pinned(obj, "pinned"),
                 slow_mode: obj.get("slowMode").and_then(Json::as_u64).unwrap_or(0),
                 muted_until: obj.get("mutedUntil").and_then(Json::as_u64),

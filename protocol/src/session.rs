@@ -763,6 +763,7 @@ impl Session {
     fn on_frame(&mut self, frame: ServerFrame, now: f64) {
         match frame {
             ServerFrame::Welcome(welcome) => {
+                self.server_stamped(welcome.now, now);
                 self.link = Link::Up;
                 self.connect_deadline = None;
                 self.ping_at = Some(now + PING_INTERVAL_MS);

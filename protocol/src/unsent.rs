@@ -209,7 +209,11 @@ mod tests {
         b.push("b1".into(), send("from b", 0), NOW, PENDING);
         let kept = encode("b's draft", &b, &stored, NOW, Some("k.1"));
         let ids: Vec<String> = restored(&kept, NOW).into_iter().map(|r| r.0).collect();
-        assert_eq!(ids, ["b1", "a1"], "its own, then the other tab's; not the sent one");
+        assert_eq!(
+            ids,
+            ["b1", "a1"],
+            "its own, then the other tab's; not the sent one"
+        );
         let (draft, key) = decode(&kept, NOW, &mut Outbox::default());
         assert_eq!((draft.as_str(), key.as_deref()), ("b's draft", Some("k.1")));
     }
@@ -254,7 +258,11 @@ mod tests {
         assert_eq!(encode("", &o, "", NOW, None), "");
         o.push("r".into(), Action::Delete { target: 1 }, NOW, PENDING);
         o.push("f".into(), send("", 1), NOW, PENDING);
-        assert_eq!(encode("", &o, "", NOW, None), "", "no text, nothing to keep");
+        assert_eq!(
+            encode("", &o, "", NOW, None),
+            "",
+            "no text, nothing to keep"
+        );
         let draft_only = encode("hi", &o, "", NOW, Some("k"));
         assert_eq!(draft_only, r#"{"draft":"hi","key":"k"}"#);
     }
@@ -270,7 +278,11 @@ mod tests {
         assert_eq!(draft.len(), DRAFT_MAX_BYTES - DRAFT_MAX_BYTES % 3);
         assert!(huge.starts_with(&draft));
         let at_cap = "x".repeat(DRAFT_MAX_BYTES);
-        let (draft, _) = decode(&encode(&at_cap, &o, "", NOW, None), NOW, &mut Outbox::default());
+        let (draft, _) = decode(
+            &encode(&at_cap, &o, "", NOW, None),
+            NOW,
+            &mut Outbox::default(),
+        );
         assert_eq!(draft, at_cap, "up to the cap, all of it");
     }
 
@@ -284,13 +296,21 @@ mod tests {
             (String::new(), Some("key.1".into()))
         );
         o.push("fresh".into(), send("ok", 0), NOW, PENDING);
-        let (_, key) = decode(&encode("", &o, "", NOW, Some("key.1")), NOW, &mut Outbox::default());
+        let (_, key) = decode(
+            &encode("", &o, "", NOW, Some("key.1")),
+            NOW,
+            &mut Outbox::default(),
+        );
         assert_eq!(key.as_deref(), Some("key.1"), "and with them");
         for forged in [r#""a b\r\nX""#, r#""evil:1""#, r#""nodot""#, "7"] {
             let doc = [r#"{"draft":"","key":"#, forged, "}"].concat();
             assert_eq!(decode(&doc, NOW, &mut o).1, None, "not a key: {forged}");
         }
-        assert_eq!(encode("", &Outbox::default(), "", NOW, None), "", "nothing to keep");
+        assert_eq!(
+            encode("", &Outbox::default(), "", NOW, None),
+            "",
+            "nothing to keep"
+        );
     }
 
     #[test]

@@ -2084,6 +2084,34 @@ fn a_message_left_unanswered_probes_the_socket_before_the_next_heartbeat() {
 }
 
 #[test]
+fn a_mute_in_force_on_joining_is_judged_on_the_rooms_clock_from_welcome() {
+    const DAY: f64 = 86_400_000.0;
+    let server = 1_764_000_000_000.0;
+    let local = server + DAY;
+    let mut s = session();
+    s.start(local);
+    s.on_text(
+        &ServerFrame::Welcome(Welcome {
+            seq: 0,
+            online: 1,
+            name: "Ada".into(),
+            sender: ME.into(),
+            now: server as u64,
+            muted_until: Some(server as u64 + 600_000),
+            ..Welcome::default()
+        })
+        .encode(),
+        local,
+    );
+    s.on_text(&history(vec![], false, None), local);
+    drain(&mut s);
+    s.handle_timeout(local + 1_000.0);
+    assert!(s.room().muted_until.is_some(), "muted for ten minutes yet");
+    s.handle_timeout(local + 601_000.0);
+    assert!(s.room().muted_until.is_none(), "and then no more");
+}
+
+#[test]
 fn a_device_clock_a_day_ahead_neither_ends_a_mute_early_nor_ages_our_messages() {
     const DAY: f64 = 86_400_000.0;
     let server = 1_764_000_000_000.0;

@@ -362,6 +362,7 @@ impl RoomCore {
             let sanctions = &self.state.sanctions;
             let welcome = Welcome {
                 seq: store.latest_seq()?,
+                now,
                 online,
                 name: member.name.clone(),
                 max_message_chars: rules.max_message_chars,
