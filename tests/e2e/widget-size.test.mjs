@@ -101,7 +101,12 @@ const KB = 1024;
 // `.hc`, the host's lang, events from another document's window; +0.2 KB):
 // 94.6 KB (96,860 B) nightly, 103.3 KB (105,739 B, before the last) stable,
 // so 94.7/103.5 KB.
-const EMBED_BUDGET = { nightly: 94.7 * KB, stable: 103.5 * KB };
+// Then a lifecycle QA pass's fixes (deadlines that follow a clock set back,
+// a probe when the room does not answer, mutes and the edit window on the
+// room's clock, one tab's write keeping another's unsent messages, Unpin
+// naming its message; +1.1 KB): 95.6 KB (97,929 B) nightly, 104.0 KB
+// (106,489 B) stable, so 95.8/104.2 KB.
+const EMBED_BUDGET = { nightly: 95.8 * KB, stable: 104.2 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
