@@ -49,6 +49,8 @@ pub const ANSWER_PROBE_MS: f64 = 3_000.0;
 pub const HEALTHY_AFTER_MS: f64 = 10_000.0;
 /// Messages asked for per gap-fill or "load earlier" request.
 pub const PAGE: usize = 50;
+/// Messages shown below one jumped to ([`Session::jump_to`]), as context.
+pub const JUMP_CONTEXT: u64 = 10;
 /// How long to wait before resending a message the room rate-limited.
 pub const RATE_LIMIT_RETRY_MS: f64 = 1_500.0;
 
@@ -141,10 +143,13 @@ pub enum Effect {
         latest: bool,
     },
     /// Show these messages instead of everything shown (the answer to
-    /// [`Session::jump_to_latest`]); `more`: older ones exist.
-    ShowLatest {
+    /// [`Session::jump_to_latest`] or [`Session::jump_to`]); `more`: older
+    /// ones exist; `at`: the message jumped to, to bring into view (else
+    /// the view goes to its bottom, the latest).
+    ShowInstead {
         messages: Vec<ChatMessage>,
         more: bool,
+        at: Option<u64>,
     },
     /// A message changed (edit, delete, reactions), by the event at `seq`:
     /// its new state. `mine` in its reactions is filled in for us.
@@ -295,8 +300,10 @@ pub struct Session {
     older_request_out: bool,
     /// The `after` of a [`Session::load_newer`] request out.
     newer_request_out: Option<u64>,
-    /// The `before` of a [`Session::jump_to_latest`] request out.
+    /// The `before` of a [`Session::jump_to_latest`] or
+    /// [`Session::jump_to`] request out, and the message jumped to.
     latest_request_out: Option<u64>,
+    jump_target: Option<u64>,
     /// After a jump to the latest: page on down until the view shows all.
     catching_up: bool,
     last_typing_sent: f64,
@@ -355,6 +362,7 @@ impl Session {
             older_request_out: false,
             newer_request_out: None,
             latest_request_out: None,
+            jump_target: None,
             catching_up: false,
             last_typing_sent: f64::NEG_INFINITY,
             read_sent: 0,
@@ -592,6 +600,7 @@ impl Session {
         self.older_request_out = false;
         self.newer_request_out = None;
         self.latest_request_out = None;
+        self.jump_target = None;
         self.catching_up = false;
         self.outbox.connection_lost();
     }
@@ -849,14 +858,17 @@ impl Session {
                     self.latest_request_out = None;
                     // A page older than the list it would have topped is stale.
                     self.older_request_out = false;
-                    let mut latest = self.timeline.restart(before, events, more);
-                    self.remember_all_mine(&mut latest);
-                    self.effects.push_back(Effect::ShowLatest {
-                        messages: latest,
+                    let mut page = self.timeline.restart(before, events, more);
+                    self.remember_all_mine(&mut page);
+                    let at = self.jump_target.take();
+                    self.effects.push_back(Effect::ShowInstead {
+                        messages: page,
                         more,
+                        at,
                     });
-                    // Then what was released since the jump.
-                    self.catching_up = self.load_newer();
+                    // Then what was released since the jump to the latest
+                    // (a jump elsewhere stays there: the reader pages down).
+                    self.catching_up = at.is_none() && self.load_newer();
                 }
                 // Asked for above a list that has changed since: stale.
                 Some(HistoryAnchor::Before(before))
@@ -1597,18 +1609,34 @@ impl Session {
         true
     }
 
-    /// Replace what the view shows by the latest page ([`Effect::ShowLatest`]),
+    /// Show the messages around `seq` instead of what the view shows
+    /// ([`Effect::ShowInstead`] with `at`): a quote's original or the
+    /// pinned message, far up and not listed. Messages after it follow as
+    /// the reader pages down. False when the link is down or a jump is out.
+    pub fn jump_to(&mut self, seq: u64) -> bool {
+        // A few below it too, as context; never past what was released.
+        let before = (seq + JUMP_CONTEXT + 1).min(self.timeline.shown_through() + 1);
+        if !self.jump(before) {
+            return false;
+        }
+        self.jump_target = Some(seq);
+        true
+    }
+
+    /// Replace what the view shows by the latest page ([`Effect::ShowInstead`]),
     /// rather than paging down to it. False if the view shows the latest
     /// already, or the link is down.
     pub fn jump_to_latest(&mut self) -> bool {
-        if self.timeline.newest_shown().is_none()
-            || self.link != Link::Up
-            || self.latest_request_out.is_some()
-        {
+        self.timeline.newest_shown().is_some() && self.jump(self.timeline.shown_through() + 1)
+    }
+
+    /// Ask for the page before `before`, to show instead of the list.
+    fn jump(&mut self, before: u64) -> bool {
+        if self.link != Link::Up || self.latest_request_out.is_some() {
             return false;
         }
-        let before = self.timeline.shown_through() + 1;
         self.latest_request_out = Some(before);
+        self.jump_target = None;
         // An answer to it would continue the list being replaced.
         self.newer_request_out = None;
         self.effects.push_back(Effect::Transmit(

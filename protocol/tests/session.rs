@@ -1771,7 +1771,7 @@ fn jumping_to_the_latest_replaces_the_list_then_catches_up() {
     );
     let fx = drain(&mut s);
     assert!(
-        matches!(&fx[0], Effect::ShowLatest { messages, more: true } if messages.first().map(|m| m.seq) == Some(151) && messages.len() == 50)
+        matches!(&fx[0], Effect::ShowInstead { messages, more: true, at: None } if messages.first().map(|m| m.seq) == Some(151) && messages.len() == 50)
     );
     assert_eq!(
         transmitted(&fx),
@@ -1902,6 +1902,39 @@ fn the_pinned_message_comes_with_welcome_and_follows_pinned_frames() {
         .iter()
         .any(|e| matches!(e, Effect::Room(r) if r.pinned.is_none())));
     assert!(s.room().pinned.is_none());
+}
+
+#[test]
+fn a_jump_to_a_message_far_up_shows_the_page_around_it_and_stays_there() {
+    let mut s = session();
+    joined_above_older(&mut s);
+    // A quote of message 20 (not listed): the page up to 30 replaces the list.
+    assert!(s.jump_to(20));
+    let fx = drain(&mut s);
+    assert_eq!(
+        transmitted(&fx),
+        [ClientFrame::History {
+            anchor: HistoryAnchor::Before(31),
+            limit: 50
+        }]
+    );
+    assert!(!s.jump_to(25), "one jump at a time");
+    s.on_text(
+        &history(
+            (1..=30).map(msg).collect(),
+            false,
+            Some(HistoryAnchor::Before(31)),
+        ),
+        1.0,
+    );
+    let fx = drain(&mut s);
+    assert!(
+        matches!(&fx[0], Effect::ShowInstead { messages, more: false, at: Some(20) } if seqs(messages) == (1..=30).collect::<Vec<_>>())
+    );
+    assert!(transmitted(&fx).is_empty(), "no paging down by itself");
+    // Reading down pages on from 30; the latest is a jump away.
+    assert!(s.load_newer());
+    asked_for(&mut s, HistoryAnchor::After(30));
 }
 
 /// Joined a room at 200 with the page 151..=200, older messages above it.

@@ -22,6 +22,28 @@ impl Controller {
         }
     }
 
+    /// Bring message `seq` into view and focus it, if the list shows it.
+    pub(crate) fn show_item(&self, seq: u64) -> bool {
+        let item = self
+            .view
+            .item(seq)
+            .and_then(|e| cast::<HtmlElement>(e.into(), "HTMLElement"));
+        if let Some(item) = &item {
+            item.scroll_into_view();
+            focus(item);
+        }
+        item.is_some()
+    }
+
+    /// Go to message `seq` (a quote's original, the pinned message): in
+    /// the list, or, far up and not listed, by showing the page around it
+    /// instead (as Slack and Discord jump to a message).
+    pub(crate) fn go_to(&mut self, seq: u64) {
+        if !self.show_item(seq) {
+            self.session.jump_to(seq);
+        }
+    }
+
     /// What `li`'s menu offers, given who we are and what the room allows.
     fn menu_items(&self, li: &Element, t: f64) -> (Vec<String>, Vec<(&'static str, String)>) {
         let s = &self.view.strings;
@@ -119,17 +141,7 @@ impl Controller {
                     .react(seq, &data_of(&button, "data-emoji"), true, t);
                 self.refused(result);
             }
-            "quote" => {
-                let target = data_of(&button, "data-target").parse().unwrap_or(0);
-                if let Some(original) = self
-                    .view
-                    .item(target)
-                    .and_then(|e| cast::<HtmlElement>(e.into(), "HTMLElement"))
-                {
-                    original.scroll_into_view();
-                    focus(&original);
-                }
-            }
+            "quote" => self.go_to(data_of(&button, "data-target").parse().unwrap_or(0)),
             "reply" => {
                 menu::close(&li);
                 let excerpt: String = find(&li, ".hc-text")

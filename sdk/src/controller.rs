@@ -330,10 +330,17 @@ impl Controller {
                 Effect::Show(messages) => self.show(&messages, true),
                 Effect::Arrived(messages) => self.show(&messages, false),
                 Effect::ShowNewer { messages, latest } => self.show_newer(&messages, latest),
-                Effect::ShowLatest { messages, more } => {
+                Effect::ShowInstead { messages, more, at } => {
                     self.view.clear();
-                    self.show_newer(&messages, true);
+                    self.show_newer(&messages, at.is_none());
                     self.view.set_more_available(more);
+                    if let Some(seq) = at {
+                        // Far up: the pill goes back to the latest.
+                        let far_up = self.session.timeline().newest_shown().is_some();
+                        self.view.pill.set_hidden(!far_up);
+                        self.view.pinned = false;
+                        self.show_item(seq);
+                    }
                 }
                 Effect::ShowOlder { messages, more } => {
                     let me = self.session.own_sender();
@@ -1000,11 +1007,17 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     out.push(on(&v.container, "drop", attach::on_drop));
     out.push(on(&v.container, "keydown", attach::on_viewer_key));
     out.push(on(&v.container, "click", attach::on_viewer_click));
-    // Its one button: Unpin.
+    // Its buttons: go to the message, and (moderators) Unpin this pin,
+    // not a newer one pinned meanwhile.
     out.push(on(&v.pin_box, "click", |c, e, t| {
-        if target(&e).is_some_and(|el| el.tag_name() == "BUTTON") {
-            // This pin's: not a newer one pinned meanwhile.
-            let target = c.session.room().pinned.as_ref().map(|m| m.seq);
+        let action = target(&e).and_then(|el| el.get_attribute("data-action"));
+        let Some(pinned) = c.session.room().pinned.as_ref().map(|m| m.seq) else {
+            return;
+        };
+        if action.as_deref() == Some("go") {
+            c.go_to(pinned);
+        } else if action.is_some() {
+            let target = Some(pinned);
             let result = c
                 .session
                 .moderate(ModerationAction::Unpin { target }, None, t);

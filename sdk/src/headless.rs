@@ -230,7 +230,7 @@ impl Headless {
                 }
                 // The headless client keeps no list: nothing is ever below it.
                 Effect::Show(messages) | Effect::Arrived(messages) => self.show(&messages),
-                Effect::ShowNewer { .. } | Effect::ShowLatest { .. } => {}
+                Effect::ShowNewer { .. } | Effect::ShowInstead { .. } => {}
                 Effect::ShowOlder { messages, more } => {
                     let list = Array::new();
                     for m in &messages {

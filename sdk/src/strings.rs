@@ -117,6 +117,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("noticePin", "{by} pinned a message."),
     ("noticeUnpin", "{by} unpinned a message."),
     ("pinned", "Pinned message"),
+    ("goToPinned", "Go to the pinned message"),
     ("pin", "Pin"),
     ("unpin", "Unpin"),
     ("noticeReason", "{notice} Reason: {reason}"),

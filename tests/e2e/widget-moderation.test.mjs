@@ -346,7 +346,7 @@ test('a moderator pins a message above the list for everyone, late joiners inclu
   const bar = eve.getByRole('region', { name: 'Pinned message' });
   assert.match(await bar.textContent(), /^📌 EveDoors open at 6/);
   assert.equal(await bar.getByRole('link').getAttribute('href'), 'https://tickets.example/launch', 'its link works');
-  assert.equal(await bar.getByRole('button').count(), 0, 'no Unpin for a member');
+  assert.equal(await bar.getByRole('button', { name: 'Unpin' }).count(), 0, 'no Unpin for a member');
   assert.deepEqual(await seriousViolations(eve), [], 'the bar is accessible');
 
   // Someone arriving much later sees it at once, however far up it is.
@@ -357,6 +357,11 @@ test('a moderator pins a message above the list for everyone, late joiners inclu
   const cy = await open({ room, site, name: 'Cy' });
   await cy.locator('.hc-pin', { hasText: 'Doors open at 6' }).waitFor();
   assert.equal(await item(cy, 'Doors open at 6').count(), 0, 'not in the first page');
+  // Its author's name in the bar goes to it, far up as it is.
+  await cy.getByRole('button', { name: '📌 Eve' }).click();
+  await item(cy, 'Doors open at 6').waitFor();
+  assert.equal(await cy.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.querySelector('.hc-text')?.textContent),
+    'Doors open at 6. Tickets: https://tickets.example/launch', 'focused there');
 
   // Its author edits it: the bar follows.
   const mine = item(eve, 'Doors open at 6');
@@ -383,6 +388,33 @@ test('a moderator pins a message above the list for everyone, late joiners inclu
   await edited.getByRole('menuitem', { name: 'Delete' }).click();
   for (const page of [mo, eve, cy]) await page.locator('.hc-pin').waitFor({ state: 'hidden' });
   await Promise.all([mo.context().close(), eve.context().close(), cy.context().close()]);
+});
+
+test('a quote of a message far up goes to it: the page around it is shown, and the latest is a jump away', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { rateBurst: 100, ratePerSec: 50 } }, 'wjump');
+  const room = uniqueRoom('jump');
+  const post = async (body) => {
+    const res = await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', ...body });
+    assert.equal(res.status, 201, res.text);
+    return res.body.seq;
+  };
+  const original = await post({ message: 'the question from long ago' });
+  for (let i = 0; i < 60; i++) await post({ message: `filler ${i}` });
+  await post({ message: 'an answer, at last', replyTo: original });
+  const ada = await open({ room, site, name: 'Ada' });
+  const answer = item(ada, 'an answer, at last');
+  await answer.waitFor();
+  assert.equal(await item(ada, 'the question from long ago').count(), 0, 'far up, not listed');
+  await answer.locator('.hc-quote').click();
+  await item(ada, 'the question from long ago').waitFor();
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.querySelector('.hc-text')?.textContent),
+    'the question from long ago', 'focused there');
+  // The newest are no longer listed: the pill goes back to them.
+  await ada.locator('.hc-pill').click();
+  await item(ada, 'an answer, at last').waitFor();
+  assert.equal(await item(ada, 'the question from long ago').count(), 0);
+  await ada.context().close();
 });
 
 test('a timed mute lifts by itself: the banner goes and the composer works again', async () => {

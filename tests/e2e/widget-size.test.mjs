@@ -106,7 +106,9 @@ const KB = 1024;
 // room's clock, one tab's write keeping another's unsent messages, Unpin
 // naming its message; +1.1 KB): 95.6 KB (97,929 B) nightly, 104.0 KB
 // (106,489 B) stable, so 95.8/104.2 KB.
-const EMBED_BUDGET = { nightly: 95.8 * KB, stable: 104.2 * KB };
+// Then a quote (or the pin bar) going to a message far up by showing the
+// page around it (+0.3 KB): 95.9 KB (98,247 B) nightly, so 96.1/104.5 KB.
+const EMBED_BUDGET = { nightly: 96.1 * KB, stable: 104.5 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -16,7 +16,11 @@ impl View {
         bar.set_text_content(None);
         bar.set_hidden(pinned.is_none());
         if let Some(m) = pinned {
-            let who = element(&self.doc, "b", "");
+            // Its author, as a button to go to the message in the list.
+            let who = element(&self.doc, "button", "hc-pin-go");
+            attr(&who, "type", "button");
+            attr(&who, "data-action", "go");
+            attr(&who, "title", &self.strings.get("goToPinned"));
             set_text(&who, &["📌 ", &m.name].concat());
             let text = element(&self.doc, "p", "");
             attr(&text, "dir", "auto");
@@ -31,6 +35,7 @@ impl View {
             if moderator {
                 let unpin = element(&self.doc, "button", "hc-link");
                 attr(&unpin, "type", "button");
+                attr(&unpin, "data-action", "unpin");
                 set_text(&unpin, &self.strings.get("unpin"));
                 append(bar, &unpin);
             }
