@@ -9,22 +9,11 @@
 // limits are lifted where every test client shares 127.0.0.1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, createSite, join, sleep, uniqueRoom } from './helpers.mjs';
+import { act, answer, Client, createSite, join, sleep, uniqueRoom, nextId, post } from './helpers.mjs';
 
 const LIMITS = { addressBurst: 10000, addressPerSec: 1000, maxConnectionsPerAddress: 1000 };
 const site = (extra = {}, limits = {}) =>
   createSite({ origins: [], allowNoOrigin: true, ...extra, limits: { ...LIMITS, ...limits } }, 'abr');
-let counter = 0;
-const nextId = () => `ab${++counter}`;
-const answer = (c, id, ms = 20000) => c.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id, ms);
-
-async function post(c, message) {
-  const id = nextId();
-  c.send({ type: 'send', id, message });
-  const a = await answer(c, id);
-  assert.equal(a.type, 'ack', JSON.stringify(a));
-  return a.seq;
-}
 
 /** Connect; `{ client, welcome }` if let in, else `{ code, error }`. */
 async function attempt(query, opts = {}) {

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { createHmac, randomBytes } from 'node:crypto';
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
 
 export const BASE = process.env.HELLO_CHAT_URL || 'http://127.0.0.1:8787';
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -112,6 +113,27 @@ export async function join(room, name, extra = {}, opts = {}) {
   c.welcome = await c.next('welcome');
   c.history = await c.next('history');
   return c;
+}
+
+let frameIds = 0;
+/** A fresh client id for a raw client's frame. */
+export const nextId = () => `e${++frameIds}`;
+
+/** The room's answer (`ack` or `error`) to the frame `id` that `c` sent. */
+export const answer = (c, id, ms = 20000) => c.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id, ms);
+
+/** Send `frame` from `c` under a fresh id; the room's answer. */
+export async function act(c, frame) {
+  const id = nextId();
+  c.send({ id, ...frame });
+  return answer(c, id);
+}
+
+/** Post `message` from `c`; its seq (the room must accept it). */
+export async function post(c, message, extra = {}) {
+  const a = await act(c, { type: 'send', message, ...extra });
+  assert.equal(a.type, 'ack', JSON.stringify(a));
+  return a.seq;
 }
 
 export async function launchBrowser() {

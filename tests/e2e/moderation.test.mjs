@@ -5,7 +5,7 @@
 // seeing new messages only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { admin, Client, createSite, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
+import { act, answer, admin, Client, createSite, join, mintToken, refused, sleep, uniqueRoom, nextId, post } from './helpers.mjs';
 
 const SECRET = 'moderation-signing-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -16,23 +16,6 @@ const site = (moderation = {}) => createSite({
 }, 'mod');
 const moderatorToken = (sub = 'mo-1', name = 'Mo') => mintToken(SECRET, { sub, name, role: 'moderator', exp: inAnHour() });
 const userToken = (sub, name) => mintToken(SECRET, { sub, name, exp: inAnHour() });
-const answer = (c, id) => c.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id, 10000);
-let counter = 0;
-const nextId = () => `t${++counter}`;
-
-async function post(c, message, extra = {}) {
-  const id = nextId();
-  c.send({ type: 'send', id, message, ...extra });
-  const a = await answer(c, id);
-  assert.equal(a.type, 'ack', JSON.stringify(a));
-  return a.seq;
-}
-
-async function act(c, frame) {
-  const id = nextId();
-  c.send({ id, ...frame });
-  return answer(c, id);
-}
 
 test('authors edit and delete their messages; others may not; everyone sees the updates', async () => {
   const s = await site();

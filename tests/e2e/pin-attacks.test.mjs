@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer } from '../../scripts/lib/server.mjs';
-import { admin, Client, join, mintToken, siteApi, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+import { act, answer, admin, Client, join, mintToken, siteApi, siteWithKey, sleep, uniqueRoom, nextId, post } from './helpers.mjs';
 
 const SECRET = 'pin-attacks-signing-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -18,23 +18,6 @@ const site = (limits = {}) => siteWithKey({
 }, 'pinx');
 const moderatorToken = (sub = 'mo-1', name = 'Mo') => mintToken(SECRET, { sub, name, role: 'moderator', exp: inAnHour() });
 const userToken = (sub, name) => mintToken(SECRET, { sub, name, exp: inAnHour() });
-const answer = (c, id) => c.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id, 10000);
-let counter = 0;
-const nextId = () => `p${++counter}`;
-
-async function post(c, message) {
-  const id = nextId();
-  c.send({ type: 'send', id, message });
-  const a = await answer(c, id);
-  assert.equal(a.type, 'ack', JSON.stringify(a));
-  return a.seq;
-}
-
-async function act(c, frame) {
-  const id = nextId();
-  c.send({ id, ...frame });
-  return answer(c, id);
-}
 
 test('only moderators pin; a pin points only at a live message of this room', async () => {
   const { site: s, key } = await site();

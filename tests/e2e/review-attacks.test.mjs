@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { BASE, Client, admin, createSite, join, mintToken, siteApi as api, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+import { act, answer, BASE, Client, admin, createSite, join, mintToken, siteApi as api, siteWithKey, sleep, uniqueRoom, nextId, post } from './helpers.mjs';
 
 const SECRET = 'review-attacks-signing-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -16,9 +16,6 @@ const site = (extra = {}) => createSite({ origins: [], allowNoOrigin: true, secr
 const keyedSite = (extra = {}) => siteWithKey({ origins: [], allowNoOrigin: true, secret: SECRET, limits: LIMITS, ...extra }, 'rev');
 const moderatorToken = (sub = 'mo-1') => mintToken(SECRET, { sub, name: 'Mo', role: 'moderator', exp: inAnHour() });
 const userToken = (sub, name = sub) => mintToken(SECRET, { sub, name, exp: inAnHour() });
-let counter = 0;
-const nextId = () => `rv${++counter}`;
-const answer = (c, id) => c.next((f) => (f.type === 'ack' || f.type === 'error') && f.id === id, 10000);
 
 /** Connect, and tell whether the room let us in: `{ welcome }` or `{ code, error }` (a close). */
 async function attempt(query, opts = {}) {
@@ -33,14 +30,6 @@ async function attempt(query, opts = {}) {
   }
   const closed = await c.closed;
   return { code: closed.code, error: first };
-}
-
-async function post(c, message) {
-  const id = nextId();
-  c.send({ type: 'send', id, message });
-  const a = await answer(c, id);
-  assert.equal(a.type, 'ack', JSON.stringify(a));
-  return a.seq;
 }
 
 // ----- moderation -----
