@@ -1,0 +1,197 @@
+// The widget in other languages and scripts, in real Chromium against the
+// real worker: every language file has every text (with its placeholders
+// and the plural forms the language has), a moderator pins and unpins in
+// each language, and (todo) what an Arabic, German or Russian visitor sees
+// at 320 px: the reply bar, the pin bar, digits, the server's reasons.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+
+const SECRET = 'widget-languages-secret-0123456789';
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+const LANGS = fs.readdirSync(path.resolve('sdk/locales')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+const locale = (lang) => JSON.parse(fs.readFileSync(path.resolve(`sdk/locales/${lang}.json`), 'utf8'));
+
+/** `[key, english]` pairs of a `const NAME: &[(&str, &str)]` table in sdk/src/strings.rs. */
+function table(name) {
+  const rs = fs.readFileSync(path.resolve('sdk/src/strings.rs'), 'utf8');
+  const start = rs.indexOf(`const ${name}: &[(&str, &str)] = &[`);
+  assert.ok(start >= 0, `${name} in strings.rs`);
+  const body = rs.slice(start, rs.indexOf('];', start));
+  return [...body.matchAll(/\(\s*"([^"]+)",\s*"((?:[^"\\]|\\.)*)",?\s*\)/g)].map((m) => [m[1], m[2]]);
+}
+const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+/** The text `key` of `strings` for `n`, as the widget picks it (plural form, else the text). */
+const pick = (strings, key, category) => strings[`${key}.${category}`] ?? strings[key];
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+async function open(options, { width = 420 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 640 } });
+  const page = await widgetPage(context, options, { body: '<div id="chat" style="height: 600px"></div>' });
+  await waitForStatus(page, 'connected');
+  return page;
+}
+
+const moderatorSite = () => createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+  limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100, ratePerSec: 50 } }, 'wlang');
+const moderator = (name) => mintToken(SECRET, { sub: `mod-${name}`, name, role: 'moderator', exp: inAnHour() });
+const send = async (page, text) => {
+  await page.locator('.hc-input').fill(text);
+  await page.locator('.hc-input').press('Enter');
+};
+const item = (page, text) => page.locator('.hc-list .hc-msg[data-seq]', { has: page.locator('.hc-text', { hasText: text }) });
+
+test('every language file has every English text, with its placeholders, and whole sets of the plural forms its language has', async () => {
+  const defaults = table('DEFAULTS');
+  const singulars = table('DEFAULTS_ONE').map(([k]) => k);
+  assert.ok(defaults.length > 90 && defaults.some(([k]) => k === 'unpin'), 'read DEFAULTS, the pin texts included');
+  assert.equal(LANGS.length, 15);
+  // The plural categories as the widget's browser names them.
+  const page = await browser.newPage();
+  const categories = await page.evaluate((langs) => Object.fromEntries(langs.map((l) => [l, new Intl.PluralRules(l).resolvedOptions().pluralCategories])), LANGS);
+  await page.close();
+  const problems = [];
+  for (const lang of LANGS) {
+    const strings = locale(lang);
+    for (const [key, english] of defaults) {
+      const forms = Object.keys(strings).filter((k) => k === key || k.startsWith(`${key}.`));
+      if (!forms.length) { problems.push(`${lang}: no ${key}`); continue; }
+      const want = placeholders(english);
+      for (const form of forms) {
+        const got = placeholders(strings[form]);
+        // A plural form may spell its number out; nothing else may go.
+        const lost = want.filter((v) => !got.includes(v) && !(form !== key && v === 'n'));
+        const unknown = got.filter((v) => !want.includes(v));
+        if (lost.length) problems.push(`${lang}: ${form} lacks {${lost.join('}, {')}}: "${strings[form]}"`);
+        if (unknown.length) problems.push(`${lang}: ${form} has {${unknown.join('}, {')}}, which is never filled in: "${strings[form]}"`);
+        if (/\{(?!\w+\})|(?<!\{\w+)\}/.test(strings[form])) problems.push(`${lang}: ${form} has a stray brace: "${strings[form]}"`);
+      }
+      const given = forms.filter((f) => f !== key).map((f) => f.slice(key.length + 1));
+      for (const c of given) if (!categories[lang].includes(c)) problems.push(`${lang}: ${key}.${c}, a form ${lang} does not have`);
+      if (given.length && !forms.includes(key)) {
+        for (const c of categories[lang]) if (!given.includes(c)) problems.push(`${lang}: ${key} lacks its "${c}" form, and has no text to fall back on`);
+      }
+      // English says "1 new message": a language with a singular does too,
+      // or words it so that any count fits ("Nowe wiadomości: 1").
+      if (singulars.includes(key) && categories[lang].includes('one') && !given.includes('one') && !/:\s*\{n\}/.test(strings[key])) {
+        problems.push(`${lang}: ${key} has no "one" form: "${pick(strings, key, 'one').replace('{n}', '1')}"`);
+      }
+    }
+    for (const key of Object.keys(strings)) {
+      if (!defaults.some(([k]) => k === key.split('.')[0])) problems.push(`${lang}: ${key} is no text of the widget`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('a moderator pins and unpins in every language: the menu, the pin bar and the notice in that language', async () => {
+  const site = await moderatorSite();
+  for (const lang of LANGS) {
+    const strings = locale(lang);
+    const room = uniqueRoom(`pin-${lang}`);
+    const mo = await open({ room, site, locale: lang, token: moderator('Mo') });
+    await send(mo, `Doors open at 6 (${lang})`);
+    const msg = item(mo, `Doors open at 6 (${lang})`);
+    await msg.waitFor();
+    await msg.locator('.hc-more').click();
+    await msg.getByRole('menuitem', { name: strings.pin, exact: true }).click();
+    await mo.locator('.hc-notice', { hasText: strings.noticePin.replace('{by}', 'Mo') }).waitFor();
+    const bar = mo.locator('.hc-pin');
+    await bar.filter({ hasText: `Doors open at 6 (${lang})` }).waitFor();
+    // The pin bar's Unpin, and the menu's, say the same.
+    await msg.locator('.hc-more').click();
+    assert.equal(await msg.getByRole('menuitem', { name: strings.unpin, exact: true }).count(), 1, `${lang}: the menu offers ${strings.unpin}`);
+    await mo.keyboard.press('Escape');
+    await bar.getByRole('button', { name: strings.unpin, exact: true }).click();
+    await bar.waitFor({ state: 'hidden' });
+    await mo.locator('.hc-notice', { hasText: strings.noticeUnpin.replace('{by}', 'Mo') }).waitFor();
+    await mo.context().close();
+  }
+});
+
+test('Arabic: replying to a long English message, the reply bar shows whom it answers', { todo: 'the reply bar is one string, "الرد على {name}: {text}", cut with an ellipsis: in a right-to-left line the English name and text sit left of the Arabic and the cut takes their beginning, so the visitor sees "…tarts at 18:30, see https://example.com/ev" and no name. Proposed: the excerpt in an element of its own (dir=auto, its own ellipsis), the name isolated (bdi)' }, async () => {
+  const room = uniqueRoom('rtl-reply');
+  const sara = await open({ room, name: 'سارة', locale: 'ar' }, { width: 360 });
+  const eve = await open({ room, name: 'Eve Smith', locale: 'en' });
+  await send(eve, 'Hello! The event starts at 18:30, see https://example.com/event?id=42 for the programme and the tickets');
+  const msg = item(sara, 'The event starts');
+  await msg.locator('.hc-more').click();
+  await msg.getByRole('menuitem', { name: locale('ar').reply, exact: true }).click();
+  const bar = sara.locator('.hc-replyto');
+  await bar.waitFor();
+  // Where "Eve Smith" is drawn, and whether that is inside the bar's visible box.
+  const visible = await bar.evaluate((label) => {
+    const box = label.getBoundingClientRect();
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.data.indexOf('Eve Smith');
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + 'Eve Smith'.length);
+      const r = range.getBoundingClientRect();
+      return r.left >= box.left - 1 && r.right <= box.right + 1;
+    }
+    return false;
+  });
+  assert.ok(visible, 'the name replied to is on screen, not cut off by the ellipsis');
+  await Promise.all([sara.context().close(), eve.context().close()]);
+});
+
+test('Arabic (Saudi Arabia): counts use the same digits as the times beside them', { todo: 'times and day labels come from Intl.DateTimeFormat("ar-SA"): Arabic-Indic "٠٥:١٣ م"; "3 متصلين", "Seen by", the unread count, the character counter and the slow-mode seconds are Rust decimals, Western digits. Proposed: numbers filled into texts ({n}, {s}) through Intl.NumberFormat(locale), as times are' }, async () => {
+  const room = uniqueRoom('digits');
+  const sara = await open({ room, name: 'سارة', locale: 'ar-SA' });
+  const bo = await open({ room, name: 'Bo', locale: 'ar-SA' });
+  await send(bo, 'مرحبا');
+  await item(sara, 'مرحبا').waitFor();
+  const digits = (s) => (/[0-9]/.test(s) ? 'western' : '') + (/[\u0660-\u0669]/.test(s) ? 'arabic-indic' : '');
+  const time = await item(sara, 'مرحبا').locator('time').first().textContent();
+  await sara.waitForFunction(() => /\d|[\u0660-\u0669]/.test(document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online')?.textContent ?? ''));
+  const online = await sara.locator('.hc-online').textContent();
+  assert.equal(digits(online), digits(time), `"${online}" beside "${time}"`);
+  await Promise.all([sara.context().close(), bo.context().close()]);
+});
+
+test('German at 320 px: a message pinned by a moderator stays readable with a long author name, and Unpin stays in the widget', { todo: 'the pin bar\'s name is flex: none: "📌 Eveline Rosenberger-Kowalczyk" takes the bar\'s width, the pinned text gets one letter per line, and "Loslösen" (ru "Открепить", fr "Désépingler") is pushed out past the widget\'s edge. Proposed (styles.css): .hc-pin b { flex: 0 1 auto; max-width: 45%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap } .hc-pin .hc-link { flex: none }' }, async () => {
+  const site = await moderatorSite();
+  const room = uniqueRoom('pin-narrow');
+  const strings = locale('de');
+  const mo = await open({ room, site, locale: 'de', token: moderator('Mo') }, { width: 320 });
+  const eve = await open({ room, site, name: 'Eveline Rosenberger-Kowalczyk', locale: 'de' });
+  await send(eve, 'Guten Morgen zusammen, der Einlass beginnt um 18 Uhr');
+  const msg = item(mo, 'Guten Morgen');
+  await msg.locator('.hc-more').click();
+  await msg.getByRole('menuitem', { name: strings.pin, exact: true }).click();
+  const bar = mo.locator('.hc-pin');
+  await bar.filter({ hasText: 'Guten Morgen' }).waitFor();
+  const widget = await mo.locator('[data-hello-chat-host]').boundingBox();
+  const unpin = await bar.getByRole('button', { name: strings.unpin }).boundingBox();
+  assert.ok(unpin.x >= widget.x && unpin.x + unpin.width <= widget.x + widget.width + 1, `Unpin inside the widget: ${JSON.stringify({ unpin, widget })}`);
+  const text = await bar.locator('p').boundingBox();
+  assert.ok(text.width >= 100, `the pinned text has room to be read: ${text.width} px`);
+  await Promise.all([mo.context().close(), eve.context().close()]);
+});
+
+test('German: why an edit was not saved is said in German', { todo: 'the reason comes from the protocol\'s English message (ProtocolError.message) and is filled into the translated "Nicht gesendet: {reason}", as "Kann nicht verbinden: {reason}" is. Proposed: texts per error code (e.g. errorEmpty, errorTooLong, errorTooLate, errorRate) with the English message only for an unknown code' }, async () => {
+  const room = uniqueRoom('reason');
+  const strings = locale('de');
+  const ada = await open({ room, name: 'Ada', locale: 'de' });
+  await send(ada, 'erster Entwurf');
+  const mine = item(ada, 'erster Entwurf');
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: strings.edit, exact: true }).click();
+  await mine.locator('textarea').fill('   ');
+  await mine.locator('textarea').press('Enter');
+  const err = mine.locator('.hc-dialog .hc-err');
+  await err.waitFor();
+  const said = await err.textContent();
+  assert.ok(said.startsWith(strings.notSent.split('{reason}')[0]), said);
+  assert.doesNotMatch(said, /\b(message|empty|is|the|too)\b/i, 'no English in a German widget');
+  await ada.context().close();
+});
