@@ -158,7 +158,7 @@ test('Arabic (Saudi Arabia): counts use the same digits as the times beside them
   await Promise.all([sara.context().close(), bo.context().close()]);
 });
 
-test('German at 320 px: a message pinned by a moderator stays readable with a long author name, and Unpin stays in the widget', { todo: 'the pin bar\'s name is flex: none: "📌 Eveline Rosenberger-Kowalczyk" takes the bar\'s width, the pinned text gets one letter per line, and "Loslösen" (ru "Открепить", fr "Désépingler") is pushed out past the widget\'s edge. Proposed (styles.css): .hc-pin b { flex: 0 1 auto; max-width: 45%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap } .hc-pin .hc-link { flex: none }' }, async () => {
+test('German at 320 px: a message pinned by a moderator stays readable with a long author name, and Unpin stays in the widget', { todo: 'the pin bar\'s name is flex: none: "📌 Eveline Rosenberger-Kowalczyk" takes the bar\'s width, the pinned text gets one letter per line, and "Loslösen" (ru "Открепить", fr "Désépingler") is pushed out past the widget\'s edge. Fix on the branch (styles.css, not yet run against a rebuilt widget): the bar wraps, the name is cut with an ellipsis, the text is at least 10em wide, Unpin keeps its size' }, async () => {
   const site = await moderatorSite();
   const room = uniqueRoom('pin-narrow');
   const strings = locale('de');
