@@ -11,13 +11,17 @@ pub struct Strings {
     overrides: Option<Object>,
     /// An `Intl.PluralRules` for the locale, if the browser has one.
     plural: Option<Object>,
+    /// The locale's zero, when its digits are not 0-9 (Arabic-Indic in
+    /// ar-SA and ar-EG, Persian): counts are written in them, as the
+    /// browser writes the times beside them.
+    zero: Option<char>,
 }
 
-/// `new Intl.PluralRules(locale)`, reached through `Reflect` (js-sys's own
+/// `new Intl.<class>(locale)`, reached through `Reflect` (js-sys's own
 /// binding differs between its feature sets).
-fn plural_rules(locale: Option<&str>) -> Option<Object> {
+fn intl(class: &str, locale: Option<&str>) -> Option<Object> {
     let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-    let ctor = Reflect::get(&intl, &"PluralRules".into()).ok()?;
+    let ctor = Reflect::get(&intl, &class.into()).ok()?;
     let ctor: &Function = ctor.dyn_ref()?;
     let locales = Array::new();
     if let Some(l) = locale {
@@ -27,6 +31,18 @@ fn plural_rules(locale: Option<&str>) -> Option<Object> {
         .ok()?
         .dyn_into()
         .ok()
+}
+
+/// Call `obj.method(arg)`.
+fn call(obj: &Object, method: &str, arg: &JsValue) -> Option<JsValue> {
+    let f = Reflect::get(obj, &method.into()).ok()?;
+    f.dyn_ref::<Function>()?.call1(obj, arg).ok()
+}
+
+/// How `Intl.NumberFormat` writes zero in `locale`, if not as `0`.
+fn zero_digit(locale: Option<&str>) -> Option<char> {
+    let zero = call(&intl("NumberFormat", locale)?, "format", &0.into())?.as_string()?;
+    zero.chars().next().filter(|c| *c != '0')
 }
 
 /// English, built in. A table, not a `match`: a match on strings compiles
@@ -156,8 +172,14 @@ fn default(key: &str) -> &'static str {
 
 impl Strings {
     pub fn new(overrides: Option<Object>, locale: Option<&str>) -> Self {
-        let plural = overrides.as_ref().and_then(|_| plural_rules(locale));
-        Strings { overrides, plural }
+        // English (nothing given) counts in 0-9 and has its plural built in.
+        let plural = overrides.as_ref().and_then(|_| intl("PluralRules", locale));
+        let zero = overrides.as_ref().and_then(|_| zero_digit(locale));
+        Strings {
+            overrides,
+            plural,
+            zero,
+        }
     }
 
     fn given(&self, key: &str) -> Option<String> {
@@ -178,11 +200,7 @@ impl Strings {
         let n = n.parse::<u64>().ok()?;
         // The page's (or its language file's) form, even without the base text.
         let given = self.plural.as_ref().and_then(|rules| {
-            let select = Reflect::get(rules, &"select".into()).ok()?;
-            let category = select
-                .dyn_ref::<Function>()?
-                .call1(rules, &(n as f64).into())
-                .ok()?;
+            let category = call(rules, "select", &(n as f64).into())?;
             self.given(&[key, ".", &category.as_string()?].concat())
         });
         if given.is_some() || self.given(key).is_some() {
@@ -192,6 +210,20 @@ impl Strings {
         lookup(DEFAULTS_ONE, key)
             .filter(|_| n == 1)
             .map(str::to_owned)
+    }
+
+    /// `number` (written in 0-9) in the locale's digits.
+    pub fn digits(&self, number: &str) -> String {
+        match self.zero {
+            Some(zero) => number
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from_u32(zero as u32 + d).unwrap_or(c),
+                    None => c,
+                })
+                .collect(),
+            None => number.to_owned(),
+        }
     }
 
     /// The string for `key` with `{var}` placeholders replaced.
@@ -211,6 +243,11 @@ impl Strings {
                     .find(|(k, _)| *k == &after[..close])
                     .map(|(_, v)| (close, v))
             }) {
+                // Counts and seconds in the locale's digits.
+                Some((close, value)) if matches!(&after[..close], "n" | "s") => {
+                    out.push_str(&self.digits(value));
+                    rest = &after[close + 1..];
+                }
                 Some((close, value)) => {
                     out.push_str(value);
                     rest = &after[close + 1..];

@@ -1159,12 +1159,22 @@ impl View {
             return;
         };
         let label = element(&self.doc, "span", "hc-replyto");
+        // "Replying to Ada: " with the name isolated, then the excerpt in an
+        // element of its own, cut with its own ellipsis on a narrow screen:
+        // an English excerpt in an Arabic line would lose its beginning.
+        // (Every language puts {text} last.)
+        let isolated = ["\u{2068}", name, "\u{2069}"].concat();
         let text = self
             .strings
-            .fill("replyingTo", &[("name", name), ("text", excerpt)]);
-        set_text(&label, &text);
-        // Cut with an ellipsis on a narrow screen: the whole on hover.
-        attr(&label, "title", &text);
+            .fill("replyingTo", &[("name", &isolated), ("text", "\u{1}")]);
+        let (to, _) = text.split_once('\u{1}').unwrap_or((&text, ""));
+        let quoted = element(&self.doc, "span", "");
+        attr(&quoted, "dir", "auto");
+        set_text(&quoted, excerpt);
+        let _ = label.append_with_str_1(to);
+        append(&label, &quoted);
+        // The whole on hover.
+        attr(&label, "title", &[to, excerpt].concat());
         let cancel = element(&self.doc, "button", "hc-link");
         attr(&cancel, "type", "button");
         attr(&cancel, "data-action", "cancel-reply");
@@ -1342,7 +1352,7 @@ impl View {
         // Read out when a hundred is crossed or the limit passed, not at every key.
         let step = if left < 0 { -1 } else { (left + 99) / 100 };
         if near {
-            set_text(&self.counter, &signed(left));
+            set_text(&self.counter, &self.strings.digits(&signed(left)));
             let said = if left < 0 {
                 let over = decimal(left.unsigned_abs());
                 self.strings.fill("counterOver", &[("n", &over)])
