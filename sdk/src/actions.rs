@@ -214,7 +214,7 @@ impl Controller {
         if was.as_deref().map(str::trim) != Some(text.trim()) {
             if let Err(e) = self.session.edit(seq, &text, t) {
                 // Empty or too long: the editor stays, with what was typed.
-                let why = self.view.strings.fill("notSent", &[("reason", &e.message)]);
+                let why = self.view.strings.not_sent(&e);
                 menu::edit_refused(&self.view.doc, li, &why);
                 self.view.say(&why);
                 self.refused(Err(e));
@@ -232,10 +232,7 @@ impl Controller {
     /// on reconnecting, or one the page made through `edit`): then it is
     /// only read out.
     pub fn edit_failed(&mut self, seq: u64, text: &str, error: &ProtocolError) {
-        let why = self
-            .view
-            .strings
-            .fill("notSent", &[("reason", &error.message)]);
+        let why = self.view.strings.not_sent(error);
         self.view.say(&why);
         let Some(li) = self.view.item(seq) else {
             return;

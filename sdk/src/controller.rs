@@ -360,7 +360,7 @@ impl Controller {
                 Effect::SendFailed { id, error } => {
                     // Its other uploads stop; Retry starts over.
                     self.files.stop(&id, None);
-                    self.view.failed(&id, &error.message);
+                    self.view.failed(&id, &error);
                 }
                 Effect::Presence {
                     online,

@@ -5,6 +5,7 @@
 //! `key.few`, … chosen by the browser's `Intl.PluralRules` for the locale.
 
 use js_sys::{Array, Function, Object, Reflect};
+use protocol::ProtocolError;
 use wasm_bindgen::{JsCast, JsValue};
 
 pub struct Strings {
@@ -210,6 +211,17 @@ impl Strings {
         lookup(DEFAULTS_ONE, key)
             .filter(|_| n == 1)
             .map(str::to_owned)
+    }
+
+    /// "Not sent: <why>", the why in the visitor's language where the
+    /// language file has a text for its code (`error.too_long`, …), else
+    /// the room's own words (English, and more precise: "message has 2300
+    /// characters; the limit is 2000").
+    pub fn not_sent(&self, error: &ProtocolError) -> String {
+        let why = self
+            .given(&["error.", error.code.as_str()].concat())
+            .unwrap_or_else(|| error.message.clone());
+        self.fill("notSent", &[("reason", &why)])
     }
 
     /// `number` (written in 0-9) in the locale's digits.

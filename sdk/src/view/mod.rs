@@ -14,7 +14,7 @@ mod pin;
 use protocol::message::{ModerationNotice, ReplyRef};
 use protocol::session::OutgoingFile;
 use protocol::text::{decimal, signed};
-use protocol::ChatMessage;
+use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     Document, Element, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlTextAreaElement,
@@ -950,13 +950,13 @@ impl View {
         );
     }
 
-    pub fn failed(&self, id: &str, reason: &str) {
+    pub fn failed(&self, id: &str, error: &ProtocolError) {
         let Some(li) = self.outbox_item(id) else {
             return;
         };
         attr(&li, "data-state", "failed");
         if let Some(state) = find(&li, ".hc-state") {
-            let text = self.strings.fill("notSent", &[("reason", reason)]);
+            let text = self.strings.not_sent(error);
             // The log is not a live region: say it, too.
             self.say(&text);
             set_text(&state, &text);
