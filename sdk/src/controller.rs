@@ -751,9 +751,9 @@ impl Controller {
             Status::Connected => self.view.banner("", None),
             Status::Connecting => self.view.banner("connecting", Some(&s.get("connecting"))),
             Status::Reconnecting { .. } => self.refresh_countdown(t),
-            Status::Failed { reason, .. } => {
+            Status::Failed { code, reason } => {
                 self.view
-                    .banner("failed", Some(&s.fill("failed", &[("reason", reason)])));
+                    .banner("failed", Some(&s.cannot_connect(*code, reason)));
                 // Nothing can be sent any more (banned, erased room...).
                 self.view.set_composer_enabled(false);
             }

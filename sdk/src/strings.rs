@@ -5,6 +5,7 @@
 //! `key.few`, … chosen by the browser's `Intl.PluralRules` for the locale.
 
 use js_sys::{Array, Function, Object, Reflect};
+use protocol::error::close_code;
 use protocol::ProtocolError;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -222,6 +223,23 @@ impl Strings {
             .given(&["error.", error.code.as_str()].concat())
             .unwrap_or_else(|| error.message.clone());
         self.fill("notSent", &[("reason", &why)])
+    }
+
+    /// "Can't connect: <why>", the why in the visitor's language for what a
+    /// visitor can meet (a ban, an erased room, a refused token: their
+    /// `error.<code>`), else the room's words (a site's setup, for its
+    /// developer: the origin or site named).
+    pub fn cannot_connect(&self, close: u16, reason: &str) -> String {
+        let code = match close {
+            close_code::BANNED => "banned",
+            close_code::ERASED => "room_erased",
+            close_code::UNAUTHORIZED => "unauthorized",
+            _ => "",
+        };
+        let why = self
+            .given(&["error.", code].concat())
+            .unwrap_or_else(|| reason.to_owned());
+        self.fill("failed", &[("reason", &why)])
     }
 
     /// `number` (written in 0-9) in the locale's digits.
