@@ -297,13 +297,17 @@ impl Strings {
 mod tests {
     use super::DEFAULTS;
     use protocol::json::{parse, Json};
+    use protocol::ErrorCode;
 
     /// Every translation has every key (plural forms `key.one` count as
-    /// `key`) and nothing else; every text keeps English's placeholders.
+    /// `key`) and nothing else but `error.<code>` texts (the same codes in
+    /// every file); every text keeps English's placeholders.
     #[test]
     fn every_locale_has_every_key_and_placeholder() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/locales");
         let mut locales = 0;
+        // The error codes the first file gives texts for: every file gives the same.
+        let mut error_codes: Option<Vec<String>> = None;
         for entry in std::fs::read_dir(dir).expect("sdk/locales") {
             let path = entry.expect("a locale file").path();
             let text = std::fs::read_to_string(&path).expect("readable");
@@ -328,12 +332,33 @@ mod tests {
                     );
                 }
             }
-            for (key, _) in &pairs {
+            let mut codes: Vec<&str> = Vec::new();
+            for (key, value) in &pairs {
+                // A refusal's reason by its code (`Strings::not_sent`): a code
+                // the protocol knows, and no placeholders (none is filled in).
+                if let Some(code) = key.strip_prefix("error.") {
+                    assert!(
+                        ErrorCode::parse(code).is_some(),
+                        "{path:?}: {key}: no such error code"
+                    );
+                    let text = value.as_str();
+                    assert!(
+                        text.is_some_and(|t| !t.trim().is_empty() && !t.contains(['{', '}'])),
+                        "{path:?}: {key} is not a text without placeholders"
+                    );
+                    codes.push(code);
+                    continue;
+                }
                 let base = key.split('.').next().unwrap_or(key);
                 assert!(
                     DEFAULTS.iter().any(|(k, _)| *k == base),
                     "{path:?}: unknown key {key}"
                 );
+            }
+            codes.sort_unstable();
+            match &error_codes {
+                None => error_codes = Some(codes.iter().map(|c| c.to_string()).collect()),
+                Some(first) => assert_eq!(first, &codes, "{path:?}: error.* keys differ"),
             }
             locales += 1;
         }

@@ -1,8 +1,9 @@
 // The widget in other languages and scripts, in real Chromium against the
 // real worker: every language file has every text (with its placeholders
 // and the plural forms the language has), a moderator pins and unpins in
-// each language, and (todo) what an Arabic, German or Russian visitor sees
-// at 320 px: the reply bar, the pin bar, digits, the server's reasons.
+// each language, and what an Arabic, German or Japanese visitor sees (at
+// 320 px): the reply bar, the pin bar, digits, a refusal's reason in their
+// language (`error.<code>` texts, else the room's English words).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,6 +22,14 @@ function table(name) {
   assert.ok(start >= 0, `${name} in strings.rs`);
   const body = rs.slice(start, rs.indexOf('];', start));
   return [...body.matchAll(/\(\s*"([^"]+)",\s*"((?:[^"\\]|\\.)*)",?\s*\)/g)].map((m) => [m[1], m[2]]);
+}
+/** The codes `ErrorCode::parse` in protocol/src/error.rs knows. */
+function errorCodesOfProtocol() {
+  const rs = fs.readFileSync(path.resolve('protocol/src/error.rs'), 'utf8');
+  const start = rs.indexOf('pub fn parse(');
+  assert.ok(start >= 0, 'ErrorCode::parse in error.rs');
+  const body = rs.slice(start, rs.indexOf('_ => return None', start));
+  return [...body.matchAll(/"([a-z_]+)"\s*=>/g)].map((m) => m[1]);
 }
 const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -56,7 +65,10 @@ test('every language file has every English text, with its placeholders, and who
   const page = await browser.newPage();
   const categories = await page.evaluate((langs) => Object.fromEntries(langs.map((l) => [l, new Intl.PluralRules(l).resolvedOptions().pluralCategories])), LANGS);
   await page.close();
+  const errorCodes = errorCodesOfProtocol();
+  assert.ok(errorCodes.includes('too_long') && errorCodes.includes('invalid_ticket'), 'read ErrorCode::parse');
   const problems = [];
+  const errorSets = {};
   for (const lang of LANGS) {
     const strings = locale(lang);
     for (const [key, english] of defaults) {
@@ -83,9 +95,23 @@ test('every language file has every English text, with its placeholders, and who
         problems.push(`${lang}: ${key} has no "one" form: "${pick(strings, key, 'one').replace('{n}', '1')}"`);
       }
     }
+    const errors = [];
     for (const key of Object.keys(strings)) {
+      // A refusal's reason by its code ("Nicht gesendet: {reason}"): a code of
+      // the protocol's, and a text with nothing to fill in.
+      if (key.startsWith('error.')) {
+        const code = key.slice('error.'.length);
+        if (!errorCodes.includes(code)) problems.push(`${lang}: ${key}, a code the protocol does not have`);
+        if (typeof strings[key] !== 'string' || !strings[key].trim() || /[{}]/.test(strings[key])) problems.push(`${lang}: ${key} is not a text without placeholders: "${strings[key]}"`);
+        errors.push(code);
+        continue;
+      }
       if (!defaults.some(([k]) => k === key.split('.')[0])) problems.push(`${lang}: ${key} is no text of the widget`);
     }
+    errorSets[lang] = errors.sort().join(' ');
+  }
+  for (const lang of LANGS) {
+    if (errorSets[lang] !== errorSets[LANGS[0]]) problems.push(`${lang}: error.* keys ${errorSets[lang]}, ${LANGS[0]}: ${errorSets[LANGS[0]]}`);
   }
   assert.deepEqual(problems, []);
 });
@@ -178,20 +204,35 @@ test('German at 320 px: a message pinned by a moderator stays readable with a lo
   await Promise.all([mo.context().close(), eve.context().close()]);
 });
 
-test('German: why an edit was not saved is said in German', { todo: 'the reason comes from the protocol\'s English message (ProtocolError.message) and is filled into the translated "Nicht gesendet: {reason}", as "Kann nicht verbinden: {reason}" is. Proposed: texts per error code (e.g. errorEmpty, errorTooLong, errorTooLate, errorRate) with the English message only for an unknown code' }, async () => {
-  const room = uniqueRoom('reason');
-  const strings = locale('de');
-  const ada = await open({ room, name: 'Ada', locale: 'de' });
-  await send(ada, 'erster Entwurf');
-  const mine = item(ada, 'erster Entwurf');
+/** Edit Ada's message `first` to `edited` in a widget in `lang`; what the editor says. */
+async function refusedEdit(lang, first, edited) {
+  const strings = locale(lang);
+  const ada = await open({ room: uniqueRoom(`reason-${lang}`), name: 'Ada', locale: lang });
+  await send(ada, first);
+  const mine = item(ada, first);
   await mine.locator('.hc-more').click();
   await mine.getByRole('menuitem', { name: strings.edit, exact: true }).click();
-  await mine.locator('textarea').fill('   ');
+  await mine.locator('textarea').fill(edited);
   await mine.locator('textarea').press('Enter');
   const err = mine.locator('.hc-dialog .hc-err');
   await err.waitFor();
   const said = await err.textContent();
-  assert.ok(said.startsWith(strings.notSent.split('{reason}')[0]), said);
-  assert.doesNotMatch(said, /\b(message|empty|is|the|too)\b/i, 'no English in a German widget');
   await ada.context().close();
+  return said;
+}
+
+test('German: why an edit was not saved is said in German', async () => {
+  const strings = locale('de');
+  const said = await refusedEdit('de', 'erster Entwurf', '   ');
+  assert.equal(said, strings.notSent.replace('{reason}', strings['error.empty']));
+  assert.equal(said, 'Nicht gesendet: die Nachricht ist leer');
+  assert.doesNotMatch(said, /\b(message|empty|is|the|too)\b/i, 'no English in a German widget');
+});
+
+test('Japanese: an edit too long is refused in Japanese', async () => {
+  const strings = locale('ja');
+  // Longer than any site allows (4000 at most): refused before it is sent.
+  const said = await refusedEdit('ja', 'はじめまして', 'あ'.repeat(4001));
+  assert.equal(said, strings.notSent.replace('{reason}', strings['error.too_long']));
+  assert.equal(said, '未送信：メッセージが長すぎます');
 });
