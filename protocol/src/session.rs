@@ -1391,8 +1391,14 @@ impl Session {
     /// Put an action in the outbox; it goes out when the link is up.
     fn queue(&mut self, action: Action, now: f64) -> Result<String, ProtocolError> {
         self.observe_clock(now);
-        if let Status::Failed { reason, .. } = &self.status {
-            return Err(ProtocolError::new(ErrorCode::Unauthorized, reason.clone()));
+        if let Status::Failed { code, reason } = &self.status {
+            // Why it ended, as the visitor's language says it.
+            let error = match *code {
+                close_code::BANNED => ErrorCode::Banned,
+                close_code::ERASED => ErrorCode::RoomErased,
+                _ => ErrorCode::Unauthorized,
+            };
+            return Err(ProtocolError::new(error, reason.clone()));
         }
         if self.outbox.is_full() {
             return Err(ProtocolError::new(

@@ -79,7 +79,8 @@ pub fn encode(
         let failed = match &i.state {
             OutboxState::Failed(e) => Some((e.code, e.message.as_str())),
             OutboxState::Pending if !files.is_empty() => {
-                Some((ErrorCode::TooLarge, "its files were not kept"))
+                // (Not `too_large`: the files were fine; a reload lost them.)
+                Some((ErrorCode::Internal, "its files were not kept"))
             }
             OutboxState::Pending => None,
         };
@@ -342,7 +343,7 @@ mod tests {
             failed,
             [
                 ("conflict".into(), Some(ErrorCode::IdConflict)),
-                ("files".into(), Some(ErrorCode::TooLarge)),
+                ("files".into(), Some(ErrorCode::Internal)),
                 ("old".into(), Some(ErrorCode::TooLate)),
                 ("fresh".into(), None),
             ]

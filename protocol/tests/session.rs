@@ -797,6 +797,12 @@ fn a_ban_stops_the_session_at_once_without_waiting_for_the_close() {
         }
     );
     assert_eq!(s.poll_timeout(), None, "never retried");
+    // What they try next is refused as banned (said so in their language),
+    // not as a sign-in problem.
+    assert_eq!(
+        s.react(1, "👍", true, 2.0).map_err(|e| e.code),
+        Err(ErrorCode::Banned)
+    );
 }
 
 #[test]
