@@ -1163,18 +1163,24 @@ impl View {
         // element of its own, cut with its own ellipsis on a narrow screen:
         // an English excerpt in an Arabic line would lose its beginning.
         // (Every language puts {text} last.)
-        let isolated = ["\u{2068}", name, "\u{2069}"].concat();
+        // (Every language puts {name} before {text}.)
         let text = self
             .strings
-            .fill("replyingTo", &[("name", &isolated), ("text", "\u{1}")]);
-        let (to, _) = text.split_once('\u{1}').unwrap_or((&text, ""));
+            .fill("replyingTo", &[("name", "\u{1}"), ("text", "\u{2}")]);
+        let (to, rest) = text.split_once('\u{1}').unwrap_or(("", &text));
+        let (colon, _) = rest.split_once('\u{2}').unwrap_or((rest, ""));
+        let prefix = element(&self.doc, "span", "");
+        let who = element(&self.doc, "bdi", "");
+        set_text(&who, name);
+        let _ = prefix.append_with_str_1(to);
+        append(&prefix, &who);
+        let _ = prefix.append_with_str_1(colon);
         let quoted = element(&self.doc, "span", "");
         attr(&quoted, "dir", "auto");
         set_text(&quoted, excerpt);
-        let _ = label.append_with_str_1(to);
-        append(&label, &quoted);
+        append_all(&label, &[&prefix, &quoted]);
         // The whole on hover.
-        attr(&label, "title", &[to, excerpt].concat());
+        attr(&label, "title", &[to, name, colon, excerpt].concat());
         let cancel = element(&self.doc, "button", "hc-link");
         attr(&cancel, "type", "button");
         attr(&cancel, "data-action", "cancel-reply");
