@@ -108,7 +108,11 @@ const KB = 1024;
 // (106,489 B) stable, so 95.8/104.2 KB.
 // Then a quote (or the pin bar) going to a message far up by showing the
 // page around it (+0.3 KB): 95.9 KB (98,247 B) nightly, so 96.1/104.5 KB.
-const EMBED_BUDGET = { nightly: 96.1 * KB, stable: 104.5 * KB };
+// Then a languages QA pass's fixes (a refusal's reason in the visitor's
+// language, counts in the locale's digits, the reply bar's name and excerpt
+// isolated, the pin bar at 320 px; +0.9 KB): 96.8 KB (99,168 B) nightly,
+// 104.8 KB (107,361 B) stable, so 97.0/105.0 KB.
+const EMBED_BUDGET = { nightly: 97.0 * KB, stable: 105.0 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
