@@ -82,6 +82,9 @@ test('a pinned message erased with its author, or trimmed by retention, is no lo
     texts = (await siteApi(key, 'GET', `/${s}/rooms/${room}/messages`)).body.messages.map((m) => m.message);
   }
   assert.deepEqual(texts, ['fresh']);
+  // Those connected are told too, not only those who join later.
+  const told = await bo.next((f) => f.type === 'pinned' && !f.message, 10000);
+  assert.equal(told.message, undefined, JSON.stringify(told));
   const later = await join(room, 'Later', { site: s });
   assert.equal(later.welcome.pinned, undefined, 'a trimmed message is not pinned');
   await Promise.all([mo, ada, late, bo, later].map((c) => c.close()));

@@ -1072,14 +1072,16 @@ impl RoomCore {
 
     /// Trim history to `keep` records and, when `days` is set, to what is
     /// younger than that many days of `day_ms` (the retention alarm).
+    /// Returns how many records went, and what to tell (a pinned message
+    /// trimmed is unpinned for those connected).
     pub fn retain(
-        &self,
+        &mut self,
         keep: Option<u64>,
         days: u64,
         day_ms: u64,
         now: u64,
         store: &mut impl Store,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<(usize, Vec<Output>), StoreError> {
         let mut trimmed = 0;
         if let Some(keep) = keep {
             trimmed += store.trim(keep)?;
@@ -1087,7 +1089,11 @@ impl RoomCore {
         if days > 0 {
             trimmed += store.trim_before(now.saturating_sub(days.saturating_mul(day_ms)))?;
         }
-        Ok(trimmed)
+        if trimmed == 0 {
+            return Ok((0, Vec::new()));
+        }
+        let site = self.site_member("Site", self.state.limits.unwrap_or_default());
+        Ok((trimmed, self.pin_follows(&site, None, now, store)?))
     }
 }
 

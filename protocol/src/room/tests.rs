@@ -1775,13 +1775,16 @@ fn retention_by_age_keeps_what_is_younger_and_always_the_newest() {
     }
     // "Days" of one second: everything older than 3 s before T0 + 6 s goes.
     assert_eq!(
-        core.retain(None, 3, 1_000, T0 + 6_000, &mut store).unwrap(),
+        core.retain(None, 3, 1_000, T0 + 6_000, &mut store)
+            .unwrap()
+            .0,
         2
     );
     assert_eq!(store.messages().len(), 1);
     assert_eq!(
         core.retain(None, 3, 1_000, T0 + 60_000, &mut store)
-            .unwrap(),
+            .unwrap()
+            .0,
         0,
         "the newest record stays"
     );
@@ -2673,7 +2676,10 @@ fn files_of_messages_trimmed_by_retention_are_swept() {
             key
         })
         .collect();
-    assert_eq!(core.retain(Some(1), 0, 0, T0 + 10, &mut store).unwrap(), 2);
+    assert_eq!(
+        core.retain(Some(1), 0, 0, T0 + 10, &mut store).unwrap().0,
+        2
+    );
     assert_eq!(
         orphans(&core, &mut store, T0 + 10),
         sorted(&[&keys[0], &keys[1]]),
@@ -3668,4 +3674,28 @@ fn a_live_count_is_not_told_while_the_rooms_counts_are_short() {
         )
         .unwrap();
     assert_eq!(counts(&out), 1, "told once known");
+}
+
+#[test]
+fn a_pinned_message_that_retention_trims_is_unpinned_for_those_connected() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    send(&mut core, &mut store, &ada, "m1", "Doors open at 6");
+    frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"p1","action":"pin","target":1}"#,
+        T0 + 2,
+    );
+    send(&mut core, &mut store, &ada, "m2", "See you there");
+    // Keeping one record (the newest) trims the pinned message.
+    let (trimmed, outputs) = core.retain(Some(1), 0, 0, T0 + 10, &mut store).unwrap();
+    assert!(trimmed > 0);
+    assert_eq!(pinned_frames(&broadcasts(&outputs)), [None]);
+    assert!(outputs.iter().any(|o| matches!(o, Output::SaveState(_))));
+    // Nothing trimmed: nothing to tell.
+    let (_, outputs) = core.retain(Some(10), 0, 0, T0 + 20, &mut store).unwrap();
+    assert!(outputs.is_empty());
 }

@@ -987,7 +987,7 @@ impl DurableObject for Room {
     /// still waiting, and come back when either needs it again.
     async fn alarm(&self) -> Result<Response> {
         let now = now_ms();
-        let days = {
+        let (days, outputs) = {
             let mut inner = self.inner.borrow_mut();
             let Inner { core, store, .. } = inner
                 .as_mut()
@@ -996,10 +996,13 @@ impl DurableObject for Room {
                 .retention()
                 .map_err(|e| Error::RustError(e.to_string()))?;
             let days = store.retention_days().unwrap_or(0);
-            core.retain(keep, days, self.day_ms, now, store)
+            let (_, outputs) = core
+                .retain(keep, days, self.day_ms, now, store)
                 .map_err(|e| Error::RustError(e.to_string()))?;
-            days
+            (days, outputs)
         };
+        // A pinned message trimmed: unpinned for those connected.
+        self.carry_out(Origin::Api, outputs);
         let next_sweep = self.sweep_files(now).await;
         let next_report = self.send_owed_report(now).await;
         let identity = self.identity.borrow().clone();
