@@ -330,8 +330,9 @@ pub struct Session {
     answer_probe_at: Option<f64>,
     /// The latest `now` we were given, to notice the clock being set back.
     clock: f64,
-    /// The room's clock minus ours (ms), from the latest frame it stamped.
-    server_offset: f64,
+    /// The room's clock minus ours (ms), from the frames it stamped on this
+    /// connection (`None`: none yet).
+    server_offset: Option<f64>,
 }
 
 impl Session {
@@ -378,7 +379,7 @@ impl Session {
             healthy_at: None,
             answer_probe_at: None,
             clock: f64::NEG_INFINITY,
-            server_offset: 0.0,
+            server_offset: None,
         }
     }
 
@@ -427,12 +428,12 @@ impl Session {
     }
 
     /// When a timed mute ends, on our clock (the room's `until` is on its).
-    fn mute_ends(&self) -> Option<f64> {
+    pub fn mute_ends(&self) -> Option<f64> {
         // Banned meanwhile (or closed): nothing lifts any more.
         self.room
             .muted_until
             .filter(|&t| t != u64::MAX && !self.is_over())
-            .map(|t| t as f64 - self.server_offset)
+            .map(|t| t as f64 - self.server_offset.unwrap_or(0.0))
     }
 
     /// The room's clock at our `now`: ours, corrected by what the room's
@@ -440,16 +441,18 @@ impl Session {
     /// otherwise make a mute look over at once, or a message just sent look
     /// too old to edit.
     pub fn server_time(&self, now: f64) -> f64 {
-        now + self.server_offset
+        now + self.server_offset.unwrap_or(0.0)
     }
 
-    /// A frame the room stamped just now (an ack, a live message or
-    /// notice) arrived at `now`: how far our clock is from the room's.
-    /// Within the network's delay, which is nothing next to the minutes
-    /// and hours that matter here.
+    /// A frame the room stamped arrived at `now`: how far our clock is
+    /// from the room's. A frame that arrives late (the ack of a retry,
+    /// answered from the room's record; a frozen tab's backlog) only makes
+    /// the room look behind, so the largest sample stands: within the
+    /// network's delay, nothing next to the minutes and hours that matter.
     fn server_stamped(&mut self, timestamp: u64, now: f64) {
         if timestamp > 0 && now.is_finite() {
-            self.server_offset = timestamp as f64 - now;
+            let sample = timestamp as f64 - now;
+            self.server_offset = Some(self.server_offset.map_or(sample, |o| o.max(sample)));
         }
     }
 
@@ -517,7 +520,9 @@ impl Session {
                 *t -= by;
             }
             self.last_typing_sent -= by;
-            self.server_offset += by;
+            if let Some(offset) = &mut self.server_offset {
+                *offset += by;
+            }
             self.outbox.clock_set_back(by);
             // The countdown on screen follows (not a change to announce).
             if let Status::Reconnecting {
@@ -772,6 +777,9 @@ impl Session {
     fn on_frame(&mut self, frame: ServerFrame, now: f64) {
         match frame {
             ServerFrame::Welcome(welcome) => {
+                // Measured again on each connection (the device's clock
+                // may have been set forward since).
+                self.server_offset = None;
                 self.server_stamped(welcome.now, now);
                 self.link = Link::Up;
                 self.connect_deadline = None;
@@ -1392,12 +1400,8 @@ impl Session {
     fn queue(&mut self, action: Action, now: f64) -> Result<String, ProtocolError> {
         self.observe_clock(now);
         if let Status::Failed { code, reason } = &self.status {
-            // Why it ended, as the visitor's language says it.
-            let error = match *code {
-                close_code::BANNED => ErrorCode::Banned,
-                close_code::ERASED => ErrorCode::RoomErased,
-                _ => ErrorCode::Unauthorized,
-            };
+            // Why it ended (said in the visitor's language where it has a text).
+            let error = close_code::error_code(*code).unwrap_or(ErrorCode::Internal);
             return Err(ProtocolError::new(error, reason.clone()));
         }
         if self.outbox.is_full() {
@@ -1621,7 +1625,9 @@ impl Session {
     /// the reader pages down. False when the link is down or a jump is out.
     pub fn jump_to(&mut self, seq: u64) -> bool {
         // A few below it too, as context; never past what was released.
-        let before = (seq + JUMP_CONTEXT + 1).min(self.timeline.shown_through() + 1);
+        let before = seq
+            .saturating_add(JUMP_CONTEXT + 1)
+            .min(self.timeline.shown_through() + 1);
         if !self.jump(before) {
             return false;
         }

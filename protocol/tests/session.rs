@@ -2196,3 +2196,54 @@ fn a_device_clock_a_day_ahead_neither_ends_a_mute_early_nor_ages_our_messages() 
     s.handle_timeout(local + 601_000.0);
     assert!(s.room().muted_until.is_none(), "lifted after ten minutes");
 }
+
+#[test]
+fn the_ack_of_a_retry_answered_from_the_rooms_record_does_not_skew_its_clock() {
+    const HOUR: f64 = 3_600_000.0;
+    let t0 = 1_764_000_000_000.0;
+    let mut s = session();
+    connected(&mut s, t0, 0, vec![]);
+    let id = s.send("hello", t0).unwrap();
+    drain(&mut s);
+    // Stored by the room at t0, but the ack is lost with the connection.
+    s.on_close(1006, "", t0 + 10.0);
+    drain(&mut s);
+    // Back 8 hours later (laptop asleep); the device clock is right.
+    let t1 = t0 + 8.0 * HOUR;
+    s.handle_timeout(t1);
+    s.on_text(
+        &ServerFrame::Welcome(Welcome {
+            seq: 500,
+            online: 1,
+            name: "Ada".into(),
+            sender: ME.into(),
+            now: t1 as u64,
+            ..Welcome::default()
+        })
+        .encode(),
+        t1,
+    );
+    s.on_text(&history(vec![], true, None), t1);
+    drain(&mut s);
+    // The room answers the resend from its record: the original timestamp.
+    s.on_text(
+        &ServerFrame::Ack {
+            id,
+            seq: 1,
+            timestamp: t0 as u64,
+        }
+        .encode(),
+        t1 + 50.0,
+    );
+    assert!(
+        (s.server_time(t1) - t1).abs() < 1_000.0,
+        "the room's clock is ours"
+    );
+    // Muted for 10 minutes now: lifted after 10 minutes, not 8 hours more.
+    let mut e = ProtocolError::new(ErrorCode::Muted, "muted");
+    e.until = Some(t1 as u64 + 600_000);
+    s.on_text(&ServerFrame::Error(e).encode(), t1 + 100.0);
+    drain(&mut s);
+    s.handle_timeout(t1 + 601_000.0);
+    assert!(s.room().muted_until.is_none());
+}
