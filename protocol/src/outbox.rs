@@ -206,7 +206,7 @@ pub struct Outbox {
 }
 
 /// Ids remembered after they left the outbox.
-pub const GONE_MEMORY: usize = 256;
+pub(crate) const GONE_MEMORY: usize = 256;
 
 /// Default bound: a visitor offline for a long time cannot queue without limit.
 pub const OUTBOX_CAPACITY: usize = 50;
@@ -311,7 +311,7 @@ impl Outbox {
     }
 
     /// Whether `id` is, or was, one of this outbox's.
-    pub fn knows(&self, id: &str) -> bool {
+    pub(crate) fn knows(&self, id: &str) -> bool {
         self.items.iter().any(|i| i.id == id) || self.gone.iter().any(|g| g == id)
     }
 
@@ -345,13 +345,18 @@ impl Outbox {
     /// Put a failed message back in the queue. One refused for its id goes
     /// by `fresh_id` from now on (the room would refuse the old one again).
     pub fn retry(&mut self, id: &str, fresh_id: String) -> Option<&OutboxItem> {
-        let item = self
+        let pos = self
             .items
-            .iter_mut()
-            .find(|i| i.id == id && i.state != OutboxState::Pending)?;
-        if matches!(&item.state, OutboxState::Failed(e) if e.code == ErrorCode::IdConflict) {
-            item.id = fresh_id;
+            .iter()
+            .position(|i| i.id == id && i.state != OutboxState::Pending)?;
+        if matches!(&self.items[pos].state, OutboxState::Failed(e) if e.code == ErrorCode::IdConflict)
+        {
+            // The old id is done with: a copy kept under it (another tab's
+            // view of storage) is not another tab's message.
+            let old = std::mem::replace(&mut self.items[pos].id, fresh_id);
+            self.forget(&old);
         }
+        let item = &mut self.items[pos];
         // Its uploads may be gone (swept while it waited): upload them again.
         if let Action::Send { files, .. } = &mut item.action {
             for f in files {
@@ -401,7 +406,7 @@ impl Outbox {
 
     /// The clock was set back by `by` ms: a pause after a refusal keeps
     /// its length instead of growing by that much.
-    pub fn clock_set_back(&mut self, by: f64) {
+    pub(crate) fn clock_set_back(&mut self, by: f64) {
         for i in &mut self.items {
             if i.not_before > 0.0 {
                 i.not_before = (i.not_before - by).max(0.0);

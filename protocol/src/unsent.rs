@@ -195,6 +195,40 @@ mod tests {
             .collect()
     }
 
+    /// A tab's write, as the widget makes it at every change: merged with
+    /// what storage holds.
+    fn write(storage: &mut String, draft: &str, o: &Outbox) {
+        *storage = encode(draft, o, storage, NOW, None);
+    }
+
+    #[test]
+    fn another_tabs_kept_message_survives_every_write_of_this_tab() {
+        // Tab A, offline, kept "from a" and was closed.
+        let mut a = Outbox::default();
+        a.push("a1".into(), send("from a", 0), NOW, PENDING);
+        let mut storage = encode("", &a, "", NOW, None);
+        // Tab B types on.
+        let b = Outbox::default();
+        for draft in ["h", "hi", "hi there"] {
+            write(&mut storage, draft, &b);
+            assert!(storage.contains("from a"), "{draft}: {storage}");
+        }
+    }
+
+    #[test]
+    fn a_retry_under_a_new_id_does_not_bring_the_old_one_back() {
+        let mut o = Outbox::default();
+        o.push("x".into(), send("hello", 0), NOW, PENDING);
+        let mut storage = String::new();
+        write(&mut storage, "", &o);
+        let taken = crate::ProtocolError::new(ErrorCode::IdConflict, "taken");
+        o.refused("x", taken, NOW, 0.0);
+        o.retry("x", "x2".into());
+        write(&mut storage, "", &o);
+        let ids: Vec<String> = restored(&storage, NOW).into_iter().map(|r| r.0).collect();
+        assert_eq!(ids, ["x2"]);
+    }
+
     #[test]
     fn a_tab_keeps_what_another_tab_kept_and_drops_what_it_sent_itself() {
         // Tab A, offline, kept "from a" and "both" (which tab B restored

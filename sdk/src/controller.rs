@@ -58,9 +58,6 @@ pub struct Controller {
     /// This page's draft and unsent messages as last kept (`Session::kept`),
     /// so that only a change is written.
     kept: String,
-    /// What this page last wrote to storage: anything else there was
-    /// written by another tab of this visitor since.
-    written: String,
     /// Who is here (the first 100), kept current by presence frames.
     members: Vec<PresenceMember>,
     /// Who spoke lately, most recent first: offered first as @mentions.
@@ -138,15 +135,9 @@ fn run(weak: &Weak<RefCell<Controller>>, f: &mut dyn FnMut(&mut Controller, f64)
         let kept = c.session.kept(&draft, "", t);
         if kept != c.kept {
             // Another tab's unsent messages (it is offline, or was closed
-            // offline) stay: merged in, not written over.
+            // offline) stay: merged in, not written over, at every write.
             let stored = stored::get("kept", &c.options);
-            let value = if stored == c.written {
-                kept.clone()
-            } else {
-                c.session.kept(&draft, &stored, t)
-            };
-            stored::set("kept", &c.options, &value);
-            c.written = value;
+            stored::set("kept", &c.options, &c.session.kept(&draft, &stored, t));
             c.kept = kept;
         }
         if let Some(anchor) = anchor.filter(|_| !c.view.has_focus()) {
@@ -193,7 +184,6 @@ impl Controller {
                 reply_to: None,
                 pin_shown: None,
                 files: Files::default(),
-                written: kept.clone(),
                 kept,
                 members: Vec::new(),
                 talkers: Vec::new(),
@@ -228,7 +218,7 @@ impl Controller {
         let mut had_height = false;
         rc.borrow_mut().resized = Some(Resized::new(&log, move || {
             dispatch(&w, |c, _| {
-                if c.view.pinned {
+                if c.view.stuck_to_bottom {
                     c.view.scroll_to_bottom();
                 }
                 // A launcher's panel opened again after messages piled up
@@ -338,7 +328,7 @@ impl Controller {
                         // Far up: the pill goes back to the latest.
                         let far_up = self.session.timeline().newest_shown().is_some();
                         self.view.pill.set_hidden(!far_up);
-                        self.view.pinned = false;
+                        self.view.stuck_to_bottom = false;
                         self.show_item(seq);
                     }
                 }
@@ -451,7 +441,7 @@ impl Controller {
             self.trim_due = true;
         } else {
             self.view.pill.set_hidden(false);
-            self.view.pinned = false;
+            self.view.stuck_to_bottom = false;
         }
         let before = self.unread.count();
         // The join page is history: shown, not read out. So is a long
@@ -688,11 +678,15 @@ impl Controller {
         let moderator = room.role.is_some();
         let text = match room.muted_until {
             Some(u64::MAX) => Some(s.get("mutedForGood")),
+            // When it ends on this device's clock, as it will be lifted.
             Some(until) => Some(s.fill(
                 "muted",
                 &[(
                     "time",
-                    &crate::view::dom::local_time(until as f64, self.view.locale.as_deref()),
+                    &crate::view::dom::local_time(
+                        self.session.mute_ends().unwrap_or(until as f64),
+                        self.view.locale.as_deref(),
+                    ),
                 )],
             )),
             None if room.locked && !moderator => Some(s.get("locked")),
@@ -1016,7 +1010,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         };
         if action.as_deref() == Some("go") {
             c.go_to(pinned);
-        } else if action.is_some() {
+        } else if action.as_deref() == Some("unpin") {
             let target = Some(pinned);
             let result = c
                 .session
@@ -1047,13 +1041,13 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         }
     }));
     out.push(on(&v.log, "scroll", |c, _, _| {
-        c.view.pinned = c.view.at_bottom();
+        c.view.stuck_to_bottom = c.view.at_bottom();
         let far_up = c.session.timeline().newest_shown().is_some();
-        if c.view.pinned {
+        if c.view.stuck_to_bottom {
             // Far up, the bottom of the list is not the latest.
             c.view.pill.set_hidden(!far_up);
         }
-        if c.view.pinned || far_up {
+        if c.view.stuck_to_bottom || far_up {
             c.mark_seen();
         }
         if far_up && c.view.near_bottom() {
