@@ -257,6 +257,19 @@ pub mod close_code {
         (4000..5000).contains(&code)
     }
 
+    /// The error a terminal close stands for.
+    pub fn error_code(code: u16) -> Option<super::ErrorCode> {
+        use super::ErrorCode;
+        Some(match code {
+            UNAUTHORIZED => ErrorCode::Unauthorized,
+            FORBIDDEN_ORIGIN => ErrorCode::ForbiddenOrigin,
+            UNKNOWN_SITE => ErrorCode::UnknownSite,
+            BANNED => ErrorCode::Banned,
+            ERASED => ErrorCode::RoomErased,
+            _ => return None,
+        })
+    }
+
     /// `text` cut to [`MAX_REASON_BYTES`] on a UTF-8 character boundary (a
     /// longer reason makes `close()` throw).
     pub fn reason(text: &str) -> &str {

@@ -31,8 +31,14 @@ const LOCALES = new Set(['de', 'fr', 'es', 'pt', 'it', 'nl', 'pl', 'tr', 'ru', '
 const RTL = new Set(['ar', 'he', 'fa', 'ur']);
 
 /** The language part of the widget's locale: the `locale` option, else the browser's. */
+/**
+ * The page's option `key`, from the options object itself only: a polluted
+ * Object.prototype (`server`, `notify`, `strings`...) must not configure a widget.
+ */
+const own = (options, key) => (options != null && Object.hasOwn(options, key) ? options[key] : undefined);
+
 function languageOf(options) {
-  const locale = options?.locale ?? (typeof navigator !== 'undefined' ? navigator.language : 'en');
+  const locale = own(options, 'locale') ?? (typeof navigator !== 'undefined' ? navigator.language : 'en');
   return String(locale || 'en').split(/[-_]/)[0].toLowerCase();
 }
 
@@ -95,14 +101,15 @@ const cut = (v) => (v.length > 80 ? `${v.slice(0, 80)}…` : v);
 export function check(options, method = 'mount') {
   const bad = (why) => { throw new TypeError(`HelloChat.${method}: ${why}`); };
   if (typeof options !== 'object' || !options) bad('options must be an object with at least { room }');
-  const room = option(options.room);
+  const room = option(own(options, 'room'));
   if (!room) bad('the `room` option is required');
   if (!/^[\w-]{1,64}$/.test(room)) bad(`room "${cut(room)}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
-  const site = option(options.site);
+  const site = option(own(options, 'site'));
   if (site && !/^[a-z\d-]{1,32}$/.test(site)) bad(`site "${cut(site)}" must be 1-32 characters of a-z 0-9 -`);
   // Without a scheme it would look like an outage, retried for ever.
-  if (options.server !== undefined && typeof options.server !== 'string') bad('server must be a string, e.g. "https://chat.example.com"');
-  const server = trim(options.server ?? '');
+  const given = own(options, 'server');
+  if (given !== undefined && typeof given !== 'string') bad('server must be a string, e.g. "https://chat.example.com"');
+  const server = trim(given ?? '');
   if (server && !/^https?:\/\//i.test(server)) bad(`server "${cut(server)}" must start with https:// or http://`);
 }
 
@@ -121,7 +128,7 @@ const remember = (key, on) => { try { localStorage.setItem(CHOICE + key, on ? 'o
  * visitor (`'mentions'`); mentions always notify.
  */
 function notifier(options, show) {
-  const want = options?.notify ?? {};
+  const want = own(options, 'notify') ?? {};
   const supported = typeof Notification !== 'undefined';
   let sound = Boolean(want.sound) && remembered('sound') === 'on';
   let desktop = Boolean(want.desktop) && supported && Notification.permission === 'granted' && remembered('desktop') === 'on';
@@ -205,12 +212,12 @@ export function createHelloChat(loadWasm, defaultServer) {
     const events = listenerSet(EVENTS);
     const queue = [];
     let unread = 0;
-    const badge = options.notify?.title ? titleBadge() : null;
+    const badge = own(options, 'notify')?.title ? titleBadge() : null;
     let widget = null;
     let destroyed = false;
     // The wasm never came: later calls settle at once, like after destroy().
     let failed = false;
-    const notify = options.notify?.sound || options.notify?.desktop
+    const notify = own(options, 'notify')?.sound || own(options, 'notify')?.desktop
       ? notifier(options, (desktop, sound) => widget?.setToggles(desktop, sound))
       : null;
 
@@ -285,7 +292,7 @@ export function createHelloChat(loadWasm, defaultServer) {
     };
 
     const lang = languageOf(options);
-    const text = localeStrings((Object.hasOwn(options, 'server') && trim(options.server ?? '')) || defaultServer(), lang);
+    const text = localeStrings(trim(own(options, 'server') ?? '') || defaultServer(), lang);
     Promise.all([load(), text]).then(([wasm, translated]) => {
       if (destroyed) return;
       // The page's options are read here again, getters and proxies
@@ -296,14 +303,14 @@ export function createHelloChat(loadWasm, defaultServer) {
         const resolved = Object.assign(Object.create(null), options);
         if (translated) {
           // The page's text wins, and so over the language file's plural forms of it.
-          const page = options.strings ?? {};
+          const page = own(options, 'strings') ?? {};
           const forms = Object.keys(translated).filter((k) => Object.hasOwn(page, k.split('.')[0]));
           resolved.strings = { ...translated, ...Object.fromEntries(forms.map((k) => [k, undefined])), ...page };
         }
-        if (options.dir === undefined && RTL.has(lang)) resolved.dir = 'rtl';
+        if (own(options, 'dir') === undefined && RTL.has(lang)) resolved.dir = 'rtl';
         // Translated for the browser's language: the widget says which
         // (its `lang`), so a screen reader reads it with the right voice.
-        if (translated && options.locale == null) resolved.locale = navigator.language;
+        if (translated && own(options, 'locale') == null) resolved.locale = navigator.language;
         widget = new wasm.Widget(el, resolved, emit, defaultServer());
       } catch (err) {
         fail(err, 'mount_failed');

@@ -141,7 +141,11 @@ impl Controller {
                     .react(seq, &data_of(&button, "data-emoji"), true, t);
                 self.refused(result);
             }
-            "quote" => self.go_to(data_of(&button, "data-target").parse().unwrap_or(0)),
+            "quote" => {
+                if let Ok(target) = data_of(&button, "data-target").parse() {
+                    self.go_to(target);
+                }
+            }
             "reply" => {
                 menu::close(&li);
                 let excerpt: String = find(&li, ".hc-text")

@@ -225,19 +225,13 @@ impl Strings {
         self.fill("notSent", &[("reason", &why)])
     }
 
-    /// "Can't connect: <why>", the why in the visitor's language for what a
-    /// visitor can meet (a ban, an erased room, a refused token: their
-    /// `error.<code>`), else the room's words (a site's setup, for its
-    /// developer: the origin or site named).
+    /// "Can't connect: <why>", the why in the visitor's language where it
+    /// has a text for the close's error (a ban, an erased room, a refused
+    /// token), else the room's words (a site's setup, for its developer:
+    /// the origin or site named).
     pub fn cannot_connect(&self, close: u16, reason: &str) -> String {
-        let code = match close {
-            close_code::BANNED => "banned",
-            close_code::ERASED => "room_erased",
-            close_code::UNAUTHORIZED => "unauthorized",
-            _ => "",
-        };
-        let why = self
-            .given(&["error.", code].concat())
+        let why = close_code::error_code(close)
+            .and_then(|code| self.given(&["error.", code.as_str()].concat()))
             .unwrap_or_else(|| reason.to_owned());
         self.fill("failed", &[("reason", &why)])
     }
@@ -354,6 +348,15 @@ mod tests {
                     DEFAULTS.iter().any(|(k, _)| *k == base),
                     "{path:?}: unknown key {key}"
                 );
+                // The reply bar splits it there (`View::reply_bar`).
+                if base == "replyingTo" {
+                    let t = value.as_str().unwrap_or("");
+                    let (name, text) = (t.find("{name}"), t.find("{text}"));
+                    assert!(
+                        name < text && t.ends_with("{text}"),
+                        "{path:?}: {key}: {{name}} first, {{text}} last"
+                    );
+                }
             }
             codes.sort_unstable();
             match &error_codes {

@@ -83,20 +83,24 @@ impl RoomCore {
         if let Some(outputs) = self.prior(member, id, request, store)? {
             return Ok(outputs);
         }
-        match action {
-            ModerationAction::Pin { target } if !matches!(store.message(target)?, Some((m, _)) if !m.deleted) =>
-            {
-                return fail(ProtocolError::new(ErrorCode::NotFound, "no such message"));
+        // A pin needs a message standing; an Unpin, a pin (its own, when
+        // it names one: a late or queued Unpin must not take down a newer).
+        let missing = match action {
+            ModerationAction::Pin { target } => {
+                store.message(target)?.is_none_or(|(m, _)| m.deleted)
             }
-            ModerationAction::Unpin {
-                target: Some(target),
-            } if self.state.pinned != Some(target) => {
-                return fail(ProtocolError::new(
-                    ErrorCode::NotFound,
-                    "that message is not pinned",
-                ));
+            ModerationAction::Unpin { target } => {
+                self.state.pinned.is_none() || target.is_some_and(|t| Some(t) != self.state.pinned)
             }
-            _ => {}
+            _ => false,
+        };
+        if missing {
+            let what = if matches!(action, ModerationAction::Pin { .. }) {
+                "no such message"
+            } else {
+                "that message is not pinned"
+            };
+            return fail(ProtocolError::new(ErrorCode::NotFound, what));
         }
         // Moderators cannot silence each other (or the site's bots).
         if let Some(sender) = action.sender() {
@@ -195,19 +199,19 @@ impl RoomCore {
             ModerationAction::Unpin { .. } => notice.target = self.state.pinned,
         }
         let mut outputs = Vec::new();
-        match action {
-            ModerationAction::Purge { .. } => {}
-            ModerationAction::Pin { target } => {
-                let (frame, save) = self.pin(Some(target), now, store)?;
+        let pinned = match action {
+            ModerationAction::Pin { target } => Some(Some(target)),
+            ModerationAction::Unpin { .. } => Some(None),
+            _ => None,
+        };
+        match (pinned, &action) {
+            (Some(target), _) => {
+                let (frame, save) = self.pin(target, now, store)?;
                 outputs.push(save);
                 after.extend(to_everyone(member, frame));
             }
-            ModerationAction::Unpin { .. } => {
-                let (frame, save) = self.pin(None, now, store)?;
-                outputs.push(save);
-                after.extend(to_everyone(member, frame));
-            }
-            _ => outputs.push(self.save_state()),
+            (None, ModerationAction::Purge { .. }) => {}
+            (None, _) => outputs.push(self.save_state()),
         }
         outputs.extend(self.announce(member, id, request, notice, now, store)?);
         let purge = !purged.is_empty();

@@ -107,7 +107,7 @@ impl Presence {
 }
 
 /// A live event's count is told at most this often.
-pub const LIVE_COUNT_EVERY_MS: u64 = 10_000;
+pub(crate) const LIVE_COUNT_EVERY_MS: u64 = 10_000;
 
 /// A live event announces no joins and leaves, so its count would stay what
 /// each member saw on joining, stale by hundreds. It is told on its own
@@ -115,7 +115,7 @@ pub const LIVE_COUNT_EVERY_MS: u64 = 10_000;
 /// [`LIVE_COUNT_EVERY_MS`] after the last telling, if it changed. That is
 /// no timer to wake the room, and in a crowd something happens every second.
 #[derive(Debug, Default, Clone)]
-pub struct LiveCount {
+pub(crate) struct LiveCount {
     told: u32,
     at: Option<u64>,
 }

@@ -3699,3 +3699,18 @@ fn a_pinned_message_that_retention_trims_is_unpinned_for_those_connected() {
     let (_, outputs) = core.retain(Some(10), 0, 0, T0 + 20, &mut store).unwrap();
     assert!(outputs.is_empty());
 }
+
+#[test]
+fn an_unpin_with_nothing_pinned_is_refused_and_told_to_no_one() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let out = frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"u1","action":"unpin"}"#,
+        T0 + 2,
+    );
+    assert_eq!(answer(&out), "not_found");
+    assert!(broadcasts(&out).is_empty(), "no notice, no pinned frame");
+}

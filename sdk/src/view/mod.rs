@@ -111,7 +111,7 @@ pub struct View {
     shown: u32,
     /// The list was at the bottom when last scrolled: when it is resized (an
     /// on-screen keyboard, a taller composer, a panel opening), it stays there.
-    pub(crate) pinned: bool,
+    pub(crate) stuck_to_bottom: bool,
 }
 
 /// Messages group under one header when they come from the same sender key
@@ -317,7 +317,7 @@ impl View {
             last: None,
             last_day: None,
             shown: 0,
-            pinned: true,
+            stuck_to_bottom: true,
         })
     }
 
@@ -421,7 +421,7 @@ impl View {
         if above < 0.0 {
             self.log
                 .set_scroll_top(self.log.scroll_top() + above as i32 - STICK_SLOP_PX / 4);
-            self.pinned = false;
+            self.stuck_to_bottom = false;
             self.pill.set_hidden(false);
         }
     }
@@ -653,7 +653,7 @@ impl View {
         self.pill.set_hidden(true);
     }
 
-    /// Append confirmed messages in order. Keeps the view pinned to the bottom
+    /// Append confirmed messages in order. Keeps the view at the bottom
     /// if it was there; otherwise shows the "new messages" pill.
     pub fn append(&mut self, messages: &[ChatMessage], is_own: impl Fn(&ChatMessage) -> bool) {
         let stick = self.at_bottom();
@@ -1162,8 +1162,8 @@ impl View {
         // "Replying to Ada: " with the name isolated, then the excerpt in an
         // element of its own, cut with its own ellipsis on a narrow screen:
         // an English excerpt in an Arabic line would lose its beginning.
-        // (Every language puts {text} last.)
-        // (Every language puts {name} before {text}.)
+        // (Every language puts {name} before {text}, and {text} last: the
+        // language files' test checks it.)
         let text = self
             .strings
             .fill("replyingTo", &[("name", "\u{1}"), ("text", "\u{2}")]);

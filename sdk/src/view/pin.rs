@@ -3,8 +3,9 @@
 //! the bar when long; moderators get Unpin.
 
 use protocol::ChatMessage;
+use wasm_bindgen::JsCast;
 
-use super::dom::{append, append_all, attr, element, focus, set_text};
+use super::dom::{append, append_all, attr, element, find, focus, set_text};
 use super::message::linked_text;
 use super::View;
 
@@ -12,7 +13,12 @@ impl View {
     /// Show `pinned` (or nothing); `moderator`: with an Unpin button.
     pub fn pin_bar(&self, pinned: Option<&ChatMessage>, moderator: bool) {
         let bar = &self.pin_box;
-        let had_focus = self.focused().is_some_and(|f| bar.contains(Some(&f)));
+        // Where focus was in the bar: its control's action ("" for the bar
+        // itself or a link), to give it back after the redraw.
+        let had_focus = self
+            .focused()
+            .filter(|f| bar.contains(Some(f)))
+            .map(|f| f.get_attribute("data-action").unwrap_or_default());
         bar.set_text_content(None);
         bar.set_hidden(pinned.is_none());
         if let Some(m) = pinned {
@@ -40,9 +46,18 @@ impl View {
                 append(bar, &unpin);
             }
         }
-        // Its Unpin gone under the visitor's fingers: the list, not the page.
-        if had_focus {
-            focus(&self.log);
+        // A keyboard user reading the pin keeps their place when it is
+        // edited; with the pin gone, focus goes to the list, not the page.
+        if let Some(action) = had_focus {
+            let control = (!action.is_empty())
+                .then(|| find(bar, &["[data-action=", &action, "]"].concat()))
+                .flatten();
+            match (control, pinned.is_some()) {
+                // (Our own button: an HTML element.)
+                (Some(c), _) => focus(c.unchecked_ref()),
+                (None, true) => focus(bar),
+                (None, false) => focus(&self.log),
+            }
         }
     }
 }
