@@ -493,7 +493,8 @@ impl Session {
 
     // ----- connection lifecycle -----
 
-    /// Every deadline here is a time of the device's clock (`Date.now()`),
+    /// Called first by every entry point given `now`. Every deadline here
+    /// is a time of the device's clock (`Date.now()`),
     /// and that clock may be set back while the page runs (an NTP
     /// correction, a visitor fixing it, a phone taking the network's time).
     /// Left alone, a clock set back by an hour would postpone the next
@@ -1316,6 +1317,7 @@ impl Session {
     /// File `local` of message `id` is stored as `key`: on to the next file,
     /// or the message itself.
     pub fn uploaded(&mut self, id: &str, local: u32, key: &str, now: f64) {
+        self.observe_clock(now);
         if let Some(f) = self.outbox.file_mut(id, local) {
             f.key = Some(key.to_owned());
             f.uploading = false;
@@ -1326,6 +1328,7 @@ impl Session {
     /// File `local` of message `id` could not be uploaded: retried with a
     /// fresh ticket if that may help, else the message fails.
     pub fn upload_failed(&mut self, id: &str, local: u32, error: ProtocolError, now: f64) {
+        self.observe_clock(now);
         let Some(f) = self.outbox.file_mut(id, local) else {
             return;
         };
@@ -1337,6 +1340,7 @@ impl Session {
     /// Drop a queued message, even one whose files are being uploaded (the
     /// adapter stops the upload).
     pub fn cancel(&mut self, id: &str, now: f64) -> bool {
+        self.observe_clock(now);
         let cancelled = self.outbox.cancel(id);
         self.pump_outbox(now);
         cancelled
@@ -1423,6 +1427,7 @@ impl Session {
     /// Try a failed message again. One refused for its id (`id_conflict`)
     /// goes out under a fresh id; the old one stays in the view until now.
     pub fn retry(&mut self, id: &str, now: f64) -> bool {
+        self.observe_clock(now);
         let fresh = self.next_id();
         let Some(item) = self.outbox.retry(id, fresh) else {
             return false;
@@ -1468,6 +1473,7 @@ impl Session {
     /// already has is acked, not stored again (presenting the same anonymous
     /// sender key, which came with them). Returns the draft.
     pub fn restore(&mut self, kept: &str, now: f64) -> String {
+        self.observe_clock(now);
         let (draft, key) = unsent::decode(kept, now, &mut self.outbox);
         if self.keeps_key() {
             self.sender_key = self.sender_key.take().or(key);
@@ -1507,6 +1513,7 @@ impl Session {
     /// (past [`BIG_ROOM`] connections) at most every
     /// [`LIVE_READ_INTERVAL_MS`]: the latest position goes when that is up.
     pub fn read_up_to(&mut self, seq: u64, now: f64) {
+        self.observe_clock(now);
         let verified = self.me.as_ref().is_some_and(|w| w.verified);
         if self.link != Link::Up || !(verified || self.receipts) || seq <= self.read_sent {
             return;
@@ -1530,6 +1537,7 @@ impl Session {
 
     /// The visitor is typing; tells the room at most every 2 s.
     pub fn typing(&mut self, now: f64) {
+        self.observe_clock(now);
         if self.link == Link::Up && now - self.last_typing_sent >= TYPING_INTERVAL_MS {
             self.last_typing_sent = now;
             self.effects
