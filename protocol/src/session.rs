@@ -36,6 +36,9 @@ use crate::timeline::Timeline;
 use crate::unsent;
 use crate::validate;
 
+mod timers;
+use timers::{Timer, Timers};
+
 pub const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
 pub const PING_INTERVAL_MS: f64 = 25_000.0;
 pub const PONG_TIMEOUT_MS: f64 = 5_000.0;
@@ -266,6 +269,19 @@ enum Link {
     Up,
 }
 
+/// One widget's connection to one room. How an adapter drives it:
+///
+/// 1. [`Session::start`] once, then carry out every [`Effect`] that
+///    [`Session::poll_effect`] gives, in order, until it gives `None`;
+/// 2. feed it what happens: the socket's frames ([`Session::on_text`]) and
+///    close ([`Session::on_close`]), the browser's network and visibility,
+///    and the visitor's actions (`send`, `edit`, `read_up_to`, …);
+/// 3. after each call, drain the effects again and arm one timer for
+///    [`Session::poll_timeout`]; when it fires, call
+///    [`Session::handle_timeout`].
+///
+/// Every call that is given `now` takes it from the same clock
+/// (`Date.now()`); the session copes with that clock being set back.
 pub struct Session {
     config: SessionConfig,
     link: Link,
@@ -312,22 +328,15 @@ pub struct Session {
     /// The read position kept from an earlier visit, told on joining so
     /// that the room counts what was missed (`welcome.unread`).
     read_before: u64,
-    /// In a live event: a read position held back until `read_at`, and
+    /// In a live event: a read position held back until [`Timer::Read`], and
     /// when the last one went.
     read_held: u64,
-    read_at: Option<f64>,
     last_read_sent: Option<f64>,
-    connect_deadline: Option<f64>,
-    retry_at: Option<f64>,
-    ping_at: Option<f64>,
-    pong_deadline: Option<f64>,
+    /// Every deadline: connecting, retrying, heartbeats, probes, reads.
+    timers: Timers,
     /// The ping out is a probe after a network change: only its pong
     /// answers it (a frame may have been on its way before the change).
     probing: bool,
-    healthy_at: Option<f64>,
-    /// Probe the socket then, unless the room says something before:
-    /// something we sent waits for its answer (see [`ANSWER_PROBE_MS`]).
-    answer_probe_at: Option<f64>,
     /// The latest `now` we were given, to notice the clock being set back.
     clock: f64,
     /// The room's clock minus ours (ms), from the frames it stamped on this
@@ -369,15 +378,9 @@ impl Session {
             read_sent: 0,
             read_before: 0,
             read_held: 0,
-            read_at: None,
             last_read_sent: None,
-            connect_deadline: None,
-            retry_at: None,
-            ping_at: None,
-            pong_deadline: None,
+            timers: Timers::default(),
             probing: false,
-            healthy_at: None,
-            answer_probe_at: None,
             clock: f64::NEG_INFINITY,
             server_offset: None,
         }
@@ -407,19 +410,10 @@ impl Session {
 
     /// The earliest time `handle_timeout` must be called.
     pub fn poll_timeout(&self) -> Option<f64> {
+        let up = self.link == Link::Up;
         [
-            self.connect_deadline,
-            self.retry_at,
-            self.ping_at,
-            self.pong_deadline,
-            self.healthy_at,
-            self.answer_probe_at,
-            if self.link == Link::Up {
-                self.outbox.wake_at()
-            } else {
-                None
-            },
-            self.read_at.filter(|_| self.link == Link::Up),
+            self.timers.earliest(|t| up || t != Timer::Read),
+            self.outbox.wake_at().filter(|_| up),
             self.mute_ends(),
         ]
         .into_iter()
@@ -505,19 +499,8 @@ impl Session {
     fn observe_clock(&mut self, now: f64) {
         if now < self.clock {
             let by = self.clock - now;
-            for t in [
-                &mut self.connect_deadline,
-                &mut self.retry_at,
-                &mut self.ping_at,
-                &mut self.pong_deadline,
-                &mut self.healthy_at,
-                &mut self.answer_probe_at,
-                &mut self.read_at,
-                &mut self.last_read_sent,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            self.timers.shift_back(by);
+            if let Some(t) = &mut self.last_read_sent {
                 *t -= by;
             }
             self.last_typing_sent -= by;
@@ -572,8 +555,8 @@ impl Session {
         self.link = Link::Opening;
         // The page sent on join answers for any gap: do not ask before it arrives.
         self.gap_request_out = true;
-        self.retry_at = None;
-        self.connect_deadline = Some(now + CONNECT_TIMEOUT_MS);
+        self.timers.stop(Timer::Retry);
+        self.timers.set(Timer::Connect, now + CONNECT_TIMEOUT_MS);
         self.last_error = None;
         self.effects.push_back(Effect::Open { query, protocols });
         if self.status != Status::Connecting {
@@ -586,7 +569,7 @@ impl Session {
 
     /// No retries while the browser says it is offline; its `online` event reopens.
     fn wait_for_network(&mut self) {
-        self.retry_at = None;
+        self.timers.stop(Timer::Retry);
         self.set_status(Status::Reconnecting {
             retry_at: None,
             offline: true,
@@ -596,12 +579,16 @@ impl Session {
     /// Forget the current socket: its timers, requests and in-flight message.
     fn drop_link(&mut self) {
         self.link = Link::Down;
-        self.connect_deadline = None;
-        self.ping_at = None;
-        self.pong_deadline = None;
+        for timer in [
+            Timer::Connect,
+            Timer::Ping,
+            Timer::Pong,
+            Timer::Healthy,
+            Timer::AnswerProbe,
+        ] {
+            self.timers.stop(timer);
+        }
         self.probing = false;
-        self.healthy_at = None;
-        self.answer_probe_at = None;
         self.gap_request_out = false;
         self.older_request_out = false;
         self.newer_request_out = None;
@@ -631,9 +618,9 @@ impl Session {
             let r = self.random01();
             self.backoff.next_delay_at_least(r, floor)
         };
-        self.retry_at = Some(now + delay);
+        self.timers.set(Timer::Retry, now + delay);
         self.set_status(Status::Reconnecting {
-            retry_at: self.retry_at,
+            retry_at: Some(now + delay),
             offline: false,
         });
     }
@@ -666,41 +653,36 @@ impl Session {
 
     pub fn handle_timeout(&mut self, now: f64) {
         self.observe_clock(now);
-        let due = |t: Option<f64>| t.is_some_and(|t| t <= now);
-        if due(self.connect_deadline) {
+        // Not welcomed in time, or a ping not answered: the socket is dead.
+        let dead = self.timers.expire(Timer::Connect, now) | self.timers.expire(Timer::Pong, now);
+        if dead {
             self.abandon_socket(now);
         }
-        if due(self.pong_deadline) {
-            self.abandon_socket(now);
-        }
-        if due(self.retry_at) {
+        if self.timers.expire(Timer::Retry, now) {
             self.open(now);
         }
-        if due(self.answer_probe_at) {
-            self.answer_probe_at = None;
+        if self.timers.expire(Timer::AnswerProbe, now) {
             self.probe(now);
         }
-        if due(self.healthy_at) {
-            self.healthy_at = None;
+        if self.timers.expire(Timer::Healthy, now) {
             self.backoff.reset();
         }
-        if due(self.read_at) && self.link == Link::Up {
-            self.read_at = None;
+        if self.link == Link::Up && self.timers.expire(Timer::Read, now) {
             self.read_up_to(self.read_held, now);
         }
         // The room announces no end to a timed mute: it just stops refusing.
-        if due(self.mute_ends()) {
+        if self.mute_ends().is_some_and(|t| t <= now) {
             let room = RoomStatus {
                 muted_until: None,
                 ..self.room.clone()
             };
             self.set_room(room);
         }
-        if due(self.ping_at) {
+        if self.timers.expire(Timer::Ping, now) {
             self.effects.push_back(Effect::Transmit("ping".into()));
-            self.ping_at = Some(now + PING_INTERVAL_MS);
-            if self.pong_deadline.is_none() {
-                self.pong_deadline = Some(now + PONG_TIMEOUT_MS);
+            self.timers.set(Timer::Ping, now + PING_INTERVAL_MS);
+            if !self.timers.is_set(Timer::Pong) {
+                self.timers.set(Timer::Pong, now + PONG_TIMEOUT_MS);
             }
         }
         self.pump_outbox(now);
@@ -731,7 +713,7 @@ impl Session {
     fn probe(&mut self, now: f64) {
         if self.link == Link::Up && !self.probing {
             self.effects.push_back(Effect::Transmit("ping".into()));
-            self.pong_deadline = Some(now + PONG_TIMEOUT_MS);
+            self.timers.set(Timer::Pong, now + PONG_TIMEOUT_MS);
             self.probing = true;
         }
     }
@@ -740,7 +722,7 @@ impl Session {
     /// and check that a socket left open in the background still works.
     pub fn tab_visible(&mut self, now: f64) {
         self.observe_clock(now);
-        if self.link == Link::Down && self.retry_at.is_some() {
+        if self.link == Link::Down && self.timers.is_set(Timer::Retry) {
             self.open(now);
         } else {
             self.probe(now);
@@ -753,7 +735,7 @@ impl Session {
             self.effects.push_back(Effect::CloseSocket);
         }
         self.drop_link();
-        self.retry_at = None;
+        self.timers.stop(Timer::Retry);
         self.set_status(Status::Closed);
     }
 
@@ -762,9 +744,9 @@ impl Session {
     pub fn on_text(&mut self, text: &str, now: f64) {
         self.observe_clock(now);
         // Any frame proves the socket is alive, except to a probe.
-        self.answer_probe_at = None;
+        self.timers.stop(Timer::AnswerProbe);
         if text == "pong" || !self.probing {
-            self.pong_deadline = None;
+            self.timers.stop(Timer::Pong);
             self.probing = false;
         }
         if text == "pong" || self.link == Link::Down {
@@ -783,9 +765,9 @@ impl Session {
                 self.server_offset = None;
                 self.server_stamped(welcome.now, now);
                 self.link = Link::Up;
-                self.connect_deadline = None;
-                self.ping_at = Some(now + PING_INTERVAL_MS);
-                self.healthy_at = Some(now + HEALTHY_AFTER_MS);
+                self.timers.stop(Timer::Connect);
+                self.timers.set(Timer::Ping, now + PING_INTERVAL_MS);
+                self.timers.set(Timer::Healthy, now + HEALTHY_AFTER_MS);
                 self.latest_seq = welcome.seq;
                 self.room_size = welcome.online;
                 self.receipts = welcome.receipts;
@@ -1499,8 +1481,8 @@ impl Session {
             if let Some(frame) = item.action.next_frame(&item.id) {
                 self.effects.push_back(Effect::Transmit(frame.encode()));
                 // The room answers it at once: silence means a dead link.
-                if self.answer_probe_at.is_none() && self.pong_deadline.is_none() {
-                    self.answer_probe_at = Some(now + ANSWER_PROBE_MS);
+                if !self.timers.is_set(Timer::AnswerProbe) && !self.timers.is_set(Timer::Pong) {
+                    self.timers.set(Timer::AnswerProbe, now + ANSWER_PROBE_MS);
                 }
             }
         }
@@ -1522,14 +1504,14 @@ impl Session {
             if let Some(last) = self.last_read_sent {
                 if now - last < LIVE_READ_INTERVAL_MS {
                     self.read_held = self.read_held.max(seq);
-                    self.read_at = Some(last + LIVE_READ_INTERVAL_MS);
+                    self.timers.set(Timer::Read, last + LIVE_READ_INTERVAL_MS);
                     return;
                 }
             }
         }
         self.read_sent = seq;
         self.read_held = 0;
-        self.read_at = None;
+        self.timers.stop(Timer::Read);
         self.last_read_sent = Some(now);
         self.effects
             .push_back(Effect::Transmit(ClientFrame::Read { seq }.encode()));
