@@ -299,6 +299,8 @@ pub struct Session {
     effects: VecDeque<Effect>,
     entropy: Entropy,
     browser_online: bool,
+    /// The widget is out of the page (see [`Session::set_detached`]).
+    detached: bool,
     max_message_chars: usize,
     latest_seq: u64,
     /// Who the room takes us for (name, sender key, verified), once welcomed.
@@ -360,6 +362,7 @@ impl Session {
             effects: VecDeque::new(),
             entropy,
             browser_online: true,
+            detached: false,
             max_message_chars: Limits::default().max_message_chars,
             latest_seq: 0,
             me: None,
@@ -529,7 +532,7 @@ impl Session {
     }
 
     fn open(&mut self, now: f64) {
-        if self.is_over() {
+        if self.is_over() || self.detached {
             return;
         }
         if !self.browser_online {
@@ -726,6 +729,36 @@ impl Session {
             self.open(now);
         } else {
             self.probe(now);
+        }
+    }
+
+    /// The widget's element left the page without `destroy()` (a
+    /// single-page app swapped its view), or came back. Out of the page the
+    /// socket closes, so that the member does not stay online as a ghost
+    /// with a socket nobody reads, and nothing reconnects; back in, it
+    /// reconnects at once and resumes where it was. What was queued waits.
+    pub fn set_detached(&mut self, detached: bool, now: f64) {
+        self.observe_clock(now);
+        if self.detached == detached {
+            return;
+        }
+        self.detached = detached;
+        if self.is_over() {
+            return;
+        }
+        if detached {
+            if self.link != Link::Down {
+                self.effects.push_back(Effect::CloseSocket);
+            }
+            self.drop_link();
+            self.timers.stop(Timer::Retry);
+            self.set_status(Status::Reconnecting {
+                retry_at: None,
+                offline: false,
+            });
+        } else {
+            self.backoff.reset();
+            self.open(now);
         }
     }
 

@@ -421,6 +421,37 @@ fn offline_browser_waits_then_reconnects_at_once() {
 }
 
 #[test]
+fn a_widget_taken_out_of_the_page_closes_its_socket_and_resumes_when_put_back() {
+    let mut s = session();
+    connected(&mut s, 0.0, 2, vec![msg(1), msg(2)]);
+    s.set_detached(true, 1.0);
+    assert!(drain(&mut s).contains(&Effect::CloseSocket));
+    s.on_close(1000, "", 2.0);
+    s.set_browser_online(true, 3.0);
+    s.tab_visible(4.0);
+    let id = s.send("typed meanwhile", 5.0).unwrap();
+    assert!(
+        !drain(&mut s).iter().any(is_open),
+        "out of the page, nothing reconnects"
+    );
+    assert_eq!(s.poll_timeout(), None, "and no timer runs");
+    s.set_detached(false, 60_000.0);
+    let fx = drain(&mut s);
+    assert!(
+        opened_query(&fx).contains(&("since", "2".into())),
+        "resumes"
+    );
+    s.on_text(&welcome(2), 60_001.0);
+    s.on_text(&history(vec![], false, None), 60_001.0);
+    let sent = transmitted(&drain(&mut s));
+    assert!(
+        sent.iter()
+            .any(|f| matches!(f, ClientFrame::Send { id: Some(i), .. } if *i == id)),
+        "what was typed meanwhile goes out: {sent:?}"
+    );
+}
+
+#[test]
 fn visible_tab_skips_the_backoff_wait() {
     let mut s = session();
     connected(&mut s, 0.0, 0, vec![]);

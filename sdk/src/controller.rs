@@ -217,7 +217,10 @@ impl Controller {
         let w = weak.clone();
         let mut had_height = false;
         rc.borrow_mut().resized = Some(Resized::new(&log, move || {
-            dispatch(&w, |c, _| {
+            dispatch(&w, |c, t| {
+                // Taken out of the page without `destroy()`, or put back
+                // (the element's size goes to zero and back either way).
+                c.session.set_detached(!c.view.log.is_connected(), t);
                 if c.view.stuck_to_bottom {
                     c.view.scroll_to_bottom();
                 }
@@ -824,6 +827,8 @@ impl Controller {
             Timeout::new((at - t).clamp(0.0, 2_147_483_647.0) as u32, move || {
                 dispatch(&weak, |c, t| {
                     c.timer_at = None;
+                    // In case no resize told of it (the heartbeat comes by).
+                    c.session.set_detached(!c.view.log.is_connected(), t);
                     c.session.handle_timeout(t);
                     c.refresh_countdown(t);
                 })

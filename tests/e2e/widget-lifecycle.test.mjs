@@ -208,3 +208,26 @@ test('storage that fills up does not bring back, after a reload, a draft that wa
     await context.close();
   }
 });
+
+test('a widget whose element a single-page app removes without destroy() leaves the room, and comes back with it', async () => {
+  const room = uniqueRoom('detached');
+  const context = await browser.newContext();
+  const audit = await join(room, 'Audit');
+  try {
+    const page = await widgetPage(context, { room, name: 'Ada' });
+    await waitForStatus(page, 'connected');
+    await audit.next((f) => f.type === 'presence' && f.online === 2);
+    // The app swaps its view: the container goes, nobody calls destroy().
+    await page.evaluate(() => { window.kept = document.getElementById('chat'); window.kept.remove(); });
+    // Before, the widget stayed online as a ghost until the tab closed.
+    await audit.next((f) => f.type === 'presence' && f.online === 1, 15_000);
+    audit.send({ type: 'send', id: 'while-away', message: 'said while the view was away' });
+    // The app shows the view again: the same widget reconnects and catches up.
+    await page.evaluate(() => document.body.append(window.kept));
+    await audit.next((f) => f.type === 'presence' && f.online === 2, 15_000);
+    await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'said while the view was away' }).waitFor();
+  } finally {
+    await audit.close();
+    await context.close();
+  }
+});
