@@ -17,6 +17,8 @@ pub struct Strings {
     /// ar-SA and ar-EG, Persian): counts are written in them, as the
     /// browser writes the times beside them.
     zero: Option<char>,
+    /// An `Intl.ListFormat` for the locale, if the browser has one.
+    list: Option<Object>,
 }
 
 /// `new Intl.<class>(locale)`, reached through `Reflect` (js-sys's own
@@ -177,11 +179,26 @@ impl Strings {
         // English (nothing given) counts in 0-9 and has its plural built in.
         let plural = overrides.as_ref().and_then(|_| intl("PluralRules", locale));
         let zero = overrides.as_ref().and_then(|_| zero_digit(locale));
+        let list = intl(
+            "ListFormat",
+            overrides.as_ref().map_or(Some("en"), |_| locale),
+        );
         Strings {
             overrides,
             plural,
             zero,
+            list,
         }
+    }
+
+    /// `names` as the locale lists them: "Ada, Bo, and Cy", "Ada, Bo und
+    /// Cy" (joined by ", " where the browser cannot).
+    pub fn list(&self, names: &[&str]) -> String {
+        let names: Array = names.iter().map(|n| JsValue::from_str(n)).collect();
+        self.list
+            .as_ref()
+            .and_then(|f| call(f, "format", &names)?.as_string())
+            .unwrap_or_else(|| names.join(", ").into())
     }
 
     fn given(&self, key: &str) -> Option<String> {

@@ -31,8 +31,8 @@ test('the author sees who has read their latest message', async () => {
     const cy = await widgetPage(contexts[2], { room, site: id, name: 'Cy' });
     await waitForStatus(cy, 'connected');
     await mine.locator('.hc-seen', { hasText: 'Seen by 2' }).waitFor();
-    assert.equal(await mine.locator('.hc-seen').getAttribute('aria-label'), 'Seen by Bo, Cy');
-    await mine.getByRole('note', { name: 'Seen by Bo, Cy' }).waitFor({ timeout: 2000 });
+    assert.equal(await mine.locator('.hc-seen').getAttribute('aria-label'), 'Seen by Bo and Cy');
+    await mine.getByRole('note', { name: 'Seen by Bo and Cy' }).waitFor({ timeout: 2000 });
 
     // A newer message of Ada's starts over; Bo's own page shows nothing under Ada's.
     await ada.evaluate(() => window.chat.send('great, see you at 3'));

@@ -376,7 +376,7 @@ impl View {
         set_text(&seen, &self.strings.fill("seenBy", &[("n", &n)]));
         let all = self
             .strings
-            .fill("seenByNames", &[("names", &names.join(", "))]);
+            .fill("seenByNames", &[("names", &self.strings.list(names))]);
         attr(&seen, "title", &all);
         // A note, so that its label (the names) is what is read.
         attr(&seen, "role", "note");
