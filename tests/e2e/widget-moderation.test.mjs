@@ -363,13 +363,16 @@ test('a moderator pins a message above the list for everyone, late joiners inclu
   assert.equal(await cy.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.querySelector('.hc-text')?.textContent),
     'Doors open at 6. Tickets: https://tickets.example/launch', 'focused there');
 
-  // Its author edits it: the bar follows.
+  // Its author edits it: the bar follows, and a keyboard user on its link stays there.
+  await cy.locator('.hc-pin a').focus();
   const mine = item(eve, 'Doors open at 6');
   await mine.locator('.hc-more').click();
   await mine.getByRole('menuitem', { name: 'Edit' }).click();
-  await mine.locator('textarea').fill('Doors open at 7 now');
+  await mine.locator('textarea').fill('Doors open at 7 now. Tickets: https://tickets.example/launch');
   await mine.locator('textarea').press('Enter');
   await cy.locator('.hc-pin', { hasText: 'Doors open at 7 now' }).waitFor();
+  assert.equal(await cy.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.getAttribute('href')),
+    'https://tickets.example/launch', 'focus is still on the link');
 
   // Unpinned from the bar: gone for everyone.
   await mo.locator('.hc-pin').getByRole('button', { name: 'Unpin' }).click();

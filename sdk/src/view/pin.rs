@@ -5,7 +5,7 @@
 use protocol::ChatMessage;
 use wasm_bindgen::JsCast;
 
-use super::dom::{append, append_all, attr, element, find, focus, set_text};
+use super::dom::{append, append_all, attr, each, element, find, focus, set_text};
 use super::message::linked_text;
 use super::View;
 
@@ -14,11 +14,14 @@ impl View {
     pub fn pin_bar(&self, pinned: Option<&ChatMessage>, moderator: bool) {
         let bar = &self.pin_box;
         // Where focus was in the bar: its control's action ("" for the bar
-        // itself or a link), to give it back after the redraw.
-        let had_focus = self
-            .focused()
-            .filter(|f| bar.contains(Some(f)))
-            .map(|f| f.get_attribute("data-action").unwrap_or_default());
+        // itself or a link) and which of its links, to give it back after
+        // the redraw.
+        let had_focus = self.focused().filter(|f| bar.contains(Some(f))).map(|f| {
+            (
+                f.get_attribute("data-action").unwrap_or_default(),
+                links(bar).iter().position(|a| a.is_same_node(Some(&f))),
+            )
+        });
         bar.set_text_content(None);
         bar.set_hidden(pinned.is_none());
         if let Some(m) = pinned {
@@ -48,10 +51,13 @@ impl View {
         }
         // A keyboard user reading the pin keeps their place when it is
         // edited; with the pin gone, focus goes to the list, not the page.
-        if let Some(action) = had_focus {
-            let control = (!action.is_empty())
-                .then(|| find(bar, &["[data-action=", &action, "]"].concat()))
-                .flatten();
+        if let Some((action, link)) = had_focus {
+            let control = match link {
+                // (The same link, if an edit left it there.)
+                Some(n) => links(bar).into_iter().nth(n),
+                None if !action.is_empty() => find(bar, &["[data-action=", &action, "]"].concat()),
+                None => None,
+            };
             match (control, pinned.is_some()) {
                 // (Our own button: an HTML element.)
                 (Some(c), _) => focus(c.unchecked_ref()),
@@ -60,4 +66,11 @@ impl View {
             }
         }
     }
+}
+
+/// The links in `bar`, in order.
+fn links(bar: &web_sys::Element) -> Vec<web_sys::Element> {
+    let mut found = Vec::new();
+    each(bar, "a", &mut |a| found.push(a));
+    found
 }
