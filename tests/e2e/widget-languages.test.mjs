@@ -204,6 +204,20 @@ test('German at 320 px: a message pinned by a moderator stays readable with a lo
   await Promise.all([mo.context().close(), eve.context().close()]);
 });
 
+test('Russian and Ukrainian at 320 px: the text field keeps its room beside a long Send, which is still named in the language', async () => {
+  for (const lang of ['ru', 'uk']) {
+    const strings = locale(lang);
+    const page = await open({ room: uniqueRoom(`narrow-${lang}`), name: 'Ada', locale: lang }, { width: 320 });
+    const input = await page.locator('.hc-input').boundingBox();
+    // (It was 129 px, its placeholder on three lines, beside a 111 px "Отправить".)
+    assert.ok(input.width >= 180, `${lang}: the text field is ${input.width} px wide`);
+    await send(page, 'Привіт');
+    await page.getByRole('button', { name: strings.send, exact: true }).waitFor();
+    await item(page, 'Привіт').waitFor();
+    await page.context().close();
+  }
+});
+
 /** Edit Ada's message `first` to `edited` in a widget in `lang`; what the editor says. */
 async function refusedEdit(lang, first, edited) {
   const strings = locale(lang);
