@@ -266,6 +266,28 @@ test('a member who comes back gets the changes missed, each once, and the worksh
   await Promise.all([ada, legacy, back].map((c) => c.close()));
 });
 
+test('a resume or after page holding a message and its changes carries the reactions on every item', async () => {
+  // The updates in a page are the message's whole current state: a client
+  // applies them in order, so one without the reactions would wipe them.
+  const s = await site();
+  const room = uniqueRoom('resume-react');
+  const ada = await join(room, 'Ada', { site: s });
+  const bo = await join(room, 'Bo', { site: s });
+  const seen = bo.welcome.seq;
+  await bo.close();
+  const seq = await post(ada, 'sent while Bo was away');
+  await act(ada, { type: 'react', target: seq, emoji: '👍', on: true });
+  await act(ada, { type: 'edit', target: seq, message: 'sent while Bo was away (edited)' });
+  const back = await join(room, 'Bo', { site: s, since: String(seen) }, { protocols: ['hello-chat.v1', `hc-key.${bo.welcome.senderKey}`] });
+  back.send({ type: 'history', after: seen, limit: 10 });
+  const page = await back.next('history');
+  for (const items of [back.history.messages, page.messages]) {
+    assert.deepEqual(items.map((i) => i.type ?? 'message'), ['message', 'update', 'update']);
+    for (const item of items) assert.deepEqual(item.reactions, { '👍': { count: 1, mine: false } }, JSON.stringify(item));
+  }
+  await Promise.all([ada, back].map((c) => c.close()));
+});
+
 test('welcome lists who is here; presence frames keep the list current', async () => {
   const s = await site();
   const room = uniqueRoom('presence');

@@ -519,7 +519,9 @@ impl SqlStore {
             .map(|r| (r.seq, r.message()))
             .collect();
         for m in messages.iter_mut() {
-            m.reactions = reactions.remove(&m.seq).unwrap_or_default();
+            // Not `remove`: a page may hold a message and, for its updates,
+            // its current state too; both carry its reactions.
+            m.reactions = reactions.get(&m.seq).cloned().unwrap_or_default();
             if let Some(r) = &mut m.reply_to {
                 *r = match originals.get(&r.seq) {
                     Some(original) => ReplyRef::quoting(original),
