@@ -50,7 +50,8 @@ export type HelloChatStringKey =
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
-  | 'typingTwo' | 'typingMany' | 'notifySound' | 'notifyDesktop' | 'noticeErased' | 'seenBy' | 'seenByNames';
+  | 'typingTwo' | 'typingMany' | 'notifySound' | 'notifyDesktop' | 'noticeErased' | 'seenBy' | 'seenByNames'
+  | 'noticePin' | 'noticeUnpin' | 'pinned' | 'goToPinned' | 'pin' | 'unpin';
 
 export type HelloChatRole = 'moderator' | 'bot';
 
@@ -110,7 +111,7 @@ export interface HelloChatUpdate extends HelloChatMessage {
 
 export interface HelloChatModerationEvent {
   seq: number;
-  action: 'delete' | 'mute' | 'unmute' | 'ban' | 'unban' | 'purge' | 'slow' | 'lock' | 'unlock';
+  action: 'delete' | 'mute' | 'unmute' | 'ban' | 'unban' | 'purge' | 'slow' | 'lock' | 'unlock' | 'pin' | 'unpin';
   target?: number;
   sender?: string;
   name?: string;
@@ -226,6 +227,8 @@ export interface HelloChatClientEvents extends HelloChatEvents {
     /** The file types the site accepts, as an HTML accept list ("" for none). */
     accept?: string;
     maxMessageChars: number;
+    /** The message a moderator pinned above the list, shaped like a `message` event (absent: none). */
+    pinned?: HelloChatMessage;
   };
   /** The answer to `loadEarlier()`: older messages, oldest first. */
   older: { messages: HelloChatMessage[]; more: boolean };
