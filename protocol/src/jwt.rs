@@ -39,6 +39,8 @@ pub enum TokenError {
     MissingClaim(&'static str),
     /// A claim is present but not of its type (e.g. `exp` is not a number).
     BadClaim(&'static str),
+    /// A text claim longer than it may be (`sub`: 256 bytes).
+    TooLong(&'static str),
 }
 
 impl std::fmt::Display for TokenError {
@@ -55,6 +57,7 @@ impl std::fmt::Display for TokenError {
             TokenError::WrongSite => f.write_str("identity token is for another site"),
             TokenError::MissingClaim(c) => write!(f, "identity token lacks the \"{c}\" claim"),
             TokenError::BadClaim(c) => write!(f, "identity token claim \"{c}\" has the wrong type"),
+            TokenError::TooLong(c) => write!(f, "identity token claim \"{c}\" is too long"),
         }
     }
 }
@@ -141,6 +144,7 @@ pub fn verify(
         // Only up to 2^53-1: past it a JavaScript signer has already rounded
         // it, and two users could share one.
         Some(Json::Int(n)) if (0..=MAX_SAFE_INTEGER).contains(n) => crate::text::decimal(*n as u64),
+        Some(Json::Str(s)) if s.len() > 256 => return Err(TokenError::TooLong("sub")),
         None | Some(Json::Null) | Some(Json::Str(_)) => {
             return Err(TokenError::MissingClaim("sub"))
         }
@@ -247,6 +251,11 @@ mod tests {
                 good(json!({"exp":exp})),
                 b"s3cret",
                 TokenError::MissingClaim("sub"),
+            ),
+            (
+                good(json!({"sub":"u".repeat(257),"exp":exp})),
+                b"s3cret",
+                TokenError::TooLong("sub"),
             ),
             (
                 good(json!({"sub":"u1","exp":exp,"room":"other"})),
