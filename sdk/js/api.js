@@ -169,7 +169,8 @@ function notifier(options, show) {
       show(desktop, sound);
     },
     message(m) {
-      if (m.own || typeof document === 'undefined') return;
+      // (Nor for a member the visitor hid.)
+      if (m.own || m.hidden || typeof document === 'undefined') return;
       const hidden = document.visibilityState === 'hidden';
       // (A named element can shadow `hasFocus` too.)
       const focused = (typeof document.hasFocus === 'function' ? document.hasFocus : Document.prototype.hasFocus).call(document);

@@ -71,6 +71,16 @@ impl Controller {
                 items.push(("pin", s.get("pin")));
             }
         }
+        let sender = li.get_attribute("data-sender").unwrap_or_default();
+        if !li.has_attribute("data-own") && !sender.is_empty() {
+            let name = li.get_attribute("data-name").unwrap_or_default();
+            let name = [("name", name.as_str())];
+            items.push(if self.view.is_hidden(&sender) {
+                ("unhide", s.fill("unhideWho", &name))
+            } else {
+                ("hide", s.fill("hideWho", &name))
+            });
+        }
         if !li.has_attribute("data-own") && moderator {
             // Any message may be removed; moderators and the site's bots
             // cannot be muted or banned (the room refuses it).
@@ -167,6 +177,25 @@ impl Controller {
             "cancel" => {
                 menu::close(&li);
                 menu::refocus(&li);
+            }
+            "hide" | "unhide" => {
+                menu::close(&li);
+                let sender = data("data-sender");
+                let kept = if action == "hide" {
+                    self.view.hide(&sender)
+                } else {
+                    self.view.unhide(&sender)
+                };
+                crate::stored::set("hidden", &self.options, &kept);
+                // (Hidden, the message's buttons are gone: the line keeps focus.)
+                menu::refocus(&li);
+                if action == "hide" {
+                    focus_item(li);
+                }
+            }
+            "reveal" => {
+                crate::view::hidden::unfold(&li);
+                focus_item(li);
             }
             "delete" => {
                 menu::close(&li);
@@ -327,4 +356,10 @@ impl Controller {
 
 fn data_of(el: &Element, key: &str) -> String {
     el.get_attribute(key).unwrap_or_default()
+}
+
+fn focus_item(li: Element) {
+    if let Some(li) = cast::<HtmlElement>(li.into(), "HTMLElement") {
+        focus(&li);
+    }
 }

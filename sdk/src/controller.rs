@@ -167,7 +167,8 @@ impl Controller {
         let options = Options::read(options, default_server)
             .map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
         let strings = Strings::new(options.strings.clone(), options.locale.as_deref());
-        let view = View::mount(el, &options, strings)?;
+        let mut view = View::mount(el, &options, strings)?;
+        view.hidden = crate::view::hidden::parse(&stored::get("hidden", &options));
         let unread = Unread::new(stored::load(&options));
         let kept = stored::get("kept", &options);
         let config = SessionConfig {
@@ -502,12 +503,16 @@ impl Controller {
         for m in messages {
             let own = is_own(me.as_deref(), m);
             if !own {
-                if !quiet && self.read_out.arrived(t) {
+                if !quiet && !self.view.is_hidden(&m.sender) && self.read_out.arrived(t) {
                     self.view.announce(m);
                 }
                 from_others += 1;
             }
             let detail = events::message(m, own, self.view.me.as_deref(), &self.options.server);
+            if !own && self.view.is_hidden(&m.sender) {
+                // (The page's notifier stays quiet for them.)
+                let _ = js_sys::Reflect::set(&detail, &"hidden".into(), &JsValue::TRUE);
+            }
             self.emit("message", detail);
         }
         for m in messages.iter().filter(|m| !is_own(me.as_deref(), m)) {

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { createSite, join, launchBrowser, mintToken, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, join, launchBrowser, mintToken, post, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 const SECRET = 'widget-moderation-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -391,6 +391,58 @@ test('a moderator pins a message above the list for everyone, late joiners inclu
   await edited.getByRole('menuitem', { name: 'Delete' }).click();
   for (const page of [mo, eve, cy]) await page.locator('.hc-pin').waitFor({ state: 'hidden' });
   await Promise.all([mo.context().close(), eve.context().close(), cy.context().close()]);
+});
+
+test('a visitor hides a member who bothers them: their messages fold to one line, quiet, until shown again; kept across visits', async () => {
+  const room = uniqueRoom('hide');
+  const eve = await join(room, 'Eve');
+  const bo = await join(room, 'Bo');
+  const ada = await open({ room, name: 'Ada' });
+  await post(eve, 'buy cheap followers now');
+  const first = item(ada, 'buy cheap followers');
+  await first.waitFor();
+  // From the keyboard: the message's menu, then "Hide messages from Eve".
+  await first.focus();
+  await ada.keyboard.press('Tab');
+  await ada.keyboard.press('Enter');
+  await first.getByRole('menuitem', { name: 'Hide messages from Eve' }).click();
+  const folded = (page, text) => item(page, text).locator('.hc-hidden', { hasText: 'Message from someone you hid' });
+  await folded(ada, 'buy cheap followers').waitFor();
+  assert.equal(await item(ada, 'buy cheap followers').locator('.hc-text').isVisible(), false, 'the text is out of sight');
+  // What they say next arrives folded and quiet; others are untouched.
+  await ada.evaluate(() => {
+    const sr = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-sr');
+    window.said = [];
+    new MutationObserver(() => window.said.push(sr.textContent)).observe(sr, { childList: true, characterData: true, subtree: true });
+  });
+  await post(eve, 'last chance, click here');
+  await post(bo, 'hello from Bo');
+  await item(ada, 'hello from Bo').locator('.hc-text').waitFor();
+  await folded(ada, 'last chance').waitFor();
+  const flags = await ada.evaluate(() => window.events.filter(([e]) => e === 'message').map(([, d]) => [d.message, d.hidden ?? false]));
+  assert.deepEqual(flags.slice(-2), [['last chance, click here', true], ['hello from Bo', false]]);
+  const said = await ada.evaluate(() => window.said.join(' | '));
+  assert.match(said, /hello from Bo/);
+  assert.doesNotMatch(said, /last chance/, 'not read out');
+  // Tab from a folded message reaches its Show, which shows that one message.
+  await item(ada, 'last chance').focus();
+  await ada.keyboard.press('Tab');
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.textContent), 'Show');
+  await ada.keyboard.press('Enter');
+  await item(ada, 'last chance').locator('.hc-text').waitFor();
+  assert.equal(await folded(ada, 'buy cheap followers').count(), 1, 'only that one');
+  // Another visit in this browser: still hidden.
+  const again = await widgetPage(ada.context(), { room, name: 'Ada' });
+  await waitForStatus(again, 'connected');
+  await folded(again, 'buy cheap followers').waitFor();
+  await folded(again, 'last chance').waitFor();
+  // The shown message's menu offers to show them all again.
+  const shown = item(ada, 'last chance');
+  await shown.locator('.hc-more').click();
+  await shown.getByRole('menuitem', { name: 'Show messages from Eve' }).click();
+  await item(ada, 'buy cheap followers').locator('.hc-text').waitFor();
+  assert.equal(await ada.locator('.hc-hidden').count(), 0);
+  await Promise.all([eve.close(), bo.close(), ada.context().close()]);
 });
 
 test('a quote of a message far up goes to it: the page around it is shown, and the latest is a jump away', async () => {

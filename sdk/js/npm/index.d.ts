@@ -51,7 +51,8 @@ export type HelloChatStringKey =
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
   | 'typingTwo' | 'typingMany' | 'notifySound' | 'notifyDesktop' | 'noticeErased' | 'seenBy' | 'seenByNames'
-  | 'noticePin' | 'noticeUnpin' | 'pinned' | 'goToPinned' | 'pin' | 'unpin';
+  | 'noticePin' | 'noticeUnpin' | 'pinned' | 'goToPinned' | 'pin' | 'unpin'
+  | 'hideWho' | 'unhideWho' | 'hiddenMessage' | 'reveal';
 
 export type HelloChatRole = 'moderator' | 'bot';
 
@@ -102,6 +103,8 @@ export interface HelloChatMessage {
   own: boolean;
   /** The message mentions the visitor (`@name`). */
   mentionsMe: boolean;
+  /** The widget only: from a member this visitor hid ("Hide messages from …"). */
+  hidden?: true;
 }
 
 /** A message's new state after an edit, delete or reaction; `eventSeq` is the change's own seq. */

@@ -24,7 +24,13 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool, unread: 
     let li = closest(target, "li");
     let next = if tab {
         let Some(li) = li else { return false };
-        let Ok(stops) = li.query_selector_all("[tabindex='-1']") else {
+        // A hidden member's message shows one line: its button only.
+        let selector = if li.has_attribute("data-hidden") {
+            ".hc-hidden [tabindex='-1']"
+        } else {
+            "[tabindex='-1']"
+        };
+        let Ok(stops) = li.query_selector_all(selector) else {
             return false;
         };
         let n = stops.length() as i32;

@@ -6,6 +6,7 @@
 
 pub mod attachments;
 pub(crate) mod dom;
+pub mod hidden;
 mod log_keys;
 pub mod menu;
 pub(crate) mod message;
@@ -96,6 +97,8 @@ pub struct View {
     pub suggest: HtmlElement,
     /// The viewer's display name (mentions of it are highlighted).
     pub me: Option<String>,
+    /// The sender keys of members the visitor hid (see `hidden`).
+    pub hidden: Vec<String>,
     pub(crate) locale: Option<String>,
     server: String,
     /// Object URLs of our own sent files by key, shown until the room sends
@@ -288,6 +291,7 @@ impl View {
             picker,
             server: options.server.clone(),
             local_files: Vec::new(),
+            hidden: Vec::new(),
             viewer: None,
             online,
             sound,
@@ -358,6 +362,9 @@ impl View {
         );
         if new_day {
             attr(&li, "data-day", &day);
+        }
+        if !own && self.is_hidden(&m.sender) {
+            self.fold(&li);
         }
         (li, day)
     }
@@ -445,6 +452,10 @@ impl View {
             .ok()
             .filter(|_| !m.deleted);
         message::fill(&self.doc, &self.strings, &li, m, &self.look(own, grouped));
+        // Hidden stays hidden (one shown with Show stays shown).
+        if li.has_attribute("data-hidden") {
+            self.fold(&li);
+        }
         for i in 0..kept.as_ref().map_or(0, |k| k.length()) {
             if let Some(n) = kept.as_ref().and_then(|k| k.item(i)) {
                 append(&li, &n);

@@ -1,0 +1,93 @@
+//! Members the visitor chose to hide (as Discord, Twitch and YouTube let a
+//! viewer block someone): each of their messages shows as one line,
+//! "Message from someone you hid", with Show; the menu of a message shown
+//! that way offers to show all of theirs again. Only this visitor's view
+//! changes: the room is not told, and their notifications and read-outs
+//! stop. The sender keys are kept per room and identity (`stored`,
+//! "hidden"), as a room's sender keys are its own.
+
+use web_sys::Element;
+
+use super::dom::{append, attr, each, element, find, set_text};
+use super::View;
+
+/// Kept at most: the oldest hidden goes first.
+const MAX_HIDDEN: usize = 100;
+
+/// The sender keys kept in storage (space-separated).
+pub fn parse(kept: &str) -> Vec<String> {
+    kept.split(' ')
+        .filter(|k| !k.is_empty())
+        .take(MAX_HIDDEN)
+        .map(str::to_owned)
+        .collect()
+}
+
+impl View {
+    pub fn is_hidden(&self, sender: &str) -> bool {
+        !sender.is_empty() && self.hidden.iter().any(|h| h == sender)
+    }
+
+    /// Hide `sender`'s messages, shown and to come; what to keep.
+    pub fn hide(&mut self, sender: &str) -> String {
+        if !self.is_hidden(sender) {
+            if self.hidden.len() >= MAX_HIDDEN {
+                self.hidden.remove(0);
+            }
+            self.hidden.push(sender.to_owned());
+        }
+        let selector = [".hc-msg[data-sender=\"", sender, "\"]:not([data-own])"].concat();
+        each(&self.list, &selector, &mut |li| self.fold(&li));
+        self.hidden.join(" ")
+    }
+
+    /// Show `sender`'s messages again; what to keep.
+    pub fn unhide(&mut self, sender: &str) -> String {
+        self.hidden.retain(|h| h != sender);
+        let selector = ["[data-hidden][data-sender=\"", sender, "\"]"].concat();
+        each(&self.list, &selector, &mut |li| unfold(&li));
+        self.hidden.join(" ")
+    }
+
+    /// Show message `li` as one line, with a button to show it.
+    pub(super) fn fold(&self, li: &Element) {
+        attr(li, "data-hidden", "");
+        if find(li, ".hc-hidden").is_some() {
+            return;
+        }
+        let line = element(&self.doc, "p", "hc-hidden");
+        set_text(&line, &self.strings.get("hiddenMessage"));
+        let show = element(&self.doc, "button", "hc-link");
+        attr(&show, "type", "button");
+        attr(&show, "data-action", "reveal");
+        // Reached by Tab from the message, as its other buttons.
+        attr(&show, "tabindex", "-1");
+        set_text(&show, &self.strings.get("reveal"));
+        append(&line, &show);
+        let _ = li.insert_before(&line, li.first_child().as_ref());
+    }
+}
+
+/// Show message `li` (hidden) as it is.
+pub fn unfold(li: &Element) {
+    let _ = li.remove_attribute("data-hidden");
+    if let Some(line) = find(li, ".hc-hidden") {
+        line.remove();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_keys_are_read_back_and_bounded() {
+        assert_eq!(parse(" k1  k2"), ["k1", "k2"]);
+        assert!(parse("").is_empty());
+        let many = (0..150)
+            .map(|i| format!("k{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(parse(&many).len(), MAX_HIDDEN);
+    }
+}
