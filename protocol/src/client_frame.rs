@@ -7,6 +7,7 @@
 use crate::error::{ErrorCode, ProtocolError};
 use crate::json::{self, Json, ObjectWriter};
 use crate::limits::MAX_HISTORY_PAGE;
+use crate::report::{clean_note, ReportReason};
 use crate::validate::is_client_id;
 
 /// Which dialect a connection speaks, chosen by the `v` query parameter.
@@ -64,6 +65,14 @@ pub enum ClientFrame {
     /// The member has seen everything up to `seq` (their read position;
     /// kept by the room for verified members, across their devices).
     Read { seq: u64 },
+    /// Tell the room's moderators that message `target` (someone else's)
+    /// breaks the rules.
+    Report {
+        id: String,
+        target: u64,
+        reason: ReportReason,
+        note: Option<String>,
+    },
 }
 
 /// Most files one message may carry.
@@ -131,6 +140,11 @@ pub enum ModerationAction {
     Unpin {
         target: Option<u64>,
     },
+    /// Close the open reports on `target` without acting on the message
+    /// (told to moderators only, never announced).
+    Dismiss {
+        target: u64,
+    },
 }
 
 impl ModerationAction {
@@ -147,6 +161,7 @@ impl ModerationAction {
             ModerationAction::Unlock => "unlock",
             ModerationAction::Pin { .. } => "pin",
             ModerationAction::Unpin { .. } => "unpin",
+            ModerationAction::Dismiss { .. } => "dismiss",
         }
     }
 
@@ -332,6 +347,22 @@ impl ClientFrame {
                     },
                 })
             }),
+            "report" => with_id(&|id| {
+                let reason = ReportReason::parse(string(obj, "reason")?).ok_or_else(|| {
+                    bad("\"reason\" must be \"spam\", \"harassment\" or \"other\"")
+                })?;
+                let note = match obj.get("note") {
+                    None | Some(Json::Null) => None,
+                    Some(Json::Str(n)) => clean_note(n).map_err(bad)?,
+                    Some(_) => return Err(bad("\"note\" must be a string")),
+                };
+                Ok(ClientFrame::Report {
+                    id,
+                    target: seq(obj, "target")?,
+                    reason,
+                    note,
+                })
+            }),
             "typing" => Ok(ClientFrame::Typing),
             "read" => match optional_seq(obj, "seq")? {
                 Some(seq) => Ok(ClientFrame::Read { seq }),
@@ -413,9 +444,9 @@ impl ClientFrame {
                     .str("id", id)
                     .str("action", action.name());
                 let w = match action {
-                    ModerationAction::Delete { target } | ModerationAction::Pin { target } => {
-                        w.u64("target", *target)
-                    }
+                    ModerationAction::Delete { target }
+                    | ModerationAction::Pin { target }
+                    | ModerationAction::Dismiss { target } => w.u64("target", *target),
                     ModerationAction::Mute { sender, seconds }
                     | ModerationAction::Ban { sender, seconds } => {
                         w.str("sender", sender).opt_u64("seconds", *seconds)
@@ -440,6 +471,18 @@ impl ClientFrame {
                     .u64("limit", *limit as u64)
                     .finish()
             }
+            ClientFrame::Report {
+                id,
+                target,
+                reason,
+                note,
+            } => ObjectWriter::new()
+                .str("type", "report")
+                .str("id", id)
+                .u64("target", *target)
+                .str("reason", reason.as_str())
+                .opt_str("note", note.as_deref())
+                .finish(),
             ClientFrame::Typing => ObjectWriter::new().str("type", "typing").finish(),
             ClientFrame::Read { seq } => ObjectWriter::new()
                 .str("type", "read")
@@ -521,6 +564,9 @@ fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
         },
         "unpin" => ModerationAction::Unpin {
             target: optional_seq(obj, "target")?,
+        },
+        "dismiss" => ModerationAction::Dismiss {
+            target: seq(obj, "target")?,
         },
         other => {
             return Err(bad(format!(
@@ -845,8 +891,56 @@ mod tests {
                 action: ModerationAction::Lock,
                 reason: None,
             },
+            ClientFrame::Moderate {
+                id: "m".into(),
+                action: ModerationAction::Dismiss { target: 8 },
+                reason: None,
+            },
+            ClientFrame::Report {
+                id: "p".into(),
+                target: 9,
+                reason: ReportReason::Harassment,
+                note: Some("calls me \"names\"".into()),
+            },
+            ClientFrame::Report {
+                id: "p".into(),
+                target: 9,
+                reason: ReportReason::Spam,
+                note: None,
+            },
         ] {
             assert_eq!(v1(&frame.encode()).unwrap(), frame);
         }
+    }
+
+    #[test]
+    fn reports_need_an_id_a_target_and_a_known_reason() {
+        let ok = v1(r#"{"type":"report","id":"r1","target":4,"reason":"other","note":"  "}"#);
+        assert_eq!(
+            ok.unwrap(),
+            ClientFrame::Report {
+                id: "r1".into(),
+                target: 4,
+                reason: ReportReason::Other,
+                note: None,
+            }
+        );
+        for bad in [
+            r#"{"type":"report","target":4,"reason":"spam"}"#,
+            r#"{"type":"report","id":"r1","reason":"spam"}"#,
+            r#"{"type":"report","id":"r1","target":4}"#,
+            r#"{"type":"report","id":"r1","target":4,"reason":"SPAM"}"#,
+            r#"{"type":"report","id":"r1","target":-1,"reason":"spam"}"#,
+            r#"{"type":"report","id":"r1","target":4,"reason":"spam","note":7}"#,
+        ] {
+            let e = v1(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadFrame, "{bad}");
+        }
+        let long = format!(
+            r#"{{"type":"report","id":"r1","target":4,"reason":"spam","note":"{}"}}"#,
+            "x".repeat(201)
+        );
+        let e = v1(&long).unwrap_err();
+        assert_eq!((e.code, e.id.as_deref()), (ErrorCode::BadFrame, Some("r1")));
     }
 }

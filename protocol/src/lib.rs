@@ -26,6 +26,8 @@
 //!   by the Room Durable Object.
 //! - `shard` (feature `server`): rooms bigger than one object (an owner
 //!   and fan-out objects), the plan and the messages between them.
+//! - [`report`]: reports (flags) of messages, as the wire and the site API
+//!   carry them.
 //! - [`typists`]: who is typing, as the widget shows it.
 //! - [`read_out`]: what a screen reader hears of a busy room.
 //! - [`session`]: the widget's connection state machine (reconnect, resume,
@@ -54,6 +56,7 @@ pub mod origin;
 pub mod outbox;
 pub mod rate_limit;
 pub mod read_out;
+pub mod report;
 #[cfg(feature = "server")]
 pub mod room;
 pub mod server_frame;

@@ -14,6 +14,7 @@
 
 use crate::client_frame::{ClientFrame, FileRef, ModerationAction, UploadRequest};
 use crate::error::{ErrorCode, ProtocolError};
+use crate::report::ReportReason;
 
 /// A file going out with a message. The adapter keeps its bytes under
 /// `local` until the message is sent or dropped.
@@ -81,6 +82,11 @@ pub enum Action {
         action: ModerationAction,
         reason: Option<String>,
     },
+    Report {
+        target: u64,
+        reason: ReportReason,
+        note: Option<String>,
+    },
 }
 
 impl Action {
@@ -139,6 +145,16 @@ impl Action {
                 on,
             },
             Action::Moderate { action, reason } => ClientFrame::Moderate { id, action, reason },
+            Action::Report {
+                target,
+                reason,
+                note,
+            } => ClientFrame::Report {
+                id,
+                target,
+                reason,
+                note,
+            },
         }
     }
 

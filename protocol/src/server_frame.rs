@@ -10,6 +10,7 @@ use crate::message::{
     Attachment, ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent,
     Update,
 };
+use crate::report::ReportCounts;
 
 /// Someone in the room, as the presence list shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -100,6 +101,9 @@ pub struct Welcome {
     /// [`FILE_TYPES`](crate::limits::FILE_TYPES)). One string, not an array:
     /// the widget hands it to its file picker as it is.
     pub accept: Option<String>,
+    /// Moderators only: the messages with open reports (the most recently
+    /// reported first, at most [`crate::report::WELCOME_REPORTS`]).
+    pub reports: Vec<ReportCounts>,
 }
 
 /// The site's rules for what members write, as `welcome` gives them:
@@ -115,6 +119,9 @@ pub struct Rules {
     pub accept: String,
 }
 
+// A frame lives for one parse or one encode: boxing `Welcome` (one per
+// connection) would save nothing worth its churn.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerFrame {
     Welcome(Welcome),
@@ -176,6 +183,9 @@ pub enum ServerFrame {
     /// The pinned message changed: pinned, unpinned (`None`), edited, or
     /// gone (deleted: `None`).
     Pinned(Option<ChatMessage>),
+    /// Moderators only: the open reports on a message now (a new report,
+    /// or 0 when they were dismissed).
+    Reported(ReportCounts),
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
 }
@@ -369,6 +379,16 @@ impl ServerFrame {
                         )
                     }),
                 )
+                .opt_raw(
+                    "reports",
+                    (!w.reports.is_empty()).then(|| {
+                        json::array(
+                            w.reports
+                                .iter()
+                                .map(|c| c.fields(ObjectWriter::new()).finish()),
+                        )
+                    }),
+                )
                 .finish(),
             ServerFrame::History {
                 events,
@@ -456,6 +476,9 @@ impl ServerFrame {
                 .str("type", "pinned")
                 .opt_raw("message", m.as_ref().map(message_object))
                 .finish(),
+            ServerFrame::Reported(c) => c
+                .fields(ObjectWriter::new().str("type", "reported"))
+                .finish(),
             ServerFrame::Error(e) => ObjectWriter::new()
                 .str("type", "error")
                 .str("code", e.code.as_str())
@@ -530,6 +553,10 @@ impl ServerFrame {
                     .filter_map(parse_reader)
                     .collect(),
                 accept: obj.get("accept").and_then(Json::as_str).map(str::to_owned),
+                reports: list(obj, "reports")
+                    .iter()
+                    .filter_map(ReportCounts::parse)
+                    .collect(),
             }),
             "history" => {
                 let items = obj
@@ -577,6 +604,9 @@ impl ServerFrame {
             },
             "receipt" => ServerFrame::Receipt(parse_reader(obj).ok_or(FrameError::Field("seq"))?),
             "pinned" => ServerFrame::Pinned(pinned(obj, "message")),
+            "reported" => {
+                ServerFrame::Reported(ReportCounts::parse(obj).ok_or(FrameError::Field("target"))?)
+            }
             "rules" => ServerFrame::Rules(Rules {
                 max_message_chars: u64_field(obj, "maxMessageChars")? as usize,
                 edit_window: u64_field(obj, "editWindow")?,

@@ -30,6 +30,7 @@ use crate::message::{Attachment, ChatMessage};
 use crate::message::{ModerationNotice, Role, RoomEvent, Update};
 pub use crate::outbox::OutgoingFile;
 use crate::outbox::{Action, Outbox, OutboxItem, OutboxState, Refusal};
+use crate::report::{ReportCounts, ReportReason};
 use crate::server_frame::{PresenceMember, Reader, ServerFrame, Welcome};
 use crate::text::decimal;
 use crate::timeline::Timeline;
@@ -219,6 +220,13 @@ pub enum Effect {
         target: u64,
         text: String,
         error: ProtocolError,
+    },
+    /// Moderators: the open reports on these messages (`all`: on joining,
+    /// every message with any, so forget the others; else those that
+    /// changed, 0 when dismissed). A deleted message has none.
+    Reports {
+        counts: Vec<ReportCounts>,
+        all: bool,
     },
     /// A refusal from the room worth telling the visitor about.
     Error(ProtocolError),
@@ -836,6 +844,12 @@ impl Session {
                     accept: welcome.accept.clone(),
                     pinned: welcome.pinned.clone(),
                 });
+                if welcome.role.is_some() {
+                    self.effects.push_back(Effect::Reports {
+                        counts: welcome.reports.clone(),
+                        all: true,
+                    });
+                }
                 self.me = Some(welcome);
             }
             ServerFrame::History {
@@ -1003,6 +1017,10 @@ impl Session {
                 }
             }
             ServerFrame::Error(error) => self.on_error(error, now),
+            ServerFrame::Reported(counts) => self.effects.push_back(Effect::Reports {
+                counts: vec![counts],
+                all: false,
+            }),
             ServerFrame::Pinned(pinned) => {
                 let room = RoomStatus {
                     pinned,
@@ -1413,6 +1431,25 @@ impl Session {
         now: f64,
     ) -> Result<String, ProtocolError> {
         self.queue(Action::Moderate { action, reason }, now)
+    }
+
+    /// Report someone else's message `target` to the moderators (acked
+    /// like any action; a repeat is acked again, counted once).
+    pub fn report(
+        &mut self,
+        target: u64,
+        reason: ReportReason,
+        note: Option<String>,
+        now: f64,
+    ) -> Result<String, ProtocolError> {
+        self.queue(
+            Action::Report {
+                target,
+                reason,
+                note,
+            },
+            now,
+        )
     }
 
     /// Put an action in the outbox; it goes out when the link is up.

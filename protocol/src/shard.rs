@@ -129,6 +129,8 @@ pub enum Push {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         skip: Option<String>,
     },
+    /// Send `frame` to every moderator's socket (reports).
+    Moderators { frame: String },
     /// Close the socket `to`.
     Close {
         to: String,
@@ -166,6 +168,7 @@ impl Push {
             Push::To { frame, .. }
             | Push::All { frame, .. }
             | Push::Sender { frame, .. }
+            | Push::Moderators { frame }
             | Push::CloseSender { frame, .. }
             | Push::CloseAll { frame, .. } => frame.len(),
             Push::Close { reason, .. } => reason.len(),

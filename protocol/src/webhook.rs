@@ -21,11 +21,12 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 5] = [
     "message.created",
     "message.updated",
     "message.deleted",
     "moderation",
+    "report",
 ];
 /// Longest webhook URL.
 pub const MAX_URL_BYTES: usize = 2048;

@@ -59,6 +59,8 @@ export function createConnect(loadHeadless, defaultServer) {
       edit(seq, text) { return call('edit', Number(seq), String(text)); },
       remove(seq) { return call('remove', Number(seq)); },
       react(seq, emoji, on = true) { return call('react', Number(seq), String(emoji), Boolean(on)); },
+      /** Report someone else's message to the moderators: `spam`, `harassment` or `other`. */
+      report(seq, reason, note) { return call('report', Number(seq), String(reason), note == null ? undefined : String(note)); },
       /** Send a failed message again / drop it (after a `failed` event). */
       retry(id) { return call('retry', String(id)); },
       discard(id) { return call('discard', String(id)); },

@@ -320,6 +320,8 @@ impl Controller {
                     self.emit("update", detail);
                 }
                 Effect::Moderation(notice) => self.show_notice(&notice, true),
+                // Shown by the widget in the next change.
+                Effect::Reports { .. } => {}
                 Effect::ModerationBelow(notice) => self.show_notice(&notice, false),
                 Effect::Show(messages) => self.show(&messages, true),
                 Effect::Arrived(messages) => self.show(&messages, false),

@@ -12,10 +12,11 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function};
+use protocol::report::ReportReason;
 use protocol::server_frame::PresenceMember;
 use protocol::session::{Effect, Session, SessionConfig, Status};
 use protocol::unread::Unread;
-use protocol::{ChatMessage, ProtocolError};
+use protocol::{ChatMessage, ErrorCode, ProtocolError};
 use wasm_bindgen::prelude::*;
 
 use crate::events::{self, obj};
@@ -261,6 +262,27 @@ impl Headless {
                     let detail = events::notice(&n);
                     self.emit("moderation", detail);
                 }
+                // Moderators: open reports (`all`: every one, on joining).
+                Effect::Reports { counts, all } => {
+                    let list = Array::new();
+                    for c in &counts {
+                        let reasons = js_sys::Object::new();
+                        for r in ReportReason::ALL {
+                            let n = c.by_reason[r as usize];
+                            if n > 0 {
+                                let _ =
+                                    js_sys::Reflect::set(&reasons, &r.as_str().into(), &n.into());
+                            }
+                        }
+                        list.push(&obj(&[
+                            ("target", (c.target as f64).into()),
+                            ("reports", c.total().into()),
+                            ("reasons", reasons.into()),
+                        ]));
+                    }
+                    let detail = obj(&[("reports", list.into()), ("all", all.into())]);
+                    self.emit("reports", detail);
+                }
                 Effect::Pending { id, text, .. } => {
                     let detail = obj(&[("id", id.into()), ("text", text.into())]);
                     self.emit("pending", detail);
@@ -498,6 +520,21 @@ impl Client {
 
     pub fn react(&self, seq: f64, emoji: String, on: bool) -> Option<String> {
         self.run(|h, t| h.session.react(seq as u64, &emoji, on, t))
+    }
+
+    /// Report someone else's message `seq` to the moderators: `reason` is
+    /// `spam`, `harassment` or `other`; `note` (optional) at most 200 characters.
+    pub fn report(&self, seq: f64, reason: String, note: Option<String>) -> Option<String> {
+        self.run(|h, t| {
+            let reason = ReportReason::parse(&reason).ok_or_else(|| {
+                ProtocolError::new(
+                    ErrorCode::BadFrame,
+                    "reason must be spam, harassment or other",
+                )
+            })?;
+            let note = note.filter(|n| !n.trim().is_empty());
+            h.session.report(seq as u64, reason, note, t)
+        })
     }
 
     /// Send a failed message again, or drop it.

@@ -30,6 +30,8 @@ const room = uniqueRoom('shmod');
 const c = {};
 let counter = 0;
 const nextId = () => `s${++counter}`;
+/** Ids of reports and dismissals: acked with the message's seq, storing no event. */
+const notStored = new Set();
 
 const opts = () => ({ base: server.url });
 const adminCall = (method, p, body) => admin(method, p, body, opts());
@@ -309,6 +311,29 @@ test('moderators on the owner and on fan-out objects act on members anywhere', a
   await post(cy, 'unlocked');
 });
 
+test('a report reaches the moderators on the owner and on fan-out objects, and no one else', async () => {
+  const { mo, mo2, bo, eve } = c;
+  assert.equal(mo.where, 'owner');
+  assert.notEqual(mo2.where, 'owner');
+  const seq = await post(bo, 'rude words');
+  const reported = await act(eve, { type: 'report', target: seq, reason: 'harassment' });
+  notStored.add(reported.id);
+  assert.deepEqual([reported.type, reported.seq], ['ack', seq], JSON.stringify(reported));
+  for (const m of [mo, mo2]) {
+    const f = await got(m, (x) => x.type === 'reported' && x.target === seq, 'the report');
+    assert.deepEqual([f.reports, f.reasons], [1, { harassment: 1 }]);
+  }
+  const dismissed = await act(mo2, { type: 'moderate', action: 'dismiss', target: seq });
+  assert.equal(dismissed.type, 'ack');
+  notStored.add(dismissed.id);
+  await got(mo, (x) => x.type === 'reported' && x.target === seq && x.reports === 0, 'the dismissal');
+  await post(eve, 'after the report');
+  for (const x of live().filter((x) => x !== mo && x !== mo2)) {
+    await got(x, (f) => f.type === 'message' && f.message === 'after the report' || (x === eve && f.type === 'ack'), 'a later message');
+    assert.ok(!x.frames.some((f) => f.type === 'reported'), `${x.label} heard of a report`);
+  }
+});
+
 test('a member leaving a fan-out object leaves the presence list and the counts', async () => {
   const { dan } = c;
   const n = live().length;
@@ -356,7 +381,8 @@ test('every member saw each event once and in order', () => {
     assert.equal(new Set(seqs).size, seqs.length, `${x.label}: no event twice: ${JSON.stringify(seqs)}`);
     const nums = x.frames.filter((f) => ['message', 'update', 'moderation'].includes(f.type)).map((f) => f.seq);
     for (let i = 1; i < nums.length; i++) assert.ok(nums[i] >= nums[i - 1], `${x.label}: in order: ${JSON.stringify(seqs)}`);
-    const acked = new Set(x.frames.filter((f) => f.type === 'ack').map((f) => f.seq));
+    // (A report's ack names the message reported: no event of the sender's.)
+    const acked = new Set(x.frames.filter((f) => f.type === 'ack' && !notStored.has(f.id)).map((f) => f.seq));
     assert.ok(!x.frames.some((f) => f.type === 'message' && acked.has(f.seq)), `${x.label}: its own messages come back as acks only`);
   }
 });

@@ -32,6 +32,9 @@
 //!   messages, set mutes, bans, slow mode and locks ([`sanctions`]) and pin
 //!   one message for everyone ([`pin`]); authors may edit their own within
 //!   the site's window and delete them;
+//! - members may report others' messages to the moderators, once per
+//!   message, a few a minute; reports are no events of the sequence, and
+//!   only moderators (and the site's server) hear of them ([`reports`]);
 //! - past [`BIG_ROOM`] connections a room is a live event: no join, leave
 //!   or typing is relayed, and the count is told now and then instead
 //!   ([`presence::LiveCount`]).
@@ -45,6 +48,7 @@ pub mod output;
 mod pin;
 pub mod policy;
 pub mod presence;
+mod reports;
 pub mod sanctions;
 pub mod sender_key;
 pub mod store;
@@ -391,6 +395,7 @@ impl RoomCore {
                     Vec::new()
                 },
                 accept: Some(rules.accept),
+                reports: self.open_reports(&member, store)?,
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));
             let (mut page, anchor) = match req.since {
@@ -651,6 +656,12 @@ impl RoomCore {
             ClientFrame::Moderate { id, action, reason } => {
                 self.on_moderate(member, &id, action, reason, now, store)
             }
+            ClientFrame::Report {
+                id,
+                target,
+                reason,
+                note,
+            } => self.on_report(member, &id, target, reason, note, now, store),
             ClientFrame::History { anchor, limit } => {
                 if !self.throttles.take_history(member, now) {
                     return Ok(reply_error(
@@ -1017,7 +1028,10 @@ impl RoomCore {
         // Files they uploaded and never sent go with their messages.
         store.abandon_uploads(&author)?;
         let reactions = store.reactions_by(&author)?;
+        // Their reports go with them: moderators hear the counts drop.
+        let reported = store.reported_by(&author)?;
         let erased = store.purge_author(&author, &sender)?;
+        let recounted = self.recount(&reported, store)?;
         // Only their reactions on messages still standing are seen by anyone
         // (not on their own messages, now tombstones, nor on deleted ones):
         // those are taken back in the open, and counted.
@@ -1033,7 +1047,9 @@ impl RoomCore {
             reactions: taken_back.len(),
         };
         if erased.count == 0 && erased.notices == 0 && taken_back.is_empty() {
-            return Ok((changed, self.orphans(now, store)?.into_iter().collect()));
+            let mut outputs = recounted;
+            outputs.extend(self.orphans(now, store)?);
+            return Ok((changed, outputs));
         }
         // Announced even with no messages (only notices named them): open
         // widgets forget their name on `erased`.
@@ -1066,6 +1082,7 @@ impl RoomCore {
             outputs.push(broadcast(frame, None));
             outputs.push(webhook);
         }
+        outputs.extend(recounted);
         outputs.extend(self.orphans(now, store)?);
         Ok((changed, outputs))
     }
@@ -1203,5 +1220,7 @@ fn reply_error(member: &Member, error: ProtocolError) -> Vec<Output> {
     reply(member, ServerFrame::Error(error))
 }
 
+#[cfg(test)]
+mod reports_tests;
 #[cfg(test)]
 mod tests;

@@ -75,6 +75,10 @@ impl RoomCore {
         if let ModerationAction::Delete { target } = action {
             return self.on_delete(member, id, target, reason, now, store);
         }
+        // Reports are no events: a dismissal is told to moderators only.
+        if let ModerationAction::Dismiss { target } = action {
+            return self.on_dismiss(member, id, target, now, store);
+        }
         let request = fingerprint(&[
             "moderate",
             &format!("{action:?}"),
@@ -162,7 +166,7 @@ impl RoomCore {
         let mut purged = Vec::new();
         let sanctions = &mut self.state.sanctions;
         match &action {
-            ModerationAction::Delete { .. } => {}
+            ModerationAction::Delete { .. } | ModerationAction::Dismiss { .. } => {}
             ModerationAction::Mute { sender, seconds } => {
                 let until = until(*seconds);
                 sanctions.mute(sender, until, origins, now);

@@ -8,6 +8,9 @@ pub enum Output {
     /// Send this frame to the connection concerned (already encoded for its
     /// dialect).
     Reply(String),
+    /// Send this frame to every moderator's (v1) connection, the one
+    /// concerned included: reports, which no one else may see.
+    ToModerators(String),
     /// Send to every other connection: `v1` to protocol v1 sockets and
     /// `legacy`, when there is one, to the workshop front end's sockets.
     Broadcast { v1: String, legacy: Option<String> },
@@ -43,6 +46,16 @@ pub enum Output {
         /// erasure's `message.deleted`, one per message (`part` is its seq),
         /// before the notice. The webhook's delivery id tells them apart.
         part: Option<u64>,
+    },
+    /// A `report` webhook event, for the site's webhooks if they want it:
+    /// `data` the report as JSON (reports are rare: encoded already),
+    /// `seq` the room's latest seq when it was made (reports have none of
+    /// their own), `report` its number, which names the delivery.
+    ReportEvent {
+        seq: u64,
+        timestamp: u64,
+        report: u64,
+        data: String,
     },
     /// Delete these objects from file storage, then `forget_uploads` them
     /// (their messages were deleted, or they were never sent).

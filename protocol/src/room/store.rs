@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::message::{
     ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, RoomEvent, Update,
 };
+use crate::report::{Report, ReportCounts};
 
 /// What a record is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +232,31 @@ pub trait Store {
     fn next_abandon(&mut self) -> Result<Option<u64>, StoreError>;
     /// Mark every upload of `author` not attached yet as abandoned now.
     fn abandon_uploads(&mut self, author: &str) -> Result<(), StoreError>;
+
+    // Reports (see `room::reports`). A message's reports go with it: a
+    // `Change::Delete`, a purge, an erasure of its author and retention
+    // remove them; an erasure also removes the reports its user made.
+
+    /// The open report `author` made on message `target`, if any.
+    fn report_by(&mut self, target: u64, author: &str) -> Result<Option<Report>, StoreError>;
+    /// Keep a new report; returns its number (increasing, never reused).
+    fn add_report(&mut self, report: &Report) -> Result<u64, StoreError>;
+    /// The open reports on `target`, counted by reason.
+    fn report_counts(&mut self, target: u64) -> Result<ReportCounts, StoreError>;
+    /// The messages with open reports, the most recently reported first,
+    /// at most `limit`.
+    fn reported(&mut self, limit: usize) -> Result<Vec<ReportCounts>, StoreError>;
+    /// Open reports numbered below `before` (all: `None`), newest first, at
+    /// most `limit`, and whether there are more.
+    fn reports(
+        &mut self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<Report>, bool), StoreError>;
+    /// Close the open reports on `target`; returns how many there were.
+    fn dismiss_reports(&mut self, target: u64) -> Result<usize, StoreError>;
+    /// The messages `author` has open reports on, at most [`MAX_PURGE_EVENTS`].
+    fn reported_by(&mut self, author: &str) -> Result<Vec<u64>, StoreError>;
 }
 
 /// A 53-bit FNV-1a fingerprint of a request's parts (53 bits: exact in a JS number).
@@ -255,9 +281,27 @@ pub struct MemoryStore {
     /// Author -> read position.
     reads: BTreeMap<String, u64>,
     uploads: BTreeMap<String, Upload>,
+    /// Open reports, oldest first, and the last number given.
+    reports: Vec<Report>,
+    report_numbers: u64,
 }
 
 impl MemoryStore {
+    /// Every open report, oldest first (for tests' assertions).
+    pub fn open_reports(&self) -> &[Report] {
+        &self.reports
+    }
+
+    /// Reports go with the messages they are about.
+    fn drop_reports_of_gone(&mut self) {
+        let records = &self.records;
+        self.reports.retain(|r| {
+            records
+                .binary_search_by_key(&r.target, |x| x.seq)
+                .is_ok_and(|i| matches!(&records[i].kind, RecordKind::Message(m) if !m.deleted))
+        });
+    }
+
     /// Every record kept, oldest first (for tests' assertions).
     pub fn records(&self) -> &[Record] {
         &self.records
@@ -416,6 +460,7 @@ impl Store for MemoryStore {
         }
         if matches!(change, Change::Delete) {
             self.reactions.retain(|(t, _), _| *t != target);
+            self.reports.retain(|r| r.target != target);
         }
         Ok(())
     }
@@ -512,6 +557,7 @@ impl Store for MemoryStore {
         }
         let oldest = self.records.first().map_or(0, |r| r.seq);
         self.reactions.retain(|(t, _), _| *t >= oldest);
+        self.drop_reports_of_gone();
         Ok(before - self.records.len())
     }
 
@@ -583,6 +629,8 @@ impl Store for MemoryStore {
         }
         self.reactions.retain(|_, who| !who.is_empty());
         self.reads.remove(author);
+        self.reports.retain(|r| r.author != author);
+        self.drop_reports_of_gone();
         Ok(Purged {
             notices,
             ..self.purged(&targets)?
@@ -653,6 +701,75 @@ impl Store for MemoryStore {
             .filter(|u| u.seq.is_none())
             .map(|u| u.abandon_at)
             .min())
+    }
+
+    fn report_by(&mut self, target: u64, author: &str) -> Result<Option<Report>, StoreError> {
+        Ok(self
+            .reports
+            .iter()
+            .find(|r| r.target == target && r.author == author)
+            .cloned())
+    }
+
+    fn add_report(&mut self, report: &Report) -> Result<u64, StoreError> {
+        self.report_numbers += 1;
+        self.reports.push(Report {
+            id: self.report_numbers,
+            ..report.clone()
+        });
+        Ok(self.report_numbers)
+    }
+
+    fn report_counts(&mut self, target: u64) -> Result<ReportCounts, StoreError> {
+        let mut counts = ReportCounts::new(target);
+        for r in self.reports.iter().filter(|r| r.target == target) {
+            counts.add(r.reason(), 1);
+        }
+        Ok(counts)
+    }
+
+    fn reported(&mut self, limit: usize) -> Result<Vec<ReportCounts>, StoreError> {
+        let mut targets: Vec<u64> = Vec::new();
+        for r in self.reports.iter().rev() {
+            if !targets.contains(&r.target) {
+                targets.push(r.target);
+            }
+        }
+        targets.truncate(limit);
+        targets.into_iter().map(|t| self.report_counts(t)).collect()
+    }
+
+    fn reports(
+        &mut self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<Report>, bool), StoreError> {
+        let picked: Vec<Report> = self
+            .reports
+            .iter()
+            .rev()
+            .filter(|r| before.is_none_or(|b| r.id < b))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        let more = picked.len() > limit;
+        Ok((picked.into_iter().take(limit).collect(), more))
+    }
+
+    fn dismiss_reports(&mut self, target: u64) -> Result<usize, StoreError> {
+        let before = self.reports.len();
+        self.reports.retain(|r| r.target != target);
+        Ok(before - self.reports.len())
+    }
+
+    fn reported_by(&mut self, author: &str) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .reports
+            .iter()
+            .filter(|r| r.author == author)
+            .map(|r| r.target)
+            .take(MAX_PURGE_EVENTS)
+            .collect())
     }
 }
 

@@ -11,6 +11,7 @@ use crate::limits::{
 };
 use crate::lru::LruMap;
 use crate::rate_limit::TokenBucket;
+use crate::report::{REPORT_BURST, REPORT_REFILL_SECS};
 
 use super::member::Member;
 
@@ -122,6 +123,21 @@ impl Throttles {
             (
                 RECEIPT_BURST * ADDRESS_FACTOR,
                 RECEIPT_PER_SEC * f64::from(ADDRESS_FACTOR),
+            ),
+            now,
+        )
+    }
+
+    /// A new report (see [`crate::report::REPORT_BURST`]).
+    pub fn take_report(&mut self, member: &Member, now: u64) -> bool {
+        let per_sec = 1.0 / f64::from(REPORT_REFILL_SECS);
+        self.take_pair(
+            'p',
+            member,
+            (REPORT_BURST, per_sec),
+            (
+                REPORT_BURST * ADDRESS_FACTOR,
+                per_sec * f64::from(ADDRESS_FACTOR),
             ),
             now,
         )

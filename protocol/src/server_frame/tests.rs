@@ -98,8 +98,23 @@ fn every_frame_round_trips() {
             locked: true,
             muted_until: Some(5),
             pinned: Some(decorated(4)),
+            reports: vec![
+                ReportCounts {
+                    target: 4,
+                    by_reason: [2, 0, 1],
+                },
+                ReportCounts {
+                    target: 2,
+                    by_reason: [0, 1, 0],
+                },
+            ],
             ..Welcome::default()
         }),
+        ServerFrame::Reported(ReportCounts {
+            target: 7,
+            by_reason: [0, 3, 0],
+        }),
+        ServerFrame::Reported(ReportCounts::new(7)),
         ServerFrame::Pinned(Some(sample(3))),
         ServerFrame::Pinned(None),
         ServerFrame::History {

@@ -52,7 +52,9 @@ export type HelloChatStringKey =
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
   | 'typingTwo' | 'typingMany' | 'notifySound' | 'notifyDesktop' | 'noticeErased' | 'seenBy' | 'seenByNames'
   | 'noticePin' | 'noticeUnpin' | 'pinned' | 'goToPinned' | 'pin' | 'unpin'
-  | 'hideWho' | 'unhideWho' | 'hiddenMessage' | 'reveal';
+  | 'hideWho' | 'unhideWho' | 'hiddenMessage' | 'reveal'
+  | 'report' | 'reportWhy' | 'reportSpam' | 'reportHarassment' | 'reportOther' | 'reportedMark' | 'reportedSay'
+  | 'reportCount' | 'dismissReports';
 
 export type HelloChatRole = 'moderator' | 'bot';
 
@@ -239,6 +241,11 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   receipt: { sender: string; name: string; seq: number };
   /** A file of message `id` is uploading: `loaded` of `total` bytes. */
   progress: { id: string; loaded: number; total: number };
+  /**
+   * Moderators: open reports of messages (`all`: every message with any, on joining; else the
+   * messages whose count changed, 0 when dismissed). A deleted message has none.
+   */
+  reports: { reports: { target: number; reports: number; reasons: Partial<Record<'spam' | 'harassment' | 'other', number>> }[]; all: boolean };
 }
 
 /** `HelloChat.connect(options)`: the chat without any UI. */
@@ -253,6 +260,8 @@ export interface HelloChatClient {
   edit(seq: number, text: string): string | undefined;
   remove(seq: number): string | undefined;
   react(seq: number, emoji: string, on?: boolean): string | undefined;
+  /** Report someone else's message to the moderators (once per message; a repeat is acked). */
+  report(seq: number, reason: 'spam' | 'harassment' | 'other', note?: string): string | undefined;
   retry(id: string): boolean | undefined;
   discard(id: string): boolean | undefined;
   loadEarlier(): boolean | undefined;

@@ -248,13 +248,13 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                 );
             }
             match (method, rest) {
-                (Method::Get, ["messages"]) => {
+                (Method::Get, ["messages" | "reports"]) => {
                     room_call(
                         env,
                         &site,
                         room,
                         Method::Get,
-                        &format!("/messages{query}"),
+                        &format!("/{}{query}", rest[0]),
                         None,
                     )
                     .await
@@ -294,6 +294,7 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                 (_, []) => method_not_allowed("DELETE"),
                 (_, ["messages"]) => method_not_allowed("GET, POST"),
                 (_, ["moderation"]) => method_not_allowed("POST"),
+                (_, ["reports"]) => method_not_allowed("GET"),
                 (_, ["messages", _]) => method_not_allowed("DELETE"),
                 _ => json_error(404, "not_found", "no such API path"),
             }

@@ -4,7 +4,7 @@
 //! its messages and moderation go through the room core like anyone's, so
 //! connected widgets see them live.
 //!
-//! Paths (internal): `GET`/`POST /messages`, `DELETE /messages/{seq}`,
+//! Paths (internal): `GET`/`POST /messages`, `GET /reports`, `DELETE /messages/{seq}`,
 //! `POST /moderation`, `DELETE /` (erase the room), `GET /users/{sub}/messages`
 //! (export), `DELETE /users/{sub}` (erase).
 
@@ -232,6 +232,9 @@ impl Room {
                     _ => json_error(503, "unavailable", "the room's storage is unavailable"),
                 }
             }
+            (Method::Get, ["reports"]) => {
+                self.reports(query("before").as_deref(), query("limit").as_deref())
+            }
             (Method::Post, ["messages"]) => {
                 let body = match read_body(&mut req).await? {
                     Ok(body) => body,
@@ -385,6 +388,48 @@ impl Room {
                 }
             }
             _ => json_error(404, "not_found", "no such room API path"),
+        }
+    }
+
+    /// `GET reports`: the open reports, newest first, each with the
+    /// message as it is now and its open count; `before` (a report's id)
+    /// pages back, as `before` does for messages.
+    fn reports(&self, before: Option<&str>, limit: Option<&str>) -> Result<Response> {
+        let before = match before.map(|b| b.parse::<u64>().ok().filter(|n| *n <= MAX_SEQ)) {
+            Some(None) => return json_error(400, "bad_request", "before is a report's id"),
+            b => b.flatten(),
+        };
+        let limit = match limit.map(|l| l.parse::<usize>().ok().filter(|n| (1..=100).contains(n))) {
+            Some(None) => return json_error(400, "bad_request", "limit is 1-100"),
+            l => l.flatten().unwrap_or(50),
+        };
+        let page = self.inner.borrow_mut().as_mut().ok().map(|i| {
+            let (reports, more) = i.store.reports(before, limit)?;
+            let mut items = Vec::with_capacity(reports.len());
+            for r in &reports {
+                let Some((mut message, _)) = i.store.message(r.target)? else {
+                    continue;
+                };
+                i.core.sign(&mut message, now_ms());
+                let open = i.store.report_counts(r.target)?;
+                items.push(r.site_json(&encode_event(&RoomEvent::Message(message)), &open));
+            }
+            Ok::<_, protocol::room::StoreError>((items, more, reports.last().map(|r| r.id)))
+        });
+        match page {
+            Some(Ok((items, more, last))) => {
+                let mut body = format!(r#"{{"reports":[{}],"more":{more}"#, items.join(","));
+                if let (true, Some(next)) = (more, last) {
+                    body.push_str(&format!(r#","next":{next}"#));
+                }
+                body.push('}');
+                let mut response = Response::ok(body)?;
+                response
+                    .headers_mut()
+                    .set("content-type", "application/json; charset=utf-8")?;
+                Ok(response)
+            }
+            _ => json_error(503, "unavailable", "the room's storage is unavailable"),
         }
     }
 

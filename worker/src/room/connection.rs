@@ -17,6 +17,13 @@ pub const TAG_V1: &str = "v1";
 pub const TAG_LEGACY: &str = "legacy";
 /// Clients that read several frames in one message (`batch=1`): see `fanout`.
 pub const TAG_BATCH: &str = "batch";
+/// Moderators' v1 sockets: reports are told to them alone.
+pub const TAG_MODERATOR: &str = "mod";
+
+/// The tags of `member`'s socket beyond dialect, sender and address.
+pub fn role_tag(member: &Member) -> Option<&'static str> {
+    (member.v1 && member.moderates()).then_some(TAG_MODERATOR)
+}
 
 pub fn dialect_tag(member: &Member) -> &'static str {
     if member.v1 {

@@ -385,6 +385,9 @@ impl Room {
         if ticket.batch {
             tags.push(JsValue::from_str(connection::TAG_BATCH));
         }
+        if let Some(tag) = connection::role_tag(&member) {
+            tags.push(JsValue::from_str(tag));
+        }
         // Frames queued before this socket existed are not for it (its
         // history page already has them).
         fanout::flush(raw);
@@ -591,6 +594,33 @@ impl Room {
                             frame: frame.clone(),
                             skip: origin.skip_on(i),
                         });
+                    }
+                }
+                Output::ToModerators(frame) => {
+                    fanout::broadcast(raw, connection::TAG_MODERATOR, &frame, None);
+                    if sharded {
+                        self.shards.push_all(&self.state, |_| Push::Moderators {
+                            frame: frame.clone(),
+                        });
+                    }
+                }
+                Output::ReportEvent {
+                    seq,
+                    timestamp,
+                    report,
+                    data,
+                } => {
+                    events = true;
+                    self.apply_fresh_hooks();
+                    let (identity, inner) = (self.identity.borrow(), self.inner.borrow());
+                    if let (Some(id), Ok(inner)) = (identity.as_ref(), inner.as_ref()) {
+                        if id.wants("report") {
+                            // Reports have no seq of their own: their number names them.
+                            let event_id =
+                                format!("{}:{}:report.{report}", id.room, inner.incarnation);
+                            self.outbox()
+                                .push(id, "report", &event_id, seq, timestamp, &data);
+                        }
                     }
                 }
                 Output::Retain { keep } => self.schedule_retention(keep),

@@ -6,7 +6,8 @@
 //! and sets `edited`, a delete empties it and sets `deleted`), changes to
 //! them (`'u'`, pointing at their `target`) and moderation notices (`'x'`,
 //! the notice as JSON in `data`). Reactions live beside it, one row per
-//! member and emoji.
+//! member and emoji, and members' reports of messages (`reports`), one row
+//! per member and message.
 //!
 //! `seq` is the previous maximum plus one, read from SQLite once per object
 //! lifetime and then counted in memory (the object is single threaded, and a
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 use protocol::message::{
     ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent, Update,
 };
+use protocol::report::{Report, ReportCounts, ReportReason};
 use protocol::room::{
     Change, Page, PageQuery, Prior, Purged, Record, RecordKind, Store, StoreError, Upload,
     UploadState, MAX_PURGE_EVENTS,
@@ -105,7 +107,26 @@ const MIGRATIONS: &[&str] = &[
     // 6: where an anonymous author wrote each message from (a keyed hash),
     //    so that a ban follows them after they left.
     "ALTER TABLE messages ADD COLUMN origin TEXT;",
+    // 7: members' reports of messages (see `protocol::room` reports): one
+    //    per member and message; they go with the message.
+    "CREATE TABLE IF NOT EXISTS reports (
+         id         INTEGER PRIMARY KEY AUTOINCREMENT,
+         target     INTEGER NOT NULL,
+         author     TEXT NOT NULL,
+         sender_key TEXT NOT NULL,
+         name       TEXT NOT NULL,
+         verified   INTEGER NOT NULL,
+         reason     TEXT NOT NULL,
+         note       TEXT,
+         ts         INTEGER NOT NULL
+     );
+     CREATE UNIQUE INDEX IF NOT EXISTS reports_by_target ON reports (target, author);
+     CREATE INDEX IF NOT EXISTS reports_by_author ON reports (author);",
 ];
+
+/// Reports of messages no longer standing (deleted, trimmed) go.
+const DROP_GONE_REPORTS: &str = "DELETE FROM reports WHERE NOT EXISTS
+    (SELECT 1 FROM messages m WHERE m.seq = reports.target AND m.kind = 'm' AND m.deleted = 0)";
 
 const COLUMNS: &str =
     "seq, client_id, sender, name, body, ts, sender_key, verified, kind, target, edited, deleted, reply_to, role, data";
@@ -228,6 +249,44 @@ struct Reacted {
     target: u64,
     emoji: String,
 }
+
+#[derive(Deserialize)]
+struct ReportRow {
+    id: u64,
+    target: u64,
+    author: String,
+    sender_key: String,
+    name: String,
+    verified: u8,
+    reason: String,
+    note: Option<String>,
+    ts: u64,
+}
+
+impl From<ReportRow> for Report {
+    fn from(r: ReportRow) -> Report {
+        Report {
+            id: r.id,
+            target: r.target,
+            author: r.author,
+            sender: r.sender_key,
+            name: r.name,
+            verified: r.verified != 0,
+            reason: ReportReason::parse(&r.reason),
+            note: r.note,
+            timestamp: r.ts,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ReasonCount {
+    target: u64,
+    reason: String,
+    n: u32,
+}
+
+const REPORT_COLUMNS: &str = "id, target, author, sender_key, name, verified, reason, note, ts";
 
 #[derive(Deserialize)]
 struct ReactionRow {
@@ -702,6 +761,7 @@ impl Store for SqlStore {
                     vec![int(target)],
                 )?;
                 self.run("DELETE FROM reactions WHERE target = ?", vec![int(target)])?;
+                self.run("DELETE FROM reports WHERE target = ?", vec![int(target)])?;
             }
             Change::React {
                 emoji,
@@ -732,6 +792,10 @@ impl Store for SqlStore {
     fn purge(&mut self, sender: &str) -> Result<Purged, StoreError> {
         self.run(
             "DELETE FROM reactions WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender_key = ?)",
+            vec![sender.into()],
+        )?;
+        self.run(
+            "DELETE FROM reports WHERE target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender_key = ?)",
             vec![sender.into()],
         )?;
         self.tombstone_where("sender_key", sender)
@@ -820,6 +884,9 @@ impl Store for SqlStore {
             "DELETE FROM reactions WHERE target < (SELECT MIN(seq) FROM messages)",
             Vec::new(),
         )?;
+        if deleted > 0 {
+            self.run(DROP_GONE_REPORTS, Vec::new())?;
+        }
         Ok(deleted)
     }
 
@@ -832,6 +899,9 @@ impl Store for SqlStore {
             "DELETE FROM reactions WHERE target < (SELECT MIN(seq) FROM messages)",
             Vec::new(),
         )?;
+        if deleted > 0 {
+            self.run(DROP_GONE_REPORTS, Vec::new())?;
+        }
         Ok(deleted)
     }
 
@@ -879,6 +949,10 @@ impl Store for SqlStore {
             vec![author.into()],
         )?;
         self.run("DELETE FROM reads WHERE author = ?", vec![author.into()])?;
+        self.run(
+            "DELETE FROM reports WHERE author = ? OR target IN (SELECT seq FROM messages WHERE kind = 'm' AND sender = ?)",
+            vec![author.into(), author.into()],
+        )?;
         Ok(Purged {
             notices: about + by,
             ..erased
@@ -969,6 +1043,103 @@ impl Store for SqlStore {
             Vec::new(),
         )?;
         Ok(rows.first().map(|r| r.n))
+    }
+
+    fn report_by(&mut self, target: u64, author: &str) -> Result<Option<Report>, StoreError> {
+        let rows: Vec<ReportRow> = self.exec(
+            &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE target = ? AND author = ?"),
+            vec![int(target), author.into()],
+        )?;
+        Ok(rows.into_iter().next().map(Report::from))
+    }
+
+    fn add_report(&mut self, r: &Report) -> Result<u64, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "INSERT INTO reports (target, author, sender_key, name, verified, reason, note, ts)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS n",
+            vec![
+                int(r.target),
+                r.author.as_str().into(),
+                r.sender.as_str().into(),
+                r.name.as_str().into(),
+                int(u64::from(r.verified)),
+                r.reason().as_str().into(),
+                r.note.clone().into(),
+                int(r.timestamp),
+            ],
+        )?;
+        rows.first()
+            .map(|r| r.n)
+            .ok_or_else(|| StoreError("the report was not stored".into()))
+    }
+
+    fn report_counts(&mut self, target: u64) -> Result<ReportCounts, StoreError> {
+        let rows: Vec<ReasonCount> = self.exec(
+            "SELECT target, reason, COUNT(*) AS n FROM reports WHERE target = ? GROUP BY reason",
+            vec![int(target)],
+        )?;
+        let mut counts = ReportCounts::new(target);
+        for r in rows {
+            counts.add(
+                ReportReason::parse(&r.reason).unwrap_or(ReportReason::Other),
+                r.n,
+            );
+        }
+        Ok(counts)
+    }
+
+    fn reported(&mut self, limit: usize) -> Result<Vec<ReportCounts>, StoreError> {
+        let rows: Vec<ReasonCount> = self.exec(
+            "SELECT r.target, r.reason, COUNT(*) AS n FROM reports r
+               JOIN (SELECT target, MAX(id) AS latest FROM reports GROUP BY target ORDER BY latest DESC LIMIT ?) t
+               ON t.target = r.target
+             GROUP BY r.target, r.reason ORDER BY MAX(t.latest) DESC",
+            vec![int(limit as u64)],
+        )?;
+        let mut out: Vec<ReportCounts> = Vec::new();
+        for r in rows {
+            if out.last().is_none_or(|c| c.target != r.target) {
+                out.push(ReportCounts::new(r.target));
+            }
+            if let Some(c) = out.last_mut() {
+                c.add(
+                    ReportReason::parse(&r.reason).unwrap_or(ReportReason::Other),
+                    r.n,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    fn reports(
+        &mut self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<Report>, bool), StoreError> {
+        let rows: Vec<ReportRow> = self.exec(
+            &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id < ? ORDER BY id DESC LIMIT ?"),
+            vec![
+                int(before.unwrap_or(i64::MAX as u64)),
+                int(limit as u64 + 1),
+            ],
+        )?;
+        let more = rows.len() > limit;
+        Ok((
+            rows.into_iter().take(limit).map(Report::from).collect(),
+            more,
+        ))
+    }
+
+    fn dismiss_reports(&mut self, target: u64) -> Result<usize, StoreError> {
+        self.run("DELETE FROM reports WHERE target = ?", vec![int(target)])
+    }
+
+    fn reported_by(&mut self, author: &str) -> Result<Vec<u64>, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "SELECT target AS n FROM reports WHERE author = ? ORDER BY id DESC LIMIT ?",
+            vec![author.into(), int(MAX_PURGE_EVENTS as u64)],
+        )?;
+        Ok(rows.into_iter().map(|r| r.n).collect())
     }
 }
 

@@ -93,6 +93,9 @@ impl RoomFanout {
         if join.batch {
             tags.push(JsValue::from_str(connection::TAG_BATCH));
         }
+        if let Some(tag) = connection::role_tag(&join.member) {
+            tags.push(JsValue::from_str(tag));
+        }
         // What was pushed before the join is not for this socket.
         fanout::flush(self.state.as_raw());
         self.state
@@ -176,6 +179,9 @@ impl RoomFanout {
                 } => {
                     let skip = skip.and_then(|c| self.socket(&c));
                     fanout::broadcast(raw, &connection::sender_tag(&sender), &frame, skip.as_ref());
+                }
+                Push::Moderators { frame } => {
+                    fanout::broadcast(raw, connection::TAG_MODERATOR, &frame, None);
                 }
                 Push::Close { to, code, reason } => {
                     if let Some(ws) = self.socket(&to) {

@@ -1,0 +1,485 @@
+//! Reports, one rule at a time (see `reports`); under random interleavings
+//! in protocol/tests/reports.rs.
+
+use super::*;
+use crate::json::{self, Json};
+use crate::message::Role;
+
+const T0: u64 = 1_764_330_000_000;
+
+fn request(name: &str, address: &str) -> JoinRequest {
+    let mut entropy = [0u8; 16];
+    for (i, b) in name.bytes().enumerate() {
+        entropy[i % 16] ^= b.wrapping_mul(31).wrapping_add(i as u8);
+    }
+    JoinRequest {
+        name: name.into(),
+        user: None,
+        sender_key: None,
+        address: Some(address.into()),
+        dialect: Dialect::V1,
+        since: None,
+        read: None,
+        limits: Limits::default(),
+        policy: RoomPolicy::default(),
+        version: 0,
+        entropy,
+    }
+}
+
+fn user(sub: &str, role: Option<Role>) -> JoinRequest {
+    JoinRequest {
+        user: Some(VerifiedUser {
+            sub: sub.into(),
+            name: Some(sub.to_uppercase()),
+            role,
+        }),
+        ..request(sub, "198.51.100.9")
+    }
+}
+
+struct Room {
+    core: RoomCore,
+    store: MemoryStore,
+    now: u64,
+}
+
+impl Room {
+    fn new() -> Room {
+        Room {
+            core: RoomCore::new(RoomKey::new([7; 32]), None),
+            store: MemoryStore::default(),
+            now: T0,
+        }
+    }
+
+    fn join(&mut self, req: JoinRequest) -> (Member, Vec<Json>) {
+        match self
+            .core
+            .join(req, Sockets::default(), self.now, &mut self.store)
+            .unwrap()
+        {
+            Joined::Accepted { member, outputs } => (member, replies(&outputs)),
+            Joined::Refused { error, .. } => panic!("refused: {error}"),
+        }
+    }
+
+    fn frame(&mut self, m: &Member, text: &str) -> Vec<Output> {
+        self.now += 1;
+        self.core
+            .handle_frame(m, text, Sockets::default(), self.now, &mut self.store)
+            .unwrap()
+    }
+
+    /// `m` posts `text`; returns its seq.
+    fn post(&mut self, m: &Member, text: &str) -> u64 {
+        self.now += 1_000;
+        let out = self.frame(m, &format!(r#"{{"type":"send","message":"{text}"}}"#));
+        field(&replies(&out)[0], "seq").as_u64().unwrap()
+    }
+
+    fn report(&mut self, m: &Member, id: &str, target: u64, reason: &str) -> Vec<Output> {
+        self.frame(
+            m,
+            &format!(r#"{{"type":"report","id":"{id}","target":{target},"reason":"{reason}"}}"#),
+        )
+    }
+
+    fn open(&self, target: u64) -> usize {
+        self.store
+            .open_reports()
+            .iter()
+            .filter(|r| r.target == target)
+            .count()
+    }
+}
+
+fn replies(outputs: &[Output]) -> Vec<Json> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Reply(text) => Some(json::parse(text).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn to_moderators(outputs: &[Output]) -> Vec<Json> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::ToModerators(text) => Some(json::parse(text).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn field<'a>(frame: &'a Json, key: &str) -> &'a Json {
+    frame.get(key).unwrap_or(&Json::Null)
+}
+
+/// The first reply's error code, or its type.
+fn answer(out: &[Output]) -> String {
+    let r = &replies(out)[0];
+    field(r, "code")
+        .as_str()
+        .or(field(r, "type").as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Nothing but the actor's own answer, moderators' frames and webhooks:
+/// no broadcast, no frame to anyone's other sockets.
+fn told_no_member(out: &[Output]) -> bool {
+    out.iter().all(|o| {
+        matches!(
+            o,
+            Output::Reply(_) | Output::ToModerators(_) | Output::ReportEvent { .. }
+        )
+    })
+}
+
+#[test]
+fn a_report_is_acked_counted_and_told_to_moderators_only() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let seq = room.post(&ada, "buy pills");
+    let out = room.frame(
+        &bo,
+        &format!(r#"{{"type":"report","id":"r1","target":{seq},"reason":"spam","note":" ads "}}"#),
+    );
+    let ack = &replies(&out)[0];
+    assert_eq!(field(ack, "type").as_str(), Some("ack"));
+    assert_eq!(field(ack, "id").as_str(), Some("r1"));
+    assert_eq!(
+        field(ack, "seq").as_u64(),
+        Some(seq),
+        "the reported message"
+    );
+    assert!(told_no_member(&out));
+    let told = to_moderators(&out);
+    assert_eq!(told.len(), 1);
+    assert_eq!(field(&told[0], "type").as_str(), Some("reported"));
+    assert_eq!(field(&told[0], "target").as_u64(), Some(seq));
+    assert_eq!(field(&told[0], "reports").as_u64(), Some(1));
+    assert_eq!(field(field(&told[0], "reasons"), "spam").as_u64(), Some(1));
+    // Moderators learn counts, never who reported.
+    let text = match out.iter().find(|o| matches!(o, Output::ToModerators(_))) {
+        Some(Output::ToModerators(t)) => t.clone(),
+        _ => unreachable!(),
+    };
+    assert!(!text.contains(&bo.sender) && !text.contains("Bo"));
+    // The site hears the report with its reporter, the message and the note.
+    let event = out.iter().find_map(|o| match o {
+        Output::ReportEvent { data, report, .. } => Some((json::parse(data).unwrap(), *report)),
+        _ => None,
+    });
+    let (data, number) = event.expect("a report event");
+    assert_eq!(field(&data, "id").as_u64(), Some(number));
+    assert_eq!(field(&data, "reason").as_str(), Some("spam"));
+    assert_eq!(field(&data, "note").as_str(), Some("ads"));
+    assert_eq!(field(&data, "reports").as_u64(), Some(1));
+    let reporter = field(&data, "reporter");
+    assert_eq!(field(reporter, "sender").as_str(), Some(bo.sender.as_str()));
+    assert_eq!(field(reporter, "name").as_str(), Some("Bo"));
+    let message = field(&data, "message");
+    assert_eq!(field(message, "message").as_str(), Some("buy pills"));
+    assert_eq!(field(message, "sender").as_str(), Some(ada.sender.as_str()));
+    // Not an event of the sequence: the seq did not move.
+    assert_eq!(room.store.latest_seq().unwrap(), seq);
+    assert_eq!(room.open(seq), 1);
+}
+
+#[test]
+fn own_messages_notices_tombstones_and_unknown_seqs_cannot_be_reported() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (mo, _) = room.join(user("mo", Some(Role::Moderator)));
+    let mine = room.post(&ada, "mine");
+    let theirs = room.post(&mo, "theirs");
+    let gone = room.post(&mo, "gone");
+    room.frame(
+        &mo,
+        &format!(r#"{{"type":"delete","id":"d","target":{gone}}}"#),
+    );
+    room.frame(&mo, r#"{"type":"moderate","id":"l","action":"lock"}"#);
+    let notice = room.store.latest_seq().unwrap();
+    room.frame(&mo, r#"{"type":"moderate","id":"u","action":"unlock"}"#);
+    let edit_event = gone + 1;
+    for (target, code) in [
+        (mine, "not_allowed"),
+        (gone, "not_found"),
+        (notice, "not_found"),
+        (edit_event, "not_found"),
+        (0, "not_found"),
+        (9_999, "not_found"),
+    ] {
+        let out = room.report(&ada, "r", target, "other");
+        assert_eq!(answer(&out), code, "target {target}");
+        assert_eq!(field(&replies(&out)[0], "id").as_str(), Some("r"));
+        assert!(to_moderators(&out).is_empty());
+    }
+    assert!(room.store.open_reports().is_empty());
+    assert_eq!(answer(&room.report(&ada, "r", theirs, "other")), "ack");
+}
+
+#[test]
+fn a_repeat_under_any_id_is_acked_and_counted_once() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let seq = room.post(&ada, "hm");
+    let first = room.report(&bo, "r1", seq, "spam");
+    let first_at = field(&replies(&first)[0], "timestamp").as_u64();
+    for id in ["r1", "r2", "r3"] {
+        let out = room.report(&bo, id, seq, "harassment");
+        assert_eq!(answer(&out), "ack");
+        assert_eq!(field(&replies(&out)[0], "id").as_str(), Some(id));
+        assert_eq!(field(&replies(&out)[0], "timestamp").as_u64(), first_at);
+        assert!(to_moderators(&out).is_empty(), "nothing new to tell");
+        assert!(out.len() == 1, "no webhook either");
+    }
+    assert_eq!(room.open(seq), 1);
+    // A repeat is free: it does not eat into the rate limit.
+    for i in 0..30 {
+        assert_eq!(
+            answer(&room.report(&bo, &format!("x{i}"), seq, "spam")),
+            "ack"
+        );
+    }
+}
+
+#[test]
+fn reports_are_rate_limited_per_member_and_per_address() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let seqs: Vec<u64> = (0..40).map(|i| room.post(&ada, &format!("m{i}"))).collect();
+    let (bot, _) = room.join(request("Bot", "203.0.113.66"));
+    let mut acked = 0;
+    for (i, seq) in seqs.iter().enumerate() {
+        match answer(&room.report(&bot, &format!("r{i}"), *seq, "spam")).as_str() {
+            "ack" => acked += 1,
+            "rate_limited" => {}
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(acked, crate::report::REPORT_BURST as usize);
+    // A minute later, ten more.
+    room.now += 60_000;
+    for (i, seq) in seqs.iter().enumerate() {
+        room.report(&bot, &format!("s{i}"), *seq, "spam");
+    }
+    let by_bot = |room: &Room| {
+        room.store
+            .open_reports()
+            .iter()
+            .filter(|r| r.author == bot.author)
+            .count()
+    };
+    assert_eq!(by_bot(&room), 20);
+    // Fresh sender keys from one address share its (larger) budget.
+    let mut from_address = 0;
+    for n in 0..10 {
+        let (sock, _) = room.join(request(&format!("Sock{n}"), "203.0.113.99"));
+        for (i, seq) in seqs.iter().enumerate().take(10) {
+            if answer(&room.report(&sock, &format!("p{i}"), *seq, "spam")) == "ack" {
+                from_address += 1;
+            }
+        }
+    }
+    assert_eq!(from_address, 50, "five members' worth per address");
+}
+
+#[test]
+fn moderators_see_open_reports_on_welcome_and_only_they_do() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let (cy, _) = room.join(user("cy", None));
+    let a = room.post(&ada, "one");
+    let b = room.post(&ada, "two");
+    room.report(&bo, "r1", a, "spam");
+    room.report(&cy, "r2", a, "harassment");
+    room.report(&bo, "r3", b, "other");
+    let (_, welcome) = room.join(user("mo", Some(Role::Moderator)));
+    let reports = field(&welcome[0], "reports").as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(
+        field(&reports[0], "target").as_u64(),
+        Some(b),
+        "newest first"
+    );
+    assert_eq!(field(&reports[1], "reports").as_u64(), Some(2));
+    assert_eq!(
+        field(field(&reports[1], "reasons"), "harassment").as_u64(),
+        Some(1)
+    );
+    for req in [request("Dee", "203.0.113.4"), user("eve", None)] {
+        let (_, welcome) = room.join(req);
+        assert!(field(&welcome[0], "reports").as_array().is_none());
+    }
+}
+
+#[test]
+fn only_moderators_dismiss_and_dismissing_is_told_to_moderators_only() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let (mo, _) = room.join(user("mo", Some(Role::Moderator)));
+    let seq = room.post(&ada, "rude");
+    room.report(&bo, "r1", seq, "harassment");
+    let dismiss = format!(r#"{{"type":"moderate","id":"x","action":"dismiss","target":{seq}}}"#);
+    let out = room.frame(&bo, &dismiss);
+    assert_eq!(answer(&out), "not_allowed");
+    assert_eq!(room.open(seq), 1);
+    let out = room.frame(&mo, &dismiss);
+    assert_eq!(answer(&out), "ack");
+    assert_eq!(field(&replies(&out)[0], "seq").as_u64(), Some(seq));
+    assert!(told_no_member(&out), "no notice for everyone");
+    let told = to_moderators(&out);
+    assert_eq!(field(&told[0], "reports").as_u64(), Some(0));
+    assert_eq!(room.open(seq), 0);
+    assert_eq!(room.store.latest_seq().unwrap(), seq, "no event");
+    // Dismissing again (another moderator at once) is acked, tells nothing.
+    let out = room.frame(&mo, &dismiss);
+    assert_eq!((answer(&out), to_moderators(&out).len()), ("ack".into(), 0));
+    // Reported again after a dismissal: counted anew.
+    assert_eq!(answer(&room.report(&bo, "r2", seq, "spam")), "ack");
+    assert_eq!(room.open(seq), 1);
+}
+
+#[test]
+fn deleting_purging_or_trimming_a_message_takes_its_reports_with_it() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let (mo, _) = room.join(user("mo", Some(Role::Moderator)));
+    let own_delete = room.post(&ada, "a");
+    let mod_delete = room.post(&ada, "b");
+    let old = room.post(&bo, "c");
+    let trimmed = room.post(&bo, "d");
+    for seq in [own_delete, mod_delete] {
+        room.report(&bo, &format!("r{seq}"), seq, "spam");
+    }
+    for seq in [old, trimmed] {
+        room.report(&ada, &format!("r{seq}"), seq, "spam");
+    }
+    assert_eq!(room.store.open_reports().len(), 4);
+    room.frame(
+        &ada,
+        &format!(r#"{{"type":"delete","id":"d1","target":{own_delete}}}"#),
+    );
+    assert_eq!(room.open(own_delete), 0);
+    room.frame(
+        &mo,
+        &format!(r#"{{"type":"moderate","id":"d2","action":"delete","target":{mod_delete}}}"#),
+    );
+    assert_eq!(room.open(mod_delete), 0);
+    room.post(&mo, "the one kept");
+    room.store.trim(1).unwrap();
+    assert_eq!(room.open(trimmed), 0, "trimmed by retention");
+    assert_eq!(room.open(old), 0);
+    assert!(room.store.open_reports().is_empty());
+    // A purge, in a room kept whole.
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let (mo, _) = room.join(user("mo", Some(Role::Moderator)));
+    let seq = room.post(&bo, "spam");
+    room.report(&ada, "r", seq, "spam");
+    room.frame(
+        &mo,
+        &format!(
+            r#"{{"type":"moderate","id":"p","action":"purge","sender":"{}"}}"#,
+            bo.sender
+        ),
+    );
+    assert!(room.store.open_reports().is_empty());
+    let (_, welcome) = room.join(user("mo2", Some(Role::Moderator)));
+    assert!(field(&welcome[0], "reports").as_array().is_none());
+}
+
+#[test]
+fn an_erasure_removes_the_users_reports_and_tells_moderators_the_new_counts() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (cy, _) = room.join(user("cy", None));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let seq = room.post(&ada, "meh");
+    let hers = room.post(&cy, "hers");
+    room.report(&cy, "r1", seq, "spam");
+    room.report(&bo, "r2", seq, "other");
+    room.report(&bo, "r3", hers, "other");
+    let (_, out) = room
+        .core
+        .erase_user("cy", Limits::default(), room.now, &mut room.store)
+        .unwrap();
+    assert_eq!(room.open(seq), 1, "Bo's stays");
+    assert_eq!(room.open(hers), 0, "her message is a tombstone");
+    let told = to_moderators(&out);
+    assert_eq!(told.len(), 1);
+    assert_eq!(field(&told[0], "target").as_u64(), Some(seq));
+    assert_eq!(field(&told[0], "reports").as_u64(), Some(1));
+    // A user who only reported (no message of theirs): still forgotten.
+    let (dee, _) = room.join(user("dee", None));
+    room.report(&dee, "r4", seq, "spam");
+    let (_, out) = room
+        .core
+        .erase_user("dee", Limits::default(), room.now, &mut room.store)
+        .unwrap();
+    assert_eq!(room.open(seq), 1);
+    assert_eq!(to_moderators(&out).len(), 1);
+    assert!(room
+        .store
+        .open_reports()
+        .iter()
+        .all(|r| r.author != "u:dee"));
+}
+
+#[test]
+fn muted_members_and_a_locked_room_may_still_report_legacy_clients_cannot() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let (mo, _) = room.join(user("mo", Some(Role::Moderator)));
+    let seq = room.post(&ada, "hm");
+    room.frame(
+        &mo,
+        &format!(
+            r#"{{"type":"moderate","id":"m","action":"mute","sender":"{}"}}"#,
+            bo.sender
+        ),
+    );
+    room.frame(&mo, r#"{"type":"moderate","id":"l","action":"lock"}"#);
+    assert_eq!(answer(&room.report(&bo, "r", seq, "harassment")), "ack");
+    let (old, _) = room.join(JoinRequest {
+        dialect: Dialect::Legacy,
+        ..request("Old", "203.0.113.3")
+    });
+    let out = room.report(&old, "r", seq, "spam");
+    // The workshop front end's dialect has sends only: the frame is a
+    // message text to it, refused in silence (the room is locked).
+    assert!(to_moderators(&out).is_empty());
+    assert_eq!(room.open(seq), 1);
+}
+
+#[test]
+fn a_report_frame_must_be_well_formed() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let seq = room.post(&ada, "x");
+    for bad in [
+        format!(r#"{{"type":"report","id":"r","target":{seq},"reason":"ugly"}}"#),
+        format!(r#"{{"type":"report","target":{seq},"reason":"spam"}}"#),
+        format!(
+            r#"{{"type":"report","id":"r","target":{seq},"reason":"spam","note":"{}"}}"#,
+            "n".repeat(201)
+        ),
+        r#"{"type":"report","id":"r","target":"1","reason":"spam"}"#.to_owned(),
+    ] {
+        assert_eq!(answer(&room.frame(&bo, &bad)), "bad_frame", "{bad}");
+    }
+    assert!(room.store.open_reports().is_empty());
+}
