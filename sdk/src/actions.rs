@@ -5,6 +5,7 @@
 //! message's facts from its `<li>` and go to the session like everything else.
 
 use protocol::client_frame::ModerationAction;
+use protocol::report::ReportReason;
 use protocol::ProtocolError;
 use web_sys::{Element, HtmlElement, KeyboardEvent};
 
@@ -71,6 +72,19 @@ impl Controller {
                 items.push(("pin", s.get("pin")));
             }
         }
+        let seq = number(li, "data-seq");
+        // Others' messages may be reported, once, by those who may post
+        // (moderators remove them instead).
+        if !li.has_attribute("data-own") && !moderator && may_act {
+            items.push(if seq.is_some_and(|s| self.view.reported.contains(&s)) {
+                ("reported", s.get("reportedMark"))
+            } else {
+                ("report", s.get("report"))
+            });
+        }
+        if moderator && self.view.flags.iter().any(|(t, _)| Some(*t) == seq) {
+            items.push(("dismiss", s.get("dismissReports")));
+        }
         let sender = li.get_attribute("data-sender").unwrap_or_default();
         if !li.has_attribute("data-own") && !sender.is_empty() {
             let name = li.get_attribute("data-name").unwrap_or_default();
@@ -134,7 +148,37 @@ impl Controller {
         match action.as_str() {
             "menu" => {
                 let (emoji, items) = self.menu_items(&li, t);
-                menu::open(&self.view.doc, s, &li, &emoji, &items);
+                menu::open(&self.view.doc, s, &li, "actionsMenu", &emoji, &items);
+            }
+            "report" => {
+                let reasons = ReportReason::ALL.map(|r| {
+                    let (action, key) = match r {
+                        ReportReason::Spam => ("report-spam", "reportSpam"),
+                        ReportReason::Harassment => ("report-harassment", "reportHarassment"),
+                        ReportReason::Other => ("report-other", "reportOther"),
+                    };
+                    (action, s.get(key))
+                });
+                menu::open(&self.view.doc, s, &li, "reportWhy", &[], &reasons);
+            }
+            "report-spam" | "report-harassment" | "report-other" => {
+                menu::close(&li);
+                menu::refocus(&li);
+                let reason = ReportReason::parse(&action[7..]).unwrap_or(ReportReason::Other);
+                let result = self.session.report(seq, reason, None, t);
+                if result.is_ok() {
+                    self.view.reported.push(seq);
+                    self.view.say(&self.view.strings.get("reportedSay"));
+                }
+                self.refused(result);
+            }
+            "dismiss" => {
+                menu::close(&li);
+                menu::refocus(&li);
+                let result =
+                    self.session
+                        .moderate(ModerationAction::Dismiss { target: seq }, None, t);
+                self.refused(result);
             }
             "react" => {
                 let on = button.get_attribute("aria-pressed").as_deref() != Some("true");

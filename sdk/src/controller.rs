@@ -320,8 +320,7 @@ impl Controller {
                     self.emit("update", detail);
                 }
                 Effect::Moderation(notice) => self.show_notice(&notice, true),
-                // Shown by the widget in the next change.
-                Effect::Reports { .. } => {}
+                Effect::Reports { counts, all } => self.view.show_reports(&counts, all),
                 Effect::ModerationBelow(notice) => self.show_notice(&notice, false),
                 Effect::Show(messages) => self.show(&messages, true),
                 Effect::Arrived(messages) => self.show(&messages, false),

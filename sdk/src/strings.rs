@@ -144,6 +144,15 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("unhideWho", "Show messages from {name}"),
     ("hiddenMessage", "Message from someone you hid"),
     ("reveal", "Show"),
+    ("report", "Report"),
+    ("reportWhy", "Why report this message?"),
+    ("reportSpam", "Spam"),
+    ("reportHarassment", "Harassment"),
+    ("reportOther", "Something else"),
+    ("reportedMark", "Reported"),
+    ("reportedSay", "Reported. Moderators will review it."),
+    ("reportCount", "{n} reports"),
+    ("dismissReports", "Dismiss reports"),
     ("noticeReason", "{notice} Reason: {reason}"),
     ("someone", "Someone"),
     ("attach", "Attach files"),
@@ -168,6 +177,7 @@ const DEFAULTS_ONE: &[(&str, &str)] = &[
     ("counter", "{n} character left"),
     ("newCount", "{n} new message"),
     ("tooManyFiles", "At most {n} file per message."),
+    ("reportCount", "{n} report"),
 ];
 
 fn lookup(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {

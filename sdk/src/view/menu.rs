@@ -1,6 +1,6 @@
 //! What opens inside a message when the visitor acts on it: the action menu
-//! (reactions first, then Reply, Edit, Delete and, for moderators, Remove,
-//! Mute, Ban), the inline editor, and the moderator's duration-and-reason
+//! (reactions first, then Reply, Edit, Delete, Report and, for moderators,
+//! Remove, Mute, Ban, Dismiss reports) and the choice of a report's reason, the inline editor, and the moderator's duration-and-reason
 //! form. Each lives inside the message's `<li>`, below its text, so it flows
 //! with the list and needs no positioning; the controller handles its
 //! buttons through their `data-action`.
@@ -51,13 +51,21 @@ pub fn set_expanded(li: &Element, open: bool) {
     }
 }
 
-/// Open the action menu in `li`: a reaction per emoji, then `items`
-/// (action, label). Focus goes to the first item.
-pub fn open(doc: &Document, s: &Strings, li: &Element, emoji: &[String], items: &[(&str, String)]) {
+/// Open a menu named by string `label` in `li`: the action menu (a
+/// reaction per emoji, then `items`, (action, label)), or the choice of a
+/// report's reason. Focus goes to the first item.
+pub fn open(
+    doc: &Document,
+    s: &Strings,
+    li: &Element,
+    label: &str,
+    emoji: &[String],
+    items: &[(&str, String)],
+) {
     close(li);
     let menu = element(doc, "div", "hc-menu");
     attr(&menu, "role", "menu");
-    attr(&menu, "aria-label", &s.get("actionsMenu"));
+    attr(&menu, "aria-label", &s.get(label));
     for e in emoji {
         let b = button(doc, "hc-item hc-emoji", "react-add", e);
         attr(&b, "role", "menuitem");
@@ -68,6 +76,10 @@ pub fn open(doc: &Document, s: &Strings, li: &Element, emoji: &[String], items: 
     for (action, label) in items {
         let b = button(doc, "hc-item", action, label);
         attr(&b, "role", "menuitem");
+        // "Reported": said, not done again.
+        if *action == "reported" {
+            attr(&b, "aria-disabled", "true");
+        }
         append(&menu, &b);
     }
     append(li, &menu);

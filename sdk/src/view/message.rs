@@ -10,7 +10,9 @@ use protocol::ChatMessage;
 use web_sys::{Document, Element};
 
 use super::attachments;
-use super::dom::{append, append_all, attr, element, iso_time, local_time, set_class, set_text};
+use super::dom::{
+    append, append_all, attr, element, find, iso_time, local_time, set_class, set_text,
+};
 use crate::events::mentions;
 use crate::strings::Strings;
 
@@ -25,6 +27,27 @@ pub struct Look<'a> {
     pub server: &'a str,
     /// Object URLs of our own sent files, by key (see `attachments::src`).
     pub local: &'a [(String, String)],
+    /// Moderators: open reports by message seq (see `flag`).
+    pub flags: &'a [(u64, u32)],
+}
+
+/// Moderators: "⚑ 2" on a message with open reports, read as "2 reports"
+/// (`count` 0, or a tombstone: none).
+pub fn flag(doc: &Document, s: &Strings, li: &Element, count: u32) {
+    if let Some(old) = find(li, ".hc-flag") {
+        old.remove();
+    }
+    let Some(meta) =
+        find(li, ".hc-meta").filter(|_| count > 0 && !li.has_attribute("data-deleted"))
+    else {
+        return;
+    };
+    let n = decimal(count.into());
+    let mark = element(doc, "span", "hc-flag");
+    attr(&mark, "role", "img");
+    attr(&mark, "aria-label", &s.fill("reportCount", &[("n", &n)]));
+    set_text(&mark, &["⚑ ", &s.digits(&n)].concat());
+    append(&meta, &mark);
 }
 
 fn button(doc: &Document, class: &str, action: &str, text: &str) -> Element {
@@ -128,6 +151,8 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         append(&meta, &edited);
     }
     append(li, &meta);
+    let open = look.flags.iter().find(|(t, _)| *t == m.seq);
+    flag(doc, s, li, open.map_or(0, |f| f.1));
 
     if let Some(r) = &m.reply_to {
         let quote = button(doc, "hc-quote", "quote", "");

@@ -13,6 +13,7 @@ pub(crate) mod message;
 mod pin;
 
 use protocol::message::{ModerationNotice, ReplyRef};
+use protocol::report::ReportCounts;
 use protocol::session::OutgoingFile;
 use protocol::text::{decimal, signed};
 use protocol::{ChatMessage, ProtocolError};
@@ -104,6 +105,10 @@ pub struct View {
     /// Object URLs of our own sent files by key, shown until the room sends
     /// their URLs.
     pub local_files: Vec<(String, String)>,
+    /// Moderators: open reports by message seq; everyone: the messages this
+    /// visitor reported here (their menu says so).
+    pub(crate) flags: Vec<(u64, u32)>,
+    pub(crate) reported: Vec<u64>,
     /// The open image viewer and the thumbnail that opened it.
     viewer: Option<(Element, Element)>,
     /// (sender, timestamp, own) of the newest message shown, for grouping.
@@ -292,6 +297,8 @@ impl View {
             server: options.server.clone(),
             local_files: Vec::new(),
             hidden: Vec::new(),
+            flags: Vec::new(),
+            reported: Vec::new(),
             viewer: None,
             online,
             sound,
@@ -340,6 +347,26 @@ impl View {
             locale: self.locale.as_deref(),
             server: &self.server,
             local: &self.local_files,
+            flags: &self.flags,
+        }
+    }
+
+    /// Moderators: show the open reports (`all`: these and no others).
+    pub fn show_reports(&mut self, counts: &[ReportCounts], all: bool) {
+        let gone = if all {
+            std::mem::take(&mut self.flags)
+        } else {
+            Vec::new()
+        };
+        let fresh = counts.iter().map(|c| (c.target, c.total()));
+        for (target, n) in gone.into_iter().map(|(t, _)| (t, 0)).chain(fresh) {
+            self.flags.retain(|(t, _)| *t != target);
+            if n > 0 {
+                self.flags.push((target, n));
+            }
+            if let Some(li) = self.item(target) {
+                message::flag(&self.doc, &self.strings, &li, n);
+            }
         }
     }
 

@@ -1,0 +1,127 @@
+// Reporting a message in the widget, in real Chromium against the real
+// worker, from the keyboard only: "Report" in the menu of others' messages,
+// the reason chosen from a small menu (Escape cancels, focus comes back to
+// the message), "Reported." read out; the moderator's flag with its count,
+// live and on joining, and "Dismiss reports".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+
+const SECRET = 'widget-reports-secret-0123456789';
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+const AXE = path.resolve('node_modules/axe-core/axe.min.js');
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+async function open(options) {
+  const page = await widgetPage(await browser.newContext(), options);
+  await waitForStatus(page, 'connected');
+  return page;
+}
+
+const item = (page, text) => page.locator('.hc-list .hc-msg[data-seq]', { has: page.locator('.hc-text', { hasText: text }) });
+const shadow = (page, f) => page.evaluate(f);
+const focused = (page) => shadow(page, () => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className ?? 'the page');
+const focusedText = (page) => shadow(page, () => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.textContent);
+const said = (page) => shadow(page, () => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
+const labels = (menu) => menu.locator('[role=menuitem]').evaluateAll((items) => items.map((i) => i.textContent));
+
+async function seriousViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
+}
+
+/** Move focus with the arrows to the menu item named `name` and press Enter. */
+async function choose(page, menu, name) {
+  const names = await labels(menu);
+  const at = names.indexOf(name);
+  assert.ok(at >= 0, `${name} in ${JSON.stringify(names)}`);
+  await page.keyboard.press('Home');
+  for (let i = 0; i < at; i++) await page.keyboard.press('ArrowRight');
+  assert.equal(await focusedText(page), name);
+  await page.keyboard.press('Enter');
+}
+
+test('a visitor reports a message from the keyboard; the moderator sees the flag and dismisses it', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wrep');
+  const room = uniqueRoom('wreport');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const ada = await open({ room, site, name: 'Ada' });
+  const bo = await open({ room, site, name: 'Bo' });
+  await ada.locator('.hc-input').fill('buy cheap pills');
+  await ada.locator('.hc-input').press('Enter');
+  await bo.locator('.hc-input').fill('my own words');
+  await bo.locator('.hc-input').press('Enter');
+  const theirs = item(bo, 'buy cheap pills');
+  await theirs.waitFor();
+  await item(bo, 'my own words').waitFor();
+
+  // No "Report" on one's own message.
+  const own = item(bo, 'my own words');
+  await own.locator('.hc-more').focus();
+  await bo.keyboard.press('Enter');
+  assert.ok(!(await labels(own.locator('[role=menu]'))).includes('Report'));
+  await bo.keyboard.press('Escape');
+
+  // Others' messages: Report, then a reason; Escape cancels back to the message.
+  await theirs.locator('.hc-more').focus();
+  await bo.keyboard.press('Enter');
+  const menu = theirs.locator('[role=menu]');
+  await choose(bo, menu, 'Report');
+  const why = theirs.locator('[role=menu][aria-label="Why report this message?"]');
+  await why.waitFor();
+  assert.deepEqual(await labels(why), ['Spam', 'Harassment', 'Something else']);
+  assert.equal(await focusedText(bo), 'Spam', 'focus on the first reason');
+  assert.deepEqual(await seriousViolations(bo), [], 'the choice is accessible');
+  await bo.keyboard.press('Escape');
+  await why.waitFor({ state: 'detached' });
+  assert.equal(await focused(bo), 'hc-more', 'focus back on the message');
+  assert.equal(await mo.locator('.hc-flag').count(), 0, 'nothing was reported');
+
+  await bo.keyboard.press('Enter');
+  await choose(bo, menu, 'Report');
+  await why.waitFor();
+  await bo.keyboard.press('ArrowDown');
+  assert.equal(await focusedText(bo), 'Harassment');
+  await bo.keyboard.press('Enter');
+  await why.waitFor({ state: 'detached' });
+  assert.equal(await focused(bo), 'hc-more', 'focus back on the message');
+  await bo.waitForFunction(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')]
+    .some((p) => p.textContent === 'Reported. Moderators will review it.'));
+  // The menu says so now.
+  await bo.keyboard.press('Enter');
+  const reported = menu.getByRole('menuitem', { name: 'Reported' });
+  await reported.waitFor();
+  assert.equal(await reported.getAttribute('aria-disabled'), 'true');
+  assert.ok(!(await labels(menu)).includes('Report'));
+  await bo.keyboard.press('Escape');
+
+  // The moderator sees a flag with the count; the author and the reporter do not.
+  const flagged = item(mo, 'buy cheap pills');
+  const flag = flagged.locator('.hc-flag');
+  await flag.waitFor();
+  assert.equal(await flag.textContent(), '⚑ 1');
+  assert.equal(await flag.getAttribute('aria-label'), '1 report');
+  assert.equal(await flag.getAttribute('role'), 'img');
+  for (const p of [ada, bo]) assert.equal(await p.locator('.hc-flag').count(), 0);
+
+  // A moderator who joins later sees it too.
+  const mo2 = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Mia', role: 'moderator', exp: inAnHour() }) });
+  await item(mo2, 'buy cheap pills').locator('.hc-flag', { hasText: '⚑ 1' }).waitFor();
+
+  // Dismissed from the moderator's menu: the flag goes for both moderators.
+  await flagged.locator('.hc-more').focus();
+  await mo.keyboard.press('Enter');
+  const modMenu = flagged.locator('[role=menu]');
+  assert.ok(!(await labels(modMenu)).includes('Report'), 'moderators remove instead');
+  await choose(mo, modMenu, 'Dismiss reports');
+  await flag.waitFor({ state: 'detached' });
+  await item(mo2, 'buy cheap pills').locator('.hc-flag').waitFor({ state: 'detached' });
+  assert.equal(await focused(mo), 'hc-more');
+  await Promise.all([mo, mo2, ada, bo].map((p) => p.context().close()));
+});
