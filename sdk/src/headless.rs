@@ -52,6 +52,9 @@ struct Headless {
     files: Vec<(u32, String, web_sys::Blob)>,
     uploads: Vec<Upload>,
     next_local: u32,
+    /// A `loadEarlier` not answered yet: asked again after a reconnect
+    /// (the session drops a request the closed socket took with it).
+    older_asked: bool,
     outgoing: Vec<(&'static str, JsValue)>,
     weak: Weak<RefCell<Headless>>,
 }
@@ -177,6 +180,9 @@ impl Headless {
                     self.emit("welcome", detail);
                     self.emit_presence(online, None, None);
                     self.session.read_up_to(self.unread.read(), now());
+                    if self.older_asked {
+                        self.older_asked = self.session.load_earlier();
+                    }
                 }
                 Effect::Room(room) => {
                     self.session.read_up_to(self.unread.read(), now());
@@ -233,6 +239,7 @@ impl Headless {
                 Effect::Show(messages) | Effect::Arrived(messages) => self.show(&messages),
                 Effect::ShowNewer { .. } | Effect::ShowInstead { .. } => {}
                 Effect::ShowOlder { messages, more } => {
+                    self.older_asked = false;
                     let list = Array::new();
                     for m in &messages {
                         list.push(&events::message(
@@ -473,6 +480,7 @@ impl Client {
                 files: Vec::new(),
                 uploads: Vec::new(),
                 next_local: 0,
+                older_asked: false,
                 outgoing: Vec::new(),
                 weak: weak.clone(),
             })
@@ -589,10 +597,31 @@ impl Client {
         })
     }
 
-    /// Ask for the messages before the oldest one received (an `older` event).
+    /// Ask for the messages before the oldest one received. True when an
+    /// `older` event answers: at once, empty, if nothing is older (an empty
+    /// room, or its first message reached), so that a page's "Load earlier"
+    /// never waits for nothing; once reconnected if disconnected. False
+    /// before joining (nothing to page back from yet).
     #[wasm_bindgen(js_name = loadEarlier)]
     pub fn load_earlier(&self) -> bool {
-        self.with(|h, _| h.session.load_earlier())
+        self.with(|h, _| {
+            if h.session.load_earlier() {
+                h.older_asked = true;
+                return true;
+            }
+            let timeline = h.session.timeline();
+            if !h.joined && timeline.oldest_shown().is_none() {
+                return false;
+            }
+            if timeline.older_exist() {
+                // Disconnected, or asked already: one answer, after `welcome`.
+                h.older_asked = true;
+                return true;
+            }
+            let detail = obj(&[("messages", Array::new().into()), ("more", false.into())]);
+            h.emit("older", detail);
+            true
+        })
     }
 
     /// The visitor has seen everything up to `seq` (the unread count and,

@@ -3,6 +3,7 @@
 // told as events: message, pending, sent, status, unread, older, ...
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { BASE, createSite, join, launchBrowser, uniqueRoom } from './helpers.mjs';
 
 let browser;
@@ -10,9 +11,9 @@ before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
 /** A page with the embed loaded and a headless client connected to `room`. */
-async function headlessPage(context, options) {
+async function headlessPage(context, options, base = BASE) {
   const page = await context.newPage();
-  await page.goto(`${BASE}/health`);
+  await page.goto(`${base}/health`);
   await page.setContent('<!doctype html><html><head><title>headless</title></head><body><p id="app">my own UI</p><script src="/hello-chat-headless.js"></script></body></html>');
   await page.waitForFunction(() => window.HelloChat);
   await page.evaluate((o) => {
@@ -23,6 +24,33 @@ async function headlessPage(context, options) {
     }
   }, options);
   return page;
+}
+
+/**
+ * A TCP proxy in front of the server (as in widget-lifecycle.test.mjs):
+ * `silence()` stops passing bytes on every connection without closing any,
+ * `restore()` lets new ones through, `drop()` closes them all.
+ */
+function proxy() {
+  const port = Number(new URL(BASE).port);
+  let silent = false;
+  const conns = new Set();
+  const server = net.createServer((c) => {
+    const up = net.connect(port, '127.0.0.1');
+    const conn = { c, up, dead: silent };
+    conns.add(conn);
+    c.on('data', (d) => { if (!conn.dead) up.write(d); });
+    up.on('data', (d) => { if (!conn.dead) c.write(d); });
+    const end = () => { conns.delete(conn); c.destroy(); up.destroy(); };
+    for (const s of [c, up]) { s.on('close', end); s.on('error', end); }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}`,
+    silence() { silent = true; for (const k of conns) k.dead = true; },
+    restore() { silent = false; },
+    drop() { for (const k of [...conns]) { k.c.destroy(); k.up.destroy(); } },
+    close() { this.drop(); server.close(); },
+  })));
 }
 
 const events = (page, kind) => page.evaluate((k) => window.seen.filter(([e]) => e === k).map(([, d]) => d), kind);
@@ -228,5 +256,50 @@ test('a headless client sends a file; its upload reports progress and the others
   } finally {
     await bo.close();
     await context.close();
+  }
+});
+
+test('loadEarlier() in an empty room is answered at once: an empty `older`, so a "Load earlier" spinner stops', async () => {
+  // An empty room: a UI's "Load earlier" spinner stops (there was no answer at all).
+  const context = await browser.newContext();
+  try {
+    const page = await headlessPage(context, { room: uniqueRoom('headless'), name: 'Ada' });
+    await waitFor(page, () => window.seen.some(([e]) => e === 'welcome'));
+    // Before the join page, nothing to page back from: it says so.
+    await waitFor(page, () => window.client.loadEarlier() === true);
+    await waitFor(page, () => window.seen.some(([e]) => e === 'older'));
+    assert.deepEqual(await events(page, 'older'), [{ messages: [], more: false }]);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a loadEarlier() whose answer the lost connection took is asked again on reconnecting; the start reached, answered at once', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, limits: { rateBurst: 1000, ratePerSec: 1000, addressBurst: 1000, addressPerSec: 1000 } }, 'headless');
+  const p = await proxy();
+  const room = uniqueRoom('headless');
+  const bo = await join(room, 'Bo', { site });
+  const context2 = await browser.newContext();
+  try {
+    for (let i = 1; i <= 55; i++) bo.send({ type: 'send', id: `o${i}`, message: `old ${i}` });
+    for (let i = 1; i <= 55; i++) await bo.next((f) => f.type === 'ack' && f.id === `o${i}`);
+    const page = await headlessPage(context2, { room, site, name: 'Ada' }, p.url);
+    await waitFor(page, () => window.seen.filter(([e]) => e === 'message').length === 50);
+    p.silence();
+    assert.equal(await page.evaluate(() => window.client.loadEarlier()), true);
+    p.drop();
+    p.restore();
+    await waitFor(page, () => window.seen.filter(([e, d]) => e === 'status' && d.status === 'connected').length === 2);
+    await waitFor(page, () => window.seen.some(([e]) => e === 'older'));
+    const [older] = await events(page, 'older');
+    assert.deepEqual([older.messages.map((m) => m.message), older.more], [['old 1', 'old 2', 'old 3', 'old 4', 'old 5'], false]);
+    // The start reached: asking again is answered at once, with nothing.
+    assert.equal(await page.evaluate(() => window.client.loadEarlier()), true);
+    assert.deepEqual((await events(page, 'older')).at(-1), { messages: [], more: false });
+    assert.deepEqual((await texts(page)).length, 50, 'no message twice');
+  } finally {
+    await bo.close();
+    await context2.close();
+    p.close();
   }
 });
