@@ -18,6 +18,8 @@ export function listenerSet(names) {
     },
     on(event, fn) {
       if (!listeners.has(event)) throw new TypeError(`HelloChat: unknown event "${event}" (use ${names.join(', ')})`);
+      // Else the first event would throw from inside the chat, far from the mistake.
+      if (typeof fn !== 'function') throw new TypeError(`HelloChat: on("${event}", fn) needs a function`);
       listeners.get(event).add(fn);
     },
     off(event, fn) { listeners.get(event)?.delete(fn); },

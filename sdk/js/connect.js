@@ -6,6 +6,22 @@ import { EVENTS, check, listenerSet } from './api.js';
 /** A headless client's events: the widget's, plus what its view would show. */
 const CLIENT_EVENTS = [...EVENTS, 'welcome', 'pending', 'sent', 'renamed', 'failed', 'typing', 'older', 'receipt', 'progress', 'room'];
 
+// A page's mistakes in arguments throw at once, as `connect` does for its
+// options: `Number('x')` or `1.5` reached the room as another message's seq
+// or none, and `String(undefined)` was sent as the text "undefined".
+const wrong = (what, v) => new TypeError(`HelloChat: ${what}, not ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+/** A message's seq (a digit string too, e.g. from a data- attribute). */
+function seqOf(method, seq, min = 1) {
+  const n = typeof seq === 'string' && seq.trim() ? Number(seq) : seq;
+  if (!Number.isSafeInteger(n) || n < min) throw wrong(`${method}(seq) needs a message's seq, an integer from ${min}`, seq);
+  return n;
+}
+/** Text to send: a string (a number counts as its digits). */
+function textOf(method, text) {
+  if (typeof text !== 'string' && typeof text !== 'number') throw wrong(`${method} needs its text as a string`, text);
+  return String(text);
+}
+
 /**
  * @param {() => Promise<{ Client: any }>} loadHeadless  loads (once) the headless client's wasm
  * @param {() => string} defaultServer  origin used when options.server is absent
@@ -47,27 +63,33 @@ export function createConnect(loadHeadless, defaultServer) {
       return undefined;
     };
     const handle = {
-      send(text) { return call('send', String(text)); },
+      send(text) { return call('send', textOf('send(text)', text)); },
       /** Send a File or Blob as it is (with optional text); `progress` events follow its upload. */
       sendFile(file, text = '') {
         if (typeof Blob === 'undefined' || !(file instanceof Blob)) throw new TypeError('HelloChat: sendFile(file) needs a File or Blob');
-        return call('sendFile', file, String(text ?? ''));
+        return call('sendFile', file, text == null ? '' : textOf('sendFile(file, text)', text));
       },
       /** Drop a queued message, even while its file uploads. */
       cancel(id) { return call('cancel', String(id)); },
-      reply(seq, text) { return call('reply', Number(seq), String(text)); },
-      edit(seq, text) { return call('edit', Number(seq), String(text)); },
-      remove(seq) { return call('remove', Number(seq)); },
-      react(seq, emoji, on = true) { return call('react', Number(seq), String(emoji), Boolean(on)); },
+      reply(seq, text) { return call('reply', seqOf('reply', seq), textOf('reply(seq, text)', text)); },
+      edit(seq, text) { return call('edit', seqOf('edit', seq), textOf('edit(seq, text)', text)); },
+      remove(seq) { return call('remove', seqOf('remove', seq)); },
+      react(seq, emoji, on = true) {
+        if (typeof emoji !== 'string' || !emoji) throw wrong('react(seq, emoji) needs an emoji', emoji);
+        return call('react', seqOf('react', seq), emoji, Boolean(on));
+      },
       /** Report someone else's message to the moderators: `spam`, `harassment` or `other`. */
-      report(seq, reason, note) { return call('report', Number(seq), String(reason), note == null ? undefined : String(note)); },
+      report(seq, reason, note) {
+        if (typeof reason !== 'string' || !reason) throw wrong('report(seq, reason) needs a reason', reason);
+        return call('report', seqOf('report', seq), reason, note == null ? undefined : String(note));
+      },
       /** Send a failed message again / drop it (after a `failed` event). */
       retry(id) { return call('retry', String(id)); },
       discard(id) { return call('discard', String(id)); },
       /** Ask for the messages before the oldest received: an `older` event answers. */
       loadEarlier() { return call('loadEarlier'); },
       /** The visitor has seen everything up to `seq`. */
-      markRead(seq) { return call('markRead', Number(seq)); },
+      markRead(seq) { return call('markRead', seqOf('markRead', seq, 0)); },
       typing() { return call('typing'); },
       get unread() { return unread; },
       on(event, fn) { events.on(event, fn); return handle; },
@@ -81,6 +103,8 @@ export function createConnect(loadHeadless, defaultServer) {
         queue.length = 0;
       },
     };
+    // The widget's handle says destroy(): either ends the client.
+    handle.destroy = handle.close;
     headless().then((wasm) => {
       if (closed) return;
       try {

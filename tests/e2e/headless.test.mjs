@@ -303,3 +303,52 @@ test('a loadEarlier() whose answer the lost connection took is asked again on re
     p.close();
   }
 });
+
+test('wrong arguments throw a TypeError at once, before anything is queued; destroy() ends it as close() does', async () => {
+  const room = uniqueRoom('headless');
+  const context = await browser.newContext();
+  try {
+    const page = await headlessPage(context, { room, name: 'Ada' });
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'connected'));
+    const thrown = await page.evaluate(() => {
+      const c = window.client;
+      const calls = {
+        'send()': () => c.send(),
+        'send(null)': () => c.send(null),
+        'send({})': () => c.send({ text: 'hi' }),
+        'reply("x")': () => c.reply('x', 'hi'),
+        'reply(-1)': () => c.reply(-1, 'hi'),
+        'edit(1.5)': () => c.edit(1.5, 'hi'),
+        'edit(1)': () => c.edit(1),
+        'remove()': () => c.remove(),
+        'react(1)': () => c.react(1),
+        'react(NaN)': () => c.react(NaN, '👍'),
+        'markRead("x")': () => c.markRead('x'),
+        'on("message")': () => c.on('message'),
+      };
+      return Object.fromEntries(Object.entries(calls).map(([k, f]) => {
+        try { return [k, `returned ${f()}`]; } catch (err) { return [k, `${err.constructor.name}: ${err.message}`]; }
+      }));
+    });
+    for (const [call, outcome] of Object.entries(thrown)) assert.match(outcome, /^TypeError: HelloChat: /, call);
+    assert.match(thrown['edit(1.5)'], /edit\(seq\) needs a message's seq, an integer from 1, not 1\.5/);
+    assert.match(thrown['send()'], /send\(text\) needs its text as a string, not undefined/);
+    // Nothing reached the room ("undefined" was sent; 1.5 edited message 1).
+    const id = await page.evaluate(() => window.client.send('the only one'));
+    await waitFor(page, (i) => window.seen.some(([e, d]) => e === 'sent' && d.id === i), id);
+    assert.deepEqual((await events(page, 'pending')).map((p) => p.text), ['the only one']);
+    // A seq as a digit string (a data- attribute) is still a seq.
+    const [mine] = await events(page, 'message');
+    await page.evaluate((s) => window.client.edit(String(s), 'edited'), mine.seq);
+    await waitFor(page, () => window.seen.some(([e, d]) => e === 'update' && d.message === 'edited'));
+
+    // The widget's handle ends with destroy(): so does the client.
+    await page.evaluate(() => window.client.destroy());
+    assert.deepEqual((await events(page, 'status')).at(-1), { status: 'closed' });
+    assert.equal(await page.evaluate(() => [window.client.send('after'), window.client.loadEarlier()].join()), ',');
+    await page.evaluate(() => window.client.close());
+    assert.equal((await events(page, 'status')).filter((s) => s.status === 'closed').length, 1);
+  } finally {
+    await context.close();
+  }
+});
