@@ -217,7 +217,7 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   /** A queued message goes by a new id (retried after an id conflict). */
   renamed: { id: string; newId: string };
   /** A message of yours was refused for good: `retry(id)` or `discard(id)`. */
-  failed: HelloChatErrorEvent;
+  failed: HelloChatErrorEvent & { id: string };
   typing: { name: string; sender?: string };
   /** What the room lets you do: on joining and whenever a moderator or the site changes it. */
   room: {
@@ -235,7 +235,7 @@ export interface HelloChatClientEvents extends HelloChatEvents {
     /** The message a moderator pinned above the list, shaped like a `message` event (absent: none). */
     pinned?: HelloChatMessage;
   };
-  /** The answer to `loadEarlier()`: older messages, oldest first. */
+  /** The answer to `loadEarlier()`: older messages, oldest first (none, `more: false`: nothing is older). */
   older: { messages: HelloChatMessage[]; more: boolean };
   /** Read receipts (when the site turns them on): `sender` has read up to `seq`. */
   receipt: { sender: string; name: string; seq: number };
@@ -248,7 +248,11 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   reports: { reports: { target: number; reports: number; reasons: Partial<Record<'spam' | 'harassment' | 'other', number>> }[]; all: boolean };
 }
 
-/** `HelloChat.connect(options)`: the chat without any UI. */
+/**
+ * `HelloChat.connect(options)`: the chat without any UI. Methods return `undefined` while the
+ * client loads (the call is queued) and after `close()` (it does nothing). A `seq` that is not a
+ * message's, text that is not a string or a number, or `on` without a function throws a `TypeError`.
+ */
 export interface HelloChatClient {
   readonly unread: number;
   send(text: string): string | undefined;
@@ -264,6 +268,10 @@ export interface HelloChatClient {
   report(seq: number, reason: 'spam' | 'harassment' | 'other', note?: string): string | undefined;
   retry(id: string): boolean | undefined;
   discard(id: string): boolean | undefined;
+  /**
+   * Ask for the messages before the oldest received. `true`: an `older` event answers (at once,
+   * empty, when nothing is older; after reconnecting, when disconnected). `false`: not joined yet.
+   */
   loadEarlier(): boolean | undefined;
   /** The visitor has seen everything up to `seq` (the unread count follows). */
   markRead(seq: number): void;
@@ -272,6 +280,8 @@ export interface HelloChatClient {
   off<E extends keyof HelloChatClientEvents>(event: E, fn: (detail: HelloChatClientEvents[E]) => void): HelloChatClient;
   /** Close the connection; stop every timer and listener. */
   close(): void;
+  /** The same as `close()`, as the widget's handle names it. */
+  destroy(): void;
 }
 
 export interface HelloChatApi {
