@@ -148,6 +148,18 @@ pub enum ModerationAction {
 }
 
 impl ModerationAction {
+    /// An action and its reason from the fields of a `moderate` frame
+    /// (`{"action":"mute","sender":"k1","seconds":600,"reason":"spam"}`),
+    /// checked as the room checks them: for clients that build it from
+    /// their own arguments (the headless client's `moderate`).
+    pub fn parse(text: &str) -> Result<(ModerationAction, Option<String>), ProtocolError> {
+        let obj = json::parse(text).map_err(|_| bad("not valid JSON"))?;
+        if !obj.is_object() {
+            return Err(bad("must be a JSON object"));
+        }
+        Ok((moderation_action(&obj)?, moderation_reason(&obj)?))
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ModerationAction::Delete { .. } => "delete",
@@ -286,21 +298,10 @@ impl ClientFrame {
                 })
             }),
             "moderate" => with_id(&|id| {
-                let reason = match obj.get("reason") {
-                    None | Some(Json::Null) => None,
-                    Some(Json::Str(r)) if r.chars().count() <= MAX_REASON_CHARS => {
-                        Some(r.trim().to_owned()).filter(|r| !r.is_empty())
-                    }
-                    Some(_) => {
-                        return Err(bad(format!(
-                            "\"reason\" must be a string of at most {MAX_REASON_CHARS} characters"
-                        )))
-                    }
-                };
                 Ok(ClientFrame::Moderate {
                     id,
+                    reason: moderation_reason(obj)?,
                     action: moderation_action(obj)?,
-                    reason,
                 })
             }),
             "history" => {
@@ -528,6 +529,18 @@ fn seq(obj: &Json, key: &str) -> Result<u64, ProtocolError> {
     optional_seq(obj, key)?.ok_or_else(|| bad(format!("\"{key}\" is required")))
 }
 
+fn moderation_reason(obj: &Json) -> Result<Option<String>, ProtocolError> {
+    match obj.get("reason") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(r)) if r.chars().count() <= MAX_REASON_CHARS => {
+            Ok(Some(r.trim().to_owned()).filter(|r| !r.is_empty()))
+        }
+        Some(_) => Err(bad(format!(
+            "\"reason\" must be a string of at most {MAX_REASON_CHARS} characters"
+        ))),
+    }
+}
+
 fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
     let sender = || match string(obj, "sender")? {
         s if crate::validate::is_client_id(s) => Ok(s.to_owned()),
@@ -744,6 +757,30 @@ mod tests {
                 reason: Some("spam".into())
             }
         );
+        // Built by a client from its own arguments: checked the same way.
+        assert_eq!(
+            ModerationAction::parse(r#"{"action":"mute","sender":"k1","seconds":600}"#),
+            Ok((
+                ModerationAction::Mute {
+                    sender: "k1".into(),
+                    seconds: Some(600)
+                },
+                None
+            ))
+        );
+        for bad in [
+            r#"{"action":"pin"}"#,
+            r#"{"action":"explode"}"#,
+            r#"{"action":"mute","sender":"k1","seconds":-1}"#,
+            "[]",
+            "{",
+        ] {
+            assert_eq!(
+                ModerationAction::parse(bad).map_err(|e| e.code),
+                Err(ErrorCode::BadFrame),
+                "{bad}"
+            );
+        }
         for (text, want_id) in [
             (r#"{"type":"edit","target":3,"message":"x"}"#, None),
             (r#"{"type":"edit","id":"e","message":"x"}"#, Some("e")),

@@ -27,6 +27,27 @@ export function listenerSet(names) {
   };
 }
 
+// A page's mistakes in arguments throw at once, as `mount` does for its
+// options: `Number('x')` or `1.5` reached the room as another message's seq
+// or none, and `String(undefined)` was sent as the text "undefined".
+export const wrong = (what, v) => new TypeError(`HelloChat: ${what}, not ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+/** A message's seq (a digit string too, e.g. from a data- attribute). */
+export function seqOf(method, seq, min = 1) {
+  const n = typeof seq === 'string' && seq.trim() ? Number(seq) : seq;
+  if (!Number.isSafeInteger(n) || n < min) throw wrong(`${method}(seq) needs a message's seq, an integer from ${min}`, seq);
+  return n;
+}
+/** Text to send: a string (a number counts as its digits). */
+export function textOf(method, text) {
+  if (typeof text !== 'string' && typeof text !== 'number') throw wrong(`${method} needs its text as a string`, text);
+  return String(text);
+}
+/** A reaction's emoji. */
+export function emojiOf(emoji) {
+  if (typeof emoji !== 'string' || !emoji) throw wrong('react(seq, emoji) needs an emoji', emoji);
+  return emoji;
+}
+
 /** Languages with a strings file on the server (`/locales/<lang>.json`); English is built in. */
 const LOCALES = new Set(['de', 'fr', 'es', 'pt', 'it', 'nl', 'pl', 'tr', 'ru', 'uk', 'ar', 'he', 'ja', 'ko', 'zh']);
 /** Languages written right to left. */
@@ -254,7 +275,7 @@ export function createHelloChat(loadWasm, defaultServer) {
     };
     const handle = {
       /** Send a message; returns its client id once the widget is ready, else undefined (queued). */
-      send(text) { return call('send', String(text)); },
+      send(text) { return call('send', textOf('send(text)', text)); },
       /**
        * Send a file (a File or Blob), with optional text. Images are downscaled first, so the
        * client id comes later: the promise resolves to it, or to undefined if it was refused
@@ -264,19 +285,19 @@ export function createHelloChat(loadWasm, defaultServer) {
         if (typeof Blob === 'undefined' || !(file instanceof Blob)) throw new TypeError('HelloChat: sendFile(file) needs a File or Blob');
         return new Promise((resolve) => {
           if (destroyed || failed) resolve(undefined);
-          else call('sendFile', file, String(text ?? ''), resolve);
+          else call('sendFile', file, text == null ? '' : textOf('sendFile(file, text)', text), resolve);
         });
       },
       /** Reply to message `seq`. */
-      reply(seq, text) { return call('reply', Number(seq), String(text)); },
+      reply(seq, text) { return call('reply', seqOf('reply', seq), textOf('reply(seq, text)', text)); },
       /** Change the text of your message `seq` (moderators: of any message). */
-      edit(seq, text) { return call('edit', Number(seq), String(text)); },
+      edit(seq, text) { return call('edit', seqOf('edit', seq), textOf('edit(seq, text)', text)); },
       /** Delete your message `seq` (moderators: any message). */
-      remove(seq) { return call('remove', Number(seq)); },
+      remove(seq) { return call('remove', seqOf('remove', seq)); },
       /** Messages from others not seen yet (the `unread` event says when it changes). */
       get unread() { return unread; },
       /** Add (`on`, default) or take back a reaction. */
-      react(seq, emoji, on = true) { return call('react', Number(seq), String(emoji), Boolean(on)); },
+      react(seq, emoji, on = true) { return call('react', seqOf('react', seq), emojiOf(emoji), Boolean(on)); },
       on(event, fn) { events.on(event, fn); return handle; },
       off(event, fn) { events.off(event, fn); return handle; },
       destroy() {

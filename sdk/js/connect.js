@@ -1,26 +1,10 @@
 // HelloChat.connect: the chat without any UI (see sdk/src/headless.rs). Kept
 // apart from api.js so that the widget's embed does not carry it, and built
 // on its own wasm, so that a page that only connects never loads the widget.
-import { EVENTS, check, listenerSet } from './api.js';
+import { EVENTS, check, emojiOf, listenerSet, seqOf, textOf, wrong } from './api.js';
 
 /** A headless client's events: the widget's, plus what its view would show. */
 const CLIENT_EVENTS = [...EVENTS, 'welcome', 'pending', 'sent', 'renamed', 'failed', 'typing', 'older', 'receipt', 'progress', 'room'];
-
-// A page's mistakes in arguments throw at once, as `connect` does for its
-// options: `Number('x')` or `1.5` reached the room as another message's seq
-// or none, and `String(undefined)` was sent as the text "undefined".
-const wrong = (what, v) => new TypeError(`HelloChat: ${what}, not ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
-/** A message's seq (a digit string too, e.g. from a data- attribute). */
-function seqOf(method, seq, min = 1) {
-  const n = typeof seq === 'string' && seq.trim() ? Number(seq) : seq;
-  if (!Number.isSafeInteger(n) || n < min) throw wrong(`${method}(seq) needs a message's seq, an integer from ${min}`, seq);
-  return n;
-}
-/** Text to send: a string (a number counts as its digits). */
-function textOf(method, text) {
-  if (typeof text !== 'string' && typeof text !== 'number') throw wrong(`${method} needs its text as a string`, text);
-  return String(text);
-}
 
 /**
  * @param {() => Promise<{ Client: any }>} loadHeadless  loads (once) the headless client's wasm
@@ -74,14 +58,20 @@ export function createConnect(loadHeadless, defaultServer) {
       reply(seq, text) { return call('reply', seqOf('reply', seq), textOf('reply(seq, text)', text)); },
       edit(seq, text) { return call('edit', seqOf('edit', seq), textOf('edit(seq, text)', text)); },
       remove(seq) { return call('remove', seqOf('remove', seq)); },
-      react(seq, emoji, on = true) {
-        if (typeof emoji !== 'string' || !emoji) throw wrong('react(seq, emoji) needs an emoji', emoji);
-        return call('react', seqOf('react', seq), emoji, Boolean(on));
-      },
+      react(seq, emoji, on = true) { return call('react', seqOf('react', seq), emojiOf(emoji), Boolean(on)); },
       /** Report someone else's message to the moderators: `spam`, `harassment` or `other`. */
       report(seq, reason, note) {
         if (typeof reason !== 'string' || !reason) throw wrong('report(seq, reason) needs a reason', reason);
         return call('report', seqOf('report', seq), reason, note == null ? undefined : String(note));
+      },
+      /**
+       * A moderator's action, as the protocol's `moderate` frame and the site API take it:
+       * `moderate('pin', { target: 42 })`, `moderate('mute', { sender, seconds: 600, reason })`.
+       */
+      moderate(action, fields = {}) {
+        if (typeof action !== 'string' || !action) throw wrong('moderate(action) needs an action such as "pin"', action);
+        if (fields === null || typeof fields !== 'object') throw wrong('moderate(action, fields) needs its fields as an object', fields);
+        return call('moderate', JSON.stringify({ ...fields, action }));
       },
       /** Send a failed message again / drop it (after a `failed` event). */
       retry(id) { return call('retry', String(id)); },

@@ -12,6 +12,7 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function};
+use protocol::client_frame::ModerationAction;
 use protocol::report::ReportReason;
 use protocol::server_frame::PresenceMember;
 use protocol::session::{Effect, Session, SessionConfig, Status};
@@ -542,6 +543,16 @@ impl Client {
             })?;
             let note = note.filter(|n| !n.trim().is_empty());
             h.session.report(seq as u64, reason, note, t)
+        })
+    }
+
+    /// A moderator's action (the room refuses it from anyone else): the
+    /// fields of a `moderate` frame as JSON, e.g.
+    /// `{"action":"mute","sender":"k1","seconds":600,"reason":"spam"}`.
+    pub fn moderate(&self, fields: String) -> Option<String> {
+        self.run(|h, t| {
+            let (action, reason) = ModerationAction::parse(&fields)?;
+            h.session.moderate(action, reason, t)
         })
     }
 

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { BASE, createSite, join, launchBrowser, uniqueRoom } from './helpers.mjs';
+import { BASE, act, createSite, join, launchBrowser, mintToken, post, uniqueRoom } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -349,6 +349,49 @@ test('wrong arguments throw a TypeError at once, before anything is queued; dest
     await page.evaluate(() => window.client.close());
     assert.equal((await events(page, 'status')).filter((s) => s.status === 'closed').length, 1);
   } finally {
+    await context.close();
+  }
+});
+
+test('a moderator pins, mutes and locks from a headless client; a bad action is refused before it is sent, a member\'s by the room', async () => {
+  const SECRET = 'headless-moderation-secret-0123456789';
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'hmod');
+  const room = uniqueRoom('hmod');
+  const token = mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: Math.floor(Date.now() / 1000) + 3600 });
+  const eve = await join(room, 'Eve', { site });
+  const context = await browser.newContext();
+  try {
+    const mo = await headlessPage(context, { room, site, token });
+    const member = await headlessPage(context, { room, site, name: 'Ada' });
+    for (const page of [mo, member]) {
+      await page.evaluate(() => window.client.on('moderation', (d) => window.seen.push(['moderation', d])));
+      await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'connected'));
+    }
+    const seq = await post(eve, 'doors open at 6');
+    await waitFor(mo, (s) => window.seen.some(([e, d]) => e === 'message' && d.seq === s), seq);
+    // Before, a custom UI's moderator could only edit or remove.
+    await mo.evaluate((s) => window.client.moderate('pin', { target: s }), seq);
+    const pinned = await eve.next((f) => f.type === 'pinned');
+    assert.equal(pinned.message?.seq, seq);
+    await mo.evaluate((k) => window.client.moderate('mute', { sender: k, seconds: 600, reason: 'spam' }), eve.welcome.sender);
+    await waitFor(mo, () => window.seen.some(([e, d]) => e === 'moderation' && d.action === 'mute' && d.reason === 'spam'));
+    const refused = await act(eve, { type: 'send', message: 'still here?' });
+    assert.equal(refused.code, 'muted');
+    await mo.evaluate(() => window.client.moderate('lock'));
+    await waitFor(member, () => window.seen.some(([e, d]) => e === 'room' && d.locked === true));
+    // Fields the room would refuse: an error event at once, nothing sent.
+    await mo.evaluate(() => window.client.moderate('pin', {}));
+    await waitFor(mo, () => window.seen.some(([e, d]) => e === 'error' && d.code === 'bad_frame'));
+    assert.match(await mo.evaluate(() => { try { window.client.moderate(42); return 'returned'; } catch (err) { return `${err.constructor.name}: ${err.message}`; } }),
+      /^TypeError: HelloChat: moderate\(action\)/);
+    // A member's moderate is the room's to refuse.
+    await member.evaluate((s) => window.client.moderate('delete', { target: s }), seq);
+    await waitFor(member, () => window.seen.some(([e, d]) => e === 'error' && d.code === 'not_allowed'));
+    const audit = await join(room, 'Audit', { site });
+    assert.deepEqual(audit.history.messages.map((m) => [m.message, m.deleted ?? false]), [['doors open at 6', false]]);
+    await audit.close();
+  } finally {
+    await eve.close();
     await context.close();
   }
 });

@@ -330,3 +330,35 @@ test('a server written with its scheme in capitals (HTTP://, as URLs allow) conn
   assert.equal(status, 'connected');
   await page.context().close();
 });
+
+test('the widget\'s handle throws a TypeError for wrong arguments, as the headless client does, and sends nothing', async () => {
+  const room = uniqueRoom('args');
+  const context = await browser.newContext();
+  try {
+    const page = await widgetPage(context, { room, name: 'Ada' });
+    await waitForStatus(page, 'connected');
+    const thrown = await page.evaluate(() => {
+      const c = window.chat;
+      const calls = {
+        'send()': () => c.send(),
+        'send({})': () => c.send({ text: 'hi' }),
+        'reply("x")': () => c.reply('x', 'hi'),
+        'edit(1.5)': () => c.edit(1.5, 'hi'),
+        'remove()': () => c.remove(),
+        'react(1)': () => c.react(1),
+      };
+      return Object.fromEntries(Object.entries(calls).map(([k, f]) => {
+        try { return [k, `returned ${f()}`]; } catch (err) { return [k, `${err.constructor.name}: ${err.message}`]; }
+      }));
+    });
+    for (const [call, outcome] of Object.entries(thrown)) assert.match(outcome, /^TypeError: HelloChat: /, call);
+    // Before, send() posted the text "undefined" and edit(1.5) edited message 1.
+    await page.evaluate(() => window.chat.send('the only one'));
+    await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'the only one' }).waitFor();
+    const audit = await join(room, 'Audit');
+    assert.deepEqual(audit.history.messages.map((m) => m.message), ['the only one']);
+    await audit.close();
+  } finally {
+    await context.close();
+  }
+});

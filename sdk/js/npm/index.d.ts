@@ -266,6 +266,14 @@ export interface HelloChatClient {
   react(seq: number, emoji: string, on?: boolean): string | undefined;
   /** Report someone else's message to the moderators (once per message; a repeat is acked). */
   report(seq: number, reason: 'spam' | 'harassment' | 'other', note?: string): string | undefined;
+  /**
+   * A moderator's action (moderator tokens only; the room refuses anyone else with an `error`):
+   * `moderate('pin', { target: 42 })`, `moderate('mute', { sender, seconds: 600, reason: 'spam' })`.
+   */
+  moderate(
+    action: HelloChatModerationEvent['action'] | 'dismiss',
+    fields?: { target?: number; sender?: string; seconds?: number; reason?: string },
+  ): string | undefined;
   retry(id: string): boolean | undefined;
   discard(id: string): boolean | undefined;
   /**
