@@ -119,6 +119,10 @@ pub struct Report {
     pub target: u64,
     /// The reporter's author scope (`u:<sub>`, `a:<id>`): never sent anywhere.
     pub author: String,
+    /// For an anonymous reporter, the keyed hash of their address (as
+    /// messages keep it): one address is one reporter of a message, however
+    /// many anonymous keys it takes. Never sent anywhere.
+    pub origin: Option<String>,
     /// The reporter's public sender key and name, for moderators and the site.
     pub sender: String,
     pub name: String,

@@ -21,6 +21,8 @@ const config = {
 };
 const moderatorToken = (sub = 'mo-1', name = 'Mo') => mintToken(SECRET, { sub, name, role: 'moderator', exp: inAnHour() });
 const userToken = (sub, name) => mintToken(SECRET, { sub, name, exp: inAnHour() });
+/** Anonymous members count once per address (a fresh key is a private window away): give each its own. */
+const from = (ip) => ({ headers: { 'cf-connecting-ip': ip } });
 const report = (c, target, reason = 'spam', extra = {}) => act(c, { type: 'report', target, reason, ...extra });
 /** Wait until `c` has answered a fresh frame: everything sent to it before has arrived. */
 const synced = async (c) => assert.equal((await act(c, { type: 'react', target: 0, emoji: '👍', on: true })).type, 'error');
@@ -29,8 +31,8 @@ test('a report is acked and told to moderators only, once per member, never nami
   const { site } = await siteWithKey(config, 'rep');
   const room = uniqueRoom('flag');
   const ada = await join(room, 'Ada', { site });
-  const bo = await join(room, 'Bo', { site });
-  const cy = await join(room, 'Cy', { site });
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.2'));
+  const cy = await join(room, 'Cy', { site }, from('192.0.2.3'));
   const mo = await join(room, 'x', { site, token: moderatorToken() });
   const workshop = await Client.connect({ room, name: 'Old', site });
   const seq = await post(ada, 'buy cheap pills');
@@ -161,8 +163,8 @@ test('the site hears each report by webhook, lists them newest first, dismisses 
   assert.equal(put.status, 201, put.text);
   const room = uniqueRoom('api');
   const ada = await join(room, 'Ada', { site, token: userToken('ada', 'Ada') });
-  const bo = await join(room, 'Bo', { site });
-  const cy = await join(room, 'Cy', { site });
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.2'));
+  const cy = await join(room, 'Cy', { site }, from('192.0.2.3'));
   const mo = await join(room, 'x', { site, token: moderatorToken() });
   const one = await post(ada, 'first');
   const two = await post(ada, 'second');

@@ -5,7 +5,9 @@
 //!   notice or a change (those are not messages), not a tombstone, not a
 //!   seq the room never had (`not_found`, `not_allowed`);
 //! - one report per member and message: a repeat (under any id) is acked
-//!   with the first one's time and changes nothing, free of charge;
+//!   with the first one's time and changes nothing, free of charge; an
+//!   anonymous member's address counts as one member (a fresh anonymous
+//!   key is one private window away), its other members acked as if first;
 //! - at most [`REPORT_BURST`] new reports in a burst, then 10 a minute, per
 //!   member (and, for anonymous members, five times that per address);
 //! - muted members and members of a locked room may still report (being
@@ -59,8 +61,18 @@ impl RoomCore {
                 },
             ))
         };
-        if let Some(first) = store.report_by(target, &member.author)? {
-            return ack(first.timestamp);
+        // An anonymous visitor gets a fresh key with every private window:
+        // their address reports a message once, however many keys it holds.
+        let origin = self.origin(member);
+        if let Some(first) = store.report_by(target, &member.author, origin.as_deref())? {
+            // Not the first's time to another member at that address (a
+            // neighbour behind the same NAT must not learn someone there
+            // reported it, nor when).
+            return ack(if first.author == member.author {
+                first.timestamp
+            } else {
+                now
+            });
         }
         if !self.throttles.take_report(member, now) {
             return fail(ProtocolError::new(
@@ -72,6 +84,7 @@ impl RoomCore {
             id: 0,
             target,
             author: member.author.clone(),
+            origin,
             sender: member.sender.clone(),
             name: member.name.clone(),
             verified: member.verified,

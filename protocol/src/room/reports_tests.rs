@@ -251,10 +251,41 @@ fn a_repeat_under_any_id_is_acked_and_counted_once() {
 }
 
 #[test]
+fn an_address_reports_a_message_once_however_many_anonymous_keys_it_takes() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let seq = room.post(&ada, "an opinion");
+    let (first, _) = room.join(request("Sock0", "198.51.100.7"));
+    let out = room.report(&first, "r", seq, "harassment");
+    assert_eq!(to_moderators(&out).len(), 1);
+    room.now += 60_000;
+    for n in 1..8 {
+        let (sock, _) = room.join(request(&format!("Sock{n}"), "198.51.100.7"));
+        let out = room.report(&sock, "r", seq, "spam");
+        assert_eq!(answer(&out), "ack");
+        // Acked as a first report: nothing tells them someone at their
+        // address (a neighbour behind the same NAT) reported it, or when.
+        assert_eq!(field(&replies(&out)[0], "timestamp").as_u64(), Some(room.now));
+        assert!(to_moderators(&out).is_empty(), "not counted again");
+        assert_eq!(out.len(), 1, "no webhook either");
+    }
+    assert_eq!(room.open(seq), 1);
+    // Another address counts; a verified user counts whatever their address.
+    let (bo, _) = room.join(request("Bo", "192.0.2.44"));
+    assert_eq!(to_moderators(&room.report(&bo, "r", seq, "spam")).len(), 1);
+    let (vee, _) = room.join(JoinRequest {
+        address: Some("198.51.100.7".into()),
+        ..user("vee", None)
+    });
+    assert_eq!(to_moderators(&room.report(&vee, "r", seq, "spam")).len(), 1);
+    assert_eq!(room.open(seq), 3);
+}
+
+#[test]
 fn reports_are_rate_limited_per_member_and_per_address() {
     let mut room = Room::new();
     let (ada, _) = room.join(request("Ada", "203.0.113.1"));
-    let seqs: Vec<u64> = (0..40).map(|i| room.post(&ada, &format!("m{i}"))).collect();
+    let seqs: Vec<u64> = (0..100).map(|i| room.post(&ada, &format!("m{i}"))).collect();
     let (bot, _) = room.join(request("Bot", "203.0.113.66"));
     let mut acked = 0;
     for (i, seq) in seqs.iter().enumerate() {
@@ -278,11 +309,12 @@ fn reports_are_rate_limited_per_member_and_per_address() {
             .count()
     };
     assert_eq!(by_bot(&room), 20);
-    // Fresh sender keys from one address share its (larger) budget.
+    // Fresh sender keys from one address share its (larger) budget (each
+    // on messages of its own: on the same one they count once).
     let mut from_address = 0;
     for n in 0..10 {
         let (sock, _) = room.join(request(&format!("Sock{n}"), "203.0.113.99"));
-        for (i, seq) in seqs.iter().enumerate().take(10) {
+        for (i, seq) in seqs.iter().enumerate().skip(n * 10).take(10) {
             if answer(&room.report(&sock, &format!("p{i}"), *seq, "spam")) == "ack" {
                 from_address += 1;
             }

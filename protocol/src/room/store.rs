@@ -237,8 +237,14 @@ pub trait Store {
     // `Change::Delete`, a purge, an erasure of its author and retention
     // remove them; an erasure also removes the reports its user made.
 
-    /// The open report `author` made on message `target`, if any.
-    fn report_by(&mut self, target: u64, author: &str) -> Result<Option<Report>, StoreError>;
+    /// The open report `author` made on message `target`, if any; else,
+    /// with `origin`, one an anonymous reporter made from that address.
+    fn report_by(
+        &mut self,
+        target: u64,
+        author: &str,
+        origin: Option<&str>,
+    ) -> Result<Option<Report>, StoreError>;
     /// Keep a new report; returns its number (increasing, never reused).
     fn add_report(&mut self, report: &Report) -> Result<u64, StoreError>;
     /// The open reports on `target`, counted by reason.
@@ -703,11 +709,16 @@ impl Store for MemoryStore {
             .min())
     }
 
-    fn report_by(&mut self, target: u64, author: &str) -> Result<Option<Report>, StoreError> {
-        Ok(self
-            .reports
-            .iter()
-            .find(|r| r.target == target && r.author == author)
+    fn report_by(
+        &mut self,
+        target: u64,
+        author: &str,
+        origin: Option<&str>,
+    ) -> Result<Option<Report>, StoreError> {
+        let on_target = || self.reports.iter().filter(|r| r.target == target);
+        Ok(on_target()
+            .find(|r| r.author == author)
+            .or_else(|| on_target().find(|r| origin.is_some() && r.origin.as_deref() == origin))
             .cloned())
     }
 

@@ -122,6 +122,10 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE UNIQUE INDEX IF NOT EXISTS reports_by_target ON reports (target, author);
      CREATE INDEX IF NOT EXISTS reports_by_author ON reports (author);",
+    // 8: an anonymous reporter's address (keyed hash), so that one address
+    //    reports a message once however many anonymous keys it takes.
+    "ALTER TABLE reports ADD COLUMN origin TEXT;
+     CREATE INDEX IF NOT EXISTS reports_by_origin ON reports (target, origin);",
 ];
 
 /// Reports of messages no longer standing (deleted, trimmed) go.
@@ -255,6 +259,7 @@ struct ReportRow {
     id: u64,
     target: u64,
     author: String,
+    origin: Option<String>,
     sender_key: String,
     name: String,
     verified: u8,
@@ -269,6 +274,7 @@ impl From<ReportRow> for Report {
             id: r.id,
             target: r.target,
             author: r.author,
+            origin: r.origin,
             sender: r.sender_key,
             name: r.name,
             verified: r.verified != 0,
@@ -286,7 +292,8 @@ struct ReasonCount {
     n: u32,
 }
 
-const REPORT_COLUMNS: &str = "id, target, author, sender_key, name, verified, reason, note, ts";
+const REPORT_COLUMNS: &str =
+    "id, target, author, origin, sender_key, name, verified, reason, note, ts";
 
 #[derive(Deserialize)]
 struct ReactionRow {
@@ -1045,21 +1052,36 @@ impl Store for SqlStore {
         Ok(rows.first().map(|r| r.n))
     }
 
-    fn report_by(&mut self, target: u64, author: &str) -> Result<Option<Report>, StoreError> {
+    fn report_by(
+        &mut self,
+        target: u64,
+        author: &str,
+        origin: Option<&str>,
+    ) -> Result<Option<Report>, StoreError> {
+        // The author's own first, then one from the same address.
         let rows: Vec<ReportRow> = self.exec(
-            &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE target = ? AND author = ?"),
-            vec![int(target), author.into()],
+            &format!(
+                "SELECT {REPORT_COLUMNS} FROM reports WHERE target = ? AND (author = ? OR origin = ?)
+                 ORDER BY author = ? DESC LIMIT 1"
+            ),
+            vec![
+                int(target),
+                author.into(),
+                origin.map(str::to_owned).into(),
+                author.into(),
+            ],
         )?;
         Ok(rows.into_iter().next().map(Report::from))
     }
 
     fn add_report(&mut self, r: &Report) -> Result<u64, StoreError> {
         let rows: Vec<Count> = self.exec(
-            "INSERT INTO reports (target, author, sender_key, name, verified, reason, note, ts)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS n",
+            "INSERT INTO reports (target, author, origin, sender_key, name, verified, reason, note, ts)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS n",
             vec![
                 int(r.target),
                 r.author.as_str().into(),
+                r.origin.clone().into(),
                 r.sender.as_str().into(),
                 r.name.as_str().into(),
                 int(u64::from(r.verified)),
