@@ -309,6 +309,8 @@ pub struct Session {
     browser_online: bool,
     /// The widget is out of the page (see [`Session::set_detached`]).
     detached: bool,
+    /// When the last socket was opened (`-inf`: never).
+    last_open: f64,
     max_message_chars: usize,
     latest_seq: u64,
     /// Who the room takes us for (name, sender key, verified), once welcomed.
@@ -371,6 +373,7 @@ impl Session {
             entropy,
             browser_online: true,
             detached: false,
+            last_open: f64::NEG_INFINITY,
             max_message_chars: Limits::default().max_message_chars,
             latest_seq: 0,
             me: None,
@@ -564,6 +567,7 @@ impl Session {
         }
         let protocols = offered_protocols(self.config.token.as_deref(), self.sender_key.as_deref());
         self.link = Link::Opening;
+        self.last_open = now;
         // The page sent on join answers for any gap: do not ask before it arrives.
         self.gap_request_out = true;
         self.timers.stop(Timer::Retry);
@@ -744,7 +748,9 @@ impl Session {
     /// single-page app swapped its view), or came back. Out of the page the
     /// socket closes, so that the member does not stay online as a ghost
     /// with a socket nobody reads, and nothing reconnects; back in, it
-    /// reconnects at once and resumes where it was. What was queued waits.
+    /// reconnects and resumes where it was: at once, unless its last socket
+    /// opened less than [`HEALTHY_AFTER_MS`] ago (then after the backoff).
+    /// What was queued waits.
     pub fn set_detached(&mut self, detached: bool, now: f64) {
         self.observe_clock(now);
         if self.detached == detached {
@@ -764,9 +770,22 @@ impl Session {
                 retry_at: None,
                 offline: false,
             });
-        } else {
+        } else if now - self.last_open >= HEALTHY_AFTER_MS {
             self.backoff.reset();
             self.open(now);
+        } else {
+            // Put back soon after its last socket opened: a page that
+            // re-mounts its view in a loop would make it reconnect in a
+            // loop. It waits for the backoff, as after a failed connection.
+            let delay = {
+                let r = self.random01();
+                self.backoff.next_delay_ms(r)
+            };
+            self.timers.set(Timer::Retry, now + delay);
+            self.set_status(Status::Reconnecting {
+                retry_at: Some(now + delay),
+                offline: false,
+            });
         }
     }
 

@@ -452,6 +452,34 @@ fn a_widget_taken_out_of_the_page_closes_its_socket_and_resumes_when_put_back() 
 }
 
 #[test]
+fn a_page_moving_the_widget_in_and_out_cannot_make_it_reconnect_in_a_loop() {
+    let mut s = session();
+    connected(&mut s, 0.0, 2, vec![msg(1), msg(2)]);
+    drain(&mut s);
+    // A careless app re-mounts its view (and the widget's element) twice a
+    // second; each time the widget is put back it may connect again.
+    let mut opens = 0;
+    let mut t = 60_000.0;
+    for _ in 0..20 {
+        s.set_detached(true, t);
+        s.on_close(1000, "", t + 1.0);
+        s.set_detached(false, t + 200.0);
+        s.handle_timeout(t + 499.0);
+        opens += drain(&mut s).iter().filter(|e| is_open(e)).count();
+        t += 500.0;
+    }
+    assert!(opens <= 4, "{opens} sockets opened in 10 s");
+    // Left in the page, it is back all the same, within the backoff's cap.
+    let at = s.poll_timeout().expect("a retry is set");
+    assert!(at <= t + 30_000.0, "retry at {at}");
+    s.handle_timeout(at);
+    assert!(
+        drain(&mut s).iter().any(is_open),
+        "reconnects once left in place"
+    );
+}
+
+#[test]
 fn visible_tab_skips_the_backoff_wait() {
     let mut s = session();
     connected(&mut s, 0.0, 0, vec![]);

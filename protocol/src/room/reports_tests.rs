@@ -265,7 +265,10 @@ fn an_address_reports_a_message_once_however_many_anonymous_keys_it_takes() {
         assert_eq!(answer(&out), "ack");
         // Acked as a first report: nothing tells them someone at their
         // address (a neighbour behind the same NAT) reported it, or when.
-        assert_eq!(field(&replies(&out)[0], "timestamp").as_u64(), Some(room.now));
+        assert_eq!(
+            field(&replies(&out)[0], "timestamp").as_u64(),
+            Some(room.now)
+        );
         assert!(to_moderators(&out).is_empty(), "not counted again");
         assert_eq!(out.len(), 1, "no webhook either");
     }
@@ -285,7 +288,9 @@ fn an_address_reports_a_message_once_however_many_anonymous_keys_it_takes() {
 fn reports_are_rate_limited_per_member_and_per_address() {
     let mut room = Room::new();
     let (ada, _) = room.join(request("Ada", "203.0.113.1"));
-    let seqs: Vec<u64> = (0..100).map(|i| room.post(&ada, &format!("m{i}"))).collect();
+    let seqs: Vec<u64> = (0..100)
+        .map(|i| room.post(&ada, &format!("m{i}")))
+        .collect();
     let (bot, _) = room.join(request("Bot", "203.0.113.66"));
     let mut acked = 0;
     for (i, seq) in seqs.iter().enumerate() {
