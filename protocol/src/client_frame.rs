@@ -148,16 +148,57 @@ pub enum ModerationAction {
 }
 
 impl ModerationAction {
-    /// An action and its reason from the fields of a `moderate` frame
-    /// (`{"action":"mute","sender":"k1","seconds":600,"reason":"spam"}`),
-    /// checked as the room checks them: for clients that build it from
-    /// their own arguments (the headless client's `moderate`).
-    pub fn parse(text: &str) -> Result<(ModerationAction, Option<String>), ProtocolError> {
-        let obj = json::parse(text).map_err(|_| bad("not valid JSON"))?;
-        if !obj.is_object() {
-            return Err(bad("must be a JSON object"));
-        }
-        Ok((moderation_action(&obj)?, moderation_reason(&obj)?))
+    /// The action named `action` with the fields of a `moderate` frame
+    /// (`None`: absent), checked as the room checks them; `Ok(None)`: no
+    /// such action. Also for clients that build it from their own
+    /// arguments (the headless client's `moderate`). No formatting here:
+    /// it is in the headless client's wasm.
+    pub fn from_parts(
+        action: &str,
+        target: Option<u64>,
+        sender: Option<&str>,
+        seconds: Option<u64>,
+    ) -> Result<Option<ModerationAction>, ProtocolError> {
+        let required = || target.ok_or_else(|| bad("\"target\" is required"));
+        let sender = || match sender {
+            Some(s) if crate::validate::is_client_id(s) => Ok(s.to_owned()),
+            _ => Err(bad("\"sender\" must be a sender key")),
+        };
+        let seconds = || match seconds {
+            Some(s) if s > MAX_SANCTION_SECS => {
+                Err(bad("\"seconds\" is at most a year; leave it out for good"))
+            }
+            other => Ok(other),
+        };
+        Ok(Some(match action {
+            "delete" => ModerationAction::Delete {
+                target: required()?,
+            },
+            "mute" => ModerationAction::Mute {
+                sender: sender()?,
+                seconds: seconds()?,
+            },
+            "unmute" => ModerationAction::Unmute { sender: sender()? },
+            "ban" => ModerationAction::Ban {
+                sender: sender()?,
+                seconds: seconds()?,
+            },
+            "unban" => ModerationAction::Unban { sender: sender()? },
+            "purge" => ModerationAction::Purge { sender: sender()? },
+            "slow" => ModerationAction::Slow {
+                seconds: seconds()?.unwrap_or(0),
+            },
+            "lock" => ModerationAction::Lock,
+            "unlock" => ModerationAction::Unlock,
+            "pin" => ModerationAction::Pin {
+                target: required()?,
+            },
+            "unpin" => ModerationAction::Unpin { target },
+            "dismiss" => ModerationAction::Dismiss {
+                target: required()?,
+            },
+            _ => return Ok(None),
+        }))
     }
 
     pub fn name(&self) -> &'static str {
@@ -542,51 +583,18 @@ fn moderation_reason(obj: &Json) -> Result<Option<String>, ProtocolError> {
 }
 
 fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
-    let sender = || match string(obj, "sender")? {
-        s if crate::validate::is_client_id(s) => Ok(s.to_owned()),
-        _ => Err(bad("\"sender\" must be a sender key")),
+    let action = string(obj, "action")?;
+    let sender = match obj.get("sender") {
+        None | Some(Json::Null) => None,
+        Some(Json::Str(s)) => Some(s.as_str()),
+        Some(_) => return Err(bad("\"sender\" must be a sender key")),
     };
-    let seconds = || match optional_seq(obj, "seconds")? {
-        Some(s) if s > MAX_SANCTION_SECS => {
-            Err(bad("\"seconds\" is at most a year; leave it out for good"))
-        }
-        other => Ok(other),
-    };
-    Ok(match string(obj, "action")? {
-        "delete" => ModerationAction::Delete {
-            target: seq(obj, "target")?,
-        },
-        "mute" => ModerationAction::Mute {
-            sender: sender()?,
-            seconds: seconds()?,
-        },
-        "unmute" => ModerationAction::Unmute { sender: sender()? },
-        "ban" => ModerationAction::Ban {
-            sender: sender()?,
-            seconds: seconds()?,
-        },
-        "unban" => ModerationAction::Unban { sender: sender()? },
-        "purge" => ModerationAction::Purge { sender: sender()? },
-        "slow" => ModerationAction::Slow {
-            seconds: seconds()?.unwrap_or(0),
-        },
-        "lock" => ModerationAction::Lock,
-        "unlock" => ModerationAction::Unlock,
-        "pin" => ModerationAction::Pin {
-            target: seq(obj, "target")?,
-        },
-        "unpin" => ModerationAction::Unpin {
-            target: optional_seq(obj, "target")?,
-        },
-        "dismiss" => ModerationAction::Dismiss {
-            target: seq(obj, "target")?,
-        },
-        other => {
-            return Err(bad(format!(
-                "unknown moderation action \"{}\"",
-                truncate(other, 32)
-            )))
-        }
+    let (target, seconds) = (optional_seq(obj, "target")?, optional_seq(obj, "seconds")?);
+    ModerationAction::from_parts(action, target, sender, seconds)?.ok_or_else(|| {
+        bad(format!(
+            "unknown moderation action \"{}\"",
+            truncate(action, 32)
+        ))
     })
 }
 
@@ -759,26 +767,25 @@ mod tests {
         );
         // Built by a client from its own arguments: checked the same way.
         assert_eq!(
-            ModerationAction::parse(r#"{"action":"mute","sender":"k1","seconds":600}"#),
-            Ok((
-                ModerationAction::Mute {
-                    sender: "k1".into(),
-                    seconds: Some(600)
-                },
-                None
-            ))
+            ModerationAction::from_parts("mute", None, Some("k1"), Some(600)),
+            Ok(Some(ModerationAction::Mute {
+                sender: "k1".into(),
+                seconds: Some(600)
+            }))
         );
-        for bad in [
-            r#"{"action":"pin"}"#,
-            r#"{"action":"explode"}"#,
-            r#"{"action":"mute","sender":"k1","seconds":-1}"#,
-            "[]",
-            "{",
+        assert_eq!(
+            ModerationAction::from_parts("explode", None, None, None),
+            Ok(None)
+        );
+        for (action, sender, seconds) in [
+            ("pin", None, None),
+            ("mute", Some("a b"), None),
+            ("ban", Some("k1"), Some(MAX_SANCTION_SECS + 1)),
         ] {
             assert_eq!(
-                ModerationAction::parse(bad).map_err(|e| e.code),
+                ModerationAction::from_parts(action, None, sender, seconds).map_err(|e| e.code),
                 Err(ErrorCode::BadFrame),
-                "{bad}"
+                "{action}"
             );
         }
         for (text, want_id) in [

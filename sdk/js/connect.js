@@ -71,7 +71,10 @@ export function createConnect(loadHeadless, defaultServer) {
       moderate(action, fields = {}) {
         if (typeof action !== 'string' || !action) throw wrong('moderate(action) needs an action such as "pin"', action);
         if (fields === null || typeof fields !== 'object') throw wrong('moderate(action, fields) needs its fields as an object', fields);
-        return call('moderate', JSON.stringify({ ...fields, action }));
+        const { target, sender, seconds, reason } = fields;
+        const text = (k, v) => { if (v != null && typeof v !== 'string') throw wrong(`moderate(action, { ${k} }) needs a string`, v); return v ?? undefined; };
+        return call('moderate', action, target == null ? undefined : seqOf('moderate', target),
+          text('sender', sender), seconds == null ? undefined : seqOf('moderate', seconds, 0), text('reason', reason));
       },
       /** Send a failed message again / drop it (after a `failed` event). */
       retry(id) { return call('retry', String(id)); },

@@ -546,12 +546,27 @@ impl Client {
         })
     }
 
-    /// A moderator's action (the room refuses it from anyone else): the
-    /// fields of a `moderate` frame as JSON, e.g.
-    /// `{"action":"mute","sender":"k1","seconds":600,"reason":"spam"}`.
-    pub fn moderate(&self, fields: String) -> Option<String> {
+    /// A moderator's action (the room refuses it from anyone else), with
+    /// the fields of a `moderate` frame: `("mute", None, Some(key), Some(600),
+    /// Some("spam"))`.
+    pub fn moderate(
+        &self,
+        action: String,
+        target: Option<f64>,
+        sender: Option<String>,
+        seconds: Option<f64>,
+        reason: Option<String>,
+    ) -> Option<String> {
         self.run(|h, t| {
-            let (action, reason) = ModerationAction::parse(&fields)?;
+            let whole = |n: f64| n as u64;
+            let action = ModerationAction::from_parts(
+                &action,
+                target.map(whole),
+                sender.as_deref(),
+                seconds.map(whole),
+            )?
+            .ok_or_else(|| ProtocolError::new(ErrorCode::BadFrame, "unknown moderation action"))?;
+            let reason = reason.filter(|r| !r.trim().is_empty());
             h.session.moderate(action, reason, t)
         })
     }
