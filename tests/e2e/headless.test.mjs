@@ -3,8 +3,7 @@
 // told as events: message, pending, sent, status, unread, older, ...
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { BASE, act, createSite, join, launchBrowser, mintToken, post, uniqueRoom } from './helpers.mjs';
+import { BASE, act, createSite, join, launchBrowser, mintToken, post, proxy, uniqueRoom } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -24,33 +23,6 @@ async function headlessPage(context, options, base = BASE) {
     }
   }, options);
   return page;
-}
-
-/**
- * A TCP proxy in front of the server (as in widget-lifecycle.test.mjs):
- * `silence()` stops passing bytes on every connection without closing any,
- * `restore()` lets new ones through, `drop()` closes them all.
- */
-function proxy() {
-  const port = Number(new URL(BASE).port);
-  let silent = false;
-  const conns = new Set();
-  const server = net.createServer((c) => {
-    const up = net.connect(port, '127.0.0.1');
-    const conn = { c, up, dead: silent };
-    conns.add(conn);
-    c.on('data', (d) => { if (!conn.dead) up.write(d); });
-    up.on('data', (d) => { if (!conn.dead) c.write(d); });
-    const end = () => { conns.delete(conn); c.destroy(); up.destroy(); };
-    for (const s of [c, up]) { s.on('close', end); s.on('error', end); }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
-    silence() { silent = true; for (const k of conns) k.dead = true; },
-    restore() { silent = false; },
-    drop() { for (const k of [...conns]) { k.c.destroy(); k.up.destroy(); } },
-    close() { this.drop(); server.close(); },
-  })));
 }
 
 const events = (page, kind) => page.evaluate((k) => window.seen.filter(([e]) => e === k).map(([, d]) => d), kind);

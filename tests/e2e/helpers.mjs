@@ -4,6 +4,7 @@
 import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { createHmac, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -236,3 +237,32 @@ export const statuses = (page) => page.evaluate(() => window.events.filter(([e])
 /** Wait until the widget reports `status`. */
 export const waitForStatus = (page, status, timeout = 15000) =>
   page.waitForFunction((s) => window.events.some(([e, d]) => e === 'status' && d.status === s), status, { timeout });
+
+/**
+ * A TCP proxy in front of the server. `silence()` stops passing bytes on
+ * every connection, open or new, without closing any (a machine asleep, a
+ * dead NAT: the page's socket still looks open); `restore()` lets new ones
+ * through again (the silenced ones stay dead, as after a long sleep);
+ * `drop()` closes every connection.
+ */
+export function proxy() {
+  const port = Number(new URL(BASE).port);
+  let silent = false;
+  const conns = new Set();
+  const server = net.createServer((c) => {
+    const up = net.connect(port, '127.0.0.1');
+    const conn = { c, up, dead: silent };
+    conns.add(conn);
+    c.on('data', (d) => { if (!conn.dead) up.write(d); });
+    up.on('data', (d) => { if (!conn.dead) c.write(d); });
+    const end = () => { conns.delete(conn); c.destroy(); up.destroy(); };
+    for (const s of [c, up]) { s.on('close', end); s.on('error', end); }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}`,
+    silence() { silent = true; for (const k of conns) k.dead = true; },
+    restore() { silent = false; },
+    drop() { for (const k of [...conns]) { k.c.destroy(); k.up.destroy(); } },
+    close() { this.drop(); server.close(); },
+  })));
+}

@@ -6,8 +6,7 @@
 // controls that the room will refuse.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { BASE, join, launchBrowser, siteApi, siteWithKey, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { join, launchBrowser, proxy, siteApi, siteWithKey, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -22,35 +21,6 @@ const statusCount = (page, status) =>
   page.evaluate((s) => window.events.filter(([e, d]) => e === 'status' && d.status === s).length, status);
 const banner = (page) => page.locator('.hc-banner').evaluate((b) => (b.hidden ? '' : b.textContent));
 const kept = (page) => page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('hello-chat:kept:')).map(([, v]) => v).join('\n'));
-
-/**
- * A TCP proxy in front of the server. `silence()` stops passing bytes on
- * every connection, open or new, without closing any (a machine asleep, a
- * dead NAT: the page's socket still looks open); `restore()` lets new ones
- * through again (the silenced ones stay dead, as after a long sleep);
- * `drop()` closes every connection.
- */
-function proxy() {
-  const port = Number(new URL(BASE).port);
-  let silent = false;
-  const conns = new Set();
-  const server = net.createServer((c) => {
-    const up = net.connect(port, '127.0.0.1');
-    const conn = { c, up, dead: silent };
-    conns.add(conn);
-    c.on('data', (d) => { if (!conn.dead) up.write(d); });
-    up.on('data', (d) => { if (!conn.dead) c.write(d); });
-    const end = () => { conns.delete(conn); c.destroy(); up.destroy(); };
-    for (const s of [c, up]) { s.on('close', end); s.on('error', end); }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
-    silence() { silent = true; for (const k of conns) k.dead = true; },
-    restore() { silent = false; },
-    drop() { for (const k of [...conns]) { k.c.destroy(); k.up.destroy(); } },
-    close() { this.drop(); server.close(); },
-  })));
-}
 
 test('a message sent on a connection that died silently does not wait for the next heartbeat to find out', async () => {
   const room = uniqueRoom('deadsend');
