@@ -1,6 +1,7 @@
 //! Reports, one rule at a time (see `reports`); under random interleavings
 //! in protocol/tests/reports.rs.
 
+use super::tests::replies;
 use super::*;
 use crate::json::{self, Json};
 use crate::message::Role;
@@ -92,16 +93,6 @@ impl Room {
             .filter(|r| r.target == target)
             .count()
     }
-}
-
-fn replies(outputs: &[Output]) -> Vec<Json> {
-    outputs
-        .iter()
-        .filter_map(|o| match o {
-            Output::Reply(text) => Some(json::parse(text).unwrap()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn to_moderators(outputs: &[Output]) -> Vec<Json> {

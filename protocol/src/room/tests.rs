@@ -56,7 +56,7 @@ fn join(core: &mut RoomCore, store: &mut MemoryStore, req: JoinRequest) -> (Memb
     }
 }
 
-fn replies(outputs: &[Output]) -> Vec<Json> {
+pub(super) fn replies(outputs: &[Output]) -> Vec<Json> {
     outputs
         .iter()
         .filter_map(|o| match o {
