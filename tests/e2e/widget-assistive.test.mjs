@@ -227,3 +227,18 @@ test('in a busy room a screen reader hears a few messages, then one line that su
   assert.equal((await spoken()).filter((t) => t.includes('busy')).length, 5, 'none of them read out one by one');
   await Promise.all([poster.close(), page.context().close()]);
 });
+
+test('in forced colours the narrow Send is still an arrow, not a square', async () => {
+  const page = await open({ room: uniqueRoom('forced-arrow'), name: 'Ada' }, { viewport: { width: 320, height: 500 }, forcedColors: 'active' });
+  // The arrow is a border with transparent top and bottom: forced to the
+  // text colour, those drew a filled square.
+  const arrow = await shadow(page, (r) => {
+    const s = getComputedStyle(r.querySelector('.hc-send'), '::before');
+    return { top: s.borderTopColor, bottom: s.borderBottomColor, point: s.borderInlineStartColor, width: s.borderInlineStartWidth };
+  });
+  assert.equal(arrow.width, '16px', 'narrow: the arrow is drawn');
+  assert.equal(arrow.top, 'rgba(0, 0, 0, 0)');
+  assert.equal(arrow.bottom, 'rgba(0, 0, 0, 0)');
+  assert.notEqual(arrow.point, 'rgba(0, 0, 0, 0)', 'its point is seen');
+  await page.context().close();
+});
