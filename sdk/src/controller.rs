@@ -372,8 +372,11 @@ impl Controller {
                     self.show_presence(online, joined, left);
                 }
                 Effect::Typing { name, sender } => {
-                    self.typists.typing(sender.as_deref(), &name, t as u64);
-                    self.show_typing(t);
+                    // (Someone the visitor hid types unseen.)
+                    if !sender.as_deref().is_some_and(|s| self.view.is_hidden(s)) {
+                        self.typists.typing(sender.as_deref(), &name, t as u64);
+                        self.show_typing(t);
+                    }
                 }
                 Effect::EditFailed {
                     target,
@@ -465,6 +468,11 @@ impl Controller {
         for m in messages {
             let own = is_own(me.as_deref(), m);
             self.unread.arrived(m.seq, own, m.deleted);
+            // A hidden member's message is no unread one (no badge, no
+            // "New messages" line for it).
+            if !own && self.view.is_hidden(&m.sender) {
+                self.unread.deleted(m.seq);
+            }
             self.latest_shown = self.latest_shown.max(m.seq);
             if own {
                 self.latest_own = self.latest_own.max(m.seq);

@@ -445,6 +445,49 @@ test('a visitor hides a member who bothers them: their messages fold to one line
   await Promise.all([eve.close(), bo.close(), ada.context().close()]);
 });
 
+test("a hidden member stays out of sight elsewhere: in others' replies' quotes, in the typing line and in the unread count", async () => {
+  const room = uniqueRoom('hide-traces');
+  const eve = await join(room, 'Eve');
+  const bo = await join(room, 'Bo');
+  const ada = await open({ room, name: 'Ada' });
+  const first = await post(eve, 'you are all idiots');
+  await item(ada, 'you are all idiots').locator('.hc-more').click();
+  await item(ada, 'you are all idiots').getByRole('menuitem', { name: 'Hide messages from Eve' }).click();
+  // Bo answers her: his reply shows, her words in its quote do not.
+  await post(bo, 'calm down please', { replyTo: first });
+  const quote = item(ada, 'calm down please').locator('.hc-quote');
+  await quote.waitFor();
+  // (What it says instead is drawn by CSS: innerText leaves it out.)
+  const shown = (q) => [q.innerText, getComputedStyle(q, '::after').content];
+  assert.deepEqual(await quote.evaluate(shown), ['', '"Message from someone you hid"']);
+  // Shown again, the quote is as it was.
+  const line = item(ada, 'you are all idiots');
+  await line.getByRole('button', { name: 'Show' }).click();
+  await line.locator('.hc-more').click();
+  await line.getByRole('menuitem', { name: 'Show messages from Eve' }).click();
+  await ada.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-quote').innerText.includes('you are all idiots'));
+  await line.locator('.hc-more').click();
+  await line.getByRole('menuitem', { name: 'Hide messages from Eve' }).click();
+  await ada.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-quote').innerText === '');
+  assert.deepEqual(await quote.evaluate(shown), ['', '"Message from someone you hid"']);
+  // Her typing is not shown; Bo's is.
+  eve.send({ type: 'typing' });
+  bo.send({ type: 'typing' });
+  await ada.locator('.hc-typing', { hasText: 'Bo is typing' }).waitFor();
+  // Away (a background tab): her messages add nothing to the unread count, Bo's do.
+  await ada.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await post(eve, '@Ada answer me');
+  await post(eve, '@Ada hello??');
+  await post(bo, 'anyone around?');
+  await item(ada, 'anyone around?').waitFor();
+  const counts = await ada.evaluate(() => window.events.filter(([e]) => e === 'unread').map(([, d]) => d.count));
+  assert.equal(counts.at(-1), 1, `unread: ${JSON.stringify(counts)}`);
+  await Promise.all([eve.close(), bo.close(), ada.context().close()]);
+});
+
 test('a quote of a message far up goes to it: the page around it is shown, and the latest is a jump away', async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
     limits: { rateBurst: 100, ratePerSec: 50 } }, 'wjump');

@@ -38,6 +38,7 @@ impl View {
         }
         let selector = [".hc-msg[data-sender=\"", sender, "\"]:not([data-own])"].concat();
         each(&self.list, &selector, &mut |li| self.fold(&li));
+        self.mark_quotes(&self.list);
         self.hidden.join(" ")
     }
 
@@ -46,7 +47,22 @@ impl View {
         self.hidden.retain(|h| h != sender);
         let selector = ["[data-hidden][data-sender=\"", sender, "\"]"].concat();
         each(&self.list, &selector, &mut |li| unfold(&li));
+        self.mark_quotes(&self.list);
         self.hidden.join(" ")
+    }
+
+    /// Replies in `within` that quote a hidden member say so instead of
+    /// their words (shown by CSS from `data-hidden`, so that Show puts the
+    /// quote back as it was).
+    pub(super) fn mark_quotes(&self, within: &Element) {
+        let line = self.strings.get("hiddenMessage");
+        each(within, ".hc-quote[data-sender]", &mut |q| {
+            if self.is_hidden(&q.get_attribute("data-sender").unwrap_or_default()) {
+                attr(&q, "data-hidden", &line);
+            } else {
+                let _ = q.remove_attribute("data-hidden");
+            }
+        });
     }
 
     /// Show message `li` as one line, with a button to show it.

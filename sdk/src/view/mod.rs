@@ -393,6 +393,7 @@ impl View {
         if !own && self.is_hidden(&m.sender) {
             self.fold(&li);
         }
+        self.mark_quotes(&li);
         (li, day)
     }
 
@@ -483,6 +484,7 @@ impl View {
         if li.has_attribute("data-hidden") {
             self.fold(&li);
         }
+        self.mark_quotes(&li);
         for i in 0..kept.as_ref().map_or(0, |k| k.length()) {
             if let Some(n) = kept.as_ref().and_then(|k| k.item(i)) {
                 append(&li, &n);
