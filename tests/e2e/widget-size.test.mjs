@@ -122,8 +122,12 @@ const KB = 1024;
 // from …", their messages folded to one line; +1.7 KB); reports (Report and
 // its reasons in the menu, the moderator's flag and Dismiss reports, the
 // `reported` frame; +2.6 KB): 101.7 KB (104,143 B) nightly, 109.8 KB
-// (112,480 B) stable, so 101.9/110.0 KB.
-const EMBED_BUDGET = { nightly: 101.9 * KB, stable: 110.0 * KB };
+// (112,480 B) stable. Then the handle's arguments checked as the headless
+// client's, a page re-mounting the widget in a loop held to the backoff
+// (+0.3 KB), and a hidden member kept out of quotes, the typing line and the
+// unread count, the narrow Send in forced colours (+0.2 KB): 102.2 KB
+// (104,650 B) nightly, 110.4 KB (113,036 B) stable, so 102.4/110.6 KB.
+const EMBED_BUDGET = { nightly: 102.4 * KB, stable: 110.6 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
