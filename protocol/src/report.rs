@@ -9,7 +9,8 @@
 //! many open reports a message has, by reason; the site's server (webhooks,
 //! the API) sees each report with its reporter.
 
-use crate::json::{Json, ObjectWriter};
+use crate::json::{self, Json, ObjectWriter};
+use crate::message::ChatMessage;
 
 /// Longest note a reporter may add, in characters.
 pub const MAX_NOTE_CHARS: usize = 200;
@@ -111,6 +112,60 @@ impl ReportCounts {
     }
 }
 
+/// The reported message as the reporter saw it when reporting: its author
+/// may edit it afterwards, and moderators must see what was reported, not
+/// a cleaned version. Kept with the report, it goes with it (a dismissal,
+/// the message deleted, purged, erased or trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Evidence {
+    pub text: String,
+    /// When the message had last been edited, if it had.
+    pub edited: Option<u64>,
+    /// Its attachments' names.
+    pub files: Vec<String>,
+}
+
+impl Evidence {
+    pub fn of(message: &ChatMessage) -> Evidence {
+        Evidence {
+            text: message.message.clone(),
+            edited: message.edited,
+            files: message.attachments.iter().map(|a| a.name.clone()).collect(),
+        }
+    }
+
+    /// `{"message":…,"edited"?:…,"files"?:[…]}` (as a message names them).
+    pub fn json(&self) -> String {
+        ObjectWriter::new()
+            .str("message", &self.text)
+            .opt_u64("edited", self.edited)
+            .opt_raw("files", self.files_json())
+            .finish()
+    }
+
+    /// The names as the store keeps them (a JSON array; none: `None`).
+    pub fn files_json(&self) -> Option<String> {
+        (!self.files.is_empty()).then(|| json::array(self.files.iter().map(|f| json_string(f))))
+    }
+
+    /// Back from [`Evidence::files_json`]; anything else is no names.
+    pub fn parse_files(text: Option<&str>) -> Vec<String> {
+        match text.map(json::parse) {
+            Some(Ok(Json::Arr(items))) => items
+                .iter()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::new();
+    json::write_str(&mut out, s);
+    out
+}
+
 /// One report as the room keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Report {
@@ -130,6 +185,8 @@ pub struct Report {
     pub reason: Option<ReportReason>,
     pub note: Option<String>,
     pub timestamp: u64,
+    /// The message as reported (none for reports from before 2026-12).
+    pub evidence: Option<Evidence>,
 }
 
 impl Report {
@@ -138,8 +195,9 @@ impl Report {
     }
 
     /// The report for the site's server (webhook `report` event, `GET
-    /// reports`): `message` is the reported message as history carries it,
-    /// `open` the open reports on it now.
+    /// reports`): `message` is the reported message as history carries it
+    /// now, `reported` as it was when reported, `open` the open reports on
+    /// it now.
     pub fn site_json(&self, message: &str, open: &ReportCounts) -> String {
         let reporter = ObjectWriter::new()
             .str("sender", &self.sender)
@@ -155,7 +213,24 @@ impl Report {
                 .raw("reporter", &reporter),
         )
         .raw("message", message)
+        .opt_raw("reported", self.evidence.as_ref().map(Evidence::json))
         .finish()
+    }
+
+    /// The report in its reporter's own export (GDPR): what they reported,
+    /// why and under which name, never the counts nor anyone else's
+    /// reports.
+    pub fn export_json(&self) -> String {
+        ObjectWriter::new()
+            .u64("id", self.id)
+            .u64("target", self.target)
+            .str("reason", self.reason().as_str())
+            .opt_str("note", self.note.as_deref())
+            .u64("timestamp", self.timestamp)
+            .str("name", &self.name)
+            .str("sender", &self.sender)
+            .opt_raw("reported", self.evidence.as_ref().map(Evidence::json))
+            .finish()
     }
 }
 

@@ -186,6 +186,10 @@ pub enum ServerFrame {
     /// Moderators only: the open reports on a message now (a new report,
     /// or 0 when they were dismissed).
     Reported(ReportCounts),
+    /// Moderators only: every message with open reports, as `welcome`
+    /// lists them, replacing what the moderator knew (after an erasure too
+    /// large to tell message by message). `reported` with `all: true`.
+    ReportedAll(Vec<ReportCounts>),
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
 }
@@ -479,6 +483,14 @@ impl ServerFrame {
             ServerFrame::Reported(c) => c
                 .fields(ObjectWriter::new().str("type", "reported"))
                 .finish(),
+            ServerFrame::ReportedAll(all) => ObjectWriter::new()
+                .str("type", "reported")
+                .bool("all", true)
+                .raw(
+                    "reports",
+                    &json::array(all.iter().map(|c| c.fields(ObjectWriter::new()).finish())),
+                )
+                .finish(),
             ServerFrame::Error(e) => ObjectWriter::new()
                 .str("type", "error")
                 .str("code", e.code.as_str())
@@ -604,6 +616,12 @@ impl ServerFrame {
             },
             "receipt" => ServerFrame::Receipt(parse_reader(obj).ok_or(FrameError::Field("seq"))?),
             "pinned" => ServerFrame::Pinned(pinned(obj, "message")),
+            "reported" if flag(obj, "all") => ServerFrame::ReportedAll(
+                list(obj, "reports")
+                    .iter()
+                    .filter_map(ReportCounts::parse)
+                    .collect(),
+            ),
             "reported" => {
                 ServerFrame::Reported(ReportCounts::parse(obj).ok_or(FrameError::Field("target"))?)
             }

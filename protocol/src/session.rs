@@ -1040,6 +1040,10 @@ impl Session {
                 counts: vec![counts],
                 all: false,
             }),
+            // Everything open, as on joining: it replaces what was shown.
+            ServerFrame::ReportedAll(counts) => self
+                .effects
+                .push_back(Effect::Reports { counts, all: true }),
             ServerFrame::Pinned(pinned) => {
                 let room = RoomStatus {
                     pinned,

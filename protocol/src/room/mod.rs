@@ -1031,7 +1031,10 @@ impl RoomCore {
         // Their reports go with them: moderators hear the counts drop.
         let reported = store.reported_by(&author)?;
         let erased = store.purge_author(&author, &sender)?;
-        let recounted = self.recount(&reported, store)?;
+        // Past either bound (their reports, their tombstones told one by
+        // one, whose counts clients drop), one full list instead.
+        let bounded = reported.len() >= MAX_PURGE_EVENTS || erased.count > erased.tombstones.len();
+        let recounted = self.recount(&reported, bounded, store)?;
         // Only their reactions on messages still standing are seen by anyone
         // (not on their own messages, now tombstones, nor on deleted ones):
         // those are taken back in the open, and counted.

@@ -23,7 +23,7 @@
 
 use crate::error::{ErrorCode, ProtocolError};
 use crate::message::RoomEvent;
-use crate::report::{Report, ReportCounts, ReportReason, REPORT_BURST, WELCOME_REPORTS};
+use crate::report::{Evidence, Report, ReportCounts, ReportReason, REPORT_BURST, WELCOME_REPORTS};
 use crate::server_frame::{encode_event, ServerFrame};
 
 use super::{reply, reply_error, Member, Outcome, Output, RoomCore, Store, StoreError};
@@ -91,6 +91,8 @@ impl RoomCore {
             reason: Some(reason),
             note,
             timestamp: now,
+            // As the reporter saw it: a later edit must not clean it.
+            evidence: Some(Evidence::of(&message)),
         };
         report.id = store.add_report(&report)?;
         let counts = store.report_counts(target)?;
@@ -147,12 +149,22 @@ impl RoomCore {
     }
 
     /// After `targets` lost reports (their reporter was erased): their
-    /// counts now, for the moderators connected.
+    /// counts now, for the moderators connected. When `targets` is not the
+    /// whole of it (`all`: an erasure past its bounds), one `reported` with
+    /// every open count instead, as `welcome` has them: cheaper than a frame
+    /// per message, and it leaves nothing stale.
     pub(super) fn recount(
         &self,
         targets: &[u64],
+        all: bool,
         store: &mut impl Store,
     ) -> Result<Vec<Output>, StoreError> {
+        if all {
+            let open = store.reported(WELCOME_REPORTS)?;
+            return Ok(vec![Output::ToModerators(
+                ServerFrame::ReportedAll(open).encode(),
+            )]);
+        }
         let mut outputs = Vec::with_capacity(targets.len());
         for &target in targets {
             let counts = store.report_counts(target)?;

@@ -5,6 +5,7 @@ use super::tests::replies;
 use super::*;
 use crate::json::{self, Json};
 use crate::message::Role;
+use crate::report::{Evidence, Report, ReportCounts, ReportReason};
 
 const T0: u64 = 1_764_330_000_000;
 
@@ -463,6 +464,131 @@ fn an_erasure_removes_the_users_reports_and_tells_moderators_the_new_counts() {
         .open_reports()
         .iter()
         .all(|r| r.author != "u:dee"));
+}
+
+#[test]
+fn a_report_keeps_the_message_as_its_reporter_saw_it_until_its_author_is_erased() {
+    let mut room = Room::new();
+    let (vee, _) = room.join(user("vee", None));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let seq = room.post(&vee, "you fool");
+    let out = room.report(&bo, "r1", seq, "harassment");
+    let data = out
+        .iter()
+        .find_map(|o| match o {
+            Output::ReportEvent { data, .. } => Some(json::parse(data).unwrap()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        field(field(&data, "reported"), "message").as_str(),
+        Some("you fool"),
+        "the webhook carries it too"
+    );
+    let edit = format!(r#"{{"type":"edit","id":"e1","target":{seq},"message":"hello"}}"#);
+    assert_eq!(answer(&room.frame(&vee, &edit)), "ack");
+    let kept = &room.store.open_reports()[0];
+    let evidence = kept.evidence.as_ref().unwrap();
+    assert_eq!(
+        (evidence.text.as_str(), evidence.edited),
+        ("you fool", None)
+    );
+    let listed = kept.site_json(r#"{"message":"hello"}"#, &ReportCounts::new(seq));
+    assert!(
+        listed.contains(r#""reported":{"message":"you fool"}"#),
+        "{listed}"
+    );
+    // Reported again after the edit: as it is then, edited.
+    let (cy, _) = room.join(request("Cy", "203.0.113.3"));
+    room.report(&cy, "r2", seq, "other");
+    let second = room.store.open_reports()[1].evidence.clone().unwrap();
+    assert_eq!(second.text, "hello");
+    assert!(second.edited.is_some());
+    // The author erased: nothing of their text is left in any report.
+    room.core
+        .erase_user("vee", Limits::default(), room.now, &mut room.store)
+        .unwrap();
+    assert!(room.store.open_reports().is_empty());
+}
+
+#[test]
+fn the_evidence_names_the_files_and_leaves_out_what_it_lacks() {
+    let evidence = Evidence {
+        text: "look \"here\"".into(),
+        edited: Some(5),
+        files: vec!["a.png".into(), "b \"c\".pdf".into()],
+    };
+    assert_eq!(
+        evidence.json(),
+        r#"{"message":"look \"here\"","edited":5,"files":["a.png","b \"c\".pdf"]}"#
+    );
+    let files = evidence.files_json();
+    assert_eq!(Evidence::parse_files(files.as_deref()), evidence.files);
+    assert_eq!(
+        Evidence::parse_files(Some("not json")),
+        Vec::<String>::new()
+    );
+    assert_eq!(Evidence::parse_files(None), Vec::<String>::new());
+    let bare = Evidence {
+        text: String::new(),
+        ..Evidence::default()
+    };
+    assert_eq!(bare.json(), r#"{"message":""}"#);
+    assert_eq!(bare.files_json(), None);
+}
+
+#[test]
+fn the_export_json_is_the_reporters_own_report_without_counts() {
+    let r = Report {
+        id: 3,
+        target: 9,
+        author: "u:dee".into(),
+        origin: Some("hash".into()),
+        sender: "Dk3".into(),
+        name: "Dee".into(),
+        verified: true,
+        reason: Some(ReportReason::Spam),
+        note: Some("ads".into()),
+        timestamp: 77,
+        evidence: Some(Evidence {
+            text: "buy".into(),
+            ..Evidence::default()
+        }),
+    };
+    assert_eq!(
+        r.export_json(),
+        r#"{"id":3,"target":9,"reason":"spam","note":"ads","timestamp":77,"name":"Dee","sender":"Dk3","reported":{"message":"buy"}}"#
+    );
+}
+
+#[test]
+fn an_erasure_past_its_bounds_tells_moderators_every_open_count_at_once() {
+    let mut room = Room::new();
+    let (ada, _) = room.join(request("Ada", "203.0.113.1"));
+    let (bo, _) = room.join(request("Bo", "203.0.113.2"));
+    let (dee, _) = room.join(user("dee", None));
+    let kept = room.post(&ada, "kept");
+    room.report(&bo, "b1", kept, "spam");
+    // Dee reported more messages than an erasure tells one by one.
+    for i in 0..MAX_PURGE_EVENTS as u64 + 5 {
+        room.now += 6_000;
+        let seq = room.post(&ada, &format!("m{i}"));
+        assert_eq!(
+            answer(&room.report(&dee, &format!("d{i}"), seq, "other")),
+            "ack"
+        );
+    }
+    let (_, out) = room
+        .core
+        .erase_user("dee", Limits::default(), room.now, &mut room.store)
+        .unwrap();
+    let told = to_moderators(&out);
+    assert_eq!(told.len(), 1, "one frame, not a thousand");
+    assert_eq!(field(&told[0], "all").as_bool(), Some(true));
+    let all = field(&told[0], "reports").as_array().unwrap();
+    assert_eq!(all.len(), 1, "only Bo's is left open");
+    assert_eq!(field(&all[0], "target").as_u64(), Some(kept));
+    assert_eq!(field(&all[0], "reports").as_u64(), Some(1));
 }
 
 #[test]

@@ -263,6 +263,8 @@ pub trait Store {
     fn dismiss_reports(&mut self, target: u64) -> Result<usize, StoreError>;
     /// The messages `author` has open reports on, at most [`MAX_PURGE_EVENTS`].
     fn reported_by(&mut self, author: &str) -> Result<Vec<u64>, StoreError>;
+    /// Every open report `author` made, oldest first (their export).
+    fn reports_made(&mut self, author: &str) -> Result<Vec<Report>, StoreError>;
 }
 
 /// A 53-bit FNV-1a fingerprint of a request's parts (53 bits: exact in a JS number).
@@ -780,6 +782,15 @@ impl Store for MemoryStore {
             .filter(|r| r.author == author)
             .map(|r| r.target)
             .take(MAX_PURGE_EVENTS)
+            .collect())
+    }
+
+    fn reports_made(&mut self, author: &str) -> Result<Vec<Report>, StoreError> {
+        Ok(self
+            .reports
+            .iter()
+            .filter(|r| r.author == author)
+            .cloned()
             .collect())
     }
 }

@@ -115,6 +115,17 @@ fn every_frame_round_trips() {
             by_reason: [0, 3, 0],
         }),
         ServerFrame::Reported(ReportCounts::new(7)),
+        ServerFrame::ReportedAll(vec![
+            ReportCounts {
+                target: 9,
+                by_reason: [1, 0, 2],
+            },
+            ReportCounts {
+                target: 3,
+                by_reason: [0, 1, 0],
+            },
+        ]),
+        ServerFrame::ReportedAll(Vec::new()),
         ServerFrame::Pinned(Some(sample(3))),
         ServerFrame::Pinned(None),
         ServerFrame::History {

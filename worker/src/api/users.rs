@@ -1,6 +1,7 @@
 //! `GET /v1/sites/{site}/users/{sub}/messages` (export) and
 //! `DELETE /v1/sites/{site}/users/{sub}` (erase): a verified user's
-//! messages across the site's rooms.
+//! messages (and, in the export, the reports they made) across the site's
+//! rooms.
 //!
 //! Both walk the site's room list a page at a time: a Worker call may make
 //! only so many subrequests, so a site with more rooms answers with `next`
@@ -84,7 +85,7 @@ pub async fn handle(
     let Some(page) = room_page(env, site, after.as_deref().unwrap_or("")).await? else {
         return unavailable(&[]);
     };
-    let (mut messages, mut failed) = (Vec::new(), Vec::new());
+    let (mut messages, mut reports, mut failed) = (Vec::new(), Vec::new(), Vec::new());
     let (mut erased, mut notices, mut reactions, mut rooms) = (0, 0, 0, 0);
     for room in &page.rooms {
         let answer = match room_call(env, site, room, method.clone(), &path, None).await {
@@ -100,6 +101,10 @@ pub async fn handle(
                 m["room"] = json!(room);
                 messages.push(m);
             }
+            for mut r in answer["reports"].as_array().cloned().unwrap_or_default() {
+                r["room"] = json!(room);
+                reports.push(r);
+            }
         } else {
             let n = answer["erased"].as_u64().unwrap_or(0);
             let k = answer["notices"].as_u64().unwrap_or(0);
@@ -114,7 +119,7 @@ pub async fn handle(
         return unavailable(&failed);
     }
     let mut body = if export {
-        json!({ "messages": messages })
+        json!({ "messages": messages, "reports": reports })
     } else {
         json!({ "erased": erased, "notices": notices, "reactions": reactions, "rooms": rooms })
     };

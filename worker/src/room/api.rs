@@ -338,20 +338,28 @@ impl Room {
                 let Some(sub) = user_of(sub) else {
                     return json_error(400, "bad_request", "bad user id");
                 };
-                let messages = self.inner.borrow_mut().as_mut().ok().map(|i| {
-                    let mut messages = i.store.messages_by(&format!("u:{sub}"))?;
+                let exported = self.inner.borrow_mut().as_mut().ok().map(|i| {
+                    let author = format!("u:{sub}");
+                    let mut messages = i.store.messages_by(&author)?;
                     for m in &mut messages {
                         i.core.sign(m, now_ms());
                     }
-                    Ok::<_, protocol::room::StoreError>(messages)
+                    // The reports they made are theirs too (never those
+                    // made about them: that would name the reporters).
+                    let reports = i.store.reports_made(&author)?;
+                    Ok::<_, protocol::room::StoreError>((messages, reports))
                 });
-                match messages {
-                    Some(Ok(messages)) => {
+                match exported {
+                    Some(Ok((messages, reports))) => {
                         let list: Vec<Value> = messages
                             .into_iter()
                             .map(|m| event_json(&RoomEvent::Message(m)))
                             .collect();
-                        json_response(200, &json!({ "messages": list }))
+                        let reports: Vec<Value> = reports
+                            .iter()
+                            .filter_map(|r| serde_json::from_str(&r.export_json()).ok())
+                            .collect();
+                        json_response(200, &json!({ "messages": list, "reports": reports }))
                     }
                     _ => json_error(503, "unavailable", "the room's storage is unavailable"),
                 }

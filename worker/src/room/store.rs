@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use protocol::message::{
     ChatMessage, ModerationNotice, Reaction, ReactionChange, ReplyRef, Role, RoomEvent, Update,
 };
-use protocol::report::{Report, ReportCounts, ReportReason};
+use protocol::report::{Evidence, Report, ReportCounts, ReportReason};
 use protocol::room::{
     Change, Page, PageQuery, Prior, Purged, Record, RecordKind, Store, StoreError, Upload,
     UploadState, MAX_PURGE_EVENTS,
@@ -126,6 +126,12 @@ const MIGRATIONS: &[&str] = &[
     //    reports a message once however many anonymous keys it takes.
     "ALTER TABLE reports ADD COLUMN origin TEXT;
      CREATE INDEX IF NOT EXISTS reports_by_origin ON reports (target, origin);",
+    // 9: the evidence: the reported message as its reporter saw it (its
+    //    text, when it had been edited, its files' names as a JSON array),
+    //    which a later edit does not change. It goes with the report.
+    "ALTER TABLE reports ADD COLUMN text TEXT;
+     ALTER TABLE reports ADD COLUMN edited INTEGER;
+     ALTER TABLE reports ADD COLUMN files TEXT;",
 ];
 
 /// Reports of messages no longer standing (deleted, trimmed) go.
@@ -266,6 +272,9 @@ struct ReportRow {
     reason: String,
     note: Option<String>,
     ts: u64,
+    text: Option<String>,
+    edited: Option<u64>,
+    files: Option<String>,
 }
 
 impl From<ReportRow> for Report {
@@ -281,6 +290,12 @@ impl From<ReportRow> for Report {
             reason: ReportReason::parse(&r.reason),
             note: r.note,
             timestamp: r.ts,
+            // Reports from before migration 9 have none.
+            evidence: r.text.map(|text| Evidence {
+                text,
+                edited: r.edited,
+                files: Evidence::parse_files(r.files.as_deref()),
+            }),
         }
     }
 }
@@ -293,7 +308,7 @@ struct ReasonCount {
 }
 
 const REPORT_COLUMNS: &str =
-    "id, target, author, origin, sender_key, name, verified, reason, note, ts";
+    "id, target, author, origin, sender_key, name, verified, reason, note, ts, text, edited, files";
 
 #[derive(Deserialize)]
 struct ReactionRow {
@@ -1076,8 +1091,8 @@ impl Store for SqlStore {
 
     fn add_report(&mut self, r: &Report) -> Result<u64, StoreError> {
         let rows: Vec<Count> = self.exec(
-            "INSERT INTO reports (target, author, origin, sender_key, name, verified, reason, note, ts)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS n",
+            "INSERT INTO reports (target, author, origin, sender_key, name, verified, reason, note, ts, text, edited, files)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id AS n",
             vec![
                 int(r.target),
                 r.author.as_str().into(),
@@ -1088,6 +1103,9 @@ impl Store for SqlStore {
                 r.reason().as_str().into(),
                 r.note.clone().into(),
                 int(r.timestamp),
+                r.evidence.as_ref().map(|e| e.text.clone()).into(),
+                r.evidence.as_ref().and_then(|e| e.edited).map(int).into(),
+                r.evidence.as_ref().and_then(Evidence::files_json).into(),
             ],
         )?;
         rows.first()
@@ -1162,6 +1180,14 @@ impl Store for SqlStore {
             vec![author.into(), int(MAX_PURGE_EVENTS as u64)],
         )?;
         Ok(rows.into_iter().map(|r| r.n).collect())
+    }
+
+    fn reports_made(&mut self, author: &str) -> Result<Vec<Report>, StoreError> {
+        let rows: Vec<ReportRow> = self.exec(
+            &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE author = ? ORDER BY id"),
+            vec![author.into()],
+        )?;
+        Ok(rows.into_iter().map(Report::from).collect())
     }
 }
 
