@@ -517,6 +517,7 @@ impl Session {
             if let Some(t) = &mut self.last_read_sent {
                 *t -= by;
             }
+            self.last_open -= by;
             self.last_typing_sent -= by;
             if let Some(offset) = &mut self.server_offset {
                 *offset += by;

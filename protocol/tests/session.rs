@@ -480,6 +480,24 @@ fn a_page_moving_the_widget_in_and_out_cannot_make_it_reconnect_in_a_loop() {
 }
 
 #[test]
+fn a_widget_put_back_after_the_clock_was_set_back_reconnects_at_once() {
+    let mut s = session();
+    let t = 10_000_000.0;
+    connected(&mut s, t, 2, vec![msg(1), msg(2)]);
+    s.set_detached(true, t + 60_000.0);
+    s.on_close(1000, "", t + 60_001.0);
+    drain(&mut s);
+    // The device's clock is set back an hour; a minute later (real time),
+    // two minutes after its socket opened, the widget is put back.
+    s.handle_timeout(t + 60_002.0 - 3_600_000.0);
+    s.set_detached(false, t + 120_000.0 - 3_600_000.0);
+    assert!(
+        drain(&mut s).iter().any(is_open),
+        "its socket opened two minutes ago: no backoff to wait for"
+    );
+}
+
+#[test]
 fn visible_tab_skips_the_backoff_wait() {
     let mut s = session();
     connected(&mut s, 0.0, 0, vec![]);
