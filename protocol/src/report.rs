@@ -182,6 +182,8 @@ pub struct Report {
     pub sender: String,
     pub name: String,
     pub verified: bool,
+    /// `None`: a reason this version does not know (a row stored by a
+    /// newer one); counted and shown as `other` ([`Report::reason`]).
     pub reason: Option<ReportReason>,
     pub note: Option<String>,
     pub timestamp: u64,

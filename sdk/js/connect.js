@@ -73,8 +73,11 @@ export function createConnect(loadHeadless, defaultServer) {
         if (fields === null || typeof fields !== 'object') throw wrong('moderate(action, fields) needs its fields as an object', fields);
         const { target, sender, seconds, reason } = fields;
         const text = (k, v) => { if (v != null && typeof v !== 'string') throw wrong(`moderate(action, { ${k} }) needs a string`, v); return v ?? undefined; };
+        // As seqOf takes them (digits too), but not called a message's seq.
+        const secs = typeof seconds === 'string' && seconds.trim() ? Number(seconds) : seconds;
+        if (secs != null && !(Number.isSafeInteger(secs) && secs >= 0)) throw wrong('moderate(action, { seconds }) needs whole seconds', seconds);
         return call('moderate', action, target == null ? undefined : seqOf('moderate', target),
-          text('sender', sender), seconds == null ? undefined : seqOf('moderate', seconds, 0), text('reason', reason));
+          text('sender', sender), secs ?? undefined, text('reason', reason));
       },
       /** Send a failed message again / drop it (after a `failed` event). */
       retry(id) { return call('retry', String(id)); },

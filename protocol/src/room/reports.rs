@@ -8,7 +8,7 @@
 //!   with the first one's time and changes nothing, free of charge; an
 //!   anonymous member's address counts as one member (a fresh anonymous
 //!   key is one private window away), its other members acked as if first;
-//! - at most [`REPORT_BURST`] new reports in a burst, then 10 a minute, per
+//! - at most [`crate::report::REPORT_BURST`] new reports in a burst, then 10 a minute, per
 //!   member (and, for anonymous members, five times that per address);
 //! - muted members and members of a locked room may still report (being
 //!   harassed is no less likely while muted), banned ones are gone;
@@ -23,7 +23,9 @@
 
 use crate::error::{ErrorCode, ProtocolError};
 use crate::message::RoomEvent;
-use crate::report::{Evidence, Report, ReportCounts, ReportReason, REPORT_BURST, WELCOME_REPORTS};
+use crate::report::{
+    Evidence, Report, ReportCounts, ReportReason, REPORT_REFILL_SECS, WELCOME_REPORTS,
+};
 use crate::server_frame::{encode_event, ServerFrame};
 
 use super::{reply, reply_error, Member, Outcome, Output, RoomCore, Store, StoreError};
@@ -77,7 +79,12 @@ impl RoomCore {
         if !self.throttles.take_report(member, now) {
             return fail(ProtocolError::new(
                 ErrorCode::RateLimited,
-                format!("reporting too fast: {REPORT_BURST} reports a minute at most"),
+                // The sustained rate (the burst is another constant that happens
+                // to be 10 as well).
+                format!(
+                    "reporting too fast: {} reports a minute at most",
+                    60 / REPORT_REFILL_SECS
+                ),
             ));
         }
         let mut report = Report {

@@ -1,9 +1,10 @@
 //! What opens inside a message when the visitor acts on it: the action menu
 //! (reactions first, then Reply, Edit, Delete, Report, Hide and, for
 //! moderators, Remove, Mute, Ban, Dismiss reports), the choice of a report's
-//! reason, the inline editor, and the moderator's duration-and-reason form. Each lives inside the message's `<li>`, below its text, so it flows
-//! with the list and needs no positioning; the controller handles its
-//! buttons through their `data-action`.
+//! reason, the inline editor, and the moderator's duration-and-reason
+//! form. Each lives inside the message's `<li>`, below its text, so it
+//! flows with the list and needs no positioning; the controller handles
+//! its buttons through their `data-action`.
 
 use protocol::text::decimal;
 use wasm_bindgen::JsCast;
