@@ -541,7 +541,12 @@ impl Client {
                     "reason must be spam, harassment or other",
                 )
             })?;
-            let note = note.filter(|n| !n.trim().is_empty());
+            // Checked as the room checks it: refused now, not as a late `failed`.
+            let note = match note {
+                Some(n) => protocol::report::clean_note(&n)
+                    .map_err(|e| ProtocolError::new(ErrorCode::BadFrame, e))?,
+                None => None,
+            };
             h.session.report(seq as u64, reason, note, t)
         })
     }
