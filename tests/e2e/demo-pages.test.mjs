@@ -2,23 +2,12 @@
 // the launcher bubble, phone-sized screens and an automated accessibility check.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { BASE, join, launchBrowser, sleep, uniqueRoom } from './helpers.mjs';
+import { BASE, join, launchBrowser, seriousViolations, sleep, uniqueRoom } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-const AXE = path.resolve('node_modules/axe-core/axe.min.js');
-
-/** Serious and critical axe-core violations on the page (shadow roots included). */
-async function axeViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test('landing page: pick a room, share it by link and QR code, name remembered, theme switch', async () => {
   const context = await browser.newContext({ viewport: { width: 1200, height: 860 } });
@@ -134,7 +123,7 @@ test('every demo page fits a phone screen and has no serious accessibility viola
     await page.locator('.hc-online').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${url} scrolls sideways by ${overflow}px on a phone`);
-    assert.deepEqual(await axeViolations(page), [], `${url} accessibility`);
+    assert.deepEqual(await seriousViolations(page), [], `${url} accessibility`);
     await page.close();
   }
   for (const theme of ['light', 'dark']) {
@@ -145,7 +134,7 @@ test('every demo page fits a phone screen and has no serious accessibility viola
     await page.locator('.hc-input').fill('contrast check');
     await page.locator('.hc-input').press('Enter');
     await page.locator('.hc-list .hc-own').waitFor();
-    assert.deepEqual(await axeViolations(page), [], `${theme} theme accessibility`);
+    assert.deepEqual(await seriousViolations(page), [], `${theme} theme accessibility`);
     await page.close();
   }
   await context.close();

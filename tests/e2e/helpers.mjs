@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import path from 'node:path';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -265,4 +266,17 @@ export function proxy() {
     drop() { for (const k of [...conns]) { k.c.destroy(); k.up.destroy(); } },
     close() { this.drop(); server.close(); },
   })));
+}
+
+/** The `<li>` of the message whose text contains `text`, in a widget page's list. */
+export const messageItem = (page, text) =>
+  page.locator('.hc-list .hc-msg[data-seq]', { has: page.locator('.hc-text', { hasText: text }) });
+
+/** Serious and critical axe-core violations on the page (shadow roots included): `id: targets`. */
+export async function seriousViolations(page) {
+  await page.addScriptTag({ path: path.resolve('node_modules/axe-core/axe.min.js') });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

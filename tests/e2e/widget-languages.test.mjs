@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage, messageItem as item } from './helpers.mjs';
 
 const SECRET = 'widget-languages-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -54,7 +54,6 @@ const send = async (page, text) => {
   await page.locator('.hc-input').fill(text);
   await page.locator('.hc-input').press('Enter');
 };
-const item = (page, text) => page.locator('.hc-list .hc-msg[data-seq]', { has: page.locator('.hc-text', { hasText: text }) });
 
 test('every language file has every English text, with its placeholders, and whole sets of the plural forms its language has', async () => {
   const defaults = table('DEFAULTS');

@@ -4,12 +4,10 @@
 // accessibility of what opens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createSite, join, launchBrowser, mintToken, post, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, join, launchBrowser, mintToken, post, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
 
 const SECRET = 'widget-moderation-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
-const AXE = path.resolve('node_modules/axe-core/axe.min.js');
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -22,14 +20,7 @@ async function open(options) {
   return page;
 }
 
-/** The `<li>` of the message with `text` in `page`'s list. */
-const item = (page, text) => page.locator('.hc-list .hc-msg[data-seq]', { has: page.locator('.hc-text', { hasText: text }) });
 
-async function seriousViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
-}
 
 test('history is not read out on joining; new messages are, and a catch-up is summed up', async () => {
   const room = uniqueRoom('announce');

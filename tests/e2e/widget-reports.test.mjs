@@ -5,12 +5,10 @@
 // live and on joining, and "Dismiss reports".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
 
 const SECRET = 'widget-reports-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
-const AXE = path.resolve('node_modules/axe-core/axe.min.js');
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -22,18 +20,12 @@ async function open(options) {
   return page;
 }
 
-const item = (page, text) => page.locator('.hc-list .hc-msg[data-seq]', { has: page.locator('.hc-text', { hasText: text }) });
 const shadow = (page, f) => page.evaluate(f);
 const focused = (page) => shadow(page, () => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className ?? 'the page');
 const focusedText = (page) => shadow(page, () => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.textContent);
 const said = (page) => shadow(page, () => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
 const labels = (menu) => menu.locator('[role=menuitem]').evaluateAll((items) => items.map((i) => i.textContent));
 
-async function seriousViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
-}
 
 /** Move focus with the arrows to the menu item named `name` and press Enter. */
 async function choose(page, menu, name) {
