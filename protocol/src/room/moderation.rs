@@ -222,6 +222,9 @@ impl RoomCore {
         self.tell_deleted(&mut outputs, purged, now, store)?;
         if purge {
             outputs.extend(self.pin_follows(member, None, now, store)?);
+            // Their messages' reports went with them, loaded or not: every
+            // open count, for the moderators' flags.
+            outputs.extend(self.recount(&[], true, store)?);
         }
         outputs.extend(after);
         Ok(outputs)

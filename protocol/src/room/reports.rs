@@ -157,9 +157,9 @@ impl RoomCore {
 
     /// After `targets` lost reports (their reporter was erased): their
     /// counts now, for the moderators connected. When `targets` is not the
-    /// whole of it (`all`: an erasure past its bounds), one `reported` with
-    /// every open count instead, as `welcome` has them: cheaper than a frame
-    /// per message, and it leaves nothing stale.
+    /// whole of it (`all`: an erasure past its bounds, a purge), one
+    /// `reported` with every open count instead, as `welcome` has them:
+    /// cheaper than a frame per message, and it leaves nothing stale.
     pub(super) fn recount(
         &self,
         targets: &[u64],

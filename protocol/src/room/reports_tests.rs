@@ -416,13 +416,34 @@ fn deleting_purging_or_trimming_a_message_takes_its_reports_with_it() {
     let (bo, _) = room.join(request("Bo", "203.0.113.2"));
     let (mo, _) = room.join(user("mo", Some(Role::Moderator)));
     let seq = room.post(&bo, "spam");
+    room.post(&bo, "more spam");
+    let other = room.post(&ada, "a fair point");
     room.report(&ada, "r", seq, "spam");
-    room.frame(
+    room.report(&bo, "r2", other, "other");
+    let out = room.frame(
         &mo,
         &format!(
             r#"{{"type":"moderate","id":"p","action":"purge","sender":"{}"}}"#,
             bo.sender
         ),
+    );
+    assert_eq!(room.open(seq), 0);
+    assert_eq!(room.open(other), 1, "only the purged member's messages");
+    // Moderators get every open count at once: a purge may reach messages
+    // their widgets have not loaded (a tombstone clears only a loaded one).
+    let told = to_moderators(&out);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(field(&told[0], "all").as_bool(), Some(true));
+    let listed: Vec<u64> = field(&told[0], "reports")
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| c.get("target").and_then(Json::as_u64))
+        .collect();
+    assert_eq!(listed, [other]);
+    room.frame(
+        &mo,
+        &format!(r#"{{"type":"moderate","id":"d","action":"dismiss","target":{other}}}"#),
     );
     assert!(room.store.open_reports().is_empty());
     let (_, welcome) = room.join(user("mo2", Some(Role::Moderator)));
