@@ -436,3 +436,40 @@ test('screenshots of the widget in light and dark themes', async () => {
   await bo.close();
   await context.close();
 });
+
+test('with a mouse, ⋯ takes no line of its own: it shows beside a message on hover or focus', async () => {
+  const room = uniqueRoom('more');
+  const bo = await join(room, 'Bo');
+  bo.send({ type: 'send', id: 'm1', message: 'first line' });
+  await bo.next('ack');
+  bo.send({ type: 'send', id: 'm2', message: 'second line' });
+  await bo.next('ack');
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Ada' });
+  await page.locator('.hc-list .hc-text', { hasText: 'second line' }).waitFor();
+  const [first, second] = [0, 1].map((i) => page.locator('.hc-list .hc-msg').nth(i));
+  const box = (l) => l.boundingBox();
+  const opacity = (l) => l.locator('.hc-more').evaluate((b) => getComputedStyle(b).opacity);
+  // Two grouped one-line messages sit bubble under bubble, as in any chat.
+  const gap = (await box(second.locator('.hc-text'))).y - ((await box(first.locator('.hc-text'))).y + (await box(first.locator('.hc-text'))).height);
+  assert.ok(gap < 12, `the gap between two grouped messages is ${gap} px`);
+  assert.equal(await opacity(first), '0', 'at rest, no ⋯');
+  await first.locator('.hc-text').hover();
+  assert.equal(await opacity(first), '1', 'hovered, ⋯ shows');
+  assert.equal(await opacity(second), '0');
+  // Beside the bubble, on its line.
+  const [bubble, more] = [await box(first.locator('.hc-text')), await box(first.locator('.hc-more'))];
+  assert.ok(more.x >= bubble.x + bubble.width - 1 && more.x < bubble.x + bubble.width + 16, `⋯ at ${more.x}, the bubble ends at ${bubble.x + bubble.width}`);
+  assert.ok(more.y < bubble.y + bubble.height && more.y + more.height > bubble.y, '⋯ beside the bubble, not under it');
+  await first.locator('.hc-more').click();
+  await page.locator('.hc-menu').waitFor();
+  await page.mouse.move(0, 0);
+  assert.equal(await opacity(first), '1', 'shown while its menu is open');
+  await page.keyboard.press('Escape');
+  // Keyboard: the list's arrows focus a message, and its ⋯ shows.
+  await page.mouse.move(0, 0);
+  await page.locator('.hc-log').focus();
+  await page.keyboard.press('End');
+  assert.equal(await opacity(second), '1', 'a focused message shows its ⋯');
+  await Promise.all([bo.close(), context.close()]);
+});
