@@ -2,7 +2,7 @@
 // loss, terminal failures, clean-up, hostile text, auto-mount, keyboard use.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, admin, createSite, join, launchBrowser, mintToken, sleep, statuses, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { BASE, admin, createSite, join, launchBrowser, mintToken, seriousViolations, sleep, statuses, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -472,4 +472,33 @@ test('with a mouse, ⋯ takes no line of its own: it shows beside a message on h
   await page.keyboard.press('End');
   assert.equal(await opacity(second), '1', 'a focused message shows its ⋯');
   await Promise.all([bo.close(), context.close()]);
+});
+
+test('each sender\'s name has a colour of its own, the same in every widget, readable in both themes; a site can set one for all', async () => {
+  const room = uniqueRoom('names');
+  const names = ['Bo', 'Cy', 'Di', 'Ed', 'Fay', 'Gil'];
+  const clients = await Promise.all(names.map((n) => join(room, n)));
+  for (const [i, c] of clients.entries()) {
+    c.send({ type: 'send', id: `n${i}`, message: `hello from ${names[i]}` });
+    await c.next('ack');
+  }
+  const context = await browser.newContext();
+  const colours = async (page) => {
+    await page.locator('.hc-list .hc-text', { hasText: 'hello from Gil' }).waitFor();
+    return page.locator('.hc-list .hc-name').evaluateAll((els) => els.map((e) => [e.textContent, getComputedStyle(e).color]));
+  };
+  const light = await widgetPage(context, { room, name: 'Ada', theme: 'light' });
+  const dark = await widgetPage(context, { room, name: 'Ann', theme: 'dark' });
+  const [seen, again] = [await colours(light), await colours(dark)];
+  assert.deepEqual(seen.map(([n]) => n), names);
+  assert.ok(new Set(seen.map(([, c]) => c)).size >= 2, `six senders, colours ${JSON.stringify(seen)}`);
+  assert.ok(!seen.some(([, c]) => c === 'rgb(31, 31, 31)'), 'names are coloured, not in the text colour');
+  // The same hue for a sender in another visitor's widget (here in the dark theme: lighter).
+  const hue = (c) => c.split(' ').at(-1);
+  assert.deepEqual(again.map(([, c]) => hue(c)), seen.map(([, c]) => hue(c)));
+  assert.deepEqual(await seriousViolations(light), [], 'light theme');
+  assert.deepEqual(await seriousViolations(dark), [], 'dark theme');
+  const plain = await widgetPage(context, { room, name: 'Al' }, { body: '<div id="chat" style="--hc-name: rgb(1, 2, 3)"></div>' });
+  assert.ok((await colours(plain)).every(([, c]) => c === 'rgb(1, 2, 3)'), '--hc-name sets one colour for all');
+  await Promise.all([...clients.map((c) => c.close()), context.close()]);
 });

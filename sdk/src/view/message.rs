@@ -11,7 +11,8 @@ use web_sys::{Document, Element};
 
 use super::attachments;
 use super::dom::{
-    append, append_all, attr, element, find, iso_time, local_time, set_class, set_text,
+    append, append_all, attr, element, find, invoke, iso_time, local_time, prop, set_class,
+    set_text,
 };
 use crate::events::mentions;
 use crate::strings::Strings;
@@ -119,6 +120,18 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     let meta = element(doc, "div", "hc-meta");
     let name = element(doc, "span", "hc-name");
     set_text(&name, &m.name);
+    let key = if m.sender.is_empty() {
+        &m.name
+    } else {
+        &m.sender
+    };
+    let hue = decimal(name_hue(key).into());
+    invoke(
+        &prop(&name, "style"),
+        "setProperty",
+        &"--_h".into(),
+        &hue.into(),
+    );
     append(&meta, &name);
     if let Some(role) = m.role {
         let badge = element(doc, "span", "hc-role");
@@ -229,6 +242,23 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     }
 }
 
+/// Hues (oklch) that tell names apart at a glance: red, orange, green, teal,
+/// blue, violet, purple, pink. No yellow: it turns olive at the lightness
+/// that keeps contrast on white.
+const NAME_HUES: [u32; 8] = [25, 55, 145, 190, 235, 270, 305, 345];
+
+/// The hue of a sender's name: each sender's name in a colour of its own, as
+/// group chats do, the same for everyone in the room (the sender key is the
+/// room's). The stylesheet keeps the lightness, so every hue has the same
+/// contrast.
+pub fn name_hue(key: &str) -> u32 {
+    // FNV-1a: stable, and spreads keys that differ in one character.
+    let h = key.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    NAME_HUES[h as usize % NAME_HUES.len()]
+}
+
 /// A line in the list for a moderation notice ("A message was removed…").
 /// A reply's quote of `r`: its author's name and the start of its text,
 /// redrawn when that message changes (edited, deleted, its author erased).
@@ -298,5 +328,28 @@ pub fn notice_text(s: &Strings, li: &Element) -> String {
     match data("data-reason") {
         Some(reason) => s.fill("noticeReason", &[("notice", &text), ("reason", &reason)]),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{name_hue, NAME_HUES};
+
+    #[test]
+    fn name_hues_are_one_of_eight_stable_and_spread() {
+        let keys = [
+            "s_Ada", "s_Bo", "s_Cy", "s_Di", "s_Eve", "s_Flo", "s_Gus", "s_Hal",
+        ];
+        let hues: Vec<u32> = keys.iter().map(|k| name_hue(k)).collect();
+        assert!(hues.iter().all(|h| NAME_HUES.contains(h)));
+        assert_eq!(hues, keys.iter().map(|k| name_hue(k)).collect::<Vec<_>>());
+        let mut distinct = hues.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(
+            distinct.len() >= 4,
+            "eight senders in {} colours",
+            distinct.len()
+        );
     }
 }
