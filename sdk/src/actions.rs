@@ -11,7 +11,7 @@ use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use crate::controller::Controller;
 use crate::events;
-use crate::view::dom::{cast, closest, find, focus, number, prop};
+use crate::view::dom::{cast, closest, each, find, focus, number, prop};
 use crate::view::menu;
 
 impl Controller {
@@ -220,7 +220,7 @@ impl Controller {
             "save-edit" => self.save_edit(&li, seq, t),
             "cancel" => {
                 menu::close(&li);
-                menu::refocus(&li);
+                self.back_from(&li);
             }
             "hide" | "unhide" => {
                 menu::close(&li);
@@ -299,7 +299,46 @@ impl Controller {
             }
         }
         menu::close(li);
-        menu::refocus(li);
+        self.back_from(li);
+    }
+
+    /// Open the editor on the visitor's last message in the list, if the
+    /// menu would offer Edit there (its edit window open, the room not
+    /// locked, ...); focus returns to the composer when it closes.
+    pub(crate) fn edit_last(&mut self, t: f64) -> bool {
+        let mut last = None;
+        each(
+            &self.view.list,
+            ".hc-own[data-seq]:not([data-deleted])",
+            &mut |li| last = Some(li),
+        );
+        let Some(li) = last else {
+            return false;
+        };
+        if !self.menu_items(&li, t).1.iter().any(|(a, _)| *a == "edit") {
+            return false;
+        }
+        let text = find(&li, ".hc-text")
+            .and_then(|p| p.text_content())
+            .unwrap_or_default();
+        menu::edit(&self.view.doc, &self.view.strings, &li, &text);
+        self.edit_from_composer = number(&li, "data-seq");
+        true
+    }
+
+    /// Focus after `li`'s menu, editor or form closes: its ⋯, or the
+    /// composer for an editor opened from there.
+    fn back_from(&mut self, li: &Element) {
+        let seq = number(li, "data-seq");
+        if self
+            .edit_from_composer
+            .take()
+            .is_some_and(|s| Some(s) == seq)
+        {
+            focus(&self.view.input);
+        } else {
+            menu::refocus(li);
+        }
     }
 
     /// The room refused an edit already sent: its editor opens again with
@@ -358,7 +397,7 @@ impl Controller {
         if key == "Escape" && find(&li, ".hc-menu, .hc-dialog").is_some() {
             e.prevent_default();
             menu::close(&li);
-            menu::refocus(&li);
+            self.back_from(&li);
             return;
         }
         if let Some(menu_el) = closest(target, ".hc-menu") {

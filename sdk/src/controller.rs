@@ -50,6 +50,9 @@ pub struct Controller {
     pub(crate) view: View,
     /// The message the composer answers, if any.
     pub(crate) reply_to: Option<u64>,
+    /// The message whose editor ↑ opened from the composer: focus goes back
+    /// there when it closes.
+    pub(crate) edit_from_composer: Option<u64>,
     /// The pinned message shown (seq, edited) and whether with Unpin
     /// (redrawn only when one changes: a redraw would take focus off Unpin).
     pin_shown: Option<(u64, Option<u64>, bool)>,
@@ -183,6 +186,7 @@ impl Controller {
                 options,
                 view,
                 reply_to: None,
+                edit_from_composer: None,
                 pin_shown: None,
                 files: Files::default(),
                 kept,
@@ -980,6 +984,12 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         if key == "Escape" && c.reply_to.is_some() {
             e.prevent_default();
             c.cancel_reply();
+        }
+        // ↑ in an empty composer edits the visitor's last message, as in
+        // Slack, Discord and Teams.
+        let plain = !(k.shift_key() || k.alt_key() || k.ctrl_key() || k.meta_key());
+        if key == "ArrowUp" && plain && c.view.input.value().is_empty() && c.edit_last(t) {
+            e.prevent_default();
         }
         // Enter sends, Shift+Enter is a newline, and an IME composition is left alone.
         if key == "Enter" && !k.shift_key() && !k.is_composing() {

@@ -647,3 +647,42 @@ test('a site that changes its rules is followed by open widgets: new reaction em
   assert.equal(await ada.locator('.hc-counter').textContent(), '5');
   await ada.context().close();
 });
+
+test('↑ in an empty composer edits the visitor\'s last message; Enter saves, Escape cancels, and focus comes back to the composer', async () => {
+  const room = uniqueRoom('up-edit');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await join(room, 'Bo');
+  const input = ada.locator('.hc-input').first();
+  for (const text of ['first one', 'second one']) {
+    await input.fill(text);
+    await input.press('Enter');
+    await item(ada, text).waitFor();
+  }
+  bo.send({ type: 'send', id: 'b1', message: 'from Bo, last in the list' });
+  await item(ada, 'from Bo').waitFor();
+  const composerFocused = () => ada.evaluate(() => {
+    const a = document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement;
+    return a?.classList.contains('hc-input') && !a.dataset.role;
+  });
+  // Not with text in the composer: there ↑ moves the caret.
+  await input.fill('a draft');
+  await input.press('ArrowUp');
+  assert.equal(await ada.locator('[data-role=edit]').count(), 0);
+  await input.fill('');
+  await input.press('ArrowUp');
+  const editor = item(ada, 'second one').locator('[data-role=edit]');
+  await editor.waitFor();
+  assert.equal(await editor.inputValue(), 'second one', 'the last of the visitor\'s own messages, not Bo\'s');
+  assert.ok(await editor.evaluate((e) => e.getRootNode().activeElement === e), 'the editor has focus');
+  await editor.press('Escape');
+  await editor.waitFor({ state: 'detached' });
+  assert.ok(await composerFocused(), 'Escape returns to the composer');
+  await input.press('ArrowUp');
+  await editor.fill('second one, fixed');
+  await editor.press('Enter');
+  await item(ada, 'second one, fixed').locator('.hc-edited').waitFor();
+  assert.ok(await composerFocused(), 'saving returns to the composer');
+  const edited = await bo.next((f) => f.type === 'update');
+  assert.equal(edited.message, 'second one, fixed');
+  await Promise.all([bo.close(), ada.context().close()]);
+});

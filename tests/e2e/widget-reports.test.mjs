@@ -5,7 +5,7 @@
 // live and on joining, and "Dismiss reports".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSite, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
+import { createSite, join, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
 
 const SECRET = 'widget-reports-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -116,4 +116,25 @@ test('a visitor reports a message from the keyboard; the moderator sees the flag
   await item(mo2, 'buy cheap pills').locator('.hc-flag').waitFor({ state: 'detached' });
   assert.equal(await focused(mo), 'hc-more');
   await Promise.all([mo, mo2, ada, bo].map((p) => p.context().close()));
+});
+
+test('a moderator sees the flag on a message under another of its sender\'s (no name line of its own)', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wrepg');
+  const room = uniqueRoom('wreport-grouped');
+  const eve = await join(room, 'Eve', { site });
+  const cy = await join(room, 'Cy', { site });
+  eve.send({ type: 'send', id: 'e1', message: 'hello all' });
+  await eve.next('ack');
+  eve.send({ type: 'send', id: 'e2', message: 'buy followers here' });
+  const { seq } = await eve.next('ack');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const grouped = item(mo, 'buy followers here');
+  await grouped.waitFor();
+  assert.ok(await grouped.evaluate((li) => li.classList.contains('hc-grouped')), 'shown under the first, without a name line');
+  cy.send({ type: 'report', id: 'r1', target: seq, reason: 'spam' });
+  await cy.next('ack');
+  await grouped.locator('.hc-flag', { hasText: '⚑ 1' }).waitFor({ state: 'visible' });
+  assert.equal(await grouped.locator('.hc-name').isVisible(), false, 'still no name line');
+  await Promise.all([eve.close(), cy.close(), mo.context().close()]);
 });

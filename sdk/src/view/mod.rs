@@ -71,7 +71,7 @@ pub struct View {
     banner: HtmlElement,
     pub log: HtmlElement,
     pub earlier: HtmlButtonElement,
-    list: Element,
+    pub(crate) list: Element,
     pub outbox: Element,
     empty: HtmlElement,
     pub pill: HtmlButtonElement,
