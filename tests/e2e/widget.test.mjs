@@ -502,3 +502,36 @@ test('each sender\'s name has a colour of its own, the same in every widget, rea
   assert.ok((await colours(plain)).every(([, c]) => c === 'rgb(1, 2, 3)'), '--hc-name sets one colour for all');
   await Promise.all([...clients.map((c) => c.close()), context.close()]);
 });
+
+test('in a browser without field-sizing (Firefox), the composer still grows with its text and shrinks once sent', async () => {
+  const context = await browser.newContext();
+  // Chromium made to look like Firefox: no `field-sizing: content`.
+  await context.addInitScript(() => {
+    const supports = CSS.supports.bind(CSS);
+    CSS.supports = (p, v) => (String(p).startsWith('field-sizing') ? false : supports(p, v));
+  });
+  const page = await widgetPage(context, { room: uniqueRoom('grow'), name: 'Ada' });
+  await waitForStatus(page, 'connected');
+  await page.evaluate(() => {
+    const root = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync('.hc-input { field-sizing: fixed !important; }');
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  });
+  const input = page.locator('.hc-input');
+  const height = () => input.evaluate((e) => e.getBoundingClientRect().height);
+  const one = await height();
+  await input.fill('');
+  await input.pressSequentially('line one');
+  for (const line of ['two', 'three']) {
+    await input.press('Shift+Enter');
+    await input.pressSequentially(line);
+  }
+  const three = await height();
+  assert.ok(three > one + 30, `three lines: ${three} px, one: ${one} px`);
+  assert.ok(await input.evaluate((e) => e.scrollHeight <= e.clientHeight + 1), 'every line in sight');
+  await input.press('Enter');
+  await page.locator('.hc-list .hc-text', { hasText: 'line one' }).waitFor();
+  assert.ok(Math.abs((await height()) - one) < 2, 'back to one line once sent');
+  await context.close();
+});

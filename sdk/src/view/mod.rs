@@ -85,6 +85,9 @@ pub struct View {
     counter: HtmlElement,
     /// The hundred of characters left last read out (see `update_counter`).
     counter_said: std::cell::Cell<i64>,
+    /// The browser has no `field-sizing: content` (Firefox): the composer
+    /// grows with its text by hand (see `update_counter`).
+    grow_by_hand: bool,
     /// The connection banner was read out: its end will be too.
     outage_said: std::cell::Cell<bool>,
     pub form: HtmlElement,
@@ -318,6 +321,13 @@ impl View {
             input,
             counter,
             counter_said: std::cell::Cell::new(i64::MAX),
+            grow_by_hand: !invoke(
+                &prop(&js_sys::global(), "CSS"),
+                "supports",
+                &"field-sizing".into(),
+                &"content".into(),
+            )
+            .is_truthy(),
             outage_said: std::cell::Cell::new(false),
             form,
             send,
@@ -1417,5 +1427,14 @@ impl View {
         }
         self.counter_said.set(if near { step } else { i64::MAX });
         self.send.set_disabled(left < 0);
+        if self.grow_by_hand {
+            // As tall as its text (the stylesheet's max-height caps it);
+            // `auto` first, or it would never shrink.
+            let style = prop(&self.input, "style");
+            let set = |v: &str| invoke(&style, "setProperty", &"height".into(), &v.into());
+            set("auto");
+            let borders = self.input.offset_height() - self.input.client_height();
+            set(&[&decimal((self.input.scroll_height() + borders) as u64), "px"].concat());
+        }
     }
 }
