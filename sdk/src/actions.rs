@@ -164,7 +164,10 @@ impl Controller {
             "report-spam" | "report-harassment" | "report-other" => {
                 menu::close(&li);
                 menu::refocus(&li);
-                let reason = ReportReason::parse(&action[7..]).unwrap_or(ReportReason::Other);
+                let reason = action
+                    .strip_prefix("report-")
+                    .and_then(ReportReason::parse)
+                    .unwrap_or(ReportReason::Other);
                 let result = self.session.report(seq, reason, None, t);
                 if result.is_ok() {
                     self.view.reported.push(seq);

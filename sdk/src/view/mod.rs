@@ -1434,7 +1434,11 @@ impl View {
             let set = |v: &str| invoke(&style, "setProperty", &"height".into(), &v.into());
             set("auto");
             let borders = self.input.offset_height() - self.input.client_height();
-            set(&[&decimal((self.input.scroll_height() + borders) as u64), "px"].concat());
+            set(&[
+                &decimal((self.input.scroll_height() + borders) as u64),
+                "px",
+            ]
+            .concat());
         }
     }
 }
