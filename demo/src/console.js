@@ -72,7 +72,11 @@ function say(text, error = false) {
   // Emptied first so that the same text twice is announced twice.
   statusEl.textContent = '';
   statusEl.classList.toggle('error', error);
-  statusTimer = setTimeout(() => { statusEl.textContent = text; }, 30);
+  statusTimer = setTimeout(() => {
+    statusEl.textContent = text;
+    // Results fade after a while (they were announced); errors stay until the next result.
+    if (!error) statusTimer = setTimeout(() => { statusEl.textContent = ''; }, 10000);
+  }, 30);
 }
 
 // ---- The API ----

@@ -1,0 +1,427 @@
+// The moderation console (/console.html) against the real worker, in Chromium,
+// with raw WebSocket clients in the room: signing in (wrong key, another
+// site's key, the key kept in the tab only), the room list, a report with its
+// evidence and Dismiss, Delete, Mute, Ban, Pin, slow mode and lock, bot posts
+// (a retry after a lost answer posts once), hostile names and messages shown
+// as text, the strict CSP, keyboard and focus, phone width and axe.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, act, admin, join, launchBrowser, mintToken, post, refused, seriousViolations, siteApi, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+
+const SECRET = 'console-signing-secret-0123456789';
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const config = {
+  origins: [], allowNoOrigin: true, secret: SECRET,
+  limits: { addressBurst: 1000, addressPerSec: 100, maxConnectionsPerAddress: 100, rateBurst: 200, ratePerSec: 50 },
+};
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+const moderatorToken = () => mintToken(SECRET, { sub: 'mo-1', name: 'Mo', role: 'moderator', exp: inAnHour() });
+/** Anonymous members report once per address: each its own. */
+const from = (ip) => ({ headers: { 'cf-connecting-ip': ip } });
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A page of the console, its errors recorded in `page.problems` (an alert or a script error is one). */
+async function consolePage(context) {
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => { page.problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  page.on('console', (m) => { if (/Content Security Policy|Refused/i.test(m.text())) page.problems.push(`console: ${m.text()}`); });
+  await page.goto(`${BASE}/console.html`);
+  return page;
+}
+
+async function signIn(page, site, key) {
+  await page.locator('#site-id').fill(site);
+  await page.locator('#site-key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Reload the room list until `room` is in it, saying `text` (the list lags a busy room by up to ~10 s). */
+async function roomButton(page, room, text = '') {
+  const button = page.locator('.room-button', { has: page.locator('.room-name', { hasText: room }) }).filter({ hasText: text });
+  for (let i = 0; i < 40 && !(await button.count()); i++) {
+    await sleep(500);
+    await page.getByRole('button', { name: 'Reload rooms' }).click();
+  }
+  return button;
+}
+
+async function openRoom(page, room) {
+  await (await roomButton(page, room)).click();
+  await page.locator('#room-title', { hasText: `Room ${room}` }).waitFor();
+  await page.locator('#room-updated', { hasText: 'Updated' }).waitFor();
+}
+
+/** The live region's text, once it says something matching `re`. */
+async function status(page, re) {
+  await page.locator('#status', { hasText: re }).waitFor();
+  return page.locator('#status').textContent();
+}
+
+test('the console is served with a strict CSP, no framing, no referrer, never cached; no inline script or style', async () => {
+  for (const path of ['/console.html', '/console']) {
+    const res = await fetch(`${BASE}${path}`, { redirect: 'manual' });
+    assert.equal(res.headers.get('content-security-policy'), CSP, path);
+    assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+    assert.equal(res.headers.get('cache-control'), 'no-store', path);
+  }
+  const page = await fetch(`${BASE}/console.html`);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('content-security-policy'), CSP, 'after the redirect to /console too');
+  const html = await page.text();
+  assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'no inline script');
+  assert.doesNotMatch(html, /\sstyle=|<style/, 'no inline style');
+  assert.doesNotMatch(html, /\son[a-z]+=/, 'no inline handlers');
+  const js = await fetch(`${BASE}/console.js`);
+  assert.equal(js.headers.get('cache-control'), 'no-store');
+  assert.doesNotMatch(await js.text(), /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, 'no HTML strings');
+});
+
+test('sign in: a wrong key, another site\'s key and a bad site id show the API\'s error; the key stays in the tab', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const other = await siteWithKey(config, 'con');
+  const room = uniqueRoom('rooms');
+  const ada = await join(room, 'Ada', { site });
+  await post(ada, 'first');
+  await post(ada, 'second');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  const error = page.locator('#sign-in-error');
+
+  await signIn(page, site, `${key}x`);
+  await error.filter({ hasText: '401' }).waitFor();
+  assert.match(await error.textContent(), /401 unauthorized: /);
+  assert.equal(await page.locator('#site-key').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'site-key', 'focus on the field to fix');
+
+  await signIn(page, site, other.key);
+  await error.filter({ hasText: '403' }).waitFor();
+  assert.match(await error.textContent(), /403 forbidden: /);
+  await signIn(page, 'Not A Site!', key);
+  await error.filter({ hasText: '400' }).waitFor();
+  assert.match(await error.textContent(), /400 bad_request: /);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'site-id');
+  assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0, 'nothing kept after a failure');
+
+  await signIn(page, site, key);
+  await page.locator('#workspace').waitFor();
+  assert.equal(await page.locator('#sign-in').isVisible(), false);
+  // The room with its count and local time.
+  const button = await roomButton(page, room, '2 messages');
+  await button.waitFor();
+  assert.match(await button.textContent(), /last active/);
+  assert.ok(!page.url().includes(key.slice(4, 20)), 'never in the URL');
+  const stored = await page.evaluate(() => ({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }) }));
+  assert.ok(stored.session.includes(key), 'in sessionStorage');
+  assert.ok(!stored.local.includes(key.split('_')[2]), 'never in localStorage');
+  assert.equal(await page.locator('#site-key').inputValue(), '', 'the field is emptied');
+
+  // The filter box.
+  await page.locator('#room-filter').fill('zzz-no-such');
+  assert.equal(await page.locator('.room-button').count(), 0);
+  await page.locator('#room-filter').fill(room.slice(0, 8));
+  assert.equal(await page.locator('.room-button').count(), 1);
+
+  // A reload keeps the session (same tab); a new tab (context) does not have it.
+  await page.reload();
+  await page.locator('#workspace').waitFor();
+  await (await roomButton(page, room)).waitFor();
+  const fresh = await consolePage(await browser.newContext());
+  assert.equal(await fresh.locator('#sign-in').isVisible(), true);
+  assert.equal(await fresh.locator('#site-id').inputValue(), '', 'another browser profile knows nothing');
+
+  // Sign out forgets the key.
+  await page.getByRole('button', { name: `Sign out of ${site}` }).click();
+  await page.locator('#sign-in').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await status(page, /Signed out/);
+  await page.reload();
+  assert.equal(await page.locator('#sign-in').isVisible(), true, 'still signed out after a reload');
+  assert.equal(await page.locator('#site-id').inputValue(), site, 'the site id (not secret) is remembered');
+  assert.deepEqual(page.problems, []);
+  await ada.close();
+  await context.close();
+  await fresh.context().close();
+});
+
+test('a report with its evidence; Dismiss closes it (the moderators hear 0); Delete reaches the members', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('reports');
+  const eve = await join(room, 'Eve', { site });
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.21'));
+  const mo = await join(room, 'x', { site, token: moderatorToken() });
+  const bad = await post(eve, 'buy cheap pills');
+  const other = await post(eve, 'another thing');
+  assert.equal((await act(bo, { type: 'report', target: bad, reason: 'spam', note: 'ads, again' })).type, 'ack');
+  assert.equal((await mo.next('reported')).reports, 1);
+  assert.equal((await act(eve, { type: 'edit', target: bad, message: 'have a nice day' })).type, 'ack');
+
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  const card = page.locator(`#r-${bad}`);
+  await card.waitFor();
+  assert.match(await card.locator('h4').textContent(), new RegExp(`Eve's message #${bad}: 1 open report`));
+  const text = await card.textContent();
+  for (const want of ['Reported by Bo', 'for spam', 'ads, again', 'As reported (changed since):', 'buy cheap pills', 'have a nice day', '(edited)']) {
+    assert.ok(text.includes(want), `${want} in ${text}`);
+  }
+  // The reports come before the messages.
+  const order = await page.evaluate(() => {
+    const r = document.getElementById('report-list');
+    const m = document.getElementById('message-list');
+    return Boolean(r.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING);
+  });
+  assert.ok(order);
+  await page.locator(`#m-${other}`).waitFor();
+
+  // Dismiss: gone from the console and from the API; a moderator's widget hears 0.
+  await card.getByRole('button', { name: `Dismiss reports on message #${bad} by Eve` }).click();
+  assert.match(await status(page, /dismissed/), new RegExp(`Reports on message #${bad} dismissed`));
+  await card.waitFor({ state: 'detached' });
+  assert.deepEqual(await mo.next('reported'), { type: 'reported', target: bad, reports: 0, reasons: {} });
+  assert.deepEqual((await siteApi(key, 'GET', `/${site}/rooms/${room}/reports`)).body.reports, []);
+  assert.equal(await page.locator('#reports-empty').isVisible(), true);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'reports-title', 'focus: the list it left');
+
+  // Delete, from the messages, after an inline confirmation (Cancel first: nothing happens).
+  const item = page.locator(`#m-${other}`);
+  await item.getByRole('button', { name: `Delete message #${other} by Eve` }).click();
+  const confirm = item.locator('.confirm');
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await confirm.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'delete', 'focus back on Delete');
+  await item.getByRole('button', { name: `Delete message #${other} by Eve` }).click();
+  assert.match(await confirm.textContent(), /cannot be undone/);
+  await confirm.getByRole('button', { name: 'Delete message' }).click();
+  await status(page, new RegExp(`Message #${other} by Eve deleted`));
+  await item.locator('.text.deleted').waitFor();
+  const gone = await bo.next((f) => f.type === 'update' && f.target === other);
+  assert.equal(gone.deleted, true);
+  assert.equal(await item.locator('[data-action]').count(), 0, 'a tombstone has no actions');
+  assert.equal(await page.evaluate(() => document.activeElement.id), `m-${other}`, 'focus stays on the message');
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve, bo, mo].map((c) => c.close()));
+  await context.close();
+});
+
+test('Ban from a report card refuses the next join; Mute, Pin, slow mode and lock reach the room', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('ban');
+  const eve = await join(room, 'Eve', { site }, from('192.0.2.31'));
+  const cy = await join(room, 'Cy', { site }, from('192.0.2.32'));
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.33'));
+  const bad = await post(eve, 'you are all idiots');
+  const cyMsg = await post(cy, 'a useful tip');
+  assert.equal((await act(bo, { type: 'report', target: bad, reason: 'harassment' })).type, 'ack');
+
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+
+  // Mute Cy for 10 minutes, from the keyboard; Escape first closes the panel and returns focus.
+  const cyItem = page.locator(`#m-${cyMsg}`);
+  await cyItem.getByRole('button', { name: 'Mute Cy' }).focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'SELECT', 'focus in the panel');
+  await page.keyboard.press('Escape');
+  await cyItem.locator('.confirm').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Mute Cy');
+  await page.keyboard.press('Enter');
+  await cyItem.getByLabel('Reason (optional)').fill('cool off');
+  await cyItem.locator('.confirm').getByRole('button', { name: 'Mute Cy', exact: true }).click();
+  await status(page, /Cy muted for 10 minutes/);
+  const muted = await cy.next((f) => f.type === 'moderation' && f.action === 'mute');
+  assert.deepEqual([muted.sender, muted.reason], [cy.welcome.sender, 'cool off']);
+  assert.ok(Math.abs(muted.until - Date.now() - 600_000) < 30_000, `muted for 10 minutes: ${JSON.stringify(muted)}`);
+
+  // Pin.
+  await cyItem.getByRole('button', { name: `Pin message #${cyMsg} by Cy` }).click();
+  await status(page, /pinned/);
+  assert.equal((await bo.next((f) => f.type === 'moderation' && f.action === 'pin')).target, cyMsg);
+
+  // Ban Eve for 1 hour, from the report.
+  const card = page.locator(`#r-${bad}`);
+  await card.getByRole('button', { name: 'Ban Eve' }).click();
+  await card.getByLabel('For', { exact: true }).selectOption({ label: '1 hour' });
+  await card.getByLabel('Reason (optional)').fill('abuse');
+  await card.locator('.confirm').getByRole('button', { name: 'Ban Eve', exact: true }).click();
+  await status(page, /Eve banned for 1 hour/);
+  assert.equal((await eve.next((f) => f.type === 'error')).code, 'banned');
+  const again = await refused({ room, site, v: '1', name: 'Eve' }, from('192.0.2.31'));
+  assert.deepEqual([again.code, again.error.code], [4008, 'banned']);
+  // The report stays open (a ban does not dismiss it); focus is back on the Ban button.
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Ban Eve');
+
+  // Room-wide: slow mode and lock.
+  await page.locator('.room-actions summary').click();
+  await page.getByLabel('Slow mode').selectOption('30');
+  await page.getByRole('button', { name: 'Set slow mode' }).click();
+  await status(page, /one message per 30 seconds/);
+  const slow = await bo.next((f) => f.type === 'moderation' && f.action === 'slow');
+  assert.equal(slow.seconds, 30);
+  await page.getByRole('button', { name: 'Lock room', exact: true }).click();
+  await status(page, /locked/);
+  await bo.next((f) => f.type === 'moderation' && f.action === 'lock');
+  const refusedPost = await act(bo, { type: 'send', message: 'hello?' });
+  assert.equal(refusedPost.code, 'locked');
+  await page.getByRole('button', { name: 'Unlock room' }).click();
+  await bo.next((f) => f.type === 'moderation' && f.action === 'unlock');
+
+  // An action the API refuses shows its error.
+  await page.route('**/moderation', (route) => route.fulfill({ status: 503, contentType: 'application/json',
+    body: JSON.stringify({ error: 'unavailable', message: 'try again later' }) }));
+  await page.getByRole('button', { name: 'Lock room', exact: true }).click();
+  assert.match(await status(page, /503/), /Could not lock: 503 unavailable: try again later/);
+  assert.equal(await page.locator('#status').getAttribute('class'), 'console-status error');
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve, cy, bo].map((c) => c.close().catch(() => {})));
+  await context.close();
+});
+
+test('posting as the bot reaches members with role bot; a retry after a lost answer posts once', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('bot');
+  const ada = await join(room, 'Ada', { site });
+  await post(ada, 'is anyone there?');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  await page.locator('.room-actions summary').click();
+  await page.getByLabel('Bot name').fill('Helpdesk');
+  await page.getByLabel('Message', { exact: true }).fill('We are here until 6pm.');
+
+  // The first answer is lost (the request reached the server); the retry uses the same id.
+  let lost = 0;
+  const ids = [];
+  await page.route('**/messages', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    ids.push(JSON.parse(route.request().postData()).id);
+    if (lost++ === 0) {
+      await route.fetch();
+      return route.abort('connectionreset');
+    }
+    return route.continue();
+  });
+  await page.getByRole('button', { name: 'Post as bot' }).click();
+  await status(page, /Could not post/);
+  const live = await ada.next('message');
+  assert.deepEqual([live.name, live.role, live.message], ['Helpdesk', 'bot', 'We are here until 6pm.']);
+  await page.getByRole('button', { name: 'Post as bot' }).click();
+  await status(page, /Posted in/);
+  assert.equal(ids.length, 2);
+  assert.equal(ids[0], ids[1], 'the same id on the retry');
+  assert.match(ids[0], /^console-[0-9a-f]{24}$/);
+  await sleep(500);
+  assert.equal(ada.all('message').length, 1, 'posted once');
+  const shown = page.locator('#message-list .card', { hasText: 'We are here until 6pm.' });
+  await shown.waitFor();
+  assert.equal(await shown.count(), 1);
+  assert.equal(await shown.locator('.badge').textContent(), 'bot');
+  assert.equal(await page.getByLabel('Message', { exact: true }).inputValue(), '', 'the composer is emptied');
+
+  // A new text is a new message.
+  await page.getByLabel('Message', { exact: true }).fill('Second notice.');
+  await page.getByRole('button', { name: 'Post as bot' }).click();
+  await status(page, /Posted in/);
+  assert.equal((await ada.next('message')).message, 'Second notice.');
+  assert.notEqual(ids.at(-1), ids[0]);
+  assert.deepEqual(page.problems, []);
+  await ada.close();
+  await context.close();
+});
+
+test('hostile names, messages and notes are shown as text; Earlier pages back', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('xss');
+  const hostile = '<img src=x onerror="window.__xss=1;alert(1)">';
+  const eve = await join(room, `Eve${hostile}`.slice(0, 32), { site }, from('192.0.2.41'));
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.42'));
+  const name = eve.welcome.name;
+  const first = await post(eve, `hi ${hostile}<script>window.__xss=2</script>`);
+  for (let i = 0; i < 55; i++) await post(bo, `filler ${i}`);
+  assert.equal((await act(bo, { type: 'report', target: first, reason: 'other', note: hostile })).type, 'ack');
+
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  const card = page.locator(`#r-${first}`);
+  await card.waitFor();
+  assert.ok((await card.locator('h4').textContent()).includes(name), 'the name as text');
+  assert.ok((await card.locator('.note').textContent()).includes(hostile), 'the note as text');
+  assert.ok((await card.locator('.evidence .text').textContent()).includes(hostile));
+  assert.ok((await card.getByRole('button', { name: `Ban ${name}` }).count()) === 1, 'the button says whom');
+
+  // 50 messages at first; Earlier brings the rest, focus on the newest of them.
+  assert.equal(await page.locator('#message-list > li').count(), 50);
+  await page.getByRole('button', { name: 'Earlier messages' }).click();
+  await page.locator(`#m-${first}`).waitFor();
+  assert.equal(await page.locator('#message-list > li').count(), 56);
+  assert.equal(await page.locator('#earlier').isVisible(), false);
+  assert.equal(await page.evaluate(() => document.activeElement.id), `m-${first + 5}`);
+  const msg = page.locator(`#m-${first}`);
+  assert.ok((await msg.locator('.text').textContent()).includes('<script>window.__xss=2</script>'));
+  assert.ok((await msg.locator('.name').textContent()).includes('<img'));
+
+  assert.equal(await page.locator('main img, main script').count(), 0, 'no element from the text');
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve, bo].map((c) => c.close()));
+  await context.close();
+});
+
+test('the console fits a 360 px screen and has no serious accessibility violations, in both themes', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('axe');
+  const eve = await join(room, 'Eve', { site }, from('192.0.2.51'));
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.52'));
+  const bad = await post(eve, 'a message long enough to wrap on a phone screen, with a verylongwordthatdoesnotbreakeasilyatall');
+  await post(bo, 'reply');
+  assert.equal((await act(bo, { type: 'report', target: bad, reason: 'spam', note: 'note' })).type, 'ack');
+  // bypassCSP: axe is injected as an inline script (the CSP itself is checked above).
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, bypassCSP: true });
+  for (const theme of ['light', 'dark']) {
+    const page = await context.newPage();
+    await page.addInitScript((t) => localStorage.setItem('hello-chat-demo-theme', t), theme);
+    await page.goto(`${BASE}/console.html`);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.deepEqual(await seriousViolations(page), [], `${theme}: sign in`);
+    await signIn(page, site, `${key}x`);
+    await page.locator('#sign-in-error', { hasText: '401' }).waitFor();
+    assert.deepEqual(await seriousViolations(page), [], `${theme}: sign-in error`);
+    await signIn(page, site, key);
+    await openRoom(page, room);
+    await page.locator(`#r-${bad}`).waitFor();
+    await page.locator('.room-actions summary').click();
+    await page.locator(`#m-${bad}`).getByRole('button', { name: 'Ban Eve' }).click();
+    assert.ok(await overflow() <= 0, `${theme}: scrolls sideways by ${await overflow()}px at 360 px`);
+    assert.deepEqual(await seriousViolations(page), [], `${theme}: a room`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.close();
+  }
+  await Promise.all([eve, bo].map((c) => c.close()));
+  await context.close();
+});
+
+test('a key revoked while signed in sends the owner back to sign in with the error', async () => {
+  const { site, key, keyId } = await siteWithKey(config, 'con');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await page.locator('#workspace').waitFor();
+  assert.equal((await admin('DELETE', `/sites/${site}/keys/${keyId}`)).status, 200);
+  await page.getByRole('button', { name: 'Reload rooms' }).click();
+  await page.locator('#sign-in-error', { hasText: '401' }).waitFor();
+  assert.match(await page.locator('#sign-in-error').textContent(), /The site key was refused \(401 unauthorized: .*\)\. Sign in again\./);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await context.close();
+});
