@@ -522,7 +522,7 @@ function openPanel(opener, m, action, inReport) {
         `${who} ${action === 'mute' ? 'muted' : 'banned'} ${seconds ? `for ${durationText(seconds)}` : 'for good'}.`);
     });
     const lift = el('button', { className: 'secondary', text: `${undo} ${who}`, attrs: { type: 'button', 'data-confirm': `un${action}` } });
-    lift.addEventListener('click', () => act(lift, { kind, seq: m.seq, action }, () => moderate({ action: `un${action}`, sender: m.sender }),
+    lift.addEventListener('click', () => act(lift, { kind, seq: m.seq, action, verb: `un${action}` }, () => moderate({ action: `un${action}`, sender: m.sender }),
       `${who} ${action === 'mute' ? 'unmuted' : 'unbanned'}.`));
     node.append(el('div', { className: 'buttons' }, go, lift, cancel));
   }
@@ -540,7 +540,7 @@ let busy = false;
  * the same button on the same card, else the card, else the next card in the
  * list, else the list's heading.
  */
-async function act(button, { kind, seq, action }, call, success) {
+async function act(button, { kind, seq, action, verb = action }, call, success) {
   if (busy) return;
   busy = true;
   const room = current.room;
@@ -554,7 +554,7 @@ async function act(button, { kind, seq, action }, call, success) {
     await call();
     say(success);
   } catch (err) {
-    say(`Could not ${action} (message #${seq}): ${err.message}`, true);
+    say(`Could not ${verb} (message #${seq}): ${err.message}`, true);
     button.removeAttribute('aria-disabled');
     card?.removeAttribute('aria-busy');
     busy = false;

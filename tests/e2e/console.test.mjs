@@ -259,6 +259,12 @@ test('Ban from a report card refuses the next join; Mute, Pin, slow mode and loc
   assert.deepEqual([again.code, again.error.code], [4008, 'banned']);
   // The report stays open (a ban does not dismiss it); focus is back on the Ban button.
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Ban Eve');
+  // Unban, from the same panel: Eve may come back.
+  await page.keyboard.press('Enter');
+  await card.locator('.confirm').getByRole('button', { name: 'Unban Eve', exact: true }).click();
+  await status(page, /Eve unbanned/);
+  const back = await join(room, 'Eve', { site }, from('192.0.2.31'));
+  await back.close();
 
   // Room-wide: slow mode and lock.
   await page.locator('.room-actions summary').click();
@@ -418,6 +424,7 @@ test('a key revoked while signed in sends the owner back to sign in with the err
   const page = await consolePage(context);
   await signIn(page, site, key);
   await page.locator('#workspace').waitFor();
+  await page.locator('#rooms-count', { hasText: 'No rooms yet' }).waitFor();
   assert.equal((await admin('DELETE', `/sites/${site}/keys/${keyId}`)).status, 200);
   await page.getByRole('button', { name: 'Reload rooms' }).click();
   await page.locator('#sign-in-error', { hasText: '401' }).waitFor();
