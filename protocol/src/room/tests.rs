@@ -883,6 +883,61 @@ fn moderators_delete_anything_and_the_room_announces_it() {
 }
 
 #[test]
+fn the_overview_tells_the_lock_slow_mode_pin_and_the_mutes_and_bans_in_force() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (cy, _) = join(&mut core, &mut store, request("Cy"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let empty = core.overview(T0, &mut store).unwrap();
+    assert!(!empty.locked && empty.slow_mode == 0 && empty.pinned.is_none());
+    assert!(empty.muted.is_empty() && empty.banned.is_empty());
+    send(&mut core, &mut store, &cy, "c1", "pin me");
+    let act = |core: &mut RoomCore, store: &mut MemoryStore, id: &str, rest: String| {
+        let text = [r#"{"type":"moderate","id":""#, id, r#"","#, &rest, "}"].concat();
+        answer(&frame(core, store, &mo, &text, T0 + 1))
+    };
+    for (id, rest) in [
+        (
+            "x1",
+            format!(r#""action":"mute","sender":"{}","seconds":600"#, eve.sender),
+        ),
+        ("x2", format!(r#""action":"mute","sender":"{}""#, cy.sender)),
+        (
+            "x3",
+            format!(r#""action":"ban","sender":"{}","seconds":60"#, eve.sender),
+        ),
+        ("x4", r#""action":"slow","seconds":30"#.to_owned()),
+        ("x5", r#""action":"lock""#.to_owned()),
+        ("x6", r#""action":"pin","target":1"#.to_owned()),
+    ] {
+        assert_eq!(act(&mut core, &mut store, id, rest), "ack", "{id}");
+    }
+    let o = core.overview(T0 + 2, &mut store).unwrap();
+    assert!(o.locked);
+    assert_eq!(o.slow_mode, 30);
+    assert_eq!(o.pinned.map(|m| m.message), Some("pin me".to_owned()));
+    let until = |s: &[overview::Sanction]| -> Vec<(String, Option<u64>)> {
+        s.iter().map(|s| (s.sender.clone(), s.until)).collect()
+    };
+    assert_eq!(
+        until(&o.muted),
+        [
+            (eve.sender.clone(), Some(T0 + 1 + 600_000)),
+            (cy.sender.clone(), None)
+        ],
+        "soonest to end first, for good last"
+    );
+    assert_eq!(
+        until(&o.banned),
+        [(eve.sender.clone(), Some(T0 + 1 + 60_000))]
+    );
+    // Ended sanctions are not in force.
+    let later = core.overview(T0 + 1 + 60_000, &mut store).unwrap();
+    assert!(later.banned.is_empty());
+    assert_eq!(later.muted.len(), 2);
+}
+
+#[test]
 fn a_mute_follows_an_anonymous_member_who_reloads_under_a_new_key() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (eve, _) = join(&mut core, &mut store, request("Eve"));
