@@ -77,7 +77,8 @@ impl Options {
         }
         let mut server = string(obj, "server").unwrap_or_else(|| default_server.to_owned());
         // URLs allow any case in the scheme (HTTPS://): `socket_url` maps the lower case.
-        if let Some(end) = server.find("://") {
+        // (Bytes, not `find("://")`: see `validate::message_text`.)
+        if let Some(end) = server.as_bytes().windows(3).position(|w| w == b"://") {
             server[..end].make_ascii_lowercase();
         }
         let theme = match string(obj, "theme").as_deref() {
