@@ -32,6 +32,14 @@ pub fn signed(n: i64) -> String {
     out
 }
 
+/// `s.split_once(c)` for an ASCII `c`, found byte by byte: a `char`
+/// pattern brings `core`'s character searcher into the widget. (An ASCII
+/// byte is never part of another character, so both halves are whole.)
+pub fn split_once_ascii(s: &str, c: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == c)?;
+    Some((&s[..at], &s[at + 1..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

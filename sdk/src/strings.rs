@@ -6,6 +6,7 @@
 
 use js_sys::{Array, Function, Object, Reflect};
 use protocol::error::close_code;
+use protocol::text::split_once_ascii;
 use protocol::ProtocolError;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -290,22 +291,21 @@ impl Strings {
             .unwrap_or_else(|| self.get(key));
         let mut out = String::with_capacity(template.len());
         let mut rest = template.as_str();
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            match after.find('}').and_then(|close| {
+        while let Some((before, after)) = split_once_ascii(rest, b'{') {
+            out.push_str(before);
+            match split_once_ascii(after, b'}').and_then(|(name, tail)| {
                 vars.iter()
-                    .find(|(k, _)| *k == &after[..close])
-                    .map(|(_, v)| (close, v))
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (name, v, tail))
             }) {
                 // Counts and seconds in the locale's digits.
-                Some((close, value)) if matches!(&after[..close], "n" | "s") => {
+                Some(("n" | "s", value, tail)) => {
                     out.push_str(&self.digits(value));
-                    rest = &after[close + 1..];
+                    rest = tail;
                 }
-                Some((close, value)) => {
+                Some((_, value, tail)) => {
                     out.push_str(value);
-                    rest = &after[close + 1..];
+                    rest = tail;
                 }
                 None => {
                     out.push('{');

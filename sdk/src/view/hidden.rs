@@ -6,6 +6,7 @@
 //! stop. The sender keys are kept per room and identity (`stored`,
 //! "hidden"), as a room's sender keys are its own.
 
+use protocol::text::split_once_ascii;
 use web_sys::Element;
 
 use super::dom::{append, attr, each, element, find, set_text};
@@ -16,11 +17,16 @@ const MAX_HIDDEN: usize = 100;
 
 /// The sender keys kept in storage (space-separated).
 pub fn parse(kept: &str) -> Vec<String> {
-    kept.split(' ')
-        .filter(|k| !k.is_empty())
-        .take(MAX_HIDDEN)
-        .map(str::to_owned)
-        .collect()
+    let mut keys = Vec::new();
+    let mut rest = Some(kept);
+    while let Some(s) = rest.filter(|_| keys.len() < MAX_HIDDEN) {
+        let (key, more) = split_once_ascii(s, b' ').map_or((s, None), |(k, m)| (k, Some(m)));
+        if !key.is_empty() {
+            keys.push(key.to_owned());
+        }
+        rest = more;
+    }
+    keys
 }
 
 impl View {

@@ -15,7 +15,7 @@ mod pin;
 use protocol::message::{ModerationNotice, ReplyRef};
 use protocol::report::ReportCounts;
 use protocol::session::OutgoingFile;
-use protocol::text::{decimal, signed};
+use protocol::text::{decimal, signed, split_once_ascii};
 use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -1217,8 +1217,8 @@ impl View {
         let text = self
             .strings
             .fill("replyingTo", &[("name", "\u{1}"), ("text", "\u{2}")]);
-        let (to, rest) = text.split_once('\u{1}').unwrap_or(("", &text));
-        let (colon, _) = rest.split_once('\u{2}').unwrap_or((rest, ""));
+        let (to, rest) = split_once_ascii(&text, 1).unwrap_or(("", &text));
+        let (colon, _) = split_once_ascii(rest, 2).unwrap_or((rest, ""));
         let prefix = element(&self.doc, "span", "");
         let who = element(&self.doc, "bdi", "");
         set_text(&who, name);
