@@ -39,7 +39,10 @@ impl Mentions {
         self.active = 0;
         let end = byte_offset(text, caret);
         let before = &text[..end];
-        let Some(at) = before.rfind('@') else { return };
+        // (Bytes, not `rfind('@')`: see `split_once_ascii`.)
+        let Some(at) = before.bytes().rposition(|b| b == b'@') else {
+            return;
+        };
         let prefix = &before[at + 1..];
         let starts_word = before[..at].chars().last().is_none_or(char::is_whitespace);
         if !starts_word || prefix.chars().any(char::is_whitespace) {

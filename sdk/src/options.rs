@@ -97,7 +97,9 @@ impl Options {
             room,
             name: string(obj, "name").unwrap_or_default(),
             site,
-            server: server.trim_end_matches('/').to_owned(),
+            // (`trim_end_matches('/')`, byte by byte: see `split_once_ascii`.)
+            server: server[..server.bytes().rposition(|b| b != b'/').map_or(0, |i| i + 1)]
+                .to_owned(),
             token: string(obj, "token"),
             theme: theme.to_owned(),
             locale: string(obj, "locale"),
