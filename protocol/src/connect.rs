@@ -9,6 +9,7 @@
 //! The URL forms stay accepted for other clients.
 
 use crate::client_frame::{Dialect, MAX_SEQ};
+use crate::text::concat;
 use crate::validate::{clean_name, is_room_id, is_site_id};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,10 +45,10 @@ const KEY_PREFIX: &str = "hc-key.";
 pub fn offered_protocols(token: Option<&str>, sender_key: Option<&str>) -> Vec<String> {
     let mut out = vec![PROTOCOL_V1.to_owned()];
     if let Some(t) = token {
-        out.push([TOKEN_PREFIX, t].concat());
+        out.push(concat(&[TOKEN_PREFIX, t]));
     }
     if let Some(k) = sender_key {
-        out.push([KEY_PREFIX, k].concat());
+        out.push(concat(&[KEY_PREFIX, k]));
     }
     out
 }
@@ -116,9 +117,10 @@ impl ConnectParams {
             None => Ok(None),
             Some(s) => match s.parse::<u64>() {
                 Ok(n) if n <= MAX_SEQ => Ok(Some(n)),
-                _ => Err(BadRequest(
-                    [what, " must be an integer from 0 to 2^53-1"].concat(),
-                )),
+                _ => Err(BadRequest(concat(&[
+                    what,
+                    " must be an integer from 0 to 2^53-1",
+                ]))),
             },
         };
         let since = seq(since, "since")?;

@@ -3,6 +3,7 @@
 //! signing in on the same browser must not get them. A signed-in user is their token's `sub`
 //! (read, not verified: the room verifies; this only names a storage
 //! entry), an anonymous visitor their name.
+use crate::text::concat;
 
 /// `u:<sub>` (its bytes as Latin-1), or `a:<name>` without a token; `None`
 /// for a token whose subject cannot be found (then nothing is kept).
@@ -16,7 +17,7 @@
 pub fn identity(token: Option<&str>, name: &str) -> Option<String> {
     const SUB: &[u8] = b"\"sub\":\"";
     let Some(token) = token else {
-        return Some(["a:", name].concat());
+        return Some(concat(&["a:", name]));
     };
     let mut out = String::from("u:");
     let (mut acc, mut bits, mut matched) = (0u32, 0, 0);

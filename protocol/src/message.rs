@@ -3,6 +3,7 @@
 //! moderation notices. Every event has its own `seq`, so resuming with
 //! `since` and paging carry changes exactly like messages.
 
+use crate::text::join;
 use serde::{Deserialize, Serialize};
 
 /// What a sender is in the room, besides a member.
@@ -72,7 +73,7 @@ impl ReplyRef {
             } else if m.message.is_empty() {
                 // A message of files only is quoted by their names.
                 let names: Vec<&str> = m.attachments.iter().map(|a| a.name.as_str()).collect();
-                names.join(", ").chars().take(EXCERPT_CHARS).collect()
+                join(&names, ", ").chars().take(EXCERPT_CHARS).collect()
             } else {
                 m.message.chars().take(EXCERPT_CHARS).collect()
             },

@@ -18,6 +18,7 @@
 //!   own messages by that sender key, never by name;
 //! - stop for good on a terminal close code (bad token, origin, site).
 
+use crate::text::concat;
 use std::collections::VecDeque;
 
 use crate::backoff::Backoff;
@@ -1345,7 +1346,7 @@ impl Session {
         if files.len() > MAX_FILES {
             return Err(ProtocolError::new(
                 ErrorCode::TooLarge,
-                ["at most ", &decimal(MAX_FILES as u64), " files per message"].concat(),
+                concat(&["at most ", &decimal(MAX_FILES as u64), " files per message"]),
             ));
         }
         let text = if !files.is_empty() && text.trim().is_empty() {

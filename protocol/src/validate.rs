@@ -6,6 +6,7 @@ use crate::limits::{
     ANONYMOUS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_ROOM_CHARS, MAX_SITE_CHARS,
 };
 use crate::text::decimal;
+use crate::text::{concat, join};
 
 /// Room ids are `[A-Za-z0-9_-]{1,64}`: safe in URLs, object names and logs.
 pub fn is_room_id(room: &str) -> bool {
@@ -108,7 +109,7 @@ pub fn bot_name(raw: &str) -> Option<String> {
         })
         .filter(|w| !w.is_empty())
         .collect();
-    let name = words.join(" ");
+    let name = join(&words, " ");
     (1..=MAX_NAME_CHARS)
         .contains(&name.chars().count())
         .then_some(name)
@@ -135,13 +136,12 @@ pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError
     if count > max_chars {
         return Err(ProtocolError::new(
             ErrorCode::TooLong,
-            [
+            concat(&[
                 "message has ",
                 &decimal(count as u64),
                 " characters; the limit is ",
                 &decimal(max_chars as u64),
-            ]
-            .concat(),
+            ]),
         ));
     }
     if text

@@ -6,6 +6,7 @@
 //! outbox). The session then asks for each file's upload (`Effect::Upload`),
 //! which `upload.rs` carries out, and the outcome goes back to it.
 
+use protocol::text::concat;
 use std::cell::RefCell;
 use std::rc::Weak;
 
@@ -246,7 +247,7 @@ impl Controller {
         // The room names a path on its own server; nothing else is followed.
         let started = match blob.filter(|_| path.starts_with("/uploads/")) {
             Some(blob) => {
-                let url = [self.options.server.as_str(), path].concat();
+                let url = concat(&[self.options.server.as_str(), path]);
                 let (weak, weak_end) = (self.weak.clone(), self.weak.clone());
                 let (for_progress, for_end) = (id.clone(), id.clone());
                 Upload::start(

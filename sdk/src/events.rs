@@ -5,6 +5,7 @@
 use js_sys::{Array, Object, Reflect};
 use protocol::message::{ModerationNotice, Role};
 use protocol::server_frame::PresenceMember;
+use protocol::text::concat;
 use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::JsValue;
 
@@ -46,7 +47,7 @@ pub fn message(m: &ChatMessage, own: bool, me: Option<&str>, server: &str) -> Js
             .url
             .as_deref()
             .filter(|u| u.starts_with("/files/"))
-            .map(|u| [server, u].concat());
+            .map(|u| concat(&[server, u]));
         attachments.push(&obj(&[
             ("name", a.name.as_str().into()),
             ("mime", a.mime.as_str().into()),

@@ -7,6 +7,7 @@
 //! the browser's online/offline and visibility events, and the page's
 //! `emit(name, detail)` callback.
 
+use protocol::text::concat;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
@@ -364,7 +365,7 @@ impl Headless {
             );
             return self.session.upload_failed(&id, local, error, t);
         };
-        let url = [self.options.server.as_str(), path].concat();
+        let url = concat(&[self.options.server.as_str(), path]);
         let (weak, weak_end) = (self.weak.clone(), self.weak.clone());
         let (for_progress, for_end) = (id.clone(), id.clone());
         let total = blob.size();

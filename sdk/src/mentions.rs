@@ -1,6 +1,7 @@
 //! `@mentions` in the composer: while the word at the caret starts with `@`,
 //! the names of people in the room that begin with what follows are offered
 //! in a list; arrow keys move, Enter or Tab picks, Escape closes.
+use protocol::text::concat;
 
 /// Lower case by the browser's rules (Rust's would add its Unicode tables
 /// to the widget).
@@ -73,6 +74,6 @@ impl Mentions {
         let end = byte_offset(text, caret);
         let at = self.at.min(end);
         self.offered.clear();
-        [&text[..at], "@", name, " ", &text[end..]].concat()
+        concat(&[&text[..at], "@", name, " ", &text[end..]])
     }
 }

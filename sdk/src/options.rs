@@ -2,6 +2,7 @@
 //! (js_sys::Reflect is far smaller than serde for a handful of fields.)
 
 use js_sys::{Object, Reflect};
+use protocol::text::concat;
 use protocol::text::decimal;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -57,22 +58,20 @@ impl Options {
         }
         let room = string(obj, "room").ok_or("HelloChat.mount: the `room` option is required")?;
         if !protocol::validate::is_room_id(&room) {
-            return Err([
+            return Err(concat(&[
                 "HelloChat.mount: room \"",
                 &room,
                 "\" must be 1-64 characters of A-Z a-z 0-9 _ -",
-            ]
-            .concat());
+            ]));
         }
         let site = string(obj, "site");
         if let Some(s) = &site {
             if !protocol::validate::is_site_id(s) {
-                return Err([
+                return Err(concat(&[
                     "HelloChat.mount: site \"",
                     s,
                     "\" must be 1-32 characters of a-z 0-9 -",
-                ]
-                .concat());
+                ]));
             }
         }
         let mut server = string(obj, "server").unwrap_or_else(|| default_server.to_owned());
@@ -116,9 +115,9 @@ impl Options {
     /// `ws(s)://host/ws?query` for this server.
     pub fn socket_url(&self, query: &[(&str, String)]) -> String {
         let base = if let Some(rest) = self.server.strip_prefix("https://") {
-            ["wss://", rest].concat()
+            concat(&["wss://", rest])
         } else if let Some(rest) = self.server.strip_prefix("http://") {
-            ["ws://", rest].concat()
+            concat(&["ws://", rest])
         } else {
             self.server.clone()
         };

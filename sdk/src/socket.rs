@@ -2,6 +2,7 @@
 //! `Socket` detaches its handlers and closes it, so events from an abandoned
 //! socket can never reach the session.
 
+use protocol::text::concat;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -32,7 +33,7 @@ impl Socket {
             offered.push(&p.into());
         }
         let ws = WebSocket::new_with_str_sequence(url, &offered)
-            .map_err(|_| ["cannot open a WebSocket to ", url].concat())?;
+            .map_err(|_| concat(&["cannot open a WebSocket to ", url]))?;
         let f = on_event.clone();
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             if let Some(text) = e.unchecked_into::<MessageEvent>().data().as_string() {

@@ -8,6 +8,7 @@
 //! without a subject): then nothing is kept and every visit starts afresh,
 //! with nothing unread.
 
+use protocol::text::concat;
 use protocol::text::decimal;
 
 use crate::options::Options;
@@ -17,7 +18,7 @@ fn place(kind: &str, options: &Options) -> Option<(web_sys::Storage, String)> {
     let who = protocol::identity::identity(options.token.as_deref(), &options.name)?;
     let storage = web_sys::window()?.local_storage().ok()??;
     let site = options.site.as_deref().unwrap_or("");
-    let key = [
+    let key = concat(&[
         "hello-chat:",
         kind,
         ":",
@@ -28,8 +29,8 @@ fn place(kind: &str, options: &Options) -> Option<(web_sys::Storage, String)> {
         &options.room,
         ":",
         &who,
-    ];
-    Some((storage, key.concat()))
+    ]);
+    Some((storage, key))
 }
 
 /// The value kept under `kind` ("" for none).

@@ -6,6 +6,7 @@
 
 use js_sys::{Array, Function, Object, Reflect};
 use protocol::error::close_code;
+use protocol::text::concat;
 use protocol::text::split_once_ascii;
 use protocol::ProtocolError;
 use wasm_bindgen::{JsCast, JsValue};
@@ -235,7 +236,7 @@ impl Strings {
         // The page's (or its language file's) form, even without the base text.
         let given = self.plural.as_ref().and_then(|rules| {
             let category = call(rules, "select", &(n as f64).into())?;
-            self.given(&[key, ".", &category.as_string()?].concat())
+            self.given(&concat(&[key, ".", &category.as_string()?]))
         });
         if given.is_some() || self.given(key).is_some() {
             return given;
@@ -252,7 +253,7 @@ impl Strings {
     /// characters; the limit is 2000").
     pub fn not_sent(&self, error: &ProtocolError) -> String {
         let why = self
-            .given(&["error.", error.code.as_str()].concat())
+            .given(&concat(&["error.", error.code.as_str()]))
             .unwrap_or_else(|| error.message.clone());
         self.fill("notSent", &[("reason", &why)])
     }
@@ -263,7 +264,7 @@ impl Strings {
     /// the origin or site named).
     pub fn cannot_connect(&self, close: u16, reason: &str) -> String {
         let why = close_code::error_code(close)
-            .and_then(|code| self.given(&["error.", code.as_str()].concat()))
+            .and_then(|code| self.given(&concat(&["error.", code.as_str()])))
             .unwrap_or_else(|| reason.to_owned());
         self.fill("failed", &[("reason", &why)])
     }

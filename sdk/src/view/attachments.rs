@@ -9,6 +9,7 @@
 
 use protocol::message::Attachment;
 use protocol::session::OutgoingFile;
+use protocol::text::concat;
 use protocol::text::decimal;
 use web_sys::{Document, Element};
 
@@ -25,7 +26,7 @@ const TRAY_PX: u32 = 48;
 /// message before the room sent its URL) the bytes this page still has.
 pub fn src(server: &str, local: &[(String, String)], a: &Attachment) -> Option<String> {
     match a.url.as_deref() {
-        Some(url) => url.starts_with("/files/").then(|| [server, url].concat()),
+        Some(url) => url.starts_with("/files/").then(|| concat(&[server, url])),
         None => local
             .iter()
             .find(|(key, _)| *key == a.key)
@@ -41,7 +42,7 @@ pub fn human_size(bytes: u64) -> String {
         _ => ("MB", 1_048_576),
     };
     let tenths = (bytes * 10 + div / 2) / div;
-    [&decimal(tenths / 10), ".", &decimal(tenths % 10), " ", unit].concat()
+    concat(&[&decimal(tenths / 10), ".", &decimal(tenths % 10), " ", unit])
 }
 
 /// Where the last `byte` (ASCII) is in `text` (bytes, not chars: Rust's
@@ -92,7 +93,7 @@ fn card(doc: &Document, name: &str, mime: &str, size: u64, href: Option<&str>) -
     let meta = element(doc, "span", "hc-file-meta");
     set_text(
         &meta,
-        &[kind(name, mime).as_str(), " · ", &human_size(size)].concat(),
+        &concat(&[kind(name, mime).as_str(), " · ", &human_size(size)]),
     );
     append_all(&c, &[&n, &meta]);
     c

@@ -7,6 +7,7 @@
 //! "hidden"), as a room's sender keys are its own.
 
 use protocol::text::split_once_ascii;
+use protocol::text::{concat, join};
 use web_sys::Element;
 
 use super::dom::{append, attr, each, element, find, set_text};
@@ -42,19 +43,19 @@ impl View {
             }
             self.hidden.push(sender.to_owned());
         }
-        let selector = [".hc-msg[data-sender=\"", sender, "\"]:not([data-own])"].concat();
+        let selector = concat(&[".hc-msg[data-sender=\"", sender, "\"]:not([data-own])"]);
         each(&self.list, &selector, &mut |li| self.fold(&li));
         self.mark_quotes(&self.list);
-        self.hidden.join(" ")
+        join(&self.hidden, " ")
     }
 
     /// Show `sender`'s messages again; what to keep.
     pub fn unhide(&mut self, sender: &str) -> String {
         self.hidden.retain(|h| h != sender);
-        let selector = ["[data-hidden][data-sender=\"", sender, "\"]"].concat();
+        let selector = concat(&["[data-hidden][data-sender=\"", sender, "\"]"]);
         each(&self.list, &selector, &mut |li| unfold(&li));
         self.mark_quotes(&self.list);
-        self.hidden.join(" ")
+        join(&self.hidden, " ")
     }
 
     /// Replies in `within` that quote a hidden member say so instead of

@@ -6,6 +6,7 @@
 //! flows with the list and needs no positioning; the controller handles
 //! its buttons through their `data-action`.
 
+use protocol::text::concat;
 use protocol::text::decimal;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement};
@@ -187,7 +188,7 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
     let confirm = button(
         doc,
         "hc-send",
-        &["confirm-", action].concat(),
+        &concat(&["confirm-", action]),
         &s.get(action),
     );
     let cancel = button(doc, "hc-link", "cancel", &s.get("cancel"));
@@ -199,7 +200,7 @@ pub fn sanction(doc: &Document, s: &Strings, li: &Element, action: &str, name: &
 /// The duration (seconds; `None` = for good) and reason chosen in `li`'s form.
 pub fn sanction_choice(li: &Element) -> (Option<u64>, Option<String>) {
     let value = |role: &str| {
-        find(li, &["[data-role=", role, "]"].concat())
+        find(li, &concat(&["[data-role=", role, "]"]))
             .and_then(|el| js_sys::Reflect::get(&el, &"value".into()).ok())
             .and_then(|v| v.as_string())
             .unwrap_or_default()

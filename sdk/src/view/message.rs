@@ -5,6 +5,7 @@
 //! sent, whether it is deleted) are kept as data attributes on the `<li>`.
 
 use protocol::message::{ModerationNotice, ReplyRef, Role};
+use protocol::text::concat;
 use protocol::text::decimal;
 use protocol::ChatMessage;
 use web_sys::{Document, Element};
@@ -47,7 +48,7 @@ pub fn flag(doc: &Document, s: &Strings, li: &Element, count: u32) {
     let mark = element(doc, "span", "hc-flag");
     attr(&mark, "role", "img");
     attr(&mark, "aria-label", &s.fill("reportCount", &[("n", &n)]));
-    set_text(&mark, &["⚑ ", &s.digits(&n)].concat());
+    set_text(&mark, &concat(&["⚑ ", &s.digits(&n)]));
     append(&meta, &mark);
 }
 
@@ -175,7 +176,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     }
 
     // A message of files only has no text bubble.
-    let text_id = ["hc-t-", &decimal(m.seq)].concat();
+    let text_id = concat(&["hc-t-", &decimal(m.seq)]);
     let has_text = m.deleted || !m.message.is_empty() || m.attachments.is_empty();
     if has_text {
         let text = element(doc, "p", "hc-text");
@@ -203,7 +204,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
                 doc,
                 "hc-chip",
                 "react",
-                &[&r.emoji, " ", &decimal(r.count.into())].concat(),
+                &concat(&[&r.emoji, " ", &decimal(r.count.into())]),
             );
             attr(&chip, "data-emoji", &r.emoji);
             attr(

@@ -15,6 +15,7 @@ mod pin;
 use protocol::message::{ModerationNotice, ReplyRef};
 use protocol::report::ReportCounts;
 use protocol::session::OutgoingFile;
+use protocol::text::{concat, join};
 use protocol::text::{decimal, signed, split_once_ascii};
 use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
@@ -162,7 +163,7 @@ impl View {
 
         let header = element(&doc, "header", "hc-header");
         let title = element(&doc, "h2", "hc-title");
-        set_text(&title, &["#", &options.room].concat());
+        set_text(&title, &concat(&["#", &options.room]));
         attr(&title, "dir", "ltr");
         let online = element(&doc, "span", "hc-online");
         append_all(&header, &[&title, &online]);
@@ -244,7 +245,7 @@ impl View {
         picker.set_hidden(true);
         // The types the service can check, until the room says which of
         // them the site accepts (`set_file_types`).
-        attr(&picker, "accept", &protocol::limits::FILE_TYPES.join(","));
+        attr(&picker, "accept", &join(&protocol::limits::FILE_TYPES, ","));
         let input: HtmlTextAreaElement = element(&doc, "textarea", "hc-input").unchecked_into();
         attr(&input, "rows", "1");
         // Right-to-left text typed in a left-to-right widget shows as typed.
@@ -473,7 +474,7 @@ impl View {
 
     /// The `<li>` of message `seq`, if it is in the DOM.
     pub fn item(&self, seq: u64) -> Option<Element> {
-        find(&self.list, &["[data-seq=\"", &decimal(seq), "\"]"].concat())
+        find(&self.list, &concat(&["[data-seq=\"", &decimal(seq), "\"]"]))
     }
 
     /// Show `m`'s new state where it is (if it is shown at all).
@@ -516,7 +517,7 @@ impl View {
 
     /// Redraw the quotes of `m` in the replies shown.
     fn requote(&self, m: &ChatMessage) {
-        let selector = [".hc-quote[data-target=\"", &decimal(m.seq), "\"]"].concat();
+        let selector = concat(&[".hc-quote[data-target=\"", &decimal(m.seq), "\"]"]);
         let r = ReplyRef::quoting(m);
         each(&self.list, &selector, &mut |q| {
             message::fill_quote(&self.doc, &self.strings, &q, &r)
@@ -592,7 +593,7 @@ impl View {
         if !protocol::validate::is_client_id(sender) {
             return;
         }
-        let of = |what: &str| [what, "[data-sender=\"", sender, "\"]"].concat();
+        let of = |what: &str| concat(&[what, "[data-sender=\"", sender, "\"]"]);
         each(&self.list, &of(".hc-msg:not([data-deleted])"), &mut |li| {
             let tomb = ChatMessage {
                 seq: number(&li, "data-seq").unwrap_or(0),
@@ -1031,7 +1032,7 @@ impl View {
     fn staged_item(&self, local: u32) -> Option<Element> {
         find(
             &self.tray,
-            &["[data-local=\"", &decimal(local.into()), "\"]"].concat(),
+            &concat(&["[data-local=\"", &decimal(local.into()), "\"]"]),
         )
     }
 
@@ -1230,7 +1231,7 @@ impl View {
         set_text(&quoted, excerpt);
         append_all(&label, &[&prefix, &quoted]);
         // The whole on hover.
-        attr(&label, "title", &[to, name, colon, excerpt].concat());
+        attr(&label, "title", &concat(&[to, name, colon, excerpt]));
         let cancel = element(&self.doc, "button", "hc-link");
         attr(&cancel, "type", "button");
         attr(&cancel, "data-action", "cancel-reply");
@@ -1281,14 +1282,14 @@ impl View {
         for (i, name) in names.iter().enumerate() {
             let li = element(&self.doc, "li", "hc-option");
             attr(&li, "role", "option");
-            attr(&li, "id", &["hc-opt-", &decimal(i as u64)].concat());
+            attr(&li, "id", &concat(&["hc-opt-", &decimal(i as u64)]));
             attr(&li, "data-name", name);
             attr(
                 &li,
                 "aria-selected",
                 if i == active { "true" } else { "false" },
             );
-            set_text(&li, &["@", name].concat());
+            set_text(&li, &concat(&["@", name]));
             append(&self.suggest, &li);
             // A short list scrolls: keep the chosen one in it (not the page).
             if i == active {
@@ -1306,7 +1307,7 @@ impl View {
         attr(
             &self.input,
             "aria-activedescendant",
-            &["hc-opt-", &decimal(active as u64)].concat(),
+            &concat(&["hc-opt-", &decimal(active as u64)]),
         );
     }
 
@@ -1352,7 +1353,7 @@ impl View {
                 .collect();
             let files = self
                 .strings
-                .fill("attached", &[("names", &names.join(", "))]);
+                .fill("attached", &[("names", &join(&names, ", "))]);
             text = if text.is_empty() {
                 files
             } else {

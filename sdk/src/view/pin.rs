@@ -2,6 +2,7 @@
 //! a chat message): its author and text, its links live, scrolled within
 //! the bar when long; moderators get Unpin.
 
+use protocol::text::concat;
 use protocol::ChatMessage;
 use wasm_bindgen::JsCast;
 
@@ -30,13 +31,13 @@ impl View {
             attr(&who, "type", "button");
             attr(&who, "data-action", "go");
             attr(&who, "title", &self.strings.get("goToPinned"));
-            set_text(&who, &["📌 ", &m.name].concat());
+            set_text(&who, &concat(&["📌 ", &m.name]));
             let text = element(&self.doc, "p", "");
             attr(&text, "dir", "auto");
             // A message of files only: its first file's name.
             match m.attachments.first() {
                 Some(file) if m.message.is_empty() => {
-                    set_text(&text, &["📎 ", &file.name].concat())
+                    set_text(&text, &concat(&["📎 ", &file.name]))
                 }
                 _ => linked_text(&self.doc, &text, &m.message, "0"),
             }
@@ -55,7 +56,7 @@ impl View {
             let control = match link {
                 // (The same link, if an edit left it there.)
                 Some(n) => links(bar).into_iter().nth(n),
-                None if !action.is_empty() => find(bar, &["[data-action=", &action, "]"].concat()),
+                None if !action.is_empty() => find(bar, &concat(&["[data-action=", &action, "]"])),
                 None => None,
             };
             match (control, pinned.is_some()) {
