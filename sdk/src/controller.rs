@@ -244,7 +244,7 @@ impl Controller {
         dispatch(&weak, |c, t| {
             c.view
                 .banner("connecting", Some(&c.view.strings.get("connecting")));
-            let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+            let online = crate::global::window().is_none_or(|w| w.navigator().on_line());
             if !online {
                 c.session.set_browser_online(false, t);
             }
@@ -660,7 +660,7 @@ impl Controller {
     /// The visitor can see the list: the page is visible, and the widget
     /// has a height (a closed panel, display: none, has none).
     fn looking(&self) -> bool {
-        web_sys::window()
+        crate::global::window()
             .and_then(|w| w.document())
             .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
             && self.view.log.client_height() > 0
@@ -1088,7 +1088,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
             c.on_list_click(&target, t);
         }
     }));
-    if let Some(window) = web_sys::window() {
+    if let Some(window) = crate::global::window() {
         out.push(on(&window, "online", |c, _, t| {
             c.session.set_browser_online(true, t)
         }));
@@ -1104,7 +1104,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         }
         if let Some(doc) = window.document() {
             out.push(on(&doc, "visibilitychange", |c, _, t| {
-                let visible = web_sys::window()
+                let visible = crate::global::window()
                     .and_then(|w| w.document())
                     .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
                 if visible {

@@ -52,7 +52,7 @@ pub fn prepare(file: Blob, done: Done) {
     let mime = file.type_();
     let redraw = matches!(mime.as_str(), "image/jpeg" | "image/png" | "image/webp");
     let decoded = (redraw || mime == "image/gif")
-        .then(web_sys::window)
+        .then(crate::global::window)
         .flatten()
         .and_then(|w| {
             let options = ImageBitmapOptions::new();
@@ -86,7 +86,7 @@ fn drawn(file: Blob, mime: &str, redraw: bool, bitmap: ImageBitmap, done: Done) 
         done(file, Some((w, h)));
         return;
     }
-    let canvas = web_sys::window()
+    let canvas = crate::global::window()
         .and_then(|win| win.document())
         .and_then(|d| d.create_element("canvas").ok())
         .and_then(|c| cast::<HtmlCanvasElement>(c.into(), "HTMLCanvasElement"));

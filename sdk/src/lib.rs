@@ -11,6 +11,7 @@
 mod alloc;
 mod entropy;
 mod events;
+mod global;
 mod listener;
 mod options;
 mod socket;

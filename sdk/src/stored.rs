@@ -16,7 +16,7 @@ use crate::options::Options;
 /// `hello-chat:<kind>:<server>:<site>:<room>:<identity>`, and the storage.
 fn place(kind: &str, options: &Options) -> Option<(web_sys::Storage, String)> {
     let who = protocol::identity::identity(options.token.as_deref(), &options.name)?;
-    let storage = web_sys::window()?.local_storage().ok()??;
+    let storage = crate::global::window()?.local_storage().ok()??;
     let site = options.site.as_deref().unwrap_or("");
     let key = concat(&[
         "hello-chat:",

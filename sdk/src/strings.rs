@@ -26,7 +26,7 @@ pub struct Strings {
 /// `new Intl.<class>(locale)`, reached through `Reflect` (js-sys's own
 /// binding differs between its feature sets).
 fn intl(class: &str, locale: Option<&str>) -> Option<Object> {
-    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let intl = Reflect::get(&crate::global::global(), &"Intl".into()).ok()?;
     let ctor = Reflect::get(&intl, &class.into()).ok()?;
     let ctor: &Function = ctor.dyn_ref()?;
     let locales = Array::new();

@@ -176,7 +176,7 @@ fn local(ms: f64, locale: Option<&str>, fields: &[(&str, &str)]) -> String {
         }
         let make = |locale: JsValue| {
             js_sys::Reflect::construct(
-                &prop(&prop(&js_sys::global(), "Intl"), "DateTimeFormat")
+                &prop(&prop(&crate::global::global(), "Intl"), "DateTimeFormat")
                     .unchecked_into::<js_sys::Function>(),
                 &js_sys::Array::of2(&locale, &options),
             )

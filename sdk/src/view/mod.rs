@@ -691,7 +691,7 @@ impl View {
         let num = |o: &JsValue, key: &str| prop(o, key).as_f64().unwrap_or(0.0);
         let mut fit = JsValue::from("");
         if invoke(el, "matches", &":focus-within".into(), none).is_truthy() {
-            let vv = prop(&js_sys::global(), "visualViewport");
+            let vv = prop(&crate::global::global(), "visualViewport");
             let top = num(&invoke(el, "getBoundingClientRect", none, none), "top");
             fit = (num(&vv, "offsetTop") + num(&vv, "height") - top).into();
         }
