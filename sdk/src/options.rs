@@ -123,12 +123,10 @@ impl Options {
         };
         let mut url = base + "/ws?";
         for (i, (k, v)) in query.iter().enumerate() {
-            if i > 0 {
-                url.push('&');
-            }
-            url.push_str(k);
-            url.push('=');
-            url.push_str(&String::from(js_sys::encode_uri_component(v)));
+            let value = String::from(js_sys::encode_uri_component(v));
+            // (Strings, not `push` of a char: this crate's copy of
+            // `String::push` would be a second one in the widget.)
+            url += &concat(&[if i > 0 { "&" } else { "" }, k, "=", &value]);
         }
         url
     }

@@ -272,13 +272,19 @@ impl Strings {
     /// `number` (written in 0-9) in the locale's digits.
     pub fn digits(&self, number: &str) -> String {
         match self.zero {
-            Some(zero) => number
-                .chars()
-                .map(|c| match c.to_digit(10) {
-                    Some(d) => char::from_u32(zero as u32 + d).unwrap_or(c),
-                    None => c,
-                })
-                .collect(),
+            // (`push_str`, not `push` or `collect`: this crate's copy of
+            // `String::push` would be a second one in the widget.)
+            Some(zero) => {
+                let mut out = String::new();
+                for c in number.chars() {
+                    let c = match c.to_digit(10) {
+                        Some(d) => char::from_u32(zero as u32 + d).unwrap_or(c),
+                        None => c,
+                    };
+                    out.push_str(c.encode_utf8(&mut [0; 4]));
+                }
+                out
+            }
             None => number.to_owned(),
         }
     }
@@ -309,7 +315,9 @@ impl Strings {
                     rest = tail;
                 }
                 None => {
-                    out.push('{');
+                    // (Not `push('{')`: see `digits`.)
+                    #[allow(clippy::single_char_add_str)]
+                    out.push_str("{");
                     rest = after;
                 }
             }
