@@ -3,7 +3,7 @@
 //! moderation notices. Every event has its own `seq`, so resuming with
 //! `since` and paging carry changes exactly like messages.
 
-use crate::text::join;
+use crate::text::{first_chars, join};
 use serde::{Deserialize, Serialize};
 
 /// What a sender is in the room, besides a member.
@@ -73,9 +73,9 @@ impl ReplyRef {
             } else if m.message.is_empty() {
                 // A message of files only is quoted by their names.
                 let names: Vec<&str> = m.attachments.iter().map(|a| a.name.as_str()).collect();
-                join(&names, ", ").chars().take(EXCERPT_CHARS).collect()
+                first_chars(&join(&names, ", "), EXCERPT_CHARS).to_owned()
             } else {
-                m.message.chars().take(EXCERPT_CHARS).collect()
+                first_chars(&m.message, EXCERPT_CHARS).to_owned()
             },
             deleted: m.deleted,
             sender: m.sender.clone(),

@@ -18,7 +18,7 @@
 //!   own messages by that sender key, never by name;
 //! - stop for good on a terminal close code (bad token, origin, site).
 
-use crate::text::concat;
+use crate::text::{concat, decimal};
 use std::collections::VecDeque;
 
 use crate::backoff::Backoff;
@@ -33,7 +33,6 @@ pub use crate::outbox::OutgoingFile;
 use crate::outbox::{Action, Outbox, OutboxItem, OutboxState, Refusal};
 use crate::report::{ReportCounts, ReportReason};
 use crate::server_frame::{PresenceMember, Reader, ServerFrame, Welcome};
-use crate::text::decimal;
 use crate::timeline::Timeline;
 use crate::unsent;
 use crate::validate;

@@ -25,6 +25,45 @@ pub fn join<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
     out
 }
 
+/// `s.parse::<u64>().ok()` (an optional `+`, then 0-9 only, no overflow),
+/// smaller: std's `parse` brings its generic integer parser into the widget.
+pub fn parse_decimal(s: &str) -> Option<u64> {
+    let digits = s.strip_prefix("+").unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        let digit = u64::from(digit);
+        // (Not `checked_mul`: its 128-bit product is more code in wasm.)
+        if n > (u64::MAX - digit) / 10 {
+            return None;
+        }
+        n = n * 10 + digit;
+    }
+    Some(n)
+}
+
+/// The first `n` characters of `s`: `s.chars().take(n).collect()`, cut
+/// rather than collected a character at a time (smaller in the widget).
+pub fn first_chars(s: &str, n: usize) -> &str {
+    let mut count = 0;
+    for (i, b) in s.bytes().enumerate() {
+        // Each character starts at a byte that is not a continuation byte.
+        if b & 0xC0 != 0x80 {
+            if count == n {
+                return &s[..i];
+            }
+            count += 1;
+        }
+    }
+    s
+}
+
 /// Append `n` in decimal, as `write!(out, "{n}")` would.
 pub fn push_decimal(out: &mut String, n: u64) {
     if n >= 10 {
@@ -64,6 +103,23 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn parse_decimal_edges() {
+        for s in [
+            "",
+            "+",
+            "-0",
+            "0",
+            "+7",
+            "007",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1 ",
+        ] {
+            assert_eq!(parse_decimal(s), s.parse::<u64>().ok(), "{s:?}");
+        }
+    }
+
+    #[test]
     fn edges_read_as_display_does() {
         for n in [0, 1, 9, 10, 99, 100, u64::from(u32::MAX), u64::MAX] {
             assert_eq!(decimal(n), n.to_string());
@@ -82,6 +138,29 @@ mod tests {
         #[test]
         fn signed_is_display(n: i64) {
             prop_assert_eq!(signed(n), n.to_string());
+        }
+
+        #[test]
+        fn parse_decimal_is_parse(s in "[+-]?[0-9a]{0,22}") {
+            prop_assert_eq!(parse_decimal(&s), s.parse::<u64>().ok());
+        }
+
+        #[test]
+        fn first_chars_is_take(s in "\\PC{0,12}", n in 0usize..14) {
+            prop_assert_eq!(first_chars(&s, n), s.chars().take(n).collect::<String>());
+        }
+
+        #[test]
+        fn split_once_ascii_is_split_once(s in "[a-c{} ]{0,8}", c in "[{} ]") {
+            let c = c.as_bytes()[0];
+            prop_assert_eq!(split_once_ascii(&s, c), s.split_once(char::from(c)));
+        }
+
+        #[test]
+        fn concat_and_join_are_std(parts in proptest::collection::vec("\\PC{0,4}", 0..5), sep in "[, ]{0,2}") {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            prop_assert_eq!(concat(&parts), parts.concat());
+            prop_assert_eq!(join(&parts, &sep), parts.join(&sep));
         }
 
         #[test]

@@ -5,8 +5,7 @@ use crate::error::{ErrorCode, ProtocolError};
 use crate::limits::{
     ANONYMOUS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_ROOM_CHARS, MAX_SITE_CHARS,
 };
-use crate::text::decimal;
-use crate::text::{concat, join};
+use crate::text::{concat, decimal, join};
 
 /// Room ids are `[A-Za-z0-9_-]{1,64}`: safe in URLs, object names and logs.
 pub fn is_room_id(room: &str) -> bool {
@@ -159,6 +158,27 @@ pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crlf_becomes_lf_as_replace_would() {
+        for raw in [
+            "a\r\nb",
+            "a\r\r\nb",
+            "a\rb\n",
+            "a\r\n\r\nb",
+            "é\r\n€\r\n\r",
+            "\r\na\r\n",
+        ] {
+            let expected = raw.trim().replace("\r\n", "\n");
+            // (A lone `\r` left is a control character: refused either way.)
+            let expected = if expected.contains('\r') {
+                None
+            } else {
+                Some(expected)
+            };
+            assert_eq!(message_text(raw, 100).ok(), expected, "{raw:?}");
+        }
+    }
 
     #[test]
     fn a_bot_name_is_cleaned_like_a_visitors_but_refused_when_empty_or_too_long() {

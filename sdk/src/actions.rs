@@ -6,6 +6,7 @@
 
 use protocol::client_frame::ModerationAction;
 use protocol::report::ReportReason;
+use protocol::text::{first_chars, parse_decimal};
 use protocol::ProtocolError;
 use web_sys::{Element, HtmlElement, KeyboardEvent};
 
@@ -199,20 +200,18 @@ impl Controller {
                 self.refused(result);
             }
             "quote" => {
-                if let Ok(target) = data_of(&button, "data-target").parse() {
+                if let Some(target) = parse_decimal(&data_of(&button, "data-target")) {
                     self.go_to(target);
                 }
             }
             "reply" => {
                 menu::close(&li);
-                let excerpt: String = find(&li, ".hc-text")
+                let text = find(&li, ".hc-text")
                     .and_then(|p| p.text_content())
-                    .unwrap_or_default()
-                    .chars()
-                    .take(60)
-                    .collect();
+                    .unwrap_or_default();
+                let excerpt = first_chars(&text, 60);
                 self.reply_to = Some(seq);
-                self.view.reply_bar(Some((&data("data-name"), &excerpt)));
+                self.view.reply_bar(Some((&data("data-name"), excerpt)));
             }
             "edit" => {
                 let text = find(&li, ".hc-text")

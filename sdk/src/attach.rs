@@ -6,13 +6,12 @@
 //! outbox). The session then asks for each file's upload (`Effect::Upload`),
 //! which `upload.rs` carries out, and the outcome goes back to it.
 
-use protocol::text::concat;
+use protocol::text::{concat, decimal, parse_decimal};
 use std::cell::RefCell;
 use std::rc::Weak;
 
 use js_sys::{Function, Reflect};
 use protocol::session::OutgoingFile;
-use protocol::text::decimal;
 use protocol::{ErrorCode, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, ClipboardEvent, DataTransfer, DragEvent, Event, FileList, Node};
@@ -382,7 +381,7 @@ pub(crate) fn on_tray_click(c: &mut Controller, e: Event, _: f64) {
     let local = target(&e)
         .and_then(|el| closest(&el, ".hc-unstage"))
         .and_then(|b| b.get_attribute("data-local"))
-        .and_then(|v| v.parse().ok());
+        .and_then(|v| u32::try_from(parse_decimal(&v)?).ok());
     if let Some(local) = local {
         c.unstage(local);
     }

@@ -2,8 +2,7 @@
 //! (js_sys::Reflect is far smaller than serde for a handful of fields.)
 
 use js_sys::{Object, Reflect};
-use protocol::text::concat;
-use protocol::text::decimal;
+use protocol::text::{concat, decimal};
 use wasm_bindgen::{JsCast, JsValue};
 
 // The headless client reads only the connection's options.

@@ -8,8 +8,7 @@
 //! without a subject): then nothing is kept and every visit starts afresh,
 //! with nothing unread.
 
-use protocol::text::concat;
-use protocol::text::decimal;
+use protocol::text::{concat, decimal, parse_decimal};
 
 use crate::options::Options;
 
@@ -59,9 +58,7 @@ pub fn set(kind: &str, options: &Options, value: &str) {
 /// The read position kept from an earlier visit (0: none).
 pub fn load(options: &Options) -> u64 {
     // Past 2^53-1 (edited by hand) the room would refuse it for ever.
-    get("read", options)
-        .parse()
-        .ok()
+    parse_decimal(&get("read", options))
         .filter(|n| *n <= protocol::client_frame::MAX_SEQ)
         .unwrap_or(0)
 }

@@ -6,8 +6,7 @@
 
 use js_sys::{Array, Function, Object, Reflect};
 use protocol::error::close_code;
-use protocol::text::concat;
-use protocol::text::split_once_ascii;
+use protocol::text::{concat, parse_decimal, split_once_ascii};
 use protocol::ProtocolError;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -232,7 +231,7 @@ impl Strings {
     fn plural_form(&self, key: &str, n: &str) -> Option<String> {
         // Counts are whole numbers; parsing an f64 would pull Rust's float
         // parser (some 15 KB) into the widget.
-        let n = n.parse::<u64>().ok()?;
+        let n = parse_decimal(n)?;
         // The page's (or its language file's) form, even without the base text.
         let given = self.plural.as_ref().and_then(|rules| {
             let category = call(rules, "select", &(n as f64).into())?;

@@ -9,8 +9,7 @@
 
 use protocol::message::Attachment;
 use protocol::session::OutgoingFile;
-use protocol::text::concat;
-use protocol::text::decimal;
+use protocol::text::{concat, decimal};
 use web_sys::{Document, Element};
 
 use super::dom::{append, append_all, attr, element, find, set_text};

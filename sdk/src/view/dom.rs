@@ -99,7 +99,7 @@ pub fn closest(el: &Element, selector: &str) -> Option<Element> {
 
 /// The whole number in attribute `name` (`data-seq`, `data-ts`), if any.
 pub fn number(el: &Element, name: &str) -> Option<u64> {
-    el.get_attribute(name)?.parse().ok()
+    protocol::text::parse_decimal(&el.get_attribute(name)?)
 }
 
 pub fn set_text(el: &Element, text: &str) {

@@ -6,8 +6,7 @@
 //! stop. The sender keys are kept per room and identity (`stored`,
 //! "hidden"), as a room's sender keys are its own.
 
-use protocol::text::split_once_ascii;
-use protocol::text::{concat, join};
+use protocol::text::{concat, join, split_once_ascii};
 use web_sys::Element;
 
 use super::dom::{append, attr, each, element, find, set_text};

@@ -6,8 +6,7 @@
 //! flows with the list and needs no positioning; the controller handles
 //! its buttons through their `data-action`.
 
-use protocol::text::concat;
-use protocol::text::decimal;
+use protocol::text::{concat, decimal, parse_decimal};
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement};
 
@@ -205,7 +204,7 @@ pub fn sanction_choice(li: &Element) -> (Option<u64>, Option<String>) {
             .and_then(|v| v.as_string())
             .unwrap_or_default()
     };
-    let seconds = value("duration").parse::<u64>().ok().filter(|s| *s > 0);
+    let seconds = parse_decimal(&value("duration")).filter(|s| *s > 0);
     let reason = Some(value("reason").trim().to_owned()).filter(|r| !r.is_empty());
     (seconds, reason)
 }

@@ -5,8 +5,7 @@
 //! sent, whether it is deleted) are kept as data attributes on the `<li>`.
 
 use protocol::message::{ModerationNotice, ReplyRef, Role};
-use protocol::text::concat;
-use protocol::text::decimal;
+use protocol::text::{concat, decimal};
 use protocol::ChatMessage;
 use web_sys::{Document, Element};
 

@@ -15,8 +15,7 @@ mod pin;
 use protocol::message::{ModerationNotice, ReplyRef};
 use protocol::report::ReportCounts;
 use protocol::session::OutgoingFile;
-use protocol::text::{concat, join};
-use protocol::text::{decimal, signed, split_once_ascii};
+use protocol::text::{concat, decimal, join, signed, split_once_ascii};
 use protocol::{ChatMessage, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
