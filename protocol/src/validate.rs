@@ -123,8 +123,8 @@ pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError
         return Err(ProtocolError::new(ErrorCode::Empty, "message is empty"));
     }
     // `replace("\r\n", "\n")`, by hand: a string pattern brings in the
-    // substring searcher (about 0.5 KB of the widget), and this was its
-    // only user with the `server` option's scheme.
+    // substring searcher (with the `server` option's `find("://")`, its
+    // other user, about 1 KB of the embed gzipped).
     let mut text = String::with_capacity(trimmed.len());
     for (i, c) in trimmed.char_indices() {
         if c != '\r' || trimmed.as_bytes().get(i + 1) != Some(&b'\n') {
