@@ -134,7 +134,13 @@ const KB = 1024;
 // (-0.3 KB), one copy of String::push, whole numbers and excerpts without
 // std's parse and collect (-0.2 KB): 99.7 KB (102,102 B) nightly, 106.9 KB
 // (109,471 B) stable.
-const EMBED_BUDGET = { nightly: 99.9 * KB, stable: 107.1 * KB };
+// Then +0.9 KB for the list's look and the composer: each sender's name in a
+// colour of its own (+0.2 KB), ⋯ beside the bubble instead of on a line of
+// its own (+0.1 KB), ↑ in an empty composer editing the last message
+// (+0.3 KB), the composer growing by hand where field-sizing is missing
+// (Firefox; +0.2 KB): 100.6 KB (103,059 B) nightly, 108.0 KB (110,569 B)
+// stable, so 100.8/108.2 KB.
+const EMBED_BUDGET = { nightly: 100.8 * KB, stable: 108.2 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

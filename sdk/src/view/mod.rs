@@ -322,7 +322,7 @@ impl View {
             counter,
             counter_said: std::cell::Cell::new(i64::MAX),
             grow_by_hand: !invoke(
-                &prop(&js_sys::global(), "CSS"),
+                &prop(&crate::global::global(), "CSS"),
                 "supports",
                 &"field-sizing".into(),
                 &"content".into(),
@@ -1434,11 +1434,10 @@ impl View {
             let set = |v: &str| invoke(&style, "setProperty", &"height".into(), &v.into());
             set("auto");
             let borders = self.input.offset_height() - self.input.client_height();
-            set(&[
+            set(&concat(&[
                 &decimal((self.input.scroll_height() + borders) as u64),
                 "px",
-            ]
-            .concat());
+            ]));
         }
     }
 }
