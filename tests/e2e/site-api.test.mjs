@@ -408,7 +408,7 @@ test('every 405 names the methods the path takes in Allow (RFC 9110)', async () 
     ['POST', '', ['GET', 'PATCH']],
     ['GET', '/secret', ['POST']],
     ['POST', '/rooms', ['GET']],
-    ['GET', '/rooms/lobby', ['DELETE']],
+    ['POST', '/rooms/lobby', ['GET', 'DELETE']],
     ['PUT', '/rooms/lobby/messages', ['GET', 'POST']],
     ['GET', '/rooms/lobby/messages/1', ['DELETE']],
     ['GET', '/rooms/lobby/moderation', ['POST']],
@@ -481,4 +481,45 @@ test('a policy change reaches a room whose members are already connected, within
   }
   assert.equal(answer.type, 'ack', 'a word taken off the list is allowed again');
   await eve.close();
+});
+
+test('a room at a glance: who is online, its lock, slow mode, pin, and the mutes and bans in force', async () => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('glance');
+  const path = `/${site}/rooms/${room}`;
+  const quiet = await api(key, 'GET', path);
+  assert.equal(quiet.status, 200);
+  assert.deepEqual(quiet.body, { online: 0, locked: false, slowMode: 0, pinned: null, muted: [], banned: [] });
+  const eve = await join(room, 'Eve', { site });
+  const bo = await join(room, 'Bo', { site });
+  eve.send({ type: 'send', id: 'e1', message: 'read the rules' });
+  const { seq } = await eve.next('ack');
+  const moderate = async (body) => {
+    const res = await api(key, 'POST', `${path}/moderation`, body);
+    assert.equal(res.status, 200, JSON.stringify([body, res.body]));
+  };
+  const before = Date.now();
+  await moderate({ action: 'mute', sender: bo.welcome.sender, seconds: 600 });
+  await moderate({ action: 'ban', sender: eve.welcome.sender });
+  await moderate({ action: 'slow', seconds: 30 });
+  await moderate({ action: 'lock' });
+  await moderate({ action: 'pin', target: seq });
+  const { status, body } = await api(key, 'GET', path);
+  assert.equal(status, 200);
+  assert.equal(body.online, 1, 'Eve was banned out; Bo is here');
+  assert.equal(body.locked, true);
+  assert.equal(body.slowMode, 30);
+  assert.deepEqual([body.pinned.seq, body.pinned.message, body.pinned.name], [seq, 'read the rules', 'Eve']);
+  assert.equal(body.muted.length, 1);
+  assert.equal(body.muted[0].sender, bo.welcome.sender);
+  assert.ok(body.muted[0].until >= before + 600_000 && body.muted[0].until <= Date.now() + 600_000);
+  assert.deepEqual(body.banned, [{ sender: eve.welcome.sender, until: null }], 'for good');
+  await moderate({ action: 'unmute', sender: bo.welcome.sender });
+  await moderate({ action: 'unlock' });
+  const after = await api(key, 'GET', path);
+  assert.deepEqual([after.body.muted, after.body.locked], [[], false]);
+  // Another site's key cannot look.
+  const other = await siteWithKey();
+  assert.equal((await api(other.key, 'GET', path)).status, 403);
+  await Promise.all([eve.close(), bo.close()]);
 });

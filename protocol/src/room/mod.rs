@@ -45,7 +45,7 @@ pub mod lifecycle;
 pub mod member;
 pub mod moderation;
 pub mod output;
-mod overview;
+pub mod overview;
 mod pin;
 pub mod policy;
 pub mod presence;

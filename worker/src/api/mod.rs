@@ -288,10 +288,11 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                     )
                     .await
                 }
+                (Method::Get, []) => room_call(env, &site, room, Method::Get, "/", None).await,
                 (Method::Delete, []) => {
                     room_call(env, &site, room, Method::Delete, "/", None).await
                 }
-                (_, []) => method_not_allowed("DELETE"),
+                (_, []) => method_not_allowed("GET, DELETE"),
                 (_, ["messages"]) => method_not_allowed("GET, POST"),
                 (_, ["moderation"]) => method_not_allowed("POST"),
                 (_, ["reports"]) => method_not_allowed("GET"),

@@ -4,8 +4,8 @@
 //! its messages and moderation go through the room core like anyone's, so
 //! connected widgets see them live.
 //!
-//! Paths (internal): `GET`/`POST /messages`, `GET /reports`, `DELETE /messages/{seq}`,
-//! `POST /moderation`, `DELETE /` (erase the room), `GET /users/{sub}/messages`
+//! Paths (internal): `GET /` (the room at a glance), `GET`/`POST /messages`, `GET /reports`,
+//! `DELETE /messages/{seq}`, `POST /moderation`, `DELETE /` (erase the room), `GET /users/{sub}/messages`
 //! (export), `DELETE /users/{sub}` (erase).
 
 use protocol::client_frame::{ClientFrame, Dialect, MAX_SEQ};
@@ -333,6 +333,7 @@ impl Room {
                     Err(refusal) => Ok(refusal),
                 }
             }
+            (Method::Get, []) => self.overview(),
             (Method::Delete, []) => self.erase(&ticket).await,
             (Method::Get, ["users", sub, "messages"]) => {
                 let Some(sub) = user_of(sub) else {
@@ -439,6 +440,41 @@ impl Room {
             }
             _ => json_error(503, "unavailable", "the room's storage is unavailable"),
         }
+    }
+
+    /// The room at a glance: who is online, and its moderation (lock, slow
+    /// mode, pin, mutes and bans in force; `RoomCore::overview`).
+    fn overview(&self) -> Result<Response> {
+        let online = fanout::online(self.state.as_raw(), None) + self.shards.online();
+        let overview = self
+            .inner
+            .borrow_mut()
+            .as_mut()
+            .ok()
+            .map(|i| i.core.overview(now_ms(), &mut i.store));
+        let Some(Ok(o)) = overview else {
+            return json_error(503, "unavailable", "the room's storage is unavailable");
+        };
+        let sanctions = |list: &[protocol::room::overview::Sanction]| -> Vec<Value> {
+            list.iter()
+                .map(|s| json!({ "sender": s.sender, "until": s.until }))
+                .collect()
+        };
+        let pinned = o.pinned.map(|m| {
+            serde_json::from_str::<Value>(&encode_event(&RoomEvent::Message(m)))
+                .unwrap_or(Value::Null)
+        });
+        json_response(
+            200,
+            &json!({
+                "online": online,
+                "locked": o.locked,
+                "slowMode": o.slow_mode,
+                "pinned": pinned,
+                "muted": sanctions(&o.muted),
+                "banned": sanctions(&o.banned),
+            }),
+        )
     }
 
     /// Erase the room: disconnect everyone (close 4010, final), delete every
