@@ -92,7 +92,10 @@ pub fn signed(n: i64) -> String {
 /// `s.split_once(c)` for an ASCII `c`, found byte by byte: a `char`
 /// pattern brings `core`'s character searcher into the widget. (An ASCII
 /// byte is never part of another character, so both halves are whole.)
+/// `c` must be ASCII (below 0x80): any other byte is part of a longer
+/// character, and a cut there would panic.
 pub fn split_once_ascii(s: &str, c: u8) -> Option<(&str, &str)> {
+    debug_assert!(c.is_ascii(), "split_once_ascii takes an ASCII byte");
     let at = s.bytes().position(|b| b == c)?;
     Some((&s[..at], &s[at + 1..]))
 }
