@@ -306,8 +306,13 @@ impl Controller {
 
     /// Open the editor on the visitor's last message in the list, if the
     /// menu would offer Edit there (its edit window open, the room not
-    /// locked, ...); focus returns to the composer when it closes.
+    /// locked, ...); focus returns to the composer when it closes. Not
+    /// while one is still in the outbox: the last in the list is not the
+    /// last the visitor wrote.
     pub(crate) fn edit_last(&mut self, t: f64) -> bool {
+        if self.view.outbox.first_element_child().is_some() {
+            return false;
+        }
         let mut last = None;
         each(
             &self.view.list,

@@ -686,3 +686,32 @@ test('↑ in an empty composer edits the visitor\'s last message; Enter saves, E
   assert.equal(edited.message, 'second one, fixed');
   await Promise.all([bo.close(), ada.context().close()]);
 });
+
+test('↑ does not open an editor while an IME composes, nor on an older message while the last one is still being sent', async () => {
+  const room = uniqueRoom('up-edit-pending');
+  const ada = await open({ room, name: 'Ada' });
+  const input = ada.locator('.hc-input').first();
+  await input.fill('sent already');
+  await input.press('Enter');
+  await item(ada, 'sent already').waitFor();
+  // An IME's ↑ (picking a candidate) in a composer that shows nothing yet.
+  await input.evaluate((e) => {
+    e.focus();
+    e.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', isComposing: true, bubbles: true, cancelable: true, composed: true }));
+  });
+  assert.equal(await ada.locator('[data-role=edit]').count(), 0, 'no editor while composing');
+  // The last message still in the outbox: ↑ must not edit the one before it.
+  await ada.context().setOffline(true);
+  await input.fill('still on its way');
+  await input.press('Enter');
+  await ada.locator('.hc-outbox li', { hasText: 'still on its way' }).waitFor();
+  await input.press('ArrowUp');
+  await ada.waitForTimeout(300);
+  assert.equal(await ada.locator('[data-role=edit]').count(), 0, 'no editor on "sent already"');
+  await ada.context().setOffline(false);
+  await item(ada, 'still on its way').waitFor({ timeout: 15000 });
+  await input.press('ArrowUp');
+  const editor = item(ada, 'still on its way').locator('[data-role=edit]');
+  await editor.waitFor();
+  await ada.context().close();
+});
