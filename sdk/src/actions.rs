@@ -362,6 +362,10 @@ impl Controller {
         };
         let open = menu::edited_text(&li).is_some();
         if !open && self.view.has_focus() {
+            // From the composer (saved after ↑, say): closing it goes back there.
+            if self.view.focused().is_some_and(|f| f == **self.view.input) {
+                self.edit_from_composer = Some(seq);
+            }
             menu::edit(&self.view.doc, &self.view.strings, &li, text);
         }
         if open || self.view.has_focus() {

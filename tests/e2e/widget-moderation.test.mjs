@@ -715,3 +715,28 @@ test('↑ does not open an editor while an IME composes, nor on an older message
   await editor.waitFor();
   await ada.context().close();
 });
+
+test('an edit opened with ↑ and refused by the room opens again; closing it then returns to the composer, not to ⋯', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, moderation: { editWindowSecs: 2 } }, 'wupedit');
+  const room = uniqueRoom('up-edit-late');
+  const ada = await open({ room, site, name: 'Ada' });
+  const input = ada.locator('.hc-input').first();
+  await input.fill('quick one');
+  await input.press('Enter');
+  const mine = item(ada, 'quick one');
+  await mine.waitFor();
+  await input.press('ArrowUp');
+  const editor = mine.locator('[data-role=edit]');
+  await editor.fill('quick one, on second thought');
+  await new Promise((r) => setTimeout(r, 2500));
+  await editor.press('Enter');
+  await mine.locator('.hc-dialog .hc-err', { hasText: 'no longer be edited' }).waitFor();
+  await editor.press('Escape');
+  await editor.waitFor({ state: 'detached' });
+  const active = await ada.evaluate(() => {
+    const a = document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement;
+    return a?.className;
+  });
+  assert.equal(active, 'hc-input', 'back in the composer, where ↑ was pressed');
+  await ada.context().close();
+});

@@ -524,7 +524,7 @@ impl View {
     }
 
     /// The element that has focus inside the widget, if one has.
-    fn focused(&self) -> Option<Element> {
+    pub(crate) fn focused(&self) -> Option<Element> {
         let root = prop(&self.host, "shadowRoot");
         cast(prop(&root, "activeElement"), "Element")
     }
