@@ -297,6 +297,7 @@ async function openRoom(room) {
   $('report-list').replaceChildren();
   $('message-list').replaceChildren();
   $('room-updated').textContent = 'Loading…';
+  $('room-state').textContent = '';
   $('room-title').focus();
   const ok = await loadRoom();
   if (ok && current?.room === room) {
@@ -308,11 +309,13 @@ async function openRoom(room) {
 async function loadRoom() {
   const { room } = current;
   try {
-    const [reports, messages] = await Promise.all([
+    const [reports, messages, glance] = await Promise.all([
       api('GET', `${roomPath(room)}/reports?limit=${PAGE}`),
       api('GET', `${roomPath(room)}/messages?limit=${PAGE}`),
+      api('GET', roomPath(room)),
     ]);
     if (current?.room !== room) return false;
+    showState(glance);
     current.reports = reports.reports;
     current.reportsNext = reports.more ? reports.next : null;
     current.messages = messages.messages;
@@ -325,6 +328,16 @@ async function loadRoom() {
     if (session) say(`Could not load room ${room}: ${err.message}`, true);
     return false;
   }
+}
+
+/** The room's slow mode, lock and pin as they are now (GET the room), not the last room's choice. */
+function showState(o) {
+  const select = $('slow-seconds');
+  const value = String(o.slowMode ?? 0);
+  if (![...select.options].some((opt) => opt.value === value)) select.append(el('option', { text: `${value} seconds`, attrs: { value } }));
+  select.value = value;
+  $('room-state').textContent = `Now: ${o.locked ? 'locked' : 'open'}, slow mode ${o.slowMode ? `${o.slowMode} s` : 'off'}, `
+    + `${o.pinned ? `message #${o.pinned.seq} pinned` : 'nothing pinned'}, ${plural(o.online ?? 0, 'member')} online.`;
 }
 
 /** Reload the reports (as many pages as were shown, at most 100). */
@@ -630,9 +643,12 @@ async function roomAction(button, body, success) {
   if (busy) return;
   busy = true;
   button.setAttribute('aria-disabled', 'true');
+  const { room } = current;
   try {
     await moderate(body);
     say(success);
+    const glance = await api('GET', roomPath(room)).catch(() => null);
+    if (glance && current?.room === room) showState(glance);
   } catch (err) {
     say(`Could not ${body.action === 'slow' ? 'set slow mode' : body.action}: ${err.message}`, true);
   } finally {

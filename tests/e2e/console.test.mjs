@@ -432,3 +432,27 @@ test('a key revoked while signed in sends the owner back to sign in with the err
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await context.close();
 });
+
+test('a room opens with its own slow mode and lock (GET the room), not the last room\'s choice', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const [slow, calm] = [uniqueRoom('slow'), uniqueRoom('calm')];
+  for (const room of [slow, calm]) {
+    const bo = await join(room, 'Bo', { site }, from('192.0.2.41'));
+    await post(bo, `hello in ${room}`);
+    await bo.close();
+  }
+  for (const body of [{ action: 'slow', seconds: 30 }, { action: 'lock' }]) {
+    assert.equal((await siteApi(key, 'POST', `/${site}/rooms/${slow}/moderation`, body)).status, 200);
+  }
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, slow);
+  assert.equal(await page.locator('#slow-seconds').inputValue(), '30', 'the room\'s slow mode');
+  await page.locator('#room-state', { hasText: 'locked' }).waitFor();
+  await openRoom(page, calm);
+  assert.equal(await page.locator('#slow-seconds').inputValue(), '0', 'not the last room\'s');
+  assert.doesNotMatch(await page.locator('#room-state').textContent(), /locked/);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
