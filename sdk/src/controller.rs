@@ -988,7 +988,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         // ↑ in an empty composer edits the visitor's last message, as in
         // Slack, Discord and Teams (not an IME's ↑, picking a candidate).
         let plain =
-            !(k.shift_key() || k.alt_key() || k.ctrl_key() || k.meta_key()) && !k.is_composing();
+            !(k.shift_key() || k.alt_key() || k.ctrl_key() || k.meta_key() || k.is_composing());
         if key == "ArrowUp" && plain && c.view.input.value().is_empty() && c.edit_last(t) {
             e.prevent_default();
         }
