@@ -1,7 +1,8 @@
 // The moderation console (/console.html): a site's owner signs in with the
 // site id and a site key, and moderates through the site API on this origin
-// (docs/api.md, "Site API"): rooms, open reports, latest messages, delete,
-// dismiss, mute, ban, pin, slow mode, lock, bot messages.
+// (docs/api.md, "Site API"): rooms, what is in force in a room (who is online,
+// lock, slow mode, pin, mutes and bans), open reports, latest messages, delete,
+// dismiss, mute, ban, unmute, unban, pin, unpin, slow mode, lock, bot messages.
 //
 // The key controls the whole site. It is kept in sessionStorage only (gone
 // with the tab), sent only in the Authorization header of same-origin fetches,
@@ -167,6 +168,8 @@ function signOut(message) {
   $('room-list').replaceChildren();
   $('report-list').replaceChildren();
   $('message-list').replaceChildren();
+  $('muted-list').replaceChildren();
+  $('banned-list').replaceChildren();
   $('room').hidden = true;
   $('site-key').value = '';
   showSignIn(message ?? '');
@@ -226,7 +229,9 @@ $('sign-in-form').addEventListener('submit', async (e) => {
 // ---- Rooms ----
 
 let rooms = { items: [], next: null };
-let current = null; // { room, reports, reportsNext, messages, earlier }
+// `overview`: what is in force (GET /rooms/{room}), or null with `overviewError`;
+// `names`: sender key -> the latest name seen in the messages and reports loaded.
+let current = null; // { room, reports, reportsNext, messages, earlier, overview, overviewError, names }
 
 async function loadRooms(more = false) {
   try {
@@ -287,7 +292,8 @@ $('more-rooms').addEventListener('click', async () => {
 
 async function openRoom(room) {
   closePanel(false);
-  current = { room, reports: [], reportsNext: null, reportsMore: false, messages: [], earlier: null };
+  current = { room, reports: [], reportsNext: null, reportsMore: false, messages: [], earlier: null,
+    overview: null, overviewError: null, names: new Map() };
   for (const b of document.querySelectorAll('.room-button')) {
     if (b.dataset.room === room) b.setAttribute('aria-current', 'true');
     else b.removeAttribute('aria-current');
@@ -296,8 +302,8 @@ async function openRoom(room) {
   $('room-title').textContent = `Room ${room}`;
   $('report-list').replaceChildren();
   $('message-list').replaceChildren();
+  $('room-state').hidden = true;
   $('room-updated').textContent = 'Loading…';
-  $('room-state').textContent = '';
   $('room-title').focus();
   const ok = await loadRoom();
   if (ok && current?.room === room) {
@@ -305,17 +311,16 @@ async function openRoom(room) {
   }
 }
 
-/** The first page of reports and of messages, afresh. */
+/** What is in force, the first page of reports and of messages, afresh. */
 async function loadRoom() {
   const { room } = current;
   try {
-    const [reports, messages, glance] = await Promise.all([
+    const [, reports, messages] = await Promise.all([
+      reloadOverview(),
       api('GET', `${roomPath(room)}/reports?limit=${PAGE}`),
       api('GET', `${roomPath(room)}/messages?limit=${PAGE}`),
-      api('GET', roomPath(room)),
     ]);
     if (current?.room !== room) return false;
-    showState(glance);
     current.reports = reports.reports;
     current.reportsNext = reports.more ? reports.next : null;
     current.messages = messages.messages;
@@ -330,14 +335,23 @@ async function loadRoom() {
   }
 }
 
-/** The room's slow mode, lock and pin as they are now (GET the room), not the last room's choice. */
-function showState(o) {
-  const select = $('slow-seconds');
-  const value = String(o.slowMode ?? 0);
-  if (![...select.options].some((opt) => opt.value === value)) select.append(el('option', { text: `${value} seconds`, attrs: { value } }));
-  select.value = value;
-  $('room-state').textContent = `Now: ${o.locked ? 'locked' : 'open'}, slow mode ${o.slowMode ? `${o.slowMode} s` : 'off'}, `
-    + `${o.pinned ? `message #${o.pinned.seq} pinned` : 'nothing pinned'}, ${plural(o.online ?? 0, 'member')} online.`;
+/**
+ * What is in force in the room: online count, lock, slow mode, pin, mutes and
+ * bans. Never throws: when it cannot be read the panel says so, and the rest
+ * of the room is still shown.
+ */
+async function reloadOverview() {
+  const { room } = current;
+  let overview = null;
+  let error = null;
+  try {
+    overview = await api('GET', roomPath(room));
+  } catch (err) {
+    error = err;
+  }
+  if (current?.room !== room) return;
+  current.overview = overview;
+  current.overviewError = error;
 }
 
 /** Reload the reports (as many pages as were shown, at most 100). */
@@ -384,6 +398,7 @@ function groupReports(reports) {
 }
 
 function renderRoom() {
+  renderState();
   const groups = groupReports(current.reports);
   $('report-list').replaceChildren(...groups.map(reportCard));
   $('reports-empty').hidden = groups.length > 0;
@@ -392,6 +407,108 @@ function renderRoom() {
   $('message-list').replaceChildren(...current.messages.map(messageCard));
   $('messages-empty').hidden = current.messages.length > 0;
   $('earlier').hidden = !current.earlier;
+}
+
+// ---- What is in force ----
+
+const shortKey = (key) => (key.length > 8 ? `${key.slice(0, 8)}…` : key);
+
+/** Sender keys to names, from what the console has loaded (sanctions carry no names); the latest seen wins. */
+function learnNames() {
+  const { names } = current;
+  const learn = (m) => { if (m?.sender && m.name) names.set(m.sender, m.name); };
+  for (const r of current.reports) { learn(r.reporter); learn(r.message); }
+  for (const m of current.messages) { learn(m.replyTo); learn(m); }
+  learn(current.overview?.pinned);
+}
+
+/** The panel at the top of the room: online, lock, slow mode, the pinned message, mutes and bans. */
+function renderState() {
+  learnNames();
+  const o = current.overview;
+  const error = current.overviewError;
+  $('room-state').hidden = !o && !error;
+  $('state-error').hidden = !error;
+  $('state-error').textContent = error ? `Could not read what is in force: ${error.message}` : '';
+  $('state-online').hidden = !o;
+  $('state-online').textContent = o ? `${o.online} online now` : '';
+  // Unknown (not read): both buttons.
+  $('lock-state').textContent = !o ? 'Lock not known' : o.locked ? 'Locked' : 'Not locked';
+  $('lock-state').classList.toggle('is-on', Boolean(o?.locked));
+  $('lock').hidden = o?.locked === true;
+  $('unlock').hidden = o?.locked === false;
+  // The select shows the slow mode in force, set again only when that was read afresh
+  // (not over a choice being made while, say, earlier messages load).
+  const select = $('slow-seconds');
+  if (o && current.slowShown !== o) {
+    current.slowShown = o;
+    select.querySelector('[data-extra]')?.remove();
+    const seconds = Number(o.slowMode) || 0;
+    if (![...select.options].some((opt) => Number(opt.value) === seconds)) {
+      select.append(el('option', { text: `${seconds} seconds`, attrs: { value: seconds, 'data-extra': true } }));
+    }
+    for (const opt of select.options) {
+      opt.dataset.label ??= opt.textContent;
+      opt.textContent = Number(opt.value) === seconds ? `${opt.dataset.label} (in force)` : opt.dataset.label;
+    }
+    select.value = String(seconds);
+  }
+  $('state-pinned').hidden = !o;
+  $('sanctions').hidden = !o;
+  if (!o) return;
+  const pin = o.pinned;
+  $('pinned-body').replaceChildren(...(pin
+    ? [messageMeta(pin), ...messageBody(pin),
+      el('div', { className: 'actions' }, el('button', {
+        className: 'secondary', text: 'Unpin',
+        attrs: { type: 'button', id: 'unpin', 'aria-label': `Unpin message #${pin.seq} by ${senderName(pin)}` },
+        on: { click: (e) => roomAction(e.currentTarget, { action: 'unpin', target: pin.seq },
+          `Message #${pin.seq} by ${senderName(pin)} unpinned in ${current.room}.`, 'unpin', () => $('state-pinned')) },
+      }))]
+    : [el('p', { className: 'hint', text: 'Nothing pinned.' })]));
+  renderSanctions('muted');
+  renderSanctions('banned');
+}
+
+/** The mutes or bans in force, each with whom (the name when known), until when, and the button that lifts it. */
+function renderSanctions(kind) {
+  const list = $(`${kind}-list`);
+  const items = Array.isArray(current.overview[kind]) ? current.overview[kind] : [];
+  const [verb, action, title] = kind === 'muted' ? ['Unmute', 'unmute', 'Muted'] : ['Unban', 'unban', 'Banned'];
+  const names = items.map((s) => current.names.get(s.sender) ?? null);
+  const seen = new Map();
+  for (const n of names) if (n) seen.set(n, (seen.get(n) ?? 0) + 1);
+  list.replaceChildren(...items.map((s, i) => {
+    const name = names[i];
+    const key = el('code', { className: 'key', text: shortKey(s.sender), attrs: { title: s.sender } });
+    // Two senders of the same name are told apart by their keys.
+    const twin = name && seen.get(name) > 1;
+    const who = !name ? shortKey(s.sender) : twin ? `${name} (${shortKey(s.sender)})` : name;
+    return el('li', { className: 'sanction', attrs: { 'data-sender': s.sender } },
+      el('p', {},
+        name ? el('span', { className: 'name', text: name }) : key,
+        twin ? [' ', key] : null,
+        name ? null : el('span', { className: 'unknown', text: ' (name unknown)' }),
+        el('span', { className: 'until' }, s.until ? [' until ', timeEl(s.until)] : ' for good')),
+      el('button', {
+        className: 'secondary', text: `${verb} ${who}`,
+        attrs: { type: 'button', 'data-action': action },
+        on: { click: (e) => liftSanction(e.currentTarget, kind, action, s.sender, who) },
+      }));
+  }));
+  $(`${kind}-empty`).hidden = items.length > 0;
+  $(`${kind}-title`).textContent = items.length ? `${title} (${items.length})` : title;
+}
+
+/** Unmute or unban from the lists; focus then goes to the same sender if still listed, else the next, else the list's heading. */
+function liftSanction(button, kind, action, sender, who) {
+  const list = $(`${kind}-list`);
+  const index = [...list.children].indexOf(button.closest('li'));
+  roomAction(button, { action, sender }, `${who} ${action === 'unmute' ? 'unmuted' : 'unbanned'}.`, `${action} ${who}`, () => {
+    const items = [...$(`${kind}-list`).children];
+    const item = items.find((li) => li.dataset.sender === sender) ?? items[index] ?? items[index - 1];
+    return item?.querySelector('button') ?? $(`${kind}-title`);
+  });
 }
 
 /** What a message says: its text, or that it is deleted; files and the quote it replies to. */
@@ -576,7 +693,7 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   }
   try {
     if (current?.room === room) {
-      await Promise.all([reloadReports(), reloadMessage(seq)]);
+      await Promise.all([reloadReports(), reloadMessage(seq), reloadOverview()]);
     }
   } catch (err) {
     say(`${success} The room could not be read again: ${err.message}`, true);
@@ -638,34 +755,46 @@ $('refresh').addEventListener('click', async () => {
   if (await loadRoom()) say(`Room ${current.room} refreshed.`);
 });
 
-/** A room-wide action (slow mode, lock, unlock, unpin) from `button`. */
-async function roomAction(button, body, success) {
+/**
+ * An action on what is in force (slow mode, lock, unlock, unpin, unmute,
+ * unban) from `button`: then the panel is read again, and when `button` is
+ * gone or hidden focus goes to what `refocus` answers.
+ */
+async function roomAction(button, body, success, failure, refocus) {
   if (busy) return;
   busy = true;
-  button.setAttribute('aria-disabled', 'true');
   const { room } = current;
+  button.setAttribute('aria-disabled', 'true');
   try {
     await moderate(body);
-    say(success);
-    const glance = await api('GET', roomPath(room)).catch(() => null);
-    if (glance && current?.room === room) showState(glance);
   } catch (err) {
-    say(`Could not ${body.action === 'slow' ? 'set slow mode' : body.action}: ${err.message}`, true);
-  } finally {
+    say(`Could not ${failure}: ${err.message}`, true);
     busy = false;
     button.removeAttribute('aria-disabled');
+    return;
   }
+  say(success);
+  await reloadOverview();
+  busy = false;
+  button.removeAttribute('aria-disabled');
+  if (current?.room !== room) return;
+  if (current.overviewError) say(`${success} What is in force could not be read again: ${current.overviewError.message}`, true);
+  renderState();
+  if (!button.isConnected || button.hidden) refocus?.()?.focus();
 }
 
 $('slow-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const seconds = Number($('slow-seconds').value);
   roomAction(e.submitter || $('slow-form').querySelector('button'), { action: 'slow', seconds },
-    seconds ? `Slow mode in ${current.room}: one message per ${seconds} seconds per member.` : `Slow mode off in ${current.room}.`);
+    seconds ? `Slow mode in ${current.room}: one message per ${seconds} seconds per member.` : `Slow mode off in ${current.room}.`,
+    'set slow mode');
 });
-$('lock').addEventListener('click', (e) => roomAction(e.currentTarget, { action: 'lock' }, `Room ${current.room} locked: only moderators can write.`));
-$('unlock').addEventListener('click', (e) => roomAction(e.currentTarget, { action: 'unlock' }, `Room ${current.room} unlocked.`));
-$('unpin').addEventListener('click', (e) => roomAction(e.currentTarget, { action: 'unpin' }, `Pinned message removed in ${current.room}.`));
+// Lock and Unlock: the one that applies shows; after it, focus goes to the other (what undoes it).
+$('lock').addEventListener('click', (e) => roomAction(e.currentTarget, { action: 'lock' },
+  `Room ${current.room} locked: only moderators can write.`, 'lock', () => $('unlock')));
+$('unlock').addEventListener('click', (e) => roomAction(e.currentTarget, { action: 'unlock' },
+  `Room ${current.room} unlocked.`, 'unlock', () => $('lock')));
 
 // A bot message: its id is drawn once per text, so a retry of the same text
 // (a lost answer, a double click) never posts it twice.
@@ -696,8 +825,8 @@ $('bot-form').addEventListener('submit', async (e) => {
     $('bot-text').value = '';
     say(`Posted in ${room} as ${name} (message #${res.seq}).`);
     if (current?.room === room) {
-      await loadNewer().catch(() => {});
-      renderRoom();
+      await Promise.all([loadNewer().catch(() => {}), reloadOverview()]);
+      if (current?.room === room) renderRoom();
     }
     $('bot-text').focus();
   } catch (err) {
