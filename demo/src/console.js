@@ -437,13 +437,15 @@ function renderState() {
   $('lock-state').classList.toggle('is-on', Boolean(o?.locked));
   $('lock').hidden = o?.locked === true;
   $('unlock').hidden = o?.locked === false;
-  // The select shows the slow mode in force, set again only when that was read afresh
-  // (not over a choice being made while, say, earlier messages load).
+  // The select shows the slow mode in force, marked "(in force)", and follows it when it
+  // changes, unless the owner has picked another value meanwhile (not yet set: kept).
   const select = $('slow-seconds');
-  if (o && current.slowShown !== o) {
-    current.slowShown = o;
+  const seconds = o ? Number(o.slowMode) || 0 : null;
+  if (o && current.slowShown !== seconds) {
+    const moved = current.slowShown === undefined || select.value === String(current.slowShown);
+    current.slowShown = seconds;
+    const chosen = select.value;
     select.querySelector('[data-extra]')?.remove();
-    const seconds = Number(o.slowMode) || 0;
     if (![...select.options].some((opt) => Number(opt.value) === seconds)) {
       select.append(el('option', { text: `${seconds} seconds`, attrs: { value: seconds, 'data-extra': true } }));
     }
@@ -451,7 +453,7 @@ function renderState() {
       opt.dataset.label ??= opt.textContent;
       opt.textContent = Number(opt.value) === seconds ? `${opt.dataset.label} (in force)` : opt.dataset.label;
     }
-    select.value = String(seconds);
+    select.value = moved || ![...select.options].some((opt) => opt.value === chosen) ? String(seconds) : chosen;
   }
   $('state-pinned').hidden = !o;
   $('sanctions').hidden = !o;

@@ -396,6 +396,12 @@ test('what is in force: online, lock, slow mode, pin, mutes and bans with names;
   await page.locator('#slow-seconds option:checked', { hasText: '10 seconds (in force)' }).waitFor({ state: 'attached' });
   assert.equal(await page.locator('#slow-seconds option[value="45"]').count(), 0);
   assert.equal(await page.locator('#slow-seconds option', { hasText: 'in force' }).count(), 1);
+  // A choice not yet set survives a refresh that finds the same value in force.
+  await page.getByLabel('Slow mode').selectOption('60');
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await status(page, /refreshed/);
+  assert.equal(await page.getByLabel('Slow mode').inputValue(), '60');
+  assert.equal(await page.locator('#slow-seconds option[value="10"]').textContent(), '10 seconds (in force)');
 
   // Pin from a message: the panel shows it; Unpin clears it for the members.
   await page.locator(`#m-${rules}`).getByRole('button', { name: `Pin message #${rules} by Cy` }).click();
