@@ -614,10 +614,13 @@ test('a room opens with its own slow mode and lock (GET the room), not the last 
   await signIn(page, site, key);
   await openRoom(page, slow);
   assert.equal(await page.locator('#slow-seconds').inputValue(), '30', 'the room\'s slow mode');
-  await page.locator('#room-state', { hasText: 'locked' }).waitFor();
+  const state = page.locator('#room-state');
+  await state.getByRole('button', { name: 'Unlock room' }).waitFor();
   await openRoom(page, calm);
   assert.equal(await page.locator('#slow-seconds').inputValue(), '0', 'not the last room\'s');
-  assert.doesNotMatch(await page.locator('#room-state').textContent(), /locked/);
+  await state.getByRole('button', { name: 'Lock room' }).waitFor();
+  assert.equal(await state.getByRole('button', { name: 'Unlock room' }).count(), 0);
+  assert.match(await state.textContent(), /Not locked/);
   assert.deepEqual(page.problems, []);
   await context.close();
 });
