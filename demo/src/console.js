@@ -666,6 +666,15 @@ function openPanel(opener, m, action, inReport) {
 
 let busy = false;
 
+/** One action at a time: a click meanwhile is told so, not dropped unsaid. */
+function stillBusy() {
+  if (busy) say('Still working on the last action: try again in a moment.');
+  return busy;
+}
+
+/** `text` about `room`, naming it if the owner has opened another room since. */
+const about = (room, text) => (current?.room === room ? text : `In ${room}: ${text}`);
+
 /**
  * Run an action: `call` is the API request. Then the room's reports and the
  * message are read again and shown, and focus goes back where it makes sense:
@@ -673,7 +682,7 @@ let busy = false;
  * list, else the list's heading.
  */
 async function act(button, { kind, seq, action, verb = action }, call, success) {
-  if (busy) return;
+  if (stillBusy()) return;
   busy = true;
   const room = current.room;
   const card = button.closest('.card');
@@ -684,9 +693,9 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   card?.setAttribute('aria-busy', 'true');
   try {
     await call();
-    say(success);
+    say(about(room, success));
   } catch (err) {
-    say(`Could not ${verb} (message #${seq}): ${err.message}`, true);
+    say(about(room, `Could not ${verb} (message #${seq}): ${err.message}`), true);
     button.removeAttribute('aria-disabled');
     card?.removeAttribute('aria-busy');
     busy = false;
@@ -763,19 +772,19 @@ $('refresh').addEventListener('click', async () => {
  * gone or hidden focus goes to what `refocus` answers.
  */
 async function roomAction(button, body, success, failure, refocus) {
-  if (busy) return;
+  if (stillBusy()) return;
   busy = true;
   const { room } = current;
   button.setAttribute('aria-disabled', 'true');
   try {
     await moderate(body);
   } catch (err) {
-    say(`Could not ${failure}: ${err.message}`, true);
+    say(about(room, `Could not ${failure}: ${err.message}`), true);
     busy = false;
     button.removeAttribute('aria-disabled');
     return;
   }
-  say(success);
+  say(about(room, success));
   await reloadOverview();
   busy = false;
   button.removeAttribute('aria-disabled');
@@ -804,7 +813,7 @@ let pendingPost = null; // { room, name, text, id }
 $('bot-name').value = localStorage.getItem(BOT_NAME_KEY) || 'Site';
 $('bot-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  if (busy) return;
+  if (stillBusy()) return;
   const name = $('bot-name').value.trim();
   const text = $('bot-text').value;
   if (!name || !text.trim()) {

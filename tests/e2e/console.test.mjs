@@ -624,3 +624,33 @@ test('a room opens with its own slow mode and lock (GET the room), not the last 
   assert.deepEqual(page.problems, []);
   await context.close();
 });
+
+test('one action at a time, said so; a result that comes after the owner opened another room names its room', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const [first, second] = [uniqueRoom('first'), uniqueRoom('second')];
+  const eve = await join(first, 'Eve', { site }, from('192.0.2.51'));
+  const seq = await post(eve, 'one to delete');
+  const other = await post(eve, 'one to keep');
+  const bo = await join(second, 'Bo', { site }, from('192.0.2.52'));
+  await post(bo, 'hello in the second room');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, second);
+  await openRoom(page, first);
+  // Hold the deletion's answer until released.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(`**/v1/sites/${site}/rooms/${first}/messages/${seq}`, async (route) => { await held; await route.continue(); });
+  const item = page.locator(`#m-${seq}`);
+  await item.getByRole('button', { name: `Delete message #${seq} by Eve` }).click();
+  await item.locator('.confirm').getByRole('button', { name: 'Delete message' }).click();
+  await page.locator(`#m-${other}`).getByRole('button', { name: `Pin message #${other} by Eve` }).click();
+  assert.match(await status(page, /Still working/), /Still working on the last action/);
+  await openRoom(page, second);
+  release();
+  assert.match(await status(page, /deleted/), new RegExp(`^In ${first}: Message #${seq} by Eve deleted`));
+  assert.equal((await siteApi(key, 'GET', `/${site}/rooms/${first}`)).body.pinned, null, 'the click meanwhile did nothing');
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve.close(), bo.close(), context.close()]);
+});
