@@ -970,7 +970,12 @@ impl Session {
                         files,
                     } = item.action
                     {
-                        let me = self.me.clone().unwrap_or_default();
+                        // Borrowed, not cloned: a whole welcome (members,
+                        // pinned message, ...) for four fields.
+                        let (me_name, sender, verified, role) =
+                            self.me.as_ref().map_or(("", "", false, None), |w| {
+                                (w.name.as_str(), w.sender.as_str(), w.verified, w.role)
+                            });
                         let reply_to = reply_to.map(|seq| crate::message::ReplyRef {
                             seq,
                             ..Default::default()
@@ -978,16 +983,16 @@ impl Session {
                         let own = ChatMessage {
                             seq,
                             id,
-                            name: if me.name.is_empty() {
+                            name: if me_name.is_empty() {
                                 self.config.name.clone()
                             } else {
-                                me.name
+                                me_name.to_owned()
                             },
                             message: text,
                             timestamp,
-                            sender: me.sender,
-                            verified: me.verified,
-                            role: me.role,
+                            sender: sender.to_owned(),
+                            verified,
+                            role,
                             reply_to,
                             attachments: files.into_iter().map(sent_file).collect(),
                             ..ChatMessage::default()
