@@ -20,6 +20,7 @@
 
 use crate::text::{concat, decimal};
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use crate::backoff::Backoff;
 use crate::client_frame::ModerationAction;
@@ -248,8 +249,9 @@ pub struct RoomStatus {
     /// The file types the site accepts, as an `accept` list ("": none;
     /// `None`: not said, so any the service knows).
     pub accept: Option<String>,
-    /// The message a moderator pinned above the list, as it is now.
-    pub pinned: Option<ChatMessage>,
+    /// The message a moderator pinned above the list, as it is now
+    /// (shared: the status is copied on every change, the message is not).
+    pub pinned: Option<Rc<ChatMessage>>,
 }
 
 /// The pinned message compares by seq and edit: what can change it (a
@@ -820,7 +822,7 @@ impl Session {
 
     fn on_frame(&mut self, frame: ServerFrame, now: f64) {
         match frame {
-            ServerFrame::Welcome(welcome) => {
+            ServerFrame::Welcome(mut welcome) => {
                 // Measured again on each connection (the device's clock
                 // may have been set forward since).
                 self.server_offset = None;
@@ -862,7 +864,7 @@ impl Session {
                     edit_window: welcome.edit_window,
                     emoji: welcome.emoji.clone(),
                     accept: welcome.accept.clone(),
-                    pinned: welcome.pinned.clone(),
+                    pinned: welcome.pinned.take().map(Rc::new),
                 });
                 if welcome.role.is_some() {
                     self.effects.push_back(Effect::Reports {
@@ -1052,7 +1054,7 @@ impl Session {
                 .push_back(Effect::Reports { counts, all: true }),
             ServerFrame::Pinned(pinned) => {
                 let room = RoomStatus {
-                    pinned,
+                    pinned: pinned.map(Rc::new),
                     ..self.room.clone()
                 };
                 self.set_room(room);

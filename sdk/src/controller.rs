@@ -719,7 +719,7 @@ impl Controller {
         self.view.room_banner(text.as_deref());
         let pin = room.pinned.as_ref().map(|m| (m.seq, m.edited, moderator));
         if pin != self.pin_shown {
-            self.view.pin_bar(room.pinned.as_ref(), moderator);
+            self.view.pin_bar(room.pinned.as_deref(), moderator);
             self.pin_shown = pin;
         }
         // The counter first: it enables Send when the text fits, and a muted
