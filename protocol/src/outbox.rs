@@ -115,45 +115,54 @@ impl Action {
     /// The frame that carries it, under client id `id`.
     pub fn frame(&self, id: &str) -> ClientFrame {
         let id = id.to_owned();
-        match self.clone() {
+        // Each field cloned as needed, not the whole action first (its
+        // files' names, types and sizes, which the frame does not carry).
+        match self {
             Action::Send {
                 text,
                 reply_to,
                 files,
             } => ClientFrame::Send {
                 id: Some(id),
-                message: text,
-                reply_to,
+                message: text.clone(),
+                reply_to: *reply_to,
                 attachments: files
-                    .into_iter()
+                    .iter()
                     .map(|f| FileRef {
-                        key: f.key.unwrap_or_default(),
-                        alt: f.alt,
+                        key: f.key.clone().unwrap_or_default(),
+                        alt: f.alt.clone(),
                     })
                     .collect(),
             },
             Action::Edit { target, text } => ClientFrame::Edit {
                 id,
-                target,
-                message: text,
+                target: *target,
+                message: text.clone(),
             },
-            Action::Delete { target } => ClientFrame::Delete { id, target },
+            Action::Delete { target } => ClientFrame::Delete {
+                id,
+                target: *target,
+            },
             Action::React { target, emoji, on } => ClientFrame::React {
                 id,
-                target,
-                emoji,
-                on,
+                target: *target,
+                emoji: emoji.clone(),
+                on: *on,
             },
-            Action::Moderate { action, reason } => ClientFrame::Moderate { id, action, reason },
+            Action::Moderate { action, reason } => ClientFrame::Moderate {
+                id,
+                action: action.clone(),
+                reason: reason.clone(),
+            },
             Action::Report {
                 target,
                 reason,
                 note,
             } => ClientFrame::Report {
                 id,
-                target,
-                reason,
-                note,
+                target: *target,
+                reason: *reason,
+                note: note.clone(),
             },
         }
     }
