@@ -361,15 +361,21 @@ impl Controller {
             return;
         };
         let open = menu::edited_text(&li).is_some();
+        let in_composer = self.view.focused().is_some_and(|f| f == **self.view.input);
         if !open && self.view.has_focus() {
             // From the composer (saved after ↑, say): closing it goes back there.
-            if self.view.focused().is_some_and(|f| f == **self.view.input) {
+            if in_composer {
                 self.edit_from_composer = Some(seq);
             }
             menu::edit(&self.view.doc, &self.view.strings, &li, text);
         }
         if open || self.view.has_focus() {
             menu::edit_refused(&self.view.doc, &li, &why);
+        }
+        // Typing the next message meanwhile: the editor waits, open with
+        // its reason, and the composer keeps the keys.
+        if in_composer && !self.view.input.value().is_empty() {
+            focus(&self.view.input);
         }
     }
 

@@ -740,3 +740,32 @@ test('an edit opened with ↑ and refused by the room opens again; closing it th
   assert.equal(active, 'hc-input', 'back in the composer, where ↑ was pressed');
   await ada.context().close();
 });
+
+test('an edit refused on reconnecting while the visitor types their next message reopens without taking the composer\'s keys', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, moderation: { editWindowSecs: 2 } }, 'wupedit2');
+  const room = uniqueRoom('up-edit-typing');
+  const ada = await open({ room, site, name: 'Ada' });
+  const input = ada.locator('.hc-input:not([data-role])');
+  await input.fill('quick one');
+  await input.press('Enter');
+  const mine = item(ada, 'quick one');
+  await mine.waitFor();
+  // Saved offline after its window closed: it goes, and is refused, on reconnecting.
+  await input.press('ArrowUp');
+  const editor = mine.locator('[data-role=edit]');
+  await editor.fill('quick one, on second thought');
+  await ada.context().setOffline(true);
+  await ada.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  await new Promise((r) => setTimeout(r, 2500));
+  await editor.press('Enter');
+  await editor.waitFor({ state: 'detached' });
+  await input.pressSequentially('my next mess');
+  await ada.context().setOffline(false);
+  await mine.locator('.hc-dialog .hc-err', { hasText: 'no longer be edited' }).waitFor({ timeout: 15000 });
+  assert.equal(await editor.inputValue(), 'quick one, on second thought', 'the edit is given back');
+  // The keyboard, not the locator: typing goes wherever focus is.
+  await ada.keyboard.type('age');
+  assert.equal(await input.inputValue(), 'my next message', 'the keys stayed in the composer');
+  assert.equal(await editor.inputValue(), 'quick one, on second thought');
+  await ada.context().close();
+});
