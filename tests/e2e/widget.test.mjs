@@ -320,7 +320,9 @@ test('keyboard: Enter sends, Shift+Enter adds a line; a counter appears near the
   // the focused message's buttons, then leaves for the composer.
   await input.fill('line three');
   await input.press('Enter');
-  await page.locator('.hc-list .hc-own', { hasText: 'line three' }).waitFor();
+  // Delivered, not just shown pending in the outbox (an .hc-list too): a
+  // pending message has no ⋯ yet, so Tab would skip past it.
+  await page.locator('.hc-list:not(.hc-outbox) .hc-own', { hasText: 'line three' }).waitFor();
   const focused = () => page.evaluate(() => {
     const el = document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement;
     return { cls: el?.className ?? 'the page', text: el?.querySelector('.hc-text')?.textContent ?? '', composer: !!el?.closest('.hc-composer') };
