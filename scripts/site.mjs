@@ -9,12 +9,13 @@
 // Site owner (HELLO_CHAT_SITE_KEY, a key from `key create`):
 //   owner get <site> | owner patch <site> [options]
 //   owner rotate-secret <site> [--grace SECONDS] [--secret]
-//   owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
+//   owner rooms <site> [--limit N] [--cursor NEXT] | owner post <site> <room> --name NAME --message TEXT [--id ID]
 //     (every value also as --option=VALUE: --message=TEXT for a text starting with --)
 //   owner history <site> <room> [--before SEQ | --after SEQ] [--limit N]
 //   owner delete <site> <room> <seq> | owner erase-room <site> <room> --yes
 //   owner moderate <site> <room> --action ACTION [--sender KEY] [--target SEQ]
-//     [--seconds N] [--reason TEXT]   (mute, unmute, ban, unban, purge, slow, lock, unlock, delete)
+//     [--seconds N] [--reason TEXT]   (delete, mute, unmute, ban, unban, purge, slow, lock, unlock,
+//     pin, unpin, dismiss)
 //   owner webhook put <site> <name> --url URL --event EVENT... [--secret]
 //   owner webhook list <site> | owner webhook delete <site> <name>
 //   owner export <site> <sub> | owner erase <site> <sub>
@@ -34,7 +35,7 @@ const USAGE = `usage: npm run site -- <command>
   list | get <site> | delete <site> | put <site> [options] | patch <site> [options]
   key create <site> | key list <site> | key revoke <site> <key-id>
   owner get <site> | owner patch <site> [options] | owner rotate-secret <site> [--grace S] [--secret]
-  owner rooms <site> | owner post <site> <room> --name NAME --message TEXT [--id ID]
+  owner rooms <site> [--limit N] [--cursor NEXT] | owner post <site> <room> --name NAME --message TEXT [--id ID]
   owner history <site> <room> [--before SEQ | --after SEQ] [--limit N]
   owner delete <site> <room> <seq> | owner erase-room <site> <room> --yes
   owner moderate <site> <room> --action ACTION [--sender KEY] [--target SEQ] [--seconds N] [--reason TEXT]
@@ -42,7 +43,7 @@ const USAGE = `usage: npm run site -- <command>
   owner webhook list <site> | owner webhook delete <site> <name>
   owner export <site> <sub> | owner erase <site> <sub>
 options: --origin URL... --require-identity --allow-anonymous --allow-no-origin --no-allow-no-origin
-  --limit name=value... --moderation JSON --secret | --no-secret
+  --limit name=value... (--limit fileTypes=image/png,image/jpeg: a list) --moderation JSON --secret | --no-secret
 values: --option VALUE or --option=VALUE; a value that starts with -- needs the = form
   (--message=TEXT: owner post acme lobby --name Bot --message=--help posts "--help")
 secrets: --secret reads HELLO_CHAT_SITE_SECRET (webhooks: HELLO_CHAT_WEBHOOK_SECRET), else stdin`;
@@ -121,6 +122,11 @@ const siteOptions = ({ secretAllowed }) => ({
   '--no-allow-no-origin': (b) => (b.allowNoOrigin = false),
   '--limit': (b, v) => {
     const [name, raw] = v().split('=');
+    // The one limit that is a list: fileTypes=image/png,image/jpeg (empty: no files).
+    if (name === 'fileTypes') {
+      (b.limits ??= {}).fileTypes = (raw ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      return;
+    }
     // Decimal digits only: Number('') is 0 and Number(' 0x10') is 16.
     const n = /^\d+(\.\d+)?$/.test(raw ?? '') ? Number(raw) : NaN;
     if (!name || !Number.isFinite(n)) usage('--limit takes name=number, e.g. maxMessageChars=500');
@@ -199,26 +205,29 @@ function operator(command, args) {
   if (command === 'list') return admin('GET', '/sites');
   if (command === 'key') {
     const [verb, id, keyId] = args;
-    if (!id) usage();
+    if (!['create', 'list', 'revoke'].includes(verb)) return usage(`unknown key command ${verb ?? ''}`);
+    if (!id) usage(`key ${verb} needs a site id`);
     if (verb === 'create') return admin('POST', `/sites/${enc(id)}/keys`);
     if (verb === 'list') return admin('GET', `/sites/${enc(id)}/keys`);
-    if (verb === 'revoke' && keyId) return admin('DELETE', `/sites/${enc(id)}/keys/${enc(keyId)}`);
-    return usage(`unknown key command ${verb ?? ''}`);
+    if (!keyId) usage('key revoke needs the key id (npm run site -- key list <site>)');
+    return admin('DELETE', `/sites/${enc(id)}/keys/${enc(keyId)}`);
   }
-  if (!site) usage();
+  if (!['get', 'delete', 'put', 'patch'].includes(command)) return usage(`unknown command ${command}`);
+  if (!site) usage(`${command} needs a site id`);
   if (command === 'get') return admin('GET', `/sites/${enc(site)}`);
   if (command === 'delete') return admin('DELETE', `/sites/${enc(site)}`);
   if (command === 'put' || command === 'patch') {
     const body = parseOptions(rest, siteOptions({ secretAllowed: true }));
     return admin(command.toUpperCase(), `/sites/${enc(site)}`, body);
   }
-  return usage(`unknown command ${command}`);
 }
 
 function owner(args) {
+  const [command, ...rest] = args;
+  const known = ['get', 'patch', 'rotate-secret', 'rooms', 'post', 'history', 'delete', 'moderate', 'erase-room', 'webhook', 'export', 'erase'];
+  if (!known.includes(command)) return usage(`unknown owner command ${command ?? ''}`);
   const key = process.env.HELLO_CHAT_SITE_KEY;
   if (!key) usage('set HELLO_CHAT_SITE_KEY to a key of the site (npm run site -- key create <site>)');
-  const [command, ...rest] = args;
   const api = (method, site, p, body) => call(key, method, `/v1/sites/${enc(site)}${p}`, body);
   if (command === 'webhook') {
     const [verb, site, name, ...opts] = rest;
@@ -241,7 +250,18 @@ function owner(args) {
   const [site, ...more] = rest;
   if (!site) usage();
   if (command === 'get') return api('GET', site, '');
-  if (command === 'rooms') return api('GET', site, '/rooms');
+  if (command === 'rooms') {
+    const query = parseOptions(more, {
+      '--limit': (b, v) => {
+        const raw = v();
+        if (!/^\d+$/.test(raw)) usage('--limit takes a whole number, 1-100');
+        b.limit = raw;
+      },
+      '--cursor': (b, v) => (b.cursor = v()),
+    });
+    const qs = new URLSearchParams(query).toString();
+    return api('GET', site, `/rooms${qs ? `?${qs}` : ''}`);
+  }
   if (command === 'patch') return api('PATCH', site, '', parseOptions(more, siteOptions({ secretAllowed: false })));
   if (command === 'rotate-secret') {
     const body = parseOptions(more, {
@@ -301,10 +321,9 @@ function owner(args) {
     return api('POST', site, `${path}/moderation`, body);
   }
   const [sub] = more;
-  if (!sub) usage();
+  if (!sub) usage(`${command} needs the user's sub`);
   if (command === 'export') return everyPage(key, 'GET', `/v1/sites/${enc(site)}/users/${enc(sub)}/messages`);
-  if (command === 'erase') return everyPage(key, 'DELETE', `/v1/sites/${enc(site)}/users/${enc(sub)}`);
-  return usage(`unknown owner command ${command}`);
+  return everyPage(key, 'DELETE', `/v1/sites/${enc(site)}/users/${enc(sub)}`);
 }
 
 const [command, ...args] = process.argv.slice(2);

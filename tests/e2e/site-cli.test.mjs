@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, BASE, admin, join, mintToken, siteApi, siteWithKey, uniqueRoom } from './helpers.mjs';
+import { ADMIN_TOKEN, BASE, admin, join, mintToken, siteApi, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 /** Run `node scripts/site.mjs ...args`; resolve with its exit code and JSON (or text) answer. */
 function site(args, { env = {}, stdin = '' } = {}) {
@@ -188,4 +188,41 @@ test('owner history, moderate, delete and erase-room work from the terminal', as
   const erased = await site(['owner', 'erase-room', id, room, '--yes'], { env: owner });
   assert.equal(erased.code, 0, erased.out + erased.err);
   await eve.closed;
+});
+
+test('owner rooms pages with --limit and --cursor; --limit fileTypes= takes a list; unknown commands say so', async () => {
+  const { site: id, key } = await siteWithKey({ origins: [], allowNoOrigin: true }, 'clirooms');
+  const owner = { HELLO_CHAT_SITE_KEY: key };
+  for (const room of ['a-room', 'b-room']) {
+    const posted = await site(['owner', 'post', id, room, '--name', 'Bot', '--message', 'hi'], { env: owner });
+    assert.equal(posted.code, 0, posted.out + posted.err);
+  }
+  let first;
+  for (let i = 0; i < 40; i++) {
+    first = await site(['owner', 'rooms', id, '--limit', '1'], { env: owner });
+    if (first.body?.next) break;
+    await sleep(500); // the room list lags a new room by a moment
+  }
+  assert.equal(first.code, 0, first.out + first.err);
+  assert.deepEqual([first.body.rooms.map((r) => r.room), first.body.next], [['a-room'], 'a-room']);
+  const second = await site(['owner', 'rooms', id, '--limit=1', '--cursor', first.body.next], { env: owner });
+  assert.deepEqual(second.body.rooms.map((r) => r.room), ['b-room'], second.out);
+  const badLimit = await site(['owner', 'rooms', id, '--limit', 'ten'], { env: owner });
+  assert.equal(badLimit.code, 2, badLimit.out);
+
+  const types = await site(['owner', 'patch', id, '--limit', 'fileTypes=image/png,image/jpeg'], { env: owner });
+  assert.equal(types.code, 0, types.out + types.err);
+  assert.deepEqual(types.body.limits.fileTypes, ['image/png', 'image/jpeg']);
+  const none = await site(['patch', id, '--limit', 'fileTypes=']);
+  assert.deepEqual([none.code, none.body?.limits.fileTypes], [0, []], none.out + none.err);
+
+  for (const [args, said] of [
+    [['owner', 'bogus', id], /unknown owner command bogus/],
+    [['lsit'], /unknown command lsit/],
+    [['key', 'revoke', id], /key revoke needs the key id/],
+  ]) {
+    const res = await site(args, { env: owner });
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.out}`);
+    assert.match(res.err, said, args.join(' '));
+  }
 });
