@@ -26,6 +26,8 @@
 //!   by the Room Durable Object.
 //! - `shard` (feature `server`): rooms bigger than one object (an owner
 //!   and fan-out objects), the plan and the messages between them.
+//! - `site_api` (feature `server`): the fields the site API's message and
+//!   moderation bodies take.
 //! - [`report`]: reports (flags) of messages, as the wire and the site API
 //!   carry them.
 //! - [`typists`]: who is typing, as the widget shows it.
@@ -63,6 +65,8 @@ pub mod server_frame;
 pub mod session;
 #[cfg(feature = "server")]
 pub mod shard;
+#[cfg(feature = "server")]
+pub mod site_api;
 #[cfg(feature = "server")]
 pub mod site_key;
 pub mod text;

@@ -307,6 +307,32 @@ test('a post or moderation body of the wrong shape is 400 bad_request, as the er
   assert.deepEqual([ok.status, ok.body.error], [400, 'empty'], 'a refusal of the text keeps its own code');
 });
 
+test('a body naming a field it does not take is refused, not half-applied: a typo never mutes for good', async () => {
+  const { site, key } = await siteWithKey();
+  const room = uniqueRoom('typo');
+  const path = `/${site}/rooms/${room}`;
+  const bo = await join(room, 'Bo', { site });
+  // "second" for "seconds": taken as a mute without an end, Bo would be muted for good.
+  const typo = await api(key, 'POST', `${path}/moderation`, { action: 'mute', sender: bo.welcome.sender, second: 600 });
+  assert.deepEqual([typo.status, typo.body.error], [400, 'bad_request'], JSON.stringify(typo.body));
+  assert.match(typo.body.message, /"second"/, 'the message names the field');
+  const glance = await api(key, 'GET', path);
+  assert.deepEqual(glance.body.muted, [], 'nobody was muted');
+  // The id a client would send on a socket is not the API's: it would look like a retry key and not be one.
+  assert.equal((await api(key, 'POST', `${path}/moderation`, { action: 'lock', id: 'lock-1' })).status, 400);
+  assert.equal((await api(key, 'GET', path)).body.locked, false);
+  // A post with "replyto" (lower case) would go out as no reply at all.
+  const post = await api(key, 'POST', `${path}/messages`, { name: 'Bot', message: 'see above', replyto: 1 });
+  assert.deepEqual([post.status, post.body.error], [400, 'bad_request'], JSON.stringify(post.body));
+  assert.match(post.body.message, /"replyto"/);
+  assert.deepEqual((await api(key, 'GET', `${path}/messages`)).body.messages, [], 'nothing was posted');
+  // The documented fields still work.
+  const ok = await api(key, 'POST', `${path}/moderation`, { action: 'mute', sender: bo.welcome.sender, seconds: 600, reason: 'cool off' });
+  assert.equal(ok.status, 200);
+  assert.equal((await api(key, 'POST', `${path}/messages`, { name: 'Bot', message: 'hi', id: 'b1' })).status, 201);
+  await bo.close();
+});
+
 test('the key\'s scheme is case-insensitive; a 429 says when to retry', async () => {
   const { site, key } = await newSiteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
     limits: { rateBurst: 1, ratePerSec: 0.1 } }, 'apihdr');

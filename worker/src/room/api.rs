@@ -14,6 +14,7 @@ use protocol::json::{self, Json};
 use protocol::message::RoomEvent;
 use protocol::room::{Member, PageQuery, Sockets, Store};
 use protocol::server_frame::encode_event;
+use protocol::site_api;
 use protocol::{ErrorCode, ProtocolError, ServerFrame};
 use serde_json::{json, Value};
 use worker::{console_error, Method, Request, Response, Result};
@@ -243,6 +244,11 @@ impl Room {
                 let Ok(obj) = json::parse(&body) else {
                     return json_error(400, "bad_request", "the body is not JSON");
                 };
+                if let Json::Obj(fields) = &obj {
+                    if let Err(why) = site_api::check_fields(fields, site_api::MESSAGE_FIELDS) {
+                        return json_error(400, "bad_request", &why);
+                    }
+                }
                 let Some(name) = obj.get("name").and_then(Json::as_str) else {
                     return json_error(400, "bad_request", "\"name\" is required");
                 };
@@ -315,10 +321,13 @@ impl Room {
                 let Ok(Json::Obj(fields)) = json::parse(&body) else {
                     return json_error(400, "bad_request", "the body is a JSON object");
                 };
+                if let Err(why) = site_api::check_fields(&fields, site_api::MODERATION_FIELDS) {
+                    return json_error(400, "bad_request", &why);
+                }
                 let mut frame = json::ObjectWriter::new()
                     .str("type", "moderate")
                     .str("id", &random_id());
-                for (k, v) in fields.iter().filter(|(k, _)| k != "type" && k != "id") {
+                for (k, v) in &fields {
                     frame = frame.raw(k, &to_json(v));
                 }
                 let frame = match ClientFrame::parse(&frame.finish(), Dialect::V1) {

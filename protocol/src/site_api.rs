@@ -1,0 +1,97 @@
+//! The site API's request bodies that become a member's frames:
+//! `POST …/messages` (a `send`) and `POST …/moderation` (a `moderate`).
+//!
+//! The room builds the frame from the body's fields, so the frame parser
+//! checks their values. The field names are checked here, and strictly: a
+//! frame's unknown fields are ignored (a newer widget may send more than an
+//! older room knows), but a site's server is written once against the docs,
+//! and a misspelt field silently dropped changes what the call does. A mute
+//! with `"second": 600` for `"seconds"` would be a mute for good; a post with
+//! `"replyto"` would go out as no reply at all.
+
+use crate::json::Json;
+use crate::text::{concat, first_chars, join};
+
+/// What `POST …/rooms/{room}/messages` takes.
+pub const MESSAGE_FIELDS: &[&str] = &["name", "message", "id", "replyTo"];
+
+/// What `POST …/rooms/{room}/moderation` takes (each action reads the ones
+/// it needs; docs/api.md).
+pub const MODERATION_FIELDS: &[&str] = &["action", "target", "sender", "seconds", "reason"];
+
+/// Longest field name quoted back in an error.
+const QUOTED: usize = 64;
+
+/// Whether a body of `fields` names only fields it takes (`allowed`); if not,
+/// why, naming the first one it does not take.
+pub fn check_fields(fields: &[(String, Json)], allowed: &[&str]) -> Result<(), String> {
+    match fields.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some((k, _)) => Err(concat(&[
+            "unknown field \"",
+            first_chars(k, QUOTED),
+            "\": this body takes ",
+            &join(allowed, ", "),
+        ])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    fn fields(body: &str) -> Vec<(String, Json)> {
+        match json::parse(body) {
+            Ok(Json::Obj(f)) => f,
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn documented_fields_pass() {
+        let body = r#"{"action":"mute","sender":"k","seconds":600,"reason":"r","target":1}"#;
+        assert_eq!(check_fields(&fields(body), MODERATION_FIELDS), Ok(()));
+        let body = r#"{"name":"Bot","message":"hi","id":"b1","replyTo":3}"#;
+        assert_eq!(check_fields(&fields(body), MESSAGE_FIELDS), Ok(()));
+        assert_eq!(check_fields(&[], MESSAGE_FIELDS), Ok(()));
+    }
+
+    #[test]
+    fn a_misspelt_field_is_named() {
+        let body = r#"{"action":"mute","sender":"k","second":600}"#;
+        let why = check_fields(&fields(body), MODERATION_FIELDS).unwrap_err();
+        assert_eq!(
+            why,
+            "unknown field \"second\": this body takes action, target, sender, seconds, reason"
+        );
+        // Names are case-sensitive, as in every frame.
+        let body = r#"{"name":"Bot","message":"x","replyto":1}"#;
+        assert!(check_fields(&fields(body), MESSAGE_FIELDS)
+            .unwrap_err()
+            .starts_with("unknown field \"replyto\""));
+    }
+
+    #[test]
+    fn a_frame_only_field_is_not_a_body_field() {
+        // `type` and a moderation `id` belong to the frame the room builds.
+        for body in [
+            r#"{"type":"moderate","action":"lock"}"#,
+            r#"{"action":"lock","id":"x"}"#,
+        ] {
+            assert!(
+                check_fields(&fields(body), MODERATION_FIELDS).is_err(),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_name_is_quoted_short() {
+        let name = "é".repeat(1000);
+        let body = concat(&["{\"", &name, "\":1}"]);
+        let why = check_fields(&fields(&body), MESSAGE_FIELDS).unwrap_err();
+        assert!(why.contains(&"é".repeat(QUOTED)));
+        assert!(!why.contains(&"é".repeat(QUOTED + 1)));
+    }
+}
