@@ -29,6 +29,9 @@ test('history is not read out on joining; new messages are, and a catch-up is su
     await ada.locator('.hc-input').fill(text);
     await ada.locator('.hc-input').press('Enter');
   }
+  // All three in the room before Cy joins: one still on its way would reach
+  // Cy live, and be read out.
+  await item(ada, 'three').waitFor();
   const cy = await open({ room, name: 'Cy' });
   await item(cy, 'three').waitFor();
   const said = () => cy.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
