@@ -279,7 +279,9 @@ test('auto-mount from data attributes, and several widgets on one page stay inde
   assert.equal(await page.locator('.hc').first().getAttribute('data-theme'), 'dark');
   await page.locator('.hc-input').first().fill('only in room one');
   await page.locator('.hc-input').first().press('Enter');
-  await page.locator('.hc-list .hc-text', { hasText: 'only in room one' }).first().waitFor();
+  // Delivered (the room has sent it to whoever is in room one), not pending
+  // in the outbox: only then does the second widget's silence say anything.
+  await page.locator('.hc-list:not(.hc-outbox) .hc-text', { hasText: 'only in room one' }).first().waitFor();
   await sleep(300);
   assert.equal(await page.locator('.hc-list .hc-text').count(), 1, 'the second widget did not get it');
   assert.deepEqual(await page.locator('.hc-title').allTextContents(), [`#${r1}`, `#${r2}`]);
@@ -428,7 +430,8 @@ test('screenshots of the widget in light and dark themes', async () => {
       await bo.next('ack');
       await page.locator('.hc-input').fill('Yes, shipped this morning 🎉');
       await page.locator('.hc-input').press('Enter');
-      await page.locator('.hc-list .hc-own').waitFor();
+      // Delivered, so that Bo's answer comes after it (and it is not shot pending).
+      await page.locator('.hc-list:not(.hc-outbox) .hc-own').waitFor();
       bo.send({ type: 'send', id: 's2', message: 'Great, thanks!' });
       await bo.next('ack');
       bo.send({ type: 'typing' });
