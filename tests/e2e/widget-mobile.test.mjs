@@ -107,7 +107,8 @@ for (const [label, options, above, shot] of [
     assertInSight(await layout(page), 'a message arrived');
     await page.locator('.hc-input').fill('typed on the phone');
     await page.locator('.hc-input').press('Enter');
-    await page.locator('.hc-list .hc-own', { hasText: 'typed on the phone' }).waitFor();
+    // Delivered, not pending in the outbox (an .hc-list too): the list as it settles.
+    await page.locator('.hc-list:not(.hc-outbox) .hc-own', { hasText: 'typed on the phone' }).waitFor();
     const sent = await layout(page);
     assertInSight(sent, 'a message sent');
     assert.equal(sent.latest.text, 'typed on the phone');
