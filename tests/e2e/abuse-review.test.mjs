@@ -142,8 +142,12 @@ test('defence: history pages are bounded whatever the anchor, and requests are r
     c.send({ type: 'history', ...bad });
     assert.equal((await c.next('error')).code, 'bad_frame', JSON.stringify(bad));
   }
+  const mark = c.frames.length;
   for (let i = 0; i < 30; i++) c.send({ type: 'history', before: 3, limit: 100 });
-  await sleep(500);
+  // Every request is answered (a page or a refusal): wait for the 30 answers,
+  // not a fixed half second a busy machine may need more than.
+  const answers = () => c.frames.slice(mark).filter((f) => f.type === 'history' || f.type === 'error').length;
+  for (let i = 0; i < 100 && answers() < 30; i++) await sleep(100);
   const limited = c.all('error').filter((e) => e.code === 'rate_limited').length;
   assert.ok(limited >= 8, `only ${limited} of 30 history requests in a burst were refused`);
 });
