@@ -94,7 +94,9 @@ test('own message in the join page (sent from another device) with 120 missed be
   phone.close();
   await post(writer, 121, 130, (i) => `missed ${i}`);
   const back = await widgetPage(context, opts);
-  await back.waitForFunction(() => window.events.some(([e]) => e === 'status'), null, { timeout: 5000 });
+  // Joined and its page shown (the first status is only "connecting"), then
+  // time for anything that would wrongly follow (a page fetched, the line moved).
+  await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 130$/ }).waitFor({ timeout: 15000 });
   await back.waitForTimeout(1500);
   const list = await texts(back);
   const line = await newLine(back);
