@@ -616,6 +616,10 @@ impl Controller {
         if latest {
             self.view.scroll_to_bottom();
         }
+        // A page added below a reader who had reached the bottom leaves
+        // them above it, and no scroll event says so: without this, a panel
+        // closed and opened again would take them to the bottom.
+        self.view.stuck_to_bottom = self.view.at_bottom();
         // What is on screen now is read (far up: what scrolled into view).
         self.mark_seen();
         // Still at the bottom of what is listed (a short page): go on, as no

@@ -130,6 +130,31 @@ test('a panel closed while reading down and opened again does not throw the read
   await context.close();
 });
 
+test('a reader with the next page loaded below them stays where they read when the panel is closed and opened again', async () => {
+  const { writer, context, opts } = await away({ missed: 200 });
+  const back = await widgetPage(context, opts);
+  await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 1$/ }).waitFor({ timeout: 5000 });
+  // Reaching the bottom of the first page loads the next one below: the reader is now above it.
+  await scrollBottom(back);
+  await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 100$/ }).waitFor({ timeout: 5000 });
+  const lastVisible = () => back.evaluate(() => {
+    const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const log = r.querySelector('.hc-log').getBoundingClientRect();
+    const vis = [...r.querySelectorAll('.hc-list .hc-msg[data-seq]')].filter((li) => { const b = li.getBoundingClientRect(); return b.bottom <= log.bottom + 1 && b.top >= log.top - 1; });
+    return vis.at(-1)?.querySelector('.hc-text')?.textContent;
+  });
+  const before = await lastVisible();
+  assert.equal(before, 'missed 50', 'the page came in below, out of sight');
+  await back.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
+  await back.waitForTimeout(300);
+  await back.evaluate(() => { document.getElementById('chat').style.display = ''; });
+  await back.waitForTimeout(500);
+  assert.equal(await lastVisible(), before, 'not taken to the bottom of what is listed');
+  assert.equal((await texts(back)).includes('missed 101'), false, 'so nothing more was paged in');
+  await writer.close();
+  await context.close();
+});
+
 test('a panel opened again after the piled-up messages were read opens where the visitor left it, at the latest', async () => {
   const { writer, page } = await piledUpInClosedPanel('panel-again');
   await page.evaluate(() => { document.getElementById('chat').style.display = ''; });
