@@ -52,6 +52,9 @@ pub const PONG_TIMEOUT_MS: f64 = 5_000.0;
 pub const ANSWER_PROBE_MS: f64 = 3_000.0;
 /// A connection that stayed up this long resets the backoff.
 pub const HEALTHY_AFTER_MS: f64 = 10_000.0;
+/// How often a widget taken out of the page looks whether it is back
+/// ([`Session::set_detached`]).
+pub const DETACHED_CHECK_MS: f64 = 5_000.0;
 /// Messages asked for per gap-fill or "load earlier" request.
 pub const PAGE: usize = 50;
 /// Messages shown below one jumped to ([`Session::jump_to`]), as context.
@@ -688,6 +691,10 @@ impl Session {
         if self.link == Link::Up && self.timers.expire(Timer::Read, now) {
             self.read_up_to(self.read_held, now);
         }
+        // The caller has just told us whether the widget is in the page.
+        if self.timers.expire(Timer::Detached, now) && self.detached {
+            self.timers.set(Timer::Detached, now + DETACHED_CHECK_MS);
+        }
         // The room announces no end to a timed mute: it just stops refusing.
         if self.mute_ends().is_some_and(|t| t <= now) {
             let room = RoomStatus {
@@ -753,7 +760,10 @@ impl Session {
     /// with a socket nobody reads, and nothing reconnects; back in, it
     /// reconnects and resumes where it was: at once, unless its last socket
     /// opened less than [`HEALTHY_AFTER_MS`] ago (then after the backoff).
-    /// What was queued waits.
+    /// What was queued waits. Out of the page, a timer every
+    /// [`DETACHED_CHECK_MS`] has the caller look again (the widget calls this
+    /// before every `handle_timeout`): put back into a container with no
+    /// size, no resize would tell it.
     pub fn set_detached(&mut self, detached: bool, now: f64) {
         self.observe_clock(now);
         if self.detached == detached {
@@ -769,11 +779,15 @@ impl Session {
             }
             self.drop_link();
             self.timers.stop(Timer::Retry);
+            self.timers.set(Timer::Detached, now + DETACHED_CHECK_MS);
             self.set_status(Status::Reconnecting {
                 retry_at: None,
                 offline: false,
             });
-        } else if now - self.last_open >= HEALTHY_AFTER_MS {
+            return;
+        }
+        self.timers.stop(Timer::Detached);
+        if now - self.last_open >= HEALTHY_AFTER_MS {
             self.backoff.reset();
             self.open(now);
         } else {

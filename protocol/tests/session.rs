@@ -6,7 +6,7 @@ use hello_chat_protocol::outbox::MAX_REFUSALS;
 use hello_chat_protocol::server_frame::Welcome;
 use hello_chat_protocol::session::{
     Effect, Entropy, Session, SessionConfig, Status, ANSWER_PROBE_MS, CONNECT_TIMEOUT_MS,
-    PING_INTERVAL_MS, PONG_TIMEOUT_MS,
+    DETACHED_CHECK_MS, PING_INTERVAL_MS, PONG_TIMEOUT_MS,
 };
 use hello_chat_protocol::{ChatMessage, ErrorCode, ProtocolError, ServerFrame};
 
@@ -434,7 +434,16 @@ fn a_widget_taken_out_of_the_page_closes_its_socket_and_resumes_when_put_back() 
         !drain(&mut s).iter().any(is_open),
         "out of the page, nothing reconnects"
     );
-    assert_eq!(s.poll_timeout(), None, "and no timer runs");
+    // Only a slow look whether it is back: put back into a closed panel
+    // (no size), no resize would tell it.
+    assert_eq!(s.poll_timeout(), Some(1.0 + DETACHED_CHECK_MS));
+    s.set_detached(true, 1.0 + DETACHED_CHECK_MS);
+    s.handle_timeout(1.0 + DETACHED_CHECK_MS);
+    assert!(
+        !drain(&mut s).iter().any(is_open),
+        "still out: still nothing"
+    );
+    assert_eq!(s.poll_timeout(), Some(1.0 + 2.0 * DETACHED_CHECK_MS));
     s.set_detached(false, 60_000.0);
     let fx = drain(&mut s);
     assert!(

@@ -201,3 +201,30 @@ test('a widget whose element a single-page app removes without destroy() leaves 
     await context.close();
   }
 });
+
+test('a widget put back into a closed panel (no size) reconnects there, and counts what it missed as unread', async () => {
+  const room = uniqueRoom('detached-closed');
+  const context = await browser.newContext();
+  const audit = await join(room, 'Audit');
+  try {
+    const page = await widgetPage(context, { room, name: 'Ada' });
+    await waitForStatus(page, 'connected');
+    await audit.next((f) => f.type === 'presence' && f.online === 2);
+    await page.evaluate(() => { window.kept = document.getElementById('chat'); window.kept.remove(); });
+    await audit.next((f) => f.type === 'presence' && f.online === 1, 15_000);
+    // The app puts the view back inside a panel that is closed: no size, so
+    // no resize tells the widget it is back.
+    await page.evaluate(() => {
+      const panel = document.createElement('div');
+      panel.style.display = 'none';
+      document.body.append(panel);
+      panel.append(window.kept);
+    });
+    await audit.next((f) => f.type === 'presence' && f.online === 2, 15_000);
+    audit.send({ type: 'send', id: 'for-the-badge', message: 'counted on the launcher badge' });
+    await page.waitForFunction(() => window.chat.unread === 1, null, { timeout: 10_000 });
+  } finally {
+    await audit.close();
+    await context.close();
+  }
+});

@@ -20,9 +20,12 @@ pub(crate) enum Timer {
     AnswerProbe,
     /// A read position held back in a live event goes out (only while up).
     Read,
+    /// Taken out of the page: look again whether it is back. Put back into
+    /// a container with no size (a closed panel), no resize tells it.
+    Detached,
 }
 
-const ALL: [Timer; 7] = [
+const ALL: [Timer; 8] = [
     Timer::Connect,
     Timer::Retry,
     Timer::Ping,
@@ -30,6 +33,7 @@ const ALL: [Timer; 7] = [
     Timer::Healthy,
     Timer::AnswerProbe,
     Timer::Read,
+    Timer::Detached,
 ];
 
 #[derive(Debug, Default)]
