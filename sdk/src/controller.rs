@@ -1033,7 +1033,17 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     out.push(on(&v.container, "dragover", attach::on_drag_over));
     out.push(on(&v.container, "dragleave", attach::on_drag_leave));
     out.push(on(&v.container, "drop", attach::on_drop));
-    out.push(on(&v.container, "keydown", attach::on_viewer_key));
+    out.push(on(&v.container, "keydown", |c, e, t| {
+        // Enter held down acts once: its repeats would press whatever has
+        // focus next (⋯ once an edit is saved, then the menu's first
+        // reaction; a chip on and off). (Shift+Enter repeats: new lines.)
+        if cast_ref::<KeyboardEvent>(&e, "KeyboardEvent")
+            .is_some_and(|k| k.repeat() && k.key() == "Enter" && !k.shift_key())
+        {
+            e.prevent_default();
+        }
+        attach::on_viewer_key(c, e, t)
+    }));
     out.push(on(&v.container, "click", attach::on_viewer_click));
     // Its buttons: go to the message, and (moderators) Unpin this pin,
     // not a newer one pinned meanwhile.

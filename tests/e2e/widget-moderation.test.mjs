@@ -4,7 +4,7 @@
 // accessibility of what opens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSite, join, launchBrowser, mintToken, post, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
+import { createSite, sleep, join, launchBrowser, mintToken, post, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
 
 const SECRET = 'widget-moderation-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -199,6 +199,42 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
     await item(page, 'agreed').locator('.hc-quote', { hasText: 'Ada…' }).waitFor();
   }
   await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
+test('Enter held down acts once: saving an edit does not go on to open the menu and react, a chip toggles once', async () => {
+  const room = uniqueRoom('held');
+  const ada = await open({ room, name: 'Ada' });
+  await ada.locator('.hc-input').fill('helo');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = item(ada, 'helo');
+  await mine.waitFor();
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: 'Edit' }).click();
+  await mine.locator('textarea').fill('hello');
+  // A key held down: one keydown, then the keyboard's repeats (repeat: true),
+  // which go to whatever has focus by then (⋯, once the editor closed).
+  const hold = async () => {
+    for (let i = 0; i < 6; i++) await ada.keyboard.down('Enter');
+    await ada.keyboard.up('Enter');
+  };
+  await hold();
+  const saved = item(ada, 'hello');
+  await saved.locator('.hc-edited').waitFor();
+  await sleep(500);
+  assert.equal(await saved.locator('[role=menu]').count(), 0, 'no menu opened by the repeats');
+  assert.equal(await saved.locator('.hc-chip').count(), 0, 'no reaction added by the repeats');
+  assert.equal(await saved.locator('.hc-more').getAttribute('aria-expanded'), 'false');
+  // Held on a reaction chip: one toggle, not one per repeat.
+  await saved.locator('.hc-more').click();
+  await saved.getByRole('menuitem', { name: 'React with 👍' }).click();
+  const chip = saved.locator('.hc-chip', { hasText: '👍 1' });
+  await chip.waitFor();
+  await chip.focus();
+  await hold();
+  await chip.waitFor({ state: 'detached' });
+  await sleep(500);
+  assert.equal(await saved.locator('.hc-chip').count(), 0, 'taken back once, not put back by a repeat');
+  await ada.context().close();
 });
 
 test('the handle edits, reacts, replies and removes, and reports every change as an update event', async () => {
