@@ -266,6 +266,26 @@ test('several people typing at once all show, until they send or stop', async ()
   await context.close();
 });
 
+test('at 320 px, long names in the typing line and the @mention list wrap inside the widget, not past its edge', async () => {
+  const room = uniqueRoom('longnames');
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+  const page = await widgetPage(context, { room, name: 'Reader' });
+  await waitForStatus(page, 'connected');
+  // Names without a space (user names, addresses): 32 characters, the most a name has.
+  const names = ['ALEXANDRA.KONSTANTINOPOULOU.1987', 'MAXIMILIAN_VON_HOHENBERG_SCHMIDT'];
+  const [ada, bo] = await Promise.all(names.map((n) => join(room, n)));
+  ada.send({ type: 'typing' });
+  bo.send({ type: 'typing' });
+  await page.locator('.hc-typing', { hasText: 'are typing' }).waitFor();
+  await page.locator('.hc-input').fill('@');
+  await page.locator('.hc-option').first().waitFor();
+  const overflow = await page.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot
+    .querySelectorAll('.hc-typing, .hc-suggest')].map((e) => `${e.className}: ${e.scrollWidth} > ${e.clientWidth}`)
+    .filter((s) => { const [, a, b] = s.match(/(\d+) > (\d+)/); return Number(a) > Number(b); }));
+  assert.deepEqual(overflow, [], 'nothing runs past the edge (or needs scrolling sideways)');
+  await Promise.all([ada.close(), bo.close(), context.close()]);
+});
+
 test('auto-mount from data attributes, and several widgets on one page stay independent', async () => {
   const [r1, r2] = [uniqueRoom('auto'), uniqueRoom('auto')];
   const context = await browser.newContext();
