@@ -886,6 +886,8 @@ impl Controller {
             self.session.jump_to_latest();
             self.clear_staged();
             self.view.clear_input();
+            // (Sent with the Send button: no names left over the empty composer.)
+            self.suggest_mentions();
             self.cancel_reply();
             self.view.update_counter(self.session.max_message_chars());
         }
@@ -958,7 +960,11 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         };
         let key = k.key();
         // With names offered: arrows move, Enter or Tab picks, Escape closes
-        // (not while an IME composes: its keys choose the characters).
+        // (not while an IME composes: its keys choose the characters). Not
+        // once the caret left the @word (Home, a click): Enter then sends.
+        if !c.mentions.offered.is_empty() {
+            c.suggest_mentions();
+        }
         if !c.mentions.offered.is_empty() && !k.is_composing() {
             match key.as_str() {
                 "ArrowDown" | "ArrowUp" => {

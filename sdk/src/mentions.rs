@@ -35,9 +35,16 @@ fn byte_offset(text: &str, utf16: u32) -> usize {
 
 impl Mentions {
     /// The composer changed: offer names for the `@word` before the caret.
+    /// The one picked with the arrows stays picked while the same names are offered.
     pub fn update(&mut self, text: &str, caret: u32, names: &[String], me: &str) {
-        self.offered.clear();
-        self.active = 0;
+        let was = std::mem::take(&mut self.offered);
+        self.find(text, caret, names, me);
+        if self.offered != was {
+            self.active = 0;
+        }
+    }
+
+    fn find(&mut self, text: &str, caret: u32, names: &[String], me: &str) {
         let end = byte_offset(text, caret);
         let before = &text[..end];
         // (Bytes, not `rfind('@')`: see `split_once_ascii`.)

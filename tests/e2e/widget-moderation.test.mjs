@@ -289,6 +289,41 @@ test('@mentions: online names are offered, Enter completes, the person mentioned
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
+test('@mentions: the list follows the caret; Enter once it left the @word sends the text as typed, and sending closes the list', async () => {
+  const room = uniqueRoom('mention-caret');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await open({ room, name: 'Bo' });
+  const input = bo.locator('.hc-input');
+  const list = bo.locator('[role=listbox]');
+  // Back to the start to fix a typo, then Enter: the message goes as typed,
+  // not "@Ada " put at the caret.
+  await input.pressSequentially('thnaks @A');
+  await list.locator('[role=option]', { hasText: '@Ada' }).waitFor();
+  await input.press('Home');
+  await input.press('Enter');
+  await item(ada, 'thnaks @A').waitFor();
+  assert.equal(await input.inputValue(), '');
+  assert.equal(await list.isVisible(), false, 'no list left over the empty composer');
+  // Arrows still pick in the list while the caret is in the @word.
+  await input.pressSequentially('hi @');
+  await list.locator('[role=option]').first().waitFor();
+  await input.press('ArrowDown');
+  await input.press('ArrowUp');
+  await input.press('Enter');
+  assert.equal(await input.inputValue(), 'hi @Ada ');
+  // Sent with the Send button while names are offered: the list goes too,
+  // and Enter in the empty composer then puts no name in it.
+  await input.fill('');
+  await input.pressSequentially('ok @A');
+  await list.locator('[role=option]').first().waitFor();
+  await bo.locator('.hc-send').click();
+  await item(ada, 'ok @A').waitFor();
+  assert.equal(await list.isVisible(), false);
+  await input.press('Enter');
+  assert.equal(await input.inputValue(), '');
+  await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
 test('a moderator removes, mutes and bans from the menu; the member sees each', async () => {
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wmod');
