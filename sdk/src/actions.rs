@@ -299,6 +299,7 @@ impl Controller {
                 self.refused(Err(e));
                 return;
             }
+            self.view.edited(li, Some(text.trim()));
         }
         menu::close(li);
         self.back_from(li);
@@ -360,6 +361,7 @@ impl Controller {
         let Some(li) = self.view.item(seq) else {
             return;
         };
+        self.view.edited(&li, None);
         let open = menu::edited_text(&li).is_some();
         let in_composer = self.view.focused().is_some_and(|f| f == **self.view.input);
         if !open && self.view.has_focus() {

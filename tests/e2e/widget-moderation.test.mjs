@@ -817,6 +817,57 @@ test('an edit opened with ↑ and refused by the room opens again; closing it th
   await ada.context().close();
 });
 
+test('an edit saved offline shows at once, and Edit again starts from it; one the room refuses on reconnecting gives the old text back', async () => {
+  const room = uniqueRoom('offline-edit');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await open({ room, name: 'Bo' });
+  await ada.locator('.hc-input').fill('see you at 5');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = item(ada, 'see you at 5');
+  await mine.waitFor();
+  await item(bo, 'see you at 5').waitFor();
+  await ada.context().setOffline(true);
+  await ada.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: 'Edit' }).click();
+  await mine.locator('[data-role=edit]').fill('see you at 6');
+  await mine.locator('[data-role=edit]').press('Enter');
+  // Shown at once, as a message sent offline is: not the old text, as if it were lost.
+  const edited = item(ada, 'see you at 6');
+  await edited.waitFor({ timeout: 2000 });
+  await edited.locator('.hc-more').click();
+  await edited.getByRole('menuitem', { name: 'Edit' }).click();
+  assert.equal(await edited.locator('[data-role=edit]').inputValue(), 'see you at 6', 'Edit again starts from the edit');
+  await ada.keyboard.press('Escape');
+  await ada.context().setOffline(false);
+  await item(bo, 'see you at 6').locator('.hc-edited').waitFor({ timeout: 15000 });
+  await edited.locator('.hc-edited').waitFor();
+
+  // Its window closed while offline: refused on reconnecting, the editor
+  // opens again with it, and closing it shows the text the room has.
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, moderation: { editWindowSecs: 2 } }, 'wofflineedit');
+  const cy = await open({ room: uniqueRoom('offline-edit-late'), site, name: 'Cy' });
+  await cy.locator('.hc-input').fill('quick one');
+  await cy.locator('.hc-input').press('Enter');
+  const late = cy.locator('.hc-list .hc-msg[data-seq]');
+  await late.waitFor();
+  await late.locator('.hc-more').click();
+  await late.getByRole('menuitem', { name: 'Edit' }).click();
+  await cy.context().setOffline(true);
+  await cy.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  await sleep(2500);
+  await late.locator('[data-role=edit]').fill('quick one, on second thought');
+  await late.locator('[data-role=edit]').press('Enter');
+  await late.locator('.hc-text', { hasText: 'on second thought' }).waitFor({ timeout: 2000 });
+  await cy.context().setOffline(false);
+  await late.locator('.hc-dialog .hc-err', { hasText: 'no longer be edited' }).waitFor({ timeout: 15000 });
+  assert.equal(await late.locator('[data-role=edit]').inputValue(), 'quick one, on second thought', 'the edit is given back');
+  await cy.keyboard.press('Escape');
+  await late.locator('[data-role=edit]').waitFor({ state: 'detached' });
+  assert.equal(await late.locator('.hc-text').textContent(), 'quick one', 'the text the room has');
+  await Promise.all([ada.context().close(), bo.context().close(), cy.context().close()]);
+});
+
 test('an edit refused on reconnecting while the visitor types their next message reopens without taking the composer\'s keys', async () => {
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, moderation: { editWindowSecs: 2 } }, 'wupedit2');
   const room = uniqueRoom('up-edit-typing');

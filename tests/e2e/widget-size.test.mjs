@@ -145,7 +145,10 @@ const KB = 1024;
 // the room status sharing its pinned message (Rc) instead of cloning it
 // (-0.4 KB), an action's frame cloning only the fields it carries (-0.2 KB):
 // 99.5 KB (101,856 B) nightly, 106.9 KB (109,468 B) stable.
-const EMBED_BUDGET = { nightly: 99.65 * KB, stable: 107.1 * KB };
+// Then +0.2 KB (221 B nightly) for an edit saved offline shown at once, the
+// room's text put back if it is refused: 99.8 KB (102,159 B) nightly, so
+// 99.87/107.32 KB.
+const EMBED_BUDGET = { nightly: 99.87 * KB, stable: 107.32 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

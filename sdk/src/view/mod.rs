@@ -514,6 +514,31 @@ impl View {
         }
     }
 
+    /// Show `text` as `li`'s at once, as a message sent offline is: an edit
+    /// on its way (the room's echo redraws the message), keeping the room's
+    /// text in `data-was` until then; `None`: back to that (it was refused).
+    pub fn edited(&self, li: &Element, text: Option<&str>) {
+        let Some(p) = find(li, ".hc-text") else {
+            return;
+        };
+        let was = p.get_attribute("data-was");
+        let shown = match text {
+            Some(text) => {
+                if was.is_none() {
+                    attr(&p, "data-was", &p.text_content().unwrap_or_default());
+                }
+                text.to_owned()
+            }
+            None => {
+                let Some(was) = was else { return };
+                unset(&p, "data-was");
+                was
+            }
+        };
+        p.set_text_content(None);
+        message::linked_text(&self.doc, &p, &shown, "-1");
+    }
+
     /// Redraw the quotes of `m` in the replies shown.
     fn requote(&self, m: &ChatMessage) {
         let selector = concat(&[".hc-quote[data-target=\"", &decimal(m.seq), "\"]"]);
