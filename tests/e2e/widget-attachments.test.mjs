@@ -262,6 +262,29 @@ test('a thumbnail opens the full image in a dialog (Enter or click); Escape and 
   await close();
 });
 
+test('someone reacts to a message while its image is open full size: closing the viewer still returns focus to the thumbnail', async () => {
+  const { ada, bo, close } = await pair('viewer-redraw');
+  await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(640, 480, 'image/png', 'chart.png')));
+  await loadedImage(bo, 'chart');
+  const thumb = bo.getByRole('button', { name: 'Open image: chart' });
+  const dialog = bo.getByRole('dialog', { name: 'Image: chart' });
+  const active = () => bo.evaluate(() => {
+    const el = window.root().activeElement;
+    return el && (el.getAttribute('aria-label') || el.className);
+  });
+  await thumb.focus();
+  await bo.keyboard.press('Enter');
+  await dialog.waitFor();
+  // Ada reacts to her own message meanwhile: Bo's copy of it is redrawn.
+  const seq = await ada.evaluate(() => Number(window.root().querySelector('.hc-list .hc-own[data-seq]').dataset.seq));
+  await ada.evaluate((seq) => window.chat.react(seq, '👍'), seq);
+  await bo.locator('.hc-list .hc-chip', { hasText: '👍 1' }).waitFor();
+  await bo.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await active(), 'Open image: chart', 'back on the thumbnail, not the list as a whole');
+  await close();
+});
+
 test('a text file shows as a card with its name, type and size, linking to the file', async () => {
   const { ada, bo, close } = await pair('card');
   const text = 'notes from the call\nline two\n';

@@ -1146,17 +1146,19 @@ impl View {
         self.viewer.is_some()
     }
 
-    /// Close the viewer; focus returns to the thumbnail that opened it (or
-    /// the list, if that message was redrawn meanwhile).
+    /// Close the viewer; focus returns to the thumbnail that opened it,
+    /// or the same image's in its message redrawn meanwhile (a reaction,
+    /// an edit), else the list.
     pub fn close_viewer(&mut self) {
         let Some((dialog, opener)) = self.viewer.take() else {
             return;
         };
         dialog.remove();
         self.set_inert(false);
-        let back = Some(opener)
-            .filter(|o| o.is_connected())
-            .and_then(|o| cast(o.into(), "HTMLElement"));
+        // (A selector the URL would break finds nothing: the list.)
+        let src = opener.get_attribute("data-src").unwrap_or_default();
+        let back = find(&self.list, &concat(&["[data-src=\"", &src, "\"]"]))
+            .and_then(|b| cast(b.into(), "HTMLElement"));
         focus(back.as_ref().unwrap_or(&self.log));
     }
 
