@@ -6,7 +6,7 @@
 // at least 44×44 px, and inputs keep 16 px text, so focusing one does not zoom.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, join, launchBrowser, uniqueRoom, waitForStatus } from './helpers.mjs';
+import { BASE, createSite, join, launchBrowser, mintToken, uniqueRoom, waitForStatus } from './helpers.mjs';
 
 const PHONE = { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true };
 const KEYBOARD_OPEN = { width: 375, height: 367 };
@@ -215,4 +215,32 @@ test('on a touch screen every button is at least 44×44 px and inputs use 16 px 
     'hc-chip', 'hc-link', 'hc-quote', 'hc-unstage', 'hc-thumb', 'hc-close', 'hc-pill']) {
     assert.ok(seen.has(c), `${c} was checked (seen: ${[...seen].join(', ')})`);
   }
+});
+
+test('on a 375 px phone only the composer\'s Send is an arrow: the editor\'s Save and a moderator\'s Ban say their word', async () => {
+  const SECRET = 'widget-mobile-secret-0123456789abcdef';
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wphone');
+  const room = uniqueRoom('phone-words');
+  const bo = await join(room, 'Bo', { site });
+  bo.send({ type: 'send', id: 'b1', message: 'buy followers now' });
+  await bo.next('ack');
+  const context = await browser.newContext(PHONE);
+  const token = mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: Math.floor(Date.now() / 1000) + 3600 });
+  const page = await phonePage(context, { room, site, token });
+  await waitForStatus(page, 'connected');
+  await page.locator('.hc-input').fill('on my way');
+  await page.locator('.hc-input').press('Enter');
+  const mine = page.locator('.hc-list .hc-own[data-seq]');
+  await mine.waitFor();
+  // What a button shows: its word, or (font-size 0) only the arrow drawn before it.
+  const shows = (button) => button.evaluate((b) => (getComputedStyle(b).fontSize === '0px' ? 'an arrow' : b.textContent));
+  assert.equal(await shows(page.locator('.hc-composer .hc-send')), 'an arrow', 'the composer keeps its narrow Send');
+  await page.locator('.hc-input').press('ArrowUp');
+  assert.equal(await shows(mine.getByRole('button', { name: 'Save' })), 'Save');
+  await page.keyboard.press('Escape');
+  const theirs = page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'buy followers now' });
+  await theirs.locator('.hc-more').click();
+  await theirs.getByRole('menuitem', { name: 'Ban' }).click();
+  assert.equal(await shows(theirs.locator('.hc-dialog').getByRole('button', { name: 'Ban' })), 'Ban');
+  await Promise.all([bo.close(), context.close()]);
 });
