@@ -286,6 +286,22 @@ test('at 320 px, long names in the typing line and the @mention list wrap inside
   await Promise.all([ada.close(), bo.close(), context.close()]);
 });
 
+test('at 320 px a message\'s time stays on one line beside a long name (the name gives way)', async () => {
+  const room = uniqueRoom('metaline');
+  const bo = await join(room, 'Bartholomew Longname-Smith');
+  bo.send({ type: 'send', id: 'b1', message: 'hello' });
+  await bo.next('ack');
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+  const page = await widgetPage(context, { room, name: 'Reader' });
+  await waitForStatus(page, 'connected');
+  const time = page.locator('.hc-list .hc-msg[data-seq] .hc-meta time');
+  await time.waitFor();
+  // "12:59 AM" on one line (13 px text), not "12:59" above "AM".
+  const height = await time.evaluate((t) => t.getBoundingClientRect().height);
+  assert.ok(height < 24, `the time is ${height} px high`);
+  await Promise.all([bo.close(), context.close()]);
+});
+
 test('auto-mount from data attributes, and several widgets on one page stay independent', async () => {
   const [r1, r2] = [uniqueRoom('auto'), uniqueRoom('auto')];
   const context = await browser.newContext();
