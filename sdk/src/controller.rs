@@ -308,6 +308,11 @@ impl Controller {
                     if message.deleted && self.unread.deleted(message.seq) {
                         self.emit_unread();
                     }
+                    // Replying to it: the bar goes with it (a removed text
+                    // stays off the screen), the draft stays.
+                    if message.deleted && self.reply_to == Some(message.seq) {
+                        self.cancel_reply();
+                    }
                     let own = is_own(self.session.own_sender(), &message);
                     self.view.update(&message, own);
                     let detail = events::message(

@@ -388,6 +388,31 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   await Promise.all([mo.context().close(), eve.context().close(), max.context().close()]);
 });
 
+test('replying to a message a moderator then removes: the reply bar goes with it (its text is not kept on screen), the draft stays', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wreplygone');
+  const room = uniqueRoom('reply-removed');
+  const eve = await join(room, 'Eve', { site });
+  const target = await post(eve, 'something abusive');
+  const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const ada = await open({ room, site, name: 'Ada' });
+  const theirs = item(ada, 'something abusive');
+  await theirs.locator('.hc-more').click();
+  await theirs.getByRole('menuitem', { name: 'Reply' }).click();
+  const bar = ada.locator('.hc-replybar');
+  await bar.getByText('something abusive').waitFor();
+  await ada.locator('.hc-input').fill('please stop');
+  mo.send({ type: 'moderate', id: 'm1', action: 'delete', target });
+  await ada.locator('.hc-list .hc-msg.hc-deleted').waitFor();
+  await bar.waitFor({ state: 'hidden' });
+  assert.equal(await ada.locator('.hc').getByText('something abusive').count(), 0, 'the removed text is nowhere in the widget');
+  assert.equal(await ada.locator('.hc-input').inputValue(), 'please stop');
+  await ada.locator('.hc-input').press('Enter');
+  const sent = item(ada, 'please stop');
+  await sent.waitFor();
+  assert.equal(await sent.locator('.hc-quote').count(), 0, 'sent as a message of its own, quoting nothing');
+  await Promise.all([eve.close(), mo.close(), ada.context().close()]);
+});
+
 test('a moderator pins a message above the list for everyone, late joiners included; it follows edits and goes when unpinned or deleted', async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100, ratePerSec: 50 } }, 'wpin');
