@@ -308,10 +308,14 @@ impl Controller {
                     if message.deleted && self.unread.deleted(message.seq) {
                         self.emit_unread();
                     }
-                    // Replying to it: the bar goes with it (a removed text
+                    // Removed: a reply to it loses its bar (a removed text
                     // stays off the screen), the draft stays.
                     if message.deleted && self.reply_to == Some(message.seq) {
                         self.cancel_reply();
+                    }
+                    // So does its image, open full size.
+                    if message.deleted && self.view.viewing(message.seq) {
+                        self.view.close_viewer();
                     }
                     let own = is_own(self.session.own_sender(), &message);
                     self.view.update(&message, own);

@@ -5,7 +5,7 @@
 // files as cards; progress and Cancel; destroy() leaves no object URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, createSite, launchBrowser, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { BASE, createSite, join, launchBrowser, mintToken, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -283,6 +283,31 @@ test('someone reacts to a message while its image is open full size: closing the
   await dialog.waitFor({ state: 'detached' });
   assert.equal(await active(), 'Open image: chart', 'back on the thumbnail, not the list as a whole');
   await close();
+});
+
+test('an image open full size that a moderator removes closes: the removed image is not kept on screen', async () => {
+  const SECRET = 'widget-attachments-secret-0123456789';
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wviewgone');
+  const room = uniqueRoom('viewer-removed');
+  const [ctxA, ctxB] = [await browser.newContext(), await browser.newContext()];
+  const ada = await widgetPage(ctxA, { room, site, name: 'Ada' });
+  const bo = await widgetPage(ctxB, { room, site, name: 'Bo' });
+  await Promise.all([waitForStatus(ada, 'connected'), waitForStatus(bo, 'connected')]);
+  await Promise.all([ada.evaluate(pageHelpers), bo.evaluate(pageHelpers)]);
+  await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(640, 480, 'image/png', 'offensive.png')));
+  await loadedImage(bo, 'offensive');
+  const dialog = bo.getByRole('dialog', { name: 'Image: offensive' });
+  await bo.getByRole('button', { name: 'Open image: offensive' }).click();
+  await dialog.waitFor();
+  const seq = await bo.evaluate(() => Number(window.root().querySelector('.hc-list .hc-msg[data-seq]').dataset.seq));
+  const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: Math.floor(Date.now() / 1000) + 3600 }) });
+  mo.send({ type: 'moderate', id: 'm1', action: 'delete', target: seq });
+  await bo.locator('.hc-list .hc-msg.hc-deleted').waitFor();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await bo.locator('.hc img').count(), 0, 'no image left in the widget');
+  assert.equal(await bo.evaluate(() => window.root().activeElement?.closest('.hc') != null), true, 'focus stays in the widget');
+  await mo.close();
+  await Promise.all([ctxA.close(), ctxB.close()]);
 });
 
 test('a text file shows as a card with its name, type and size, linking to the file', async () => {

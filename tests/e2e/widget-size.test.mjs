@@ -148,7 +148,9 @@ const KB = 1024;
 // Then +0.2 KB (221 B nightly) for an edit saved offline shown at once, the
 // room's text put back if it is refused: 99.8 KB (102,159 B) nightly, so
 // 99.87/107.32 KB.
-const EMBED_BUDGET = { nightly: 99.87 * KB, stable: 107.32 * KB };
+// Then +86 B nightly for an image open full size closing when a moderator
+// removes its message: 99.95 KB (102,349 B) nightly, so 99.96/107.41 KB.
+const EMBED_BUDGET = { nightly: 99.96 * KB, stable: 107.41 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

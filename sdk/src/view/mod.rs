@@ -1146,6 +1146,15 @@ impl View {
         self.viewer.is_some()
     }
 
+    /// Whether the open viewer shows an image of message `seq`.
+    pub fn viewing(&self, seq: u64) -> bool {
+        let li = self
+            .viewer
+            .as_ref()
+            .and_then(|(_, o)| closest(o, "[data-seq]"));
+        li.and_then(|li| number(&li, "data-seq")) == Some(seq)
+    }
+
     /// Close the viewer; focus returns to the thumbnail that opened it,
     /// or the same image's in its message redrawn meanwhile (a reaction,
     /// an edit), else the list.
