@@ -1011,10 +1011,13 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
         if key == "ArrowUp" && plain && c.view.input.value().is_empty() && c.edit_last(t) {
             e.prevent_default();
         }
-        // Enter sends, Shift+Enter is a newline, and an IME composition is left alone.
+        // Enter sends, Shift+Enter is a newline, and an IME composition is
+        // left alone. (Held: once; a repeat after picking an @name does not.)
         if key == "Enter" && !k.shift_key() && !k.is_composing() {
             e.prevent_default();
-            c.submit(t);
+            if !k.repeat() {
+                c.submit(t);
+            }
         }
     }));
     out.push(on(&v.input, "input", |c, _, t| {

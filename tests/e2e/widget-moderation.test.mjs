@@ -234,7 +234,15 @@ test('Enter held down acts once: saving an edit does not go on to open the menu 
   await chip.waitFor({ state: 'detached' });
   await sleep(500);
   assert.equal(await saved.locator('.hc-chip').count(), 0, 'taken back once, not put back by a repeat');
-  await ada.context().close();
+  // Held to pick an @name: the name goes in, the half-written message is not sent.
+  const bo = await open({ room, name: 'Bo' });
+  await ada.locator('.hc-input').pressSequentially('thanks @B');
+  await ada.locator('[role=listbox] [role=option]', { hasText: '@Bo' }).waitFor();
+  await hold();
+  await sleep(500);
+  assert.equal(await ada.locator('.hc-input').inputValue(), 'thanks @Bo ');
+  assert.equal(await item(bo, 'thanks').count(), 0, 'nothing sent');
+  await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
 test('the handle edits, reacts, replies and removes, and reports every change as an update event', async () => {

@@ -150,7 +150,9 @@ const KB = 1024;
 // 99.87/107.32 KB.
 // Then +86 B nightly for an image open full size closing when a moderator
 // removes its message: 99.95 KB (102,349 B) nightly, so 99.96/107.41 KB.
-const EMBED_BUDGET = { nightly: 99.96 * KB, stable: 107.41 * KB };
+// Then +21 B nightly for Enter held after picking an @name not sending the
+// half-written message: 99.97 KB (102,370 B) nightly, so 99.98/107.43 KB.
+const EMBED_BUDGET = { nightly: 99.98 * KB, stable: 107.43 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
