@@ -227,16 +227,21 @@ test('an image attached offline waits in the outbox and goes out once when the l
   await close();
 });
 
-test('a thumbnail opens the full image in a dialog (Enter or click); Escape and Close return focus to it', async () => {
-  const { ada, bo, close } = await pair('viewer');
+/** Ada sends an image; Bo has its thumbnail, the viewer's dialog and what has focus. */
+async function chartForBo(name) {
+  const { ada, bo, close } = await pair(name);
   await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(640, 480, 'image/png', 'chart.png')));
   await loadedImage(bo, 'chart');
-  const thumb = bo.getByRole('button', { name: 'Open image: chart' });
-  const dialog = bo.getByRole('dialog', { name: 'Image: chart' });
   const active = () => bo.evaluate(() => {
     const el = window.root().activeElement;
     return el && (el.getAttribute('aria-label') || el.className);
   });
+  return { ada, bo, close, active, thumb: bo.getByRole('button', { name: 'Open image: chart' }),
+    dialog: bo.getByRole('dialog', { name: 'Image: chart' }) };
+}
+
+test('a thumbnail opens the full image in a dialog (Enter or click); Escape and Close return focus to it', async () => {
+  const { ada, bo, close, thumb, dialog, active } = await chartForBo('viewer');
 
   await thumb.focus();
   await bo.keyboard.press('Enter');
@@ -263,15 +268,7 @@ test('a thumbnail opens the full image in a dialog (Enter or click); Escape and 
 });
 
 test('someone reacts to a message while its image is open full size: closing the viewer still returns focus to the thumbnail', async () => {
-  const { ada, bo, close } = await pair('viewer-redraw');
-  await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(640, 480, 'image/png', 'chart.png')));
-  await loadedImage(bo, 'chart');
-  const thumb = bo.getByRole('button', { name: 'Open image: chart' });
-  const dialog = bo.getByRole('dialog', { name: 'Image: chart' });
-  const active = () => bo.evaluate(() => {
-    const el = window.root().activeElement;
-    return el && (el.getAttribute('aria-label') || el.className);
-  });
+  const { ada, bo, close, thumb, dialog, active } = await chartForBo('viewer-redraw');
   await thumb.focus();
   await bo.keyboard.press('Enter');
   await dialog.waitFor();

@@ -179,8 +179,13 @@ test('storage that fills up does not bring back, after a reload, a draft that wa
   }
 });
 
-test('a widget whose element a single-page app removes without destroy() leaves the room, and comes back with it', async () => {
-  const room = uniqueRoom('detached');
+/**
+ * Ada's widget, connected, whose element the app then takes out of the page
+ * without destroy() (kept as `window.kept`); `audit` sees her leave. `then`
+ * runs with the page and `audit`.
+ */
+async function takenOut(name, then) {
+  const room = uniqueRoom(name);
   const context = await browser.newContext();
   const audit = await join(room, 'Audit');
   try {
@@ -191,27 +196,24 @@ test('a widget whose element a single-page app removes without destroy() leaves 
     await page.evaluate(() => { window.kept = document.getElementById('chat'); window.kept.remove(); });
     // Before, the widget stayed online as a ghost until the tab closed.
     await audit.next((f) => f.type === 'presence' && f.online === 1, 15_000);
+    await then(page, audit);
+  } finally {
+    await audit.close();
+    await context.close();
+  }
+}
+
+test('a widget whose element a single-page app removes without destroy() leaves the room, and comes back with it', () =>
+  takenOut('detached', async (page, audit) => {
     audit.send({ type: 'send', id: 'while-away', message: 'said while the view was away' });
     // The app shows the view again: the same widget reconnects and catches up.
     await page.evaluate(() => document.body.append(window.kept));
     await audit.next((f) => f.type === 'presence' && f.online === 2, 15_000);
     await page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'said while the view was away' }).waitFor();
-  } finally {
-    await audit.close();
-    await context.close();
-  }
-});
+  }));
 
-test('a widget put back into a closed panel (no size) reconnects there, and counts what it missed as unread', async () => {
-  const room = uniqueRoom('detached-closed');
-  const context = await browser.newContext();
-  const audit = await join(room, 'Audit');
-  try {
-    const page = await widgetPage(context, { room, name: 'Ada' });
-    await waitForStatus(page, 'connected');
-    await audit.next((f) => f.type === 'presence' && f.online === 2);
-    await page.evaluate(() => { window.kept = document.getElementById('chat'); window.kept.remove(); });
-    await audit.next((f) => f.type === 'presence' && f.online === 1, 15_000);
+test('a widget put back into a closed panel (no size) reconnects there, and counts what it missed as unread', () =>
+  takenOut('detached-closed', async (page, audit) => {
     // The app puts the view back inside a panel that is closed: no size, so
     // no resize tells the widget it is back.
     await page.evaluate(() => {
@@ -223,8 +225,4 @@ test('a widget put back into a closed panel (no size) reconnects there, and coun
     await audit.next((f) => f.type === 'presence' && f.online === 2, 15_000);
     audit.send({ type: 'send', id: 'for-the-badge', message: 'counted on the launcher badge' });
     await page.waitForFunction(() => window.chat.unread === 1, null, { timeout: 10_000 });
-  } finally {
-    await audit.close();
-    await context.close();
-  }
-});
+  }));

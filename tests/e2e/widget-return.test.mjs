@@ -31,6 +31,14 @@ const lineInView = (page) => page.evaluate(() => {
   return { lineInView: !!line && line.top >= log.top - 1 && line.bottom <= log.bottom + 1, pill: !r.querySelector('.hc-pill').hidden };
 });
 
+/** The text of the last message wholly in view. */
+const lastInView = (page) => page.evaluate(() => {
+  const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
+  const log = r.querySelector('.hc-log').getBoundingClientRect();
+  const vis = [...r.querySelectorAll('.hc-list .hc-msg[data-seq]')].filter((li) => { const b = li.getBoundingClientRect(); return b.bottom <= log.bottom + 1 && b.top >= log.top - 1; });
+  return vis.at(-1)?.querySelector('.hc-text')?.textContent;
+});
+
 /** Posts texts `text(i)` for i in from..=to from a raw client, waits for the acks. */
 async function post(writer, from, to, text) {
   for (let i = from; i <= to; i++) writer.send({ type: 'send', id: `w${i}-${Math.random().toString(36).slice(2, 6)}`, message: text(i) });
@@ -113,12 +121,7 @@ test('a panel closed while reading down and opened again does not throw the read
   await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 1$/ }).waitFor({ timeout: 5000 });
   await back.waitForTimeout(300);
   for (let i = 0; i < 6; i++) { await scrollBottom(back); await back.waitForTimeout(150); }
-  const lastVisible = () => back.evaluate(() => {
-    const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
-    const log = r.querySelector('.hc-log').getBoundingClientRect();
-    const vis = [...r.querySelectorAll('.hc-list .hc-msg[data-seq]')].filter((li) => { const b = li.getBoundingClientRect(); return b.bottom <= log.bottom + 1 && b.top >= log.top - 1; });
-    return vis.at(-1)?.querySelector('.hc-text')?.textContent;
-  });
+  const lastVisible = () => lastInView(back);
   const before = await lastVisible();
   await back.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
   await back.waitForTimeout(300);
@@ -137,12 +140,7 @@ test('a reader with the next page loaded below them stays where they read when t
   // Reaching the bottom of the first page loads the next one below: the reader is now above it.
   await scrollBottom(back);
   await back.locator('.hc-list .hc-msg[data-seq] .hc-text', { hasText: /^missed 100$/ }).waitFor({ timeout: 5000 });
-  const lastVisible = () => back.evaluate(() => {
-    const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
-    const log = r.querySelector('.hc-log').getBoundingClientRect();
-    const vis = [...r.querySelectorAll('.hc-list .hc-msg[data-seq]')].filter((li) => { const b = li.getBoundingClientRect(); return b.bottom <= log.bottom + 1 && b.top >= log.top - 1; });
-    return vis.at(-1)?.querySelector('.hc-text')?.textContent;
-  });
+  const lastVisible = () => lastInView(back);
   const before = await lastVisible();
   assert.equal(before, 'missed 50', 'the page came in below, out of sight');
   await back.evaluate(() => { document.getElementById('chat').style.display = 'none'; });
