@@ -692,7 +692,7 @@ impl Session {
             self.read_up_to(self.read_held, now);
         }
         // The caller has just told us whether the widget is in the page.
-        if self.timers.expire(Timer::Detached, now) && self.detached {
+        if self.timers.expire(Timer::Detached, now) && self.detached && !self.is_over() {
             self.timers.set(Timer::Detached, now + DETACHED_CHECK_MS);
         }
         // The room announces no end to a timed mute: it just stops refusing.
@@ -813,6 +813,7 @@ impl Session {
         }
         self.drop_link();
         self.timers.stop(Timer::Retry);
+        self.timers.stop(Timer::Detached);
         self.set_status(Status::Closed);
     }
 

@@ -461,6 +461,24 @@ fn a_widget_taken_out_of_the_page_closes_its_socket_and_resumes_when_put_back() 
 }
 
 #[test]
+fn a_widget_destroyed_while_out_of_the_page_runs_no_timer() {
+    let mut s = session();
+    connected(&mut s, 0.0, 2, vec![msg(1), msg(2)]);
+    s.set_detached(true, 1.0);
+    s.on_close(1000, "", 2.0);
+    assert!(
+        s.poll_timeout().is_some(),
+        "it looks again whether it is back"
+    );
+    s.close();
+    assert_eq!(s.poll_timeout(), None);
+    s.set_detached(true, DETACHED_CHECK_MS + 1.0);
+    s.handle_timeout(DETACHED_CHECK_MS + 1.0);
+    assert_eq!(s.poll_timeout(), None, "and none comes back");
+    assert!(!drain(&mut s).iter().any(is_open));
+}
+
+#[test]
 fn a_page_moving_the_widget_in_and_out_cannot_make_it_reconnect_in_a_loop() {
     let mut s = session();
     connected(&mut s, 0.0, 2, vec![msg(1), msg(2)]);
