@@ -167,14 +167,6 @@ impl Action {
         }
     }
 
-    /// The files of a message being sent.
-    pub fn files(&self) -> &[OutgoingFile] {
-        match self {
-            Action::Send { files, .. } => files,
-            _ => &[],
-        }
-    }
-
     /// The text of a message being sent (shown as "Sending…").
     pub fn sent_text(&self) -> Option<&str> {
         match self {

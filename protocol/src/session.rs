@@ -174,11 +174,21 @@ pub enum Effect {
         messages: Vec<ChatMessage>,
         more: bool,
     },
-    /// An outbox message was queued or changed state.
+    /// An outbox message was queued or changed state; `reply_to`: the
+    /// message it answers.
     Pending {
         id: String,
         text: String,
         files: Vec<OutgoingFile>,
+        reply_to: Option<u64>,
+    },
+    /// A reaction, a delete or an edit of ours, to show on its message at
+    /// once (offline, it may wait for minutes), again after the room's
+    /// `update` redrew the message without it, or `undone`: the room
+    /// refused it, so the message is as it was.
+    Applied {
+        action: Action,
+        undone: bool,
     },
     /// `PUT` the bytes of file `local` of message `id` to `url` (a path on
     /// the server), then call [`Session::uploaded`] or [`Session::upload_failed`].
@@ -255,6 +265,14 @@ pub struct RoomStatus {
     /// The message a moderator pinned above the list, as it is now
     /// (shared: the status is copied on every change, the message is not).
     pub pinned: Option<Rc<ChatMessage>>,
+}
+
+impl RoomStatus {
+    /// Whether the room lets us post, edit and react: not locked, not
+    /// muted (moderators always).
+    pub fn may_act(&self) -> bool {
+        self.role.is_some() || (!self.locked && self.muted_until.is_none())
+    }
 }
 
 /// The pinned message compares by seq and edit: what can change it (a
@@ -1089,6 +1107,12 @@ impl Session {
         self.pump_outbox(now);
     }
 
+    /// Whether the page the room sends on joining (or the fill of a gap)
+    /// is still to come: what it replays belongs with what came before it.
+    pub fn awaiting_page(&self) -> bool {
+        self.gap_request_out
+    }
+
     /// Our sender key in this room, once welcomed.
     pub fn own_sender(&self) -> Option<&str> {
         self.me
@@ -1119,7 +1143,23 @@ impl Session {
                     self.show(std::mem::take(&mut messages));
                     let seq = u.seq;
                     let message = self.updated(u);
+                    let shown = message.seq;
                     self.effects.push_back(Effect::Updated { seq, message });
+                    // Our reactions and edits still on their way to it
+                    // (the room's state lacks them) are shown again. (A
+                    // delete's grey is on the message's item, which a
+                    // redraw keeps.)
+                    for item in self.outbox.items() {
+                        if matches!(item.action, Action::React { target, .. } | Action::Edit { target, .. } if target == shown)
+                        {
+                            if let Some(action) = shown_at_once(&item.action) {
+                                self.effects.push_back(Effect::Applied {
+                                    action,
+                                    undone: false,
+                                });
+                            }
+                        }
+                    }
                 }
                 RoomEvent::Moderation(n) => {
                     self.show(std::mem::take(&mut messages));
@@ -1309,19 +1349,18 @@ impl Session {
                         error: error.clone(),
                     });
                 } else {
-                    let edit =
-                        self.outbox
-                            .items()
-                            .find(|i| i.id == id)
-                            .and_then(|i| match &i.action {
-                                Action::Edit { target, text } => Some((*target, text.clone())),
-                                _ => None,
-                            });
-                    if let Some((target, text)) = edit {
+                    let action = self.outbox.items().find(|i| i.id == id).map(|i| &i.action);
+                    if let Some(Action::Edit { target, text }) = action {
                         self.effects.push_back(Effect::EditFailed {
-                            target,
-                            text,
+                            target: *target,
+                            text: text.clone(),
                             error: error.clone(),
+                        });
+                    }
+                    if let Some(action) = action.and_then(shown_at_once) {
+                        self.effects.push_back(Effect::Applied {
+                            action,
+                            undone: true,
                         });
                     }
                     self.outbox.discard(&id);
@@ -1446,8 +1485,17 @@ impl Session {
         self.queue(Action::Edit { target, text }, now)
     }
 
-    /// Delete message `target`.
+    /// Delete message `target`. Asked again while the first is unsent
+    /// (offline), it is the same delete, not a second one the room would
+    /// refuse as `not_found`.
     pub fn remove(&mut self, target: u64, now: f64) -> Result<String, ProtocolError> {
+        let queued = self
+            .outbox
+            .items()
+            .find(|i| matches!(i.action, Action::Delete { target: t } if t == target));
+        if let Some(queued) = queued {
+            return Ok(queued.id.clone());
+        }
         self.queue(Action::Delete { target }, now)
     }
 
@@ -1459,6 +1507,24 @@ impl Session {
         on: bool,
         now: f64,
     ) -> Result<String, ProtocolError> {
+        // One the room does not offer would be refused: not shown at once,
+        // then taken back. (Before the first welcome the list is unknown.)
+        let offered = &self.room.emoji;
+        if !offered.is_empty() && !offered.iter().any(|e| e == emoji) {
+            return Err(ProtocolError::new(
+                ErrorCode::NotAllowed,
+                "this reaction is not available here",
+            ));
+        }
+        // Nor in a room that lets us do nothing (a chip shown before the
+        // lock or the mute is still there to press).
+        if !self.room.may_act() {
+            return Err(if self.room.locked {
+                ProtocolError::new(ErrorCode::Locked, "the room is read-only")
+            } else {
+                ProtocolError::new(ErrorCode::Muted, "you are muted")
+            });
+        }
         self.queue(
             Action::React {
                 target,
@@ -1517,6 +1583,12 @@ impl Session {
             .push(id.clone(), action, now, OutboxState::Pending);
         if let Some(item) = self.outbox.items().last() {
             show_pending(&mut self.effects, item);
+            if let Some(action) = shown_at_once(&item.action) {
+                self.effects.push_back(Effect::Applied {
+                    action,
+                    undone: false,
+                });
+            }
         }
         self.pump_outbox(now);
         Ok(id)
@@ -1783,13 +1855,37 @@ fn sent_file(f: OutgoingFile) -> Attachment {
     }
 }
 
+/// A copy of a reaction, a delete or an edit, which the view shows at once (not
+/// `Action::clone`: the widget would carry a clone of every kind).
+fn shown_at_once(action: &Action) -> Option<Action> {
+    match action {
+        Action::React { target, emoji, on } => Some(Action::React {
+            target: *target,
+            emoji: emoji.clone(),
+            on: *on,
+        }),
+        Action::Delete { target } => Some(Action::Delete { target: *target }),
+        Action::Edit { target, text } => Some(Action::Edit {
+            target: *target,
+            text: text.clone(),
+        }),
+        _ => None,
+    }
+}
+
 /// Show a queued message ("Sending…"); nothing for other actions.
 fn show_pending(effects: &mut VecDeque<Effect>, item: &OutboxItem) {
-    if let Some(text) = item.action.sent_text() {
+    if let Action::Send {
+        text,
+        reply_to,
+        files,
+    } = &item.action
+    {
         effects.push_back(Effect::Pending {
             id: item.id.clone(),
-            text: text.to_owned(),
-            files: item.action.files().to_vec(),
+            text: text.clone(),
+            files: files.clone(),
+            reply_to: *reply_to,
         });
     }
 }

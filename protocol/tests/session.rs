@@ -210,6 +210,7 @@ fn message_typed_offline_is_sent_once_with_the_same_id_after_reconnect() {
             id: id.clone(),
             text: "hello".into(),
             files: Vec::new(),
+            reply_to: None,
         }],
         "nothing transmitted while down"
     );
@@ -1051,6 +1052,244 @@ fn an_edit_the_room_refuses_gives_its_text_back() {
         .any(|e| matches!(e, Effect::EditFailed { .. })));
 }
 
+#[test]
+fn reactions_and_deletes_show_at_once_and_are_taken_back_when_refused() {
+    use hello_chat_protocol::outbox::Action;
+    let mut s = session();
+    connected(&mut s, 0.0, 2, vec![msg(1), msg(2)]);
+    s.set_browser_online(false, 1.0);
+    s.on_close(1006, "", 1.0);
+    drain(&mut s);
+    // Offline: nothing goes out, but the view is told at once.
+    let react = s.react(1, "👍", true, 2.0).unwrap();
+    let delete = s.remove(2, 3.0).unwrap();
+    let fx = drain(&mut s);
+    let thumbs_up = Action::React {
+        target: 1,
+        emoji: "👍".into(),
+        on: true,
+    };
+    assert!(fx.contains(&Effect::Applied {
+        action: thumbs_up.clone(),
+        undone: false
+    }));
+    assert!(fx.contains(&Effect::Applied {
+        action: Action::Delete { target: 2 },
+        undone: false
+    }));
+    assert!(transmitted(&fx).is_empty());
+    // Deleting again while the first waits is the same delete: one frame,
+    // not a second the room would refuse as `not_found`.
+    assert_eq!(s.remove(2, 4.0).unwrap(), delete);
+    assert!(drain(&mut s).is_empty());
+    s.set_browser_online(true, 5.0);
+    s.on_text(&welcome(2), 5.0);
+    let mut sent = transmitted(&drain(&mut s));
+    // The room refuses the reaction (the message went meanwhile): it is
+    // taken back, and the error still says why.
+    let gone = ProtocolError::new(ErrorCode::NotFound, "no such message");
+    s.on_text(
+        &ServerFrame::Error(gone.with_id(Some(&react))).encode(),
+        6.0,
+    );
+    let fx = drain(&mut s);
+    assert!(fx.contains(&Effect::Applied {
+        action: thumbs_up,
+        undone: true
+    }));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Error(_))));
+    sent.extend(transmitted(&fx));
+    let deletes = sent
+        .iter()
+        .filter(|f| matches!(f, ClientFrame::Delete { .. }))
+        .count();
+    assert_eq!(deletes, 1, "{sent:?}");
+    // A message is not applied early: it waits in the outbox, as before.
+    s.send("hi", 7.0).unwrap();
+    assert!(!drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Applied { .. })));
+}
+
+#[test]
+fn a_change_from_the_room_keeps_our_reactions_on_their_way_shown() {
+    use hello_chat_protocol::message::{ReactionChange, Update};
+    use hello_chat_protocol::outbox::Action;
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    // Taken off and put back quickly: the room's echo of the first arrives
+    // while the second is on its way.
+    let off = s.react(1, "👍", false, 1.0).unwrap();
+    let on = s.react(1, "👍", true, 1.1).unwrap();
+    drain(&mut s);
+    let update = |seq: u64| {
+        ServerFrame::Update(Update {
+            seq,
+            message: msg(1),
+            reaction: Some(ReactionChange {
+                emoji: "👍".into(),
+                on: false,
+                sender: ME.into(),
+            }),
+        })
+        .encode()
+    };
+    let ack = |id: String, seq: u64| {
+        ServerFrame::Ack {
+            id,
+            seq,
+            timestamp: 1,
+        }
+        .encode()
+    };
+    s.on_text(&ack(off, 2), 2.0);
+    // The room's state without ours: redrawn, then ours shown again.
+    s.on_text(&update(2), 2.0);
+    let fx = drain(&mut s);
+    let redrawn = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Updated { seq: 2, .. }));
+    let again = fx.iter().position(|e| {
+        matches!(
+            e,
+            Effect::Applied {
+                action: Action::React {
+                    target: 1,
+                    on: true,
+                    ..
+                },
+                undone: false
+            }
+        )
+    });
+    assert!(redrawn.is_some() && redrawn < again, "{fx:?}");
+    // Nothing of ours on its way: a change is just redrawn.
+    s.on_text(&ack(on, 3), 3.0);
+    s.on_text(&update(4), 3.0);
+    assert!(!drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Applied { .. })));
+}
+
+#[test]
+fn an_edit_shows_at_once_and_stays_shown_over_a_change_from_the_room_until_it_is_stored() {
+    use hello_chat_protocol::message::{ReactionChange, Update};
+    use hello_chat_protocol::outbox::Action;
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    let id = s.edit(1, "  meet at 8 ", 1.0).unwrap();
+    let edit = Action::Edit {
+        target: 1,
+        text: "meet at 8".into(),
+    };
+    let shown = Effect::Applied {
+        action: edit,
+        undone: false,
+    };
+    assert!(
+        drain(&mut s).contains(&shown),
+        "shown at once, as the room will store it"
+    );
+    // Someone reacts before it reaches the room: redrawn with the room's
+    // text, then ours again.
+    let update = |seq: u64| {
+        ServerFrame::Update(Update {
+            seq,
+            message: msg(1),
+            reaction: Some(ReactionChange {
+                emoji: "👍".into(),
+                on: true,
+                sender: "bo-key".into(),
+            }),
+        })
+        .encode()
+    };
+    s.on_text(&update(2), 2.0);
+    let fx = drain(&mut s);
+    let redrawn = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Updated { seq: 2, .. }));
+    let again = fx.iter().position(|e| *e == shown);
+    assert!(redrawn.is_some() && redrawn < again, "{fx:?}");
+    s.on_text(
+        &ServerFrame::Ack {
+            id,
+            seq: 3,
+            timestamp: 1,
+        }
+        .encode(),
+        3.0,
+    );
+    s.on_text(&update(4), 4.0);
+    assert!(!drain(&mut s).contains(&shown));
+}
+
+#[test]
+fn a_reaction_in_a_room_that_lets_us_do_nothing_is_refused_at_once() {
+    use hello_chat_protocol::message::Role;
+    for (locked, muted_until, role, code) in [
+        (true, None, None, Some(ErrorCode::Locked)),
+        (false, Some(u64::MAX), None, Some(ErrorCode::Muted)),
+        (true, None, Some(Role::Moderator), None),
+    ] {
+        let mut s = session();
+        s.start(0.0);
+        let welcome = ServerFrame::Welcome(Welcome {
+            seq: 1,
+            name: "Ada".into(),
+            sender: ME.into(),
+            locked,
+            muted_until,
+            role,
+            ..Welcome::default()
+        })
+        .encode();
+        s.on_text(&welcome, 0.0);
+        s.on_text(&history(vec![msg(1)], false, None), 0.0);
+        drain(&mut s);
+        // The room would refuse it: not shown at once, then taken back.
+        let result = s.react(1, "👍", true, 1.0);
+        assert_eq!(result.as_ref().err().map(|e| e.code), code);
+        if code.is_some() {
+            assert!(drain(&mut s).is_empty(), "nothing shown, nothing sent");
+        }
+    }
+}
+
+#[test]
+fn a_reaction_the_room_does_not_offer_is_refused_at_once() {
+    let mut s = session();
+    s.start(0.0);
+    let welcome = ServerFrame::Welcome(Welcome {
+        seq: 1,
+        name: "Ada".into(),
+        sender: ME.into(),
+        emoji: vec!["👍".into(), "🎉".into()],
+        ..Welcome::default()
+    })
+    .encode();
+    s.on_text(&welcome, 0.0);
+    s.on_text(&history(vec![msg(1)], false, None), 0.0);
+    drain(&mut s);
+    let refused = s.react(1, "👍\"],.hc-chip[aria-pressed=\"true", true, 1.0);
+    assert_eq!(refused.map_err(|e| e.code), Err(ErrorCode::NotAllowed));
+    assert!(drain(&mut s).is_empty(), "nothing shown, nothing sent");
+    assert!(s.react(1, "🎉", true, 2.0).is_ok());
+}
+
+#[test]
+fn a_pending_reply_says_what_it_answers() {
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    let id = s.reply(Some(1), "yes", 1.0).unwrap();
+    assert!(drain(&mut s).contains(&Effect::Pending {
+        id,
+        text: "yes".into(),
+        files: Vec::new(),
+        reply_to: Some(1),
+    }));
+}
+
 // ----- files: uploaded one by one, then the message -----
 
 use hello_chat_protocol::client_frame::{FileRef, UploadRequest};
@@ -1164,6 +1403,7 @@ fn files_are_uploaded_one_by_one_before_their_message_goes_out() {
         id: id.clone(),
         text: String::new(),
         files: files.clone(),
+        reply_to: None,
     }));
     assert_eq!(transmitted(&fx), [ticket_request(&id, 0, &files[0])]);
 

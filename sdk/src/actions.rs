@@ -51,7 +51,7 @@ impl Controller {
         let s = &self.view.strings;
         let room = self.session.room();
         let moderator = room.role.is_some();
-        let may_act = moderator || (!room.locked && room.muted_until.is_none());
+        let may_act = room.may_act();
         let mut items = Vec::new();
         if may_act {
             items.push(("reply", s.get("reply")));
@@ -123,6 +123,13 @@ impl Controller {
             self.view.open_viewer(&button);
             return;
         }
+        // (Unsent replies quote too.)
+        if action == "quote" {
+            if let Some(target) = parse_decimal(&data_of(&button, "data-target")) {
+                self.go_to(target);
+            }
+            return;
+        }
         // Unsent messages: Retry / Discard, or Cancel while sending files.
         if let Some(id) = closest(&button, "[data-id]").and_then(|li| li.get_attribute("data-id")) {
             match action.as_str() {
@@ -148,8 +155,20 @@ impl Controller {
         let s = &self.view.strings;
         match action.as_str() {
             "menu" => {
-                let (emoji, items) = self.menu_items(&li, t);
-                menu::open(&self.view.doc, s, &li, "actionsMenu", &emoji, &items);
+                // One menu at a time: another's closes; ⋯ again closes its
+                // own (focus back on ⋯).
+                let open = button.get_attribute("aria-expanded").as_deref() == Some("true");
+                each(&self.view.list, ".hc-menu", &mut |m| {
+                    if let Some(other) = closest(&m, "li") {
+                        m.remove();
+                        menu::set_expanded(&other, false);
+                        menu::refocus(&other);
+                    }
+                });
+                if !open {
+                    let (emoji, items) = self.menu_items(&li, t);
+                    menu::open(&self.view.doc, s, &li, "actionsMenu", &emoji, &items);
+                }
             }
             "report" => {
                 let reasons = ReportReason::ALL.map(|r| {
@@ -199,11 +218,6 @@ impl Controller {
                     .react(seq, &data_of(&button, "data-emoji"), true, t);
                 self.refused(result);
             }
-            "quote" => {
-                if let Some(target) = parse_decimal(&data_of(&button, "data-target")) {
-                    self.go_to(target);
-                }
-            }
             "reply" => {
                 menu::close(&li);
                 let text = find(&li, ".hc-text")
@@ -245,6 +259,8 @@ impl Controller {
             }
             "delete" => {
                 menu::close(&li);
+                // Its buttons go while it is deleted: the message keeps focus.
+                focus_item(li.clone());
                 let result = self.session.remove(seq, t);
                 self.refused(result);
             }
@@ -299,7 +315,7 @@ impl Controller {
                 self.refused(Err(e));
                 return;
             }
-            self.view.edited(li, Some(text.trim()));
+            // (Shown at once: `Effect::Applied`.)
         }
         menu::close(li);
         self.back_from(li);

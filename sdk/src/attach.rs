@@ -228,7 +228,13 @@ impl Controller {
     // ----- the session's side: uploads, and a message's files over time -----
 
     /// Message `id` waits to go with `files`: show them from our bytes.
-    pub(crate) fn show_pending(&mut self, id: &str, text: &str, files: Vec<OutgoingFile>) {
+    pub(crate) fn show_pending(
+        &mut self,
+        id: &str,
+        text: &str,
+        files: Vec<OutgoingFile>,
+        reply_to: Option<u64>,
+    ) {
         self.files.carry(id, &files);
         let shown: Vec<(OutgoingFile, Option<String>)> = files
             .into_iter()
@@ -237,7 +243,7 @@ impl Controller {
                 (f, url)
             })
             .collect();
-        self.view.pending(id, text, &shown);
+        self.view.pending(id, text, &shown, reply_to);
     }
 
     /// `PUT` file `local` of message `id` to `path` on the server.

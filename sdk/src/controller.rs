@@ -7,7 +7,6 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use protocol::client_frame::ModerationAction;
 use protocol::message::ModerationNotice;
@@ -31,6 +30,7 @@ use crate::resized::Resized;
 use crate::socket::{Socket, SocketEvent};
 use crate::stored;
 use crate::strings::Strings;
+use crate::timeout::Timeout;
 use crate::view::dom::{cast_ref, target};
 use crate::view::View;
 
@@ -56,6 +56,11 @@ pub struct Controller {
     /// The pinned message shown (seq, edited) and whether with Unpin
     /// (redrawn only when one changes: a redraw would take focus off Unpin).
     pin_shown: Option<(u64, Option<u64>, bool)>,
+    /// A new rule in the room banner, to read out with the notice that
+    /// made it, or alone once no such notice can come: at the end of the
+    /// effects of a frame, or of the join page after a welcome (which
+    /// replays what happened while away).
+    banner_news: Option<String>,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
     /// This page's draft and unsent messages as last kept (`Session::kept`),
@@ -188,6 +193,7 @@ impl Controller {
                 reply_to: None,
                 edit_from_composer: None,
                 pin_shown: None,
+                banner_news: None,
                 files: Files::default(),
                 kept,
                 members: Vec::new(),
@@ -355,7 +361,13 @@ impl Controller {
                     self.view.prepend(&messages, more, |m| is_own(me, m));
                     self.trim_due = true;
                 }
-                Effect::Pending { id, text, files } => self.show_pending(&id, &text, files),
+                Effect::Pending {
+                    id,
+                    text,
+                    files,
+                    reply_to,
+                } => self.show_pending(&id, &text, files, reply_to),
+                Effect::Applied { action, undone } => self.view.applied(&action, undone),
                 Effect::Upload { id, local, url } => self.upload(id, local, &url, t),
                 Effect::Renamed { id, new_id } => {
                     self.files.renamed(&id, &new_id);
@@ -402,8 +414,17 @@ impl Controller {
                 }
             }
         }
+        if !self.session.awaiting_page() {
+            self.say_banner_news();
+        }
         if std::mem::take(&mut self.trim_due) {
             self.trim();
+        }
+    }
+
+    fn say_banner_news(&mut self) {
+        if let Some(rule) = self.banner_news.take() {
+            self.view.say(&rule);
         }
     }
 
@@ -729,7 +750,9 @@ impl Controller {
             }
             None => None,
         };
-        self.view.room_banner(text.as_deref());
+        if self.view.room_banner(text.as_deref()) {
+            self.banner_news = text;
+        }
         let pin = room.pinned.as_ref().map(|m| (m.seq, m.edited, moderator));
         if pin != self.pin_shown {
             self.view.pin_bar(room.pinned.as_deref(), moderator);
@@ -764,10 +787,23 @@ impl Controller {
                 }
             }
         }
+        // The notices that change the rules take the banner's news: a lock
+        // or slow mode says all the banner does; a mute of ours, or a rule
+        // lifted while another stays, is followed by what the banner says.
+        let mine = n.sender.is_some() && n.sender.as_deref() == self.session.own_sender();
+        let and = match n.action.as_str() {
+            "lock" | "slow" => {
+                self.banner_news = None;
+                String::new()
+            }
+            "unlock" => self.banner_news.take().unwrap_or_default(),
+            "mute" | "unmute" if mine => self.banner_news.take().unwrap_or_default(),
+            _ => String::new(),
+        };
         if let Some(key) = notice_key(n) {
             // Far up, it is read out, but not listed: pages of history, as
             // the join page, list messages only.
-            self.view.notice(key, n, listed);
+            self.view.notice(key, n, listed, &and);
         }
         let detail = events::notice(n);
         self.emit("moderation", detail);

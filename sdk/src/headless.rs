@@ -340,7 +340,7 @@ impl Headless {
                     self.emit("typing", detail);
                 }
                 // Its page hears the `error` that follows.
-                Effect::EditFailed { .. } => {}
+                Effect::EditFailed { .. } | Effect::Applied { .. } => {}
                 Effect::Error(error) => {
                     let detail = events::error(&error);
                     self.emit("error", detail);

@@ -36,6 +36,8 @@ mod resized;
 #[cfg(feature = "ui")]
 mod strings;
 #[cfg(feature = "ui")]
+mod timeout;
+#[cfg(feature = "ui")]
 mod view;
 #[cfg(feature = "ui")]
 mod widget;

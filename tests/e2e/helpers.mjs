@@ -38,9 +38,10 @@ if (process.env.NODE_TEST_CONTEXT) {
  * next unread frame matching `pred` (a type string or a function).
  */
 export class Client {
-  static connect(query, { base = BASE, headers = {}, origin, protocols } = {}) {
+  static connect(query, { base = BASE, headers = {}, origin, protocols, handshakeTimeout = 30_000 } = {}) {
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    const ws = new WebSocket(`${wsBase(base)}/ws?${qs}`, protocols ?? [], { headers, origin });
+    // A handshake the server never answers fails with its own error, not the test's timeout.
+    const ws = new WebSocket(`${wsBase(base)}/ws?${qs}`, protocols ?? [], { headers, origin, handshakeTimeout });
     const client = new Client(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));

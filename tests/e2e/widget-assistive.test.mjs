@@ -104,6 +104,70 @@ test('a banned member\'s composer is disabled (nothing can be sent any more), an
   await eve.context().close();
 });
 
+test('a new rule is read out once: a lock with its notice, not again by its banner; a mute of mine with when it ends', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'wrule');
+  const room = uniqueRoom('rule');
+  const eve = await open({ room, site, name: 'Eve' });
+  await eve.locator('.hc-input').fill('hi');
+  await eve.locator('.hc-input').press('Enter');
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'message' && d.own));
+  const sender = await eve.evaluate(() => window.events.find(([e, d]) => e === 'message' && d.own)[1].sender);
+  const act = async (body) => {
+    const res = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, body);
+    assert.equal(res.status, 200, res.text);
+  };
+  const banner = eve.locator('.hc-roombanner:not([hidden])');
+  // What a screen reader hears: the announcer's lines, and the banner's
+  // text if the banner were a live region of its own.
+  const heard = async (page) => [...await said(page), ...await page.locator('.hc-roombanner:not([hidden])').evaluateAll(
+    (bs) => bs.filter((b) => b.closest('[role=status],[role=alert],[aria-live]:not([aria-live=off])')).map((b) => b.textContent))];
+  await act({ action: 'lock' });
+  await banner.waitFor();
+  await eve.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-sr p'));
+  let lines = await heard(eve);
+  assert.equal(lines.filter((l) => /read-only/.test(l)).length, 1, JSON.stringify(lines));
+  assert.match(lines.find((l) => /read-only/.test(l)), /made the room read-only\.$/, 'the notice, with who did it');
+  await act({ action: 'unlock' });
+  await banner.waitFor({ state: 'hidden' });
+  await act({ action: 'mute', sender, seconds: 3600 });
+  await banner.waitFor();
+  await eve.waitForFunction(() => /muted until/.test([...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].at(-1)?.textContent));
+  lines = await heard(eve);
+  assert.match(lines.at(-1), /^Eve was muted by .+\. You are muted until .+\.$/, 'one announcement: the notice, then until when');
+  assert.equal(lines.filter((l) => /muted/.test(l)).length, 1, JSON.stringify(lines));
+  const last = (re) => eve.waitForFunction((src) => new RegExp(src).test(
+    [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].at(-1)?.textContent), re.source);
+  // Locked while muted: the banner still says muted; unmuted, the lock is left, and said after the notice.
+  await act({ action: 'lock' });
+  await last(/made the room read-only\.$/);
+  await act({ action: 'unmute', sender });
+  await last(/^Eve can write again\. This room is read-only\.$/);
+  // Locked while away: on reconnecting, the lock is read out once (the
+  // banner's rule and the notice replayed with what was missed).
+  await act({ action: 'unlock' });
+  await last(/reopened the room\.$/);
+  await shadow(eve, (r) => r.querySelectorAll('.hc-sr p').forEach((p) => p.remove()));
+  await eve.context().setOffline(true);
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'status' && d.status === 'reconnecting'));
+  await act({ action: 'lock' });
+  await eve.context().setOffline(false);
+  await banner.waitFor({ timeout: 15000 });
+  await last(/read-only/);
+  await eve.waitForFunction(() => window.events.filter(([e, d]) => e === 'status' && d.status === 'connected').length === 2);
+  await new Promise((r) => setTimeout(r, 500));
+  lines = await heard(eve);
+  assert.equal(lines.filter((l) => /read-only/.test(l)).length, 1, JSON.stringify(lines));
+  // A rule with no notice (joining a locked room) is read out alone.
+  const locked = uniqueRoom('rule-locked');
+  const res = await siteApi(key, 'POST', `/${site}/rooms/${locked}/moderation`, { action: 'lock' });
+  assert.equal(res.status, 200, res.text);
+  const cy = await open({ room: locked, site, name: 'Cy' });
+  await cy.locator('.hc-roombanner:not([hidden])').waitFor();
+  await cy.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-sr p'));
+  assert.deepEqual(await heard(cy), ['This room is read-only.']);
+  await Promise.all([eve.context().close(), cy.context().close()]);
+});
+
 test('cancelling a reply from the keyboard gives focus back to the draft', async () => {
   const room = uniqueRoom('cancel');
   const ada = await open({ room, name: 'Ada' });
@@ -241,4 +305,54 @@ test('in forced colours the narrow Send is still an arrow, not a square', async 
   assert.equal(arrow.bottom, 'rgba(0, 0, 0, 0)');
   assert.notEqual(arrow.point, 'rgba(0, 0, 0, 0)', 'its point is seen');
   await page.context().close();
+});
+
+test('from a message being deleted (offline: greyed out, its buttons hidden), Tab leaves the list for the composer', async () => {
+  const room = uniqueRoom('tab-deleting');
+  const ada = await open({ room, name: 'Ada' });
+  await ada.locator('.hc-input').fill('wrong room, sorry');
+  await ada.locator('.hc-input').press('Enter');
+  const mine = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'wrong room, sorry' });
+  await mine.waitFor();
+  await ada.context().setOffline(true);
+  await ada.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  await mine.locator('.hc-more').focus();
+  await ada.keyboard.press('Enter');
+  await ada.getByRole('menuitem', { name: 'Delete' }).press('Enter');
+  await ada.locator('.hc-list .hc-msg[data-deleting]').waitFor();
+  const focused = () => shadow(ada, (r) => r.activeElement?.className);
+  assert.match(await focused(), /hc-msg/, 'focus stays on the message');
+  await ada.keyboard.press('Tab');
+  assert.equal(await shadow(ada, (r) => !!r.activeElement?.closest('.hc-composer')), true, `Tab goes on to the composer, not ${await focused()}`);
+  await ada.context().close();
+});
+
+test('replies waiting to go (offline) are not Tab stops of their own: the list stays one Tab stop, and Tab from one reaches its quote', async () => {
+  const room = uniqueRoom('tab-pending-quote');
+  const bo = await open({ room, name: 'Bo' });
+  await bo.locator('.hc-input').fill('who is in for Friday?');
+  await bo.locator('.hc-input').press('Enter');
+  const ada = await open({ room, name: 'Ada' });
+  const theirs = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'who is in for Friday?' });
+  await theirs.waitFor();
+  await ada.context().setOffline(true);
+  await ada.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  for (const text of ['me', 'and my sister']) {
+    await theirs.locator('.hc-more').click();
+    await ada.getByRole('menuitem', { name: 'Reply' }).click();
+    await ada.locator('.hc-input').fill(text);
+    await ada.locator('.hc-input').press('Enter');
+  }
+  await ada.locator('.hc-outbox .hc-quote').nth(1).waitFor();
+  const focused = () => shadow(ada, (r) => r.activeElement?.className);
+  // Backwards from the composer: the list, not each reply's quote.
+  await ada.locator('.hc-attach').focus();
+  await ada.keyboard.press('Shift+Tab');
+  assert.equal(await focused(), 'hc-log');
+  // ↑ to the last reply waiting, then Tab: its quote.
+  await ada.keyboard.press('End');
+  assert.match(await shadow(ada, (r) => r.activeElement?.textContent), /and my sister/);
+  await ada.keyboard.press('Tab');
+  assert.equal(await focused(), 'hc-quote');
+  await Promise.all([ada.context().close(), bo.context().close()]);
 });

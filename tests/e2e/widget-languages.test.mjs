@@ -169,7 +169,45 @@ test('Arabic: replying to a long English message, the reply bar shows whom it an
   await Promise.all([sara.context().close(), eve.context().close()]);
 });
 
-test('Arabic (Saudi Arabia): counts use the same digits as the times beside them', async () => {
+test('Hebrew: a reply\'s quote of a long English message shows its beginning, sent and still being sent', async () => {
+  const room = uniqueRoom('rtl-quote');
+  const dana = await open({ room, name: 'דנה', locale: 'he' }, { width: 360 });
+  const eve = await open({ room, name: 'Eve', locale: 'en' });
+  await send(eve, 'Breaking: the meeting moved to Thursday afternoon, because the room on Wednesday is booked');
+  const msg = item(dana, 'Breaking: the meeting');
+  for (const text of ['בסדר', 'תודה']) {
+    await msg.locator('.hc-more').click();
+    await msg.getByRole('menuitem', { name: locale('he').reply, exact: true }).click();
+    await send(dana, text);
+  }
+  await item(dana, 'תודה').waitFor();
+  // One stays in the outbox: Dana is offline by then.
+  await dana.context().setOffline(true);
+  await dana.locator('.hc-banner').waitFor();
+  await msg.locator('.hc-more').click();
+  await msg.getByRole('menuitem', { name: locale('he').reply, exact: true }).click();
+  await send(dana, 'נדבר');
+  const quotes = dana.locator('.hc-quote');
+  await dana.locator('.hc-outbox .hc-quote').waitFor();
+  // Whether "Breaking" is drawn inside each quote's visible box.
+  const shown = await quotes.evaluateAll((all) => all.map((quote) => {
+    const box = quote.getBoundingClientRect();
+    const walker = document.createTreeWalker(quote, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.data.startsWith('Breaking')) continue;
+      const range = document.createRange();
+      range.setStart(node, 0);
+      range.setEnd(node, 'Breaking'.length);
+      const r = range.getBoundingClientRect();
+      return r.left >= box.left - 1 && r.right <= box.right + 1;
+    }
+    return false;
+  }));
+  assert.deepEqual(shown, [true, true, true], 'the beginning of the quoted message is on screen');
+  await Promise.all([dana.context().close(), eve.context().close()]);
+});
+
+test('Arabic (Saudi Arabia): counts (online, reactions) use the same digits as the times beside them', async () => {
   const room = uniqueRoom('digits');
   const sara = await open({ room, name: 'سارة', locale: 'ar-SA' });
   const bo = await open({ room, name: 'Bo', locale: 'ar-SA' });
@@ -180,6 +218,14 @@ test('Arabic (Saudi Arabia): counts use the same digits as the times beside them
   await sara.waitForFunction(() => /\d|[\u0660-\u0669]/.test(document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-online')?.textContent ?? ''));
   const online = await sara.locator('.hc-online').textContent();
   assert.equal(digits(online), digits(time), `"${online}" beside "${time}"`);
+  // A reaction's count too, shown at once and as the room has it.
+  const msg = item(sara, 'مرحبا');
+  await msg.locator('.hc-more').click();
+  await msg.locator('.hc-menu [data-action="react-add"]').first().click();
+  for (const chip of [msg.locator('.hc-chip'), item(bo, 'مرحبا').locator('.hc-chip')]) {
+    const count = await chip.textContent();
+    assert.equal(digits(count), digits(time), `"${count}" beside "${time}"`);
+  }
   await Promise.all([sara.context().close(), bo.context().close()]);
 });
 

@@ -244,3 +244,24 @@ test('on a 375 px phone only the composer\'s Send is an arrow: the editor\'s Sav
   assert.equal(await shows(theirs.locator('.hc-dialog').getByRole('button', { name: 'Ban' })), 'Ban');
   await Promise.all([bo.close(), context.close()]);
 });
+
+test('at 320 px on a touch screen the reply bar keeps whom it answers whole, in English and in Hebrew; the long excerpt gives way', async () => {
+  const room = uniqueRoom('phone-replybar');
+  const bo = await join(room, 'Bo');
+  bo.send({ type: 'send', id: 'b1', message: 'A question about the long weekend plans, what do you think we should do?' });
+  await bo.next('ack');
+  for (const locale of ['en', 'he']) {
+    const context = await browser.newContext({ ...PHONE, viewport: { width: 320, height: 600 } });
+    const page = await phonePage(context, { room, name: 'Ada', height: '100dvh', locale });
+    await waitForStatus(page, 'connected');
+    const theirs = page.locator('.hc-list .hc-msg[data-seq]', { hasText: 'long weekend' });
+    await theirs.locator('.hc-more').tap();
+    await page.locator('.hc-menu [data-action="reply"]').tap();
+    const bar = page.locator('.hc-replyto');
+    await bar.waitFor();
+    const cut = await bar.evaluate((label) => [...label.children].map((s) => s.scrollWidth > s.clientWidth + 1));
+    assert.deepEqual(cut, [false, true], `${locale}: "${await bar.textContent()}": the name whole, the excerpt cut`);
+    await context.close();
+  }
+  await bo.close();
+});

@@ -201,6 +201,27 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
+test('one menu at a time: another message\'s ⋯ closes the open menu, and ⋯ pressed again closes its own', async () => {
+  const room = uniqueRoom('one-menu');
+  const bo = await join(room, 'Bo');
+  for (const text of ['first', 'second']) await post(bo, text);
+  const ada = await open({ room, name: 'Ada' });
+  const [first, second] = [item(ada, 'first'), item(ada, 'second')];
+  await second.waitFor();
+  await first.locator('.hc-more').click();
+  await first.locator('[role=menu]').waitFor();
+  await second.locator('.hc-more').click();
+  await second.locator('[role=menu]').waitFor();
+  assert.equal(await ada.locator('[role=menu]').count(), 1, 'the first menu closed');
+  assert.equal(await first.locator('.hc-more').getAttribute('aria-expanded'), 'false');
+  // ⋯ again: closed, focus on it.
+  await second.locator('.hc-more').click();
+  assert.equal(await ada.locator('[role=menu]').count(), 0);
+  assert.equal(await second.locator('.hc-more').getAttribute('aria-expanded'), 'false');
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-more');
+  await Promise.all([bo.close(), ada.context().close()]);
+});
+
 test('Enter held down acts once: saving an edit does not go on to open the menu and react, a chip toggles once', async () => {
   const room = uniqueRoom('held');
   const ada = await open({ room, name: 'Ada' });
@@ -418,6 +439,32 @@ test('replying to a message a moderator then removes: the reply bar goes with it
   const sent = item(ada, 'please stop');
   await sent.waitFor();
   assert.equal(await sent.locator('.hc-quote').count(), 0, 'sent as a message of its own, quoting nothing');
+  await Promise.all([eve.close(), mo.close(), ada.context().close()]);
+});
+
+test('a reply waiting to go (slow mode) whose original a moderator removes no longer quotes the removed text', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wpendquote');
+  const room = uniqueRoom('pending-quote');
+  const eve = await join(room, 'Eve', { site });
+  const target = await post(eve, 'something abusive');
+  const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  mo.send({ type: 'moderate', id: 'slow', action: 'slow', seconds: 60 });
+  const ada = await open({ room, site, name: 'Ada' });
+  await ada.locator('.hc-roombanner', { hasText: 'Slow mode' }).waitFor();
+  await ada.locator('.hc-input').fill('hi all');
+  await ada.locator('.hc-input').press('Enter');
+  await item(ada, 'hi all').waitFor();
+  const theirs = item(ada, 'something abusive');
+  await theirs.locator('.hc-more').click();
+  await theirs.getByRole('menuitem', { name: 'Reply' }).click();
+  await ada.locator('.hc-input').fill('please stop');
+  await ada.locator('.hc-input').press('Enter');
+  const pending = ada.locator('.hc-outbox .hc-msg', { hasText: 'please stop' });
+  await pending.locator('.hc-quote', { hasText: 'something abusive' }).waitFor();
+  mo.send({ type: 'moderate', id: 'm1', action: 'delete', target });
+  await ada.locator('.hc-list .hc-msg.hc-deleted').waitFor();
+  assert.equal(await pending.count(), 1, 'still waiting for slow mode');
+  assert.equal(await ada.locator('.hc').getByText('something abusive').count(), 0, 'the removed text is nowhere in the widget');
   await Promise.all([eve.close(), mo.close(), ada.context().close()]);
 });
 
@@ -899,6 +946,167 @@ test('an edit saved offline shows at once, and Edit again starts from it; one th
   await late.locator('[data-role=edit]').waitFor({ state: 'detached' });
   assert.equal(await late.locator('.hc-text').textContent(), 'quick one', 'the text the room has');
   await Promise.all([ada.context().close(), bo.context().close(), cy.context().close()]);
+});
+
+test('offline, a reaction shows at once, a delete greys its message out (asked twice, sent once), a reply quotes what it answers; a take-back refused on reconnecting puts the reaction back', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'woffact');
+  const room = uniqueRoom('offline-acts');
+  const ada = await open({ room, site, name: 'Ada' });
+  const bo = await open({ room, site, name: 'Bo' });
+  await bo.locator('.hc-input').fill('pick a day');
+  await bo.locator('.hc-input').press('Enter');
+  for (const text of ['typo here', 'second thought']) {
+    await ada.locator('.hc-input').fill(text);
+    await ada.locator('.hc-input').press('Enter');
+    await item(ada, text).waitFor();
+  }
+  await item(ada, 'pick a day').waitFor();
+  const offline = async (page) => {
+    await page.context().setOffline(true);
+    await page.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  };
+  await offline(ada);
+
+  const theirs = item(ada, 'pick a day');
+  await theirs.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'React with 👍' }).click();
+  const chip = theirs.locator('.hc-chip[aria-pressed=true]', { hasText: '👍 1' });
+  await chip.waitFor({ timeout: 2000 });
+  const typo = item(ada, 'typo here');
+  for (let i = 0; i < 2; i++) {
+    // A second Delete (from the page's handle: the menu is gone) is the same one.
+    if (i) await ada.evaluate((seq) => window.chat.remove(seq), Number(await typo.getAttribute('data-seq')));
+    else {
+      await typo.locator('.hc-more').click();
+      await ada.getByRole('menuitem', { name: 'Delete' }).click();
+    }
+  }
+  await ada.locator('.hc-list .hc-msg[data-deleting]', { hasText: 'typo here' }).waitFor({ timeout: 2000 });
+  assert.equal(await typo.locator('.hc-more').isVisible(), false, 'no Delete again from its menu');
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.textContent.includes('typo here')), true,
+    'focus stays with the message, not the page');
+  await theirs.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Reply' }).click();
+  await ada.locator('.hc-input').fill('tuesday');
+  await ada.locator('.hc-input').press('Enter');
+  const quote = ada.locator('.hc-outbox .hc-msg', { hasText: 'tuesday' }).locator('.hc-quote');
+  assert.equal(await quote.textContent({ timeout: 2000 }), 'Bopick a day', 'the pending reply quotes Bo');
+
+  await ada.context().setOffline(false);
+  await item(bo, 'pick a day').locator('.hc-chip', { hasText: '👍 1' }).waitFor({ timeout: 15000 });
+  await bo.locator('.hc-list .hc-msg[data-seq]', { hasText: 'tuesday' }).locator('.hc-quote', { hasText: 'pick a day' }).waitFor();
+  await item(bo, 'typo here').waitFor({ state: 'detached' });
+  await item(ada, 'typo here').waitFor({ state: 'detached' });
+  assert.equal(await ada.locator('.hc-msg[data-deleting]').count(), 0);
+  assert.deepEqual(await ada.evaluate(() => window.events.filter(([e]) => e === 'error')), [], 'no refusal for the second Delete');
+
+  // Taken back, and deleted, offline; the room is locked meanwhile: the
+  // reaction's take-back is refused on reconnecting, and the chip is back;
+  // the delete goes (an author may always delete their own message).
+  await offline(ada);
+  await chip.click();
+  await chip.waitFor({ state: 'detached', timeout: 2000 });
+  const second = item(ada, 'second thought');
+  await second.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Delete' }).click();
+  await ada.locator('.hc-list .hc-msg[data-deleting]', { hasText: 'second thought' }).waitFor({ timeout: 2000 });
+  const lock = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'lock' });
+  assert.equal(lock.status, 200, lock.text);
+  await ada.context().setOffline(false);
+  await ada.waitForFunction(() => window.events.some(([e, d]) => e === 'error' && d.code === 'locked'), null, { timeout: 15000 });
+  await chip.waitFor();
+  await second.waitFor({ state: 'detached' });
+  assert.equal(await ada.locator('.hc-msg[data-deleting]').count(), 0, 'not greyed out any more');
+  await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
+test('a reaction or an edit on its way stays shown when someone else\'s reaction to the message arrives first', async () => {
+  const room = uniqueRoom('react-race');
+  const context = await browser.newContext();
+  // Ada's frames held back until released (a slow uplink): Bo's change
+  // comes in between.
+  await context.addInitScript(() => {
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      if (!window.held) return send.call(this, data);
+      window.held.push(() => send.call(this, data));
+    };
+    window.release = () => {
+      const held = window.held;
+      window.held = null;
+      for (const go of held) go();
+    };
+  });
+  const ada = await widgetPage(context, { room, name: 'Ada' });
+  await waitForStatus(ada, 'connected');
+  await ada.evaluate(() => window.chat.on('update', (d) => window.events.push(['update', d])));
+  const bo = await open({ room, name: 'Bo' });
+  await bo.locator('.hc-input').fill('pizza tonight?');
+  await bo.locator('.hc-input').press('Enter');
+  const theirs = item(ada, 'pizza tonight?');
+  await theirs.waitFor();
+  await ada.locator('.hc-input').fill('at 7');
+  await ada.locator('.hc-input').press('Enter');
+  await item(bo, 'at 7').waitFor();
+  await ada.evaluate(() => { window.held = []; });
+  await theirs.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'React with 👍' }).click();
+  await theirs.locator('.hc-chip[aria-pressed=true]', { hasText: '👍 1' }).waitFor({ timeout: 2000 });
+  await item(bo, 'pizza tonight?').locator('.hc-more').click();
+  await bo.getByRole('menuitem', { name: 'React with 👍' }).click();
+  // Bo's reaction reaches Ada while hers is still on its way: both count.
+  await ada.waitForFunction(() => window.events.some(([e]) => e === 'update'));
+  const chip = theirs.locator('.hc-chip');
+  assert.deepEqual([await chip.textContent(), await chip.getAttribute('aria-pressed')], ['👍 2', 'true']);
+  // Hers arrives: the same, for good.
+  await ada.evaluate(() => window.release());
+  await ada.waitForFunction(() => window.events.filter(([e]) => e === 'update').length === 2);
+  assert.deepEqual([await chip.textContent(), await chip.getAttribute('aria-pressed')], ['👍 2', 'true']);
+  await item(bo, 'pizza tonight?').locator('.hc-chip', { hasText: '👍 2' }).waitFor();
+
+  // An edit saved: Bo reacts to the message before it reaches the room.
+  await ada.evaluate(() => { window.held = []; });
+  const mine = ada.locator('.hc-list .hc-own[data-seq]');
+  await mine.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Edit' }).click();
+  await mine.locator('textarea').fill('at 8');
+  await mine.locator('textarea').press('Enter');
+  assert.equal(await mine.locator('.hc-text').textContent(), 'at 8');
+  await item(bo, 'at 7').locator('.hc-more').click();
+  await bo.getByRole('menuitem', { name: 'React with 🎉' }).click();
+  await mine.locator('.hc-chip', { hasText: '🎉 1' }).waitFor();
+  assert.equal(await mine.locator('.hc-text').textContent(), 'at 8', 'not the old text again');
+  await ada.evaluate(() => window.release());
+  await item(bo, 'at 8').waitFor();
+  assert.equal(await mine.locator('.hc-text').textContent(), 'at 8');
+  await Promise.all([context.close(), bo.context().close()]);
+});
+
+test('in a room locked meanwhile, a reaction chip pressed does not count the visitor for a moment, then take it back', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'wlockchip');
+  const room = uniqueRoom('locked-chip');
+  const ada = await open({ room, site, name: 'Ada' });
+  const bo = await open({ room, site, name: 'Bo' });
+  await bo.locator('.hc-input').fill('vote here');
+  await bo.locator('.hc-input').press('Enter');
+  await item(bo, 'vote here').locator('.hc-more').click();
+  await bo.getByRole('menuitem', { name: 'React with 👍' }).click();
+  const chip = item(ada, 'vote here').locator('.hc-chip');
+  await chip.filter({ hasText: '👍 1' }).waitFor();
+  const lock = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'lock' });
+  assert.equal(lock.status, 200, lock.text);
+  await ada.locator('.hc-roombanner', { hasText: 'read-only' }).waitFor();
+  // Every count the chip shows from now on.
+  await chip.evaluate((c) => {
+    window.shown = [];
+    new MutationObserver(() => window.shown.push(c.closest('.hc-msg').querySelector('.hc-chip')?.textContent))
+      .observe(c.closest('.hc-msg'), { subtree: true, childList: true, characterData: true });
+  });
+  await chip.click();
+  await ada.waitForFunction(() => window.events.some(([e, d]) => e === 'error' && d.code === 'locked'), null, { timeout: 5000 });
+  assert.deepEqual(await ada.evaluate(() => window.shown.filter((t) => t !== '👍 1')), [], 'never counted');
+  assert.equal(await chip.getAttribute('aria-pressed'), 'false');
+  await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
 test('an edit refused on reconnecting while the visitor types their next message reopens without taking the composer\'s keys', async () => {

@@ -24,11 +24,12 @@ pub fn navigate(log: &Element, target: &Element, key: &str, back: bool, unread: 
     let li = closest(target, "li");
     let next = if tab {
         let Some(li) = li else { return false };
-        // A hidden member's message shows one line: its button only.
+        // A hidden member's message shows one line: its button only; one
+        // being deleted hides its chips and ⋯.
         let selector = if li.has_attribute("data-hidden") {
             ".hc-hidden [tabindex='-1']"
         } else {
-            "[tabindex='-1']"
+            "[tabindex='-1']:not([data-deleting] .hc-reactions *)"
         };
         let Ok(stops) = li.query_selector_all(selector) else {
             return false;

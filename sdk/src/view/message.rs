@@ -11,8 +11,8 @@ use web_sys::{Document, Element};
 
 use super::attachments;
 use super::dom::{
-    append, append_all, attr, element, find, invoke, iso_time, local_time, prop, set_class,
-    set_text,
+    append, append_all, attr, each, element, find, invoke, iso_time, local_time, number, prop,
+    set_class, set_text,
 };
 use crate::events::mentions;
 use crate::strings::Strings;
@@ -59,6 +59,63 @@ fn button(doc: &Document, class: &str, action: &str, text: &str) -> Element {
     attr(&b, "tabindex", "-1");
     set_text(&b, text);
     b
+}
+
+/// A reaction chip's count (kept in `data-n`), and whether the viewer is
+/// among them.
+fn set_chip(s: &Strings, chip: &Element, count: u32, mine: bool) {
+    let emoji = chip.get_attribute("data-emoji").unwrap_or_default();
+    let n = decimal(count.into());
+    // (`data-n` in 0-9: counted from when toggled.)
+    set_text(chip, &concat(&[&emoji, " ", &s.digits(&n)]));
+    attr(chip, "data-n", &n);
+    attr(chip, "aria-pressed", if mine { "true" } else { "false" });
+    attr(
+        chip,
+        "aria-label",
+        &s.fill("reaction", &[("emoji", &emoji), ("n", &n)]),
+    );
+}
+
+/// `li`'s chip for `emoji` with the viewer's reaction added (`on`) or
+/// taken back, before the room's `update` redraws it: a chip added, its
+/// count changed, or gone at 0.
+pub fn react(doc: &Document, s: &Strings, li: &Element, emoji: &str, on: bool) {
+    let Some(row) = find(li, ".hc-reactions") else {
+        return;
+    };
+    // (Compared, not put in a selector: an emoji is data.)
+    let mut chip = None;
+    each(&row, ".hc-chip", &mut |c| {
+        if c.get_attribute("data-emoji").as_deref() == Some(emoji) {
+            chip = Some(c);
+        }
+    });
+    let (count, mine) = chip.as_ref().map_or((0, false), |c| {
+        (
+            number(c, "data-n").unwrap_or(0) as u32,
+            c.get_attribute("aria-pressed").as_deref() == Some("true"),
+        )
+    });
+    if mine == on {
+        return;
+    }
+    let count = if on {
+        count + 1
+    } else {
+        count.saturating_sub(1)
+    };
+    match chip {
+        Some(c) if count == 0 => c.remove(),
+        Some(c) => set_chip(s, &c, count, on),
+        None => {
+            let c = button(doc, "hc-chip", "react", "");
+            attr(&c, "data-emoji", emoji);
+            set_chip(s, &c, count, on);
+            // Before ⋯, the row's last.
+            let _ = row.insert_before(&c, row.last_child().as_ref());
+        }
+    }
 }
 
 /// `text` in `p`, its web links clickable (see `protocol::links`): built
@@ -199,30 +256,9 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     if !m.deleted {
         let row = element(doc, "div", "hc-reactions");
         for r in m.reactions.iter().filter(|r| r.count > 0) {
-            let chip = button(
-                doc,
-                "hc-chip",
-                "react",
-                &concat(&[&r.emoji, " ", &decimal(r.count.into())]),
-            );
+            let chip = button(doc, "hc-chip", "react", "");
             attr(&chip, "data-emoji", &r.emoji);
-            attr(
-                &chip,
-                "aria-pressed",
-                if r.mine == Some(true) {
-                    "true"
-                } else {
-                    "false"
-                },
-            );
-            attr(
-                &chip,
-                "aria-label",
-                &s.fill(
-                    "reaction",
-                    &[("emoji", &r.emoji), ("n", &decimal(r.count.into()))],
-                ),
-            );
+            set_chip(s, &chip, r.count, r.mine == Some(true));
             append(&row, &chip);
         }
         let more = button(doc, "hc-more", "menu", "⋯");

@@ -13,6 +13,7 @@ pub(crate) mod message;
 mod pin;
 
 use protocol::message::{ModerationNotice, ReplyRef};
+use protocol::outbox::Action;
 use protocol::report::ReportCounts;
 use protocol::session::OutgoingFile;
 use protocol::text::{concat, decimal, join, signed, split_once_ascii};
@@ -188,9 +189,10 @@ impl View {
         // says is read out by `banner` when it changes for real.
         let banner = html(&doc, "div", "hc-banner");
         set_hidden(&banner, true);
-        // What the room lets us do (muted, read-only, slow mode), apart from the connection.
+        // What the room lets us do (muted, read-only, slow mode), apart
+        // from the connection. Not a live region either: the controller
+        // reads a new rule out once, with the notice that made it if any.
         let room_banner = html(&doc, "div", "hc-roombanner");
-        attr(&room_banner, "role", "status");
         set_hidden(&room_banner, true);
         let pin_box = html(&doc, "div", "hc-pin");
         attr(&pin_box, "role", "region");
@@ -489,6 +491,9 @@ impl View {
             .query_selector_all(".hc-seen,.hc-menu,.hc-dialog")
             .ok()
             .filter(|_| !m.deleted);
+        if m.deleted {
+            unset(&li, "data-deleting");
+        }
         message::fill(&self.doc, &self.strings, &li, m, &self.look(own, grouped));
         // Hidden stays hidden (one shown with Show stays shown).
         if li.has_attribute("data-hidden") {
@@ -511,6 +516,40 @@ impl View {
             }
             Some(_) => menu::refocus(&li),
             None => {}
+        }
+    }
+
+    /// A reaction, a delete or an edit of the visitor's shown at once
+    /// (offline it may wait for minutes), or taken back (`undone`:
+    /// refused). A message being deleted is greyed out, without its
+    /// buttons, until the room's echo redraws it.
+    pub fn applied(&self, action: &Action, undone: bool) {
+        let (Action::React { target, .. }
+        | Action::Delete { target }
+        | Action::Edit { target, .. }) = action
+        else {
+            return;
+        };
+        let Some(li) = self.item(*target) else { return };
+        if let Action::Edit { text, .. } = action {
+            self.edited(&li, (!undone).then_some(text));
+            return;
+        }
+        let focused = self.focused().filter(|f| li.contains(Some(f)));
+        if let Action::React { emoji, on, .. } = action {
+            message::react(&self.doc, &self.strings, &li, emoji, *on != undone);
+            // Focus on a chip that went: the menu button gets it.
+            if focused.is_some_and(|f| !li.contains(Some(&f))) {
+                menu::refocus(&li);
+            }
+        } else if undone {
+            unset(&li, "data-deleting");
+        } else {
+            attr(&li, "data-deleting", "");
+            // Its buttons hidden: focus stays with the message.
+            if focused.is_some() {
+                focus(li.unchecked_ref());
+            }
         }
     }
 
@@ -539,11 +578,12 @@ impl View {
         message::linked_text(&self.doc, &p, &shown, "-1");
     }
 
-    /// Redraw the quotes of `m` in the replies shown.
+    /// Redraw the quotes of `m` in the replies shown, and in those waiting
+    /// to go (the outbox).
     fn requote(&self, m: &ChatMessage) {
         let selector = concat(&[".hc-quote[data-target=\"", &decimal(m.seq), "\"]"]);
         let r = ReplyRef::quoting(m);
-        each(&self.list, &selector, &mut |q| {
+        each(&self.log, &selector, &mut |q| {
             message::fill_quote(&self.doc, &self.strings, &q, &r)
         });
     }
@@ -656,7 +696,8 @@ impl View {
     /// read out politely.
     /// `listed`: its line goes below the rest (not while the list ends far
     /// above it: the pages that fill it in list messages only).
-    pub fn notice(&mut self, key: &str, n: &ModerationNotice, listed: bool) {
+    /// `and`: what else to read out after it (the rule it left in force).
+    pub fn notice(&mut self, key: &str, n: &ModerationNotice, listed: bool, and: &str) {
         let stick = self.at_bottom();
         let li = message::notice(&self.doc, &self.strings, key, n);
         if listed {
@@ -664,7 +705,12 @@ impl View {
             append(&self.list, &li);
             self.last = None;
         }
-        self.say(&li.text_content().unwrap_or_default());
+        let text = li.text_content().unwrap_or_default();
+        self.say(&if and.is_empty() {
+            text
+        } else {
+            concat(&[&text, " ", and])
+        });
         if stick && listed {
             self.scroll_to_bottom();
         }
@@ -968,7 +1014,13 @@ impl View {
     }
 
     /// Message `id` is waiting to go, with `files` (and their object URLs).
-    pub fn pending(&self, id: &str, text: &str, files: &[(OutgoingFile, Option<String>)]) {
+    pub fn pending(
+        &self,
+        id: &str,
+        text: &str,
+        files: &[(OutgoingFile, Option<String>)],
+        reply_to: Option<u64>,
+    ) {
         let li = match self.outbox_item(id) {
             Some(li) => {
                 li.set_text_content(None);
@@ -982,6 +1034,31 @@ impl View {
             }
         };
         attr(&li, "data-state", "pending");
+        // A reply quotes what it answers, as it will once sent (if that is
+        // shown: one kept across a reload may answer a message far up).
+        if let Some(original) = reply_to.and_then(|seq| self.item(seq)) {
+            // As a sent one's: reached by Tab from its message.
+            let quote = element(&self.doc, "button", "hc-quote");
+            attr(&quote, "type", "button");
+            attr(&quote, "tabindex", "-1");
+            attr(&quote, "data-action", "quote");
+            attr(
+                &quote,
+                "data-target",
+                &original.get_attribute("data-seq").unwrap_or_default(),
+            );
+            let excerpt = find(&original, ".hc-text")
+                .and_then(|p| p.text_content())
+                .unwrap_or_default();
+            let r = ReplyRef {
+                name: original.get_attribute("data-name").unwrap_or_default(),
+                excerpt: protocol::text::first_chars(&excerpt, protocol::message::EXCERPT_CHARS)
+                    .to_owned(),
+                ..ReplyRef::default()
+            };
+            message::fill_quote(&self.doc, &self.strings, &quote, &r);
+            append(&li, &quote);
+        }
         if !text.is_empty() || files.is_empty() {
             let p = element(&self.doc, "p", "hc-text");
             attr(&p, "dir", "auto");
@@ -1216,17 +1293,25 @@ impl View {
     }
 
     /// The room's rules for us (muted, read-only, slow mode), or nothing.
-    pub fn room_banner(&self, text: Option<&str>) {
+    /// True when it shows a new text, to read out.
+    pub fn room_banner(&self, text: Option<&str>) -> bool {
         match text {
             // Unchanged (a reconnect says it again): not read out again.
             Some(t)
                 if !self.room_banner.hidden()
-                    && self.room_banner.text_content().as_deref() == Some(t) => {}
+                    && self.room_banner.text_content().as_deref() == Some(t) =>
+            {
+                false
+            }
             Some(t) => {
                 set_text(&self.room_banner, t);
                 self.room_banner.set_hidden(false);
+                true
             }
-            None => self.room_banner.set_hidden(true),
+            None => {
+                self.room_banner.set_hidden(true);
+                false
+            }
         }
     }
 
