@@ -4,12 +4,13 @@
 // lock, slow mode, pin, mutes and bans), open reports, latest messages, delete,
 // dismiss, mute, ban, unmute, unban, pin, unpin, slow mode, lock, bot messages.
 //
-// The key controls the whole site. It is kept in sessionStorage only (gone
-// with the tab), sent only in the Authorization header of same-origin fetches,
-// never put in a URL. Everything that comes from the API (names, messages,
-// notes, room ids) is rendered as text (textContent, setAttribute), never as
-// HTML; the page runs under a strict CSP (demo/_headers): no inline script or
-// style, so no `style` attributes either.
+// The key controls the whole site. It is kept in this page's memory, and in
+// sessionStorage only while the page is shown (docs/security.md, "The
+// moderation console's key"), sent only in the Authorization header of
+// same-origin fetches, never put in a URL. Everything that comes from the API
+// (names, messages, notes, room ids) is rendered as text (textContent,
+// setAttribute), never as HTML; the page runs under a strict CSP
+// (demo/_headers): no inline script or style, so no `style` attributes either.
 
 const SESSION_KEY = 'hello-chat-console';
 const SITE_KEY = 'hello-chat-console-site';
@@ -110,6 +111,9 @@ async function api(method, path, body, creds = session) {
       cache: 'no-store',
       credentials: 'omit',
       referrerPolicy: 'no-referrer',
+      // A request that never ends (a connection gone half-open) would hold
+      // the list's refresh, which waits for the one before, for good.
+      signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
     throw new ApiError(0, null, `Could not reach the server (${err.message}). Check the connection and try again.`);
@@ -127,6 +131,16 @@ async function api(method, path, body, creds = session) {
 const roomPath = (room) => `/rooms/${encodeURIComponent(room)}`;
 
 // ---- Sign in and out ----
+
+// In sessionStorage (never localStorage) for one reason: a background tab the
+// browser discards to save memory is reloaded when the owner comes back to it,
+// without a pagehide, and finds the key there. Leaving the page in any other
+// way (another page in this tab, a reload, closing the tab) takes it out: no
+// later page of this origin in the tab, no tab opened or restored from this
+// one afterwards, finds it. A page kept in the back-forward cache still holds
+// it in memory and puts it back when it is shown again.
+addEventListener('pagehide', () => storeSession(null));
+addEventListener('pageshow', (e) => { if (e.persisted && session) storeSession(session); });
 
 function storeSession(s) {
   if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
@@ -162,9 +176,17 @@ function showWorkspace() {
 function signOut(message) {
   session = null;
   storeSession(null);
+  poll.gen++;
+  Object.assign(poll, { cursor: '', failures: 0 });
+  scheduleRooms();
+  $('rooms-stale').hidden = true;
   closePanel(false);
   rooms = { items: [], next: null };
   current = null;
+  ownChange();
+  roomPoll.failures = 0;
+  scheduleRoom();
+  $('room-stale').hidden = true;
   $('room-list').replaceChildren();
   $('report-list').replaceChildren();
   $('message-list').replaceChildren();
@@ -228,49 +250,173 @@ $('sign-in-form').addEventListener('submit', async (e) => {
 
 // ---- Rooms ----
 
+// The list keeps itself up to date while the page is shown: it is read again
+// every POLL_MS (a page of up to 100 rooms at a time: with more rooms loaded,
+// the next page at the next turn), at once when the page is shown again and
+// after each of the console's own actions, and not at all while the page is
+// hidden. Rooms tell the server's list of their news every 10 s when busy,
+// every 2 s while someone lists them (docs/api.md, "Rooms and messages").
+const POLL_MS = 2000;
 let rooms = { items: [], next: null };
+// `cursor`: where the next refresh starts (a room id; '' for the first page);
+// `gen` changes with each fresh first page, so that a refresh under way then is dropped.
+const poll = { cursor: '', gen: 0, timer: null, running: false, failures: 0 };
 // `overview`: what is in force (GET /rooms/{room}), or null with `overviewError`;
 // `names`: sender key -> the latest name seen in the messages and reports loaded.
 let current = null; // { room, reports, reportsNext, messages, earlier, overview, overviewError, names }
 
 async function loadRooms(more = false) {
+  const gen = more ? poll.gen : ++poll.gen;
   try {
-    const query = new URLSearchParams({ limit: String(PAGE) });
+    // `watch`: a person looks at these rooms, so they report every 2 s.
+    const query = new URLSearchParams({ limit: String(PAGE), watch: '1' });
     if (more && rooms.next) query.set('cursor', rooms.next);
     const page = await api('GET', `/rooms?${query}`);
+    if (gen !== poll.gen || !session) return [];
     rooms = { items: more ? [...rooms.items, ...page.rooms] : page.rooms, next: page.next ?? null };
+    if (!more) poll.cursor = '';
+    poll.failures = 0;
+    $('rooms-stale').hidden = true;
     renderRooms();
     return page.rooms;
   } catch (err) {
     say(`Could not load the rooms: ${err.message}`, true);
     return [];
+  } finally {
+    scheduleRooms();
   }
 }
 
+/**
+ * Read one page of the rooms loaded again, from `poll.cursor`, and put it in
+ * place: rooms new there are added, rooms gone are taken out, counts and
+ * times updated. Rooms past those loaded ("More rooms") are left for More.
+ */
+async function refreshRooms() {
+  if (!session || poll.running) return;
+  poll.running = true;
+  const { gen, cursor } = poll;
+  const bound = rooms.next; // the last room loaded, when there are more (null: every room is)
+  try {
+    const query = new URLSearchParams({ limit: String(Math.min(100, Math.max(PAGE, rooms.items.length))), watch: '1' });
+    if (cursor) query.set('cursor', cursor);
+    const page = await api('GET', `/rooms?${query}`);
+    if (gen !== poll.gen || !session) return;
+    // This page covers the rooms after `cursor` through `upper` (null: to the end).
+    let upper = page.next ?? null;
+    let fresh = page.rooms;
+    if (bound !== null && (upper === null || upper > bound)) {
+      upper = bound;
+      fresh = fresh.filter((r) => r.room <= bound);
+    }
+    const outside = rooms.items.filter((r) => r.room <= cursor || (upper !== null && r.room > upper));
+    rooms.items = [...outside, ...fresh].sort((x, y) => (x.room < y.room ? -1 : x.room > y.room ? 1 : 0));
+    poll.cursor = upper !== null && upper !== bound ? upper : '';
+    poll.failures = 0;
+    $('rooms-stale').hidden = true;
+    renderRooms();
+  } catch (err) {
+    if (gen !== poll.gen || !session) return;
+    poll.failures++;
+    $('rooms-stale').hidden = false;
+    $('rooms-stale').textContent = `The list may be out of date: ${err.message} Trying again.`;
+  } finally {
+    poll.running = false;
+  }
+}
+
+/**
+ * Run `refresh` in `delay` ms (longer after `state.failures`), then every
+ * `interval`, while `active()`; `state.timer` is the wait under way.
+ */
+function schedulePoll(state, interval, active, refresh, delay = interval * 2 ** Math.min(state.failures, 4)) {
+  clearTimeout(state.timer);
+  state.timer = null;
+  if (!active()) return;
+  state.timer = setTimeout(async () => {
+    state.timer = null;
+    await refresh();
+    if (!state.timer) schedulePoll(state, interval, active, refresh);
+  }, delay);
+}
+
+/** Run `refresh` now (if `active()`), then go on polling. */
+async function pollNow(state, interval, active, refresh) {
+  clearTimeout(state.timer);
+  state.timer = null;
+  if (!active()) return;
+  await refresh();
+  if (!state.timer) schedulePoll(state, interval, active, refresh);
+}
+
+function listShown() {
+  return Boolean(session) && document.visibilityState !== 'hidden';
+}
+
+/** Refresh the list in `delay` ms (longer after failures), unless signed out or the page is hidden. */
+function scheduleRooms(delay) {
+  schedulePoll(poll, POLL_MS, listShown, refreshRooms, delay);
+}
+
+/** Refresh the list now (the page is shown again, or the console changed a room), then go on polling. */
+function refreshRoomsNow() {
+  return pollNow(poll, POLL_MS, listShown, refreshRooms);
+}
+
+// The open room (scheduleRoom, below) follows the page's visibility the same way.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') {
+    scheduleRooms();
+    scheduleRoom();
+  } else {
+    refreshRoomsNow();
+    refreshRoomNow();
+  }
+});
+
+/** A room's entry in the list: its button, named by the room and what is known of it. */
+function roomItem(room) {
+  return el('li', { attrs: { 'data-room': room } },
+    el('button', { className: 'room-button', attrs: { type: 'button', 'data-room': room }, on: { click: () => openRoom(room) } },
+      el('span', { className: 'room-name', text: room }),
+      el('span', { className: 'room-meta' })));
+}
+
+/**
+ * The list as loaded, filtered. Entries are updated in place, added and
+ * removed, never rebuilt or moved (the list is by room id, so rooms already
+ * shown keep their order): a refresh leaves focus and a screen reader's
+ * place on the room they were on.
+ */
 function renderRooms() {
   const filter = $('room-filter').value.trim().toLowerCase();
   const list = $('room-list');
-  list.replaceChildren();
-  let shown = 0;
-  for (const r of rooms.items) {
-    const match = !filter || r.room.toLowerCase().includes(filter);
-    if (!match) continue;
-    shown++;
-    const button = el('button', {
-      className: 'room-button',
-      attrs: { type: 'button', 'data-room': r.room, 'aria-current': current?.room === r.room ? 'true' : null },
-      on: { click: () => openRoom(r.room) },
-    },
-    el('span', { className: 'room-name', text: r.room }),
-    el('span', { className: 'room-meta' },
-      plural(r.messages, 'message'), ', last active ', r.lastActivity ? timeEl(r.lastActivity) : 'never'));
-    list.append(el('li', {}, button));
-  }
+  const shown = new Map([...list.children].map((li) => [li.dataset.room, li]));
+  const wanted = rooms.items.filter((r) => !filter || r.room.toLowerCase().includes(filter)).map((r) => {
+    const li = shown.get(r.room) ?? roomItem(r.room);
+    const meta = `${r.messages} ${r.lastActivity}`;
+    if (li.dataset.meta !== meta) {
+      li.dataset.meta = meta;
+      li.querySelector('.room-meta').replaceChildren(
+        plural(r.messages, 'message'), ', last active ', r.lastActivity ? timeEl(r.lastActivity) : 'never');
+    }
+    const button = li.firstChild;
+    if (current?.room === r.room) button.setAttribute('aria-current', 'true');
+    else button.removeAttribute('aria-current');
+    return li;
+  });
+  const keep = new Set(wanted);
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  for (const li of [...list.children]) if (!keep.has(li)) li.remove();
+  wanted.forEach((li, i) => { if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null); });
+  // The room that had focus left the list (erased): its heading.
+  if (focused && !focused.isConnected) $('rooms-title').focus();
   const total = rooms.items.length;
   const more = rooms.next ? ' (more to load)' : '';
-  $('rooms-count').textContent = total === 0
+  const count = total === 0
     ? 'No rooms yet: a room appears once someone writes in it.'
-    : filter ? `${shown} of ${plural(total, 'room')} match${more}.` : `${plural(total, 'room')}${more}.`;
+    : filter ? `${wanted.length} of ${plural(total, 'room')} match${more}.` : `${plural(total, 'room')}${more}.`;
+  if ($('rooms-count').textContent !== count) $('rooms-count').textContent = count;
   $('more-rooms').hidden = !rooms.next;
 }
 
@@ -280,11 +426,12 @@ $('reload-rooms').addEventListener('click', async () => {
   say(`Rooms reloaded: ${plural(rooms.items.length, 'room')}${rooms.next ? ', more to load' : ''}.`);
 });
 $('more-rooms').addEventListener('click', async () => {
-  const before = rooms.items.length;
   const added = await loadRooms(true);
   say(`${plural(added.length, 'more room')} loaded.`);
-  // Focus the first new room, or the list's heading when there is none to show.
-  const first = $('room-list').querySelectorAll('.room-button')[before];
+  // Focus the first new room the filter shows, or the list's heading when
+  // there is none to show (not by position: the filter hides some).
+  const fresh = new Set(added.map((r) => r.room));
+  const first = [...$('room-list').children].find((li) => fresh.has(li.dataset.room))?.querySelector('.room-button');
   (first || ($('more-rooms').hidden ? $('rooms-title') : $('more-rooms'))).focus();
 });
 
@@ -304,6 +451,8 @@ async function openRoom(room) {
   $('message-list').replaceChildren();
   $('room-state').hidden = true;
   $('room-updated').textContent = 'Loading…';
+  $('room-stale').hidden = true;
+  roomPoll.failures = 0;
   $('room-title').focus();
   const ok = await loadRoom();
   if (ok && current?.room === room) {
@@ -314,6 +463,8 @@ async function openRoom(room) {
 /** What is in force, the first page of reports and of messages, afresh. */
 async function loadRoom() {
   const { room } = current;
+  ownChange();
+  roomPoll.loading++;
   try {
     const [, reports, messages] = await Promise.all([
       reloadOverview(),
@@ -332,6 +483,9 @@ async function loadRoom() {
     if (current?.room === room) $('room-updated').textContent = '';
     if (session) say(`Could not load room ${room}: ${err.message}`, true);
     return false;
+  } finally {
+    roomPoll.loading--;
+    scheduleRoom();
   }
 }
 
@@ -387,6 +541,137 @@ async function loadNewer() {
   }
 }
 
+// ---- The open room, live ----
+
+// While the page is shown, the open room is read again every ROOM_POLL_MS, as
+// the room list is: what is in force, the open reports and the latest page of
+// messages. The latest page, not `after=` the newest shown: that one skips
+// edits and deletes (they are events, not messages), and the latest page
+// shows new messages and the current state of those shown in one read. Not
+// while hidden or signed out, nor while one of the console's own actions or
+// loads runs (it reads the room itself): a refresh never starts while another
+// one or a load is under way. Longer apart after failures, with a note that
+// the room may be out of date.
+const ROOM_POLL_MS = 3000;
+// `gen` changes whenever the console itself changes what the room shows (a
+// room opened, Refresh, an action): a refresh under way then read the room
+// before that, and is dropped. (What Earlier and More reports add is kept by
+// the merges: a refresh only replaces what its own reads cover.)
+const roomPoll = { gen: 0, timer: null, running: false, loading: 0, failures: 0 };
+
+/** The console changes what the room shows by its own hand: a refresh under way is dropped. */
+const ownChange = () => { roomPoll.gen++; };
+
+/** Read the open room again and show what changed, in place. */
+async function refreshRoom() {
+  if (!session || !current || busy || roomPoll.running || roomPoll.loading) return;
+  roomPoll.running = true;
+  const { room } = current;
+  const { gen } = roomPoll;
+  try {
+    const [overview, reports, latest] = await Promise.all([
+      api('GET', roomPath(room)),
+      api('GET', `${roomPath(room)}/reports?limit=${Math.min(100, Math.max(PAGE, current.reports.length))}`),
+      api('GET', `${roomPath(room)}/messages?limit=${PAGE}`),
+    ]);
+    const gap = await readGap(room, latest);
+    if (gen !== roomPoll.gen || current?.room !== room || !session) return;
+    const known = new Set(current.reports.map((r) => r.id));
+    const fresh = reports.reports.filter((r) => !known.has(r.id));
+    current.overview = overview;
+    current.overviewError = null;
+    mergeReports(reports);
+    mergeMessages(latest, gap);
+    roomPoll.failures = 0;
+    $('room-stale').hidden = true;
+    renderRoom();
+    $('room-updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
+    announceReports(fresh);
+  } catch (err) {
+    if (gen !== roomPoll.gen || current?.room !== room || !session) return;
+    roomPoll.failures++;
+    $('room-stale').hidden = false;
+    $('room-stale').textContent = `The room may be out of date: ${err.message} Trying again.`;
+  } finally {
+    roomPoll.running = false;
+  }
+}
+
+/**
+ * The messages between the newest shown and the oldest of the latest page,
+ * when more than a page came since the last look (at most 5 pages of 100);
+ * null when even those do not reach it: the list then starts again from the
+ * latest page.
+ */
+async function readGap(room, latest) {
+  const newest = current.messages.at(-1)?.seq;
+  const oldest = latest.messages[0]?.seq;
+  if (!latest.more || newest === undefined || oldest === undefined || oldest <= newest) return [];
+  const gap = [];
+  let after = newest;
+  for (let i = 0; i < 5; i++) {
+    const page = await api('GET', `${roomPath(room)}/messages?after=${after}&limit=100`);
+    gap.push(...page.messages.filter((m) => m.seq < oldest));
+    if (!page.more || page.next === undefined || page.next >= oldest) return gap;
+    after = page.next;
+  }
+  return null;
+}
+
+/**
+ * Put the latest page (and the gap before it) among the messages shown: new
+ * ones added; those it covers in their current state (edited, deleted), or
+ * taken out when it no longer holds them (purged, erased, trimmed by
+ * retention); older ones (loaded with Earlier) kept as they are.
+ */
+function mergeMessages(latest, gap) {
+  if (gap === null) {
+    current.messages = latest.messages;
+    current.earlier = latest.more ? latest.next : null;
+    return;
+  }
+  const from = latest.more ? latest.messages[0]?.seq ?? Infinity : 0;
+  const kept = current.messages.filter((m) => m.seq < from);
+  const bySeq = new Map(kept.map((m) => [m.seq, m]));
+  for (const m of [...gap, ...latest.messages]) bySeq.set(m.seq, m);
+  current.messages = [...bySeq.values()].sort((x, y) => x.seq - y.seq);
+  // Nothing older kept: "Earlier" goes on from the latest page.
+  if (!kept.length) current.earlier = latest.more ? latest.next : null;
+}
+
+/**
+ * Put the first page of reports in place of those it covers: reports older
+ * than it, loaded with More reports, are kept, and More goes on after them.
+ */
+function mergeReports(page) {
+  const oldest = page.reports.at(-1)?.id;
+  const older = page.more ? current.reports.filter((r) => r.id < oldest) : [];
+  current.reports = [...page.reports, ...older];
+  if (!older.length) current.reportsNext = page.more ? page.next : null;
+}
+
+/** Reports that came in since the last look, said politely (new messages are not: they would drown the rest). */
+function announceReports(fresh) {
+  if (!fresh.length) return;
+  const one = new Set(fresh.map((r) => r.target)).size === 1
+    ? ` on ${senderName(fresh[0].message)}'s message #${fresh[0].target}` : '';
+  say(`${plural(fresh.length, 'new report')} in ${current.room}${one}.`);
+}
+
+function roomShown() {
+  return listShown() && Boolean(current);
+}
+
+/** Refresh the open room in `delay` ms (longer after failures), unless none is open, signed out or the page is hidden. */
+function scheduleRoom(delay) {
+  schedulePoll(roomPoll, ROOM_POLL_MS, roomShown, refreshRoom, delay);
+}
+
+/** Refresh the open room now (the page is shown again), then go on polling. */
+function refreshRoomNow() {
+  return pollNow(roomPoll, ROOM_POLL_MS, roomShown, refreshRoom);
+}
+
 /** The open reports, one group per reported message, in the order of their newest report. */
 function groupReports(reports) {
   const groups = new Map();
@@ -397,16 +682,119 @@ function groupReports(reports) {
   return [...groups.values()];
 }
 
+/**
+ * Show the room as loaded. Everything is updated in place (the room refreshes
+ * itself while shown): what did not change is left alone, so focus, a text
+ * selection, an open confirmation step and a screen reader's place survive.
+ */
 function renderRoom() {
+  const keepFocus = focusKeeper();
   renderState();
   const groups = groupReports(current.reports);
-  $('report-list').replaceChildren(...groups.map(reportCard));
+  renderCards($('report-list'), groups.map((g) => [`r-${g.target}`, g]), reportCard);
   $('reports-empty').hidden = groups.length > 0;
   $('more-reports').hidden = !current.reportsNext;
-  $('reports-title').textContent = groups.length ? `Open reports (${groups.length}${current.reportsNext ? '+' : ''})` : 'Open reports';
-  $('message-list').replaceChildren(...current.messages.map(messageCard));
+  const reportsTitle = groups.length ? `Open reports (${groups.length}${current.reportsNext ? '+' : ''})` : 'Open reports';
+  if ($('reports-title').textContent !== reportsTitle) $('reports-title').textContent = reportsTitle;
+  renderCards($('message-list'), current.messages.map((m) => [`m-${m.seq}`, m]), messageCard);
   $('messages-empty').hidden = current.messages.length > 0;
   $('earlier').hidden = !current.earlier;
+  settlePanel();
+  keepFocus();
+}
+
+// ---- Updating in place ----
+
+// What each card (or sanction) shows, as JSON: one that shows the same is not rebuilt.
+const shownAs = new WeakMap();
+
+/**
+ * Make `list` hold one node per `[key, data]` of `items` (`keyOf` a node: its
+ * key, by default its id), in that order: a node
+ * already shown for the same data is kept as it is, one whose data changed is
+ * refilled in place (`refill`), a new one is built with `build(data)`.
+ */
+function renderCards(list, items, build, keyOf = (node) => node.id) {
+  const shown = new Map([...list.children].map((node) => [keyOf(node), node]));
+  const wanted = items.map(([id, data]) => {
+    const json = JSON.stringify(data);
+    const old = shown.get(id);
+    if (old && shownAs.get(old) === json) return old;
+    const fresh = build(data);
+    if (old) refill(old, fresh);
+    shownAs.set(old ?? fresh, json);
+    return old ?? fresh;
+  });
+  const keep = new Set(wanted);
+  for (const node of [...list.children]) if (!keep.has(node)) node.remove();
+  placeInOrder(list, wanted);
+}
+
+/**
+ * Put `nodes` in `list` in that order. A node moved in the DOM loses focus,
+ * so the one holding focus stays where it is and the others move around it.
+ */
+function placeInOrder(list, nodes) {
+  const still = nodes.findIndex((node) => node.contains(document.activeElement));
+  for (let i = still - 1; i >= 0; i--) {
+    if (nodes[i].nextElementSibling !== nodes[i + 1]) list.insertBefore(nodes[i], nodes[i + 1]);
+  }
+  for (let i = Math.max(still + 1, 0); i < nodes.length; i++) {
+    const previous = i ? nodes[i - 1] : null;
+    if (previous ? nodes[i].previousElementSibling !== previous : list.firstElementChild !== nodes[i]) {
+      if (previous) previous.after(nodes[i]);
+      else list.prepend(nodes[i]);
+    }
+  }
+}
+
+/**
+ * Give `node` the content of `fresh` (built anew for its new data), keeping
+ * the node itself and an open confirmation step in it: the step stays where
+ * it is (moving it would take focus from its fields) and now belongs to the
+ * new button that does the same (`data-action`). Focus on a button of the old
+ * content goes to the new one that does the same, else to the node.
+ */
+function refill(node, fresh) {
+  const step = panel && node.contains(panel.node) ? panel : null;
+  const focused = node.contains(document.activeElement) && !step?.node.contains(document.activeElement) ? document.activeElement : null;
+  const sameAs = (old) => (old?.dataset.action && fresh.querySelector(`[data-action="${old.dataset.action}"]`)) || null;
+  // Found before the new content moves over. None for the step (the message
+  // was deleted): its opener stays the old one, gone, and settlePanel closes it.
+  const opener = step && sameAs(step.opener);
+  const focus = focused && (sameAs(focused) || node);
+  node.className = fresh.className;
+  for (const child of [...node.childNodes]) if (child !== step?.node) child.remove();
+  if (step) step.node.before(...fresh.childNodes);
+  else node.append(...fresh.childNodes);
+  if (opener) step.opener = opener;
+  focus?.focus();
+}
+
+/**
+ * A confirmation step whose button went away with what it asks about (the
+ * message deleted, the mute ended, another message pinned) is no longer the
+ * owner's question: it closes (focusKeeper sees to the focus it had).
+ */
+function settlePanel() {
+  if (panel && (!panel.opener.isConnected || !panel.node.isConnected)) closePanel(false);
+}
+
+/**
+ * Where focus goes if what has it now goes away in a render: the card it is
+ * in (a deleted message stays, as a tombstone), else the heading of that part
+ * of the room, not the page's body. Call before; call the answer after.
+ */
+function focusKeeper() {
+  const focused = document.activeElement;
+  if (!focused || focused === document.body || !$('room').contains(focused)) return () => {};
+  const card = focused.closest('.card')?.id;
+  const part = [['report-list', 'reports-title'], ['message-list', 'messages-title'], ['state-pinned', 'state-pinned'],
+    ['muted-list', 'muted-title'], ['banned-list', 'banned-title'], ['room-state', 'state-title']]
+    .find(([id]) => $(id).contains(focused))?.[1] ?? 'room-title';
+  return () => {
+    if (!focused.isConnected) ((card && $(card)) || $(part)).focus();
+  };
 }
 
 // ---- What is in force ----
@@ -435,8 +823,11 @@ function renderState() {
   // Unknown (not read): both buttons.
   $('lock-state').textContent = !o ? 'Lock not known' : o.locked ? 'Locked' : 'Not locked';
   $('lock-state').classList.toggle('is-on', Boolean(o?.locked));
+  // Locked or unlocked by someone else: focus on the button now hidden goes to the one shown.
+  const lockFocused = [$('lock'), $('unlock')].find((b) => b === document.activeElement);
   $('lock').hidden = o?.locked === true;
   $('unlock').hidden = o?.locked === false;
+  if (lockFocused?.hidden) (lockFocused.id === 'lock' ? $('unlock') : $('lock')).focus();
   // The select shows the slow mode in force, marked "(in force)", and follows it when it
   // changes, unless the owner has picked another value meanwhile (not yet set: kept).
   const select = $('slow-seconds');
@@ -459,17 +850,32 @@ function renderState() {
   $('sanctions').hidden = !o;
   if (!o) return;
   const pin = o.pinned;
+  // Rebuilt only when the pin changed: its Unpin button may have focus.
+  const pinJson = JSON.stringify(pin);
+  if (shownAs.get($('pinned-body')) !== pinJson) {
+    shownAs.set($('pinned-body'), pinJson);
+    renderPinned(pin);
+  }
+  renderSanctions('muted');
+  renderSanctions('banned');
+}
+
+/** The pinned message, with its Unpin button, or that there is none. */
+function renderPinned(pin) {
   $('pinned-body').replaceChildren(...(pin
     ? [messageMeta(pin), ...messageBody(pin),
       el('div', { className: 'actions' }, el('button', {
         className: 'secondary', text: 'Unpin',
         attrs: { type: 'button', id: 'unpin', 'aria-label': `Unpin message #${pin.seq} by ${senderName(pin)}` },
-        on: { click: (e) => roomAction(e.currentTarget, { action: 'unpin', target: pin.seq },
-          `Message #${pin.seq} by ${senderName(pin)} unpinned in ${current.room}.`, 'unpin', () => $('state-pinned')) },
+        on: { click: (e) => confirmStep(e.currentTarget, {
+          id: 'confirm-unpin',
+          question: `Unpin message #${pin.seq} by ${senderName(pin)}? It is no longer shown above the room.`,
+          label: 'Unpin message',
+          run: (go) => roomAction(go, { action: 'unpin', target: pin.seq },
+            `Message #${pin.seq} by ${senderName(pin)} unpinned in ${current.room}.`, 'unpin', () => $('state-pinned')),
+        }) },
       }))]
     : [el('p', { className: 'hint', text: 'Nothing pinned.' })]));
-  renderSanctions('muted');
-  renderSanctions('banned');
 }
 
 /** The mutes or bans in force, each with whom (the name when known), until when, and the button that lifts it. */
@@ -480,36 +886,45 @@ function renderSanctions(kind) {
   const names = items.map((s) => current.names.get(s.sender) ?? null);
   const seen = new Map();
   for (const n of names) if (n) seen.set(n, (seen.get(n) ?? 0) + 1);
-  list.replaceChildren(...items.map((s, i) => {
-    const name = names[i];
-    const key = el('code', { className: 'key', text: shortKey(s.sender), attrs: { title: s.sender } });
-    // Two senders of the same name are told apart by their keys.
-    const twin = name && seen.get(name) > 1;
-    const who = !name ? shortKey(s.sender) : twin ? `${name} (${shortKey(s.sender)})` : name;
-    return el('li', { className: 'sanction', attrs: { 'data-sender': s.sender } },
+  // Two senders of the same name are told apart by their keys.
+  const shown = items.map((s, i) => [s.sender, { ...s, name: names[i], twin: Boolean(names[i] && seen.get(names[i]) > 1) }]);
+  renderCards(list, shown, ({ sender, until, name, twin }) => {
+    const key = el('code', { className: 'key', text: shortKey(sender), attrs: { title: sender } });
+    const who = !name ? shortKey(sender) : twin ? `${name} (${shortKey(sender)})` : name;
+    return el('li', { className: 'sanction', attrs: { 'data-sender': sender } },
       el('p', {},
         name ? el('span', { className: 'name', text: name }) : key,
         twin ? [' ', key] : null,
         name ? null : el('span', { className: 'unknown', text: ' (name unknown)' }),
-        el('span', { className: 'until' }, s.until ? [' until ', timeEl(s.until)] : ' for good')),
+        el('span', { className: 'until' }, until ? [' until ', timeEl(until)] : ' for good')),
       el('button', {
         className: 'secondary', text: `${verb} ${who}`,
         attrs: { type: 'button', 'data-action': action },
-        on: { click: (e) => liftSanction(e.currentTarget, kind, action, s.sender, who) },
+        on: { click: (e) => liftSanction(e.currentTarget, kind, action, sender, who) },
       }));
-  }));
+  }, (node) => node.dataset.sender);
   $(`${kind}-empty`).hidden = items.length > 0;
   $(`${kind}-title`).textContent = items.length ? `${title} (${items.length})` : title;
 }
 
-/** Unmute or unban from the lists; focus then goes to the same sender if still listed, else the next, else the list's heading. */
-function liftSanction(button, kind, action, sender, who) {
+/**
+ * Unmute or unban from the lists, once confirmed; focus then goes to the same
+ * sender if still listed, else the next, else the list's heading.
+ */
+function liftSanction(opener, kind, action, sender, who) {
   const list = $(`${kind}-list`);
-  const index = [...list.children].indexOf(button.closest('li'));
-  roomAction(button, { action, sender }, `${who} ${action === 'unmute' ? 'unmuted' : 'unbanned'}.`, `${action} ${who}`, () => {
-    const items = [...$(`${kind}-list`).children];
-    const item = items.find((li) => li.dataset.sender === sender) ?? items[index] ?? items[index - 1];
-    return item?.querySelector('button') ?? $(`${kind}-title`);
+  const index = [...list.children].indexOf(opener.closest('li'));
+  const { room } = current;
+  confirmStep(opener, {
+    id: `confirm-${action}`,
+    question: action === 'unmute' ? `Unmute ${who}? They can write in ${room} again.` : `Unban ${who}? They can join ${room} again.`,
+    label: `${action === 'unmute' ? 'Unmute' : 'Unban'} ${who}`,
+    anchor: opener,
+    run: (go) => roomAction(go, { action, sender }, `${who} ${action === 'unmute' ? 'unmuted' : 'unbanned'}.`, `${action} ${who}`, () => {
+      const items = [...$(`${kind}-list`).children];
+      const item = items.find((li) => li.dataset.sender === sender) ?? items[index] ?? items[index - 1];
+      return item?.querySelector('[data-action]') ?? $(`${kind}-title`);
+    }),
   });
 }
 
@@ -569,21 +984,29 @@ function reportCard(g) {
     el('p', { className: 'label', text: 'The message now:' }),
     messageMeta(m), messageBody(m),
     items,
-    actionBar(m, true));
+    actionBar(m, true, g.count ?? g.items.length));
 }
 
 // ---- Actions ----
 
 /** The buttons under a message; in a report card Dismiss comes first. */
-function actionBar(m, inReport) {
+function actionBar(m, inReport, reportCount) {
   const who = senderName(m);
   const bar = el('div', { className: 'actions', attrs: { role: 'group', 'aria-label': `Actions on message #${m.seq}` } });
   const add = (action, text, label, handler, kind = 'secondary') =>
     bar.append(el('button', { className: kind, text, attrs: { type: 'button', 'data-action': action, 'aria-label': label }, on: { click: handler } }));
   if (inReport) {
-    add('dismiss', 'Dismiss reports', `Dismiss reports on message #${m.seq} by ${who}`, (e) =>
-      act(e.currentTarget, { kind: 'report', seq: m.seq, action: 'dismiss' }, () => moderate({ action: 'dismiss', target: m.seq }),
-        `Reports on message #${m.seq} dismissed.`));
+    add('dismiss', 'Dismiss reports', `Dismiss reports on message #${m.seq} by ${who}`, (e) => {
+      const count = reportCount ?? 0;
+      confirmStep(e.currentTarget, {
+        id: `panel-report-${m.seq}-dismiss`,
+        question: `Dismiss ${count === 1 ? 'the open report' : `the ${plural(count, 'open report')}`} on message #${m.seq} by ${who}? `
+          + 'The message stays as it is; the reports leave this list.',
+        label: 'Dismiss reports',
+        run: (go) => act(go, { kind: 'report', seq: m.seq, action: 'dismiss' }, () => moderate({ action: 'dismiss', target: m.seq }),
+          `Reports on message #${m.seq} dismissed.`),
+      });
+    });
   }
   if (!m.deleted) {
     add('delete', 'Delete message', `Delete message #${m.seq} by ${who}`, (e) => openPanel(e.currentTarget, m, 'delete', inReport), 'danger');
@@ -594,9 +1017,19 @@ function actionBar(m, inReport) {
     add('ban', `Ban ${who}`, null, (e) => openPanel(e.currentTarget, m, 'ban', inReport), 'danger');
   }
   if (!inReport && !m.deleted) {
-    add('pin', 'Pin', `Pin message #${m.seq} by ${who}`, (e) =>
-      act(e.currentTarget, { kind: 'message', seq: m.seq, action: 'pin' }, () => moderate({ action: 'pin', target: m.seq }),
-        `Message #${m.seq} pinned above the room.`));
+    add('pin', 'Pin', `Pin message #${m.seq} by ${who}`, (e) => {
+      const pinned = current.overview?.pinned;
+      const replaces = !pinned ? ''
+        : pinned.seq === m.seq ? ' It is pinned already.'
+          : ` It replaces message #${pinned.seq} by ${senderName(pinned)}.`;
+      confirmStep(e.currentTarget, {
+        id: `panel-message-${m.seq}-pin`,
+        question: `Pin message #${m.seq} by ${who} above the room, for everyone in it?${replaces}`,
+        label: 'Pin message',
+        run: (go) => act(go, { kind: 'message', seq: m.seq, action: 'pin' }, () => moderate({ action: 'pin', target: m.seq }),
+          `Message #${m.seq} pinned above the room.`),
+      });
+    });
   }
   return bar;
 }
@@ -613,55 +1046,77 @@ function closePanel(refocus = true) {
   if (refocus && opener.isConnected) opener.focus();
 }
 
-/** The inline confirmation under a message: delete, or mute / ban with a duration and a reason. */
-function openPanel(opener, m, action, inReport) {
+/**
+ * Open the inline confirmation step of `opener` (a second click on it closes
+ * it): a group labelled by its question, put after `anchor` (by default the
+ * opener's row of buttons). Focus goes to its first field, else to its
+ * confirm button; Cancel or Escape closes it and gives focus back to the
+ * opener. A key held down (a repeated Enter or Space) presses none of its
+ * buttons: the press that opened it cannot go on to confirm it.
+ */
+function showPanel(opener, { id, question, anchor = opener.closest('.actions') }, ...content) {
   const reopen = panel?.opener === opener;
   closePanel(false);
   if (reopen) { opener.focus(); return; }
-  const who = senderName(m);
-  const card = opener.closest('.card');
-  const kind = inReport ? 'report' : 'message';
-  const id = `panel-${kind}-${m.seq}-${action}`;
-  const node = el('div', { className: 'confirm', attrs: { role: 'group', id, 'aria-labelledby': `${id}-title` } });
+  const node = el('div', { className: 'confirm', attrs: { role: 'group', id, 'aria-labelledby': `${id}-title` } },
+    el('p', { attrs: { id: `${id}-title` }, text: question }));
   node.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') { e.preventDefault(); closePanel(); }
+    else if (e.repeat && (e.key === 'Enter' || e.key === ' ') && e.target.tagName === 'BUTTON') e.preventDefault();
   });
   const cancel = el('button', { className: 'secondary', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => closePanel() } });
+  const buttons = content.filter((c) => c.tagName === 'BUTTON');
+  node.append(...content.filter((c) => c.tagName !== 'BUTTON'), el('div', { className: 'buttons' }, buttons, cancel));
+  anchor.after(node);
+  panel = { node, opener };
+  (node.querySelector('select, input') || node.querySelector('[data-confirm]')).focus();
+  (opener.closest('.card') ?? node).scrollIntoView?.({ block: 'nearest' });
+}
+
+/** The confirmation step of a one-step action: its question, then `label` (runs `run(button)`) and Cancel. */
+function confirmStep(opener, { id, question, label, anchor, run }) {
+  const go = el('button', { className: 'primary', text: label, attrs: { type: 'button', 'data-confirm': opener.dataset.action ?? opener.id } });
+  go.addEventListener('click', () => run(go));
+  showPanel(opener, { id, question, anchor }, go);
+}
+
+/** The inline confirmation under a message: delete, or mute / ban with a duration and a reason. */
+function openPanel(opener, m, action, inReport) {
+  const who = senderName(m);
+  const kind = inReport ? 'report' : 'message';
+  const id = `panel-${kind}-${m.seq}-${action}`;
   if (action === 'delete') {
-    node.append(el('p', { attrs: { id: `${id}-title` }, text: `Delete message #${m.seq} by ${who} for everyone? This cannot be undone.` }));
     const go = el('button', { className: 'danger', text: 'Delete message', attrs: { type: 'button', 'data-confirm': 'delete' } });
     go.addEventListener('click', () => act(go, { kind, seq: m.seq, action: 'delete' },
       () => api('DELETE', `${roomPath(current.room)}/messages/${m.seq}`), `Message #${m.seq} by ${who} deleted.`));
-    node.append(el('div', { className: 'buttons' }, go, cancel));
-  } else {
-    const verb = action === 'mute' ? 'Mute' : 'Ban';
-    const undo = action === 'mute' ? 'Unmute' : 'Unban';
-    const select = el('select', { attrs: { id: `${id}-for` } },
-      DURATIONS.map(([s, text]) => el('option', { text, attrs: { value: s } })));
-    select.value = action === 'mute' ? '600' : '86400';
-    const reason = el('input', { attrs: { id: `${id}-reason`, maxlength: '200', autocomplete: 'off' } });
-    node.append(
-      el('p', { attrs: { id: `${id}-title` }, text: action === 'mute'
-        ? `Mute ${who}: they can read but not write.`
-        : `Ban ${who}: they are disconnected and cannot join this room (anonymous visitors: their address too).` }),
-      el('div', { className: 'field-inline' }, el('label', { attrs: { for: select.id }, text: 'For' }), select),
-      el('div', { className: 'field-inline' }, el('label', { attrs: { for: reason.id }, text: 'Reason (optional)' }), reason));
-    const go = el('button', { className: action === 'ban' ? 'danger' : 'primary', text: `${verb} ${who}`, attrs: { type: 'button', 'data-confirm': action } });
-    go.addEventListener('click', () => {
-      const seconds = Number(select.value);
-      const body = { action, sender: m.sender, ...(seconds ? { seconds } : {}), ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
-      act(go, { kind, seq: m.seq, action }, () => moderate(body),
-        `${who} ${action === 'mute' ? 'muted' : 'banned'} ${seconds ? `for ${durationText(seconds)}` : 'for good'}.`);
-    });
-    const lift = el('button', { className: 'secondary', text: `${undo} ${who}`, attrs: { type: 'button', 'data-confirm': `un${action}` } });
-    lift.addEventListener('click', () => act(lift, { kind, seq: m.seq, action, verb: `un${action}` }, () => moderate({ action: `un${action}`, sender: m.sender }),
-      `${who} ${action === 'mute' ? 'unmuted' : 'unbanned'}.`));
-    node.append(el('div', { className: 'buttons' }, go, lift, cancel));
+    showPanel(opener, { id, question: `Delete message #${m.seq} by ${who} for everyone? This cannot be undone.` }, go);
+    return;
   }
-  opener.closest('.actions').after(node);
-  panel = { node, opener };
-  (node.querySelector('select') || node.querySelector('[data-confirm]')).focus();
-  card?.scrollIntoView?.({ block: 'nearest' });
+  const verb = action === 'mute' ? 'Mute' : 'Ban';
+  const undo = action === 'mute' ? 'Unmute' : 'Unban';
+  const select = el('select', { attrs: { id: `${id}-for` } },
+    DURATIONS.map(([s, text]) => el('option', { text, attrs: { value: s } })));
+  select.value = action === 'mute' ? '600' : '86400';
+  const reason = el('input', { attrs: { id: `${id}-reason`, maxlength: '200', autocomplete: 'off' } });
+  const go = el('button', { className: action === 'ban' ? 'danger' : 'primary', text: `${verb} ${who}`, attrs: { type: 'button', 'data-confirm': action } });
+  go.addEventListener('click', () => {
+    const seconds = Number(select.value);
+    const body = { action, sender: m.sender, ...(seconds ? { seconds } : {}), ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
+    act(go, { kind, seq: m.seq, action }, () => moderate(body),
+      `${who} ${action === 'mute' ? 'muted' : 'banned'} ${seconds ? `for ${durationText(seconds)}` : 'for good'}.`);
+  });
+  const lift = el('button', { className: 'secondary', text: `${undo} ${who}`, attrs: { type: 'button', 'data-confirm': `un${action}` } });
+  lift.addEventListener('click', () => act(lift, { kind, seq: m.seq, action, verb: `un${action}` }, () => moderate({ action: `un${action}`, sender: m.sender }),
+    `${who} ${action === 'mute' ? 'unmuted' : 'unbanned'}.`));
+  showPanel(opener, {
+    id,
+    question: action === 'mute'
+      ? `Mute ${who}: they can read but not write.`
+      : `Ban ${who}: they are disconnected and cannot join this room (anonymous visitors: their address too).`,
+  },
+  el('div', { className: 'field-inline' }, el('label', { attrs: { for: select.id }, text: 'For' }), select),
+  el('div', { className: 'field-inline' }, el('label', { attrs: { for: reason.id }, text: 'Reason (optional)' }), reason),
+  go, lift);
 }
 
 let busy = false;
@@ -684,6 +1139,7 @@ const about = (room, text) => (current?.room === room ? text : `In ${room}: ${te
 async function act(button, { kind, seq, action, verb = action }, call, success) {
   if (stillBusy()) return;
   busy = true;
+  ownChange();
   const room = current.room;
   const card = button.closest('.card');
   const list = card?.parentElement;
@@ -694,6 +1150,7 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   try {
     await call();
     say(about(room, success));
+    refreshRoomsNow();
   } catch (err) {
     say(about(room, `Could not ${verb} (message #${seq}): ${err.message}`), true);
     button.removeAttribute('aria-disabled');
@@ -713,6 +1170,8 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   if (current?.room !== room) return;
   closePanel(false);
   renderRoom();
+  // Cards are kept across renders now: this one is no longer busy.
+  card?.removeAttribute('aria-busy');
   const prefix = kind === 'report' ? 'r' : 'm';
   const same = $(`${prefix}-${seq}`);
   const again = same?.querySelector(`[data-action="${action}"]`);
@@ -768,13 +1227,16 @@ $('refresh').addEventListener('click', async () => {
 
 /**
  * An action on what is in force (slow mode, lock, unlock, unpin, unmute,
- * unban) from `button`: then the panel is read again, and when `button` is
- * gone or hidden focus goes to what `refocus` answers.
+ * unban), confirmed with `button` in its confirmation step: then the panel is
+ * read again, the step closes, and focus goes back to the button that opened
+ * it, or when that one is gone or hidden to what `refocus` answers.
  */
 async function roomAction(button, body, success, failure, refocus) {
   if (stillBusy()) return;
   busy = true;
+  ownChange();
   const { room } = current;
+  const step = panel?.node.contains(button) ? panel : null;
   button.setAttribute('aria-disabled', 'true');
   try {
     await moderate(body);
@@ -785,27 +1247,49 @@ async function roomAction(button, body, success, failure, refocus) {
     return;
   }
   say(about(room, success));
+  refreshRoomsNow();
   await reloadOverview();
   busy = false;
   button.removeAttribute('aria-disabled');
   if (current?.room !== room) return;
   if (current.overviewError) say(`${success} What is in force could not be read again: ${current.overviewError.message}`, true);
+  // Only the step of this action: the owner may have opened another one meanwhile.
+  const stillOpen = step && panel === step;
+  if (stillOpen) closePanel(false);
   renderState();
-  if (!button.isConnected || button.hidden) refocus?.()?.focus();
+  if (!stillOpen) return;
+  const { opener } = step;
+  if (opener.isConnected && !opener.hidden) opener.focus();
+  else refocus?.()?.focus();
 }
+
+/** The confirmation step of an action on the whole room, under the line of lock and slow mode. */
+const roomStep = (opener, id, question, label, body, success, failure, refocus) => confirmStep(opener, {
+  id, question, label, anchor: $('state-line'),
+  run: (go) => roomAction(go, body, success, failure, refocus),
+});
 
 $('slow-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const seconds = Number($('slow-seconds').value);
-  roomAction(e.submitter || $('slow-form').querySelector('button'), { action: 'slow', seconds },
-    seconds ? `Slow mode in ${current.room}: one message per ${seconds} seconds per member.` : `Slow mode off in ${current.room}.`,
+  const { room } = current;
+  roomStep(e.submitter || $('slow-form').querySelector('button'), 'confirm-slow',
+    seconds ? `Set slow mode in ${room}: one message per ${seconds} seconds per member?` : `Turn slow mode off in ${room}?`,
+    seconds ? 'Set slow mode' : 'Turn slow mode off', { action: 'slow', seconds },
+    seconds ? `Slow mode in ${room}: one message per ${seconds} seconds per member.` : `Slow mode off in ${room}.`,
     'set slow mode');
 });
+// A step asked about another value than the one now picked is not the owner's question any more.
+$('slow-seconds').addEventListener('change', () => {
+  if (panel?.node.id === 'confirm-slow') closePanel(false);
+});
 // Lock and Unlock: the one that applies shows; after it, focus goes to the other (what undoes it).
-$('lock').addEventListener('click', (e) => roomAction(e.currentTarget, { action: 'lock' },
-  `Room ${current.room} locked: only moderators can write.`, 'lock', () => $('unlock')));
-$('unlock').addEventListener('click', (e) => roomAction(e.currentTarget, { action: 'unlock' },
-  `Room ${current.room} unlocked.`, 'unlock', () => $('lock')));
+$('lock').addEventListener('click', (e) => roomStep(e.currentTarget, 'confirm-lock',
+  `Lock room ${current.room}? Only moderators and this console can write in it until it is unlocked.`, 'Lock room',
+  { action: 'lock' }, `Room ${current.room} locked: only moderators can write.`, 'lock', () => $('unlock')));
+$('unlock').addEventListener('click', (e) => roomStep(e.currentTarget, 'confirm-unlock',
+  `Unlock room ${current.room}? Everyone in it can write again.`, 'Unlock room',
+  { action: 'unlock' }, `Room ${current.room} unlocked.`, 'unlock', () => $('lock')));
 
 // A bot message: its id is drawn once per text, so a retry of the same text
 // (a lost answer, a double click) never posts it twice.
@@ -827,6 +1311,7 @@ $('bot-form').addEventListener('submit', async (e) => {
     pendingPost = { room, name, text, id: `console-${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}` };
   }
   busy = true;
+  ownChange();
   const button = $('bot-form').querySelector('button[type=submit]');
   button.setAttribute('aria-disabled', 'true');
   try {
@@ -835,6 +1320,7 @@ $('bot-form').addEventListener('submit', async (e) => {
     localStorage.setItem(BOT_NAME_KEY, name);
     $('bot-text').value = '';
     say(`Posted in ${room} as ${name} (message #${res.seq}).`);
+    refreshRoomsNow();
     if (current?.room === room) {
       await Promise.all([loadNewer().catch(() => {}), reloadOverview()]);
       if (current?.room === room) renderRoom();

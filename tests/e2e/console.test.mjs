@@ -1,12 +1,18 @@
 // The moderation console (/console.html) against the real worker, in Chromium,
 // with raw WebSocket clients in the room: signing in (wrong key, another
-// site's key, the key kept in the tab only), the room list, a report with its
+// site's key, the key kept only while the page is shown), the room list and the open room
+// keeping themselves up to date, a report with its
 // evidence and Dismiss, Delete, Mute, Ban, Pin, slow mode and lock, what is
 // in force (online, lock, slow mode, pin, mutes and bans, lifted from there),
+// every one of those actions asking first (Escape, Cancel, a held Enter),
 // bot posts (a retry after a lost answer posts once), hostile names and
 // messages shown as text, the strict CSP, keyboard and focus, phone width and axe.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer } from '../../scripts/lib/server.mjs';
 import { BASE, act, admin, join, launchBrowser, mintToken, post, refused, seriousViolations, siteApi, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 const SECRET = 'console-signing-secret-0123456789';
@@ -41,13 +47,14 @@ async function signIn(page, site, key) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** Reload the room list until `room` is in it, saying `text` (the list lags a busy room by up to ~10 s). */
-async function roomButton(page, room, text = '') {
-  const button = page.locator('.room-button', { has: page.locator('.room-name', { hasText: room }) }).filter({ hasText: text });
-  for (let i = 0; i < 40 && !(await button.count()); i++) {
-    await sleep(500);
-    await page.getByRole('button', { name: 'Reload rooms' }).click();
-  }
+/** The button of `room` in the list, saying `text`. */
+const roomLocator = (page, room, text = '') =>
+  page.locator('.room-button', { has: page.locator('.room-name', { hasText: room }) }).filter({ hasText: text });
+
+/** The button of `room`, once the list (which keeps itself up to date) shows it saying `text`. */
+async function roomButton(page, room, text = '', timeout = 10_000) {
+  const button = roomLocator(page, room, text);
+  await button.waitFor({ timeout });
   return button;
 }
 
@@ -56,6 +63,12 @@ async function openRoom(page, room) {
   await page.locator('#room-title', { hasText: `Room ${room}` }).waitFor();
   await page.locator('#room-updated', { hasText: 'Updated' }).waitFor();
 }
+
+const focusedId = (page) => page.evaluate(() => document.activeElement.id);
+const focusedText = (page) => page.evaluate(() => document.activeElement.textContent);
+
+/** The confirm button `name` of the confirmation step open on the page. */
+const confirmButton = (page, name) => page.locator('.confirm').getByRole('button', { name, exact: true });
 
 /** The live region's text, once it says something matching `re`. */
 async function status(page, re) {
@@ -83,7 +96,7 @@ test('the console is served with a strict CSP, no framing, no referrer, never ca
   assert.doesNotMatch(await js.text(), /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, 'no HTML strings');
 });
 
-test('sign in: a wrong key, another site\'s key and a bad site id show the API\'s error; the key stays in the tab', async () => {
+test('sign in: a wrong key, another site\'s key and a bad site id show the API\'s error; the key is forgotten on leaving the page', async () => {
   const { site, key } = await siteWithKey(config, 'con');
   const other = await siteWithKey(config, 'con');
   const room = uniqueRoom('rooms');
@@ -128,13 +141,31 @@ test('sign in: a wrong key, another site\'s key and a bad site id show the API\'
   await page.locator('#room-filter').fill(room.slice(0, 8));
   assert.equal(await page.locator('.room-button').count(), 1);
 
-  // A reload keeps the session (same tab); a new tab (context) does not have it.
-  await page.reload();
-  await page.locator('#workspace').waitFor();
-  await (await roomButton(page, room)).waitFor();
+  // Another browser profile knows nothing.
   const fresh = await consolePage(await browser.newContext());
   assert.equal(await fresh.locator('#sign-in').isVisible(), true);
   assert.equal(await fresh.locator('#site-id').inputValue(), '', 'another browser profile knows nothing');
+
+  // Leaving the page for another page of the origin, in the same tab, forgets the key: that
+  // page does not find it, and Back asks for it again (the site id, not secret, is kept).
+  const kept = () => page.evaluate(() => JSON.stringify({ ...sessionStorage }));
+  await page.goto(`${BASE}/health`);
+  assert.ok(!(await kept()).includes(key), 'not left behind for the next page');
+  await page.goBack();
+  await page.locator('#sign-in').waitFor();
+  assert.equal(await page.locator('#workspace').isVisible(), false);
+  assert.equal(await page.locator('#site-id').inputValue(), site);
+  assert.equal(await page.locator('#site-key').inputValue(), '');
+  assert.ok(!(await kept()).includes(key));
+  // A reload forgets it too.
+  await signIn(page, site, key);
+  await page.locator('#workspace').waitFor();
+  assert.ok((await kept()).includes(key), 'in sessionStorage while the page is shown');
+  await page.reload();
+  await page.locator('#sign-in').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'gone after a reload');
+  await signIn(page, site, key);
+  await (await roomButton(page, room)).waitFor();
 
   // Sign out forgets the key.
   await page.getByRole('button', { name: `Sign out of ${site}` }).click();
@@ -148,6 +179,48 @@ test('sign in: a wrong key, another site\'s key and a bad site id show the API\'
   await ada.close();
   await context.close();
   await fresh.context().close();
+});
+
+/** Every field on the page: what it is, its label and what it asks the browser to fill. */
+const fields = (page) => page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+  .filter((f) => f.getClientRects().length)
+  .map((f) => ({
+    id: f.id, type: f.type, autocomplete: f.getAttribute('autocomplete'),
+    label: [...f.labels].map((l) => l.textContent.trim()).join(' ') || f.getAttribute('aria-label') || '',
+  })));
+
+test('every field has a label and asks for no autofill: the site key is no login password for the browser to save', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('fields');
+  const eve = await join(room, 'Eve', { site }, from('192.0.2.81'));
+  const seq = await post(eve, 'hello');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  const signInFields = await fields(page);
+  assert.deepEqual(signInFields, [
+    { id: 'site-id', type: 'text', autocomplete: 'off', label: 'Site id' },
+    { id: 'site-key', type: 'password', autocomplete: 'off', label: 'Site key' },
+  ]);
+  for (const id of ['site-id', 'site-key']) {
+    const field = page.locator(`#${id}`);
+    assert.deepEqual([await field.getAttribute('spellcheck'), await field.getAttribute('autocapitalize')], ['false', 'off'], id);
+  }
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  await page.locator('.room-actions summary').click();
+  await page.locator(`#m-${seq}`).getByRole('button', { name: 'Mute Eve' }).click();
+  const shown = await fields(page);
+  assert.deepEqual(shown.map((f) => f.id), ['room-filter', 'slow-seconds', 'bot-name', 'bot-text',
+    `panel-message-${seq}-mute-for`, `panel-message-${seq}-mute-reason`]);
+  for (const f of shown) {
+    assert.ok(f.label, `${f.id} has a label`);
+    // Text fields: nothing from the browser's address book or password manager.
+    if (f.type !== 'select-one') assert.equal(f.autocomplete, 'off', f.id);
+  }
+  assert.deepEqual(shown.map((f) => f.label), ['Filter rooms', 'Slow mode', 'Bot name', 'Message', 'For', 'Reason (optional)']);
+  assert.deepEqual(page.problems, []);
+  await eve.close();
+  await context.close();
 });
 
 test('a report with its evidence; Dismiss closes it (the moderators hear 0); Delete reaches the members', async () => {
@@ -182,8 +255,10 @@ test('a report with its evidence; Dismiss closes it (the moderators hear 0); Del
   assert.ok(order);
   await page.locator(`#m-${other}`).waitFor();
 
-  // Dismiss: gone from the console and from the API; a moderator's widget hears 0.
+  // Dismiss, once confirmed: gone from the console and from the API; a moderator's widget hears 0.
   await card.getByRole('button', { name: `Dismiss reports on message #${bad} by Eve` }).click();
+  assert.match(await card.locator('.confirm').textContent(), new RegExp(`Dismiss the open report on message #${bad} by Eve\\?`));
+  await confirmButton(page, 'Dismiss reports').click();
   assert.match(await status(page, /dismissed/), new RegExp(`Reports on message #${bad} dismissed`));
   await card.waitFor({ state: 'detached' });
   assert.deepEqual(await mo.next('reported'), { type: 'reported', target: bad, reports: 0, reasons: {} });
@@ -245,6 +320,7 @@ test('Ban from a report card refuses the next join; Mute, Pin, slow mode and loc
 
   // Pin.
   await cyItem.getByRole('button', { name: `Pin message #${cyMsg} by Cy` }).click();
+  await confirmButton(page, 'Pin message').click();
   await status(page, /pinned/);
   assert.equal((await bo.next((f) => f.type === 'moderation' && f.action === 'pin')).target, cyMsg);
 
@@ -270,30 +346,35 @@ test('Ban from a report card refuses the next join; Mute, Pin, slow mode and loc
   // Room-wide: slow mode and lock.
   await page.getByLabel('Slow mode').selectOption('30');
   await page.getByRole('button', { name: 'Set slow mode' }).click();
+  await confirmButton(page, 'Set slow mode').click();
   await status(page, /one message per 30 seconds/);
   const slow = await bo.next((f) => f.type === 'moderation' && f.action === 'slow');
   assert.equal(slow.seconds, 30);
   await page.getByRole('button', { name: 'Lock room', exact: true }).click();
+  await confirmButton(page, 'Lock room').click();
   await status(page, /locked/);
   await bo.next((f) => f.type === 'moderation' && f.action === 'lock');
   const refusedPost = await act(bo, { type: 'send', message: 'hello?' });
   assert.equal(refusedPost.code, 'locked');
   await page.getByRole('button', { name: 'Unlock room' }).click();
+  await confirmButton(page, 'Unlock room').click();
   await bo.next((f) => f.type === 'moderation' && f.action === 'unlock');
 
   // An action the API refuses shows its error.
   await page.route('**/moderation', (route) => route.fulfill({ status: 503, contentType: 'application/json',
     body: JSON.stringify({ error: 'unavailable', message: 'try again later' }) }));
-  await page.getByRole('button', { name: 'Lock room', exact: true }).click();
+  await page.locator('#lock').click();
+  await confirmButton(page, 'Lock room').click();
   assert.match(await status(page, /503/), /Could not lock: 503 unavailable: try again later/);
   assert.equal(await page.locator('#status').getAttribute('class'), 'console-status error');
+  // The step stays open on the refusal, focus on its button: to try again or cancel.
+  assert.equal(await focusedText(page), 'Lock room');
+  assert.equal(await page.locator('#confirm-lock').isVisible(), true);
   assert.deepEqual(page.problems, []);
   await Promise.all([eve, cy, bo].map((c) => c.close().catch(() => {})));
   await context.close();
 });
 
-const focusedId = (page) => page.evaluate(() => document.activeElement.id);
-const focusedText = (page) => page.evaluate(() => document.activeElement.textContent);
 
 test('what is in force: online, lock, slow mode, pin, mutes and bans with names; Unban, Unmute, Unlock and Unpin from there', async () => {
   const { site, key } = await siteWithKey(config, 'con');
@@ -355,14 +436,20 @@ test('what is in force: online, lock, slow mode, pin, mutes and bans with names;
   assert.equal(await page.locator('#banned-title').textContent(), 'Banned (2)');
   assert.equal(await page.locator('#state-online').textContent(), '2 online now', 'the banned are out');
 
-  // Unban Eve from the list: she may join again, and focus goes to the next item.
+  // Unban Eve from the list, once confirmed: she may join again, and focus goes to the next item.
   await banned.getByRole('button', { name: 'Unban Eve' }).click();
+  assert.match(await banned.locator('.confirm').textContent(), new RegExp(`Unban Eve\\? They can join ${room} again\\.`));
+  await confirmButton(page, 'Unban Eve').click();
   await status(page, /Eve unbanned/);
   await page.locator('#banned-list > li', { hasText: 'Eve' }).waitFor({ state: 'detached' });
   assert.equal(await banned.count(), 1);
   assert.equal(await focusedText(page), `Unban ${short}`, 'focus on the next one');
   const back = await join(room, 'Eve', { site }, from('192.0.2.61'));
   assert.equal(back.welcome.type, 'welcome');
+  // From the keyboard: Enter opens the step with focus on its button, Enter again confirms.
+  await page.keyboard.press('Enter');
+  assert.equal(await focusedText(page), `Unban ${short}`);
+  assert.equal(await page.evaluate(() => Boolean(document.activeElement.closest('.confirm'))), true, 'focus in the step');
   await page.keyboard.press('Enter');
   await status(page, new RegExp(`${short} unbanned`));
   await page.locator('#banned-empty').waitFor();
@@ -370,17 +457,21 @@ test('what is in force: online, lock, slow mode, pin, mutes and bans with names;
   await (await join(room, 'Ghost', { site }, from('192.0.2.64'))).close();
   // Unmute Bo: he may write again.
   await muted.getByRole('button', { name: 'Unmute Bo' }).click();
+  await confirmButton(page, 'Unmute Bo').click();
   await status(page, /Bo unmuted/);
   await page.locator('#muted-empty').waitFor();
   assert.equal(await focusedId(page), 'muted-title');
   await post(bo, 'thanks');
 
-  // Lock: "Locked", a member's send is refused; focus on Unlock; Unlock lifts it.
+  // Lock: "Locked", a member's send is refused; focus on Unlock; Unlock (Enter, Enter) lifts it.
   await page.getByRole('button', { name: 'Lock room', exact: true }).click();
+  await confirmButton(page, 'Lock room').click();
   await page.locator('#lock-state', { hasText: /^Locked$/ }).waitFor();
   assert.equal(await focusedId(page), 'unlock');
   assert.equal(await page.locator('#lock').isVisible(), false);
+  assert.equal(await page.locator('.confirm').count(), 0, 'the step is closed');
   assert.equal((await act(cy, { type: 'send', message: 'hello?' })).code, 'locked');
+  await page.keyboard.press('Enter');
   await page.keyboard.press('Enter');
   await page.locator('#lock-state', { hasText: 'Not locked' }).waitFor();
   assert.equal(await focusedId(page), 'lock');
@@ -393,6 +484,7 @@ test('what is in force: online, lock, slow mode, pin, mutes and bans with names;
   assert.equal(await page.getByLabel('Slow mode').inputValue(), '45');
   await page.getByLabel('Slow mode').selectOption('10');
   await page.getByRole('button', { name: 'Set slow mode' }).click();
+  await confirmButton(page, 'Set slow mode').click();
   await page.locator('#slow-seconds option:checked', { hasText: '10 seconds (in force)' }).waitFor({ state: 'attached' });
   assert.equal(await page.locator('#slow-seconds option[value="45"]').count(), 0);
   assert.equal(await page.locator('#slow-seconds option', { hasText: 'in force' }).count(), 1);
@@ -405,12 +497,14 @@ test('what is in force: online, lock, slow mode, pin, mutes and bans with names;
 
   // Pin from a message: the panel shows it; Unpin clears it for the members.
   await page.locator(`#m-${rules}`).getByRole('button', { name: `Pin message #${rules} by Cy` }).click();
+  await confirmButton(page, 'Pin message').click();
   await status(page, /pinned/);
   const pinned = page.locator('#state-pinned');
   await pinned.locator('.text', { hasText: 'Read the rules first' }).waitFor();
   assert.equal(await pinned.locator('.name').textContent(), 'Cy');
   assert.equal((await bo.next((f) => f.type === 'pinned')).message.seq, rules);
   await pinned.getByRole('button', { name: `Unpin message #${rules} by Cy` }).click();
+  await confirmButton(page, 'Unpin message').click();
   await status(page, new RegExp(`Message #${rules} by Cy unpinned`));
   const unpinned = await bo.next((f) => f.type === 'pinned');
   assert.equal(unpinned.message, undefined, JSON.stringify(unpinned));
@@ -431,6 +525,376 @@ test('what is in force: online, lock, slow mode, pin, mutes and bans with names;
   ghost.ws.terminate();
   await Promise.all([eve, bo, cy, back].map((c) => c.close().catch(() => {})));
   await context.close();
+});
+
+test('every action on the room asks first: one click sends nothing; Escape and Cancel give focus back; a held Enter does not confirm', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('ask');
+  const path = `/${site}/rooms/${room}`;
+  const eve = await join(room, 'Eve', { site }, from('192.0.2.71'));
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.72'));
+  const cy = await join(room, 'Cy', { site }, from('192.0.2.73'));
+  const bad = await post(eve, 'spam spam spam');
+  const tip = await post(cy, 'a useful tip');
+  assert.equal((await act(bo, { type: 'report', target: bad, reason: 'spam' })).type, 'ack');
+  for (const body of [{ action: 'pin', target: tip }, { action: 'mute', sender: cy.welcome.sender, seconds: 600 },
+    { action: 'ban', sender: eve.welcome.sender, seconds: 600 }]) {
+    assert.equal((await siteApi(key, 'POST', `${path}/moderation`, body)).status, 200);
+  }
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  await page.locator('#banned-list > li').waitFor();
+  // Every request that would change something.
+  const sent = [];
+  page.on('request', (r) => { if (r.method() !== 'GET') sent.push(`${r.method()} ${new URL(r.url()).pathname} ${r.postData() ?? ''}`); });
+  const opened = page.locator('.confirm');
+  const isFocused = (locator) => locator.evaluate((node) => node === document.activeElement);
+
+  await page.getByLabel('Slow mode').selectOption('30');
+  const steps = [
+    [page.locator(`#r-${bad}`).getByRole('button', { name: `Dismiss reports on message #${bad} by Eve` }),
+      new RegExp(`^Dismiss the open report on message #${bad} by Eve\\? The message stays as it is`), 'Dismiss reports'],
+    [page.locator(`#m-${bad}`).getByRole('button', { name: `Pin message #${bad} by Eve` }),
+      new RegExp(`^Pin message #${bad} by Eve above the room, for everyone in it\\? It replaces message #${tip} by Cy\\.`), 'Pin message'],
+    [page.locator('#lock'), new RegExp(`^Lock room ${room}\\? Only moderators and this console can write`), 'Lock room'],
+    [page.getByRole('button', { name: 'Set slow mode' }), new RegExp(`^Set slow mode in ${room}: one message per 30 seconds per member\\?`), 'Set slow mode'],
+    [page.locator('#state-pinned').getByRole('button', { name: `Unpin message #${tip} by Cy` }),
+      new RegExp(`^Unpin message #${tip} by Cy\\? It is no longer shown above the room\\.`), 'Unpin message'],
+    [page.locator('#muted-list').getByRole('button', { name: 'Unmute Cy' }), new RegExp(`^Unmute Cy\\? They can write in ${room} again\\.`), 'Unmute Cy'],
+    [page.locator('#banned-list').getByRole('button', { name: 'Unban Eve' }), new RegExp(`^Unban Eve\\? They can join ${room} again\\.`), 'Unban Eve'],
+  ];
+  for (const [opener, question, label] of steps) {
+    // One click: the question, focus on its button, nothing sent; Escape closes it, focus back on the opener.
+    await opener.click();
+    await opened.waitFor();
+    assert.match(await opened.textContent(), question, label);
+    assert.equal(await page.evaluate(() => document.activeElement.closest('.confirm')?.getAttribute('aria-labelledby')),
+      await opened.getAttribute('aria-labelledby'), `${label}: focus in the step`);
+    assert.equal(await focusedText(page), label);
+    assert.equal(await page.getByRole('group', { name: question }).count(), 1, `${label}: a group named by its question`);
+    await page.keyboard.press('Escape');
+    await opened.waitFor({ state: 'detached' });
+    assert.ok(await isFocused(opener), `${label}: Escape gives focus back`);
+    // Cancel does the same.
+    await opener.click();
+    await opened.getByRole('button', { name: 'Cancel' }).click();
+    await opened.waitFor({ state: 'detached' });
+    assert.ok(await isFocused(opener), `${label}: Cancel gives focus back`);
+    // Enter held down on the opener: its first press opens the step, its repeats do not confirm it.
+    await opener.focus();
+    await page.keyboard.down('Enter');
+    await page.keyboard.down('Enter');
+    await page.keyboard.down('Enter');
+    await page.keyboard.up('Enter');
+    assert.deepEqual(sent, [], `${label}: a held Enter sent nothing`);
+    await opened.waitFor({ timeout: 5000 });
+    assert.equal(await focusedText(page), label);
+    await page.keyboard.press('Escape');
+    await opened.waitFor({ state: 'detached' });
+  }
+  assert.deepEqual(sent, [], 'nothing was sent');
+  const state = (await siteApi(key, 'GET', path)).body;
+  assert.deepEqual([state.locked, state.slowMode, state.pinned?.seq, state.muted.length, state.banned.length], [false, 0, tip, 1, 1]);
+  assert.equal((await siteApi(key, 'GET', `${path}/reports`)).body.reports.length, 1);
+
+  // Confirmed from the keyboard (Enter, then Enter again): the room is locked; Unlock asks too.
+  await page.locator('#lock').focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await page.locator('#lock-state', { hasText: /^Locked$/ }).waitFor();
+  assert.equal(sent.length, 1);
+  assert.match(sent[0], /^POST .*\/moderation \{"action":"lock"\}$/);
+  assert.equal(await focusedId(page), 'unlock');
+  await page.keyboard.press('Enter');
+  assert.match(await opened.textContent(), new RegExp(`^Unlock room ${room}\\? Everyone in it can write again\\.`));
+  await page.keyboard.press('Escape');
+  assert.equal(await focusedId(page), 'unlock');
+  assert.equal(sent.length, 1);
+  assert.equal((await siteApi(key, 'GET', path)).body.locked, true);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve, bo, cy].map((c) => c.close().catch(() => {})));
+  await context.close();
+});
+
+/** Show or hide the page as a browser does when another tab comes to the front (headless pages are always shown). */
+const setVisibility = (page, state) => page.evaluate((s) => {
+  Object.defineProperty(document, 'visibilityState', { value: s, configurable: true });
+  Object.defineProperty(document, 'hidden', { value: s === 'hidden', configurable: true });
+  document.dispatchEvent(new Event('visibilitychange'));
+}, state);
+
+test('the room list keeps itself up to date while shown, focus kept; it asks nothing while hidden, and at once when shown again', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const [first, second] = [uniqueRoom('live-a'), uniqueRoom('live-b')];
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  const asked = []; // the page's requests for the room list
+  page.on('request', (r) => { if (r.method() === 'GET' && new URL(r.url()).pathname === `/v1/sites/${site}/rooms`) asked.push(r.url()); });
+  await signIn(page, site, key);
+  await page.locator('#rooms-count', { hasText: 'No rooms yet' }).waitFor();
+
+  // A member writes in a new room: it shows without a click, then its new count.
+  const ada = await join(first, 'Ada', { site }, from('192.0.2.91'));
+  await post(ada, 'first');
+  const button = await roomButton(page, first, '1 message');
+  await page.locator('#rooms-count', { hasText: /^1 room\.$/ }).waitFor();
+  await button.focus();
+  await page.evaluate(() => { document.activeElement.marked = true; });
+  await post(ada, 'second');
+  await roomButton(page, first, '2 messages');
+  assert.equal(await page.evaluate(() => document.activeElement.marked === true && document.activeElement.dataset.room),
+    first, 'focus stays on the same button, updated in place');
+  assert.equal(await page.locator('.room-button').count(), 1);
+
+  // Hidden (another tab in front): a room written in meanwhile is listed by the server, but the page does not ask.
+  await setVisibility(page, 'hidden');
+  const bo = await join(second, 'Bo', { site }, from('192.0.2.92'));
+  await post(bo, 'hello');
+  for (let i = 0; i < 100 && !(await siteApi(key, 'GET', `/${site}/rooms`)).body.rooms.some((r) => r.room === second); i++) await sleep(100);
+  const before = asked.length;
+  // Absence takes a while to show: more than two of the page's 2 s intervals.
+  await sleep(4500);
+  assert.equal(asked.length, before, 'nothing asked while hidden');
+  assert.equal(await roomLocator(page, second).count(), 0);
+  // Shown again: asked at once (no interval is running to do it).
+  await setVisibility(page, 'visible');
+  await roomButton(page, second, '1 message', 5000);
+  await page.locator('#rooms-count', { hasText: /^2 rooms\.$/ }).waitFor();
+
+  // The filter still applies to what comes in.
+  await page.locator('#room-filter').fill(second);
+  await post(ada, 'third');
+  await post(bo, 'again');
+  await roomButton(page, second, '2 messages');
+  assert.equal(await roomLocator(page, first).count(), 0, 'filtered out, also after a refresh');
+  await page.locator('#room-filter').fill('');
+  await roomButton(page, first, '3 messages');
+  assert.deepEqual(page.problems, []);
+  await Promise.all([ada.close(), bo.close(), context.close()]);
+});
+
+test('with more rooms than loaded, the list keeps the rooms loaded up to date and leaves the others to More rooms', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const botPost = (room, message) => siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message });
+  const names = Array.from({ length: 51 }, (_, i) => `p-${String(i).padStart(2, '0')}`);
+  for (const room of names) assert.equal((await botPost(room, 'hello')).status, 201);
+  for (let i = 0; i < 100 && (await siteApi(key, 'GET', `/${site}/rooms?limit=100`)).body.rooms.length < 51; i++) await sleep(100);
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await page.locator('#rooms-count', { hasText: /^50 rooms \(more to load\)\.$/ }).waitFor();
+  const shown = () => page.locator('.room-button .room-name').allTextContents();
+
+  // A new room among those loaded shows; the room past them, written in, stays for More.
+  assert.equal((await botPost('p-00a', 'new')).status, 201);
+  assert.equal((await botPost('p-50', 'again')).status, 201);
+  assert.equal((await botPost('p-10', 'again')).status, 201);
+  await roomButton(page, 'p-00a', '1 message');
+  await roomButton(page, 'p-10', '2 messages');
+  await page.locator('#rooms-count', { hasText: /^51 rooms \(more to load\)\.$/ }).waitFor();
+  // A page of the list at a time: let it go round once more (the third answer comes after the second is shown).
+  for (let i = 0; i < 3; i++) await page.waitForResponse((r) => r.url().includes(`/v1/sites/${site}/rooms?`));
+  assert.deepEqual(await shown(), ['p-00', 'p-00a', ...names.slice(1, 50)]);
+  assert.equal(await page.locator('#rooms-count').textContent(), '51 rooms (more to load).');
+  // Filtered, the first room loaded that matches gets focus (not the one at its place in the whole list).
+  await page.locator('#room-filter').fill('p-5');
+  await page.getByRole('button', { name: 'More rooms' }).click();
+  await roomButton(page, 'p-50', '2 messages');
+  assert.equal(await page.locator('#more-rooms').isVisible(), false);
+  assert.equal(await focusedText(page).then((t) => t.startsWith('p-50')), true, 'focus on the first room loaded');
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
+
+test('with the server\'s own report intervals, a busy room\'s count reaches the list shown within seconds (10 s when nobody looks)', async () => {
+  // The shared test server makes rooms report every 1.5 s: this one keeps the real intervals,
+  // a busy room reporting every 10 s, every 2 s while someone lists it (the console, shown).
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-console-'));
+  const server = await startServer({ persistTo: state });
+  try {
+    const base = server.url;
+    const site = `con-${Date.now().toString(36)}`;
+    assert.equal((await admin('PUT', `/sites/${site}`, config, { base })).status, 201);
+    const made = await admin('POST', `/sites/${site}/keys`, undefined, { base });
+    assert.equal(made.status, 201, made.text);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/console.html`);
+    await signIn(page, site, made.body.key);
+    await page.locator('#rooms-count', { hasText: 'No rooms yet' }).waitFor();
+    const room = uniqueRoom('busy');
+    const ada = await join(room, 'Ada', { site }, { base, ...from('192.0.2.95') });
+    const started = Date.now();
+    // The first message is reported at once; the next two fall within the room's report interval.
+    for (const text of ['one', 'two', 'three']) await post(ada, text);
+    // 2 s for the room's report, up to 2 s for the page's next look; nobody looking, it would take 10 s.
+    await roomButton(page, room, '3 messages', 9000);
+    const took = Date.now() - started;
+    assert.ok(took < 8500, `the list showed the count after ${took} ms`);
+    await ada.close();
+    await context.close();
+  } finally {
+    await server.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});
+
+test('the open room keeps itself up to date while shown: messages, edits, deletes, reports, another moderator\'s lock; focus, a step and typed text kept', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('live-room');
+  const path = `/${site}/rooms/${room}`;
+  const ada = await join(room, 'Ada', { site }, from('192.0.2.101'));
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.102'));
+  const first = await post(ada, 'first words');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  assert.equal(await page.locator('#lock-state').textContent(), 'Not locked');
+  await page.evaluate((id) => { document.getElementById(id).marked = true; }, `m-${first}`);
+
+  // Text typed for the bot, not sent, with focus in it: a member's new message shows without a click.
+  await page.locator('.room-actions summary').click();
+  await page.getByLabel('Message', { exact: true }).fill('half a notice');
+  await page.getByLabel('Message', { exact: true }).focus();
+  const live = await post(ada, 'a live one');
+  await page.locator(`#m-${live}`, { hasText: 'a live one' }).waitFor({ timeout: 10_000 });
+  assert.equal(await focusedId(page), 'bot-text', 'focus stays in the composer');
+  assert.equal(await page.getByLabel('Message', { exact: true }).inputValue(), 'half a notice');
+  assert.equal(await page.evaluate((id) => document.getElementById(id).marked, `m-${first}`), true, 'cards kept, not rebuilt');
+  assert.doesNotMatch(await page.locator('#status').textContent(), /a live one|new message/, 'messages are not announced');
+
+  // A step open with a reason half typed, focus in it: the message it is about is edited meanwhile.
+  const card = page.locator(`#m-${first}`);
+  await card.getByRole('button', { name: 'Mute Ada' }).click();
+  await card.getByLabel('Reason (optional)').fill('calm down');
+  assert.equal((await act(ada, { type: 'edit', target: first, message: 'first words, edited' })).type, 'ack');
+  await card.locator('.text', { hasText: 'first words, edited' }).waitFor({ timeout: 10_000 });
+  assert.equal(await card.locator('.edited').count(), 1);
+  assert.equal(await card.getByLabel('Reason (optional)').inputValue(), 'calm down', 'the step stays open');
+  assert.equal(await page.evaluate(() => document.activeElement.id), await card.getByLabel('Reason (optional)').getAttribute('id'), 'focus stays in it');
+
+  // A widget member reports; another moderator locks the room and deletes a message (the site API).
+  assert.equal((await act(bo, { type: 'report', target: live, reason: 'spam', note: 'ads' })).type, 'ack');
+  await page.locator(`#r-${live}`, { hasText: 'Reported by Bo' }).waitFor({ timeout: 10_000 });
+  assert.match(await status(page, /new report/), new RegExp(`1 new report in ${room} on Ada's message #${live}`));
+  assert.equal((await siteApi(key, 'POST', `${path}/moderation`, { action: 'lock' })).status, 200);
+  await page.locator('#lock-state', { hasText: /^Locked$/ }).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#unlock').isVisible(), true);
+  assert.equal(await page.locator('#lock').isVisible(), false);
+  assert.equal((await siteApi(key, 'DELETE', `${path}/messages/${live}`)).status, 200);
+  await page.locator(`#m-${live} .text.deleted`).waitFor({ timeout: 10_000 });
+  // The report went with the message.
+  await page.locator(`#r-${live}`).waitFor({ state: 'detached', timeout: 10_000 });
+  assert.equal(await card.getByLabel('Reason (optional)').inputValue(), 'calm down', 'the step is still open');
+  assert.equal(await page.evaluate(() => document.activeElement.closest('.confirm') !== null), true, 'focus still in the step');
+  assert.equal(await page.getByLabel('Message', { exact: true }).inputValue(), 'half a notice');
+
+  // Unlocked by someone else, focus on Unlock: it goes to Lock, now shown.
+  await card.locator('.confirm').getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('#unlock').focus();
+  assert.equal((await siteApi(key, 'POST', `${path}/moderation`, { action: 'unlock' })).status, 200);
+  await page.locator('#lock-state', { hasText: 'Not locked' }).waitFor({ timeout: 10_000 });
+  assert.equal(await focusedId(page), 'lock');
+
+  // A step about a message someone else deletes meanwhile closes; focus goes to the message.
+  await card.getByRole('button', { name: `Delete message #${first} by Ada` }).click();
+  assert.equal(await card.locator('.confirm').count(), 1);
+  assert.equal((await siteApi(key, 'DELETE', `${path}/messages/${first}`)).status, 200);
+  await card.locator('.text.deleted').waitFor({ timeout: 10_000 });
+  assert.equal(await card.locator('.confirm').count(), 0, 'the step closed');
+  assert.equal(await focusedId(page), `m-${first}`);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([ada.close(), bo.close(), context.close()]);
+});
+
+test('the open room asks nothing while hidden or signed out, at once when shown again; a failed read says it may be out of date', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('live-hidden');
+  const ada = await join(room, 'Ada', { site }, from('192.0.2.103'));
+  await post(ada, 'hello');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  const asked = []; // the page's reads of the open room
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith(`/v1/sites/${site}/rooms/${room}`)) asked.push(r.url()); });
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  // It reads the room by itself while shown.
+  const opened = asked.length;
+  await page.waitForRequest((r) => r.url().includes(`/rooms/${room}/messages`), { timeout: 10_000 });
+  assert.ok(asked.length > opened);
+
+  // Hidden: nothing is asked, for more than two of its intervals; a message written meanwhile waits.
+  await setVisibility(page, 'hidden');
+  await sleep(1000); // a read under way ends
+  const before = asked.length;
+  const away = await post(ada, 'while you were away');
+  await sleep(7000);
+  assert.equal(asked.length, before, 'nothing asked while hidden');
+  assert.equal(await page.locator(`#m-${away}`).count(), 0);
+  // Shown again: read at once.
+  await setVisibility(page, 'visible');
+  await page.locator(`#m-${away}`).waitFor({ timeout: 5000 });
+
+  // A read that fails: the note says so, and goes once a read works again.
+  await page.route(`**/rooms/${room}/reports*`, (route) => route.fulfill({ status: 503, contentType: 'application/json',
+    body: JSON.stringify({ error: 'unavailable', message: 'try again later' }) }));
+  await page.locator('#room-stale', { hasText: 'The room may be out of date: 503 unavailable: try again later' }).waitFor({ timeout: 10_000 });
+  const later = await post(ada, 'after the outage');
+  await page.unroute(`**/rooms/${room}/reports*`);
+  await page.locator(`#m-${later}`).waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('#room-stale').isVisible(), false);
+
+  // Signed out: nothing more is asked.
+  await page.locator('#sign-out').click();
+  await page.locator('#sign-in').waitFor();
+  await sleep(1000);
+  const out = asked.length;
+  await sleep(7000);
+  assert.equal(asked.length, out, 'nothing asked once signed out');
+  assert.deepEqual(page.problems, []);
+  await Promise.all([ada.close(), context.close()]);
+});
+
+test('the open room, shown again after more than a page of messages, has no hole; a report coming in above keeps the owner\'s place', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('live-gap');
+  const ada = await join(room, 'Ada', { site }, from('192.0.2.104'));
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.105'));
+  const start = await post(ada, 'the start');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  await page.evaluate((id) => { document.getElementById(id).marked = true; }, `m-${start}`);
+
+  // 60 messages while hidden: more than the latest page (50) the room reads each time.
+  await setVisibility(page, 'hidden');
+  const seqs = [];
+  for (let i = 0; i < 60; i++) {
+    const res = await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: `note ${i}` });
+    assert.equal(res.status, 201, res.text);
+    seqs.push(res.body.seq);
+  }
+  await setVisibility(page, 'visible');
+  await page.locator(`#m-${seqs.at(-1)}`).waitFor({ timeout: 10_000 });
+  assert.deepEqual(await page.locator('#message-list .card').evaluateAll((cards) => cards.map((c) => Number(c.dataset.seq))),
+    [start, ...seqs], 'every message, in order');
+  assert.equal(await page.evaluate((id) => document.getElementById(id).marked, `m-${start}`), true, 'the first card kept');
+  assert.equal(await page.locator('#earlier').isVisible(), false, 'nothing earlier to load');
+
+  // Reading a message half-way down: a report shown above it does not move it.
+  const middle = page.locator(`#m-${seqs[30]}`);
+  await middle.evaluate((card) => card.scrollIntoView({ block: 'center' }));
+  const top = await middle.evaluate((card) => card.getBoundingClientRect().top);
+  assert.equal((await act(bo, { type: 'report', target: start, reason: 'spam' })).type, 'ack');
+  await page.locator(`#r-${start}`).waitFor({ timeout: 10_000 });
+  const after = await middle.evaluate((card) => card.getBoundingClientRect().top);
+  assert.ok(Math.abs(after - top) < 2, `the message read stays in place: ${top} then ${after}`);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([ada.close(), bo.close(), context.close()]);
 });
 
 test('posting as the bot reaches members with role bot; a retry after a lost answer posts once', async () => {
@@ -574,6 +1038,11 @@ test('the console fits a 360 px screen and has no serious accessibility violatio
     await page.locator(`#m-${bad}`).getByRole('button', { name: 'Ban Eve' }).click();
     assert.ok(await overflow() <= 0, `${theme}: scrolls sideways by ${await overflow()}px at 360 px`);
     assert.deepEqual(await seriousViolations(page), [], `${theme}: a room`);
+    // A confirmation step inside a row of the banned list.
+    await page.locator('#banned-list').getByRole('button', { name: /^Unban / }).click();
+    await page.locator('#banned-list .confirm').waitFor();
+    assert.ok(await overflow() <= 0, `${theme}: the unban step scrolls sideways by ${await overflow()}px at 360 px`);
+    assert.deepEqual(await seriousViolations(page), [], `${theme}: an unban step`);
     await page.evaluate(() => sessionStorage.clear());
     await page.close();
   }
@@ -646,6 +1115,7 @@ test('one action at a time, said so; a result that comes after the owner opened 
   await item.getByRole('button', { name: `Delete message #${seq} by Eve` }).click();
   await item.locator('.confirm').getByRole('button', { name: 'Delete message' }).click();
   await page.locator(`#m-${other}`).getByRole('button', { name: `Pin message #${other} by Eve` }).click();
+  await confirmButton(page, 'Pin message').click();
   assert.match(await status(page, /Still working/), /Still working on the last action/);
   await openRoom(page, second);
   release();

@@ -75,6 +75,11 @@ pub struct Room {
     report_owed: Cell<u64>,
     /// [`REPORT_EVERY_MS`], which the test server shortens (`REPORT_MS`).
     report_every_ms: u64,
+    /// [`REPORT_WATCHED_MS`] (`REPORT_WATCHED_MS`), never longer than the
+    /// above, and whether the room list said, answering the last report,
+    /// that someone is looking at this room in it.
+    report_watched_ms: u64,
+    watched: Rc<Cell<bool>>,
     /// When the room last asked the site's webhook queue which events it
     /// wants, and its answer not yet applied.
     hooks_checked: Cell<u64>,
@@ -155,6 +160,9 @@ fn env_ms(env: &Env, name: &str, default: u64) -> u64 {
 /// The site's room list hears from a busy room at most this often (and once
 /// more when it goes quiet).
 const REPORT_EVERY_MS: u64 = 10_000;
+/// ... and this often while someone is looking at the room in the list (the
+/// moderation console, shown): the list says so when it answers a report.
+const REPORT_WATCHED_MS: u64 = 2_000;
 /// A busy room asks its site's webhook queue which events it wants at most
 /// this often (connections made before a webhook was saved do not say).
 const HOOKS_CHECK_EVERY_MS: u64 = 60_000;
@@ -292,7 +300,10 @@ impl Room {
             self.listing.clone(),
         );
         self.state.wait_until(async move {
-            if site_link::report(&env, &id, latest, messages).await {
+            if site_link::report(&env, &id, latest, messages)
+                .await
+                .is_some()
+            {
                 if let Err(e) = SqlStore::set_listed(&sql) {
                     console_error!("room: cannot record that it is listed: {e}");
                 }
@@ -691,7 +702,7 @@ impl Room {
     fn tell_site(&self) {
         // This runs after every event: decide before copying anything.
         let now = now_ms();
-        let report = now >= self.last_report.get() + self.report_every_ms;
+        let report = now >= self.last_report.get() + self.report_interval();
         if !report {
             self.owe_report(now);
         }
@@ -720,10 +731,24 @@ impl Room {
                 .ok()
                 .and_then(|i| i.store.message_count().ok())
                 .unwrap_or(0);
-            let (env, id, last) = (self.env.clone(), id.clone(), self.last_report.clone());
+            let (env, id, last, watched) = (
+                self.env.clone(),
+                id.clone(),
+                self.last_report.clone(),
+                self.watched.clone(),
+            );
+            let (storage, watched_ms) = (self.state.storage(), self.report_watched_ms);
             self.state.wait_until(async move {
-                if !site_link::report(&env, &id, now, messages).await {
-                    last.set(0);
+                match site_link::report(&env, &id, now, messages).await {
+                    Some(looked_at) => {
+                        // Events since this report were owed for the longer
+                        // interval: now looked at, the alarm tells them sooner.
+                        if looked_at && !watched.replace(true) {
+                            alarm::alarm_by(&storage, now + watched_ms).await;
+                        }
+                        watched.set(looked_at);
+                    }
+                    None => last.set(0),
                 }
             });
         }
@@ -756,8 +781,18 @@ impl Room {
             return;
         }
         self.with_store(|store| store.set_report_owed(now));
-        let due = self.last_report.get() + self.report_every_ms;
+        let due = self.last_report.get() + self.report_interval();
         self.alarm_within(due.saturating_sub(now));
+    }
+
+    /// How often the room list may hear from this room: more often while
+    /// someone is looking at it there.
+    fn report_interval(&self) -> u64 {
+        if self.watched.get() {
+            self.report_watched_ms
+        } else {
+            self.report_every_ms
+        }
     }
 
     /// From the alarm: tell the room list what it has not heard yet, if the
@@ -773,14 +808,16 @@ impl Room {
             let latest = store.latest_event_ts().unwrap_or(0);
             (owed, latest, store.message_count().unwrap_or(0))
         };
-        let due = self.last_report.get() + self.report_every_ms;
+        let due = self.last_report.get() + self.report_interval();
         if now < due {
             return Some(due - now);
         }
         let id = self.identity.borrow().clone()?;
-        if !site_link::report(&self.env, &id, owed.max(latest), messages).await {
+        let Some(watched) = site_link::report(&self.env, &id, owed.max(latest), messages).await
+        else {
             return Some(self.report_every_ms);
-        }
+        };
+        self.watched.set(watched);
         self.last_report.set(now);
         self.report_owed.set(0);
         self.with_store(|store| store.set_report_owed(0));
@@ -896,6 +933,8 @@ impl DurableObject for Room {
         let hooks_check_ms = env_ms(&env, "HOOKS_CHECK_MS", HOOKS_CHECK_EVERY_MS);
         let day_ms = env_ms(&env, "RETENTION_DAY_MS", DAY_MS);
         let report_every_ms = env_ms(&env, "REPORT_MS", REPORT_EVERY_MS);
+        let report_watched_ms =
+            env_ms(&env, "REPORT_WATCHED_MS", REPORT_WATCHED_MS).min(report_every_ms);
         let inner = open(&state);
         let identity = inner
             .as_ref()
@@ -934,6 +973,8 @@ impl DurableObject for Room {
             last_report: Rc::new(Cell::new(0)),
             report_owed: Cell::new(0),
             report_every_ms,
+            report_watched_ms,
+            watched: Rc::new(Cell::new(false)),
             hooks_checked: Cell::new(now_ms()),
             fresh_hooks: Rc::new(RefCell::new(None)),
             hooks_check_ms,

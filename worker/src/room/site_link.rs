@@ -186,18 +186,42 @@ pub async fn forward(
 /// When the queue could not be reached, try again this much later.
 pub const RETRY_MS: i64 = 5_000;
 
-/// Tell the site's room list this room's activity; false if it did not hear.
-pub async fn report(env: &Env, id: &RoomIdentity, last_activity: u64, messages: u64) -> bool {
-    let Ok(stub) = id.stub(env, "DIRECTORIES") else {
-        return false;
-    };
+/// What the site's room list answers a report.
+#[derive(Deserialize)]
+struct Heard {
+    /// Someone is looking at the part of the list this room is in.
+    #[serde(default)]
+    watched: bool,
+}
+
+/// Tell the site's room list this room's activity: whether someone is
+/// looking at this room in the list (then it reports more often), or None
+/// if the list did not hear.
+pub async fn report(
+    env: &Env,
+    id: &RoomIdentity,
+    last_activity: u64,
+    messages: u64,
+) -> Option<bool> {
+    let stub = id.stub(env, "DIRECTORIES").ok()?;
     let body =
         json!({ "room": id.room, "lastActivity": last_activity, "messages": messages }).to_string();
-    match post(stub, "/report", body).await {
-        Ok(200) => true,
-        other => {
-            console_error!("room: cannot report to the room list: {other:?}");
-            false
+    let heard = async {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://site.internal/report", &init)?;
+        let mut res = stub.fetch_with_request(req).await?;
+        match res.status_code() {
+            // An answer without `watched` (a list not yet updated): nobody looks.
+            200 => Ok(res.json::<Heard>().await.is_ok_and(|h| h.watched)),
+            status => Err(worker::Error::RustError(format!("status {status}"))),
+        }
+    };
+    match heard.await {
+        Ok(watched) => Some(watched),
+        Err(e) => {
+            console_error!("room: cannot report to the room list: {e}");
+            None
         }
     }
 }
