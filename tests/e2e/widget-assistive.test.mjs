@@ -6,7 +6,7 @@
 // survive forced colours, and a mention list that fits a short widget.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSite, join, launchBrowser, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, join, launchBrowser, messageItem, post, seriousViolations, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -355,4 +355,34 @@ test('replies waiting to go (offline) are not Tab stops of their own: the list s
   await ada.keyboard.press('Tab');
   assert.equal(await focused(), 'hc-quote');
   await Promise.all([ada.context().close(), bo.context().close()]);
+});
+
+test("a reply's quote is named by what it shows (who, and their words), what it does is its tooltip; a hidden member's names nobody", async () => {
+  const room = uniqueRoom('quote-name');
+  const eve = await join(room, 'Eve');
+  const bo = await join(room, 'Bo');
+  const ada = await open({ room, name: 'Ada' });
+  const first = await post(eve, 'lunch at noon?');
+  await post(bo, 'works for me', { replyTo: first });
+  const reply = messageItem(ada, 'works for me');
+  const quote = reply.locator('.hc-quote');
+  await quote.waitFor();
+  // WCAG 2.5.3 (label in name): a speech user says what they see to press it.
+  await reply.getByRole('button', { name: /^Eve ?lunch at noon\?$/ }).waitFor({ timeout: 5000 });
+  assert.equal(await quote.getAttribute('title'), 'Reply to Eve: show the original');
+  assert.deepEqual(await seriousViolations(ada), [], 'a reply on screen');
+  // Eve hidden: her name goes from the quote's tooltip too.
+  await messageItem(ada, 'lunch at noon?').locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Hide messages from Eve' }).click();
+  await reply.getByRole('button', { name: 'Message from someone you hid' }).waitFor({ timeout: 5000 });
+  assert.equal(await quote.getAttribute('title'), null);
+  assert.deepEqual(await seriousViolations(ada), [], 'a reply to a hidden member');
+  // Shown again: named, and its tooltip, as before.
+  const line = messageItem(ada, 'lunch at noon?');
+  await line.getByRole('button', { name: 'Show' }).click();
+  await line.locator('.hc-more').click();
+  await ada.getByRole('menuitem', { name: 'Show messages from Eve' }).click();
+  await reply.getByRole('button', { name: /^Eve ?lunch at noon\?$/ }).waitFor({ timeout: 5000 });
+  assert.equal(await quote.getAttribute('title'), 'Reply to Eve: show the original');
+  await Promise.all([eve.close(), bo.close(), ada.context().close()]);
 });

@@ -991,6 +991,8 @@ test('offline, a reaction shows at once, a delete greys its message out (asked t
   await ada.locator('.hc-input').press('Enter');
   const quote = ada.locator('.hc-outbox .hc-msg', { hasText: 'tuesday' }).locator('.hc-quote');
   assert.equal(await quote.textContent({ timeout: 2000 }), 'Bopick a day', 'the pending reply quotes Bo');
+  // Greyed out, still legible; the quote named by what it shows.
+  assert.deepEqual(await seriousViolations(ada), [], 'a message being deleted and a pending reply');
 
   await ada.context().setOffline(false);
   await item(bo, 'pick a day').locator('.hc-chip', { hasText: '👍 1' }).waitFor({ timeout: 15000 });

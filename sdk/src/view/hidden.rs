@@ -10,6 +10,7 @@ use protocol::text::{concat, join, split_once_ascii};
 use web_sys::Element;
 
 use super::dom::{append, attr, each, element, find, set_text};
+use super::message;
 use super::View;
 
 /// Kept at most: the oldest hidden goes first.
@@ -59,14 +60,20 @@ impl View {
 
     /// Replies in `within` that quote a hidden member say so instead of
     /// their words (shown by CSS from `data-hidden`, so that Show puts the
-    /// quote back as it was).
+    /// quote back as it was). Its tooltip, which names them, goes too, and
+    /// the line is its name (CSS text is not one for every reader).
     pub(super) fn mark_quotes(&self, within: &Element) {
         let line = self.strings.get("hiddenMessage");
         each(within, ".hc-quote[data-sender]", &mut |q| {
             if self.is_hidden(&q.get_attribute("data-sender").unwrap_or_default()) {
                 attr(&q, "data-hidden", &line);
+                attr(&q, "aria-label", &line);
+                let _ = q.remove_attribute("title");
             } else {
                 let _ = q.remove_attribute("data-hidden");
+                let _ = q.remove_attribute("aria-label");
+                let name = find(&q, ".hc-quote-name").and_then(|n| n.text_content());
+                message::hint_quote(&self.strings, &q, &name.unwrap_or_default());
             }
         });
     }

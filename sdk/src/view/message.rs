@@ -321,11 +321,14 @@ pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
     if !r.sender.is_empty() {
         attr(quote, "data-sender", &r.sender);
     }
-    attr(
-        quote,
-        "aria-label",
-        &s.fill("replyQuote", &[("name", &name)]),
-    );
+    hint_quote(s, quote, &name);
+}
+
+/// What quote `quote` does, as its tooltip and, for a screen reader, its
+/// description: its name is what it shows (who, and their words), as
+/// WCAG's "label in name" asks of a control whose words are visible.
+pub fn hint_quote(s: &Strings, quote: &Element, name: &str) {
+    attr(quote, "title", &s.fill("replyQuote", &[("name", name)]));
 }
 
 /// A moderation notice's line. What its text says is kept on the `<li>`
