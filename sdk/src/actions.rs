@@ -155,17 +155,13 @@ impl Controller {
         let s = &self.view.strings;
         match action.as_str() {
             "menu" => {
-                // One menu at a time: another's closes; ⋯ again closes its
-                // own (focus back on ⋯).
+                // One menu at a time: another's closed on this click
+                // (`close_if_outside`); ⋯ again closes its own (focus back on ⋯).
                 let open = button.get_attribute("aria-expanded").as_deref() == Some("true");
-                each(&self.view.list, ".hc-menu", &mut |m| {
-                    if let Some(other) = closest(&m, "li") {
-                        m.remove();
-                        menu::set_expanded(&other, false);
-                        menu::refocus(&other);
-                    }
-                });
-                if !open {
+                if open {
+                    menu::close(&li);
+                    menu::refocus(&li);
+                } else {
                     let (emoji, items) = self.menu_items(&li, t);
                     menu::open(&self.view.doc, s, &li, "actionsMenu", &emoji, &items);
                 }

@@ -1152,9 +1152,13 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
             c.session.load_newer();
         }
     }));
-    out.push(on(&v.log, "click", |c, e, t| {
+    // Anywhere in the widget: a click outside an open menu's message closes it.
+    out.push(on(&v.container, "click", |c, e, t| {
         if let Some(target) = target(&e) {
-            c.on_list_click(&target, t);
+            crate::view::menu::close_if_outside(&c.view.list, &target);
+            if c.view.log.contains(Some(&target)) {
+                c.on_list_click(&target, t);
+            }
         }
     }));
     if let Some(window) = crate::global::window() {

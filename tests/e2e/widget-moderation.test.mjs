@@ -201,7 +201,7 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
-test('one menu at a time: another message\'s ⋯ closes the open menu, and ⋯ pressed again closes its own', async () => {
+test('one menu at a time: another message\'s ⋯ closes the open menu, ⋯ pressed again closes its own, a tap elsewhere closes it', async () => {
   const room = uniqueRoom('one-menu');
   const bo = await join(room, 'Bo');
   for (const text of ['first', 'second']) await post(bo, text);
@@ -219,6 +219,20 @@ test('one menu at a time: another message\'s ⋯ closes the open menu, and ⋯ p
   assert.equal(await ada.locator('[role=menu]').count(), 0);
   assert.equal(await second.locator('.hc-more').getAttribute('aria-expanded'), 'false');
   assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-more');
+  // A popup, as native menus: a tap in the composer closes it, and the composer keeps focus.
+  await second.locator('.hc-more').click();
+  await second.locator('[role=menu]').waitFor();
+  await ada.locator('.hc-input').click();
+  await second.locator('[role=menu]').waitFor({ state: 'detached', timeout: 2000 });
+  assert.equal(await second.locator('.hc-more').getAttribute('aria-expanded'), 'false');
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-input');
+  // So does a click on another message; a click inside the menu's own message does not.
+  await first.locator('.hc-more').click();
+  await first.locator('[role=menu]').waitFor();
+  await first.locator('.hc-text').click();
+  assert.equal(await first.locator('[role=menu]').count(), 1, 'still open after a click on its own message');
+  await second.locator('.hc-text').click();
+  await first.locator('[role=menu]').waitFor({ state: 'detached', timeout: 2000 });
   await Promise.all([bo.close(), ada.context().close()]);
 });
 

@@ -10,7 +10,7 @@ use protocol::text::{concat, decimal, parse_decimal};
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement};
 
-use super::dom::{append, append_all, attr, element, find, set_text};
+use super::dom::{append, append_all, attr, closest, each, element, find, set_text};
 use crate::strings::Strings;
 
 /// Durations a moderator can choose, in seconds (0 = for good).
@@ -43,6 +43,22 @@ pub fn close(li: &Element) {
         }
     }
     set_expanded(li, false);
+}
+
+/// Menus are popups: a click or tap outside a menu's message (in the
+/// composer, on another message) closes it, as native menus do. On the
+/// click, not on focus moving: the menu going would move what is under the
+/// pointer between its press and its release. Before the click's own
+/// action (which may open a menu, or remove the control clicked).
+pub fn close_if_outside(list: &Element, clicked: &Element) {
+    let here = closest(clicked, "[data-seq]");
+    each(list, ".hc-menu", &mut |m| {
+        if !here.as_ref().is_some_and(|h| h.contains(Some(&m))) {
+            if let Some(li) = closest(&m, "[data-seq]") {
+                close(&li);
+            }
+        }
+    });
 }
 
 /// Whether the message's ⋯ button says its menu is open.
