@@ -13,7 +13,7 @@ use protocol::message::ModerationNotice;
 use protocol::read_out::ReadOut;
 use protocol::server_frame::{PresenceMember, Reader};
 use protocol::session::{Effect, RoomStatus, Session, SessionConfig, Status};
-use protocol::text::decimal;
+use protocol::text::{concat, decimal};
 use protocol::typists::Typists;
 use protocol::unread::Unread;
 use protocol::{ChatMessage, ProtocolError};
@@ -61,6 +61,10 @@ pub struct Controller {
     /// effects of a frame, or of the join page after a welcome (which
     /// replays what happened while away).
     banner_news: Option<String>,
+    /// A mute of ours is shown; it ended (read out with the banner's news,
+    /// as a timed mute ends with no notice from the room).
+    muted_shown: bool,
+    mute_ended: bool,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
     /// This page's draft and unsent messages as last kept (`Session::kept`),
@@ -194,6 +198,8 @@ impl Controller {
                 edit_from_composer: None,
                 pin_shown: None,
                 banner_news: None,
+                muted_shown: false,
+                mute_ended: false,
                 files: Files::default(),
                 kept,
                 members: Vec::new(),
@@ -423,8 +429,17 @@ impl Controller {
     }
 
     fn say_banner_news(&mut self) {
-        if let Some(rule) = self.banner_news.take() {
-            self.view.say(&rule);
+        let mut news = self.banner_news.take().unwrap_or_default();
+        if std::mem::take(&mut self.mute_ended) {
+            let ended = self.view.strings.get("muteEnded");
+            news = if news.is_empty() {
+                ended
+            } else {
+                concat(&[&ended, " ", &news])
+            };
+        }
+        if !news.is_empty() {
+            self.view.say(&news);
         }
     }
 
@@ -729,6 +744,8 @@ impl Controller {
 
     /// Banners and the composer follow what the room lets us do.
     fn show_room(&mut self, room: &RoomStatus) {
+        let muted = room.muted_until.is_some();
+        self.mute_ended |= std::mem::replace(&mut self.muted_shown, muted) && !muted;
         let s = &self.view.strings;
         let moderator = room.role.is_some();
         let text = match room.muted_until {
@@ -797,7 +814,11 @@ impl Controller {
                 String::new()
             }
             "unlock" => self.banner_news.take().unwrap_or_default(),
-            "mute" | "unmute" if mine => self.banner_news.take().unwrap_or_default(),
+            // "… can write again." says the mute ended.
+            "mute" | "unmute" if mine => {
+                self.mute_ended = false;
+                self.banner_news.take().unwrap_or_default()
+            }
             _ => String::new(),
         };
         if let Some(key) = notice_key(n) {

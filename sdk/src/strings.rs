@@ -114,6 +114,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("mentionList", "People to mention"),
     ("muted", "You are muted until {time}."),
     ("mutedForGood", "You are muted in this room."),
+    ("muteEnded", "You can write again."),
     ("locked", "This room is read-only."),
     ("slowMode", "Slow mode: one message every {s} s."),
     ("noticeDelete", "A message was removed by a moderator."),

@@ -142,6 +142,11 @@ test('a new rule is read out once: a lock with its notice, not again by its bann
   await last(/made the room read-only\.$/);
   await act({ action: 'unmute', sender });
   await last(/^Eve can write again\. This room is read-only\.$/);
+  // A timed mute ends with no notice from the room: its end is read out, with the rule left.
+  await act({ action: 'mute', sender, seconds: 2 });
+  await last(/You are muted until .+\.$/);
+  await last(/^You can write again\. This room is read-only\.$/);
+  assert.equal((await said(eve)).filter((l) => /write again/.test(l)).length, 2, 'once by the unmute, once at the end');
   // Locked while away: on reconnecting, the lock is read out once (the
   // banner's rule and the notice replayed with what was missed).
   await act({ action: 'unlock' });

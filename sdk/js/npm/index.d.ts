@@ -46,7 +46,7 @@ export type HelloChatStringKey =
   | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
   | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
-  | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'locked' | 'slowMode' | 'noticeDelete'
+  | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'muteEnded' | 'locked' | 'slowMode' | 'noticeDelete'
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
