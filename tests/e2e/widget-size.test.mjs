@@ -182,7 +182,14 @@ const KB = 1024;
 // right-to-left (+50 B); pending quotes requoted and out of the Tab order,
 // Tab past a message being deleted, chips in the locale's digits: 101.0 KB
 // (103,436 B) nightly, 108.6 KB (111,171 B) stable, so 101.1/108.7 KB.
-const EMBED_BUDGET = { nightly: 101.1 * KB, stable: 108.7 * KB };
+// Then +318 B (stable too) for an accessibility pass: a reply's quote named
+// by what it shows, its action a tooltip, a hidden member's quote named by
+// its line; a message being deleted struck through in the muted colour, not
+// faded below the contrast asked; a click outside a message's menu closing
+// it (the one click listener of the widget now, which also ends the old
+// "one menu at a time" loop); the end of a timed mute read out: 101.3 KB
+// (103,754 B) nightly, 108.9 KB (111,489 B) stable, so 101.4/109.0 KB.
+const EMBED_BUDGET = { nightly: 101.4 * KB, stable: 109.0 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
