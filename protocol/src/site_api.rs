@@ -36,6 +36,44 @@ pub fn check_fields(fields: &[(String, Json)], allowed: &[&str]) -> Result<(), S
     }
 }
 
+/// `GET …/rooms`: a page of at most `limit` rooms after `cursor`, and
+/// whether a person is looking at it (`watch`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct RoomListQuery {
+    pub limit: u32,
+    pub cursor: String,
+    pub watch: bool,
+}
+
+/// Read `GET …/rooms`'s query (each parameter's first value), or why not.
+/// A cursor is a `next`, a room id ('' as none); the room list keeps it in
+/// memory while its page is watched, so nothing else is taken.
+pub fn room_list_query(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    watch: Option<&str>,
+) -> Result<RoomListQuery, &'static str> {
+    let limit = match limit.map(str::parse::<u32>) {
+        None => 50,
+        Some(Ok(l)) if (1..=100).contains(&l) => l,
+        Some(_) => return Err("limit is 1-100"),
+    };
+    let cursor = cursor.unwrap_or_default();
+    if !cursor.is_empty() && !crate::validate::is_room_id(cursor) {
+        return Err("cursor is the next of a previous page (a room id)");
+    }
+    let watch = match watch {
+        None => false,
+        Some("1") => true,
+        Some(_) => return Err("watch is 1 (a person looks at this page) or absent"),
+    };
+    Ok(RoomListQuery {
+        limit,
+        cursor: cursor.to_owned(),
+        watch,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +83,31 @@ mod tests {
         match json::parse(body) {
             Ok(Json::Obj(f)) => f,
             other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn room_list_query_takes_only_what_it_documents() {
+        let q = room_list_query(None, None, None).unwrap();
+        assert_eq!((q.limit, q.cursor.as_str(), q.watch), (50, "", false));
+        let q = room_list_query(Some("100"), Some("lobby_2-b"), Some("1")).unwrap();
+        assert_eq!(
+            (q.limit, q.cursor.as_str(), q.watch),
+            (100, "lobby_2-b", true)
+        );
+        assert_eq!(room_list_query(None, Some(""), None).unwrap().cursor, "");
+        for limit in ["0", "101", "", "-1", "x", "99999999999"] {
+            assert!(room_list_query(Some(limit), None, None).is_err(), "{limit}");
+        }
+        let long = "a".repeat(65);
+        for cursor in [long.as_str(), "a/b", "a b", "\0", "\u{e9}t\u{e9}"] {
+            assert!(
+                room_list_query(None, Some(cursor), None).is_err(),
+                "{cursor}"
+            );
+        }
+        for watch in ["", "0", "true", "yes", "11", " 1"] {
+            assert!(room_list_query(None, None, Some(watch)).is_err(), "{watch}");
         }
     }
 

@@ -217,6 +217,25 @@ test('the room list pages through the site\'s rooms; erasing a room disconnects 
   assert.deepEqual(listed.body.rooms.map((r) => r.room), ['list-b', 'list-c']);
 });
 
+test('the room list refuses a watch or cursor it cannot take (400, not ignored)', async () => {
+  const { site, key } = await siteWithKey();
+  assert.equal((await api(key, 'POST', `/${site}/rooms/list-q/messages`, { name: 'Bot', message: 'hi' })).status, 201);
+  for (const query of ['watch=yes', 'watch=true', 'watch=0', 'watch=', 'watch=11', `cursor=${'a'.repeat(65)}`,
+    'cursor=a%2Fb', 'cursor=%00', `cursor=${'x'.repeat(8000)}&watch=1`]) {
+    const r = await api(key, 'GET', `/${site}/rooms?${query}`);
+    assert.deepEqual([r.status, r.body?.error], [400, 'bad_request'], `${query.slice(0, 40)}: ${r.text.slice(0, 200)}`);
+    assert.ok(r.body.message, 'says why');
+  }
+  for (const query of ['watch=1', 'cursor=', 'cursor=list-a&watch=1', 'limit=1&watch=1']) {
+    const r = await api(key, 'GET', `/${site}/rooms?${query}`);
+    assert.equal(r.status, 200, `${query}: ${r.text}`);
+  }
+  // Export and erasure page through the same list with `after`.
+  const bad = await api(key, 'GET', `/${site}/users/ada/messages?after=a%2Fb`);
+  assert.deepEqual([bad.status, bad.body?.error], [400, 'bad_request'], bad.text);
+  assert.equal((await api(key, 'GET', `/${site}/users/ada/messages?after=list-a`)).status, 200);
+});
+
 test('the room list catches up when a busy room goes quiet (a trailing report)', async () => {
   const { site, key } = await siteWithKey();
   const room = uniqueRoom('quiet');

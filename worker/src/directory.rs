@@ -37,6 +37,7 @@
 use std::cell::RefCell;
 
 use futures_util::future::join_all;
+use protocol::site_api::{room_list_query, RoomListQuery};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{
@@ -208,12 +209,19 @@ impl RoomDirectory {
                         .find(|(key, _)| key == k)
                         .map(|(_, v)| v.to_string())
                 };
-                let limit = match param("limit").map(|l| l.parse::<u32>()) {
-                    None => 50,
-                    Some(Ok(l)) if (1..=100).contains(&l) => l,
-                    Some(_) => return json_error(400, "bad_request", "limit is 1-100"),
+                let query = room_list_query(
+                    param("limit").as_deref(),
+                    param("cursor").as_deref(),
+                    param("watch").as_deref(),
+                );
+                let RoomListQuery {
+                    limit,
+                    cursor,
+                    watch,
+                } = match query {
+                    Ok(q) => q,
+                    Err(why) => return json_error(400, "bad_request", why),
                 };
-                let cursor = param("cursor").unwrap_or_default();
                 let rows: Vec<Row> = self
                     .sql
                     .exec(
@@ -234,7 +242,7 @@ impl RoomDirectory {
                     .flatten();
                 // Only a page a person looks at (the console says so):
                 // a backend paging through every room changes nothing.
-                if param("watch").as_deref() == Some("1") {
+                if watch {
                     self.watched
                         .borrow_mut()
                         .listed(&cursor, next.as_deref(), now_ms());

@@ -82,7 +82,16 @@ pub async fn handle(
         (_, []) => return method_not_allowed("DELETE"),
         _ => return json_error(404, "not_found", "no such API path"),
     };
-    let Some(page) = room_page(env, site, after.as_deref().unwrap_or("")).await? else {
+    // The room list takes a room id as its cursor, and nothing else.
+    let after = after.unwrap_or_default();
+    if !after.is_empty() && !protocol::validate::is_room_id(&after) {
+        return json_error(
+            400,
+            "bad_request",
+            "after is the next of a previous answer (a room id)",
+        );
+    }
+    let Some(page) = room_page(env, site, &after).await? else {
         return unavailable(&[]);
     };
     let (mut messages, mut reports, mut failed) = (Vec::new(), Vec::new(), Vec::new());
