@@ -454,15 +454,17 @@ async function openRoom(room) {
   $('room-stale').hidden = true;
   roomPoll.failures = 0;
   $('room-title').focus();
+  const view = current;
   const ok = await loadRoom();
-  if (ok && current?.room === room) {
+  if (ok && current === view) {
     say(`Room ${room}: ${plural(groupReports(current.reports).length, 'reported message')}, ${plural(current.messages.length, 'message')} shown.`);
   }
 }
 
 /** What is in force, the first page of reports and of messages, afresh. */
 async function loadRoom() {
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   ownChange();
   roomPoll.loading++;
   try {
@@ -471,7 +473,7 @@ async function loadRoom() {
       api('GET', `${roomPath(room)}/reports?limit=${PAGE}`),
       api('GET', `${roomPath(room)}/messages?limit=${PAGE}`),
     ]);
-    if (current?.room !== room) return false;
+    if (current !== view) return false;
     current.reports = reports.reports;
     current.reportsNext = reports.more ? reports.next : null;
     current.messages = messages.messages;
@@ -480,7 +482,7 @@ async function loadRoom() {
     $('room-updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
     return true;
   } catch (err) {
-    if (current?.room === room) $('room-updated').textContent = '';
+    if (current === view) $('room-updated').textContent = '';
     if (session) say(`Could not load room ${room}: ${err.message}`, true);
     return false;
   } finally {
@@ -495,7 +497,8 @@ async function loadRoom() {
  * of the room is still shown.
  */
 async function reloadOverview() {
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   let overview = null;
   let error = null;
   try {
@@ -503,37 +506,40 @@ async function reloadOverview() {
   } catch (err) {
     error = err;
   }
-  if (current?.room !== room) return;
+  if (current !== view) return;
   current.overview = overview;
   current.overviewError = error;
 }
 
 /** Reload the reports (as many pages as were shown, at most 100). */
 async function reloadReports() {
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   const limit = Math.min(100, Math.max(PAGE, current.reports.length));
   const page = await api('GET', `${roomPath(room)}/reports?limit=${limit}`);
-  if (current?.room !== room) return;
+  if (current !== view) return;
   current.reports = page.reports;
   current.reportsNext = page.more ? page.next : null;
 }
 
 /** Fetch message `seq` again (its current state) and put it in place. */
 async function reloadMessage(seq) {
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   const page = await api('GET', `${roomPath(room)}/messages?after=${seq - 1}&limit=1`);
-  if (current?.room !== room) return;
+  if (current !== view) return;
   const fresh = page.messages.find((m) => m.seq === seq);
   current.messages = current.messages.map((m) => (m.seq === seq && fresh ? fresh : m));
 }
 
 /** Messages after the last one shown (a bot post, news since). */
 async function loadNewer() {
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   let after = current.messages.at(-1)?.seq ?? 0;
   for (let i = 0; i < 5; i++) {
     const page = await api('GET', `${roomPath(room)}/messages?after=${after}&limit=100`);
-    if (current?.room !== room) return;
+    if (current !== view) return;
     const known = new Set(current.messages.map((m) => m.seq));
     current.messages.push(...page.messages.filter((m) => !known.has(m.seq)));
     if (!page.more || page.next === undefined) break;
@@ -566,7 +572,8 @@ const ownChange = () => { roomPoll.gen++; };
 async function refreshRoom() {
   if (!session || !current || busy || roomPoll.running || roomPoll.loading) return;
   roomPoll.running = true;
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   const { gen } = roomPoll;
   try {
     const [overview, reports, latest] = await Promise.all([
@@ -575,7 +582,7 @@ async function refreshRoom() {
       api('GET', `${roomPath(room)}/messages?limit=${PAGE}`),
     ]);
     const gap = await readGap(room, latest);
-    if (gen !== roomPoll.gen || current?.room !== room || !session) return;
+    if (gen !== roomPoll.gen || current !== view || !session) return;
     const known = new Set(current.reports.map((r) => r.id));
     const fresh = reports.reports.filter((r) => !known.has(r.id));
     current.overview = overview;
@@ -588,7 +595,7 @@ async function refreshRoom() {
     $('room-updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
     announceReports(fresh);
   } catch (err) {
-    if (gen !== roomPoll.gen || current?.room !== room || !session) return;
+    if (gen !== roomPoll.gen || current !== view || !session) return;
     roomPoll.failures++;
     $('room-stale').hidden = false;
     $('room-stale').textContent = `The room may be out of date: ${err.message} Trying again.`;
@@ -1127,8 +1134,8 @@ function stillBusy() {
   return busy;
 }
 
-/** `text` about `room`, naming it if the owner has opened another room since. */
-const about = (room, text) => (current?.room === room ? text : `In ${room}: ${text}`);
+/** `text` about the room `view` shows, naming it if the owner has opened another room (or site) since. */
+const about = (view, text) => (current === view ? text : `In ${view.room}: ${text}`);
 
 /**
  * Run an action: `call` is the API request. Then the room's reports and the
@@ -1140,7 +1147,7 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   if (stillBusy()) return;
   busy = true;
   ownChange();
-  const room = current.room;
+  const view = current;
   const card = button.closest('.card');
   const list = card?.parentElement;
   const index = list ? [...list.children].indexOf(card) : -1;
@@ -1149,10 +1156,10 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   card?.setAttribute('aria-busy', 'true');
   try {
     await call();
-    say(about(room, success));
+    say(about(view, success));
     refreshRoomsNow();
   } catch (err) {
-    say(about(room, `Could not ${verb} (message #${seq}): ${err.message}`), true);
+    say(about(view, `Could not ${verb} (message #${seq}): ${err.message}`), true);
     button.removeAttribute('aria-disabled');
     card?.removeAttribute('aria-busy');
     busy = false;
@@ -1160,14 +1167,14 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
     return;
   }
   try {
-    if (current?.room === room) {
+    if (current === view) {
       await Promise.all([reloadReports(), reloadMessage(seq), reloadOverview()]);
     }
   } catch (err) {
     say(`${success} The room could not be read again: ${err.message}`, true);
   }
   busy = false;
-  if (current?.room !== room) return;
+  if (current !== view) return;
   closePanel(false);
   renderRoom();
   // Cards are kept across renders now: this one is no longer busy.
@@ -1184,11 +1191,12 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
 }
 
 $('more-reports').addEventListener('click', async () => {
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   try {
     const before = groupReports(current.reports).length;
     const page = await api('GET', `${roomPath(room)}/reports?limit=${PAGE}&before=${current.reportsNext}`);
-    if (current?.room !== room) return;
+    if (current !== view) return;
     const known = new Set(current.reports.map((r) => r.id));
     current.reports.push(...page.reports.filter((r) => !known.has(r.id)));
     current.reportsNext = page.more ? page.next : null;
@@ -1202,10 +1210,11 @@ $('more-reports').addEventListener('click', async () => {
 });
 
 $('earlier').addEventListener('click', async () => {
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   try {
     const page = await api('GET', `${roomPath(room)}/messages?limit=${PAGE}&before=${current.earlier}`);
-    if (current?.room !== room) return;
+    if (current !== view) return;
     const known = new Set(current.messages.map((m) => m.seq));
     const added = page.messages.filter((m) => !known.has(m.seq));
     current.messages.unshift(...added);
@@ -1235,23 +1244,23 @@ async function roomAction(button, body, success, failure, refocus) {
   if (stillBusy()) return;
   busy = true;
   ownChange();
-  const { room } = current;
+  const view = current;
   const step = panel?.node.contains(button) ? panel : null;
   button.setAttribute('aria-disabled', 'true');
   try {
     await moderate(body);
   } catch (err) {
-    say(about(room, `Could not ${failure}: ${err.message}`), true);
+    say(about(view, `Could not ${failure}: ${err.message}`), true);
     busy = false;
     button.removeAttribute('aria-disabled');
     return;
   }
-  say(about(room, success));
+  say(about(view, success));
   refreshRoomsNow();
   await reloadOverview();
   busy = false;
   button.removeAttribute('aria-disabled');
-  if (current?.room !== room) return;
+  if (current !== view) return;
   if (current.overviewError) say(`${success} What is in force could not be read again: ${current.overviewError.message}`, true);
   // Only the step of this action: the owner may have opened another one meanwhile.
   const stillOpen = step && panel === step;
@@ -1305,7 +1314,8 @@ $('bot-form').addEventListener('submit', async (e) => {
     $(!name ? 'bot-name' : 'bot-text').focus();
     return;
   }
-  const { room } = current;
+  const view = current;
+  const { room } = view;
   if (!pendingPost || pendingPost.room !== room || pendingPost.name !== name || pendingPost.text !== text) {
     const random = crypto.getRandomValues(new Uint8Array(12));
     pendingPost = { room, name, text, id: `console-${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}` };
@@ -1321,9 +1331,9 @@ $('bot-form').addEventListener('submit', async (e) => {
     $('bot-text').value = '';
     say(`Posted in ${room} as ${name} (message #${res.seq}).`);
     refreshRoomsNow();
-    if (current?.room === room) {
+    if (current === view) {
       await Promise.all([loadNewer().catch(() => {}), reloadOverview()]);
-      if (current?.room === room) renderRoom();
+      if (current === view) renderRoom();
     }
     $('bot-text').focus();
   } catch (err) {

@@ -1124,3 +1124,41 @@ test('one action at a time, said so; a result that comes after the owner opened 
   assert.deepEqual(page.problems, []);
   await Promise.all([eve.close(), bo.close(), context.close()]);
 });
+
+test('a room read for one site never shows in the same room of another site signed into meanwhile (a Delete there would hit another message)', async () => {
+  const a = await siteWithKey(config, 'con');
+  const b = await siteWithKey(config, 'con');
+  const room = uniqueRoom('lobby'); // the same room name on both sites
+  const eve = await join(room, 'Eve', { site: a.site }, from('192.0.2.61'));
+  await post(eve, 'written on site A');
+  const bo = await join(room, 'Bo', { site: b.site }, from('192.0.2.62'));
+  await post(bo, 'written on site B');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, a.site, a.key);
+  await openRoom(page, room);
+  // Site A's room is read again (Refresh), slowly: its messages come after the owner moved on.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let asked;
+  const seen = new Promise((r) => { asked = r; });
+  await page.route(`**/v1/sites/${a.site}/rooms/${room}/messages*`, async (route) => { asked(); await held; await route.continue(); });
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await seen;
+  await page.getByRole('button', { name: `Sign out of ${a.site}` }).click();
+  await signIn(page, b.site, b.key);
+  await openRoom(page, room);
+  await page.locator('#message-list', { hasText: 'written on site B' }).waitFor();
+  const landed = page.waitForResponse((r) => r.url().includes(`/v1/sites/${a.site}/rooms/${room}/messages`));
+  release();
+  await landed;
+  // Checked while site A's answer is handled, and after the next look at B.
+  const texts = [];
+  for (let i = 0; i < 20; i++) {
+    texts.push(...await page.locator('#message-list .text').allTextContents());
+    await sleep(200);
+  }
+  assert.deepEqual([...new Set(texts)], ['written on site B']);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve.close(), bo.close(), context.close()]);
+});
