@@ -632,7 +632,11 @@ async function readGap(room, latest) {
  * retention); older ones (loaded with Earlier) kept as they are.
  */
 function mergeMessages(latest, gap) {
-  if (gap === null) {
+  // A seq shown as another message: the room was erased and written in
+  // again, and nothing shown before is of the room as it is now.
+  const shown = new Map(current.messages.map((m) => [m.seq, messageIdentity(m)]));
+  const reused = [...(gap ?? []), ...latest.messages].some((m) => shown.has(m.seq) && shown.get(m.seq) !== messageIdentity(m));
+  if (gap === null || reused) {
     current.messages = latest.messages;
     current.earlier = latest.more ? latest.next : null;
     return;
@@ -698,12 +702,12 @@ function renderRoom() {
   const keepFocus = focusKeeper();
   renderState();
   const groups = groupReports(current.reports);
-  renderCards($('report-list'), groups.map((g) => [`r-${g.target}`, g]), reportCard);
+  renderCards($('report-list'), groups.map((g) => [`r-${g.target}`, g, messageIdentity(g.message)]), reportCard);
   $('reports-empty').hidden = groups.length > 0;
   $('more-reports').hidden = !current.reportsNext;
   const reportsTitle = groups.length ? `Open reports (${groups.length}${current.reportsNext ? '+' : ''})` : 'Open reports';
   if ($('reports-title').textContent !== reportsTitle) $('reports-title').textContent = reportsTitle;
-  renderCards($('message-list'), current.messages.map((m) => [`m-${m.seq}`, m]), messageCard);
+  renderCards($('message-list'), current.messages.map((m) => [`m-${m.seq}`, m, messageIdentity(m)]), messageCard);
   $('messages-empty').hidden = current.messages.length > 0;
   $('earlier').hidden = !current.earlier;
   settlePanel();
@@ -714,22 +718,30 @@ function renderRoom() {
 
 // What each card (or sanction) shows, as JSON: one that shows the same is not rebuilt.
 const shownAs = new WeakMap();
+// Which message a card is about. A seq names another message once the room
+// was erased and written in again: such a card is replaced, not refilled,
+// so that a step open in it (acting on that seq) goes with it.
+const identityOf = new WeakMap();
+const messageIdentity = (m) => (m ? `${m.id}|${m.timestamp}` : '');
 
 /**
- * Make `list` hold one node per `[key, data]` of `items` (`keyOf` a node: its
- * key, by default its id), in that order: a node
- * already shown for the same data is kept as it is, one whose data changed is
- * refilled in place (`refill`), a new one is built with `build(data)`.
+ * Make `list` hold one node per `[key, data, identity]` of `items` (`keyOf` a
+ * node: its key, by default its id), in that order: a node already shown for
+ * the same data is kept as it is, one whose data changed is refilled in place
+ * (`refill`), a new one is built with `build(data)`, also in place of one of
+ * the same key about something else (another `identity`).
  */
 function renderCards(list, items, build, keyOf = (node) => node.id) {
   const shown = new Map([...list.children].map((node) => [keyOf(node), node]));
-  const wanted = items.map(([id, data]) => {
+  const wanted = items.map(([id, data, identity = '']) => {
     const json = JSON.stringify(data);
-    const old = shown.get(id);
+    const same = shown.get(id);
+    const old = same && identityOf.get(same) === identity ? same : null;
     if (old && shownAs.get(old) === json) return old;
     const fresh = build(data);
     if (old) refill(old, fresh);
     shownAs.set(old ?? fresh, json);
+    identityOf.set(old ?? fresh, identity);
     return old ?? fresh;
   });
   const keep = new Set(wanted);

@@ -1162,3 +1162,35 @@ test('a room read for one site never shows in the same room of another site sign
   assert.deepEqual(page.problems, []);
   await Promise.all([eve.close(), bo.close(), context.close()]);
 });
+
+test('a confirmation step never stays open over another message: the room erased and written again reuses the seq', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('again');
+  const eve = await join(room, 'Eve', { site }, from('192.0.2.63'));
+  const older = await post(eve, 'an older one');
+  const seq = await post(eve, 'eve wrote this');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  await page.locator(`#m-${seq}`).getByRole('button', { name: `Delete message #${seq} by Eve` }).click();
+  await page.locator(`#m-${seq} .confirm`).waitFor();
+  // The room is erased and written in again between two of the console's looks at it.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(`**/v1/sites/${site}/rooms/${room}/messages*`, async (route) => { await held; await route.continue(); });
+  await sleep(3500); // a look under way, held
+  assert.equal((await siteApi(key, 'DELETE', `/${site}/rooms/${room}`)).status, 200);
+  await eve.closed;
+  const mallory = await join(room, 'Mallory', { site }, from('192.0.2.64'));
+  for (const text of ['mallory one', 'mallory two', 'mallory three']) await post(mallory, text);
+  release();
+  await page.locator(`#m-${seq}`, { hasText: 'mallory two' }).waitFor();
+  await sleep(300);
+  assert.equal(await page.locator('.confirm').count(), 0, 'the step about Eve\'s message closed with it');
+  assert.equal(await page.locator(`#m-${older}`).textContent().then((t) => t.includes('mallory one')), true,
+    'no card of the erased room is left: its seq is another message now');
+  assert.equal(await page.locator('#message-list', { hasText: 'eve wrote this' }).count(), 0);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([mallory.close(), context.close()]);
+});
