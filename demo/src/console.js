@@ -792,11 +792,13 @@ function refill(node, fresh) {
 
 /**
  * A confirmation step whose button went away with what it asks about (the
- * message deleted, the mute ended, another message pinned) is no longer the
- * owner's question: it closes (focusKeeper sees to the focus it had).
+ * message deleted, the mute ended, another message pinned), or whose
+ * question changed (a report came in on the message: Dismiss closes them
+ * all), is no longer the owner's question: it closes (focusKeeper sees to
+ * the focus it had).
  */
 function settlePanel() {
-  if (panel && (!panel.opener.isConnected || !panel.node.isConnected)) closePanel(false);
+  if (panel && (!panel.opener.isConnected || !panel.node.isConnected || panel.stale?.())) closePanel(false);
 }
 
 /**
@@ -1003,13 +1005,16 @@ function reportCard(g) {
     el('p', { className: 'label', text: 'The message now:' }),
     messageMeta(m), messageBody(m),
     items,
-    actionBar(m, true, g.count ?? g.items.length));
+    actionBar(m, true, g.count ?? g.items.length, reportsKey(g)));
 }
 
 // ---- Actions ----
 
+/** Which open reports a report card shows: Dismiss closes them all, so its step asks about these. */
+const reportsKey = (g) => `${g.count ?? g.items.length}:${g.items.map((r) => r.id).join(',')}`;
+
 /** The buttons under a message; in a report card Dismiss comes first. */
-function actionBar(m, inReport, reportCount) {
+function actionBar(m, inReport, reportCount, reports) {
   const who = senderName(m);
   const bar = el('div', { className: 'actions', attrs: { role: 'group', 'aria-label': `Actions on message #${m.seq}` } });
   const add = (action, text, label, handler, kind = 'secondary') =>
@@ -1024,6 +1029,11 @@ function actionBar(m, inReport, reportCount) {
         label: 'Dismiss reports',
         run: (go) => act(go, { kind: 'report', seq: m.seq, action: 'dismiss' }, () => moderate({ action: 'dismiss', target: m.seq }),
           `Reports on message #${m.seq} dismissed.`),
+        // Another report came in (or one went): not what was asked about.
+        stale: () => {
+          const g = groupReports(current?.reports ?? []).find((x) => x.target === m.seq);
+          return !g || reportsKey(g) !== reports;
+        },
       });
     });
   }
@@ -1055,7 +1065,7 @@ function actionBar(m, inReport, reportCount) {
 
 const moderate = (body) => api('POST', `${roomPath(current.room)}/moderation`, body);
 
-let panel = null; // { node, opener }
+let panel = null; // { node, opener, stale? }
 
 function closePanel(refocus = true) {
   if (!panel) return;
@@ -1073,7 +1083,7 @@ function closePanel(refocus = true) {
  * opener. A key held down (a repeated Enter or Space) presses none of its
  * buttons: the press that opened it cannot go on to confirm it.
  */
-function showPanel(opener, { id, question, anchor = opener.closest('.actions') }, ...content) {
+function showPanel(opener, { id, question, anchor = opener.closest('.actions'), stale }, ...content) {
   const reopen = panel?.opener === opener;
   closePanel(false);
   if (reopen) { opener.focus(); return; }
@@ -1087,16 +1097,16 @@ function showPanel(opener, { id, question, anchor = opener.closest('.actions') }
   const buttons = content.filter((c) => c.tagName === 'BUTTON');
   node.append(...content.filter((c) => c.tagName !== 'BUTTON'), el('div', { className: 'buttons' }, buttons, cancel));
   anchor.after(node);
-  panel = { node, opener };
+  panel = { node, opener, stale };
   (node.querySelector('select, input') || node.querySelector('[data-confirm]')).focus();
   (opener.closest('.card') ?? node).scrollIntoView?.({ block: 'nearest' });
 }
 
 /** The confirmation step of a one-step action: its question, then `label` (runs `run(button)`) and Cancel. */
-function confirmStep(opener, { id, question, label, anchor, run }) {
+function confirmStep(opener, { id, question, label, anchor, run, stale }) {
   const go = el('button', { className: 'primary', text: label, attrs: { type: 'button', 'data-confirm': opener.dataset.action ?? opener.id } });
   go.addEventListener('click', () => run(go));
-  showPanel(opener, { id, question, anchor }, go);
+  showPanel(opener, { id, question, anchor, stale }, go);
 }
 
 /** The inline confirmation under a message: delete, or mute / ban with a duration and a reason. */

@@ -1194,3 +1194,28 @@ test('a confirmation step never stays open over another message: the room erased
   assert.deepEqual(page.problems, []);
   await Promise.all([mallory.close(), context.close()]);
 });
+
+test('a Dismiss step asked about some reports does not stay open to dismiss one that came in since', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('dismiss');
+  const eve = await join(room, 'Eve', { site }, from('192.0.2.65'));
+  const bo = await join(room, 'Bo', { site }, from('192.0.2.66'));
+  const cy = await join(room, 'Cy', { site }, from('192.0.2.67'));
+  const bad = await post(eve, 'rude words');
+  assert.equal((await act(bo, { type: 'report', target: bad, reason: 'spam' })).type, 'ack');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  const card = page.locator(`#r-${bad}`);
+  await card.getByRole('button', { name: `Dismiss reports on message #${bad} by Eve` }).click();
+  assert.match(await card.locator('.confirm').textContent(), /Dismiss the open report on/);
+  // A second report, of harassment, comes in while the owner reads the question about the first.
+  assert.equal((await act(cy, { type: 'report', target: bad, reason: 'harassment', note: 'threats' })).type, 'ack');
+  await card.locator('h4', { hasText: '2 open reports' }).waitFor({ timeout: 10_000 });
+  await sleep(300);
+  const step = await card.locator('.confirm').count() ? await card.locator('.confirm').textContent() : '';
+  assert.ok(!step || /the 2 open reports/.test(step), `the step does not ask about one report only: ${step}`);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve.close(), bo.close(), cy.close(), context.close()]);
+});
