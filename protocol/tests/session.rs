@@ -120,6 +120,11 @@ fn shown(effects: &[Effect]) -> Vec<u64> {
 }
 
 /// Connect and receive the join page `page` from a room whose latest seq is `latest`.
+/// Whether the effects so far apply something of ours at once.
+fn applies_any(s: &mut Session) -> bool {
+    drain(s).iter().any(|e| matches!(e, Effect::Applied { .. }))
+}
+
 fn connected(s: &mut Session, now: f64, latest: u64, page: Vec<ChatMessage>) -> Vec<Effect> {
     s.start(now);
     s.on_text(&welcome(latest), now);
@@ -1106,9 +1111,7 @@ fn reactions_and_deletes_show_at_once_and_are_taken_back_when_refused() {
     assert_eq!(deletes, 1, "{sent:?}");
     // A message is not applied early: it waits in the outbox, as before.
     s.send("hi", 7.0).unwrap();
-    assert!(!drain(&mut s)
-        .iter()
-        .any(|e| matches!(e, Effect::Applied { .. })));
+    assert!(!applies_any(&mut s));
 }
 
 #[test]
@@ -1166,9 +1169,7 @@ fn a_change_from_the_room_keeps_our_reactions_on_their_way_shown() {
     // Nothing of ours on its way: a change is just redrawn.
     s.on_text(&ack(on, 3), 3.0);
     s.on_text(&update(4), 3.0);
-    assert!(!drain(&mut s)
-        .iter()
-        .any(|e| matches!(e, Effect::Applied { .. })));
+    assert!(!applies_any(&mut s));
 }
 
 #[test]
