@@ -4,7 +4,7 @@
 // accessibility of what opens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSite, sleep, join, launchBrowser, mintToken, post, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
+import { act, createSite, sleep, join, launchBrowser, mintToken, post, siteApi, siteWithKey, uniqueRoom, waitForStatus, widgetPage, messageItem as item, seriousViolations } from './helpers.mjs';
 
 const SECRET = 'widget-moderation-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -619,6 +619,11 @@ test("a hidden member stays out of sight elsewhere: in others' replies' quotes, 
   // (What it says instead is drawn by CSS: innerText leaves it out.)
   const shown = (q) => [q.innerText, getComputedStyle(q, '::after').content];
   assert.deepEqual(await quote.evaluate(shown), ['', '"Message from someone you hid"']);
+  // Her edit redraws the quote: still no word of hers, nor her name in its tooltip.
+  assert.equal((await act(eve, { type: 'edit', target: first, message: 'you are all idiots!!' })).type, 'ack');
+  await ada.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-quote').textContent.includes('!!'));
+  assert.deepEqual(await quote.evaluate(shown), ['', '"Message from someone you hid"']);
+  assert.equal(await quote.getAttribute('title'), null);
   // Shown again, the quote is as it was.
   const line = item(ada, 'you are all idiots');
   await line.getByRole('button', { name: 'Show' }).click();

@@ -321,7 +321,10 @@ pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
     if !r.sender.is_empty() {
         attr(quote, "data-sender", &r.sender);
     }
-    hint_quote(s, quote, &name);
+    // A hidden member's (redrawn after their edit) keeps no tooltip naming them.
+    if !quote.has_attribute("data-hidden") {
+        hint_quote(s, quote, &name);
+    }
 }
 
 /// What quote `quote` does, as its tooltip and, for a screen reader, its
