@@ -1225,6 +1225,24 @@ fn an_edit_shows_at_once_and_stays_shown_over_a_change_from_the_room_until_it_is
     assert!(!drain(&mut s).contains(&shown));
 }
 
+/// A session joined as Ada (seq 1, message 1 shown) to a room whose
+/// `welcome` is `w` otherwise; its effects so far drained.
+fn joined_to(w: Welcome) -> Session {
+    let mut s = session();
+    s.start(0.0);
+    let welcome = ServerFrame::Welcome(Welcome {
+        seq: 1,
+        name: "Ada".into(),
+        sender: ME.into(),
+        ..w
+    })
+    .encode();
+    s.on_text(&welcome, 0.0);
+    s.on_text(&history(vec![msg(1)], false, None), 0.0);
+    drain(&mut s);
+    s
+}
+
 #[test]
 fn a_reaction_in_a_room_that_lets_us_do_nothing_is_refused_at_once() {
     use hello_chat_protocol::message::Role;
@@ -1233,21 +1251,12 @@ fn a_reaction_in_a_room_that_lets_us_do_nothing_is_refused_at_once() {
         (false, Some(u64::MAX), None, Some(ErrorCode::Muted)),
         (true, None, Some(Role::Moderator), None),
     ] {
-        let mut s = session();
-        s.start(0.0);
-        let welcome = ServerFrame::Welcome(Welcome {
-            seq: 1,
-            name: "Ada".into(),
-            sender: ME.into(),
+        let mut s = joined_to(Welcome {
             locked,
             muted_until,
             role,
             ..Welcome::default()
-        })
-        .encode();
-        s.on_text(&welcome, 0.0);
-        s.on_text(&history(vec![msg(1)], false, None), 0.0);
-        drain(&mut s);
+        });
         // The room would refuse it: not shown at once, then taken back.
         let result = s.react(1, "👍", true, 1.0);
         assert_eq!(result.as_ref().err().map(|e| e.code), code);
@@ -1259,19 +1268,10 @@ fn a_reaction_in_a_room_that_lets_us_do_nothing_is_refused_at_once() {
 
 #[test]
 fn a_reaction_the_room_does_not_offer_is_refused_at_once() {
-    let mut s = session();
-    s.start(0.0);
-    let welcome = ServerFrame::Welcome(Welcome {
-        seq: 1,
-        name: "Ada".into(),
-        sender: ME.into(),
+    let mut s = joined_to(Welcome {
         emoji: vec!["👍".into(), "🎉".into()],
         ..Welcome::default()
-    })
-    .encode();
-    s.on_text(&welcome, 0.0);
-    s.on_text(&history(vec![msg(1)], false, None), 0.0);
-    drain(&mut s);
+    });
     let refused = s.react(1, "👍\"],.hc-chip[aria-pressed=\"true", true, 1.0);
     assert_eq!(refused.map_err(|e| e.code), Err(ErrorCode::NotAllowed));
     assert!(drain(&mut s).is_empty(), "nothing shown, nothing sent");
