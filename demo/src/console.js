@@ -1170,6 +1170,7 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   busy = true;
   ownChange();
   const view = current;
+  const step = panel?.node.contains(button) ? panel : null;
   const card = button.closest('.card');
   const list = card?.parentElement;
   const index = list ? [...list.children].indexOf(card) : -1;
@@ -1197,10 +1198,13 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
   }
   busy = false;
   if (current !== view) return;
-  closePanel(false);
+  // Only this action's step: one the owner opened while the room was read
+  // again stays open, and keeps the focus.
+  if (panel === step) closePanel(false);
   renderRoom();
   // Cards are kept across renders now: this one is no longer busy.
   card?.removeAttribute('aria-busy');
+  if (panel) return;
   const prefix = kind === 'report' ? 'r' : 'm';
   const same = $(`${prefix}-${seq}`);
   const again = same?.querySelector(`[data-action="${action}"]`);

@@ -1125,6 +1125,42 @@ test('one action at a time, said so; a result that comes after the owner opened 
   await Promise.all([eve.close(), bo.close(), context.close()]);
 });
 
+test('a step opened while the last action\'s room is read again stays open, with its focus', async () => {
+  const { site, key } = await siteWithKey(config, 'con');
+  const room = uniqueRoom('next');
+  const eve = await join(room, 'Eve', { site }, from('192.0.2.56'));
+  const cy = await join(room, 'Cy', { site }, from('192.0.2.57'));
+  const tip = await post(cy, 'a useful tip');
+  const rule = await post(eve, 'house rules: be kind');
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await openRoom(page, room);
+  // The reads after the mute (the action is done and said so) answer slowly.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(`**/v1/sites/${site}/rooms/${room}/reports*`, async (route) => { await held; await route.continue(); });
+  const cyItem = page.locator(`#m-${tip}`);
+  await cyItem.getByRole('button', { name: 'Mute Cy' }).click();
+  await cyItem.locator('.confirm').getByRole('button', { name: 'Mute Cy', exact: true }).click();
+  await status(page, /Cy muted for 10 minutes/);
+  // The owner goes on at once: Pin, on another message.
+  await page.locator(`#m-${rule}`).getByRole('button', { name: `Pin message #${rule} by Eve` }).click();
+  await confirmButton(page, 'Pin message').waitFor();
+  const read = page.waitForResponse((r) => r.url().includes(`/rooms/${room}/reports`));
+  release();
+  await read;
+  await page.locator(`#m-${tip}[aria-busy]`).waitFor({ state: 'detached' });
+  await sleep(300);
+  assert.equal(await page.locator(`#m-${rule} .confirm`).count(), 1, 'the Pin step is still open');
+  assert.equal(await focusedText(page), 'Pin message', 'focus stays in it');
+  await confirmButton(page, 'Pin message').click();
+  await status(page, /pinned/);
+  assert.equal((await siteApi(key, 'GET', `/${site}/rooms/${room}`)).body.pinned?.seq, rule);
+  assert.deepEqual(page.problems, []);
+  await Promise.all([eve.close(), cy.close(), context.close()]);
+});
+
 test('a room read for one site never shows in the same room of another site signed into meanwhile (a Delete there would hit another message)', async () => {
   const a = await siteWithKey(config, 'con');
   const b = await siteWithKey(config, 'con');
