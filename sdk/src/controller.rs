@@ -964,12 +964,14 @@ impl Controller {
         self.view.reply_bar(None);
     }
 
-    /// Offer names for an `@mention` being typed.
+    /// Offer names for an `@mention` being typed: recent talkers first, then
+    /// who is online; none of a member the visitor hid.
     fn suggest_mentions(&mut self) {
         let mut names: Vec<String> = Vec::new();
-        let all = self.talkers.iter().map(|(_, n)| n);
-        for name in all.chain(self.members.iter().map(|m| &m.name)) {
-            if !names.contains(name) {
+        let talkers = self.talkers.iter().map(|(s, n)| (s, n));
+        let online = self.members.iter().map(|m| (&m.sender, &m.name));
+        for (sender, name) in talkers.chain(online) {
+            if !self.view.is_hidden(sender) && !names.contains(name) {
                 names.push(name.clone());
             }
         }

@@ -604,7 +604,7 @@ test('a visitor hides a member who bothers them: their messages fold to one line
   await Promise.all([eve.close(), bo.close(), ada.context().close()]);
 });
 
-test("a hidden member stays out of sight elsewhere: in others' replies' quotes, in the typing line and in the unread count", async () => {
+test("a hidden member stays out of sight elsewhere: in others' replies' quotes, in the typing line, the @mention list and the unread count", async () => {
   const room = uniqueRoom('hide-traces');
   const eve = await join(room, 'Eve');
   const bo = await join(room, 'Bo');
@@ -638,6 +638,12 @@ test("a hidden member stays out of sight elsewhere: in others' replies' quotes, 
   eve.send({ type: 'typing' });
   bo.send({ type: 'typing' });
   await ada.locator('.hc-typing', { hasText: 'Bo is typing' }).waitFor();
+  // The @mention list offers Bo, not her.
+  const input = ada.locator('.hc-input');
+  await input.pressSequentially('@');
+  await ada.locator('[role=listbox] [role=option]', { hasText: '@Bo' }).waitFor();
+  assert.deepEqual(await ada.locator('[role=listbox] [role=option]').allTextContents(), ['@Bo']);
+  await input.fill('');
   // Away (a background tab): her messages add nothing to the unread count, Bo's do.
   await ada.evaluate(() => {
     Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
