@@ -27,7 +27,12 @@
 //! - `shard` (feature `server`): rooms bigger than one object (an owner
 //!   and fan-out objects), the plan and the messages between them.
 //! - `site_api` (feature `server`): the fields the site API's message and
-//!   moderation bodies take.
+//!   moderation bodies take; `site_config`: a site's configuration, how an
+//!   edit merges and is checked, secret rotation; `room_watch`: which pages
+//!   of the room list someone is looking at.
+//! - `files` (feature `server`): upload tickets, signed file URLs, real file
+//!   types; `file_serving`: the disposition and byte range a file is served
+//!   with; `header_json`: JSON that fits in a header value.
 //! - [`report`]: reports (flags) of messages, as the wire and the site API
 //!   carry them.
 //! - [`typists`]: who is typing, as the widget shows it.
@@ -44,7 +49,11 @@ pub mod client_frame;
 pub mod connect;
 pub mod error;
 #[cfg(feature = "server")]
+pub mod file_serving;
+#[cfg(feature = "server")]
 pub mod files;
+#[cfg(feature = "server")]
+pub mod header_json;
 pub mod identity;
 pub mod json;
 #[cfg(feature = "server")]
@@ -61,12 +70,16 @@ pub mod read_out;
 pub mod report;
 #[cfg(feature = "server")]
 pub mod room;
+#[cfg(feature = "server")]
+pub mod room_watch;
 pub mod server_frame;
 pub mod session;
 #[cfg(feature = "server")]
 pub mod shard;
 #[cfg(feature = "server")]
 pub mod site_api;
+#[cfg(feature = "server")]
+pub mod site_config;
 #[cfg(feature = "server")]
 pub mod site_key;
 pub mod text;

@@ -6,11 +6,11 @@
 //! `limits` and `moderation` merge field by field), so a body that only
 //! names `origins` never turns anonymous access back on or resets limits.
 
-use protocol::origin::is_valid_pattern;
-use protocol::room::emoji::is_one_emoji;
-use protocol::room::policy::PolicyError;
-use protocol::room::RoomPolicy;
-use protocol::Limits;
+use crate::origin::is_valid_pattern;
+use crate::room::emoji::is_one_emoji;
+use crate::room::policy::PolicyError;
+use crate::room::RoomPolicy;
+use crate::Limits;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 

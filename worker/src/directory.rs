@@ -7,8 +7,8 @@
 //! While someone is looking at the list (the moderation console polls it
 //! while it is shown), the rooms in the part of it they listed report more
 //! often, every 2 s when busy: the answer to a room's report says whether
-//! it is in a part listed in the last [`WATCH_MS`] (see [`Watched`]). The
-//! cost is bounded by what was listed, at most [`MAX_WATCHED`] pages of at
+//! it is in a part listed in the last 15 s (see `protocol::room_watch`). The
+//! cost is bounded by what was listed, at most 8 pages of at
 //! most 100 rooms, and is paid only while someone looks.
 //!
 //! It also tells the site's rooms when the site's rules change (word filter,
@@ -37,6 +37,7 @@
 use std::cell::RefCell;
 
 use futures_util::future::join_all;
+use protocol::room_watch::Watched;
 use protocol::site_api::{room_list_query, RoomListQuery};
 use serde::Deserialize;
 use serde_json::json;
@@ -78,41 +79,6 @@ const NEWS_COLUMNS: [&str; 2] = [
 
 /// Rooms told of the site's new rules at once, per alarm.
 const NEWS_BATCH: usize = 25;
-
-/// A part of the list someone listed is watched this long after (the
-/// moderation console lists it again every few seconds while shown).
-const WATCH_MS: u64 = 15_000;
-/// Parts of the list watched at once, at most (the latest listed kept).
-const MAX_WATCHED: usize = 8;
-
-/// The parts of the room list listed lately, each from after its cursor
-/// through its last room (`None`: to the end of the list, which that page
-/// reached), until when they count as watched. In memory only: after the
-/// object slept nobody is watching until someone lists again.
-#[derive(Default)]
-struct Watched {
-    parts: Vec<(String, Option<String>, u64)>,
-}
-
-impl Watched {
-    /// A page from after `cursor` through `through` was listed at `now`.
-    fn listed(&mut self, cursor: &str, through: Option<&str>, now: u64) {
-        let part = (cursor.to_owned(), through.map(str::to_owned));
-        self.parts
-            .retain(|(from, to, until)| *until > now && (from, to) != (&part.0, &part.1));
-        if self.parts.len() >= MAX_WATCHED {
-            self.parts.remove(0);
-        }
-        self.parts.push((part.0, part.1, now + WATCH_MS));
-    }
-
-    /// Whether `room` is in a part listed in the last [`WATCH_MS`].
-    fn covers(&self, room: &str, now: u64) -> bool {
-        self.parts.iter().any(|(from, to, until)| {
-            *until > now && room > from.as_str() && to.as_deref().is_none_or(|to| room <= to)
-        })
-    }
-}
 
 #[durable_object(alarm)]
 pub struct RoomDirectory {
@@ -420,53 +386,5 @@ impl DurableObject for RoomDirectory {
                 json_error(500, "internal", "the room list failed")
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Watched, MAX_WATCHED, WATCH_MS};
-
-    #[test]
-    fn a_listed_page_is_watched_for_a_while() {
-        let mut w = Watched::default();
-        assert!(!w.covers("a", 0));
-        // The first page, through "m" (more after it).
-        w.listed("", Some("m"), 1_000);
-        assert!(w.covers("a", 1_000) && w.covers("m", 1_000));
-        assert!(!w.covers("n", 1_000), "after the page: not listed");
-        assert!(w.covers("a", 1_000 + WATCH_MS - 1));
-        assert!(!w.covers("a", 1_000 + WATCH_MS), "not listed again");
-        // Listed again: watched again, once.
-        w.listed("", Some("m"), 20_000);
-        w.listed("", Some("m"), 22_000);
-        assert_eq!(w.parts.len(), 1);
-        assert!(w.covers("b", 22_000 + WATCH_MS - 1));
-    }
-
-    #[test]
-    fn the_last_page_reaches_the_end_and_the_cursor_is_exclusive() {
-        let mut w = Watched::default();
-        w.listed("m", None, 0);
-        assert!(!w.covers("m", 1), "the cursor's room is on the page before");
-        assert!(
-            w.covers("n", 1) && w.covers("zzz", 1),
-            "a room made since is watched too"
-        );
-        assert!(!w.covers("a", 1));
-    }
-
-    #[test]
-    fn at_most_the_latest_pages_are_watched() {
-        let mut w = Watched::default();
-        let names: Vec<String> = (0..=MAX_WATCHED).map(|i| format!("r{i:02}")).collect();
-        for (i, pair) in names.windows(2).enumerate() {
-            w.listed(&pair[0], Some(&pair[1]), i as u64);
-        }
-        assert_eq!(w.parts.len(), MAX_WATCHED);
-        w.listed("", Some("r00"), 100);
-        assert_eq!(w.parts.len(), MAX_WATCHED);
-        assert!(!w.covers("r01", 100), "the oldest page gave way");
-        assert!(w.covers("r00", 100) && w.covers(&names[MAX_WATCHED], 100));
     }
 }

@@ -4,7 +4,8 @@
 //! object) and expiring. What is served cannot run: `nosniff`, a sandbox
 //! CSP, and `attachment` for everything but images.
 
-use protocol::files::{download_name, is_object_key, FILES_PATH};
+use protocol::file_serving::{byte_range, disposition};
+use protocol::files::{is_object_key, FILES_PATH};
 use worker::{Env, Headers, Method, Range, Request, Response, ResponseBody, Result, Url};
 
 use super::{bucket, file_key};
@@ -13,81 +14,6 @@ use crate::http::json_error;
 
 /// Objects never change: a browser may keep one as long as its URL lives.
 const CACHE: &str = "private, max-age=86400, immutable";
-/// Byte offsets in a range header above this are refused (files are far smaller).
-const MAX_OFFSET: u64 = 1 << 40;
-
-/// `Content-Disposition` for a file of type `mime` named `name`: images are
-/// shown inline, everything else is downloaded, under a name whose
-/// extension says what it was checked to be.
-pub fn disposition(mime: &str, name: &str) -> String {
-    let name = &download_name(name, mime);
-    let kind = if mime.starts_with("image/") {
-        "inline"
-    } else {
-        "attachment"
-    };
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ';' | '%') || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-/// A `Range: bytes=...` header as R2 takes it; `Err` if it cannot be served.
-fn parse_range(header: &str) -> std::result::Result<Range, ()> {
-    let spec = header.strip_prefix("bytes=").ok_or(())?;
-    if spec.contains(',') {
-        return Err(()); // one range only
-    }
-    let (start, end) = spec.split_once('-').ok_or(())?;
-    let num = |s: &str| s.trim().parse::<u64>().ok().filter(|n| *n <= MAX_OFFSET);
-    match (start.trim().is_empty(), end.trim().is_empty()) {
-        (true, false) => Ok(Range::Suffix {
-            suffix: num(end).ok_or(())?,
-        }),
-        (false, true) => Ok(Range::OffsetToEnd {
-            offset: num(start).ok_or(())?,
-        }),
-        (false, false) => {
-            let (a, b) = (num(start).ok_or(())?, num(end).ok_or(())?);
-            if b < a {
-                return Err(());
-            }
-            Ok(Range::OffsetWithLength {
-                offset: a,
-                length: b - a + 1,
-            })
-        }
-        (true, true) => Err(()),
-    }
-}
-
-/// The first and last byte a range covers in an object of `size` bytes.
-fn bounds(range: &Range, size: u64) -> Option<(u64, u64)> {
-    let (first, last) = match *range {
-        Range::OffsetWithLength { offset, length } => (offset, offset + length - 1),
-        Range::OffsetToEnd { offset } => (offset, size.checked_sub(1)?),
-        Range::Suffix { suffix } => (size.checked_sub(suffix.min(size))?, size.checked_sub(1)?),
-        Range::Prefix { length } => (0, length.checked_sub(1)?),
-    };
-    (first < size).then_some((first, last.min(size - 1)))
-}
 
 pub async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
     let key = url
@@ -124,10 +50,7 @@ pub async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
     let size = head.size();
     let range = match req.headers().get("range")? {
         None => None,
-        Some(h) => match parse_range(&h)
-            .ok()
-            .and_then(|r| Some((bounds(&r, size)?, r)))
-        {
+        Some(h) => match byte_range(&h, size) {
             Some(found) => Some(found),
             None => {
                 let mut refused = json_error(416, "bad_range", "the range cannot be served")?;
@@ -164,10 +87,10 @@ pub async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
         return Ok(Response::empty()?.with_headers(headers));
     }
     let mut get = bucket.get(key);
-    if let Some(((first, last), _)) = &range {
+    if let Some((first, last)) = range {
         // The clamped range, exactly as the headers describe it.
         get = get.range(Range::OffsetWithLength {
-            offset: *first,
+            offset: first,
             length: last - first + 1,
         });
     }
@@ -179,7 +102,7 @@ pub async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
     };
     let body: ResponseBody = body.response_body()?;
     let status = match range {
-        Some(((first, last), _)) => {
+        Some((first, last)) => {
             headers.set("content-range", &format!("bytes {first}-{last}/{size}"))?;
             headers.set("content-length", &(last - first + 1).to_string())?;
             206
@@ -192,36 +115,4 @@ pub async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
     Ok(Response::from_body(body)?
         .with_status(status)
         .with_headers(headers))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        let b = |h: &str| parse_range(h).ok().and_then(|r| bounds(&r, 100));
-        assert_eq!(b("bytes=0-9"), Some((0, 9)));
-        assert_eq!(b("bytes=90-"), Some((90, 99)));
-        assert_eq!(b("bytes=-10"), Some((90, 99)));
-        assert_eq!(b("bytes=95-200"), Some((95, 99)));
-        assert_eq!(b("bytes=100-"), None);
-        assert_eq!(b("bytes=5-1"), None);
-        assert_eq!(b("bytes=0-1,5-6"), None);
-        assert_eq!(b("bytes=99999999999999999999-"), None);
-        assert_eq!(b("items=0-1"), None);
-    }
-
-    #[test]
-    fn images_inline_everything_else_downloaded() {
-        assert!(disposition("image/png", "a.png").starts_with("inline;"));
-        assert!(disposition("text/plain", "a.txt").starts_with("attachment;"));
-        assert!(disposition("text/plain", "a.hta").contains("filename=\"a.hta.txt\""));
-        let d = disposition("application/pdf", "r\u{e9}sum\u{e9} \"x\";.pdf");
-        assert!(d.contains("filename=\"r_sum_ _x__.pdf\""), "{d}");
-        assert!(
-            d.contains("filename*=UTF-8''r%C3%A9sum%C3%A9%20%22x%22%3B.pdf"),
-            "{d}"
-        );
-    }
 }

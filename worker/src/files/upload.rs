@@ -215,7 +215,7 @@ async fn checked_upload(mut req: Request, sealed: &str, env: &Env) -> Result<Res
         .put(ticket.key.clone(), FixedLengthStream::wrap(checked, size))
         .http_metadata(HttpMetadata {
             content_type: Some(mime.to_owned()),
-            content_disposition: Some(super::serve::disposition(mime, &ticket.name)),
+            content_disposition: Some(protocol::file_serving::disposition(mime, &ticket.name)),
             ..HttpMetadata::default()
         })
         .execute()

@@ -1,7 +1,8 @@
 //! Sites (tenants): configuration, the registry Durable Object that stores
 //! it, and the Worker's cached lookups.
 
-pub mod config;
+// Pure (validation, merging, rotation): in the sans-IO core, tested natively.
+pub use protocol::site_config as config;
 pub mod lookup;
 pub mod registry;
 
