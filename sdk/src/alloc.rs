@@ -10,7 +10,7 @@
 //! A freed block is only reused by its own class, which costs at most the
 //! peak memory of each class; wasm memory never shrinks anyway.
 
-// Natively only its tests use it.
+// Only the wasm build uses it (its tests run there too, in the browser).
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 use core::alloc::{GlobalAlloc, Layout};
@@ -167,22 +167,20 @@ unsafe impl GlobalAlloc for Allocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    /// Test "pages": 64 KiB-aligned buffers, leaked.
-    fn grow_from_the_host(bytes: usize) -> Option<(usize, usize)> {
-        let layout = Layout::from_size_align(bytes, PAGE).ok()?;
-        // SAFETY: a non-zero size; the memory is never freed (like wasm's).
-        let at = unsafe { std::alloc::alloc(layout) } as usize;
-        (at != 0).then_some((at, bytes))
-    }
+    // Each test heap grows the real wasm memory, between the grants of the
+    // tests' own (global) allocator: a grant that does not follow its last
+    // one must be handled too.
+    const GROW: Grow = grow_memory;
 
     fn layout(size: usize, align: usize) -> Layout {
         Layout::from_size_align(size, align).unwrap_or(Layout::new::<u8>())
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn blocks_are_aligned_distinct_and_reused_by_their_class() {
-        let mut heap = Heap::new(grow_from_the_host);
+        let mut heap = Heap::new(GROW);
         let a = heap.alloc(layout(10, 1));
         let b = heap.alloc(layout(16, 8));
         let c = heap.alloc(layout(17, 8));
@@ -202,9 +200,9 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn the_heap_grows_by_pages_and_serves_big_blocks() {
-        let mut heap = Heap::new(grow_from_the_host);
+        let mut heap = Heap::new(GROW);
         let big = heap.alloc(layout(200_000, 8));
         assert!(!big.is_null());
         // SAFETY: the block is 200,000 bytes (rounded up to 256 KiB).
@@ -223,7 +221,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn no_memory_left_is_a_null_pointer() {
         let mut heap = Heap::new(|_| None);
         assert!(heap.alloc(layout(8, 8)).is_null());

@@ -332,20 +332,21 @@ mod tests {
     use super::DEFAULTS;
     use protocol::json::{parse, Json};
     use protocol::ErrorCode;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Every file in `sdk/locales`, listed by build.rs.
+    const LOCALES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
     /// Every translation has every key (plural forms `key.one` count as
     /// `key`) and nothing else but `error.<code>` texts (the same codes in
     /// every file); every text keeps English's placeholders.
-    #[test]
+    #[wasm_bindgen_test]
     fn every_locale_has_every_key_and_placeholder() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/locales");
         let mut locales = 0;
         // The error codes the first file gives texts for: every file gives the same.
         let mut error_codes: Option<Vec<String>> = None;
-        for entry in std::fs::read_dir(dir).expect("sdk/locales") {
-            let path = entry.expect("a locale file").path();
-            let text = std::fs::read_to_string(&path).expect("readable");
-            let Ok(Json::Obj(pairs)) = parse(&text) else {
+        for (path, text) in LOCALES {
+            let Ok(Json::Obj(pairs)) = parse(text) else {
                 panic!("{path:?} is not a JSON object");
             };
             for (key, english) in DEFAULTS {

@@ -108,8 +108,9 @@ pub fn unfold(li: &Element) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn kept_keys_are_read_back_and_bounded() {
         assert_eq!(parse(" k1  k2"), ["k1", "k2"]);
         assert!(parse("").is_empty());

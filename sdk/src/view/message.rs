@@ -376,8 +376,9 @@ pub fn notice_text(s: &Strings, li: &Element) -> String {
 #[cfg(test)]
 mod tests {
     use super::{name_hue, NAME_HUES};
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn name_hues_are_one_of_eight_stable_and_spread() {
         let keys = [
             "s_Ada", "s_Bo", "s_Cy", "s_Di", "s_Eve", "s_Flo", "s_Gus", "s_Hal",
