@@ -1178,13 +1178,20 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     // Anywhere in the widget: a click outside an open menu's message closes it.
     out.push(on(&v.container, "click", |c, e, t| {
         if let Some(target) = target(&e) {
-            crate::view::menu::close_if_outside(&c.view.list, &target);
+            crate::view::menu::close_if_outside(&c.view.list, Some(&target));
             if c.view.log.contains(Some(&target)) {
                 c.on_list_click(&target, t);
             }
         }
     }));
     if let Some(window) = crate::global::window() {
+        // On the host page, outside the widget (even when a launcher's panel
+        // holds it: the path, not the retargeted target, says where).
+        out.push(on(&window, "click", |c, e, _| {
+            if !e.composed_path().includes(&c.view.container, 0) {
+                crate::view::menu::close_if_outside(&c.view.list, None);
+            }
+        }));
         out.push(on(&window, "online", |c, _, t| {
             c.session.set_browser_online(true, t)
         }));

@@ -59,6 +59,15 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   await page.keyboard.press('Escape');
   await mine.locator('[role=menu]').waitFor({ state: 'detached' });
   assert.equal(await bubble.getAttribute('aria-expanded'), 'true', 'the panel stayed open');
+  // Inside the launcher's own shadow root, a click on the message keeps its
+  // menu open; a click on the shop's page closes it (the panel stays).
+  await mine.locator('.hc-more').click();
+  await mine.locator('.hc-text').click();
+  assert.equal(await mine.locator('[role=menu]').count(), 1, 'still open after a click on its own message');
+  await page.locator('h1').click();
+  await mine.locator('[role=menu]').waitFor({ state: 'detached', timeout: 2000 });
+  assert.equal(await bubble.getAttribute('aria-expanded'), 'true', 'the panel stayed open');
+  await mine.locator('.hc-more').focus();
 
   // Closed: messages from others count on the bubble.
   await page.keyboard.press('Escape');

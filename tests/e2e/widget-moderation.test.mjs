@@ -201,7 +201,7 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
-test('one menu at a time: another message\'s ⋯ closes the open menu, ⋯ pressed again closes its own, a tap elsewhere closes it', async () => {
+test('one menu at a time: another message\'s ⋯ closes the open menu, ⋯ pressed again closes its own, a tap elsewhere (on the host page too) closes it', async () => {
   const room = uniqueRoom('one-menu');
   const bo = await join(room, 'Bo');
   for (const text of ['first', 'second']) await post(bo, text);
@@ -233,6 +233,13 @@ test('one menu at a time: another message\'s ⋯ closes the open menu, ⋯ press
   assert.equal(await first.locator('[role=menu]').count(), 1, 'still open after a click on its own message');
   await second.locator('.hc-text').click();
   await first.locator('[role=menu]').waitFor({ state: 'detached', timeout: 2000 });
+  // And so does a click on the host page, outside the widget.
+  await ada.evaluate(() => document.body.insertAdjacentHTML('afterbegin', '<p id="article">The host page\'s own text</p>'));
+  await first.locator('.hc-more').click();
+  await first.locator('[role=menu]').waitFor();
+  await ada.locator('#article').click();
+  await first.locator('[role=menu]').waitFor({ state: 'detached', timeout: 2000 });
+  assert.equal(await first.locator('.hc-more').getAttribute('aria-expanded'), 'false');
   await Promise.all([bo.close(), ada.context().close()]);
 });
 

@@ -189,7 +189,10 @@ const KB = 1024;
 // it (the one click listener of the widget now, which also ends the old
 // "one menu at a time" loop); the end of a timed mute read out: 101.3 KB
 // (103,754 B) nightly, 108.9 KB (111,489 B) stable, so 101.4/109.0 KB.
-const EMBED_BUDGET = { nightly: 101.4 * KB, stable: 109.0 * KB };
+// Then +62 B nightly, +123 B stable, for a menu closed by a click on the
+// host page too (a window click listener while mounted): 103,787 B
+// nightly, 111,612 B stable, so 101.5/109.1 KB.
+const EMBED_BUDGET = { nightly: 101.5 * KB, stable: 109.1 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

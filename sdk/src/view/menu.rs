@@ -46,12 +46,13 @@ pub fn close(li: &Element) {
 }
 
 /// Menus are popups: a click or tap outside a menu's message (in the
-/// composer, on another message) closes it, as native menus do. On the
-/// click, not on focus moving: the menu going would move what is under the
-/// pointer between its press and its release. Before the click's own
-/// action (which may open a menu, or remove the control clicked).
-pub fn close_if_outside(list: &Element, clicked: &Element) {
-    let here = closest(clicked, "[data-seq]");
+/// composer, on another message, or on the host page: `clicked` is None)
+/// closes it, as native menus do. On the click, not on focus moving: the
+/// menu going would move what is under the pointer between its press and
+/// its release. Before the click's own action (which may open a menu, or
+/// remove the control clicked).
+pub fn close_if_outside(list: &Element, clicked: Option<&Element>) {
+    let here = clicked.and_then(|c| closest(c, "[data-seq]"));
     each(list, ".hc-menu", &mut |m| {
         if !here.as_ref().is_some_and(|h| h.contains(Some(&m))) {
             if let Some(li) = closest(&m, "[data-seq]") {
