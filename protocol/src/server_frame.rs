@@ -190,6 +190,12 @@ pub enum ServerFrame {
     /// lists them, replacing what the moderator knew (after an erasure too
     /// large to tell message by message). `reported` with `all: true`.
     ReportedAll(Vec<ReportCounts>),
+    /// Yours alone: what the room lets you do changed without a notice
+    /// naming you (a mute that follows your address, set or lifted on
+    /// another sender key): `mutedUntil` as in `welcome`.
+    Standing {
+        muted_until: Option<u64>,
+    },
     /// A frame was refused; the connection stays open.
     Error(ProtocolError),
 }
@@ -491,6 +497,10 @@ impl ServerFrame {
                     &json::array(all.iter().map(|c| c.fields(ObjectWriter::new()).finish())),
                 )
                 .finish(),
+            ServerFrame::Standing { muted_until } => ObjectWriter::new()
+                .str("type", "standing")
+                .opt_u64("mutedUntil", *muted_until)
+                .finish(),
             ServerFrame::Error(e) => ObjectWriter::new()
                 .str("type", "error")
                 .str("code", e.code.as_str())
@@ -634,6 +644,9 @@ impl ServerFrame {
                     .collect(),
                 accept: str_field(obj, "accept")?.to_owned(),
             }),
+            "standing" => ServerFrame::Standing {
+                muted_until: obj.get("mutedUntil").and_then(Json::as_u64),
+            },
             "upload" => ServerFrame::Upload {
                 id: str_field(obj, "id")?.to_owned(),
                 file: u32_field(obj, "file")?,

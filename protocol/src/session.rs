@@ -1092,6 +1092,14 @@ impl Session {
                 };
                 self.set_room(room);
             }
+            // A mute that follows our address, set or lifted on someone else.
+            ServerFrame::Standing { muted_until } => {
+                let room = RoomStatus {
+                    muted_until,
+                    ..self.room.clone()
+                };
+                self.set_room(room);
+            }
             ServerFrame::Rules(rules) => {
                 // The site changed them while we are here: as if welcomed so.
                 self.max_message_chars = rules.max_message_chars;

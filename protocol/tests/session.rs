@@ -1918,6 +1918,30 @@ fn a_timed_mute_lifts_by_itself_when_it_ends() {
 }
 
 #[test]
+fn a_mute_that_follows_our_address_is_shown_and_lifted_by_standing_frames() {
+    let mut s = session();
+    let t0 = 1_800_000_000_000.0;
+    connected(&mut s, t0, 0, vec![]);
+    // Someone at our address was muted (a notice not naming us), then unmuted.
+    let until = t0 as u64 + 60_000;
+    let standing = |muted_until| ServerFrame::Standing { muted_until }.encode();
+    s.on_text(&standing(Some(until)), t0);
+    assert!(drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Room(r) if r.muted_until == Some(until))));
+    assert!(!s.room().may_act());
+    s.on_text(&standing(None), t0 + 1_000.0);
+    assert_eq!(s.room().muted_until, None, "free again before the end");
+    assert!(drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Room(r) if r.muted_until.is_none())));
+    // Timed, it also lifts by itself.
+    s.on_text(&standing(Some(until)), t0 + 2_000.0);
+    s.handle_timeout(until as f64);
+    assert_eq!(s.room().muted_until, None, "over");
+}
+
+#[test]
 fn a_timed_mute_does_not_lift_for_a_member_banned_meanwhile() {
     use hello_chat_protocol::message::ModerationNotice;
     let mut s = session();

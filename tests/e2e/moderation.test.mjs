@@ -163,6 +163,36 @@ test('a muted sender gets muted with until; slow mode answers retryAfter; a lock
   await Promise.all([eve, ada, mo, late].map((c) => c.close()));
 });
 
+test('a mute that follows an address tells the other members there at once, and so does its end; nobody else hears', async () => {
+  const s = await site();
+  const room = uniqueRoom('standing');
+  // Eve and Bo are anonymous from one address (all test clients are 127.0.0.1),
+  // as two people behind one NAT; Ada is verified; Old is the workshop front end.
+  const [eve, bo, ada] = await Promise.all([join(room, 'Eve', { site: s }), join(room, 'Bo', { site: s }),
+    join(room, 'Ada', { site: s, token: userToken('ada', 'Ada') })]);
+  const legacy = await Client.connect({ room, site: s, name: 'Old' });
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  const mute = await act(mo, { type: 'moderate', action: 'mute', sender: eve.welcome.sender, seconds: 600 });
+  assert.equal(mute.type, 'ack');
+  const notice = await bo.next((f) => f.type === 'moderation' && f.seq === mute.seq);
+  // Bo is muted by the address: told so now, not only when his next message is refused.
+  const muted = await bo.next('standing');
+  assert.equal(muted.mutedUntil, notice.until);
+  assert.equal((await act(bo, { type: 'send', message: 'am I?' })).code, 'muted');
+  const unmute = await act(mo, { type: 'moderate', action: 'unmute', sender: eve.welcome.sender });
+  await bo.next((f) => f.type === 'moderation' && f.seq === unmute.seq);
+  const lifted = await bo.next('standing');
+  assert.equal('mutedUntil' in lifted, false, 'not muted any more');
+  await post(bo, 'free again');
+  // Eve hears the notice naming her; a verified member, the workshop front
+  // end and the moderator are not muted by the address and hear nothing more.
+  await sleep(300);
+  for (const c of [eve, ada, legacy, mo]) {
+    assert.deepEqual(c.frames.filter((f) => f.type === 'standing' || (f.type === undefined && !f.message)), [], 'nothing for this member');
+  }
+  await Promise.all([eve, bo, ada, legacy, mo].map((c) => c.close()));
+});
+
 test('a banned member is closed with 4008 and refused on every next attempt', async () => {
   const s = await site();
   const room = uniqueRoom('ban');

@@ -162,6 +162,16 @@ impl RoomCore {
             }
             _ => Vec::new(),
         };
+        // The addresses a mute set or lifted here follows: other anonymous
+        // members there are muted, or free, with it.
+        let followed: Vec<String> = match &action {
+            ModerationAction::Mute { .. } => origins.clone(),
+            ModerationAction::Unmute { sender } => (self.state.sanctions.muted_origins.iter())
+                .filter(|(_, m)| m.sender == *sender)
+                .map(|(o, _)| o.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut after = Vec::new();
         let mut purged = Vec::new();
         let sanctions = &mut self.state.sanctions;
@@ -202,6 +212,9 @@ impl RoomCore {
             ModerationAction::Pin { target } => notice.target = Some(*target),
             ModerationAction::Unpin { .. } => notice.target = self.state.pinned,
         }
+        if !followed.is_empty() {
+            after.extend(self.standings(action.sender(), &followed, now));
+        }
         let mut outputs = Vec::new();
         let pinned = match action {
             ModerationAction::Pin { target } => Some(Some(target)),
@@ -240,6 +253,26 @@ impl RoomCore {
         self.state
             .sanctions
             .banned(&member.sender, origin.as_deref(), !member.verified, now)
+    }
+
+    /// A `standing` for each anonymous member here, other than `target`
+    /// (who hears the notice naming them), connected from one of `origins`:
+    /// a mute just set or lifted there mutes or frees them too, and they
+    /// learn it now rather than from their next message's refusal.
+    fn standings(&self, target: Option<&str>, origins: &[String], now: u64) -> Vec<Output> {
+        let sanctions = &self.state.sanctions;
+        self.presence
+            .anonymous_from(origins, |a| self.key.address(a))
+            .into_iter()
+            .filter(|(sender, _)| Some(sender.as_str()) != target)
+            .map(|(sender, origin)| {
+                let muted_until = sanctions.muted_until(&sender, Some(&origin), now);
+                Output::ToSender {
+                    sender,
+                    frame: ServerFrame::Standing { muted_until }.encode(),
+                }
+            })
+            .collect()
     }
 
     /// Where an anonymous member writes from, hashed ([`Record::origin`]).

@@ -24,8 +24,8 @@ pub enum Output {
         code: u16,
         reason: String,
     },
-    /// Send `frame` to every other connection of `sender` (a verified
-    /// member's other tabs and devices).
+    /// Send `frame` to every other (v1) connection of `sender`: a verified
+    /// member's other tabs and devices, an anonymous member's `standing`.
     ToSender { sender: String, frame: String },
     /// History has grown past the retention: trim it to `keep` records
     /// soon (the Durable Object does it from an alarm, off the send path).

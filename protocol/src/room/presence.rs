@@ -95,6 +95,27 @@ impl Presence {
             .unwrap_or_default()
     }
 
+    /// Anonymous members connected from one of `origins` (addresses as
+    /// `hash` makes them), each with the first such origin.
+    pub fn anonymous_from(
+        &self,
+        origins: &[String],
+        hash: impl Fn(&str) -> String,
+    ) -> Vec<(String, String)> {
+        self.members
+            .iter()
+            .filter(|(_, (m, _))| !m.verified)
+            .filter_map(|(sender, (_, addresses))| {
+                let origin = addresses
+                    .iter()
+                    .flatten()
+                    .map(|a| hash(a))
+                    .find(|o| origins.contains(o))?;
+                Some((sender.clone(), origin))
+            })
+            .collect()
+    }
+
     /// Connections of every member.
     pub fn connections(&self) -> u32 {
         self.connections

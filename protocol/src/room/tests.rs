@@ -984,6 +984,74 @@ fn a_mute_follows_an_anonymous_member_who_reloads_under_a_new_key() {
     );
 }
 
+/// The `standing` frames in `outputs`, by the sender they go to.
+fn standings(outputs: &[Output]) -> Vec<(String, Option<u64>)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::ToSender { sender, frame } => {
+                let f = json::parse(frame).unwrap();
+                (kind(&f) == "standing").then(|| (sender.clone(), field(&f, "mutedUntil").as_u64()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_mute_that_follows_an_address_is_told_to_the_other_members_there_and_so_is_its_end() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (bo, _) = join(&mut core, &mut store, request("Bo"));
+    let elsewhere = JoinRequest {
+        address: Some("192.0.2.50".into()),
+        ..request("Cy")
+    };
+    let (cy, _) = join(&mut core, &mut store, elsewhere);
+    let (ada, _) = join(&mut core, &mut store, verified("ada", Some("Ada")));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let mute = format!(
+        r#"{{"type":"moderate","id":"x1","action":"mute","sender":"{}","seconds":600}}"#,
+        eve.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &mute, T0);
+    // Eve hears the notice naming her; Bo, behind her address, his own
+    // frame; Cy (elsewhere), Ada (verified) and the moderator nothing.
+    assert_eq!(standings(&out), [(bo.sender.clone(), Some(T0 + 600_000))]);
+    let unmute = format!(
+        r#"{{"type":"moderate","id":"x2","action":"unmute","sender":"{}"}}"#,
+        eve.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &unmute, T0 + 1);
+    assert_eq!(standings(&out), [(bo.sender.clone(), None)]);
+    assert_eq!(answer(&send(&mut core, &mut store, &bo, "b1", "hi")), "ack");
+    // Bo muted on his own key stays muted when Eve's mute ends: he is told so.
+    for (id, who) in [("x3", &bo), ("x4", &eve)] {
+        let mute = format!(
+            r#"{{"type":"moderate","id":"{id}","action":"mute","sender":"{}","seconds":60}}"#,
+            who.sender
+        );
+        frame(&mut core, &mut store, &mo, &mute, T0 + 2);
+    }
+    let unmute = format!(
+        r#"{{"type":"moderate","id":"x5","action":"unmute","sender":"{}"}}"#,
+        eve.sender
+    );
+    let out = frame(&mut core, &mut store, &mo, &unmute, T0 + 3);
+    assert_eq!(standings(&out), [(bo.sender.clone(), Some(T0 + 60_002))]);
+    // Muting someone elsewhere, or a verified user, tells nobody.
+    for (id, who) in [("x6", &cy), ("x7", &ada)] {
+        let mute = format!(
+            r#"{{"type":"moderate","id":"{id}","action":"mute","sender":"{}","seconds":60}}"#,
+            who.sender
+        );
+        assert_eq!(
+            standings(&frame(&mut core, &mut store, &mo, &mute, T0 + 4)),
+            []
+        );
+    }
+}
+
 #[test]
 fn muting_a_verified_user_does_not_mute_anonymous_visitors_at_the_same_address() {
     let (mut core, mut store) = (core(), MemoryStore::default());

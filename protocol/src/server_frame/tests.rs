@@ -128,6 +128,10 @@ fn every_frame_round_trips() {
         ServerFrame::ReportedAll(Vec::new()),
         ServerFrame::Pinned(Some(sample(3))),
         ServerFrame::Pinned(None),
+        ServerFrame::Standing {
+            muted_until: Some(1_764_330_600_000),
+        },
+        ServerFrame::Standing { muted_until: None },
         ServerFrame::History {
             events: vec![
                 RoomEvent::Message(sample(1)),

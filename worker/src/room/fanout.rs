@@ -53,8 +53,8 @@ function queue(state, entry) {
   }
   q.push(entry);
 }
-export function broadcastTagged(state, tag, text, skip) {
-  queue(state, { tag, text, skip });
+export function broadcastTagged(state, tag, text, skip, v1Only) {
+  queue(state, { tag, text, skip, v1Only });
 }
 export function sendOne(state, ws, text) {
   queue(state, { to: ws, text });
@@ -67,13 +67,17 @@ export function flush(state) {
   // Tags as in connection.rs: TAG_V1 = 'v1', TAG_BATCH = 'batch'.
   const batching = q.length > 1 ? tagged(state, 'batch') : [];
   const isBatching = new Set(batching);
+  // A member's own frames go to their v1 sockets only: the workshop front
+  // end would show a frame it does not know as a message.
+  const v1 = q.some((e) => e.v1Only) ? new Set(tagged(state, 'v1')) : null;
+  const wanted = (e, ws) => !e.v1Only || v1.has(ws);
   // Batching sockets that do not get every 'v1' frame: a list of their own.
   const own = new Map();
   const mark = (ws) => { if (ws && isBatching.has(ws) && !own.has(ws)) own.set(ws, []); };
   for (const e of q) {
     if (e.to) mark(e.to);
     else if (e.tag === 'v1') mark(e.skip);
-    else for (const ws of tagged(state, e.tag)) mark(ws);
+    else for (const ws of tagged(state, e.tag)) if (wanted(e, ws)) mark(ws);
   }
   const common = [];
   for (const e of q) {
@@ -87,6 +91,7 @@ export function flush(state) {
       for (const [ws, list] of own) if (ws !== e.skip) list.push(e.text);
     }
     for (const ws of tagged(state, e.tag)) {
+      if (!wanted(e, ws)) continue;
       if (ws === e.skip || isBatching.has(ws)) {
         if (e.tag !== 'v1' && ws !== e.skip) own.get(ws).push(e.text);
         continue;
@@ -137,6 +142,7 @@ extern "C" {
         tag: &str,
         text: &str,
         skip: Option<&WebSocket>,
+        v1_only: bool,
     );
     #[wasm_bindgen(js_name = sendOne)]
     fn send_one(state: &DurableObjectState, ws: &WebSocket, text: &str);
@@ -166,7 +172,18 @@ pub fn sockets_changed(state: &DurableObjectState) {
 
 /// Send `frame` to every socket tagged `tag` except `skip`.
 pub fn broadcast(state: &DurableObjectState, tag: &str, frame: &str, skip: Option<&WebSocket>) {
-    broadcast_tagged(state, tag, frame, skip)
+    broadcast_tagged(state, tag, frame, skip, false)
+}
+
+/// Send `frame` to every v1 socket of `sender` except `skip`.
+pub fn to_sender(state: &DurableObjectState, sender: &str, frame: &str, skip: Option<&WebSocket>) {
+    broadcast_tagged(
+        state,
+        &super::connection::sender_tag(sender),
+        frame,
+        skip,
+        true,
+    )
 }
 
 /// Send what is queued now (before a socket is accepted).

@@ -598,7 +598,7 @@ impl Room {
                     }
                 }
                 Output::ToSender { sender, frame } => {
-                    fanout::broadcast(raw, &connection::sender_tag(&sender), &frame, ws);
+                    fanout::to_sender(raw, &sender, &frame, ws);
                     if sharded {
                         self.shards.push_all(&self.state, |i| Push::Sender {
                             sender: sender.clone(),

@@ -178,7 +178,7 @@ impl RoomFanout {
                     skip,
                 } => {
                     let skip = skip.and_then(|c| self.socket(&c));
-                    fanout::broadcast(raw, &connection::sender_tag(&sender), &frame, skip.as_ref());
+                    fanout::to_sender(raw, &sender, &frame, skip.as_ref());
                 }
                 Push::Moderators { frame } => {
                     fanout::broadcast(raw, connection::TAG_MODERATOR, &frame, None);
