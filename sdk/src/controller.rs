@@ -737,7 +737,7 @@ impl Controller {
 
     /// The online count, and `presence` for the page (on joining too).
     fn show_presence(&mut self, online: u32, joined: Option<String>, left: Option<String>) {
-        self.view.set_online(online);
+        self.view.set_online(Some(online));
         let detail = events::presence(online, joined, left, &self.members);
         self.emit("presence", detail);
     }
@@ -839,8 +839,10 @@ impl Controller {
             Status::Failed { code, reason } => {
                 self.view
                     .banner("failed", Some(&s.cannot_connect(*code, reason)));
-                // Nothing can be sent any more (banned, erased room...).
+                // Nothing can be sent any more (banned, erased room...),
+                // and nobody is counted for us.
                 self.view.set_composer_enabled(false);
+                self.view.set_online(None);
             }
             Status::Closed => {}
         }

@@ -374,6 +374,31 @@ test('@mentions: the list follows the caret; Enter once it left the @word sends 
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
+test('a visitor muted with another behind the same address sees it at once, and can write again when it is lifted', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wmod');
+  const room = uniqueRoom('same-address');
+  // Every test client is 127.0.0.1: Eve and Bo are two people behind one NAT.
+  const [eve, bo] = [await open({ room, site, name: 'Eve' }), await open({ room, site, name: 'Bo' })];
+  const mo = await join(room, 'x', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const { sender } = mo.welcome.members.find((m) => m.name === 'Eve');
+  await act(mo, { type: 'moderate', action: 'mute', sender, seconds: 600 });
+  for (const page of [eve, bo]) {
+    await page.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor();
+    assert.equal(await page.locator('.hc-input').isDisabled(), true);
+  }
+  await act(mo, { type: 'moderate', action: 'unmute', sender });
+  for (const page of [eve, bo]) {
+    await page.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor({ state: 'hidden', timeout: 5000 });
+    assert.equal(await page.locator('.hc-input').isDisabled(), false);
+  }
+  await bo.locator('.hc-input').fill('free again');
+  await bo.locator('.hc-input').press('Enter');
+  await item(eve, 'free again').waitFor();
+  await mo.close();
+  await Promise.all([eve.context().close(), bo.context().close()]);
+});
+
 test('a moderator removes, mutes and bans from the menu; the member sees each', async () => {
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wmod');
@@ -424,6 +449,7 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   const failed = await eve.evaluate(() => window.events.find(([e, d]) => e === 'status' && d.status === 'failed')[1]);
   assert.equal(failed.code, 4008);
   await eve.locator('.hc-banner', { hasText: 'banned' }).waitFor();
+  assert.equal(await eve.locator('.hc-online').textContent(), '', 'no count of a room she is out of');
 
   // Another moderator's message: removable, but no Mute or Ban (the room refuses those).
   const max = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Max', role: 'moderator', exp: inAnHour() }) });

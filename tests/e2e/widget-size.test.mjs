@@ -192,7 +192,11 @@ const KB = 1024;
 // Then +62 B nightly, +123 B stable, for a menu closed by a click on the
 // host page too (a window click listener while mounted): 103,787 B
 // nightly, 111,612 B stable, so 101.5/109.1 KB.
-const EMBED_BUDGET = { nightly: 101.5 * KB, stable: 109.1 * KB };
+// Then +59 B nightly, +152 B stable, for a mute that follows the visitor's
+// address shown and lifted at once (the `standing` frame), and no online
+// count once the widget stopped for good: 103,846 B nightly, 111,764 B
+// stable, so 101.5/109.2 KB.
+const EMBED_BUDGET = { nightly: 101.5 * KB, stable: 109.2 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -1431,11 +1431,11 @@ impl View {
         );
     }
 
-    pub fn set_online(&self, n: u32) {
-        set_text(
-            &self.online,
-            &self.strings.fill("online", &[("n", &decimal(n.into()))]),
-        );
+    /// "3 online", or nothing (`None`: no longer connected for good, so
+    /// no count would stay true).
+    pub fn set_online(&self, n: Option<u32>) {
+        let text = n.map(|n| self.strings.fill("online", &[("n", &decimal(n.into()))]));
+        set_text(&self.online, text.as_deref().unwrap_or(""));
     }
 
     /// Show whether sound and notifications are on.
