@@ -1089,7 +1089,8 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
     // A pointer picks a name (mousedown: before the composer loses focus).
     out.push(on(&v.suggest, "mousedown", |c, e, _| {
         e.prevent_default();
-        let name = target(&e).and_then(|el| el.get_attribute("data-name"));
+        let option = target(&e).and_then(|el| crate::view::dom::closest(&el, "[data-name]"));
+        let name = option.and_then(|el| el.get_attribute("data-name"));
         if let Some(name) = name {
             c.complete_mention(&name);
         }

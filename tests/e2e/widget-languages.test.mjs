@@ -169,6 +169,39 @@ test('Arabic: replying to a long English message, the reply bar shows whom it an
   await Promise.all([sara.context().close(), eve.context().close()]);
 });
 
+/** Where `text` is drawn inside `el`: its first and last characters' left edges, and `el`'s box. */
+function drawn(el, text) {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(text);
+    if (at < 0) continue;
+    const edge = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1); return r.getBoundingClientRect().left; };
+    const box = el.getBoundingClientRect();
+    return { first: edge(at), last: edge(at + text.length - 1), left: box.left, right: box.right };
+  }
+  return null;
+}
+
+test('Arabic: a long Latin name keeps its beginning over a message, and "@Name" in the mention list reads as one', async () => {
+  const room = uniqueRoom('rtl-name');
+  const sara = await open({ room, name: 'سارة', locale: 'ar' }, { width: 320 });
+  const bart = await open({ room, name: 'Bartholomew-the-Magnificent-XX', locale: 'en' });
+  await send(bart, 'hello from far away');
+  const name = item(sara, 'hello from far away').locator('.hc-name');
+  await name.waitFor();
+  const start = await name.evaluate(drawn, 'Bart');
+  assert.ok(start && start.first >= start.left - 1 && start.last <= start.right + 1, `the start of the name is on screen: ${JSON.stringify(start)}`);
+  await sara.locator('.hc-input').fill('@Bar');
+  const option = sara.locator('.hc-option', { hasText: 'Bartholomew' });
+  await option.waitFor();
+  const at = await option.evaluate(drawn, '@B');
+  assert.ok(at.first < at.last, `"@" is drawn before the name, left to right: ${JSON.stringify(at)}`);
+  // Still picked by a pointer, on the name itself.
+  await option.locator('bdi').dispatchEvent('mousedown');
+  assert.equal(await sara.locator('.hc-input').inputValue(), '@Bartholomew-the-Magnificent-XX ');
+  await Promise.all([sara.context().close(), bart.context().close()]);
+});
+
 test('Hebrew: a reply\'s quote of a long English message shows its beginning, sent and still being sent', async () => {
   const room = uniqueRoom('rtl-quote');
   const dana = await open({ room, name: 'דנה', locale: 'he' }, { width: 360 });

@@ -196,7 +196,11 @@ const KB = 1024;
 // address shown and lifted at once (the `standing` frame), and no online
 // count once the widget stopped for good: 103,846 B nightly, 111,764 B
 // stable, so 101.5/109.2 KB.
-const EMBED_BUDGET = { nightly: 101.5 * KB, stable: 109.2 * KB };
+// Then +67 B nightly, +71 B stable, for names isolated in their own
+// direction over messages and in the @mention list (a long Latin name in a
+// right-to-left widget keeps its start): 103,913 B nightly, 111,835 B
+// stable, so 101.6/109.3 KB.
+const EMBED_BUDGET = { nightly: 101.6 * KB, stable: 109.3 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -175,7 +175,9 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
     }
 
     let meta = element(doc, "div", "hc-meta");
-    let name = element(doc, "span", "hc-name");
+    // A `bdi`: cut at the end of the name's own direction (a Latin name in
+    // a right-to-left widget keeps its start).
+    let name = element(doc, "bdi", "hc-name");
     set_text(&name, &m.name);
     let key = if m.sender.is_empty() {
         &m.name

@@ -1409,7 +1409,11 @@ impl View {
                 "aria-selected",
                 if i == active { "true" } else { "false" },
             );
-            set_text(&li, &concat(&["@", name]));
+            // Isolated, in the name's own direction: "@Ada" stays one unit in
+            // a right-to-left widget, and the list keeps the widget's alignment.
+            let text = element(&self.doc, "bdi", "");
+            set_text(&text, &concat(&["@", name]));
+            append(&li, &text);
             append(&self.suggest, &li);
             // A short list scrolls: keep the chosen one in it (not the page).
             if i == active {
