@@ -325,7 +325,7 @@ test('wrong arguments throw a TypeError at once, before anything is queued; dest
   }
 });
 
-test('a moderator pins, mutes and locks from a headless client; a bad action is refused before it is sent, a member\'s by the room', async () => {
+test('a moderator pins, mutes and locks from a headless client, and hears of reports; a bad action is refused before it is sent, a member\'s by the room', async () => {
   const SECRET = 'headless-moderation-secret-0123456789';
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'hmod');
   const room = uniqueRoom('hmod');
@@ -334,6 +334,8 @@ test('a moderator pins, mutes and locks from a headless client; a bad action is 
   const context = await browser.newContext();
   try {
     const mo = await headlessPage(context, { room, site, token });
+    // The report counts a moderator's own UI shows (README, `report`).
+    await mo.evaluate(() => window.client.on('reports', (d) => window.seen.push(['reports', d])));
     const member = await headlessPage(context, { room, site, name: 'Ada' });
     for (const page of [mo, member]) {
       await page.evaluate(() => window.client.on('moderation', (d) => window.seen.push(['moderation', d])));
@@ -341,6 +343,12 @@ test('a moderator pins, mutes and locks from a headless client; a bad action is 
     }
     const seq = await post(eve, 'doors open at 6');
     await waitFor(mo, (s) => window.seen.some(([e, d]) => e === 'message' && d.seq === s), seq);
+    assert.deepEqual(await events(mo, 'reports'), [{ reports: [], all: true }], 'none open on joining');
+    await waitFor(member, (s) => window.seen.some(([e, d]) => e === 'message' && d.seq === s), seq);
+    await member.evaluate((s) => window.client.report(s, 'spam'), seq);
+    await waitFor(mo, () => window.seen.some(([e, d]) => e === 'reports' && !d.all));
+    const [counted] = (await events(mo, 'reports')).find((d) => !d.all).reports;
+    assert.deepEqual([counted.target, counted.reports, counted.reasons], [seq, 1, { spam: 1 }]);
     // Before, a custom UI's moderator could only edit or remove.
     await mo.evaluate((s) => window.client.moderate('pin', { target: s }), seq);
     const pinned = await eve.next((f) => f.type === 'pinned');
