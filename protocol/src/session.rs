@@ -1417,7 +1417,7 @@ impl Session {
                 concat(&["at most ", &decimal(MAX_FILES as u64), " files per message"]),
             ));
         }
-        let text = if !files.is_empty() && text.trim().is_empty() {
+        let text = if !files.is_empty() && validate::is_blank(text) {
             String::new()
         } else {
             validate::message_text(text, self.max_message_chars)?

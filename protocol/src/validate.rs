@@ -117,9 +117,15 @@ pub fn bot_name(raw: &str) -> Option<String> {
 /// Message text as it will be stored: trimmed, `\r\n` turned into `\n`,
 /// 1..=`max_chars` characters, and free of control characters other than
 /// newline and tab.
+/// Whether `text` shows nothing: whitespace and invisible characters only
+/// (a message of a zero-width space would be a blank bubble).
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
 pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError> {
     let trimmed = raw.trim();
-    if trimmed.is_empty() {
+    if is_blank(trimmed) {
         return Err(ProtocolError::new(ErrorCode::Empty, "message is empty"));
     }
     // `replace("\r\n", "\n")`, by hand: a string pattern brings in the
@@ -283,6 +289,24 @@ mod tests {
         assert_eq!(
             message_text(" \n\t ", 2000).unwrap_err().code,
             ErrorCode::Empty
+        );
+        for blank in [
+            "\u{200B}",
+            " \u{2060}\u{2060} ",
+            "\u{3164}",
+            "\u{FEFF}",
+            "\u{202E}",
+            "\u{2800}",
+        ] {
+            assert_eq!(
+                message_text(blank, 2000).unwrap_err().code,
+                ErrorCode::Empty,
+                "{blank:?} shows nothing"
+            );
+        }
+        assert!(
+            message_text("👨\u{200D}👩\u{200D}👧 ❤\u{FE0F}", 2000).is_ok(),
+            "joiners and variation selectors within visible text stay"
         );
         assert_eq!(
             message_text(&"x".repeat(2001), 2000).unwrap_err().code,

@@ -109,7 +109,8 @@ fn message_text_keeps_a_crlf_at_the_limit_as_one_character() {
 /// `message_text` as it was written with std (`replace`, `format!`).
 fn std_message_text(raw: &str, max: usize) -> Result<String, (ErrorCode, String)> {
     let text = raw.trim().replace("\r\n", "\n");
-    if text.is_empty() {
+    // Blank: nothing but whitespace and invisible characters (U+FEFF here).
+    if text.chars().all(|c| c.is_whitespace() || c == '\u{feff}') {
         return Err((ErrorCode::Empty, "message is empty".to_owned()));
     }
     let count = text.chars().count();

@@ -3,7 +3,7 @@
 // answer, the server stays up, and storage holds no trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, Client, join, sleep, uniqueRoom } from './helpers.mjs';
+import { BASE, Client, act, join, siteApi, siteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 test('invalid UTF-8 in a text frame is refused and stores nothing', async () => {
   const room = uniqueRoom('utf8');
@@ -31,6 +31,24 @@ test('control, zero-width and bidi-override characters are removed from names', 
   const blank = await join(room, '\u200B\u200D\uFEFF   ');
   assert.equal(blank.welcome.name, 'Anonymous');
   await Promise.all([evil, watcher, blank].map((c) => c.close()));
+});
+
+test('a message of invisible characters only (a blank bubble) is refused as empty, from a socket and from the site API', async () => {
+  const room = uniqueRoom('blank');
+  const [eve, bo] = await Promise.all([join(room, 'Eve'), join(room, 'Bo')]);
+  const blanks = ['\u200b', ' \u2060\u2060 ', '\u3164', '\ufeff', '\u202e', '\u2800', '\u200b\n\u200d'];
+  for (const message of blanks) {
+    assert.equal((await act(eve, { type: 'send', message })).code, 'empty', JSON.stringify(message));
+  }
+  // Joiners within visible text are part of it (a family emoji).
+  const family = '👨\u200d👩\u200d👧';
+  assert.equal((await act(eve, { type: 'send', message: family })).type, 'ack');
+  assert.equal((await bo.next('message')).message, family, 'the first message Bo gets is the visible one');
+  const { site, key } = await siteWithKey({ origins: [], allowNoOrigin: true }, 'blank');
+  const res = await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: '\u200b\u200b' });
+  assert.equal(res.status, 400, res.text);
+  assert.equal(res.body.error, 'empty');
+  await Promise.all([eve.close(), bo.close()]);
 });
 
 test('hostile ids and numbers are refused before any room is reached', async () => {

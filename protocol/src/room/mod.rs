@@ -872,7 +872,7 @@ impl RoomCore {
     ) -> Outcome {
         let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(id.as_deref())));
         // 1. The text must pass the site's rules (files may go without text).
-        let text = if !files.is_empty() && raw.trim().is_empty() {
+        let text = if !files.is_empty() && crate::validate::is_blank(raw) {
             String::new()
         } else {
             match message_text(raw, member.limits.max_message_chars) {
