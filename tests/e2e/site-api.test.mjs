@@ -322,6 +322,8 @@ test('a post or moderation body of the wrong shape is 400 bad_request, as the er
   }
   const r = await api(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'explode' });
   assert.deepEqual([r.status, r.body.error], [400, 'bad_request']);
+  const list = await api(key, 'POST', `/${site}/rooms/${room}/moderation`, [{ action: 'lock' }]);
+  assert.deepEqual([list.status, list.body.error, list.body.message], [400, 'bad_request', 'the body must be a JSON object']);
   const ok = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: '' });
   assert.deepEqual([ok.status, ok.body.error], [400, 'empty'], 'a refusal of the text keeps its own code');
 });

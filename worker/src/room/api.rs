@@ -319,7 +319,7 @@ impl Room {
                     Err(refusal) => return Ok(refusal),
                 };
                 let Ok(Json::Obj(fields)) = json::parse(&body) else {
-                    return json_error(400, "bad_request", "the body is a JSON object");
+                    return json_error(400, "bad_request", "the body must be a JSON object");
                 };
                 if let Err(why) = site_api::check_fields(&fields, site_api::MODERATION_FIELDS) {
                     return json_error(400, "bad_request", &why);
