@@ -114,15 +114,15 @@ pub fn bot_name(raw: &str) -> Option<String> {
         .then_some(name)
 }
 
-/// Message text as it will be stored: trimmed, `\r\n` turned into `\n`,
-/// 1..=`max_chars` characters, and free of control characters other than
-/// newline and tab.
 /// Whether `text` shows nothing: whitespace and invisible characters only
 /// (a message of a zero-width space would be a blank bubble).
 pub fn is_blank(text: &str) -> bool {
     text.chars().all(|c| c.is_whitespace() || is_invisible(c))
 }
 
+/// Message text as it will be stored: trimmed, `\r\n` turned into `\n`,
+/// 1..=`max_chars` characters, not blank ([`is_blank`]), and free of
+/// control characters other than newline and tab.
 pub fn message_text(raw: &str, max_chars: usize) -> Result<String, ProtocolError> {
     let trimmed = raw.trim();
     if is_blank(trimmed) {
