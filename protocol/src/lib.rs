@@ -48,6 +48,7 @@ pub mod backoff;
 pub mod client_frame;
 pub mod connect;
 pub mod error;
+pub mod file_rules;
 #[cfg(feature = "server")]
 pub mod file_serving;
 #[cfg(feature = "server")]

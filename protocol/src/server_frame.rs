@@ -101,6 +101,9 @@ pub struct Welcome {
     /// [`FILE_TYPES`](crate::limits::FILE_TYPES)). One string, not an array:
     /// the widget hands it to its file picker as it is.
     pub accept: Option<String>,
+    /// The largest file the site takes, in bytes; `None` when attachments
+    /// are off or the server does not say.
+    pub max_file_bytes: Option<u64>,
     /// Moderators only: the messages with open reports (the most recently
     /// reported first, at most [`crate::report::WELCOME_REPORTS`]).
     pub reports: Vec<ReportCounts>,
@@ -117,6 +120,9 @@ pub struct Rules {
     pub emoji: Vec<String>,
     /// The file types the site accepts, as an HTML `accept` list ("": none).
     pub accept: String,
+    /// The largest file the site takes, in bytes (`None`: attachments off,
+    /// or a server that does not say).
+    pub max_file_bytes: Option<u64>,
 }
 
 // A frame lives for one parse or one encode: boxing `Welcome` (one per
@@ -379,6 +385,7 @@ impl ServerFrame {
                 )
                 .flag("receipts", w.receipts)
                 .opt_str("accept", w.accept.as_deref())
+                .opt_u64("maxFileBytes", w.max_file_bytes)
                 .opt_raw(
                     "readers",
                     w.receipts.then(|| {
@@ -481,6 +488,7 @@ impl ServerFrame {
                     &json::array(r.emoji.iter().map(|e| json_string(e))),
                 )
                 .str("accept", &r.accept)
+                .opt_u64("maxFileBytes", r.max_file_bytes)
                 .finish(),
             ServerFrame::Pinned(m) => ObjectWriter::new()
                 .str("type", "pinned")
@@ -575,6 +583,7 @@ impl ServerFrame {
                     .filter_map(parse_reader)
                     .collect(),
                 accept: obj.get("accept").and_then(Json::as_str).map(str::to_owned),
+                max_file_bytes: obj.get("maxFileBytes").and_then(Json::as_u64),
                 reports: list(obj, "reports")
                     .iter()
                     .filter_map(ReportCounts::parse)
@@ -643,6 +652,7 @@ impl ServerFrame {
                     .filter_map(|e| e.as_str().map(str::to_owned))
                     .collect(),
                 accept: str_field(obj, "accept")?.to_owned(),
+                max_file_bytes: obj.get("maxFileBytes").and_then(Json::as_u64),
             }),
             "standing" => ServerFrame::Standing {
                 muted_until: obj.get("mutedUntil").and_then(Json::as_u64),

@@ -262,6 +262,8 @@ pub struct RoomStatus {
     /// The file types the site accepts, as an `accept` list ("": none;
     /// `None`: not said, so any the service knows).
     pub accept: Option<String>,
+    /// The largest file the site takes (`None`: not said).
+    pub max_file_bytes: Option<u64>,
     /// The message a moderator pinned above the list, as it is now
     /// (shared: the status is copied on every change, the message is not).
     pub pinned: Option<Rc<ChatMessage>>,
@@ -272,6 +274,12 @@ impl RoomStatus {
     /// muted (moderators always).
     pub fn may_act(&self) -> bool {
         self.role.is_some() || (!self.locked && self.muted_until.is_none())
+    }
+
+    /// Whether the site would take this file: the room's own verdict,
+    /// given before anything is uploaded.
+    pub fn check_file(&self, mime: &str, size: u64) -> Result<(), ProtocolError> {
+        crate::file_rules::check(self.accept.as_deref(), self.max_file_bytes, mime, size)
     }
 }
 
@@ -287,6 +295,7 @@ impl PartialEq for RoomStatus {
             && self.edit_window == other.edit_window
             && self.emoji == other.emoji
             && self.accept == other.accept
+            && self.max_file_bytes == other.max_file_bytes
             && pin(self) == pin(other)
     }
 }
@@ -897,6 +906,7 @@ impl Session {
                     edit_window: welcome.edit_window,
                     emoji: welcome.emoji.clone(),
                     accept: welcome.accept.clone(),
+                    max_file_bytes: welcome.max_file_bytes,
                     pinned: welcome.pinned.take().map(Rc::new),
                 });
                 if welcome.role.is_some() {
@@ -1107,6 +1117,7 @@ impl Session {
                     edit_window: rules.edit_window,
                     emoji: rules.emoji,
                     accept: Some(rules.accept),
+                    max_file_bytes: rules.max_file_bytes,
                     ..self.room.clone()
                 };
                 self.effects.push_back(Effect::Room(self.room.clone()));

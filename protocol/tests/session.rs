@@ -2229,14 +2229,26 @@ fn new_rules_from_the_site_replace_what_welcome_said() {
             max_message_chars: 50,
             edit_window: 60,
             emoji: vec!["🎉".into()],
-            accept: String::new(),
+            accept: "image/png".into(),
+            max_file_bytes: Some(100),
         })
         .encode(),
         1.0,
     );
     let fx = drain(&mut s);
-    assert!(fx.iter().any(|e| matches!(e, Effect::Room(r)
-        if r.emoji == ["🎉"] && r.edit_window == 60 && r.accept.as_deref() == Some(""))));
+    let room = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Room(r) => Some(r),
+            _ => None,
+        })
+        .expect("the room's new rules");
+    assert!(room.emoji == ["🎉"] && room.edit_window == 60);
+    // The widget refuses a file the room would, before uploading it.
+    let refusal = |mime, size| room.check_file(mime, size).map_err(|e| e.code);
+    assert_eq!(refusal("image/png", 100), Ok(()));
+    assert_eq!(refusal("image/png", 101), Err(ErrorCode::TooLarge));
+    assert_eq!(refusal("image/gif", 1), Err(ErrorCode::UnsupportedType));
     assert_eq!(s.max_message_chars(), 50);
     assert_eq!(
         s.send(&"x".repeat(51), 2.0).map_err(|e| e.code),

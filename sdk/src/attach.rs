@@ -126,8 +126,15 @@ impl Controller {
         }
     }
 
-    /// Staged file `local` is prepared: it goes as `blob`, of `size` pixels.
+    /// Staged file `local` is prepared: it goes as `blob`, of `size` pixels,
+    /// unless the site would refuse it. Checked now, on the prepared bytes
+    /// (re-encoding changes a type and a size), so the visitor learns it in
+    /// the tray rather than from a message failing on upload.
     fn staged_ready(&mut self, local: u32, blob: Blob, size: Option<(u32, u32)>, t: f64) {
+        let mime = mime_of(&blob);
+        if let Err(e) = self.session.room().check_file(&mime, blob.size() as u64) {
+            return self.refuse_staged(local, &e);
+        }
         if !self.files.replace(local, blob.clone()) {
             return;
         }
@@ -135,7 +142,7 @@ impl Controller {
             return;
         };
         s.file.size = blob.size() as u64;
-        s.file.mime = mime_of(&blob);
+        s.file.mime = mime;
         s.file.width = size.map(|s| s.0);
         s.file.height = size.map(|s| s.1);
         s.ready = true;
@@ -146,6 +153,20 @@ impl Controller {
             self.files.send_when_ready = false;
             self.submit(t);
         }
+    }
+
+    /// Staged file `local` is one the site would refuse: it stays in the
+    /// tray, saying why, until removed or the message goes; it is not sent.
+    /// A Send waiting for it is called off, so the visitor decides.
+    fn refuse_staged(&mut self, local: u32, error: &ProtocolError) {
+        if self.files.staged_mut(local).is_none() {
+            return;
+        }
+        self.files.unstage(local);
+        self.files.send_when_ready = false;
+        let text = self.view.strings.not_sent(error);
+        self.view.staged_refused(local, &text);
+        self.view.say(&text);
     }
 
     /// The staged files, as they will be sent (with the alt texts typed).
@@ -205,14 +226,18 @@ impl Controller {
         text: &str,
         t: f64,
     ) -> Option<String> {
-        if !self.files.replace(local, blob.clone()) {
+        let mime = mime_of(&blob);
+        let checked = self.session.room().check_file(&mime, blob.size() as u64);
+        if checked.is_err() || !self.files.replace(local, blob.clone()) {
+            self.files.release(local);
+            self.act(checked.map(|()| String::new()));
             return None;
         }
         let f = OutgoingFile::new(
             local,
             name,
             blob.size() as u64,
-            &mime_of(&blob),
+            &mime,
             size.map(|s| s.0),
             size.map(|s| s.1),
             stem(name),

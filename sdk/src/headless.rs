@@ -218,6 +218,10 @@ impl Headless {
                                 .map_or(JsValue::UNDEFINED, JsValue::from_str),
                         ),
                         (
+                            "maxFileBytes",
+                            room.max_file_bytes.map_or(JsValue::UNDEFINED, num),
+                        ),
+                        (
                             "maxMessageChars",
                             num(self.session.max_message_chars() as u64),
                         ),
@@ -601,6 +605,10 @@ impl Client {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "file".to_owned());
         self.run(|h, t| {
+            // What the site would refuse is refused before any upload.
+            h.session
+                .room()
+                .check_file(&file.type_(), file.size() as u64)?;
             let local = h.next_local;
             h.next_local += 1;
             let alt = name

@@ -206,7 +206,7 @@ test('the React example draws its own chat on HelloChat.connect', async () => {
   }
 });
 
-test('a headless client sends a file; its upload reports progress and the others get it', async () => {
+test('a headless client sends a file; its upload reports progress and the others get it; a file the site would refuse is refused at once', async () => {
   const room = uniqueRoom('headless');
   const bo = await join(room, 'Bo');
   const context = await browser.newContext();
@@ -214,6 +214,17 @@ test('a headless client sends a file; its upload reports progress and the others
     const page = await headlessPage(context, { room, name: 'Ada' });
     await waitFor(page, () => window.seen.some(([e, d]) => e === 'status' && d.status === 'connected'));
     await page.evaluate(() => window.client.on('progress', (d) => window.seen.push(['progress', d])));
+    const [rules] = await events(page, 'room');
+    assert.equal(rules.maxFileBytes, 10 * 1024 * 1024, 'the default site limit');
+    // Refused before any upload, in the room's words.
+    const refused = await page.evaluate(() => {
+      const id = window.client.sendFile(new File(['PK'], 'a.zip', { type: 'application/zip' }));
+      return { id: id ?? null, error: window.seen.filter(([e]) => e === 'error').map(([, d]) => d).pop() };
+    });
+    assert.equal(refused.id, null);
+    assert.equal(refused.error.code, 'unsupported_type');
+    assert.match(refused.error.message, /^files of this type are not accepted \(allowed: image\/png, /);
+    assert.equal((await events(page, 'pending')).length, 0, 'nothing queued');
     const id = await page.evaluate(() => {
       const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Array(300).fill(7)]);
       return window.client.sendFile(new File([png], 'chart.png', { type: 'image/png' }), 'the chart');

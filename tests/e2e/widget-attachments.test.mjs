@@ -175,6 +175,49 @@ test('the file button offers what the site accepts, and nothing on a site withou
   await context.close();
 });
 
+test('a file the site would refuse is refused in the tray with the reason, and the message goes without it', async () => {
+  const origins = ['http://127.0.0.1:*'];
+  const site = await createSite({ origins, limits: { fileTypes: ['image/png', 'text/plain'], maxFileBytes: 2000 } });
+  const room = uniqueRoom('refuse');
+  const context = await browser.newContext();
+  const ada = await widgetPage(context, { room, site, name: 'Ada' });
+  const bo = await widgetPage(context, { room, site, name: 'Bo' });
+  await Promise.all([waitForStatus(ada, 'connected'), waitForStatus(bo, 'connected')]);
+  const picker = ada.locator('.hc-composer input[type="file"]');
+  const chip = (name) => ada.locator('.hc-tray .hc-staged').filter({ hasText: name });
+
+  await picker.setInputFiles({ name: 'slides.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+  await chip('slides.pdf').and(ada.locator('[data-state="refused"]')).waitFor({ timeout: 10000 });
+  assert.equal(await chip('slides.pdf').locator('.hc-file-meta').textContent(),
+    'Not sent: files of this type are not accepted (allowed: image/png, text/plain)');
+  await picker.setInputFiles({ name: 'long.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(2001)) });
+  await chip('long.txt').and(ada.locator('[data-state="refused"]')).waitFor({ timeout: 10000 });
+  assert.equal(await chip('long.txt').locator('.hc-file-meta').textContent(), 'Not sent: files may be at most 1.9 KB');
+  // Screen readers hear it too, and the chip can still be removed by keyboard.
+  assert.match(await ada.locator('[aria-live] p').last().textContent(), /at most 1\.9 KB/);
+  assert.equal(await chip('long.txt').locator('button.hc-unstage').count(), 1);
+
+  await picker.setInputFiles({ name: 'fits.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(2000)) });
+  await chip('fits.txt').and(ada.locator('[data-state="ready"]')).waitFor({ timeout: 10000 });
+  await ada.locator('.hc-input').fill('the notes');
+  await ada.locator('.hc-input').press('Enter');
+  const card = bo.locator('.hc-list a.hc-file');
+  await card.waitFor({ timeout: 15000 });
+  assert.deepEqual(await bo.locator('.hc-list .hc-file-name').allTextContents(), ['fits.txt'], 'only the file the site takes went');
+  await ada.locator('.hc-list .hc-msg:not([data-state])').filter({ hasText: 'the notes' }).waitFor({ timeout: 10000 });
+  assert.equal(await ada.locator('.hc-msg[data-state="failed"]').count(), 0, 'no message fails on upload');
+  assert.equal(await ada.locator('.hc-tray .hc-staged').count(), 0, 'the tray empties on send');
+
+  // The API refuses the same way, with an error event, before uploading.
+  const api = await ada.evaluate(async () => {
+    const id = await window.chat.sendFile(new File(['%PDF-1.4'], 'a.pdf', { type: 'application/pdf' }), 'pdf');
+    return { id, codes: window.events.filter(([e]) => e === 'error').map(([, d]) => d.code) };
+  });
+  assert.equal(api.id, undefined);
+  assert.deepEqual(api.codes, ['unsupported_type']);
+  await context.close();
+});
+
 test('a 4000×3000 JPEG arrives at 2048×1536; a small JPEG is re-encoded upright, its EXIF dropped', async () => {
   const { ada, bo, close } = await pair('big');
   const id = await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(4000, 3000, 'image/jpeg', 'big.jpg'), 'big one'));

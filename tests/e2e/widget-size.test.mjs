@@ -203,7 +203,12 @@ const KB = 1024;
 // Then +71 B nightly, +5 B stable, for text of invisible characters only
 // refused as empty (it is the room's rule, checked before sending too):
 // 103,984 B nightly, 111,840 B stable, within 101.6/109.3 KB.
-const EMBED_BUDGET = { nightly: 101.6 * KB, stable: 109.3 * KB };
+// Then +1,230 B nightly, +1,421 B stable, for files the site would refuse
+// refused in the tray with the room's reason (the room's own check,
+// `file_rules.rs`, now in the widget: ~900 B of it; the chip's refused
+// state, a caption taken off a message with files: the rest): 105,214 B
+// nightly, 113,261 B stable, so 102.8/110.7 KB.
+const EMBED_BUDGET = { nightly: 102.8 * KB, stable: 110.7 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

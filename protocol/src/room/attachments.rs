@@ -15,6 +15,7 @@
 
 use crate::client_frame::{FileRef, UploadRequest};
 use crate::error::{ErrorCode, ProtocolError};
+use crate::file_rules;
 pub use crate::files::TICKET_MS;
 use crate::files::{clean_file_name, object_key, FileKey, Ticket, UPLOAD_PATH};
 use crate::message::{Attachment, ChatMessage, RoomEvent};
@@ -73,30 +74,17 @@ impl RoomCore {
             ));
         };
         if limits.max_file_bytes == 0 {
-            return fail(ProtocolError::new(
-                ErrorCode::NotAllowed,
-                "this site does not accept files",
-            ));
+            return fail(file_rules::files_off());
         }
         if let Err(e) = self.may_act(member, now) {
             return fail(e);
         }
         if request.size > limits.max_file_bytes {
-            return fail(ProtocolError::new(
-                ErrorCode::TooLarge,
-                format!(
-                    "files may be at most {}",
-                    size_at_most(limits.max_file_bytes)
-                ),
-            ));
+            return fail(file_rules::too_large(limits.max_file_bytes));
         }
         if !limits.file_types.allows(&request.mime) {
-            return fail(ProtocolError::new(
-                ErrorCode::UnsupportedType,
-                format!(
-                    "files of this type are not accepted (allowed: {})",
-                    limits.file_types.names().join(", ")
-                ),
+            return fail(file_rules::unsupported_type(
+                &limits.file_types.names().join(", "),
             ));
         }
         // A file's name is shown to everyone: the site's filter applies.
@@ -344,39 +332,4 @@ impl RoomCore {
 
 fn ticket_used() -> ProtocolError {
     ProtocolError::new(ErrorCode::TicketUsed, "this upload ticket was used already")
-}
-
-/// A size limit for people: "1.5 MB", "1.9 KB", "10 MB", rounded down, so
-/// that a file of the size it names is never refused.
-fn size_at_most(bytes: u64) -> String {
-    let (unit, div) = match bytes {
-        0..1024 => return format!("{bytes} bytes"),
-        1024..1_048_576 => ("KB", 1024),
-        _ => ("MB", 1_048_576),
-    };
-    let tenths = bytes * 10 / div;
-    match tenths % 10 {
-        0 => format!("{} {unit}", tenths / 10),
-        t => format!("{}.{t} {unit}", tenths / 10),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::size_at_most;
-
-    #[test]
-    fn a_size_limit_is_never_overstated() {
-        for (bytes, said) in [
-            (10 * 1024 * 1024, "10 MB"),
-            (1_572_864, "1.5 MB"),
-            (5_500_000, "5.2 MB"),
-            (2_000, "1.9 KB"),
-            (1_048_575, "1023.9 KB"),
-            (1024, "1 KB"),
-            (1023, "1023 bytes"),
-        ] {
-            assert_eq!(size_at_most(bytes), said, "{bytes}");
-        }
-    }
 }

@@ -243,6 +243,7 @@ impl RoomCore {
             } else {
                 limits.file_types.names().join(",")
             },
+            max_file_bytes: Some(limits.max_file_bytes).filter(|b| *b > 0),
         }
     }
 
@@ -396,6 +397,7 @@ impl RoomCore {
                     Vec::new()
                 },
                 accept: Some(rules.accept),
+                max_file_bytes: rules.max_file_bytes,
                 reports: self.open_reports(&member, store)?,
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));

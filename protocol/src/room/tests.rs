@@ -2276,7 +2276,7 @@ fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
         file_types: FileTypes::from_names(["image/png", "image/jpeg"]).unwrap(),
         ..Limits::default()
     };
-    let (ada, _) = join(
+    let (ada, welcome) = join(
         &mut core,
         &mut store,
         JoinRequest {
@@ -2293,6 +2293,27 @@ fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
             T0,
         ))
     };
+    // The welcome tells the widget what the room will say, so it can say it
+    // first: its check refuses exactly what the room refuses, with the code.
+    let accept = field(&welcome[0], "accept").as_str().map(str::to_owned);
+    let max = field(&welcome[0], "maxFileBytes").as_u64();
+    assert_eq!(accept.as_deref(), Some("image/png,image/jpeg"));
+    assert_eq!(max, Some(5000));
+    for (size, mime) in [
+        (5000, "image/png"),
+        (5001, "image/jpeg"),
+        (1, "image/gif"),
+        (0, "text/plain"),
+        (9999, "application/x-msdownload"),
+    ] {
+        let client = crate::file_rules::check(accept.as_deref(), max, mime, size)
+            .map_or_else(|e| e.code.as_str().to_owned(), |()| "upload".to_owned());
+        assert_eq!(
+            client,
+            ask(&mut core, &mut store, &ada, size, mime),
+            "{size} {mime}"
+        );
+    }
     assert_eq!(
         ask(&mut core, &mut store, &ada, 5000, "image/png"),
         "upload"
@@ -2322,7 +2343,7 @@ fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
     assert!(!out.iter().any(|o| matches!(o, Output::SweepAt(_))));
 
     // A site without files.
-    let (bo, _) = join(
+    let (bo, welcome) = join(
         &mut core,
         &mut store,
         JoinRequest {
@@ -2337,6 +2358,8 @@ fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
         ask(&mut core, &mut store, &bo, 10, "image/png"),
         "not_allowed"
     );
+    assert_eq!(field(&welcome[0], "accept").as_str(), Some(""));
+    assert_eq!(field(&welcome[0], "maxFileBytes"), &Json::Null);
     // A room whose adapter has not said where files go cannot take any.
     let (mut bare, mut bare_store) = (self::core(), MemoryStore::default());
     let (cy, _) = join(&mut bare, &mut bare_store, request("Cy"));

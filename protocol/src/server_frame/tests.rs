@@ -85,6 +85,8 @@ fn every_frame_round_trips() {
             slow_mode: 30,
             edit_window: 3600,
             emoji: vec!["👍".into(), "❤️".into()],
+            accept: Some("image/png,text/plain".into()),
+            max_file_bytes: Some(5_000_000),
             ..Welcome::default()
         }),
         ServerFrame::Welcome(Welcome {
@@ -115,6 +117,17 @@ fn every_frame_round_trips() {
             by_reason: [0, 3, 0],
         }),
         ServerFrame::Reported(ReportCounts::new(7)),
+        ServerFrame::Rules(Rules {
+            max_message_chars: 500,
+            edit_window: 60,
+            emoji: vec!["👍".into()],
+            accept: "image/png".into(),
+            max_file_bytes: Some(1024),
+        }),
+        ServerFrame::Rules(Rules {
+            accept: String::new(),
+            ..Rules::default()
+        }),
         ServerFrame::ReportedAll(vec![
             ReportCounts {
                 target: 9,

@@ -203,6 +203,18 @@ pub fn staged_ready(doc: &Document, li: &Element, f: &OutgoingFile, url: Option<
     }
 }
 
+/// The staged file in `li` is one the site would refuse: it says why, and
+/// keeps only its remove button (no alt text for a file that will not go).
+pub fn staged_refused(li: &Element, why: &str) {
+    attr(li, "data-state", "refused");
+    if let Some(alt) = find(li, ".hc-alt") {
+        alt.remove();
+    }
+    if let Some(meta) = find(li, ".hc-file-meta") {
+        set_text(&meta, why);
+    }
+}
+
 /// The full-size viewer: a modal dialog over the page with the image and a
 /// close button (focus goes there; Escape and a click outside close it).
 pub fn viewer(doc: &Document, s: &Strings, src: &str, alt: &str) -> Element {

@@ -1149,6 +1149,13 @@ impl View {
         }
     }
 
+    /// Staged file `local` will not be sent: `why` in place of its size.
+    pub fn staged_refused(&self, local: u32, why: &str) {
+        if let Some(li) = self.staged_item(local) {
+            attachments::staged_refused(&li, why);
+        }
+    }
+
     /// The alt text the visitor gave staged file `local`, if it has a field.
     pub fn alt_of(&self, local: u32) -> Option<String> {
         let input = find(&self.staged_item(local)?, ".hc-alt")?;
