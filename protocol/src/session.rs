@@ -1504,6 +1504,19 @@ impl Session {
         self.queue(Action::Edit { target, text }, now)
     }
 
+    /// Take the text off message `target`, which carries files: it stays,
+    /// files only (as it could have been sent). The room refuses this as
+    /// `empty` for a message without files.
+    pub fn clear_caption(&mut self, target: u64, now: f64) -> Result<String, ProtocolError> {
+        self.queue(
+            Action::Edit {
+                target,
+                text: String::new(),
+            },
+            now,
+        )
+    }
+
     /// Delete message `target`. Asked again while the first is unsent
     /// (offline), it is the same delete, not a second one the room would
     /// refuse as `not_found`.

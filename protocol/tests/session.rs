@@ -1004,6 +1004,26 @@ fn an_edit_made_offline_goes_out_once_when_back() {
 }
 
 #[test]
+fn a_blank_edit_is_refused_at_once_but_a_caption_may_be_cleared() {
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    drain(&mut s);
+    assert_eq!(
+        s.edit(1, "  ", 1.0).map_err(|e| e.code),
+        Err(ErrorCode::Empty)
+    );
+    let id = s.clear_caption(1, 2.0).unwrap();
+    assert_eq!(
+        transmitted(&drain(&mut s)),
+        [ClientFrame::Edit {
+            id,
+            target: 1,
+            message: String::new()
+        }]
+    );
+}
+
+#[test]
 fn our_own_typing_on_another_tab_is_not_shown() {
     let mut s = session();
     connected(&mut s, 0.0, 1, vec![msg(1)]);

@@ -300,10 +300,20 @@ impl Controller {
         let Some(text) = menu::edited_text(li) else {
             return;
         };
-        let was = find(li, ".hc-text").and_then(|p| p.text_content());
+        // (A message of files only has no text.)
+        let was = find(li, ".hc-text")
+            .and_then(|p| p.text_content())
+            .unwrap_or_default();
         // Unchanged, it is no edit (it would only add "(edited)").
-        if was.as_deref().map(str::trim) != Some(text.trim()) {
-            if let Err(e) = self.session.edit(seq, &text, t) {
+        if was.trim() != text.trim() {
+            // A message with files may be left without text, as it could
+            // have been sent; one of text only may not be emptied.
+            let result = if find(li, ".hc-files").is_some() && protocol::validate::is_blank(&text) {
+                self.session.clear_caption(seq, t)
+            } else {
+                self.session.edit(seq, &text, t)
+            };
+            if let Err(e) = result {
                 // Empty or too long: the editor stays, with what was typed.
                 let why = self.view.strings.not_sent(&e);
                 menu::edit_refused(&self.view.doc, li, &why);

@@ -218,6 +218,33 @@ test('a file the site would refuse is refused in the tray with the reason, and t
   await context.close();
 });
 
+test('editing away the text of a message with an image leaves the image alone; the others see it so', async () => {
+  const { ada, bo, close } = await pair('caption');
+  await ada.locator('.hc-composer input[type="file"]').setInputFiles({ name: 'view.png', mimeType: 'image/png', buffer: await imageBytes(ada, 40, 30) });
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').waitFor();
+  await ada.locator('.hc-input').fill('look at this');
+  await ada.locator('.hc-input').press('Enter');
+  await loadedImage(bo, 'view');
+  const mine = ada.locator('.hc-list .hc-msg:not([data-state])').filter({ hasText: 'look at this' });
+  await mine.waitFor({ timeout: 10000 });
+  const seq = await mine.getAttribute('data-seq');
+  await mine.locator('.hc-more').click();
+  await mine.getByRole('menuitem', { name: 'Edit' }).click();
+  await mine.locator('textarea').fill('  ');
+  await mine.locator('textarea').press('Enter');
+  const theirs = bo.locator(`.hc-list .hc-msg[data-seq="${seq}"]`);
+  await bo.waitForFunction((seq) => {
+    const li = window.root().querySelector(`.hc-list .hc-msg[data-seq="${seq}"]`);
+    return li && !li.querySelector('.hc-text') && li.querySelector('.hc-edited');
+  }, seq, { timeout: 10000 });
+  assert.equal(await theirs.locator('img[alt="view"]').count(), 1, 'the image stays');
+  const own = ada.locator(`.hc-list .hc-msg[data-seq="${seq}"]`);
+  assert.equal(await own.locator('.hc-err').count(), 0, 'no "Not sent"');
+  assert.equal(await own.locator('img[alt="view"]').count(), 1);
+  await own.locator('.hc-text').waitFor({ state: 'detached', timeout: 10000 });
+  await close();
+});
+
 test('a 4000×3000 JPEG arrives at 2048×1536; a small JPEG is re-encoded upright, its EXIF dropped', async () => {
   const { ada, bo, close } = await pair('big');
   const id = await ada.evaluate(async () => window.chat.sendFile(await window.makeImage(4000, 3000, 'image/jpeg', 'big.jpg'), 'big one'));

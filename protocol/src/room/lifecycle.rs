@@ -106,6 +106,9 @@ impl RoomCore {
         let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(Some(id))));
         let text = match message_text(raw, member.limits.max_message_chars) {
             Ok(text) => text,
+            // A message with files may lose its caption, as it may be sent
+            // without one; only a message of text would be left blank.
+            Err(e) if e.code == ErrorCode::Empty && carries_files(target, store)? => String::new(),
             Err(e) => return fail(e),
         };
         let request = fingerprint(&["edit", &target.to_string(), &text]);
@@ -255,4 +258,11 @@ impl RoomCore {
         };
         self.change(member, id, request, target, change, now, store)
     }
+}
+
+/// Whether message `target` is stored with files (deleted ones have none).
+fn carries_files(target: u64, store: &mut impl Store) -> Result<bool, StoreError> {
+    Ok(store
+        .message(target)?
+        .is_some_and(|(m, _)| !m.deleted && !m.attachments.is_empty()))
 }

@@ -3860,3 +3860,26 @@ fn an_unpin_with_nothing_pinned_is_refused_and_told_to_no_one() {
     assert_eq!(answer(&out), "not_found");
     assert!(broadcasts(&out).is_empty(), "no notice, no pinned frame");
 }
+
+#[test]
+fn a_caption_comes_off_a_message_with_files_but_a_message_of_text_cannot_be_emptied() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, generous("ada"));
+    let key = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    send_files(&mut core, &mut store, &ada, "m1", "look", refs(&[&key]), T0);
+    send(&mut core, &mut store, &ada, "m2", "just text");
+    let edit = |core: &mut RoomCore, store: &mut MemoryStore, id: &str, target: u64| {
+        let text = format!(r#"{{"type":"edit","id":"{id}","target":{target},"message":"  "}}"#);
+        frame(core, store, &ada, &text, T0 + 1000)
+    };
+    let out = edit(&mut core, &mut store, "e1", 1);
+    assert_eq!(kind(&replies(&out)[0]), "ack");
+    let update = &broadcasts(&out)[0];
+    assert_eq!(field(update, "message").as_str(), Some(""));
+    let (stored, _) = store.message(1).unwrap().unwrap();
+    assert_eq!((stored.message.as_str(), stored.attachments.len()), ("", 1));
+    // A message that is only text would be left blank: refused as before.
+    let out = edit(&mut core, &mut store, "e2", 2);
+    assert_eq!(answer(&out), "empty");
+    assert_eq!(store.message(2).unwrap().unwrap().0.message, "just text");
+}
