@@ -170,18 +170,23 @@ impl ModerationAction {
             }
             other => Ok(other),
         };
+        // A mute or ban of no time would be announced and end at once.
+        let sanction = || match seconds()? {
+            Some(0) => Err(bad("\"seconds\" must be at least 1; leave it out for good")),
+            other => Ok(other),
+        };
         Ok(Some(match action {
             "delete" => ModerationAction::Delete {
                 target: required()?,
             },
             "mute" => ModerationAction::Mute {
                 sender: sender()?,
-                seconds: seconds()?,
+                seconds: sanction()?,
             },
             "unmute" => ModerationAction::Unmute { sender: sender()? },
             "ban" => ModerationAction::Ban {
                 sender: sender()?,
-                seconds: seconds()?,
+                seconds: sanction()?,
             },
             "unban" => ModerationAction::Unban { sender: sender()? },
             "purge" => ModerationAction::Purge { sender: sender()? },
@@ -781,6 +786,8 @@ mod tests {
             ("pin", None, None),
             ("mute", Some("a b"), None),
             ("ban", Some("k1"), Some(MAX_SANCTION_SECS + 1)),
+            ("mute", Some("k1"), Some(0)),
+            ("ban", Some("k1"), Some(0)),
         ] {
             assert_eq!(
                 ModerationAction::from_parts(action, None, sender, seconds).map_err(|e| e.code),

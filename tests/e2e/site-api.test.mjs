@@ -337,6 +337,10 @@ test('a body naming a field it does not take is refused, not half-applied: a typ
   const typo = await api(key, 'POST', `${path}/moderation`, { action: 'mute', sender: bo.welcome.sender, second: 600 });
   assert.deepEqual([typo.status, typo.body.error], [400, 'bad_request'], JSON.stringify(typo.body));
   assert.match(typo.body.message, /"second"/, 'the message names the field');
+  // A mute of no time would be announced to the room and over at once.
+  const zero = await api(key, 'POST', `${path}/moderation`, { action: 'mute', sender: bo.welcome.sender, seconds: 0 });
+  assert.deepEqual([zero.status, zero.body.error], [400, 'bad_request'], JSON.stringify(zero.body));
+  assert.match(zero.body.message, /at least 1; leave it out for good/);
   const glance = await api(key, 'GET', path);
   assert.deepEqual(glance.body.muted, [], 'nobody was muted');
   // The id a client would send on a socket is not the API's: it would look like a retry key and not be one.
