@@ -94,12 +94,6 @@ impl Controller {
             return;
         }
         for file in files {
-            if self.files.staged.len() >= MAX_FILES {
-                let n = decimal(MAX_FILES as u64);
-                let text = self.view.strings.fill("tooManyFiles", &[("n", &n)]);
-                self.view.say(&text);
-                break;
-            }
             let name = name_of(&file);
             let local = self.files.keep(file.clone());
             let f = OutgoingFile::new(
@@ -112,6 +106,16 @@ impl Controller {
                 stem(&name),
             );
             self.view.stage(&f);
+            if self.files.staged.len() >= MAX_FILES {
+                // Said on the first file left out, as a file the site
+                // refuses, where the visitor looks; the rest are dropped.
+                self.files.release(local);
+                let n = decimal(MAX_FILES as u64);
+                let text = self.view.strings.fill("tooManyFiles", &[("n", &n)]);
+                self.view.staged_refused(local, &text);
+                self.view.say(&text);
+                break;
+            }
             self.files.staged.push(Staged {
                 file: f,
                 ready: false,

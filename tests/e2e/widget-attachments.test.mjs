@@ -218,6 +218,24 @@ test('a file the site would refuse is refused in the tray with the reason, and t
   await context.close();
 });
 
+test('dropping more files than a message takes says so on the first one left out, where the visitor looks', async () => {
+  const { ada, bo, close } = await pair('eleven');
+  await ada.evaluate(() => {
+    const dt = new DataTransfer();
+    for (let i = 1; i <= 11; i++) dt.items.add(new File([`note ${i}`], `n${i}.txt`, { type: 'text/plain' }));
+    window.root().querySelector('.hc-log').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true, composed: true }));
+  });
+  const left = ada.locator('.hc-tray .hc-staged[data-state="refused"]');
+  await left.waitFor({ timeout: 10000 });
+  assert.equal(await left.locator('.hc-file-name').textContent(), 'n11.txt');
+  assert.equal(await left.locator('.hc-file-meta').textContent(), 'At most 10 files per message.');
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').nth(9).waitFor({ timeout: 10000 });
+  await ada.locator('.hc-send').click();
+  await bo.waitForFunction(() => window.events.some(([e, d]) => e === 'message' && d.attachments.length === 10), null, { timeout: 20000 });
+  assert.equal(await ada.locator('.hc-tray .hc-staged').count(), 0, 'the tray empties on send');
+  await close();
+});
+
 test('editing away the text of a message with an image leaves the image alone; the others see it so', async () => {
   const { ada, bo, close } = await pair('caption');
   await ada.locator('.hc-composer input[type="file"]').setInputFiles({ name: 'view.png', mimeType: 'image/png', buffer: await imageBytes(ada, 40, 30) });
