@@ -1498,23 +1498,17 @@ impl Session {
         }
     }
 
-    /// Change the text of message `target`.
+    /// Change the text of message `target`. A blank text takes it off a
+    /// message with files (which stays, files only); for a message of text
+    /// only the room refuses it as `empty` (the session does not know which
+    /// a message is: a UI that does checks first, as the widget's editor).
     pub fn edit(&mut self, target: u64, text: &str, now: f64) -> Result<String, ProtocolError> {
-        let text = validate::message_text(text, self.max_message_chars)?;
+        let text = if validate::is_blank(text) {
+            String::new()
+        } else {
+            validate::message_text(text, self.max_message_chars)?
+        };
         self.queue(Action::Edit { target, text }, now)
-    }
-
-    /// Take the text off message `target`, which carries files: it stays,
-    /// files only (as it could have been sent). The room refuses this as
-    /// `empty` for a message without files.
-    pub fn clear_caption(&mut self, target: u64, now: f64) -> Result<String, ProtocolError> {
-        self.queue(
-            Action::Edit {
-                target,
-                text: String::new(),
-            },
-            now,
-        )
     }
 
     /// Delete message `target`. Asked again while the first is unsent

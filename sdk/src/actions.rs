@@ -308,8 +308,8 @@ impl Controller {
         if was.trim() != text.trim() {
             // A message with files may be left without text, as it could
             // have been sent; one of text only may not be emptied.
-            let result = if find(li, ".hc-files").is_some() && protocol::validate::is_blank(&text) {
-                self.session.clear_caption(seq, t)
+            let result = if find(li, ".hc-files").is_none() && protocol::validate::is_blank(&text) {
+                protocol::validate::message_text(&text, 0)
             } else {
                 self.session.edit(seq, &text, t)
             };

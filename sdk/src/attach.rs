@@ -106,6 +106,13 @@ impl Controller {
                 stem(&name),
             );
             self.view.stage(&f);
+            // A type the site does not take is refused at once (preparing
+            // keeps a type); the size waits for the prepared bytes.
+            if let Err(e) = self.session.room().check_file(&f.mime, 0) {
+                self.files.release(local);
+                self.show_refused(local, &name, &e);
+                continue;
+            }
             if self.files.staged.len() >= MAX_FILES {
                 // Said on the first file left out, as a file the site
                 // refuses, where the visitor looks; the rest are dropped.
@@ -113,7 +120,7 @@ impl Controller {
                 let n = decimal(MAX_FILES as u64);
                 let text = self.view.strings.fill("tooManyFiles", &[("n", &n)]);
                 self.view.staged_refused(local, &text);
-                self.view.say(&text);
+                self.view.say(&concat(&[&name, ": ", &text]));
                 break;
             }
             self.files.staged.push(Staged {
@@ -163,14 +170,40 @@ impl Controller {
     /// tray, saying why, until removed or the message goes; it is not sent.
     /// A Send waiting for it is called off, so the visitor decides.
     fn refuse_staged(&mut self, local: u32, error: &ProtocolError) {
-        if self.files.staged_mut(local).is_none() {
+        let Some(s) = self.files.staged_mut(local) else {
             return;
-        }
+        };
+        let name = s.file.name.clone();
         self.files.unstage(local);
         self.files.send_when_ready = false;
+        self.show_refused(local, &name, error);
+    }
+
+    /// Staged file `local` (`name`) shows why it will not go; read out
+    /// with its name, so that several refusals are told apart.
+    fn show_refused(&self, local: u32, name: &str, error: &ProtocolError) {
         let text = self.view.strings.not_sent(error);
         self.view.staged_refused(local, &text);
-        self.view.say(&text);
+        self.view.say(&concat(&[name, ": ", &text]));
+    }
+
+    /// The site's rules arrived or changed: a staged file they rule out
+    /// now says so, rather than failing its message on upload. (One they
+    /// refused before is let go already: added again, it is checked again.)
+    pub(crate) fn recheck_staged(&mut self) {
+        let refused: Vec<(u32, ProtocolError)> = self
+            .files
+            .staged
+            .iter()
+            .filter(|s| s.ready)
+            .filter_map(|s| {
+                let checked = self.session.room().check_file(&s.file.mime, s.file.size);
+                checked.err().map(|e| (s.file.local, e))
+            })
+            .collect();
+        for (local, error) in refused {
+            self.refuse_staged(local, &error);
+        }
     }
 
     /// The staged files, as they will be sent (with the alt texts typed).

@@ -787,6 +787,7 @@ impl Controller {
             !over && (moderator || (room.muted_until.is_none() && !room.locked)),
         );
         self.view.set_file_types(room.accept.as_deref());
+        self.recheck_staged();
     }
 
     /// A moderation notice: a line in the list (and a purge tombstones).

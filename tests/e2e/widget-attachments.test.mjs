@@ -5,7 +5,7 @@
 // files as cards; progress and Cancel; destroy() leaves no object URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, createSite, join, launchBrowser, mintToken, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { BASE, admin, createSite, join, launchBrowser, mintToken, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -194,16 +194,23 @@ test('a file the site would refuse is refused in the tray with the reason, and t
   await chip('long.txt').and(ada.locator('[data-state="refused"]')).waitFor({ timeout: 10000 });
   assert.equal(await chip('long.txt').locator('.hc-file-meta').textContent(), 'Not sent: files may be at most 1.9 KB');
   // Screen readers hear it too, and the chip can still be removed by keyboard.
-  assert.match(await ada.locator('[aria-live] p').last().textContent(), /at most 1\.9 KB/);
+  assert.equal(await ada.locator('[aria-live] p').last().textContent(), 'long.txt: Not sent: files may be at most 1.9 KB');
   assert.equal(await chip('long.txt').locator('button.hc-unstage').count(), 1);
 
+  // A file staged under the old rules is checked again when the site changes them.
   await picker.setInputFiles({ name: 'fits.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(2000)) });
   await chip('fits.txt').and(ada.locator('[data-state="ready"]')).waitFor({ timeout: 10000 });
+  const patched = await admin('PATCH', `/sites/${site}`, { limits: { fileTypes: ['image/png', 'text/plain'], maxFileBytes: 1500 } });
+  assert.equal(patched.status, 200);
+  await chip('fits.txt').and(ada.locator('[data-state="refused"]')).waitFor({ timeout: 10000 });
+  assert.equal(await chip('fits.txt').locator('.hc-file-meta').textContent(), 'Not sent: files may be at most 1.4 KB');
+  await picker.setInputFiles({ name: 'small.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(1000)) });
+  await chip('small.txt').and(ada.locator('[data-state="ready"]')).waitFor({ timeout: 10000 });
   await ada.locator('.hc-input').fill('the notes');
   await ada.locator('.hc-input').press('Enter');
   const card = bo.locator('.hc-list a.hc-file');
   await card.waitFor({ timeout: 15000 });
-  assert.deepEqual(await bo.locator('.hc-list .hc-file-name').allTextContents(), ['fits.txt'], 'only the file the site takes went');
+  assert.deepEqual(await bo.locator('.hc-list .hc-file-name').allTextContents(), ['small.txt'], 'only the file the site takes went');
   await ada.locator('.hc-list .hc-msg:not([data-state])').filter({ hasText: 'the notes' }).waitFor({ timeout: 10000 });
   assert.equal(await ada.locator('.hc-msg[data-state="failed"]').count(), 0, 'no message fails on upload');
   assert.equal(await ada.locator('.hc-tray .hc-staged').count(), 0, 'the tray empties on send');
@@ -260,6 +267,14 @@ test('editing away the text of a message with an image leaves the image alone; t
   assert.equal(await own.locator('.hc-err').count(), 0, 'no "Not sent"');
   assert.equal(await own.locator('img[alt="view"]').count(), 1);
   await own.locator('.hc-text').waitFor({ state: 'detached', timeout: 10000 });
+  // From the page's API too; a message of text only cannot be emptied (the room says so).
+  await ada.locator('.hc-input').fill('just text');
+  await ada.locator('.hc-input').press('Enter');
+  const text = ada.locator('.hc-list .hc-msg:not([data-state])').filter({ hasText: 'just text' });
+  await text.waitFor({ timeout: 10000 });
+  const id = await ada.evaluate((s) => window.chat.edit(Number(s), ''), await text.getAttribute('data-seq'));
+  await ada.waitForFunction((id) => window.events.some(([e, d]) => e === 'error' && d.code === 'empty' && d.id === id), id, { timeout: 10000 });
+  await ada.locator('.hc-list .hc-msg .hc-text', { hasText: 'just text' }).waitFor({ timeout: 10000 });
   await close();
 });
 

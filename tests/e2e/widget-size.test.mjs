@@ -207,9 +207,13 @@ const KB = 1024;
 // refused in the tray with the room's reason (the room's own check,
 // `file_rules.rs`, now in the widget: ~900 B of it; the chip's refused
 // state, a caption taken off a message with files: the rest): 105,214 B
-// nightly, 113,261 B stable, so 102.8/110.7 KB. Then +14 B nightly for
-// "At most 10 files" shown on the first file left out, not only read out.
-const EMBED_BUDGET = { nightly: 102.8 * KB, stable: 110.7 * KB };
+// nightly, 113,261 B stable, so 102.8/110.7 KB. Then +342 B nightly, +688 B
+// stable, for what a QA pass of that found: "At most 10 files" shown on the
+// first file left out, not only read out; staged files checked again when
+// the rules arrive or change; a type refused as soon as it is staged; the
+// refusals read out with the file's name; `edit(seq, '')` from the API:
+// 105,556 B nightly, 113,949 B stable, so 103.1/111.3 KB.
+const EMBED_BUDGET = { nightly: 103.1 * KB, stable: 111.3 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
