@@ -119,7 +119,7 @@ impl Controller {
                 self.files.release(local);
                 let n = decimal(MAX_FILES as u64);
                 let text = self.view.strings.fill("tooManyFiles", &[("n", &n)]);
-                self.view.staged_refused(local, &text);
+                self.view.staged_refused(local, &name, &text);
                 self.view.say(&concat(&[&name, ": ", &text]));
                 break;
             }
@@ -176,6 +176,7 @@ impl Controller {
         let name = s.file.name.clone();
         self.files.unstage(local);
         self.files.send_when_ready = false;
+        // (Its preview's object URL is revoked: the name comes back.)
         self.show_refused(local, &name, error);
     }
 
@@ -183,7 +184,7 @@ impl Controller {
     /// with its name, so that several refusals are told apart.
     fn show_refused(&self, local: u32, name: &str, error: &ProtocolError) {
         let text = self.view.strings.not_sent(error);
-        self.view.staged_refused(local, &text);
+        self.view.staged_refused(local, name, &text);
         self.view.say(&concat(&[name, ": ", &text]));
     }
 
@@ -229,7 +230,10 @@ impl Controller {
     }
 
     fn unstage(&mut self, local: u32) {
-        self.files.send_when_ready = false;
+        // (Removing a refused file leaves a waiting Send waiting.)
+        if self.files.staged_mut(local).is_some() {
+            self.files.send_when_ready = false;
+        }
         self.files.unstage(local);
         self.view.unstage(local);
     }

@@ -200,10 +200,19 @@ test('a file the site would refuse is refused in the tray with the reason, and t
   // A file staged under the old rules is checked again when the site changes them.
   await picker.setInputFiles({ name: 'fits.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(2000)) });
   await chip('fits.txt').and(ada.locator('[data-state="ready"]')).waitFor({ timeout: 10000 });
-  const patched = await admin('PATCH', `/sites/${site}`, { limits: { fileTypes: ['image/png', 'text/plain'], maxFileBytes: 1500 } });
+  await picker.setInputFiles({ name: 'pic.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"] .hc-alt').waitFor({ timeout: 10000 });
+  await ada.locator('.hc-tray .hc-alt').focus();
+  const patched = await admin('PATCH', `/sites/${site}`, { limits: { fileTypes: ['text/plain'], maxFileBytes: 1500 } });
   assert.equal(patched.status, 200);
   await chip('fits.txt').and(ada.locator('[data-state="refused"]')).waitFor({ timeout: 10000 });
   assert.equal(await chip('fits.txt').locator('.hc-file-meta').textContent(), 'Not sent: files may be at most 1.4 KB');
+  // The image's preview goes with its bytes: its name comes back, and focus
+  // in its description (which goes too) moves to its remove button.
+  const pic = ada.locator('.hc-tray .hc-staged[data-state="refused"]').filter({ has: ada.locator('.hc-file-name', { hasText: 'pic.png' }) });
+  await pic.waitFor({ timeout: 10000 });
+  assert.equal(await pic.locator('img, .hc-alt').count(), 0);
+  assert.equal(await ada.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-unstage');
   await picker.setInputFiles({ name: 'small.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(1000)) });
   await chip('small.txt').and(ada.locator('[data-state="ready"]')).waitFor({ timeout: 10000 });
   await ada.locator('.hc-input').fill('the notes');

@@ -212,8 +212,13 @@ const KB = 1024;
 // first file left out, not only read out; staged files checked again when
 // the rules arrive or change; a type refused as soon as it is staged; the
 // refusals read out with the file's name; `edit(seq, '')` from the API:
-// 105,556 B nightly, 113,949 B stable, so 103.1/111.3 KB.
-const EMBED_BUDGET = { nightly: 103.1 * KB, stable: 111.3 * KB };
+// 105,556 B nightly, 113,949 B stable, so 103.1/111.3 KB. Then +156 B
+// nightly, +123 B stable, for what a review of it found: a refused image's
+// name back in place of its revoked preview, focus in its description
+// moved to its remove button, and removing a refused file no longer
+// calling off a waiting Send: 105,712 B nightly, 114,072 B stable, so
+// 103.3/111.5 KB.
+const EMBED_BUDGET = { nightly: 103.3 * KB, stable: 111.5 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

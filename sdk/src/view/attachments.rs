@@ -203,11 +203,26 @@ pub fn staged_ready(doc: &Document, li: &Element, f: &OutgoingFile, url: Option<
     }
 }
 
-/// The staged file in `li` is one the site would refuse: it says why, and
-/// keeps only its remove button (no alt text for a file that will not go).
-pub fn staged_refused(li: &Element, why: &str) {
+/// The staged file in `li` is one the site would refuse: it says why,
+/// by its name (its preview's bytes are let go), and keeps only its remove
+/// button (no alt text for a file that will not go; focus in it moves to
+/// the button).
+pub fn staged_refused(doc: &Document, li: &Element, name: &str, why: &str) {
     attr(li, "data-state", "refused");
+    if let Some(img) = find(li, "img") {
+        let label = element(doc, "span", "hc-file-name");
+        attr(&label, "dir", "auto");
+        set_text(&label, name);
+        let _ = li.replace_child(&label, &img);
+    }
     if let Some(alt) = find(li, ".hc-alt") {
+        if alt.matches(":focus").unwrap_or(false) {
+            let button = find(li, ".hc-unstage")
+                .and_then(|b| super::dom::cast::<web_sys::HtmlElement>(b.into(), "HTMLElement"));
+            if let Some(button) = button {
+                super::dom::focus(&button);
+            }
+        }
         alt.remove();
     }
     if let Some(meta) = find(li, ".hc-file-meta") {

@@ -1149,10 +1149,10 @@ impl View {
         }
     }
 
-    /// Staged file `local` will not be sent: `why` in place of its size.
-    pub fn staged_refused(&self, local: u32, why: &str) {
+    /// Staged file `local` (`name`) will not be sent: `why` in place of its size.
+    pub fn staged_refused(&self, local: u32, name: &str, why: &str) {
         if let Some(li) = self.staged_item(local) {
-            attachments::staged_refused(&li, why);
+            attachments::staged_refused(&self.doc, &li, name, why);
         }
     }
 
