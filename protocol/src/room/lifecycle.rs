@@ -107,8 +107,15 @@ impl RoomCore {
         let text = match message_text(raw, member.limits.max_message_chars) {
             Ok(text) => text,
             // A message with files may lose its caption, as it may be sent
-            // without one; only a message of text would be left blank.
-            Err(e) if e.code == ErrorCode::Empty && carries_files(target, store)? => String::new(),
+            // without one; only a message of text would be left blank (and
+            // one that is gone is not found, whatever the text).
+            Err(e) if e.code == ErrorCode::Empty => {
+                match store.message(target)?.filter(|(m, _)| !m.deleted) {
+                    None => return fail(not_found()),
+                    Some((m, _)) if !m.attachments.is_empty() => String::new(),
+                    Some(_) => return fail(e),
+                }
+            }
             Err(e) => return fail(e),
         };
         let request = fingerprint(&["edit", &target.to_string(), &text]);
@@ -118,7 +125,7 @@ impl RoomCore {
         // Cheap checks first; the filter last, once a token is spent.
         let (message, author) = match store.message(target)? {
             Some((m, author)) if !m.deleted => (m, author),
-            _ => return fail(ProtocolError::new(ErrorCode::NotFound, "no such message")),
+            _ => return fail(not_found()),
         };
         if author != member.author && !member.moderates() {
             return fail(ProtocolError::new(
@@ -180,7 +187,7 @@ impl RoomCore {
         }
         let (message, author) = match store.message(target)? {
             Some((m, author)) if !m.deleted => (m, author),
-            _ => return fail(ProtocolError::new(ErrorCode::NotFound, "no such message")),
+            _ => return fail(not_found()),
         };
         if author == member.author {
             return self.change(member, id, request, target, Change::Delete, now, store);
@@ -242,7 +249,7 @@ impl RoomCore {
             ));
         }
         if !matches!(store.message(target)?, Some((m, _)) if !m.deleted) {
-            return fail(ProtocolError::new(ErrorCode::NotFound, "no such message"));
+            return fail(not_found());
         }
         if !self.throttles.take_message(member, now) {
             return fail(ProtocolError::new(
@@ -260,9 +267,6 @@ impl RoomCore {
     }
 }
 
-/// Whether message `target` is stored with files (deleted ones have none).
-fn carries_files(target: u64, store: &mut impl Store) -> Result<bool, StoreError> {
-    Ok(store
-        .message(target)?
-        .is_some_and(|(m, _)| !m.deleted && !m.attachments.is_empty()))
+fn not_found() -> ProtocolError {
+    ProtocolError::new(ErrorCode::NotFound, "no such message")
 }

@@ -3882,4 +3882,12 @@ fn a_caption_comes_off_a_message_with_files_but_a_message_of_text_cannot_be_empt
     let out = edit(&mut core, &mut store, "e2", 2);
     assert_eq!(answer(&out), "empty");
     assert_eq!(store.message(2).unwrap().unwrap().0.message, "just text");
+    // One that is gone, or never was, is not found, whatever the text.
+    assert_eq!(answer(&edit(&mut core, &mut store, "e3", 9)), "not_found");
+    let delete = r#"{"type":"delete","id":"d1","target":1}"#;
+    assert_eq!(
+        kind(&replies(&frame(&mut core, &mut store, &ada, delete, T0 + 2000))[0]),
+        "ack"
+    );
+    assert_eq!(answer(&edit(&mut core, &mut store, "e4", 1)), "not_found");
 }
