@@ -7,8 +7,11 @@
 //! "from-image"})`, so a photo taken sideways is drawn upright, and drawn on
 //! a canvas at most [`MAX_SIDE`] px on its longest side. JPEGs always go
 //! through the canvas, even small ones: re-encoding drops their EXIF data,
-//! where phones write the GPS position. GIFs are only measured (a canvas
-//! would keep only their first frame); other files pass unchanged.
+//! where phones write the GPS position. A copy bigger than the original (a
+//! JPEG saved at a lower quality than ours) is encoded again at lower
+//! qualities, so that a file the site takes is not refused for its copy.
+//! GIFs are only measured (a canvas would keep only their first frame);
+//! other files pass unchanged.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -25,8 +28,10 @@ use web_sys::{
 
 /// Longest side of an image sent, in pixels.
 pub const MAX_SIDE: u32 = 2048;
-/// JPEG quality when re-encoding: visually lossless for photos.
-const JPEG_QUALITY: f64 = 0.85;
+/// Qualities tried in turn while the copy is bigger than the original: the
+/// first is visually lossless for photos; most files saved lower are matched
+/// by the second, the rest by the third.
+const QUALITIES: [f64; 3] = [0.85, 0.7, 0.5];
 
 /// Called once with the bytes to send and, for images, their size in pixels.
 pub type Done = Box<dyn FnOnce(Blob, Option<(u32, u32)>)>;
@@ -112,29 +117,59 @@ fn drawn(file: Blob, mime: &str, redraw: bool, bitmap: ImageBitmap, done: Done) 
         done(file, Some((w, h)));
         return;
     }
-    // If the browser cannot encode this type (or runs out of memory), the
-    // original goes: it is still measured.
-    let fallback = Rc::new(Cell::new(Some((file, done))));
+    let original = Original {
+        file,
+        done,
+        size: (w, h),
+    };
+    encode(canvas, mime.to_owned(), 0, original);
+}
+
+/// The file as picked, sent as it is when the browser cannot encode its type
+/// (or runs out of memory): it is still measured.
+struct Original {
+    file: Blob,
+    done: Done,
+    size: (u32, u32),
+}
+
+/// Encode `canvas` at `QUALITIES[step]`, then hand the copy (or the original)
+/// to `done`.
+fn encode(canvas: HtmlCanvasElement, mime: String, step: usize, original: Original) {
+    let Some(&quality) = QUALITIES.get(step) else {
+        return (original.done)(original.file, Some(original.size));
+    };
+    let fallback = Rc::new(Cell::new(Some(original)));
     let on_blob = {
-        let fallback = fallback.clone();
-        let mime = mime.to_owned();
+        let (fallback, canvas, mime) = (fallback.clone(), canvas.clone(), mime.clone());
         Closure::once_into_js(move |blob: JsValue| {
-            let Some((file, done)) = fallback.take() else {
+            let Some(original) = fallback.take() else {
                 return;
             };
             match cast::<Blob>(blob, "Blob") {
-                Some(b) if b.type_() == mime => done(b, Some((cw, ch))),
-                _ => done(file, Some((w, h))),
+                Some(b) if b.type_() == mime => {
+                    // PNG has no quality to lower.
+                    let lower = mime != "image/png"
+                        && QUALITIES.get(step + 1).is_some()
+                        && b.size() > original.file.size();
+                    if lower {
+                        encode(canvas, mime, step + 1, original);
+                    } else {
+                        let size = (canvas.width(), canvas.height());
+                        (original.done)(b, Some(size));
+                    }
+                }
+                _ => (original.done)(original.file, Some(original.size)),
             }
         })
     };
-    let quality = JsValue::from_f64(JPEG_QUALITY);
+    let quality = JsValue::from_f64(quality);
     if canvas
-        .to_blob_with_type_and_encoder_options(on_blob.unchecked_ref(), mime, &quality)
+        .to_blob_with_type_and_encoder_options(on_blob.unchecked_ref(), &mime, &quality)
         .is_err()
     {
-        if let Some((file, done)) = fallback.take() {
-            done(file, Some((w, h)));
+        if let Some(original) = fallback.take() {
+            (original.done)(original.file, Some(original.size));
         }
     }
 }

@@ -318,6 +318,42 @@ test('a 4000×3000 JPEG arrives at 2048×1536; a small JPEG is re-encoded uprigh
   await close();
 });
 
+test('a JPEG saved at a low quality is not made bigger on the way, so a site limit just above it still takes it', async () => {
+  // Noise compresses badly: re-encoded at the widget's usual quality, this
+  // photo (saved at 0.5) would grow by a third and pass the site's limit.
+  const probe = await browser.newPage();
+  await probe.goto(`${BASE}/`);
+  const { b64, size } = await probe.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = c.height = 300;
+    const g = c.getContext('2d');
+    const px = g.createImageData(300, 300);
+    let seed = 7;
+    for (let i = 0; i < px.data.length; i++) { seed = (seed * 1103515245 + 12345) >>> 0; px.data[i] = i % 4 === 3 ? 255 : seed >>> 24; }
+    g.putImageData(px, 0, 0);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.5));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return { b64: btoa(s), size: bytes.length };
+  });
+  await probe.close();
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], limits: { maxFileBytes: size + 200 } });
+  const room = uniqueRoom('lowq');
+  const context = await browser.newContext();
+  const ada = await widgetPage(context, { room, site, name: 'Ada' });
+  await waitForStatus(ada, 'connected');
+  await ada.locator('.hc-composer input[type="file"]').setInputFiles({ name: 'noise.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(b64, 'base64') });
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"], .hc-tray .hc-staged[data-state="refused"]').waitFor({ timeout: 10000 });
+  assert.equal(await ada.locator('.hc-tray .hc-staged[data-state="refused"]').count(), 0, 'not refused for its copy');
+  await ada.locator('.hc-input').press('Enter');
+  await ada.waitForFunction(() => window.events.some(([e, d]) => e === 'message' && d.attachments.length === 1), null, { timeout: 15000 });
+  const sent = await ada.evaluate(() => window.events.find(([e, d]) => e === 'message' && d.attachments.length === 1)[1].attachments[0]);
+  assert.ok(sent.size <= size, `the copy (${sent.size} bytes) is not bigger than the original (${size})`);
+  assert.deepEqual([sent.width, sent.height, sent.mime], [300, 300, 'image/jpeg']);
+  await context.close();
+});
+
 test('an image attached offline waits in the outbox and goes out once when the link returns', async () => {
   const { ada, bo, ctxA, close } = await pair('offline');
   const png = await imageBytes(ada, 100, 100);

@@ -218,7 +218,10 @@ const KB = 1024;
 // moved to its remove button, and removing a refused file no longer
 // calling off a waiting Send: 105,712 B nightly, 114,072 B stable, so
 // 103.3/111.5 KB.
-const EMBED_BUDGET = { nightly: 103.3 * KB, stable: 111.5 * KB };
+// Then +104 B nightly for a JPEG copy never bigger than its original when a
+// lower quality can help (a photo saved at 0.5 no longer refused by a site
+// limit just above it): 105,816 B nightly, so 103.4 KB.
+const EMBED_BUDGET = { nightly: 103.4 * KB, stable: 111.5 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
