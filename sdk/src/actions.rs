@@ -306,14 +306,7 @@ impl Controller {
             .unwrap_or_default();
         // Unchanged, it is no edit (it would only add "(edited)").
         if was.trim() != text.trim() {
-            // A message with files may be left without text, as it could
-            // have been sent; one of text only may not be emptied.
-            let result = if find(li, ".hc-files").is_none() && protocol::validate::is_blank(&text) {
-                protocol::validate::message_text(&text, 0)
-            } else {
-                self.session.edit(seq, &text, t)
-            };
-            if let Err(e) = result {
+            if let Err(e) = self.edit(seq, &text, t) {
                 // Empty or too long: the editor stays, with what was typed.
                 let why = self.view.strings.not_sent(&e);
                 menu::edit_refused(&self.view.doc, li, &why);
@@ -325,6 +318,22 @@ impl Controller {
         }
         menu::close(li);
         self.back_from(li);
+    }
+
+    /// Edit message `seq` (from its editor or the page's `edit()`). A
+    /// message with files may be left without text, as it could have been
+    /// sent; one of text only in the list may not be emptied: refused here,
+    /// rather than shown blank until the room refuses it. (One not in the
+    /// list is the room's to judge.)
+    pub(crate) fn edit(&mut self, seq: u64, text: &str, t: f64) -> Result<String, ProtocolError> {
+        let text_only = self
+            .view
+            .item(seq)
+            .is_some_and(|li| find(&li, ".hc-files").is_none());
+        if text_only && protocol::validate::is_blank(text) {
+            return protocol::validate::message_text(text, 0);
+        }
+        self.session.edit(seq, text, t)
     }
 
     /// Open the editor on the visitor's last message in the list, if the

@@ -43,7 +43,7 @@ impl Widget {
 
     /// Change the text of your message `seq` (moderators: of any message).
     pub fn edit(&self, seq: f64, text: String) -> Option<String> {
-        self.act(&|c, t| c.session.edit(seq as u64, &text, t))
+        self.act(&|c, t| c.edit(seq as u64, &text, t))
     }
 
     /// Delete your message `seq` (moderators: any message).

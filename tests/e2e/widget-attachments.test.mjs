@@ -276,14 +276,30 @@ test('editing away the text of a message with an image leaves the image alone; t
   assert.equal(await own.locator('.hc-err').count(), 0, 'no "Not sent"');
   assert.equal(await own.locator('img[alt="view"]').count(), 1);
   await own.locator('.hc-text').waitFor({ state: 'detached', timeout: 10000 });
-  // From the page's API too; a message of text only cannot be emptied (the room says so).
+  // From the page's API too: a caption comes off the same way, and a
+  // message of text only cannot be emptied: refused at once, never shown blank.
+  const cap = await ada.evaluate(async () => {
+    const id = await window.chat.sendFile(await window.makeImage(20, 20, 'image/png', 'dot.png'), 'a dot');
+    return id;
+  });
+  const dot = ada.locator('.hc-list .hc-msg:not([data-state])').filter({ hasText: 'a dot' });
+  await dot.waitFor({ timeout: 10000 });
+  const dotSeq = await dot.getAttribute('data-seq');
+  assert.ok(cap && await ada.evaluate((s) => window.chat.edit(Number(s), ''), dotSeq), 'the caption edit is queued');
+  await bo.waitForFunction((seq) => {
+    const li = window.root().querySelector(`.hc-list .hc-msg[data-seq="${seq}"]`);
+    return li && !li.querySelector('.hc-text') && li.querySelector('img[alt="dot"]');
+  }, dotSeq, { timeout: 10000 });
   await ada.locator('.hc-input').fill('just text');
   await ada.locator('.hc-input').press('Enter');
   const text = ada.locator('.hc-list .hc-msg:not([data-state])').filter({ hasText: 'just text' });
   await text.waitFor({ timeout: 10000 });
-  const id = await ada.evaluate((s) => window.chat.edit(Number(s), ''), await text.getAttribute('data-seq'));
-  await ada.waitForFunction((id) => window.events.some(([e, d]) => e === 'error' && d.code === 'empty' && d.id === id), id, { timeout: 10000 });
-  await ada.locator('.hc-list .hc-msg .hc-text', { hasText: 'just text' }).waitFor({ timeout: 10000 });
+  const refused = await ada.evaluate((s) => {
+    const id = window.chat.edit(Number(s), '');
+    const li = window.root().querySelector(`.hc-list .hc-msg[data-seq="${s}"]`);
+    return { id, shown: li.querySelector('.hc-text')?.textContent, codes: window.events.filter(([e]) => e === 'error').map(([, d]) => d.code) };
+  }, await text.getAttribute('data-seq'));
+  assert.deepEqual(refused, { id: undefined, shown: 'just text', codes: ['empty'] });
   await close();
 });
 
