@@ -222,8 +222,9 @@ const KB = 1024;
 // lower quality can help (a photo saved at 0.5 no longer refused by a site
 // limit just above it): 105,816 B nightly, so 103.4 KB. Then +36 B for the
 // page's edit(seq, '') of a message of text only refused at once, not shown
-// blank until the room refuses it: 105,852 B nightly.
-const EMBED_BUDGET = { nightly: 103.4 * KB, stable: 111.5 * KB };
+// blank until the room refuses it: 105,852 B nightly. With both, the stable
+// build +262 B: 114,334 B, so 111.7 KB.
+const EMBED_BUDGET = { nightly: 103.4 * KB, stable: 111.7 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
