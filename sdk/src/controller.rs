@@ -1229,6 +1229,7 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
 fn notice_key(n: &ModerationNotice) -> Option<&'static str> {
     Some(match (n.action.as_str(), n.seconds) {
         ("delete", _) => "noticeDelete",
+        ("edit", _) => "noticeEdit",
         ("mute", _) => "noticeMute",
         ("unmute", _) => "noticeUnmute",
         ("ban", _) => "noticeBan",

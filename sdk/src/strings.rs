@@ -118,6 +118,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("locked", "This room is read-only."),
     ("slowMode", "Slow mode: one message every {s} s."),
     ("noticeDelete", "A message was removed by a moderator."),
+    ("noticeEdit", "A message was edited by a moderator."),
     ("noticeMute", "{name} was muted by {by}."),
     ("noticeUnmute", "{name} can write again."),
     ("noticeBan", "{name} was banned by {by}."),

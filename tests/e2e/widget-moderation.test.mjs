@@ -464,6 +464,33 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   await Promise.all([mo.context().close(), eve.context().close(), max.context().close()]);
 });
 
+test("a moderator's edit of someone else's message is announced in the list, not passed off as the author's", async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], secret: SECRET }, 'wmodedit');
+  const room = uniqueRoom('modedit');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const eve = await open({ room, site, name: 'Eve' });
+  await eve.evaluate(() => window.chat.on('moderation', (d) => window.events.push(['moderation', d])));
+  await eve.locator('.hc-input').fill('call me on 555 0100');
+  await eve.locator('.hc-input').press('Enter');
+  const theirs = item(mo, 'call me on 555 0100');
+  await theirs.waitFor();
+  const seq = Number(await theirs.getAttribute('data-seq'));
+  assert.ok(await mo.evaluate((seq) => window.chat.edit(seq, 'call me on [removed]'), seq));
+  const edited = eve.locator(`.hc-list .hc-msg[data-seq="${seq}"]`);
+  await edited.locator('.hc-text', { hasText: 'call me on [removed]' }).waitFor();
+  await eve.locator('.hc-notice', { hasText: 'A message was edited by a moderator.' }).waitFor();
+  await mo.locator('.hc-notice', { hasText: 'A message was edited by a moderator.' }).waitFor();
+  const notice = await eve.evaluate(() => window.events.find(([e, d]) => e === 'moderation' && d.action === 'edit')?.[1]);
+  assert.deepEqual([notice.target, notice.name, notice.by], [seq, 'Eve', 'Mo']);
+  assert.equal(await mo.locator('.hc-msg[data-state="failed"], .hc-err').count(), 0, "the moderator's edit went");
+  // Eve's own edit is hers: no line.
+  const id = await eve.evaluate((seq) => window.chat.edit(seq, 'call me later'), seq);
+  assert.ok(id);
+  await item(mo, 'call me later').waitFor();
+  assert.equal(await mo.locator('.hc-notice', { hasText: 'edited by a moderator' }).count(), 1);
+  await Promise.all([mo.context().close(), eve.context().close()]);
+});
+
 test('replying to a message a moderator then removes: the reply bar goes with it (its text is not kept on screen), the draft stays', async () => {
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wreplygone');
   const room = uniqueRoom('reply-removed');

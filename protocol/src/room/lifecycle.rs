@@ -3,7 +3,7 @@
 //! which every `update` frame carries in full.
 
 use crate::error::{ErrorCode, ProtocolError};
-use crate::message::{ModerationNotice, ReactionChange, RoomEvent, Update};
+use crate::message::{ChatMessage, ModerationNotice, ReactionChange, RoomEvent, Update};
 use crate::server_frame::ServerFrame;
 use crate::validate::message_text;
 
@@ -104,18 +104,12 @@ impl RoomCore {
         store: &mut impl Store,
     ) -> Outcome {
         let fail = |e: ProtocolError| Ok(reply_error(member, e.with_id(Some(id))));
-        let text = match message_text(raw, member.limits.max_message_chars) {
-            Ok(text) => text,
-            // A message with files may lose its caption, as it may be sent
-            // without one; only a message of text would be left blank (and
-            // one that is gone is not found, whatever the text).
-            Err(e) if e.code == ErrorCode::Empty => {
-                match store.message(target)?.filter(|(m, _)| !m.deleted) {
-                    None => return fail(not_found()),
-                    Some((m, _)) if !m.attachments.is_empty() => String::new(),
-                    Some(_) => return fail(e),
-                }
-            }
+        // A blank text is judged once the message is found: a message
+        // with files may lose its caption, as it may be sent without one;
+        // only a message of text would be left blank.
+        let (text, blank) = match message_text(raw, member.limits.max_message_chars) {
+            Ok(text) => (text, None),
+            Err(e) if e.code == ErrorCode::Empty => (String::new(), Some(e)),
             Err(e) => return fail(e),
         };
         let request = fingerprint(&["edit", &target.to_string(), &text]);
@@ -127,6 +121,9 @@ impl RoomCore {
             Some((m, author)) if !m.deleted => (m, author),
             _ => return fail(not_found()),
         };
+        if let Some(e) = blank.filter(|_| message.attachments.is_empty()) {
+            return fail(e);
+        }
         if author != member.author && !member.moderates() {
             return fail(ProtocolError::new(
                 ErrorCode::NotAllowed,
@@ -157,15 +154,51 @@ impl RoomCore {
         // of a message (the pinned one) from another by it, and the clock may
         // stand still between two frames.
         let at = now.max(message.edited.map_or(0, |e| e.saturating_add(1)));
-        self.change(
-            member,
-            id,
-            request,
-            target,
-            Change::Edit { text, at },
-            now,
-            store,
-        )
+        let edit = Change::Edit { text, at };
+        if author == member.author {
+            return self.change(member, id, request, target, edit, now, store);
+        }
+        // A moderator changing someone else's words: announced, as a
+        // removal is, so that nobody's message is rewritten silently.
+        let moderated = Moderated {
+            change: edit,
+            action: "edit",
+            reason: None,
+        };
+        self.moderated(member, id, request, target, message, moderated, now, store)
+    }
+
+    /// A moderator's `change` of someone else's message `target`: the
+    /// change, then a notice, so that nothing is changed silently.
+    #[allow(clippy::too_many_arguments)]
+    fn moderated(
+        &mut self,
+        member: &Member,
+        id: &str,
+        request: u64,
+        target: u64,
+        message: ChatMessage,
+        moderated: Moderated,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Outcome {
+        let (_, frame, webhook) =
+            self.record_change(member, None, request, target, moderated.change, now, store)?;
+        let mut outputs = to_everyone(member, frame);
+        outputs.push(webhook);
+        let notice = ModerationNotice {
+            action: moderated.action.into(),
+            target: Some(target),
+            sender: Some(message.sender),
+            name: Some(message.name),
+            by: member.name.clone(),
+            reason: moderated.reason,
+            timestamp: now,
+            ..ModerationNotice::default()
+        };
+        outputs.extend(self.announce(member, id, request, notice, now, store)?);
+        outputs.extend(self.pin_follows(member, Some(target), now, store)?);
+        Ok(outputs)
     }
 
     /// Authors may delete their own messages at any time (anonymous ones for
@@ -199,23 +232,12 @@ impl RoomCore {
             ));
         }
         // A moderator removing someone else's message: the tombstone, then a notice.
-        let (_, frame, webhook) =
-            self.record_change(member, None, request, target, Change::Delete, now, store)?;
-        let mut outputs = to_everyone(member, frame);
-        outputs.push(webhook);
-        let notice = ModerationNotice {
-            action: "delete".into(),
-            target: Some(target),
-            sender: Some(message.sender),
-            name: Some(message.name),
-            by: member.name.clone(),
+        let moderated = Moderated {
+            change: Change::Delete,
+            action: "delete",
             reason,
-            timestamp: now,
-            ..ModerationNotice::default()
         };
-        outputs.extend(self.announce(member, id, request, notice, now, store)?);
-        outputs.extend(self.pin_follows(member, Some(target), now, store)?);
-        Ok(outputs)
+        self.moderated(member, id, request, target, message, moderated, now, store)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -265,6 +287,14 @@ impl RoomCore {
         };
         self.change(member, id, request, target, change, now, store)
     }
+}
+
+/// What a moderator does to someone else's message, and the notice's words.
+struct Moderated {
+    change: Change,
+    /// The notice's `action`: "edit" or "delete".
+    action: &'static str,
+    reason: Option<String>,
 }
 
 fn not_found() -> ProtocolError {

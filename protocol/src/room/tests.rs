@@ -883,6 +883,46 @@ fn moderators_delete_anything_and_the_room_announces_it() {
 }
 
 #[test]
+fn a_moderator_who_edits_someone_elses_message_is_announced_an_author_is_not() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    send(&mut core, &mut store, &ada, "m1", "my phone is 555 0100");
+    let kinds = |out: &[Output]| -> Vec<String> {
+        broadcasts(out).iter().map(|f| kind(f).to_owned()).collect()
+    };
+    let edit = r#"{"type":"edit","id":"e1","target":1,"message":"my phone is [removed]"}"#;
+    let out = frame(&mut core, &mut store, &mo, edit, T0 + 1);
+    assert_eq!(kinds(&out), ["update", "moderation"]);
+    let notice = &broadcasts(&out)[1];
+    let said = |key| field(notice, key).as_str().map(str::to_owned);
+    assert_eq!(
+        [said("action"), said("name"), said("by")],
+        [Some("edit".into()), Some("Ada".into()), Some("Mo".into())]
+    );
+    assert_eq!(field(notice, "target").as_u64(), Some(1));
+    let ack = replies(&out)
+        .into_iter()
+        .find(|f| kind(f) == "ack")
+        .unwrap();
+    assert_eq!(
+        field(&ack, "seq").as_u64(),
+        Some(3),
+        "acked with the notice's seq"
+    );
+    // A retry is the same answer, announced once.
+    let again = frame(&mut core, &mut store, &mo, edit, T0 + 2);
+    assert!(kinds(&again).is_empty(), "{again:?}");
+    assert_eq!(field(&replies(&again)[0], "seq").as_u64(), Some(3));
+    // The author's own edit is theirs to make: no notice.
+    let own = r#"{"type":"edit","id":"e2","target":1,"message":"call me"}"#;
+    assert_eq!(
+        kinds(&frame(&mut core, &mut store, &ada, own, T0 + 3)),
+        ["update"]
+    );
+}
+
+#[test]
 fn the_overview_tells_the_lock_slow_mode_pin_and_the_mutes_and_bans_in_force() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (eve, _) = join(&mut core, &mut store, request("Eve"));
@@ -3882,12 +3922,17 @@ fn a_caption_comes_off_a_message_with_files_but_a_message_of_text_cannot_be_empt
     let out = edit(&mut core, &mut store, "e2", 2);
     assert_eq!(answer(&out), "empty");
     assert_eq!(store.message(2).unwrap().unwrap().0.message, "just text");
-    // One that is gone, or never was, is not found, whatever the text.
+    // One that is gone, or never was, is not found, whatever the text; a
+    // blank edit retried after its message went is still acked as it was.
     assert_eq!(answer(&edit(&mut core, &mut store, "e3", 9)), "not_found");
+    let retried = edit(&mut core, &mut store, "e1", 1);
     let delete = r#"{"type":"delete","id":"d1","target":1}"#;
     assert_eq!(
         kind(&replies(&frame(&mut core, &mut store, &ada, delete, T0 + 2000))[0]),
         "ack"
     );
     assert_eq!(answer(&edit(&mut core, &mut store, "e4", 1)), "not_found");
+    let replayed = edit(&mut core, &mut store, "e1", 1);
+    assert_eq!(replies(&replayed), replies(&retried), "the same ack");
+    assert_eq!(kind(&replies(&replayed)[0]), "ack");
 }
