@@ -61,6 +61,8 @@ pub mod json;
 pub mod jwt;
 pub mod limits;
 pub mod links;
+#[cfg(feature = "server")]
+pub mod lookup_budget;
 pub mod lru;
 pub mod mention;
 pub mod message;

@@ -217,6 +217,42 @@ test('attack 6: a flood of made-up site ids is answered without the registry and
   console.log(`# unknown-site flood: ${outcomes.unknown} answered 4004, ${outcomes.busy} answered 503`);
 });
 
+test('attack 6b: a flood of made-up ids from one address does not lock others out of real sites and keys this isolate has not met', async () => {
+  // Both made after any earlier lookup: this isolate has not cached them.
+  const site = await anonymousSite();
+  const key = (await admin('POST', `/sites/${site}/keys`)).body.key;
+  const flooder = { 'cf-connecting-ip': '203.0.113.66' };
+  const made = () => Math.random().toString(16).slice(2, 10).padEnd(8, '0');
+  // The flood goes on, 20 requests at a time, until the others are done.
+  let flooding = true;
+  const statuses = [];
+  const flood = async (i) => {
+    while (flooding) {
+      const res = i % 2
+        ? await fetch(`${BASE}/v1/sites/${site}`, { headers: { ...flooder, authorization: `Bearer hck_${made()}${made()}_madeup` } })
+        : await refused({ room: 'r', site: `nope-${made()}`, v: '1' }, { headers: flooder }).then(() => ({ status: 200, headers: new Headers() }), (e) => ({ status: e.status, headers: new Headers({ 'retry-after': '1' }) }));
+      statuses.push([i % 2 ? 'api' : 'socket', res.status, res.headers.get('retry-after')]);
+    }
+  };
+  const floods = Array.from({ length: 20 }, (_, i) => flood(i));
+  try {
+    await sleep(1500);
+    // Meanwhile a backend elsewhere uses its key for the first time, and a
+    // visitor elsewhere opens the site's first room.
+    const backend = await fetch(`${BASE}/v1/sites/${site}`, { headers: { 'cf-connecting-ip': '198.51.100.20', authorization: `Bearer ${key}` } });
+    assert.equal(backend.status, 200, await backend.clone().text());
+    const visitor = await join(uniqueRoom('first'), 'Ada', { site }, { headers: { 'cf-connecting-ip': '198.51.100.21' } });
+    assert.equal(visitor.welcome.type, 'welcome');
+    await visitor.close();
+  } finally {
+    flooding = false;
+    await Promise.all(floods);
+  }
+  const busy = statuses.filter(([, s]) => s === 503);
+  assert.ok(busy.some(([k]) => k === 'api') && busy.some(([k]) => k === 'socket'), `the flooder is held back: ${statuses.length} requests`);
+  assert.ok(busy.filter(([k]) => k === 'api').every(([, , after]) => after === '1'), 'a 503 says when to try again');
+});
+
 test('attack 7: invisible and filler characters never make a name; a token without a name never shows its sub', async () => {
   const site = await createSite({ origins: [], allowNoOrigin: true, secret: SECRET }, 'atk');
   const room = uniqueRoom('names');

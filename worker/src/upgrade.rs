@@ -42,7 +42,8 @@ pub async fn connect(req: Request, url: &Url, env: &Env) -> Result<Response> {
     };
     let protocol = params.protocol;
     let site_id = params.site.clone().unwrap_or_else(|| default_site(env));
-    let site = match find_site(env, &site_id).await {
+    let address = req.headers().get("cf-connecting-ip")?;
+    let site = match find_site(env, &site_id, address.as_deref()).await {
         Ok(Lookup::Found(site)) => site,
         Ok(Lookup::Unknown) => {
             let message = format!("no site named {site_id:?}");

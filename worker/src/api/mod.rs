@@ -41,10 +41,17 @@ async fn authorize(
     let Some((id, secret)) = site_key::parse(&given) else {
         return refuse(unauthorized("that is not a site key"));
     };
-    let key = match find_key(env, id).await? {
+    let address = req.headers().get("cf-connecting-ip")?;
+    let key = match find_key(env, id, address.as_deref()).await? {
         Lookup::Found(key) => key,
         Lookup::Unknown => return refuse(unauthorized("unknown or revoked site key")),
-        Lookup::Busy => return refuse(json_error(503, "unavailable", "try again")),
+        Lookup::Busy => {
+            return refuse(json_error(
+                503,
+                "unavailable",
+                "too many lookups of unknown keys from this address; try again",
+            ))
+        }
     };
     if !site_key::matches(secret, &key.hash) {
         return refuse(unauthorized("unknown or revoked site key"));

@@ -9,8 +9,8 @@
 use std::cell::RefCell;
 use std::thread::LocalKey;
 
+use protocol::lookup_budget::LookupBudget;
 use protocol::lru::LruMap;
-use protocol::rate_limit::TokenBucket;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::config::Site;
@@ -24,10 +24,6 @@ const MAX_KNOWN: usize = 1000;
 /// Unknown ids remembered per isolate, apart from the known ones: a flood of
 /// made-up ids fills this map, never the other.
 const MAX_UNKNOWN: usize = 10_000;
-/// Registry lookups of ids this isolate does not know, per second (after a
-/// burst): a flood of made-up ids cannot keep the single registry busy.
-const MISS_BURST: u32 = 50;
-const MISS_PER_SEC: f64 = 20.0;
 
 /// The answer to a lookup.
 pub enum Lookup<V> {
@@ -37,13 +33,24 @@ pub enum Lookup<V> {
     Busy,
 }
 
+/// Who asks for a record, for the budget of lookups of ids not known here.
+#[derive(Clone, Copy)]
+pub enum Asker<'a> {
+    /// A caller who proved a key of the site: not a flood of made-up ids,
+    /// never held back.
+    Proven,
+    /// Anyone, from this address (`CF-Connecting-IP`, when there is one):
+    /// a flood from one address spends that address's budget.
+    From(Option<&'a str>),
+}
+
 /// Records of one kind (sites, site keys) seen lately in this isolate: the
 /// known ones apart from unknown ids, so a flood of made-up ids never evicts
 /// a real one, and a budget for registry lookups of ids never seen.
 struct Cache<V> {
     known: LruMap<String, (u64, V)>,
     unknown: LruMap<String, u64>,
-    misses: TokenBucket,
+    misses: LookupBudget,
 }
 
 impl<V: Clone> Cache<V> {
@@ -51,14 +58,14 @@ impl<V: Clone> Cache<V> {
         Cache {
             known: LruMap::new(MAX_KNOWN),
             unknown: LruMap::new(MAX_UNKNOWN),
-            misses: TokenBucket::new(MISS_BURST, MISS_PER_SEC, 0.0),
+            misses: LookupBudget::new(0.0),
         }
     }
 
     /// The answer from the cache, or `None`: ask the registry. An expired
     /// known record is asked for again without spending the budget; so is
-    /// any id when `spend_budget` is false.
-    fn check(&mut self, id: &str, now: u64, spend_budget: bool) -> Option<Lookup<V>> {
+    /// any id a `Proven` caller asks for.
+    fn check(&mut self, id: &str, now: u64, asker: Asker) -> Option<Lookup<V>> {
         let known = self
             .known
             .get_mut(id)
@@ -67,8 +74,12 @@ impl<V: Clone> Cache<V> {
             Some((true, v)) => Some(Lookup::Found(v)),
             Some((false, _)) => None,
             None if self.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(Lookup::Unknown),
-            None if spend_budget && !self.misses.try_take(now as f64) => Some(Lookup::Busy),
-            None => None,
+            None => match asker {
+                Asker::From(address) if !self.misses.try_take(address, now as f64) => {
+                    Some(Lookup::Busy)
+                }
+                _ => None,
+            },
         }
     }
 
@@ -106,10 +117,10 @@ async fn cached<V: Clone + serde::de::DeserializeOwned + 'static>(
     env: &Env,
     id: &str,
     path: String,
-    spend_budget: bool,
+    asker: Asker<'_>,
 ) -> Result<Lookup<V>> {
     let now = now_ms();
-    if let Some(answer) = cache.with(|c| c.borrow_mut().check(id, now, spend_budget)) {
+    if let Some(answer) = cache.with(|c| c.borrow_mut().check(id, now, asker)) {
         return Ok(answer);
     }
     let mut res = registry(env, Method::Get, &path, None).await?;
@@ -145,20 +156,21 @@ pub async fn registry(
 }
 
 /// The site with this id, from the cache or the registry. A lookup of an id
-/// this isolate does not know spends the miss budget.
-pub async fn find_site(env: &Env, id: &str) -> Result<Lookup<Box<Site>>> {
-    lookup(env, id, true).await
+/// this isolate does not know spends the miss budget of `address` (the
+/// caller's `CF-Connecting-IP`).
+pub async fn find_site(env: &Env, id: &str, address: Option<&str>) -> Result<Lookup<Box<Site>>> {
+    lookup(env, id, Asker::From(address)).await
 }
 
 /// Like [`find_site`] for a caller who has already proved a key of this
 /// site: it is not a flood of made-up ids, so it never waits on the budget.
 pub async fn find_own_site(env: &Env, id: &str) -> Result<Lookup<Box<Site>>> {
-    lookup(env, id, false).await
+    lookup(env, id, Asker::Proven).await
 }
 
-async fn lookup(env: &Env, id: &str, spend_budget: bool) -> Result<Lookup<Box<Site>>> {
+async fn lookup(env: &Env, id: &str, asker: Asker<'_>) -> Result<Lookup<Box<Site>>> {
     Ok(
-        match cached(&SITES, env, id, format!("/site/{id}"), spend_budget).await? {
+        match cached(&SITES, env, id, format!("/site/{id}"), asker).await? {
             Lookup::Found(site) => Lookup::Found(Box::new(site)),
             Lookup::Unknown => Lookup::Unknown,
             Lookup::Busy => Lookup::Busy,
@@ -222,9 +234,9 @@ pub struct KeyRecord {
 }
 
 /// The site, epoch and stored hash of key `id`. Made-up key ids spend the
-/// miss budget as made-up site ids do.
-pub async fn find_key(env: &Env, id: &str) -> Result<Lookup<KeyRecord>> {
-    cached(&KEYS, env, id, format!("/key/{id}"), true).await
+/// miss budget of `address` as made-up site ids do.
+pub async fn find_key(env: &Env, id: &str, address: Option<&str>) -> Result<Lookup<KeyRecord>> {
+    cached(&KEYS, env, id, format!("/key/{id}"), Asker::From(address)).await
 }
 
 pub fn forget_key(id: &str) {
