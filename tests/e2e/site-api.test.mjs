@@ -184,6 +184,9 @@ test('users whose sub is "." or ".." are exported and erased with ?sub= (URLs dr
   const exported = await api(key, 'GET', `/${site}/users/_/messages${q('..')}`);
   assert.equal(exported.status, 200, exported.text);
   assert.deepEqual(exported.body.messages.map((m) => m.message), ['written by ..'], 'only the user named by ?sub=');
+  // A path naming one user never acts on another: ?sub= goes with `_` only.
+  const crossed = await api(key, 'DELETE', `/${site}/users/bob${q('.')}`);
+  assert.deepEqual([crossed.status, crossed.body.error], [400, 'bad_request'], crossed.text);
   const erased = await api(key, 'DELETE', `/${site}/users/_${q('.')}`);
   assert.deepEqual([erased.status, erased.body.erased], [200, 1], erased.text);
   const history = await api(key, 'GET', `/${site}/rooms/${room}/messages`);
@@ -257,7 +260,7 @@ test('the room list catches up when a busy room goes quiet (a trailing report)',
   assert.ok(entry.lastActivity >= last.body.timestamp, JSON.stringify({ entry, last: last.body }));
 });
 
-test('retention by age deletes what is older than the site\'s days, keeping the newest message', async () => {
+test('retention by age deletes what is older than the site\'s days, the newest message too; seqs go on', async () => {
   // The test server's "day" is 2 seconds (RETENTION_DAY_MS, set by the test runner).
   const { site, key } = await siteWithKey({ limits: { retentionDays: 1 } });
   const room = uniqueRoom('age');
@@ -271,6 +274,19 @@ test('retention by age deletes what is older than the site\'s days, keeping the 
     if (texts.length === 1) break;
   }
   assert.deepEqual(texts, ['new']);
+  // A quiet room keeps nothing past its days, not even its last message.
+  for (let i = 0; i < 20 && texts.length; i++) {
+    await sleep(500);
+    texts = (await api(key, 'GET', `/${site}/rooms/${room}/messages`)).body.messages.map((m) => m.message);
+  }
+  assert.deepEqual(texts, [], 'the newest message goes too once it is older');
+  // Its seqs go on where they were, so a client resuming by `since` misses nothing new.
+  const again = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'again' });
+  assert.equal(again.status, 201, again.text);
+  assert.ok(again.body.seq >= 3, `seq ${again.body.seq} follows the deleted ones`);
+  const c = await join(room, 'Ada', { site, since: '2' });
+  assert.deepEqual(c.history.messages.map((m) => m.message), ['again']);
+  await c.close();
 });
 
 // The site's moderation rules reach a room with every API call, not only

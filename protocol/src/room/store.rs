@@ -199,8 +199,9 @@ pub trait Store {
     /// messages out. The latest record always stays (the latest seq
     /// survives). Returns how many records were deleted.
     fn trim(&mut self, keep: u64) -> Result<usize, StoreError>;
-    /// Delete the records older than `timestamp` (the newest is always
-    /// kept); returns how many were deleted.
+    /// Delete the records older than `timestamp`, the newest too (the
+    /// latest seq is kept all the same: seqs never start again); returns
+    /// how many were deleted.
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError>;
     /// Every message of `author`, oldest first, in their current state.
     fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError>;
@@ -570,12 +571,12 @@ impl Store for MemoryStore {
     }
 
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError> {
-        let old = self
-            .records
-            .iter()
-            .take_while(|r| r.timestamp < timestamp)
-            .count();
-        self.trim((self.records.len() - old.min(self.records.len().saturating_sub(1))) as u64)
+        let before = self.records.len();
+        self.records.retain(|r| r.timestamp >= timestamp);
+        let oldest = self.records.first().map_or(u64::MAX, |r| r.seq);
+        self.reactions.retain(|(t, _), _| *t >= oldest);
+        self.drop_reports_of_gone();
+        Ok(before - self.records.len())
     }
 
     fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError> {

@@ -1944,13 +1944,23 @@ fn retention_by_age_keeps_what_is_younger_and_always_the_newest() {
         2
     );
     assert_eq!(store.messages().len(), 1);
+    // A quiet room keeps nothing older than its days, its newest message
+    // included; its seqs go on where they were.
     assert_eq!(
         core.retain(None, 3, 1_000, T0 + 60_000, &mut store)
             .unwrap()
             .0,
-        0,
-        "the newest record stays"
+        1
     );
+    assert!(store.messages().is_empty());
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"send","id":"m9","message":"back"}"#,
+        T0 + 61_000,
+    );
+    assert_eq!(field(&replies(&out)[0], "seq").as_u64(), Some(4));
 }
 
 #[test]

@@ -313,11 +313,20 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v.into_owned())
             };
-            // A sub can also come as `?sub=` (with any segment in the path,
-            // `_` say): "." and ".." cannot be path segments, URLs drop them.
-            let sub = match query("sub") {
-                Some(sub) => crate::http::percent_encode(&sub),
-                None => (*sub).to_owned(),
+            // A sub can also come as `?sub=`, with `_` in the path: "." and
+            // ".." cannot be path segments, URLs drop them. Only with `_`:
+            // a path naming one user must not act on another (logs and
+            // proxies read the path).
+            let sub = match (query("sub"), *sub) {
+                (Some(sub), "_") => crate::http::percent_encode(&sub),
+                (Some(_), _) => {
+                    return json_error(
+                        400,
+                        "bad_request",
+                        "give the sub in the path, or as ?sub= with _ in the path",
+                    )
+                }
+                (None, sub) => sub.to_owned(),
             };
             users::handle(env, &site, method, &sub, rest, query("after")).await
         }

@@ -70,7 +70,11 @@ pub async fn handle(
     let Some(sub) = percent_decode(sub)
         .filter(|s| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control))
     else {
-        return json_error(400, "bad_request", "sub is 1-256 characters");
+        return json_error(
+            400,
+            "bad_request",
+            "sub is 1-256 bytes (UTF-8), no control characters",
+        );
     };
     // As the author the room knows (`u:<sub>`): never a dot segment, which
     // a URL would drop (a sub may be "." or "..").

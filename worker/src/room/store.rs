@@ -684,8 +684,12 @@ impl Store for SqlStore {
         if let Some(next) = self.next_seq {
             return Ok(next - 1);
         }
+        // The floor: the latest seq of a room whose every record retention
+        // by age deleted (seqs never start again, or a resume by `since`
+        // would take new messages for old).
         let rows: Vec<Count> = self.exec(
-            "SELECT COALESCE(MAX(seq), 0) AS n FROM messages",
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM messages), 0),
+                        COALESCE((SELECT value FROM settings WHERE key = 'seq_floor'), 0)) AS n",
             Vec::new(),
         )?;
         let latest = rows.first().map_or(0, |r| r.n);
@@ -913,13 +917,13 @@ impl Store for SqlStore {
     }
 
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError> {
-        let deleted = self.run(
-            "DELETE FROM messages WHERE ts < ? AND seq < (SELECT MAX(seq) FROM messages)",
-            vec![int(timestamp)],
-        )?;
+        // The newest record may go too: its seq is kept as the floor.
+        let latest = self.latest_seq()?;
+        self.set_setting("seq_floor", latest)?;
+        let deleted = self.run("DELETE FROM messages WHERE ts < ?", vec![int(timestamp)])?;
         self.run(
-            "DELETE FROM reactions WHERE target < (SELECT MIN(seq) FROM messages)",
-            Vec::new(),
+            "DELETE FROM reactions WHERE target < COALESCE((SELECT MIN(seq) FROM messages), ?)",
+            vec![int(latest.saturating_add(1))],
         )?;
         if deleted > 0 {
             self.run(DROP_GONE_REPORTS, Vec::new())?;
