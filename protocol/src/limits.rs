@@ -196,6 +196,12 @@ pub const LIMITS_CEILING: Limits = Limits {
 };
 
 impl Limits {
+    /// Whether the site takes files at all: a size limit of 0 and an empty
+    /// list of types both say no, and both are told and refused alike.
+    pub fn takes_files(&self) -> bool {
+        self.max_file_bytes > 0 && self.file_types != FileTypes(0)
+    }
+
     /// Clamp every field into `1..=ceiling`, so a stored configuration can never
     /// disable a limit or exceed what the service allows.
     pub fn clamped(self) -> Limits {

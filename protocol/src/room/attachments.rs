@@ -73,7 +73,7 @@ impl RoomCore {
                 "file storage is not available",
             ));
         };
-        if limits.max_file_bytes == 0 {
+        if !limits.takes_files() {
             return fail(file_rules::files_off());
         }
         if let Err(e) = self.may_act(member, now) {

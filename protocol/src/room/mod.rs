@@ -238,12 +238,12 @@ impl RoomCore {
             max_message_chars: limits.max_message_chars,
             edit_window: self.state.policy.edit_window_secs,
             emoji: self.state.policy.emoji.clone(),
-            accept: if limits.max_file_bytes == 0 {
-                String::new()
-            } else {
+            accept: if limits.takes_files() {
                 limits.file_types.names().join(",")
+            } else {
+                String::new()
             },
-            max_file_bytes: Some(limits.max_file_bytes).filter(|b| *b > 0),
+            max_file_bytes: Some(limits.max_file_bytes).filter(|_| limits.takes_files()),
         }
     }
 

@@ -2410,6 +2410,26 @@ fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
     );
     assert_eq!(field(&welcome[0], "accept").as_str(), Some(""));
     assert_eq!(field(&welcome[0], "maxFileBytes"), &Json::Null);
+    // An empty list of types says the same, told and refused alike (the
+    // widget's check reads `accept: ""` as no files).
+    let (dee, welcome) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits: Limits {
+                max_file_bytes: 5000,
+                file_types: FileTypes::from_names([]).unwrap(),
+                ..Limits::default()
+            },
+            ..request("Dee")
+        },
+    );
+    assert_eq!(
+        ask(&mut core, &mut store, &dee, 10, "image/png"),
+        "not_allowed"
+    );
+    assert_eq!(field(&welcome[0], "accept").as_str(), Some(""));
+    assert_eq!(field(&welcome[0], "maxFileBytes"), &Json::Null);
     // A room whose adapter has not said where files go cannot take any.
     let (mut bare, mut bare_store) = (self::core(), MemoryStore::default());
     let (cy, _) = join(&mut bare, &mut bare_store, request("Cy"));
