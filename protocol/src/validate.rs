@@ -115,9 +115,22 @@ pub fn bot_name(raw: &str) -> Option<String> {
 }
 
 /// Whether `text` shows nothing: whitespace and invisible characters only
-/// (a message of a zero-width space would be a blank bubble).
+/// (a message of a zero-width space would be a blank bubble), or marks
+/// that draw nothing without a letter to go on.
 pub fn is_blank(text: &str) -> bool {
-    text.chars().all(|c| c.is_whitespace() || is_invisible(c))
+    text.chars()
+        .all(|c| c.is_whitespace() || is_invisible(c) || is_mark_alone(c))
+}
+
+/// Characters that show nothing on their own, though they may within text
+/// (so names keep them): the combining diacritical marks (an accent with no
+/// letter), the interlinear annotation controls and the object replacement
+/// character, Egyptian hieroglyph format controls, the musical null notehead.
+fn is_mark_alone(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}' | '\u{FFF9}'..='\u{FFFC}'
+        | '\u{13430}'..='\u{1345F}' | '\u{1D159}')
 }
 
 /// Message text as it will be stored: trimmed, `\r\n` turned into `\n`,
@@ -297,6 +310,10 @@ mod tests {
             "\u{FEFF}",
             "\u{202E}",
             "\u{2800}",
+            "\u{FFF9}\u{FFFA}\u{FFFB}",
+            "\u{FFFC}",
+            "\u{0300}\u{0301}",
+            "\u{13430}",
         ] {
             assert_eq!(
                 message_text(blank, 2000).unwrap_err().code,
@@ -307,6 +324,10 @@ mod tests {
         assert!(
             message_text("👨\u{200D}👩\u{200D}👧 ❤\u{FE0F}", 2000).is_ok(),
             "joiners and variation selectors within visible text stay"
+        );
+        assert!(
+            message_text("cafe\u{0301}", 2000).is_ok(),
+            "marks on a letter stay"
         );
         assert_eq!(
             message_text(&"x".repeat(2001), 2000).unwrap_err().code,
