@@ -594,6 +594,13 @@ fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
         Some(Json::Str(s)) => Some(s.as_str()),
         Some(_) => return Err(bad("\"sender\" must be a sender key")),
     };
+    // A duration of null is refused, not taken as "for good": a backend
+    // that writes an unset field as null would ban for good by mistake.
+    if obj.get("seconds") == Some(&Json::Null) {
+        return Err(bad(
+            "\"seconds\" must be a number of seconds; leave it out for good",
+        ));
+    }
     let (target, seconds) = (optional_seq(obj, "target")?, optional_seq(obj, "seconds")?);
     ModerationAction::from_parts(action, target, sender, seconds)?.ok_or_else(|| {
         bad(format!(
@@ -818,6 +825,11 @@ mod tests {
             (r#"{"type":"moderate","id":"m","action":"mute"}"#, Some("m")),
             (
                 r#"{"type":"moderate","id":"m","action":"mute","sender":"k","seconds":99999999999}"#,
+                Some("m"),
+            ),
+            // null is no duration (for good is leaving it out).
+            (
+                r#"{"type":"moderate","id":"m","action":"ban","sender":"k","seconds":null}"#,
                 Some("m"),
             ),
             // A sender key is base64url: anything else could end up in a
