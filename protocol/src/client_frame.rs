@@ -594,9 +594,10 @@ fn moderation_action(obj: &Json) -> Result<ModerationAction, ProtocolError> {
         Some(Json::Str(s)) => Some(s.as_str()),
         Some(_) => return Err(bad("\"sender\" must be a sender key")),
     };
-    // A duration of null is refused, not taken as "for good": a backend
-    // that writes an unset field as null would ban for good by mistake.
-    if obj.get("seconds") == Some(&Json::Null) {
+    // A mute's or ban's duration of null is refused, not taken as "for
+    // good": a backend that writes an unset field as null would ban for
+    // good by mistake. (Elsewhere null is absent, as for every field.)
+    if matches!(action, "mute" | "ban") && obj.get("seconds") == Some(&Json::Null) {
         return Err(bad(
             "\"seconds\" must be a number of seconds; leave it out for good",
         ));
@@ -635,6 +636,24 @@ fn truncate(s: &str, max_chars: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_null_duration_is_no_mute_or_ban_but_slow_mode_off() {
+        let slow = v1(r#"{"type":"moderate","id":"m","action":"slow","seconds":null}"#);
+        assert!(matches!(
+            slow,
+            Ok(ClientFrame::Moderate {
+                action: ModerationAction::Slow { seconds: 0 },
+                ..
+            })
+        ));
+        for action in ["mute", "ban"] {
+            let text = format!(
+                r#"{{"type":"moderate","id":"m","action":"{action}","sender":"k","seconds":null}}"#
+            );
+            assert_eq!(v1(&text).unwrap_err().code, ErrorCode::BadFrame);
+        }
+    }
 
     fn v1(text: &str) -> Result<ClientFrame, ProtocolError> {
         ClientFrame::parse(text, Dialect::V1)
@@ -827,7 +846,8 @@ mod tests {
                 r#"{"type":"moderate","id":"m","action":"mute","sender":"k","seconds":99999999999}"#,
                 Some("m"),
             ),
-            // null is no duration (for good is leaving it out).
+            // null is no mute's or ban's duration (for good is leaving it
+            // out); for slow mode it is absent, off, as before.
             (
                 r#"{"type":"moderate","id":"m","action":"ban","sender":"k","seconds":null}"#,
                 Some("m"),

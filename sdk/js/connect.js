@@ -76,6 +76,8 @@ export function createConnect(loadHeadless, defaultServer) {
         // As seqOf takes them (digits too), but not called a message's seq.
         const secs = typeof seconds === 'string' && seconds.trim() ? Number(seconds) : seconds;
         if (secs != null && !(Number.isSafeInteger(secs) && secs >= 0)) throw wrong('moderate(action, { seconds }) needs whole seconds', seconds);
+        // For good is leaving it out: null, an unset field to many callers, is not taken as that.
+        if (seconds === null && (action === 'mute' || action === 'ban')) throw wrong('moderate(action, { seconds }) needs whole seconds; leave it out for good', seconds);
         return call('moderate', action, target == null ? undefined : seqOf('moderate', target),
           text('sender', sender), secs ?? undefined, text('reason', reason));
       },

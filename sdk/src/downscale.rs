@@ -117,49 +117,58 @@ fn drawn(file: Blob, mime: &str, redraw: bool, bitmap: ImageBitmap, done: Done) 
         done(file, Some((w, h)));
         return;
     }
-    let original = Original {
+    let best = Best {
+        bytes: file.size(),
         file,
         done,
         size: (w, h),
     };
-    encode(canvas, mime.to_owned(), 0, original);
+    encode(canvas, mime.to_owned(), 0, best);
 }
 
-/// The file as picked, sent as it is when the browser cannot encode its type
-/// (or runs out of memory): it is still measured.
-struct Original {
+/// What goes if the next encoding fails (the browser cannot encode this
+/// type, or runs out of memory): the file as picked, still measured, or
+/// once a copy was made, that copy (without the EXIF data the file has).
+struct Best {
     file: Blob,
     done: Done,
     size: (u32, u32),
+    /// The size of the file as picked, in bytes: a copy should not be bigger.
+    bytes: f64,
 }
 
-/// Encode `canvas` at `QUALITIES[step]`, then hand the copy (or the original)
-/// to `done`.
-fn encode(canvas: HtmlCanvasElement, mime: String, step: usize, original: Original) {
+/// Encode `canvas` at `QUALITIES[step]`, then hand the copy (or the best
+/// so far) to `done`.
+fn encode(canvas: HtmlCanvasElement, mime: String, step: usize, best: Best) {
     let Some(&quality) = QUALITIES.get(step) else {
-        return (original.done)(original.file, Some(original.size));
+        return (best.done)(best.file, Some(best.size));
     };
-    let fallback = Rc::new(Cell::new(Some(original)));
+    let fallback = Rc::new(Cell::new(Some(best)));
     let on_blob = {
         let (fallback, canvas, mime) = (fallback.clone(), canvas.clone(), mime.clone());
         Closure::once_into_js(move |blob: JsValue| {
-            let Some(original) = fallback.take() else {
+            let Some(best) = fallback.take() else {
                 return;
             };
             match cast::<Blob>(blob, "Blob") {
                 Some(b) if b.type_() == mime => {
+                    let size = (canvas.width(), canvas.height());
                     // PNG has no quality to lower.
                     let lower = mime != "image/png"
                         && QUALITIES.get(step + 1).is_some()
-                        && b.size() > original.file.size();
+                        && b.size() > best.bytes;
                     if lower {
-                        encode(canvas, mime, step + 1, original);
+                        let best = Best {
+                            file: b,
+                            size,
+                            ..best
+                        };
+                        encode(canvas, mime, step + 1, best);
                     } else {
-                        let size = (canvas.width(), canvas.height());
-                        (original.done)(b, Some(size));
+                        (best.done)(b, Some(size));
                     }
                 }
-                _ => (original.done)(original.file, Some(original.size)),
+                _ => (best.done)(best.file, Some(best.size)),
             }
         })
     };
@@ -168,8 +177,8 @@ fn encode(canvas: HtmlCanvasElement, mime: String, step: usize, original: Origin
         .to_blob_with_type_and_encoder_options(on_blob.unchecked_ref(), &mime, &quality)
         .is_err()
     {
-        if let Some(original) = fallback.take() {
-            (original.done)(original.file, Some(original.size));
+        if let Some(best) = fallback.take() {
+            (best.done)(best.file, Some(best.size));
         }
     }
 }

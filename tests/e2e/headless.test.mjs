@@ -375,6 +375,9 @@ test('a moderator pins, mutes and locks from a headless client, and hears of rep
     await waitFor(mo, () => window.seen.some(([e, d]) => e === 'error' && d.code === 'bad_frame'));
     assert.match(await mo.evaluate(() => { try { window.client.moderate(42); return 'returned'; } catch (err) { return `${err.constructor.name}: ${err.message}`; } }),
       /^TypeError: HelloChat: moderate\(action\)/);
+    // For good is leaving seconds out: null is no duration.
+    assert.match(await mo.evaluate((k) => { try { window.client.moderate('ban', { sender: k, seconds: null }); return 'returned'; } catch (err) { return `${err.constructor.name}: ${err.message}`; } }, eve.welcome.sender),
+      /^TypeError: HelloChat: moderate\(action, \{ seconds \}\) needs whole seconds; leave it out for good/);
     // A member's moderate is the room's to refuse.
     await member.evaluate((s) => window.client.moderate('delete', { target: s }), seq);
     await waitFor(member, () => window.seen.some(([e, d]) => e === 'error' && d.code === 'not_allowed'));

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer } from '../../scripts/lib/server.mjs';
-import { join, uniqueRoom } from './helpers.mjs';
+import { admin, join, sleep, uniqueRoom } from './helpers.mjs';
 
 test('acknowledged messages survive a SIGKILL of the server; seq continues', async () => {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-restart-'));
@@ -32,6 +32,43 @@ test('acknowledged messages survive a SIGKILL of the server; seq continues', asy
     assert.equal(ack.seq, 10);
     back.send({ type: 'send', id: 'after', message: 'after restart' });
     assert.equal((await back.next('ack')).seq, 11);
+    await back.close();
+  } finally {
+    await server.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});
+
+test('a room that retention by age emptied goes on numbering where it stopped, after a restart too', async () => {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-restart-'));
+  // A "day" of 1 s: the room's two messages are past a day's retention soon.
+  let server = await startServer({ persistTo: state, vars: { RETENTION_DAY_MS: '1000' } });
+  try {
+    const site = `aged-${Date.now().toString(36)}`;
+    const made = await admin('PUT', `/sites/${site}`, { origins: [], allowNoOrigin: true, limits: { retentionDays: 1 } }, { base: server.url });
+    assert.equal(made.status, 201, made.text);
+    const room = uniqueRoom('aged');
+    const ada = await join(room, 'Ada', { site }, { base: server.url });
+    for (const id of ['a1', 'a2']) {
+      ada.send({ type: 'send', id, message: `old ${id}` });
+      await ada.next('ack');
+    }
+    await ada.close();
+    let left = null;
+    for (let i = 0; i < 30 && left !== 0; i++) {
+      await sleep(500);
+      const look = await join(room, 'Look', { site, since: '0' }, { base: server.url });
+      left = look.history.messages.length;
+      await look.close();
+    }
+    assert.equal(left, 0, 'retention by age emptied the room');
+    // The room's object starts afresh from storage: its seqs still go on.
+    await server.kill();
+    server = await startServer({ persistTo: state, port: server.port, vars: { RETENTION_DAY_MS: '1000' } });
+    const back = await join(room, 'Ada', { site }, { base: server.url });
+    assert.equal(back.welcome.seq, 2, 'the latest seq survived its messages');
+    back.send({ type: 'send', id: 'b1', message: 'new' });
+    assert.equal((await back.next('ack')).seq, 3);
     await back.close();
   } finally {
     await server.stop();

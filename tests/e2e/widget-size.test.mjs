@@ -224,7 +224,13 @@ const KB = 1024;
 // page's edit(seq, '') of a message of text only refused at once, not shown
 // blank until the room refuses it: 105,852 B nightly. With both, the stable
 // build +262 B: 114,334 B, so 111.7 KB.
-const EMBED_BUDGET = { nightly: 103.4 * KB, stable: 111.7 * KB };
+// Then +128 B nightly, +144 B stable, for what an attack pass and a review
+// found: marks that draw nothing alone (a combining accent, U+FFF9-FFFC)
+// refused as an empty message (+63 B), a moderator's edit shown as a line
+// ("A message was edited by a moderator."), and a JPEG whose lower-quality
+// encoding fails going as the copy already made, never the original with
+// its EXIF data: 105,980 B nightly, 114,478 B stable, so 103.6/111.9 KB.
+const EMBED_BUDGET = { nightly: 103.6 * KB, stable: 111.9 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -9,9 +9,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A JSON error body: `{"error": code, "message": text}` with the given status.
 pub fn json_error(status: u16, code: &str, message: &str) -> Result<Response> {
     let mut res = json_response(status, &json!({ "error": code, "message": message }))?;
-    if status == 429 || status == 503 {
+    if status == 429 || (status == 503 && code == "unavailable") {
         // Rate limits and lookup budgets refill in about a second (RFC 9110
-        // §10.2.3).
+        // §10.2.3); a 503 of a setup problem (the admin API off) does not
+        // pass by retrying.
         res.headers_mut().set("retry-after", "1")?;
     }
     Ok(res)

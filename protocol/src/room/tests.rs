@@ -1917,7 +1917,7 @@ fn erasing_a_user_named_only_in_notices_tells_the_room_once_and_drops_reasons_ab
 }
 
 #[test]
-fn retention_by_age_keeps_what_is_younger_and_always_the_newest() {
+fn retention_by_age_keeps_what_is_younger_and_seqs_go_on_when_nothing_is() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let limits = Limits {
         rate_burst: 100,

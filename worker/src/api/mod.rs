@@ -49,7 +49,7 @@ async fn authorize(
             return refuse(json_error(
                 503,
                 "unavailable",
-                "too many lookups of unknown keys from this address; try again",
+                "too many lookups of unknown keys; try again",
             ))
         }
     };

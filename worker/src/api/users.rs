@@ -52,11 +52,13 @@ async fn room_page(env: &Env, site: &Site, after: &str) -> Result<Option<RoomPag
 
 /// 503 naming the rooms that did not answer (none: the room list did not).
 fn unavailable(failed: &[String]) -> Result<Response> {
-    json_response(
+    let mut res = json_response(
         503,
         &json!({ "error": "unavailable", "rooms": failed,
                  "message": "part of the site did not answer; call again (erasing twice is harmless)" }),
-    )
+    )?;
+    res.headers_mut().set("retry-after", "1")?;
+    Ok(res)
 }
 
 pub async fn handle(

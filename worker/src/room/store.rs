@@ -11,9 +11,10 @@
 //!
 //! `seq` is the previous maximum plus one, read from SQLite once per object
 //! lifetime and then counted in memory (the object is single threaded, and a
-//! failed INSERT does not advance it). Retention only deletes from the
-//! oldest end and always keeps the newest record, so the maximum never goes
-//! down and a `seq` is never reused.
+//! failed INSERT does not advance it). Retention by count always keeps the
+//! newest record; retention by age may delete it, after writing the latest
+//! seq as a floor in `settings` (`seq_floor`), which the maximum is read
+//! with: it never goes down and a `seq` is never reused.
 //!
 //! Retries are found by an index on `dedupe`, a 53-bit hash of
 //! `(author, client_id)`: an integer index is several times smaller than one
