@@ -2392,44 +2392,28 @@ fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
     assert_eq!(field(&replies(&out)[0], "id").as_str(), Some("m7"));
     assert!(!out.iter().any(|o| matches!(o, Output::SweepAt(_))));
 
-    // A site without files.
-    let (bo, welcome) = join(
-        &mut core,
-        &mut store,
-        JoinRequest {
-            limits: Limits {
-                max_file_bytes: 0,
-                ..Limits::default()
-            },
-            ..request("Bo")
-        },
-    );
-    assert_eq!(
-        ask(&mut core, &mut store, &bo, 10, "image/png"),
-        "not_allowed"
-    );
-    assert_eq!(field(&welcome[0], "accept").as_str(), Some(""));
-    assert_eq!(field(&welcome[0], "maxFileBytes"), &Json::Null);
-    // An empty list of types says the same, told and refused alike (the
-    // widget's check reads `accept: ""` as no files).
-    let (dee, welcome) = join(
-        &mut core,
-        &mut store,
-        JoinRequest {
-            limits: Limits {
-                max_file_bytes: 5000,
-                file_types: FileTypes::from_names([]).unwrap(),
-                ..Limits::default()
-            },
-            ..request("Dee")
-        },
-    );
-    assert_eq!(
-        ask(&mut core, &mut store, &dee, 10, "image/png"),
-        "not_allowed"
-    );
-    assert_eq!(field(&welcome[0], "accept").as_str(), Some(""));
-    assert_eq!(field(&welcome[0], "maxFileBytes"), &Json::Null);
+    // A site without files: a size limit of 0, or an empty list of types
+    // (the widget's check reads `accept: ""` as no files), told and
+    // refused alike.
+    let no_types = FileTypes::from_names([]).unwrap();
+    for (name, max_file_bytes, file_types) in [("Bo", 0, FileTypes::ALL), ("Dee", 5000, no_types)] {
+        let limits = Limits {
+            max_file_bytes,
+            file_types,
+            ..Limits::default()
+        };
+        let req = JoinRequest {
+            limits,
+            ..request(name)
+        };
+        let (member, welcome) = join(&mut core, &mut store, req);
+        assert_eq!(
+            ask(&mut core, &mut store, &member, 10, "image/png"),
+            "not_allowed"
+        );
+        assert_eq!(field(&welcome[0], "accept").as_str(), Some(""));
+        assert_eq!(field(&welcome[0], "maxFileBytes"), &Json::Null);
+    }
     // A room whose adapter has not said where files go cannot take any.
     let (mut bare, mut bare_store) = (self::core(), MemoryStore::default());
     let (cy, _) = join(&mut bare, &mut bare_store, request("Cy"));
