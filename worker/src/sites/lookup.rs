@@ -40,7 +40,8 @@ pub enum Asker<'a> {
     /// never held back.
     Proven,
     /// Anyone, from this address (`CF-Connecting-IP`, when there is one):
-    /// a flood from one address spends that address's budget.
+    /// a flood from one network spends that network's budget
+    /// ([`LookupBudget`]).
     From(Option<&'a str>),
 }
 
