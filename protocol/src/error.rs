@@ -57,6 +57,8 @@ pub enum ErrorCode {
     TicketUsed,
     /// An upload ticket is forged, altered or unreadable.
     InvalidTicket,
+    /// The site's storage for files is full (its `maxStorageBytes`).
+    StorageFull,
 }
 
 impl ErrorCode {
@@ -89,6 +91,7 @@ impl ErrorCode {
             ErrorCode::TicketExpired => "ticket_expired",
             ErrorCode::TicketUsed => "ticket_used",
             ErrorCode::InvalidTicket => "invalid_ticket",
+            ErrorCode::StorageFull => "storage_full",
         }
     }
 
@@ -121,6 +124,7 @@ impl ErrorCode {
             "ticket_expired" => ErrorCode::TicketExpired,
             "ticket_used" => ErrorCode::TicketUsed,
             "invalid_ticket" => ErrorCode::InvalidTicket,
+            "storage_full" => ErrorCode::StorageFull,
             _ => return None,
         })
     }
@@ -161,6 +165,7 @@ mod tests {
             TicketExpired,
             TicketUsed,
             InvalidTicket,
+            StorageFull,
         ] {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
         }

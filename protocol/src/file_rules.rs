@@ -34,6 +34,27 @@ pub fn unsupported_type(allowed: &str) -> ProtocolError {
     )
 }
 
+/// An upload would take the site's files past `max_bytes` in all: what its
+/// other rooms hold (`elsewhere`, as the room last heard), what this room
+/// holds (`here`, uploads under way included) and the file (`size`).
+pub fn fits_storage(
+    elsewhere: u64,
+    here: u64,
+    size: u64,
+    max_bytes: u64,
+) -> Result<(), ProtocolError> {
+    let total = elsewhere
+        .checked_add(here)
+        .and_then(|b| b.checked_add(size));
+    if total.is_some_and(|total| total <= max_bytes) {
+        return Ok(());
+    }
+    Err(ProtocolError::new(
+        ErrorCode::StorageFull,
+        "the site's storage for files is full; files can be sent again once older ones are deleted",
+    ))
+}
+
 /// The client's check, from what `welcome` and `rules` said: `accept` is
 /// the site's comma-separated list of types ("": no files; `None`: a server
 /// that does not say, so the room decides), `max_bytes` its size limit.
@@ -100,6 +121,17 @@ mod tests {
         ] {
             assert_eq!(size_at_most(bytes), said, "{bytes}");
         }
+    }
+
+    #[test]
+    fn storage_counts_every_room_and_the_file_itself() {
+        assert_eq!(fits_storage(400, 400, 200, 1000), Ok(()));
+        let full = fits_storage(400, 400, 201, 1000).unwrap_err();
+        assert_eq!(full.code, ErrorCode::StorageFull);
+        assert!(full.message.contains("storage"));
+        assert!(fits_storage(0, 0, 1, 0).is_err(), "0: no files at all");
+        // Figures past u64 (a site's sum gone wrong) refuse, never wrap.
+        assert!(fits_storage(u64::MAX, 1, 1, u64::MAX).is_err());
     }
 
     #[test]

@@ -89,6 +89,10 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// The types of file members may attach.
     pub file_types: FileTypes,
+    /// Most bytes of files the site keeps, over all its rooms (uploads
+    /// under way included); past it, uploads are refused (`storage_full`)
+    /// until messages with files go. 0: none are taken.
+    pub max_storage_bytes: u64,
 }
 
 /// The file types the service knows how to check (by their first bytes).
@@ -172,6 +176,7 @@ impl Default for Limits {
             retention_days: 0,
             max_file_bytes: 10 * 1024 * 1024,
             file_types: FileTypes::ALL,
+            max_storage_bytes: 5 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -193,6 +198,7 @@ pub const LIMITS_CEILING: Limits = Limits {
     // The Worker holds an upload in memory while it checks it.
     max_file_bytes: 25 * 1024 * 1024,
     file_types: FileTypes::ALL,
+    max_storage_bytes: 1024 * 1024 * 1024 * 1024,
 };
 
 impl Limits {
@@ -228,6 +234,7 @@ impl Limits {
             retention_days: self.retention_days.min(c.retention_days),
             max_file_bytes: self.max_file_bytes.min(c.max_file_bytes),
             file_types: self.file_types,
+            max_storage_bytes: self.max_storage_bytes.min(c.max_storage_bytes),
         }
     }
 }
@@ -259,9 +266,11 @@ mod tests {
             retention_days: u64::MAX,
             max_file_bytes: u64::MAX,
             file_types: FileTypes::ALL,
+            max_storage_bytes: u64::MAX,
         }
         .clamped();
         assert_eq!(wild.max_file_bytes, LIMITS_CEILING.max_file_bytes);
+        assert_eq!(wild.max_storage_bytes, LIMITS_CEILING.max_storage_bytes);
         assert_eq!(wild.max_message_chars, 1);
         assert_eq!(wild.rate_burst, LIMITS_CEILING.rate_burst);
         assert_eq!(wild.rate_per_sec, Limits::default().rate_per_sec);

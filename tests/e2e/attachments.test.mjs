@@ -269,3 +269,56 @@ test('deleting a message, erasing its author, the room or the site deletes the f
   const late = await put(pending.url, PNG);
   assert.equal(late.status, 410, 'a deleted site\'s tickets die with it');
 });
+
+/** Ask for tickets until the room answers `code` (what other rooms hold reaches it within moments). */
+async function ticketUntil(client, code, opts = {}, ms = 8000) {
+  const until = Date.now() + ms;
+  let t;
+  do {
+    t = await ticket(client, opts);
+    if ((t.code ?? t.type) === code) return t;
+    await sleep(250);
+  } while (Date.now() < until);
+  assert.fail(`tickets answered ${JSON.stringify(t)}, never ${code}`);
+}
+
+test('attack: one visitor filling the site\'s file storage room after room is stopped at maxStorageBytes, and deletions free it', async () => {
+  // Each file costs a message from the rate limit, but rooms are free to
+  // make: without a cap per site, one script fills the bucket without end.
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { maxFileBytes: 1000, maxStorageBytes: 1000 } }, 'quota');
+  const [roomA, roomB] = [uniqueRoom('quota'), uniqueRoom('quota')];
+  const mallory = await join(roomA, 'Mallory', { site });
+  let elsewhere;
+  try {
+    const sent = [];
+    for (let i = 0; i < 4; i++) sent.push(await sendFile(mallory, PNG));
+    // 4 × 208 bytes held: a fifth would pass the site's 1,000.
+    const fifth = await ticket(mallory);
+    assert.equal(fifth.code, 'storage_full', JSON.stringify(fifth));
+    assert.match(fifth.message, /storage/);
+
+    // Another room of the same site knows what this one holds.
+    elsewhere = await join(roomB, 'Mallory', { site });
+    const full = await ticketUntil(elsewhere, 'storage_full');
+    assert.equal(full.code, 'storage_full');
+    assert.equal((await ticket(elsewhere, { size: 100 })).type, 'upload', 'what still fits is taken');
+
+    // The owner sees where the bytes are.
+    const list = await siteApi(key, 'GET', `/${site}/rooms`);
+    assert.equal(list.status, 200);
+    const a = list.body.rooms.find((r) => r.room === roomA);
+    assert.equal(a.fileBytes, 4 * PNG.length, JSON.stringify(list.body));
+    assert.ok(list.body.fileBytes >= 4 * PNG.length, JSON.stringify(list.body));
+    assert.equal(list.body.maxStorageBytes, 1000);
+
+    // Deleting two of the messages frees their files' bytes, site-wide.
+    for (const m of sent.slice(0, 2)) {
+      mallory.send({ type: 'delete', id: nextId(), target: m.seq });
+      await eventually(m.attachments[0].url, 404);
+    }
+    assert.equal((await ticketUntil(elsewhere, 'upload')).type, 'upload');
+  } finally {
+    await Promise.all([mallory.close(), elsewhere?.close()]);
+  }
+});

@@ -54,6 +54,29 @@ impl RoomCore {
         self.files = Some(place);
     }
 
+    /// What the site's other rooms hold in files, as its room list says in
+    /// answer to this room's report of its own.
+    pub fn set_files_elsewhere(&mut self, bytes: u64) {
+        self.files_elsewhere = bytes;
+    }
+
+    /// Whether `size` more bytes fit in the site's storage for files
+    /// (`max_bytes` in all).
+    fn storage_fits(
+        &self,
+        size: u64,
+        max_bytes: u64,
+        store: &mut impl Store,
+    ) -> Result<Result<(), ProtocolError>, StoreError> {
+        let here = store.file_bytes()?;
+        Ok(file_rules::fits_storage(
+            self.files_elsewhere,
+            here,
+            size,
+            max_bytes,
+        ))
+    }
+
     /// An `upload` request: a ticket, or why not.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn on_upload(
@@ -106,6 +129,13 @@ impl RoomCore {
                 ErrorCode::RateLimited,
                 "sending too fast; wait a moment",
             ));
+        }
+        // Checked again when the bytes come (`claim_upload`): this spares
+        // a visitor an upload bound to be refused.
+        if let Err(e) = self.storage_fits(request.size, limits.max_storage_bytes, store)? {
+            let mut outputs = fail(e)?;
+            outputs.push(Output::TellFileBytes);
+            return Ok(outputs);
         }
         let random = self
             .key
@@ -164,6 +194,9 @@ impl RoomCore {
             },
         );
         outputs.push(Output::SweepAt(expires + place.abandon_ms));
+        // The bytes come in a moment: let their claim be judged by news of
+        // the other rooms.
+        outputs.push(Output::TellFileBytes);
         Ok(outputs)
     }
 
@@ -186,6 +219,11 @@ impl RoomCore {
                 ErrorCode::TicketExpired,
                 "this upload ticket has expired; ask for a new one",
             )));
+        }
+        // The ticket stays unused: once older files go, it may be tried again.
+        let max = self.limits().unwrap_or_default().max_storage_bytes;
+        if let Err(e) = self.storage_fits(size, max, store)? {
+            return Ok(Err(e));
         }
         upload.state = UploadState::Claimed;
         upload.size = size;

@@ -145,6 +145,9 @@ pub struct RoomCore {
     last_post: LruMap<String, u64>,
     /// Where files go; `None` until the adapter says (no uploads until then).
     files: Option<FilePlace>,
+    /// Bytes of files the site's other rooms hold, as its room list last
+    /// said (see [`Output::TellFileBytes`]).
+    files_elsewhere: u64,
     /// Read receipts: sender key -> (name, read up to), in memory only.
     readers: LruMap<String, (String, u64)>,
     /// A live event's count, told now and then instead of every join.
@@ -173,6 +176,7 @@ impl RoomCore {
             state,
             last_post: LruMap::new(SLOW_MODE_MEMORY),
             files: None,
+            files_elsewhere: 0,
             readers: LruMap::new(RECEIPTS_MEMORY),
             live_count: LiveCount::default(),
         }

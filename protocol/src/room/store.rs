@@ -233,6 +233,9 @@ pub trait Store {
     fn next_abandon(&mut self) -> Result<Option<u64>, StoreError>;
     /// Mark every upload of `author` not attached yet as abandoned now.
     fn abandon_uploads(&mut self, author: &str) -> Result<(), StoreError>;
+    /// Bytes of the files the room holds: uploads claimed or stored, until
+    /// their objects are deleted. Tickets not used yet do not count.
+    fn file_bytes(&mut self) -> Result<u64, StoreError>;
 
     // Reports (see `room::reports`). A message's reports go with it: a
     // `Change::Delete`, a purge, an erasure of its author and retention
@@ -701,6 +704,15 @@ impl Store for MemoryStore {
             }
         }
         Ok(())
+    }
+
+    fn file_bytes(&mut self) -> Result<u64, StoreError> {
+        Ok(self
+            .uploads
+            .values()
+            .filter(|u| u.state != UploadState::Issued)
+            .map(|u| u.size)
+            .sum())
     }
 
     fn next_abandon(&mut self) -> Result<Option<u64>, StoreError> {

@@ -2551,6 +2551,90 @@ fn a_ticket_stores_one_upload_and_only_the_newest_ticket_counts() {
 }
 
 #[test]
+fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let capped = Limits {
+        max_storage_bytes: 3000,
+        ..Limits::default()
+    };
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits: capped,
+            ..request("Ada")
+        },
+    );
+    // Issued, not used: a ticket holds nothing yet.
+    let (_, unused) = ticket(&mut core, &mut store, &ada, "m0", 0, T0);
+    let kept = uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    let gone = uploaded(&mut core, &mut store, &ada, "m2", 0, T0);
+    assert_eq!(store.file_bytes().unwrap(), 1800);
+    // The other rooms hold 1,000: 1,000 more would pass 3,000.
+    core.set_files_elsewhere(1000);
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        &upload_request("m3", 0, 1000, "image/png"),
+        T0,
+    );
+    assert_eq!(answer(&out), "storage_full");
+    assert!(
+        out.iter().any(|o| matches!(o, Output::TellFileBytes)),
+        "a refusal asks for news of the other rooms"
+    );
+    // A ticket issued before the others filled up is refused with the bytes.
+    core.set_files_elsewhere(1300);
+    let refused = core.claim_upload(&unused, 900, "image/png", T0 + 1, &mut store);
+    assert_eq!(refused.unwrap().unwrap_err().code, ErrorCode::StorageFull);
+    assert_eq!(
+        store.upload(&unused.key).unwrap().unwrap().state,
+        UploadState::Issued,
+        "its ticket stays unused"
+    );
+
+    send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m1",
+        "",
+        refs(&[&kept]),
+        T0 + 2,
+    );
+    send_files(
+        &mut core,
+        &mut store,
+        &ada,
+        "m2",
+        "",
+        refs(&[&gone]),
+        T0 + 3,
+    );
+    frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"delete","id":"d1","target":2}"#,
+        T0 + 4,
+    );
+    // Freed once the object is deleted, as the adapter says.
+    assert_eq!(store.file_bytes().unwrap(), 1800);
+    store.forget_uploads(&[gone]).unwrap();
+    assert_eq!(store.file_bytes().unwrap(), 900);
+    let out = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        &upload_request("m3", 0, 800, "image/png"),
+        T0 + 5,
+    );
+    assert_eq!(kind(&replies(&out)[0]), "upload");
+    assert!(out.iter().any(|o| matches!(o, Output::TellFileBytes)));
+}
+
+#[test]
 fn a_message_attaches_only_the_senders_own_uploads_waiting_to_be_sent() {
     let (mut core, mut store) = (files_core(), MemoryStore::default());
     let (ada, _) = join(&mut core, &mut store, generous("ada"));

@@ -236,7 +236,7 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             json_response(200, &answer)
         }
         (Method::Get, ["rooms"]) => {
-            site_object(
+            let mut res = site_object(
                 env,
                 "DIRECTORIES",
                 &site,
@@ -244,7 +244,14 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                 &format!("/rooms{query}"),
                 None,
             )
-            .await
+            .await?;
+            if res.status_code() != 200 {
+                return Ok(res);
+            }
+            // With the cap the site's `fileBytes` count against.
+            let mut list: Value = res.json().await?;
+            list["maxStorageBytes"] = json!(site.limits.max_storage_bytes);
+            json_response(200, &list)
         }
         (_, ["rooms", room, rest @ ..]) => {
             if !is_room_id(room) {

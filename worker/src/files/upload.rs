@@ -67,6 +67,7 @@ fn status_of(code: ErrorCode) -> u16 {
         ErrorCode::InvalidTicket => 403,
         ErrorCode::TooLarge => 413,
         ErrorCode::UnsupportedType => 415,
+        ErrorCode::StorageFull => 507,
         ErrorCode::Internal => 500,
         _ => 400,
     }

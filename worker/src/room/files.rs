@@ -4,19 +4,80 @@
 
 use protocol::files::room_prefix;
 use protocol::room::attachments::{ABANDON_MS, TICKET_MS};
-use protocol::room::{FilePlace, Store};
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+
+use protocol::room::{FilePlace, RoomCore, Store};
 use serde_json::json;
-use worker::{console_error, Request, Response, Result};
+use worker::{console_error, Env, Request, Response, Result, SqlStorage};
 
 use super::alarm::alarm_by;
 use super::store::SqlStore;
-use super::{Inner, Room, RoomIdentity};
+use super::{site_link, Inner, Room, RoomIdentity};
 use crate::clock::now_ms;
 use crate::files::{self, upload::Claim, CLAIM_HEADER};
 use crate::http::{json_error, json_response};
 
 /// Objects that could not be deleted are tried again this much later.
 pub(super) const RETRY_DELETE_MS: i64 = 60_000;
+
+/// The site caps the bytes of files all its rooms hold together
+/// (`maxStorageBytes`); its room list keeps each room's figure. A room
+/// tells its own whenever it changes (an upload claimed, objects deleted)
+/// or the core asks ([`Output::TellFileBytes`](protocol::room::Output)),
+/// and hears back what the other rooms hold, for the core's next check.
+/// Several rooms taking uploads at the same moment may each pass the cap
+/// by what they took meanwhile: the cap is firm per room, close per site.
+#[derive(Clone, Default)]
+pub(super) struct FileBytes {
+    /// A change not told yet.
+    owed: Rc<Cell<bool>>,
+    /// A telling is under way (later changes wait for it, then go as one).
+    telling: Rc<Cell<bool>>,
+    /// What the other rooms hold, heard and not yet passed to the core.
+    news: Rc<Cell<Option<u64>>>,
+}
+
+impl FileBytes {
+    /// The task that tells the room list, unless one is under way (which
+    /// then tells again, with the figure of then).
+    fn telling(
+        &self,
+        env: Env,
+        sql: SqlStorage,
+        id: Option<RoomIdentity>,
+    ) -> Option<impl Future<Output = ()>> {
+        self.owed.set(true);
+        let id = id?;
+        if self.telling.replace(true) {
+            return None;
+        }
+        let this = self.clone();
+        Some(async move {
+            while this.owed.replace(false) {
+                let bytes = match SqlStore::file_bytes_in(&sql) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        console_error!("room: cannot count its files: {e}");
+                        break;
+                    }
+                };
+                if let Some(elsewhere) = site_link::tell_file_bytes(&env, &id, bytes).await {
+                    this.news.set(Some(elsewhere));
+                }
+            }
+            this.telling.set(false);
+        })
+    }
+
+    /// Pass the latest word on the other rooms' files to the core.
+    pub(super) fn pass_news(&self, core: &mut RoomCore) {
+        if let Some(bytes) = self.news.take() {
+            core.set_files_elsewhere(bytes);
+        }
+    }
+}
 
 impl RoomIdentity {
     /// The name this room's Durable Object goes by.
@@ -69,18 +130,25 @@ impl Room {
             return json_error(500, "internal", "the room's storage is unavailable");
         };
         let now = now_ms();
+        self.file_bytes.pass_news(core);
         let outcome = if commit {
             core.commit_upload(&claim.ticket, now, store)
         } else {
             core.claim_upload(&claim.ticket, claim.size, &claim.mime, now, store)
         };
+        drop(inner);
         match outcome {
-            Ok(Ok(())) => json_response(200, &json!({ "ok": true })),
+            Ok(Ok(())) => {
+                if !commit {
+                    self.tell_file_bytes();
+                }
+                json_response(200, &json!({ "ok": true }))
+            }
             Ok(Err(e)) => {
-                let status = if e.code == protocol::ErrorCode::TicketExpired {
-                    410
-                } else {
-                    409
+                let status = match e.code {
+                    protocol::ErrorCode::TicketExpired => 410,
+                    protocol::ErrorCode::StorageFull => 507,
+                    _ => 409,
                 };
                 json_error(status, e.code.as_str(), &e.message)
             }
@@ -91,16 +159,31 @@ impl Room {
         }
     }
 
-    /// Delete objects in the background, then forget their uploads.
+    /// Tell the site's room list what this room's files hold now (see
+    /// [`FileBytes`]).
+    pub(super) fn tell_file_bytes(&self) {
+        let id = self.identity.borrow().clone();
+        let sql = self.state.storage().sql();
+        if let Some(task) = self.file_bytes.telling(self.env.clone(), sql, id) {
+            self.state.wait_until(task);
+        }
+    }
+
+    /// Delete objects in the background, then forget their uploads (and
+    /// tell the site's room list the bytes are free).
     pub(super) fn delete_objects(&self, keys: Vec<String>) {
         let env = self.env.clone();
         let storage = self.state.storage();
         let sql = storage.sql();
+        let (file_bytes, id) = (self.file_bytes.clone(), self.identity.borrow().clone());
         self.state.wait_until(async move {
             match files::delete_objects(&env, &keys).await {
                 Ok(()) => {
                     if let Err(e) = SqlStore::forget_uploads_in(&sql, &keys) {
                         console_error!("room: cannot forget deleted files: {e}");
+                    }
+                    if let Some(task) = file_bytes.telling(env, sql, id) {
+                        task.await;
                     }
                 }
                 // The alarm's sweep finds them again: make sure it runs.
@@ -136,6 +219,7 @@ impl Room {
                     {
                         console_error!("room: cannot forget deleted files: {e}");
                     }
+                    self.tell_file_bytes();
                 }
                 // Come back for them (they may belong to deleted messages,
                 // which no abandon time covers).

@@ -94,6 +94,8 @@ pub struct Room {
     listing: Rc<Cell<bool>>,
     /// The room's fan-out objects, once it is big enough to have any.
     shards: Shards,
+    /// What the room told the site's room list of its files, and heard.
+    file_bytes: files::FileBytes,
 }
 
 /// Whom a core decision concerns: a socket here, a socket on a fan-out
@@ -637,6 +639,7 @@ impl Room {
                 Output::Retain { keep } => self.schedule_retention(keep),
                 Output::DeleteObjects(keys) => self.delete_objects(keys),
                 Output::SweepAt(at) => self.sweep_by(at),
+                Output::TellFileBytes => self.tell_file_bytes(),
                 Output::SaveState(json) => {
                     if let Ok(inner) = self.inner.borrow().as_ref() {
                         if let Err(e) = inner.store.save_core_state(&json) {
@@ -854,6 +857,7 @@ impl Room {
                         counts_short: self.shards.counts_short(),
                         ..Sockets::default()
                     };
+                    self.file_bytes.pass_news(core);
                     core.handle_frame(member, text, sockets, now_ms(), store)
                 }
                 Err(e) => Err(e.clone()),
@@ -981,6 +985,7 @@ impl DurableObject for Room {
             day_ms,
             forwarding: Rc::new(Cell::new(false)),
             listing: Rc::new(Cell::new(false)),
+            file_bytes: files::FileBytes::default(),
         };
         room.place_files();
         room

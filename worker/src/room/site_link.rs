@@ -247,3 +247,33 @@ pub async fn unlist(env: &Env, id: &RoomIdentity) {
         console_error!("room: cannot leave the room list: {e}");
     }
 }
+
+/// What the site's room list answers a room's file bytes.
+#[derive(Deserialize)]
+struct FileBytesHeard {
+    elsewhere: u64,
+}
+
+/// Tell the site's room list how many bytes of files this room holds; its
+/// answer is what the site's other rooms hold (None if it did not hear).
+pub async fn tell_file_bytes(env: &Env, id: &RoomIdentity, bytes: u64) -> Option<u64> {
+    let stub = id.stub(env, "DIRECTORIES").ok()?;
+    let body = json!({ "room": id.room, "bytes": bytes }).to_string();
+    let heard = async {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://site.internal/files", &init)?;
+        let mut res = stub.fetch_with_request(req).await?;
+        match res.status_code() {
+            200 => Ok(res.json::<FileBytesHeard>().await?.elsewhere),
+            status => Err(worker::Error::RustError(format!("status {status}"))),
+        }
+    };
+    match heard.await {
+        Ok(elsewhere) => Some(elsewhere),
+        Err(e) => {
+            console_error!("room: cannot tell the room list its files: {e}");
+            None
+        }
+    }
+}

@@ -427,6 +427,19 @@ impl SqlStore {
         Ok(())
     }
 
+    /// [`Store::file_bytes`] (also from a task that outlives the borrow of
+    /// the store).
+    pub fn file_bytes_in(sql: &SqlStorage) -> Result<u64, StoreError> {
+        let cursor = sql
+            .exec(
+                "SELECT COALESCE(SUM(size), 0) AS n FROM uploads WHERE stored > 0",
+                None,
+            )
+            .map_err(failed)?;
+        let rows: Vec<Count> = cursor.to_array().map_err(failed)?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
     /// The room's secret key (64 hex digits), made from `fresh` the first time.
     pub fn room_key(&self, fresh: [u8; 32]) -> Result<[u8; 32], StoreError> {
         if let Some(key) = self.meta("key")?.as_deref().and_then(from_hex) {
@@ -1054,6 +1067,10 @@ impl Store for SqlStore {
 
     fn forget_uploads(&mut self, keys: &[String]) -> Result<(), StoreError> {
         SqlStore::forget_uploads_in(&self.sql, keys)
+    }
+
+    fn file_bytes(&mut self) -> Result<u64, StoreError> {
+        SqlStore::file_bytes_in(&self.sql)
     }
 
     fn abandon_uploads(&mut self, author: &str) -> Result<(), StoreError> {

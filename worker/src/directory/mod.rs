@@ -29,10 +29,17 @@
 //! if nothing was ever written in it), so that rooms with members hear the
 //! news; those rooms stay out of `GET /rooms` until something is written.
 //!
+//! It keeps the bytes of files each room holds too ([`file_bytes`]), for
+//! the site's cap on them.
+//!
 //! Internal interface: `POST /report {room, lastActivity, messages}` (answers
 //! `{ok, watched}`), `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by
 //! room id, paged; `&watch=1`: a person is looking at this page, as the
-//! site API passes it on), `POST /rules` (an `ApiTicket`).
+//! site API passes it on; each room with its `fileBytes`, and the site's
+//! in all), `POST /rules` (an `ApiTicket`), `POST /files {room, bytes}`
+//! (answers `{elsewhere}`).
+
+mod file_bytes;
 
 use std::cell::RefCell;
 
@@ -46,6 +53,7 @@ use worker::{
     Response, Result, SqlStorage, State,
 };
 
+use self::file_bytes::FileBytes;
 use crate::clock::now_ms;
 use crate::http::{json_error, json_response};
 use crate::sites::config::Site;
@@ -86,6 +94,7 @@ pub struct RoomDirectory {
     env: Env,
     sql: SqlStorage,
     watched: RefCell<Watched>,
+    file_bytes: FileBytes,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +140,12 @@ struct Report {
 }
 
 #[derive(Deserialize)]
+struct RoomFiles {
+    room: String,
+    bytes: u64,
+}
+
+#[derive(Deserialize)]
 struct Told {
     rules: String,
     version: u64,
@@ -141,6 +156,8 @@ struct Row {
     room: String,
     last_activity: u64,
     messages: u64,
+    #[serde(default)]
+    file_bytes: u64,
 }
 
 impl RoomDirectory {
@@ -163,11 +180,19 @@ impl RoomDirectory {
             }
             (Method::Post, "/unlist") => {
                 let r: Report = req.json().await?;
-                let c = self
-                    .sql
-                    .exec("DELETE FROM rooms WHERE room = ?", vec![r.room.into()])?;
+                let c = self.sql.exec(
+                    "DELETE FROM rooms WHERE room = ?",
+                    vec![r.room.clone().into()],
+                )?;
                 let _ = c.to_array::<serde_json::Value>();
+                // An erased room's files are deleted with it.
+                self.file_bytes.set(&r.room, 0)?;
                 json_response(200, &json!({ "ok": true }))
+            }
+            (Method::Post, "/files") => {
+                let r: RoomFiles = req.json().await?;
+                let elsewhere = self.file_bytes.set(&r.room, r.bytes)?;
+                json_response(200, &json!({ "elsewhere": elsewhere }))
             }
             (Method::Get, "/rooms") => {
                 let param = |k: &str| {
@@ -193,7 +218,9 @@ impl RoomDirectory {
                     .exec(
                         // Rooms only joined, never written in, are listed
                         // for the news of the site's rules alone.
-                        "SELECT room, last_activity, messages FROM rooms WHERE room > ? AND last_activity > 0 ORDER BY room LIMIT ?",
+                        "SELECT r.room, r.last_activity, r.messages, COALESCE(f.bytes, 0) AS file_bytes
+                         FROM rooms r LEFT JOIN room_files f ON f.room = r.room
+                         WHERE r.room > ? AND r.last_activity > 0 ORDER BY r.room LIMIT ?",
                         vec![cursor.clone().into(), (limit as i64 + 1).into()],
                     )?
                     .to_array()?;
@@ -201,7 +228,7 @@ impl RoomDirectory {
                 let rooms: Vec<_> = rows
                     .iter()
                     .take(limit as usize)
-                    .map(|r| json!({ "room": r.room, "lastActivity": r.last_activity, "messages": r.messages }))
+                    .map(|r| json!({ "room": r.room, "lastActivity": r.last_activity, "messages": r.messages, "fileBytes": r.file_bytes }))
                     .collect();
                 let next = more
                     .then(|| rows.get(limit as usize - 1).map(|r| r.room.clone()))
@@ -213,7 +240,7 @@ impl RoomDirectory {
                         .borrow_mut()
                         .listed(&cursor, next.as_deref(), now_ms());
                 }
-                let mut body = json!({ "rooms": rooms });
+                let mut body = json!({ "rooms": rooms, "fileBytes": self.file_bytes.total()? });
                 if let Some(next) = next {
                     body["next"] = json!(next);
                 }
@@ -351,8 +378,10 @@ impl RoomDirectory {
 impl DurableObject for RoomDirectory {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        if let Err(e) = sql.exec(SCHEMA, None) {
-            console_error!("directory: cannot open storage: {e}");
+        for schema in [SCHEMA, file_bytes::SCHEMA] {
+            if let Err(e) = sql.exec(schema, None) {
+                console_error!("directory: cannot open storage: {e}");
+            }
         }
         for column in NEWS_COLUMNS {
             // Fails once the column exists.
@@ -361,6 +390,7 @@ impl DurableObject for RoomDirectory {
         RoomDirectory {
             state,
             env,
+            file_bytes: FileBytes::new(sql.clone()),
             sql,
             watched: RefCell::default(),
         }
