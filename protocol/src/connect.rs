@@ -115,8 +115,9 @@ impl ConnectParams {
         };
         let seq = |value: Option<String>, what: &str| match value {
             None => Ok(None),
+            // Digits only (`parse` would take a leading `+`).
             Some(s) => match s.parse::<u64>() {
-                Ok(n) if n <= MAX_SEQ => Ok(Some(n)),
+                Ok(n) if n <= MAX_SEQ && s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(n)),
                 _ => Err(BadRequest(concat(&[
                     what,
                     " must be an integer from 0 to 2^53-1",
@@ -141,8 +142,9 @@ impl ConnectParams {
 
     /// Take what the `Sec-WebSocket-Protocol` header offers: `hello-chat.v1`
     /// selects protocol v1; credentials there win over those in the URL.
-    /// Offering credentials without `hello-chat.v1` is refused: the server
-    /// could not answer with a protocol the client offered.
+    /// Offering anything without `hello-chat.v1` is refused: the server
+    /// could not answer with a protocol the client offered (and a browser
+    /// fails a connection whose answer names none of its offers).
     pub fn with_protocols(mut self, header: Option<&str>) -> Result<ConnectParams, BadRequest> {
         let Some(header) = header else {
             return Ok(self);
@@ -159,7 +161,7 @@ impl ConnectParams {
         }
         if !v1 {
             return Err(BadRequest(format!(
-                "offer the {PROTOCOL_V1} subprotocol with credentials"
+                "offer the {PROTOCOL_V1} subprotocol: it is the only one this server speaks"
             )));
         }
         self.dialect = Dialect::V1;
@@ -205,6 +207,12 @@ mod tests {
         assert_eq!(p.since, Some(41));
         assert_eq!(p.read, Some(40));
         assert_eq!(p.token.as_deref(), Some("t"));
+        for sign in ["+4", " 4", "4 ", "0x4", "4.0"] {
+            assert!(
+                parse(&[("room", "lobby"), ("since", sign)]).is_err(),
+                "{sign}"
+            );
+        }
         let bad = parse(&[("room", "lobby"), ("read", "-1")]).unwrap_err();
         assert_eq!(bad.0, "read must be an integer from 0 to 2^53-1");
     }

@@ -369,5 +369,8 @@ impl RoomCore {
 }
 
 fn ticket_used() -> ProtocolError {
-    ProtocolError::new(ErrorCode::TicketUsed, "this upload ticket was used already")
+    ProtocolError::new(
+        ErrorCode::TicketUsed,
+        "this upload ticket was used already, or a newer one was issued for the file",
+    )
 }

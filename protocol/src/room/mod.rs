@@ -838,7 +838,8 @@ impl RoomCore {
                 .muted_until(&member.sender, origin.as_deref(), now)
         {
             return Err(ProtocolError {
-                until: Some(until),
+                // For good: no `until`, as the `moderation` notice says.
+                until: Some(until).filter(|u| *u != sanctions::FOREVER),
                 ..ProtocolError::new(ErrorCode::Muted, "you are muted in this room")
             });
         }

@@ -1157,6 +1157,15 @@ fn muted_members_cannot_post_until_unmuted() {
         answer(&send(&mut core, &mut store, &eve, "m1", "hi")),
         "ack"
     );
+    // Muted for good: no `until` (not a date past any calendar).
+    let for_good = format!(
+        r#"{{"type":"moderate","id":"x3","action":"mute","sender":"{}"}}"#,
+        eve.sender
+    );
+    frame(&mut core, &mut store, &mo, &for_good, T0 + 2);
+    let error = &replies(&send(&mut core, &mut store, &eve, "m2", "hi"))[0];
+    assert_eq!(field(error, "code").as_str(), Some("muted"));
+    assert!(error.get("until").is_none(), "{error:?}");
 }
 
 #[test]
