@@ -942,6 +942,7 @@ impl Controller {
     pub(crate) fn submit(&mut self, t: f64) {
         let text = self.view.input_text();
         if text.trim().is_empty() && self.files.staged.is_empty() {
+            self.view.point_at_refused();
             return;
         }
         if !self.files.all_ready() {

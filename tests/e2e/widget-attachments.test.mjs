@@ -190,6 +190,14 @@ test('a file the site would refuse is refused in the tray with the reason, and t
   await chip('slides.pdf').and(ada.locator('[data-state="refused"]')).waitFor({ timeout: 10000 });
   assert.equal(await chip('slides.pdf').locator('.hc-file-meta').textContent(),
     'Not sent: files of this type are not accepted (allowed: image/png, text/plain)');
+  // Send with only that file and no text: nothing can go, and the visitor
+  // is told why again, at the file, rather than Send doing nothing.
+  await ada.locator('.hc-input').press('Enter');
+  await ada.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.classList.contains('hc-unstage'), null, { timeout: 5000 });
+  assert.equal(await ada.locator('[aria-live] p').last().textContent(),
+    'slides.pdf: Not sent: files of this type are not accepted (allowed: image/png, text/plain)');
+  assert.equal(await ada.locator('.hc-list .hc-msg[data-state]').count(), 0, 'nothing was queued');
+  await ada.locator('.hc-input').focus();
   await picker.setInputFiles({ name: 'long.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(2001)) });
   await chip('long.txt').and(ada.locator('[data-state="refused"]')).waitFor({ timeout: 10000 });
   assert.equal(await chip('long.txt').locator('.hc-file-meta').textContent(), 'Not sent: files may be at most 1.9 KB');

@@ -1137,6 +1137,27 @@ impl View {
         )
     }
 
+    /// Send was pressed with nothing to send but files the site refuses:
+    /// say the first one's reason again and move focus to its remove
+    /// button, where the visitor can act on it.
+    pub fn point_at_refused(&self) {
+        let Some(li) = find(&self.tray, "[data-state=refused]") else {
+            return;
+        };
+        let text = |selector| find(&li, selector).and_then(|e| e.text_content());
+        let (name, why) = (text(".hc-file-name"), text(".hc-file-meta"));
+        self.say(&concat(&[
+            &name.unwrap_or_default(),
+            ": ",
+            &why.unwrap_or_default(),
+        ]));
+        if let Some(button) =
+            find(&li, ".hc-unstage").and_then(|b| cast::<HtmlElement>(b.into(), "HTMLElement"))
+        {
+            focus(&button);
+        }
+    }
+
     /// Show `f` in the tray, being prepared.
     pub fn stage(&self, f: &OutgoingFile) {
         let item = attachments::staged(&self.doc, &self.strings, f);
