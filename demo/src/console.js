@@ -54,8 +54,8 @@ const durationText = (seconds) => DURATIONS.find(([s]) => s === seconds)?.[1] ??
 let theme = localStorage.getItem(THEME_KEY) || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
 function applyTheme() {
   document.documentElement.dataset.theme = theme;
+  // A toggle keeps its name and tells its state by aria-pressed: "Light theme, pressed" would say the opposite of what is on.
   $('theme-toggle').setAttribute('aria-pressed', String(theme === 'dark'));
-  $('theme-toggle').textContent = theme === 'dark' ? 'Light theme' : 'Dark theme';
 }
 $('theme-toggle').addEventListener('click', () => {
   theme = theme === 'dark' ? 'light' : 'dark';
@@ -79,6 +79,17 @@ function say(text, error = false) {
     // Results fade after a while (they were announced); errors stay until the next result.
     if (!error) statusTimer = setTimeout(() => { statusEl.textContent = ''; }, 10000);
   }, 30);
+}
+
+/**
+ * The note that the room list (`rooms-stale`) or the open room (`room-stale`)
+ * may be out of date; '' takes it away. Each note is a live region of its own,
+ * always in the page (empty, it takes no room): a region shown with its text
+ * at once is not announced by every screen reader. Set only when it changes,
+ * so that a retry failing the same way is not said again and again.
+ */
+function staleNote(id, text) {
+  if ($(id).textContent !== text) $(id).textContent = text;
 }
 
 // ---- The API ----
@@ -169,6 +180,7 @@ function showWorkspace() {
   $('workspace').hidden = false;
   $('who').hidden = false;
   $('who').textContent = `Site ${session.site}`;
+  $('workspace-title').textContent = `Moderation console: site ${session.site}`;
   $('sign-out').hidden = false;
   $('sign-out').textContent = `Sign out of ${session.site}`;
 }
@@ -179,14 +191,14 @@ function signOut(message) {
   poll.gen++;
   Object.assign(poll, { cursor: '', failures: 0 });
   scheduleRooms();
-  $('rooms-stale').hidden = true;
+  staleNote('rooms-stale', '');
   closePanel(false);
   rooms = { items: [], next: null };
   current = null;
   ownChange();
   roomPoll.failures = 0;
   scheduleRoom();
-  $('room-stale').hidden = true;
+  staleNote('room-stale', '');
   $('room-list').replaceChildren();
   $('report-list').replaceChildren();
   $('message-list').replaceChildren();
@@ -265,6 +277,11 @@ const poll = { cursor: '', gen: 0, timer: null, running: false, failures: 0 };
 // `names`: sender key -> the latest name seen in the messages and reports loaded.
 let current = null; // { room, reports, reportsNext, messages, earlier, overview, overviewError, names }
 
+/** The site's storage for files, as a page of rooms tells it (an older server: none). */
+const storageOf = (page) => (Number.isFinite(page.fileBytes) && Number.isFinite(page.maxStorageBytes)
+  ? { used: page.fileBytes, max: page.maxStorageBytes } : null);
+
+/** Load the first page of rooms (`more`: the next one): the rooms it brought, or null when it failed (said so) or was overtaken. */
 async function loadRooms(more = false) {
   const gen = more ? poll.gen : ++poll.gen;
   try {
@@ -272,16 +289,18 @@ async function loadRooms(more = false) {
     const query = new URLSearchParams({ limit: String(PAGE), watch: '1' });
     if (more && rooms.next) query.set('cursor', rooms.next);
     const page = await api('GET', `/rooms?${query}`);
-    if (gen !== poll.gen || !session) return [];
-    rooms = { items: more ? [...rooms.items, ...page.rooms] : page.rooms, next: page.next ?? null };
+    if (gen !== poll.gen || !session) return null;
+    rooms = { items: more ? [...rooms.items, ...page.rooms] : page.rooms, next: page.next ?? null, storage: storageOf(page) ?? rooms.storage };
     if (!more) poll.cursor = '';
     poll.failures = 0;
-    $('rooms-stale').hidden = true;
+    staleNote('rooms-stale', '');
     renderRooms();
     return page.rooms;
   } catch (err) {
     say(`Could not load the rooms: ${err.message}`, true);
-    return [];
+    // What is shown is what the last load or refresh brought; the poll goes on trying.
+    if (gen === poll.gen && session) staleNote('rooms-stale', `The list may be out of date: ${err.message} Trying again.`);
+    return null;
   } finally {
     scheduleRooms();
   }
@@ -311,15 +330,15 @@ async function refreshRooms() {
     }
     const outside = rooms.items.filter((r) => r.room <= cursor || (upper !== null && r.room > upper));
     rooms.items = [...outside, ...fresh].sort((x, y) => (x.room < y.room ? -1 : x.room > y.room ? 1 : 0));
+    rooms.storage = storageOf(page) ?? rooms.storage;
     poll.cursor = upper !== null && upper !== bound ? upper : '';
     poll.failures = 0;
-    $('rooms-stale').hidden = true;
+    staleNote('rooms-stale', '');
     renderRooms();
   } catch (err) {
     if (gen !== poll.gen || !session) return;
     poll.failures++;
-    $('rooms-stale').hidden = false;
-    $('rooms-stale').textContent = `The list may be out of date: ${err.message} Trying again.`;
+    staleNote('rooms-stale', `The list may be out of date: ${err.message} Trying again.`);
   } finally {
     poll.running = false;
   }
@@ -394,11 +413,13 @@ function renderRooms() {
   const shown = new Map([...list.children].map((li) => [li.dataset.room, li]));
   const wanted = rooms.items.filter((r) => !filter || r.room.toLowerCase().includes(filter)).map((r) => {
     const li = shown.get(r.room) ?? roomItem(r.room);
-    const meta = `${r.messages} ${r.lastActivity}`;
+    const meta = `${r.messages} ${r.lastActivity} ${r.fileBytes}`;
     if (li.dataset.meta !== meta) {
       li.dataset.meta = meta;
+      // Where the site's storage for files goes, for an owner whose uploads are refused as full.
+      const files = r.fileBytes > 0 ? `, ${sizeText(r.fileBytes)} of files` : '';
       li.querySelector('.room-meta').replaceChildren(
-        plural(r.messages, 'message'), ', last active ', r.lastActivity ? timeEl(r.lastActivity) : 'never');
+        plural(r.messages, 'message'), files, ', last active ', r.lastActivity ? timeEl(r.lastActivity) : 'never');
     }
     const button = li.firstChild;
     if (current?.room === r.room) button.setAttribute('aria-current', 'true');
@@ -416,17 +437,21 @@ function renderRooms() {
   const count = total === 0
     ? 'No rooms yet: a room appears once someone writes in it.'
     : filter ? `${wanted.length} of ${plural(total, 'room')} match${more}.` : `${plural(total, 'room')}${more}.`;
+  const storage = rooms.storage ? `Files: ${sizeText(rooms.storage.used)} of ${sizeText(rooms.storage.max)} stored.` : '';
+  if ($('site-storage').textContent !== storage) $('site-storage').textContent = storage;
   if ($('rooms-count').textContent !== count) $('rooms-count').textContent = count;
   $('more-rooms').hidden = !rooms.next;
 }
 
 $('room-filter').addEventListener('input', renderRooms);
 $('reload-rooms').addEventListener('click', async () => {
-  await loadRooms();
+  // Failed: its error (and the note) stays, not followed by a success.
+  if (!(await loadRooms())) return;
   say(`Rooms reloaded: ${plural(rooms.items.length, 'room')}${rooms.next ? ', more to load' : ''}.`);
 });
 $('more-rooms').addEventListener('click', async () => {
   const added = await loadRooms(true);
+  if (!added) return;
   say(`${plural(added.length, 'more room')} loaded.`);
   // Focus the first new room the filter shows, or the list's heading when
   // there is none to show (not by position: the filter hides some).
@@ -447,11 +472,15 @@ async function openRoom(room) {
   }
   $('room').hidden = false;
   $('room-title').textContent = `Room ${room}`;
+  // Nothing of the last room stays while this one loads, nor when it cannot be
+  // loaded: its count of reports, its Earlier and More buttons (which would
+  // page this room from nowhere) and its notes that there are none.
   $('report-list').replaceChildren();
   $('message-list').replaceChildren();
-  $('room-state').hidden = true;
+  $('reports-title').textContent = 'Open reports';
+  for (const id of ['reports-empty', 'more-reports', 'earlier', 'messages-empty', 'room-state']) $(id).hidden = true;
   $('room-updated').textContent = 'Loading…';
-  $('room-stale').hidden = true;
+  staleNote('room-stale', '');
   roomPoll.failures = 0;
   $('room-title').focus();
   const view = current;
@@ -590,15 +619,14 @@ async function refreshRoom() {
     mergeReports(reports);
     mergeMessages(latest, gap);
     roomPoll.failures = 0;
-    $('room-stale').hidden = true;
+    staleNote('room-stale', '');
     renderRoom();
     $('room-updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
     announceReports(fresh);
   } catch (err) {
     if (gen !== roomPoll.gen || current !== view || !session) return;
     roomPoll.failures++;
-    $('room-stale').hidden = false;
-    $('room-stale').textContent = `The room may be out of date: ${err.message} Trying again.`;
+    staleNote('room-stale', `The room may be out of date: ${err.message} Trying again.`);
   } finally {
     roomPoll.running = false;
   }
@@ -958,10 +986,36 @@ function messageBody(m) {
   }
   if (m.deleted) parts.push(el('p', { className: 'text deleted', text: 'Message deleted.' }));
   else if (m.message) parts.push(el('p', { className: 'text', text: m.message }));
-  if (Array.isArray(m.files) && m.files.length) {
-    parts.push(el('p', { className: 'files' }, `Files: ${m.files.map((f) => f?.name ?? 'file').join(', ')}`));
-  }
+  if (Array.isArray(m.attachments) && m.attachments.length) parts.push(fileList(m.attachments));
   return parts;
+}
+
+const sizeText = (bytes) => (bytes >= 1073741824 ? `${(bytes / 1073741824).toFixed(1)} GB`
+  : bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB`
+  : bytes >= 1024 ? `${Math.round(bytes / 1024)} KB` : plural(bytes, 'byte'));
+
+/**
+ * A message's files (`attachments`, docs/protocol.md): each a link to its
+ * signed URL (same origin: the console's CSP allows its images), named by
+ * its name; an image with a thumbnail and its alternative text. In a new
+ * tab, noopener: leaving this page would forget the key, and a tab opened
+ * with an opener may start with a copy of its sessionStorage.
+ */
+function fileList(files) {
+  return el('ul', { className: 'files', attrs: { 'aria-label': 'Files' } }, files.map((f) => {
+    const name = f?.name || 'file';
+    // A path on this server, as the API gives it: nothing else becomes a link or an image source.
+    const url = typeof f?.url === 'string' && /^\/(?![/\\])/.test(f.url) ? f.url : null;
+    const image = typeof f?.mime === 'string' && f.mime.startsWith('image/');
+    const size = Number.isFinite(f?.size) ? ` (${sizeText(f.size)})` : '';
+    const thumb = image && url ? el('img', { className: 'thumb', attrs: {
+      src: url, alt: f.alt ?? '', width: f.width, height: f.height, loading: 'lazy', decoding: 'async',
+    } }) : null;
+    const label = [thumb, el('span', { className: 'file-name', text: name })];
+    return el('li', {},
+      url ? el('a', { attrs: { href: url, target: '_blank', rel: 'noopener noreferrer' } }, label) : label,
+      el('span', { className: 'file-size', text: size }));
+  }));
 }
 
 function messageMeta(m) {
@@ -1217,6 +1271,8 @@ async function act(button, { kind, seq, action, verb = action }, call, success) 
 }
 
 $('more-reports').addEventListener('click', async () => {
+  // Nothing to page from (hidden with it): never `before=null`.
+  if (!current?.reportsNext) return;
   const view = current;
   const { room } = view;
   try {
@@ -1236,6 +1292,7 @@ $('more-reports').addEventListener('click', async () => {
 });
 
 $('earlier').addEventListener('click', async () => {
+  if (!current?.earlier) return;
   const view = current;
   const { room } = view;
   try {

@@ -50,8 +50,8 @@ function mountChat() {
 function applyTheme() {
   document.documentElement.dataset.theme = state.theme;
   const toggle = $('theme-toggle');
+  // One name, the state in aria-pressed: "Light theme, pressed" would say the opposite of what is on.
   toggle.setAttribute('aria-pressed', String(state.theme === 'dark'));
-  toggle.textContent = state.theme === 'dark' ? 'Light theme' : 'Dark theme';
 }
 
 function showRoom() {

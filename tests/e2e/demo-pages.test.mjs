@@ -45,6 +45,9 @@ test('landing page: pick a room, share it by link and QR code, name remembered, 
   await page.locator('#theme-toggle').click();
   await page.locator('.hc[data-theme="dark"]').waitFor();
   assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
+  // Named for what it turns on, pressed while on.
+  assert.deepEqual([await page.locator('#theme-toggle').textContent(), await page.locator('#theme-toggle').getAttribute('aria-pressed')],
+    ['Dark theme', 'true']);
   await page.reload();
   await page.locator('.hc[data-theme="dark"]').waitFor();
   await context.close();
