@@ -49,10 +49,15 @@ pub fn fits_storage(
     if total.is_some_and(|total| total <= max_bytes) {
         return Ok(());
     }
-    Err(ProtocolError::new(
+    Err(storage_full())
+}
+
+/// The site's storage for files is full.
+pub fn storage_full() -> ProtocolError {
+    ProtocolError::new(
         ErrorCode::StorageFull,
         "the site's storage for files is full; files can be sent again once older ones are deleted",
-    ))
+    )
 }
 
 /// The client's check, from what `welcome` and `rules` said: `accept` is

@@ -322,3 +322,58 @@ test('attack: one visitor filling the site\'s file storage room after room is st
     await Promise.all([mallory.close(), elsewhere?.close()]);
   }
 });
+
+test('attack: uploads that fail on the way, or asked for again, cannot empty or fill the site\'s storage count', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { maxFileBytes: 1000, maxStorageBytes: 1000, addressBurst: 1000, rateBurst: 1000 } }, 'quota');
+  const room = uniqueRoom('quota');
+  const mallory = await join(room, 'Mallory', { site });
+  const ada = await join(uniqueRoom('quota'), 'Ada', { site });
+  try {
+    // Declared 1,000 bytes of text, claimed, then refused on the way (a
+    // binary tail): nothing is stored, and nothing stays counted.
+    for (let i = 0; i < 3; i++) {
+      const t = await ticket(mallory, { name: 'notes.txt', mime: 'text/plain', size: 1000 });
+      const body = Buffer.concat([Buffer.from('x'.repeat(600)), Buffer.alloc(400, 0)]);
+      assert.equal((await put(t.url, body, 'text/plain')).status, 415);
+    }
+    const fine = await ticket(ada, { size: 900 });
+    assert.equal(fine.type, 'upload', JSON.stringify(fine));
+
+    // Stored, then a new ticket asked for the same file of the same
+    // message: its object stays, and so does its count.
+    const id = nextId();
+    const first = await ticket(mallory, { id, size: 800 });
+    assert.equal((await put(first.url, Buffer.concat([PNG, Buffer.alloc(592, 1)]))).status, 201);
+    const again = await ticket(mallory, { id, size: 800 });
+    assert.equal(again.type, 'upload');
+    const list = await siteApi(key, 'GET', `/${site}/rooms`);
+    assert.equal(list.body.fileBytes, 800, JSON.stringify(list.body));
+    assert.equal((await ticketUntil(ada, 'storage_full', { size: 900 })).code, 'storage_full');
+  } finally {
+    await Promise.all([mallory.close(), ada.close()]);
+  }
+});
+
+test('attack: uploads fired at once in many rooms of a site never hold more than its maxStorageBytes', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    limits: { maxFileBytes: 1000, maxStorageBytes: 1000 } }, 'quota');
+  const clients = await Promise.all(Array.from({ length: 8 }, () => join(uniqueRoom('quota'), 'Mallory', { site })));
+  try {
+    // Every ticket first (each room has heard of no files elsewhere), then
+    // every upload at once: 8 × 300 bytes for a cap of 1,000.
+    const tickets = await Promise.all(clients.map((c) => ticket(c, { size: 300 })));
+    for (const t of tickets) assert.equal(t.type, 'upload', JSON.stringify(t));
+    const body = Buffer.concat([PNG, Buffer.alloc(92, 3)]);
+    const answers = await Promise.all(tickets.map((t) => put(t.url, body)));
+    const stored = answers.filter((a) => a.status === 201).length;
+    assert.equal(stored, 3, JSON.stringify(answers.map((a) => a.status)));
+    for (const a of answers.filter((a) => a.status !== 201)) {
+      assert.deepEqual([a.status, a.body.error], [507, 'storage_full']);
+    }
+    const list = await siteApi(key, 'GET', `/${site}/rooms`);
+    assert.ok(list.body.fileBytes <= 1000, JSON.stringify(list.body));
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+});

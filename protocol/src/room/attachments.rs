@@ -60,21 +60,28 @@ impl RoomCore {
         self.files_elsewhere = bytes;
     }
 
-    /// Whether `size` more bytes fit in the site's storage for files
-    /// (`max_bytes` in all).
+    /// Whether a file of `size` bytes, in place of `replaced` bytes held
+    /// under its key, fits in the site's storage for files (`max_bytes` in
+    /// all), as far as the room knows of the other rooms.
     fn storage_fits(
         &self,
         size: u64,
+        replaced: u64,
         max_bytes: u64,
         store: &mut impl Store,
     ) -> Result<Result<(), ProtocolError>, StoreError> {
-        let here = store.file_bytes()?;
+        let here = store.file_bytes()?.saturating_sub(replaced);
         Ok(file_rules::fits_storage(
             self.files_elsewhere,
             here,
             size,
             max_bytes,
         ))
+    }
+
+    /// The site's storage for files, in all.
+    fn max_storage(&self) -> u64 {
+        self.limits().unwrap_or_default().max_storage_bytes
     }
 
     /// An `upload` request: a ticket, or why not.
@@ -130,18 +137,12 @@ impl RoomCore {
                 "sending too fast; wait a moment",
             ));
         }
-        // Checked again when the bytes come (`claim_upload`): this spares
-        // a visitor an upload bound to be refused.
-        if let Err(e) = self.storage_fits(request.size, limits.max_storage_bytes, store)? {
-            let mut outputs = fail(e)?;
-            outputs.push(Output::TellFileBytes);
-            return Ok(outputs);
-        }
         let random = self
             .key
             .derive("file", &format!("{}\0{id}\0{file}", member.author));
         let key = object_key(&place.prefix, random);
-        match store.upload(&key)? {
+        let existing = store.upload(&key)?;
+        match &existing {
             Some(u) if u.seq.is_some() => {
                 return fail(ProtocolError::new(
                     ErrorCode::TicketUsed,
@@ -158,6 +159,15 @@ impl RoomCore {
             }
             _ => {}
         }
+        // Judged by what the room last heard of the other rooms; exactly
+        // once the bytes are stored (see `commit_storage`). This spares a
+        // visitor an upload bound to be refused.
+        let held = existing.map_or(0, |u| u.held);
+        if let Err(e) = self.storage_fits(request.size, held, limits.max_storage_bytes, store)? {
+            let mut outputs = fail(e)?;
+            outputs.push(Output::TellFileBytes);
+            return Ok(outputs);
+        }
         let expires = now + place.ticket_ms;
         store.save_upload(&Upload {
             key: key.clone(),
@@ -171,6 +181,8 @@ impl RoomCore {
             state: UploadState::Issued,
             seq: None,
             abandon_at: expires + place.abandon_ms,
+            // An object stored under this key before stays until replaced.
+            held,
         })?;
         let ticket = Ticket {
             key: key.clone(),
@@ -194,8 +206,8 @@ impl RoomCore {
             },
         );
         outputs.push(Output::SweepAt(expires + place.abandon_ms));
-        // The bytes come in a moment: let their claim be judged by news of
-        // the other rooms.
+        // News of the other rooms for the next check (this one's bytes are
+        // counted exactly when stored).
         outputs.push(Output::TellFileBytes);
         Ok(outputs)
     }
@@ -221,8 +233,7 @@ impl RoomCore {
             )));
         }
         // The ticket stays unused: once older files go, it may be tried again.
-        let max = self.limits().unwrap_or_default().max_storage_bytes;
-        if let Err(e) = self.storage_fits(size, max, store)? {
+        if let Err(e) = self.storage_fits(size, upload.held, self.max_storage(), store)? {
             return Ok(Err(e));
         }
         upload.state = UploadState::Claimed;
@@ -230,6 +241,42 @@ impl RoomCore {
         upload.mime = mime.to_owned();
         store.save_upload(&upload)?;
         Ok(Ok(()))
+    }
+
+    /// The Worker wrote the object of a claimed upload, and asks to commit
+    /// it: the bytes it adds to the site's storage (its size, less what the
+    /// key held before) and the site's cap, for the adapter to reserve in
+    /// the site's count, which every room shares (rooms taking uploads at
+    /// the same moment cannot each fill the cap), before
+    /// [`RoomCore::commit_upload`]. `Err` (inner): not a current claim.
+    pub fn commit_storage(
+        &self,
+        ticket: &Ticket,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Result<(u64, u64), ProtocolError>, StoreError> {
+        let Some(upload) = self.current_upload(ticket, UploadState::Claimed, now, store)? else {
+            return Ok(Err(ticket_used()));
+        };
+        Ok(Ok((
+            upload.size.saturating_sub(upload.held),
+            self.max_storage(),
+        )))
+    }
+
+    /// The site's count refused the bytes of a claimed upload: the Worker
+    /// deletes its object (whatever the key held before is gone with it).
+    pub fn storage_refused(
+        &mut self,
+        ticket: &Ticket,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<(), StoreError> {
+        if let Some(mut upload) = self.current_upload(ticket, UploadState::Claimed, now, store)? {
+            upload.held = 0;
+            store.save_upload(&upload)?;
+        }
+        Ok(())
     }
 
     /// The Worker wrote the object of a claimed upload: it may be attached.
@@ -244,6 +291,7 @@ impl RoomCore {
             return Ok(Err(ticket_used()));
         };
         upload.state = UploadState::Stored;
+        upload.held = upload.size;
         store.save_upload(&upload)?;
         Ok(Ok(()))
     }

@@ -62,12 +62,12 @@ pub enum Output {
     DeleteObjects(Vec<String>),
     /// An upload ticket was issued: sweep abandoned uploads at this time.
     SweepAt(u64),
-    /// An upload ticket was issued or refused for the site's storage, which
-    /// is judged by what the site's other rooms hold: tell the site's room
-    /// list what this room holds ([`Store::file_bytes`](super::Store::file_bytes))
+    /// An upload ticket was issued, or refused for the site's storage,
+    /// judged by what the site's other rooms held as last heard: tell the
+    /// site's room list what this room holds ([`Store::file_bytes`](super::Store::file_bytes))
     /// and pass its answer to [`RoomCore::set_files_elsewhere`](super::RoomCore::set_files_elsewhere),
-    /// so that the upload's claim, or a retry, is judged by the news. (The
-    /// adapter tells it too whenever the room's files change: claimed, or
-    /// deleted.)
+    /// so that the next ticket, the claim, or a retry is judged by the news. (The adapter tells it too
+    /// whenever the room's files go, and reserves each upload's bytes in
+    /// the site's count before it is stored: [`RoomCore::commit_storage`](super::RoomCore::commit_storage).)
     TellFileBytes,
 }

@@ -154,6 +154,11 @@ pub struct Upload {
     pub seq: Option<u64>,
     /// Never attached by then: the object is deleted.
     pub abandon_at: u64,
+    /// Bytes of the object stored under this key, as far as the room knows
+    /// (0: none yet). Set when an upload is stored; a new ticket or claim
+    /// for the same key leaves it, as the old object stays until replaced:
+    /// what counts against the site's storage ([`Store::file_bytes`]).
+    pub held: u64,
 }
 
 /// Storage failed; the room answers `internal` and nothing is half-done.
@@ -233,8 +238,8 @@ pub trait Store {
     fn next_abandon(&mut self) -> Result<Option<u64>, StoreError>;
     /// Mark every upload of `author` not attached yet as abandoned now.
     fn abandon_uploads(&mut self, author: &str) -> Result<(), StoreError>;
-    /// Bytes of the files the room holds: uploads claimed or stored, until
-    /// their objects are deleted. Tickets not used yet do not count.
+    /// Bytes of the files the room holds: every upload's [`Upload::held`],
+    /// until its object is deleted (uploads under way count once stored).
     fn file_bytes(&mut self) -> Result<u64, StoreError>;
 
     // Reports (see `room::reports`). A message's reports go with it: a
@@ -707,12 +712,7 @@ impl Store for MemoryStore {
     }
 
     fn file_bytes(&mut self) -> Result<u64, StoreError> {
-        Ok(self
-            .uploads
-            .values()
-            .filter(|u| u.state != UploadState::Issued)
-            .map(|u| u.size)
-            .sum())
+        Ok(self.uploads.values().map(|u| u.held).sum())
     }
 
     fn next_abandon(&mut self) -> Result<Option<u64>, StoreError> {

@@ -2641,6 +2641,44 @@ fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
     );
     assert_eq!(kind(&replies(&out)[0]), "upload");
     assert!(out.iter().any(|o| matches!(o, Output::TellFileBytes)));
+
+    // Asking again for a ticket for a file stored (not sent) keeps its
+    // bytes counted: its object stays until replaced.
+    core.set_files_elsewhere(0);
+    let (_, again) = ticket(&mut core, &mut store, &ada, "m1b", 0, T0 + 6);
+    core.claim_upload(&again, 500, "image/png", T0 + 6, &mut store)
+        .unwrap()
+        .unwrap();
+    core.commit_upload(&again, T0 + 6, &mut store)
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.file_bytes().unwrap(), 1400);
+    let (key, anew) = ticket(&mut core, &mut store, &ada, "m1b", 0, T0 + 7);
+    assert_eq!(
+        store.file_bytes().unwrap(),
+        1400,
+        "a new ticket frees nothing"
+    );
+    // Its bytes, stored again, are counted once: what they add is asked of
+    // the site's count before they are marked stored.
+    core.claim_upload(&anew, 700, "image/png", T0 + 8, &mut store)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        core.commit_storage(&anew, T0 + 8, &mut store).unwrap(),
+        Ok((200, 3000))
+    );
+    // The site's count refused them: the Worker deletes the object, old
+    // bytes and new.
+    core.storage_refused(&anew, T0 + 8, &mut store).unwrap();
+    assert_eq!(store.file_bytes().unwrap(), 900);
+    assert_eq!(store.upload(&key).unwrap().unwrap().held, 0);
+    // A claim abandoned on the way holds nothing.
+    let (_, dropped) = ticket(&mut core, &mut store, &ada, "m4", 0, T0 + 9);
+    core.claim_upload(&dropped, 1000, "image/png", T0 + 9, &mut store)
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.file_bytes().unwrap(), 900);
 }
 
 #[test]

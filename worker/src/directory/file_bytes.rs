@@ -1,6 +1,9 @@
-//! The bytes of files each room of the site holds, as the rooms tell it
-//! (`POST /files {room, bytes}`, answered with what the other rooms hold),
-//! for the site's `maxStorageBytes` and the room list's `fileBytes`.
+//! The bytes of files each room of the site holds, for the site's
+//! `maxStorageBytes` and the room list's `fileBytes`: each upload reserves
+//! its bytes before it is stored (`POST /files/reserve {room, bytes, max}`,
+//! answered `{ok}`, or `{ok: false, elsewhere}` past the cap), and a room
+//! tells its whole figure when files go (`POST /files {room, bytes}`,
+//! answered with what the other rooms hold).
 //! The site's sum is kept in memory once read: a room's telling is then
 //! one row written, not a scan of every room.
 
@@ -60,6 +63,27 @@ impl FileBytes {
             )?
             .to_array()?;
         Ok(rows.first().map_or(0, |r| r.bytes))
+    }
+
+    /// `bytes` more for `room` (negative: fewer), unless the site would then
+    /// hold more than `max`: `Err(what the other rooms hold)`. Requests are
+    /// served one at a time: concurrent uploads of every room are counted
+    /// against one figure.
+    pub fn reserve(
+        &self,
+        room: &str,
+        bytes: i64,
+        max: u64,
+    ) -> Result<std::result::Result<(), u64>> {
+        let total = self.total()?;
+        let before = self.of(room)?;
+        let after = before.saturating_add_signed(bytes);
+        let elsewhere = total.saturating_sub(before);
+        if bytes > 0 && elsewhere.saturating_add(after) > max {
+            return Ok(Err(elsewhere));
+        }
+        self.set(room, after)?;
+        Ok(Ok(()))
     }
 
     /// `room` holds `bytes` now (0 or erased: it leaves the table); returns

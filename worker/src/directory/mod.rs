@@ -37,7 +37,8 @@
 //! room id, paged; `&watch=1`: a person is looking at this page, as the
 //! site API passes it on; each room with its `fileBytes`, and the site's
 //! in all), `POST /rules` (an `ApiTicket`), `POST /files {room, bytes}`
-//! (answers `{elsewhere}`).
+//! (answers `{elsewhere}`), `POST /files/reserve {room, bytes, max}`
+//! (answers `{ok, elsewhere?}`).
 
 mod file_bytes;
 
@@ -146,6 +147,13 @@ struct RoomFiles {
 }
 
 #[derive(Deserialize)]
+struct Reservation {
+    room: String,
+    bytes: i64,
+    max: u64,
+}
+
+#[derive(Deserialize)]
 struct Told {
     rules: String,
     version: u64,
@@ -188,6 +196,14 @@ impl RoomDirectory {
                 // An erased room's files are deleted with it.
                 self.file_bytes.set(&r.room, 0)?;
                 json_response(200, &json!({ "ok": true }))
+            }
+            (Method::Post, "/files/reserve") => {
+                let r: Reservation = req.json().await?;
+                let answer = match self.file_bytes.reserve(&r.room, r.bytes, r.max)? {
+                    Ok(()) => json!({ "ok": true }),
+                    Err(elsewhere) => json!({ "ok": false, "elsewhere": elsewhere }),
+                };
+                json_response(200, &answer)
             }
             (Method::Post, "/files") => {
                 let r: RoomFiles = req.json().await?;

@@ -8,7 +8,10 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 
-use protocol::room::{FilePlace, RoomCore, Store};
+use protocol::file_rules;
+use protocol::files::Ticket;
+use protocol::room::{FilePlace, RoomCore, Store, StoreError};
+use protocol::ProtocolError;
 use serde_json::json;
 use worker::{console_error, Env, Request, Response, Result, SqlStorage};
 
@@ -19,16 +22,19 @@ use crate::clock::now_ms;
 use crate::files::{self, upload::Claim, CLAIM_HEADER};
 use crate::http::{json_error, json_response};
 
+type StoreResult<T> = std::result::Result<T, StoreError>;
+
 /// Objects that could not be deleted are tried again this much later.
 pub(super) const RETRY_DELETE_MS: i64 = 60_000;
 
 /// The site caps the bytes of files all its rooms hold together
-/// (`maxStorageBytes`); its room list keeps each room's figure. A room
-/// tells its own whenever it changes (an upload claimed, objects deleted)
-/// or the core asks ([`Output::TellFileBytes`](protocol::room::Output)),
-/// and hears back what the other rooms hold, for the core's next check.
-/// Several rooms taking uploads at the same moment may each pass the cap
-/// by what they took meanwhile: the cap is firm per room, close per site.
+/// (`maxStorageBytes`); its room list keeps each room's figure. Each upload
+/// reserves its bytes there before it is marked stored (`Room::commit`):
+/// the room list serves one request at a time, so rooms taking uploads at
+/// the same moment cannot each fill the cap. A room tells its whole figure
+/// whenever files go (objects deleted) or the core asks (a ticket issued,
+/// or refused: [`Output::TellFileBytes`](protocol::room::Output)), and hears back what
+/// the other rooms hold, for the core's early checks (a ticket, a claim).
 #[derive(Clone, Default)]
 pub(super) struct FileBytes {
     /// A change not told yet.
@@ -37,6 +43,8 @@ pub(super) struct FileBytes {
     telling: Rc<Cell<bool>>,
     /// What the other rooms hold, heard and not yet passed to the core.
     news: Rc<Cell<Option<u64>>>,
+    /// Bytes reserved in the site's count for uploads being committed.
+    pending: Rc<Cell<u64>>,
 }
 
 impl FileBytes {
@@ -57,7 +65,7 @@ impl FileBytes {
         Some(async move {
             while this.owed.replace(false) {
                 let bytes = match SqlStore::file_bytes_in(&sql) {
-                    Ok(bytes) => bytes,
+                    Ok(bytes) => bytes + this.pending.get(),
                     Err(e) => {
                         console_error!("room: cannot count its files: {e}");
                         break;
@@ -115,8 +123,9 @@ impl Room {
 
     /// `POST /files/claim` and `/files/commit` from the Worker: the start
     /// of an upload was checked, mark its ticket used (only once) before the
-    /// bytes are stored; then, once they are, mark the upload stored.
-    pub(super) fn claim(&self, req: &Request) -> Result<Response> {
+    /// bytes are stored; then, once they are, count them in the site's
+    /// storage and mark the upload stored.
+    pub(super) async fn claim(&self, req: &Request) -> Result<Response> {
         let commit = req.path().ends_with("/commit");
         let claim: Option<Claim> = req
             .headers()
@@ -125,29 +134,20 @@ impl Room {
         let Some(claim) = claim else {
             return json_error(400, "bad_request", "no claim");
         };
-        let mut inner = self.inner.borrow_mut();
-        let Ok(Inner { core, store, .. }) = inner.as_mut() else {
-            return json_error(500, "internal", "the room's storage is unavailable");
-        };
-        let now = now_ms();
-        self.file_bytes.pass_news(core);
         let outcome = if commit {
-            core.commit_upload(&claim.ticket, now, store)
+            self.commit(&claim.ticket).await
         } else {
-            core.claim_upload(&claim.ticket, claim.size, &claim.mime, now, store)
+            self.with_core(|core, store| {
+                core.claim_upload(&claim.ticket, claim.size, &claim.mime, now_ms(), store)
+            })
         };
-        drop(inner);
         match outcome {
-            Ok(Ok(())) => {
-                if !commit {
-                    self.tell_file_bytes();
-                }
-                json_response(200, &json!({ "ok": true }))
-            }
+            Ok(Ok(())) => json_response(200, &json!({ "ok": true })),
             Ok(Err(e)) => {
                 let status = match e.code {
                     protocol::ErrorCode::TicketExpired => 410,
                     protocol::ErrorCode::StorageFull => 507,
+                    protocol::ErrorCode::Internal => 503,
                     _ => 409,
                 };
                 json_error(status, e.code.as_str(), &e.message)
@@ -157,6 +157,56 @@ impl Room {
                 json_error(500, "internal", "the upload could not be recorded")
             }
         }
+    }
+
+    /// Reserve a stored upload's bytes in the site's count, which every room
+    /// shares, then mark it stored; a refusal has the Worker delete it.
+    async fn commit(&self, ticket: &Ticket) -> StoreResult<std::result::Result<(), ProtocolError>> {
+        let ask = self.with_core(|core, store| core.commit_storage(ticket, now_ms(), store))?;
+        let (bytes, max) = match ask {
+            Ok(ask) => ask,
+            Err(e) => return Ok(Err(e)),
+        };
+        let id = self.identity.borrow().clone();
+        let counted = id.as_ref().filter(|_| bytes > 0);
+        if let Some(id) = counted {
+            // Counted in what this room tells until the commit below.
+            let pending = &self.file_bytes.pending;
+            pending.set(pending.get() + bytes);
+            let verdict = site_link::reserve_file_bytes(&self.env, id, bytes as i64, max).await;
+            pending.set(pending.get().saturating_sub(bytes));
+            match verdict {
+                Some(Ok(())) => {}
+                Some(Err(elsewhere)) => {
+                    self.file_bytes.news.set(Some(elsewhere));
+                    self.with_core(|core, store| core.storage_refused(ticket, now_ms(), store))?;
+                    return Ok(Err(file_rules::storage_full()));
+                }
+                None => {
+                    return Ok(Err(ProtocolError::new(
+                        protocol::ErrorCode::Internal,
+                        "the upload could not be counted; try again",
+                    )))
+                }
+            }
+        }
+        let done = self.with_core(|core, store| core.commit_upload(ticket, now_ms(), store));
+        if let (false, Some(id)) = (matches!(done, Ok(Ok(()))), counted) {
+            site_link::reserve_file_bytes(&self.env, id, -(bytes as i64), max).await;
+        }
+        done
+    }
+
+    /// Run `f` on the core and its store (the news of the other rooms'
+    /// files passed on first).
+    fn with_core<T>(
+        &self,
+        f: impl FnOnce(&mut RoomCore, &mut SqlStore) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut inner = self.inner.borrow_mut();
+        let Inner { core, store, .. } = inner.as_mut().map_err(|e| e.clone())?;
+        self.file_bytes.pass_news(core);
+        f(core, store)
     }
 
     /// Tell the site's room list what this room's files hold now (see

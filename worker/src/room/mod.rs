@@ -1006,7 +1006,7 @@ impl DurableObject for Room {
             };
         }
         if req.headers().has(crate::files::CLAIM_HEADER)? {
-            return self.claim(&req);
+            return self.claim(&req).await;
         }
         if let Some(news) = req.headers().get(SITE_HEADER)? {
             // The site changed: its room list tells each of its rooms.

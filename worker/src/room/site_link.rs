@@ -277,3 +277,43 @@ pub async fn tell_file_bytes(env: &Env, id: &RoomIdentity, bytes: u64) -> Option
         }
     }
 }
+
+/// What the site's room list answers a reservation.
+#[derive(Deserialize)]
+struct Reserved {
+    ok: bool,
+    #[serde(default)]
+    elsewhere: u64,
+}
+
+/// Reserve `bytes` more for this room in the site's count of files, within
+/// `max` for the whole site (a negative figure gives them back, and is never
+/// refused): `Ok`, `Err(what the other rooms hold)` when they would not fit,
+/// or None if the room list did not answer.
+pub async fn reserve_file_bytes(
+    env: &Env,
+    id: &RoomIdentity,
+    bytes: i64,
+    max: u64,
+) -> Option<Result<(), u64>> {
+    let stub = id.stub(env, "DIRECTORIES").ok()?;
+    let body = json!({ "room": id.room, "bytes": bytes, "max": max }).to_string();
+    let heard = async {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://site.internal/files/reserve", &init)?;
+        let mut res = stub.fetch_with_request(req).await?;
+        match res.status_code() {
+            200 => Ok(res.json::<Reserved>().await?),
+            status => Err(worker::Error::RustError(format!("status {status}"))),
+        }
+    };
+    match heard.await {
+        Ok(r) if r.ok => Some(Ok(())),
+        Ok(r) => Some(Err(r.elsewhere)),
+        Err(e) => {
+            console_error!("room: cannot reserve bytes of files: {e}");
+            None
+        }
+    }
+}

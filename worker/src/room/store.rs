@@ -133,6 +133,10 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE reports ADD COLUMN text TEXT;
      ALTER TABLE reports ADD COLUMN edited INTEGER;
      ALTER TABLE reports ADD COLUMN files TEXT;",
+    // 10: the bytes of the object stored under each upload's key (what
+    //     counts against the site's storage for files; `Upload::held`).
+    "ALTER TABLE uploads ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+     UPDATE uploads SET held = size WHERE stored = 2;",
 ];
 
 /// Reports of messages no longer standing (deleted, trimmed) go.
@@ -213,6 +217,7 @@ struct UploadRow {
     stored: u8,
     seq: Option<u64>,
     abandon_at: u64,
+    held: u64,
 }
 
 impl From<UploadRow> for Upload {
@@ -229,6 +234,7 @@ impl From<UploadRow> for Upload {
             state: UploadState::from_code(r.stored),
             seq: r.seq,
             abandon_at: r.abandon_at,
+            held: r.held,
         }
     }
 }
@@ -431,10 +437,7 @@ impl SqlStore {
     /// the store).
     pub fn file_bytes_in(sql: &SqlStorage) -> Result<u64, StoreError> {
         let cursor = sql
-            .exec(
-                "SELECT COALESCE(SUM(size), 0) AS n FROM uploads WHERE stored > 0",
-                None,
-            )
+            .exec("SELECT COALESCE(SUM(held), 0) AS n FROM uploads", None)
             .map_err(failed)?;
         let rows: Vec<Count> = cursor.to_array().map_err(failed)?;
         Ok(rows.first().map_or(0, |r| r.n))
@@ -1034,8 +1037,8 @@ impl Store for SqlStore {
     fn save_upload(&mut self, u: &Upload) -> Result<(), StoreError> {
         let opt = |v: Option<u64>| v.map(int).unwrap_or(SqlStorageValue::Null);
         self.run(
-            "INSERT OR REPLACE INTO uploads (key, author, name, mime, size, width, height, ticket_expires, stored, seq, abandon_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO uploads (key, author, name, mime, size, width, height, ticket_expires, stored, seq, abandon_at, held)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 u.key.as_str().into(),
                 u.author.as_str().into(),
@@ -1048,6 +1051,7 @@ impl Store for SqlStore {
                 int(u64::from(u.state.code())),
                 opt(u.seq),
                 int(u.abandon_at),
+                int(u.held),
             ],
         )?;
         Ok(())
