@@ -359,6 +359,19 @@ impl Outbox {
         Refusal::Failed
     }
 
+    /// The session ended for good (a ban, an erased room): item `id`, if
+    /// still waiting, can never go; it fails with `error`.
+    pub fn fail(&mut self, id: &str, error: ProtocolError) {
+        if self.in_flight.as_deref() == Some(id) {
+            self.in_flight = None;
+        }
+        if let Some(item) = self.items.iter_mut().find(|i| i.id == id) {
+            if item.state == OutboxState::Pending {
+                item.state = OutboxState::Failed(error);
+            }
+        }
+    }
+
     /// Put a failed message back in the queue. One refused for its id goes
     /// by `fresh_id` from now on (the room would refuse the old one again).
     pub fn retry(&mut self, id: &str, fresh_id: String) -> Option<&OutboxItem> {

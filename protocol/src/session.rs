@@ -692,7 +692,10 @@ impl Session {
                 None => "the server refused the connection".to_owned(),
             };
             self.drop_link();
+            let why = close_code::error_code(code).unwrap_or(ErrorCode::Internal);
+            let error = ProtocolError::new(why, reason.clone());
             self.set_status(Status::Failed { code, reason });
+            self.fail_outbox(&error);
             return;
         }
         self.crowd_closed = close_code::is_crowd(code);
@@ -1338,6 +1341,7 @@ impl Session {
                 code,
                 reason: error.message.clone(),
             });
+            self.fail_outbox(&error);
             self.effects.push_back(Effect::Error(error));
             return;
         }
@@ -1356,34 +1360,7 @@ impl Session {
                 return;
             }
             if refusal == Refusal::Failed {
-                // A message waits for Retry / Discard; any other action is
-                // dropped, and the error says why.
-                let is_message = self
-                    .outbox
-                    .items()
-                    .any(|i| i.id == id && i.action.sent_text().is_some());
-                if is_message {
-                    self.effects.push_back(Effect::SendFailed {
-                        id,
-                        error: error.clone(),
-                    });
-                } else {
-                    let action = self.outbox.items().find(|i| i.id == id).map(|i| &i.action);
-                    if let Some(Action::Edit { target, text }) = action {
-                        self.effects.push_back(Effect::EditFailed {
-                            target: *target,
-                            text: text.clone(),
-                            error: error.clone(),
-                        });
-                    }
-                    if let Some(action) = action.and_then(shown_at_once) {
-                        self.effects.push_back(Effect::Applied {
-                            action,
-                            undone: true,
-                        });
-                    }
-                    self.outbox.discard(&id);
-                }
+                self.item_failed(id, &error);
             }
         } else if error.code == ErrorCode::RateLimited {
             // A throttled history request: ask again on the next occasion.
@@ -1394,6 +1371,52 @@ impl Session {
         }
         self.last_error = Some(error.clone());
         self.effects.push_back(Effect::Error(error));
+    }
+
+    /// Item `id` of the outbox failed for good: a message waits for Retry
+    /// / Discard; any other action is dropped, and the error says why.
+    fn item_failed(&mut self, id: String, error: &ProtocolError) {
+        let is_message = self
+            .outbox
+            .items()
+            .any(|i| i.id == id && i.action.sent_text().is_some());
+        if is_message {
+            self.effects.push_back(Effect::SendFailed {
+                id,
+                error: error.clone(),
+            });
+            return;
+        }
+        let action = self.outbox.items().find(|i| i.id == id).map(|i| &i.action);
+        if let Some(Action::Edit { target, text }) = action {
+            self.effects.push_back(Effect::EditFailed {
+                target: *target,
+                text: text.clone(),
+                error: error.clone(),
+            });
+        }
+        if let Some(action) = action.and_then(shown_at_once) {
+            self.effects.push_back(Effect::Applied {
+                action,
+                undone: true,
+            });
+        }
+        self.outbox.discard(&id);
+    }
+
+    /// The session ended for good: nothing still queued can go. Each
+    /// message says so with the reason, rather than "Sending…" for ever.
+    fn fail_outbox(&mut self, error: &ProtocolError) {
+        let waiting: Vec<String> = self
+            .outbox
+            .items()
+            .filter(|i| i.state == OutboxState::Pending)
+            .map(|i| i.id.clone())
+            .collect();
+        for id in waiting {
+            self.outbox.fail(&id, error.clone());
+            self.item_failed(id, error);
+        }
     }
 
     // ----- the visitor's actions -----

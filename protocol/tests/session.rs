@@ -916,6 +916,50 @@ fn a_ban_stops_the_session_at_once_without_waiting_for_the_close() {
 }
 
 #[test]
+fn what_waits_to_go_fails_with_the_reason_when_the_session_ends_for_good() {
+    // Banned while a message is out and a reaction waits behind it.
+    let mut s = session();
+    connected(&mut s, 0.0, 1, vec![msg(1)]);
+    let sent = s.send("hi", 1.0).unwrap();
+    s.react(1, "👍", true, 1.0).unwrap();
+    drain(&mut s);
+    s.on_text(
+        &ServerFrame::Error(ProtocolError::new(ErrorCode::Banned, "you are banned")).encode(),
+        2.0,
+    );
+    let fx = drain(&mut s);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::SendFailed { id, error }
+            if *id == sent && error.code == ErrorCode::Banned)),
+        "not \"Sending…\" for ever: {fx:?}"
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Applied { undone: true, .. })),
+        "the reaction shown at once is taken back"
+    );
+    assert_eq!(s.poll_timeout(), None);
+
+    // Queued offline, then the room refuses the connection for good.
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.on_close(1006, "", 1.0);
+    let queued = s.send("later", 1.5).unwrap();
+    drain(&mut s);
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_close(4008, "banned", t);
+    let fx = drain(&mut s);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::SendFailed { id, error }
+            if *id == queued && error.code == ErrorCode::Banned)),
+        "{fx:?}"
+    );
+}
+
+#[test]
 fn updates_and_notices_keep_their_place_and_our_reactions_are_remembered() {
     use hello_chat_protocol::message::{ModerationNotice, Reaction, ReactionChange, Update};
     let mut s = session();

@@ -216,9 +216,13 @@ impl Controller {
             }
             "reply" => {
                 menu::close(&li);
-                let text = find(&li, ".hc-text")
+                let mut text = find(&li, ".hc-text")
                     .and_then(|p| p.text_content())
                     .unwrap_or_default();
+                // Files only: named, as the reply's quote will name them.
+                if text.is_empty() {
+                    text = crate::view::attachments::names(&li);
+                }
                 let excerpt = first_chars(&text, 60);
                 self.reply_to = Some(seq);
                 self.view.reply_bar(Some((&data("data-name"), excerpt)));

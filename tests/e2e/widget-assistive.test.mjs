@@ -543,3 +543,25 @@ test('every state a visitor meets has no serious axe violation, in the light and
     await Promise.all([eve.close(), bo.close(), ada.context().close(), mo.context().close()]);
   }
 });
+
+test('a message waiting to go when its author is banned says "Not sent" with the reason, not "Sending…" for ever', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'wa11y');
+  const room = uniqueRoom('ban');
+  const eve = await open({ room, site, name: 'Eve' });
+  await eve.locator('.hc-input').fill('hello');
+  await eve.locator('.hc-input').press('Enter');
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'message' && d.own));
+  const sender = await eve.evaluate(() => window.events.find(([e, d]) => e === 'message' && d.own)[1].sender);
+  await eve.context().setOffline(true);
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'status' && d.status === 'reconnecting'));
+  await eve.locator('.hc-input').fill('queued before the ban');
+  await eve.locator('.hc-input').press('Enter');
+  assert.equal((await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'ban', sender })).status, 200);
+  await eve.context().setOffline(false);
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'status' && d.status === 'failed'), null, { timeout: 20000 });
+  const item = eve.locator('.hc-outbox [data-state="failed"]', { hasText: 'queued before the ban' });
+  await item.waitFor({ timeout: 5000 });
+  assert.match(await item.locator('.hc-state').textContent(), /^Not sent: .*banned/);
+  assert.equal(await item.locator('[data-action="discard"]').count(), 1, 'the visitor can let it go');
+  await eve.context().close();
+});

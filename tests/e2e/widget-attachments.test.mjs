@@ -537,3 +537,23 @@ test('a slow upload shows its progress and can be cancelled; destroy() leaves no
   assert.equal(await ada.evaluate(() => window.liveUrls()), 0, 'every object URL is revoked');
   await close();
 });
+
+test('replying to a message of files only names its files in the reply bar, as the quote does', async () => {
+  const { ada, bo, close } = await pair('replyfiles');
+  await ada.locator('.hc-composer input[type="file"]').setInputFiles([
+    { name: 'minutes.txt', mimeType: 'text/plain', buffer: Buffer.from('what we said\n') },
+    { name: 'board.png', mimeType: 'image/png', buffer: await imageBytes(ada, 40, 30) },
+  ]);
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').nth(1).waitFor({ timeout: 10000 });
+  await ada.locator('.hc-send').click();
+  const msg = bo.locator('.hc-list .hc-msg', { has: bo.locator('.hc-file-name', { hasText: 'minutes.txt' }) });
+  await msg.locator('.hc-thumb').waitFor({ timeout: 15000 });
+  await msg.locator('.hc-more').click();
+  await msg.getByRole('menuitem', { name: 'Reply' }).click();
+  assert.equal(await bo.locator('.hc-replybar').innerText().then((t) => t.replace(/\s+/g, ' ').trim().replace(/ ?(Cancel.*)?$/, '')),
+    'Replying to Ada: minutes.txt, board.png');
+  await bo.locator('.hc-input').fill('thanks');
+  await bo.locator('.hc-input').press('Enter');
+  await ada.locator('.hc-list .hc-msg .hc-quote', { hasText: 'minutes.txt, board.png' }).waitFor({ timeout: 10000 });
+  await close();
+});

@@ -6,7 +6,7 @@
 // at least 44×44 px, and inputs keep 16 px text, so focusing one does not zoom.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, createSite, join, launchBrowser, mintToken, uniqueRoom, waitForStatus } from './helpers.mjs';
+import { BASE, createSite, join, launchBrowser, mintToken, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 const PHONE = { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true };
 const KEYBOARD_OPEN = { width: 375, height: 367 };
@@ -264,4 +264,32 @@ test('at 320 px on a touch screen the reply bar keeps whom it answers whole, in 
     await context.close();
   }
   await bo.close();
+});
+
+test('at 360 px, a message refused at the bottom of the list keeps its reason and Retry in view', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true,
+    moderation: { words: ['forbidden'], filterAction: 'block' } });
+  const room = uniqueRoom('failedview');
+  const page = await widgetPage(await browser.newContext({ viewport: { width: 360, height: 640 } }), { room, site, name: 'Ada' });
+  await waitForStatus(page, 'connected');
+  for (let i = 0; i < 12; i++) {
+    await page.locator('.hc-input').fill(`filler ${i}`);
+    await page.locator('.hc-input').press('Enter');
+  }
+  await page.waitForFunction(() => window.events.filter(([e, d]) => e === 'message' && d.own).length === 12);
+  // Refused by the room (its word filter, which the widget does not know),
+  // as a file over the site's storage would be.
+  await page.locator('.hc-input').fill('a forbidden word');
+  await page.locator('.hc-input').press('Enter');
+  const failed = page.locator('.hc-outbox [data-state="failed"]');
+  await failed.waitFor({ timeout: 10000 });
+  await page.waitForTimeout(300);
+  const inView = await page.evaluate(() => {
+    const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const log = r.querySelector('.hc-log').getBoundingClientRect();
+    const discard = r.querySelector('.hc-outbox [data-state="failed"] [data-action="discard"]').getBoundingClientRect();
+    return discard.bottom <= log.bottom + 1 && discard.top >= log.top;
+  });
+  assert.equal(inView, true, 'Retry and Discard are on screen');
+  await page.context().close();
 });

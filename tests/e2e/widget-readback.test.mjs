@@ -179,3 +179,39 @@ test('a hidden tab or a closed panel in a busy room keeps a bounded list from it
   assert.ok(closed.length <= 400, `bounded in a closed panel: ${closed.length}`);
   await Promise.all([poster.close(), page.context().close()]);
 });
+
+test('a keyboard visitor pages back with "Load earlier": each Enter brings one more page and the view stays on what they read', async () => {
+  const site = await busySite();
+  const room = uniqueRoom('earlier');
+  const poster = await join(room, 'Cy', { site });
+  await post(poster, 1, 160);
+  const page = await widgetPage(await browser.newContext({ viewport: { width: 1000, height: 800 } }), { room, site, name: 'Ada' });
+  await waitForStatus(page, 'connected');
+  await page.locator('.hc-list .hc-msg[data-seq]').first().waitFor();
+  /** The seqs of the messages the list shows on screen, top and bottom. */
+  const onScreen = () => page.evaluate(() => {
+    const r = document.querySelector('[data-hello-chat-host]').shadowRoot;
+    const box = r.querySelector('.hc-log').getBoundingClientRect();
+    const seqs = [...r.querySelectorAll('.hc-list .hc-msg[data-seq]')]
+      .filter((li) => { const b = li.getBoundingClientRect(); return b.bottom > box.top && b.top < box.bottom; })
+      .map((li) => Number(li.dataset.seq));
+    return { first: seqs[0], last: seqs.at(-1), oldest: Number(r.querySelector('.hc-list .hc-msg[data-seq]').dataset.seq) };
+  });
+  await page.locator('.hc-log').focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+Tab');
+  const views = [];
+  for (let i = 0; i < 3; i++) {
+    const before = await onScreen();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((oldest) => Number(document.querySelector('[data-hello-chat-host]').shadowRoot
+      .querySelector('.hc-list .hc-msg[data-seq]').dataset.seq) < oldest, before.oldest, { timeout: 10000 });
+    await page.waitForTimeout(300);
+    const after = await onScreen();
+    views.push(after);
+    // What was on screen stays there: not thrown to the latest, nor cut.
+    assert.ok(after.last <= before.last + 1 && after.last < 160, `Enter ${i + 1}: ${JSON.stringify([before, after])}`);
+  }
+  assert.ok(views.at(-1).oldest <= 11, `three pages back: ${JSON.stringify(views)}`);
+  await Promise.all([poster.close(), page.context().close()]);
+});

@@ -9,10 +9,10 @@
 
 use protocol::message::Attachment;
 use protocol::session::OutgoingFile;
-use protocol::text::{concat, decimal};
+use protocol::text::{concat, decimal, join};
 use web_sys::{Document, Element};
 
-use super::dom::{append, append_all, attr, element, find, set_text};
+use super::dom::{append, append_all, attr, each, element, find, set_text};
 use crate::downscale::fit;
 use crate::strings::Strings;
 
@@ -113,6 +113,7 @@ pub fn list(
                 let b = element(doc, "button", "hc-thumb");
                 attr(&b, "type", "button");
                 attr(&b, "data-action", "view");
+                attr(&b, "data-name", &a.name);
                 attr(&b, "data-src", &url);
                 let label = if a.alt.is_empty() { &a.name } else { &a.alt };
                 attr(&b, "aria-label", &s.fill("openImage", &[("alt", label)]));
@@ -127,6 +128,20 @@ pub fn list(
         append(&row, &el);
     }
     row
+}
+
+/// The names of the files message `li` shows, as a quote of a message of
+/// files only gives them ("a.png, notes.txt").
+pub fn names(li: &Element) -> String {
+    let mut names: Vec<String> = Vec::new();
+    each(li, ".hc-files > *", &mut |el| {
+        let name = el
+            .get_attribute("data-name")
+            .or_else(|| find(&el, ".hc-file-name").and_then(|n| n.text_content()));
+        names.push(name.unwrap_or_default());
+    });
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    join(&names, ", ")
 }
 
 /// The files of a message being sent, from the bytes in this page.

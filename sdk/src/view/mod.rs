@@ -816,7 +816,7 @@ impl View {
         more: bool,
         is_own: impl Fn(&ChatMessage) -> bool,
     ) {
-        let before = self.log.scroll_height();
+        let (before, top) = (self.log.scroll_height(), self.log.scroll_top());
         let fragment = self.doc.create_document_fragment();
         let mut prev: Option<(String, u64, bool)> = None;
         let mut prev_day = None;
@@ -843,8 +843,11 @@ impl View {
         // newest message loaded, where reading on upwards continues.
         let button_focused = self.focused().as_ref() == Some(self.earlier.as_ref());
         self.set_more_available(more);
+        // From where the view was, not where it is: the browser's own scroll
+        // anchoring may have moved it already (with focus on "Load earlier"
+        // off screen), and both would throw it down the list.
         self.log
-            .set_scroll_top(self.log.scroll_top() + self.log.scroll_height() - before);
+            .set_scroll_top(top + self.log.scroll_height() - before);
         if button_focused && !more {
             self.keep_focus(&[newest_loaded, None, None]);
         }
@@ -1106,6 +1109,8 @@ impl View {
         let Some(li) = self.outbox_item(id) else {
             return;
         };
+        // Its reason and Retry make it taller: at the bottom, stay there.
+        let stick = self.at_bottom();
         attr(&li, "data-state", "failed");
         if let Some(state) = find(&li, ".hc-state") {
             let text = self.strings.not_sent(error);
@@ -1119,6 +1124,9 @@ impl View {
                 set_text(&b, &self.strings.get(key));
                 append(&state, &b);
             }
+        }
+        if stick {
+            self.scroll_to_bottom();
         }
     }
 
