@@ -89,8 +89,8 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// The types of file members may attach.
     pub file_types: FileTypes,
-    /// Most bytes of files the site keeps, over all its rooms (uploads
-    /// under way included); past it, uploads are refused (`storage_full`)
+    /// Most bytes of files the site keeps, over all its rooms (an upload
+    /// counts once stored); past it, uploads are refused (`storage_full`)
     /// until messages with files go. 0: none are taken.
     pub max_storage_bytes: u64,
 }

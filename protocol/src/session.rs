@@ -692,10 +692,15 @@ impl Session {
                 None => "the server refused the connection".to_owned(),
             };
             self.drop_link();
-            let why = close_code::error_code(code).unwrap_or(ErrorCode::Internal);
-            let error = ProtocolError::new(why, reason.clone());
             self.set_status(Status::Failed { code, reason });
-            self.fail_outbox(&error);
+            // Banned, or the room erased: nothing queued can ever go. (Not
+            // an expired token: the page may mount again with a new one,
+            // and what was kept for the reload goes then.)
+            if matches!(code, close_code::BANNED | close_code::ERASED) {
+                if let Some(error) = self.ended() {
+                    self.fail_outbox(&error);
+                }
+            }
             return;
         }
         self.crowd_closed = close_code::is_crowd(code);
@@ -1613,13 +1618,21 @@ impl Session {
         )
     }
 
+    /// Why the session ended for good, as an error (said in the visitor's
+    /// language where it has a text), if it did.
+    fn ended(&self) -> Option<ProtocolError> {
+        let Status::Failed { code, reason } = &self.status else {
+            return None;
+        };
+        let error = close_code::error_code(*code).unwrap_or(ErrorCode::Internal);
+        Some(ProtocolError::new(error, reason.clone()))
+    }
+
     /// Put an action in the outbox; it goes out when the link is up.
     fn queue(&mut self, action: Action, now: f64) -> Result<String, ProtocolError> {
         self.observe_clock(now);
-        if let Status::Failed { code, reason } = &self.status {
-            // Why it ended (said in the visitor's language where it has a text).
-            let error = close_code::error_code(*code).unwrap_or(ErrorCode::Internal);
-            return Err(ProtocolError::new(error, reason.clone()));
+        if let Some(error) = self.ended() {
+            return Err(error);
         }
         if self.outbox.is_full() {
             return Err(ProtocolError::new(
@@ -1647,6 +1660,16 @@ impl Session {
     /// goes out under a fresh id; the old one stays in the view until now.
     pub fn retry(&mut self, id: &str, now: f64) -> bool {
         self.observe_clock(now);
+        // Ended for good: it cannot go; it stays "Not sent", saying why.
+        if let Some(error) = self.ended() {
+            if self.outbox.items().any(|i| i.id == id) {
+                self.effects.push_back(Effect::SendFailed {
+                    id: id.to_owned(),
+                    error,
+                });
+            }
+            return false;
+        }
         let fresh = self.next_id();
         let Some(item) = self.outbox.retry(id, fresh) else {
             return false;

@@ -957,6 +957,30 @@ fn what_waits_to_go_fails_with_the_reason_when_the_session_ends_for_good() {
             if *id == queued && error.code == ErrorCode::Banned)),
         "{fx:?}"
     );
+    // Retry cannot send it: it stays "Not sent", saying why.
+    assert!(!s.retry(&queued, t + 1.0));
+    let fx = drain(&mut s);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::SendFailed { id, .. } if *id == queued)),
+        "{fx:?}"
+    );
+
+    // An expired token is not the end: what was queued waits for the page
+    // to mount again with a new one (it is kept for the reload).
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    s.on_close(1006, "", 1.0);
+    s.send("later", 1.5).unwrap();
+    drain(&mut s);
+    let t = s.poll_timeout().unwrap();
+    s.handle_timeout(t);
+    s.on_close(4001, "token expired", t);
+    let fx = drain(&mut s);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::SendFailed { .. })),
+        "{fx:?}"
+    );
 }
 
 #[test]

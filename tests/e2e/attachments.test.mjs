@@ -377,3 +377,26 @@ test('attack: uploads fired at once in many rooms of a site never hold more than
     await Promise.all(clients.map((c) => c.close()));
   }
 });
+
+test('uploads never sent are swept each when due, not a minute late, and free the site\'s storage', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'sweep');
+  const ada = await join(uniqueRoom('sweep'), 'Ada', { site });
+  try {
+    const first = await ticket(ada);
+    assert.equal((await put(first.url, PNG)).status, 201);
+    await sleep(2500);
+    const second = await ticket(ada);
+    assert.equal((await put(second.url, PNG)).status, 201);
+    const held = async () => (await siteApi(key, 'GET', `/${site}/rooms`)).body.fileBytes;
+    assert.equal(await held(), 2 * PNG.length);
+    // The second is due 2.5 s after the first (tickets of 4 s, then 3 s):
+    // swept then, not when a failed delete would be tried again (60 s).
+    const until = Date.now() + TICKET_MS + 3000 + 2500 + 6000;
+    let bytes;
+    const seen = [];
+    while ((bytes = await held()) > 0 && Date.now() < until) { seen.push(bytes); await sleep(300); }
+    assert.equal(bytes, 0, `both swept, and the site's count freed: ${[...new Set(seen)]}`);
+  } finally {
+    await ada.close();
+  }
+});

@@ -194,6 +194,28 @@ test('attack 5: a deleted site\'s rooms are gone for good, even for a new site w
   await bo.close();
 });
 
+test('attack 5b: members connected when their site is deleted are disconnected, and nothing they send afterwards is kept', async () => {
+  const site = await anonymousSite();
+  const [lobby, other] = [uniqueRoom('gone'), uniqueRoom('gone')];
+  const ada = await join(lobby, 'Ada', { site });
+  const bo = await join(lobby, 'Bo', { site });
+  const cy = await join(other, 'Cy', { site });
+  send(ada, 'm1', 'before the deletion');
+  await answer(ada);
+  assert.equal((await admin('DELETE', `/sites/${site}`)).status, 200);
+  // Each room of the site is erased: its members hear why, and are closed.
+  // (The close, 4010, follows the error; wrangler dev may report it late.)
+  for (const c of [ada, bo, cy]) {
+    const why = await c.next((f) => f.type === 'error', 10000);
+    assert.equal(why.code, 'room_erased');
+  }
+  // A new site of the same id starts empty, as before.
+  assert.equal((await admin('PUT', `/sites/${site}`, { origins: [], allowNoOrigin: true })).status, 201);
+  const again = await join(lobby, 'Dee', { site, since: '0' });
+  assert.deepEqual(again.history.messages, []);
+  await again.close();
+});
+
 test('attack 6: a flood of made-up site ids is answered without the registry and cannot crowd out real sites', async () => {
   const site = await anonymousSite();
   const room = uniqueRoom('known');

@@ -28,6 +28,9 @@ use super::{reply, reply_error, Member, Outcome, Output, RoomCore, Store, StoreE
 
 /// An upload not attached this long after its ticket expired is deleted.
 pub const ABANDON_MS: u64 = 60 * 60 * 1000;
+/// How long what the other rooms hold, as last heard, stands for the
+/// early checks.
+const FILES_NEWS_MS: u64 = 10_000;
 /// Objects deleted per sweep (one storage call each batch).
 const SWEEP_BATCH: usize = 500;
 
@@ -55,28 +58,32 @@ impl RoomCore {
     }
 
     /// What the site's other rooms hold in files, as its room list says in
-    /// answer to this room's report of its own.
-    pub fn set_files_elsewhere(&mut self, bytes: u64) {
-        self.files_elsewhere = bytes;
+    /// answer to this room's report of its own, at `now`.
+    pub fn set_files_elsewhere(&mut self, bytes: u64, now: u64) {
+        self.files_elsewhere = (bytes, now);
     }
 
     /// Whether a file of `size` bytes, in place of `replaced` bytes held
     /// under its key, fits in the site's storage for files (`max_bytes` in
-    /// all), as far as the room knows of the other rooms.
+    /// all), as far as the room knows of the other rooms. What they held
+    /// long ago is not held against a visitor (files may have gone since):
+    /// the exact count comes when the bytes are stored.
     fn storage_fits(
         &self,
         size: u64,
         replaced: u64,
         max_bytes: u64,
+        now: u64,
         store: &mut impl Store,
     ) -> Result<Result<(), ProtocolError>, StoreError> {
         let here = store.file_bytes()?.saturating_sub(replaced);
-        Ok(file_rules::fits_storage(
-            self.files_elsewhere,
-            here,
-            size,
-            max_bytes,
-        ))
+        let (elsewhere, heard) = self.files_elsewhere;
+        let elsewhere = if now.saturating_sub(heard) <= FILES_NEWS_MS {
+            elsewhere
+        } else {
+            0
+        };
+        Ok(file_rules::fits_storage(elsewhere, here, size, max_bytes))
     }
 
     /// The site's storage for files, in all.
@@ -163,7 +170,9 @@ impl RoomCore {
         // once the bytes are stored (see `commit_storage`). This spares a
         // visitor an upload bound to be refused.
         let held = existing.map_or(0, |u| u.held);
-        if let Err(e) = self.storage_fits(request.size, held, limits.max_storage_bytes, store)? {
+        if let Err(e) =
+            self.storage_fits(request.size, held, limits.max_storage_bytes, now, store)?
+        {
             let mut outputs = fail(e)?;
             outputs.push(Output::TellFileBytes);
             return Ok(outputs);
@@ -233,7 +242,7 @@ impl RoomCore {
             )));
         }
         // The ticket stays unused: once older files go, it may be tried again.
-        if let Err(e) = self.storage_fits(size, upload.held, self.max_storage(), store)? {
+        if let Err(e) = self.storage_fits(size, upload.held, self.max_storage(), now, store)? {
             return Ok(Err(e));
         }
         upload.state = UploadState::Claimed;

@@ -146,8 +146,8 @@ pub struct RoomCore {
     /// Where files go; `None` until the adapter says (no uploads until then).
     files: Option<FilePlace>,
     /// Bytes of files the site's other rooms hold, as its room list last
-    /// said (see [`Output::TellFileBytes`]).
-    files_elsewhere: u64,
+    /// said (see [`Output::TellFileBytes`]), and when.
+    files_elsewhere: (u64, u64),
     /// Read receipts: sender key -> (name, read up to), in memory only.
     readers: LruMap<String, (String, u64)>,
     /// A live event's count, told now and then instead of every join.
@@ -176,7 +176,7 @@ impl RoomCore {
             state,
             last_post: LruMap::new(SLOW_MODE_MEMORY),
             files: None,
-            files_elsewhere: 0,
+            files_elsewhere: (0, 0),
             readers: LruMap::new(RECEIPTS_MEMORY),
             live_count: LiveCount::default(),
         }

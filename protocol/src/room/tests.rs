@@ -2580,7 +2580,7 @@ fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
     let gone = uploaded(&mut core, &mut store, &ada, "m2", 0, T0);
     assert_eq!(store.file_bytes().unwrap(), 1800);
     // The other rooms hold 1,000: 1,000 more would pass 3,000.
-    core.set_files_elsewhere(1000);
+    core.set_files_elsewhere(1000, T0);
     let out = frame(
         &mut core,
         &mut store,
@@ -2594,7 +2594,7 @@ fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
         "a refusal asks for news of the other rooms"
     );
     // A ticket issued before the others filled up is refused with the bytes.
-    core.set_files_elsewhere(1300);
+    core.set_files_elsewhere(1300, T0);
     let refused = core.claim_upload(&unused, 900, "image/png", T0 + 1, &mut store);
     assert_eq!(refused.unwrap().unwrap_err().code, ErrorCode::StorageFull);
     assert_eq!(
@@ -2642,9 +2642,20 @@ fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
     assert_eq!(kind(&replies(&out)[0]), "upload");
     assert!(out.iter().any(|o| matches!(o, Output::TellFileBytes)));
 
+    // What the others held long ago is not held against a visitor.
+    core.set_files_elsewhere(2500, T0);
+    let later = frame(
+        &mut core,
+        &mut store,
+        &ada,
+        &upload_request("m5", 0, 1000, "image/png"),
+        T0 + 60_000,
+    );
+    assert_eq!(kind(&replies(&later)[0]), "upload");
+
     // Asking again for a ticket for a file stored (not sent) keeps its
     // bytes counted: its object stays until replaced.
-    core.set_files_elsewhere(0);
+    core.set_files_elsewhere(0, T0);
     let (_, again) = ticket(&mut core, &mut store, &ada, "m1b", 0, T0 + 6);
     core.claim_upload(&again, 500, "image/png", T0 + 6, &mut store)
         .unwrap()

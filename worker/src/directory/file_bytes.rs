@@ -1,11 +1,12 @@
 //! The bytes of files each room of the site holds, for the site's
-//! `maxStorageBytes` and the room list's `fileBytes`: each upload reserves
-//! its bytes before it is stored (`POST /files/reserve {room, bytes, max}`,
-//! answered `{ok}`, or `{ok: false, elsewhere}` past the cap), and a room
-//! tells its whole figure when files go (`POST /files {room, bytes}`,
-//! answered with what the other rooms hold).
-//! The site's sum is kept in memory once read: a room's telling is then
-//! one row written, not a scan of every room.
+//! `maxStorageBytes` and the room list's `fileBytes`. A room tells its
+//! figure (`POST /files {room, bytes, version, max?}`, answered
+//! `{ok, elsewhere}`: what the other rooms hold): with `max`, only if the
+//! site's rooms then hold at most that (an upload about to be marked
+//! stored); a figure older than the room's last (`version`) is dropped, as
+//! a newer one counted it already. Requests are served one at a time, so
+//! uploads in every room are held to one sum, kept in memory once read (a
+//! room's telling is then one row written, not a scan of every room).
 
 use std::cell::Cell;
 
@@ -14,12 +15,19 @@ use worker::{Result, SqlStorage};
 
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS room_files (
     room TEXT PRIMARY KEY,
-    bytes INTEGER NOT NULL
+    bytes INTEGER NOT NULL,
+    version INTEGER NOT NULL
 )";
 
 #[derive(Deserialize)]
 struct Bytes {
     bytes: u64,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    bytes: u64,
+    version: u64,
 }
 
 pub struct FileBytes {
@@ -34,6 +42,11 @@ impl FileBytes {
             sql,
             total: Cell::new(None),
         }
+    }
+
+    /// The table was emptied with the rest (the site was erased).
+    pub fn forget(&self) {
+        self.total.set(None);
     }
 
     /// What every room holds.
@@ -53,8 +66,45 @@ impl FileBytes {
         Ok(total)
     }
 
-    /// What `room` holds (0: it never said).
-    fn of(&self, room: &str) -> Result<u64> {
+    /// `room` holds `bytes` as of `version`, within `max` for the site if
+    /// given: whether the figure is kept (or was counted already by a newer
+    /// one), and what the other rooms hold.
+    pub fn tell(
+        &self,
+        room: &str,
+        bytes: u64,
+        version: u64,
+        max: Option<u64>,
+    ) -> Result<(bool, u64)> {
+        let total = self.total()?;
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT bytes, version FROM room_files WHERE room = ?",
+                vec![room.into()],
+            )?
+            .to_array()?;
+        let (before, last) = rows.first().map_or((0, 0), |r| (r.bytes, r.version));
+        let elsewhere = total.saturating_sub(before);
+        if version <= last {
+            return Ok((true, elsewhere));
+        }
+        if max.is_some_and(|max| bytes > before && elsewhere.saturating_add(bytes) > max) {
+            return Ok((false, elsewhere));
+        }
+        let c = self.sql.exec(
+            "INSERT INTO room_files (room, bytes, version) VALUES (?, ?, ?)
+             ON CONFLICT (room) DO UPDATE SET bytes = excluded.bytes, version = excluded.version",
+            vec![room.into(), (bytes as i64).into(), (version as i64).into()],
+        )?;
+        let _ = c.to_array::<serde_json::Value>();
+        self.total.set(Some(elsewhere + bytes));
+        Ok((true, elsewhere))
+    }
+
+    /// `room` was erased: it holds nothing, and its next figure starts over.
+    pub fn forget_room(&self, room: &str) -> Result<()> {
+        let total = self.total()?;
         let rows: Vec<Bytes> = self
             .sql
             .exec(
@@ -62,48 +112,12 @@ impl FileBytes {
                 vec![room.into()],
             )?
             .to_array()?;
-        Ok(rows.first().map_or(0, |r| r.bytes))
-    }
-
-    /// `bytes` more for `room` (negative: fewer), unless the site would then
-    /// hold more than `max`: `Err(what the other rooms hold)`. Requests are
-    /// served one at a time: concurrent uploads of every room are counted
-    /// against one figure.
-    pub fn reserve(
-        &self,
-        room: &str,
-        bytes: i64,
-        max: u64,
-    ) -> Result<std::result::Result<(), u64>> {
-        let total = self.total()?;
-        let before = self.of(room)?;
-        let after = before.saturating_add_signed(bytes);
-        let elsewhere = total.saturating_sub(before);
-        if bytes > 0 && elsewhere.saturating_add(after) > max {
-            return Ok(Err(elsewhere));
-        }
-        self.set(room, after)?;
-        Ok(Ok(()))
-    }
-
-    /// `room` holds `bytes` now (0 or erased: it leaves the table); returns
-    /// what the other rooms hold.
-    pub fn set(&self, room: &str, bytes: u64) -> Result<u64> {
-        let total = self.total()?;
-        let before = self.of(room)?;
-        let cursor = if bytes == 0 {
-            self.sql
-                .exec("DELETE FROM room_files WHERE room = ?", vec![room.into()])?
-        } else {
-            self.sql.exec(
-                "INSERT INTO room_files (room, bytes) VALUES (?, ?)
-                 ON CONFLICT (room) DO UPDATE SET bytes = excluded.bytes",
-                vec![room.into(), (bytes as i64).into()],
-            )?
-        };
-        let _ = cursor.to_array::<serde_json::Value>();
-        let elsewhere = total.saturating_sub(before);
-        self.total.set(Some(elsewhere + bytes));
-        Ok(elsewhere)
+        let c = self
+            .sql
+            .exec("DELETE FROM room_files WHERE room = ?", vec![room.into()])?;
+        let _ = c.to_array::<serde_json::Value>();
+        let before = rows.first().map_or(0, |r| r.bytes);
+        self.total.set(Some(total.saturating_sub(before)));
+        Ok(())
     }
 }

@@ -36,11 +36,14 @@
 //! `{ok, watched}`), `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by
 //! room id, paged; `&watch=1`: a person is looking at this page, as the
 //! site API passes it on; each room with its `fileBytes`, and the site's
-//! in all), `POST /rules` (an `ApiTicket`), `POST /files {room, bytes}`
-//! (answers `{elsewhere}`), `POST /files/reserve {room, bytes, max}`
-//! (answers `{ok, elsewhere?}`).
+//! in all), `POST /rules` (an `ApiTicket`), `POST /files {room, bytes,
+//! version, max?}` (answers `{ok, elsewhere}`), `POST /erase` (an
+//! `ApiTicket` of the site as it was, deleted).
 
+mod erase;
 mod file_bytes;
+
+pub use self::erase::erase_site;
 
 use std::cell::RefCell;
 
@@ -144,13 +147,8 @@ struct Report {
 struct RoomFiles {
     room: String,
     bytes: u64,
-}
-
-#[derive(Deserialize)]
-struct Reservation {
-    room: String,
-    bytes: i64,
-    max: u64,
+    version: u64,
+    max: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -194,21 +192,21 @@ impl RoomDirectory {
                 )?;
                 let _ = c.to_array::<serde_json::Value>();
                 // An erased room's files are deleted with it.
-                self.file_bytes.set(&r.room, 0)?;
+                self.file_bytes.forget_room(&r.room)?;
                 json_response(200, &json!({ "ok": true }))
             }
-            (Method::Post, "/files/reserve") => {
-                let r: Reservation = req.json().await?;
-                let answer = match self.file_bytes.reserve(&r.room, r.bytes, r.max)? {
-                    Ok(()) => json!({ "ok": true }),
-                    Err(elsewhere) => json!({ "ok": false, "elsewhere": elsewhere }),
-                };
-                json_response(200, &answer)
+            (Method::Post, "/erase") => {
+                let text = req.text().await?;
+                if serde_json::from_str::<ApiTicket>(&text).is_err() {
+                    return json_error(400, "bad_request", "bad site");
+                }
+                self.start_erasing(&text).await?;
+                json_response(200, &json!({ "ok": true }))
             }
             (Method::Post, "/files") => {
                 let r: RoomFiles = req.json().await?;
-                let elsewhere = self.file_bytes.set(&r.room, r.bytes)?;
-                json_response(200, &json!({ "elsewhere": elsewhere }))
+                let (ok, elsewhere) = self.file_bytes.tell(&r.room, r.bytes, r.version, r.max)?;
+                json_response(200, &json!({ "ok": ok, "elsewhere": elsewhere }))
             }
             (Method::Get, "/rooms") => {
                 let param = |k: &str| {
@@ -394,7 +392,7 @@ impl RoomDirectory {
 impl DurableObject for RoomDirectory {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        for schema in [SCHEMA, file_bytes::SCHEMA] {
+        for schema in [SCHEMA, file_bytes::SCHEMA, erase::SCHEMA] {
             if let Err(e) = sql.exec(schema, None) {
                 console_error!("directory: cannot open storage: {e}");
             }
@@ -413,6 +411,19 @@ impl DurableObject for RoomDirectory {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        // The site was deleted: its rooms go, and the rules with them.
+        match self.erase_rooms().await {
+            Ok(Some(in_ms)) => {
+                self.state.storage().set_alarm(in_ms).await?;
+                return Response::ok("");
+            }
+            Ok(None) => {}
+            Err(e) => {
+                console_error!("directory: erasing the rooms failed: {e}");
+                self.state.storage().set_alarm(5_000).await?;
+                return Response::ok("");
+            }
+        }
         match self.tell_rooms().await {
             Ok(true) => self.state.storage().set_alarm(1).await?,
             Ok(false) => {}

@@ -2,22 +2,18 @@
 //! tickets used, and deleting the objects its messages no longer need.
 //! The bytes themselves are handled by the Worker (`crate::files`).
 
-use protocol::files::room_prefix;
-use protocol::room::attachments::{ABANDON_MS, TICKET_MS};
-use std::cell::Cell;
-use std::future::Future;
-use std::rc::Rc;
-
 use protocol::file_rules;
+use protocol::files::room_prefix;
 use protocol::files::Ticket;
+use protocol::room::attachments::{ABANDON_MS, TICKET_MS};
 use protocol::room::{FilePlace, RoomCore, Store, StoreError};
 use protocol::ProtocolError;
 use serde_json::json;
-use worker::{console_error, Env, Request, Response, Result, SqlStorage};
+use worker::{console_error, Request, Response, Result};
 
 use super::alarm::alarm_by;
 use super::store::SqlStore;
-use super::{site_link, Inner, Room, RoomIdentity};
+use super::{Inner, Room, RoomIdentity};
 use crate::clock::now_ms;
 use crate::files::{self, upload::Claim, CLAIM_HEADER};
 use crate::http::{json_error, json_response};
@@ -26,66 +22,6 @@ type StoreResult<T> = std::result::Result<T, StoreError>;
 
 /// Objects that could not be deleted are tried again this much later.
 pub(super) const RETRY_DELETE_MS: i64 = 60_000;
-
-/// The site caps the bytes of files all its rooms hold together
-/// (`maxStorageBytes`); its room list keeps each room's figure. Each upload
-/// reserves its bytes there before it is marked stored (`Room::commit`):
-/// the room list serves one request at a time, so rooms taking uploads at
-/// the same moment cannot each fill the cap. A room tells its whole figure
-/// whenever files go (objects deleted) or the core asks (a ticket issued,
-/// or refused: [`Output::TellFileBytes`](protocol::room::Output)), and hears back what
-/// the other rooms hold, for the core's early checks (a ticket, a claim).
-#[derive(Clone, Default)]
-pub(super) struct FileBytes {
-    /// A change not told yet.
-    owed: Rc<Cell<bool>>,
-    /// A telling is under way (later changes wait for it, then go as one).
-    telling: Rc<Cell<bool>>,
-    /// What the other rooms hold, heard and not yet passed to the core.
-    news: Rc<Cell<Option<u64>>>,
-    /// Bytes reserved in the site's count for uploads being committed.
-    pending: Rc<Cell<u64>>,
-}
-
-impl FileBytes {
-    /// The task that tells the room list, unless one is under way (which
-    /// then tells again, with the figure of then).
-    fn telling(
-        &self,
-        env: Env,
-        sql: SqlStorage,
-        id: Option<RoomIdentity>,
-    ) -> Option<impl Future<Output = ()>> {
-        self.owed.set(true);
-        let id = id?;
-        if self.telling.replace(true) {
-            return None;
-        }
-        let this = self.clone();
-        Some(async move {
-            while this.owed.replace(false) {
-                let bytes = match SqlStore::file_bytes_in(&sql) {
-                    Ok(bytes) => bytes + this.pending.get(),
-                    Err(e) => {
-                        console_error!("room: cannot count its files: {e}");
-                        break;
-                    }
-                };
-                if let Some(elsewhere) = site_link::tell_file_bytes(&env, &id, bytes).await {
-                    this.news.set(Some(elsewhere));
-                }
-            }
-            this.telling.set(false);
-        })
-    }
-
-    /// Pass the latest word on the other rooms' files to the core.
-    pub(super) fn pass_news(&self, core: &mut RoomCore) {
-        if let Some(bytes) = self.news.take() {
-            core.set_files_elsewhere(bytes);
-        }
-    }
-}
 
 impl RoomIdentity {
     /// The name this room's Durable Object goes by.
@@ -160,7 +96,9 @@ impl Room {
     }
 
     /// Reserve a stored upload's bytes in the site's count, which every room
-    /// shares, then mark it stored; a refusal has the Worker delete it.
+    /// shares, then mark it stored; a refusal has the Worker delete it (and
+    /// whatever its key held before). Then the room's figure is told again,
+    /// as it now is, whatever came of it.
     async fn commit(&self, ticket: &Ticket) -> StoreResult<std::result::Result<(), ProtocolError>> {
         let ask = self.with_core(|core, store| core.commit_storage(ticket, now_ms(), store))?;
         let (bytes, max) = match ask {
@@ -168,31 +106,34 @@ impl Room {
             Err(e) => return Ok(Err(e)),
         };
         let id = self.identity.borrow().clone();
-        let counted = id.as_ref().filter(|_| bytes > 0);
-        if let Some(id) = counted {
-            // Counted in what this room tells until the commit below.
-            let pending = &self.file_bytes.pending;
-            pending.set(pending.get() + bytes);
-            let verdict = site_link::reserve_file_bytes(&self.env, id, bytes as i64, max).await;
-            pending.set(pending.get().saturating_sub(bytes));
-            match verdict {
-                Some(Ok(())) => {}
-                Some(Err(elsewhere)) => {
-                    self.file_bytes.news.set(Some(elsewhere));
-                    self.with_core(|core, store| core.storage_refused(ticket, now_ms(), store))?;
-                    return Ok(Err(file_rules::storage_full()));
-                }
-                None => {
-                    return Ok(Err(ProtocolError::new(
+        let sql = self.state.storage().sql();
+        let verdict = match id.as_ref() {
+            Some(id) if bytes > 0 => {
+                let verdict = self
+                    .file_bytes
+                    .reserve(&self.env, &sql, id, bytes, max)
+                    .await;
+                verdict.ok_or_else(|| {
+                    ProtocolError::new(
                         protocol::ErrorCode::Internal,
-                        "the upload could not be counted; try again",
-                    )))
-                }
+                        "the upload could not be counted; ask for a new ticket and try again",
+                    )
+                })
             }
-        }
-        let done = self.with_core(|core, store| core.commit_upload(ticket, now_ms(), store));
-        if let (false, Some(id)) = (matches!(done, Ok(Ok(()))), counted) {
-            site_link::reserve_file_bytes(&self.env, id, -(bytes as i64), max).await;
+            _ => Ok(Ok(())),
+        };
+        let done = match verdict {
+            Ok(Ok(())) => self.with_core(|core, store| core.commit_upload(ticket, now_ms(), store)),
+            refused => {
+                self.with_core(|core, store| core.storage_refused(ticket, now_ms(), store))?;
+                Ok(Err(match refused {
+                    Err(e) => e,
+                    _ => file_rules::storage_full(),
+                }))
+            }
+        };
+        if bytes > 0 {
+            self.tell_file_bytes();
         }
         done
     }
@@ -210,12 +151,28 @@ impl Room {
     }
 
     /// Tell the site's room list what this room's files hold now (see
-    /// [`FileBytes`]).
+    /// `room::file_bytes`).
     pub(super) fn tell_file_bytes(&self) {
         let id = self.identity.borrow().clone();
-        let sql = self.state.storage().sql();
-        if let Some(task) = self.file_bytes.telling(self.env.clone(), sql, id) {
+        if let Some(task) = self
+            .file_bytes
+            .telling(self.env.clone(), self.state.storage(), id)
+        {
             self.state.wait_until(task);
+        }
+    }
+
+    /// Tell the site's room list this room's figure of its files if it is
+    /// owed one (a telling failed, or files were stored before the cap):
+    /// on waking and from the alarm.
+    pub(super) fn tell_owed_file_bytes(&self) {
+        let owed = self
+            .inner
+            .borrow()
+            .as_ref()
+            .is_ok_and(|i| i.store.files_owed().unwrap_or(false));
+        if owed {
+            self.tell_file_bytes();
         }
     }
 
@@ -232,7 +189,7 @@ impl Room {
                     if let Err(e) = SqlStore::forget_uploads_in(&sql, &keys) {
                         console_error!("room: cannot forget deleted files: {e}");
                     }
-                    if let Some(task) = file_bytes.telling(env, sql, id) {
+                    if let Some(task) = file_bytes.telling(env, storage, id) {
                         task.await;
                     }
                 }
@@ -255,11 +212,10 @@ impl Room {
     /// From the alarm: delete the objects no message needs; returns when
     /// the next abandoned upload is due, if any.
     pub(super) async fn sweep_files(&self, now: u64) -> Option<u64> {
-        let (orphans, next) = {
+        let orphans = {
             let mut inner = self.inner.borrow_mut();
             let Inner { store, .. } = inner.as_mut().ok()?;
-            let orphans = store.orphaned_uploads(now, 1000).unwrap_or_default();
-            (orphans, store.next_abandon().ok().flatten())
+            store.orphaned_uploads(now, 1000).unwrap_or_default()
         };
         if !orphans.is_empty() {
             match files::delete_objects(&self.env, &orphans).await {
@@ -272,15 +228,18 @@ impl Room {
                     self.tell_file_bytes();
                 }
                 // Come back for them (they may belong to deleted messages,
-                // which no abandon time covers).
+                // which no abandon time covers): past due says so.
                 Err(e) => {
                     console_error!("room: cannot delete files: {e}");
-                    let retry = now + RETRY_DELETE_MS as u64;
-                    return Some(next.map_or(retry, |n| n.min(retry)));
+                    return Some(now);
                 }
             }
         }
-        next
+        // Read once those are gone: one of them, due before now, would make
+        // the alarm wait as for a failed delete.
+        let mut inner = self.inner.borrow_mut();
+        let Inner { store, .. } = inner.as_mut().ok()?;
+        store.next_abandon().ok().flatten()
     }
 
     /// The room was erased: delete all its files.

@@ -17,6 +17,7 @@ mod alarm;
 mod api;
 pub(crate) mod connection;
 pub(crate) mod fanout;
+mod file_bytes;
 mod files;
 pub(crate) mod shards;
 mod site_link;
@@ -95,7 +96,7 @@ pub struct Room {
     /// The room's fan-out objects, once it is big enough to have any.
     shards: Shards,
     /// What the room told the site's room list of its files, and heard.
-    file_bytes: files::FileBytes,
+    file_bytes: file_bytes::FileBytes,
 }
 
 /// Whom a core decision concerns: a socket here, a socket on a fan-out
@@ -985,9 +986,10 @@ impl DurableObject for Room {
             day_ms,
             forwarding: Rc::new(Cell::new(false)),
             listing: Rc::new(Cell::new(false)),
-            file_bytes: files::FileBytes::default(),
+            file_bytes: file_bytes::FileBytes::default(),
         };
         room.place_files();
+        room.tell_owed_file_bytes();
         room
     }
 
@@ -1080,6 +1082,7 @@ impl DurableObject for Room {
         // A pinned message trimmed: unpinned for those connected.
         self.carry_out(Origin::Api, outputs);
         let next_sweep = self.sweep_files(now).await;
+        self.tell_owed_file_bytes();
         let next_report = self.send_owed_report(now).await;
         let identity = self.identity.borrow().clone();
         match identity {

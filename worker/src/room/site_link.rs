@@ -248,71 +248,41 @@ pub async fn unlist(env: &Env, id: &RoomIdentity) {
     }
 }
 
-/// What the site's room list answers a room's file bytes.
+/// What the site's room list answers a room's figure of its files.
 #[derive(Deserialize)]
 struct FileBytesHeard {
+    ok: bool,
     elsewhere: u64,
 }
 
-/// Tell the site's room list how many bytes of files this room holds; its
-/// answer is what the site's other rooms hold (None if it did not hear).
-pub async fn tell_file_bytes(env: &Env, id: &RoomIdentity, bytes: u64) -> Option<u64> {
+/// Tell the site's room list that this room holds `bytes` of files (as of
+/// `version`; one older than the last it kept is dropped), on the condition,
+/// with `max`, that the site's rooms then hold at most that: whether it
+/// took the figure, and what the other rooms hold; None if it did not hear.
+pub async fn file_bytes(
+    env: &Env,
+    id: &RoomIdentity,
+    bytes: u64,
+    version: u64,
+    max: Option<u64>,
+) -> Option<(bool, u64)> {
     let stub = id.stub(env, "DIRECTORIES").ok()?;
-    let body = json!({ "room": id.room, "bytes": bytes }).to_string();
+    let body =
+        json!({ "room": id.room, "bytes": bytes, "version": version, "max": max }).to_string();
     let heard = async {
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
         let req = Request::new_with_init("https://site.internal/files", &init)?;
         let mut res = stub.fetch_with_request(req).await?;
         match res.status_code() {
-            200 => Ok(res.json::<FileBytesHeard>().await?.elsewhere),
+            200 => Ok(res.json::<FileBytesHeard>().await?),
             status => Err(worker::Error::RustError(format!("status {status}"))),
         }
     };
     match heard.await {
-        Ok(elsewhere) => Some(elsewhere),
+        Ok(h) => Some((h.ok, h.elsewhere)),
         Err(e) => {
             console_error!("room: cannot tell the room list its files: {e}");
-            None
-        }
-    }
-}
-
-/// What the site's room list answers a reservation.
-#[derive(Deserialize)]
-struct Reserved {
-    ok: bool,
-    #[serde(default)]
-    elsewhere: u64,
-}
-
-/// Reserve `bytes` more for this room in the site's count of files, within
-/// `max` for the whole site (a negative figure gives them back, and is never
-/// refused): `Ok`, `Err(what the other rooms hold)` when they would not fit,
-/// or None if the room list did not answer.
-pub async fn reserve_file_bytes(
-    env: &Env,
-    id: &RoomIdentity,
-    bytes: i64,
-    max: u64,
-) -> Option<Result<(), u64>> {
-    let stub = id.stub(env, "DIRECTORIES").ok()?;
-    let body = json!({ "room": id.room, "bytes": bytes, "max": max }).to_string();
-    let heard = async {
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init("https://site.internal/files/reserve", &init)?;
-        let mut res = stub.fetch_with_request(req).await?;
-        match res.status_code() {
-            200 => Ok(res.json::<Reserved>().await?),
-            status => Err(worker::Error::RustError(format!("status {status}"))),
-        }
-    };
-    match heard.await {
-        Ok(r) if r.ok => Some(Ok(())),
-        Ok(r) => Some(Err(r.elsewhere)),
-        Err(e) => {
-            console_error!("room: cannot reserve bytes of files: {e}");
             None
         }
     }

@@ -135,8 +135,10 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE reports ADD COLUMN files TEXT;",
     // 10: the bytes of the object stored under each upload's key (what
     //     counts against the site's storage for files; `Upload::held`).
+    //     The files stored before it are owed to the site's room list.
     "ALTER TABLE uploads ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
-     UPDATE uploads SET held = size WHERE stored = 2;",
+     UPDATE uploads SET held = size WHERE stored = 2;
+     INSERT INTO settings (key, value) SELECT 'files_owed', 1 WHERE EXISTS (SELECT 1 FROM uploads);",
 ];
 
 /// Reports of messages no longer standing (deleted, trimmed) go.
@@ -441,6 +443,24 @@ impl SqlStore {
             .map_err(failed)?;
         let rows: Vec<Count> = cursor.to_array().map_err(failed)?;
         Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    /// Whether the site's room list is owed this room's figure of its files
+    /// (a telling failed; see `room::file_bytes`).
+    pub fn files_owed(&self) -> Result<bool, StoreError> {
+        Ok(self.setting("files_owed")?.unwrap_or(0) != 0)
+    }
+
+    pub fn set_files_owed_in(sql: &SqlStorage, owed: bool) -> Result<(), StoreError> {
+        let cursor = sql
+            .exec(
+                "INSERT INTO settings (key, value) VALUES ('files_owed', ?)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                vec![i64::from(owed).into()],
+            )
+            .map_err(failed)?;
+        let _ = cursor.to_array::<serde_json::Value>();
+        Ok(())
     }
 
     /// The room's secret key (64 hex digits), made from `fresh` the first time.

@@ -212,12 +212,21 @@ pub async fn edit_site(env: &Env, method: Method, id: &str, body: String) -> Res
     Ok(response)
 }
 
-/// Delete site `id`: its rooms become unreachable (a new epoch) and its
-/// files are deleted.
+/// Delete site `id`: its rooms become unreachable (a new epoch), its files
+/// are deleted, and its room list erases each room (members disconnected,
+/// records deleted).
 pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
     forget(id);
+    // As it was: its epoch names its rooms and their list.
+    let site = match registry(env, Method::Get, &format!("/site/{id}"), None).await {
+        Ok(mut res) if res.status_code() == 200 => res.json::<Site>().await.ok(),
+        _ => None,
+    };
     let response = registry(env, Method::Delete, &format!("/site/{id}"), None).await?;
     if response.status_code() == 200 {
+        if let Some(site) = site {
+            crate::directory::erase_site(env, &site).await;
+        }
         if let Err(e) = crate::files::delete_prefix(env, &format!("{id}/")).await {
             worker::console_error!("sites: cannot delete the files of {id}: {e}");
         }

@@ -1,0 +1,152 @@
+//! Deleting a site erases its rooms: the site's room list erases each room
+//! it lists, a batch per alarm, as a `DELETE` of the room through the site
+//! API would (its members disconnected with 4010, its records and files
+//! deleted), then forgets everything it kept. Without this, the sockets
+//! open when the site was deleted went on chatting in rooms nobody could
+//! reach or delete any more, and what they wrote stayed for good.
+//!
+//! `POST /erase` (an `ApiTicket` of the site as it was) starts the round;
+//! rooms leave the list as they are erased (their `/unlist`), so the round
+//! goes on from the first room left.
+
+use futures_util::future::join_all;
+use serde::Deserialize;
+use worker::{console_error, Env, Headers, Method, Request, RequestInit, Result};
+
+use super::{RoomDirectory, NEWS_BATCH};
+use crate::sites::config::Site;
+use crate::ticket::{header_value, ApiTicket, API_HEADER};
+use crate::upgrade::object_name;
+
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS erasing (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    ticket TEXT NOT NULL,
+    tries INTEGER NOT NULL DEFAULT 0
+)";
+
+/// Rounds a room that cannot be erased is tried in, and how far apart.
+const MAX_TRIES: u32 = 5;
+const RETRY_MS: i64 = 5_000;
+
+#[derive(Deserialize)]
+struct Erasing {
+    ticket: String,
+    tries: u32,
+}
+
+#[derive(Deserialize)]
+struct Room {
+    room: String,
+}
+
+/// Tell the room list of `site` (as it was before its deletion) to erase
+/// its rooms. A failure is logged: the rooms then stay unreachable, as
+/// before this round existed.
+pub async fn erase_site(env: &Env, site: &Site) {
+    let sent = async {
+        let body = serde_json::to_string(&ApiTicket::of(site, ""))?;
+        let stub = env
+            .durable_object("DIRECTORIES")?
+            .get_by_name(&format!("{}:{}", site.id, site.epoch))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = Request::new_with_init("https://site.internal/erase", &init)?;
+        Ok::<u16, worker::Error>(stub.fetch_with_request(req).await?.status_code())
+    };
+    match sent.await {
+        Ok(200) => {}
+        other => console_error!(
+            "directory: the rooms of {} were not erased: {other:?}",
+            site.id
+        ),
+    }
+}
+
+impl RoomDirectory {
+    /// Start erasing every room (`ticket`: the site's, as it was).
+    pub(super) async fn start_erasing(&self, ticket: &str) -> Result<()> {
+        let c = self.sql.exec(
+            "INSERT OR REPLACE INTO erasing (id, ticket, tries) VALUES (1, ?, 0)",
+            vec![ticket.into()],
+        )?;
+        let _ = c.to_array::<serde_json::Value>();
+        self.state.storage().set_alarm(1).await
+    }
+
+    /// Forget every row of every table (the tables stay: a late report of a
+    /// room being erased finds them).
+    fn forget_all(&self) -> Result<()> {
+        for table in ["rooms", "room_files", "news", "told", "erasing"] {
+            let c = self.sql.exec(&format!("DELETE FROM {table}"), None)?;
+            let _ = c.to_array::<serde_json::Value>();
+        }
+        self.file_bytes.forget();
+        Ok(())
+    }
+
+    /// Erase the next batch of rooms: how soon to come back (None: not
+    /// erasing). Once no room is left, the list forgets everything it kept.
+    pub(super) async fn erase_rooms(&self) -> Result<Option<i64>> {
+        let erasing: Vec<Erasing> = self
+            .sql
+            .exec("SELECT ticket, tries FROM erasing WHERE id = 1", None)?
+            .to_array()?;
+        let Some(erasing) = erasing.into_iter().next() else {
+            return Ok(None);
+        };
+        let rooms: Vec<Room> = self
+            .sql
+            .exec(
+                "SELECT room FROM rooms ORDER BY room LIMIT ?",
+                vec![(NEWS_BATCH as i64).into()],
+            )?
+            .to_array()?;
+        let ticket = serde_json::from_str::<ApiTicket>(&erasing.ticket).ok();
+        let (Some(ticket), false) = (ticket, rooms.is_empty()) else {
+            self.forget_all()?;
+            return Ok(None);
+        };
+        let namespace = self.env.durable_object("ROOMS")?;
+        let calls = rooms.iter().map(|row| {
+            let mut ticket = ticket.clone();
+            ticket.place.room = row.room.clone();
+            let namespace = &namespace;
+            async move {
+                let headers = Headers::new();
+                headers.set(API_HEADER, &header_value(&ticket)?)?;
+                let mut init = RequestInit::new();
+                init.with_method(Method::Delete).with_headers(headers);
+                let req = Request::new_with_init("https://room.internal/", &init)?;
+                let p = &ticket.place;
+                let stub = namespace.get_by_name(&object_name(&p.site, &p.epoch, &p.room))?;
+                stub.fetch_with_request(req).await
+            }
+        });
+        let mut failed = false;
+        for (row, result) in rooms.iter().zip(join_all(calls).await) {
+            let erased = matches!(&result, Ok(r) if r.status_code() < 300);
+            // A room that failed is tried again, a few times.
+            if erased || erasing.tries >= MAX_TRIES {
+                // (Erased rooms unlist themselves: this makes sure.)
+                let c = self.sql.exec(
+                    "DELETE FROM rooms WHERE room = ?",
+                    vec![row.room.clone().into()],
+                )?;
+                let _ = c.to_array::<serde_json::Value>();
+            }
+            if !erased {
+                failed = true;
+                let status = result.map(|r| r.status_code());
+                console_error!("directory: room {} not erased: {status:?}", row.room);
+            }
+        }
+        if !failed {
+            return Ok(Some(1));
+        }
+        let c = self
+            .sql
+            .exec("UPDATE erasing SET tries = tries + 1 WHERE id = 1", None)?;
+        let _ = c.to_array::<serde_json::Value>();
+        Ok(Some(RETRY_MS))
+    }
+}
