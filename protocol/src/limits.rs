@@ -63,7 +63,10 @@ pub const MAX_BUCKETS: usize = 10_000;
 
 /// The limits a site may tune. Defaults are what `demo` and new sites get.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+/// Fields it does not know are ignored when read back (a site, a room's
+/// state, a ticket written by a newer version); a site's edit is checked
+/// for them (`site_config`).
+#[serde(default, rename_all = "camelCase")]
 pub struct Limits {
     /// Longest message, in characters after trimming.
     pub max_message_chars: usize,

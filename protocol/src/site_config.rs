@@ -144,6 +144,16 @@ fn merged<T: Serialize + for<'de> Deserialize<'de>>(
     let mut value = serde_json::to_value(current).map_err(|e| e.to_string())?;
     if let Value::Object(fields) = &mut value {
         for (k, v) in patch {
+            // Checked here, not by the types: what is stored (a site, a
+            // room's state, a ticket) must stay readable by a version that
+            // knows fewer fields, as after a rollback.
+            if !fields.contains_key(k) {
+                let known: Vec<String> = fields.keys().map(|k| format!("`{k}`")).collect();
+                return Err(format!(
+                    "unknown field `{k}`, expected one of {}",
+                    known.join(", ")
+                ));
+            }
             fields.insert(k.clone(), v.clone());
         }
     }
@@ -345,6 +355,24 @@ mod tests {
             .apply("s", Some(edited.clone()), 3, "x".into())
             .is_err());
         assert!(serde_json::from_str::<SiteInput>(r#"{"colour":"blue"}"#).is_err());
+    }
+
+    #[test]
+    fn an_edit_naming_unknown_fields_is_refused_but_stored_ones_are_read_past() {
+        let typo = input(r#"{"limits":{"maxMesageChars":10}}"#).apply("s", None, 1, "e".into());
+        let err = typo.unwrap_err().to_string();
+        assert!(err.contains("unknown field `maxMesageChars`"), "{err}");
+        assert!(input(r#"{"moderation":{"word":["x"]}}"#)
+            .apply("s", None, 1, "e".into())
+            .is_err());
+        // Written by a newer version (a field this one does not know), and
+        // read back here after a rollback: read, not lost.
+        let limits: Limits =
+            serde_json::from_str(r#"{"maxMessageChars":10,"maxSomethingNew":3}"#).unwrap();
+        assert_eq!(limits.max_message_chars, 10);
+        let policy: RoomPolicy =
+            serde_json::from_str(r#"{"receipts":true,"somethingNew":[]}"#).unwrap();
+        assert!(policy.receipts);
     }
 
     #[test]

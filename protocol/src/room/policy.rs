@@ -45,7 +45,9 @@ pub enum LinkPolicy {
 
 /// The policy as a site configures it (`moderation` in the site's config).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+/// As [`crate::Limits`]: unknown fields are refused in a site's edit
+/// (`site_config`), ignored when read back.
+#[serde(default, rename_all = "camelCase")]
 pub struct RoomPolicy {
     /// How long after sending an author may edit a message.
     pub edit_window_secs: u64,
