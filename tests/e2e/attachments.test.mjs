@@ -349,7 +349,17 @@ test('attack: uploads that fail on the way, or asked for again, cannot empty or 
     assert.equal(again.type, 'upload');
     const list = await siteApi(key, 'GET', `/${site}/rooms`);
     assert.equal(list.body.fileBytes, 800, JSON.stringify(list.body));
+    // Nothing was sent there, but the owner finds where the bytes are.
+    assert.deepEqual(list.body.rooms.map((r) => [r.room, r.fileBytes]), [[room, 800]]);
     assert.equal((await ticketUntil(ada, 'storage_full', { size: 900 })).code, 'storage_full');
+    // A smaller file in its place frees the difference.
+    assert.equal((await put(again.url, PNG)).status, 201);
+    let bytes;
+    for (let i = 0; i < 20 && bytes !== PNG.length; i++) {
+      bytes = (await siteApi(key, 'GET', `/${site}/rooms`)).body.fileBytes;
+      if (bytes !== PNG.length) await sleep(200);
+    }
+    assert.equal(bytes, PNG.length);
   } finally {
     await Promise.all([mallory.close(), ada.close()]);
   }

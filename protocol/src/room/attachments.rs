@@ -169,7 +169,7 @@ impl RoomCore {
         // Judged by what the room last heard of the other rooms; exactly
         // once the bytes are stored (see `commit_storage`). This spares a
         // visitor an upload bound to be refused.
-        let held = existing.map_or(0, |u| u.held);
+        let held = existing.as_ref().map_or(0, |u| u.held);
         if let Err(e) =
             self.storage_fits(request.size, held, limits.max_storage_bytes, now, store)?
         {
@@ -189,8 +189,13 @@ impl RoomCore {
             ticket_expires: expires,
             state: UploadState::Issued,
             seq: None,
-            abandon_at: expires + place.abandon_ms,
-            // An object stored under this key before stays until replaced.
+            // An object stored under this key before stays until replaced,
+            // and goes when it was due to: asking again, ticket after
+            // ticket, does not keep it for good.
+            abandon_at: match existing {
+                Some(u) if held > 0 => u.abandon_at.min(expires + place.abandon_ms),
+                _ => expires + place.abandon_ms,
+            },
             held,
         })?;
         let ticket = Ticket {

@@ -2664,7 +2664,13 @@ fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
         .unwrap()
         .unwrap();
     assert_eq!(store.file_bytes().unwrap(), 1400);
+    let due = store.upload(&again.key).unwrap().unwrap().abandon_at;
     let (key, anew) = ticket(&mut core, &mut store, &ada, "m1b", 0, T0 + 7);
+    assert_eq!(
+        store.upload(&key).unwrap().unwrap().abandon_at,
+        due,
+        "asking again does not keep the object longer than it was due"
+    );
     assert_eq!(
         store.file_bytes().unwrap(),
         1400,

@@ -231,10 +231,11 @@ impl RoomDirectory {
                     .sql
                     .exec(
                         // Rooms only joined, never written in, are listed
-                        // for the news of the site's rules alone.
+                        // for the news of the site's rules alone (unless
+                        // they hold files: the owner must find those).
                         "SELECT r.room, r.last_activity, r.messages, COALESCE(f.bytes, 0) AS file_bytes
                          FROM rooms r LEFT JOIN room_files f ON f.room = r.room
-                         WHERE r.room > ? AND r.last_activity > 0 ORDER BY r.room LIMIT ?",
+                         WHERE r.room > ? AND (r.last_activity > 0 OR f.bytes > 0) ORDER BY r.room LIMIT ?",
                         vec![cursor.clone().into(), (limit as i64 + 1).into()],
                     )?
                     .to_array()?;

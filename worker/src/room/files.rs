@@ -132,9 +132,9 @@ impl Room {
                 }))
             }
         };
-        if bytes > 0 {
-            self.tell_file_bytes();
-        }
+        // Even with nothing to reserve: a smaller file in place of a
+        // bigger one frees bytes.
+        self.tell_file_bytes();
         done
     }
 
