@@ -230,7 +230,14 @@ const KB = 1024;
 // ("A message was edited by a moderator."), and a JPEG whose lower-quality
 // encoding fails going as the copy already made, never the original with
 // its EXIF data: 105,980 B nightly, 114,478 B stable, so 103.6/111.9 KB.
-const EMBED_BUDGET = { nightly: 103.6 * KB, stable: 111.9 * KB };
+// Then +781 B nightly, +1,164 B stable, for a visitor QA pass's and a
+// review's fixes: Send with only refused files says why and goes to the
+// first one (+105 B), "Load earlier" by keyboard keeps the view, a refused
+// message at the bottom keeps Retry in view, messages waiting when their
+// author is banned fail with the reason and stay failed on Retry, replying
+// to files only names them, and `storage_full` known: 106,761 B nightly,
+// 115,642 B stable, so 104.3/113.0 KB.
+const EMBED_BUDGET = { nightly: 104.3 * KB, stable: 113.0 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

@@ -11,12 +11,11 @@
 
 use futures_util::future::join_all;
 use serde::Deserialize;
-use worker::{console_error, Env, Headers, Method, Request, RequestInit, Result};
+use worker::{console_error, Env, Method, Result};
 
-use super::{RoomDirectory, NEWS_BATCH};
+use super::{call_room, post_site, RoomDirectory, NEWS_BATCH};
 use crate::sites::config::Site;
-use crate::ticket::{header_value, ApiTicket, API_HEADER};
-use crate::upgrade::object_name;
+use crate::ticket::{ApiTicket, API_HEADER};
 
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS erasing (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -43,17 +42,7 @@ struct Room {
 /// its rooms. A failure is logged: the rooms then stay unreachable, as
 /// before this round existed.
 pub async fn erase_site(env: &Env, site: &Site) {
-    let sent = async {
-        let body = serde_json::to_string(&ApiTicket::of(site, ""))?;
-        let stub = env
-            .durable_object("DIRECTORIES")?
-            .get_by_name(&format!("{}:{}", site.id, site.epoch))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init("https://site.internal/erase", &init)?;
-        Ok::<u16, worker::Error>(stub.fetch_with_request(req).await?.status_code())
-    };
-    match sent.await {
+    match post_site(env, site, "/erase").await {
         Ok(200) => {}
         other => console_error!(
             "directory: the rooms of {} were not erased: {other:?}",
@@ -111,16 +100,7 @@ impl RoomDirectory {
             let mut ticket = ticket.clone();
             ticket.place.room = row.room.clone();
             let namespace = &namespace;
-            async move {
-                let headers = Headers::new();
-                headers.set(API_HEADER, &header_value(&ticket)?)?;
-                let mut init = RequestInit::new();
-                init.with_method(Method::Delete).with_headers(headers);
-                let req = Request::new_with_init("https://room.internal/", &init)?;
-                let p = &ticket.place;
-                let stub = namespace.get_by_name(&object_name(&p.site, &p.epoch, &p.room))?;
-                stub.fetch_with_request(req).await
-            }
+            async move { call_room(namespace, &ticket, API_HEADER, Method::Delete, "/").await }
         });
         let mut failed = false;
         for (row, result) in rooms.iter().zip(join_all(calls).await) {

@@ -114,23 +114,43 @@ struct News {
 /// its room list. A failure is logged: rooms still learn with their next
 /// connection or API call.
 pub async fn announce(env: &Env, site: &Site) {
-    let sent = async {
-        let body = serde_json::to_string(&ApiTicket::of(site, ""))?;
-        let stub = env
-            .durable_object("DIRECTORIES")?
-            .get_by_name(&format!("{}:{}", site.id, site.epoch))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = Request::new_with_init("https://site.internal/rules", &init)?;
-        Ok::<u16, worker::Error>(stub.fetch_with_request(req).await?.status_code())
-    };
-    match sent.await {
+    match post_site(env, site, "/rules").await {
         Ok(200) => {}
         other => console_error!(
             "directory: the rooms of {} were not told: {other:?}",
             site.id
         ),
     }
+}
+
+/// `POST <path>` to `site`'s room list, with the site (as an `ApiTicket`).
+async fn post_site(env: &Env, site: &Site, path: &str) -> Result<u16> {
+    let body = serde_json::to_string(&ApiTicket::of(site, ""))?;
+    let stub = env
+        .durable_object("DIRECTORIES")?
+        .get_by_name(&format!("{}:{}", site.id, site.epoch))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init(&format!("https://site.internal{path}"), &init)?;
+    Ok(stub.fetch_with_request(req).await?.status_code())
+}
+
+/// Call room `ticket.place.room` with `ticket` in header `header`.
+async fn call_room(
+    namespace: &worker::ObjectNamespace,
+    ticket: &ApiTicket,
+    header: &str,
+    method: Method,
+    path: &str,
+) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set(header, &header_value(ticket)?)?;
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    let req = Request::new_with_init(&format!("https://room.internal{path}"), &init)?;
+    let p = &ticket.place;
+    let stub = namespace.get_by_name(&object_name(&p.site, &p.epoch, &p.room))?;
+    stub.fetch_with_request(req).await
 }
 
 #[derive(Deserialize)]
@@ -336,22 +356,15 @@ impl RoomDirectory {
         let ticket: Option<ApiTicket> = serde_json::from_str(&news.ticket).ok();
         if let Some(ticket) = ticket {
             let namespace = self.env.durable_object("ROOMS")?;
-            let calls = rooms.iter().map(|row| {
-                let mut ticket = ticket.clone();
-                ticket.place.room = row.room.clone();
-                let namespace = &namespace;
-                async move {
-                    let header = header_value(&ticket)?;
-                    let headers = Headers::new();
-                    headers.set(SITE_HEADER, &header)?;
-                    let mut init = RequestInit::new();
-                    init.with_method(Method::Post).with_headers(headers);
-                    let req = Request::new_with_init("https://room.internal/site", &init)?;
-                    let p = &ticket.place;
-                    let stub = namespace.get_by_name(&object_name(&p.site, &p.epoch, &p.room))?;
-                    stub.fetch_with_request(req).await
-                }
-            });
+            let calls =
+                rooms.iter().map(|row| {
+                    let mut ticket = ticket.clone();
+                    ticket.place.room = row.room.clone();
+                    let namespace = &namespace;
+                    async move {
+                        call_room(namespace, &ticket, SITE_HEADER, Method::Post, "/site").await
+                    }
+                });
             for (row, result) in rooms.iter().zip(join_all(calls).await) {
                 match result {
                     Ok(r) if r.status_code() < 300 => {}
