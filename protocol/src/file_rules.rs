@@ -36,7 +36,7 @@ pub fn unsupported_type(allowed: &str) -> ProtocolError {
 
 /// An upload would take the site's files past `max_bytes` in all: what its
 /// other rooms hold (`elsewhere`, as the room last heard), what this room
-/// holds (`here`, uploads under way included) and the file (`size`).
+/// holds (`here`, its stored uploads) and the file (`size`).
 pub fn fits_storage(
     elsewhere: u64,
     here: u64,

@@ -693,10 +693,11 @@ impl Session {
             };
             self.drop_link();
             self.set_status(Status::Failed { code, reason });
-            // Banned, or the room erased: nothing queued can ever go. (Not
-            // an expired token: the page may mount again with a new one,
+            // Banned, the room erased, the site gone or the page's origin
+            // refused: nothing queued can ever go. (Not a token refused: it
+            // may have expired, the page may mount again with a new one,
             // and what was kept for the reload goes then.)
-            if matches!(code, close_code::BANNED | close_code::ERASED) {
+            if code != close_code::UNAUTHORIZED {
                 if let Some(error) = self.ended() {
                     self.fail_outbox(&error);
                 }

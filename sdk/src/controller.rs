@@ -787,6 +787,7 @@ impl Controller {
             !over && (moderator || (room.muted_until.is_none() && !room.locked)),
         );
         self.view.set_file_types(room.accept.as_deref());
+        self.view.strings.max_file_bytes.set(room.max_file_bytes);
         self.recheck_staged();
     }
 

@@ -5,9 +5,12 @@
 //! `key.few`, … chosen by the browser's `Intl.PluralRules` for the locale.
 
 use js_sys::{Array, Function, Object, Reflect};
+use std::cell::Cell;
+
 use protocol::error::close_code;
+use protocol::file_rules::size_at_most;
 use protocol::text::{concat, parse_decimal, split_once_ascii};
-use protocol::ProtocolError;
+use protocol::{ErrorCode, ProtocolError};
 use wasm_bindgen::{JsCast, JsValue};
 
 pub struct Strings {
@@ -20,6 +23,11 @@ pub struct Strings {
     zero: Option<char>,
     /// An `Intl.ListFormat` for the locale, if the browser has one.
     list: Option<Object>,
+    /// The locale's decimal separator, when not `.` (`1,5 MB`).
+    comma: Option<char>,
+    /// The site's largest file, as the room last said (`{max}` of
+    /// `error.too_large`).
+    pub max_file_bytes: Cell<Option<u64>>,
 }
 
 /// `new Intl.<class>(locale)`, reached through `Reflect` (js-sys's own
@@ -44,10 +52,20 @@ fn call(obj: &Object, method: &str, arg: &JsValue) -> Option<JsValue> {
     f.dyn_ref::<Function>()?.call1(obj, arg).ok()
 }
 
-/// How `Intl.NumberFormat` writes zero in `locale`, if not as `0`.
-fn zero_digit(locale: Option<&str>) -> Option<char> {
-    let zero = call(&intl("NumberFormat", locale)?, "format", &0.into())?.as_string()?;
-    zero.chars().next().filter(|c| *c != '0')
+/// How `Intl.NumberFormat` writes zero in `locale`, if not as `0`, and
+/// its decimal separator, if not `.`.
+fn zero_and_comma(locale: Option<&str>) -> (Option<char>, Option<char>) {
+    let Some(format) = intl("NumberFormat", locale) else {
+        return (None, None);
+    };
+    let written = |n: f64| call(&format, "format", &n.into()).and_then(|s| s.as_string());
+    let zero = written(0.0)
+        .and_then(|z| z.chars().next())
+        .filter(|c| *c != '0');
+    let comma = written(1.5)
+        .and_then(|s| s.chars().nth(1))
+        .filter(|c| *c != '.');
+    (zero, comma)
 }
 
 /// English, built in. A table, not a `match`: a match on strings compiles
@@ -195,7 +213,10 @@ impl Strings {
     pub fn new(overrides: Option<Object>, locale: Option<&str>) -> Self {
         // English (nothing given) counts in 0-9 and has its plural built in.
         let plural = overrides.as_ref().and_then(|_| intl("PluralRules", locale));
-        let zero = overrides.as_ref().and_then(|_| zero_digit(locale));
+        let (zero, comma) = match overrides {
+            Some(_) => zero_and_comma(locale),
+            None => (None, None),
+        };
         let list = intl(
             "ListFormat",
             overrides.as_ref().map_or(Some("en"), |_| locale),
@@ -205,6 +226,8 @@ impl Strings {
             plural,
             zero,
             list,
+            comma,
+            max_file_bytes: Cell::new(None),
         }
     }
 
@@ -253,9 +276,18 @@ impl Strings {
     /// the room's own words (English, and more precise: "message has 2300
     /// characters; the limit is 2000").
     pub fn not_sent(&self, error: &ProtocolError) -> String {
-        let why = self
-            .given(&concat(&["error.", error.code.as_str()]))
-            .unwrap_or_else(|| error.message.clone());
+        let key = concat(&["error.", error.code.as_str()]);
+        let max = self.max_file_bytes.get().map(size_at_most);
+        let why = match (self.given(&key), error.code) {
+            // "The file is too large (at most {max})": the site's limit, as
+            // the room's words give it.
+            (Some(_), ErrorCode::TooLarge) if max.is_none() => error.message.clone(),
+            (Some(_), _) => {
+                let max = self.decimal(&max.unwrap_or_default());
+                self.fill(&key, &[("max", &max)])
+            }
+            (None, _) => error.message.clone(),
+        };
         self.fill("notSent", &[("reason", &why)])
     }
 
@@ -268,6 +300,20 @@ impl Strings {
             .and_then(|code| self.given(&concat(&["error.", code.as_str()])))
             .unwrap_or_else(|| reason.to_owned());
         self.fill("failed", &[("reason", &why)])
+    }
+
+    /// `number` ("1.5 MB", written in 0-9 with a point) in the locale's
+    /// digits and with its decimal separator.
+    fn decimal(&self, number: &str) -> String {
+        let digits = self.digits(number);
+        let Some(comma) = self.comma else {
+            return digits;
+        };
+        let mut out = String::with_capacity(digits.len());
+        for c in digits.chars() {
+            out.push_str(if c == '.' { comma } else { c }.encode_utf8(&mut [0; 4]));
+        }
+        out
     }
 
     /// `number` (written in 0-9) in the locale's digits.
@@ -371,16 +417,25 @@ mod tests {
             let mut codes: Vec<&str> = Vec::new();
             for (key, value) in &pairs {
                 // A refusal's reason by its code (`Strings::not_sent`): a code
-                // the protocol knows, and no placeholders (none is filled in).
+                // the protocol knows, and no placeholders but `{max}` in
+                // `error.too_large` (the site's largest file), which it has.
                 if let Some(code) = key.strip_prefix("error.") {
                     assert!(
                         ErrorCode::parse(code).is_some(),
                         "{path:?}: {key}: no such error code"
                     );
-                    let text = value.as_str();
+                    let text = value.as_str().unwrap_or("");
+                    let rest = match code {
+                        "too_large" => text.replacen("{max}", "", 1),
+                        _ => text.to_owned(),
+                    };
                     assert!(
-                        text.is_some_and(|t| !t.trim().is_empty() && !t.contains(['{', '}'])),
-                        "{path:?}: {key} is not a text without placeholders"
+                        !text.trim().is_empty() && !rest.contains(['{', '}']),
+                        "{path:?}: {key} is not a text without other placeholders"
+                    );
+                    assert!(
+                        code != "too_large" || text.contains("{max}"),
+                        "{path:?}: {key} does not say the limit"
                     );
                     codes.push(code);
                     continue;

@@ -97,11 +97,14 @@ test('every language file has every English text, with its placeholders, and who
     const errors = [];
     for (const key of Object.keys(strings)) {
       // A refusal's reason by its code ("Nicht gesendet: {reason}"): a code of
-      // the protocol's, and a text with nothing to fill in.
+      // the protocol's, and a text with nothing to fill in but the site's
+      // largest file in `error.too_large`, which says it.
       if (key.startsWith('error.')) {
         const code = key.slice('error.'.length);
         if (!errorCodes.includes(code)) problems.push(`${lang}: ${key}, a code the protocol does not have`);
-        if (typeof strings[key] !== 'string' || !strings[key].trim() || /[{}]/.test(strings[key])) problems.push(`${lang}: ${key} is not a text without placeholders: "${strings[key]}"`);
+        const rest = typeof strings[key] === 'string' && code === 'too_large' ? strings[key].replace('{max}', '') : strings[key];
+        if (typeof strings[key] !== 'string' || !strings[key].trim() || /[{}]/.test(rest)) problems.push(`${lang}: ${key} is not a text without placeholders: "${strings[key]}"`);
+        if (code === 'too_large' && !strings[key].includes('{max}')) problems.push(`${lang}: ${key} does not say the limit: "${strings[key]}"`);
         errors.push(code);
         continue;
       }
@@ -319,6 +322,20 @@ test('German: why an edit was not saved is said in German', async () => {
   assert.equal(said, strings.notSent.replace('{reason}', strings['error.empty']));
   assert.equal(said, 'Nicht gesendet: die Nachricht ist leer');
   assert.doesNotMatch(said, /\b(message|empty|is|the|too)\b/i, 'no English in a German widget');
+});
+
+test('a file too large is refused in the visitor\'s language with the site\'s limit, in its digits and decimal separator', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, limits: { maxFileBytes: 2000 } }, 'wlang');
+  for (const [lang, limit] of [['de', '1,9 KB'], ['ar-EG', '١٫٩ KB'], ['fr', '1,9 KB']]) {
+    const strings = locale(lang.slice(0, 2));
+    const page = await open({ room: uniqueRoom('big'), site, name: 'Ada', locale: lang });
+    await page.locator('.hc-composer input[type="file"]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('x'.repeat(3000)) });
+    const chip = page.locator('.hc-tray .hc-staged[data-state="refused"]');
+    await chip.waitFor({ timeout: 10000 });
+    const reason = strings['error.too_large'].replace('{max}', limit);
+    assert.equal(await chip.locator('.hc-file-meta').textContent(), strings.notSent.replace('{reason}', reason), lang);
+    await page.context().close();
+  }
 });
 
 test('Japanese: an edit too long is refused in Japanese', async () => {

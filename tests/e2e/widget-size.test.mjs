@@ -236,8 +236,12 @@ const KB = 1024;
 // message at the bottom keeps Retry in view, messages waiting when their
 // author is banned fail with the reason and stay failed on Retry, replying
 // to files only names them, and `storage_full` known: 106,761 B nightly,
-// 115,642 B stable, so 104.3/113.0 KB.
-const EMBED_BUDGET = { nightly: 104.3 * KB, stable: 113.0 * KB };
+// 115,642 B stable, so 104.3/113.0 KB. Then +188 B nightly, +404 B stable
+// for the site's largest file said in a refusal in the visitor's language,
+// in the locale's digits and decimal separator (`{max}`), and messages
+// waiting when the site is gone or the origin refused failed too:
+// 106,949 B nightly, 116,046 B stable, so 104.5/113.4 KB.
+const EMBED_BUDGET = { nightly: 104.5 * KB, stable: 113.4 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

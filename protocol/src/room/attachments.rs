@@ -177,7 +177,14 @@ impl RoomCore {
             outputs.push(Output::TellFileBytes);
             return Ok(outputs);
         }
-        let expires = now + place.ticket_ms;
+        // An object stored under this key before stays until replaced, and
+        // goes when it was due to: asking again, ticket after ticket, does
+        // not keep it for good (nor does a ticket outlive it).
+        let due = match &existing {
+            Some(u) if held > 0 => u.abandon_at,
+            _ => u64::MAX,
+        };
+        let expires = (now + place.ticket_ms).min(due);
         store.save_upload(&Upload {
             key: key.clone(),
             author: member.author.clone(),
@@ -189,13 +196,7 @@ impl RoomCore {
             ticket_expires: expires,
             state: UploadState::Issued,
             seq: None,
-            // An object stored under this key before stays until replaced,
-            // and goes when it was due to: asking again, ticket after
-            // ticket, does not keep it for good.
-            abandon_at: match existing {
-                Some(u) if held > 0 => u.abandon_at.min(expires + place.abandon_ms),
-                _ => expires + place.abandon_ms,
-            },
+            abandon_at: due.min(expires + place.abandon_ms),
             held,
         })?;
         let ticket = Ticket {

@@ -14,23 +14,31 @@ use serde::Deserialize;
 use worker::{console_error, Env, Method, Result};
 
 use super::{call_room, post_site, RoomDirectory, NEWS_BATCH};
+use crate::clock::now_ms;
 use crate::sites::config::Site;
 use crate::ticket::{ApiTicket, API_HEADER};
 
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS erasing (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     ticket TEXT NOT NULL,
-    tries INTEGER NOT NULL DEFAULT 0
+    tries INTEGER NOT NULL DEFAULT 0,
+    started INTEGER NOT NULL DEFAULT 0
 )";
 
-/// Rounds a room that cannot be erased is tried in, and how far apart.
+/// Batches in a row in which a room could not be erased before those are
+/// given up on, and how far apart they are tried.
 const MAX_TRIES: u32 = 5;
 const RETRY_MS: i64 = 5_000;
+/// How long the list looks for rooms after the deletion: a Worker isolate
+/// that cached the site (`sites::lookup`, 10 s) may still let a visitor
+/// open one of its rooms meanwhile, which then reports here.
+const WINDOW_MS: u64 = 30_000;
 
 #[derive(Deserialize)]
 struct Erasing {
     ticket: String,
     tries: u32,
+    started: u64,
 }
 
 #[derive(Deserialize)]
@@ -55,8 +63,8 @@ impl RoomDirectory {
     /// Start erasing every room (`ticket`: the site's, as it was).
     pub(super) async fn start_erasing(&self, ticket: &str) -> Result<()> {
         let c = self.sql.exec(
-            "INSERT OR REPLACE INTO erasing (id, ticket, tries) VALUES (1, ?, 0)",
-            vec![ticket.into()],
+            "INSERT OR REPLACE INTO erasing (id, ticket, tries, started) VALUES (1, ?, 0, ?)",
+            vec![ticket.into(), (now_ms() as i64).into()],
         )?;
         let _ = c.to_array::<serde_json::Value>();
         self.state.storage().set_alarm(1).await
@@ -78,7 +86,10 @@ impl RoomDirectory {
     pub(super) async fn erase_rooms(&self) -> Result<Option<i64>> {
         let erasing: Vec<Erasing> = self
             .sql
-            .exec("SELECT ticket, tries FROM erasing WHERE id = 1", None)?
+            .exec(
+                "SELECT ticket, tries, started FROM erasing WHERE id = 1",
+                None,
+            )?
             .to_array()?;
         let Some(erasing) = erasing.into_iter().next() else {
             return Ok(None);
@@ -90,11 +101,18 @@ impl RoomDirectory {
                 vec![(NEWS_BATCH as i64).into()],
             )?
             .to_array()?;
-        let ticket = serde_json::from_str::<ApiTicket>(&erasing.ticket).ok();
-        let (Some(ticket), false) = (ticket, rooms.is_empty()) else {
+        let Ok(ticket) = serde_json::from_str::<ApiTicket>(&erasing.ticket) else {
             self.forget_all()?;
             return Ok(None);
         };
+        if rooms.is_empty() {
+            // Once no cached copy of the site can open a room any more.
+            if now_ms() < erasing.started + WINDOW_MS {
+                return Ok(Some(RETRY_MS));
+            }
+            self.forget_all()?;
+            return Ok(None);
+        }
         let namespace = self.env.durable_object("ROOMS")?;
         let calls = rooms.iter().map(|row| {
             let mut ticket = ticket.clone();
@@ -102,9 +120,10 @@ impl RoomDirectory {
             let namespace = &namespace;
             async move { call_room(namespace, &ticket, API_HEADER, Method::Delete, "/").await }
         });
-        let mut failed = false;
+        let (mut failed, mut erased_any) = (false, false);
         for (row, result) in rooms.iter().zip(join_all(calls).await) {
             let erased = matches!(&result, Ok(r) if r.status_code() < 300);
+            erased_any |= erased;
             // A room that failed is tried again, a few times.
             if erased || erasing.tries >= MAX_TRIES {
                 // (Erased rooms unlist themselves: this makes sure.)
@@ -123,9 +142,13 @@ impl RoomDirectory {
         if !failed {
             return Ok(Some(1));
         }
-        let c = self
-            .sql
-            .exec("UPDATE erasing SET tries = tries + 1 WHERE id = 1", None)?;
+        // Counted while no room of a batch goes: one that fails among
+        // others that go is tried again, as many times as that takes.
+        let tries = if erased_any { "0" } else { "tries + 1" };
+        let c = self.sql.exec(
+            &format!("UPDATE erasing SET tries = {tries} WHERE id = 1"),
+            None,
+        )?;
         let _ = c.to_array::<serde_json::Value>();
         Ok(Some(RETRY_MS))
     }

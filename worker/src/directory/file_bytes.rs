@@ -1,10 +1,10 @@
 //! The bytes of files each room of the site holds, for the site's
 //! `maxStorageBytes` and the room list's `fileBytes`. A room tells its
-//! figure (`POST /files {room, bytes, version, max?}`, answered
+//! figure (`POST /files {room, bytes, upload, version, max?}`, answered
 //! `{ok, elsewhere}`: what the other rooms hold): with `max`, only if the
 //! site's rooms then hold at most that (an upload about to be marked
-//! stored); a figure older than the room's last (`version`) is dropped, as
-//! a newer one counted it already. Requests are served one at a time, so
+//! stored); a figure older than the room's last (`version`) is not kept,
+//! but for its `upload`, added to the newer figure within the cap. Requests are served one at a time, so
 //! uploads in every room are held to one sum, kept in memory once read (a
 //! room's telling is then one row written, not a scan of every room).
 
@@ -23,6 +23,21 @@ pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS room_files (
 struct Bytes {
     bytes: u64,
 }
+
+/// A room's figure, as it tells it (`POST /files`).
+#[derive(Deserialize)]
+pub struct Figure {
+    pub bytes: u64,
+    /// Of `bytes`, an upload to reserve (0: none).
+    #[serde(default)]
+    pub upload: u64,
+    pub version: u64,
+    pub max: Option<u64>,
+}
+
+/// Added to `room_files` after its first version (an error once it exists).
+pub const COLUMNS: [&str; 1] =
+    ["ALTER TABLE room_files ADD COLUMN version INTEGER NOT NULL DEFAULT 0"];
 
 #[derive(Deserialize)]
 struct Row {
@@ -66,16 +81,12 @@ impl FileBytes {
         Ok(total)
     }
 
-    /// `room` holds `bytes` as of `version`, within `max` for the site if
-    /// given: whether the figure is kept (or was counted already by a newer
-    /// one), and what the other rooms hold.
-    pub fn tell(
-        &self,
-        room: &str,
-        bytes: u64,
-        version: u64,
-        max: Option<u64>,
-    ) -> Result<(bool, u64)> {
+    /// `room` holds `bytes` as of `version` (of which `upload` is an upload
+    /// to reserve, within `max` for the site): whether the figure is kept,
+    /// and what the other rooms hold. A figure older than the room's last
+    /// changes nothing, but for its upload, added to the newer figure (which
+    /// did not count it, unless it reserved another) within the cap.
+    pub fn tell(&self, room: &str, f: &Figure) -> Result<(bool, u64)> {
         let total = self.total()?;
         let rows: Vec<Row> = self
             .sql
@@ -86,38 +97,47 @@ impl FileBytes {
             .to_array()?;
         let (before, last) = rows.first().map_or((0, 0), |r| (r.bytes, r.version));
         let elsewhere = total.saturating_sub(before);
-        if version <= last {
-            return Ok((true, elsewhere));
-        }
-        if max.is_some_and(|max| bytes > before && elsewhere.saturating_add(bytes) > max) {
+        let (after, version) = match (f.version > last, f.upload) {
+            (true, _) => (f.bytes, f.version),
+            (false, 0) => return Ok((true, elsewhere)),
+            (false, upload) => (before.saturating_add(upload), last),
+        };
+        if f.max
+            .is_some_and(|max| after > before && elsewhere.saturating_add(after) > max)
+        {
             return Ok((false, elsewhere));
         }
+        self.keep(room, after, version)?;
+        self.total.set(Some(elsewhere + after));
+        Ok((true, elsewhere))
+    }
+
+    fn keep(&self, room: &str, bytes: u64, version: u64) -> Result<()> {
         let c = self.sql.exec(
             "INSERT INTO room_files (room, bytes, version) VALUES (?, ?, ?)
              ON CONFLICT (room) DO UPDATE SET bytes = excluded.bytes, version = excluded.version",
             vec![room.into(), (bytes as i64).into(), (version as i64).into()],
         )?;
         let _ = c.to_array::<serde_json::Value>();
-        self.total.set(Some(elsewhere + bytes));
-        Ok((true, elsewhere))
+        Ok(())
     }
 
-    /// `room` was erased: it holds nothing, and its next figure starts over.
+    /// `room` was erased: it holds nothing. (Its last version stays: a
+    /// figure told before the erasure and arriving after it is dropped.)
     pub fn forget_room(&self, room: &str) -> Result<()> {
         let total = self.total()?;
-        let rows: Vec<Bytes> = self
+        let rows: Vec<Row> = self
             .sql
             .exec(
-                "SELECT bytes FROM room_files WHERE room = ?",
+                "SELECT bytes, version FROM room_files WHERE room = ?",
                 vec![room.into()],
             )?
             .to_array()?;
-        let c = self
-            .sql
-            .exec("DELETE FROM room_files WHERE room = ?", vec![room.into()])?;
-        let _ = c.to_array::<serde_json::Value>();
-        let before = rows.first().map_or(0, |r| r.bytes);
-        self.total.set(Some(total.saturating_sub(before)));
+        let Some(row) = rows.first() else {
+            return Ok(());
+        };
+        self.keep(room, 0, row.version)?;
+        self.total.set(Some(total.saturating_sub(row.bytes)));
         Ok(())
     }
 }

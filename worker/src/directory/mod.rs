@@ -166,9 +166,8 @@ struct Report {
 #[derive(Deserialize)]
 struct RoomFiles {
     room: String,
-    bytes: u64,
-    version: u64,
-    max: Option<u64>,
+    #[serde(flatten)]
+    figure: file_bytes::Figure,
 }
 
 #[derive(Deserialize)]
@@ -225,7 +224,7 @@ impl RoomDirectory {
             }
             (Method::Post, "/files") => {
                 let r: RoomFiles = req.json().await?;
-                let (ok, elsewhere) = self.file_bytes.tell(&r.room, r.bytes, r.version, r.max)?;
+                let (ok, elsewhere) = self.file_bytes.tell(&r.room, &r.figure)?;
                 json_response(200, &json!({ "ok": ok, "elsewhere": elsewhere }))
             }
             (Method::Get, "/rooms") => {
@@ -411,7 +410,7 @@ impl DurableObject for RoomDirectory {
                 console_error!("directory: cannot open storage: {e}");
             }
         }
-        for column in NEWS_COLUMNS {
+        for column in NEWS_COLUMNS.iter().chain(&file_bytes::COLUMNS) {
             // Fails once the column exists.
             let _ = sql.exec(column, None);
         }

@@ -10,9 +10,11 @@
 //!   ([`Output::TellFileBytes`](protocol::room::Output): a ticket issued or
 //!   refused), it tells its figure as it is ([`FileBytes::telling`]).
 //!
-//! Each figure carries a version (the time it was counted, rising): the
-//! room list drops one older than the last it kept, so figures overtaking
-//! each other cannot undo one another. A telling that fails is owed: kept
+//! Each figure carries a version (the time it was counted, kept rising in
+//! the room's settings): the room list keeps no figure older than the last
+//! it kept, so figures overtaking each other cannot undo one another; an
+//! upload's, overtaken, is added to the newer figure, still within the cap
+//! (figures told as they are never count uploads being reserved). A telling that fails is owed: kept
 //! in the room's settings and told again from its alarm, or when the room
 //! next wakes (as after the upgrade that brought the cap, for the files
 //! rooms held before it). Every answer says what the other rooms hold, for
@@ -40,36 +42,48 @@ pub(super) struct FileBytes {
     owed: Rc<Cell<bool>>,
     /// A telling is under way (later changes wait for it, then go as one).
     telling: Rc<Cell<bool>>,
-    /// What the other rooms hold, heard and not yet passed to the core.
-    news: Rc<Cell<Option<u64>>>,
+    /// What the other rooms hold, and when it was heard, not yet passed to
+    /// the core.
+    news: Rc<Cell<Option<(u64, u64)>>>,
     /// Bytes reserved for uploads being marked stored.
     pending: Rc<Cell<u64>>,
-    /// The version of the last figure counted.
-    version: Rc<Cell<u64>>,
 }
 
 impl FileBytes {
-    /// Send the room's figure (with `extra` bytes, within `max` for the
-    /// site if given): `Ok`, or `Err` past the cap; None if not heard.
+    /// Send the room's figure (what it holds, with `pending` bytes of
+    /// uploads being reserved, one of which is `upload`, within `max` for
+    /// the site if given): `Ok`, or `Err` past the cap; None if not heard.
     async fn send(
         &self,
         env: &Env,
         sql: &SqlStorage,
         id: &RoomIdentity,
-        extra: u64,
+        (pending, upload): (u64, u64),
         max: Option<u64>,
     ) -> Option<Result<(), ()>> {
-        let held = match SqlStore::file_bytes_in(sql) {
-            Ok(held) => held,
+        let counted = SqlStore::file_bytes_in(sql)
+            .and_then(|held| Ok((held, SqlStore::files_version_in(sql)?)));
+        let (held, last) = match counted {
+            Ok(counted) => counted,
             Err(e) => {
                 console_error!("room: cannot count its files: {e}");
                 return None;
             }
         };
-        let version = now_ms().max(self.version.get() + 1);
-        self.version.set(version);
-        let (fits, elsewhere) = site_link::file_bytes(env, id, held + extra, version, max).await?;
-        self.news.set(Some(elsewhere));
+        // Rising, whatever the clock of the machine the room wakes on.
+        let version = now_ms().max(last + 1);
+        if let Err(e) = SqlStore::set_files_version_in(sql, version) {
+            console_error!("room: cannot record its files' version: {e}");
+            return None;
+        }
+        let figure = site_link::FileFigure {
+            bytes: held + pending,
+            upload,
+            version,
+            max,
+        };
+        let (fits, elsewhere) = site_link::file_bytes(env, id, &figure).await?;
+        self.news.set(Some((elsewhere, now_ms())));
         Some(if fits { Ok(()) } else { Err(()) })
     }
 
@@ -84,8 +98,8 @@ impl FileBytes {
         max: u64,
     ) -> Option<Result<(), ()>> {
         self.pending.set(self.pending.get() + bytes);
-        let extra = self.pending.get();
-        let verdict = self.send(env, sql, id, extra, Some(max)).await;
+        let pending = self.pending.get();
+        let verdict = self.send(env, sql, id, (pending, bytes), Some(max)).await;
         self.pending.set(self.pending.get().saturating_sub(bytes));
         verdict
     }
@@ -108,7 +122,7 @@ impl FileBytes {
         Some(async move {
             let sql = storage.sql();
             while this.owed.replace(false) {
-                if this.send(&env, &sql, &id, 0, None).await.is_none() {
+                if this.send(&env, &sql, &id, (0, 0), None).await.is_none() {
                     this.owed.set(true);
                     break;
                 }
@@ -128,8 +142,8 @@ impl FileBytes {
 
     /// Pass the latest word on the other rooms' files to the core.
     pub(super) fn pass_news(&self, core: &mut RoomCore) {
-        if let Some(bytes) = self.news.take() {
-            core.set_files_elsewhere(bytes, now_ms());
+        if let Some((bytes, heard)) = self.news.take() {
+            core.set_files_elsewhere(bytes, heard);
         }
     }
 }

@@ -255,20 +255,24 @@ struct FileBytesHeard {
     elsewhere: u64,
 }
 
-/// Tell the site's room list that this room holds `bytes` of files (as of
-/// `version`; one older than the last it kept is dropped), on the condition,
-/// with `max`, that the site's rooms then hold at most that: whether it
-/// took the figure, and what the other rooms hold; None if it did not hear.
-pub async fn file_bytes(
-    env: &Env,
-    id: &RoomIdentity,
-    bytes: u64,
-    version: u64,
-    max: Option<u64>,
-) -> Option<(bool, u64)> {
+/// A room's figure of its files (see `room::file_bytes`).
+pub struct FileFigure {
+    /// What it holds, with the bytes of uploads being reserved.
+    pub bytes: u64,
+    /// Of those, the upload this figure reserves (0: none).
+    pub upload: u64,
+    pub version: u64,
+    /// The site's cap, for a figure that reserves an upload.
+    pub max: Option<u64>,
+}
+
+/// Tell the site's room list this room's figure: whether it took it (within
+/// the cap), and what the other rooms hold; None if it did not hear.
+pub async fn file_bytes(env: &Env, id: &RoomIdentity, f: &FileFigure) -> Option<(bool, u64)> {
     let stub = id.stub(env, "DIRECTORIES").ok()?;
-    let body =
-        json!({ "room": id.room, "bytes": bytes, "version": version, "max": max }).to_string();
+    let body = json!({ "room": id.room, "bytes": f.bytes, "upload": f.upload,
+        "version": f.version, "max": f.max })
+    .to_string();
     let heard = async {
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));

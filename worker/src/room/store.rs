@@ -451,6 +451,31 @@ impl SqlStore {
         Ok(self.setting("files_owed")?.unwrap_or(0) != 0)
     }
 
+    /// The version of the last figure of its files the room told (0: none).
+    pub fn files_version_in(sql: &SqlStorage) -> Result<u64, StoreError> {
+        let rows: Vec<Count> = sql
+            .exec(
+                "SELECT value AS n FROM settings WHERE key = 'files_version'",
+                None,
+            )
+            .map_err(failed)?
+            .to_array()
+            .map_err(failed)?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    pub fn set_files_version_in(sql: &SqlStorage, version: u64) -> Result<(), StoreError> {
+        let cursor = sql
+            .exec(
+                "INSERT INTO settings (key, value) VALUES ('files_version', ?)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                vec![int(version)],
+            )
+            .map_err(failed)?;
+        let _ = cursor.to_array::<serde_json::Value>();
+        Ok(())
+    }
+
     pub fn set_files_owed_in(sql: &SqlStorage, owed: bool) -> Result<(), StoreError> {
         let cursor = sql
             .exec(

@@ -220,7 +220,14 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
     // As it was: its epoch names its rooms and their list.
     let site = match registry(env, Method::Get, &format!("/site/{id}"), None).await {
         Ok(mut res) if res.status_code() == 200 => res.json::<Site>().await.ok(),
-        _ => None,
+        Ok(res) if res.status_code() == 404 => None,
+        other => {
+            let status = other.map(|r| r.status_code());
+            worker::console_error!(
+                "sites: {id} not read before its deletion ({status:?}): its rooms are not erased"
+            );
+            None
+        }
     };
     let response = registry(env, Method::Delete, &format!("/site/{id}"), None).await?;
     if response.status_code() == 200 {
