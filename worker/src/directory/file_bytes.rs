@@ -88,14 +88,7 @@ impl FileBytes {
     /// did not count it, unless it reserved another) within the cap.
     pub fn tell(&self, room: &str, f: &Figure) -> Result<(bool, u64)> {
         let total = self.total()?;
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT bytes, version FROM room_files WHERE room = ?",
-                vec![room.into()],
-            )?
-            .to_array()?;
-        let (before, last) = rows.first().map_or((0, 0), |r| (r.bytes, r.version));
+        let (before, last) = self.row(room)?.map_or((0, 0), |r| (r.bytes, r.version));
         let elsewhere = total.saturating_sub(before);
         let (after, version) = match (f.version > last, f.upload) {
             (true, _) => (f.bytes, f.version),
@@ -112,6 +105,18 @@ impl FileBytes {
         Ok((true, elsewhere))
     }
 
+    /// `room`'s row, if it ever told a figure.
+    fn row(&self, room: &str) -> Result<Option<Row>> {
+        let rows: Vec<Row> = self
+            .sql
+            .exec(
+                "SELECT bytes, version FROM room_files WHERE room = ?",
+                vec![room.into()],
+            )?
+            .to_array()?;
+        Ok(rows.into_iter().next())
+    }
+
     fn keep(&self, room: &str, bytes: u64, version: u64) -> Result<()> {
         let c = self.sql.exec(
             "INSERT INTO room_files (room, bytes, version) VALUES (?, ?, ?)
@@ -126,14 +131,7 @@ impl FileBytes {
     /// figure told before the erasure and arriving after it is dropped.)
     pub fn forget_room(&self, room: &str) -> Result<()> {
         let total = self.total()?;
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT bytes, version FROM room_files WHERE room = ?",
-                vec![room.into()],
-            )?
-            .to_array()?;
-        let Some(row) = rows.first() else {
+        let Some(row) = self.row(room)? else {
             return Ok(());
         };
         self.keep(room, 0, row.version)?;

@@ -228,10 +228,10 @@ impl Room {
                     self.tell_file_bytes();
                 }
                 // Come back for them (they may belong to deleted messages,
-                // which no abandon time covers): past due says so.
+                // which no abandon time covers).
                 Err(e) => {
                     console_error!("room: cannot delete files: {e}");
-                    return Some(now);
+                    return Some(now + RETRY_DELETE_MS as u64);
                 }
             }
         }

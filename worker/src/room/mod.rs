@@ -1109,12 +1109,8 @@ impl DurableObject for Room {
             next = Some(self.day_ms);
         }
         if let Some(at) = next_sweep {
-            // Past due: its objects could not be deleted; try again later.
-            let due = if at > now {
-                (at - now).max(1_000)
-            } else {
-                files::RETRY_DELETE_MS as u64
-            };
+            // (Due now, not yet past by the store's clock: in a second.)
+            let due = at.saturating_sub(now).max(1_000);
             next = Some(next.map_or(due, |n| n.min(due)));
         }
         if let Some(in_ms) = next_report {
