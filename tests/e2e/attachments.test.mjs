@@ -341,18 +341,23 @@ test('attack: uploads that fail on the way, or asked for again, cannot empty or 
     assert.equal(fine.type, 'upload', JSON.stringify(fine));
 
     // Stored, then a new ticket asked for the same file of the same
-    // message: its object stays, and so does its count.
+    // message: the stored object is deleted, and its bytes freed, so that
+    // asking again cannot keep the site full.
     const id = nextId();
     const first = await ticket(mallory, { id, size: 800 });
     assert.equal((await put(first.url, Buffer.concat([PNG, Buffer.alloc(592, 1)]))).status, 201);
-    const again = await ticket(mallory, { id, size: 800 });
-    assert.equal(again.type, 'upload');
     const list = await siteApi(key, 'GET', `/${site}/rooms`);
     assert.equal(list.body.fileBytes, 800, JSON.stringify(list.body));
     // Nothing was sent there, but the owner finds where the bytes are.
     assert.deepEqual(list.body.rooms.map((r) => [r.room, r.fileBytes]), [[room, 800]]);
     assert.equal((await ticketUntil(ada, 'storage_full', { size: 900 })).code, 'storage_full');
-    // A smaller file in its place frees the difference.
+    const again = await ticket(mallory, { id, size: 800 });
+    assert.equal(again.type, 'upload');
+    assert.notEqual(again.key, first.key, 'one object per ticket');
+    mallory.send({ type: 'send', id, message: '', attachments: [{ key: first.key }] });
+    assert.equal((await mallory.next((f) => f.type === 'error' && f.id === id)).code, 'not_found',
+      'the object of an older ticket cannot be sent');
+    // The new upload counts alone.
     assert.equal((await put(again.url, PNG)).status, 201);
     let bytes;
     for (let i = 0; i < 20 && bytes !== PNG.length; i++) {

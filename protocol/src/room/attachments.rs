@@ -4,10 +4,11 @@
 //! 1. A member asks (`upload`) for a ticket for one file of a message: the
 //!    site must accept files of that size and type, the member must be
 //!    allowed to post, and the request costs a message from their rate
-//!    limit. The object key is derived from (author, message id, file), so
-//!    asking again after a lost answer names the same object.
+//!    limit. Each ticket names an object of its own; asking again for the
+//!    same file (after a lost answer, a failed upload) makes the older
+//!    tickets stop working and deletes what they stored.
 //! 2. The Worker checks the bytes and asks the room to [`RoomCore::claim_upload`]:
-//!    a ticket is good for one upload, and only the newest ticket of a key.
+//!    a ticket is good for one upload, and only the newest ticket of a file.
 //! 3. The member's `send` names the keys; only their own stored uploads,
 //!    attached to no other message, are accepted.
 //! 4. Uploads never attached, and those of deleted or trimmed messages, are
@@ -64,7 +65,7 @@ impl RoomCore {
     }
 
     /// Whether a file of `size` bytes, in place of `replaced` bytes held
-    /// under its key, fits in the site's storage for files (`max_bytes` in
+    /// (objects about to be deleted), fits in the site's storage for files (`max_bytes` in
     /// all), as far as the room knows of the other rooms. What they held
     /// long ago is not held against a visitor (files may have gone since):
     /// the exact count comes when the bytes are stored.
@@ -144,49 +145,61 @@ impl RoomCore {
                 "sending too fast; wait a moment",
             ));
         }
-        let random = self
-            .key
-            .derive("file", &format!("{}\0{id}\0{file}", member.author));
-        let key = object_key(&place.prefix, random);
-        let existing = store.upload(&key)?;
-        match &existing {
-            Some(u) if u.seq.is_some() => {
-                return fail(ProtocolError::new(
-                    ErrorCode::TicketUsed,
-                    "this file was sent already",
-                ))
-            }
-            // Abandoned: its object may be being deleted right now; once the
-            // sweep has forgotten it, asking again starts afresh.
-            Some(u) if u.abandon_at < now => {
-                return fail(ProtocolError::new(
-                    ErrorCode::Internal,
-                    "this upload is being cleaned up; try again shortly",
-                ))
-            }
-            _ => {}
+        // One object per ticket: an upload under an older ticket, stalled
+        // and finishing late, can never land on (or, refused, delete) the
+        // object of a newer one, which may have been sent meanwhile.
+        let of = format!("{}\0{id}\0{file}", member.author);
+        let slot = object_key(&place.prefix, self.key.derive("file", &of));
+        let earlier = store.slot_uploads(&slot)?;
+        if earlier.iter().any(|u| u.seq.is_some()) {
+            return fail(ProtocolError::new(
+                ErrorCode::TicketUsed,
+                "this file was sent already",
+            ));
         }
         // Judged by what the room last heard of the other rooms; exactly
         // once the bytes are stored (see `commit_storage`). This spares a
-        // visitor an upload bound to be refused.
-        let held = existing.as_ref().map_or(0, |u| u.held);
+        // visitor an upload bound to be refused. The older tickets' objects
+        // are deleted below: their bytes do not stand in the way.
+        let replaced = earlier.iter().map(|u| u.held).sum();
         if let Err(e) =
-            self.storage_fits(request.size, held, limits.max_storage_bytes, now, store)?
+            self.storage_fits(request.size, replaced, limits.max_storage_bytes, now, store)?
         {
             let mut outputs = fail(e)?;
             outputs.push(Output::TellFileBytes);
             return Ok(outputs);
         }
-        // An object stored under this key before stays until replaced, and
-        // goes when it was due to: asking again, ticket after ticket, does
-        // not keep it for good (nor does a ticket outlive it).
-        let due = match &existing {
-            Some(u) if held > 0 => u.abandon_at,
-            _ => u64::MAX,
+        let mut n = 0u32;
+        let key = loop {
+            let key = object_key(
+                &place.prefix,
+                self.key.derive("file", &format!("{of}\0{now}\0{n}")),
+            );
+            if !earlier.iter().any(|u| u.key == key) {
+                break key;
+            }
+            n += 1;
         };
-        let expires = (now + place.ticket_ms).min(due);
+        // The older tickets stop working: unused ones are forgotten; the
+        // objects of used ones (stored, or being written) are deleted, and
+        // abandoned now so that none is committed or attached meanwhile.
+        let mut written = Vec::new();
+        let mut unused = Vec::new();
+        for mut u in earlier {
+            // (An upload from before held its file's earlier object.)
+            if u.state == UploadState::Issued && u.held == 0 {
+                unused.push(u.key);
+            } else {
+                u.abandon_at = 0;
+                store.save_upload(&u)?;
+                written.push(u.key);
+            }
+        }
+        store.forget_uploads(&unused)?;
+        let expires = now + place.ticket_ms;
         store.save_upload(&Upload {
             key: key.clone(),
+            slot,
             author: member.author.clone(),
             name: name.clone(),
             mime: request.mime.clone(),
@@ -196,8 +209,8 @@ impl RoomCore {
             ticket_expires: expires,
             state: UploadState::Issued,
             seq: None,
-            abandon_at: due.min(expires + place.abandon_ms),
-            held,
+            abandon_at: expires + place.abandon_ms,
+            held: 0,
         })?;
         let ticket = Ticket {
             key: key.clone(),
@@ -221,6 +234,9 @@ impl RoomCore {
             },
         );
         outputs.push(Output::SweepAt(expires + place.abandon_ms));
+        if !written.is_empty() {
+            outputs.push(Output::DeleteObjects(written));
+        }
         // News of the other rooms for the next check (this one's bytes are
         // counted exactly when stored).
         outputs.push(Output::TellFileBytes);
@@ -280,7 +296,7 @@ impl RoomCore {
     }
 
     /// The site's count refused the bytes of a claimed upload: the Worker
-    /// deletes its object (whatever the key held before is gone with it).
+    /// deletes its object (this ticket's own: nothing else is lost).
     pub fn storage_refused(
         &mut self,
         ticket: &Ticket,

@@ -136,8 +136,11 @@ impl UploadState {
 /// A file the room issued an upload ticket for, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Upload {
-    /// The object key (also the ticket's).
+    /// The object key (also the ticket's): one per ticket.
     pub key: String,
+    /// The file of a message it is for (derived from author, message id
+    /// and file index): every ticket asked for the same file shares it.
+    pub slot: String,
     /// Who may attach it.
     pub author: String,
     pub name: String,
@@ -155,9 +158,9 @@ pub struct Upload {
     /// Never attached by then: the object is deleted.
     pub abandon_at: u64,
     /// Bytes of the object stored under this key, as far as the room knows
-    /// (0: none yet). Set when an upload is stored; a new ticket or claim
-    /// for the same key leaves it, as the old object stays until replaced:
-    /// what counts against the site's storage ([`Store::file_bytes`]).
+    /// (0: none yet). Set when an upload is stored, until the object is
+    /// deleted: what counts against the site's storage
+    /// ([`Store::file_bytes`]).
     pub held: u64,
 }
 
@@ -228,6 +231,8 @@ pub trait Store {
     fn upload(&mut self, key: &str) -> Result<Option<Upload>, StoreError>;
     /// Insert or replace the upload of `upload.key`.
     fn save_upload(&mut self, upload: &Upload) -> Result<(), StoreError>;
+    /// Every upload of file `slot` the room still knows (one per ticket).
+    fn slot_uploads(&mut self, slot: &str) -> Result<Vec<Upload>, StoreError>;
     /// Up to `limit` objects to delete: uploads never attached by their
     /// `abandon_at` (before `now`), and those of messages since deleted,
     /// erased or trimmed.
@@ -679,6 +684,15 @@ impl Store for MemoryStore {
     fn save_upload(&mut self, upload: &Upload) -> Result<(), StoreError> {
         self.uploads.insert(upload.key.clone(), upload.clone());
         Ok(())
+    }
+
+    fn slot_uploads(&mut self, slot: &str) -> Result<Vec<Upload>, StoreError> {
+        Ok(self
+            .uploads
+            .values()
+            .filter(|u| u.slot == slot)
+            .cloned()
+            .collect())
     }
 
     fn orphaned_uploads(&mut self, now: u64, limit: usize) -> Result<Vec<String>, StoreError> {

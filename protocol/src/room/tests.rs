@@ -2310,8 +2310,9 @@ fn a_member_gets_an_upload_ticket_the_worker_can_open() {
         "nobody else hears of an upload"
     );
 
-    // Asking again after a lost answer names the same object; another file
-    // of the message, or another member's message, another object.
+    // Asking again after a lost answer names a new object (one per ticket),
+    // and the unused ticket is forgotten; another file of the message, or
+    // another member's message, another object.
     let (again, _) = ticket(&mut core, &mut store, &ada, "m1", 0, T0 + 5);
     let (second, _) = ticket(&mut core, &mut store, &ada, "m1", 1, T0 + 5);
     let (bo, _) = join(
@@ -2323,8 +2324,8 @@ fn a_member_gets_an_upload_ticket_the_worker_can_open() {
         },
     );
     let (bos, _) = ticket(&mut core, &mut store, &bo, "m1", 0, T0 + 5);
-    assert_eq!(again, key);
-    assert!(second != key && bos != key && bos != second);
+    assert!(again != key && store.upload(key).unwrap().is_none());
+    assert!(second != key && second != again && bos != key && bos != second);
 }
 
 #[test]
@@ -2511,10 +2512,10 @@ fn upload_tickets_cost_messages_from_the_senders_rate_limit() {
 fn a_ticket_stores_one_upload_and_only_the_newest_ticket_counts() {
     let (mut core, mut store) = (files_core(), MemoryStore::default());
     let (ada, _) = join(&mut core, &mut store, request("Ada"));
-    let (key, first) = ticket(&mut core, &mut store, &ada, "m1", 0, T0);
+    let (_, first) = ticket(&mut core, &mut store, &ada, "m1", 0, T0);
     // The answer was lost; the widget asks again and gets a newer ticket.
-    let (same_key, newer) = ticket(&mut core, &mut store, &ada, "m1", 0, T0 + 1000);
-    assert_eq!(same_key, key);
+    let (key, newer) = ticket(&mut core, &mut store, &ada, "m1", 0, T0 + 1000);
+    assert_ne!(key, first.key, "one object per ticket");
     let claim = |core: &mut RoomCore, store: &mut MemoryStore, t: &Ticket, now| {
         core.claim_upload(t, 900, "image/png", now, store)
             .unwrap()
@@ -2653,8 +2654,8 @@ fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
     );
     assert_eq!(kind(&replies(&later)[0]), "upload");
 
-    // Asking again for a ticket for a file stored (not sent) keeps its
-    // bytes counted: its object stays until replaced.
+    // Asking again for a ticket for a file stored (not sent): that object
+    // is deleted (its bytes count until it is), and can no longer be sent.
     core.set_files_elsewhere(0, T0);
     let (_, again) = ticket(&mut core, &mut store, &ada, "m1b", 0, T0 + 6);
     core.claim_upload(&again, 500, "image/png", T0 + 6, &mut store)
@@ -2664,29 +2665,48 @@ fn the_sites_storage_for_files_counts_every_room_and_frees_with_deletions() {
         .unwrap()
         .unwrap();
     assert_eq!(store.file_bytes().unwrap(), 1400);
-    let due = store.upload(&again.key).unwrap().unwrap().abandon_at;
-    let (key, anew) = ticket(&mut core, &mut store, &ada, "m1b", 0, T0 + 7);
+    let text = upload_request("m1b", 0, 1000, "image/png");
+    let out = frame(&mut core, &mut store, &ada, &text, T0 + 7);
+    let key = field(&replies(&out)[0], "key").as_str().unwrap().to_owned();
+    let anew = file_key()
+        .open(
+            field(&replies(&out)[0], "url")
+                .as_str()
+                .unwrap()
+                .strip_prefix(files::UPLOAD_PATH)
+                .unwrap(),
+            T0 + 7,
+        )
+        .unwrap();
+    assert_eq!(deleted_objects(&out), vec![again.key.clone()]);
+    assert_eq!(store.file_bytes().unwrap(), 1400, "freed once deleted");
     assert_eq!(
-        store.upload(&key).unwrap().unwrap().abandon_at,
-        due,
-        "asking again does not keep the object longer than it was due"
+        answer(&send_files(
+            &mut core,
+            &mut store,
+            &ada,
+            "m1b",
+            "",
+            refs(&[&again.key]),
+            T0 + 7
+        )),
+        "not_found",
+        "an object being deleted cannot be sent"
     );
-    assert_eq!(
-        store.file_bytes().unwrap(),
-        1400,
-        "a new ticket frees nothing"
-    );
-    // Its bytes, stored again, are counted once: what they add is asked of
-    // the site's count before they are marked stored.
+    store
+        .forget_uploads(std::slice::from_ref(&again.key))
+        .unwrap();
+    assert_eq!(store.file_bytes().unwrap(), 900);
+    // The new ticket's bytes are its own object's: asked of the site's
+    // count in full before they are marked stored.
     core.claim_upload(&anew, 700, "image/png", T0 + 8, &mut store)
         .unwrap()
         .unwrap();
     assert_eq!(
         core.commit_storage(&anew, T0 + 8, &mut store).unwrap(),
-        Ok((200, 3000))
+        Ok((700, 3000))
     );
-    // The site's count refused them: the Worker deletes the object, old
-    // bytes and new.
+    // The site's count refused them: the Worker deletes the object.
     core.storage_refused(&anew, T0 + 8, &mut store).unwrap();
     assert_eq!(store.file_bytes().unwrap(), 900);
     assert_eq!(store.upload(&key).unwrap().unwrap().held, 0);
@@ -3234,6 +3254,8 @@ proptest::proptest! {
         // every key handed out for deletion.
         let mut issued: Vec<(String, Ticket, usize)> = Vec::new();
         let mut deleted: std::collections::BTreeSet<String> = Default::default();
+        // Every key an object was written under.
+        let mut written: std::collections::BTreeSet<String> = Default::default();
         let mut now = T0;
         for step in steps {
             now += 1000;
@@ -3255,6 +3277,7 @@ proptest::proptest! {
                     if let Some((_, t, _)) = issued.get(n % issued.len().max(1)) {
                         if core.claim_upload(t, 900, "image/png", now, &mut store).unwrap().is_ok() {
                             core.commit_upload(t, now, &mut store).unwrap().unwrap();
+                            written.insert(t.key.clone());
                         }
                     }
                     Vec::new()
@@ -3315,8 +3338,12 @@ proptest::proptest! {
             .filter(|(m, _)| !m.deleted)
             .flat_map(|(m, _)| m.attachments.into_iter().map(|a| a.key))
             .collect();
-        for (key, _, _) in &issued {
+        for key in &written {
             proptest::prop_assert!(shown.contains(key) || deleted.contains(key), "{key} leaked");
+        }
+        // A ticket never used leaves nothing behind, not even its record.
+        for (key, _, _) in &issued {
+            proptest::prop_assert!(written.contains(key) || store.upload(key).unwrap().is_none_or(|u| u.state == UploadState::Issued), "{key}");
         }
     }
 }

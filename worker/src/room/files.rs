@@ -96,8 +96,8 @@ impl Room {
     }
 
     /// Reserve a stored upload's bytes in the site's count, which every room
-    /// shares, then mark it stored; a refusal has the Worker delete it (and
-    /// whatever its key held before). Then the room's figure is told again,
+    /// shares, then mark it stored; a refusal has the Worker delete it (an
+    /// object of this ticket's own). Then the room's figure is told again,
     /// as it now is, whatever came of it.
     async fn commit(&self, ticket: &Ticket) -> StoreResult<std::result::Result<(), ProtocolError>> {
         let ask = self.with_core(|core, store| core.commit_storage(ticket, now_ms(), store))?;

@@ -139,6 +139,12 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE uploads ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
      UPDATE uploads SET held = size WHERE stored = 2;
      INSERT INTO settings (key, value) SELECT 'files_owed', 1 WHERE EXISTS (SELECT 1 FROM uploads);",
+    // 11: the file of a message each upload is for (`Upload::slot`): every
+    //     ticket now names an object of its own. An upload from before was
+    //     its file's only object, under the file's own key.
+    "ALTER TABLE uploads ADD COLUMN slot TEXT;
+     UPDATE uploads SET slot = key;
+     CREATE INDEX IF NOT EXISTS uploads_by_slot ON uploads (slot);",
 ];
 
 /// Reports of messages no longer standing (deleted, trimmed) go.
@@ -209,6 +215,7 @@ impl Row {
 #[derive(Deserialize)]
 struct UploadRow {
     key: String,
+    slot: Option<String>,
     author: String,
     name: String,
     mime: String,
@@ -225,6 +232,7 @@ struct UploadRow {
 impl From<UploadRow> for Upload {
     fn from(r: UploadRow) -> Upload {
         Upload {
+            slot: r.slot.unwrap_or_else(|| r.key.clone()),
             key: r.key,
             author: r.author,
             name: r.name,
@@ -1082,10 +1090,11 @@ impl Store for SqlStore {
     fn save_upload(&mut self, u: &Upload) -> Result<(), StoreError> {
         let opt = |v: Option<u64>| v.map(int).unwrap_or(SqlStorageValue::Null);
         self.run(
-            "INSERT OR REPLACE INTO uploads (key, author, name, mime, size, width, height, ticket_expires, stored, seq, abandon_at, held)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO uploads (key, slot, author, name, mime, size, width, height, ticket_expires, stored, seq, abandon_at, held)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 u.key.as_str().into(),
+                u.slot.as_str().into(),
                 u.author.as_str().into(),
                 u.name.as_str().into(),
                 u.mime.as_str().into(),
@@ -1100,6 +1109,12 @@ impl Store for SqlStore {
             ],
         )?;
         Ok(())
+    }
+
+    fn slot_uploads(&mut self, slot: &str) -> Result<Vec<Upload>, StoreError> {
+        let rows: Vec<UploadRow> =
+            self.exec("SELECT * FROM uploads WHERE slot = ?", vec![slot.into()])?;
+        Ok(rows.into_iter().map(Upload::from).collect())
     }
 
     fn orphaned_uploads(&mut self, now: u64, limit: usize) -> Result<Vec<String>, StoreError> {
