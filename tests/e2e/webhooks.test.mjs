@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { join, mintToken, siteApi as api, siteWithKey as newSiteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+import { admin, join, mintToken, siteApi as api, siteWithKey as newSiteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 const SECRET = 'webhook-site-secret-0123456789';
 const HOOK_SECRET = 'whsec-0123456789abcdef';
@@ -170,6 +170,33 @@ test('a webhook saved while members are connected gets their events; ids stay un
   assert.ok(reborn, 'the new message was delivered');
   assert.ok(!firstLife.has(reborn.event.id), `a new id (${reborn.event.id}), though its seq repeats`);
   await rx.down();
+});
+
+test('deleting a site stops its webhook deliveries at once: queued events are not retried at the deleted site\'s receiver', async () => {
+  const { site, key } = await siteWithKey();
+  // Refuses everything: the event stays queued, retried 1 s, 2 s, 4 s... later.
+  const rx = receiver({ refuse: Infinity });
+  const port = await rx.listen();
+  try {
+    const put = await api(key, 'PUT', `/${site}/webhooks/gone`, { url: `http://127.0.0.1:${port}/hook`, events: ['message.created'], secret: HOOK_SECRET });
+    assert.equal(put.status, 201, put.text);
+    const ada = await join(uniqueRoom('gone'), 'Ada', { site });
+    ada.send({ type: 'send', id: 'private', message: 'text the owner wants gone with the site' });
+    await ada.next((f) => f.type === 'ack' && f.id === 'private');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && rx.seen.length === 0) await sleep(100);
+    assert.ok(rx.seen.length > 0, 'the event was tried once');
+
+    assert.equal((await admin('DELETE', `/sites/${site}`)).status, 200);
+    await ada.close();
+    // A delivery already on its way when the site went may still land.
+    await sleep(1500);
+    const atDeletion = rx.seen.length;
+    await sleep(6000);
+    assert.equal(rx.seen.length, atDeletion, 'retried after the site was deleted');
+  } finally {
+    await rx.down();
+  }
 });
 
 test('duplicate events are stored once, in the order they first appear (create and replace)', async () => {

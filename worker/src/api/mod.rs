@@ -24,7 +24,7 @@ use crate::ticket::{ApiTicket, API_HEADER};
 use crate::upgrade::room_object_name;
 
 mod users;
-mod webhooks;
+pub mod webhooks;
 
 /// The site the caller's key belongs to, or the refusal.
 async fn authorize(

@@ -39,6 +39,19 @@ pub async fn list(env: &Env, site: &Site) -> Result<Response> {
     site_object(env, "WEBHOOKS", site, Method::Get, "/hooks", None).await
 }
 
+/// A deleted site's webhooks go with their queued deliveries. A failure is
+/// logged: they would then be retried until they give up (72 hours).
+pub async fn forget_site(env: &Env, site: &Site) {
+    match site_object(env, "WEBHOOKS", site, Method::Delete, "/hooks", None).await {
+        Ok(res) if res.status_code() == 200 => {}
+        other => worker::console_error!(
+            "webhooks: those of deleted site {} were not forgotten: {:?}",
+            site.id,
+            other.map(|r| r.status_code())
+        ),
+    }
+}
+
 pub async fn handle(mut req: Request, env: &Env, site: &Site, name: &str) -> Result<Response> {
     if !is_hook_name(name) {
         return json_error(

@@ -233,6 +233,7 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
     if response.status_code() == 200 {
         if let Some(site) = site {
             crate::directory::erase_site(env, &site).await;
+            crate::api::webhooks::forget_site(env, &site).await;
         }
         if let Err(e) = crate::files::delete_prefix(env, &format!("{id}/")).await {
             worker::console_error!("sites: cannot delete the files of {id}: {e}");

@@ -12,8 +12,8 @@
 //!
 //! Rooms hand their events over with `POST /enqueue` (see
 //! `room::site_link`); the site API manages webhooks with
-//! `PUT`/`GET`/`DELETE /hooks[/{name}]`; rooms ask `GET /subscribed` which
-//! events are wanted. A delivery's body is dropped once it is done (the
+//! `PUT`/`GET`/`DELETE /hooks[/{name}]` (a deleted site's with `DELETE
+//! /hooks`: everything); rooms ask `GET /subscribed` which events are wanted. A delivery's body is dropped once it is done (the
 //! history keeps ids and outcomes only: no chat text lingers there).
 
 mod deliver;
@@ -220,6 +220,15 @@ impl WebhookQueue {
                 // A run under way takes them up at its next look; else the alarm.
                 self.queued.set(true);
                 self.state.storage().set_alarm(1).await?;
+                json_response(200, &json!({ "ok": true }))
+            }
+            // The site was deleted: its webhooks (their secrets) and every
+            // delivery, whose bodies carry chat text, go now rather than
+            // being retried for 72 hours at a site that is no more.
+            (Method::Delete, "/hooks") => {
+                self.exec("DELETE FROM hooks", Vec::new())?;
+                self.exec("DELETE FROM deliveries", Vec::new())?;
+                self.state.storage().delete_alarm().await?;
                 json_response(200, &json!({ "ok": true }))
             }
             (Method::Get, "/subscribed") => json_response(200, &json!(self.subscribed()?)),
