@@ -21,12 +21,13 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 6] = [
     "message.created",
     "message.updated",
     "message.deleted",
     "moderation",
     "report",
+    "storage.full",
 ];
 /// Longest webhook URL.
 pub const MAX_URL_BYTES: usize = 2048;

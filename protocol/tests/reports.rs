@@ -214,7 +214,7 @@ fn play(steps: &[Step]) -> Result<(), TestCaseError> {
         if matches!(s, Step::Report { .. } | Step::Dismiss { .. }) {
             for o in &out {
                 match o {
-                    Output::Reply(_) | Output::ReportEvent { .. } => {}
+                    Output::Reply(_) | Output::SiteEvent { .. } => {}
                     Output::ToModerators(t) => {
                         for m in &members[..3] {
                             prop_assert!(!t.contains(&m.sender), "a reporter named: {t}");

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { admin, join, mintToken, siteApi as api, siteWithKey as newSiteWithKey, sleep, uniqueRoom } from './helpers.mjs';
+import { BASE, admin, join, mintToken, siteApi as api, siteWithKey as newSiteWithKey, sleep, uniqueRoom } from './helpers.mjs';
 
 const SECRET = 'webhook-site-secret-0123456789';
 const HOOK_SECRET = 'whsec-0123456789abcdef';
@@ -194,6 +194,44 @@ test('deleting a site stops its webhook deliveries at once: queued events are no
     const atDeletion = rx.seen.length;
     await sleep(6000);
     assert.equal(rx.seen.length, atDeletion, 'retried after the site was deleted');
+  } finally {
+    await rx.down();
+  }
+});
+
+test('a site whose storage for files is full tells its webhook: a storage.full event, once an hour per room, not one per refused upload', async () => {
+  const { site, key } = await newSiteWithKey({ origins: [], allowNoOrigin: true, secret: SECRET,
+    limits: { maxFileBytes: 1000, maxStorageBytes: 300 } }, 'hook');
+  const rx = receiver({ refuse: 0 });
+  const port = await rx.listen();
+  try {
+    const put = await api(key, 'PUT', `/${site}/webhooks/full`, { url: `http://127.0.0.1:${port}/hook`, events: ['storage.full'], secret: HOOK_SECRET });
+    assert.equal(put.status, 201, put.text);
+    const room = uniqueRoom('full');
+    const ada = await join(room, 'Ada', { site });
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(192, 7)]);
+    const ask = async (id) => {
+      ada.send({ type: 'upload', id, file: 0, name: 'shot.png', size: png.length, mime: 'image/png' });
+      return ada.next((f) => (f.type === 'upload' || f.type === 'error') && f.id === id);
+    };
+    const first = await ask('u1');
+    assert.equal(first.type, 'upload', JSON.stringify(first));
+    const stored = await fetch(`${BASE}${first.url}`, { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } });
+    assert.equal(stored.status, 201);
+    // The site holds 200 of 300 bytes: the next file is refused, again and again.
+    for (const id of ['u2', 'u3', 'u4']) assert.equal((await ask(id)).code, 'storage_full');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && rx.accepted.length === 0) await sleep(100);
+    assert.equal(rx.accepted.length, 1, 'the owner hears of it');
+    const [told] = rx.accepted;
+    assert.ok(verify(told.headers['hello-chat-signature'], told.body, HOOK_SECRET), 'signed');
+    assert.equal(told.headers['hello-chat-event'], 'storage.full');
+    assert.deepEqual({ type: told.event.type, site: told.event.site, room: told.event.room, data: told.event.data },
+      { type: 'storage.full', site, room, data: { size: png.length, maxStorageBytes: 300, roomFileBytes: png.length } });
+    assert.match(told.event.id, new RegExp(`^${room}:[0-9a-f]+:storage\\.\\d+$`));
+    await sleep(1500);
+    assert.equal(rx.accepted.length, 1, 'not once per refused upload');
+    await ada.close();
   } finally {
     await rx.down();
   }

@@ -19,6 +19,7 @@ use crate::error::{ErrorCode, ProtocolError};
 use crate::file_rules;
 pub use crate::files::TICKET_MS;
 use crate::files::{clean_file_name, object_key, FileKey, Ticket, UPLOAD_PATH};
+use crate::json::ObjectWriter;
 use crate::message::{Attachment, ChatMessage, RoomEvent};
 use crate::server_frame::ServerFrame;
 use crate::validate::is_invisible;
@@ -26,6 +27,10 @@ use crate::validate::is_invisible;
 use super::policy::Filtered;
 use super::store::{Upload, UploadState};
 use super::{reply, reply_error, Member, Outcome, Output, RoomCore, Store, StoreError};
+
+/// A room tells the site's webhooks that its storage for files is full at
+/// most this often (a full site refuses every upload until files go).
+pub const STORAGE_FULL_EVERY_MS: u64 = 60 * 60 * 1000;
 
 /// An upload not attached this long after its ticket expired is deleted.
 pub const ABANDON_MS: u64 = 60 * 60 * 1000;
@@ -85,6 +90,38 @@ impl RoomCore {
             0
         };
         Ok(file_rules::fits_storage(elsewhere, here, size, max_bytes))
+    }
+
+    /// An upload of `size` bytes was refused because the site's storage
+    /// for files is full: a `storage.full` webhook event for the owner,
+    /// unless this room sent one within [`STORAGE_FULL_EVERY_MS`]. The
+    /// adapter asks when the site's count refused the bytes; the room's own
+    /// refusals (tickets, claims) come with it.
+    pub fn storage_full_event(
+        &mut self,
+        size: u64,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Option<Output>, StoreError> {
+        if self
+            .storage_full_told
+            .is_some_and(|told| now.saturating_sub(told) < STORAGE_FULL_EVERY_MS)
+        {
+            return Ok(None);
+        }
+        self.storage_full_told = Some(now);
+        let data = ObjectWriter::new()
+            .u64("size", size)
+            .u64("maxStorageBytes", self.max_storage())
+            .u64("roomFileBytes", store.file_bytes()?)
+            .finish();
+        Ok(Some(Output::SiteEvent {
+            kind: "storage.full",
+            name: format!("storage.{now}"),
+            seq: store.latest_seq()?,
+            timestamp: now,
+            data,
+        }))
     }
 
     /// The site's storage for files, in all.
@@ -167,6 +204,7 @@ impl RoomCore {
         {
             let mut outputs = fail(e)?;
             outputs.push(Output::TellFileBytes);
+            outputs.extend(self.storage_full_event(request.size, now, store)?);
             return Ok(outputs);
         }
         let mut n = 0u32;

@@ -148,6 +148,8 @@ pub struct RoomCore {
     /// Bytes of files the site's other rooms hold, as its room list last
     /// said (see [`Output::TellFileBytes`]), and when.
     files_elsewhere: (u64, u64),
+    /// When this room last told the site's webhooks its storage was full.
+    storage_full_told: Option<u64>,
     /// Read receipts: sender key -> (name, read up to), in memory only.
     readers: LruMap<String, (String, u64)>,
     /// A live event's count, told now and then instead of every join.
@@ -177,6 +179,7 @@ impl RoomCore {
             last_post: LruMap::new(SLOW_MODE_MEMORY),
             files: None,
             files_elsewhere: (0, 0),
+            storage_full_told: None,
             readers: LruMap::new(RECEIPTS_MEMORY),
             live_count: LiveCount::default(),
         }

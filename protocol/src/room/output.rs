@@ -47,14 +47,17 @@ pub enum Output {
         /// before the notice. The webhook's delivery id tells them apart.
         part: Option<u64>,
     },
-    /// A `report` webhook event, for the site's webhooks if they want it:
-    /// `data` the report as JSON (reports are rare: encoded already),
-    /// `seq` the room's latest seq when it was made (reports have none of
-    /// their own), `report` its number, which names the delivery.
-    ReportEvent {
+    /// A webhook event that is not one record of the room's history
+    /// (`report`, `storage.full`), for the site's webhooks if they want it:
+    /// `data` encoded already (such events are rare), `seq` the room's
+    /// latest seq when it happened (they have none of their own), `name`
+    /// what names the delivery within the room's life (`report.<id>`,
+    /// `storage.<time>`).
+    SiteEvent {
+        kind: &'static str,
+        name: String,
         seq: u64,
         timestamp: u64,
-        report: u64,
         data: String,
     },
     /// Delete these objects from file storage, then `forget_uploads` them

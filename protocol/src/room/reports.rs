@@ -107,10 +107,11 @@ impl RoomCore {
         outputs.push(Output::ToModerators(ServerFrame::Reported(counts).encode()));
         let mut message = message;
         self.sign(&mut message, now);
-        outputs.push(Output::ReportEvent {
+        outputs.push(Output::SiteEvent {
+            kind: "report",
+            name: format!("report.{}", report.id),
             seq: store.latest_seq()?,
             timestamp: now,
-            report: report.id,
             data: report.site_json(&encode_event(&RoomEvent::Message(message)), &counts),
         });
         Ok(outputs)

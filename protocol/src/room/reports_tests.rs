@@ -126,7 +126,7 @@ fn told_no_member(out: &[Output]) -> bool {
     out.iter().all(|o| {
         matches!(
             o,
-            Output::Reply(_) | Output::ToModerators(_) | Output::ReportEvent { .. }
+            Output::Reply(_) | Output::ToModerators(_) | Output::SiteEvent { .. }
         )
     })
 }
@@ -164,7 +164,18 @@ fn a_report_is_acked_counted_and_told_to_moderators_only() {
     assert!(!text.contains(&bo.sender) && !text.contains("Bo"));
     // The site hears the report with its reporter, the message and the note.
     let event = out.iter().find_map(|o| match o {
-        Output::ReportEvent { data, report, .. } => Some((json::parse(data).unwrap(), *report)),
+        Output::SiteEvent {
+            kind: "report",
+            data,
+            name,
+            ..
+        } => Some((
+            json::parse(data).unwrap(),
+            name.strip_prefix("report.")
+                .unwrap()
+                .parse::<u64>()
+                .unwrap(),
+        )),
         _ => None,
     });
     let (data, number) = event.expect("a report event");
@@ -497,7 +508,11 @@ fn a_report_keeps_the_message_as_its_reporter_saw_it_until_its_author_is_erased(
     let data = out
         .iter()
         .find_map(|o| match o {
-            Output::ReportEvent { data, .. } => Some(json::parse(data).unwrap()),
+            Output::SiteEvent {
+                kind: "report",
+                data,
+                ..
+            } => Some(json::parse(data).unwrap()),
             _ => None,
         })
         .unwrap();

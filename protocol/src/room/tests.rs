@@ -2073,7 +2073,7 @@ fn a_returning_member_is_told_how_many_messages_from_others_came_since_their_rea
 
 // ----- files: upload tickets, attachments, deleting what no message needs -----
 
-use super::attachments::ABANDON_MS;
+use super::attachments::{ABANDON_MS, STORAGE_FULL_EVERY_MS};
 use super::UploadState;
 use crate::files::{self, FileKey, Ticket, TICKET_MS};
 use crate::limits::FileTypes;
@@ -2558,6 +2558,74 @@ fn a_ticket_stores_one_upload_and_only_the_newest_ticket_counts() {
         claim(&mut core, &mut store, &forged, T0),
         Err(ErrorCode::TicketUsed)
     );
+}
+
+#[test]
+fn a_full_storage_tells_the_sites_webhooks_once_an_hour_per_room() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let capped = Limits {
+        max_storage_bytes: 3000,
+        ..Limits::default()
+    };
+    let (ada, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            limits: capped,
+            ..request("Ada")
+        },
+    );
+    uploaded(&mut core, &mut store, &ada, "m1", 0, T0);
+    core.set_files_elsewhere(2500, T0);
+    let full = |core: &mut RoomCore, store: &mut MemoryStore, id: &str, now| {
+        let out = frame(
+            core,
+            store,
+            &ada,
+            &upload_request(id, 0, 1000, "image/png"),
+            now,
+        );
+        assert_eq!(answer(&out), "storage_full");
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::SiteEvent {
+                    kind, name, data, ..
+                } => Some((kind, name, json::parse(&data).unwrap())),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let told = full(&mut core, &mut store, "m2", T0 + 1);
+    assert_eq!(told.len(), 1, "{told:?}");
+    let (kind, name, data) = &told[0];
+    assert_eq!(
+        (*kind, name.as_str()),
+        ("storage.full", format!("storage.{}", T0 + 1).as_str())
+    );
+    assert_eq!(
+        (
+            field(data, "size").as_u64(),
+            field(data, "maxStorageBytes").as_u64(),
+            field(data, "roomFileBytes").as_u64()
+        ),
+        (Some(1000), Some(3000), Some(900))
+    );
+    // A full site refuses upload after upload: its owner hears once an hour.
+    core.set_files_elsewhere(2500, T0 + 60_000);
+    assert!(full(&mut core, &mut store, "m3", T0 + 60_000).is_empty());
+    let later = T0 + 1 + STORAGE_FULL_EVERY_MS;
+    core.set_files_elsewhere(2500, later);
+    assert_eq!(full(&mut core, &mut store, "m4", later).len(), 1);
+    // The site's count refusing an upload's bytes tells too (the adapter asks).
+    let again = later + STORAGE_FULL_EVERY_MS;
+    assert!(core
+        .storage_full_event(700, again, &mut store)
+        .unwrap()
+        .is_some());
+    assert!(core
+        .storage_full_event(700, again + 1, &mut store)
+        .unwrap()
+        .is_none());
 }
 
 #[test]

@@ -77,6 +77,18 @@ impl Room {
                 core.claim_upload(&claim.ticket, claim.size, &claim.mime, now_ms(), store)
             })
         };
+        if matches!(&outcome, Ok(Err(e)) if e.code == protocol::ErrorCode::StorageFull) {
+            // The site's owner hears of it (the room's own refusals of
+            // tickets tell them too).
+            let event =
+                self.with_core(|core, store| core.storage_full_event(claim.size, now_ms(), store));
+            match event {
+                Ok(event) => {
+                    self.carry_out(super::Origin::Api, event.into_iter().collect());
+                }
+                Err(e) => console_error!("room: cannot tell that storage is full: {e}"),
+            }
+        }
         match outcome {
             Ok(Ok(())) => json_response(200, &json!({ "ok": true })),
             Ok(Err(e)) => {

@@ -618,22 +618,21 @@ impl Room {
                         });
                     }
                 }
-                Output::ReportEvent {
+                Output::SiteEvent {
+                    kind,
+                    name,
                     seq,
                     timestamp,
-                    report,
                     data,
                 } => {
                     events = true;
                     self.apply_fresh_hooks();
                     let (identity, inner) = (self.identity.borrow(), self.inner.borrow());
                     if let (Some(id), Ok(inner)) = (identity.as_ref(), inner.as_ref()) {
-                        if id.wants("report") {
-                            // Reports have no seq of their own: their number names them.
-                            let event_id =
-                                format!("{}:{}:report.{report}", id.room, inner.incarnation);
+                        if id.wants(kind) {
+                            let event_id = format!("{}:{}:{name}", id.room, inner.incarnation);
                             self.outbox()
-                                .push(id, "report", &event_id, seq, timestamp, &data);
+                                .push(id, kind, &event_id, seq, timestamp, &data);
                         }
                     }
                 }
