@@ -4,7 +4,8 @@
 // default limits, unlike the development demo site.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, Client, admin, createSite, join, launchBrowser, mintToken, refused, sleep, uniqueRoom, widgetPage } from './helpers.mjs';
+import http from 'node:http';
+import { BASE, Client, admin, createSite, join, siteApi, siteWithKey, launchBrowser, mintToken, refused, sleep, uniqueRoom, widgetPage } from './helpers.mjs';
 
 const SECRET = 'integrity-signing-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -214,6 +215,39 @@ test('attack 5b: members connected when their site is deleted are disconnected, 
   const again = await join(lobby, 'Dee', { site, since: '0' });
   assert.deepEqual(again.history.messages, []);
   await again.close();
+});
+
+/** A site-API call whose headers go now and whose body goes only when `finish()` is called. */
+function heldBodyCall(key, method, path, body) {
+  const bytes = Buffer.from(JSON.stringify(body));
+  const req = http.request(new URL(`/v1/sites${path}`, BASE), {
+    method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': String(bytes.length) },
+  });
+  const answered = new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+  });
+  req.write(bytes.subarray(0, 1));
+  return { finish: () => { req.end(bytes.subarray(1)); return answered; } };
+}
+
+test('attack 5c: a site key holding its request body back past the site\'s deletion writes nothing: no webhook saved, no room revived', async () => {
+  const { site, key } = await siteWithKey({ origins: [], allowNoOrigin: true }, 'atk');
+  const room = uniqueRoom('revive');
+  assert.equal((await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'before' })).status, 201);
+  // The key is good when the calls start; their bodies come after the deletion.
+  const hook = heldBodyCall(key, 'PUT', `/${site}/webhooks/late`, { url: 'https://hooks.example.com/in', events: ['message.created'], secret: 'whsec-0123456789abcdef' });
+  const post = heldBodyCall(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'after the deletion' });
+  await sleep(1000);
+  assert.equal((await admin('DELETE', `/sites/${site}`)).status, 200);
+  const [saved, posted] = await Promise.all([hook.finish(), post.finish()]);
+  // (Before the fix: the webhook was saved, and the room, erased, took the message.)
+  assert.deepEqual([saved.status, posted.status], [401, 401], `webhook: ${saved.text}; message: ${posted.text}`);
 });
 
 test('attack 6: a flood of made-up site ids is answered without the registry and cannot crowd out real sites', async () => {

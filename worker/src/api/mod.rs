@@ -150,6 +150,17 @@ async fn room_call(
     .await
 }
 
+/// The request's body, read before the key was checked the second time
+/// (`None` for a method without one), or its refusal (413).
+struct Body(Option<std::result::Result<String, Response>>);
+
+impl Body {
+    /// The body (empty for a method without one), or the response refusing it.
+    fn take(&mut self) -> std::result::Result<String, Response> {
+        self.0.take().unwrap_or_else(|| Ok(String::new()))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Rotation {
@@ -165,16 +176,31 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
     };
     // The key is checked first (401), then the ids in the path (400): an
     // invalid site id is refused in `authorize`.
-    let site = match authorize(&req, env, site_id).await? {
+    let mut site = match authorize(&req, env, site_id).await? {
         Ok(site) => site,
         Err(refusal) => return Ok(refusal),
     };
+    // A body is read here, then the key checked again: a caller holding a
+    // body back past its site's deletion would otherwise write into rooms
+    // and webhooks the deletion had already erased, where they would stay.
+    let body = match req.method() {
+        Method::Post | Method::Put | Method::Patch => {
+            let body = read_body(&mut req).await?;
+            site = match authorize(&req, env, site_id).await? {
+                Ok(site) => site,
+                Err(refusal) => return Ok(refusal),
+            };
+            Some(body)
+        }
+        _ => None,
+    };
+    let mut body = Body(body);
     let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
     let method = req.method();
     match (method.clone(), rest) {
         (Method::Get, []) => json_response(200, &site.public()),
         (Method::Patch, []) => {
-            let body = match read_body(&mut req).await? {
+            let body = match body.take() {
                 Ok(body) => body,
                 Err(refusal) => return Ok(refusal),
             };
@@ -193,7 +219,7 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             edit_site(env, Method::Patch, &site.id, body).await
         }
         (Method::Post, ["secret"]) => {
-            let body = match read_body(&mut req).await? {
+            let body = match body.take() {
                 Ok(body) if body.trim().is_empty() => "{}".to_owned(),
                 Ok(body) => body,
                 Err(refusal) => return Ok(refusal),
@@ -274,7 +300,7 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
                     .await
                 }
                 (Method::Post, ["messages"]) | (Method::Post, ["moderation"]) => {
-                    let body = match read_body(&mut req).await? {
+                    let body = match body.take() {
                         Ok(body) => body,
                         Err(refusal) => return Ok(refusal),
                     };
@@ -338,7 +364,7 @@ pub async fn handle(mut req: Request, url: &Url, env: &Env) -> Result<Response> 
             users::handle(env, &site, method, &sub, rest, query("after")).await
         }
         (Method::Get, ["webhooks"]) => webhooks::list(env, &site).await,
-        (_, ["webhooks", name]) => webhooks::handle(req, env, &site, name).await,
+        (_, ["webhooks", name]) => webhooks::handle(method, body.take(), env, &site, name).await,
         (_, []) => method_not_allowed("GET, PATCH"),
         (_, ["secret"]) => method_not_allowed("POST"),
         (_, ["rooms"] | ["webhooks"]) => method_not_allowed("GET"),

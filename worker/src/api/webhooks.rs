@@ -9,10 +9,10 @@ use protocol::validate::is_site_id;
 use protocol::webhook::{check_url, EVENTS};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Method, Response, Result};
 
 use super::site_object;
-use crate::http::{json_error, json_response, method_not_allowed, read_body};
+use crate::http::{json_error, json_response, method_not_allowed};
 use crate::sites::config::{check_secret, Site};
 use crate::sites::lookup::{forget, registry};
 
@@ -52,7 +52,14 @@ pub async fn forget_site(env: &Env, site: &Site) {
     }
 }
 
-pub async fn handle(mut req: Request, env: &Env, site: &Site, name: &str) -> Result<Response> {
+/// `body`: the request's, read already (or its refusal).
+pub async fn handle(
+    method: Method,
+    body: std::result::Result<String, Response>,
+    env: &Env,
+    site: &Site,
+    name: &str,
+) -> Result<Response> {
     if !is_hook_name(name) {
         return json_error(
             400,
@@ -61,10 +68,10 @@ pub async fn handle(mut req: Request, env: &Env, site: &Site, name: &str) -> Res
         );
     }
     let path = format!("/hooks/{name}");
-    match req.method() {
+    match method {
         Method::Get => site_object(env, "WEBHOOKS", site, Method::Get, &path, None).await,
         Method::Put => {
-            let body = match read_body(&mut req).await? {
+            let body = match body {
                 Ok(body) => body,
                 Err(refusal) => return Ok(refusal),
             };

@@ -230,6 +230,8 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
         }
     };
     let response = registry(env, Method::Delete, &format!("/site/{id}"), None).await?;
+    // Again: a lookup while the registry deleted it may have cached it anew.
+    forget(id);
     if response.status_code() == 200 {
         if let Some(site) = site {
             crate::directory::erase_site(env, &site).await;

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_status INTEGER, last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_hook ON deliveries (hook, status, seq);
+CREATE TABLE IF NOT EXISTS deleted (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
 ";
 
 /// Queues made before deliveries had a room: add it, from the event id
@@ -178,6 +179,16 @@ impl WebhookQueue {
         )
     }
 
+    /// The site was deleted (`DELETE /hooks`): nothing is saved or queued
+    /// here any more.
+    fn site_deleted(&self) -> Result<bool> {
+        let rows = self
+            .sql
+            .exec("SELECT at FROM deleted", None)?
+            .to_array::<Value>()?;
+        Ok(!rows.is_empty())
+    }
+
     /// The union of every webhook's events (what rooms should send).
     fn subscribed(&self) -> Result<Vec<String>> {
         let mut all: Vec<String> = Vec::new();
@@ -197,6 +208,12 @@ impl WebhookQueue {
         let path = url.path().to_owned();
         let name = path.strip_prefix("/hooks/").unwrap_or("").to_owned();
         match (req.method(), path.as_str()) {
+            (Method::Post, "/enqueue") if self.site_deleted()? => {
+                json_response(200, &json!({ "ok": true }))
+            }
+            (Method::Put, _) if self.site_deleted()? => {
+                crate::http::unauthorized("unknown or revoked site key")
+            }
             (Method::Post, "/enqueue") => {
                 let batch: Vec<Value> = req.json().await?;
                 let hooks = self.hooks()?;
@@ -226,6 +243,12 @@ impl WebhookQueue {
             // delivery, whose bodies carry chat text, go now rather than
             // being retried for 72 hours at a site that is no more.
             (Method::Delete, "/hooks") => {
+                // For good: this queue is the deleted site's epoch's only, and
+                // a Worker that still had the site cached must not fill it again.
+                self.exec(
+                    "INSERT OR IGNORE INTO deleted (id, at) VALUES (1, ?)",
+                    vec![(now_ms() as i64).into()],
+                )?;
                 self.exec("DELETE FROM hooks", Vec::new())?;
                 self.exec("DELETE FROM deliveries", Vec::new())?;
                 self.state.storage().delete_alarm().await?;
