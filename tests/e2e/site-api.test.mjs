@@ -461,6 +461,24 @@ test('a deleted site\'s key is 401 like any key that is not valid, on every path
     'the same answer as a key that never existed');
 });
 
+test('HEAD answers as GET would, without the body, wherever GET is answered (RFC 9110)', async () => {
+  const { site, key } = await siteWithKey();
+  const auth = { authorization: `Bearer ${key}` };
+  const room = uniqueRoom('head');
+  assert.equal((await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'hi' })).status, 201);
+  for (const [path, headers] of [[`/v1/sites/${site}`, auth], [`/v1/sites/${site}/rooms/${room}/messages`, auth],
+    [`/admin/sites/${site}`, { authorization: `Bearer ${ADMIN_TOKEN}` }], ['/health', {}]]) {
+    const [get, head] = [await fetch(`${BASE}${path}`, { headers }), await fetch(`${BASE}${path}`, { method: 'HEAD', headers })];
+    assert.equal(get.status, 200, path);
+    assert.deepEqual([head.status, head.headers.get('content-type'), await head.text()], [200, get.headers.get('content-type'), ''], `HEAD ${path}`);
+  }
+  // What GET refuses, HEAD refuses the same way (no key: 401; a path that takes no GET: 405).
+  const anonymous = await fetch(`${BASE}/v1/sites/${site}`, { method: 'HEAD' });
+  assert.deepEqual([anonymous.status, anonymous.headers.get('www-authenticate')], [401, 'Bearer']);
+  const secret = await fetch(`${BASE}/v1/sites/${site}/secret`, { method: 'HEAD', headers: auth });
+  assert.deepEqual([secret.status, secret.headers.get('allow')], [405, 'POST']);
+});
+
 test('every 405 names the methods the path takes in Allow (RFC 9110)', async () => {
   const { site, key } = await siteWithKey();
   const methods = (header) => (header ?? '').split(',').map((m) => m.trim()).filter(Boolean).sort();
@@ -472,28 +490,28 @@ test('every 405 names the methods the path takes in Allow (RFC 9110)', async () 
   };
   const v1 = `/v1/sites/${site}`;
   for (const [method, path, allow] of [
-    ['POST', '', ['GET', 'PATCH']],
+    ['POST', '', ['GET', 'HEAD', 'PATCH']],
     ['GET', '/secret', ['POST']],
-    ['POST', '/rooms', ['GET']],
-    ['POST', '/rooms/lobby', ['GET', 'DELETE']],
-    ['PUT', '/rooms/lobby/messages', ['GET', 'POST']],
+    ['POST', '/rooms', ['GET', 'HEAD']],
+    ['POST', '/rooms/lobby', ['GET', 'HEAD', 'DELETE']],
+    ['PUT', '/rooms/lobby/messages', ['GET', 'HEAD', 'POST']],
     ['GET', '/rooms/lobby/messages/1', ['DELETE']],
     ['GET', '/rooms/lobby/moderation', ['POST']],
     ['GET', '/users/ada', ['DELETE']],
-    ['DELETE', '/users/ada/messages', ['GET']],
-    ['POST', '/webhooks', ['GET']],
-    ['POST', '/webhooks/main', ['GET', 'PUT', 'DELETE']],
+    ['DELETE', '/users/ada/messages', ['GET', 'HEAD']],
+    ['POST', '/webhooks', ['GET', 'HEAD']],
+    ['POST', '/webhooks/main', ['GET', 'HEAD', 'PUT', 'DELETE']],
   ]) await check(method, `${v1}${path}`, key, allow);
   for (const [method, path, allow] of [
-    ['POST', '/admin/sites', ['GET']],
-    ['POST', `/admin/sites/${site}`, ['GET', 'PUT', 'PATCH', 'DELETE']],
-    ['DELETE', `/admin/sites/${site}/keys`, ['GET', 'POST']],
+    ['POST', '/admin/sites', ['GET', 'HEAD']],
+    ['POST', `/admin/sites/${site}`, ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE']],
+    ['DELETE', `/admin/sites/${site}/keys`, ['GET', 'HEAD', 'POST']],
     ['GET', `/admin/sites/${site}/keys/0123456789abcdef`, ['DELETE']],
-    ['DELETE', `/admin/sites/${site}/rooms/lobby/fanout/0`, ['GET']],
+    ['DELETE', `/admin/sites/${site}/rooms/lobby/fanout/0`, ['GET', 'HEAD']],
     ['GET', `/admin/sites/${site}/rooms/lobby/fanout/0/restart`, ['POST']],
   ]) await check(method, path, ADMIN_TOKEN, allow);
-  await check('POST', '/health', null, ['GET']);
-  await check('POST', '/ws', null, ['GET']);
+  await check('POST', '/health', null, ['GET', 'HEAD']);
+  await check('POST', '/ws', null, ['GET', 'HEAD']);
   await check('POST', '/files/some-file', null, ['GET', 'HEAD']);
   await check('GET', '/uploads/some-ticket', null, ['PUT', 'OPTIONS']);
 });

@@ -26,7 +26,14 @@ pub fn method_not_allowed(allow: &str) -> Result<Response> {
         "method_not_allowed",
         &format!("this path takes {allow}"),
     )?;
-    res.headers_mut().set("allow", allow)?;
+    // Every path that takes GET takes HEAD (see `router`).
+    let takes = |method: &str| allow.split(", ").any(|m| m == method);
+    let allow = if takes("GET") && !takes("HEAD") {
+        format!("{allow}, HEAD")
+    } else {
+        allow.to_owned()
+    };
+    res.headers_mut().set("allow", &allow)?;
     Ok(res)
 }
 

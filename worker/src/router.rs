@@ -2,12 +2,32 @@
 //! are answered by wrangler's asset server before this runs.
 
 use serde_json::json;
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Method, Request, RequestInit, Response, Result};
 
 use crate::http::{json_error, json_response, method_not_allowed};
 use crate::{admin, api, files, upgrade};
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let url = req.url()?;
+    let path = url.path();
+    // HEAD is GET without the body (RFC 9110), wherever GET is answered
+    // (file routes answer HEAD themselves, without reading the object).
+    if req.method() == Method::Head
+        && !path.starts_with(protocol::files::FILES_PATH)
+        && !path.starts_with(protocol::files::UPLOAD_PATH)
+    {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get)
+            .with_headers(req.headers().clone());
+        let res = route(Request::new_with_init(url.as_str(), &init)?, env).await?;
+        return Ok(Response::empty()?
+            .with_status(res.status_code())
+            .with_headers(res.headers().clone()));
+    }
+    route(req, env).await
+}
+
+async fn route(req: Request, env: Env) -> Result<Response> {
     let url = req.url()?;
     match (req.method(), url.path()) {
         (Method::Get, "/ws") => upgrade::connect(req, &url, &env).await,
