@@ -198,7 +198,8 @@ pub const LIMITS_CEILING: Limits = Limits {
     max_connections: 100_000,
     retention: 1_000_000,
     retention_days: 3650,
-    // The Worker holds an upload in memory while it checks it.
+    // The Worker streams an upload into R2 (never whole in memory); 25 MiB
+    // keeps one upload short enough for a visitor's connection.
     max_file_bytes: 25 * 1024 * 1024,
     file_types: FileTypes::ALL,
     max_storage_bytes: 1024 * 1024 * 1024 * 1024,
