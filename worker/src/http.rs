@@ -21,11 +21,6 @@ pub fn json_error(status: u16, code: &str, message: &str) -> Result<Response> {
 /// 405 `method_not_allowed` with `Allow` listing the methods the path takes
 /// (RFC 9110 §15.5.6), e.g. `"GET, PATCH"`.
 pub fn method_not_allowed(allow: &str) -> Result<Response> {
-    let mut res = json_error(
-        405,
-        "method_not_allowed",
-        &format!("this path takes {allow}"),
-    )?;
     // Every path that takes GET takes HEAD (see `router`).
     let takes = |method: &str| allow.split(", ").any(|m| m == method);
     let allow = if takes("GET") && !takes("HEAD") {
@@ -33,6 +28,11 @@ pub fn method_not_allowed(allow: &str) -> Result<Response> {
     } else {
         allow.to_owned()
     };
+    let mut res = json_error(
+        405,
+        "method_not_allowed",
+        &format!("this path takes {allow}"),
+    )?;
     res.headers_mut().set("allow", &allow)?;
     Ok(res)
 }
