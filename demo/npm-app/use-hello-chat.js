@@ -6,8 +6,9 @@ import { HelloChat } from 'hello-chat';
 
 /**
  * @param {{ room: string, name?: string, site?: string, server?: string, token?: string }} options
- * @returns {{ messages: object[], pending: {id: string, text: string}[], status: string, unread: number,
- *   send: (text: string) => void, markRead: (seq: number) => void }}
+ * @returns {{ messages: object[], pending: {id: string, text: string, failed?: string}[], status: string,
+ *   unread: number, send: (text: string) => void, markRead: (seq: number) => void,
+ *   retry: (id: string) => void, discard: (id: string) => void }}
  */
 export function useHelloChat(options) {
   const [messages, setMessages] = useState([]);
@@ -18,6 +19,11 @@ export function useHelloChat(options) {
   const { room, name, site, server, token } = options;
 
   useEffect(() => {
+    // Another room (or name, or token): nothing of the last one stays on screen.
+    setMessages([]);
+    setPending([]);
+    setStatus('connecting');
+    setUnread(0);
     let c;
     try {
       c = HelloChat.connect({ room, name, site, server, token });
@@ -27,15 +33,20 @@ export function useHelloChat(options) {
       return undefined;
     }
     client.current = c;
-    setMessages([]);
     c.on('message', (m) => setMessages((list) => [...list, m]));
     c.on('older', ({ messages: older }) => setMessages((list) => [...older, ...list]));
     c.on('update', (m) => setMessages((list) => list.map((x) => (x.seq === m.seq ? m : x))));
     c.on('pending', (p) => setPending((list) => [...list, p]));
     c.on('sent', ({ id }) => setPending((list) => list.filter((p) => p.id !== id)));
+    // Refused for good (the room locked, a ban...): not sending any more, until retry().
+    c.on('failed', ({ id, code }) => setPending((list) => list.map((p) => (p.id === id ? { ...p, failed: code } : p))));
+    c.on('renamed', ({ id, newId }) => setPending((list) => list.map((p) => (p.id === id ? { ...p, id: newId } : p))));
     c.on('status', (s) => setStatus(s.status));
     c.on('unread', ({ count }) => setUnread(count));
-    return () => c.close();
+    return () => {
+      c.close();
+      if (client.current === c) client.current = null;
+    };
   }, [room, name, site, server, token]);
 
   return {
@@ -45,5 +56,11 @@ export function useHelloChat(options) {
     unread,
     send: (text) => client.current?.send(text),
     markRead: (seq) => client.current?.markRead(seq),
+    retry: (id) => {
+      if (client.current?.retry(id)) setPending((list) => list.map((p) => (p.id === id ? { id, text: p.text } : p)));
+    },
+    discard: (id) => {
+      if (client.current?.discard(id)) setPending((list) => list.filter((p) => p.id !== id));
+    },
   };
 }

@@ -3,7 +3,7 @@
 // told as events: message, pending, sent, status, unread, older, ...
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, act, createSite, join, launchBrowser, mintToken, post, proxy, uniqueRoom } from './helpers.mjs';
+import { BASE, act, createSite, join, launchBrowser, mintToken, post, proxy, siteApi, siteWithKey, uniqueRoom } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -202,6 +202,30 @@ test('the React example draws its own chat on HelloChat.connect', async () => {
     await page.locator('#react-status', { hasText: 'failed' }).waitFor({ timeout: 10_000 });
   } finally {
     await bo.close();
+    await context.close();
+  }
+});
+
+test('the React example says when a message is refused for good, and moving to another room leaves nothing of the last one on screen', async () => {
+  const { site, key } = await siteWithKey({ origins: [BASE] }, 'react');
+  const [locked, open] = [uniqueRoom('locked'), uniqueRoom('open')];
+  assert.equal((await siteApi(key, 'POST', `/${site}/rooms/${locked}/moderation`, { action: 'lock' })).status, 200);
+  assert.equal((await siteApi(key, 'POST', `/${site}/rooms/${open}/messages`, { name: 'Bo', message: 'hello in the open room' })).status, 201);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${BASE}/npm/react.html?site=${site}&room=${locked}&name=Ada`);
+    await page.locator('#react-status', { hasText: 'connected' }).waitFor();
+    await page.locator('#react-input').fill('into a locked room');
+    await page.locator('#react-input').press('Enter');
+    // (It stayed "sending…" for good before.)
+    await page.locator('#react-messages li.failed', { hasText: 'not sent: locked' }).waitFor();
+    await page.locator('#react-room').fill(open);
+    await page.locator('#react-room').press('Enter');
+    await page.locator('#react-messages li', { hasText: 'hello in the open room' }).waitFor();
+    assert.deepEqual(await page.locator('#react-messages li').allTextContents(), ['Bo hello in the open room'],
+      'the locked room\'s unsent message is not shown in the open room');
+  } finally {
     await context.close();
   }
 });

@@ -31,6 +31,28 @@ test('the Vite-built app mounts the widget from the npm package and chats', asyn
   }
 });
 
+test('the package\'s types name what the widget really takes and emits: every strings key, every field of `room`', () => {
+  const types = fs.readFileSync(path.join(pkg, 'index.d.ts'), 'utf8');
+  // What follows `start`, up to `end`.
+  const between = (text, start, end) => {
+    const from = text.indexOf(start) + start.length;
+    return text.slice(from, text.indexOf(end, from));
+  };
+  const quoted = (text, re) => new Set([...text.matchAll(re)].map((m) => m[1]));
+  // The English texts, one per key (sdk/src/strings.rs), against the union of keys.
+  const strings = fs.readFileSync('sdk/src/strings.rs', 'utf8');
+  const keys = quoted(between(strings, 'const DEFAULTS:', '];'), /\(\s*"([A-Za-z0-9]+)",/g);
+  const typed = quoted(between(types, 'export type HelloChatStringKey', ';'), /'([A-Za-z0-9]+)'/g);
+  assert.ok(keys.size > 100, `${keys.size} keys read`);
+  assert.deepEqual([...typed].sort(), [...keys].sort());
+  // The headless client's `room` event (sdk/src/headless.rs), against its type.
+  const headless = fs.readFileSync('sdk/src/headless.rs', 'utf8');
+  const fields = quoted(between(headless, 'Effect::Room(room) => {', 'self.emit("room"'), /\(\s*"([A-Za-z]+)",/g);
+  const typedRoom = quoted(between(types, '  room: {', '\n  };'), /^\s+([A-Za-z]+)\??:/gm);
+  assert.ok(fields.has('maxFileBytes'), [...fields].join());
+  assert.deepEqual([...typedRoom].sort(), [...fields].sort());
+});
+
 test('importing the package touches no browser global (safe for server-side rendering)', async () => {
   assert.equal(typeof globalThis.window, 'undefined');
   const mod = await import(pathToFileURL(path.join(pkg, 'index.js')).href);

@@ -46,7 +46,7 @@ export type HelloChatStringKey =
   | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
   | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
-  | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'muteEnded' | 'locked' | 'slowMode' | 'noticeDelete'
+  | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'muteEnded' | 'locked' | 'slowMode' | 'noticeDelete' | 'noticeEdit'
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
@@ -116,7 +116,8 @@ export interface HelloChatUpdate extends HelloChatMessage {
 
 export interface HelloChatModerationEvent {
   seq: number;
-  action: 'delete' | 'mute' | 'unmute' | 'ban' | 'unban' | 'purge' | 'slow' | 'lock' | 'unlock' | 'pin' | 'unpin';
+  /** `edit`: a moderator edited someone else's message. */
+  action: 'delete' | 'edit' | 'mute' | 'unmute' | 'ban' | 'unban' | 'purge' | 'slow' | 'lock' | 'unlock' | 'pin' | 'unpin';
   target?: number;
   sender?: string;
   name?: string;
@@ -231,6 +232,8 @@ export interface HelloChatClientEvents extends HelloChatEvents {
     emoji: string[];
     /** The file types the site accepts, as an HTML accept list ("" for none). */
     accept?: string;
+    /** The largest file the site accepts, in bytes (absent: it takes no files). */
+    maxFileBytes?: number;
     maxMessageChars: number;
     /** The message a moderator pinned above the list, shaped like a `message` event (absent: none). */
     pinned?: HelloChatMessage;
@@ -272,7 +275,7 @@ export interface HelloChatClient {
    * `moderate('pin', { target: 42 })`, `moderate('mute', { sender, seconds: 600, reason: 'spam' })`.
    */
   moderate(
-    action: HelloChatModerationEvent['action'] | 'dismiss',
+    action: Exclude<HelloChatModerationEvent['action'], 'edit'> | 'dismiss',
     fields?: { target?: number; sender?: string; seconds?: number; reason?: string },
   ): string | undefined;
   retry(id: string): boolean | undefined;
