@@ -36,11 +36,13 @@ export function useHelloChat(options) {
     c.on('message', (m) => setMessages((list) => [...list, m]));
     c.on('older', ({ messages: older }) => setMessages((list) => [...older, ...list]));
     c.on('update', (m) => setMessages((list) => list.map((x) => (x.seq === m.seq ? m : x))));
-    c.on('pending', (p) => setPending((list) => [...list, p]));
+    // (Retry queues a message again under its id: it replaces its failed entry.)
+    c.on('pending', (p) => setPending((list) => (list.some((x) => x.id === p.id)
+      ? list.map((x) => (x.id === p.id ? p : x)) : [...list, p])));
     c.on('sent', ({ id }) => setPending((list) => list.filter((p) => p.id !== id)));
     // Refused for good (the room locked, a ban...): not sending any more, until retry().
     c.on('failed', ({ id, code }) => setPending((list) => list.map((p) => (p.id === id ? { ...p, failed: code } : p))));
-    c.on('renamed', ({ id, newId }) => setPending((list) => list.map((p) => (p.id === id ? { ...p, id: newId } : p))));
+    c.on('renamed', ({ id, newId }) => setPending((list) => list.map((p) => (p.id === id ? { id: newId, text: p.text } : p))));
     c.on('status', (s) => setStatus(s.status));
     c.on('unread', ({ count }) => setUnread(count));
     return () => {
@@ -56,9 +58,7 @@ export function useHelloChat(options) {
     unread,
     send: (text) => client.current?.send(text),
     markRead: (seq) => client.current?.markRead(seq),
-    retry: (id) => {
-      if (client.current?.retry(id)) setPending((list) => list.map((p) => (p.id === id ? { id, text: p.text } : p)));
-    },
+    retry: (id) => client.current?.retry(id),
     discard: (id) => {
       if (client.current?.discard(id)) setPending((list) => list.filter((p) => p.id !== id));
     },

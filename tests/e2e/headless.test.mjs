@@ -220,6 +220,10 @@ test('the React example says when a message is refused for good, and moving to a
     await page.locator('#react-input').press('Enter');
     // (It stayed "sending…" for good before.)
     await page.locator('#react-messages li.failed', { hasText: 'not sent: locked' }).waitFor();
+    // Retry: the same one entry, sending, then refused again.
+    await page.locator('#react-messages li.failed button', { hasText: 'Retry' }).click();
+    await page.locator('#react-messages li.failed', { hasText: 'not sent: locked' }).waitFor();
+    assert.equal(await page.locator('#react-messages li', { hasText: 'into a locked room' }).count(), 1, 'shown once after Retry');
     await page.locator('#react-room').fill(open);
     await page.locator('#react-room').press('Enter');
     await page.locator('#react-messages li', { hasText: 'hello in the open room' }).waitFor();

@@ -5,6 +5,7 @@
 // retention by age. (Webhooks: webhooks.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { ADMIN_TOKEN, BASE, admin, siteApi as api, siteWithKey as newSiteWithKey, join, mintToken, refused, sleep, uniqueRoom } from './helpers.mjs';
 
 const SECRET = 'site-api-signing-secret-0123456789';
@@ -477,6 +478,18 @@ test('HEAD answers as GET would, without the body, wherever GET is answered (RFC
   assert.deepEqual([anonymous.status, anonymous.headers.get('www-authenticate')], [401, 'Bearer']);
   const secret = await fetch(`${BASE}/v1/sites/${site}/secret`, { method: 'HEAD', headers: auth });
   assert.deepEqual([secret.status, secret.headers.get('allow')], [405, 'POST']);
+  // A HEAD asking to upgrade opens no socket. (wrangler dev's proxy hands such a request on as
+  // a GET and then fails it with 500; on Cloudflare the Worker sees the HEAD and answers 426.)
+  const upgrade = await new Promise((resolve, reject) => {
+    const req = http.request(new URL(`/ws?room=${room}&v=1`, BASE), { method: 'HEAD',
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    req.on('response', (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('upgrade', () => resolve(101));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.notEqual(upgrade, 101);
+  assert.equal((await fetch(`${BASE}/health`)).status, 200);
 });
 
 test('every 405 names the methods the path takes in Allow (RFC 9110)', async () => {

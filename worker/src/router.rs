@@ -2,7 +2,7 @@
 //! are answered by wrangler's asset server before this runs.
 
 use serde_json::json;
-use worker::{Env, Method, Request, RequestInit, Response, Result};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
 use crate::http::{json_error, json_response, method_not_allowed};
 use crate::{admin, api, files, upgrade};
@@ -11,18 +11,22 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let url = req.url()?;
     let path = url.path();
     // HEAD is GET without the body (RFC 9110), wherever GET is answered
-    // (file routes answer HEAD themselves, without reading the object).
+    // (file routes answer HEAD themselves, without reading the object);
+    // the runtime drops the body of an answer to HEAD. Never an upgrade: a
+    // HEAD must not open a socket in a room.
     if req.method() == Method::Head
         && !path.starts_with(protocol::files::FILES_PATH)
         && !path.starts_with(protocol::files::UPLOAD_PATH)
     {
+        let headers = Headers::new();
+        for (name, value) in req.headers().entries() {
+            if name != "upgrade" {
+                headers.set(&name, &value)?;
+            }
+        }
         let mut init = RequestInit::new();
-        init.with_method(Method::Get)
-            .with_headers(req.headers().clone());
-        let res = route(Request::new_with_init(url.as_str(), &init)?, env).await?;
-        return Ok(Response::empty()?
-            .with_status(res.status_code())
-            .with_headers(res.headers().clone()));
+        init.with_method(Method::Get).with_headers(headers);
+        return route(Request::new_with_init(url.as_str(), &init)?, env).await;
     }
     route(req, env).await
 }

@@ -94,9 +94,11 @@ impl RoomCore {
 
     /// An upload of `size` bytes was refused because the site's storage
     /// for files is full: a `storage.full` webhook event for the owner,
-    /// unless this room sent one within [`STORAGE_FULL_EVERY_MS`]. The
-    /// adapter asks when the site's count refused the bytes; the room's own
-    /// refusals (tickets, claims) come with it.
+    /// unless this room sent one within [`STORAGE_FULL_EVERY_MS`] (in
+    /// memory: this only spares traffic; the site's webhook queue holds the
+    /// whole site to one per hour). The core adds it to the tickets it
+    /// refuses; the adapter asks for it when a claim or the site's count
+    /// refuses an upload's bytes.
     pub fn storage_full_event(
         &mut self,
         size: u64,
@@ -109,12 +111,12 @@ impl RoomCore {
         {
             return Ok(None);
         }
-        self.storage_full_told = Some(now);
         let data = ObjectWriter::new()
             .u64("size", size)
             .u64("maxStorageBytes", self.max_storage())
             .u64("roomFileBytes", store.file_bytes()?)
             .finish();
+        self.storage_full_told = Some(now);
         Ok(Some(Output::SiteEvent {
             kind: "storage.full",
             name: format!("storage.{now}"),
@@ -204,7 +206,12 @@ impl RoomCore {
         {
             let mut outputs = fail(e)?;
             outputs.push(Output::TellFileBytes);
-            outputs.extend(self.storage_full_event(request.size, now, store)?);
+            // (A store failing here costs the owner's event, not the refusal.)
+            outputs.extend(
+                self.storage_full_event(request.size, now, store)
+                    .ok()
+                    .flatten(),
+            );
             return Ok(outputs);
         }
         let mut n = 0u32;

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_hook ON deliveries (hook, status, seq);
 CREATE TABLE IF NOT EXISTS deleted (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS last_sent (kind TEXT PRIMARY KEY, at INTEGER NOT NULL);
 ";
 
 /// Queues made before deliveries had a room: add it, from the event id
@@ -66,6 +67,9 @@ const TICK_MS: u64 = 200;
 /// A run starts no new lane after this long; it ends when those in flight
 /// have, and the next alarm carries on.
 const RUN_MS: u64 = 5 * 60 * 1000;
+/// Events queued at most once per `RATE_LIMITED_MS` for the whole site.
+const RATE_LIMITED: [&str; 1] = ["storage.full"];
+const RATE_LIMITED_MS: u64 = protocol::room::attachments::STORAGE_FULL_EVERY_MS;
 /// Webhooks per site: each event is sent to every one that wants it.
 const MAX_HOOKS: usize = 10;
 /// Finished deliveries kept per webhook, for `GET` (the rest are forgotten).
@@ -179,6 +183,31 @@ impl WebhookQueue {
         )
     }
 
+    /// Whether an event of `kind` may be queued now: each rate-limited kind
+    /// (`storage.full`, which every room of a full site may send) at most
+    /// once per [`RATE_LIMITED_MS`] for the whole site; others always.
+    fn first_in_its_hour(&self, kind: &str, now: u64) -> Result<bool> {
+        if !RATE_LIMITED.contains(&kind) {
+            return Ok(true);
+        }
+        let since = now.saturating_sub(RATE_LIMITED_MS) as i64;
+        let recent = self
+            .sql
+            .exec(
+                "SELECT at FROM last_sent WHERE kind = ? AND at > ?",
+                vec![kind.into(), since.into()],
+            )?
+            .to_array::<Value>()?;
+        if !recent.is_empty() {
+            return Ok(false);
+        }
+        self.exec(
+            "INSERT INTO last_sent (kind, at) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET at = excluded.at",
+            vec![kind.into(), (now as i64).into()],
+        )?;
+        Ok(true)
+    }
+
     /// The site was deleted (`DELETE /hooks`): nothing is saved or queued
     /// here any more.
     fn site_deleted(&self) -> Result<bool> {
@@ -211,9 +240,6 @@ impl WebhookQueue {
             (Method::Post, "/enqueue") if self.site_deleted()? => {
                 json_response(200, &json!({ "ok": true }))
             }
-            (Method::Put, _) if self.site_deleted()? => {
-                crate::http::unauthorized("unknown or revoked site key")
-            }
             (Method::Post, "/enqueue") => {
                 let batch: Vec<Value> = req.json().await?;
                 let hooks = self.hooks()?;
@@ -222,6 +248,9 @@ impl WebhookQueue {
                     let Ok(event) = serde_json::from_value::<Event>(raw.clone()) else {
                         continue;
                     };
+                    if !self.first_in_its_hour(&event.kind, now)? {
+                        continue;
+                    }
                     let body = raw.to_string();
                     for h in hooks
                         .iter()
@@ -271,6 +300,10 @@ impl WebhookQueue {
             }
             (Method::Put, _) if !name.is_empty() => {
                 let input: HookInput = req.json().await?;
+                // (After the body: the site may have been deleted meanwhile.)
+                if self.site_deleted()? {
+                    return crate::http::unauthorized("unknown or revoked site key");
+                }
                 let hooks = self.hooks()?;
                 let existed = hooks.iter().any(|h| h.name == name);
                 if !existed && hooks.len() >= MAX_HOOKS {
