@@ -321,7 +321,8 @@ impl RoomCore {
 
     /// The Worker wrote the object of a claimed upload, and asks to commit
     /// it: the bytes it adds to the site's storage (its size, less what the
-    /// key held before) and the site's cap, for the adapter to reserve in
+    /// key held before: only an upload from before migration 11, which
+    /// reused its file's key, held anything) and the site's cap, for the adapter to reserve in
     /// the site's count, which every room shares (rooms taking uploads at
     /// the same moment cannot each fill the cap), before
     /// [`RoomCore::commit_upload`]. `Err` (inner): not a current claim.
