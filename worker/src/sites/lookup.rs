@@ -9,8 +9,8 @@
 use std::cell::RefCell;
 use std::thread::LocalKey;
 
-use protocol::lookup_budget::LookupBudget;
-use protocol::lru::LruMap;
+use protocol::lookup_cache::LookupCache;
+pub use protocol::lookup_cache::{Asker, Lookup};
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::config::Site;
@@ -25,112 +25,42 @@ const MAX_KNOWN: usize = 1000;
 /// made-up ids fills this map, never the other.
 const MAX_UNKNOWN: usize = 10_000;
 
-/// The answer to a lookup.
-pub enum Lookup<V> {
-    Found(V),
-    Unknown,
-    /// Too many lookups of ids this isolate does not know; try again later.
-    Busy,
-}
-
-/// Who asks for a record, for the budget of lookups of ids not known here.
-#[derive(Clone, Copy)]
-pub enum Asker<'a> {
-    /// A caller who proved a key of the site: not a flood of made-up ids,
-    /// never held back.
-    Proven,
-    /// Anyone, from this address (`CF-Connecting-IP`, when there is one):
-    /// a flood from one network spends that network's budget
-    /// ([`LookupBudget`]).
-    From(Option<&'a str>),
-}
-
-/// Records of one kind (sites, site keys) seen lately in this isolate: the
-/// known ones apart from unknown ids, so a flood of made-up ids never evicts
-/// a real one, and a budget for registry lookups of ids never seen.
-struct Cache<V> {
-    known: LruMap<String, (u64, V)>,
-    unknown: LruMap<String, u64>,
-    misses: LookupBudget,
-}
-
-impl<V: Clone> Cache<V> {
-    fn new() -> Self {
-        Cache {
-            known: LruMap::new(MAX_KNOWN),
-            unknown: LruMap::new(MAX_UNKNOWN),
-            misses: LookupBudget::new(0.0),
-        }
-    }
-
-    /// The answer from the cache, or `None`: ask the registry. An expired
-    /// known record is asked for again without spending the budget; so is
-    /// any id a `Proven` caller asks for.
-    fn check(&mut self, id: &str, now: u64, asker: Asker) -> Option<Lookup<V>> {
-        let known = self
-            .known
-            .get_mut(id)
-            .map(|(exp, v)| (*exp > now, v.clone()));
-        match known {
-            Some((true, v)) => Some(Lookup::Found(v)),
-            Some((false, _)) => None,
-            None if self.unknown.get_mut(id).is_some_and(|exp| *exp > now) => Some(Lookup::Unknown),
-            None => match asker {
-                Asker::From(address) if !self.misses.try_take(address, now as f64) => {
-                    Some(Lookup::Busy)
-                }
-                _ => None,
-            },
-        }
-    }
-
-    fn remember(&mut self, id: &str, found: &Option<V>, now: u64) {
-        match found {
-            Some(v) => {
-                self.unknown.remove(id);
-                self.known
-                    .insert(id.to_owned(), (now + CACHE_MS, v.clone()));
-            }
-            None => {
-                self.known.remove(id);
-                self.unknown.insert(id.to_owned(), now + CACHE_MS);
-            }
-        }
-    }
-
-    fn forget(&mut self, id: &str) {
-        self.known.remove(id);
-        self.unknown.remove(id);
-    }
+fn new_cache<V: Clone>() -> LookupCache<V> {
+    LookupCache::new(CACHE_MS, MAX_KNOWN, MAX_UNKNOWN)
 }
 
 thread_local! {
-    static SITES: RefCell<Cache<Site>> = RefCell::new(Cache::new());
+    static SITES: RefCell<LookupCache<Site>> = RefCell::new(new_cache());
     // A revoked key: at once in the isolate that revoked it, within
     // `CACHE_MS` elsewhere.
-    static KEYS: RefCell<Cache<KeyRecord>> = RefCell::new(Cache::new());
+    static KEYS: RefCell<LookupCache<KeyRecord>> = RefCell::new(new_cache());
 }
 
 /// `id` from `cache`, else from the registry at `path` (200: the record,
 /// 404: none), remembered for `CACHE_MS`.
 async fn cached<V: Clone + serde::de::DeserializeOwned + 'static>(
-    cache: &'static LocalKey<RefCell<Cache<V>>>,
+    cache: &'static LocalKey<RefCell<LookupCache<V>>>,
     env: &Env,
     id: &str,
     path: String,
     asker: Asker<'_>,
 ) -> Result<Lookup<V>> {
     let now = now_ms();
-    if let Some(answer) = cache.with(|c| c.borrow_mut().check(id, now, asker)) {
-        return Ok(answer);
-    }
+    let ticket = cache.with(|c| {
+        let mut c = c.borrow_mut();
+        c.check(id, now, asker).ok_or_else(|| c.ticket())
+    });
+    let ticket = match ticket {
+        Ok(answer) => return Ok(answer),
+        Err(ticket) => ticket,
+    };
     let mut res = registry(env, Method::Get, &path, None).await?;
     let found = match res.status_code() {
         200 => Some(res.json::<V>().await?),
         404 => None,
         s => return Err(worker::Error::RustError(format!("registry answered {s}"))),
     };
-    cache.with(|c| c.borrow_mut().remember(id, &found, now));
+    cache.with(|c| c.borrow_mut().remember(id, &found, now, ticket));
     Ok(found.map_or(Lookup::Unknown, Lookup::Found))
 }
 
@@ -230,7 +160,9 @@ pub async fn delete_site(env: &Env, id: &str) -> Result<Response> {
         }
     };
     let response = registry(env, Method::Delete, &format!("/site/{id}"), None).await?;
-    // Again: a lookup while the registry deleted it may have cached it anew.
+    // Again: a lookup that ended while the registry deleted it may have
+    // cached it; one still under way now keeps nothing (its ticket predates
+    // this forget).
     forget(id);
     if response.status_code() == 200 {
         if let Some(site) = site {
