@@ -214,8 +214,10 @@ impl RoomCore {
             );
             return Ok(outputs);
         }
-        let mut n = 0u32;
+        // Never an earlier ticket's key: that ticket would work again.
         let key = loop {
+            self.tickets_issued += 1;
+            let n = self.tickets_issued;
             let key = object_key(
                 &place.prefix,
                 self.key.derive("file", &format!("{of}\0{now}\0{n}")),
@@ -223,7 +225,6 @@ impl RoomCore {
             if !earlier.iter().any(|u| u.key == key) {
                 break key;
             }
-            n += 1;
         };
         // The older tickets stop working: unused ones are forgotten; the
         // objects of used ones (stored, or being written) are deleted, and

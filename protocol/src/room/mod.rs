@@ -150,6 +150,10 @@ pub struct RoomCore {
     files_elsewhere: (u64, u64),
     /// When this room last told the site's webhooks its storage was full.
     storage_full_told: Option<u64>,
+    /// Upload tickets issued in this life: with the time, every ticket's
+    /// object key is new, even several in one millisecond (a request's
+    /// clock stands still).
+    tickets_issued: u64,
     /// Read receipts: sender key -> (name, read up to), in memory only.
     readers: LruMap<String, (String, u64)>,
     /// A live event's count, told now and then instead of every join.
@@ -180,6 +184,7 @@ impl RoomCore {
             files: None,
             files_elsewhere: (0, 0),
             storage_full_told: None,
+            tickets_issued: 0,
             readers: LruMap::new(RECEIPTS_MEMORY),
             live_count: LiveCount::default(),
         }

@@ -2560,6 +2560,34 @@ fn a_ticket_stores_one_upload_and_only_the_newest_ticket_counts() {
     );
 }
 
+/// A request's clock stands still: tickets asked for in one millisecond
+/// each get an object of their own, and an older one never comes back to
+/// life under a newer ticket's key.
+#[test]
+fn tickets_in_one_millisecond_never_share_a_key() {
+    let (mut core, mut store) = (files_core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let asked: Vec<(String, Ticket)> = (0..4)
+        .map(|_| ticket(&mut core, &mut store, &ada, "m1", 0, T0))
+        .collect();
+    let keys: std::collections::BTreeSet<&String> = asked.iter().map(|(k, _)| k).collect();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    for (_, old) in &asked[..3] {
+        assert_eq!(
+            core.claim_upload(old, 900, "image/png", T0, &mut store)
+                .unwrap()
+                .map_err(|e| e.code),
+            Err(ErrorCode::TicketUsed),
+            "an older ticket works again"
+        );
+    }
+    let newest = &asked[3].1;
+    assert!(core
+        .claim_upload(newest, 900, "image/png", T0, &mut store)
+        .unwrap()
+        .is_ok());
+}
+
 #[test]
 fn a_full_storage_tells_the_sites_webhooks_once_an_hour_per_room() {
     let (mut core, mut store) = (files_core(), MemoryStore::default());
