@@ -63,6 +63,7 @@ pub mod limits;
 pub mod links;
 #[cfg(feature = "server")]
 pub mod lookup_budget;
+#[cfg(feature = "server")]
 pub mod lookup_cache;
 pub mod lru;
 pub mod mention;
