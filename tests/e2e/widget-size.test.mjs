@@ -241,7 +241,10 @@ const KB = 1024;
 // in the locale's digits and decimal separator (`{max}`), and messages
 // waiting when the site is gone or the origin refused failed too:
 // 106,949 B nightly, 116,046 B stable, so 104.5/113.4 KB.
-const EMBED_BUDGET = { nightly: 104.5 * KB, stable: 113.4 * KB };
+// Then +192 B nightly for the attach button's paperclip drawn in CSS (an
+// SVG mask) instead of the 📎 emoji, a box on machines without an emoji
+// font: 107,141 B nightly, so 104.7 KB.
+const EMBED_BUDGET = { nightly: 104.7 * KB, stable: 113.6 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

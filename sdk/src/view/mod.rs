@@ -239,7 +239,6 @@ impl View {
         let attach: HtmlButtonElement = element(&doc, "button", "hc-attach").unchecked_into();
         attr(&attach, "type", "button");
         attr(&attach, "aria-label", &strings.get("attach"));
-        set_text(&attach, "📎");
         let picker: HtmlInputElement = element(&doc, "input", "").unchecked_into();
         attr(&picker, "type", "file");
         attr(&picker, "multiple", "");
