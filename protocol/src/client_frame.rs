@@ -259,6 +259,10 @@ impl ClientFrame {
     /// Parse one text frame. Errors carry the offending message id when the
     /// frame had a well-formed one, so the sender can mark that message failed.
     pub fn parse(text: &str, dialect: Dialect) -> Result<ClientFrame, ProtocolError> {
+        if text.is_empty() {
+            // (The Worker hands a binary frame on as empty text.)
+            return Err(bad("empty or binary frame; send JSON text"));
+        }
         let obj = json::parse(text).map_err(|_| bad("frame is not valid JSON"))?;
         if !obj.is_object() {
             return Err(bad("frame must be a JSON object"));

@@ -127,6 +127,29 @@ test('a flood of frames the room refuses one by one ends the connection (1013); 
   await post(victim, 'still here');
 });
 
+test('a flood of binary frames is held to the same budget (1013), on v1 and workshop sockets alike', async (t) => {
+  const s = await site();
+  const room = uniqueRoom('abr-binary');
+  const victim = await join(room, 'Victim', { site: s });
+  t.after(() => victim.close());
+  // Binary frames were refused before the room's frame budget: 50,000 of
+  // them got 50,000 error frames, and the socket stayed open.
+  const v1 = await join(room, 'Attacker', { site: s });
+  const legacy = await Client.connect({ room, name: 'Old', site: s });
+  t.after(() => Promise.all([v1.close(), legacy.close()]));
+  const junk = Buffer.from('{}');
+  for (let i = 0; i < 3000; i++) {
+    v1.ws.send(junk, { binary: true });
+    legacy.ws.send(junk, { binary: true });
+  }
+  for (const [who, c] of [['v1', v1], ['workshop', legacy]]) {
+    const closed = await Promise.race([c.closed, sleep(20000).then(() => 'still open')]);
+    assert.equal(closed.code, 1013, `the ${who} socket sending binary frames was not closed: ${JSON.stringify(closed)}`);
+  }
+  assert.ok(v1.all('error').length < 3000, 'every binary frame was answered');
+  await post(victim, 'still here');
+});
+
 test('defence: history pages are bounded whatever the anchor, and requests are rate limited', async (t) => {
   const s = await site();
   const room = uniqueRoom('abr-history');

@@ -5,7 +5,6 @@
 use protocol::error::close_code;
 use protocol::limits::MAX_FRAME_BYTES;
 use protocol::room::Member;
-use protocol::{ErrorCode, ProtocolError, ServerFrame};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::WebSocket as RawSocket;
 use worker::WebSocket;
@@ -54,23 +53,21 @@ pub fn load(ws: &WebSocket) -> Option<Member> {
 }
 
 /// A frame's text, sizes checked first from the JS value: a 32 MiB frame is
-/// never copied into wasm memory (which never shrinks). `None`: refused
-/// (too large: the socket is closed; binary: a v1 client is told why).
-pub fn text_of(ws: &RawSocket, message: &JsValue, v1: bool) -> Option<String> {
+/// never copied into wasm memory (which never shrinks). `None`: too large
+/// (the socket is closed). A binary frame is handed on as empty text, so
+/// that the room refuses it as it refuses any bad frame, out of the same
+/// per-connection budget (refused here, a flood of them was answered one by
+/// one for good).
+pub fn text_of(ws: &RawSocket, message: &JsValue) -> Option<String> {
     let Some(js_text) = message.dyn_ref::<js_sys::JsString>() else {
         let bytes = message
             .dyn_ref::<js_sys::ArrayBuffer>()
             .map_or(0, |b| b.byte_length() as usize);
         if bytes > MAX_FRAME_BYTES {
             let _ = ws.close_with_code_and_reason(close_code::TOO_BIG, "frame too large");
-        } else if v1 {
-            let error = ProtocolError::new(
-                ErrorCode::BadFrame,
-                "binary frames are not accepted; send JSON text",
-            );
-            let _ = ws.send_with_str(&ServerFrame::Error(error).encode());
+            return None;
         }
-        return None;
+        return Some(String::new());
     };
     // A UTF-16 unit is at least one UTF-8 byte.
     if js_text.length() as usize > MAX_FRAME_BYTES {

@@ -894,7 +894,7 @@ impl Room {
             );
             return;
         };
-        let Some(text) = connection::text_of(&ws, &message, member.v1) else {
+        let Some(text) = connection::text_of(&ws, &message) else {
             return;
         };
         self.on_text(Origin::Socket(&ws), &member, &text);

@@ -328,7 +328,7 @@ impl RoomFanout {
             );
             return;
         };
-        let Some(text) = connection::text_of(&ws, &message, true) else {
+        let Some(text) = connection::text_of(&ws, &message) else {
             return;
         };
         let entry = Inbound::Frame {
