@@ -333,3 +333,30 @@ test('welcome lists who is here; presence frames keep the list current', async (
   assert.equal(left.member.connections, 0);
   await ada.close();
 });
+
+test('attack: a muted visitor reaches no one by typing, read receipts or the name they pick', async (t) => {
+  const s = await site({ words: ['scam'], links: 'verifiedOnly', receipts: true });
+  const room = uniqueRoom('mod-quiet');
+  const from = (address) => ({ headers: { 'cf-connecting-ip': address } });
+  const ada = await join(room, 'Ada', { site: s }, from('198.51.100.10'));
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  t.after(() => Promise.all([ada.close(), mo.close()]));
+  // A name carries text to everyone, as a message does: the same filter.
+  const eve = await join(room, 'scam buy cheap.com/x', { site: s }, from('198.51.100.11'));
+  t.after(() => eve.close());
+  assert.equal(eve.welcome.name, 'Anonymous', 'a name the site would block in a message was let through');
+  const joined = await ada.next((f) => f.type === 'presence' && f.member?.sender === eve.welcome.sender);
+  assert.deepEqual([joined.joined, joined.member.name], ['Anonymous', 'Anonymous']);
+  await post(ada, 'hello');
+  assert.equal((await act(mo, { type: 'moderate', action: 'mute', sender: eve.welcome.sender, seconds: 600 })).type, 'ack');
+  await ada.next((f) => f.type === 'moderation' && f.action === 'mute');
+  // Muted: her typing and her receipts went on reaching everyone.
+  const mark = ada.frames.length;
+  eve.send({ type: 'typing' });
+  eve.send({ type: 'read', seq: 1 });
+  assert.equal((await act(eve, { type: 'send', message: 'hi' })).code, 'muted');
+  await post(mo, 'after the mute');
+  await ada.next((f) => f.type === 'message' && f.message === 'after the mute');
+  const heard = ada.frames.slice(mark).filter((f) => f.sender === eve.welcome.sender || f.name === 'Anonymous');
+  assert.deepEqual(heard.map((f) => f.type), [], `a muted member was heard: ${JSON.stringify(heard)}`);
+});

@@ -338,7 +338,7 @@ impl RoomCore {
                 (author, req.name, Some(credential), None)
             }
         };
-        let member = Member {
+        let mut member = Member {
             sender: self.key.sender(&author),
             author,
             name,
@@ -357,6 +357,16 @@ impl RoomCore {
         }
 
         let mut outputs = self.adopt_site(req.policy, limits, req.version);
+        // A name is shown to everyone (presence, typing, receipts, its
+        // messages) as a message is: the site's filter applies to the names
+        // visitors pick. One it blocks is replaced, not refused: the visitor
+        // still gets in, and `welcome.name` says what the room shows.
+        if !member.verified {
+            member.name = match self.state.policy.filter(&member.name, false) {
+                Filtered::Pass(name) => name,
+                Filtered::Blocked => ANONYMOUS.to_owned(),
+            };
+        }
         let rules = self.rules(limits);
         let listed = self.presence.add(&member);
         let online = sockets.online + 1;
@@ -717,7 +727,9 @@ impl RoomCore {
             }
             ClientFrame::Typing => {
                 // In a live event, typing notices would be most of the traffic.
+                // A muted member, or anyone in a locked room, types to no one.
                 if self.presence.connections() > BIG_ROOM
+                    || self.may_act(member, now).is_err()
                     || !self.throttles.take_typing(member, now)
                 {
                     return Ok(Vec::new());
@@ -760,7 +772,12 @@ impl RoomCore {
     /// at most [`crate::limits::RECEIPT_PER_SEC`] (the position is kept for
     /// newcomers and the next receipt all the same).
     fn receipt(&mut self, member: &Member, seq: u64, now: u64) -> Option<Output> {
-        if !self.receipts_shared() || member.role == Some(Role::Bot) {
+        // A muted member's name goes to no one (a locked room's readers
+        // still say what they have seen).
+        if !self.receipts_shared()
+            || member.role == Some(Role::Bot)
+            || (!member.moderates() && self.muted_until(member, now).is_some())
+        {
             return None;
         }
         let before = self.readers.peek(&member.sender).map_or(0, |(_, s)| *s);
@@ -834,17 +851,7 @@ impl RoomCore {
                 "the room is read-only",
             ));
         }
-        // Hashed only when some mute follows an address.
-        let origin = if self.state.sanctions.muted_origins.is_empty() {
-            None
-        } else {
-            self.origin(member)
-        };
-        if let Some(until) =
-            self.state
-                .sanctions
-                .muted_until(&member.sender, origin.as_deref(), now)
-        {
+        if let Some(until) = self.muted_until(member, now) {
             return Err(ProtocolError {
                 // For good: no `until`, as the `moderation` notice says.
                 until: Some(until).filter(|u| *u != sanctions::FOREVER),
@@ -852,6 +859,20 @@ impl RoomCore {
             });
         }
         Ok(())
+    }
+
+    /// Until when `member` is muted (by their own mute or their address's),
+    /// if they are.
+    fn muted_until(&self, member: &Member, now: u64) -> Option<u64> {
+        // Hashed only when some mute follows an address.
+        let origin = if self.state.sanctions.muted_origins.is_empty() {
+            None
+        } else {
+            self.origin(member)
+        };
+        self.state
+            .sanctions
+            .muted_until(&member.sender, origin.as_deref(), now)
     }
 
     /// Slow mode: one message per interval per sender (moderators excepted).

@@ -192,11 +192,22 @@ impl RoomPolicy {
         match self.filter_action {
             FilterAction::Block => Filtered::Blocked,
             FilterAction::Mask => {
+                // One pass over spans sorted by start, keeping how far the
+                // ones begun so far reach: nested words (`a`, `aa`, ...) in a
+                // long message made checking each character against every
+                // span take a room's whole second.
+                let mut spans = spans;
+                spans.sort_unstable();
+                let mut next = spans.iter().peekable();
+                let mut reach: Option<usize> = None;
                 let masked = text
                     .chars()
                     .enumerate()
                     .map(|(i, c)| {
-                        if spans.iter().any(|&(a, b)| (a..=b).contains(&i)) && !c.is_whitespace() {
+                        while let Some(&(_, last)) = next.next_if(|(first, _)| *first <= i) {
+                            reach = reach.max(Some(last));
+                        }
+                        if reach.is_some_and(|r| i <= r) && !c.is_whitespace() {
                             '*'
                         } else {
                             c
@@ -463,5 +474,31 @@ mod tests {
         assert!(
             RoomPolicy::default().allows_emoji("👍") && !RoomPolicy::default().allows_emoji("🍕")
         );
+    }
+
+    proptest::proptest! {
+        /// Masking in one pass stars exactly the characters some match
+        /// covers, as checking each against every match did.
+        #[test]
+        fn masking_in_one_pass_stars_what_any_match_covers(
+            words in proptest::collection::vec("[ab]{1,4}", 1..6),
+            text in "[ab .]{0,40}",
+        ) {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let p = policy(&words, FilterAction::Mask);
+            let spans = p.matches(&text).unwrap_or_default();
+            let expected: String = text
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if spans.iter().any(|&(a, b)| (a..=b).contains(&i)) && !c.is_whitespace() {
+                        '*'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            proptest::prop_assert_eq!(p.filter(&text, true), Filtered::Pass(expected));
+        }
     }
 }

@@ -4230,3 +4230,100 @@ fn a_caption_comes_off_a_message_with_files_but_a_message_of_text_cannot_be_empt
     assert_eq!(replies(&replayed), replies(&retried), "the same ack");
     assert_eq!(kind(&replies(&replayed)[0]), "ack");
 }
+
+/// A name is seen by everyone (presence, typing, receipts, its messages):
+/// the site's word filter and link policy apply to the names anonymous
+/// visitors pick, as to their messages. A blocked one is replaced.
+#[test]
+fn names_visitors_pick_pass_the_sites_filter_like_messages() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let strict = RoomPolicy {
+        words: vec!["bad".into()],
+        links: policy::LinkPolicy::VerifiedOnly,
+        ..RoomPolicy::default()
+    };
+    let named = |name: &str, policy: &RoomPolicy| JoinRequest {
+        policy: policy.clone(),
+        ..request(name)
+    };
+    for (picked, shown) in [
+        ("so b.a.d", "Anonymous"),
+        ("join evil.com/x", "Anonymous"),
+        ("Ada", "Ada"),
+    ] {
+        let (member, welcome) = join(&mut core, &mut store, named(picked, &strict));
+        assert_eq!(field(&welcome[0], "name").as_str(), Some(shown), "{picked}");
+        assert_eq!(member.name, shown);
+    }
+    let masking = RoomPolicy {
+        filter_action: policy::FilterAction::Mask,
+        ..strict
+    };
+    let (bo, _) = join(&mut core, &mut store, named("bad Bo", &masking));
+    assert_eq!(bo.name, "*** Bo");
+    let out = send(&mut core, &mut store, &bo, "m1", "hi");
+    assert_eq!(field(&broadcasts(&out)[0], "name").as_str(), Some("*** Bo"));
+    // A name from the site's own token is the site's word.
+    let (mo, _) = join(&mut core, &mut store, named_moderator("bad Mo", &masking));
+    assert_eq!(mo.name, "bad Mo");
+}
+
+fn named_moderator(name: &str, policy: &RoomPolicy) -> JoinRequest {
+    JoinRequest {
+        policy: policy.clone(),
+        ..moderator("mo-9", name)
+    }
+}
+
+/// A muted member may not post: their typing and their read receipts (both
+/// carry their name to everyone) are not relayed either; in a locked room
+/// only moderators are heard typing.
+#[test]
+fn a_muted_member_and_a_locked_room_are_not_heard_typing_or_reading() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let from = |name: &str, address: &str| JoinRequest {
+        address: Some(address.into()),
+        ..with_receipts(name, true)
+    };
+    let (ada, _) = join(&mut core, &mut store, from("Ada", "198.51.100.1"));
+    let (eve, _) = join(&mut core, &mut store, from("Eve", "198.51.100.2"));
+    let (mo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            policy: RoomPolicy {
+                receipts: true,
+                ..RoomPolicy::default()
+            },
+            ..moderator("mo-1", "Mo")
+        },
+    );
+    send(&mut core, &mut store, &ada, "m1", "hello");
+    let heard = |core: &mut RoomCore, store: &mut MemoryStore, who: &Member, text: &str, at| {
+        broadcasts(&frame(core, store, who, text, at))
+            .iter()
+            .map(|f| kind(f).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let typing = r#"{"type":"typing"}"#;
+    assert_eq!(heard(&mut core, &mut store, &eve, typing, T0 + 1), ["typing"]);
+    let mute = format!(
+        r#"{{"type":"moderate","id":"x1","action":"mute","sender":"{}","seconds":600}}"#,
+        eve.sender
+    );
+    frame(&mut core, &mut store, &mo, &mute, T0 + 4_000);
+    let none: [&str; 0] = [];
+    assert_eq!(heard(&mut core, &mut store, &eve, typing, T0 + 5_000), none);
+    let read = r#"{"type":"read","seq":1}"#;
+    assert_eq!(heard(&mut core, &mut store, &eve, read, T0 + 5_001), none);
+    assert_eq!(heard(&mut core, &mut store, &ada, read, T0 + 5_002), ["receipt"]);
+    frame(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"moderate","id":"x2","action":"lock"}"#,
+        T0 + 9_000,
+    );
+    assert_eq!(heard(&mut core, &mut store, &ada, typing, T0 + 10_000), none);
+    assert_eq!(heard(&mut core, &mut store, &mo, typing, T0 + 10_001), ["typing"]);
+}
