@@ -360,3 +360,21 @@ test('attack: a muted visitor reaches no one by typing, read receipts or the nam
   const heard = ada.frames.slice(mark).filter((f) => f.sender === eve.welcome.sender || f.name === 'Anonymous');
   assert.deepEqual(heard.map((f) => f.type), [], `a muted member was heard: ${JSON.stringify(heard)}`);
 });
+
+test('a moderator away cannot be banned, muted or purged by another (not_allowed), and comes back in', async (t) => {
+  const s = await site();
+  const room = uniqueRoom('mod-away');
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  t.after(() => mo.close());
+  const kim = await join(room, 'x', { site: s, token: moderatorToken('mo-2', 'Kim') });
+  await post(kim, 'I moderate here too');
+  const sender = kim.welcome.sender;
+  await kim.close();
+  for (const action of ['ban', 'mute', 'purge']) {
+    const refusal = await act(mo, { type: 'moderate', action, sender });
+    assert.equal(refusal.code, 'not_allowed', `${action} of a moderator away: ${JSON.stringify(refusal)}`);
+  }
+  const back = await join(room, 'x', { site: s, token: moderatorToken('mo-2', 'Kim') });
+  t.after(() => back.close());
+  assert.equal((await act(back, { type: 'send', message: 'still here' })).type, 'ack');
+});

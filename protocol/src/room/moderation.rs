@@ -106,15 +106,18 @@ impl RoomCore {
             };
             return fail(ProtocolError::new(ErrorCode::NotFound, what));
         }
-        // Moderators cannot silence each other (or the site's bots).
+        // Moderators cannot silence each other (or the site's bots), online
+        // or not.
         if let Some(sender) = action.sender() {
+            let lifts = matches!(
+                action,
+                ModerationAction::Unmute { .. } | ModerationAction::Unban { .. }
+            );
             // The site's own bot is never online, but is a moderator too.
-            let site_bot = *sender == self.key.sender(SITE_BOT);
-            if (site_bot || self.presence.role(sender).is_some())
-                && !matches!(
-                    action,
-                    ModerationAction::Unmute { .. } | ModerationAction::Unban { .. }
-                )
+            if !lifts
+                && (*sender == self.key.sender(SITE_BOT)
+                    || self.presence.role(sender).is_some()
+                    || store.wrote_with_a_role(sender)?)
             {
                 return fail(ProtocolError::new(
                     ErrorCode::NotAllowed,
@@ -246,7 +249,9 @@ impl RoomCore {
     /// Whether `member` is banned: by sender key, or (anonymous) by address.
     pub(super) fn is_banned(&self, member: &Member, now: u64) -> bool {
         // Checked on every frame: no hashing in the usual room without bans.
-        if self.state.sanctions.bans.is_empty() {
+        // A moderator (by their token) is never banned: not by a ban given
+        // while they were away and unknown here.
+        if self.state.sanctions.bans.is_empty() || member.moderates() {
             return false;
         }
         let origin = self.origin(member);

@@ -195,6 +195,9 @@ pub trait Store {
     /// wrote here and were not erased: moderation notices name members who
     /// are no longer connected.
     fn latest_name(&mut self, sender: &str) -> Result<Option<String>, StoreError>;
+    /// Whether `sender` wrote here with a role (a moderator, a bot): one
+    /// who is not connected now is one all the same.
+    fn wrote_with_a_role(&mut self, sender: &str) -> Result<bool, StoreError>;
     /// The [`Record::origin`] of `sender`'s latest message that has one,
     /// written at `since` or later.
     fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError>;
@@ -509,6 +512,12 @@ impl Store for MemoryStore {
             }
             _ => None,
         }))
+    }
+
+    fn wrote_with_a_role(&mut self, sender: &str) -> Result<bool, StoreError> {
+        Ok(self.records.iter().any(
+            |r| matches!(&r.kind, RecordKind::Message(m) if m.sender == sender && m.role.is_some()),
+        ))
     }
 
     fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError> {

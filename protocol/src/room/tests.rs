@@ -4306,7 +4306,10 @@ fn a_muted_member_and_a_locked_room_are_not_heard_typing_or_reading() {
             .collect::<Vec<_>>()
     };
     let typing = r#"{"type":"typing"}"#;
-    assert_eq!(heard(&mut core, &mut store, &eve, typing, T0 + 1), ["typing"]);
+    assert_eq!(
+        heard(&mut core, &mut store, &eve, typing, T0 + 1),
+        ["typing"]
+    );
     let mute = format!(
         r#"{{"type":"moderate","id":"x1","action":"mute","sender":"{}","seconds":600}}"#,
         eve.sender
@@ -4316,7 +4319,10 @@ fn a_muted_member_and_a_locked_room_are_not_heard_typing_or_reading() {
     assert_eq!(heard(&mut core, &mut store, &eve, typing, T0 + 5_000), none);
     let read = r#"{"type":"read","seq":1}"#;
     assert_eq!(heard(&mut core, &mut store, &eve, read, T0 + 5_001), none);
-    assert_eq!(heard(&mut core, &mut store, &ada, read, T0 + 5_002), ["receipt"]);
+    assert_eq!(
+        heard(&mut core, &mut store, &ada, read, T0 + 5_002),
+        ["receipt"]
+    );
     frame(
         &mut core,
         &mut store,
@@ -4324,6 +4330,48 @@ fn a_muted_member_and_a_locked_room_are_not_heard_typing_or_reading() {
         r#"{"type":"moderate","id":"x2","action":"lock"}"#,
         T0 + 9_000,
     );
-    assert_eq!(heard(&mut core, &mut store, &ada, typing, T0 + 10_000), none);
-    assert_eq!(heard(&mut core, &mut store, &mo, typing, T0 + 10_001), ["typing"]);
+    assert_eq!(
+        heard(&mut core, &mut store, &ada, typing, T0 + 10_000),
+        none
+    );
+    assert_eq!(
+        heard(&mut core, &mut store, &mo, typing, T0 + 10_001),
+        ["typing"]
+    );
+}
+
+/// "Moderators cannot mute, ban or purge each other": not while one is
+/// away either. One who wrote here is known by their messages; one who
+/// never did is unknown, but a ban given then binds no one who moderates.
+#[test]
+fn moderators_cannot_ban_or_purge_a_moderator_who_is_away() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let (kim, _) = join(&mut core, &mut store, moderator("mo-2", "Kim"));
+    let (lee, _) = join(&mut core, &mut store, moderator("mo-3", "Lee"));
+    send(&mut core, &mut store, &kim, "k1", "I moderate here");
+    core.leave(&kim, Sockets::default(), T0 + 1);
+    core.leave(&lee, Sockets::default(), T0 + 1);
+    for (i, action) in ["ban", "mute", "purge"].iter().enumerate() {
+        let text = format!(
+            r#"{{"type":"moderate","id":"x{i}","action":"{action}","sender":"{}"}}"#,
+            kim.sender
+        );
+        assert_eq!(
+            answer(&frame(&mut core, &mut store, &mo, &text, T0 + 2)),
+            "not_allowed",
+            "{action} of a moderator away"
+        );
+    }
+    // Lee never wrote: the room cannot tell, and takes the ban...
+    let ban = format!(
+        r#"{{"type":"moderate","id":"x9","action":"ban","sender":"{}"}}"#,
+        lee.sender
+    );
+    assert_eq!(answer(&frame(&mut core, &mut store, &mo, &ban, T0 + 3)), "ack");
+    // ...which does not keep Lee out.
+    let back = core
+        .join(moderator("mo-3", "Lee"), Sockets::default(), T0 + 4, &mut store)
+        .unwrap();
+    assert!(matches!(back, Joined::Accepted { .. }), "a moderator was banned");
 }

@@ -909,6 +909,19 @@ impl Store for SqlStore {
         Ok(rows.into_iter().next().map(|r| r.name))
     }
 
+    fn wrote_with_a_role(&mut self, sender: &str) -> Result<bool, StoreError> {
+        #[derive(Deserialize)]
+        struct One {
+            #[allow(dead_code)]
+            one: i64,
+        }
+        let rows = self.exec::<One>(
+            "SELECT 1 AS one FROM messages WHERE kind = 'm' AND sender_key = ? AND role IS NOT NULL LIMIT 1",
+            vec![sender.into()],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
     fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError> {
         #[derive(Deserialize)]
         struct OriginRow {
