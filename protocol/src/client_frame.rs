@@ -282,15 +282,17 @@ impl ClientFrame {
     }
 
     fn parse_v1(obj: &Json) -> Result<ClientFrame, ProtocolError> {
-        let kind = match obj.get("type") {
-            Some(Json::Str(t)) => t.as_str(),
-            Some(_) => return Err(bad("\"type\" must be a string")),
-            None => return Err(bad("missing \"type\"")),
-        };
         let id = match obj.get("id") {
             None | Some(Json::Null) => None,
             Some(Json::Str(id)) if is_client_id(id) => Some(id.clone()),
             Some(_) => return Err(bad("\"id\" must be 1-64 characters of A-Z a-z 0-9 _ . : -")),
+        };
+        // Refusals name the frame's id, a type this server does not know
+        // (a newer client's) included: the client waits on that id.
+        let kind = match obj.get("type") {
+            Some(Json::Str(t)) => t.as_str(),
+            Some(_) => return Err(bad("\"type\" must be a string").with_id(id.as_deref())),
+            None => return Err(bad("missing \"type\"").with_id(id.as_deref())),
         };
         // Everything but `send`, `history` and `typing` needs an id (its ack names it).
         let with_id = |f: &dyn Fn(String) -> Result<ClientFrame, ProtocolError>| match &id {
@@ -419,10 +421,10 @@ impl ClientFrame {
                 Some(seq) => Ok(ClientFrame::Read { seq }),
                 None => Err(bad("read needs \"seq\"")),
             },
-            other => Err(bad(format!(
-                "unknown frame type \"{}\"",
-                truncate(other, 32)
-            ))),
+            other => Err(
+                bad(format!("unknown frame type \"{}\"", truncate(other, 32)))
+                    .with_id(id.as_deref()),
+            ),
         }
     }
 
@@ -661,6 +663,22 @@ mod tests {
 
     fn v1(text: &str) -> Result<ClientFrame, ProtocolError> {
         ClientFrame::parse(text, Dialect::V1)
+    }
+
+    #[test]
+    fn a_frame_of_a_type_not_known_here_is_refused_under_its_id() {
+        for text in [
+            r#"{"type":"poll","id":"p1"}"#,
+            r#"{"type":5,"id":"p1"}"#,
+            r#"{"id":"p1"}"#,
+        ] {
+            let e = v1(text).unwrap_err();
+            assert_eq!(
+                (e.code, e.id.as_deref()),
+                (ErrorCode::BadFrame, Some("p1")),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -4368,10 +4368,21 @@ fn moderators_cannot_ban_or_purge_a_moderator_who_is_away() {
         r#"{{"type":"moderate","id":"x9","action":"ban","sender":"{}"}}"#,
         lee.sender
     );
-    assert_eq!(answer(&frame(&mut core, &mut store, &mo, &ban, T0 + 3)), "ack");
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &mo, &ban, T0 + 3)),
+        "ack"
+    );
     // ...which does not keep Lee out.
     let back = core
-        .join(moderator("mo-3", "Lee"), Sockets::default(), T0 + 4, &mut store)
+        .join(
+            moderator("mo-3", "Lee"),
+            Sockets::default(),
+            T0 + 4,
+            &mut store,
+        )
         .unwrap();
-    assert!(matches!(back, Joined::Accepted { .. }), "a moderator was banned");
+    assert!(
+        matches!(back, Joined::Accepted { .. }),
+        "a moderator was banned"
+    );
 }
