@@ -378,3 +378,24 @@ test('a moderator away cannot be banned, muted or purged by another (not_allowed
   t.after(() => back.close());
   assert.equal((await act(back, { type: 'send', message: 'still here' })).type, 'ack');
 });
+
+test('attack: a verified user banned after leaving cannot come back anonymously from the address they wrote from', async (t) => {
+  const s = await site();
+  const room = uniqueRoom('mod-evade');
+  const from = { headers: { 'cf-connecting-ip': '192.0.2.77' } };
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  t.after(() => mo.close());
+  const vic = await join(room, 'x', { site: s, token: userToken('vic', 'Vic') }, from);
+  await post(vic, 'buy my stuff');
+  const sender = vic.welcome.sender;
+  await vic.close();
+  assert.equal((await act(mo, { type: 'moderate', action: 'ban', sender })).type, 'ack');
+  const c = await Client.connect({ room, site: s, v: '1', name: 'Totally new' }, from);
+  t.after(() => c.close());
+  const first = await c.next((f) => f.type === 'welcome' || f.type === 'error', 8000);
+  assert.deepEqual([first.type, first.code], ['error', 'banned'], 'the banned user got back in anonymously');
+  assert.equal((await c.closed).code, 4008);
+  // Someone elsewhere is not held.
+  const other = await join(room, 'Ada', { site: s }, { headers: { 'cf-connecting-ip': '192.0.2.78' } });
+  await other.close();
+});

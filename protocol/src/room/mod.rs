@@ -991,7 +991,7 @@ impl RoomCore {
             client_id: id,
             request,
             kind: RecordKind::Message(message),
-            origin: self.origin(member),
+            origin: self.written_from(member),
         };
         store.append(&record)?;
         self.last_post.insert(member.sender.clone(), now);

@@ -145,8 +145,8 @@ impl RoomCore {
         };
         // Where a banned or muted sender is connected from or, gone, last
         // wrote from (hashed): an anonymous new sender key from there is
-        // banned or muted too. A mute of a verified user is theirs alone
-        // (a ban also keeps them from coming back anonymously).
+        // banned or muted too. A mute of a verified user is theirs alone; a
+        // ban also keeps them from coming back anonymously, gone or not.
         let origins = match &action {
             ModerationAction::Mute { sender, .. } if self.presence.verified(sender) => Vec::new(),
             ModerationAction::Ban { sender, .. } | ModerationAction::Mute { sender, .. } => {
@@ -158,7 +158,10 @@ impl RoomCore {
                     .collect();
                 if here.is_empty() {
                     let since = now.saturating_sub(ORIGIN_FOLLOWED_MS);
-                    store.latest_origin(sender, since)?.into_iter().collect()
+                    let anonymous = matches!(action, ModerationAction::Mute { .. });
+                    (store.latest_origin(sender, since, anonymous)?)
+                        .into_iter()
+                        .collect()
                 } else {
                     here
                 }
@@ -280,7 +283,13 @@ impl RoomCore {
             .collect()
     }
 
-    /// Where an anonymous member writes from, hashed ([`Record::origin`]).
+    /// Where a member writes from, hashed ([`Record::origin`]).
+    pub(super) fn written_from(&self, member: &Member) -> Option<String> {
+        member.address.as_deref().map(|a| self.key.address(a))
+    }
+
+    /// Where an anonymous member writes from, hashed: what sanctions of
+    /// addresses apply to (a verified user is held by their identity).
     pub(super) fn origin(&self, member: &Member) -> Option<String> {
         (!member.verified)
             .then(|| member.address.as_deref().map(|a| self.key.address(a)))

@@ -43,9 +43,10 @@ pub struct Record {
     /// reused for something else (`id_conflict`).
     pub request: u64,
     pub kind: RecordKind,
-    /// Where an anonymous author wrote a message from (a keyed hash of the
-    /// address, [`super::sender_key::RoomKey::address`]): a moderator may
-    /// ban them after they left.
+    /// Where the author wrote a message from (a keyed hash of the address,
+    /// [`super::sender_key::RoomKey::address`]): a moderator may ban them
+    /// after they left, and the ban follows them there (anonymous, or a
+    /// verified user trying to come back anonymously).
     pub origin: Option<String>,
 }
 
@@ -199,8 +200,14 @@ pub trait Store {
     /// who is not connected now is one all the same.
     fn wrote_with_a_role(&mut self, sender: &str) -> Result<bool, StoreError>;
     /// The [`Record::origin`] of `sender`'s latest message that has one,
-    /// written at `since` or later.
-    fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError>;
+    /// written at `since` or later (`anonymous`: and not as a verified
+    /// user).
+    fn latest_origin(
+        &mut self,
+        sender: &str,
+        since: u64,
+        anonymous: bool,
+    ) -> Result<Option<String>, StoreError>;
     /// A page of history as `viewer` (an author) sees it: reactions say
     /// whether the viewer made them.
     fn page(&mut self, query: PageQuery, viewer: &str) -> Result<Page, StoreError>;
@@ -520,9 +527,16 @@ impl Store for MemoryStore {
         ))
     }
 
-    fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError> {
+    fn latest_origin(
+        &mut self,
+        sender: &str,
+        since: u64,
+        anonymous: bool,
+    ) -> Result<Option<String>, StoreError> {
         Ok(self.records.iter().rev().find_map(|r| match &r.kind {
-            RecordKind::Message(m) if m.sender == sender && r.timestamp >= since => {
+            RecordKind::Message(m)
+                if m.sender == sender && r.timestamp >= since && !(anonymous && m.verified) =>
+            {
                 r.origin.clone()
             }
             _ => None,
@@ -637,7 +651,10 @@ impl Store for MemoryStore {
         let mut notices = 0;
         for r in self.records.iter_mut() {
             match &mut r.kind {
-                RecordKind::Message(m) if r.author == author => m.name.clear(),
+                RecordKind::Message(m) if r.author == author => {
+                    m.name.clear();
+                    r.origin = None;
+                }
                 RecordKind::Moderation(n) => {
                     // A reason given about them may name or describe them
                     // (an erasure's own notice keeps its reason).

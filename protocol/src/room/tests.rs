@@ -4386,3 +4386,67 @@ fn moderators_cannot_ban_or_purge_a_moderator_who_is_away() {
         "a moderator was banned"
     );
 }
+
+/// A verified user banned after they left comes back anonymously from the
+/// address they wrote from no more than one banned while here does; a
+/// mute of a verified user stays theirs alone; an erasure takes the
+/// addresses their messages kept.
+#[test]
+fn a_ban_follows_a_verified_user_who_left_to_the_address_they_wrote_from() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let at = |req: JoinRequest, address: &str| JoinRequest {
+        address: Some(address.into()),
+        ..req
+    };
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let (vic, _) = join(
+        &mut core,
+        &mut store,
+        at(verified("u-7", Some("Vic")), "192.0.2.7"),
+    );
+    let (val, _) = join(
+        &mut core,
+        &mut store,
+        at(verified("u-8", Some("Val")), "192.0.2.8"),
+    );
+    send(&mut core, &mut store, &vic, "v1", "spam");
+    send(&mut core, &mut store, &val, "w1", "rude");
+    core.leave(&vic, Sockets::default(), T0 + 1);
+    core.leave(&val, Sockets::default(), T0 + 1);
+    let sanction = |core: &mut RoomCore, store: &mut MemoryStore, action: &str, who: &Member| {
+        let text = format!(
+            r#"{{"type":"moderate","id":"{action}","action":"{action}","sender":"{}"}}"#,
+            who.sender
+        );
+        assert_eq!(answer(&frame(core, store, &mo, &text, T0 + 2)), "ack");
+    };
+    sanction(&mut core, &mut store, "ban", &vic);
+    sanction(&mut core, &mut store, "mute", &val);
+    let anonymous = |core: &mut RoomCore, store: &mut MemoryStore, address: &str| {
+        core.join(
+            at(request("Guest"), address),
+            Sockets::default(),
+            T0 + 3,
+            store,
+        )
+        .unwrap()
+    };
+    assert!(
+        matches!(
+            anonymous(&mut core, &mut store, "192.0.2.7"),
+            Joined::Refused { code: 4008, .. }
+        ),
+        "a verified user banned after leaving came back anonymously"
+    );
+    let Joined::Accepted { member: guest, .. } = anonymous(&mut core, &mut store, "192.0.2.8")
+    else {
+        panic!("a verified user's mute kept an address out");
+    };
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &guest, "g1", "hi")),
+        "ack"
+    );
+    // Erased, Vic's messages keep no address.
+    store.purge_author(&vic.author, &vic.sender).unwrap();
+    assert_eq!(store.latest_origin(&vic.sender, 0, false).unwrap(), None);
+}

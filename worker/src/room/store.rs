@@ -922,14 +922,20 @@ impl Store for SqlStore {
         Ok(!rows.is_empty())
     }
 
-    fn latest_origin(&mut self, sender: &str, since: u64) -> Result<Option<String>, StoreError> {
+    fn latest_origin(
+        &mut self,
+        sender: &str,
+        since: u64,
+        anonymous: bool,
+    ) -> Result<Option<String>, StoreError> {
         #[derive(Deserialize)]
         struct OriginRow {
             origin: String,
         }
         let rows = self.exec::<OriginRow>(
-            "SELECT origin FROM messages WHERE kind = 'm' AND sender_key = ? AND origin IS NOT NULL AND ts >= ? ORDER BY seq DESC LIMIT 1",
-            vec![sender.into(), int(since)],
+            "SELECT origin FROM messages WHERE kind = 'm' AND sender_key = ? AND origin IS NOT NULL AND ts >= ?
+               AND (verified = 0 OR ? = 0) ORDER BY seq DESC LIMIT 1",
+            vec![sender.into(), int(since), int(u64::from(anonymous))],
         )?;
         Ok(rows.into_iter().next().map(|r| r.origin))
     }
@@ -1042,7 +1048,7 @@ impl Store for SqlStore {
             vec![author.into(), author.into()],
         )?;
         self.run(
-            "UPDATE messages SET name = '' WHERE kind = 'm' AND sender = ?",
+            "UPDATE messages SET name = '', origin = NULL WHERE kind = 'm' AND sender = ?",
             vec![author.into()],
         )?;
         let erased = self.tombstone_where("sender", author)?;
