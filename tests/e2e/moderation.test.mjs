@@ -334,6 +334,33 @@ test('welcome lists who is here; presence frames keep the list current', async (
   await ada.close();
 });
 
+test('attack: slow mode is not beaten by coming back under a fresh sender key', async (t) => {
+  const s = await site();
+  const room = uniqueRoom('mod-slow');
+  const from = (address) => ({ headers: { 'cf-connecting-ip': address } });
+  const mo = await join(room, 'x', { site: s, token: moderatorToken() });
+  t.after(() => mo.close());
+  assert.equal((await act(mo, { type: 'moderate', action: 'slow', seconds: 30 })).type, 'ack');
+  // One visitor, a new sender key per connection (what a script does).
+  const answers = [];
+  for (let i = 0; i < 6; i += 1) {
+    const eve = await join(room, `Eve ${i}`, { site: s }, from('203.0.113.40'));
+    answers.push(await act(eve, { type: 'send', message: `spam ${i}` }));
+    await eve.close();
+  }
+  const accepted = answers.filter((a) => a.type === 'ack').length;
+  assert.equal(accepted, 3, `one address got ${accepted} messages into one 30 s interval: ${JSON.stringify(answers)}`);
+  const refusal = answers.at(-1);
+  assert.equal(refusal.code, 'slow_mode');
+  assert.ok(refusal.retryAfter > 20_000 && refusal.retryAfter <= 30_000, String(refusal.retryAfter));
+  // Another address, and a verified member from the same one, are not held back.
+  const ada = await join(room, 'Ada', { site: s }, from('203.0.113.41'));
+  const vic = await join(room, 'x', { site: s, token: userToken('vic', 'Vic') }, from('203.0.113.40'));
+  t.after(() => Promise.all([ada.close(), vic.close()]));
+  assert.equal((await act(ada, { type: 'send', message: 'hello' })).type, 'ack');
+  assert.equal((await act(vic, { type: 'send', message: 'hello too' })).type, 'ack');
+});
+
 test('attack: a muted visitor reaches no one by typing, read receipts or the name they pick', async (t) => {
   const s = await site({ words: ['scam'], links: 'verifiedOnly', receipts: true });
   const room = uniqueRoom('mod-quiet');

@@ -52,6 +52,7 @@ pub mod presence;
 mod reports;
 pub mod sanctions;
 pub mod sender_key;
+mod slow_mode;
 pub mod store;
 pub mod throttle;
 
@@ -77,6 +78,7 @@ pub use self::policy::RoomPolicy;
 use self::presence::{LiveCount, Presence};
 use self::sanctions::Sanctions;
 pub use self::sender_key::RoomKey;
+use self::slow_mode::SlowMode;
 pub use self::store::{
     Change, MemoryStore, Page, PageQuery, Prior, Purged, Record, RecordKind, Store, StoreError,
     Upload, UploadState, MAX_PURGE_EVENTS,
@@ -85,8 +87,6 @@ use self::throttle::Throttles;
 
 /// Retention is checked every this many records (not on every send).
 pub const RETENTION_CHECK_EVERY: u64 = 100;
-/// Senders whose last message time is remembered for slow mode.
-const SLOW_MODE_MEMORY: usize = 10_000;
 /// The author the site's server posts and moderates as (site API).
 pub(crate) const SITE_BOT: &str = "bot:site";
 /// Read positions remembered for read receipts (members who left included).
@@ -141,8 +141,7 @@ pub struct RoomCore {
     throttles: Throttles,
     presence: Presence,
     state: SavedState,
-    /// sender key -> when their last message was accepted (slow mode).
-    last_post: LruMap<String, u64>,
+    slow_mode: SlowMode,
     /// Where files go; `None` until the adapter says (no uploads until then).
     files: Option<FilePlace>,
     /// Bytes of files the site's other rooms hold, as its room list last
@@ -180,7 +179,7 @@ impl RoomCore {
             throttles: Throttles::default(),
             presence: Presence::default(),
             state,
-            last_post: LruMap::new(SLOW_MODE_MEMORY),
+            slow_mode: SlowMode::default(),
             files: None,
             files_elsewhere: (0, 0),
             storage_full_told: None,
@@ -875,21 +874,15 @@ impl RoomCore {
             .muted_until(&member.sender, origin.as_deref(), now)
     }
 
-    /// Slow mode: one message per interval per sender (moderators excepted).
-    fn slow_mode(&mut self, member: &Member, now: u64) -> Result<(), ProtocolError> {
+    /// Slow mode (see [`slow_mode`]).
+    fn slow_mode(&self, member: &Member, now: u64) -> Result<(), ProtocolError> {
         let interval = self.state.sanctions.slow_secs.saturating_mul(1000);
-        if interval == 0 || member.moderates() {
-            return Ok(());
-        }
-        match self.last_post.peek(&member.sender) {
-            Some(&last) if now < last.saturating_add(interval) => {
-                let wait = last + interval - now;
-                Err(ProtocolError {
-                    retry_after: Some(wait),
-                    ..ProtocolError::new(ErrorCode::SlowMode, "slow mode: wait a moment")
-                })
-            }
-            _ => Ok(()),
+        match self.slow_mode.wait(member, interval, now) {
+            Some(wait) => Err(ProtocolError {
+                retry_after: Some(wait),
+                ..ProtocolError::new(ErrorCode::SlowMode, "slow mode: wait a moment")
+            }),
+            None => Ok(()),
         }
     }
 
@@ -994,7 +987,7 @@ impl RoomCore {
             origin: self.written_from(member),
         };
         store.append(&record)?;
-        self.last_post.insert(member.sender.clone(), now);
+        self.slow_mode.posted(member, now);
         // 9. Ack the sender, tell everyone else. A message with files, a
         //    quote, or a text other than what was sent (masked, cleaned; a
         //    trim aside, which clients do too) goes to its sender too,
