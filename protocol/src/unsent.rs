@@ -51,9 +51,10 @@ pub const DRAFT_MAX_BYTES: usize = 16 * LIMITS_CEILING.max_message_chars;
 /// What to keep: "" when there is no draft, nothing unsent and no sender
 /// key (the adapter then removes it). `stored`: what another tab of this
 /// visitor wrote since this page last did ("" if none): its unsent messages
-/// (kept by a tab that is offline, or was closed offline) stay, after ours,
-/// or this write would lose them. Those this outbox had are ours to keep or
-/// drop; the draft is this page's composer's.
+/// (kept by a tab that is offline, or was closed offline) stay, or this
+/// write would lose them, merged with ours in the order they were typed
+/// (each tab's are in order already). Those this outbox had are ours to
+/// keep or drop; the draft is this page's composer's.
 pub fn encode(
     draft: &str,
     outbox: &Outbox,
@@ -63,11 +64,18 @@ pub fn encode(
 ) -> String {
     let mut others = Outbox::default();
     decode(stored, now, &mut others);
-    let others = others.items().filter(|i| !outbox.knows(&i.id));
+    let mut others = others.items().filter(|i| !outbox.knows(&i.id)).peekable();
+    let mut ours = outbox.items().peekable();
+    // (A merge, not a sort: a sort is kilobytes of the widget.)
+    let in_typed_order = std::iter::from_fn(|| match (ours.peek(), others.peek()) {
+        (Some(o), Some(t)) if t.at < o.at => others.next(),
+        (Some(_), _) => ours.next(),
+        (None, _) => others.next(),
+    });
     // The array is written here: `json::array` over a `Vec` would be one
     // more copy of it in the widget.
     let mut kept = String::new();
-    for i in outbox.items().chain(others) {
+    for i in in_typed_order {
         let Action::Send { text, files, .. } = &i.action else {
             continue;
         };
@@ -251,6 +259,21 @@ mod tests {
         );
         let (draft, key) = decode(&kept, NOW, &mut Outbox::default());
         assert_eq!((draft.as_str(), key.as_deref()), ("b's draft", Some("k.1")));
+    }
+
+    #[test]
+    fn two_tabs_unsent_messages_come_back_in_the_order_they_were_typed() {
+        // Offline, tab A kept "1" and "3", tab B typed "2" and "4" between.
+        let mut a = Outbox::default();
+        a.push("a1".into(), send("1", 0), NOW, PENDING);
+        a.push("a3".into(), send("3", 0), NOW + 2.0, PENDING);
+        let stored = encode("", &a, "", NOW + 2.0, None);
+        let mut b = Outbox::default();
+        b.push("b2".into(), send("2", 0), NOW + 1.0, PENDING);
+        b.push("b4".into(), send("4", 0), NOW + 3.0, PENDING);
+        let kept = encode("", &b, &stored, NOW + 3.0, None);
+        let texts: Vec<String> = restored(&kept, NOW).into_iter().map(|r| r.1).collect();
+        assert_eq!(texts, ["1", "2", "3", "4"]);
     }
 
     #[test]

@@ -108,6 +108,35 @@ test('a tab typing in its composer does not erase the unsent messages of another
   }
 });
 
+test('messages typed offline in two tabs, in turn, go out in the order they were typed', async () => {
+  const room = uniqueRoom('tabsorder');
+  const context = await browser.newContext();
+  try {
+    const a = await widgetPage(context, { room, name: 'Ada' });
+    const b = await widgetPage(context, { room, name: 'Ada' });
+    await waitForStatus(a, 'connected');
+    await waitForStatus(b, 'connected');
+    await context.setOffline(true);
+    for (const p of [a, b]) await p.locator('.hc-banner', { hasText: 'Offline' }).waitFor({ timeout: 15_000 });
+    for (const [p, text] of [[a, '1st (tab A)'], [b, '2nd (tab B)'], [a, '3rd (tab A)']]) {
+      await say(p, text);
+      await p.waitForFunction((t) => Object.entries(localStorage).some(([k, v]) => k.startsWith('hello-chat:kept:') && v.includes(t)), text);
+    }
+    await a.close();
+    await b.close();
+    await context.setOffline(false);
+    const c = await widgetPage(context, { room, name: 'Ada' });
+    await waitForStatus(c, 'connected');
+    await c.locator('.hc-list .hc-msg.hc-own[data-seq]', { hasText: '2nd (tab B)' }).waitFor({ timeout: 15_000 });
+    await c.locator('.hc-outbox .hc-msg').first().waitFor({ state: 'detached', timeout: 15_000 });
+    const audit = await join(room, 'Audit');
+    assert.deepEqual(audit.history.messages.map((m) => m.message), ['1st (tab A)', '2nd (tab B)', '3rd (tab A)']);
+    await audit.close();
+  } finally {
+    await context.close();
+  }
+});
+
 /** A site with a moderation key, and a context whose clock is `skewMs` off. */
 async function skewed(skewMs) {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: 'lifecycle-secret-0123456789abcdef' }, 'life');
