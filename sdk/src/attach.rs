@@ -403,14 +403,22 @@ pub(crate) fn on_pick(c: &mut Controller, _: Event, _: f64) {
 
 /// Files pasted in the composer (a screenshot, a copied image).
 pub(crate) fn on_paste(c: &mut Controller, e: Event, _: f64) {
-    let files = list(
-        cast_ref::<ClipboardEvent>(&e, "ClipboardEvent")
-            .and_then(|e| e.clipboard_data())
-            .and_then(|d| d.files()),
-    );
+    let data = cast_ref::<ClipboardEvent>(&e, "ClipboardEvent").and_then(|e| e.clipboard_data());
+    let files = list(data.as_ref().and_then(|d| d.files()));
     if !files.is_empty() && c.takes_files() {
-        // Not also their names as text.
-        e.prevent_default();
+        // A file copied from a file manager comes with its name as plain
+        // text: not that. Cells copied from a spreadsheet (or a document's
+        // text and pictures) come as HTML and plain text too, and with a
+        // picture of them: then the text is pasted as well (the picture can
+        // be taken off).
+        let has = |kind| {
+            data.as_ref()
+                .and_then(|d| d.get_data(kind).ok())
+                .is_some_and(|t| !t.is_empty())
+        };
+        if !(has("text/plain") && has("text/html")) {
+            e.prevent_default();
+        }
         c.stage(files);
     }
 }

@@ -131,6 +131,26 @@ test('a pasted image and a dropped one are attached and arrive inline', async ()
   assert.deepEqual((await loadedImage(bo, 'screenshot')).natural, [200, 120]);
   assert.equal((await fileMessages(bo))[0].message, '', 'a message may be a file alone');
 
+  // Cells copied from a spreadsheet: their text (plain and HTML) and a
+  // picture of them. The text goes in the composer (the browser inserts it),
+  // the picture is staged. A file copied from a file manager: its name as
+  // plain text, which is not pasted.
+  const paste = (text, name, html) => ada.evaluate(async ([text, name, html]) => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', text);
+    if (html) dt.setData('text/html', html);
+    dt.items.add(await window.makeImage(60, 20, 'image/png', name));
+    const event = new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true, composed: true });
+    window.root().querySelector('.hc-input').dispatchEvent(event);
+    return event.defaultPrevented;
+  }, [text, name, html]);
+  const cells = '<table><tr><td>Q1</td><td>120</td></tr><tr><td>Q2</td><td>140</td></tr></table>';
+  assert.equal(await paste('Q1\t120\nQ2\t140', 'image.png', cells), false, 'the text of copied cells was thrown away');
+  assert.equal(await paste('report.png', 'report.png'), true, 'a copied file\'s name was pasted as text');
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').nth(1).waitFor();
+  for (let i = 0; i < 2; i += 1) await ada.locator('.hc-tray .hc-unstage').first().click();
+  await ada.locator('.hc-tray .hc-staged').first().waitFor({ state: 'detached' });
+
   const highlighted = await ada.evaluate(async () => {
     const dt = new DataTransfer();
     dt.items.add(await window.makeImage(150, 300, 'image/png', 'dropped.png'));
