@@ -194,9 +194,10 @@ test('the actions menu works from the keyboard; authors edit, react, reply and d
   await bo.locator('.hc-list .hc-msg.hc-deleted .hc-text', { hasText: 'Message deleted' }).waitFor();
   await ada.locator('.hc-list .hc-msg.hc-deleted').waitFor();
   assert.match(await focusedClass(), /hc-msg hc-own.*hc-deleted/, 'focus stays on the message, now a tombstone');
-  // The quote of it in Bo's reply no longer shows its text, on either page.
+  // The quote of it in Bo's reply no longer shows its text, on either page,
+  // and says why (not "Ada …", a message cut short).
   for (const page of [ada, bo]) {
-    await item(page, 'agreed').locator('.hc-quote', { hasText: 'Ada…' }).waitFor();
+    await item(page, 'agreed').locator('.hc-quote', { hasText: 'AdaMessage deleted' }).waitFor();
   }
   await Promise.all([ada.context().close(), bo.context().close()]);
 });
@@ -926,6 +927,27 @@ test('↑ in an empty composer edits the visitor\'s last message; Enter saves, E
   const edited = await bo.next((f) => f.type === 'update');
   assert.equal(edited.message, 'second one, fixed');
   await Promise.all([bo.close(), ada.context().close()]);
+});
+
+test('on a message grouped under the one before it, "(edited)" shows under its own bubble, not above it', async () => {
+  const room = uniqueRoom('edited-grouped');
+  const ada = await open({ room, name: 'Ada' });
+  const bo = await open({ room, name: 'Bo' });
+  for (const text of ['first', 'second', 'third']) {
+    await ada.locator('.hc-input').fill(text);
+    await ada.locator('.hc-input').press('Enter');
+  }
+  await item(bo, 'third').waitFor();
+  const seq = Number(await item(ada, 'second').getAttribute('data-seq'));
+  await ada.evaluate((seq) => window.chat.edit(seq, 'second, fixed'), seq);
+  for (const page of [ada, bo]) {
+    const second = item(page, 'second, fixed');
+    await second.locator('.hc-edited').waitFor();
+    assert.match(await second.getAttribute('class'), /hc-grouped/);
+    const [mark, bubble] = await Promise.all([second.locator('.hc-edited'), second.locator('.hc-text')].map((l) => l.boundingBox()));
+    assert.ok(mark.y >= bubble.y + bubble.height - 1, `"(edited)" at ${mark.y}, above its bubble (${bubble.y}..${bubble.y + bubble.height})`);
+  }
+  await Promise.all([ada.context().close(), bo.context().close()]);
 });
 
 test('↑ does not open an editor while an IME composes, nor on an older message while the last one is still being sent', async () => {

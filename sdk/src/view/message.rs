@@ -297,7 +297,6 @@ pub fn name_hue(key: &str) -> u32 {
     NAME_HUES[h as usize % NAME_HUES.len()]
 }
 
-/// A line in the list for a moderation notice ("A message was removed…").
 /// A reply's quote of `r`: its author's name and the start of its text,
 /// redrawn when that message changes (edited, deleted, its author erased).
 pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
@@ -310,12 +309,15 @@ pub fn fill_quote(doc: &Document, s: &Strings, quote: &Element, r: &ReplyRef) {
     set_text(&who, &name);
     let what = element(doc, "span", "");
     attr(&what, "dir", "auto");
+    // A deleted original says so ("Ada Message deleted", as its tombstone
+    // does), not "Ada …", which reads as a message cut short.
+    let deleted = s.get("deleted");
     set_text(
         &what,
-        if r.deleted || r.excerpt.is_empty() {
-            "…"
-        } else {
-            &r.excerpt
+        match (r.deleted, r.excerpt.is_empty()) {
+            (true, _) => &deleted,
+            (false, true) => "…",
+            (false, false) => &r.excerpt,
         },
     );
     quote.set_text_content(None);
