@@ -221,6 +221,9 @@ export function createHelloChat(loadWasm, defaultServer) {
   const load = () => (loading ??= loadWasm());
   // One fetch per server and language, however many widgets; a failure means English.
   const strings = new Map();
+  // One widget per element: mounting again (a page's script run twice)
+  // replaces the first, as rendering into a root again does.
+  const mounted = new WeakMap();
   const localeStrings = (server, lang) => {
     if (lang === 'en' || !LOCALES.has(lang)) return Promise.resolve(null);
     const url = `${String(server).replace(/\/$/, '')}/locales/${lang}.json`;
@@ -233,6 +236,7 @@ export function createHelloChat(loadWasm, defaultServer) {
   function mount(el, options) {
     if (!el || typeof el.appendChild !== 'function') throw new TypeError('HelloChat.mount: first argument must be a DOM element');
     check(options);
+    mounted.get(el)?.destroy();
     const events = listenerSet(EVENTS);
     const queue = [];
     let unread = 0;
@@ -303,6 +307,7 @@ export function createHelloChat(loadWasm, defaultServer) {
       destroy() {
         if (destroyed) return;
         destroyed = true;
+        unread = 0;
         try {
           if (widget) { widget.destroy(); widget.free?.(); widget = null; }
           badge?.clear();
@@ -343,6 +348,7 @@ export function createHelloChat(loadWasm, defaultServer) {
       notify?.sync();
       for (const [method, args] of queue.splice(0)) widget[method](...args);
     }, fail);
+    mounted.set(el, handle);
     return handle;
   }
 

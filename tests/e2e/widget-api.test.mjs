@@ -5,7 +5,7 @@
 // `notify: { title: true }` share one badge in the page title.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, join, launchBrowser, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { BASE, join, launchBrowser, sleep, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -191,6 +191,33 @@ test('a sendFile queued before the widget was ready settles when it is destroyed
     return Promise.race([sent.then((v) => ['settled', v ?? null]), new Promise((r) => setTimeout(r, 3000, ['pending']))]);
   });
   assert.deepEqual(file, ['settled', null]);
+  await context.close();
+});
+
+test('mount twice on one element (a page\'s script run twice) replaces the first widget: one on screen, one in the room', async () => {
+  const room = uniqueRoom('twice');
+  const context = await browser.newContext();
+  const page = await apiPage(context);
+  const sockets = [];
+  page.on('websocket', (ws) => { const s = { open: true }; sockets.push(s); ws.on('close', () => { s.open = false; }); });
+  await page.evaluate((room) => {
+    const el = document.getElementById('chat');
+    window.first = HelloChat.mount(el, { room, name: 'Ada' });
+    window.statuses = [];
+    window.first.on('status', (s) => window.statuses.push(s.status));
+    window.second = HelloChat.mount(el, { room, name: 'Ada' });
+    window.second.on('status', (s) => { window.connected = window.connected || s.status === 'connected'; });
+  }, room);
+  await page.waitForFunction(() => window.connected, null, { timeout: 15_000 });
+  const audit = await join(room, 'Audit');
+  await sleep(1500);
+  assert.deepEqual({
+    hosts: await page.evaluate(() => document.querySelectorAll('#chat [data-hello-chat-host]').length),
+    open: sockets.filter((s) => s.open).length,
+    first: await page.evaluate(() => window.statuses.at(-1)),
+    online: audit.welcome.online,
+  }, { hosts: 1, open: 1, first: 'closed', online: 2 }, 'the widget and the audit, no one else');
+  await audit.close();
   await context.close();
 });
 
