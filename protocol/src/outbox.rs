@@ -416,12 +416,16 @@ impl Outbox {
         }
     }
 
-    /// Drop a message the visitor cancelled, even in flight (its upload).
-    pub fn cancel(&mut self, id: &str) -> bool {
+    /// Drop a message the visitor cancelled, even in flight (its upload);
+    /// what it was, if it was here.
+    pub fn cancel(&mut self, id: &str) -> Option<Action> {
         if self.in_flight.as_deref() == Some(id) {
             self.in_flight = None;
         }
-        self.remove(id)
+        let at = self.items.iter().position(|i| i.id == id)?;
+        let item = self.items.remove(at);
+        self.forget(id);
+        Some(item.action)
     }
 
     fn remove(&mut self, id: &str) -> bool {

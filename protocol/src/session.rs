@@ -1504,12 +1504,16 @@ impl Session {
     }
 
     /// Drop a queued message, even one whose files are being uploaded (the
-    /// adapter stops the upload).
-    pub fn cancel(&mut self, id: &str, now: f64) -> bool {
+    /// adapter stops the upload). Its text, if there was one to drop: a UI
+    /// gives it back to the composer.
+    pub fn cancel(&mut self, id: &str, now: f64) -> Option<String> {
         self.observe_clock(now);
         let cancelled = self.outbox.cancel(id);
         self.pump_outbox(now);
-        cancelled
+        cancelled.map(|action| match action {
+            Action::Send { text, .. } => text,
+            _ => String::new(),
+        })
     }
 
     /// The message in flight moved on (a file uploaded): send what is next.

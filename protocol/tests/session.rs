@@ -1679,7 +1679,11 @@ fn cancelling_a_message_while_its_file_uploads_lets_the_next_one_go() {
     let next = s.send("next", 1.0).unwrap();
     s.on_text(&ticket(&id, 0), 2.0);
     drain(&mut s);
-    assert!(s.cancel(&id, 3.0));
+    assert_eq!(
+        s.cancel(&id, 3.0).as_deref(),
+        Some("big file"),
+        "its text, for the composer"
+    );
     assert_eq!(transmitted(&drain(&mut s)), [send_with(&next, "next", &[])]);
     // The upload's end, or a late ticket, brings nothing back.
     s.uploaded(&id, 1, "k0", 4.0);
@@ -1690,7 +1694,7 @@ fn cancelling_a_message_while_its_file_uploads_lets_the_next_one_go() {
         "{fx:?}"
     );
     assert_eq!(s.outbox().len(), 1);
-    assert!(!s.cancel(&id, 5.0), "already gone");
+    assert_eq!(s.cancel(&id, 5.0), None, "already gone");
 }
 
 #[test]

@@ -383,9 +383,15 @@ impl Controller {
 
     /// Cancel message `id` (its upload too): it is not sent.
     pub(crate) fn cancel_send(&mut self, id: &str, t: f64) {
-        if self.session.cancel(id, t) {
+        if let Some(text) = self.session.cancel(id, t) {
             self.files.dropped(id);
             self.view.remove_pending(id);
+            // What was typed with the files comes back to the composer (not
+            // over a new draft): cancelled is not thrown away.
+            if self.view.input_text().is_empty() {
+                self.view.set_input_text(&text);
+                self.view.update_counter(self.session.max_message_chars());
+            }
             focus(&self.view.input);
         }
     }

@@ -633,7 +633,7 @@ impl Client {
     pub fn cancel(&self, id: String) -> bool {
         self.with(|h, t| {
             h.forget_files(&id);
-            h.session.cancel(&id, t)
+            h.session.cancel(&id, t).is_some()
         })
     }
 

@@ -180,6 +180,24 @@ test('a new rule is read out once: a lock with its notice, not again by its bann
   await Promise.all([eve.context().close(), cy.context().close()]);
 });
 
+test('a lock lifted while the visitor was typing gives the composer its focus back: they type on where they were', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'wrefocus');
+  const room = uniqueRoom('refocus');
+  const ada = await open({ room, site, name: 'Ada' });
+  const input = ada.locator('.hc-input');
+  await input.focus();
+  await ada.keyboard.type('I was saying');
+  const moderate = async (action) => assert.equal((await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action })).status, 200);
+  await moderate('lock');
+  await ada.waitForFunction(() => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-input').disabled);
+  assert.equal(await shadow(ada, (r) => r.activeElement?.className), 'hc-log', 'the list, still readable, has focus while locked');
+  await moderate('unlock');
+  await ada.waitForFunction(() => !document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-input').disabled);
+  await ada.keyboard.type(' and more');
+  assert.equal(await input.inputValue(), 'I was saying and more');
+  await ada.context().close();
+});
+
 test('cancelling a reply from the keyboard gives focus back to the draft', async () => {
   const room = uniqueRoom('cancel');
   const ada = await open({ room, name: 'Ada' });

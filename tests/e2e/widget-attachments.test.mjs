@@ -539,13 +539,16 @@ test('a slow upload shows its progress and can be cancelled; destroy() leaves no
     for (let i = 0; i < data.data.length; i++) data.data[i] = (Math.random() * 256) | 0;
     g.putImageData(data, 0, 0);
     const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
-    window.chat.sendFile(new File([blob], 'noise.png', { type: 'image/png' }));
+    window.chat.sendFile(new File([blob], 'noise.png', { type: 'image/png' }), 'the noise I promised');
   });
   const pending = ada.locator('.hc-outbox .hc-msg[data-state="pending"]');
   const bar = pending.getByRole('progressbar', { name: 'Uploading' });
   await bar.waitFor({ timeout: 15000 });
   await pending.getByRole('button', { name: 'Cancel' }).click();
   await pending.waitFor({ state: 'detached' });
+  // What was typed with it is not thrown away: back in the composer.
+  assert.equal(await ada.locator('.hc-input').inputValue(), 'the noise I promised');
+  await ada.locator('.hc-input').fill('');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
   // Nothing of it arrives; the next message goes out as usual.

@@ -1399,19 +1399,30 @@ impl View {
     /// The composer can send (or not: muted, read-only room).
     pub fn set_composer_enabled(&self, enabled: bool) {
         // A control disabled under the visitor's fingers drops focus on the
-        // page's body: give it to the list, which they can still read.
+        // page's body: give it to the list, which they can still read, and
+        // back to the composer when it is on again (a lock lifted, a mute
+        // ended) if it is still there: they type on where they were.
+        let focused = self.focused();
         if !enabled
-            && self
-                .focused()
-                .and_then(|f| closest(&f, ".hc-composer"))
+            && focused
+                .as_ref()
+                .and_then(|f| closest(f, ".hc-composer"))
                 .is_some()
         {
             focus(&self.log);
+            attr(&self.log, "data-composer", "");
+        }
+        let back = enabled && self.log.has_attribute("data-composer");
+        if back {
+            unset(&self.log, "data-composer");
         }
         self.input.set_disabled(!enabled);
         self.attach.set_disabled(!enabled);
         if !enabled {
             self.send.set_disabled(true);
+        }
+        if back && focused.is_some_and(|f| f == *self.log) {
+            focus(&self.input);
         }
     }
 
