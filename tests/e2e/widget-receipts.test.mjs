@@ -3,7 +3,7 @@
 // have it on screen, names on hover; without the setting, nothing is shared.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSite, launchBrowser, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
+import { createSite, join, launchBrowser, uniqueRoom, waitForStatus, widgetPage } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -26,20 +26,29 @@ test('the author sees who has read their latest message', async () => {
 
     const bo = await widgetPage(contexts[1], { room, site: id, name: 'Bo' });
     await waitForStatus(bo, 'connected');
-    await mine.locator('.hc-seen', { hasText: 'Seen by 1' }).waitFor();
+    await mine.locator('.hc-seen', { hasText: 'Seen by Bo' }).waitFor();
     assert.equal(await mine.locator('.hc-seen').getAttribute('title'), 'Seen by Bo');
     const cy = await widgetPage(contexts[2], { room, site: id, name: 'Cy' });
     await waitForStatus(cy, 'connected');
-    await mine.locator('.hc-seen', { hasText: 'Seen by 2' }).waitFor();
+    // A few readers are named where a touch screen shows them (no hover).
+    await mine.locator('.hc-seen', { hasText: 'Seen by Bo and Cy' }).waitFor();
     assert.equal(await mine.locator('.hc-seen').getAttribute('aria-label'), 'Seen by Bo and Cy');
     await mine.getByRole('note', { name: 'Seen by Bo and Cy' }).waitFor({ timeout: 2000 });
 
     // A newer message of Ada's starts over; Bo's own page shows nothing under Ada's.
     await ada.evaluate(() => window.chat.send('great, see you at 3'));
     const latest = ada.locator('.hc-list .hc-msg[data-seq]', { hasText: 'see you at 3' });
-    await latest.locator('.hc-seen', { hasText: 'Seen by 2' }).waitFor();
+    await latest.locator('.hc-seen', { hasText: 'Seen by Bo and Cy' }).waitFor();
     assert.equal(await ada.locator('.hc-seen').count(), 1, 'only under the latest message');
     assert.equal(await bo.locator('.hc-seen').count(), 0);
+    // Past three readers, a count (the names on hover and for screen readers).
+    const seq = Number(await latest.getAttribute('data-seq'));
+    const raw = await Promise.all(['Dee', 'Eve'].map((name) => join(room, name, { site: id })));
+    for (const r of raw) r.send({ type: 'read', seq });
+    await latest.locator('.hc-seen', { hasText: /^Seen by 4$/ }).waitFor();
+    const title = await latest.locator('.hc-seen').getAttribute('title');
+    assert.deepEqual(title.replace(/^Seen by /, '').split(/,? and |, /).sort(), ['Bo', 'Cy', 'Dee', 'Eve'], title);
+    await Promise.all(raw.map((r) => r.close()));
   } finally {
     await Promise.all(contexts.map((c) => c.close()));
   }

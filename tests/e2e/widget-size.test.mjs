@@ -244,7 +244,15 @@ const KB = 1024;
 // Then +192 B nightly for the attach button's paperclip drawn in CSS (an
 // SVG mask) instead of the 📎 emoji, a box on machines without an emoji
 // font: 107,141 B nightly, so 104.7 KB.
-const EMBED_BUDGET = { nightly: 104.7 * KB, stable: 113.6 * KB };
+// Then +545 B nightly for a visitor QA pass's fixes: text pasted with a
+// picture kept (+137 B), unsent messages of two tabs merged in typed order
+// (+31 B), "(edited)" under a grouped message's bubble and the reply bar's
+// name kept on phones (CSS), a deleted original's quote says so, Cancel
+// gives the text back, focus back after a lock, "Seen by" names up to
+// three, the report's question on screen: 107,686 B nightly, 116,857 B
+// stable (estimated: 116,759 B measured before the last two), so
+// 105.3/114.3 KB.
+const EMBED_BUDGET = { nightly: 105.3 * KB, stable: 114.3 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

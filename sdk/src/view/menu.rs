@@ -84,6 +84,10 @@ pub fn open(
     let menu = element(doc, "div", "hc-menu");
     attr(&menu, "role", "menu");
     attr(&menu, "aria-label", &s.get(label));
+    // A question ("Why report this message?") is asked on screen too.
+    if label != "actionsMenu" {
+        attr(&menu, "data-ask", "");
+    }
     for e in emoji {
         let b = button(doc, "hc-item hc-emoji", "react-add", e);
         attr(&b, "role", "menuitem");

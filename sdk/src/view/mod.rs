@@ -408,8 +408,9 @@ impl View {
         (li, day)
     }
 
-    /// "Seen by 2" under our message `seq` (names on hover and for screen
-    /// readers); nothing when nobody else has read it.
+    /// "Seen by Bo and Cy" under our message `seq`, or "Seen by 5" past
+    /// three readers (names on hover and for screen readers); nothing when
+    /// nobody else has read it.
     pub fn seen(&self, seq: u64, names: &[&str]) {
         if let Some(old) = find(&self.list, ".hc-seen") {
             old.remove();
@@ -419,10 +420,15 @@ impl View {
         };
         let seen = element(&self.doc, "p", "hc-seen");
         let n = decimal(names.len() as u64);
-        set_text(&seen, &self.strings.fill("seenBy", &[("n", &n)]));
         let all = self
             .strings
             .fill("seenByNames", &[("names", &self.strings.list(names))]);
+        // A few names are shown (a touch screen has no hover), more are counted.
+        if names.len() > 3 {
+            set_text(&seen, &self.strings.fill("seenBy", &[("n", &n)]));
+        } else {
+            set_text(&seen, &all);
+        }
         attr(&seen, "title", &all);
         // A note, so that its label (the names) is what is read.
         attr(&seen, "role", "note");
