@@ -1470,6 +1470,9 @@ impl Session {
                 ..f
             })
             .collect();
+        // The next keystroke starts another message: told at once (the room
+        // stops showing us typing when this one comes).
+        self.last_typing_sent = f64::NEG_INFINITY;
         self.queue(
             Action::Send {
                 text,

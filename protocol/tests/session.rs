@@ -1090,6 +1090,22 @@ fn a_blank_edit_goes_to_the_room_as_taking_the_text_off() {
 }
 
 #[test]
+fn typing_is_told_at_most_every_two_seconds_and_at_once_for_the_next_message() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let told = |s: &mut Session, at: f64| {
+        s.typing(at);
+        transmitted(&drain(s)).contains(&ClientFrame::Typing)
+    };
+    assert!(told(&mut s, 10.0));
+    assert!(!told(&mut s, 1_000.0), "within the interval");
+    s.send("hi", 1_100.0).unwrap();
+    drain(&mut s);
+    assert!(told(&mut s, 1_200.0), "the next message's first keystroke");
+    assert!(!told(&mut s, 1_300.0));
+}
+
+#[test]
 fn our_own_typing_on_another_tab_is_not_shown() {
     let mut s = session();
     connected(&mut s, 0.0, 1, vec![msg(1)]);

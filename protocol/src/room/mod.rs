@@ -988,6 +988,7 @@ impl RoomCore {
         };
         store.append(&record)?;
         self.slow_mode.posted(member, now);
+        self.throttles.typing_done(member);
         // 9. Ack the sender, tell everyone else. A message with files, a
         //    quote, or a text other than what was sent (masked, cleaned; a
         //    trim aside, which clients do too) goes to its sender too,

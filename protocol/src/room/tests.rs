@@ -4279,6 +4279,35 @@ fn named_moderator(name: &str, policy: &RoomPolicy) -> JoinRequest {
 /// carry their name to everyone) are not relayed either; in a locked room
 /// only moderators are heard typing.
 #[test]
+fn typing_is_relayed_once_per_interval_and_at_once_after_the_senders_message() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    let (_bo, _) = join(&mut core, &mut store, request("Bo"));
+    let typing = |core: &mut RoomCore, store: &mut MemoryStore, at| {
+        broadcasts(&frame(core, store, &ada, r#"{"type":"typing"}"#, at))
+            .iter()
+            .any(|f| kind(f) == "typing")
+    };
+    assert!(typing(&mut core, &mut store, T0));
+    assert!(
+        !typing(&mut core, &mut store, T0 + 500),
+        "within the interval"
+    );
+    frame(
+        &mut core,
+        &mut store,
+        &ada,
+        r#"{"type":"send","id":"m1","message":"hi"}"#,
+        T0 + 600,
+    );
+    assert!(
+        typing(&mut core, &mut store, T0 + 700),
+        "the next message's first keystroke"
+    );
+    assert!(!typing(&mut core, &mut store, T0 + 800));
+}
+
+#[test]
 fn a_muted_member_and_a_locked_room_are_not_heard_typing_or_reading() {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let from = |name: &str, address: &str| JoinRequest {

@@ -154,6 +154,12 @@ impl Throttles {
         }
     }
 
+    /// `member`'s message came: their next keystroke starts a new message,
+    /// and is told at once (everyone stopped showing them typing).
+    pub fn typing_done(&mut self, member: &Member) {
+        self.buckets.remove(&format!("t:{}", member.author));
+    }
+
     /// Whether to relay a typing notice (at most one per interval per sender).
     pub fn take_typing(&mut self, member: &Member, now: u64) -> bool {
         // A bucket of one token, refilled once per interval.
