@@ -83,18 +83,24 @@ fn public_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = embedded_v4(ip) {
         return public_v4(v4);
     }
-    let first = ip.segments()[0];
+    let [first, second, ..] = ip.segments();
+    // Only global unicast (2000::/3) is on the Internet; of it, the IANA
+    // special-purpose block 2001::/23 (Teredo, benchmarking, ORCHID) is not
+    // a place for a receiver either.
+    if (first & 0xe000) != 0x2000 || (first == 0x2001 && second < 0x0200) {
+        return false;
+    }
     !(ip.is_loopback()
         // NAT64 outside the well-known /96 (above): the local-use prefix
         // 64:ff9b:1::/48 carries IPv4 at positions of the network's
         // choosing, private ones included; nothing public lives there.
-        || (first == 0x64 && ip.segments()[1] == 0xff9b)
+        || (first == 0x64 && second == 0xff9b)
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link local
         || (first & 0xffc0) == 0xfec0 // site local (deprecated, still routed by some)
-        || first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
+        || first == 0x2001 && second == 0x0db8) // documentation
 }
 
 /// Check a webhook URL; `allow_loopback_http` admits `http://127.0.0.1:<port>`
@@ -155,7 +161,12 @@ pub fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), UrlError> {
     }
     let internal = host == "localhost"
         || !host.contains('.')
-        || [".localhost", ".local", ".internal", ".lan", ".home", ".corp", ".intranet"].iter().any(|s| host.ends_with(s))
+        || [
+            ".localhost", ".local", ".localdomain", ".internal", ".lan", ".home", ".corp",
+            ".intranet", ".arpa", ".svc",
+        ]
+        .iter()
+        .any(|s| host.ends_with(s))
         // Numeric-looking names some resolvers read as addresses (0x7f.1, 127.1):
         // no real top-level domain is a number.
         || host.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
@@ -369,6 +380,13 @@ mod tests {
             "https://[2002:a00:1::1]/",
             "https://[::ffff:0:7f00:1]/",
             "https://[fec0::1]/",
+            "https://[::2]/",
+            "https://[100::1]/",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "https://[2001:10::1]/",
+            "https://localhost.localdomain/",
+            "https://router.home.arpa/",
+            "https://kubernetes.default.svc/",
             "https://intranet/",
             "https://db.internal/",
             "https://printer.local/",
