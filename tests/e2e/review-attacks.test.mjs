@@ -5,7 +5,12 @@
 // pins a defence the review checked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer } from '../../scripts/lib/server.mjs';
 import { act, answer, BASE, Client, admin, createSite, join, mintToken, siteApi as api, siteWithKey, sleep, uniqueRoom, nextId, post } from './helpers.mjs';
 
 const SECRET = 'review-attacks-signing-secret-0123456789';
@@ -172,6 +177,48 @@ test('once the operator removes a site\'s identity secret, no token verifies, no
   const withOld = await attempt({ room, site: s, v: '1', token: oldToken });
   assert.equal(withOld.code, 4001,
     `a site that "does not accept identity tokens" lets in a moderator signed with its previous secret: ${JSON.stringify(withOld.welcome ?? withOld)}`);
+});
+
+// ----- upload tickets -----
+
+/** Ask `c`'s room for an upload ticket: the `upload` frame or the `error`. */
+async function askTicket(c) {
+  const id = nextId();
+  c.send({ type: 'upload', id, file: 0, name: 'a.png', size: 100, mime: 'image/png' });
+  return c.next((f) => (f.type === 'upload' || f.type === 'error') && f.id === id);
+}
+
+/** Whether `sealed` (a ticket, `<payload>.<mac>`) is MACed under the key derived from `secret`. */
+function sealedWith(sealed, secret) {
+  const [payload, mac] = sealed.split('.');
+  const key = createHash('sha256').update('hello-chat files\0').update(secret).digest();
+  const ours = createHmac('sha256', key).update('ticket').update(Buffer.from([0])).update(payload).digest();
+  return ours.subarray(0, 16).toString('base64url') === mac;
+}
+
+test('attack: an upload ticket (any visitor can ask for one) is no offline oracle for the operator\'s ADMIN_TOKEN', { timeout: 90_000 }, async () => {
+  // The test server has FILES_SECRET (as npm start and the deploy guide set
+  // it): a ticket's MAC is not under a key derived from the admin token.
+  const c = await join(uniqueRoom('oracle'), 'Anon');
+  const t = await askTicket(c);
+  await c.close();
+  assert.equal(t.type, 'upload', JSON.stringify(t));
+  const sealed = t.url.replace('/uploads/', '');
+  assert.equal(sealedWith(sealed, 'dev-files-secret-not-for-production'), true, 'the check itself works (the development FILES_SECRET)');
+  assert.equal(sealedWith(sealed, 'dev-admin-token'), false, 'the admin token checks out against a ticket, offline');
+  // Without FILES_SECRET and with a short admin token: no ticket at all
+  // (files are off), rather than MACs a visitor can test guesses against.
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-oracle-'));
+  const server = await startServer({ persistTo: state, vars: { FILES_SECRET: '' } });
+  try {
+    const d = await join(uniqueRoom('oracle'), 'Anon', {}, { base: server.url });
+    const refused = await askTicket(d);
+    await d.close();
+    assert.equal(refused.type, 'error', `a ticket under a key derived from a 15-character token: ${JSON.stringify(refused)}`);
+  } finally {
+    await server.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
 });
 
 // ----- the site API's input validation -----

@@ -14,8 +14,10 @@
 mod serve;
 pub mod upload;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use protocol::files::FileKey;
-use worker::{Bucket, Env, Method, Request, Response, Result, Url};
+use worker::{console_error, Bucket, Env, Method, Request, Response, Result, Url};
 
 use crate::http::method_not_allowed;
 
@@ -28,17 +30,36 @@ pub fn bucket(env: &Env) -> Result<Bucket> {
     env.bucket(BUCKET)
 }
 
+/// The shortest `ADMIN_TOKEN` the file key may be derived from.
+const MIN_DERIVING_TOKEN_CHARS: usize = 32;
+
 /// The deployment's key for upload tickets and file URLs: `FILES_SECRET`,
-/// or derived from `ADMIN_TOKEN` when that is not set.
+/// or, when that is not set, derived from a long `ADMIN_TOKEN`. Anyone can
+/// collect tickets and file URLs, MACs under this key: derived from a short
+/// (guessable) token, they would let a visitor test guesses of it offline,
+/// without limit. So a shorter token derives nothing, and files are off.
 pub fn file_key(env: &Env) -> Option<FileKey> {
-    ["FILES_SECRET", "ADMIN_TOKEN"].iter().find_map(|name| {
-        let value = env
-            .secret(name)
+    let read = |name| {
+        env.secret(name)
             .map(|s| s.to_string())
             .or_else(|_| env.var(name).map(|v| v.to_string()))
-            .ok()?;
-        (!value.is_empty()).then(|| FileKey::derive(value.as_bytes()))
-    })
+            .ok()
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(secret) = read("FILES_SECRET") {
+        return Some(FileKey::derive(secret.as_bytes()));
+    }
+    let token = read("ADMIN_TOKEN")?;
+    if token.chars().count() < MIN_DERIVING_TOKEN_CHARS {
+        static TOLD: AtomicBool = AtomicBool::new(false);
+        if !TOLD.swap(true, Ordering::Relaxed) {
+            console_error!(
+                "files are off: set FILES_SECRET (ADMIN_TOKEN is too short to derive their key from)"
+            );
+        }
+        return None;
+    }
+    Some(FileKey::derive(token.as_bytes()))
 }
 
 pub async fn handle(req: Request, url: &Url, env: &Env) -> Result<Response> {
