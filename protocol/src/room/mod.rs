@@ -877,7 +877,11 @@ impl RoomCore {
     /// Slow mode (see [`slow_mode`]).
     fn slow_mode(&self, member: &Member, now: u64) -> Result<(), ProtocolError> {
         let interval = self.state.sanctions.slow_secs.saturating_mul(1000);
-        match self.slow_mode.wait(member, interval, now) {
+        let here = member
+            .address
+            .as_deref()
+            .map_or(0, |a| self.presence.anonymous_at(a));
+        match self.slow_mode.wait(member, interval, here, now) {
             Some(wait) => Err(ProtocolError {
                 retry_after: Some(wait),
                 ..ProtocolError::new(ErrorCode::SlowMode, "slow mode: wait a moment")

@@ -2,7 +2,7 @@
 //! frames keep current. Kept in the object's memory and rebuilt from the
 //! sockets' attachments when the object wakes from hibernation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::message::Role;
 use crate::server_frame::PresenceMember;
@@ -18,6 +18,8 @@ pub struct Presence {
     members: BTreeMap<String, (PresenceMember, Vec<Option<String>>)>,
     /// Connections of every member (asked on every frame in a crowd).
     connections: u32,
+    /// address -> connections of anonymous members from there (slow mode).
+    anonymous_at: HashMap<String, u32>,
 }
 
 impl Presence {
@@ -42,6 +44,9 @@ impl Presence {
         // The newest connection's name wins (a verified user may be renamed by their site).
         entry.name = m.name.clone();
         addresses.push(m.address.clone());
+        if let Some(a) = m.address.as_ref().filter(|_| !m.verified) {
+            *self.anonymous_at.entry(a.clone()).or_default() += 1;
+        }
         entry.clone()
     }
 
@@ -57,6 +62,14 @@ impl Presence {
         }
         if let Some(i) = addresses.iter().position(|a| *a == m.address) {
             addresses.remove(i);
+            if let Some(a) = m.address.as_ref().filter(|_| !m.verified) {
+                if let Some(n) = self.anonymous_at.get_mut(a) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.anonymous_at.remove(a);
+                    }
+                }
+            }
         }
         let now = entry.clone();
         if now.connections == 0 {
@@ -121,9 +134,15 @@ impl Presence {
         self.connections
     }
 
+    /// Connections of anonymous members from `address` now.
+    pub fn anonymous_at(&self, address: &str) -> u32 {
+        self.anonymous_at.get(address).copied().unwrap_or(0)
+    }
+
     pub fn clear(&mut self) {
         self.members.clear();
         self.connections = 0;
+        self.anonymous_at.clear();
     }
 }
 

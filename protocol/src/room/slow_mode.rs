@@ -1,28 +1,33 @@
-//! Slow mode: one message per interval per member, and a few per address.
+//! Slow mode: one message per interval per member, and no more from an
+//! address than the anonymous members there.
 //!
 //! A member is known by their sender key, which an anonymous visitor picks:
 //! a script reconnecting under a fresh key each time would be a new member
-//! every time. So an anonymous member's address (hashed) has an allowance of
-//! its own, [`PER_ADDRESS`] messages per interval: a household or an office
-//! behind one address still gets a few voices in, one visitor with many keys
-//! no more than that. Verified members keep one key whatever they do, and
-//! moderators are not slowed at all.
+//! every time. So the anonymous members at one address (the room's address
+//! key, in memory only) share an allowance: as many messages per interval
+//! as they have connections there now. A venue of ten people behind one
+//! NAT gets ten voices; one visitor reconnecting under fresh keys gets one;
+//! one who opens many connections at once gets no more than as many people
+//! would, within the site's cap on connections per address. Verified
+//! members keep one key whatever they do, and moderators are not slowed.
+
+use std::collections::VecDeque;
 
 use crate::lru::LruMap;
 
 use super::member::Member;
 
-/// Messages an address's anonymous members may send, together, per interval.
-pub const PER_ADDRESS: usize = 3;
 /// Senders and addresses remembered (least recently posting forgotten first).
 const MEMORY: usize = 10_000;
+/// Times kept per address: no allowance is larger in practice (a site's
+/// connections per address are capped well below).
+const KEPT_PER_ADDRESS: usize = 256;
 
 pub struct SlowMode {
     /// sender key -> when their last message was accepted.
     by_sender: LruMap<String, u64>,
-    /// hashed address -> when its last [`PER_ADDRESS`] messages were
-    /// accepted, oldest first.
-    by_address: LruMap<String, Vec<u64>>,
+    /// address -> when its latest messages were accepted, oldest first.
+    by_address: LruMap<String, VecDeque<u64>>,
 }
 
 impl Default for SlowMode {
@@ -36,23 +41,31 @@ impl Default for SlowMode {
 
 impl SlowMode {
     /// How long `member` must wait before their next message, in ms, under
-    /// an interval of `interval` ms; `None` when they may send now.
-    pub fn wait(&self, member: &Member, interval: u64, now: u64) -> Option<u64> {
+    /// an interval of `interval` ms, when their address's anonymous members
+    /// hold `allowance` connections; `None` when they may send now.
+    pub fn wait(&self, member: &Member, interval: u64, allowance: u32, now: u64) -> Option<u64> {
         if interval == 0 || member.moderates() {
             return None;
         }
-        let own = self.by_sender.peek(&member.sender).copied();
+        let recent = |at: &u64| now < at.saturating_add(interval);
+        let own = self.by_sender.peek(&member.sender).copied().filter(recent);
+        // The address is full when `allowance` messages came within the
+        // interval: free again when the oldest of those ages out.
+        let allowance = allowance.max(1) as usize;
         let address = anonymous_address(member)
             .and_then(|a| self.by_address.peek(a))
-            .filter(|times| times.len() >= PER_ADDRESS)
-            .and_then(|times| times.first().copied());
+            .and_then(|times| {
+                let within: Vec<u64> = times.iter().copied().filter(recent).collect();
+                within
+                    .len()
+                    .checked_sub(allowance)
+                    .and_then(|past| within.get(past).copied())
+            });
         [own, address]
             .into_iter()
             .flatten()
-            .map(|last| last.saturating_add(interval))
-            .filter(|&free| now < free)
+            .map(|at| at.saturating_add(interval) - now)
             .max()
-            .map(|free| free - now)
     }
 
     /// `member`'s message was accepted at `now`.
@@ -61,10 +74,10 @@ impl SlowMode {
         if let Some(address) = anonymous_address(member) {
             let times = self
                 .by_address
-                .get_or_insert_with(&address.to_owned(), Vec::new);
-            times.push(now);
-            if times.len() > PER_ADDRESS {
-                times.remove(0);
+                .get_or_insert_with(&address.to_owned(), VecDeque::new);
+            times.push_back(now);
+            if times.len() > KEPT_PER_ADDRESS {
+                times.pop_front();
             }
         }
     }
@@ -94,18 +107,22 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Whatever keys and addresses a crowd posts from: no member more than
-        /// once, no address's anonymous members more than `PER_ADDRESS`
-        /// times, in any interval; and a refusal says exactly how long.
+        /// Whatever keys and addresses a crowd posts from, and however many
+        /// are connected at each: no member more than once, no address's
+        /// anonymous members more than their connections there, in any
+        /// interval; and a refusal says exactly how long to wait.
         #[test]
         fn no_key_or_address_gets_more_than_its_share(
-            posts in proptest::collection::vec((0usize..6, 0usize..3, proptest::bool::ANY, 0u64..4_000), 1..80)
+            posts in proptest::collection::vec(
+                (0usize..6, 0usize..3, proptest::bool::ANY, 0u32..4, 0u64..4_000),
+                1..80,
+            )
         ) {
             const INTERVAL: u64 = 10_000;
             let mut slow = SlowMode::default();
             let mut now = 1_000_000;
             let mut accepted: Vec<(Member, u64)> = Vec::new();
-            for (sender, address, verified, step) in posts {
+            for (sender, address, verified, connected, step) in posts {
                 now += step;
                 let m = member(sender, address, verified);
                 let recent = |same: &dyn Fn(&Member) -> bool| accepted
@@ -114,8 +131,8 @@ mod tests {
                     .count();
                 let own = recent(&|a| a.sender == m.sender);
                 let from_address = recent(&|a| !a.verified && a.address == m.address);
-                let may = own == 0 && (m.verified || from_address < PER_ADDRESS);
-                match slow.wait(&m, INTERVAL, now) {
+                let may = own == 0 && (m.verified || from_address < connected.max(1) as usize);
+                match slow.wait(&m, INTERVAL, connected, now) {
                     None => {
                         proptest::prop_assert!(may, "let through over its share");
                         slow.posted(&m, now);
@@ -123,8 +140,8 @@ mod tests {
                     }
                     Some(wait) => {
                         proptest::prop_assert!(!may, "held back within its share");
-                        proptest::prop_assert!(slow.wait(&m, INTERVAL, now + wait - 1).is_some());
-                        proptest::prop_assert!(slow.wait(&m, INTERVAL, now + wait).is_none());
+                        proptest::prop_assert!(slow.wait(&m, INTERVAL, connected, now + wait - 1).is_some());
+                        proptest::prop_assert!(slow.wait(&m, INTERVAL, connected, now + wait).is_none());
                     }
                 }
             }
@@ -137,10 +154,25 @@ mod tests {
         let mut mo = member(1, 1, true);
         mo.role = Some(crate::message::Role::Moderator);
         slow.posted(&mo, 1);
-        assert_eq!(slow.wait(&mo, 10_000, 2), None);
+        assert_eq!(slow.wait(&mo, 10_000, 1, 2), None);
         let visitor = member(2, 1, false);
         slow.posted(&visitor, 1);
-        assert_eq!(slow.wait(&visitor, 0, 2), None);
-        assert_eq!(slow.wait(&visitor, 10_000, 2), Some(9_999));
+        assert_eq!(slow.wait(&visitor, 0, 1, 2), None);
+        assert_eq!(slow.wait(&visitor, 10_000, 5, 2), Some(9_999));
+    }
+
+    #[test]
+    fn ten_people_behind_one_address_each_get_a_message_in() {
+        let mut slow = SlowMode::default();
+        for i in 0..10 {
+            let m = member(i, 7, false);
+            assert_eq!(
+                slow.wait(&m, 10_000, 10, 100 + i as u64),
+                None,
+                "person {i}"
+            );
+            slow.posted(&m, 100 + i as u64);
+        }
+        assert!(slow.wait(&member(10, 7, false), 10_000, 10, 200).is_some());
     }
 }

@@ -4275,9 +4275,6 @@ fn named_moderator(name: &str, policy: &RoomPolicy) -> JoinRequest {
     }
 }
 
-/// A muted member may not post: their typing and their read receipts (both
-/// carry their name to everyone) are not relayed either; in a locked room
-/// only moderators are heard typing.
 #[test]
 fn typing_is_relayed_once_per_interval_and_at_once_after_the_senders_message() {
     let (mut core, mut store) = (core(), MemoryStore::default());
@@ -4307,6 +4304,9 @@ fn typing_is_relayed_once_per_interval_and_at_once_after_the_senders_message() {
     assert!(!typing(&mut core, &mut store, T0 + 800));
 }
 
+/// A muted member may not post: their typing and their read receipts (both
+/// carry their name to everyone) are not relayed either; in a locked room
+/// only moderators are heard typing.
 #[test]
 fn a_muted_member_and_a_locked_room_are_not_heard_typing_or_reading() {
     let (mut core, mut store) = (core(), MemoryStore::default());
