@@ -84,23 +84,14 @@ fn public_v6(ip: Ipv6Addr) -> bool {
         return public_v4(v4);
     }
     let [first, second, ..] = ip.segments();
-    // Only global unicast (2000::/3) is on the Internet; of it, the IANA
-    // special-purpose block 2001::/23 (Teredo, benchmarking, ORCHID) is not
-    // a place for a receiver either.
-    if (first & 0xe000) != 0x2000 || (first == 0x2001 && second < 0x0200) {
-        return false;
-    }
-    !(ip.is_loopback()
-        // NAT64 outside the well-known /96 (above): the local-use prefix
-        // 64:ff9b:1::/48 carries IPv4 at positions of the network's
-        // choosing, private ones included; nothing public lives there.
-        || (first == 0x64 && second == 0xff9b)
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local
-        || (first & 0xffc0) == 0xfe80 // link local
-        || (first & 0xffc0) == 0xfec0 // site local (deprecated, still routed by some)
-        || first == 0x2001 && second == 0x0db8) // documentation
+    // Only global unicast (2000::/3) is on the Internet (loopback, unique
+    // and link local, multicast, NAT64's local-use prefix all lie outside);
+    // of it, the IANA special-purpose block 2001::/23 (Teredo, benchmarking,
+    // ORCHID) and the documentation prefixes are no place for a receiver.
+    (first & 0xe000) == 0x2000
+        && !(first == 0x2001 && second < 0x0200)
+        && !(first == 0x2001 && second == 0x0db8)
+        && !(first == 0x3fff && second < 0x1000)
 }
 
 /// Check a webhook URL; `allow_loopback_http` admits `http://127.0.0.1:<port>`
@@ -384,6 +375,8 @@ mod tests {
             "https://[100::1]/",
             "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
             "https://[2001:10::1]/",
+            "https://[3fff::1]/",
+            "https://[2001:db8::1]/",
             "https://localhost.localdomain/",
             "https://router.home.arpa/",
             "https://kubernetes.default.svc/",
