@@ -417,12 +417,17 @@ pub(crate) fn on_paste(c: &mut Controller, e: Event, _: f64) {
         // text and pictures) come as HTML and plain text too, and with a
         // picture of them: then the text is pasted as well (the picture can
         // be taken off).
-        let has = |kind| {
+        // (A browser's "Copy image" comes as HTML too, with the image's
+        // address as its text: not that either.)
+        let text = |kind| {
             data.as_ref()
                 .and_then(|d| d.get_data(kind).ok())
-                .is_some_and(|t| !t.is_empty())
+                .unwrap_or_default()
         };
-        if !(has("text/plain") && has("text/html")) {
+        let plain = text("text/plain");
+        let address = plain.starts_with("http") && !plain.contains(' ');
+        let words = !plain.is_empty() && !address;
+        if !words || text("text/html").is_empty() {
             e.prevent_default();
         }
         c.stage(files);

@@ -724,7 +724,9 @@ impl Controller {
         let names: Vec<&str> = self
             .readers
             .iter()
+            // (Not those the visitor hid: their names are not shown anywhere.)
             .filter(|r| Some(r.sender.as_str()) != me && r.seq >= self.latest_own)
+            .filter(|r| !self.view.is_hidden(&r.sender))
             .map(|r| r.name.as_str())
             .collect();
         self.view.seen(self.latest_own, &names);

@@ -147,8 +147,11 @@ test('a pasted image and a dropped one are attached and arrive inline', async ()
   const cells = '<table><tr><td>Q1</td><td>120</td></tr><tr><td>Q2</td><td>140</td></tr></table>';
   assert.equal(await paste('Q1\t120\nQ2\t140', 'image.png', cells), false, 'the text of copied cells was thrown away');
   assert.equal(await paste('report.png', 'report.png'), true, 'a copied file\'s name was pasted as text');
-  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').nth(1).waitFor();
-  for (let i = 0; i < 2; i += 1) await ada.locator('.hc-tray .hc-unstage').first().click();
+  // A browser's "Copy image": the image, an <img> and its address: the image only.
+  const url = 'https://shop.example/cat.png';
+  assert.equal(await paste(url, 'cat.png', `<img src="${url}">`), true, 'a copied image\'s address was pasted as text');
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').nth(2).waitFor();
+  for (let i = 0; i < 3; i += 1) await ada.locator('.hc-tray .hc-unstage').first().click();
   await ada.locator('.hc-tray .hc-staged').first().waitFor({ state: 'detached' });
 
   const highlighted = await ada.evaluate(async () => {

@@ -68,7 +68,7 @@ test('a visitor reports a message from the keyboard; the moderator sees the flag
   const why = theirs.locator('[role=menu][aria-label="Why report this message?"]');
   await why.waitFor();
   assert.deepEqual(await labels(why), ['Spam', 'Harassment', 'Something else']);
-  assert.equal(await why.evaluate((m) => getComputedStyle(m, '::before').content), '"Why report this message?"', 'the question is asked on screen too');
+  assert.match(await why.evaluate((m) => getComputedStyle(m, '::before').content), /^"Why report this message\?"/, 'the question is asked on screen too');
   assert.equal(await focusedText(bo), 'Spam', 'focus on the first reason');
   assert.deepEqual(await seriousViolations(bo), [], 'the choice is accessible');
   await bo.keyboard.press('Escape');

@@ -1428,7 +1428,10 @@ impl View {
             self.send.set_disabled(true);
         }
         if back && focused.is_some_and(|f| f == *self.log) {
-            focus(&self.input);
+            // Without scrolling the page: the visitor may have scrolled away.
+            let options = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&options, &"preventScroll".into(), &true.into());
+            invoke(&self.input, "focus", &options, &JsValue::UNDEFINED);
         }
     }
 
@@ -1603,7 +1606,8 @@ impl View {
             }
         }
         self.counter_said.set(if near { step } else { i64::MAX });
-        self.send.set_disabled(left < 0);
+        // (Never on while the composer is off: muted, locked.)
+        self.send.set_disabled(left < 0 || self.input.disabled());
         if self.grow_by_hand {
             // As tall as its text (the stylesheet's max-height caps it);
             // `auto` first, or it would never shrink.
