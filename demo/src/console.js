@@ -71,6 +71,8 @@ let statusTimer;
 /** Tell the result of an action (polite live region); `error` styles it as one. */
 function say(text, error = false) {
   clearTimeout(statusTimer);
+  // An error of reaching the server goes when the server answers again (see `api`).
+  statusEl.dataset.unreachable = error && text.includes(UNREACHABLE) ? '1' : '';
   // Emptied first so that the same text twice is announced twice.
   statusEl.textContent = '';
   statusEl.classList.toggle('error', error);
@@ -93,6 +95,8 @@ function staleNote(id, text) {
 }
 
 // ---- The API ----
+
+const UNREACHABLE = 'Could not reach the server';
 
 class ApiError extends Error {
   constructor(status, body, fallback) {
@@ -127,8 +131,9 @@ async function api(method, path, body, creds = session) {
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new ApiError(0, null, `Could not reach the server (${err.message}). Check the connection and try again.`);
+    throw new ApiError(0, null, `${UNREACHABLE} (${err.message}). Check the connection.`);
   }
+  if (statusEl.dataset.unreachable) say('The server answers again.');
   let data = null;
   try { data = await res.json(); } catch { /* not JSON */ }
   if (!res.ok) {
@@ -206,6 +211,11 @@ function signOut(message) {
   $('banned-list').replaceChildren();
   $('room').hidden = true;
   $('site-key').value = '';
+  // Nothing of this site carries over to the next one signed in to.
+  $('room-filter').value = '';
+  $('bot-text').value = '';
+  pendingPost = null;
+  for (const d of document.querySelectorAll('details.room-actions')) d.open = false;
   showSignIn(message ?? '');
   if (message) {
     $('site-key').setAttribute('aria-invalid', 'true');
@@ -290,7 +300,8 @@ async function loadRooms(more = false) {
     if (more && rooms.next) query.set('cursor', rooms.next);
     const page = await api('GET', `/rooms?${query}`);
     if (gen !== poll.gen || !session) return null;
-    rooms = { items: more ? [...rooms.items, ...page.rooms] : page.rooms, next: page.next ?? null, storage: storageOf(page) ?? rooms.storage };
+    const seenReports = new Map([...(more ? rooms.seenReports ?? [] : []), ...page.rooms.map((r) => [r.room, r.openReports > 0 ? r.openReports : 0])]);
+    rooms = { items: more ? [...rooms.items, ...page.rooms] : page.rooms, next: page.next ?? null, storage: storageOf(page) ?? rooms.storage, seenReports };
     if (!more) poll.cursor = '';
     poll.failures = 0;
     staleNote('rooms-stale', '');
@@ -331,6 +342,7 @@ async function refreshRooms() {
     const outside = rooms.items.filter((r) => r.room <= cursor || (upper !== null && r.room > upper));
     rooms.items = [...outside, ...fresh].sort((x, y) => (x.room < y.room ? -1 : x.room > y.room ? 1 : 0));
     rooms.storage = storageOf(page) ?? rooms.storage;
+    announceRoomReports(fresh);
     poll.cursor = upper !== null && upper !== bound ? upper : '';
     poll.failures = 0;
     staleNote('rooms-stale', '');
@@ -342,6 +354,20 @@ async function refreshRooms() {
   } finally {
     poll.running = false;
   }
+}
+
+/**
+ * Say when reports come in a room other than the open one (the open room
+ * says its own): the list shows where, but nobody looks at every line.
+ */
+function announceRoomReports(fresh) {
+  const before = new Map(rooms.seenReports ?? []);
+  for (const r of fresh) {
+    const had = before.get(r.room);
+    const now = r.openReports > 0 ? r.openReports : 0;
+    if (had !== undefined && now > had && r.room !== current?.room) say(`${plural(now - had, 'new report')} in room ${r.room}.`);
+  }
+  rooms.seenReports = new Map([...before, ...fresh.map((r) => [r.room, r.openReports > 0 ? r.openReports : 0])]);
 }
 
 /**
@@ -382,6 +408,13 @@ function refreshRoomsNow() {
   return pollNow(poll, POLL_MS, listShown, refreshRooms);
 }
 
+// Back online: refresh at once, not when the backed-off poll comes round.
+window.addEventListener('online', () => {
+  if (document.visibilityState === 'hidden') return;
+  refreshRoomsNow();
+  refreshRoomNow();
+});
+
 // The open room (scheduleRoom, below) follows the page's visibility the same way.
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'hidden') {
@@ -413,12 +446,15 @@ function renderRooms() {
   const shown = new Map([...list.children].map((li) => [li.dataset.room, li]));
   const wanted = rooms.items.filter((r) => !filter || r.room.toLowerCase().includes(filter)).map((r) => {
     const li = shown.get(r.room) ?? roomItem(r.room);
-    const meta = `${r.messages} ${r.lastActivity} ${r.fileBytes}`;
+    const reports = r.openReports > 0 ? r.openReports : 0;
+    const meta = `${r.messages} ${r.lastActivity} ${r.fileBytes} ${reports}`;
     if (li.dataset.meta !== meta) {
       li.dataset.meta = meta;
       // Where the site's storage for files goes, for an owner whose uploads are refused as full.
       const files = r.fileBytes > 0 ? `, ${sizeText(r.fileBytes)} of files` : '';
       li.querySelector('.room-meta').replaceChildren(
+        // Where reports wait, without opening every room (first: it is what asks for the owner).
+        reports ? el('strong', { className: 'room-reports', text: `${plural(reports, 'open report')}, ` }) : null,
         plural(r.messages, 'message'), files, ', last active ', r.lastActivity ? timeEl(r.lastActivity) : 'never');
     }
     const button = li.firstChild;
@@ -509,6 +545,8 @@ async function loadRoom() {
     current.earlier = messages.more ? messages.next : null;
     renderRoom();
     $('room-updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
+    roomPoll.failures = 0;
+    staleNote('room-stale', '');
     return true;
   } catch (err) {
     if (current === view) $('room-updated').textContent = '';
@@ -981,7 +1019,7 @@ function liftSanction(opener, kind, action, sender, who) {
 function messageBody(m) {
   const parts = [];
   if (m.replyTo) {
-    parts.push(el('p', { className: 'quote' }, `Replying to ${senderName(m.replyTo)}: `,
+    parts.push(el('p', { className: 'quote' }, 'Replying to ', el('bdi', { text: senderName(m.replyTo) }), ': ',
       m.replyTo.deleted ? el('em', { text: 'deleted message' }) : (m.replyTo.excerpt ?? '')));
   }
   if (m.deleted) parts.push(el('p', { className: 'text deleted', text: 'Message deleted.' }));
@@ -1036,7 +1074,8 @@ function messageCard(m) {
 function reportCard(g) {
   const m = g.message ?? { seq: g.target, name: '', message: '' };
   const reasons = Object.entries(g.reasons ?? {}).map(([r, n]) => `${r} ${n}`).join(', ');
-  const title = el('h4', { text: `${senderName(m)}'s message #${g.target}: ${plural(g.count ?? g.items.length, 'open report')}` });
+  // (The name in a <bdi>: a right-to-left one must not reorder the words around it.)
+  const title = el('h4', {}, el('bdi', { text: senderName(m) }), `'s message #${g.target}: ${plural(g.count ?? g.items.length, 'open report')}`);
   const items = el('ul', { className: 'report-items' }, g.items.map((r) => {
     const seen = r.reported;
     const changed = seen && (seen.message !== m.message || (m.edited && m.edited !== seen.edited) || m.deleted);

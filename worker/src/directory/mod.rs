@@ -32,7 +32,8 @@
 //! It keeps the bytes of files each room holds too ([`file_bytes`]), for
 //! the site's cap on them.
 //!
-//! Internal interface: `POST /report {room, lastActivity, messages}` (answers
+//! Internal interface: `POST /report {room, lastActivity, messages,
+//! openReports}` (answers
 //! `{ok, watched}`), `POST /unlist {room}`, `GET /rooms?limit=&cursor=` (by
 //! room id, paged; `&watch=1`: a person is looking at this page, as the
 //! site API passes it on; each room with its `fileBytes`, and the site's
@@ -84,6 +85,11 @@ CREATE TABLE IF NOT EXISTS told (
 /// Added to `news` after its first version (an error once they exist).
 /// `end_at`: the round, after its last room, wraps around to tell the rooms
 /// up to this one (NULL: it started at the first room); `wrapped`: it has.
+/// Columns the rooms table gained: the open reports a room holds (so that
+/// an owner sees where reports wait without opening every room).
+const ROOM_COLUMNS: [&str; 1] =
+    ["ALTER TABLE rooms ADD COLUMN open_reports INTEGER NOT NULL DEFAULT 0"];
+
 const NEWS_COLUMNS: [&str; 2] = [
     "ALTER TABLE news ADD COLUMN end_at TEXT",
     "ALTER TABLE news ADD COLUMN wrapped INTEGER NOT NULL DEFAULT 0",
@@ -161,6 +167,9 @@ struct Report {
     last_activity: u64,
     #[serde(default)]
     messages: u64,
+    /// Absent from rooms not yet updated: what the list holds stays.
+    #[serde(default)]
+    open_reports: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +192,8 @@ struct Row {
     messages: u64,
     #[serde(default)]
     file_bytes: u64,
+    #[serde(default)]
+    open_reports: u64,
 }
 
 impl RoomDirectory {
@@ -193,11 +204,17 @@ impl RoomDirectory {
                 let r: Report = req.json().await?;
                 // Reports may arrive out of order: activity only moves forward.
                 let c = self.sql.exec(
-                    "INSERT INTO rooms (room, last_activity, messages) VALUES (?, ?, ?)
+                    "INSERT INTO rooms (room, last_activity, messages, open_reports) VALUES (?, ?, ?, COALESCE(?, 0))
                      ON CONFLICT (room) DO UPDATE SET
                        messages = CASE WHEN excluded.last_activity >= last_activity THEN excluded.messages ELSE messages END,
+                       open_reports = CASE WHEN ?4 IS NOT NULL AND excluded.last_activity >= last_activity THEN ?4 ELSE open_reports END,
                        last_activity = MAX(last_activity, excluded.last_activity)",
-                    vec![r.room.clone().into(), (r.last_activity as i64).into(), (r.messages as i64).into()],
+                    vec![
+                        r.room.clone().into(),
+                        (r.last_activity as i64).into(),
+                        (r.messages as i64).into(),
+                        r.open_reports.map(|n| n as i64).into(),
+                    ],
                 )?;
                 let _ = c.to_array::<serde_json::Value>();
                 let watched = self.watched.borrow().covers(&r.room, now_ms());
@@ -252,7 +269,7 @@ impl RoomDirectory {
                         // Rooms only joined, never written in, are listed
                         // for the news of the site's rules alone (unless
                         // they hold files: the owner must find those).
-                        "SELECT r.room, r.last_activity, r.messages, COALESCE(f.bytes, 0) AS file_bytes
+                        "SELECT r.room, r.last_activity, r.messages, r.open_reports, COALESCE(f.bytes, 0) AS file_bytes
                          FROM rooms r LEFT JOIN room_files f ON f.room = r.room
                          WHERE r.room > ? AND (r.last_activity > 0 OR f.bytes > 0) ORDER BY r.room LIMIT ?",
                         vec![cursor.clone().into(), (limit as i64 + 1).into()],
@@ -262,7 +279,7 @@ impl RoomDirectory {
                 let rooms: Vec<_> = rows
                     .iter()
                     .take(limit as usize)
-                    .map(|r| json!({ "room": r.room, "lastActivity": r.last_activity, "messages": r.messages, "fileBytes": r.file_bytes }))
+                    .map(|r| json!({ "room": r.room, "lastActivity": r.last_activity, "messages": r.messages, "openReports": r.open_reports, "fileBytes": r.file_bytes }))
                     .collect();
                 let next = more
                     .then(|| rows.get(limit as usize - 1).map(|r| r.room.clone()))
@@ -410,7 +427,11 @@ impl DurableObject for RoomDirectory {
                 console_error!("directory: cannot open storage: {e}");
             }
         }
-        for column in NEWS_COLUMNS.iter().chain(&file_bytes::COLUMNS) {
+        for column in ROOM_COLUMNS
+            .iter()
+            .chain(&NEWS_COLUMNS)
+            .chain(&file_bytes::COLUMNS)
+        {
             // Fails once the column exists.
             let _ = sql.exec(column, None);
         }

@@ -287,7 +287,7 @@ impl Room {
             (
                 inner.store.listed().unwrap_or(false),
                 inner.store.latest_event_ts().unwrap_or(0),
-                inner.store.message_count().unwrap_or(0),
+                inner.store.listed_figures(),
             )
         };
         if listed || self.listing.replace(true) {
@@ -611,6 +611,8 @@ impl Room {
                     }
                 }
                 Output::ToModerators(frame) => {
+                    // (Reports came or went: the site's room list counts them.)
+                    events = true;
                     fanout::broadcast(raw, connection::TAG_MODERATOR, &frame, None);
                     if sharded {
                         self.shards.push_all(&self.state, |_| Push::Moderators {
@@ -731,9 +733,7 @@ impl Room {
                 .inner
                 .borrow()
                 .as_ref()
-                .ok()
-                .and_then(|i| i.store.message_count().ok())
-                .unwrap_or(0);
+                .map_or((0, 0), |i| i.store.listed_figures());
             let (env, id, last, watched) = (
                 self.env.clone(),
                 id.clone(),
@@ -809,7 +809,7 @@ impl Room {
                 return None;
             }
             let latest = store.latest_event_ts().unwrap_or(0);
-            (owed, latest, store.message_count().unwrap_or(0))
+            (owed, latest, store.listed_figures())
         };
         let due = self.last_report.get() + self.report_interval();
         if now < due {

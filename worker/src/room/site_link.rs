@@ -201,11 +201,16 @@ pub async fn report(
     env: &Env,
     id: &RoomIdentity,
     last_activity: u64,
-    messages: u64,
+    (messages, open_reports): (u64, u64),
 ) -> Option<bool> {
     let stub = id.stub(env, "DIRECTORIES").ok()?;
-    let body =
-        json!({ "room": id.room, "lastActivity": last_activity, "messages": messages }).to_string();
+    let body = json!({
+        "room": id.room,
+        "lastActivity": last_activity,
+        "messages": messages,
+        "openReports": open_reports,
+    })
+    .to_string();
     let heard = async {
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));

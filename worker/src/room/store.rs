@@ -534,6 +534,21 @@ impl SqlStore {
         Ok(rows.first().map_or(0, |r| r.n))
     }
 
+    /// Reports not yet dismissed (nor gone with their message).
+    pub fn open_report_count(&self) -> Result<u64, StoreError> {
+        let rows: Vec<Count> = self.exec("SELECT COUNT(*) AS n FROM reports", Vec::new())?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    /// The figures the site's room list shows of this room: messages and
+    /// open reports.
+    pub fn listed_figures(&self) -> (u64, u64) {
+        (
+            self.message_count().unwrap_or(0),
+            self.open_report_count().unwrap_or(0),
+        )
+    }
+
     /// When the room last had an event its site's room list has not heard of
     /// (0: none), so that the alarm can send it after the object slept.
     pub fn report_owed(&self) -> Result<u64, StoreError> {
