@@ -249,10 +249,12 @@ const KB = 1024;
 // (+31 B), "(edited)" under a grouped message's bubble and the reply bar's
 // name kept on phones (CSS), a deleted original's quote says so, Cancel
 // gives the text back, focus back after a lock, "Seen by" names up to
-// three, the report's question on screen: 107,686 B nightly, 116,857 B
-// stable (estimated: 116,759 B measured before the last two), so
-// 105.3/114.3 KB.
-const EMBED_BUDGET = { nightly: 105.3 * KB, stable: 114.3 * KB };
+// three, the report's question on screen; then a review's fixes (Send
+// never on in a composer that is off, focus back without scrolling, hidden
+// members out of "Seen by", a copied image's address not pasted, the
+// widget never taller than the window): 107,800 B nightly, 117,056 B
+// stable, so 105.4/114.5 KB.
+const EMBED_BUDGET = { nightly: 105.4 * KB, stable: 114.5 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
