@@ -212,6 +212,7 @@ test('attack: an upload ticket (any visitor can ask for one) is no offline oracl
   const server = await startServer({ persistTo: state, vars: { FILES_SECRET: '' } });
   try {
     const d = await join(uniqueRoom('oracle'), 'Anon', {}, { base: server.url });
+    assert.equal(d.welcome.accept, '', 'the widget is not offered files that cannot be stored');
     const refused = await askTicket(d);
     await d.close();
     assert.equal(refused.type, 'error', `a ticket under a key derived from a 15-character token: ${JSON.stringify(refused)}`);

@@ -245,16 +245,20 @@ impl RoomCore {
 
     /// What members are told of the site's rules, in `welcome` and `rules`.
     fn rules(&self, limits: Limits) -> Rules {
+        // Files only where the site takes them and the deployment can store
+        // them (no key: files off), else the widget would offer a button
+        // every upload of which fails.
+        let takes_files = limits.takes_files() && self.files.is_some();
         Rules {
             max_message_chars: limits.max_message_chars,
             edit_window: self.state.policy.edit_window_secs,
             emoji: self.state.policy.emoji.clone(),
-            accept: if limits.takes_files() {
+            accept: if takes_files {
                 limits.file_types.names().join(",")
             } else {
                 String::new()
             },
-            max_file_bytes: Some(limits.max_file_bytes).filter(|_| limits.takes_files()),
+            max_file_bytes: Some(limits.max_file_bytes).filter(|_| takes_files),
         }
     }
 

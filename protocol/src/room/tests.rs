@@ -2426,7 +2426,12 @@ fn uploads_the_site_does_not_accept_are_refused_with_a_reason() {
     }
     // A room whose adapter has not said where files go cannot take any.
     let (mut bare, mut bare_store) = (self::core(), MemoryStore::default());
-    let (cy, _) = join(&mut bare, &mut bare_store, request("Cy"));
+    let (cy, welcome) = join(&mut bare, &mut bare_store, request("Cy"));
+    assert_eq!(
+        field(&welcome[0], "accept").as_str(),
+        Some(""),
+        "no button for files it cannot take"
+    );
     assert_eq!(
         ask(&mut bare, &mut bare_store, &cy, 10, "image/png"),
         "internal"
