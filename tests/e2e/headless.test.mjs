@@ -18,7 +18,8 @@ async function headlessPage(context, options, base = BASE) {
   await page.evaluate((o) => {
     window.seen = [];
     window.client = HelloChat.connect(o);
-    for (const e of ['message', 'update', 'status', 'error', 'pending', 'sent', 'failed', 'unread', 'older', 'presence', 'typing', 'welcome', 'room']) {
+    // (Listened to as the client is made: an event may come before another evaluate could add a listener.)
+    for (const e of ['message', 'update', 'status', 'error', 'pending', 'sent', 'failed', 'unread', 'older', 'presence', 'typing', 'welcome', 'room', 'reports']) {
       window.client.on(e, (d) => window.seen.push([e, d]));
     }
   }, options);
@@ -373,8 +374,7 @@ test('a moderator pins, mutes and locks from a headless client, and hears of rep
   const context = await browser.newContext();
   try {
     const mo = await headlessPage(context, { room, site, token });
-    // The report counts a moderator's own UI shows (README, `report`).
-    await mo.evaluate(() => window.client.on('reports', (d) => window.seen.push(['reports', d])));
+    // The report counts a moderator's own UI shows (README, `report`): heard from the start (headlessPage).
     const member = await headlessPage(context, { room, site, name: 'Ada' });
     for (const page of [mo, member]) {
       await page.evaluate(() => window.client.on('moderation', (d) => window.seen.push(['moderation', d])));
