@@ -82,14 +82,15 @@ CREATE TABLE IF NOT EXISTS told (
     version INTEGER NOT NULL
 )";
 
-/// Added to `news` after its first version (an error once they exist).
-/// `end_at`: the round, after its last room, wraps around to tell the rooms
-/// up to this one (NULL: it started at the first room); `wrapped`: it has.
-/// Columns the rooms table gained: the open reports a room holds (so that
-/// an owner sees where reports wait without opening every room).
+/// Added to `rooms` after its first version (an error once they exist):
+/// the open reports a room holds, so that an owner sees where reports wait
+/// without opening every room.
 const ROOM_COLUMNS: [&str; 1] =
     ["ALTER TABLE rooms ADD COLUMN open_reports INTEGER NOT NULL DEFAULT 0"];
 
+/// Added to `news` after its first version (an error once they exist).
+/// `end_at`: the round, after its last room, wraps around to tell the rooms
+/// up to this one (NULL: it started at the first room); `wrapped`: it has.
 const NEWS_COLUMNS: [&str; 2] = [
     "ALTER TABLE news ADD COLUMN end_at TEXT",
     "ALTER TABLE news ADD COLUMN wrapped INTEGER NOT NULL DEFAULT 0",
