@@ -246,6 +246,14 @@ pub enum Effect {
     Error(ProtocolError),
 }
 
+/// A message the visitor took back before it went out: what they wrote,
+/// for the composer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cancelled {
+    pub text: String,
+    pub reply_to: Option<u64>,
+}
+
 /// What the room lets us do right now.
 #[derive(Debug, Clone, Default)]
 pub struct RoomStatus {
@@ -1507,15 +1515,15 @@ impl Session {
     }
 
     /// Drop a queued message, even one whose files are being uploaded (the
-    /// adapter stops the upload). Its text, if there was one to drop: a UI
-    /// gives it back to the composer.
-    pub fn cancel(&mut self, id: &str, now: f64) -> Option<String> {
+    /// adapter stops the upload). What was written in it, if there was one
+    /// to drop: a UI gives it back to the composer.
+    pub fn cancel(&mut self, id: &str, now: f64) -> Option<Cancelled> {
         self.observe_clock(now);
         let cancelled = self.outbox.cancel(id);
         self.pump_outbox(now);
         cancelled.map(|action| match action {
-            Action::Send { text, .. } => text,
-            _ => String::new(),
+            Action::Send { text, reply_to, .. } => Cancelled { text, reply_to },
+            _ => Cancelled::default(),
         })
     }
 

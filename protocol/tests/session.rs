@@ -5,8 +5,8 @@ use hello_chat_protocol::message::{ModerationNotice, RoomEvent};
 use hello_chat_protocol::outbox::MAX_REFUSALS;
 use hello_chat_protocol::server_frame::Welcome;
 use hello_chat_protocol::session::{
-    Effect, Entropy, Session, SessionConfig, Status, ANSWER_PROBE_MS, CONNECT_TIMEOUT_MS,
-    DETACHED_CHECK_MS, PING_INTERVAL_MS, PONG_TIMEOUT_MS,
+    Cancelled, Effect, Entropy, Session, SessionConfig, Status, ANSWER_PROBE_MS,
+    CONNECT_TIMEOUT_MS, DETACHED_CHECK_MS, PING_INTERVAL_MS, PONG_TIMEOUT_MS,
 };
 use hello_chat_protocol::{ChatMessage, ErrorCode, ProtocolError, ServerFrame};
 
@@ -1691,14 +1691,19 @@ fn a_ticket_the_room_refuses_fails_the_message_and_the_queue_moves_on() {
 fn cancelling_a_message_while_its_file_uploads_lets_the_next_one_go() {
     let mut s = session();
     connected(&mut s, 0.0, 0, vec![]);
-    let id = s.send_files("big file", vec![photo(1)], None, 1.0).unwrap();
+    let id = s
+        .send_files("big file", vec![photo(1)], Some(7), 1.0)
+        .unwrap();
     let next = s.send("next", 1.0).unwrap();
     s.on_text(&ticket(&id, 0), 2.0);
     drain(&mut s);
     assert_eq!(
-        s.cancel(&id, 3.0).as_deref(),
-        Some("big file"),
-        "its text, for the composer"
+        s.cancel(&id, 3.0),
+        Some(Cancelled {
+            text: "big file".into(),
+            reply_to: Some(7)
+        }),
+        "what was written, for the composer"
     );
     assert_eq!(transmitted(&drain(&mut s)), [send_with(&next, "next", &[])]);
     // The upload's end, or a late ticket, brings nothing back.

@@ -216,16 +216,7 @@ impl Controller {
             }
             "reply" => {
                 menu::close(&li);
-                let mut text = find(&li, ".hc-text")
-                    .and_then(|p| p.text_content())
-                    .unwrap_or_default();
-                // Files only: named, as the reply's quote will name them.
-                if text.is_empty() {
-                    text = crate::view::attachments::names(&li);
-                }
-                let excerpt = first_chars(&text, 60);
-                self.reply_to = Some(seq);
-                self.view.reply_bar(Some((&data("data-name"), excerpt)));
+                self.start_reply(&li, seq);
             }
             "edit" => {
                 let text = find(&li, ".hc-text")
@@ -322,6 +313,21 @@ impl Controller {
         }
         menu::close(li);
         self.back_from(li);
+    }
+
+    /// Reply to message `seq` (its `<li>`): the reply bar names whom, and
+    /// quotes what.
+    pub(crate) fn start_reply(&mut self, li: &Element, seq: u64) {
+        let mut text = find(li, ".hc-text")
+            .and_then(|p| p.text_content())
+            .unwrap_or_default();
+        // Files only: named, as the reply's quote will name them.
+        if text.is_empty() {
+            text = crate::view::attachments::names(li);
+        }
+        let name = li.get_attribute("data-name").unwrap_or_default();
+        self.reply_to = Some(seq);
+        self.view.reply_bar(Some((&name, first_chars(&text, 60))));
     }
 
     /// Edit message `seq` (from its editor or the page's `edit()`). A

@@ -383,14 +383,26 @@ impl Controller {
 
     /// Cancel message `id` (its upload too): it is not sent.
     pub(crate) fn cancel_send(&mut self, id: &str, t: f64) {
-        if let Some(text) = self.session.cancel(id, t) {
+        if let Some(back) = self.session.cancel(id, t) {
             self.files.dropped(id);
             self.view.remove_pending(id);
-            // What was typed with the files comes back to the composer (not
-            // over a new draft): cancelled is not thrown away.
-            if self.view.input_text().is_empty() {
+            // What was written with the files comes back to the composer:
+            // cancelled is not thrown away. Before a draft typed since (it
+            // was written first), and its reply unless another is going.
+            let draft = self.view.input_text();
+            if !back.text.is_empty() {
+                let text = if draft.is_empty() {
+                    back.text
+                } else {
+                    concat(&[&back.text, "\n", &draft])
+                };
                 self.view.set_input_text(&text);
                 self.view.update_counter(self.session.max_message_chars());
+            }
+            if let (Some(seq), None) = (back.reply_to, self.reply_to) {
+                if let Some(li) = self.view.item(seq) {
+                    self.start_reply(&li, seq);
+                }
             }
             focus(&self.view.input);
         }

@@ -564,6 +564,54 @@ test('a slow upload shows its progress and can be cancelled; destroy() leaves no
   await close();
 });
 
+test('Cancel with a new draft in the composer gives the cancelled text back before it, and its reply', async () => {
+  const { ada, bo, ctxA, close } = await pair('canceldraft');
+  await bo.evaluate(() => window.chat.send('can you send the photo?'));
+  const question = ada.locator('.hc-list .hc-msg', { hasText: 'can you send the photo?' });
+  await question.waitFor({ timeout: 10000 });
+  await question.locator('.hc-more').click();
+  await question.getByRole('menuitem', { name: 'Reply' }).click();
+  // A PNG of noise (about 1.5 MB) at about 40 KB/s up: slow enough to cancel.
+  const cdp = await ctxA.newCDPSession(ada);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 40 * 1024 });
+  await ada.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 700;
+    c.height = 700;
+    const g = c.getContext('2d');
+    const data = g.createImageData(700, 700);
+    for (let i = 0; i < data.data.length; i++) data.data[i] = (Math.random() * 256) | 0;
+    g.putImageData(data, 0, 0);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const dt = new DataTransfer();
+    dt.items.add(new File([blob], 'noise.png', { type: 'image/png' }));
+    const picker = window.root().querySelector('.hc-composer input[type="file"]');
+    picker.files = dt.files;
+    picker.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  await ada.locator('.hc-tray .hc-staged[data-state="ready"]').waitFor({ timeout: 10000 });
+  await ada.locator('.hc-input').fill('here it is');
+  await ada.locator('.hc-send').click();
+  const pending = ada.locator('.hc-outbox .hc-msg[data-state="pending"]');
+  await pending.getByRole('progressbar', { name: 'Uploading' }).waitFor({ timeout: 15000 });
+  assert.equal(await ada.locator('.hc-replybar').isHidden(), true, 'the reply went with it');
+  await ada.locator('.hc-input').fill('and the other one tomorrow');
+  await pending.getByRole('button', { name: 'Cancel' }).click();
+  await pending.waitFor({ state: 'detached' });
+  // Nothing typed is lost: the cancelled text first (it was written first),
+  // and it is a reply again.
+  assert.equal(await ada.locator('.hc-input').inputValue(), 'here it is\nand the other one tomorrow');
+  assert.match(await ada.locator('.hc-replybar').innerText(), /Replying to Bo/);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await ada.locator('.hc-tray .hc-staged').waitFor({ state: 'detached' }).catch(() => {});
+  await ada.locator('.hc-send').click();
+  const reply = bo.locator('.hc-list .hc-msg', { hasText: 'and the other one tomorrow' });
+  await reply.locator('.hc-quote', { hasText: 'can you send the photo?' }).waitFor({ timeout: 15000 });
+  assert.equal((await fileMessages(bo)).length, 0, 'the cancelled file never arrives');
+  await close();
+});
+
 test('replying to a message of files only names its files in the reply bar, as the quote does', async () => {
   const { ada, bo, close } = await pair('replyfiles');
   await ada.locator('.hc-composer input[type="file"]').setInputFiles([
