@@ -331,6 +331,12 @@ impl Controller {
                     }
                     let own = is_own(self.session.own_sender(), &message);
                     self.view.update(&message, own);
+                    // Edited: the reply bar quotes what it says now.
+                    if !message.deleted && self.reply_to == Some(message.seq) {
+                        if let Some(li) = self.view.item(message.seq) {
+                            self.start_reply(&li, message.seq);
+                        }
+                    }
                     let detail = events::message(
                         &message,
                         own,

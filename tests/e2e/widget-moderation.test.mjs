@@ -517,6 +517,25 @@ test('replying to a message a moderator then removes: the reply bar goes with it
   await Promise.all([eve.close(), mo.close(), ada.context().close()]);
 });
 
+test('replying to a message its author then edits: the reply bar quotes what it says now', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wreplyedit');
+  const room = uniqueRoom('reply-edited');
+  const eve = await join(room, 'Eve', { site });
+  const target = await post(eve, 'meet at 5');
+  const ada = await open({ room, site, name: 'Ada' });
+  const theirs = item(ada, 'meet at 5');
+  await theirs.locator('.hc-more').click();
+  await theirs.getByRole('menuitem', { name: 'Reply' }).click();
+  const bar = ada.locator('.hc-replybar');
+  await bar.getByText('meet at 5').waitFor();
+  await ada.locator('.hc-input').fill('ok');
+  assert.equal((await act(eve, { type: 'edit', target, message: 'meet at 6 instead' })).type, 'ack');
+  await item(ada, 'meet at 6 instead').waitFor();
+  await bar.getByText('meet at 6 instead').waitFor({ timeout: 5000 });
+  assert.equal(await ada.locator('.hc-input').inputValue(), 'ok', 'the draft stays');
+  await Promise.all([eve.close(), ada.context().close()]);
+});
+
 test('a reply waiting to go (slow mode) whose original a moderator removes no longer quotes the removed text', async () => {
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wpendquote');
   const room = uniqueRoom('pending-quote');
