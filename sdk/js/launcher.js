@@ -110,7 +110,9 @@ export function createLauncher(fullScript, server) {
     const render = () => {
       badge.hidden = unread === 0;
       badge.textContent = unread > 99 ? '99+' : String(unread);
-      bubble.setAttribute('aria-label', unread ? text.openUnread.replace('{n}', String(unread)) : text.open);
+      // Open, the bubble closes it (as the panel's ×), and says so.
+      const label = !panel.hidden ? text.close : unread ? text.openUnread.replace('{n}', String(unread)) : text.open;
+      bubble.setAttribute('aria-label', label);
     };
     const widgetOptions = { ...options };
     delete widgetOptions.prefetch;
@@ -154,6 +156,7 @@ export function createLauncher(fullScript, server) {
       panel.hidden = !open;
       setModal(open && covers.matches);
       bubble.setAttribute('aria-expanded', String(open));
+      render();
       if (open) {
         start().then(() => close.focus(), () => {});
         close.focus();

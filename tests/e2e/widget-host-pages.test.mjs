@@ -147,8 +147,8 @@ test('a page that enforces Trusted Types still gets its chat bubble, and the pan
     `<div id="l" data-hello-chat-launcher data-room="${uniqueRoom('tt')}" data-name="Tess"></div><script src="/hello-chat-launcher.js"></script>`);
   await page.waitForFunction(() => document.getElementById('l').helloChat !== undefined);
   assert.deepEqual(page.errors, []);
-  const bubble = page.getByRole('button', { name: 'Open chat' });
-  await bubble.click();
+  const bubble = page.locator('[data-hello-chat-launcher-host] .b');
+  await page.getByRole('button', { name: 'Open chat' }).click();
   await page.locator('.hc-input').waitFor();
   assert.equal(await bubble.getAttribute('aria-expanded'), 'true');
   // The widget (loaded without a script element's URL, which the page refuses) connects.

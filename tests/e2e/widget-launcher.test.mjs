@@ -43,8 +43,11 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   const input = page.locator('.hc-input');
   await input.waitFor();
   assert.ok(requests.includes('/hello-chat.js'), 'the widget came on the first open');
-  assert.equal(await bubble.getAttribute('aria-expanded'), 'true');
-  assert.equal(await bubble.evaluate((b) => b.getRootNode().getElementById(b.getAttribute('aria-controls'))?.getAttribute('role')), 'dialog',
+  // Open, the bubble closes the panel and is named for it (not "Open chat, expanded").
+  const open = page.locator('[data-hello-chat-launcher-host] .b');
+  assert.equal(await open.getAttribute('aria-label'), 'Close chat');
+  assert.equal(await open.getAttribute('aria-expanded'), 'true');
+  assert.equal(await open.evaluate((b) => b.getRootNode().getElementById(b.getAttribute('aria-controls'))?.getAttribute('role')), 'dialog',
     'the bubble names the panel it opens');
   await input.fill('hello from the launcher');
   await input.press('Enter');
@@ -58,7 +61,7 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   await mine.locator('[role=menu]').waitFor();
   await page.keyboard.press('Escape');
   await mine.locator('[role=menu]').waitFor({ state: 'detached' });
-  assert.equal(await bubble.getAttribute('aria-expanded'), 'true', 'the panel stayed open');
+  assert.equal(await open.getAttribute('aria-expanded'), 'true', 'the panel stayed open');
   // Inside the launcher's own shadow root, a click on the message keeps its
   // menu open; a click on the shop's page closes it (the panel stays).
   await mine.locator('.hc-more').click();
@@ -66,12 +69,13 @@ test('the loader stays under 6 KB gzipped and loads the widget only when opened'
   assert.equal(await mine.locator('[role=menu]').count(), 1, 'still open after a click on its own message');
   await page.locator('h1').click();
   await mine.locator('[role=menu]').waitFor({ state: 'detached', timeout: 2000 });
-  assert.equal(await bubble.getAttribute('aria-expanded'), 'true', 'the panel stayed open');
+  assert.equal(await open.getAttribute('aria-expanded'), 'true', 'the panel stayed open');
   await mine.locator('.hc-more').focus();
 
   // Closed: messages from others count on the bubble.
   await page.keyboard.press('Escape');
   assert.equal(await page.evaluate(() => document.querySelector('[data-hello-chat-launcher-host]').shadowRoot.activeElement?.className), 'b', 'focus back on the bubble');
+  assert.equal(await open.getAttribute('aria-label'), 'Open chat');
   const bo = await join(room, 'Bo');
   for (const [i, text] of ['are you there?', 'hello?'].entries()) {
     bo.send({ type: 'send', id: `b${i}`, message: text });
@@ -134,8 +138,8 @@ test('on a phone the open panel fills the screen, with a close button of at leas
 test('on a phone the widget fills the open panel and the bubble is hidden until it closes', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
   const { page } = await shop(context, uniqueRoom('phonefill'));
-  const bubble = page.getByRole('button', { name: 'Open chat' });
-  await bubble.tap();
+  const bubble = page.locator('[data-hello-chat-launcher-host] .b');
+  await page.getByRole('button', { name: 'Open chat' }).tap();
   await page.locator('.hc-input').waitFor();
   const layout = () => page.evaluate(() => {
     const root = document.querySelector('[data-hello-chat-launcher-host]').shadowRoot;
