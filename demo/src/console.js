@@ -102,9 +102,10 @@ class ApiError extends Error {
   constructor(status, body, fallback) {
     const code = body?.error;
     const message = body?.message;
-    super(status
-      ? `${status}${code ? ` ${code}` : ''}: ${message || fallback || 'the server refused the request'}`
-      : fallback);
+    // What went wrong in words first; the status and code after, for
+    // whoever is asked for help; a sentence, ended.
+    const words = String(message || fallback || 'the server refused the request').replace(/\.$/, '');
+    super(status ? `${words} (${status}${code ? ` ${code}` : ''}).` : fallback);
     this.status = status;
     this.code = code;
   }
@@ -138,7 +139,7 @@ async function api(method, path, body, creds = session) {
   try { data = await res.json(); } catch { /* not JSON */ }
   if (!res.ok) {
     const err = new ApiError(res.status, data, res.statusText);
-    if (res.status === 401 && creds === session) signOut(`The site key was refused (${err.message}). Sign in again.`);
+    if (res.status === 401 && creds === session) signOut(`The site key was refused: ${err.message} Sign in again.`);
     throw err;
   }
   return data;
@@ -188,7 +189,37 @@ function showWorkspace() {
   $('workspace-title').textContent = `Moderation console: site ${session.site}`;
   $('sign-out').hidden = false;
   $('sign-out').textContent = `Sign out of ${session.site}`;
+  loadLimits();
 }
+
+// ---- The bot's message length ----
+
+// The site's longest message (its `limits.maxMessageChars`), for the bot
+// box's counter: told before posting, not refused after.
+let maxChars = 2000;
+
+async function loadLimits() {
+  const creds = session;
+  try {
+    const site = await api('GET', '', undefined, creds);
+    if (creds !== session) return;
+    maxChars = site?.limits?.maxMessageChars || maxChars;
+  } catch { /* the default; the server still checks */ }
+  countBotText();
+}
+
+function countBotText() {
+  // Characters as the server counts them (code points, not UTF-16 units).
+  const n = [...$('bot-text').value].length;
+  const over = n > maxChars;
+  $('bot-count').textContent = over
+    ? `${n} of ${maxChars} characters: ${n - maxChars} too many.`
+    : `${n} of ${maxChars} characters.`;
+  $('bot-count').classList.toggle('over', over);
+  if (over) $('bot-text').setAttribute('aria-invalid', 'true');
+  else $('bot-text').removeAttribute('aria-invalid');
+}
+$('bot-text').addEventListener('input', countBotText);
 
 function signOut(message) {
   session = null;
@@ -214,6 +245,7 @@ function signOut(message) {
   // Nothing of this site carries over to the next one signed in to.
   $('room-filter').value = '';
   $('bot-text').value = '';
+  countBotText();
   pendingPost = null;
   for (const d of document.querySelectorAll('details.room-actions')) d.open = false;
   showSignIn(message ?? '');
@@ -232,7 +264,8 @@ let signingIn = false;
 $('sign-in-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   if (signingIn) return;
-  const site = $('site-id').value.trim();
+  // Site ids are lower-case: "Acme" is acme, not a refusal.
+  const site = $('site-id').value.trim().toLowerCase();
   const key = $('site-key').value.trim();
   for (const id of ['site-id', 'site-key']) $(id).removeAttribute('aria-invalid');
   const field = !site ? 'site-id' : !key ? 'site-key' : null;
@@ -1245,7 +1278,7 @@ let busy = false;
 
 /** One action at a time: a click meanwhile is told so, not dropped unsaid. */
 function stillBusy() {
-  if (busy) say('Still working on the last action: try again in a moment.');
+  if (busy) say('Still working on the last action.');
   return busy;
 }
 
@@ -1451,6 +1484,7 @@ $('bot-form').addEventListener('submit', async (e) => {
     pendingPost = null;
     localStorage.setItem(BOT_NAME_KEY, name);
     $('bot-text').value = '';
+    countBotText();
     say(`Posted in ${room} as ${name} (message #${res.seq}).`);
     refreshRoomsNow();
     if (current === view) {

@@ -149,22 +149,24 @@ test('sign in: a wrong key, another site\'s key and a bad site id show the API\'
 
   await signIn(page, site, `${key}x`);
   await error.filter({ hasText: '401' }).waitFor();
-  assert.match(await error.textContent(), /401 unauthorized: /);
+  assert.match(await error.textContent(), /^Could not sign in: \S.* \(401 unauthorized\)\.$/);
   assert.equal(await page.locator('#site-key').getAttribute('aria-invalid'), 'true');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'site-key', 'focus on the field to fix');
 
   await signIn(page, site, other.key);
   await error.filter({ hasText: '403' }).waitFor();
-  assert.match(await error.textContent(), /403 forbidden: /);
+  assert.match(await error.textContent(), /^Could not sign in: \S.* \(403 forbidden\)\.$/);
   await signIn(page, 'Not A Site!', key);
   await error.filter({ hasText: '400' }).waitFor();
-  assert.match(await error.textContent(), /400 bad_request: /);
+  assert.match(await error.textContent(), /^Could not sign in: \S.* \(400 bad_request\)\.$/);
   assert.equal(await page.evaluate(() => document.activeElement.id), 'site-id');
   assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0, 'nothing kept after a failure');
 
-  await signIn(page, site, key);
+  // Typed with capitals (as the site's name is written): the same site.
+  await signIn(page, site.toUpperCase(), key);
   await page.locator('#workspace').waitFor();
   assert.equal(await page.locator('#sign-in').isVisible(), false);
+  assert.equal(await page.locator('#who').textContent(), `Site ${site}`);
   // The room with its count and local time.
   const button = await roomButton(page, room, '2 messages');
   await button.waitFor();
@@ -405,7 +407,7 @@ test('Ban from a report card refuses the next join; Mute, Pin, slow mode and loc
     body: JSON.stringify({ error: 'unavailable', message: 'try again later' }) }));
   await page.locator('#lock').click();
   await confirmButton(page, 'Lock room').click();
-  assert.match(await status(page, /503/), /Could not lock: 503 unavailable: try again later/);
+  assert.match(await status(page, /503/), /Could not lock: try again later \(503 unavailable\)\./);
   assert.equal(await page.locator('#status').getAttribute('class'), 'console-status error');
   // The step stays open on the refusal, focus on its button: to try again or cancel.
   assert.equal(await focusedText(page), 'Lock room');
@@ -556,7 +558,7 @@ test('what is in force: online, lock, slow mode, pin, mutes and bans with names;
   await page.route(`**/v1/sites/${site}/rooms/${room}`, (route) => route.fulfill({ status: 503, contentType: 'application/json',
     body: JSON.stringify({ error: 'unavailable', message: 'try again later' }) }));
   await page.getByRole('button', { name: 'Refresh' }).click();
-  await page.locator('#state-error', { hasText: 'Could not read what is in force: 503 unavailable: try again later' }).waitFor();
+  await page.locator('#state-error', { hasText: 'Could not read what is in force: try again later (503 unavailable).' }).waitFor();
   assert.equal(await page.locator('#lock').isVisible(), true);
   assert.equal(await page.locator('#unlock').isVisible(), true);
   assert.equal(await page.locator('#sanctions').isVisible(), false, 'no empty lists that would mislead');
@@ -901,7 +903,7 @@ test('the open room asks nothing while hidden or signed out, at once when shown 
   await page.route(`**/rooms/${room}/reports*`, (route) => route.fulfill({ status: 503, contentType: 'application/json',
     body: JSON.stringify({ error: 'unavailable', message: 'try again later' }) }));
   // In a live region of its own: heard, not only seen.
-  await page.getByRole('status').filter({ hasText: 'The room may be out of date: 503 unavailable: try again later' })
+  await page.getByRole('status').filter({ hasText: 'The room may be out of date: try again later (503 unavailable). Trying again.' })
     .waitFor({ timeout: 10_000 });
   assert.equal(await page.locator('#room-stale').getAttribute('role'), 'status');
   const later = await post(ada, 'after the outage');
@@ -1010,6 +1012,21 @@ test('posting as the bot reaches members with role bot; a retry after a lost ans
   await status(page, /Posted in/);
   assert.equal((await ada.next('message')).message, 'Second notice.');
   assert.notEqual(ids.at(-1), ids[0]);
+  // (The status may still say the first "Posted in": the answer is in when the box is emptied.)
+  await page.waitForFunction(() => document.getElementById('bot-text').value === '');
+
+  // The box counts against the site's longest message (here 2,000), as the
+  // server does (an emoji is one character); past it, the refusal reads as words.
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill('😀'.repeat(2000));
+  assert.equal(await page.locator('#bot-count').textContent(), '2000 of 2000 characters.');
+  assert.equal(await box.getAttribute('aria-invalid'), null);
+  await box.press('x');
+  assert.equal(await page.locator('#bot-count').textContent(), '2001 of 2000 characters: 1 too many.');
+  assert.equal(await box.getAttribute('aria-invalid'), 'true');
+  assert.equal(await box.evaluate((b) => b.getAttribute('aria-describedby')), 'bot-count');
+  await page.getByRole('button', { name: 'Post as bot' }).click();
+  assert.match(await status(page, /Could not post/), /^Could not post: message has 2001 characters; the limit is 2000 \(400 too_long\)\.$/);
   assert.deepEqual(page.problems, []);
   await ada.close();
   await context.close();
@@ -1267,7 +1284,7 @@ test('a key revoked while signed in sends the owner back to sign in with the err
   assert.equal((await admin('DELETE', `/sites/${site}/keys/${keyId}`)).status, 200);
   await page.getByRole('button', { name: 'Reload rooms' }).click();
   await page.locator('#sign-in-error', { hasText: '401' }).waitFor();
-  assert.match(await page.locator('#sign-in-error').textContent(), /The site key was refused \(401 unauthorized: .*\)\. Sign in again\./);
+  assert.match(await page.locator('#sign-in-error').textContent(), /The site key was refused: \S.* \(401 unauthorized\)\. Sign in again\./);
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await context.close();
 });
