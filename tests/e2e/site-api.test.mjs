@@ -492,6 +492,16 @@ test('HEAD answers as GET would, without the body, wherever GET is answered (RFC
   assert.equal((await fetch(`${BASE}/health`)).status, 200);
 });
 
+test('JSON answers, errors included, are never sniffed into another type', async () => {
+  const { site, key } = await siteWithKey();
+  for (const [path, token, status] of [[`/v1/sites/${site}`, key, 200], [`/v1/sites/${site}`, 'wrong', 401],
+    [`/v1/sites/${site}/rooms/${'x'.repeat(300)}`, key, 400], ['/admin/sites', ADMIN_TOKEN, 200]]) {
+    const res = await fetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual([res.status, res.headers.get('content-type'), res.headers.get('x-content-type-options')],
+      [status, 'application/json; charset=utf-8', 'nosniff'], path);
+  }
+});
+
 test('every 405 names the methods the path takes in Allow (RFC 9110)', async () => {
   const { site, key } = await siteWithKey();
   const methods = (header) => (header ?? '').split(',').map((m) => m.trim()).filter(Boolean).sort();

@@ -347,4 +347,29 @@ test('a webhook whose receiver hangs does not delay another webhook\'s deliverie
   assert.ok(hang.got.length > 0, 'the hanging receiver was tried');
   assert.ok(latencies.every((ms) => ms < 2_500), `the healthy webhook's deliveries are not held up: ${latencies.join(', ')} ms`);
   t.diagnostic(`the healthy webhook's deliveries took ${latencies.join(', ')} ms`);
+  // The site owner is told why, in words of the service's own, not the runtime's.
+  assert.equal(await lastError(key, site, 'a-hangs'), 'no answer within 10 s');
+});
+
+/** The `lastError` of webhook `name`'s newest delivery that has one (waits up to 20 s for it). */
+async function lastError(key, site, name) {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(250)) {
+    const hook = await api(key, 'GET', `/${site}/webhooks/${name}`);
+    const failed = hook.body.deliveries?.find((d) => d.lastError);
+    if (failed) return failed.lastError;
+  }
+  return null;
+}
+
+test('a receiver that cannot be reached is told as such to the site owner (no runtime error text)', async () => {
+  const { site, key } = await siteWithKey();
+  // A port with nobody listening: taken, then let go.
+  const closed = await new Promise((resolve) => {
+    const s = http.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+  const put = await api(key, 'PUT', `/${site}/webhooks/gone`, { url: `http://127.0.0.1:${closed}/hook`, events: ['message.created'], secret: HOOK_SECRET });
+  assert.equal(put.status, 201, put.text);
+  const res = await api(key, 'POST', `/${site}/rooms/${uniqueRoom('gone')}/messages`, { name: 'Bot', message: 'hello?' });
+  assert.equal(res.status, 201, res.text);
+  assert.equal(await lastError(key, site, 'gone'), 'could not connect');
 });

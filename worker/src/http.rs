@@ -39,9 +39,10 @@ pub fn method_not_allowed(allow: &str) -> Result<Response> {
 
 pub fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
     let mut response = Response::ok(body.to_string())?.with_status(status);
-    response
-        .headers_mut()
-        .set("content-type", "application/json; charset=utf-8")?;
+    let headers = response.headers_mut();
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    // Read as what it says it is, never sniffed into something a browser runs.
+    headers.set("x-content-type-options", "nosniff")?;
     Ok(response)
 }
 

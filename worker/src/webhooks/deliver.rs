@@ -23,7 +23,10 @@ export async function deliver(url, type, id, signature, body, ms) {
     await res.arrayBuffer().catch(() => {});
     return [res.status, ''];
   } catch (e) {
-    return [0, String(e && e.message || e).slice(0, 200)];
+    // Two words, not the runtime's message: that would tell a site owner
+    // more about what a host answers than whether their receiver works.
+    const late = e && (e.name === 'TimeoutError' || e.name === 'AbortError');
+    return [0, late ? `no answer within ${ms / 1000} s` : 'could not connect'];
   }
 }
 ")]
