@@ -2,7 +2,14 @@
 // connection cap, a stalled reader. Latencies are reported, not asserted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, createSite, join, sleep, uniqueRoom } from './helpers.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, createSite, join, post, sleep, uniqueRoom } from './helpers.mjs';
+
+// The server's state directory (wrangler's --persist-to), to read the sites'
+// room lists (their SQLite) directly: a room only opened is not shown by the API.
+const STATE = process.env.HELLO_CHAT_STATE;
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]; };
 
@@ -73,4 +80,63 @@ test('a stalled reader does not hold the others back', async () => {
   }
   stalled.ws._socket.resume();
   await Promise.all([stalled, ada, bo, ...writers].map((c) => c.close()));
+});
+
+/** The SQLite files of the sites' room lists (RoomDirectory objects). */
+function directoryDbs() {
+  const root = path.join(STATE, 'v3', 'do');
+  return fs.readdirSync(root).filter((d) => d.endsWith('-RoomDirectory'))
+    .flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite')
+      .map((f) => path.join(root, d, f)));
+}
+
+/** Whether the room list in `db` (or any, if none given) lists `room` now. */
+function listed(room, db) {
+  for (const file of db ? [db] : directoryDbs()) {
+    const out = execFileSync('sqlite3', ['-readonly', '-cmd', '.timeout 5000', file, `SELECT count(*) FROM rooms WHERE room = '${room}';`],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    if (out.trim() === '1') return file;
+  }
+  return null;
+}
+
+async function until(what, check, ms = 10_000) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) if (check()) return;
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+test('attack: rooms only opened and left do not stay on the site\'s room list, each woken by every change of its rules', {
+  skip: !STATE && 'needs the server\'s state directory (HELLO_CHAT_STATE, set by scripts/test.mjs)',
+}, async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true }, 'opened');
+  // Opened by a visitor: listed while they are there (so that the site's
+  // new rules reach them), off the list once they leave.
+  const opened = uniqueRoom('opened');
+  const ada = await join(opened, 'Ada', { site });
+  let db = null;
+  await until(`${opened} is listed`, () => (db = listed(opened)));
+  await ada.close();
+  await until(`${opened} is off the list`, () => !listed(opened, db));
+  // Opened again: listed again; two visitors, one leaving: still listed.
+  const [bo, cy] = [await join(opened, 'Bo', { site }), await join(opened, 'Cy', { site })];
+  await until(`${opened} is listed again`, () => listed(opened, db));
+  await bo.close();
+  await sleep(1500);
+  assert.ok(listed(opened, db), 'listed while Cy is there');
+  await cy.close();
+  await until(`${opened} is off the list again`, () => !listed(opened, db));
+
+  // A room written in stays listed after everyone left.
+  const written = uniqueRoom('written');
+  const dee = await join(written, 'Dee', { site });
+  await post(dee, 'hello');
+  await until(`${written} is listed`, () => listed(written, db));
+  await dee.close();
+  await sleep(1500);
+  assert.ok(listed(written, db), 'a room with messages stays listed');
+
+  // Many opened and left: none stays.
+  const many = Array.from({ length: 20 }, () => uniqueRoom('flood'));
+  for (const room of many) await (await join(room, 'V', { site })).close();
+  await until('every opened room is off the list', () => many.every((room) => !listed(room, db)), 20_000);
 });

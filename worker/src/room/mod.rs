@@ -91,8 +91,10 @@ pub struct Room {
     day_ms: u64,
     /// A forwarder of webhook events is running.
     forwarding: Rc<Cell<bool>>,
-    /// A report that makes the site's room list list this room is under way.
+    /// A call that lists this room on the site's room list, or takes it
+    /// off, is under way; and which of the two is wanted now.
     listing: Rc<Cell<bool>>,
+    list_wanted: Rc<Cell<bool>>,
     /// The room's fan-out objects, once it is big enough to have any.
     shards: Shards,
     /// What the room told the site's room list of its files, and heard.
@@ -281,6 +283,32 @@ impl Room {
     /// lists this one, written in or not (once; the record survives the
     /// object sleeping, and goes with an erasure).
     fn make_listed(&self) {
+        self.set_listed(true);
+    }
+
+    /// The last member left a room nobody wrote in: off the list again, so
+    /// that rooms only opened (by anyone, any number of them) do not stay
+    /// listed for good, each woken by every change of the site's rules.
+    fn unlist_if_unused(&self) {
+        let unused = self
+            .inner
+            .borrow()
+            .as_ref()
+            .is_ok_and(|inner| inner.store.never_written());
+        if unused {
+            self.set_listed(false);
+        }
+    }
+
+    /// Bring the site's room list to list this room, or not: one call to
+    /// the list at a time, the latest wish winning (a join while the room
+    /// is being taken off is listed after it, not before).
+    fn set_listed(&self, want: bool) {
+        self.list_wanted.set(want);
+        if self.listing.get() {
+            // The call in flight goes on to this wish.
+            return;
+        }
         let (listed, latest, messages) = {
             let inner = self.inner.borrow();
             let Ok(inner) = inner.as_ref() else { return };
@@ -290,25 +318,36 @@ impl Room {
                 inner.store.listed_figures(),
             )
         };
-        if listed || self.listing.replace(true) {
+        if listed == want {
             return;
         }
         let Some(id) = self.identity.borrow().clone() else {
-            self.listing.set(false);
             return;
         };
-        let (env, sql, listing) = (
+        self.listing.set(true);
+        let (env, sql, listing, wanted) = (
             self.env.clone(),
             self.state.storage().sql(),
             self.listing.clone(),
+            self.list_wanted.clone(),
         );
         self.state.wait_until(async move {
-            if site_link::report(&env, &id, latest, messages)
-                .await
-                .is_some()
-            {
-                if let Err(e) = SqlStore::set_listed(&sql) {
-                    console_error!("room: cannot record that it is listed: {e}");
+            loop {
+                let want = wanted.get();
+                let heard = if want {
+                    site_link::report(&env, &id, latest, messages)
+                        .await
+                        .is_some()
+                } else {
+                    site_link::unlist(&env, &id).await
+                };
+                if heard {
+                    if let Err(e) = SqlStore::set_listed(&sql, want) {
+                        console_error!("room: cannot record whether it is listed: {e}");
+                    }
+                }
+                if wanted.get() == want {
+                    break;
                 }
             }
             listing.set(false);
@@ -917,11 +956,15 @@ impl Room {
             from_address: 0,
             counts_short: self.shards.counts_short(),
         };
+        let empty = sockets.online == 0;
         let outputs = match self.inner.borrow_mut().as_mut() {
             Ok(inner) => inner.core.leave(&member, sockets, now_ms()),
             Err(_) => return,
         };
         self.carry_out(Origin::Socket(&ws), outputs);
+        if empty {
+            self.unlist_if_unused();
+        }
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -985,6 +1028,7 @@ impl DurableObject for Room {
             day_ms,
             forwarding: Rc::new(Cell::new(false)),
             listing: Rc::new(Cell::new(false)),
+            list_wanted: Rc::new(Cell::new(false)),
             file_bytes: file_bytes::FileBytes::default(),
         };
         room.place_files();

@@ -242,14 +242,19 @@ pub async fn subscribed(env: &Env, id: &RoomIdentity) -> Option<Vec<String>> {
     res.json::<Vec<String>>().await.ok()
 }
 
-/// Take this room off the site's room list (it was erased).
-pub async fn unlist(env: &Env, id: &RoomIdentity) {
+/// Take this room off the site's room list (it was erased, or only opened
+/// and left); whether the list heard.
+pub async fn unlist(env: &Env, id: &RoomIdentity) -> bool {
     let Ok(stub) = id.stub(env, "DIRECTORIES") else {
-        return;
+        return false;
     };
     let body = json!({ "room": id.room }).to_string();
-    if let Err(e) = post(stub, "/unlist", body).await {
-        console_error!("room: cannot leave the room list: {e}");
+    match post(stub, "/unlist", body).await {
+        Ok(status) => status == 200,
+        Err(e) => {
+            console_error!("room: cannot leave the room list: {e}");
+            false
+        }
     }
 }
 

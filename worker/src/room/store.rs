@@ -565,14 +565,24 @@ impl SqlStore {
         Ok(self.setting("listed")?.unwrap_or(0) != 0)
     }
 
-    /// Record that the site's room list lists the room, from a task that
+    /// Record whether the site's room list lists the room, from a task that
     /// holds the room's storage (`sql`) rather than its store.
-    pub fn set_listed(sql: &SqlStorage) -> Result<(), StoreError> {
+    pub fn set_listed(sql: &SqlStorage, listed: bool) -> Result<(), StoreError> {
         SqlStore {
             sql: sql.clone(),
             next_seq: None,
         }
-        .set_setting("listed", 1)
+        .set_setting("listed", u64::from(listed))
+    }
+
+    /// Nothing was ever written in the room: no event (message, notice,
+    /// moderation) and no upload asked for.
+    pub fn never_written(&self) -> bool {
+        let rows: Result<Vec<Count>, _> = self.exec(
+            "SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM uploads) AS n",
+            Vec::new(),
+        );
+        rows.is_ok_and(|rows| rows.first().is_some_and(|r| r.n == 0))
     }
 
     /// The time of the room's latest stored event (0: none).
