@@ -41,6 +41,9 @@ pub enum TokenError {
     BadClaim(&'static str),
     /// A text claim longer than it may be (`sub`: 256 bytes).
     TooLong(&'static str),
+    /// A claim that names a user holds control characters (`sub`: the site
+    /// API could not name that user to export or erase them).
+    ControlCharacters(&'static str),
 }
 
 impl std::fmt::Display for TokenError {
@@ -58,6 +61,9 @@ impl std::fmt::Display for TokenError {
             TokenError::MissingClaim(c) => write!(f, "identity token lacks the \"{c}\" claim"),
             TokenError::BadClaim(c) => write!(f, "identity token claim \"{c}\" has the wrong type"),
             TokenError::TooLong(c) => write!(f, "identity token claim \"{c}\" is too long"),
+            TokenError::ControlCharacters(c) => {
+                write!(f, "identity token claim \"{c}\" has control characters")
+            }
         }
     }
 }
@@ -138,13 +144,20 @@ pub fn verify(
         Some(_) => return Err(TokenError::WrongSite),
     }
     let sub = match claims.get("sub") {
-        Some(Json::Str(s)) if !s.is_empty() && s.len() <= 256 => s.clone(),
+        Some(Json::Str(s))
+            if !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control) =>
+        {
+            s.clone()
+        }
         // A database's integer id (`sub: user.id`), as many backends sign
         // it: the same user as its decimal text.
         // Only up to 2^53-1: past it a JavaScript signer has already rounded
         // it, and two users could share one.
         Some(Json::Int(n)) if (0..=MAX_SAFE_INTEGER).contains(n) => crate::text::decimal(*n as u64),
         Some(Json::Str(s)) if s.len() > 256 => return Err(TokenError::TooLong("sub")),
+        Some(Json::Str(s)) if s.chars().any(char::is_control) => {
+            return Err(TokenError::ControlCharacters("sub"))
+        }
         None | Some(Json::Null) | Some(Json::Str(_)) => {
             return Err(TokenError::MissingClaim("sub"))
         }
@@ -256,6 +269,16 @@ mod tests {
                 good(json!({"sub":"u".repeat(257),"exp":exp})),
                 b"s3cret",
                 TokenError::TooLong("sub"),
+            ),
+            (
+                good(json!({"sub":"ada\nx","exp":exp})),
+                b"s3cret",
+                TokenError::ControlCharacters("sub"),
+            ),
+            (
+                good(json!({"sub":"ada\u{0}","exp":exp})),
+                b"s3cret",
+                TokenError::ControlCharacters("sub"),
             ),
             (
                 good(json!({"sub":"u1","exp":exp,"room":"other"})),

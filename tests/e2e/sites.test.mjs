@@ -117,7 +117,7 @@ test('an unknown site is refused with 4004 before any room wakes', async () => {
   assert.equal(r.error.code, 'unknown_site');
 });
 
-test('forged, expired, wrong-room and wrong-site tokens are refused with 4001', async () => {
+test('forged, expired, wrong-room and wrong-site tokens, and subs with control characters, are refused with 4001', async () => {
   const site = await createSite({ origins: [ORIGIN], secret: SECRET });
   const other = await createSite({ origins: [ORIGIN], secret: 'another-site-secret-0123456789' });
   const room = uniqueRoom();
@@ -130,6 +130,9 @@ test('forged, expired, wrong-room and wrong-site tokens are refused with 4001', 
     ['other site secret', mintToken('another-site-secret-0123456789', claims)],
     ['alg none', mintToken(SECRET, claims, { alg: 'none' }).split('.').slice(0, 2).join('.') + '.'],
     ['garbage', 'x.y.z'],
+    // A user the site API could not name to export or erase (it refuses control characters).
+    ['control characters in sub', mintToken(SECRET, { ...claims, sub: 'ada\nx' })],
+    ['NUL in sub', mintToken(SECRET, { ...claims, sub: 'ada\u0000' })],
   ];
   for (const [what, token] of cases) {
     const r = await refused({ room, site, v: '1', token }, opts);
