@@ -4309,6 +4309,38 @@ fn typing_is_relayed_once_per_interval_and_at_once_after_the_senders_message() {
     assert!(!typing(&mut core, &mut store, T0 + 800));
 }
 
+#[test]
+fn one_address_is_heard_typing_as_five_members_at_most_whatever_its_connections() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let crowd: Vec<Member> = (0..20)
+        .map(|i| join(&mut core, &mut store, request(&format!("V{i}"))).0)
+        .collect();
+    let (far, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            address: Some("198.51.100.9".into()),
+            ..request("Far")
+        },
+    );
+    let (vera, _) = join(&mut core, &mut store, verified("vera", Some("Vera")));
+    let heard = |core: &mut RoomCore, store: &mut MemoryStore, who: &Member, at| {
+        broadcasts(&frame(core, store, who, r#"{"type":"typing"}"#, at))
+            .iter()
+            .any(|f| kind(f) == "typing")
+    };
+    let relayed = |core: &mut RoomCore, store: &mut MemoryStore, at| {
+        crowd.iter().filter(|m| heard(core, store, m, at)).count()
+    };
+    assert_eq!(relayed(&mut core, &mut store, T0), 5);
+    // Another address, and a verified member at this one, are heard.
+    assert!(heard(&mut core, &mut store, &far, T0));
+    assert!(heard(&mut core, &mut store, &vera, T0));
+    // The address's budget comes back at five members' pace.
+    assert_eq!(relayed(&mut core, &mut store, T0 + 1_000), 2);
+    assert_eq!(relayed(&mut core, &mut store, T0 + 3_000), 5);
+}
+
 /// A muted member may not post: their typing and their read receipts (both
 /// carry their name to everyone) are not relayed either; in a locked room
 /// only moderators are heard typing.

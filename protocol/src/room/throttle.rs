@@ -160,20 +160,25 @@ impl Throttles {
         self.buckets.remove(&format!("t:{}", member.author));
     }
 
-    /// Whether to relay a typing notice (at most one per interval per sender).
+    /// Whether to relay a typing notice: at most one per interval per
+    /// sender, and for anonymous members [`ADDRESS_FACTOR`] members' worth
+    /// per address (fresh connections under fresh names are not a way to
+    /// make the whole room read "… is typing" from one visitor).
     pub fn take_typing(&mut self, member: &Member, now: u64) -> bool {
         // A bucket of one token, refilled once per interval.
-        self.take(
-            format!("t:{}", member.author),
-            1,
-            1000.0 / TYPING_INTERVAL_MS,
+        let per_sec = 1000.0 / TYPING_INTERVAL_MS;
+        self.take_pair(
+            't',
+            member,
+            (1, per_sec),
+            (ADDRESS_FACTOR, per_sec * f64::from(ADDRESS_FACTOR)),
             now,
         )
     }
 }
 
 /// An address may hold several members (a household, an office): its
-/// `history` bucket is this many members' worth.
+/// `history`, receipt, report and typing buckets are this many members' worth.
 const ADDRESS_FACTOR: u32 = 5;
 /// Frames a member may send per message their limits allow.
 const FRAME_FACTOR: u32 = 20;
