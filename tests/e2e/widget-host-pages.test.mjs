@@ -7,6 +7,7 @@
 // document (an iframe's, or a Document Picture-in-Picture window's).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { BASE, launchBrowser, uniqueRoom, widgetPage } from './helpers.mjs';
 
 let browser;
@@ -188,5 +189,34 @@ test('a widget mounted into another document (an iframe\'s, a Picture-in-Picture
   assert.equal(await frame.locator('.hc-input').inputValue(), '', 'Enter sent the message');
   await frame.locator('.hc-list .hc-msg[data-seq] .hc-more').first().click();
   assert.equal(await frame.locator('[role=menu]').count(), 1, 'the message menu opened');
+  await context.close();
+});
+
+test('the README\'s Content Security Policy, as written, lets the widget run whole: no violation, files attachable', async () => {
+  // The policy of the README's first CSP block, for a chat server at BASE.
+  const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = readme.split('## Content Security Policy')[1].split('```')[1];
+  const host = new URL(BASE).host;
+  const csp = block.trim().split('\n').map((l) => l.trim().replace(/;$/, '')).join('; ')
+    .replaceAll('https://chat.example.com', `http://${host}`).replaceAll('wss://chat.example.com', `ws://${host}`);
+  assert.match(csp, /img-src/);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/.test(m.text())) violations.push(m.text()); });
+  const room = uniqueRoom('readmecsp');
+  // (A page of the server's origin, its policy in a <meta>: a page fulfilled
+  // by the test would count as public, and its socket to 127.0.0.1 be blocked.)
+  await page.goto(`${BASE}/health`);
+  await page.setContent(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+    <meta http-equiv="Content-Security-Policy" content="${csp}"><title>host</title></head>
+    <body><div data-hello-chat data-room="${room}" data-name="Ada"></div><script src="${BASE}/hello-chat.js"></script></body></html>`);
+  await page.locator('.hc-online', { hasText: '1 online' }).waitFor();
+  const attach = page.getByRole('button', { name: 'Attach files' });
+  await attach.waitFor();
+  await page.locator('.hc-composer input[type="file"]').setInputFiles({ name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await page.locator('.hc-tray .hc-staged[data-state="ready"]').waitFor({ timeout: 10000 });
+  await page.waitForTimeout(300);
+  assert.deepEqual(violations, []);
   await context.close();
 });
