@@ -54,6 +54,15 @@ function usage(message) {
   process.exit(2);
 }
 
+/**
+ * Refuse words past what `command` takes: `delete acme --dry-run` must not
+ * delete acme (an option it does not know is a mistake, not noise).
+ */
+function nothingMore(extra, command) {
+  const left = extra.filter((a) => a !== undefined);
+  if (left.length) usage(`${command} takes nothing more: ${left.join(' ')}`);
+}
+
 function devToken() {
   try {
     const vars = fs.readFileSync(path.join(ROOT, '.dev.vars'), 'utf8');
@@ -202,9 +211,13 @@ function operator(command, args) {
   if (!token) usage('set ADMIN_TOKEN (or create .dev.vars)');
   const admin = (method, p, body) => call(token, method, `/admin${p}`, body);
   const [site, ...rest] = args;
-  if (command === 'list') return admin('GET', '/sites');
+  if (command === 'list') {
+    nothingMore(args, 'list');
+    return admin('GET', '/sites');
+  }
   if (command === 'key') {
-    const [verb, id, keyId] = args;
+    const [verb, id, keyId, ...extra] = args;
+    nothingMore(verb === 'revoke' ? extra : [keyId, ...extra], `key ${verb}`);
     if (!['create', 'list', 'revoke'].includes(verb)) return usage(`unknown key command ${verb ?? ''}`);
     if (!id) usage(`key ${verb} needs a site id`);
     if (verb === 'create') return admin('POST', `/sites/${enc(id)}/keys`);
@@ -214,6 +227,7 @@ function operator(command, args) {
   }
   if (!['get', 'delete', 'put', 'patch'].includes(command)) return usage(`unknown command ${command}`);
   if (!site) usage(`${command} needs a site id`);
+  if (command === 'get' || command === 'delete') nothingMore(rest, command);
   if (command === 'get') return admin('GET', `/sites/${enc(site)}`);
   if (command === 'delete') return admin('DELETE', `/sites/${enc(site)}`);
   if (command === 'put' || command === 'patch') {
@@ -232,9 +246,15 @@ function owner(args) {
   if (command === 'webhook') {
     const [verb, site, name, ...opts] = rest;
     if (!site) usage();
-    if (verb === 'list') return api('GET', site, '/webhooks');
+    if (verb === 'list') {
+      nothingMore([name, ...opts], 'webhook list');
+      return api('GET', site, '/webhooks');
+    }
     if (!name) usage();
-    if (verb === 'delete') return api('DELETE', site, `/webhooks/${enc(name)}`);
+    if (verb === 'delete') {
+      nothingMore(opts, 'webhook delete');
+      return api('DELETE', site, `/webhooks/${enc(name)}`);
+    }
     if (verb === 'put') {
       const body = parseOptions(opts, {
         '--url': (b, v) => (b.url = v()),
@@ -249,7 +269,10 @@ function owner(args) {
   }
   const [site, ...more] = rest;
   if (!site) usage();
-  if (command === 'get') return api('GET', site, '');
+  if (command === 'get') {
+    nothingMore(more, 'owner get');
+    return api('GET', site, '');
+  }
   if (command === 'rooms') {
     const query = parseOptions(more, {
       '--limit': (b, v) => {
@@ -296,8 +319,9 @@ function owner(args) {
       return api('DELETE', site, path);
     }
     if (command === 'delete') {
-      const [seq] = opts;
+      const [seq, ...extra] = opts;
       if (!/^\d+$/.test(seq ?? '')) usage('delete needs the seq of the message');
+      nothingMore(extra, 'owner delete');
       return api('DELETE', site, `${path}/messages/${seq}`);
     }
     // Whole numbers only: a typo must not become null (the server's default).
@@ -320,8 +344,9 @@ function owner(args) {
     if (!body.action) usage('moderate needs --action');
     return api('POST', site, `${path}/moderation`, body);
   }
-  const [sub] = more;
+  const [sub, ...extra] = more;
   if (!sub) usage(`${command} needs the user's sub`);
+  nothingMore(extra, `owner ${command}`);
   if (command === 'export') return everyPage(key, 'GET', `/v1/sites/${enc(site)}/users/${enc(sub)}/messages`);
   return everyPage(key, 'DELETE', `/v1/sites/${enc(site)}/users/${enc(sub)}`);
 }

@@ -190,7 +190,7 @@ test('owner history, moderate, delete and erase-room work from the terminal', as
   await eve.closed;
 });
 
-test('owner rooms pages with --limit and --cursor; --limit fileTypes= takes a list; unknown commands say so', async () => {
+test('owner rooms pages with --limit and --cursor; --limit fileTypes= takes a list; unknown commands, and words a command does not take, are refused', async () => {
   const { site: id, key } = await siteWithKey({ origins: [], allowNoOrigin: true }, 'clirooms');
   const owner = { HELLO_CHAT_SITE_KEY: key };
   for (const room of ['a-room', 'b-room']) {
@@ -220,9 +220,22 @@ test('owner rooms pages with --limit and --cursor; --limit fileTypes= takes a li
     [['owner', 'bogus', id], /unknown owner command bogus/],
     [['lsit'], /unknown command lsit/],
     [['key', 'revoke', id], /key revoke needs the key id/],
+    // Words a command does not take are refused before anything is done:
+    // "--dry-run" must not delete the site, a message, or erase a user.
+    [['delete', id, '--dry-run'], /delete takes nothing more: --dry-run/],
+    [['get', id, '--verbose'], /get takes nothing more: --verbose/],
+    [['list', 'all'], /list takes nothing more: all/],
+    [['key', 'list', id, 'extra'], /key list takes nothing more: extra/],
+    [['owner', 'get', id, '--x'], /owner get takes nothing more/],
+    [['owner', 'delete', id, 'lobby', '1', '--dry-run'], /owner delete takes nothing more/],
+    [['owner', 'erase', id, 'someone', '--dry-run'], /owner erase takes nothing more/],
+    [['owner', 'export', id, 'someone', 'more'], /owner export takes nothing more/],
+    [['owner', 'webhook', 'list', id, '--all'], /webhook list takes nothing more/],
+    [['owner', 'webhook', 'delete', id, 'audit', '--force'], /webhook delete takes nothing more/],
   ]) {
     const res = await site(args, { env: owner });
     assert.equal(res.code, 2, `${args.join(' ')}: ${res.out}`);
     assert.match(res.err, said, args.join(' '));
   }
+  assert.equal((await site(['get', id])).code, 0, 'the site is still there');
 });
