@@ -1,7 +1,8 @@
 //! A client's network address as the per-address defences see it (rate
 //! limits, connection caps, bans and mutes of anonymous senders). An IPv4
 //! address is one subscriber; an IPv6 subscriber holds a whole /64 (2^64
-//! addresses), so IPv6 addresses count by their /64.
+//! addresses), so IPv6 addresses count by their /64, and within their /48
+//! (a subscriber's whole allocation, often) by [`network_of`].
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -24,9 +25,39 @@ pub fn address_key(raw: &str) -> String {
     }
 }
 
+/// The network an address key (from [`address_key`]) belongs to, when it is
+/// wider than the address: an IPv6 /64's /48 (`2001:db8:5::/48`). A
+/// subscriber is often given a /56 or a /48, so one of them can come from
+/// hundreds of /64s; the network keeps them within a few addresses' worth.
+/// None for IPv4 (the address is the network).
+pub fn network_of(key: &str) -> Option<String> {
+    let prefix = key.strip_suffix("/64")?.parse::<Ipv6Addr>().ok()?;
+    let s = prefix.segments();
+    Some(format!(
+        "{}/48",
+        Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0)
+    ))
+}
+
+/// How many addresses' worth a network (see [`network_of`]) may take of
+/// the per-address limits (messages, history, typing, receipts, reports,
+/// joins).
+pub const NETWORK_FACTOR: u32 = 4;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_slash_64_belongs_to_its_slash_48_an_ipv4_address_to_no_wider_network() {
+        let net = |raw| network_of(&address_key(raw));
+        assert_eq!(net("2001:db8:5:7::1").as_deref(), Some("2001:db8:5::/48"));
+        assert_eq!(net("2001:db8:5:ff07::1"), net("2001:db8:5:7::1"));
+        assert_ne!(net("2001:db8:6:7::1"), net("2001:db8:5:7::1"));
+        assert_eq!(net("198.51.100.7"), None);
+        assert_eq!(net("::ffff:198.51.100.7"), None);
+        assert_eq!(network_of("not an address"), None);
+    }
 
     #[test]
     fn an_ipv6_subscriber_is_one_key_an_ipv4_address_is_itself() {

@@ -140,3 +140,27 @@ test('attack: rooms only opened and left do not stay on the site\'s room list, e
   for (const room of many) await (await join(room, 'V', { site })).close();
   await until('every opened room is off the list', () => many.every((room) => !listed(room, db)), 20_000);
 });
+
+test('attack: one IPv6 subscriber connecting from many /64s of its /48 cannot fill a room', { timeout: 60_000 }, async () => {
+  // A room of 100, 20 per address: a /48 may hold 40 (twice an address's share; a tenth of a big room).
+  const site = await createSite({ origins: [], allowNoOrigin: true, limits: { maxConnections: 100, maxConnectionsPerAddress: 20 } });
+  const room = uniqueRoom('v6');
+  const from = (ip) => ({ headers: { 'cf-connecting-ip': ip } });
+  const attempt = async (ip, i) => {
+    const c = await Client.connect({ room, site, v: '1', name: `v${i}` }, from(ip));
+    const first = await c.next((f) => f.type === 'welcome' || f.type === 'error', 20000);
+    return { c, result: first.type === 'welcome' ? 'joined' : first.code };
+  };
+  const held = [];
+  for (const net of ['2001:db8:77:1', '2001:db8:77:2']) {
+    held.push(...await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(`${net}::${i + 1}`, i))));
+  }
+  assert.deepEqual([...new Set(held.map((h) => h.result))], ['joined'], 'two /64s, their 20 each');
+  const third = await attempt('2001:db8:77:3::1', 99);
+  assert.equal(third.result, 'too_many_connections', 'a third /64 of the same /48: the /48 holds its 40');
+  assert.equal((await third.c.closed).code, 1013);
+  // Someone else (another network) still gets in.
+  const other = await attempt('2001:db8:78:1::1', 100);
+  assert.equal(other.result, 'joined');
+  await Promise.all([...held, other].map((h) => h.c.close()));
+});

@@ -99,6 +99,9 @@ pub struct Sockets {
     pub online: u32,
     /// Of those, connections from the joining client's address.
     pub from_address: u32,
+    /// And from its network, when wider than the address (an IPv6 /48, see
+    /// [`crate::address::network_of`]).
+    pub from_network: u32,
     /// Whether any legacy (workshop front end) connection is present: only
     /// then are legacy frames worth encoding.
     pub legacy: bool,
@@ -106,6 +109,14 @@ pub struct Sockets {
     /// fan-out objects said who is there: it knows its own sockets only): a
     /// live event's count is not told until they are known.
     pub counts_short: bool,
+}
+
+/// Connections one network (an IPv6 /48) may hold in a room: a tenth of the
+/// room, or twice an address's share if that is more. A subscriber's many
+/// /64s cannot fill a room; a carrier's /48, shared by strangers, still
+/// holds its share of a big one.
+pub fn max_from_network(limits: &Limits) -> u32 {
+    (limits.max_connections / 10).max(limits.max_connections_per_address.saturating_mul(2))
 }
 
 /// The answer to a join.
@@ -314,7 +325,10 @@ impl RoomCore {
                 "room is full; try again later",
             );
         }
-        if req.address.is_some() && sockets.from_address >= limits.max_connections_per_address {
+        let network = req.address.as_deref().and_then(crate::address::network_of);
+        if (req.address.is_some() && sockets.from_address >= limits.max_connections_per_address)
+            || (network.is_some() && sockets.from_network >= max_from_network(&limits))
+        {
             return refuse(
                 close_code::TRY_AGAIN_LATER,
                 ErrorCode::TooManyConnections,

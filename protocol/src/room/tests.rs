@@ -369,8 +369,7 @@ fn joins_are_refused_past_the_room_cap_the_address_cap_and_the_join_rate() {
     let crowded = Sockets {
         online: 3,
         from_address: 3,
-        legacy: false,
-        counts_short: false,
+        ..Sockets::default()
     };
     assert_eq!(
         refused(&mut core, &mut store, crowded),
@@ -384,6 +383,65 @@ fn joins_are_refused_past_the_room_cap_the_address_cap_and_the_join_rate() {
         outcomes.contains(&Some((1013, ErrorCode::RateLimited))),
         "a reconnect loop is throttled"
     );
+}
+
+/// One subscriber's IPv6 /48 (or /56) is hundreds of /64 "addresses": it
+/// may hold no more than its network's share of a room (a tenth of it, or
+/// twice an address's share), nor send more than four addresses' worth.
+#[test]
+fn an_ipv6_subscriber_behind_many_slash_64s_is_held_to_its_networks_share() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let limits = Limits {
+        max_connections: 100,
+        max_connections_per_address: 3,
+        address_burst: 10,
+        address_per_sec: 0.01,
+        ..Limits::default()
+    };
+    assert_eq!(max_from_network(&limits), 10);
+    let at = |address: &str, name: &str| JoinRequest {
+        limits,
+        address: Some(crate::address::address_key(address)),
+        ..request(name)
+    };
+    let joined = |core: &mut RoomCore, store: &mut MemoryStore, req, from_network| {
+        let sockets = Sockets {
+            online: 20,
+            from_network,
+            ..Sockets::default()
+        };
+        match core.join(req, sockets, T0, store).unwrap() {
+            Joined::Accepted { member, .. } => Ok(member),
+            Joined::Refused { error, .. } => Err(error.code),
+        }
+    };
+    assert_eq!(
+        joined(&mut core, &mut store, at("2001:db8:5:9::1", "A"), 10).err(),
+        Some(ErrorCode::TooManyConnections),
+        "the /48 holds its ten"
+    );
+    // Another network is let in; an IPv4 address has no wider network (its
+    // own cap is the one that holds).
+    assert!(joined(&mut core, &mut store, at("2001:db8:6:9::1", "B"), 0).is_ok());
+    assert!(joined(&mut core, &mut store, at("198.51.100.4", "C"), 10).is_ok());
+
+    // Messages: ten /64s of one /48, each with its own burst of 10, send
+    // 40 (four addresses' worth) between them.
+    let mut accepted = 0;
+    for i in 0..10u16 {
+        let m = joined(
+            &mut core,
+            &mut store,
+            at(&format!("2001:db8:5:{i:x}::1"), &format!("V{i}")),
+            0,
+        )
+        .expect("joins");
+        for j in 0..10 {
+            let out = send(&mut core, &mut store, &m, &format!("{i}-{j}"), "hi");
+            accepted += usize::from(kind(&replies(&out)[0]) == "ack");
+        }
+    }
+    assert_eq!(accepted, 40);
 }
 
 #[test]

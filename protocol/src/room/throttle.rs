@@ -5,6 +5,7 @@
 //! them at once. Buckets live in the object's memory: after hibernation they
 //! start full, which is right (an evicted room was idle).
 
+use crate::address::{network_of, NETWORK_FACTOR};
 use crate::limits::{
     Limits, HISTORY_BURST, HISTORY_PER_SEC, JOIN_BURST_EXTRA, JOIN_PER_SEC, MAX_BUCKETS,
     RECEIPT_BURST, RECEIPT_PER_SEC, TYPING_INTERVAL_MS,
@@ -38,7 +39,8 @@ impl Throttles {
     }
 
     /// One token from `member`'s own bucket and, for anonymous members with
-    /// a known address, one from the address's bucket: all or nothing.
+    /// a known address, one from the address's bucket and one from its
+    /// network's ([`NETWORK_FACTOR`] addresses' worth): all or nothing.
     fn take_pair(
         &mut self,
         kind: char,
@@ -54,13 +56,28 @@ impl Throttles {
         let Some(ip) = member.address.as_ref().filter(|_| !member.verified) else {
             return true;
         };
-        if self.take(format!("{kind}:ip:{ip}"), address.0, address.1, now) {
-            return true;
+        let ip_key = format!("{kind}:ip:{ip}");
+        let mut taken = self.take(ip_key.clone(), address.0, address.1, now);
+        if let (true, Some(net)) = (taken, network_of(ip)) {
+            let (burst, per_sec) = (
+                address.0.saturating_mul(NETWORK_FACTOR),
+                address.1 * f64::from(NETWORK_FACTOR),
+            );
+            taken = self.take(format!("{kind}:net:{net}"), burst, per_sec, now);
+            if !taken {
+                self.refund(&ip_key);
+            }
         }
-        if let Some(b) = self.buckets.get_mut(&own_key) {
+        if !taken {
+            self.refund(&own_key);
+        }
+        taken
+    }
+
+    fn refund(&mut self, key: &str) {
+        if let Some(b) = self.buckets.get_mut(key) {
             b.refund();
         }
-        false
     }
 
     /// A message, under the site's sender and address limits.
@@ -148,10 +165,23 @@ impl Throttles {
         let burst = limits
             .max_connections_per_address
             .saturating_add(JOIN_BURST_EXTRA);
-        match address {
-            Some(a) => self.take(format!("j:{a}"), burst, JOIN_PER_SEC, now),
-            None => true,
+        let Some(a) = address else { return true };
+        let key = format!("j:{a}");
+        if !self.take(key.clone(), burst, JOIN_PER_SEC, now) {
+            return false;
         }
+        let Some(net) = network_of(a) else {
+            return true;
+        };
+        let (burst, per_sec) = (
+            burst.saturating_mul(NETWORK_FACTOR),
+            JOIN_PER_SEC * f64::from(NETWORK_FACTOR),
+        );
+        if self.take(format!("j:net:{net}"), burst, per_sec, now) {
+            return true;
+        }
+        self.refund(&key);
+        false
     }
 
     /// `member`'s message came: their next keystroke starts a new message,

@@ -36,6 +36,11 @@ pub fn address_tag(address: &str) -> String {
     format!("ip:{address}")
 }
 
+/// All sockets from one network wider than an address (an IPv6 /48).
+pub fn network_tag(network: &str) -> String {
+    format!("net:{network}")
+}
+
 /// All of one sender's sockets (a ban closes them).
 pub fn sender_tag(sender: &str) -> String {
     format!("s:{sender}")

@@ -26,6 +26,7 @@ pub mod store;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use protocol::address::network_of;
 use protocol::client_frame::Dialect;
 use protocol::error::close_code;
 use protocol::room::{JoinRequest, Joined, Member, Output, RoomCore, RoomKey, Sockets, StoreError};
@@ -375,6 +376,14 @@ impl Room {
                 fanout::count_tagged(raw, &connection::address_tag(a))
                     + self.shards.connections_from(a)
             }),
+            from_network: ticket
+                .address
+                .as_deref()
+                .and_then(network_of)
+                .map_or(0, |n| {
+                    fanout::count_tagged(raw, &connection::network_tag(&n))
+                        + self.shards.connections_from_network(&n)
+                }),
             legacy: self.legacy_present(),
             counts_short: self.shards.counts_short(),
         };
@@ -434,6 +443,9 @@ impl Room {
         ];
         if let Some(address) = &member.address {
             tags.push(JsValue::from(connection::address_tag(address)));
+            if let Some(network) = network_of(address) {
+                tags.push(JsValue::from(connection::network_tag(&network)));
+            }
         }
         if ticket.batch {
             tags.push(JsValue::from_str(connection::TAG_BATCH));
@@ -518,8 +530,8 @@ impl Room {
             online: (fanout::online(self.state.as_raw(), None) + self.shards.online())
                 .saturating_sub(1),
             legacy: self.legacy_present(),
-            from_address: 0,
             counts_short: self.shards.counts_short(),
+            ..Sockets::default()
         };
         let outputs = match self.inner.borrow_mut().as_mut() {
             Ok(inner) => inner.core.leave(member, sockets, now_ms()),
@@ -953,8 +965,8 @@ impl Room {
         let sockets = Sockets {
             online: fanout::online(self.state.as_raw(), Some(&ws)) + self.shards.online(),
             legacy: self.legacy_present(),
-            from_address: 0,
             counts_short: self.shards.counts_short(),
+            ..Sockets::default()
         };
         let empty = sockets.online == 0;
         let outputs = match self.inner.borrow_mut().as_mut() {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
+use protocol::address::network_of;
 use protocol::room::Member;
 use protocol::shard::{
     fanout_name, Applied, FanoutCount, FanoutJoin, OutQueue, Outgoing, Placement, Push, PushBatch,
@@ -188,6 +189,17 @@ impl Shards {
     /// Connections from `address` on fan-out objects.
     pub fn connections_from(&self, address: &str) -> u32 {
         self.addresses.borrow().get(address).copied().unwrap_or(0)
+    }
+
+    /// Connections from `network` (see `protocol::address::network_of`) on
+    /// fan-out objects.
+    pub fn connections_from_network(&self, network: &str) -> u32 {
+        self.addresses
+            .borrow()
+            .iter()
+            .filter(|(a, _)| network_of(a).as_deref() == Some(network))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// A connection from `address` was placed on a fan-out object (`true`)
