@@ -155,7 +155,7 @@ export interface HelloChatErrorEvent {
   id?: string;
   /** `muted`: until when (ms since the epoch). */
   until?: number;
-  /** `slow_mode`: milliseconds to wait. */
+  /** Milliseconds to wait, when the room says so (a message sent in slow mode is held, not refused). */
   retryAfter?: number;
 }
 
