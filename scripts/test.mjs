@@ -79,7 +79,7 @@ await group('e2e', async () => {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-chat-e2e-'));
   step('Starting the worker under wrangler dev for the end-to-end tests');
   // A "day" of retention by age lasts 2 s here, so its test need not wait a day.
-  const server = await startServer({ persistTo: state, vars: { RETENTION_DAY_MS: '2000', HOOKS_CHECK_MS: '1000', UPLOAD_TICKET_MS: '4000', UPLOAD_ABANDON_MS: '3000', REPORT_MS: '1500' } });
+  const server = await startServer({ persistTo: state, vars: { RETENTION_DAY_MS: '2000', HOOKS_CHECK_MS: '1000', UPLOAD_TICKET_MS: '4000', UPLOAD_ABANDON_MS: '3000', REPORT_MS: '1500', HOOKS_MAX_PENDING: '50' } });
   try {
     let files = fs.readdirSync(path.join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.mjs')).sort();
     if (filters.length) files = files.filter((f) => filters.some((w) => f.includes(w)));

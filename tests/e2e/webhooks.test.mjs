@@ -373,3 +373,31 @@ test('a receiver that cannot be reached is told as such to the site owner (no ru
   assert.equal(res.status, 201, res.text);
   assert.equal(await lastError(key, site, 'gone'), 'could not connect');
 });
+
+test('attack: a receiver that is down does not let anyone grow the site\'s queue without bound (the test server waits for 50 per webhook)', { timeout: 60_000 }, async (t) => {
+  const { site, key } = await siteWithKey();
+  const rx = scriptedReceiver(() => 503);
+  const port = await rx.listen();
+  t.after(rx.down);
+  const put = await api(key, 'PUT', `/${site}/webhooks/down`, { url: `http://127.0.0.1:${port}/hook`, events: ['message.created'], secret: HOOK_SECRET });
+  assert.equal(put.status, 201, put.text);
+  // 60 messages in 6 rooms (the test server lets 50 wait per webhook).
+  for (let r = 0; r < 6; r++) {
+    const room = uniqueRoom('backlog');
+    for (let i = 0; i < 10; i++) {
+      const res = await api(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: `m${r}-${i}` });
+      assert.equal(res.status, 201, res.text);
+    }
+  }
+  let hook;
+  for (const end = Date.now() + 10_000; Date.now() < end; await sleep(250)) {
+    hook = (await api(key, 'GET', `/${site}/webhooks/down`)).body;
+    if (hook.dropped === 10) break;
+  }
+  assert.equal(hook.dropped, 10, 'the ten past the cap are counted, not queued');
+  assert.ok(hook.deliveries.every((d) => d.status === 'pending'), 'what waits keeps waiting for the receiver');
+  // Saved again (the receiver fixed), the count starts over.
+  const again = await api(key, 'PUT', `/${site}/webhooks/down`, { url: `http://127.0.0.1:${port}/hook`, events: ['message.created'], secret: HOOK_SECRET });
+  assert.equal(again.status, 200, again.text);
+  assert.equal((await api(key, 'GET', `/${site}/webhooks/down`)).body.dropped, undefined);
+});

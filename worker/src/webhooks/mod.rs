@@ -19,6 +19,7 @@
 mod deliver;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
@@ -76,6 +77,14 @@ const MAX_HOOKS: usize = 10;
 const HISTORY: u64 = 100;
 /// Deliveries shown per webhook in `GET`.
 const SHOWN: u64 = 20;
+/// Deliveries that may wait per webhook (each with its event's body): past
+/// it, a receiver that has been down for long misses new events, counted in
+/// `dropped`, rather than the site's one queue growing without bound
+/// (anyone may post, in any number of rooms). `HOOKS_MAX_PENDING` for tests.
+const MAX_PENDING: u64 = 10_000;
+/// Queues made before `dropped`: the `ALTER` fails, harmlessly, where the
+/// column exists.
+const ADD_DROPPED: &str = "ALTER TABLE hooks ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0";
 
 #[durable_object(alarm)]
 pub struct WebhookQueue {
@@ -86,6 +95,8 @@ pub struct WebhookQueue {
     running: Cell<bool>,
     /// Events were queued since the run last looked.
     queued: Cell<bool>,
+    /// [`MAX_PENDING`], or the test server's.
+    max_pending: u64,
 }
 
 #[derive(Deserialize, Clone)]
@@ -95,6 +106,15 @@ struct Hook {
     events: String,
     secret: String,
     created_at: u64,
+    /// Events not queued for it since it was saved: too many waited.
+    #[serde(default)]
+    dropped: u64,
+}
+
+#[derive(Deserialize)]
+struct PendingCount {
+    hook: String,
+    n: u64,
 }
 
 #[derive(Deserialize)]
@@ -148,7 +168,7 @@ impl WebhookQueue {
     fn hooks(&self) -> Result<Vec<Hook>> {
         self.sql
             .exec(
-                "SELECT name, url, events, secret, created_at FROM hooks ORDER BY name",
+                "SELECT name, url, events, secret, created_at, dropped FROM hooks ORDER BY name",
                 None,
             )?
             .to_array()
@@ -178,9 +198,11 @@ impl WebhookQueue {
             })
             .collect();
         let events: Value = serde_json::from_str(&h.events).unwrap_or(json!([]));
-        Ok(
-            json!({ "name": h.name, "url": h.url, "events": events, "createdAt": h.created_at, "deliveries": deliveries }),
-        )
+        let mut public = json!({ "name": h.name, "url": h.url, "events": events, "createdAt": h.created_at, "deliveries": deliveries });
+        if h.dropped > 0 {
+            public["dropped"] = json!(h.dropped);
+        }
+        Ok(public)
     }
 
     /// Whether an event of `kind` may be queued now: each rate-limited kind
@@ -244,6 +266,24 @@ impl WebhookQueue {
                 let batch: Vec<Value> = req.json().await?;
                 let hooks = self.hooks()?;
                 let now = now_ms();
+                // Room left per webhook before it waits for too many.
+                let mut room_left: HashMap<String, u64> = hooks
+                    .iter()
+                    .map(|h| (h.name.clone(), self.max_pending))
+                    .collect();
+                let counts: Vec<PendingCount> = self
+                    .sql
+                    .exec(
+                        "SELECT hook, COUNT(*) AS n FROM deliveries WHERE status = 'pending' GROUP BY hook",
+                        None,
+                    )?
+                    .to_array()?;
+                for c in counts {
+                    if let Some(left) = room_left.get_mut(&c.hook) {
+                        *left = left.saturating_sub(c.n);
+                    }
+                }
+                let mut dropped: HashMap<String, u64> = HashMap::new();
                 for raw in batch {
                     let Ok(event) = serde_json::from_value::<Event>(raw.clone()) else {
                         continue;
@@ -256,12 +296,29 @@ impl WebhookQueue {
                         .iter()
                         .filter(|h| h.events.contains(&format!("\"{}\"", event.kind)))
                     {
+                        match room_left.get_mut(&h.name) {
+                            Some(left) if *left > 0 => *left -= 1,
+                            _ => {
+                                *dropped.entry(h.name.clone()).or_default() += 1;
+                                continue;
+                            }
+                        }
                         self.exec(
                             "INSERT INTO deliveries (hook, event_id, type, body, room, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                             vec![h.name.as_str().into(), event.id.as_str().into(), event.kind.as_str().into(), body.as_str().into(),
                                  event.room.as_str().into(), (now as i64).into(), (now as i64).into()],
                         )?;
                     }
+                }
+                for (hook, n) in dropped {
+                    console_error!(
+                        "webhooks: {hook} has {} deliveries waiting: {n} events not queued",
+                        self.max_pending
+                    );
+                    self.exec(
+                        "UPDATE hooks SET dropped = dropped + ? WHERE name = ?",
+                        vec![(n as i64).into(), hook.as_str().into()],
+                    )?;
                 }
                 // A run under way takes them up at its next look; else the alarm.
                 self.queued.set(true);
@@ -316,7 +373,7 @@ impl WebhookQueue {
                 let events = serde_json::to_string(&input.events)?;
                 self.exec(
                     "INSERT INTO hooks (name, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)
-                     ON CONFLICT (name) DO UPDATE SET url = excluded.url, events = excluded.events, secret = excluded.secret",
+                     ON CONFLICT (name) DO UPDATE SET url = excluded.url, events = excluded.events, secret = excluded.secret, dropped = 0",
                     vec![name.as_str().into(), input.url.into(), events.into(), input.secret.into(), (now_ms() as i64).into()],
                 )?;
                 let hook = self.hooks()?.into_iter().find(|h| h.name == name);
@@ -492,13 +549,14 @@ impl WebhookQueue {
 }
 
 impl DurableObject for WebhookQueue {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             console_error!("webhooks: cannot open storage: {e}");
         }
-        // Fails where the column exists already: nothing to do then.
+        // Fail where the columns exist already: nothing to do then.
         let _ = sql.exec(ADD_ROOM, None);
+        let _ = sql.exec(ADD_DROPPED, None);
         if let Err(e) = sql.exec(LANES, None) {
             console_error!("webhooks: cannot index the lanes: {e}");
         }
@@ -507,6 +565,11 @@ impl DurableObject for WebhookQueue {
             sql,
             running: Cell::new(false),
             queued: Cell::new(false),
+            max_pending: env
+                .var("HOOKS_MAX_PENDING")
+                .ok()
+                .and_then(|v| v.to_string().parse().ok())
+                .unwrap_or(MAX_PENDING),
         }
     }
 
