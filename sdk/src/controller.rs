@@ -103,6 +103,9 @@ pub struct Controller {
     /// The "New messages" line was put above what arrived while the
     /// visitor was away (a hidden tab, a closed panel).
     new_while_away: bool,
+    /// The unread count the page was last told (told again only when it
+    /// changes: a message seen as it arrives is no "1" then "0").
+    told_unread: Option<u32>,
     /// The list grew: trim it once the effects are applied (not between
     /// two, which the session queued for the list as it was).
     trim_due: bool,
@@ -219,6 +222,7 @@ impl Controller {
                 latest_shown: 0,
                 joined: false,
                 new_while_away: false,
+                told_unread: None,
                 missed: None,
                 readers: Vec::new(),
                 latest_own: 0,
@@ -550,13 +554,13 @@ impl Controller {
             self.view.reveal_new();
         }
         self.show_seen();
-        if self.unread.count() != before {
-            self.emit_unread();
-        }
         // Only what is listed can have been seen (the session may already
-        // have paged further than this effect).
+        // have paged further than this effect); told once it is known.
         if listed {
             self.mark_seen();
+        }
+        if self.unread.count() != before {
+            self.emit_unread();
         }
         if let Some(seq) = first_new.filter(|_| listed && live && self.unread.count() > 0) {
             self.view.mark_new(seq);
@@ -739,8 +743,10 @@ impl Controller {
     }
 
     fn emit_unread(&mut self) {
-        let detail = obj(&[("count", (self.unread.count() as u32).into())]);
-        self.emit("unread", detail);
+        let count = self.unread.count() as u32;
+        if self.told_unread.replace(count) != Some(count) {
+            self.emit("unread", obj(&[("count", count.into())]));
+        }
     }
 
     /// The online count, and `presence` for the page (on joining too).
