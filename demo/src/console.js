@@ -241,6 +241,7 @@ function signOut(message) {
   $('muted-list').replaceChildren();
   $('banned-list').replaceChildren();
   $('room').hidden = true;
+  $('skip-room').hidden = true;
   $('site-key').value = '';
   // Nothing of this site carries over to the next one signed in to.
   $('room-filter').value = '';
@@ -259,6 +260,10 @@ function signOut(message) {
 }
 
 $('sign-out').addEventListener('click', () => signOut());
+$('skip-room').addEventListener('click', (e) => {
+  e.preventDefault();
+  $('room-title').focus();
+});
 
 let signingIn = false;
 $('sign-in-form').addEventListener('submit', async (e) => {
@@ -541,6 +546,8 @@ async function openRoom(room) {
   }
   $('room').hidden = false;
   $('room-title').textContent = `Room ${room}`;
+  $('skip-room').textContent = `Skip to room ${room}`;
+  $('skip-room').hidden = false;
   // Nothing of the last room stays while this one loads, nor when it cannot be
   // loaded: its count of reports, its Earlier and More buttons (which would
   // page this room from nowhere) and its notes that there are none.

@@ -1541,3 +1541,28 @@ test('the room list shows where reports wait, and says when one comes in a room 
   assert.deepEqual(page.problems, []);
   await Promise.all([ada.close(), eve.close(), bo.close(), context.close()]);
 });
+
+test('with a room open, a skip link at the top of the page goes straight to it (a long room list is many Tabs away)', async () => {
+  const { site, key } = await siteWithKey(config, 'conskip');
+  const rooms = ['a-room', 'b-room', 'c-room'].map((r) => `${r}-${Date.now().toString(36)}`);
+  for (const room of rooms) {
+    const res = await siteApi(key, 'POST', `/${site}/rooms/${room}/messages`, { name: 'Bot', message: 'hello' });
+    assert.equal(res.status, 201, res.text);
+  }
+  const context = await browser.newContext();
+  const page = await consolePage(context);
+  await signIn(page, site, key);
+  await page.locator('#workspace').waitFor();
+  const skip = page.locator('#skip-room');
+  assert.equal(await skip.isHidden(), true, 'no room open: no link');
+  await openRoom(page, rooms[2]);
+  // From the top of the page: the console's skip link (the first Tab stop), then the room's.
+  await page.locator('a.skip').first().focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await focusedId(page), 'skip-room');
+  assert.equal(await skip.textContent(), `Skip to room ${rooms[2]}`);
+  await page.keyboard.press('Enter');
+  assert.equal(await focusedId(page), 'room-title');
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
