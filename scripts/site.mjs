@@ -60,7 +60,9 @@ function usage(message) {
  */
 function nothingMore(extra, command) {
   const left = extra.filter((a) => a !== undefined);
-  if (left.length) usage(`${command} takes nothing more: ${left.join(' ')}`);
+  // Options by name; other words as "…" (one may be a secret typed in the wrong place).
+  const said = left.map((a) => (a.startsWith('-') ? a.split('=')[0] : '…'));
+  if (left.length) usage(`${command} takes nothing more: ${said.join(' ')}`);
 }
 
 function devToken() {

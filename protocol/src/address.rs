@@ -41,8 +41,9 @@ pub fn network_of(key: &str) -> Option<String> {
 
 /// How many addresses' worth a network (see [`network_of`]) may take of
 /// the per-address limits (messages, history, typing, receipts, reports,
-/// joins).
-pub const NETWORK_FACTOR: u32 = 4;
+/// joins): enough for strangers who share a carrier's /48 to chat as
+/// usual, far below the hundreds of /64s one subscriber can have.
+pub const NETWORK_FACTOR: u32 = 10;
 
 #[cfg(test)]
 mod tests {

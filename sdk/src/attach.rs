@@ -400,7 +400,12 @@ impl Controller {
                 self.view.update_counter(self.session.max_message_chars());
             }
             if let (Some(seq), None) = (back.reply_to, self.reply_to) {
-                if let Some(li) = self.view.item(seq) {
+                // (Not to a message deleted meanwhile.)
+                if let Some(li) = self
+                    .view
+                    .item(seq)
+                    .filter(|li| !li.has_attribute("data-deleted"))
+                {
                     self.start_reply(&li, seq);
                 }
             }

@@ -335,10 +335,12 @@ impl Controller {
                     }
                     let own = is_own(self.session.own_sender(), &message);
                     self.view.update(&message, own);
-                    // Edited: the reply bar quotes what it says now.
+                    // Edited: the reply bar quotes what it says now (in
+                    // place: the visitor may be typing anywhere).
                     if !message.deleted && self.reply_to == Some(message.seq) {
                         if let Some(li) = self.view.item(message.seq) {
-                            self.start_reply(&li, message.seq);
+                            self.view
+                                .requote_reply_bar(&crate::actions::reply_excerpt(&li));
                         }
                     }
                     let detail = events::message(

@@ -135,9 +135,31 @@ test('attack: rooms only opened and left do not stay on the site\'s room list, e
   await sleep(1500);
   assert.ok(listed(written, db), 'a room with messages stays listed');
 
-  // Many opened and left: none stays.
+  // A room whose messages retention by age deleted was written in all the
+  // same (its seqs go on; its erasure must still reach it): it stays listed.
+  const aged = await createSite({ origins: [], allowNoOrigin: true, limits: { retentionDays: 1 } }, 'aged');
+  const old = uniqueRoom('aged');
+  const eve = await join(old, 'Eve', { site: aged });
+  await post(eve, 'soon gone');
+  await eve.close();
+  let agedDb = null;
+  await until(`${old} is listed`, () => (agedDb = listed(old)));
+  let left = null;
+  for (let i = 0; i < 40 && left !== 0; i++) {
+    await sleep(500);
+    const look = await join(old, 'Look', { site: aged, since: '0' });
+    left = look.history.messages.length;
+    await look.close();
+  }
+  assert.equal(left, 0, 'retention by age emptied the room');
+  await sleep(1500);
+  assert.ok(listed(old, agedDb), 'a room emptied by retention stays listed after its visitors left');
+
+  // Many opened at once (each listed while someone is in it), then left: none stays.
   const many = Array.from({ length: 20 }, () => uniqueRoom('flood'));
-  for (const room of many) await (await join(room, 'V', { site })).close();
+  const visitors = await Promise.all(many.map((room) => join(room, 'V', { site })));
+  await until('every opened room is listed', () => many.every((room) => listed(room, db)), 20_000);
+  await Promise.all(visitors.map((v) => v.close()));
   await until('every opened room is off the list', () => many.every((room) => !listed(room, db)), 20_000);
 });
 

@@ -27,6 +27,18 @@ function pageHelpers() {
     const blob = await new Promise((r) => c.toBlob(r, type, 0.92));
     return new File([blob], name, { type });
   };
+  // A 700×700 PNG of noise (about 1.5 MB: it does not compress), as a File.
+  window.makeNoise = async () => {
+    const c = document.createElement('canvas');
+    c.width = 700;
+    c.height = 700;
+    const g = c.getContext('2d');
+    const data = g.createImageData(700, 700);
+    for (let i = 0; i < data.data.length; i++) data.data[i] = (Math.random() * 256) | 0;
+    g.putImageData(data, 0, 0);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    return new File([blob], 'noise.png', { type: 'image/png' });
+  };
   window.base64 = async (blob) => {
     let s = '';
     for (const b of new Uint8Array(await blob.arrayBuffer())) s += String.fromCharCode(b);
@@ -533,17 +545,7 @@ test('a slow upload shows its progress and can be cancelled; destroy() leaves no
   const cdp = await ctxA.newCDPSession(ada);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 40 * 1024 });
-  await ada.evaluate(async () => {
-    const c = document.createElement('canvas');
-    c.width = 700;
-    c.height = 700;
-    const g = c.getContext('2d');
-    const data = g.createImageData(700, 700);
-    for (let i = 0; i < data.data.length; i++) data.data[i] = (Math.random() * 256) | 0;
-    g.putImageData(data, 0, 0);
-    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
-    window.chat.sendFile(new File([blob], 'noise.png', { type: 'image/png' }), 'the noise I promised');
-  });
+  await ada.evaluate(async () => window.chat.sendFile(await window.makeNoise(), 'the noise I promised'));
   const pending = ada.locator('.hc-outbox .hc-msg[data-state="pending"]');
   const bar = pending.getByRole('progressbar', { name: 'Uploading' });
   await bar.waitFor({ timeout: 15000 });
@@ -576,16 +578,8 @@ test('Cancel with a new draft in the composer gives the cancelled text back befo
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 40 * 1024 });
   await ada.evaluate(async () => {
-    const c = document.createElement('canvas');
-    c.width = 700;
-    c.height = 700;
-    const g = c.getContext('2d');
-    const data = g.createImageData(700, 700);
-    for (let i = 0; i < data.data.length; i++) data.data[i] = (Math.random() * 256) | 0;
-    g.putImageData(data, 0, 0);
-    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
     const dt = new DataTransfer();
-    dt.items.add(new File([blob], 'noise.png', { type: 'image/png' }));
+    dt.items.add(await window.makeNoise());
     const picker = window.root().querySelector('.hc-composer input[type="file"]');
     picker.files = dt.files;
     picker.dispatchEvent(new Event('change', { bubbles: true }));

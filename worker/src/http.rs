@@ -38,7 +38,12 @@ pub fn method_not_allowed(allow: &str) -> Result<Response> {
 }
 
 pub fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
-    let mut response = Response::ok(body.to_string())?.with_status(status);
+    json_text(status, body.to_string())
+}
+
+/// A JSON body already written out (a page built from stored JSON).
+pub fn json_text(status: u16, body: String) -> Result<Response> {
+    let mut response = Response::ok(body)?.with_status(status);
     let headers = response.headers_mut();
     headers.set("content-type", "application/json; charset=utf-8")?;
     // Read as what it says it is, never sniffed into something a browser runs.

@@ -1402,6 +1402,25 @@ impl View {
         focus(&self.input);
     }
 
+    /// The message replied to changed (an edit): the bar quotes what it
+    /// says now, in place (focus stays wherever the visitor has it).
+    pub fn requote_reply_bar(&self, excerpt: &str) {
+        let (Some(label), Some(quoted)) = (
+            find(&self.reply_box, ".hc-replyto"),
+            find(&self.reply_box, ".hc-replyto>span:last-child"),
+        ) else {
+            return;
+        };
+        let old = quoted.text_content().unwrap_or_default();
+        if old == excerpt {
+            return;
+        }
+        let title = label.get_attribute("title").unwrap_or_default();
+        let head = title.strip_suffix(old.as_str()).unwrap_or(&title);
+        attr(&label, "title", &concat(&[head, excerpt]));
+        set_text(&quoted, excerpt);
+    }
+
     /// The composer can send (or not: muted, read-only room).
     pub fn set_composer_enabled(&self, enabled: bool) {
         // A control disabled under the visitor's fingers drops focus on the

@@ -171,6 +171,10 @@ struct Report {
     /// Absent from rooms not yet updated: what the list holds stays.
     #[serde(default)]
     open_reports: Option<u64>,
+    /// `/unlist` of a room only opened and left: only if nothing written
+    /// in it was reported (a report may overtake the call).
+    #[serde(default)]
+    unused: bool,
 }
 
 #[derive(Deserialize)]
@@ -223,6 +227,14 @@ impl RoomDirectory {
             }
             (Method::Post, "/unlist") => {
                 let r: Report = req.json().await?;
+                if r.unused {
+                    let c = self.sql.exec(
+                        "DELETE FROM rooms WHERE room = ? AND last_activity = 0 AND messages = 0",
+                        vec![r.room.clone().into()],
+                    )?;
+                    let _ = c.to_array::<serde_json::Value>();
+                    return json_response(200, &json!({ "ok": true }));
+                }
                 let c = self.sql.exec(
                     "DELETE FROM rooms WHERE room = ?",
                     vec![r.room.clone().into()],

@@ -441,11 +441,7 @@ impl Room {
                     body.push_str(&format!(r#","next":{next}"#));
                 }
                 body.push('}');
-                let mut response = Response::ok(body)?;
-                response
-                    .headers_mut()
-                    .set("content-type", "application/json; charset=utf-8")?;
-                Ok(response)
+                crate::http::json_text(200, body)
             }
             _ => json_error(503, "unavailable", "the room's storage is unavailable"),
         }
@@ -514,7 +510,7 @@ impl Room {
         if let Some(identity) = identity {
             self.delete_all_files(&identity).await;
         }
-        super::site_link::unlist(&self.env, &ticket.identity()).await;
+        super::site_link::unlist(&self.env, &ticket.identity(), false).await;
         json_response(200, &json!({ "deleted": ticket.place.room }))
     }
 }

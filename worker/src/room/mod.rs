@@ -340,7 +340,7 @@ impl Room {
                         .await
                         .is_some()
                 } else {
-                    site_link::unlist(&env, &id).await
+                    site_link::unlist(&env, &id, true).await
                 };
                 if heard {
                     if let Err(e) = SqlStore::set_listed(&sql, want) {
@@ -533,11 +533,15 @@ impl Room {
             counts_short: self.shards.counts_short(),
             ..Sockets::default()
         };
+        let empty = sockets.online == 0;
         let outputs = match self.inner.borrow_mut().as_mut() {
             Ok(inner) => inner.core.leave(member, sockets, now_ms()),
             Err(_) => return,
         };
         self.carry_out(Origin::Remote { index, conn }, outputs);
+        if empty {
+            self.unlist_if_unused();
+        }
     }
 
     /// Frames, leaves and rosters from fan-out object `batch.index`, in

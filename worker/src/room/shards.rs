@@ -14,6 +14,7 @@ use protocol::shard::{
     fanout_name, Applied, FanoutCount, FanoutJoin, OutQueue, Outgoing, Placement, Push, PushBatch,
     RosterEntry, RosterSync, ShardPlan,
 };
+use protocol::text::concat;
 use worker::{
     console_error, Env, Headers, Method, Request, RequestInit, Response, Result, State, Stub,
 };
@@ -44,8 +45,9 @@ pub struct Shards {
     /// The owner's object name, once known (fan-out objects are named after it).
     owner: RefCell<String>,
     links: RefCell<Vec<Rc<Link>>>,
-    /// Connections on fan-out objects by client address, for the room's
-    /// per-address limit (fan-out sockets are not tagged here). Kept in
+    /// Connections on fan-out objects by client address (and by network,
+    /// `net:<network>`), for the room's per-address limits (fan-out sockets
+    /// are not tagged here). Kept in
     /// memory, and rebuilt from the objects' rosters when the owner wakes.
     addresses: RefCell<HashMap<String, u32>>,
     /// This incarnation of the owner, in its batches' numbers.
@@ -192,26 +194,24 @@ impl Shards {
     }
 
     /// Connections from `network` (see `protocol::address::network_of`) on
-    /// fan-out objects.
+    /// fan-out objects (counted under `net:<network>` beside the addresses).
     pub fn connections_from_network(&self, network: &str) -> u32 {
-        self.addresses
-            .borrow()
-            .iter()
-            .filter(|(a, _)| network_of(a).as_deref() == Some(network))
-            .map(|(_, n)| n)
-            .sum()
+        self.connections_from(&concat(&["net:", network]))
     }
 
     /// A connection from `address` was placed on a fan-out object (`true`)
     /// or left one (`false`).
     pub fn count_address(&self, address: &str, joined: bool) {
-        let mut addresses = self.addresses.borrow_mut();
-        if joined {
-            *addresses.entry(address.to_owned()).or_default() += 1;
-        } else if let Some(n) = addresses.get_mut(address) {
-            *n -= 1;
-            if *n == 0 {
-                addresses.remove(address);
+        let network = network_of(address).map(|n| concat(&["net:", &n]));
+        let mut counts = self.addresses.borrow_mut();
+        for key in std::iter::once(address).chain(network.as_deref()) {
+            if joined {
+                *counts.entry(key.to_owned()).or_default() += 1;
+            } else if let Some(n) = counts.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(key);
+                }
             }
         }
     }

@@ -242,13 +242,15 @@ pub async fn subscribed(env: &Env, id: &RoomIdentity) -> Option<Vec<String>> {
     res.json::<Vec<String>>().await.ok()
 }
 
-/// Take this room off the site's room list (it was erased, or only opened
-/// and left); whether the list heard.
-pub async fn unlist(env: &Env, id: &RoomIdentity) -> bool {
+/// Take this room off the site's room list: it was erased (`unused`
+/// false: its files' figure goes too), or only opened and left (`unused`:
+/// only if the list has heard of nothing written in it, so that a late
+/// call cannot take off a room written in meanwhile); whether the list heard.
+pub async fn unlist(env: &Env, id: &RoomIdentity, unused: bool) -> bool {
     let Ok(stub) = id.stub(env, "DIRECTORIES") else {
         return false;
     };
-    let body = json!({ "room": id.room }).to_string();
+    let body = json!({ "room": id.room, "unused": unused }).to_string();
     match post(stub, "/unlist", body).await {
         Ok(status) => status == 200,
         Err(e) => {

@@ -576,10 +576,13 @@ impl SqlStore {
     }
 
     /// Nothing was ever written in the room: no event (message, notice,
-    /// moderation) and no upload asked for.
+    /// moderation; none trimmed away since either: no seq floor), no upload
+    /// asked for, no read position kept.
     pub fn never_written(&self) -> bool {
         let rows: Result<Vec<Count>, _> = self.exec(
-            "SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM uploads) AS n",
+            "SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM uploads)
+                  + (SELECT COUNT(*) FROM reads)
+                  + COALESCE((SELECT value FROM settings WHERE key = 'seq_floor'), 0) AS n",
             Vec::new(),
         );
         rows.is_ok_and(|rows| rows.first().is_some_and(|r| r.n == 0))
