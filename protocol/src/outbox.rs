@@ -205,6 +205,8 @@ pub struct OutboxItem {
     pub state: OutboxState,
     /// Do not send before this time (after a `rate_limited` answer).
     pub not_before: f64,
+    /// That time is slow mode's: a change of slow mode lets it go at once.
+    pub slow_mode_wait: bool,
     /// Times the room refused it since it was queued or last retried.
     pub refusals: u32,
     /// When it was queued (ms since the epoch): kept ones go stale.
@@ -271,6 +273,7 @@ impl Outbox {
             action,
             state,
             not_before: 0.0,
+            slow_mode_wait: false,
             refusals: 0,
             at,
         });
@@ -291,6 +294,16 @@ impl Outbox {
         }
         self.in_flight = Some(item.id.clone());
         Some(item)
+    }
+
+    /// Slow mode changed (turned off, most likely): what waits for it goes
+    /// now; the room says again how long to wait if it still must.
+    pub fn slow_mode_changed(&mut self) {
+        for i in self.items.iter_mut().filter(|i| i.slow_mode_wait) {
+            // Past, but not 0: `wake_at` then asks for a call at once.
+            i.not_before = i.not_before.min(1.0);
+            i.slow_mode_wait = false;
+        }
     }
 
     /// When the first pending message may be sent again, if it is waiting.
@@ -344,6 +357,7 @@ impl Outbox {
         // Slow mode says exactly when the room will take it: not a refusal that counts.
         if let (ErrorCode::SlowMode, Some(wait)) = (error.code, error.retry_after) {
             item.not_before = now + wait as f64;
+            item.slow_mode_wait = true;
             return Refusal::WillRetry;
         }
         item.refusals += 1;

@@ -1281,7 +1281,10 @@ impl Session {
         match n.action.as_str() {
             "lock" => room.locked = true,
             "unlock" => room.locked = false,
-            "slow" => room.slow_mode = n.seconds.unwrap_or(0),
+            "slow" => {
+                room.slow_mode = n.seconds.unwrap_or(0);
+                self.outbox.slow_mode_changed();
+            }
             "mute" if about_me => room.muted_until = Some(n.until.unwrap_or(u64::MAX)),
             "unmute" if about_me => room.muted_until = None,
             _ => {}

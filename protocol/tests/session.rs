@@ -2739,3 +2739,43 @@ fn the_ack_of_a_retry_answered_from_the_rooms_record_does_not_skew_its_clock() {
     s.handle_timeout(t1 + 601_000.0);
     assert!(s.room().muted_until.is_none());
 }
+
+#[test]
+fn a_message_held_by_slow_mode_goes_as_soon_as_slow_mode_is_turned_off() {
+    let mut s = session();
+    connected(&mut s, 0.0, 0, vec![]);
+    let a = s.send("held back", 1.0).unwrap();
+    drain(&mut s);
+    let mut slow = ProtocolError::new(ErrorCode::SlowMode, "wait").with_id(Some(&a));
+    slow.retry_after = Some(60_000);
+    s.on_text(&ServerFrame::Error(slow).encode(), 2.0);
+    assert!(transmitted(&drain(&mut s)).is_empty());
+    s.handle_timeout(2.5);
+    assert!(
+        transmitted(&drain(&mut s)).is_empty(),
+        "held for the interval"
+    );
+    // A moderator turns slow mode off: it goes now, not a minute later.
+    let off = ModerationNotice {
+        seq: 1,
+        action: "slow".into(),
+        seconds: Some(0),
+        by: "Mo".into(),
+        ..ModerationNotice::default()
+    };
+    s.on_text(&ServerFrame::Moderation(off).encode(), 3.0);
+    let mut sent = transmitted(&drain(&mut s));
+    if sent.is_empty() {
+        s.handle_timeout(s.poll_timeout().unwrap_or(f64::MAX).max(3.0));
+        sent = transmitted(&drain(&mut s));
+    }
+    assert_eq!(
+        sent,
+        [ClientFrame::Send {
+            id: Some(a.clone()),
+            message: "held back".into(),
+            reply_to: None,
+            attachments: Vec::new(),
+        }]
+    );
+}

@@ -56,27 +56,29 @@ impl Controller {
         if may_act {
             items.push(("reply", s.get("reply")));
         }
+        let seq = number(li, "data-seq");
+        let pinned = seq.is_some() && seq == room.pinned.as_ref().map(|m| m.seq);
         if li.has_attribute("data-own") {
             let sent = number(li, "data-ts").unwrap_or(0) as f64;
-            // On the room's clock: the device's may be hours off.
+            // On the room's clock: the device's may be hours off. A pinned
+            // message is the moderators' to change (the room says so).
             let age = self.session.server_time(t) - sent;
-            if may_act && (moderator || age < room.edit_window as f64 * 1000.0) {
+            if may_act && (moderator || !pinned && age < room.edit_window as f64 * 1000.0) {
                 items.push(("edit", s.get("edit")));
             }
             items.push(("delete", s.get("delete")));
         }
         if moderator {
-            let seq = number(li, "data-seq");
-            if seq.is_some() && seq == room.pinned.as_ref().map(|m| m.seq) {
-                items.push(("unpin", s.get("unpin")));
+            items.push(if pinned {
+                ("unpin", s.get("unpin"))
             } else {
-                items.push(("pin", s.get("pin")));
-            }
+                ("pin", s.get("pin"))
+            });
         }
-        let seq = number(li, "data-seq");
-        // Others' messages may be reported, once, by those who may post
-        // (moderators remove them instead).
-        if !li.has_attribute("data-own") && !moderator && may_act {
+        // Others' messages may be reported, once, by members (moderators
+        // remove them instead), muted ones and in a locked room too: a raid
+        // is when a room is locked.
+        if !li.has_attribute("data-own") && !moderator {
             items.push(if seq.is_some_and(|s| self.view.reported.contains(&s)) {
                 ("reported", s.get("reportedMark"))
             } else {
@@ -318,16 +320,9 @@ impl Controller {
     /// Reply to message `seq` (its `<li>`): the reply bar names whom, and
     /// quotes what.
     pub(crate) fn start_reply(&mut self, li: &Element, seq: u64) {
-        let mut text = find(li, ".hc-text")
-            .and_then(|p| p.text_content())
-            .unwrap_or_default();
-        // Files only: named, as the reply's quote will name them.
-        if text.is_empty() {
-            text = crate::view::attachments::names(li);
-        }
         let name = li.get_attribute("data-name").unwrap_or_default();
         self.reply_to = Some(seq);
-        self.view.reply_bar(Some((&name, first_chars(&text, 60))));
+        self.view.reply_bar(Some((&name, &reply_excerpt(li))));
     }
 
     /// Edit message `seq` (from its editor or the page's `edit()`). A
@@ -495,6 +490,18 @@ impl Controller {
             }
         }
     }
+}
+
+/// What the reply bar quotes of the message `li`: its first words, or the
+/// names of its files (as the reply's quote will name them).
+pub(crate) fn reply_excerpt(li: &Element) -> String {
+    let text = find(li, ".hc-text")
+        .and_then(|p| p.text_content())
+        .unwrap_or_default();
+    if text.is_empty() {
+        return crate::view::attachments::names(li);
+    }
+    first_chars(&text, 60).to_owned()
 }
 
 fn data_of(el: &Element, key: &str) -> String {

@@ -125,23 +125,27 @@ test('the workshop front end gets no pinned or count frames', async () => {
 // the room stamps with the same millisecond (the Workers clock does not move
 // between two frames with no I/O in between) look like one: the bar keeps
 // the first edit's text while the list and later joiners show the second.
-test('two quick edits of a pinned message: the second is told as a change', async () => {
+test('attack: a pinned message is not rewritten by its author; two quick edits by a moderator: the second is told as a change', async () => {
   const { site: s } = await site();
   const room = uniqueRoom('pin-edits');
   const mo = await join(room, 'x', { site: s, token: moderatorToken() });
   const ada = await join(room, 'Ada', { site: s });
   const seq = await post(ada, 'Doors open at 6');
   assert.equal((await act(mo, { type: 'moderate', action: 'pin', target: seq })).type, 'ack');
-  await mo.next('pinned');
+  await Promise.all([mo.next('pinned'), ada.next('pinned')]);
+  // Its author cannot rewrite it under the pin (into a scam for everyone, newcomers too).
+  const scam = await act(ada, { type: 'edit', target: seq, message: 'FREE prizes: https://evil.example/login' });
+  assert.deepEqual([scam.type, scam.code], ['error', 'not_allowed']);
   let collided = false;
   for (let round = 0; round < 10 && !collided; round++) {
     const [a, b] = [nextId(), nextId()];
-    ada.send({ type: 'edit', id: a, target: seq, message: `scam ${round} https://evil.example` });
-    ada.send({ type: 'edit', id: b, target: seq, message: `Doors open at 6 (${round})` });
-    assert.equal((await answer(ada, a)).type, 'ack');
-    assert.equal((await answer(ada, b)).type, 'ack');
-    const first = await mo.next('pinned');
-    const second = await mo.next('pinned');
+    mo.send({ type: 'edit', id: a, target: seq, message: `Doors open at 6 [${round}]` });
+    mo.send({ type: 'edit', id: b, target: seq, message: `Doors open at 6 (${round})` });
+    assert.equal((await answer(mo, a)).type, 'ack');
+    assert.equal((await answer(mo, b)).type, 'ack');
+    // (Read where the editing moderator's answers are not awaited.)
+    const first = await ada.next('pinned');
+    const second = await ada.next('pinned');
     assert.equal(second.message.message, `Doors open at 6 (${round})`);
     if (first.message.edited === second.message.edited) collided = true;
   }
@@ -176,7 +180,7 @@ test('a pin in a sharded room, and after the server is killed', { timeout: 120_0
     const late = await join(room, 'late', { site: s }, opts());
     clients.push(late);
     assert.equal(late.welcome.pinned?.message, 'Doors open at 6');
-    assert.equal((await act(ada, { type: 'edit', target: seq, message: 'Doors open at 7' })).type, 'ack');
+    assert.equal((await act(mo, { type: 'edit', target: seq, message: 'Doors open at 7' })).type, 'ack');
     for (const c of clients) assert.equal((await c.next('pinned')).message?.message, 'Doors open at 7');
     await sleep(300);
     assert.deepEqual(clients.map((c) => c.all('pinned').length), [2, 2, 2, 2, 2, 2, 2, 1], 'each once');

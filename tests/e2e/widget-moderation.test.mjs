@@ -529,9 +529,19 @@ test('replying to a message its author then edits: the reply bar quotes what it 
   const bar = ada.locator('.hc-replybar');
   await bar.getByText('meet at 5').waitFor();
   await ada.locator('.hc-input').fill('ok');
+  // Ada goes on typing in a field of the page meanwhile: it keeps her focus.
+  await ada.evaluate(() => {
+    const field = document.createElement('input');
+    field.id = 'host-field';
+    document.body.append(field);
+    field.focus();
+  });
   assert.equal((await act(eve, { type: 'edit', target, message: 'meet at 6 instead' })).type, 'ack');
   await item(ada, 'meet at 6 instead').waitFor();
   await bar.getByText('meet at 6 instead').waitFor({ timeout: 5000 });
+  assert.equal((await act(eve, { type: 'react', target, emoji: '👍', on: true })).type, 'ack');
+  await item(ada, 'meet at 6 instead').locator('.hc-chip').waitFor();
+  assert.equal(await ada.evaluate(() => document.activeElement.id), 'host-field', 'the page\'s field keeps the focus');
   assert.equal(await ada.locator('.hc-input').inputValue(), 'ok', 'the draft stays');
   await Promise.all([eve.close(), ada.context().close()]);
 });
@@ -602,13 +612,17 @@ test('a moderator pins a message above the list for everyone, late joiners inclu
   assert.equal(await cy.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.querySelector('.hc-text')?.textContent),
     'Doors open at 6. Tickets: https://tickets.example/launch', 'focused there');
 
-  // Its author edits it: the bar follows, and a keyboard user on its link stays there.
-  await cy.locator('.hc-pin a').focus();
+  // Its author cannot rewrite it under the pin (the room refuses it too);
+  // a moderator can: the bar follows, and a keyboard user on its link stays there.
   const mine = item(eve, 'Doors open at 6');
   await mine.locator('.hc-more').click();
-  await mine.getByRole('menuitem', { name: 'Edit' }).click();
-  await mine.locator('textarea').fill('Doors open at 7 now. Tickets: https://tickets.example/launch');
-  await mine.locator('textarea').press('Enter');
+  assert.equal(await mine.getByRole('menuitem', { name: 'Edit' }).count(), 0, 'no Edit for its author while pinned');
+  await eve.keyboard.press('Escape');
+  await cy.locator('.hc-pin a').focus();
+  const max = await join(room, 'Max', { site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Max', role: 'moderator', exp: inAnHour() }) });
+  const pinnedSeq = Number(await mine.getAttribute('data-seq'));
+  assert.equal((await act(max, { type: 'edit', target: pinnedSeq, message: 'Doors open at 7 now. Tickets: https://tickets.example/launch' })).type, 'ack');
+  await max.close();
   await cy.locator('.hc-pin', { hasText: 'Doors open at 7 now' }).waitFor();
   assert.equal(await cy.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.getAttribute('href')),
     'https://tickets.example/launch', 'focus is still on the link');

@@ -139,3 +139,29 @@ test('a moderator sees the flag on a message under another of its sender\'s (no 
   assert.equal(await grouped.locator('.hc-name').isVisible(), false, 'still no name line');
   await Promise.all([eve.close(), cy.close(), mo.context().close()]);
 });
+
+test('a raid: in a locked room members can still report (moderators lock rooms when reports matter most)', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wreplock');
+  const room = uniqueRoom('wreplock');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const eve = await open({ room, site, name: 'Eve' });
+  const bo = await open({ room, site, name: 'Bo' });
+  await eve.locator('.hc-input').fill('raid raid raid');
+  await eve.locator('.hc-input').press('Enter');
+  const theirs = item(bo, 'raid raid raid');
+  await theirs.waitFor();
+  // Another moderator locks the room (from a raw client).
+  const raw = await join(room, 'x', { site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Max', role: 'moderator', exp: inAnHour() }) });
+  raw.send({ type: 'moderate', id: 'lock1', action: 'lock' });
+  await bo.locator('.hc-roombanner').waitFor();
+  await theirs.locator('.hc-more').click();
+  const menu = theirs.locator('[role=menu]');
+  await menu.getByRole('menuitem', { name: 'Report' }).click();
+  await theirs.locator('[role=menu][aria-label="Why report this message?"]').getByRole('menuitem', { name: 'Spam' }).click();
+  await bo.waitForFunction(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')]
+    .some((p) => p.textContent === 'Reported. Moderators will review it.'));
+  await item(mo, 'raid raid raid').locator('.hc-flag').waitFor();
+  await raw.close();
+  await Promise.all([mo, eve, bo].map((p) => p.context().close()));
+});

@@ -130,6 +130,14 @@ impl RoomCore {
                 "you can only edit your own messages",
             ));
         }
+        // A pinned message stands as the moderators chose it: its author
+        // cannot rewrite it under the pin (into a scam, say).
+        if !member.moderates() && self.state.pinned == Some(target) {
+            return fail(ProtocolError::new(
+                ErrorCode::NotAllowed,
+                "a pinned message cannot be edited; ask a moderator to unpin it",
+            ));
+        }
         let window = self.state.policy.edit_window_secs.saturating_mul(1000);
         if !member.moderates() && now > message.timestamp.saturating_add(window) {
             return fail(ProtocolError::new(

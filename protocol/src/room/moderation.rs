@@ -6,6 +6,7 @@ use crate::client_frame::ModerationAction;
 use crate::error::{close_code, ErrorCode, ProtocolError};
 use crate::message::{ChatMessage, ModerationNotice, RoomEvent};
 use crate::server_frame::ServerFrame;
+use crate::text::concat;
 
 use super::sanctions::FOREVER;
 use super::store::fingerprint;
@@ -128,6 +129,35 @@ impl RoomCore {
         let until = |seconds: Option<u64>| {
             seconds.map_or(FOREVER, |s| now.saturating_add(s.saturating_mul(1000)))
         };
+        // A mute or ban ending sooner than the one in force (from a
+        // moderator who missed the first) would lift it early without a
+        // word: refused, saying what holds (lifting it first shortens it).
+        let in_force = match &action {
+            ModerationAction::Mute { sender, seconds } => self
+                .state
+                .sanctions
+                .mutes
+                .get(sender)
+                .map(|u| (*u, *seconds, "muted")),
+            ModerationAction::Ban { sender, seconds } => self
+                .state
+                .sanctions
+                .bans
+                .get(sender)
+                .map(|b| (b.until, *seconds, "banned")),
+            _ => None,
+        };
+        if let Some((current, seconds, what)) = in_force {
+            if current > now && current > until(seconds) {
+                let how = if current == FOREVER {
+                    " for good"
+                } else {
+                    " for longer"
+                };
+                let message = concat(&["already ", what, how, ": lift it first to shorten it"]);
+                return fail(ProtocolError::new(ErrorCode::NotAllowed, &message));
+            }
+        }
         let mut notice = ModerationNotice {
             action: action.name().to_owned(),
             sender: action.sender().map(str::to_owned),

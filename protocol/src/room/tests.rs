@@ -387,7 +387,7 @@ fn joins_are_refused_past_the_room_cap_the_address_cap_and_the_join_rate() {
 
 /// One subscriber's IPv6 /48 (or /56) is hundreds of /64 "addresses": it
 /// may hold no more than its network's share of a room (a tenth of it, or
-/// twice an address's share), nor send more than four addresses' worth.
+/// twice an address's share), nor send more than ten addresses' worth.
 #[test]
 fn an_ipv6_subscriber_behind_many_slash_64s_is_held_to_its_networks_share() {
     let (mut core, mut store) = (core(), MemoryStore::default());
@@ -425,10 +425,10 @@ fn an_ipv6_subscriber_behind_many_slash_64s_is_held_to_its_networks_share() {
     assert!(joined(&mut core, &mut store, at("2001:db8:6:9::1", "B"), 0).is_ok());
     assert!(joined(&mut core, &mut store, at("198.51.100.4", "C"), 10).is_ok());
 
-    // Messages: ten /64s of one /48, each with its own burst of 10, send
-    // 40 (four addresses' worth) between them.
+    // Messages: twelve /64s of one /48, each with its own burst of 10, send
+    // 100 (ten addresses' worth) between them.
     let mut accepted = 0;
-    for i in 0..10u16 {
+    for i in 0..12u16 {
         let m = joined(
             &mut core,
             &mut store,
@@ -441,7 +441,7 @@ fn an_ipv6_subscriber_behind_many_slash_64s_is_held_to_its_networks_share() {
             accepted += usize::from(kind(&replies(&out)[0]) == "ack");
         }
     }
-    assert_eq!(accepted, 40);
+    assert_eq!(accepted, 100);
 }
 
 #[test]
@@ -1224,6 +1224,82 @@ fn muted_members_cannot_post_until_unmuted() {
     let error = &replies(&send(&mut core, &mut store, &eve, "m2", "hi"))[0];
     assert_eq!(field(error, "code").as_str(), Some("muted"));
     assert!(error.get("until").is_none(), "{error:?}");
+}
+
+/// Two moderators on one troll: the second's shorter mute or ban (they
+/// missed the first) must not lift the first early; a longer one holds.
+#[test]
+fn a_shorter_mute_or_ban_does_not_replace_a_longer_one_in_force() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let (max, _) = join(&mut core, &mut store, moderator("mo-2", "Max"));
+    let act = |core: &mut RoomCore,
+               store: &mut MemoryStore,
+               who: &Member,
+               id: &str,
+               action: &str,
+               seconds: Option<u64>,
+               at| {
+        let seconds = seconds.map_or(String::new(), |s| format!(r#","seconds":{s}"#));
+        let text = format!(
+            r#"{{"type":"moderate","id":"{id}","action":"{action}","sender":"{}"{seconds}}}"#,
+            eve.sender
+        );
+        let out = frame(core, store, who, &text, at);
+        let r = &replies(&out)[0];
+        (
+            kind(r).to_owned(),
+            field(r, "message").as_str().unwrap_or("").to_owned(),
+        )
+    };
+    assert_eq!(
+        act(&mut core, &mut store, &mo, "m1", "mute", None, T0).0,
+        "ack"
+    );
+    let (answer, said) = act(&mut core, &mut store, &max, "m2", "mute", Some(60), T0 + 1);
+    assert_eq!(answer, "error");
+    assert!(said.contains("already muted for good"), "{said}");
+    // Still muted after the 60 s the second moderator asked for.
+    assert_eq!(
+        kind(&replies(&send(&mut core, &mut store, &eve, "e1", "hi"))[0]).to_owned()
+            + field(
+                &replies(&send(&mut core, &mut store, &eve, "e2", "hi"))[0],
+                "code"
+            )
+            .as_str()
+            .unwrap_or(""),
+        "errormuted"
+    );
+    // Lifted first, it can be shortened; a longer one replaces a shorter.
+    assert_eq!(
+        act(&mut core, &mut store, &max, "m3", "unmute", None, T0 + 2).0,
+        "ack"
+    );
+    assert_eq!(
+        act(&mut core, &mut store, &max, "m4", "mute", Some(60), T0 + 3).0,
+        "ack"
+    );
+    assert_eq!(
+        act(&mut core, &mut store, &mo, "m5", "mute", Some(600), T0 + 4).0,
+        "ack"
+    );
+    // Bans alike.
+    assert_eq!(
+        act(&mut core, &mut store, &mo, "b1", "ban", Some(3600), T0 + 5).0,
+        "ack"
+    );
+    let (answer, said) = act(&mut core, &mut store, &max, "b2", "ban", Some(60), T0 + 6);
+    assert_eq!(
+        (answer.as_str(), said.contains("already banned for longer")),
+        ("error", true),
+        "{said}"
+    );
+    assert_eq!(
+        act(&mut core, &mut store, &max, "b3", "ban", None, T0 + 7).0,
+        "ack",
+        "for good is longer"
+    );
 }
 
 #[test]
@@ -3990,7 +4066,8 @@ fn a_moderator_pins_a_message_everyone_sees_it_and_later_joiners_get_it_in_welco
 }
 
 #[test]
-fn a_pinned_message_follows_its_edits_and_is_unpinned_when_deleted_or_purged() {
+fn a_pinned_message_follows_a_moderators_edits_not_its_authors_and_is_unpinned_when_deleted_or_purged(
+) {
     let (mut core, mut store) = (core(), MemoryStore::default());
     let (ada, _) = join(&mut core, &mut store, request("Ada"));
     let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
@@ -4013,15 +4090,28 @@ fn a_pinned_message_follows_its_edits_and_is_unpinned_when_deleted_or_purged() {
         r#"{"type":"edit","id":"e1","target":2,"message":"See you!"}"#,
     );
     assert!(pinned_frames(&broadcasts(&other)).is_empty());
-    let edited = act(
+    // Its author may not rewrite it under the pin (into a scam, say)...
+    let refused = act(
         &mut core,
         &mut store,
         &ada,
-        r#"{"type":"edit","id":"e2","target":1,"message":"Doors open at 7"}"#,
+        r#"{"type":"edit","id":"e2","target":1,"message":"FREE prizes: http://scam.example"}"#,
+    );
+    assert_eq!(
+        field(&replies(&refused)[0], "code").as_str(),
+        Some("not_allowed")
+    );
+    assert!(pinned_frames(&broadcasts(&refused)).is_empty());
+    // ...a moderator may, and the pin follows.
+    let edited = act(
+        &mut core,
+        &mut store,
+        &mo,
+        r#"{"type":"edit","id":"e3","target":1,"message":"Doors open at 7"}"#,
     );
     let now = || vec![Some("Doors open at 7".to_owned())];
     assert_eq!(pinned_frames(&broadcasts(&edited)), now());
-    assert_eq!(pinned_frames(&replies(&edited)), now(), "the author too");
+    assert_eq!(pinned_frames(&replies(&edited)), now(), "the moderator too");
     // Its author deletes it: unpinned.
     let deleted = act(
         &mut core,
@@ -4075,14 +4165,14 @@ fn two_edits_in_the_same_millisecond_carry_different_edited_stamps() {
     let first = frame(
         &mut core,
         &mut store,
-        &ada,
+        &mo,
         r#"{"type":"edit","id":"e1","target":1,"message":"scam https://evil.example"}"#,
         T0 + 3,
     );
     let second = frame(
         &mut core,
         &mut store,
-        &ada,
+        &mo,
         r#"{"type":"edit","id":"e2","target":1,"message":"Doors open at 6!"}"#,
         T0 + 3,
     );
