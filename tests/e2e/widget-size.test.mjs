@@ -254,7 +254,13 @@ const KB = 1024;
 // members out of "Seen by", a copied image's address not pasted, the
 // widget never taller than the window): 107,800 B nightly, 117,056 B
 // stable, so 105.4/114.5 KB.
-const EMBED_BUDGET = { nightly: 105.4 * KB, stable: 114.5 * KB };
+// Then +460 B nightly (+516 stable) for an attack pass's, a site owner's,
+// a review's and a moderator QA pass's fixes: Cancel gives back its text
+// before a new draft, and its reply (+73 B); the reply bar follows an edit
+// of its message, in place; the unread count told once; a pinned message's
+// author offered no Edit; Report in a locked room: 108,260 B nightly,
+// 117,572 B stable, so 105.8/114.9 KB.
+const EMBED_BUDGET = { nightly: 105.8 * KB, stable: 114.9 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
