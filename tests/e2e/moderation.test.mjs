@@ -204,10 +204,13 @@ test('a banned member is closed with 4008 and refused on every next attempt', as
   assert.equal((await eve.next((f) => f.type === 'error')).code, 'banned');
   assert.equal((await eve.closed).code, 4008);
   const again = await refused({ room, site: s, v: '1', token: userToken('eve', 'Eve again') });
-  assert.deepEqual([again.code, again.error.code], [4008, 'banned']);
-  // Anonymous members are banned by sender key and by address.
-  assert.equal((await act(mo, { type: 'moderate', action: 'ban', sender: anon.welcome.sender, seconds: 3600 })).type, 'ack');
-  assert.equal((await anon.next((f) => f.type === 'error')).code, 'banned');
+  assert.deepEqual([again.code, again.error.code, again.error.until], [4008, 'banned', undefined], 'for good: no end');
+  // Anonymous members are banned by sender key and by address; a timed ban says when it ends.
+  const banned = await act(mo, { type: 'moderate', action: 'ban', sender: anon.welcome.sender, seconds: 3600 });
+  assert.equal(banned.type, 'ack');
+  const told = await anon.next((f) => f.type === 'error');
+  assert.equal(told.code, 'banned');
+  assert.ok(Math.abs(told.until - (Date.now() + 3_600_000)) < 60_000, `ends in an hour: ${told.until}`);
   assert.equal((await anon.closed).code, 4008);
   const withKey = await refused({ room, site: s, v: '1', senderKey: anon.welcome.senderKey });
   assert.equal(withKey.code, 4008);

@@ -219,13 +219,23 @@ pub fn refuse_socket(
     message: &str,
     protocol: Option<&str>,
 ) -> Result<Response> {
+    refuse_socket_with(code, ProtocolError::new(error, message), protocol)
+}
+
+/// [`refuse_socket`] with the room's error as it is (a ban's `until`).
+pub fn refuse_socket_with(
+    code: u16,
+    error: ProtocolError,
+    protocol: Option<&str>,
+) -> Result<Response> {
+    let message = error.message.clone();
     let pair = WebSocketPair::new()?;
     pair.server.accept()?;
-    let frame = ServerFrame::Error(ProtocolError::new(error, message));
+    let frame = ServerFrame::Error(error);
     // The client may already be gone; the close below is what matters.
     let _ = pair.server.send_with_str(frame.encode());
     pair.server
-        .close(Some(code), Some(close_code::reason(message)))?;
+        .close(Some(code), Some(close_code::reason(&message)))?;
     let mut response = Response::from_websocket(pair.client)?;
     if let Some(p) = protocol {
         response.headers_mut().set("sec-websocket-protocol", p)?;

@@ -365,12 +365,11 @@ impl RoomCore {
             address: req.address,
             limits,
         };
-        if self.is_banned(&member, now) {
-            return refuse(
-                close_code::BANNED,
-                ErrorCode::Banned,
-                "you are banned from this room",
-            );
+        if let Some(until) = self.banned_until(&member, now) {
+            return Ok(Joined::Refused {
+                code: close_code::BANNED,
+                error: Self::banned_error(until),
+            });
         }
 
         let mut outputs = self.adopt_site(req.policy, limits, req.version);
@@ -562,8 +561,8 @@ impl RoomCore {
             }]);
         }
         // A ban ends the connection; a socket that slipped through is closed now.
-        if self.is_banned(member, now) {
-            let error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");
+        if let Some(until) = self.banned_until(member, now) {
+            let error = Self::banned_error(until);
             let mut outputs = reply_error(member, error);
             outputs.push(Output::Close {
                 code: close_code::BANNED,

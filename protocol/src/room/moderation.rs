@@ -225,7 +225,7 @@ impl RoomCore {
                 let until = until(*seconds);
                 sanctions.ban(sender, until, origins, now);
                 notice.until = (until != FOREVER).then_some(until);
-                let error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");
+                let error = Self::banned_error(until);
                 after.push(Output::CloseSender {
                     sender: sender.clone(),
                     frame: ServerFrame::Error(error).encode(),
@@ -280,17 +280,26 @@ impl RoomCore {
     }
 
     /// Whether `member` is banned: by sender key, or (anonymous) by address.
-    pub(super) fn is_banned(&self, member: &Member, now: u64) -> bool {
+    /// When the ban keeping `member` out ends ([`FOREVER`]: never), if any.
+    pub(super) fn banned_until(&self, member: &Member, now: u64) -> Option<u64> {
         // Checked on every frame: no hashing in the usual room without bans.
         // A moderator (by their token) is never banned: not by a ban given
         // while they were away and unknown here.
         if self.state.sanctions.bans.is_empty() || member.moderates() {
-            return false;
+            return None;
         }
         let origin = self.origin(member);
         self.state
             .sanctions
-            .banned(&member.sender, origin.as_deref(), !member.verified, now)
+            .banned_until(&member.sender, origin.as_deref(), !member.verified, now)
+    }
+
+    /// The `banned` error for a ban ending at `until` (said when it ends,
+    /// unless it is for good).
+    pub(super) fn banned_error(until: u64) -> ProtocolError {
+        let mut error = ProtocolError::new(ErrorCode::Banned, "you are banned from this room");
+        error.until = (until != FOREVER).then_some(until);
+        error
     }
 
     /// A `standing` for each anonymous member here, other than `target`

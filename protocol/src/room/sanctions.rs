@@ -61,15 +61,27 @@ impl Sanctions {
     /// Whether a connection of `sender` (from `origin`, its address's hash,
     /// for anonymous members) is banned.
     pub fn banned(&self, sender: &str, origin: Option<&str>, anonymous: bool, now: u64) -> bool {
-        if self.bans.get(sender).is_some_and(|b| b.until > now) {
-            return true;
-        }
-        anonymous
-            && origin.is_some_and(|o| {
-                self.bans
-                    .values()
-                    .any(|b| b.until > now && b.addresses.iter().any(|x| x == o))
-            })
+        self.banned_until(sender, origin, anonymous, now).is_some()
+    }
+
+    /// When the ban that keeps `sender` out ends ([`FOREVER`]: never), if
+    /// one does: theirs, or (anonymous) one that follows their address.
+    pub fn banned_until(
+        &self,
+        sender: &str,
+        origin: Option<&str>,
+        anonymous: bool,
+        now: u64,
+    ) -> Option<u64> {
+        let own = self.bans.get(sender).map(|b| b.until);
+        let followed = origin.filter(|_| anonymous).and_then(|o| {
+            self.bans
+                .values()
+                .filter(|b| b.addresses.iter().any(|x| x == o))
+                .map(|b| b.until)
+                .max()
+        });
+        own.into_iter().chain(followed).filter(|u| *u > now).max()
     }
 
     /// Bans saved before addresses were hashed hold them plain: hash them

@@ -1341,6 +1341,70 @@ fn a_ban_after_an_anonymous_sender_left_follows_where_they_wrote_from() {
     assert!(!saved.contains("198.51.100.9"), "{saved}");
 }
 
+/// A timed ban says when it ends (the banned can tell a timeout from for
+/// good), at the ban and at every refused join, also by address; a ban for
+/// good says no end.
+#[test]
+fn a_timed_ban_says_when_it_ends_a_ban_for_good_does_not() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (bo, _) = join(
+        &mut core,
+        &mut store,
+        JoinRequest {
+            address: Some("192.0.2.50".into()),
+            ..request("Bo")
+        },
+    );
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let ban = |sender: &str, seconds: &str| {
+        format!(
+            r#"{{"type":"moderate","id":"b-{sender}","action":"ban","sender":"{sender}"{seconds}}}"#
+        )
+    };
+    let out = frame(
+        &mut core,
+        &mut store,
+        &mo,
+        &ban(&eve.sender, r#","seconds":600"#),
+        T0,
+    );
+    let told = out.iter().find_map(|o| match o {
+        Output::CloseSender { frame, .. } => Some(json::parse(frame).unwrap()),
+        _ => None,
+    });
+    let until = T0 + 600_000;
+    assert_eq!(
+        told.as_ref().and_then(|f| field(f, "until").as_u64()),
+        Some(until)
+    );
+    let refused = |core: &mut RoomCore, store: &mut MemoryStore, req: JoinRequest| match core
+        .join(req, Sockets::default(), T0 + 5, store)
+        .unwrap()
+    {
+        Joined::Refused { error, .. } => Some((error.code, error.until)),
+        Joined::Accepted { .. } => None,
+    };
+    assert_eq!(
+        refused(&mut core, &mut store, request("Eve again")),
+        Some((ErrorCode::Banned, Some(until))),
+        "a new key from the same address: the ban it follows, with its end"
+    );
+    frame(&mut core, &mut store, &mo, &ban(&bo.sender, ""), T0 + 1);
+    assert_eq!(
+        refused(
+            &mut core,
+            &mut store,
+            JoinRequest {
+                address: Some("192.0.2.50".into()),
+                ..request("Bo again")
+            }
+        ),
+        Some((ErrorCode::Banned, None)),
+        "for good: no end"
+    );
+}
+
 #[test]
 fn a_ban_closes_the_members_connections_and_refuses_them_again() {
     let (mut core, mut store) = (core(), MemoryStore::default());

@@ -49,7 +49,7 @@ use crate::clock::now_ms;
 use crate::http::json_error;
 use crate::random;
 use crate::ticket::{ApiTicket, JoinTicket, API_HEADER, SITE_HEADER, TICKET_HEADER};
-use crate::upgrade::refuse_socket;
+use crate::upgrade::refuse_socket_with;
 
 /// The core and its store, opened together (the core needs the room's key).
 struct Inner {
@@ -410,7 +410,7 @@ impl Room {
         {
             Joined::Accepted { member, outputs } => (member, outputs),
             Joined::Refused { code, error } => {
-                return refuse_socket(code, error.code, &error.message, protocol.as_deref())
+                return refuse_socket_with(code, error, protocol.as_deref())
                     .map(Admission::Answered)
             }
         };
