@@ -61,6 +61,9 @@ pub const PAGE: usize = 50;
 pub const JUMP_CONTEXT: u64 = 10;
 /// How long to wait before resending a message the room rate-limited.
 pub const RATE_LIMIT_RETRY_MS: f64 = 1_500.0;
+/// How long after a timed ban ends (on our clock) to join again: the
+/// room's clock may be a little behind what we learnt of it.
+pub const BAN_END_MARGIN_MS: f64 = 1_000.0;
 
 /// Who connects where.
 #[derive(Debug, Clone, PartialEq)]
@@ -394,6 +397,9 @@ pub struct Session {
     /// The room's clock minus ours (ms), from the frames it stamped on this
     /// connection (`None`: none yet).
     server_offset: Option<f64>,
+    /// When the ban that ended the session ends, on our clock (`None`: not
+    /// banned, or banned for good).
+    ban_ends: Option<f64>,
 }
 
 impl Session {
@@ -437,6 +443,7 @@ impl Session {
             probing: false,
             clock: f64::NEG_INFINITY,
             server_offset: None,
+            ban_ends: None,
         }
     }
 
@@ -482,6 +489,14 @@ impl Session {
             .muted_until
             .filter(|&t| t != u64::MAX && !self.is_over())
             .map(|t| t as f64 - self.server_offset.unwrap_or(0.0))
+    }
+
+    /// When the timed ban that stopped the session ends, on our clock: it
+    /// joins again then by itself.
+    pub fn ban_ends(&self) -> Option<f64> {
+        self.ban_ends.filter(
+            |_| matches!(self.status, Status::Failed { code, .. } if code == close_code::BANNED),
+        )
     }
 
     /// The room's clock at our `now`: ours, corrected by what the room's
@@ -726,6 +741,14 @@ impl Session {
         if self.timers.expire(Timer::Retry, now) {
             self.open(now);
         }
+        if self.timers.expire(Timer::BanEnds, now) && self.ban_ends().is_some() {
+            self.ban_ends = None;
+            self.set_status(Status::Reconnecting {
+                retry_at: None,
+                offline: false,
+            });
+            self.open(now);
+        }
         if self.timers.expire(Timer::AnswerProbe, now) {
             self.probe(now);
         }
@@ -858,6 +881,7 @@ impl Session {
         self.drop_link();
         self.timers.stop(Timer::Retry);
         self.timers.stop(Timer::Detached);
+        self.timers.stop(Timer::BanEnds);
         self.set_status(Status::Closed);
     }
 
@@ -1359,6 +1383,9 @@ impl Session {
                 reason: error.message.clone(),
             });
             self.fail_outbox(&error);
+            if let Some(until) = error.until.filter(|_| code == close_code::BANNED) {
+                self.ban_ended_at(until, now);
+            }
             self.effects.push_back(Effect::Error(error));
             return;
         }
@@ -1388,6 +1415,20 @@ impl Session {
         }
         self.last_error = Some(error.clone());
         self.effects.push_back(Effect::Error(error));
+    }
+
+    /// Banned until `until` (the room's clock): join again once it has
+    /// passed here too, and not in a loop if our clock says it has while
+    /// the room's does not.
+    fn ban_ended_at(&mut self, until: u64, now: f64) {
+        let ends = until as f64 - self.server_offset.unwrap_or(0.0);
+        self.ban_ends = Some(ends);
+        let wait = (ends - now).max(0.0) + BAN_END_MARGIN_MS;
+        let jitter = {
+            let r = self.random01();
+            self.backoff.next_delay_ms(r)
+        };
+        self.timers.set(Timer::BanEnds, now + wait + jitter);
     }
 
     /// Item `id` of the outbox failed for good: a message waits for Retry

@@ -916,6 +916,68 @@ fn a_ban_stops_the_session_at_once_without_waiting_for_the_close() {
 }
 
 #[test]
+fn a_timed_ban_says_when_it_ends_and_the_session_joins_again_then() {
+    let mut s = session();
+    let t0 = 1_800_000_000_000.0;
+    connected(&mut s, t0, 0, vec![]);
+    let until = t0 as u64 + 600_000;
+    let mut ban = ProtocolError::new(ErrorCode::Banned, "you are banned");
+    ban.until = Some(until);
+    s.on_text(&ServerFrame::Error(ban.clone()).encode(), t0 + 1.0);
+    drain(&mut s);
+    assert!(matches!(s.status(), Status::Failed { code: 4008, .. }));
+    assert_eq!(s.ban_ends(), Some(until as f64));
+    // Nothing before it ends: not a retry every few seconds.
+    let wake = s.poll_timeout().expect("it wakes when the ban ends");
+    assert!(
+        wake > until as f64 && wake < until as f64 + 60_000.0,
+        "{wake}"
+    );
+    s.handle_timeout(until as f64 - 1.0);
+    assert!(!drain(&mut s)
+        .iter()
+        .any(|e| matches!(e, Effect::Open { .. })));
+    s.handle_timeout(wake);
+    let fx = drain(&mut s);
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Open { .. })),
+        "{fx:?}"
+    );
+    assert!(matches!(s.status(), Status::Reconnecting { .. }));
+    assert_eq!(s.ban_ends(), None);
+    // The room still says banned (its clock behind ours): once more, later,
+    // never in a loop.
+    s.on_text(&ServerFrame::Error(ban).encode(), wake + 20.0);
+    drain(&mut s);
+    let again = s.poll_timeout().expect("tries again");
+    assert!(again >= wake + 1_020.0, "{again} after {wake}");
+    // Welcomed: the session goes on as before.
+    s.handle_timeout(again);
+    drain(&mut s);
+    s.on_text(&welcome(0), again + 10.0);
+    s.on_text(&history(vec![], false, None), again + 10.0);
+    assert_eq!(s.status(), &Status::Connected);
+
+    // A ban for good says no end and never wakes; one the page closes
+    // does not come back either.
+    let mut s = session();
+    connected(&mut s, t0, 0, vec![]);
+    s.on_text(
+        &ServerFrame::Error(ProtocolError::new(ErrorCode::Banned, "you are banned")).encode(),
+        t0 + 1.0,
+    );
+    assert_eq!(s.ban_ends(), None);
+    let mut s = session();
+    connected(&mut s, t0, 0, vec![]);
+    let mut ban = ProtocolError::new(ErrorCode::Banned, "you are banned");
+    ban.until = Some(until);
+    s.on_text(&ServerFrame::Error(ban).encode(), t0 + 1.0);
+    s.close();
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
 fn what_waits_to_go_fails_with_the_reason_when_the_session_ends_for_good() {
     // Banned while a message is out and a reaction waits behind it.
     let mut s = session();

@@ -855,12 +855,22 @@ impl Controller {
             Status::Connecting => self.view.banner("connecting", Some(&s.get("connecting"))),
             Status::Reconnecting { .. } => self.refresh_countdown(t),
             Status::Failed { code, reason } => {
-                self.view
-                    .banner("failed", Some(&s.cannot_connect(*code, reason)));
+                let text = match self.session.ban_ends() {
+                    Some(at) => s.fill(
+                        "bannedUntil",
+                        &[(
+                            "time",
+                            &crate::view::dom::local_time(at, self.view.locale.as_deref()),
+                        )],
+                    ),
+                    None => s.cannot_connect(*code, reason),
+                };
+                self.view.banner("failed", Some(&text));
                 // Nothing can be sent any more (banned, erased room...),
-                // and nobody is counted for us.
+                // and nobody is counted for us; a mute said before is moot.
                 self.view.set_composer_enabled(false);
                 self.view.set_online(None);
+                self.view.room_banner(None);
             }
             Status::Closed => {}
         }
@@ -868,6 +878,9 @@ impl Controller {
         if let Status::Failed { code, reason } = status {
             pairs.push(("code", (*code).into()));
             pairs.push(("reason", reason.as_str().into()));
+            if let Some(at) = self.session.ban_ends() {
+                pairs.push(("until", at.round().into()));
+            }
         }
         if let Status::Reconnecting { retry_at, offline } = status {
             if let Some(at) = retry_at {

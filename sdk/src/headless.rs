@@ -149,11 +149,17 @@ impl Headless {
                             pairs.push(("offline", (*offline).into()));
                             obj(&pairs)
                         }
-                        Status::Failed { code, reason } => obj(&[
-                            ("status", status.as_str().into()),
-                            ("code", (*code).into()),
-                            ("reason", reason.as_str().into()),
-                        ]),
+                        Status::Failed { code, reason } => {
+                            let mut pairs = vec![
+                                ("status", status.as_str().into()),
+                                ("code", (*code).into()),
+                                ("reason", reason.as_str().into()),
+                            ];
+                            if let Some(at) = self.session.ban_ends() {
+                                pairs.push(("until", at.round().into()));
+                            }
+                            obj(&pairs)
+                        }
                         _ => obj(&[("status", status.as_str().into())]),
                     };
                     self.emit("status", detail);

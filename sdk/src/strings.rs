@@ -132,6 +132,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("mentionList", "People to mention"),
     ("muted", "You are muted until {time}."),
     ("mutedForGood", "You are muted in this room."),
+    ("bannedUntil", "You are banned from this room until {time}."),
     ("muteEnded", "You can write again."),
     ("locked", "This room is read-only."),
     ("slowMode", "Slow mode: one message every {s} s."),

@@ -800,6 +800,46 @@ test('a timed mute lifts by itself: the banner goes and the composer works again
   await eve.context().close();
 });
 
+test('a timed ban says until when, and the widget joins again once it has ended; a ban for good says no end', async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wban');
+  const room = uniqueRoom('ban-ends');
+  const eve = await open({ room, site, name: 'Eve' });
+  await eve.locator('.hc-input').fill('hello');
+  await eve.locator('.hc-input').press('Enter');
+  await eve.waitForFunction(() => window.events.some(([e, d]) => e === 'message' && d.own));
+  const sender = await eve.evaluate(() => window.events.find(([e, d]) => e === 'message' && d.own)[1].sender);
+  // Muted first: that banner must not linger under the ban's.
+  const muted = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'mute', sender, seconds: 600 });
+  assert.equal(muted.status, 200, muted.text);
+  await eve.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor();
+  const banned = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'ban', sender, seconds: 5 });
+  assert.equal(banned.status, 200, banned.text);
+  await eve.locator('.hc-banner', { hasText: 'You are banned from this room until' }).waitFor();
+  assert.equal(await eve.locator('.hc-roombanner').isHidden(), true, 'no stale mute banner');
+  const failed = await eve.evaluate(() => window.events.find(([e, d]) => e === 'status' && d.status === 'failed')[1]);
+  assert.equal(failed.code, 4008);
+  assert.ok(failed.until > Date.now() && failed.until < Date.now() + 6_000, JSON.stringify(failed));
+  // Over: she is back without reloading (still muted: the mute outlasts the ban).
+  await eve.waitForFunction(() => window.events.filter(([e]) => e === 'status').at(-1)[1].status === 'connected',
+    null, { timeout: 20_000 });
+  await eve.locator('.hc-banner', { hasText: 'banned' }).waitFor({ state: 'hidden' });
+  await eve.locator('.hc-roombanner', { hasText: 'You are muted until' }).waitFor();
+  const lifted = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'unmute', sender });
+  assert.equal(lifted.status, 200, lifted.text);
+  await eve.locator('.hc-input:not([disabled])').fill('back again');
+  await eve.locator('.hc-input').press('Enter');
+  await eve.locator('.hc-list:not(.hc-outbox) .hc-msg.hc-own', { hasText: 'back again' }).waitFor();
+
+  // For good: no end said, none given.
+  const forGood = await siteApi(key, 'POST', `/${site}/rooms/${room}/moderation`, { action: 'ban', sender });
+  assert.equal(forGood.status, 200, forGood.text);
+  await eve.waitForFunction(() => window.events.filter(([e, d]) => e === 'status' && d.status === 'failed').length === 2);
+  const last = await eve.evaluate(() => window.events.filter(([e, d]) => e === 'status' && d.status === 'failed')[1][1]);
+  assert.equal(last.until, undefined);
+  await eve.locator('.hc-banner', { hasText: "Can't connect: you are banned from this room" }).waitFor();
+  await eve.context().close();
+});
+
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100 }, moderation: { receipts: true } }, 'wapi');

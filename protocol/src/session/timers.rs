@@ -23,9 +23,11 @@ pub(crate) enum Timer {
     /// Taken out of the page: look again whether it is back. Put back into
     /// a container with no size (a closed panel), no resize tells it.
     Detached,
+    /// A timed ban ends: join again.
+    BanEnds,
 }
 
-const ALL: [Timer; 8] = [
+const ALL: [Timer; 9] = [
     Timer::Connect,
     Timer::Retry,
     Timer::Ping,
@@ -34,6 +36,7 @@ const ALL: [Timer; 8] = [
     Timer::AnswerProbe,
     Timer::Read,
     Timer::Detached,
+    Timer::BanEnds,
 ];
 
 #[derive(Debug, Default)]

@@ -46,7 +46,7 @@ export type HelloChatStringKey =
   | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
   | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
-  | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'muteEnded' | 'locked' | 'slowMode' | 'noticeDelete' | 'noticeEdit'
+  | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'bannedUntil' | 'muteEnded' | 'locked' | 'slowMode' | 'noticeDelete' | 'noticeEdit'
   | 'noticeMute' | 'noticeUnmute' | 'noticeBan' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
   | 'noticeSlowOff' | 'noticeLock' | 'noticeUnlock' | 'noticeReason' | 'someone' | 'attach' | 'attachments' | 'altLabel'
   | 'removeFile' | 'preparing' | 'uploading' | 'openImage' | 'viewer' | 'close' | 'attached' | 'tooManyFiles'
@@ -142,6 +142,9 @@ export interface HelloChatStatusEvent {
   code?: number;
   /** For "failed": why, in words. */
   reason?: string;
+  /** For "failed" after a timed ban (4008): when it ends (ms since the epoch,
+   * this device's clock); the client joins again then. */
+  until?: number;
   /** For "reconnecting": milliseconds until the next attempt. */
   retryIn?: number;
   /** For "reconnecting": the browser says it is offline (the widget shows "Offline"). */
