@@ -488,7 +488,7 @@ impl Session {
         self.room
             .muted_until
             .filter(|&t| t != u64::MAX && !self.is_over())
-            .map(|t| t as f64 - self.server_offset.unwrap_or(0.0))
+            .map(|t| self.local_time_of(t))
     }
 
     /// When the timed ban that stopped the session ends, on our clock: it
@@ -497,6 +497,11 @@ impl Session {
         self.ban_ends.filter(
             |_| matches!(self.status, Status::Failed { code, .. } if code == close_code::BANNED),
         )
+    }
+
+    /// A time on the room's clock (`until` of a mute or ban), on ours.
+    pub fn local_time_of(&self, server_ms: u64) -> f64 {
+        server_ms as f64 - self.server_offset.unwrap_or(0.0)
     }
 
     /// The room's clock at our `now`: ours, corrected by what the room's
@@ -1421,7 +1426,7 @@ impl Session {
     /// passed here too, and not in a loop if our clock says it has while
     /// the room's does not.
     fn ban_ended_at(&mut self, until: u64, now: f64) {
-        let ends = until as f64 - self.server_offset.unwrap_or(0.0);
+        let ends = self.local_time_of(until);
         self.ban_ends = Some(ends);
         let wait = (ends - now).max(0.0) + BAN_END_MARGIN_MS;
         let jitter = {

@@ -771,16 +771,22 @@ impl Controller {
                 "muted",
                 &[(
                     "time",
-                    &crate::view::dom::local_time(
+                    &crate::view::dom::local_until(
                         self.session.mute_ends().unwrap_or(until as f64),
                         self.view.locale.as_deref(),
                     ),
                 )],
             )),
-            None if room.locked && !moderator => Some(s.get("locked")),
-            None if room.slow_mode > 0 && !moderator => {
-                Some(s.fill("slowMode", &[("s", &decimal(room.slow_mode))]))
-            }
+            None if room.locked && moderator => Some(s.get("lockedModerator")),
+            None if room.locked => Some(s.get("locked")),
+            None if room.slow_mode > 0 => Some(s.fill(
+                if moderator {
+                    "slowModeModerator"
+                } else {
+                    "slowMode"
+                },
+                &[("s", &decimal(room.slow_mode))],
+            )),
             None => None,
         };
         if self.view.room_banner(text.as_deref()) {
@@ -840,9 +846,16 @@ impl Controller {
             _ => String::new(),
         };
         if let Some(key) = notice_key(n) {
+            // A mute's or ban's end, here and on this device's clock.
+            let until = n
+                .until
+                .filter(|&u| u != u64::MAX)
+                .map(|u| self.session.local_time_of(u))
+                .map(|at| crate::view::dom::local_until(at, self.view.locale.as_deref()));
             // Far up, it is read out, but not listed: pages of history, as
             // the join page, list messages only.
-            self.view.notice(key, n, listed, &and);
+            self.view
+                .notice(key, n, until.as_deref().unwrap_or(""), listed, &and);
         }
         let detail = events::notice(n);
         self.emit("moderation", detail);
@@ -860,7 +873,7 @@ impl Controller {
                         "bannedUntil",
                         &[(
                             "time",
-                            &crate::view::dom::local_time(at, self.view.locale.as_deref()),
+                            &crate::view::dom::local_until(at, self.view.locale.as_deref()),
                         )],
                     ),
                     None => s.cannot_connect(*code, reason),
@@ -1258,11 +1271,14 @@ fn listen(c: &Controller, weak: &Weak<RefCell<Controller>>) -> Vec<Listener> {
 
 /// The list's line for a moderation notice (a string key), if it has one.
 fn notice_key(n: &ModerationNotice) -> Option<&'static str> {
+    let timed = |n: &ModerationNotice| n.until.is_some_and(|u| u != u64::MAX);
     Some(match (n.action.as_str(), n.seconds) {
         ("delete", _) => "noticeDelete",
         ("edit", _) => "noticeEdit",
+        ("mute", _) if timed(n) => "noticeMuteUntil",
         ("mute", _) => "noticeMute",
         ("unmute", _) => "noticeUnmute",
+        ("ban", _) if timed(n) => "noticeBanUntil",
         ("ban", _) => "noticeBan",
         ("unban", _) => "noticeUnban",
         ("purge", _) if n.erased => "noticeErased",

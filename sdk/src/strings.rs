@@ -136,12 +136,23 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("muteEnded", "You can write again."),
     ("locked", "This room is read-only."),
     ("slowMode", "Slow mode: one message every {s} s."),
+    // What a moderator, whom neither holds, is told of them.
+    (
+        "lockedModerator",
+        "Read-only for members; moderators can still write.",
+    ),
+    (
+        "slowModeModerator",
+        "Slow mode for members: one message every {s} s.",
+    ),
     ("noticeDelete", "A message was removed by a moderator."),
     ("noticeEdit", "A message was edited by a moderator."),
     ("noticeMute", "{name} was muted by {by}."),
+    ("noticeMuteUntil", "{name} was muted by {by} until {time}."),
     ("noticeUnmute", "{name} can write again."),
     ("noticeBan", "{name} was banned by {by}."),
-    ("noticeUnban", "{name} was unbanned."),
+    ("noticeBanUntil", "{name} was banned by {by} until {time}."),
+    ("noticeUnban", "{name} was unbanned by {by}."),
     ("noticePurge", "Messages from {name} were removed by {by}."),
     // Whose, unknown: an erased user's (GDPR), or one who never wrote here.
     (

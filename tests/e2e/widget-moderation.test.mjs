@@ -439,8 +439,9 @@ test('a moderator removes, mutes and bans from the menu; the member sees each', 
   assert.equal(await eve.evaluate(() => document.activeElement?.hasAttribute('data-hello-chat-host')
     && Boolean(document.activeElement.shadowRoot.activeElement)), true, 'focus kept in the widget');
   // Both see why.
-  await mo.locator('.hc-notice', { hasText: 'Eve was muted by Mo. Reason: calm down' }).waitFor();
-  await eve.locator('.hc-notice', { hasText: 'Eve was muted by Mo. Reason: calm down' }).waitFor();
+  // Both see why, and for how long (a second moderator can tell a timeout from for good).
+  await mo.locator('.hc-notice', { hasText: /^Eve was muted by Mo until \d\d:\d\d( [AP]M)?\. Reason: calm down$/ }).waitFor();
+  await eve.locator('.hc-notice', { hasText: /^Eve was muted by Mo until .+\. Reason: calm down$/ }).waitFor();
 
   // Ban: the member's widget stops for good.
   await two.locator('.hc-more').click();
@@ -840,6 +841,39 @@ test('a timed ban says until when, and the widget joins again once it has ended;
   await eve.context().close();
 });
 
+test('a moderator is told the room is read-only or slow for members (and can still write); unbans and long mutes say who and until when', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wmodbanner');
+  const room = uniqueRoom('mod-banner');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const eve = await open({ room, site, name: 'Eve' });
+  const max = await join(room, 'Max', { site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Max', role: 'moderator', exp: inAnHour() }) });
+  max.send({ type: 'moderate', id: 'l1', action: 'lock' });
+  await mo.locator('.hc-roombanner', { hasText: 'Read-only for members; moderators can still write.' }).waitFor();
+  await eve.locator('.hc-roombanner', { hasText: 'This room is read-only.' }).waitFor();
+  assert.equal(await mo.locator('.hc-input').isDisabled(), false);
+  max.send({ type: 'moderate', id: 'l2', action: 'unlock' });
+  max.send({ type: 'moderate', id: 's1', action: 'slow', seconds: 30 });
+  await mo.locator('.hc-roombanner', { hasText: 'Slow mode for members: one message every 30 s.' }).waitFor();
+  await eve.locator('.hc-roombanner', { hasText: 'Slow mode: one message every 30 s.' }).waitFor();
+  max.send({ type: 'moderate', id: 's2', action: 'slow', seconds: 0 });
+  await mo.locator('.hc-roombanner').waitFor({ state: 'hidden' });
+  // A mute of two days says its day, not a time that could be tomorrow's.
+  await eve.locator('.hc-input').fill('hello');
+  await eve.locator('.hc-input').press('Enter');
+  await item(mo, 'hello').waitFor();
+  const sender = await item(mo, 'hello').getAttribute('data-sender');
+  max.send({ type: 'moderate', id: 'm1', action: 'mute', sender, seconds: 2 * 86400 });
+  const day = new Date(Date.now() + 2 * 86400_000).toLocaleDateString('en-US', { weekday: 'long' });
+  await mo.locator('.hc-notice', { hasText: new RegExp(`^Eve was muted by Max until ${day}, `) }).waitFor();
+  await eve.locator('.hc-roombanner', { hasText: new RegExp(`^You are muted until ${day}, `) }).waitFor();
+  max.send({ type: 'moderate', id: 'b1', action: 'ban', sender });
+  await mo.locator('.hc-notice', { hasText: 'Eve was banned by Max.' }).waitFor();
+  max.send({ type: 'moderate', id: 'b2', action: 'unban', sender });
+  await mo.locator('.hc-notice', { hasText: 'Eve was unbanned by Max.' }).waitFor();
+  max.close();
+  await Promise.all([mo.context().close(), eve.context().close()]);
+});
+
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100 }, moderation: { receipts: true } }, 'wapi');
@@ -865,7 +899,7 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   adaRaw.send({ type: 'moderate', id: 'm1', action: 'mute', sender: await reply.getAttribute('data-sender'), seconds: 600 });
   const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mo-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
   mo.send({ type: 'moderate', id: 'm2', action: 'unmute', sender: adaSender, reason: 'Ada said sorry' });
-  await bo.locator('.hc-notice', { hasText: 'Bo was muted by Ada.' }).waitFor();
+  await bo.locator('.hc-notice', { hasText: 'Bo was muted by Ada until' }).waitFor();
   await bo.locator('.hc-notice', { hasText: 'Ada can write again.' }).waitFor();
   // Mo quotes her 50 messages further on: Cy, who opens then, shows that
   // quote without its original (not in her join page).
@@ -902,7 +936,7 @@ test("the site's server posts as a bot and erases a user; an open widget shows t
   const shown = await bo.locator('.hc-log').textContent();
   assert.ok(!shown.includes('555-0100'), shown);
   assert.ok(!shown.includes('Ada'), shown);
-  await bo.locator('.hc-notice', { hasText: 'Bo was muted by Someone.' }).waitFor();
+  await bo.locator('.hc-notice', { hasText: 'Bo was muted by Someone until' }).waitFor();
   await bo.locator('.hc-notice', { hasText: 'Someone can write again.' }).waitFor();
   const seenBy = await bo.locator('.hc-seen').evaluateAll((els) => els.map((e) => e.title));
   assert.ok(!seenBy.join().includes('Ada'), `"Seen by" forgot her: ${seenBy}`);

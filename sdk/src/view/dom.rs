@@ -198,6 +198,26 @@ pub fn local_time(ms: f64, locale: Option<&str>) -> String {
     local(ms, locale, &[("hour", "2-digit"), ("minute", "2-digit")])
 }
 
+/// When something ends (a mute, a ban): "14:05" within the next twelve
+/// hours, else with its day ("Friday, 4 December, 14:05"), which a time
+/// alone would leave to guess.
+pub fn local_until(ms: f64, locale: Option<&str>) -> String {
+    if ms - js_sys::Date::now() < 12.0 * 3_600_000.0 {
+        return local_time(ms, locale);
+    }
+    local(
+        ms,
+        locale,
+        &[
+            ("weekday", "long"),
+            ("day", "numeric"),
+            ("month", "long"),
+            ("hour", "2-digit"),
+            ("minute", "2-digit"),
+        ],
+    )
+}
+
 /// "Sunday, 29 November" (or "Sonntag, 29. November"): the day of `ms`,
 /// here; with the year too for a day more than about ten months ago.
 pub fn local_day(ms: f64, locale: Option<&str>) -> String {

@@ -342,9 +342,17 @@ pub fn hint_quote(s: &Strings, quote: &Element, name: &str) {
 /// (the string's key, names, seconds, the moderator's reason, and whose
 /// they are), so that the text
 /// can be said again without a name once that person is erased.
-pub fn notice(doc: &Document, s: &Strings, key: &str, n: &ModerationNotice) -> Element {
+/// `until`: when a timed mute or ban ends, as the visitor reads times.
+pub fn notice(
+    doc: &Document,
+    s: &Strings,
+    key: &str,
+    n: &ModerationNotice,
+    until: &str,
+) -> Element {
     let li = element(doc, "li", "hc-notice");
     attr(&li, "data-key", key);
+    attr(&li, "data-until", until);
     attr(&li, "data-by", &n.by);
     attr(&li, "data-s", &decimal(n.seconds.unwrap_or(0)));
     for (k, v) in [
@@ -370,7 +378,11 @@ pub fn notice_text(s: &Strings, li: &Element) -> String {
     let by = data("data-by").unwrap_or_else(someone);
     let key = data("data-key").unwrap_or_default();
     let secs = data("data-s").unwrap_or_default();
-    let text = s.fill(&key, &[("name", &name), ("by", &by), ("s", &secs)]);
+    let until = data("data-until").unwrap_or_default();
+    let text = s.fill(
+        &key,
+        &[("name", &name), ("by", &by), ("s", &secs), ("time", &until)],
+    );
     match data("data-reason") {
         Some(reason) => s.fill("noticeReason", &[("notice", &text), ("reason", &reason)]),
         None => text,

@@ -702,9 +702,16 @@ impl View {
     /// `listed`: its line goes below the rest (not while the list ends far
     /// above it: the pages that fill it in list messages only).
     /// `and`: what else to read out after it (the rule it left in force).
-    pub fn notice(&mut self, key: &str, n: &ModerationNotice, listed: bool, and: &str) {
+    pub fn notice(
+        &mut self,
+        key: &str,
+        n: &ModerationNotice,
+        until: &str,
+        listed: bool,
+        and: &str,
+    ) {
         let stick = self.at_bottom();
-        let li = message::notice(&self.doc, &self.strings, key, n);
+        let li = message::notice(&self.doc, &self.strings, key, n, until);
         if listed {
             attr(&li, "data-event", &decimal(n.seq));
             append(&self.list, &li);
