@@ -355,8 +355,27 @@ export function createHelloChat(loadWasm, defaultServer) {
   return { mount, version: '0.1.0' };
 }
 
+/**
+ * Options for an element that mounts by itself. Never its `data-server`, and
+ * when the page's own <script> names the site, no other: markup from users
+ * that keeps data-* attributes must not wire a chat on this page to another
+ * server or another tenant, who would read what visitors type into it.
+ */
+export function autoOptions(el, script) {
+  const options = optionsFromDataset(el);
+  delete options.server;
+  const site = script?.getAttribute('data-site');
+  if (site) {
+    if (options.site && options.site.toLowerCase() !== site.toLowerCase()) {
+      throw new Error(`HelloChat: data-site="${options.site}" is not this page's site (${site}): not mounted`);
+    }
+    options.site = site;
+  }
+  return options;
+}
+
 /** Options from an element's data-* attributes (data-room, data-name, ...). */
-export function optionsFromDataset(el) {
+function optionsFromDataset(el) {
   const d = el.dataset;
   // Only the element's own attributes: a missing one is looked up on
   // Object.prototype, which a page's bug may have polluted.

@@ -7,7 +7,7 @@
 // evaluating it first changes nothing.
 import wasmGzBase64 from '../../dist/pkg/wasm-inline.js';
 import { initSync, Widget } from '../../dist/pkg/hello_chat.js';
-import { createHelloChat, optionsFromDataset } from './api.js';
+import { createHelloChat, autoOptions } from './api.js';
 import { createLauncher } from './launcher.js';
 
 async function wasmBytes() {
@@ -40,12 +40,10 @@ const select = (selector) => Document.prototype.querySelectorAll.call(document, 
 function autoMount() {
   for (const el of select('[data-hello-chat]')) {
     if (mounted.has(el)) continue;
-    const options = optionsFromDataset(el);
-    delete options.server;
     mounted.add(el);
-    // Bad options (mount throws: a data-room with a space) are reported and
-    // leave the other elements their widgets.
-    try { el.helloChat = HelloChat.mount(el, options); } catch (err) { setTimeout(() => { throw err; }); }
+    // Bad options (mount throws: a data-room with a space, another site)
+    // are reported and leave the other elements their widgets.
+    try { el.helloChat = HelloChat.mount(el, autoOptions(el, script)); } catch (err) { setTimeout(() => { throw err; }); }
   }
 }
 const mounted = new WeakSet();

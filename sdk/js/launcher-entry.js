@@ -4,7 +4,7 @@
 // `data-hello-chat-launcher` (with data-room, data-site, … as for
 // `data-hello-chat`) get a launcher without any script of the page's own.
 import { createLauncher } from './launcher.js';
-import { optionsFromDataset } from './api.js';
+import { autoOptions } from './api.js';
 
 const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
 const src = script?.src || `${location.origin}/hello-chat-launcher.js`;
@@ -25,10 +25,8 @@ else if (typeof own.launcher !== 'function') own.launcher = launcher;
 const start = () => {
   for (const el of Document.prototype.querySelectorAll.call(document, '[data-hello-chat-launcher]')) {
     if (el.helloChat !== undefined) continue;
-    const options = optionsFromDataset(el);
-    delete options.server;
     el.helloChat = null;
-    try { el.helloChat = launcher(options); } catch (err) { setTimeout(() => { throw err; }); }
+    try { el.helloChat = launcher(autoOptions(el, script)); } catch (err) { setTimeout(() => { throw err; }); }
   }
 };
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });

@@ -398,6 +398,39 @@ test('attack 10: the widget keeps its token out of the URL; fractional dates are
   }
 });
 
+test('attack 11b: markup in a page whose <script> names the site cannot mount another tenant\'s chat there (widget or bubble)', async () => {
+  // Another tenant (origins "*") posts `<div data-hello-chat data-site="evil">`
+  // into a page that keeps data-* attributes in user content: what visitors
+  // type there would reach the attacker's room, API and webhooks.
+  const victim = await createSite({ origins: ['*'] }, 'victim');
+  const evil = await createSite({ origins: ['*'] }, 'evil');
+  const browser = await launchBrowser();
+  try {
+    for (const [script, marker] of [['hello-chat.js', 'data-hello-chat'], ['hello-chat-launcher.js', 'data-hello-chat-launcher']]) {
+      const page = await browser.newPage();
+      const sockets = [];
+      const errors = [];
+      page.on('websocket', (ws) => sockets.push(ws.url()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${BASE}/health`);
+      await page.setContent(`<!doctype html>
+        <div id="ours" ${marker} data-room="${uniqueRoom('ours')}" data-name="Ada"></div>
+        <div class="comment"><div id="theirs" ${marker} data-site="${evil}" data-room="support" data-placeholder="Official support: type your password"></div></div>
+        <script src="/${script}" data-site="${victim}"></script>`);
+      await page.waitForFunction(() => document.getElementById('ours').helloChat);
+      if (marker === 'data-hello-chat-launcher') await page.evaluate(() => document.getElementById('ours').helloChat.open());
+      await sleep(2000);
+      assert.ok(!(await page.evaluate(() => document.getElementById('theirs').helloChat)), `${script}: the other tenant's element got no chat`);
+      assert.ok(sockets.length > 0, `${script}: our widget connected`);
+      assert.ok(sockets.every((u) => new URL(u).searchParams.get('site') === victim), `${script}: ${sockets.join(' ')}`);
+      assert.ok(errors.some((m) => m.includes(evil)), `${script}: the refusal is reported: ${errors.join(' | ')}`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
+
 test('attack 11: markup named HelloChat cannot stop the embed, and auto-mount ignores data-server', async () => {
   const browser = await launchBrowser();
   try {
