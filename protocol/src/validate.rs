@@ -59,9 +59,19 @@ pub fn is_invisible(c: char) -> bool {
         | '\u{E0000}'..='\u{E0FFF}')
 }
 
+/// Check marks: next to a name, one reads as the verified mark the widget
+/// shows for a signed-in user ("Ada ✓"), which a name must not claim.
+fn is_check_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\u{221A}' | '\u{2611}' | '\u{2705}' | '\u{2713}' | '\u{2714}' | '\u{1F5F8}' | '\u{1F5F9}'
+    )
+}
+
 /// A display name as the room shows it: control and invisible characters
-/// removed, runs of whitespace collapsed to one space, trimmed,
-/// cut to 32 characters; an empty result becomes "Anonymous".
+/// and check marks removed, runs of whitespace collapsed to one space,
+/// trimmed, cut to 32 characters; a result that shows nothing (empty, or
+/// marks with no letter to go on) becomes "Anonymous".
 pub fn clean_name(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len().min(MAX_NAME_CHARS * 4));
     let mut chars = 0;
@@ -71,7 +81,7 @@ pub fn clean_name(raw: &str) -> String {
             pending_space = chars > 0;
             continue;
         }
-        if c.is_control() || is_invisible(c) {
+        if c.is_control() || is_invisible(c) || is_check_mark(c) {
             continue;
         }
         if pending_space {
@@ -88,7 +98,7 @@ pub fn clean_name(raw: &str) -> String {
         out.push(c);
         chars += 1;
     }
-    if out.is_empty() {
+    if is_blank(&out) {
         ANONYMOUS.to_owned()
     } else {
         out
@@ -103,15 +113,13 @@ pub fn bot_name(raw: &str) -> Option<String> {
         .split_whitespace()
         .map(|w| {
             w.chars()
-                .filter(|c| !c.is_control() && !is_invisible(*c))
+                .filter(|&c| !c.is_control() && !is_invisible(c) && !is_check_mark(c))
                 .collect::<String>()
         })
         .filter(|w| !w.is_empty())
         .collect();
     let name = join(&words, " ");
-    (1..=MAX_NAME_CHARS)
-        .contains(&name.chars().count())
-        .then_some(name)
+    ((1..=MAX_NAME_CHARS).contains(&name.chars().count()) && !is_blank(&name)).then_some(name)
 }
 
 /// Whether `text` shows nothing: whitespace and invisible characters only
@@ -282,6 +290,27 @@ mod tests {
             assert_eq!(clean_name(blank), "Anonymous", "{blank:?}");
             assert_eq!(clean_name(&format!("A{blank}da")), "Ada", "{blank:?}");
         }
+        // Nothing drawn: accents with no letter, object replacement and
+        // annotation characters.
+        for blank in [
+            "\u{301}\u{308}",
+            "\u{FFFC}",
+            "\u{FFF9}\u{FFFA}\u{FFFB}",
+            " \u{20DD} ",
+        ] {
+            assert_eq!(clean_name(blank), "Anonymous", "{blank:?}");
+            assert_eq!(bot_name(blank), None, "{blank:?}");
+        }
+        assert_eq!(
+            clean_name("Zoe\u{301}"),
+            "Zoe\u{301}",
+            "on a letter, an accent stays"
+        );
+        // No claiming the verified mark.
+        assert_eq!(clean_name("Ada ✓"), "Ada");
+        assert_eq!(clean_name("Mo ✔ ☑ ✅ √ 🗸"), "Mo");
+        assert_eq!(clean_name("✓"), "Anonymous");
+        assert_eq!(bot_name("Acme ✓").as_deref(), Some("Acme"));
         assert_eq!(clean_name(&"é".repeat(40)).chars().count(), 32);
         assert_eq!(
             clean_name("<b>bold</b>"),

@@ -309,11 +309,15 @@ test('attack 6b: a flood of made-up ids from one address does not lock others ou
   assert.ok(busy.filter(([k]) => k === 'api').every(([, , after]) => after === '1'), 'a 503 says when to try again');
 });
 
-test('attack 7: invisible and filler characters never make a name; a token without a name never shows its sub', async () => {
+test('attack 7: invisible, blank and filler characters and check marks never make a name; a token without a name never shows its sub', async () => {
   const site = await createSite({ origins: [], allowNoOrigin: true, secret: SECRET }, 'atk');
   const room = uniqueRoom('names');
   for (const [raw, shown] of [['A\u034Fda', 'Ada'], ['\u3164', 'Anonymous'], ['\u2800\u115F\u1160', 'Anonymous'],
-    ['Bo\uFE0F\u{E0041}\u{E0100}', 'Bo'], ['\u180BC\u206Fy', 'Cy']]) {
+    ['Bo\uFE0F\u{E0041}\u{E0100}', 'Bo'], ['\u180BC\u206Fy', 'Cy'],
+    // Drawn as nothing (accents with no letter, object replacement), or
+    // claiming the verified mark ("Ada ✓" looked like signed-in Ada).
+    ['\u0301\u0308', 'Anonymous'], ['\uFFFC', 'Anonymous'], ['\uFFF9\uFFFA\uFFFB', 'Anonymous'],
+    ['Ada \u2713', 'Ada'], ['Mo \u2714\u2705', 'Mo']]) {
     const c = await join(room, raw, { site });
     assert.equal(c.welcome.name, shown, JSON.stringify(raw));
     await c.close();
