@@ -172,6 +172,29 @@ test('web links in messages open in a new tab; nothing else becomes a link', asy
   await context.close();
 });
 
+test('a link in right-to-left text reads in its own order: its host stays first, where a path of Hebrew letters would have put another', async () => {
+  const room = uniqueRoom('rtl-link');
+  const context = await browser.newContext();
+  const page = await widgetPage(context, { room, name: 'Reader' });
+  await waitForStatus(page, 'connected');
+  const writer = await join(room, 'Writer');
+  const url = 'https://evil.example/א/paypal.com/login';
+  writer.send({ type: 'send', id: 'r1', message: `שלום ${url}` });
+  await writer.next('ack');
+  const link = page.locator('.hc-list .hc-text a').first();
+  await link.waitFor();
+  assert.equal(await link.evaluate((a) => a.href), 'https://evil.example/%D7%90/paypal.com/login');
+  // Where "https" and "paypal" are drawn: left to right, as the link goes.
+  const [https, paypal] = await link.evaluate((a, u) => {
+    const text = a.firstChild;
+    const left = (i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1); return r.getBoundingClientRect().left; };
+    return [left(0), left(u.indexOf('paypal'))];
+  }, url);
+  assert.ok(https < paypal, `the link reads as ${url}, not from paypal.com: https at ${https}, paypal at ${paypal}`);
+  await writer.close();
+  await context.close();
+});
+
 test('a message on another day than the one above it is labelled with its day', async () => {
   const room = uniqueRoom('days');
   const writer = await join(room, 'Writer');
