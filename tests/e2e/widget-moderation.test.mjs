@@ -874,6 +874,46 @@ test('a moderator is told the room is read-only or slow for members (and can sti
   await Promise.all([mo.context().close(), eve.context().close()]);
 });
 
+test('an open menu or form stays put in a busy room: new messages show the pill instead of scrolling it away', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000 } }, 'wbusy');
+  const room = uniqueRoom('busy-menu');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const crowd = await join(room, 'Crowd', { site });
+  const troll = await join(room, 'Troll', { site });
+  troll.send({ type: 'send', id: 't1', message: 'buy followers now' });
+  await item(mo, 'buy followers now').waitFor();
+  const inView = (locator) => locator.evaluate((el) => {
+    const log = el.closest('.hc-log').getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    return box.top >= log.top - 1 && box.bottom <= log.bottom + 1;
+  });
+  for (const [opens, what] of [[async (li) => li.locator('.hc-more').click(), '[role=menu]'],
+    [async (li) => { await li.locator('.hc-more').click(); await li.getByRole('menuitem', { name: 'Mute' }).click(); }, '[role=group]']]) {
+    const li = item(mo, 'buy followers now');
+    await opens(li);
+    const open = li.locator(what);
+    await open.waitFor();
+    assert.equal(await inView(open), true);
+    const before = await mo.locator('.hc-list .hc-msg').count();
+    for (let i = 0; i < 8; i++) {
+      crowd.send({ type: 'send', id: `${what === '[role=menu]' ? 'm' : 'f'}${i}`, message: `chatter ${i} ${'long enough to take a line '.repeat(3)}` });
+      await crowd.next('ack');
+    }
+    await mo.waitForFunction((n) => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-msg').length >= n, before + 8);
+    await mo.waitForTimeout(200);
+    assert.equal(await inView(open), true, `${what} still where the moderator is looking`);
+    await mo.locator('.hc-pill').waitFor();
+    await mo.keyboard.press('Escape');
+    await open.waitFor({ state: 'hidden' });
+    await mo.locator('.hc-pill').click();
+    await mo.waitForFunction(() => { const log = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-log'); return log.scrollTop + log.clientHeight >= log.scrollHeight - 2; });
+  }
+  crowd.close();
+  troll.close();
+  await mo.context().close();
+});
+
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100 }, moderation: { receipts: true } }, 'wapi');

@@ -710,7 +710,7 @@ impl View {
         listed: bool,
         and: &str,
     ) {
-        let stick = self.at_bottom();
+        let stick = self.at_bottom() && !self.holds_place();
         let li = message::notice(&self.doc, &self.strings, key, n, until);
         if listed {
             attr(&li, "data-event", &decimal(n.seq));
@@ -757,6 +757,13 @@ impl View {
         self.log.scroll_top() + 2 * self.log.client_height() >= self.log.scroll_height()
     }
 
+    /// Whether a menu, an editor or a form is open in the list: new lines
+    /// then leave it where it is (the pill says they came), rather than
+    /// scroll it away from the visitor's pointer and eyes.
+    fn holds_place(&self) -> bool {
+        find(&self.list, ".hc-menu,.hc-dialog").is_some()
+    }
+
     pub fn at_bottom(&self) -> bool {
         self.log.scroll_top() + self.log.client_height() >= self.log.scroll_height() - STICK_SLOP_PX
     }
@@ -789,7 +796,7 @@ impl View {
     /// Append confirmed messages in order. Keeps the view at the bottom
     /// if it was there; otherwise shows the "new messages" pill.
     pub fn append(&mut self, messages: &[ChatMessage], is_own: impl Fn(&ChatMessage) -> bool) {
-        let stick = self.at_bottom();
+        let stick = self.at_bottom() && !self.holds_place();
         self.add(messages, &is_own);
         if stick {
             self.scroll_to_bottom();
