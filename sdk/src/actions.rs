@@ -53,6 +53,14 @@ impl Controller {
         let moderator = room.role.is_some();
         let may_act = room.may_act();
         let mut items = Vec::new();
+        // A member's removed message: its sender may still be muted or banned.
+        if li.has_attribute("data-deleted") {
+            if moderator && !li.has_attribute("data-role") {
+                items.push(("mute", s.get("mute")));
+                items.push(("ban", s.get("ban")));
+            }
+            return (Vec::new(), items);
+        }
         if may_act {
             items.push(("reply", s.get("reply")));
         }

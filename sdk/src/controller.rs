@@ -762,6 +762,7 @@ impl Controller {
     fn show_room(&mut self, room: &RoomStatus) {
         let muted = room.muted_until.is_some();
         self.mute_ended |= std::mem::replace(&mut self.muted_shown, muted) && !muted;
+        self.view.moderator = room.role.is_some();
         let s = &self.view.strings;
         let moderator = room.role.is_some();
         let text = match room.muted_until {

@@ -914,6 +914,49 @@ test('an open menu or form stays put in a busy room: new messages show the pill 
   await mo.context().close();
 });
 
+test('a removed message keeps Mute and Ban for moderators (not for members), and a Ban form being filled survives another moderator removing it', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wtomb');
+  const room = uniqueRoom('tombstone-ban');
+  const max = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Max', role: 'moderator', exp: inAnHour() }) });
+  const ada = await open({ room, site, name: 'Ada' });
+  const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const troll = await join(room, 'Troll', { site });
+  for (const [id, message] of [['t1', 'slur one'], ['t2', 'slur two']]) {
+    troll.send({ type: 'send', id, message });
+    await troll.next('ack');
+  }
+  await item(max, 'slur two').waitFor();
+  const seqOf = async (text) => Number(await item(max, text).getAttribute('data-seq'));
+  const [one, two] = [await seqOf('slur one'), await seqOf('slur two')];
+  // Max is filling in a ban on "slur two" when Mo removes it.
+  const li = max.locator(`.hc-list .hc-msg[data-seq="${two}"]`);
+  await li.locator('.hc-more').click();
+  await li.getByRole('menuitem', { name: 'Ban' }).click();
+  await li.locator('[role=group]').getByLabel('Reason (optional)').fill('repeated slurs');
+  mo.send({ type: 'moderate', id: 'd1', action: 'delete', target: two });
+  await max.locator(`.hc-list .hc-msg.hc-deleted[data-seq="${two}"]`).waitFor();
+  const form = li.locator('[role=group]');
+  assert.equal(await form.getByLabel('Reason (optional)').inputValue(), 'repeated slurs', 'the form and what was typed stay');
+  // Removed first, banned after: from the tombstone of "slur one".
+  mo.send({ type: 'moderate', id: 'd2', action: 'delete', target: one });
+  const tomb = max.locator(`.hc-list .hc-msg.hc-deleted[data-seq="${one}"]`);
+  await tomb.waitFor();
+  await tomb.locator('.hc-more').click();
+  const offered = await tomb.locator('[role=menuitem]').evaluateAll((items) => items.map((i) => i.textContent));
+  assert.deepEqual(offered, ['Mute', 'Ban']);
+  await max.keyboard.press('Escape');
+  // A member sees tombstones without any menu.
+  await ada.locator(`.hc-list .hc-msg.hc-deleted[data-seq="${one}"]`).waitFor();
+  assert.equal(await ada.locator('.hc-list .hc-msg.hc-deleted .hc-more').count(), 0);
+  // The ban goes, with its reason.
+  await form.getByRole('button', { name: 'Ban' }).click();
+  await troll.next('error');
+  await max.locator('.hc-notice', { hasText: /^Troll was banned by Max.* Reason: repeated slurs$/ }).waitFor();
+  mo.close();
+  await Promise.all([max.context().close(), ada.context().close()]);
+});
+
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100 }, moderation: { receipts: true } }, 'wapi');

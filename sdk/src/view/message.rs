@@ -30,6 +30,9 @@ pub struct Look<'a> {
     pub local: &'a [(String, String)],
     /// Moderators: open reports by message seq (see `flag`).
     pub flags: &'a [(u64, u32)],
+    /// The viewer moderates: a tombstone of a member's keeps its ⋯, to
+    /// mute or ban its sender (messages are often removed first).
+    pub moderator: bool,
 }
 
 /// Moderators: "⚑ 2" on a message with open reports, read as "2 reports"
@@ -255,9 +258,10 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         append(li, &files);
     }
 
-    if !m.deleted {
+    let sanctionable = look.moderator && !look.own && !m.sender.is_empty() && m.role.is_none();
+    if !m.deleted || sanctionable {
         let row = element(doc, "div", "hc-reactions");
-        for r in m.reactions.iter().filter(|r| r.count > 0) {
+        for r in m.reactions.iter().filter(|r| r.count > 0 && !m.deleted) {
             let chip = button(doc, "hc-chip", "react", "");
             attr(&chip, "data-emoji", &r.emoji);
             set_chip(s, &chip, r.count, r.mine == Some(true));

@@ -112,6 +112,8 @@ pub struct View {
     /// Moderators: open reports by message seq; everyone: the messages this
     /// visitor reported here (their menu says so).
     pub(crate) flags: Vec<(u64, u32)>,
+    /// The visitor moderates the room: others' tombstones keep ⋯ (Mute, Ban).
+    pub(crate) moderator: bool,
     pub(crate) reported: Vec<u64>,
     /// The open image viewer and the thumbnail that opened it.
     viewer: Option<(Element, Element)>,
@@ -302,6 +304,7 @@ impl View {
             local_files: Vec::new(),
             hidden: Vec::new(),
             flags: Vec::new(),
+            moderator: false,
             reported: Vec::new(),
             viewer: None,
             online,
@@ -359,6 +362,7 @@ impl View {
             server: &self.server,
             local: &self.local_files,
             flags: &self.flags,
+            moderator: self.moderator,
         }
     }
 
@@ -491,11 +495,15 @@ impl View {
         let grouped = li.class_list().contains("hc-grouped");
         let focused = self.focused().filter(|a| li.contains(Some(a)));
         // An open menu, the editor (with what was typed) or a form, and
-        // "Seen by", outlive the redraw, unless the message was deleted.
+        // "Seen by", outlive the redraw; once the message is deleted, only a
+        // moderator's Mute or Ban form, which is about its sender.
         let kept = li
-            .query_selector_all(".hc-seen,.hc-menu,.hc-dialog")
-            .ok()
-            .filter(|_| !m.deleted);
+            .query_selector_all(if m.deleted {
+                ".hc-dialog:not(.hc-edit)"
+            } else {
+                ".hc-seen,.hc-menu,.hc-dialog"
+            })
+            .ok();
         if m.deleted {
             unset(&li, "data-deleting");
         }
