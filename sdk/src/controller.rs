@@ -846,7 +846,15 @@ impl Controller {
             }
             _ => String::new(),
         };
-        if let Some(key) = notice_key(n) {
+        // A removal shows in place, as its tombstone: only its author is
+        // told in words (a bot's cleanup of 40 messages would otherwise be
+        // 40 lines, and 40 read out, for everyone).
+        let in_place = n.action == "delete"
+            && !n
+                .target
+                .and_then(|t| self.view.item(t))
+                .is_some_and(|li| li.has_attribute("data-own"));
+        if let Some(key) = notice_key(n).filter(|_| !in_place) {
             // A mute's or ban's end, here and on this device's clock.
             let until = n
                 .until

@@ -957,6 +957,35 @@ test('a removed message keeps Mute and Ban for moderators (not for members), and
   await Promise.all([max.context().close(), ada.context().close()]);
 });
 
+test('a cleanup of many removals is quiet for others (tombstones in place, no line or read-out each); the author of a removed message is told', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000 } }, 'wclean');
+  const room = uniqueRoom('cleanup');
+  const ada = await open({ room, site, name: 'Ada' });
+  const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const spammer = await join(room, 'Spammer', { site });
+  const seqs = [];
+  for (let i = 0; i < 8; i++) {
+    spammer.send({ type: 'send', id: `s${i}`, message: `spam ${i}` });
+    seqs.push((await spammer.next('ack')).seq);
+  }
+  await item(ada, 'spam 7').waitFor();
+  await ada.locator('.hc-input').fill('a real question');
+  await ada.locator('.hc-input').press('Enter');
+  await ada.locator('.hc-list:not(.hc-outbox) .hc-msg.hc-own', { hasText: 'a real question' }).waitFor();
+  const mine = Number(await ada.locator('.hc-list .hc-msg.hc-own').getAttribute('data-seq'));
+  for (const [i, target] of seqs.entries()) mo.send({ type: 'moderate', id: `d${i}`, action: 'delete', target });
+  await ada.waitForFunction((n) => document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-list .hc-msg.hc-deleted').length === n, seqs.length);
+  mo.send({ type: 'moderate', id: 'dm', action: 'delete', target: mine });
+  await ada.locator('.hc-notice', { hasText: 'A message was removed by a moderator.' }).waitFor();
+  assert.equal(await ada.locator('.hc-notice').count(), 1, 'one line: about her own message');
+  const said = await ada.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
+  assert.equal(said.filter((l) => /removed/.test(l)).length, 1, JSON.stringify(said));
+  mo.close();
+  spammer.close();
+  await ada.context().close();
+});
+
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100 }, moderation: { receipts: true } }, 'wapi');
