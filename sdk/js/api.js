@@ -5,7 +5,7 @@
 // Event listeners live here in JavaScript; the wasm widget reports events
 // through one `emit(name, detail)` callback.
 
-export const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence', 'unread'];
+export const EVENTS = ['message', 'update', 'moderation', 'status', 'error', 'presence', 'unread', 'reports'];
 
 /** Listeners by event name, each called safely (a throwing one cannot break the chat). */
 export function listenerSet(names) {

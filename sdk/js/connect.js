@@ -4,7 +4,7 @@
 import { EVENTS, check, emojiOf, listenerSet, seqOf, textOf, wrong } from './api.js';
 
 /** A headless client's events: the widget's, plus what its view would show. */
-const CLIENT_EVENTS = [...EVENTS, 'welcome', 'pending', 'sent', 'renamed', 'failed', 'typing', 'older', 'receipt', 'progress', 'room', 'reports'];
+const CLIENT_EVENTS = [...EVENTS, 'welcome', 'pending', 'sent', 'renamed', 'failed', 'typing', 'older', 'receipt', 'progress', 'room'];
 
 /**
  * @param {() => Promise<{ Client: any }>} loadHeadless  loads (once) the headless client's wasm

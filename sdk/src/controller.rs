@@ -357,7 +357,20 @@ impl Controller {
                     self.emit("update", detail);
                 }
                 Effect::Moderation(notice) => self.show_notice(&notice, true),
-                Effect::Reports { counts, all } => self.view.show_reports(&counts, all),
+                Effect::Reports { counts, all } => {
+                    // A new one is said (politely), naming whose message
+                    // it is when it is shown.
+                    if let Some(target) = self.view.show_reports(&counts, all) {
+                        let name = self
+                            .view
+                            .item(target)
+                            .and_then(|li| li.get_attribute("data-name"))
+                            .unwrap_or_else(|| self.view.strings.get("someone"));
+                        let text = self.view.strings.fill("reportNew", &[("name", &name)]);
+                        self.view.say(&text);
+                    }
+                    self.emit("reports", events::reports(&counts, all));
+                }
                 Effect::ModerationBelow(notice) => self.show_notice(&notice, false),
                 Effect::Show(messages) => self.show(&messages, true),
                 Effect::Arrived(messages) => self.show(&messages, false),

@@ -4,6 +4,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use protocol::message::{ModerationNotice, Role};
+use protocol::report::{ReportCounts, ReportReason};
 use protocol::server_frame::PresenceMember;
 use protocol::text::concat;
 use protocol::{ChatMessage, ProtocolError};
@@ -145,4 +146,25 @@ pub fn error(e: &ProtocolError) -> JsValue {
         ("until", opt_num(e.until)),
         ("retryAfter", opt_num(e.retry_after)),
     ])
+}
+
+/// Moderators' `reports` event: the open reports of these messages, by
+/// reason (`all`: of every message; none other has any).
+pub fn reports(counts: &[ReportCounts], all: bool) -> JsValue {
+    let list = Array::new();
+    for c in counts {
+        let reasons = js_sys::Object::new();
+        for r in ReportReason::ALL {
+            let n = c.by_reason[r as usize];
+            if n > 0 {
+                let _ = js_sys::Reflect::set(&reasons, &r.as_str().into(), &n.into());
+            }
+        }
+        list.push(&obj(&[
+            ("target", (c.target as f64).into()),
+            ("reports", c.total().into()),
+            ("reasons", reasons.into()),
+        ]));
+    }
+    obj(&[("reports", list.into()), ("all", all.into())])
 }

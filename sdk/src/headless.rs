@@ -283,24 +283,7 @@ impl Headless {
                 }
                 // Moderators: open reports (`all`: every one, on joining).
                 Effect::Reports { counts, all } => {
-                    let list = Array::new();
-                    for c in &counts {
-                        let reasons = js_sys::Object::new();
-                        for r in ReportReason::ALL {
-                            let n = c.by_reason[r as usize];
-                            if n > 0 {
-                                let _ =
-                                    js_sys::Reflect::set(&reasons, &r.as_str().into(), &n.into());
-                            }
-                        }
-                        list.push(&obj(&[
-                            ("target", (c.target as f64).into()),
-                            ("reports", c.total().into()),
-                            ("reasons", reasons.into()),
-                        ]));
-                    }
-                    let detail = obj(&[("reports", list.into()), ("all", all.into())]);
-                    self.emit("reports", detail);
+                    self.emit("reports", events::reports(&counts, all));
                 }
                 Effect::Pending { id, text, .. } => {
                     let detail = obj(&[("id", id.into()), ("text", text.into())]);

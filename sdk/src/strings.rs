@@ -184,6 +184,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("reportOther", "Something else"),
     ("reportedMark", "Reported"),
     ("reportedSay", "Reported. Moderators will review it."),
+    // Said to moderators as one comes in.
+    ("reportNew", "New report on a message from {name}."),
     ("reportCount", "{n} reports"),
     ("dismissReports", "Dismiss reports"),
     ("noticeReason", "{notice} Reason: {reason}"),

@@ -227,7 +227,7 @@ export async function widgetPage(context, options, { base = BASE, body = '<div i
     await page.evaluate((o) => {
       window.events = [];
       window.chat = HelloChat.mount(document.getElementById('chat'), o);
-      for (const e of ['message', 'status', 'error', 'presence', 'unread']) window.chat.on(e, (d) => window.events.push([e, d]));
+      for (const e of ['message', 'status', 'error', 'presence', 'unread', 'reports']) window.chat.on(e, (d) => window.events.push([e, d]));
     }, options);
   }
   return page;

@@ -102,6 +102,17 @@ test('a visitor reports a message from the keyboard; the moderator sees the flag
   assert.equal(await flag.getAttribute('aria-label'), '1 report');
   assert.equal(await flag.getAttribute('role'), 'img');
   for (const p of [ada, bo]) assert.equal(await p.locator('.hc-flag').count(), 0);
+  // Said to the moderator as it came in, and told to the page (a badge, a sound).
+  await mo.waitForFunction(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')]
+    .some((p) => p.textContent === 'New report on a message from Ada.'));
+  const seq = Number(await flagged.getAttribute('data-seq'));
+  const told = await mo.evaluate(() => window.events.filter(([e]) => e === 'reports').map(([, d]) => d));
+  assert.deepEqual(told.at(-1), { reports: [{ target: seq, reports: 1, reasons: { harassment: 1 } }], all: false }, JSON.stringify(told));
+  assert.deepEqual(told[0], { reports: [], all: true }, 'on joining: none');
+  for (const p of [ada, bo]) {
+    assert.equal((await said(p)).filter((l) => l.startsWith('New report')).length, 0);
+    assert.equal(await p.evaluate(() => window.events.filter(([e]) => e === 'reports').length), 0, 'members hear of none');
+  }
 
   // A moderator who joins later sees it too.
   const mo2 = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Mia', role: 'moderator', exp: inAnHour() }) });

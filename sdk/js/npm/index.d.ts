@@ -185,6 +185,12 @@ export interface HelloChatEvents {
   error: HelloChatErrorEvent;
   presence: HelloChatPresenceEvent;
   unread: { count: number };
+  /**
+   * Moderators: open reports of messages (`all`: every message with any, replacing what was
+   * known, on joining or after a large erasure; else the messages whose count changed, 0 when
+   * dismissed). A deleted message has none.
+   */
+  reports: { reports: { target: number; reports: number; reasons: Partial<Record<'spam' | 'harassment' | 'other', number>> }[]; all: boolean };
 }
 
 export interface HelloChatHandle {
@@ -247,12 +253,6 @@ export interface HelloChatClientEvents extends HelloChatEvents {
   receipt: { sender: string; name: string; seq: number };
   /** A file of message `id` is uploading: `loaded` of `total` bytes. */
   progress: { id: string; loaded: number; total: number };
-  /**
-   * Moderators: open reports of messages (`all`: every message with any, replacing what was
-   * known, on joining or after a large erasure; else the messages whose count changed, 0 when
-   * dismissed). A deleted message has none.
-   */
-  reports: { reports: { target: number; reports: number; reasons: Partial<Record<'spam' | 'harassment' | 'other', number>> }[]; all: boolean };
 }
 
 /**

@@ -367,14 +367,24 @@ impl View {
     }
 
     /// Moderators: show the open reports (`all`: these and no others).
-    pub fn show_reports(&mut self, counts: &[ReportCounts], all: bool) {
+    /// Returns a message that has more than before, if one has.
+    pub fn show_reports(&mut self, counts: &[ReportCounts], all: bool) -> Option<u64> {
         let gone = if all {
             std::mem::take(&mut self.flags)
         } else {
             Vec::new()
         };
+        let mut more = None;
         let fresh = counts.iter().map(|c| (c.target, c.total()));
         for (target, n) in gone.into_iter().map(|(t, _)| (t, 0)).chain(fresh) {
+            let had = self
+                .flags
+                .iter()
+                .find(|(t, _)| *t == target)
+                .map_or(0, |f| f.1);
+            if !all && n > had {
+                more = Some(target);
+            }
             self.flags.retain(|(t, _)| *t != target);
             if n > 0 {
                 self.flags.push((target, n));
@@ -383,6 +393,7 @@ impl View {
                 message::flag(&self.doc, &self.strings, &li, n);
             }
         }
+        more
     }
 
     /// The `<li>` for `m`, after one on `prev_day` (see `last_day`); returns
