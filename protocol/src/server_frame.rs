@@ -12,6 +12,34 @@ use crate::message::{
 };
 use crate::report::ReportCounts;
 
+/// The most mutes, and the most bans, a moderator's `welcome` lists.
+pub const WELCOME_SANCTIONS: usize = 200;
+
+/// A mute or ban in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sanction {
+    /// The sender key it applies to (as in messages' `sender`).
+    pub sender: String,
+    /// Ms since the epoch; `None` for good.
+    pub until: Option<u64>,
+}
+
+impl Sanction {
+    fn json(&self) -> String {
+        ObjectWriter::new()
+            .str("sender", &self.sender)
+            .opt_u64("until", self.until)
+            .finish()
+    }
+
+    fn parse(j: &Json) -> Option<Sanction> {
+        Some(Sanction {
+            sender: j.get("sender")?.as_str()?.to_owned(),
+            until: j.get("until").and_then(Json::as_u64),
+        })
+    }
+}
+
 /// Someone in the room, as the presence list shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PresenceMember {
@@ -107,6 +135,11 @@ pub struct Welcome {
     /// Moderators only: the messages with open reports (the most recently
     /// reported first, at most [`crate::report::WELCOME_REPORTS`]).
     pub reports: Vec<ReportCounts>,
+    /// Moderators only: the mutes and bans in force, soonest to end first
+    /// (at most [`WELCOME_SANCTIONS`] of each), so that a moderator's
+    /// client can offer to lift them.
+    pub muted: Vec<Sanction>,
+    pub banned: Vec<Sanction>,
 }
 
 /// The site's rules for what members write, as `welcome` gives them:
@@ -406,6 +439,15 @@ impl ServerFrame {
                         )
                     }),
                 )
+                .opt_raw(
+                    "muted",
+                    (!w.muted.is_empty()).then(|| json::array(w.muted.iter().map(Sanction::json))),
+                )
+                .opt_raw(
+                    "banned",
+                    (!w.banned.is_empty())
+                        .then(|| json::array(w.banned.iter().map(Sanction::json))),
+                )
                 .finish(),
             ServerFrame::History {
                 events,
@@ -587,6 +629,14 @@ impl ServerFrame {
                 reports: list(obj, "reports")
                     .iter()
                     .filter_map(ReportCounts::parse)
+                    .collect(),
+                muted: list(obj, "muted")
+                    .iter()
+                    .filter_map(Sanction::parse)
+                    .collect(),
+                banned: list(obj, "banned")
+                    .iter()
+                    .filter_map(Sanction::parse)
                     .collect(),
             }),
             "history" => {

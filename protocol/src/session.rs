@@ -33,7 +33,7 @@ use crate::message::{ModerationNotice, Role, RoomEvent, Update};
 pub use crate::outbox::OutgoingFile;
 use crate::outbox::{Action, Outbox, OutboxItem, OutboxState, Refusal};
 use crate::report::{ReportCounts, ReportReason};
-use crate::server_frame::{PresenceMember, Reader, ServerFrame, Welcome};
+use crate::server_frame::{PresenceMember, Reader, Sanction, ServerFrame, Welcome};
 use crate::timeline::Timeline;
 use crate::unsent;
 use crate::validate;
@@ -400,6 +400,10 @@ pub struct Session {
     /// When the ban that ended the session ends, on our clock (`None`: not
     /// banned, or banned for good).
     ban_ends: Option<f64>,
+    /// Moderators: the mutes and bans in force, from `welcome` and the
+    /// notices since, to offer Unmute or Unban.
+    muted: Vec<Sanction>,
+    banned: Vec<Sanction>,
 }
 
 impl Session {
@@ -444,6 +448,8 @@ impl Session {
             clock: f64::NEG_INFINITY,
             server_offset: None,
             ban_ends: None,
+            muted: Vec::new(),
+            banned: Vec::new(),
         }
     }
 
@@ -955,6 +961,8 @@ impl Session {
                     max_file_bytes: welcome.max_file_bytes,
                     pinned: welcome.pinned.take().map(Rc::new),
                 });
+                self.muted = std::mem::take(&mut welcome.muted);
+                self.banned = std::mem::take(&mut welcome.banned);
                 if welcome.role.is_some() {
                     self.effects.push_back(Effect::Reports {
                         counts: welcome.reports.clone(),
@@ -1303,8 +1311,24 @@ impl Session {
         m
     }
 
-    /// A notice that changes what we may do.
+    /// A notice that changes what we may do, or whom a moderator may free.
     fn noticed(&mut self, n: &ModerationNotice) {
+        if let Some(sender) = &n.sender {
+            let list = match n.action.as_str() {
+                "mute" | "unmute" => Some(&mut self.muted),
+                "ban" | "unban" => Some(&mut self.banned),
+                _ => None,
+            };
+            if let Some(list) = list {
+                list.retain(|s| s.sender != *sender);
+                if !n.action.starts_with("un") {
+                    list.push(Sanction {
+                        sender: sender.clone(),
+                        until: n.until.filter(|&u| u != u64::MAX),
+                    });
+                }
+            }
+        }
         let mut room = self.room.clone();
         let about_me = n.sender.is_some() && n.sender.as_deref() == self.own_sender();
         match n.action.as_str() {
@@ -1326,6 +1350,17 @@ impl Session {
             self.room = room.clone();
             self.effects.push_back(Effect::Room(room));
         }
+    }
+
+    /// Moderators: whether `sender` is muted, and whether banned, now (as
+    /// far as the room has told).
+    pub fn sanctioned(&self, sender: &str, now: f64) -> (bool, bool) {
+        let at = self.server_time(now);
+        let holds = |list: &[Sanction]| {
+            list.iter()
+                .any(|s| s.sender == sender && s.until.is_none_or(|u| u as f64 > at))
+        };
+        (holds(&self.muted), holds(&self.banned))
     }
 
     /// What the room lets us do right now.

@@ -2841,3 +2841,57 @@ fn a_message_held_by_slow_mode_goes_as_soon_as_slow_mode_is_turned_off() {
         }]
     );
 }
+
+#[test]
+fn a_moderator_knows_whom_the_room_holds_muted_or_banned_to_offer_lifting_it() {
+    use hello_chat_protocol::message::Role;
+    use hello_chat_protocol::server_frame::Sanction;
+    let mut s = session();
+    let t0 = 1_800_000_000_000.0;
+    s.start(t0);
+    let welcome = ServerFrame::Welcome(Welcome {
+        seq: 0,
+        online: 1,
+        name: "Mo".into(),
+        max_message_chars: 2000,
+        sender: ME.into(),
+        role: Some(Role::Moderator),
+        now: t0 as u64,
+        muted: vec![Sanction {
+            sender: "eve".into(),
+            until: Some(t0 as u64 + 60_000),
+        }],
+        banned: vec![Sanction {
+            sender: "bo".into(),
+            until: None,
+        }],
+        ..Welcome::default()
+    });
+    s.on_text(&welcome.encode(), t0);
+    s.on_text(&history(vec![], false, None), t0);
+    assert_eq!(s.sanctioned("eve", t0), (true, false));
+    assert_eq!(s.sanctioned("bo", t0), (false, true));
+    assert_eq!(s.sanctioned("cy", t0), (false, false));
+    // A timed one ends by itself.
+    assert_eq!(s.sanctioned("eve", t0 + 60_001.0), (false, false));
+    // Notices keep them current.
+    let notice = |seq, action: &str, sender: &str, until| {
+        ServerFrame::Moderation(ModerationNotice {
+            seq,
+            action: action.into(),
+            sender: Some(sender.into()),
+            until,
+            by: "Max".into(),
+            ..ModerationNotice::default()
+        })
+        .encode()
+    };
+    s.on_text(&notice(1, "unban", "bo", None), t0 + 1.0);
+    s.on_text(&notice(2, "mute", "cy", None), t0 + 2.0);
+    s.on_text(&notice(3, "ban", "eve", Some(t0 as u64 + 5_000)), t0 + 3.0);
+    assert_eq!(s.sanctioned("bo", t0 + 4.0), (false, false));
+    assert_eq!(s.sanctioned("cy", t0 + 4.0), (true, false));
+    assert_eq!(s.sanctioned("eve", t0 + 4.0), (true, true));
+    s.on_text(&notice(4, "unmute", "eve", None), t0 + 5.0);
+    assert_eq!(s.sanctioned("eve", t0 + 6.0), (false, true));
+}

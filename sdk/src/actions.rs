@@ -56,8 +56,7 @@ impl Controller {
         // A member's removed message: its sender may still be muted or banned.
         if li.has_attribute("data-deleted") {
             if moderator && !li.has_attribute("data-role") {
-                items.push(("mute", s.get("mute")));
-                items.push(("ban", s.get("ban")));
+                self.sanction_items(li, t, &mut items);
             }
             return (Vec::new(), items);
         }
@@ -111,8 +110,7 @@ impl Controller {
             // cannot be muted or banned (the room refuses it).
             items.push(("remove", s.get("remove")));
             if !li.has_attribute("data-role") {
-                items.push(("mute", s.get("mute")));
-                items.push(("ban", s.get("ban")));
+                self.sanction_items(li, t, &mut items);
             }
         }
         let emoji = if may_act {
@@ -121,6 +119,18 @@ impl Controller {
             Vec::new()
         };
         (emoji, items)
+    }
+
+    /// Mute or Unmute, Ban or Unban `li`'s sender, as the room has them.
+    fn sanction_items(&self, li: &Element, t: f64, items: &mut Vec<(&'static str, String)>) {
+        let s = &self.view.strings;
+        let sender = li.get_attribute("data-sender").unwrap_or_default();
+        let (muted, banned) = self.session.sanctioned(&sender, t);
+        let pairs = [(muted, ("unmute", "mute")), (banned, ("unban", "ban"))];
+        for (on, (lift, give)) in pairs {
+            let action = if on { lift } else { give };
+            items.push((action, s.get(action)));
+        }
     }
 
     /// A click somewhere in the list.
@@ -284,6 +294,18 @@ impl Controller {
                 self.refused(result);
             }
             "mute" | "ban" => menu::sanction(&self.view.doc, s, &li, &action, &data("data-name")),
+            "unmute" | "unban" => {
+                let sender = data("data-sender");
+                let lift = if action == "unmute" {
+                    ModerationAction::Unmute { sender }
+                } else {
+                    ModerationAction::Unban { sender }
+                };
+                menu::close(&li);
+                menu::refocus(&li);
+                let result = self.session.moderate(lift, None, t);
+                self.refused(result);
+            }
             "confirm-mute" | "confirm-ban" => {
                 let (seconds, reason) = menu::sanction_choice(&li);
                 let sender = data("data-sender");

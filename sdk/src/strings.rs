@@ -116,6 +116,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("remove", "Remove"),
     ("mute", "Mute"),
     ("ban", "Ban"),
+    ("unmute", "Unmute"),
+    ("unban", "Unban"),
     ("save", "Save"),
     ("cancel", "Cancel"),
     ("editLabel", "Edit your message"),

@@ -986,6 +986,56 @@ test('a cleanup of many removals is quiet for others (tombstones in place, no li
   await ada.context().close();
 });
 
+test('a moderator lifts a mute or a ban from the menu: Unmute and Unban are offered while one is in force, after a reload too', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wlift');
+  const room = uniqueRoom('lift');
+  const token = mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() });
+  let mo = await open({ room, site, token });
+  const eve = await open({ room, site, token: mintToken(SECRET, { sub: 'eve-1', name: 'Eve', exp: inAnHour() }) });
+  await eve.locator('.hc-input').fill('oops');
+  await eve.locator('.hc-input').press('Enter');
+  const offered = async (page) => {
+    const li = item(page, 'oops');
+    await li.locator('.hc-more').click();
+    const names = await li.locator('[role=menuitem]').evaluateAll((items) => items.map((i) => i.textContent));
+    await page.keyboard.press('Escape');
+    return names.filter((n) => /mute|ban/i.test(n));
+  };
+  await item(mo, 'oops').waitFor();
+  assert.deepEqual(await offered(mo), ['Mute', 'Ban']);
+  // Muted for good by mistake...
+  const li = item(mo, 'oops');
+  await li.locator('.hc-more').click();
+  await li.getByRole('menuitem', { name: 'Mute' }).click();
+  await li.locator('[role=group]').getByLabel('Duration').selectOption({ label: 'For good' });
+  await li.locator('[role=group]').getByRole('button', { name: 'Mute' }).click();
+  await eve.locator('.hc-roombanner', { hasText: 'You are muted in this room.' }).waitFor();
+  assert.deepEqual(await offered(mo), ['Unmute', 'Ban']);
+  // ...and the moderator reloads: the room tells them what is in force.
+  await mo.context().close();
+  mo = await open({ room, site, token });
+  await item(mo, 'oops').waitFor();
+  assert.deepEqual(await offered(mo), ['Unmute', 'Ban']);
+  await item(mo, 'oops').locator('.hc-more').click();
+  await item(mo, 'oops').getByRole('menuitem', { name: 'Unmute' }).click();
+  await eve.locator('.hc-roombanner').waitFor({ state: 'hidden' });
+  await mo.locator('.hc-notice', { hasText: 'Eve can write again.' }).waitFor();
+  assert.deepEqual(await offered(mo), ['Mute', 'Ban']);
+  assert.equal(await mo.evaluate(() => document.querySelector('[data-hello-chat-host]').shadowRoot.activeElement?.className), 'hc-more', 'focus back on ⋯');
+  // A ban, lifted the same way.
+  await item(mo, 'oops').locator('.hc-more').click();
+  await item(mo, 'oops').getByRole('menuitem', { name: 'Ban' }).click();
+  await item(mo, 'oops').locator('[role=group]').getByRole('button', { name: 'Ban' }).click();
+  await waitForStatus(eve, 'failed');
+  assert.deepEqual(await offered(mo), ['Mute', 'Unban']);
+  await item(mo, 'oops').locator('.hc-more').click();
+  await item(mo, 'oops').getByRole('menuitem', { name: 'Unban' }).click();
+  await mo.locator('.hc-notice', { hasText: 'Eve was unbanned by Mo.' }).waitFor();
+  assert.deepEqual(await offered(mo), ['Mute', 'Ban']);
+  await Promise.all([mo.context().close(), eve.context().close()]);
+});
+
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
   const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000, maxConnectionsPerAddress: 100, rateBurst: 100 }, moderation: { receipts: true } }, 'wapi');

@@ -403,6 +403,14 @@ impl RoomCore {
                 )?),
                 _ => None,
             };
+            // A moderator's client offers to lift what is in force.
+            let (mut muted, mut banned) = if member.moderates() {
+                self.in_force(now)
+            } else {
+                Default::default()
+            };
+            muted.truncate(crate::server_frame::WELCOME_SANCTIONS);
+            banned.truncate(crate::server_frame::WELCOME_SANCTIONS);
             let sanctions = &self.state.sanctions;
             let welcome = Welcome {
                 seq: store.latest_seq()?,
@@ -437,6 +445,8 @@ impl RoomCore {
                 accept: Some(rules.accept),
                 max_file_bytes: rules.max_file_bytes,
                 reports: self.open_reports(&member, store)?,
+                muted,
+                banned,
             };
             outputs.push(Output::Reply(ServerFrame::Welcome(welcome).encode()));
             let (mut page, anchor) = match req.since {

@@ -8,14 +8,7 @@ use crate::message::ChatMessage;
 
 use super::{RoomCore, Store, StoreError};
 
-/// A mute or ban in force.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sanction {
-    /// The sender key it applies to (as in messages' `sender`).
-    pub sender: String,
-    /// Ms since the epoch; `None` for good.
-    pub until: Option<u64>,
-}
+pub use crate::server_frame::Sanction;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overview {
@@ -31,6 +24,18 @@ pub struct Overview {
 impl RoomCore {
     /// The room's moderation state at `now` (ended mutes and bans left out).
     pub fn overview(&self, now: u64, store: &mut impl Store) -> Result<Overview, StoreError> {
+        let (muted, banned) = self.in_force(now);
+        Ok(Overview {
+            locked: self.state.sanctions.locked,
+            slow_mode: self.state.sanctions.slow_secs,
+            pinned: self.pinned(now, store)?,
+            muted,
+            banned,
+        })
+    }
+
+    /// The mutes and the bans in force at `now`, soonest to end first.
+    pub(super) fn in_force(&self, now: u64) -> (Vec<Sanction>, Vec<Sanction>) {
         let sanctions = &self.state.sanctions;
         let in_force = |list: &mut dyn Iterator<Item = (&String, u64)>| {
             let mut out: Vec<Sanction> = list
@@ -43,12 +48,9 @@ impl RoomCore {
             out.sort_by_key(|s| (s.until.unwrap_or(u64::MAX), s.sender.clone()));
             out
         };
-        Ok(Overview {
-            locked: sanctions.locked,
-            slow_mode: sanctions.slow_secs,
-            pinned: self.pinned(now, store)?,
-            muted: in_force(&mut sanctions.mutes.iter().map(|(s, u)| (s, *u))),
-            banned: in_force(&mut sanctions.bans.iter().map(|(s, b)| (s, b.until))),
-        })
+        (
+            in_force(&mut sanctions.mutes.iter().map(|(s, u)| (s, *u))),
+            in_force(&mut sanctions.bans.iter().map(|(s, b)| (s, b.until))),
+        )
     }
 }

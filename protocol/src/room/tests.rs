@@ -1033,6 +1033,25 @@ fn the_overview_tells_the_lock_slow_mode_pin_and_the_mutes_and_bans_in_force() {
     let later = core.overview(T0 + 1 + 60_000, &mut store).unwrap();
     assert!(later.banned.is_empty());
     assert_eq!(later.muted.len(), 2);
+    // A moderator joining is told them too (to offer Unmute and Unban); a
+    // member is not.
+    let senders = |welcome: &Json, key: &str| -> Vec<String> {
+        match field(welcome, key) {
+            Json::Arr(items) => items
+                .iter()
+                .filter_map(|i| i.get("sender")?.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let (_, welcome) = join(&mut core, &mut store, moderator("mo-2", "Max"));
+    assert_eq!(
+        senders(&welcome[0], "muted"),
+        [eve.sender.clone(), cy.sender.clone()]
+    );
+    assert_eq!(senders(&welcome[0], "banned"), [eve.sender.clone()]);
+    let (_, welcome) = join(&mut core, &mut store, verified("dee-1", Some("Dee")));
+    assert!(senders(&welcome[0], "muted").is_empty() && senders(&welcome[0], "banned").is_empty());
 }
 
 #[test]

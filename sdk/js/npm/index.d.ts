@@ -44,7 +44,7 @@ export type HelloChatStringKey =
   | 'reconnectingIn' | 'offline' | 'reconnected' | 'failed' | 'online' | 'typing' | 'newMessages' | 'newCount' | 'loadEarlier'
   | 'empty' | 'pending' | 'notSent' | 'retry' | 'discard' | 'counter' | 'counterOver' | 'announce' | 'verified'
   | 'roleModerator' | 'roleBot' | 'edited' | 'deleted' | 'actions' | 'actionsMenu' | 'reactWith' | 'reaction'
-  | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'save' | 'cancel' | 'editLabel'
+  | 'replyQuote' | 'reply' | 'edit' | 'delete' | 'remove' | 'mute' | 'ban' | 'unmute' | 'unban' | 'save' | 'cancel' | 'editLabel'
   | 'muteWho' | 'banWho' | 'duration' | 'minutes10' | 'hour1' | 'day1' | 'forGood' | 'reason' | 'replyingTo'
   | 'cancelReply' | 'mentionList' | 'muted' | 'mutedForGood' | 'bannedUntil' | 'muteEnded' | 'locked' | 'slowMode' | 'lockedModerator' | 'slowModeModerator' | 'noticeDelete' | 'noticeEdit'
   | 'noticeMute' | 'noticeMuteUntil' | 'noticeUnmute' | 'noticeBan' | 'noticeBanUntil' | 'noticeUnban' | 'noticePurge' | 'noticePurgeAnon' | 'noticeSlow'
@@ -54,7 +54,7 @@ export type HelloChatStringKey =
   | 'noticePin' | 'noticeUnpin' | 'pinned' | 'goToPinned' | 'pin' | 'unpin'
   | 'hideWho' | 'unhideWho' | 'hiddenMessage' | 'reveal'
   | 'report' | 'reportWhy' | 'reportSpam' | 'reportHarassment' | 'reportOther' | 'reportedMark' | 'reportedSay'
-  | 'reportCount' | 'dismissReports';
+  | 'reportCount' | 'reportNew' | 'dismissReports';
 
 export type HelloChatRole = 'moderator' | 'bot';
 
