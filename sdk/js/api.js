@@ -357,14 +357,13 @@ export function createHelloChat(loadWasm, defaultServer) {
 
 /**
  * Options for an element that mounts by itself. Never its `data-server`, and
- * when the page's own <script> names the site, no other: markup from users
+ * when the page's own <script> names the `site`, no other: markup from users
  * that keeps data-* attributes must not wire a chat on this page to another
  * server or another tenant, who would read what visitors type into it.
  */
-export function autoOptions(el, script) {
+export function autoOptions(el, site) {
   const options = optionsFromDataset(el);
   delete options.server;
-  const site = script?.getAttribute('data-site');
   if (site) {
     if (options.site && options.site.toLowerCase() !== site.toLowerCase()) {
       throw new Error(`HelloChat: data-site="${options.site}" is not this page's site (${site}): not mounted`);

@@ -29,6 +29,11 @@ const server = (() => {
   try { return new URL(script.getAttribute('data-server') || script.src).origin; } catch { return location.origin; }
 })();
 
+// The site, when the page's own <script> names it: the one of this script,
+// or, loaded by the bubble when it opened, the launcher's.
+const light = Object.getOwnPropertyDescriptor(window, 'HelloChat')?.value;
+const site = script?.getAttribute('data-site') || light?.launcher?.site || '';
+
 const HelloChat = createHelloChat(async () => {
   initSync({ module: await WebAssembly.compile(await wasmBytes()) });
   return { Widget };
@@ -43,7 +48,7 @@ function autoMount() {
     mounted.add(el);
     // Bad options (mount throws: a data-room with a space, another site)
     // are reported and leave the other elements their widgets.
-    try { el.helloChat = HelloChat.mount(el, autoOptions(el, script)); } catch (err) { setTimeout(() => { throw err; }); }
+    try { el.helloChat = HelloChat.mount(el, autoOptions(el, site)); } catch (err) { setTimeout(() => { throw err; }); }
   }
 }
 const mounted = new WeakSet();

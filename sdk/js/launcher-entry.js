@@ -12,6 +12,9 @@ const server = (() => {
   try { return new URL(script.getAttribute('data-server') || src).origin; } catch { return location.origin; }
 })();
 const launcher = createLauncher(new URL('hello-chat.js', src).href, server);
+// The site this page's <script> names, if it does: elements take no other,
+// nor do those the full embed mounts once the bubble has loaded it.
+launcher.site = script?.getAttribute('data-site') || '';
 
 // As the full embed does: never trust a global that page markup could shadow
 // (an own property is ours). The headless client's (no launcher) gets one;
@@ -26,7 +29,7 @@ const start = () => {
   for (const el of Document.prototype.querySelectorAll.call(document, '[data-hello-chat-launcher]')) {
     if (el.helloChat !== undefined) continue;
     el.helloChat = null;
-    try { el.helloChat = launcher(autoOptions(el, script)); } catch (err) { setTimeout(() => { throw err; }); }
+    try { el.helloChat = launcher(autoOptions(el, launcher.site)); } catch (err) { setTimeout(() => { throw err; }); }
   }
 };
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });

@@ -410,7 +410,10 @@ test('attack 11b: markup in a page whose <script> names the site cannot mount an
   const evil = await createSite({ origins: ['*'] }, 'evil');
   const browser = await launchBrowser();
   try {
-    for (const [script, marker] of [['hello-chat.js', 'data-hello-chat'], ['hello-chat-launcher.js', 'data-hello-chat-launcher']]) {
+    // (The last: a launcher page whose bubble, opened, loads the full embed,
+    // which must not mount the markup's widget either.)
+    for (const [script, marker, theirMarker = marker] of [['hello-chat.js', 'data-hello-chat'], ['hello-chat-launcher.js', 'data-hello-chat-launcher'],
+      ['hello-chat-launcher.js', 'data-hello-chat-launcher', 'data-hello-chat']]) {
       const page = await browser.newPage();
       const sockets = [];
       const errors = [];
@@ -419,10 +422,11 @@ test('attack 11b: markup in a page whose <script> names the site cannot mount an
       await page.goto(`${BASE}/health`);
       await page.setContent(`<!doctype html>
         <div id="ours" ${marker} data-room="${uniqueRoom('ours')}" data-name="Ada"></div>
-        <div class="comment"><div id="theirs" ${marker} data-site="${evil}" data-room="support" data-placeholder="Official support: type your password"></div></div>
+        <div class="comment"><div id="theirs" ${theirMarker} data-site="${evil}" data-room="support" data-placeholder="Official support: type your password"></div></div>
         <script src="/${script}" data-site="${victim}"></script>`);
       await page.waitForFunction(() => document.getElementById('ours').helloChat);
       if (marker === 'data-hello-chat-launcher') await page.evaluate(() => document.getElementById('ours').helloChat.open());
+      await page.waitForFunction(() => typeof window.HelloChat?.mount === 'function' || !document.querySelector('[data-hello-chat]'));
       await sleep(2000);
       assert.ok(!(await page.evaluate(() => document.getElementById('theirs').helloChat)), `${script}: the other tenant's element got no chat`);
       assert.ok(sockets.length > 0, `${script}: our widget connected`);
