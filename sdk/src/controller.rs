@@ -35,6 +35,8 @@ use crate::view::dom::{cast_ref, target};
 use crate::view::View;
 
 /// Messages kept in the DOM; older ones are dropped and paged back on demand.
+/// At most one "New report on …" said in this long (ms).
+const REPORT_SAY_MS: f64 = 10_000.0;
 const MAX_MESSAGES_IN_DOM: u32 = 300;
 /// People who spoke lately, kept for @mentions.
 const MAX_TALKERS: usize = 50;
@@ -65,6 +67,8 @@ pub struct Controller {
     /// as a timed mute ends with no notice from the room).
     muted_shown: bool,
     mute_ended: bool,
+    /// When a new report was last said (moderators).
+    report_said: f64,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
     /// This page's draft and unsent messages as last kept (`Session::kept`),
@@ -203,6 +207,7 @@ impl Controller {
                 banner_news: None,
                 muted_shown: false,
                 mute_ended: false,
+                report_said: f64::NEG_INFINITY,
                 files: Files::default(),
                 kept,
                 members: Vec::new(),
@@ -242,7 +247,7 @@ impl Controller {
                 // Taken out of the page without `destroy()`, or put back
                 // (the element's size goes to zero and back either way).
                 c.session.set_detached(!c.view.log.is_connected(), t);
-                if c.view.stuck_to_bottom {
+                if c.view.stuck_to_bottom && !c.view.holds_place() {
                     c.view.scroll_to_bottom();
                 }
                 // A launcher's panel opened again after messages piled up
@@ -359,8 +364,12 @@ impl Controller {
                 Effect::Moderation(notice) => self.show_notice(&notice, true),
                 Effect::Reports { counts, all } => {
                     // A new one is said (politely), naming whose message
-                    // it is when it is shown.
-                    if let Some(target) = self.view.show_reports(&counts, all) {
+                    // it is when it is shown; one in ten seconds at most
+                    // (a member may report ten messages at once).
+                    let t = now();
+                    let quiet = t - self.report_said < REPORT_SAY_MS;
+                    if let Some(target) = self.view.show_reports(&counts, all).filter(|_| !quiet) {
+                        self.report_said = t;
                         let name = self
                             .view
                             .item(target)
@@ -862,11 +871,15 @@ impl Controller {
         // A removal shows in place, as its tombstone: only its author is
         // told in words (a bot's cleanup of 40 messages would otherwise be
         // 40 lines, and 40 read out, for everyone).
-        let in_place = n.action == "delete"
-            && !n
+        let author = match &n.sender {
+            Some(sender) => Some(sender.as_str()) == self.session.own_sender(),
+            // (Notices from before they named the author.)
+            None => n
                 .target
                 .and_then(|t| self.view.item(t))
-                .is_some_and(|li| li.has_attribute("data-own"));
+                .is_some_and(|li| li.has_attribute("data-own")),
+        };
+        let in_place = n.action == "delete" && !author;
         if let Some(key) = notice_key(n).filter(|_| !in_place) {
             // A mute's or ban's end, here and on this device's clock.
             let until = n

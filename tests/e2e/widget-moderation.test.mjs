@@ -13,9 +13,9 @@ let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-/** A widget page for `options`, connected. */
-async function open(options) {
-  const page = await widgetPage(await browser.newContext(), options);
+/** A widget page for `options`, connected (in a new browser context, or `context`). */
+async function open(options, context) {
+  const page = await widgetPage(context ?? await browser.newContext(), options);
   await waitForStatus(page, 'connected');
   return page;
 }
@@ -841,7 +841,7 @@ test('a timed ban says until when, and the widget joins again once it has ended;
   await eve.context().close();
 });
 
-test('a moderator is told the room is read-only or slow for members (and can still write); unbans and long mutes say who and until when', async () => {
+test('a moderator is told the room is read-only or slow for members (and can still write); unbans and long mutes say who and until when (with the date)', async () => {
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET }, 'wmodbanner');
   const room = uniqueRoom('mod-banner');
   const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
@@ -863,9 +863,9 @@ test('a moderator is told the room is read-only or slow for members (and can sti
   await item(mo, 'hello').waitFor();
   const sender = await item(mo, 'hello').getAttribute('data-sender');
   max.send({ type: 'moderate', id: 'm1', action: 'mute', sender, seconds: 2 * 86400 });
-  const day = new Date(Date.now() + 2 * 86400_000).toLocaleDateString('en-US', { weekday: 'long' });
-  await mo.locator('.hc-notice', { hasText: new RegExp(`^Eve was muted by Max until ${day}, `) }).waitFor();
-  await eve.locator('.hc-roombanner', { hasText: new RegExp(`^You are muted until ${day}, `) }).waitFor();
+  const day = new Date(Date.now() + 2 * 86400_000).toLocaleDateString('en-US', { month: 'long', day: 'numeric' });
+  await mo.locator('.hc-notice', { hasText: new RegExp(`^Eve was muted by Max until ${day} at \\d`) }).waitFor();
+  await eve.locator('.hc-roombanner', { hasText: new RegExp(`^You are muted until ${day} at \\d`) }).waitFor();
   max.send({ type: 'moderate', id: 'b1', action: 'ban', sender });
   await mo.locator('.hc-notice', { hasText: 'Eve was banned by Max.' }).waitFor();
   max.send({ type: 'moderate', id: 'b2', action: 'unban', sender });
@@ -909,6 +909,24 @@ test('an open menu or form stays put in a busy room: new messages show the pill 
     await mo.locator('.hc-pill').click();
     await mo.waitForFunction(() => { const log = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-log'); return log.scrollTop + log.clientHeight >= log.scrollHeight - 2; });
   }
+  // A form left open far up, out of sight, holds nothing: at the bottom,
+  // the list follows new messages again.
+  const li = item(mo, 'buy followers now');
+  await li.locator('.hc-more').click();
+  await li.getByRole('menuitem', { name: 'Mute' }).click();
+  await li.locator('[role=group]').waitFor();
+  crowd.send({ type: 'send', id: 'x0', message: `more chatter ${'long enough to take a line '.repeat(3)}` });
+  await mo.locator('.hc-pill').waitFor();
+  await mo.locator('.hc-pill').click();
+  await mo.locator('.hc-composer .hc-input, .hc-input').first().focus();
+  const atBottom = () => mo.evaluate(() => { const log = document.querySelector('[data-hello-chat-host]').shadowRoot.querySelector('.hc-log'); return log.scrollTop + log.clientHeight >= log.scrollHeight - 2; });
+  assert.equal(await inView(li.locator('[role=group]')), false, 'the form is out of sight');
+  for (let i = 1; i <= 3; i++) {
+    crowd.send({ type: 'send', id: `x${i}`, message: `still more ${i} ${'long enough to take a line '.repeat(3)}` });
+    await item(mo, `still more ${i}`).waitFor();
+  }
+  await mo.waitForTimeout(200);
+  assert.equal(await atBottom(), true, 'the list followed');
   crowd.close();
   troll.close();
   await mo.context().close();
@@ -961,7 +979,7 @@ test('a cleanup of many removals is quiet for others (tombstones in place, no li
   const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
     limits: { addressBurst: 1000 } }, 'wclean');
   const room = uniqueRoom('cleanup');
-  const ada = await open({ room, site, name: 'Ada' });
+  let ada = await open({ room, site, name: 'Ada' });
   const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
   const spammer = await join(room, 'Spammer', { site });
   const seqs = [];
@@ -981,6 +999,27 @@ test('a cleanup of many removals is quiet for others (tombstones in place, no li
   assert.equal(await ada.locator('.hc-notice').count(), 1, 'one line: about her own message');
   const said = await ada.evaluate(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')].map((p) => p.textContent));
   assert.equal(said.filter((l) => /removed/.test(l)).length, 1, JSON.stringify(said));
+  // Her message far up, out of the list (older than the join page after a
+  // reload): she is still told.
+  await ada.locator('.hc-input').fill('old words');
+  await ada.locator('.hc-input').press('Enter');
+  await ada.locator('.hc-list:not(.hc-outbox) .hc-msg.hc-own', { hasText: 'old words' }).waitFor();
+  const old = Number(await ada.locator('.hc-list .hc-msg.hc-own', { hasText: 'old words' }).getAttribute('data-seq'));
+  const crowd = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => join(room, `Crowd${i}`, { site })));
+  for (const [i, c] of crowd.entries()) {
+    for (let j = 0; j < 9; j++) {
+      c.send({ type: 'send', id: `c${i}-${j}`, message: `chatter ${i}.${j}` });
+      await c.next('ack');
+    }
+  }
+  const context = ada.context();
+  await ada.close();
+  ada = await open({ room, site, name: 'Ada' }, context);
+  await item(ada, 'chatter 5.8').waitFor();
+  assert.equal(await ada.locator('.hc-list .hc-msg', { hasText: 'old words' }).count(), 0, 'not in the list');
+  mo.send({ type: 'moderate', id: 'dold', action: 'delete', target: old });
+  await ada.locator('.hc-notice', { hasText: 'A message was removed by a moderator.' }).waitFor();
+  for (const c of crowd) c.close();
   mo.close();
   spammer.close();
   await ada.context().close();
@@ -1034,6 +1073,40 @@ test('a moderator lifts a mute or a ban from the menu: Unmute and Unban are offe
   await mo.locator('.hc-notice', { hasText: 'Eve was unbanned by Mo.' }).waitFor();
   assert.deepEqual(await offered(mo), ['Mute', 'Ban']);
   await Promise.all([mo.context().close(), eve.context().close()]);
+});
+
+test("a purge's tombstones keep Mute and Ban for moderators; an erased member's and a moderator's get no menu", async () => {
+  const { site, key } = await siteWithKey({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wpurge');
+  const room = uniqueRoom('purge-menu');
+  const max = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-2', name: 'Max', role: 'moderator', exp: inAnHour() }) });
+  const mo = await join(room, 'Mo', { site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const troll = await join(room, 'Troll', { site });
+  const vic = await join(room, 'Vic', { site, token: mintToken(SECRET, { sub: 'vic-1', name: 'Vic', exp: inAnHour() }) });
+  for (const [c, text] of [[troll, 'troll post'], [vic, 'vic post'], [mo, 'mo post']]) {
+    c.send({ type: 'send', id: 'p1', message: text });
+    await c.next('ack');
+  }
+  await item(max, 'mo post').waitFor();
+  const seq = async (text) => item(max, text).getAttribute('data-seq');
+  const [trollSeq, vicSeq, moSeq] = [await seq('troll post'), await seq('vic post'), await seq('mo post')];
+  mo.send({ type: 'moderate', id: 'g1', action: 'purge', sender: troll.welcome.sender });
+  const purged = max.locator(`.hc-list .hc-msg.hc-deleted[data-seq="${trollSeq}"]`);
+  await purged.waitFor();
+  await purged.locator('.hc-more').click();
+  assert.deepEqual(await purged.locator('[role=menuitem]').evaluateAll((items) => items.map((i) => i.textContent)), ['Mute', 'Ban']);
+  await max.keyboard.press('Escape');
+  const erased = await siteApi(key, 'DELETE', `/${site}/users/vic-1`);
+  assert.equal(erased.status, 200, erased.text);
+  const gone = max.locator(`.hc-list .hc-msg.hc-deleted[data-seq="${vicSeq}"]`);
+  await gone.waitFor();
+  assert.equal(await gone.locator('.hc-more').count(), 0, 'nobody left to mute');
+  mo.send({ type: 'moderate', id: 'd1', action: 'delete', target: Number(moSeq) });
+  const mod = max.locator(`.hc-list .hc-msg.hc-deleted[data-seq="${moSeq}"]`);
+  await mod.waitFor();
+  assert.equal(await mod.locator('.hc-more').count(), 0, "a moderator's: no Mute or Ban, so no menu");
+  for (const c of [mo, troll, vic]) c.close();
+  await max.context().close();
 });
 
 test("the site's server posts as a bot and erases a user; an open widget shows the one and forgets the other", async () => {
