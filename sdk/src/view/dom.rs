@@ -199,8 +199,9 @@ pub fn local_time(ms: f64, locale: Option<&str>) -> String {
 }
 
 /// When something ends (a mute, a ban): "14:05" within the next twelve
-/// hours, else with its day ("Friday, 4 December, 14:05"), which a time
-/// alone would leave to guess.
+/// hours, else with its date ("4 December at 14:05"), which a time alone
+/// would leave to guess. (No weekday: after "until" it would need another
+/// case in Russian or Polish.)
 pub fn local_until(ms: f64, locale: Option<&str>) -> String {
     if ms - js_sys::Date::now() < 12.0 * 3_600_000.0 {
         return local_time(ms, locale);
@@ -209,7 +210,6 @@ pub fn local_until(ms: f64, locale: Option<&str>) -> String {
         ms,
         locale,
         &[
-            ("weekday", "long"),
             ("day", "numeric"),
             ("month", "long"),
             ("hour", "2-digit"),

@@ -258,7 +258,12 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         append(li, &files);
     }
 
-    let sanctionable = look.moderator && !look.own && !m.sender.is_empty() && m.role.is_none();
+    // (Not an erased member's: nameless, gone for good.)
+    let sanctionable = look.moderator
+        && !look.own
+        && !m.sender.is_empty()
+        && !m.name.is_empty()
+        && m.role.is_none();
     if !m.deleted || sanctionable {
         let row = element(doc, "div", "hc-reactions");
         for r in m.reactions.iter().filter(|r| r.count > 0 && !m.deleted) {

@@ -693,6 +693,9 @@ impl View {
                 sender: sender.to_owned(),
                 timestamp: number(&li, "data-ts").unwrap_or(0),
                 deleted: true,
+                role: li
+                    .get_attribute("data-role")
+                    .and_then(|r| protocol::message::Role::parse(&r)),
                 ..ChatMessage::default()
             };
             let own = li.has_attribute("data-own");
@@ -779,8 +782,19 @@ impl View {
     /// Whether a menu, an editor or a form is open in the list: new lines
     /// then leave it where it is (the pill says they came), rather than
     /// scroll it away from the visitor's pointer and eyes.
-    fn holds_place(&self) -> bool {
-        find(&self.list, ".hc-menu,.hc-dialog").is_some()
+    /// (One scrolled out of sight, left open, holds nothing.)
+    pub(crate) fn holds_place(&self) -> bool {
+        let none = &JsValue::UNDEFINED;
+        let rect = |el: &JsValue| invoke(el, "getBoundingClientRect", none, none);
+        let edge = |r: &JsValue, side: &str| prop(r, side).as_f64().unwrap_or(0.0);
+        let log = rect(&self.log);
+        let mut holds = false;
+        each(&self.list, ".hc-menu,.hc-dialog", &mut |el| {
+            let r = rect(&el);
+            holds |=
+                edge(&r, "bottom") > edge(&log, "top") && edge(&r, "top") < edge(&log, "bottom");
+        });
+        holds
     }
 
     pub fn at_bottom(&self) -> bool {
