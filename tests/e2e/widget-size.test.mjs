@@ -260,7 +260,14 @@ const KB = 1024;
 // of its message, in place; the unread count told once; a pinned message's
 // author offered no Edit; Report in a locked room: 108,260 B nightly,
 // 117,572 B stable, so 105.8/114.9 KB.
-const EMBED_BUDGET = { nightly: 105.8 * KB, stable: 114.9 * KB };
+// Then +2,711 B nightly (+1,899 stable) for the moderator's widget and an
+// attack pass's and a review's fixes, most of it eight new strings in 16
+// languages: a timed ban's end said and waited out, moderators' banners,
+// notices saying until when, Mute/Ban on tombstones, Unmute/Unban, menus
+// holding the scroll, removals in place, reports said and the `reports`
+// event, the site pinned by the page's <script>: 110,971 B nightly,
+// 119,471 B stable, so 108.4/116.7 KB.
+const EMBED_BUDGET = { nightly: 108.4 * KB, stable: 116.7 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {

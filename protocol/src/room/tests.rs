@@ -1049,7 +1049,7 @@ fn the_overview_tells_the_lock_slow_mode_pin_and_the_mutes_and_bans_in_force() {
         senders(&welcome[0], "muted"),
         [eve.sender.clone(), cy.sender.clone()]
     );
-    assert_eq!(senders(&welcome[0], "banned"), [eve.sender.clone()]);
+    assert_eq!(senders(&welcome[0], "banned"), vec![eve.sender.clone()]);
     let (_, welcome) = join(&mut core, &mut store, verified("dee-1", Some("Dee")));
     assert!(senders(&welcome[0], "muted").is_empty() && senders(&welcome[0], "banned").is_empty());
 }
