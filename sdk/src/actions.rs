@@ -92,7 +92,7 @@ impl Controller {
                 ("report", s.get("report"))
             });
         }
-        if moderator && self.view.flags.iter().any(|(t, _)| Some(*t) == seq) {
+        if moderator && self.view.flags.iter().any(|f| Some(f.target) == seq) {
             items.push(("dismiss", s.get("dismissReports")));
         }
         let sender = li.get_attribute("data-sender").unwrap_or_default();

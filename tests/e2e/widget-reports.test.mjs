@@ -99,7 +99,8 @@ test('a visitor reports a message from the keyboard; the moderator sees the flag
   const flag = flagged.locator('.hc-flag');
   await flag.waitFor();
   assert.equal(await flag.textContent(), '⚑ 1');
-  assert.equal(await flag.getAttribute('aria-label'), '1 report');
+  assert.equal(await flag.getAttribute('aria-label'), '1 report: Harassment 1', 'the count, and why');
+  assert.equal(await flag.getAttribute('title'), '1 report: Harassment 1', 'on hover too');
   assert.equal(await flag.getAttribute('role'), 'img');
   for (const p of [ada, bo]) assert.equal(await p.locator('.hc-flag').count(), 0);
   // Said to the moderator as it came in, and told to the page (a badge, a sound).

@@ -5,7 +5,8 @@
 //! sent, whether it is deleted) are kept as data attributes on the `<li>`.
 
 use protocol::message::{ModerationNotice, ReplyRef, Role};
-use protocol::text::{concat, decimal};
+use protocol::report::{ReportCounts, ReportReason};
+use protocol::text::{concat, decimal, join};
 use protocol::ChatMessage;
 use web_sys::{Document, Element};
 
@@ -29,18 +30,19 @@ pub struct Look<'a> {
     /// Object URLs of our own sent files, by key (see `attachments::src`).
     pub local: &'a [(String, String)],
     /// Moderators: open reports by message seq (see `flag`).
-    pub flags: &'a [(u64, u32)],
+    pub flags: &'a [ReportCounts],
     /// The viewer moderates: a tombstone of a member's keeps its ⋯, to
     /// mute or ban its sender (messages are often removed first).
     pub moderator: bool,
 }
 
-/// Moderators: "⚑ 2" on a message with open reports, read as "2 reports"
-/// (`count` 0, or a tombstone: none).
-pub fn flag(doc: &Document, s: &Strings, li: &Element, count: u32) {
+/// Moderators: "⚑ 2" on a message with open reports, read as "2 reports:
+/// Spam 1, Something else 1" (none, 0, or a tombstone: no flag).
+pub fn flag(doc: &Document, s: &Strings, li: &Element, counts: Option<&ReportCounts>) {
     if let Some(old) = find(li, ".hc-flag") {
         old.remove();
     }
+    let count = counts.map_or(0, ReportCounts::total);
     let Some(meta) =
         find(li, ".hc-meta").filter(|_| count > 0 && !li.has_attribute("data-deleted"))
     else {
@@ -49,7 +51,25 @@ pub fn flag(doc: &Document, s: &Strings, li: &Element, count: u32) {
     let n = decimal(count.into());
     let mark = element(doc, "span", "hc-flag");
     attr(&mark, "role", "img");
-    attr(&mark, "aria-label", &s.fill("reportCount", &[("n", &n)]));
+    // Why, too: a moderator weighs harassment otherwise than spam.
+    let mut why = Vec::new();
+    for (r, key) in [
+        (ReportReason::Spam, "reportSpam"),
+        (ReportReason::Harassment, "reportHarassment"),
+        (ReportReason::Other, "reportOther"),
+    ] {
+        let k = counts.map_or(0, |c| c.by_reason[r as usize]);
+        if k > 0 {
+            why.push(concat(&[&s.get(key), " ", &s.digits(&decimal(k.into()))]));
+        }
+    }
+    let label = concat(&[
+        &s.fill("reportCount", &[("n", &n)]),
+        ": ",
+        &join(&why, ", "),
+    ]);
+    attr(&mark, "aria-label", &label);
+    attr(&mark, "title", &label);
     set_text(&mark, &concat(&["⚑ ", &s.digits(&n)]));
     append(&meta, &mark);
 }
@@ -226,8 +246,7 @@ pub fn fill(doc: &Document, s: &Strings, li: &Element, m: &ChatMessage, look: &L
         append(&meta, &edited);
     }
     append(li, &meta);
-    let open = look.flags.iter().find(|(t, _)| *t == m.seq);
-    flag(doc, s, li, open.map_or(0, |f| f.1));
+    flag(doc, s, li, look.flags.iter().find(|f| f.target == m.seq));
 
     if let Some(r) = &m.reply_to {
         let quote = button(doc, "hc-quote", "quote", "");

@@ -111,7 +111,7 @@ pub struct View {
     pub local_files: Vec<(String, String)>,
     /// Moderators: open reports by message seq; everyone: the messages this
     /// visitor reported here (their menu says so).
-    pub(crate) flags: Vec<(u64, u32)>,
+    pub(crate) flags: Vec<ReportCounts>,
     /// The visitor moderates the room: others' tombstones keep ⋯ (Mute, Ban).
     pub(crate) moderator: bool,
     pub(crate) reported: Vec<u64>,
@@ -369,28 +369,30 @@ impl View {
     /// Moderators: show the open reports (`all`: these and no others).
     /// Returns a message that has more than before, if one has.
     pub fn show_reports(&mut self, counts: &[ReportCounts], all: bool) -> Option<u64> {
-        let gone = if all {
+        let gone: Vec<ReportCounts> = if all {
             std::mem::take(&mut self.flags)
+                .iter()
+                .map(|c| ReportCounts::new(c.target))
+                .collect()
         } else {
             Vec::new()
         };
         let mut more = None;
-        let fresh = counts.iter().map(|c| (c.target, c.total()));
-        for (target, n) in gone.into_iter().map(|(t, _)| (t, 0)).chain(fresh) {
+        for c in gone.into_iter().chain(counts.iter().copied()) {
             let had = self
                 .flags
                 .iter()
-                .find(|(t, _)| *t == target)
-                .map_or(0, |f| f.1);
-            if !all && n > had {
-                more = Some(target);
+                .find(|f| f.target == c.target)
+                .map_or(0, ReportCounts::total);
+            if !all && c.total() > had {
+                more = Some(c.target);
             }
-            self.flags.retain(|(t, _)| *t != target);
-            if n > 0 {
-                self.flags.push((target, n));
+            self.flags.retain(|f| f.target != c.target);
+            if let Some(li) = self.item(c.target) {
+                message::flag(&self.doc, &self.strings, &li, Some(&c));
             }
-            if let Some(li) = self.item(target) {
-                message::flag(&self.doc, &self.strings, &li, n);
+            if c.total() > 0 {
+                self.flags.push(c);
             }
         }
         more
