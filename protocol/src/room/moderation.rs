@@ -179,25 +179,27 @@ impl RoomCore {
         // ban also keeps them from coming back anonymously, gone or not.
         let origins = match &action {
             ModerationAction::Mute { sender, .. } if self.presence.verified(sender) => Vec::new(),
-            ModerationAction::Ban { sender, .. } | ModerationAction::Mute { sender, .. } => {
-                let here: Vec<String> = self
-                    .presence
-                    .addresses(sender)
-                    .iter()
-                    .map(|a| self.key.address(a))
-                    .collect();
-                if here.is_empty() {
-                    let since = now.saturating_sub(ORIGIN_FOLLOWED_MS);
-                    let anonymous = matches!(action, ModerationAction::Mute { .. });
-                    (store.latest_origin(sender, since, anonymous)?)
-                        .into_iter()
-                        .collect()
-                } else {
-                    here
-                }
-            }
+            ModerationAction::Mute { sender, .. } => self.origins_of(sender, true, now, store)?,
+            ModerationAction::Ban { sender, .. } => self.origins_of(sender, false, now, store)?,
             _ => Vec::new(),
         };
+        // An unmute that would leave its sender muted through another
+        // member's mute of their address ("can write again", and they
+        // cannot): refused, saying whose to lift.
+        if let ModerationAction::Unmute { sender } = &action {
+            let sanctions = &self.state.sanctions;
+            let held = self
+                .origins_of(sender, true, now, store)?
+                .iter()
+                .filter_map(|o| sanctions.muted_origins.get(o))
+                .any(|m| m.sender != *sender && m.until > now);
+            if held && !self.presence.verified(sender) {
+                return fail(ProtocolError::new(
+                    ErrorCode::NotAllowed,
+                    "muted through the address of another member who is muted: unmute them",
+                ));
+            }
+        }
         // The addresses a mute set or lifted here follows: other anonymous
         // members there are muted, or free, with it.
         let followed: Vec<String> = match &action {
@@ -277,6 +279,31 @@ impl RoomCore {
         }
         outputs.extend(after);
         Ok(outputs)
+    }
+
+    /// Where `sender` is connected from or, gone, last wrote from in the
+    /// past day (`anonymous`: as an anonymous member), as address hashes.
+    fn origins_of(
+        &self,
+        sender: &str,
+        anonymous: bool,
+        now: u64,
+        store: &mut impl Store,
+    ) -> Result<Vec<String>, StoreError> {
+        let here: Vec<String> = self
+            .presence
+            .addresses(sender)
+            .iter()
+            .map(|a| self.key.address(a))
+            .collect();
+        if !here.is_empty() {
+            return Ok(here);
+        }
+        let since = now.saturating_sub(ORIGIN_FOLLOWED_MS);
+        Ok(store
+            .latest_origin(sender, since, anonymous)?
+            .into_iter()
+            .collect())
     }
 
     /// Whether `member` is banned: by sender key, or (anonymous) by address.

@@ -1101,6 +1101,70 @@ fn a_mute_follows_an_anonymous_member_who_reloads_under_a_new_key() {
     );
 }
 
+#[test]
+fn a_mute_of_another_member_at_a_muted_address_neither_shortens_nor_lifts_it() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (eve, _) = join(&mut core, &mut store, request("Eve"));
+    let (fred, _) = join(&mut core, &mut store, request("Fred"));
+    let (mo, _) = join(&mut core, &mut store, moderator("mo-1", "Mo"));
+    let act = |core: &mut RoomCore, store: &mut MemoryStore, id: &str, rest: String, now| {
+        let text = [r#"{"type":"moderate","id":""#, id, r#"","#, &rest, "}"].concat();
+        answer(&frame(core, store, &mo, &text, now))
+    };
+    let hour = format!(
+        r#""action":"mute","sender":"{}","seconds":3600"#,
+        eve.sender
+    );
+    assert_eq!(act(&mut core, &mut store, "x1", hour, T0), "ack");
+    // Fred, behind the same address, is muted with her; a moderator who
+    // sees only him mutes him for ten minutes...
+    let ten = format!(
+        r#""action":"mute","sender":"{}","seconds":600"#,
+        fred.sender
+    );
+    assert_eq!(act(&mut core, &mut store, "x2", ten, T0 + 1), "ack");
+    // ...which must not shorten hers there: a newcomer at the address is
+    // still muted for her hour.
+    let newcomer = JoinRequest {
+        entropy: entropy("a new page"),
+        ..request("Eve again")
+    };
+    let (_, welcome) = join(&mut core, &mut store, newcomer);
+    assert_eq!(
+        field(&welcome[0], "mutedUntil").as_u64(),
+        Some(T0 + 3_600_000)
+    );
+    // Unmuting him would say he can write while her mute still holds him:
+    // refused, naming what to do.
+    let unmute = |sender: &str| format!(r#""action":"unmute","sender":"{sender}""#);
+    let out = {
+        let text = [
+            r#"{"type":"moderate","id":"x3","#,
+            &unmute(&fred.sender),
+            "}",
+        ]
+        .concat();
+        frame(&mut core, &mut store, &mo, &text, T0 + 2)
+    };
+    assert_eq!(answer(&out), "not_allowed");
+    assert!(field(&replies(&out)[0], "message")
+        .as_str()
+        .is_some_and(|m| m.contains("another member")));
+    // Unmuting her frees the address; then his own ten minutes go too.
+    assert_eq!(
+        act(&mut core, &mut store, "x4", unmute(&eve.sender), T0 + 3),
+        "ack"
+    );
+    assert_eq!(
+        act(&mut core, &mut store, "x5", unmute(&fred.sender), T0 + 4),
+        "ack"
+    );
+    assert_eq!(
+        answer(&send(&mut core, &mut store, &fred, "f1", "free")),
+        "ack"
+    );
+}
+
 /// The `standing` frames in `outputs`, by the sender they go to.
 fn standings(outputs: &[Output]) -> Vec<(String, Option<u64>)> {
     outputs
