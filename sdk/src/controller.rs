@@ -69,6 +69,10 @@ pub struct Controller {
     mute_ended: bool,
     /// When a new report was last said (moderators).
     report_said: f64,
+    /// A new report not said yet (one was, less than ten seconds ago), and
+    /// the timer that says it.
+    report_held: Option<u64>,
+    report_timer: Option<Timeout>,
     /// The bytes of files staged, queued or shown from this page, and their uploads.
     pub(crate) files: Files,
     /// This page's draft and unsent messages as last kept (`Session::kept`),
@@ -208,6 +212,8 @@ impl Controller {
                 muted_shown: false,
                 mute_ended: false,
                 report_said: f64::NEG_INFINITY,
+                report_held: None,
+                report_timer: None,
                 files: Files::default(),
                 kept,
                 members: Vec::new(),
@@ -363,20 +369,8 @@ impl Controller {
                 }
                 Effect::Moderation(notice) => self.show_notice(&notice, true),
                 Effect::Reports { counts, all } => {
-                    // A new one is said (politely), naming whose message
-                    // it is when it is shown; one in ten seconds at most
-                    // (a member may report ten messages at once).
-                    let t = now();
-                    let quiet = t - self.report_said < REPORT_SAY_MS;
-                    if let Some(target) = self.view.show_reports(&counts, all).filter(|_| !quiet) {
-                        self.report_said = t;
-                        let name = self
-                            .view
-                            .item(target)
-                            .and_then(|li| li.get_attribute("data-name"))
-                            .unwrap_or_else(|| self.view.strings.get("someone"));
-                        let text = self.view.strings.fill("reportNew", &[("name", &name)]);
-                        self.view.say(&text);
+                    if let Some(target) = self.view.show_reports(&counts, all) {
+                        self.say_report(target);
                     }
                     self.emit("reports", events::reports(&counts, all));
                 }
@@ -635,6 +629,38 @@ impl Controller {
         if self.looking() && std::mem::take(&mut self.new_while_away) {
             self.view.reveal_new();
         }
+    }
+
+    /// A new report on `target` is said (politely), naming whose message it
+    /// is when it is shown; one in ten seconds at most (a member may report
+    /// ten messages at once), the latest of those held said when the ten
+    /// seconds are over.
+    fn say_report(&mut self, target: u64) {
+        let t = now();
+        let wait = self.report_said + REPORT_SAY_MS - t;
+        if wait > 0.0 {
+            let first = self.report_held.replace(target).is_none();
+            if first {
+                let weak = self.weak.clone();
+                self.report_timer = Some(Timeout::new(wait as u32, move || {
+                    dispatch(&weak, |c, _| {
+                        c.report_timer = None;
+                        if let Some(target) = c.report_held.take() {
+                            c.say_report(target);
+                        }
+                    })
+                }));
+            }
+            return;
+        }
+        self.report_said = t;
+        let name = self
+            .view
+            .item(target)
+            .and_then(|li| li.get_attribute("data-name"))
+            .unwrap_or_else(|| self.view.strings.get("someone"));
+        let text = self.view.strings.fill("reportNew", &[("name", &name)]);
+        self.view.say(&text);
     }
 
     /// Held messages (a busy room) are summed up in one line when the
@@ -1081,6 +1107,7 @@ impl Controller {
         self.timer_at = None;
         self.typing_timer = None;
         self.read_out_timer = None;
+        self.report_timer = None;
         self.listeners.clear();
         self.resized = None;
         // Aborts every upload and revokes every object URL.

@@ -177,3 +177,29 @@ test('a raid: in a locked room members can still report (moderators lock rooms w
   await raw.close();
   await Promise.all([mo, eve, bo].map((p) => p.context().close()));
 });
+
+test('reports coming in a burst are said once, then the latest when ten seconds are over; each is told to the page', async () => {
+  const site = await createSite({ origins: ['http://127.0.0.1:*'], allowNoOrigin: true, secret: SECRET,
+    limits: { addressBurst: 1000, maxConnectionsPerAddress: 100 } }, 'wrepburst');
+  const room = uniqueRoom('report-burst');
+  const mo = await open({ room, site, token: mintToken(SECRET, { sub: 'mod-1', name: 'Mo', role: 'moderator', exp: inAnHour() }) });
+  const [eve, carl, bo] = await Promise.all(['Eve', 'Carl', 'Bo'].map((n) => join(room, n, { site })));
+  const seqs = [];
+  for (const c of [eve, carl]) {
+    c.send({ type: 'send', id: 's1', message: `${c.welcome.name} says something` });
+    seqs.push((await c.next('ack')).seq);
+  }
+  await item(mo, 'Carl says something').waitFor();
+  for (const [i, target] of seqs.entries()) {
+    bo.send({ type: 'report', id: `r${i}`, target, reason: 'spam' });
+    await bo.next('ack');
+  }
+  const news = () => said(mo).then((lines) => lines.filter((l) => l.startsWith('New report')));
+  await mo.waitForFunction(() => window.events.filter(([e, d]) => e === 'reports' && !d.all).length === 2);
+  assert.deepEqual(await news(), ['New report on a message from Eve.'], 'one at once');
+  await mo.waitForFunction(() => [...document.querySelector('[data-hello-chat-host]').shadowRoot.querySelectorAll('.hc-sr p')]
+    .some((p) => p.textContent === 'New report on a message from Carl.'), null, { timeout: 15_000 });
+  assert.equal((await news()).length, 2);
+  for (const c of [eve, carl, bo]) c.close();
+  await mo.context().close();
+});
