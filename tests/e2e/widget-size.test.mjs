@@ -267,7 +267,11 @@ const KB = 1024;
 // holding the scroll, removals in place, reports said and the `reports`
 // event, the site pinned by the page's <script>: 110,971 B nightly,
 // 119,471 B stable, so 108.4/116.7 KB.
-const EMBED_BUDGET = { nightly: 108.4 * KB, stable: 116.7 * KB };
+// Then +837 B nightly (+399 stable) for a report flag saying why ("2
+// reports: Spam 1, Harassment 1") and reports held in a burst said when
+// ten seconds are over: 111,808 B nightly, 119,870 B stable, so
+// 109.3/117.1 KB.
+const EMBED_BUDGET = { nightly: 109.3 * KB, stable: 117.1 * KB };
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
 test('the single-file embed stays within its gzipped budget; the launcher loader within 6 KB', () => {
