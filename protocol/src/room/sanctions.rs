@@ -97,13 +97,13 @@ impl Sanctions {
     pub fn mute(&mut self, sender: &str, until: u64, origins: Vec<String>, now: u64) {
         self.prune(now);
         for origin in origins {
-            // Another member's mute of that address, as long or longer,
+            // Another member's longer mute of that address
             // stays theirs: this one must not shorten it, nor its unmute
             // lift it.
             let held = self
                 .muted_origins
                 .get(&origin)
-                .is_some_and(|m| m.sender != sender && m.until >= until);
+                .is_some_and(|m| m.sender != sender && m.until > until);
             if !held {
                 let mute = OriginMute {
                     sender: sender.to_owned(),
