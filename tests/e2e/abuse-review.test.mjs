@@ -174,3 +174,26 @@ test('defence: history pages are bounded whatever the anchor, and requests are r
   const limited = c.all('error').filter((e) => e.code === 'rate_limited').length;
   assert.ok(limited >= 8, `only ${limited} of 30 history requests in a burst were refused`);
 });
+
+test('attack: one visitor reacting again and again under fresh anonymous keys counts as a few members at most', async () => {
+  const s = await site();
+  const room = uniqueRoom('abr-react');
+  const ada = await join(room, 'Ada', { site: s });
+  ada.send({ type: 'send', id: 'a1', message: 'vote here' });
+  const { seq } = await ada.next('ack');
+  // Join, react, leave: a new key each time (a private window), one address.
+  const answers = [];
+  for (let i = 0; i < 8; i++) {
+    const eve = await join(room, `Eve${i}`, { site: s });
+    eve.send({ type: 'react', id: `r${i}`, target: seq, emoji: '👍', on: true });
+    const reply = await eve.next((f) => f.type === 'ack' || f.type === 'error');
+    answers.push(reply.type === 'ack' ? 'ack' : reply.code);
+    await eve.close();
+  }
+  assert.deepEqual(answers, ['ack', 'ack', 'ack', 'ack', 'ack', 'not_allowed', 'not_allowed', 'not_allowed']);
+  const late = await join(room, 'Late', { site: s });
+  const history = late.frames.find((f) => f.type === 'history');
+  const voted = history.messages.find((m) => m.seq === seq);
+  assert.equal(voted.reactions['👍'].count, 5, JSON.stringify(voted.reactions));
+  await Promise.all([ada.close(), late.close()]);
+});

@@ -10,7 +10,7 @@ use crate::validate::message_text;
 use super::store::fingerprint;
 use super::{
     event, recorded, reply_error, to_everyone, Change, Member, Outcome, Output, Record, RecordKind,
-    RoomCore, Store, StoreError,
+    RoomCore, Store, StoreError, REACTIONS_PER_ADDRESS,
 };
 
 impl RoomCore {
@@ -287,11 +287,24 @@ impl RoomCore {
                 "reacting too fast; wait a moment",
             ));
         }
+        // An anonymous visitor gets a fresh key with every private window:
+        // one address counts as a few members at most (people behind one
+        // NAT), not as many as the keys it takes.
+        let origin = self.origin(member);
+        if let Some(o) = origin.as_deref().filter(|_| on) {
+            if store.reactions_from(target, emoji, o, &member.author)? >= REACTIONS_PER_ADDRESS {
+                return fail(ProtocolError::new(
+                    ErrorCode::NotAllowed,
+                    "this reaction already counts as many from your address as it may",
+                ));
+            }
+        }
         let change = Change::React {
             emoji: emoji.to_owned(),
             author: member.author.clone(),
             sender: member.sender.clone(),
             on,
+            origin,
         };
         self.change(member, id, request, target, change, now, store)
     }

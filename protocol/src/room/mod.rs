@@ -89,6 +89,10 @@ use self::throttle::Throttles;
 pub const RETENTION_CHECK_EVERY: u64 = 100;
 /// The author the site's server posts and moderates as (site API).
 pub(crate) const SITE_BOT: &str = "bot:site";
+/// Anonymous members one address counts as in a message's reactions (an
+/// emoji each): a few people behind one NAT, not the keys one visitor
+/// takes with private windows.
+pub const REACTIONS_PER_ADDRESS: u32 = 5;
 /// Read positions remembered for read receipts (members who left included).
 const RECEIPTS_MEMORY: usize = 1_000;
 
@@ -1141,6 +1145,7 @@ impl RoomCore {
                 author: author.clone(),
                 sender: sender.clone(),
                 on: false,
+                origin: None,
             };
             let (_, frame, webhook) =
                 self.record_change(&site, None, request, target, change, now, store)?;

@@ -82,12 +82,14 @@ pub enum Change {
         at: u64,
     },
     Delete,
-    /// `on`: add `author`'s reaction, else take it back.
+    /// `on`: add `author`'s reaction, else take it back. `origin`: where an
+    /// anonymous author reacts from (a keyed hash of the address).
     React {
         emoji: String,
         author: String,
         sender: String,
         on: bool,
+        origin: Option<String>,
     },
 }
 
@@ -223,6 +225,15 @@ pub trait Store {
     fn trim_before(&mut self, timestamp: u64) -> Result<usize, StoreError>;
     /// Every message of `author`, oldest first, in their current state.
     fn messages_by(&mut self, author: &str) -> Result<Vec<ChatMessage>, StoreError>;
+    /// How many anonymous authors other than `author` reacted to `target`
+    /// with `emoji` from `origin`.
+    fn reactions_from(
+        &mut self,
+        target: u64,
+        emoji: &str,
+        origin: &str,
+        author: &str,
+    ) -> Result<u32, StoreError>;
     /// The reactions of `author` as `(target, emoji)`, newest target first,
     /// at most [`MAX_PURGE_EVENTS`].
     fn reactions_by(&mut self, author: &str) -> Result<Vec<(u64, String)>, StoreError>;
@@ -310,6 +321,8 @@ pub struct MemoryStore {
     latest: u64,
     /// (target, emoji) -> authors with their sender keys, in reaction order.
     reactions: BTreeMap<(u64, String), Vec<(String, String)>>,
+    /// Where each anonymous reaction came from: (target, emoji, author).
+    reaction_origins: BTreeMap<(u64, String, String), String>,
     /// Author -> read position.
     reads: BTreeMap<String, u64>,
     uploads: BTreeMap<String, Upload>,
@@ -463,12 +476,18 @@ impl Store for MemoryStore {
             author,
             sender,
             on,
+            origin,
         } = change
         {
             let who = self.reactions.entry((target, emoji.clone())).or_default();
             who.retain(|(a, _)| a != author);
+            let key = (target, emoji.clone(), author.clone());
+            self.reaction_origins.remove(&key);
             if *on {
                 who.push((author.clone(), sender.clone()));
+                if let Some(origin) = origin {
+                    self.reaction_origins.insert(key, origin.clone());
+                }
             }
             return Ok(());
         }
@@ -622,6 +641,24 @@ impl Store for MemoryStore {
             .filter(|(_, a)| a == author)
             .map(|(m, _)| m)
             .collect())
+    }
+
+    fn reactions_from(
+        &mut self,
+        target: u64,
+        emoji: &str,
+        origin: &str,
+        author: &str,
+    ) -> Result<u32, StoreError> {
+        let who = self.reactions.get(&(target, emoji.to_owned()));
+        let n = who.into_iter().flatten().filter(|(a, _)| {
+            a != author
+                && self
+                    .reaction_origins
+                    .get(&(target, emoji.to_owned(), a.clone()))
+                    == Some(&origin.to_owned())
+        });
+        Ok(n.count() as u32)
     }
 
     fn reactions_by(&mut self, author: &str) -> Result<Vec<(u64, String)>, StoreError> {

@@ -4811,3 +4811,78 @@ fn a_ban_follows_a_verified_user_who_left_to_the_address_they_wrote_from() {
     store.purge_author(&vic.author, &vic.sender).unwrap();
     assert_eq!(store.latest_origin(&vic.sender, 0, false).unwrap(), None);
 }
+
+#[test]
+fn one_address_counts_as_a_few_anonymous_members_in_a_messages_reactions() {
+    let (mut core, mut store) = (core(), MemoryStore::default());
+    let (ada, _) = join(&mut core, &mut store, request("Ada"));
+    send(&mut core, &mut store, &ada, "a1", "vote here");
+    let react =
+        |on: bool| format!(r#"{{"type":"react","id":"r1","target":1,"emoji":"👍","on":{on}}}"#);
+    // A visitor joins again and again (private windows), reacting each time.
+    let mut keys = Vec::new();
+    for i in 0..REACTIONS_PER_ADDRESS {
+        let req = JoinRequest {
+            entropy: entropy(&format!("window {i}")),
+            ..request("Eve")
+        };
+        let (eve, _) = join(&mut core, &mut store, req);
+        assert_eq!(
+            answer(&frame(&mut core, &mut store, &eve, &react(true), T0)),
+            "ack"
+        );
+        keys.push(eve);
+    }
+    let req = JoinRequest {
+        entropy: entropy("one window too many"),
+        ..request("Eve")
+    };
+    let (more, _) = join(&mut core, &mut store, req);
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &more, &react(true), T0)),
+        "not_allowed"
+    );
+    // The same again from one already counted is no new reaction: acked.
+    let again = r#"{"type":"react","id":"r2","target":1,"emoji":"👍","on":true}"#;
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &keys[0], again, T0)),
+        "ack"
+    );
+    // Another emoji, a signed-in user or another address count apart.
+    let heart = r#"{"type":"react","id":"r3","target":1,"emoji":"❤️","on":true}"#;
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &more, heart, T0)),
+        "ack"
+    );
+    let (vic, _) = join(&mut core, &mut store, verified("vic-1", Some("Vic")));
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &vic, &react(true), T0)),
+        "ack"
+    );
+    let elsewhere = JoinRequest {
+        address: Some("192.0.2.50".into()),
+        ..request("Bo")
+    };
+    let (bo, _) = join(&mut core, &mut store, elsewhere);
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &bo, &react(true), T0)),
+        "ack"
+    );
+    // One taken back makes room for another.
+    let off = r#"{"type":"react","id":"r4","target":1,"emoji":"👍","on":false}"#;
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &keys[1], off, T0)),
+        "ack"
+    );
+    let late = r#"{"type":"react","id":"r5","target":1,"emoji":"👍","on":true}"#;
+    assert_eq!(
+        answer(&frame(&mut core, &mut store, &more, late, T0)),
+        "ack"
+    );
+    let counted = store.message(1).unwrap().unwrap().0.reactions;
+    assert_eq!(
+        counted.iter().find(|r| r.emoji == "👍").map(|r| r.count),
+        Some(REACTIONS_PER_ADDRESS + 2),
+        "five from the address, Vic and Bo"
+    );
+}

@@ -145,6 +145,10 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE uploads ADD COLUMN slot TEXT;
      UPDATE uploads SET slot = key;
      CREATE INDEX IF NOT EXISTS uploads_by_slot ON uploads (slot);",
+    // 12: where an anonymous member reacted from (a keyed hash), so that
+    //     one address counts as a few members in a message's reactions.
+    "ALTER TABLE reactions ADD COLUMN origin TEXT;
+     CREATE INDEX IF NOT EXISTS reactions_by_origin ON reactions (target, emoji, origin);",
 ];
 
 /// Reports of messages no longer standing (deleted, trimmed) go.
@@ -892,10 +896,17 @@ impl Store for SqlStore {
                 author,
                 sender,
                 on: true,
+                origin,
             } => {
                 self.run(
-                    "INSERT OR IGNORE INTO reactions (target, emoji, author, sender_key) VALUES (?, ?, ?, ?)",
-                    vec![int(target), emoji.as_str().into(), author.as_str().into(), sender.as_str().into()],
+                    "INSERT OR IGNORE INTO reactions (target, emoji, author, sender_key, origin) VALUES (?, ?, ?, ?, ?)",
+                    vec![
+                        int(target),
+                        emoji.as_str().into(),
+                        author.as_str().into(),
+                        sender.as_str().into(),
+                        origin.as_deref().map_or(SqlStorageValue::Null, Into::into),
+                    ],
                 )?;
             }
             Change::React {
@@ -1058,6 +1069,20 @@ impl Store for SqlStore {
             self.decorate(&mut all, None)?;
         }
         Ok(messages)
+    }
+
+    fn reactions_from(
+        &mut self,
+        target: u64,
+        emoji: &str,
+        origin: &str,
+        author: &str,
+    ) -> Result<u32, StoreError> {
+        let rows: Vec<Count> = self.exec(
+            "SELECT COUNT(*) AS n FROM reactions WHERE target = ? AND emoji = ? AND origin = ? AND author <> ?",
+            vec![int(target), emoji.into(), origin.into(), author.into()],
+        )?;
+        Ok(rows.first().map_or(0, |r| r.n.min(u32::MAX.into()) as u32))
     }
 
     fn reactions_by(&mut self, author: &str) -> Result<Vec<(u64, String)>, StoreError> {
