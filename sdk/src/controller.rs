@@ -34,9 +34,9 @@ use crate::timeout::Timeout;
 use crate::view::dom::{cast_ref, target};
 use crate::view::View;
 
-/// Messages kept in the DOM; older ones are dropped and paged back on demand.
 /// At most one "New report on …" said in this long (ms).
 const REPORT_SAY_MS: f64 = 10_000.0;
+/// Messages kept in the DOM; older ones are dropped and paged back on demand.
 const MAX_MESSAGES_IN_DOM: u32 = 300;
 /// People who spoke lately, kept for @mentions.
 const MAX_TALKERS: usize = 50;
