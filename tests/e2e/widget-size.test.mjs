@@ -261,8 +261,8 @@ const KB = 1024;
 // author offered no Edit; Report in a locked room: 108,260 B nightly,
 // 117,572 B stable, so 105.8/114.9 KB.
 // Then +2,711 B nightly (+1,899 stable) for the moderator's widget and an
-// attack pass's and a review's fixes, most of it eight new strings in 16
-// languages: a timed ban's end said and waited out, moderators' banners,
+// attack pass's and a review's fixes (code and eight English strings; the
+// translations are fetched): a timed ban's end said and waited out, moderators' banners,
 // notices saying until when, Mute/Ban on tombstones, Unmute/Unban, menus
 // holding the scroll, removals in place, reports said and the `reports`
 // event, the site pinned by the page's <script>: 110,971 B nightly,
